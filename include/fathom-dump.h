@@ -1,0 +1,233 @@
+/* The fathom dump format: the one header that the agent and the analyzer share.
+ *
+ * Layout of a dump file (all fixed-width integers little-endian):
+ *
+ *   file header, 16 bytes:  magic "FATHOMDP" | u16 major | u16 minor | u32 flags (0)
+ *   then chunks, each:      chunk header, 24 bytes | payload (payload_len bytes)
+ *
+ *   chunk header: u32 magic FD_CHUNK_MAGIC | u8 type (FD_CHUNK_RECORDS)
+ *                 u8 flags (FD_CHUNK_ZSTD: payload is one zstd frame)
+ *                 u16 header_crc (low 16 bits of crc32c over the whole
+ *                                 24-byte header with this field zero)
+ *                 u32 seq (0, 1, 2, ... per file)
+ *                 u32 payload_len (stored bytes) | u32 raw_len (decoded bytes)
+ *                 u32 payload_crc (crc32c of the stored payload)
+ *
+ * A decoded payload is a sequence of records: u8 kind | varint body_len | body.
+ * Unknown kinds are skipped by body_len (minor versions may add kinds and may
+ * append fields to a body; a reader ignores trailing bytes it does not know).
+ * Every chunk is self-contained: the delta bases below reset at chunk start, so
+ * a reader can skip a damaged chunk and resynchronise on the next chunk magic.
+ *
+ * Body fields are unsigned LEB128 varints unless noted; "zz" is a zigzag-encoded
+ * signed varint; "str" and "bytes" are a varint length then that many bytes
+ * (no NUL). Times are nanoseconds of CLOCK_MONOTONIC since the HEADER's
+ * start_mono_ns unless noted.
+ *
+ * Per-chunk decoding state, reset to zero at the start of every chunk:
+ *   cur_tid   set by FD_REC_TID; the thread that SAMPLE/ALLOC/FREE/REALLOC belong to
+ *   prev_seq  the last allocation-event sequence number in this chunk
+ *   prev_ptr  the last pointer mentioned by an allocation event in this chunk
+ *   prev_time the last time of a SAMPLE in this chunk
+ *
+ * Records (kind = value):
+ *   HEADER (1)   pid, ppid, start_real_ns (CLOCK_REALTIME), start_mono_ns
+ *                (absolute CLOCK_MONOTONIC), hz, clock (FD_CLOCK_*),
+ *                alloc_mode (FD_ALLOC_*), alloc_sample_bytes (mean sampling
+ *                interval in bytes, 0 unless sampled), str exe, str cmdline
+ *                (arguments separated by NUL bytes), generation (0 for the
+ *                first image of a pid, n for its n-th exec).
+ *                Exactly one, the first record of the file.
+ *   MODULE (2)   mod_id, load_bias, start, end (absolute addresses covering all
+ *                PT_LOAD segments), str path (as the loader names it; the main
+ *                program is its real path), bytes build_id (may be empty), time
+ *   UNLOAD (3)   mod_id, time
+ *   THREAD (4)   tid, time, str name. Sent when a thread starts or is first
+ *                seen, and again when its name changes.
+ *   THREAD_END (5) tid, time
+ *   STACK (6)    stack_id (1, 2, ... per process), nframes, then nframes
+ *                addresses: the first as a plain varint, each next one as zz
+ *                delta from the previous. Frame 0 is the innermost. Frame 0 is
+ *                the exact instruction address; later frames are return
+ *                addresses (the analyzer looks up addr-1 for them).
+ *                A STACK record always precedes, in the file, the first record
+ *                that uses its id... except across threads: a reader must
+ *                accept ids defined later in the file and check them at the end.
+ *   TID (7)      tid. Sets cur_tid.
+ *   SAMPLE (8)   zz time delta from prev_time, stack_id, weight (1 + timer
+ *                overruns: the number of sampling periods this sample stands for)
+ *   ALLOC (9)    zz seq delta, stack_id, size, zz ptr delta
+ *   FREE (10)    zz seq delta, zz ptr delta
+ *   REALLOC (11) zz seq delta, stack_id, size, zz old ptr delta (from prev_ptr),
+ *                zz new ptr delta (from old ptr). Counts as one allocation call;
+ *                frees old and allocates new atomically at seq.
+ *   TICK (12)    time, seq (global allocation sequence number reached at that
+ *                time), rss_bytes, heap_bytes (live heap as the agent counts it)
+ *   LOST (13)    what (FD_LOST_*), count
+ *   TRAILER (14) time, samples (records written), sample_weight (sum of weights),
+ *                lost_samples, alloc_events, reason (FD_END_*). The last record
+ *                of a complete file.
+ *
+ * Allocation events carry a global sequence number taken from one process-wide
+ * atomic counter: for ALLOC after the real allocator returned, for FREE before
+ * the real free is called, for REALLOC after it returned. Sorting all events of
+ * a process by seq therefore gives an order in which an address is never
+ * allocated twice without a free between, even across threads.
+ */
+#ifndef FATHOM_DUMP_H
+#define FATHOM_DUMP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#define FD_MAGIC "FATHOMDP"
+#define FD_MAGIC_LEN 8
+#define FD_VERSION_MAJOR 1
+#define FD_VERSION_MINOR 0
+#define FD_FILE_HEADER_SIZE 16
+
+#define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */
+#define FD_CHUNK_HEADER_SIZE 24
+#define FD_CHUNK_RECORDS 1
+#define FD_CHUNK_ZSTD 0x01
+/* A chunk never decodes to more than this; the reader rejects larger raw_len. */
+#define FD_CHUNK_MAX_RAW (16u << 20)
+
+enum fd_record_kind {
+	FD_REC_HEADER = 1,
+	FD_REC_MODULE = 2,
+	FD_REC_UNLOAD = 3,
+	FD_REC_THREAD = 4,
+	FD_REC_THREAD_END = 5,
+	FD_REC_STACK = 6,
+	FD_REC_TID = 7,
+	FD_REC_SAMPLE = 8,
+	FD_REC_ALLOC = 9,
+	FD_REC_FREE = 10,
+	FD_REC_REALLOC = 11,
+	FD_REC_TICK = 12,
+	FD_REC_LOST = 13,
+	FD_REC_TRAILER = 14,
+	FD_REC_MAX = 14,
+};
+
+enum fd_clock { FD_CLOCK_CPU = 0, FD_CLOCK_WALL = 1 };
+enum fd_alloc_mode { FD_ALLOC_OFF = 0, FD_ALLOC_EXACT = 1, FD_ALLOC_SAMPLED = 2 };
+enum fd_lost { FD_LOST_SAMPLES = 0, FD_LOST_ALLOC = 1, FD_LOST_STACKS = 2 };
+enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
+
+/* A stack deeper than this is cut at the outermost end. */
+#define FD_MAX_FRAMES 128
+
+/* Context: any, async-signal-safe. */
+static inline size_t fd_put_varint(uint8_t *p, uint64_t v)
+{
+	size_t n = 0;
+	while (v >= 0x80) {
+		p[n++] = (uint8_t)(v | 0x80);
+		v >>= 7;
+	}
+	p[n++] = (uint8_t)v;
+	return n;
+}
+
+static inline uint64_t fd_zigzag(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t fd_unzigzag(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+/* Reads a varint from [*p, end). Returns 0 and advances *p, or -1 when the
+ * varint is truncated or longer than 10 bytes. */
+static inline int fd_get_varint(const uint8_t **p, const uint8_t *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	unsigned shift = 0;
+	const uint8_t *q = *p;
+	while (q < end && shift < 70) {
+		uint8_t b = *q++;
+		v |= (uint64_t)(b & 0x7f) << shift;
+		if (!(b & 0x80)) {
+			*p = q;
+			*out = v;
+			return 0;
+		}
+		shift += 7;
+	}
+	return -1;
+}
+
+static inline void fd_put_u16(uint8_t *p, uint16_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static inline void fd_put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static inline uint16_t fd_get_u16(const uint8_t *p)
+{
+	return (uint16_t)(p[0] | (p[1] << 8));
+}
+
+static inline uint32_t fd_get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+/* CRC-32C (Castagnoli), bitwise over nibbles: small, table-free, and fast
+ * enough for the writer thread and the reader (it runs over compressed data).
+ * Context: any, async-signal-safe. */
+static inline uint32_t fd_crc32c(uint32_t crc, const void *buf, size_t len)
+{
+	static const uint32_t t[16] = {
+		0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1, 0x417b1dbc, 0x5125dad3,
+		0x61c69362, 0x7198540d, 0x82f63b78, 0x92a8fc17, 0xa24bb5a6, 0xb21572c9,
+		0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
+	};
+	const uint8_t *p = buf;
+	crc = ~crc;
+	while (len--) {
+		crc ^= *p++;
+		crc = (crc >> 4) ^ t[crc & 15];
+		crc = (crc >> 4) ^ t[crc & 15];
+	}
+	return ~crc;
+}
+
+/* Fills a chunk header; payload_crc is computed by the caller. */
+static inline void fd_chunk_header_encode(uint8_t h[FD_CHUNK_HEADER_SIZE], uint8_t flags, uint32_t seq,
+					  uint32_t payload_len, uint32_t raw_len, uint32_t payload_crc)
+{
+	fd_put_u32(h, FD_CHUNK_MAGIC);
+	h[4] = FD_CHUNK_RECORDS;
+	h[5] = flags;
+	fd_put_u16(h + 6, 0);
+	fd_put_u32(h + 8, seq);
+	fd_put_u32(h + 12, payload_len);
+	fd_put_u32(h + 16, raw_len);
+	fd_put_u32(h + 20, payload_crc);
+	fd_put_u16(h + 6, (uint16_t)fd_crc32c(0, h, FD_CHUNK_HEADER_SIZE));
+}
+
+/* Returns 1 when the 24 bytes at h are a chunk header whose own checksum holds. */
+static inline int fd_chunk_header_valid(const uint8_t h[FD_CHUNK_HEADER_SIZE])
+{
+	uint8_t copy[FD_CHUNK_HEADER_SIZE];
+	if (fd_get_u32(h) != FD_CHUNK_MAGIC)
+		return 0;
+	memcpy(copy, h, sizeof(copy));
+	fd_put_u16(copy + 6, 0);
+	return fd_get_u16(h + 6) == (uint16_t)fd_crc32c(0, copy, FD_CHUNK_HEADER_SIZE);
+}
+
+#endif

@@ -1,0 +1,105 @@
+/* Option helpers shared by the subcommands: suggestions for mistyped names and size parsing. */
+#include <ctype.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmds.h"
+
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 64 || lb > 64)
+		return 99;
+	size_t row[65];
+	for (size_t j = 0; j <= lb; j++)
+		row[j] = j;
+	for (size_t i = 1; i <= la; i++) {
+		size_t diag = row[0];
+		row[0] = i;
+		for (size_t j = 1; j <= lb; j++) {
+			size_t up = row[j];
+			size_t best = diag + (a[i - 1] != b[j - 1]);
+			if (row[j] + 1 < best)
+				best = row[j] + 1;
+			if (row[j - 1] + 1 < best)
+				best = row[j - 1] + 1;
+			row[j] = best;
+			diag = up;
+		}
+	}
+	return row[lb];
+}
+
+const char *cmd_suggest(const char *word, const char *const *cands)
+{
+	const char *best = NULL;
+	size_t best_d = (size_t)-1;
+	for (; *cands; cands++) {
+		size_t d = edit_distance(word, *cands);
+		/* A prefix of a candidate ("--thread" for "--threads") is close too. */
+		if (!strncmp(word, *cands, strlen(word)) && strlen(word) >= 2 && d > 1)
+			d = 1;
+		if (d < best_d) {
+			best_d = d;
+			best = *cands;
+		}
+	}
+	size_t len = strlen(word);
+	return best && best_d <= (len < 5 ? 1 : len / 3 + 1) ? best : NULL;
+}
+
+int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts)
+{
+	const char *arg = argv[optind - 1];
+	if (optopt && !(arg && arg[0] == '-' && arg[1] == '-')) {
+		fprintf(stderr, "fathom %s: unknown option '-%c' or missing value; see 'fathom %s --help'\n", cmd,
+			optopt, cmd);
+		return 2;
+	}
+	char name[128];
+	snprintf(name, sizeof(name), "%s", arg ? arg + 2 : "");
+	name[strcspn(name, "=")] = 0;
+	const char *cands[128];
+	size_t n = 0;
+	for (const struct option *o = longopts; o && o->name && n + 1 < 128; o++)
+		cands[n++] = o->name;
+	cands[n] = NULL;
+	/* getopt_long also fails on a known option missing its value. */
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(cands[i], name)) {
+			fprintf(stderr, "fathom %s: option '--%s' needs a value\n", cmd, name);
+			return 2;
+		}
+	const char *best = cmd_suggest(name, cands);
+	fprintf(stderr, "fathom %s: unknown option '--%s'", cmd, name);
+	if (best)
+		fprintf(stderr, "; did you mean '--%s'?", best);
+	fprintf(stderr, "\n");
+	return 2;
+}
+
+long long cmd_parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	double mult = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 0: break;
+	case 'K': mult = 1024.0; end++; break;
+	case 'M': mult = 1024.0 * 1024; end++; break;
+	case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
+	case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	default: return -1;
+	}
+	if (toupper((unsigned char)*end) == 'I')
+		end++;
+	if (toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end)
+		return -1;
+	return (long long)(v * mult);
+}

@@ -1,0 +1,30 @@
+/* The subcommands of fathom, one file each (cmd-<name>.c), and the few helpers
+ * they share for option handling. */
+#ifndef FATHOM_CMDS_H
+#define FATHOM_CMDS_H
+
+/* Each returns the process exit status: 0 ok, 1 a finding (check/diff) or a
+ * failure, 2 bad usage or input. They never call exit(). */
+int cmd_record(int argc, char **argv);
+int cmd_report(int argc, char **argv);
+int cmd_mem(int argc, char **argv);
+int cmd_flame(int argc, char **argv);
+int cmd_export(int argc, char **argv);
+int cmd_view(int argc, char **argv);
+int cmd_diff(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+/* The candidate closest to `word` by edit distance, or NULL when none is close:
+ * for "unknown flag --thread; did you mean --threads?". `cands` ends with NULL. */
+const char *cmd_suggest(const char *word, const char *const *cands);
+
+struct option;
+/* Reports an option that getopt_long rejected (argv[optind-1] or optopt) once,
+ * with the closest known long option: "fathom report: unknown option
+ * '--thread'; did you mean '--threads'?". Returns 2, the usage exit status. */
+int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts);
+
+/* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
+long long cmd_parse_size(const char *s);
+
+#endif

@@ -1,0 +1,180 @@
+/* Human-readable numbers and the streaming JSON writer shared by all outputs. */
+#include <inttypes.h>
+#include <math.h>
+#include <string.h>
+
+#include "util.h"
+
+char *fmt_bytes(char *buf, int64_t bytes)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double v = (double)bytes;
+	int u = 0;
+	while ((v >= 1024 || v <= -1024) && u < 4) {
+		v /= 1024;
+		u++;
+	}
+	if (u == 0)
+		snprintf(buf, 32, "%" PRId64 " B", bytes);
+	else
+		snprintf(buf, 32, "%.*f %s", fabs(v) < 10 ? 2 : fabs(v) < 100 ? 1 : 0, v, units[u]);
+	return buf;
+}
+
+char *fmt_count(char *buf, int64_t n)
+{
+	char tmp[32];
+	int len = snprintf(tmp, sizeof(tmp), "%" PRIu64, (uint64_t)(n < 0 ? -(uint64_t)n : (uint64_t)n));
+	char *o = buf;
+	if (n < 0)
+		*o++ = '-';
+	for (int i = 0; i < len; i++) {
+		*o++ = tmp[i];
+		if ((len - i - 1) % 3 == 0 && i != len - 1)
+			*o++ = ',';
+	}
+	*o = 0;
+	return buf;
+}
+
+char *fmt_duration(char *buf, uint64_t ns)
+{
+	if (ns >= 1000000000ull)
+		snprintf(buf, 32, "%.2f s", ns / 1e9);
+	else if (ns >= 1000000ull)
+		snprintf(buf, 32, "%.1f ms", ns / 1e6);
+	else if (ns >= 1000ull)
+		snprintf(buf, 32, "%.1f us", ns / 1e3);
+	else
+		snprintf(buf, 32, "%" PRIu64 " ns", ns);
+	return buf;
+}
+
+void json_init(struct json *j, FILE *f, bool pretty)
+{
+	memset(j, 0, sizeof(*j));
+	j->f = f;
+	j->pretty = pretty;
+	j->first[0] = true;
+}
+
+void json_write_escaped(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	putc('"', f);
+	while (*p) {
+		unsigned c = *p;
+		if (c == '"' || c == '\\') {
+			putc('\\', f);
+			putc((int)c, f);
+			p++;
+		} else if (c < 0x20) {
+			fprintf(f, "\\u%04x", c);
+			p++;
+		} else if (c < 0x80) {
+			putc((int)c, f);
+			p++;
+		} else {
+			/* Pass valid UTF-8 sequences through; replace anything else. */
+			int n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+			int ok = n > 0;
+			for (int i = 1; ok && i < n; i++)
+				ok = (p[i] & 0xc0) == 0x80;
+			if (ok) {
+				fwrite(p, 1, (size_t)n, f);
+				p += n;
+			} else {
+				fputs("\\ufffd", f);
+				p++;
+			}
+		}
+	}
+	putc('"', f);
+}
+
+static void json_key(struct json *j, const char *key)
+{
+	if (!j->first[j->depth])
+		putc(',', j->f);
+	j->first[j->depth] = false;
+	if (j->pretty && j->depth > 0) {
+		putc('\n', j->f);
+		for (int i = 0; i < j->depth; i++)
+			fputs("  ", j->f);
+	}
+	if (key) {
+		json_write_escaped(j->f, key);
+		fputs(j->pretty ? ": " : ":", j->f);
+	}
+}
+
+static void json_open(struct json *j, const char *key, int c)
+{
+	json_key(j, key);
+	putc(c, j->f);
+	if (j->depth < 63)
+		j->depth++;
+	j->first[j->depth] = true;
+}
+
+static void json_close(struct json *j, int c)
+{
+	bool empty = j->first[j->depth];
+	if (j->depth > 0)
+		j->depth--;
+	if (j->pretty && !empty) {
+		putc('\n', j->f);
+		for (int i = 0; i < j->depth; i++)
+			fputs("  ", j->f);
+	}
+	putc(c, j->f);
+	if (j->depth == 0 && j->pretty)
+		putc('\n', j->f);
+}
+
+void json_object_begin(struct json *j, const char *key) { json_open(j, key, '{'); }
+void json_object_end(struct json *j) { json_close(j, '}'); }
+void json_array_begin(struct json *j, const char *key) { json_open(j, key, '['); }
+void json_array_end(struct json *j) { json_close(j, ']'); }
+
+void json_string(struct json *j, const char *key, const char *s)
+{
+	json_key(j, key);
+	if (s)
+		json_write_escaped(j->f, s);
+	else
+		fputs("null", j->f);
+}
+
+void json_int(struct json *j, const char *key, int64_t v)
+{
+	json_key(j, key);
+	fprintf(j->f, "%" PRId64, v);
+}
+
+void json_uint(struct json *j, const char *key, uint64_t v)
+{
+	json_key(j, key);
+	fprintf(j->f, "%" PRIu64, v);
+}
+
+void json_double(struct json *j, const char *key, double v)
+{
+	json_key(j, key);
+	if (isfinite(v))
+		fprintf(j->f, "%.6g", v);
+	else
+		fputs("null", j->f);
+}
+
+void json_bool(struct json *j, const char *key, bool v)
+{
+	json_key(j, key);
+	fputs(v ? "true" : "false", j->f);
+}
+
+void json_null(struct json *j, const char *key)
+{
+	json_key(j, key);
+	fputs("null", j->f);
+}

@@ -1,0 +1,39 @@
+/* Small helpers every output shares: human-readable numbers and a JSON writer. */
+#ifndef FATHOM_UTIL_H
+#define FATHOM_UTIL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+/* "1.5 MiB", "812 B": into buf (at least 32 bytes); returns buf. */
+char *fmt_bytes(char *buf, int64_t bytes);
+/* "1,234,567": into buf (at least 32 bytes); returns buf. */
+char *fmt_count(char *buf, int64_t n);
+/* "1.23 s", "45.6 ms": into buf (at least 32 bytes); returns buf. */
+char *fmt_duration(char *buf, uint64_t ns);
+
+/* A streaming JSON writer. Inside an object every value takes a key; inside an
+ * array the key is NULL. Output is compact unless pretty is set. */
+struct json {
+	FILE *f;
+	bool pretty;
+	int depth;
+	bool first[64];
+};
+void json_init(struct json *j, FILE *f, bool pretty);
+void json_object_begin(struct json *j, const char *key);
+void json_object_end(struct json *j);
+void json_array_begin(struct json *j, const char *key);
+void json_array_end(struct json *j);
+void json_string(struct json *j, const char *key, const char *s); /* NULL writes null */
+void json_int(struct json *j, const char *key, int64_t v);
+void json_uint(struct json *j, const char *key, uint64_t v);
+void json_double(struct json *j, const char *key, double v);
+void json_bool(struct json *j, const char *key, bool v);
+void json_null(struct json *j, const char *key);
+/* Writes s as a JSON string literal (quotes included), escaping as needed;
+ * invalid UTF-8 bytes become U+FFFD. */
+void json_write_escaped(FILE *f, const char *s);
+
+#endif

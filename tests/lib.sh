@@ -1,0 +1,21 @@
+# Shared helpers for the shell tests: source "$SRCDIR/tests/lib.sh".
+# Each assertion prints both sides and fails the test at once.
+set -u -o pipefail
+
+fail() { echo "FAIL: $*" >&2; exit 1; }
+note() { echo "# $*" >&2; }
+
+# assert_eq WHAT EXPECTED ACTUAL
+assert_eq() { [ "$2" = "$3" ] || fail "$1: expected '$2', got '$3'"; }
+# assert_contains WHAT NEEDLE FILE
+assert_contains() { grep -qF -- "$2" "$3" || { sed 's/^/  | /' "$3" | head -40 >&2; fail "$1: '$2' not found in $3"; }; }
+assert_not_contains() { ! grep -qF -- "$2" "$3" || fail "$1: '$2' unexpectedly found in $3"; }
+# assert_near WHAT EXPECTED ACTUAL TOLERANCE (numbers, absolute)
+assert_near() {
+	awk -v e="$2" -v a="$3" -v t="$4" 'BEGIN { d = e - a; if (d < 0) d = -d; exit !(d <= t) }' ||
+		fail "$1: expected $2 +/- $4, got $3"
+}
+# assert_le WHAT LIMIT ACTUAL
+assert_le() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a <= l) }' || fail "$1: $3 is above the limit $2"; }
+# Runs a command, which must succeed.
+run() { "$@" || fail "command failed ($?): $*"; }
