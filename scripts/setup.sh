@@ -7,7 +7,11 @@ cd "$(dirname "$0")/.."
 # Build and test dependencies, as Debian packages.
 pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev libzstd-dev zlib1g-dev
       libcmocka-dev python3 clang libclang-rt-14-dev golang-go heaptrack sqlite3 perl git xz-utils
-      nodejs npm chromium valgrind)
+      chromium valgrind)
+# Node.js may come from outside Debian (its npm then conflicts with Debian's):
+# install Debian's only when the commands are missing.
+command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+command -v npm >/dev/null 2>&1 || pkgs+=(npm)
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
