@@ -1,0 +1,895 @@
+/* The model: reads dump files through the reader, merges them into one
+ * struct profile (processes, modules, threads, interned stacks and their
+ * weights), hands allocation events to the heap replay, then symbolizes every
+ * distinct address once. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fathom-dump.h"
+#include "heap.h"
+#include "profile.h"
+#include "reader.h"
+#include "symbols.h"
+
+const char *const fa_metric_names[FA_NMETRICS] = {
+	"cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes",
+};
+
+int fa_metric_parse(const char *name)
+{
+	static const struct {
+		const char *alias;
+		int metric;
+	} aliases[] = {
+		{ "samples", FA_CPU },       { "time", FA_CPU },           { "alloc", FA_ALLOC_CALLS },
+		{ "allocs", FA_ALLOC_CALLS }, { "calls", FA_ALLOC_CALLS }, { "bytes", FA_ALLOC_BYTES },
+		{ "temp", FA_TEMP_CALLS },   { "temporary", FA_TEMP_CALLS }, { "leaked", FA_LEAKED_BYTES },
+		{ "leaks", FA_LEAKED_BYTES }, { "peak", FA_PEAK_BYTES },
+	};
+	char n[32];
+	size_t len = strlen(name);
+	if (len >= sizeof(n))
+		return -1;
+	for (size_t i = 0; i <= len; i++)
+		n[i] = name[i] == '_' ? '-' : name[i];
+	for (int m = 0; m < FA_NMETRICS; m++)
+		if (!strcasecmp(n, fa_metric_names[m]))
+			return m;
+	for (size_t i = 0; i < sizeof(aliases) / sizeof(aliases[0]); i++)
+		if (!strcasecmp(n, aliases[i].alias))
+			return aliases[i].metric;
+	return -1;
+}
+
+/* ---- growable arrays ---- */
+
+static int grow_(void **arr, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	void *a = realloc(*arr, n * size);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	*cap = n;
+	return 0;
+}
+#define GROW(arr, cap, need) grow_((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
+/* ---- an open-addressing map from a pair of integers to an index ---- */
+
+struct hent {
+	uint64_t a, b;
+	uint32_t v;
+};
+
+struct hmap {
+	struct hent *e;
+	size_t cap, n; /* cap is a power of two, or 0 */
+};
+
+static uint64_t mix(uint64_t a, uint64_t b)
+{
+	uint64_t h = a * 0x9e3779b97f4a7c15ull ^ (b + 0x632be59bd9b4e019ull + (a << 6) + (a >> 2));
+	h ^= h >> 29;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 32;
+	return h;
+}
+
+static int hmap_grow(struct hmap *m)
+{
+	size_t ncap = m->cap ? m->cap * 2 : 1024;
+	struct hent *e = malloc(ncap * sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	for (size_t i = 0; i < ncap; i++)
+		e[i].v = FA_NONE;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (m->e[i].v == FA_NONE)
+			continue;
+		size_t j = mix(m->e[i].a, m->e[i].b) & (ncap - 1);
+		while (e[j].v != FA_NONE)
+			j = (j + 1) & (ncap - 1);
+		e[j] = m->e[i];
+	}
+	free(m->e);
+	m->e = e;
+	m->cap = ncap;
+	return 0;
+}
+
+/* Returns the slot for (a, b): its v is FA_NONE when the key is new, and the
+ * caller then stores the value. NULL when out of memory. The pointer is valid
+ * until the next call. */
+static uint32_t *hmap_slot(struct hmap *m, uint64_t a, uint64_t b)
+{
+	if ((m->n + 1) * 2 > m->cap && hmap_grow(m) < 0)
+		return NULL;
+	size_t j = mix(a, b) & (m->cap - 1);
+	while (m->e[j].v != FA_NONE) {
+		if (m->e[j].a == a && m->e[j].b == b)
+			return &m->e[j].v;
+		j = (j + 1) & (m->cap - 1);
+	}
+	m->e[j].a = a;
+	m->e[j].b = b;
+	m->n++;
+	return &m->e[j].v;
+}
+
+static uint32_t hmap_find(const struct hmap *m, uint64_t a, uint64_t b)
+{
+	if (!m->cap)
+		return FA_NONE;
+	size_t j = mix(a, b) & (m->cap - 1);
+	while (m->e[j].v != FA_NONE) {
+		if (m->e[j].a == a && m->e[j].b == b)
+			return m->e[j].v;
+		j = (j + 1) & (m->cap - 1);
+	}
+	return FA_NONE;
+}
+
+static uint64_t hash_str(uint64_t h, const char *s)
+{
+	for (; s && *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h * 31 + (s ? 1 : 0);
+}
+
+/* ---- loading state ---- */
+
+/* A stack's addresses while loading: frames [off, off + depth) of the pools. */
+struct rawstack {
+	uint64_t off;
+	uint32_t depth;
+	bool defined;
+};
+
+struct pstate {
+	uint32_t *live;        /* module indices loaded now, sorted by start */
+	size_t nlive, live_cap;
+	struct heap *heap;
+	int cur_tid;
+	uint32_t cur_thread;
+	uint64_t last_time;
+};
+
+struct loader {
+	struct profile *p;
+	const struct profile_opts *opts;
+	size_t procs_cap, modules_cap, threads_cap, funcs_cap, frames_cap, locs_cap, stacks_cap, tstacks_cap;
+	size_t warnings_cap, ticks_cap, raw_cap, ps_cap;
+	struct pstate *ps;
+	struct rawstack *raw;
+	uint64_t *addrs;
+	uint32_t *amods;
+	size_t npool, pool_cap, amods_cap;
+	struct hmap stackmap, threadmap, tstackmap, modmap, locmap, funcmap;
+	struct fa_point *ticks;
+	size_t nticks;
+	/* progress on a terminal */
+	bool progress;
+	struct timespec t0;
+	bool shown;
+};
+
+static double since(const struct timespec *t0)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void progress(struct loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void progress(struct loader *L, const char *fmt, ...)
+{
+	/* Only loads that take long enough to wonder about get a progress line. */
+	if (!L->progress || since(&L->t0) < 0.7)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "\r\033[Kfathom: ");
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fflush(stderr);
+	L->shown = true;
+}
+
+static int warn(struct profile *p, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int warn(struct profile *p, size_t *cap, const char *fmt, ...)
+{
+	char *msg;
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vasprintf(&msg, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	for (size_t i = 0; i < p->nwarnings; i++)
+		if (!strcmp(p->warnings[i], msg)) {
+			free(msg);
+			return 0;
+		}
+	if (GROW(p->warnings, *cap, p->nwarnings + 1) < 0) {
+		free(msg);
+		return -ENOMEM;
+	}
+	p->warnings[p->nwarnings++] = msg;
+	return 0;
+}
+
+static char *dup_bytes(struct rd_bytes b)
+{
+	char *s = malloc(b.len + 1);
+	if (!s)
+		return NULL;
+	if (b.len)
+		memcpy(s, b.p, b.len);
+	s[b.len] = 0;
+	return s;
+}
+
+/* The global index of stack `id` of process `proc`, created empty on first use. */
+static uint32_t stack_of(struct loader *L, uint32_t proc, uint64_t id)
+{
+	struct profile *p = L->p;
+	uint32_t *slot = hmap_slot(&L->stackmap, proc, id);
+	if (!slot)
+		return FA_NONE;
+	if (*slot != FA_NONE)
+		return *slot;
+	if (GROW(p->stacks, L->stacks_cap, p->nstacks + 1) < 0 || GROW(L->raw, L->raw_cap, p->nstacks + 1) < 0)
+		return FA_NONE;
+	uint32_t g = (uint32_t)p->nstacks++;
+	memset(&p->stacks[g], 0, sizeof(p->stacks[g]));
+	p->stacks[g].proc = proc;
+	L->raw[g] = (struct rawstack){ 0, 0, false };
+	*slot = g;
+	return g;
+}
+
+static uint32_t thread_of(struct loader *L, uint32_t proc, int tid)
+{
+	struct profile *p = L->p;
+	struct pstate *ps = &L->ps[proc];
+	if (ps->cur_thread != FA_NONE && ps->cur_tid == tid)
+		return ps->cur_thread;
+	uint32_t *slot = hmap_slot(&L->threadmap, proc, (uint64_t)(unsigned)tid);
+	if (!slot)
+		return FA_NONE;
+	if (*slot == FA_NONE) {
+		if (GROW(p->threads, L->threads_cap, p->nthreads + 1) < 0)
+			return FA_NONE;
+		struct fa_thread *t = &p->threads[p->nthreads];
+		memset(t, 0, sizeof(*t));
+		t->proc = proc;
+		t->tid = tid;
+		*slot = (uint32_t)p->nthreads++;
+	}
+	ps->cur_tid = tid;
+	ps->cur_thread = *slot;
+	return *slot;
+}
+
+static int module_cmp_start(struct profile *p, uint32_t a, uint32_t b)
+{
+	return p->modules[a].start < p->modules[b].start ? -1 : p->modules[a].start > p->modules[b].start;
+}
+
+static uint32_t live_module(struct loader *L, uint32_t proc, uint64_t addr)
+{
+	struct pstate *ps = &L->ps[proc];
+	size_t lo = 0, hi = ps->nlive;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (L->p->modules[ps->live[mid]].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return FA_NONE;
+	uint32_t m = ps->live[lo - 1];
+	return addr < L->p->modules[m].end ? m : FA_NONE;
+}
+
+static int on_module(struct loader *L, uint32_t proc, const struct rd_rec *r)
+{
+	struct profile *p = L->p;
+	if (r->end <= r->start)
+		return 0;
+	if (GROW(p->modules, L->modules_cap, p->nmodules + 1) < 0)
+		return -ENOMEM;
+	struct fa_module *m = &p->modules[p->nmodules];
+	memset(m, 0, sizeof(*m));
+	m->proc = proc;
+	m->bias = r->bias;
+	m->start = r->start;
+	m->end = r->end;
+	if (!(m->path = dup_bytes(r->path)))
+		return -ENOMEM;
+	const char *slash = strrchr(m->path, '/');
+	m->name = slash ? slash + 1 : m->path;
+	if (r->build_id.len <= sizeof(m->build_id)) {
+		memcpy(m->build_id, r->build_id.p, r->build_id.len);
+		m->build_id_len = (uint8_t)r->build_id.len;
+	}
+	uint32_t idx = (uint32_t)p->nmodules++;
+	uint32_t *slot = hmap_slot(&L->modmap, proc, r->id);
+	if (!slot)
+		return -ENOMEM;
+	/* A mod_id sent again (the same library reloaded) replaces the old one. */
+	uint32_t old = *slot;
+	*slot = idx;
+	struct pstate *ps = &L->ps[proc];
+	if (old != FA_NONE)
+		for (size_t i = 0; i < ps->nlive; i++)
+			if (ps->live[i] == old) {
+				memmove(&ps->live[i], &ps->live[i + 1], (ps->nlive - i - 1) * sizeof(uint32_t));
+				ps->nlive--;
+				break;
+			}
+	/* Drop whatever the new mapping covers: that memory now holds this module. */
+	for (size_t i = 0; i < ps->nlive;) {
+		struct fa_module *o = &p->modules[ps->live[i]];
+		if (o->start < m->end && m->start < o->end) {
+			memmove(&ps->live[i], &ps->live[i + 1], (ps->nlive - i - 1) * sizeof(uint32_t));
+			ps->nlive--;
+		} else {
+			i++;
+		}
+	}
+	if (GROW(ps->live, ps->live_cap, ps->nlive + 1) < 0)
+		return -ENOMEM;
+	size_t at = ps->nlive;
+	while (at > 0 && module_cmp_start(p, ps->live[at - 1], idx) > 0)
+		at--;
+	memmove(&ps->live[at + 1], &ps->live[at], (ps->nlive - at) * sizeof(uint32_t));
+	ps->live[at] = idx;
+	ps->nlive++;
+	return 0;
+}
+
+static void on_unload(struct loader *L, uint32_t proc, const struct rd_rec *r)
+{
+	uint32_t m = hmap_find(&L->modmap, proc, r->id);
+	struct pstate *ps = &L->ps[proc];
+	for (size_t i = 0; m != FA_NONE && i < ps->nlive; i++)
+		if (ps->live[i] == m) {
+			memmove(&ps->live[i], &ps->live[i + 1], (ps->nlive - i - 1) * sizeof(uint32_t));
+			ps->nlive--;
+			break;
+		}
+}
+
+static int on_stack(struct loader *L, uint32_t proc, const struct rd_rec *r)
+{
+	uint32_t g = stack_of(L, proc, r->id);
+	if (g == FA_NONE)
+		return -ENOMEM;
+	if (L->raw[g].defined)
+		return 0; /* sent twice (another thread saw it first): same addresses */
+	if (GROW(L->addrs, L->pool_cap, L->npool + r->nframes) < 0 ||
+	    GROW(L->amods, L->amods_cap, L->npool + r->nframes) < 0)
+		return -ENOMEM;
+	for (uint32_t i = 0; i < r->nframes; i++) {
+		L->addrs[L->npool + i] = r->frames[i];
+		L->amods[L->npool + i] = live_module(L, proc, r->frames[i]);
+	}
+	L->raw[g] = (struct rawstack){ L->npool, r->nframes, true };
+	L->npool += r->nframes;
+	return 0;
+}
+
+static int on_header(struct loader *L, uint32_t proc, const struct rd_rec *r)
+{
+	struct fa_process *pr = &L->p->procs[proc];
+	pr->pid = r->pid;
+	pr->ppid = r->ppid;
+	pr->generation = (int)(r->generation > 1000000 ? 1000000 : r->generation);
+	pr->hz = (unsigned)(r->hz > 1000000 ? 1000000 : r->hz);
+	pr->clock = r->clock;
+	pr->alloc_mode = r->alloc_mode;
+	pr->alloc_sample_bytes = r->alloc_sample_bytes;
+	pr->start_real_ns = r->start_real_ns;
+	free(pr->exe);
+	free(pr->cmdline);
+	pr->exe = dup_bytes(r->exe);
+	pr->cmdline = dup_bytes(r->cmdline);
+	if (!pr->exe || !pr->cmdline)
+		return -ENOMEM;
+	/* Arguments are NUL-separated in the dump; shown space-separated. */
+	size_t len = r->cmdline.len;
+	while (len > 0 && pr->cmdline[len - 1] == 0)
+		len--;
+	for (size_t i = 0; i < len; i++)
+		if (pr->cmdline[i] == 0)
+			pr->cmdline[i] = ' ';
+	if (r->alloc_mode != FD_ALLOC_OFF && !L->ps[proc].heap &&
+	    !(L->ps[proc].heap = heap_new(r->alloc_mode == FD_ALLOC_SAMPLED ? r->alloc_sample_bytes : 0)))
+		return -ENOMEM;
+	return 0;
+}
+
+static struct heap *heap_of(struct loader *L, uint32_t proc)
+{
+	struct pstate *ps = &L->ps[proc];
+	struct fa_process *pr = &L->p->procs[proc];
+	if (!ps->heap)
+		ps->heap = heap_new(pr->alloc_mode == FD_ALLOC_SAMPLED ? pr->alloc_sample_bytes : 0);
+	return ps->heap;
+}
+
+static void seen_time(struct loader *L, uint32_t proc, uint64_t t)
+{
+	/* A damaged or hostile time must not stretch the duration absurdly:
+	 * times go in order within a thread, so a jump of days is damage. */
+	if (t > L->ps[proc].last_time && t < 400ull * 24 * 3600 * 1000000000ull)
+		L->ps[proc].last_time = t;
+}
+
+static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bool *saw_header)
+{
+	struct profile *p = L->p;
+	struct fa_process *pr = &p->procs[proc];
+	uint32_t g, t;
+	switch (r->kind) {
+	case FD_REC_HEADER:
+		if (*saw_header)
+			return 0;
+		*saw_header = true;
+		return on_header(L, proc, r);
+	case FD_REC_MODULE:
+		seen_time(L, proc, r->time);
+		return on_module(L, proc, r);
+	case FD_REC_UNLOAD:
+		on_unload(L, proc, r);
+		return 0;
+	case FD_REC_THREAD:
+		seen_time(L, proc, r->time);
+		if ((t = thread_of(L, proc, r->tid)) == FA_NONE)
+			return -ENOMEM;
+		free(p->threads[t].name);
+		if (!(p->threads[t].name = dup_bytes(r->name)))
+			return -ENOMEM;
+		return 0;
+	case FD_REC_THREAD_END:
+		seen_time(L, proc, r->time);
+		return 0;
+	case FD_REC_STACK:
+		return on_stack(L, proc, r);
+	case FD_REC_SAMPLE: {
+		if ((g = stack_of(L, proc, r->id)) == FA_NONE || (t = thread_of(L, proc, r->tid)) == FA_NONE)
+			return -ENOMEM;
+		int64_t w = (int64_t)(r->weight > (1u << 30) ? (1u << 30) : r->weight);
+		seen_time(L, proc, r->time);
+		p->stacks[g].w[FA_CPU] += w;
+		p->threads[t].cpu += w;
+		p->threads[t].samples++;
+		pr->samples++;
+		pr->sample_weight += (uint64_t)w;
+		uint32_t *slot = hmap_slot(&L->tstackmap, g, t);
+		if (!slot)
+			return -ENOMEM;
+		if (*slot == FA_NONE) {
+			if (GROW(p->tstacks, L->tstacks_cap, p->ntstacks + 1) < 0)
+				return -ENOMEM;
+			p->tstacks[p->ntstacks] = (struct fa_thread_stack){ g, t, 0, 0 };
+			*slot = (uint32_t)p->ntstacks++;
+		}
+		p->tstacks[*slot].cpu += w;
+		p->tstacks[*slot].samples++;
+		return 0;
+	}
+	case FD_REC_ALLOC:
+	case FD_REC_REALLOC: {
+		struct heap *h = heap_of(L, proc);
+		if (!h || (g = stack_of(L, proc, r->id)) == FA_NONE)
+			return -ENOMEM;
+		if (r->kind == FD_REC_ALLOC)
+			return heap_alloc(h, r->seq, r->tid, g, r->size, r->ptr);
+		return heap_realloc(h, r->seq, r->tid, g, r->size, r->old_ptr, r->ptr);
+	}
+	case FD_REC_FREE: {
+		struct heap *h = heap_of(L, proc);
+		return h ? heap_free(h, r->seq, r->tid, r->ptr) : -ENOMEM;
+	}
+	case FD_REC_TICK:
+		seen_time(L, proc, r->time);
+		if (L->ps[proc].heap)
+			return heap_tick(L->ps[proc].heap, r->time, r->seq, (int64_t)r->rss);
+		if (GROW(L->ticks, L->ticks_cap, L->nticks + 1) < 0)
+			return -ENOMEM;
+		L->ticks[L->nticks++] = (struct fa_point){ proc, r->time, (int64_t)r->heap, (int64_t)r->rss };
+		return 0;
+	case FD_REC_LOST:
+		if (r->what == FD_LOST_SAMPLES)
+			pr->lost_samples += r->count;
+		else if (r->what == FD_LOST_ALLOC)
+			pr->lost_alloc += r->count;
+		return 0;
+	case FD_REC_TRAILER:
+		seen_time(L, proc, r->time);
+		pr->complete = true;
+		if (r->lost_samples > pr->lost_samples)
+			pr->lost_samples = r->lost_samples;
+		/* The trailer's count tells how much skipped chunks held. */
+		if (r->samples > pr->samples)
+			return warn(p, &L->warnings_cap, "%s: read %" PRIu64 " of %" PRIu64 " samples", pr->path,
+				    pr->samples, r->samples);
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static int load_file(struct loader *L, const char *path, char **err)
+{
+	struct profile *p = L->p;
+	struct reader *rd;
+	int rc = reader_open(&rd, path, err);
+	if (rc < 0)
+		return rc;
+	if (GROW(p->procs, L->procs_cap, p->nprocs + 1) < 0 || GROW(L->ps, L->ps_cap, p->nprocs + 1) < 0) {
+		reader_close(rd);
+		return -ENOMEM;
+	}
+	uint32_t proc = (uint32_t)p->nprocs++;
+	struct fa_process *pr = &p->procs[proc];
+	memset(pr, 0, sizeof(*pr));
+	memset(&L->ps[proc], 0, sizeof(L->ps[proc]));
+	L->ps[proc].cur_thread = FA_NONE;
+	pr->path = strdup(path);
+	if (!pr->path) {
+		reader_close(rd);
+		return -ENOMEM;
+	}
+	struct rd_rec r;
+	bool saw_header = false;
+	uint64_t n = 0;
+	while ((rc = reader_next(rd, &r)) > 0) {
+		if ((rc = on_record(L, proc, &r, &saw_header)) < 0)
+			break;
+		if ((++n & 0xffff) == 0 && reader_size(rd))
+			progress(L, "reading %s: %d%%", path, (int)(reader_offset(rd) * 100 / reader_size(rd)));
+	}
+	if (rc < 0) {
+		if (asprintf(err, "%s: %s", path, strerror(-rc)) < 0)
+			*err = NULL;
+		reader_close(rd);
+		return rc;
+	}
+	pr->duration_ns = L->ps[proc].last_time;
+	if (!pr->exe)
+		pr->exe = strdup("?"), pr->cmdline = strdup("");
+	if (!saw_header)
+		warn(p, &L->warnings_cap, "%s: the header record is missing; process details unknown", path);
+	if (reader_damage(rd)) {
+		pr->damage = strdup(reader_damage(rd));
+		warn(p, &L->warnings_cap, "%s: %s", path, reader_damage(rd));
+	}
+	if (pr->lost_samples)
+		warn(p, &L->warnings_cap, "%s: %" PRIu64 " samples lost (the writer fell behind)", path,
+		     pr->lost_samples);
+	if (pr->lost_alloc)
+		warn(p, &L->warnings_cap, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
+	reader_close(rd);
+	return 0;
+}
+
+/* ---- symbolization ---- */
+
+static uint32_t intern_func(struct loader *L, const char *name, const char *file, uint32_t module, int decl_line)
+{
+	struct profile *p = L->p;
+	const char *mname = module != FA_NONE ? p->modules[module].name : "";
+	uint64_t h = hash_str(hash_str(hash_str(0xcbf29ce484222325ull, name), file), mname);
+	/* Chained through the map: probe (h, k) for k = 0, 1, ... until a match or a hole. */
+	for (uint64_t k = 0;; k++) {
+		uint32_t *slot = hmap_slot(&L->funcmap, h, k);
+		if (!slot)
+			return FA_NONE;
+		if (*slot == FA_NONE) {
+			if (GROW(p->funcs, L->funcs_cap, p->nfuncs + 1) < 0)
+				return FA_NONE;
+			struct fa_func *f = &p->funcs[p->nfuncs];
+			f->name = strdup(name);
+			f->file = file ? strdup(file) : NULL;
+			f->module = module;
+			f->decl_line = decl_line;
+			if (!f->name)
+				return FA_NONE;
+			*slot = (uint32_t)p->nfuncs++;
+			return *slot;
+		}
+		struct fa_func *f = &p->funcs[*slot];
+		const char *fm = f->module != FA_NONE ? p->modules[f->module].name : "";
+		if (!strcmp(f->name, name) && !strcmp(fm, mname) &&
+		    ((!f->file && !file) || (f->file && file && !strcmp(f->file, file)))) {
+			if (!f->decl_line)
+				f->decl_line = decl_line;
+			return *slot;
+		}
+	}
+}
+
+static int add_frame(struct loader *L, uint32_t func, uint32_t line)
+{
+	struct profile *p = L->p;
+	if (func == FA_NONE || GROW(p->frames, L->frames_cap, p->nframes + 1) < 0)
+		return -ENOMEM;
+	p->frames[p->nframes++] = (struct fa_frame){ func, line };
+	return 0;
+}
+
+/* Creates the loc for (module or process, address) and symbolizes it. */
+static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module **smods, uint32_t proc,
+		    uint32_t mod, uint64_t addr, bool is_return, uint32_t *out)
+{
+	struct profile *p = L->p;
+	uint64_t lookup = addr - (is_return && addr ? 1 : 0);
+	uint64_t key = mod != FA_NONE ? mod : (1ull << 32) | proc;
+	uint32_t *slot = hmap_slot(&L->locmap, key | (uint64_t)is_return << 40, lookup);
+	if (!slot)
+		return -ENOMEM;
+	if (*slot != FA_NONE) {
+		*out = *slot;
+		return 0;
+	}
+	if (GROW(p->locs, L->locs_cap, p->nlocs + 1) < 0)
+		return -ENOMEM;
+	uint32_t li = (uint32_t)p->nlocs++;
+	*slot = li;
+	*out = li;
+	struct fa_loc *loc = &p->locs[li];
+	loc->addr = addr;
+	loc->module = mod;
+	loc->offset = mod != FA_NONE ? addr - p->modules[mod].bias : addr;
+	loc->frame_first = (uint32_t)p->nframes;
+	loc->nframes = 0;
+
+	struct sym_frame sf[32];
+	int n = 0;
+	if (mod != FA_NONE && sym) {
+		struct fa_module *m = &p->modules[mod];
+		if (!smods[mod]) {
+			const char *w;
+			smods[mod] = symbols_module(sym, m->path, m->build_id, m->build_id_len, &w);
+			if (w)
+				warn(p, &L->warnings_cap, "%s", w);
+		}
+		n = symbols_lookup(sym, smods[mod], lookup - m->bias, sf, 32);
+	}
+	char fallback[96];
+	if (mod != FA_NONE)
+		snprintf(fallback, sizeof(fallback), "%s+0x%" PRIx64, p->modules[mod].name, loc->offset);
+	else
+		snprintf(fallback, sizeof(fallback), "[unknown]+0x%" PRIx64, addr);
+	if (n == 0)
+		sf[n++] = (struct sym_frame){ NULL, NULL, 0, 0 };
+	for (int i = 0; i < n; i++) {
+		uint32_t f = intern_func(L, sf[i].name ? sf[i].name : fallback, sf[i].file, mod, sf[i].decl_line);
+		if (add_frame(L, f, (uint32_t)(sf[i].line > 0 ? sf[i].line : 0)) < 0)
+			return -ENOMEM;
+	}
+	/* intern_func may have grown locs' neighbours; loc itself is stable. */
+	p->locs[li].nframes = (uint32_t)n;
+	return 0;
+}
+
+/* An address no module covered when its stack was recorded (the module
+ * record may come later in the file): any module of the process that covers
+ * it, the latest loaded first. */
+static uint32_t any_module(struct profile *p, uint32_t proc, uint64_t addr)
+{
+	for (size_t i = p->nmodules; i-- > 0;)
+		if (p->modules[i].proc == proc && p->modules[i].start <= addr && addr < p->modules[i].end)
+			return (uint32_t)i;
+	return FA_NONE;
+}
+
+static int symbolize(struct loader *L)
+{
+	struct profile *p = L->p;
+	struct symbolizer *sym = L->opts && L->opts->no_symbols ? NULL : symbols_new(L->opts ? L->opts->debug_dirs : NULL);
+	struct sym_module **smods = calloc(p->nmodules + 1, sizeof(*smods));
+	int rc = 0;
+	uint32_t unknown_loc = FA_NONE;
+	size_t undefined = 0;
+	if (!smods || (!sym && !(L->opts && L->opts->no_symbols))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	for (size_t s = 0; s < p->nstacks; s++) {
+		struct fa_stack *st = &p->stacks[s];
+		struct rawstack *r = &L->raw[s];
+		if ((s & 0x3ff) == 0)
+			progress(L, "symbolizing: %zu of %zu stacks, %zu addresses", s, p->nstacks, p->nlocs);
+		if (!r->defined || r->depth == 0) {
+			if (!r->defined)
+				undefined++;
+			if (unknown_loc == FA_NONE) {
+				if (GROW(p->locs, L->locs_cap, p->nlocs + 1) < 0) {
+					rc = -ENOMEM;
+					goto out;
+				}
+				unknown_loc = (uint32_t)p->nlocs++;
+				p->locs[unknown_loc] = (struct fa_loc){ 0, FA_NONE, 0, (uint32_t)p->nframes, 1 };
+				if ((rc = add_frame(L, intern_func(L, "[unknown stack]", NULL, FA_NONE, 0), 0)) < 0)
+					goto out;
+			}
+			if (!(st->locs = malloc(sizeof(uint32_t)))) {
+				rc = -ENOMEM;
+				goto out;
+			}
+			st->locs[0] = unknown_loc;
+			st->depth = 1;
+			continue;
+		}
+		if (!(st->locs = malloc(r->depth * sizeof(uint32_t)))) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		st->depth = r->depth;
+		for (uint32_t i = 0; i < r->depth; i++) {
+			uint64_t a = L->addrs[r->off + i];
+			uint32_t m = L->amods[r->off + i];
+			if (m == FA_NONE)
+				m = any_module(p, st->proc, a);
+			if ((rc = make_loc(L, sym, smods, st->proc, m, a, i > 0, &st->locs[i])) < 0)
+				goto out;
+		}
+	}
+	if (undefined)
+		warn(p, &L->warnings_cap, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
+		     undefined, undefined == 1 ? " was" : "s were");
+out:
+	free(smods);
+	symbols_free(sym);
+	return rc;
+}
+
+static int finish_heaps(struct loader *L)
+{
+	struct profile *p = L->p;
+	int rc = 0;
+	/* Tick points of processes without a heap replay first, then the replays' own. */
+	if (L->nticks) {
+		struct fa_point *t = realloc(p->timeline, (p->ntimeline + L->nticks) * sizeof(*t));
+		if (!t)
+			return -ENOMEM;
+		memcpy(t + p->ntimeline, L->ticks, L->nticks * sizeof(*t));
+		p->timeline = t;
+		p->ntimeline += L->nticks;
+	}
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!L->ps[i].heap)
+			continue;
+		int r = heap_finish(L->ps[i].heap, p, (uint32_t)i);
+		L->ps[i].heap = NULL;
+		if (r < 0 && !rc)
+			rc = r;
+	}
+	return rc;
+}
+
+static void loader_free(struct loader *L)
+{
+	for (size_t i = 0; L->ps && i < L->p->nprocs; i++) {
+		free(L->ps[i].live);
+		if (L->ps[i].heap)
+			heap_finish(L->ps[i].heap, L->p, (uint32_t)i);
+	}
+	free(L->ps);
+	free(L->raw);
+	free(L->addrs);
+	free(L->amods);
+	free(L->ticks);
+	free(L->stackmap.e);
+	free(L->threadmap.e);
+	free(L->tstackmap.e);
+	free(L->modmap.e);
+	free(L->locmap.e);
+	free(L->funcmap.e);
+}
+
+int profile_load(struct profile *p, char *const *paths, size_t npaths, const struct profile_opts *opts, char **err)
+{
+	memset(p, 0, sizeof(*p));
+	*err = NULL;
+	struct loader L = { .p = p, .opts = opts };
+	L.progress = !(opts && opts->quiet) && isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &L.t0);
+	int rc = 0;
+	if (npaths == 0) {
+		if (asprintf(err, "no dump files given") < 0)
+			*err = NULL;
+		return -EINVAL;
+	}
+	for (size_t i = 0; i < npaths; i++)
+		if ((rc = load_file(&L, paths[i], err)) < 0)
+			goto out;
+	/* Memory weights go into the stacks before symbolization makes their locs. */
+	if ((rc = finish_heaps(&L)) < 0)
+		goto fail;
+	if ((rc = symbolize(&L)) < 0)
+		goto fail;
+	for (size_t s = 0; s < p->nstacks; s++)
+		for (int m = 0; m < FA_NMETRICS; m++)
+			if (m != FA_PEAK_BYTES || p->stacks[s].w[m] > 0)
+				p->total[m] += p->stacks[s].w[m];
+	for (size_t t = 0; t < p->nthreads; t++)
+		if (!p->threads[t].name && !(p->threads[t].name = strdup("")))
+			rc = -ENOMEM;
+	goto out;
+fail:
+	if (!*err && asprintf(err, "loading the profile: %s", strerror(-rc)) < 0)
+		*err = NULL;
+out:
+	if (L.shown)
+		fprintf(stderr, "\r\033[K");
+	loader_free(&L);
+	if (rc < 0)
+		profile_free(p);
+	return rc;
+}
+
+void profile_free(struct profile *p)
+{
+	for (size_t i = 0; i < p->nprocs; i++) {
+		free((char *)p->procs[i].path);
+		free(p->procs[i].exe);
+		free(p->procs[i].cmdline);
+		free(p->procs[i].damage);
+	}
+	for (size_t i = 0; i < p->nmodules; i++)
+		free(p->modules[i].path);
+	for (size_t i = 0; i < p->nthreads; i++)
+		free(p->threads[i].name);
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		free(p->funcs[i].name);
+		free(p->funcs[i].file);
+	}
+	for (size_t i = 0; i < p->nstacks; i++)
+		free(p->stacks[i].locs);
+	for (size_t i = 0; i < p->nwarnings; i++)
+		free(p->warnings[i]);
+	free(p->procs);
+	free(p->modules);
+	free(p->threads);
+	free(p->funcs);
+	free(p->frames);
+	free(p->locs);
+	free(p->stacks);
+	free(p->tstacks);
+	free(p->timeline);
+	free(p->warnings);
+	memset(p, 0, sizeof(*p));
+}
+
+size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s, struct fa_frame *out, size_t max)
+{
+	size_t n = 0;
+	for (uint32_t i = 0; i < s->depth; i++) {
+		const struct fa_loc *l = &p->locs[s->locs[i]];
+		for (uint32_t k = 0; k < l->nframes; k++, n++)
+			if (n < max)
+				out[n] = p->frames[l->frame_first + k];
+	}
+	return n;
+}

@@ -1,0 +1,566 @@
+/* The dump reader: a streaming decoder that holds one chunk in memory at a
+ * time, checks everything it reads, and skips damage instead of failing. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <zstd.h>
+
+#include "reader.h"
+
+/* How many damage messages are spelled out before the rest are only counted. */
+#define MAX_MESSAGES 6
+#define SCAN_WINDOW (64u << 10)
+
+struct reader {
+	FILE *f;
+	bool own;
+	char *name;
+	uint64_t off;          /* file offset of the next chunk header */
+	uint64_t size;
+	uint8_t *stored;       /* the current chunk's payload as stored */
+	size_t stored_cap;
+	uint8_t *raw;          /* ... and decoded */
+	size_t raw_cap;
+	const uint8_t *p, *end, *chunk_base;
+	bool in_chunk, at_eof;
+	uint32_t chunk_seq, expect_seq, last_good;
+	uint32_t nchunks, nbad;
+	bool any_good, complete;
+	int cur_tid;
+	uint64_t prev_seq, prev_ptr, prev_time;
+	uint64_t *frames;
+	size_t frames_cap;
+	ZSTD_DCtx *zd;
+	char *damage;          /* messages joined by "; " */
+	unsigned nmessages, nsuppressed;
+};
+
+static void damage(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void damage(struct reader *r, const char *fmt, ...)
+{
+	if (r->nmessages >= MAX_MESSAGES) {
+		r->nsuppressed++;
+		return;
+	}
+	char msg[256];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	size_t old = r->damage ? strlen(r->damage) : 0;
+	char *n = realloc(r->damage, old + strlen(msg) + 3);
+	if (!n)
+		return;
+	if (old)
+		memcpy(n + old, "; ", 3), old += 2;
+	else
+		n[0] = 0;
+	strcpy(n + old, msg);
+	r->damage = n;
+	r->nmessages++;
+}
+
+static int read_at(struct reader *r, uint64_t off, void *buf, size_t len, size_t *got)
+{
+	*got = 0;
+	if (fseeko(r->f, (off_t)off, SEEK_SET) != 0)
+		return -errno;
+	size_t n = fread(buf, 1, len, r->f);
+	if (n < len && ferror(r->f))
+		return -EIO;
+	*got = n;
+	return 0;
+}
+
+int reader_open_stream(struct reader **out, FILE *f, const char *name, char **err)
+{
+	*out = NULL;
+	*err = NULL;
+	struct reader *r = calloc(1, sizeof(*r));
+	if (!r || !(r->name = strdup(name))) {
+		free(r);
+		return -ENOMEM;
+	}
+	r->f = f;
+	int rc = 0;
+	if (fseeko(f, 0, SEEK_END) == 0) {
+		off_t end = ftello(f);
+		r->size = end > 0 ? (uint64_t)end : 0;
+	}
+	uint8_t h[FD_FILE_HEADER_SIZE];
+	size_t got;
+	if ((rc = read_at(r, 0, h, sizeof(h), &got)) < 0) {
+		if (asprintf(err, "%s: cannot read: %s", name, strerror(-rc)) < 0)
+			*err = NULL;
+		goto fail;
+	}
+	if (got == 0) {
+		rc = -EINVAL;
+		if (asprintf(err, "%s: empty file, not a fathom dump", name) < 0)
+			*err = NULL;
+		goto fail;
+	}
+	if (got < sizeof(h) || memcmp(h, FD_MAGIC, FD_MAGIC_LEN) != 0) {
+		rc = -EINVAL;
+		if (asprintf(err, "%s: not a fathom dump", name) < 0)
+			*err = NULL;
+		goto fail;
+	}
+	unsigned major = fd_get_u16(h + 8), minor = fd_get_u16(h + 10);
+	if (major > FD_VERSION_MAJOR || major == 0) {
+		rc = -ENOTSUP;
+		if (asprintf(err, "%s: dump format %u.%u is %s; this fathom reads format %u.x", name, major, minor,
+			     major ? "newer than this fathom" : "not a released version", FD_VERSION_MAJOR) < 0)
+			*err = NULL;
+		goto fail;
+	}
+	r->off = FD_FILE_HEADER_SIZE;
+	if (!(r->zd = ZSTD_createDCtx())) {
+		rc = -ENOMEM;
+		goto fail;
+	}
+	*out = r;
+	return 0;
+fail:
+	if (!*err && rc != -ENOMEM && asprintf(err, "%s: %s", name, strerror(-rc)) < 0)
+		*err = NULL;
+	free(r->name);
+	free(r);
+	return rc;
+}
+
+int reader_open(struct reader **out, const char *path, char **err)
+{
+	*out = NULL;
+	*err = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f) {
+		int e = errno;
+		if (asprintf(err, "%s: %s", path, strerror(e)) < 0)
+			*err = NULL;
+		return -e;
+	}
+	int rc = reader_open_stream(out, f, path, err);
+	if (rc < 0) {
+		fclose(f);
+		return rc;
+	}
+	(*out)->own = true;
+	return 0;
+}
+
+void reader_close(struct reader *r)
+{
+	if (!r)
+		return;
+	if (r->own)
+		fclose(r->f);
+	ZSTD_freeDCtx(r->zd);
+	free(r->stored);
+	free(r->raw);
+	free(r->frames);
+	free(r->damage);
+	free(r->name);
+	free(r);
+}
+
+static int grow(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap : 4096;
+	while (n < need)
+		n *= 2;
+	uint8_t *b = realloc(*buf, n);
+	if (!b)
+		return -ENOMEM;
+	*buf = b;
+	*cap = n;
+	return 0;
+}
+
+/* Checks the sizes a header claims before anything is allocated for them. */
+static bool header_sane(const uint8_t *h)
+{
+	uint32_t payload = fd_get_u32(h + 12), raw = fd_get_u32(h + 16);
+	if (raw > FD_CHUNK_MAX_RAW)
+		return false;
+	if (h[5] & FD_CHUNK_ZSTD)
+		return payload <= ZSTD_compressBound(raw);
+	return payload == raw;
+}
+
+/* Looks for the next valid chunk header at or after `from`; returns its
+ * offset, or r->size when there is none. */
+static uint64_t scan_for_header(struct reader *r, uint64_t from)
+{
+	uint8_t *win = malloc(SCAN_WINDOW);
+	if (!win)
+		return r->size;
+	uint64_t pos = from, found = r->size;
+	while (pos + FD_CHUNK_HEADER_SIZE <= r->size) {
+		size_t got;
+		if (read_at(r, pos, win, SCAN_WINDOW, &got) < 0 || got < FD_CHUNK_HEADER_SIZE)
+			break;
+		size_t last = got - FD_CHUNK_HEADER_SIZE;
+		for (size_t i = 0; i <= last; i++) {
+			if (win[i] != 'F' || win[i + 1] != 'C' || win[i + 2] != 'N' || win[i + 3] != 'K')
+				continue;
+			if (fd_chunk_header_valid(win + i) && header_sane(win + i)) {
+				found = pos + i;
+				goto out;
+			}
+		}
+		pos += last + 1;
+	}
+out:
+	free(win);
+	return found;
+}
+
+static const char *after_what(struct reader *r, char *buf, size_t len)
+{
+	if (r->any_good)
+		snprintf(buf, len, "after chunk %" PRIu32, r->last_good);
+	else
+		snprintf(buf, len, "before the first chunk");
+	return buf;
+}
+
+/* Loads the next good chunk into r->raw. Returns 1, 0 at the end, or -errno. */
+static int load_chunk(struct reader *r)
+{
+	uint8_t h[FD_CHUNK_HEADER_SIZE];
+	char what[64];
+	for (;;) {
+		size_t got;
+		int rc = read_at(r, r->off, h, sizeof(h), &got);
+		if (rc < 0)
+			return rc;
+		if (got == 0)
+			return 0;
+		if (got < sizeof(h)) {
+			damage(r, "truncated %s (crash?)", after_what(r, what, sizeof(what)));
+			r->off = r->size;
+			return 0;
+		}
+		if (!fd_chunk_header_valid(h) || !header_sane(h)) {
+			uint64_t next = scan_for_header(r, r->off + 1);
+			uint64_t skipped = next - r->off;
+			if (next >= r->size)
+				damage(r, "%" PRIu64 " unreadable bytes at the end %s (truncated or damaged)", skipped,
+				       after_what(r, what, sizeof(what)));
+			else
+				damage(r, "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped", skipped, r->off,
+				       after_what(r, what, sizeof(what)));
+			r->off = next;
+			continue;
+		}
+		uint32_t seq = fd_get_u32(h + 8), payload_len = fd_get_u32(h + 12), raw_len = fd_get_u32(h + 16);
+		uint64_t chunk_end = r->off + FD_CHUNK_HEADER_SIZE + payload_len;
+		if (chunk_end > r->size) {
+			damage(r, "truncated %s, inside chunk %" PRIu32 " (crash?)", after_what(r, what, sizeof(what)),
+			       seq);
+			r->off = r->size;
+			return 0;
+		}
+		if (seq > r->expect_seq)
+			damage(r, "chunks %" PRIu32 "-%" PRIu32 " missing", r->expect_seq, seq - 1);
+		r->expect_seq = seq + 1;
+		if ((rc = grow(&r->stored, &r->stored_cap, payload_len ? payload_len : 1)) < 0)
+			return rc;
+		if ((rc = read_at(r, r->off + FD_CHUNK_HEADER_SIZE, r->stored, payload_len, &got)) < 0)
+			return rc;
+		r->off = chunk_end;
+		if (got < payload_len) {
+			damage(r, "truncated inside chunk %" PRIu32 " (crash?)", seq);
+			r->off = r->size;
+			return 0;
+		}
+		if (h[4] != FD_CHUNK_RECORDS)
+			continue; /* a chunk type from a newer minor version */
+		if (fd_crc32c(0, r->stored, payload_len) != fd_get_u32(h + 20)) {
+			r->nbad++;
+			damage(r, "chunk %" PRIu32 " corrupt (checksum), skipped", seq);
+			continue;
+		}
+		const uint8_t *data = r->stored;
+		if (h[5] & FD_CHUNK_ZSTD) {
+			if ((rc = grow(&r->raw, &r->raw_cap, raw_len ? raw_len : 1)) < 0)
+				return rc;
+			size_t n = ZSTD_decompressDCtx(r->zd, r->raw, raw_len, r->stored, payload_len);
+			if (ZSTD_isError(n) || n != raw_len) {
+				r->nbad++;
+				damage(r, "chunk %" PRIu32 " corrupt (%s), skipped", seq,
+				       ZSTD_isError(n) ? ZSTD_getErrorName(n) : "wrong decoded size");
+				continue;
+			}
+			data = r->raw;
+		}
+		r->p = r->chunk_base = data;
+		r->end = data + raw_len;
+		r->chunk_seq = seq;
+		r->in_chunk = true;
+		r->nchunks++;
+		r->any_good = true;
+		r->last_good = seq;
+		r->cur_tid = 0;
+		r->prev_seq = r->prev_ptr = r->prev_time = 0;
+		return 1;
+	}
+}
+
+/* A cursor over one record's body: every read is bounded by its end. */
+struct body {
+	const uint8_t *p, *end;
+	bool bad;
+};
+
+static uint64_t u(struct body *b)
+{
+	uint64_t v = 0;
+	if (!b->bad && fd_get_varint(&b->p, b->end, &v) < 0)
+		b->bad = true;
+	return b->bad ? 0 : v;
+}
+
+static int64_t zz(struct body *b)
+{
+	return fd_unzigzag(u(b));
+}
+
+static struct rd_bytes str(struct body *b)
+{
+	struct rd_bytes s = { NULL, 0 };
+	uint64_t len = u(b);
+	if (b->bad || len > (uint64_t)(b->end - b->p)) {
+		b->bad = true;
+		return s;
+	}
+	s.p = b->p;
+	s.len = (size_t)len;
+	b->p += len;
+	return s;
+}
+
+static int to_int(struct body *b, uint64_t v)
+{
+	if (v > INT_MAX)
+		b->bad = true;
+	return (int)(v & INT_MAX);
+}
+
+/* Decodes one body; returns false when it is malformed. */
+static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
+{
+	switch (rec->kind) {
+	case FD_REC_HEADER:
+		rec->pid = to_int(b, u(b));
+		rec->ppid = to_int(b, u(b));
+		rec->start_real_ns = u(b);
+		rec->start_mono_ns = u(b);
+		rec->hz = u(b);
+		rec->clock = to_int(b, u(b));
+		rec->alloc_mode = to_int(b, u(b));
+		rec->alloc_sample_bytes = u(b);
+		rec->exe = str(b);
+		rec->cmdline = str(b);
+		rec->generation = u(b);
+		break;
+	case FD_REC_MODULE:
+		rec->id = u(b);
+		rec->bias = u(b);
+		rec->start = u(b);
+		rec->end = u(b);
+		rec->path = str(b);
+		rec->build_id = str(b);
+		rec->time = u(b);
+		break;
+	case FD_REC_UNLOAD:
+		rec->id = u(b);
+		rec->time = u(b);
+		break;
+	case FD_REC_THREAD:
+		rec->tid = to_int(b, u(b));
+		rec->time = u(b);
+		rec->name = str(b);
+		break;
+	case FD_REC_THREAD_END:
+		rec->tid = to_int(b, u(b));
+		rec->time = u(b);
+		break;
+	case FD_REC_STACK: {
+		rec->id = u(b);
+		uint64_t n = u(b);
+		/* Every address takes at least one byte: this bounds the buffer. */
+		if (b->bad || n > (uint64_t)(b->end - b->p))
+			return false;
+		if (n * sizeof(uint64_t) > r->frames_cap * sizeof(uint64_t)) {
+			size_t cap = r->frames_cap ? r->frames_cap : 64;
+			while (cap < n)
+				cap *= 2;
+			uint64_t *f = realloc(r->frames, cap * sizeof(uint64_t));
+			if (!f)
+				return false;
+			r->frames = f;
+			r->frames_cap = cap;
+		}
+		uint64_t a = 0;
+		for (uint64_t i = 0; i < n; i++) {
+			a = i ? a + (uint64_t)zz(b) : u(b);
+			r->frames[i] = a;
+		}
+		rec->nframes = (uint32_t)n;
+		rec->frames = r->frames;
+		break;
+	}
+	case FD_REC_TID:
+		rec->tid = to_int(b, u(b));
+		if (!b->bad)
+			r->cur_tid = rec->tid;
+		break;
+	case FD_REC_SAMPLE:
+		rec->time = r->prev_time + (uint64_t)zz(b);
+		rec->id = u(b);
+		rec->weight = u(b);
+		if (!b->bad)
+			r->prev_time = rec->time;
+		break;
+	case FD_REC_ALLOC:
+		rec->seq = r->prev_seq + (uint64_t)zz(b);
+		rec->id = u(b);
+		rec->size = u(b);
+		rec->ptr = r->prev_ptr + (uint64_t)zz(b);
+		break;
+	case FD_REC_FREE:
+		rec->seq = r->prev_seq + (uint64_t)zz(b);
+		rec->ptr = r->prev_ptr + (uint64_t)zz(b);
+		break;
+	case FD_REC_REALLOC:
+		rec->seq = r->prev_seq + (uint64_t)zz(b);
+		rec->id = u(b);
+		rec->size = u(b);
+		rec->old_ptr = r->prev_ptr + (uint64_t)zz(b);
+		rec->ptr = rec->old_ptr + (uint64_t)zz(b);
+		break;
+	case FD_REC_TICK:
+		rec->time = u(b);
+		rec->seq = u(b);
+		rec->rss = u(b);
+		rec->heap = u(b);
+		break;
+	case FD_REC_LOST:
+		rec->what = u(b);
+		rec->count = u(b);
+		break;
+	case FD_REC_TRAILER:
+		rec->time = u(b);
+		rec->samples = u(b);
+		rec->sample_weight = u(b);
+		rec->lost_samples = u(b);
+		rec->alloc_events = u(b);
+		rec->reason = u(b);
+		break;
+	default:
+		return true;
+	}
+	if (b->bad)
+		return false;
+	if (rec->kind == FD_REC_ALLOC || rec->kind == FD_REC_FREE || rec->kind == FD_REC_REALLOC) {
+		r->prev_seq = rec->seq;
+		r->prev_ptr = rec->ptr;
+	}
+	return true;
+}
+
+int reader_next(struct reader *r, struct rd_rec *rec)
+{
+	for (;;) {
+		if (!r->in_chunk) {
+			if (r->at_eof)
+				return 0;
+			int rc = load_chunk(r);
+			if (rc < 0)
+				return rc;
+			if (rc == 0) {
+				r->at_eof = true;
+				if (!r->any_good && !r->damage)
+					damage(r, "no data (the program ended before the first flush?)");
+				else if (!r->complete)
+					damage(r, "no trailer — the last ~50 ms may be missing");
+				if (r->nsuppressed) {
+					unsigned n = r->nsuppressed;
+					r->nsuppressed = 0;
+					r->nmessages = 0;
+					damage(r, "and %u more problems", n);
+				}
+				return 0;
+			}
+		}
+		if (r->p >= r->end) {
+			r->in_chunk = false;
+			continue;
+		}
+		memset(rec, 0, sizeof(*rec));
+		size_t at = (size_t)(r->p - r->chunk_base);
+		rec->kind = *r->p++;
+		rec->chunk = r->chunk_seq;
+		uint64_t len;
+		if (fd_get_varint(&r->p, r->end, &len) < 0 || len > (uint64_t)(r->end - r->p)) {
+			damage(r, "chunk %" PRIu32 ": damaged record at byte %zu, rest of chunk skipped", r->chunk_seq, at);
+			r->in_chunk = false;
+			continue;
+		}
+		struct body b = { r->p, r->p + len, false };
+		r->p += len;
+		if (rec->kind < FD_REC_HEADER || rec->kind > FD_REC_MAX)
+			continue; /* unknown kind from a newer minor version: skipped by length */
+		if (!decode(r, &b, rec)) {
+			damage(r, "chunk %" PRIu32 ": damaged record (kind %d) at byte %zu, skipped", r->chunk_seq,
+			       rec->kind, at);
+			continue;
+		}
+		if (rec->kind == FD_REC_SAMPLE || rec->kind == FD_REC_ALLOC || rec->kind == FD_REC_FREE ||
+		    rec->kind == FD_REC_REALLOC)
+			rec->tid = r->cur_tid;
+		if (rec->kind == FD_REC_TRAILER)
+			r->complete = true;
+		return 1;
+	}
+}
+
+const char *reader_damage(const struct reader *r)
+{
+	return r->damage;
+}
+
+bool reader_complete(const struct reader *r)
+{
+	return r->complete;
+}
+
+uint64_t reader_offset(const struct reader *r)
+{
+	return r->off;
+}
+
+uint64_t reader_size(const struct reader *r)
+{
+	return r->size;
+}
+
+uint32_t reader_chunks(const struct reader *r)
+{
+	return r->nchunks;
+}
+
+uint32_t reader_bad_chunks(const struct reader *r)
+{
+	return r->nbad;
+}

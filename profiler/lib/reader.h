@@ -1,0 +1,77 @@
+/* The dump reader: turns a dump file into decoded records, one chunk in memory
+ * at a time, validating every checksum, length and varint, and describing in
+ * words whatever it had to skip. */
+#ifndef FATHOM_READER_H
+#define FATHOM_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "fathom-dump.h"
+
+/* A string or byte field: points into the reader's current chunk, valid until
+ * the next reader_next() call. Not NUL-terminated. */
+struct rd_bytes {
+	const uint8_t *p;
+	size_t len;
+};
+
+/* One decoded record. Per-chunk deltas are already resolved: seq, ptr,
+ * old_ptr and time are absolute, and tid is the chunk's cur_tid for SAMPLE,
+ * ALLOC, FREE and REALLOC. Fields a kind does not use are zero. */
+struct rd_rec {
+	int kind;             /* FD_REC_* */
+	uint32_t chunk;       /* seq of the chunk that held it */
+	int tid;
+	uint64_t time;        /* ns since the process start */
+	uint64_t id;          /* mod_id (MODULE, UNLOAD) or stack_id (STACK, SAMPLE, ALLOC, REALLOC) */
+	uint64_t seq, ptr, old_ptr, size, weight;
+	/* HEADER */
+	int pid, ppid;
+	uint64_t start_real_ns, start_mono_ns, hz, alloc_sample_bytes, generation;
+	int clock, alloc_mode;
+	struct rd_bytes exe, cmdline;
+	/* MODULE: bias, start, end, path, build_id; THREAD: name */
+	uint64_t bias, start, end;
+	struct rd_bytes path, build_id, name;
+	/* STACK: nframes addresses, leaf first (the reader's buffer) */
+	uint32_t nframes;
+	const uint64_t *frames;
+	/* TICK: seq, rss, heap; LOST: what, count; TRAILER: the totals */
+	uint64_t rss, heap, what, count;
+	uint64_t samples, sample_weight, lost_samples, alloc_events, reason;
+};
+
+struct reader;
+
+/* Opens a dump for reading and checks its file header. On failure returns
+ * -errno (-ENOENT, -EINVAL for "not a fathom dump", -ENOTSUP for a newer major
+ * version, ...) with *err set to a one-line message that names the file. */
+int reader_open(struct reader **r, const char *path, char **err);
+/* The same over an open stream (a file, or fmemopen() in tests); the reader
+ * does not close f. `name` is used in messages. */
+int reader_open_stream(struct reader **r, FILE *f, const char *name, char **err);
+void reader_close(struct reader *r);
+
+/* Decodes the next record into *rec. Returns 1 for a record, 0 at the end of
+ * the file, or -errno on a read error. Damage never makes it fail: damaged
+ * chunks are skipped (the reader resynchronises on the next valid chunk
+ * header) and described by reader_damage(). */
+int reader_next(struct reader *r, struct rd_rec *rec);
+
+/* NULL while nothing was lost; otherwise what was, in words, e.g. "truncated
+ * after chunk 812 (crash?); no trailer — the last ~50 ms may be missing".
+ * Complete only after reader_next() returned 0. */
+const char *reader_damage(const struct reader *r);
+/* True when a TRAILER record was read. */
+bool reader_complete(const struct reader *r);
+/* Bytes consumed and the file's size (0 when unknown), for progress. */
+uint64_t reader_offset(const struct reader *r);
+uint64_t reader_size(const struct reader *r);
+/* Chunks decoded, and chunks skipped as damaged. */
+uint32_t reader_chunks(const struct reader *r);
+uint32_t reader_bad_chunks(const struct reader *r);
+
+#endif

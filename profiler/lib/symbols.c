@@ -1,0 +1,267 @@
+/* The symbolizer: one libdwfl session per module file, reported at its ELF
+ * addresses, so a library shared by every process of a fork tree is opened
+ * once and an address is looked up as (file, virtual address). */
+#define _GNU_SOURCE
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "symbols.h"
+
+/* libstdc++'s demangler, reached through its C symbol. */
+extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+
+#define MAX_SCRATCH 64
+
+struct sym_module {
+	struct sym_module *next;
+	char *path;
+	uint8_t build_id[64];
+	size_t build_id_len;
+	Dwfl *dwfl;
+	Dwfl_Module *mod;
+	GElf_Addr bias;        /* dwfl address = ELF virtual address + bias */
+};
+
+struct symbolizer {
+	char *debuginfo_path;
+	Dwfl_Callbacks cb;
+	struct sym_module *modules;
+	char *scratch[MAX_SCRATCH]; /* strings handed out by the last lookup */
+	int nscratch;
+	char warning[512];
+};
+
+struct symbolizer *symbols_new(const char *debug_dirs)
+{
+	struct symbolizer *s = calloc(1, sizeof(*s));
+	if (!s)
+		return NULL;
+	/* "-" stops libdwfl from trusting .gnu_debuglink CRCs only; ".debug" and
+	 * /usr/lib/debug are the Debian places; build-id paths are tried under
+	 * every absolute entry. */
+	if (asprintf(&s->debuginfo_path, "-:.debug:/usr/lib/debug%s%s", debug_dirs && *debug_dirs ? ":" : "",
+		     debug_dirs && *debug_dirs ? debug_dirs : "") < 0) {
+		free(s);
+		return NULL;
+	}
+	s->cb.find_elf = dwfl_build_id_find_elf;
+	s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->cb.section_address = dwfl_offline_section_address;
+	s->cb.debuginfo_path = &s->debuginfo_path;
+	return s;
+}
+
+static void scratch_clear(struct symbolizer *s)
+{
+	for (int i = 0; i < s->nscratch; i++)
+		free(s->scratch[i]);
+	s->nscratch = 0;
+}
+
+void symbols_free(struct symbolizer *s)
+{
+	if (!s)
+		return;
+	scratch_clear(s);
+	for (struct sym_module *m = s->modules, *n; m; m = n) {
+		n = m->next;
+		if (m->dwfl)
+			dwfl_end(m->dwfl);
+		free(m->path);
+		free(m);
+	}
+	free(s->debuginfo_path);
+	free(s);
+}
+
+char *symbols_demangle(const char *name)
+{
+	if (!name || name[0] != '_' || name[1] != 'Z')
+		return NULL;
+	int status = 0;
+	char *d = __cxa_demangle(name, NULL, NULL, &status);
+	if (status != 0) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
+/* Reports `file` into a fresh session; returns false when it is not an ELF file. */
+static bool open_file(struct symbolizer *s, struct sym_module *m, const char *file)
+{
+	Dwfl *d = dwfl_begin(&s->cb);
+	if (!d)
+		return false;
+	dwfl_report_begin(d);
+	Dwfl_Module *mod = dwfl_report_elf(d, m->path, file, -1, 0, false);
+	dwfl_report_end(d, NULL, NULL);
+	if (!mod || !dwfl_module_getelf(mod, &m->bias)) {
+		dwfl_end(d);
+		return false;
+	}
+	m->dwfl = d;
+	m->mod = mod;
+	return true;
+}
+
+static int hexdigit(int v)
+{
+	return v < 10 ? '0' + v : 'a' + v - 10;
+}
+
+struct sym_module *symbols_module(struct symbolizer *s, const char *path, const uint8_t *build_id,
+				  size_t build_id_len, const char **warning)
+{
+	*warning = NULL;
+	if (build_id_len > sizeof(((struct sym_module *)0)->build_id))
+		build_id_len = 0;
+	for (struct sym_module *m = s->modules; m; m = m->next)
+		if (!strcmp(m->path, path) && m->build_id_len == build_id_len &&
+		    !memcmp(m->build_id, build_id, build_id_len))
+			return m;
+	struct sym_module *m = calloc(1, sizeof(*m));
+	if (!m || !(m->path = strdup(path))) {
+		free(m);
+		return NULL;
+	}
+	memcpy(m->build_id, build_id, build_id_len);
+	m->build_id_len = build_id_len;
+	m->next = s->modules;
+	s->modules = m;
+
+	if (path[0] == '/' && access(path, R_OK) == 0 && open_file(s, m, path) && build_id_len) {
+		const unsigned char *bits;
+		GElf_Addr vaddr;
+		int n = dwfl_module_build_id(m->mod, &bits, &vaddr);
+		if (n > 0 && ((size_t)n != build_id_len || memcmp(bits, build_id, build_id_len) != 0)) {
+			/* The file was rebuilt or upgraded since the recording: its
+			 * addresses mean other code now. */
+			dwfl_end(m->dwfl);
+			m->dwfl = NULL;
+			m->mod = NULL;
+		}
+	}
+	if (!m->mod && build_id_len >= 2) {
+		/* The recorded build's debug file, when installed, has the symbols. */
+		char dbg[512];
+		int len = snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%c%c/", hexdigit(build_id[0] >> 4),
+				   hexdigit(build_id[0] & 15));
+		for (size_t i = 1; i < build_id_len && len + 8 < (int)sizeof(dbg); i++) {
+			dbg[len++] = (char)hexdigit(build_id[i] >> 4);
+			dbg[len++] = (char)hexdigit(build_id[i] & 15);
+		}
+		snprintf(dbg + len, sizeof(dbg) - (size_t)len, ".debug");
+		if (access(dbg, R_OK) == 0)
+			open_file(s, m, dbg);
+		if (!m->mod && path[0] == '/' && access(path, R_OK) == 0) {
+			snprintf(s->warning, sizeof(s->warning),
+				 "%s changed since the recording (other build id); its functions are shown as offsets",
+				 path);
+			*warning = s->warning;
+		}
+	}
+	return m;
+}
+
+static const char *keep(struct symbolizer *s, char *str)
+{
+	if (!str)
+		return NULL;
+	if (s->nscratch == MAX_SCRATCH) {
+		free(str);
+		return NULL;
+	}
+	s->scratch[s->nscratch++] = str;
+	return str;
+}
+
+/* The display name of a function DIE: the demangled linkage name when there
+ * is one (C++), else its plain name. */
+static const char *die_name(struct symbolizer *s, Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *ln = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	if (!ln)
+		ln = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+	if (ln) {
+		const char *d = keep(s, symbols_demangle(ln));
+		if (d)
+			return d;
+	}
+	const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+	return n ? n : ln;
+}
+
+static const char *symtab_name(struct symbolizer *s, struct sym_module *m, Dwarf_Addr a)
+{
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *n = dwfl_module_addrinfo(m->mod, a, &off, &sym, NULL, NULL, NULL);
+	if (!n)
+		return NULL;
+	const char *d = keep(s, symbols_demangle(n));
+	return d ? d : n;
+}
+
+int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out, int max)
+{
+	scratch_clear(s);
+	if (!m || !m->mod || max < 1)
+		return 0;
+	Dwarf_Addr a = vaddr + m->bias;
+	const char *file = NULL;
+	int line = 0;
+	Dwfl_Line *l = dwfl_module_getsrc(m->mod, a);
+	if (l)
+		file = dwfl_lineinfo(l, NULL, &line, NULL, NULL, NULL);
+
+	int n = 0;
+	Dwarf_Addr cubias;
+	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, a, &cubias);
+	Dwarf_Die *scopes = NULL;
+	int nscopes = cu ? dwarf_getscopes(cu, a - cubias, &scopes) : 0;
+	Dwarf_Files *files = NULL;
+	size_t nfiles = 0;
+	for (int i = 0; i < nscopes && n < max; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+			continue;
+		struct sym_frame *f = &out[n++];
+		f->name = die_name(s, &scopes[i]);
+		f->file = file;
+		f->line = line;
+		f->decl_line = 0;
+		dwarf_decl_line(&scopes[i], &f->decl_line);
+		if (tag == DW_TAG_subprogram)
+			break;
+		/* The caller's position is where this inlined copy was called. */
+		Dwarf_Attribute at;
+		Dwarf_Word cf = 0, cl = 0;
+		file = NULL;
+		line = 0;
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &at), &cl) == 0)
+			line = (int)cl;
+		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &at), &cf) == 0 &&
+		    (files || dwarf_getsrcfiles(cu, &files, &nfiles) == 0) && cf < nfiles)
+			file = dwarf_filesrc(files, cf, NULL, NULL);
+	}
+	free(scopes);
+	if (n > 0 && !out[n - 1].name)
+		out[n - 1].name = symtab_name(s, m, a);
+	if (n == 0) {
+		const char *name = symtab_name(s, m, a);
+		if (!name && !file)
+			return 0;
+		out[0] = (struct sym_frame){ name, file, line, 0 };
+		n = 1;
+	}
+	return n;
+}

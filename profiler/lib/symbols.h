@@ -1,0 +1,44 @@
+/* The symbolizer: ELF virtual address of a module file -> function names
+ * (inline chain, demangled), source file and line, through elfutils libdwfl. */
+#ifndef FATHOM_SYMBOLS_H
+#define FATHOM_SYMBOLS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct symbolizer;
+struct sym_module;
+
+/* One function of an inline chain. Strings belong to the symbolizer and stay
+ * valid until the next symbols_lookup() call. */
+struct sym_frame {
+	const char *name;   /* NULL when no symbol covers the address */
+	const char *file;   /* source file of `line`, or NULL */
+	int line;           /* 0 when unknown */
+	int decl_line;      /* first line of the function, 0 when unknown */
+};
+
+/* `debug_dirs`: extra directories (colon-separated) searched for separate
+ * debug files, besides the standard ones (/usr/lib/debug, build-id paths). */
+struct symbolizer *symbols_new(const char *debug_dirs);
+void symbols_free(struct symbolizer *s);
+
+/* The module file at `path`, opened once per distinct (path, build id) and
+ * cached. Never NULL unless out of memory; a file that cannot be read gives a
+ * module whose lookups return 0. When the file on disk is not the one that
+ * was recorded (another build id), *warning is set to a message (owned by the
+ * symbolizer) the first time. */
+struct sym_module *symbols_module(struct symbolizer *s, const char *path, const uint8_t *build_id,
+				  size_t build_id_len, const char **warning);
+
+/* Resolves `vaddr` (an ELF virtual address of the module, i.e. the runtime
+ * address minus the load bias) into at most max frames, innermost inlined
+ * function first, the real function last. Returns how many were written;
+ * 0 when nothing at all is known about the address. */
+int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out, int max);
+
+/* Demangles a C++ or Rust-style Itanium name; returns a malloc'd string, or
+ * NULL when `name` is not mangled. */
+char *symbols_demangle(const char *name);
+
+#endif
