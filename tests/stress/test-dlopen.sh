@@ -1,0 +1,6 @@
+# Stress: dlopen/dlclose of a library 200 times, calling into it each time.
+. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/stress/stress-lib.sh"
+
+stress_run dlopen -- "$PROGS/stress_dlopen" 200
+assert_contains "every dlclose unloaded the library" "loops 200 unloaded 200" "$STRESS_DIR/rec.out"

@@ -1,0 +1,6 @@
+# Stress: a program that execs itself 5 times (6 images of one pid, exit 9).
+. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/stress/stress-lib.sh"
+
+stress_run exec --min-dumps 6 -- "$PROGS/stress_exec" 5
+assert_eq "exit status of the target" 9 "$STRESS_RC"

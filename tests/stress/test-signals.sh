@@ -1,0 +1,7 @@
+# Stress: signal handlers on an alternate stack burning CPU while sampled,
+# and a periodic SIGALRM interrupting sleeps.
+. "$SRCDIR/tests/lib.sh"
+. "$SRCDIR/tests/stress/stress-lib.sh"
+
+stress_run signals -- "$PROGS/stress_signals" 300
+assert_contains "handlers ran on the alternate stack" "handled 300 on the alternate stack, 0 off it" "$STRESS_DIR/rec.out"
