@@ -1,0 +1,184 @@
+/* speedscope export: its documented JSON file format, frames shared by all
+ * profiles, one "sampled" profile per metric (and per thread for CPU). */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "outputs.h"
+#include "util.h"
+
+/* The exact string by which speedscope recognises its own format. */
+#define SPEEDSCOPE_SCHEMA "https://www.speedscope.app/file-format-schema.json"
+
+static const char *metric_unit(int metric)
+{
+	switch (metric) {
+	case FA_CPU:
+		return "nanoseconds";
+	case FA_ALLOC_BYTES:
+	case FA_LEAKED_BYTES:
+	case FA_PEAK_BYTES:
+		return "bytes";
+	default:
+		return "none";
+	}
+}
+
+/* Writes one stack's function indices, root first, inlined functions as frames. */
+static void write_stack(struct json *j, const struct profile *p, const struct fa_stack *s)
+{
+	json_array_begin(j, NULL);
+	for (uint32_t d = s->depth; d-- > 0;) {
+		if (s->locs[d] >= p->nlocs)
+			continue;
+		const struct fa_loc *l = &p->locs[s->locs[d]];
+		for (uint32_t k = l->nframes; k-- > 0;) {
+			if (l->frame_first + k >= p->nframes)
+				continue;
+			uint32_t fn = p->frames[l->frame_first + k].func;
+			if (fn < p->nfuncs)
+				json_int(j, NULL, fn);
+		}
+	}
+	json_array_end(j);
+}
+
+static double cpu_scale(const struct profile *p, const struct fa_stack *s)
+{
+	unsigned hz = s->proc < p->nprocs && p->procs[s->proc].hz ? p->procs[s->proc].hz : 100;
+	return 1e9 / hz;
+}
+
+/* One sampled profile: weights from the stacks' metric, or from one thread's CPU
+ * (thread != FA_NONE; wt holds that thread's CPU per stack). */
+static void write_profile(struct json *j, const struct profile *p, int metric, const char *name, const int64_t *wt)
+{
+	int64_t end = 0;
+	for (size_t i = 0; i < p->nstacks; i++) {
+		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
+		if (w > 0)
+			end += metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5) : w;
+	}
+	json_object_begin(j, NULL);
+	json_string(j, "type", "sampled");
+	json_string(j, "name", name);
+	json_string(j, "unit", metric_unit(metric));
+	json_int(j, "startValue", 0);
+	json_int(j, "endValue", end);
+	json_array_begin(j, "samples");
+	for (size_t i = 0; i < p->nstacks; i++) {
+		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
+		if (w > 0)
+			write_stack(j, p, &p->stacks[i]);
+	}
+	json_array_end(j);
+	json_array_begin(j, "weights");
+	for (size_t i = 0; i < p->nstacks; i++) {
+		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
+		if (w > 0)
+			json_int(j, NULL,
+				 metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5) : w);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+/* CPU of each stack on thread th (index into p->threads). */
+static int thread_weights(const struct profile *p, uint32_t th, int64_t *wt)
+{
+	memset(wt, 0, (p->nstacks ? p->nstacks : 1) * sizeof(*wt));
+	int any = 0;
+	for (size_t i = 0; i < p->ntstacks; i++) {
+		const struct fa_thread_stack *ts = &p->tstacks[i];
+		if (ts->thread == th && ts->stack < p->nstacks && ts->cpu > 0) {
+			wt[ts->stack] += ts->cpu;
+			any = 1;
+		}
+	}
+	return any;
+}
+
+static bool tid_has_cpu(const struct profile *p, int tid)
+{
+	for (size_t i = 0; i < p->ntstacks; i++)
+		if (p->tstacks[i].thread < p->nthreads && p->threads[p->tstacks[i].thread].tid == tid &&
+		    p->tstacks[i].cpu > 0)
+			return true;
+	return false;
+}
+
+int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
+{
+	static const int order[] = { FA_CPU, FA_ALLOC_BYTES, FA_ALLOC_CALLS, FA_TEMP_CALLS,
+				     FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES };
+	bool want[FA_NMETRICS] = { false };
+	size_t nwant = 0;
+	for (size_t i = 0; i < FA_NMETRICS; i++) {
+		int m = order[i];
+		want[m] = o->tid ? m == FA_CPU && tid_has_cpu(p, o->tid)
+			  : o->metric_set ? m == o->metric && out_has_metric(p, m)
+					  : out_has_metric(p, m);
+		nwant += want[m];
+	}
+	if (!nwant)
+		return -ENODATA;
+	int64_t *wt = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*wt));
+	if (!wt)
+		return -ENOMEM;
+
+	const char *exe = p->nprocs && p->procs[0].exe ? p->procs[0].exe : "profile";
+	const char *base = strrchr(exe, '/') ? strrchr(exe, '/') + 1 : exe;
+	struct json j;
+	json_init(&j, f, false);
+	json_object_begin(&j, NULL);
+	json_string(&j, "$schema", SPEEDSCOPE_SCHEMA);
+	json_string(&j, "name", base);
+	json_string(&j, "exporter", o->version ? o->version : "fathom");
+	json_int(&j, "activeProfileIndex", 0);
+	json_object_begin(&j, "shared");
+	json_array_begin(&j, "frames");
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		const struct fa_func *fn = &p->funcs[i];
+		json_object_begin(&j, NULL);
+		json_string(&j, "name", fn->name && *fn->name ? fn->name : "[unknown]");
+		if (fn->file)
+			json_string(&j, "file", fn->file);
+		if (fn->decl_line > 0)
+			json_int(&j, "line", fn->decl_line);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	json_array_begin(&j, "profiles");
+	char name[256];
+	for (size_t i = 0; i < FA_NMETRICS; i++) {
+		int m = order[i];
+		if (!want[m])
+			continue;
+		if (m == FA_CPU && o->tid) {
+			for (size_t t = 0; t < p->nthreads; t++)
+				if (p->threads[t].tid == o->tid && thread_weights(p, (uint32_t)t, wt)) {
+					snprintf(name, sizeof(name), "cpu: %s (%d)",
+						 p->threads[t].name ? p->threads[t].name : "thread", p->threads[t].tid);
+					write_profile(&j, p, m, name, wt);
+				}
+			continue;
+		}
+		snprintf(name, sizeof(name), "%s%s", fa_metric_names[m],
+			 m == FA_CPU && p->nthreads > 1 ? ": all threads" : "");
+		write_profile(&j, p, m, name, NULL);
+		/* Per-thread CPU profiles: speedscope shows one at a time, so a thread's own view is one click away. */
+		if (m == FA_CPU && p->nthreads > 1)
+			for (size_t t = 0; t < p->nthreads; t++) {
+				if (!thread_weights(p, (uint32_t)t, wt))
+					continue;
+				snprintf(name, sizeof(name), "cpu: %s (%d)",
+					 p->threads[t].name ? p->threads[t].name : "thread", p->threads[t].tid);
+				write_profile(&j, p, m, name, wt);
+			}
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	free(wt);
+	return ferror(f) ? -EIO : 0;
+}
