@@ -1,0 +1,375 @@
+/* Writes a synthetic fathom dump with known contents, for the fuzz corpus and
+ * the big-dump benchmark: many events over few distinct stacks and a bounded
+ * set of live blocks, so an analyzer whose memory follows events (and not
+ * stacks and live blocks) shows it. It prints the facts the dump holds
+ * (allocation calls and bytes, peak, leaks, samples) as key=value lines. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+/* The progs are built without the project include path. */
+#include "../../../include/fathom-dump.h"
+
+struct opts {
+	uint64_t events, bytes, seed;
+	uint32_t stacks, live, threads, chunk;
+	unsigned sample_every; /* one CPU sample per this many allocation events */
+	int no_trailer;
+};
+
+struct block {
+	uint64_t ptr, size;
+};
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+	/* splitmix64: fast, and the same stream for the same --seed. */
+	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+	return z ^ (z >> 31);
+}
+
+/* The encoder: one chunk's records are built in buf, then written whole. */
+static uint8_t *buf;
+static size_t len, cap;
+static uint32_t chunk_seq;
+static uint64_t file_bytes;
+static FILE *out;
+/* Per-chunk delta state, as include/fathom-dump.h defines it. */
+static uint64_t prev_seq, prev_ptr, prev_time;
+static int cur_tid;
+
+static void put_varint(uint64_t v)
+{
+	len += fd_put_varint(buf + len, v);
+}
+
+static void put_zz(int64_t v)
+{
+	put_varint(fd_zigzag(v));
+}
+
+static void put_str(const char *s, size_t n)
+{
+	put_varint(n);
+	memcpy(buf + len, s, n);
+	len += n;
+}
+
+/* Record bodies are built after a 10-byte gap, then moved behind the kind and
+ * body length once the body's size is known. */
+static size_t rec_start;
+
+static void rec_begin(void)
+{
+	rec_start = len;
+	len += 11;
+}
+
+static void rec_end(int kind)
+{
+	uint8_t hdr[11];
+	size_t body = len - rec_start - 11;
+	size_t h = 0;
+	hdr[h++] = (uint8_t)kind;
+	h += fd_put_varint(hdr + h, body);
+	memmove(buf + rec_start + h, buf + rec_start + 11, body);
+	memcpy(buf + rec_start, hdr, h);
+	len = rec_start + h + body;
+}
+
+static void flush_chunk(void)
+{
+	uint8_t h[FD_CHUNK_HEADER_SIZE];
+	if (len == 0)
+		return;
+	fd_chunk_header_encode(h, 0, chunk_seq++, (uint32_t)len, (uint32_t)len, fd_crc32c(0, buf, len));
+	if (fwrite(h, 1, sizeof(h), out) != sizeof(h) || fwrite(buf, 1, len, out) != len) {
+		perror("stress_gendump: write");
+		exit(1);
+	}
+	file_bytes += sizeof(h) + len;
+	len = 0;
+	prev_seq = prev_ptr = prev_time = 0;
+	cur_tid = 0;
+}
+
+/* Room for the next record; starts a new chunk when this one is full. */
+static void need(size_t n, uint32_t chunk_size)
+{
+	if (len + n > chunk_size)
+		flush_chunk();
+	if (len + n > cap) {
+		fprintf(stderr, "stress_gendump: record too large\n");
+		exit(1);
+	}
+}
+
+static void set_tid(int tid)
+{
+	if (tid == cur_tid)
+		return;
+	rec_begin();
+	put_varint((uint64_t)tid);
+	rec_end(FD_REC_TID);
+	cur_tid = tid;
+}
+
+static void usage(void)
+{
+	fprintf(stderr, "usage: stress_gendump [--events N | --bytes SIZE] [--stacks N] [--live N] [--threads N]\n"
+			"                      [--chunk BYTES] [--sample-every N] [--seed N] [--no-trailer] OUT\n");
+	exit(2);
+}
+
+int main(int argc, char **argv)
+{
+	struct opts o = { .events = 100000, .stacks = 1000, .live = 10000, .threads = 4, .chunk = 256 << 10,
+			  .sample_every = 20, .seed = 1 };
+	static const struct option longopts[] = {
+		{ "events", required_argument, 0, 'e' }, { "bytes", required_argument, 0, 'b' },
+		{ "stacks", required_argument, 0, 's' }, { "live", required_argument, 0, 'l' },
+		{ "threads", required_argument, 0, 't' }, { "chunk", required_argument, 0, 'c' },
+		{ "sample-every", required_argument, 0, 'S' }, { "seed", required_argument, 0, 'r' },
+		{ "no-trailer", no_argument, 0, 'n' }, { 0, 0, 0, 0 },
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		char *end;
+		unsigned long long v = 0;
+		if (c != 'n') {
+			errno = 0;
+			v = strtoull(optarg, &end, 10);
+			if (errno || end == optarg)
+				usage();
+			if (*end == 'K' || *end == 'k')
+				v <<= 10;
+			else if (*end == 'M')
+				v <<= 20;
+			else if (*end == 'G')
+				v <<= 30;
+		}
+		switch (c) {
+		case 'e': o.events = v; break;
+		case 'b': o.bytes = v; o.events = UINT64_MAX; break;
+		case 's': o.stacks = (uint32_t)v; break;
+		case 'l': o.live = (uint32_t)v; break;
+		case 't': o.threads = (uint32_t)v; break;
+		case 'c': o.chunk = (uint32_t)v; break;
+		case 'S': o.sample_every = (unsigned)v; break;
+		case 'r': o.seed = v; break;
+		case 'n': o.no_trailer = 1; break;
+		default: usage();
+		}
+	}
+	if (optind + 1 != argc || o.stacks < 1 || o.live < 1 || o.threads < 1 || o.chunk < 4096 ||
+	    o.chunk > FD_CHUNK_MAX_RAW)
+		usage();
+	out = fopen(argv[optind], "wb");
+	if (!out) {
+		fprintf(stderr, "stress_gendump: %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	rng_state = o.seed;
+	cap = o.chunk + 8192;
+	buf = malloc(cap);
+	uint8_t *defined = calloc(o.stacks + 1, 1);
+	struct block *live = calloc(o.live, sizeof(*live));
+	uint64_t *free_slots = calloc(o.live, sizeof(*free_slots));
+	if (!buf || !defined || !live || !free_slots)
+		return 1;
+	/* Addresses come from o.live slots: a freed slot is reused first (LIFO),
+	 * so the same address is allocated again and again, as malloc does. */
+	uint32_t nfree = o.live, nlive = 0;
+	for (uint32_t i = 0; i < o.live; i++)
+		free_slots[i] = 0x7f0000000000ULL + (uint64_t)(o.live - 1 - i) * 0x10000;
+
+	const uint64_t mod_start = 0x555555554000ULL, mod_end = mod_start + 0x400000;
+	char exe[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = 0;
+
+	fwrite(FD_MAGIC, 1, FD_MAGIC_LEN, out);
+	uint8_t fh[8];
+	fd_put_u16(fh, FD_VERSION_MAJOR);
+	fd_put_u16(fh + 2, FD_VERSION_MINOR);
+	fd_put_u32(fh + 4, 0);
+	fwrite(fh, 1, sizeof(fh), out);
+	file_bytes = FD_FILE_HEADER_SIZE;
+
+	rec_begin();
+	put_varint(4242);                       /* pid */
+	put_varint(1);                          /* ppid */
+	put_varint(1700000000000000000ULL);     /* start_real_ns */
+	put_varint(1000000000ULL);              /* start_mono_ns */
+	put_varint(99);
+	put_varint(FD_CLOCK_CPU);
+	put_varint(FD_ALLOC_EXACT);
+	put_varint(0);
+	put_str("/usr/bin/stress-synthetic", strlen("/usr/bin/stress-synthetic"));
+	put_str("stress-synthetic\0--gen", 22);
+	put_varint(0);
+	rec_end(FD_REC_HEADER);
+
+	rec_begin();
+	put_varint(1);
+	put_varint(mod_start);
+	put_varint(mod_start);
+	put_varint(mod_end);
+	put_str("/nonexistent/stress-synthetic", strlen("/nonexistent/stress-synthetic"));
+	put_str("\x12\x34\x56\x78", 4);
+	put_varint(0);
+	rec_end(FD_REC_MODULE);
+	for (uint32_t t = 0; t < o.threads; t++) {
+		char name[32];
+		int k = snprintf(name, sizeof(name), "worker-%u", t);
+		rec_begin();
+		put_varint(4242 + t);
+		put_varint(0);
+		put_str(name, (size_t)k);
+		rec_end(FD_REC_THREAD);
+	}
+
+	uint64_t seq = 0, time = 0, samples = 0, calls = 0, bytes = 0, events = 0;
+	uint64_t heap = 0, peak = 0, frees = 0;
+	uint64_t frames[FD_MAX_FRAMES];
+	int tid = 4242;
+	for (uint64_t i = 0; i < o.events; i++) {
+		if (o.bytes && file_bytes + len >= o.bytes)
+			break;
+		/* Threads take turns in runs of about 64 events. */
+		if ((rnd() & 63) == 0)
+			tid = 4242 + (int)(rnd() % o.threads);
+		uint32_t stack = 1 + (uint32_t)(rnd() % o.stacks);
+		need(FD_MAX_FRAMES * 10 + 64, o.chunk);
+		if (!defined[stack]) {
+			/* Each stack's frames follow from its id alone. */
+			uint64_t save = rng_state;
+			rng_state = stack * 0x9e3779b97f4a7c15ULL;
+			uint32_t depth = 4 + (uint32_t)(rnd() % 28);
+			for (uint32_t f = 0; f < depth; f++)
+				frames[f] = mod_start + 0x1000 + rnd() % (mod_end - mod_start - 0x1000);
+			rng_state = save;
+			rec_begin();
+			put_varint(stack);
+			put_varint(depth);
+			put_varint(frames[0]);
+			for (uint32_t f = 1; f < depth; f++)
+				put_zz((int64_t)(frames[f] - frames[f - 1]));
+			rec_end(FD_REC_STACK);
+			defined[stack] = 1;
+		}
+		set_tid(tid);
+		time += 1000 + rnd() % 1000;
+		uint64_t r = rnd();
+		/* Allocations win while fewer than half the slots are live, so the
+		 * live set hovers around o.live / 2 blocks. */
+		int do_alloc = nlive == 0 || (nfree > 0 && (r >> 3) % o.live >= nlive);
+		if (do_alloc && nlive > 0 && (r & 0x1e) == 0) {
+			/* realloc of a live block to a new address */
+			uint32_t k = (uint32_t)((r >> 8) % nlive);
+			uint64_t size = 1 + (r >> 32) % 8192;
+			uint64_t nptr = free_slots[--nfree];
+			free_slots[nfree++] = live[k].ptr;
+			rec_begin();
+			put_zz((int64_t)(++seq - prev_seq));
+			put_varint(stack);
+			put_varint(size);
+			put_zz((int64_t)(live[k].ptr - prev_ptr));
+			put_zz((int64_t)(nptr - live[k].ptr));
+			rec_end(FD_REC_REALLOC);
+			prev_seq = seq;
+			prev_ptr = nptr;
+			heap = heap - live[k].size + size;
+			live[k].ptr = nptr;
+			live[k].size = size;
+			calls++;
+			bytes += size;
+		} else if (do_alloc) {
+			uint64_t size = (r >> 40) % 7 ? 8 + (r >> 16) % 512 : 1 + (r >> 16) % 65536;
+			uint64_t ptr = free_slots[--nfree];
+			rec_begin();
+			put_zz((int64_t)(++seq - prev_seq));
+			put_varint(stack);
+			put_varint(size);
+			put_zz((int64_t)(ptr - prev_ptr));
+			rec_end(FD_REC_ALLOC);
+			prev_seq = seq;
+			prev_ptr = ptr;
+			live[nlive].ptr = ptr;
+			live[nlive++].size = size;
+			heap += size;
+			calls++;
+			bytes += size;
+		} else {
+			uint32_t k = (uint32_t)((r >> 8) % nlive);
+			rec_begin();
+			put_zz((int64_t)(++seq - prev_seq));
+			put_zz((int64_t)(live[k].ptr - prev_ptr));
+			rec_end(FD_REC_FREE);
+			prev_seq = seq;
+			prev_ptr = live[k].ptr;
+			free_slots[nfree++] = live[k].ptr;
+			heap -= live[k].size;
+			live[k] = live[--nlive];
+			frees++;
+		}
+		events++;
+		if (heap > peak)
+			peak = heap;
+		if (o.sample_every && i % o.sample_every == 0) {
+			rec_begin();
+			put_zz((int64_t)(time - prev_time));
+			put_varint(stack);
+			put_varint(1);
+			rec_end(FD_REC_SAMPLE);
+			prev_time = time;
+			samples++;
+		}
+		if (i % 10000 == 0) {
+			rec_begin();
+			put_varint(time);
+			put_varint(seq);
+			put_varint(64 << 20);
+			put_varint(heap);
+			rec_end(FD_REC_TICK);
+		}
+	}
+	if (!o.no_trailer) {
+		need(64, o.chunk);
+		rec_begin();
+		put_varint(time);
+		put_varint(samples);
+		put_varint(samples);
+		put_varint(0);
+		put_varint(events);
+		put_varint(FD_END_EXIT);
+		rec_end(FD_REC_TRAILER);
+	}
+	flush_chunk();
+	if (fclose(out) != 0) {
+		perror("stress_gendump: close");
+		return 1;
+	}
+	uint64_t leaked = 0;
+	for (uint32_t k = 0; k < nlive; k++)
+		leaked += live[k].size;
+	printf("file_bytes=%llu\nchunks=%u\nevents=%llu\nalloc_calls=%llu\nalloc_bytes=%llu\nfrees=%llu\n"
+	       "peak_bytes=%llu\nleaked_bytes=%llu\nleaked_blocks=%u\nsamples=%llu\n",
+	       (unsigned long long)file_bytes, chunk_seq, (unsigned long long)events, (unsigned long long)calls,
+	       (unsigned long long)bytes, (unsigned long long)frees, (unsigned long long)peak,
+	       (unsigned long long)leaked, nlive, (unsigned long long)samples);
+	free(buf);
+	free(defined);
+	free(live);
+	free(free_slots);
+	return 0;
+}
