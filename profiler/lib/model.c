@@ -171,7 +171,7 @@ struct loader {
 	struct profile *p;
 	const struct profile_opts *opts;
 	size_t procs_cap, modules_cap, threads_cap, funcs_cap, frames_cap, locs_cap, stacks_cap, tstacks_cap;
-	size_t warnings_cap, ticks_cap, raw_cap, ps_cap;
+	size_t ticks_cap, raw_cap, ps_cap;
 	struct pstate *ps;
 	struct rawstack *raw;
 	uint64_t *addrs;
@@ -209,9 +209,9 @@ static void progress(struct loader *L, const char *fmt, ...)
 	L->shown = true;
 }
 
-static int warn(struct profile *p, size_t *cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static int warn(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static int warn(struct profile *p, size_t *cap, const char *fmt, ...)
+static int warn(struct profile *p, const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
@@ -225,10 +225,13 @@ static int warn(struct profile *p, size_t *cap, const char *fmt, ...)
 			free(msg);
 			return 0;
 		}
-	if (GROW(p->warnings, *cap, p->nwarnings + 1) < 0) {
+	/* Sized exactly: heap.c appends to the same array the same way. */
+	char **w = realloc(p->warnings, (p->nwarnings + 1) * sizeof(*w));
+	if (!w) {
 		free(msg);
 		return -ENOMEM;
 	}
+	p->warnings = w;
 	p->warnings[p->nwarnings++] = msg;
 	return 0;
 }
@@ -530,7 +533,7 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 			pr->lost_samples = r->lost_samples;
 		/* The trailer's count tells how much skipped chunks held. */
 		if (r->samples > pr->samples)
-			return warn(p, &L->warnings_cap, "%s: read %" PRIu64 " of %" PRIu64 " samples", pr->path,
+			return warn(p, "%s: read %" PRIu64 " of %" PRIu64 " samples", pr->path,
 				    pr->samples, r->samples);
 		return 0;
 	default:
@@ -578,16 +581,16 @@ static int load_file(struct loader *L, const char *path, char **err)
 	if (!pr->exe)
 		pr->exe = strdup("?"), pr->cmdline = strdup("");
 	if (!saw_header)
-		warn(p, &L->warnings_cap, "%s: the header record is missing; process details unknown", path);
+		warn(p, "%s: the header record is missing; process details unknown", path);
 	if (reader_damage(rd)) {
 		pr->damage = strdup(reader_damage(rd));
-		warn(p, &L->warnings_cap, "%s: %s", path, reader_damage(rd));
+		warn(p, "%s: %s", path, reader_damage(rd));
 	}
 	if (pr->lost_samples)
-		warn(p, &L->warnings_cap, "%s: %" PRIu64 " samples lost (the writer fell behind)", path,
+		warn(p, "%s: %" PRIu64 " samples lost (the writer fell behind)", path,
 		     pr->lost_samples);
 	if (pr->lost_alloc)
-		warn(p, &L->warnings_cap, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
+		warn(p, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
 	reader_close(rd);
 	return 0;
 }
@@ -671,7 +674,7 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 			const char *w;
 			smods[mod] = symbols_module(sym, m->path, m->build_id, m->build_id_len, &w);
 			if (w)
-				warn(p, &L->warnings_cap, "%s", w);
+				warn(p, "%s", w);
 		}
 		n = symbols_lookup(sym, smods[mod], lookup - m->bias, sf, 32);
 	}
@@ -756,7 +759,7 @@ static int symbolize(struct loader *L)
 		}
 	}
 	if (undefined)
-		warn(p, &L->warnings_cap, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
+		warn(p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
 		     undefined, undefined == 1 ? " was" : "s were");
 out:
 	free(smods);

@@ -1,0 +1,340 @@
+/* Unit tests of profile_load: dumps built in memory with real addresses of
+ * this very program are merged, weighted and symbolized, so the test knows
+ * the truth: which function, which file, which thread, how much. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <link.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "fdump-writer.h"
+#include "profile.h"
+
+volatile int model_sink;
+
+__attribute__((noinline)) void model_hot_leaf(void)
+{
+	for (int i = 0; i < 100; i++)
+		model_sink += i * 3;
+}
+
+__attribute__((noinline)) void model_caller(void)
+{
+	for (int i = 0; i < 10; i++) {
+		model_hot_leaf();
+		model_sink ^= i;
+	}
+}
+
+static uint64_t g_bias, g_start, g_end;
+static char g_exe[4096];
+
+static int find_main(struct dl_phdr_info *info, size_t size, void *data)
+{
+	g_bias = info->dlpi_addr;
+	g_start = UINT64_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uint64_t s = g_bias + ph->p_vaddr, e = s + ph->p_memsz;
+		if (s < g_start)
+			g_start = s;
+		if (e > g_end)
+			g_end = e;
+	}
+	return 1; /* the first entry is the main program */
+}
+
+static char tmpdir[256];
+
+static int setup(void **state)
+{
+	dl_iterate_phdr(find_main, NULL);
+	ssize_t n = readlink("/proc/self/exe", g_exe, sizeof(g_exe) - 1);
+	assert_true(n > 0);
+	g_exe[n] = 0;
+	const char *t = getenv("TMPDIR");
+	snprintf(tmpdir, sizeof(tmpdir), "%s/fathom-test-model-XXXXXX", t ? t : P_tmpdir);
+	assert_non_null(mkdtemp(tmpdir));
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+static char *write_file(const char *name, const struct fdw *w)
+{
+	char *path;
+	assert_true(asprintf(&path, "%s/%s", tmpdir, name) > 0);
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(w->buf, 1, w->len, f), w->len);
+	fclose(f);
+	return path;
+}
+
+/* One process: threads 100 (main) and 101 (worker); stack 1 is
+ * leaf <- caller, stack 2 is caller alone (defined after its use), stack 9
+ * is used and never defined. */
+static char *make_dump(const char *name, int pid, bool zstd)
+{
+	struct fdw w;
+	fdw_init(&w, FD_VERSION_MAJOR);
+	fdw_header(&w, pid, 1, 99, FD_ALLOC_EXACT, g_exe, "app\0-x\0", 7);
+	fdw_module(&w, 1, g_bias, g_start, g_end, g_exe, 0);
+	fdw_thread(&w, 100, 0, "main");
+	fdw_thread(&w, 101, 0, "worker");
+	uint64_t leaf = (uint64_t)(uintptr_t)model_hot_leaf + 4;
+	uint64_t ret = (uint64_t)(uintptr_t)model_caller + 9;
+	uint64_t s1[2] = { leaf, ret };
+	fdw_stack(&w, 1, 2, s1);
+	fdw_tid(&w, 100);
+	fdw_sample(&w, 1000000, 1, 3);
+	fdw_sample(&w, 2000000, 2, 1);
+	fdw_tid(&w, 101);
+	fdw_sample(&w, 2500000, 1, 1);
+	fdw_sample(&w, 2600000, 9, 2);
+	fdw_alloc(&w, 1, 1, 100, 0x1000);
+	fdw_alloc(&w, 2, 2, 50, 0x2000);
+	fdw_free_ev(&w, 3, 0x1000);
+	fdw_flush(&w, zstd);
+	uint64_t s2[1] = { ret + 2 };
+	fdw_stack(&w, 2, 1, s2);
+	fdw_trailer(&w, 3000000, 4, 7, 0);
+	fdw_flush(&w, zstd);
+	char *path = write_file(name, &w);
+	fdw_free(&w);
+	return path;
+}
+
+static uint32_t func_named(const struct profile *p, const char *name)
+{
+	uint32_t found = FA_NONE;
+	for (size_t i = 0; i < p->nfuncs; i++)
+		if (!strcmp(p->funcs[i].name, name)) {
+			assert_int_equal(found, FA_NONE); /* deduplicated: only once */
+			found = (uint32_t)i;
+		}
+	return found;
+}
+
+static void test_one_file(void **state)
+{
+	char *path = make_dump("one.fdump", 4242, false);
+	struct profile p;
+	char *err = NULL;
+	struct profile_opts o = { .quiet = true };
+	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
+	assert_null(err);
+	assert_int_equal(p.nprocs, 1);
+	assert_int_equal(p.procs[0].pid, 4242);
+	assert_string_equal(p.procs[0].cmdline, "app -x");
+	assert_true(p.procs[0].complete);
+	assert_null(p.procs[0].damage);
+	assert_int_equal(p.procs[0].samples, 4);
+	assert_int_equal(p.procs[0].sample_weight, 7);
+	assert_int_equal(p.procs[0].duration_ns, 3000000);
+	assert_int_equal(p.total[FA_CPU], 7);
+	assert_int_equal(p.nthreads, 2);
+	assert_string_equal(p.threads[0].name, "main");
+	assert_int_equal(p.threads[0].cpu, 4);
+	assert_int_equal(p.threads[1].cpu, 3);
+	assert_int_equal(p.nstacks, 3);
+	assert_int_equal(p.ntstacks, 4);
+
+	/* Stack 1: leaf then caller, symbolized from this program's DWARF. */
+	const struct fa_stack *s = &p.stacks[0];
+	assert_int_equal(s->w[FA_CPU], 4);
+	struct fa_frame fr[16];
+	size_t n = profile_stack_frames(&p, s, fr, 16);
+	assert_int_equal(n, 2);
+	assert_string_equal(p.funcs[fr[0].func].name, "model_hot_leaf");
+	assert_string_equal(p.funcs[fr[1].func].name, "model_caller");
+	assert_non_null(p.funcs[fr[0].func].file);
+	assert_non_null(strstr(p.funcs[fr[0].func].file, "test-model.c"));
+	assert_true(fr[0].line > 0);
+	assert_true(p.funcs[fr[0].func].decl_line > 0);
+	assert_true(p.funcs[fr[0].func].decl_line <= (int)fr[0].line);
+	assert_int_equal(p.locs[s->locs[0]].module, 0);
+	assert_string_equal(p.modules[0].name, strrchr(g_exe, '/') + 1);
+
+	/* Stack 2 was defined after its use; stack 9 never. */
+	n = profile_stack_frames(&p, &p.stacks[1], fr, 16);
+	assert_int_equal(n, 1);
+	assert_string_equal(p.funcs[fr[0].func].name, "model_caller");
+	assert_int_equal(p.stacks[1].w[FA_CPU], 1);
+	n = profile_stack_frames(&p, &p.stacks[2], fr, 16);
+	assert_int_equal(n, 1);
+	assert_string_equal(p.funcs[fr[0].func].name, "[unknown stack]");
+	assert_int_equal(p.stacks[2].w[FA_CPU], 2);
+	bool warned = false;
+	for (size_t i = 0; i < p.nwarnings; i++)
+		warned |= strstr(p.warnings[i], "never defined") != NULL;
+	assert_true(warned);
+
+	/* The heap replay got the allocations with global stack indices. */
+	assert_int_equal(p.mem.alloc_calls, 2);
+	assert_int_equal(p.mem.leaked_bytes, 50);
+	assert_int_equal(p.stacks[1].w[FA_LEAKED_BYTES], 50);
+	assert_int_equal(p.stacks[0].w[FA_ALLOC_BYTES], 100);
+	assert_int_equal(p.total[FA_ALLOC_CALLS], 2);
+	profile_free(&p);
+	free(path);
+}
+
+static void test_merge_and_no_symbols(void **state)
+{
+	char *paths[2] = { make_dump("a.fdump", 500, false), make_dump("b.fdump", 501, true) };
+	struct profile p;
+	char *err = NULL;
+	struct profile_opts o = { .quiet = true };
+	assert_int_equal(profile_load(&p, paths, 2, &o, &err), 0);
+	assert_int_equal(p.nprocs, 2);
+	assert_int_equal(p.procs[1].pid, 501);
+	assert_int_equal(p.nthreads, 4);
+	assert_int_equal(p.nstacks, 6);
+	assert_int_equal(p.total[FA_CPU], 14);
+	assert_int_equal(p.nmodules, 2);
+	/* One function over both processes. */
+	assert_int_not_equal(func_named(&p, "model_hot_leaf"), FA_NONE);
+	assert_int_equal(p.mem.leaked_bytes, 100);
+	profile_free(&p);
+
+	o.no_symbols = true;
+	assert_int_equal(profile_load(&p, paths, 2, &o, &err), 0);
+	struct fa_frame fr[4];
+	profile_stack_frames(&p, &p.stacks[0], fr, 4);
+	char want[128];
+	snprintf(want, sizeof(want), "%s+0x%" PRIx64, strrchr(g_exe, '/') + 1,
+		 (uint64_t)(uintptr_t)model_hot_leaf + 4 - g_bias);
+	assert_string_equal(p.funcs[fr[0].func].name, want);
+	profile_free(&p);
+	free(paths[0]);
+	free(paths[1]);
+}
+
+static void test_errors(void **state)
+{
+	struct profile p;
+	char *err = NULL;
+	char *missing = "no-such-file.fdump";
+	assert_int_equal(profile_load(&p, &missing, 1, NULL, &err), -ENOENT);
+	assert_string_equal(err, "no-such-file.fdump: No such file or directory");
+	free(err);
+	char *path;
+	assert_true(asprintf(&path, "%s/text.fdump", tmpdir) > 0);
+	FILE *f = fopen(path, "w");
+	fputs("just some text\n", f);
+	fclose(f);
+	assert_int_equal(profile_load(&p, &path, 1, NULL, &err), -EINVAL);
+	assert_non_null(strstr(err, "text.fdump: not a fathom dump"));
+	free(err);
+	free(path);
+}
+
+/* A truncated file loads, with its damage named in the process and warnings. */
+static void test_truncated(void **state)
+{
+	char *full = make_dump("t.fdump", 77, false);
+	FILE *f = fopen(full, "r+b");
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fclose(f);
+	assert_int_equal(truncate(full, len - 5), 0);
+	struct profile p;
+	char *err = NULL;
+	struct profile_opts o = { .quiet = true };
+	assert_int_equal(profile_load(&p, &full, 1, &o, &err), 0);
+	assert_false(p.procs[0].complete);
+	assert_non_null(p.procs[0].damage);
+	assert_non_null(strstr(p.procs[0].damage, "truncated after chunk 0"));
+	assert_int_equal(p.procs[0].samples, 4);
+	bool named = false;
+	for (size_t i = 0; i < p.nwarnings; i++)
+		named |= strstr(p.warnings[i], "t.fdump: truncated") != NULL;
+	assert_true(named);
+	profile_free(&p);
+	free(full);
+}
+
+/* 1M samples over 100k distinct stacks of depth 16 drawn from 4,000
+ * addresses of this program: the load must stay fast. */
+static void test_scale(void **state)
+{
+	struct fdw w;
+	fdw_init(&w, FD_VERSION_MAJOR);
+	fdw_header(&w, 9, 1, 99, FD_ALLOC_OFF, g_exe, "big", 3);
+	fdw_module(&w, 1, g_bias, g_start, g_end, g_exe, 0);
+	fdw_flush(&w, true);
+	uint64_t text = (uint64_t)(uintptr_t)model_hot_leaf;
+	srand(7);
+	const unsigned nstacks = 100000, nsamples = 1000000, depth = 16;
+	for (unsigned s = 1; s <= nstacks; s++) {
+		uint64_t a[16];
+		for (unsigned i = 0; i < depth; i++)
+			a[i] = text + (uint64_t)((s * 7919u + i * 104729u) % 4000u);
+		a[0] = text + s % 4000u;
+		a[depth - 1] = text + (s / 4000u) * 7u % 4000u;
+		a[depth - 2] = text + (s / 16u) % 4000u;
+		fdw_stack(&w, s, depth, a);
+		if (w.clen > (1u << 20))
+			fdw_flush(&w, true);
+	}
+	fdw_flush(&w, true);
+	fdw_tid(&w, 9);
+	for (unsigned i = 0; i < nsamples; i++) {
+		if (i % 100000 == 0 && i) {
+			fdw_flush(&w, true);
+			fdw_tid(&w, 9 + (int)(i / 100000) % 4);
+		}
+		fdw_sample(&w, i * 1000ull, 1 + (uint64_t)rand() % nstacks, 1);
+	}
+	fdw_trailer(&w, nsamples * 1000ull, nsamples, nsamples, 0);
+	fdw_flush(&w, true);
+	char *path = write_file("big.fdump", &w);
+	size_t bytes = w.len;
+	fdw_free(&w);
+
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	struct profile p;
+	char *err = NULL;
+	struct profile_opts o = { .quiet = true };
+	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	printf("# profile_load: %u samples, %u stacks, %zu locs, %zu funcs, %zu KiB dump: %.2f s\n", nsamples,
+	       nstacks, p.nlocs, p.nfuncs, bytes >> 10, secs);
+	assert_int_equal(p.total[FA_CPU], nsamples);
+	assert_int_equal(p.nstacks, nstacks);
+	assert_int_equal(p.nthreads, 4);
+	assert_true(secs < 20);
+	profile_free(&p);
+	free(path);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_one_file),
+		cmocka_unit_test(test_merge_and_no_symbols),
+		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_scale),
+	};
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
