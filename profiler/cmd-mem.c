@@ -1,10 +1,709 @@
-/* Placeholder for 'fathom mem', replaced by its real implementation. */
+/* 'fathom mem': where the heap went: totals, the peak and who held it, leaks,
+ * temporary allocations, the top allocation sites, sizes and the heap over time. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmds.h"
+#include "fathom-dump.h"
+#include "profile.h"
+#include "util.h"
+
+#define FRAMES_SHOWN 4   /* frames of a stack shown under its site */
+#define SPARK_WIDTH 60
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fathom mem FILE... [--top N] [--sort calls|bytes|peak|leaked|temp] [--json]\n"
+		"\n"
+		"Reports the heap of a recording made with 'fathom record --alloc' (or\n"
+		"--alloc-sample BYTES): allocation calls and bytes, the peak heap and the stacks\n"
+		"that held it, what was still allocated at exit, temporary allocations (freed by\n"
+		"the allocating thread before it allocated anything else), the top allocation\n"
+		"sites, a size histogram and the heap and RSS over time.\n"
+		"\n"
+		"  -n, --top N        how many sites and stacks each section lists (default 10; 0: all)\n"
+		"  -s, --sort KEY     one table of sites ordered by calls, bytes, peak, leaked or temp\n"
+		"                     (default: two tables, by calls and by bytes)\n"
+		"      --json         everything as JSON on stdout\n"
+		"      --no-symbols   do not read debug information (functions are module+offset)\n");
+}
+
+/* One allocation site: the innermost frame (function and line) of its stacks. */
+struct site {
+	uint32_t func, line;
+	int64_t w[FA_NMETRICS];
+	uint32_t stack;     /* its heaviest stack by the sort key, shown with it */
+	int64_t stack_w;
+};
+
+struct mem {
+	struct profile *p;
+	bool sampled, json;
+	size_t top;
+	int sort;           /* the --sort metric, or -1 */
+	struct site *sites;
+	size_t nsites;
+	const char *est;    /* "~" before estimated figures */
+};
+
+static const char *base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+	return s ? s + 1 : path;
+}
+
+/* "func (file.c:12)" into buf. */
+static const char *frame_text(const struct profile *p, const struct fa_frame *fr, char *buf, size_t len)
+{
+	const struct fa_func *fn = &p->funcs[fr->func];
+	if (fn->file && fr->line)
+		snprintf(buf, len, "%s (%s:%u)", fn->name, base_name(fn->file), fr->line);
+	else if (fn->file)
+		snprintf(buf, len, "%s (%s)", fn->name, base_name(fn->file));
+	else if (fn->module != FA_NONE)
+		snprintf(buf, len, "%s (%s)", fn->name, p->modules[fn->module].name);
+	else
+		snprintf(buf, len, "%s", fn->name);
+	return buf;
+}
+
+/* ---- sites ---- */
+
+static int cmp_site_key(const void *a, const void *b)
+{
+	const uint64_t *x = a, *y = b;
+	return x[0] < y[0] ? -1 : x[0] > y[0];
+}
+
+static bool has_mem_weight(const struct fa_stack *s)
+{
+	return s->w[FA_ALLOC_CALLS] || s->w[FA_PEAK_BYTES] || s->w[FA_LEAKED_BLOCKS] || s->w[FA_TEMP_CALLS];
+}
+
+/* Groups the stacks by their innermost frame. */
+static int build_sites(struct mem *m)
+{
+	struct profile *p = m->p;
+	size_t n = 0;
+	uint64_t(*keys)[2] = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*keys));
+	if (!keys)
+		return -ENOMEM;
+	for (size_t s = 0; s < p->nstacks; s++) {
+		if (!has_mem_weight(&p->stacks[s]))
+			continue;
+		struct fa_frame fr;
+		if (!profile_stack_frames(p, &p->stacks[s], &fr, 1))
+			continue;
+		keys[n][0] = (uint64_t)fr.func << 32 | fr.line;
+		keys[n][1] = s;
+		n++;
+	}
+	qsort(keys, n, sizeof(*keys), cmp_site_key);
+	m->sites = calloc(n ? n : 1, sizeof(*m->sites));
+	if (!m->sites) {
+		free(keys);
+		return -ENOMEM;
+	}
+	int key = m->sort >= 0 ? m->sort : FA_ALLOC_BYTES;
+	for (size_t i = 0; i < n; i++) {
+		if (!i || keys[i][0] != keys[i - 1][0]) {
+			struct site *st = &m->sites[m->nsites++];
+			st->func = (uint32_t)(keys[i][0] >> 32);
+			st->line = (uint32_t)keys[i][0];
+			st->stack_w = -1;
+		}
+		struct site *st = &m->sites[m->nsites - 1];
+		const struct fa_stack *s = &p->stacks[keys[i][1]];
+		for (int k = 0; k < FA_NMETRICS; k++)
+			st->w[k] += s->w[k];
+		if (s->w[key] > st->stack_w) {
+			st->stack_w = s->w[key];
+			st->stack = (uint32_t)keys[i][1];
+		}
+	}
+	free(keys);
+	return 0;
+}
+
+static int g_metric; /* the key of the sort below (qsort has no context) */
+static const struct profile *g_prof;
+
+static int cmp_sites(const void *a, const void *b)
+{
+	const struct site *x = a, *y = b;
+	if (x->w[g_metric] != y->w[g_metric])
+		return x->w[g_metric] > y->w[g_metric] ? -1 : 1;
+	if (x->w[FA_ALLOC_BYTES] != y->w[FA_ALLOC_BYTES])
+		return x->w[FA_ALLOC_BYTES] > y->w[FA_ALLOC_BYTES] ? -1 : 1;
+	int c = strcmp(g_prof->funcs[x->func].name, g_prof->funcs[y->func].name);
+	return c ? c : (x->line < y->line ? -1 : x->line > y->line);
+}
+
+static void sort_sites(struct mem *m, int metric)
+{
+	g_metric = metric;
+	g_prof = m->p;
+	qsort(m->sites, m->nsites, sizeof(*m->sites), cmp_sites);
+}
+
+static int cmp_stacks(const void *a, const void *b)
+{
+	const struct fa_stack *x = &g_prof->stacks[*(const uint32_t *)a], *y = &g_prof->stacks[*(const uint32_t *)b];
+	if (x->w[g_metric] != y->w[g_metric])
+		return x->w[g_metric] > y->w[g_metric] ? -1 : 1;
+	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
+	return i < j ? -1 : i > j;
+}
+
+/* The stacks with weight in metric (of process proc, or all with FA_NONE),
+ * heaviest first. */
+static uint32_t *stacks_by(const struct mem *m, int metric, uint32_t proc, size_t *n)
+{
+	const struct profile *p = m->p;
+	uint32_t *v = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*v));
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t s = 0; s < p->nstacks; s++)
+		if (p->stacks[s].w[metric] > 0 && (proc == FA_NONE || p->stacks[s].proc == proc))
+			v[(*n)++] = (uint32_t)s;
+	g_metric = metric;
+	g_prof = p;
+	qsort(v, *n, sizeof(*v), cmp_stacks);
+	return v;
+}
+
+static size_t limit(const struct mem *m, size_t n)
+{
+	return m->top && m->top < n ? m->top : n;
+}
+
+/* ---- text ---- */
+
+static void print_stack_tail(const struct mem *m, uint32_t stack, const char *indent)
+{
+	struct fa_frame fr[FRAMES_SHOWN + 1];
+	char buf[512];
+	size_t n = profile_stack_frames(m->p, &m->p->stacks[stack], fr, FRAMES_SHOWN + 1);
+	size_t shown = n < FRAMES_SHOWN + 1 ? n : FRAMES_SHOWN + 1;
+	for (size_t i = 1; i < shown; i++)
+		printf("%s<- %s\n", indent, frame_text(m->p, &fr[i], buf, sizeof(buf)));
+	if (n > shown)
+		printf("%s   ... %zu more frames\n", indent, n - shown);
+}
+
+static void print_site_line(const struct mem *m, const struct site *s, char *buf, size_t len)
+{
+	struct fa_frame fr = { s->func, s->line };
+	frame_text(m->p, &fr, buf, len);
+}
+
+static void print_sites_table(struct mem *m, int metric)
+{
+	char a[32], b[32], c[32], d[32], e[32], buf[512];
+	const struct profile *p = m->p;
+	sort_sites(m, metric);
+	const char *what = metric == FA_ALLOC_CALLS ? "calls" : metric == FA_ALLOC_BYTES ? "bytes"
+			 : metric == FA_PEAK_BYTES ? "bytes at the peak" : metric == FA_LEAKED_BYTES ? "leaked bytes"
+			 : "temporary allocations";
+	printf("\nTop allocation sites by %s\n", what);
+	printf("  %14s %11s %11s %11s %12s  %s\n", "calls", "bytes", "at peak", "leaked", "temporary", "site");
+	size_t shown = 0;
+	for (size_t i = 0; i < m->nsites && (!m->top || shown < m->top); i++) {
+		const struct site *s = &m->sites[i];
+		if (s->w[metric] <= 0)
+			break;
+		shown++;
+		print_site_line(m, s, buf, sizeof(buf));
+		printf("  %s%13s %11s %11s %11s %12s  %s\n", m->est, fmt_count(a, s->w[FA_ALLOC_CALLS]),
+		       fmt_bytes(b, s->w[FA_ALLOC_BYTES]), fmt_bytes(c, s->w[FA_PEAK_BYTES]),
+		       fmt_bytes(d, s->w[FA_LEAKED_BYTES]), fmt_count(e, s->w[FA_TEMP_CALLS]), buf);
+	}
+	if (!shown)
+		printf("  (none)\n");
+	(void)p;
+}
+
+/* A sparkline of values over SPARK_WIDTH columns (the maximum of each column). */
+static void sparkline(const struct fa_point *pts, size_t n, uint64_t t_end, bool rss, int64_t *maxv)
+{
+	static const char *const bars[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	int64_t col[SPARK_WIDTH];
+	bool set[SPARK_WIDTH] = { false };
+	*maxv = 0;
+	for (size_t i = 0; i < n; i++) {
+		int64_t v = rss ? pts[i].rss : pts[i].heap;
+		size_t c = t_end ? (size_t)((double)pts[i].time_ns / (double)t_end * (SPARK_WIDTH - 1) + 0.5) : 0;
+		if (c >= SPARK_WIDTH)
+			c = SPARK_WIDTH - 1;
+		if (!set[c] || v > col[c])
+			col[c] = v;
+		set[c] = true;
+		if (v > *maxv)
+			*maxv = v;
+	}
+	int64_t prev = 0;
+	for (size_t c = 0; c < SPARK_WIDTH; c++) {
+		int64_t v = set[c] ? col[c] : prev;
+		prev = v;
+		int k = *maxv > 0 ? (int)((double)v / (double)*maxv * 8 + 0.5) : 0;
+		if (k == 0 && v > 0)
+			k = 1;
+		fputs(bars[k < 0 ? 0 : k > 8 ? 8 : k], stdout);
+	}
+}
+
+static void print_timeline(const struct mem *m)
+{
+	const struct profile *p = m->p;
+	char a[32], b[32], c[32];
+	bool header = false;
+	size_t procs_shown = 0;
+	for (uint32_t proc = 0; proc < p->nprocs && procs_shown < 8; proc++) {
+		size_t first = SIZE_MAX, n = 0;
+		for (size_t i = 0; i < p->ntimeline; i++)
+			if (p->timeline[i].proc == proc) {
+				if (first == SIZE_MAX)
+					first = i;
+				n++;
+			}
+		if (n < 2 || p->procs[proc].alloc_mode == FD_ALLOC_OFF)
+			continue;
+		/* The points of one process are contiguous and in time order. */
+		const struct fa_point *pts = &p->timeline[first];
+		uint64_t t_end = pts[n - 1].time_ns;
+		if (!header) {
+			printf("\nHeap and RSS over time\n");
+			header = true;
+		}
+		procs_shown++;
+		if (p->nprocs > 1)
+			printf("  pid %d (%s)\n", p->procs[proc].pid, base_name(p->procs[proc].exe));
+		int64_t maxheap, maxrss;
+		printf("  heap |");
+		sparkline(pts, n, t_end, false, &maxheap);
+		printf("| max %s%s\n", m->est, fmt_bytes(a, maxheap));
+		printf("  rss  |");
+		sparkline(pts, n, t_end, true, &maxrss);
+		printf("| max %s\n", fmt_bytes(a, maxrss));
+		printf("        0%*s%s\n", SPARK_WIDTH - 1, "", fmt_duration(a, t_end));
+		/* A few rows as numbers: evenly spaced, and the heap's maximum. */
+		size_t rows = n < 8 ? n : 8, imax = 0;
+		for (size_t i = 0; i < n; i++)
+			if (pts[i].heap > pts[imax].heap)
+				imax = i;
+		printf("  %12s %12s %12s\n", "time", "heap", "rss");
+		size_t last = SIZE_MAX;
+		for (size_t r = 0; r < rows; r++) {
+			size_t i = rows > 1 ? r * (n - 1) / (rows - 1) : 0;
+			if (last != SIZE_MAX && last < imax && imax < i) {
+				printf("  %12s %s%11s %12s  <- max\n", fmt_duration(a, pts[imax].time_ns), m->est,
+				       fmt_bytes(b, pts[imax].heap), fmt_bytes(c, pts[imax].rss));
+			}
+			printf("  %12s %s%11s %12s%s\n", fmt_duration(a, pts[i].time_ns), m->est, fmt_bytes(b, pts[i].heap),
+			       fmt_bytes(c, pts[i].rss), i == imax ? "  <- max" : "");
+			last = i;
+		}
+	}
+}
+
+static void hist_label(int i, char *buf, size_t len)
+{
+	char a[32], b[32];
+	if (i == 0)
+		snprintf(buf, len, "0 B");
+	else if (i == FA_HIST_BUCKETS - 1)
+		snprintf(buf, len, ">= %s", fmt_bytes(a, (int64_t)1 << (i - 1)));
+	else if (i == 1)
+		snprintf(buf, len, "1 B");
+	else
+		snprintf(buf, len, "%s - %s", fmt_bytes(a, (int64_t)1 << (i - 1)), fmt_bytes(b, ((int64_t)1 << i) - 1));
+}
+
+static void print_histogram(const struct mem *m)
+{
+	const struct fa_mem *mm = &m->p->mem;
+	char a[32], b[32], lab[80];
+	uint64_t maxc = 0;
+	for (int i = 0; i < FA_HIST_BUCKETS; i++)
+		if (mm->hist_calls[i] > maxc)
+			maxc = mm->hist_calls[i];
+	if (!maxc)
+		return;
+	printf("\nAllocation sizes\n");
+	printf("  %-22s %14s %11s\n", "size", "calls", "bytes");
+	for (int i = 0; i < FA_HIST_BUCKETS; i++) {
+		if (!mm->hist_calls[i])
+			continue;
+		hist_label(i, lab, sizeof(lab));
+		int bar = (int)((double)mm->hist_calls[i] / (double)maxc * 30 + 0.5);
+		printf("  %-22s %s%13s %11s  ", lab, m->est, fmt_count(a, (int64_t)mm->hist_calls[i]),
+		       fmt_bytes(b, (int64_t)mm->hist_bytes[i]));
+		for (int k = 0; k < (bar ? bar : 1); k++)
+			fputs("#", stdout);
+		putchar('\n');
+	}
+}
+
+static void print_text(struct mem *m)
+{
+	struct profile *p = m->p;
+	const struct fa_mem *mm = &p->mem;
+	char a[32], b[32], c[32], buf[512];
+
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		printf("%s  pid %d  %s%s\n", pr->path, pr->pid, pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe,
+		       pr->alloc_mode == FD_ALLOC_OFF ? "  (no allocation tracking)"
+		       : pr->alloc_mode == FD_ALLOC_SAMPLED ? "  (sampled)" : "");
+	}
+	if (m->sampled) {
+		uint64_t rate = 0;
+		for (size_t i = 0; i < p->nprocs; i++)
+			if (p->procs[i].alloc_mode == FD_ALLOC_SAMPLED)
+				rate = p->procs[i].alloc_sample_bytes;
+		printf("\nSAMPLED: one allocation recorded per %s allocated on average; figures marked ~ are\n"
+		       "unbiased estimates (each sample of size s stands for s/(1-exp(-s/%" PRIu64 ")) bytes).\n",
+		       fmt_bytes(a, (int64_t)rate), rate);
+	}
+
+	printf("\nTotals\n");
+	printf("  allocation calls  %s%s\n", m->est, fmt_count(a, (int64_t)mm->alloc_calls));
+	printf("  bytes allocated   %s%s\n", m->est, fmt_bytes(a, (int64_t)mm->alloc_bytes));
+	printf("  frees             %s%s\n", m->est, fmt_count(a, (int64_t)mm->frees));
+	printf("  temporary         %s%s (%.1f%% of calls)\n", m->est, fmt_count(a, (int64_t)mm->temp_calls),
+	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
+
+	/* The peak and the stacks that held it. */
+	const struct fa_process *pp = mm->peak_proc < p->nprocs ? &p->procs[mm->peak_proc] : NULL;
+	printf("\nPeak heap  %s%s at %s", m->est, fmt_bytes(a, mm->peak_bytes), fmt_duration(b, mm->peak_time_ns));
+	if (p->nprocs > 1 && pp)
+		printf(" in pid %d", pp->pid);
+	putchar('\n');
+	size_t n;
+	uint32_t *v = stacks_by(m, FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE, &n);
+	if (v && n) {
+		printf("  %7s %11s  %s\n", "share", "bytes", "allocated at");
+		for (size_t i = 0; i < limit(m, n); i++) {
+			const struct fa_stack *s = &p->stacks[v[i]];
+			struct fa_frame fr;
+			profile_stack_frames(p, s, &fr, 1);
+			printf("  %6.1f%% %s%10s  %s\n",
+			       mm->peak_bytes ? 100.0 * (double)s->w[FA_PEAK_BYTES] / (double)mm->peak_bytes : 0.0,
+			       m->est, fmt_bytes(a, s->w[FA_PEAK_BYTES]), frame_text(p, &fr, buf, sizeof(buf)));
+			print_stack_tail(m, v[i], "                          ");
+		}
+		if (n > limit(m, n))
+			printf("  ... %zu more stacks\n", n - limit(m, n));
+	}
+	free(v);
+
+	/* Leaks. */
+	printf("\nLeaked at exit  %s%s in %s%s blocks\n", m->est, fmt_bytes(a, mm->leaked_bytes), m->est,
+	       fmt_count(b, mm->leaked_blocks));
+	v = stacks_by(m, FA_LEAKED_BYTES, FA_NONE, &n);
+	if (v && n) {
+		printf("  %11s %10s  %s\n", "bytes", "blocks", "allocated at");
+		for (size_t i = 0; i < limit(m, n); i++) {
+			const struct fa_stack *s = &p->stacks[v[i]];
+			struct fa_frame fr;
+			profile_stack_frames(p, s, &fr, 1);
+			printf("  %s%10s %10s  %s\n", m->est, fmt_bytes(a, s->w[FA_LEAKED_BYTES]),
+			       fmt_count(b, s->w[FA_LEAKED_BLOCKS]), frame_text(p, &fr, buf, sizeof(buf)));
+			print_stack_tail(m, v[i], "                           ");
+		}
+		if (n > limit(m, n))
+			printf("  ... %zu more stacks\n", n - limit(m, n));
+	}
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (!p->procs[i].complete && p->procs[i].alloc_mode != FD_ALLOC_OFF)
+			printf("  note: %s has no trailer (the program did not exit normally): 'leaked' is what was "
+			       "live when the recording stopped\n", p->procs[i].path);
+	free(v);
+
+	/* Temporaries. */
+	printf("\nTemporary allocations  %s%s (%.1f%% of calls): freed by the allocating thread before it\n"
+	       "allocated anything else\n",
+	       m->est, fmt_count(a, (int64_t)mm->temp_calls),
+	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
+	sort_sites(m, FA_TEMP_CALLS);
+	size_t shown = 0;
+	for (size_t i = 0; i < m->nsites && shown < (m->top ? m->top : SIZE_MAX); i++) {
+		const struct site *s = &m->sites[i];
+		if (s->w[FA_TEMP_CALLS] <= 0)
+			break;
+		if (!shown)
+			printf("  %14s %8s  %s\n", "temporary", "of site", "site");
+		shown++;
+		print_site_line(m, s, buf, sizeof(buf));
+		printf("  %s%13s %7.1f%%  %s\n", m->est, fmt_count(a, s->w[FA_TEMP_CALLS]),
+		       s->w[FA_ALLOC_CALLS] ? 100.0 * (double)s->w[FA_TEMP_CALLS] / (double)s->w[FA_ALLOC_CALLS] : 0.0,
+		       buf);
+	}
+
+	/* Top sites. */
+	if (m->sort >= 0) {
+		print_sites_table(m, m->sort);
+	} else {
+		print_sites_table(m, FA_ALLOC_CALLS);
+		print_sites_table(m, FA_ALLOC_BYTES);
+	}
+	print_histogram(m);
+	print_timeline(m);
+	(void)c;
+}
+
+/* ---- JSON ---- */
+
+static void json_frames(struct json *j, const struct profile *p, uint32_t stack, size_t max)
+{
+	struct fa_frame fr[FD_MAX_FRAMES * 2];
+	size_t n = profile_stack_frames(p, &p->stacks[stack], fr, max < FD_MAX_FRAMES * 2 ? max : FD_MAX_FRAMES * 2);
+	if (n > max)
+		n = max;
+	json_array_begin(j, "frames");
+	for (size_t i = 0; i < n; i++) {
+		const struct fa_func *fn = &p->funcs[fr[i].func];
+		json_object_begin(j, NULL);
+		json_string(j, "function", fn->name);
+		json_string(j, "file", fn->file);
+		json_uint(j, "line", fr[i].line);
+		json_string(j, "module", fn->module != FA_NONE ? p->modules[fn->module].name : NULL);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void json_stacks(struct json *j, const struct mem *m, const char *key, int metric, uint32_t proc)
+{
+	size_t n;
+	uint32_t *v = stacks_by(m, metric, proc, &n);
+	json_array_begin(j, key);
+	for (size_t i = 0; v && i < limit(m, n); i++) {
+		const struct fa_stack *s = &m->p->stacks[v[i]];
+		json_object_begin(j, NULL);
+		json_int(j, "pid", m->p->procs[s->proc].pid);
+		if (metric == FA_PEAK_BYTES) {
+			json_int(j, "bytes", s->w[FA_PEAK_BYTES]);
+			json_double(j, "share", m->p->mem.peak_bytes ? (double)s->w[FA_PEAK_BYTES] / (double)m->p->mem.peak_bytes : 0);
+		} else {
+			json_int(j, "bytes", s->w[FA_LEAKED_BYTES]);
+			json_int(j, "blocks", s->w[FA_LEAKED_BLOCKS]);
+		}
+		json_frames(j, m->p, v[i], 32);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	free(v);
+}
+
+static void print_json(struct mem *m)
+{
+	struct profile *p = m->p;
+	const struct fa_mem *mm = &p->mem;
+	struct json j;
+	json_init(&j, stdout, false);
+	json_object_begin(&j, NULL);
+	json_array_begin(&j, "processes");
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		json_object_begin(&j, NULL);
+		json_string(&j, "file", pr->path);
+		json_int(&j, "pid", pr->pid);
+		json_string(&j, "exe", pr->exe);
+		json_string(&j, "cmdline", pr->cmdline);
+		json_string(&j, "alloc_mode", pr->alloc_mode == FD_ALLOC_EXACT ? "exact"
+					      : pr->alloc_mode == FD_ALLOC_SAMPLED ? "sampled" : "off");
+		json_uint(&j, "sample_bytes", pr->alloc_sample_bytes);
+		json_uint(&j, "duration_ns", pr->duration_ns);
+		json_uint(&j, "lost_alloc", pr->lost_alloc);
+		json_bool(&j, "complete", pr->complete);
+		json_string(&j, "damage", pr->damage);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_bool(&j, "sampled", mm->sampled);
+	json_double(&j, "scale", mm->scale);
+
+	json_object_begin(&j, "totals");
+	json_uint(&j, "alloc_calls", mm->alloc_calls);
+	json_uint(&j, "alloc_bytes", mm->alloc_bytes);
+	json_uint(&j, "frees", mm->frees);
+	json_uint(&j, "temp_calls", mm->temp_calls);
+	json_object_end(&j);
+
+	json_object_begin(&j, "peak");
+	json_int(&j, "bytes", mm->peak_bytes);
+	json_uint(&j, "time_ns", mm->peak_time_ns);
+	json_int(&j, "pid", mm->peak_proc < p->nprocs ? p->procs[mm->peak_proc].pid : 0);
+	json_stacks(&j, m, "stacks", FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE);
+	json_object_end(&j);
+
+	json_object_begin(&j, "leaks");
+	json_int(&j, "bytes", mm->leaked_bytes);
+	json_int(&j, "blocks", mm->leaked_blocks);
+	json_stacks(&j, m, "stacks", FA_LEAKED_BYTES, FA_NONE);
+	json_object_end(&j);
+
+	sort_sites(m, m->sort >= 0 ? m->sort : FA_ALLOC_BYTES);
+	json_array_begin(&j, "sites");
+	for (size_t i = 0; i < limit(m, m->nsites); i++) {
+		const struct site *s = &m->sites[i];
+		const struct fa_func *fn = &p->funcs[s->func];
+		json_object_begin(&j, NULL);
+		json_string(&j, "function", fn->name);
+		json_string(&j, "file", fn->file);
+		json_uint(&j, "line", s->line);
+		json_string(&j, "module", fn->module != FA_NONE ? p->modules[fn->module].name : NULL);
+		json_int(&j, "calls", s->w[FA_ALLOC_CALLS]);
+		json_int(&j, "bytes", s->w[FA_ALLOC_BYTES]);
+		json_int(&j, "temp_calls", s->w[FA_TEMP_CALLS]);
+		json_int(&j, "peak_bytes", s->w[FA_PEAK_BYTES]);
+		json_int(&j, "leaked_bytes", s->w[FA_LEAKED_BYTES]);
+		json_int(&j, "leaked_blocks", s->w[FA_LEAKED_BLOCKS]);
+		json_frames(&j, p, s->stack, FRAMES_SHOWN);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+
+	json_array_begin(&j, "histogram");
+	for (int i = 0; i < FA_HIST_BUCKETS; i++) {
+		if (!mm->hist_calls[i])
+			continue;
+		json_object_begin(&j, NULL);
+		json_uint(&j, "min", i ? (uint64_t)1 << (i - 1) : 0);
+		if (i < FA_HIST_BUCKETS - 1)
+			json_uint(&j, "max", i ? ((uint64_t)1 << i) - 1 : 0);
+		else
+			json_null(&j, "max");
+		json_uint(&j, "calls", mm->hist_calls[i]);
+		json_uint(&j, "bytes", mm->hist_bytes[i]);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+
+	json_array_begin(&j, "timeline");
+	for (size_t i = 0; i < p->ntimeline; i++) {
+		const struct fa_point *pt = &p->timeline[i];
+		json_object_begin(&j, NULL);
+		json_int(&j, "pid", p->procs[pt->proc].pid);
+		json_uint(&j, "time_ns", pt->time_ns);
+		json_int(&j, "heap", pt->heap);
+		json_int(&j, "rss", pt->rss);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+
+	json_array_begin(&j, "warnings");
+	for (size_t i = 0; i < p->nwarnings; i++)
+		json_string(&j, NULL, p->warnings[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	putchar('\n');
+}
 
 int cmd_mem(int argc, char **argv)
 {
-	fprintf(stderr, "fathom mem: not built yet\n");
-	return 2;
+	static const struct option longopts[] = {
+		{ "top", required_argument, NULL, 'n' },     { "sort", required_argument, NULL, 's' },
+		{ "json", no_argument, NULL, 'j' },          { "no-symbols", no_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	};
+	struct mem m = { .top = 10, .sort = -1, .est = "" };
+	bool no_symbols = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "n:s:h", longopts, NULL)) != -1) {
+		char *end;
+		long v;
+		switch (c) {
+		case 'n':
+			v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 0) {
+				fprintf(stderr, "fathom mem: --top needs a count (0 for all), not '%s'\n", optarg);
+				return 2;
+			}
+			m.top = (size_t)v;
+			break;
+		case 's':
+			m.sort = fa_metric_parse(optarg);
+			if (m.sort == FA_LEAKED_BLOCKS)
+				m.sort = FA_LEAKED_BYTES;
+			if (m.sort < 0 || m.sort == FA_CPU) {
+				fprintf(stderr, "fathom mem: unknown sort key '%s'; use calls, bytes, peak, leaked or temp\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'j':
+			m.json = true;
+			break;
+		case 'S':
+			no_symbols = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return cmd_bad_option("mem", argv, longopts);
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fathom mem: no dump files given\n");
+		usage(stderr);
+		return 2;
+	}
+
+	struct profile p;
+	struct profile_opts po = { .no_symbols = no_symbols };
+	char *err = NULL;
+	int rc = profile_load(&p, argv + optind, (size_t)(argc - optind), &po, &err);
+	if (rc < 0) {
+		fprintf(stderr, "fathom mem: %s\n", err ? err : strerror(-rc));
+		free(err);
+		return rc == -ENOMEM ? 1 : 2;
+	}
+	for (size_t i = 0; i < p.nwarnings; i++)
+		fprintf(stderr, "fathom mem: %s\n", p.warnings[i]);
+
+	int status = 0;
+	bool any = false;
+	for (size_t i = 0; i < p.nprocs; i++)
+		if (p.procs[i].alloc_mode != FD_ALLOC_OFF)
+			any = true;
+	if (!any) {
+		fprintf(stderr,
+			"fathom mem: %s: no allocation data in this recording; record with "
+			"'fathom record --alloc -- CMD' (or --alloc-sample BYTES)\n",
+			argv[optind]);
+		status = 1;
+		goto out;
+	}
+	m.p = &p;
+	m.sampled = p.mem.sampled;
+	m.est = m.sampled ? "~" : "";
+	if (build_sites(&m) < 0) {
+		fprintf(stderr, "fathom mem: out of memory\n");
+		status = 1;
+		goto out;
+	}
+	if (m.json)
+		print_json(&m);
+	else
+		print_text(&m);
+	if (fflush(stdout) != 0 || ferror(stdout)) {
+		fprintf(stderr, "fathom mem: writing the output: %s\n", strerror(errno));
+		status = 1;
+	}
+out:
+	free(m.sites);
+	profile_free(&p);
+	return status;
 }
