@@ -1,0 +1,1294 @@
+/* CI verdicts: summaries of recordings, the statistics of `fathom diff`, the
+ * budgets of `fathom check`, and the writers for every output format. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "compare.h"
+#include "fathom-dump.h"
+#include "util.h"
+
+/* ---- summaries ---------------------------------------------------------- */
+
+static const char *module_name(const struct profile *p, uint32_t m)
+{
+	if (m == FA_NONE || m >= p->nmodules)
+		return NULL;
+	return p->modules[m].name;
+}
+
+int compare_summarize(const struct profile *p, struct compare_summary *s)
+{
+	memset(s, 0, sizeof(*s));
+	s->nprocs = p->nprocs;
+	s->clock = p->nprocs ? p->procs[0].clock : FD_CLOCK_CPU;
+	double proc_samples = 0;
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		if (pr->hz)
+			s->cpu_ns += (double)pr->sample_weight * 1e9 / pr->hz;
+		proc_samples += (double)pr->samples;
+		s->lost_samples += pr->lost_samples;
+		s->lost_alloc += pr->lost_alloc;
+		if (pr->alloc_mode != FD_ALLOC_OFF)
+			s->has_alloc = true;
+		if (pr->alloc_mode == FD_ALLOC_SAMPLED)
+			s->alloc_sampled = true;
+		if (pr->damage)
+			s->damaged = true;
+		if (pr->clock != s->clock)
+			s->clock = -1;
+	}
+	if (p->mem.sampled)
+		s->alloc_sampled = true;
+	s->cpu_weight = (double)p->total[FA_CPU];
+	/* The per-thread table counts delivered signals per stack; the process
+	 * totals are the fallback when a model has no such table. */
+	double ts = 0;
+	for (size_t i = 0; i < p->ntstacks; i++)
+		ts += (double)p->tstacks[i].samples;
+	s->samples = p->ntstacks ? ts : proc_samples;
+	s->alloc_calls = (int64_t)p->mem.alloc_calls;
+	s->alloc_bytes = (int64_t)p->mem.alloc_bytes;
+	s->temp_calls = (int64_t)p->mem.temp_calls;
+	s->peak = p->mem.peak_bytes;
+	s->leaked_bytes = p->mem.leaked_bytes;
+	s->leaked_blocks = p->mem.leaked_blocks;
+
+	int ret = -ENOMEM;
+	uint32_t *map = malloc((p->nfuncs + 1) * sizeof(*map));
+	uint32_t *mark = calloc(p->nfuncs + 1, sizeof(*mark));
+	size_t cap = 0;
+	if (!map || !mark)
+		goto out;
+	for (size_t i = 0; i < p->nfuncs; i++)
+		map[i] = FA_NONE;
+	for (size_t si = 0; si < p->nstacks; si++) {
+		const struct fa_stack *st = &p->stacks[si];
+		double cpu = (double)st->w[FA_CPU];
+		if (!cpu && !st->w[FA_ALLOC_CALLS] && !st->w[FA_LEAKED_BLOCKS] && !st->w[FA_LEAKED_BYTES])
+			continue;
+		bool leaf = true;
+		for (uint32_t d = 0; d < st->depth; d++) {
+			uint32_t li = st->locs[d];
+			if (li >= p->nlocs)
+				continue;
+			const struct fa_loc *loc = &p->locs[li];
+			for (uint32_t k = 0; k < loc->nframes; k++) {
+				size_t fi = (size_t)loc->frame_first + k;
+				if (fi >= p->nframes || p->frames[fi].func >= p->nfuncs)
+					continue;
+				const struct fa_frame *fr = &p->frames[fi];
+				uint32_t f = fr->func;
+				if (map[f] == FA_NONE) {
+					if (s->nfuncs == cap) {
+						size_t nc = cap ? cap * 2 : 64;
+						void *n = realloc(s->funcs, nc * sizeof(*s->funcs));
+						if (!n)
+							goto out;
+						s->funcs = n;
+						cap = nc;
+					}
+					struct compare_func *cf = &s->funcs[s->nfuncs];
+					memset(cf, 0, sizeof(*cf));
+					cf->name = p->funcs[f].name ? p->funcs[f].name : "?";
+					cf->file = p->funcs[f].file;
+					cf->module = module_name(p, p->funcs[f].module);
+					cf->line = p->funcs[f].decl_line;
+					map[f] = (uint32_t)s->nfuncs++;
+				}
+				struct compare_func *cf = &s->funcs[map[f]];
+				if (leaf) {
+					/* The innermost frame owns self time and is the allocating site. */
+					leaf = false;
+					cf->self += cpu;
+					cf->alloc_calls += st->w[FA_ALLOC_CALLS];
+					cf->alloc_bytes += st->w[FA_ALLOC_BYTES];
+					cf->leaked_bytes += st->w[FA_LEAKED_BYTES];
+					cf->leaked_blocks += st->w[FA_LEAKED_BLOCKS];
+					if (fr->line && st->w[FA_LEAKED_BLOCKS] > cf->best_leak_w) {
+						cf->best_leak_w = st->w[FA_LEAKED_BLOCKS];
+						cf->leak_line = (int)fr->line;
+					}
+					if (!p->funcs[f].decl_line && fr->line && cpu > cf->best_line_w) {
+						cf->best_line_w = cpu;
+						cf->line = (int)fr->line;
+					}
+				}
+				/* Recursion must not count a stack twice in a function's total. */
+				if (mark[f] != si + 1) {
+					mark[f] = (uint32_t)(si + 1);
+					cf->total += cpu;
+				}
+			}
+		}
+	}
+	ret = 0;
+out:
+	free(map);
+	free(mark);
+	if (ret)
+		compare_summary_free(s);
+	return ret;
+}
+
+void compare_summary_free(struct compare_summary *s)
+{
+	free(s->funcs);
+	s->funcs = NULL;
+	s->nfuncs = 0;
+}
+
+/* ---- statistics --------------------------------------------------------- */
+
+double compare_normal_tail(double z)
+{
+	return 0.5 * erfc(z / M_SQRT2);
+}
+
+double compare_normal_quantile(double p)
+{
+	if (!(p > 0))
+		return INFINITY;
+	if (p >= 0.5)
+		return 0;
+	/* The tail is monotonic, so bisection is exact enough and cannot fail. */
+	double lo = 0, hi = 40;
+	for (int i = 0; i < 200; i++) {
+		double mid = (lo + hi) / 2;
+		if (compare_normal_tail(mid) > p)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return (lo + hi) / 2;
+}
+
+double compare_two_prop_z(double x1, double n1, double x2, double n2)
+{
+	if (!(n1 > 0) || !(n2 > 0))
+		return 0;
+	double pool = (x1 + x2) / (n1 + n2);
+	double var = pool * (1 - pool) * (1 / n1 + 1 / n2);
+	if (!(var > 0))
+		return 0;
+	return (x2 / n2 - x1 / n1) / sqrt(var);
+}
+
+/* The factor by which a function's time grew relative to the rest of the
+ * program: the odds ratio of its shares. A function that takes 30% longer
+ * while everything else stays the same has an odds ratio of exactly 1.3,
+ * whatever its share, whereas its share grows by less and by an amount that
+ * depends on the share. Shares are kept half a sample away from 0 and 1 so
+ * that a function absent from one run gives a large finite figure. */
+static double odds_ratio(double p1, double n1, double p2, double n2)
+{
+	double e1 = 0.5 / n1, e2 = 0.5 / n2;
+	p1 = fmin(fmax(p1, e1), 1 - e1);
+	p2 = fmin(fmax(p2, e2), 1 - e2);
+	return (p2 / (1 - p2)) / (p1 / (1 - p1));
+}
+
+/* ---- reports ------------------------------------------------------------ */
+
+static char *vfmt(const char *fmt, va_list ap)
+{
+	char *s = NULL;
+	if (vasprintf(&s, fmt, ap) < 0)
+		return NULL;
+	return s;
+}
+
+static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+static char *fmt(const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	char *s = vfmt(f, ap);
+	va_end(ap);
+	return s;
+}
+
+static struct compare_item *add_item(struct compare_report *r, enum compare_section sec, const char *metric,
+				     enum compare_unit unit, char *name)
+{
+	if (!name)
+		return NULL;
+	if (r->nitems == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 16;
+		void *n = realloc(r->items, nc * sizeof(*r->items));
+		if (!n) {
+			free(name);
+			return NULL;
+		}
+		r->items = n;
+		r->cap = nc;
+	}
+	struct compare_item *it = &r->items[r->nitems++];
+	memset(it, 0, sizeof(*it));
+	it->section = sec;
+	it->name = name;
+	it->metric = metric;
+	it->unit = unit;
+	it->base = it->value = it->limit = it->change = it->z = it->p = NAN;
+	return it;
+}
+
+static int add_note(struct compare_report *r, char *note)
+{
+	if (!note)
+		return -ENOMEM;
+	void *n = realloc(r->notes, (r->nnotes + 1) * sizeof(*r->notes));
+	if (!n) {
+		free(note);
+		return -ENOMEM;
+	}
+	r->notes = n;
+	r->notes[r->nnotes++] = note;
+	return 0;
+}
+
+void compare_report_free(struct compare_report *r)
+{
+	for (size_t i = 0; i < r->nitems; i++) {
+		free(r->items[i].name);
+		free(r->items[i].message);
+	}
+	free(r->items);
+	for (size_t i = 0; i < r->nnotes; i++)
+		free(r->notes[i]);
+	free(r->notes);
+	memset(r, 0, sizeof(*r));
+}
+
+static const char *value_str(char *buf, enum compare_unit u, double v)
+{
+	if (isnan(v))
+		return "-";
+	switch (u) {
+	case COMPARE_BYTES: return fmt_bytes(buf, (int64_t)llround(v));
+	case COMPARE_NS: return fmt_duration(buf, v < 0 ? 0 : (uint64_t)llround(v));
+	case COMPARE_SHARE: snprintf(buf, 32, "%.1f%%", v * 100); return buf;
+	case COMPARE_COUNT: break;
+	}
+	return fmt_count(buf, (int64_t)llround(v));
+}
+
+static const char *change_str(char *buf, double c)
+{
+	if (isnan(c))
+		return "-";
+	if (isinf(c))
+		return c > 0 ? "new" : "gone";
+	snprintf(buf, 32, "%+.1f%%", c * 100);
+	return buf;
+}
+
+/* A function as people name it in a report line: "parse_line (parse.c:42)". */
+static void func_where(char *buf, size_t len, const char *func, const char *file, int line)
+{
+	if (file && line)
+		snprintf(buf, len, "%s (%s:%d)", func, file, line);
+	else if (file)
+		snprintf(buf, len, "%s (%s)", func, file);
+	else
+		snprintf(buf, len, "%s", func);
+}
+
+/* ---- diff --------------------------------------------------------------- */
+
+void compare_opts_default(struct compare_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->threshold = 0.05;
+	o->cpu_threshold = 0.10;
+	o->func_threshold = 0.10;
+	o->alpha = 0.001;
+	o->min_share = 0.005;
+	o->top = 10;
+}
+
+const char *const compare_metric_names[] = { "cpu",  "cpu-time",   "functions", "alloc-calls", "alloc-bytes",
+					     "peak", "leaked",     "temp-calls", "memory",     "all",
+					     NULL };
+
+unsigned compare_metric_parse(const char *name)
+{
+	static const struct {
+		const char *name;
+		unsigned bits;
+	} tab[] = {
+		{ "cpu", COMPARE_M_CPU },
+		{ "cpu-time", COMPARE_M_CPU_TIME },
+		{ "functions", COMPARE_M_FUNCS },
+		{ "cpu-functions", COMPARE_M_FUNCS },
+		{ "alloc-calls", COMPARE_M_ALLOC_CALLS },
+		{ "alloc-bytes", COMPARE_M_ALLOC_BYTES },
+		{ "peak", COMPARE_M_PEAK },
+		{ "peak-bytes", COMPARE_M_PEAK },
+		{ "leaked", COMPARE_M_LEAKED },
+		{ "leaks", COMPARE_M_LEAKED },
+		{ "leaked-bytes", COMPARE_M_LEAKED },
+		{ "leaked-blocks", COMPARE_M_LEAKED },
+		{ "temp-calls", COMPARE_M_TEMP_CALLS },
+		{ "memory", COMPARE_M_MEM },
+		{ "all", COMPARE_M_ALL },
+	};
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
+		if (!strcmp(name, tab[i].name))
+			return tab[i].bits;
+	return 0;
+}
+
+static int cmp_key(const struct compare_func *a, const struct compare_func *b)
+{
+	int c = strcmp(a->name, b->name);
+	if (c)
+		return c;
+	c = strcmp(a->file ? a->file : "", b->file ? b->file : "");
+	if (c)
+		return c;
+	return strcmp(a->module ? a->module : "", b->module ? b->module : "");
+}
+
+static int cmp_key_ptr(const void *a, const void *b)
+{
+	return cmp_key(*(const struct compare_func *const *)a, *(const struct compare_func *const *)b);
+}
+
+/* A function matched across the two recordings; either side may be missing. */
+struct pair {
+	const struct compare_func *b, *n;
+	double s1, s2, t1, t2;    /* self and total shares */
+	double zs, zt, es, et;    /* z-scores and odds ratios - 1 */
+	bool test_self, test_total;
+};
+
+static struct pair *match_funcs(const struct compare_summary *base, const struct compare_summary *cur,
+				size_t *npairs)
+{
+	const struct compare_func **a = malloc((base->nfuncs + 1) * sizeof(*a));
+	const struct compare_func **b = malloc((cur->nfuncs + 1) * sizeof(*b));
+	struct pair *out = calloc(base->nfuncs + cur->nfuncs + 1, sizeof(*out));
+	if (!a || !b || !out) {
+		free(a);
+		free(b);
+		free(out);
+		return NULL;
+	}
+	for (size_t i = 0; i < base->nfuncs; i++)
+		a[i] = &base->funcs[i];
+	for (size_t i = 0; i < cur->nfuncs; i++)
+		b[i] = &cur->funcs[i];
+	qsort(a, base->nfuncs, sizeof(*a), cmp_key_ptr);
+	qsort(b, cur->nfuncs, sizeof(*b), cmp_key_ptr);
+	size_t i = 0, j = 0, n = 0;
+	while (i < base->nfuncs || j < cur->nfuncs) {
+		int c = i == base->nfuncs ? 1 : j == cur->nfuncs ? -1 : cmp_key(a[i], b[j]);
+		out[n].b = c <= 0 ? a[i++] : NULL;
+		out[n].n = c >= 0 ? b[j++] : NULL;
+		n++;
+	}
+	free(a);
+	free(b);
+	*npairs = n;
+	return out;
+}
+
+static const struct compare_func *pair_func(const struct pair *p)
+{
+	return p->n ? p->n : p->b;
+}
+
+static int by_self_growth(const void *a, const void *b)
+{
+	const struct pair *x = *(const struct pair *const *)a, *y = *(const struct pair *const *)b;
+	double dx = x->s2 - x->s1, dy = y->s2 - y->s1;
+	return dx < dy ? 1 : dx > dy ? -1 : cmp_key(pair_func(x), pair_func(y));
+}
+
+/* Judges one whole-program figure against a relative threshold. */
+static struct compare_item *judge_relative(struct compare_report *r, const char *metric, enum compare_unit unit,
+					   double base, double value, double threshold, const char *what)
+{
+	struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, metric, unit, strdup(metric));
+	if (!it)
+		return NULL;
+	it->base = base;
+	it->value = value;
+	it->limit = threshold;
+	it->change = base ? value / base - 1 : value ? INFINITY : 0;
+	char b1[32], b2[32];
+	if (it->change > threshold) {
+		it->status = COMPARE_FAIL;
+		it->message = fmt("%s grew from %s to %s (%s), more than the %.0f%% allowed", what,
+				  value_str(b1, unit, base), value_str(b2, unit, value),
+				  isinf(it->change) ? "from nothing" : change_str((char[32]){ 0 }, it->change),
+				  threshold * 100);
+	} else if (it->change < -threshold) {
+		it->status = COMPARE_IMPROVED;
+	}
+	return it;
+}
+
+static int diff_cpu_time(const struct compare_summary *base, const struct compare_summary *cur,
+			 const struct compare_opts *o, unsigned sel, struct compare_report *r)
+{
+	bool wall = base->clock != FD_CLOCK_CPU || cur->clock != FD_CLOCK_CPU;
+	/* Wall-clock time grows with the load on the machine, not only with the
+	 * program's work, so it is shown but judged only on request. */
+	if (wall && !(o->metrics_explicit && (sel & COMPARE_M_CPU_TIME))) {
+		struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, "cpu-time", COMPARE_NS, strdup("cpu-time"));
+		if (!it)
+			return -ENOMEM;
+		it->base = base->cpu_ns;
+		it->value = cur->cpu_ns;
+		it->change = base->cpu_ns ? cur->cpu_ns / base->cpu_ns - 1 : NAN;
+		it->status = COMPARE_SKIPPED;
+		it->message = strdup("wall-clock recordings: sampled time depends on the machine's load; "
+				     "name --metric cpu-time to judge it");
+		return it->message ? 0 : -ENOMEM;
+	}
+	struct compare_item *it = judge_relative(r, "cpu-time", COMPARE_NS, base->cpu_ns, cur->cpu_ns,
+						 o->cpu_threshold, wall ? "Sampled wall time" : "CPU time");
+	return it ? 0 : -ENOMEM;
+}
+
+static int diff_funcs(const struct compare_summary *base, const struct compare_summary *cur,
+		      const struct compare_opts *o, struct compare_report *r)
+{
+	size_t np;
+	struct pair *pairs = match_funcs(base, cur, &np);
+	struct pair **order = pairs ? malloc((np + 1) * sizeof(*order)) : NULL;
+	int ret = -ENOMEM;
+	if (!order)
+		goto out;
+	double n1 = base->samples, n2 = cur->samples;
+	size_t tests = 0;
+	for (size_t i = 0; i < np; i++) {
+		struct pair *p = &pairs[i];
+		p->s1 = p->b ? p->b->self / base->cpu_weight : 0;
+		p->t1 = p->b ? p->b->total / base->cpu_weight : 0;
+		p->s2 = p->n ? p->n->self / cur->cpu_weight : 0;
+		p->t2 = p->n ? p->n->total / cur->cpu_weight : 0;
+		/* Shares are of weight (periods); the variance comes from the number
+		 * of signals actually delivered, so x = share * samples. */
+		p->zs = compare_two_prop_z(p->s1 * n1, n1, p->s2 * n2, n2);
+		p->zt = compare_two_prop_z(p->t1 * n1, n1, p->t2 * n2, n2);
+		p->es = odds_ratio(p->s1, n1, p->s2, n2) - 1;
+		p->et = odds_ratio(p->t1, n1, p->t2, n2) - 1;
+		p->test_self = fmax(p->s1, p->s2) >= o->min_share;
+		/* A leaf's total is its self: testing it again would only spend alpha. */
+		bool same = fabs(p->t1 - p->s1) < 1e-12 && fabs(p->t2 - p->s2) < 1e-12;
+		p->test_total = fmax(p->t1, p->t2) >= o->min_share && !same && fmin(p->t1, p->t2) < 1 - 1e-9;
+		tests += p->test_self + p->test_total;
+		order[i] = p;
+	}
+	/* Bonferroni: the family-wise chance of any false alarm stays below alpha. */
+	double zc = compare_normal_quantile(o->alpha / (double)(tests ? tests : 1));
+	r->tests = tests;
+	r->z_crit = zc;
+	double shrink = -o->func_threshold / (1 + o->func_threshold);
+	size_t nslow = 0;
+	char b1[32], b2[32], where[512];
+	for (size_t i = 0; i < np; i++) {
+		struct pair *p = &pairs[i];
+		const struct compare_func *f = pair_func(p);
+		bool self_bad = p->test_self && p->zs > zc && p->es > o->func_threshold;
+		bool total_bad = p->test_total && p->zt > zc && p->et > o->func_threshold;
+		if (!self_bad && !total_bad)
+			continue;
+		/* A function slower in itself is named once, by its self time; its
+		 * total shows only when the growth is in what it calls. */
+		bool self = self_bad;
+		struct compare_item *it = add_item(r, COMPARE_SEC_FUNCTION, self ? "cpu-self" : "cpu-total",
+						   COMPARE_SHARE, fmt("cpu %s: %s", self ? "self" : "total", f->name));
+		if (!it)
+			goto out;
+		it->func = f->name;
+		it->file = f->file;
+		it->line = f->line;
+		it->base = self ? p->s1 : p->t1;
+		it->value = self ? p->s2 : p->t2;
+		it->change = self ? p->es : p->et;
+		it->z = self ? p->zs : p->zt;
+		it->p = compare_normal_tail(it->z);
+		it->limit = o->func_threshold;
+		it->status = COMPARE_FAIL;
+		func_where(where, sizeof(where), f->name, f->file, f->line);
+		it->message = fmt("%s%s takes %.0f%% longer relative to the rest of the program: %s share %s -> %s "
+				  "(z = %.1f, needs > %.1f)",
+				  where, p->b ? "" : " (new)", it->change * 100, self ? "self" : "total",
+				  value_str(b1, COMPARE_SHARE, it->base), value_str(b2, COMPARE_SHARE, it->value), it->z,
+				  zc);
+		if (!it->message)
+			goto out;
+		nslow++;
+	}
+	if (!nslow) {
+		struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, "cpu-functions", COMPARE_COUNT,
+						   strdup("cpu-functions"));
+		if (!it)
+			goto out;
+		it->value = (double)tests;
+		it->limit = o->func_threshold;
+		it->message = fmt("%zu function shares tested; no function is significantly slower "
+				  "(z > %.2f) by more than %.0f%%",
+				  tests, zc, o->func_threshold * 100);
+		if (!it->message)
+			goto out;
+	}
+	/* What grew and shrank most, by self share, significant or not. */
+	qsort(order, np, sizeof(*order), by_self_growth);
+	size_t top = o->top;
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t k = 0; k < np && k < top; k++) {
+			struct pair *p = pass == 0 ? order[k] : order[np - 1 - k];
+			double d = p->s2 - p->s1;
+			if (pass == 0 ? !(d > 0) : !(d < 0))
+				break;
+			const struct compare_func *f = pair_func(p);
+			struct compare_item *it = add_item(r, pass == 0 ? COMPARE_SEC_GREW : COMPARE_SEC_SHRANK,
+							   "cpu-self", COMPARE_SHARE, strdup(f->name));
+			if (!it)
+				goto out;
+			it->func = f->name;
+			it->file = f->file;
+			it->line = f->line;
+			it->base = p->s1;
+			it->value = p->s2;
+			it->change = p->es;
+			it->z = p->zs;
+			it->p = compare_normal_tail(p->zs);
+			bool bad = p->test_self && p->zs > zc && p->es > o->func_threshold;
+			bool good = p->test_self && p->zs < -zc && p->es < shrink;
+			it->status = bad ? COMPARE_FAIL : good ? COMPARE_IMPROVED : COMPARE_OK;
+		}
+	}
+	ret = 0;
+out:
+	free(order);
+	free(pairs);
+	return ret;
+}
+
+/* Leak sites of the new recording that leak more blocks than in the base. */
+static int diff_leak_sites(const struct compare_summary *base, const struct compare_summary *cur,
+			   struct compare_report *r)
+{
+	size_t np;
+	struct pair *pairs = match_funcs(base, cur, &np);
+	if (!pairs)
+		return -ENOMEM;
+	char b1[32], where[512];
+	int ret = 0;
+	for (size_t i = 0; i < np && !ret; i++) {
+		const struct pair *p = &pairs[i];
+		int64_t before = p->b ? p->b->leaked_blocks : 0;
+		if (!p->n || p->n->leaked_blocks <= before)
+			continue;
+		const struct compare_func *f = p->n;
+		struct compare_item *it =
+			add_item(r, COMPARE_SEC_FUNCTION, "leak-site", COMPARE_COUNT, fmt("leak: %s", f->name));
+		if (!it) {
+			ret = -ENOMEM;
+			break;
+		}
+		it->func = f->name;
+		it->file = f->file;
+		it->line = f->leak_line ? f->leak_line : f->line;
+		it->base = (double)before;
+		it->value = (double)f->leaked_blocks;
+		it->change = before ? it->value / it->base - 1 : INFINITY;
+		it->status = COMPARE_FAIL;
+		func_where(where, sizeof(where), f->name, f->file, it->line);
+		it->message = fmt("%s leaks %" PRId64 " block%s (%s) at exit; the base leaked %" PRId64 " there",
+				  where, f->leaked_blocks, f->leaked_blocks == 1 ? "" : "s",
+				  fmt_bytes(b1, f->leaked_bytes), before);
+		if (!it->message)
+			ret = -ENOMEM;
+	}
+	free(pairs);
+	return ret;
+}
+
+/* The allocating site whose figure grew most, for a failure message. */
+static const struct compare_func *grew_most(const struct compare_summary *base, const struct compare_summary *cur,
+					    bool bytes, double *growth)
+{
+	size_t np;
+	struct pair *pairs = match_funcs(base, cur, &np);
+	const struct compare_func *best = NULL;
+	double bd = 0;
+	for (size_t i = 0; pairs && i < np; i++) {
+		double a = pairs[i].b ? (double)(bytes ? pairs[i].b->alloc_bytes : pairs[i].b->alloc_calls) : 0;
+		double b = pairs[i].n ? (double)(bytes ? pairs[i].n->alloc_bytes : pairs[i].n->alloc_calls) : 0;
+		if (b - a > bd) {
+			bd = b - a;
+			best = pairs[i].n;
+		}
+	}
+	free(pairs);
+	*growth = bd;
+	return best;
+}
+
+static int diff_memory(const struct compare_summary *base, const struct compare_summary *cur,
+		       const struct compare_opts *o, unsigned sel, struct compare_report *r)
+{
+	bool exact = !base->alloc_sampled && !cur->alloc_sampled;
+	if (!exact && add_note(r, strdup("a recording used sampled allocation tracking: memory figures are "
+					 "estimates, leaks are judged by the threshold and leak sites are not judged")))
+		return -ENOMEM;
+	static const struct {
+		unsigned bit;
+		const char *metric, *what;
+		enum compare_unit unit;
+		size_t off;
+	} tab[] = {
+		{ COMPARE_M_ALLOC_CALLS, "alloc-calls", "Allocation calls", COMPARE_COUNT,
+		  offsetof(struct compare_summary, alloc_calls) },
+		{ COMPARE_M_ALLOC_BYTES, "alloc-bytes", "Allocated bytes", COMPARE_BYTES,
+		  offsetof(struct compare_summary, alloc_bytes) },
+		{ COMPARE_M_PEAK, "peak", "Peak heap", COMPARE_BYTES, offsetof(struct compare_summary, peak) },
+		{ COMPARE_M_LEAKED, "leaked-bytes", "Leaked bytes", COMPARE_BYTES,
+		  offsetof(struct compare_summary, leaked_bytes) },
+		{ COMPARE_M_LEAKED, "leaked-blocks", "Leaked blocks", COMPARE_COUNT,
+		  offsetof(struct compare_summary, leaked_blocks) },
+		{ COMPARE_M_TEMP_CALLS, "temp-calls", "Temporary allocations", COMPARE_COUNT,
+		  offsetof(struct compare_summary, temp_calls) },
+	};
+	char b1[32], where[512];
+	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
+		if (!(sel & tab[i].bit))
+			continue;
+		double a = (double)*(const int64_t *)((const char *)base + tab[i].off);
+		double b = (double)*(const int64_t *)((const char *)cur + tab[i].off);
+		bool leak = tab[i].bit == COMPARE_M_LEAKED;
+		/* In an exact recording any new leaked byte is a real leak. */
+		struct compare_item *it =
+			judge_relative(r, tab[i].metric, tab[i].unit, a, b, leak && exact ? 0 : o->threshold, tab[i].what);
+		if (!it)
+			return -ENOMEM;
+		bool calls = tab[i].bit == COMPARE_M_ALLOC_CALLS, bytes = tab[i].bit == COMPARE_M_ALLOC_BYTES;
+		if (it->status == COMPARE_FAIL && (calls || bytes)) {
+			double g;
+			const struct compare_func *f = grew_most(base, cur, bytes, &g);
+			if (f) {
+				func_where(where, sizeof(where), f->name, f->file, f->line);
+				char *m = fmt("%s; most of the growth is in %s (+%s)", it->message, where,
+					      value_str(b1, tab[i].unit, g));
+				if (!m)
+					return -ENOMEM;
+				free(it->message);
+				it->message = m;
+			}
+		}
+		if (it->status == COMPARE_FAIL && leak && exact) {
+			char *m = fmt("%s grew from %s to %s; in an exact recording any new leak fails", tab[i].what,
+				      value_str(b1, tab[i].unit, a), value_str((char[32]){ 0 }, tab[i].unit, b));
+			free(it->message);
+			it->message = m;
+		}
+		if (it->status == COMPARE_FAIL && !it->message)
+			return -ENOMEM;
+	}
+	if ((sel & COMPARE_M_LEAKED) && exact)
+		return diff_leak_sites(base, cur, r);
+	return 0;
+}
+
+int compare_diff(const struct compare_summary *base, const struct compare_summary *cur,
+		 const struct compare_opts *o, struct compare_report *r, char **err)
+{
+	memset(r, 0, sizeof(*r));
+	r->command = "diff";
+	*err = NULL;
+	unsigned sel = o->metrics ? o->metrics : COMPARE_M_ALL;
+	bool cpu_b = base->samples > 0 && base->cpu_weight > 0, cpu_n = cur->samples > 0 && cur->cpu_weight > 0;
+	int ret = 0;
+	if (sel & COMPARE_M_CPU) {
+		if (!cpu_b || !cpu_n) {
+			const char *which = !cpu_b && !cpu_n ? "neither recording has" :
+					    !cpu_b		 ? "the base recording has no" :
+								   "the new recording has no";
+			if (o->metrics_explicit) {
+				*err = fmt("%s CPU samples to compare", which);
+				return -EINVAL;
+			}
+			if (add_note(r, fmt("CPU not compared: %s CPU samples", which)))
+				goto nomem;
+		} else {
+			if ((sel & COMPARE_M_CPU_TIME) && (ret = diff_cpu_time(base, cur, o, sel, r)))
+				goto fail;
+			if ((sel & COMPARE_M_FUNCS) && (ret = diff_funcs(base, cur, o, r)))
+				goto fail;
+		}
+	}
+	if (sel & COMPARE_M_MEM) {
+		if (!base->has_alloc || !cur->has_alloc) {
+			const char *which = !base->has_alloc && !cur->has_alloc ? "neither recording has" :
+					    !base->has_alloc ? "the base recording has no" :
+							       "the new recording has no";
+			if (o->metrics_explicit) {
+				*err = fmt("%s allocation data; record both with 'fathom record --alloc'", which);
+				return -EINVAL;
+			}
+			/* Only worth a note when one side has it: that is likely a mistake. */
+			if ((base->has_alloc || cur->has_alloc) &&
+			    add_note(r, fmt("memory not compared: %s allocation data (record both with --alloc)", which)))
+				goto nomem;
+		} else if ((ret = diff_memory(base, cur, o, sel, r))) {
+			goto fail;
+		}
+	}
+	const struct compare_summary *sides[2] = { base, cur };
+	const char *side_name[2] = { "base", "new" };
+	for (int i = 0; i < 2; i++) {
+		const struct compare_summary *s = sides[i];
+		if (s->damaged && add_note(r, fmt("the %s recording is damaged and was read up to its last good chunk",
+						  side_name[i])))
+			goto nomem;
+		if (s->lost_samples && add_note(r, fmt("the %s recording lost %" PRIu64 " CPU samples", side_name[i],
+						       s->lost_samples)))
+			goto nomem;
+		if (s->lost_alloc && add_note(r, fmt("the %s recording lost %" PRIu64 " allocation events: its "
+						     "memory figures are not exact",
+						     side_name[i], s->lost_alloc)))
+			goto nomem;
+	}
+	for (size_t i = 0; i < r->nitems; i++)
+		if (r->items[i].status == COMPARE_FAIL && r->items[i].section <= COMPARE_SEC_FUNCTION)
+			r->nfail++;
+	return 0;
+nomem:
+	ret = -ENOMEM;
+fail:
+	compare_report_free(r);
+	return ret;
+}
+
+/* ---- check -------------------------------------------------------------- */
+
+void compare_budgets_init(struct compare_budgets *b)
+{
+	b->max_peak = b->max_leaked = b->max_leaked_blocks = b->max_alloc_calls = -1;
+	b->max_alloc_bytes = b->max_temp_calls = b->max_samples = b->max_cpu_ns = -1;
+}
+
+int compare_check(const struct compare_summary *s, const struct compare_budgets *b, struct compare_report *r,
+		  char **err)
+{
+	memset(r, 0, sizeof(*r));
+	r->command = "check";
+	*err = NULL;
+	const struct {
+		double limit;
+		const char *name, *metric, *what;
+		enum compare_unit unit;
+		double value;
+		bool mem;
+	} tab[] = {
+		{ b->max_cpu_ns, "max-cpu", "cpu-time", "CPU time", COMPARE_NS, s->cpu_ns, false },
+		{ b->max_samples, "max-samples", "samples", "CPU samples", COMPARE_COUNT, s->samples, false },
+		{ b->max_alloc_calls, "max-alloc-calls", "alloc-calls", "Allocation calls", COMPARE_COUNT,
+		  (double)s->alloc_calls, true },
+		{ b->max_alloc_bytes, "max-alloc-bytes", "alloc-bytes", "Allocated bytes", COMPARE_BYTES,
+		  (double)s->alloc_bytes, true },
+		{ b->max_peak, "max-peak", "peak", "Peak heap", COMPARE_BYTES, (double)s->peak, true },
+		{ b->max_leaked, "max-leaked", "leaked-bytes", "Leaked bytes", COMPARE_BYTES, (double)s->leaked_bytes,
+		  true },
+		{ b->max_leaked_blocks, "max-leaked-blocks", "leaked-blocks", "Leaked blocks", COMPARE_COUNT,
+		  (double)s->leaked_blocks, true },
+		{ b->max_temp_calls, "max-temp-calls", "temp-calls", "Temporary allocations", COMPARE_COUNT,
+		  (double)s->temp_calls, true },
+	};
+	size_t n = sizeof(tab) / sizeof(tab[0]), set = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (tab[i].limit < 0)
+			continue;
+		set++;
+		if (tab[i].mem && !s->has_alloc) {
+			*err = fmt("--%s needs allocation data, and this recording has none; record with "
+				   "'fathom record --alloc'",
+				   tab[i].name);
+			return -EINVAL;
+		}
+	}
+	if (!set) {
+		*err = strdup("no budget given (e.g. --max-peak 64M, --max-leaked 0, --max-cpu 2s)");
+		return -EINVAL;
+	}
+	char b1[32], b2[32];
+	for (size_t i = 0; i < n; i++) {
+		if (tab[i].limit < 0)
+			continue;
+		struct compare_item *it = add_item(r, COMPARE_SEC_BUDGET, tab[i].metric, tab[i].unit, strdup(tab[i].name));
+		if (!it)
+			goto nomem;
+		it->value = tab[i].value;
+		it->limit = tab[i].limit;
+		it->change = tab[i].limit ? tab[i].value / tab[i].limit - 1 : tab[i].value ? INFINITY : 0;
+		if (tab[i].value > tab[i].limit) {
+			it->status = COMPARE_FAIL;
+			it->message = fmt("%s %s exceeds the budget of %s", tab[i].what, value_str(b1, tab[i].unit, tab[i].value),
+					  value_str(b2, tab[i].unit, tab[i].limit));
+			if (!it->message)
+				goto nomem;
+			r->nfail++;
+		}
+	}
+	if (s->alloc_sampled && add_note(r, strdup("sampled allocation tracking: memory figures are estimates")))
+		goto nomem;
+	if (s->damaged && add_note(r, strdup("the recording is damaged and was read up to its last good chunk")))
+		goto nomem;
+	if (s->lost_alloc &&
+	    add_note(r, fmt("the recording lost %" PRIu64 " allocation events: memory figures are not exact", s->lost_alloc)))
+		goto nomem;
+	if (s->lost_samples && add_note(r, fmt("the recording lost %" PRIu64 " CPU samples", s->lost_samples)))
+		goto nomem;
+	return 0;
+nomem:
+	compare_report_free(r);
+	return -ENOMEM;
+}
+
+/* ---- writers ------------------------------------------------------------ */
+
+int compare_format_parse(const char *s)
+{
+	if (!strcmp(s, "text"))
+		return COMPARE_TEXT;
+	if (!strcmp(s, "markdown") || !strcmp(s, "md"))
+		return COMPARE_MARKDOWN;
+	if (!strcmp(s, "junit") || !strcmp(s, "xml"))
+		return COMPARE_JUNIT;
+	if (!strcmp(s, "json"))
+		return COMPARE_JSON;
+	return -1;
+}
+
+static const char *status_word(enum compare_status s)
+{
+	switch (s) {
+	case COMPARE_FAIL: return "FAIL";
+	case COMPARE_IMPROVED: return "better";
+	case COMPARE_SKIPPED: return "skipped";
+	case COMPARE_OK: break;
+	}
+	return "ok";
+}
+
+static bool is_judged(const struct compare_item *it)
+{
+	return it->section == COMPARE_SEC_PROGRAM || it->section == COMPARE_SEC_FUNCTION ||
+	       it->section == COMPARE_SEC_BUDGET;
+}
+
+static const char *limit_str(char *buf, const struct compare_item *it)
+{
+	if (isnan(it->limit))
+		return "-";
+	if (it->section == COMPARE_SEC_BUDGET)
+		return value_str(buf, it->unit, it->limit);
+	if (!strcmp(it->metric, "cpu-functions"))
+		snprintf(buf, 32, "+%.0f%% & z", it->limit * 100);
+	else
+		snprintf(buf, 32, "+%.0f%%", it->limit * 100);
+	return buf;
+}
+
+static void write_text(const struct compare_report *r, FILE *f)
+{
+	char b1[32], b2[32], b3[32], b4[32], where[512];
+	bool check = !strcmp(r->command, "check");
+	if (r->nfail)
+		fprintf(f, "fathom %s: FAIL, %zu %s\n\n", r->command, r->nfail,
+			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
+				(r->nfail == 1 ? "regression" : "regressions"));
+	else
+		fprintf(f, "fathom %s: ok, %s\n\n", r->command, check ? "all budgets hold" : "no regression");
+	if (check)
+		fprintf(f, "%-20s %14s %14s  %s\n", "budget", "value", "limit", "verdict");
+	else
+		fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", "metric", "base", "new", "change", "limit", "verdict");
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		if (it->section == COMPARE_SEC_BUDGET)
+			fprintf(f, "%-20s %14s %14s  %s\n", it->name, value_str(b1, it->unit, it->value),
+				value_str(b2, it->unit, it->limit), status_word(it->status));
+		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
+			fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", it->name, value_str(b1, it->unit, it->base),
+				value_str(b2, it->unit, it->value), change_str(b3, it->change), limit_str(b4, it),
+				status_word(it->status));
+	}
+	bool head = false;
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		if (it->status != COMPARE_FAIL || !is_judged(it))
+			continue;
+		if (!head)
+			fprintf(f, "\n%s:\n", check ? "Over budget" : "Regressions");
+		head = true;
+		fprintf(f, "  %s\n", it->message ? it->message : it->name);
+	}
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		if (!strcmp(it->metric, "cpu-functions") || (it->status == COMPARE_SKIPPED && it->message))
+			fprintf(f, "\n%s: %s\n", it->name, it->message);
+	}
+	for (int sec = COMPARE_SEC_GREW; sec <= COMPARE_SEC_SHRANK; sec++) {
+		head = false;
+		for (size_t i = 0; i < r->nitems; i++) {
+			const struct compare_item *it = &r->items[i];
+			if ((int)it->section != sec)
+				continue;
+			if (!head)
+				fprintf(f, "\n%s (self CPU share; effect = change relative to the rest):\n"
+					   "  %8s %8s %8s %7s  %s\n",
+					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most", "base", "new", "effect", "z",
+					"function");
+			head = true;
+			func_where(where, sizeof(where), it->func, it->file, it->line);
+			fprintf(f, "  %8s %8s %8s %7.1f  %s%s\n", value_str(b1, it->unit, it->base),
+				value_str(b2, it->unit, it->value), change_str(b3, it->change), it->z, where,
+				it->status == COMPARE_FAIL ? "  <- regression" : "");
+		}
+	}
+	if (r->nnotes) {
+		fprintf(f, "\nNotes:\n");
+		for (size_t i = 0; i < r->nnotes; i++)
+			fprintf(f, "  %s\n", r->notes[i]);
+	}
+}
+
+/* Markdown table cells: a '|' would end the cell and '<' could start HTML. */
+static void md_cell(FILE *f, const char *s)
+{
+	for (; s && *s; s++) {
+		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`')
+			fprintf(f, "\\%c", *s);
+		else if (*s == '<')
+			fputs("&lt;", f);
+		else if (*s == '>')
+			fputs("&gt;", f);
+		else if (*s == '\n')
+			putc(' ', f);
+		else
+			putc(*s, f);
+	}
+}
+
+static void write_markdown(const struct compare_report *r, FILE *f)
+{
+	char b1[32], b2[32], b3[32], b4[32];
+	bool check = !strcmp(r->command, "check");
+	if (r->nfail)
+		fprintf(f, "### :x: fathom %s: %zu %s\n\n", r->command, r->nfail,
+			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
+				(r->nfail == 1 ? "regression" : "regressions"));
+	else
+		fprintf(f, "### :white_check_mark: fathom %s: %s\n\n", r->command,
+			check ? "all budgets hold" : "no regression");
+	if (check)
+		fprintf(f, "| budget | value | limit | verdict |\n|---|---:|---:|---|\n");
+	else
+		fprintf(f, "| metric | base | new | change | limit | verdict |\n|---|---:|---:|---:|---:|---|\n");
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		const char *v = it->status == COMPARE_FAIL ? "**FAIL**" : status_word(it->status);
+		if (it->section == COMPARE_SEC_BUDGET)
+			fprintf(f, "| %s | %s | %s | %s |\n", it->name, value_str(b1, it->unit, it->value),
+				value_str(b2, it->unit, it->limit), v);
+		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
+			fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", it->name, value_str(b1, it->unit, it->base),
+				value_str(b2, it->unit, it->value), change_str(b3, it->change), limit_str(b4, it), v);
+	}
+	bool head = false;
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		if (it->status != COMPARE_FAIL || it->section != COMPARE_SEC_FUNCTION)
+			continue;
+		if (!head)
+			fprintf(f, "\n**Regressions**\n\n| function | where | base | new | effect | z |\n"
+				   "|---|---|---:|---:|---:|---:|\n");
+		head = true;
+		fputs("| ", f);
+		md_cell(f, it->name);
+		fputs(" | ", f);
+		if (it->file) {
+			md_cell(f, it->file);
+			if (it->line)
+				fprintf(f, ":%d", it->line);
+		}
+		fprintf(f, " | %s | %s | %s | %s |\n", value_str(b1, it->unit, it->base),
+			value_str(b2, it->unit, it->value), change_str(b3, it->change),
+			isnan(it->z) ? "-" : (snprintf(b4, sizeof(b4), "%.1f", it->z), b4));
+	}
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		if (!strcmp(it->metric, "cpu-functions") && it->message) {
+			fputs("\n", f);
+			md_cell(f, it->message);
+			fputs("\n", f);
+		}
+	}
+	for (int sec = COMPARE_SEC_GREW; sec <= COMPARE_SEC_SHRANK; sec++) {
+		head = false;
+		for (size_t i = 0; i < r->nitems; i++) {
+			const struct compare_item *it = &r->items[i];
+			if ((int)it->section != sec)
+				continue;
+			if (!head)
+				fprintf(f, "\n<details><summary>%s (self CPU share)</summary>\n\n"
+					   "| function | base | new | effect | z |\n|---|---:|---:|---:|---:|\n",
+					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most");
+			head = true;
+			fputs("| ", f);
+			md_cell(f, it->func);
+			fprintf(f, " | %s | %s | %s | %.1f |\n", value_str(b1, it->unit, it->base),
+				value_str(b2, it->unit, it->value), change_str(b3, it->change), it->z);
+		}
+		if (head)
+			fputs("\n</details>\n", f);
+	}
+	if (r->nnotes) {
+		fputs("\n", f);
+		for (size_t i = 0; i < r->nnotes; i++) {
+			fputs("> ", f);
+			md_cell(f, r->notes[i]);
+			fputs("\n", f);
+		}
+	}
+	fputs("\n", f);
+}
+
+/* XML 1.0 text: escapes markup, drops the control characters XML forbids and
+ * replaces invalid UTF-8, so that any function name gives a well-formed file. */
+static void xml_text(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s ? s : "");
+	while (*p) {
+		unsigned c = *p;
+		if (c == '&')
+			fputs("&amp;", f);
+		else if (c == '<')
+			fputs("&lt;", f);
+		else if (c == '>')
+			fputs("&gt;", f);
+		else if (c == '"')
+			fputs("&quot;", f);
+		else if (c == '\n' || c == '\t')
+			putc((int)c, f);
+		else if (c < 0x20)
+			putc('?', f);
+		else if (c < 0x80)
+			putc((int)c, f);
+		else {
+			int n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+			int ok = n > 0;
+			for (int i = 1; ok && i < n; i++)
+				ok = (p[i] & 0xc0) == 0x80;
+			if (ok) {
+				fwrite(p, 1, (size_t)n, f);
+				p += n;
+				continue;
+			}
+			fputs("\xef\xbf\xbd", f);
+		}
+		p++;
+	}
+}
+
+static void write_junit(const struct compare_report *r, FILE *f)
+{
+	size_t tests = 0, skipped = 0;
+	for (size_t i = 0; i < r->nitems; i++)
+		if (is_judged(&r->items[i])) {
+			tests++;
+			skipped += r->items[i].status == COMPARE_SKIPPED;
+		}
+	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+	fprintf(f, "<testsuites name=\"fathom\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests,
+		r->nfail, skipped);
+	fprintf(f, "  <testsuite name=\"fathom %s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+		r->command, tests, r->nfail, skipped);
+	char b1[32], b2[32], b3[32];
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		if (!is_judged(it))
+			continue;
+		fprintf(f, "    <testcase classname=\"fathom.%s\" name=\"", r->command);
+		xml_text(f, it->name);
+		fputs("\"", f);
+		if (it->file) {
+			fputs(" file=\"", f);
+			xml_text(f, it->file);
+			fputs("\"", f);
+			if (it->line)
+				fprintf(f, " line=\"%d\"", it->line);
+		}
+		fputs(">", f);
+		if (it->status == COMPARE_FAIL) {
+			fputs("<failure type=\"", f);
+			xml_text(f, it->metric);
+			fputs("\" message=\"", f);
+			xml_text(f, it->message ? it->message : it->name);
+			fputs("\">", f);
+			if (it->section == COMPARE_SEC_BUDGET)
+				fprintf(f, "value %s, limit %s", value_str(b1, it->unit, it->value),
+					value_str(b2, it->unit, it->limit));
+			else
+				fprintf(f, "base %s, new %s, change %s", value_str(b1, it->unit, it->base),
+					value_str(b2, it->unit, it->value), change_str(b3, it->change));
+			fputs("</failure>", f);
+		} else if (it->status == COMPARE_SKIPPED) {
+			fputs("<skipped message=\"", f);
+			xml_text(f, it->message);
+			fputs("\"/>", f);
+		} else if (it->message) {
+			fputs("<system-out>", f);
+			xml_text(f, it->message);
+			fputs("</system-out>", f);
+		}
+		fputs("</testcase>\n", f);
+	}
+	if (r->nnotes) {
+		fputs("    <system-out>", f);
+		for (size_t i = 0; i < r->nnotes; i++) {
+			xml_text(f, r->notes[i]);
+			fputs("\n", f);
+		}
+		fputs("</system-out>\n", f);
+	}
+	fputs("  </testsuite>\n</testsuites>\n", f);
+}
+
+static const char *section_name(enum compare_section s)
+{
+	static const char *const names[] = { "program", "function", "grew", "shrank", "budget" };
+	return names[s];
+}
+
+static const char *unit_name(enum compare_unit u)
+{
+	static const char *const names[] = { "count", "bytes", "ns", "share" };
+	return names[u];
+}
+
+static void json_value(struct json *j, const char *key, enum compare_unit u, double v)
+{
+	/* Exact figures stay integers; %g would round a large byte count. */
+	if (u != COMPARE_SHARE && isfinite(v) && v == floor(v) && fabs(v) < 9e18)
+		json_int(j, key, (int64_t)v);
+	else
+		json_double(j, key, v);
+}
+
+static void write_json(const struct compare_report *r, FILE *f)
+{
+	struct json j;
+	json_init(&j, f, true);
+	json_object_begin(&j, NULL);
+	json_string(&j, "command", r->command);
+	json_string(&j, "verdict", r->nfail ? "fail" : "pass");
+	json_uint(&j, "failures", r->nfail);
+	if (!strcmp(r->command, "diff")) {
+		json_uint(&j, "function_tests", r->tests);
+		json_double(&j, "z_critical", r->z_crit);
+	}
+	json_array_begin(&j, "items");
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		json_object_begin(&j, NULL);
+		json_string(&j, "section", section_name(it->section));
+		json_string(&j, "name", it->name);
+		json_string(&j, "metric", it->metric);
+		if (it->func) {
+			json_string(&j, "function", it->func);
+			json_string(&j, "file", it->file);
+			if (it->line)
+				json_int(&j, "line", it->line);
+		}
+		json_string(&j, "unit", unit_name(it->unit));
+		if (it->section != COMPARE_SEC_BUDGET)
+			json_value(&j, "base", it->unit, it->base);
+		json_value(&j, "value", it->unit, it->value);
+		if (it->section == COMPARE_SEC_BUDGET)
+			json_value(&j, "limit", it->unit, it->limit);
+		else
+			json_double(&j, "threshold", it->limit);
+		json_double(&j, "change", it->change);
+		if (!isnan(it->z)) {
+			json_double(&j, "z", it->z);
+			json_double(&j, "p", it->p);
+		}
+		json_string(&j, "status", status_word(it->status));
+		if (it->message)
+			json_string(&j, "message", it->message);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_array_begin(&j, "notes");
+	for (size_t i = 0; i < r->nnotes; i++)
+		json_string(&j, NULL, r->notes[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+}
+
+void compare_write(const struct compare_report *r, enum compare_format fmt_, FILE *f)
+{
+	switch (fmt_) {
+	case COMPARE_MARKDOWN: write_markdown(r, f); break;
+	case COMPARE_JUNIT: write_junit(r, f); break;
+	case COMPARE_JSON: write_json(r, f); break;
+	case COMPARE_TEXT: write_text(r, f); break;
+	}
+}
+
+/* Workflow command values end at a newline; properties also at ',' and ':'. */
+static void gh_escape(FILE *f, const char *s, bool property)
+{
+	for (; s && *s; s++) {
+		if (*s == '%')
+			fputs("%25", f);
+		else if (*s == '\r')
+			fputs("%0D", f);
+		else if (*s == '\n')
+			fputs("%0A", f);
+		else if (property && *s == ':')
+			fputs("%3A", f);
+		else if (property && *s == ',')
+			fputs("%2C", f);
+		else
+			putc(*s, f);
+	}
+}
+
+void compare_write_annotations(const struct compare_report *r, FILE *f)
+{
+	for (size_t i = 0; i < r->nitems; i++) {
+		const struct compare_item *it = &r->items[i];
+		if (it->status != COMPARE_FAIL || !is_judged(it))
+			continue;
+		fputs("::error ", f);
+		if (it->file) {
+			fputs("file=", f);
+			gh_escape(f, it->file, true);
+			if (it->line)
+				fprintf(f, ",line=%d", it->line);
+			fputs(",", f);
+		}
+		fputs("title=", f);
+		char title[300];
+		snprintf(title, sizeof(title), "fathom %s: %s", r->command, it->name);
+		gh_escape(f, title, true);
+		fputs("::", f);
+		gh_escape(f, it->message ? it->message : it->name, false);
+		fputs("\n", f);
+	}
+}

@@ -1,0 +1,155 @@
+/* CI verdicts: a recording reduced to the figures CI compares, a diff of two
+ * such summaries, budgets checked against one, and the report in text,
+ * Markdown, JUnit XML, JSON and GitHub annotations. */
+#ifndef FATHOM_COMPARE_H
+#define FATHOM_COMPARE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "profile.h"
+
+/* One function of one recording. Strings are borrowed from the profile, which
+ * must outlive the summary. */
+struct compare_func {
+	const char *name, *file, *module;
+	int line;                 /* declaration line, else the hottest line seen; 0 if unknown */
+	double self, total;       /* CPU weight (sampling periods) */
+	int64_t alloc_calls, alloc_bytes;     /* as the allocating site (innermost frame) */
+	int64_t leaked_bytes, leaked_blocks;  /* as the allocating site */
+	int leak_line;            /* line of the site's biggest leak, 0 if unknown */
+	double best_line_w;       /* internal: weight behind line */
+	int64_t best_leak_w;      /* internal: blocks behind leak_line */
+};
+
+struct compare_summary {
+	size_t nprocs;
+	/* CPU */
+	double samples;           /* signals delivered: the independent observations */
+	double cpu_weight;        /* sampling periods (samples weighted by 1 + overruns) */
+	double cpu_ns;            /* periods converted to time with each process's rate */
+	int clock;                /* FD_CLOCK_CPU, FD_CLOCK_WALL, or -1 when processes disagree */
+	uint64_t lost_samples;
+	/* heap */
+	bool has_alloc;           /* some process recorded allocations */
+	bool alloc_sampled;       /* memory figures are estimates */
+	uint64_t lost_alloc;
+	int64_t alloc_calls, alloc_bytes, temp_calls, peak, leaked_bytes, leaked_blocks;
+	bool damaged;             /* a file was read only up to its last good chunk */
+	struct compare_func *funcs;
+	size_t nfuncs;
+};
+
+/* Reduces a loaded profile. Returns 0 or -ENOMEM. */
+int compare_summarize(const struct profile *p, struct compare_summary *s);
+void compare_summary_free(struct compare_summary *s);
+
+/* What `fathom diff --metric` can name; a diff judges the selected ones. */
+enum {
+	COMPARE_M_CPU_TIME = 1u << 0,     /* total CPU time, relative threshold */
+	COMPARE_M_FUNCS = 1u << 1,        /* per-function CPU shares, z-test + effect size */
+	COMPARE_M_ALLOC_CALLS = 1u << 2,
+	COMPARE_M_ALLOC_BYTES = 1u << 3,
+	COMPARE_M_PEAK = 1u << 4,
+	COMPARE_M_LEAKED = 1u << 5,       /* leaked bytes, blocks and leak sites */
+	COMPARE_M_TEMP_CALLS = 1u << 6,
+	COMPARE_M_CPU = COMPARE_M_CPU_TIME | COMPARE_M_FUNCS,
+	COMPARE_M_MEM = COMPARE_M_ALLOC_CALLS | COMPARE_M_ALLOC_BYTES | COMPARE_M_PEAK | COMPARE_M_LEAKED |
+			COMPARE_M_TEMP_CALLS,
+	COMPARE_M_ALL = COMPARE_M_CPU | COMPARE_M_MEM,
+};
+/* Parses one metric name ("cpu", "cpu-time", "functions", "alloc-calls",
+ * "alloc-bytes", "peak", "leaked", "temp-calls", "memory", "all") into bits;
+ * 0 if unknown. */
+unsigned compare_metric_parse(const char *name);
+/* The names compare_metric_parse accepts, NULL-terminated (for suggestions). */
+extern const char *const compare_metric_names[];
+
+struct compare_opts {
+	unsigned metrics;         /* COMPARE_M_* bits; 0 means every metric both recordings have */
+	bool metrics_explicit;    /* the user named them: a missing input is an error, not a note */
+	double threshold;         /* relative growth that fails an exact memory metric (0.05) */
+	double cpu_threshold;     /* relative growth that fails total CPU time (0.10) */
+	double func_threshold;    /* minimum slowdown of a function relative to the rest (0.10) */
+	double alpha;             /* family-wise false-alarm rate of the function tests (0.001) */
+	double min_share;         /* functions below this share in both runs are not tested (0.005) */
+	size_t top;               /* how many grown and shrunk functions to list (10) */
+};
+void compare_opts_default(struct compare_opts *o);
+
+enum compare_unit { COMPARE_COUNT, COMPARE_BYTES, COMPARE_NS, COMPARE_SHARE };
+enum compare_status { COMPARE_OK, COMPARE_FAIL, COMPARE_IMPROVED, COMPARE_SKIPPED };
+enum compare_section {
+	COMPARE_SEC_PROGRAM,      /* whole-program metric of a diff */
+	COMPARE_SEC_FUNCTION,     /* a judged function or leak site (failures only, plus one summary) */
+	COMPARE_SEC_GREW,         /* informational: grew most */
+	COMPARE_SEC_SHRANK,       /* informational: shrank most */
+	COMPARE_SEC_BUDGET,       /* one budget of a check */
+};
+
+/* One line of a verdict: a JUnit testcase, a table row, maybe an annotation. */
+struct compare_item {
+	enum compare_section section;
+	char *name;               /* unique in the report: "peak", "cpu self: parse_line" */
+	const char *metric;       /* "cpu-time", "cpu-self", "cpu-total", "peak", "leak-site", ... */
+	const char *func, *file;  /* borrowed; NULL for whole-program items */
+	int line;
+	enum compare_unit unit;
+	double base, value;       /* diff: base and new value; check: value (base unused, NAN) */
+	double limit;             /* check: the budget; diff: the threshold applied (relative), or NAN */
+	double change;            /* relative change new/base - 1; function rows: estimated slowdown */
+	double z, p;              /* function rows: z-score and one-sided p-value; NAN otherwise */
+	enum compare_status status;
+	char *message;            /* one sentence saying what was found, or why it was skipped */
+};
+
+struct compare_report {
+	const char *command;      /* "diff" or "check" */
+	struct compare_item *items;
+	size_t nitems, cap;
+	char **notes;             /* caveats worth printing with the verdict */
+	size_t nnotes;
+	size_t nfail;
+	/* diff: the figures of the statistical test, for the JSON output and the docs */
+	size_t tests;             /* function tests performed (the Bonferroni divisor) */
+	double z_crit;            /* z-score a function must exceed */
+};
+
+/* Compares new against base. Returns 0, -ENOMEM, or -EINVAL with *err set
+ * when an explicitly requested metric is missing from a recording. */
+int compare_diff(const struct compare_summary *base, const struct compare_summary *cur,
+		 const struct compare_opts *o, struct compare_report *r, char **err);
+
+/* Budgets of `fathom check`; a negative value means "not set". */
+struct compare_budgets {
+	double max_peak, max_leaked, max_leaked_blocks, max_alloc_calls, max_alloc_bytes, max_temp_calls;
+	double max_samples, max_cpu_ns;
+};
+void compare_budgets_init(struct compare_budgets *b);
+/* Checks s against the budgets that are set. Returns 0, -ENOMEM, or -EINVAL
+ * with *err set when no budget is set, or a memory budget is set on a
+ * recording without allocation data. */
+int compare_check(const struct compare_summary *s, const struct compare_budgets *b, struct compare_report *r,
+		  char **err);
+
+void compare_report_free(struct compare_report *r);
+
+enum compare_format { COMPARE_TEXT, COMPARE_MARKDOWN, COMPARE_JUNIT, COMPARE_JSON };
+/* Parses "text", "markdown" (or "md"), "junit" (or "xml"), "json"; -1 if unknown. */
+int compare_format_parse(const char *s);
+void compare_write(const struct compare_report *r, enum compare_format fmt, FILE *f);
+/* GitHub workflow commands (::error / ::notice) for the failed items. */
+void compare_write_annotations(const struct compare_report *r, FILE *f);
+
+/* Statistics, exposed for the tests. */
+/* One-sided upper tail of the standard normal distribution, P(Z > z). */
+double compare_normal_tail(double z);
+/* The z with compare_normal_tail(z) == p, for 0 < p < 0.5. */
+double compare_normal_quantile(double p);
+/* Two-proportion z-score for x1 of n1 against x2 of n2 (positive when the
+ * second proportion is larger); 0 when undefined. */
+double compare_two_prop_z(double x1, double n1, double x2, double n2);
+
+#endif
