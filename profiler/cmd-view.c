@@ -1,10 +1,266 @@
-/* Placeholder for 'fathom view', replaced by its real implementation. */
+/* 'fathom view': one self-contained interactive HTML report, made of the viewer
+ * embedded at build time and the profile data inline. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmds.h"
+#include "profile.h"
+#include "util.h"
+#include "viewer-data.h"
+
+#ifdef FATHOM_HAVE_VIEWER
+/* Written by viewer/embed.cmake from viewer/index.html, viewer.css and viewer.js. */
+extern const unsigned char fathom_viewer_html[], fathom_viewer_css[], fathom_viewer_js[];
+extern const size_t fathom_viewer_html_len, fathom_viewer_css_len, fathom_viewer_js_len;
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fathom view FILE... [-o report.html] [--title T]\n"
+		"       fathom view --diff BASE NEW... [-o report.html]\n"
+		"\n"
+		"Writes one self-contained HTML file (no network access, nothing else to install):\n"
+		"flame graph and icicle with zoom and search, a weight switch (CPU, allocation\n"
+		"bytes and calls, temporaries, leaks, live at peak), a sortable hotspot table,\n"
+		"the heap and RSS timeline with the peak marked, a thread filter and, with --diff,\n"
+		"a differential view. Prints the path of the file it wrote.\n"
+		"\n"
+		"  -o, --output FILE   write here ('-' for stdout); default fathom-report.html\n"
+		"      --diff BASE     compare FILE... against BASE (repeat for several base files)\n"
+		"      --title T       the page's title\n"
+		"      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n"
+		"      --no-symbols    do not read debug information (functions are module+offset)\n"
+		"  -q, --quiet         no summary on stderr\n");
+}
+
+static int load(struct profile *p, char **paths, size_t n, bool no_symbols, bool quiet)
+{
+	struct profile_opts po = { .no_symbols = no_symbols, .quiet = quiet };
+	char *err = NULL;
+	int rc = profile_load(p, paths, n, &po, &err);
+	if (rc < 0) {
+		fprintf(stderr, "fathom view: %s\n", err ? err : strerror(-rc));
+		free(err);
+		return rc == -ENOMEM ? 1 : 2;
+	}
+	for (size_t i = 0; i < p->nwarnings; i++)
+		fprintf(stderr, "fathom view: %s\n", p->warnings[i]);
+	return 0;
+}
+
+#ifdef FATHOM_HAVE_VIEWER
+/* A stream that writes JSON into the page with every '<' as \u003c: '<'
+ * only occurs inside JSON strings, where the escape means the same, and
+ * without it a name such as "operator</" could end the script element. */
+static ssize_t escape_write(void *cookie, const char *buf, size_t len)
+{
+	FILE *out = cookie;
+	size_t start = 0;
+	for (size_t i = 0; i < len; i++)
+		if (buf[i] == '<') {
+			if (fwrite(buf + start, 1, i - start, out) != i - start || fputs("\\u003c", out) < 0)
+				return -1;
+			start = i + 1;
+		}
+	if (fwrite(buf + start, 1, len - start, out) != len - start)
+		return -1;
+	return (ssize_t)len;
+}
+
+/* Writes the page: index.html with its three markers (in any order) replaced. */
+static int write_page(FILE *f, const struct profile *const *profiles, size_t n, const struct viewer_opts *vo)
+{
+	static const char *const markers[] = { "<!--FATHOM:CSS-->", "<!--FATHOM:JS-->", "<!--FATHOM:DATA-->" };
+	const char *html = (const char *)fathom_viewer_html;
+	const char *end = html + fathom_viewer_html_len;
+	const char *pos = html;
+	bool done[3] = { false, false, false };
+	for (int round = 0; round < 3; round++) {
+		const char *m = NULL;
+		int k = -1;
+		for (int i = 0; i < 3; i++) {
+			const char *at = done[i] ? NULL : memmem(pos, (size_t)(end - pos), markers[i], strlen(markers[i]));
+			if (at && (!m || at < m)) {
+				m = at;
+				k = i;
+			}
+		}
+		if (!m)
+			return -EINVAL; /* a viewer built without its markers: a build defect */
+		done[k] = true;
+		fwrite(pos, 1, (size_t)(m - pos), f);
+		pos = m + strlen(markers[k]);
+		if (k == 0) {
+			fwrite(fathom_viewer_css, 1, fathom_viewer_css_len, f);
+		} else if (k == 1) {
+			fwrite(fathom_viewer_js, 1, fathom_viewer_js_len, f);
+		} else {
+			FILE *esc = fopencookie(f, "w", (cookie_io_functions_t){ .write = escape_write });
+			if (!esc)
+				return -errno;
+			setvbuf(esc, NULL, _IOFBF, 1 << 16);
+			int rc = viewer_data_write(esc, profiles, n, vo);
+			if (fclose(esc) != 0 && !rc)
+				rc = -EIO;
+			if (rc < 0)
+				return rc;
+		}
+	}
+	fwrite(pos, 1, (size_t)(end - pos), f);
+	return ferror(f) ? -EIO : 0;
+}
+#endif
 
 int cmd_view(int argc, char **argv)
 {
-	fprintf(stderr, "fathom view: not built yet\n");
-	return 2;
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "diff", required_argument, NULL, 'd' },
+		{ "title", required_argument, NULL, 'T' },  { "data-only", no_argument, NULL, 'D' },
+		{ "no-symbols", no_argument, NULL, 'S' },   { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	};
+	const char *out = "fathom-report.html";
+	bool out_set = false, data_only = false, no_symbols = false, quiet = false;
+	char **base_paths = NULL;
+	size_t nbase = 0;
+	struct viewer_opts vo = { .generator = "fathom " FATHOM_VERSION };
+	int status = 2, c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			out = optarg;
+			out_set = true;
+			break;
+		case 'd': {
+			char **b = realloc(base_paths, (nbase + 1) * sizeof(*b));
+			if (!b) {
+				status = 1;
+				goto out;
+			}
+			base_paths = b;
+			base_paths[nbase++] = optarg;
+			break;
+		}
+		case 'T':
+			vo.title = optarg;
+			break;
+		case 'D':
+			data_only = true;
+			break;
+		case 'S':
+			no_symbols = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			status = cmd_bad_option("view", argv, longopts);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fathom view: no dump files given%s\n",
+			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");
+		usage(stderr);
+		goto out;
+	}
+	if (data_only && !out_set)
+		out = "-";
+#ifndef FATHOM_HAVE_VIEWER
+	if (!data_only) {
+		fprintf(stderr, "fathom view: this fathom was built without the viewer (FATHOM_VIEWER=OFF); "
+				"only --data-only works\n");
+		goto out;
+	}
+#endif
+
+	struct profile p, base;
+	if ((status = load(&p, argv + optind, (size_t)(argc - optind), no_symbols, quiet)))
+		goto out;
+	if (nbase && (status = load(&base, base_paths, nbase, no_symbols, quiet))) {
+		profile_free(&p);
+		goto out;
+	}
+	const struct profile *profiles[2] = { nbase ? &base : &p, &p };
+	size_t n = nbase ? 2 : 1;
+	vo.diff = nbase > 0;
+	char title[600];
+	if (!vo.title && nbase) {
+		char a[256], b[256];
+		viewer_default_title(a, sizeof(a), &base);
+		viewer_default_title(b, sizeof(b), &p);
+		snprintf(title, sizeof(title), "fathom diff: %s vs %s", a + strlen("fathom: "), b + strlen("fathom: "));
+		vo.title = title;
+	}
+
+	/* A file is written beside its final name and renamed into place, so a
+	 * failed run never leaves half a report behind. */
+	bool to_stdout = !strcmp(out, "-");
+	char *tmp = NULL;
+	FILE *f = stdout;
+	if (!to_stdout) {
+		if (asprintf(&tmp, "%s.tmp.%d", out, (int)getpid()) < 0) {
+			status = 1;
+			goto done;
+		}
+		if (!(f = fopen(tmp, "w"))) {
+			fprintf(stderr, "fathom view: cannot write %s: %s\n", out, strerror(errno));
+			free(tmp);
+			status = 1;
+			goto done;
+		}
+	}
+	int rc;
+	vo.pretty = data_only && !to_stdout;
+#ifdef FATHOM_HAVE_VIEWER
+	if (!data_only)
+		rc = write_page(f, profiles, n, &vo);
+	else
+#endif
+		rc = viewer_data_write(f, profiles, n, &vo);
+	if (!to_stdout) {
+		if (fclose(f) != 0 && !rc)
+			rc = -errno;
+		if (!rc && rename(tmp, out) < 0)
+			rc = -errno;
+		if (rc)
+			unlink(tmp);
+		free(tmp);
+	} else if (fflush(stdout) != 0 && !rc) {
+		rc = -errno;
+	}
+	if (rc) {
+		fprintf(stderr, "fathom view: writing %s: %s\n", to_stdout ? "the output" : out, strerror(-rc));
+		status = 1;
+		goto done;
+	}
+	status = 0;
+	if (!to_stdout) {
+		struct stat st;
+		char size[32];
+		if (!quiet && stat(out, &st) == 0)
+			fprintf(stderr, "fathom view: wrote %s (%s)%s\n", out, fmt_bytes(size, st.st_size),
+				data_only ? " of viewer data" : "; open it in a browser");
+		printf("%s\n", out);
+	}
+done:
+	profile_free(&p);
+	if (nbase)
+		profile_free(&base);
+out:
+	free(base_paths);
+	return status;
 }

@@ -1,0 +1,520 @@
+/* Turns profiles into the viewer's JSON: functions, a call tree of all stacks
+ * with sparse weights per metric, threads, the heap timeline and the summary. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fathom-dump.h"
+#include "util.h"
+#include "viewer-data.h"
+
+/* The metrics in the order the viewer offers them. */
+static const int metric_order[] = { FA_CPU,          FA_ALLOC_BYTES,   FA_ALLOC_CALLS, FA_TEMP_CALLS,
+				    FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES };
+
+/* The call tree: node = (parent, function), interned through an
+ * open-addressing table so that each distinct path is one node. */
+struct tree {
+	int32_t *parent;
+	uint32_t *func;
+	size_t n, cap;
+	uint64_t *keys; /* (parent + 1) << 32 | func, 0 = empty slot */
+	uint32_t *vals;
+	size_t mask;
+};
+
+static uint64_t mix(uint64_t k)
+{
+	k ^= k >> 33;
+	k *= 0xff51afd7ed558ccdull;
+	k ^= k >> 33;
+	return k;
+}
+
+static int tree_rehash(struct tree *t)
+{
+	size_t cap = t->mask ? (t->mask + 1) * 2 : 1024;
+	uint64_t *keys = calloc(cap, sizeof(*keys));
+	uint32_t *vals = malloc(cap * sizeof(*vals));
+	if (!keys || !vals) {
+		free(keys);
+		free(vals);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; t->mask && i <= t->mask; i++) {
+		if (!t->keys[i])
+			continue;
+		size_t h = mix(t->keys[i]) & (cap - 1);
+		while (keys[h])
+			h = (h + 1) & (cap - 1);
+		keys[h] = t->keys[i];
+		vals[h] = t->vals[i];
+	}
+	free(t->keys);
+	free(t->vals);
+	t->keys = keys;
+	t->vals = vals;
+	t->mask = cap - 1;
+	return 0;
+}
+
+/* Returns the node for (parent, func), adding it when new; -1 on no memory. */
+static int64_t tree_child(struct tree *t, int32_t parent, uint32_t func)
+{
+	if ((t->n + 1) * 2 > t->mask + 1 && tree_rehash(t) < 0)
+		return -1;
+	/* The key is never 0: parent + 1 >= 0 and func < 2^32, so add one more bit. */
+	uint64_t key = ((uint64_t)(uint32_t)(parent + 1) << 32 | func) + 1;
+	size_t h = mix(key) & t->mask;
+	while (t->keys[h]) {
+		if (t->keys[h] == key)
+			return t->vals[h];
+		h = (h + 1) & t->mask;
+	}
+	if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 1024;
+		int32_t *p = realloc(t->parent, cap * sizeof(*p));
+		if (!p)
+			return -1;
+		t->parent = p;
+		uint32_t *f = realloc(t->func, cap * sizeof(*f));
+		if (!f)
+			return -1;
+		t->func = f;
+		t->cap = cap;
+	}
+	t->parent[t->n] = parent;
+	t->func[t->n] = func;
+	t->keys[h] = key;
+	t->vals[h] = (uint32_t)t->n;
+	return (int64_t)t->n++;
+}
+
+static void tree_free(struct tree *t)
+{
+	free(t->parent);
+	free(t->func);
+	free(t->keys);
+	free(t->vals);
+}
+
+/* Builds the tree of all stacks of p; node_of[s] is the node of stack s (-1:
+ * a stack without frames, the root itself). */
+static int build_tree(const struct profile *p, struct tree *t, int32_t *node_of)
+{
+	size_t max = 256;
+	struct fa_frame *fr = malloc(max * sizeof(*fr));
+	if (!fr)
+		return -ENOMEM;
+	int ret = 0;
+	for (size_t s = 0; s < p->nstacks; s++) {
+		size_t n = profile_stack_frames(p, &p->stacks[s], fr, max);
+		if (n > max) {
+			struct fa_frame *g = realloc(fr, n * sizeof(*fr));
+			if (!g) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			fr = g;
+			max = n;
+			n = profile_stack_frames(p, &p->stacks[s], fr, max);
+		}
+		int32_t node = -1;
+		/* Frames come leaf first; the tree grows from the root. */
+		for (size_t k = n; k-- > 0;) {
+			if (fr[k].func >= p->nfuncs)
+				continue;
+			int64_t c = tree_child(t, node, fr[k].func);
+			if (c < 0) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			node = (int32_t)c;
+		}
+		node_of[s] = node;
+	}
+out:
+	free(fr);
+	return ret;
+}
+
+struct tcpu {
+	int32_t node;
+	uint32_t thread;
+	int64_t cpu;
+};
+
+static int tcpu_cmp(const void *a, const void *b)
+{
+	const struct tcpu *x = a, *y = b;
+	if (x->node != y->node)
+		return x->node < y->node ? -1 : 1;
+	return x->thread < y->thread ? -1 : x->thread > y->thread;
+}
+
+static bool has_cpu(const struct profile *p)
+{
+	if (p->total[FA_CPU])
+		return true;
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i].hz > 0 || p->procs[i].samples)
+			return true;
+	return false;
+}
+
+static bool has_alloc(const struct profile *p)
+{
+	if (p->mem.alloc_calls || p->total[FA_ALLOC_CALLS])
+		return true;
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i].alloc_mode != FD_ALLOC_OFF)
+			return true;
+	return false;
+}
+
+static void write_metrics(struct json *j, const struct profile *p)
+{
+	/* CPU weights are sampling periods; they convert to time when every
+	 * process that sampled used the same rate. */
+	unsigned hz = 0;
+	bool same_hz = true, wall = false, cpu = false;
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		if (!pr->hz)
+			continue;
+		if (hz && pr->hz != hz)
+			same_hz = false;
+		hz = pr->hz;
+		if (pr->clock == FD_CLOCK_WALL)
+			wall = true;
+		else
+			cpu = true;
+	}
+	static const char *const labels[FA_NMETRICS] = {
+		[FA_CPU] = "CPU time",
+		[FA_ALLOC_CALLS] = "Allocation calls",
+		[FA_ALLOC_BYTES] = "Allocated bytes",
+		[FA_TEMP_CALLS] = "Temporary allocations",
+		[FA_LEAKED_BYTES] = "Leaked bytes",
+		[FA_LEAKED_BLOCKS] = "Leaked blocks",
+		[FA_PEAK_BYTES] = "Live at heap peak",
+	};
+	json_array_begin(j, "metrics");
+	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
+		int m = metric_order[k];
+		if (m == FA_CPU ? !has_cpu(p) : !has_alloc(p))
+			continue;
+		json_object_begin(j, NULL);
+		json_string(j, "id", fa_metric_names[m]);
+		json_string(j, "label", m == FA_CPU && wall ? (cpu ? "CPU and wall samples" : "Wall time") : labels[m]);
+		json_string(j, "unit", m == FA_CPU ? "samples" : m == FA_ALLOC_BYTES || m == FA_LEAKED_BYTES || m == FA_PEAK_BYTES ? "bytes" : "count");
+		json_int(j, "total", p->total[m]);
+		if (m == FA_CPU && hz && same_hz && !(wall && cpu))
+			json_double(j, "nsPerUnit", 1e9 / hz);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void write_procs(struct json *j, const struct profile *p)
+{
+	static const char *const modes[] = { "off", "exact", "sampled" };
+	json_array_begin(j, "procs");
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		json_object_begin(j, NULL);
+		json_string(j, "file", pr->path);
+		json_int(j, "pid", pr->pid);
+		json_int(j, "ppid", pr->ppid);
+		json_int(j, "generation", pr->generation);
+		json_string(j, "exe", pr->exe);
+		json_string(j, "cmdline", pr->cmdline);
+		json_uint(j, "hz", pr->hz);
+		json_string(j, "clock", pr->clock == FD_CLOCK_WALL ? "wall" : "cpu");
+		json_string(j, "allocMode", pr->alloc_mode >= 0 && pr->alloc_mode <= 2 ? modes[pr->alloc_mode] : "off");
+		json_uint(j, "allocSampleBytes", pr->alloc_sample_bytes);
+		json_uint(j, "startMs", pr->start_real_ns / 1000000);
+		json_uint(j, "durationNs", pr->duration_ns);
+		json_uint(j, "samples", pr->samples);
+		json_uint(j, "sampleWeight", pr->sample_weight);
+		json_uint(j, "lostSamples", pr->lost_samples);
+		json_uint(j, "lostAlloc", pr->lost_alloc);
+		json_bool(j, "complete", pr->complete);
+		json_string(j, "damage", pr->damage);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+/* Module names, each once; mod_index maps a module to its name's index. */
+static int write_modules(struct json *j, const struct profile *p, int32_t *mod_index)
+{
+	const char **names = malloc((p->nmodules + 1) * sizeof(*names));
+	if (!names)
+		return -ENOMEM;
+	size_t n = 0;
+	json_array_begin(j, "modules");
+	for (size_t i = 0; i < p->nmodules; i++) {
+		const char *name = p->modules[i].name ? p->modules[i].name : "?";
+		size_t k = 0;
+		while (k < n && strcmp(names[k], name))
+			k++;
+		if (k == n) {
+			names[n++] = name;
+			json_string(j, NULL, name);
+		}
+		mod_index[i] = (int32_t)k;
+	}
+	json_array_end(j);
+	free(names);
+	return 0;
+}
+
+static void write_funcs(struct json *j, const struct profile *p, const int32_t *mod_index)
+{
+	json_object_begin(j, "funcs");
+	json_array_begin(j, "name");
+	for (size_t i = 0; i < p->nfuncs; i++)
+		json_string(j, NULL, p->funcs[i].name ? p->funcs[i].name : "?");
+	json_array_end(j);
+	json_array_begin(j, "file");
+	for (size_t i = 0; i < p->nfuncs; i++)
+		json_string(j, NULL, p->funcs[i].file);
+	json_array_end(j);
+	json_array_begin(j, "line");
+	for (size_t i = 0; i < p->nfuncs; i++)
+		json_int(j, NULL, p->funcs[i].decl_line);
+	json_array_end(j);
+	json_array_begin(j, "module");
+	for (size_t i = 0; i < p->nfuncs; i++) {
+		uint32_t m = p->funcs[i].module;
+		json_int(j, NULL, m < p->nmodules ? mod_index[m] : -1);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static int write_weights(struct json *j, const struct profile *p, const struct tree *t, const int32_t *node_of)
+{
+	/* Slot 0 is the root (stacks without frames), slot i + 1 node i. */
+	int64_t *acc = malloc((t->n + 1) * sizeof(*acc));
+	if (!acc)
+		return -ENOMEM;
+	json_object_begin(j, "weights");
+	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
+		int m = metric_order[k];
+		if (m == FA_CPU ? !has_cpu(p) : !has_alloc(p))
+			continue;
+		memset(acc, 0, (t->n + 1) * sizeof(*acc));
+		for (size_t s = 0; s < p->nstacks; s++)
+			acc[node_of[s] + 1] += p->stacks[s].w[m];
+		json_array_begin(j, fa_metric_names[m]);
+		for (size_t i = 0; i <= t->n; i++)
+			if (acc[i]) {
+				json_int(j, NULL, (int64_t)i - 1);
+				json_int(j, NULL, acc[i]);
+			}
+		json_array_end(j);
+	}
+	json_object_end(j);
+	free(acc);
+	return 0;
+}
+
+static int write_thread_cpu(struct json *j, const struct profile *p, const int32_t *node_of)
+{
+	struct tcpu *v = malloc((p->ntstacks + 1) * sizeof(*v));
+	if (!v)
+		return -ENOMEM;
+	size_t n = 0;
+	for (size_t i = 0; i < p->ntstacks; i++) {
+		const struct fa_thread_stack *ts = &p->tstacks[i];
+		if (ts->stack >= p->nstacks || ts->thread >= p->nthreads || !ts->cpu)
+			continue;
+		v[n++] = (struct tcpu){ node_of[ts->stack], ts->thread, ts->cpu };
+	}
+	qsort(v, n, sizeof(*v), tcpu_cmp);
+	json_array_begin(j, "threadCpu");
+	for (size_t i = 0; i < n;) {
+		size_t k = i + 1;
+		int64_t cpu = v[i].cpu;
+		while (k < n && v[k].node == v[i].node && v[k].thread == v[i].thread)
+			cpu += v[k++].cpu;
+		json_int(j, NULL, v[i].node);
+		json_uint(j, NULL, v[i].thread);
+		json_int(j, NULL, cpu);
+		i = k;
+	}
+	json_array_end(j);
+	free(v);
+	return 0;
+}
+
+static void write_timeline(struct json *j, const struct profile *p)
+{
+	json_array_begin(j, "timeline");
+	for (size_t pr = 0; pr < p->nprocs; pr++) {
+		size_t n = 0;
+		for (size_t i = 0; i < p->ntimeline; i++)
+			n += p->timeline[i].proc == pr;
+		if (!n)
+			continue;
+		json_object_begin(j, NULL);
+		json_uint(j, "proc", pr);
+		json_array_begin(j, "t");
+		for (size_t i = 0; i < p->ntimeline; i++)
+			if (p->timeline[i].proc == pr)
+				json_uint(j, NULL, p->timeline[i].time_ns);
+		json_array_end(j);
+		json_array_begin(j, "heap");
+		for (size_t i = 0; i < p->ntimeline; i++)
+			if (p->timeline[i].proc == pr)
+				json_int(j, NULL, p->timeline[i].heap);
+		json_array_end(j);
+		json_array_begin(j, "rss");
+		for (size_t i = 0; i < p->ntimeline; i++)
+			if (p->timeline[i].proc == pr)
+				json_int(j, NULL, p->timeline[i].rss);
+		json_array_end(j);
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void write_mem(struct json *j, const struct profile *p)
+{
+	const struct fa_mem *m = &p->mem;
+	json_object_begin(j, "mem");
+	json_uint(j, "allocCalls", m->alloc_calls);
+	json_uint(j, "allocBytes", m->alloc_bytes);
+	json_uint(j, "frees", m->frees);
+	json_uint(j, "tempCalls", m->temp_calls);
+	json_int(j, "peakBytes", m->peak_bytes);
+	json_uint(j, "peakTimeNs", m->peak_time_ns);
+	json_int(j, "peakProc", m->peak_bytes > 0 && m->peak_proc < p->nprocs ? (int64_t)m->peak_proc : -1);
+	json_int(j, "leakedBytes", m->leaked_bytes);
+	json_int(j, "leakedBlocks", m->leaked_blocks);
+	json_bool(j, "sampled", m->sampled);
+	json_double(j, "scale", m->scale);
+	json_object_end(j);
+}
+
+static int write_profile(struct json *j, const struct profile *p, const char *label)
+{
+	int ret = 0;
+	struct tree t = { 0 };
+	int32_t *node_of = malloc((p->nstacks + 1) * sizeof(*node_of));
+	int32_t *mod_index = malloc((p->nmodules + 1) * sizeof(*mod_index));
+	if (!node_of || !mod_index) {
+		ret = -ENOMEM;
+		goto out;
+	}
+	ret = build_tree(p, &t, node_of);
+	if (ret < 0)
+		goto out;
+
+	json_object_begin(j, NULL);
+	json_string(j, "label", label);
+	json_array_begin(j, "files");
+	for (size_t i = 0; i < p->nprocs; i++)
+		json_string(j, NULL, p->procs[i].path);
+	json_array_end(j);
+	write_procs(j, p);
+	write_metrics(j, p);
+	json_array_begin(j, "threads");
+	for (size_t i = 0; i < p->nthreads; i++) {
+		const struct fa_thread *th = &p->threads[i];
+		json_object_begin(j, NULL);
+		json_uint(j, "proc", th->proc);
+		json_int(j, "pid", th->proc < p->nprocs ? p->procs[th->proc].pid : 0);
+		json_int(j, "tid", th->tid);
+		json_string(j, "name", th->name);
+		json_int(j, "cpu", th->cpu);
+		json_uint(j, "samples", th->samples);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	ret = write_modules(j, p, mod_index);
+	if (ret < 0)
+		goto out;
+	write_funcs(j, p, mod_index);
+	json_object_begin(j, "nodes");
+	json_array_begin(j, "parent");
+	for (size_t i = 0; i < t.n; i++)
+		json_int(j, NULL, t.parent[i]);
+	json_array_end(j);
+	json_array_begin(j, "func");
+	for (size_t i = 0; i < t.n; i++)
+		json_uint(j, NULL, t.func[i]);
+	json_array_end(j);
+	json_object_end(j);
+	ret = write_weights(j, p, &t, node_of);
+	if (ret < 0)
+		goto out;
+	ret = write_thread_cpu(j, p, node_of);
+	if (ret < 0)
+		goto out;
+	write_timeline(j, p);
+	write_mem(j, p);
+	json_array_begin(j, "warnings");
+	for (size_t i = 0; i < p->nwarnings; i++)
+		json_string(j, NULL, p->warnings[i]);
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (p->procs[i].damage) {
+			/* The model's warnings may already say it; a damaged file must be visible. */
+			bool said = false;
+			for (size_t k = 0; k < p->nwarnings && !said; k++)
+				said = strstr(p->warnings[k], p->procs[i].damage) != NULL;
+			if (!said) {
+				char msg[512];
+				snprintf(msg, sizeof(msg), "%s: %s", p->procs[i].path ? p->procs[i].path : "?",
+					 p->procs[i].damage);
+				json_string(j, NULL, msg);
+			}
+		}
+	json_array_end(j);
+	json_object_end(j);
+out:
+	tree_free(&t);
+	free(node_of);
+	free(mod_index);
+	return ret;
+}
+
+const char *viewer_default_title(char *buf, size_t len, const struct profile *p)
+{
+	const char *exe = p->nprocs && p->procs[0].exe ? p->procs[0].exe : "program";
+	const char *base = strrchr(exe, '/');
+	base = base ? base + 1 : exe;
+	if (p->nprocs == 1)
+		snprintf(buf, len, "fathom: %s (pid %d)", base, p->procs[0].pid);
+	else
+		snprintf(buf, len, "fathom: %s (%zu processes)", base, p->nprocs);
+	return buf;
+}
+
+int viewer_data_write(FILE *f, const struct profile *const *profiles, size_t n, const struct viewer_opts *o)
+{
+	char title[512];
+	struct json j;
+	json_init(&j, f, o->pretty);
+	json_object_begin(&j, NULL);
+	json_string(&j, "format", "fathom-viewer");
+	json_int(&j, "version", 1);
+	json_string(&j, "title", o->title ? o->title : viewer_default_title(title, sizeof(title), profiles[n - 1]));
+	json_string(&j, "generator", o->generator);
+	json_bool(&j, "diff", o->diff && n == 2);
+	json_array_begin(&j, "profiles");
+	for (size_t i = 0; i < n; i++) {
+		int ret = write_profile(&j, profiles[i], o->diff && n == 2 ? (i ? "new" : "base") : "");
+		if (ret < 0)
+			return ret;
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+	if (fflush(f) != 0 || ferror(f))
+		return -EIO;
+	return 0;
+}

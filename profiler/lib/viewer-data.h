@@ -1,0 +1,26 @@
+/* The interactive viewer's data: one or two profiles as the JSON that
+ * viewer/viewer.js reads (the schema is in viewer/README.md). */
+#ifndef FATHOM_VIEWER_DATA_H
+#define FATHOM_VIEWER_DATA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "profile.h"
+
+struct viewer_opts {
+	const char *title;     /* the page title; NULL for one made from the program */
+	const char *generator; /* "fathom 0.1.0" */
+	bool diff;             /* profiles[0] is the base, profiles[1] the new run */
+	bool pretty;           /* indented JSON (for people reading --data-only) */
+};
+
+/* Writes the viewer data of n profiles (1, or 2 with o->diff) to f.
+ * Returns 0, -ENOMEM, or -EIO when f reports a write error. */
+int viewer_data_write(FILE *f, const struct profile *const *profiles, size_t n, const struct viewer_opts *o);
+
+/* The default page title for p: "fathom: app (pid 1234)", into buf. */
+const char *viewer_default_title(char *buf, size_t len, const struct profile *p);
+
+#endif

@@ -1,0 +1,136 @@
+// Synthetic viewer data (any number of distinct stacks) and the page assembly
+// that fathom view does, for the viewer's speed test and for development.
+import fs from 'node:fs';
+import path from 'node:path';
+
+// A small deterministic PRNG, so that a failing run can be repeated.
+function rng(seed) {
+  let s = seed >>> 0;
+  return () => {
+    s = (s + 0x6d2b79f5) >>> 0;
+    let t = s;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+// Returns viewer data (schema version 1) with `stacks` distinct stacks.
+export function synthData(stacks, seed = 1) {
+  const rand = rng(seed);
+  const nf = 3000;
+  const names = [];
+  const files = [];
+  const lines = [];
+  const mods = [];
+  for (let f = 0; f < nf; f++) {
+    names.push(f === 0 ? 'main' : f === 1 ? 'hot_loop' : 'fn_' + f.toString(36) + '_' + ['parse', 'hash', 'copy', 'sort', 'emit'][f % 5]);
+    files.push(f % 7 === 0 ? null : 'src/file' + (f % 50) + '.c');
+    lines.push(f % 7 === 0 ? 0 : 10 + f);
+    mods.push(f % 11 === 0 ? 1 : 0);
+  }
+  const parent = [];
+  const func = [];
+  const index = new Map();
+  const child = (p, f) => {
+    const k = p * 4096 + f;
+    let id = index.get(k);
+    if (id === undefined) {
+      id = parent.length;
+      parent.push(p);
+      func.push(f);
+      index.set(k, id);
+    }
+    return id;
+  };
+  const leafW = new Map();
+  const cpu = [];
+  const bytes = [];
+  const calls = [];
+  while (leafW.size < stacks) {
+    const depth = 6 + Math.floor(rand() * 22);
+    let node = child(-1, 0);
+    for (let d = 1; d < depth; d++) {
+      // Low-numbered functions near the root, so that prefixes are shared.
+      const span = Math.min(nf - 2, 4 + d * d * 6);
+      const f = d === 3 && rand() < 0.3 ? 1 : 2 + Math.floor(Math.pow(rand(), 2) * span);
+      node = child(node, f);
+    }
+    if (leafW.has(node)) continue;
+    leafW.set(node, 1);
+    const w = 1 + Math.floor(rand() * 20);
+    cpu.push(node, w);
+    if (rand() < 0.3) {
+      const c = 1 + Math.floor(rand() * 50);
+      calls.push(node, c);
+      bytes.push(node, c * (16 + Math.floor(rand() * 4096)));
+    }
+  }
+  const sum = (a) => { let s = 0; for (let i = 1; i < a.length; i += 2) s += a[i]; return s; };
+  const threads = [
+    { proc: 0, pid: 4242, tid: 4242, name: 'main', cpu: 0, samples: 0 },
+    { proc: 0, pid: 4242, tid: 4243, name: 'worker', cpu: 0, samples: 0 },
+  ];
+  const threadCpu = [];
+  for (let i = 0; i < cpu.length; i += 2) {
+    const t = func[cpu[i]] % 2;
+    threadCpu.push(cpu[i], t, cpu[i + 1]);
+    threads[t].cpu += cpu[i + 1];
+    threads[t].samples += cpu[i + 1];
+  }
+  const t = [];
+  const heap = [];
+  const rss = [];
+  for (let k = 0; k < 2000; k++) {
+    t.push(k * 5e6);
+    heap.push(Math.round(1e6 + 5e6 * Math.sin(k / 300) ** 2));
+    rss.push(Math.round(3e6 + 6e6 * Math.sin(k / 300) ** 2));
+  }
+  const peakK = heap.indexOf(Math.max(...heap));
+  const total = sum(cpu);
+  return {
+    format: 'fathom-viewer', version: 1, title: 'synthetic profile: ' + stacks + ' distinct stacks',
+    generator: 'view-synth.mjs', diff: false,
+    profiles: [{
+      label: '', files: ['synthetic.fdump'],
+      procs: [{ file: 'synthetic.fdump', pid: 4242, ppid: 1, generation: 0, exe: '/usr/bin/synth', cmdline: 'synth --big',
+        hz: 99, clock: 'cpu', allocMode: 'exact', allocSampleBytes: 0, startMs: 1700000000000, durationNs: 1e10,
+        samples: total, sampleWeight: total, lostSamples: 0, lostAlloc: 0, complete: true, damage: null }],
+      metrics: [
+        { id: 'cpu', label: 'CPU time', unit: 'samples', total, nsPerUnit: 1e9 / 99 },
+        { id: 'alloc-calls', label: 'Allocation calls', unit: 'count', total: sum(calls) },
+        { id: 'alloc-bytes', label: 'Allocated bytes', unit: 'bytes', total: sum(bytes) },
+      ],
+      threads, modules: ['synth', 'libc.so.6'],
+      funcs: { name: names, file: files, line: lines, module: mods },
+      nodes: { parent, func },
+      weights: { cpu, 'alloc-calls': calls, 'alloc-bytes': bytes },
+      threadCpu,
+      timeline: [{ proc: 0, t, heap, rss }],
+      mem: { allocCalls: sum(calls), allocBytes: sum(bytes), frees: sum(calls), tempCalls: 0, peakBytes: heap[peakK],
+        peakTimeNs: t[peakK], peakProc: 0, leakedBytes: 0, leakedBlocks: 0, sampled: false, scale: 1 },
+      warnings: [],
+    }],
+  };
+}
+
+// The same assembly as fathom view: the three markers of index.html replaced,
+// every '<' of the data written as \u003c.
+export function assemble(viewerDir, data) {
+  const html = fs.readFileSync(path.join(viewerDir, 'index.html'), 'utf8');
+  const css = fs.readFileSync(path.join(viewerDir, 'viewer.css'), 'utf8');
+  const js = fs.readFileSync(path.join(viewerDir, 'viewer.js'), 'utf8');
+  const json = JSON.stringify(data).replace(/</g, '\\u003c');
+  return html.replace('<!--FATHOM:CSS-->', () => css).replace('<!--FATHOM:JS-->', () => js)
+    .replace('<!--FATHOM:DATA-->', () => json);
+}
+
+if (process.argv[1] && process.argv[1].endsWith('view-synth.mjs')) {
+  const n = Number(process.argv[2] || 100000);
+  const out = process.argv[3] || 'synth.html';
+  const viewer = process.argv[4] || path.join(path.dirname(new URL(import.meta.url).pathname), '../../viewer');
+  const data = synthData(n);
+  fs.writeFileSync(out, assemble(viewer, data));
+  console.log(out + ': ' + n + ' distinct stacks, ' + data.profiles[0].nodes.parent.length + ' nodes, ' +
+    fs.statSync(out).size + ' bytes');
+}

@@ -1,0 +1,1167 @@
+/* The interactive report: flame graph, hotspot table, memory timeline and diff,
+ * drawn from the profile data that fathom view writes into the page. */
+'use strict';
+(function () {
+  const $ = (id) => document.getElementById(id);
+  const ROW = 18;          /* height of one frame row in CSS pixels */
+  const MIN_W = 0.3;       /* frames narrower than this are not laid out */
+  const CHAR_W = 6.6;      /* approximate width of one character of the frame font */
+  const TABLE_ROWS = 500;  /* the hotspot table shows this many rows */
+
+  /* ---------- numbers for people ---------- */
+
+  function fmtCount(v) {
+    return Math.round(v).toLocaleString('en-US');
+  }
+  function fmtBytes(v) {
+    const units = ['B', 'KiB', 'MiB', 'GiB', 'TiB'];
+    let u = 0;
+    let x = v;
+    while (Math.abs(x) >= 1024 && u < units.length - 1) { x /= 1024; u++; }
+    if (u === 0) return Math.round(x) + ' B';
+    const a = Math.abs(x);
+    return x.toFixed(a < 10 ? 2 : a < 100 ? 1 : 0) + ' ' + units[u];
+  }
+  function fmtDuration(ns) {
+    const a = Math.abs(ns);
+    if (a >= 1e9) return (ns / 1e9).toFixed(2) + ' s';
+    if (a >= 1e6) return (ns / 1e6).toFixed(1) + ' ms';
+    if (a >= 1e3) return (ns / 1e3).toFixed(1) + ' us';
+    return Math.round(ns) + ' ns';
+  }
+  function fmtValue(m, v) {
+    if (!m) return fmtCount(v);
+    if (m.unit === 'bytes') return fmtBytes(v);
+    if (m.unit === 'samples')
+      return m.nsPerUnit ? fmtDuration(v * m.nsPerUnit) : fmtCount(v) + ' samples';
+    return fmtCount(v);
+  }
+  function fmtSigned(m, v) {
+    return (v > 0 ? '+' : v < 0 ? '\u2212' : '\u00b1') + fmtValue(m, Math.abs(v));
+  }
+  function pct(v, of) {
+    return of > 0 ? (100 * v / of).toFixed(v / of < 0.1 ? 2 : 1) + '%' : '\u2013';
+  }
+  function el(tag, attrs, text) {
+    const e = document.createElement(tag);
+    if (attrs) for (const k in attrs) e.setAttribute(k, attrs[k]);
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  /* ---------- trees ---------- */
+
+  /* Children lists (CSR) in name order and depths, for a tree whose parents
+   * precede their children. rank[i] orders the children of one node. */
+  function buildTree(parent, rank) {
+    const n = parent.length;
+    const depth = new Int32Array(n);
+    const childStart = new Int32Array(n + 1);
+    for (let i = 1; i < n; i++) {
+      childStart[parent[i] + 1]++;
+      depth[i] = depth[parent[i]] + 1;
+    }
+    for (let i = 0; i < n; i++) childStart[i + 1] += childStart[i];
+    const fill = childStart.slice(0, n);
+    const childArr = new Int32Array(Math.max(n - 1, 0));
+    for (let i = 1; i < n; i++) childArr[fill[parent[i]]++] = i;
+    const cmp = (a, b) => rank[a] - rank[b];
+    for (let i = 0; i < n; i++)
+      if (childStart[i + 1] - childStart[i] > 1) childArr.subarray(childStart[i], childStart[i + 1]).sort(cmp);
+    let maxDepth = 0;
+    for (let i = 0; i < n; i++) if (depth[i] > maxDepth) maxDepth = depth[i];
+    return { n, parent, depth, childStart, childArr, maxDepth };
+  }
+
+  /* Adds each node's total to its parent's: parents precede children. */
+  function totalsOf(self, parent) {
+    const total = Float64Array.from(self);
+    for (let i = total.length - 1; i > 0; i--) total[parent[i]] += total[i];
+    return total;
+  }
+
+  /* A string order for function names, so children sort by integer compare. */
+  function nameRanks(names) {
+    const order = names.map((_, i) => i);
+    order.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b));
+    const rank = new Int32Array(names.length);
+    order.forEach((f, r) => { rank[f] = r; });
+    return rank;
+  }
+
+  function fail(msg) {
+    throw new Error('fathom viewer: ' + msg);
+  }
+
+  /* One recording: its functions, call tree and weights. Node 0 is the root;
+   * data node i is node i + 1 here. */
+  class Profile {
+    constructor(d) {
+      this.d = d;
+      const f = d.funcs || fail('no funcs');
+      this.names = f.name;
+      this.files = f.file;
+      this.lines = f.line;
+      this.mods = f.module;
+      this.modules = d.modules || [];
+      const nf = this.names.length;
+      const dp = d.nodes.parent;
+      const df = d.nodes.func;
+      if (dp.length !== df.length) fail('nodes.parent and nodes.func differ in length');
+      const n = dp.length + 1;
+      const parent = new Int32Array(n);
+      const func = new Int32Array(n);
+      parent[0] = -1;
+      func[0] = -1;
+      for (let i = 0; i < dp.length; i++) {
+        const p = dp[i] + 1;
+        if (!(p >= 0 && p <= i)) fail('node ' + i + ' has a bad parent');
+        if (!(df[i] >= 0 && df[i] < nf)) fail('node ' + i + ' has a bad function');
+        parent[i + 1] = p;
+        func[i + 1] = df[i];
+      }
+      this.func = func;
+      this.funcRank = nameRanks(this.names);
+      const rank = new Int32Array(n);
+      for (let i = 1; i < n; i++) rank[i] = this.funcRank[func[i]];
+      this.tree = buildTree(parent, rank);
+      this.metrics = d.metrics || [];
+      this.cache = new Map();
+    }
+    metric(id) {
+      return this.metrics.find((m) => m.id === id) || null;
+    }
+    /* Self and total weights of every node for a metric, optionally one thread's CPU. */
+    weights(id, thread) {
+      const key = id + '/' + (id === 'cpu' ? thread : -1);
+      let w = this.cache.get(key);
+      if (w) return w;
+      const n = this.tree.n;
+      const self = new Float64Array(n);
+      if (id === 'cpu' && thread >= 0) {
+        const tc = this.d.threadCpu || [];
+        for (let i = 0; i + 2 < tc.length; i += 3) if (tc[i + 1] === thread) self[tc[i] + 1] += tc[i + 2];
+      } else {
+        const pairs = (this.d.weights || {})[id] || [];
+        for (let i = 0; i + 1 < pairs.length; i += 2) self[pairs[i] + 1] += pairs[i + 1];
+      }
+      w = { self, total: totalsOf(self, this.tree.parent) };
+      this.cache.set(key, w);
+      return w;
+    }
+    label(i) {
+      return i === 0 ? 'all' : this.names[this.func[i]];
+    }
+    moduleOf(f) {
+      const m = this.mods[f];
+      return m >= 0 && m < this.modules.length ? this.modules[m] : '';
+    }
+    locOf(f) {
+      const file = this.files[f];
+      if (!file) return '';
+      return this.lines[f] ? file + ':' + this.lines[f] : file;
+    }
+    /* Self and total per function; a function recursing on a path counts once. */
+    funcTotals(w) {
+      const t = this.tree;
+      const nf = this.names.length;
+      const fself = new Float64Array(nf);
+      const ftotal = new Float64Array(nf);
+      const onPath = new Int32Array(nf);
+      const stk = new Int32Array(t.maxDepth + 2);
+      const pos = new Int32Array(t.maxDepth + 2);
+      let sp = 0;
+      stk[0] = 0;
+      pos[0] = t.childStart[0];
+      while (sp >= 0) {
+        const node = stk[sp];
+        if (pos[sp] < t.childStart[node + 1]) {
+          const c = t.childArr[pos[sp]++];
+          if (w.total[c] === 0) continue;
+          const f = this.func[c];
+          if (onPath[f] === 0) ftotal[f] += w.total[c];
+          onPath[f]++;
+          fself[f] += w.self[c];
+          sp++;
+          stk[sp] = c;
+          pos[sp] = t.childStart[c];
+        } else {
+          if (node !== 0) onPath[this.func[node]]--;
+          sp--;
+        }
+      }
+      return { fself, ftotal };
+    }
+  }
+
+  /* ---------- the flame graph canvas ---------- */
+
+  function hashHue(s) {
+    let h = 2166136261;
+    for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 16777619);
+    return h >>> 0;
+  }
+
+  /* Draws one tree as a flame graph or icicle; only frames wider than MIN_W
+   * are laid out, so a redraw costs what is visible. */
+  class FlameView {
+    constructor(canvas, scroller, hooks) {
+      this.canvas = canvas;
+      this.scroller = scroller;
+      this.ctx = canvas.getContext('2d');
+      this.hooks = hooks;
+      this.icicle = false;
+      this.zoom = 0;
+      this.src = null;
+      this.rects = { node: new Int32Array(0), x: new Float64Array(0), w: new Float64Array(0), n: 0 };
+      this.maxDepth = 0;
+      canvas.addEventListener('mousemove', (e) => this.onMove(e));
+      canvas.addEventListener('mouseleave', () => this.hooks.tooltip(null));
+      canvas.addEventListener('click', (e) => this.onClick(e));
+    }
+    /* src: {tree, total, label(i), color(i), highlight(i)} */
+    setSource(src) {
+      this.src = src;
+      if (this.zoom >= src.tree.n || !(src.total[this.zoom] > 0)) this.zoom = 0;
+    }
+    setZoom(node) {
+      this.zoom = node;
+      this.draw();
+      if (this.hooks.zoomed) this.hooks.zoomed(node);
+    }
+    layout() {
+      const src = this.src;
+      const t = src.tree;
+      const total = src.total;
+      const W = Math.max(this.scroller.clientWidth - 28, 200);
+      this.width = W;
+      let cap = 4096;
+      let node = new Int32Array(cap);
+      let xs = new Float64Array(cap);
+      let ws = new Float64Array(cap);
+      let n = 0;
+      const push = (i, x, w) => {
+        if (n === cap) {
+          cap *= 2;
+          const a = new Int32Array(cap); a.set(node); node = a;
+          const b = new Float64Array(cap); b.set(xs); xs = b;
+          const c = new Float64Array(cap); c.set(ws); ws = c;
+        }
+        node[n] = i; xs[n] = x; ws[n] = w; n++;
+      };
+      /* The zoomed node's ancestors span the full width. */
+      const chain = [];
+      for (let a = t.parent[this.zoom]; a >= 0; a = t.parent[a]) chain.push(a);
+      for (let k = chain.length - 1; k >= 0; k--) push(chain[k], 0, W);
+      let maxDepth = t.depth[this.zoom];
+      const zt = total[this.zoom];
+      if (zt > 0) {
+        const scale = W / zt;
+        const stackN = [this.zoom];
+        const stackX = [0];
+        while (stackN.length) {
+          const i = stackN.pop();
+          const x = stackX.pop();
+          push(i, x, total[i] * scale);
+          if (t.depth[i] > maxDepth) maxDepth = t.depth[i];
+          let cx = x;
+          for (let k = t.childStart[i]; k < t.childStart[i + 1]; k++) {
+            const c = t.childArr[k];
+            const cw = total[c] * scale;
+            if (cw >= MIN_W) { stackN.push(c); stackX.push(cx); }
+            cx += cw;
+          }
+        }
+      } else {
+        push(this.zoom, 0, W);
+      }
+      this.rects = { node, x: xs, w: ws, n };
+      this.maxDepth = maxDepth;
+    }
+    yOf(depth) {
+      return this.icicle ? depth * ROW : (this.maxDepth - depth) * ROW;
+    }
+    draw() {
+      if (!this.src) return;
+      this.layout();
+      const src = this.src;
+      const t = src.tree;
+      const dpr = window.devicePixelRatio || 1;
+      const H = Math.min((this.maxDepth + 1) * ROW, 32000);
+      const cw = Math.round(this.width * dpr);
+      const ch = Math.round(H * dpr);
+      if (this.canvas.width !== cw || this.canvas.height !== ch) {
+        this.canvas.width = cw;
+        this.canvas.height = ch;
+        this.canvas.style.width = this.width + 'px';
+        this.canvas.style.height = H + 'px';
+      }
+      const ctx = this.ctx;
+      ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+      ctx.clearRect(0, 0, this.width, H);
+      ctx.font = '11.5px ui-monospace, "DejaVu Sans Mono", Menlo, Consolas, monospace';
+      ctx.textBaseline = 'middle';
+      const zd = t.depth[this.zoom];
+      const r = this.rects;
+      let lit = 0;
+      for (let k = 0; k < r.n; k++) {
+        const i = r.node[k];
+        const d = t.depth[i];
+        const x = r.x[k];
+        const w = r.w[k];
+        const y = this.yOf(d);
+        const hl = src.highlight(i);
+        if (hl) lit++;
+        ctx.fillStyle = hl ? '#d41dd4' : d < zd ? '#d9dde2' : src.color(i);
+        ctx.fillRect(x, y, Math.max(w - 0.6, 0.4), ROW - 1);
+        if (w > 24) {
+          const name = src.label(i);
+          const fit = Math.floor((w - 6) / CHAR_W);
+          const text = name.length > fit ? name.slice(0, Math.max(fit - 2, 0)) + '..' : name;
+          if (text.length > 2 || text === name) {
+            ctx.fillStyle = hl ? '#fff' : '#111';
+            ctx.fillText(text, x + 3, y + ROW / 2);
+          }
+        }
+      }
+      this.drawnHighlighted = lit;
+    }
+    hit(e) {
+      const b = this.canvas.getBoundingClientRect();
+      const x = e.clientX - b.left;
+      const y = e.clientY - b.top;
+      const row = Math.floor(y / ROW);
+      const depth = this.icicle ? row : this.maxDepth - row;
+      const t = this.src.tree;
+      const r = this.rects;
+      for (let k = 0; k < r.n; k++) {
+        const i = r.node[k];
+        if (t.depth[i] === depth && x >= r.x[k] && x < r.x[k] + r.w[k]) return i;
+      }
+      return -1;
+    }
+    onMove(e) {
+      if (!this.src) return;
+      const i = this.hit(e);
+      this.hooks.tooltip(i < 0 ? null : { node: i, view: this, x: e.clientX, y: e.clientY });
+    }
+    onClick(e) {
+      if (!this.src) return;
+      const i = this.hit(e);
+      if (i < 0) return;
+      this.setZoom(i === this.zoom && i !== 0 ? this.src.tree.parent[i] : i);
+    }
+    /* Page coordinates of the widest laid-out frame labelled `name`, for tests. */
+    locate(name) {
+      const r = this.rects;
+      let best = -1;
+      for (let k = 0; k < r.n; k++)
+        if (this.src.label(r.node[k]) === name && (best < 0 || r.w[k] > r.w[best])) best = k;
+      if (best < 0) return null;
+      const b = this.canvas.getBoundingClientRect();
+      const d = this.src.tree.depth[r.node[best]];
+      return { x: b.left + r.x[best] + r.w[best] / 2, y: b.top + this.yOf(d) + ROW / 2, width: r.w[best] };
+    }
+  }
+
+  /* ---------- the application ---------- */
+
+  const stats = { scriptStartMs: 0, parseMs: 0, buildMs: 0, drawMs: 0, firstPaintMs: 0 };
+  const api = { ready: false, stats };
+  window.fathomViewer = api;
+
+  let data;
+  let profiles;
+  const state = { prof: 0, metric: 'cpu', thread: -1, search: '', focus: -1, sortKey: 'total', sortDir: -1,
+                  diffKey: 'delta', diffDir: -1, tab: 'hotspots' };
+  let flame;
+  let diffFlame;
+  let diff = null;
+  let cur = null;        /* the selected profile's weights */
+  let match = null;      /* Uint8Array per function: matches the search or the focus */
+
+  function P() {
+    return profiles[state.prof];
+  }
+  function curMetric() {
+    return P().metric(state.metric) || metricUnion().find((m) => m.id === state.metric) || null;
+  }
+  function metricUnion() {
+    const seen = new Map();
+    for (const p of profiles) for (const m of p.metrics) if (!seen.has(m.id)) seen.set(m.id, m);
+    return [...seen.values()];
+  }
+
+  function searchMatcher(q) {
+    if (!q) return null;
+    const m = /^\/(.+)\/([a-z]*)$/.exec(q);
+    if (m) {
+      try {
+        const re = new RegExp(m[1], m[2].includes('i') ? 'i' : '');
+        return (s) => re.test(s);
+      } catch (err) {
+        /* An unfinished regex is searched for as text. */
+      }
+    }
+    const low = q.toLowerCase();
+    return (s) => s.toLowerCase().includes(low);
+  }
+
+  function updateMatch() {
+    const p = P();
+    const nf = p.names.length;
+    match = null;
+    if (state.focus >= 0) {
+      match = new Uint8Array(nf);
+      match[state.focus] = 1;
+      return;
+    }
+    const test = searchMatcher(state.search);
+    if (!test) return;
+    match = new Uint8Array(nf);
+    for (let f = 0; f < nf; f++) if (test(p.names[f])) match[f] = 1;
+  }
+
+  /* Counts matching frames under the zoomed node and their total, each
+   * matching path counted once. */
+  function searchSummary() {
+    const st = $('search-status');
+    if (!match) {
+      st.textContent = '';
+      st.dataset.matches = '0';
+      st.dataset.total = '0';
+      return;
+    }
+    const p = P();
+    const t = p.tree;
+    const total = cur.total;
+    const root = flame.zoom;
+    let frames = 0;
+    let sum = 0;
+    const stk = [root];
+    const under = [0];
+    while (stk.length) {
+      const i = stk.pop();
+      let u = under.pop();
+      if (i !== 0 && match[p.func[i]] && total[i] > 0) {
+        frames++;
+        if (!u) sum += total[i];
+        u = 1;
+      }
+      for (let k = t.childStart[i]; k < t.childStart[i + 1]; k++) {
+        const c = t.childArr[k];
+        if (total[c] > 0) { stk.push(c); under.push(u); }
+      }
+    }
+    const m = curMetric();
+    const what = state.focus >= 0 ? p.names[state.focus] : state.search;
+    st.textContent = frames + (frames === 1 ? ' frame matches ' : ' frames match ') + JSON.stringify(what) +
+      ': ' + fmtValue(m, sum) + ' (' + pct(sum, total[root]) + ')';
+    st.dataset.matches = String(frames);
+    st.dataset.total = String(sum);
+  }
+
+  function flameSource() {
+    const p = P();
+    const func = p.func;
+    const mods = p.mods;
+    const modules = p.modules;
+    return {
+      tree: p.tree,
+      total: cur.total,
+      label: (i) => p.label(i),
+      highlight: (i) => match !== null && i !== 0 && match[func[i]] === 1,
+      color: (i) => {
+        const f = func[i];
+        if (f < 0) return '#c8ccd2';
+        const h = hashHue(p.names[f]);
+        const m = mods[f];
+        const sys = m >= 0 && /^(libc|libm|libpthread|ld-linux|libstdc\+\+|libgcc|libdl|librt|libfathom)/.test(modules[m] || '');
+        if (sys) return 'hsl(' + (200 + (h % 30)) + ',35%,' + (72 + ((h >> 8) % 10)) + '%)';
+        return 'hsl(' + (8 + (h % 42)) + ',' + (78 + ((h >> 8) % 18)) + '%,' + (58 + ((h >> 16) % 12)) + '%)';
+      },
+    };
+  }
+
+  function zoomLabel() {
+    const p = P();
+    const m = curMetric();
+    const z = flame.zoom;
+    const root = cur.total[0];
+    const zl = $('zoom-label');
+    const name = p.label(z);
+    zl.textContent = (z === 0 ? 'all' : name) + ' \u2014 ' + fmtValue(m, cur.total[z]) + ' (' + pct(cur.total[z], root) + ')' +
+      (z === 0 ? '' : '  \u00b7  click the root or press Esc to zoom out');
+    zl.dataset.node = String(z);
+    zl.dataset.name = name;
+    zl.dataset.total = String(cur.total[z]);
+  }
+
+  function threadNote() {
+    const note = $('thread-note');
+    const tsel = $('thread');
+    tsel.disabled = state.metric !== 'cpu';
+    if (state.metric !== 'cpu' && state.thread >= 0)
+      note.textContent = 'memory weights are not split by thread; showing all threads';
+    else if (!(cur.total[0] > 0))
+      note.textContent = 'no ' + (curMetric() ? curMetric().label : state.metric) + ' data in this selection';
+    else note.textContent = '';
+  }
+
+  function renderFlame() {
+    const p = P();
+    cur = p.weights(state.metric, state.thread);
+    flame.setSource(flameSource());
+    flame.draw();
+    zoomLabel();
+    searchSummary();
+    threadNote();
+  }
+
+  /* ---------- hotspot table ---------- */
+
+  function renderTable() {
+    const p = P();
+    const m = curMetric();
+    const { fself, ftotal } = p.funcTotals(cur);
+    const all = cur.total[0];
+    const rows = [];
+    for (let f = 0; f < p.names.length; f++) if (ftotal[f] > 0 || fself[f] > 0) rows.push(f);
+    const key = state.sortKey;
+    const dir = state.sortDir;
+    const val = (f) => {
+      switch (key) {
+        case 'name': return p.names[f];
+        case 'self': case 'selfPct': return fself[f];
+        case 'total': case 'totalPct': return ftotal[f];
+        case 'loc': return p.locOf(f);
+        case 'module': return p.moduleOf(f);
+      }
+      return 0;
+    };
+    rows.sort((a, b) => {
+      const va = val(a);
+      const vb = val(b);
+      if (va < vb) return -dir;
+      if (va > vb) return dir;
+      return ftotal[b] - ftotal[a] || a - b;
+    });
+    const tb = $('hotspots').tBodies[0];
+    const frag = document.createDocumentFragment();
+    for (const f of rows.slice(0, TABLE_ROWS)) {
+      const tr = el('tr', { 'data-func': f });
+      if (f === state.focus) tr.className = 'focused';
+      tr.append(el('td', { class: 'text name', title: p.names[f] }, p.names[f]),
+        el('td', null, fmtValue(m, fself[f])), el('td', null, pct(fself[f], all)),
+        el('td', null, fmtValue(m, ftotal[f])), el('td', null, pct(ftotal[f], all)),
+        el('td', { class: 'text' }, p.locOf(f)), el('td', { class: 'text' }, p.moduleOf(f)));
+      frag.append(tr);
+    }
+    tb.replaceChildren(frag);
+    $('table-note').textContent = rows.length > TABLE_ROWS
+      ? 'showing ' + TABLE_ROWS + ' of ' + rows.length + ' functions' : rows.length + ' functions';
+    for (const th of $('hotspots').tHead.rows[0].cells) {
+      th.classList.toggle('sorted', th.dataset.key === key);
+      th.classList.toggle('desc', th.dataset.key === key && dir < 0);
+      th.classList.toggle('asc', th.dataset.key === key && dir > 0);
+    }
+  }
+
+  /* Highlights a function and zooms to its heaviest node. */
+  function focusFunc(f) {
+    const p = P();
+    state.focus = f;
+    state.search = '';
+    $('search').value = '';
+    updateMatch();
+    let best = 0;
+    let bw = 0;
+    for (let i = 1; i < p.tree.n; i++)
+      if (p.func[i] === f && cur.total[i] > bw) { best = i; bw = cur.total[i]; }
+    flame.zoom = best;
+    renderFlame();
+    renderTable();
+  }
+
+  /* ---------- memory timeline ---------- */
+
+  function renderTimeline() {
+    const p = P();
+    const tl = p.d.timeline || [];
+    const mem = p.d.mem || {};
+    const canvas = $('timeline');
+    const wrap = $('timeline-wrap');
+    const sel = $('timeline-proc');
+    const W = Math.max(wrap.clientWidth, 300);
+    const H = 240;
+    const dpr = window.devicePixelRatio || 1;
+    canvas.width = Math.round(W * dpr);
+    canvas.height = Math.round(H * dpr);
+    canvas.style.width = W + 'px';
+    canvas.style.height = H + 'px';
+    const ctx = canvas.getContext('2d');
+    ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
+    ctx.clearRect(0, 0, W, H);
+    ctx.font = '11px system-ui, sans-serif';
+    const peakNote = $('timeline-peak');
+    if (!tl.length) {
+      ctx.fillStyle = '#5d6875';
+      ctx.fillText('This recording has no memory timeline (no ticks were recorded).', 10, 24);
+      peakNote.textContent = mem.peakBytes ? 'heap peak ' + fmtBytes(mem.peakBytes) : '';
+      return;
+    }
+    let si = Number(sel.value);
+    if (!(si >= 0 && si < tl.length)) si = 0;
+    const s = tl[si];
+    const L = 64, R = 12, T = 10, B = 26;
+    const pw = W - L - R;
+    const ph = H - T - B;
+    let tmax = 0;
+    let vmax = 0;
+    for (let k = 0; k < s.t.length; k++) {
+      tmax = Math.max(tmax, s.t[k]);
+      vmax = Math.max(vmax, s.heap[k], s.rss[k]);
+    }
+    const isPeakProc = mem.peakProc === s.proc && mem.peakBytes > 0;
+    if (isPeakProc) {
+      tmax = Math.max(tmax, mem.peakTimeNs);
+      vmax = Math.max(vmax, mem.peakBytes);
+    }
+    if (tmax <= 0) tmax = 1;
+    if (vmax <= 0) vmax = 1;
+    const X = (t) => L + (t / tmax) * pw;
+    const Y = (v) => T + ph - (v / vmax) * ph;
+    /* Axes and grid. */
+    ctx.strokeStyle = '#e3e7eb';
+    ctx.fillStyle = '#5d6875';
+    ctx.lineWidth = 1;
+    ctx.textAlign = 'right';
+    ctx.textBaseline = 'middle';
+    for (let g = 0; g <= 4; g++) {
+      const v = (vmax * g) / 4;
+      ctx.beginPath(); ctx.moveTo(L, Y(v) + 0.5); ctx.lineTo(L + pw, Y(v) + 0.5); ctx.stroke();
+      ctx.fillText(fmtBytes(v), L - 6, Y(v));
+    }
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top';
+    for (let g = 0; g <= 5; g++) {
+      const t = (tmax * g) / 5;
+      ctx.fillText(fmtDuration(t), Math.min(Math.max(X(t), L + 20), L + pw - 20), T + ph + 6);
+    }
+    /* Lines, reduced to at most two points per pixel column. */
+    const line = (vals, color, width) => {
+      ctx.strokeStyle = color;
+      ctx.lineWidth = width;
+      ctx.beginPath();
+      let col = -1, lo = 0, hi = 0, first = true;
+      const flush = () => {
+        if (col < 0) return;
+        if (first) { ctx.moveTo(col, Y(lo)); first = false; } else ctx.lineTo(col, Y(lo));
+        if (hi !== lo) ctx.lineTo(col, Y(hi));
+      };
+      for (let k = 0; k < s.t.length; k++) {
+        const c = Math.round(X(s.t[k]));
+        const v = vals[k];
+        if (c !== col) { flush(); col = c; lo = hi = v; } else { lo = Math.min(lo, v); hi = Math.max(hi, v); }
+      }
+      flush();
+      ctx.stroke();
+    };
+    line(s.rss, '#9aa4ae', 1.5);
+    line(s.heap, '#2f6fd6', 2);
+    if (isPeakProc) {
+      const px = X(mem.peakTimeNs);
+      const py = Y(mem.peakBytes);
+      ctx.strokeStyle = '#d62f2f';
+      ctx.lineWidth = 1;
+      ctx.setLineDash([4, 3]);
+      ctx.beginPath(); ctx.moveTo(px + 0.5, T); ctx.lineTo(px + 0.5, T + ph); ctx.stroke();
+      ctx.setLineDash([]);
+      ctx.fillStyle = '#d62f2f';
+      ctx.beginPath(); ctx.arc(px, py, 4, 0, 2 * Math.PI); ctx.fill();
+      const label = 'peak ' + fmtBytes(mem.peakBytes) + ' at ' + fmtDuration(mem.peakTimeNs);
+      ctx.textAlign = px > L + pw / 2 ? 'right' : 'left';
+      ctx.textBaseline = 'bottom';
+      ctx.fillText(label, px + (px > L + pw / 2 ? -8 : 8), Math.max(py - 4, T + 12));
+      peakNote.textContent = 'heap peak ' + fmtBytes(mem.peakBytes) + ' at ' + fmtDuration(mem.peakTimeNs) +
+        ' in pid ' + p.d.procs[s.proc].pid;
+    } else {
+      peakNote.textContent = mem.peakBytes > 0 ? 'heap peak ' + fmtBytes(mem.peakBytes) + ' (in another process)' : 'no heap data';
+    }
+    canvas.dataset.points = String(s.t.length);
+    canvas.dataset.peakX = isPeakProc ? String(X(mem.peakTimeNs)) : '';
+  }
+
+  function fillTimelineProcs() {
+    const p = P();
+    const tl = p.d.timeline || [];
+    const sel = $('timeline-proc');
+    sel.replaceChildren();
+    tl.forEach((s, k) => {
+      const pr = p.d.procs[s.proc] || {};
+      sel.append(el('option', { value: k }, 'pid ' + pr.pid + ' ' + (pr.exe || '')));
+    });
+    const peak = tl.findIndex((s) => s.proc === (p.d.mem || {}).peakProc);
+    if (peak >= 0) sel.value = String(peak);
+    $('timeline-proc-group').hidden = tl.length < 2;
+  }
+
+  /* ---------- diff ---------- */
+
+  /* The union of both call trees, matched by function name and module. */
+  function buildDiff() {
+    const [base, neu] = profiles;
+    const keyIndex = new Map();
+    const fnames = [];
+    const fmods = [];
+    const funcKey = (p, f) => {
+      const k = p.names[f] + '\u0000' + p.moduleOf(f);
+      let id = keyIndex.get(k);
+      if (id === undefined) {
+        id = fnames.length;
+        keyIndex.set(k, id);
+        fnames.push(p.names[f]);
+        fmods.push(p.moduleOf(f));
+      }
+      return id;
+    };
+    const nodeIndex = new Map();
+    const parent = [-1];
+    const mfunc = [-1];
+    const maps = profiles.map((p) => {
+      const map = new Int32Array(p.tree.n);
+      for (let i = 1; i < p.tree.n; i++) {
+        const mp = map[p.tree.parent[i]];
+        const mf = funcKey(p, p.func[i]);
+        const k = mp * 4194304 + mf;
+        let id = nodeIndex.get(k);
+        if (id === undefined) {
+          id = parent.length;
+          nodeIndex.set(k, id);
+          parent.push(mp);
+          mfunc.push(mf);
+        }
+        map[i] = id;
+      }
+      return map;
+    });
+    const par = Int32Array.from(parent);
+    const func = Int32Array.from(mfunc);
+    const frank = nameRanks(fnames);
+    const rank = new Int32Array(par.length);
+    for (let i = 1; i < par.length; i++) rank[i] = frank[func[i]];
+    return { base, neu, maps, fnames, fmods, func, tree: buildTree(par, rank) };
+  }
+
+  function renderDiff() {
+    if (!diff) return;
+    const m = metricUnion().find((x) => x.id === state.metric);
+    const n = diff.tree.n;
+    const sides = profiles.map((p, s) => {
+      const self = new Float64Array(n);
+      const w = p.weights(state.metric, -1).self;
+      const map = diff.maps[s];
+      for (let i = 1; i < w.length; i++) if (w[i]) self[map[i]] += w[i];
+      return totalsOf(self, diff.tree.parent);
+    });
+    const [bt, nt] = sides;
+    let maxAbs = 0;
+    for (let i = 1; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(nt[i] - bt[i]));
+    const widths = $('diff-width').value === 'base' ? bt : nt;
+    diff.bt = bt;
+    diff.nt = nt;
+    diffFlame.setSource({
+      tree: diff.tree,
+      total: widths,
+      label: (i) => (i === 0 ? 'all' : diff.fnames[diff.func[i]]),
+      highlight: (i) => false,
+      color: (i) => {
+        const d = nt[i] - bt[i];
+        if (d === 0 || maxAbs === 0) return '#dcdfe3';
+        const a = Math.min(1, Math.abs(d) / maxAbs);
+        const c = Math.round(215 - 150 * Math.sqrt(a));
+        return d > 0 ? 'rgb(245,' + c + ',' + c + ')' : 'rgb(' + c + ',' + c + ',245)';
+      },
+    });
+    diffFlame.draw();
+    $('diff-summary').textContent = (m ? m.label : state.metric) + ': base ' + fmtValue(m, bt[0]) + ', new ' +
+      fmtValue(m, nt[0]) + ' (' + fmtSigned(m, nt[0] - bt[0]) + (bt[0] > 0 ? ', ' + pct(nt[0] - bt[0], bt[0]) : '') + ')';
+    /* Per-function totals on each side, recursion counted once. */
+    const nf = diff.fnames.length;
+    const ft = [new Float64Array(nf), new Float64Array(nf)];
+    const t = diff.tree;
+    const onPath = new Int32Array(nf);
+    const stk = [0];
+    const pos = [t.childStart[0]];
+    while (stk.length) {
+      const top = stk.length - 1;
+      const node = stk[top];
+      if (pos[top] < t.childStart[node + 1]) {
+        const c = t.childArr[pos[top]++];
+        if (bt[c] === 0 && nt[c] === 0) continue;
+        const f = diff.func[c];
+        if (onPath[f] === 0) { ft[0][f] += bt[c]; ft[1][f] += nt[c]; }
+        onPath[f]++;
+        stk.push(c);
+        pos.push(t.childStart[c]);
+      } else {
+        if (node !== 0) onPath[diff.func[node]]--;
+        stk.pop();
+        pos.pop();
+      }
+    }
+    const rows = [];
+    for (let f = 0; f < nf; f++) if (ft[0][f] !== ft[1][f]) rows.push(f);
+    const key = state.diffKey;
+    const dir = state.diffDir;
+    const val = (f) => {
+      const b = ft[0][f];
+      const v = ft[1][f];
+      switch (key) {
+        case 'name': return diff.fnames[f];
+        case 'module': return diff.fmods[f];
+        case 'base': return b;
+        case 'new': return v;
+        case 'delta': return Math.abs(v - b);
+        case 'deltaPct': return b > 0 ? (v - b) / b : Infinity;
+      }
+      return 0;
+    };
+    rows.sort((a, b) => {
+      const va = val(a);
+      const vb = val(b);
+      return va < vb ? -dir : va > vb ? dir : a - b;
+    });
+    const frag = document.createDocumentFragment();
+    for (const f of rows.slice(0, TABLE_ROWS)) {
+      const b = ft[0][f];
+      const v = ft[1][f];
+      const cls = v > b ? 'grow' : 'shrink';
+      const tr = el('tr', { 'data-name': diff.fnames[f] });
+      tr.append(el('td', { class: 'text name', title: diff.fnames[f] }, diff.fnames[f]),
+        el('td', null, fmtValue(m, b)), el('td', null, fmtValue(m, v)),
+        el('td', { class: cls }, fmtSigned(m, v - b)),
+        el('td', { class: cls }, b > 0 ? (v >= b ? '+' : '') + pct(v - b, b) : 'new'),
+        el('td', { class: 'text' }, diff.fmods[f]));
+      frag.append(tr);
+    }
+    $('diff-table').tBodies[0].replaceChildren(frag);
+    for (const th of $('diff-table').tHead.rows[0].cells) {
+      th.classList.toggle('sorted', th.dataset.key === key);
+      th.classList.toggle('desc', th.dataset.key === key && dir < 0);
+      th.classList.toggle('asc', th.dataset.key === key && dir > 0);
+    }
+  }
+
+  /* ---------- header, info, tooltip ---------- */
+
+  function renderHeader() {
+    const p = P();
+    const d = p.d;
+    document.title = data.title || 'fathom report';
+    $('title').textContent = data.title || 'fathom report';
+    const parts = [];
+    const procs = d.procs || [];
+    if (procs.length === 1) parts.push('pid ' + procs[0].pid + ' ' + (procs[0].cmdline || procs[0].exe || ''));
+    else parts.push(procs.length + ' processes');
+    const dur = procs.reduce((a, x) => Math.max(a, x.durationNs || 0), 0);
+    if (dur) parts.push(fmtDuration(dur));
+    const samples = procs.reduce((a, x) => a + (x.samples || 0), 0);
+    parts.push(fmtCount(samples) + ' samples');
+    const mem = d.mem || {};
+    if (p.metric('alloc-calls')) {
+      parts.push(fmtCount(mem.allocCalls || 0) + ' allocations');
+      parts.push('peak heap ' + fmtBytes(mem.peakBytes || 0));
+      parts.push('leaked ' + fmtBytes(mem.leakedBytes || 0) + ' in ' + fmtCount(mem.leakedBlocks || 0) + ' blocks');
+    }
+    if (data.diff) parts.unshift(p.d.label + ':');
+    $('summary').textContent = parts.join(' \u00b7 ');
+    const warn = $('warnings');
+    warn.replaceChildren();
+    for (const w of d.warnings || []) warn.append(el('li', null, w));
+    warn.hidden = !(d.warnings || []).length;
+  }
+
+  function renderInfo() {
+    const tb = $('procs').tBodies[0];
+    tb.replaceChildren();
+    profiles.forEach((p) => {
+      for (const pr of p.d.procs || []) {
+        const lost = [];
+        if (pr.lostSamples) lost.push(fmtCount(pr.lostSamples) + ' samples');
+        if (pr.lostAlloc) lost.push(fmtCount(pr.lostAlloc) + ' allocation events');
+        const alloc = pr.allocMode === 'sampled' ? 'sampled every ~' + fmtBytes(pr.allocSampleBytes) : pr.allocMode;
+        const tr = el('tr');
+        tr.append(el('td', { class: 'text' }, (p.d.label ? p.d.label + ' ' : '') + (pr.file || '')),
+          el('td', null, String(pr.pid)), el('td', { class: 'text name', title: pr.cmdline || '' }, pr.cmdline || pr.exe || ''),
+          el('td', null, fmtDuration(pr.durationNs || 0)), el('td', null, fmtCount(pr.samples || 0)),
+          el('td', null, (pr.hz || 0) + ' Hz ' + (pr.clock || '')), el('td', { class: 'text' }, alloc || ''),
+          el('td', null, lost.join(', ') || '0'),
+          el('td', { class: 'text' }, pr.damage ? 'damaged: ' + pr.damage : pr.complete ? 'complete' : 'no trailer (killed?)'));
+        tb.append(tr);
+      }
+    });
+    const th = $('totals').tHead.rows[0];
+    while (th.cells.length > 1) th.deleteCell(1);
+    profiles.forEach((p) => th.append(el('th', null, p.d.label || 'total')));
+    const body = $('totals').tBodies[0];
+    body.replaceChildren();
+    for (const m of metricUnion()) {
+      const tr = el('tr');
+      tr.append(el('td', { class: 'text' }, m.label));
+      profiles.forEach((p) => {
+        const pm = p.metric(m.id);
+        tr.append(el('td', null, pm ? fmtValue(pm, pm.total) : '\u2013'));
+      });
+      body.append(tr);
+    }
+  }
+
+  function showTooltip(info) {
+    const tip = $('tooltip');
+    if (!info) { tip.hidden = true; return; }
+    const i = info.node;
+    const m = metricUnion().find((x) => x.id === state.metric);
+    tip.replaceChildren();
+    const line = (label, text) => {
+      const b = el('b', null, label);
+      tip.append(b, document.createTextNode(' ' + text + '\n'));
+    };
+    if (info.view === diffFlame) {
+      const name = i === 0 ? 'all' : diff.fnames[diff.func[i]];
+      tip.append(el('b', null, name), document.createTextNode('\n'));
+      if (i !== 0 && diff.fmods[diff.func[i]]) line('module', diff.fmods[diff.func[i]]);
+      line('base', fmtValue(m, diff.bt[i]));
+      line('new ', fmtValue(m, diff.nt[i]));
+      line('change', fmtSigned(m, diff.nt[i] - diff.bt[i]) + (diff.bt[i] > 0 ? ' (' + pct(diff.nt[i] - diff.bt[i], diff.bt[i]) + ')' : ''));
+    } else {
+      const p = P();
+      const f = p.func[i];
+      tip.append(el('b', null, p.label(i)), document.createTextNode('\n'));
+      if (f >= 0) {
+        if (p.locOf(f)) line('at', p.locOf(f));
+        if (p.moduleOf(f)) line('module', p.moduleOf(f));
+      }
+      line('total', fmtValue(m, cur.total[i]) + ' (' + pct(cur.total[i], cur.total[0]) + ')');
+      line('self', fmtValue(m, cur.self[i]) + ' (' + pct(cur.self[i], cur.total[0]) + ')');
+    }
+    tip.hidden = false;
+    const r = tip.getBoundingClientRect();
+    let x = info.x + 14;
+    let y = info.y + 14;
+    if (x + r.width > window.innerWidth - 4) x = Math.max(4, info.x - r.width - 10);
+    if (y + r.height > window.innerHeight - 4) y = Math.max(4, info.y - r.height - 10);
+    tip.style.left = x + 'px';
+    tip.style.top = y + 'px';
+  }
+
+  /* ---------- controls ---------- */
+
+  function fillMetrics() {
+    const sel = $('metric');
+    sel.replaceChildren();
+    const list = data.diff ? metricUnion() : P().metrics;
+    for (const m of list) sel.append(el('option', { value: m.id }, m.label));
+    if (!list.some((m) => m.id === state.metric)) state.metric = list.length ? list[0].id : 'cpu';
+    sel.value = state.metric;
+  }
+
+  function fillThreads() {
+    const p = P();
+    const sel = $('thread');
+    sel.replaceChildren(el('option', { value: -1 }, 'all threads'));
+    const cpuM = p.metric('cpu');
+    const threads = p.d.threads || [];
+    const multi = (p.d.procs || []).length > 1;
+    threads.forEach((t, k) => {
+      const who = (t.name || 'thread') + ' (tid ' + t.tid + (multi ? ', pid ' + t.pid : '') + ')';
+      sel.append(el('option', { value: k }, who + (cpuM ? ' \u2014 ' + fmtValue(cpuM, t.cpu || 0) : '')));
+    });
+    if (state.thread >= threads.length) state.thread = -1;
+    sel.value = String(state.thread);
+  }
+
+  function renderAll() {
+    renderHeader();
+    renderFlame();
+    if (state.tab === 'hotspots') renderTable();
+    if (state.tab === 'memory') renderTimeline();
+    if (state.tab === 'diff') renderDiff();
+  }
+
+  function setTab(tab) {
+    state.tab = tab;
+    for (const b of document.querySelectorAll('.tab')) b.classList.toggle('on', b.dataset.tab === tab);
+    for (const s of document.querySelectorAll('.panel')) s.hidden = s.id !== 'panel-' + tab;
+    if (tab === 'hotspots') renderTable();
+    if (tab === 'memory') renderTimeline();
+    if (tab === 'diff') renderDiff();
+    if (tab === 'info') renderInfo();
+  }
+
+  function resetView() {
+    state.search = '';
+    state.focus = -1;
+    $('search').value = '';
+    updateMatch();
+    flame.zoom = 0;
+    renderFlame();
+    if (state.tab === 'hotspots') renderTable();
+  }
+
+  function wire() {
+    $('metric').addEventListener('change', (e) => {
+      state.metric = e.target.value;
+      renderFlame();
+      if (state.tab === 'hotspots') renderTable();
+      if (state.tab === 'diff') renderDiff();
+    });
+    $('thread').addEventListener('change', (e) => {
+      state.thread = Number(e.target.value);
+      renderFlame();
+      if (state.tab === 'hotspots') renderTable();
+    });
+    $('profile').addEventListener('change', (e) => {
+      state.prof = Number(e.target.value);
+      state.focus = -1;
+      state.thread = -1;
+      flame.zoom = 0;
+      fillThreads();
+      fillTimelineProcs();
+      updateMatch();
+      renderAll();
+      if (state.tab === 'info') renderInfo();
+    });
+    const setMode = (icicle) => {
+      flame.icicle = icicle;
+      diffFlame.icicle = icicle;
+      $('mode-flame').classList.toggle('on', !icicle);
+      $('mode-icicle').classList.toggle('on', icicle);
+      flame.draw();
+      if (state.tab === 'diff') diffFlame.draw();
+    };
+    $('mode-flame').addEventListener('click', () => setMode(false));
+    $('mode-icicle').addEventListener('click', () => setMode(true));
+    let pending = 0;
+    $('search').addEventListener('input', (e) => {
+      clearTimeout(pending);
+      pending = setTimeout(() => {
+        state.search = e.target.value.trim();
+        state.focus = -1;
+        updateMatch();
+        flame.draw();
+        searchSummary();
+        if (state.tab === 'hotspots') renderTable();
+      }, 60);
+    });
+    $('reset').addEventListener('click', resetView);
+    document.addEventListener('keydown', (e) => {
+      if (e.key === 'Escape') resetView();
+    });
+    for (const th of $('hotspots').tHead.rows[0].cells)
+      th.addEventListener('click', () => {
+        const k = th.dataset.key;
+        if (state.sortKey === k) state.sortDir = -state.sortDir;
+        else { state.sortKey = k; state.sortDir = th.classList.contains('text') ? 1 : -1; }
+        renderTable();
+      });
+    for (const th of $('diff-table').tHead.rows[0].cells)
+      th.addEventListener('click', () => {
+        const k = th.dataset.key;
+        if (state.diffKey === k) state.diffDir = -state.diffDir;
+        else { state.diffKey = k; state.diffDir = th.classList.contains('text') ? 1 : -1; }
+        renderDiff();
+      });
+    $('hotspots').tBodies[0].addEventListener('click', (e) => {
+      const tr = e.target.closest('tr');
+      if (tr) focusFunc(Number(tr.dataset.func));
+    });
+    for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => setTab(b.dataset.tab));
+    $('timeline-proc').addEventListener('change', renderTimeline);
+    $('diff-width').addEventListener('change', () => { diffFlame.zoom = 0; renderDiff(); });
+    let resize = 0;
+    window.addEventListener('resize', () => {
+      clearTimeout(resize);
+      resize = setTimeout(() => {
+        flame.draw();
+        if (state.tab === 'memory') renderTimeline();
+        if (state.tab === 'diff') diffFlame.draw();
+      }, 100);
+    });
+  }
+
+  function showError(msg) {
+    const e = $('error');
+    e.textContent = msg;
+    e.hidden = false;
+    api.error = msg;
+  }
+
+  function main() {
+    const t0 = performance.now();
+    try {
+      data = JSON.parse($('fathom-data').textContent);
+    } catch (err) {
+      showError('The profile data in this page cannot be read: ' + err.message);
+      return;
+    }
+    if (!data || data.format !== 'fathom-viewer' || !Array.isArray(data.profiles) || !data.profiles.length) {
+      showError('This page holds no fathom profile data.');
+      return;
+    }
+    if (data.version > 1) {
+      showError('This report was written by a newer fathom (data version ' + data.version + ').');
+      return;
+    }
+    const t1 = performance.now();
+    try {
+      profiles = data.profiles.map((d) => new Profile(d));
+    } catch (err) {
+      showError(err.message);
+      return;
+    }
+    const t2 = performance.now();
+    stats.scriptStartMs = t0;
+    stats.parseMs = t1 - t0;
+    stats.buildMs = t2 - t1;
+    stats.nodes = profiles.reduce((a, p) => a + p.tree.n - 1, 0);
+    state.prof = profiles.length - 1;
+    const hooks = { tooltip: showTooltip, zoomed: () => { zoomLabel(); searchSummary(); } };
+    flame = new FlameView($('flame'), $('flame-scroll'), hooks);
+    diffFlame = new FlameView($('diff-flame'), $('diff-scroll'), { tooltip: showTooltip });
+    if (data.diff && profiles.length === 2) {
+      $('profile-group').hidden = false;
+      profiles.forEach((p, k) => $('profile').append(el('option', { value: k }, p.d.label || 'recording ' + (k + 1))));
+      $('profile').value = String(state.prof);
+      $('diff-tab').hidden = false;
+      diff = buildDiff();
+      state.tab = 'diff';
+    }
+    fillMetrics();
+    fillThreads();
+    fillTimelineProcs();
+    wire();
+    updateMatch();
+    renderHeader();
+    renderFlame();
+    const t3 = performance.now();
+    stats.drawMs = t3 - t2;
+    setTab(state.tab);
+    /* The second animation frame starts after the first one was painted. */
+    requestAnimationFrame(() => requestAnimationFrame(() => {
+      stats.firstPaintMs = performance.now();
+      api.ready = true;
+    }));
+  }
+
+  api.state = state;
+  api.flame = () => flame;
+  api.diffFlame = () => diffFlame;
+  api.locate = (name) => flame.locate(name);
+  api.locateDiff = (name) => diffFlame.locate(name);
+  api.drawnFrames = () => flame.rects.n;
+  api.highlighted = () => flame.drawnHighlighted;
+
+  if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
+  else main();
+})();
