@@ -1,10 +1,662 @@
-/* Placeholder for 'fathom report', replaced by its real implementation. */
+/* fathom report: where the CPU time went, by function, file, line or module,
+ * self and total, per thread on request, as text or JSON. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmds.h"
+#include "fathom-dump.h"
+#include "profile.h"
+#include "util.h"
+
+enum by { BY_FUNCTION, BY_FILE, BY_LINE, BY_MODULE };
+static const char *const by_names[] = { "function", "file", "line", "module", NULL };
+
+/* One row of the report: a function, file, line or module. */
+struct entry {
+	char *key;            /* unique: for functions name, file and module */
+	const char *name;     /* what the row shows */
+	const char *file;     /* for function and line rows */
+	uint32_t line;
+	const char *module;
+	int64_t self_w, total_w;
+	uint64_t self_n, total_n;
+	double self_ns, total_ns;
+	uint32_t stamp;       /* the last stack that counted it in total */
+};
+
+/* Interns row keys (strings) into entry indices. */
+struct keys {
+	struct entry *e;
+	size_t n, cap;
+	uint32_t *slots;      /* open addressing over e, FA_NONE when empty */
+	size_t nslots;
+};
+
+static uint64_t hash_s(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+static int keys_grow(struct keys *k)
+{
+	size_t ns = k->nslots ? k->nslots * 2 : 1024;
+	uint32_t *s = malloc(ns * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	memset(s, 0xff, ns * sizeof(*s));
+	for (size_t i = 0; i < k->n; i++) {
+		size_t j = hash_s(k->e[i].key) & (ns - 1);
+		while (s[j] != FA_NONE)
+			j = (j + 1) & (ns - 1);
+		s[j] = (uint32_t)i;
+	}
+	free(k->slots);
+	k->slots = s;
+	k->nslots = ns;
+	return 0;
+}
+
+/* The entry of key `name` (taken over, or freed when it exists already),
+ * shown as `shown` (or the key itself when NULL). */
+static uint32_t keys_get(struct keys *k, char *name, const char *shown, const char *file, uint32_t line,
+			 const char *module)
+{
+	if (!name || ((k->n + 1) * 2 > k->nslots && keys_grow(k) < 0)) {
+		free(name);
+		return FA_NONE;
+	}
+	size_t j = hash_s(name) & (k->nslots - 1);
+	while (k->slots[j] != FA_NONE) {
+		if (!strcmp(k->e[k->slots[j]].key, name)) {
+			free(name);
+			return k->slots[j];
+		}
+		j = (j + 1) & (k->nslots - 1);
+	}
+	if (k->n == k->cap) {
+		size_t nc = k->cap ? k->cap * 2 : 256;
+		struct entry *e = realloc(k->e, nc * sizeof(*e));
+		if (!e) {
+			free(name);
+			return FA_NONE;
+		}
+		k->e = e;
+		k->cap = nc;
+	}
+	k->e[k->n] = (struct entry){ .key = name, .name = shown ? shown : name, .file = file, .line = line, .module = module, .stamp = FA_NONE };
+	k->slots[j] = (uint32_t)k->n;
+	return (uint32_t)k->n++;
+}
+
+static const char *module_name(const struct profile *p, uint32_t m)
+{
+	return m != FA_NONE ? p->modules[m].name : "[unknown]";
+}
+
+/* The row key of one frame; func_key caches it per function where the row
+ * does not depend on the line. */
+static uint32_t frame_key(const struct profile *p, struct keys *k, uint32_t *func_key, enum by by,
+			  const struct fa_frame *f)
+{
+	const struct fa_func *fn = &p->funcs[f->func];
+	if (by != BY_LINE && func_key[f->func] != FA_NONE)
+		return func_key[f->func];
+	const char *mod = module_name(p, fn->module);
+	char *name = NULL;
+	uint32_t key = FA_NONE;
+	switch (by) {
+	case BY_FUNCTION:
+		/* Two functions of one name in different files or modules are
+		 * different rows: the key carries both, the row shows the name. */
+		if (asprintf(&name, "%s\x1f%s\x1f%s", fn->name, fn->file ? fn->file : "", mod) < 0)
+			name = NULL;
+		key = keys_get(k, name, fn->name, fn->file, (uint32_t)fn->decl_line, mod);
+		break;
+	case BY_FILE:
+		if (fn->file)
+			name = strdup(fn->file);
+		else if (asprintf(&name, "[%s]", mod) < 0)
+			name = NULL;
+		key = keys_get(k, name, NULL, NULL, 0, mod);
+		break;
+	case BY_LINE:
+		if (fn->file) {
+			if (asprintf(&name, "%s:%" PRIu32, fn->file, f->line) < 0)
+				name = NULL;
+		} else {
+			name = strdup(fn->name);
+		}
+		key = keys_get(k, name, NULL, fn->name, 0, mod);
+		break;
+	case BY_MODULE:
+		key = keys_get(k, strdup(mod), NULL, NULL, 0, mod);
+		break;
+	}
+	if (by != BY_LINE)
+		func_key[f->func] = key;
+	return key;
+}
+
+struct report {
+	const struct profile *p;
+	enum by by;
+	int top;
+	bool threads, json;
+	int tid;
+	bool has_tid;
+	struct keys k;
+	uint32_t *func_key;
+	int64_t *sw;          /* per stack: weight and samples after the thread filter */
+	uint64_t *sn;
+	double *sns;          /* per stack: estimated CPU ns */
+	uint32_t *leaf;       /* per stack: the row of its innermost frame */
+	int64_t total_w;
+	uint64_t total_n;
+	double total_ns;
+};
+
+static double period_ns(const struct profile *p, uint32_t proc)
+{
+	unsigned hz = p->procs[proc].hz;
+	return hz ? 1e9 / hz : 0;
+}
+
+static bool thread_selected(const struct report *r, uint32_t t)
+{
+	return !r->has_tid || r->p->threads[t].tid == r->tid;
+}
+
+static int aggregate(struct report *r)
+{
+	const struct profile *p = r->p;
+	size_t ns = p->nstacks ? p->nstacks : 1;
+	r->sw = calloc(ns, sizeof(*r->sw));
+	r->sn = calloc(ns, sizeof(*r->sn));
+	r->sns = calloc(ns, sizeof(*r->sns));
+	r->leaf = malloc(ns * sizeof(*r->leaf));
+	r->func_key = malloc((p->nfuncs ? p->nfuncs : 1) * sizeof(*r->func_key));
+	if (!r->sw || !r->sn || !r->sns || !r->leaf || !r->func_key)
+		return -ENOMEM;
+	memset(r->func_key, 0xff, (p->nfuncs ? p->nfuncs : 1) * sizeof(*r->func_key));
+	memset(r->leaf, 0xff, ns * sizeof(*r->leaf));
+	for (size_t i = 0; i < p->ntstacks; i++) {
+		const struct fa_thread_stack *ts = &p->tstacks[i];
+		if (!thread_selected(r, ts->thread))
+			continue;
+		r->sw[ts->stack] += ts->cpu;
+		r->sn[ts->stack] += ts->samples;
+	}
+	size_t cap = 256;
+	struct fa_frame *fr = malloc(cap * sizeof(*fr));
+	if (!fr)
+		return -ENOMEM;
+	for (size_t s = 0; s < p->nstacks; s++) {
+		if (!r->sw[s] && !r->sn[s])
+			continue;
+		const struct fa_stack *st = &p->stacks[s];
+		size_t n = profile_stack_frames(p, st, fr, cap);
+		if (n > cap) {
+			cap = n;
+			struct fa_frame *nf = realloc(fr, cap * sizeof(*fr));
+			if (!nf) {
+				free(fr);
+				return -ENOMEM;
+			}
+			fr = nf;
+			profile_stack_frames(p, st, fr, cap);
+		}
+		double sns = (double)r->sw[s] * period_ns(p, st->proc);
+		r->sns[s] = sns;
+		r->total_w += r->sw[s];
+		r->total_n += r->sn[s];
+		r->total_ns += sns;
+		for (size_t i = 0; i < n; i++) {
+			uint32_t key = frame_key(p, &r->k, r->func_key, r->by, &fr[i]);
+			if (key == FA_NONE) {
+				free(fr);
+				return -ENOMEM;
+			}
+			struct entry *e = &r->k.e[key];
+			if (i == 0) {
+				r->leaf[s] = key;
+				e->self_w += r->sw[s];
+				e->self_n += r->sn[s];
+				e->self_ns += sns;
+			}
+			/* Recursion and inlining repeat a row in one stack: count it once. */
+			if (e->stamp != (uint32_t)s) {
+				e->stamp = (uint32_t)s;
+				e->total_w += r->sw[s];
+				e->total_n += r->sn[s];
+				e->total_ns += sns;
+			}
+		}
+	}
+	free(fr);
+	return 0;
+}
+
+static int cmp_self(const void *a, const void *b)
+{
+	const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+	if (x->self_w != y->self_w)
+		return x->self_w > y->self_w ? -1 : 1;
+	if (x->total_w != y->total_w)
+		return x->total_w > y->total_w ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static int cmp_total(const void *a, const void *b)
+{
+	const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
+	if (x->total_w != y->total_w)
+		return x->total_w > y->total_w ? -1 : 1;
+	if (x->self_w != y->self_w)
+		return x->self_w > y->self_w ? -1 : 1;
+	return strcmp(x->name, y->name);
+}
+
+static double pct(int64_t part, int64_t whole)
+{
+	return whole ? 100.0 * (double)part / (double)whole : 0;
+}
+
+static const char *base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+	return s ? s + 1 : path;
+}
+
+/* "file.c:12", the module, or "" for the text report's location column. */
+static void where(const struct report *r, const struct entry *e, char *buf, size_t len)
+{
+	switch (r->by) {
+	case BY_FUNCTION:
+		if (e->file && e->line)
+			snprintf(buf, len, "%s:%" PRIu32, base_name(e->file), e->line);
+		else if (e->file)
+			snprintf(buf, len, "%s", base_name(e->file));
+		else if (strncmp(e->name, e->module, strlen(e->module)) || e->name[strlen(e->module)] != '+')
+			snprintf(buf, len, "%s", e->module);
+		else
+			buf[0] = 0; /* "libx.so+0x1f3a" names its module already */
+		break;
+	case BY_LINE:
+		snprintf(buf, len, "%s", e->file ? e->file : "");
+		break;
+	case BY_FILE:
+	case BY_MODULE:
+		snprintf(buf, len, "%s", e->module);
+		break;
+	}
+}
+
+static const char *clock_name(int clock)
+{
+	return clock == FD_CLOCK_WALL ? "wall" : "cpu";
+}
+
+static void print_text_header(const struct report *r)
+{
+	const struct profile *p = r->p;
+	char a[32], b[32], c[32];
+	uint64_t samples = 0, lost = 0;
+	for (size_t i = 0; i < p->nprocs; i++) {
+		samples += p->procs[i].samples;
+		lost += p->procs[i].lost_samples;
+	}
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		printf("%s %s: pid %d%s%s, %s, %s samples (%s lost), %u Hz %s clock\n", i ? "      " : "recording",
+		       pr->path, pr->pid, pr->generation ? " (after exec)" : "", "", fmt_duration(a, pr->duration_ns),
+		       fmt_count(b, (int64_t)pr->samples), fmt_count(c, (int64_t)pr->lost_samples), pr->hz,
+		       clock_name(pr->clock));
+		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
+		if (pr->damage)
+			printf("          damaged: %s\n", pr->damage);
+	}
+	printf("total: %zu process%s, %zu thread%s, %s samples (%s lost), CPU %s", p->nprocs,
+	       p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s", fmt_count(a, (int64_t)samples),
+	       fmt_count(b, (int64_t)lost), fmt_duration(c, (uint64_t)r->total_ns));
+	if (r->has_tid)
+		printf(" (thread %d only)", r->tid);
+	printf("\n");
+}
+
+static void print_table(const struct report *r, struct entry **rows, size_t n, bool by_total)
+{
+	char a[32], b[32], loc[512];
+	static const char *const what[] = { "functions", "files", "lines", "modules" };
+	printf("\nTop %s by %s time\n", what[r->by], by_total ? "total (inclusive)" : "self");
+	printf("  %6s %10s %8s  %6s %10s  %s\n", "self%", "self", "samples", "total%", "total", by_names[r->by]);
+	for (size_t i = 0; i < n && i < (size_t)r->top; i++) {
+		const struct entry *e = rows[i];
+		if (!(by_total ? e->total_w : e->self_w))
+			break;
+		where(r, e, loc, sizeof(loc));
+		printf("  %5.1f%% %10s %8" PRIu64 "  %5.1f%% %10s  %s%s%s\n", pct(e->self_w, r->total_w),
+		       fmt_duration(a, (uint64_t)e->self_ns), by_total ? e->total_n : e->self_n,
+		       pct(e->total_w, r->total_w), fmt_duration(b, (uint64_t)e->total_ns), e->name, *loc ? "  " : "",
+		       loc);
+	}
+}
+
+/* Per thread: its share and its hottest rows by self time. */
+static int thread_rows(const struct report *r, uint32_t t, int64_t *acc, uint32_t *touched, size_t *ntouched)
+{
+	const struct profile *p = r->p;
+	*ntouched = 0;
+	for (size_t i = 0; i < p->ntstacks; i++) {
+		const struct fa_thread_stack *ts = &p->tstacks[i];
+		if (ts->thread != t || r->leaf[ts->stack] == FA_NONE)
+			continue;
+		uint32_t key = r->leaf[ts->stack];
+		if (!acc[key])
+			touched[(*ntouched)++] = key;
+		acc[key] += ts->cpu ? ts->cpu : 1;
+	}
+	return 0;
+}
+
+static int print_threads(const struct report *r, struct json *j)
+{
+	const struct profile *p = r->p;
+	int64_t *acc = calloc(r->k.n ? r->k.n : 1, sizeof(*acc));
+	uint32_t *touched = malloc((r->k.n ? r->k.n : 1) * sizeof(*touched));
+	uint32_t *order = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*order));
+	if (!acc || !touched || !order) {
+		free(acc);
+		free(touched);
+		free(order);
+		return -ENOMEM;
+	}
+	size_t nt = 0;
+	for (uint32_t t = 0; t < p->nthreads; t++)
+		if (thread_selected(r, t) && p->threads[t].samples)
+			order[nt++] = t;
+	/* Busiest first. */
+	for (size_t i = 1; i < nt; i++)
+		for (size_t k = i; k > 0 && p->threads[order[k]].cpu > p->threads[order[k - 1]].cpu; k--) {
+			uint32_t x = order[k];
+			order[k] = order[k - 1];
+			order[k - 1] = x;
+		}
+	if (j)
+		json_array_begin(j, "threads");
+	else
+		printf("\nThreads\n  %6s %10s %8s  %-8s %-7s %-16s  %s\n", "cpu%", "cpu", "samples", "tid", "pid", "name",
+		       "hottest (self)");
+	for (size_t i = 0; i < nt; i++) {
+		const struct fa_thread *th = &p->threads[order[i]];
+		size_t ntouched;
+		thread_rows(r, order[i], acc, touched, &ntouched);
+		/* The three hottest rows of this thread. */
+		uint32_t best[3] = { FA_NONE, FA_NONE, FA_NONE };
+		for (size_t k = 0; k < ntouched; k++) {
+			uint32_t key = touched[k];
+			for (int b = 0; b < 3; b++)
+				if (best[b] == FA_NONE || acc[key] > acc[best[b]]) {
+					memmove(&best[b + 1], &best[b], (size_t)(2 - b) * sizeof(best[0]));
+					best[b] = key;
+					break;
+				}
+		}
+		double ns = (double)th->cpu * period_ns(p, th->proc);
+		if (j) {
+			json_object_begin(j, NULL);
+			json_int(j, "tid", th->tid);
+			json_int(j, "pid", p->procs[th->proc].pid);
+			json_string(j, "name", th->name);
+			json_uint(j, "samples", th->samples);
+			json_int(j, "weight", th->cpu);
+			json_double(j, "cpu_ns", ns);
+			json_double(j, "percent", pct(th->cpu, r->total_w));
+			json_array_begin(j, "hottest");
+			for (int b = 0; b < 3 && best[b] != FA_NONE; b++) {
+				json_object_begin(j, NULL);
+				json_string(j, "name", r->k.e[best[b]].name);
+				json_double(j, "percent_of_thread", pct(acc[best[b]], th->cpu));
+				json_object_end(j);
+			}
+			json_array_end(j);
+			json_object_end(j);
+		} else {
+			char a[32];
+			printf("  %5.1f%% %10s %8" PRIu64 "  %-8d %-7d %-16s ", pct(th->cpu, r->total_w),
+			       fmt_duration(a, (uint64_t)ns), th->samples, th->tid, p->procs[th->proc].pid,
+			       th->name && *th->name ? th->name : "-");
+			for (int b = 0; b < 3 && best[b] != FA_NONE; b++)
+				printf(" %s%s %.0f%%", b ? "," : "", r->k.e[best[b]].name, pct(acc[best[b]], th->cpu));
+			printf("\n");
+		}
+		for (size_t k = 0; k < ntouched; k++)
+			acc[touched[k]] = 0;
+	}
+	if (j)
+		json_array_end(j);
+	free(acc);
+	free(touched);
+	free(order);
+	return 0;
+}
+
+static void json_rows(const struct report *r, struct json *j, const char *key, struct entry **rows, size_t n,
+		      bool by_total)
+{
+	json_array_begin(j, key);
+	for (size_t i = 0; i < n && i < (size_t)r->top; i++) {
+		const struct entry *e = rows[i];
+		if (!(by_total ? e->total_w : e->self_w))
+			break;
+		json_object_begin(j, NULL);
+		json_string(j, "name", e->name);
+		if (r->by == BY_FUNCTION) {
+			json_string(j, "file", e->file);
+			if (e->line)
+				json_uint(j, "line", e->line);
+		}
+		if (r->by == BY_LINE)
+			json_string(j, "function", e->file);
+		json_string(j, "module", e->module);
+		json_uint(j, "self_samples", e->self_n);
+		json_int(j, "self_weight", e->self_w);
+		json_double(j, "self_ns", e->self_ns);
+		json_double(j, "self_percent", pct(e->self_w, r->total_w));
+		json_uint(j, "total_samples", e->total_n);
+		json_int(j, "total_weight", e->total_w);
+		json_double(j, "total_ns", e->total_ns);
+		json_double(j, "total_percent", pct(e->total_w, r->total_w));
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
+static void print_json(const struct report *r, struct entry **self, struct entry **total, size_t n)
+{
+	const struct profile *p = r->p;
+	struct json j;
+	json_init(&j, stdout, false);
+	json_object_begin(&j, NULL);
+	json_array_begin(&j, "processes");
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		json_object_begin(&j, NULL);
+		json_string(&j, "file", pr->path);
+		json_int(&j, "pid", pr->pid);
+		json_int(&j, "ppid", pr->ppid);
+		json_int(&j, "generation", pr->generation);
+		json_string(&j, "exe", pr->exe);
+		json_string(&j, "cmdline", pr->cmdline);
+		json_uint(&j, "hz", pr->hz);
+		json_string(&j, "clock", clock_name(pr->clock));
+		json_uint(&j, "duration_ns", pr->duration_ns);
+		json_uint(&j, "samples", pr->samples);
+		json_uint(&j, "sample_weight", pr->sample_weight);
+		json_uint(&j, "lost_samples", pr->lost_samples);
+		json_bool(&j, "complete", pr->complete);
+		json_string(&j, "damage", pr->damage);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_string(&j, "by", by_names[r->by]);
+	if (r->has_tid)
+		json_int(&j, "tid", r->tid);
+	json_uint(&j, "samples", r->total_n);
+	json_int(&j, "weight", r->total_w);
+	json_double(&j, "cpu_ns", r->total_ns);
+	json_rows(r, &j, "top_self", self, n, false);
+	json_rows(r, &j, "top_total", total, n, true);
+	print_threads(r, &j);
+	json_array_begin(&j, "warnings");
+	for (size_t i = 0; i < p->nwarnings; i++)
+		json_string(&j, NULL, p->warnings[i]);
+	json_array_end(&j);
+	json_object_end(&j);
+	fputc('\n', stdout);
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fathom report [OPTIONS] FILE...\n"
+		   "Shows where the CPU time went: the top entries by self and total time.\n"
+		   "Several files (the dumps of a fork/exec tree) are merged.\n\n"
+		   "  --by function|file|line|module   what a row is (default: function)\n"
+		   "  --threads                        per-thread breakdown\n"
+		   "  --tid TID                        only this thread\n"
+		   "  --top N                          rows per table (default 20)\n"
+		   "  --json                           machine-readable output\n"
+		   "  --no-symbols                     skip debug info: functions as module+offset\n"
+		   "  --debug-dir DIR                  also look for separate debug files in DIR\n"
+		   "  -q, --quiet                      no progress or warnings on stderr\n");
+}
 
 int cmd_report(int argc, char **argv)
 {
-	fprintf(stderr, "fathom report: not built yet\n");
-	return 2;
+	static const struct option longopts[] = {
+		{ "by", required_argument, NULL, 'b' },    { "threads", no_argument, NULL, 'T' },
+		{ "tid", required_argument, NULL, 't' },   { "top", required_argument, NULL, 'n' },
+		{ "json", no_argument, NULL, 'j' },        { "no-symbols", no_argument, NULL, 'S' },
+		{ "debug-dir", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+	};
+	struct report r = { .by = BY_FUNCTION, .top = 20 };
+	struct profile_opts opts = { 0 };
+	int c, ret = 2;
+	char *end;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'b': {
+			int i = 0;
+			while (by_names[i] && strcmp(by_names[i], optarg))
+				i++;
+			if (!by_names[i]) {
+				const char *s = cmd_suggest(optarg, by_names);
+				fprintf(stderr, "fathom report: --by takes function, file, line or module, not '%s'%s%s%s\n",
+					optarg, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+				return 2;
+			}
+			r.by = (enum by)i;
+			break;
+		}
+		case 'T': r.threads = true; break;
+		case 't':
+			r.tid = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || r.tid <= 0) {
+				fprintf(stderr, "fathom report: --tid takes a thread id, not '%s'\n", optarg);
+				return 2;
+			}
+			r.has_tid = true;
+			break;
+		case 'n':
+			r.top = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || r.top <= 0) {
+				fprintf(stderr, "fathom report: --top takes a positive number, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'j': r.json = true; break;
+		case 'S': opts.no_symbols = true; break;
+		case 'd': opts.debug_dirs = optarg; break;
+		case 'q': opts.quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		default: return cmd_bad_option("report", argv, longopts);
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fathom report: no dump file given\n");
+		usage(stderr);
+		return 2;
+	}
+	struct profile p;
+	char *err = NULL;
+	if (profile_load(&p, argv + optind, (size_t)(argc - optind), &opts, &err) < 0) {
+		fprintf(stderr, "fathom report: %s\n", err ? err : "cannot load the profile");
+		free(err);
+		return 2;
+	}
+	r.p = &p;
+	if (!opts.quiet)
+		for (size_t i = 0; i < p.nwarnings; i++)
+			fprintf(stderr, "fathom report: warning: %s\n", p.warnings[i]);
+	if (r.has_tid) {
+		bool found = false;
+		for (size_t t = 0; t < p.nthreads; t++)
+			found |= p.threads[t].tid == r.tid;
+		if (!found) {
+			fprintf(stderr, "fathom report: no thread %d in the recording (see --threads)\n", r.tid);
+			goto out;
+		}
+	}
+	struct entry **self = NULL, **total = NULL;
+	if (aggregate(&r) < 0 || !(self = malloc((r.k.n + 1) * sizeof(*self))) ||
+	    !(total = malloc((r.k.n + 1) * sizeof(*total)))) {
+		fprintf(stderr, "fathom report: out of memory\n");
+		ret = 1;
+		goto out_rows;
+	}
+	for (size_t i = 0; i < r.k.n; i++)
+		self[i] = total[i] = &r.k.e[i];
+	qsort(self, r.k.n, sizeof(*self), cmp_self);
+	qsort(total, r.k.n, sizeof(*total), cmp_total);
+	if (r.json) {
+		print_json(&r, self, total, r.k.n);
+	} else {
+		print_text_header(&r);
+		if (!r.total_w)
+			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a higher rate).\n",
+			       r.has_tid ? " in this thread" : "");
+		else {
+			print_table(&r, self, r.k.n, false);
+			print_table(&r, total, r.k.n, true);
+			if (r.threads)
+				print_threads(&r, NULL);
+		}
+	}
+	ret = 0;
+out_rows:
+	free(self);
+	free(total);
+out:
+	for (size_t i = 0; i < r.k.n; i++)
+		free(r.k.e[i].key);
+	free(r.k.e);
+	free(r.k.slots);
+	free(r.func_key);
+	free(r.sw);
+	free(r.sn);
+	free(r.sns);
+	free(r.leaf);
+	profile_free(&p);
+	return ret;
 }
