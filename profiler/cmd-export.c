@@ -1,10 +1,157 @@
-/* Placeholder for 'fathom export', replaced by its real implementation. */
+/* 'fathom export': the profile as pprof, speedscope JSON or folded stacks, for other tools. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmds.h"
+#include "outputs.h"
+#include "profile.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fathom export FILE... --format pprof|speedscope|folded [-o OUT] [--weight METRIC] [--tid TID]\n"
+		   "\n"
+		   "  -f, --format F      pprof: gzip-compressed profile.proto (go tool pprof, Pyroscope, Parca);\n"
+		   "                      speedscope: speedscope's JSON file format; folded: \"root;...;leaf COUNT\"\n"
+		   "                      lines (flamegraph.pl, inferno)\n"
+		   "  -o, --output OUT    write here ('-' or none: stdout; pprof is binary and is not written to a terminal)\n"
+		   "  -w, --weight M      pprof and speedscope: only this metric (default: every metric recorded);\n"
+		   "                      folded: the weight of the counts (default cpu). cpu, alloc-bytes,\n"
+		   "                      alloc-calls, temp-calls, leaked, leaked-blocks, peak\n"
+		   "      --tid TID       CPU of one thread only\n"
+		   "      --no-symbols    do not read debug information (functions are module+offset)\n");
+}
+
+static int load(struct profile *p, char **paths, size_t n, bool no_symbols)
+{
+	struct profile_opts po = { .no_symbols = no_symbols };
+	char *err = NULL;
+	int rc = profile_load(p, paths, n, &po, &err);
+	if (rc < 0) {
+		fprintf(stderr, "fathom export: %s\n", err ? err : strerror(-rc));
+		free(err);
+		return rc == -ENOMEM ? 1 : 2;
+	}
+	for (size_t i = 0; i < p->nwarnings; i++)
+		fprintf(stderr, "fathom export: %s\n", p->warnings[i]);
+	return 0;
+}
 
 int cmd_export(int argc, char **argv)
 {
-	fprintf(stderr, "fathom export: not built yet\n");
-	return 2;
+	static const struct option longopts[] = {
+		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
+		{ "weight", required_argument, NULL, 'w' }, { "tid", required_argument, NULL, 't' },
+		{ "no-symbols", no_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	static const char *const formats[] = { "pprof", "speedscope", "folded", NULL };
+	struct out_opts o = { .metric = FA_CPU, .version = "fathom " FATHOM_VERSION };
+	const char *out = NULL, *format = NULL;
+	bool no_symbols = false;
+	int c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "f:o:w:h", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'f':
+			format = optarg;
+			break;
+		case 'o':
+			out = optarg;
+			break;
+		case 'w':
+			if ((o.metric = fa_metric_parse(optarg)) < 0) {
+				fprintf(stderr,
+					"fathom export: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
+					"temp-calls, leaked, leaked-blocks or peak\n",
+					optarg);
+				return 2;
+			}
+			o.metric_set = true;
+			break;
+		case 't':
+			o.tid = (int)strtol(optarg, &end, 10);
+			if (*end || o.tid <= 0) {
+				fprintf(stderr, "fathom export: --tid needs a thread id, not '%s'\n", optarg);
+				return 2;
+			}
+			break;
+		case 'S':
+			no_symbols = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return cmd_bad_option("export", argv, longopts);
+		}
+	}
+	if (!format) {
+		fprintf(stderr, "fathom export: --format pprof, speedscope or folded is required\n");
+		return 2;
+	}
+	int fmt = -1;
+	for (int i = 0; formats[i]; i++)
+		if (!strcmp(format, formats[i]))
+			fmt = i;
+	if (fmt < 0) {
+		const char *best = cmd_suggest(format, formats);
+		fprintf(stderr, "fathom export: unknown format '%s'", format);
+		if (best)
+			fprintf(stderr, "; did you mean '%s'?", best);
+		fprintf(stderr, " (pprof, speedscope or folded)\n");
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fathom export: no dump files given\n");
+		usage(stderr);
+		return 2;
+	}
+	if (o.tid && o.metric_set && o.metric != FA_CPU) {
+		fprintf(stderr, "fathom export: --tid works with CPU weight only (allocations are not kept per thread)\n");
+		return 2;
+	}
+	if (o.tid)
+		o.metric = FA_CPU;
+	bool to_file = out && strcmp(out, "-");
+	if (fmt == 0 && !to_file && isatty(1)) {
+		fprintf(stderr, "fathom export: pprof is binary; give -o FILE or redirect stdout\n");
+		return 2;
+	}
+
+	struct profile p;
+	int status = load(&p, argv + optind, (size_t)(argc - optind), no_symbols);
+	if (status)
+		return status;
+	FILE *f = stdout;
+	if (to_file && !(f = fopen(out, "w"))) {
+		fprintf(stderr, "fathom export: cannot write %s: %s\n", out, strerror(errno));
+		profile_free(&p);
+		return 1;
+	}
+	int rc = fmt == 0 ? pprof_write(f, &p, &o) : fmt == 1 ? speedscope_write(f, &p, &o) : folded_write(f, &p, &o);
+	if (to_file && fclose(f) != 0 && !rc)
+		rc = -errno;
+	status = 0;
+	if (rc == -ENODATA) {
+		if (o.tid)
+			fprintf(stderr, "fathom export: no CPU samples of thread %d in %s\n", o.tid, argv[optind]);
+		else if (o.metric_set || fmt == 2)
+			fprintf(stderr, "fathom export: no %s weight in %s\n", fa_metric_names[o.metric], argv[optind]);
+		else
+			fprintf(stderr, "fathom export: %s has no samples and no allocations to export\n", argv[optind]);
+		status = 1;
+	} else if (rc) {
+		fprintf(stderr, "fathom export: writing %s: %s\n", to_file ? out : "the output", strerror(-rc));
+		status = 1;
+	}
+	if (status && to_file)
+		unlink(out);
+	profile_free(&p);
+	return status;
 }

@@ -1,10 +1,210 @@
-/* Placeholder for 'fathom flame', replaced by its real implementation. */
+/* 'fathom flame': an interactive SVG flame graph, a differential one, or folded stacks. */
+#include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cmds.h"
+#include "outputs.h"
+#include "profile.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fathom flame FILE... [-o out.svg] [--weight METRIC] [--folded] [--title T] [--tid TID]\n"
+		"       fathom flame --diff BASE NEW... [-o diff.svg] [--weight METRIC]\n"
+		"\n"
+		"Draws an interactive SVG flame graph (hover for details, click to zoom, Search\n"
+		"or Ctrl-F to highlight functions and total their share), or prints folded stacks\n"
+		"(\"root;...;leaf COUNT\") that flamegraph.pl, inferno and speedscope read.\n"
+		"\n"
+		"  -o, --output FILE   write here ('-' for stdout); default stdout, or flame.svg on a terminal\n"
+		"  -w, --weight M      cpu (default), alloc-bytes, alloc-calls, temp-calls, leaked (bytes),\n"
+		"                      leaked-blocks, peak (bytes live at the heap peak)\n"
+		"      --folded        print folded stacks instead of an SVG\n"
+		"      --title T       the SVG's title\n"
+		"      --tid TID       CPU of one thread only\n"
+		"      --diff BASE     differential graph of FILE... against BASE (repeat for several base files):\n"
+		"                      frames are sized by the new profile and coloured red where their share of\n"
+		"                      the total grew, blue where it shrank\n"
+		"      --min-width PCT omit frames narrower than PCT%% of the total (default 0.1)\n"
+		"      --width PX      width of the SVG in pixels (default 1200)\n"
+		"      --no-symbols    do not read debug information (functions are module+offset)\n");
+}
+
+/* Loads dump files, printing the model's warnings once. Returns 0, or the exit status. */
+static int load(const char *cmd, struct profile *p, char **paths, size_t n, bool no_symbols)
+{
+	struct profile_opts po = { .no_symbols = no_symbols };
+	char *err = NULL;
+	int rc = profile_load(p, paths, n, &po, &err);
+	if (rc < 0) {
+		fprintf(stderr, "fathom %s: %s\n", cmd, err ? err : strerror(-rc));
+		free(err);
+		return rc == -ENOMEM ? 1 : 2;
+	}
+	for (size_t i = 0; i < p->nwarnings; i++)
+		fprintf(stderr, "fathom %s: %s\n", cmd, p->warnings[i]);
+	return 0;
+}
 
 int cmd_flame(int argc, char **argv)
 {
-	fprintf(stderr, "fathom flame: not built yet\n");
-	return 2;
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' },  { "weight", required_argument, NULL, 'w' },
+		{ "folded", no_argument, NULL, 'F' },        { "title", required_argument, NULL, 'T' },
+		{ "tid", required_argument, NULL, 't' },     { "diff", required_argument, NULL, 'd' },
+		{ "min-width", required_argument, NULL, 'm' }, { "width", required_argument, NULL, 'W' },
+		{ "no-symbols", no_argument, NULL, 'S' },    { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct out_opts o = { .metric = FA_CPU, .version = "fathom " FATHOM_VERSION };
+	const char *out = NULL;
+	bool folded = false, no_symbols = false;
+	char **base_paths = NULL;
+	size_t nbase = 0;
+	int status = 2, c;
+	opterr = 0;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "o:w:h", longopts, NULL)) != -1) {
+		char *end;
+		switch (c) {
+		case 'o':
+			out = optarg;
+			break;
+		case 'w':
+			if ((o.metric = fa_metric_parse(optarg)) < 0) {
+				fprintf(stderr,
+					"fathom flame: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
+					"temp-calls, leaked, leaked-blocks or peak\n",
+					optarg);
+				goto out;
+			}
+			o.metric_set = true;
+			break;
+		case 'F':
+			folded = true;
+			break;
+		case 'T':
+			o.title = optarg;
+			break;
+		case 't':
+			o.tid = (int)strtol(optarg, &end, 10);
+			if (*end || o.tid <= 0) {
+				fprintf(stderr, "fathom flame: --tid needs a thread id, not '%s'\n", optarg);
+				goto out;
+			}
+			break;
+		case 'd': {
+			char **b = realloc(base_paths, (nbase + 1) * sizeof(*b));
+			if (!b) {
+				status = 1;
+				goto out;
+			}
+			base_paths = b;
+			base_paths[nbase++] = optarg;
+			break;
+		}
+		case 'm':
+			o.min_width = strtod(optarg, &end) / 100;
+			if (*end || o.min_width < 0 || o.min_width >= 1) {
+				fprintf(stderr, "fathom flame: --min-width needs a percentage below 100, not '%s'\n",
+					optarg);
+				goto out;
+			}
+			if (o.min_width == 0)
+				o.min_width = 1e-12; /* draw everything */
+			break;
+		case 'W':
+			o.width = (int)strtol(optarg, &end, 10);
+			if (*end || o.width < 200 || o.width > 100000) {
+				fprintf(stderr, "fathom flame: --width needs 200 to 100000 pixels, not '%s'\n", optarg);
+				goto out;
+			}
+			break;
+		case 'S':
+			no_symbols = true;
+			break;
+		case 'h':
+			usage(stdout);
+			status = 0;
+			goto out;
+		default:
+			status = cmd_bad_option("flame", argv, longopts);
+			goto out;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fathom flame: no dump files given%s\n",
+			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");
+		usage(stderr);
+		goto out;
+	}
+	if (o.tid && o.metric != FA_CPU) {
+		fprintf(stderr, "fathom flame: --tid works with --weight cpu only (allocations are not kept per thread)\n");
+		goto out;
+	}
+	if (folded && nbase) {
+		fprintf(stderr, "fathom flame: --folded and --diff do not go together; fold each recording on its own\n");
+		goto out;
+	}
+
+	struct profile p, base;
+	if ((status = load("flame", &p, argv + optind, (size_t)(argc - optind), no_symbols)))
+		goto out;
+	if (nbase && (status = load("flame", &base, base_paths, nbase, no_symbols))) {
+		profile_free(&p);
+		goto out;
+	}
+	if (!(o.tid ? true : p.total[o.metric] > 0)) {
+		fprintf(stderr, "fathom flame: %s: no %s weight in this recording%s\n", argv[optind],
+			fa_metric_names[o.metric],
+			o.metric == FA_CPU ? " (recorded with --no-cpu, or too short for one sample?)"
+					   : " (record with --alloc to track allocations)");
+		status = 1;
+		goto done;
+	}
+
+	FILE *f = stdout;
+	bool to_file = out && strcmp(out, "-");
+	if (!out && !folded && isatty(1)) {
+		out = "flame.svg";
+		to_file = true;
+	}
+	if (to_file && !(f = fopen(out, "w"))) {
+		fprintf(stderr, "fathom flame: cannot write %s: %s\n", out, strerror(errno));
+		status = 1;
+		goto done;
+	}
+	size_t omitted = 0;
+	int rc = folded ? folded_write(f, &p, &o) : svg_write(f, &p, nbase ? &base : NULL, &o, &omitted);
+	if (to_file && fclose(f) != 0 && !rc)
+		rc = -errno;
+	if (rc == -ENODATA) {
+		if (o.tid)
+			fprintf(stderr, "fathom flame: no CPU samples of thread %d in %s\n", o.tid, argv[optind]);
+		else
+			fprintf(stderr, "fathom flame: no %s weight in %s\n", fa_metric_names[o.metric], argv[optind]);
+		status = 1;
+	} else if (rc) {
+		fprintf(stderr, "fathom flame: writing %s: %s\n", to_file ? out : "the output", strerror(-rc));
+		status = 1;
+	} else {
+		status = 0;
+		if (to_file && !folded)
+			fprintf(stderr, "fathom flame: wrote %s%s\n", out,
+				omitted ? " (frames narrower than the minimum width were omitted; see its subtitle)"
+					: "");
+	}
+	if (status && to_file)
+		unlink(out);
+done:
+	if (nbase)
+		profile_free(&base);
+	profile_free(&p);
+out:
+	free(base_paths);
+	return status;
 }

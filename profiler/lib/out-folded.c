@@ -318,6 +318,10 @@ int folded_write(FILE *f, const struct profile *p, const struct out_opts *o)
 	int rc = flame_build(&t, p, o);
 	if (rc)
 		return rc;
+	if (t.total <= 0) {
+		flame_free(&t);
+		return -ENODATA;
+	}
 	flame_sort(&t);
 	/* Depth-first, children in name order, so lines come out sorted by path. */
 	uint32_t *path = malloc((t.nnodes + 1) * sizeof(*path));

@@ -60,7 +60,8 @@ void flame_sort(struct flame_tree *t);
 void flame_free(struct flame_tree *t);
 
 /* Folded stacks, "root;...;leaf COUNT", one line per distinct path, sorted.
- * ';' and line breaks inside names are replaced. Returns 0 or -errno. */
+ * ';' and line breaks inside names are replaced. Returns 0, -ENODATA when
+ * there is no weight, or -errno. */
 int folded_write(FILE *f, const struct profile *p, const struct out_opts *o);
 
 /* The interactive SVG flame graph of p; with base non-NULL, a differential one
