@@ -209,7 +209,7 @@ static int next_field(const uint8_t **p, const uint8_t *end, struct field *f)
 	if (f->wt == 0) {
 		assert_int_equal(fd_get_varint(p, end, &f->v), 0);
 	} else if (f->wt == 2) {
-		uint64_t len;
+		uint64_t len = 0;
 		assert_int_equal(fd_get_varint(p, end, &len), 0);
 		assert_true(len <= (uint64_t)(end - *p));
 		f->b = *p;
