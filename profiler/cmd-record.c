@@ -1,10 +1,368 @@
-/* Placeholder for 'fathom record', replaced by its real implementation. */
+/* fathom record: runs a command with the agent preloaded, passes its stdio and
+ * exit status through, and says in one line what the recording holds. */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "cmds.h"
+#include "reader.h"
+#include "util.h"
+
+#ifndef FATHOM_AGENT_RELPATH
+#define FATHOM_AGENT_RELPATH "../lib/fathom/libfathom.so"
+#endif
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n"
+		   "Runs COMMAND under the fathom agent and writes one dump per process.\n\n"
+		   "  -o, --output FILE        the main process's dump (default fathom.PID.fdump); other\n"
+		   "                           processes of the run write FILE.PID\n"
+		   "  -F, --freq HZ            CPU samples per second of thread time (default: the agent's, 99)\n"
+		   "      --clock cpu|wall     sample CPU time (default) or wall-clock time\n"
+		   "      --alloc              record every heap allocation (exact)\n"
+		   "      --alloc-sample BYTES record allocations sampled every BYTES on average\n"
+		   "      --no-cpu             no CPU sampling (with --alloc: memory only)\n"
+		   "  -q, --quiet              no summary line\n");
+}
+
+/* The agent: $FATHOM_AGENT, or FATHOM_AGENT_RELPATH from this program's
+ * directory (the build tree's bin/ and an install prefix's bin/ alike). */
+static char *find_agent(void)
+{
+	const char *env = getenv("FATHOM_AGENT");
+	if (env && *env)
+		return realpath(env, NULL);
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n <= 0)
+		return NULL;
+	self[n] = 0;
+	char *slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	char *path;
+	if (asprintf(&path, "%s/%s", self, FATHOM_AGENT_RELPATH) < 0)
+		return NULL;
+	char *real = realpath(path, NULL);
+	free(path);
+	return real;
+}
+
+/* An absolute version of `path`, since the command may change directory. */
+static char *absolute(const char *path)
+{
+	if (path[0] == '/')
+		return strdup(path);
+	char cwd[PATH_MAX];
+	char *abs;
+	if (!getcwd(cwd, sizeof(cwd)) || asprintf(&abs, "%s/%s", cwd, path) < 0)
+		return NULL;
+	return abs;
+}
+
+/* A path shown relative to the current directory when it lies below it. */
+static const char *shown(const char *path)
+{
+	static char cwd[PATH_MAX];
+	if (!cwd[0] && !getcwd(cwd, sizeof(cwd)))
+		return path;
+	size_t n = strlen(cwd);
+	if (!strncmp(path, cwd, n) && path[n] == '/')
+		return path + n + 1;
+	return path;
+}
+
+struct tally {
+	uint64_t samples, lost;
+	int damaged;
+};
+
+/* Counts a dump's samples and lost samples; the trailer's totals win. */
+static void scan_dump(const char *path, struct tally *t)
+{
+	struct reader *r;
+	char *err;
+	if (reader_open(&r, path, &err) < 0) {
+		free(err);
+		t->damaged++;
+		return;
+	}
+	struct rd_rec rec;
+	uint64_t samples = 0, lost = 0;
+	bool trailer = false;
+	while (reader_next(r, &rec) > 0) {
+		if (rec.kind == FD_REC_SAMPLE)
+			samples++;
+		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_SAMPLES)
+			lost += rec.count;
+		else if (rec.kind == FD_REC_TRAILER) {
+			trailer = true;
+			samples = rec.samples > samples ? rec.samples : samples;
+			lost = rec.lost_samples > lost ? rec.lost_samples : lost;
+		}
+	}
+	if (!trailer || reader_damage(r))
+		t->damaged++;
+	t->samples += samples;
+	t->lost += lost;
+	reader_close(r);
+}
+
+static int set_env(const char *name, const char *value)
+{
+	return setenv(name, value, 1);
+}
 
 int cmd_record(int argc, char **argv)
 {
-	fprintf(stderr, "fathom record: not built yet\n");
-	return 2;
+	static const struct option longopts[] = {
+		{ "output", required_argument, NULL, 'o' }, { "freq", required_argument, NULL, 'F' },
+		{ "clock", required_argument, NULL, 'c' },  { "alloc", no_argument, NULL, 'a' },
+		{ "alloc-sample", required_argument, NULL, 's' }, { "no-cpu", no_argument, NULL, 'N' },
+		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *output = NULL, *clock = NULL, *hz = NULL;
+	const char *alloc = NULL;
+	char sample_bytes[32] = "";
+	bool quiet = false, no_cpu = false;
+	int c;
+	char *end;
+	opterr = 0;
+	optind = 1;
+	/* "+": the first non-option word is the command; its flags are its own. */
+	while ((c = getopt_long(argc, argv, "+o:F:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'o': output = optarg; break;
+		case 'F': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > 100000) {
+				fprintf(stderr, "fathom record: -F takes a rate in Hz (1-100000), not '%s'\n", optarg);
+				return 2;
+			}
+			hz = optarg;
+			break;
+		}
+		case 'c':
+			if (strcmp(optarg, "cpu") && strcmp(optarg, "wall")) {
+				fprintf(stderr, "fathom record: --clock takes cpu or wall, not '%s'\n", optarg);
+				return 2;
+			}
+			clock = optarg;
+			break;
+		case 'a': alloc = "exact"; break;
+		case 's': {
+			long long v = cmd_parse_size(optarg);
+			if (v < 1) {
+				fprintf(stderr, "fathom record: --alloc-sample takes a size such as 64k, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			snprintf(sample_bytes, sizeof(sample_bytes), "%lld", v);
+			alloc = "sampled";
+			break;
+		}
+		case 'N': no_cpu = true; break;
+		case 'q': quiet = true; break;
+		case 'h': usage(stdout); return 0;
+		default: return cmd_bad_option("record", argv, longopts);
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fathom record: no command given\n");
+		usage(stderr);
+		return 2;
+	}
+	char **cmd = argv + optind;
+
+	char *agent = find_agent();
+	if (!agent) {
+		fprintf(stderr, "fathom record: the agent libfathom.so was not found next to fathom (%s from its "
+				"directory); set FATHOM_AGENT to its path\n",
+			getenv("FATHOM_AGENT") && *getenv("FATHOM_AGENT") ? getenv("FATHOM_AGENT") : FATHOM_AGENT_RELPATH);
+		return 1;
+	}
+
+	/* Where dumps go. With -o FILE every process writes FILE.PID, and the
+	 * main process's dump is renamed to FILE afterwards, so the name given
+	 * is the one a user opens, and no process can clobber another's. */
+	char *pattern = NULL, *final = NULL;
+	if (output && strstr(output, "%p")) {
+		pattern = absolute(output);
+	} else if (output) {
+		final = absolute(output);
+		if (final && asprintf(&pattern, "%s.%%p", final) < 0)
+			pattern = NULL;
+	} else {
+		pattern = absolute("fathom.%p.fdump");
+	}
+	const char *tmp = getenv("TMPDIR");
+	char manifest[PATH_MAX];
+	snprintf(manifest, sizeof(manifest), "%s/fathom-manifest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int mfd = mkstemp(manifest);
+	if (!pattern || mfd < 0) {
+		fprintf(stderr, "fathom record: cannot set up the recording: %s\n", strerror(errno));
+		free(agent);
+		free(pattern);
+		free(final);
+		return 1;
+	}
+	close(mfd);
+
+	/* A pipe that closes on exec tells the parent whether exec failed, and why. */
+	int pfd[2];
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		fprintf(stderr, "fathom record: pipe: %s\n", strerror(errno));
+		unlink(manifest);
+		free(agent);
+		free(pattern);
+		free(final);
+		return 1;
+	}
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid < 0) {
+		fprintf(stderr, "fathom record: fork: %s\n", strerror(errno));
+		unlink(manifest);
+		free(agent);
+		free(pattern);
+		free(final);
+		return 1;
+	}
+	if (pid == 0) {
+		close(pfd[0]);
+		const char *old = getenv("LD_PRELOAD");
+		char *preload = NULL;
+		if (old && *old) {
+			if (asprintf(&preload, "%s:%s", agent, old) < 0)
+				_exit(127);
+		} else {
+			preload = agent;
+		}
+		set_env("LD_PRELOAD", preload);
+		set_env("FATHOM_OUTPUT", pattern);
+		set_env("FATHOM_MANIFEST", manifest);
+		if (no_cpu)
+			set_env("FATHOM_HZ", "0");
+		else if (hz)
+			set_env("FATHOM_HZ", hz);
+		if (clock)
+			set_env("FATHOM_CLOCK", clock);
+		if (alloc)
+			set_env("FATHOM_ALLOC", alloc);
+		if (sample_bytes[0])
+			set_env("FATHOM_ALLOC_SAMPLE", sample_bytes);
+		execvp(cmd[0], cmd);
+		int e = errno;
+		if (write(pfd[1], &e, sizeof(e)) < 0)
+			_exit(127);
+		_exit(e == ENOENT ? 127 : 126);
+	}
+	close(pfd[1]);
+	/* Like time(1): a ^C goes to the command, and fathom stays to report. */
+	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	sigemptyset(&ign.sa_mask);
+	sigaction(SIGINT, &ign, &old_int);
+	sigaction(SIGQUIT, &ign, &old_quit);
+	int exec_errno = 0;
+	ssize_t got;
+	do
+		got = read(pfd[0], &exec_errno, sizeof(exec_errno));
+	while (got < 0 && errno == EINTR);
+	close(pfd[0]);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	sigaction(SIGINT, &old_int, NULL);
+	sigaction(SIGQUIT, &old_quit, NULL);
+
+	int ret;
+	if (got == (ssize_t)sizeof(exec_errno)) {
+		if (exec_errno == ENOENT)
+			fprintf(stderr, "fathom record: %s: command not found\n", cmd[0]);
+		else
+			fprintf(stderr, "fathom record: %s: %s\n", cmd[0], strerror(exec_errno));
+		ret = exec_errno == ENOENT ? 127 : 126;
+		unlink(manifest);
+		goto out;
+	}
+	ret = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+
+	/* The dumps, in the order the agent created them. */
+	char **dumps = NULL;
+	size_t ndumps = 0;
+	FILE *mf = fopen(manifest, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	while (mf && (len = getline(&line, &cap, mf)) > 0) {
+		line[strcspn(line, "\n")] = 0;
+		if (!*line)
+			continue;
+		char **d = realloc(dumps, (ndumps + 1) * sizeof(*d));
+		if (!d)
+			break;
+		dumps = d;
+		dumps[ndumps++] = strdup(line);
+	}
+	free(line);
+	if (mf)
+		fclose(mf);
+	unlink(manifest);
+	if (ndumps == 0) {
+		/* An agent without manifest support still names the main dump by pattern. */
+		char guess[PATH_MAX];
+		const char *p = strstr(pattern, "%p");
+		snprintf(guess, sizeof(guess), "%.*s%d%s", (int)(p - pattern), pattern, (int)pid, p + 2);
+		if (access(guess, R_OK) == 0 && (dumps = malloc(sizeof(*dumps))))
+			dumps[ndumps++] = strdup(guess);
+	}
+	if (final && ndumps > 0 && dumps[0]) {
+		if (rename(dumps[0], final) == 0) {
+			free(dumps[0]);
+			dumps[0] = strdup(final);
+		} else {
+			fprintf(stderr, "fathom record: cannot rename %s to %s: %s\n", dumps[0], final, strerror(errno));
+		}
+	}
+	if (!quiet) {
+		if (ndumps == 0) {
+			fprintf(stderr, "fathom: no dump was written (a statically linked program ignores LD_PRELOAD, "
+					"and a setuid one ignores the agent)\n");
+		} else {
+			struct tally t = { 0 };
+			for (size_t i = 0; i < ndumps; i++)
+				if (dumps[i])
+					scan_dump(dumps[i], &t);
+			char a[32], b[32];
+			fprintf(stderr, "fathom: %s samples (%s lost), %zu dump%s:", fmt_count(a, (int64_t)t.samples),
+				fmt_count(b, (int64_t)t.lost), ndumps, ndumps == 1 ? "" : "s");
+			for (size_t i = 0; i < ndumps; i++)
+				fprintf(stderr, " %s", dumps[i] ? shown(dumps[i]) : "?");
+			if (t.damaged)
+				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", t.damaged);
+			fprintf(stderr, "\n");
+		}
+	}
+	for (size_t i = 0; i < ndumps; i++)
+		free(dumps[i]);
+	free(dumps);
+out:
+	free(agent);
+	free(pattern);
+	free(final);
+	return ret;
 }
