@@ -31,6 +31,7 @@ struct reader {
 	uint32_t chunk_seq, expect_seq, last_good;
 	uint32_t nchunks, nbad;
 	bool any_good, complete;
+	bool truncated;        /* a truncation was reported already */
 	int cur_tid;
 	uint64_t prev_seq, prev_ptr, prev_time;
 	uint64_t *frames;
@@ -247,15 +248,18 @@ static int load_chunk(struct reader *r)
 			return 0;
 		if (got < sizeof(h)) {
 			damage(r, "truncated %s (crash?)", after_what(r, what, sizeof(what)));
+			r->truncated = true;
 			r->off = r->size;
 			return 0;
 		}
 		if (!fd_chunk_header_valid(h) || !header_sane(h)) {
 			uint64_t next = scan_for_header(r, r->off + 1);
 			uint64_t skipped = next - r->off;
-			if (next >= r->size)
+			if (next >= r->size) {
 				damage(r, "%" PRIu64 " unreadable bytes at the end %s (truncated or damaged)", skipped,
 				       after_what(r, what, sizeof(what)));
+				r->truncated = true;
+			}
 			else
 				damage(r, "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped", skipped, r->off,
 				       after_what(r, what, sizeof(what)));
@@ -267,6 +271,7 @@ static int load_chunk(struct reader *r)
 		if (chunk_end > r->size) {
 			damage(r, "truncated %s, inside chunk %" PRIu32 " (crash?)", after_what(r, what, sizeof(what)),
 			       seq);
+			r->truncated = true;
 			r->off = r->size;
 			return 0;
 		}
@@ -280,6 +285,7 @@ static int load_chunk(struct reader *r)
 		r->off = chunk_end;
 		if (got < payload_len) {
 			damage(r, "truncated inside chunk %" PRIu32 " (crash?)", seq);
+			r->truncated = true;
 			r->off = r->size;
 			return 0;
 		}
@@ -492,8 +498,11 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 				r->at_eof = true;
 				if (!r->any_good && !r->damage)
 					damage(r, "no data (the program ended before the first flush?)");
-				else if (!r->complete)
+				else if (!r->complete && r->truncated)
 					damage(r, "no trailer — the last ~50 ms may be missing");
+				else if (!r->complete)
+					damage(r, "truncated after chunk %" PRIu32 " (killed?); no trailer — the last ~50 ms may be missing",
+					       r->last_good);
 				if (r->nsuppressed) {
 					unsigned n = r->nsuppressed;
 					r->nsuppressed = 0;
