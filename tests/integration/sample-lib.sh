@@ -1,0 +1,95 @@
+# Helpers for the sample tests (test-sample-*.sh): timing plain runs, recording
+# a run under fathom, and reading facts out of `fathom report --json` and
+# `fathom mem --json`. Source after tests/lib.sh.
+
+# sample_time OUT CMD...: runs CMD plainly with stdout to OUT and prints its wall
+# time in seconds (from date +%s%N, so the figure is the run and nothing else).
+sample_time() {
+	local out=$1 t0 t1
+	shift
+	t0=$(date +%s%N)
+	"$@" >"$out" || fail "plain run failed ($?): $*"
+	t1=$(date +%s%N)
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", (b - a) / 1e9 }'
+}
+
+# sample_best_time N OUT CMD...: the shortest of N plain runs. A run is only
+# ever slowed down by a busy machine, so the minimum is the fairest figure.
+sample_best_time() {
+	local n=$1 out=$2 best="" t i
+	shift 2
+	for ((i = 0; i < n; i++)); do
+		t=$(sample_time "$out" "$@")
+		if [ -z "$best" ] || awk -v a="$t" -v b="$best" 'BEGIN { exit !(a < b) }'; then
+			best=$t
+		fi
+	done
+	echo "$best"
+}
+
+# sample_record NAME [RECORD-OPTIONS...] -- CMD...: records CMD into
+# $WORKDIR/NAME.fdump (stdout to NAME.out, stderr to NAME.err) and checks that
+# fathom left the program's exit status alone.
+sample_record() {
+	local name=$1 status
+	shift
+	local opts=()
+	while [ $# -gt 0 ] && [ "$1" != -- ]; do
+		opts+=("$1")
+		shift
+	done
+	[ $# -gt 1 ] || fail "sample_record $name: no command after --"
+	"$FATHOM" record "${opts[@]}" -o "$WORKDIR/$name.fdump" "$@" >"$WORKDIR/$name.out" 2>"$WORKDIR/$name.err"
+	status=$?
+	[ $status -eq 0 ] || { sed 's/^/  | /' "$WORKDIR/$name.err" >&2; fail "fathom record $name exited $status"; }
+	ls "$WORKDIR/$name".fdump* >/dev/null 2>&1 || fail "fathom record $name wrote no dump"
+}
+
+# sample_json KIND NAME [OPTIONS...]: `fathom KIND --json --top 0` (KIND is report
+# or mem; --top 0 lists every function or site, so that a fact about one is
+# never cut off) on NAME's recording, into $WORKDIR/NAME.KIND.json.
+sample_json() {
+	local kind=$1 name=$2
+	shift 2
+	"$FATHOM" "$kind" --json --top 0 "$@" "$WORKDIR/$name".fdump* >"$WORKDIR/$name.$kind.json" 2>"$WORKDIR/$name.$kind.err" ||
+		{ sed 's/^/  | /' "$WORKDIR/$name.$kind.err" >&2; fail "fathom $kind --json $name exited $?"; }
+	python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$WORKDIR/$name.$kind.json" ||
+		fail "fathom $kind --json $name: output is not JSON"
+}
+
+# sample_same_output SLOW_OUT FAST_OUT: both ways must print the same result.
+sample_same_output() {
+	cmp -s "$1" "$2" || { diff "$1" "$2" | head -10 >&2; fail "slow and fast outputs differ: $1 $2"; }
+	[ -s "$1" ] || fail "no output in $1"
+}
+
+# sample_fact QUERY ARGS... FILE: one fact from a JSON file, printed on stdout.
+#   self FUNC report.json         FUNC's share of self CPU, percent (0 if absent)
+#   total FUNCREGEX report.json   the largest total (inclusive) CPU share, percent,
+#                                 of the functions matching the regular expression
+#   top-self report.json          "NAME PERCENT" of the function with most self CPU
+#   samples report.json           CPU samples in the profile
+#   threads report.json           one line per thread: "PERCENT SAMPLES NAME"
+#   mem FIELD mem.json            a number at FIELD (dotted path: totals.alloc_calls)
+#   site FUNC FIELD mem.json      FIELD summed over the allocation sites in FUNC
+#                                 (the function that called malloc)
+#   peak-share FUNC mem.json      share of the heap at its peak, percent, held by
+#                                 stacks that include FUNC
+#   leak-share FUNC mem.json      share of the leaked bytes, percent, allocated by
+#                                 stacks that include FUNC
+sample_fact() {
+	python3 "$SRCDIR/tests/integration/sample-facts.py" "$@" || fail "sample_fact $*: could not read the fact"
+}
+
+# sample_ratio A B: A / B with two decimals (B floored at 1 microsecond or 1 byte).
+sample_ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b < 1e-6) b = 1e-6; printf "%.2f\n", a / b }'; }
+
+# sample_bytes N: N bytes for people (KiB, MiB, GiB).
+sample_bytes() {
+	awk -v n="$1" 'BEGIN { u = "B"; split("KiB MiB GiB TiB", us, " ");
+		for (i = 1; n >= 1024 && i <= 4; i++) { n /= 1024; u = us[i] }
+		printf (u == "B" ? "%d %s\n" : "%.1f %s\n"), n, u }'
+}
+
+# assert_ge WHAT LIMIT ACTUAL
+assert_ge() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a >= l) }' || fail "$1: $3 is below the limit $2"; }

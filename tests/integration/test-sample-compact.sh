@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# samples/compact: orders as structs of int64 against narrow columns. The slow
+# way must allocate 64 bytes an order at orders_alloc_wide and spend its time
+# in query_wide; the columns take 22 bytes an order and are faster to query.
+source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/integration/sample-lib.sh"
+prog=$SAMPLES/compact
+orders=2000000   # the sample's default, named here because the facts count on it
+
+t_slow=$(sample_time slow.plain "$prog" slow)
+t_fast=$(sample_best_time 3 fast.plain "$prog" fast)
+sample_same_output slow.plain fast.plain
+assert_contains "compact output" "$orders orders" slow.plain
+
+sample_record slow --alloc -- "$prog" slow
+sample_record fast --alloc -- "$prog" fast
+sample_same_output slow.plain slow.out
+sample_same_output fast.plain fast.out
+sample_json report slow
+sample_json mem slow
+sample_json mem fast
+
+wide=$(sample_fact site orders_alloc_wide bytes slow.mem.json)
+narrow=$(sample_fact site orders_alloc_narrow bytes fast.mem.json)
+assert_eq "compact slow: bytes allocated by orders_alloc_wide" $((64 * orders)) "$wide"
+assert_eq "compact fast: bytes allocated by orders_alloc_narrow" $((22 * orders)) "$narrow"
+read -r top top_pct <<<"$(sample_fact top-self slow.report.json)"
+assert_eq "compact slow: top self function" query_wide "$top"
+
+speedup=$(sample_ratio "$t_slow" "$t_fast")
+saving=$(sample_ratio "$wide" "$narrow")
+assert_ge "compact: speedup of the narrow columns" 1.3 "$speedup"
+note "compact: slow $t_slow s, fast $t_fast s, ${speedup}x; table $(sample_bytes "$wide") vs $(sample_bytes "$narrow") (${saving}x less); query_wide ${top_pct}% self in the slow profile"
