@@ -1,10 +1,216 @@
-/* Placeholder for 'fathom check', replaced by its real implementation. */
+/* fathom check: one recording against budgets (peak heap, leaks, allocations,
+ * CPU); exit 0 when all hold, 1 when one is exceeded, 2 on bad input. */
+#include <ctype.h>
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmds.h"
+#include "compare.h"
+#include "profile.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fathom check FILE... BUDGET... [--format text|markdown|junit|json] [-o FILE]\n"
+		"\n"
+		"Checks one recording (the dump files of one run) against budgets.\n"
+		"Exit status: 0 all budgets hold, 1 a budget is exceeded, 2 bad input.\n"
+		"\n"
+		"budgets (SIZE: 64M, 1.5G, 4096; N: 1000, 10k, 2M; TIME: 1.5s, 200ms):\n"
+		"  --max-peak SIZE          peak heap in use\n"
+		"  --max-leaked SIZE        bytes still allocated at exit\n"
+		"  --max-leaked-blocks N    blocks still allocated at exit\n"
+		"  --max-alloc-calls N      allocation calls (malloc, calloc, realloc, ...)\n"
+		"  --max-alloc-bytes SIZE   bytes requested by those calls\n"
+		"  --max-temp-calls N       temporary allocations\n"
+		"  --max-samples N          CPU samples\n"
+		"  --max-cpu TIME           CPU time (sampling periods times the period)\n"
+		"Memory budgets need a recording made with 'fathom record --alloc'.\n"
+		"\n"
+		"output:\n"
+		"  --format FMT   text (default), markdown, junit or json\n"
+		"  -o FILE        write the report to FILE instead of stdout\n"
+		"When GITHUB_ACTIONS=true, failures are also printed as ::error annotations;\n"
+		"when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
+}
+
+/* "1000", "10k", "2.5M": a count, in powers of 1000; -1 if bad. */
+static double parse_count(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || isinf(v))
+		return -1;
+	switch (*end) {
+	case 0: return v;
+	case 'k': case 'K': v *= 1e3; break;
+	case 'm': case 'M': v *= 1e6; break;
+	case 'g': case 'G': v *= 1e9; break;
+	default: return -1;
+	}
+	return end[1] ? -1 : v;
+}
+
+/* "1.5s", "200ms", "3m", "250us", or seconds; in ns, -1 if bad. */
+static double parse_time(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || isinf(v))
+		return -1;
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "m", 60e9 }, { "min", 60e9 } };
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return v * units[i].ns;
+	return -1;
+}
 
 int cmd_check(int argc, char **argv)
 {
-	fprintf(stderr, "fathom check: not built yet\n");
-	return 2;
+	enum { O_PEAK = 256, O_LEAKED, O_LEAKED_BLOCKS, O_ALLOC_CALLS, O_ALLOC_BYTES, O_TEMP, O_SAMPLES, O_CPU, O_FORMAT };
+	static const struct option longopts[] = {
+		{ "max-peak", required_argument, NULL, O_PEAK },
+		{ "max-leaked", required_argument, NULL, O_LEAKED },
+		{ "max-leaked-blocks", required_argument, NULL, O_LEAKED_BLOCKS },
+		{ "max-alloc-calls", required_argument, NULL, O_ALLOC_CALLS },
+		{ "max-alloc-bytes", required_argument, NULL, O_ALLOC_BYTES },
+		{ "max-temp-calls", required_argument, NULL, O_TEMP },
+		{ "max-samples", required_argument, NULL, O_SAMPLES },
+		{ "max-cpu", required_argument, NULL, O_CPU },
+		{ "format", required_argument, NULL, O_FORMAT },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct compare_budgets b;
+	compare_budgets_init(&b);
+	int format = COMPARE_TEXT;
+	const char *out = NULL;
+	int c;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		double v;
+		const char *kind = NULL;
+		switch (c) {
+		case O_PEAK:
+		case O_LEAKED:
+		case O_ALLOC_BYTES:
+			v = (double)cmd_parse_size(optarg);
+			kind = "a size such as 64M, 1.5G or 4096";
+			break;
+		case O_LEAKED_BLOCKS:
+		case O_ALLOC_CALLS:
+		case O_TEMP:
+		case O_SAMPLES:
+			v = parse_count(optarg);
+			kind = "a count such as 1000 or 10k";
+			break;
+		case O_CPU:
+			v = parse_time(optarg);
+			kind = "a time such as 1.5s or 200ms";
+			break;
+		case O_FORMAT:
+			if ((format = compare_format_parse(optarg)) < 0) {
+				fprintf(stderr, "fathom check: unknown format '%s'; use text, markdown, junit or json\n",
+					optarg);
+				return 2;
+			}
+			continue;
+		case 'o':
+			out = optarg;
+			continue;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return cmd_bad_option("check", argv, longopts);
+		}
+		if (v < 0) {
+			const char *name = "";
+			for (const struct option *o = longopts; o->name; o++)
+				if (o->val == c)
+					name = o->name;
+			fprintf(stderr, "fathom check: --%s needs %s, not '%s'\n", name, kind, optarg);
+			return 2;
+		}
+		switch (c) {
+		case O_PEAK: b.max_peak = v; break;
+		case O_LEAKED: b.max_leaked = v; break;
+		case O_ALLOC_BYTES: b.max_alloc_bytes = v; break;
+		case O_LEAKED_BLOCKS: b.max_leaked_blocks = v; break;
+		case O_ALLOC_CALLS: b.max_alloc_calls = v; break;
+		case O_TEMP: b.max_temp_calls = v; break;
+		case O_SAMPLES: b.max_samples = v; break;
+		case O_CPU: b.max_cpu_ns = v; break;
+		}
+	}
+	const double set[] = { b.max_peak,	    b.max_leaked,     b.max_leaked_blocks, b.max_alloc_calls,
+			       b.max_alloc_bytes, b.max_temp_calls, b.max_samples,	     b.max_cpu_ns };
+	bool any = false;
+	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
+		any |= set[i] >= 0;
+	if (!any) {
+		fprintf(stderr, "fathom check: no budget given (e.g. --max-peak 64M, --max-leaked 0, --max-cpu 2s); "
+				"see 'fathom check --help'\n");
+		return 2;
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "fathom check: no dump files given\n");
+		usage(stderr);
+		return 2;
+	}
+	struct profile p;
+	struct profile_opts po = { 0 };
+	char *err = NULL;
+	int rc = profile_load(&p, argv + optind, (size_t)(argc - optind), &po, &err);
+	if (rc < 0) {
+		fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
+		free(err);
+		return 2;
+	}
+	for (size_t i = 0; i < p.nwarnings; i++)
+		fprintf(stderr, "fathom check: %s\n", p.warnings[i]);
+	int status = 2;
+	struct compare_summary s;
+	struct compare_report r;
+	if ((rc = compare_summarize(&p, &s))) {
+		fprintf(stderr, "fathom check: %s\n", strerror(-rc));
+		goto out_profile;
+	}
+	if ((rc = compare_check(&s, &b, &r, &err))) {
+		if (rc == -EINVAL)
+			fprintf(stderr, "fathom check: %s%s: %s\n", argv[optind], argc - optind > 1 ? " ..." : "",
+				err ? err : strerror(-rc));
+		else
+			fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
+		goto out_summary;
+	}
+	const char *gha = getenv("GITHUB_ACTIONS");
+	if ((rc = compare_publish(&r, format, out, getenv("GITHUB_STEP_SUMMARY"), gha && !strcmp(gha, "true"),
+				  &err))) {
+		fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
+	} else {
+		status = r.nfail ? 1 : 0;
+		if (r.nfail && out && strcmp(out, "-"))
+			fprintf(stderr, "fathom check: %zu budget%s exceeded (report in %s)\n", r.nfail,
+				r.nfail == 1 ? "" : "s", out);
+	}
+	compare_report_free(&r);
+out_summary:
+	compare_summary_free(&s);
+out_profile:
+	free(err);
+	profile_free(&p);
+	return status;
 }

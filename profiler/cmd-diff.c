@@ -1,10 +1,323 @@
-/* Placeholder for 'fathom diff', replaced by its real implementation. */
+/* fathom diff: compares a new recording with a base one and exits 1 on a
+ * regression: exact thresholds for memory, a z-test for sampled CPU shares. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "cmds.h"
+#include "compare.h"
+#include "profile.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: fathom diff BASE NEW [OPTIONS]\n"
+		"       fathom diff BASE_FILE... -- NEW_FILE... [OPTIONS]\n"
+		"       fathom diff --base FILE [--base FILE...] --new FILE [--new FILE...] [OPTIONS]\n"
+		"\n"
+		"Compares two recordings, each one or more dump files (the files of one run,\n"
+		"or of several runs merged for more samples). Exit status: 0 no regression,\n"
+		"1 a regression, 2 bad input.\n"
+		"\n"
+		"judging:\n"
+		"  --metric LIST          what to judge, comma-separated (default: all that both\n"
+		"                         recordings have): cpu (= cpu-time,functions), cpu-time,\n"
+		"                         functions, alloc-calls, alloc-bytes, peak, leaked,\n"
+		"                         temp-calls, memory (all five), all\n"
+		"  --threshold PCT        growth that fails an exact memory metric (default 5);\n"
+		"                         in an exact recording any new leak fails\n"
+		"  --cpu-threshold PCT    growth that fails the total CPU time (default 10)\n"
+		"  --func-threshold PCT   slowdown of a function relative to the rest of the\n"
+		"                         program that fails, when significant (default 10)\n"
+		"  --alpha P              chance of any false alarm among the function tests\n"
+		"                         (default 0.001; Bonferroni over the functions tested)\n"
+		"  --min-share PCT        functions below this CPU share in both runs are not\n"
+		"                         tested (default 0.5)\n"
+		"output:\n"
+		"  --format FMT           text (default), markdown, junit or json\n"
+		"  -o, --output FILE      write the report to FILE instead of stdout\n"
+		"  --top N                functions listed as grown and shrunk most (default 10)\n"
+		"When GITHUB_ACTIONS=true, regressions are also printed as ::error annotations;\n"
+		"when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
+}
+
+/* "5", "5%", "12.5": a percentage as a fraction; -1 if bad. */
+static double parse_pct(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || isinf(v))
+		return -1;
+	if (*end == '%')
+		end++;
+	return *end ? -1 : v / 100;
+}
+
+struct files {
+	char **v;
+	size_t n;
+};
+
+static int files_add(struct files *f, char *path)
+{
+	void *n = realloc(f->v, (f->n + 1) * sizeof(*f->v));
+	if (!n)
+		return -ENOMEM;
+	f->v = n;
+	f->v[f->n++] = path;
+	return 0;
+}
+
+enum { O_THRESHOLD = 256, O_CPU_THRESHOLD, O_FUNC_THRESHOLD, O_ALPHA, O_MIN_SHARE, O_METRIC, O_FORMAT, O_TOP,
+       O_BASE, O_NEW };
+static const struct option longopts[] = {
+	{ "threshold", required_argument, NULL, O_THRESHOLD },
+	{ "cpu-threshold", required_argument, NULL, O_CPU_THRESHOLD },
+	{ "func-threshold", required_argument, NULL, O_FUNC_THRESHOLD },
+	{ "alpha", required_argument, NULL, O_ALPHA },
+	{ "min-share", required_argument, NULL, O_MIN_SHARE },
+	{ "metric", required_argument, NULL, O_METRIC },
+	{ "format", required_argument, NULL, O_FORMAT },
+	{ "output", required_argument, NULL, 'o' },
+	{ "top", required_argument, NULL, O_TOP },
+	{ "base", required_argument, NULL, O_BASE },
+	{ "new", required_argument, NULL, O_NEW },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct args {
+	struct compare_opts o;
+	int format;
+	const char *out;
+	struct files base, cur;   /* from --base and --new */
+	bool help;
+};
+
+/* Parses the options of one half of the command line (before or after '--')
+ * and appends its other words to pos. Returns 0, or the exit status. */
+static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
+{
+	int c;
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+		double v;
+		switch (c) {
+		case O_THRESHOLD:
+		case O_CPU_THRESHOLD:
+		case O_FUNC_THRESHOLD:
+		case O_MIN_SHARE:
+			if ((v = parse_pct(optarg)) < 0) {
+				fprintf(stderr, "fathom diff: %s needs a percentage such as 5 or 12.5%%, not '%s'\n",
+					c == O_THRESHOLD	 ? "--threshold" :
+					c == O_CPU_THRESHOLD	 ? "--cpu-threshold" :
+					c == O_FUNC_THRESHOLD ? "--func-threshold" :
+								  "--min-share",
+					optarg);
+				return 2;
+			}
+			*(c == O_THRESHOLD	   ? &a->o.threshold :
+			  c == O_CPU_THRESHOLD  ? &a->o.cpu_threshold :
+			  c == O_FUNC_THRESHOLD ? &a->o.func_threshold :
+						  &a->o.min_share) = v;
+			break;
+		case O_ALPHA: {
+			char *end;
+			v = strtod(optarg, &end);
+			if (end == optarg || *end || !(v > 0 && v < 1)) {
+				fprintf(stderr, "fathom diff: --alpha needs a probability between 0 and 1, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			a->o.alpha = v;
+			break;
+		}
+		case O_METRIC: {
+			char *copy = strdup(optarg), *save = NULL;
+			if (!copy)
+				return 2;
+			for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+				unsigned bits = compare_metric_parse(t);
+				if (!bits) {
+					const char *best = cmd_suggest(t, compare_metric_names);
+					fprintf(stderr, "fathom diff: unknown metric '%s'", t);
+					if (best)
+						fprintf(stderr, "; did you mean '%s'?", best);
+					fprintf(stderr, " (metrics: cpu, cpu-time, functions, alloc-calls, alloc-bytes, "
+							"peak, leaked, temp-calls, memory, all)\n");
+					free(copy);
+					return 2;
+				}
+				a->o.metrics |= bits;
+			}
+			free(copy);
+			a->o.metrics_explicit = true;
+			break;
+		}
+		case O_FORMAT:
+			if ((a->format = compare_format_parse(optarg)) < 0) {
+				fprintf(stderr, "fathom diff: unknown format '%s'; use text, markdown, junit or json\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'o': a->out = optarg; break;
+		case O_TOP: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (end == optarg || *end || n < 0) {
+				fprintf(stderr, "fathom diff: --top needs a count, not '%s'\n", optarg);
+				return 2;
+			}
+			a->o.top = (size_t)n;
+			break;
+		}
+		case O_BASE:
+		case O_NEW:
+			if (files_add(c == O_BASE ? &a->base : &a->cur, optarg))
+				return 2;
+			break;
+		case 'h': a->help = true; break;
+		default: return cmd_bad_option("diff", argv, longopts);
+		}
+	}
+	for (int i = optind; i < argc; i++)
+		if (files_add(pos, argv[i]))
+			return 2;
+	return 0;
+}
+
+/* Loads one side. Returns 0, or prints why not and returns 2. */
+static int load(struct profile *p, struct files *f, const char *side)
+{
+	struct profile_opts po = { 0 };
+	char *err = NULL;
+	int rc = profile_load(p, f->v, f->n, &po, &err);
+	if (rc < 0) {
+		fprintf(stderr, "fathom diff: %s recording: %s\n", side, err ? err : strerror(-rc));
+		free(err);
+		return 2;
+	}
+	for (size_t i = 0; i < p->nwarnings; i++)
+		fprintf(stderr, "fathom diff: %s recording: %s\n", side, p->warnings[i]);
+	return 0;
+}
 
 int cmd_diff(int argc, char **argv)
 {
-	fprintf(stderr, "fathom diff: not built yet\n");
-	return 2;
+	struct args a = { .format = COMPARE_TEXT };
+	compare_opts_default(&a.o);
+	struct files before = { 0 }, after = { 0 };
+	int status = 2;
+	/* The first "--" divides the base files from the new ones; options may
+	 * stand on either side, so each half is parsed on its own. */
+	int split = -1;
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--")) {
+			split = i;
+			break;
+		}
+	char **half = malloc(((size_t)argc + 1) * sizeof(*half));
+	if (!half)
+		return 2;
+	int rc;
+	if (split < 0) {
+		memcpy(half, argv, (size_t)argc * sizeof(*half));
+		half[argc] = NULL;
+		rc = parse_half(argc, half, &a, &before);
+	} else {
+		memcpy(half, argv, (size_t)split * sizeof(*half));
+		half[split] = NULL;
+		rc = parse_half(split, half, &a, &before);
+		if (!rc) {
+			half[0] = argv[0];
+			int n = argc - split - 1;
+			memcpy(half + 1, argv + split + 1, (size_t)n * sizeof(*half));
+			half[n + 1] = NULL;
+			rc = parse_half(n + 1, half, &a, &after);
+		}
+	}
+	free(half);
+	if (rc) {
+		status = rc;
+		goto out;
+	}
+	if (a.help) {
+		usage(stdout);
+		status = 0;
+		goto out;
+	}
+	struct files *base = &a.base, *cur = &a.cur;
+	if (split >= 0) {
+		for (size_t i = 0; i < before.n; i++)
+			if (files_add(base, before.v[i]))
+				goto out;
+		for (size_t i = 0; i < after.n; i++)
+			if (files_add(cur, after.v[i]))
+				goto out;
+	} else if (!base->n && !cur->n && before.n == 2) {
+		files_add(base, before.v[0]);
+		files_add(cur, before.v[1]);
+	} else if (before.n) {
+		fprintf(stderr, "fathom diff: %zu file%s given without saying which side %s on; use 'fathom diff "
+				"BASE NEW', 'fathom diff BASE... -- NEW...' or --base/--new\n",
+			before.n, before.n == 1 ? "" : "s", before.n == 1 ? "it is" : "they are");
+		goto out;
+	}
+	if (!base->n || !cur->n) {
+		fprintf(stderr, "fathom diff: %s; see 'fathom diff --help'\n",
+			!base->n && !cur->n ? "no recordings given" :
+			!base->n	     ? "no base recording given" :
+						"no new recording given");
+		goto out;
+	}
+
+	struct profile pb, pn;
+	if ((status = load(&pb, base, "base")))
+		goto out;
+	if ((status = load(&pn, cur, "new"))) {
+		profile_free(&pb);
+		goto out;
+	}
+	status = 2;
+	struct compare_summary sb = { 0 }, sn = { 0 };
+	struct compare_report r;
+	char *err = NULL;
+	if ((rc = compare_summarize(&pb, &sb)) || (rc = compare_summarize(&pn, &sn))) {
+		fprintf(stderr, "fathom diff: %s\n", strerror(-rc));
+		goto out_profiles;
+	}
+	if ((rc = compare_diff(&sb, &sn, &a.o, &r, &err))) {
+		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
+		goto out_profiles;
+	}
+	const char *gha = getenv("GITHUB_ACTIONS");
+	if ((rc = compare_publish(&r, a.format, a.out, getenv("GITHUB_STEP_SUMMARY"), gha && !strcmp(gha, "true"),
+				  &err))) {
+		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
+	} else {
+		status = r.nfail ? 1 : 0;
+		if (r.nfail && a.out && strcmp(a.out, "-"))
+			fprintf(stderr, "fathom diff: %zu regression%s (report in %s)\n", r.nfail,
+				r.nfail == 1 ? "" : "s", a.out);
+	}
+	compare_report_free(&r);
+out_profiles:
+	free(err);
+	compare_summary_free(&sb);
+	compare_summary_free(&sn);
+	profile_free(&pb);
+	profile_free(&pn);
+out:
+	free(a.base.v);
+	free(a.cur.v);
+	free(before.v);
+	free(after.v);
+	return status;
 }

@@ -1292,3 +1292,43 @@ void compare_write_annotations(const struct compare_report *r, FILE *f)
 		fputs("\n", f);
 	}
 }
+
+static int write_file(const struct compare_report *r, enum compare_format fmt_, const char *path, const char *mode,
+		      char **err)
+{
+	FILE *f = fopen(path, mode);
+	if (!f) {
+		int e = errno;
+		*err = fmt("%s: %s", path, strerror(e));
+		return -e;
+	}
+	compare_write(r, fmt_, f);
+	int bad = ferror(f);
+	int e = errno;
+	if (fclose(f) || bad) {
+		e = bad ? e : errno;
+		*err = fmt("writing %s: %s", path, strerror(e ? e : EIO));
+		return -(e ? e : EIO);
+	}
+	return 0;
+}
+
+int compare_publish(const struct compare_report *r, enum compare_format fmt_, const char *out_path,
+		    const char *summary_path, bool annotate, char **err)
+{
+	*err = NULL;
+	int rc;
+	if (out_path && strcmp(out_path, "-")) {
+		if ((rc = write_file(r, fmt_, out_path, "w", err)))
+			return rc;
+	} else {
+		compare_write(r, fmt_, stdout);
+	}
+	if (annotate)
+		compare_write_annotations(r, stdout);
+	/* The step summary is Markdown whatever the chosen format: it is what
+	 * GitHub shows on the run's page. */
+	if (summary_path && *summary_path && (rc = write_file(r, COMPARE_MARKDOWN, summary_path, "a", err)))
+		return rc;
+	return 0;
+}

@@ -143,6 +143,14 @@ void compare_write(const struct compare_report *r, enum compare_format fmt, FILE
 /* GitHub workflow commands (::error / ::notice) for the failed items. */
 void compare_write_annotations(const struct compare_report *r, FILE *f);
 
+/* Publishes a verdict the way CI reads it: the report in fmt to out_path
+ * (stdout when NULL or "-"), GitHub annotations on stdout when annotate is
+ * set, and the Markdown report appended to summary_path when not NULL (the
+ * file $GITHUB_STEP_SUMMARY names). Returns 0, or -errno with *err naming the
+ * file that could not be written. */
+int compare_publish(const struct compare_report *r, enum compare_format fmt, const char *out_path,
+		    const char *summary_path, bool annotate, char **err);
+
 /* Statistics, exposed for the tests. */
 /* One-sided upper tail of the standard normal distribution, P(Z > z). */
 double compare_normal_tail(double z);
