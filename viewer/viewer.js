@@ -552,8 +552,8 @@
       const tr = el('tr', { 'data-func': f });
       if (f === state.focus) tr.className = 'focused';
       tr.append(el('td', { class: 'text name', title: p.names[f] }, p.names[f]),
-        el('td', null, fmtValue(m, fself[f])), el('td', null, pct(fself[f], all)),
-        el('td', null, fmtValue(m, ftotal[f])), el('td', null, pct(ftotal[f], all)),
+        el('td', { 'data-v': fself[f] }, fmtValue(m, fself[f])), el('td', { 'data-v': fself[f] }, pct(fself[f], all)),
+        el('td', { 'data-v': ftotal[f] }, fmtValue(m, ftotal[f])), el('td', { 'data-v': ftotal[f] }, pct(ftotal[f], all)),
         el('td', { class: 'text' }, p.locOf(f)), el('td', { class: 'text' }, p.moduleOf(f)));
       frag.append(tr);
     }
@@ -839,8 +839,8 @@
       const cls = v > b ? 'grow' : 'shrink';
       const tr = el('tr', { 'data-name': diff.fnames[f] });
       tr.append(el('td', { class: 'text name', title: diff.fnames[f] }, diff.fnames[f]),
-        el('td', null, fmtValue(m, b)), el('td', null, fmtValue(m, v)),
-        el('td', { class: cls }, fmtSigned(m, v - b)),
+        el('td', { 'data-v': b }, fmtValue(m, b)), el('td', { 'data-v': v }, fmtValue(m, v)),
+        el('td', { class: cls, 'data-v': v - b }, fmtSigned(m, v - b)),
         el('td', { class: cls }, b > 0 ? (v >= b ? '+' : '') + pct(v - b, b) : 'new'),
         el('td', { class: 'text' }, diff.fmods[f]));
       frag.append(tr);
@@ -874,8 +874,7 @@
       parts.push('peak heap ' + fmtBytes(mem.peakBytes || 0));
       parts.push('leaked ' + fmtBytes(mem.leakedBytes || 0) + ' in ' + fmtCount(mem.leakedBlocks || 0) + ' blocks');
     }
-    if (data.diff) parts.unshift(p.d.label + ':');
-    $('summary').textContent = parts.join(' \u00b7 ');
+    $('summary').textContent = (data.diff ? p.d.label + ': ' : '') + parts.join(' \u00b7 ');
     const warn = $('warnings');
     warn.replaceChildren();
     for (const w of d.warnings || []) warn.append(el('li', null, w));
@@ -963,6 +962,11 @@
     const list = data.diff ? metricUnion() : P().metrics;
     for (const m of list) sel.append(el('option', { value: m.id }, m.label));
     if (!list.some((m) => m.id === state.metric)) state.metric = list.length ? list[0].id : 'cpu';
+    if (!state.metricChosen) {
+      /* Open on the first weight that has data: a recording without samples opens on memory. */
+      const first = list.find((m) => m.total > 0);
+      if (first) state.metric = first.id;
+    }
     sel.value = state.metric;
   }
 
@@ -1012,6 +1016,7 @@
   function wire() {
     $('metric').addEventListener('change', (e) => {
       state.metric = e.target.value;
+      state.metricChosen = true;
       renderFlame();
       if (state.tab === 'hotspots') renderTable();
       if (state.tab === 'diff') renderDiff();
