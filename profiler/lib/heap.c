@@ -108,6 +108,7 @@ struct heap {
 
 	struct hthread *threads;
 	size_t nthreads, capthreads;
+	struct hthread *last_th; /* the thread of the previous lookup: events come in runs */
 
 	/* totals, estimates */
 	double calls, bytes, frees, temp;
@@ -239,6 +240,8 @@ static struct hthread *thread_get(struct heap *h, int32_t tid)
 {
 	if (tid == 0)
 		tid = -1; /* 0 marks an empty slot; no real thread has id 0 */
+	if (h->last_th && h->last_th->tid == tid)
+		return h->last_th;
 	if (2 * (h->nthreads + 1) > h->capthreads) {
 		size_t cap = h->capthreads * 2;
 		struct hthread *n = calloc(cap, sizeof(*n));
@@ -257,6 +260,7 @@ static struct hthread *thread_get(struct heap *h, int32_t tid)
 		free(h->threads);
 		h->threads = n;
 		h->capthreads = cap;
+		h->last_th = NULL;
 	}
 	size_t j = hash_u64((uint64_t)(uint32_t)tid, h->capthreads);
 	while (h->threads[j].tid && h->threads[j].tid != tid)
@@ -266,7 +270,7 @@ static struct hthread *thread_get(struct heap *h, int32_t tid)
 		h->threads[j].last = 0;
 		h->nthreads++;
 	}
-	return &h->threads[j];
+	return h->last_th = &h->threads[j];
 }
 
 /* ---- live blocks ---- */
