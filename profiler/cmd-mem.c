@@ -496,7 +496,7 @@ static void json_stacks(struct json *j, const struct mem *m, const char *key, in
 			json_int(j, "bytes", s->w[FA_LEAKED_BYTES]);
 			json_int(j, "blocks", s->w[FA_LEAKED_BLOCKS]);
 		}
-		json_frames(j, m->p, v[i], 32);
+		json_frames(j, m->p, v[i], FD_MAX_FRAMES * 2);
 		json_object_end(j);
 	}
 	json_array_end(j);
