@@ -1,0 +1,1460 @@
+/* The agent's lifecycle: configuration, the dump file, the per-thread state
+ * registry, the writer thread, the module map, and the interposed thread,
+ * loader, fork, exec and exit functions.
+ *
+ * Context: ordinary (not signal, not malloc) unless a function says so. Every
+ * entry point sets agent_guard while it runs, so the agent's own allocations
+ * pass through the hooks unrecorded.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "encode.h"
+
+#include <dirent.h>
+#include <dlfcn.h>
+#include <elf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <link.h>
+#include <linux/futex.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+/* Rings: large enough with allocation events that the writer, woken at a
+ * quarter full, rarely makes a producer wait. */
+#define RING_WORDS_CPU (1u << 13)
+#define RING_WORDS_ALLOC (1u << 17)
+#define MAX_THREADS 4096
+#define CHUNK_RAW (4u << 20)
+#define FLUSH_NS 50000000ull
+#define TICK_NS 20000000ull
+#define CHECK_NS 1000000000ull
+#define ZSTD_LEVEL 1
+
+struct agent_config agent_cfg = { .hz = 99, .clock = FD_CLOCK_CPU, .alloc = FD_ALLOC_OFF, .cpu = 1 };
+struct intern agent_intern;
+_Atomic uint64_t agent_seq;
+_Atomic uint64_t agent_lost_stacks;
+_Atomic uint64_t agent_lost_alloc;
+volatile int agent_alloc_on;
+volatile int agent_cpu_on;
+uint64_t agent_start_mono;
+pid_t agent_pid;
+uintptr_t agent_text_lo, agent_text_hi;
+uint32_t agent_intern_gen = 1;
+TLS struct tstate *agent_tls;
+TLS int agent_guard;
+
+static TLS int tls_attaching;
+static TLS int tls_untracked;
+
+static volatile int agent_ready; /* initialised, and not finished */
+static struct tstate *_Atomic g_threads[MAX_THREADS];
+static _Atomic int g_hiwater;
+static pthread_key_t g_key;
+static int g_key_ok;
+
+/* The writer. wlock serialises every use of the encoder. */
+static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
+static struct enc g_enc;
+static int g_fd = -1;
+static int g_statm = -1;
+static _Atomic uint32_t g_wake;
+static _Atomic int g_writer_sleeping;
+static volatile int g_finished;
+static uint64_t g_last_flush, g_last_tick, g_last_check;
+static uint64_t g_lost_stacks_reported, g_lost_alloc_reported;
+static size_t (*g_mallinfo2)(void *); /* returns nothing useful; see tick() */
+static uint64_t g_start_real;
+static char g_path[PATH_MAX];
+
+/* Timers made at start for threads that were already running. */
+struct pre_timer {
+	pid_t tid;
+	timer_t timer;
+};
+static struct pre_timer g_pre_timers[64];
+static int g_npre;
+
+static void agent_finish(unsigned reason);
+
+/* ---------------------------------------------------------------- misc */
+
+/* Context: any. One message on stderr, from write() alone. */
+static void say(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	ssize_t w = write(2, buf, (size_t)n);
+	(void)w;
+}
+
+static pid_t gettid_(void)
+{
+	return (pid_t)syscall(SYS_gettid);
+}
+
+static void futex_wake(_Atomic uint32_t *w)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+void *agent_dlsym_next(const char *name)
+{
+	return dlsym(RTLD_NEXT, name);
+}
+
+/* ----------------------------------------------------------- configuration */
+
+static int parse_uint(const char *s, uint64_t *out, int suffixes)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (suffixes && *end) {
+		unsigned shift = 0;
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -1;
+		}
+		end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (v > (~0ull >> shift))
+			return -1;
+		v <<= shift;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+static void read_config(void)
+{
+	const char *s;
+	uint64_t v;
+	if ((s = getenv("FATHOM_HZ")) && *s) {
+		if (parse_uint(s, &v, 0) < 0 || v < 1 || v > 10000)
+			say("fathom: FATHOM_HZ='%s' is not a number from 1 to 10000; using 99", s);
+		else
+			agent_cfg.hz = (int)v;
+	}
+	if ((s = getenv("FATHOM_CLOCK")) && *s) {
+		if (!strcmp(s, "cpu"))
+			agent_cfg.clock = FD_CLOCK_CPU;
+		else if (!strcmp(s, "wall"))
+			agent_cfg.clock = FD_CLOCK_WALL;
+		else
+			say("fathom: FATHOM_CLOCK='%s' is not cpu or wall; using cpu", s);
+	}
+	if ((s = getenv("FATHOM_CPU")) && *s) {
+		if (!strcmp(s, "0"))
+			agent_cfg.cpu = 0;
+		else if (strcmp(s, "1"))
+			say("fathom: FATHOM_CPU='%s' is not 0 or 1; sampling the CPU", s);
+	}
+	const char *a = getenv("FATHOM_ALLOC");
+	if (a && *a) {
+		if (!strcmp(a, "off"))
+			agent_cfg.alloc = FD_ALLOC_OFF;
+		else if (!strcmp(a, "exact"))
+			agent_cfg.alloc = FD_ALLOC_EXACT;
+		else if (!strcmp(a, "sampled"))
+			agent_cfg.alloc = FD_ALLOC_SAMPLED;
+		else
+			say("fathom: FATHOM_ALLOC='%s' is not off, exact or sampled; not tracking allocations", a);
+	}
+	if ((s = getenv("FATHOM_ALLOC_SAMPLE")) && *s) {
+		if (parse_uint(s, &v, 1) < 0 || v < 1) {
+			say("fathom: FATHOM_ALLOC_SAMPLE='%s' is not a size in bytes (such as 512K); using 512K", s);
+		} else {
+			agent_cfg.alloc_sample = v;
+			if (!a || !*a)
+				agent_cfg.alloc = FD_ALLOC_SAMPLED;
+		}
+	}
+	if (agent_cfg.alloc == FD_ALLOC_SAMPLED && !agent_cfg.alloc_sample)
+		agent_cfg.alloc_sample = 512 * 1024;
+	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)
+		agent_cfg.alloc_sample = 0;
+}
+
+/* ------------------------------------------------------------- the dump file */
+
+/* Expands FATHOM_OUTPUT (%p = pid, %% = %) into buf. */
+static int expand_pattern(char *buf, size_t cap, const char *pat, pid_t pid)
+{
+	size_t n = 0;
+	for (const char *p = pat; *p; p++) {
+		char tmp[24];
+		const char *add = tmp;
+		if (p[0] == '%' && p[1] == 'p') {
+			snprintf(tmp, sizeof(tmp), "%d", (int)pid);
+			p++;
+		} else if (p[0] == '%' && p[1] == '%') {
+			tmp[0] = '%', tmp[1] = 0;
+			p++;
+		} else {
+			tmp[0] = *p, tmp[1] = 0;
+		}
+		size_t l = strlen(add);
+		if (n + l + 1 > cap)
+			return -1;
+		memcpy(buf + n, add, l);
+		n += l;
+	}
+	buf[n] = 0;
+	return 0;
+}
+
+/* Creates the dump without ever following a symlink or replacing a file:
+ * NAME, else NAME.1, NAME.2, ... Returns the fd and the generation (the
+ * suffix used: an exec'd image of the same pid finds its predecessor's file). */
+static int open_output(pid_t pid, int *generation)
+{
+	const char *pat = getenv("FATHOM_OUTPUT");
+	char base[PATH_MAX];
+	if (!pat || !*pat)
+		pat = "fathom.%p.fdump";
+	if (expand_pattern(base, sizeof(base) - 16, pat, pid) < 0) {
+		say("fathom: FATHOM_OUTPUT is too long; not profiling");
+		return -1;
+	}
+	for (int i = 0; i < 1000; i++) {
+		char name[PATH_MAX + 16];
+		if (i == 0)
+			snprintf(name, sizeof(name), "%s", base);
+		else
+			snprintf(name, sizeof(name), "%s.%d", base, i);
+		int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			*generation = i;
+			if (name[0] == '/' || !getcwd(g_path, sizeof(g_path)) ||
+			    strlen(g_path) + strlen(name) + 2 > sizeof(g_path))
+				snprintf(g_path, sizeof(g_path), "%s", name);
+			else
+				strcat(strcat(g_path, "/"), name);
+			return fd;
+		}
+		if (errno != EEXIST) {
+			say("fathom: cannot create %s: %s; not profiling", name, strerror(errno));
+			return -1;
+		}
+	}
+	say("fathom: %s and 999 numbered variants exist; not profiling", base);
+	return -1;
+}
+
+static void append_manifest(void)
+{
+	const char *m = getenv("FATHOM_MANIFEST");
+	if (!m || !*m)
+		return;
+	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return;
+	char line[PATH_MAX + 2];
+	int n = snprintf(line, sizeof(line), "%s\n", g_path);
+	if (n > 0 && n < (int)sizeof(line)) {
+		ssize_t w = write(fd, line, (size_t)n);
+		(void)w;
+	}
+	close(fd);
+}
+
+static ssize_t read_file(const char *path, char *buf, size_t cap)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	size_t n = 0;
+	while (n < cap) {
+		ssize_t r = read(fd, buf + n, cap - n);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	return (ssize_t)n;
+}
+
+static void write_header(pid_t ppid, int generation)
+{
+	static char exe[PATH_MAX];
+	static char cmd[65536];
+	ssize_t xl = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[xl > 0 ? xl : 0] = 0;
+	ssize_t cl = read_file("/proc/self/cmdline", cmd, sizeof(cmd));
+	if (cl < 0)
+		cl = 0;
+	if (cl > 0 && cmd[cl - 1] == 0)
+		cl--;
+	struct enc_header_info h = {
+		.pid = (uint64_t)agent_pid,
+		.ppid = (uint64_t)ppid,
+		.start_real_ns = g_start_real,
+		.start_mono_ns = agent_start_mono,
+		.hz = agent_cfg.cpu ? (uint64_t)agent_cfg.hz : 0,
+		.clock = (uint64_t)agent_cfg.clock,
+		.alloc_mode = (uint64_t)agent_cfg.alloc,
+		.alloc_sample_bytes = agent_cfg.alloc_sample,
+		.generation = (uint64_t)generation,
+		.exe = exe,
+		.cmdline = cmd,
+		.cmdline_len = (size_t)cl,
+	};
+	enc_header(&g_enc, &h);
+}
+
+/* ---------------------------------------------------------------- modules */
+
+struct mod {
+	uint64_t id, bias, start, end;
+	char *path;
+	uint8_t build_id[64];
+	size_t build_id_len;
+	int seen;
+};
+static pthread_mutex_t modlock = PTHREAD_MUTEX_INITIALIZER;
+static struct mod *g_mods;
+static size_t g_nmods, g_capmods;
+static uint64_t g_next_mod_id = 1;
+
+static void find_build_id(struct dl_phdr_info *info, struct mod *m)
+{
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr);
+		const uint8_t *end = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= end) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			size_t name_sz = (nh->n_namesz + 3) & ~3u, desc_sz = (nh->n_descsz + 3) & ~3u;
+			const uint8_t *name = p + sizeof(*nh), *desc = name + name_sz;
+			if (desc + desc_sz > end)
+				break;
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 && !memcmp(name, "GNU", 4) &&
+			    nh->n_descsz <= sizeof(m->build_id)) {
+				memcpy(m->build_id, desc, nh->n_descsz);
+				m->build_id_len = nh->n_descsz;
+				return;
+			}
+			p = desc + desc_sz;
+		}
+	}
+}
+
+struct scan {
+	struct mod *list;
+	size_t n, cap;
+};
+
+static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	struct scan *s = data;
+	struct mod m;
+	memset(&m, 0, sizeof(m));
+	m.start = UINT64_MAX;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (lo < m.start)
+			m.start = lo;
+		if (hi > m.end)
+			m.end = hi;
+	}
+	if (m.start == UINT64_MAX)
+		return 0;
+	m.bias = info->dlpi_addr;
+	const char *name = info->dlpi_name;
+	char exe[PATH_MAX];
+	if (!name || !*name) {
+		/* Only the main program has an empty name (the first entry). */
+		if (s->n > 0)
+			return 0;
+		ssize_t l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+		exe[l > 0 ? l : 0] = 0;
+		name = exe;
+	}
+	m.path = strdup(name);
+	if (!m.path)
+		return 0;
+	find_build_id(info, &m);
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct mod *l = realloc(s->list, cap * sizeof(*l));
+		if (!l) {
+			free(m.path);
+			return 0;
+		}
+		s->list = l;
+		s->cap = cap;
+	}
+	s->list[s->n++] = m;
+	return 0;
+}
+
+static int loader_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
+
+/* Compares the loaded objects with the known ones and writes MODULE and
+ * UNLOAD records. The loader is walked outside wlock: a thread inside dlopen
+ * may be waiting for the writer. */
+static void modules_rescan(void)
+{
+	struct scan s = { 0 };
+	struct tstate *t = agent_tls;
+	int g = agent_guard;
+	agent_guard = 1;
+	pthread_mutex_lock(&modlock);
+	if (t)
+		t->in_loader++;
+	loader_iterate(scan_cb, &s);
+	if (t)
+		t->in_loader--;
+	uint64_t now = agent_now();
+	pthread_mutex_lock(&wlock);
+	for (size_t i = 0; i < g_nmods; i++)
+		g_mods[i].seen = 0;
+	for (size_t j = 0; j < s.n; j++) {
+		struct mod *m = &s.list[j];
+		size_t i;
+		for (i = 0; i < g_nmods; i++)
+			if (!g_mods[i].seen && g_mods[i].bias == m->bias && g_mods[i].start == m->start &&
+			    !strcmp(g_mods[i].path, m->path))
+				break;
+		if (i < g_nmods) {
+			g_mods[i].seen = 1;
+			free(m->path);
+			continue;
+		}
+		if (g_nmods == g_capmods) {
+			size_t cap = g_capmods ? g_capmods * 2 : 64;
+			struct mod *l = realloc(g_mods, cap * sizeof(*l));
+			if (!l) {
+				free(m->path);
+				continue;
+			}
+			g_mods = l;
+			g_capmods = cap;
+		}
+		m->id = g_next_mod_id++;
+		m->seen = 1;
+		if (!g_finished)
+			enc_module(&g_enc, m->id, m->bias, m->start, m->end, m->path, m->build_id, m->build_id_len,
+				   now);
+		g_mods[g_nmods++] = *m;
+	}
+	for (size_t i = 0; i < g_nmods;) {
+		if (g_mods[i].seen) {
+			i++;
+			continue;
+		}
+		if (!g_finished)
+			enc_unload(&g_enc, g_mods[i].id, now);
+		free(g_mods[i].path);
+		g_mods[i] = g_mods[--g_nmods];
+	}
+	pthread_mutex_unlock(&wlock);
+	pthread_mutex_unlock(&modlock);
+	free(s.list);
+	agent_guard = g;
+}
+
+static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	uintptr_t addr = (uintptr_t)data;
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+		if (a < lo)
+			lo = a;
+		if (b > hi)
+			hi = b;
+	}
+	if (addr >= lo && addr < hi) {
+		agent_text_lo = lo;
+		agent_text_hi = hi;
+		return 1;
+	}
+	return 0;
+}
+
+/* ----------------------------------------------------------- thread states */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t x = *s;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	return *s = x;
+}
+
+/* The bytes until the next sampled allocation: exponential with mean
+ * alloc_sample, so that sampling is a Poisson process over allocated bytes.
+ * Context: malloc, async-signal-safe (no libm: -ln(u) by a short series). */
+int64_t agent_sample_interval(struct tstate *t)
+{
+	/* u in (0, 1]; -ln(u) = ln2 * (exponent) - ln(mantissa in [1,2)). */
+	uint64_t r = rng_next(&t->rng) >> 11;
+	double u = (double)(r + 1) / 9007199254740992.0;
+	int e = 0;
+	while (u < 0.5) {
+		u *= 2;
+		e++;
+	}
+	/* u in [0.5, 1): ln(u) via atanh series, x = (u-1)/(u+1) in (-1/3, 0]. */
+	double x = (u - 1) / (u + 1), x2 = x * x, term = x, sum = 0;
+	for (int k = 1; k < 40; k += 2) {
+		sum += term / k;
+		term *= x2;
+	}
+	double nl = e * 0.6931471805599453 - 2 * sum;
+	int64_t v = (int64_t)(nl * (double)agent_cfg.alloc_sample) + 1;
+	return v;
+}
+
+static void take_pre_timer(struct tstate *t)
+{
+	for (int i = 0; i < g_npre; i++)
+		if (g_pre_timers[i].tid == t->tid) {
+			t->timer = g_pre_timers[i].timer;
+			t->has_timer = 1;
+			g_pre_timers[i].tid = 0;
+		}
+}
+
+/* Context: any, async-signal-safe. */
+struct tstate *thread_attach(void)
+{
+	struct tstate *t = agent_tls;
+	if (t)
+		return t;
+	if (!agent_ready || tls_attaching || tls_untracked)
+		return NULL;
+	tls_attaching = 1;
+	int saved = errno;
+	size_t words = agent_cfg.alloc != FD_ALLOC_OFF ? RING_WORDS_ALLOC : RING_WORDS_CPU;
+	size_t head = (sizeof(struct tstate) + 4095) & ~(size_t)4095;
+	size_t bytes = head + words * sizeof(uint64_t);
+	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		tls_untracked = 1;
+		goto out;
+	}
+	t = m;
+	t->map_bytes = bytes;
+	ring_init(&t->ring, (uint64_t *)((char *)m + head), words);
+	t->tid = gettid_();
+	prctl(PR_GET_NAME, t->name);
+	take_pre_timer(t);
+	t->rng = ((uint64_t)t->tid << 32 | 0x9e3779b9u) ^ agent_now() ^ (uintptr_t)m;
+	if (!t->rng)
+		t->rng = 1;
+	if (agent_cfg.alloc == FD_ALLOC_SAMPLED)
+		t->sample_left = agent_sample_interval(t);
+	atomic_store(&t->state, TS_LIVE);
+	uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0 };
+	memcpy(&w[3], t->name, 16);
+	ring_push(&t->ring, w, 5);
+	int slot = -1;
+	for (int i = 0; i < MAX_THREADS; i++) {
+		struct tstate *expect = NULL;
+		if (!atomic_load_explicit(&g_threads[i], memory_order_relaxed) &&
+		    atomic_compare_exchange_strong(&g_threads[i], &expect, t)) {
+			slot = i;
+			break;
+		}
+	}
+	if (slot < 0) {
+		munmap(m, bytes);
+		t = NULL;
+		tls_untracked = 1;
+		goto out;
+	}
+	t->slot = slot;
+	int hw = atomic_load(&g_hiwater);
+	while (hw < slot + 1 && !atomic_compare_exchange_weak(&g_hiwater, &hw, slot + 1))
+		;
+	agent_tls = t;
+	if (g_key_ok)
+		pthread_setspecific(g_key, t);
+out:
+	tls_attaching = 0;
+	errno = saved;
+	return t;
+}
+
+/* Context: any. */
+void writer_nudge(struct tstate *t)
+{
+	if (ring_fill_producer(&t->ring) > ring_capacity(&t->ring) / 4 &&
+	    atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
+		atomic_store_explicit(&g_writer_sleeping, 0, memory_order_relaxed);
+		atomic_fetch_add(&g_wake, 1);
+		futex_wake(&g_wake);
+	}
+}
+
+/* Context: malloc, not signal. */
+void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n)
+{
+	unsigned spins = 0;
+	while (ring_push(&t->ring, w, n) < 0) {
+		if (g_finished || !agent_ready)
+			return;
+		atomic_fetch_add(&g_wake, 1);
+		futex_wake(&g_wake);
+		/* A child made by a raw clone or _Fork has no writer: stop
+		 * recording in it rather than wait forever. */
+		if ((++spins & 255) == 0 && getpid() != agent_pid) {
+			agent_alloc_on = 0;
+			agent_cpu_on = 0;
+			agent_ready = 0;
+			return;
+		}
+		sched_yield();
+	}
+	writer_nudge(t);
+}
+
+/* Context: malloc, not signal. */
+void thread_flush_pending(struct tstate *t)
+{
+	while (t->pending) {
+		t->busy = 1;
+		__asm__ volatile("" ::: "memory");
+		if (t->pending_new) {
+			uint64_t w[EV_MAX_WORDS];
+			w[0] = EV_W0(EV_STACK, t->pending_n + 2, t->pending_n);
+			w[1] = t->pending_id;
+			memcpy(&w[2], t->pending_frames, t->pending_n * sizeof(uint64_t));
+			thread_push_wait(t, w, t->pending_n + 2);
+		}
+		uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, t->pending_weight), t->pending_time, t->pending_id };
+		thread_push_wait(t, s, 3);
+		t->pending = 0;
+		__asm__ volatile("" ::: "memory");
+		t->busy = 0;
+	}
+}
+
+/* Runs at thread exit (pthread key destructor). The state stays usable: a
+ * later destructor may still free memory, and those events are recorded too.
+ * The writer releases the state once the thread is gone. */
+static void thread_key_dtor(void *p)
+{
+	struct tstate *t = p;
+	if (!t || t != agent_tls)
+		return;
+	int g = agent_guard;
+	agent_guard = 1;
+	sample_disarm(t);
+	char name[16] = { 0 };
+	prctl(PR_GET_NAME, name);
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+	if (memcmp(name, t->name, 16)) {
+		memcpy(t->name, name, 16);
+		uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0 };
+		memcpy(&w[3], name, 16);
+		thread_push_wait(t, w, 5);
+	}
+	uint64_t w[3] = { EV_W0(EV_THREAD_END, 3, 0), (uint64_t)t->tid, agent_now() };
+	thread_push_wait(t, w, 3);
+	t->thread_end_sent = 1;
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
+	if (t->pending)
+		thread_flush_pending(t);
+	atomic_store(&t->state, TS_ENDING);
+	agent_guard = g;
+}
+
+/* ---------------------------------------------------------------- the writer */
+
+static int thread_alive(pid_t tid)
+{
+	return !(syscall(SYS_tgkill, agent_pid, tid, 0) < 0 && errno == ESRCH);
+}
+
+/* Writer-owned: the last name of each slot's thread written to the dump. */
+static char g_wname[MAX_THREADS][16];
+
+static size_t drain(struct tstate *t)
+{
+	struct ring *r = &t->ring;
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t start = tail, released = tail;
+	uint64_t w[256];
+	while (tail < head) {
+		uint64_t w0 = r->buf[tail & r->mask];
+		unsigned len = EV_LEN(w0);
+		if (len == 0 || len > head - tail) {
+			tail = head; /* cannot happen unless memory was overwritten */
+			break;
+		}
+		for (unsigned i = 0; i < len; i++)
+			w[i] = r->buf[(tail + i) & r->mask];
+		if (EV_KIND(w0) == EV_THREAD)
+			memcpy(g_wname[t->slot], &w[3], 16);
+		enc_event(&g_enc, (uint64_t)t->tid, w);
+		tail += len;
+		if (tail - released >= 4096) {
+			atomic_store_explicit(&r->tail, tail, memory_order_release);
+			released = tail;
+		}
+	}
+	atomic_store_explicit(&r->tail, tail, memory_order_release);
+	uint64_t lost = atomic_load_explicit(&t->lost_samples, memory_order_relaxed);
+	if (lost != t->lost_reported) {
+		enc_lost(&g_enc, FD_LOST_SAMPLES, lost - t->lost_reported);
+		t->lost_reported = lost;
+	}
+	return (size_t)(tail - start);
+}
+
+static void release_state(int i, struct tstate *t)
+{
+	atomic_store(&g_threads[i], NULL);
+	if (t->has_timer)
+		timer_delete(t->timer);
+	munmap(t, t->map_bytes);
+}
+
+/* Renames seen through /proc (prctl PR_SET_NAME is not interposed). */
+static void check_name(int i, struct tstate *t, uint64_t now)
+{
+	char path[64], name[17] = { 0 };
+	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
+	ssize_t n = read_file(path, name, 16);
+	if (n <= 0)
+		return;
+	if (name[n - 1] == '\n')
+		name[n - 1] = 0;
+	char padded[16] = { 0 };
+	memcpy(padded, name, strnlen(name, 16));
+	if (memcmp(padded, g_wname[i], 16)) {
+		memcpy(g_wname[i], padded, 16);
+		enc_thread(&g_enc, (uint64_t)t->tid, now, name);
+	}
+}
+
+static uint64_t statm_rss(void)
+{
+	char buf[128];
+	if (g_statm < 0)
+		return 0;
+	ssize_t n = pread(g_statm, buf, sizeof(buf) - 1, 0);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	unsigned long long size, res;
+	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
+		return 0;
+	return res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+/* The heap in use as glibc counts it (mallinfo2: arena bytes in use plus
+ * mmap'd chunks), read by the writer so the hooks pay nothing for it. */
+static uint64_t heap_in_use(void)
+{
+	if (!g_mallinfo2)
+		return 0;
+	struct mallinfo2 (*mi)(void) = (struct mallinfo2(*)(void))(void *)g_mallinfo2;
+	struct mallinfo2 m = mi();
+	return (uint64_t)m.uordblks + (uint64_t)m.hblkhd;
+}
+
+/* One pass over every ring. Called with wlock held. Returns words drained. */
+static size_t writer_cycle(int final)
+{
+	if (g_finished)
+		return 0;
+	size_t got = 0;
+	uint64_t now = agent_now();
+	int check = final || now - g_last_check >= CHECK_NS;
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (!t)
+			continue;
+		got += drain(t);
+		int st = atomic_load(&t->state);
+		if (st == TS_ENDING || check) {
+			if (!thread_alive(t->tid)) {
+				got += drain(t);
+				if (!t->thread_end_sent)
+					enc_thread_end(&g_enc, (uint64_t)t->tid, now);
+				release_state(i, t);
+			} else if (check && st == TS_LIVE) {
+				check_name(i, t, now);
+			}
+		}
+	}
+	if (check)
+		g_last_check = now;
+	uint64_t ls = atomic_load(&agent_lost_stacks), la = atomic_load(&agent_lost_alloc);
+	if (ls != g_lost_stacks_reported) {
+		enc_lost(&g_enc, FD_LOST_STACKS, ls - g_lost_stacks_reported);
+		g_lost_stacks_reported = ls;
+	}
+	if (la != g_lost_alloc_reported) {
+		enc_lost(&g_enc, FD_LOST_ALLOC, la - g_lost_alloc_reported);
+		g_lost_alloc_reported = la;
+	}
+	if (final || now - g_last_tick >= TICK_NS) {
+		enc_tick(&g_enc, now, atomic_load(&agent_seq), statm_rss(), heap_in_use());
+		g_last_tick = now;
+	}
+	if (g_enc.raw_len >= CHUNK_RAW / 2 || (g_enc.raw_len && now - g_last_flush >= FLUSH_NS)) {
+		enc_flush(&g_enc);
+		g_last_flush = now;
+	}
+	return got;
+}
+
+static void *writer_main(void *arg)
+{
+	agent_guard = 1;
+	prctl(PR_SET_NAME, "fathom-writer");
+	while (!g_finished) {
+		uint32_t seen = atomic_load(&g_wake);
+		pthread_mutex_lock(&wlock);
+		size_t got = writer_cycle(0);
+		pthread_mutex_unlock(&wlock);
+		if (got > 1024)
+			continue;
+		struct timespec ts = { 0, got ? 1000000 : 10000000 };
+		atomic_store(&g_writer_sleeping, 1);
+		syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+		atomic_store(&g_writer_sleeping, 0);
+	}
+	return NULL;
+}
+
+static int (*real_pthread_create)(pthread_t *, const pthread_attr_t *, void *(*)(void *), void *);
+
+static int start_writer(void)
+{
+	pthread_t th;
+	sigset_t all, old;
+	sigfillset(&all);
+	/* The writer must never run the program's signal handlers. */
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int r = real_pthread_create(&th, NULL, writer_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (r)
+		return -r;
+	pthread_detach(th);
+	return 0;
+}
+
+/* ------------------------------------------------------------ start and end */
+
+static int open_dump(pid_t ppid)
+{
+	int generation = 0;
+	g_fd = open_output(agent_pid, &generation);
+	if (g_fd < 0)
+		return -1;
+	if (enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL) < 0) {
+		say("fathom: cannot write %s; not profiling", g_path);
+		close(g_fd);
+		g_fd = -1;
+		return -1;
+	}
+	g_enc.check_id = 1;
+	append_manifest();
+	write_header(ppid, generation);
+	return 0;
+}
+
+static void set_start_times(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	g_start_real = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	agent_start_mono = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	g_last_flush = g_last_tick = g_last_check = 0;
+}
+
+static void arm_existing_threads(pid_t self)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	struct dirent *de;
+	while ((de = readdir(d)) && g_npre < (int)(sizeof(g_pre_timers) / sizeof(g_pre_timers[0]))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid <= 0 || tid == self)
+			continue;
+		timer_t tm;
+		if (sample_arm_tid(tid, &tm) == 0) {
+			g_pre_timers[g_npre].tid = tid;
+			g_pre_timers[g_npre].timer = tm;
+			g_npre++;
+		}
+	}
+	closedir(d);
+}
+
+static void on_fork_child(void);
+
+__attribute__((constructor)) static void agent_init(void)
+{
+	if (getauxval(AT_SECURE))
+		return;
+	agent_guard = 1;
+	hooks_resolve();
+	real_pthread_create = agent_dlsym_next("pthread_create");
+	g_mallinfo2 = (size_t(*)(void *))dlsym(RTLD_DEFAULT, "mallinfo2");
+	read_config();
+	if (hooks_setup() < 0) {
+		say("fathom: cannot map the sampled-allocation table; not tracking allocations");
+		agent_cfg.alloc = FD_ALLOC_OFF;
+		agent_cfg.alloc_sample = 0;
+	}
+	if (!real_pthread_create)
+		goto out;
+	agent_pid = getpid();
+	set_start_times();
+	if (intern_init(&agent_intern, 1u << 20, 8u << 20) < 0 &&
+	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0) {
+		say("fathom: cannot map the stack table; not profiling");
+		goto out;
+	}
+	dl_iterate_phdr(self_cb, (void *)(uintptr_t)&agent_init);
+	/* libunwind takes a lock on its first use: do that here, not in a
+	 * signal handler, and keep its caches per thread (no locks). */
+	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+	void *bt[8];
+	unw_backtrace(bt, 8);
+	if (open_dump((pid_t)getppid()) < 0)
+		goto out;
+	g_statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	g_key_ok = pthread_key_create(&g_key, thread_key_dtor) == 0;
+	agent_ready = 1;
+	struct tstate *t = thread_attach();
+	modules_rescan();
+	if (start_writer() < 0) {
+		say("fathom: cannot start the writer thread; not profiling");
+		agent_ready = 0;
+		goto out;
+	}
+	pthread_atfork(NULL, NULL, on_fork_child);
+	agent_alloc_on = agent_cfg.alloc != FD_ALLOC_OFF;
+	if (agent_cfg.cpu && sample_install() == 0) {
+		agent_cpu_on = 1;
+		if (t)
+			sample_arm(t, t->tid);
+		arm_existing_threads(gettid_());
+	}
+out:
+	agent_guard = 0;
+}
+
+/* Writes everything that is pending and the trailer. Called at exit, _exit
+ * and (keeping wlock) before exec. */
+static void finish_locked(unsigned reason)
+{
+	uint64_t now = agent_now();
+	writer_cycle(1);
+	enc_trailer(&g_enc, now, reason);
+	enc_flush(&g_enc);
+	g_last_flush = now;
+}
+
+static void agent_finish(unsigned reason)
+{
+	if (!agent_ready || g_finished || getpid() != agent_pid)
+		return;
+	int g = agent_guard;
+	agent_guard = 1;
+	pthread_mutex_lock(&wlock);
+	if (!g_finished) {
+		finish_locked(reason);
+		g_finished = 1;
+		agent_alloc_on = 0;
+		agent_cpu_on = 0;
+	}
+	pthread_mutex_unlock(&wlock);
+	agent_guard = g;
+}
+
+__attribute__((destructor)) static void agent_fini(void)
+{
+	agent_finish(FD_END_EXIT);
+}
+
+/* -------------------------------------------------------------------- fork */
+
+static void on_fork_child(void)
+{
+	if (!agent_ready)
+		return;
+	int g = agent_guard;
+	agent_guard = 1;
+	pthread_mutex_init(&wlock, NULL);
+	pthread_mutex_init(&modlock, NULL);
+	pid_t ppid = agent_pid;
+	agent_pid = getpid();
+	struct tstate *self = agent_tls;
+	/* The other threads do not exist here; their rings were the parent's. */
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		atomic_store(&g_threads[i], NULL);
+		if (t && t != self)
+			munmap(t, t->map_bytes);
+	}
+	atomic_store(&g_hiwater, 0);
+	memset(g_wname, 0, sizeof(g_wname));
+	g_npre = 0;
+	/* Stack ids are per process: start a fresh table. */
+	intern_destroy(&agent_intern);
+	if (intern_init(&agent_intern, 1u << 20, 8u << 20) < 0 &&
+	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0)
+		goto off;
+	agent_intern_gen++;
+	atomic_store(&agent_seq, 0);
+	atomic_store(&agent_lost_stacks, 0);
+	atomic_store(&agent_lost_alloc, 0);
+	g_lost_stacks_reported = g_lost_alloc_reported = 0;
+	for (size_t i = 0; i < g_nmods; i++)
+		free(g_mods[i].path);
+	g_nmods = 0;
+	enc_close(&g_enc);
+	if (g_fd >= 0)
+		close(g_fd);
+	if (g_statm >= 0)
+		close(g_statm);
+	set_start_times();
+	if (open_dump(ppid) < 0)
+		goto off;
+	g_statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+	if (self) {
+		/* Keep this thread's state, emptied, as the child's first thread. */
+		ring_init(&self->ring, self->ring.buf, ring_capacity(&self->ring));
+		self->tid = gettid_();
+		self->has_timer = 0;
+		self->pending = 0;
+		self->busy = 0;
+		atomic_store(&self->lost_samples, 0);
+		self->lost_reported = 0;
+		self->thread_end_sent = 0;
+		self->slot = 0;
+		atomic_store(&g_threads[0], self);
+		atomic_store(&g_hiwater, 1);
+		uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)self->tid, agent_now(), 0, 0 };
+		memcpy(&w[3], self->name, 16);
+		ring_push(&self->ring, w, 5);
+	}
+	modules_rescan();
+	g_finished = 0;
+	if (start_writer() < 0)
+		goto off;
+	if (agent_cpu_on && self)
+		sample_arm(self, self->tid);
+	agent_guard = g;
+	return;
+off:
+	agent_ready = 0;
+	agent_alloc_on = 0;
+	agent_cpu_on = 0;
+	agent_guard = g;
+}
+
+/* -------------------------------------------------------------------- exec */
+
+static void disarm_all(void)
+{
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (t && t->has_timer) {
+			timer_delete(t->timer);
+			t->has_timer = 0;
+		}
+	}
+	for (int i = 0; i < g_npre; i++)
+		if (g_pre_timers[i].tid)
+			timer_delete(g_pre_timers[i].timer);
+	g_npre = 0;
+}
+
+struct exec_state {
+	int active;
+	struct enc_mark mark;
+	int guard;
+};
+
+/* Flushes everything and writes a trailer (reason EXEC), keeping wlock so
+ * that nothing follows it; the exec replaces the image, or fails and
+ * exec_failed() takes the trailer back. */
+static struct exec_state before_exec(void)
+{
+	struct exec_state s = { 0 };
+	if (!agent_ready || g_finished || getpid() != agent_pid)
+		return s;
+	s.guard = agent_guard;
+	agent_guard = 1;
+	s.active = 1;
+	pthread_mutex_lock(&wlock);
+	writer_cycle(1);
+	enc_flush(&g_enc);
+	s.mark = enc_mark(&g_enc);
+	enc_trailer(&g_enc, agent_now(), FD_END_EXEC);
+	enc_flush(&g_enc);
+	/* Timer signals still pending at exec would kill the new image
+	 * (SIGPROF's default action): stop the timers and drop them. */
+	if (agent_cpu_on) {
+		disarm_all();
+		sample_before_exec();
+	}
+	return s;
+}
+
+static void exec_failed(struct exec_state *s)
+{
+	if (!s->active)
+		return;
+	int e = errno;
+	enc_rewind(&g_enc, s->mark);
+	if (agent_cpu_on) {
+		sample_after_exec();
+		int hw = atomic_load(&g_hiwater);
+		for (int i = 0; i < hw; i++) {
+			struct tstate *t = atomic_load(&g_threads[i]);
+			if (t && atomic_load(&t->state) == TS_LIVE)
+				sample_arm(t, t->tid);
+		}
+	}
+	pthread_mutex_unlock(&wlock);
+	agent_guard = s->guard;
+	errno = e;
+}
+
+#define REAL(name, type) static __typeof__(type) real_##name
+#define RESOLVE(name) (real_##name ? real_##name : (real_##name = agent_dlsym_next(#name)))
+
+REAL(execve, int (*)(const char *, char *const[], char *const[]));
+REAL(execv, int (*)(const char *, char *const[]));
+REAL(execvp, int (*)(const char *, char *const[]));
+REAL(execvpe, int (*)(const char *, char *const[], char *const[]));
+REAL(fexecve, int (*)(int, char *const[], char *const[]));
+REAL(execveat, int (*)(int, const char *, char *const[], char *const[], int));
+
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	if (!RESOLVE(execve)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct exec_state s = before_exec();
+	int r = real_execve(path, argv, envp);
+	exec_failed(&s);
+	return r;
+}
+
+EXPORT int execv(const char *path, char *const argv[])
+{
+	if (!RESOLVE(execv)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct exec_state s = before_exec();
+	int r = real_execv(path, argv);
+	exec_failed(&s);
+	return r;
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	if (!RESOLVE(execvp)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct exec_state s = before_exec();
+	int r = real_execvp(file, argv);
+	exec_failed(&s);
+	return r;
+}
+
+EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
+{
+	if (!RESOLVE(execvpe)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct exec_state s = before_exec();
+	int r = real_execvpe(file, argv, envp);
+	exec_failed(&s);
+	return r;
+}
+
+EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
+{
+	if (!RESOLVE(fexecve)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct exec_state s = before_exec();
+	int r = real_fexecve(fd, argv, envp);
+	exec_failed(&s);
+	return r;
+}
+
+EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const envp[], int flags)
+{
+	if (!RESOLVE(execveat)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct exec_state s = before_exec();
+	int r = real_execveat(dirfd, path, argv, envp, flags);
+	exec_failed(&s);
+	return r;
+}
+
+/* execl, execle, execlp: the argument list becomes an array on the stack, as
+ * glibc does, then the matching v-function above runs. */
+#define COLLECT_ARGS(arg0, ap, argv)                                                                                  \
+	size_t argc_ = 1;                                                                                             \
+	va_start(ap, arg0);                                                                                           \
+	while (va_arg(ap, char *))                                                                                    \
+		argc_++;                                                                                              \
+	va_end(ap);                                                                                                   \
+	char *argv[argc_ + 1];                                                                                        \
+	argv[0] = (char *)arg0;                                                                                       \
+	va_start(ap, arg0);                                                                                           \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                                                        \
+		argv[i_] = va_arg(ap, char *);
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv)
+	va_end(ap);
+	return execv(path, argv);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv)
+	va_end(ap);
+	return execvp(file, argv);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+	va_list ap;
+	COLLECT_ARGS(arg, ap, argv)
+	char *const *envp = va_arg(ap, char *const *);
+	va_end(ap);
+	return execve(path, argv, envp);
+}
+
+/* -------------------------------------------------------------------- exit */
+
+REAL(_exit, void (*)(int));
+REAL(_Exit, void (*)(int));
+
+EXPORT void _exit(int status)
+{
+	agent_finish(FD_END_EXIT);
+	if (RESOLVE(_exit))
+		real__exit(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+EXPORT void _Exit(int status)
+{
+	agent_finish(FD_END_EXIT);
+	if (RESOLVE(_Exit))
+		real__Exit(status);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
+
+/* ----------------------------------------------------------------- threads */
+
+struct tramp {
+	void *(*fn)(void *);
+	void *arg;
+};
+
+static void *trampoline(void *p)
+{
+	struct tramp a = *(struct tramp *)p;
+	hooks_real_free(p);
+	int g = agent_guard;
+	agent_guard = 1;
+	struct tstate *t = thread_attach();
+	if (t && agent_cpu_on)
+		sample_arm(t, t->tid);
+	agent_guard = g;
+	return a.fn(a.arg);
+}
+
+EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
+{
+	if (!real_pthread_create)
+		real_pthread_create = agent_dlsym_next("pthread_create");
+	if (!real_pthread_create)
+		return EAGAIN;
+	if (!agent_ready)
+		return real_pthread_create(th, attr, fn, arg);
+	struct tramp *a = hooks_real_malloc(sizeof(*a));
+	if (!a)
+		return real_pthread_create(th, attr, fn, arg);
+	a->fn = fn;
+	a->arg = arg;
+	int r = real_pthread_create(th, attr, trampoline, a);
+	if (r)
+		hooks_real_free(a);
+	return r;
+}
+
+REAL(pthread_setname_np, int (*)(pthread_t, const char *));
+
+EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+	if (!RESOLVE(pthread_setname_np))
+		return ENOSYS;
+	int r = real_pthread_setname_np(th, name);
+	if (r || !agent_ready || th != pthread_self())
+		return r; /* other threads' new names are read from /proc by the writer */
+	int g = agent_guard;
+	agent_guard = 1;
+	struct tstate *t = thread_attach();
+	if (t) {
+		t->busy = 1;
+		__asm__ volatile("" ::: "memory");
+		memset(t->name, 0, 16);
+		memcpy(t->name, name, strnlen(name, 15));
+		uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0 };
+		memcpy(&w[3], t->name, 16);
+		thread_push_wait(t, w, 5);
+		__asm__ volatile("" ::: "memory");
+		t->busy = 0;
+		if (t->pending)
+			thread_flush_pending(t);
+	}
+	agent_guard = g;
+	return r;
+}
+
+/* ------------------------------------------------------------------ loader */
+
+REAL(dlopen, void *(*)(const char *, int));
+REAL(dlclose, int (*)(void *));
+REAL(dl_iterate_phdr, int (*)(int (*)(struct dl_phdr_info *, size_t, void *), void *));
+
+static int loader_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	if (!RESOLVE(dl_iterate_phdr))
+		return 0;
+	return real_dl_iterate_phdr(cb, data);
+}
+
+/* The loader's walk takes its lock; the signal handler must not unwind (and
+ * so walk it again) while this thread is inside. */
+EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data)
+{
+	struct tstate *t = agent_tls;
+	if (t)
+		t->in_loader++;
+	int r = loader_iterate(cb, data);
+	if (t)
+		t->in_loader--;
+	return r;
+}
+
+EXPORT void *dlopen(const char *file, int mode)
+{
+	if (!RESOLVE(dlopen))
+		return NULL;
+	struct tstate *t = agent_tls;
+	if (t)
+		t->in_loader++;
+	void *h = real_dlopen(file, mode);
+	if (t)
+		t->in_loader--;
+	if (h && agent_ready && !g_finished) {
+		int e = errno;
+		modules_rescan();
+		errno = e;
+	}
+	return h;
+}
+
+EXPORT int dlclose(void *h)
+{
+	if (!RESOLVE(dlclose))
+		return -1;
+	if (agent_ready && !g_finished && getpid() == agent_pid) {
+		/* Samples taken in the library must reach the dump before its
+		 * UNLOAD record. */
+		int g = agent_guard;
+		agent_guard = 1;
+		pthread_mutex_lock(&wlock);
+		writer_cycle(0);
+		pthread_mutex_unlock(&wlock);
+		agent_guard = g;
+	}
+	struct tstate *t = agent_tls;
+	if (t)
+		t->in_loader++;
+	int r = real_dlclose(h);
+	if (t)
+		t->in_loader--;
+	if (agent_ready && !g_finished && getpid() == agent_pid) {
+		int e = errno;
+		modules_rescan();
+		errno = e;
+	}
+	return r;
+}

@@ -1,0 +1,138 @@
+/* State shared by the parts of the agent that live in libfathom.so: the
+ * configuration, the per-thread state, and the functions the hooks, the
+ * signal handler and the lifecycle code call in one another.
+ */
+#ifndef FATHOM_AGENT_H
+#define FATHOM_AGENT_H
+
+#include "event.h"
+#include "fathom-dump.h"
+#include "intern.h"
+#include "ring.h"
+
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <time.h>
+
+#define EXPORT __attribute__((visibility("default")))
+#define LIKELY(x) __builtin_expect(!!(x), 1)
+#define UNLIKELY(x) __builtin_expect(!!(x), 0)
+#define TLS __attribute__((tls_model("initial-exec"))) __thread
+
+/* Stacks captured inside malloc are cached per thread by (return address,
+ * stack pointer) and validated against the live stack (malloc-hooks.c). */
+#define SCACHE_ENTRIES 64
+#define SCACHE_FRAMES 48
+struct scache_entry {
+	uint64_t ip0, sp0; /* key: the return address into the caller, and the caller's SP */
+	uint32_t id, gen;
+	uint32_t n;
+	uint64_t ip[SCACHE_FRAMES]; /* raw return addresses (ip[0] == ip0) */
+	uint64_t sp[SCACHE_FRAMES]; /* each frame's SP: its return address sits at sp - 8 */
+};
+
+enum { TS_FREE = 0, TS_LIVE, TS_ENDING };
+
+struct tstate {
+	struct ring ring;
+	pid_t tid;
+	_Atomic int state;
+	int slot;
+	/* The thread is inside agent code that pushes to its ring: a signal
+	 * arriving now must defer its sample (pending_*) instead of pushing. */
+	volatile int busy;
+	/* libunwind or the loader is running on this thread: the handler must
+	 * not unwind (libunwind's per-thread cache, the loader's locks). */
+	volatile int in_unwind;
+	volatile int in_loader;
+	int has_timer;
+	timer_t timer;
+	uint64_t thread_end_sent;
+	_Atomic uint64_t lost_samples; /* producer adds, writer reports */
+	uint64_t lost_reported;	       /* writer only */
+	/* A sample taken while busy, pushed when the thread leaves agent code. */
+	volatile int pending;
+	int pending_new;
+	uint32_t pending_id, pending_weight;
+	uint64_t pending_time;
+	unsigned pending_n;
+	uint64_t pending_frames[FD_MAX_FRAMES];
+	/* Scratch for the signal handler's unwinding. */
+	uint64_t sig_frames[FD_MAX_FRAMES];
+	/* Sampled allocation mode: bytes until the next sample, and the RNG. */
+	int64_t sample_left;
+	uint64_t rng;
+	char name[16];
+	uint64_t hook_frames[FD_MAX_FRAMES];
+	uint64_t hook_sps[FD_MAX_FRAMES];
+	struct scache_entry cache[SCACHE_ENTRIES];
+	size_t map_bytes;
+};
+
+struct agent_config {
+	int hz;
+	int clock; /* FD_CLOCK_* */
+	int alloc; /* FD_ALLOC_* */
+	uint64_t alloc_sample;
+	int cpu;
+};
+
+extern struct agent_config agent_cfg;
+extern struct intern agent_intern;
+extern _Atomic uint64_t agent_seq;	  /* the global allocation sequence */
+extern _Atomic uint64_t agent_lost_stacks; /* events whose stack could not be interned */
+extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
+extern volatile int agent_alloc_on;	  /* hooks record allocations */
+extern volatile int agent_cpu_on;	  /* the SIGPROF handler records samples */
+extern uint64_t agent_start_mono;
+extern pid_t agent_pid;
+extern uintptr_t agent_text_lo, agent_text_hi; /* libfathom.so's code */
+extern uint32_t agent_intern_gen;		 /* bumped when stack ids restart (fork) */
+
+extern TLS struct tstate *agent_tls;
+extern TLS int agent_guard; /* inside the agent or a hook: hooks pass through */
+
+static inline uint64_t agent_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec - agent_start_mono;
+}
+
+/* Returns this thread's state, creating it on first use; NULL when the
+ * thread cannot be tracked. Context: any, async-signal-safe (mmap only). */
+struct tstate *thread_attach(void);
+/* Pushes an event, waiting for the writer while the ring is full (exact
+ * allocation events are never dropped). Context: malloc, not signal. */
+void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n);
+/* Pushes the sample a signal deferred while the thread was busy. Context:
+ * malloc, not signal. */
+void thread_flush_pending(struct tstate *t);
+/* Bytes until the next sampled allocation (exponential, mean alloc_sample).
+ * Context: malloc, async-signal-safe. */
+int64_t agent_sample_interval(struct tstate *t);
+/* Wakes the writer when the ring is filling. Context: any. */
+void writer_nudge(struct tstate *t);
+
+/* signal-sample.c */
+int sample_install(void);
+int sample_arm(struct tstate *t, pid_t tid);
+void sample_disarm(struct tstate *t);
+/* Around exec: drop pending SIGPROFs and restore the program's disposition;
+ * reinstall ours if the exec failed. */
+void sample_before_exec(void);
+void sample_after_exec(void);
+int sample_arm_tid(pid_t tid, timer_t *out);
+
+/* malloc-hooks.c */
+void hooks_resolve(void);
+int hooks_setup(void);
+void *hooks_real_malloc(size_t n);
+void hooks_real_free(void *p);
+
+/* Real libc functions the agent interposes. */
+void *agent_dlsym_next(const char *name);
+
+#endif

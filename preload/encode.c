@@ -1,0 +1,386 @@
+/* The record encoder and chunk writer (see encode.h). */
+#include "encode.h"
+
+#include "event.h"
+#include "fathom-dump.h"
+
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* The largest record body: a STACK of FD_MAX_FRAMES addresses, or a MODULE
+ * with a path of PATH_MAX bytes and a build-id. */
+#define REC_MAX (16 + 10 * (FD_MAX_FRAMES + 3))
+#define STR_MAX 4096
+
+static int write_all(struct enc *e, const void *buf, size_t n)
+{
+	const uint8_t *p = buf;
+	while (n) {
+		ssize_t w = write(e->fd, p, n);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -errno;
+		}
+		p += w;
+		n -= (size_t)w;
+		e->file_pos += (uint64_t)w;
+	}
+	return 0;
+}
+
+static void *map(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? NULL : p;
+}
+
+int enc_open(struct enc *e, int fd, size_t chunk_raw, int level)
+{
+	memset(e, 0, sizeof(*e));
+	e->fd = fd;
+	e->level = level;
+	if (chunk_raw > FD_CHUNK_MAX_RAW)
+		chunk_raw = FD_CHUNK_MAX_RAW;
+	e->raw_cap = chunk_raw;
+	e->raw = map(e->raw_cap);
+	e->zcap = ZSTD_compressBound(e->raw_cap);
+	e->zbuf = map(e->zcap);
+	if (level > 0)
+		e->zctx = ZSTD_createCCtx();
+	if (!e->raw || !e->zbuf || (level > 0 && !e->zctx)) {
+		enc_close(e);
+		return -ENOMEM;
+	}
+	struct stat st;
+	if (fstat(fd, &st) == 0) {
+		e->dev = st.st_dev;
+		e->ino = st.st_ino;
+	}
+	uint8_t h[FD_FILE_HEADER_SIZE];
+	memcpy(h, FD_MAGIC, FD_MAGIC_LEN);
+	fd_put_u16(h + 8, FD_VERSION_MAJOR);
+	fd_put_u16(h + 10, FD_VERSION_MINOR);
+	fd_put_u32(h + 12, 0);
+	int r = write_all(e, h, sizeof(h));
+	if (r < 0)
+		e->error = -r;
+	return r;
+}
+
+void enc_close(struct enc *e)
+{
+	if (e->raw)
+		munmap(e->raw, e->raw_cap);
+	if (e->zbuf)
+		munmap(e->zbuf, e->zcap);
+	if (e->zctx)
+		ZSTD_freeCCtx(e->zctx);
+	e->raw = e->zbuf = NULL;
+	e->zctx = NULL;
+}
+
+int enc_flush(struct enc *e)
+{
+	if (!e->raw_len)
+		return 0;
+	size_t raw_len = e->raw_len;
+	e->raw_len = 0;
+	e->cur_tid = e->prev_seq = e->prev_ptr = e->prev_time = 0;
+	if (e->error)
+		return -e->error;
+	if (e->check_id) {
+		struct stat st;
+		if (fstat(e->fd, &st) < 0 || st.st_dev != e->dev || st.st_ino != e->ino) {
+			e->error = EBADF;
+			return -EBADF;
+		}
+	}
+	const uint8_t *payload = e->raw;
+	size_t len = raw_len;
+	uint8_t flags = 0;
+	if (e->zctx) {
+		size_t z = ZSTD_compressCCtx(e->zctx, e->zbuf, e->zcap, e->raw, raw_len, e->level);
+		if (!ZSTD_isError(z) && z < raw_len) {
+			payload = e->zbuf;
+			len = z;
+			flags = FD_CHUNK_ZSTD;
+		}
+	}
+	uint8_t h[FD_CHUNK_HEADER_SIZE];
+	fd_chunk_header_encode(h, flags, e->chunk_seq, (uint32_t)len, (uint32_t)raw_len, fd_crc32c(0, payload, len));
+	int r = write_all(e, h, sizeof(h));
+	if (r == 0)
+		r = write_all(e, payload, len);
+	if (r < 0) {
+		e->error = -r;
+		return r;
+	}
+	e->chunk_seq++;
+	return 0;
+}
+
+/* Makes room for a record of at most need bytes, flushing the chunk first
+ * when it would overflow. The flush resets the delta bases, so callers read
+ * them only after this. */
+static uint8_t *reserve(struct enc *e, size_t need)
+{
+	if (e->raw_len + need > e->raw_cap)
+		enc_flush(e);
+	return e->raw + e->raw_len;
+}
+
+/* Writes kind and body length before a body that was encoded at start + 2,
+ * moving the body when its length needs more than one byte. */
+static void finish(struct enc *e, unsigned kind, uint8_t *start, uint8_t *body_end)
+{
+	size_t body = (size_t)(body_end - (start + 2));
+	uint8_t len[10];
+	size_t ll = fd_put_varint(len, body);
+	if (ll != 1)
+		memmove(start + 1 + ll, start + 2, body);
+	start[0] = (uint8_t)kind;
+	memcpy(start + 1, len, ll);
+	e->raw_len += 1 + ll + body;
+	e->records++;
+}
+
+#define PUT(v) (p += fd_put_varint(p, (v)))
+#define PUTZ(v) (p += fd_put_varint(p, fd_zigzag((int64_t)(v))))
+
+static uint8_t *put_bytes(uint8_t *p, const void *s, size_t n)
+{
+	PUT(n);
+	memcpy(p, s, n);
+	return p + n;
+}
+
+static size_t cap_len(const char *s, size_t max)
+{
+	return s ? strnlen(s, max) : 0;
+}
+
+void enc_header(struct enc *e, const struct enc_header_info *h)
+{
+	size_t xl = cap_len(h->exe, STR_MAX);
+	size_t cl = h->cmdline_len > 65536 ? 65536 : h->cmdline_len;
+	uint8_t *s = reserve(e, 128 + xl + cl), *p = s + 2;
+	PUT(h->pid);
+	PUT(h->ppid);
+	PUT(h->start_real_ns);
+	PUT(h->start_mono_ns);
+	PUT(h->hz);
+	PUT(h->clock);
+	PUT(h->alloc_mode);
+	PUT(h->alloc_sample_bytes);
+	p = put_bytes(p, h->exe ? h->exe : "", xl);
+	p = put_bytes(p, h->cmdline ? h->cmdline : "", cl);
+	PUT(h->generation);
+	finish(e, FD_REC_HEADER, s, p);
+}
+
+void enc_module(struct enc *e, uint64_t id, uint64_t bias, uint64_t start, uint64_t end, const char *path,
+		const uint8_t *build_id, size_t build_id_len, uint64_t time)
+{
+	size_t pl = cap_len(path, STR_MAX);
+	if (build_id_len > 64)
+		build_id_len = 64;
+	uint8_t *s = reserve(e, 80 + pl + build_id_len), *p = s + 2;
+	PUT(id);
+	PUT(bias);
+	PUT(start);
+	PUT(end);
+	p = put_bytes(p, path ? path : "", pl);
+	p = put_bytes(p, build_id, build_id_len);
+	PUT(time);
+	finish(e, FD_REC_MODULE, s, p);
+}
+
+void enc_unload(struct enc *e, uint64_t id, uint64_t time)
+{
+	uint8_t *s = reserve(e, 32), *p = s + 2;
+	PUT(id);
+	PUT(time);
+	finish(e, FD_REC_UNLOAD, s, p);
+}
+
+void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name)
+{
+	uint8_t *s = reserve(e, 64), *p = s + 2;
+	PUT(tid);
+	PUT(time);
+	p = put_bytes(p, name ? name : "", cap_len(name, 16));
+	finish(e, FD_REC_THREAD, s, p);
+}
+
+void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time)
+{
+	uint8_t *s = reserve(e, 32), *p = s + 2;
+	PUT(tid);
+	PUT(time);
+	finish(e, FD_REC_THREAD_END, s, p);
+}
+
+void enc_stack(struct enc *e, uint64_t id, const uint64_t *f, unsigned n)
+{
+	if (n > FD_MAX_FRAMES)
+		n = FD_MAX_FRAMES;
+	uint8_t *s = reserve(e, REC_MAX), *p = s + 2;
+	PUT(id);
+	PUT(n);
+	for (unsigned i = 0; i < n; i++) {
+		if (i == 0)
+			PUT(f[0]);
+		else
+			PUTZ(f[i] - f[i - 1]);
+	}
+	finish(e, FD_REC_STACK, s, p);
+}
+
+void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap)
+{
+	uint8_t *s = reserve(e, 64), *p = s + 2;
+	PUT(time);
+	PUT(seq);
+	PUT(rss);
+	PUT(heap);
+	finish(e, FD_REC_TICK, s, p);
+}
+
+void enc_lost(struct enc *e, unsigned what, uint64_t count)
+{
+	uint8_t *s = reserve(e, 32), *p = s + 2;
+	PUT(what);
+	PUT(count);
+	finish(e, FD_REC_LOST, s, p);
+	if (what == FD_LOST_SAMPLES)
+		e->lost_samples += count;
+}
+
+void enc_trailer(struct enc *e, uint64_t time, unsigned reason)
+{
+	uint8_t *s = reserve(e, 64), *p = s + 2;
+	PUT(time);
+	PUT(e->samples);
+	PUT(e->sample_weight);
+	PUT(e->lost_samples);
+	PUT(e->alloc_events);
+	PUT(reason);
+	finish(e, FD_REC_TRAILER, s, p);
+}
+
+/* Emits a TID record when the events' thread changes; after reserve(). */
+static uint8_t *set_tid(struct enc *e, uint8_t *s, uint64_t tid)
+{
+	if (e->cur_tid == tid)
+		return s;
+	uint8_t *p = s + 2;
+	PUT(tid);
+	finish(e, FD_REC_TID, s, p);
+	e->cur_tid = tid;
+	return e->raw + e->raw_len;
+}
+
+unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
+{
+	unsigned kind = EV_KIND(w[0]), len = EV_LEN(w[0]);
+	uint64_t f = EV_FIELD(w[0]);
+	uint8_t *s, *p;
+	switch (kind) {
+	case EV_SAMPLE:
+		if (len != 3)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUTZ(w[1] - e->prev_time);
+		e->prev_time = w[1];
+		PUT(w[2]);
+		PUT(f);
+		finish(e, FD_REC_SAMPLE, s, p);
+		e->samples++;
+		e->sample_weight += f;
+		return len;
+	case EV_ALLOC:
+		if (len != 4)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUT(w[1]);
+		PUT(w[2]);
+		PUTZ(w[3] - e->prev_ptr);
+		e->prev_seq = f;
+		e->prev_ptr = w[3];
+		finish(e, FD_REC_ALLOC, s, p);
+		e->alloc_events++;
+		return len;
+	case EV_FREE:
+		if (len != 2)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUTZ(w[1] - e->prev_ptr);
+		e->prev_seq = f;
+		e->prev_ptr = w[1];
+		finish(e, FD_REC_FREE, s, p);
+		e->alloc_events++;
+		return len;
+	case EV_REALLOC:
+		if (len != 5)
+			return 0;
+		s = set_tid(e, reserve(e, 80), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUT(w[1]);
+		PUT(w[2]);
+		PUTZ(w[3] - e->prev_ptr);
+		PUTZ(w[4] - w[3]);
+		e->prev_seq = f;
+		e->prev_ptr = w[4];
+		finish(e, FD_REC_REALLOC, s, p);
+		e->alloc_events++;
+		return len;
+	case EV_STACK:
+		if (len < 2 || f != len - 2u || f > FD_MAX_FRAMES)
+			return 0;
+		enc_stack(e, w[1], w + 2, (unsigned)f);
+		return len;
+	case EV_THREAD: {
+		if (len != 5)
+			return 0;
+		char name[17];
+		memcpy(name, &w[3], 16);
+		name[16] = 0;
+		enc_thread(e, w[1], w[2], name);
+		return len;
+	}
+	case EV_THREAD_END:
+		if (len != 3)
+			return 0;
+		enc_thread_end(e, w[1], w[2]);
+		return len;
+	}
+	return 0;
+}
+
+struct enc_mark enc_mark(struct enc *e)
+{
+	struct enc_mark m = { e->file_pos, e->chunk_seq };
+	return m;
+}
+
+int enc_rewind(struct enc *e, struct enc_mark m)
+{
+	e->raw_len = 0;
+	e->cur_tid = e->prev_seq = e->prev_ptr = e->prev_time = 0;
+	if (ftruncate(e->fd, (off_t)m.file_pos) < 0 || lseek(e->fd, (off_t)m.file_pos, SEEK_SET) < 0)
+		return -errno;
+	e->file_pos = m.file_pos;
+	e->chunk_seq = m.chunk_seq;
+	return 0;
+}

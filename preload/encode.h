@@ -1,0 +1,78 @@
+/* The record encoder and chunk writer: turns events into the records of
+ * include/fathom-dump.h, batches them into chunks, compresses each chunk with
+ * zstd and writes it to the dump file.
+ *
+ * Context: one thread at a time (the writer, or a thread holding the
+ * writer's lock at exit and exec). Not async-signal-safe: it may allocate.
+ */
+#ifndef FATHOM_ENCODE_H
+#define FATHOM_ENCODE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+struct enc {
+	int fd;
+	int error; /* first write error (positive errno); nothing is written after it */
+	uint8_t *raw;
+	size_t raw_len, raw_cap;
+	uint8_t *zbuf;
+	size_t zcap;
+	void *zctx;
+	int level; /* zstd level; 0 stores chunks uncompressed */
+	/* Per-chunk delta bases (fathom-dump.h), reset at every chunk. */
+	uint64_t cur_tid, prev_seq, prev_ptr, prev_time;
+	uint32_t chunk_seq;
+	uint64_t file_pos;
+	/* When set, the fd must still be this file before each write: a program
+	 * that closes every descriptor and reuses the number must never receive
+	 * our bytes. */
+	int check_id;
+	dev_t dev;
+	ino_t ino;
+	/* Totals, for the trailer. */
+	uint64_t samples, sample_weight, lost_samples, alloc_events, records;
+};
+
+struct enc_header_info {
+	uint64_t pid, ppid, start_real_ns, start_mono_ns, hz, clock, alloc_mode, alloc_sample_bytes, generation;
+	const char *exe;
+	const char *cmdline;
+	size_t cmdline_len;
+};
+
+/* Starts a dump on fd (already open, empty): writes the file header and
+ * prepares chunks of at most chunk_raw decoded bytes. Returns 0 or -errno. */
+int enc_open(struct enc *e, int fd, size_t chunk_raw, int level);
+/* Frees the encoder's buffers; does not flush or close the fd. */
+void enc_close(struct enc *e);
+
+void enc_header(struct enc *e, const struct enc_header_info *h);
+void enc_module(struct enc *e, uint64_t id, uint64_t bias, uint64_t start, uint64_t end, const char *path,
+		const uint8_t *build_id, size_t build_id_len, uint64_t time);
+void enc_unload(struct enc *e, uint64_t id, uint64_t time);
+void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
+void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time);
+void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
+void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap);
+void enc_lost(struct enc *e, unsigned what, uint64_t count);
+void enc_trailer(struct enc *e, uint64_t time, unsigned reason);
+/* Encodes one ring event (event.h) produced by thread tid. Returns the
+ * event's length in words, or 0 when the event is malformed. */
+unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);
+
+/* Compresses and writes the pending records as one chunk (nothing when there
+ * are none). Returns 0 or -errno. */
+int enc_flush(struct enc *e);
+
+/* A position in the file to come back to (exec that fails). */
+struct enc_mark {
+	uint64_t file_pos;
+	uint32_t chunk_seq;
+};
+struct enc_mark enc_mark(struct enc *e);
+/* Truncates the file back to m; pending records must have been flushed. */
+int enc_rewind(struct enc *e, struct enc_mark m);
+
+#endif

@@ -1,0 +1,40 @@
+/* The layout of events in a thread's ring: what the hooks and the signal
+ * handler produce and the writer turns into dump records (encode.c).
+ *
+ * Each event is a run of 64-bit words; word 0 holds the kind (bits 0-7), the
+ * event's length in words (bits 8-15) and a kind-specific field (bits 16-63).
+ *   EV_SAMPLE     w0 field = weight;  w1 time (ns since start), w2 stack id
+ *   EV_ALLOC      w0 field = seq;     w1 stack id, w2 size, w3 ptr
+ *   EV_FREE       w0 field = seq;     w1 ptr
+ *   EV_REALLOC    w0 field = seq;     w1 stack id, w2 size, w3 old, w4 new
+ *   EV_STACK      w0 field = nframes; w1 stack id, w2... frames (innermost first)
+ *   EV_THREAD     w1 tid, w2 time, w3..w4 name (16 bytes, NUL padded)
+ *   EV_THREAD_END w1 tid, w2 time
+ * A STACK event is pushed before the first event of the same ring that uses
+ * its id, so the dump defines a stack before its first use on that thread.
+ */
+#ifndef FATHOM_EVENT_H
+#define FATHOM_EVENT_H
+
+#include <stdint.h>
+
+enum ev_kind {
+	EV_SAMPLE = 1,
+	EV_ALLOC,
+	EV_FREE,
+	EV_REALLOC,
+	EV_STACK,
+	EV_THREAD,
+	EV_THREAD_END,
+};
+
+#define EV_W0(kind, nwords, field) ((uint64_t)(kind) | (uint64_t)(nwords) << 8 | (uint64_t)(field) << 16)
+#define EV_KIND(w0) ((unsigned)((w0) & 0xff))
+#define EV_LEN(w0) ((unsigned)(((w0) >> 8) & 0xff))
+#define EV_FIELD(w0) ((w0) >> 16)
+
+/* The longest event: a STACK of FD_MAX_FRAMES frames. FD_MAX_FRAMES + 2 must
+ * stay below 256, the largest length word 0 can hold. */
+#define EV_MAX_WORDS (2 + 128)
+
+#endif

@@ -1,0 +1,567 @@
+/* The allocation hooks: malloc and friends, interposed by LD_PRELOAD, record
+ * every allocation (exact mode) or a Poisson sample of them by bytes
+ * (sampled mode) with the stack of the code that called the allocator.
+ *
+ * Context: malloc. Everything here may run inside any function of the
+ * program that allocates, on any thread, with any locks held: no locks, no
+ * stdio, errno preserved, and the per-thread guard keeps the agent's own
+ * allocations (and libunwind's, and dlsym's) out of the record.
+ *
+ * Built with frame pointers: each hook reads its caller's return address and
+ * stack pointer from its own frame (the key of the per-thread stack cache).
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <malloc.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+static struct {
+	void *(*malloc)(size_t);
+	void (*free)(void *);
+	void *(*calloc)(size_t, size_t);
+	void *(*realloc)(void *, size_t);
+	int (*posix_memalign)(void **, size_t, size_t);
+	void *(*aligned_alloc)(size_t, size_t);
+	void *(*memalign)(size_t, size_t);
+	void *(*valloc)(size_t);
+	void *(*pvalloc)(size_t);
+} real;
+static volatile int resolving;
+
+/* ------------------------------------------------------ the bootstrap arena */
+
+/* dlsym allocates (calloc for its error state) before the real functions are
+ * known: those few blocks come from here and are never freed. */
+#define ARENA_SIZE (256 * 1024)
+static char arena[ARENA_SIZE] __attribute__((aligned(64)));
+static _Atomic size_t arena_used;
+
+static inline int in_arena(const void *p)
+{
+	return (const char *)p >= arena && (const char *)p < arena + ARENA_SIZE;
+}
+
+static void *arena_alloc(size_t n, size_t align)
+{
+	if (align < 16)
+		align = 16;
+	size_t cur = atomic_load(&arena_used);
+	for (;;) {
+		size_t start = (cur + 16 + align - 1) & ~(align - 1);
+		if (n > ARENA_SIZE || start + n > ARENA_SIZE)
+			return NULL;
+		if (atomic_compare_exchange_weak(&arena_used, &cur, start + n)) {
+			memcpy(arena + start - sizeof(size_t), &n, sizeof(size_t));
+			return arena + start;
+		}
+	}
+}
+
+static size_t arena_size(const void *p)
+{
+	size_t n;
+	memcpy(&n, (const char *)p - sizeof(size_t), sizeof(size_t));
+	return n;
+}
+
+void hooks_resolve(void)
+{
+	if (real.malloc || resolving)
+		return;
+	resolving = 1;
+	real.free = agent_dlsym_next("free");
+	real.calloc = agent_dlsym_next("calloc");
+	real.realloc = agent_dlsym_next("realloc");
+	real.posix_memalign = agent_dlsym_next("posix_memalign");
+	real.aligned_alloc = agent_dlsym_next("aligned_alloc");
+	real.memalign = agent_dlsym_next("memalign");
+	real.valloc = agent_dlsym_next("valloc");
+	real.pvalloc = agent_dlsym_next("pvalloc");
+	void *(*m)(size_t) = agent_dlsym_next("malloc");
+	__atomic_store_n(&real.malloc, m, __ATOMIC_RELEASE);
+	resolving = 0;
+}
+
+void *hooks_real_malloc(size_t n)
+{
+	if (!real.malloc)
+		hooks_resolve();
+	return real.malloc ? real.malloc(n) : arena_alloc(n, 16);
+}
+
+void hooks_real_free(void *p)
+{
+	if (p && !in_arena(p) && real.free)
+		real.free(p);
+}
+
+/* --------------------------------------------- sampled mode: the live set */
+
+/* The pointers of sampled blocks still live, so free() records only those.
+ * An open-addressing set with tombstones, lock-free; a small filter of
+ * saturating counters in front keeps most free() calls to one load. */
+#define SSET_BITS 20
+#define SSET_TOMB ((uintptr_t)1)
+static _Atomic uintptr_t *sset;
+static _Atomic uint8_t sfilter[1 << 15];
+
+static inline unsigned filter_index(uintptr_t p)
+{
+	return (unsigned)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> 49);
+}
+
+static inline size_t sset_index(uintptr_t p)
+{
+	return (size_t)(((p >> 4) * 0xbf58476d1ce4e5b9ull) >> (64 - SSET_BITS));
+}
+
+static int sset_insert(uintptr_t p)
+{
+	size_t mask = ((size_t)1 << SSET_BITS) - 1, i = sset_index(p);
+	for (int probe = 0; probe < 512; probe++, i = (i + 1) & mask) {
+		uintptr_t s = atomic_load_explicit(&sset[i], memory_order_relaxed);
+		if (s != 0 && s != SSET_TOMB)
+			continue;
+		if (atomic_compare_exchange_strong(&sset[i], &s, p)) {
+			_Atomic uint8_t *f = &sfilter[filter_index(p)];
+			uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
+			while (v != 255 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v + 1)))
+				;
+			return 1;
+		}
+		probe--; /* the slot changed under us: look at it again */
+	}
+	return 0;
+}
+
+static int sset_remove(uintptr_t p)
+{
+	size_t mask = ((size_t)1 << SSET_BITS) - 1, i = sset_index(p);
+	for (int probe = 0; probe < 512; probe++, i = (i + 1) & mask) {
+		uintptr_t s = atomic_load_explicit(&sset[i], memory_order_relaxed);
+		if (s == 0)
+			return 0;
+		if (s != p)
+			continue;
+		if (!atomic_compare_exchange_strong(&sset[i], &s, SSET_TOMB))
+			return 0;
+		_Atomic uint8_t *f = &sfilter[filter_index(p)];
+		uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
+		/* A saturated counter stays saturated: it lost count. */
+		while (v != 255 && v != 0 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v - 1)))
+			;
+		return 1;
+	}
+	return 0;
+}
+
+int hooks_setup(void)
+{
+	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)
+		return 0;
+	void *m = mmap(NULL, sizeof(uintptr_t) << SSET_BITS, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return -1;
+	sset = m;
+	return 0;
+}
+
+/* --------------------------------------------------------- stack capture */
+
+static inline unsigned cache_index(uint64_t ip0, uint64_t sp0)
+{
+	return (unsigned)(((ip0 ^ (sp0 << 9)) * 0x9e3779b97f4a7c15ull) >> (64 - 6));
+}
+
+/* Unwinds from here with libunwind, drops the agent's own frames, interns
+ * the stack (frame 0 is ip0 - 1: inside the call instruction, so that it
+ * names the calling line) and fills the cache entry.
+ * Context: malloc, t->busy set. */
+static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, struct scache_entry *e, uint64_t ip0,
+							     uint64_t sp0)
+{
+	uint64_t *ips = t->hook_frames, *sps = t->hook_sps;
+	unsigned n = 0;
+	unw_context_t uc;
+	unw_cursor_t c;
+	t->in_unwind = 1;
+	__asm__ volatile("" ::: "memory");
+	if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
+		int skipping = 1;
+		do {
+			unw_word_t ip, sp;
+			if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || unw_get_reg(&c, UNW_REG_SP, &sp) < 0 || !ip)
+				break;
+			if (skipping && ip >= agent_text_lo && ip < agent_text_hi)
+				continue;
+			skipping = 0;
+			ips[n] = ip;
+			sps[n] = sp;
+			n++;
+		} while (n < FD_MAX_FRAMES && unw_step(&c) > 0);
+	}
+	__asm__ volatile("" ::: "memory");
+	t->in_unwind = 0;
+	if (n == 0) {
+		ips[0] = ip0;
+		sps[0] = sp0;
+		n = 1;
+	}
+	uint64_t raw0 = ips[0];
+	ips[0] = raw0 - 1;
+	int is_new;
+	uint32_t id = intern_stack(&agent_intern, ips, n, &is_new);
+	if (!id) {
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (is_new) {
+		uint64_t w[EV_MAX_WORDS];
+		w[0] = EV_W0(EV_STACK, n + 2, n);
+		w[1] = id;
+		memcpy(&w[2], ips, n * sizeof(uint64_t));
+		thread_push_wait(t, w, n + 2);
+	}
+	ips[0] = raw0;
+	if (n <= SCACHE_FRAMES && raw0 == ip0 && sps[0] == sp0) {
+		e->gen = 0; /* invalid while being rewritten */
+		e->ip0 = ip0;
+		e->sp0 = sp0;
+		e->n = n;
+		memcpy(e->ip, ips, n * sizeof(uint64_t));
+		memcpy(e->sp, sps, n * sizeof(uint64_t));
+		e->id = id;
+		e->gen = agent_intern_gen;
+	}
+	return id;
+}
+
+/* The stack of the allocation whose caller returns to ip0 with stack pointer
+ * sp0. A cached stack is reused when every return address it recorded is
+ * still in its slot on the live stack: frame k's layout depends only on its
+ * code address and stack pointer, so equal return addresses from the
+ * innermost frame outwards mean an equal stack.
+ * Context: malloc, t->busy set. */
+static inline uint32_t alloc_stack(struct tstate *t, uint64_t ip0, uint64_t sp0)
+{
+	struct scache_entry *e = &t->cache[cache_index(ip0, sp0)];
+	if (e->ip0 == ip0 && e->sp0 == sp0 && e->gen == agent_intern_gen) {
+		unsigned k;
+		for (k = 1; k < e->n; k++)
+			if (*(const uint64_t *)(uintptr_t)(e->sp[k] - 8) != e->ip[k])
+				break;
+		if (k >= e->n)
+			return e->id;
+	}
+	return alloc_stack_slow(t, e, ip0, sp0);
+}
+
+/* ----------------------------------------------------------- recording */
+
+static inline struct tstate *tstate_get(void)
+{
+	struct tstate *t = agent_tls;
+	if (UNLIKELY(!t)) {
+		t = thread_attach();
+		if (!t)
+			atomic_fetch_add_explicit(&agent_lost_alloc, 1, memory_order_relaxed);
+	}
+	return t;
+}
+
+static inline void leave(struct tstate *t)
+{
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
+	__asm__ volatile("" ::: "memory");
+	if (UNLIKELY(t->pending))
+		thread_flush_pending(t);
+}
+
+/* The sequence number comes after the allocator returned (fathom-dump.h). */
+static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
+{
+	int saved = errno;
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+	uint32_t id = alloc_stack(t, ra, sp0);
+	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
+	uint64_t w[4] = { EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p };
+	thread_push_wait(t, w, 4);
+	leave(t);
+	errno = saved;
+}
+
+/* The sequence number comes before the real free (fathom-dump.h). */
+static __attribute__((noinline)) void rec_free(struct tstate *t, void *p)
+{
+	int saved = errno;
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
+	uint64_t w[2] = { EV_W0(EV_FREE, 2, seq), (uintptr_t)p };
+	thread_push_wait(t, w, 2);
+	leave(t);
+	errno = saved;
+}
+
+static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra,
+						  uint64_t sp0)
+{
+	int saved = errno;
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+	uint32_t id = alloc_stack(t, ra, sp0);
+	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
+	uint64_t w[5] = { EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p };
+	thread_push_wait(t, w, 5);
+	leave(t);
+	errno = saved;
+}
+
+/* Sampled mode: the thread's byte countdown crossed zero (or the thread has
+ * no state yet). */
+static __attribute__((noinline)) void sampled_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
+{
+	if (!t) {
+		if (!(t = tstate_get()))
+			return;
+		if ((t->sample_left -= (int64_t)n) > 0)
+			return;
+	}
+	while (t->sample_left <= 0)
+		t->sample_left += agent_sample_interval(t);
+	if (!sset_insert((uintptr_t)p)) {
+		atomic_fetch_add_explicit(&agent_lost_alloc, 1, memory_order_relaxed);
+		return;
+	}
+	rec_alloc(t, p, n, ra, sp0);
+}
+
+/* After a successful allocation of n bytes at p. */
+static inline __attribute__((always_inline)) void on_alloc(void *p, size_t n, uint64_t ra, uint64_t sp0)
+{
+	if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
+		struct tstate *t = agent_tls;
+		if (LIKELY(t) && (t->sample_left -= (int64_t)n) > 0)
+			return;
+		sampled_alloc(t, p, n, ra, sp0);
+		return;
+	}
+	struct tstate *t = tstate_get();
+	if (t)
+		rec_alloc(t, p, n, ra, sp0);
+}
+
+/* Before the real free of p. */
+static inline __attribute__((always_inline)) void on_free(void *p)
+{
+	if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
+		if (LIKELY(!atomic_load_explicit(&sfilter[filter_index((uintptr_t)p)], memory_order_relaxed)))
+			return;
+		if (!sset_remove((uintptr_t)p))
+			return;
+	}
+	struct tstate *t = tstate_get();
+	if (t)
+		rec_free(t, p);
+}
+
+/* The caller's return address, and its stack pointer once the call returns. */
+#define CALLER_RA ((uint64_t)(uintptr_t)__builtin_return_address(0))
+#define CALLER_SP ((uint64_t)(uintptr_t)__builtin_frame_address(0) + 16)
+
+#define RECORDING() (LIKELY(agent_alloc_on) && !agent_guard)
+
+/* --------------------------------------------------------------- the hooks */
+
+EXPORT void *malloc(size_t n)
+{
+	if (UNLIKELY(!real.malloc)) {
+		hooks_resolve();
+		if (!real.malloc)
+			return arena_alloc(n, 16);
+	}
+	if (!RECORDING())
+		return real.malloc(n);
+	agent_guard = 1;
+	void *p = real.malloc(n);
+	if (LIKELY(p))
+		on_alloc(p, n, CALLER_RA, CALLER_SP);
+	agent_guard = 0;
+	return p;
+}
+
+EXPORT void free(void *p)
+{
+	if (UNLIKELY(!p) || UNLIKELY(in_arena(p)))
+		return;
+	if (UNLIKELY(!real.free)) {
+		hooks_resolve();
+		if (!real.free)
+			return;
+	}
+	if (!RECORDING()) {
+		real.free(p);
+		return;
+	}
+	agent_guard = 1;
+	on_free(p);
+	real.free(p);
+	agent_guard = 0;
+}
+
+EXPORT void *calloc(size_t a, size_t b)
+{
+	if (UNLIKELY(!real.calloc)) {
+		hooks_resolve();
+		if (!real.calloc) {
+			size_t n;
+			if (__builtin_mul_overflow(a, b, &n))
+				return NULL;
+			return arena_alloc(n, 16); /* the arena is zeroed and never reused */
+		}
+	}
+	if (!RECORDING())
+		return real.calloc(a, b);
+	agent_guard = 1;
+	void *p = real.calloc(a, b);
+	if (LIKELY(p))
+		on_alloc(p, a * b, CALLER_RA, CALLER_SP);
+	agent_guard = 0;
+	return p;
+}
+
+static inline __attribute__((always_inline)) void *do_realloc(void *old, size_t n, uint64_t ra, uint64_t sp0)
+{
+	if (UNLIKELY(!real.realloc)) {
+		hooks_resolve();
+		if (!real.realloc)
+			return NULL;
+	}
+	if (UNLIKELY(in_arena(old))) {
+		/* A block of the bootstrap arena moves to the real heap. */
+		void *p = malloc(n);
+		if (p) {
+			size_t m = arena_size(old);
+			memcpy(p, old, m < n ? m : n);
+		}
+		return p;
+	}
+	if (!RECORDING())
+		return real.realloc(old, n);
+	agent_guard = 1;
+	void *p;
+	if (!old) {
+		p = real.realloc(NULL, n);
+		if (p)
+			on_alloc(p, n, ra, sp0);
+	} else if (n == 0) {
+		/* glibc frees the block and returns NULL. */
+		on_free(old);
+		p = real.realloc(old, 0);
+	} else if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
+		int was = atomic_load_explicit(&sfilter[filter_index((uintptr_t)old)], memory_order_relaxed) &&
+			  sset_remove((uintptr_t)old);
+		p = real.realloc(old, n);
+		if (!p) {
+			if (was)
+				sset_insert((uintptr_t)old);
+		} else {
+			struct tstate *t = tstate_get();
+			if (t) {
+				int now = (t->sample_left -= (int64_t)n) <= 0;
+				if (now) {
+					while (t->sample_left <= 0)
+						t->sample_left += agent_sample_interval(t);
+					now = sset_insert((uintptr_t)p);
+				}
+				if (was && now)
+					rec_realloc(t, old, p, n, ra, sp0);
+				else if (was)
+					rec_free(t, old);
+				else if (now)
+					rec_alloc(t, p, n, ra, sp0);
+			}
+		}
+	} else {
+		p = real.realloc(old, n);
+		if (p) {
+			struct tstate *t = tstate_get();
+			if (t)
+				rec_realloc(t, old, p, n, ra, sp0);
+		}
+	}
+	agent_guard = 0;
+	return p;
+}
+
+EXPORT void *realloc(void *old, size_t n)
+{
+	return do_realloc(old, n, CALLER_RA, CALLER_SP);
+}
+
+EXPORT void *reallocarray(void *old, size_t a, size_t b)
+{
+	size_t n;
+	if (__builtin_mul_overflow(a, b, &n)) {
+		errno = ENOMEM;
+		return NULL;
+	}
+	return do_realloc(old, n, CALLER_RA, CALLER_SP);
+}
+
+EXPORT int posix_memalign(void **out, size_t align, size_t n)
+{
+	if (UNLIKELY(!real.posix_memalign)) {
+		hooks_resolve();
+		if (!real.posix_memalign) {
+			void *p = arena_alloc(n, align);
+			if (!p)
+				return ENOMEM;
+			*out = p;
+			return 0;
+		}
+	}
+	if (!RECORDING())
+		return real.posix_memalign(out, align, n);
+	agent_guard = 1;
+	int r = real.posix_memalign(out, align, n);
+	if (r == 0)
+		on_alloc(*out, n, CALLER_RA, CALLER_SP);
+	agent_guard = 0;
+	return r;
+}
+
+#define ALIGNED_HOOK(name, params, args, size)                                                                        \
+	EXPORT void *name params                                                                                      \
+	{                                                                                                             \
+		if (UNLIKELY(!real.name)) {                                                                           \
+			hooks_resolve();                                                                              \
+			if (!real.name)                                                                               \
+				return NULL;                                                                          \
+		}                                                                                                     \
+		if (!RECORDING())                                                                                     \
+			return real.name args;                                                                        \
+		agent_guard = 1;                                                                                      \
+		void *p = real.name args;                                                                             \
+		if (LIKELY(p))                                                                                        \
+			on_alloc(p, size, CALLER_RA, CALLER_SP);                                                      \
+		agent_guard = 0;                                                                                      \
+		return p;                                                                                             \
+	}
+
+ALIGNED_HOOK(aligned_alloc, (size_t align, size_t n), (align, n), n)
+ALIGNED_HOOK(memalign, (size_t align, size_t n), (align, n), n)
+ALIGNED_HOOK(valloc, (size_t n), (n), n)
+ALIGNED_HOOK(pvalloc, (size_t n), (n), n)

@@ -1,0 +1,93 @@
+/* A lock-free single-producer single-consumer ring of 64-bit words: each
+ * thread of the target produces its events into its own ring, and the writer
+ * thread consumes them.
+ *
+ * Context: ring_push and ring_space are async-signal-safe and may run inside
+ * malloc; they never allocate, lock or make a system call. One producer and
+ * one consumer at a time: the producer side must not be re-entered (a signal
+ * handler that finds the producer busy defers its event, see agent.h).
+ */
+#ifndef FATHOM_RING_H
+#define FATHOM_RING_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct ring {
+	_Atomic uint64_t head; /* next word the producer writes; producer-owned */
+	uint64_t tail_cache;   /* producer's last view of tail, saves a shared load */
+	char pad1[48];
+	_Atomic uint64_t tail; /* next word the consumer reads; consumer-owned */
+	char pad2[56];
+	uint64_t mask; /* capacity - 1; capacity is a power of two */
+	uint64_t *buf;
+};
+
+/* buf must hold nwords words, nwords a power of two. */
+static inline void ring_init(struct ring *r, uint64_t *buf, size_t nwords)
+{
+	atomic_store_explicit(&r->head, 0, memory_order_relaxed);
+	atomic_store_explicit(&r->tail, 0, memory_order_relaxed);
+	r->tail_cache = 0;
+	r->mask = nwords - 1;
+	r->buf = buf;
+}
+
+static inline size_t ring_capacity(const struct ring *r)
+{
+	return (size_t)r->mask + 1;
+}
+
+/* Words the producer may push now. Context: producer, async-signal-safe. */
+static inline size_t ring_space(struct ring *r)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+	return (size_t)(r->mask + 1 - (head - r->tail_cache));
+}
+
+/* Appends n words, all or nothing. Returns 0, or -1 when there is not room.
+ * Context: producer, async-signal-safe. */
+static inline int ring_push(struct ring *r, const uint64_t *w, size_t n)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t cap = r->mask + 1;
+	if (cap - (head - r->tail_cache) < n) {
+		r->tail_cache = atomic_load_explicit(&r->tail, memory_order_acquire);
+		if (cap - (head - r->tail_cache) < n)
+			return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		r->buf[(head + i) & r->mask] = w[i];
+	atomic_store_explicit(&r->head, head + n, memory_order_release);
+	return 0;
+}
+
+/* Words filled, from the producer's side (a lower bound of the truth). */
+static inline size_t ring_fill_producer(struct ring *r)
+{
+	return (size_t)(atomic_load_explicit(&r->head, memory_order_relaxed) - r->tail_cache);
+}
+
+/* Consumer: the number of words ready to read. */
+static inline size_t ring_ready(struct ring *r)
+{
+	return (size_t)(atomic_load_explicit(&r->head, memory_order_acquire) -
+			atomic_load_explicit(&r->tail, memory_order_relaxed));
+}
+
+/* Consumer: the i-th ready word. */
+static inline uint64_t ring_word(const struct ring *r, size_t i)
+{
+	return r->buf[(atomic_load_explicit(&r->tail, memory_order_relaxed) + i) & r->mask];
+}
+
+/* Consumer: releases n words to the producer. */
+static inline void ring_consume(struct ring *r, size_t n)
+{
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
+}
+
+#endif

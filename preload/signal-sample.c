@@ -1,0 +1,286 @@
+/* CPU sampling: per-thread timers that deliver SIGPROF to their own thread,
+ * and the SIGPROF handler that unwinds, interns and records a sample.
+ *
+ * Context: the handler and everything it calls is async-signal-safe: no
+ * malloc, no locks, no stdio. A program's own SIGPROF handler is kept and
+ * chained (see sigaction below and docs/AGENT.md).
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <ucontext.h>
+#include <unistd.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+/* The si_value our timers carry, so the handler tells our signals from the
+ * program's (setitimer, kill, its own timers). */
+#define TIMER_MAGIC 0x46544d31
+
+static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+static volatile int g_installed;
+/* The program's SIGPROF disposition, as it believes it set it. */
+static struct sigaction g_user_act;
+
+/* Context: async-signal-safe. */
+static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
+{
+	ucontext_t *uc = ucv;
+	unsigned n = 0;
+	if (t->in_unwind || t->in_loader) {
+		f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+		return 1;
+	}
+	unw_cursor_t c;
+	if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
+		f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+		return 1;
+	}
+	do {
+		unw_word_t ip;
+		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
+			break;
+		f[n++] = ip;
+	} while (n < FD_MAX_FRAMES && unw_step(&c) > 0);
+	if (n == 0) {
+		f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+		n = 1;
+	}
+	return n;
+}
+
+/* Runs the program's own handler for a SIGPROF that is not ours.
+ * Context: signal. */
+static void chain(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction ua = g_user_act;
+	if (ua.sa_flags & SA_SIGINFO) {
+		if (ua.sa_sigaction)
+			ua.sa_sigaction(sig, si, uc);
+	} else if (ua.sa_handler == SIG_IGN) {
+		return;
+	} else if (ua.sa_handler == SIG_DFL) {
+		/* The default action of SIGPROF ends the process: do that. */
+		struct sigaction dfl;
+		memset(&dfl, 0, sizeof(dfl));
+		dfl.sa_handler = SIG_DFL;
+		real_sigaction(SIGPROF, &dfl, NULL);
+		raise(SIGPROF);
+	} else {
+		ua.sa_handler(sig);
+	}
+}
+
+/* Context: signal (SIGPROF), async-signal-safe. */
+static void on_sigprof(int sig, siginfo_t *si, void *ucv)
+{
+	int saved = errno;
+	if (si->si_code != SI_TIMER || si->si_value.sival_int != TIMER_MAGIC) {
+		chain(sig, si, ucv);
+		goto out;
+	}
+	if (!agent_cpu_on)
+		goto out;
+	int g = agent_guard;
+	agent_guard = 1;
+	struct tstate *t = agent_tls;
+	if (!t)
+		t = thread_attach();
+	if (!t)
+		goto out_guard;
+	uint32_t weight = 1 + (si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0);
+	uint64_t now = agent_now();
+	if (t->busy) {
+		/* The thread is pushing to its ring: defer the sample. */
+		if (t->pending) {
+			atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
+			goto out_guard;
+		}
+		unsigned n = unwind_signal(ucv, t->pending_frames, t);
+		int is_new;
+		uint32_t id = intern_stack(&agent_intern, t->pending_frames, n, &is_new);
+		if (!id) {
+			atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+			goto out_guard;
+		}
+		t->pending_n = n;
+		t->pending_new = is_new;
+		t->pending_id = id;
+		t->pending_weight = weight;
+		t->pending_time = now;
+		__asm__ volatile("" ::: "memory");
+		t->pending = 1;
+		goto out_guard;
+	}
+	unsigned n = unwind_signal(ucv, t->sig_frames, t);
+	/* Check the room for the worst case before interning: a stack that
+	 * is interned must have its STACK event pushed. */
+	if (ring_space(&t->ring) < n + 2 + 3) {
+		atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
+		goto out_guard;
+	}
+	int is_new;
+	uint32_t id = intern_stack(&agent_intern, t->sig_frames, n, &is_new);
+	if (!id) {
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+		goto out_guard;
+	}
+	if (is_new) {
+		uint64_t w0[2] = { EV_W0(EV_STACK, n + 2, n), id };
+		/* The frames are already in sig_frames: push header and frames
+		 * as one event by staging them contiguously. */
+		uint64_t w[EV_MAX_WORDS];
+		w[0] = w0[0];
+		w[1] = w0[1];
+		memcpy(&w[2], t->sig_frames, n * sizeof(uint64_t));
+		ring_push(&t->ring, w, n + 2);
+	}
+	uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, weight), now, id };
+	ring_push(&t->ring, s, 3);
+out_guard:
+	agent_guard = g;
+out:
+	errno = saved;
+}
+
+int sample_install(void)
+{
+	if (!real_sigaction)
+		real_sigaction = agent_dlsym_next("sigaction");
+	if (!real_sigaction)
+		return -1;
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigprof;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	if (real_sigaction(SIGPROF, &sa, &old) < 0)
+		return -1;
+	g_user_act = old;
+	g_installed = 1;
+	return 0;
+}
+
+/* Context: any. */
+int sample_arm_tid(pid_t tid, timer_t *out)
+{
+	clockid_t clk = agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC
+							 : (clockid_t)((~(unsigned)tid << 3) | 6); /* MAKE_THREAD_CPUCLOCK(tid, SCHED) */
+	struct sigevent sev;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = SIGPROF;
+	sev.sigev_value.sival_int = TIMER_MAGIC;
+	sev._sigev_un._tid = tid;
+	timer_t tm;
+	if (timer_create(clk, &sev, &tm) < 0)
+		return -1;
+	long period = 1000000000L / agent_cfg.hz;
+	/* Start each thread's timer at a different phase. */
+	long first = 1 + (long)(((unsigned)tid * 2654435761u) % (unsigned long)period);
+	struct itimerspec its = { { period / 1000000000L, period % 1000000000L },
+				  { first / 1000000000L, first % 1000000000L } };
+	if (timer_settime(tm, 0, &its, NULL) < 0) {
+		timer_delete(tm);
+		return -1;
+	}
+	*out = tm;
+	return 0;
+}
+
+int sample_arm(struct tstate *t, pid_t tid)
+{
+	if (t->has_timer)
+		return 0;
+	if (sample_arm_tid(tid, &t->timer) < 0)
+		return -1;
+	t->has_timer = 1;
+	return 0;
+}
+
+void sample_disarm(struct tstate *t)
+{
+	if (t->has_timer) {
+		t->has_timer = 0;
+		timer_delete(t->timer);
+	}
+}
+
+/* Before exec: a SIGPROF still queued would take its default action in the
+ * new image. Setting SIG_IGN discards pending ones; then the program's own
+ * disposition is restored, which is what the new image must inherit. */
+void sample_before_exec(void)
+{
+	if (!g_installed)
+		return;
+	struct sigaction ign;
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	real_sigaction(SIGPROF, &ign, NULL);
+	real_sigaction(SIGPROF, &g_user_act, NULL);
+}
+
+void sample_after_exec(void)
+{
+	if (!g_installed)
+		return;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_sigprof;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	real_sigaction(SIGPROF, &sa, NULL);
+}
+
+/* The program sets or reads SIGPROF's disposition: while we sample, it is
+ * recorded and chained to from our handler, never installed over ours. */
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!real_sigaction)
+		real_sigaction = agent_dlsym_next("sigaction");
+	if (!real_sigaction) {
+		errno = ENOSYS;
+		return -1;
+	}
+	if (sig != SIGPROF || !g_installed)
+		return real_sigaction(sig, act, old);
+	if (old)
+		*old = g_user_act;
+	if (act)
+		g_user_act = *act;
+	return 0;
+}
+
+static sighandler_t (*real_signal)(int, sighandler_t);
+
+EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	if (!real_signal)
+		real_signal = (sighandler_t(*)(int, sighandler_t))agent_dlsym_next("signal");
+	if (sig != SIGPROF || !g_installed) {
+		if (!real_signal) {
+			errno = ENOSYS;
+			return SIG_ERR;
+		}
+		return real_signal(sig, handler);
+	}
+	/* As glibc's signal(): BSD semantics, the signal blocked in its handler. */
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, sig);
+	if (handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	sigaction(sig, &sa, &old);
+	return old.sa_handler;
+}
