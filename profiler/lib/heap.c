@@ -41,8 +41,11 @@
 #include "heap.h"
 
 /* How many ticks (in file order) past an event's seq it is released even if
- * an earlier seq is still missing, and how many events may wait at most. */
-#define REORDER_TICKS 3
+ * an earlier seq is still missing, and how many events may wait at most. The
+ * agent's counter has no gaps unless an event was lost, so a missing seq is
+ * nearly always a thread between taking its number and pushing the event:
+ * wait for it generously (the agent ticks every 20 ms). */
+#define REORDER_TICKS 25
 #define REORDER_MAX (1u << 21)
 /* Events buffered before the first release when the seq counter does not
  * visibly start at 0 or 1. */
