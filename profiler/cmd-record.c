@@ -182,8 +182,7 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "fathom record: no command given\n");
-		usage(stderr);
+		fprintf(stderr, "fathom record: no command given; usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n");
 		return 2;
 	}
 	char **cmd = argv + optind;

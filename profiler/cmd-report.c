@@ -594,8 +594,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "fathom report: no dump file given\n");
-		usage(stderr);
+		fprintf(stderr, "fathom report: no dump file given; usage: fathom report [OPTIONS] FILE...\n");
 		return 2;
 	}
 	struct profile p;
