@@ -11,7 +11,8 @@
 #include <time.h>
 
 static volatile uint64_t sink;
-static void *leaks[100];
+/* Global, so that the compiler cannot drop the allocations. */
+void *export_leaks[100];
 
 static double cpu_ms(void)
 {
@@ -49,7 +50,7 @@ __attribute__((noinline)) void export_hot_c(double ms)
 __attribute__((noinline)) void export_leak(void)
 {
 	for (int i = 0; i < 100; i++)
-		leaks[i] = malloc(1000);
+		export_leaks[i] = malloc(1000);
 }
 
 __attribute__((noinline)) void export_churn(void)
