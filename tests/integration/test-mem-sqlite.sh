@@ -18,9 +18,12 @@ SELECT count(*), round(avg(v), 3), max(length(name)), group_concat(substr(name, 
 SELECT name FROM t WHERE name LIKE 'ROW-7%' ORDER BY id LIMIT 3;
 EOF
 
-sqlite3 :memory: <script.sql >plain.out 2>&1 || fail "sqlite3 failed on its own"
-run "$FATHOM" record -q --alloc --no-cpu -o sqlite.fdump -- sqlite3 :memory: <script.sql >fathom.out 2>&1
+sqlite3 :memory: <script.sql >plain.out 2>plain.err || fail "sqlite3 failed on its own"
+run "$FATHOM" record -q --alloc --no-cpu -o sqlite.fdump -- sqlite3 :memory: <script.sql >fathom.out 2>fathom.err
 cmp -s plain.out fathom.out || { diff plain.out fathom.out | head >&2; fail "sqlite3's output changed under fathom"; }
+# fathom's own notes on stderr start with "fathom"; the program's must not change.
+grep -v '^fathom' fathom.err >fathom.err.prog
+cmp -s plain.err fathom.err.prog || { diff plain.err fathom.err.prog | head >&2; fail "sqlite3's stderr changed under fathom"; }
 run "$FATHOM" mem --json sqlite.fdump >mem.json
 fathom_calls=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["alloc_calls"])' mem.json)
 note "fathom: $fathom_calls allocation calls"
