@@ -149,8 +149,8 @@ int cmd_record(int argc, char **argv)
 		case 'o': output = optarg; break;
 		case 'F': {
 			long v = strtol(optarg, &end, 10);
-			if (*end || end == optarg || v < 1 || v > 100000) {
-				fprintf(stderr, "fathom record: -F takes a rate in Hz (1-100000), not '%s'\n", optarg);
+			if (*end || end == optarg || v < 1 || v > 10000) {
+				fprintf(stderr, "fathom record: -F takes a rate in Hz (1-10000), not '%s'\n", optarg);
 				return 2;
 			}
 			hz = optarg;
@@ -203,8 +203,16 @@ int cmd_record(int argc, char **argv)
 		pattern = absolute(output);
 	} else if (output) {
 		final = absolute(output);
-		if (final && asprintf(&pattern, "%s.%%p", final) < 0)
-			pattern = NULL;
+		/* The agent expands %p and %%: a literal % is doubled. */
+		size_t n = final ? strlen(final) : 0, k = 0;
+		pattern = final ? malloc(2 * n + 4) : NULL;
+		for (size_t i = 0; pattern && i < n; i++) {
+			if (final[i] == '%')
+				pattern[k++] = '%';
+			pattern[k++] = final[i];
+		}
+		if (pattern)
+			memcpy(pattern + k, ".%p", 4);
 	} else {
 		pattern = absolute("fathom.%p.fdump");
 	}
@@ -255,8 +263,8 @@ int cmd_record(int argc, char **argv)
 		set_env("FATHOM_OUTPUT", pattern);
 		set_env("FATHOM_MANIFEST", manifest);
 		if (no_cpu)
-			set_env("FATHOM_HZ", "0");
-		else if (hz)
+			set_env("FATHOM_CPU", "0");
+		if (hz)
 			set_env("FATHOM_HZ", hz);
 		if (clock)
 			set_env("FATHOM_CLOCK", clock);
