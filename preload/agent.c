@@ -76,6 +76,10 @@ static int g_fd = -1;
 static int g_statm = -1;
 static _Atomic uint32_t g_wake;
 static _Atomic int g_writer_sleeping;
+/* Producers waiting for room sleep on g_progress, which the writer bumps
+ * after every pass. */
+static _Atomic uint32_t g_progress;
+static _Atomic int g_waiters;
 static volatile int g_finished;
 static uint64_t g_last_flush, g_last_tick, g_last_check;
 static uint64_t g_lost_stacks_reported, g_lost_alloc_reported;
@@ -626,7 +630,7 @@ out:
 /* Context: any. */
 void writer_nudge(struct tstate *t)
 {
-	if (ring_fill_producer(&t->ring) > ring_capacity(&t->ring) / 4 &&
+	if (ring_fill_producer(&t->ring) > ring_capacity(&t->ring) / 8 &&
 	    atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
 		atomic_store_explicit(&g_writer_sleeping, 0, memory_order_relaxed);
 		atomic_fetch_add(&g_wake, 1);
@@ -641,17 +645,28 @@ void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n)
 	while (ring_push(&t->ring, w, n) < 0) {
 		if (g_finished || !agent_ready)
 			return;
-		atomic_fetch_add(&g_wake, 1);
-		futex_wake(&g_wake);
+		uint32_t seen = atomic_load(&g_progress);
+		if (atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
+			atomic_store(&g_writer_sleeping, 0);
+			atomic_fetch_add(&g_wake, 1);
+			futex_wake(&g_wake);
+		}
 		/* A child made by a raw clone or _Fork has no writer: stop
 		 * recording in it rather than wait forever. */
-		if ((++spins & 255) == 0 && getpid() != agent_pid) {
+		if ((++spins & 63) == 0 && getpid() != agent_pid) {
 			agent_alloc_on = 0;
 			agent_cpu_on = 0;
 			agent_ready = 0;
 			return;
 		}
-		sched_yield();
+		if (spins < 16) {
+			sched_yield();
+			continue;
+		}
+		struct timespec ts = { 0, 2000000 };
+		atomic_fetch_add(&g_waiters, 1);
+		syscall(SYS_futex, &g_progress, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+		atomic_fetch_sub(&g_waiters, 1);
 	}
 	writer_nudge(t);
 }
@@ -862,7 +877,12 @@ static void *writer_main(void *arg)
 		pthread_mutex_lock(&wlock);
 		size_t got = writer_cycle(0);
 		pthread_mutex_unlock(&wlock);
-		if (got > 1024)
+		atomic_fetch_add(&g_progress, 1);
+		if (atomic_load(&g_waiters))
+			syscall(SYS_futex, &g_progress, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+		/* Busy rings keep the writer going; otherwise it sleeps until a
+		 * ring is an eighth full (writer_nudge) or the next tick. */
+		if (got >= 4096)
 			continue;
 		struct timespec ts = { 0, got ? 1000000 : 10000000 };
 		atomic_store(&g_writer_sleeping, 1);

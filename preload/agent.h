@@ -23,8 +23,9 @@
 
 /* Stacks captured inside malloc are cached per thread by (return address,
  * stack pointer) and validated against the live stack (malloc-hooks.c). */
-#define SCACHE_ENTRIES 64
-#define SCACHE_FRAMES 48
+#define SCACHE_SETS 64
+#define SCACHE_WAYS 4
+#define SCACHE_FRAMES 32
 struct scache_entry {
 	uint64_t ip0, sp0; /* key: the return address into the caller, and the caller's SP */
 	uint32_t id, gen;
@@ -67,7 +68,8 @@ struct tstate {
 	char name[16];
 	uint64_t hook_frames[FD_MAX_FRAMES];
 	uint64_t hook_sps[FD_MAX_FRAMES];
-	struct scache_entry cache[SCACHE_ENTRIES];
+	uint8_t cache_rr[SCACHE_SETS]; /* next way to replace in each set */
+	struct scache_entry cache[SCACHE_SETS * SCACHE_WAYS];
 	size_t map_bytes;
 };
 
@@ -115,6 +117,21 @@ void thread_flush_pending(struct tstate *t);
 int64_t agent_sample_interval(struct tstate *t);
 /* Wakes the writer when the ring is filling. Context: any. */
 void writer_nudge(struct tstate *t);
+
+/* Pushes an allocation event: the fast path inline, waiting out of line.
+ * The writer is nudged each time the head crosses an eighth of the ring.
+ * Context: malloc, not signal. */
+static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
+{
+	uint64_t old = atomic_load_explicit(&t->ring.head, memory_order_relaxed);
+	if (UNLIKELY(ring_push(&t->ring, w, n) < 0)) {
+		thread_push_wait(t, w, n);
+		return;
+	}
+	uint64_t eighth = ring_capacity(&t->ring) / 8;
+	if (UNLIKELY(old / eighth != (old + n) / eighth))
+		writer_nudge(t);
+}
 
 /* signal-sample.c */
 int sample_install(void);

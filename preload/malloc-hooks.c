@@ -178,17 +178,16 @@ int hooks_setup(void)
 
 /* --------------------------------------------------------- stack capture */
 
-static inline unsigned cache_index(uint64_t ip0, uint64_t sp0)
+static inline unsigned cache_set(uint64_t ip0, uint64_t sp0)
 {
-	return (unsigned)(((ip0 ^ (sp0 << 9)) * 0x9e3779b97f4a7c15ull) >> (64 - 6));
+	return (unsigned)(((ip0 ^ (sp0 << 9)) * 0x9e3779b97f4a7c15ull) >> (64 - 6)) % SCACHE_SETS;
 }
 
 /* Unwinds from here with libunwind, drops the agent's own frames, interns
  * the stack (frame 0 is ip0 - 1: inside the call instruction, so that it
  * names the calling line) and fills the cache entry.
  * Context: malloc, t->busy set. */
-static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, struct scache_entry *e, uint64_t ip0,
-							     uint64_t sp0)
+static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, unsigned set, uint64_t ip0, uint64_t sp0)
 {
 	uint64_t *ips = t->hook_frames, *sps = t->hook_sps;
 	unsigned n = 0;
@@ -234,6 +233,8 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, str
 	}
 	ips[0] = raw0;
 	if (n <= SCACHE_FRAMES && raw0 == ip0 && sps[0] == sp0) {
+		struct scache_entry *e = &t->cache[set * SCACHE_WAYS + t->cache_rr[set]];
+		t->cache_rr[set] = (uint8_t)((t->cache_rr[set] + 1) % SCACHE_WAYS);
 		e->gen = 0; /* invalid while being rewritten */
 		e->ip0 = ip0;
 		e->sp0 = sp0;
@@ -254,8 +255,11 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, str
  * Context: malloc, t->busy set. */
 static inline uint32_t alloc_stack(struct tstate *t, uint64_t ip0, uint64_t sp0)
 {
-	struct scache_entry *e = &t->cache[cache_index(ip0, sp0)];
-	if (e->ip0 == ip0 && e->sp0 == sp0 && e->gen == agent_intern_gen) {
+	unsigned set = cache_set(ip0, sp0);
+	struct scache_entry *e = &t->cache[set * SCACHE_WAYS];
+	for (unsigned way = 0; way < SCACHE_WAYS; way++, e++) {
+		if (e->ip0 != ip0 || e->sp0 != sp0 || e->gen != agent_intern_gen)
+			continue;
 		unsigned k;
 		for (k = 1; k < e->n; k++)
 			if (*(const uint64_t *)(uintptr_t)(e->sp[k] - 8) != e->ip[k])
@@ -263,7 +267,7 @@ static inline uint32_t alloc_stack(struct tstate *t, uint64_t ip0, uint64_t sp0)
 		if (k >= e->n)
 			return e->id;
 	}
-	return alloc_stack_slow(t, e, ip0, sp0);
+	return alloc_stack_slow(t, set, ip0, sp0);
 }
 
 /* ----------------------------------------------------------- recording */
@@ -297,7 +301,7 @@ static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_
 	uint32_t id = alloc_stack(t, ra, sp0);
 	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
 	uint64_t w[4] = { EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p };
-	thread_push_wait(t, w, 4);
+	thread_push(t, w, 4);
 	leave(t);
 	errno = saved;
 }
@@ -310,7 +314,7 @@ static __attribute__((noinline)) void rec_free(struct tstate *t, void *p)
 	__asm__ volatile("" ::: "memory");
 	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
 	uint64_t w[2] = { EV_W0(EV_FREE, 2, seq), (uintptr_t)p };
-	thread_push_wait(t, w, 2);
+	thread_push(t, w, 2);
 	leave(t);
 	errno = saved;
 }
@@ -324,7 +328,7 @@ static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, v
 	uint32_t id = alloc_stack(t, ra, sp0);
 	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
 	uint64_t w[5] = { EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p };
-	thread_push_wait(t, w, 5);
+	thread_push(t, w, 5);
 	leave(t);
 	errno = saved;
 }

@@ -1,0 +1,381 @@
+/* Unit tests of the agent's record encoder and chunk writer: events are
+ * encoded into a temporary dump, which is then decoded here with the format
+ * header's helpers and compared field by field. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "encode.h"
+#include "event.h"
+#include "fathom-dump.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <zstd.h>
+
+/* A decoded record, with the per-chunk delta bases already applied. */
+struct rec {
+	unsigned kind;
+	uint64_t tid; /* cur_tid for thread events */
+	uint64_t v[8];
+	char str[64];
+	uint64_t frames[FD_MAX_FRAMES];
+	unsigned chunk;
+};
+
+struct decoded {
+	struct rec *r;
+	size_t n, cap;
+	unsigned chunks;
+};
+
+static uint64_t get(const uint8_t **p, const uint8_t *end)
+{
+	uint64_t v = 0;
+	assert_int_equal(fd_get_varint(p, end, &v), 0);
+	return v;
+}
+
+static int64_t getz(const uint8_t **p, const uint8_t *end)
+{
+	return fd_unzigzag(get(p, end));
+}
+
+static void get_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap)
+{
+	uint64_t l = get(p, end);
+	assert_true(*p + l <= end);
+	size_t c = l < cap - 1 ? l : cap - 1;
+	memcpy(out, *p, c);
+	out[c] = 0;
+	*p += l;
+}
+
+static void decode_payload(struct decoded *d, const uint8_t *p, const uint8_t *end, unsigned chunk)
+{
+	uint64_t tid = 0, seq = 0, ptr = 0, time = 0;
+	while (p < end) {
+		unsigned kind = *p++;
+		uint64_t len = get(&p, end);
+		const uint8_t *b = p, *be = p + len;
+		assert_true(be <= end);
+		p = be;
+		if (kind == FD_REC_TID) {
+			tid = get(&b, be);
+			continue;
+		}
+		if (d->n == d->cap) {
+			d->cap = d->cap ? d->cap * 2 : 256;
+			d->r = realloc(d->r, d->cap * sizeof(*d->r));
+		}
+		struct rec *r = &d->r[d->n++];
+		memset(r, 0, sizeof(*r));
+		r->kind = kind;
+		r->tid = tid;
+		r->chunk = chunk;
+		switch (kind) {
+		case FD_REC_HEADER:
+			for (int i = 0; i < 8; i++)
+				r->v[i] = get(&b, be);
+			get_str(&b, be, r->str, sizeof(r->str));
+			get_str(&b, be, (char *)r->frames, sizeof(r->frames));
+			r->v[7] = get(&b, be); /* generation replaces alloc_sample_bytes here */
+			break;
+		case FD_REC_MODULE:
+			for (int i = 0; i < 4; i++)
+				r->v[i] = get(&b, be);
+			get_str(&b, be, r->str, sizeof(r->str));
+			r->v[4] = get(&b, be); /* build-id length */
+			b += r->v[4];
+			r->v[5] = get(&b, be);
+			break;
+		case FD_REC_THREAD:
+			r->v[0] = get(&b, be);
+			r->v[1] = get(&b, be);
+			get_str(&b, be, r->str, sizeof(r->str));
+			break;
+		case FD_REC_STACK: {
+			r->v[0] = get(&b, be);
+			r->v[1] = get(&b, be);
+			uint64_t a = 0;
+			for (uint64_t i = 0; i < r->v[1]; i++) {
+				a = i ? a + (uint64_t)getz(&b, be) : get(&b, be);
+				r->frames[i] = a;
+			}
+			break;
+		}
+		case FD_REC_SAMPLE:
+			time += (uint64_t)getz(&b, be);
+			r->v[0] = time;
+			r->v[1] = get(&b, be);
+			r->v[2] = get(&b, be);
+			break;
+		case FD_REC_ALLOC:
+			seq += (uint64_t)getz(&b, be);
+			r->v[0] = seq;
+			r->v[1] = get(&b, be);
+			r->v[2] = get(&b, be);
+			ptr += (uint64_t)getz(&b, be);
+			r->v[3] = ptr;
+			break;
+		case FD_REC_FREE:
+			seq += (uint64_t)getz(&b, be);
+			r->v[0] = seq;
+			ptr += (uint64_t)getz(&b, be);
+			r->v[1] = ptr;
+			break;
+		case FD_REC_REALLOC:
+			seq += (uint64_t)getz(&b, be);
+			r->v[0] = seq;
+			r->v[1] = get(&b, be);
+			r->v[2] = get(&b, be);
+			ptr += (uint64_t)getz(&b, be);
+			r->v[3] = ptr;
+			ptr += (uint64_t)getz(&b, be);
+			r->v[4] = ptr;
+			break;
+		default: /* UNLOAD, THREAD_END, TICK, LOST, TRAILER: plain varints */
+			for (int i = 0; i < 8 && b < be; i++)
+				r->v[i] = get(&b, be);
+			break;
+		}
+	}
+}
+
+static void decode_file(FILE *f, struct decoded *d)
+{
+	fseek(f, 0, SEEK_END);
+	long size = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	uint8_t *buf = malloc((size_t)size);
+	assert_int_equal(fread(buf, 1, (size_t)size, f), (size_t)size);
+	assert_true(size >= FD_FILE_HEADER_SIZE);
+	assert_memory_equal(buf, FD_MAGIC, FD_MAGIC_LEN);
+	assert_int_equal(fd_get_u16(buf + 8), FD_VERSION_MAJOR);
+	long off = FD_FILE_HEADER_SIZE;
+	uint8_t *raw = malloc(FD_CHUNK_MAX_RAW);
+	while (off < size) {
+		assert_true(off + FD_CHUNK_HEADER_SIZE <= size);
+		const uint8_t *h = buf + off;
+		assert_true(fd_chunk_header_valid(h));
+		assert_int_equal(fd_get_u32(h + 8), d->chunks);
+		uint32_t plen = fd_get_u32(h + 12), rlen = fd_get_u32(h + 16);
+		assert_true(off + FD_CHUNK_HEADER_SIZE + plen <= size);
+		const uint8_t *payload = h + FD_CHUNK_HEADER_SIZE;
+		assert_int_equal(fd_crc32c(0, payload, plen), fd_get_u32(h + 20));
+		size_t n;
+		if (h[5] & FD_CHUNK_ZSTD) {
+			n = ZSTD_decompress(raw, FD_CHUNK_MAX_RAW, payload, plen);
+			assert_false(ZSTD_isError(n));
+		} else {
+			memcpy(raw, payload, plen);
+			n = plen;
+		}
+		assert_int_equal(n, rlen);
+		decode_payload(d, raw, raw + n, d->chunks);
+		d->chunks++;
+		off += FD_CHUNK_HEADER_SIZE + plen;
+	}
+	free(raw);
+	free(buf);
+}
+
+/* Encodes a run of every kind of record and checks it decodes the same. */
+static void round_trip(size_t chunk_raw, int level)
+{
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	struct enc e;
+	assert_int_equal(enc_open(&e, fileno(f), chunk_raw, level), 0);
+	struct enc_header_info h = { .pid = 4242, .ppid = 1, .start_real_ns = 1700000000000000000ull,
+				     .start_mono_ns = 123456789, .hz = 99, .clock = FD_CLOCK_WALL,
+				     .alloc_mode = FD_ALLOC_SAMPLED, .alloc_sample_bytes = 524288,
+				     .generation = 2, .exe = "/usr/bin/prog", .cmdline = "prog\0-x", .cmdline_len = 7 };
+	enc_header(&e, &h);
+	uint8_t bid[20];
+	for (int i = 0; i < 20; i++)
+		bid[i] = (uint8_t)i;
+	enc_module(&e, 1, 0x555500000000, 0x555500001000, 0x555500009000, "/usr/bin/prog", bid, 20, 5);
+	enc_thread(&e, 4242, 6, "main");
+	/* Events from a ring, as the writer sees them, from two threads, many
+	 * enough to span several chunks when chunk_raw is small. */
+	uint64_t frames[4] = { 0x555500001234, 0x555500001100, 0x7f0000002000, 0x555500001000 };
+	uint64_t w[EV_MAX_WORDS];
+	w[0] = EV_W0(EV_STACK, 6, 4);
+	w[1] = 1;
+	memcpy(&w[2], frames, sizeof(frames));
+	assert_int_equal(enc_event(&e, 4242, w), 6);
+	const int N = 3000;
+	for (int i = 0; i < N; i++) {
+		uint64_t tid = i % 3 ? 4242 : 4243;
+		uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, 1 + i % 4), 1000000u * (uint64_t)i, 1 };
+		assert_int_equal(enc_event(&e, tid, s), 3);
+		uint64_t a[4] = { EV_W0(EV_ALLOC, 4, 3 * i), 1, 16 + (uint64_t)i, 0x560000001000 + 32 * (uint64_t)(i % 7) };
+		assert_int_equal(enc_event(&e, tid, a), 4);
+		uint64_t r[5] = { EV_W0(EV_REALLOC, 5, 3 * i + 1), 1, 100, a[3], 0x7f0000100000 - 64 * (uint64_t)i };
+		assert_int_equal(enc_event(&e, tid, r), 5);
+		uint64_t fr[2] = { EV_W0(EV_FREE, 2, 3 * i + 2), r[4] };
+		assert_int_equal(enc_event(&e, tid, fr), 2);
+	}
+	uint64_t bad[2] = { EV_W0(EV_FREE, 3, 1), 0 };
+	assert_int_equal(enc_event(&e, 1, bad), 0);
+	uint64_t te[3] = { EV_W0(EV_THREAD_END, 3, 0), 4243, 77 };
+	assert_int_equal(enc_event(&e, 4243, te), 3);
+	enc_unload(&e, 1, 88);
+	enc_tick(&e, 99, 9000, 1 << 20, 4096);
+	enc_lost(&e, FD_LOST_SAMPLES, 7);
+	enc_trailer(&e, 100, FD_END_EXIT);
+	assert_int_equal(enc_flush(&e), 0);
+	enc_close(&e);
+
+	struct decoded d = { 0 };
+	fflush(f);
+	decode_file(f, &d);
+	fclose(f);
+	if (chunk_raw < 4096)
+		assert_true(d.chunks > 10);
+	size_t k = 0;
+	struct rec *r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_HEADER);
+	assert_int_equal(r->v[0], 4242);
+	assert_int_equal(r->v[2], 1700000000000000000ull);
+	assert_int_equal(r->v[5], FD_CLOCK_WALL);
+	assert_int_equal(r->v[6], FD_ALLOC_SAMPLED);
+	assert_int_equal(r->v[7], 2);
+	assert_string_equal(r->str, "/usr/bin/prog");
+	assert_memory_equal((char *)r->frames, "prog\0-x", 8);
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_MODULE);
+	assert_int_equal(r->v[1], 0x555500000000);
+	assert_int_equal(r->v[3], 0x555500009000);
+	assert_int_equal(r->v[4], 20);
+	assert_int_equal(r->v[5], 5);
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_THREAD);
+	assert_string_equal(r->str, "main");
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_STACK);
+	assert_int_equal(r->v[1], 4);
+	assert_memory_equal(r->frames, frames, sizeof(frames));
+	for (int i = 0; i < N; i++) {
+		uint64_t tid = i % 3 ? 4242 : 4243;
+		r = &d.r[k++];
+		assert_int_equal(r->kind, FD_REC_SAMPLE);
+		assert_int_equal(r->tid, tid);
+		assert_int_equal(r->v[0], 1000000u * (uint64_t)i);
+		assert_int_equal(r->v[2], 1 + i % 4);
+		r = &d.r[k++];
+		assert_int_equal(r->kind, FD_REC_ALLOC);
+		assert_int_equal(r->tid, tid);
+		assert_int_equal(r->v[0], 3 * i);
+		assert_int_equal(r->v[2], 16 + i);
+		assert_int_equal(r->v[3], 0x560000001000 + 32 * (uint64_t)(i % 7));
+		r = &d.r[k++];
+		assert_int_equal(r->kind, FD_REC_REALLOC);
+		assert_int_equal(r->v[0], 3 * i + 1);
+		assert_int_equal(r->v[3], 0x560000001000 + 32 * (uint64_t)(i % 7));
+		assert_int_equal(r->v[4], 0x7f0000100000 - 64 * (uint64_t)i);
+		r = &d.r[k++];
+		assert_int_equal(r->kind, FD_REC_FREE);
+		assert_int_equal(r->v[0], 3 * i + 2);
+		assert_int_equal(r->v[1], 0x7f0000100000 - 64 * (uint64_t)i);
+	}
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_THREAD_END);
+	assert_int_equal(r->v[0], 4243);
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_UNLOAD);
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_TICK);
+	assert_int_equal(r->v[1], 9000);
+	assert_int_equal(r->v[2], 1 << 20);
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_LOST);
+	assert_int_equal(r->v[1], 7);
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_TRAILER);
+	assert_int_equal(r->v[1], N);				 /* samples */
+	assert_int_equal(r->v[2], (uint64_t)(N / 4) * 10); /* weights 1..4 */
+	assert_int_equal(r->v[3], 7);
+	assert_int_equal(r->v[4], 3 * (uint64_t)N);
+	assert_int_equal(k, d.n);
+	free(d.r);
+}
+
+static void test_round_trip_one_chunk(void **state)
+{
+	round_trip(1 << 20, 1);
+}
+
+static void test_round_trip_many_chunks(void **state)
+{
+	/* Chunks of 1 KB: the delta bases and the TID reset at each one. */
+	round_trip(1024, 3);
+}
+
+static void test_round_trip_uncompressed(void **state)
+{
+	round_trip(2048, 0);
+}
+
+static void test_compact(void **state)
+{
+	/* Repetitive allocation events must cost well under a byte each. */
+	FILE *f = tmpfile();
+	struct enc e;
+	assert_int_equal(enc_open(&e, fileno(f), 4 << 20, 1), 0);
+	for (uint64_t i = 0; i < 200000; i++) {
+		uint64_t a[4] = { EV_W0(EV_ALLOC, 4, 2 * i), 1 + i % 4, 8 << (i % 8), 0x560000001000 + 64 * (i % 8) };
+		uint64_t fr[2] = { EV_W0(EV_FREE, 2, 2 * i + 1), a[3] };
+		enc_event(&e, 7, a);
+		enc_event(&e, 7, fr);
+	}
+	assert_int_equal(enc_flush(&e), 0);
+	long size = ftell(f);
+	enc_close(&e);
+	fclose(f);
+	assert_true(size < 400000 / 4);
+}
+
+static void test_rewind(void **state)
+{
+	FILE *f = tmpfile();
+	struct enc e;
+	assert_int_equal(enc_open(&e, fileno(f), 1 << 16, 1), 0);
+	enc_tick(&e, 1, 2, 3, 4);
+	assert_int_equal(enc_flush(&e), 0);
+	struct enc_mark m = enc_mark(&e);
+	enc_trailer(&e, 5, FD_END_EXEC);
+	assert_int_equal(enc_flush(&e), 0);
+	assert_int_equal(enc_rewind(&e, m), 0);
+	enc_tick(&e, 6, 7, 8, 9);
+	enc_trailer(&e, 10, FD_END_EXIT);
+	assert_int_equal(enc_flush(&e), 0);
+	enc_close(&e);
+	struct decoded d = { 0 };
+	decode_file(f, &d);
+	fclose(f);
+	/* The EXEC trailer was taken back; chunk numbers stay consecutive. */
+	assert_int_equal(d.chunks, 2);
+	assert_int_equal(d.n, 3);
+	assert_int_equal(d.r[0].kind, FD_REC_TICK);
+	assert_int_equal(d.r[1].kind, FD_REC_TICK);
+	assert_int_equal(d.r[2].kind, FD_REC_TRAILER);
+	assert_int_equal(d.r[2].v[5], FD_END_EXIT);
+	free(d.r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_round_trip_one_chunk),
+		cmocka_unit_test(test_round_trip_many_chunks),
+		cmocka_unit_test(test_round_trip_uncompressed),
+		cmocka_unit_test(test_compact),
+		cmocka_unit_test(test_rewind),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

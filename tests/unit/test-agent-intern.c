@@ -1,0 +1,142 @@
+/* Unit tests of the agent's lock-free stack intern table. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <cmocka.h>
+
+#include "intern.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void make_stack(uint64_t *f, unsigned n, unsigned seed)
+{
+	for (unsigned i = 0; i < n; i++)
+		f[i] = 0x400000 + seed * 64 + i * 0x10;
+}
+
+static void test_dedup(void **state)
+{
+	struct intern in;
+	assert_int_equal(intern_init(&in, 1024, 1 << 16), 0);
+	uint64_t a[5], b[5];
+	make_stack(a, 5, 1);
+	make_stack(b, 5, 2);
+	int is_new;
+	uint32_t ia = intern_stack(&in, a, 5, &is_new);
+	assert_true(ia > 0);
+	assert_true(is_new);
+	uint32_t ib = intern_stack(&in, b, 5, &is_new);
+	assert_true(is_new);
+	assert_int_not_equal(ia, ib);
+	assert_int_equal(intern_stack(&in, a, 5, &is_new), ia);
+	assert_false(is_new);
+	/* A prefix of a stack is another stack. */
+	uint32_t ip = intern_stack(&in, a, 4, &is_new);
+	assert_true(is_new);
+	assert_int_not_equal(ip, ia);
+	unsigned n;
+	const uint64_t *f = intern_frames(&in, ib, &n);
+	assert_non_null(f);
+	assert_int_equal(n, 5);
+	assert_memory_equal(f, b, sizeof(b));
+	intern_destroy(&in);
+}
+
+static void test_full(void **state)
+{
+	struct intern in;
+	/* 16 slots are at most 3/4 used: 12 stacks fit. */
+	assert_int_equal(intern_init(&in, 16, 1 << 12), 0);
+	uint64_t f[3];
+	int is_new, got = 0;
+	for (unsigned i = 0; i < 20; i++) {
+		make_stack(f, 3, i);
+		if (intern_stack(&in, f, 3, &is_new))
+			got++;
+	}
+	assert_int_equal(got, 12);
+	/* Known stacks are still found when the table is full. */
+	make_stack(f, 3, 5);
+	assert_true(intern_stack(&in, f, 3, &is_new) > 0);
+	assert_false(is_new);
+	intern_destroy(&in);
+
+	/* A full arena also fails cleanly. */
+	assert_int_equal(intern_init(&in, 1024, 40), 0);
+	uint64_t big[16];
+	got = 0;
+	for (unsigned i = 0; i < 10; i++) {
+		make_stack(big, 16, i);
+		if (intern_stack(&in, big, 16, &is_new))
+			got++;
+	}
+	assert_int_equal(got, 2);
+	intern_destroy(&in);
+}
+
+#define NSTACKS 5000
+#define NTHREADS 4
+struct worker {
+	struct intern *in;
+	unsigned start;
+	uint32_t ids[NSTACKS];
+	unsigned created;
+};
+
+static void *work(void *p)
+{
+	struct worker *w = p;
+	uint64_t f[12];
+	for (unsigned k = 0; k < NSTACKS; k++) {
+		unsigned i = (k + w->start) % NSTACKS;
+		make_stack(f, 1 + i % 12, i);
+		int is_new;
+		w->ids[i] = intern_stack(w->in, f, 1 + i % 12, &is_new);
+		w->created += (unsigned)is_new;
+	}
+	return NULL;
+}
+
+static void test_concurrent(void **state)
+{
+	struct intern in;
+	assert_int_equal(intern_init(&in, 1 << 14, 1 << 20), 0);
+	struct worker *w = calloc(NTHREADS, sizeof(*w));
+	pthread_t th[NTHREADS];
+	for (int t = 0; t < NTHREADS; t++) {
+		w[t].in = &in;
+		w[t].start = (unsigned)t * 7;
+		assert_int_equal(pthread_create(&th[t], NULL, work, &w[t]), 0);
+	}
+	unsigned created = 0;
+	for (int t = 0; t < NTHREADS; t++) {
+		pthread_join(th[t], NULL);
+		created += w[t].created;
+	}
+	/* Every stack was created exactly once, and all threads agree. */
+	assert_int_equal(created, NSTACKS);
+	for (unsigned i = 0; i < NSTACKS; i++) {
+		assert_true(w[0].ids[i] > 0);
+		for (int t = 1; t < NTHREADS; t++)
+			assert_int_equal(w[t].ids[i], w[0].ids[i]);
+		unsigned n;
+		const uint64_t *f = intern_frames(&in, w[0].ids[i], &n);
+		assert_non_null(f);
+		assert_int_equal(n, 1 + i % 12);
+		assert_int_equal(f[0], 0x400000 + i * 64);
+	}
+	free(w);
+	intern_destroy(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_dedup),
+		cmocka_unit_test(test_full),
+		cmocka_unit_test(test_concurrent),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
