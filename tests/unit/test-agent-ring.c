@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 /* Consumes one event of the given length and checks its words. */
 static void pop_check(struct ring *r, uint64_t first, size_t n)
@@ -98,6 +99,8 @@ static void test_concurrent(void **state)
 	ring_init(&s->r, s->buf, 1024);
 	pthread_t th;
 	assert_int_equal(pthread_create(&th, NULL, producer, s), 0);
+	/* Start late, so that the producer certainly meets a full ring. */
+	usleep(20000);
 	uint64_t seq = 0;
 	while (seq < EVENTS) {
 		size_t ready = ring_ready(&s->r);
