@@ -228,6 +228,22 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, a, &cubias);
 	Dwarf_Die *scopes = NULL;
 	int nscopes = cu ? dwarf_getscopes(cu, a - cubias, &scopes) : 0;
+	/* dwarf_getscopes continues after an inlined instance with the scopes
+	 * of its abstract definition, not with its caller: the concrete chain
+	 * of callers comes from the scopes of the innermost function DIE. */
+	for (int i = 0; i < nscopes; i++) {
+		int tag = dwarf_tag(&scopes[i]);
+		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
+			continue;
+		Dwarf_Die *chain = NULL;
+		int nchain = dwarf_getscopes_die(&scopes[i], &chain);
+		free(scopes);
+		scopes = nchain > 0 ? chain : NULL;
+		nscopes = nchain > 0 ? nchain : 0;
+		if (nchain <= 0)
+			free(chain);
+		break;
+	}
 	Dwarf_Files *files = NULL;
 	size_t nfiles = 0;
 	for (int i = 0; i < nscopes && n < max; i++) {

@@ -18,6 +18,7 @@
 
 #include "fdump-writer.h"
 #include "profile.h"
+#include "symbols.h"
 
 volatile int model_sink;
 
@@ -327,9 +328,19 @@ static void test_scale(void **state)
 	free(path);
 }
 
+static void test_demangle(void **state)
+{
+	char *d = symbols_demangle("_ZN5fathom6widget4spinEPKcm");
+	assert_string_equal(d, "fathom::widget::spin(char const*, unsigned long)");
+	free(d);
+	assert_null(symbols_demangle("spine_a"));
+	assert_null(symbols_demangle("_Znot-a-name"));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_demangle),
 		cmocka_unit_test(test_one_file),
 		cmocka_unit_test(test_merge_and_no_symbols),
 		cmocka_unit_test(test_errors),
