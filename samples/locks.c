@@ -2,8 +2,10 @@
  * guarded by one global mutex (slow), against each thread counting into its
  * own shard and merging once at the end (fast). Practice: do not share what you
  * can partition; the threads then stop waiting for each other. CPU sampling
- * sees little of it: a waiting thread burns no CPU. Wall-clock sampling
- * (fathom record --clock wall) shows the time spent in pthread_mutex_lock. */
+ * sees only the CPU the lock burns, not the time a thread sleeps waiting for
+ * it; wall-clock sampling (fathom record --clock wall) shows that time, in
+ * pthread_mutex_lock (__lll_lock_wait) and pthread_mutex_unlock (waking the
+ * sleepers). */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdint.h>

@@ -22,47 +22,27 @@ def load(path):
 
 
 def functions(rep):
-    """The report's function rows as (name, self_share, total_share) in percent."""
-    rows = rep.get("functions")
-    if not isinstance(rows, list):
-        die("report JSON has no 'functions' list (keys: %s)" % ", ".join(rep))
-    total = report_samples(rep)
-    out = []
-    for r in rows:
-        name = r.get("name", r.get("function"))
-        if name is None:
-            die("a function row has no name: %r" % r)
-        out.append((name, share(r, "self", total), share(r, "total", total)))
-    return out
-
-
-def share(row, what, total):
-    """A row's share in percent: its *_pct field if it has one, else its weight
-    over the profile's total."""
-    for key in (what + "_pct", what + "_percent"):
-        if key in row:
-            return float(row[key])
-    v = row.get(what)
-    if isinstance(v, dict):
-        for key in ("pct", "percent"):
-            if key in v:
-                return float(v[key])
-        v = v.get("samples", v.get("weight"))
-    if v is None:
-        die("a function row has no '%s': %r" % (what, row))
-    return 100.0 * float(v) / total if total else 0.0
+    """The report's function rows as (name, self_percent, total_percent). The
+    report lists them twice, by self and by total; with --top large enough both
+    lists hold every function, and a function is in one if it is in the other."""
+    rows = {}
+    for key in ("top_self", "top_total"):
+        lst = rep.get(key)
+        if not isinstance(lst, list):
+            die("report JSON has no '%s' list (keys: %s)" % (key, ", ".join(rep)))
+        for r in lst:
+            try:
+                rows[r["name"]] = (r["name"], float(r["self_percent"]), float(r["total_percent"]))
+            except (KeyError, TypeError, ValueError):
+                die("a function row lacks name, self_percent or total_percent: %r" % r)
+    return list(rows.values())
 
 
 def report_samples(rep):
-    for key in ("samples", "total_samples", "sample_weight", "total"):
-        v = rep.get(key)
-        if isinstance(v, (int, float)):
-            return v
-        if isinstance(v, dict):
-            for k in ("samples", "weight", "cpu"):
-                if isinstance(v.get(k), (int, float)):
-                    return v[k]
-    die("report JSON has no sample total (keys: %s)" % ", ".join(rep))
+    v = rep.get("samples")
+    if not isinstance(v, int):
+        die("report JSON has no 'samples' count (keys: %s)" % ", ".join(rep))
+    return v
 
 
 def dig(obj, path):
@@ -110,14 +90,11 @@ def main(argv):
         threads = doc.get("threads")
         if not isinstance(threads, list):
             die("report JSON has no 'threads' list (run with --threads?)")
-        total = sum(t.get("samples", 0) for t in threads)
         for t in threads:
-            pct = t.get("pct", t.get("percent", t.get("share")))
-            if pct is None:
-                pct = 100.0 * t.get("samples", 0) / total if total else 0.0
-            elif pct <= 1.0 and "share" in t:
-                pct *= 100.0
-            print("%.2f %d %s" % (pct, t.get("samples", 0), t.get("name") or t.get("tid")))
+            try:
+                print("%.2f %d %s" % (float(t["percent"]), t["samples"], t.get("name") or t["tid"]))
+            except (KeyError, TypeError, ValueError):
+                die("a thread row lacks percent, samples or tid: %r" % t)
     elif q == "mem":
         print(dig(doc, args[0]))
     elif q == "site":

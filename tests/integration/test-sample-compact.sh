@@ -7,8 +7,7 @@ source "$SRCDIR/tests/integration/sample-lib.sh"
 prog=$SAMPLES/compact
 orders=2000000   # the sample's default, named here because the facts count on it
 
-t_slow=$(sample_time slow.plain "$prog" slow)
-t_fast=$(sample_best_time 3 fast.plain "$prog" fast)
+sample_compare 1.3 "$prog" slow fast
 sample_same_output slow.plain fast.plain
 assert_contains "compact output" "$orders orders" slow.plain
 
@@ -27,7 +26,6 @@ assert_eq "compact fast: bytes allocated by orders_alloc_narrow" $((22 * orders)
 read -r top top_pct <<<"$(sample_fact top-self slow.report.json)"
 assert_eq "compact slow: top self function" query_wide "$top"
 
-speedup=$(sample_ratio "$t_slow" "$t_fast")
 saving=$(sample_ratio "$wide" "$narrow")
 assert_ge "compact: speedup of the narrow columns" 1.3 "$speedup"
 note "compact: slow $t_slow s, fast $t_fast s, ${speedup}x; table $(sample_bytes "$wide") vs $(sample_bytes "$narrow") (${saving}x less); query_wide ${top_pct}% self in the slow profile"

@@ -5,8 +5,7 @@ source "$SRCDIR/tests/lib.sh"
 source "$SRCDIR/tests/integration/sample-lib.sh"
 prog=$SAMPLES/index
 
-t_slow=$(sample_time slow.plain "$prog" slow)
-t_fast=$(sample_best_time 3 fast.plain "$prog" fast)
+sample_compare 20 "$prog" slow fast
 sample_same_output slow.plain fast.plain
 
 sample_record slow -- "$prog" slow
@@ -21,6 +20,5 @@ assert_eq "index slow: top self function" find_customer_scan "$top"
 assert_ge "index slow: find_customer_scan's self share (%)" 80 "$top_pct"
 assert_eq "index fast: find_customer_scan's self share (%)" 0.00 "$(sample_fact self find_customer_scan fast.report.json)"
 
-speedup=$(sample_ratio "$t_slow" "$t_fast")
 assert_ge "index: speedup of the hash index" 20 "$speedup"
 note "index: slow $t_slow s, fast $t_fast s, ${speedup}x; find_customer_scan ${top_pct}% self in the slow profile"

@@ -6,8 +6,7 @@ source "$SRCDIR/tests/lib.sh"
 source "$SRCDIR/tests/integration/sample-lib.sh"
 prog=$SAMPLES/loops
 
-t_slow=$(sample_time slow.plain "$prog" slow)
-t_fast=$(sample_best_time 3 fast.plain "$prog" fast)
+sample_compare 1.5 "$prog" slow fast
 sample_same_output slow.plain fast.plain
 
 sample_record slow -- "$prog" slow
@@ -23,6 +22,5 @@ assert_ge "loops slow: matmul_column_order's self share (%)" 70 "$top_pct"
 assert_eq "loops fast: matmul_column_order's self share (%)" 0.00 "$(sample_fact self matmul_column_order fast.report.json)"
 assert_ge "loops fast: row_multiply_add's total share (%)" 50 "$(sample_fact total '^row_multiply_add$' fast.report.json)"
 
-speedup=$(sample_ratio "$t_slow" "$t_fast")
 assert_ge "loops: speedup of the row order" 1.5 "$speedup"
 note "loops: slow $t_slow s, fast $t_fast s, ${speedup}x; matmul_column_order ${top_pct}% self in the slow profile"
