@@ -283,7 +283,7 @@ static inline size_t block_slot(const struct heap *h, uint64_t ptr)
 	return hash_u64(ptr >> 4, h->capblocks);
 }
 
-static struct hblock *block_find(struct heap *h, uint64_t ptr)
+static inline struct hblock *block_find(struct heap *h, uint64_t ptr)
 {
 	size_t mask = h->capblocks - 1;
 	for (size_t j = block_slot(h, ptr);; j = (j + 1) & mask) {
@@ -374,7 +374,7 @@ static void note_peak(struct heap *h, uint64_t seq)
 }
 
 /* Releases a live block: its bytes leave the heap and its stack. */
-static void release_block(struct heap *h, struct hblock *b)
+static inline void release_block(struct heap *h, struct hblock *b)
 {
 	int64_t w = live_weight(h, b->size);
 	if (b->stack < h->capstacks)
@@ -384,7 +384,7 @@ static void release_block(struct heap *h, struct hblock *b)
 }
 
 /* Adds a block allocated by tid at stack: counts the call and its bytes. */
-static void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64_t size, uint64_t ptr)
+static inline void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64_t size, uint64_t ptr)
 {
 	double calls = est_calls(h, size), bytes = est_bytes(h, size);
 	struct hstack *st = stack_get(h, stack);
@@ -422,97 +422,105 @@ static void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64_t size
 	h->live += w;
 }
 
-static void replay(struct heap *h, const struct hev *e)
+/* A tick: one timeline point, and a time for the peak if it is pending. */
+static __attribute__((noinline)) void replay_tick(struct heap *h, uint64_t seq, uint64_t time, int64_t rss)
 {
-	uint64_t seq = e->key >> 1;
-	if (!(e->key & 1)) {
-		/* A tick: one timeline point, and a time for the peak if it is pending. */
-		int64_t rss = (int64_t)e->b;
-		if (h->peak_t1_pending && seq >= h->peak_seq) {
-			h->pk_t1 = e->a;
-			h->pk_s1 = seq;
-			h->peak_t1_pending = false;
-		}
-		h->have_tick = true;
-		h->tick_time = e->a;
-		h->tick_sq = seq;
-		h->tick_rss = rss;
-		struct tlpoint pt = { e->a, h->live, rss };
-		if (h->stride == 1) {
-			h->tl[h->ntl++] = pt;
-		} else {
-			if (!h->inbucket || pt.heap > h->bucket.heap) {
-				h->bucket.time = pt.time;
-				h->bucket.heap = pt.heap;
-			}
-			if (!h->inbucket || pt.rss > h->bucket.rss)
-				h->bucket.rss = pt.rss;
-			if (++h->inbucket == h->stride) {
-				h->tl[h->ntl++] = h->bucket;
-				h->inbucket = 0;
-			}
-		}
-		if (h->ntl == TIMELINE_MAX) {
-			/* Halve: merge neighbours, keeping the higher heap (and its time)
-			 * and the higher RSS, so that no maximum is lost. */
-			size_t n = 0;
-			for (size_t i = 0; i + 1 < h->ntl; i += 2) {
-				struct tlpoint m = h->tl[i].heap >= h->tl[i + 1].heap ? h->tl[i] : h->tl[i + 1];
-				m.rss = h->tl[i].rss > h->tl[i + 1].rss ? h->tl[i].rss : h->tl[i + 1].rss;
-				h->tl[n++] = m;
-			}
-			h->ntl = n;
-			h->stride *= 2;
-		}
-		return;
+	if (h->peak_t1_pending && seq >= h->peak_seq) {
+		h->pk_t1 = time;
+		h->pk_s1 = seq;
+		h->peak_t1_pending = false;
 	}
+	h->have_tick = true;
+	h->tick_time = time;
+	h->tick_sq = seq;
+	h->tick_rss = rss;
+	struct tlpoint pt = { time, h->live, rss };
+	if (h->stride == 1) {
+		h->tl[h->ntl++] = pt;
+	} else {
+		if (!h->inbucket || pt.heap > h->bucket.heap) {
+			h->bucket.time = pt.time;
+			h->bucket.heap = pt.heap;
+		}
+		if (!h->inbucket || pt.rss > h->bucket.rss)
+			h->bucket.rss = pt.rss;
+		if (++h->inbucket == h->stride) {
+			h->tl[h->ntl++] = h->bucket;
+			h->inbucket = 0;
+		}
+	}
+	if (h->ntl == TIMELINE_MAX) {
+		/* Halve: merge neighbours, keeping the higher heap (and its time)
+		 * and the higher RSS, so that no maximum is lost. */
+		size_t n = 0;
+		for (size_t i = 0; i + 1 < h->ntl; i += 2) {
+			struct tlpoint m = h->tl[i].heap >= h->tl[i + 1].heap ? h->tl[i] : h->tl[i + 1];
+			m.rss = h->tl[i].rss > h->tl[i + 1].rss ? h->tl[i].rss : h->tl[i + 1].rss;
+			h->tl[n++] = m;
+		}
+		h->ntl = n;
+		h->stride *= 2;
+	}
+}
 
+static inline __attribute__((always_inline)) void replay_free(struct heap *h, uint64_t seq, int32_t tid, uint64_t ptr)
+{
 	if (seq >= h->last_seq)
 		h->last_seq = seq;
-	if (e->stack == NO_STACK) {
-		struct hblock *b = block_find(h, e->a);
-		if (!b) {
-			h->unknown_frees++;
-			return;
-		}
-		double calls = est_calls(h, b->size);
-		h->frees += calls;
-		struct hthread *th = thread_get(h, e->tid);
-		if (th && th->last == e->a) {
-			if (b->tid == e->tid) {
-				h->temp += calls;
-				if (b->stack < h->capstacks)
-					h->stacks[b->stack].temp += calls;
-			}
-			th->last = 0;
-		}
-		release_block(h, b);
+	struct hblock *b = block_find(h, ptr);
+	if (!b) {
+		h->unknown_frees++;
 		return;
 	}
-	if (e->c) {
+	double calls = est_calls(h, b->size);
+	h->frees += calls;
+	struct hthread *th = thread_get(h, tid);
+	if (th && th->last == ptr) {
+		if (b->tid == tid) {
+			h->temp += calls;
+			if (b->stack < h->capstacks)
+				h->stacks[b->stack].temp += calls;
+		}
+		th->last = 0;
+	}
+	release_block(h, b);
+}
+
+/* An allocation, or a realloc of old (0 for a plain allocation). */
+static inline __attribute__((always_inline)) void replay_alloc(struct heap *h, uint64_t seq, int32_t tid,
+							       uint32_t stack, uint64_t size, uint64_t ptr,
+							       uint64_t old)
+{
+	if (seq >= h->last_seq)
+		h->last_seq = seq;
+	if (old) {
 		/* realloc: the old block goes, atomically with the new one's arrival. */
-		struct hblock *b = block_find(h, e->c);
+		struct hblock *b = block_find(h, old);
 		if (b) {
-			if (!e->a && e->b) {
+			if (!ptr && size) {
 				/* A failed realloc leaves the old block alone. */
-				add_block(h, e->tid, e->stack, e->b, 0);
+				add_block(h, tid, stack, size, 0);
 				return;
 			}
 			release_block(h, b);
 		}
 	}
-	add_block(h, e->tid, e->stack, e->b, e->a);
+	add_block(h, tid, stack, size, ptr);
 	note_peak(h, seq);
 }
 
-/* ---- reorder buffer ---- */
-
-static inline void q_swap(struct hev *a, struct hev *b)
+static void replay(struct heap *h, const struct hev *e)
 {
-	struct hev t = *a;
-	*a = *b;
-	*b = t;
+	uint64_t seq = e->key >> 1;
+	if (!(e->key & 1))
+		replay_tick(h, seq, e->a, (int64_t)e->b);
+	else if (e->stack == NO_STACK)
+		replay_free(h, seq, e->tid, e->a);
+	else
+		replay_alloc(h, seq, e->tid, e->stack, e->b, e->a, e->c);
 }
+
+/* ---- reorder buffer ---- */
 
 static int q_push(struct heap *h, const struct hev *e)
 {
@@ -614,19 +622,35 @@ static int submit(struct heap *h, const struct hev *e)
 	return h->err;
 }
 
+/* The common case: the next event in order with nothing waiting. */
+static inline bool in_order(const struct heap *h, uint64_t seq)
+{
+	return !h->nq && h->started && seq == h->next_seq && !h->err;
+}
+
 int heap_alloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t size, uint64_t ptr)
 {
-	struct hev e = { 2 * seq + 1, ptr, size, 0, stack, tid };
 	if (stack == NO_STACK)
 		return -EINVAL;
+	if (in_order(h, seq)) {
+		h->next_seq++;
+		replay_alloc(h, seq, tid, stack, size, ptr, 0);
+		return h->err;
+	}
+	struct hev e = { 2 * seq + 1, ptr, size, 0, stack, tid };
 	return submit(h, &e);
 }
 
 int heap_free(struct heap *h, uint64_t seq, int tid, uint64_t ptr)
 {
-	struct hev e = { 2 * seq + 1, ptr, 0, 0, NO_STACK, tid };
 	if (!ptr)
 		return h->err;
+	if (in_order(h, seq)) {
+		h->next_seq++;
+		replay_free(h, seq, tid, ptr);
+		return h->err;
+	}
+	struct hev e = { 2 * seq + 1, ptr, 0, 0, NO_STACK, tid };
 	return submit(h, &e);
 }
 
