@@ -330,7 +330,8 @@ static void test_scale(void **state)
 
 static void test_demangle(void **state)
 {
-	char *d = symbols_demangle("_ZN5fathom6widget4spinEPKcm");
+	char *d = symbols_demangle("_ZN6fathom6widget4spinEPKcm");
+	assert_non_null(d);
 	assert_string_equal(d, "fathom::widget::spin(char const*, unsigned long)");
 	free(d);
 	assert_null(symbols_demangle("spine_a"));
