@@ -408,7 +408,7 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	if (c.omitted && sl < (int)sizeof(sub)) {
 		/* Say what is missing, so that nobody hunts for a frame that was dropped. */
 		snprintf(sub + sl, sizeof(sub) - (size_t)sl,
-			 "; %zu frames narrower than %.2g%% omitted (%.2f%% of the weight)", c.omitted,
+			 "; %zu frames narrower than %.2g%% omitted (stacks with %.2f%% of the weight are cut short)", c.omitted,
 			 100 * min_frac, 100.0 * (double)c.omitted_w / (double)t.total);
 	}
 

@@ -532,7 +532,7 @@ static void test_svg(void **state)
 	assert_int_equal(rc, 0);
 	assert_null(strstr(s, "<title>a;b"));
 	assert_non_null(strstr(s, "<title>std::vector"));
-	assert_non_null(strstr(s, "1 frames narrower than 10% omitted (6.67% of the weight)"));
+	assert_non_null(strstr(s, "1 frames narrower than 10% omitted (stacks with 6.67% of the weight are cut short)"));
 	free(s);
 }
 
