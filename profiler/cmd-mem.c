@@ -52,6 +52,21 @@ struct mem {
 	const char *est;    /* "~" before estimated figures */
 };
 
+/* A figure with "~" in front when it is an estimate (sampled recordings). */
+static char *eb(const struct mem *m, char buf[40], int64_t v)
+{
+	buf[0] = '~';
+	fmt_bytes(buf + (*m->est ? 1 : 0), v);
+	return buf;
+}
+
+static char *ec(const struct mem *m, char buf[40], int64_t v)
+{
+	buf[0] = '~';
+	fmt_count(buf + (*m->est ? 1 : 0), v);
+	return buf;
+}
+
 static const char *base_name(const char *path)
 {
 	const char *s = path ? strrchr(path, '/') : NULL;
@@ -206,7 +221,7 @@ static void print_site_line(const struct mem *m, const struct site *s, char *buf
 
 static void print_sites_table(struct mem *m, int metric)
 {
-	char a[32], b[32], c[32], d[32], e[32], buf[512];
+	char a[40], b[40], c[40], d[40], e[40], buf[512];
 	const struct profile *p = m->p;
 	sort_sites(m, metric);
 	const char *what = metric == FA_ALLOC_CALLS ? "calls" : metric == FA_ALLOC_BYTES ? "bytes"
@@ -221,9 +236,9 @@ static void print_sites_table(struct mem *m, int metric)
 			break;
 		shown++;
 		print_site_line(m, s, buf, sizeof(buf));
-		printf("  %s%13s %11s %11s %11s %12s  %s\n", m->est, fmt_count(a, s->w[FA_ALLOC_CALLS]),
-		       fmt_bytes(b, s->w[FA_ALLOC_BYTES]), fmt_bytes(c, s->w[FA_PEAK_BYTES]),
-		       fmt_bytes(d, s->w[FA_LEAKED_BYTES]), fmt_count(e, s->w[FA_TEMP_CALLS]), buf);
+		printf("  %14s %11s %11s %11s %12s  %s\n", ec(m, a, s->w[FA_ALLOC_CALLS]),
+		       eb(m, b, s->w[FA_ALLOC_BYTES]), eb(m, c, s->w[FA_PEAK_BYTES]),
+		       eb(m, d, s->w[FA_LEAKED_BYTES]), ec(m, e, s->w[FA_TEMP_CALLS]), buf);
 	}
 	if (!shown)
 		printf("  (none)\n");
@@ -262,7 +277,7 @@ static void sparkline(const struct fa_point *pts, size_t n, uint64_t t_end, bool
 static void print_timeline(const struct mem *m)
 {
 	const struct profile *p = m->p;
-	char a[32], b[32], c[32];
+	char a[40], b[40], c[40];
 	bool header = false;
 	size_t procs_shown = 0;
 	for (uint32_t proc = 0; proc < p->nprocs && procs_shown < 8; proc++) {
@@ -288,7 +303,7 @@ static void print_timeline(const struct mem *m)
 		int64_t maxheap, maxrss;
 		printf("  heap |");
 		sparkline(pts, n, t_end, false, &maxheap);
-		printf("| max %s%s\n", m->est, fmt_bytes(a, maxheap));
+		printf("| max %s\n", eb(m, a, maxheap));
 		printf("  rss  |");
 		sparkline(pts, n, t_end, true, &maxrss);
 		printf("| max %s\n", fmt_bytes(a, maxrss));
@@ -303,10 +318,10 @@ static void print_timeline(const struct mem *m)
 		for (size_t r = 0; r < rows; r++) {
 			size_t i = rows > 1 ? r * (n - 1) / (rows - 1) : 0;
 			if (last != SIZE_MAX && last < imax && imax < i) {
-				printf("  %12s %s%11s %12s  <- max\n", fmt_duration(a, pts[imax].time_ns), m->est,
-				       fmt_bytes(b, pts[imax].heap), fmt_bytes(c, pts[imax].rss));
+				printf("  %12s %12s %12s  <- max\n", fmt_duration(a, pts[imax].time_ns),
+				       eb(m, b, pts[imax].heap), fmt_bytes(c, pts[imax].rss));
 			}
-			printf("  %12s %s%11s %12s%s\n", fmt_duration(a, pts[i].time_ns), m->est, fmt_bytes(b, pts[i].heap),
+			printf("  %12s %12s %12s%s\n", fmt_duration(a, pts[i].time_ns), eb(m, b, pts[i].heap),
 			       fmt_bytes(c, pts[i].rss), i == imax ? "  <- max" : "");
 			last = i;
 		}
@@ -329,7 +344,7 @@ static void hist_label(int i, char *buf, size_t len)
 static void print_histogram(const struct mem *m)
 {
 	const struct fa_mem *mm = &m->p->mem;
-	char a[32], b[32], lab[80];
+	char a[40], b[40], lab[80];
 	uint64_t maxc = 0;
 	for (int i = 0; i < FA_HIST_BUCKETS; i++)
 		if (mm->hist_calls[i] > maxc)
@@ -343,8 +358,8 @@ static void print_histogram(const struct mem *m)
 			continue;
 		hist_label(i, lab, sizeof(lab));
 		int bar = (int)((double)mm->hist_calls[i] / (double)maxc * 30 + 0.5);
-		printf("  %-22s %s%13s %11s  ", lab, m->est, fmt_count(a, (int64_t)mm->hist_calls[i]),
-		       fmt_bytes(b, (int64_t)mm->hist_bytes[i]));
+		printf("  %-22s %14s %11s  ", lab, ec(m, a, (int64_t)mm->hist_calls[i]),
+		       eb(m, b, (int64_t)mm->hist_bytes[i]));
 		for (int k = 0; k < (bar ? bar : 1); k++)
 			fputs("#", stdout);
 		putchar('\n');
@@ -355,7 +370,7 @@ static void print_text(struct mem *m)
 {
 	struct profile *p = m->p;
 	const struct fa_mem *mm = &p->mem;
-	char a[32], b[32], c[32], buf[512];
+	char a[40], b[40], c[40], buf[512];
 
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
@@ -374,15 +389,15 @@ static void print_text(struct mem *m)
 	}
 
 	printf("\nTotals\n");
-	printf("  allocation calls  %s%s\n", m->est, fmt_count(a, (int64_t)mm->alloc_calls));
-	printf("  bytes allocated   %s%s\n", m->est, fmt_bytes(a, (int64_t)mm->alloc_bytes));
-	printf("  frees             %s%s\n", m->est, fmt_count(a, (int64_t)mm->frees));
-	printf("  temporary         %s%s (%.1f%% of calls)\n", m->est, fmt_count(a, (int64_t)mm->temp_calls),
+	printf("  allocation calls  %s\n", ec(m, a, (int64_t)mm->alloc_calls));
+	printf("  bytes allocated   %s\n", eb(m, a, (int64_t)mm->alloc_bytes));
+	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
+	printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 
 	/* The peak and the stacks that held it. */
 	const struct fa_process *pp = mm->peak_proc < p->nprocs ? &p->procs[mm->peak_proc] : NULL;
-	printf("\nPeak heap  %s%s at %s", m->est, fmt_bytes(a, mm->peak_bytes), fmt_duration(b, mm->peak_time_ns));
+	printf("\nPeak heap  %s at %s", eb(m, a, mm->peak_bytes), fmt_duration(b, mm->peak_time_ns));
 	if (p->nprocs > 1 && pp)
 		printf(" in pid %d", pp->pid);
 	putchar('\n');
@@ -394,9 +409,9 @@ static void print_text(struct mem *m)
 			const struct fa_stack *s = &p->stacks[v[i]];
 			struct fa_frame fr;
 			profile_stack_frames(p, s, &fr, 1);
-			printf("  %6.1f%% %s%10s  %s\n",
+			printf("  %6.1f%% %11s  %s\n",
 			       mm->peak_bytes ? 100.0 * (double)s->w[FA_PEAK_BYTES] / (double)mm->peak_bytes : 0.0,
-			       m->est, fmt_bytes(a, s->w[FA_PEAK_BYTES]), frame_text(p, &fr, buf, sizeof(buf)));
+			       eb(m, a, s->w[FA_PEAK_BYTES]), frame_text(p, &fr, buf, sizeof(buf)));
 			print_stack_tail(m, v[i], "                          ");
 		}
 		if (n > limit(m, n))
@@ -405,8 +420,7 @@ static void print_text(struct mem *m)
 	free(v);
 
 	/* Leaks. */
-	printf("\nLeaked at exit  %s%s in %s%s blocks\n", m->est, fmt_bytes(a, mm->leaked_bytes), m->est,
-	       fmt_count(b, mm->leaked_blocks));
+	printf("\nLeaked at exit  %s in %s blocks\n", eb(m, a, mm->leaked_bytes), ec(m, b, mm->leaked_blocks));
 	v = stacks_by(m, FA_LEAKED_BYTES, FA_NONE, &n);
 	if (v && n) {
 		printf("  %11s %10s  %s\n", "bytes", "blocks", "allocated at");
@@ -414,8 +428,8 @@ static void print_text(struct mem *m)
 			const struct fa_stack *s = &p->stacks[v[i]];
 			struct fa_frame fr;
 			profile_stack_frames(p, s, &fr, 1);
-			printf("  %s%10s %10s  %s\n", m->est, fmt_bytes(a, s->w[FA_LEAKED_BYTES]),
-			       fmt_count(b, s->w[FA_LEAKED_BLOCKS]), frame_text(p, &fr, buf, sizeof(buf)));
+			printf("  %11s %10s  %s\n", eb(m, a, s->w[FA_LEAKED_BYTES]),
+			       ec(m, b, s->w[FA_LEAKED_BLOCKS]), frame_text(p, &fr, buf, sizeof(buf)));
 			print_stack_tail(m, v[i], "                           ");
 		}
 		if (n > limit(m, n))
@@ -428,9 +442,9 @@ static void print_text(struct mem *m)
 	free(v);
 
 	/* Temporaries. */
-	printf("\nTemporary allocations  %s%s (%.1f%% of calls): freed by the allocating thread before it\n"
+	printf("\nTemporary allocations  %s (%.1f%% of calls): freed by the allocating thread before it\n"
 	       "allocated anything else\n",
-	       m->est, fmt_count(a, (int64_t)mm->temp_calls),
+	       ec(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	sort_sites(m, FA_TEMP_CALLS);
 	size_t shown = 0;
@@ -442,7 +456,7 @@ static void print_text(struct mem *m)
 			printf("  %14s %8s  %s\n", "temporary", "of site", "site");
 		shown++;
 		print_site_line(m, s, buf, sizeof(buf));
-		printf("  %s%13s %7.1f%%  %s\n", m->est, fmt_count(a, s->w[FA_TEMP_CALLS]),
+		printf("  %14s %7.1f%%  %s\n", ec(m, a, s->w[FA_TEMP_CALLS]),
 		       s->w[FA_ALLOC_CALLS] ? 100.0 * (double)s->w[FA_TEMP_CALLS] / (double)s->w[FA_ALLOC_CALLS] : 0.0,
 		       buf);
 	}
