@@ -394,6 +394,8 @@ static void print_text(struct mem *m)
 	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
 	printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
+	if (!mm->alloc_calls && !mm->frees)
+		printf("  (no heap allocation was recorded: the program made none while the agent was tracking)\n");
 
 	/* The peak and the stacks that held it. */
 	const struct fa_process *pp = mm->peak_proc < p->nprocs ? &p->procs[mm->peak_proc] : NULL;
@@ -693,10 +695,18 @@ int cmd_mem(int argc, char **argv)
 		if (p.procs[i].alloc_mode != FD_ALLOC_OFF)
 			any = true;
 	if (!any) {
-		fprintf(stderr,
-			"fathom mem: %s: no allocation data in this recording; record with "
-			"'fathom record --alloc -- CMD' (or --alloc-sample BYTES)\n",
-			argv[optind]);
+		bool damaged = false;
+		for (size_t i = 0; i < p.nprocs; i++)
+			if (p.procs[i].damage)
+				damaged = true;
+		if (damaged)
+			fprintf(stderr, "fathom mem: %s: no allocation data could be read (the recording is damaged)\n",
+				argv[optind]);
+		else
+			fprintf(stderr,
+				"fathom mem: %s: no allocation data in this recording; record with "
+				"'fathom record --alloc -- CMD' (or --alloc-sample BYTES)\n",
+				argv[optind]);
 		status = 1;
 		goto out;
 	}

@@ -124,7 +124,8 @@ struct heap {
 	int64_t peak;
 	uint64_t epoch, peak_seq;
 	bool peak_seen;
-	uint64_t last_seq;
+	uint64_t first_seq, last_seq; /* of the allocation events replayed */
+	bool any_seq;
 	/* the ticks around the peak, for its time: (t0, s0) before, (t1, s1) after */
 	bool have_tick, peak_t1_pending;
 	uint64_t tick_time, tick_sq;
@@ -366,8 +367,9 @@ static void note_peak(struct heap *h, uint64_t seq)
 		h->pk_s0 = h->tick_sq;
 		h->pk_rss = h->tick_rss;
 	} else {
+		/* Before the first tick: the process's start, at the first seq. */
 		h->pk_t0 = 0;
-		h->pk_s0 = seq;
+		h->pk_s0 = h->first_seq;
 		h->pk_rss = 0;
 	}
 	h->peak_t1_pending = true;
@@ -422,6 +424,16 @@ static inline void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64
 	h->live += w;
 }
 
+static inline void note_seq(struct heap *h, uint64_t seq)
+{
+	if (seq >= h->last_seq)
+		h->last_seq = seq;
+	if (!h->any_seq || seq < h->first_seq) {
+		h->first_seq = seq;
+		h->any_seq = true;
+	}
+}
+
 /* A tick: one timeline point, and a time for the peak if it is pending. */
 static __attribute__((noinline)) void replay_tick(struct heap *h, uint64_t seq, uint64_t time, int64_t rss)
 {
@@ -465,8 +477,7 @@ static __attribute__((noinline)) void replay_tick(struct heap *h, uint64_t seq, 
 
 static inline __attribute__((always_inline)) void replay_free(struct heap *h, uint64_t seq, int32_t tid, uint64_t ptr)
 {
-	if (seq >= h->last_seq)
-		h->last_seq = seq;
+	note_seq(h, seq);
 	struct hblock *b = block_find(h, ptr);
 	if (!b) {
 		h->unknown_frees++;
@@ -491,8 +502,7 @@ static inline __attribute__((always_inline)) void replay_alloc(struct heap *h, u
 							       uint32_t stack, uint64_t size, uint64_t ptr,
 							       uint64_t old)
 {
-	if (seq >= h->last_seq)
-		h->last_seq = seq;
+	note_seq(h, seq);
 	if (old) {
 		/* realloc: the old block goes, atomically with the new one's arrival. */
 		struct hblock *b = block_find(h, old);
