@@ -240,12 +240,19 @@ static inline size_t hash_u64(uint64_t v, size_t cap)
 	return (size_t)((v * 0x9e3779b97f4a7c15ull) >> 17) & (cap - 1);
 }
 
-static struct hthread *thread_get(struct heap *h, int32_t tid)
+static struct hthread *thread_lookup(struct heap *h, int32_t tid);
+
+static inline struct hthread *thread_get(struct heap *h, int32_t tid)
 {
 	if (tid == 0)
 		tid = -1; /* 0 marks an empty slot; no real thread has id 0 */
 	if (h->last_th && h->last_th->tid == tid)
 		return h->last_th;
+	return thread_lookup(h, tid);
+}
+
+static __attribute__((noinline)) struct hthread *thread_lookup(struct heap *h, int32_t tid)
+{
 	if (2 * (h->nthreads + 1) > h->capthreads) {
 		size_t cap = h->capthreads * 2;
 		struct hthread *n = calloc(cap, sizeof(*n));
