@@ -159,6 +159,8 @@ struct rawstack {
 };
 
 struct pstate {
+	uint32_t *ids;         /* local stack id -> global stack, for dense ids */
+	size_t ids_cap;
 	uint32_t *live;        /* module indices loaded now, sorted by start */
 	size_t nlive, live_cap;
 	struct heap *heap;
@@ -177,7 +179,9 @@ struct loader {
 	uint64_t *addrs;
 	uint32_t *amods;
 	size_t npool, pool_cap, amods_cap;
-	struct hmap stackmap, threadmap, tstackmap, modmap, locmap, funcmap;
+	struct hmap stackmap, threadmap, modmap, locmap, funcmap;
+	uint32_t *tshead, *tsnext; /* per stack: its first tstack; per tstack: the next of its stack */
+	size_t tshead_cap, tsnext_cap;
 	struct fa_point *ticks;
 	size_t nticks;
 	/* progress on a terminal */
@@ -251,14 +255,42 @@ static char *dup_bytes(struct rd_bytes b)
 static uint32_t stack_of(struct loader *L, uint32_t proc, uint64_t id)
 {
 	struct profile *p = L->p;
-	uint32_t *slot = hmap_slot(&L->stackmap, proc, id);
+	struct pstate *ps = &L->ps[proc];
+	uint32_t *slot;
+	/* The agent numbers stacks 1, 2, ...: a plain array is the fast path
+	 * (one cache line instead of a hash probe per sample); ids far beyond
+	 * what was seen (damage, another agent) go to the hash map. */
+	if (id < ps->ids_cap) {
+		slot = &ps->ids[id];
+	} else if (id < (1u << 26) && id < 2 * p->nstacks + 4096) {
+		size_t ncap = ps->ids_cap ? ps->ids_cap : 4096;
+		while (ncap <= id)
+			ncap *= 2;
+		uint32_t *n = realloc(ps->ids, ncap * sizeof(*n));
+		if (!n)
+			return FA_NONE;
+		memset(n + ps->ids_cap, 0xff, (ncap - ps->ids_cap) * sizeof(*n));
+		ps->ids = n;
+		ps->ids_cap = ncap;
+		slot = &ps->ids[id];
+	} else {
+		slot = hmap_slot(&L->stackmap, proc, id);
+	}
 	if (!slot)
 		return FA_NONE;
 	if (*slot != FA_NONE)
 		return *slot;
-	if (GROW(p->stacks, L->stacks_cap, p->nstacks + 1) < 0 || GROW(L->raw, L->raw_cap, p->nstacks + 1) < 0)
+	/* An id sent to the map while it was beyond the array stays valid. */
+	if (L->stackmap.n && id < ps->ids_cap) {
+		uint32_t g = hmap_find(&L->stackmap, proc, id);
+		if (g != FA_NONE)
+			return *slot = g;
+	}
+	if (GROW(p->stacks, L->stacks_cap, p->nstacks + 1) < 0 || GROW(L->raw, L->raw_cap, p->nstacks + 1) < 0 ||
+	    GROW(L->tshead, L->tshead_cap, p->nstacks + 1) < 0)
 		return FA_NONE;
 	uint32_t g = (uint32_t)p->nstacks++;
+	L->tshead[g] = FA_NONE;
 	memset(&p->stacks[g], 0, sizeof(p->stacks[g]));
 	p->stacks[g].proc = proc;
 	L->raw[g] = (struct rawstack){ 0, 0, false };
@@ -486,17 +518,22 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 		p->threads[t].samples++;
 		pr->samples++;
 		pr->sample_weight += (uint64_t)w;
-		uint32_t *slot = hmap_slot(&L->tstackmap, g, t);
-		if (!slot)
-			return -ENOMEM;
-		if (*slot == FA_NONE) {
-			if (GROW(p->tstacks, L->tstacks_cap, p->ntstacks + 1) < 0)
+		/* A stack's (stack, thread) entries are chained from the stack:
+		 * most stacks run on one thread or a few. */
+		uint32_t ts = L->tshead[g];
+		while (ts != FA_NONE && p->tstacks[ts].thread != t)
+			ts = L->tsnext[ts];
+		if (ts == FA_NONE) {
+			if (GROW(p->tstacks, L->tstacks_cap, p->ntstacks + 1) < 0 ||
+			    GROW(L->tsnext, L->tsnext_cap, p->ntstacks + 1) < 0)
 				return -ENOMEM;
-			p->tstacks[p->ntstacks] = (struct fa_thread_stack){ g, t, 0, 0 };
-			*slot = (uint32_t)p->ntstacks++;
+			ts = (uint32_t)p->ntstacks++;
+			p->tstacks[ts] = (struct fa_thread_stack){ g, t, 0, 0 };
+			L->tsnext[ts] = L->tshead[g];
+			L->tshead[g] = ts;
 		}
-		p->tstacks[*slot].cpu += w;
-		p->tstacks[*slot].samples++;
+		p->tstacks[ts].cpu += w;
+		p->tstacks[ts].samples++;
 		return 0;
 	}
 	case FD_REC_ALLOC:
@@ -795,6 +832,7 @@ static void loader_free(struct loader *L)
 {
 	for (size_t i = 0; L->ps && i < L->p->nprocs; i++) {
 		free(L->ps[i].live);
+		free(L->ps[i].ids);
 		if (L->ps[i].heap)
 			heap_finish(L->ps[i].heap, L->p, (uint32_t)i);
 	}
@@ -805,7 +843,8 @@ static void loader_free(struct loader *L)
 	free(L->ticks);
 	free(L->stackmap.e);
 	free(L->threadmap.e);
-	free(L->tstackmap.e);
+	free(L->tshead);
+	free(L->tsnext);
 	free(L->modmap.e);
 	free(L->locmap.e);
 	free(L->funcmap.e);

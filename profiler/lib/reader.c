@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -234,6 +235,46 @@ static const char *after_what(struct reader *r, char *buf, size_t len)
 	return buf;
 }
 
+/* CRC-32C by slicing-by-8: the same function as fd_crc32c, several times
+ * faster, which matters because the reader checksums every byte of a dump. */
+static uint32_t crc_table[8][256];
+
+static void crc_init(void)
+{
+	for (uint32_t i = 0; i < 256; i++) {
+		uint32_t c = i;
+		for (int k = 0; k < 8; k++)
+			c = c & 1 ? (c >> 1) ^ 0x82f63b78u : c >> 1;
+		crc_table[0][i] = c;
+	}
+	for (uint32_t i = 0; i < 256; i++)
+		for (int t = 1; t < 8; t++)
+			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+}
+
+static uint32_t crc32c_fast(const uint8_t *p, size_t len)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	pthread_once(&once, crc_init);
+	uint32_t c = ~0u;
+	while (len && ((uintptr_t)p & 7)) {
+		c = (c >> 8) ^ crc_table[0][(c ^ *p++) & 0xff];
+		len--;
+	}
+	while (len >= 8) {
+		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+		c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^ crc_table[5][(lo >> 16) & 0xff] ^
+		    crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff] ^
+		    crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
+		p += 8;
+		len -= 8;
+	}
+	while (len--)
+		c = (c >> 8) ^ crc_table[0][(c ^ *p++) & 0xff];
+	return ~c;
+}
+
 /* Loads the next good chunk into r->raw. Returns 1, 0 at the end, or -errno. */
 static int load_chunk(struct reader *r)
 {
@@ -291,7 +332,7 @@ static int load_chunk(struct reader *r)
 		}
 		if (h[4] != FD_CHUNK_RECORDS)
 			continue; /* a chunk type from a newer minor version */
-		if (fd_crc32c(0, r->stored, payload_len) != fd_get_u32(h + 20)) {
+		if (crc32c_fast(r->stored, payload_len) != fd_get_u32(h + 20)) {
 			r->nbad++;
 			damage(r, "chunk %" PRIu32 " corrupt (checksum), skipped", seq);
 			continue;
