@@ -226,7 +226,8 @@ def main():
             data = f.read()
         out.update(variants("real-" + os.path.basename(path).split(".")[0], data, 12000))
     for name, data in sorted(out.items()):
-        with open(os.path.join(d, name + ".fdump"), "wb") as f:
+        # No .fdump extension: dumps are git-ignored, the corpus is not.
+        with open(os.path.join(d, name), "wb") as f:
             f.write(data)
     print("make-corpus: %d files, %d bytes" % (len(out), sum(len(v) for v in out.values())), file=sys.stderr)
 
