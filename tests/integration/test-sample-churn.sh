@@ -32,5 +32,5 @@ assert_le "churn fast: allocation calls" 100 "$calls_fast"
 
 fewer=$(sample_ratio "$calls_slow" "$calls_fast")
 assert_ge "churn: fewer allocation calls" 10000 "$fewer"
-assert_ge "churn: speedup of reuse" 1.1 "$speedup"
+sample_assert_speedup "churn: speedup of reuse" 1.1
 note "churn: $calls_slow allocation calls ($temps temporary) vs $calls_fast, ${fewer}x fewer; slow $t_slow s, fast $t_fast s, ${speedup}x"

@@ -27,5 +27,5 @@ read -r top top_pct <<<"$(sample_fact top-self slow.report.json)"
 assert_eq "compact slow: top self function" query_wide "$top"
 
 saving=$(sample_ratio "$wide" "$narrow")
-assert_ge "compact: speedup of the narrow columns" 1.3 "$speedup"
+sample_assert_speedup "compact: speedup of the narrow columns" 1.3
 note "compact: slow $t_slow s, fast $t_fast s, ${speedup}x; table $(sample_bytes "$wide") vs $(sample_bytes "$narrow") (${saving}x less); query_wide ${top_pct}% self in the slow profile"

@@ -20,5 +20,5 @@ assert_eq "index slow: top self function" find_customer_scan "$top"
 assert_ge "index slow: find_customer_scan's self share (%)" 80 "$top_pct"
 assert_eq "index fast: find_customer_scan's self share (%)" 0.00 "$(sample_fact self find_customer_scan fast.report.json)"
 
-assert_ge "index: speedup of the hash index" 20 "$speedup"
+sample_assert_speedup "index: speedup of the hash index" 20
 note "index: slow $t_slow s, fast $t_fast s, ${speedup}x; find_customer_scan ${top_pct}% self in the slow profile"

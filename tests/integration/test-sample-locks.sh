@@ -34,5 +34,5 @@ assert_ge "locks slow: wall time locking and unlocking (%)" 30 "$both_slow"
 assert_le "locks fast: wall time locking and unlocking (%)" 5 "$both_fast"
 assert_ge "locks slow: count_items_global_lock's total share (%)" 50 "$(sample_fact total '^count_items_global_lock$' slow.report.json)"
 
-assert_ge "locks: speedup of the shards" 1.5 "$speedup"
+sample_assert_speedup "locks: speedup of the shards" 1.5
 note "locks: slow $t_slow s, fast $t_fast s, ${speedup}x; in the mutex ${both_slow}% of wall samples (locking $lock_slow%, unlocking $unlock_slow%) vs ${both_fast}%"

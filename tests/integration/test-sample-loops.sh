@@ -22,5 +22,5 @@ assert_ge "loops slow: matmul_column_order's self share (%)" 70 "$top_pct"
 assert_eq "loops fast: matmul_column_order's self share (%)" 0.00 "$(sample_fact self matmul_column_order fast.report.json)"
 assert_ge "loops fast: row_multiply_add's total share (%)" 50 "$(sample_fact total '^row_multiply_add$' fast.report.json)"
 
-assert_ge "loops: speedup of the row order" 1.5 "$speedup"
+sample_assert_speedup "loops: speedup of the row order" 1.5
 note "loops: slow $t_slow s, fast $t_fast s, ${speedup}x; matmul_column_order ${top_pct}% self in the slow profile"

@@ -33,5 +33,5 @@ assert_eq "memo fast: answer_new calls" $((2 * queries)) "$(sample_fact site ans
 assert_eq "memo fast: memo_grow calls" 4 "$(sample_fact site memo_grow calls fast.mem.json)"
 assert_eq "memo slow: answer_new leaked" 0 "$(sample_fact site answer_new leaked_bytes slow.mem.json)"
 
-assert_ge "memo: speedup of the memo table" 20 "$speedup"
+sample_assert_speedup "memo: speedup of the memo table" 20
 note "memo: slow $t_slow s, fast $t_fast s, ${speedup}x; fib_naive ${top_pct}% self in the slow profile"
