@@ -21,7 +21,7 @@ static void usage(FILE *f)
 		"Checks one recording (the dump files of one run) against budgets.\n"
 		"Exit status: 0 all budgets hold, 1 a budget is exceeded, 2 bad input.\n"
 		"\n"
-		"budgets (SIZE: 64M, 1.5G, 4096; N: 1000, 10k, 2M; TIME: 1.5s, 200ms):\n"
+		"budgets (SIZE: 64M, 1.5G, 4096; N: 1000, 10k, 2M; TIME: 1.5s, 200ms, 2m, 1h):\n"
 		"  --max-peak SIZE          peak heap in use\n"
 		"  --max-leaked SIZE        bytes still allocated at exit\n"
 		"  --max-leaked-blocks N    blocks still allocated at exit\n"
@@ -68,7 +68,7 @@ static double parse_time(const char *s)
 	static const struct {
 		const char *unit;
 		double ns;
-	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "m", 60e9 }, { "min", 60e9 } };
+	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 } };
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (!strcmp(end, units[i].unit))
 			return v * units[i].ns;
@@ -198,7 +198,7 @@ int cmd_check(int argc, char **argv)
 	}
 	const char *gha = getenv("GITHUB_ACTIONS");
 	if ((rc = compare_publish(&r, format, out, getenv("GITHUB_STEP_SUMMARY"), gha && !strcmp(gha, "true"),
-				  &err))) {
+				  getenv("GITHUB_WORKSPACE"), &err))) {
 		fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
 	} else {
 		status = r.nfail ? 1 : 0;

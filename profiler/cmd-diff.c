@@ -299,7 +299,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	const char *gha = getenv("GITHUB_ACTIONS");
 	if ((rc = compare_publish(&r, a.format, a.out, getenv("GITHUB_STEP_SUMMARY"), gha && !strcmp(gha, "true"),
-				  &err))) {
+				  getenv("GITHUB_WORKSPACE"), &err))) {
 		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
 	} else {
 		status = r.nfail ? 1 : 0;

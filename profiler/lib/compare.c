@@ -62,15 +62,26 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 	int ret = -ENOMEM;
 	uint32_t *map = malloc((p->nfuncs + 1) * sizeof(*map));
 	uint32_t *mark = calloc(p->nfuncs + 1, sizeof(*mark));
+	double *nsamp = calloc(p->nstacks + 1, sizeof(*nsamp));
 	size_t cap = 0;
-	if (!map || !mark)
+	if (!map || !mark || !nsamp)
 		goto out;
+	/* Shares for the z-test are counted in delivered samples, not in
+	 * periods: a wall-clock sample that waited 20 ms for the CPU stands for
+	 * 20 periods but is one observation, and weighting by it would give the
+	 * shares a variance the test does not expect. */
+	for (size_t i = 0; i < p->ntstacks; i++)
+		if (p->tstacks[i].stack < p->nstacks)
+			nsamp[p->tstacks[i].stack] += (double)p->tstacks[i].samples;
+	if (!p->ntstacks)
+		for (size_t i = 0; i < p->nstacks; i++)
+			nsamp[i] = s->cpu_weight > 0 ? (double)p->stacks[i].w[FA_CPU] * s->samples / s->cpu_weight : 0;
 	for (size_t i = 0; i < p->nfuncs; i++)
 		map[i] = FA_NONE;
 	for (size_t si = 0; si < p->nstacks; si++) {
 		const struct fa_stack *st = &p->stacks[si];
-		double cpu = (double)st->w[FA_CPU];
-		if (!cpu && !st->w[FA_ALLOC_CALLS] && !st->w[FA_LEAKED_BLOCKS] && !st->w[FA_LEAKED_BYTES])
+		double cpu = (double)st->w[FA_CPU], ns = nsamp[si];
+		if (!cpu && !ns && !st->w[FA_ALLOC_CALLS] && !st->w[FA_LEAKED_BLOCKS] && !st->w[FA_LEAKED_BYTES])
 			continue;
 		bool leaf = true;
 		for (uint32_t d = 0; d < st->depth; d++) {
@@ -106,6 +117,7 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 					/* The innermost frame owns self time and is the allocating site. */
 					leaf = false;
 					cf->self += cpu;
+					cf->self_n += ns;
 					cf->alloc_calls += st->w[FA_ALLOC_CALLS];
 					cf->alloc_bytes += st->w[FA_ALLOC_BYTES];
 					cf->leaked_bytes += st->w[FA_LEAKED_BYTES];
@@ -123,6 +135,7 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 				if (mark[f] != si + 1) {
 					mark[f] = (uint32_t)(si + 1);
 					cf->total += cpu;
+					cf->total_n += ns;
 				}
 			}
 		}
@@ -131,6 +144,7 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 out:
 	free(map);
 	free(mark);
+	free(nsamp);
 	if (ret)
 		compare_summary_free(s);
 	return ret;
@@ -471,12 +485,10 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 	size_t tests = 0;
 	for (size_t i = 0; i < np; i++) {
 		struct pair *p = &pairs[i];
-		p->s1 = p->b ? p->b->self / base->cpu_weight : 0;
-		p->t1 = p->b ? p->b->total / base->cpu_weight : 0;
-		p->s2 = p->n ? p->n->self / cur->cpu_weight : 0;
-		p->t2 = p->n ? p->n->total / cur->cpu_weight : 0;
-		/* Shares are of weight (periods); the variance comes from the number
-		 * of signals actually delivered, so x = share * samples. */
+		p->s1 = p->b ? p->b->self_n / n1 : 0;
+		p->t1 = p->b ? p->b->total_n / n1 : 0;
+		p->s2 = p->n ? p->n->self_n / n2 : 0;
+		p->t2 = p->n ? p->n->total_n / n2 : 0;
 		p->zs = compare_two_prop_z(p->s1 * n1, n1, p->s2 * n2, n2);
 		p->zt = compare_two_prop_z(p->t1 * n1, n1, p->t2 * n2, n2);
 		p->es = odds_ratio(p->s1, n1, p->s2, n2) - 1;
@@ -707,9 +719,11 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 {
 	memset(r, 0, sizeof(*r));
 	r->command = "diff";
+	r->samples[0] = base->samples;
+	r->samples[1] = cur->samples;
 	*err = NULL;
 	unsigned sel = o->metrics ? o->metrics : COMPARE_M_ALL;
-	bool cpu_b = base->samples > 0 && base->cpu_weight > 0, cpu_n = cur->samples > 0 && cur->cpu_weight > 0;
+	bool cpu_b = base->samples > 0, cpu_n = cur->samples > 0;
 	int ret = 0;
 	if (sel & COMPARE_M_CPU) {
 		if (!cpu_b || !cpu_n) {
@@ -785,6 +799,7 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 {
 	memset(r, 0, sizeof(*r));
 	r->command = "check";
+	r->samples[0] = s->samples;
 	*err = NULL;
 	const struct {
 		double limit;
@@ -912,6 +927,9 @@ static void write_text(const struct compare_report *r, FILE *f)
 				(r->nfail == 1 ? "regression" : "regressions"));
 	else
 		fprintf(f, "fathom %s: ok, %s\n\n", r->command, check ? "all budgets hold" : "no regression");
+	if (!check && r->tests)
+		fprintf(f, "CPU samples: %s base, %s new; %zu function shares tested, z must exceed %.2f\n\n",
+			fmt_count(b1, (int64_t)r->samples[0]), fmt_count(b2, (int64_t)r->samples[1]), r->tests, r->z_crit);
 	if (check)
 		fprintf(f, "%-20s %14s %14s  %s\n", "budget", "value", "limit", "verdict");
 	else
@@ -1200,6 +1218,10 @@ static void write_json(const struct compare_report *r, FILE *f)
 	if (!strcmp(r->command, "diff")) {
 		json_uint(&j, "function_tests", r->tests);
 		json_double(&j, "z_critical", r->z_crit);
+		json_value(&j, "base_samples", COMPARE_COUNT, r->samples[0]);
+		json_value(&j, "new_samples", COMPARE_COUNT, r->samples[1]);
+	} else {
+		json_value(&j, "samples", COMPARE_COUNT, r->samples[0]);
 	}
 	json_array_begin(&j, "items");
 	for (size_t i = 0; i < r->nitems; i++) {
@@ -1269,16 +1291,22 @@ static void gh_escape(FILE *f, const char *s, bool property)
 	}
 }
 
-void compare_write_annotations(const struct compare_report *r, FILE *f)
+void compare_write_annotations(const struct compare_report *r, FILE *f, const char *root)
 {
+	size_t rl = root ? strlen(root) : 0;
+	while (rl > 1 && root[rl - 1] == '/')
+		rl--;
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct compare_item *it = &r->items[i];
 		if (it->status != COMPARE_FAIL || !is_judged(it))
 			continue;
 		fputs("::error ", f);
 		if (it->file) {
+			const char *file = it->file;
+			if (rl && !strncmp(file, root, rl) && file[rl] == '/')
+				file += rl + 1;
 			fputs("file=", f);
-			gh_escape(f, it->file, true);
+			gh_escape(f, file, true);
 			if (it->line)
 				fprintf(f, ",line=%d", it->line);
 			fputs(",", f);
@@ -1314,7 +1342,7 @@ static int write_file(const struct compare_report *r, enum compare_format fmt_, 
 }
 
 int compare_publish(const struct compare_report *r, enum compare_format fmt_, const char *out_path,
-		    const char *summary_path, bool annotate, char **err)
+		    const char *summary_path, bool annotate, const char *root, char **err)
 {
 	*err = NULL;
 	int rc;
@@ -1325,7 +1353,7 @@ int compare_publish(const struct compare_report *r, enum compare_format fmt_, co
 		compare_write(r, fmt_, stdout);
 	}
 	if (annotate)
-		compare_write_annotations(r, stdout);
+		compare_write_annotations(r, stdout, root);
 	/* The step summary is Markdown whatever the chosen format: it is what
 	 * GitHub shows on the run's page. */
 	if (summary_path && *summary_path && (rc = write_file(r, COMPARE_MARKDOWN, summary_path, "a", err)))

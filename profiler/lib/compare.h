@@ -17,6 +17,7 @@ struct compare_func {
 	const char *name, *file, *module;
 	int line;                 /* declaration line, else the hottest line seen; 0 if unknown */
 	double self, total;       /* CPU weight (sampling periods) */
+	double self_n, total_n;   /* CPU samples (delivered signals), what the z-test counts */
 	int64_t alloc_calls, alloc_bytes;     /* as the allocating site (innermost frame) */
 	int64_t leaked_bytes, leaked_blocks;  /* as the allocating site */
 	int leak_line;            /* line of the site's biggest leak, 0 if unknown */
@@ -115,6 +116,7 @@ struct compare_report {
 	/* diff: the figures of the statistical test, for the JSON output and the docs */
 	size_t tests;             /* function tests performed (the Bonferroni divisor) */
 	double z_crit;            /* z-score a function must exceed */
+	double samples[2];        /* CPU samples of base and new (diff), or of the recording (check) */
 };
 
 /* Compares new against base. Returns 0, -ENOMEM, or -EINVAL with *err set
@@ -140,16 +142,18 @@ enum compare_format { COMPARE_TEXT, COMPARE_MARKDOWN, COMPARE_JUNIT, COMPARE_JSO
 /* Parses "text", "markdown" (or "md"), "junit" (or "xml"), "json"; -1 if unknown. */
 int compare_format_parse(const char *s);
 void compare_write(const struct compare_report *r, enum compare_format fmt, FILE *f);
-/* GitHub workflow commands (::error / ::notice) for the failed items. */
-void compare_write_annotations(const struct compare_report *r, FILE *f);
+/* GitHub workflow commands (::error) for the failed items. A source file
+ * under root (the checkout, $GITHUB_WORKSPACE; may be NULL) is named relative
+ * to it, as GitHub needs to place the annotation on the file. */
+void compare_write_annotations(const struct compare_report *r, FILE *f, const char *root);
 
 /* Publishes a verdict the way CI reads it: the report in fmt to out_path
  * (stdout when NULL or "-"), GitHub annotations on stdout when annotate is
- * set, and the Markdown report appended to summary_path when not NULL (the
- * file $GITHUB_STEP_SUMMARY names). Returns 0, or -errno with *err naming the
- * file that could not be written. */
+ * set (files relative to root), and the Markdown report appended to
+ * summary_path when not NULL (the file $GITHUB_STEP_SUMMARY names). Returns 0,
+ * or -errno with *err naming the file that could not be written. */
 int compare_publish(const struct compare_report *r, enum compare_format fmt, const char *out_path,
-		    const char *summary_path, bool annotate, char **err);
+		    const char *summary_path, bool annotate, const char *root, char **err);
 
 /* Statistics, exposed for the tests. */
 /* One-sided upper tail of the standard normal distribution, P(Z > z). */

@@ -123,18 +123,23 @@ static void run_diff(struct fake *a, struct fake *b, const struct compare_opts *
 }
 
 /* Writes a report into a string. */
-static char *render(const struct compare_report *r, int fmt, bool annotations)
+static char *render_in(const struct compare_report *r, int fmt, bool annotations, const char *root)
 {
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
 	assert_non_null(f);
 	if (annotations)
-		compare_write_annotations(r, f);
+		compare_write_annotations(r, f, root);
 	else
 		compare_write(r, (enum compare_format)fmt, f);
 	fclose(f);
 	return buf;
+}
+
+static char *render(const struct compare_report *r, int fmt, bool annotations)
+{
+	return render_in(r, fmt, annotations, NULL);
 }
 
 static void test_normal(void **state)
@@ -176,6 +181,7 @@ static void test_summarize(void **state)
 			assert_true(cf->self == 0 && cf->total == 1200);
 		} else if (!strcmp(cf->name, "hot")) {
 			assert_true(cf->self == 1000 && cf->total == 1000);
+			assert_true(cf->self_n == 250 && cf->total_n == 250);
 			assert_int_equal(cf->line, 10);
 		} else {
 			assert_string_equal(cf->name, "cold");
@@ -266,6 +272,26 @@ static void test_noise_vs_change(void **state)
 	print_message("same program: max |z| %.2f; 30%% slower: min z %.2f, effect %.2f..%.2f\n", zmax_same,
 		      zmin_slow, emin, emax);
 	assert_true(zmax_same < zmin_slow);
+}
+
+/* Wall-clock samples that waited for the CPU carry large weights; the test
+ * counts observations, so weights alone do not make a regression. */
+static void test_counts_not_weights(void **state)
+{
+	(void)state;
+	struct fake a, b;
+	fake_init(&a, FD_CLOCK_WALL, 2000);
+	fake_add(&a, "parse", 10, 2000, 1, 0, 0, 0, 0);
+	fake_add(&a, "hash", 20, 2000, 1, 0, 0, 0, 0);
+	fake_init(&b, FD_CLOCK_WALL, 2000);
+	fake_add(&b, "parse", 10, 2000, 3, 0, 0, 0, 0);
+	fake_add(&b, "hash", 20, 2000, 1, 0, 0, 0, 0);
+	struct compare_opts o;
+	compare_opts_default(&o);
+	struct compare_report r;
+	run_diff(&a, &b, &o, &r);
+	assert_int_equal(r.nfail, 0);
+	compare_report_free(&r);
 }
 
 /* Large samples make a 3% change significant; the effect size keeps it quiet. */
@@ -598,6 +624,10 @@ static void test_formats(void **state)
 		lines += *c == '\n';
 	assert_int_equal(lines, r.nfail);
 	free(x);
+	/* Under the checkout's root, files are named relative to it. */
+	x = render_in(&r, 0, true, "dir/");
+	assert_non_null(strstr(x, "::error file=a%2Cb%3Ac.c,line=22,"));
+	free(x);
 
 	x = render(&r, COMPARE_TEXT, false);
 	assert_non_null(strstr(x, "fathom diff: FAIL"));
@@ -618,6 +648,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normal),	      cmocka_unit_test(test_summarize),
 		cmocka_unit_test(test_noise_vs_change), cmocka_unit_test(test_effect_threshold),
+		cmocka_unit_test(test_counts_not_weights),
 		cmocka_unit_test(test_new_function_and_total), cmocka_unit_test(test_cpu_time),
 		cmocka_unit_test(test_exact_metrics),  cmocka_unit_test(test_missing_data),
 		cmocka_unit_test(test_check),	      cmocka_unit_test(test_formats),

@@ -1,0 +1,158 @@
+/* A fixed amount of work for the CI regression tests: one thread runs parse
+ * (50% of its time), hash (30%) and sort (20%), allocates in stage(), and
+ * the program leaks two blocks on purpose. It is single-threaded so that the
+ * tests can sample the wall clock fast (the CPU clock gives at most 250
+ * samples a second here) without a thread that waits for another adding
+ * samples that depend on the machine's load. Modes change one thing each:
+ *   ci_work baseline ITER   the reference
+ *   ci_work slow ITER       ci_parse does 30% more work, nothing else changes
+ *   ci_work leak ITER       one more 48-byte block leaks, from ci_remember()
+ *   ci_work calibrate       prints how many iterations take one second of CPU
+ * ITER is the number of iterations; the same ITER is the same work. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define UNIT 20000 /* xorshift steps in one unit of work; an iteration is 10 units on average */
+
+static volatile uint64_t sink;
+static long iterations;
+static int slow;
+
+/* Each function has its own constants so that the compiler cannot fold them
+ * into one body, which would give the profile one name for three functions. */
+__attribute__((noinline, noclone)) static uint64_t ci_parse(uint64_t x, long steps)
+{
+	for (long i = 0; i < steps; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+	}
+	return x;
+}
+
+__attribute__((noinline, noclone)) static uint64_t ci_hash(uint64_t x, long steps)
+{
+	for (long i = 0; i < steps; i++) {
+		x ^= x << 11;
+		x ^= x >> 9;
+		x ^= x << 19;
+	}
+	return x;
+}
+
+__attribute__((noinline, noclone)) static uint64_t ci_sort(uint64_t x, long steps)
+{
+	for (long i = 0; i < steps; i++) {
+		x ^= x << 5;
+		x ^= x >> 15;
+		x ^= x << 23;
+	}
+	return x;
+}
+
+/* A temporary buffer per iteration: deterministic allocation calls and bytes. */
+__attribute__((noinline, noclone)) static uint64_t ci_stage(uint64_t x)
+{
+	unsigned char *b = malloc(256);
+	if (!b)
+		abort();
+	memset(b, (int)(x & 0xff), 256);
+	x += b[(x >> 8) & 0xff];
+	free(b);
+	return x;
+}
+
+/* Each call's length varies pseudo-randomly (the same sequence in every run
+ * and mode): a loop of fixed period would alias with the fixed sampling
+ * period and give shares an error far above the binomial one. */
+static long jitter(uint32_t *seed, long tenths)
+{
+	*seed = *seed * 1664525u + 1013904223u;
+	return tenths / 2 + (long)((*seed >> 8) % (uint32_t)tenths);
+}
+
+__attribute__((noinline, noclone)) static uint64_t ci_run(uint64_t x)
+{
+	/* Units in tenths: parse 50, or 65 when it is 30% slower; hash 30; sort 20. */
+	long parse = slow ? 65 : 50;
+	uint32_t seed = 12345;
+	for (long i = 0; i < iterations; i++) {
+		long p = jitter(&seed, 500), h = jitter(&seed, 300), s = jitter(&seed, 200);
+		x = ci_parse(x, p * parse * (UNIT / 10) / 500);
+		x = ci_hash(x, h * 30 * (UNIT / 10) / 300);
+		x = ci_sort(x, s * 20 * (UNIT / 10) / 200);
+		x = ci_stage(x);
+	}
+	return x;
+}
+
+static void *cache[2];
+
+/* Blocks that every mode leaks: the base has leaks, and only new ones count. */
+__attribute__((noinline, noclone)) static void ci_cache_init(void)
+{
+	for (int i = 0; i < 2; i++)
+		if (!(cache[i] = malloc(100)))
+			abort();
+}
+
+static void *remembered;
+
+__attribute__((noinline, noclone)) static void ci_remember(void)
+{
+	remembered = malloc(48);
+	if (!remembered)
+		abort();
+	memset(remembered, 1, 48);
+}
+
+/* CPU time, not wall time: a loaded machine must not shrink the work. */
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+	/* stdio's own buffer would be one more block leaked at exit. */
+	static char outbuf[BUFSIZ];
+	setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
+	const char *mode = argc > 1 ? argv[1] : "baseline";
+	if (!strcmp(mode, "calibrate")) {
+		double t0 = now();
+		long n = 0;
+		uint64_t x = 1;
+		while (now() - t0 < 0.3) {
+			x = ci_parse(x, 50 * UNIT / 10);
+			x = ci_hash(x, 30 * UNIT / 10);
+			x = ci_sort(x, 20 * UNIT / 10);
+			n++;
+		}
+		sink += x;
+		printf("%ld\n", (long)(n / (now() - t0)));
+		return 0;
+	}
+	if (strcmp(mode, "baseline") && strcmp(mode, "slow") && strcmp(mode, "leak")) {
+		fprintf(stderr, "usage: ci_work baseline|slow|leak ITER | calibrate\n");
+		return 2;
+	}
+	slow = !strcmp(mode, "slow");
+	iterations = argc > 2 ? atol(argv[2]) : 500;
+	/* A table held for the whole run dominates the peak. */
+	char *table = malloc(1 << 20);
+	if (!table)
+		return 1;
+	memset(table, 0, 1 << 20);
+	ci_cache_init();
+	if (!strcmp(mode, "leak"))
+		ci_remember();
+	sink += ci_run(1);
+	free(table);
+	printf("ci_work %s done: %lu\n", mode, (unsigned long)(sink & 0xffff));
+	return 0;
+}
