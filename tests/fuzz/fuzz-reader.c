@@ -58,11 +58,11 @@ static void load_profile(const uint8_t *data, size_t size)
 	char *err = NULL;
 	if (profile_load(&p, paths, 1, &opts, &err) == 0) {
 		/* Touch what the commands read, so sanitizers see bad indices. */
-		int64_t sum = 0;
+		uint64_t sum = 0; /* unsigned: the weights themselves may be anything */
 		for (size_t i = 0; i < p.nstacks; i++) {
 			const struct fa_stack *s = &p.stacks[i];
 			struct fa_frame fr[8];
-			sum += s->w[FA_CPU] + s->w[FA_ALLOC_BYTES];
+			sum += (uint64_t)s->w[FA_CPU] + (uint64_t)s->w[FA_ALLOC_BYTES];
 			size_t n = profile_stack_frames(&p, s, fr, 8);
 			for (size_t k = 0; k < n && k < 8; k++)
 				if (fr[k].func >= p.nfuncs)

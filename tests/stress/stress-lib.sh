@@ -99,9 +99,14 @@ stress_read() {
 				sed 's/^/  | /' "$STRESS_DIR/$cmd.err" >&2
 				fail "$name: fathom $cmd did not say that the dump of a crashed run is incomplete"
 			}
-		elif [ -s "$STRESS_DIR/$cmd.err" ]; then
-			sed 's/^/  | /' "$STRESS_DIR/$cmd.err" | head -20 >&2
-			fail "$name: fathom $cmd warned about a dump of a clean run"
+		else
+			# Dropped CPU samples are documented behaviour under load (a full
+			# ring drops a sample and counts it), not damage: shown, allowed.
+			grep -F 'samples lost' "$STRESS_DIR/$cmd.err" | sed 's/^/# /' >&2
+			if grep -vqF 'samples lost' "$STRESS_DIR/$cmd.err"; then
+				sed 's/^/  | /' "$STRESS_DIR/$cmd.err" | head -20 >&2
+				fail "$name: fathom $cmd warned about a dump of a clean run"
+			fi
 		fi
 	done
 }

@@ -16,7 +16,8 @@ assert_eq "plain exit status" 9 "$PLAIN_RC"
 agent_run() {
 	local name=$1
 	shift
-	env LD_PRELOAD="$FATHOM_AGENT" "$@" timeout -k 5 60 "${TARGET[@]}" >"$W/$name.out" 2>"$W/$name.err"
+	# Only the target gets the agent: not timeout, and not env before its exec.
+	timeout -k 5 60 env LD_PRELOAD="$FATHOM_AGENT" "$@" "${TARGET[@]}" >"$W/$name.out" 2>"$W/$name.err"
 	echo $? >"$W/$name.rc"
 }
 # The target's stdout and exit status are the plain run's.
