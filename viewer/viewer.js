@@ -52,8 +52,9 @@
   /* ---------- trees ---------- */
 
   /* Children lists (CSR) in name order and depths, for a tree whose parents
-   * precede their children. rank[i] orders the children of one node. */
-  function buildTree(parent, rank) {
+   * precede their children. cmp(a, b) orders the children of one node; only
+   * siblings are compared, which is far less work than ranking every name. */
+  function buildTree(parent, cmp) {
     const n = parent.length;
     const depth = new Int32Array(n);
     const childStart = new Int32Array(n + 1);
@@ -65,7 +66,6 @@
     const fill = childStart.slice(0, n);
     const childArr = new Int32Array(Math.max(n - 1, 0));
     for (let i = 1; i < n; i++) childArr[fill[parent[i]]++] = i;
-    const cmp = (a, b) => rank[a] - rank[b];
     for (let i = 0; i < n; i++)
       if (childStart[i + 1] - childStart[i] > 1) childArr.subarray(childStart[i], childStart[i + 1]).sort(cmp);
     let maxDepth = 0;
@@ -80,13 +80,13 @@
     return total;
   }
 
-  /* A string order for function names, so children sort by integer compare. */
-  function nameRanks(names) {
-    const order = names.map((_, i) => i);
-    order.sort((a, b) => (names[a] < names[b] ? -1 : names[a] > names[b] ? 1 : a - b));
-    const rank = new Int32Array(names.length);
-    order.forEach((f, r) => { rank[f] = r; });
-    return rank;
+  /* Orders nodes by the names of their functions. */
+  function byName(names, func) {
+    return (a, b) => {
+      const x = names[func[a]];
+      const y = names[func[b]];
+      return x < y ? -1 : x > y ? 1 : func[a] - func[b];
+    };
   }
 
   function fail(msg) {
@@ -105,26 +105,23 @@
       this.mods = f.module;
       this.modules = d.modules || [];
       const nf = this.names.length;
-      const dp = d.nodes.parent;
+      const up = d.nodes.up;
       const df = d.nodes.func;
-      if (dp.length !== df.length) fail('nodes.parent and nodes.func differ in length');
-      const n = dp.length + 1;
+      if (!up || !df || up.length !== df.length) fail('nodes.up and nodes.func are missing or differ in length');
+      const n = up.length + 1;
       const parent = new Int32Array(n);
       const func = new Int32Array(n);
       parent[0] = -1;
       func[0] = -1;
-      for (let i = 0; i < dp.length; i++) {
-        const p = dp[i] + 1;
+      for (let i = 0; i < up.length; i++) {
+        const p = i - up[i] + 1;
         if (!(p >= 0 && p <= i)) fail('node ' + i + ' has a bad parent');
         if (!(df[i] >= 0 && df[i] < nf)) fail('node ' + i + ' has a bad function');
         parent[i + 1] = p;
         func[i + 1] = df[i];
       }
       this.func = func;
-      this.funcRank = nameRanks(this.names);
-      const rank = new Int32Array(n);
-      for (let i = 1; i < n; i++) rank[i] = this.funcRank[func[i]];
-      this.tree = buildTree(parent, rank);
+      this.tree = buildTree(parent, byName(this.names, func));
       this.metrics = d.metrics || [];
       this.cache = new Map();
     }
@@ -249,6 +246,8 @@
         }
         node[n] = i; xs[n] = x; ws[n] = w; n++;
       };
+      /* A block of elided children of node i is stored as node -1 - i. */
+      const pushElided = (i, x, w) => push(-1 - i, x, w);
       /* The zoomed node's ancestors span the full width. */
       const chain = [];
       for (let a = t.parent[this.zoom]; a >= 0; a = t.parent[a]) chain.push(a);
@@ -265,11 +264,18 @@
           push(i, x, total[i] * scale);
           if (t.depth[i] > maxDepth) maxDepth = t.depth[i];
           let cx = x;
+          let narrow = 0;
           for (let k = t.childStart[i]; k < t.childStart[i + 1]; k++) {
             const c = t.childArr[k];
             const cw = total[c] * scale;
-            if (cw >= MIN_W) { stackN.push(c); stackX.push(cx); }
+            if (cw >= MIN_W || (cw > 0 && src.keep && src.keep(c))) { stackN.push(c); stackX.push(cx); } else narrow += cw;
             cx += cw;
+          }
+          /* Children too narrow to draw one by one are drawn as one grey
+           * block after the others, so that their weight stays visible. */
+          if (narrow >= 1) {
+            pushElided(i, cx - narrow, narrow);
+            if (t.depth[i] + 1 > maxDepth) maxDepth = t.depth[i] + 1;
           }
         }
       } else {
@@ -306,14 +312,19 @@
       let lit = 0;
       for (let k = 0; k < r.n; k++) {
         const i = r.node[k];
-        const d = t.depth[i];
         const x = r.x[k];
         const w = r.w[k];
+        if (i < 0) {
+          ctx.fillStyle = '#c3c8ce';
+          ctx.fillRect(x, this.yOf(t.depth[-1 - i] + 1), Math.max(w - 0.6, 0.4), ROW - 1);
+          continue;
+        }
+        const d = t.depth[i];
         const y = this.yOf(d);
         const hl = src.highlight(i);
         if (hl) lit++;
         ctx.fillStyle = hl ? '#d41dd4' : d < zd ? '#d9dde2' : src.color(i);
-        ctx.fillRect(x, y, Math.max(w - 0.6, 0.4), ROW - 1);
+        ctx.fillRect(x, y, Math.max(w - 0.6, hl ? 1 : 0.4), ROW - 1);
         if (w > 24) {
           const name = src.label(i);
           const fit = Math.floor((w - 6) / CHAR_W);
@@ -336,18 +347,25 @@
       const r = this.rects;
       for (let k = 0; k < r.n; k++) {
         const i = r.node[k];
-        if (t.depth[i] === depth && x >= r.x[k] && x < r.x[k] + r.w[k]) return i;
+        const d = i < 0 ? t.depth[-1 - i] + 1 : t.depth[i];
+        if (d === depth && x >= r.x[k] && x < r.x[k] + r.w[k]) return i < 0 ? -2 - k : i;
       }
       return -1;
     }
     onMove(e) {
       if (!this.src) return;
       const i = this.hit(e);
+      if (i < -1) {
+        const k = -2 - i;
+        this.hooks.tooltip({ elided: -1 - this.rects.node[k], width: this.rects.w[k], view: this, x: e.clientX, y: e.clientY });
+        return;
+      }
       this.hooks.tooltip(i < 0 ? null : { node: i, view: this, x: e.clientX, y: e.clientY });
     }
     onClick(e) {
       if (!this.src) return;
-      const i = this.hit(e);
+      let i = this.hit(e);
+      if (i < -1) i = -1 - this.rects.node[-2 - i]; /* a grey block zooms to its parent */
       if (i < 0) return;
       this.setZoom(i === this.zoom && i !== 0 ? this.src.tree.parent[i] : i);
     }
@@ -356,7 +374,7 @@
       const r = this.rects;
       let best = -1;
       for (let k = 0; k < r.n; k++)
-        if (this.src.label(r.node[k]) === name && (best < 0 || r.w[k] > r.w[best])) best = k;
+        if (r.node[k] >= 0 && this.src.label(r.node[k]) === name && (best < 0 || r.w[k] > r.w[best])) best = k;
       if (best < 0) return null;
       const b = this.canvas.getBoundingClientRect();
       const d = this.src.tree.depth[r.node[best]];
@@ -366,7 +384,7 @@
 
   /* ---------- the application ---------- */
 
-  const stats = { scriptStartMs: 0, parseMs: 0, buildMs: 0, drawMs: 0, firstPaintMs: 0 };
+  const stats = { scriptStartMs: 0, parseMs: 0, buildMs: 0, drawMs: 0, firstPaintMs: 0, readyMs: 0 };
   const api = { ready: false, stats };
   window.fathomViewer = api;
 
@@ -379,6 +397,7 @@
   let diff = null;
   let cur = null;        /* the selected profile's weights */
   let match = null;      /* Uint8Array per function: matches the search or the focus */
+  let matchTree = null;  /* Uint8Array per node: its subtree holds a match */
 
   function P() {
     return profiles[state.prof];
@@ -408,6 +427,11 @@
   }
 
   function updateMatch() {
+    setMatch();
+    matchTree = subtreeMatches();
+  }
+
+  function setMatch() {
     const p = P();
     const nf = p.names.length;
     match = null;
@@ -420,6 +444,20 @@
     if (!test) return;
     match = new Uint8Array(nf);
     for (let f = 0; f < nf; f++) if (test(p.names[f])) match[f] = 1;
+  }
+
+  /* Marks the nodes whose subtree holds a match, so that the layout keeps
+   * matching frames that are too narrow to draw otherwise. */
+  function subtreeMatches() {
+    if (!match) return null;
+    const p = P();
+    const t = p.tree;
+    const hm = new Uint8Array(t.n);
+    for (let i = t.n - 1; i > 0; i--) {
+      if (match[p.func[i]]) hm[i] = 1;
+      if (hm[i]) hm[t.parent[i]] = 1;
+    }
+    return hm;
   }
 
   /* Counts matching frames under the zoomed node and their total, each
@@ -471,6 +509,7 @@
       total: cur.total,
       label: (i) => p.label(i),
       highlight: (i) => match !== null && i !== 0 && match[func[i]] === 1,
+      keep: (i) => matchTree !== null && matchTree[i] === 1,
       color: (i) => {
         const f = func[i];
         if (f < 0) return '#c8ccd2';
@@ -747,10 +786,7 @@
     });
     const par = Int32Array.from(parent);
     const func = Int32Array.from(mfunc);
-    const frank = nameRanks(fnames);
-    const rank = new Int32Array(par.length);
-    for (let i = 1; i < par.length; i++) rank[i] = frank[func[i]];
-    return { base, neu, maps, fnames, fmods, func, tree: buildTree(par, rank) };
+    return { base, neu, maps, fnames, fmods, func, tree: buildTree(par, byName(fnames, func)) };
   }
 
   function renderDiff() {
@@ -922,11 +958,22 @@
     const i = info.node;
     const m = metricUnion().find((x) => x.id === state.metric);
     tip.replaceChildren();
+    if (info.elided !== undefined) {
+      const v = info.view;
+      const t = v.src.tree;
+      const p = info.elided;
+      const count = t.childStart[p + 1] - t.childStart[p];
+      const w = (info.width / v.width) * v.src.total[v.zoom];
+      tip.append(el('b', null, 'frames too narrow to draw'), document.createTextNode(
+        '\nunder ' + v.src.label(p) + ' (' + count + ' children in all)\n' + fmtValue(m, w) + ' together; click to zoom in'));
+    }
     const line = (label, text) => {
       const b = el('b', null, label);
       tip.append(b, document.createTextNode(' ' + text + '\n'));
     };
-    if (info.view === diffFlame) {
+    if (info.elided !== undefined) {
+      /* written above */
+    } else if (info.view === diffFlame) {
       const name = i === 0 ? 'all' : diff.fnames[diff.func[i]];
       tip.append(el('b', null, name), document.createTextNode('\n'));
       if (i !== 0 && diff.fmods[diff.func[i]]) line('module', diff.fmods[diff.func[i]]);
@@ -1151,10 +1198,12 @@
     renderFlame();
     const t3 = performance.now();
     stats.drawMs = t3 - t2;
-    setTab(state.tab);
-    /* The second animation frame starts after the first one was painted. */
+    /* The second animation frame starts after the first one was painted;
+     * the panel below the graph is filled in after that. */
     requestAnimationFrame(() => requestAnimationFrame(() => {
       stats.firstPaintMs = performance.now();
+      setTab(state.tab);
+      stats.readyMs = performance.now();
       api.ready = true;
     }));
   }

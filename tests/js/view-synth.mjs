@@ -103,7 +103,7 @@ export function synthData(stacks, seed = 1) {
       ],
       threads, modules: ['synth', 'libc.so.6'],
       funcs: { name: names, file: files, line: lines, module: mods },
-      nodes: { parent, func },
+      nodes: { up: parent.map((q, i) => i - q), func },
       weights: { cpu, 'alloc-calls': calls, 'alloc-bytes': bytes },
       threadCpu,
       timeline: [{ proc: 0, t, heap, rss }],
@@ -131,6 +131,6 @@ if (process.argv[1] && process.argv[1].endsWith('view-synth.mjs')) {
   const viewer = process.argv[4] || path.join(path.dirname(new URL(import.meta.url).pathname), '../../viewer');
   const data = synthData(n);
   fs.writeFileSync(out, assemble(viewer, data));
-  console.log(out + ': ' + n + ' distinct stacks, ' + data.profiles[0].nodes.parent.length + ' nodes, ' +
+  console.log(out + ': ' + n + ' distinct stacks, ' + data.profiles[0].nodes.up.length + ' nodes, ' +
     fs.statSync(out).size + ' bytes');
 }

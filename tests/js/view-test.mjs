@@ -82,7 +82,7 @@ try {
   console.log('# load: navigation to first paint ' + st.stats.firstPaintMs.toFixed(0) + ' ms (script start ' +
     st.stats.scriptStartMs.toFixed(0) + ', JSON parse ' + st.stats.parseMs.toFixed(0) + ', tree build ' +
     st.stats.buildMs.toFixed(0) + ', first draw ' + st.stats.drawMs.toFixed(0) + ' ms); goto to ready ' + wall +
-    ' ms; ' + st.stats.nodes + ' call-tree nodes, ' + st.frames + ' frames drawn; ' + (html.length / 1048576).toFixed(1) + ' MiB');
+    ' ms (panels filled ' + st.stats.readyMs.toFixed(0) + ' ms); ' + st.stats.nodes + ' call-tree nodes, ' + st.frames + ' frames drawn; ' + (html.length / 1048576).toFixed(1) + ' MiB');
   ok(st.frames > 1, 'the flame graph drew frames', st.frames);
 
   const zoomInfo = () => page.evaluate(() => {
@@ -116,18 +116,19 @@ try {
   // those without a matching ancestor.
   {
     const metric = await page.evaluate(() => window.fathomViewer.state.metric);
-    const n = prof.nodes.parent.length;
+    const n = prof.nodes.up.length;
+    const parent = prof.nodes.up.map((u, i) => i - u);
     const total = new Float64Array(n);
     const pairs = prof.weights[metric] || [];
     for (let i = 0; i < pairs.length; i += 2) if (pairs[i] >= 0) total[pairs[i]] += pairs[i + 1];
-    for (let i = n - 1; i >= 0; i--) if (prof.nodes.parent[i] >= 0) total[prof.nodes.parent[i]] += total[i];
+    for (let i = n - 1; i >= 0; i--) if (parent[i] >= 0) total[parent[i]] += total[i];
     const q = search.toLowerCase();
     const hit = (i) => prof.funcs.name[prof.nodes.func[i]].toLowerCase().includes(q);
     const under = new Uint8Array(n);
     let frames = 0;
     let sum = 0;
     for (let i = 0; i < n; i++) {
-      const p = prof.nodes.parent[i];
+      const p = parent[i];
       const anc = p >= 0 && (under[p] || hit(p));
       under[i] = anc ? 1 : 0;
       if (hit(i) && total[i] > 0) { frames++; if (!anc) sum += total[i]; }
@@ -150,7 +151,7 @@ try {
       let best = -1;
       for (let k = 0; k < r.n; k++) {
         const i = r.node[k];
-        if (f.src.tree.depth[i] >= 1 && r.w[k] < f.width * 0.98 && (best < 0 || r.w[k] > r.w[best])) best = k;
+        if (i >= 0 && f.src.tree.depth[i] >= 1 && r.w[k] < f.width * 0.98 && (best < 0 || r.w[k] > r.w[best])) best = k;
       }
       return best < 0 ? null : f.src.label(r.node[best]);
     });
@@ -253,7 +254,7 @@ try {
       const rows = [...document.querySelectorAll('#diff-table tbody tr')];
       const f = window.fathomViewer.diffFlame();
       const cols = new Set();
-      for (let k = 0; k < f.rects.n; k++) cols.add(f.src.color(f.rects.node[k]));
+      for (let k = 0; k < f.rects.n; k++) if (f.rects.node[k] >= 0) cols.add(f.src.color(f.rects.node[k]));
       return { rows: rows.length, first: rows.length ? rows[0].cells[0].textContent : null,
         change: rows.length ? rows[0].cells[3].textContent : null, frames: f.rects.n,
         grew: [...cols].some((c) => /^rgb\(245,/.test(c)), shrank: [...cols].some((c) => /,245\)$/.test(c)),
