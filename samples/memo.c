@@ -89,8 +89,8 @@ int main(int argc, char **argv)
 	struct answer *head = NULL, **tail = &head;
 	unsigned long long seed = 7;
 	for (long q = 0; q < queries; q++) {
-		/* Queries cluster near the top of the range, as real ones tend to. */
-		unsigned n = (unsigned)(max_n - (long)(sample_rand(&seed) % 8));
+		/* Queries cluster in the 8 values below MAX_N, as real ones tend to. */
+		unsigned n = (unsigned)(max_n - (long)(sample_rand(&seed) % (max_n < 8 ? (unsigned long)max_n : 8)));
 		uint64_t v = fast ? fib_memo(&memo, n) : fib_naive(n);
 		*tail = answer_new(n, v);
 		tail = &(*tail)->next;
