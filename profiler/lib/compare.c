@@ -45,6 +45,16 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 	}
 	if (p->mem.sampled)
 		s->alloc_sampled = true;
+	/* A run is a process whose parent is not in the recording; its forks
+	 * and execs belong to it. Several runs are merged for more samples. */
+	for (size_t i = 0; i < p->nprocs; i++) {
+		bool child = p->procs[i].generation > 0;
+		for (size_t k = 0; k < p->nprocs && !child; k++)
+			child = k != i && p->procs[k].pid == p->procs[i].ppid;
+		s->runs += !child;
+	}
+	if (!s->runs)
+		s->runs = 1;
 	s->cpu_weight = (double)p->total[FA_CPU];
 	/* The per-thread table counts delivered signals per stack; the process
 	 * totals are the fallback when a model has no such table. */
@@ -459,16 +469,17 @@ static int diff_cpu_time(const struct compare_summary *base, const struct compar
 		struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, "cpu-time", COMPARE_NS, strdup("cpu-time"));
 		if (!it)
 			return -ENOMEM;
-		it->base = base->cpu_ns;
-		it->value = cur->cpu_ns;
-		it->change = base->cpu_ns ? cur->cpu_ns / base->cpu_ns - 1 : NAN;
+		it->base = base->cpu_ns / (double)base->runs;
+		it->value = cur->cpu_ns / (double)cur->runs;
+		it->change = it->base ? it->value / it->base - 1 : NAN;
 		it->status = COMPARE_SKIPPED;
 		it->message = strdup("wall-clock recordings: sampled time depends on the machine's load; "
 				     "name --metric cpu-time to judge it");
 		return it->message ? 0 : -ENOMEM;
 	}
-	struct compare_item *it = judge_relative(r, "cpu-time", COMPARE_NS, base->cpu_ns, cur->cpu_ns,
-						 o->cpu_threshold, wall ? "Sampled wall time" : "CPU time");
+	struct compare_item *it = judge_relative(r, "cpu-time", COMPARE_NS, base->cpu_ns / (double)base->runs,
+						 cur->cpu_ns / (double)cur->runs, o->cpu_threshold,
+						 wall ? "Sampled wall time" : "CPU time");
 	return it ? 0 : -ENOMEM;
 }
 
@@ -600,8 +611,9 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 	int ret = 0;
 	for (size_t i = 0; i < np && !ret; i++) {
 		const struct pair *p = &pairs[i];
-		int64_t before = p->b ? p->b->leaked_blocks : 0;
-		if (!p->n || p->n->leaked_blocks <= before)
+		double before = p->b ? (double)p->b->leaked_blocks / (double)base->runs : 0;
+		double after = p->n ? (double)p->n->leaked_blocks / (double)cur->runs : 0;
+		if (!p->n || after <= before)
 			continue;
 		const struct compare_func *f = p->n;
 		struct compare_item *it =
@@ -613,14 +625,14 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 		it->func = f->name;
 		it->file = f->file;
 		it->line = f->leak_line ? f->leak_line : f->line;
-		it->base = (double)before;
-		it->value = (double)f->leaked_blocks;
-		it->change = before ? it->value / it->base - 1 : INFINITY;
+		it->base = before;
+		it->value = after;
+		it->change = before ? after / before - 1 : INFINITY;
 		it->status = COMPARE_FAIL;
 		func_where(where, sizeof(where), f->name, f->file, it->line);
-		it->message = fmt("%s leaks %" PRId64 " block%s (%s) at exit; the base leaked %" PRId64 " there",
-				  where, f->leaked_blocks, f->leaked_blocks == 1 ? "" : "s",
-				  fmt_bytes(b1, f->leaked_bytes), before);
+		it->message = fmt("%s leaks %g block%s (%s) at exit%s; the base leaked %g there", where, after,
+				  after == 1 ? "" : "s", fmt_bytes(b1, (int64_t)llround((double)f->leaked_bytes / (double)cur->runs)),
+				  cur->runs > 1 || base->runs > 1 ? " per run" : "", before);
 		if (!it->message)
 			ret = -ENOMEM;
 	}
@@ -637,8 +649,8 @@ static const struct compare_func *grew_most(const struct compare_summary *base, 
 	const struct compare_func *best = NULL;
 	double bd = 0;
 	for (size_t i = 0; pairs && i < np; i++) {
-		double a = pairs[i].b ? (double)(bytes ? pairs[i].b->alloc_bytes : pairs[i].b->alloc_calls) : 0;
-		double b = pairs[i].n ? (double)(bytes ? pairs[i].n->alloc_bytes : pairs[i].n->alloc_calls) : 0;
+		double a = pairs[i].b ? (double)(bytes ? pairs[i].b->alloc_bytes : pairs[i].b->alloc_calls) / (double)base->runs : 0;
+		double b = pairs[i].n ? (double)(bytes ? pairs[i].n->alloc_bytes : pairs[i].n->alloc_calls) / (double)cur->runs : 0;
 		if (b - a > bd) {
 			bd = b - a;
 			best = pairs[i].n;
@@ -680,6 +692,12 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			continue;
 		double a = (double)*(const int64_t *)((const char *)base + tab[i].off);
 		double b = (double)*(const int64_t *)((const char *)cur + tab[i].off);
+		/* Totals of merged runs are compared per run; a peak is already the
+		 * largest of any process. */
+		if (tab[i].bit != COMPARE_M_PEAK) {
+			a /= (double)base->runs;
+			b /= (double)cur->runs;
+		}
 		bool leak = tab[i].bit == COMPARE_M_LEAKED;
 		/* In an exact recording any new leaked byte is a real leak. */
 		struct compare_item *it =
@@ -734,7 +752,8 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 				*err = fmt("%s CPU samples to compare", which);
 				return -EINVAL;
 			}
-			if (add_note(r, fmt("CPU not compared: %s CPU samples", which)))
+			/* Only worth a note when one side has them: that is likely a mistake. */
+			if ((cpu_b || cpu_n) && add_note(r, fmt("CPU not compared: %s CPU samples", which)))
 				goto nomem;
 		} else {
 			if ((sel & COMPARE_M_CPU_TIME) && (ret = diff_cpu_time(base, cur, o, sel, r)))
@@ -762,6 +781,10 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 	}
 	const struct compare_summary *sides[2] = { base, cur };
 	const char *side_name[2] = { "base", "new" };
+	if ((base->runs > 1 || cur->runs > 1) &&
+	    add_note(r, fmt("runs merged: %zu base, %zu new; totals are compared per run, shares over all samples",
+			    base->runs, cur->runs)))
+		goto nomem;
 	for (int i = 0; i < 2; i++) {
 		const struct compare_summary *s = sides[i];
 		if (s->damaged && add_note(r, fmt("the %s recording is damaged and was read up to its last good chunk",

@@ -27,6 +27,7 @@ struct compare_func {
 
 struct compare_summary {
 	size_t nprocs;
+	size_t runs;              /* root processes: runs merged into this recording (>= 1) */
 	/* CPU */
 	double samples;           /* signals delivered: the independent observations */
 	double cpu_weight;        /* sampling periods (samples weighted by 1 + overruns) */

@@ -356,6 +356,51 @@ static void test_new_function_and_total(void **state)
 	compare_report_free(&r);
 }
 
+/* Several runs merged on one side: totals are compared per run. */
+static void test_runs(void **state)
+{
+	(void)state;
+	struct fake a, b;
+	fake_init(&a, FD_CLOCK_CPU, 1000);
+	fake_add(&a, "parse", 10, 2000, 1, 0, 0, 0, 0);
+	fake_add(&a, "keep", 20, 10, 1, 4, 400, 4, 400);
+	fake_alloc(&a, FD_ALLOC_EXACT, 1000, 0);
+	struct fa_process procs[3] = { a.proc, a.proc, a.proc };
+	procs[0].pid = 10;
+	procs[1].pid = 11;
+	/* A child of the second run is part of that run. */
+	procs[2].pid = 12;
+	procs[2].ppid = 11;
+	procs[2].sample_weight = 0;
+	procs[0].sample_weight = procs[1].sample_weight = 1005;
+	a.p.procs = procs;
+	a.p.nprocs = 3;
+	fake_init(&b, FD_CLOCK_CPU, 1000);
+	fake_add(&b, "parse", 10, 1000, 1, 0, 0, 0, 0);
+	fake_add(&b, "keep", 20, 5, 1, 2, 200, 2, 200);
+	fake_alloc(&b, FD_ALLOC_EXACT, 1000, 0);
+	struct compare_summary s;
+	summarize(&a, &s);
+	assert_int_equal(s.runs, 2);
+	compare_summary_free(&s);
+	struct compare_opts o;
+	compare_opts_default(&o);
+	struct compare_report r;
+	run_diff(&a, &b, &o, &r);
+	assert_int_equal(r.nfail, 0);
+	assert_true(fabs(find(&r, "cpu-time")->base - 1.005e9) < 1);
+	assert_true(find(&r, "leaked-blocks")->base == 2);
+	assert_null(find(&r, "leak: keep"));
+	compare_report_free(&r);
+	/* One block more per run is a new leak. */
+	b.stacks[1].w[FA_LEAKED_BLOCKS] = 3;
+	b.p.mem.leaked_blocks = 3;
+	run_diff(&a, &b, &o, &r);
+	assert_int_equal(find(&r, "leaked-blocks")->status, COMPARE_FAIL);
+	assert_non_null(find(&r, "leak: keep"));
+	compare_report_free(&r);
+}
+
 static void test_cpu_time(void **state)
 {
 	(void)state;
@@ -648,7 +693,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_normal),	      cmocka_unit_test(test_summarize),
 		cmocka_unit_test(test_noise_vs_change), cmocka_unit_test(test_effect_threshold),
-		cmocka_unit_test(test_counts_not_weights),
+		cmocka_unit_test(test_counts_not_weights), cmocka_unit_test(test_runs),
 		cmocka_unit_test(test_new_function_and_total), cmocka_unit_test(test_cpu_time),
 		cmocka_unit_test(test_exact_metrics),  cmocka_unit_test(test_missing_data),
 		cmocka_unit_test(test_check),	      cmocka_unit_test(test_formats),
