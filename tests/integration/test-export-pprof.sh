@@ -25,7 +25,10 @@ sums=$(awk '/^Samples:/ { s = 1; getline; next } s && /^ *[0-9]/ { sub(/:.*/, ""
 	/^Locations/ { s = 0 } END { for (i = 1; i <= 8; i++) printf "%.0f ", t[i] }' raw.txt)
 read -r samples cpu_ns calls bytes temp inuse_obj inuse_bytes peak <<<"$sums"
 assert_eq "pprof samples total = report weight" "$(json report.json 'r["weight"]')" "$samples"
-assert_near "pprof cpu ns = report cpu_ns" "$(json report.json 'int(r["cpu_ns"])')" "$cpu_ns" 100
+# The report's cpu_ns has 6 significant digits in its JSON: compute it from the periods.
+hz=$(json report.json 'r["processes"][0]["hz"]')
+assert_near "pprof cpu ns = report periods at $hz Hz" "$(awk -v w="$samples" -v hz="$hz" 'BEGIN { printf "%.0f", w * 1e9 / hz }')" "$cpu_ns" 10
+assert_near "pprof cpu ns = report cpu_ns" "$(json report.json 'int(r["cpu_ns"])')" "$cpu_ns" "$(awk -v c="$cpu_ns" 'BEGIN { print c * 1e-5 }')"
 pprof -top -sample_index=samples hot.pb.gz >top-samples.txt
 assert_contains "pprof samples total" "of $samples total" top-samples.txt
 pprof -traces hot.pb.gz >traces.txt

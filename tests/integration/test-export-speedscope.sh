@@ -19,8 +19,10 @@ cat check.txt >&2
 assert_contains "loaded by speedscope" "ok: speedscope's importer loaded hot.json in chromium" check.txt
 
 total() { sed -n "s/^ok: profile \"$1\" ([a-z]*): [0-9]* stacks, total //p" check.txt; }
-# CPU in nanoseconds, per process rate: report's cpu_ns (each stack rounded to 1 ns).
-assert_near "cpu total" "$(json report.json 'int(r["cpu_ns"])')" "$(total 'cpu: all threads')" 100
+# CPU in nanoseconds: the report's periods at the recording's rate (each stack rounded to 1 ns).
+hz=$(json report.json 'r["processes"][0]["hz"]')
+ns() { awk -v w="$1" -v hz="$hz" 'BEGIN { printf "%.0f", w * 1e9 / hz }'; }
+assert_near "cpu total" "$(ns "$(json report.json 'r["weight"]')")" "$(total 'cpu: all threads')" 10
 assert_eq "alloc-bytes total" "$(json mem.json 'r["totals"]["alloc_bytes"]')" "$(total alloc-bytes)"
 assert_eq "alloc-calls total" "$(json mem.json 'r["totals"]["alloc_calls"]')" "$(total alloc-calls)"
 assert_eq "leaked-bytes total" "$(json mem.json 'r["leaks"]["bytes"]')" "$(total leaked-bytes)"
@@ -28,8 +30,8 @@ assert_eq "peak-bytes total" "$(json mem.json 'r["peak"]["bytes"]')" "$(total pe
 
 # One profile per thread for CPU; the worker's holds export_hot_c and not export_hot_a.
 wtid=$(json report.json '[t["tid"] for t in r["threads"] if t["name"] == "export-worker"][0]')
-wcpu=$(json report.json "int([t['cpu_ns'] for t in r['threads'] if t['tid'] == $wtid][0])")
-assert_near "worker profile total" "$wcpu" "$(total "cpu: export-worker ($wtid)")" 100
+wcpu=$(ns "$(json report.json "[t['weight'] for t in r['threads'] if t['tid'] == $wtid][0]")")
+assert_near "worker profile total" "$wcpu" "$(total "cpu: export-worker ($wtid)")" 10
 python3 - hot.json "$wtid" <<'EOF' || fail "worker thread's speedscope profile"
 import json, sys
 d = json.load(open(sys.argv[1]))
