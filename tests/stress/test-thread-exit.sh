@@ -3,6 +3,8 @@
 . "$SRCDIR/tests/lib.sh"
 . "$SRCDIR/tests/stress/stress-lib.sh"
 
+# Each run takes about a second; a hang must not cost two minutes.
+STRESS_TIMEOUT=60
 stress_run exit -- "$PROGS/stress_thread_exit" exit
 assert_eq "exit status of exit(7) from a thread" 7 "$STRESS_RC"
 stress_run pthread-exit -- "$PROGS/stress_thread_exit" pthread_exit
