@@ -19,7 +19,8 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fathom mem FILE... [--top N] [--sort calls|bytes|peak|leaked|temp] [--json]\n"
+		"usage: fathom mem [--top N] [--sort calls|bytes|peak|leaked|temp] [--json] [--no-symbols]\n"
+		"                  [--debug-dir DIR] [-q] FILE...\n"
 		"\n"
 		"Reports the heap of a recording made with 'fathom record --alloc' (or\n"
 		"--alloc-sample BYTES): allocation calls and bytes, the peak heap and the stacks\n"
@@ -31,7 +32,9 @@ static void usage(FILE *f)
 		"  -s, --sort KEY     one table of sites ordered by calls, bytes, peak, leaked or temp\n"
 		"                     (default: two tables, by calls and by bytes)\n"
 		"      --json         everything as JSON on stdout\n"
-		"      --no-symbols   do not read debug information (functions are module+offset)\n");
+		"      --no-symbols   do not read debug information (functions are module+offset)\n"
+		"      --debug-dir DIR  also look for separate debug files in DIR\n"
+		"  -q, --quiet        no progress or warnings on stderr\n");
 }
 
 /* One allocation site: the innermost frame (function and line) of its stacks. */
@@ -377,6 +380,11 @@ static void print_text(struct mem *m)
 		printf("%s  pid %d  %s%s\n", pr->path, pr->pid, pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe,
 		       pr->alloc_mode == FD_ALLOC_OFF ? "  (no allocation tracking)"
 		       : pr->alloc_mode == FD_ALLOC_SAMPLED ? "  (sampled)" : "");
+		if (pr->damage)
+			printf("  damaged: %s\n", pr->damage);
+		if (pr->lost_alloc)
+			printf("  %s allocation events were lost: leaks and the peak are approximate\n",
+			       fmt_count(a, (int64_t)pr->lost_alloc));
 	}
 	if (m->sampled) {
 		uint64_t rate = 0;
@@ -629,14 +637,15 @@ int cmd_mem(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "top", required_argument, NULL, 'n' },     { "sort", required_argument, NULL, 's' },
 		{ "json", no_argument, NULL, 'j' },          { "no-symbols", no_argument, NULL, 'S' },
+		{ "debug-dir", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
 	};
 	struct mem m = { .top = 10, .sort = -1, .est = "" };
-	bool no_symbols = false;
+	struct profile_opts po = { 0 };
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:s:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:qh", longopts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -662,7 +671,13 @@ int cmd_mem(int argc, char **argv)
 			m.json = true;
 			break;
 		case 'S':
-			no_symbols = true;
+			po.no_symbols = true;
+			break;
+		case 'd':
+			po.debug_dirs = optarg;
+			break;
+		case 'q':
+			po.quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -678,7 +693,6 @@ int cmd_mem(int argc, char **argv)
 	}
 
 	struct profile p;
-	struct profile_opts po = { .no_symbols = no_symbols };
 	char *err = NULL;
 	int rc = profile_load(&p, argv + optind, (size_t)(argc - optind), &po, &err);
 	if (rc < 0) {
@@ -686,8 +700,8 @@ int cmd_mem(int argc, char **argv)
 		free(err);
 		return rc == -ENOMEM ? 1 : 2;
 	}
-	for (size_t i = 0; i < p.nwarnings; i++)
-		fprintf(stderr, "fathom mem: %s\n", p.warnings[i]);
+	for (size_t i = 0; !po.quiet && i < p.nwarnings; i++)
+		fprintf(stderr, "fathom mem: warning: %s\n", p.warnings[i]);
 
 	int status = 0;
 	bool any = false;
