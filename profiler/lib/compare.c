@@ -873,8 +873,17 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		it->change = tab[i].limit ? tab[i].value / tab[i].limit - 1 : tab[i].value ? INFINITY : 0;
 		if (tab[i].value > tab[i].limit) {
 			it->status = COMPARE_FAIL;
-			it->message = fmt("%s %s exceeds the budget of %s", tab[i].what, value_str(b1, tab[i].unit, tab[i].value),
-					  value_str(b2, tab[i].unit, tab[i].limit));
+			value_str(b1, tab[i].unit, tab[i].value);
+			value_str(b2, tab[i].unit, tab[i].limit);
+			/* Rounded for display, a value just over its budget would read
+			 * as equal to it: then show the exact figures. */
+			if (!strcmp(b1, b2) && tab[i].unit == COMPARE_BYTES) {
+				fmt_count(b1, (int64_t)tab[i].value);
+				fmt_count(b2, (int64_t)tab[i].limit);
+				strcat(b1, " B");
+				strcat(b2, " B");
+			}
+			it->message = fmt("%s %s exceeds the budget of %s", tab[i].what, b1, b2);
 			if (!it->message)
 				goto nomem;
 			r->nfail++;
