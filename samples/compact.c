@@ -13,7 +13,7 @@
 #define SHIPPED 2
 
 /* Every field 64 bits, as when a schema is mapped to "long" by default: 64
- * bytes an order, and a query over three fields drags all 64 through the cache. */
+ * bytes an order, and a query over four fields drags all 64 through the cache. */
 struct order_wide {
 	int64_t id, customer, product, quantity, price_cents, time, status, region;
 };
