@@ -211,6 +211,20 @@ def variants(name, data, limit):
     out[name + "-flip"] = bytes(mid)
     # Everything but the first chunk's header: the reader must resynchronise.
     out[name + "-headless"] = head[:16] + head[16 + 24 + 5:]
+    # The same records stored uncompressed: mutations of compressed chunks die
+    # in zstd, mutations of these reach the record decoder.
+    raw = bytearray(head[:16])
+    for i, (off, n) in enumerate(c for c in ch if c[0] + c[1] <= end):
+        payload = head[off + 24: off + n]
+        if head[off + 5] & 1:
+            try:
+                payload = subprocess.run(["zstd", "-q", "-d", "-c", "-"], input=payload, capture_output=True,
+                                         check=True).stdout
+            except (OSError, subprocess.CalledProcessError):
+                return out
+        raw += chunk(payload, i)
+    if len(raw) <= limit and bytes(raw) != head:
+        out[name + "-raw"] = bytes(raw)
     return out
 
 
