@@ -151,6 +151,10 @@ int main(int argc, char **argv)
 		sum_streamed(f, &t);
 	else
 		sum_loaded(f, &t);
+	if (ferror(f)) {
+		fprintf(stderr, "%s: %s: read error\n", argv[0], argv[2]);
+		return 1;
+	}
 	fclose(f);
 
 	printf("stream: %ld records, %ld malformed, max %lld", t.lines, t.bad, (long long)t.max_cents);
