@@ -134,7 +134,7 @@ int cmd_export(int argc, char **argv)
 		profile_free(&p);
 		return 1;
 	}
-	int rc = fmt == 0 ? pprof_write(f, &p, &o) : fmt == 1 ? speedscope_write(f, &p, &o) : folded_write(f, &p, &o);
+	int rc = fmt == 0 ? pprof_write(f, &p, &o) : fmt == 1 ? speedscope_write(f, &p, &o) : folded_write(f, &p, NULL, &o);
 	if (to_file && fclose(f) != 0 && !rc)
 		rc = -errno;
 	status = 0;

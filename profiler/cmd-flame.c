@@ -23,7 +23,8 @@ static void usage(FILE *f)
 		"  -o, --output FILE   write here ('-' for stdout); default stdout, or flame.svg on a terminal\n"
 		"  -w, --weight M      cpu (default), alloc-bytes, alloc-calls, temp-calls, leaked (bytes),\n"
 		"                      leaked-blocks, peak (bytes live at the heap peak)\n"
-		"      --folded        print folded stacks instead of an SVG\n"
+		"      --folded        print folded stacks instead of an SVG; with --diff, \"STACK BASE NEW\"\n"
+		"                      lines as flamegraph.pl's difffolded.pl writes them\n"
 		"      --title T       the SVG's title\n"
 		"      --tid TID       CPU of one thread only\n"
 		"      --diff BASE     differential graph of FILE... against BASE (repeat for several base files):\n"
@@ -146,10 +147,6 @@ int cmd_flame(int argc, char **argv)
 		fprintf(stderr, "fathom flame: --tid works with --weight cpu only (allocations are not kept per thread)\n");
 		goto out;
 	}
-	if (folded && nbase) {
-		fprintf(stderr, "fathom flame: --folded and --diff do not go together; fold each recording on its own\n");
-		goto out;
-	}
 
 	struct profile p, base;
 	if ((status = load("flame", &p, argv + optind, (size_t)(argc - optind), no_symbols)))
@@ -179,7 +176,7 @@ int cmd_flame(int argc, char **argv)
 		goto done;
 	}
 	size_t omitted = 0;
-	int rc = folded ? folded_write(f, &p, &o) : svg_write(f, &p, nbase ? &base : NULL, &o, &omitted);
+	int rc = folded ? folded_write(f, &p, nbase ? &base : NULL, &o) : svg_write(f, &p, nbase ? &base : NULL, &o, &omitted);
 	if (to_file && fclose(f) != 0 && !rc)
 		rc = -errno;
 	if (rc == -ENODATA) {

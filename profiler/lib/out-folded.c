@@ -312,12 +312,16 @@ static void put_folded_name(FILE *f, const char *s)
 	}
 }
 
-int folded_write(FILE *f, const struct profile *p, const struct out_opts *o)
+int folded_write(FILE *f, const struct profile *p, const struct profile *base, const struct out_opts *o)
 {
 	struct flame_tree t;
 	int rc = flame_build(&t, p, o);
 	if (rc)
 		return rc;
+	if (base && (rc = flame_add_base(&t, base, o))) {
+		flame_free(&t);
+		return rc;
+	}
 	if (t.total <= 0) {
 		flame_free(&t);
 		return -ENODATA;
@@ -334,13 +338,16 @@ int folded_write(FILE *f, const struct profile *p, const struct out_opts *o)
 	while (n != FA_NONE) {
 		path[depth++] = n;
 		const struct flame_node *fn = &t.nodes[n];
-		if (fn->self > 0) {
+		if (fn->self > 0 || (base && fn->base_self > 0)) {
 			for (size_t i = 0; i < depth; i++) {
 				if (i)
 					putc(';', f);
 				put_folded_name(f, t.names[t.nodes[path[i]].name]);
 			}
-			fprintf(f, " %" PRId64 "\n", fn->self);
+			if (base)
+				fprintf(f, " %" PRId64 " %" PRId64 "\n", fn->base_self, fn->self);
+			else
+				fprintf(f, " %" PRId64 "\n", fn->self);
 		}
 		if (fn->child != FA_NONE) {
 			n = fn->child;

@@ -60,9 +60,10 @@ void flame_sort(struct flame_tree *t);
 void flame_free(struct flame_tree *t);
 
 /* Folded stacks, "root;...;leaf COUNT", one line per distinct path, sorted.
- * ';' and line breaks inside names are replaced. Returns 0, -ENODATA when
- * there is no weight, or -errno. */
-int folded_write(FILE *f, const struct profile *p, const struct out_opts *o);
+ * ';' and line breaks inside names are replaced. With base non-NULL, the
+ * two-column form of flamegraph.pl's difffolded.pl, "root;...;leaf BASE NEW",
+ * over the paths of both. Returns 0, -ENODATA when there is no weight, or -errno. */
+int folded_write(FILE *f, const struct profile *p, const struct profile *base, const struct out_opts *o);
 
 /* The interactive SVG flame graph of p; with base non-NULL, a differential one
  * of p coloured by each frame's change in share against base. Returns 0 or

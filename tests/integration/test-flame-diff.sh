@@ -48,6 +48,16 @@ run "$FATHOM" flame --diff base.fdump base.fdump -o same.svg
 "$FATHOM" flame --diff base.fdump -o x.svg 2>err.txt
 assert_eq "--diff without NEW" 2 $?
 assert_contains "message" "no dump files given" err.txt
-"$FATHOM" flame --diff base.fdump new.fdump --folded 2>err.txt
-assert_eq "--diff with --folded" 2 $?
+# --folded --diff: "STACK BASE NEW" lines, as flamegraph.pl's difffolded.pl writes them.
+run "$FATHOM" flame --diff base.fdump new.fdump --folded >diff.folded
+awk '!/^[^; ]([^;]*[^; ])?(;[^; ]([^;]*[^; ])?)* [0-9]+ [0-9]+$/ { print "bad line " NR ": " $0; exit 1 }' diff.folded ||
+	fail "differential folded grammar"
+run "$FATHOM" report base.fdump --json >base.json
+run "$FATHOM" report new.fdump --json >new.json
+weight() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["weight"])' "$1"; }
+assert_eq "base column total" "$(weight base.json)" "$(awk '{ s += $(NF - 1) } END { print s }' diff.folded)"
+assert_eq "new column total" "$(weight new.json)" "$(awk '{ s += $NF } END { print s }' diff.folded)"
+read -r cb cn <<<"$(awk '/;export_hot_c [0-9]+ [0-9]+$/ { b += $(NF - 1); n += $NF } END { print b, n }' diff.folded)"
+assert_near "export_hot_c samples before (100 ms at 99 Hz)" 10 "$cb" 4
+assert_near "export_hot_c samples now (400 ms)" 40 "$cn" 8
 note "ok: differential flame graph"

@@ -123,13 +123,18 @@ static char *capture(int (*fn)(FILE *, const struct profile *, const struct out_
 	return buf;
 }
 
+static int folded_plain(FILE *f, const struct profile *p, const struct out_opts *o)
+{
+	return folded_write(f, p, NULL, o);
+}
+
 static void test_folded_cpu(void **state)
 {
 	struct profile p;
 	make_profile(&p);
 	struct out_opts o = { .metric = FA_CPU };
 	int rc;
-	char *s = capture(folded_write, &p, &o, &rc);
+	char *s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, 0);
 	/* The two "work" functions merge by name; the inlined helper is a frame of
 	 * its own above work; ';' in a name becomes ':'; lines are sorted. */
@@ -146,19 +151,43 @@ static void test_folded_alloc_and_tid(void **state)
 	make_profile(&p);
 	struct out_opts o = { .metric = FA_ALLOC_BYTES };
 	int rc;
-	char *s = capture(folded_write, &p, &o, &rc);
+	char *s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, 0);
 	assert_string_equal(s, "main;work 100\nmain;work;malloc 500\n");
 	free(s);
 	o = (struct out_opts){ .metric = FA_CPU, .tid = 101 };
-	s = capture(folded_write, &p, &o, &rc);
+	s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, 0);
 	assert_string_equal(s, "main;a:b 1\nmain;std::vector<int>::push_back&\"x\" 2\nmain;work 2\n");
 	free(s);
 	o.tid = 999;
-	s = capture(folded_write, &p, &o, &rc);
+	s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, -ENODATA);
 	free(s);
+}
+
+static void test_folded_diff(void **state)
+{
+	struct profile p, base;
+	make_profile(&p);
+	/* The base: inl_helper had 1 sample instead of 7; "a;b" is gone in the new one. */
+	base = p;
+	static struct fa_stack bstacks[6];
+	memcpy(bstacks, stacks, sizeof(bstacks));
+	bstacks[0].w[FA_CPU] = 1;
+	base.stacks = bstacks;
+	stacks[2].w[FA_CPU] = 0;
+	struct out_opts o = { .metric = FA_CPU };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(folded_write(f, &p, &base, &o), 0);
+	fclose(f);
+	assert_string_equal(buf, "main;a:b 1 0\n"
+				 "main;std::vector<int>::push_back&\"x\" 2 2\n"
+				 "main;work 5 5\n"
+				 "main;work;inl_helper 1 7\n");
+	free(buf);
 }
 
 static void test_tree(void **state)
@@ -605,7 +634,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded_cpu),   cmocka_unit_test(test_folded_alloc_and_tid),
-		cmocka_unit_test(test_tree),         cmocka_unit_test(test_pprof_all),
+		cmocka_unit_test(test_tree), cmocka_unit_test(test_folded_diff),        cmocka_unit_test(test_pprof_all),
 		cmocka_unit_test(test_pprof_one_metric), cmocka_unit_test(test_pprof_gzip),
 		cmocka_unit_test(test_svg),          cmocka_unit_test(test_svg_diff),
 		cmocka_unit_test(test_speedscope),
