@@ -6,7 +6,9 @@
 // screenshot shows the flame graph.
 //
 // usage: node view-test.mjs REPORT.html [--search TEXT] [--zoom NAME] [--shot OUT.png]
-//                           [--expect-diff] [--bench] [--chromium PATH]
+//                           [--expect-diff] [--bench] [--load-only] [--chromium PATH]
+// --bench prints the load figures on a last line; --load-only checks loading,
+// drawing, search and the screenshot but not the interactions.
 // Exits 0 when every check holds, 1 on the first failure, 2 on bad usage.
 import fs from 'node:fs';
 import os from 'node:os';
@@ -14,7 +16,8 @@ import path from 'node:path';
 import { chromium } from 'playwright-core';
 
 const args = process.argv.slice(2);
-const opt = { search: null, zoom: null, shot: null, expectDiff: false, bench: false, chromium: '/usr/bin/chromium' };
+const opt = { search: null, zoom: null, shot: null, expectDiff: false, bench: false, loadOnly: false,
+  chromium: '/usr/bin/chromium' };
 let report = null;
 for (let i = 0; i < args.length; i++) {
   const a = args[i];
@@ -23,6 +26,7 @@ for (let i = 0; i < args.length; i++) {
   else if (a === '--shot') opt.shot = args[++i];
   else if (a === '--expect-diff') opt.expectDiff = true;
   else if (a === '--bench') opt.bench = true;
+  else if (a === '--load-only') opt.loadOnly = true;
   else if (a === '--chromium') opt.chromium = args[++i];
   else if (!report && !a.startsWith('--')) report = a;
   else { console.error('view-test: unknown argument ' + a); process.exit(2); }
@@ -141,129 +145,133 @@ try {
   await page.fill('#search', '');
   await page.waitForFunction(() => document.getElementById('search-status').textContent === '', null, { timeout: 5000 });
 
-  // Click to zoom: the clicked frame becomes the full-width root of the view.
-  let target = opt.zoom;
-  if (!target) {
-    target = await page.evaluate(() => {
-      // The widest child of the root that is narrower than the root.
-      const f = window.fathomViewer.flame();
-      const r = f.rects;
-      let best = -1;
-      for (let k = 0; k < r.n; k++) {
-        const i = r.node[k];
-        if (i >= 0 && f.src.tree.depth[i] >= 1 && r.w[k] < f.width * 0.98 && (best < 0 || r.w[k] > r.w[best])) best = k;
-      }
-      return best < 0 ? null : f.src.label(r.node[best]);
-    });
-  }
-  ok(target !== null, 'a frame narrower than the whole exists to zoom into', target);
-  const before = await page.evaluate((n) => window.fathomViewer.locate(n), target);
-  ok(before !== null, 'frame "' + target + '" is on the canvas', before);
-  await page.mouse.move(before.x, before.y);
-  const tip = await page.evaluate(() => { const t = document.getElementById('tooltip'); return t.hidden ? '' : t.textContent; });
-  ok(tip.startsWith(target) && tip.includes('total'), 'hovering shows a tooltip with the frame\'s total', tip.slice(0, 80));
-  await page.mouse.click(before.x, before.y);
-  const zoomed = await zoomInfo();
-  const after = await page.evaluate((n) => window.fathomViewer.locate(n), target);
-  const width = await page.evaluate(() => window.fathomViewer.flame().width);
-  ok(zoomed.name === target && zoomed.total < all, 'the click zoomed to "' + target + '"', zoomed);
-  ok(after.width > before.width && Math.abs(after.width - width) < 1, 'the zoomed frame spans the width',
-    [before.width, after.width, width]);
-  await page.keyboard.press('Escape');
-  ok((await zoomInfo()).name === 'all', 'Esc zooms back out');
+  if (!opt.loadOnly) await interact();
+  async function interact() {
+    // Click to zoom: the clicked frame becomes the full-width root of the view.
+    let target = opt.zoom;
+    if (!target) {
+      target = await page.evaluate(() => {
+        // The widest child of the root that is narrower than the root.
+        const f = window.fathomViewer.flame();
+        const r = f.rects;
+        let best = -1;
+        for (let k = 0; k < r.n; k++) {
+          const i = r.node[k];
+          if (i >= 0 && f.src.tree.depth[i] >= 1 && r.w[k] < f.width * 0.98 && (best < 0 || r.w[k] > r.w[best])) best = k;
+        }
+        return best < 0 ? null : f.src.label(r.node[best]);
+      });
+    }
+    ok(target !== null, 'a frame narrower than the whole exists to zoom into', target);
+    const before = await page.evaluate((n) => window.fathomViewer.locate(n), target);
+    ok(before !== null, 'frame "' + target + '" is on the canvas', before);
+    await page.mouse.move(before.x, before.y);
+    const tip = await page.evaluate(() => { const t = document.getElementById('tooltip'); return t.hidden ? '' : t.textContent; });
+    ok(tip.startsWith(target) && tip.includes('total'), 'hovering shows a tooltip with the frame\'s total', tip.slice(0, 80));
+    await page.mouse.click(before.x, before.y);
+    const zoomed = await zoomInfo();
+    const after = await page.evaluate((n) => window.fathomViewer.locate(n), target);
+    const width = await page.evaluate(() => window.fathomViewer.flame().width);
+    ok(zoomed.name === target && zoomed.total < all, 'the click zoomed to "' + target + '"', zoomed);
+    ok(after.width > before.width && Math.abs(after.width - width) < 1, 'the zoomed frame spans the width',
+      [before.width, after.width, width]);
+    await page.keyboard.press('Escape');
+    ok((await zoomInfo()).name === 'all', 'Esc zooms back out');
 
-  // Icicle: the root moves from the bottom to the top.
-  const rootY = () => page.evaluate(() => window.fathomViewer.locate('all').y);
-  const yFlame = await rootY();
-  await page.click('#mode-icicle');
-  const yIcicle = await rootY();
-  ok(yIcicle < yFlame, 'icicle puts the root on top', [yFlame, yIcicle]);
-  await page.click('#mode-flame');
+    // Icicle: the root moves from the bottom to the top.
+    const rootY = () => page.evaluate(() => window.fathomViewer.locate('all').y);
+    const yFlame = await rootY();
+    await page.click('#mode-icicle');
+    const yIcicle = await rootY();
+    ok(yIcicle < yFlame, 'icicle puts the root on top', [yFlame, yIcicle]);
+    await page.click('#mode-flame');
 
-  // Weight switch.
-  const metrics = prof.metrics.map((m) => m.id);
-  const other = metrics.find((m) => m !== 'cpu' && prof.metrics.find((x) => x.id === m).total > 0);
-  ok(metrics.length >= 2 && other, 'the recording offers more than one weight', metrics);
-  const cur = await page.evaluate(() => window.fathomViewer.state.metric);
-  const next = cur === other ? 'cpu' : other;
-  await page.selectOption('#metric', next);
-  const switched = await zoomInfo();
-  const m2 = prof.metrics.find((x) => x.id === next);
-  ok(Math.abs(switched.total - m2.total) < 1e-6 * Math.max(1, m2.total) && switched.text !== status0.text,
-    'switching the weight to ' + next + ' shows its total', [switched.text, m2.total]);
-  await page.selectOption('#metric', cur);
-  ok((await zoomInfo()).total === all, 'switching back restores the view');
+    // Weight switch.
+    const metrics = prof.metrics.map((m) => m.id);
+    const other = metrics.find((m) => m !== 'cpu' && prof.metrics.find((x) => x.id === m).total > 0);
+    ok(metrics.length >= 2 && other, 'the recording offers more than one weight', metrics);
+    const cur = await page.evaluate(() => window.fathomViewer.state.metric);
+    const next = cur === other ? 'cpu' : other;
+    await page.selectOption('#metric', next);
+    const switched = await zoomInfo();
+    const m2 = prof.metrics.find((x) => x.id === next);
+    ok(Math.abs(switched.total - m2.total) < 1e-6 * Math.max(1, m2.total) && switched.text !== status0.text,
+      'switching the weight to ' + next + ' shows its total', [switched.text, m2.total]);
+    await page.selectOption('#metric', cur);
+    ok((await zoomInfo()).total === all, 'switching back restores the view');
 
-  // Thread filter (CPU): one thread's total is its share.
-  const threads = prof.threads.filter((t) => t.cpu > 0);
-  if (cur === 'cpu' && threads.length > 1) {
-    const k = prof.threads.indexOf(threads[0]);
-    await page.selectOption('#thread', String(k));
-    const one = await zoomInfo();
-    ok(one.total === threads[0].cpu && one.total < all, 'the thread filter shows one thread\'s CPU', [one.total, threads[0].cpu, all]);
-    await page.selectOption('#thread', '-1');
-  }
+    // Thread filter (CPU): one thread's total is its share.
+    const threads = prof.threads.filter((t) => t.cpu > 0);
+    if (cur === 'cpu' && threads.length > 1) {
+      const k = prof.threads.indexOf(threads[0]);
+      await page.selectOption('#thread', String(k));
+      const one = await zoomInfo();
+      ok(one.total === threads[0].cpu && one.total < all, 'the thread filter shows one thread\'s CPU', [one.total, threads[0].cpu, all]);
+      await page.selectOption('#thread', '-1');
+    }
 
-  // Hotspot table: sorts by any column, both ways; a row click focuses.
-  const column = (key) => page.evaluate((k) => {
-    const ths = [...document.querySelectorAll('#hotspots thead th')];
-    const idx = ths.findIndex((t) => t.dataset.key === k);
-    return [...document.querySelectorAll('#hotspots tbody tr')].map((tr) => {
-      const td = tr.cells[idx];
-      return td.dataset.v !== undefined ? Number(td.dataset.v) : td.textContent;
-    });
-  }, key);
-  const sorted = (a, dir) => a.every((v, i) => i === 0 || (dir < 0 ? a[i - 1] >= v : a[i - 1] <= v));
-  const totals = await column('total');
-  ok(totals.length > 1 && sorted(totals, -1), 'the table starts sorted by total, descending', totals.slice(0, 5));
-  await page.click('#hotspots th[data-key="self"]');
-  const selfDesc = await column('self');
-  ok(sorted(selfDesc, -1), 'clicking Self sorts by self, descending', selfDesc.slice(0, 5));
-  await page.click('#hotspots th[data-key="self"]');
-  const selfAsc = await column('self');
-  ok(sorted(selfAsc, 1) && selfAsc[0] <= selfDesc[selfDesc.length - 1], 'clicking again sorts ascending', selfAsc.slice(0, 5));
-  await page.click('#hotspots th[data-key="name"]');
-  const names = await column('name');
-  ok(sorted(names, 1), 'clicking Function sorts by name', names.slice(0, 5));
-  await page.click('#hotspots th[data-key="total"]');
-  const firstRow = await page.evaluate(() => document.querySelector('#hotspots tbody tr td').textContent);
-  await page.click('#hotspots tbody tr:first-child');
-  const focused = await zoomInfo();
-  const fstat = await page.evaluate(() => Number(document.getElementById('search-status').dataset.matches));
-  ok(focused.name === firstRow && fstat > 0, 'clicking a row focuses its function in the flame graph', [firstRow, focused.name, fstat]);
-  await page.click('#reset');
-  ok((await zoomInfo()).name === 'all', 'Reset returns to the root');
+    // Hotspot table: sorts by any column, both ways; a row click focuses.
+    const column = (key) => page.evaluate((k) => {
+      const ths = [...document.querySelectorAll('#hotspots thead th')];
+      const idx = ths.findIndex((t) => t.dataset.key === k);
+      return [...document.querySelectorAll('#hotspots tbody tr')].map((tr) => {
+        const td = tr.cells[idx];
+        return td.dataset.v !== undefined ? Number(td.dataset.v) : td.textContent;
+      });
+    }, key);
+    const sorted = (a, dir) => a.every((v, i) => i === 0 || (dir < 0 ? a[i - 1] >= v : a[i - 1] <= v));
+    const totals = await column('total');
+    ok(totals.length > 1 && sorted(totals, -1), 'the table starts sorted by total, descending', totals.slice(0, 5));
+    await page.click('#hotspots th[data-key="self"]');
+    const selfDesc = await column('self');
+    ok(sorted(selfDesc, -1), 'clicking Self sorts by self, descending', selfDesc.slice(0, 5));
+    await page.click('#hotspots th[data-key="self"]');
+    const selfAsc = await column('self');
+    ok(sorted(selfAsc, 1) && selfAsc[0] <= selfDesc[selfDesc.length - 1], 'clicking again sorts ascending', selfAsc.slice(0, 5));
+    await page.click('#hotspots th[data-key="name"]');
+    const names = await column('name');
+    ok(sorted(names, 1), 'clicking Function sorts by name', names.slice(0, 5));
+    await page.click('#hotspots th[data-key="total"]');
+    const firstRow = await page.evaluate(() => document.querySelector('#hotspots tbody tr td').textContent);
+    await page.click('#hotspots tbody tr:first-child');
+    const focused = await zoomInfo();
+    const fstat = await page.evaluate(() => Number(document.getElementById('search-status').dataset.matches));
+    ok(focused.name === firstRow && fstat > 0, 'clicking a row focuses its function in the flame graph', [firstRow, focused.name, fstat]);
+    await page.click('#reset');
+    ok((await zoomInfo()).name === 'all', 'Reset returns to the root');
 
-  // Memory timeline.
-  await page.click('.tab[data-tab="memory"]');
-  const tl = await page.evaluate(() => ({ points: Number(document.getElementById('timeline').dataset.points || 0),
-    peak: document.getElementById('timeline-peak').textContent, peakX: document.getElementById('timeline').dataset.peakX }));
-  if ((prof.timeline || []).length) {
-    ok(tl.points > 0, 'the memory timeline plots the ticks', tl.points);
-    if (prof.mem.peakBytes > 0) ok(/peak/.test(tl.peak) && tl.peakX !== '', 'the heap peak is marked', tl.peak);
-  } else {
-    console.log('# the recording has no timeline');
-  }
-  await page.click('.tab[data-tab="hotspots"]');
-
-  // Diff view.
-  if (opt.expectDiff) {
-    ok(data.diff === true && data.profiles.length === 2, 'the report holds two recordings');
-    await page.click('.tab[data-tab="diff"]');
-    const d = await page.evaluate(() => {
-      const rows = [...document.querySelectorAll('#diff-table tbody tr')];
-      const f = window.fathomViewer.diffFlame();
-      const cols = new Set();
-      for (let k = 0; k < f.rects.n; k++) if (f.rects.node[k] >= 0) cols.add(f.src.color(f.rects.node[k]));
-      return { rows: rows.length, first: rows.length ? rows[0].cells[0].textContent : null,
-        change: rows.length ? rows[0].cells[3].textContent : null, frames: f.rects.n,
-        grew: [...cols].some((c) => /^rgb\(245,/.test(c)), shrank: [...cols].some((c) => /,245\)$/.test(c)),
-        summary: document.getElementById('diff-summary').textContent };
-    });
-    ok(d.rows > 0 && d.frames > 1, 'the diff view lists changes and draws the merged tree', d);
-    ok(d.grew || d.shrank, 'changed frames are coloured', d);
-    if (opt.bench || process.env.VIEW_SHOT_DIFF) await page.screenshot({ path: (opt.shot || report) + '.diff.png' });
+    // Memory timeline.
+    await page.click('.tab[data-tab="memory"]');
+    const tl = await page.evaluate(() => ({ points: Number(document.getElementById('timeline').dataset.points || 0),
+      peak: document.getElementById('timeline-peak').textContent, peakX: document.getElementById('timeline').dataset.peakX }));
+    if ((prof.timeline || []).length) {
+      ok(tl.points > 0, 'the memory timeline plots the ticks', tl.points);
+      if (prof.mem.peakBytes > 0) ok(/peak/.test(tl.peak) && tl.peakX !== '', 'the heap peak is marked', tl.peak);
+    } else {
+      console.log('# the recording has no timeline');
+    }
     await page.click('.tab[data-tab="hotspots"]');
+
+    // Diff view.
+    if (opt.expectDiff) {
+      ok(data.diff === true && data.profiles.length === 2, 'the report holds two recordings');
+      await page.click('.tab[data-tab="diff"]');
+      const d = await page.evaluate(() => {
+        const rows = [...document.querySelectorAll('#diff-table tbody tr')];
+        const f = window.fathomViewer.diffFlame();
+        const cols = new Set();
+        for (let k = 0; k < f.rects.n; k++) if (f.rects.node[k] >= 0) cols.add(f.src.color(f.rects.node[k]));
+        return { rows: rows.length, first: rows.length ? rows[0].cells[0].textContent : null,
+          change: rows.length ? rows[0].cells[3].textContent : null, frames: f.rects.n,
+          grew: [...cols].some((c) => /^rgb\(245,/.test(c)), shrank: [...cols].some((c) => /,245\)$/.test(c)),
+          summary: document.getElementById('diff-summary').textContent };
+      });
+      ok(d.rows > 0 && d.frames > 1, 'the diff view lists changes and draws the merged tree', d);
+      ok(d.grew || d.shrank, 'changed frames are coloured', d);
+      if (opt.bench || process.env.VIEW_SHOT_DIFF) await page.screenshot({ path: (opt.shot || report) + '.diff.png' });
+      await page.click('.tab[data-tab="hotspots"]');
+    }
+
   }
 
   // Screenshot: the flame graph is visible in the picture.
