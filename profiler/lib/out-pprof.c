@@ -13,7 +13,7 @@ enum {
 	P_TIME = 9, P_DURATION = 10, P_PERIOD_TYPE = 11, P_PERIOD = 12, P_COMMENT = 13, P_DEFAULT_TYPE = 14,
 };
 enum { VT_TYPE = 1, VT_UNIT = 2 };
-enum { S_LOCATION = 1, S_VALUE = 2 };
+enum { S_LOCATION = 1, S_VALUE = 2, S_LABEL = 3 };
 enum {
 	M_ID = 1, M_START = 2, M_LIMIT = 3, M_OFFSET = 4, M_FILENAME = 5, M_BUILD_ID = 6, M_HAS_FUNCTIONS = 7,
 	M_HAS_FILENAMES = 8, M_HAS_LINES = 9, M_HAS_INLINE = 10,
@@ -183,6 +183,37 @@ static size_t pick_columns(const struct profile *p, const struct out_opts *o, st
 	return n;
 }
 
+enum { LB_KEY = 1, LB_STR = 2, LB_NUM = 3 };
+
+/* One Sample: the stack's locations leaf first, one value per column (raw
+ * weights, CPU converted to nanoseconds at its process's rate), and the
+ * thread as labels when th is given. */
+static void emit_sample(struct pb *b, struct pb *m, struct pb *sub, struct strtab *st, const struct profile *p,
+			const struct fa_stack *s, const struct column *cols, size_t ncols, const int64_t *raw,
+			const struct fa_thread *th)
+{
+	unsigned hz = s->proc < p->nprocs && p->procs[s->proc].hz ? p->procs[s->proc].hz : 100;
+	for (uint32_t d = 0; d < s->depth; d++)
+		if (s->locs[d] < p->nlocs)
+			pb_varint(sub, (uint64_t)s->locs[d] + 1);
+	pb_message(m, S_LOCATION, sub);
+	for (size_t c = 0; c < ncols; c++)
+		pb_varint(sub, cols[c].cpu_ns ? (uint64_t)((double)raw[c] * 1e9 / hz + 0.5) : (uint64_t)raw[c]);
+	pb_message(m, S_VALUE, sub);
+	if (th) {
+		/* The string table keeps pointers: only strings that outlive it go in. */
+		if (th->name && *th->name) {
+			pb_uint(sub, LB_KEY, str_id(st, "thread"));
+			pb_uint(sub, LB_STR, str_id(st, th->name));
+			pb_message(m, S_LABEL, sub);
+		}
+		pb_uint(sub, LB_KEY, str_id(st, "tid"));
+		pb_uint(sub, LB_NUM, (uint64_t)th->tid);
+		pb_message(m, S_LABEL, sub);
+	}
+	pb_message(b, P_SAMPLE, m);
+}
+
 static const char hexdig[] = "0123456789abcdef";
 
 /* The mapping that is the main program goes first, as pprof expects. */
@@ -207,7 +238,7 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 	uint32_t *mapid = NULL;
 	uint8_t *modflags = NULL;
 	char (*hexids)[129] = NULL; /* build-ids in hex: the string table points into them */
-	int64_t *vals = NULL, *tidcpu = NULL;
+	int64_t *raw = NULL, *tidcpu = NULL, *covered = NULL;
 	int rc = 0, deflt;
 	str_id(&st, "");
 
@@ -234,33 +265,48 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 				tidcpu[ts->stack] += ts->cpu;
 		}
 	}
-	vals = malloc(ncols * sizeof(*vals));
-	if (!vals) {
+	raw = malloc(ncols * sizeof(*raw));
+	if (!raw) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	/* CPU goes in one sample per thread and stack, labelled with the thread,
+	 * so that pprof can focus on a thread (-tagfocus thread=NAME); memory
+	 * weights are not kept per thread and go in one sample per stack, with
+	 * whatever CPU the per-thread samples did not cover. */
 	size_t nsamples = 0;
+	bool per_thread = cols[0].metric == FA_CPU && !o->tid && p->ntstacks > 0;
+	if (per_thread) {
+		covered = calloc(p->nstacks ? p->nstacks : 1, sizeof(*covered));
+		if (!covered) {
+			rc = -ENOMEM;
+			goto out;
+		}
+		for (size_t i = 0; i < p->ntstacks; i++) {
+			const struct fa_thread_stack *ts = &p->tstacks[i];
+			if (ts->cpu <= 0 || ts->stack >= p->nstacks || ts->thread >= p->nthreads)
+				continue;
+			for (size_t c = 0; c < ncols; c++)
+				raw[c] = cols[c].metric == FA_CPU ? ts->cpu : 0;
+			emit_sample(&b, &m, &sub, &st, p, &p->stacks[ts->stack], cols, ncols, raw,
+				    &p->threads[ts->thread]);
+			covered[ts->stack] += ts->cpu;
+			nsamples++;
+		}
+	}
 	for (size_t i = 0; i < p->nstacks; i++) {
 		const struct fa_stack *s = &p->stacks[i];
 		bool any = false;
-		unsigned hz = s->proc < p->nprocs && p->procs[s->proc].hz ? p->procs[s->proc].hz : 100;
 		for (size_t c = 0; c < ncols; c++) {
 			int64_t w = tidcpu ? tidcpu[i] : s->w[cols[c].metric];
-			if (w < 0)
-				w = 0;
-			vals[c] = cols[c].cpu_ns ? (int64_t)((double)w * 1e9 / hz + 0.5) : w;
+			if (covered && cols[c].metric == FA_CPU)
+				w -= covered[i];
+			raw[c] = w > 0 ? w : 0;
 			any |= w > 0;
 		}
 		if (!any)
 			continue;
-		for (uint32_t d = 0; d < s->depth; d++)
-			if (s->locs[d] < p->nlocs)
-				pb_varint(&sub, (uint64_t)s->locs[d] + 1);
-		pb_message(&m, S_LOCATION, &sub);
-		for (size_t c = 0; c < ncols; c++)
-			pb_varint(&sub, (uint64_t)vals[c]);
-		pb_message(&m, S_VALUE, &sub);
-		pb_message(&b, P_SAMPLE, &m);
+		emit_sample(&b, &m, &sub, &st, p, s, cols, ncols, raw, NULL);
 		nsamples++;
 	}
 	if (!nsamples) {
@@ -388,7 +434,8 @@ out:
 	free(st.hash);
 	free(m.p);
 	free(sub.p);
-	free(vals);
+	free(raw);
+	free(covered);
 	free(tidcpu);
 	free(mapid);
 	free(modflags);

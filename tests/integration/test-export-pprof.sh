@@ -69,6 +69,14 @@ pprof -top worker.pb.gz >worker.txt
 assert_eq "the worker thread's top" export_hot_c "$(awk '/flat%/ { getline; print $6; exit }' worker.txt)"
 assert_not_contains "worker thread only" export_hot_a worker.txt
 
+# Thread labels: pprof can list them and focus on one.
+pprof -tags hot.pb.gz >tags.txt
+assert_contains "thread label" "export-worker" tags.txt
+assert_contains "tid label" "$wtid" tags.txt
+pprof -top -tagfocus thread=export-worker hot.pb.gz >focus.txt
+assert_eq "top with -tagfocus thread=export-worker" export_hot_c "$(awk '/flat%/ { getline; print $6; exit }' focus.txt)"
+assert_not_contains "focused on the worker" export_hot_a focus.txt
+
 # pprof is binary: not to a terminal, but to a pipe.
 "$FATHOM" export hot.fdump --format pprof | head -c 2 | od -An -tx1 | grep -q "1f 8b" || fail "pprof to a pipe"
 note "ok: go tool pprof agrees with fathom report and fathom mem ($pprof_top)"

@@ -279,6 +279,8 @@ struct decoded {
 	uint64_t func_names[16];
 	uint64_t period, period_type[2], default_type, time, duration;
 	bool bad_sample_ref;
+	uint64_t labels[64][3]; /* key, str, num */
+	size_t nlabels;
 };
 
 static void decode(const uint8_t *buf, size_t len, struct decoded *d)
@@ -306,6 +308,15 @@ static void decode(const uint8_t *buf, size_t len, struct decoded *d)
 						packed(&g, sample_locs[d->nsamples] + sample_nlocs[d->nsamples], 32);
 				else if (g.num == 2)
 					nv += packed(&g, vals + nv, 16 - nv);
+				else if (g.num == 3 && d->nlabels < 64) {
+					const uint8_t *r = g.b, *re = g.b + g.len;
+					struct field h;
+					uint64_t *l = d->labels[d->nlabels++];
+					l[0] = l[1] = l[2] = 0;
+					while (next_field(&r, re, &h))
+						if (h.num >= 1 && h.num <= 3)
+							l[h.num - 1] = h.v;
+				}
 			}
 			assert_int_equal(nv, d->ntypes);
 			for (size_t i = 0; i < nv; i++)
@@ -432,7 +443,22 @@ static void test_pprof_all(void **state)
 	assert_string_equal(str(&d, d.types[1][1]), "nanoseconds");
 	assert_string_equal(str(&d, d.types[3][0]), "alloc_space");
 	assert_string_equal(str(&d, d.types[3][1]), "bytes");
-	assert_int_equal(d.nsamples, 6);
+	/* CPU per thread (5 thread-stacks), then memory per stack (stacks 1 and 3). */
+	assert_int_equal(d.nsamples, 7);
+	size_t nthread = 0, ntid = 0;
+	uint64_t tids = 0;
+	for (size_t i = 0; i < d.nlabels; i++) {
+		if (!strcmp(str(&d, d.labels[i][0]), "thread")) {
+			nthread++;
+			assert_true(!strcmp(str(&d, d.labels[i][1]), "app") || !strcmp(str(&d, d.labels[i][1]), "worker"));
+		} else if (!strcmp(str(&d, d.labels[i][0]), "tid")) {
+			ntid++;
+			tids += d.labels[i][2];
+		}
+	}
+	assert_int_equal(nthread, 5);
+	assert_int_equal(ntid, 5);
+	assert_int_equal(tids, 100 + 100 + 101 + 101 + 101);
 	assert_int_equal(d.value_sum[0], 15);
 	assert_int_equal(d.value_sum[1], 15 * 10000000ull); /* 100 Hz: 10 ms a sample */
 	assert_int_equal(d.value_sum[2], 7);                /* alloc_objects */
@@ -494,6 +520,8 @@ static void test_pprof_one_metric(void **state)
 	/* Nothing to export is an error, not an empty file. */
 	stacks[0].w[FA_CPU] = stacks[1].w[FA_CPU] = stacks[2].w[FA_CPU] = stacks[4].w[FA_CPU] =
 		stacks[5].w[FA_CPU] = 0;
+	for (size_t i = 0; i < 5; i++)
+		tstacks[i].cpu = 0;
 	o = (struct out_opts){ .metric = FA_CPU, .metric_set = true };
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), -ENODATA);
 }
