@@ -108,8 +108,7 @@ int cmd_export(int argc, char **argv)
 		return 2;
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "fathom export: no dump files given\n");
-		usage(stderr);
+		fprintf(stderr, "fathom export: no dump files given; see 'fathom export --help'\n");
 		return 2;
 	}
 	if (o.tid && o.metric_set && o.metric != FA_CPU) {

@@ -138,9 +138,8 @@ int cmd_flame(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "fathom flame: no dump files given%s\n",
+		fprintf(stderr, "fathom flame: no dump files given%s; see 'fathom flame --help'\n",
 			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");
-		usage(stderr);
 		goto out;
 	}
 	if (o.tid && o.metric != FA_CPU) {
