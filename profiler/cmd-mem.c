@@ -79,6 +79,10 @@ static const char *base_name(const char *path)
 /* "func (file.c:12)" into buf. */
 static const char *frame_text(const struct profile *p, const struct fa_frame *fr, char *buf, size_t len)
 {
+	if (fr->func == FA_NONE) {
+		snprintf(buf, len, "[no stack]");
+		return buf;
+	}
 	const struct fa_func *fn = &p->funcs[fr->func];
 	if (fn->file && fr->line)
 		snprintf(buf, len, "%s (%s:%u)", fn->name, base_name(fn->file), fr->line);
@@ -115,9 +119,9 @@ static int build_sites(struct mem *m)
 	for (size_t s = 0; s < p->nstacks; s++) {
 		if (!has_mem_weight(&p->stacks[s]))
 			continue;
-		struct fa_frame fr;
-		if (!profile_stack_frames(p, &p->stacks[s], &fr, 1))
-			continue;
+		/* A stack the agent could not capture is a site of its own. */
+		struct fa_frame fr = { FA_NONE, 0 };
+		profile_stack_frames(p, &p->stacks[s], &fr, 1);
 		keys[n][0] = (uint64_t)fr.func << 32 | fr.line;
 		keys[n][1] = s;
 		n++;
@@ -159,6 +163,8 @@ static int cmp_sites(const void *a, const void *b)
 		return x->w[g_metric] > y->w[g_metric] ? -1 : 1;
 	if (x->w[FA_ALLOC_BYTES] != y->w[FA_ALLOC_BYTES])
 		return x->w[FA_ALLOC_BYTES] > y->w[FA_ALLOC_BYTES] ? -1 : 1;
+	if (x->func == FA_NONE || y->func == FA_NONE)
+		return x->func == y->func ? 0 : x->func == FA_NONE ? 1 : -1;
 	int c = strcmp(g_prof->funcs[x->func].name, g_prof->funcs[y->func].name);
 	return c ? c : (x->line < y->line ? -1 : x->line > y->line);
 }
@@ -417,7 +423,7 @@ static void print_text(struct mem *m)
 		printf("  %7s %11s  %s\n", "share", "bytes", "allocated at");
 		for (size_t i = 0; i < limit(m, n); i++) {
 			const struct fa_stack *s = &p->stacks[v[i]];
-			struct fa_frame fr;
+			struct fa_frame fr = { FA_NONE, 0 };
 			profile_stack_frames(p, s, &fr, 1);
 			printf("  %6.1f%% %11s  %s\n",
 			       mm->peak_bytes ? 100.0 * (double)s->w[FA_PEAK_BYTES] / (double)mm->peak_bytes : 0.0,
@@ -436,7 +442,7 @@ static void print_text(struct mem *m)
 		printf("  %11s %10s  %s\n", "bytes", "blocks", "allocated at");
 		for (size_t i = 0; i < limit(m, n); i++) {
 			const struct fa_stack *s = &p->stacks[v[i]];
-			struct fa_frame fr;
+			struct fa_frame fr = { FA_NONE, 0 };
 			profile_stack_frames(p, s, &fr, 1);
 			printf("  %11s %10s  %s\n", eb(m, a, s->w[FA_LEAKED_BYTES]),
 			       ec(m, b, s->w[FA_LEAKED_BLOCKS]), frame_text(p, &fr, buf, sizeof(buf)));
@@ -579,12 +585,12 @@ static void print_json(struct mem *m)
 	json_array_begin(&j, "sites");
 	for (size_t i = 0; i < limit(m, m->nsites); i++) {
 		const struct site *s = &m->sites[i];
-		const struct fa_func *fn = &p->funcs[s->func];
+		const struct fa_func *fn = s->func != FA_NONE ? &p->funcs[s->func] : NULL;
 		json_object_begin(&j, NULL);
-		json_string(&j, "function", fn->name);
-		json_string(&j, "file", fn->file);
+		json_string(&j, "function", fn ? fn->name : "[no stack]");
+		json_string(&j, "file", fn ? fn->file : NULL);
 		json_uint(&j, "line", s->line);
-		json_string(&j, "module", fn->module != FA_NONE ? p->modules[fn->module].name : NULL);
+		json_string(&j, "module", fn && fn->module != FA_NONE ? p->modules[fn->module].name : NULL);
 		json_int(&j, "calls", s->w[FA_ALLOC_CALLS]);
 		json_int(&j, "bytes", s->w[FA_ALLOC_BYTES]);
 		json_int(&j, "temp_calls", s->w[FA_TEMP_CALLS]);
