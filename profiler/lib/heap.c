@@ -75,7 +75,8 @@ struct hblock {
 };
 
 struct hstack {
-	double calls, bytes, temp;   /* estimates (exact integers in exact mode) */
+	uint64_t n_calls, n_bytes, n_temp; /* as recorded */
+	double calls, bytes, temp;         /* estimates, in sampled mode only */
 	int64_t live, snap;          /* live bytes; live bytes at the peak, see snap_epoch */
 	uint64_t snap_epoch;
 };
@@ -114,9 +115,12 @@ struct heap {
 	struct hthread *last_th; /* the thread of the previous lookup: events come in runs */
 
 	/* totals, estimates */
+	/* Counts as recorded, in integers (the exact answer, and fast), and their
+	 * estimates in sampled mode. */
+	uint64_t n_calls, n_bytes, n_frees, n_temp;
+	uint64_t n_hist_calls[FA_HIST_BUCKETS], n_hist_bytes[FA_HIST_BUCKETS];
 	double calls, bytes, frees, temp;
 	double hist_calls[FA_HIST_BUCKETS], hist_bytes[FA_HIST_BUCKETS];
-	double raw_bytes;             /* recorded bytes, unscaled */
 	uint64_t unknown_frees, dup_allocs;
 	int64_t live;
 
@@ -395,18 +399,25 @@ static inline void release_block(struct heap *h, struct hblock *b)
 /* Adds a block allocated by tid at stack: counts the call and its bytes. */
 static inline void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64_t size, uint64_t ptr)
 {
-	double calls = est_calls(h, size), bytes = est_bytes(h, size);
 	struct hstack *st = stack_get(h, stack);
 	if (!st)
 		return;
-	st->calls += calls;
-	st->bytes += bytes;
-	h->calls += calls;
-	h->bytes += bytes;
-	h->raw_bytes += (double)size;
 	unsigned hb = hist_bucket(size);
-	h->hist_calls[hb] += calls;
-	h->hist_bytes[hb] += bytes;
+	st->n_calls++;
+	st->n_bytes += size;
+	h->n_calls++;
+	h->n_bytes += size;
+	h->n_hist_calls[hb]++;
+	h->n_hist_bytes[hb] += size;
+	if (h->sample_bytes) {
+		double calls = est_calls(h, size), bytes = est_bytes(h, size);
+		st->calls += calls;
+		st->bytes += bytes;
+		h->calls += calls;
+		h->bytes += bytes;
+		h->hist_calls[hb] += calls;
+		h->hist_bytes[hb] += bytes;
+	}
 
 	struct hthread *th = thread_get(h, tid);
 	if (th)
@@ -490,14 +501,18 @@ static inline __attribute__((always_inline)) void replay_free(struct heap *h, ui
 		h->unknown_frees++;
 		return;
 	}
-	double calls = est_calls(h, b->size);
+	double calls = h->sample_bytes ? est_calls(h, b->size) : 1;
+	h->n_frees++;
 	h->frees += calls;
 	struct hthread *th = thread_get(h, tid);
 	if (th && th->last == ptr) {
-		if (b->tid == tid) {
-			h->temp += calls;
-			if (b->stack < h->capstacks)
+		if (b->tid == tid && b->stack < h->capstacks) {
+			h->n_temp++;
+			h->stacks[b->stack].n_temp++;
+			if (h->sample_bytes) {
+				h->temp += calls;
 				h->stacks[b->stack].temp += calls;
+			}
 		}
 		th->last = 0;
 	}
@@ -712,6 +727,12 @@ static int add_warning(struct profile *p, const char *msg)
 	return 0;
 }
 
+/* A weight: as recorded for an exact recording, the estimate for a sampled one. */
+static int64_t pick(const struct heap *h, uint64_t recorded, double estimate)
+{
+	return h->sample_bytes ? llround(estimate) : (int64_t)recorded;
+}
+
 static uint64_t peak_time(const struct heap *h, uint64_t duration)
 {
 	uint64_t t0 = h->pk_t0, s0 = h->pk_s0, t1, s1;
@@ -784,16 +805,16 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 	for (size_t s = 0; s < h->maxstack; s++) {
 		const struct hstack *st = &h->stacks[s];
 		int64_t at_peak = st->snap_epoch == h->epoch ? st->snap : st->live;
-		if (!st->calls && !at_peak && !leak_blocks[s])
+		if (!st->n_calls && !at_peak && !leak_blocks[s])
 			continue;
 		if (s >= p->nstacks) {
 			bad_stacks++;
 			continue;
 		}
 		int64_t *w = p->stacks[s].w;
-		w[FA_ALLOC_CALLS] += llround(st->calls);
-		w[FA_ALLOC_BYTES] += llround(st->bytes);
-		w[FA_TEMP_CALLS] += llround(st->temp);
+		w[FA_ALLOC_CALLS] += pick(h, st->n_calls, st->calls);
+		w[FA_ALLOC_BYTES] += pick(h, st->n_bytes, st->bytes);
+		w[FA_TEMP_CALLS] += pick(h, st->n_temp, st->temp);
 		w[FA_LEAKED_BYTES] += llround(leak_bytes[s]);
 		w[FA_LEAKED_BLOCKS] += llround(leak_blocks[s]);
 		w[FA_PEAK_BYTES] += h->peak_seen ? at_peak : 0;
@@ -805,17 +826,17 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 	/* The combined scale: estimated bytes over recorded bytes, over every
 	 * process read so far (an exact one counts with scale 1). */
 	double prev_raw = m->scale > 0 ? (double)m->alloc_bytes / m->scale : (double)m->alloc_bytes;
-	m->alloc_calls += (uint64_t)llround(h->calls);
-	m->alloc_bytes += (uint64_t)llround(h->bytes);
-	m->frees += (uint64_t)llround(h->frees);
-	m->temp_calls += (uint64_t)llround(h->temp);
+	m->alloc_calls += (uint64_t)pick(h, h->n_calls, h->calls);
+	m->alloc_bytes += (uint64_t)pick(h, h->n_bytes, h->bytes);
+	m->frees += (uint64_t)pick(h, h->n_frees, h->frees);
+	m->temp_calls += (uint64_t)pick(h, h->n_temp, h->temp);
 	m->leaked_bytes += llround(tot_leak_bytes);
 	m->leaked_blocks += llround(tot_leak_blocks);
 	for (int i = 0; i < FA_HIST_BUCKETS; i++) {
-		m->hist_calls[i] += (uint64_t)llround(h->hist_calls[i]);
-		m->hist_bytes[i] += (uint64_t)llround(h->hist_bytes[i]);
+		m->hist_calls[i] += (uint64_t)pick(h, h->n_hist_calls[i], h->hist_calls[i]);
+		m->hist_bytes[i] += (uint64_t)pick(h, h->n_hist_bytes[i], h->hist_bytes[i]);
 	}
-	double raw = prev_raw + h->raw_bytes;
+	double raw = prev_raw + (double)h->n_bytes;
 	m->scale = raw > 0 ? (double)m->alloc_bytes / raw : 1;
 	if (h->sample_bytes)
 		m->sampled = true;
