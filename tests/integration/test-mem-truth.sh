@@ -79,6 +79,10 @@ python3 compare.py exact facts.json exact.json || fail "exact mode does not matc
 run "$FATHOM" mem exact.fdump >exact.txt
 assert_contains "text report peak section" "Peak heap" exact.txt
 assert_contains "text report leak site" "mem_truth_leak" exact.txt
+# --sort picks the table's order: the first site by leaked bytes is the big leak.
+run "$FATHOM" mem --sort leaked --top 1 exact.fdump >sorted.txt
+first=$(sed -n '/^Top allocation sites by leaked bytes/{n;n;p}' sorted.txt)
+case $first in *mem_truth_leak_big*) ;; *) fail "--sort leaked: first site is '$first'" ;; esac
 
 note "sampled mode"
 run "$FATHOM" record -q --alloc-sample 32k -o sampled.fdump -- "$PROGS/mem_truth" facts2.json >out2.txt
