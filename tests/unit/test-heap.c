@@ -583,6 +583,49 @@ static void test_sampled_estimates(void **state)
 	prof_free(p);
 }
 
+/* Frees of blocks the replay never saw (allocated before the agent started)
+ * are not frees of the program's blocks; an address allocated twice without
+ * a free between means a lost event and is reported. */
+static void test_unknown_and_duplicate(void **state)
+{
+	(void)state;
+	struct profile *p = prof_new();
+	struct heap *h = heap_new(0);
+	heap_free(h, 0, 1, 0xdead0);
+	heap_alloc(h, 1, 1, 1, 100, 0x10);
+	heap_alloc(h, 2, 1, 2, 40, 0x10);
+	assert_int_equal(heap_finish(h, p, 0), 0);
+	assert_int_equal(p->mem.frees, 0);
+	assert_int_equal(p->mem.alloc_calls, 2);
+	assert_int_equal(p->mem.leaked_blocks, 1);
+	assert_int_equal(W(p, 2, FA_LEAKED_BYTES), 40);
+	assert_int_equal(p->mem.peak_bytes, 100);
+	assert_int_equal(p->nwarnings, 1);
+	assert_non_null(strstr(p->warnings[0], "allocated twice"));
+	prof_free(p);
+}
+
+/* Sampled mode: a realloc of a sampled block moves its estimated weight. */
+static void test_sampled_realloc(void **state)
+{
+	(void)state;
+	const double R = 1000;
+	struct profile *p = prof_new();
+	struct heap *h = heap_new((uint64_t)R);
+	heap_alloc(h, 0, 1, 1, 500, 0x10);
+	heap_realloc(h, 1, 1, 2, 3000, 0x10, 0x20);
+	assert_int_equal(heap_finish(h, p, 0), 0);
+	double w500 = 500 / -expm1(-500 / R), w3000 = 3000 / -expm1(-3000 / R);
+	assert_int_equal(W(p, 1, FA_ALLOC_BYTES), llround(w500));
+	assert_int_equal(W(p, 1, FA_ALLOC_CALLS), llround(w500 / 500));
+	assert_int_equal(W(p, 2, FA_LEAKED_BYTES), llround(w3000));
+	assert_int_equal(W(p, 1, FA_LEAKED_BYTES), 0);
+	assert_int_equal(p->mem.peak_bytes, llround(w3000));
+	assert_int_equal(W(p, 2, FA_PEAK_BYTES), llround(w3000));
+	assert_true(p->mem.sampled);
+	prof_free(p);
+}
+
 /* Weights go into the profile's stacks; a stack index the profile does not
  * have is dropped with a warning, not written out of bounds. */
 static void test_undefined_stack(void **state)
@@ -653,6 +696,8 @@ int main(void)
 		cmocka_unit_test(test_gap_released_by_ticks),
 		cmocka_unit_test(test_start_not_zero),
 		cmocka_unit_test(test_sampled_estimates),
+		cmocka_unit_test(test_unknown_and_duplicate),
+		cmocka_unit_test(test_sampled_realloc),
 		cmocka_unit_test(test_undefined_stack),
 		cmocka_unit_test(test_two_processes),
 		cmocka_unit_test(test_many_events),
