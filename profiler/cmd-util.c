@@ -1,5 +1,6 @@
 /* Option helpers shared by the subcommands: suggestions for mistyped names and size parsing. */
 #include <ctype.h>
+#include <stdbool.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,16 +39,19 @@ const char *cmd_suggest(const char *word, const char *const *cands)
 	size_t best_d = (size_t)-1;
 	for (; *cands; cands++) {
 		size_t d = edit_distance(word, *cands);
-		/* A prefix of a candidate ("--thread" for "--threads") is close too. */
-		if (!strncmp(word, *cands, strlen(word)) && strlen(word) >= 2 && d > 1)
+		/* A prefix of a candidate ("--thread" for "--threads") is close too,
+		 * and wins a tie: "--max-leak" means "--max-leaked", not "--max-peak". */
+		bool prefix = strlen(word) >= 2 && !strncmp(word, *cands, strlen(word));
+		if (prefix && d > 1)
 			d = 1;
+		d = 2 * d + !prefix;
 		if (d < best_d) {
 			best_d = d;
 			best = *cands;
 		}
 	}
 	size_t len = strlen(word);
-	return best && best_d <= (len < 5 ? 1 : len / 3 + 1) ? best : NULL;
+	return best && best_d / 2 <= (len < 5 ? 1 : len / 3 + 1) ? best : NULL;
 }
 
 int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts)
