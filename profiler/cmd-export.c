@@ -12,7 +12,7 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fathom export FILE... --format pprof|speedscope|folded [-o OUT] [--weight METRIC] [--tid TID]\n"
+	fprintf(f, "usage: fathom export FILE... --format pprof|speedscope|folded [-o OUT] [--weight METRIC] [--tid TID] [--threads]\n"
 		   "\n"
 		   "  -f, --format F      pprof: gzip-compressed profile.proto (go tool pprof, Pyroscope, Parca);\n"
 		   "                      speedscope: speedscope's JSON file format; folded: \"root;...;leaf COUNT\"\n"
@@ -22,6 +22,8 @@ static void usage(FILE *f)
 		   "                      folded: the weight of the counts (default cpu). cpu, alloc-bytes,\n"
 		   "                      alloc-calls, temp-calls, leaked, leaked-blocks, peak\n"
 		   "      --tid TID       CPU of one thread only\n"
+		   "      --threads       pprof: CPU samples per thread, labelled thread=NAME and tid=N\n"
+		   "                      (go tool pprof -tags, -tagfocus thread=NAME); bigger files\n"
 		   "      --no-symbols    do not read debug information (functions are module+offset)\n");
 }
 
@@ -46,6 +48,7 @@ int cmd_export(int argc, char **argv)
 		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
 		{ "weight", required_argument, NULL, 'w' }, { "tid", required_argument, NULL, 't' },
 		{ "no-symbols", no_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
+		{ "threads", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	static const char *const formats[] = { "pprof", "speedscope", "folded", NULL };
@@ -83,6 +86,9 @@ int cmd_export(int argc, char **argv)
 			break;
 		case 'S':
 			no_symbols = true;
+			break;
+		case 'T':
+			o.thread_labels = true;
 			break;
 		case 'h':
 			usage(stdout);

@@ -270,12 +270,14 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 		rc = -ENOMEM;
 		goto out;
 	}
-	/* CPU goes in one sample per thread and stack, labelled with the thread,
-	 * so that pprof can focus on a thread (-tagfocus thread=NAME); memory
+	/* With thread labels, CPU goes in one sample per thread and stack, so
+	 * that pprof can focus on a thread (-tagfocus thread=NAME); memory
 	 * weights are not kept per thread and go in one sample per stack, with
-	 * whatever CPU the per-thread samples did not cover. */
+	 * whatever CPU the per-thread samples did not cover. Labels are asked
+	 * for, not the default: a stack that ran on many threads becomes as many
+	 * samples, and pprof reads labelled samples several times slower. */
 	size_t nsamples = 0;
-	bool per_thread = cols[0].metric == FA_CPU && !o->tid && p->ntstacks > 0;
+	bool per_thread = o->thread_labels && cols[0].metric == FA_CPU && !o->tid && p->ntstacks > 0;
 	if (per_thread) {
 		covered = calloc(p->nstacks ? p->nstacks : 1, sizeof(*covered));
 		if (!covered) {

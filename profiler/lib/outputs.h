@@ -14,6 +14,7 @@ struct out_opts {
 	int metric;            /* enum fa_metric: the weight of flame graphs and folded stacks */
 	bool metric_set;       /* pprof/speedscope: the user chose one weight (default: all present) */
 	int tid;               /* 0: all threads; otherwise CPU weight of that thread only */
+	bool thread_labels;    /* pprof: CPU samples per thread, labelled with it */
 	const char *title;     /* SVG title, or NULL for one made from the program's name */
 	double min_width;      /* SVG: omit frames narrower than this fraction (0: 0.001) */
 	int width;             /* SVG width in pixels (0: 1200) */
@@ -72,7 +73,9 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	      size_t *omitted);
 
 /* gzip-compressed profile.proto, one sample type per metric present (or only
- * the chosen one). Returns 0, -ENODATA when p has no weight, or -errno. */
+ * the chosen one); with o->thread_labels, CPU comes one sample per thread and
+ * stack, labelled thread=NAME and tid=N. Returns 0, -ENODATA when p has no
+ * weight, or -errno. */
 int pprof_write(FILE *f, const struct profile *p, const struct out_opts *o);
 /* The uncompressed profile.proto, for tests: *buf is malloc'd. */
 int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **buf, size_t *len);

@@ -69,11 +69,14 @@ pprof -top worker.pb.gz >worker.txt
 assert_eq "the worker thread's top" export_hot_c "$(awk '/flat%/ { getline; print $6; exit }' worker.txt)"
 assert_not_contains "worker thread only" export_hot_a worker.txt
 
-# Thread labels: pprof can list them and focus on one.
-pprof -tags hot.pb.gz >tags.txt
+# Thread labels (--threads): pprof can list them and focus on one.
+run "$FATHOM" export hot.fdump --format pprof --threads -o threads.pb.gz
+pprof -tags hot.pb.gz >notags.txt
+assert_not_contains "no labels by default" "export-worker" notags.txt
+pprof -tags threads.pb.gz >tags.txt
 assert_contains "thread label" "export-worker" tags.txt
 assert_contains "tid label" "$wtid" tags.txt
-pprof -top -tagfocus thread=export-worker hot.pb.gz >focus.txt
+pprof -top -tagfocus thread=export-worker threads.pb.gz >focus.txt
 assert_eq "top with -tagfocus thread=export-worker" export_hot_c "$(awk '/flat%/ { getline; print $6; exit }' focus.txt)"
 assert_not_contains "focused on the worker" export_hot_a focus.txt
 

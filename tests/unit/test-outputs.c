@@ -428,7 +428,7 @@ static void test_pprof_all(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU };
+	struct out_opts o = { .metric = FA_CPU, .thread_labels = true };
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), 0);
@@ -487,6 +487,25 @@ static void test_pprof_all(void **state)
 	assert_int_equal(d.period, 10000000);
 	assert_int_equal(d.time, 1700000000000000000ull);
 	assert_int_equal(d.duration, 2000000000ull);
+	free_decoded(&d);
+	free(buf);
+}
+
+static void test_pprof_unlabelled(void **state)
+{
+	struct profile p;
+	make_profile(&p);
+	struct out_opts o = { .metric = FA_CPU };
+	uint8_t *buf;
+	size_t len;
+	assert_int_equal(pprof_encode(&p, &o, &buf, &len), 0);
+	struct decoded d;
+	decode(buf, len, &d);
+	/* One sample per stack, no labels, the same totals. */
+	assert_int_equal(d.nsamples, 6);
+	assert_int_equal(d.nlabels, 0);
+	assert_int_equal(d.value_sum[0], 15);
+	assert_int_equal(d.value_sum[3], 600);
 	free_decoded(&d);
 	free(buf);
 }
@@ -663,7 +682,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_folded_cpu),   cmocka_unit_test(test_folded_alloc_and_tid),
 		cmocka_unit_test(test_tree), cmocka_unit_test(test_folded_diff),        cmocka_unit_test(test_pprof_all),
-		cmocka_unit_test(test_pprof_one_metric), cmocka_unit_test(test_pprof_gzip),
+		cmocka_unit_test(test_pprof_unlabelled), cmocka_unit_test(test_pprof_one_metric), cmocka_unit_test(test_pprof_gzip),
 		cmocka_unit_test(test_svg),          cmocka_unit_test(test_svg_diff),
 		cmocka_unit_test(test_speedscope),
 	};
