@@ -13,7 +13,7 @@
 #include "profile.h"
 #include "util.h"
 
-#define FRAMES_SHOWN 4   /* frames of a stack shown under its site */
+#define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
 #define SPARK_WIDTH 60
 
 static void usage(FILE *f)
@@ -41,7 +41,7 @@ static void usage(FILE *f)
 struct site {
 	uint32_t func, line;
 	int64_t w[FA_NMETRICS];
-	uint32_t stack;     /* its heaviest stack by the sort key, shown with it */
+	uint32_t stack; /* its heaviest stack by the sort key, shown with it */
 	int64_t stack_w;
 };
 
@@ -49,10 +49,10 @@ struct mem {
 	struct profile *p;
 	bool sampled, json;
 	size_t top;
-	int sort;           /* the --sort metric, or -1 */
+	int sort; /* the --sort metric, or -1 */
 	struct site *sites;
 	size_t nsites;
-	const char *est;    /* "~" before estimated figures */
+	const char *est; /* "~" before estimated figures */
 };
 
 /* A figure with "~" in front when it is an estimate (sampled recordings). */
@@ -120,7 +120,7 @@ static int build_sites(struct mem *m)
 		if (!has_mem_weight(&p->stacks[s]))
 			continue;
 		/* A stack the agent could not capture is a site of its own. */
-		struct fa_frame fr = { FA_NONE, 0 };
+		struct fa_frame fr = {FA_NONE, 0};
 		profile_stack_frames(p, &p->stacks[s], &fr, 1);
 		keys[n][0] = (uint64_t)fr.func << 32 | fr.line;
 		keys[n][1] = s;
@@ -178,7 +178,8 @@ static void sort_sites(struct mem *m, int metric)
 
 static int cmp_stacks(const void *a, const void *b)
 {
-	const struct fa_stack *x = &g_prof->stacks[*(const uint32_t *)a], *y = &g_prof->stacks[*(const uint32_t *)b];
+	const struct fa_stack *x = &g_prof->stacks[*(const uint32_t *)a],
+			      *y = &g_prof->stacks[*(const uint32_t *)b];
 	if (x->w[g_metric] != y->w[g_metric])
 		return x->w[g_metric] > y->w[g_metric] ? -1 : 1;
 	uint32_t i = *(const uint32_t *)a, j = *(const uint32_t *)b;
@@ -224,7 +225,7 @@ static void print_stack_tail(const struct mem *m, uint32_t stack, const char *in
 
 static void print_site_line(const struct mem *m, const struct site *s, char *buf, size_t len)
 {
-	struct fa_frame fr = { s->func, s->line };
+	struct fa_frame fr = {s->func, s->line};
 	frame_text(m->p, &fr, buf, len);
 }
 
@@ -233,11 +234,14 @@ static void print_sites_table(struct mem *m, int metric)
 	char a[40], b[40], c[40], d[40], e[40], buf[512];
 	const struct profile *p = m->p;
 	sort_sites(m, metric);
-	const char *what = metric == FA_ALLOC_CALLS ? "calls" : metric == FA_ALLOC_BYTES ? "bytes"
-			 : metric == FA_PEAK_BYTES ? "bytes at the peak" : metric == FA_LEAKED_BYTES ? "leaked bytes"
-			 : "temporary allocations";
+	const char *what = metric == FA_ALLOC_CALLS    ? "calls"
+			   : metric == FA_ALLOC_BYTES  ? "bytes"
+			   : metric == FA_PEAK_BYTES   ? "bytes at the peak"
+			   : metric == FA_LEAKED_BYTES ? "leaked bytes"
+						       : "temporary allocations";
 	printf("\nTop allocation sites by %s\n", what);
-	printf("  %14s %11s %11s %11s %12s  %s\n", "calls", "bytes", "at peak", "leaked", "temporary", "site");
+	printf("  %14s %11s %11s %11s %12s  %s\n", "calls", "bytes", "at peak", "leaked", "temporary",
+	       "site");
 	size_t shown = 0;
 	for (size_t i = 0; i < m->nsites && (!m->top || shown < m->top); i++) {
 		const struct site *s = &m->sites[i];
@@ -257,13 +261,14 @@ static void print_sites_table(struct mem *m, int metric)
 /* A sparkline of values over SPARK_WIDTH columns (the maximum of each column). */
 static void sparkline(const struct fa_point *pts, size_t n, uint64_t t_end, bool rss, int64_t *maxv)
 {
-	static const char *const bars[] = { " ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█" };
+	static const char *const bars[] = {" ", "▁", "▂", "▃", "▄", "▅", "▆", "▇", "█"};
 	int64_t col[SPARK_WIDTH];
-	bool set[SPARK_WIDTH] = { false };
+	bool set[SPARK_WIDTH] = {false};
 	*maxv = 0;
 	for (size_t i = 0; i < n; i++) {
 		int64_t v = rss ? pts[i].rss : pts[i].heap;
-		size_t c = t_end ? (size_t)((double)pts[i].time_ns / (double)t_end * (SPARK_WIDTH - 1) + 0.5) : 0;
+		size_t c =
+		    t_end ? (size_t)((double)pts[i].time_ns / (double)t_end * (SPARK_WIDTH - 1) + 0.5) : 0;
 		if (c >= SPARK_WIDTH)
 			c = SPARK_WIDTH - 1;
 		if (!set[c] || v > col[c])
@@ -347,7 +352,8 @@ static void hist_label(int i, char *buf, size_t len)
 	else if (i == 1)
 		snprintf(buf, len, "1 B");
 	else
-		snprintf(buf, len, "%s - %s", fmt_bytes(a, (int64_t)1 << (i - 1)), fmt_bytes(b, ((int64_t)1 << i) - 1));
+		snprintf(buf, len, "%s - %s", fmt_bytes(a, (int64_t)1 << (i - 1)),
+			 fmt_bytes(b, ((int64_t)1 << i) - 1));
 }
 
 static void print_histogram(const struct mem *m)
@@ -383,9 +389,11 @@ static void print_text(struct mem *m)
 
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
-		printf("%s  pid %d  %s%s\n", pr->path, pr->pid, pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe,
-		       pr->alloc_mode == FD_ALLOC_OFF ? "  (no allocation tracking)"
-		       : pr->alloc_mode == FD_ALLOC_SAMPLED ? "  (sampled)" : "");
+		printf("%s  pid %d  %s%s\n", pr->path, pr->pid,
+		       pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe,
+		       pr->alloc_mode == FD_ALLOC_OFF	    ? "  (no allocation tracking)"
+		       : pr->alloc_mode == FD_ALLOC_SAMPLED ? "  (sampled)"
+							    : "");
 		if (pr->damage)
 			printf("  damaged: %s\n", pr->damage);
 		if (pr->lost_alloc)
@@ -397,9 +405,11 @@ static void print_text(struct mem *m)
 		for (size_t i = 0; i < p->nprocs; i++)
 			if (p->procs[i].alloc_mode == FD_ALLOC_SAMPLED)
 				rate = p->procs[i].alloc_sample_bytes;
-		printf("\nSAMPLED: one allocation recorded per %s allocated on average; figures marked ~ are\n"
-		       "unbiased estimates (each sample of size s stands for s/(1-exp(-s/%" PRIu64 ")) bytes).\n",
-		       fmt_bytes(a, (int64_t)rate), rate);
+		printf(
+		    "\nSAMPLED: one allocation recorded per %s allocated on average; figures marked ~ are\n"
+		    "unbiased estimates (each sample of size s stands for s/(1-exp(-s/%" PRIu64
+		    ")) bytes).\n",
+		    fmt_bytes(a, (int64_t)rate), rate);
 	}
 
 	printf("\nTotals\n");
@@ -409,7 +419,8 @@ static void print_text(struct mem *m)
 	printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	if (!mm->alloc_calls && !mm->frees)
-		printf("  (no heap allocation was recorded: the program made none while the agent was tracking)\n");
+		printf("  (no heap allocation was recorded: the program made none while the agent was "
+		       "tracking)\n");
 
 	/* The peak and the stacks that held it. */
 	const struct fa_process *pp = mm->peak_proc < p->nprocs ? &p->procs[mm->peak_proc] : NULL;
@@ -423,10 +434,11 @@ static void print_text(struct mem *m)
 		printf("  %7s %11s  %s\n", "share", "bytes", "allocated at");
 		for (size_t i = 0; i < limit(m, n); i++) {
 			const struct fa_stack *s = &p->stacks[v[i]];
-			struct fa_frame fr = { FA_NONE, 0 };
+			struct fa_frame fr = {FA_NONE, 0};
 			profile_stack_frames(p, s, &fr, 1);
 			printf("  %6.1f%% %11s  %s\n",
-			       mm->peak_bytes ? 100.0 * (double)s->w[FA_PEAK_BYTES] / (double)mm->peak_bytes : 0.0,
+			       mm->peak_bytes ? 100.0 * (double)s->w[FA_PEAK_BYTES] / (double)mm->peak_bytes
+					      : 0.0,
 			       eb(m, a, s->w[FA_PEAK_BYTES]), frame_text(p, &fr, buf, sizeof(buf)));
 			print_stack_tail(m, v[i], "                          ");
 		}
@@ -436,13 +448,14 @@ static void print_text(struct mem *m)
 	free(v);
 
 	/* Leaks. */
-	printf("\nLeaked at exit  %s in %s blocks\n", eb(m, a, mm->leaked_bytes), ec(m, b, mm->leaked_blocks));
+	printf("\nLeaked at exit  %s in %s blocks\n", eb(m, a, mm->leaked_bytes),
+	       ec(m, b, mm->leaked_blocks));
 	v = stacks_by(m, FA_LEAKED_BYTES, FA_NONE, &n);
 	if (v && n) {
 		printf("  %11s %10s  %s\n", "bytes", "blocks", "allocated at");
 		for (size_t i = 0; i < limit(m, n); i++) {
 			const struct fa_stack *s = &p->stacks[v[i]];
-			struct fa_frame fr = { FA_NONE, 0 };
+			struct fa_frame fr = {FA_NONE, 0};
 			profile_stack_frames(p, s, &fr, 1);
 			printf("  %11s %10s  %s\n", eb(m, a, s->w[FA_LEAKED_BYTES]),
 			       ec(m, b, s->w[FA_LEAKED_BLOCKS]), frame_text(p, &fr, buf, sizeof(buf)));
@@ -453,8 +466,10 @@ static void print_text(struct mem *m)
 	}
 	for (size_t i = 0; i < p->nprocs; i++)
 		if (!p->procs[i].complete && p->procs[i].alloc_mode != FD_ALLOC_OFF)
-			printf("  note: %s has no trailer (the program did not exit normally): 'leaked' is what was "
-			       "live when the recording stopped\n", p->procs[i].path);
+			printf("  note: %s has no trailer (the program did not exit normally): 'leaked' is "
+			       "what was "
+			       "live when the recording stopped\n",
+			       p->procs[i].path);
 	free(v);
 
 	/* Temporaries. */
@@ -473,7 +488,9 @@ static void print_text(struct mem *m)
 		shown++;
 		print_site_line(m, s, buf, sizeof(buf));
 		printf("  %14s %7.1f%%  %s\n", ec(m, a, s->w[FA_TEMP_CALLS]),
-		       s->w[FA_ALLOC_CALLS] ? 100.0 * (double)s->w[FA_TEMP_CALLS] / (double)s->w[FA_ALLOC_CALLS] : 0.0,
+		       s->w[FA_ALLOC_CALLS]
+			   ? 100.0 * (double)s->w[FA_TEMP_CALLS] / (double)s->w[FA_ALLOC_CALLS]
+			   : 0.0,
 		       buf);
 	}
 
@@ -494,7 +511,8 @@ static void print_text(struct mem *m)
 static void json_frames(struct json *j, const struct profile *p, uint32_t stack, size_t max)
 {
 	struct fa_frame fr[FD_MAX_FRAMES * 2];
-	size_t n = profile_stack_frames(p, &p->stacks[stack], fr, max < FD_MAX_FRAMES * 2 ? max : FD_MAX_FRAMES * 2);
+	size_t n =
+	    profile_stack_frames(p, &p->stacks[stack], fr, max < FD_MAX_FRAMES * 2 ? max : FD_MAX_FRAMES * 2);
 	if (n > max)
 		n = max;
 	json_array_begin(j, "frames");
@@ -521,7 +539,10 @@ static void json_stacks(struct json *j, const struct mem *m, const char *key, in
 		json_int(j, "pid", m->p->procs[s->proc].pid);
 		if (metric == FA_PEAK_BYTES) {
 			json_int(j, "bytes", s->w[FA_PEAK_BYTES]);
-			json_double(j, "share", m->p->mem.peak_bytes ? (double)s->w[FA_PEAK_BYTES] / (double)m->p->mem.peak_bytes : 0);
+			json_double(j, "share",
+				    m->p->mem.peak_bytes
+					? (double)s->w[FA_PEAK_BYTES] / (double)m->p->mem.peak_bytes
+					: 0);
 		} else {
 			json_int(j, "bytes", s->w[FA_LEAKED_BYTES]);
 			json_int(j, "blocks", s->w[FA_LEAKED_BLOCKS]);
@@ -548,8 +569,10 @@ static void print_json(struct mem *m)
 		json_int(&j, "pid", pr->pid);
 		json_string(&j, "exe", pr->exe);
 		json_string(&j, "cmdline", pr->cmdline);
-		json_string(&j, "alloc_mode", pr->alloc_mode == FD_ALLOC_EXACT ? "exact"
-					      : pr->alloc_mode == FD_ALLOC_SAMPLED ? "sampled" : "off");
+		json_string(&j, "alloc_mode",
+			    pr->alloc_mode == FD_ALLOC_EXACT	 ? "exact"
+			    : pr->alloc_mode == FD_ALLOC_SAMPLED ? "sampled"
+								 : "off");
 		json_uint(&j, "sample_bytes", pr->alloc_sample_bytes);
 		json_uint(&j, "duration_ns", pr->duration_ns);
 		json_uint(&j, "lost_alloc", pr->lost_alloc);
@@ -641,13 +664,17 @@ static void print_json(struct mem *m)
 int cmd_mem(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "top", required_argument, NULL, 'n' },     { "sort", required_argument, NULL, 's' },
-		{ "json", no_argument, NULL, 'j' },          { "no-symbols", no_argument, NULL, 'S' },
-		{ "debug-dir", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },          { NULL, 0, NULL, 0 },
+	    {"top", required_argument, NULL, 'n'},
+	    {"sort", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-symbols", no_argument, NULL, 'S'},
+	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct mem m = { .top = 10, .sort = -1, .est = "" };
-	struct profile_opts po = { 0 };
+	struct mem m = {.top = 10, .sort = -1, .est = ""};
+	struct profile_opts po = {0};
 	int c;
 	opterr = 0;
 	optind = 1;
@@ -658,7 +685,8 @@ int cmd_mem(int argc, char **argv)
 		case 'n':
 			v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 0) {
-				fprintf(stderr, "fathom mem: --top needs a count (0 for all), not '%s'\n", optarg);
+				fprintf(stderr, "fathom mem: --top needs a count (0 for all), not '%s'\n",
+					optarg);
 				return 2;
 			}
 			m.top = (size_t)v;
@@ -668,7 +696,9 @@ int cmd_mem(int argc, char **argv)
 			if (m.sort == FA_LEAKED_BLOCKS)
 				m.sort = FA_LEAKED_BYTES;
 			if (m.sort < 0 || m.sort == FA_CPU) {
-				fprintf(stderr, "fathom mem: unknown sort key '%s'; use calls, bytes, peak, leaked or temp\n",
+				fprintf(stderr,
+					"fathom mem: unknown sort key '%s'; use calls, bytes, peak, leaked "
+					"or temp\n",
 					optarg);
 				return 2;
 			}
@@ -720,8 +750,10 @@ int cmd_mem(int argc, char **argv)
 			if (p.procs[i].damage)
 				damaged = true;
 		if (damaged)
-			fprintf(stderr, "fathom mem: %s: no allocation data could be read (the recording is damaged)\n",
-				argv[optind]);
+			fprintf(
+			    stderr,
+			    "fathom mem: %s: no allocation data could be read (the recording is damaged)\n",
+			    argv[optind]);
 		else
 			fprintf(stderr,
 				"fathom mem: %s: no allocation data in this recording; record with "

@@ -60,15 +60,15 @@
  * before the event numbered T. */
 struct hev {
 	uint64_t key;
-	uint64_t a;       /* ALLOC/REALLOC: new ptr; FREE: ptr; TICK: time */
-	uint64_t b;       /* ALLOC/REALLOC: size; TICK: rss */
-	uint64_t c;       /* REALLOC: old ptr (0 for a plain allocation) */
-	uint32_t stack;   /* NO_STACK for FREE */
+	uint64_t a;	/* ALLOC/REALLOC: new ptr; FREE: ptr; TICK: time */
+	uint64_t b;	/* ALLOC/REALLOC: size; TICK: rss */
+	uint64_t c;	/* REALLOC: old ptr (0 for a plain allocation) */
+	uint32_t stack; /* NO_STACK for FREE */
 	int32_t tid;
 };
 
 struct hblock {
-	uint64_t ptr;     /* 0: empty slot */
+	uint64_t ptr; /* 0: empty slot */
 	uint64_t size;
 	uint32_t stack;
 	int32_t tid;
@@ -76,14 +76,14 @@ struct hblock {
 
 struct hstack {
 	uint64_t n_calls, n_bytes, n_temp; /* as recorded */
-	double calls, bytes, temp;         /* estimates, in sampled mode only */
-	int64_t live, snap;          /* live bytes; live bytes at the peak, see snap_epoch */
+	double calls, bytes, temp;	   /* estimates, in sampled mode only */
+	int64_t live, snap;		   /* live bytes; live bytes at the peak, see snap_epoch */
 	uint64_t snap_epoch;
 };
 
 struct hthread {
-	int32_t tid;      /* 0: empty slot */
-	uint64_t last;    /* the pointer of this thread's last allocation, 0 if none */
+	int32_t tid;   /* 0: empty slot */
+	uint64_t last; /* the pointer of this thread's last allocation, 0 if none */
 };
 
 struct tlpoint {
@@ -97,11 +97,11 @@ struct heap {
 	/* reorder buffer */
 	struct hev *q;
 	size_t nq, capq;
-	bool started;     /* next_seq is known */
+	bool started; /* next_seq is known */
 	uint64_t next_seq;
 	uint64_t tick_seq[REORDER_TICKS]; /* seq of the last ticks in file order */
 	unsigned nticks_seen;
-	uint64_t late;    /* events that arrived after a later seq had been replayed */
+	uint64_t late; /* events that arrived after a later seq had been replayed */
 
 	/* live blocks: open addressing, linear probing, backward-shift deletion */
 	struct hblock *blocks;
@@ -464,7 +464,7 @@ static __attribute__((noinline)) void replay_tick(struct heap *h, uint64_t seq, 
 	h->tick_time = time;
 	h->tick_sq = seq;
 	h->tick_rss = rss;
-	struct tlpoint pt = { time, h->live, rss };
+	struct tlpoint pt = {time, h->live, rss};
 	if (h->stride == 1) {
 		h->tl[h->ntl++] = pt;
 	} else {
@@ -493,7 +493,8 @@ static __attribute__((noinline)) void replay_tick(struct heap *h, uint64_t seq, 
 	}
 }
 
-static inline __attribute__((always_inline)) void replay_free(struct heap *h, uint64_t seq, int32_t tid, uint64_t ptr)
+static inline __attribute__((always_inline)) void replay_free(struct heap *h, uint64_t seq, int32_t tid,
+							      uint64_t ptr)
 {
 	note_seq(h, seq);
 	struct hblock *b = block_find(h, ptr);
@@ -669,7 +670,7 @@ int heap_alloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t s
 		replay_alloc(h, seq, tid, stack, size, ptr, 0);
 		return h->err;
 	}
-	struct hev e = { 2 * seq + 1, ptr, size, 0, stack, tid };
+	struct hev e = {2 * seq + 1, ptr, size, 0, stack, tid};
 	return submit(h, &e);
 }
 
@@ -682,14 +683,14 @@ int heap_free(struct heap *h, uint64_t seq, int tid, uint64_t ptr)
 		replay_free(h, seq, tid, ptr);
 		return h->err;
 	}
-	struct hev e = { 2 * seq + 1, ptr, 0, 0, NO_STACK, tid };
+	struct hev e = {2 * seq + 1, ptr, 0, 0, NO_STACK, tid};
 	return submit(h, &e);
 }
 
 int heap_realloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t size, uint64_t old_ptr,
 		 uint64_t new_ptr)
 {
-	struct hev e = { 2 * seq + 1, new_ptr, size, old_ptr, stack, tid };
+	struct hev e = {2 * seq + 1, new_ptr, size, old_ptr, stack, tid};
 	if (stack == NO_STACK)
 		return -EINVAL;
 	return submit(h, &e);
@@ -697,7 +698,7 @@ int heap_realloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t
 
 int heap_tick(struct heap *h, uint64_t time_ns, uint64_t seq, int64_t rss)
 {
-	struct hev e = { 2 * seq, time_ns, (uint64_t)rss, 0, NO_STACK, 0 };
+	struct hev e = {2 * seq, time_ns, (uint64_t)rss, 0, NO_STACK, 0};
 	if (h->err)
 		return h->err;
 	/* In file order, a tick REORDER_TICKS ticks back marks a seq below which
@@ -861,13 +862,14 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 		bool peak_done = !h->peak_seen;
 		for (size_t i = 0; i < h->ntl; i++) {
 			if (!peak_done && pt <= h->tl[i].time) {
-				tl[p->ntimeline++] = (struct fa_point){ proc, pt, h->peak, h->pk_rss };
+				tl[p->ntimeline++] = (struct fa_point){proc, pt, h->peak, h->pk_rss};
 				peak_done = true;
 			}
-			tl[p->ntimeline++] = (struct fa_point){ proc, h->tl[i].time, h->tl[i].heap, h->tl[i].rss };
+			tl[p->ntimeline++] =
+			    (struct fa_point){proc, h->tl[i].time, h->tl[i].heap, h->tl[i].rss};
 		}
 		if (!peak_done)
-			tl[p->ntimeline++] = (struct fa_point){ proc, pt, h->peak, h->pk_rss };
+			tl[p->ntimeline++] = (struct fa_point){proc, pt, h->peak, h->pk_rss};
 	}
 
 	const char *name = proc < p->nprocs && p->procs[proc].path ? p->procs[proc].path : "recording";
@@ -880,8 +882,9 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 			goto out;
 	}
 	if (bad_stacks) {
-		snprintf(msg, sizeof(msg), "%s: %zu allocation stacks were never defined; their weights are dropped",
-			 name, bad_stacks);
+		snprintf(msg, sizeof(msg),
+			 "%s: %zu allocation stacks were never defined; their weights are dropped", name,
+			 bad_stacks);
 		if ((ret = add_warning(p, msg)))
 			goto out;
 	}

@@ -85,9 +85,9 @@ static void test_reuse_across_threads(void **state)
 	(void)state;
 	struct profile *p = prof_new();
 	struct heap *h = heap_new(0);
-	assert_int_equal(heap_alloc(h, 3, 30, 3, 64, 0xa000), 0);      /* C */
-	assert_int_equal(heap_alloc(h, 1, 10, 1, 32, 0xa000), 0);      /* A */
-	assert_int_equal(heap_free(h, 2, 20, 0xa000), 0);              /* B */
+	assert_int_equal(heap_alloc(h, 3, 30, 3, 64, 0xa000), 0); /* C */
+	assert_int_equal(heap_alloc(h, 1, 10, 1, 32, 0xa000), 0); /* A */
+	assert_int_equal(heap_free(h, 2, 20, 0xa000), 0);	  /* B */
 	assert_int_equal(heap_finish(h, p, 0), 0);
 	assert_int_equal(p->mem.alloc_calls, 2);
 	assert_int_equal(p->mem.frees, 1);
@@ -191,17 +191,17 @@ static void test_peak(void **state)
 	struct profile *p = prof_new();
 	struct heap *h = heap_new(0);
 	heap_tick(h, 0, 0, 1000);
-	heap_alloc(h, 0, 1, 1, 1000, 0x1000);   /* 1000 */
-	heap_alloc(h, 1, 1, 2, 3000, 0x2000);   /* 4000 */
-	heap_free(h, 2, 1, 0x1000);             /* 3000 */
+	heap_alloc(h, 0, 1, 1, 1000, 0x1000); /* 1000 */
+	heap_alloc(h, 1, 1, 2, 3000, 0x2000); /* 4000 */
+	heap_free(h, 2, 1, 0x1000);	      /* 3000 */
 	heap_tick(h, 100, 3, 2000);
-	heap_alloc(h, 3, 1, 1, 500, 0x3000);    /* 3500 */
-	heap_alloc(h, 4, 1, 3, 1000, 0x4000);   /* 4500: the peak, seq 4 */
-	heap_free(h, 5, 1, 0x2000);             /* 1500 */
+	heap_alloc(h, 3, 1, 1, 500, 0x3000);  /* 3500 */
+	heap_alloc(h, 4, 1, 3, 1000, 0x4000); /* 4500: the peak, seq 4 */
+	heap_free(h, 5, 1, 0x2000);	      /* 1500 */
 	heap_tick(h, 300, 7, 3000);
-	heap_alloc(h, 7, 1, 2, 2000, 0x5000);   /* 3500 */
-	heap_free(h, 8, 1, 0x3000);             /* 3000 */
-	heap_alloc(h, 9, 1, 1, 100, 0x6000);    /* 3100 */
+	heap_alloc(h, 7, 1, 2, 2000, 0x5000); /* 3500 */
+	heap_free(h, 8, 1, 0x3000);	      /* 3000 */
+	heap_alloc(h, 9, 1, 1, 100, 0x6000);  /* 3100 */
 	assert_int_equal(heap_finish(h, p, 0), 0);
 	assert_int_equal(p->mem.peak_bytes, 4500);
 	assert_int_equal(W(p, 1, FA_PEAK_BYTES), 500);
@@ -351,8 +351,8 @@ static void ref_replay(const struct ev *e, size_t n, struct ref *r)
 		int tid;
 	} blk[NADDR];
 	memset(blk, 0, sizeof(blk));
-	uint64_t last[NTHR] = { 0 };
-	int64_t per[NSTACKS] = { 0 }, live = 0;
+	uint64_t last[NTHR] = {0};
+	int64_t per[NSTACKS] = {0}, live = 0;
 	for (size_t i = 0; i < n; i++) {
 		const struct ev *x = &e[i];
 		int t = x->tid - 100;
@@ -464,7 +464,7 @@ static void test_shuffled_matches_reference(void **state)
 	assert_true(r.peak > 0);
 
 	/* In order, then delivered like the writer with small and large rounds. */
-	uint64_t windows[] = { 0, 16, 3000 };
+	uint64_t windows[] = {0, 16, 3000};
 	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
 		struct profile *p = prof_new();
 		struct heap *h = heap_new(0);
@@ -547,14 +547,16 @@ static void test_sampled_estimates(void **state)
 	const uint64_t R = 4096;
 	struct profile *p = prof_new();
 	struct heap *h = heap_new(R);
-	double true_calls[4] = { 0 }, true_bytes[4] = { 0 }, true_leak = 0;
+	double true_calls[4] = {0}, true_bytes[4] = {0}, true_leak = 0;
 	uint64_t seq = 1, kept = 0;
 	const size_t n = 2000000;
 	for (size_t i = 0; i < n; i++) {
 		uint32_t st = (uint32_t)(1 + i % 4);
 		/* stack 1 small, 2 medium, 3 large, 4 mixed */
-		uint64_t size = st == 1 ? 16 + rnd() % 48 : st == 2 ? 512 + rnd() % 1024
-			      : st == 3 ? 65536 + rnd() % 65536 : 1 + rnd() % 20000;
+		uint64_t size = st == 1	  ? 16 + rnd() % 48
+				: st == 2 ? 512 + rnd() % 1024
+				: st == 3 ? 65536 + rnd() % 65536
+					  : 1 + rnd() % 20000;
 		bool leak = i % 100 == 3;
 		true_calls[st - 1] += 1;
 		true_bytes[st - 1] += (double)size;
@@ -673,7 +675,8 @@ static void test_many_events(void **state)
 	uint64_t seq = 1;
 	for (int i = 0; i < 2000000; i++) {
 		int tid = 1 + i % 3;
-		heap_alloc(h, seq++, tid, (uint32_t)(1 + i % 40), 16 + (uint64_t)(i % 200), 0x10000 + (uint64_t)(i % 1000) * 512);
+		heap_alloc(h, seq++, tid, (uint32_t)(1 + i % 40), 16 + (uint64_t)(i % 200),
+			   0x10000 + (uint64_t)(i % 1000) * 512);
 		if (i >= 999)
 			heap_free(h, seq++, tid, 0x10000 + (uint64_t)((i - 999) % 1000) * 512);
 	}
@@ -686,21 +689,21 @@ static void test_many_events(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_basic),
-		cmocka_unit_test(test_reuse_across_threads),
-		cmocka_unit_test(test_realloc_cases),
-		cmocka_unit_test(test_temporaries),
-		cmocka_unit_test(test_peak),
-		cmocka_unit_test(test_timeline_bounded),
-		cmocka_unit_test(test_shuffled_matches_reference),
-		cmocka_unit_test(test_gap_released_by_ticks),
-		cmocka_unit_test(test_start_not_zero),
-		cmocka_unit_test(test_sampled_estimates),
-		cmocka_unit_test(test_unknown_and_duplicate),
-		cmocka_unit_test(test_sampled_realloc),
-		cmocka_unit_test(test_undefined_stack),
-		cmocka_unit_test(test_two_processes),
-		cmocka_unit_test(test_many_events),
+	    cmocka_unit_test(test_basic),
+	    cmocka_unit_test(test_reuse_across_threads),
+	    cmocka_unit_test(test_realloc_cases),
+	    cmocka_unit_test(test_temporaries),
+	    cmocka_unit_test(test_peak),
+	    cmocka_unit_test(test_timeline_bounded),
+	    cmocka_unit_test(test_shuffled_matches_reference),
+	    cmocka_unit_test(test_gap_released_by_ticks),
+	    cmocka_unit_test(test_start_not_zero),
+	    cmocka_unit_test(test_sampled_estimates),
+	    cmocka_unit_test(test_unknown_and_duplicate),
+	    cmocka_unit_test(test_sampled_realloc),
+	    cmocka_unit_test(test_undefined_stack),
+	    cmocka_unit_test(test_two_processes),
+	    cmocka_unit_test(test_many_events),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -19,8 +19,8 @@
 
 enum { F_SMALL, F_GROW, F_CALLOC, F_ALIGNED, F_PRODUCE, F_CONSUME, F_LEAK, F_LEAK_BIG, F_BULK, F_PEAK, NF };
 static const char *const fname[NF] = {
-	"mem_truth_small",   "mem_truth_grow",    "mem_truth_calloc", "mem_truth_aligned", "mem_truth_produce",
-	"mem_truth_consume", "mem_truth_leak",    "mem_truth_leak_big", "mem_truth_bulk",  "mem_truth_peak",
+    "mem_truth_small",	 "mem_truth_grow", "mem_truth_calloc",	 "mem_truth_aligned", "mem_truth_produce",
+    "mem_truth_consume", "mem_truth_leak", "mem_truth_leak_big", "mem_truth_bulk",    "mem_truth_peak",
 };
 
 struct fact {
@@ -317,11 +317,13 @@ int main(int argc, char **argv)
 	fprintf(f, "{");
 	for (int i = 0; i < NF; i++)
 		fprintf(f,
-			"%s\"%s\": {\"calls\": %llu, \"bytes\": %llu, \"temp_calls\": %llu, \"leaked_bytes\": %llu, "
+			"%s\"%s\": {\"calls\": %llu, \"bytes\": %llu, \"temp_calls\": %llu, "
+			"\"leaked_bytes\": %llu, "
 			"\"leaked_blocks\": %llu, \"peak_bytes\": %llu}",
-			i ? ", " : "", fname[i], (unsigned long long)facts[i].calls, (unsigned long long)facts[i].bytes,
-			(unsigned long long)facts[i].temp, (unsigned long long)facts[i].leaked_bytes,
-			(unsigned long long)facts[i].leaked_blocks, (unsigned long long)facts[i].peak_bytes);
+			i ? ", " : "", fname[i], (unsigned long long)facts[i].calls,
+			(unsigned long long)facts[i].bytes, (unsigned long long)facts[i].temp,
+			(unsigned long long)facts[i].leaked_bytes, (unsigned long long)facts[i].leaked_blocks,
+			(unsigned long long)facts[i].peak_bytes);
 	fprintf(f, "}\n");
 	fclose(f);
 	printf("mem_truth: done\n");
