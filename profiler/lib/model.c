@@ -721,9 +721,17 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 	else
 		snprintf(fallback, sizeof(fallback), "[unknown]+0x%" PRIx64, addr);
 	if (n == 0)
-		sf[n++] = (struct sym_frame){ NULL, NULL, 0, 0 };
+		sf[n++] = (struct sym_frame){ NULL, NULL, 0, 0, 0 };
 	for (int i = 0; i < n; i++) {
-		uint32_t f = intern_func(L, sf[i].name ? sf[i].name : fallback, sf[i].file, mod, sf[i].decl_line);
+		char unnamed[96];
+		const char *name = sf[i].name ? sf[i].name : fallback;
+		if (!sf[i].name && sf[i].start && mod != FA_NONE) {
+			/* A function without a symbol: named by where it starts, so
+			 * that all its addresses are one function, not one each. */
+			snprintf(unnamed, sizeof(unnamed), "%s+0x%" PRIx64, p->modules[mod].name, sf[i].start);
+			name = unnamed;
+		}
+		uint32_t f = intern_func(L, name, sf[i].file, mod, sf[i].decl_line);
 		if (add_frame(L, f, (uint32_t)(sf[i].line > 0 ? sf[i].line : 0)) < 0)
 			return -ENOMEM;
 	}

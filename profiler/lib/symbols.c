@@ -5,6 +5,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
+#include <gelf.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -27,6 +28,11 @@ struct sym_module {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	GElf_Addr bias;        /* dwfl address = ELF virtual address + bias */
+	/* .eh_frame_hdr's sorted table of function starts, when its encoding
+	 * is the usual one; looked up for functions without a symbol */
+	bool hdr_done;
+	const uint8_t *hdr_table;
+	uint64_t hdr_vaddr, hdr_count;
 };
 
 struct symbolizer {
@@ -211,6 +217,73 @@ static const char *symtab_name(struct symbolizer *s, struct sym_module *m, Dwarf
 	return d ? d : n;
 }
 
+/* Finds .eh_frame_hdr and checks it has the usual encodings: a count as
+ * udata4 and a table of (start, fde) pairs as datarel sdata4. */
+static void hdr_load(struct sym_module *m)
+{
+	m->hdr_done = true;
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->mod, &bias);
+	size_t shstrndx;
+	if (!elf || elf_getshdrstrndx(elf, &shstrndx) != 0)
+		return;
+	for (Elf_Scn *scn = NULL; (scn = elf_nextscn(elf, scn));) {
+		GElf_Shdr sh;
+		const char *name;
+		if (!gelf_getshdr(scn, &sh) || !(name = elf_strptr(elf, shstrndx, sh.sh_name)) ||
+		    strcmp(name, ".eh_frame_hdr"))
+			continue;
+		Elf_Data *d = elf_getdata(scn, NULL);
+		if (!d || !d->d_buf || d->d_size < 12)
+			return;
+		const uint8_t *h = d->d_buf;
+		if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b || (h[1] & 0x0f) != 0x0b)
+			return;
+		uint64_t count = (uint64_t)h[8] | (uint64_t)h[9] << 8 | (uint64_t)h[10] << 16 | (uint64_t)h[11] << 24;
+		if (count > (d->d_size - 12) / 8)
+			return;
+		m->hdr_table = h + 12;
+		m->hdr_count = count;
+		m->hdr_vaddr = sh.sh_addr;
+		return;
+	}
+}
+
+static int64_t s32(const uint8_t *p)
+{
+	return (int32_t)((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+}
+
+/* The ELF address where the function around dwfl address a starts, from
+ * the unwind tables (one FDE per function); 0 when no FDE covers a. */
+static uint64_t cfi_start(struct sym_module *m, Dwarf_Addr a)
+{
+	Dwarf_Addr cbias;
+	Dwarf_CFI *cfi = dwfl_module_eh_cfi(m->mod, &cbias);
+	Dwarf_Frame *frame;
+	if (!cfi || dwarf_cfi_addrframe(cfi, a - cbias, &frame) != 0)
+		return 0;
+	free(frame);
+	if (!m->hdr_done)
+		hdr_load(m);
+	if (!m->hdr_table || !m->hdr_count)
+		return 0;
+	/* The last entry starting at or before the address: FDEs do not overlap. */
+	int64_t vaddr = (int64_t)(a - m->bias);
+	uint64_t lo = 0, hi = m->hdr_count;
+	while (lo < hi) {
+		uint64_t mid = (lo + hi) / 2;
+		if ((int64_t)m->hdr_vaddr + s32(m->hdr_table + 8 * mid) <= vaddr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return 0;
+	int64_t start = (int64_t)m->hdr_vaddr + s32(m->hdr_table + 8 * (lo - 1));
+	return start > 0 ? (uint64_t)start : 0;
+}
+
 int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out, int max)
 {
 	scratch_clear(s);
@@ -255,6 +328,7 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 		f->file = file;
 		f->line = line;
 		f->decl_line = 0;
+		f->start = 0;
 		dwarf_decl_line(&scopes[i], &f->decl_line);
 		if (tag == DW_TAG_subprogram)
 			break;
@@ -274,9 +348,10 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 		out[n - 1].name = symtab_name(s, m, a);
 	if (n == 0) {
 		const char *name = symtab_name(s, m, a);
-		if (!name && !file)
+		uint64_t start = name ? 0 : cfi_start(m, a);
+		if (!name && !file && !start)
 			return 0;
-		out[0] = (struct sym_frame){ name, file, line, 0 };
+		out[0] = (struct sym_frame){ name, file, line, 0, start };
 		n = 1;
 	}
 	return n;

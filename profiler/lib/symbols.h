@@ -16,6 +16,8 @@ struct sym_frame {
 	const char *file;   /* source file of `line`, or NULL */
 	int line;           /* 0 when unknown */
 	int decl_line;      /* first line of the function, 0 when unknown */
+	uint64_t start;     /* with no name: the ELF address where the unnamed
+			       function starts (from its unwind entry), else 0 */
 };
 
 /* `debug_dirs`: extra directories (colon-separated) searched for separate
@@ -34,7 +36,10 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 /* Resolves `vaddr` (an ELF virtual address of the module, i.e. the runtime
  * address minus the load bias) into at most max frames, innermost inlined
  * function first, the real function last. Returns how many were written;
- * 0 when nothing at all is known about the address. */
+ * 0 when nothing at all is known about the address. An address in a function
+ * without any symbol (a stripped library's static function) gives one frame
+ * with a NULL name and the function's start, so that its addresses can be
+ * counted as one function. */
 int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out, int max);
 
 /* Demangles a C++ or Rust-style Itanium name; returns a malloc'd string, or

@@ -36,6 +36,12 @@ __attribute__((noinline)) void model_caller(void)
 	}
 }
 
+static __attribute__((noinline)) void model_static_leaf(void)
+{
+	for (int i = 0; i < 200; i++)
+		model_sink += i ^ 5;
+}
+
 static uint64_t g_bias, g_start, g_end;
 static char g_exe[4096];
 
@@ -328,6 +334,52 @@ static void test_scale(void **state)
 	free(path);
 }
 
+/* A function with no symbol at all (a stripped program's static function)
+ * is one function named by its start, found through the unwind tables. */
+static void test_stripped_static(void **state)
+{
+	model_static_leaf();
+	char *copy, *cmd, *path;
+	assert_true(asprintf(&copy, "%s/stripped", tmpdir) > 0);
+	assert_true(asprintf(&cmd, "strip --strip-all -o '%s' '%s' 2>/dev/null", copy, g_exe) > 0);
+	if (system(cmd) != 0) {
+		free(copy);
+		free(cmd);
+		skip();
+	}
+	struct fdw w;
+	fdw_init(&w, FD_VERSION_MAJOR);
+	fdw_header(&w, 5, 1, 99, FD_ALLOC_OFF, copy, "s", 1);
+	fdw_module(&w, 1, g_bias, g_start, g_end, copy, 0);
+	uint64_t f = (uint64_t)(uintptr_t)model_static_leaf;
+	uint64_t a1[1] = { f + 3 }, a2[1] = { f + 12 };
+	fdw_stack(&w, 1, 1, a1);
+	fdw_stack(&w, 2, 1, a2);
+	fdw_tid(&w, 5);
+	fdw_sample(&w, 1, 1, 1);
+	fdw_sample(&w, 2, 2, 1);
+	fdw_trailer(&w, 3, 2, 2, 0);
+	fdw_flush(&w, false);
+	path = write_file("stripped.fdump", &w);
+	fdw_free(&w);
+	struct profile p;
+	char *err = NULL;
+	struct profile_opts o = { .quiet = true };
+	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
+	assert_int_equal(p.nlocs, 2);
+	struct fa_frame fr1[2], fr2[2];
+	assert_int_equal(profile_stack_frames(&p, &p.stacks[0], fr1, 2), 1);
+	assert_int_equal(profile_stack_frames(&p, &p.stacks[1], fr2, 2), 1);
+	assert_int_equal(fr1[0].func, fr2[0].func);
+	char want[128];
+	snprintf(want, sizeof(want), "stripped+0x%" PRIx64, f - g_bias);
+	assert_string_equal(p.funcs[fr1[0].func].name, want);
+	profile_free(&p);
+	free(path);
+	free(copy);
+	free(cmd);
+}
+
 static void test_demangle(void **state)
 {
 	char *d = symbols_demangle("_ZN6fathom6widget4spinEPKcm");
@@ -342,6 +394,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_demangle),
+		cmocka_unit_test(test_stripped_static),
 		cmocka_unit_test(test_one_file),
 		cmocka_unit_test(test_merge_and_no_symbols),
 		cmocka_unit_test(test_errors),
