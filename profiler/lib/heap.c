@@ -54,6 +54,9 @@
 #define TIMELINE_MAX 2000
 
 #define NO_STACK UINT32_MAX
+/* No allocation can be larger (user address space is 2^47 bytes on x86-64);
+ * a larger size is damage, and ignoring it keeps the sums meaningful. */
+#define MAX_SIZE ((uint64_t)1 << 48)
 
 /* A buffered event. key = 2 * seq + 1 for allocation events and 2 * seq for
  * ticks, so that a tick with seq T replays after every event below T and
@@ -121,7 +124,7 @@ struct heap {
 	uint64_t n_hist_calls[FA_HIST_BUCKETS], n_hist_bytes[FA_HIST_BUCKETS];
 	double calls, bytes, frees, temp;
 	double hist_calls[FA_HIST_BUCKETS], hist_bytes[FA_HIST_BUCKETS];
-	uint64_t unknown_frees, dup_allocs;
+	uint64_t unknown_frees, dup_allocs, bad_sizes;
 	int64_t live;
 
 	/* peak */
@@ -151,7 +154,9 @@ struct heap *heap_new(uint64_t sample_bytes)
 	struct heap *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
-	h->sample_bytes = sample_bytes;
+	/* A sampling interval beyond 1 TiB is damage; bounding it keeps every
+	 * estimate (about size + interval) far from overflowing. */
+	h->sample_bytes = sample_bytes < ((uint64_t)1 << 40) ? sample_bytes : (uint64_t)1 << 40;
 	h->capblocks = 1024;
 	h->blocks = calloc(h->capblocks, sizeof(*h->blocks));
 	h->capthreads = 64;
@@ -228,13 +233,20 @@ static struct hstack *stack_get(struct heap *h, uint32_t s)
 }
 
 /* Changes a stack's live bytes, first saving what it held at the current peak. */
+/* Two's-complement addition: damaged input may overflow a sum, which must
+ * give a wrong figure, never undefined behaviour. */
+static inline int64_t wrap_add(int64_t a, int64_t b)
+{
+	return (int64_t)((uint64_t)a + (uint64_t)b);
+}
+
 static inline void stack_live_add(struct heap *h, struct hstack *st, int64_t d)
 {
 	if (st->snap_epoch != h->epoch) {
 		st->snap = st->live;
 		st->snap_epoch = h->epoch;
 	}
-	st->live += d;
+	st->live = wrap_add(st->live, d);
 }
 
 /* ---- threads ---- */
@@ -392,7 +404,7 @@ static inline void release_block(struct heap *h, struct hblock *b)
 	int64_t w = live_weight(h, b->size);
 	if (b->stack < h->capstacks)
 		stack_live_add(h, &h->stacks[b->stack], -w);
-	h->live -= w;
+	h->live = wrap_add(h->live, -w);
 	block_remove(h, b);
 }
 
@@ -439,7 +451,7 @@ static inline void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64
 	b->tid = tid;
 	int64_t w = live_weight(h, size);
 	stack_live_add(h, st, w);
-	h->live += w;
+	h->live = wrap_add(h->live, w);
 }
 
 static inline void note_seq(struct heap *h, uint64_t seq)
@@ -526,6 +538,10 @@ static inline __attribute__((always_inline)) void replay_alloc(struct heap *h, u
 							       uint64_t old)
 {
 	note_seq(h, seq);
+	if (size > MAX_SIZE) {
+		h->bad_sizes++;
+		return;
+	}
 	if (old) {
 		/* realloc: the old block goes, atomically with the new one's arrival. */
 		struct hblock *b = block_find(h, old);
@@ -813,12 +829,12 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 			continue;
 		}
 		int64_t *w = p->stacks[s].w;
-		w[FA_ALLOC_CALLS] += pick(h, st->n_calls, st->calls);
-		w[FA_ALLOC_BYTES] += pick(h, st->n_bytes, st->bytes);
-		w[FA_TEMP_CALLS] += pick(h, st->n_temp, st->temp);
-		w[FA_LEAKED_BYTES] += llround(leak_bytes[s]);
-		w[FA_LEAKED_BLOCKS] += llround(leak_blocks[s]);
-		w[FA_PEAK_BYTES] += h->peak_seen ? at_peak : 0;
+		w[FA_ALLOC_CALLS] = wrap_add(w[FA_ALLOC_CALLS], pick(h, st->n_calls, st->calls));
+		w[FA_ALLOC_BYTES] = wrap_add(w[FA_ALLOC_BYTES], pick(h, st->n_bytes, st->bytes));
+		w[FA_TEMP_CALLS] = wrap_add(w[FA_TEMP_CALLS], pick(h, st->n_temp, st->temp));
+		w[FA_LEAKED_BYTES] = wrap_add(w[FA_LEAKED_BYTES], llround(leak_bytes[s]));
+		w[FA_LEAKED_BLOCKS] = wrap_add(w[FA_LEAKED_BLOCKS], llround(leak_blocks[s]));
+		w[FA_PEAK_BYTES] = wrap_add(w[FA_PEAK_BYTES], h->peak_seen ? at_peak : 0);
 	}
 	free(leak_bytes);
 	free(leak_blocks);
@@ -831,8 +847,8 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 	m->alloc_bytes += (uint64_t)pick(h, h->n_bytes, h->bytes);
 	m->frees += (uint64_t)pick(h, h->n_frees, h->frees);
 	m->temp_calls += (uint64_t)pick(h, h->n_temp, h->temp);
-	m->leaked_bytes += llround(tot_leak_bytes);
-	m->leaked_blocks += llround(tot_leak_blocks);
+	m->leaked_bytes = wrap_add(m->leaked_bytes, llround(tot_leak_bytes));
+	m->leaked_blocks = wrap_add(m->leaked_blocks, llround(tot_leak_blocks));
 	for (int i = 0; i < FA_HIST_BUCKETS; i++) {
 		m->hist_calls[i] += (uint64_t)pick(h, h->n_hist_calls[i], h->hist_calls[i]);
 		m->hist_bytes[i] += (uint64_t)pick(h, h->n_hist_bytes[i], h->hist_bytes[i]);
@@ -878,6 +894,13 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 			 "%s: %llu allocation events arrived too late to replay in order and %llu blocks "
 			 "were allocated twice; leaks and the peak may be off",
 			 name, (unsigned long long)h->late, (unsigned long long)h->dup_allocs);
+		if ((ret = add_warning(p, msg)))
+			goto out;
+	}
+	if (h->bad_sizes) {
+		snprintf(msg, sizeof(msg),
+			 "%s: %llu allocation events with impossible sizes (over 256 TiB) were ignored", name,
+			 (unsigned long long)h->bad_sizes);
 		if ((ret = add_warning(p, msg)))
 			goto out;
 	}
