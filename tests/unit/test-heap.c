@@ -607,6 +607,25 @@ static void test_unknown_and_duplicate(void **state)
 	prof_free(p);
 }
 
+/* Damaged sizes (no allocation exceeds the address space) are ignored with a
+ * warning instead of overflowing the sums. */
+static void test_impossible_sizes(void **state)
+{
+	(void)state;
+	struct profile *p = prof_new();
+	struct heap *h = heap_new(0);
+	for (uint64_t i = 0; i < 4; i++)
+		heap_alloc(h, i, 1, 1, UINT64_MAX - i, 0x1000 + i * 16);
+	heap_alloc(h, 4, 1, 2, 64, 0x2000);
+	assert_int_equal(heap_finish(h, p, 0), 0);
+	assert_int_equal(p->mem.alloc_calls, 1);
+	assert_int_equal(p->mem.peak_bytes, 64);
+	assert_int_equal(p->mem.leaked_bytes, 64);
+	assert_int_equal(p->nwarnings, 1);
+	assert_non_null(strstr(p->warnings[0], "impossible sizes"));
+	prof_free(p);
+}
+
 /* Sampled mode: a realloc of a sampled block moves its estimated weight. */
 static void test_sampled_realloc(void **state)
 {
