@@ -720,6 +720,7 @@ int main(void)
 	    cmocka_unit_test(test_sampled_estimates),
 	    cmocka_unit_test(test_unknown_and_duplicate),
 	    cmocka_unit_test(test_sampled_realloc),
+	    cmocka_unit_test(test_impossible_sizes),
 	    cmocka_unit_test(test_undefined_stack),
 	    cmocka_unit_test(test_two_processes),
 	    cmocka_unit_test(test_many_events),
