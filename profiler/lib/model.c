@@ -167,6 +167,7 @@ struct pstate {
 	int cur_tid;
 	uint32_t cur_thread;
 	uint64_t last_time;
+	uint64_t bad_events;   /* events dropped as impossible */
 };
 
 struct loader {
@@ -538,6 +539,12 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	}
 	case FD_REC_ALLOC:
 	case FD_REC_REALLOC: {
+		/* No allocation of 256 TiB ever succeeded: such a size is damage,
+		 * and it would wreck every sum downstream. */
+		if (r->size > (1ull << 48)) {
+			L->ps[proc].bad_events++;
+			return 0;
+		}
 		struct heap *h = heap_of(L, proc);
 		if (!h || (g = stack_of(L, proc, r->id)) == FA_NONE)
 			return -ENOMEM;
@@ -626,6 +633,9 @@ static int load_file(struct loader *L, const char *path, char **err)
 	if (pr->lost_samples)
 		warn(p, "%s: %" PRIu64 " samples lost (the writer fell behind)", path,
 		     pr->lost_samples);
+	if (L->ps[proc].bad_events)
+		warn(p, "%s: %" PRIu64 " allocation events with impossible sizes skipped (damaged dump?)", path,
+		     L->ps[proc].bad_events);
 	if (pr->lost_alloc)
 		warn(p, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
 	reader_close(rd);
