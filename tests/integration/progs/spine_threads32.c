@@ -6,7 +6,7 @@
 #include <stdlib.h>
 
 static volatile unsigned long spine_t_sink;
-static unsigned long n = 12000000;
+static unsigned long n = 25000000;
 
 __attribute__((noinline, noipa)) void spine_thread_work(unsigned long k)
 {
