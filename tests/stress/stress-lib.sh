@@ -110,3 +110,16 @@ stress_read() {
 		fi
 	done
 }
+
+# stress_fact WHAT CMD PYEXPR EXPECTED: runs `fathom CMD --json` over the last
+# run's dumps and compares the Python expression PYEXPR, over the parsed JSON
+# `d`, with EXPECTED.
+stress_fact() {
+	local what=$1 cmd=$2 expr=$3 expected=$4 got
+	"$FATHOM" "$cmd" --json "$STRESS_DIR"/dumps/* >"$STRESS_DIR/$cmd.json" 2>/dev/null ||
+		fail "$what: fathom $cmd --json failed"
+	got=$(python3 -c 'import json, os, sys
+d = json.load(open(sys.argv[1]))
+print(eval(sys.argv[2]))' "$STRESS_DIR/$cmd.json" "$expr") || fail "$what: cannot evaluate $expr"
+	assert_eq "$what" "$expected" "$got"
+}

@@ -4,3 +4,4 @@
 
 stress_run dlopen -- "$PROGS/stress_dlopen" 200
 assert_contains "every dlclose unloaded the library" "loops 200 unloaded 200" "$STRESS_DIR/rec.out"
+stress_fact "the hot function of the unloaded library, symbolized" report "d['top_self'][0]['name']" stress_plugin_work

@@ -5,3 +5,5 @@
 
 stress_run signals -- "$PROGS/stress_signals" 300
 assert_contains "handlers ran on the alternate stack" "handled 300 on the alternate stack, 0 off it" "$STRESS_DIR/rec.out"
+stress_fact "the signal handler's work" report "d['top_self'][0]['name']" spin
+stress_fact "samples in the handler unwind through the signal frame" report "'on_usr1' in [r['name'] for r in d['top_total']] and 'main' in [r['name'] for r in d['top_total']]" True
