@@ -81,6 +81,10 @@ static _Atomic int g_writer_sleeping;
 static _Atomic uint32_t g_progress;
 static _Atomic int g_waiters;
 static volatile int g_finished;
+/* The main thread called pthread_exit: glibc ends the process when its last
+ * thread exits, and the writer, a thread too, must not keep it alive. */
+static volatile int g_main_exited;
+static pid_t g_writer_tid;
 static uint64_t g_last_flush, g_last_tick, g_last_check;
 static uint64_t g_lost_stacks_reported, g_lost_alloc_reported;
 static size_t (*g_mallinfo2)(void *); /* returns nothing useful; see tick() */
@@ -91,6 +95,7 @@ static char g_path[PATH_MAX];
 struct pre_timer {
 	pid_t tid;
 	timer_t timer;
+	uint64_t cpu_base;
 };
 static struct pre_timer g_pre_timers[64];
 static int g_npre;
@@ -167,13 +172,13 @@ static void read_config(void)
 {
 	const char *s;
 	uint64_t v;
-	if ((s = getenv("FATHOM_HZ")) && *s) {
+	if ((s = getenv("FATHOM_HZ"))) {
 		if (parse_uint(s, &v, 0) < 0 || v < 1 || v > 10000)
 			say("fathom: FATHOM_HZ='%s' is not a number from 1 to 10000; using 99", s);
 		else
 			agent_cfg.hz = (int)v;
 	}
-	if ((s = getenv("FATHOM_CLOCK")) && *s) {
+	if ((s = getenv("FATHOM_CLOCK"))) {
 		if (!strcmp(s, "cpu"))
 			agent_cfg.clock = FD_CLOCK_CPU;
 		else if (!strcmp(s, "wall"))
@@ -181,14 +186,14 @@ static void read_config(void)
 		else
 			say("fathom: FATHOM_CLOCK='%s' is not cpu or wall; using cpu", s);
 	}
-	if ((s = getenv("FATHOM_CPU")) && *s) {
+	if ((s = getenv("FATHOM_CPU"))) {
 		if (!strcmp(s, "0"))
 			agent_cfg.cpu = 0;
 		else if (strcmp(s, "1"))
 			say("fathom: FATHOM_CPU='%s' is not 0 or 1; sampling the CPU", s);
 	}
 	const char *a = getenv("FATHOM_ALLOC");
-	if (a && *a) {
+	if (a) {
 		if (!strcmp(a, "off"))
 			agent_cfg.alloc = FD_ALLOC_OFF;
 		else if (!strcmp(a, "exact"))
@@ -198,12 +203,12 @@ static void read_config(void)
 		else
 			say("fathom: FATHOM_ALLOC='%s' is not off, exact or sampled; not tracking allocations", a);
 	}
-	if ((s = getenv("FATHOM_ALLOC_SAMPLE")) && *s) {
+	if ((s = getenv("FATHOM_ALLOC_SAMPLE"))) {
 		if (parse_uint(s, &v, 1) < 0 || v < 1) {
 			say("fathom: FATHOM_ALLOC_SAMPLE='%s' is not a size in bytes (such as 512K); using 512K", s);
 		} else {
 			agent_cfg.alloc_sample = v;
-			if (!a || !*a)
+			if (!a)
 				agent_cfg.alloc = FD_ALLOC_SAMPLED;
 		}
 	}
@@ -442,8 +447,9 @@ static void modules_rescan(void)
 {
 	struct scan s = { 0 };
 	struct tstate *t = agent_tls;
-	int g = agent_guard;
+	int g = agent_guard, cs;
 	agent_guard = 1;
+	NO_CANCEL_BEGIN(cs);
 	pthread_mutex_lock(&modlock);
 	if (t)
 		t->in_loader++;
@@ -496,6 +502,7 @@ static void modules_rescan(void)
 	pthread_mutex_unlock(&wlock);
 	pthread_mutex_unlock(&modlock);
 	free(s.list);
+	NO_CANCEL_END(cs);
 	agent_guard = g;
 }
 
@@ -561,6 +568,7 @@ static void take_pre_timer(struct tstate *t)
 	for (int i = 0; i < g_npre; i++)
 		if (g_pre_timers[i].tid == t->tid) {
 			t->timer = g_pre_timers[i].timer;
+			t->cpu_base = g_pre_timers[i].cpu_base;
 			t->has_timer = 1;
 			g_pre_timers[i].tid = 0;
 		}
@@ -639,10 +647,10 @@ void writer_nudge(struct tstate *t)
 }
 
 /* Context: malloc, not signal. */
-void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n)
+void thread_wait_space(struct tstate *t, size_t n)
 {
 	unsigned spins = 0;
-	while (ring_push(&t->ring, w, n) < 0) {
+	while (ring_space(&t->ring) < n) {
 		if (g_finished || !agent_ready)
 			return;
 		uint32_t seen = atomic_load(&g_progress);
@@ -667,6 +675,16 @@ void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n)
 		atomic_fetch_add(&g_waiters, 1);
 		syscall(SYS_futex, &g_progress, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 		atomic_fetch_sub(&g_waiters, 1);
+	}
+}
+
+/* Context: malloc, not signal. */
+void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n)
+{
+	while (ring_push(&t->ring, w, n) < 0) {
+		if (g_finished || !agent_ready)
+			return;
+		thread_wait_space(t, n);
 	}
 	writer_nudge(t);
 }
@@ -702,6 +720,13 @@ static void thread_key_dtor(void *p)
 		return;
 	int g = agent_guard;
 	agent_guard = 1;
+	/* The thread is ending: no more samples, and the CPU time its timer
+	 * has not reported yet goes to the stack it was last seen in. */
+	sigset_t prof;
+	sigemptyset(&prof);
+	sigaddset(&prof, SIGPROF);
+	pthread_sigmask(SIG_BLOCK, &prof, NULL);
+	uint64_t rest = agent_cpu_on ? sample_cpu_remainder(t, sample_thread_clock(t->tid)) : 0;
 	sample_disarm(t);
 	char name[16] = { 0 };
 	prctl(PR_GET_NAME, name);
@@ -713,6 +738,11 @@ static void thread_key_dtor(void *p)
 		memcpy(&w[3], name, 16);
 		thread_push_wait(t, w, 5);
 	}
+	if (rest && !t->pending) {
+		uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, rest), agent_now(), t->last_id };
+		thread_push_wait(t, s, 3);
+		t->weight_sum += rest;
+	}
 	uint64_t w[3] = { EV_W0(EV_THREAD_END, 3, 0), (uint64_t)t->tid, agent_now() };
 	thread_push_wait(t, w, 3);
 	t->thread_end_sent = 1;
@@ -721,6 +751,8 @@ static void thread_key_dtor(void *p)
 	if (t->pending)
 		thread_flush_pending(t);
 	atomic_store(&t->state, TS_ENDING);
+	if (t->tid == agent_pid)
+		g_main_exited = 1;
 	agent_guard = g;
 }
 
@@ -734,11 +766,34 @@ static int thread_alive(pid_t tid)
 /* Writer-owned: the last name of each slot's thread written to the dump. */
 static char g_wname[MAX_THREADS][16];
 
-static size_t drain(struct tstate *t)
+static inline int is_alloc_event(unsigned kind)
+{
+	return kind == EV_ALLOC || kind == EV_FREE || kind == EV_REALLOC;
+}
+
+/* The sequence number of the next allocation event in t's ring before
+ * `until`; 0 when the next event has none (it can be written at once), and
+ * UINT64_MAX when the ring is drained up to `until`. */
+static uint64_t next_seq(struct tstate *t, uint64_t until)
+{
+	struct ring *r = &t->ring;
+	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (tail >= until)
+		return UINT64_MAX;
+	uint64_t w0 = r->buf[tail & r->mask];
+	return is_alloc_event(EV_KIND(w0)) ? EV_FIELD(w0) : 0;
+}
+
+/* Drains t's ring up to the word `until` (an event boundary; 0: its
+ * current head), stopping before an allocation event whose sequence number
+ * exceeds max_seq. Returns the words drained. */
+static size_t drain(struct tstate *t, uint64_t until, uint64_t max_seq)
 {
 	struct ring *r = &t->ring;
 	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
 	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	if (until && until < head)
+		head = until;
 	uint64_t start = tail, released = tail;
 	uint64_t w[256];
 	while (tail < head) {
@@ -748,6 +803,8 @@ static size_t drain(struct tstate *t)
 			tail = head; /* cannot happen unless memory was overwritten */
 			break;
 		}
+		if (is_alloc_event(EV_KIND(w0)) && EV_FIELD(w0) > max_seq)
+			break;
 		for (unsigned i = 0; i < len; i++)
 			w[i] = r->buf[(tail + i) & r->mask];
 		if (EV_KIND(w0) == EV_THREAD)
@@ -820,24 +877,71 @@ static uint64_t heap_in_use(void)
 	return (uint64_t)m.uordblks + (uint64_t)m.hblkhd;
 }
 
-/* One pass over every ring. Called with wlock held. Returns words drained. */
+/* The rings' heads when a round of draining began (writer-owned). */
+static struct tstate *g_snap_t[MAX_THREADS];
+static uint64_t g_snap_head[MAX_THREADS];
+/* How far past the other rings' next event one ring may run ahead in a
+ * batch: long runs per thread compress well, and the file stays within this
+ * many sequence numbers of sorted order, far inside the analyzer's window. */
+#define MERGE_SLACK 65536
+
+/* One round: every ring is drained up to where its head was when the round
+ * began, merged by allocation sequence number (each ring is in sequence
+ * order), so that the file is nearly in sequence order however many threads
+ * allocate (the analyzer replays by sequence within a bounded window). The
+ * TICK that ends the round carries the sequence number read before the
+ * round began: every event below it was in a ring then, and is now in the
+ * file. Called with wlock held. Returns the words drained. */
 static size_t writer_cycle(int final)
 {
 	if (g_finished)
 		return 0;
 	size_t got = 0;
-	uint64_t now = agent_now();
-	int check = final || now - g_last_check >= CHECK_NS;
-	int hw = atomic_load(&g_hiwater);
+	uint64_t tick_seq = atomic_load(&agent_seq);
+	int hw = atomic_load(&g_hiwater), n = 0;
 	for (int i = 0; i < hw; i++) {
 		struct tstate *t = atomic_load(&g_threads[i]);
 		if (!t)
 			continue;
-		got += drain(t);
+		g_snap_t[n] = t;
+		g_snap_head[n] = atomic_load_explicit(&t->ring.head, memory_order_acquire);
+		n++;
+	}
+	for (;;) {
+		/* The ring with the smallest next sequence number runs until it
+		 * passes the second smallest by MERGE_SLACK. */
+		int best = -1;
+		uint64_t s1 = UINT64_MAX, s2 = UINT64_MAX;
+		for (int k = 0; k < n; k++) {
+			uint64_t s = next_seq(g_snap_t[k], g_snap_head[k]);
+			if (s < s1) {
+				s2 = s1;
+				s1 = s;
+				best = k;
+			} else if (s < s2) {
+				s2 = s;
+			}
+		}
+		if (best < 0 || s1 == UINT64_MAX)
+			break;
+		uint64_t bound = s2 > UINT64_MAX - MERGE_SLACK ? UINT64_MAX : s2 + MERGE_SLACK;
+		size_t d = drain(g_snap_t[best], g_snap_head[best], bound);
+		if (!d) /* cannot happen: its next event is within the bound */
+			d = drain(g_snap_t[best], g_snap_head[best], UINT64_MAX);
+		got += d;
+		if (g_enc.raw_len >= CHUNK_RAW / 2)
+			enc_flush(&g_enc);
+	}
+	uint64_t now = agent_now();
+	int check = final || now - g_last_check >= CHECK_NS;
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (!t)
+			continue;
 		int st = atomic_load(&t->state);
 		if (st == TS_ENDING || check) {
 			if (!thread_alive(t->tid)) {
-				got += drain(t);
+				got += drain(t, 0, UINT64_MAX);
 				if (!t->thread_end_sent)
 					enc_thread_end(&g_enc, (uint64_t)t->tid, now);
 				release_state(i, t);
@@ -858,7 +962,7 @@ static size_t writer_cycle(int final)
 		g_lost_alloc_reported = la;
 	}
 	if (final || now - g_last_tick >= TICK_NS) {
-		enc_tick(&g_enc, now, atomic_load(&agent_seq), statm_rss(), heap_in_use());
+		enc_tick(&g_enc, now, tick_seq, statm_rss(), heap_in_use());
 		g_last_tick = now;
 	}
 	if (g_enc.raw_len >= CHUNK_RAW / 2 || (g_enc.raw_len && now - g_last_flush >= FLUSH_NS)) {
@@ -868,11 +972,34 @@ static size_t writer_cycle(int final)
 	return got;
 }
 
+/* True when every thread but the writer (and the exited main thread) is
+ * gone. */
+static int only_writer_left(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return 0;
+	int others = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		if (tid > 0 && tid != g_writer_tid && tid != agent_pid)
+			others++;
+	}
+	closedir(d);
+	return others == 0;
+}
+
 static void *writer_main(void *arg)
 {
 	agent_guard = 1;
+	g_writer_tid = gettid_();
 	prctl(PR_SET_NAME, "fathom-writer");
 	while (!g_finished) {
+		/* The program's last thread is gone: end the process as glibc
+		 * would have, had the writer not been counted as a thread. */
+		if (g_main_exited && only_writer_left())
+			exit(0);
 		uint32_t seen = atomic_load(&g_wake);
 		pthread_mutex_lock(&wlock);
 		size_t got = writer_cycle(0);
@@ -950,7 +1077,9 @@ static void arm_existing_threads(pid_t self)
 		if (tid <= 0 || tid == self)
 			continue;
 		timer_t tm;
+		uint64_t base = sample_thread_cpu(tid);
 		if (sample_arm_tid(tid, &tm) == 0) {
+			g_pre_timers[g_npre].cpu_base = base;
 			g_pre_timers[g_npre].tid = tid;
 			g_pre_timers[g_npre].timer = tm;
 			g_npre++;
@@ -1020,18 +1149,48 @@ static void finish_locked(unsigned reason)
 {
 	uint64_t now = agent_now();
 	writer_cycle(1);
+	writer_cycle(1);
+	/* Credit each live thread's CPU time not yet reported by its timer. */
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; agent_cpu_on && i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (!t || atomic_load(&t->state) != TS_LIVE)
+			continue;
+		uint64_t rest = sample_cpu_remainder(t, sample_thread_clock(t->tid));
+		if (rest) {
+			uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, rest), now, t->last_id };
+			enc_event(&g_enc, (uint64_t)t->tid, s);
+			t->weight_sum += rest;
+		}
+	}
 	enc_trailer(&g_enc, now, reason);
 	enc_flush(&g_enc);
 	g_last_flush = now;
+}
+
+/* Takes wlock, or gives up after two seconds: exit or exec from a signal
+ * handler that interrupted this very thread inside the writer's work must
+ * not hang the program; the dump then lacks its trailer. */
+static int lock_writer_bounded(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	ts.tv_sec += 2;
+	return pthread_mutex_timedlock(&wlock, &ts);
 }
 
 static void agent_finish(unsigned reason)
 {
 	if (!agent_ready || g_finished || getpid() != agent_pid)
 		return;
-	int g = agent_guard;
+	int g = agent_guard, cs;
 	agent_guard = 1;
-	pthread_mutex_lock(&wlock);
+	NO_CANCEL_BEGIN(cs);
+	if (lock_writer_bounded()) {
+		NO_CANCEL_END(cs);
+		agent_guard = g;
+		return;
+	}
 	if (!g_finished) {
 		finish_locked(reason);
 		g_finished = 1;
@@ -1039,6 +1198,7 @@ static void agent_finish(unsigned reason)
 		agent_cpu_on = 0;
 	}
 	pthread_mutex_unlock(&wlock);
+	NO_CANCEL_END(cs);
 	agent_guard = g;
 }
 
@@ -1159,8 +1319,11 @@ static struct exec_state before_exec(void)
 		return s;
 	s.guard = agent_guard;
 	agent_guard = 1;
+	if (lock_writer_bounded()) {
+		agent_guard = s.guard;
+		return s;
+	}
 	s.active = 1;
-	pthread_mutex_lock(&wlock);
 	writer_cycle(1);
 	enc_flush(&g_enc);
 	s.mark = enc_mark(&g_enc);
@@ -1458,11 +1621,13 @@ EXPORT int dlclose(void *h)
 	if (agent_ready && !g_finished && getpid() == agent_pid) {
 		/* Samples taken in the library must reach the dump before its
 		 * UNLOAD record. */
-		int g = agent_guard;
+		int g = agent_guard, cs;
 		agent_guard = 1;
+		NO_CANCEL_BEGIN(cs);
 		pthread_mutex_lock(&wlock);
 		writer_cycle(0);
 		pthread_mutex_unlock(&wlock);
+		NO_CANCEL_END(cs);
 		agent_guard = g;
 	}
 	struct tstate *t = agent_tls;

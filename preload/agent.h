@@ -10,6 +10,7 @@
 #include "intern.h"
 #include "ring.h"
 
+#include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
@@ -50,6 +51,12 @@ struct tstate {
 	volatile int in_loader;
 	int has_timer;
 	timer_t timer;
+	/* CPU weight the handler accounted for (recorded, deferred or lost),
+	 * and the stack of the last sample: at thread end the CPU time the
+	 * timer had not yet reported is credited to that stack. */
+	uint64_t weight_sum;
+	uint64_t cpu_base; /* the thread's CPU time (ns) when its timer was armed */
+	uint32_t last_id;
 	uint64_t thread_end_sent;
 	_Atomic uint64_t lost_samples; /* producer adds, writer reports */
 	uint64_t lost_reported;	       /* writer only */
@@ -96,6 +103,12 @@ extern uint32_t agent_intern_gen;		 /* bumped when stack ids restart (fork) */
 extern TLS struct tstate *agent_tls;
 extern TLS int agent_guard; /* inside the agent or a hook: hooks pass through */
 
+/* Agent code on an application thread must not be a place where
+ * pthread_cancel acts (libunwind and the writer make system calls that are
+ * cancellation points): the thread would leave the agent's state half done. */
+#define NO_CANCEL_BEGIN(old) pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &(old))
+#define NO_CANCEL_END(old) pthread_setcancelstate((old), NULL)
+
 static inline uint64_t agent_now(void)
 {
 	struct timespec ts;
@@ -118,6 +131,26 @@ int64_t agent_sample_interval(struct tstate *t);
 /* Wakes the writer when the ring is filling. Context: any. */
 void writer_nudge(struct tstate *t);
 
+/* Waits until the ring has room for n words (or recording stops).
+ * Context: malloc, not signal. */
+void thread_wait_space(struct tstate *t, size_t n);
+
+/* Makes sure the next push of n words succeeds. Allocation events take their
+ * sequence number only after this, so that a thread waiting for the writer
+ * never holds a number while later ones are written (the analyzer replays
+ * in sequence order within a bounded window). Context: malloc, t->busy set
+ * (so no signal handler pushes to this ring meanwhile). */
+static inline void thread_reserve(struct tstate *t, size_t n)
+{
+	struct ring *r = &t->ring;
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (LIKELY(r->mask + 1 - (head - r->tail_cache) >= n))
+		return;
+	if (ring_space(r) >= n)
+		return;
+	thread_wait_space(t, n);
+}
+
 /* Pushes an allocation event: the fast path inline, waiting out of line.
  * The writer is nudged each time the head crosses an eighth of the ring.
  * Context: malloc, not signal. */
@@ -137,11 +170,16 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 int sample_install(void);
 int sample_arm(struct tstate *t, pid_t tid);
 void sample_disarm(struct tstate *t);
+/* Context: any, async-signal-safe. The CPU periods of the thread whose
+ * CPU clock is clk that its samples do not cover yet. */
+uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk);
+clockid_t sample_thread_clock(pid_t tid);
 /* Around exec: drop pending SIGPROFs and restore the program's disposition;
  * reinstall ours if the exec failed. */
 void sample_before_exec(void);
 void sample_after_exec(void);
 int sample_arm_tid(pid_t tid, timer_t *out);
+uint64_t sample_thread_cpu(pid_t tid);
 
 /* malloc-hooks.c */
 void hooks_resolve(void);

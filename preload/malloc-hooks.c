@@ -193,6 +193,8 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, uns
 	unsigned n = 0;
 	unw_context_t uc;
 	unw_cursor_t c;
+	int cs;
+	NO_CANCEL_BEGIN(cs);
 	t->in_unwind = 1;
 	__asm__ volatile("" ::: "memory");
 	if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
@@ -211,6 +213,7 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, uns
 	}
 	__asm__ volatile("" ::: "memory");
 	t->in_unwind = 0;
+	NO_CANCEL_END(cs);
 	if (n == 0) {
 		ips[0] = ip0;
 		sps[0] = sp0;
@@ -299,6 +302,7 @@ static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	uint32_t id = alloc_stack(t, ra, sp0);
+	thread_reserve(t, 4);
 	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
 	uint64_t w[4] = { EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p };
 	thread_push(t, w, 4);
@@ -312,6 +316,7 @@ static __attribute__((noinline)) void rec_free(struct tstate *t, void *p)
 	int saved = errno;
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
+	thread_reserve(t, 2);
 	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
 	uint64_t w[2] = { EV_W0(EV_FREE, 2, seq), (uintptr_t)p };
 	thread_push(t, w, 2);
@@ -326,6 +331,7 @@ static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, v
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	uint32_t id = alloc_stack(t, ra, sp0);
+	thread_reserve(t, 5);
 	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
 	uint64_t w[5] = { EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p };
 	thread_push(t, w, 5);

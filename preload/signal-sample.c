@@ -87,8 +87,9 @@ static void on_sigprof(int sig, siginfo_t *si, void *ucv)
 	}
 	if (!agent_cpu_on)
 		goto out;
-	int g = agent_guard;
+	int g = agent_guard, cs;
 	agent_guard = 1;
+	NO_CANCEL_BEGIN(cs);
 	struct tstate *t = agent_tls;
 	if (!t)
 		t = thread_attach();
@@ -96,6 +97,7 @@ static void on_sigprof(int sig, siginfo_t *si, void *ucv)
 		goto out_guard;
 	uint32_t weight = 1 + (si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0);
 	uint64_t now = agent_now();
+	t->weight_sum += weight;
 	if (t->busy) {
 		/* The thread is pushing to its ring: defer the sample. */
 		if (t->pending) {
@@ -109,6 +111,7 @@ static void on_sigprof(int sig, siginfo_t *si, void *ucv)
 			atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
 			goto out_guard;
 		}
+		t->last_id = id;
 		t->pending_n = n;
 		t->pending_new = is_new;
 		t->pending_id = id;
@@ -143,7 +146,9 @@ static void on_sigprof(int sig, siginfo_t *si, void *ucv)
 	}
 	uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, weight), now, id };
 	ring_push(&t->ring, s, 3);
+	t->last_id = id;
 out_guard:
+	NO_CANCEL_END(cs);
 	agent_guard = g;
 out:
 	errno = saved;
@@ -167,11 +172,38 @@ int sample_install(void)
 	return 0;
 }
 
+/* The CPU-time clock of any thread of this process: the kernel's
+ * MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED), as pthread_getcpuclockid uses. */
+clockid_t sample_thread_clock(pid_t tid)
+{
+	return (clockid_t)((~(unsigned)tid << 3) | 6);
+}
+
+uint64_t sample_thread_cpu(pid_t tid)
+{
+	struct timespec ts;
+	if (clock_gettime(sample_thread_clock(tid), &ts) < 0)
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk)
+{
+	if (agent_cfg.clock != FD_CLOCK_CPU || !t->last_id || !t->has_timer)
+		return 0;
+	struct timespec ts;
+	if (clock_gettime(clk, &ts) < 0)
+		return 0;
+	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
+	uint64_t periods = (ns > t->cpu_base ? ns - t->cpu_base : 0) / period;
+	return periods > t->weight_sum ? periods - t->weight_sum : 0;
+}
+
 /* Context: any. */
 int sample_arm_tid(pid_t tid, timer_t *out)
 {
-	clockid_t clk = agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC
-							 : (clockid_t)((~(unsigned)tid << 3) | 6); /* MAKE_THREAD_CPUCLOCK(tid, SCHED) */
+	clockid_t clk = agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC : sample_thread_clock(tid);
 	struct sigevent sev;
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
@@ -198,6 +230,7 @@ int sample_arm(struct tstate *t, pid_t tid)
 {
 	if (t->has_timer)
 		return 0;
+	t->cpu_base = sample_thread_cpu(tid);
 	if (sample_arm_tid(tid, &t->timer) < 0)
 		return -1;
 	t->has_timer = 1;
