@@ -12,24 +12,29 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fathom export FILE... --format pprof|speedscope|folded [-o OUT] [--weight METRIC] [--tid TID] [--threads]\n"
-		   "\n"
-		   "  -f, --format F      pprof: gzip-compressed profile.proto (go tool pprof, Pyroscope, Parca);\n"
-		   "                      speedscope: speedscope's JSON file format; folded: \"root;...;leaf COUNT\"\n"
-		   "                      lines (flamegraph.pl, inferno)\n"
-		   "  -o, --output OUT    write here ('-' or none: stdout; pprof is binary and is not written to a terminal)\n"
-		   "  -w, --weight M      pprof and speedscope: only this metric (default: every metric recorded);\n"
-		   "                      folded: the weight of the counts (default cpu). cpu, alloc-bytes,\n"
-		   "                      alloc-calls, temp-calls, leaked, leaked-blocks, peak\n"
-		   "      --tid TID       CPU of one thread only\n"
-		   "      --threads       pprof: CPU samples per thread, labelled thread=NAME and tid=N\n"
-		   "                      (go tool pprof -tags, -tagfocus thread=NAME); bigger files\n"
-		   "      --no-symbols    do not read debug information (functions are module+offset)\n");
+	fprintf(
+	    f,
+	    "usage: fathom export FILE... --format pprof|speedscope|folded [-o OUT] [--weight METRIC] [--tid "
+	    "TID] [--threads]\n"
+	    "\n"
+	    "  -f, --format F      pprof: gzip-compressed profile.proto (go tool pprof, Pyroscope, Parca);\n"
+	    "                      speedscope: speedscope's JSON file format; folded: \"root;...;leaf "
+	    "COUNT\"\n"
+	    "                      lines (flamegraph.pl, inferno)\n"
+	    "  -o, --output OUT    write here ('-' or none: stdout; pprof is binary and is not written to a "
+	    "terminal)\n"
+	    "  -w, --weight M      pprof and speedscope: only this metric (default: every metric recorded);\n"
+	    "                      folded: the weight of the counts (default cpu). cpu, alloc-bytes,\n"
+	    "                      alloc-calls, temp-calls, leaked, leaked-blocks, peak\n"
+	    "      --tid TID       CPU of one thread only\n"
+	    "      --threads       pprof: CPU samples per thread, labelled thread=NAME and tid=N\n"
+	    "                      (go tool pprof -tags, -tagfocus thread=NAME); bigger files\n"
+	    "      --no-symbols    do not read debug information (functions are module+offset)\n");
 }
 
 static int load(struct profile *p, char **paths, size_t n, bool no_symbols)
 {
-	struct profile_opts po = { .no_symbols = no_symbols };
+	struct profile_opts po = {.no_symbols = no_symbols};
 	char *err = NULL;
 	int rc = profile_load(p, paths, n, &po, &err);
 	if (rc < 0) {
@@ -45,14 +50,13 @@ static int load(struct profile *p, char **paths, size_t n, bool no_symbols)
 int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "format", required_argument, NULL, 'f' }, { "output", required_argument, NULL, 'o' },
-		{ "weight", required_argument, NULL, 'w' }, { "tid", required_argument, NULL, 't' },
-		{ "no-symbols", no_argument, NULL, 'S' },   { "help", no_argument, NULL, 'h' },
-		{ "threads", no_argument, NULL, 'T' },
-		{ NULL, 0, NULL, 0 },
+	    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
+	    {"weight", required_argument, NULL, 'w'}, {"tid", required_argument, NULL, 't'},
+	    {"no-symbols", no_argument, NULL, 'S'},   {"help", no_argument, NULL, 'h'},
+	    {"threads", no_argument, NULL, 'T'},      {NULL, 0, NULL, 0},
 	};
-	static const char *const formats[] = { "pprof", "speedscope", "folded", NULL };
-	struct out_opts o = { .metric = FA_CPU, .version = "fathom " FATHOM_VERSION };
+	static const char *const formats[] = {"pprof", "speedscope", "folded", NULL};
+	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL, *format = NULL;
 	bool no_symbols = false;
 	int c;
@@ -69,10 +73,11 @@ int cmd_export(int argc, char **argv)
 			break;
 		case 'w':
 			if ((o.metric = fa_metric_parse(optarg)) < 0) {
-				fprintf(stderr,
-					"fathom export: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
-					"temp-calls, leaked, leaked-blocks or peak\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "fathom export: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
+				    "temp-calls, leaked, leaked-blocks or peak\n",
+				    optarg);
 				return 2;
 			}
 			o.metric_set = true;
@@ -118,7 +123,8 @@ int cmd_export(int argc, char **argv)
 		return 2;
 	}
 	if (o.tid && o.metric_set && o.metric != FA_CPU) {
-		fprintf(stderr, "fathom export: --tid works with CPU weight only (allocations are not kept per thread)\n");
+		fprintf(stderr, "fathom export: --tid works with CPU weight only (allocations are not kept "
+				"per thread)\n");
 		return 2;
 	}
 	if (o.tid)
@@ -139,20 +145,26 @@ int cmd_export(int argc, char **argv)
 		profile_free(&p);
 		return 1;
 	}
-	int rc = fmt == 0 ? pprof_write(f, &p, &o) : fmt == 1 ? speedscope_write(f, &p, &o) : folded_write(f, &p, NULL, &o);
+	int rc = fmt == 0   ? pprof_write(f, &p, &o)
+		 : fmt == 1 ? speedscope_write(f, &p, &o)
+			    : folded_write(f, &p, NULL, &o);
 	if (to_file && fclose(f) != 0 && !rc)
 		rc = -errno;
 	status = 0;
 	if (rc == -ENODATA) {
 		if (o.tid)
-			fprintf(stderr, "fathom export: no CPU samples of thread %d in %s\n", o.tid, argv[optind]);
+			fprintf(stderr, "fathom export: no CPU samples of thread %d in %s\n", o.tid,
+				argv[optind]);
 		else if (o.metric_set || fmt == 2)
-			fprintf(stderr, "fathom export: no %s weight in %s\n", fa_metric_names[o.metric], argv[optind]);
+			fprintf(stderr, "fathom export: no %s weight in %s\n", fa_metric_names[o.metric],
+				argv[optind]);
 		else
-			fprintf(stderr, "fathom export: %s has no samples and no allocations to export\n", argv[optind]);
+			fprintf(stderr, "fathom export: %s has no samples and no allocations to export\n",
+				argv[optind]);
 		status = 1;
 	} else if (rc) {
-		fprintf(stderr, "fathom export: writing %s: %s\n", to_file ? out : "the output", strerror(-rc));
+		fprintf(stderr, "fathom export: writing %s: %s\n", to_file ? out : "the output",
+			strerror(-rc));
 		status = 1;
 	}
 	if (status && to_file)

@@ -12,33 +12,36 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fathom flame FILE... [-o out.svg] [--weight METRIC] [--folded] [--title T] [--tid TID]\n"
-		"       fathom flame --diff BASE NEW... [-o diff.svg] [--weight METRIC]\n"
-		"\n"
-		"Draws an interactive SVG flame graph (hover for details, click to zoom, Search\n"
-		"or Ctrl-F to highlight functions and total their share), or prints folded stacks\n"
-		"(\"root;...;leaf COUNT\") that flamegraph.pl, inferno and speedscope read.\n"
-		"\n"
-		"  -o, --output FILE   write here ('-' for stdout); default stdout, or flame.svg on a terminal\n"
-		"  -w, --weight M      cpu (default), alloc-bytes, alloc-calls, temp-calls, leaked (bytes),\n"
-		"                      leaked-blocks, peak (bytes live at the heap peak)\n"
-		"      --folded        print folded stacks instead of an SVG; with --diff, \"STACK BASE NEW\"\n"
-		"                      lines as flamegraph.pl's difffolded.pl writes them\n"
-		"      --title T       the SVG's title\n"
-		"      --tid TID       CPU of one thread only\n"
-		"      --diff BASE     differential graph of FILE... against BASE (repeat for several base files):\n"
-		"                      frames are sized by the new profile and coloured red where their share of\n"
-		"                      the total grew, blue where it shrank\n"
-		"      --min-width PCT omit frames narrower than PCT%% of the total (default 0.1)\n"
-		"      --width PX      width of the SVG in pixels (default 1200)\n"
-		"      --no-symbols    do not read debug information (functions are module+offset)\n");
+	fprintf(
+	    f,
+	    "usage: fathom flame FILE... [-o out.svg] [--weight METRIC] [--folded] [--title T] [--tid TID]\n"
+	    "       fathom flame --diff BASE NEW... [-o diff.svg] [--weight METRIC]\n"
+	    "\n"
+	    "Draws an interactive SVG flame graph (hover for details, click to zoom, Search\n"
+	    "or Ctrl-F to highlight functions and total their share), or prints folded stacks\n"
+	    "(\"root;...;leaf COUNT\") that flamegraph.pl, inferno and speedscope read.\n"
+	    "\n"
+	    "  -o, --output FILE   write here ('-' for stdout); default stdout, or flame.svg on a terminal\n"
+	    "  -w, --weight M      cpu (default), alloc-bytes, alloc-calls, temp-calls, leaked (bytes),\n"
+	    "                      leaked-blocks, peak (bytes live at the heap peak)\n"
+	    "      --folded        print folded stacks instead of an SVG; with --diff, \"STACK BASE NEW\"\n"
+	    "                      lines as flamegraph.pl's difffolded.pl writes them\n"
+	    "      --title T       the SVG's title\n"
+	    "      --tid TID       CPU of one thread only\n"
+	    "      --diff BASE     differential graph of FILE... against BASE (repeat for several base "
+	    "files):\n"
+	    "                      frames are sized by the new profile and coloured red where their share "
+	    "of\n"
+	    "                      the total grew, blue where it shrank\n"
+	    "      --min-width PCT omit frames narrower than PCT%% of the total (default 0.1)\n"
+	    "      --width PX      width of the SVG in pixels (default 1200)\n"
+	    "      --no-symbols    do not read debug information (functions are module+offset)\n");
 }
 
 /* Loads dump files, printing the model's warnings once. Returns 0, or the exit status. */
 static int load(const char *cmd, struct profile *p, char **paths, size_t n, bool no_symbols)
 {
-	struct profile_opts po = { .no_symbols = no_symbols };
+	struct profile_opts po = {.no_symbols = no_symbols};
 	char *err = NULL;
 	int rc = profile_load(p, paths, n, &po, &err);
 	if (rc < 0) {
@@ -54,14 +57,19 @@ static int load(const char *cmd, struct profile *p, char **paths, size_t n, bool
 int cmd_flame(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' },  { "weight", required_argument, NULL, 'w' },
-		{ "folded", no_argument, NULL, 'F' },        { "title", required_argument, NULL, 'T' },
-		{ "tid", required_argument, NULL, 't' },     { "diff", required_argument, NULL, 'd' },
-		{ "min-width", required_argument, NULL, 'm' }, { "width", required_argument, NULL, 'W' },
-		{ "no-symbols", no_argument, NULL, 'S' },    { "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"weight", required_argument, NULL, 'w'},
+	    {"folded", no_argument, NULL, 'F'},
+	    {"title", required_argument, NULL, 'T'},
+	    {"tid", required_argument, NULL, 't'},
+	    {"diff", required_argument, NULL, 'd'},
+	    {"min-width", required_argument, NULL, 'm'},
+	    {"width", required_argument, NULL, 'W'},
+	    {"no-symbols", no_argument, NULL, 'S'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
-	struct out_opts o = { .metric = FA_CPU, .version = "fathom " FATHOM_VERSION };
+	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL;
 	bool folded = false, no_symbols = false;
 	char **base_paths = NULL;
@@ -77,10 +85,11 @@ int cmd_flame(int argc, char **argv)
 			break;
 		case 'w':
 			if ((o.metric = fa_metric_parse(optarg)) < 0) {
-				fprintf(stderr,
-					"fathom flame: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
-					"temp-calls, leaked, leaked-blocks or peak\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "fathom flame: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
+				    "temp-calls, leaked, leaked-blocks or peak\n",
+				    optarg);
 				goto out;
 			}
 			o.metric_set = true;
@@ -111,7 +120,8 @@ int cmd_flame(int argc, char **argv)
 		case 'm':
 			o.min_width = strtod(optarg, &end) / 100;
 			if (*end || o.min_width < 0 || o.min_width >= 1) {
-				fprintf(stderr, "fathom flame: --min-width needs a percentage below 100, not '%s'\n",
+				fprintf(stderr,
+					"fathom flame: --min-width needs a percentage below 100, not '%s'\n",
 					optarg);
 				goto out;
 			}
@@ -121,7 +131,9 @@ int cmd_flame(int argc, char **argv)
 		case 'W':
 			o.width = (int)strtol(optarg, &end, 10);
 			if (*end || o.width < 200 || o.width > 100000) {
-				fprintf(stderr, "fathom flame: --width needs 200 to 100000 pixels, not '%s'\n", optarg);
+				fprintf(stderr,
+					"fathom flame: --width needs 200 to 100000 pixels, not '%s'\n",
+					optarg);
 				goto out;
 			}
 			break;
@@ -143,7 +155,8 @@ int cmd_flame(int argc, char **argv)
 		goto out;
 	}
 	if (o.tid && o.metric != FA_CPU) {
-		fprintf(stderr, "fathom flame: --tid works with --weight cpu only (allocations are not kept per thread)\n");
+		fprintf(stderr, "fathom flame: --tid works with --weight cpu only (allocations are not kept "
+				"per thread)\n");
 		goto out;
 	}
 
@@ -175,24 +188,30 @@ int cmd_flame(int argc, char **argv)
 		goto done;
 	}
 	size_t omitted = 0;
-	int rc = folded ? folded_write(f, &p, nbase ? &base : NULL, &o) : svg_write(f, &p, nbase ? &base : NULL, &o, &omitted);
+	int rc = folded ? folded_write(f, &p, nbase ? &base : NULL, &o)
+			: svg_write(f, &p, nbase ? &base : NULL, &o, &omitted);
 	if (to_file && fclose(f) != 0 && !rc)
 		rc = -errno;
 	if (rc == -ENODATA) {
 		if (o.tid)
-			fprintf(stderr, "fathom flame: no CPU samples of thread %d in %s\n", o.tid, argv[optind]);
+			fprintf(stderr, "fathom flame: no CPU samples of thread %d in %s\n", o.tid,
+				argv[optind]);
 		else
-			fprintf(stderr, "fathom flame: no %s weight in %s\n", fa_metric_names[o.metric], argv[optind]);
+			fprintf(stderr, "fathom flame: no %s weight in %s\n", fa_metric_names[o.metric],
+				argv[optind]);
 		status = 1;
 	} else if (rc) {
-		fprintf(stderr, "fathom flame: writing %s: %s\n", to_file ? out : "the output", strerror(-rc));
+		fprintf(stderr, "fathom flame: writing %s: %s\n", to_file ? out : "the output",
+			strerror(-rc));
 		status = 1;
 	} else {
 		status = 0;
 		if (to_file && !folded)
-			fprintf(stderr, "fathom flame: wrote %s%s\n", out,
-				omitted ? " (frames narrower than the minimum width were omitted; see its subtitle)"
-					: "");
+			fprintf(
+			    stderr, "fathom flame: wrote %s%s\n", out,
+			    omitted
+				? " (frames narrower than the minimum width were omitted; see its subtitle)"
+				: "");
 	}
 	if (status && to_file)
 		unlink(out);

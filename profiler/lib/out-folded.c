@@ -160,8 +160,8 @@ static const char *func_name(const struct profile *p, uint32_t f)
 }
 
 /* Adds one stack of p with weight w to the tree (base: to the base weights). */
-static int add_stack(struct flame_tree *t, const struct profile *p, uint32_t **fname, const struct fa_stack *s,
-		     int64_t w, bool base)
+static int add_stack(struct flame_tree *t, const struct profile *p, uint32_t **fname,
+		     const struct fa_stack *s, int64_t w, bool base)
 {
 	uint32_t node = 0;
 	for (uint32_t d = s->depth; d-- > 0;) {
@@ -221,8 +221,8 @@ static int add_profile(struct flame_tree *t, const struct profile *p, const stru
 		/* Only CPU weight is known per thread. */
 		for (size_t i = 0; i < p->ntstacks && !rc; i++) {
 			const struct fa_thread_stack *ts = &p->tstacks[i];
-			if (ts->thread >= p->nthreads || p->threads[ts->thread].tid != o->tid || ts->cpu <= 0 ||
-			    ts->stack >= p->nstacks)
+			if (ts->thread >= p->nthreads || p->threads[ts->thread].tid != o->tid ||
+			    ts->cpu <= 0 || ts->stack >= p->nstacks)
 				continue;
 			rc = add_stack(t, p, &fname, &p->stacks[ts->stack], ts->cpu, base);
 		}

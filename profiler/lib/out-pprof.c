@@ -9,14 +9,32 @@
 
 /* profile.proto field numbers (see docs/REFERENCE or pprof's profile.proto). */
 enum {
-	P_SAMPLE_TYPE = 1, P_SAMPLE = 2, P_MAPPING = 3, P_LOCATION = 4, P_FUNCTION = 5, P_STRING = 6,
-	P_TIME = 9, P_DURATION = 10, P_PERIOD_TYPE = 11, P_PERIOD = 12, P_COMMENT = 13, P_DEFAULT_TYPE = 14,
+	P_SAMPLE_TYPE = 1,
+	P_SAMPLE = 2,
+	P_MAPPING = 3,
+	P_LOCATION = 4,
+	P_FUNCTION = 5,
+	P_STRING = 6,
+	P_TIME = 9,
+	P_DURATION = 10,
+	P_PERIOD_TYPE = 11,
+	P_PERIOD = 12,
+	P_COMMENT = 13,
+	P_DEFAULT_TYPE = 14,
 };
 enum { VT_TYPE = 1, VT_UNIT = 2 };
 enum { S_LOCATION = 1, S_VALUE = 2, S_LABEL = 3 };
 enum {
-	M_ID = 1, M_START = 2, M_LIMIT = 3, M_OFFSET = 4, M_FILENAME = 5, M_BUILD_ID = 6, M_HAS_FUNCTIONS = 7,
-	M_HAS_FILENAMES = 8, M_HAS_LINES = 9, M_HAS_INLINE = 10,
+	M_ID = 1,
+	M_START = 2,
+	M_LIMIT = 3,
+	M_OFFSET = 4,
+	M_FILENAME = 5,
+	M_BUILD_ID = 6,
+	M_HAS_FUNCTIONS = 7,
+	M_HAS_FILENAMES = 8,
+	M_HAS_LINES = 9,
+	M_HAS_INLINE = 10,
 };
 enum { L_ID = 1, L_MAPPING = 2, L_ADDRESS = 3, L_LINE = 4 };
 enum { LN_FUNCTION = 1, LN_LINE = 2 };
@@ -152,20 +170,20 @@ struct column {
 static size_t pick_columns(const struct profile *p, const struct out_opts *o, struct column *cols, int *deflt)
 {
 	static const struct column mem[] = {
-		{ "alloc_objects", "count", FA_ALLOC_CALLS, false },
-		{ "alloc_space", "bytes", FA_ALLOC_BYTES, false },
-		{ "temp_objects", "count", FA_TEMP_CALLS, false },
-		{ "inuse_objects", "count", FA_LEAKED_BLOCKS, false },
-		{ "inuse_space", "bytes", FA_LEAKED_BYTES, false },
-		{ "peak_space", "bytes", FA_PEAK_BYTES, false },
+	    {"alloc_objects", "count", FA_ALLOC_CALLS, false},
+	    {"alloc_space", "bytes", FA_ALLOC_BYTES, false},
+	    {"temp_objects", "count", FA_TEMP_CALLS, false},
+	    {"inuse_objects", "count", FA_LEAKED_BLOCKS, false},
+	    {"inuse_space", "bytes", FA_LEAKED_BYTES, false},
+	    {"peak_space", "bytes", FA_PEAK_BYTES, false},
 	};
 	size_t n = 0;
 	*deflt = -1;
 	bool cpu = o->metric_set ? o->metric == FA_CPU : out_has_metric(p, FA_CPU);
 	if (cpu) {
-		cols[n++] = (struct column){ "samples", "count", FA_CPU, false };
+		cols[n++] = (struct column){"samples", "count", FA_CPU, false};
 		*deflt = (int)n;
-		cols[n++] = (struct column){ "cpu", "nanoseconds", FA_CPU, true };
+		cols[n++] = (struct column){"cpu", "nanoseconds", FA_CPU, true};
 	}
 	if (o->tid)
 		return n; /* only CPU weight is known per thread */
@@ -188,9 +206,9 @@ enum { LB_KEY = 1, LB_STR = 2, LB_NUM = 3 };
 /* One Sample: the stack's locations leaf first, one value per column (raw
  * weights, CPU converted to nanoseconds at its process's rate), and the
  * thread as labels when th is given. */
-static void emit_sample(struct pb *b, struct pb *m, struct pb *sub, struct strtab *st, const struct profile *p,
-			const struct fa_stack *s, const struct column *cols, size_t ncols, const int64_t *raw,
-			const struct fa_thread *th)
+static void emit_sample(struct pb *b, struct pb *m, struct pb *sub, struct strtab *st,
+			const struct profile *p, const struct fa_stack *s, const struct column *cols,
+			size_t ncols, const int64_t *raw, const struct fa_thread *th)
 {
 	unsigned hz = s->proc < p->nprocs && p->procs[s->proc].hz ? p->procs[s->proc].hz : 100;
 	for (uint32_t d = 0; d < s->depth; d++)
@@ -198,7 +216,8 @@ static void emit_sample(struct pb *b, struct pb *m, struct pb *sub, struct strta
 			pb_varint(sub, (uint64_t)s->locs[d] + 1);
 	pb_message(m, S_LOCATION, sub);
 	for (size_t c = 0; c < ncols; c++)
-		pb_varint(sub, cols[c].cpu_ns ? (uint64_t)((double)raw[c] * 1e9 / hz + 0.5) : (uint64_t)raw[c]);
+		pb_varint(sub,
+			  cols[c].cpu_ns ? (uint64_t)((double)raw[c] * 1e9 / hz + 0.5) : (uint64_t)raw[c]);
 	pb_message(m, S_VALUE, sub);
 	if (th) {
 		/* The string table keeps pointers: only strings that outlive it go in. */
@@ -222,7 +241,8 @@ static uint32_t main_module(const struct profile *p)
 	if (!p->nprocs || !p->procs[0].exe)
 		return p->nmodules ? 0 : FA_NONE;
 	for (size_t i = 0; i < p->nmodules; i++)
-		if (p->modules[i].proc == 0 && p->modules[i].path && !strcmp(p->modules[i].path, p->procs[0].exe))
+		if (p->modules[i].proc == 0 && p->modules[i].path &&
+		    !strcmp(p->modules[i].path, p->procs[0].exe))
 			return (uint32_t)i;
 	for (size_t i = 0; i < p->nmodules; i++)
 		if (p->modules[i].proc == 0)
@@ -232,12 +252,12 @@ static uint32_t main_module(const struct profile *p)
 
 int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **out, size_t *outlen)
 {
-	struct pb b = { 0 }, m = { 0 }, sub = { 0 };
-	struct strtab st = { 0 };
+	struct pb b = {0}, m = {0}, sub = {0};
+	struct strtab st = {0};
 	struct column cols[16];
 	uint32_t *mapid = NULL;
 	uint8_t *modflags = NULL;
-	char (*hexids)[129] = NULL; /* build-ids in hex: the string table points into them */
+	char(*hexids)[129] = NULL; /* build-ids in hex: the string table points into them */
 	int64_t *raw = NULL, *tidcpu = NULL, *covered = NULL;
 	int rc = 0, deflt;
 	str_id(&st, "");
@@ -261,7 +281,8 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 		}
 		for (size_t i = 0; i < p->ntstacks; i++) {
 			const struct fa_thread_stack *ts = &p->tstacks[i];
-			if (ts->stack < p->nstacks && ts->thread < p->nthreads && p->threads[ts->thread].tid == o->tid)
+			if (ts->stack < p->nstacks && ts->thread < p->nthreads &&
+			    p->threads[ts->thread].tid == o->tid)
 				tidcpu[ts->stack] += ts->cpu;
 		}
 	}
@@ -414,7 +435,8 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 		pb_message(&b, P_PERIOD_TYPE, &m);
 		pb_uint(&b, P_PERIOD, (uint64_t)(1e9 / hz + 0.5));
 	} else {
-		uint64_t every = p->nprocs && p->procs[0].alloc_sample_bytes ? p->procs[0].alloc_sample_bytes : 1;
+		uint64_t every =
+		    p->nprocs && p->procs[0].alloc_sample_bytes ? p->procs[0].alloc_sample_bytes : 1;
 		pb_uint(&m, VT_TYPE, str_id(&st, "space"));
 		pb_uint(&m, VT_UNIT, str_id(&st, "bytes"));
 		pb_message(&b, P_PERIOD_TYPE, &m);

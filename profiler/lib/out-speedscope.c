@@ -51,13 +51,15 @@ static double cpu_scale(const struct profile *p, const struct fa_stack *s)
 
 /* One sampled profile: weights from the stacks' metric, or from one thread's CPU
  * (thread != FA_NONE; wt holds that thread's CPU per stack). */
-static void write_profile(struct json *j, const struct profile *p, int metric, const char *name, const int64_t *wt)
+static void write_profile(struct json *j, const struct profile *p, int metric, const char *name,
+			  const int64_t *wt)
 {
 	int64_t end = 0;
 	for (size_t i = 0; i < p->nstacks; i++) {
 		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
 		if (w > 0)
-			end += metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5) : w;
+			end +=
+			    metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5) : w;
 	}
 	json_object_begin(j, NULL);
 	json_string(j, "type", "sampled");
@@ -77,7 +79,8 @@ static void write_profile(struct json *j, const struct profile *p, int metric, c
 		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
 		if (w > 0)
 			json_int(j, NULL,
-				 metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5) : w);
+				 metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5)
+						  : w);
 	}
 	json_array_end(j);
 	json_object_end(j);
@@ -109,13 +112,13 @@ static bool tid_has_cpu(const struct profile *p, int tid)
 
 int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 {
-	static const int order[] = { FA_CPU, FA_ALLOC_BYTES, FA_ALLOC_CALLS, FA_TEMP_CALLS,
-				     FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES };
-	bool want[FA_NMETRICS] = { false };
+	static const int order[] = {FA_CPU,	     FA_ALLOC_BYTES,   FA_ALLOC_CALLS, FA_TEMP_CALLS,
+				    FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES};
+	bool want[FA_NMETRICS] = {false};
 	size_t nwant = 0;
 	for (size_t i = 0; i < FA_NMETRICS; i++) {
 		int m = order[i];
-		want[m] = o->tid ? m == FA_CPU && tid_has_cpu(p, o->tid)
+		want[m] = o->tid	  ? m == FA_CPU && tid_has_cpu(p, o->tid)
 			  : o->metric_set ? m == o->metric && out_has_metric(p, m)
 					  : out_has_metric(p, m);
 		nwant += want[m];
@@ -159,7 +162,8 @@ int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 			for (size_t t = 0; t < p->nthreads; t++)
 				if (p->threads[t].tid == o->tid && thread_weights(p, (uint32_t)t, wt)) {
 					snprintf(name, sizeof(name), "cpu: %s (%d)",
-						 p->threads[t].name ? p->threads[t].name : "thread", p->threads[t].tid);
+						 p->threads[t].name ? p->threads[t].name : "thread",
+						 p->threads[t].tid);
 					write_profile(&j, p, m, name, wt);
 				}
 			continue;
@@ -167,13 +171,15 @@ int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 		snprintf(name, sizeof(name), "%s%s", fa_metric_names[m],
 			 m == FA_CPU && p->nthreads > 1 ? ": all threads" : "");
 		write_profile(&j, p, m, name, NULL);
-		/* Per-thread CPU profiles: speedscope shows one at a time, so a thread's own view is one click away. */
+		/* Per-thread CPU profiles: speedscope shows one at a time, so a thread's own view is one
+		 * click away. */
 		if (m == FA_CPU && p->nthreads > 1)
 			for (size_t t = 0; t < p->nthreads; t++) {
 				if (!thread_weights(p, (uint32_t)t, wt))
 					continue;
 				snprintf(name, sizeof(name), "cpu: %s (%d)",
-					 p->threads[t].name ? p->threads[t].name : "thread", p->threads[t].tid);
+					 p->threads[t].name ? p->threads[t].name : "thread",
+					 p->threads[t].tid);
 				write_profile(&j, p, m, name, wt);
 			}
 	}

@@ -36,7 +36,10 @@ static void put_xml(FILE *f, const char *s)
 		else if (c < 0x20 || c == 0x7f)
 			putc('?', f);
 		else if (c >= 0x80) {
-			int n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
+			int n = c >= 0xf0 && c < 0xf5	? 4
+				: c >= 0xe0 && c < 0xf0 ? 3
+				: c >= 0xc2 && c < 0xe0 ? 2
+							: 0;
 			int ok = n > 0;
 			for (int i = 1; ok && i < n; i++)
 				ok = (p[i] & 0xc0) == 0x80;
@@ -146,7 +149,7 @@ struct svg_ctx {
 	const struct out_opts *o;
 	bool diff;
 	int64_t min_w;
-	double scale_px;     /* pixels per unit of weight */
+	double scale_px; /* pixels per unit of weight */
 	double diff_scale;
 	int height;
 	unsigned hz;
@@ -192,8 +195,9 @@ static void draw_node(struct svg_ctx *c, uint32_t id, int64_t off)
 		fprintf(c->f, "\nbase: %s (%.2f%%)\nchange: %+.2f points of share",
 			fmt_weight(wb, sizeof(wb), c->o->metric, n->base_total, c->hz), bs, ns - bs);
 	}
-	fprintf(c->f, "</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>", x, y, w,
-		FRAME_H - 1, fill);
+	fprintf(c->f,
+		"</title><rect x=\"%.2f\" y=\"%.0f\" width=\"%.2f\" height=\"%d\" fill=\"%s\" rx=\"2\"/>", x,
+		y, w, FRAME_H - 1, fill);
 	fprintf(c->f, "<text x=\"%.2f\" y=\"%.0f\">", x + 3, y + FRAME_H - 5);
 	put_label(c->f, name, w);
 	fputs("</text></g>\n", c->f);
@@ -254,98 +258,102 @@ static double max_abs_delta(const struct flame_tree *t, int64_t min_w)
 }
 
 static const char svg_script[] =
-	"\"use strict\";\n"
-	"var W, XPAD, FS = 12, total, frames = [], details, matched, unzoombtn, term = null;\n"
-	"function fit(f, w) {\n"
-	"  var n = Math.floor((w - 6) / (FS * 0.59));\n"
-	"  if (n < 3) return \"\";\n"
-	"  return f.name.length <= n ? f.name : f.name.substring(0, n - 2) + \"..\";\n"
-	"}\n"
-	"function place(f, x, w) {\n"
-	"  f.r.setAttribute(\"x\", x.toFixed(2)); f.r.setAttribute(\"width\", w.toFixed(2));\n"
-	"  f.t.setAttribute(\"x\", (x + 3).toFixed(2)); f.t.textContent = fit(f, w);\n"
-	"}\n"
-	"function zoom(z) {\n"
-	"  var ratio = (W - 2 * XPAD) / z.v;\n"
-	"  unzoombtn.classList.remove(\"hide\");\n"
-	"  frames.forEach(function (f) {\n"
-	"    var show = false, anc = false;\n"
-	"    if (f.y > z.y) anc = show = f.o <= z.o && f.o + f.v >= z.o + z.v;\n"
-	"    else show = f.o >= z.o && f.o + f.v <= z.o + z.v;\n"
-	"    f.g.style.display = show ? \"\" : \"none\";\n"
-	"    f.g.style.opacity = anc ? \"0.6\" : \"\";\n"
-	"    if (anc) place(f, XPAD, W - 2 * XPAD);\n"
-	"    else if (show) place(f, XPAD + (f.o - z.o) * ratio, f.v * ratio);\n"
-	"  });\n"
-	"}\n"
-	"function unzoom() {\n"
-	"  unzoombtn.classList.add(\"hide\");\n"
-	"  var k = (W - 2 * XPAD) / total;\n"
-	"  frames.forEach(function (f) {\n"
-	"    f.g.style.display = \"\"; f.g.style.opacity = \"\";\n"
-	"    place(f, XPAD + f.o * k, f.v * k);\n"
-	"  });\n"
-	"}\n"
-	"function search(t) {\n"
-	"  var re = null;\n"
-	"  try { re = new RegExp(t); } catch (e) { re = null; }\n"
-	"  var hits = [];\n"
-	"  frames.forEach(function (f) {\n"
-	"    var hit = re ? re.test(f.name) : f.name.indexOf(t) >= 0;\n"
-	"    f.r.setAttribute(\"fill\", hit ? \"rgb(230,0,230)\" : f.fill);\n"
-	"    if (hit) hits.push(f);\n"
-	"  });\n"
-	"  /* A match inside another match is already counted in it. */\n"
-	"  hits.sort(function (a, b) { return a.o - b.o || b.v - a.v; });\n"
-	"  var sum = 0, end = -1;\n"
-	"  hits.forEach(function (f) { if (f.o >= end) { sum += f.v; end = f.o + f.v; } });\n"
-	"  term = t;\n"
-	"  matched.textContent = \"Matched: \" + (100 * sum / total).toFixed(2) + \"% (\" + hits.length + \" frames)\";\n"
-	"  matched.classList.remove(\"hide\");\n"
-	"  return sum;\n"
-	"}\n"
-	"function reset_search() {\n"
-	"  term = null;\n"
-	"  frames.forEach(function (f) { f.r.setAttribute(\"fill\", f.fill); });\n"
-	"  matched.classList.add(\"hide\");\n"
-	"}\n"
-	"function ask() {\n"
-	"  var t = prompt(\"Search for (regular expression or text):\", term || \"\");\n"
-	"  if (t) search(t); else if (t !== null) reset_search();\n"
-	"}\n"
-	"function init() {\n"
-	"  var svg = document.documentElement;\n"
-	"  W = +svg.getAttribute(\"width\"); XPAD = +svg.getAttribute(\"data-xpad\");\n"
-	"  total = +svg.getAttribute(\"data-total\");\n"
-	"  details = document.getElementById(\"details\");\n"
-	"  matched = document.getElementById(\"matched\");\n"
-	"  unzoombtn = document.getElementById(\"unzoom\");\n"
-	"  var gs = document.getElementById(\"frames\").getElementsByTagName(\"g\");\n"
-	"  for (var i = 0; i < gs.length; i++) {\n"
-	"    var g = gs[i], r = g.getElementsByTagName(\"rect\")[0];\n"
-	"    var info = g.getElementsByTagName(\"title\")[0].textContent;\n"
-	"    var f = { g: g, r: r, t: g.getElementsByTagName(\"text\")[0], o: +g.getAttribute(\"data-o\"),\n"
-	"      v: +g.getAttribute(\"data-v\"), y: +r.getAttribute(\"y\"), fill: r.getAttribute(\"fill\"),\n"
-	"      name: info.split(\"\\n\")[0], info: info.replace(/\\n/g, \"  |  \") };\n"
-	"    g.setAttribute(\"data-i\", i);\n"
-	"    frames.push(f);\n"
-	"  }\n"
-	"  var fr = document.getElementById(\"frames\");\n"
-	"  function frame_of(e) { var g = e.target.closest(\"g[data-i]\"); return g ? frames[+g.getAttribute(\"data-i\")] : null; }\n"
-	"  fr.addEventListener(\"mouseover\", function (e) { var f = frame_of(e); if (f) details.textContent = f.info; });\n"
-	"  fr.addEventListener(\"mouseout\", function () { details.textContent = \" \"; });\n"
-	"  fr.addEventListener(\"click\", function (e) { var f = frame_of(e); if (f) { if (f.o === 0 && f.v === total && f.y === frames[0].y) unzoom(); else zoom(f); } });\n"
-	"  unzoombtn.addEventListener(\"click\", unzoom);\n"
-	"  document.getElementById(\"search\").addEventListener(\"click\", ask);\n"
-	"  matched.addEventListener(\"click\", reset_search);\n"
-	"  document.addEventListener(\"keydown\", function (e) {\n"
-	"    if ((e.ctrlKey || e.metaKey) && e.key === \"f\") { e.preventDefault(); ask(); }\n"
-	"    else if (e.key === \"Escape\") { reset_search(); unzoom(); }\n"
-	"  });\n"
-	"  var q = /[?&]s=([^&]*)/.exec(location.search || \"\");\n"
-	"  if (q) search(decodeURIComponent(q[1]));\n"
-	"}\n"
-	"window.addEventListener(\"load\", init);\n";
+    "\"use strict\";\n"
+    "var W, XPAD, FS = 12, total, frames = [], details, matched, unzoombtn, term = null;\n"
+    "function fit(f, w) {\n"
+    "  var n = Math.floor((w - 6) / (FS * 0.59));\n"
+    "  if (n < 3) return \"\";\n"
+    "  return f.name.length <= n ? f.name : f.name.substring(0, n - 2) + \"..\";\n"
+    "}\n"
+    "function place(f, x, w) {\n"
+    "  f.r.setAttribute(\"x\", x.toFixed(2)); f.r.setAttribute(\"width\", w.toFixed(2));\n"
+    "  f.t.setAttribute(\"x\", (x + 3).toFixed(2)); f.t.textContent = fit(f, w);\n"
+    "}\n"
+    "function zoom(z) {\n"
+    "  var ratio = (W - 2 * XPAD) / z.v;\n"
+    "  unzoombtn.classList.remove(\"hide\");\n"
+    "  frames.forEach(function (f) {\n"
+    "    var show = false, anc = false;\n"
+    "    if (f.y > z.y) anc = show = f.o <= z.o && f.o + f.v >= z.o + z.v;\n"
+    "    else show = f.o >= z.o && f.o + f.v <= z.o + z.v;\n"
+    "    f.g.style.display = show ? \"\" : \"none\";\n"
+    "    f.g.style.opacity = anc ? \"0.6\" : \"\";\n"
+    "    if (anc) place(f, XPAD, W - 2 * XPAD);\n"
+    "    else if (show) place(f, XPAD + (f.o - z.o) * ratio, f.v * ratio);\n"
+    "  });\n"
+    "}\n"
+    "function unzoom() {\n"
+    "  unzoombtn.classList.add(\"hide\");\n"
+    "  var k = (W - 2 * XPAD) / total;\n"
+    "  frames.forEach(function (f) {\n"
+    "    f.g.style.display = \"\"; f.g.style.opacity = \"\";\n"
+    "    place(f, XPAD + f.o * k, f.v * k);\n"
+    "  });\n"
+    "}\n"
+    "function search(t) {\n"
+    "  var re = null;\n"
+    "  try { re = new RegExp(t); } catch (e) { re = null; }\n"
+    "  var hits = [];\n"
+    "  frames.forEach(function (f) {\n"
+    "    var hit = re ? re.test(f.name) : f.name.indexOf(t) >= 0;\n"
+    "    f.r.setAttribute(\"fill\", hit ? \"rgb(230,0,230)\" : f.fill);\n"
+    "    if (hit) hits.push(f);\n"
+    "  });\n"
+    "  /* A match inside another match is already counted in it. */\n"
+    "  hits.sort(function (a, b) { return a.o - b.o || b.v - a.v; });\n"
+    "  var sum = 0, end = -1;\n"
+    "  hits.forEach(function (f) { if (f.o >= end) { sum += f.v; end = f.o + f.v; } });\n"
+    "  term = t;\n"
+    "  matched.textContent = \"Matched: \" + (100 * sum / total).toFixed(2) + \"% (\" + hits.length + \" "
+    "frames)\";\n"
+    "  matched.classList.remove(\"hide\");\n"
+    "  return sum;\n"
+    "}\n"
+    "function reset_search() {\n"
+    "  term = null;\n"
+    "  frames.forEach(function (f) { f.r.setAttribute(\"fill\", f.fill); });\n"
+    "  matched.classList.add(\"hide\");\n"
+    "}\n"
+    "function ask() {\n"
+    "  var t = prompt(\"Search for (regular expression or text):\", term || \"\");\n"
+    "  if (t) search(t); else if (t !== null) reset_search();\n"
+    "}\n"
+    "function init() {\n"
+    "  var svg = document.documentElement;\n"
+    "  W = +svg.getAttribute(\"width\"); XPAD = +svg.getAttribute(\"data-xpad\");\n"
+    "  total = +svg.getAttribute(\"data-total\");\n"
+    "  details = document.getElementById(\"details\");\n"
+    "  matched = document.getElementById(\"matched\");\n"
+    "  unzoombtn = document.getElementById(\"unzoom\");\n"
+    "  var gs = document.getElementById(\"frames\").getElementsByTagName(\"g\");\n"
+    "  for (var i = 0; i < gs.length; i++) {\n"
+    "    var g = gs[i], r = g.getElementsByTagName(\"rect\")[0];\n"
+    "    var info = g.getElementsByTagName(\"title\")[0].textContent;\n"
+    "    var f = { g: g, r: r, t: g.getElementsByTagName(\"text\")[0], o: +g.getAttribute(\"data-o\"),\n"
+    "      v: +g.getAttribute(\"data-v\"), y: +r.getAttribute(\"y\"), fill: r.getAttribute(\"fill\"),\n"
+    "      name: info.split(\"\\n\")[0], info: info.replace(/\\n/g, \"  |  \") };\n"
+    "    g.setAttribute(\"data-i\", i);\n"
+    "    frames.push(f);\n"
+    "  }\n"
+    "  var fr = document.getElementById(\"frames\");\n"
+    "  function frame_of(e) { var g = e.target.closest(\"g[data-i]\"); return g ? "
+    "frames[+g.getAttribute(\"data-i\")] : null; }\n"
+    "  fr.addEventListener(\"mouseover\", function (e) { var f = frame_of(e); if (f) details.textContent = "
+    "f.info; });\n"
+    "  fr.addEventListener(\"mouseout\", function () { details.textContent = \" \"; });\n"
+    "  fr.addEventListener(\"click\", function (e) { var f = frame_of(e); if (f) { if (f.o === 0 && f.v === "
+    "total && f.y === frames[0].y) unzoom(); else zoom(f); } });\n"
+    "  unzoombtn.addEventListener(\"click\", unzoom);\n"
+    "  document.getElementById(\"search\").addEventListener(\"click\", ask);\n"
+    "  matched.addEventListener(\"click\", reset_search);\n"
+    "  document.addEventListener(\"keydown\", function (e) {\n"
+    "    if ((e.ctrlKey || e.metaKey) && e.key === \"f\") { e.preventDefault(); ask(); }\n"
+    "    else if (e.key === \"Escape\") { reset_search(); unzoom(); }\n"
+    "  });\n"
+    "  var q = /[?&]s=([^&]*)/.exec(location.search || \"\");\n"
+    "  if (q) search(decodeURIComponent(q[1]));\n"
+    "}\n"
+    "window.addEventListener(\"load\", init);\n";
 
 static const char *basename_of(const char *path)
 {
@@ -372,9 +380,13 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	int width = o->width > 100 ? o->width : 1200;
 	double min_frac = o->min_width > 0 ? o->min_width : 0.001;
 	struct svg_ctx c = {
-		.f = f, .p = p, .t = &t, .o = o, .diff = base != NULL,
-		.scale_px = (double)(width - 2 * XPAD) / (double)t.total,
-		.hz = p->nprocs ? p->procs[0].hz : 0,
+	    .f = f,
+	    .p = p,
+	    .t = &t,
+	    .o = o,
+	    .diff = base != NULL,
+	    .scale_px = (double)(width - 2 * XPAD) / (double)t.total,
+	    .hz = p->nprocs ? p->procs[0].hz : 0,
 	};
 	c.min_w = (int64_t)ceil(min_frac * (double)t.total);
 	if (c.min_w < 1)
@@ -395,7 +407,8 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	if (o->title)
 		snprintf(title, sizeof(title), "%s", o->title);
 	else if (c.diff)
-		snprintf(title, sizeof(title), "Differential flame graph: %s, %s", exe, fa_metric_names[o->metric]);
+		snprintf(title, sizeof(title), "Differential flame graph: %s, %s", exe,
+			 fa_metric_names[o->metric]);
 	else
 		snprintf(title, sizeof(title), "Flame graph: %s, %s", exe, fa_metric_names[o->metric]);
 	int sl = snprintf(sub, sizeof(sub), "%s", fmt_weight(wb, sizeof(wb), o->metric, t.total, c.hz));
@@ -408,13 +421,15 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	if (c.omitted && sl < (int)sizeof(sub)) {
 		/* Say what is missing, so that nobody hunts for a frame that was dropped. */
 		snprintf(sub + sl, sizeof(sub) - (size_t)sl,
-			 "; %zu frames narrower than %.2g%% omitted (stacks with %.2f%% of the weight are cut short)", c.omitted,
-			 100 * min_frac, 100.0 * (double)c.omitted_w / (double)t.total);
+			 "; %zu frames narrower than %.2g%% omitted (stacks with %.2f%% of the weight are "
+			 "cut short)",
+			 c.omitted, 100 * min_frac, 100.0 * (double)c.omitted_w / (double)t.total);
 	}
 
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
-		   "<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-		   "viewBox=\"0 0 %d %d\" data-xpad=\"%d\" data-total=\"%" PRId64 "\">\n",
+	fprintf(f,
+		"<?xml version=\"1.0\" encoding=\"UTF-8\" standalone=\"no\"?>\n"
+		"<svg version=\"1.1\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+		"viewBox=\"0 0 %d %d\" data-xpad=\"%d\" data-total=\"%" PRId64 "\">\n",
 		width, c.height, width, c.height, XPAD, t.total);
 	fputs("<style>\n"
 	      "text { font-family: Verdana, sans-serif; font-size: 12px; fill: rgb(0,0,0); }\n"
@@ -428,16 +443,19 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	      "</style>\n",
 	      f);
 	fprintf(f, "<script type=\"text/ecmascript\"><![CDATA[\n%s]]></script>\n", svg_script);
-	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"rgb(248,248,240)\"/>\n", width, c.height);
+	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"rgb(248,248,240)\"/>\n", width,
+		c.height);
 	fprintf(f, "<text id=\"title\" x=\"%d\" y=\"24\">", width / 2);
 	put_xml(f, title);
 	fprintf(f, "</text>\n<text id=\"subtitle\" x=\"%d\" y=\"44\">", width / 2);
 	put_xml(f, sub);
 	fputs("</text>\n", f);
 	fprintf(f, "<text id=\"unzoom\" class=\"button hide\" x=\"%d\" y=\"24\">Reset Zoom</text>\n", XPAD);
-	fprintf(f, "<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\">Search</text>\n",
+	fprintf(f,
+		"<text id=\"search\" class=\"button\" x=\"%d\" y=\"24\" text-anchor=\"end\">Search</text>\n",
 		width - XPAD);
-	fprintf(f, "<text id=\"matched\" class=\"button hide\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n",
+	fprintf(f,
+		"<text id=\"matched\" class=\"button hide\" x=\"%d\" y=\"%d\" text-anchor=\"end\"> </text>\n",
 		width - XPAD, c.height - 12);
 	fprintf(f, "<text id=\"details\" x=\"%d\" y=\"%d\"> </text>\n", XPAD, c.height - 12);
 	fputs("<g id=\"frames\">\n", f);

@@ -11,41 +11,43 @@
 
 /* What to draw or export. */
 struct out_opts {
-	int metric;            /* enum fa_metric: the weight of flame graphs and folded stacks */
-	bool metric_set;       /* pprof/speedscope: the user chose one weight (default: all present) */
-	int tid;               /* 0: all threads; otherwise CPU weight of that thread only */
-	bool thread_labels;    /* pprof: CPU samples per thread, labelled with it */
-	const char *title;     /* SVG title, or NULL for one made from the program's name */
-	double min_width;      /* SVG: omit frames narrower than this fraction (0: 0.001) */
-	int width;             /* SVG width in pixels (0: 1200) */
-	const char *version;   /* "fathom 0.1.0", written into exports; may be NULL */
+	int metric;	     /* enum fa_metric: the weight of flame graphs and folded stacks */
+	bool metric_set;     /* pprof/speedscope: the user chose one weight (default: all present) */
+	int tid;	     /* 0: all threads; otherwise CPU weight of that thread only */
+	bool thread_labels;  /* pprof: CPU samples per thread, labelled with it */
+	const char *title;   /* SVG title, or NULL for one made from the program's name */
+	double min_width;    /* SVG: omit frames narrower than this fraction (0: 0.001) */
+	int width;	     /* SVG width in pixels (0: 1200) */
+	const char *version; /* "fathom 0.1.0", written into exports; may be NULL */
 };
 
 /* A node of the frame tree: one function name along one path from the root.
  * Functions with the same name on the same path are merged; inlined frames
  * are nodes of their own. */
 struct flame_node {
-	uint32_t name;         /* index into flame_tree.names */
-	uint32_t parent;       /* node index; the root's is FA_NONE */
-	uint32_t child, next;  /* first child, next sibling (FA_NONE ends) */
-	uint32_t depth;        /* 0 for the root ("all") */
-	uint32_t func;         /* a function of that name seen here (the heaviest path), FA_NONE for the root */
-	uint32_t line;         /* its line on the heaviest path into this node, 0 if unknown */
-	int64_t total, self;   /* weight of this profile */
+	uint32_t name;	      /* index into flame_tree.names */
+	uint32_t parent;      /* node index; the root's is FA_NONE */
+	uint32_t child, next; /* first child, next sibling (FA_NONE ends) */
+	uint32_t depth;	      /* 0 for the root ("all") */
+	uint32_t func;	     /* a function of that name seen here (the heaviest path), FA_NONE for the root */
+	uint32_t line;	     /* its line on the heaviest path into this node, 0 if unknown */
+	int64_t total, self; /* weight of this profile */
 	int64_t base_total, base_self; /* weight of the base profile (differential graphs) */
-	int64_t line_w;        /* weight of the stack that set line */
+	int64_t line_w;		       /* weight of the stack that set line */
 };
 
 /* The tree points into the profiles' strings: free it before them. */
 struct flame_tree {
 	struct flame_node *nodes; /* nodes[0] is the root */
 	size_t nnodes, cap;
-	const char **names;       /* interned function names (pointers into the profiles) */
+	const char **names; /* interned function names (pointers into the profiles) */
 	size_t nnames, names_cap;
 	int64_t total, base_total;
 	/* (parent, name) -> node, and name -> index: open addressing. */
-	uint32_t *child_hash;     size_t child_mask;
-	uint32_t *name_hash;      size_t name_mask;
+	uint32_t *child_hash;
+	size_t child_mask;
+	uint32_t *name_hash;
+	size_t name_mask;
 	bool sorted;
 };
 

@@ -24,71 +24,84 @@ static struct fa_thread threads[2];
 static struct fa_func funcs[7];
 static struct fa_frame frames[8];
 static struct fa_loc locs[7];
-static uint32_t s0[] = { 1, 0 }, s1[] = { 2, 0 }, s2[] = { 3, 0 }, s3[] = { 4, 2, 0 }, s4[] = { 5, 0 },
-		s5[] = { 6, 0 };
+static uint32_t s0[] = {1, 0}, s1[] = {2, 0}, s2[] = {3, 0}, s3[] = {4, 2, 0}, s4[] = {5, 0}, s5[] = {6, 0};
 static struct fa_stack stacks[6];
 static struct fa_thread_stack tstacks[5];
 
 static void make_profile(struct profile *p)
 {
 	memset(p, 0, sizeof(*p));
-	procs[0] = (struct fa_process){ .path = "t.fdump", .pid = 100, .exe = "/usr/bin/app", .cmdline = "app --x",
-					.hz = 100, .alloc_mode = 1, .start_real_ns = 1700000000000000000ull,
-					.duration_ns = 2000000000ull };
-	modules[0] = (struct fa_module){ .proc = 0, .bias = 0x7f0000000000, .start = 0x7f0000000000,
-					 .end = 0x7f0000200000, .path = "/lib/libc.so.6", .name = "libc.so.6" };
-	modules[1] = (struct fa_module){ .proc = 0, .bias = 0x555500000000, .start = 0x555500000000,
-					 .end = 0x555500010000, .path = "/usr/bin/app", .name = "app",
-					 .build_id = { 0xab, 0xcd, 0x01 }, .build_id_len = 3 };
-	threads[0] = (struct fa_thread){ .proc = 0, .tid = 100, .name = "app", .cpu = 10, .samples = 10 };
-	threads[1] = (struct fa_thread){ .proc = 0, .tid = 101, .name = "worker", .cpu = 5, .samples = 5 };
-	funcs[0] = (struct fa_func){ "main", "app.c", 1, 10 };
-	funcs[1] = (struct fa_func){ "work", "app.c", 1, 25 };
-	funcs[2] = (struct fa_func){ "inl_helper", "app.h", 1, 3 };
-	funcs[3] = (struct fa_func){ "a;b", NULL, 1, 0 };
-	funcs[4] = (struct fa_func){ "malloc", NULL, 0, 0 };
-	funcs[5] = (struct fa_func){ "work", "other.c", 1, 7 };
-	funcs[6] = (struct fa_func){ "std::vector<int>::push_back&\"x\"", "v.h", 1, 1 };
-	frames[0] = (struct fa_frame){ 0, 20 };
-	frames[1] = (struct fa_frame){ 1, 30 };
-	frames[2] = (struct fa_frame){ 2, 5 }; /* inlined into ... */
-	frames[3] = (struct fa_frame){ 1, 31 }; /* ... work, at line 31 */
-	frames[4] = (struct fa_frame){ 3, 0 };
-	frames[5] = (struct fa_frame){ 4, 0 };
-	frames[6] = (struct fa_frame){ 5, 8 };
-	frames[7] = (struct fa_frame){ 6, 2 };
-	locs[0] = (struct fa_loc){ 0x555500001000, 1, 0x1000, 0, 1 };
-	locs[1] = (struct fa_loc){ 0x555500002000, 1, 0x2000, 2, 2 };
-	locs[2] = (struct fa_loc){ 0x555500002100, 1, 0x2100, 1, 1 };
-	locs[3] = (struct fa_loc){ 0x555500003000, 1, 0x3000, 4, 1 };
-	locs[4] = (struct fa_loc){ 0x7f0000001000, 0, 0x1000, 5, 1 };
-	locs[5] = (struct fa_loc){ 0x555500004000, 1, 0x4000, 6, 1 };
-	locs[6] = (struct fa_loc){ 0x555500005000, 1, 0x5000, 7, 1 };
+	procs[0] = (struct fa_process){.path = "t.fdump",
+				       .pid = 100,
+				       .exe = "/usr/bin/app",
+				       .cmdline = "app --x",
+				       .hz = 100,
+				       .alloc_mode = 1,
+				       .start_real_ns = 1700000000000000000ull,
+				       .duration_ns = 2000000000ull};
+	modules[0] = (struct fa_module){.proc = 0,
+					.bias = 0x7f0000000000,
+					.start = 0x7f0000000000,
+					.end = 0x7f0000200000,
+					.path = "/lib/libc.so.6",
+					.name = "libc.so.6"};
+	modules[1] = (struct fa_module){.proc = 0,
+					.bias = 0x555500000000,
+					.start = 0x555500000000,
+					.end = 0x555500010000,
+					.path = "/usr/bin/app",
+					.name = "app",
+					.build_id = {0xab, 0xcd, 0x01},
+					.build_id_len = 3};
+	threads[0] = (struct fa_thread){.proc = 0, .tid = 100, .name = "app", .cpu = 10, .samples = 10};
+	threads[1] = (struct fa_thread){.proc = 0, .tid = 101, .name = "worker", .cpu = 5, .samples = 5};
+	funcs[0] = (struct fa_func){"main", "app.c", 1, 10};
+	funcs[1] = (struct fa_func){"work", "app.c", 1, 25};
+	funcs[2] = (struct fa_func){"inl_helper", "app.h", 1, 3};
+	funcs[3] = (struct fa_func){"a;b", NULL, 1, 0};
+	funcs[4] = (struct fa_func){"malloc", NULL, 0, 0};
+	funcs[5] = (struct fa_func){"work", "other.c", 1, 7};
+	funcs[6] = (struct fa_func){"std::vector<int>::push_back&\"x\"", "v.h", 1, 1};
+	frames[0] = (struct fa_frame){0, 20};
+	frames[1] = (struct fa_frame){1, 30};
+	frames[2] = (struct fa_frame){2, 5};  /* inlined into ... */
+	frames[3] = (struct fa_frame){1, 31}; /* ... work, at line 31 */
+	frames[4] = (struct fa_frame){3, 0};
+	frames[5] = (struct fa_frame){4, 0};
+	frames[6] = (struct fa_frame){5, 8};
+	frames[7] = (struct fa_frame){6, 2};
+	locs[0] = (struct fa_loc){0x555500001000, 1, 0x1000, 0, 1};
+	locs[1] = (struct fa_loc){0x555500002000, 1, 0x2000, 2, 2};
+	locs[2] = (struct fa_loc){0x555500002100, 1, 0x2100, 1, 1};
+	locs[3] = (struct fa_loc){0x555500003000, 1, 0x3000, 4, 1};
+	locs[4] = (struct fa_loc){0x7f0000001000, 0, 0x1000, 5, 1};
+	locs[5] = (struct fa_loc){0x555500004000, 1, 0x4000, 6, 1};
+	locs[6] = (struct fa_loc){0x555500005000, 1, 0x5000, 7, 1};
 	memset(stacks, 0, sizeof(stacks));
-	stacks[0] = (struct fa_stack){ .proc = 0, .depth = 2, .locs = s0 };
+	stacks[0] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s0};
 	stacks[0].w[FA_CPU] = 7;
-	stacks[1] = (struct fa_stack){ .proc = 0, .depth = 2, .locs = s1 };
+	stacks[1] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s1};
 	stacks[1].w[FA_CPU] = 3;
 	stacks[1].w[FA_ALLOC_CALLS] = 2;
 	stacks[1].w[FA_ALLOC_BYTES] = 100;
-	stacks[2] = (struct fa_stack){ .proc = 0, .depth = 2, .locs = s2 };
+	stacks[2] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s2};
 	stacks[2].w[FA_CPU] = 1;
-	stacks[3] = (struct fa_stack){ .proc = 0, .depth = 3, .locs = s3 };
+	stacks[3] = (struct fa_stack){.proc = 0, .depth = 3, .locs = s3};
 	stacks[3].w[FA_ALLOC_CALLS] = 5;
 	stacks[3].w[FA_ALLOC_BYTES] = 500;
 	stacks[3].w[FA_LEAKED_BYTES] = 64;
 	stacks[3].w[FA_LEAKED_BLOCKS] = 1;
 	stacks[3].w[FA_PEAK_BYTES] = 200;
-	stacks[4] = (struct fa_stack){ .proc = 0, .depth = 2, .locs = s4 };
+	stacks[4] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s4};
 	stacks[4].w[FA_CPU] = 2;
-	stacks[5] = (struct fa_stack){ .proc = 0, .depth = 2, .locs = s5 };
+	stacks[5] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s5};
 	stacks[5].w[FA_CPU] = 2;
 	/* Thread 100 ran stacks 0 and 1 (7 + 3), thread 101 stacks 2, 4, 5 (1 + 2 + 2). */
-	tstacks[0] = (struct fa_thread_stack){ 0, 0, 7, 7 };
-	tstacks[1] = (struct fa_thread_stack){ 1, 0, 3, 3 };
-	tstacks[2] = (struct fa_thread_stack){ 2, 1, 1, 1 };
-	tstacks[3] = (struct fa_thread_stack){ 4, 1, 2, 2 };
-	tstacks[4] = (struct fa_thread_stack){ 5, 1, 2, 2 };
+	tstacks[0] = (struct fa_thread_stack){0, 0, 7, 7};
+	tstacks[1] = (struct fa_thread_stack){1, 0, 3, 3};
+	tstacks[2] = (struct fa_thread_stack){2, 1, 1, 1};
+	tstacks[3] = (struct fa_thread_stack){4, 1, 2, 2};
+	tstacks[4] = (struct fa_thread_stack){5, 1, 2, 2};
 	p->procs = procs;
 	p->nprocs = 1;
 	p->modules = modules;
@@ -111,8 +124,8 @@ static void make_profile(struct profile *p)
 }
 
 /* Runs a writer into memory and returns what it wrote (malloc'd, NUL-terminated). */
-static char *capture(int (*fn)(FILE *, const struct profile *, const struct out_opts *), const struct profile *p,
-		     const struct out_opts *o, int *rc)
+static char *capture(int (*fn)(FILE *, const struct profile *, const struct out_opts *),
+		     const struct profile *p, const struct out_opts *o, int *rc)
 {
 	char *buf = NULL;
 	size_t len = 0;
@@ -132,7 +145,7 @@ static void test_folded_cpu(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU };
+	struct out_opts o = {.metric = FA_CPU};
 	int rc;
 	char *s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, 0);
@@ -149,13 +162,13 @@ static void test_folded_alloc_and_tid(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_ALLOC_BYTES };
+	struct out_opts o = {.metric = FA_ALLOC_BYTES};
 	int rc;
 	char *s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, 0);
 	assert_string_equal(s, "main;work 100\nmain;work;malloc 500\n");
 	free(s);
-	o = (struct out_opts){ .metric = FA_CPU, .tid = 101 };
+	o = (struct out_opts){.metric = FA_CPU, .tid = 101};
 	s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, 0);
 	assert_string_equal(s, "main;a:b 1\nmain;std::vector<int>::push_back&\"x\" 2\nmain;work 2\n");
@@ -177,7 +190,7 @@ static void test_folded_diff(void **state)
 	bstacks[0].w[FA_CPU] = 1;
 	base.stacks = bstacks;
 	stacks[2].w[FA_CPU] = 0;
-	struct out_opts o = { .metric = FA_CPU };
+	struct out_opts o = {.metric = FA_CPU};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -194,7 +207,7 @@ static void test_tree(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU };
+	struct out_opts o = {.metric = FA_CPU};
 	struct flame_tree t;
 	assert_int_equal(flame_build(&t, &p, &o), 0);
 	assert_int_equal(t.total, 15);
@@ -304,8 +317,8 @@ static void decode(const uint8_t *buf, size_t len, struct decoded *d)
 			sample_nlocs[d->nsamples] = 0;
 			while (next_field(&q, qe, &g)) {
 				if (g.num == 1)
-					sample_nlocs[d->nsamples] +=
-						packed(&g, sample_locs[d->nsamples] + sample_nlocs[d->nsamples], 32);
+					sample_nlocs[d->nsamples] += packed(
+					    &g, sample_locs[d->nsamples] + sample_nlocs[d->nsamples], 32);
 				else if (g.num == 2)
 					nv += packed(&g, vals + nv, 16 - nv);
 				else if (g.num == 3 && d->nlabels < 64) {
@@ -428,7 +441,7 @@ static void test_pprof_all(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU, .thread_labels = true };
+	struct out_opts o = {.metric = FA_CPU, .thread_labels = true};
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), 0);
@@ -450,7 +463,8 @@ static void test_pprof_all(void **state)
 	for (size_t i = 0; i < d.nlabels; i++) {
 		if (!strcmp(str(&d, d.labels[i][0]), "thread")) {
 			nthread++;
-			assert_true(!strcmp(str(&d, d.labels[i][1]), "app") || !strcmp(str(&d, d.labels[i][1]), "worker"));
+			assert_true(!strcmp(str(&d, d.labels[i][1]), "app") ||
+				    !strcmp(str(&d, d.labels[i][1]), "worker"));
 		} else if (!strcmp(str(&d, d.labels[i][0]), "tid")) {
 			ntid++;
 			tids += d.labels[i][2];
@@ -461,11 +475,11 @@ static void test_pprof_all(void **state)
 	assert_int_equal(tids, 100 + 100 + 101 + 101 + 101);
 	assert_int_equal(d.value_sum[0], 15);
 	assert_int_equal(d.value_sum[1], 15 * 10000000ull); /* 100 Hz: 10 ms a sample */
-	assert_int_equal(d.value_sum[2], 7);                /* alloc_objects */
-	assert_int_equal(d.value_sum[3], 600);              /* alloc_space */
-	assert_int_equal(d.value_sum[5], 1);                /* inuse_objects: leaked blocks */
-	assert_int_equal(d.value_sum[6], 64);               /* inuse_space: leaked bytes */
-	assert_int_equal(d.value_sum[7], 200);              /* peak_space */
+	assert_int_equal(d.value_sum[2], 7);		    /* alloc_objects */
+	assert_int_equal(d.value_sum[3], 600);		    /* alloc_space */
+	assert_int_equal(d.value_sum[5], 1);		    /* inuse_objects: leaked blocks */
+	assert_int_equal(d.value_sum[6], 64);		    /* inuse_space: leaked bytes */
+	assert_int_equal(d.value_sum[7], 200);		    /* peak_space */
 	assert_false(d.bad_sample_ref);
 	/* The main program is the first mapping, with its build-id in hex. */
 	assert_int_equal(d.nmaps, 2);
@@ -495,7 +509,7 @@ static void test_pprof_unlabelled(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU };
+	struct out_opts o = {.metric = FA_CPU};
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), 0);
@@ -514,7 +528,7 @@ static void test_pprof_one_metric(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_ALLOC_BYTES, .metric_set = true };
+	struct out_opts o = {.metric = FA_ALLOC_BYTES, .metric_set = true};
 	uint8_t *buf;
 	size_t len;
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), 0);
@@ -528,7 +542,7 @@ static void test_pprof_one_metric(void **state)
 	free_decoded(&d);
 	free(buf);
 	/* A thread's CPU only. */
-	o = (struct out_opts){ .metric = FA_CPU, .tid = 100 };
+	o = (struct out_opts){.metric = FA_CPU, .tid = 100};
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), 0);
 	decode(buf, len, &d);
 	assert_int_equal(d.ntypes, 2);
@@ -538,10 +552,10 @@ static void test_pprof_one_metric(void **state)
 	free(buf);
 	/* Nothing to export is an error, not an empty file. */
 	stacks[0].w[FA_CPU] = stacks[1].w[FA_CPU] = stacks[2].w[FA_CPU] = stacks[4].w[FA_CPU] =
-		stacks[5].w[FA_CPU] = 0;
+	    stacks[5].w[FA_CPU] = 0;
 	for (size_t i = 0; i < 5; i++)
 		tstacks[i].cpu = 0;
-	o = (struct out_opts){ .metric = FA_CPU, .metric_set = true };
+	o = (struct out_opts){.metric = FA_CPU, .metric_set = true};
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), -ENODATA);
 }
 
@@ -549,7 +563,7 @@ static void test_pprof_gzip(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU };
+	struct out_opts o = {.metric = FA_CPU};
 	uint8_t *raw;
 	size_t rawlen;
 	assert_int_equal(pprof_encode(&p, &o, &raw, &rawlen), 0);
@@ -564,7 +578,7 @@ static void test_pprof_gzip(void **state)
 	assert_int_equal((uint8_t)gz[0], 0x1f);
 	assert_int_equal((uint8_t)gz[1], 0x8b);
 	uint8_t *out = malloc(rawlen + 16);
-	z_stream z = { 0 };
+	z_stream z = {0};
 	assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
 	z.next_in = (uint8_t *)gz;
 	z.avail_in = (uInt)gzlen;
@@ -588,7 +602,7 @@ static void test_svg(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU, .title = "T<1>" };
+	struct out_opts o = {.metric = FA_CPU, .title = "T<1>"};
 	int rc;
 	char *s = capture(svg_plain, &p, &o, &rc);
 	assert_int_equal(rc, 0);
@@ -596,7 +610,8 @@ static void test_svg(void **state)
 	assert_non_null(strstr(s, "<script type=\"text/ecmascript\"><![CDATA["));
 	assert_non_null(strstr(s, "T&lt;1&gt;"));
 	/* Markup in names is escaped; the tooltip has file:line and the share. */
-	assert_non_null(strstr(s, "<title>std::vector&lt;int&gt;::push_back&amp;&quot;x&quot;\nv.h:2\n2 samples, 20.0 ms (13.33%)</title>"));
+	assert_non_null(strstr(s, "<title>std::vector&lt;int&gt;::push_back&amp;&quot;x&quot;\nv.h:2\n2 "
+				  "samples, 20.0 ms (13.33%)</title>"));
 	assert_non_null(strstr(s, "<title>work\napp.c:31\n12 samples, 120.0 ms (80.00%)</title>"));
 	assert_non_null(strstr(s, "<title>inl_helper\napp.h:5\n"));
 	assert_non_null(strstr(s, "data-total=\"15\""));
@@ -608,7 +623,8 @@ static void test_svg(void **state)
 	assert_int_equal(rc, 0);
 	assert_null(strstr(s, "<title>a;b"));
 	assert_non_null(strstr(s, "<title>std::vector"));
-	assert_non_null(strstr(s, "1 frames narrower than 10% omitted (stacks with 6.67% of the weight are cut short)"));
+	assert_non_null(
+	    strstr(s, "1 frames narrower than 10% omitted (stacks with 6.67% of the weight are cut short)"));
 	free(s);
 }
 
@@ -622,7 +638,7 @@ static void test_svg_diff(void **state)
 	memcpy(bstacks, stacks, sizeof(bstacks));
 	bstacks[0].w[FA_CPU] = 1;
 	base.stacks = bstacks;
-	struct out_opts o = { .metric = FA_CPU };
+	struct out_opts o = {.metric = FA_CPU};
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
@@ -631,7 +647,8 @@ static void test_svg_diff(void **state)
 	/* inl_helper: 7/15 now against 1/9 before: grew by 35.56 points, deepest red. */
 	char *t = strstr(buf, "<title>inl_helper");
 	assert_non_null(t);
-	assert_non_null(strstr(t, "base: 1 samples, 10.0 ms (11.11%)\nchange: +35.56 points of share</title>"));
+	assert_non_null(
+	    strstr(t, "base: 1 samples, 10.0 ms (11.11%)\nchange: +35.56 points of share</title>"));
 	assert_non_null(strstr(t, "fill=\"rgb(255,50,50)\""));
 	/* a;b: 1/15 now against 1/9: shrank, blue. */
 	t = strstr(buf, "<title>a;b");
@@ -648,7 +665,7 @@ static void test_speedscope(void **state)
 {
 	struct profile p;
 	make_profile(&p);
-	struct out_opts o = { .metric = FA_CPU, .version = "fathom test" };
+	struct out_opts o = {.metric = FA_CPU, .version = "fathom test"};
 	int rc;
 	char *s = capture(speedscope_write, &p, &o, &rc);
 	assert_int_equal(rc, 0);
@@ -659,19 +676,22 @@ static void test_speedscope(void **state)
 				  "\"endValue\":150000000"));
 	assert_non_null(strstr(s, "\"name\":\"cpu: worker (101)\""));
 	/* Stacks root first, the inlined function after its caller. */
-	assert_non_null(strstr(s, "\"samples\":[[0,1,2],[0,1],[0,3],[0,5],[0,6]],\"weights\":[70000000,30000000,"
-				  "10000000,20000000,20000000]"));
-	assert_non_null(strstr(s, "\"name\":\"alloc-bytes\",\"unit\":\"bytes\",\"startValue\":0,\"endValue\":600,"
-				  "\"samples\":[[0,1],[0,1,4]],\"weights\":[100,500]"));
+	assert_non_null(strstr(s,
+			       "\"samples\":[[0,1,2],[0,1],[0,3],[0,5],[0,6]],\"weights\":[70000000,30000000,"
+			       "10000000,20000000,20000000]"));
+	assert_non_null(
+	    strstr(s, "\"name\":\"alloc-bytes\",\"unit\":\"bytes\",\"startValue\":0,\"endValue\":600,"
+		      "\"samples\":[[0,1],[0,1,4]],\"weights\":[100,500]"));
 	assert_null(strstr(s, "\"name\":\"temp-calls\"")); /* no weight, no profile */
 	free(s);
-	o = (struct out_opts){ .metric = FA_LEAKED_BYTES, .metric_set = true };
+	o = (struct out_opts){.metric = FA_LEAKED_BYTES, .metric_set = true};
 	s = capture(speedscope_write, &p, &o, &rc);
 	assert_int_equal(rc, 0);
-	assert_non_null(strstr(s, "\"profiles\":[{\"type\":\"sampled\",\"name\":\"leaked-bytes\",\"unit\":\"bytes\""));
+	assert_non_null(
+	    strstr(s, "\"profiles\":[{\"type\":\"sampled\",\"name\":\"leaked-bytes\",\"unit\":\"bytes\""));
 	assert_null(strstr(s, "\"name\":\"cpu"));
 	free(s);
-	o = (struct out_opts){ .metric = FA_TEMP_CALLS, .metric_set = true };
+	o = (struct out_opts){.metric = FA_TEMP_CALLS, .metric_set = true};
 	s = capture(speedscope_write, &p, &o, &rc);
 	assert_int_equal(rc, -ENODATA);
 	free(s);
@@ -680,11 +700,17 @@ static void test_speedscope(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_folded_cpu),   cmocka_unit_test(test_folded_alloc_and_tid),
-		cmocka_unit_test(test_tree), cmocka_unit_test(test_folded_diff),        cmocka_unit_test(test_pprof_all),
-		cmocka_unit_test(test_pprof_unlabelled), cmocka_unit_test(test_pprof_one_metric), cmocka_unit_test(test_pprof_gzip),
-		cmocka_unit_test(test_svg),          cmocka_unit_test(test_svg_diff),
-		cmocka_unit_test(test_speedscope),
+	    cmocka_unit_test(test_folded_cpu),
+	    cmocka_unit_test(test_folded_alloc_and_tid),
+	    cmocka_unit_test(test_tree),
+	    cmocka_unit_test(test_folded_diff),
+	    cmocka_unit_test(test_pprof_all),
+	    cmocka_unit_test(test_pprof_unlabelled),
+	    cmocka_unit_test(test_pprof_one_metric),
+	    cmocka_unit_test(test_pprof_gzip),
+	    cmocka_unit_test(test_svg),
+	    cmocka_unit_test(test_svg_diff),
+	    cmocka_unit_test(test_speedscope),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

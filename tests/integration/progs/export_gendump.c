@@ -99,10 +99,13 @@ static void usage(void)
 int main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "module", required_argument, 0, 'm' },  { "funcs", required_argument, 0, 'f' },
-		{ "samples", required_argument, 0, 'n' }, { "stacks", required_argument, 0, 's' },
-		{ "threads", required_argument, 0, 't' }, { "seed", required_argument, 0, 'r' },
-		{ 0, 0, 0, 0 },
+	    {"module", required_argument, 0, 'm'},
+	    {"funcs", required_argument, 0, 'f'},
+	    {"samples", required_argument, 0, 'n'},
+	    {"stacks", required_argument, 0, 's'},
+	    {"threads", required_argument, 0, 't'},
+	    {"seed", required_argument, 0, 'r'},
+	    {0, 0, 0, 0},
 	};
 	const char *module = NULL, *funcs_path = NULL;
 	uint64_t nsamples = 1000000, nstacks = 100000, seed = 1;
@@ -110,13 +113,26 @@ int main(int argc, char **argv)
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'm': module = optarg; break;
-		case 'f': funcs_path = optarg; break;
-		case 'n': nsamples = strtoull(optarg, NULL, 10); break;
-		case 's': nstacks = strtoull(optarg, NULL, 10); break;
-		case 't': nthreads = (unsigned)strtoul(optarg, NULL, 10); break;
-		case 'r': seed = strtoull(optarg, NULL, 10); break;
-		default: usage();
+		case 'm':
+			module = optarg;
+			break;
+		case 'f':
+			funcs_path = optarg;
+			break;
+		case 'n':
+			nsamples = strtoull(optarg, NULL, 10);
+			break;
+		case 's':
+			nstacks = strtoull(optarg, NULL, 10);
+			break;
+		case 't':
+			nthreads = (unsigned)strtoul(optarg, NULL, 10);
+			break;
+		case 'r':
+			seed = strtoull(optarg, NULL, 10);
+			break;
+		default:
+			usage();
 		}
 	}
 	if (!module || !funcs_path || optind + 1 != argc || !nstacks || !nthreads)

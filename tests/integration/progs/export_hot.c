@@ -22,14 +22,14 @@ static double cpu_ms(void)
 }
 
 /* Each function spins in its own loop, so that the time is its own (self). */
-#define BURN(ms)                                                                                                 \
-	do {                                                                                                     \
-		double end = cpu_ms() + (ms);                                                                    \
-		uint64_t x = sink;                                                                               \
-		while (cpu_ms() < end)                                                                           \
-			for (int i = 0; i < 20000; i++)                                                          \
-				x = x * 6364136223846793005ull + 1442695040888963407ull;                         \
-		sink = x;                                                                                        \
+#define BURN(ms)                                                                                             \
+	do {                                                                                                 \
+		double end = cpu_ms() + (ms);                                                                \
+		uint64_t x = sink;                                                                           \
+		while (cpu_ms() < end)                                                                       \
+			for (int i = 0; i < 20000; i++)                                                      \
+				x = x * 6364136223846793005ull + 1442695040888963407ull;                     \
+		sink = x;                                                                                    \
 	} while (0)
 
 __attribute__((noinline)) void export_hot_a(double ms)
