@@ -130,7 +130,7 @@ fi
 mkdir -p "$W/bad"
 i=0
 for setting in FATHOM_HZ=abc FATHOM_HZ=0 FATHOM_HZ=-5 FATHOM_HZ=12abc FATHOM_HZ=99999999999999999999 \
-	FATHOM_ALLOC=bogus FATHOM_ALLOC=exactly FATHOM_CLOCK=sundial FATHOM_CLOCK=wal; do
+	FATHOM_ALLOC=bogus FATHOM_ALLOC=exactly FATHOM_CLOCK=sundial FATHOM_CLOCK=wal FATHOM_HZ=; do
 	i=$((i + 1))
 	agent_run "bad$i" FATHOM_OUTPUT="$W/bad/bad$i-%p.fdump" "$setting"
 	same_output "bad$i"
