@@ -162,7 +162,7 @@ void json_double(struct json *j, const char *key, double v)
 {
 	json_key(j, key);
 	if (isfinite(v))
-		fprintf(j->f, "%.6g", v);
+		fprintf(j->f, "%.15g", v);
 	else
 		fputs("null", j->f);
 }
