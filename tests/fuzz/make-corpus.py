@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """Writes the fuzz seed corpus (tests/fuzz/corpus): hand-made dumps that reach
 each record kind and the reader's edge cases, plus cut and damaged variants of
-any real dumps given on the command line (kept small: the first chunks only).
+any real dumps given on the command line (kept small: the first chunks only;
+paths of the source tree and the working directory are scrubbed out).
 
     make-corpus.py CORPUS_DIR [DUMP...]
 """
@@ -191,40 +192,56 @@ def chunks_of(data):
     return out
 
 
-def variants(name, data, limit):
-    """A real dump cut to its first chunks (at most `limit` bytes), and damaged copies."""
-    ch = chunks_of(data)
-    if not ch:
-        return {}
-    end = 16
-    for off, n in ch:
-        if off + n > limit:
+def scrub(payload, prefixes):
+    """Replaces machine paths (the build tree) by a neutral path of the same
+    length, so that record lengths stay right."""
+    for p in prefixes:
+        p = p.encode()
+        neutral = (b"/srv/fathom-test-tree" + b"x" * len(p))[: len(p)]
+        payload = payload.replace(p, neutral)
+    return payload
+
+
+def zstd(payload, decompress=False):
+    args = ["zstd", "-q", "-c", "-"] + (["-d"] if decompress else [])
+    return subprocess.run(args, input=payload, capture_output=True, check=True).stdout
+
+
+def variants(name, data, limit, prefixes):
+    """A real dump cut to its first chunks (at most `limit` bytes) with machine
+    paths scrubbed: stored compressed as the agent wrote it, stored raw
+    (mutations of compressed chunks die in zstd, those of raw ones reach the
+    record decoder), cut, with a flipped byte, and without its first chunk
+    header."""
+    raw_chunks, packed = [], bytearray(data[:16])
+    for off, n in chunks_of(data):
+        if len(packed) + n > limit:
             break
-        end = off + n
-    if end == 16:
+        payload = data[off + 24: off + n]
+        try:
+            if data[off + 5] & 1:
+                payload = scrub(zstd(payload, decompress=True), prefixes)
+                packed += chunk(zstd(payload), len(raw_chunks), flags=1, raw_len=len(payload))
+            else:
+                payload = scrub(payload, prefixes)
+                packed += chunk(payload, len(raw_chunks))
+        except (OSError, subprocess.CalledProcessError):
+            print("make-corpus: zstd failed on %s; skipped" % name, file=sys.stderr)
+            return {}
+        raw_chunks.append(payload)
+    if not raw_chunks:
         return {}
-    head = data[:end]
+    head = bytes(packed)
+    end = len(head)
     out = {name: head}
     out[name + "-cut"] = head[: 16 + (end - 16) * 2 // 3]
     mid = bytearray(head)
     mid[(16 + end) // 2] ^= 0x55
     out[name + "-flip"] = bytes(mid)
-    # Everything but the first chunk's header: the reader must resynchronise.
     out[name + "-headless"] = head[:16] + head[16 + 24 + 5:]
-    # The same records stored uncompressed: mutations of compressed chunks die
-    # in zstd, mutations of these reach the record decoder.
-    raw = bytearray(head[:16])
-    for i, (off, n) in enumerate(c for c in ch if c[0] + c[1] <= end):
-        payload = head[off + 24: off + n]
-        if head[off + 5] & 1:
-            try:
-                payload = subprocess.run(["zstd", "-q", "-d", "-c", "-"], input=payload, capture_output=True,
-                                         check=True).stdout
-            except (OSError, subprocess.CalledProcessError):
-                return out
-        raw += chunk(payload, i)
-    if len(raw) <= limit and bytes(raw) != head:
-        out[name + "-raw"] = bytes(raw)
+    raw = data[:16] + b"".join(chunk(p, i) for i, p in enumerate(raw_chunks))
+    if raw != head and len(raw) <= limit:
+        out[name + "-raw"] = raw
     return out
 
 
@@ -235,10 +252,14 @@ def main():
     d = sys.argv[1]
     os.makedirs(d, exist_ok=True)
     out = seeds()
+    # Paths of this machine that the agent wrote into the dumps: the source
+    # tree (the build tree is under it) and the working directory.
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    prefixes = sorted({here, os.getcwd()} - {"/"}, key=len, reverse=True)
     for path in sys.argv[2:]:
         with open(path, "rb") as f:
             data = f.read()
-        out.update(variants("real-" + os.path.basename(path).split(".")[0], data, 12000))
+        out.update(variants("real-" + os.path.basename(path).split(".")[0], data, 12000, prefixes))
     for name, data in sorted(out.items()):
         # No .fdump extension: dumps are git-ignored, the corpus is not.
         with open(os.path.join(d, name), "wb") as f:
