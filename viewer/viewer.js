@@ -66,8 +66,20 @@
     const fill = childStart.slice(0, n);
     const childArr = new Int32Array(Math.max(n - 1, 0));
     for (let i = 1; i < n; i++) childArr[fill[parent[i]]++] = i;
-    for (let i = 0; i < n; i++)
-      if (childStart[i + 1] - childStart[i] > 1) childArr.subarray(childStart[i], childStart[i + 1]).sort(cmp);
+    for (let i = 0; i < n; i++) {
+      const a = childStart[i];
+      const len = childStart[i + 1] - a;
+      if (len === 2) {
+        /* Most nodes of a deep profile have one or two children: no sort call. */
+        if (cmp(childArr[a], childArr[a + 1]) > 0) {
+          const x = childArr[a];
+          childArr[a] = childArr[a + 1];
+          childArr[a + 1] = x;
+        }
+      } else if (len > 2) {
+        childArr.subarray(a, a + len).sort(cmp);
+      }
+    }
     let maxDepth = 0;
     for (let i = 0; i < n; i++) if (depth[i] > maxDepth) maxDepth = depth[i];
     return { n, parent, depth, childStart, childArr, maxDepth };
@@ -578,7 +590,17 @@
       }
       return 0;
     };
-    rows.sort((a, b) => {
+    const numeric = key !== 'name' && key !== 'loc' && key !== 'module';
+    let shown = rows;
+    if (numeric && rows.length > 4 * TABLE_ROWS) {
+      /* Only the rows that can make the first TABLE_ROWS are sorted with the
+       * comparator: the cut-off comes from a native sort of the keys. */
+      const keys = new Float64Array(rows.length);
+      for (let k = 0; k < rows.length; k++) keys[k] = -dir * val(rows[k]);
+      const cut = Float64Array.from(keys).sort()[TABLE_ROWS - 1];
+      shown = rows.filter((f, k) => keys[k] <= cut);
+    }
+    shown.sort((a, b) => {
       const va = val(a);
       const vb = val(b);
       if (va < vb) return -dir;
@@ -587,7 +609,7 @@
     });
     const tb = $('hotspots').tBodies[0];
     const frag = document.createDocumentFragment();
-    for (const f of rows.slice(0, TABLE_ROWS)) {
+    for (const f of shown.slice(0, TABLE_ROWS)) {
       const tr = el('tr', { 'data-func': f });
       if (f === state.focus) tr.className = 'focused';
       tr.append(el('td', { class: 'text name', title: p.names[f] }, p.names[f]),
@@ -1099,11 +1121,13 @@
       clearTimeout(pending);
       pending = setTimeout(() => {
         state.search = e.target.value.trim();
+        const refocus = state.focus >= 0;
         state.focus = -1;
         updateMatch();
         flame.draw();
         searchSummary();
-        if (state.tab === 'hotspots') renderTable();
+        /* The table only marks the focused row; a search leaves it as it is. */
+        if (refocus && state.tab === 'hotspots') renderTable();
       }, 60);
     });
     $('reset').addEventListener('click', resetView);

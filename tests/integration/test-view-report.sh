@@ -14,13 +14,16 @@ run "$FATHOM" report w.fdump --json >report.json
 run "$FATHOM" mem w.fdump --json >mem.json
 
 # The command: prints the path it wrote, and the file is one self-contained page.
-out=$("$FATHOM" view -q w.fdump -o report.html) || fail "fathom view failed"
+# The title would end the data's script element if '<' were not escaped.
+title='view_work </script><b>"&amp;'
+out=$("$FATHOM" view -q --title "$title" w.fdump -o report.html) || fail "fathom view failed"
 assert_eq "printed path" report.html "$out"
 [ -s report.html ] || fail "report.html is empty"
 ! grep -Eaq '(https?|wss?|ftp)://' report.html || fail "report.html contains a URL: $(grep -Eao '(https?|wss?|ftp)://[^"]*' report.html | head -3)"
 ! grep -Eaiq '<(script|link|img|iframe)[^>]* (src|href)="[^d]' report.html || fail "report.html loads a resource"
 assert_contains "inline data" '<script type="application/json" id="fathom-data">' report.html
 assert_contains "embedded script" "window.fathomViewer" report.html
+assert_not_contains "title escaped in the data" "</script><b>" report.html
 
 # The data: the same facts as the text reports.
 run "$FATHOM" view -q --data-only w.fdump >data.json

@@ -81,13 +81,16 @@ try {
   const st = await page.evaluate(() => ({ error: window.fathomViewer.error || null, stats: window.fathomViewer.stats,
     frames: window.fathomViewer.drawnFrames() }));
   ok(st.error === null, 'the viewer reports no error', st.error);
-  const data = await page.evaluate(() => JSON.parse(document.getElementById('fathom-data').textContent));
+  // Read here from the file: handing millions of numbers over from the page is slow.
+  const data = JSON.parse(dataText);
   const prof = data.profiles[data.profiles.length - 1];
   console.log('# load: navigation to first paint ' + st.stats.firstPaintMs.toFixed(0) + ' ms (script start ' +
     st.stats.scriptStartMs.toFixed(0) + ', JSON parse ' + st.stats.parseMs.toFixed(0) + ', tree build ' +
     st.stats.buildMs.toFixed(0) + ', first draw ' + st.stats.drawMs.toFixed(0) + ' ms); goto to ready ' + wall +
     ' ms (panels filled ' + st.stats.readyMs.toFixed(0) + ' ms); ' + st.stats.nodes + ' call-tree nodes, ' + st.frames + ' frames drawn; ' + (html.length / 1048576).toFixed(1) + ' MiB');
   ok(st.frames > 1, 'the flame graph drew frames', st.frames);
+  const titles = await page.evaluate(() => [document.title, document.getElementById('title').textContent]);
+  ok(titles[0] === data.title && titles[1] === data.title, 'the page shows the title', titles);
 
   const zoomInfo = () => page.evaluate(() => {
     const z = document.getElementById('zoom-label');
@@ -188,10 +191,9 @@ try {
 
     // Weight switch.
     const metrics = prof.metrics.map((m) => m.id);
-    const other = metrics.find((m) => m !== 'cpu' && prof.metrics.find((x) => x.id === m).total > 0);
-    ok(metrics.length >= 2 && other, 'the recording offers more than one weight', metrics);
     const cur = await page.evaluate(() => window.fathomViewer.state.metric);
-    const next = cur === other ? 'cpu' : other;
+    const next = metrics.find((m) => m !== cur && prof.metrics.find((x) => x.id === m).total > 0);
+    ok(metrics.length >= 2 && next, 'the recording offers more than one weight with data', metrics);
     await page.selectOption('#metric', next);
     const switched = await zoomInfo();
     const m2 = prof.metrics.find((x) => x.id === next);
@@ -304,7 +306,8 @@ try {
       return { warm, other, total: d.length / 4 };
     }, { b64: png.toString('base64'), box });
     await probe.close();
-    ok(counts.warm > counts.total * 0.05, 'the screenshot shows the flame graph (warm pixels)', counts);
+    if (opt.loadOnly) ok(counts.warm + counts.other > counts.total * 0.05, 'the screenshot shows the graph', counts);
+    else ok(counts.warm > counts.total * 0.05, 'the screenshot shows the flame graph (warm pixels)', counts);
   }
 
   ok(errors.length === 0, 'no console errors or warnings', errors);
