@@ -22,27 +22,26 @@ extern const size_t fathom_viewer_html_len, fathom_viewer_css_len, fathom_viewer
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fathom view FILE... [-o report.html] [--title T]\n"
-		"       fathom view --diff BASE NEW... [-o report.html]\n"
-		"\n"
-		"Writes one self-contained HTML file (no network access, nothing else to install):\n"
-		"flame graph and icicle with zoom and search, a weight switch (CPU, allocation\n"
-		"bytes and calls, temporaries, leaks, live at peak), a sortable hotspot table,\n"
-		"the heap and RSS timeline with the peak marked, a thread filter and, with --diff,\n"
-		"a differential view. Prints the path of the file it wrote.\n"
-		"\n"
-		"  -o, --output FILE   write here ('-' for stdout); default fathom-report.html\n"
-		"      --diff BASE     compare FILE... against BASE (repeat for several base files)\n"
-		"      --title T       the page's title\n"
-		"      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n"
-		"      --no-symbols    do not read debug information (functions are module+offset)\n"
-		"  -q, --quiet         no summary on stderr\n");
+	fprintf(f, "usage: fathom view FILE... [-o report.html] [--title T]\n"
+		   "       fathom view --diff BASE NEW... [-o report.html]\n"
+		   "\n"
+		   "Writes one self-contained HTML file (no network access, nothing else to install):\n"
+		   "flame graph and icicle with zoom and search, a weight switch (CPU, allocation\n"
+		   "bytes and calls, temporaries, leaks, live at peak), a sortable hotspot table,\n"
+		   "the heap and RSS timeline with the peak marked, a thread filter and, with --diff,\n"
+		   "a differential view. Prints the path of the file it wrote.\n"
+		   "\n"
+		   "  -o, --output FILE   write here ('-' for stdout); default fathom-report.html\n"
+		   "      --diff BASE     compare FILE... against BASE (repeat for several base files)\n"
+		   "      --title T       the page's title\n"
+		   "      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n"
+		   "      --no-symbols    do not read debug information (functions are module+offset)\n"
+		   "  -q, --quiet         no summary on stderr\n");
 }
 
 static int load(struct profile *p, char **paths, size_t n, bool no_symbols, bool quiet)
 {
-	struct profile_opts po = { .no_symbols = no_symbols, .quiet = quiet };
+	struct profile_opts po = {.no_symbols = no_symbols, .quiet = quiet};
 	char *err = NULL;
 	int rc = profile_load(p, paths, n, &po, &err);
 	if (rc < 0) {
@@ -77,16 +76,17 @@ static ssize_t escape_write(void *cookie, const char *buf, size_t len)
 /* Writes the page: index.html with its three markers (in any order) replaced. */
 static int write_page(FILE *f, const struct profile *const *profiles, size_t n, const struct viewer_opts *vo)
 {
-	static const char *const markers[] = { "<!--FATHOM:CSS-->", "<!--FATHOM:JS-->", "<!--FATHOM:DATA-->" };
+	static const char *const markers[] = {"<!--FATHOM:CSS-->", "<!--FATHOM:JS-->", "<!--FATHOM:DATA-->"};
 	const char *html = (const char *)fathom_viewer_html;
 	const char *end = html + fathom_viewer_html_len;
 	const char *pos = html;
-	bool done[3] = { false, false, false };
+	bool done[3] = {false, false, false};
 	for (int round = 0; round < 3; round++) {
 		const char *m = NULL;
 		int k = -1;
 		for (int i = 0; i < 3; i++) {
-			const char *at = done[i] ? NULL : memmem(pos, (size_t)(end - pos), markers[i], strlen(markers[i]));
+			const char *at =
+			    done[i] ? NULL : memmem(pos, (size_t)(end - pos), markers[i], strlen(markers[i]));
 			if (at && (!m || at < m)) {
 				m = at;
 				k = i;
@@ -102,7 +102,7 @@ static int write_page(FILE *f, const struct profile *const *profiles, size_t n, 
 		} else if (k == 1) {
 			fwrite(fathom_viewer_js, 1, fathom_viewer_js_len, f);
 		} else {
-			FILE *esc = fopencookie(f, "w", (cookie_io_functions_t){ .write = escape_write });
+			FILE *esc = fopencookie(f, "w", (cookie_io_functions_t){.write = escape_write});
 			if (!esc)
 				return -errno;
 			setvbuf(esc, NULL, _IOFBF, 1 << 16);
@@ -121,16 +121,16 @@ static int write_page(FILE *f, const struct profile *const *profiles, size_t n, 
 int cmd_view(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "diff", required_argument, NULL, 'd' },
-		{ "title", required_argument, NULL, 'T' },  { "data-only", no_argument, NULL, 'D' },
-		{ "no-symbols", no_argument, NULL, 'S' },   { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },         { NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'}, {"diff", required_argument, NULL, 'd'},
+	    {"title", required_argument, NULL, 'T'},  {"data-only", no_argument, NULL, 'D'},
+	    {"no-symbols", no_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *out = "fathom-report.html";
 	bool out_set = false, data_only = false, no_symbols = false, quiet = false;
 	char **base_paths = NULL;
 	size_t nbase = 0;
-	struct viewer_opts vo = { .generator = "fathom " FATHOM_VERSION };
+	struct viewer_opts vo = {.generator = "fathom " FATHOM_VERSION};
 	int status = 2, c;
 	opterr = 0;
 	optind = 1;
@@ -194,7 +194,7 @@ int cmd_view(int argc, char **argv)
 		profile_free(&p);
 		goto out;
 	}
-	const struct profile *profiles[2] = { nbase ? &base : &p, &p };
+	const struct profile *profiles[2] = {nbase ? &base : &p, &p};
 	size_t n = nbase ? 2 : 1;
 	vo.diff = nbase > 0;
 	char title[600];
@@ -202,7 +202,8 @@ int cmd_view(int argc, char **argv)
 		char a[256], b[256];
 		viewer_default_title(a, sizeof(a), &base);
 		viewer_default_title(b, sizeof(b), &p);
-		snprintf(title, sizeof(title), "fathom diff: %s vs %s", a + strlen("fathom: "), b + strlen("fathom: "));
+		snprintf(title, sizeof(title), "fathom diff: %s vs %s", a + strlen("fathom: "),
+			 b + strlen("fathom: "));
 		vo.title = title;
 	}
 
@@ -243,7 +244,8 @@ int cmd_view(int argc, char **argv)
 		rc = -errno;
 	}
 	if (rc) {
-		fprintf(stderr, "fathom view: writing %s: %s\n", to_stdout ? "the output" : out, strerror(-rc));
+		fprintf(stderr, "fathom view: writing %s: %s\n", to_stdout ? "the output" : out,
+			strerror(-rc));
 		status = 1;
 		goto done;
 	}

@@ -11,8 +11,8 @@
 #include "viewer-data.h"
 
 /* The metrics in the order the viewer offers them. */
-static const int metric_order[] = { FA_CPU,          FA_ALLOC_BYTES,   FA_ALLOC_CALLS, FA_TEMP_CALLS,
-				    FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES };
+static const int metric_order[] = {FA_CPU,	    FA_ALLOC_BYTES,   FA_ALLOC_CALLS, FA_TEMP_CALLS,
+				   FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES};
 
 /* The call tree: node = (parent, function), interned through an
  * open-addressing table so that each distinct path is one node. */
@@ -193,13 +193,13 @@ static void write_metrics(struct json *j, const struct profile *p)
 			cpu = true;
 	}
 	static const char *const labels[FA_NMETRICS] = {
-		[FA_CPU] = "CPU time",
-		[FA_ALLOC_CALLS] = "Allocation calls",
-		[FA_ALLOC_BYTES] = "Allocated bytes",
-		[FA_TEMP_CALLS] = "Temporary allocations",
-		[FA_LEAKED_BYTES] = "Leaked bytes",
-		[FA_LEAKED_BLOCKS] = "Leaked blocks",
-		[FA_PEAK_BYTES] = "Live at heap peak",
+	    [FA_CPU] = "CPU time",
+	    [FA_ALLOC_CALLS] = "Allocation calls",
+	    [FA_ALLOC_BYTES] = "Allocated bytes",
+	    [FA_TEMP_CALLS] = "Temporary allocations",
+	    [FA_LEAKED_BYTES] = "Leaked bytes",
+	    [FA_LEAKED_BLOCKS] = "Leaked blocks",
+	    [FA_PEAK_BYTES] = "Live at heap peak",
 	};
 	json_array_begin(j, "metrics");
 	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
@@ -208,8 +208,12 @@ static void write_metrics(struct json *j, const struct profile *p)
 			continue;
 		json_object_begin(j, NULL);
 		json_string(j, "id", fa_metric_names[m]);
-		json_string(j, "label", m == FA_CPU && wall ? (cpu ? "CPU and wall samples" : "Wall time") : labels[m]);
-		json_string(j, "unit", m == FA_CPU ? "samples" : m == FA_ALLOC_BYTES || m == FA_LEAKED_BYTES || m == FA_PEAK_BYTES ? "bytes" : "count");
+		json_string(j, "label",
+			    m == FA_CPU && wall ? (cpu ? "CPU and wall samples" : "Wall time") : labels[m]);
+		json_string(j, "unit",
+			    m == FA_CPU								? "samples"
+			    : m == FA_ALLOC_BYTES || m == FA_LEAKED_BYTES || m == FA_PEAK_BYTES ? "bytes"
+												: "count");
 		json_int(j, "total", p->total[m]);
 		if (m == FA_CPU && hz && same_hz && !(wall && cpu))
 			json_double(j, "nsPerUnit", 1e9 / hz);
@@ -220,7 +224,7 @@ static void write_metrics(struct json *j, const struct profile *p)
 
 static void write_procs(struct json *j, const struct profile *p)
 {
-	static const char *const modes[] = { "off", "exact", "sampled" };
+	static const char *const modes[] = {"off", "exact", "sampled"};
 	json_array_begin(j, "procs");
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
@@ -233,7 +237,8 @@ static void write_procs(struct json *j, const struct profile *p)
 		json_string(j, "cmdline", pr->cmdline);
 		json_uint(j, "hz", pr->hz);
 		json_string(j, "clock", pr->clock == FD_CLOCK_WALL ? "wall" : "cpu");
-		json_string(j, "allocMode", pr->alloc_mode >= 0 && pr->alloc_mode <= 2 ? modes[pr->alloc_mode] : "off");
+		json_string(j, "allocMode",
+			    pr->alloc_mode >= 0 && pr->alloc_mode <= 2 ? modes[pr->alloc_mode] : "off");
 		json_uint(j, "allocSampleBytes", pr->alloc_sample_bytes);
 		json_uint(j, "startMs", pr->start_real_ns / 1000000);
 		json_uint(j, "durationNs", pr->duration_ns);
@@ -296,7 +301,8 @@ static void write_funcs(struct json *j, const struct profile *p, const int32_t *
 	json_object_end(j);
 }
 
-static int write_weights(struct json *j, const struct profile *p, const struct tree *t, const int32_t *node_of)
+static int write_weights(struct json *j, const struct profile *p, const struct tree *t,
+			 const int32_t *node_of)
 {
 	/* Slot 0 is the root (stacks without frames), slot i + 1 node i. */
 	int64_t *acc = malloc((t->n + 1) * sizeof(*acc));
@@ -333,7 +339,7 @@ static int write_thread_cpu(struct json *j, const struct profile *p, const int32
 		const struct fa_thread_stack *ts = &p->tstacks[i];
 		if (ts->stack >= p->nstacks || ts->thread >= p->nthreads || !ts->cpu)
 			continue;
-		v[n++] = (struct tcpu){ node_of[ts->stack], ts->thread, ts->cpu };
+		v[n++] = (struct tcpu){node_of[ts->stack], ts->thread, ts->cpu};
 	}
 	qsort(v, n, sizeof(*v), tcpu_cmp);
 	json_array_begin(j, "threadCpu");
@@ -404,7 +410,7 @@ static void write_mem(struct json *j, const struct profile *p)
 static int write_profile(struct json *j, const struct profile *p, const char *label)
 {
 	int ret = 0;
-	struct tree t = { 0 };
+	struct tree t = {0};
 	int32_t *node_of = malloc((p->nstacks + 1) * sizeof(*node_of));
 	int32_t *mod_index = malloc((p->nmodules + 1) * sizeof(*mod_index));
 	if (!node_of || !mod_index) {
@@ -471,8 +477,8 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 				said = strstr(p->warnings[k], p->procs[i].damage) != NULL;
 			if (!said) {
 				char msg[512];
-				snprintf(msg, sizeof(msg), "%s: %s", p->procs[i].path ? p->procs[i].path : "?",
-					 p->procs[i].damage);
+				snprintf(msg, sizeof(msg), "%s: %s",
+					 p->procs[i].path ? p->procs[i].path : "?", p->procs[i].damage);
 				json_string(j, NULL, msg);
 			}
 		}
@@ -505,7 +511,8 @@ int viewer_data_write(FILE *f, const struct profile *const *profiles, size_t n, 
 	json_object_begin(&j, NULL);
 	json_string(&j, "format", "fathom-viewer");
 	json_int(&j, "version", 1);
-	json_string(&j, "title", o->title ? o->title : viewer_default_title(title, sizeof(title), profiles[n - 1]));
+	json_string(&j, "title",
+		    o->title ? o->title : viewer_default_title(title, sizeof(title), profiles[n - 1]));
 	json_string(&j, "generator", o->generator);
 	json_bool(&j, "diff", o->diff && n == 2);
 	json_array_begin(&j, "profiles");

@@ -12,8 +12,8 @@
 struct viewer_opts {
 	const char *title;     /* the page title; NULL for one made from the program */
 	const char *generator; /* "fathom 0.1.0" */
-	bool diff;             /* profiles[0] is the base, profiles[1] the new run */
-	bool pretty;           /* indented JSON (for people reading --data-only) */
+	bool diff;	       /* profiles[0] is the base, profiles[1] the new run */
+	bool pretty;	       /* indented JSON (for people reading --data-only) */
 };
 
 /* Writes the viewer data of n profiles (1, or 2 with o->diff) to f.
