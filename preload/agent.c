@@ -53,6 +53,7 @@ _Atomic uint64_t agent_lost_stacks;
 _Atomic uint64_t agent_lost_alloc;
 volatile int agent_alloc_on;
 volatile int agent_cpu_on;
+volatile int agent_multi;
 uint64_t agent_start_mono;
 pid_t agent_pid;
 uintptr_t agent_text_lo, agent_text_hi;
@@ -596,6 +597,8 @@ struct tstate *thread_attach(void)
 	t->map_bytes = bytes;
 	ring_init(&t->ring, (uint64_t *)((char *)m + head), words);
 	t->tid = gettid_();
+	if (t->tid != agent_pid)
+		agent_multi = 1;
 	prctl(PR_GET_NAME, t->name);
 	take_pre_timer(t);
 	t->rng = ((uint64_t)t->tid << 32 | 0x9e3779b9u) ^ agent_now() ^ (uintptr_t)m;
@@ -1088,6 +1091,19 @@ static void arm_existing_threads(pid_t self)
 	closedir(d);
 }
 
+static int count_threads(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return 2; /* unknown: assume several */
+	int n = 0;
+	struct dirent *de;
+	while ((de = readdir(d)))
+		n += atoi(de->d_name) > 0;
+	closedir(d);
+	return n;
+}
+
 static void on_fork_child(void);
 
 __attribute__((constructor)) static void agent_init(void)
@@ -1107,6 +1123,7 @@ __attribute__((constructor)) static void agent_init(void)
 	if (!real_pthread_create)
 		goto out;
 	agent_pid = getpid();
+	agent_multi = count_threads() > 1;
 	set_start_times();
 	if (intern_init(&agent_intern, 1u << 20, 8u << 20) < 0 &&
 	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0) {
@@ -1237,6 +1254,7 @@ static void on_fork_child(void)
 	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0)
 		goto off;
 	agent_intern_gen++;
+	agent_multi = 0;
 	atomic_store(&agent_seq, 0);
 	atomic_store(&agent_lost_stacks, 0);
 	atomic_store(&agent_lost_alloc, 0);
@@ -1528,6 +1546,7 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
 		real_pthread_create = agent_dlsym_next("pthread_create");
 	if (!real_pthread_create)
 		return EAGAIN;
+	agent_multi = 1;
 	if (!agent_ready)
 		return real_pthread_create(th, attr, fn, arg);
 	struct tramp *a = hooks_real_malloc(sizeof(*a));

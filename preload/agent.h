@@ -95,6 +95,9 @@ extern _Atomic uint64_t agent_lost_stacks; /* events whose stack could not be in
 extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
 extern volatile int agent_alloc_on;	  /* hooks record allocations */
 extern volatile int agent_cpu_on;	  /* the SIGPROF handler records samples */
+/* Set before a second thread can exist (pthread_create, threads found at
+ * start): until then the sequence counter needs no atomic instruction. */
+extern volatile int agent_multi;
 extern uint64_t agent_start_mono;
 extern pid_t agent_pid;
 extern uintptr_t agent_text_lo, agent_text_hi; /* libfathom.so's code */
@@ -130,6 +133,16 @@ void thread_flush_pending(struct tstate *t);
 int64_t agent_sample_interval(struct tstate *t);
 /* Wakes the writer when the ring is filling. Context: any. */
 void writer_nudge(struct tstate *t);
+
+/* The next allocation sequence number. Context: malloc. */
+static inline uint64_t agent_next_seq(void)
+{
+	if (LIKELY(agent_multi))
+		return atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
+	uint64_t s = atomic_load_explicit(&agent_seq, memory_order_relaxed);
+	atomic_store_explicit(&agent_seq, s + 1, memory_order_relaxed);
+	return s;
+}
 
 /* Waits until the ring has room for n words (or recording stops).
  * Context: malloc, not signal. */

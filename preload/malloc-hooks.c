@@ -303,7 +303,7 @@ static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_
 	__asm__ volatile("" ::: "memory");
 	uint32_t id = alloc_stack(t, ra, sp0);
 	thread_reserve(t, 4);
-	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
+	uint64_t seq = agent_next_seq();
 	uint64_t w[4] = { EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p };
 	thread_push(t, w, 4);
 	leave(t);
@@ -317,7 +317,7 @@ static __attribute__((noinline)) void rec_free(struct tstate *t, void *p)
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	thread_reserve(t, 2);
-	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
+	uint64_t seq = agent_next_seq();
 	uint64_t w[2] = { EV_W0(EV_FREE, 2, seq), (uintptr_t)p };
 	thread_push(t, w, 2);
 	leave(t);
@@ -332,7 +332,7 @@ static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, v
 	__asm__ volatile("" ::: "memory");
 	uint32_t id = alloc_stack(t, ra, sp0);
 	thread_reserve(t, 5);
-	uint64_t seq = atomic_fetch_add_explicit(&agent_seq, 1, memory_order_relaxed);
+	uint64_t seq = agent_next_seq();
 	uint64_t w[5] = { EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p };
 	thread_push(t, w, 5);
 	leave(t);
@@ -404,10 +404,25 @@ EXPORT void *malloc(size_t n)
 	}
 	if (!RECORDING())
 		return real.malloc(n);
+	if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
+		/* The allocator does not call back into these hooks: only the
+		 * rare sampled allocation needs the guard. */
+		void *p = real.malloc(n);
+		struct tstate *t = agent_tls;
+		if (LIKELY(p) && (UNLIKELY(!t) || (t->sample_left -= (int64_t)n) <= 0)) {
+			agent_guard = 1;
+			sampled_alloc(t, p, n, CALLER_RA, CALLER_SP);
+			agent_guard = 0;
+		}
+		return p;
+	}
 	agent_guard = 1;
 	void *p = real.malloc(n);
-	if (LIKELY(p))
-		on_alloc(p, n, CALLER_RA, CALLER_SP);
+	if (LIKELY(p)) {
+		struct tstate *t = tstate_get();
+		if (t)
+			rec_alloc(t, p, n, CALLER_RA, CALLER_SP);
+	}
 	agent_guard = 0;
 	return p;
 }
@@ -422,6 +437,11 @@ EXPORT void free(void *p)
 			return;
 	}
 	if (!RECORDING()) {
+		real.free(p);
+		return;
+	}
+	if (agent_cfg.alloc == FD_ALLOC_SAMPLED &&
+	    LIKELY(!atomic_load_explicit(&sfilter[filter_index((uintptr_t)p)], memory_order_relaxed))) {
 		real.free(p);
 		return;
 	}

@@ -43,6 +43,8 @@ for r in $(seq 1 "$RUNS"); do
 	done
 done
 
+wall=()
+cpu=()
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for cfg in $configs; do
 	wall[${#wall[@]}]=$(cut -d' ' -f1 "$WORKDIR/results.$cfg" | median)
