@@ -242,7 +242,10 @@
       const src = this.src;
       const t = src.tree;
       const total = src.total;
-      const W = Math.max(this.scroller.clientWidth - 28, 200);
+      const cs = getComputedStyle(this.scroller);
+      const pad = (parseFloat(cs.paddingLeft) || 0) + (parseFloat(cs.paddingRight) || 0);
+      /* Leave room for a vertical scroll bar, so the width does not flip when one appears. */
+      const W = Math.max(this.scroller.clientWidth - pad - 16, 200);
       this.width = W;
       let cap = 4096;
       let node = new Int32Array(cap);
@@ -308,11 +311,14 @@
       const H = Math.min((this.maxDepth + 1) * ROW, 32000);
       const cw = Math.round(this.width * dpr);
       const ch = Math.round(H * dpr);
-      if (this.canvas.width !== cw || this.canvas.height !== ch) {
+      if (this.canvas.width !== cw || this.canvas.height !== ch || this.drawnIcicle !== this.icicle) {
         this.canvas.width = cw;
         this.canvas.height = ch;
         this.canvas.style.width = this.width + 'px';
         this.canvas.style.height = H + 'px';
+        /* Keep the root in sight: at the bottom of a flame graph, the top of an icicle. */
+        this.scroller.scrollTop = this.icicle ? 0 : this.scroller.scrollHeight;
+        this.drawnIcicle = this.icicle;
       }
       const ctx = this.ctx;
       ctx.setTransform(dpr, 0, 0, dpr, 0, 0);
@@ -388,9 +394,14 @@
       for (let k = 0; k < r.n; k++)
         if (r.node[k] >= 0 && this.src.label(r.node[k]) === name && (best < 0 || r.w[k] > r.w[best])) best = k;
       if (best < 0) return null;
-      const b = this.canvas.getBoundingClientRect();
       const d = this.src.tree.depth[r.node[best]];
-      return { x: b.left + r.x[best] + r.w[best] / 2, y: b.top + this.yOf(d) + ROW / 2, width: r.w[best] };
+      /* Scroll the frame into sight first, so that a click there reaches it. */
+      const sc = this.scroller;
+      const y = this.yOf(d);
+      if (y < sc.scrollTop || y + ROW > sc.scrollTop + sc.clientHeight) sc.scrollTop = y - sc.clientHeight / 2;
+      sc.scrollIntoView({ block: 'nearest' });
+      const b = this.canvas.getBoundingClientRect();
+      return { x: b.left + r.x[best] + r.w[best] / 2, y: b.top + y + ROW / 2, width: r.w[best] };
     }
   }
 
@@ -823,7 +834,16 @@
       return totalsOf(self, diff.tree.parent);
     });
     const [bt, nt] = sides;
-    let maxAbs = 0;
+    const rawBase = bt[0];
+    /* Scaled to the new run's total, the diff shows shifts in share rather
+     * than a longer or shorter run growing or shrinking everything. */
+    if ($('diff-norm').checked && bt[0] > 0 && nt[0] > 0) {
+      const k = nt[0] / bt[0];
+      for (let i = 0; i < n; i++) bt[i] *= k;
+    }
+    /* Full colour for the largest change, but never for less than a tenth of
+     * the total: a change of a sample or two stays pale. */
+    let maxAbs = 0.1 * Math.max(nt[0], bt[0]);
     for (let i = 1; i < n; i++) maxAbs = Math.max(maxAbs, Math.abs(nt[i] - bt[i]));
     const widths = $('diff-width').value === 'base' ? bt : nt;
     diff.bt = bt;
@@ -837,13 +857,14 @@
         const d = nt[i] - bt[i];
         if (d === 0 || maxAbs === 0) return '#dcdfe3';
         const a = Math.min(1, Math.abs(d) / maxAbs);
-        const c = Math.round(215 - 150 * Math.sqrt(a));
+        const c = Math.round(215 - 160 * a);
         return d > 0 ? 'rgb(245,' + c + ',' + c + ')' : 'rgb(' + c + ',' + c + ',245)';
       },
     });
     diffFlame.draw();
-    $('diff-summary').textContent = (m ? m.label : state.metric) + ': base ' + fmtValue(m, bt[0]) + ', new ' +
-      fmtValue(m, nt[0]) + ' (' + fmtSigned(m, nt[0] - bt[0]) + (bt[0] > 0 ? ', ' + pct(nt[0] - bt[0], bt[0]) : '') + ')';
+    const norm = $('diff-norm').checked ? ' (base scaled to the new total)' : '';
+    $('diff-summary').textContent = (m ? m.label : state.metric) + ': base ' + fmtValue(m, rawBase) + ', new ' +
+      fmtValue(m, nt[0]) + ' (' + fmtSigned(m, nt[0] - rawBase) + (rawBase > 0 ? ', ' + pct(nt[0] - rawBase, rawBase) : '') + ')' + norm;
     /* Per-function totals on each side, recursion counted once. */
     const nf = diff.fnames.length;
     const ft = [new Float64Array(nf), new Float64Array(nf)];
@@ -899,7 +920,7 @@
       tr.append(el('td', { class: 'text name', title: diff.fnames[f] }, diff.fnames[f]),
         el('td', { 'data-v': b }, fmtValue(m, b)), el('td', { 'data-v': v }, fmtValue(m, v)),
         el('td', { class: cls, 'data-v': v - b }, fmtSigned(m, v - b)),
-        el('td', { class: cls }, b > 0 ? (v >= b ? '+' : '') + pct(v - b, b) : 'new'),
+        el('td', { class: cls }, b > 0 ? (v >= b ? '+' : '\u2212') + pct(Math.abs(v - b), b) : 'new'),
         el('td', { class: 'text' }, diff.fmods[f]));
       frag.append(tr);
     }
@@ -1155,6 +1176,7 @@
     for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => setTab(b.dataset.tab));
     $('timeline-proc').addEventListener('change', renderTimeline);
     $('diff-width').addEventListener('change', () => { diffFlame.zoom = 0; renderDiff(); });
+    $('diff-norm').addEventListener('change', renderDiff);
     let resize = 0;
     window.addEventListener('resize', () => {
       clearTimeout(resize);

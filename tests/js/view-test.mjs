@@ -270,6 +270,11 @@ try {
       });
       ok(d.rows > 0 && d.frames > 1, 'the diff view lists changes and draws the merged tree', d);
       ok(d.grew || d.shrank, 'changed frames are coloured', d);
+    await page.check('#diff-norm');
+    const norm = await page.evaluate(() => document.getElementById('diff-summary').textContent);
+    ok(/scaled to the new total/.test(norm) && norm.startsWith(d.summary.split(' (')[0]),
+      'comparing shares scales the base and keeps the real totals in the summary', norm);
+    await page.uncheck('#diff-norm');
       if (opt.bench || process.env.VIEW_SHOT_DIFF) await page.screenshot({ path: (opt.shot || report) + '.diff.png' });
       await page.click('.tab[data-tab="hotspots"]');
     }
