@@ -649,6 +649,8 @@ void writer_nudge(struct tstate *t)
 	}
 }
 
+static size_t writer_cycle(int final);
+
 /* Context: malloc, not signal. */
 void thread_wait_space(struct tstate *t, size_t n)
 {
@@ -656,6 +658,20 @@ void thread_wait_space(struct tstate *t, size_t n)
 	while (ring_space(&t->ring) < n) {
 		if (g_finished || !agent_ready)
 			return;
+		/* Rather than wait for the writer, do its work when it is not
+		 * doing it already: a busy machine may give the writer little
+		 * CPU, and this thread has nothing better to do. */
+		if (getpid() == agent_pid && pthread_mutex_trylock(&wlock) == 0) {
+			int cs;
+			NO_CANCEL_BEGIN(cs);
+			writer_cycle(0);
+			pthread_mutex_unlock(&wlock);
+			NO_CANCEL_END(cs);
+			atomic_fetch_add(&g_progress, 1);
+			if (atomic_load(&g_waiters))
+				syscall(SYS_futex, &g_progress, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+			continue;
+		}
 		uint32_t seen = atomic_load(&g_progress);
 		if (atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
 			atomic_store(&g_writer_sleeping, 0);
