@@ -10,11 +10,13 @@
 
 #include "cmds.h"
 #include "fathom-dump.h"
+#include "outputs.h"
 #include "profile.h"
 #include "util.h"
 
 #define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
 #define SPARK_WIDTH 60
+#define SITE_DEPTH 32 /* frames searched for the site above runtime wrappers */
 
 static void usage(FILE *f)
 {
@@ -97,6 +99,18 @@ static const char *frame_text(const struct profile *p, const struct fa_frame *fr
 
 /* ---- sites ---- */
 
+/* The frames of a stack (up to SITE_DEPTH) in fr, their number in *n, and the
+ * index of its site: the first frame that is the caller's code rather than
+ * operator new or another runtime wrapper. A stack without frames gets a
+ * "[no stack]" frame. */
+static size_t stack_site(const struct profile *p, uint32_t stack, struct fa_frame fr[SITE_DEPTH], size_t *n)
+{
+	fr[0] = (struct fa_frame){FA_NONE, 0};
+	size_t total = profile_stack_frames(p, &p->stacks[stack], fr, SITE_DEPTH);
+	*n = total < SITE_DEPTH ? total : SITE_DEPTH;
+	return *n ? site_first(p, fr, *n) : 0;
+}
+
 static int cmp_site_key(const void *a, const void *b)
 {
 	const uint64_t *x = a, *y = b;
@@ -120,9 +134,10 @@ static int build_sites(struct mem *m)
 		if (!has_mem_weight(&p->stacks[s]))
 			continue;
 		/* A stack the agent could not capture is a site of its own. */
-		struct fa_frame fr = {FA_NONE, 0};
-		profile_stack_frames(p, &p->stacks[s], &fr, 1);
-		keys[n][0] = (uint64_t)fr.func << 32 | fr.line;
+		struct fa_frame fr[SITE_DEPTH];
+		size_t nf;
+		size_t at = stack_site(p, (uint32_t)s, fr, &nf);
+		keys[n][0] = (uint64_t)fr[at].func << 32 | fr[at].line;
 		keys[n][1] = s;
 		n++;
 	}
@@ -211,16 +226,19 @@ static size_t limit(const struct mem *m, size_t n)
 
 /* ---- text ---- */
 
-static void print_stack_tail(const struct mem *m, uint32_t stack, const char *indent)
+/* The site of a stack and, below it, up to FRAMES_SHOWN of its callers. */
+static void print_stack(const struct mem *m, uint32_t stack, const char *indent)
 {
-	struct fa_frame fr[FRAMES_SHOWN + 1];
+	struct fa_frame fr[SITE_DEPTH];
 	char buf[512];
-	size_t n = profile_stack_frames(m->p, &m->p->stacks[stack], fr, FRAMES_SHOWN + 1);
-	size_t shown = n < FRAMES_SHOWN + 1 ? n : FRAMES_SHOWN + 1;
-	for (size_t i = 1; i < shown; i++)
+	size_t n, at = stack_site(m->p, stack, fr, &n);
+	size_t total = profile_stack_frames(m->p, &m->p->stacks[stack], NULL, 0);
+	printf("%s\n", frame_text(m->p, &fr[at], buf, sizeof(buf)));
+	size_t shown = at + 1 + FRAMES_SHOWN < n ? at + 1 + FRAMES_SHOWN : n;
+	for (size_t i = at + 1; i < shown; i++)
 		printf("%s<- %s\n", indent, frame_text(m->p, &fr[i], buf, sizeof(buf)));
-	if (n > shown)
-		printf("%s   ... %zu more frames\n", indent, n - shown);
+	if (total > shown)
+		printf("%s   ... %zu more frame%s\n", indent, total - shown, total - shown == 1 ? "" : "s");
 }
 
 static void print_site_line(const struct mem *m, const struct site *s, char *buf, size_t len)
@@ -434,13 +452,11 @@ static void print_text(struct mem *m)
 		printf("  %7s %11s  %s\n", "share", "bytes", "allocated at");
 		for (size_t i = 0; i < limit(m, n); i++) {
 			const struct fa_stack *s = &p->stacks[v[i]];
-			struct fa_frame fr = {FA_NONE, 0};
-			profile_stack_frames(p, s, &fr, 1);
-			printf("  %6.1f%% %11s  %s\n",
+			printf("  %6.1f%% %11s  ",
 			       mm->peak_bytes ? 100.0 * (double)s->w[FA_PEAK_BYTES] / (double)mm->peak_bytes
 					      : 0.0,
-			       eb(m, a, s->w[FA_PEAK_BYTES]), frame_text(p, &fr, buf, sizeof(buf)));
-			print_stack_tail(m, v[i], "                          ");
+			       eb(m, a, s->w[FA_PEAK_BYTES]));
+			print_stack(m, v[i], "                          ");
 		}
 		if (n > limit(m, n))
 			printf("  ... %zu more stacks\n", n - limit(m, n));
@@ -455,11 +471,9 @@ static void print_text(struct mem *m)
 		printf("  %11s %10s  %s\n", "bytes", "blocks", "allocated at");
 		for (size_t i = 0; i < limit(m, n); i++) {
 			const struct fa_stack *s = &p->stacks[v[i]];
-			struct fa_frame fr = {FA_NONE, 0};
-			profile_stack_frames(p, s, &fr, 1);
-			printf("  %11s %10s  %s\n", eb(m, a, s->w[FA_LEAKED_BYTES]),
-			       ec(m, b, s->w[FA_LEAKED_BLOCKS]), frame_text(p, &fr, buf, sizeof(buf)));
-			print_stack_tail(m, v[i], "                           ");
+			printf("  %11s %10s  ", eb(m, a, s->w[FA_LEAKED_BYTES]),
+			       ec(m, b, s->w[FA_LEAKED_BLOCKS]));
+			print_stack(m, v[i], "                           ");
 		}
 		if (n > limit(m, n))
 			printf("  ... %zu more stacks\n", n - limit(m, n));
@@ -508,15 +522,17 @@ static void print_text(struct mem *m)
 
 /* ---- JSON ---- */
 
-static void json_frames(struct json *j, const struct profile *p, uint32_t stack, size_t max)
+/* Up to max frames of a stack, from its frame `from` (innermost first). */
+static void json_frames(struct json *j, const struct profile *p, uint32_t stack, size_t from, size_t max)
 {
 	struct fa_frame fr[FD_MAX_FRAMES * 2];
-	size_t n =
-	    profile_stack_frames(p, &p->stacks[stack], fr, max < FD_MAX_FRAMES * 2 ? max : FD_MAX_FRAMES * 2);
-	if (n > max)
-		n = max;
+	size_t n = profile_stack_frames(p, &p->stacks[stack], fr, FD_MAX_FRAMES * 2);
+	if (n > FD_MAX_FRAMES * 2)
+		n = FD_MAX_FRAMES * 2;
+	if (n > from + max)
+		n = from + max;
 	json_array_begin(j, "frames");
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = from; i < n; i++) {
 		const struct fa_func *fn = &p->funcs[fr[i].func];
 		json_object_begin(j, NULL);
 		json_string(j, "function", fn->name);
@@ -547,7 +563,7 @@ static void json_stacks(struct json *j, const struct mem *m, const char *key, in
 			json_int(j, "bytes", s->w[FA_LEAKED_BYTES]);
 			json_int(j, "blocks", s->w[FA_LEAKED_BLOCKS]);
 		}
-		json_frames(j, m->p, v[i], FD_MAX_FRAMES * 2);
+		json_frames(j, m->p, v[i], 0, FD_MAX_FRAMES * 2);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -620,7 +636,9 @@ static void print_json(struct mem *m)
 		json_int(&j, "peak_bytes", s->w[FA_PEAK_BYTES]);
 		json_int(&j, "leaked_bytes", s->w[FA_LEAKED_BYTES]);
 		json_int(&j, "leaked_blocks", s->w[FA_LEAKED_BLOCKS]);
-		json_frames(&j, p, s->stack, FRAMES_SHOWN);
+		struct fa_frame fr[SITE_DEPTH];
+		size_t nf, at = stack_site(p, s->stack, fr, &nf);
+		json_frames(&j, p, s->stack, at, FRAMES_SHOWN);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -723,8 +741,7 @@ int cmd_mem(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "fathom mem: no dump files given\n");
-		usage(stderr);
+		fprintf(stderr, "fathom mem: no dump file given; usage: fathom mem [OPTIONS] FILE...\n");
 		return 2;
 	}
 

@@ -10,6 +10,7 @@
 
 #include "compare.h"
 #include "fathom-dump.h"
+#include "outputs.h"
 #include "util.h"
 
 /* ---- summaries ---------------------------------------------------------- */
@@ -94,13 +95,21 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 		if (!cpu && !ns && !st->w[FA_ALLOC_CALLS] && !st->w[FA_LEAKED_BLOCKS] && !st->w[FA_LEAKED_BYTES])
 			continue;
 		bool leaf = true;
+		/* Allocations belong to their site, the caller of operator new
+		 * and the like, as in fathom mem; CPU self time to the leaf. */
+		size_t site = 0, fidx = 0;
+		if (st->w[FA_ALLOC_CALLS] || st->w[FA_LEAKED_BLOCKS] || st->w[FA_LEAKED_BYTES]) {
+			struct fa_frame sf[32];
+			size_t nf = profile_stack_frames(p, st, sf, 32);
+			site = site_first(p, sf, nf < 32 ? nf : 32);
+		}
 		for (uint32_t d = 0; d < st->depth; d++) {
 			uint32_t li = st->locs[d];
 			if (li >= p->nlocs)
 				continue;
 			const struct fa_loc *loc = &p->locs[li];
 			for (uint32_t k = 0; k < loc->nframes; k++) {
-				size_t fi = (size_t)loc->frame_first + k;
+				size_t fi = (size_t)loc->frame_first + k, at = fidx++;
 				if (fi >= p->nframes || p->frames[fi].func >= p->nfuncs)
 					continue;
 				const struct fa_frame *fr = &p->frames[fi];
@@ -124,10 +133,16 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 				}
 				struct compare_func *cf = &s->funcs[map[f]];
 				if (leaf) {
-					/* The innermost frame owns self time and is the allocating site. */
+					/* The innermost frame owns self time. */
 					leaf = false;
 					cf->self += cpu;
 					cf->self_n += ns;
+					if (!p->funcs[f].decl_line && fr->line && cpu > cf->best_line_w) {
+						cf->best_line_w = cpu;
+						cf->line = (int)fr->line;
+					}
+				}
+				if (at == site) {
 					cf->alloc_calls += st->w[FA_ALLOC_CALLS];
 					cf->alloc_bytes += st->w[FA_ALLOC_BYTES];
 					cf->leaked_bytes += st->w[FA_LEAKED_BYTES];
@@ -135,10 +150,6 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 					if (fr->line && st->w[FA_LEAKED_BLOCKS] > cf->best_leak_w) {
 						cf->best_leak_w = st->w[FA_LEAKED_BLOCKS];
 						cf->leak_line = (int)fr->line;
-					}
-					if (!p->funcs[f].decl_line && fr->line && cpu > cf->best_line_w) {
-						cf->best_line_w = cpu;
-						cf->line = (int)fr->line;
 					}
 				}
 				/* Recursion must not count a stack twice in a function's total. */
