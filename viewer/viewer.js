@@ -147,12 +147,24 @@
       if (w) return w;
       const n = this.tree.n;
       const self = new Float64Array(n);
+      /* Node numbers in the lists are steps from the previous one, from -1. */
+      const bad = () => fail('weights of ' + id + ' name a node that does not exist');
       if (id === 'cpu' && thread >= 0) {
         const tc = this.d.threadCpu || [];
-        for (let i = 0; i + 2 < tc.length; i += 3) if (tc[i + 1] === thread) self[tc[i] + 1] += tc[i + 2];
+        let node = -1;
+        for (let i = 0; i + 2 < tc.length; i += 3) {
+          node += tc[i];
+          if (!(node >= -1 && node < n - 1)) bad();
+          if (tc[i + 1] === thread) self[node + 1] += tc[i + 2];
+        }
       } else {
         const pairs = (this.d.weights || {})[id] || [];
-        for (let i = 0; i + 1 < pairs.length; i += 2) self[pairs[i] + 1] += pairs[i + 1];
+        let node = -1;
+        for (let i = 0; i + 1 < pairs.length; i += 2) {
+          node += pairs[i];
+          if (!(node >= -1 && node < n - 1)) bad();
+          self[node + 1] += pairs[i + 1];
+        }
       }
       w = { self, total: totalsOf(self, this.tree.parent) };
       this.cache.set(key, w);
@@ -607,7 +619,7 @@
       /* Only the rows that can make the first TABLE_ROWS are sorted with the
        * comparator: the cut-off comes from a native sort of the keys. */
       const keys = new Float64Array(rows.length);
-      for (let k = 0; k < rows.length; k++) keys[k] = -dir * val(rows[k]);
+      for (let k = 0; k < rows.length; k++) keys[k] = dir * val(rows[k]);
       const cut = Float64Array.from(keys).sort()[TABLE_ROWS - 1];
       shown = rows.filter((f, k) => keys[k] <= cut);
     }

@@ -316,11 +316,15 @@ static int write_weights(struct json *j, const struct profile *p, const struct t
 		memset(acc, 0, (t->n + 1) * sizeof(*acc));
 		for (size_t s = 0; s < p->nstacks; s++)
 			acc[node_of[s] + 1] += p->stacks[s].w[m];
+		/* Nodes ascend, so each is written as the step from the previous
+		 * one (starting at -1): small numbers, a smaller page. */
 		json_array_begin(j, fa_metric_names[m]);
+		int64_t prev = -1;
 		for (size_t i = 0; i <= t->n; i++)
 			if (acc[i]) {
-				json_int(j, NULL, (int64_t)i - 1);
+				json_int(j, NULL, (int64_t)i - 1 - prev);
 				json_int(j, NULL, acc[i]);
+				prev = (int64_t)i - 1;
 			}
 		json_array_end(j);
 	}
@@ -343,12 +347,14 @@ static int write_thread_cpu(struct json *j, const struct profile *p, const int32
 	}
 	qsort(v, n, sizeof(*v), tcpu_cmp);
 	json_array_begin(j, "threadCpu");
+	int64_t prev = -1;
 	for (size_t i = 0; i < n;) {
 		size_t k = i + 1;
 		int64_t cpu = v[i].cpu;
 		while (k < n && v[k].node == v[i].node && v[k].thread == v[i].thread)
 			cpu += v[k++].cpu;
-		json_int(j, NULL, v[i].node);
+		json_int(j, NULL, v[i].node - prev);
+		prev = v[i].node;
 		json_uint(j, NULL, v[i].thread);
 		json_int(j, NULL, cpu);
 		i = k;

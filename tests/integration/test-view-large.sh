@@ -21,7 +21,12 @@ distinct=$(python3 - <<'PY'
 import json
 p = json.load(open("many.json"))["profiles"][0]
 names, func, w = p["funcs"]["name"], p["nodes"]["func"], p["weights"]["alloc-calls"]
-print(sum(1 for k in range(0, len(w), 2) if w[k] >= 0 and names[func[w[k]]] in ("view_leaf", "malloc")))
+nodes = []
+node = -1
+for k in range(0, len(w), 2):
+    node += w[k]  # steps from the previous node
+    nodes.append(node)
+print(sum(1 for i in nodes if i >= 0 and names[func[i]] in ("view_leaf", "malloc")))
 PY
 )
 assert_eq "distinct allocation stacks in the viewer's data" 131072 "$distinct"

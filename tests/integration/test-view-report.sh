@@ -45,8 +45,10 @@ up, func, names = p["nodes"]["up"], p["nodes"]["func"], p["funcs"]["name"]
 parent = [i - u for i, u in enumerate(up)]
 w = p["weights"][sys.argv[2]]
 total = 0
+node = -1
 for k in range(0, len(w), 2):
-    i = w[k]
+    node += w[k]  # steps from the previous node
+    i = node
     while i >= 0 and names[func[i]] != sys.argv[1]:
         i = parent[i]
     if i >= 0:

@@ -67,6 +67,14 @@ export function synthData(stacks, seed = 1) {
     }
   }
   const sum = (a) => { let s = 0; for (let i = 1; i < a.length; i += 2) s += a[i]; return s; };
+  // The schema's lists: nodes ascending, each written as the step from the previous one (from -1).
+  const steps = (a, stride) => {
+    const rows = [];
+    for (let i = 0; i < a.length; i += stride) rows.push(a.slice(i, i + stride));
+    rows.sort((x, y) => x[0] - y[0] || (stride === 3 ? x[1] - y[1] : 0));
+    let prev = -1;
+    return rows.flatMap((r) => { const o = [r[0] - prev, ...r.slice(1)]; prev = r[0]; return o; });
+  };
   const threads = [
     { proc: 0, pid: 4242, tid: 4242, name: 'main', cpu: 0, samples: 0 },
     { proc: 0, pid: 4242, tid: 4243, name: 'worker', cpu: 0, samples: 0 },
@@ -104,8 +112,8 @@ export function synthData(stacks, seed = 1) {
       threads, modules: ['synth', 'libc.so.6'],
       funcs: { name: names, file: files, line: lines, module: mods },
       nodes: { up: parent.map((q, i) => i - q), func },
-      weights: { cpu, 'alloc-calls': calls, 'alloc-bytes': bytes },
-      threadCpu,
+      weights: { cpu: steps(cpu, 2), 'alloc-calls': steps(calls, 2), 'alloc-bytes': steps(bytes, 2) },
+      threadCpu: steps(threadCpu, 3),
       timeline: [{ proc: 0, t, heap, rss }],
       mem: { allocCalls: sum(calls), allocBytes: sum(bytes), frees: sum(calls), tempCalls: 0, peakBytes: heap[peakK],
         peakTimeNs: t[peakK], peakProc: 0, leakedBytes: 0, leakedBlocks: 0, sampled: false, scale: 1 },

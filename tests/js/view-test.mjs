@@ -127,7 +127,10 @@ try {
     const parent = prof.nodes.up.map((u, i) => i - u);
     const total = new Float64Array(n);
     const pairs = prof.weights[metric] || [];
-    for (let i = 0; i < pairs.length; i += 2) if (pairs[i] >= 0) total[pairs[i]] += pairs[i + 1];
+    for (let i = 0, node = -1; i < pairs.length; i += 2) {
+      node += pairs[i];
+      if (node >= 0) total[node] += pairs[i + 1];
+    }
     for (let i = n - 1; i >= 0; i--) if (parent[i] >= 0) total[parent[i]] += total[i];
     const q = search.toLowerCase();
     const hit = (i) => prof.funcs.name[prof.nodes.func[i]].toLowerCase().includes(q);
@@ -222,11 +225,36 @@ try {
       });
     }, key);
     const sorted = (a, dir) => a.every((v, i) => i === 0 || (dir < 0 ? a[i - 1] >= v : a[i - 1] <= v));
+    // Self and total per function from the raw data (a function recursing on
+    // a path counted once), to check the table's first rows.
+    const fw = (() => {
+      const metric = cur;
+      const n = prof.nodes.up.length;
+      const parent = prof.nodes.up.map((u, i) => i - u);
+      const func = prof.nodes.func;
+      const self = new Float64Array(n);
+      const pairs = prof.weights[metric] || [];
+      for (let i = 0, node = -1; i < pairs.length; i += 2) { node += pairs[i]; if (node >= 0) self[node] += pairs[i + 1]; }
+      const total = Float64Array.from(self);
+      for (let i = n - 1; i >= 0; i--) if (parent[i] >= 0) total[parent[i]] += total[i];
+      const nf = prof.funcs.name.length;
+      const fself = new Float64Array(nf);
+      const ftotal = new Float64Array(nf);
+      for (let i = 0; i < n; i++) {
+        fself[func[i]] += self[i];
+        let a = parent[i];
+        while (a >= 0 && func[a] !== func[i]) a = parent[a];
+        if (a < 0) ftotal[func[i]] += total[i];
+      }
+      return { self: Math.max(...fself), total: Math.max(...ftotal) };
+    })();
     const totals = await column('total');
     ok(totals.length > 1 && sorted(totals, -1), 'the table starts sorted by total, descending', totals.slice(0, 5));
+    ok(totals[0] === fw.total, 'its first row is the heaviest function of the data', [totals[0], fw.total]);
     await page.click('#hotspots th[data-key="self"]');
     const selfDesc = await column('self');
     ok(sorted(selfDesc, -1), 'clicking Self sorts by self, descending', selfDesc.slice(0, 5));
+    ok(selfDesc[0] === fw.self, 'its first row has the largest self weight of the data', [selfDesc[0], fw.self]);
     await page.click('#hotspots th[data-key="self"]');
     const selfAsc = await column('self');
     ok(sorted(selfAsc, 1) && selfAsc[0] <= selfDesc[selfDesc.length - 1], 'clicking again sorts ascending', selfAsc.slice(0, 5));

@@ -148,16 +148,18 @@ static void test_tree_and_weights(void **state)
 	/* main(0) <- work(1) <- inl_helper(2), work(1) <- malloc(3): parents 1, 2 and 3 back. */
 	assert_has(s, "\"nodes\":{\"up\":[1,1,1,2],\"func\":[0,1,2,3]}");
 	/* Stacks 0 and 3 end in work at different addresses: one node, 7 + 2;
-	 * the frameless stack weighs on the root (-1). */
-	assert_has(s, "\"cpu\":[-1,1,1,9,2,3]");
-	assert_has(s, "\"alloc-bytes\":[2,100,3,500]");
-	assert_has(s, "\"alloc-calls\":[2,2,3,5]");
+	 * the frameless stack weighs on the root (-1). Nodes are written as
+	 * steps from the previous one, from -1: -1, 1, 2 become 0, 2, 1. */
+	assert_has(s, "\"cpu\":[0,1,2,9,1,3]");
+	assert_has(s, "\"alloc-bytes\":[3,100,1,500]");
+	assert_has(s, "\"alloc-calls\":[3,2,1,5]");
 	assert_has(s, "\"temp-calls\":[]");
-	assert_has(s, "\"leaked-bytes\":[3,64]");
-	assert_has(s, "\"leaked-blocks\":[3,1]");
-	assert_has(s, "\"peak-bytes\":[3,200]");
-	/* Thread 0: work 7 + 2 = 9; thread 1: root 1, inl_helper 3; ordered by node. */
-	assert_has(s, "\"threadCpu\":[-1,1,1,1,0,9,2,1,3]");
+	assert_has(s, "\"leaked-bytes\":[4,64]");
+	assert_has(s, "\"leaked-blocks\":[4,1]");
+	assert_has(s, "\"peak-bytes\":[4,200]");
+	/* Thread 0: work 7 + 2 = 9; thread 1: root 1, inl_helper 3; ordered by
+	 * node (-1, 1, 2 as steps 0, 2, 1). */
+	assert_has(s, "\"threadCpu\":[0,1,1,2,0,9,1,1,3]");
 	/* "app" is named once; main's module (the second "app") points at it. */
 	assert_has(s, "\"modules\":[\"app\",\"libc.so.6\"]");
 	assert_has(
@@ -198,7 +200,7 @@ static void test_no_alloc_no_memory_metrics(void **state)
 	assert_has(s,
 		   "\"metrics\":[{\"id\":\"cpu\",\"label\":\"Wall time\",\"unit\":\"samples\",\"total\":13,"
 		   "\"nsPerUnit\":10000000}]");
-	assert_has(s, "\"weights\":{\"cpu\":[-1,1,1,9,2,3]}");
+	assert_has(s, "\"weights\":{\"cpu\":[0,1,2,9,1,3]}");
 	/* A damaged file is always visible in the report. */
 	assert_has(s, "\"warnings\":[\"t.fdump: truncated after chunk 3\"]");
 	free(s);
