@@ -26,9 +26,11 @@
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n"
-		   "Runs COMMAND under the fathom agent and writes one dump per process.\n\n"
+		   "Runs COMMAND under the fathom agent and writes one dump per process. Exits with\n"
+		   "COMMAND's status (128+N when signal N killed it; 127: not found, 126: not executable).\n\n"
 		   "  -o, --output FILE        the main process's dump (default fathom.PID.fdump); other\n"
-		   "                           processes of the run write FILE.PID\n"
+		   "                           processes of the run write FILE.PID; a FILE with %%p (the\n"
+		   "                           pid) is a pattern for every process\n"
 		   "  -F, --freq HZ            CPU samples per second of thread time (default: the agent's, 99)\n"
 		   "      --clock cpu|wall     sample CPU time (default) or wall-clock time\n"
 		   "      --alloc              record every heap allocation (exact)\n"
@@ -86,7 +88,8 @@ static const char *shown(const char *path)
 }
 
 struct tally {
-	uint64_t samples, lost;
+	uint64_t samples, lost, allocs, lost_allocs;
+	bool cpu, alloc; /* some process sampled CPU, tracked allocations */
 	int damaged;
 };
 
@@ -104,10 +107,17 @@ static void scan_dump(const char *path, struct tally *t)
 	uint64_t samples = 0, lost = 0;
 	bool trailer = false;
 	while (reader_next(r, &rec) > 0) {
-		if (rec.kind == FD_REC_SAMPLE)
+		if (rec.kind == FD_REC_HEADER) {
+			t->cpu |= rec.hz > 0;
+			t->alloc |= rec.alloc_mode != FD_ALLOC_OFF;
+		} else if (rec.kind == FD_REC_SAMPLE)
 			samples++;
+		else if (rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_REALLOC)
+			t->allocs++;
 		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_SAMPLES)
 			lost += rec.count;
+		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_ALLOC)
+			t->lost_allocs += rec.count;
 		else if (rec.kind == FD_REC_TRAILER) {
 			trailer = true;
 			samples = rec.samples > samples ? rec.samples : samples;
@@ -119,6 +129,34 @@ static void scan_dump(const char *path, struct tally *t)
 	t->samples += samples;
 	t->lost += lost;
 	reader_close(r);
+}
+
+/* Whether the agent can create files in the directory of `path`: checked
+ * before the command runs, because the agent, inside the target, can only
+ * warn and run it unprofiled, and a recording that silently did not happen
+ * is worse than a clear refusal. */
+static int check_dir(const char *path)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+	if (!slash)
+		snprintf(dir, sizeof(dir), ".");
+	else
+		snprintf(dir, sizeof(dir), "%.*s", (int)(slash == path ? 1 : slash - path), path);
+	struct stat st;
+	if (stat(dir, &st) < 0) {
+		fprintf(stderr, "fathom record: cannot write the dump in %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	if (!S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "fathom record: cannot write the dump in %s: not a directory\n", dir);
+		return -1;
+	}
+	if (access(dir, W_OK | X_OK) < 0) {
+		fprintf(stderr, "fathom record: cannot write the dump in %s: %s\n", dir, strerror(errno));
+		return -1;
+	}
+	return 0;
 }
 
 static int set_env(const char *name, const char *value)
@@ -215,6 +253,22 @@ int cmd_record(int argc, char **argv)
 			memcpy(pattern + k, ".%p", 4);
 	} else {
 		pattern = absolute("fathom.%p.fdump");
+	}
+	if (pattern && check_dir(pattern) < 0) {
+		free(agent);
+		free(pattern);
+		free(final);
+		return 2;
+	}
+	if (final) {
+		struct stat st;
+		if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "fathom record: -o %s is a directory; give a file name\n", output);
+			free(agent);
+			free(pattern);
+			free(final);
+			return 2;
+		}
 	}
 	const char *tmp = getenv("TMPDIR");
 	char manifest[PATH_MAX];
@@ -355,8 +409,17 @@ int cmd_record(int argc, char **argv)
 				if (dumps[i])
 					scan_dump(dumps[i], &t);
 			char a[32], b[32];
-			fprintf(stderr, "fathom: %s samples (%s lost), %zu dump%s:", fmt_count(a, (int64_t)t.samples),
-				fmt_count(b, (int64_t)t.lost), ndumps, ndumps == 1 ? "" : "s");
+			fprintf(stderr, "fathom: ");
+			if (t.cpu || !t.alloc)
+				fprintf(stderr, "%s samples (%s lost), ", fmt_count(a, (int64_t)t.samples),
+					fmt_count(b, (int64_t)t.lost));
+			if (t.alloc) {
+				fprintf(stderr, "%s allocation events", fmt_count(a, (int64_t)t.allocs));
+				if (t.lost_allocs)
+					fprintf(stderr, " (%s lost)", fmt_count(b, (int64_t)t.lost_allocs));
+				fprintf(stderr, ", ");
+			}
+			fprintf(stderr, "%zu dump%s:", ndumps, ndumps == 1 ? "" : "s");
 			for (size_t i = 0; i < ndumps; i++)
 				fprintf(stderr, " %s", dumps[i] ? shown(dumps[i]) : "?");
 			if (t.damaged)

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,10 +317,13 @@ static void print_text_header(const struct report *r)
 	}
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
-		printf("%s %s: pid %d%s%s, %s, %s samples (%s lost), %u Hz %s clock\n", i ? "      " : "recording",
-		       pr->path, pr->pid, pr->generation ? " (after exec)" : "", "", fmt_duration(a, pr->duration_ns),
-		       fmt_count(b, (int64_t)pr->samples), fmt_count(c, (int64_t)pr->lost_samples), pr->hz,
-		       clock_name(pr->clock));
+		printf("%s %s: pid %d%s, %s, ", i ? "         " : "recording", pr->path, pr->pid,
+		       pr->generation ? " (after exec)" : "", fmt_duration(a, pr->duration_ns));
+		if (pr->hz)
+			printf("%s samples (%s lost), %u Hz %s clock\n", fmt_count(b, (int64_t)pr->samples),
+			       fmt_count(c, (int64_t)pr->lost_samples), pr->hz, clock_name(pr->clock));
+		else
+			printf("no CPU sampling (--no-cpu)\n");
 		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
 		if (pr->damage)
 			printf("          damaged: %s\n", pr->damage);
@@ -532,7 +536,7 @@ static void usage(FILE *f)
 		   "  --by function|file|line|module   what a row is (default: function)\n"
 		   "  --threads                        per-thread breakdown\n"
 		   "  --tid TID                        only this thread\n"
-		   "  --top N                          rows per table (default 20)\n"
+		   "  --top N                          rows per table (default 20; 0: all)\n"
 		   "  --json                           machine-readable output\n"
 		   "  --no-symbols                     skip debug info: functions as module+offset\n"
 		   "  --debug-dir DIR                  also look for separate debug files in DIR\n"
@@ -578,13 +582,15 @@ int cmd_report(int argc, char **argv)
 			}
 			r.has_tid = true;
 			break;
-		case 'n':
-			r.top = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || r.top <= 0) {
-				fprintf(stderr, "fathom report: --top takes a positive number, not '%s'\n", optarg);
+		case 'n': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 0) {
+				fprintf(stderr, "fathom report: --top takes a count (0 for all), not '%s'\n", optarg);
 				return 2;
 			}
+			r.top = v == 0 || v > INT_MAX ? INT_MAX : (int)v;
 			break;
+		}
 		case 'j': r.json = true; break;
 		case 'S': opts.no_symbols = true; break;
 		case 'd': opts.debug_dirs = optarg; break;
@@ -632,7 +638,15 @@ int cmd_report(int argc, char **argv)
 		print_json(&r, self, total, r.k.n);
 	} else {
 		print_text_header(&r);
-		if (!r.total_w)
+		bool sampled = false, allocs = false;
+		for (size_t i = 0; i < p.nprocs; i++) {
+			sampled |= p.procs[i].hz > 0;
+			allocs |= p.procs[i].alloc_mode != FD_ALLOC_OFF;
+		}
+		if (!r.total_w && !sampled)
+			printf("\nNo CPU samples: the recording was made with --no-cpu%s.\n",
+			       allocs ? "; its allocations are in 'fathom mem'" : "");
+		else if (!r.total_w)
 			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a higher rate).\n",
 			       r.has_tid ? " in this thread" : "");
 		else {

@@ -58,8 +58,14 @@ int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts)
 {
 	const char *arg = argv[optind - 1];
 	if (optopt && !(arg && arg[0] == '-' && arg[1] == '-')) {
-		fprintf(stderr, "fathom %s: unknown option '-%c' or missing value; see 'fathom %s --help'\n", cmd,
-			optopt, cmd);
+		/* A known short option that getopt rejected is one missing its value. */
+		for (const struct option *o = longopts; o && o->name; o++)
+			if (o->val == optopt && !o->flag && o->has_arg == required_argument) {
+				fprintf(stderr, "fathom %s: option '-%c' (--%s) needs a value\n", cmd, optopt,
+					o->name);
+				return 2;
+			}
+		fprintf(stderr, "fathom %s: unknown option '-%c'; see 'fathom %s --help'\n", cmd, optopt, cmd);
 		return 2;
 	}
 	char name[128];
