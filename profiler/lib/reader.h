@@ -20,7 +20,9 @@ struct rd_bytes {
 
 /* One decoded record. Per-chunk deltas are already resolved: seq, ptr,
  * old_ptr and time are absolute, and tid is the chunk's cur_tid for SAMPLE,
- * ALLOC, FREE and REALLOC. Fields a kind does not use are zero. */
+ * ALLOC, FREE and REALLOC. Fields a kind does not use are zero, provided the
+ * caller does not write into the struct between calls: to stay fast, the
+ * reader clears only the fields it wrote there itself. */
 struct rd_rec {
 	int kind;             /* FD_REC_* */
 	uint32_t chunk;       /* seq of the chunk that held it */
