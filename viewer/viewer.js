@@ -167,6 +167,8 @@
         }
       }
       w = { self, total: totalsOf(self, this.tree.parent) };
+      /* A few weightings are kept: a big profile's arrays are large. */
+      if (this.cache.size >= 6) this.cache.delete(this.cache.keys().next().value);
       this.cache.set(key, w);
       return w;
     }
@@ -184,6 +186,10 @@
     }
     /* Self and total per function; a function recursing on a path counts once. */
     funcTotals(w) {
+      if (!w.funcs) w.funcs = this.computeFuncTotals(w);
+      return w.funcs;
+    }
+    computeFuncTotals(w) {
       const t = this.tree;
       const nf = this.names.length;
       const fself = new Float64Array(nf);

@@ -298,6 +298,14 @@ try {
       });
       ok(d.rows > 0 && d.frames > 1, 'the diff view lists changes and draws the merged tree', d);
       ok(d.grew || d.shrank, 'changed frames are coloured', d);
+    // The recording selector switches the other views to the base run.
+    await page.selectOption('#profile', '0');
+    const baseView = await zoomInfo();
+    const metricNow = await page.evaluate(() => window.fathomViewer.state.metric);
+    const bm = data.profiles[0].metrics.find((x) => x.id === metricNow);
+    ok(bm && baseView.total === bm.total, 'the recording selector shows the base run', [baseView.total, bm && bm.total]);
+    await page.selectOption('#profile', '1');
+    await page.click('.tab[data-tab="diff"]');
     await page.check('#diff-norm');
     const norm = await page.evaluate(() => document.getElementById('diff-summary').textContent);
     ok(/scaled to the new total/.test(norm) && norm.startsWith(d.summary.split(' (')[0]),
