@@ -446,6 +446,16 @@ static void print_text(struct mem *m)
 	if (p->nprocs > 1 && pp)
 		printf(" in pid %d", pp->pid);
 	putchar('\n');
+	/* sort(1) mallocs a buffer sized from physical memory and touches a
+	 * fraction of it: the heap counts requested bytes, RSS touched pages.
+	 * Say so when they disagree wildly, or the peak looks like a bug. */
+	int64_t max_rss = 0;
+	for (size_t i = 0; i < p->ntimeline; i++)
+		if (p->timeline[i].proc == mm->peak_proc && p->timeline[i].rss > max_rss)
+			max_rss = p->timeline[i].rss;
+	if (max_rss > 0 && mm->peak_bytes > 2 * max_rss)
+		printf("  (bytes requested from malloc; pages never touched take no memory: RSS peaked at %s)\n",
+		       fmt_bytes(a, max_rss));
 	size_t n;
 	uint32_t *v = stacks_by(m, FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE, &n);
 	if (v && n) {

@@ -87,6 +87,8 @@ static const char *shown(const char *path)
 	return path;
 }
 
+#define SUMMARY_DUMPS 4 /* dump names listed in the summary line */
+
 struct tally {
 	uint64_t samples, lost, allocs, lost_allocs;
 	bool cpu, alloc; /* some process sampled CPU, tracked allocations */
@@ -420,8 +422,14 @@ int cmd_record(int argc, char **argv)
 				fprintf(stderr, ", ");
 			}
 			fprintf(stderr, "%zu dump%s:", ndumps, ndumps == 1 ? "" : "s");
-			for (size_t i = 0; i < ndumps; i++)
+			/* A shell script or a build writes a dump per process: name a few. */
+			size_t listed = ndumps <= SUMMARY_DUMPS + 1 ? ndumps : SUMMARY_DUMPS;
+			for (size_t i = 0; i < listed; i++)
 				fprintf(stderr, " %s", dumps[i] ? shown(dumps[i]) : "?");
+			if (listed < ndumps)
+				fprintf(stderr, " and %zu more", ndumps - listed);
+			if (final && ndumps > 1)
+				fprintf(stderr, " (all of them: fathom report %s*)", shown(final));
 			if (t.damaged)
 				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", t.damaged);
 			fprintf(stderr, "\n");

@@ -3,6 +3,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <getopt.h>
+#include <glob.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <stdbool.h>
@@ -16,6 +17,7 @@
 #include "util.h"
 
 enum by { BY_FUNCTION, BY_FILE, BY_LINE, BY_MODULE };
+#define HEADER_PROCS 8 /* processes listed in the text header of a big run */
 static const char *const by_names[] = { "function", "file", "line", "module", NULL };
 
 /* One row of the report: a function, file, line or module. */
@@ -315,8 +317,18 @@ static void print_text_header(const struct report *r)
 		samples += p->procs[i].samples;
 		lost += p->procs[i].lost_samples;
 	}
+	/* A run of a shell script or a build can hold hundreds of processes:
+	 * beyond HEADER_PROCS, only those with samples are listed (the first
+	 * process always), and the rest are counted in one line. */
+	size_t listed = 0, skipped = 0, skipped_samples = 0;
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
+		if (p->nprocs > HEADER_PROCS && i > 0 && (!pr->samples || listed >= HEADER_PROCS) && !pr->damage) {
+			skipped++;
+			skipped_samples += pr->samples;
+			continue;
+		}
+		listed++;
 		printf("%s %s: pid %d%s, %s, ", i ? "         " : "recording", pr->path, pr->pid,
 		       pr->generation ? " (after exec)" : "", fmt_duration(a, pr->duration_ns));
 		if (pr->hz)
@@ -328,6 +340,9 @@ static void print_text_header(const struct report *r)
 		if (pr->damage)
 			printf("          damaged: %s\n", pr->damage);
 	}
+	if (skipped)
+		printf("          and %zu more process%s with %s samples (--json lists them all)\n", skipped,
+		       skipped == 1 ? "" : "es", fmt_count(a, (int64_t)skipped_samples));
 	printf("total: %zu process%s, %zu thread%s, %s samples (%s lost), CPU %s", p->nprocs,
 	       p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s", fmt_count(a, (int64_t)samples),
 	       fmt_count(b, (int64_t)lost), fmt_duration(c, (uint64_t)r->total_ns));
@@ -439,7 +454,7 @@ static int print_threads(const struct report *r, struct json *j)
 			       fmt_duration(a, (uint64_t)ns), th->samples, th->tid, p->procs[th->proc].pid,
 			       th->name && *th->name ? th->name : "-");
 			for (int b = 0; b < 3 && best[b] != FA_NONE; b++)
-				printf(" %s%s %.0f%%", b ? "," : "", r->k.e[best[b]].name, pct(acc[best[b]], th->cpu));
+				printf("%s%s %.0f%%", b ? ", " : " ", r->k.e[best[b]].name, pct(acc[best[b]], th->cpu));
 			printf("\n");
 		}
 		for (size_t k = 0; k < ntouched; k++)
@@ -526,6 +541,25 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 	json_array_end(&j);
 	json_object_end(&j);
 	fputc('\n', stdout);
+}
+
+/* How many other dumps of the same run lie next to the one dump given
+ * (FILE.PID, FILE.PID.N from 'fathom record -o FILE'). */
+static size_t siblings(const struct profile *p)
+{
+	if (p->nprocs != 1)
+		return 0;
+	char *pat;
+	glob_t g;
+	size_t n = 0;
+	if (asprintf(&pat, "%s.[0-9]*", p->procs[0].path) < 0)
+		return 0;
+	if (glob(pat, 0, NULL, &g) == 0) {
+		n = g.gl_pathc;
+		globfree(&g);
+	}
+	free(pat);
+	return n;
 }
 
 static void usage(FILE *f)
@@ -646,6 +680,12 @@ int cmd_report(int argc, char **argv)
 		if (!r.total_w && !sampled)
 			printf("\nNo CPU samples: the recording was made with --no-cpu%s.\n",
 			       allocs ? "; its allocations are in 'fathom mem'" : "");
+		else if (!r.total_w && siblings(&p) > 0)
+			/* `fathom record -o run.fdump -- ./script.sh`: run.fdump is the
+			 * shell, and the work happened in the processes it started. */
+			printf("\nNo CPU samples in %s, but the run wrote %zu more dumps (its child processes and "
+			       "exec'd programs):\nfathom report %s*\n",
+			       p.procs[0].path, siblings(&p), p.procs[0].path);
 		else if (!r.total_w)
 			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a higher rate).\n",
 			       r.has_tid ? " in this thread" : "");
