@@ -29,21 +29,22 @@ static void usage(FILE *f)
 	    "      --tid TID       CPU of one thread only\n"
 	    "      --threads       pprof: CPU samples per thread, labelled thread=NAME and tid=N\n"
 	    "                      (go tool pprof -tags, -tagfocus thread=NAME); bigger files\n"
-	    "      --no-symbols    do not read debug information (functions are module+offset)\n");
+	    "      --no-symbols    do not read debug information (functions are module+offset)\n"
+	    "      --debug-dir DIR also look for separate debug files in DIR\n"
+	    "  -q, --quiet         no warnings on stderr\n");
 }
 
-static int load(struct profile *p, char **paths, size_t n, bool no_symbols)
+static int load(struct profile *p, char **paths, size_t n, const struct profile_opts *po)
 {
-	struct profile_opts po = {.no_symbols = no_symbols};
 	char *err = NULL;
-	int rc = profile_load(p, paths, n, &po, &err);
+	int rc = profile_load(p, paths, n, po, &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom export: %s\n", err ? err : strerror(-rc));
 		free(err);
 		return rc == -ENOMEM ? 1 : 2;
 	}
-	for (size_t i = 0; i < p->nwarnings; i++)
-		fprintf(stderr, "fathom export: %s\n", p->warnings[i]);
+	for (size_t i = 0; !po->quiet && i < p->nwarnings; i++)
+		fprintf(stderr, "fathom export: warning: %s\n", p->warnings[i]);
 	return 0;
 }
 
@@ -53,16 +54,17 @@ int cmd_export(int argc, char **argv)
 	    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
 	    {"weight", required_argument, NULL, 'w'}, {"tid", required_argument, NULL, 't'},
 	    {"no-symbols", no_argument, NULL, 'S'},   {"help", no_argument, NULL, 'h'},
-	    {"threads", no_argument, NULL, 'T'},      {NULL, 0, NULL, 0},
+	    {"threads", no_argument, NULL, 'T'},      {"debug-dir", required_argument, NULL, 'D'},
+	    {"quiet", no_argument, NULL, 'q'},        {NULL, 0, NULL, 0},
 	};
 	static const char *const formats[] = {"pprof", "speedscope", "folded", NULL};
 	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL, *format = NULL;
-	bool no_symbols = false;
+	struct profile_opts po = {0};
 	int c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:w:qh", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'f':
@@ -90,7 +92,13 @@ int cmd_export(int argc, char **argv)
 			}
 			break;
 		case 'S':
-			no_symbols = true;
+			po.no_symbols = true;
+			break;
+		case 'D':
+			po.debug_dirs = optarg;
+			break;
+		case 'q':
+			po.quiet = true;
 			break;
 		case 'T':
 			o.thread_labels = true;
@@ -136,7 +144,7 @@ int cmd_export(int argc, char **argv)
 	}
 
 	struct profile p;
-	int status = load(&p, argv + optind, (size_t)(argc - optind), no_symbols);
+	int status = load(&p, argv + optind, (size_t)(argc - optind), &po);
 	if (status)
 		return status;
 	FILE *f = stdout;

@@ -35,22 +35,23 @@ static void usage(FILE *f)
 	    "                      the total grew, blue where it shrank\n"
 	    "      --min-width PCT omit frames narrower than PCT%% of the total (default 0.1)\n"
 	    "      --width PX      width of the SVG in pixels (default 1200)\n"
-	    "      --no-symbols    do not read debug information (functions are module+offset)\n");
+	    "      --no-symbols    do not read debug information (functions are module+offset)\n"
+	    "      --debug-dir DIR also look for separate debug files in DIR\n"
+	    "  -q, --quiet         no warnings on stderr\n");
 }
 
 /* Loads dump files, printing the model's warnings once. Returns 0, or the exit status. */
-static int load(const char *cmd, struct profile *p, char **paths, size_t n, bool no_symbols)
+static int load(const char *cmd, struct profile *p, char **paths, size_t n, const struct profile_opts *po)
 {
-	struct profile_opts po = {.no_symbols = no_symbols};
 	char *err = NULL;
-	int rc = profile_load(p, paths, n, &po, &err);
+	int rc = profile_load(p, paths, n, po, &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom %s: %s\n", cmd, err ? err : strerror(-rc));
 		free(err);
 		return rc == -ENOMEM ? 1 : 2;
 	}
-	for (size_t i = 0; i < p->nwarnings; i++)
-		fprintf(stderr, "fathom %s: %s\n", cmd, p->warnings[i]);
+	for (size_t i = 0; !po->quiet && i < p->nwarnings; i++)
+		fprintf(stderr, "fathom %s: warning: %s\n", cmd, p->warnings[i]);
 	return 0;
 }
 
@@ -66,18 +67,21 @@ int cmd_flame(int argc, char **argv)
 	    {"min-width", required_argument, NULL, 'm'},
 	    {"width", required_argument, NULL, 'W'},
 	    {"no-symbols", no_argument, NULL, 'S'},
+	    {"debug-dir", required_argument, NULL, 'D'},
+	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL;
-	bool folded = false, no_symbols = false;
+	bool folded = false;
+	struct profile_opts po = {0};
 	char **base_paths = NULL;
 	size_t nbase = 0;
 	int status = 2, c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:w:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:w:qh", longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'o':
@@ -138,7 +142,13 @@ int cmd_flame(int argc, char **argv)
 			}
 			break;
 		case 'S':
-			no_symbols = true;
+			po.no_symbols = true;
+			break;
+		case 'D':
+			po.debug_dirs = optarg;
+			break;
+		case 'q':
+			po.quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -161,9 +171,9 @@ int cmd_flame(int argc, char **argv)
 	}
 
 	struct profile p, base;
-	if ((status = load("flame", &p, argv + optind, (size_t)(argc - optind), no_symbols)))
+	if ((status = load("flame", &p, argv + optind, (size_t)(argc - optind), &po)))
 		goto out;
-	if (nbase && (status = load("flame", &base, base_paths, nbase, no_symbols))) {
+	if (nbase && (status = load("flame", &base, base_paths, nbase, &po))) {
 		profile_free(&p);
 		goto out;
 	}
