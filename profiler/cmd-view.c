@@ -207,17 +207,21 @@ int cmd_view(int argc, char **argv)
 		vo.title = title;
 	}
 
-	/* A file is written beside its final name and renamed into place, so a
-	 * failed run never leaves half a report behind. */
+	/* A new or regular file is written beside its final name and renamed
+	 * into place, so a failed run never leaves half a report behind. Anything
+	 * else (a device such as /dev/null, a pipe, a symbolic link) is written
+	 * into as it is: renaming over it would replace it. */
 	bool to_stdout = !strcmp(out, "-");
 	char *tmp = NULL;
 	FILE *f = stdout;
 	if (!to_stdout) {
-		if (asprintf(&tmp, "%s.tmp.%d", out, (int)getpid()) < 0) {
+		struct stat lst;
+		bool in_place = lstat(out, &lst) == 0 && !S_ISREG(lst.st_mode);
+		if (!in_place && asprintf(&tmp, "%s.tmp.%d", out, (int)getpid()) < 0) {
 			status = 1;
 			goto done;
 		}
-		if (!(f = fopen(tmp, "w"))) {
+		if (!(f = fopen(in_place ? out : tmp, "w"))) {
 			fprintf(stderr, "fathom view: cannot write %s: %s\n", out, strerror(errno));
 			free(tmp);
 			status = 1;
@@ -235,9 +239,9 @@ int cmd_view(int argc, char **argv)
 	if (!to_stdout) {
 		if (fclose(f) != 0 && !rc)
 			rc = -errno;
-		if (!rc && rename(tmp, out) < 0)
+		if (tmp && !rc && rename(tmp, out) < 0)
 			rc = -errno;
-		if (rc)
+		if (tmp && rc)
 			unlink(tmp);
 		free(tmp);
 	} else if (fflush(stdout) != 0 && !rc) {
@@ -253,7 +257,7 @@ int cmd_view(int argc, char **argv)
 	if (!to_stdout) {
 		struct stat st;
 		char size[32];
-		if (!quiet && stat(out, &st) == 0)
+		if (!quiet && stat(out, &st) == 0 && S_ISREG(st.st_mode))
 			fprintf(stderr, "fathom view: wrote %s (%s)%s\n", out, fmt_bytes(size, st.st_size),
 				data_only ? " of viewer data" : "; open it in a browser");
 		printf("%s\n", out);
