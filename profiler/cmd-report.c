@@ -683,9 +683,9 @@ int cmd_report(int argc, char **argv)
 		else if (!r.total_w && siblings(&p) > 0)
 			/* `fathom record -o run.fdump -- ./script.sh`: run.fdump is the
 			 * shell, and the work happened in the processes it started. */
-			printf("\nNo CPU samples in %s, but the run wrote %zu more dumps (its child processes and "
-			       "exec'd programs):\nfathom report %s*\n",
-			       p.procs[0].path, siblings(&p), p.procs[0].path);
+			printf("\nNo CPU samples in %s, but its run wrote %zu more dump%s (child processes, exec'd "
+			       "programs); open them all:\nfathom report %s*\n",
+			       p.procs[0].path, siblings(&p), siblings(&p) == 1 ? "" : "s", p.procs[0].path);
 		else if (!r.total_w)
 			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a higher rate).\n",
 			       r.has_tid ? " in this thread" : "");
