@@ -40,7 +40,7 @@
 #define RING_WORDS_CPU (1u << 13)
 #define RING_WORDS_ALLOC (1u << 17)
 #define MAX_THREADS 4096
-#define CHUNK_RAW (4u << 20)
+#define CHUNK_RAW (8u << 20)
 #define FLUSH_NS 50000000ull
 #define TICK_NS 20000000ull
 #define CHECK_NS 1000000000ull
@@ -948,8 +948,10 @@ static size_t writer_cycle(int final)
 		if (!d) /* cannot happen: its next event is within the bound */
 			d = drain(g_snap_t[best], g_snap_head[best], UINT64_MAX);
 		got += d;
-		if (g_enc.raw_len >= CHUNK_RAW / 2)
+		if (g_enc.raw_len >= CHUNK_RAW / 2) {
 			enc_flush(&g_enc);
+			g_last_flush = agent_now();
+		}
 	}
 	uint64_t now = agent_now();
 	int check = final || now - g_last_check >= CHECK_NS;

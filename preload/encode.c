@@ -15,6 +15,8 @@
  * with a path of PATH_MAX bytes and a build-id. */
 #define REC_MAX (16 + 10 * (FD_MAX_FRAMES + 3))
 #define STR_MAX 4096
+#define RECOMPRESS_RATIO 16
+#define RECOMPRESS_LEVEL 6
 
 static int write_all(struct enc *e, const void *buf, size_t n)
 {
@@ -50,9 +52,10 @@ int enc_open(struct enc *e, int fd, size_t chunk_raw, int level)
 	e->raw = map(e->raw_cap);
 	e->zcap = ZSTD_compressBound(e->raw_cap);
 	e->zbuf = map(e->zcap);
+	e->zbuf2 = map(e->zcap);
 	if (level > 0)
 		e->zctx = ZSTD_createCCtx();
-	if (!e->raw || !e->zbuf || (level > 0 && !e->zctx)) {
+	if (!e->raw || !e->zbuf || !e->zbuf2 || (level > 0 && !e->zctx)) {
 		enc_close(e);
 		return -ENOMEM;
 	}
@@ -78,9 +81,11 @@ void enc_close(struct enc *e)
 		munmap(e->raw, e->raw_cap);
 	if (e->zbuf)
 		munmap(e->zbuf, e->zcap);
+	if (e->zbuf2)
+		munmap(e->zbuf2, e->zcap);
 	if (e->zctx)
 		ZSTD_freeCCtx(e->zctx);
-	e->raw = e->zbuf = NULL;
+	e->raw = e->zbuf = e->zbuf2 = NULL;
 	e->zctx = NULL;
 }
 
@@ -109,6 +114,17 @@ int enc_flush(struct enc *e)
 			payload = e->zbuf;
 			len = z;
 			flags = FD_CHUNK_ZSTD;
+			/* Repetitive chunks (a loop allocating the same way) compress
+			 * far better with lazy matching, which is fast on such data;
+			 * the fast level stays for the rest, where it keeps up. */
+			if (e->level < RECOMPRESS_LEVEL && z * RECOMPRESS_RATIO <= raw_len) {
+				size_t z2 = ZSTD_compressCCtx(e->zctx, e->zbuf2, e->zcap, e->raw, raw_len,
+							      RECOMPRESS_LEVEL);
+				if (!ZSTD_isError(z2) && z2 < z) {
+					payload = e->zbuf2;
+					len = z2;
+				}
+			}
 		}
 	}
 	uint8_t h[FD_CHUNK_HEADER_SIZE];

@@ -17,7 +17,7 @@ struct enc {
 	int error; /* first write error (positive errno); nothing is written after it */
 	uint8_t *raw;
 	size_t raw_len, raw_cap;
-	uint8_t *zbuf;
+	uint8_t *zbuf, *zbuf2;
 	size_t zcap;
 	void *zctx;
 	int level; /* zstd level; 0 stores chunks uncompressed */
