@@ -495,22 +495,29 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 			r->prev_time = rec->time;
 		break;
 	case FD_REC_ALLOC:
-		rec->seq = r->prev_seq + (uint64_t)zz(b);
-		rec->id = u(b);
-		rec->size = u(b);
-		rec->ptr = r->prev_ptr + (uint64_t)zz(b);
-		break;
 	case FD_REC_FREE:
-		rec->seq = r->prev_seq + (uint64_t)zz(b);
-		rec->ptr = r->prev_ptr + (uint64_t)zz(b);
-		break;
-	case FD_REC_REALLOC:
-		rec->seq = r->prev_seq + (uint64_t)zz(b);
-		rec->id = u(b);
-		rec->size = u(b);
-		rec->old_ptr = r->prev_ptr + (uint64_t)zz(b);
-		rec->ptr = rec->old_ptr + (uint64_t)zz(b);
-		break;
+	case FD_REC_REALLOC: {
+		/* In locals: reading rec->seq and rec->ptr back right after
+		 * storing them stalled the CPU (a failed store forwarding) for
+		 * every event. */
+		uint64_t seq = r->prev_seq + (uint64_t)zz(b);
+		if (rec->kind != FD_REC_FREE) {
+			rec->id = u(b);
+			rec->size = u(b);
+		}
+		uint64_t ptr = r->prev_ptr + (uint64_t)zz(b);
+		if (rec->kind == FD_REC_REALLOC) {
+			rec->old_ptr = ptr;
+			ptr += (uint64_t)zz(b);
+		}
+		rec->seq = seq;
+		rec->ptr = ptr;
+		if (b->bad)
+			return false;
+		r->prev_seq = seq;
+		r->prev_ptr = ptr;
+		return true;
+	}
 	case FD_REC_TICK:
 		rec->time = u(b);
 		rec->seq = u(b);
@@ -532,13 +539,7 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 	default:
 		return true;
 	}
-	if (b->bad)
-		return false;
-	if (rec->kind == FD_REC_ALLOC || rec->kind == FD_REC_FREE || rec->kind == FD_REC_REALLOC) {
-		r->prev_seq = rec->seq;
-		r->prev_ptr = rec->ptr;
-	}
-	return true;
+	return !b->bad;
 }
 
 int reader_next(struct reader *r, struct rd_rec *rec)
