@@ -253,7 +253,19 @@ static char *dup_bytes(struct rd_bytes b)
 }
 
 /* The global index of stack `id` of process `proc`, created empty on first use. */
-static uint32_t stack_of(struct loader *L, uint32_t proc, uint64_t id)
+static uint32_t stack_lookup(struct loader *L, uint32_t proc, uint64_t id);
+
+static inline uint32_t stack_of(struct loader *L, uint32_t proc, uint64_t id)
+{
+	/* Every sample and allocation event looks its stack up: the array hit
+	 * goes without a call. */
+	const struct pstate *ps = &L->ps[proc];
+	if (id < ps->ids_cap && ps->ids[id] != FA_NONE)
+		return ps->ids[id];
+	return stack_lookup(L, proc, id);
+}
+
+static __attribute__((noinline)) uint32_t stack_lookup(struct loader *L, uint32_t proc, uint64_t id)
 {
 	struct profile *p = L->p;
 	struct pstate *ps = &L->ps[proc];
