@@ -161,6 +161,22 @@ static int check_dir(const char *path)
 	return 0;
 }
 
+/* Signals that a supervisor sends to fathom (a CI runner's SIGTERM, a
+ * closed terminal's SIGHUP) are meant for the program it runs: forwarded,
+ * so that the program ends (or does what it does with them) and fathom
+ * stays to report, instead of leaving the program running unsupervised. */
+static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+static volatile pid_t child_pid;
+
+/* Context: signal handler; kill() is async-signal-safe. */
+static void forward(int sig)
+{
+	int e = errno;
+	if (child_pid > 0)
+		kill(child_pid, sig);
+	errno = e;
+}
+
 static int set_env(const char *name, const char *value)
 {
 	return setenv(name, value, 1);
@@ -296,8 +312,16 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 	fflush(NULL);
+	/* Blocked across fork, so that none arrives before the handlers are in
+	 * place (in the parent) or the defaults restored (in the child). */
+	sigset_t fwd, old_mask;
+	sigemptyset(&fwd);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaddset(&fwd, forwarded[i]);
+	sigprocmask(SIG_BLOCK, &fwd, &old_mask);
 	pid_t pid = fork();
 	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		fprintf(stderr, "fathom record: fork: %s\n", strerror(errno));
 		unlink(manifest);
 		free(agent);
@@ -306,6 +330,7 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 	if (pid == 0) {
+		sigprocmask(SIG_SETMASK, &old_mask, NULL);
 		close(pfd[0]);
 		const char *old = getenv("LD_PRELOAD");
 		char *preload = NULL;
@@ -335,6 +360,12 @@ int cmd_record(int argc, char **argv)
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	close(pfd[1]);
+	child_pid = pid;
+	struct sigaction fwd_act = { .sa_handler = forward, .sa_flags = SA_RESTART }, old_fwd[4];
+	sigemptyset(&fwd_act.sa_mask);
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &fwd_act, &old_fwd[i]);
+	sigprocmask(SIG_SETMASK, &old_mask, NULL);
 	/* Like time(1): a ^C goes to the command, and fathom stays to report. */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	sigemptyset(&ign.sa_mask);
@@ -351,6 +382,9 @@ int cmd_record(int argc, char **argv)
 		;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
+	child_pid = 0;
+	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
+		sigaction(forwarded[i], &old_fwd[i], NULL);
 
 	int ret;
 	if (got == (ssize_t)sizeof(exec_errno)) {

@@ -162,3 +162,15 @@ assert_contains "hint to open the whole run" "but its run wrote 1 more dump (chi
 assert_contains "hint to open the whole run" "fathom report run.fdump*" run.txt
 "$FATHOM" report run.fdump* >all.txt 2>err.txt || fail "report run.fdump* failed"
 assert_contains "the child's hot function" "spine_inlined_hot" all.txt
+# A supervisor's SIGTERM to fathom record (a CI job being cancelled) reaches
+# the program: it does not keep running unsupervised, and fathom still reports.
+"$FATHOM" record -o term.fdump -- sh -c 'echo $$ >term.pid; exec sleep 30' 2>term.err &
+fpid=$!
+for _ in $(seq 50); do [ -s term.pid ] && break; sleep 0.1; done
+[ -s term.pid ] || fail "the recorded program did not start"
+sleep 0.2
+kill -TERM $fpid
+wait $fpid
+assert_eq "fathom record killed by SIGTERM: the program's 128+15" 143 "$?"
+! kill -0 "$(cat term.pid)" 2>/dev/null || { kill "$(cat term.pid)"; fail "the program outlived fathom record's SIGTERM"; }
+assert_contains "summary after SIGTERM" "1 dump: term.fdump" term.err
