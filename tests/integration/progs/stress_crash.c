@@ -17,11 +17,14 @@ static __attribute__((noinline)) uint64_t churn(long n)
 {
 	uint64_t h = 3;
 	for (long i = 0; i < n; i++) {
+		h = h * 31 + (uint64_t)i;
+		if (i % 16)
+			continue; /* an allocation every 16th round */
 		char *p = malloc(32 + (size_t)(i % 300));
 		if (!p)
 			abort();
 		p[0] = (char)i;
-		h = h * 31 + (uint64_t)p[0];
+		h += (uint64_t)p[0];
 		if (i % 3)
 			free(p); /* the rest is live at the crash */
 	}
@@ -31,7 +34,7 @@ static __attribute__((noinline)) uint64_t churn(long n)
 static void *background(void *arg)
 {
 	for (;;)
-		churn(1000);
+		churn(16000);
 	return NULL;
 }
 
@@ -51,7 +54,7 @@ int main(int argc, char **argv)
 	}
 	pthread_t t;
 	pthread_create(&t, NULL, background, NULL);
-	printf("before the crash: %llu\n", (unsigned long long)churn(4000000));
+	printf("before the crash: %llu\n", (unsigned long long)churn(40000000));
 	fprintf(stderr, "stress_crash: about to %s\n", mode);
 	fflush(stdout);
 	crash(mode);

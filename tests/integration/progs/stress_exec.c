@@ -9,10 +9,15 @@
 static __attribute__((noinline)) uint64_t work(long n)
 {
 	uint64_t h = 1;
+	/* Mostly computing, with an allocation every 16th round: enough CPU to be
+	 * sampled and allocations to track, without millions of events. */
 	for (long i = 0; i < n; i++) {
-		void *p = malloc(32 + (size_t)(i % 100));
-		h = h * 31 + (uint64_t)(p != NULL);
-		free(p);
+		h = h * 31 + (uint64_t)i;
+		if (i % 16 == 0) {
+			void *p = malloc(32 + (size_t)(i % 100));
+			h += (uint64_t)(p != NULL);
+			free(p);
+		}
 	}
 	return h;
 }
@@ -24,7 +29,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: stress_exec [N<=100]\n");
 		return 2;
 	}
-	printf("generation %d work %llu\n", n, (unsigned long long)work(3000000));
+	printf("generation %d work %llu\n", n, (unsigned long long)work(20000000));
 	fflush(stdout);
 	if (n == 0) {
 		fprintf(stderr, "stress_exec: end of chain\n");

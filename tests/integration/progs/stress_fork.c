@@ -13,12 +13,15 @@ static __attribute__((noinline)) uint64_t work(uint64_t seed, long n)
 {
 	uint64_t h = seed;
 	for (long i = 0; i < n; i++) {
-		char *p = malloc(64 + (size_t)(h % 256));
-		if (!p)
-			abort();
-		p[0] = (char)h;
-		h = h * 6364136223846793005ULL + 1442695040888963407ULL + (uint64_t)p[0];
-		free(p);
+		h = h * 6364136223846793005ULL + 1442695040888963407ULL;
+		if (i % 16 == 0) { /* an allocation every 16th round */
+			char *p = malloc(64 + (size_t)(h % 256));
+			if (!p)
+				abort();
+			p[0] = (char)h;
+			h += (uint64_t)p[0];
+			free(p);
+		}
 	}
 	return h;
 }
@@ -28,7 +31,7 @@ static void *volatile leaked;
 /* Forks `width` children; each child forks again while depth remains. */
 static int tree(int depth, int width, uint64_t seed, char *path, size_t len)
 {
-	uint64_t h = work(seed, 3000000);
+	uint64_t h = work(seed, 20000000);
 	printf("%s work %016llx\n", path, (unsigned long long)h);
 	fflush(stdout);
 	if (depth == 0)

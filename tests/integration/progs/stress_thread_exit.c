@@ -18,11 +18,14 @@ static __attribute__((noinline)) uint64_t churn(long n)
 {
 	uint64_t h = 5;
 	for (long i = 0; i < n; i++) {
+		h = h * 1099511628211ULL ^ (uint64_t)i;
+		if (i % 16)
+			continue; /* an allocation every 16th round */
 		char *p = malloc(24 + (size_t)(i % 200));
 		if (!p)
 			abort();
 		p[0] = (char)i;
-		h = h * 1099511628211ULL ^ (uint64_t)p[0];
+		h ^= (uint64_t)p[0];
 		free(p);
 	}
 	return h;
@@ -45,7 +48,7 @@ static void *busy(void *arg)
 static void *exiter(void *arg)
 {
 	pthread_barrier_wait(&go);
-	churn(100000);
+	churn(1600000);
 	printf("exiting from a worker thread\n");
 	exit(7);
 }
@@ -66,7 +69,7 @@ int main(int argc, char **argv)
 			pause();
 	} else if (strcmp(mode, "pthread_exit") == 0) {
 		for (int i = 0; i < 3; i++)
-			pthread_create(&t[i], NULL, busy, (void *)(intptr_t)(3000000 * (i + 1) + i));
+			pthread_create(&t[i], NULL, busy, (void *)(intptr_t)(30000000 * (i + 1) + i));
 		pthread_barrier_wait(&go);
 		printf("main thread leaves\n");
 		fflush(stdout);

@@ -8,7 +8,7 @@
 #include <string.h>
 
 static pthread_barrier_t start;
-static long iterations = 100000;
+static long iterations = 20000;
 
 struct job {
 	int id;
@@ -40,7 +40,7 @@ static void *worker(void *arg)
 		if (!keep[slot])
 			abort();
 		memset(keep[slot], (int)(i & 0xff), n);
-		for (int k = 0; k < 20; k++)
+		for (int k = 0; k < 100; k++)
 			h = mix(h + (uint64_t)keep[slot][n / 2] + (uint64_t)k);
 	}
 	for (int s = 0; s < 16; s++)
