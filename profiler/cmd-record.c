@@ -462,10 +462,11 @@ int cmd_record(int argc, char **argv)
 				fprintf(stderr, " %s", dumps[i] ? shown(dumps[i]) : "?");
 			if (listed < ndumps)
 				fprintf(stderr, " and %zu more", ndumps - listed);
-			if (final && ndumps > 1)
-				fprintf(stderr, " (all of them: fathom report %s*)", shown(final));
+
 			if (t.damaged)
 				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", t.damaged);
+			if (final && ndumps > 1)
+				fprintf(stderr, "; all of them: fathom report %s*", shown(final));
 			fprintf(stderr, "\n");
 		}
 	}
