@@ -294,11 +294,15 @@ static void where(const struct report *r, const struct entry *e, char *buf, size
 			buf[0] = 0; /* "libx.so+0x1f3a" names its module already */
 		break;
 	case BY_LINE:
-		snprintf(buf, len, "%s", e->file ? e->file : "");
+		/* A line row shows its function; one without a file is named by
+		 * its function already ("libx.so+0x1f30"), so show the module. */
+		snprintf(buf, len, "%s", e->file && strcmp(e->file, e->name) ? e->file : e->module);
 		break;
 	case BY_FILE:
-	case BY_MODULE:
 		snprintf(buf, len, "%s", e->module);
+		break;
+	case BY_MODULE:
+		buf[0] = 0; /* the row is the module */
 		break;
 	}
 }
