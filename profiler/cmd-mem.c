@@ -16,7 +16,8 @@
 
 #define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
 #define SPARK_WIDTH 60
-#define SITE_DEPTH 32 /* frames searched for the site above runtime wrappers */
+#define HEADER_PROCS 8 /* processes listed in the header of a big run */
+#define SITE_DEPTH 32  /* frames searched for the site above runtime wrappers */
 
 static void usage(FILE *f)
 {
@@ -312,7 +313,11 @@ static void print_timeline(const struct mem *m)
 	char a[40], b[40], c[40];
 	bool header = false;
 	size_t procs_shown = 0;
-	for (uint32_t proc = 0; proc < p->nprocs && procs_shown < 8; proc++) {
+	/* The process with the peak first; then others, in order, up to 8 (a
+	 * shell script's helpers would otherwise crowd out the program). */
+	uint32_t first_proc = p->mem.peak_proc < p->nprocs ? p->mem.peak_proc : 0;
+	for (uint32_t k = 0; k < p->nprocs && procs_shown < 8; k++) {
+		uint32_t proc = k == 0 ? first_proc : k <= first_proc ? k - 1 : k;
 		size_t first = SIZE_MAX, n = 0;
 		for (size_t i = 0; i < p->ntimeline; i++)
 			if (p->timeline[i].proc == proc) {
@@ -331,7 +336,8 @@ static void print_timeline(const struct mem *m)
 		}
 		procs_shown++;
 		if (p->nprocs > 1)
-			printf("  pid %d (%s)\n", p->procs[proc].pid, base_name(p->procs[proc].exe));
+			printf("  pid %d (%s)%s\n", p->procs[proc].pid, base_name(p->procs[proc].exe),
+			       proc == p->mem.peak_proc ? ", the process with the peak" : "");
 		int64_t maxheap, maxrss;
 		printf("  heap |");
 		sparkline(pts, n, t_end, false, &maxheap);
@@ -405,8 +411,48 @@ static void print_text(struct mem *m)
 	const struct fa_mem *mm = &p->mem;
 	char a[40], b[40], c[40], buf[512];
 
+	/* A run of a shell script can hold hundreds of processes: beyond
+	 * HEADER_PROCS, list the first, the one with the peak, damaged ones and
+	 * the busiest allocators, and count the rest. */
+	bool *listed = calloc(p->nprocs ? p->nprocs : 1, sizeof(*listed));
+	int64_t *calls = calloc(p->nprocs ? p->nprocs : 1, sizeof(*calls));
+	size_t nlisted = 0;
+	int64_t rest_calls = 0;
+	if (listed && calls && p->nprocs > HEADER_PROCS) {
+		for (size_t s = 0; s < p->nstacks; s++)
+			if (p->stacks[s].proc < p->nprocs)
+				calls[p->stacks[s].proc] += p->stacks[s].w[FA_ALLOC_CALLS];
+		listed[0] = true;
+		if (mm->peak_proc < p->nprocs)
+			listed[mm->peak_proc] = true;
+		for (size_t i = 0; i < p->nprocs; i++)
+			if (p->procs[i].damage || p->procs[i].lost_alloc)
+				listed[i] = true;
+		for (size_t i = 0; i < p->nprocs; i++)
+			nlisted += listed[i];
+		while (nlisted < HEADER_PROCS) {
+			size_t best = SIZE_MAX;
+			for (size_t i = 0; i < p->nprocs; i++)
+				if (!listed[i] && calls[i] > 0 &&
+				    (best == SIZE_MAX || calls[i] > calls[best]))
+					best = i;
+			if (best == SIZE_MAX)
+				break;
+			listed[best] = true;
+			nlisted++;
+		}
+		for (size_t i = 0; i < p->nprocs; i++)
+			if (!listed[i])
+				rest_calls += calls[i];
+	} else if (listed) {
+		for (size_t i = 0; i < p->nprocs; i++)
+			listed[i] = true;
+		nlisted = p->nprocs;
+	}
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
+		if (listed && !listed[i])
+			continue;
 		printf("%s  pid %d  %s%s\n", pr->path, pr->pid,
 		       pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe,
 		       pr->alloc_mode == FD_ALLOC_OFF	    ? "  (no allocation tracking)"
@@ -418,6 +464,11 @@ static void print_text(struct mem *m)
 			printf("  %s allocation events were lost: leaks and the peak are approximate\n",
 			       fmt_count(a, (int64_t)pr->lost_alloc));
 	}
+	if (listed && nlisted < p->nprocs)
+		printf("and %zu more processes with %s allocation calls (--json lists them all)\n",
+		       p->nprocs - nlisted, ec(m, a, rest_calls));
+	free(listed);
+	free(calls);
 	if (m->sampled) {
 		uint64_t rate = 0;
 		for (size_t i = 0; i < p->nprocs; i++)
@@ -454,8 +505,9 @@ static void print_text(struct mem *m)
 		if (p->timeline[i].proc == mm->peak_proc && p->timeline[i].rss > max_rss)
 			max_rss = p->timeline[i].rss;
 	if (max_rss > 0 && mm->peak_bytes > 2 * max_rss)
-		printf("  (bytes requested from malloc; pages never touched take no memory: RSS peaked at %s)\n",
-		       fmt_bytes(a, max_rss));
+		printf(
+		    "  (bytes requested from malloc; pages never touched take no memory: RSS peaked at %s)\n",
+		    fmt_bytes(a, max_rss));
 	size_t n;
 	uint32_t *v = stacks_by(m, FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE, &n);
 	if (v && n) {
