@@ -180,7 +180,7 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	for (size_t i = 0; i < p.nwarnings; i++)
-		fprintf(stderr, "fathom check: %s\n", p.warnings[i]);
+		fprintf(stderr, "fathom check: warning: %s\n", p.warnings[i]);
 	int status = 2;
 	struct compare_summary s;
 	struct compare_report r;

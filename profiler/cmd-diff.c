@@ -205,7 +205,7 @@ static int load(struct profile *p, struct files *f, const char *side)
 		return 2;
 	}
 	for (size_t i = 0; i < p->nwarnings; i++)
-		fprintf(stderr, "fathom diff: %s recording: %s\n", side, p->warnings[i]);
+		fprintf(stderr, "fathom diff: warning: %s recording: %s\n", side, p->warnings[i]);
 	return 0;
 }
 
