@@ -1,15 +1,24 @@
 /* Allocation benchmark workload: N malloc/free pairs (default 10 million) of
  * 16 sizes, each made about 10 frames deep through one of four call paths,
- * then 15 blocks leaked. Used by tests/bench/bench-alloc.sh. */
+ * then 15 blocks leaked. Used by tests/bench/bench-alloc.sh.
+ * Usage: bench_alloc [N [touch]]; with "touch" each block is filled before it
+ * is freed, as a program that uses its memory would. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static const size_t sizes[16] = { 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096, 8192 };
 static volatile unsigned sink;
+static int touch;
+/* Called through a volatile pointer: the compiler may not drop the stores
+ * to a block that is freed right after. */
+static void *(*volatile fill)(void *, int, size_t) = memset;
 
 __attribute__((noinline)) static void pair(long i)
 {
 	char *p = malloc(sizes[i & 15]);
+	if (touch)
+		fill(p, (int)i, sizes[i & 15]);
 	p[0] = (char)i;
 	sink += (unsigned char)p[0];
 	free(p);
@@ -53,6 +62,7 @@ __attribute__((noinline)) static void leak(int i)
 int main(int argc, char **argv)
 {
 	long n = argc > 1 ? atol(argv[1]) : 10000000;
+	touch = argc > 2 && !strcmp(argv[2], "touch");
 	for (long i = 0; i < n; i++)
 		d9(i);
 	for (int i = 0; i < 15; i++)
