@@ -491,41 +491,18 @@ static void seen_time(struct loader *L, uint32_t proc, uint64_t t)
 		L->ps[proc].last_time = t;
 }
 
-static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bool *saw_header)
+/* A CPU sample or an allocation event, from reader_events() or reader_next(). */
+static inline int on_event(struct loader *L, uint32_t proc, const struct rd_event *e)
 {
 	struct profile *p = L->p;
 	struct fa_process *pr = &p->procs[proc];
 	uint32_t g, t;
-	switch (r->kind) {
-	case FD_REC_HEADER:
-		if (*saw_header)
-			return 0;
-		*saw_header = true;
-		return on_header(L, proc, r);
-	case FD_REC_MODULE:
-		seen_time(L, proc, r->time);
-		return on_module(L, proc, r);
-	case FD_REC_UNLOAD:
-		on_unload(L, proc, r);
-		return 0;
-	case FD_REC_THREAD:
-		seen_time(L, proc, r->time);
-		if ((t = thread_of(L, proc, r->tid)) == FA_NONE)
-			return -ENOMEM;
-		free(p->threads[t].name);
-		if (!(p->threads[t].name = dup_bytes(r->name)))
-			return -ENOMEM;
-		return 0;
-	case FD_REC_THREAD_END:
-		seen_time(L, proc, r->time);
-		return 0;
-	case FD_REC_STACK:
-		return on_stack(L, proc, r);
+	switch (e->kind) {
 	case FD_REC_SAMPLE: {
-		if ((g = stack_of(L, proc, r->id)) == FA_NONE || (t = thread_of(L, proc, r->tid)) == FA_NONE)
+		if ((g = stack_of(L, proc, e->id)) == FA_NONE || (t = thread_of(L, proc, e->tid)) == FA_NONE)
 			return -ENOMEM;
-		int64_t w = (int64_t)(r->weight > (1u << 30) ? (1u << 30) : r->weight);
-		seen_time(L, proc, r->time);
+		int64_t w = (int64_t)(e->weight > (1u << 30) ? (1u << 30) : e->weight);
+		seen_time(L, proc, e->time);
 		p->stacks[g].w[FA_CPU] += w;
 		p->threads[t].cpu += w;
 		p->threads[t].samples++;
@@ -553,20 +530,62 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	case FD_REC_REALLOC: {
 		/* No allocation of 256 TiB ever succeeded: such a size is damage,
 		 * and it would wreck every sum downstream. */
-		if (r->size > (1ull << 48)) {
+		if (e->size > (1ull << 48)) {
 			L->ps[proc].bad_events++;
 			return 0;
 		}
 		struct heap *h = heap_of(L, proc);
-		if (!h || (g = stack_of(L, proc, r->id)) == FA_NONE)
+		if (!h || (g = stack_of(L, proc, e->id)) == FA_NONE)
 			return -ENOMEM;
-		if (r->kind == FD_REC_ALLOC)
-			return heap_alloc(h, r->seq, r->tid, g, r->size, r->ptr);
-		return heap_realloc(h, r->seq, r->tid, g, r->size, r->old_ptr, r->ptr);
+		if (e->kind == FD_REC_ALLOC)
+			return heap_alloc(h, e->seq, e->tid, g, e->size, e->ptr);
+		return heap_realloc(h, e->seq, e->tid, g, e->size, e->old_ptr, e->ptr);
 	}
 	case FD_REC_FREE: {
 		struct heap *h = heap_of(L, proc);
-		return h ? heap_free(h, r->seq, r->tid, r->ptr) : -ENOMEM;
+		return h ? heap_free(h, e->seq, e->tid, e->ptr) : -ENOMEM;
+	}
+	default:
+		return 0;
+	}
+}
+
+static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bool *saw_header)
+{
+	struct profile *p = L->p;
+	struct fa_process *pr = &p->procs[proc];
+	uint32_t t;
+	switch (r->kind) {
+	case FD_REC_HEADER:
+		if (*saw_header)
+			return 0;
+		*saw_header = true;
+		return on_header(L, proc, r);
+	case FD_REC_MODULE:
+		seen_time(L, proc, r->time);
+		return on_module(L, proc, r);
+	case FD_REC_UNLOAD:
+		on_unload(L, proc, r);
+		return 0;
+	case FD_REC_THREAD:
+		seen_time(L, proc, r->time);
+		if ((t = thread_of(L, proc, r->tid)) == FA_NONE)
+			return -ENOMEM;
+		free(p->threads[t].name);
+		if (!(p->threads[t].name = dup_bytes(r->name)))
+			return -ENOMEM;
+		return 0;
+	case FD_REC_THREAD_END:
+		seen_time(L, proc, r->time);
+		return 0;
+	case FD_REC_STACK:
+		return on_stack(L, proc, r);
+	case FD_REC_SAMPLE:
+	case FD_REC_ALLOC:
+	case FD_REC_FREE:
+	case FD_REC_REALLOC: {
+		struct rd_event ev = { r->kind, r->tid, r->id, r->seq, r->ptr, r->old_ptr, r->size, r->time, r->weight };
+		return on_event(L, proc, &ev);
 	}
 	case FD_REC_TICK:
 		seen_time(L, proc, r->time);
@@ -619,13 +638,28 @@ static int load_file(struct loader *L, const char *path, char **err)
 		return -ENOMEM;
 	}
 	struct rd_rec r;
+	struct rd_event ev[128];
 	bool saw_header = false;
-	uint64_t n = 0;
-	while ((rc = reader_next(rd, &r)) > 0) {
-		if ((rc = on_record(L, proc, &r, &saw_header)) < 0)
+	uint64_t n = 0, next_progress = 1 << 16;
+	for (;;) {
+		/* Runs of events take the reader's fast path; everything else,
+		 * and whatever it leaves, comes from reader_next(). */
+		size_t nev = reader_events(rd, ev, sizeof(ev) / sizeof(ev[0]));
+		for (size_t i = 0; i < nev && rc >= 0; i++)
+			rc = on_event(L, proc, &ev[i]);
+		if (rc < 0)
 			break;
-		if ((++n & 0xffff) == 0 && reader_size(rd))
+		if (!nev) {
+			if ((rc = reader_next(rd, &r)) <= 0)
+				break;
+			if ((rc = on_record(L, proc, &r, &saw_header)) < 0)
+				break;
+		}
+		n += nev ? nev : 1;
+		if (n >= next_progress && reader_size(rd)) {
+			next_progress = n + (1 << 16);
 			progress(L, "reading %s: %d%%", path, (int)(reader_offset(rd) * 100 / reader_size(rd)));
+		}
 	}
 	if (rc < 0) {
 		if (asprintf(err, "%s: %s", path, strerror(-rc)) < 0)

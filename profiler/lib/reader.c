@@ -372,7 +372,7 @@ struct body {
 	bool bad;
 };
 
-static __attribute__((noinline)) uint64_t u_slow(struct body *b)
+static inline uint64_t u_slow(struct body *b)
 {
 	uint64_t v = 0;
 	if (!b->bad && fd_get_varint(&b->p, b->end, &v) < 0) {
@@ -416,6 +416,40 @@ static int to_int(struct body *b, uint64_t v)
 	if (v > INT_MAX)
 		b->bad = true;
 	return (int)(v & INT_MAX);
+}
+
+/* Decodes an event's body: the one decoder of events, for reader_events()
+ * and reader_next(). Returns false when the body is malformed; the chunk's
+ * delta bases advance only when it is not. */
+static inline bool decode_event(struct reader *r, struct body *b, int kind, struct rd_event *ev)
+{
+	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0;
+	if (kind == FD_REC_SAMPLE) {
+		time = r->prev_time + (uint64_t)zz(b);
+		id = u(b);
+		weight = u(b);
+	} else {
+		seq = r->prev_seq + (uint64_t)zz(b);
+		if (kind != FD_REC_FREE) {
+			id = u(b);
+			size = u(b);
+		}
+		ptr = r->prev_ptr + (uint64_t)zz(b);
+		if (kind == FD_REC_REALLOC) {
+			old = ptr;
+			ptr += (uint64_t)zz(b);
+		}
+	}
+	if (b->bad)
+		return false;
+	*ev = (struct rd_event){ kind, r->cur_tid, id, seq, ptr, old, size, time, weight };
+	if (kind == FD_REC_SAMPLE) {
+		r->prev_time = time;
+	} else {
+		r->prev_seq = seq;
+		r->prev_ptr = ptr;
+	}
+	return true;
 }
 
 /* Decodes one body; returns false when it is malformed. */
@@ -488,34 +522,20 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 			r->cur_tid = rec->tid;
 		break;
 	case FD_REC_SAMPLE:
-		rec->time = r->prev_time + (uint64_t)zz(b);
-		rec->id = u(b);
-		rec->weight = u(b);
-		if (!b->bad)
-			r->prev_time = rec->time;
-		break;
 	case FD_REC_ALLOC:
 	case FD_REC_FREE:
 	case FD_REC_REALLOC: {
-		/* In locals: reading rec->seq and rec->ptr back right after
-		 * storing them stalled the CPU (a failed store forwarding) for
-		 * every event. */
-		uint64_t seq = r->prev_seq + (uint64_t)zz(b);
-		if (rec->kind != FD_REC_FREE) {
-			rec->id = u(b);
-			rec->size = u(b);
-		}
-		uint64_t ptr = r->prev_ptr + (uint64_t)zz(b);
-		if (rec->kind == FD_REC_REALLOC) {
-			rec->old_ptr = ptr;
-			ptr += (uint64_t)zz(b);
-		}
-		rec->seq = seq;
-		rec->ptr = ptr;
-		if (b->bad)
+		struct rd_event ev;
+		if (!decode_event(r, b, rec->kind, &ev))
 			return false;
-		r->prev_seq = seq;
-		r->prev_ptr = ptr;
+		rec->tid = ev.tid;
+		rec->id = ev.id;
+		rec->seq = ev.seq;
+		rec->ptr = ev.ptr;
+		rec->old_ptr = ev.old_ptr;
+		rec->size = ev.size;
+		rec->time = ev.time;
+		rec->weight = ev.weight;
 		return true;
 	}
 	case FD_REC_TICK:
@@ -609,12 +629,35 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 			       rec->kind, at);
 			continue;
 		}
-		if (event)
-			rec->tid = r->cur_tid;
 		if (rec->kind == FD_REC_TRAILER)
 			r->complete = true;
 		return 1;
 	}
+}
+
+size_t reader_events(struct reader *r, struct rd_event *ev, size_t max)
+{
+	if (!r->in_chunk)
+		return 0;
+	/* The reader's position in a local: nothing in the loop can alias it. */
+	const uint8_t *p = r->p, *end = r->end;
+	size_t n = 0;
+	while (n < max && end - p >= 2) {
+		int kind = p[0];
+		size_t len = p[1];
+		bool event = kind == FD_REC_SAMPLE || kind == FD_REC_ALLOC || kind == FD_REC_FREE ||
+			     kind == FD_REC_REALLOC;
+		/* A length of more than one byte is not worth a fast path. */
+		if (!event || len >= 0x80 || len > (size_t)(end - p - 2))
+			break;
+		struct body b = { p + 2, p + 2 + len, false };
+		if (!decode_event(r, &b, kind, &ev[n]))
+			break;
+		p += 2 + len;
+		n++;
+	}
+	r->p = p;
+	return n;
 }
 
 const char *reader_damage(const struct reader *r)

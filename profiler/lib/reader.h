@@ -46,6 +46,17 @@ struct rd_rec {
 	uint64_t samples, sample_weight, lost_samples, alloc_events, reason;
 };
 
+/* A CPU sample or an allocation event: the records that make up nearly all
+ * of a dump, in the compact form reader_events() gives. Fields as in struct
+ * rd_rec; those a kind does not use are zero. */
+struct rd_event {
+	int kind;             /* FD_REC_SAMPLE, _ALLOC, _FREE or _REALLOC */
+	int tid;
+	uint64_t id;          /* stack_id (not for FREE) */
+	uint64_t seq, ptr, old_ptr, size;
+	uint64_t time, weight;
+};
+
 struct reader;
 
 /* Opens a dump for reading and checks its file header. On failure returns
@@ -62,6 +73,13 @@ void reader_close(struct reader *r);
  * chunks are skipped (the reader resynchronises on the next valid chunk
  * header) and described by reader_damage(). */
 int reader_next(struct reader *r, struct rd_rec *rec);
+
+/* The fast path for runs of events: decodes up to max event records that
+ * come next in the current chunk into ev and returns how many. It stops
+ * before anything else (another kind of record, the end of a chunk, damage),
+ * which reader_next() then reads; reader_next() returns events as well, so a
+ * caller that mixes the two sees every record once, in file order. */
+size_t reader_events(struct reader *r, struct rd_event *ev, size_t max);
 
 /* NULL while nothing was lost; otherwise what was, in words, e.g. "truncated
  * after chunk 812 (crash?); no trailer — the last ~50 ms may be missing".

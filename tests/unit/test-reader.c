@@ -407,6 +407,151 @@ static void test_random_damage(void **state)
 	fdw_free(&w);
 }
 
+/* Events, the bulk of a dump, as reader_events() and reader_next() give them. */
+struct evlist {
+	struct rd_event ev[400];
+	int n, nother;
+	char *damage;
+};
+
+static void ev_add(struct evlist *l, const struct rd_event *e)
+{
+	assert_true(l->n < 400);
+	l->ev[l->n++] = *e;
+}
+
+/* Reads every record, with reader_events() taking up to `batch` events at a
+ * time (0: reader_next() alone). */
+static void read_events(const uint8_t *buf, size_t len, size_t batch, struct evlist *l)
+{
+	memset(l, 0, sizeof(*l));
+	FILE *f = fmemopen((void *)buf, len, "rb");
+	struct reader *r;
+	char *err;
+	assert_int_equal(reader_open_stream(&r, f, "t.fdump", &err), 0);
+	struct rd_rec rec;
+	struct rd_event ev[8];
+	for (;;) {
+		size_t n = batch ? reader_events(r, ev, batch) : 0;
+		for (size_t i = 0; i < n; i++)
+			ev_add(l, &ev[i]);
+		if (n)
+			continue;
+		if (reader_next(r, &rec) <= 0)
+			break;
+		if (rec.kind == FD_REC_SAMPLE || rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_FREE ||
+		    rec.kind == FD_REC_REALLOC) {
+			/* Fields an event does not use stay zero after other records. */
+			assert_int_equal(rec.path.len, 0);
+			assert_int_equal(rec.nframes, 0);
+			assert_int_equal(rec.count, 0);
+			struct rd_event e = { rec.kind, rec.tid, rec.id, rec.seq, rec.ptr,
+					      rec.old_ptr, rec.size, rec.time, rec.weight };
+			ev_add(l, &e);
+		} else {
+			/* ... and those of other records after events. */
+			assert_int_equal(rec.ptr, 0);
+			assert_int_equal(rec.size, 0);
+			assert_int_equal(rec.weight, 0);
+			l->nother++;
+		}
+	}
+	l->damage = reader_damage(r) ? strdup(reader_damage(r)) : NULL;
+	reader_close(r);
+	fclose(f);
+}
+
+static void assert_same_events(const struct evlist *a, const struct evlist *b)
+{
+	assert_int_equal(a->n, b->n);
+	assert_int_equal(a->nother, b->nother);
+	for (int i = 0; i < a->n; i++)
+		assert_memory_equal(&a->ev[i], &b->ev[i], sizeof(a->ev[i]));
+	if (a->damage || b->damage)
+		assert_string_equal(a->damage ? a->damage : "(none)", b->damage ? b->damage : "(none)");
+}
+
+/* reader_events() is a fast path only: mixed with reader_next() it gives
+ * exactly the records reader_next() alone gives, damaged dumps included. */
+static void test_events_fast_path(void **state)
+{
+	struct fdw w;
+	fdw_init(&w, FD_VERSION_MAJOR);
+	fdw_header(&w, 7, 1, 99, FD_ALLOC_EXACT, "/bin/app", "app", 3);
+	uint64_t a[2] = { 0x401234, 0x401100 };
+	fdw_stack(&w, 1, 2, a);
+	for (int c = 0; c < 3; c++) {
+		for (int i = 0; i < 40; i++) {
+			uint64_t seq = (uint64_t)(c * 100 + 2 * i);
+			fdw_tid(&w, 100 + i % 3);
+			fdw_alloc(&w, seq, 1 + (uint64_t)i % 4, (uint64_t)i * 37, 0x7f0000001000ull + (uint64_t)i * 4096);
+			fdw_sample(&w, (uint64_t)(c * 1000000 + i * 999), 1, 1 + (uint64_t)i % 2);
+			fdw_free_ev(&w, seq + 1, 0x7f0000001000ull + (uint64_t)i * 4096);
+		}
+		/* A realloc, an event with a field from a newer minor version
+		 * after its own, and one whose length takes two bytes. */
+		fdw_zz(&w, 1);
+		fdw_u(&w, 2);
+		fdw_u(&w, 5000);
+		fdw_zz(&w, -4096);
+		fdw_zz(&w, 64);
+		w.prev_seq += 1;
+		w.prev_ptr += 64 - 4096;
+		fdw_rec(&w, FD_REC_REALLOC);
+		fdw_zz(&w, 1);
+		fdw_zz(&w, 0);
+		fdw_u(&w, 12345);
+		w.prev_seq += 1;
+		fdw_rec(&w, FD_REC_FREE);
+		fdw_zz(&w, 1);
+		fdw_u(&w, 3);
+		fdw_u(&w, 8);
+		fdw_zz(&w, 16);
+		for (int k = 0; k < 150; k++)
+			fdw_u(&w, 0);
+		w.prev_seq += 1;
+		w.prev_ptr += 16;
+		fdw_rec(&w, FD_REC_ALLOC);
+		fdw_lost(&w, FD_LOST_ALLOC, 1);
+		fdw_flush(&w, c == 1);
+	}
+	fdw_trailer(&w, 5000000, 120, 180, 0);
+	fdw_flush(&w, false);
+
+	struct evlist *ref = malloc(sizeof(*ref)), *got = malloc(sizeof(*got));
+	read_events(w.buf, w.len, 0, ref);
+	assert_int_equal(ref->n, 3 * (3 * 40 + 3));
+	assert_null(ref->damage);
+	assert_int_equal(ref->ev[3 * 40].kind, FD_REC_REALLOC);
+	assert_int_equal(ref->ev[3 * 40].size, 5000);
+	assert_int_equal(ref->ev[3 * 40].ptr - ref->ev[3 * 40].old_ptr, 64);
+	for (size_t batch = 1; batch <= 8; batch *= 2) {
+		read_events(w.buf, w.len, batch, got);
+		assert_same_events(ref, got);
+		free(got->damage);
+	}
+	free(ref->damage);
+
+	uint8_t *copy = malloc(w.len);
+	srand(777);
+	for (int iter = 0; iter < 2000; iter++) {
+		memcpy(copy, w.buf, w.len);
+		int flips = 1 + rand() % 4;
+		for (int k = 0; k < flips; k++)
+			copy[FD_FILE_HEADER_SIZE + (size_t)rand() % (w.len - FD_FILE_HEADER_SIZE)] = (uint8_t)rand();
+		read_events(copy, w.len, 0, ref);
+		read_events(copy, w.len, 1 + (size_t)rand() % 8, got);
+		assert_same_events(ref, got);
+		free(ref->damage);
+		free(got->damage);
+	}
+	free(copy);
+	free(ref);
+	free(got);
+	fdw_free(&w);
+	(void)state;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -424,6 +569,7 @@ int main(void)
 		cmocka_unit_test(test_long_chunks_pass_checksum),
 		cmocka_unit_test(test_unknown_kind_skipped),
 		cmocka_unit_test(test_random_damage),
+		cmocka_unit_test(test_events_fast_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
