@@ -1273,6 +1273,7 @@ static void on_fork_child(void)
 		goto off;
 	agent_intern_gen++;
 	agent_multi = 0;
+	g_main_exited = 0; /* the forking thread is the child's main thread */
 	atomic_store(&agent_seq, 0);
 	atomic_store(&agent_lost_stacks, 0);
 	atomic_store(&agent_lost_alloc, 0);
