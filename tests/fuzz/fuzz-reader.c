@@ -1,6 +1,7 @@
 /* libFuzzer harness for the analyzer's input path: feeds arbitrary bytes to the
- * dump reader record by record, then to profile_load() (reader, model and heap
- * replay, without symbols), as `fathom report` would read a damaged file. */
+ * dump reader, record by record and through its fast event path (the two must
+ * agree), then to profile_load() (reader, model and heap replay, without
+ * symbols), as `fathom report` would read a damaged file. */
 #define _GNU_SOURCE
 #include <stdint.h>
 #include <stdio.h>
@@ -13,31 +14,86 @@
 #include "profile.h"
 #include "reader.h"
 
-/* The reader alone, over an in-memory stream: every record it returns must
- * have the fields its kind promises. */
-static void read_records(const uint8_t *data, size_t size)
+/* A digest of the events a reader returns, to compare two ways of reading. */
+struct digest {
+	uint64_t n, h;
+};
+
+static void digest_add(struct digest *d, int kind, int tid, uint64_t id, uint64_t seq, uint64_t ptr,
+		       uint64_t old_ptr, uint64_t size, uint64_t time, uint64_t weight)
+{
+	uint64_t v[] = { (uint64_t)kind, (uint64_t)(unsigned)tid, id, seq, ptr, old_ptr, size, time, weight };
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
+		d->h = (d->h ^ v[i]) * 0x100000001b3ULL;
+	d->n++;
+}
+
+static bool is_event(int kind)
+{
+	return kind == FD_REC_SAMPLE || kind == FD_REC_ALLOC || kind == FD_REC_FREE || kind == FD_REC_REALLOC;
+}
+
+/* Reads the input with reader_next() alone (step 0), or mixing in
+ * reader_events() runs of at most `step` events, and digests the events and
+ * the number of other records. Returns false when the reader refused it. */
+static bool read_records(const uint8_t *data, size_t size, size_t step, struct digest *d, uint64_t *others)
 {
 	FILE *f = fmemopen((void *)data, size, "rb");
 	struct reader *r = NULL;
 	char *err = NULL;
+	bool ok = false;
 	if (!f)
-		return;
+		return false;
 	if (reader_open_stream(&r, f, "fuzz.fdump", &err) == 0) {
 		struct rd_rec rec;
-		int rc;
+		struct rd_event ev[7];
+		ok = true;
 		/* A reader that cannot make progress would loop here forever;
 		 * libFuzzer's -timeout turns that into a finding. */
-		while ((rc = reader_next(r, &rec)) == 1) {
+		for (;;) {
+			if (step) {
+				size_t n = reader_events(r, ev, step);
+				if (n > step)
+					abort();
+				for (size_t i = 0; i < n; i++) {
+					if (!is_event(ev[i].kind))
+						abort();
+					digest_add(d, ev[i].kind, ev[i].tid, ev[i].id, ev[i].seq, ev[i].ptr, ev[i].old_ptr,
+						   ev[i].size, ev[i].time, ev[i].weight);
+				}
+			}
+			if (reader_next(r, &rec) != 1)
+				break;
 			if (rec.kind == FD_REC_STACK && rec.nframes > 0 && !rec.frames)
 				abort();
-			if (rec.nframes > FD_MAX_FRAMES * 1024)
-				abort();
+			if (is_event(rec.kind))
+				digest_add(d, rec.kind, rec.tid, rec.id, rec.seq, rec.ptr, rec.old_ptr, rec.size, rec.time,
+					   rec.weight);
+			else
+				(*others)++;
 		}
 		(void)reader_damage(r);
 		reader_close(r);
 	}
 	free(err);
 	fclose(f);
+	return ok;
+}
+
+/* The fast path (reader_events) and the record-by-record path must agree on
+ * every input, damaged or not. */
+static void read_both_ways(const uint8_t *data, size_t size)
+{
+	struct digest slow = { 0, 0 }, fast = { 0, 0 };
+	uint64_t slow_others = 0, fast_others = 0;
+	bool a = read_records(data, size, 0, &slow, &slow_others);
+	bool b = read_records(data, size, 1 + size % 7, &fast, &fast_others);
+	if (a != b || slow.n != fast.n || slow.h != fast.h || slow_others != fast_others) {
+		fprintf(stderr, "fuzz-reader: reader_events and reader_next disagree: %llu/%llu events, %llu/%llu others\n",
+			(unsigned long long)slow.n, (unsigned long long)fast.n, (unsigned long long)slow_others,
+			(unsigned long long)fast_others);
+		abort();
+	}
 }
 
 /* The whole model through a path, as the commands use it. */
@@ -109,12 +165,12 @@ static uint8_t *fix_checksums(const uint8_t *data, size_t size)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	read_records(data, size);
+	read_both_ways(data, size);
 	load_profile(data, size);
 	uint8_t *fixed = fix_checksums(data, size);
 	if (fixed) {
 		if (memcmp(fixed, data, size) != 0) {
-			read_records(fixed, size);
+			read_both_ways(fixed, size);
 			load_profile(fixed, size);
 		}
 		free(fixed);
