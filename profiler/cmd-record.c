@@ -177,6 +177,40 @@ static void forward(int sig)
 	errno = e;
 }
 
+/* Copies the file `from` into `to` (a device or a FIFO), saying why not. */
+static int copy_into(const char *from, const char *to)
+{
+	int in = open(from, O_RDONLY | O_CLOEXEC), out = in < 0 ? -1 : open(to, O_WRONLY | O_CLOEXEC);
+	int ret = in < 0 || out < 0 ? -1 : 0;
+	char buf[65536];
+	ssize_t n;
+	while (!ret && (n = read(in, buf, sizeof(buf))) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		for (ssize_t off = 0; n > 0 && off < n;) {
+			ssize_t w = write(out, buf + off, (size_t)(n - off));
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0) {
+				ret = -1;
+				break;
+			}
+			off += w;
+		}
+		if (n < 0)
+			ret = -1;
+	}
+	if (ret)
+		fprintf(stderr, "fathom record: cannot write %s into %s: %s\n", from, to, strerror(errno));
+	if (out >= 0 && close(out) < 0 && !ret) {
+		fprintf(stderr, "fathom record: writing %s: %s\n", to, strerror(errno));
+		ret = -1;
+	}
+	if (in >= 0)
+		close(in);
+	return ret;
+}
+
 static int set_env(const char *name, const char *value)
 {
 	return setenv(name, value, 1);
@@ -251,6 +285,16 @@ int cmd_record(int argc, char **argv)
 		return 1;
 	}
 
+	/* LD_PRELOAD separates its entries by spaces and colons, with no way to
+	 * quote them: an agent under "/opt/my tools" would silently not load. */
+	if (strpbrk(agent, " :")) {
+		fprintf(stderr, "fathom record: the agent's path '%s' holds a space or a colon, which LD_PRELOAD "
+				"cannot carry; install fathom under another directory, or point FATHOM_AGENT at a "
+				"copy elsewhere\n", agent);
+		free(agent);
+		return 1;
+	}
+
 	/* Where dumps go. With -o FILE every process writes FILE.PID, and the
 	 * main process's dump is renamed to FILE afterwards, so the name given
 	 * is the one a user opens, and no process can clobber another's. */
@@ -259,14 +303,25 @@ int cmd_record(int argc, char **argv)
 		pattern = absolute(output);
 	} else if (output) {
 		final = absolute(output);
-		/* The agent expands %p and %%: a literal % is doubled. */
-		size_t n = final ? strlen(final) : 0, k = 0;
-		pattern = final ? malloc(2 * n + 4) : NULL;
-		for (size_t i = 0; pattern && i < n; i++) {
-			if (final[i] == '%')
-				pattern[k++] = '%';
-			pattern[k++] = final[i];
+		/* -o /dev/null, a FIFO: the dumps are made in the temporary
+		 * directory, not as /dev/null.PID, and the main one is copied in. */
+		struct stat st;
+		char *base = NULL;
+		if (final && stat(final, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
+			const char *t = getenv("TMPDIR");
+			if (asprintf(&base, "%s/%s", t && *t ? t : "/tmp", strrchr(final, '/') + 1) < 0)
+				base = NULL;
 		}
+		const char *from = base ? base : final;
+		/* The agent expands %p and %%: a literal % is doubled. */
+		size_t n = from ? strlen(from) : 0, k = 0;
+		pattern = from ? malloc(2 * n + 4) : NULL;
+		for (size_t i = 0; pattern && i < n; i++) {
+			if (from[i] == '%')
+				pattern[k++] = '%';
+			pattern[k++] = from[i];
+		}
+		free(base);
 		if (pattern)
 			memcpy(pattern + k, ".%p", 4);
 	} else {
@@ -427,8 +482,23 @@ int cmd_record(int argc, char **argv)
 		if (access(guess, R_OK) == 0 && (dumps = malloc(sizeof(*dumps))))
 			dumps[ndumps++] = strdup(guess);
 	}
+	/* Counted before the main dump takes its final name, which may be a
+	 * device that cannot be read back (-o /dev/null). */
+	struct tally t = { 0 };
+	for (size_t i = 0; !quiet && i < ndumps; i++)
+		if (dumps[i])
+			scan_dump(dumps[i], &t);
 	if (final && ndumps > 0 && dumps[0]) {
-		if (rename(dumps[0], final) == 0) {
+		struct stat st;
+		if (stat(final, &st) == 0 && !S_ISREG(st.st_mode)) {
+			/* A device or a FIFO is written into, never replaced: a
+			 * rename over /dev/null as root would break the machine. */
+			if (copy_into(dumps[0], final) == 0) {
+				unlink(dumps[0]);
+				free(dumps[0]);
+				dumps[0] = strdup(final);
+			}
+		} else if (rename(dumps[0], final) == 0) {
 			free(dumps[0]);
 			dumps[0] = strdup(final);
 		} else {
@@ -440,10 +510,6 @@ int cmd_record(int argc, char **argv)
 			fprintf(stderr, "fathom: no dump was written (a statically linked program ignores LD_PRELOAD, "
 					"and a setuid one ignores the agent)\n");
 		} else {
-			struct tally t = { 0 };
-			for (size_t i = 0; i < ndumps; i++)
-				if (dumps[i])
-					scan_dump(dumps[i], &t);
 			char a[32], b[32];
 			fprintf(stderr, "fathom: ");
 			if (t.cpu || !t.alloc)
@@ -465,7 +531,8 @@ int cmd_record(int argc, char **argv)
 
 			if (t.damaged)
 				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", t.damaged);
-			if (final && ndumps > 1)
+			struct stat fst;
+			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
 				fprintf(stderr, "; all of them: fathom report %s*", shown(final));
 			fprintf(stderr, "\n");
 		}

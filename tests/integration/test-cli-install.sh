@@ -38,6 +38,13 @@ mv "$WORKDIR/prefix" "$WORKDIR/moved"
 "$WORKDIR/moved/bin/fathom" record -q -o moved.fdump -- cat /proc/self/maps >maps3.txt 2>err3.txt || fail "record from a moved prefix failed: $(cat err3.txt)"
 grep -q "$WORKDIR/moved/lib.*/fathom/libfathom.so" maps3.txt || fail "after moving the prefix, the agent was not found"
 
+# LD_PRELOAD cannot carry a path with a space: said, not silently unprofiled.
+cp -a "$WORKDIR/moved" "$WORKDIR/with space"
+"$WORKDIR/with space/bin/fathom" record -- touch ran.txt >out5.txt 2>err5.txt
+[ "$?" -ne 0 ] || fail "record with the agent under a path with a space exited 0"
+[ ! -e ran.txt ] || fail "record ran the command although LD_PRELOAD could not hold the agent's path"
+assert_contains "space in the agent's path" "holds a space or a colon" err5.txt
+
 # Without its agent, fathom says where it looked and runs nothing.
 rm "$WORKDIR"/moved/lib*/fathom/libfathom.so
 "$WORKDIR/moved/bin/fathom" record -- touch ran.txt >out4.txt 2>err4.txt
