@@ -21,12 +21,15 @@ args() {
 # median FILE COLUMN
 median() { awk -v c="$2" '{ print $c }' "$1" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 
-# timed OUTFILE CMD...: appends "wall cpu maxrss_kib" to OUTFILE.
+# timed OUTFILE CMD...: appends "wall cpu maxrss_kib" to OUTFILE; the wall time
+# from date +%s%N (time(1) rounds it to 10 ms), the rest from time(1).
 timed() {
-	local out=$1
+	local out=$1 t0 t1
 	shift
-	/usr/bin/time -o "$WORKDIR/t" -f "%e %U %S %M" "$@" >/dev/null || fail "run failed: $*"
-	awk '{ printf "%s %.3f %s\n", $1, $2 + $3, $4 }' "$WORKDIR/t" >>"$out"
+	t0=$(date +%s%N)
+	/usr/bin/time -o "$WORKDIR/t" -f "%U %S %M" "$@" >/dev/null || fail "run failed: $*"
+	t1=$(date +%s%N)
+	awk -v w="$(((t1 - t0) / 1000))" '{ printf "%.4f %.3f %s\n", w / 1e6, $1 + $2, $3 }' "$WORKDIR/t" >>"$out"
 }
 
 note "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; $RUNS runs each"
@@ -53,9 +56,9 @@ for name in memo lru loops stream compact threads index churn locks; do
 	rf=$(awk '$3 > m { m = $3 } END { print m }' "$WORKDIR/fast.t")
 	wr=$(median "$WORKDIR/rec.t" 1)
 	awk -v n="$name" -v ws="$ws" -v wf="$wf" -v cs="$cs" -v cf="$cf" -v rs="$rs" -v rf="$rf" -v wr="$wr" -v rec="${rec[*]}" 'BEGIN {
-		g = ws / (wf < 0.005 ? 0.005 : wf)
-		printf "| %s | %.2f s | %.3f s | %s%.1fx | %.2f s | %.3f s | %.1f MiB | %.1f MiB | %.2f s (%+.0f%%%s) |\n",
-			n, ws, wf, (wf < 0.005 ? ">" : ""), g, cs, cf, rs / 1024, rf / 1024, wr, 100 * (wr / ws - 1), rec == "" ? "" : ", " rec
+		g = ws / wf
+		printf "| %s | %.2f s | %.3f s | %.*fx | %.2f s | %.2f s | %.1f MiB | %.1f MiB | %.2f s (%+.0f%%%s) |\n",
+			n, ws, wf, g < 10 ? 1 : 0, g, cs, cf, rs / 1024, rf / 1024, wr, 100 * (wr / ws - 1), rec == "" ? "" : ", " rec
 	}'
 done
 rm -f "$WORKDIR/input.csv"
