@@ -962,7 +962,10 @@ static size_t writer_cycle(int final)
 		int st = atomic_load(&t->state);
 		if (st == TS_ENDING || check) {
 			if (!thread_alive(t->tid)) {
-				got += drain(t, 0, UINT64_MAX);
+				/* Its last events go out through the merge of a
+				 * round, in sequence order; then the state goes. */
+				if (ring_ready(&t->ring))
+					continue;
 				if (!t->thread_end_sent)
 					enc_thread_end(&g_enc, (uint64_t)t->tid, now);
 				release_state(i, t);
