@@ -312,6 +312,21 @@ static const char *clock_name(int clock)
 	return clock == FD_CLOCK_WALL ? "wall" : "cpu";
 }
 
+/* "CPU", "wall time" or "sampled time" (cpu and wall clocks mixed). */
+static const char *time_label(const struct profile *p)
+{
+	bool cpu = false, wall = false;
+	for (size_t i = 0; i < p->nprocs; i++) {
+		if (!p->procs[i].hz)
+			continue;
+		if (p->procs[i].clock == FD_CLOCK_WALL)
+			wall = true;
+		else
+			cpu = true;
+	}
+	return wall && cpu ? "sampled time" : wall ? "wall time" : "CPU";
+}
+
 static void print_text_header(const struct report *r)
 {
 	const struct profile *p = r->p;
@@ -347,9 +362,10 @@ static void print_text_header(const struct report *r)
 	if (skipped)
 		printf("          and %zu more process%s with %s samples (--json lists them all)\n", skipped,
 		       skipped == 1 ? "" : "es", fmt_count(a, (int64_t)skipped_samples));
-	printf("total: %zu process%s, %zu thread%s, %s samples (%s lost), CPU %s", p->nprocs,
+	/* Wall-clock samples measure time spent, waiting included: not CPU. */
+	printf("total: %zu process%s, %zu thread%s, %s samples (%s lost), %s %s", p->nprocs,
 	       p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s", fmt_count(a, (int64_t)samples),
-	       fmt_count(b, (int64_t)lost), fmt_duration(c, (uint64_t)r->total_ns));
+	       fmt_count(b, (int64_t)lost), time_label(p), fmt_duration(c, (uint64_t)r->total_ns));
 	if (r->has_tid)
 		printf(" (thread %d only)", r->tid);
 	printf("\n");
@@ -416,8 +432,8 @@ static int print_threads(const struct report *r, struct json *j)
 	if (j)
 		json_array_begin(j, "threads");
 	else
-		printf("\nThreads\n  %6s %10s %8s  %-8s %-7s %-16s  %s\n", "cpu%", "cpu", "samples", "tid", "pid", "name",
-		       "hottest (self)");
+		printf("\nThreads\n  %6s %10s %8s  %-8s %-7s %-16s  %s\n", strcmp(time_label(p), "CPU") ? "time%" : "cpu%",
+		       strcmp(time_label(p), "CPU") ? "time" : "cpu", "samples", "tid", "pid", "name", "hottest (self)");
 	for (size_t i = 0; i < nt; i++) {
 		const struct fa_thread *th = &p->threads[order[i]];
 		size_t ntouched;
