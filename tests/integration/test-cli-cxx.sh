@@ -59,3 +59,15 @@ assert len(leak) == 1 and leak[0]["leaked_bytes"] == 5 * 4000, leak
 assert leak[0]["function"] == "cli_ns::cli_leak_array(int)" or (
     leak[0]["function"] == "main" and leak[0]["line"] == leakline), leak[0]
 PY
+
+# C++ names survive the flame graph (XML-escaped templates) and folded stacks.
+"$FATHOM" flame cxx.fdump -o cxx.svg 2>ferr.txt || fail "fathom flame failed: $(cat ferr.txt)"
+python3 - <<'PY' || fail "flame graph of a C++ program: templates not drawn or not well-formed XML"
+import xml.etree.ElementTree as ET
+root = ET.parse("cxx.svg").getroot()
+texts = " ".join(t for e in root.iter() for t in [e.text or ""])
+assert "cli_ns::Widget<int>::compute(unsigned long) const" in texts, "compute missing"
+PY
+"$FATHOM" flame --folded cxx.fdump >cxx.folded || fail "fathom flame --folded failed"
+grep -qE 'main;cli_ns::Widget<int>::compute\(unsigned long\) const;(cli_ns::)?cli_mix[^;]* [0-9]+$' cxx.folded ||
+	fail "folded stacks: no main;compute;cli_mix path: $(grep -m3 compute cxx.folded)"
