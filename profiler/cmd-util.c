@@ -59,8 +59,9 @@ int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts)
 {
 	const char *arg = argv[optind - 1];
 	if (optopt && !(arg && arg[0] == '-' && arg[1] == '-')) {
-		/* A known short option that getopt rejected is one missing its value. */
-		for (const struct option *o = longopts; o && o->name; o++)
+		/* A short option can only miss its value as the last word (else the
+		 * next word is its value); then it is named with its long form. */
+		for (const struct option *o = longopts; !argv[optind] && o && o->name; o++)
 			if (o->val == optopt && !o->flag && o->has_arg == required_argument) {
 				fprintf(stderr, "fathom %s: option '-%c' (--%s) needs a value\n", cmd, optopt,
 					o->name);
