@@ -74,6 +74,8 @@ expect 2 "did you mean '--clock'?" -- "$FATHOM" record --clok wall -- true
 expect 2 "option '-o' (--output) needs a value" -- "$FATHOM" record -o
 expect 2 "option '-w' (--weight) needs a value" -- "$FATHOM" flame cpu.fdump -w
 expect 2 "option '--top' needs a value" -- "$FATHOM" mem mem.fdump --top
+# A letter that is no short option, in the middle of the line, is unknown.
+expect 2 "unknown option '-b'" -- "$FATHOM" report -b function cpu.fdump
 # Bad values name the option and the value.
 expect 2 "-F takes a rate in Hz (1-10000), not '0'" -- "$FATHOM" record -F 0 -- true
 expect 2 "--clock takes cpu or wall, not 'gpu'" -- "$FATHOM" record --clock gpu -- true
