@@ -20,6 +20,22 @@ extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *st
 
 #define MAX_SCRATCH 64
 
+/* A DIE with code at [lo, hi) that is not inside another such DIE of its
+ * unit: a function, nearly always. `order` is its place in the unit. */
+struct root {
+	Dwarf_Addr lo, hi, maxhi; /* maxhi: the largest hi of this and every earlier root in lo order */
+	size_t order;
+	Dwarf_Die die;
+};
+
+/* The roots of one compile unit, sorted by lo: looking an address up is a
+ * binary search, where dwarf_getscopes walked the whole unit every time. */
+struct cu_index {
+	Dwarf_Off off; /* of the unit's DIE; the key */
+	struct root *roots;
+	size_t nroots;
+};
+
 struct sym_module {
 	struct sym_module *next;
 	char *path;
@@ -33,6 +49,9 @@ struct sym_module {
 	bool hdr_done;
 	const uint8_t *hdr_table;
 	uint64_t hdr_vaddr, hdr_count;
+	/* compile units indexed so far: open addressing on the unit's offset */
+	struct cu_index *cus;
+	size_t ncus, capcus;
 };
 
 struct symbolizer {
@@ -80,6 +99,9 @@ void symbols_free(struct symbolizer *s)
 		n = m->next;
 		if (m->dwfl)
 			dwfl_end(m->dwfl);
+		for (size_t i = 0; i < m->capcus; i++)
+			free(m->cus[i].roots);
+		free(m->cus);
 		free(m->path);
 		free(m);
 	}
@@ -284,6 +306,199 @@ static uint64_t cfi_start(struct sym_module *m, Dwarf_Addr a)
 	return start > 0 ? (uint64_t)start : 0;
 }
 
+/* ---- scopes: which function DIEs contain an address ---- */
+
+/* How dwarf_getscopes (libdw) treats a DIE, so that the chain found here is
+ * the one it finds: a scope with code to match, a container to walk
+ * through, a partial unit to follow, or nothing to look into. */
+enum die_class { IGNORE, MATCH, WALK, IMPORTED };
+
+static enum die_class classify(Dwarf_Die *die)
+{
+	switch (dwarf_tag(die)) {
+	case DW_TAG_compile_unit:
+	case DW_TAG_module:
+	case DW_TAG_lexical_block:
+	case DW_TAG_with_stmt:
+	case DW_TAG_catch_block:
+	case DW_TAG_try_block:
+	case DW_TAG_entry_point:
+	case DW_TAG_inlined_subroutine:
+	case DW_TAG_subprogram:
+		return MATCH;
+	case DW_TAG_namespace:
+	case DW_TAG_class_type:
+	case DW_TAG_structure_type:
+		return WALK;
+	case DW_TAG_imported_unit:
+		return IMPORTED;
+	default:
+		return IGNORE;
+	}
+}
+
+struct roots {
+	struct root *r;
+	size_t n, cap, order;
+	bool failed;
+};
+
+static void roots_add(struct roots *rs, Dwarf_Die *die, Dwarf_Addr lo, Dwarf_Addr hi)
+{
+	if (rs->n == rs->cap) {
+		size_t cap = rs->cap ? rs->cap * 2 : 64;
+		struct root *n = realloc(rs->r, cap * sizeof(*n));
+		if (!n) {
+			rs->failed = true;
+			return;
+		}
+		rs->r = n;
+		rs->cap = cap;
+	}
+	rs->r[rs->n++] = (struct root){ lo, hi, hi, rs->order, *die };
+}
+
+/* Collects the outermost DIEs with code under parent, in DIE order. */
+static void collect_roots(Dwarf_Die *parent, struct roots *rs, int depth)
+{
+	Dwarf_Die child;
+	if (depth > 64 || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		switch (classify(&child)) {
+		case MATCH: {
+			Dwarf_Addr base, lo, hi;
+			ptrdiff_t off = 0;
+			rs->order++;
+			while ((off = dwarf_ranges(&child, off, &base, &lo, &hi)) > 0)
+				if (lo < hi)
+					roots_add(rs, &child, lo, hi);
+			break;
+		}
+		case WALK:
+			collect_roots(&child, rs, depth + 1);
+			break;
+		case IMPORTED: {
+			Dwarf_Attribute at;
+			Dwarf_Die unit;
+			if (dwarf_formref_die(dwarf_attr(&child, DW_AT_import, &at), &unit))
+				collect_roots(&unit, rs, depth + 1);
+			break;
+		}
+		case IGNORE:
+			break;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+static int root_cmp(const void *a, const void *b)
+{
+	const struct root *x = a, *y = b;
+	if (x->lo != y->lo)
+		return x->lo < y->lo ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+static size_t cu_slot(const struct sym_module *m, Dwarf_Off off)
+{
+	return (size_t)((off * 0x9e3779b97f4a7c15ull) >> 20) & (m->capcus - 1);
+}
+
+/* The index of the unit `cu`, built on first use; NULL when out of memory. */
+static struct cu_index *cu_index(struct sym_module *m, Dwarf_Die *cu)
+{
+	Dwarf_Off off = dwarf_dieoffset(cu);
+	if (m->capcus) {
+		for (size_t j = cu_slot(m, off);; j = (j + 1) & (m->capcus - 1)) {
+			if (!m->cus[j].roots)
+				break;
+			if (m->cus[j].off == off)
+				return &m->cus[j];
+		}
+	}
+	if (2 * (m->ncus + 1) > m->capcus) {
+		size_t cap = m->capcus ? m->capcus * 2 : 64;
+		struct cu_index *n = calloc(cap, sizeof(*n));
+		if (!n)
+			return NULL;
+		struct cu_index *old = m->cus;
+		size_t oldcap = m->capcus;
+		m->cus = n;
+		m->capcus = cap;
+		for (size_t i = 0; i < oldcap; i++) {
+			if (!old[i].roots)
+				continue;
+			size_t j = cu_slot(m, old[i].off);
+			while (n[j].roots)
+				j = (j + 1) & (cap - 1);
+			n[j] = old[i];
+		}
+		free(old);
+	}
+	struct roots rs = { 0 };
+	collect_roots(cu, &rs, 0);
+	if (rs.failed || !(rs.r || (rs.r = malloc(sizeof(*rs.r))))) {
+		free(rs.r);
+		return NULL;
+	}
+	qsort(rs.r, rs.n, sizeof(*rs.r), root_cmp);
+	for (size_t i = 1; i < rs.n; i++)
+		if (rs.r[i - 1].maxhi > rs.r[i].maxhi)
+			rs.r[i].maxhi = rs.r[i - 1].maxhi;
+	size_t j = cu_slot(m, off);
+	while (m->cus[j].roots)
+		j = (j + 1) & (m->capcus - 1);
+	m->cus[j] = (struct cu_index){ off, rs.r, rs.n };
+	m->ncus++;
+	return &m->cus[j];
+}
+
+/* The first root in DIE order that contains pc, or NULL. */
+static Dwarf_Die *root_find(struct cu_index *ci, Dwarf_Addr pc)
+{
+	size_t lo = 0, hi = ci->nroots;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (ci->roots[mid].lo <= pc)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	struct root *best = NULL;
+	/* Roots do not overlap in practice; when they do, the earliest wins,
+	 * as in dwarf_getscopes' depth-first walk. */
+	for (size_t i = lo; i-- > 0 && ci->roots[i].maxhi > pc;)
+		if (pc < ci->roots[i].hi && (!best || ci->roots[i].order < best->order))
+			best = &ci->roots[i];
+	return best ? &best->die : NULL;
+}
+
+/* Appends to chain the scopes under parent that contain pc, outermost
+ * first, taking at each level the first child that does (depth first, as
+ * dwarf_getscopes). */
+static void descend(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int *n, int max, int depth)
+{
+	Dwarf_Die child;
+	if (*n >= max || depth > 256 || dwarf_child(parent, &child) != 0)
+		return;
+	do {
+		enum die_class c = classify(&child);
+		if (c == MATCH && dwarf_haspc(&child, pc) > 0) {
+			chain[(*n)++] = child;
+			descend(&chain[*n - 1], pc, chain, n, max, depth + 1);
+			return;
+		}
+		if (c == WALK) {
+			int before = *n;
+			descend(&child, pc, chain, n, max, depth + 1);
+			if (*n > before)
+				return;
+		}
+	} while (dwarf_siblingof(&child, &child) == 0);
+}
+
+#define MAX_CHAIN 256
+
 int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out, int max)
 {
 	scratch_clear(s);
@@ -299,37 +514,31 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 	int n = 0;
 	Dwarf_Addr cubias;
 	Dwarf_Die *cu = dwfl_module_addrdie(m->mod, a, &cubias);
-	Dwarf_Die *scopes = NULL;
-	int nscopes = cu ? dwarf_getscopes(cu, a - cubias, &scopes) : 0;
-	/* dwarf_getscopes continues after an inlined instance with the scopes
-	 * of its abstract definition, not with its caller: the concrete chain
-	 * of callers comes from the scopes of the innermost function DIE. */
-	for (int i = 0; i < nscopes; i++) {
-		int tag = dwarf_tag(&scopes[i]);
-		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
-			continue;
-		Dwarf_Die *chain = NULL;
-		int nchain = dwarf_getscopes_die(&scopes[i], &chain);
-		free(scopes);
-		scopes = nchain > 0 ? chain : NULL;
-		nscopes = nchain > 0 ? nchain : 0;
-		if (nchain <= 0)
-			free(chain);
-		break;
+	/* The concrete chain of scopes that contain the address, from the
+	 * function down to the innermost inlined call: the function comes from
+	 * the unit's index, the rest from a walk of its DIEs only. */
+	Dwarf_Die chain[MAX_CHAIN];
+	int nchain = 0;
+	struct cu_index *ci = cu ? cu_index(m, cu) : NULL;
+	Dwarf_Die *root = ci ? root_find(ci, a - cubias) : NULL;
+	if (root) {
+		chain[nchain++] = *root;
+		descend(&chain[0], a - cubias, chain, &nchain, MAX_CHAIN, 0);
 	}
 	Dwarf_Files *files = NULL;
 	size_t nfiles = 0;
-	for (int i = 0; i < nscopes && n < max; i++) {
-		int tag = dwarf_tag(&scopes[i]);
+	for (int k = nchain - 1; k >= 0 && n < max; k--) {
+		Dwarf_Die *scope = &chain[k];
+		int tag = dwarf_tag(scope);
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
 		struct sym_frame *f = &out[n++];
-		f->name = die_name(s, &scopes[i]);
+		f->name = die_name(s, scope);
 		f->file = file;
 		f->line = line;
 		f->decl_line = 0;
 		f->start = 0;
-		dwarf_decl_line(&scopes[i], &f->decl_line);
+		dwarf_decl_line(scope, &f->decl_line);
 		if (tag == DW_TAG_subprogram)
 			break;
 		/* The caller's position is where this inlined copy was called. */
@@ -337,13 +546,12 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 		Dwarf_Word cf = 0, cl = 0;
 		file = NULL;
 		line = 0;
-		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_line, &at), &cl) == 0)
+		if (dwarf_formudata(dwarf_attr(scope, DW_AT_call_line, &at), &cl) == 0)
 			line = (int)cl;
-		if (dwarf_formudata(dwarf_attr(&scopes[i], DW_AT_call_file, &at), &cf) == 0 &&
+		if (dwarf_formudata(dwarf_attr(scope, DW_AT_call_file, &at), &cf) == 0 &&
 		    (files || dwarf_getsrcfiles(cu, &files, &nfiles) == 0) && cf < nfiles)
 			file = dwarf_filesrc(files, cf, NULL, NULL);
 	}
-	free(scopes);
 	if (n > 0 && !out[n - 1].name)
 		out[n - 1].name = symtab_name(s, m, a);
 	if (n == 0) {
