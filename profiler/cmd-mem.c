@@ -549,8 +549,8 @@ static void print_text(struct mem *m)
 	free(v);
 
 	/* Temporaries. */
-	printf("\nTemporary allocations  %s (%.1f%% of calls): freed by the allocating thread before it\n"
-	       "allocated anything else\n",
+	printf("\nTemporary allocations  %s (%.1f%% of calls)\n"
+	       "  (freed by the allocating thread before it allocated anything else)\n",
 	       ec(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	sort_sites(m, FA_TEMP_CALLS);
