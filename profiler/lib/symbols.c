@@ -49,6 +49,12 @@ struct sym_module {
 	bool hdr_done;
 	const uint8_t *hdr_table;
 	uint64_t hdr_vaddr, hdr_count;
+	/* Every symbol's start and end, sorted, and for each open interval
+	 * between neighbours the symbol dwfl_module_addrinfo gave inside it. */
+	bool syms_done;
+	Dwarf_Addr *bounds;
+	const char **bound_name;
+	size_t nbounds;
 	/* compile units indexed so far: open addressing on the unit's offset */
 	struct cu_index *cus;
 	size_t ncus, capcus;
@@ -102,6 +108,8 @@ void symbols_free(struct symbolizer *s)
 		for (size_t i = 0; i < m->capcus; i++)
 			free(m->cus[i].roots);
 		free(m->cus);
+		free(m->bounds);
+		free(m->bound_name);
 		free(m->path);
 		free(m);
 	}
@@ -228,13 +236,70 @@ static const char *die_name(struct symbolizer *s, Dwarf_Die *die)
 	return n ? n : ln;
 }
 
+static int addr_cmp(const void *a, const void *b)
+{
+	Dwarf_Addr x = *(const Dwarf_Addr *)a, y = *(const Dwarf_Addr *)b;
+	return x < y ? -1 : x > y;
+}
+
+static void bounds_load(struct sym_module *m)
+{
+	m->syms_done = true;
+	int nsyms = dwfl_module_getsymtab(m->mod);
+	if (nsyms <= 0 || !(m->bounds = malloc(2 * (size_t)nsyms * sizeof(*m->bounds))))
+		return;
+	size_t n = 0;
+	for (int i = 0; i < nsyms; i++) {
+		GElf_Sym sym;
+		GElf_Addr value;
+		if (!dwfl_module_getsym_info(m->mod, i, &sym, &value, NULL, NULL, NULL))
+			continue;
+		m->bounds[n++] = value;
+		m->bounds[n++] = value + sym.st_size;
+	}
+	qsort(m->bounds, n, sizeof(*m->bounds), addr_cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!u || m->bounds[u - 1] != m->bounds[i])
+			m->bounds[u++] = m->bounds[i];
+	if (!(m->bound_name = calloc(u ? u : 1, sizeof(*m->bound_name)))) {
+		free(m->bounds);
+		m->bounds = NULL;
+		return;
+	}
+	m->nbounds = u;
+}
+
+/* The symbol table's name for a, as dwfl_module_addrinfo gives it. That
+ * call scans every symbol of the module (the larger part of a libc lookup),
+ * so its answer is kept for the open interval between the neighbouring
+ * symbol starts and ends around a: inside it the same symbols contain the
+ * address, and dwfl_module_addrinfo picks among those. Answers from symbols
+ * without a size (picked by section, not by range) are not kept. */
 static const char *symtab_name(struct symbolizer *s, struct sym_module *m, Dwarf_Addr a)
 {
-	GElf_Off off;
-	GElf_Sym sym;
-	const char *n = dwfl_module_addrinfo(m->mod, a, &off, &sym, NULL, NULL, NULL);
-	if (!n)
-		return NULL;
+	if (!m->syms_done)
+		bounds_load(m);
+	size_t lo = 0, hi = m->nbounds;
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		if (m->bounds[mid] <= a)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	/* interval lo - 1 is (bounds[lo - 1], bounds[lo]); a bound itself is not inside one */
+	bool cacheable = lo > 0 && m->bounds[lo - 1] != a;
+	const char *n = cacheable ? m->bound_name[lo - 1] : NULL;
+	if (!n) {
+		GElf_Off off;
+		GElf_Sym sym;
+		n = dwfl_module_addrinfo(m->mod, a, &off, &sym, NULL, NULL, NULL);
+		if (!n)
+			return NULL;
+		if (cacheable && sym.st_size > 0)
+			m->bound_name[lo - 1] = n;
+	}
 	const char *d = keep(s, symbols_demangle(n));
 	return d ? d : n;
 }
