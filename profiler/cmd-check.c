@@ -173,7 +173,7 @@ int cmd_check(int argc, char **argv)
 	struct profile p;
 	struct profile_opts po = { 0 };
 	char *err = NULL;
-	int rc = profile_load(&p, argv + optind, (size_t)(argc - optind), &po, &err);
+	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po, &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
 		free(err);

@@ -198,7 +198,7 @@ static int load(struct profile *p, struct files *f, const char *side)
 {
 	struct profile_opts po = { 0 };
 	char *err = NULL;
-	int rc = profile_load(p, f->v, f->n, &po, &err);
+	int rc = profile_load(p, f->v, cmd_unique_files(f->v, f->n), &po, &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom diff: %s recording: %s\n", side, err ? err : strerror(-rc));
 		free(err);

@@ -37,7 +37,7 @@ static void usage(FILE *f)
 static int load(struct profile *p, char **paths, size_t n, const struct profile_opts *po)
 {
 	char *err = NULL;
-	int rc = profile_load(p, paths, n, po, &err);
+	int rc = profile_load(p, paths, cmd_unique_files(paths, n), po, &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom export: %s\n", err ? err : strerror(-rc));
 		free(err);

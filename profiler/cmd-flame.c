@@ -44,7 +44,7 @@ static void usage(FILE *f)
 static int load(const char *cmd, struct profile *p, char **paths, size_t n, const struct profile_opts *po)
 {
 	char *err = NULL;
-	int rc = profile_load(p, paths, n, po, &err);
+	int rc = profile_load(p, paths, cmd_unique_files(paths, n), po, &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom %s: %s\n", cmd, err ? err : strerror(-rc));
 		free(err);

@@ -809,7 +809,8 @@ int cmd_mem(int argc, char **argv)
 
 	struct profile p;
 	char *err = NULL;
-	int rc = profile_load(&p, argv + optind, (size_t)(argc - optind), &po, &err);
+	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po,
+				      &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom mem: %s\n", err ? err : strerror(-rc));
 		free(err);

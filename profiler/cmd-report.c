@@ -659,7 +659,7 @@ int cmd_report(int argc, char **argv)
 	}
 	struct profile p;
 	char *err = NULL;
-	if (profile_load(&p, argv + optind, (size_t)(argc - optind), &opts, &err) < 0) {
+	if (profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &opts, &err) < 0) {
 		fprintf(stderr, "fathom report: %s\n", err ? err : "cannot load the profile");
 		free(err);
 		return 2;

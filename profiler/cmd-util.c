@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "cmds.h"
 
@@ -114,4 +115,27 @@ long long cmd_parse_size(const char *s)
 	if (*end)
 		return -1;
 	return (long long)(v * mult);
+}
+
+size_t cmd_unique_files(char **files, size_t n)
+{
+	struct stat *st = calloc(n ? n : 1, sizeof(*st));
+	bool *ok = calloc(n ? n : 1, sizeof(*ok));
+	size_t k = 0;
+	if (!st || !ok) {
+		free(st);
+		free(ok);
+		return n;
+	}
+	for (size_t i = 0; i < n; i++) {
+		ok[k] = stat(files[i], &st[k]) == 0;
+		bool dup = false;
+		for (size_t j = 0; ok[k] && j < k && !dup; j++)
+			dup = ok[j] && st[j].st_dev == st[k].st_dev && st[j].st_ino == st[k].st_ino;
+		if (!dup)
+			files[k++] = files[i];
+	}
+	free(st);
+	free(ok);
+	return k;
 }

@@ -3,6 +3,8 @@
 #ifndef FATHOM_CMDS_H
 #define FATHOM_CMDS_H
 
+#include <stddef.h>
+
 /* Each returns the process exit status: 0 ok, 1 a finding (check/diff) or a
  * failure, 2 bad usage or input. They never call exit(). */
 int cmd_record(int argc, char **argv);
@@ -23,6 +25,12 @@ struct option;
  * with the closest known long option: "fathom report: unknown option
  * '--thread'; did you mean '--threads'?". Returns 2, the usage exit status. */
 int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts);
+
+/* Drops the files that name a file given before (the same inode: "fathom
+ * report run.fdump run.fdump*" must not count run.fdump twice), in place, and
+ * returns how many are left. Files that cannot be stat'ed are kept, so that
+ * loading them reports the error. */
+size_t cmd_unique_files(char **files, size_t n);
 
 /* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
 long long cmd_parse_size(const char *s);

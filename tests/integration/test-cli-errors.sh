@@ -176,3 +176,11 @@ wait $fpid
 assert_eq "fathom record killed by SIGTERM: the program's 128+15" 143 "$?"
 ! kill -0 "$(cat term.pid)" 2>/dev/null || { kill "$(cat term.pid)"; fail "the program outlived fathom record's SIGTERM"; }
 assert_contains "summary after SIGTERM" "dumps: term.fdump" term.err
+# A file named twice (run.fdump run.fdump*) is read once, in every command.
+one=$("$FATHOM" report --json -q mem.fdump | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])')
+two=$("$FATHOM" report --json -q mem.fdump ./mem.fdump | python3 -c 'import json,sys; print(json.load(sys.stdin)["samples"])')
+assert_eq "report of a file named twice" "$one" "$two"
+one=$("$FATHOM" mem --json -q mem.fdump | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["alloc_calls"])')
+two=$("$FATHOM" mem --json -q mem.fdump mem.fdump | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["alloc_calls"])')
+assert_eq "mem of a file named twice" "$one" "$two"
+"$FATHOM" check mem.fdump mem.fdump --max-alloc-calls "$one" >/dev/null || fail "check counted a file named twice twice"
