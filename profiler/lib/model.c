@@ -491,8 +491,10 @@ static void seen_time(struct loader *L, uint32_t proc, uint64_t t)
 		L->ps[proc].last_time = t;
 }
 
-/* A CPU sample or an allocation event, from reader_events() or reader_next(). */
-static inline int on_event(struct loader *L, uint32_t proc, const struct rd_event *e)
+/* A CPU sample or an allocation event, from reader_events() or reader_next().
+ * Inlined into the loop over events: the call was 6% of the instructions of
+ * reading an allocation-heavy dump. */
+static inline __attribute__((always_inline)) int on_event(struct loader *L, uint32_t proc, const struct rd_event *e)
 {
 	struct profile *p = L->p;
 	struct fa_process *pr = &p->procs[proc];
