@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmds.h"
@@ -148,6 +149,8 @@ int cmd_export(int argc, char **argv)
 	if (status)
 		return status;
 	FILE *f = stdout;
+	struct stat out_st;
+	bool out_regular = to_file && (stat(out, &out_st) != 0 || S_ISREG(out_st.st_mode));
 	if (to_file && !(f = fopen(out, "w"))) {
 		fprintf(stderr, "fathom export: cannot write %s: %s\n", out, strerror(errno));
 		profile_free(&p);
@@ -175,7 +178,9 @@ int cmd_export(int argc, char **argv)
 			strerror(-rc));
 		status = 1;
 	}
-	if (status && to_file)
+	/* A half-written file is removed; a device or FIFO given as -o
+	 * (-o /dev/full) is never unlinked. */
+	if (status && to_file && out_regular)
 		unlink(out);
 	profile_free(&p);
 	return status;

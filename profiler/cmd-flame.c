@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cmds.h"
@@ -192,6 +193,8 @@ int cmd_flame(int argc, char **argv)
 		out = "flame.svg";
 		to_file = true;
 	}
+	struct stat out_st;
+	bool out_regular = to_file && (stat(out, &out_st) != 0 || S_ISREG(out_st.st_mode));
 	if (to_file && !(f = fopen(out, "w"))) {
 		fprintf(stderr, "fathom flame: cannot write %s: %s\n", out, strerror(errno));
 		status = 1;
@@ -223,7 +226,9 @@ int cmd_flame(int argc, char **argv)
 				? " (frames narrower than the minimum width were omitted; see its subtitle)"
 				: "");
 	}
-	if (status && to_file)
+	/* A half-written file is removed; a device or FIFO given as -o
+	 * (-o /dev/full) is never unlinked. */
+	if (status && to_file && out_regular)
 		unlink(out);
 done:
 	if (nbase)

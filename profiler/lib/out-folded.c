@@ -362,5 +362,5 @@ int folded_write(FILE *f, const struct profile *p, const struct profile *base, c
 	}
 	free(path);
 	flame_free(&t);
-	return ferror(f) ? -EIO : 0;
+	return out_flush(f);
 }

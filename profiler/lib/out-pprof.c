@@ -509,5 +509,5 @@ int pprof_write(FILE *f, const struct profile *p, const struct out_opts *o)
 		rc = -EIO;
 	deflateEnd(&z);
 	free(buf);
-	return rc ? rc : ferror(f) ? -EIO : 0;
+	return rc ? rc : out_flush(f);
 }

@@ -1,5 +1,7 @@
 /* Which frame of an allocation's stack is its site: the caller's code, not the
- * language runtime's allocation wrappers (C++ operator new, libstdc++, strdup). */
+ * language runtime's allocation wrappers (C++ operator new, libstdc++, strdup);
+ * and how the writers end their output. */
+#include <errno.h>
 #include <string.h>
 
 #include "outputs.h"
@@ -26,4 +28,12 @@ size_t site_first(const struct profile *p, const struct fa_frame *fr, size_t n)
 	while (i + 1 < n && fr[i].func < p->nfuncs && alloc_wrapper(p, &p->funcs[fr[i].func]))
 		i++;
 	return i;
+}
+
+int out_flush(FILE *f)
+{
+	errno = 0;
+	if (fflush(f) != 0 || ferror(f))
+		return errno ? -errno : -EIO;
+	return 0;
 }

@@ -186,5 +186,5 @@ int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 	json_array_end(&j);
 	json_object_end(&j);
 	free(wt);
-	return ferror(f) ? -EIO : 0;
+	return out_flush(f);
 }

@@ -464,5 +464,5 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	if (omitted)
 		*omitted = c.omitted;
 	flame_free(&t);
-	return ferror(f) ? -EIO : 0;
+	return out_flush(f);
 }

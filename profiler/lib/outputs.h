@@ -92,6 +92,10 @@ int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
  * libstdc++, strdup), never past the last frame. */
 size_t site_first(const struct profile *p, const struct fa_frame *fr, size_t n);
 
+/* Flushes f and returns 0, or the error of the write that failed (-ENOSPC
+ * for a full disk; -EIO when that errno is gone). */
+int out_flush(FILE *f);
+
 /* Which metrics p has any weight in. */
 bool out_has_metric(const struct profile *p, int metric);
 

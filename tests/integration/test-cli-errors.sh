@@ -184,3 +184,16 @@ one=$("$FATHOM" mem --json -q mem.fdump | python3 -c 'import json,sys; print(jso
 two=$("$FATHOM" mem --json -q mem.fdump mem.fdump | python3 -c 'import json,sys; print(json.load(sys.stdin)["totals"]["alloc_calls"])')
 assert_eq "mem of a file named twice" "$one" "$two"
 "$FATHOM" check mem.fdump mem.fdump --max-alloc-calls "$one" >/dev/null || fail "check counted a file named twice twice"
+# A failed write to a device given with -o (a full disk: /dev/full) is an
+# error, and the device stays: only a half-written regular file is removed.
+if [ "$(id -u)" = 0 ] && mknod -m 666 full c 1 7 2>/dev/null; then
+	expect 1 "writing $WORKDIR/full: No space left on device" -- "$FATHOM" flame cpu.fdump -o "$WORKDIR/full"
+	[ -c full ] || fail "fathom flame removed the device it failed to write"
+	expect 1 "writing $WORKDIR/full: No space left on device" -- "$FATHOM" export --format pprof cpu.fdump -o "$WORKDIR/full"
+	[ -c full ] || fail "fathom export removed the device it failed to write"
+	"$FATHOM" flame --folded cpu.fdump >full 2>err.txt
+	[ "$?" = 1 ] || fail "flame --folded into a full device: exit status $?"
+	assert_contains "errno of a full disk" "No space left on device" err.txt
+else
+	note "not root: no device node for the write-error checks"
+fi
