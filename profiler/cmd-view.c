@@ -36,21 +36,21 @@ static void usage(FILE *f)
 		   "      --title T       the page's title\n"
 		   "      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n"
 		   "      --no-symbols    do not read debug information (functions are module+offset)\n"
+		   "      --debug-dir DIR also look for separate debug files under DIR\n"
 		   "  -q, --quiet         no summary on stderr\n");
 }
 
-static int load(struct profile *p, char **paths, size_t n, bool no_symbols, bool quiet)
+static int load(struct profile *p, char **paths, size_t n, const struct profile_opts *po)
 {
-	struct profile_opts po = {.no_symbols = no_symbols, .quiet = quiet};
 	char *err = NULL;
-	int rc = profile_load(p, paths, n, &po, &err);
+	int rc = profile_load(p, paths, cmd_unique_files(paths, n), po, &err);
 	if (rc < 0) {
 		fprintf(stderr, "fathom view: %s\n", err ? err : strerror(-rc));
 		free(err);
 		return rc == -ENOMEM ? 1 : 2;
 	}
 	for (size_t i = 0; i < p->nwarnings; i++)
-		fprintf(stderr, "fathom view: %s\n", p->warnings[i]);
+		fprintf(stderr, "fathom view: warning: %s\n", p->warnings[i]);
 	return 0;
 }
 
@@ -124,10 +124,12 @@ int cmd_view(int argc, char **argv)
 	    {"output", required_argument, NULL, 'o'}, {"diff", required_argument, NULL, 'd'},
 	    {"title", required_argument, NULL, 'T'},  {"data-only", no_argument, NULL, 'D'},
 	    {"no-symbols", no_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
+	    {"debug-dir", required_argument, NULL, 'G'},
 	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
 	};
 	const char *out = "fathom-report.html";
-	bool out_set = false, data_only = false, no_symbols = false, quiet = false;
+	bool out_set = false, data_only = false;
+	struct profile_opts po = {0};
 	char **base_paths = NULL;
 	size_t nbase = 0;
 	struct viewer_opts vo = {.generator = "fathom " FATHOM_VERSION};
@@ -157,10 +159,13 @@ int cmd_view(int argc, char **argv)
 			data_only = true;
 			break;
 		case 'S':
-			no_symbols = true;
+			po.no_symbols = true;
+			break;
+		case 'G':
+			po.debug_dirs = optarg;
 			break;
 		case 'q':
-			quiet = true;
+			po.quiet = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -172,9 +177,8 @@ int cmd_view(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "fathom view: no dump files given%s\n",
+		fprintf(stderr, "fathom view: no dump files given%s; see 'fathom view --help'\n",
 			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");
-		usage(stderr);
 		goto out;
 	}
 	if (data_only && !out_set)
@@ -188,9 +192,9 @@ int cmd_view(int argc, char **argv)
 #endif
 
 	struct profile p, base;
-	if ((status = load(&p, argv + optind, (size_t)(argc - optind), no_symbols, quiet)))
+	if ((status = load(&p, argv + optind, (size_t)(argc - optind), &po)))
 		goto out;
-	if (nbase && (status = load(&base, base_paths, nbase, no_symbols, quiet))) {
+	if (nbase && (status = load(&base, base_paths, nbase, &po))) {
 		profile_free(&p);
 		goto out;
 	}
@@ -257,7 +261,7 @@ int cmd_view(int argc, char **argv)
 	if (!to_stdout) {
 		struct stat st;
 		char size[32];
-		if (!quiet && stat(out, &st) == 0 && S_ISREG(st.st_mode))
+		if (!po.quiet && stat(out, &st) == 0 && S_ISREG(st.st_mode))
 			fprintf(stderr, "fathom view: wrote %s (%s)%s\n", out, fmt_bytes(size, st.st_size),
 				data_only ? " of viewer data" : "; open it in a browser");
 		printf("%s\n", out);

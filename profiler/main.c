@@ -30,13 +30,13 @@ static void usage(FILE *f)
 		   "Example: fathom record -- ./app args && fathom report fathom.*.fdump\n");
 }
 
-/* Exits with status 2 when stdout could not be written (a full disk, a closed pipe). */
+/* Exits with status 1 (a failure) when stdout could not be written (a full disk, a closed pipe). */
 static int finish(int status)
 {
 	if (fflush(stdout) != 0 || ferror(stdout)) {
 		if (errno != EPIPE)
 			fprintf(stderr, "fathom: writing output: %s\n", strerror(errno));
-		return status ? status : 2;
+		return status ? status : 1;
 	}
 	return status;
 }

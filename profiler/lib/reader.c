@@ -76,9 +76,10 @@ static int read_at(struct reader *r, uint64_t off, void *buf, size_t len, size_t
 	*got = 0;
 	if (fseeko(r->f, (off_t)off, SEEK_SET) != 0)
 		return -errno;
+	errno = 0;
 	size_t n = fread(buf, 1, len, r->f);
 	if (n < len && ferror(r->f))
-		return -EIO;
+		return errno ? -errno : -EIO; /* EISDIR for a directory, EIO for a bad disk */
 	*got = n;
 	return 0;
 }
