@@ -426,11 +426,20 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 		return 0;
 	find_build_id(info, &m);
 	if (s->n == s->cap) {
+		/* The scratch list is mapped, not taken from the program's heap:
+		 * freed between the module paths, which stay, it would leave a
+		 * hole that the program's larger blocks are then carved from,
+		 * slower than from the top of the heap. */
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct mod *l = realloc(s->list, cap * sizeof(*l));
-		if (!l) {
+		void *l = mmap(NULL, cap * sizeof(struct mod), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			       -1, 0);
+		if (l == MAP_FAILED) {
 			free(m.path);
 			return 0;
+		}
+		if (s->list) {
+			memcpy(l, s->list, s->n * sizeof(struct mod));
+			munmap(s->list, s->cap * sizeof(struct mod));
 		}
 		s->list = l;
 		s->cap = cap;
@@ -502,7 +511,8 @@ static void modules_rescan(void)
 	}
 	pthread_mutex_unlock(&wlock);
 	pthread_mutex_unlock(&modlock);
-	free(s.list);
+	if (s.list)
+		munmap(s.list, s.cap * sizeof(struct mod));
 	NO_CANCEL_END(cs);
 	agent_guard = g;
 }
