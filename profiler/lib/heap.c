@@ -212,21 +212,25 @@ static inline unsigned hist_bucket(uint64_t size)
 
 /* ---- per-stack state ---- */
 
-static struct hstack *stack_get(struct heap *h, uint32_t s)
+/* Makes room for stack s; returns -ENOMEM (also kept in h->err) on failure. */
+static __attribute__((noinline)) int stacks_grow(struct heap *h, uint32_t s)
 {
-	if (s >= h->capstacks) {
-		size_t cap = h->capstacks ? h->capstacks : 256;
-		while (cap <= s)
-			cap *= 2;
-		struct hstack *n = realloc(h->stacks, cap * sizeof(*n));
-		if (!n) {
-			h->err = -ENOMEM;
-			return NULL;
-		}
-		memset(n + h->capstacks, 0, (cap - h->capstacks) * sizeof(*n));
-		h->stacks = n;
-		h->capstacks = cap;
-	}
+	size_t cap = h->capstacks ? h->capstacks : 256;
+	while (cap <= s)
+		cap *= 2;
+	struct hstack *n = realloc(h->stacks, cap * sizeof(*n));
+	if (!n)
+		return h->err = -ENOMEM;
+	memset(n + h->capstacks, 0, (cap - h->capstacks) * sizeof(*n));
+	h->stacks = n;
+	h->capstacks = cap;
+	return 0;
+}
+
+static inline struct hstack *stack_get(struct heap *h, uint32_t s)
+{
+	if (s >= h->capstacks && stacks_grow(h, s))
+		return NULL;
 	if (s >= h->maxstack)
 		h->maxstack = (size_t)s + 1;
 	return &h->stacks[s];
@@ -355,7 +359,7 @@ static struct hblock *block_insert(struct heap *h, uint64_t ptr)
 }
 
 /* Removes the block at *b by shifting later members of its probe run back. */
-static void block_remove(struct heap *h, struct hblock *b)
+static inline void block_remove(struct heap *h, struct hblock *b)
 {
 	size_t mask = h->capblocks - 1;
 	size_t i = (size_t)(b - h->blocks);
@@ -399,7 +403,7 @@ static void note_peak(struct heap *h, uint64_t seq)
 }
 
 /* Releases a live block: its bytes leave the heap and its stack. */
-static inline void release_block(struct heap *h, struct hblock *b)
+static inline __attribute__((always_inline)) void release_block(struct heap *h, struct hblock *b)
 {
 	int64_t w = live_weight(h, b->size);
 	if (b->stack < h->capstacks)
@@ -408,8 +412,39 @@ static inline void release_block(struct heap *h, struct hblock *b)
 	block_remove(h, b);
 }
 
+/* Allocated twice without a free between (an event was lost): the old block
+ * goes, then the new one takes a slot. */
+static __attribute__((noinline)) struct hblock *block_replace(struct heap *h, uint64_t ptr)
+{
+	struct hblock *b = block_find(h, ptr);
+	if (b) {
+		h->dup_allocs++;
+		release_block(h, b);
+	}
+	return block_insert(h, ptr);
+}
+
+/* The slot for a new live block at ptr. Nearly always the table has room and
+ * ptr is not live: then the probe that finds ptr absent also finds the slot
+ * block_insert() would take, and one probe does both. */
+static inline __attribute__((always_inline)) struct hblock *block_new(struct heap *h, uint64_t ptr)
+{
+	if (4 * (h->nblocks + 1) <= 3 * h->capblocks) {
+		size_t mask = h->capblocks - 1;
+		size_t j = block_slot(h, ptr);
+		while (h->blocks[j].ptr && h->blocks[j].ptr != ptr)
+			j = (j + 1) & mask;
+		if (!h->blocks[j].ptr) {
+			h->blocks[j].ptr = ptr;
+			h->nblocks++;
+			return &h->blocks[j];
+		}
+	}
+	return block_replace(h, ptr);
+}
+
 /* Adds a block allocated by tid at stack: counts the call and its bytes. */
-static inline void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64_t size, uint64_t ptr)
+static inline __attribute__((always_inline)) void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64_t size, uint64_t ptr)
 {
 	struct hstack *st = stack_get(h, stack);
 	if (!st)
@@ -437,13 +472,7 @@ static inline void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64
 	if (!ptr)
 		return; /* a failed call, or realloc(p, 0): nothing is live */
 
-	struct hblock *b = block_find(h, ptr);
-	if (b) {
-		/* Allocated twice without a free between: an event was lost. */
-		h->dup_allocs++;
-		release_block(h, b);
-	}
-	b = block_insert(h, ptr);
+	struct hblock *b = block_new(h, ptr);
 	if (!b)
 		return;
 	b->size = size;
@@ -514,15 +543,16 @@ static inline __attribute__((always_inline)) void replay_free(struct heap *h, ui
 		h->unknown_frees++;
 		return;
 	}
-	double calls = h->sample_bytes ? est_calls(h, b->size) : 1;
 	h->n_frees++;
-	h->frees += calls;
+	if (h->sample_bytes)
+		h->frees += est_calls(h, b->size);
 	struct hthread *th = thread_get(h, tid);
 	if (th && th->last == ptr) {
 		if (b->tid == tid && b->stack < h->capstacks) {
 			h->n_temp++;
 			h->stacks[b->stack].n_temp++;
 			if (h->sample_bytes) {
+				double calls = est_calls(h, b->size);
 				h->temp += calls;
 				h->stacks[b->stack].temp += calls;
 			}
