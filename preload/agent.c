@@ -614,8 +614,6 @@ struct tstate *thread_attach(void)
 	t->rng = ((uint64_t)t->tid << 32 | 0x9e3779b9u) ^ agent_now() ^ (uintptr_t)m;
 	if (!t->rng)
 		t->rng = 1;
-	if (agent_cfg.alloc == FD_ALLOC_SAMPLED)
-		t->sample_left = agent_sample_interval(t);
 	atomic_store(&t->state, TS_LIVE);
 	uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0 };
 	memcpy(&w[3], t->name, 16);
@@ -1146,8 +1144,10 @@ __attribute__((constructor)) static void agent_init(void)
 	real_pthread_create = agent_dlsym_next("pthread_create");
 	g_mallinfo2 = (size_t(*)(void *))dlsym(RTLD_DEFAULT, "mallinfo2");
 	read_config();
-	if (hooks_setup() < 0) {
-		say("fathom: cannot map the sampled-allocation table; not tracking allocations");
+	int hr = hooks_setup();
+	if (hr < 0) {
+		say(hr == -ENOENT ? "fathom: cannot find the C library's allocator; not tracking allocations"
+				  : "fathom: cannot map the sampled-allocation table; not tracking allocations");
 		agent_cfg.alloc = FD_ALLOC_OFF;
 		agent_cfg.alloc_sample = 0;
 	}
@@ -1180,7 +1180,7 @@ __attribute__((constructor)) static void agent_init(void)
 		goto out;
 	}
 	pthread_atfork(NULL, NULL, on_fork_child);
-	agent_alloc_on = agent_cfg.alloc != FD_ALLOC_OFF;
+	agent_alloc_on = agent_cfg.alloc;
 	if (agent_cfg.cpu && sample_install() == 0) {
 		agent_cpu_on = 1;
 		if (t)

@@ -17,6 +17,11 @@
 #include <sys/types.h>
 #include <time.h>
 
+/* Everything declared below lives in libfathom.so itself: hidden, so that
+ * the hooks reach these variables with one PC-relative load, not through
+ * the GOT. */
+#pragma GCC visibility push(hidden)
+
 #define EXPORT __attribute__((visibility("default")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
@@ -69,8 +74,8 @@ struct tstate {
 	uint64_t pending_frames[FD_MAX_FRAMES];
 	/* Scratch for the signal handler's unwinding. */
 	uint64_t sig_frames[FD_MAX_FRAMES];
-	/* Sampled allocation mode: bytes until the next sample, and the RNG. */
-	int64_t sample_left;
+	/* Sampled allocation mode: the RNG of the intervals (the countdown
+	 * itself is a TLS variable of malloc-hooks.c). */
 	uint64_t rng;
 	char name[16];
 	uint64_t hook_frames[FD_MAX_FRAMES];
@@ -93,7 +98,9 @@ extern struct intern agent_intern;
 extern _Atomic uint64_t agent_seq;	  /* the global allocation sequence */
 extern _Atomic uint64_t agent_lost_stacks; /* events whose stack could not be interned */
 extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
-extern volatile int agent_alloc_on;	  /* hooks record allocations */
+/* The hooks record allocations: 0 (FD_ALLOC_OFF) when not, else the mode
+ * (FD_ALLOC_EXACT or FD_ALLOC_SAMPLED), so the hooks' first test is one load. */
+extern volatile int agent_alloc_on;
 extern volatile int agent_cpu_on;	  /* the SIGPROF handler records samples */
 /* Set before a second thread can exist (pthread_create, threads found at
  * start): until then the sequence counter needs no atomic instruction. */
@@ -202,5 +209,7 @@ void hooks_real_free(void *p);
 
 /* Real libc functions the agent interposes. */
 void *agent_dlsym_next(const char *name);
+
+#pragma GCC visibility pop
 
 #endif

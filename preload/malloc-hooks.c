@@ -7,8 +7,10 @@
  * stdio, errno preserved, and the per-thread guard keeps the agent's own
  * allocations (and libunwind's, and dlsym's) out of the record.
  *
- * Built with frame pointers: each hook reads its caller's return address and
- * stack pointer from its own frame (the key of the per-thread stack cache).
+ * Each hook takes its caller's return address and stack pointer (the key of
+ * the per-thread stack cache) from its own call frame's CFA, which needs no
+ * frame pointer: sampled mode's common case is a handful of instructions
+ * and a tail call.
  */
 #define _GNU_SOURCE
 #include "agent.h"
@@ -37,6 +39,19 @@ static struct {
 } real;
 static volatile int resolving;
 
+/* ------------------------------------------------- the filter of free() */
+
+/* Sampled mode: saturating counters of the sampled blocks still live, by a
+ * hash of their address, so that most free() calls cost one load (see the
+ * live set below). A block of the bootstrap arena saturates its counter
+ * too, so free's fast path need not test for the arena. */
+static _Atomic uint8_t sfilter[1 << 15];
+
+static inline unsigned filter_index(uintptr_t p)
+{
+	return (unsigned)((p * 0x9e3779b97f4a7c15ull) >> 49);
+}
+
 /* ------------------------------------------------------ the bootstrap arena */
 
 /* dlsym allocates (calloc for its error state) before the real functions are
@@ -47,7 +62,7 @@ static _Atomic size_t arena_used;
 
 static inline int in_arena(const void *p)
 {
-	return (const char *)p >= arena && (const char *)p < arena + ARENA_SIZE;
+	return (uintptr_t)p - (uintptr_t)arena < ARENA_SIZE;
 }
 
 static void *arena_alloc(size_t n, size_t align)
@@ -61,6 +76,8 @@ static void *arena_alloc(size_t n, size_t align)
 			return NULL;
 		if (atomic_compare_exchange_weak(&arena_used, &cur, start + n)) {
 			memcpy(arena + start - sizeof(size_t), &n, sizeof(size_t));
+			atomic_store_explicit(&sfilter[filter_index((uintptr_t)(arena + start))], 255,
+					      memory_order_relaxed);
 			return arena + start;
 		}
 	}
@@ -112,12 +129,6 @@ void hooks_real_free(void *p)
 #define SSET_BITS 20
 #define SSET_TOMB ((uintptr_t)1)
 static _Atomic uintptr_t *sset;
-static _Atomic uint8_t sfilter[1 << 15];
-
-static inline unsigned filter_index(uintptr_t p)
-{
-	return (unsigned)(((p >> 4) * 0x9e3779b97f4a7c15ull) >> 49);
-}
 
 static inline size_t sset_index(uintptr_t p)
 {
@@ -166,12 +177,17 @@ static int sset_remove(uintptr_t p)
 
 int hooks_setup(void)
 {
+	if (agent_cfg.alloc == FD_ALLOC_OFF)
+		return 0;
+	/* The hooks' fast paths call the real functions without testing them. */
+	if (!real.malloc || !real.free || !real.calloc || !real.realloc)
+		return -ENOENT;
 	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)
 		return 0;
 	void *m = mmap(NULL, sizeof(uintptr_t) << SSET_BITS, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
-		return -1;
+		return -ENOMEM;
 	sset = m;
 	return 0;
 }
@@ -338,19 +354,42 @@ static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, v
 	leave(t);
 	errno = saved;
 }
+/* Sampled mode: this thread's countdown, in bytes, to its next sampled
+ * allocation. It is a TLS variable of its own, not a field of struct
+ * tstate, so that the hooks' common case is one subtraction at a fixed
+ * offset from the thread pointer, with no state to look up. A thread's
+ * first allocation finds it at zero or below and draws it (sample_armed). */
+static TLS int64_t sample_left;
+static TLS int sample_armed;
 
-/* Sampled mode: the thread's byte countdown crossed zero (or the thread has
- * no state yet). */
+/* Sampled mode: the countdown fell to zero or below with the allocation
+ * just made (its size already subtracted). Returns the thread's state when
+ * that allocation is to be recorded, after drawing the next interval; NULL
+ * when it is not (the thread's first draw left room, or the thread cannot
+ * be tracked). Context: malloc, agent_guard set. */
+static struct tstate *sample_due(void)
+{
+	struct tstate *t = tstate_get();
+	if (UNLIKELY(!t)) {
+		/* Untracked: every allocation comes back here (and is counted
+		 * lost by tstate_get). */
+		sample_left = 0;
+		return NULL;
+	}
+	if (UNLIKELY(!sample_armed)) {
+		sample_armed = 1;
+		if ((sample_left += agent_sample_interval(t)) > 0)
+			return NULL;
+	}
+	while (sample_left <= 0)
+		sample_left += agent_sample_interval(t);
+	return t;
+}
+
+/* Sampled mode: records the allocation sample_due() chose.
+ * Context: malloc, agent_guard set. */
 static __attribute__((noinline)) void sampled_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
-	if (!t) {
-		if (!(t = tstate_get()))
-			return;
-		if ((t->sample_left -= (int64_t)n) > 0)
-			return;
-	}
-	while (t->sample_left <= 0)
-		t->sample_left += agent_sample_interval(t);
 	if (!sset_insert((uintptr_t)p)) {
 		atomic_fetch_add_explicit(&agent_lost_alloc, 1, memory_order_relaxed);
 		return;
@@ -358,14 +397,16 @@ static __attribute__((noinline)) void sampled_alloc(struct tstate *t, void *p, s
 	rec_alloc(t, p, n, ra, sp0);
 }
 
-/* After a successful allocation of n bytes at p. */
+/* After a successful allocation of n bytes at p. Context: malloc,
+ * agent_guard set. */
 static inline __attribute__((always_inline)) void on_alloc(void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
 	if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
-		struct tstate *t = agent_tls;
-		if (LIKELY(t) && (t->sample_left -= (int64_t)n) > 0)
+		if (LIKELY((sample_left -= (int64_t)n) > 0))
 			return;
-		sampled_alloc(t, p, n, ra, sp0);
+		struct tstate *t = sample_due();
+		if (t)
+			sampled_alloc(t, p, n, ra, sp0);
 		return;
 	}
 	struct tstate *t = tstate_get();
@@ -373,11 +414,17 @@ static inline __attribute__((always_inline)) void on_alloc(void *p, size_t n, ui
 		rec_alloc(t, p, n, ra, sp0);
 }
 
-/* Before the real free of p. */
+/* Whether p may be a sampled block still live: one load of the filter. */
+static inline int maybe_sampled(const void *p)
+{
+	return atomic_load_explicit(&sfilter[filter_index((uintptr_t)p)], memory_order_relaxed) != 0;
+}
+
+/* Before the real free of p. Context: malloc, agent_guard set. */
 static inline __attribute__((always_inline)) void on_free(void *p)
 {
 	if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
-		if (LIKELY(!atomic_load_explicit(&sfilter[filter_index((uintptr_t)p)], memory_order_relaxed)))
+		if (LIKELY(!maybe_sampled(p)))
 			return;
 		if (!sset_remove((uintptr_t)p))
 			return;
@@ -387,15 +434,44 @@ static inline __attribute__((always_inline)) void on_free(void *p)
 		rec_free(t, p);
 }
 
-/* The caller's return address, and its stack pointer once the call returns. */
+/* The caller's return address, and its stack pointer once the call returns
+ * (the canonical frame address of the hook's frame). */
 #define CALLER_RA ((uint64_t)(uintptr_t)__builtin_return_address(0))
-#define CALLER_SP ((uint64_t)(uintptr_t)__builtin_frame_address(0) + 16)
+#define CALLER_SP ((uint64_t)(uintptr_t)__builtin_dwarf_cfa())
 
 #define RECORDING() (LIKELY(agent_alloc_on) && !agent_guard)
 
+/* The hooks' first test: sampled mode is recording and this thread is not
+ * inside the agent. agent_alloc_on holds the mode, so this is two loads. */
+#define SAMPLING() (LIKELY(agent_alloc_on == FD_ALLOC_SAMPLED) && LIKELY(!agent_guard))
+
 /* --------------------------------------------------------------- the hooks */
 
-EXPORT void *malloc(size_t n)
+/* Each hook starts with sampled mode's common case, which touches nothing
+ * but the countdown (or, in free, the filter) and ends in a tail call to
+ * the real function; everything else is out of line. In that common case a
+ * failed allocation still counts its bytes: the countdown is only the
+ * sampling clock, and failures are rare. */
+
+/* Sampled mode, the countdown crossed zero: the allocation is made here.
+ * Context: malloc. */
+static __attribute__((noinline)) void *malloc_sampled(size_t n, uint64_t ra, uint64_t sp0)
+{
+	void *p = real.malloc(n);
+	/* A failed allocation leaves the countdown below zero: the next one
+	 * is sampled instead. */
+	if (UNLIKELY(!p))
+		return p;
+	agent_guard = 1;
+	struct tstate *t = sample_due();
+	if (t)
+		sampled_alloc(t, p, n, ra, sp0);
+	agent_guard = 0;
+	return p;
+}
+
+/* Context: malloc. Everything but sampled mode's common case. */
+static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ra, uint64_t sp0)
 {
 	if (UNLIKELY(!real.malloc)) {
 		hooks_resolve();
@@ -404,30 +480,30 @@ EXPORT void *malloc(size_t n)
 	}
 	if (!RECORDING())
 		return real.malloc(n);
-	if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
-		/* The allocator does not call back into these hooks: only the
-		 * rare sampled allocation needs the guard. */
-		void *p = real.malloc(n);
-		struct tstate *t = agent_tls;
-		if (LIKELY(p) && (UNLIKELY(!t) || (t->sample_left -= (int64_t)n) <= 0)) {
-			agent_guard = 1;
-			sampled_alloc(t, p, n, CALLER_RA, CALLER_SP);
-			agent_guard = 0;
-		}
-		return p;
-	}
 	agent_guard = 1;
 	void *p = real.malloc(n);
-	if (LIKELY(p)) {
-		struct tstate *t = tstate_get();
-		if (t)
-			rec_alloc(t, p, n, CALLER_RA, CALLER_SP);
-	}
+	if (LIKELY(p))
+		on_alloc(p, n, ra, sp0);
 	agent_guard = 0;
 	return p;
 }
 
-EXPORT void free(void *p)
+/* Context: malloc. */
+EXPORT void *malloc(size_t n)
+{
+	if (SAMPLING()) {
+		if (LIKELY((sample_left -= (int64_t)n) > 0))
+			return real.malloc(n);
+		return malloc_sampled(n, CALLER_RA, CALLER_SP);
+	}
+	/* Not recording (CPU profiling only): pass through. */
+	if (agent_alloc_on == FD_ALLOC_OFF && LIKELY(real.malloc))
+		return real.malloc(n);
+	return malloc_slow(n, CALLER_RA, CALLER_SP);
+}
+
+/* Context: malloc. Everything but sampled mode's common case. */
+static __attribute__((noinline)) void free_slow(void *p)
 {
 	if (UNLIKELY(!p) || UNLIKELY(in_arena(p)))
 		return;
@@ -436,12 +512,7 @@ EXPORT void free(void *p)
 		if (!real.free)
 			return;
 	}
-	if (!RECORDING()) {
-		real.free(p);
-		return;
-	}
-	if (agent_cfg.alloc == FD_ALLOC_SAMPLED &&
-	    LIKELY(!atomic_load_explicit(&sfilter[filter_index((uintptr_t)p)], memory_order_relaxed))) {
+	if (!RECORDING() || (agent_cfg.alloc == FD_ALLOC_SAMPLED && LIKELY(!maybe_sampled(p)))) {
 		real.free(p);
 		return;
 	}
@@ -451,7 +522,27 @@ EXPORT void free(void *p)
 	agent_guard = 0;
 }
 
-EXPORT void *calloc(size_t a, size_t b)
+/* Context: malloc. A sampled block, and a block of the bootstrap arena, has
+ * a nonzero filter counter; free(NULL) reaches the real free, which does
+ * nothing. The guard needs no test here: the agent's own blocks are never
+ * sampled. */
+EXPORT void free(void *p)
+{
+	int mode = agent_alloc_on;
+	if (LIKELY(mode == FD_ALLOC_SAMPLED) && LIKELY(!maybe_sampled(p))) {
+		real.free(p);
+		return;
+	}
+	/* Not recording (CPU profiling only): pass through. */
+	if (mode == FD_ALLOC_OFF && LIKELY(real.free) && LIKELY(!in_arena(p))) {
+		real.free(p);
+		return;
+	}
+	free_slow(p);
+}
+
+/* Context: malloc. */
+static __attribute__((noinline)) void *calloc_slow(size_t a, size_t b, uint64_t ra, uint64_t sp0)
 {
 	if (UNLIKELY(!real.calloc)) {
 		hooks_resolve();
@@ -467,12 +558,25 @@ EXPORT void *calloc(size_t a, size_t b)
 	agent_guard = 1;
 	void *p = real.calloc(a, b);
 	if (LIKELY(p))
-		on_alloc(p, a * b, CALLER_RA, CALLER_SP);
+		on_alloc(p, a * b, ra, sp0);
 	agent_guard = 0;
 	return p;
 }
 
-static inline __attribute__((always_inline)) void *do_realloc(void *old, size_t n, uint64_t ra, uint64_t sp0)
+/* Context: malloc. An overflowing size goes the slow way, which counts no
+ * bytes for it. */
+EXPORT void *calloc(size_t a, size_t b)
+{
+	size_t n;
+	if (SAMPLING() && LIKELY(!__builtin_mul_overflow(a, b, &n)) && LIKELY(sample_left - (int64_t)n > 0)) {
+		sample_left -= (int64_t)n;
+		return real.calloc(a, b);
+	}
+	return calloc_slow(a, b, CALLER_RA, CALLER_SP);
+}
+
+/* Context: malloc. */
+static __attribute__((noinline)) void *realloc_slow(void *old, size_t n, uint64_t ra, uint64_t sp0)
 {
 	if (UNLIKELY(!real.realloc)) {
 		hooks_resolve();
@@ -501,21 +605,17 @@ static inline __attribute__((always_inline)) void *do_realloc(void *old, size_t 
 		on_free(old);
 		p = real.realloc(old, 0);
 	} else if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
-		int was = atomic_load_explicit(&sfilter[filter_index((uintptr_t)old)], memory_order_relaxed) &&
-			  sset_remove((uintptr_t)old);
+		int was = maybe_sampled(old) && sset_remove((uintptr_t)old);
 		p = real.realloc(old, n);
 		if (!p) {
 			if (was)
 				sset_insert((uintptr_t)old);
 		} else {
-			struct tstate *t = tstate_get();
+			struct tstate *t = NULL;
+			int now = (sample_left -= (int64_t)n) <= 0 && (t = sample_due()) && sset_insert((uintptr_t)p);
+			if (was && !t)
+				t = tstate_get();
 			if (t) {
-				int now = (t->sample_left -= (int64_t)n) <= 0;
-				if (now) {
-					while (t->sample_left <= 0)
-						t->sample_left += agent_sample_interval(t);
-					now = sset_insert((uintptr_t)p);
-				}
 				if (was && now)
 					rec_realloc(t, old, p, n, ra, sp0);
 				else if (was)
@@ -536,11 +636,26 @@ static inline __attribute__((always_inline)) void *do_realloc(void *old, size_t 
 	return p;
 }
 
-EXPORT void *realloc(void *old, size_t n)
+/* Sampled mode's common case for realloc(old, n): old is a live block that
+ * was not sampled (or NULL; not the arena's, whose counters are nonzero) and
+ * the new block will not be. */
+static inline int realloc_unsampled(void *old, size_t n)
 {
-	return do_realloc(old, n, CALLER_RA, CALLER_SP);
+	return SAMPLING() && LIKELY(n) && LIKELY(!maybe_sampled(old)) &&
+	       LIKELY(sample_left - (int64_t)n > 0);
 }
 
+/* Context: malloc. */
+EXPORT void *realloc(void *old, size_t n)
+{
+	if (realloc_unsampled(old, n)) {
+		sample_left -= (int64_t)n;
+		return real.realloc(old, n);
+	}
+	return realloc_slow(old, n, CALLER_RA, CALLER_SP);
+}
+
+/* Context: malloc. */
 EXPORT void *reallocarray(void *old, size_t a, size_t b)
 {
 	size_t n;
@@ -548,9 +663,14 @@ EXPORT void *reallocarray(void *old, size_t a, size_t b)
 		errno = ENOMEM;
 		return NULL;
 	}
-	return do_realloc(old, n, CALLER_RA, CALLER_SP);
+	if (realloc_unsampled(old, n)) {
+		sample_left -= (int64_t)n;
+		return real.realloc(old, n);
+	}
+	return realloc_slow(old, n, CALLER_RA, CALLER_SP);
 }
 
+/* Context: malloc. */
 EXPORT int posix_memalign(void **out, size_t align, size_t n)
 {
 	if (UNLIKELY(!real.posix_memalign)) {
@@ -573,6 +693,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	return r;
 }
 
+/* Context: malloc. */
 #define ALIGNED_HOOK(name, params, args, size)                                                                        \
 	EXPORT void *name params                                                                                      \
 	{                                                                                                             \
