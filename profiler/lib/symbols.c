@@ -28,6 +28,15 @@ struct root {
 	Dwarf_Die die;
 };
 
+/* A C++ function's name qualified by its namespaces, classes and enclosing
+ * functions; `scope_line` is the enclosing class's line (a lambda's closure
+ * type carries the lambda's line, its operator() none). */
+struct qual {
+	const void *key; /* Dwarf_Die.addr of the declaring DIE */
+	char *name;
+	int scope_line;
+};
+
 /* The roots of one compile unit, sorted by lo: looking an address up is a
  * binary search, where dwarf_getscopes walked the whole unit every time. */
 struct cu_index {
@@ -54,7 +63,12 @@ struct sym_module {
 	bool syms_done;
 	Dwarf_Addr *bounds;
 	const char **bound_name;
+	Dwarf_Addr *bound_start; /* the start of the symbol named in bound_name */
 	size_t nbounds;
+	/* qualified names of C++ functions without a linkage name, by the
+	 * declaring DIE: open addressing on the DIE's address */
+	struct qual *quals;
+	size_t nquals, capquals;
 	/* compile units indexed so far: open addressing on the unit's offset */
 	struct cu_index *cus;
 	size_t ncus, capcus;
@@ -110,6 +124,10 @@ void symbols_free(struct symbolizer *s)
 		free(m->cus);
 		free(m->bounds);
 		free(m->bound_name);
+		free(m->bound_start);
+		for (size_t i = 0; i < m->capquals; i++)
+			free(m->quals[i].name);
+		free(m->quals);
 		free(m->path);
 		free(m);
 	}
@@ -219,23 +237,6 @@ static const char *keep(struct symbolizer *s, char *str)
 	return str;
 }
 
-/* The display name of a function DIE: the demangled linkage name when there
- * is one (C++), else its plain name. */
-static const char *die_name(struct symbolizer *s, Dwarf_Die *die)
-{
-	Dwarf_Attribute a;
-	const char *ln = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
-	if (!ln)
-		ln = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
-	if (ln) {
-		const char *d = keep(s, symbols_demangle(ln));
-		if (d)
-			return d;
-	}
-	const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
-	return n ? n : ln;
-}
-
 static int addr_cmp(const void *a, const void *b)
 {
 	Dwarf_Addr x = *(const Dwarf_Addr *)a, y = *(const Dwarf_Addr *)b;
@@ -262,21 +263,28 @@ static void bounds_load(struct sym_module *m)
 	for (size_t i = 0; i < n; i++)
 		if (!u || m->bounds[u - 1] != m->bounds[i])
 			m->bounds[u++] = m->bounds[i];
-	if (!(m->bound_name = calloc(u ? u : 1, sizeof(*m->bound_name)))) {
+	m->bound_name = calloc(u ? u : 1, sizeof(*m->bound_name));
+	m->bound_start = calloc(u ? u : 1, sizeof(*m->bound_start));
+	if (!m->bound_name || !m->bound_start) {
 		free(m->bounds);
+		free(m->bound_name);
+		free(m->bound_start);
 		m->bounds = NULL;
+		m->bound_name = NULL;
+		m->bound_start = NULL;
 		return;
 	}
 	m->nbounds = u;
 }
 
-/* The symbol table's name for a, as dwfl_module_addrinfo gives it. That
- * call scans every symbol of the module (the larger part of a libc lookup),
- * so its answer is kept for the open interval between the neighbouring
- * symbol starts and ends around a: inside it the same symbols contain the
- * address, and dwfl_module_addrinfo picks among those. Answers from symbols
- * without a size (picked by section, not by range) are not kept. */
-static const char *symtab_name(struct symbolizer *s, struct sym_module *m, Dwarf_Addr a)
+/* The symbol table's name for a, as dwfl_module_addrinfo gives it, not
+ * demangled, and where that symbol starts (*start). That call scans every
+ * symbol of the module (the larger part of a libc lookup), so its answer is
+ * kept for the open interval between the neighbouring symbol starts and ends
+ * around a: inside it the same symbols contain the address, and
+ * dwfl_module_addrinfo picks among those. Answers from symbols without a
+ * size (picked by section, not by range) are not kept. */
+static const char *symtab_raw(struct sym_module *m, Dwarf_Addr a, Dwarf_Addr *start)
 {
 	if (!m->syms_done)
 		bounds_load(m);
@@ -290,16 +298,30 @@ static const char *symtab_name(struct symbolizer *s, struct sym_module *m, Dwarf
 	}
 	/* interval lo - 1 is (bounds[lo - 1], bounds[lo]); a bound itself is not inside one */
 	bool cacheable = lo > 0 && m->bounds[lo - 1] != a;
-	const char *n = cacheable ? m->bound_name[lo - 1] : NULL;
-	if (!n) {
-		GElf_Off off;
-		GElf_Sym sym;
-		n = dwfl_module_addrinfo(m->mod, a, &off, &sym, NULL, NULL, NULL);
-		if (!n)
-			return NULL;
-		if (cacheable && sym.st_size > 0)
-			m->bound_name[lo - 1] = n;
+	if (cacheable && m->bound_name[lo - 1]) {
+		*start = m->bound_start[lo - 1];
+		return m->bound_name[lo - 1];
 	}
+	GElf_Off off;
+	GElf_Sym sym;
+	const char *n = dwfl_module_addrinfo(m->mod, a, &off, &sym, NULL, NULL, NULL);
+	if (!n)
+		return NULL;
+	*start = a - off;
+	if (cacheable && sym.st_size > 0) {
+		m->bound_name[lo - 1] = n;
+		m->bound_start[lo - 1] = *start;
+	}
+	return n;
+}
+
+/* The symbol table's name for a, demangled. */
+static const char *symtab_name(struct symbolizer *s, struct sym_module *m, Dwarf_Addr a)
+{
+	Dwarf_Addr start;
+	const char *n = symtab_raw(m, a, &start);
+	if (!n)
+		return NULL;
 	const char *d = keep(s, symbols_demangle(n));
 	return d ? d : n;
 }
@@ -562,6 +584,263 @@ static void descend(Dwarf_Die *parent, Dwarf_Addr pc, Dwarf_Die *chain, int *n, 
 	} while (dwarf_siblingof(&child, &child) == 0);
 }
 
+/* ---- names ---- */
+
+static const char *die_linkage_name(Dwarf_Die *die)
+{
+	Dwarf_Attribute a;
+	const char *ln = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &a));
+	return ln ? ln : dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &a));
+}
+
+/* The DIE that declares the function of die: the end of its chain of
+ * abstract origins and specifications, which sits in the function's
+ * namespace or class. */
+static void die_decl(Dwarf_Die *die, Dwarf_Die *out)
+{
+	*out = *die;
+	for (int i = 0; i < 16; i++) {
+		Dwarf_Attribute a;
+		Dwarf_Die next;
+		if (!dwarf_attr(out, DW_AT_abstract_origin, &a) && !dwarf_attr(out, DW_AT_specification, &a))
+			return;
+		if (!dwarf_formref_die(&a, &next))
+			return;
+		*out = next;
+	}
+}
+
+/* The DIEs that enclose die in its unit, outermost first (the unit itself
+ * not included); -1 when not found. A DIE's children lie between its offset
+ * and its next sibling's, so only the siblings along the path are visited,
+ * and DW_AT_sibling lets libdw skip over their subtrees. */
+static int die_parents(Dwarf_Die *die, Dwarf_Die *out, int max)
+{
+	Dwarf_Die cur;
+	if (!dwarf_diecu(die, &cur, NULL, NULL))
+		return -1;
+	Dwarf_Off target = dwarf_dieoffset(die);
+	int n = 0;
+	for (;;) {
+		Dwarf_Die child, sib;
+		if (dwarf_child(&cur, &child) != 0)
+			return -1;
+		for (;;) {
+			Dwarf_Off off = dwarf_dieoffset(&child);
+			if (off == target)
+				return n;
+			if (off > target)
+				return -1;
+			int r = dwarf_siblingof(&child, &sib);
+			if (r < 0)
+				return -1;
+			if (r > 0 || dwarf_dieoffset(&sib) > target)
+				break;
+			child = sib;
+		}
+		if (n == max)
+			return -1;
+		out[n++] = child;
+		cur = child;
+	}
+}
+
+static bool is_cxx(Dwarf_Die *cu)
+{
+	switch (dwarf_srclang(cu)) {
+	case DW_LANG_C_plus_plus:
+	case DW_LANG_C_plus_plus_03:
+	case DW_LANG_C_plus_plus_11:
+	case DW_LANG_C_plus_plus_14:
+	case DW_LANG_ObjC_plus_plus:
+	case 0x2a: /* C++17 and C++20, DWARF 6 codes not in every dwarf.h */
+	case 0x2b:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A nameless class with an operator() is a lambda's closure type. */
+static bool is_closure(Dwarf_Die *type)
+{
+	Dwarf_Die child;
+	if (dwarf_child(type, &child) != 0)
+		return false;
+	do {
+		const char *n = dwarf_diename(&child);
+		if (dwarf_tag(&child) == DW_TAG_subprogram && n && !strcmp(n, "operator()"))
+			return true;
+	} while (dwarf_siblingof(&child, &child) == 0);
+	return false;
+}
+
+static size_t qual_slot(const struct sym_module *m, const void *key)
+{
+	return (size_t)(((uintptr_t)key * 0x9e3779b97f4a7c15ull) >> 20) & (m->capquals - 1);
+}
+
+static struct qual *qual_find(struct sym_module *m, const void *key)
+{
+	if (!m->capquals)
+		return NULL;
+	for (size_t j = qual_slot(m, key);; j = (j + 1) & (m->capquals - 1)) {
+		if (!m->quals[j].key)
+			return NULL;
+		if (m->quals[j].key == key)
+			return &m->quals[j];
+	}
+}
+
+static struct qual *qual_find_hole(struct sym_module *m, const void *key)
+{
+	size_t j = qual_slot(m, key);
+	while (m->quals[j].key)
+		j = (j + 1) & (m->capquals - 1);
+	return &m->quals[j];
+}
+
+/* Keeps name (malloc'd) for key; returns the entry, or NULL (name freed). */
+static struct qual *qual_add(struct sym_module *m, const void *key, char *name, int scope_line)
+{
+	if (2 * (m->nquals + 1) > m->capquals) {
+		size_t cap = m->capquals ? m->capquals * 2 : 64;
+		struct qual *n = calloc(cap, sizeof(*n));
+		if (!n) {
+			free(name);
+			return NULL;
+		}
+		struct qual *old = m->quals;
+		size_t oldcap = m->capquals;
+		m->quals = n;
+		m->capquals = cap;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i].key)
+				*qual_find_hole(m, old[i].key) = old[i];
+		free(old);
+	}
+	struct qual *q = qual_find_hole(m, key);
+	*q = (struct qual){ key, name, scope_line };
+	m->nquals++;
+	return q;
+}
+
+/* The name of the function declared by decl (plain name `name`) qualified
+ * by the scopes around it, as the demangler would write them:
+ * ns::Class<int>::f, outer(int)::{lambda}::operator(); cached per module. */
+static const struct qual *qualify(struct sym_module *m, Dwarf_Die *decl, const char *name, int depth)
+{
+	struct qual *q = qual_find(m, decl->addr);
+	if (q)
+		return q;
+	Dwarf_Die parents[32];
+	int np = die_parents(decl, parents, 32);
+	if (np < 0)
+		return NULL;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	if (!f)
+		return NULL;
+	int scope_line = 0;
+	for (int i = 0; i < np; i++) {
+		Dwarf_Die *p = &parents[i];
+		const char *pn = dwarf_diename(p);
+		int line = 0;
+		switch (dwarf_tag(p)) {
+		case DW_TAG_namespace:
+			fprintf(f, "%s::", pn ? pn : "(anonymous namespace)");
+			break;
+		case DW_TAG_class_type:
+		case DW_TAG_structure_type:
+		case DW_TAG_union_type:
+			fprintf(f, "%s::", pn ? pn : is_closure(p) ? "{lambda}" : "{unnamed type}");
+			if (i == np - 1 && dwarf_decl_line(p, &line) == 0)
+				scope_line = line;
+			break;
+		case DW_TAG_subprogram: {
+			/* a local class's function: qualified by the enclosing
+			 * function, demangled here rather than in the lookup's
+			 * scratch strings, since the result is kept */
+			const char *ln = die_linkage_name(p);
+			char *d = symbols_demangle(ln);
+			if (d) {
+				fprintf(f, "%s::", d);
+				free(d);
+				break;
+			}
+			Dwarf_Attribute at;
+			const char *fn = dwarf_formstring(dwarf_attr_integrate(p, DW_AT_name, &at));
+			Dwarf_Die pdecl;
+			die_decl(p, &pdecl);
+			const struct qual *pq = fn && depth < 8 ? qualify(m, &pdecl, fn, depth + 1) : NULL;
+			fprintf(f, "%s::", pq ? pq->name : fn ? fn : ln ? ln : "{unknown}");
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	fputs(name, f);
+	if (fclose(f) != 0) {
+		free(buf);
+		return NULL;
+	}
+	return qual_add(m, decl->addr, buf, scope_line);
+}
+
+/* The display name of a function DIE: the demangled linkage name when there
+ * is one (C++), else its name, qualified by its scopes in C++. */
+static const char *func_name(struct symbolizer *s, struct sym_module *m, Dwarf_Die *die, bool cxx,
+			     int *scope_line)
+{
+	*scope_line = 0;
+	const char *ln = die_linkage_name(die);
+	if (ln) {
+		const char *d = keep(s, symbols_demangle(ln));
+		if (d)
+			return d;
+	}
+	Dwarf_Attribute a;
+	const char *n = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &a));
+	if (!n || ln || !cxx)
+		return n ? n : ln;
+	Dwarf_Die decl;
+	die_decl(die, &decl);
+	const struct qual *q = qualify(m, &decl, n, 0);
+	if (!q)
+		return n;
+	*scope_line = q->scope_line;
+	return q->name;
+}
+
+/* For the real (outermost) function when its DIE has no linkage name: the
+ * demangled name of the ELF symbol that starts where one of the DIE's
+ * ranges starts, so it is this function's; "[clone .constprop.0]" and the
+ * like dropped so that clones count as the function. NULL when none. */
+static const char *symbol_for_die(struct symbolizer *s, struct sym_module *m, Dwarf_Die *die, Dwarf_Addr a,
+				  Dwarf_Addr cubias)
+{
+	Dwarf_Addr start;
+	const char *raw = symtab_raw(m, a, &start);
+	if (!raw || raw[0] != '_' || raw[1] != 'Z')
+		return NULL;
+	Dwarf_Addr base, lo, hi;
+	ptrdiff_t off = 0;
+	bool ours = false;
+	while (!ours && (off = dwarf_ranges(die, off, &base, &lo, &hi)) > 0)
+		ours = lo + cubias == start;
+	if (!ours)
+		return NULL;
+	char *d = symbols_demangle(raw);
+	if (!d)
+		return NULL;
+	char *clone = strstr(d, " [clone ");
+	if (clone)
+		*clone = '\0';
+	return keep(s, d);
+}
+
 #define MAX_CHAIN 256
 
 int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out, int max)
@@ -592,20 +871,27 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 	}
 	Dwarf_Files *files = NULL;
 	size_t nfiles = 0;
+	bool cxx = nchain > 0 && is_cxx(cu);
 	for (int k = nchain - 1; k >= 0 && n < max; k--) {
 		Dwarf_Die *scope = &chain[k];
 		int tag = dwarf_tag(scope);
 		if (tag != DW_TAG_subprogram && tag != DW_TAG_inlined_subroutine)
 			continue;
 		struct sym_frame *f = &out[n++];
-		f->name = die_name(s, scope);
+		int scope_line;
+		f->name = func_name(s, m, scope, cxx, &scope_line);
 		f->file = file;
 		f->line = line;
 		f->decl_line = 0;
 		f->start = 0;
-		dwarf_decl_line(scope, &f->decl_line);
-		if (tag == DW_TAG_subprogram)
+		if (dwarf_decl_line(scope, &f->decl_line) != 0 || f->decl_line <= 0)
+			f->decl_line = scope_line;
+		if (tag == DW_TAG_subprogram) {
+			const char *sn = cxx && !die_linkage_name(scope) ? symbol_for_die(s, m, scope, a, cubias) : NULL;
+			if (sn)
+				f->name = sn;
 			break;
+		}
 		/* The caller's position is where this inlined copy was called. */
 		Dwarf_Attribute at;
 		Dwarf_Word cf = 0, cl = 0;
