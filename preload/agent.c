@@ -651,9 +651,11 @@ void writer_nudge(struct tstate *t)
 {
 	if (ring_fill_producer(&t->ring) > ring_capacity(&t->ring) / 8 &&
 	    atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
+		int saved = errno;
 		atomic_store_explicit(&g_writer_sleeping, 0, memory_order_relaxed);
 		atomic_fetch_add(&g_wake, 1);
 		futex_wake(&g_wake);
+		errno = saved;
 	}
 }
 
@@ -663,9 +665,10 @@ static size_t writer_cycle(int final);
 void thread_wait_space(struct tstate *t, size_t n)
 {
 	unsigned spins = 0;
+	int saved = errno;
 	while (ring_space(&t->ring) < n) {
 		if (g_finished || !agent_ready)
-			return;
+			break;
 		/* Rather than wait for the writer, do its work when it is not
 		 * doing it already: a busy machine may give the writer little
 		 * CPU, and this thread has nothing better to do. */
@@ -692,7 +695,7 @@ void thread_wait_space(struct tstate *t, size_t n)
 			agent_alloc_on = 0;
 			agent_cpu_on = 0;
 			agent_ready = 0;
-			return;
+			break;
 		}
 		if (spins < 16) {
 			sched_yield();
@@ -703,6 +706,7 @@ void thread_wait_space(struct tstate *t, size_t n)
 		syscall(SYS_futex, &g_progress, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 		atomic_fetch_sub(&g_waiters, 1);
 	}
+	errno = saved;
 }
 
 /* Context: malloc, not signal. */

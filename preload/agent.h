@@ -37,7 +37,7 @@ struct scache_entry {
 	uint32_t id, gen;
 	uint32_t n;
 	uint64_t ip[SCACHE_FRAMES]; /* raw return addresses (ip[0] == ip0) */
-	uint64_t sp[SCACHE_FRAMES]; /* each frame's SP: its return address sits at sp - 8 */
+	uint64_t ra_at[SCACHE_FRAMES]; /* where each frame's return address sits: its SP - 8 */
 };
 
 enum { TS_FREE = 0, TS_LIVE, TS_ENDING };
@@ -130,7 +130,8 @@ static inline uint64_t agent_now(void)
  * thread cannot be tracked. Context: any, async-signal-safe (mmap only). */
 struct tstate *thread_attach(void);
 /* Pushes an event, waiting for the writer while the ring is full (exact
- * allocation events are never dropped). Context: malloc, not signal. */
+ * allocation events are never dropped). Context: malloc, not signal;
+ * preserves errno. */
 void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n);
 /* Pushes the sample a signal deferred while the thread was busy. Context:
  * malloc, not signal. */
@@ -138,7 +139,7 @@ void thread_flush_pending(struct tstate *t);
 /* Bytes until the next sampled allocation (exponential, mean alloc_sample).
  * Context: malloc, async-signal-safe. */
 int64_t agent_sample_interval(struct tstate *t);
-/* Wakes the writer when the ring is filling. Context: any. */
+/* Wakes the writer when the ring is filling. Context: any; preserves errno. */
 void writer_nudge(struct tstate *t);
 
 /* The next allocation sequence number. Context: malloc. */
@@ -152,7 +153,7 @@ static inline uint64_t agent_next_seq(void)
 }
 
 /* Waits until the ring has room for n words (or recording stops).
- * Context: malloc, not signal. */
+ * Context: malloc, not signal; preserves errno. */
 void thread_wait_space(struct tstate *t, size_t n);
 
 /* Makes sure the next push of n words succeeds. Allocation events take their

@@ -209,7 +209,7 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, uns
 	unsigned n = 0;
 	unw_context_t uc;
 	unw_cursor_t c;
-	int cs;
+	int cs, saved = errno;
 	NO_CANCEL_BEGIN(cs);
 	t->in_unwind = 1;
 	__asm__ volatile("" ::: "memory");
@@ -236,6 +236,7 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, uns
 		n = 1;
 	}
 	uint64_t raw0 = ips[0];
+	errno = saved;
 	ips[0] = raw0 - 1;
 	int is_new;
 	uint32_t id = intern_stack(&agent_intern, ips, n, &is_new);
@@ -259,7 +260,8 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, uns
 		e->sp0 = sp0;
 		e->n = n;
 		memcpy(e->ip, ips, n * sizeof(uint64_t));
-		memcpy(e->sp, sps, n * sizeof(uint64_t));
+		for (unsigned k = 0; k < n; k++)
+			e->ra_at[k] = sps[k] - 8;
 		e->id = id;
 		e->gen = agent_intern_gen;
 	}
@@ -279,11 +281,14 @@ static inline uint32_t alloc_stack(struct tstate *t, uint64_t ip0, uint64_t sp0)
 	for (unsigned way = 0; way < SCACHE_WAYS; way++, e++) {
 		if (e->ip0 != ip0 || e->sp0 != sp0 || e->gen != agent_intern_gen)
 			continue;
-		unsigned k;
-		for (k = 1; k < e->n; k++)
-			if (*(const uint64_t *)(uintptr_t)(e->sp[k] - 8) != e->ip[k])
+		/* Locals, because the loads from the stack may alias the entry
+		 * as far as the compiler knows. */
+		const uint64_t *ip = e->ip, *ra_at = e->ra_at;
+		unsigned k, n = e->n;
+		for (k = 1; k < n; k++)
+			if (*(const uint64_t *)(uintptr_t)ra_at[k] != ip[k])
 				break;
-		if (k >= e->n)
+		if (k >= n)
 			return e->id;
 	}
 	return alloc_stack_slow(t, set, ip0, sp0);
@@ -314,7 +319,6 @@ static inline void leave(struct tstate *t)
 /* The sequence number comes after the allocator returned (fathom-dump.h). */
 static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
-	int saved = errno;
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	uint32_t id = alloc_stack(t, ra, sp0);
@@ -323,13 +327,11 @@ static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_
 	uint64_t w[4] = { EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p };
 	thread_push(t, w, 4);
 	leave(t);
-	errno = saved;
 }
 
 /* The sequence number comes before the real free (fathom-dump.h). */
 static __attribute__((noinline)) void rec_free(struct tstate *t, void *p)
 {
-	int saved = errno;
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	thread_reserve(t, 2);
@@ -337,13 +339,11 @@ static __attribute__((noinline)) void rec_free(struct tstate *t, void *p)
 	uint64_t w[2] = { EV_W0(EV_FREE, 2, seq), (uintptr_t)p };
 	thread_push(t, w, 2);
 	leave(t);
-	errno = saved;
 }
 
 static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra,
 						  uint64_t sp0)
 {
-	int saved = errno;
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	uint32_t id = alloc_stack(t, ra, sp0);
@@ -352,7 +352,6 @@ static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, v
 	uint64_t w[5] = { EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p };
 	thread_push(t, w, 5);
 	leave(t);
-	errno = saved;
 }
 /* Sampled mode: this thread's countdown, in bytes, to its next sampled
  * allocation. It is a TLS variable of its own, not a field of struct
