@@ -1128,43 +1128,6 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 	fputs("\n", f);
 }
 
-/* XML 1.0 text: escapes markup, drops the control characters XML forbids and
- * replaces invalid UTF-8, so that any function name gives a well-formed file. */
-static void xml_text(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)(s ? s : "");
-	while (*p) {
-		unsigned c = *p;
-		if (c == '&')
-			fputs("&amp;", f);
-		else if (c == '<')
-			fputs("&lt;", f);
-		else if (c == '>')
-			fputs("&gt;", f);
-		else if (c == '"')
-			fputs("&quot;", f);
-		else if (c == '\n' || c == '\t')
-			putc((int)c, f);
-		else if (c < 0x20)
-			putc('?', f);
-		else if (c < 0x80)
-			putc((int)c, f);
-		else {
-			int n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 && c < 0xf0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-			int ok = n > 0;
-			for (int i = 1; ok && i < n; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok) {
-				fwrite(p, 1, (size_t)n, f);
-				p += n;
-				continue;
-			}
-			fputs("\xef\xbf\xbd", f);
-		}
-		p++;
-	}
-}
-
 static void write_junit(const struct compare_report *r, FILE *f)
 {
 	size_t tests = 0, skipped = 0;
@@ -1184,11 +1147,11 @@ static void write_junit(const struct compare_report *r, FILE *f)
 		if (!is_judged(it))
 			continue;
 		fprintf(f, "    <testcase classname=\"fathom.%s\" name=\"", r->command);
-		xml_text(f, it->name);
+		xml_write_escaped(f, it->name);
 		fputs("\"", f);
 		if (it->file) {
 			fputs(" file=\"", f);
-			xml_text(f, it->file);
+			xml_write_escaped(f, it->file);
 			fputs("\"", f);
 			if (it->line)
 				fprintf(f, " line=\"%d\"", it->line);
@@ -1196,9 +1159,9 @@ static void write_junit(const struct compare_report *r, FILE *f)
 		fputs(">", f);
 		if (it->status == COMPARE_FAIL) {
 			fputs("<failure type=\"", f);
-			xml_text(f, it->metric);
+			xml_write_escaped(f, it->metric);
 			fputs("\" message=\"", f);
-			xml_text(f, it->message ? it->message : it->name);
+			xml_write_escaped(f, it->message ? it->message : it->name);
 			fputs("\">", f);
 			if (it->section == COMPARE_SEC_BUDGET)
 				fprintf(f, "value %s, limit %s", value_str(b1, it->unit, it->value),
@@ -1209,11 +1172,11 @@ static void write_junit(const struct compare_report *r, FILE *f)
 			fputs("</failure>", f);
 		} else if (it->status == COMPARE_SKIPPED) {
 			fputs("<skipped message=\"", f);
-			xml_text(f, it->message);
+			xml_write_escaped(f, it->message);
 			fputs("\"/>", f);
 		} else if (it->message) {
 			fputs("<system-out>", f);
-			xml_text(f, it->message);
+			xml_write_escaped(f, it->message);
 			fputs("</system-out>", f);
 		}
 		fputs("</testcase>\n", f);
@@ -1221,7 +1184,7 @@ static void write_junit(const struct compare_report *r, FILE *f)
 	if (r->nnotes) {
 		fputs("    <system-out>", f);
 		for (size_t i = 0; i < r->nnotes; i++) {
-			xml_text(f, r->notes[i]);
+			xml_write_escaped(f, r->notes[i]);
 			fputs("\n", f);
 		}
 		fputs("</system-out>\n", f);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "outputs.h"
+#include "util.h"
 
 bool out_has_metric(const struct profile *p, int metric)
 {
@@ -303,12 +304,18 @@ void flame_free(struct flame_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* A frame name as flamegraph.pl can split it: no ';', no line breaks. */
+/* A frame name as flamegraph.pl can split it: no ';', no line breaks; and
+ * well-formed UTF-8, as the tools that read folded stacks expect. */
 static void put_folded_name(FILE *f, const char *s)
 {
-	for (; *s; s++) {
-		char c = *s;
-		putc(c == ';' ? ':' : c == '\n' || c == '\r' || c == '\t' ? ' ' : c, f);
+	char buf[4];
+	while (*s) {
+		uint32_t c = utf8_decode(&s);
+		if (c == ';')
+			c = ':';
+		else if (c == '\n' || c == '\r' || c == '\t')
+			c = ' ';
+		fwrite(buf, 1, utf8_encode(buf, c), f);
 	}
 }
 

@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include "outputs.h"
+#include "util.h"
 
 /* profile.proto field numbers (see docs/REFERENCE or pprof's profile.proto). */
 enum {
@@ -449,8 +450,19 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 			pb_uint(&b, P_COMMENT, str_id(&st, p->procs[i].cmdline));
 	pb_uint(&b, P_DEFAULT_TYPE, str_id(&st, cols[deflt].type));
 	/* The table last: every string above has been interned by now. */
-	for (size_t i = 0; i < st.n; i++)
-		pb_bytes(&b, P_STRING, st.s[i], strlen(st.s[i]));
+	/* profile.proto's strings are proto3 strings, which decoders may
+	 * reject unless they are well-formed UTF-8 (a function name may hold
+	 * any bytes). */
+	for (size_t i = 0; i < st.n; i++) {
+		bool ok = utf8_valid(st.s[i]);
+		char *clean = ok ? NULL : utf8_sanitize(st.s[i]);
+		if (!ok && !clean) {
+			b.err = -ENOMEM;
+			break;
+		}
+		pb_bytes(&b, P_STRING, ok ? st.s[i] : clean, strlen(ok ? st.s[i] : clean));
+		free(clean);
+	}
 	rc = b.err ? b.err : m.err ? m.err : sub.err ? sub.err : st.err;
 out:
 	free(hexids);

@@ -16,45 +16,6 @@
 #define BOTTOM 34
 #define FONT 12
 
-/* Writes s as XML character data: markup escaped, control characters and
- * invalid UTF-8 (which would make the whole file unreadable) replaced. */
-static void put_xml(FILE *f, const char *s)
-{
-	const unsigned char *p = (const unsigned char *)s;
-	while (*p) {
-		unsigned c = *p;
-		if (c == '<')
-			fputs("&lt;", f);
-		else if (c == '>')
-			fputs("&gt;", f);
-		else if (c == '&')
-			fputs("&amp;", f);
-		else if (c == '"')
-			fputs("&quot;", f);
-		else if (c == '\n')
-			putc('\n', f);
-		else if (c < 0x20 || c == 0x7f)
-			putc('?', f);
-		else if (c >= 0x80) {
-			int n = c >= 0xf0 && c < 0xf5	? 4
-				: c >= 0xe0 && c < 0xf0 ? 3
-				: c >= 0xc2 && c < 0xe0 ? 2
-							: 0;
-			int ok = n > 0;
-			for (int i = 1; ok && i < n; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok) {
-				fwrite(p, 1, (size_t)n, f);
-				p += n;
-				continue;
-			}
-			putc('?', f);
-		} else
-			putc((int)c, f);
-		p++;
-	}
-}
-
 /* Deterministic warm colour from the name, as flamegraph.pl's "hot" palette,
  * so that a function keeps its colour from one graph to the next. */
 static void warm_colour(const char *name, bool unknown, char *out, size_t len)
@@ -127,7 +88,7 @@ static void put_label(FILE *f, const char *name, double w)
 		return;
 	size_t len = strlen(name);
 	if (len <= (size_t)n) {
-		put_xml(f, name);
+		xml_write_escaped(f, name);
 		return;
 	}
 	/* Cut at a character boundary so that the label stays valid UTF-8. */
@@ -136,7 +97,7 @@ static void put_label(FILE *f, const char *name, double w)
 		cut--;
 	char *s = strndup(name, cut);
 	if (s) {
-		put_xml(f, s);
+		xml_write_escaped(f, s);
 		fputs("..", f);
 		free(s);
 	}
@@ -174,17 +135,17 @@ static void draw_node(struct svg_ctx *c, uint32_t id, int64_t off)
 		warm_colour(name, unknown_func(c->p, n->func), fill, sizeof(fill));
 	}
 	fprintf(c->f, "<g data-o=\"%" PRId64 "\" data-v=\"%" PRId64 "\"><title>", off, n->total);
-	put_xml(c->f, name);
+	xml_write_escaped(c->f, name);
 	if (n->func != FA_NONE && n->func < c->p->nfuncs) {
 		const struct fa_func *fn = &c->p->funcs[n->func];
 		if (fn->file) {
 			putc('\n', c->f);
-			put_xml(c->f, fn->file);
+			xml_write_escaped(c->f, fn->file);
 			if (n->line)
 				fprintf(c->f, ":%u", n->line);
 		} else if (fn->module != FA_NONE && fn->module < c->p->nmodules) {
 			fputs("\nin ", c->f);
-			put_xml(c->f, c->p->modules[fn->module].name ? c->p->modules[fn->module].name : "?");
+			xml_write_escaped(c->f, c->p->modules[fn->module].name ? c->p->modules[fn->module].name : "?");
 		}
 	}
 	fprintf(c->f, "\n%s (%.2f%%)", fmt_weight(wb, sizeof(wb), c->o->metric, n->total, c->hz),
@@ -446,9 +407,9 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	fprintf(f, "<rect x=\"0\" y=\"0\" width=\"%d\" height=\"%d\" fill=\"rgb(248,248,240)\"/>\n", width,
 		c.height);
 	fprintf(f, "<text id=\"title\" x=\"%d\" y=\"24\">", width / 2);
-	put_xml(f, title);
+	xml_write_escaped(f, title);
 	fprintf(f, "</text>\n<text id=\"subtitle\" x=\"%d\" y=\"44\">", width / 2);
-	put_xml(f, sub);
+	xml_write_escaped(f, sub);
 	fputs("</text>\n", f);
 	fprintf(f, "<text id=\"unzoom\" class=\"button hide\" x=\"%d\" y=\"24\">Reset Zoom</text>\n", XPAD);
 	fprintf(f,

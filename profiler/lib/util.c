@@ -1,6 +1,8 @@
-/* Human-readable numbers and the streaming JSON writer shared by all outputs. */
+/* Human-readable numbers, UTF-8 validation and escaping, and the streaming
+ * JSON writer shared by all outputs. */
 #include <inttypes.h>
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "util.h"
@@ -58,35 +60,145 @@ void json_init(struct json *j, FILE *f, bool pretty)
 	j->first[0] = true;
 }
 
+uint32_t utf8_decode(const char **s)
+{
+	const unsigned char *p = (const unsigned char *)*s;
+	unsigned c = p[0];
+	if (c < 0x80) {
+		*s += 1;
+		return c;
+	}
+	/* The well-formed sequences of Unicode's table 3-7: the second byte's
+	 * range depends on the first, which rules out overlongs (E0 80..9F,
+	 * F0 80..8F), surrogates (ED A0..BF) and code points past U+10FFFF
+	 * (F4 90..BF). */
+	unsigned lo = 0x80, hi = 0xbf;
+	int more;
+	uint32_t cp;
+	if (c >= 0xc2 && c <= 0xdf) {
+		more = 1;
+		cp = c & 0x1f;
+	} else if (c >= 0xe0 && c <= 0xef) {
+		more = 2;
+		cp = c & 0x0f;
+		lo = c == 0xe0 ? 0xa0 : 0x80;
+		hi = c == 0xed ? 0x9f : 0xbf;
+	} else if (c >= 0xf0 && c <= 0xf4) {
+		more = 3;
+		cp = c & 0x07;
+		lo = c == 0xf0 ? 0x90 : 0x80;
+		hi = c == 0xf4 ? 0x8f : 0xbf;
+	} else {
+		/* 80-BF without a lead, C0 and C1 (overlong leads), F5-FF. */
+		*s += 1;
+		return 0xfffd;
+	}
+	for (int i = 1; i <= more; i++) {
+		unsigned b = p[i]; /* the NUL ends a cut sequence: it is below lo */
+		if (b < lo || b > hi) {
+			*s += i;
+			return 0xfffd;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		cp = cp << 6 | (b & 0x3f);
+	}
+	*s += more + 1;
+	return cp;
+}
+
+size_t utf8_encode(char *buf, uint32_t cp)
+{
+	unsigned char *b = (unsigned char *)buf;
+	if (cp < 0x80) {
+		b[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		b[0] = (unsigned char)(0xc0 | cp >> 6);
+		b[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		b[0] = (unsigned char)(0xe0 | cp >> 12);
+		b[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		b[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	b[0] = (unsigned char)(0xf0 | cp >> 18);
+	b[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+	b[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+	b[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+bool utf8_valid(const char *s)
+{
+	while (*s) {
+		const char *at = s;
+		/* A U+FFFD in the input is well-formed: only one made by the
+		 * decoder (from anything but EF BF BD) is not. */
+		if (utf8_decode(&s) == 0xfffd && (s - at != 3 || memcmp(at, "\xef\xbf\xbd", 3)))
+			return false;
+	}
+	return true;
+}
+
+char *utf8_sanitize(const char *s)
+{
+	/* U+FFFD takes 3 bytes and replaces at least one. */
+	char *out = malloc(3 * strlen(s) + 1), *o = out;
+	if (!out)
+		return NULL;
+	while (*s)
+		o += utf8_encode(o, utf8_decode(&s));
+	*o = 0;
+	return out;
+}
+
+/* Copies the well-formed character that starts at *s to f (or U+FFFD for an
+ * ill-formed one) and returns its code point. */
+static uint32_t put_char(FILE *f, const char **s, bool xml)
+{
+	char buf[4];
+	uint32_t cp = utf8_decode(s);
+	if (xml && ((cp < 0x20 && cp != '\t' && cp != '\n' && cp != '\r') || cp == 0xfffe || cp == 0xffff))
+		cp = 0xfffd;
+	if (cp < 0x80)
+		putc((int)cp, f);
+	else
+		fwrite(buf, 1, utf8_encode(buf, cp), f);
+	return cp;
+}
+
+void xml_write_escaped(FILE *f, const char *s)
+{
+	while (s && *s) {
+		switch (*s) {
+		case '<': fputs("&lt;", f); s++; break;
+		case '>': fputs("&gt;", f); s++; break;
+		case '&': fputs("&amp;", f); s++; break;
+		case '"': fputs("&quot;", f); s++; break;
+		case '\'': fputs("&#39;", f); s++; break;
+		default: put_char(f, &s, true);
+		}
+	}
+}
+
 void json_write_escaped(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
 	putc('"', f);
-	while (*p) {
-		unsigned c = *p;
+	while (*s) {
+		unsigned char c = (unsigned char)*s;
 		if (c == '"' || c == '\\') {
 			putc('\\', f);
-			putc((int)c, f);
-			p++;
+			putc(c, f);
+			s++;
 		} else if (c < 0x20) {
 			fprintf(f, "\\u%04x", c);
-			p++;
-		} else if (c < 0x80) {
-			putc((int)c, f);
-			p++;
+			s++;
 		} else {
-			/* Pass valid UTF-8 sequences through; replace anything else. */
-			int n = c >= 0xf0 && c < 0xf5 ? 4 : c >= 0xe0 ? 3 : c >= 0xc2 && c < 0xe0 ? 2 : 0;
-			int ok = n > 0;
-			for (int i = 1; ok && i < n; i++)
-				ok = (p[i] & 0xc0) == 0x80;
-			if (ok) {
-				fwrite(p, 1, (size_t)n, f);
-				p += n;
-			} else {
-				fputs("\\ufffd", f);
-				p++;
-			}
+			put_char(f, &s, false);
 		}
 	}
 	putc('"', f);
