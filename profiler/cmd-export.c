@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "outputs.h"
 #include "profile.h"
 
@@ -148,19 +149,22 @@ int cmd_export(int argc, char **argv)
 	int status = load(&p, argv + optind, (size_t)(argc - optind), &po);
 	if (status)
 		return status;
-	FILE *f = stdout;
-	struct stat out_st;
-	bool out_regular = to_file && (stat(out, &out_st) != 0 || S_ISREG(out_st.st_mode));
-	if (to_file && !(f = fopen(out, "w"))) {
-		fprintf(stderr, "fathom export: cannot write %s: %s\n", out, strerror(errno));
+	struct outfile of = {.f = stdout};
+	char *err = NULL;
+	int rc = to_file ? outfile_open(&of, out, &err) : 0;
+	if (rc) {
+		fprintf(stderr, "fathom export: %s\n", err ? err : strerror(-rc));
+		free(err);
 		profile_free(&p);
 		return 1;
 	}
-	int rc = fmt == 0   ? pprof_write(f, &p, &o)
-		 : fmt == 1 ? speedscope_write(f, &p, &o)
-			    : folded_write(f, &p, NULL, &o);
-	if (to_file && fclose(f) != 0 && !rc)
-		rc = -errno;
+	rc = fmt == 0	? pprof_write(of.f, &p, &o)
+	     : fmt == 1 ? speedscope_write(of.f, &p, &o)
+			: folded_write(of.f, &p, NULL, &o);
+	/* A failed command leaves an existing file as it was. */
+	int wrc = to_file ? outfile_close(&of, !rc) : fflush(stdout) ? -errno : 0;
+	if (!rc)
+		rc = wrc;
 	status = 0;
 	if (rc == -ENODATA) {
 		if (o.tid)
@@ -178,10 +182,6 @@ int cmd_export(int argc, char **argv)
 			strerror(-rc));
 		status = 1;
 	}
-	/* A half-written file is removed; a device or FIFO given as -o
-	 * (-o /dev/full) is never unlinked. */
-	if (status && to_file && out_regular)
-		unlink(out);
 	profile_free(&p);
 	return status;
 }

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "outputs.h"
 #include "profile.h"
 
@@ -187,24 +188,25 @@ int cmd_flame(int argc, char **argv)
 		goto done;
 	}
 
-	FILE *f = stdout;
-	bool to_file = out && strcmp(out, "-");
-	if (!out && !folded && isatty(1)) {
+	if (!out && !folded && isatty(1))
 		out = "flame.svg";
-		to_file = true;
-	}
-	struct stat out_st;
-	bool out_regular = to_file && (stat(out, &out_st) != 0 || S_ISREG(out_st.st_mode));
-	if (to_file && !(f = fopen(out, "w"))) {
-		fprintf(stderr, "fathom flame: cannot write %s: %s\n", out, strerror(errno));
+	struct outfile of = {.f = stdout};
+	char *err = NULL;
+	int rc = 0;
+	if (out && (rc = outfile_open(&of, out, &err))) {
+		fprintf(stderr, "fathom flame: %s\n", err ? err : strerror(-rc));
+		free(err);
 		status = 1;
 		goto done;
 	}
+	bool to_file = out && of.t.kind != OUTFILE_FD;
 	size_t omitted = 0;
-	int rc = folded ? folded_write(f, &p, nbase ? &base : NULL, &o)
-			: svg_write(f, &p, nbase ? &base : NULL, &o, &omitted);
-	if (to_file && fclose(f) != 0 && !rc)
-		rc = -errno;
+	rc = folded ? folded_write(of.f, &p, nbase ? &base : NULL, &o)
+		    : svg_write(of.f, &p, nbase ? &base : NULL, &o, &omitted);
+	/* A failed command leaves an existing file as it was. */
+	int wrc = out ? outfile_close(&of, !rc) : fflush(stdout) ? -errno : 0;
+	if (!rc)
+		rc = wrc;
 	if (rc == -ENODATA) {
 		if (o.tid)
 			fprintf(stderr, "fathom flame: no CPU samples of thread %d in %s\n", o.tid,
@@ -214,7 +216,7 @@ int cmd_flame(int argc, char **argv)
 				argv[optind]);
 		status = 1;
 	} else if (rc) {
-		fprintf(stderr, "fathom flame: writing %s: %s\n", to_file ? out : "the output",
+		fprintf(stderr, "fathom flame: writing %s: %s\n", out ? out : "the output",
 			strerror(-rc));
 		status = 1;
 	} else {
@@ -226,10 +228,6 @@ int cmd_flame(int argc, char **argv)
 				? " (frames narrower than the minimum width were omitted; see its subtitle)"
 				: "");
 	}
-	/* A half-written file is removed; a device or FIFO given as -o
-	 * (-o /dev/full) is never unlinked. */
-	if (status && to_file && out_regular)
-		unlink(out);
 done:
 	if (nbase)
 		profile_free(&base);

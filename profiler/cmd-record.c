@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "outfile.h"
 #include "reader.h"
 #include "util.h"
 
@@ -177,40 +178,6 @@ static void forward(int sig)
 	errno = e;
 }
 
-/* Copies the file `from` into `to` (a device or a FIFO), saying why not. */
-static int copy_into(const char *from, const char *to)
-{
-	int in = open(from, O_RDONLY | O_CLOEXEC), out = in < 0 ? -1 : open(to, O_WRONLY | O_CLOEXEC);
-	int ret = in < 0 || out < 0 ? -1 : 0;
-	char buf[65536];
-	ssize_t n;
-	while (!ret && (n = read(in, buf, sizeof(buf))) != 0) {
-		if (n < 0 && errno == EINTR)
-			continue;
-		for (ssize_t off = 0; n > 0 && off < n;) {
-			ssize_t w = write(out, buf + off, (size_t)(n - off));
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0) {
-				ret = -1;
-				break;
-			}
-			off += w;
-		}
-		if (n < 0)
-			ret = -1;
-	}
-	if (ret)
-		fprintf(stderr, "fathom record: cannot write %s into %s: %s\n", from, to, strerror(errno));
-	if (out >= 0 && close(out) < 0 && !ret) {
-		fprintf(stderr, "fathom record: writing %s: %s\n", to, strerror(errno));
-		ret = -1;
-	}
-	if (in >= 0)
-		close(in);
-	return ret;
-}
-
 static int set_env(const char *name, const char *value)
 {
 	return setenv(name, value, 1);
@@ -302,17 +269,36 @@ int cmd_record(int argc, char **argv)
 	if (output && strstr(output, "%p")) {
 		pattern = absolute(output);
 	} else if (output) {
-		final = absolute(output);
-		/* -o /dev/null, a FIFO: the dumps are made in the temporary
-		 * directory, not as /dev/null.PID, and the main one is copied in. */
-		struct stat st;
-		char *base = NULL;
-		if (final && stat(final, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
-			const char *t = getenv("TMPDIR");
-			if (asprintf(&base, "%s/%s", t && *t ? t : "/tmp", strrchr(final, '/') + 1) < 0)
-				base = NULL;
+		/* Checked now, so that a name that will be refused (a stranger's
+		 * link in /tmp, a directory) does not cost a run; installed at
+		 * the end by outfile_install, which checks again. */
+		struct outfile_target t;
+		char *err = NULL;
+		int rc = outfile_resolve(output, &t, &err);
+		if (rc) {
+			fprintf(stderr, "fathom record: %s\n", err ? err : strerror(-rc));
+			free(err);
+			free(agent);
+			return 2;
 		}
-		const char *from = base ? base : final;
+		/* A regular file: the dumps are made beside it (beside the file a
+		 * link of the user's points to), and the main one renamed over it.
+		 * A device, a FIFO or stdout: they are made in the temporary
+		 * directory, not as /dev/null.PID, and the main one is copied in. */
+		char *base = NULL;
+		if (t.kind == OUTFILE_FILE) {
+			final = absolute(t.path);
+		} else {
+			const char *tn = getenv("TMPDIR");
+			const char *slash = strrchr(output, '/');
+			if (asprintf(&base, "%s/fathom-%s", tn && *tn ? tn : "/tmp",
+				     slash ? slash + 1 : !strcmp(output, "-") ? "stdout" : output) < 0)
+				base = NULL;
+			final = strdup(output);
+		}
+		bool to_device = t.kind != OUTFILE_FILE;
+		outfile_target_free(&t);
+		const char *from = base ? base : to_device ? NULL : final;
 		/* The agent expands %p and %%: a literal % is doubled. */
 		size_t n = from ? strlen(from) : 0, k = 0;
 		pattern = from ? malloc(2 * n + 4) : NULL;
@@ -332,16 +318,6 @@ int cmd_record(int argc, char **argv)
 		free(pattern);
 		free(final);
 		return 2;
-	}
-	if (final) {
-		struct stat st;
-		if (stat(final, &st) == 0 && S_ISDIR(st.st_mode)) {
-			fprintf(stderr, "fathom record: -o %s is a directory; give a file name\n", output);
-			free(agent);
-			free(pattern);
-			free(final);
-			return 2;
-		}
 	}
 	const char *tmp = getenv("TMPDIR");
 	char manifest[PATH_MAX];
@@ -489,20 +465,18 @@ int cmd_record(int argc, char **argv)
 		if (dumps[i])
 			scan_dump(dumps[i], &t);
 	if (final && ndumps > 0 && dumps[0]) {
-		struct stat st;
-		if (stat(final, &st) == 0 && !S_ISREG(st.st_mode)) {
-			/* A device or a FIFO is written into, never replaced: a
-			 * rename over /dev/null as root would break the machine. */
-			if (copy_into(dumps[0], final) == 0) {
-				unlink(dumps[0]);
-				free(dumps[0]);
-				dumps[0] = strdup(final);
-			}
-		} else if (rename(dumps[0], final) == 0) {
+		/* Renamed over a regular file; a device or a FIFO is written
+		 * into, never replaced (a rename over /dev/null as root would
+		 * break the machine). */
+		char *err = NULL;
+		int rc = outfile_install(dumps[0], output, &err);
+		if (rc == 0) {
 			free(dumps[0]);
 			dumps[0] = strdup(final);
 		} else {
-			fprintf(stderr, "fathom record: cannot rename %s to %s: %s\n", dumps[0], final, strerror(errno));
+			fprintf(stderr, "fathom record: %s; the dump stays at %s\n", err ? err : strerror(-rc),
+				shown(dumps[0]));
+			free(err);
 		}
 	}
 	if (!quiet) {

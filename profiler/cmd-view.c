@@ -11,6 +11,7 @@
 
 #include "cmds.h"
 #include "profile.h"
+#include "outfile.h"
 #include "util.h"
 #include "viewer-data.h"
 
@@ -211,46 +212,28 @@ int cmd_view(int argc, char **argv)
 		vo.title = title;
 	}
 
-	/* A new or regular file is written beside its final name and renamed
-	 * into place, so a failed run never leaves half a report behind. Anything
-	 * else (a device such as /dev/null, a pipe, a symbolic link) is written
-	 * into as it is: renaming over it would replace it. */
-	bool to_stdout = !strcmp(out, "-");
-	char *tmp = NULL;
-	FILE *f = stdout;
-	if (!to_stdout) {
-		struct stat lst;
-		bool in_place = lstat(out, &lst) == 0 && !S_ISREG(lst.st_mode);
-		if (!in_place && asprintf(&tmp, "%s.tmp.%d", out, (int)getpid()) < 0) {
-			status = 1;
-			goto done;
-		}
-		if (!(f = fopen(in_place ? out : tmp, "w"))) {
-			fprintf(stderr, "fathom view: cannot write %s: %s\n", out, strerror(errno));
-			free(tmp);
-			status = 1;
-			goto done;
-		}
+	/* A failed run never leaves half a report behind, nor replaces an
+	 * earlier one (see outfile.h). */
+	struct outfile of;
+	char *err = NULL;
+	int rc = outfile_open(&of, out, &err);
+	if (rc) {
+		fprintf(stderr, "fathom view: %s\n", err ? err : strerror(-rc));
+		free(err);
+		status = 1;
+		goto done;
 	}
-	int rc;
+	bool to_stdout = of.t.kind == OUTFILE_FD;
 	vo.pretty = data_only && !to_stdout;
 #ifdef FATHOM_HAVE_VIEWER
 	if (!data_only)
-		rc = write_page(f, profiles, n, &vo);
+		rc = write_page(of.f, profiles, n, &vo);
 	else
 #endif
-		rc = viewer_data_write(f, profiles, n, &vo);
-	if (!to_stdout) {
-		if (fclose(f) != 0 && !rc)
-			rc = -errno;
-		if (tmp && !rc && rename(tmp, out) < 0)
-			rc = -errno;
-		if (tmp && rc)
-			unlink(tmp);
-		free(tmp);
-	} else if (fflush(stdout) != 0 && !rc) {
-		rc = -errno;
-	}
+		rc = viewer_data_write(of.f, profiles, n, &vo);
+	int wrc = outfile_close(&of, !rc);
+	if (!rc)
+		rc = wrc;
 	if (rc) {
 		fprintf(stderr, "fathom view: writing %s: %s\n", to_stdout ? "the output" : out,
 			strerror(-rc));

@@ -10,6 +10,7 @@
 
 #include "compare.h"
 #include "fathom-dump.h"
+#include "outfile.h"
 #include "outputs.h"
 #include "util.h"
 
@@ -1327,10 +1328,10 @@ void compare_write_annotations(const struct compare_report *r, FILE *f, const ch
 	}
 }
 
-static int write_file(const struct compare_report *r, enum compare_format fmt_, const char *path, const char *mode,
-		      char **err)
+/* Appends the report to path (the CI step summary), which the runner made. */
+static int append_file(const struct compare_report *r, enum compare_format fmt_, const char *path, char **err)
 {
-	FILE *f = fopen(path, mode);
+	FILE *f = fopen(path, "a");
 	if (!f) {
 		int e = errno;
 		*err = fmt("%s: %s", path, strerror(e));
@@ -1347,13 +1348,26 @@ static int write_file(const struct compare_report *r, enum compare_format fmt_, 
 	return 0;
 }
 
+/* Writes -o PATH the way every command does (outfile.h). */
+static int write_file(const struct compare_report *r, enum compare_format fmt_, const char *path, char **err)
+{
+	struct outfile o;
+	int rc = outfile_open(&o, path, err);
+	if (rc)
+		return rc;
+	compare_write(r, fmt_, o.f);
+	if ((rc = outfile_close(&o, true)))
+		*err = fmt("writing %s: %s", path, strerror(-rc));
+	return rc;
+}
+
 int compare_publish(const struct compare_report *r, enum compare_format fmt_, const char *out_path,
 		    const char *summary_path, bool annotate, const char *root, char **err)
 {
 	*err = NULL;
 	int rc;
 	if (out_path && strcmp(out_path, "-")) {
-		if ((rc = write_file(r, fmt_, out_path, "w", err)))
+		if ((rc = write_file(r, fmt_, out_path, err)))
 			return rc;
 	} else {
 		compare_write(r, fmt_, stdout);
@@ -1362,7 +1376,7 @@ int compare_publish(const struct compare_report *r, enum compare_format fmt_, co
 		compare_write_annotations(r, stdout, root);
 	/* The step summary is Markdown whatever the chosen format: it is what
 	 * GitHub shows on the run's page. */
-	if (summary_path && *summary_path && (rc = write_file(r, COMPARE_MARKDOWN, summary_path, "a", err)))
+	if (summary_path && *summary_path && (rc = append_file(r, COMPARE_MARKDOWN, summary_path, err)))
 		return rc;
 	return 0;
 }
