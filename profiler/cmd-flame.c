@@ -216,8 +216,7 @@ int cmd_flame(int argc, char **argv)
 				argv[optind]);
 		status = 1;
 	} else if (rc) {
-		fprintf(stderr, "fathom flame: writing %s: %s\n", out ? out : "the output",
-			strerror(-rc));
+		fprintf(stderr, "fathom flame: writing %s: %s\n", out ? out : "the output", strerror(-rc));
 		status = 1;
 	} else {
 		status = 0;

@@ -290,9 +290,10 @@ int cmd_record(int argc, char **argv)
 			final = absolute(t.path);
 		} else {
 			const char *tn = getenv("TMPDIR");
-			const char *slash = strrchr(output, '/');
-			if (asprintf(&base, "%s/fathom-%s", tn && *tn ? tn : "/tmp",
-				     slash ? slash + 1 : !strcmp(output, "-") ? "stdout" : output) < 0)
+			const char *leaf = strrchr(output, '/') ? strrchr(output, '/') + 1 : output;
+			if (!strcmp(output, "-"))
+				leaf = "stdout";
+			if (asprintf(&base, "%s/fathom-%s", tn && *tn ? tn : "/tmp", leaf) < 0)
 				base = NULL;
 			final = strdup(output);
 		}
@@ -474,8 +475,8 @@ int cmd_record(int argc, char **argv)
 			free(dumps[0]);
 			dumps[0] = strdup(final);
 		} else {
-			fprintf(stderr, "fathom record: %s; the dump stays at %s\n", err ? err : strerror(-rc),
-				shown(dumps[0]));
+			fprintf(stderr, "fathom record: %s; the dump stays at %s\n",
+				err ? err : strerror(-rc), shown(dumps[0]));
 			free(err);
 		}
 	}

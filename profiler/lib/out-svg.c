@@ -145,7 +145,8 @@ static void draw_node(struct svg_ctx *c, uint32_t id, int64_t off)
 				fprintf(c->f, ":%u", n->line);
 		} else if (fn->module != FA_NONE && fn->module < c->p->nmodules) {
 			fputs("\nin ", c->f);
-			xml_write_escaped(c->f, c->p->modules[fn->module].name ? c->p->modules[fn->module].name : "?");
+			xml_write_escaped(
+			    c->f, c->p->modules[fn->module].name ? c->p->modules[fn->module].name : "?");
 		}
 	}
 	fprintf(c->f, "\n%s (%.2f%%)", fmt_weight(wb, sizeof(wb), c->o->metric, n->total, c->hz),

@@ -174,13 +174,17 @@ static uint32_t put_char(FILE *f, const char **s, bool xml)
 void xml_write_escaped(FILE *f, const char *s)
 {
 	while (s && *s) {
-		switch (*s) {
-		case '<': fputs("&lt;", f); s++; break;
-		case '>': fputs("&gt;", f); s++; break;
-		case '&': fputs("&amp;", f); s++; break;
-		case '"': fputs("&quot;", f); s++; break;
-		case '\'': fputs("&#39;", f); s++; break;
-		default: put_char(f, &s, true);
+		const char *ent = *s == '<'    ? "&lt;"
+				  : *s == '>'  ? "&gt;"
+				  : *s == '&'  ? "&amp;"
+				  : *s == '"'  ? "&quot;"
+				  : *s == '\'' ? "&#39;"
+					       : NULL;
+		if (ent) {
+			fputs(ent, f);
+			s++;
+		} else {
+			put_char(f, &s, true);
 		}
 	}
 }
