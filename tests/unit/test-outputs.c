@@ -10,10 +10,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <errno.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zlib.h>
 #include <cmocka.h>
 
 #include "fathom-dump.h"
+#include "outfile.h"
 #include "outputs.h"
 #include "util.h"
 
@@ -772,6 +775,68 @@ static void test_utf8(void **state)
 	assert_memory_equal(buf, "\xf4\x8f\xbf\xbf", 4);
 }
 
+/* -o NAME: descriptors by name, refusals, and the existing file kept when
+ * the command fails (outfile.c). Integration: test-out-files.sh. */
+static void test_outfile(void **state)
+{
+	char dir[] = "/tmp/fathom-test-outfile-XXXXXX", path[256], link[256], fifo[256];
+	assert_non_null(mkdtemp(dir));
+	struct outfile_target t;
+	char *err = NULL;
+	const char *fds[] = {"-", "/dev/stdout", "/dev/fd/1", "/proc/self/fd/1"};
+	for (size_t i = 0; i < 4; i++) {
+		assert_int_equal(outfile_resolve(fds[i], &t, &err), 0);
+		assert_int_equal(t.kind, OUTFILE_FD);
+		assert_int_equal(t.fd, 1);
+	}
+	assert_int_equal(outfile_resolve("/dev/fd/999", &t, &err), -EBADF);
+	free(err);
+	assert_int_equal(outfile_resolve("/dev/null", &t, &err), 0);
+	assert_int_equal(t.kind, OUTFILE_DEVICE);
+	outfile_target_free(&t);
+	assert_int_equal(outfile_resolve(dir, &t, &err), -EISDIR);
+	assert_non_null(strstr(err, "is a directory"));
+	free(err);
+	/* A link to a FIFO: refused, even the user's own. */
+	snprintf(fifo, sizeof(fifo), "%s/fifo", dir);
+	snprintf(link, sizeof(link), "%s/link", dir);
+	assert_int_equal(mkfifo(fifo, 0600), 0);
+	assert_int_equal(symlink("fifo", link), 0);
+	assert_int_equal(outfile_resolve(link, &t, &err), -EPERM);
+	assert_non_null(strstr(err, "give the device's own path"));
+	free(err);
+	unlink(link);
+	/* The user's link to a file: followed, the file is the target. */
+	snprintf(path, sizeof(path), "%s/file", dir);
+	FILE *f = fopen(path, "w");
+	fputs("old", f);
+	fclose(f);
+	assert_int_equal(symlink("file", link), 0);
+	assert_int_equal(outfile_resolve(link, &t, &err), 0);
+	assert_int_equal(t.kind, OUTFILE_FILE);
+	assert_string_equal(t.path, path);
+	outfile_target_free(&t);
+	/* Failed: the file is as it was; succeeded: replaced, the link kept. */
+	struct outfile o;
+	char buf[16] = "";
+	for (int ok = 0; ok < 2; ok++) {
+		assert_int_equal(outfile_open(&o, link, &err), 0);
+		fputs("new", o.f);
+		assert_int_equal(outfile_close(&o, ok), 0);
+		f = fopen(path, "r");
+		assert_non_null(fgets(buf, sizeof(buf), f));
+		fclose(f);
+		assert_string_equal(buf, ok ? "new" : "old");
+	}
+	struct stat st;
+	assert_int_equal(lstat(link, &st), 0);
+	assert_true(S_ISLNK(st.st_mode));
+	unlink(link);
+	unlink(path);
+	unlink(fifo);
+	assert_int_equal(rmdir(dir), 0); /* no temporary left behind */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -787,6 +852,7 @@ int main(void)
 	    cmocka_unit_test(test_svg_diff),
 	    cmocka_unit_test(test_speedscope),
 	    cmocka_unit_test(test_utf8),
+	    cmocka_unit_test(test_outfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
