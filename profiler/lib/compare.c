@@ -1028,20 +1028,23 @@ static void write_text(const struct compare_report *r, FILE *f)
 	}
 }
 
-/* Markdown table cells: a '|' would end the cell and '<' could start HTML. */
+/* Markdown table cells: a '|' would end the cell and '<' could start HTML;
+ * text that is not UTF-8 shows as U+FFFD, as in every other output. */
 static void md_cell(FILE *f, const char *s)
 {
-	for (; s && *s; s++) {
-		if (*s == '|' || *s == '\\' || *s == '*' || *s == '_' || *s == '`')
-			fprintf(f, "\\%c", *s);
-		else if (*s == '<')
+	char buf[4];
+	while (s && *s) {
+		uint32_t c = utf8_decode(&s);
+		if (c == '|' || c == '\\' || c == '*' || c == '_' || c == '`')
+			fprintf(f, "\\%c", (char)c);
+		else if (c == '<')
 			fputs("&lt;", f);
-		else if (*s == '>')
+		else if (c == '>')
 			fputs("&gt;", f);
-		else if (*s == '\n')
+		else if (c == '\n')
 			putc(' ', f);
 		else
-			putc(*s, f);
+			fwrite(buf, 1, utf8_encode(buf, c), f);
 	}
 }
 

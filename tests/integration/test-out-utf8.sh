@@ -32,6 +32,7 @@ run "$FATHOM" view bad.fdump -o bad.html >/dev/null 2>&1
 "$FATHOM" report --json bad.fdump >bad.report.json || fail "report --json failed"
 "$FATHOM" diff bad.fdump bad.fdump --format json -o bad.diff.json || fail "diff --format json failed"
 "$FATHOM" diff bad.fdump bad.fdump --format junit -o bad.junit.xml || fail "diff --format junit failed"
+"$FATHOM" diff bad.fdump bad.fdump --format markdown -o bad.diff.md || fail "diff --format markdown failed"
 
 # The SVG and JUnit XML: well-formed (xmllint when installed, python's parser always).
 for x in bad.svg bad.junit.xml; do
@@ -43,7 +44,7 @@ done
 
 # Strict UTF-8 everywhere, strict JSON without lone surrogates, and the
 # function (its ASCII part) present with U+FFFD in place of the bad bytes.
-python3 - bad.svg bad.folded bad.speedscope.json bad.viewer.json bad.html bad.report.json bad.diff.json <<'PY' || fail "an output is not valid UTF-8 or JSON"
+python3 - bad.svg bad.folded bad.speedscope.json bad.viewer.json bad.html bad.report.json bad.diff.json bad.diff.md <<'PY' || fail "an output is not valid UTF-8 or JSON"
 import json, sys
 for path in sys.argv[1:]:
     raw = open(path, 'rb').read()
