@@ -424,24 +424,13 @@ static int print_threads(const struct report *r, struct json *j)
 	int64_t *acc = calloc(r->k.n ? r->k.n : 1, sizeof(*acc));
 	uint32_t *touched = malloc((r->k.n ? r->k.n : 1) * sizeof(*touched));
 	uint32_t *order = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*order));
-	uint32_t *first = calloc(p->nthreads + 2, sizeof(*first));
-	uint32_t *bythread = malloc((p->ntstacks ? p->ntstacks : 1) * sizeof(*bythread));
-	if (!acc || !touched || !order || !first || !bythread) {
+	uint32_t *first = NULL, *bythread = NULL;
+	if (!acc || !touched || !order || profile_tstacks_by_thread(p, &first, &bythread) < 0) {
 		free(acc);
 		free(touched);
 		free(order);
-		free(first);
-		free(bythread);
 		return -ENOMEM;
 	}
-	/* The (stack, thread) entries grouped by thread, in their order: one
-	 * pass, where a scan of all entries for each thread was quadratic. */
-	for (size_t i = 0; i < p->ntstacks; i++)
-		first[p->tstacks[i].thread + 2]++;
-	for (size_t t = 0; t < p->nthreads; t++)
-		first[t + 2] += first[t + 1];
-	for (size_t i = 0; i < p->ntstacks; i++)
-		bythread[first[p->tstacks[i].thread + 1]++] = (uint32_t)i;
 	size_t nt = 0;
 	for (uint32_t t = 0; t < p->nthreads; t++)
 		if (thread_selected(r, t) && p->threads[t].samples)

@@ -1150,3 +1150,25 @@ size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s, s
 	}
 	return n;
 }
+
+int profile_tstacks_by_thread(const struct profile *p, uint32_t **first, uint32_t **by)
+{
+	uint32_t *f = calloc(p->nthreads + 2, sizeof(*f));
+	uint32_t *b = malloc((p->ntstacks ? p->ntstacks : 1) * sizeof(*b));
+	if (!f || !b) {
+		free(f);
+		free(b);
+		return -ENOMEM;
+	}
+	/* A counting sort: counts at t + 2, their prefix sums, then each entry
+	 * placed at its thread's next slot, which leaves f[t] = the start. */
+	for (size_t i = 0; i < p->ntstacks; i++)
+		f[p->tstacks[i].thread + 2]++;
+	for (size_t t = 0; t < p->nthreads; t++)
+		f[t + 2] += f[t + 1];
+	for (size_t i = 0; i < p->ntstacks; i++)
+		b[f[p->tstacks[i].thread + 1]++] = (uint32_t)i;
+	*first = f;
+	*by = b;
+	return 0;
+}
