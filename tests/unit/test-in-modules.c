@@ -54,10 +54,10 @@ static void mod(struct fdw *w, uint64_t id, uint64_t start, uint64_t end, const 
 	fdw_module(w, id, start, start, end, path, 0);
 }
 
-#define STACK(w, id, ...)                                                                 \
-	do {                                                                              \
-		uint64_t a_[] = { __VA_ARGS__ };                                          \
-		fdw_stack((w), (id), (unsigned)(sizeof(a_) / sizeof(a_[0])), a_);         \
+#define STACK(w, id, ...)                                                                                    \
+	do {                                                                                                 \
+		uint64_t a_[] = {__VA_ARGS__};                                                               \
+		fdw_stack((w), (id), (unsigned)(sizeof(a_) / sizeof(a_[0])), a_);                            \
 	} while (0)
 
 /* The module of frame i of global stack g, by name ("-" for none). */
@@ -74,21 +74,21 @@ static void test_module_map(void **state)
 	struct fdw w;
 	fdw_init(&w, FD_VERSION_MAJOR);
 	fdw_header(&w, 10, 1, 99, FD_ALLOC_OFF, "/nonexistent/app", "app", 3);
-	STACK(&w, 1, 0x1100);                 /* before any module record */
+	STACK(&w, 1, 0x1100); /* before any module record */
 	mod(&w, 1, 0x1000, 0x3000, "A");
 	STACK(&w, 2, 0x1200);
-	mod(&w, 2, 0x2000, 0x4000, "B");      /* over A's upper half: A is gone */
+	mod(&w, 2, 0x2000, 0x4000, "B"); /* over A's upper half: A is gone */
 	STACK(&w, 3, 0x1300, 0x2100);
 	fdw_unload(&w, 2, 0);
-	STACK(&w, 4, 0x2200);                 /* nothing live there */
+	STACK(&w, 4, 0x2200); /* nothing live there */
 	mod(&w, 3, 0x2000, 0x2800, "C");
 	STACK(&w, 5, 0x2300);
-	mod(&w, 3, 0x5000, 0x6000, "D");      /* id 3 again: replaces C */
+	mod(&w, 3, 0x5000, 0x6000, "D"); /* id 3 again: replaces C */
 	STACK(&w, 6, 0x2400, 0x5100);
 	mod(&w, 4, 0x7000, 0x8000, "E");
-	mod(&w, 5, 0x8000, 0x9000, "F");      /* adjacent: E stays */
+	mod(&w, 5, 0x8000, 0x9000, "F"); /* adjacent: E stays */
 	STACK(&w, 7, 0x7fff, 0x8000);
-	mod(&w, 6, 0x6800, 0x8800, "G");      /* over E and F */
+	mod(&w, 6, 0x6800, 0x8800, "G"); /* over E and F */
 	STACK(&w, 8, 0x6900, 0x8900, 0x5000, 0x6000);
 	STACK(&w, 9, 0xa000, 0x0fff);
 	char *paths[2];
@@ -105,7 +105,7 @@ static void test_module_map(void **state)
 
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .no_symbols = true, .quiet = true };
+	struct profile_opts o = {.no_symbols = true, .quiet = true};
 	assert_int_equal(profile_load(&p, paths, 2, &o, &err), 0);
 	assert_int_equal(p.nstacks, 11);
 	/* An address no live module covered goes to the latest loaded module
@@ -137,7 +137,7 @@ static void test_module_map(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_module_map),
+	    cmocka_unit_test(test_module_map),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

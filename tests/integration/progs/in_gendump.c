@@ -132,9 +132,9 @@ int main(int argc, char **argv)
 {
 	uint64_t nmod = 300000, nthreads = 100000;
 	static const struct option longopts[] = {
-		{ "modules", required_argument, 0, 'm' },
-		{ "threads", required_argument, 0, 't' },
-		{ 0, 0, 0, 0 },
+	    {"modules", required_argument, 0, 'm'},
+	    {"threads", required_argument, 0, 't'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "in_gendump: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
-	uint8_t fh[FD_FILE_HEADER_SIZE] = { 0 };
+	uint8_t fh[FD_FILE_HEADER_SIZE] = {0};
 	memcpy(fh, FD_MAGIC, FD_MAGIC_LEN);
 	fd_put_u16(fh + 8, FD_VERSION_MAJOR);
 	fd_put_u16(fh + 10, FD_VERSION_MINOR);
@@ -197,18 +197,20 @@ int main(int argc, char **argv)
 			module(next_id++, mod_start(i), mod_start(i) + MODSIZE, path, t);
 		} else if (i % 10 == 7) {
 			/* the same mod_id sent again: it replaces the first record */
-			snprintf(path, sizeof(path), "/nonexistent/in-gendump/libm%llu-again.so", (unsigned long long)i);
+			snprintf(path, sizeof(path), "/nonexistent/in-gendump/libm%llu-again.so",
+				 (unsigned long long)i);
 			module(i + 1, mod_start(i), mod_start(i) + MODSIZE, path, t);
 		} else if (i % 1000 == 999) {
 			/* one mapping over the last four modules (i-3 .. i) */
-			snprintf(path, sizeof(path), "/nonexistent/in-gendump/libbig%llu.so", (unsigned long long)i);
+			snprintf(path, sizeof(path), "/nonexistent/in-gendump/libbig%llu.so",
+				 (unsigned long long)i);
 			module(next_id++, mod_start(i), mod_start(i - 3) + MODSIZE, path, t);
 		}
 	}
 	/* Stack 1: one frame in a reloaded module, one in a replaced one, one
 	 * in a module covered by a bigger mapping, one in a plain module. */
-	uint64_t fr[4] = { mod_start(13) + 0x100, mod_start(17) + 0x200, mod_start(1997) + 0x300,
-			   mod_start(1001) + 0x400 };
+	uint64_t fr[4] = {mod_start(13) + 0x100, mod_start(17) + 0x200, mod_start(1997) + 0x300,
+			  mod_start(1001) + 0x400};
 	stack(1, 4, fr);
 
 	uint64_t time = 1000, seq = 0, samples = 0, calls = 0, bytes = 0, leaked = 0, leaked_blocks = 0;
@@ -226,7 +228,7 @@ int main(int argc, char **argv)
 		put_u((uint64_t)tid);
 		rec_end(FD_REC_TID);
 		/* one sample on stack 1, one on a forward-referenced stack */
-		uint64_t ids[2] = { 1, 2 + k % nfwd };
+		uint64_t ids[2] = {1, 2 + k % nfwd};
 		for (int s = 0; s < 2; s++) {
 			time += 1000;
 			rec_begin();
@@ -279,10 +281,11 @@ int main(int argc, char **argv)
 	}
 	printf("module_records=%llu\nthreads=%llu\nsamples=%llu\nalloc_calls=%llu\nalloc_bytes=%llu\n"
 	       "leaked_bytes=%llu\nleaked_blocks=%llu\nforward_stacks=%llu\n",
-	       (unsigned long long)nmodrecs, (unsigned long long)nthreads,
-	       (unsigned long long)samples, (unsigned long long)calls, (unsigned long long)bytes,
-	       (unsigned long long)leaked, (unsigned long long)leaked_blocks, (unsigned long long)nfwd);
-	printf("frame0=libm13-reloaded.so\nframe1=libm17-again.so\nframe2=libbig1999.so\nframe3=libm1001.so\n");
+	       (unsigned long long)nmodrecs, (unsigned long long)nthreads, (unsigned long long)samples,
+	       (unsigned long long)calls, (unsigned long long)bytes, (unsigned long long)leaked,
+	       (unsigned long long)leaked_blocks, (unsigned long long)nfwd);
+	printf(
+	    "frame0=libm13-reloaded.so\nframe1=libm17-again.so\nframe2=libbig1999.so\nframe3=libm1001.so\n");
 	return 0;
 
 usage:
