@@ -389,21 +389,33 @@ static void print_table(const struct report *r, struct entry **rows, size_t n, b
 	}
 }
 
-/* Per thread: its share and its hottest rows by self time. */
-static int thread_rows(const struct report *r, uint32_t t, int64_t *acc, uint32_t *touched, size_t *ntouched)
+/* Per thread: its share and its hottest rows by self time. bythread lists
+ * the (stack, thread) entries of each thread t at [first[t], first[t + 1]). */
+static void thread_rows(const struct report *r, const uint32_t *first, const uint32_t *bythread, uint32_t t,
+			int64_t *acc, uint32_t *touched, size_t *ntouched)
 {
 	const struct profile *p = r->p;
 	*ntouched = 0;
-	for (size_t i = 0; i < p->ntstacks; i++) {
-		const struct fa_thread_stack *ts = &p->tstacks[i];
-		if (ts->thread != t || r->leaf[ts->stack] == FA_NONE)
+	for (uint32_t i = first[t]; i < first[t + 1]; i++) {
+		const struct fa_thread_stack *ts = &p->tstacks[bythread[i]];
+		if (r->leaf[ts->stack] == FA_NONE)
 			continue;
 		uint32_t key = r->leaf[ts->stack];
 		if (!acc[key])
 			touched[(*ntouched)++] = key;
 		acc[key] += ts->cpu ? ts->cpu : 1;
 	}
-	return 0;
+}
+
+/* Busiest first; in thread order among equals. */
+static int busiest_cmp(const void *a, const void *b, void *profile)
+{
+	const struct profile *p = profile;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int64_t cx = p->threads[x].cpu, cy = p->threads[y].cpu;
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	return x < y ? -1 : x > y;
 }
 
 static int print_threads(const struct report *r, struct json *j)
@@ -412,7 +424,8 @@ static int print_threads(const struct report *r, struct json *j)
 	int64_t *acc = calloc(r->k.n ? r->k.n : 1, sizeof(*acc));
 	uint32_t *touched = malloc((r->k.n ? r->k.n : 1) * sizeof(*touched));
 	uint32_t *order = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*order));
-	if (!acc || !touched || !order) {
+	uint32_t *first = NULL, *bythread = NULL;
+	if (!acc || !touched || !order || profile_tstacks_by_thread(p, &first, &bythread) < 0) {
 		free(acc);
 		free(touched);
 		free(order);
@@ -422,13 +435,7 @@ static int print_threads(const struct report *r, struct json *j)
 	for (uint32_t t = 0; t < p->nthreads; t++)
 		if (thread_selected(r, t) && p->threads[t].samples)
 			order[nt++] = t;
-	/* Busiest first. */
-	for (size_t i = 1; i < nt; i++)
-		for (size_t k = i; k > 0 && p->threads[order[k]].cpu > p->threads[order[k - 1]].cpu; k--) {
-			uint32_t x = order[k];
-			order[k] = order[k - 1];
-			order[k - 1] = x;
-		}
+	qsort_r(order, nt, sizeof(*order), busiest_cmp, (void *)p);
 	if (j)
 		json_array_begin(j, "threads");
 	else
@@ -437,7 +444,7 @@ static int print_threads(const struct report *r, struct json *j)
 	for (size_t i = 0; i < nt; i++) {
 		const struct fa_thread *th = &p->threads[order[i]];
 		size_t ntouched;
-		thread_rows(r, order[i], acc, touched, &ntouched);
+		thread_rows(r, first, bythread, order[i], acc, touched, &ntouched);
 		/* The three hottest rows of this thread. */
 		uint32_t best[3] = { FA_NONE, FA_NONE, FA_NONE };
 		for (size_t k = 0; k < ntouched; k++) {
@@ -485,6 +492,8 @@ static int print_threads(const struct report *r, struct json *j)
 	free(acc);
 	free(touched);
 	free(order);
+	free(first);
+	free(bythread);
 	return 0;
 }
 

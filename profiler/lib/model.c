@@ -161,13 +161,18 @@ struct rawstack {
 struct pstate {
 	uint32_t *ids;         /* local stack id -> global stack, for dense ids */
 	size_t ids_cap;
-	uint32_t *live;        /* module indices loaded now, sorted by start */
-	size_t nlive, live_cap;
+	uint32_t live_root;    /* the treap of the modules loaded now (FA_NONE: none) */
 	struct heap *heap;
 	int cur_tid;
 	uint32_t cur_thread;
 	uint64_t last_time;
 	uint64_t bad_events;   /* events dropped as impossible */
+};
+
+/* A module's node in its process's live map (below). */
+struct mnode {
+	uint32_t l, r, prio;
+	bool live;
 };
 
 struct loader {
@@ -177,12 +182,15 @@ struct loader {
 	size_t ticks_cap, raw_cap, ps_cap;
 	struct pstate *ps;
 	struct rawstack *raw;
+	struct mnode *mn;      /* per module */
+	size_t mn_cap;
 	uint64_t *addrs;
 	uint32_t *amods;
 	size_t npool, pool_cap, amods_cap;
 	struct hmap stackmap, threadmap, modmap, locmap, funcmap;
-	uint32_t *tshead, *tsnext; /* per stack: its first tstack; per tstack: the next of its stack */
-	size_t tshead_cap, tsnext_cap;
+	uint32_t *tslast;      /* per stack: the tstack its last sample went to */
+	size_t tslast_cap;
+	struct hmap tsmap;     /* (stack, thread) -> tstack */
 	struct fa_point *ticks;
 	size_t nticks;
 	/* progress on a terminal */
@@ -300,10 +308,10 @@ static __attribute__((noinline)) uint32_t stack_lookup(struct loader *L, uint32_
 			return *slot = g;
 	}
 	if (GROW(p->stacks, L->stacks_cap, p->nstacks + 1) < 0 || GROW(L->raw, L->raw_cap, p->nstacks + 1) < 0 ||
-	    GROW(L->tshead, L->tshead_cap, p->nstacks + 1) < 0)
+	    GROW(L->tslast, L->tslast_cap, p->nstacks + 1) < 0)
 		return FA_NONE;
 	uint32_t g = (uint32_t)p->nstacks++;
-	L->tshead[g] = FA_NONE;
+	L->tslast[g] = FA_NONE;
 	memset(&p->stacks[g], 0, sizeof(p->stacks[g]));
 	p->stacks[g].proc = proc;
 	L->raw[g] = (struct rawstack){ 0, 0, false };
@@ -334,26 +342,99 @@ static uint32_t thread_of(struct loader *L, uint32_t proc, int tid)
 	return *slot;
 }
 
-static int module_cmp_start(struct profile *p, uint32_t a, uint32_t b)
+/* ---- the live module map ----
+ * Per process, the modules loaded now, which never overlap (a new mapping
+ * drops whatever it covers): a treap keyed by start address, its nodes
+ * indexed like p->modules, so that a lookup by address, a load and an unload
+ * are O(log n) (a dump can hold hundreds of thousands of MODULE records). */
+
+static uint32_t treap_merge(struct loader *L, uint32_t a, uint32_t b)
 {
-	return p->modules[a].start < p->modules[b].start ? -1 : p->modules[a].start > p->modules[b].start;
+	/* Every start in a is below every start in b. */
+	if (a == FA_NONE)
+		return b;
+	if (b == FA_NONE)
+		return a;
+	if (L->mn[a].prio > L->mn[b].prio) {
+		L->mn[a].r = treap_merge(L, L->mn[a].r, b);
+		return a;
+	}
+	L->mn[b].l = treap_merge(L, a, L->mn[b].l);
+	return b;
+}
+
+/* Splits t into the modules that start below key and the others. */
+static void treap_split(struct loader *L, uint32_t t, uint64_t key, uint32_t *lo, uint32_t *hi)
+{
+	if (t == FA_NONE) {
+		*lo = *hi = FA_NONE;
+	} else if (L->p->modules[t].start < key) {
+		treap_split(L, L->mn[t].r, key, &L->mn[t].r, hi);
+		*lo = t;
+	} else {
+		treap_split(L, L->mn[t].l, key, lo, &L->mn[t].l);
+		*hi = t;
+	}
+}
+
+static void treap_drop(struct loader *L, uint32_t t)
+{
+	for (; t != FA_NONE; t = L->mn[t].r) {
+		treap_drop(L, L->mn[t].l);
+		L->mn[t].live = false;
+	}
+}
+
+/* Takes module m out of its process's live map, if it is there. */
+static void live_remove(struct loader *L, uint32_t proc, uint32_t m)
+{
+	if (m == FA_NONE || !L->mn[m].live)
+		return;
+	struct pstate *ps = &L->ps[proc];
+	uint32_t a, b, mid, c;
+	treap_split(L, ps->live_root, L->p->modules[m].start, &a, &b);
+	treap_split(L, b, L->p->modules[m].start + 1, &mid, &c);
+	treap_drop(L, mid); /* just m: starts are unique among live modules */
+	ps->live_root = treap_merge(L, a, c);
+}
+
+/* Puts module m into the live map, dropping whatever it overlaps: that
+ * memory now holds m. */
+static void live_insert(struct loader *L, uint32_t proc, uint32_t m)
+{
+	struct pstate *ps = &L->ps[proc];
+	const struct fa_module *mod = &L->p->modules[m];
+	uint32_t below, rest, covered, above;
+	treap_split(L, ps->live_root, mod->start, &below, &rest);
+	/* Of the modules that start below, only the last can reach into m. */
+	uint32_t last = below;
+	while (last != FA_NONE && L->mn[last].r != FA_NONE)
+		last = L->mn[last].r;
+	if (last != FA_NONE && L->p->modules[last].end > mod->start) {
+		uint32_t keep, gone;
+		treap_split(L, below, L->p->modules[last].start, &keep, &gone);
+		treap_drop(L, gone);
+		below = keep;
+	}
+	treap_split(L, rest, mod->end, &covered, &above);
+	treap_drop(L, covered);
+	L->mn[m] = (struct mnode){ FA_NONE, FA_NONE, (uint32_t)mix(m, proc), true };
+	ps->live_root = treap_merge(L, treap_merge(L, below, m), above);
 }
 
 static uint32_t live_module(struct loader *L, uint32_t proc, uint64_t addr)
 {
-	struct pstate *ps = &L->ps[proc];
-	size_t lo = 0, hi = ps->nlive;
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		if (L->p->modules[ps->live[mid]].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	/* The live module with the greatest start at or below addr. */
+	uint32_t t = L->ps[proc].live_root, best = FA_NONE;
+	while (t != FA_NONE) {
+		if (L->p->modules[t].start <= addr) {
+			best = t;
+			t = L->mn[t].r;
+		} else {
+			t = L->mn[t].l;
+		}
 	}
-	if (lo == 0)
-		return FA_NONE;
-	uint32_t m = ps->live[lo - 1];
-	return addr < L->p->modules[m].end ? m : FA_NONE;
+	return best != FA_NONE && addr < L->p->modules[best].end ? best : FA_NONE;
 }
 
 static int on_module(struct loader *L, uint32_t proc, const struct rd_rec *r)
@@ -361,7 +442,8 @@ static int on_module(struct loader *L, uint32_t proc, const struct rd_rec *r)
 	struct profile *p = L->p;
 	if (r->end <= r->start)
 		return 0;
-	if (GROW(p->modules, L->modules_cap, p->nmodules + 1) < 0)
+	if (GROW(p->modules, L->modules_cap, p->nmodules + 1) < 0 ||
+	    GROW(L->mn, L->mn_cap, p->nmodules + 1) < 0)
 		return -ENOMEM;
 	struct fa_module *m = &p->modules[p->nmodules];
 	memset(m, 0, sizeof(*m));
@@ -378,51 +460,21 @@ static int on_module(struct loader *L, uint32_t proc, const struct rd_rec *r)
 		m->build_id_len = (uint8_t)r->build_id.len;
 	}
 	uint32_t idx = (uint32_t)p->nmodules++;
+	L->mn[idx].live = false;
 	uint32_t *slot = hmap_slot(&L->modmap, proc, r->id);
 	if (!slot)
 		return -ENOMEM;
 	/* A mod_id sent again (the same library reloaded) replaces the old one. */
 	uint32_t old = *slot;
 	*slot = idx;
-	struct pstate *ps = &L->ps[proc];
-	if (old != FA_NONE)
-		for (size_t i = 0; i < ps->nlive; i++)
-			if (ps->live[i] == old) {
-				memmove(&ps->live[i], &ps->live[i + 1], (ps->nlive - i - 1) * sizeof(uint32_t));
-				ps->nlive--;
-				break;
-			}
-	/* Drop whatever the new mapping covers: that memory now holds this module. */
-	for (size_t i = 0; i < ps->nlive;) {
-		struct fa_module *o = &p->modules[ps->live[i]];
-		if (o->start < m->end && m->start < o->end) {
-			memmove(&ps->live[i], &ps->live[i + 1], (ps->nlive - i - 1) * sizeof(uint32_t));
-			ps->nlive--;
-		} else {
-			i++;
-		}
-	}
-	if (GROW(ps->live, ps->live_cap, ps->nlive + 1) < 0)
-		return -ENOMEM;
-	size_t at = ps->nlive;
-	while (at > 0 && module_cmp_start(p, ps->live[at - 1], idx) > 0)
-		at--;
-	memmove(&ps->live[at + 1], &ps->live[at], (ps->nlive - at) * sizeof(uint32_t));
-	ps->live[at] = idx;
-	ps->nlive++;
+	live_remove(L, proc, old);
+	live_insert(L, proc, idx);
 	return 0;
 }
 
 static void on_unload(struct loader *L, uint32_t proc, const struct rd_rec *r)
 {
-	uint32_t m = hmap_find(&L->modmap, proc, r->id);
-	struct pstate *ps = &L->ps[proc];
-	for (size_t i = 0; m != FA_NONE && i < ps->nlive; i++)
-		if (ps->live[i] == m) {
-			memmove(&ps->live[i], &ps->live[i + 1], (ps->nlive - i - 1) * sizeof(uint32_t));
-			ps->nlive--;
-			break;
-		}
+	live_remove(L, proc, hmap_find(&L->modmap, proc, r->id));
 }
 
 static int on_stack(struct loader *L, uint32_t proc, const struct rd_rec *r)
@@ -491,6 +543,22 @@ static void seen_time(struct loader *L, uint32_t proc, uint64_t t)
 		L->ps[proc].last_time = t;
 }
 
+/* The (stack g, thread t) entry, created on first use. */
+static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *L, uint32_t g, uint32_t t)
+{
+	struct profile *p = L->p;
+	uint32_t *slot = hmap_slot(&L->tsmap, g, t);
+	if (!slot)
+		return FA_NONE;
+	if (*slot == FA_NONE) {
+		if (GROW(p->tstacks, L->tstacks_cap, p->ntstacks + 1) < 0)
+			return FA_NONE;
+		p->tstacks[p->ntstacks] = (struct fa_thread_stack){ g, t, 0, 0 };
+		*slot = (uint32_t)p->ntstacks++;
+	}
+	return *slot;
+}
+
 /* A CPU sample or an allocation event, from reader_events() or reader_next().
  * Inlined into the loop over events: the call was 6% of the instructions of
  * reading an allocation-heavy dump. */
@@ -510,20 +578,12 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 		p->threads[t].samples++;
 		pr->samples++;
 		pr->sample_weight += (uint64_t)w;
-		/* A stack's (stack, thread) entries are chained from the stack:
-		 * most stacks run on one thread or a few. */
-		uint32_t ts = L->tshead[g];
-		while (ts != FA_NONE && p->tstacks[ts].thread != t)
-			ts = L->tsnext[ts];
-		if (ts == FA_NONE) {
-			if (GROW(p->tstacks, L->tstacks_cap, p->ntstacks + 1) < 0 ||
-			    GROW(L->tsnext, L->tsnext_cap, p->ntstacks + 1) < 0)
+		/* Most stacks run on one thread: the stack's last (stack, thread)
+		 * entry is the fast path, the map the rest. */
+		uint32_t ts = L->tslast[g];
+		if (ts == FA_NONE || p->tstacks[ts].thread != t)
+			if ((ts = L->tslast[g] = tstack_lookup(L, g, t)) == FA_NONE)
 				return -ENOMEM;
-			ts = (uint32_t)p->ntstacks++;
-			p->tstacks[ts] = (struct fa_thread_stack){ g, t, 0, 0 };
-			L->tsnext[ts] = L->tshead[g];
-			L->tshead[g] = ts;
-		}
 		p->tstacks[ts].cpu += w;
 		p->tstacks[ts].samples++;
 		return 0;
@@ -634,6 +694,7 @@ static int load_file(struct loader *L, const char *path, char **err)
 	memset(pr, 0, sizeof(*pr));
 	memset(&L->ps[proc], 0, sizeof(L->ps[proc]));
 	L->ps[proc].cur_thread = FA_NONE;
+	L->ps[proc].live_root = FA_NONE;
 	pr->path = strdup(path);
 	if (!pr->path) {
 		reader_close(rd);
@@ -798,15 +859,105 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 	return 0;
 }
 
-/* An address no module covered when its stack was recorded (the module
- * record may come later in the file): any module of the process that covers
- * it, the latest loaded first. */
-static uint32_t any_module(struct profile *p, uint32_t proc, uint64_t addr)
+/* Addresses no module covered when their stack was recorded (the module
+ * record may come later in the file) get any module of the process that
+ * covers them, the latest loaded first. All at once, by a sweep over the
+ * addresses and the modules sorted by address with a heap of the modules
+ * that started below the address: O((n + m) log m), where a scan of every
+ * module for each address was quadratic. */
+struct late {
+	uint64_t addr;  /* the address; for a module, its start */
+	uint32_t proc;
+	uint32_t mod;   /* for a module, its index */
+	uint32_t *amod; /* for an address, where the answer goes */
+};
+
+static int late_cmp(const void *a, const void *b)
 {
-	for (size_t i = p->nmodules; i-- > 0;)
-		if (p->modules[i].proc == proc && p->modules[i].start <= addr && addr < p->modules[i].end)
-			return (uint32_t)i;
-	return FA_NONE;
+	const struct late *x = a, *y = b;
+	if (x->proc != y->proc)
+		return x->proc < y->proc ? -1 : 1;
+	return x->addr < y->addr ? -1 : x->addr > y->addr;
+}
+
+/* A max-heap of module indices: the latest loaded on top. */
+static void heap_push(uint32_t *h, size_t *n, uint32_t v)
+{
+	size_t i = (*n)++;
+	for (; i && h[(i - 1) / 2] < v; i = (i - 1) / 2)
+		h[i] = h[(i - 1) / 2];
+	h[i] = v;
+}
+
+static void heap_pop(uint32_t *h, size_t *n)
+{
+	uint32_t v = h[--*n];
+	size_t i = 0;
+	for (;;) {
+		size_t c = 2 * i + 1;
+		if (c >= *n)
+			break;
+		if (c + 1 < *n && h[c + 1] > h[c])
+			c++;
+		if (h[c] <= v)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	if (*n)
+		h[i] = v;
+}
+
+static int resolve_late(struct loader *L)
+{
+	struct profile *p = L->p;
+	size_t nlate = 0;
+	for (size_t s = 0; s < p->nstacks; s++)
+		for (uint32_t i = 0; L->raw[s].defined && i < L->raw[s].depth; i++)
+			nlate += L->amods[L->raw[s].off + i] == FA_NONE;
+	if (!nlate || !p->nmodules)
+		return 0;
+	struct late *q = malloc(nlate * sizeof(*q));
+	struct late *order = malloc(p->nmodules * sizeof(*order));
+	uint32_t *h = malloc(p->nmodules * sizeof(*h));
+	if (!q || !order || !h) {
+		free(q);
+		free(order);
+		free(h);
+		return -ENOMEM;
+	}
+	size_t k = 0;
+	for (size_t s = 0; s < p->nstacks; s++)
+		for (uint32_t i = 0; L->raw[s].defined && i < L->raw[s].depth; i++) {
+			uint32_t *m = &L->amods[L->raw[s].off + i];
+			if (*m == FA_NONE)
+				q[k++] = (struct late){ L->addrs[L->raw[s].off + i], p->stacks[s].proc, FA_NONE, m };
+		}
+	qsort(q, nlate, sizeof(*q), late_cmp);
+	for (uint32_t i = 0; i < p->nmodules; i++)
+		order[i] = (struct late){ p->modules[i].start, p->modules[i].proc, i, NULL };
+	qsort(order, p->nmodules, sizeof(*order), late_cmp);
+	size_t next = 0, nh = 0;
+	uint32_t proc = FA_NONE;
+	for (size_t i = 0; i < nlate; i++) {
+		if (q[i].proc != proc) {
+			proc = q[i].proc;
+			nh = 0;
+			while (next < p->nmodules && order[next].proc < proc)
+				next++;
+		}
+		while (next < p->nmodules && order[next].proc == proc && order[next].addr <= q[i].addr)
+			heap_push(h, &nh, order[next++].mod);
+		/* A module that ends at or below this address ends below every
+		 * later one too. */
+		while (nh && p->modules[h[0]].end <= q[i].addr)
+			heap_pop(h, &nh);
+		*q[i].amod = nh ? h[0] : FA_NONE;
+	}
+	free(q);
+	free(order);
+	free(h);
+	return 0;
 }
 
 static int symbolize(struct loader *L)
@@ -817,7 +968,7 @@ static int symbolize(struct loader *L)
 	int rc = 0;
 	uint32_t unknown_loc = FA_NONE;
 	size_t undefined = 0;
-	if (!smods || (!sym && !(L->opts && L->opts->no_symbols))) {
+	if (!smods || (!sym && !(L->opts && L->opts->no_symbols)) || resolve_late(L) < 0) {
 		rc = -ENOMEM;
 		goto out;
 	}
@@ -855,8 +1006,6 @@ static int symbolize(struct loader *L)
 		for (uint32_t i = 0; i < r->depth; i++) {
 			uint64_t a = L->addrs[r->off + i];
 			uint32_t m = L->amods[r->off + i];
-			if (m == FA_NONE)
-				m = any_module(p, st->proc, a);
 			if ((rc = make_loc(L, sym, smods, st->proc, m, a, i > 0, &st->locs[i])) < 0)
 				goto out;
 		}
@@ -897,20 +1046,20 @@ static int finish_heaps(struct loader *L)
 static void loader_free(struct loader *L)
 {
 	for (size_t i = 0; L->ps && i < L->p->nprocs; i++) {
-		free(L->ps[i].live);
 		free(L->ps[i].ids);
 		if (L->ps[i].heap)
 			heap_finish(L->ps[i].heap, L->p, (uint32_t)i);
 	}
 	free(L->ps);
 	free(L->raw);
+	free(L->mn);
 	free(L->addrs);
 	free(L->amods);
 	free(L->ticks);
 	free(L->stackmap.e);
 	free(L->threadmap.e);
-	free(L->tshead);
-	free(L->tsnext);
+	free(L->tslast);
+	free(L->tsmap.e);
 	free(L->modmap.e);
 	free(L->locmap.e);
 	free(L->funcmap.e);
@@ -1000,4 +1149,26 @@ size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s, s
 				out[n] = p->frames[l->frame_first + k];
 	}
 	return n;
+}
+
+int profile_tstacks_by_thread(const struct profile *p, uint32_t **first, uint32_t **by)
+{
+	uint32_t *f = calloc(p->nthreads + 2, sizeof(*f));
+	uint32_t *b = malloc((p->ntstacks ? p->ntstacks : 1) * sizeof(*b));
+	if (!f || !b) {
+		free(f);
+		free(b);
+		return -ENOMEM;
+	}
+	/* A counting sort: counts at t + 2, their prefix sums, then each entry
+	 * placed at its thread's next slot, which leaves f[t] = the start. */
+	for (size_t i = 0; i < p->ntstacks; i++)
+		f[p->tstacks[i].thread + 2]++;
+	for (size_t t = 0; t < p->nthreads; t++)
+		f[t + 2] += f[t + 1];
+	for (size_t i = 0; i < p->ntstacks; i++)
+		b[f[p->tstacks[i].thread + 1]++] = (uint32_t)i;
+	*first = f;
+	*by = b;
+	return 0;
 }

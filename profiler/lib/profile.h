@@ -148,6 +148,13 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths,
 		 const struct profile_opts *opts, char **err);
 void profile_free(struct profile *p);
 
+/* The (stack, thread) entries grouped by thread, each thread's in p->tstacks
+ * order: those of thread t are p->tstacks[(*by)[i]] for i in
+ * [(*first)[t], (*first)[t + 1]). One pass, for per-thread views (a scan of
+ * every entry for each thread is quadratic). Returns 0 or -ENOMEM; the caller
+ * frees *first and *by. */
+int profile_tstacks_by_thread(const struct profile *p, uint32_t **first, uint32_t **by);
+
 /* Writes the frames of stack s, leaf first, inlined frames expanded, into out
  * (at most max) and returns how many there are in all. */
 size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s,

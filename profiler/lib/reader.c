@@ -2,13 +2,16 @@
  * time, checks everything it reads, and skips damage instead of failing. */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/types.h>
+#include <unistd.h>
 #include <zstd.h>
 
 #include "reader.h"
@@ -16,6 +19,11 @@
 /* How many damage messages are spelled out before the rest are only counted. */
 #define MAX_MESSAGES 6
 #define SCAN_WINDOW (64u << 10)
+/* The longest run of zero bytes that resynchronisation skips: no chunk header
+ * is zeros, and no agent leaves gaps, so a longer run (a preallocated or
+ * sparse file, or a crash that left the tail's blocks zeroed) is where the
+ * data ended. Holes are skipped without reading (SEEK_DATA). */
+#define ZERO_WINDOW (4u << 20)
 
 struct reader {
 	FILE *f;
@@ -141,15 +149,63 @@ fail:
 	return rc;
 }
 
+static const char *file_type(mode_t m)
+{
+	if (S_ISDIR(m))
+		return "a directory";
+	if (S_ISFIFO(m))
+		return "a FIFO (named pipe)";
+	if (S_ISCHR(m))
+		return "a character device";
+	if (S_ISBLK(m))
+		return "a block device";
+	if (S_ISSOCK(m))
+		return "a socket";
+	return "not a regular file";
+}
+
 int reader_open(struct reader **out, const char *path, char **err)
 {
 	*out = NULL;
 	*err = NULL;
-	FILE *f = fopen(path, "rb");
-	if (!f) {
-		int e = errno;
+	/* The reader seeks (to find the size, and to resynchronise after
+	 * damage): it reads regular files only. O_NONBLOCK so that opening a
+	 * FIFO without a writer, or a device, cannot hang before the check. */
+	if (!strcmp(path, "-")) {
+		if (asprintf(err, "-: reading a dump from standard input is not supported; name the dump file "
+				  "(./- for a file called '-')") < 0)
+			*err = NULL;
+		return -EINVAL;
+	}
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	struct stat st;
+	int e = 0;
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		e = errno;
 		if (asprintf(err, "%s: %s", path, strerror(e)) < 0)
 			*err = NULL;
+	} else if (!S_ISREG(st.st_mode)) {
+		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
+		if (asprintf(err, "%s: %s, not a regular file: fathom reads dumps from regular files only", path,
+			     file_type(st.st_mode)) < 0)
+			*err = NULL;
+	} else {
+		int fl = fcntl(fd, F_GETFL);
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			e = errno;
+			if (asprintf(err, "%s: %s", path, strerror(e)) < 0)
+				*err = NULL;
+		}
+	}
+	FILE *f = e ? NULL : fdopen(fd, "rb");
+	if (!f) {
+		if (!e) {
+			e = errno;
+			if (asprintf(err, "%s: %s", path, strerror(e)) < 0)
+				*err = NULL;
+		}
+		if (fd >= 0)
+			close(fd);
 		return -e;
 	}
 	int rc = reader_open_stream(out, f, path, err);
@@ -202,32 +258,107 @@ static bool header_sane(const uint8_t *h)
 	return payload == raw;
 }
 
-/* Looks for the next valid chunk header at or after `from`; returns its
- * offset, or r->size when there is none. */
-static uint64_t scan_for_header(struct reader *r, uint64_t from)
+/* The next offset at or after `at` that may hold data (not in a hole), or
+ * r->size when only a hole follows; `at` itself when the file system cannot
+ * tell. */
+static uint64_t next_data(struct reader *r, uint64_t at)
 {
+	int fd = fileno(r->f);
+	if (fd < 0)
+		return at; /* fmemopen: no holes */
+	/* The descriptor's offset is stdio's: put it back. */
+	off_t saved = lseek(fd, 0, SEEK_CUR);
+	off_t d = lseek(fd, (off_t)at, SEEK_DATA);
+	int e = errno;
+	if (saved >= 0)
+		lseek(fd, saved, SEEK_SET);
+	if (d < 0)
+		return e == ENXIO ? r->size : at;
+	return (uint64_t)d > r->size ? r->size : (uint64_t)d;
+}
+
+/* Follows zero bytes from `at` (the first byte not known to be zero) up to
+ * `limit`: returns the offset of the first non-zero byte, r->size when
+ * zeros reach the end of the file, or the offset where it stopped looking
+ * (limit or beyond, then *gave_up is set). */
+static uint64_t zeros_end(struct reader *r, uint64_t at, uint64_t limit, uint8_t *win, bool *gave_up)
+{
+	*gave_up = false;
+	while (at < r->size) {
+		uint64_t d = next_data(r, at);
+		if (d > at) {
+			at = d; /* a hole: zeros, without reading them */
+			continue;
+		}
+		if (at >= limit) {
+			*gave_up = true;
+			return at;
+		}
+		size_t got;
+		if (read_at(r, at, win, SCAN_WINDOW, &got) < 0 || got == 0)
+			return r->size;
+		for (size_t i = 0; i < got; i++)
+			if (win[i])
+				return at + i;
+		at += got;
+	}
+	return r->size;
+}
+
+/* Where a scan for the next chunk header ended. */
+struct scan {
+	uint64_t found;     /* the header's offset, or r->size */
+	uint64_t zeros;     /* when zeros ended the data: where they start, else r->size */
+	uint64_t zeros_end; /* ... and where they were followed to */
+	bool zeros_to_eof;  /* ... the rest of the file is zeros */
+};
+
+/* Looks for the next valid chunk header at or after `from`. It stops at a
+ * run of zeros longer than ZERO_WINDOW: a dump has no such runs. */
+static struct scan scan_for_header(struct reader *r, uint64_t from)
+{
+	struct scan sc = { r->size, r->size, r->size, false };
 	uint8_t *win = malloc(SCAN_WINDOW);
 	if (!win)
-		return r->size;
-	uint64_t pos = from, found = r->size;
+		return sc;
+	uint64_t pos = from;
 	while (pos + FD_CHUNK_HEADER_SIZE <= r->size) {
-		size_t got;
-		if (read_at(r, pos, win, SCAN_WINDOW, &got) < 0 || got < FD_CHUNK_HEADER_SIZE)
-			break;
-		size_t last = got - FD_CHUNK_HEADER_SIZE;
-		for (size_t i = 0; i <= last; i++) {
-			if (win[i] != 'F' || win[i + 1] != 'C' || win[i + 2] != 'N' || win[i + 3] != 'K')
-				continue;
-			if (fd_chunk_header_valid(win + i) && header_sane(win + i)) {
-				found = pos + i;
-				goto out;
+		uint64_t d = next_data(r, pos);
+		size_t got = 0, zero_tail = 0;
+		if (d == pos) {
+			if (read_at(r, pos, win, SCAN_WINDOW, &got) < 0 || got < FD_CHUNK_HEADER_SIZE)
+				break;
+			size_t last = got - FD_CHUNK_HEADER_SIZE;
+			for (size_t i = 0; i <= last; i++) {
+				if (win[i] != 'F' || win[i + 1] != 'C' || win[i + 2] != 'N' || win[i + 3] != 'K')
+					continue;
+				if (fd_chunk_header_valid(win + i) && header_sane(win + i)) {
+					sc.found = pos + i;
+					goto out;
+				}
 			}
+			while (zero_tail < got && !win[got - 1 - zero_tail])
+				zero_tail++;
 		}
-		pos += last + 1;
+		/* A hole at pos, or the window ends in zeros: follow them. */
+		if (d > pos || zero_tail >= FD_CHUNK_HEADER_SIZE) {
+			uint64_t start = pos + got - zero_tail;
+			bool gave_up;
+			uint64_t end = zeros_end(r, pos + got, start + ZERO_WINDOW, win, &gave_up);
+			if (end >= r->size || gave_up || end - start > ZERO_WINDOW) {
+				sc.zeros = start;
+				sc.zeros_end = end;
+				sc.zeros_to_eof = end >= r->size && !gave_up;
+				break;
+			}
+			pos = end; /* a header starts with its magic, never with zeros */
+			continue;
+		}
+		pos += got - FD_CHUNK_HEADER_SIZE + 1;
 	}
 out:
 	free(win);
-	return found;
+	return sc;
 }
 
 static const char *after_what(struct reader *r, char *buf, size_t len)
@@ -298,17 +429,35 @@ static int load_chunk(struct reader *r)
 			return 0;
 		}
 		if (!fd_chunk_header_valid(h) || !header_sane(h)) {
-			uint64_t next = scan_for_header(r, r->off + 1);
-			uint64_t skipped = next - r->off;
-			if (next >= r->size) {
+			/* The header here is invalid: scanning from here finds the next one. */
+			struct scan sc = scan_for_header(r, r->off);
+			if (sc.zeros < r->size) {
+				/* Zeros where data should go on: the data ended there. */
+				if (sc.zeros > r->off)
+					damage(r, "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped",
+					       sc.zeros - r->off, r->off, after_what(r, what, sizeof(what)));
+				if (sc.zeros_to_eof)
+					damage(r, "data ends at byte %" PRIu64 "; the rest (%" PRIu64
+						  " bytes) is zeros (a preallocated or sparse file?)",
+					       sc.zeros, r->size - sc.zeros);
+				else
+					damage(r, "data ends at byte %" PRIu64 "; the rest (%" PRIu64
+						  " bytes) starts with %" PRIu64 " bytes of zeros and was not read"
+						  " (a preallocated or sparse file?)",
+					       sc.zeros, r->size - sc.zeros, sc.zeros_end - sc.zeros);
+				r->truncated = true;
+				r->off = r->size;
+				return 0;
+			}
+			uint64_t skipped = sc.found - r->off;
+			if (sc.found >= r->size) {
 				damage(r, "%" PRIu64 " unreadable bytes at the end %s (truncated or damaged)", skipped,
 				       after_what(r, what, sizeof(what)));
 				r->truncated = true;
-			}
-			else
+			} else
 				damage(r, "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped", skipped, r->off,
 				       after_what(r, what, sizeof(what)));
-			r->off = next;
+			r->off = sc.found;
 			continue;
 		}
 		uint32_t seq = fd_get_u32(h + 8), payload_len = fd_get_u32(h + 12), raw_len = fd_get_u32(h + 16);

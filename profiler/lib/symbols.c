@@ -47,6 +47,8 @@ struct cu_index {
 
 struct sym_module {
 	struct sym_module *next;
+	struct sym_module *hnext; /* in the symbolizer's hash bucket */
+	uint64_t hash;		  /* of path and build id */
 	char *path;
 	uint8_t build_id[64];
 	size_t build_id_len;
@@ -78,6 +80,10 @@ struct symbolizer {
 	char *debuginfo_path;
 	Dwfl_Callbacks cb;
 	struct sym_module *modules;
+	/* the same modules by path and build id: a dump may name hundreds of
+	 * thousands of modules, too many for a list */
+	struct sym_module **buckets;
+	size_t nbuckets, nmodules;
 	char *scratch[MAX_SCRATCH]; /* strings handed out by the last lookup */
 	int nscratch;
 	char warning[512];
@@ -131,6 +137,7 @@ void symbols_free(struct symbolizer *s)
 		free(m->path);
 		free(m);
 	}
+	free(s->buckets);
 	free(s->debuginfo_path);
 	free(s);
 }
@@ -177,10 +184,29 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 	*warning = NULL;
 	if (build_id_len > sizeof(((struct sym_module *)0)->build_id))
 		build_id_len = 0;
-	for (struct sym_module *m = s->modules; m; m = m->next)
-		if (!strcmp(m->path, path) && m->build_id_len == build_id_len &&
-		    !memcmp(m->build_id, build_id, build_id_len))
-			return m;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const char *c = path; *c; c++)
+		h = (h ^ (unsigned char)*c) * 0x100000001b3ull;
+	for (size_t i = 0; i < build_id_len; i++)
+		h = (h ^ build_id[i]) * 0x100000001b3ull;
+	if (s->nbuckets)
+		for (struct sym_module *m = s->buckets[h & (s->nbuckets - 1)]; m; m = m->hnext)
+			if (m->hash == h && !strcmp(m->path, path) && m->build_id_len == build_id_len &&
+			    !memcmp(m->build_id, build_id, build_id_len))
+				return m;
+	if (s->nmodules + 1 > s->nbuckets) {
+		size_t n = s->nbuckets ? s->nbuckets * 2 : 64;
+		struct sym_module **b = calloc(n, sizeof(*b));
+		if (!b)
+			return NULL;
+		for (struct sym_module *m = s->modules; m; m = m->next) {
+			m->hnext = b[m->hash & (n - 1)];
+			b[m->hash & (n - 1)] = m;
+		}
+		free(s->buckets);
+		s->buckets = b;
+		s->nbuckets = n;
+	}
 	struct sym_module *m = calloc(1, sizeof(*m));
 	if (!m || !(m->path = strdup(path))) {
 		free(m);
@@ -188,8 +214,12 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 	}
 	memcpy(m->build_id, build_id, build_id_len);
 	m->build_id_len = build_id_len;
+	m->hash = h;
 	m->next = s->modules;
 	s->modules = m;
+	m->hnext = s->buckets[h & (s->nbuckets - 1)];
+	s->buckets[h & (s->nbuckets - 1)] = m;
+	s->nmodules++;
 
 	if (path[0] == '/' && access(path, R_OK) == 0 && open_file(s, m, path) && build_id_len) {
 		const unsigned char *bits;

@@ -108,6 +108,13 @@ static inline void fdw_module(struct fdw *w, uint64_t id, uint64_t bias, uint64_
 	fdw_rec(w, FD_REC_MODULE);
 }
 
+static inline void fdw_unload(struct fdw *w, uint64_t id, uint64_t time)
+{
+	fdw_u(w, id);
+	fdw_u(w, time);
+	fdw_rec(w, FD_REC_UNLOAD);
+}
+
 static inline void fdw_thread(struct fdw *w, int tid, uint64_t time, const char *name)
 {
 	fdw_u(w, (uint64_t)tid);

@@ -1,0 +1,294 @@
+/* Writes a synthetic dump with very many MODULE records and threads, for the
+ * test that the analyzer's module map and thread tables scale (n log n, not
+ * n squared): modules at descending addresses (as mmap places them), some
+ * unloaded and reloaded, some replaced by a record with the same mod_id, some
+ * covered by a later bigger mapping, and stacks that reference modules whose
+ * records come later in the file. Every thread takes samples and allocates.
+ * Prints the facts it wrote as key=value lines, including the module each
+ * frame of stack 1 must be attributed to (frame0= ... frame3=).
+ * usage: in_gendump [--modules N] [--threads N] OUT */
+#include <errno.h>
+#include <getopt.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The progs are built without the project include path. */
+#include "../../../include/fathom-dump.h"
+
+#define CHUNK (1u << 20)
+#define BASE 0x7f0000000000ull
+#define STRIDE 0x10000ull
+#define MODSIZE 0x8000ull
+
+static uint8_t buf[CHUNK + 65536];
+static size_t len, rec_start;
+static uint32_t chunk_seq;
+static uint64_t prev_seq, prev_ptr, prev_time;
+static FILE *out;
+static uint64_t nmodrecs;
+
+static void put_u(uint64_t v)
+{
+	len += fd_put_varint(buf + len, v);
+}
+
+static void put_zz(int64_t v)
+{
+	put_u(fd_zigzag(v));
+}
+
+static void put_str(const char *s)
+{
+	size_t n = strlen(s);
+	put_u(n);
+	memcpy(buf + len, s, n);
+	len += n;
+}
+
+static void rec_begin(void)
+{
+	rec_start = len;
+	len += 11;
+}
+
+static void rec_end(int kind)
+{
+	uint8_t hdr[11];
+	size_t body = len - rec_start - 11, h = 0;
+	hdr[h++] = (uint8_t)kind;
+	h += fd_put_varint(hdr + h, body);
+	memmove(buf + rec_start + h, buf + rec_start + 11, body);
+	memcpy(buf + rec_start, hdr, h);
+	len = rec_start + h + body;
+}
+
+static void flush_chunk(void)
+{
+	uint8_t h[FD_CHUNK_HEADER_SIZE];
+	if (!len)
+		return;
+	fd_chunk_header_encode(h, 0, chunk_seq++, (uint32_t)len, (uint32_t)len, fd_crc32c(0, buf, len));
+	if (fwrite(h, 1, sizeof(h), out) != sizeof(h) || fwrite(buf, 1, len, out) != len) {
+		perror("in_gendump: write");
+		exit(1);
+	}
+	len = 0;
+	prev_seq = prev_ptr = prev_time = 0;
+}
+
+/* Room for a group of records that must share a chunk (a TID and its events). */
+static void room(size_t n)
+{
+	if (len + n > CHUNK)
+		flush_chunk();
+}
+
+static uint64_t mod_start(uint64_t i)
+{
+	return BASE - i * STRIDE;
+}
+
+static void module(uint64_t id, uint64_t start, uint64_t end, const char *path, uint64_t time)
+{
+	room(512);
+	nmodrecs++;
+	rec_begin();
+	put_u(id);
+	put_u(start); /* bias */
+	put_u(start);
+	put_u(end);
+	put_str(path);
+	put_str("");
+	put_u(time);
+	rec_end(FD_REC_MODULE);
+}
+
+static void unload(uint64_t id, uint64_t time)
+{
+	room(64);
+	rec_begin();
+	put_u(id);
+	put_u(time);
+	rec_end(FD_REC_UNLOAD);
+}
+
+static void stack(uint64_t id, unsigned n, const uint64_t *a)
+{
+	room(64 + n * 10);
+	rec_begin();
+	put_u(id);
+	put_u(n);
+	for (unsigned i = 0; i < n; i++)
+		if (i)
+			put_zz((int64_t)(a[i] - a[i - 1]));
+		else
+			put_u(a[0]);
+	rec_end(FD_REC_STACK);
+}
+
+int main(int argc, char **argv)
+{
+	uint64_t nmod = 300000, nthreads = 100000;
+	static const struct option longopts[] = {
+	    {"modules", required_argument, 0, 'm'},
+	    {"threads", required_argument, 0, 't'},
+	    {0, 0, 0, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		if (c != 'm' && c != 't')
+			goto usage;
+		char *end;
+		errno = 0;
+		uint64_t v = strtoull(optarg, &end, 10);
+		if (errno || *end || end == optarg)
+			goto usage;
+		if (c == 'm')
+			nmod = v;
+		else
+			nthreads = v;
+	}
+	if (optind + 1 != argc || nmod < 2000 || nthreads < 1 || nmod * STRIDE >= BASE)
+		goto usage;
+	if (!(out = fopen(argv[optind], "wb"))) {
+		fprintf(stderr, "in_gendump: %s: %s\n", argv[optind], strerror(errno));
+		return 1;
+	}
+	uint8_t fh[FD_FILE_HEADER_SIZE] = {0};
+	memcpy(fh, FD_MAGIC, FD_MAGIC_LEN);
+	fd_put_u16(fh + 8, FD_VERSION_MAJOR);
+	fd_put_u16(fh + 10, FD_VERSION_MINOR);
+	fwrite(fh, 1, sizeof(fh), out);
+
+	rec_begin();
+	put_u(5151);
+	put_u(1);
+	put_u(1700000000000000000ull);
+	put_u(1000000000ull);
+	put_u(99);
+	put_u(FD_CLOCK_CPU);
+	put_u(FD_ALLOC_EXACT);
+	put_u(0);
+	put_str("/nonexistent/in-gendump");
+	put_str("in-gendump");
+	put_u(0);
+	rec_end(FD_REC_HEADER);
+
+	/* Stacks 2.. are defined before their module's record: one address in
+	 * each 30th module, whose record comes later (the analyzer then looks
+	 * the address up among all the process's modules). */
+	uint64_t nfwd = 0, t = 1;
+	for (uint64_t i = 1000; i < nmod; i += 30) {
+		uint64_t a = mod_start(i) + 0x40;
+		stack(2 + nfwd++, 1, &a);
+	}
+	char path[128];
+	uint64_t next_id = nmod + 1;
+	for (uint64_t i = 0; i < nmod; i++, t++) {
+		snprintf(path, sizeof(path), "/nonexistent/in-gendump/libm%llu.so", (unsigned long long)i);
+		module(i + 1, mod_start(i), mod_start(i) + MODSIZE, path, t);
+		if (i % 10 == 3) {
+			/* unloaded, then loaded again at the same place under a new id */
+			unload(i + 1, t);
+			snprintf(path, sizeof(path), "/nonexistent/in-gendump/libm%llu-reloaded.so",
+				 (unsigned long long)i);
+			module(next_id++, mod_start(i), mod_start(i) + MODSIZE, path, t);
+		} else if (i % 10 == 7) {
+			/* the same mod_id sent again: it replaces the first record */
+			snprintf(path, sizeof(path), "/nonexistent/in-gendump/libm%llu-again.so",
+				 (unsigned long long)i);
+			module(i + 1, mod_start(i), mod_start(i) + MODSIZE, path, t);
+		} else if (i % 1000 == 999) {
+			/* one mapping over the last four modules (i-3 .. i) */
+			snprintf(path, sizeof(path), "/nonexistent/in-gendump/libbig%llu.so",
+				 (unsigned long long)i);
+			module(next_id++, mod_start(i), mod_start(i - 3) + MODSIZE, path, t);
+		}
+	}
+	/* Stack 1: one frame in a reloaded module, one in a replaced one, one
+	 * in a module covered by a bigger mapping, one in a plain module. */
+	uint64_t fr[4] = {mod_start(13) + 0x100, mod_start(17) + 0x200, mod_start(1997) + 0x300,
+			  mod_start(1001) + 0x400};
+	stack(1, 4, fr);
+
+	uint64_t time = 1000, seq = 0, samples = 0, calls = 0, bytes = 0, leaked = 0, leaked_blocks = 0;
+	for (uint64_t k = 0; k < nthreads; k++) {
+		int tid = 100000 + (int)k;
+		char name[32];
+		snprintf(name, sizeof(name), "w%llu", (unsigned long long)k);
+		room(256);
+		rec_begin();
+		put_u((uint64_t)tid);
+		put_u(time);
+		put_str(name);
+		rec_end(FD_REC_THREAD);
+		rec_begin();
+		put_u((uint64_t)tid);
+		rec_end(FD_REC_TID);
+		/* one sample on stack 1, one on a forward-referenced stack */
+		uint64_t ids[2] = {1, 2 + k % nfwd};
+		for (int s = 0; s < 2; s++) {
+			time += 1000;
+			rec_begin();
+			put_zz((int64_t)(time - prev_time));
+			put_u(ids[s]);
+			put_u(1);
+			rec_end(FD_REC_SAMPLE);
+			prev_time = time;
+			samples++;
+		}
+		uint64_t size = 1 + k % 100, ptr = 0x10000000ull + k * 0x100;
+		rec_begin();
+		put_zz((int64_t)(++seq - prev_seq));
+		put_u(1);
+		put_u(size);
+		put_zz((int64_t)(ptr - prev_ptr));
+		rec_end(FD_REC_ALLOC);
+		prev_seq = seq;
+		prev_ptr = ptr;
+		calls++;
+		bytes += size;
+		if (k % 2) {
+			rec_begin();
+			put_zz((int64_t)(++seq - prev_seq));
+			put_zz((int64_t)(ptr - prev_ptr));
+			rec_end(FD_REC_FREE);
+			prev_seq = seq;
+		} else {
+			leaked += size;
+			leaked_blocks++;
+		}
+		rec_begin();
+		put_u((uint64_t)tid);
+		put_u(time);
+		rec_end(FD_REC_THREAD_END);
+	}
+	room(64);
+	rec_begin();
+	put_u(time);
+	put_u(samples);
+	put_u(samples);
+	put_u(0);
+	put_u(calls + nthreads / 2);
+	put_u(FD_END_EXIT);
+	rec_end(FD_REC_TRAILER);
+	flush_chunk();
+	if (fclose(out) != 0) {
+		perror("in_gendump: close");
+		return 1;
+	}
+	printf("module_records=%llu\nthreads=%llu\nsamples=%llu\nalloc_calls=%llu\nalloc_bytes=%llu\n"
+	       "leaked_bytes=%llu\nleaked_blocks=%llu\nforward_stacks=%llu\n",
+	       (unsigned long long)nmodrecs, (unsigned long long)nthreads, (unsigned long long)samples,
+	       (unsigned long long)calls, (unsigned long long)bytes, (unsigned long long)leaked,
+	       (unsigned long long)leaked_blocks, (unsigned long long)nfwd);
+	printf(
+	    "frame0=libm13-reloaded.so\nframe1=libm17-again.so\nframe2=libbig1999.so\nframe3=libm1001.so\n");
+	return 0;
+
+usage:
+	fprintf(stderr, "usage: in_gendump [--modules N (>= 2000)] [--threads N] OUT\n");
+	return 2;
+}
