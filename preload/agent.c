@@ -1057,7 +1057,7 @@ static int only_writer_left(void)
 static void *writer_main(void *arg)
 {
 	agent_guard = 1;
-	g_writer_tid = gettid_();
+	__atomic_store_n(&g_writer_tid, gettid_(), __ATOMIC_RELEASE);
 	prctl(PR_SET_NAME, "fathom-writer");
 	while (!g_finished) {
 		/* The program's last thread is gone: end the process as glibc
@@ -1092,11 +1092,16 @@ static int start_writer(void)
 	sigfillset(&all);
 	/* The writer must never run the program's signal handlers. */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	g_writer_tid = 0;
 	int r = real_pthread_create(&th, NULL, writer_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		return -r;
 	pthread_detach(th);
+	/* Its tid, set first thing, keeps it out of the threads given a
+	 * sampling timer: it blocks every signal. */
+	while (!__atomic_load_n(&g_writer_tid, __ATOMIC_ACQUIRE))
+		sched_yield();
 	return 0;
 }
 
@@ -1154,7 +1159,7 @@ static void arm_existing_threads(pid_t self)
 	struct dirent *de;
 	while ((de = readdir(d)) && g_npre < (int)(sizeof(g_pre_timers) / sizeof(g_pre_timers[0]))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
-		if (tid <= 0 || tid == self || has_state(tid))
+		if (tid <= 0 || tid == self || tid == g_writer_tid || has_state(tid))
 			continue;
 		if (!sample_gate_enter())
 			break;
