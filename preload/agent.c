@@ -222,8 +222,9 @@ static void read_config(void)
 	agent_cfg.signo = SIGRTMAX - 2;
 	if ((s = getenv("FATHOM_SIGNAL"))) {
 		if (parse_uint(s, &v, 0) < 0 || v < (uint64_t)SIGRTMIN || v > (uint64_t)SIGRTMAX)
-			say("fathom: FATHOM_SIGNAL='%s' is not a real-time signal number from %d to %d; using %d", s,
-			    SIGRTMIN, SIGRTMAX, agent_cfg.signo);
+			say("fathom: FATHOM_SIGNAL='%s' is not a real-time signal number from %d to %d; "
+			    "using %d",
+			    s, SIGRTMIN, SIGRTMAX, agent_cfg.signo);
 		else
 			agent_cfg.signo = (int)v;
 	}
@@ -1020,7 +1021,8 @@ static size_t writer_cycle(int final)
 	uint64_t lc = atomic_load(&agent_cpu_unsampled);
 	if (lc != g_cpu_unsampled_reported) {
 		char why[160];
-		snprintf(why, sizeof(why), "%s: %s", agent_cpu_unsampled_call ? "timer_settime" : "timer_create",
+		snprintf(why, sizeof(why), "%s: %s",
+			 agent_cpu_unsampled_call ? "timer_settime" : "timer_create",
 			 strerror(agent_cpu_unsampled_errno));
 		enc_lost_why(&g_enc, FD_LOST_CPU_THREADS, lc - g_cpu_unsampled_reported, why);
 		g_cpu_unsampled_reported = lc;

@@ -102,7 +102,7 @@ extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
 /* The hooks record allocations: 0 (FD_ALLOC_OFF) when not, else the mode
  * (FD_ALLOC_EXACT or FD_ALLOC_SAMPLED), so the hooks' first test is one load. */
 extern volatile int agent_alloc_on;
-extern volatile int agent_cpu_on;	  /* the sampling signal's handler records samples */
+extern volatile int agent_cpu_on; /* the sampling signal's handler records samples */
 /* Set before a second thread can exist (pthread_create, threads found at
  * start): until then the sequence counter needs no atomic instruction. */
 extern volatile int agent_multi;

@@ -250,7 +250,8 @@ static int probe_calls(int *call)
 	sev.sigev_signo = agent_cfg.signo;
 	sev.sigev_value.sival_ptr = (void *)&g_timer_tag;
 	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-	clockid_t clk = agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC : sample_thread_clock(sev._sigev_un._tid);
+	clockid_t clk =
+	    agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC : sample_thread_clock(sev._sigev_un._tid);
 	timer_t tm;
 	*call = 0;
 	if (timer_create(clk, &sev, &tm) < 0 || g_probe_trapped)
@@ -467,10 +468,10 @@ static void user_sigaction(const struct sigaction *act, struct sigaction *old)
 		*old = prev;
 }
 
-#define RESOLVE_NEXT(var, name)                                                                                        \
-	do {                                                                                                           \
-		if (!(var))                                                                                            \
-			*(void **)&(var) = agent_dlsym_next(name);                                                     \
+#define RESOLVE_NEXT(var, name)                                                                              \
+	do {                                                                                                 \
+		if (!(var))                                                                                  \
+			*(void **)&(var) = agent_dlsym_next(name);                                           \
 	} while (0)
 
 /* The program sets or reads a disposition: for the agent's signal, while the
@@ -514,15 +515,15 @@ static sighandler_t user_signal(int sig, sighandler_t handler, int flags, int ma
 	return old.sa_handler;
 }
 
-#define PASS_SIGNAL(name, sig, handler)                                                                                \
-	do {                                                                                                           \
-		static sighandler_t (*real_)(int, sighandler_t);                                                       \
-		RESOLVE_NEXT(real_, name);                                                                             \
-		if (!real_) {                                                                                          \
-			errno = ENOSYS;                                                                                \
-			return SIG_ERR;                                                                                \
-		}                                                                                                      \
-		return real_(sig, handler);                                                                            \
+#define PASS_SIGNAL(name, sig, handler)                                                                      \
+	do {                                                                                                 \
+		static sighandler_t (*real_)(int, sighandler_t);                                             \
+		RESOLVE_NEXT(real_, name);                                                                   \
+		if (!real_) {                                                                                \
+			errno = ENOSYS;                                                                      \
+			return SIG_ERR;                                                                      \
+		}                                                                                            \
+		return real_(sig, handler);                                                                  \
 	} while (0)
 
 /* BSD semantics, as glibc's signal(): restarting, the signal blocked in its
@@ -643,7 +644,7 @@ __attribute__((used)) long (*agent_real_syscall)(long, ...);
  * Reached from the stub below with the caller's registers: the arguments
  * are where a non-variadic call puts them. */
 __attribute__((used)) long agent_syscall_rt_sigaction(long nr, long sig, const struct ksigaction *act,
-						     struct ksigaction *old, unsigned long size)
+						      struct ksigaction *old, unsigned long size)
 {
 	if (!ours((int)sig)) {
 		RESOLVE_NEXT(agent_real_syscall, "syscall");
@@ -687,6 +688,7 @@ __attribute__((used)) void *agent_syscall_resolve(void)
 /* syscall(): for any number but rt_sigaction, a tail jump to libc's with
  * every register and the stack as the caller left them, so nothing changes
  * for any other system call (clone, vfork, rt_sigreturn included). */
+// clang-format off
 __asm__(".text\n"
 	".globl syscall\n"
 	".type syscall, @function\n"
@@ -720,4 +722,5 @@ __asm__(".text\n"
 	"2:	movq $-1, %rax\n"
 	"	ret\n"
 	".size syscall, .-syscall\n");
+// clang-format on
 #endif

@@ -95,7 +95,7 @@ struct tally {
 	int damaged;
 	int cpu_procs, cpu_off; /* processes meant to sample CPU, and those that could not */
 	uint64_t cpu_unsampled; /* threads whose timer could not be made */
-	char cpu_why[200];      /* why, as the first such dump says */
+	char cpu_why[200];	/* why, as the first such dump says */
 };
 
 /* Counts a dump's samples and lost samples; the trailer's totals win. */
@@ -123,7 +123,8 @@ static void scan_dump(const char *path, struct tally *t)
 			else
 				t->cpu_unsampled += rec.count;
 			if (!t->cpu_why[0])
-				snprintf(t->cpu_why, sizeof(t->cpu_why), "%.*s", (int)rec.why.len, (const char *)rec.why.p);
+				snprintf(t->cpu_why, sizeof(t->cpu_why), "%.*s", (int)rec.why.len,
+					 (const char *)rec.why.p);
 		} else if (rec.kind == FD_REC_SAMPLE)
 			samples++;
 		else if (rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_REALLOC)
@@ -531,11 +532,11 @@ int cmd_record(int argc, char **argv)
 				fprintf(stderr, "%s samples (%s lost), ", fmt_count(a, (int64_t)t.samples),
 					fmt_count(b, (int64_t)t.lost));
 			if (t.cpu_off && t.cpu_off < t.cpu_procs)
-				fprintf(stderr, "CPU sampling unavailable in %d of %d processes (%s), ", t.cpu_off,
-					t.cpu_procs, t.cpu_why);
+				fprintf(stderr, "CPU sampling unavailable in %d of %d processes (%s), ",
+					t.cpu_off, t.cpu_procs, t.cpu_why);
 			else if (!t.cpu_off && t.cpu_unsampled)
-				fprintf(stderr, "%s threads not CPU-sampled (%s), ", fmt_count(a, (int64_t)t.cpu_unsampled),
-					t.cpu_why);
+				fprintf(stderr, "%s threads not CPU-sampled (%s), ",
+					fmt_count(a, (int64_t)t.cpu_unsampled), t.cpu_why);
 			if (t.alloc) {
 				fprintf(stderr, "%s allocation events", fmt_count(a, (int64_t)t.allocs));
 				if (t.lost_allocs)

@@ -359,7 +359,8 @@ static void print_text_header(const struct report *r)
 			printf("no CPU sampling (--no-cpu)\n");
 		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
 		if (pr->cpu_unsampled_threads)
-			printf("          %s thread%s not CPU-sampled: %s\n", fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
+			printf("          %s thread%s not CPU-sampled: %s\n",
+			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
 			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
 		if (pr->damage)
 			printf("          damaged: %s\n", pr->damage);

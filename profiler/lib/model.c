@@ -603,7 +603,8 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 		else if (r->what == FD_LOST_ALLOC)
 			pr->lost_alloc += r->count;
 		else if (r->what == FD_LOST_CPU_UNAVAILABLE || r->what == FD_LOST_CPU_THREADS) {
-			char **why = r->what == FD_LOST_CPU_UNAVAILABLE ? &pr->cpu_unavailable : &pr->cpu_unsampled_why;
+			char **why = r->what == FD_LOST_CPU_UNAVAILABLE ? &pr->cpu_unavailable
+									: &pr->cpu_unsampled_why;
 			free(*why);
 			if (!(*why = r->why.len ? dup_bytes(r->why) : strdup("reason unknown")))
 				return -ENOMEM;

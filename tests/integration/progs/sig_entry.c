@@ -42,7 +42,7 @@ struct ksigaction {
 void sig_entry_restorer(void);
 __asm__(".text\n"
 	"sig_entry_restorer:\n"
-	"	movq $" "15" ", %rax\n" /* rt_sigreturn */
+	"	movq $15, %rax\n" /* rt_sigreturn */
 	"	syscall\n");
 
 static double cpu_now(void)
@@ -77,7 +77,7 @@ static int drain_wait(int sig)
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, sig);
-	struct timespec zero = { 0, 0 };
+	struct timespec zero = {0, 0};
 	int n = 0;
 	while (sigtimedwait(&set, NULL, &zero) == sig)
 		n++;
@@ -110,8 +110,8 @@ int main(int argc, char **argv)
 			prev = old.sa_handler;
 		siginterrupt(sig, 1);
 		sigaction(sig, NULL, &old);
-		printf("after siginterrupt: SA_RESTART %s, handler ours %s\n", old.sa_flags & SA_RESTART ? "on" : "off",
-		       old.sa_handler == on_signal ? "yes" : "no");
+		printf("after siginterrupt: SA_RESTART %s, handler ours %s\n",
+		       old.sa_flags & SA_RESTART ? "on" : "off", old.sa_handler == on_signal ? "yes" : "no");
 	} else if (!strcmp(mode, "raw")) {
 		struct ksigaction ka, old;
 		memset(&ka, 0, sizeof(ka));
@@ -146,7 +146,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	printf("%s: previous disposition %s\n", mode,
-	       prev == SIG_DFL ? "SIG_DFL" : prev == SIG_IGN ? "SIG_IGN" : prev == SIG_ERR ? "error" : "a handler");
+	       prev == SIG_DFL	 ? "SIG_DFL"
+	       : prev == SIG_IGN ? "SIG_IGN"
+	       : prev == SIG_ERR ? "error"
+				 : "a handler");
 	burn();
 	printf("%s: %d signals handled before sending any\n", mode, (int)handled);
 	fflush(stdout);
