@@ -53,6 +53,9 @@ static void (*g_restorer)(void);
  * process is known to the agent and can be deleted. */
 static _Atomic int g_arm_stopped;
 static _Atomic int g_arming;
+/* This thread's share of g_arming: an exec from a signal handler that
+ * interrupted this thread inside the gate must not wait for itself. */
+static TLS int tls_arming;
 
 /* Threads whose timer could not be made (recorded as LOST CPU_THREADS). */
 _Atomic uint64_t agent_cpu_unsampled;
@@ -338,22 +341,25 @@ uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk)
 
 int sample_gate_enter(void)
 {
+	tls_arming++;
 	atomic_fetch_add(&g_arming, 1);
 	if (!atomic_load(&g_arm_stopped))
 		return 1;
 	atomic_fetch_sub(&g_arming, 1);
+	tls_arming--;
 	return 0;
 }
 
 void sample_gate_leave(void)
 {
 	atomic_fetch_sub(&g_arming, 1);
+	tls_arming--;
 }
 
 void sample_stop_arming(void)
 {
 	atomic_store(&g_arm_stopped, 1);
-	while (atomic_load(&g_arming))
+	while (atomic_load(&g_arming) > tls_arming)
 		sched_yield();
 }
 
