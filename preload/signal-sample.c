@@ -452,9 +452,11 @@ void sample_before_exec(void)
 
 /* --------------------------------------------- the program's view of our signal */
 
+/* A vfork child (between vfork and exec) shares the parent's memory but has
+ * its own dispositions: its calls go to the kernel, as without the agent. */
 static int ours(int sig)
 {
-	return sig == agent_cfg.signo && __atomic_load_n(&g_installed, __ATOMIC_SEQ_CST);
+	return sig == agent_cfg.signo && __atomic_load_n(&g_installed, __ATOMIC_SEQ_CST) && getpid() == agent_pid;
 }
 
 /* Sets or reads the program's disposition of the agent's signal. */
