@@ -63,7 +63,11 @@
  *                frees old and allocates new atomically at seq.
  *   TICK (12)    time, seq (global allocation sequence number reached at that
  *                time), rss_bytes, heap_bytes (live heap as the agent counts it)
- *   LOST (13)    what (FD_LOST_*), count
+ *   LOST (13)    what (FD_LOST_*), count, and since 1.1 optionally str why
+ *                (words a user can act on). CPU_UNAVAILABLE (count 1): no
+ *                CPU sampling in this process at all; CPU_THREADS: count
+ *                threads whose timer could not be made. Both carry why
+ *                ("timer_create: blocked by a seccomp filter (SIGSYS)").
  *   TRAILER (14) time, samples (records written), sample_weight (sum of weights),
  *                lost_samples, alloc_events, reason (FD_END_*). The last record
  *                of a complete file.
@@ -84,7 +88,7 @@
 #define FD_MAGIC "FATHOMDP"
 #define FD_MAGIC_LEN 8
 #define FD_VERSION_MAJOR 1
-#define FD_VERSION_MINOR 0
+#define FD_VERSION_MINOR 1
 #define FD_FILE_HEADER_SIZE 16
 
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */
@@ -114,7 +118,13 @@ enum fd_record_kind {
 
 enum fd_clock { FD_CLOCK_CPU = 0, FD_CLOCK_WALL = 1 };
 enum fd_alloc_mode { FD_ALLOC_OFF = 0, FD_ALLOC_EXACT = 1, FD_ALLOC_SAMPLED = 2 };
-enum fd_lost { FD_LOST_SAMPLES = 0, FD_LOST_ALLOC = 1, FD_LOST_STACKS = 2 };
+enum fd_lost {
+	FD_LOST_SAMPLES = 0,
+	FD_LOST_ALLOC = 1,
+	FD_LOST_STACKS = 2,
+	FD_LOST_CPU_UNAVAILABLE = 3, /* since 1.1 */
+	FD_LOST_CPU_THREADS = 4,     /* since 1.1 */
+};
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
 
 /* A stack deeper than this is cut at the outermost end. */

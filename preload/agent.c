@@ -100,6 +100,10 @@ struct pre_timer {
 };
 static struct pre_timer g_pre_timers[64];
 static int g_npre;
+/* Why CPU sampling is impossible in this process (empty when it is not):
+ * found by the start-up probe, recorded in every dump of the process. */
+static char g_cpu_off[160];
+static uint64_t g_cpu_unsampled_reported;
 
 static void agent_finish(unsigned reason);
 
@@ -212,6 +216,17 @@ static void read_config(void)
 			if (!a)
 				agent_cfg.alloc = FD_ALLOC_SAMPLED;
 		}
+	}
+	/* High in the real-time range, which programs fill from SIGRTMIN up;
+	 * computed here, as glibc reserves the first ones for itself. */
+	agent_cfg.signo = SIGRTMAX - 2;
+	if ((s = getenv("FATHOM_SIGNAL"))) {
+		if (parse_uint(s, &v, 0) < 0 || v < (uint64_t)SIGRTMIN || v > (uint64_t)SIGRTMAX)
+			say("fathom: FATHOM_SIGNAL='%s' is not a real-time signal number from %d to %d; "
+			    "using %d",
+			    s, SIGRTMIN, SIGRTMAX, agent_cfg.signo);
+		else
+			agent_cfg.signo = (int)v;
 	}
 	if (agent_cfg.alloc == FD_ALLOC_SAMPLED && !agent_cfg.alloc_sample)
 		agent_cfg.alloc_sample = 512 * 1024;
@@ -574,15 +589,21 @@ int64_t agent_sample_interval(struct tstate *t)
 	return v;
 }
 
+/* Context: any, async-signal-safe. Inside the timers' gate, so that an exec
+ * finds each timer in one place, here or in the thread's state. */
 static void take_pre_timer(struct tstate *t)
 {
-	for (int i = 0; i < g_npre; i++)
-		if (g_pre_timers[i].tid == t->tid) {
+	if (!sample_gate_enter())
+		return;
+	int n = __atomic_load_n(&g_npre, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++)
+		if (__atomic_load_n(&g_pre_timers[i].tid, __ATOMIC_ACQUIRE) == t->tid && !t->has_timer) {
 			t->timer = g_pre_timers[i].timer;
 			t->cpu_base = g_pre_timers[i].cpu_base;
 			t->has_timer = 1;
-			g_pre_timers[i].tid = 0;
+			__atomic_store_n(&g_pre_timers[i].tid, 0, __ATOMIC_RELEASE);
 		}
+	sample_gate_leave();
 }
 
 /* Context: any, async-signal-safe. */
@@ -755,7 +776,7 @@ static void thread_key_dtor(void *p)
 	 * has not reported yet goes to the stack it was last seen in. */
 	sigset_t prof;
 	sigemptyset(&prof);
-	sigaddset(&prof, SIGPROF);
+	sigaddset(&prof, agent_cfg.signo);
 	pthread_sigmask(SIG_BLOCK, &prof, NULL);
 	uint64_t rest = agent_cpu_on ? sample_cpu_remainder(t, sample_thread_clock(t->tid)) : 0;
 	sample_disarm(t);
@@ -997,6 +1018,15 @@ static size_t writer_cycle(int final)
 		enc_lost(&g_enc, FD_LOST_ALLOC, la - g_lost_alloc_reported);
 		g_lost_alloc_reported = la;
 	}
+	uint64_t lc = atomic_load(&agent_cpu_unsampled);
+	if (lc != g_cpu_unsampled_reported) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s: %s",
+			 agent_cpu_unsampled_call ? "timer_settime" : "timer_create",
+			 strerror(agent_cpu_unsampled_errno));
+		enc_lost_why(&g_enc, FD_LOST_CPU_THREADS, lc - g_cpu_unsampled_reported, why);
+		g_cpu_unsampled_reported = lc;
+	}
 	if (final || now - g_last_tick >= TICK_NS) {
 		enc_tick(&g_enc, now, tick_seq, statm_rss(), heap_in_use());
 		g_last_tick = now;
@@ -1029,7 +1059,7 @@ static int only_writer_left(void)
 static void *writer_main(void *arg)
 {
 	agent_guard = 1;
-	g_writer_tid = gettid_();
+	__atomic_store_n(&g_writer_tid, gettid_(), __ATOMIC_RELEASE);
 	prctl(PR_SET_NAME, "fathom-writer");
 	while (!g_finished) {
 		/* The program's last thread is gone: end the process as glibc
@@ -1064,11 +1094,16 @@ static int start_writer(void)
 	sigfillset(&all);
 	/* The writer must never run the program's signal handlers. */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
+	g_writer_tid = 0;
 	int r = real_pthread_create(&th, NULL, writer_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		return -r;
 	pthread_detach(th);
+	/* Its tid, set first thing, keeps it out of the threads given a
+	 * sampling timer: it blocks every signal. */
+	while (!__atomic_load_n(&g_writer_tid, __ATOMIC_ACQUIRE))
+		sched_yield();
 	return 0;
 }
 
@@ -1089,6 +1124,8 @@ static int open_dump(pid_t ppid)
 	g_enc.check_id = 1;
 	append_manifest();
 	write_header(ppid, generation);
+	if (g_cpu_off[0])
+		enc_lost_why(&g_enc, FD_LOST_CPU_UNAVAILABLE, 1, g_cpu_off);
 	return 0;
 }
 
@@ -1102,6 +1139,20 @@ static void set_start_times(void)
 	g_last_flush = g_last_tick = g_last_check = 0;
 }
 
+static int has_state(pid_t tid)
+{
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (t && t->tid == tid && atomic_load(&t->state) == TS_LIVE)
+			return 1;
+	}
+	return 0;
+}
+
+/* Arms a timer for each thread that runs without the agent's state yet (at
+ * start, and again after a failed exec); the thread takes it over when it
+ * first attaches. */
 static void arm_existing_threads(pid_t self)
 {
 	DIR *d = opendir("/proc/self/task");
@@ -1110,16 +1161,23 @@ static void arm_existing_threads(pid_t self)
 	struct dirent *de;
 	while ((de = readdir(d)) && g_npre < (int)(sizeof(g_pre_timers) / sizeof(g_pre_timers[0]))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
-		if (tid <= 0 || tid == self)
+		if (tid <= 0 || tid == self || tid == g_writer_tid || has_state(tid))
 			continue;
+		if (!sample_gate_enter())
+			break;
 		timer_t tm;
 		uint64_t base = sample_thread_cpu(tid);
 		if (sample_arm_tid(tid, &tm) == 0) {
-			g_pre_timers[g_npre].cpu_base = base;
-			g_pre_timers[g_npre].tid = tid;
-			g_pre_timers[g_npre].timer = tm;
-			g_npre++;
+			int i = g_npre;
+			g_pre_timers[i].cpu_base = base;
+			g_pre_timers[i].timer = tm;
+			__atomic_store_n(&g_pre_timers[i].tid, tid, __ATOMIC_RELEASE);
+			__atomic_store_n(&g_npre, i + 1, __ATOMIC_RELEASE);
+		} else if (errno != ESRCH && errno != EINVAL) {
+			/* (A thread that ended meanwhile is not unsampled.) */
+			atomic_fetch_add(&agent_cpu_unsampled, 1);
 		}
+		sample_gate_leave();
 	}
 	closedir(d);
 }
@@ -1171,6 +1229,10 @@ __attribute__((constructor)) static void agent_init(void)
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	void *bt[8];
 	unw_backtrace(bt, 8);
+	/* A seccomp filter may forbid the timers, even kill for them: found
+	 * out now, the only time SIGSYS is caught, and said once. */
+	if (agent_cfg.cpu && sample_probe(g_cpu_off, sizeof(g_cpu_off)) < 0)
+		say("fathom: CPU sampling unavailable: %s", g_cpu_off);
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	g_statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
@@ -1185,7 +1247,7 @@ __attribute__((constructor)) static void agent_init(void)
 	}
 	pthread_atfork(NULL, NULL, on_fork_child);
 	agent_alloc_on = agent_cfg.alloc;
-	if (agent_cfg.cpu && sample_install() == 0) {
+	if (agent_cfg.cpu && !g_cpu_off[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
 		if (t)
 			sample_arm(t, t->tid);
@@ -1295,6 +1357,8 @@ static void on_fork_child(void)
 	atomic_store(&agent_lost_stacks, 0);
 	atomic_store(&agent_lost_alloc, 0);
 	g_lost_stacks_reported = g_lost_alloc_reported = 0;
+	atomic_store(&agent_cpu_unsampled, 0);
+	g_cpu_unsampled_reported = 0;
 	for (size_t i = 0; i < g_nmods; i++)
 		free(g_mods[i].path);
 	g_nmods = 0;
@@ -1341,40 +1405,79 @@ off:
 
 /* -------------------------------------------------------------------- exec */
 
+/* Deletes every timer of the process: each thread's, and those made at start
+ * for threads that never attached. Only after sample_stop_arming(), so none
+ * is being made meanwhile. */
 static void disarm_all(void)
 {
 	int hw = atomic_load(&g_hiwater);
 	for (int i = 0; i < hw; i++) {
 		struct tstate *t = atomic_load(&g_threads[i]);
-		if (t && t->has_timer) {
-			timer_delete(t->timer);
-			t->has_timer = 0;
-		}
+		if (t)
+			sample_disarm(t);
 	}
 	for (int i = 0; i < g_npre; i++)
-		if (g_pre_timers[i].tid)
+		if (g_pre_timers[i].tid) {
 			timer_delete(g_pre_timers[i].timer);
+			g_pre_timers[i].tid = 0;
+		}
 	g_npre = 0;
+}
+
+/* Before the image is replaced: no timer may survive, and no signal of ours
+ * may be pending, or the new image, where the signal's disposition is the
+ * program's again (its default action ends the process), could be killed
+ * before its agent starts. Threads starting right now are kept from arming
+ * (the gate), every timer is deleted, then pending signals are discarded. */
+static void stop_sampling(void)
+{
+	sample_stop_arming();
+	disarm_all();
+	sample_before_exec();
+}
+
+/* After a failed exec: the handler again, and a timer for every thread. */
+static void resume_sampling(void)
+{
+	if (sample_install() < 0)
+		return;
+	sample_allow_arming();
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (t && atomic_load(&t->state) == TS_LIVE)
+			sample_arm(t, t->tid);
+	}
+	arm_existing_threads(gettid_());
 }
 
 struct exec_state {
 	int active;
+	int sampling; /* the timers were stopped */
 	struct enc_mark mark;
 	int guard;
 };
 
-/* Flushes everything and writes a trailer (reason EXEC), keeping wlock so
- * that nothing follows it; the exec replaces the image, or fails and
- * exec_failed() takes the trailer back. */
+/* Stops sampling (see stop_sampling), flushes everything and writes a
+ * trailer (reason EXEC), keeping wlock so that nothing follows it; the exec
+ * replaces the image, or fails and exec_failed() takes the trailer back and
+ * resumes. */
 static struct exec_state before_exec(void)
 {
 	struct exec_state s = { 0 };
-	if (!agent_ready || g_finished || getpid() != agent_pid)
-		return s;
+	if (!agent_ready || getpid() != agent_pid)
+		return s; /* (a vfork child: the timers are the parent's) */
 	s.guard = agent_guard;
 	agent_guard = 1;
-	if (lock_writer_bounded()) {
-		agent_guard = s.guard;
+	/* Whatever becomes of the dump, the new image must not inherit a
+	 * timer or a pending signal. */
+	if (agent_cpu_on) {
+		s.sampling = 1;
+		stop_sampling();
+	}
+	if (g_finished || lock_writer_bounded()) {
+		if (!s.sampling)
+			agent_guard = s.guard;
 		return s;
 	}
 	s.active = 1;
@@ -1383,31 +1486,20 @@ static struct exec_state before_exec(void)
 	s.mark = enc_mark(&g_enc);
 	enc_trailer(&g_enc, agent_now(), FD_END_EXEC);
 	enc_flush(&g_enc);
-	/* Timer signals still pending at exec would kill the new image
-	 * (SIGPROF's default action): stop the timers and drop them. */
-	if (agent_cpu_on) {
-		disarm_all();
-		sample_before_exec();
-	}
 	return s;
 }
 
 static void exec_failed(struct exec_state *s)
 {
-	if (!s->active)
+	if (!s->active && !s->sampling)
 		return;
 	int e = errno;
-	enc_rewind(&g_enc, s->mark);
-	if (agent_cpu_on) {
-		sample_after_exec();
-		int hw = atomic_load(&g_hiwater);
-		for (int i = 0; i < hw; i++) {
-			struct tstate *t = atomic_load(&g_threads[i]);
-			if (t && atomic_load(&t->state) == TS_LIVE)
-				sample_arm(t, t->tid);
-		}
-	}
-	pthread_mutex_unlock(&wlock);
+	if (s->active)
+		enc_rewind(&g_enc, s->mark);
+	if (s->sampling && agent_cpu_on)
+		resume_sampling();
+	if (s->active)
+		pthread_mutex_unlock(&wlock);
 	agent_guard = s->guard;
 	errno = e;
 }

@@ -91,6 +91,7 @@ struct agent_config {
 	int alloc; /* FD_ALLOC_* */
 	uint64_t alloc_sample;
 	int cpu;
+	int signo; /* the sampling signal: a real-time signal of the agent's own */
 };
 
 extern struct agent_config agent_cfg;
@@ -101,7 +102,7 @@ extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
 /* The hooks record allocations: 0 (FD_ALLOC_OFF) when not, else the mode
  * (FD_ALLOC_EXACT or FD_ALLOC_SAMPLED), so the hooks' first test is one load. */
 extern volatile int agent_alloc_on;
-extern volatile int agent_cpu_on;	  /* the SIGPROF handler records samples */
+extern volatile int agent_cpu_on; /* the sampling signal's handler records samples */
 /* Set before a second thread can exist (pthread_create, threads found at
  * start): until then the sequence counter needs no atomic instruction. */
 extern volatile int agent_multi;
@@ -188,19 +189,39 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 }
 
 /* signal-sample.c */
+/* Installs the handler on agent_cfg.signo (also after a failed exec). */
 int sample_install(void);
+/* At start-up: tries the calls the timers need (timer_create, timer_settime)
+ * with SIGSYS caught, so that a seccomp filter cannot kill the program.
+ * Returns 0, or -1 with the reason ("timer_create: ...") in why. */
+int sample_probe(char *why, size_t cap);
+/* Context: any. Arms the thread's timer (not while an exec is under way);
+ * a failure is counted in agent_cpu_unsampled. */
 int sample_arm(struct tstate *t, pid_t tid);
 void sample_disarm(struct tstate *t);
 /* Context: any, async-signal-safe. The CPU periods of the thread whose
  * CPU clock is clk that its samples do not cover yet. */
 uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk);
 clockid_t sample_thread_clock(pid_t tid);
-/* Around exec: drop pending SIGPROFs and restore the program's disposition;
- * reinstall ours if the exec failed. */
+/* Timers are made only inside the gate: enter returns 0 once an exec has
+ * stopped arming. sample_stop_arming() waits until no thread is inside, so
+ * that every timer is then known and can be deleted. Context: any,
+ * async-signal-safe. */
+int sample_gate_enter(void);
+void sample_gate_leave(void);
+void sample_stop_arming(void);
+void sample_allow_arming(void);
+/* Before exec, once every timer is deleted: discard our pending signals and
+ * restore the program's disposition (sample_install() undoes it). */
 void sample_before_exec(void);
-void sample_after_exec(void);
+/* Inside the gate. */
 int sample_arm_tid(pid_t tid, timer_t *out);
 uint64_t sample_thread_cpu(pid_t tid);
+/* Threads left unsampled because their timer could not be made, and why
+ * (the errno of the last failure, of timer_create (0) or timer_settime (1)). */
+extern _Atomic uint64_t agent_cpu_unsampled;
+extern int agent_cpu_unsampled_errno;
+extern int agent_cpu_unsampled_call;
 
 /* malloc-hooks.c */
 void hooks_resolve(void);

@@ -269,9 +269,17 @@ void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t
 
 void enc_lost(struct enc *e, unsigned what, uint64_t count)
 {
-	uint8_t *s = reserve(e, 32), *p = s + 2;
+	enc_lost_why(e, what, count, NULL);
+}
+
+void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why)
+{
+	size_t wl = cap_len(why, 200);
+	uint8_t *s = reserve(e, 40 + wl), *p = s + 2;
 	PUT(what);
 	PUT(count);
+	if (why)
+		p = put_bytes(p, why, wl);
 	finish(e, FD_REC_LOST, s, p);
 	if (what == FD_LOST_SAMPLES)
 		e->lost_samples += count;

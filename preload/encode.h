@@ -57,6 +57,8 @@ void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time);
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
 void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap);
 void enc_lost(struct enc *e, unsigned what, uint64_t count);
+/* The same with the reason (LOST's optional str, format 1.1). */
+void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why);
 void enc_trailer(struct enc *e, uint64_t time, unsigned reason);
 /* Encodes one ring event (event.h) produced by thread tid. Returns the
  * event's length in words, or 0 when the event is malformed. */

@@ -1,15 +1,19 @@
-/* CPU sampling: per-thread timers that deliver SIGPROF to their own thread,
- * and the SIGPROF handler that unwinds, interns and records a sample.
+/* CPU sampling: per-thread timers that deliver the agent's own real-time
+ * signal to their own thread, the handler that unwinds, interns and records a
+ * sample, and the program's view of that signal (its disposition as the
+ * program set it, through every libc entry point and the raw syscall).
  *
  * Context: the handler and everything it calls is async-signal-safe: no
- * malloc, no locks, no stdio. A program's own SIGPROF handler is kept and
- * chained (see sigaction below and docs/AGENT.md).
+ * malloc, no locks, no stdio. SIGPROF is never touched: it is the program's.
  */
 #define _GNU_SOURCE
 #include "agent.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -19,14 +23,44 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-/* The si_value our timers carry, so the handler tells our signals from the
- * program's (setitimer, kill, its own timers). */
-#define TIMER_MAGIC 0x46544d31
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+
+/* How the handler is installed. SA_RESTART: the program's system calls never
+ * fail with EINTR because of a sample (with the CPU clock the timer fires
+ * only while the thread runs anyway). */
+#define SAMPLE_SA_FLAGS (SA_SIGINFO | SA_RESTART | SA_ONSTACK)
+
+/* Our timers carry this object's address as si_value, so the handler tells
+ * them from the program's own uses of the signal (kill, sigqueue, its own
+ * timers): no program can hold a pointer into the agent. */
+static const char g_timer_tag;
 
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
+/* The handler is installed: the program's view of the signal is virtual. */
 static volatile int g_installed;
-/* The program's SIGPROF disposition, as it believes it set it. */
+/* The program's disposition of the agent's signal, as it believes it set it
+ * (in the form glibc's sigaction reports it). */
 static struct sigaction g_user_act;
+/* glibc's signal return trampoline, which its sigaction adds (SA_RESTORER)
+ * to every handler: reported back as the kernel would. */
+static void (*g_restorer)(void);
+
+/* Timers may be created only while no exec is under way: sample_gate_enter()
+ * fails once sample_stop_arming() has run, and that waits for the threads
+ * that are inside the gate, so that when it returns, every timer of the
+ * process is known to the agent and can be deleted. */
+static _Atomic int g_arm_stopped;
+static _Atomic int g_arming;
+/* This thread's share of g_arming: an exec from a signal handler that
+ * interrupted this thread inside the gate must not wait for itself. */
+static TLS int tls_arming;
+
+/* Threads whose timer could not be made (recorded as LOST CPU_THREADS). */
+_Atomic uint64_t agent_cpu_unsampled;
+int agent_cpu_unsampled_errno;
+int agent_cpu_unsampled_call; /* 0 timer_create, 1 timer_settime */
 
 /* Context: async-signal-safe. */
 static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
@@ -55,33 +89,54 @@ static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 	return n;
 }
 
-/* Runs the program's own handler for a SIGPROF that is not ours.
+/* Runs the program's own disposition for a signal of our number that is not
+ * from our timers, as the kernel would have: its handler with its sa_mask
+ * (and the signal itself unless SA_NODEFER) blocked, reset first with
+ * SA_RESETHAND; ignored; or the default action, which ends the process.
  * Context: signal. */
 static void chain(int sig, siginfo_t *si, void *uc)
 {
 	struct sigaction ua = g_user_act;
-	if (ua.sa_flags & SA_SIGINFO) {
-		if (ua.sa_sigaction)
-			ua.sa_sigaction(sig, si, uc);
-	} else if (ua.sa_handler == SIG_IGN) {
+	if (ua.sa_handler == SIG_IGN)
 		return;
-	} else if (ua.sa_handler == SIG_DFL) {
-		/* The default action of SIGPROF ends the process: do that. */
+	if (ua.sa_handler == SIG_DFL) {
+		/* The default action of a real-time signal ends the process:
+		 * do that, by the same signal, once this handler returns. */
 		struct sigaction dfl;
 		memset(&dfl, 0, sizeof(dfl));
 		dfl.sa_handler = SIG_DFL;
-		real_sigaction(SIGPROF, &dfl, NULL);
-		raise(SIGPROF);
-	} else {
-		ua.sa_handler(sig);
+		real_sigaction(sig, &dfl, NULL);
+		syscall(SYS_tgkill, getpid(), syscall(SYS_gettid), sig);
+		return;
 	}
+	if (ua.sa_flags & SA_RESETHAND) {
+		g_user_act.sa_handler = SIG_DFL;
+		g_user_act.sa_flags &= ~(SA_SIGINFO | SA_RESETHAND);
+	}
+	sigset_t old, m = ua.sa_mask;
+	if (ua.sa_flags & SA_NODEFER)
+		sigdelset(&m, sig);
+	else
+		sigaddset(&m, sig);
+	pthread_sigmask(SIG_BLOCK, &m, &old);
+	if (ua.sa_flags & SA_NODEFER) {
+		sigset_t self;
+		sigemptyset(&self);
+		sigaddset(&self, sig);
+		pthread_sigmask(SIG_UNBLOCK, &self, NULL);
+	}
+	if (ua.sa_flags & SA_SIGINFO)
+		ua.sa_sigaction(sig, si, uc);
+	else
+		ua.sa_handler(sig);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
-/* Context: signal (SIGPROF), async-signal-safe. */
-static void on_sigprof(int sig, siginfo_t *si, void *ucv)
+/* Context: signal (the agent's), async-signal-safe. */
+static void on_sample(int sig, siginfo_t *si, void *ucv)
 {
 	int saved = errno;
-	if (si->si_code != SI_TIMER || si->si_value.sival_int != TIMER_MAGIC) {
+	if (si->si_code != SI_TIMER || si->si_value.sival_ptr != &g_timer_tag) {
 		chain(sig, si, ucv);
 		goto out;
 	}
@@ -154,23 +209,107 @@ out:
 	errno = saved;
 }
 
+/* Installs the handler on the agent's signal; the program's disposition
+ * becomes virtual. Also called after a failed exec. */
 int sample_install(void)
 {
 	if (!real_sigaction)
 		real_sigaction = agent_dlsym_next("sigaction");
 	if (!real_sigaction)
 		return -1;
-	struct sigaction sa, old;
+	struct sigaction sa, old, cur;
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigprof;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sa.sa_sigaction = on_sample;
+	sa.sa_flags = SAMPLE_SA_FLAGS;
 	sigemptyset(&sa.sa_mask);
-	if (real_sigaction(SIGPROF, &sa, &old) < 0)
+	if (real_sigaction(agent_cfg.signo, &sa, &old) < 0)
 		return -1;
+	if (real_sigaction(agent_cfg.signo, NULL, &cur) == 0 && (cur.sa_flags & SA_RESTORER))
+		g_restorer = cur.sa_restorer;
 	g_user_act = old;
-	g_installed = 1;
+	__atomic_store_n(&g_installed, 1, __ATOMIC_SEQ_CST);
 	return 0;
 }
+
+/* ------------------------------------------------------------ start-up probe */
+
+static volatile sig_atomic_t g_probe_trapped;
+
+/* Context: signal (SIGSYS, during the probe only). */
+static void on_probe_sigsys(int sig, siginfo_t *si, void *uc)
+{
+	(void)sig;
+	(void)si;
+	(void)uc;
+	g_probe_trapped = 1;
+}
+
+/* The calls the sampler makes, tried once without a signal to come. */
+static int probe_calls(int *call)
+{
+	struct sigevent sev;
+	memset(&sev, 0, sizeof(sev));
+	sev.sigev_notify = SIGEV_THREAD_ID;
+	sev.sigev_signo = agent_cfg.signo;
+	sev.sigev_value.sival_ptr = (void *)&g_timer_tag;
+	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
+	clockid_t clk =
+	    agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC : sample_thread_clock(sev._sigev_un._tid);
+	timer_t tm;
+	*call = 0;
+	if (timer_create(clk, &sev, &tm) < 0 || g_probe_trapped)
+		return -1;
+	/* Disarmed: no signal can come of it. */
+	struct itimerspec off;
+	memset(&off, 0, sizeof(off));
+	*call = 1;
+	int r = timer_settime(tm, 0, &off, NULL) < 0 || g_probe_trapped ? -1 : 0;
+	int e = errno;
+	timer_delete(tm);
+	errno = e;
+	return r;
+}
+
+int sample_probe(char *why, size_t cap)
+{
+	if (!real_sigaction)
+		real_sigaction = agent_dlsym_next("sigaction");
+	if (!real_sigaction)
+		return 0;
+	/* A seccomp filter that answers with SECCOMP_RET_TRAP sends SIGSYS,
+	 * which is forced: blocked, it would kill. So SIGSYS is caught and
+	 * unblocked for the probe, unless the program has one pending, which
+	 * the probe must not take. */
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_sigaction = on_probe_sigsys;
+	sa.sa_flags = SA_SIGINFO;
+	sigemptyset(&sa.sa_mask);
+	sigset_t sys, oldmask, pend;
+	sigemptyset(&sys);
+	sigaddset(&sys, SIGSYS);
+	int unblock = sigpending(&pend) == 0 && !sigismember(&pend, SIGSYS);
+	if (real_sigaction(SIGSYS, &sa, &old) < 0)
+		return 0;
+	if (unblock)
+		pthread_sigmask(SIG_UNBLOCK, &sys, &oldmask);
+	g_probe_trapped = 0;
+	int call, r = probe_calls(&call);
+	int e = errno;
+	if (unblock)
+		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
+	real_sigaction(SIGSYS, &old, NULL);
+	if (r == 0)
+		return 0;
+	const char *name = call ? "timer_settime" : "timer_create";
+	if (g_probe_trapped)
+		snprintf(why, cap, "%s: blocked by a seccomp filter (SIGSYS)", name);
+	else
+		snprintf(why, cap, "%s: %s", name, strerror(e));
+	return -1;
+}
+
+/* ---------------------------------------------------------------- timers */
 
 /* The CPU-time clock of any thread of this process: the kernel's
  * MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED), as pthread_getcpuclockid uses. */
@@ -200,25 +339,59 @@ uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk)
 	return periods > t->weight_sum ? periods - t->weight_sum : 0;
 }
 
-/* Context: any. */
+int sample_gate_enter(void)
+{
+	tls_arming++;
+	atomic_fetch_add(&g_arming, 1);
+	if (!atomic_load(&g_arm_stopped))
+		return 1;
+	atomic_fetch_sub(&g_arming, 1);
+	tls_arming--;
+	return 0;
+}
+
+void sample_gate_leave(void)
+{
+	atomic_fetch_sub(&g_arming, 1);
+	tls_arming--;
+}
+
+void sample_stop_arming(void)
+{
+	atomic_store(&g_arm_stopped, 1);
+	while (atomic_load(&g_arming) > tls_arming)
+		sched_yield();
+}
+
+void sample_allow_arming(void)
+{
+	atomic_store(&g_arm_stopped, 0);
+}
+
+/* Context: any; inside the gate. */
 int sample_arm_tid(pid_t tid, timer_t *out)
 {
 	clockid_t clk = agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC : sample_thread_clock(tid);
 	struct sigevent sev;
 	memset(&sev, 0, sizeof(sev));
 	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = SIGPROF;
-	sev.sigev_value.sival_int = TIMER_MAGIC;
+	sev.sigev_signo = agent_cfg.signo;
+	sev.sigev_value.sival_ptr = (void *)&g_timer_tag;
 	sev._sigev_un._tid = tid;
 	timer_t tm;
-	if (timer_create(clk, &sev, &tm) < 0)
+	if (timer_create(clk, &sev, &tm) < 0) {
+		agent_cpu_unsampled_errno = errno;
+		agent_cpu_unsampled_call = 0;
 		return -1;
+	}
 	long period = 1000000000L / agent_cfg.hz;
 	/* Start each thread's timer at a different phase. */
 	long first = 1 + (long)(((unsigned)tid * 2654435761u) % (unsigned long)period);
 	struct itimerspec its = { { period / 1000000000L, period % 1000000000L },
 				  { first / 1000000000L, first % 1000000000L } };
 	if (timer_settime(tm, 0, &its, NULL) < 0) {
+		agent_cpu_unsampled_errno = errno;
+		agent_cpu_unsampled_call = 1;
 		timer_delete(tm);
 		return -1;
 	}
@@ -226,94 +399,336 @@ int sample_arm_tid(pid_t tid, timer_t *out)
 	return 0;
 }
 
+/* has_timer: 0 none, 2 being made, 1 made; claimed with an atomic exchange,
+ * so that a thread's own disarm at its end and the exec path's re-arming
+ * from another thread never make two timers or delete one twice. */
 int sample_arm(struct tstate *t, pid_t tid)
 {
-	if (t->has_timer)
-		return 0;
-	t->cpu_base = sample_thread_cpu(tid);
-	if (sample_arm_tid(tid, &t->timer) < 0)
+	if (!sample_gate_enter())
 		return -1;
-	t->has_timer = 1;
-	return 0;
+	int expect = 0, r = 0;
+	if (!__atomic_compare_exchange_n(&t->has_timer, &expect, 2, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		goto out;
+	t->cpu_base = sample_thread_cpu(tid);
+	timer_t tm;
+	if (sample_arm_tid(tid, &tm) < 0) {
+		__atomic_store_n(&t->has_timer, 0, __ATOMIC_SEQ_CST);
+		atomic_fetch_add(&agent_cpu_unsampled, 1);
+		r = -1;
+		goto out;
+	}
+	t->timer = tm;
+	expect = 2;
+	if (!__atomic_compare_exchange_n(&t->has_timer, &expect, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+		timer_delete(tm); /* the thread ended meanwhile */
+out:
+	sample_gate_leave();
+	return r;
 }
 
 void sample_disarm(struct tstate *t)
 {
-	if (t->has_timer) {
-		t->has_timer = 0;
+	if (__atomic_exchange_n(&t->has_timer, 0, __ATOMIC_SEQ_CST) == 1)
 		timer_delete(t->timer);
-	}
 }
 
-/* Before exec: a SIGPROF still queued would take its default action in the
- * new image. Setting SIG_IGN discards pending ones; then the program's own
- * disposition is restored, which is what the new image must inherit. */
+/* --------------------------------------------------------------------- exec */
+
+/* Before exec, once every timer is deleted: a signal of ours still pending
+ * (on any thread) would take its default action, the end of the process, in
+ * the new image. Setting SIG_IGN discards the pending ones process-wide and
+ * per thread; then the program's own disposition is restored, which is what
+ * the new image must inherit, and nothing can raise our signal any more. */
 void sample_before_exec(void)
 {
-	if (!g_installed)
+	if (!__atomic_exchange_n(&g_installed, 0, __ATOMIC_SEQ_CST))
 		return;
-	struct sigaction ign;
+	struct sigaction ign, user = g_user_act;
 	memset(&ign, 0, sizeof(ign));
 	ign.sa_handler = SIG_IGN;
-	real_sigaction(SIGPROF, &ign, NULL);
-	real_sigaction(SIGPROF, &g_user_act, NULL);
+	real_sigaction(agent_cfg.signo, &ign, NULL);
+	real_sigaction(agent_cfg.signo, &user, NULL);
 }
 
-void sample_after_exec(void)
+/* --------------------------------------------- the program's view of our signal */
+
+/* A vfork child (between vfork and exec) shares the parent's memory but has
+ * its own dispositions: its calls go to the kernel, as without the agent. */
+static int ours(int sig)
 {
-	if (!g_installed)
-		return;
-	struct sigaction sa;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_sigprof;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	real_sigaction(SIGPROF, &sa, NULL);
+	return sig == agent_cfg.signo && __atomic_load_n(&g_installed, __ATOMIC_SEQ_CST) && getpid() == agent_pid;
 }
 
-/* The program sets or reads SIGPROF's disposition: while we sample, it is
- * recorded and chained to from our handler, never installed over ours. */
+/* Sets or reads the program's disposition of the agent's signal. */
+static void user_sigaction(const struct sigaction *act, struct sigaction *old)
+{
+	struct sigaction prev = g_user_act;
+	if (act) {
+		struct sigaction a = *act;
+		/* As glibc passes it to the kernel, and reads it back. */
+		if (g_restorer) {
+			a.sa_flags |= SA_RESTORER;
+			a.sa_restorer = g_restorer;
+		}
+		g_user_act = a;
+	}
+	if (old)
+		*old = prev;
+}
+
+#define RESOLVE_NEXT(var, name)                                                                              \
+	do {                                                                                                 \
+		if (!(var))                                                                                  \
+			*(void **)&(var) = agent_dlsym_next(name);                                           \
+	} while (0)
+
+/* The program sets or reads a disposition: for the agent's signal, while the
+ * handler is installed, it is recorded and chained to from our handler,
+ * never installed over ours. */
 EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!real_sigaction)
-		real_sigaction = agent_dlsym_next("sigaction");
+	RESOLVE_NEXT(real_sigaction, "sigaction");
 	if (!real_sigaction) {
 		errno = ENOSYS;
 		return -1;
 	}
-	if (sig != SIGPROF || !g_installed)
+	if (!ours(sig))
 		return real_sigaction(sig, act, old);
-	if (old)
-		*old = g_user_act;
-	if (act)
-		g_user_act = *act;
+	user_sigaction(act, old);
 	return 0;
 }
 
-static sighandler_t (*real_signal)(int, sighandler_t);
-
-EXPORT sighandler_t signal(int sig, sighandler_t handler)
+EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	if (!real_signal)
-		real_signal = (sighandler_t(*)(int, sighandler_t))agent_dlsym_next("signal");
-	if (sig != SIGPROF || !g_installed) {
-		if (!real_signal) {
-			errno = ENOSYS;
-			return SIG_ERR;
-		}
-		return real_signal(sig, handler);
-	}
-	/* As glibc's signal(): BSD semantics, the signal blocked in its handler. */
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = handler;
-	sa.sa_flags = SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	sigaddset(&sa.sa_mask, sig);
+	return sigaction(sig, act, old);
+}
+
+/* signal(), bsd_signal(), sysv_signal() and the rest, for our signal: glibc
+ * implements them on its internal sigaction, which no interposition reaches,
+ * so each is rebuilt here on the virtual one, with glibc's flags. */
+static sighandler_t user_signal(int sig, sighandler_t handler, int flags, int mask_self)
+{
 	if (handler == SIG_ERR) {
 		errno = EINVAL;
 		return SIG_ERR;
 	}
-	sigaction(sig, &sa, &old);
+	struct sigaction sa, old;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = handler;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	if (mask_self)
+		sigaddset(&sa.sa_mask, sig);
+	user_sigaction(&sa, &old);
 	return old.sa_handler;
 }
+
+#define PASS_SIGNAL(name, sig, handler)                                                                      \
+	do {                                                                                                 \
+		static sighandler_t (*real_)(int, sighandler_t);                                             \
+		RESOLVE_NEXT(real_, name);                                                                   \
+		if (!real_) {                                                                                \
+			errno = ENOSYS;                                                                      \
+			return SIG_ERR;                                                                      \
+		}                                                                                            \
+		return real_(sig, handler);                                                                  \
+	} while (0)
+
+/* BSD semantics, as glibc's signal(): restarting, the signal blocked in its
+ * handler. */
+EXPORT sighandler_t signal(int sig, sighandler_t handler)
+{
+	if (!ours(sig))
+		PASS_SIGNAL("signal", sig, handler);
+	return user_signal(sig, handler, SA_RESTART, 1);
+}
+
+EXPORT sighandler_t bsd_signal(int sig, sighandler_t handler)
+{
+	if (!ours(sig))
+		PASS_SIGNAL("bsd_signal", sig, handler);
+	return user_signal(sig, handler, SA_RESTART, 1);
+}
+
+EXPORT sighandler_t ssignal(int sig, sighandler_t handler)
+{
+	if (!ours(sig))
+		PASS_SIGNAL("ssignal", sig, handler);
+	return user_signal(sig, handler, SA_RESTART, 1);
+}
+
+/* System V semantics: one-shot, not blocked in its handler. */
+EXPORT sighandler_t sysv_signal(int sig, sighandler_t handler)
+{
+	if (!ours(sig))
+		PASS_SIGNAL("sysv_signal", sig, handler);
+	return user_signal(sig, handler, SA_RESETHAND | SA_NODEFER, 0);
+}
+
+EXPORT sighandler_t __sysv_signal(int sig, sighandler_t handler)
+{
+	if (!ours(sig))
+		PASS_SIGNAL("__sysv_signal", sig, handler);
+	return user_signal(sig, handler, SA_RESETHAND | SA_NODEFER, 0);
+}
+
+/* sigset(): SIG_HOLD blocks the signal; anything else sets the handler and
+ * unblocks it; the previous disposition is returned, or SIG_HOLD when the
+ * signal was blocked. The mask is the thread's real one. */
+EXPORT sighandler_t sigset(int sig, sighandler_t disp)
+{
+	if (!ours(sig))
+		PASS_SIGNAL("sigset", sig, disp);
+	if (disp == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	sigset_t one, old;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	struct sigaction prev = g_user_act;
+	if (disp == SIG_HOLD) {
+		pthread_sigmask(SIG_BLOCK, &one, &old);
+	} else {
+		user_signal(sig, disp, 0, 0);
+		pthread_sigmask(SIG_UNBLOCK, &one, &old);
+	}
+	return sigismember(&old, sig) ? SIG_HOLD : prev.sa_handler;
+}
+
+EXPORT int sigignore(int sig)
+{
+	static int (*real_)(int);
+	if (!ours(sig)) {
+		RESOLVE_NEXT(real_, "sigignore");
+		if (!real_) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return real_(sig);
+	}
+	user_signal(sig, SIG_IGN, 0, 0);
+	return 0;
+}
+
+EXPORT int siginterrupt(int sig, int flag)
+{
+	static int (*real_)(int, int);
+	if (!ours(sig)) {
+		RESOLVE_NEXT(real_, "siginterrupt");
+		if (!real_) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return real_(sig, flag);
+	}
+	if (flag)
+		g_user_act.sa_flags &= ~SA_RESTART;
+	else
+		g_user_act.sa_flags |= SA_RESTART;
+	return 0;
+}
+
+/* ------------------------------------------------- the raw rt_sigaction syscall */
+
+#if defined(__x86_64__)
+/* The kernel's struct sigaction on x86-64. */
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void (*restorer)(void);
+	uint64_t mask;
+};
+
+/* libc's syscall(); read by the stub below, so not static. */
+__attribute__((used)) long (*agent_real_syscall)(long, ...);
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* syscall(SYS_rt_sigaction, sig, act, old, 8) from the program, for our
+ * signal: the virtual disposition, in the kernel's layout. Any other
+ * syscall(), and rt_sigaction for any other signal, goes to libc unchanged.
+ * Reached from the stub below with the caller's registers: the arguments
+ * are where a non-variadic call puts them. */
+__attribute__((used)) long agent_syscall_rt_sigaction(long nr, long sig, const struct ksigaction *act,
+						      struct ksigaction *old, unsigned long size)
+{
+	if (!ours((int)sig)) {
+		RESOLVE_NEXT(agent_real_syscall, "syscall");
+		if (!agent_real_syscall) {
+			errno = ENOSYS;
+			return -1;
+		}
+		return agent_real_syscall(nr, sig, act, old, size);
+	}
+	if (size != sizeof(uint64_t)) {
+		errno = EINVAL;
+		return -1;
+	}
+	struct sigaction prev = g_user_act;
+	if (act) {
+		struct sigaction a;
+		memset(&a, 0, sizeof(a));
+		a.sa_handler = (sighandler_t)act->handler;
+		a.sa_flags = (int)act->flags;
+		a.sa_restorer = act->restorer;
+		memcpy(&a.sa_mask, &act->mask, sizeof(act->mask));
+		g_user_act = a;
+	}
+	if (old) {
+		old->handler = (void *)prev.sa_handler;
+		old->flags = (unsigned long)(unsigned)prev.sa_flags;
+		old->restorer = prev.sa_restorer;
+		memcpy(&old->mask, &prev.sa_mask, sizeof(old->mask));
+	}
+	return 0;
+}
+
+/* Resolves libc's syscall() for the stub; its first call may come before
+ * the constructor. Returns it, with every argument register untouched. */
+__attribute__((used)) void *agent_syscall_resolve(void)
+{
+	RESOLVE_NEXT(agent_real_syscall, "syscall");
+	return (void *)agent_real_syscall;
+}
+
+/* syscall(): for any number but rt_sigaction, a tail jump to libc's with
+ * every register and the stack as the caller left them, so nothing changes
+ * for any other system call (clone, vfork, rt_sigreturn included). */
+// clang-format off
+__asm__(".text\n"
+	".globl syscall\n"
+	".type syscall, @function\n"
+	"syscall:\n"
+	"	endbr64\n"
+	"	cmpq $" STR(SYS_rt_sigaction) ", %rdi\n"
+	"	je agent_syscall_rt_sigaction\n"
+	"	movq agent_real_syscall(%rip), %r11\n"
+	"	testq %r11, %r11\n"
+	"	jz 1f\n"
+	"	jmp *%r11\n"
+	"1:	pushq %rdi\n"
+	"	pushq %rsi\n"
+	"	pushq %rdx\n"
+	"	pushq %rcx\n"
+	"	pushq %r8\n"
+	"	pushq %r9\n"
+	"	subq $8, %rsp\n"
+	"	call agent_syscall_resolve\n"
+	"	addq $8, %rsp\n"
+	"	movq %rax, %r11\n"
+	"	popq %r9\n"
+	"	popq %r8\n"
+	"	popq %rcx\n"
+	"	popq %rdx\n"
+	"	popq %rsi\n"
+	"	popq %rdi\n"
+	"	testq %r11, %r11\n"
+	"	jz 2f\n"
+	"	jmp *%r11\n"
+	"2:	movq $-1, %rax\n"
+	"	ret\n"
+	".size syscall, .-syscall\n");
+// clang-format on
+#endif

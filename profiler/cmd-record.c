@@ -94,6 +94,9 @@ struct tally {
 	uint64_t samples, lost, allocs, lost_allocs;
 	bool cpu, alloc; /* some process sampled CPU, tracked allocations */
 	int damaged;
+	int cpu_procs, cpu_off; /* processes meant to sample CPU, and those that could not */
+	uint64_t cpu_unsampled; /* threads whose timer could not be made */
+	char cpu_why[200];	/* why, as the first such dump says */
 };
 
 /* Counts a dump's samples and lost samples; the trailer's totals win. */
@@ -112,7 +115,17 @@ static void scan_dump(const char *path, struct tally *t)
 	while (reader_next(r, &rec) > 0) {
 		if (rec.kind == FD_REC_HEADER) {
 			t->cpu |= rec.hz > 0;
+			t->cpu_procs += rec.hz > 0;
 			t->alloc |= rec.alloc_mode != FD_ALLOC_OFF;
+		} else if (rec.kind == FD_REC_LOST &&
+			   (rec.what == FD_LOST_CPU_UNAVAILABLE || rec.what == FD_LOST_CPU_THREADS)) {
+			if (rec.what == FD_LOST_CPU_UNAVAILABLE)
+				t->cpu_off++;
+			else
+				t->cpu_unsampled += rec.count;
+			if (!t->cpu_why[0])
+				snprintf(t->cpu_why, sizeof(t->cpu_why), "%.*s", (int)rec.why.len,
+					 (const char *)rec.why.p);
 		} else if (rec.kind == FD_REC_SAMPLE)
 			samples++;
 		else if (rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_REALLOC)
@@ -487,9 +500,18 @@ int cmd_record(int argc, char **argv)
 		} else {
 			char a[32], b[32];
 			fprintf(stderr, "fathom: ");
-			if (t.cpu || !t.alloc)
+			/* A recording that could not sample says so, not "0 samples". */
+			if (t.cpu_off && t.cpu_off >= t.cpu_procs)
+				fprintf(stderr, "CPU sampling unavailable (%s), ", t.cpu_why);
+			else if (t.cpu || !t.alloc)
 				fprintf(stderr, "%s samples (%s lost), ", fmt_count(a, (int64_t)t.samples),
 					fmt_count(b, (int64_t)t.lost));
+			if (t.cpu_off && t.cpu_off < t.cpu_procs)
+				fprintf(stderr, "CPU sampling unavailable in %d of %d processes (%s), ",
+					t.cpu_off, t.cpu_procs, t.cpu_why);
+			else if (!t.cpu_off && t.cpu_unsampled)
+				fprintf(stderr, "%s threads not CPU-sampled (%s), ",
+					fmt_count(a, (int64_t)t.cpu_unsampled), t.cpu_why);
 			if (t.alloc) {
 				fprintf(stderr, "%s allocation events", fmt_count(a, (int64_t)t.allocs));
 				if (t.lost_allocs)

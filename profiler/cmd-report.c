@@ -350,12 +350,18 @@ static void print_text_header(const struct report *r)
 		listed++;
 		printf("%s %s: pid %d%s, %s, ", i ? "         " : "recording", pr->path, pr->pid,
 		       pr->generation ? " (after exec)" : "", fmt_duration(a, pr->duration_ns));
-		if (pr->hz)
+		if (pr->cpu_unavailable)
+			printf("CPU sampling unavailable: %s\n", pr->cpu_unavailable);
+		else if (pr->hz)
 			printf("%s samples (%s lost), %u Hz %s clock\n", fmt_count(b, (int64_t)pr->samples),
 			       fmt_count(c, (int64_t)pr->lost_samples), pr->hz, clock_name(pr->clock));
 		else
 			printf("no CPU sampling (--no-cpu)\n");
 		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
+		if (pr->cpu_unsampled_threads)
+			printf("          %s thread%s not CPU-sampled: %s\n",
+			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
+			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
 		if (pr->damage)
 			printf("          damaged: %s\n", pr->damage);
 	}
@@ -552,6 +558,8 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 		json_uint(&j, "lost_samples", pr->lost_samples);
 		json_bool(&j, "complete", pr->complete);
 		json_string(&j, "damage", pr->damage);
+		json_string(&j, "cpu_unavailable", pr->cpu_unavailable);
+		json_uint(&j, "cpu_unsampled_threads", pr->cpu_unsampled_threads);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -702,11 +710,17 @@ int cmd_report(int argc, char **argv)
 	} else {
 		print_text_header(&r);
 		bool sampled = false, allocs = false;
+		const char *unavailable = NULL;
 		for (size_t i = 0; i < p.nprocs; i++) {
-			sampled |= p.procs[i].hz > 0;
+			sampled |= p.procs[i].hz > 0 && !p.procs[i].cpu_unavailable;
 			allocs |= p.procs[i].alloc_mode != FD_ALLOC_OFF;
+			if (!unavailable)
+				unavailable = p.procs[i].cpu_unavailable;
 		}
-		if (!r.total_w && !sampled)
+		if (!r.total_w && unavailable)
+			printf("\nNo CPU samples: CPU sampling was unavailable (%s)%s.\n", unavailable,
+			       allocs ? "; the allocations are in 'fathom mem'" : "");
+		else if (!r.total_w && !sampled)
 			printf("\nNo CPU samples: the recording was made with --no-cpu%s.\n",
 			       allocs ? "; its allocations are in 'fathom mem'" : "");
 		else if (!r.total_w && siblings(&p) > 0)

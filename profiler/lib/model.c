@@ -662,6 +662,15 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 			pr->lost_samples += r->count;
 		else if (r->what == FD_LOST_ALLOC)
 			pr->lost_alloc += r->count;
+		else if (r->what == FD_LOST_CPU_UNAVAILABLE || r->what == FD_LOST_CPU_THREADS) {
+			char **why = r->what == FD_LOST_CPU_UNAVAILABLE ? &pr->cpu_unavailable
+									: &pr->cpu_unsampled_why;
+			free(*why);
+			if (!(*why = r->why.len ? dup_bytes(r->why) : strdup("reason unknown")))
+				return -ENOMEM;
+			if (r->what == FD_LOST_CPU_THREADS)
+				pr->cpu_unsampled_threads += r->count;
+		}
 		return 0;
 	case FD_REC_TRAILER:
 		seen_time(L, proc, r->time);
@@ -747,6 +756,11 @@ static int load_file(struct loader *L, const char *path, char **err)
 		     L->ps[proc].bad_events);
 	if (pr->lost_alloc)
 		warn(p, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
+	if (pr->cpu_unavailable)
+		warn(p, "%s: CPU sampling unavailable: %s", path, pr->cpu_unavailable);
+	if (pr->cpu_unsampled_threads)
+		warn(p, "%s: %" PRIu64 " thread%s not CPU-sampled: %s", path, pr->cpu_unsampled_threads,
+		     pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
 	reader_close(rd);
 	return 0;
 }
@@ -1113,6 +1127,8 @@ void profile_free(struct profile *p)
 		free(p->procs[i].exe);
 		free(p->procs[i].cmdline);
 		free(p->procs[i].damage);
+		free(p->procs[i].cpu_unavailable);
+		free(p->procs[i].cpu_unsampled_why);
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		free(p->modules[i].path);

@@ -40,6 +40,11 @@ struct fa_process {
 	uint64_t duration_ns;    /* last time seen in the dump */
 	uint64_t samples, sample_weight;
 	uint64_t lost_samples, lost_alloc;
+	/* CPU sampling was impossible in the process: why, in words
+	 * ("timer_create: ..."); or it was for some threads: how many. */
+	char *cpu_unavailable;
+	uint64_t cpu_unsampled_threads;
+	char *cpu_unsampled_why;
 	bool complete;           /* a trailer was read */
 	char *damage;            /* NULL, or what the reader could not read, in words */
 };

@@ -697,6 +697,8 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 	case FD_REC_LOST:
 		rec->what = u(b);
 		rec->count = u(b);
+		if (b->p < b->end)
+			rec->why = str(b);
 		break;
 	case FD_REC_TRAILER:
 		rec->time = u(b);

@@ -41,8 +41,10 @@ struct rd_rec {
 	/* STACK: nframes addresses, leaf first (the reader's buffer) */
 	uint32_t nframes;
 	const uint64_t *frames;
-	/* TICK: seq, rss, heap; LOST: what, count; TRAILER: the totals */
+	/* TICK: seq, rss, heap; LOST: what, count, why (since 1.1; may be
+	 * empty); TRAILER: the totals */
 	uint64_t rss, heap, what, count;
+	struct rd_bytes why;
 	uint64_t samples, sample_weight, lost_samples, alloc_events, reason;
 };
 

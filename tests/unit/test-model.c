@@ -278,6 +278,46 @@ static void test_truncated(void **state)
 	free(full);
 }
 
+/* LOST records of format 1.1 carry a reason: CPU sampling unavailable in the
+ * process, threads left unsampled; the 1.0 form (no reason) still reads. */
+static void test_cpu_unavailable(void **state)
+{
+	struct fdw w;
+	fdw_init(&w, FD_VERSION_MAJOR);
+	fdw_header(&w, 42, 1, 99, FD_ALLOC_OFF, g_exe, "app", 3);
+	const char *why = "timer_create: blocked by a seccomp filter (SIGSYS)";
+	fdw_u(&w, FD_LOST_CPU_UNAVAILABLE);
+	fdw_u(&w, 1);
+	fdw_str(&w, why, strlen(why));
+	fdw_rec(&w, FD_REC_LOST);
+	const char *why2 = "timer_create: Resource temporarily unavailable";
+	for (int i = 0; i < 2; i++) {
+		fdw_u(&w, FD_LOST_CPU_THREADS);
+		fdw_u(&w, 3);
+		fdw_str(&w, why2, strlen(why2));
+		fdw_rec(&w, FD_REC_LOST);
+	}
+	fdw_lost(&w, FD_LOST_SAMPLES, 2);
+	fdw_trailer(&w, 1000, 0, 0, 2);
+	fdw_flush(&w, false);
+	char *path = write_file("cpu-off.fdump", &w);
+	fdw_free(&w);
+	struct profile p;
+	char *err = NULL;
+	struct profile_opts o = { .quiet = true };
+	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
+	assert_string_equal(p.procs[0].cpu_unavailable, why);
+	assert_int_equal(p.procs[0].cpu_unsampled_threads, 6);
+	assert_string_equal(p.procs[0].cpu_unsampled_why, why2);
+	assert_int_equal(p.procs[0].lost_samples, 2);
+	bool said = false;
+	for (size_t i = 0; i < p.nwarnings; i++)
+		said |= strstr(p.warnings[i], "CPU sampling unavailable: timer_create: blocked") != NULL;
+	assert_true(said);
+	profile_free(&p);
+	free(path);
+}
+
 /* 1M samples over 100k distinct stacks of depth 16 drawn from 4,000
  * addresses of this program: the load must stay fast. */
 static void test_scale(void **state)
@@ -399,6 +439,7 @@ int main(void)
 		cmocka_unit_test(test_merge_and_no_symbols),
 		cmocka_unit_test(test_errors),
 		cmocka_unit_test(test_truncated),
+		cmocka_unit_test(test_cpu_unavailable),
 		cmocka_unit_test(test_scale),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);

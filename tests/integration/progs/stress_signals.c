@@ -1,5 +1,5 @@
 /* Stress program: signal handlers that run on an alternate stack (sigaltstack)
- * and burn CPU there, so the profiler's own SIGPROF lands while the thread is
+ * and burn CPU there, so the profiler's sampling signal lands while the thread is
  * on the alternate stack and inside another handler; plus a periodic SIGALRM
  * that interrupts system calls (SA_RESTART off) in the main thread. */
 #define _GNU_SOURCE
