@@ -782,11 +782,24 @@ static int step_cached(struct unwind *u, const struct uw_cached *e)
 	if (!(u->known & (1u << e->cfa_reg)))
 		return -1;
 	uint64_t cfa = u->reg[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off, v[7];
-	for (int i = 0; i < 7; i++)
-		if (e->off[i] && rd(u, cfa + (uint64_t)(int64_t)e->off[i], &v[i]) < 0)
-			return -1;
 	if (cfa <= u->reg[UW_RSP])
 		return -1;
+	/* Saved registers sit just below the CFA: one range check for all
+	 * when the frame is on the known part of the stack. */
+	if (cfa - 256 >= u->ok_lo[0] && cfa <= u->ok_hi[0] && cfa - 256 < cfa) {
+		for (int i = 0; i < 7; i++)
+			if (e->off[i]) {
+				if (e->off[i] < -256 || e->off[i] > -8)
+					goto slow;
+				memcpy(&v[i], (const void *)(uintptr_t)(cfa + (uint64_t)(int64_t)e->off[i]),
+				       8);
+			}
+	} else {
+	slow:
+		for (int i = 0; i < 7; i++)
+			if (e->off[i] && rd(u, cfa + (uint64_t)(int64_t)e->off[i], &v[i]) < 0)
+				return -1;
+	}
 	for (int i = 0; i < 7; i++)
 		if (e->off[i]) {
 			u->reg[cached_regs[i]] = v[i];
@@ -835,7 +848,7 @@ int unwind_step(struct unwind *u)
 	if (u->cache) {
 		const struct uw_cached *e = &u->cache[cache_index(target)];
 		if (e->pc == target && e->gen == unwind_gen)
-			return step_cached(u, e) == 0 && u->reg[UW_RA] >= 4096;
+			return !e->end && step_cached(u, e) == 0 && u->reg[UW_RA] >= 4096;
 	}
 	/* The generation before the lookup: a dlclose meanwhile makes the
 	 * entry stale at once. */
@@ -867,8 +880,18 @@ int unwind_step(struct unwind *u)
 	} else {
 		return 0;
 	}
-	if (rs->reg[UW_RA].kind == UWR_UNDEF || rs->reg[UW_RA].kind == UWR_SAME)
-		return 0; /* the outermost frame */
+	if (rs->reg[UW_RA].kind == UWR_UNDEF || rs->reg[UW_RA].kind == UWR_SAME) {
+		/* The outermost frame (_start, a thread's start): every walk
+		 * ends here, so remember it too. */
+		if (u->cache) {
+			struct uw_cached *e = &u->cache[cache_index(target)];
+			memset(e, 0, sizeof(*e));
+			e->pc = target;
+			e->gen = gen;
+			e->end = 1;
+		}
+		return 0;
+	}
 	/* The caller's registers, computed from the callee's before any is
 	 * replaced. */
 	uint64_t nv[UW_NREGS];

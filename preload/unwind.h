@@ -37,8 +37,8 @@ struct uw_cached {
 	uint64_t pc; /* the address looked up (pc, or pc - 1 for a return address) */
 	uint32_t gen;
 	int32_t cfa_off;
-	uint8_t cfa_reg, signal, pad[2];
-	int32_t off[7]; /* rbx rbp r12 r13 r14 r15 ra: CFA offset, 0 = unchanged */
+	uint8_t cfa_reg, end, pad[2]; /* end: the outermost frame */
+	int32_t off[7];		      /* rbx rbp r12 r13 r14 r15 ra: CFA offset, 0 = unchanged */
 };
 
 /* The unwinder's state: the registers of the current frame, and the rule
