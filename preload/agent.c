@@ -681,6 +681,14 @@ void writer_nudge(struct tstate *t)
 
 static size_t writer_cycle(int final);
 
+/* Whether this thread has the stack for the writer's work (unknown
+ * bounds: assume so). */
+static int stack_room(struct tstate *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	return !t->stack_hi || sp < t->stack_lo || sp >= t->stack_hi || sp - t->stack_lo >= 256 * 1024;
+}
+
 /* Context: malloc, not signal. */
 void thread_wait_space(struct tstate *t, size_t n)
 {
@@ -691,8 +699,9 @@ void thread_wait_space(struct tstate *t, size_t n)
 			break;
 		/* Rather than wait for the writer, do its work when it is not
 		 * doing it already: a busy machine may give the writer little
-		 * CPU, and this thread has nothing better to do. */
-		if (getpid() == agent_pid && pthread_mutex_trylock(&wlock) == 0) {
+		 * CPU, and this thread has nothing better to do. Not on a
+		 * thread short of stack: compressing needs tens of KB. */
+		if (getpid() == agent_pid && stack_room(t) && pthread_mutex_trylock(&wlock) == 0) {
 			int cs;
 			NO_CANCEL_BEGIN(cs);
 			writer_cycle(0);
