@@ -893,8 +893,8 @@ int unwind_step(struct unwind *u)
 		return 0;
 	}
 	/* The caller's registers, computed from the callee's before any is
-	 * replaced. */
-	uint64_t nv[UW_NREGS];
+	 * replaced (in the state, not on the stack). */
+	uint64_t *nv = u->next;
 	uint32_t nk = 0;
 	for (int i = 0; i < UW_NREGS; i++) {
 		const struct uw_rule *x = &rs->reg[i];
@@ -939,7 +939,7 @@ int unwind_step(struct unwind *u)
 	if (!(nk & (1u << UW_RA)) || (!c.signal && nv[UW_RSP] <= u->reg[UW_RSP]))
 		return 0;
 	cache_store(u, target, &c, gen);
-	memcpy(u->reg, nv, sizeof(nv));
+	memcpy(u->reg, nv, sizeof(u->reg));
 	u->known = nk;
 	u->exact = c.signal;
 	return u->reg[UW_RA] >= 4096;

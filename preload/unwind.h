@@ -44,9 +44,10 @@ struct uw_cached {
 /* The unwinder's state: the registers of the current frame, and the rule
  * tables used while stepping (kept here, not on the stack). */
 struct unwind {
-	uint64_t reg[UW_NREGS]; /* reg[UW_RA] is the frame's pc */
-	uint32_t known;		/* bit i: reg[i] is known */
-	int exact;		/* pc is where the frame stopped, not a return address */
+	uint64_t reg[UW_NREGS];	 /* reg[UW_RA] is the frame's pc */
+	uint64_t next[UW_NREGS]; /* scratch: the caller's registers */
+	uint32_t known;		 /* bit i: reg[i] is known */
+	int exact;		 /* pc is where the frame stopped, not a return address */
 	/* Memory read without a check: [lo, hi) ranges known mapped (the
 	 * live part of the thread's stack, the signal stack). Anything else
 	 * is read with process_vm_readv, which fails instead of faulting. */
