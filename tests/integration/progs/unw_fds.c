@@ -77,7 +77,8 @@ int main(int argc, char **argv)
 			int n = snprintf(line, sizeof(line), "line %d\n", i);
 			ssize_t w = write(fd, line, (size_t)n);
 			if (w != n) {
-				printf("write %d on fd %d: %zd (%s)\n", i, fd, w, w < 0 ? strerror(errno) : "short");
+				printf("write %d on fd %d: %zd (%s)\n", i, fd, w,
+				       w < 0 ? strerror(errno) : "short");
 				return 1;
 			}
 		}

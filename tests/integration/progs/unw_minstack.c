@@ -112,7 +112,10 @@ static void show(const char *what)
 		printf("%s: error\n", what);
 		return;
 	}
-	printf("%s: %s size %zu\n", what, o.ss_flags & SS_DISABLE ? "disabled" : o.ss_flags & SS_ONSTACK ? "on" : "enabled",
+	printf("%s: %s size %zu\n", what,
+	       o.ss_flags & SS_DISABLE	 ? "disabled"
+	       : o.ss_flags & SS_ONSTACK ? "on"
+					 : "enabled",
 	       o.ss_flags & SS_DISABLE ? (size_t)0 : o.ss_size);
 }
 
@@ -129,7 +132,7 @@ static void *run_altstack(void *arg)
 {
 	static char mine[65536];
 	show("start");
-	stack_t ss = { .ss_sp = mine, .ss_size = sizeof(mine), .ss_flags = 0 }, old;
+	stack_t ss = {.ss_sp = mine, .ss_size = sizeof(mine), .ss_flags = 0}, old;
 	sigaltstack(&ss, &old);
 	printf("old: %s\n", old.ss_flags & SS_DISABLE ? "disabled" : "enabled");
 	show("set");
