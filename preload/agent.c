@@ -32,9 +32,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
 /* Rings: large enough with allocation events that the writer, woken at a
  * quarter full, rarely makes a producer wait. */
 #define RING_WORDS_CPU (1u << 13)
@@ -618,7 +615,10 @@ struct tstate *thread_attach(void)
 	int saved = errno;
 	size_t words = agent_cfg.alloc != FD_ALLOC_OFF ? RING_WORDS_ALLOC : RING_WORDS_CPU;
 	size_t head = (sizeof(struct tstate) + 4095) & ~(size_t)4095;
-	size_t bytes = head + words * sizeof(uint64_t);
+	/* With CPU sampling, the thread's signal stack follows the ring,
+	 * above a guard page. */
+	size_t alt = agent_cfg.cpu ? 4096 + ALT_BYTES : 0;
+	size_t bytes = head + words * sizeof(uint64_t) + alt;
 	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED) {
 		tls_untracked = 1;
@@ -626,6 +626,8 @@ struct tstate *thread_attach(void)
 	}
 	t = m;
 	t->map_bytes = bytes;
+	if (alt && mprotect((char *)m + bytes - alt, 4096, PROT_NONE) == 0)
+		t->alt_sp = (char *)m + bytes - ALT_BYTES;
 	ring_init(&t->ring, (uint64_t *)((char *)m + head), words);
 	t->tid = gettid_();
 	if (t->tid != agent_pid)
@@ -661,10 +663,28 @@ struct tstate *thread_attach(void)
 	agent_tls = t;
 	if (g_key_ok)
 		pthread_setspecific(g_key, t);
+	sample_altstack_on(t);
 out:
 	tls_attaching = 0;
 	errno = saved;
 	return t;
+}
+
+/* Records the calling thread's stack bounds for the unwinder. Context: not
+ * signal (pthread_getattr_np allocates, and reads /proc/self/maps for the
+ * main thread); on t's own thread. */
+static void thread_stack_bounds(struct tstate *t)
+{
+	pthread_attr_t a;
+	void *addr;
+	size_t size;
+	if (!t || t->stack_hi || pthread_getattr_np(pthread_self(), &a) != 0)
+		return;
+	if (pthread_attr_getstack(&a, &addr, &size) == 0) {
+		t->stack_lo = (uintptr_t)addr;
+		t->stack_hi = (uintptr_t)addr + size;
+	}
+	pthread_attr_destroy(&a);
 }
 
 /* Context: any. */
@@ -682,6 +702,14 @@ void writer_nudge(struct tstate *t)
 
 static size_t writer_cycle(int final);
 
+/* Whether this thread has the stack for the writer's work (unknown
+ * bounds: assume so). */
+static int stack_room(struct tstate *t)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	return !t->stack_hi || sp < t->stack_lo || sp >= t->stack_hi || sp - t->stack_lo >= 256 * 1024;
+}
+
 /* Context: malloc, not signal. */
 void thread_wait_space(struct tstate *t, size_t n)
 {
@@ -692,8 +720,9 @@ void thread_wait_space(struct tstate *t, size_t n)
 			break;
 		/* Rather than wait for the writer, do its work when it is not
 		 * doing it already: a busy machine may give the writer little
-		 * CPU, and this thread has nothing better to do. */
-		if (getpid() == agent_pid && pthread_mutex_trylock(&wlock) == 0) {
+		 * CPU, and this thread has nothing better to do. Not on a
+		 * thread short of stack: compressing needs tens of KB. */
+		if (getpid() == agent_pid && stack_room(t) && pthread_mutex_trylock(&wlock) == 0) {
 			int cs;
 			NO_CANCEL_BEGIN(cs);
 			writer_cycle(0);
@@ -748,11 +777,11 @@ void thread_flush_pending(struct tstate *t)
 		t->busy = 1;
 		__asm__ volatile("" ::: "memory");
 		if (t->pending_new) {
-			uint64_t w[EV_MAX_WORDS];
-			w[0] = EV_W0(EV_STACK, t->pending_n + 2, t->pending_n);
-			w[1] = t->pending_id;
-			memcpy(&w[2], t->pending_frames, t->pending_n * sizeof(uint64_t));
-			thread_push_wait(t, w, t->pending_n + 2);
+			/* The frames follow room for the header (no event
+			 * staged on the program's stack). */
+			t->pending_frames[0] = EV_W0(EV_STACK, t->pending_n + 2, t->pending_n);
+			t->pending_frames[1] = t->pending_id;
+			thread_push_wait(t, t->pending_frames, t->pending_n + 2);
 		}
 		uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, t->pending_weight), t->pending_time, t->pending_id };
 		thread_push_wait(t, s, 3);
@@ -1224,11 +1253,6 @@ __attribute__((constructor)) static void agent_init(void)
 		goto out;
 	}
 	dl_iterate_phdr(self_cb, (void *)(uintptr_t)&agent_init);
-	/* libunwind takes a lock on its first use: do that here, not in a
-	 * signal handler, and keep its caches per thread (no locks). */
-	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
-	void *bt[8];
-	unw_backtrace(bt, 8);
 	/* A seccomp filter may forbid the timers, even kill for them: found
 	 * out now, the only time SIGSYS is caught, and said once. */
 	if (agent_cfg.cpu && sample_probe(g_cpu_off, sizeof(g_cpu_off)) < 0)
@@ -1239,6 +1263,7 @@ __attribute__((constructor)) static void agent_init(void)
 	g_key_ok = pthread_key_create(&g_key, thread_key_dtor) == 0;
 	agent_ready = 1;
 	struct tstate *t = thread_attach();
+	thread_stack_bounds(t);
 	modules_rescan();
 	if (start_writer() < 0) {
 		say("fathom: cannot start the writer thread; not profiling");
@@ -1662,6 +1687,7 @@ static void *trampoline(void *p)
 	int g = agent_guard;
 	agent_guard = 1;
 	struct tstate *t = thread_attach();
+	thread_stack_bounds(t);
 	if (t && agent_cpu_on)
 		sample_arm(t, t->tid);
 	agent_guard = g;
@@ -1781,6 +1807,8 @@ EXPORT int dlclose(void *h)
 	if (t)
 		t->in_loader++;
 	int r = real_dlclose(h);
+	/* The unwinder's cached frames may describe unloaded code. */
+	__atomic_fetch_add(&unwind_gen, 1, __ATOMIC_RELAXED);
 	if (t)
 		t->in_loader--;
 	if (agent_ready && !g_finished && getpid() == agent_pid) {

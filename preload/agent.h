@@ -9,6 +9,7 @@
 #include "fathom-dump.h"
 #include "intern.h"
 #include "ring.h"
+#include "unwind.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -50,8 +51,8 @@ struct tstate {
 	/* The thread is inside agent code that pushes to its ring: a signal
 	 * arriving now must defer its sample (pending_*) instead of pushing. */
 	volatile int busy;
-	/* libunwind or the loader is running on this thread: the handler must
-	 * not unwind (libunwind's per-thread cache, the loader's locks). */
+	/* The unwinder (its state is per thread: uw below) or the loader is
+	 * running on this thread: the handler must not unwind. */
 	volatile int in_unwind;
 	volatile int in_loader;
 	int has_timer;
@@ -71,19 +72,35 @@ struct tstate {
 	uint32_t pending_id, pending_weight;
 	uint64_t pending_time;
 	unsigned pending_n;
-	uint64_t pending_frames[FD_MAX_FRAMES];
+	/* Frame buffers hold a STACK event: two header words, then the frames
+	 * (so that no event is staged on the program's stack). */
+	uint64_t pending_frames[EV_MAX_WORDS];
 	/* Scratch for the signal handler's unwinding. */
-	uint64_t sig_frames[FD_MAX_FRAMES];
+	uint64_t sig_frames[EV_MAX_WORDS];
 	/* Sampled allocation mode: the RNG of the intervals (the countdown
 	 * itself is a TLS variable of malloc-hooks.c). */
 	uint64_t rng;
 	char name[16];
-	uint64_t hook_frames[FD_MAX_FRAMES];
+	uint64_t hook_frames[EV_MAX_WORDS];
 	uint64_t hook_sps[FD_MAX_FRAMES];
 	uint8_t cache_rr[SCACHE_SETS]; /* next way to replace in each set */
 	struct scache_entry cache[SCACHE_SETS * SCACHE_WAYS];
 	size_t map_bytes;
+	/* The thread's stack (0 when unknown: a thread that existed before the
+	 * agent started), for the unwinder's unchecked reads. */
+	uintptr_t stack_lo, stack_hi;
+	/* The agent's signal stack for this thread (in this mapping, above a
+	 * guard page; NULL when CPU sampling is off), and whether it is the
+	 * thread's installed signal stack (the program has none of its own). */
+	char *alt_sp;
+	int alt_on;
+	struct unwind uw;
+	struct uw_cached uw_cache[UW_CACHE];
 };
+
+/* The agent's signal stack: the kernel's signal frame alone is ~3.5 KB with
+ * AVX-512, and a program's own SIGPROF handler (chained) runs here too. */
+#define ALT_BYTES (64 * 1024)
 
 struct agent_config {
 	int hz;
@@ -203,6 +220,9 @@ void sample_disarm(struct tstate *t);
  * CPU clock is clk that its samples do not cover yet. */
 uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk);
 clockid_t sample_thread_clock(pid_t tid);
+/* Installs the thread's agent signal stack unless the program has one.
+ * Context: any, async-signal-safe; on the thread t belongs to. */
+void sample_altstack_on(struct tstate *t);
 /* Timers are made only inside the gate: enter returns 0 once an exec has
  * stopped arming. sample_stop_arming() waits until no thread is inside, so
  * that every timer is then known and can be deleted. Context: any,

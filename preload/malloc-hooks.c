@@ -5,7 +5,9 @@
  * Context: malloc. Everything here may run inside any function of the
  * program that allocates, on any thread, with any locks held: no locks, no
  * stdio, errno preserved, and the per-thread guard keeps the agent's own
- * allocations (and libunwind's, and dlsym's) out of the record.
+ * allocations (and dlsym's, zstd's) out of the record. The hooks run on the
+ * program's stack: they keep their frames small (the unwinder's state and
+ * the frame buffers are per thread, in struct tstate).
  *
  * Each hook takes its caller's return address and stack pointer (the key of
  * the per-thread stack cache) from its own call frame's CFA, which needs no
@@ -22,9 +24,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
-
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 static struct {
 	void *(*malloc)(size_t);
@@ -199,37 +198,38 @@ static inline unsigned cache_set(uint64_t ip0, uint64_t sp0)
 	return (unsigned)(((ip0 ^ (sp0 << 9)) * 0x9e3779b97f4a7c15ull) >> (64 - 6)) % SCACHE_SETS;
 }
 
-/* Unwinds from here with libunwind, drops the agent's own frames, interns
- * the stack (frame 0 is ip0 - 1: inside the call instruction, so that it
- * names the calling line) and fills the cache entry.
+/* Unwinds from here with the agent's unwinder, drops the agent's own
+ * frames, interns the stack (frame 0 is ip0 - 1: inside the call
+ * instruction, so that it names the calling line) and fills the cache entry.
  * Context: malloc, t->busy set. */
 static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, unsigned set, uint64_t ip0, uint64_t sp0)
 {
-	uint64_t *ips = t->hook_frames, *sps = t->hook_sps;
+	/* hook_frames holds the STACK event: header, then the frames. */
+	uint64_t *ips = t->hook_frames + 2, *sps = t->hook_sps;
 	unsigned n = 0;
-	unw_context_t uc;
-	unw_cursor_t c;
-	int cs, saved = errno;
-	NO_CANCEL_BEGIN(cs);
-	t->in_unwind = 1;
-	__asm__ volatile("" ::: "memory");
-	if (unw_getcontext(&uc) == 0 && unw_init_local(&c, &uc) == 0) {
+	int saved = errno;
+	/* A signal handler of the program that interrupted the SIGPROF
+	 * handler's unwinding may allocate: the state is in use. */
+	if (!t->in_unwind) {
+		t->in_unwind = 1;
+		__asm__ volatile("" ::: "memory");
+		struct unwind *u = &t->uw;
+		unwind_capture(u->reg);
+		unwind_init_captured(u, t->stack_lo, t->stack_hi);
+		u->cache = t->uw_cache;
 		int skipping = 1;
 		do {
-			unw_word_t ip, sp;
-			if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || unw_get_reg(&c, UNW_REG_SP, &sp) < 0 || !ip)
-				break;
+			uint64_t ip = u->reg[UW_RA];
 			if (skipping && ip >= agent_text_lo && ip < agent_text_hi)
 				continue;
 			skipping = 0;
 			ips[n] = ip;
-			sps[n] = sp;
+			sps[n] = u->reg[UW_RSP];
 			n++;
-		} while (n < FD_MAX_FRAMES && unw_step(&c) > 0);
+		} while (n < FD_MAX_FRAMES && unwind_step(u));
+		__asm__ volatile("" ::: "memory");
+		t->in_unwind = 0;
 	}
-	__asm__ volatile("" ::: "memory");
-	t->in_unwind = 0;
-	NO_CANCEL_END(cs);
 	if (n == 0) {
 		ips[0] = ip0;
 		sps[0] = sp0;
@@ -245,11 +245,9 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, uns
 		return 0;
 	}
 	if (is_new) {
-		uint64_t w[EV_MAX_WORDS];
-		w[0] = EV_W0(EV_STACK, n + 2, n);
-		w[1] = id;
-		memcpy(&w[2], ips, n * sizeof(uint64_t));
-		thread_push_wait(t, w, n + 2);
+		t->hook_frames[0] = EV_W0(EV_STACK, n + 2, n);
+		t->hook_frames[1] = id;
+		thread_push_wait(t, t->hook_frames, n + 2);
 	}
 	ips[0] = raw0;
 	if (n <= SCACHE_FRAMES && raw0 == ip0 && sps[0] == sp0) {

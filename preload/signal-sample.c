@@ -20,8 +20,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
 
 #ifndef SA_RESTORER
 #define SA_RESTORER 0x04000000
@@ -62,30 +60,24 @@ _Atomic uint64_t agent_cpu_unsampled;
 int agent_cpu_unsampled_errno;
 int agent_cpu_unsampled_call; /* 0 timer_create, 1 timer_settime */
 
-/* Context: async-signal-safe. */
+/* Unwinds the interrupted context into f: frame 0 is the interrupted pc.
+ * Context: async-signal-safe. */
 static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 {
 	ucontext_t *uc = ucv;
-	unsigned n = 0;
-	if (t->in_unwind || t->in_loader) {
-		f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (t->in_unwind || t->in_loader)
 		return 1;
-	}
-	unw_cursor_t c;
-	if (unw_init_local2(&c, (unw_context_t *)uc, UNW_INIT_SIGNAL_FRAME) < 0) {
-		f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-		return 1;
-	}
-	do {
-		unw_word_t ip;
-		if (unw_get_reg(&c, UNW_REG_IP, &ip) < 0 || ip == 0)
-			break;
-		f[n++] = ip;
-	} while (n < FD_MAX_FRAMES && unw_step(&c) > 0);
-	if (n == 0) {
-		f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
-		n = 1;
-	}
+	t->in_unwind = 1;
+	__asm__ volatile("" ::: "memory");
+	struct unwind *u = &t->uw;
+	unwind_init_signal(u, uc, t->stack_lo, t->stack_hi);
+	u->cache = t->uw_cache;
+	unsigned n = 1;
+	while (n < FD_MAX_FRAMES && unwind_step(u))
+		f[n++] = u->reg[UW_RA];
+	__asm__ volatile("" ::: "memory");
+	t->in_unwind = 0;
 	return n;
 }
 
@@ -159,9 +151,9 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 			atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 			goto out_guard;
 		}
-		unsigned n = unwind_signal(ucv, t->pending_frames, t);
+		unsigned n = unwind_signal(ucv, t->pending_frames + 2, t);
 		int is_new;
-		uint32_t id = intern_stack(&agent_intern, t->pending_frames, n, &is_new);
+		uint32_t id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
 		if (!id) {
 			atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
 			goto out_guard;
@@ -176,7 +168,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->pending = 1;
 		goto out_guard;
 	}
-	unsigned n = unwind_signal(ucv, t->sig_frames, t);
+	unsigned n = unwind_signal(ucv, t->sig_frames + 2, t);
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
 	if (ring_space(&t->ring) < n + 2 + 3) {
@@ -184,20 +176,16 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		goto out_guard;
 	}
 	int is_new;
-	uint32_t id = intern_stack(&agent_intern, t->sig_frames, n, &is_new);
+	uint32_t id = intern_stack(&agent_intern, t->sig_frames + 2, n, &is_new);
 	if (!id) {
 		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
 		goto out_guard;
 	}
 	if (is_new) {
-		uint64_t w0[2] = { EV_W0(EV_STACK, n + 2, n), id };
-		/* The frames are already in sig_frames: push header and frames
-		 * as one event by staging them contiguously. */
-		uint64_t w[EV_MAX_WORDS];
-		w[0] = w0[0];
-		w[1] = w0[1];
-		memcpy(&w[2], t->sig_frames, n * sizeof(uint64_t));
-		ring_push(&t->ring, w, n + 2);
+		/* The frames are in sig_frames after room for the header. */
+		t->sig_frames[0] = EV_W0(EV_STACK, n + 2, n);
+		t->sig_frames[1] = id;
+		ring_push(&t->ring, t->sig_frames, n + 2);
 	}
 	uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, weight), now, id };
 	ring_push(&t->ring, s, 3);
@@ -732,3 +720,75 @@ __asm__(".text\n"
 	".size syscall, .-syscall\n");
 // clang-format on
 #endif
+
+/* ------------------------------------------------ the agent's signal stack */
+
+/* The SIGPROF handler runs with SA_ONSTACK on a signal stack the agent owns
+ * per thread (struct tstate's alt_sp), so that a sample costs the program's
+ * stack nothing: the kernel's signal frame alone is several KB. It is
+ * installed only on a thread without a signal stack of its own, and
+ * sigaltstack is interposed so that the program sees and sets its own:
+ * while ours is installed the program is told it has none; when it sets
+ * one, that one is used (our handler then runs on it, as the program's
+ * handlers do); when it disables its own, ours is put back. */
+static int (*real_sigaltstack)(const stack_t *, stack_t *);
+
+static int resolve_sigaltstack(void)
+{
+	if (!real_sigaltstack)
+		real_sigaltstack = (int (*)(const stack_t *, stack_t *))agent_dlsym_next("sigaltstack");
+	return real_sigaltstack != NULL;
+}
+
+static int put_ours(struct tstate *t)
+{
+	stack_t ss;
+	ss.ss_sp = t->alt_sp;
+	ss.ss_size = ALT_BYTES;
+	ss.ss_flags = 0;
+	return real_sigaltstack(&ss, NULL);
+}
+
+/* Context: any, async-signal-safe; on the thread t belongs to. */
+void sample_altstack_on(struct tstate *t)
+{
+	if (!t->alt_sp || t->alt_on || !resolve_sigaltstack())
+		return;
+	int saved = errno;
+	stack_t cur;
+	if (real_sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE) && put_ours(t) == 0)
+		t->alt_on = 1;
+	errno = saved;
+}
+
+EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
+{
+	if (!resolve_sigaltstack()) {
+		errno = ENOSYS;
+		return -1;
+	}
+	struct tstate *t = agent_tls;
+	if (!t || !t->alt_sp)
+		return real_sigaltstack(ss, old);
+	stack_t o;
+	if (real_sigaltstack(ss, &o) < 0)
+		return -1;
+	if (o.ss_sp == t->alt_sp && !(o.ss_flags & SS_DISABLE)) {
+		/* Ours was installed: to the program, there was none. */
+		o.ss_sp = NULL;
+		o.ss_size = 0;
+		o.ss_flags = SS_DISABLE;
+	}
+	if (ss) {
+		t->alt_on = 0;
+		if (ss->ss_flags & SS_DISABLE) {
+			int saved = errno;
+			if (put_ours(t) == 0)
+				t->alt_on = 1;
+			errno = saved;
+		}
+	}
+	if (old)
+		*old = o;
+	return 0;
+}

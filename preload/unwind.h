@@ -1,0 +1,86 @@
+/* The agent's own x86_64 stack unwinder: DWARF call frame information found
+ * through the loader's _dl_find_object, no descriptors, no locks, no system
+ * call on the common path, and a small stack footprint (its state lives in
+ * a caller-provided struct, per thread in the agent).
+ *
+ * Context: async-signal-safe; may run inside malloc.
+ */
+#ifndef FATHOM_UNWIND_H
+#define FATHOM_UNWIND_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#pragma GCC visibility push(hidden)
+
+/* DWARF register numbers on x86_64: rax rdx rcx rbx rsi rdi rbp rsp r8..r15,
+ * then 16, the return address column, which holds the frame's pc. */
+enum { UW_RBX = 3, UW_RBP = 6, UW_RSP = 7, UW_RA = 16, UW_NREGS = 17 };
+
+/* How a register of the caller is found from the callee's frame. */
+struct uw_rule {
+	int64_t val;  /* offset from the CFA, register number, or expression address */
+	uint32_t len; /* expression length */
+	uint8_t kind; /* UWR_* */
+};
+
+struct uw_rules {
+	struct uw_rule reg[UW_NREGS];
+	struct uw_rule cfa; /* kind UWR_REG (reg + val) or UWR_EXPR */
+};
+
+/* Per-thread cache of simple frames (CFA = register + offset, the return
+ * address and callee-saved registers at fixed offsets from it): one lookup
+ * instead of finding and running the frame's CFI. */
+#define UW_CACHE 256
+struct uw_cached {
+	uint64_t pc; /* the address looked up (pc, or pc - 1 for a return address) */
+	uint32_t gen;
+	int32_t cfa_off;
+	uint8_t cfa_reg, end, pad[2]; /* end: the outermost frame */
+	int32_t off[7];		      /* rbx rbp r12 r13 r14 r15 ra: CFA offset, 0 = unchanged */
+};
+
+/* The unwinder's state: the registers of the current frame, and the rule
+ * tables used while stepping (kept here, not on the stack). */
+struct unwind {
+	uint64_t reg[UW_NREGS];	 /* reg[UW_RA] is the frame's pc */
+	uint64_t next[UW_NREGS]; /* scratch: the caller's registers */
+	uint32_t known;		 /* bit i: reg[i] is known */
+	int exact;		 /* pc is where the frame stopped, not a return address */
+	/* Memory read without a check: [lo, hi) ranges known mapped (the
+	 * live part of the thread's stack, the signal stack). Anything else
+	 * is read with process_vm_readv, which fails instead of faulting. */
+	uintptr_t ok_lo[2], ok_hi[2];
+	pid_t pid; /* for process_vm_readv; looked up on first need */
+	struct uw_rules rules, init;
+	struct uw_rules saved[6];
+	struct uw_cached *cache; /* NULL: no cache */
+};
+
+/* Bumped when code may have been unloaded (dlclose): cached frames are
+ * dropped. */
+extern volatile uint32_t unwind_gen;
+
+/* Fills regs with the registers of its caller's frame as they are when it
+ * returns: the caller's callee-saved registers, its stack pointer after the
+ * call, and (regs[UW_RA]) the return address into it. Implemented in
+ * assembly. */
+void unwind_capture(uint64_t *regs);
+
+/* Starts from the frame of unwind_capture's caller (after capturing into
+ * u->reg). stack_lo/hi: the thread's stack, 0 when unknown. */
+void unwind_init_captured(struct unwind *u, uintptr_t stack_lo, uintptr_t stack_hi);
+
+/* Starts from the interrupted frame of a signal (the handler's ucontext):
+ * frame 0 is the interrupted pc itself. */
+void unwind_init_signal(struct unwind *u, const void *ucontext, uintptr_t stack_lo, uintptr_t stack_hi);
+
+/* Steps to the caller's frame. Returns 1 when it did (u->reg[UW_RA] is the
+ * new pc, u->reg[UW_RSP] its stack pointer), 0 at the end of the stack or
+ * when the frame cannot be unwound. */
+int unwind_step(struct unwind *u);
+
+#pragma GCC visibility pop
+
+#endif
