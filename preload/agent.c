@@ -28,6 +28,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -74,7 +75,9 @@ static int g_key_ok;
 static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
 static struct enc g_enc;
 static int g_fd = -1;
-static int g_statm = -1;
+/* The dump could not be written to the end (the program took its
+ * descriptor, the disk filled): said once. */
+static int g_error_said;
 static _Atomic uint32_t g_wake;
 static _Atomic int g_writer_sleeping;
 /* Producers waiting for room sleep on g_progress, which the writer bumps
@@ -102,17 +105,14 @@ static struct pre_timer g_pre_timers[64];
 static int g_npre;
 
 static void agent_finish(unsigned reason);
+static void report_dump_error(int at_end);
 
 /* ---------------------------------------------------------------- misc */
 
-/* Context: any. One message on stderr, from write() alone. */
-static void say(const char *fmt, ...)
+static void vsay(const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	if (n > (int)sizeof(buf) - 2)
@@ -120,6 +120,41 @@ static void say(const char *fmt, ...)
 	buf[n++] = '\n';
 	ssize_t w = write(2, buf, (size_t)n);
 	(void)w;
+}
+
+/* Context: any. One message on stderr, from write() alone. */
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+/* stderr as it was at start. A message later in the run goes out only while
+ * fd 2 is still that file: a program that closed every descriptor may have
+ * given the number to a file of its own. */
+static dev_t g_err_dev;
+static ino_t g_err_ino;
+static int g_err_known;
+
+static void note_stderr(void)
+{
+	struct stat st;
+	g_err_known = fstat(2, &st) == 0;
+	g_err_dev = st.st_dev;
+	g_err_ino = st.st_ino;
+}
+
+static void say_late(const char *fmt, ...)
+{
+	struct stat st;
+	if (!g_err_known || fstat(2, &st) < 0 || st.st_dev != g_err_dev || st.st_ino != g_err_ino)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
 }
 
 static pid_t gettid_(void)
@@ -247,9 +282,76 @@ static int expand_pattern(char *buf, size_t cap, const char *pat, pid_t pid)
 	return 0;
 }
 
+/* Moves the dump's descriptor out of the program's way. With a small soft
+ * RLIMIT_NOFILE (where a program may run short), to the number of the
+ * limit itself, which the program's own open() never hands out: the limit
+ * is raised for this one dup and restored at once, so the program keeps
+ * every descriptor it had (this needs a hard limit above the soft one, or
+ * CAP_SYS_RESOURCE); else as high below the limit as it goes. With a large
+ * limit, to 1024 or above: past FD_SETSIZE, where a select() user's
+ * descriptors are not, and the kernel's descriptor table stays small. The
+ * copy is close-on-exec; the old number is closed. */
+static int fd_place_high(int fd)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return fd;
+	long soft = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX ? INT_MAX : (long)rl.rlim_cur;
+	int nfd = -1;
+	if (soft > 2048) {
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+	} else if (soft > fd) {
+		struct rlimit up = rl;
+		up.rlim_cur = (rlim_t)soft + 1;
+		if (up.rlim_max != RLIM_INFINITY && up.rlim_max < up.rlim_cur)
+			up.rlim_max = up.rlim_cur; /* lowered again below */
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)soft);
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		for (long base = soft - 8; nfd < 0 && base > fd; base = base > 64 ? base / 2 : fd)
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+	}
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
+/* Opens a device or a FIFO that FATHOM_OUTPUT names, to write the dump into
+ * it as asked (a FIFO must have a reader already: the program must not wait
+ * for one); anything else is refused. */
+static int open_special(const char *name, const struct stat *st)
+{
+	if (!S_ISCHR(st->st_mode) && !S_ISFIFO(st->st_mode)) {
+		say("fathom: %s exists and is not a regular file, a character device or a FIFO; not profiling",
+		    name);
+		return -1;
+	}
+	int fd = open(name, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENXIO)
+			say("fathom: %s is a FIFO with no reader; not profiling", name);
+		else
+			say("fathom: cannot open %s: %s; not profiling", name, strerror(errno));
+		return -1;
+	}
+	struct stat now;
+	if (fstat(fd, &now) < 0 || (now.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+		say("fathom: %s changed while being opened; not profiling", name);
+		close(fd);
+		return -1;
+	}
+	/* Writes wait for the reader, as a program writing there would. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 /* Creates the dump without ever following a symlink or replacing a file:
- * NAME, else NAME.1, NAME.2, ... Returns the fd and the generation (the
- * suffix used: an exec'd image of the same pid finds its predecessor's file). */
+ * NAME, else NAME.1, NAME.2, ... (only around an existing regular file or
+ * link; a device or a FIFO named NAME is written into). Returns the fd and
+ * the generation (the suffix used: an exec'd image of the same pid finds its
+ * predecessor's file). */
 static int open_output(pid_t pid, int *generation)
 {
 	const char *pat = getenv("FATHOM_OUTPUT");
@@ -266,35 +368,52 @@ static int open_output(pid_t pid, int *generation)
 			snprintf(name, sizeof(name), "%s", base);
 		else
 			snprintf(name, sizeof(name), "%s.%d", base, i);
-		int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			*generation = i;
-			if (name[0] == '/' || !getcwd(g_path, sizeof(g_path)) ||
-			    strlen(g_path) + strlen(name) + 2 > sizeof(g_path))
-				snprintf(g_path, sizeof(g_path), "%s", name);
-			else
-				strcat(strcat(g_path, "/"), name);
-			return fd;
-		}
-		if (errno != EEXIST) {
+		int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		struct stat st;
+		if (fd < 0 && errno == EEXIST && i == 0 && lstat(name, &st) == 0 && !S_ISREG(st.st_mode) &&
+		    !S_ISLNK(st.st_mode))
+			fd = open_special(name, &st);
+		else if (fd < 0 && errno == EEXIST)
+			continue;
+		else if (fd < 0)
 			say("fathom: cannot create %s: %s; not profiling", name, strerror(errno));
+		if (fd < 0)
 			return -1;
-		}
+		*generation = i;
+		if (name[0] == '/' || !getcwd(g_path, sizeof(g_path)) ||
+		    strlen(g_path) + strlen(name) + 2 > sizeof(g_path))
+			snprintf(g_path, sizeof(g_path), "%s", name);
+		else
+			strcat(strcat(g_path, "/"), name);
+		return fd_place_high(fd);
 	}
 	say("fathom: %s and 999 numbered variants exist; not profiling", base);
 	return -1;
 }
 
-static void append_manifest(void)
+/* Appends a line to FATHOM_MANIFEST, which must be a regular file (a FIFO
+ * there would make the program wait at start). */
+static void manifest_line(const char *fmt, ...)
 {
 	const char *m = getenv("FATHOM_MANIFEST");
 	if (!m || !*m)
 		return;
-	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return;
-	char line[PATH_MAX + 2];
-	int n = snprintf(line, sizeof(line), "%s\n", g_path);
+	struct stat st;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		static int said;
+		if (!said++)
+			say("fathom: FATHOM_MANIFEST %s is not a regular file; not writing to it", m);
+		close(fd);
+		return;
+	}
+	char line[PATH_MAX + 64];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
 	if (n > 0 && n < (int)sizeof(line)) {
 		ssize_t w = write(fd, line, (size_t)n);
 		(void)w;
@@ -304,7 +423,7 @@ static void append_manifest(void)
 
 static ssize_t read_file(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	size_t n = 0;
@@ -882,12 +1001,11 @@ static void check_name(int i, struct tstate *t, uint64_t now)
 	}
 }
 
+/* Opened for each read: the agent keeps no descriptor but the dump's. */
 static uint64_t statm_rss(void)
 {
 	char buf[128];
-	if (g_statm < 0)
-		return 0;
-	ssize_t n = pread(g_statm, buf, sizeof(buf) - 1, 0);
+	ssize_t n = read_file("/proc/self/statm", buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -1005,7 +1123,30 @@ static size_t writer_cycle(int final)
 		enc_flush(&g_enc);
 		g_last_flush = now;
 	}
+	report_dump_error(0);
 	return got;
+}
+
+/* Says once why the dump stopped short: at once when the program took its
+ * descriptor (the dump simply ends there); at the end for a full disk or
+ * another write error, with the bytes lost. A full disk is also noted in
+ * the manifest, so that `fathom record` can say so instead of "killed":
+ * the dump itself has no room left for the note. Called with wlock held. */
+static void report_dump_error(int at_end)
+{
+	int err = g_enc.error;
+	if (!err || g_error_said || (!at_end && err != EBADF))
+		return;
+	g_error_said = 1;
+	unsigned long long lost = (unsigned long long)g_enc.lost_bytes;
+	if (err == EBADF) {
+		say_late("fathom: the program closed the dump's descriptor; %s ends here", g_path);
+	} else if (err == ENOSPC || err == EDQUOT) {
+		say_late("fathom: disk full: %llu bytes lost (%s ends early)", lost, g_path);
+		manifest_line("disk-full %llu %s\n", lost, g_path);
+	} else {
+		say_late("fathom: cannot write %s: %s; %llu bytes lost", g_path, strerror(err), lost);
+	}
 }
 
 /* True when every thread but the writer (and the exited main thread) is
@@ -1087,7 +1228,7 @@ static int open_dump(pid_t ppid)
 		return -1;
 	}
 	g_enc.check_id = 1;
-	append_manifest();
+	manifest_line("%s\n", g_path);
 	write_header(ppid, generation);
 	return 0;
 }
@@ -1171,9 +1312,9 @@ __attribute__((constructor)) static void agent_init(void)
 	unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
 	void *bt[8];
 	unw_backtrace(bt, 8);
+	note_stderr();
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
-	g_statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	g_key_ok = pthread_key_create(&g_key, thread_key_dtor) == 0;
 	agent_ready = 1;
 	struct tstate *t = thread_attach();
@@ -1218,6 +1359,7 @@ static void finish_locked(unsigned reason)
 	enc_trailer(&g_enc, now, reason);
 	enc_flush(&g_enc);
 	g_last_flush = now;
+	report_dump_error(1);
 }
 
 /* Takes wlock, or gives up after two seconds: exit or exec from a signal
@@ -1298,15 +1440,16 @@ static void on_fork_child(void)
 	for (size_t i = 0; i < g_nmods; i++)
 		free(g_mods[i].path);
 	g_nmods = 0;
-	enc_close(&g_enc);
-	if (g_fd >= 0)
+	/* The parent's dump is closed here only while the number is still
+	 * that file: the program may have closed it and reused the number. */
+	if (g_fd >= 0 && enc_is_ours(&g_enc))
 		close(g_fd);
-	if (g_statm >= 0)
-		close(g_statm);
+	g_fd = -1;
+	enc_close(&g_enc);
+	g_error_said = 0;
 	set_start_times();
 	if (open_dump(ppid) < 0)
 		goto off;
-	g_statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	if (self) {
 		/* Keep this thread's state, emptied, as the child's first thread. */
 		ring_init(&self->ring, self->ring.buf, ring_capacity(&self->ring));
@@ -1383,6 +1526,7 @@ static struct exec_state before_exec(void)
 	s.mark = enc_mark(&g_enc);
 	enc_trailer(&g_enc, agent_now(), FD_END_EXEC);
 	enc_flush(&g_enc);
+	report_dump_error(1);
 	/* Timer signals still pending at exec would kill the new image
 	 * (SIGPROF's default action): stop the timers and drop them. */
 	if (agent_cpu_on) {
