@@ -398,15 +398,15 @@ static void manifest_line(const char *fmt, ...)
 	const char *m = getenv("FATHOM_MANIFEST");
 	if (!m || !*m)
 		return;
+	static int said;
 	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		static int said;
-		if (!said++)
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* ENXIO: a FIFO with no reader. */
+		if ((fd >= 0 || errno == ENXIO) && !said++)
 			say("fathom: FATHOM_MANIFEST %s is not a regular file; not writing to it", m);
-		close(fd);
+		if (fd >= 0)
+			close(fd);
 		return;
 	}
 	char line[PATH_MAX + 64];
@@ -1221,8 +1221,13 @@ static int open_dump(pid_t ppid)
 	g_fd = open_output(agent_pid, &generation);
 	if (g_fd < 0)
 		return -1;
-	if (enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL) < 0) {
-		say("fathom: cannot write %s; not profiling", g_path);
+	int r = enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL);
+	if (r < 0) {
+		if (r == -ENOSPC || r == -EDQUOT)
+			say("fathom: disk full: cannot write %s; not profiling", g_path);
+		else
+			say("fathom: cannot write %s: %s; not profiling", g_path, strerror(-r));
+		enc_close(&g_enc);
 		close(g_fd);
 		g_fd = -1;
 		return -1;

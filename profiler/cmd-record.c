@@ -453,9 +453,12 @@ int cmd_record(int argc, char **argv)
 	}
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 
-	/* The dumps, in the order the agent created them. */
+	/* The dumps, in the order the agent created them, and the agent's notes
+	 * ("disk-full BYTES PATH": the disk filled and the dump lost its tail). */
 	char **dumps = NULL;
 	size_t ndumps = 0;
+	int disk_full = 0;
+	unsigned long long disk_lost = 0;
 	FILE *mf = fopen(manifest, "r");
 	char *line = NULL;
 	size_t cap = 0;
@@ -464,6 +467,12 @@ int cmd_record(int argc, char **argv)
 		line[strcspn(line, "\n")] = 0;
 		if (!*line)
 			continue;
+		unsigned long long lost;
+		if (sscanf(line, "disk-full %llu ", &lost) == 1) {
+			disk_full++;
+			disk_lost += lost;
+			continue;
+		}
 		char **d = realloc(dumps, (ndumps + 1) * sizeof(*d));
 		if (!d)
 			break;
@@ -529,8 +538,13 @@ int cmd_record(int argc, char **argv)
 			if (listed < ndumps)
 				fprintf(stderr, " and %zu more", ndumps - listed);
 
-			if (t.damaged)
-				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", t.damaged);
+			/* A dump that lost its tail to a full disk is not one
+			 * whose process was killed. */
+			int killed = t.damaged - disk_full;
+			if (disk_full)
+				fprintf(stderr, " (disk full: %llu bytes lost)", disk_lost);
+			if (killed > 0)
+				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", killed);
 			struct stat fst;
 			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
 				fprintf(stderr, "; all of them: fathom report %s*", shown(final));
