@@ -1283,7 +1283,21 @@ static int count_threads(void)
 	return n;
 }
 
+/* Writes the header and the module map at once, as the first chunk: a dump
+ * whose process is still running, or ended without a trailer, still says
+ * whose it is. The writer does not run yet. */
+static void flush_start(void)
+{
+	pthread_mutex_lock(&wlock);
+	enc_flush(&g_enc);
+	g_last_flush = agent_now();
+	pthread_mutex_unlock(&wlock);
+}
+
 static void on_fork_child(void);
+static void on_fork_parent(void);
+static void on_quick_exit(void);
+static int g_quick_exit_hooked;
 
 __attribute__((constructor)) static void agent_init(void)
 {
@@ -1324,12 +1338,16 @@ __attribute__((constructor)) static void agent_init(void)
 	agent_ready = 1;
 	struct tstate *t = thread_attach();
 	modules_rescan();
+	flush_start();
 	if (start_writer() < 0) {
 		say("fathom: cannot start the writer thread; not profiling");
 		agent_ready = 0;
 		goto out;
 	}
-	pthread_atfork(NULL, NULL, on_fork_child);
+	pthread_atfork(NULL, on_fork_parent, on_fork_child);
+	/* quick_exit runs the at_quick_exit handlers, then leaves without
+	 * destructors: ours, registered before the program's, runs last. */
+	g_quick_exit_hooked = at_quick_exit(on_quick_exit) == 0;
 	agent_alloc_on = agent_cfg.alloc;
 	if (agent_cfg.cpu && sample_install() == 0) {
 		agent_cpu_on = 1;
@@ -1473,6 +1491,7 @@ static void on_fork_child(void)
 		ring_push(&self->ring, w, 5);
 	}
 	modules_rescan();
+	flush_start();
 	g_finished = 0;
 	if (start_writer() < 0)
 		goto off;
@@ -1505,6 +1524,20 @@ static void disarm_all(void)
 	g_npre = 0;
 }
 
+/* Flushes everything and writes a trailer that may be taken back (exec, and
+ * daemon()'s parent, whose fork can fail): returns where it starts. Called
+ * with wlock held, which the caller keeps so that nothing follows it. */
+static struct enc_mark trailer_provisional(unsigned reason)
+{
+	writer_cycle(1);
+	enc_flush(&g_enc);
+	struct enc_mark m = enc_mark(&g_enc);
+	enc_trailer(&g_enc, agent_now(), reason);
+	enc_flush(&g_enc);
+	report_dump_error(1);
+	return m;
+}
+
 struct exec_state {
 	int active;
 	struct enc_mark mark;
@@ -1526,12 +1559,7 @@ static struct exec_state before_exec(void)
 		return s;
 	}
 	s.active = 1;
-	writer_cycle(1);
-	enc_flush(&g_enc);
-	s.mark = enc_mark(&g_enc);
-	enc_trailer(&g_enc, agent_now(), FD_END_EXEC);
-	enc_flush(&g_enc);
-	report_dump_error(1);
+	s.mark = trailer_provisional(FD_END_EXEC);
 	/* Timer signals still pending at exec would kill the new image
 	 * (SIGPROF's default action): stop the timers and drop them. */
 	if (agent_cpu_on) {
@@ -1683,6 +1711,74 @@ EXPORT int execle(const char *path, const char *arg, ...)
 }
 
 /* -------------------------------------------------------------------- exit */
+
+/* daemon(): its parent leaves by the C library's internal _exit, which no
+ * interposed function sees. The fork's parent handler writes the trailer
+ * first, keeping wlock (the parent is about to end); when the fork failed
+ * and daemon() returns in the parent, the trailer is taken back. */
+static struct {
+	pid_t pid; /* the process inside daemon(), 0 when none */
+	int held;
+	int guard;
+	struct enc_mark mark;
+} g_daemon;
+
+static void on_fork_parent(void)
+{
+	if (!g_daemon.pid || g_daemon.pid != getpid() || !agent_ready || g_finished || getpid() != agent_pid)
+		return;
+	g_daemon.guard = agent_guard;
+	agent_guard = 1;
+	if (lock_writer_bounded()) {
+		agent_guard = g_daemon.guard;
+		return;
+	}
+	g_daemon.mark = trailer_provisional(FD_END_EXIT);
+	g_daemon.held = 1;
+}
+
+REAL(daemon, int (*)(int, int));
+
+EXPORT int daemon(int nochdir, int noclose)
+{
+	if (!RESOLVE(daemon)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	pid_t self = getpid();
+	g_daemon.pid = self;
+	int r = real_daemon(nochdir, noclose);
+	int e = errno;
+	if (getpid() == self && g_daemon.held) {
+		enc_rewind(&g_enc, g_daemon.mark);
+		pthread_mutex_unlock(&wlock);
+		agent_guard = g_daemon.guard;
+	}
+	g_daemon.held = 0;
+	g_daemon.pid = 0;
+	errno = e;
+	return r;
+}
+
+static void on_quick_exit(void)
+{
+	agent_finish(FD_END_EXIT);
+}
+
+REAL(quick_exit, void (*)(int));
+
+/* The at_quick_exit handler above writes the trailer after the program's
+ * own handlers; without it (it could not be registered), quick_exit does. */
+EXPORT void quick_exit(int status)
+{
+	if (!g_quick_exit_hooked)
+		agent_finish(FD_END_EXIT);
+	if (RESOLVE(quick_exit))
+		real_quick_exit(status);
+	agent_finish(FD_END_EXIT);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
 
 REAL(_exit, void (*)(int));
 REAL(_Exit, void (*)(int));

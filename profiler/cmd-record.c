@@ -93,6 +93,7 @@ struct tally {
 	uint64_t samples, lost, allocs, lost_allocs;
 	bool cpu, alloc; /* some process sampled CPU, tracked allocations */
 	int damaged;
+	int running; /* dumps without a trailer whose process is still running (a daemon) */
 };
 
 /* Counts a dump's samples and lost samples; the trailer's totals win. */
@@ -108,8 +109,10 @@ static void scan_dump(const char *path, struct tally *t)
 	struct rd_rec rec;
 	uint64_t samples = 0, lost = 0;
 	bool trailer = false;
+	int pid = 0;
 	while (reader_next(r, &rec) > 0) {
 		if (rec.kind == FD_REC_HEADER) {
+			pid = rec.pid;
 			t->cpu |= rec.hz > 0;
 			t->alloc |= rec.alloc_mode != FD_ALLOC_OFF;
 		} else if (rec.kind == FD_REC_SAMPLE)
@@ -126,7 +129,11 @@ static void scan_dump(const char *path, struct tally *t)
 			lost = rec.lost_samples > lost ? rec.lost_samples : lost;
 		}
 	}
-	if (!trailer || reader_damage(r))
+	/* A process that outlived the recorded command (a daemon's child) is
+	 * still writing its dump: not damaged. */
+	if (!trailer && pid > 0 && kill(pid, 0) == 0)
+		t->running++;
+	else if (!trailer || reader_damage(r))
 		t->damaged++;
 	t->samples += samples;
 	t->lost += lost;
@@ -545,6 +552,8 @@ int cmd_record(int argc, char **argv)
 				fprintf(stderr, " (disk full: %llu bytes lost)", disk_lost);
 			if (killed > 0)
 				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", killed);
+			if (t.running)
+				fprintf(stderr, " (%d still being written: the process outlived the command)", t.running);
 			struct stat fst;
 			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
 				fprintf(stderr, "; all of them: fathom report %s*", shown(final));

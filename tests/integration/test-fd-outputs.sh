@@ -56,8 +56,11 @@ assert_eq "the dump's magic through the FIFO" "FATHOMDP" "$(head -c 8 "$W/throug
 mkdir -p "$W/small"
 if mount -t tmpfs -o size=200k tmpfs "$W/small" 2>/dev/null; then
 	trap 'umount "$W/small"' EXIT
-	dd if=/dev/zero of="$W/small/fill" bs=1k count=196 2>/dev/null
-	"$FATHOM" record --alloc -o "$W/small/x.fdump" -- "$PROGS/bench_alloc" 1000000 >"$W/df.out" 2>"$W/df.err"
+	# Exactly one page left: the start of the dump fits, the rest does not.
+	dd if=/dev/zero of="$W/small/page" bs=4k count=1 2>/dev/null
+	dd if=/dev/zero of="$W/small/fill" bs=1k count=1000 2>/dev/null
+	rm "$W/small/page"
+	"$FATHOM" record --alloc -o "$W/small/x.fdump" -- "$PROGS/bench_alloc" 3000000 >"$W/df.out" 2>"$W/df.err"
 	rc=$?
 	cat "$W/df.err" >&2
 	assert_eq "exit status with a full disk" 0 "$rc"
