@@ -36,12 +36,20 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
-/* Rings: large enough with allocation events that the writer, woken at a
- * quarter full, rarely makes a producer wait. */
-#define RING_WORDS_CPU (1u << 13)
-#define RING_WORDS_ALLOC (1u << 17)
+/* Rings start at 64 KB. With allocation events, a ring that fills faster
+ * than the writer drains it grows (x2, to 1 MB) when its thread ends up
+ * doing the writer's work, so that a busy thread rarely waits, and a quiet
+ * one costs little. */
+#define RING_WORDS_START (1u << 13)
+#define RING_WORDS_MAX (1u << 17)
 #define MAX_THREADS 4096
 #define CHUNK_RAW (8u << 20)
+/* The stack table starts at 2048 slots and 256 KB of stacks, and doubles
+ * as it fills, nine times at most (to 1M slots and 128 MB). */
+#define INTERN_SLOTS 2048
+#define INTERN_WORDS (32u << 10)
+#define INTERN_LEVELS 10
+#define WRITER_STACK (1u << 20)
 #define FLUSH_NS 50000000ull
 #define TICK_NS 20000000ull
 #define CHECK_NS 1000000000ull
@@ -714,7 +722,7 @@ struct tstate *thread_attach(void)
 		return NULL;
 	tls_attaching = 1;
 	int saved = errno;
-	size_t words = agent_cfg.alloc != FD_ALLOC_OFF ? RING_WORDS_ALLOC : RING_WORDS_CPU;
+	size_t words = RING_WORDS_START;
 	size_t head = (sizeof(struct tstate) + 4095) & ~(size_t)4095;
 	size_t bytes = head + words * sizeof(uint64_t);
 	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -765,6 +773,40 @@ out:
 	return t;
 }
 
+/* A thread's state and its ring, when the ring has grown out of it. */
+static void state_unmap(struct tstate *t)
+{
+	if (t->ring_map)
+		munmap(t->ring_map, t->ring_bytes);
+	munmap(t, t->map_bytes);
+}
+
+/* Doubles t's ring (up to RING_WORDS_MAX), keeping what it holds. Called by
+ * t's own thread with wlock held (the writer is not reading it) and t->busy
+ * set (no signal handler pushes to it). */
+static void ring_grow(struct tstate *t)
+{
+	struct ring *r = &t->ring;
+	size_t cap = ring_capacity(r), ncap = cap * 2;
+	if (cap >= RING_WORDS_MAX)
+		return;
+	void *m = mmap(NULL, ncap * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	uint64_t *buf = m;
+	uint64_t head = atomic_load(&r->head), tail = atomic_load(&r->tail);
+	for (uint64_t i = tail; i < head; i++)
+		buf[i & (ncap - 1)] = r->buf[i & r->mask];
+	void *old = t->ring_map;
+	size_t old_bytes = t->ring_bytes;
+	r->buf = buf;
+	r->mask = ncap - 1;
+	t->ring_map = m;
+	t->ring_bytes = ncap * sizeof(uint64_t);
+	if (old)
+		munmap(old, old_bytes);
+}
+
 /* Context: any. */
 void writer_nudge(struct tstate *t)
 {
@@ -795,6 +837,9 @@ void thread_wait_space(struct tstate *t, size_t n)
 			int cs;
 			NO_CANCEL_BEGIN(cs);
 			writer_cycle(0);
+			/* The ring filled faster than the writer drained it. */
+			if (t->busy)
+				ring_grow(t);
 			pthread_mutex_unlock(&wlock);
 			NO_CANCEL_END(cs);
 			atomic_fetch_add(&g_progress, 1);
@@ -980,7 +1025,7 @@ static void release_state(int i, struct tstate *t)
 	atomic_store(&g_threads[i], NULL);
 	if (t->has_timer)
 		timer_delete(t->timer);
-	munmap(t, t->map_bytes);
+	state_unmap(t);
 }
 
 /* Renames seen through /proc (prctl PR_SET_NAME is not interposed). */
@@ -1205,7 +1250,14 @@ static int start_writer(void)
 	sigfillset(&all);
 	/* The writer must never run the program's signal handlers. */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int r = real_pthread_create(&th, NULL, writer_main, NULL);
+	/* 1 MB of stack, not the default 8 MB of address space: the writer
+	 * needs a few KB, and at most runs the program's exit handlers when the
+	 * main thread has called pthread_exit. */
+	pthread_attr_t attr;
+	int a = pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, WRITER_STACK) == 0;
+	int r = real_pthread_create(&th, a ? &attr : NULL, writer_main, NULL);
+	if (a)
+		pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		return -r;
@@ -1320,8 +1372,7 @@ __attribute__((constructor)) static void agent_init(void)
 	agent_pid = getpid();
 	agent_multi = count_threads() > 1;
 	set_start_times();
-	if (intern_init(&agent_intern, 1u << 20, 8u << 20) < 0 &&
-	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0) {
+	if (intern_init(&agent_intern, INTERN_SLOTS, INTERN_WORDS, INTERN_LEVELS) < 0) {
 		say("fathom: cannot map the stack table; not profiling");
 		goto out;
 	}
@@ -1443,15 +1494,14 @@ static void on_fork_child(void)
 		struct tstate *t = atomic_load(&g_threads[i]);
 		atomic_store(&g_threads[i], NULL);
 		if (t && t != self)
-			munmap(t, t->map_bytes);
+			state_unmap(t);
 	}
 	atomic_store(&g_hiwater, 0);
 	memset(g_wname, 0, sizeof(g_wname));
 	g_npre = 0;
 	/* Stack ids are per process: start a fresh table. */
 	intern_destroy(&agent_intern);
-	if (intern_init(&agent_intern, 1u << 20, 8u << 20) < 0 &&
-	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0)
+	if (intern_init(&agent_intern, INTERN_SLOTS, INTERN_WORDS, INTERN_LEVELS) < 0)
 		goto off;
 	agent_intern_gen++;
 	agent_multi = 0;

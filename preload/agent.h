@@ -83,6 +83,9 @@ struct tstate {
 	uint8_t cache_rr[SCACHE_SETS]; /* next way to replace in each set */
 	struct scache_entry cache[SCACHE_SETS * SCACHE_WAYS];
 	size_t map_bytes;
+	/* The ring's own mapping once it has grown out of the state's (agent.c). */
+	void *ring_map;
+	size_t ring_bytes;
 };
 
 struct agent_config {
