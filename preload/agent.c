@@ -833,7 +833,10 @@ void thread_wait_space(struct tstate *t, size_t n)
 		/* Rather than wait for the writer, do its work when it is not
 		 * doing it already: a busy machine may give the writer little
 		 * CPU, and this thread has nothing better to do. */
-		if (getpid() == agent_pid && pthread_mutex_trylock(&wlock) == 0) {
+		/* A ring that can still grow waits for the writer's lock: the
+		 * writer drains it meanwhile, and then it grows. */
+		int grow = t->busy && ring_capacity(&t->ring) < RING_WORDS_MAX;
+		if (getpid() == agent_pid && (grow ? pthread_mutex_lock(&wlock) : pthread_mutex_trylock(&wlock)) == 0) {
 			int cs;
 			NO_CANCEL_BEGIN(cs);
 			writer_cycle(0);
