@@ -332,8 +332,7 @@ static int fd_place_high(int fd)
 static int open_special(const char *name, const struct stat *st)
 {
 	if (!S_ISCHR(st->st_mode) && !S_ISFIFO(st->st_mode)) {
-		say("fathom: %s exists and is not a regular file, a character device or a FIFO; not profiling",
-		    name);
+		say("fathom: %s is not a regular file, a character device or a FIFO; not profiling", name);
 		return -1;
 	}
 	int fd = open(name, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
@@ -790,7 +789,8 @@ static void ring_grow(struct tstate *t)
 	size_t cap = ring_capacity(r), ncap = cap * 2;
 	if (cap >= RING_WORDS_MAX)
 		return;
-	void *m = mmap(NULL, ncap * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *m =
+	    mmap(NULL, ncap * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return;
 	uint64_t *buf = m;
@@ -836,7 +836,8 @@ void thread_wait_space(struct tstate *t, size_t n)
 		/* A ring that can still grow waits for the writer's lock: the
 		 * writer drains it meanwhile, and then it grows. */
 		int grow = t->busy && ring_capacity(&t->ring) < RING_WORDS_MAX;
-		if (getpid() == agent_pid && (grow ? pthread_mutex_lock(&wlock) : pthread_mutex_trylock(&wlock)) == 0) {
+		if (getpid() == agent_pid &&
+		    (grow ? pthread_mutex_lock(&wlock) : pthread_mutex_trylock(&wlock)) == 0) {
 			int cs;
 			NO_CANCEL_BEGIN(cs);
 			writer_cycle(0);

@@ -130,7 +130,7 @@ int enc_open(struct enc *e, int fd, size_t chunk_raw, int level)
 	e->raw_cap = RAW_START;
 	e->raw = map(e->raw_cap);
 	if (level > 0) {
-		ZSTD_customMem mem = { zalloc, zfree, NULL };
+		ZSTD_customMem mem = {zalloc, zfree, NULL};
 		e->zctx = ZSTD_createCCtx_advanced(mem);
 	}
 	if (!e->raw || (level > 0 && !e->zctx)) {
@@ -218,8 +218,8 @@ int enc_flush(struct enc *e)
 	if (r < 0) {
 		/* A chunk cut short (a full disk) is taken back, so the file ends
 		 * on a whole chunk; nothing more is written after an error. */
-		if (e->file_pos != start && e->seekable && enc_is_ours(e) && ftruncate(e->fd, (off_t)start) == 0 &&
-		    lseek(e->fd, (off_t)start, SEEK_SET) >= 0)
+		if (e->file_pos != start && e->seekable && enc_is_ours(e) &&
+		    ftruncate(e->fd, (off_t)start) == 0 && lseek(e->fd, (off_t)start, SEEK_SET) >= 0)
 			e->file_pos = start;
 		e->error = -r;
 		e->lost_bytes += raw_len;

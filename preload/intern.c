@@ -24,7 +24,8 @@ static struct intern_level *level_map(struct intern *in, unsigned k)
 	size_t head = (sizeof(struct intern_level) + 63) & ~(size_t)63;
 	size_t bytes = head + nslots * sizeof(uint64_t) + words * sizeof(uint64_t);
 	/* MAP_NORESERVE: the arena is touched only as stacks arrive. */
-	void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	void *m =
+	    mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	struct intern_level *l = m;
@@ -84,8 +85,8 @@ static int same(const uint64_t *e, const uint64_t *frames, unsigned n)
 /* Looks the stack up in level l; with insert, claims a slot for it when it
  * is not there. Returns its id, 0 when absent (or, with insert, when the
  * level is full: the caller tries the next one). */
-static uint32_t level_find(struct intern *in, struct intern_level *l, uint64_t h, const uint64_t *frames, unsigned n,
-			   int insert, int *is_new)
+static uint32_t level_find(struct intern *in, struct intern_level *l, uint64_t h, const uint64_t *frames,
+			   unsigned n, int insert, int *is_new)
 {
 	uint64_t tag = (h >> 32) | 1; /* never 0, so a used slot is never 0 */
 	size_t mask = l->nslots - 1;
@@ -115,8 +116,8 @@ static uint32_t level_find(struct intern *in, struct intern_level *l, uint64_t h
 				mine = off + 1;
 			}
 			uint64_t want = tag << 32 | mine;
-			if (atomic_compare_exchange_strong_explicit(&l->slots[i], &s, want, memory_order_acq_rel,
-								    memory_order_acquire)) {
+			if (atomic_compare_exchange_strong_explicit(
+				&l->slots[i], &s, want, memory_order_acq_rel, memory_order_acquire)) {
 				atomic_fetch_add_explicit(&l->count, 1, memory_order_relaxed);
 				*is_new = 1;
 				return (uint32_t)l->arena[mine - 1];
@@ -142,7 +143,8 @@ uint32_t intern_stack(struct intern *in, const uint64_t *frames, unsigned n, int
 	struct intern_level *l;
 	/* Older levels first: the stacks seen first are often the hottest. */
 	for (; k < in->max_levels && (l = atomic_load_explicit(&in->level[k], memory_order_acquire)); k++) {
-		int last = k + 1 == in->max_levels || !atomic_load_explicit(&in->level[k + 1], memory_order_acquire);
+		int last =
+		    k + 1 == in->max_levels || !atomic_load_explicit(&in->level[k + 1], memory_order_acquire);
 		uint32_t id = level_find(in, l, h, frames, n, last && !atomic_load(&l->full), is_new);
 		if (id)
 			return id;

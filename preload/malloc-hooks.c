@@ -153,8 +153,8 @@ static _Atomic uintptr_t *sset_level(unsigned k)
 	_Atomic uintptr_t *l = atomic_load_explicit(&sset[k], memory_order_acquire);
 	if (l)
 		return l;
-	void *m = mmap(NULL, sset_bytes(k), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1,
-		       0);
+	void *m = mmap(NULL, sset_bytes(k), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
 	_Atomic uintptr_t *expect = NULL;

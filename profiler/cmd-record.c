@@ -551,9 +551,11 @@ int cmd_record(int argc, char **argv)
 			if (disk_full)
 				fprintf(stderr, " (disk full: %llu bytes lost)", disk_lost);
 			if (killed > 0)
-				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", killed);
+				fprintf(stderr, " (%d incomplete: the process was killed or crashed)",
+					killed);
 			if (t.running)
-				fprintf(stderr, " (%d still being written: the process outlived the command)", t.running);
+				fprintf(stderr, " (%d still being written: the process outlived the command)",
+					t.running);
 			struct stat fst;
 			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
 				fprintf(stderr, "; all of them: fathom report %s*", shown(final));

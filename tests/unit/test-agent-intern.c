@@ -199,11 +199,11 @@ static void test_concurrent_levels(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dedup),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_concurrent),
-		cmocka_unit_test(test_levels),
-		cmocka_unit_test(test_concurrent_levels),
+	    cmocka_unit_test(test_dedup),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_levels),
+	    cmocka_unit_test(test_concurrent_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

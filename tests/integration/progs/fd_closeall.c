@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 			data[i] = (char)('a' + i % 26);
 		if (write(fd, data, SIZE) != SIZE)
 			return bad("write failed");
-		char *args[] = { "no-such-program", NULL };
+		char *args[] = {"no-such-program", NULL};
 		execv("/nonexistent/no-such-program", args);
 		if (errno != ENOENT)
 			return bad("execv did not fail with ENOENT");
@@ -115,7 +115,8 @@ int main(int argc, char **argv)
 	}
 	int status;
 	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status)) {
-		fprintf(stderr, "fd_closeall: the child's writes to fds 5 and 6 failed (status %d)\n", status);
+		fprintf(stderr, "fd_closeall: the child's writes to fds 5 and 6 failed (status %d)\n",
+			status);
 		return 1;
 	}
 	int r = 0;

@@ -15,7 +15,7 @@ static volatile unsigned long sink;
 static __attribute__((noinline)) void work(long ms)
 {
 	struct timespec t0, t;
-	void *keep[256] = { 0 };
+	void *keep[256] = {0};
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	unsigned k = 0;
 	do {
