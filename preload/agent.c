@@ -1789,6 +1789,9 @@ static void on_fork_parent(void)
 	}
 	g_daemon.mark = trailer_provisional(FD_END_EXIT);
 	g_daemon.held = 1;
+	/* Nothing may wait for the writer now (it would wait on wlock, which
+	 * this thread holds): hooks drop what finds a ring full. */
+	g_finished = 1;
 }
 
 REAL(daemon, int (*)(int, int));
@@ -1805,6 +1808,7 @@ EXPORT int daemon(int nochdir, int noclose)
 	int e = errno;
 	if (getpid() == self && g_daemon.held) {
 		enc_rewind(&g_enc, g_daemon.mark);
+		g_finished = 0;
 		pthread_mutex_unlock(&wlock);
 		agent_guard = g_daemon.guard;
 	}
