@@ -830,20 +830,28 @@ void thread_wait_space(struct tstate *t, size_t n)
 	while (ring_space(&t->ring) < n) {
 		if (g_finished || !agent_ready)
 			break;
+		/* A ring that fills faster than the writer drains it grows: the
+		 * thread waits for the writer's lock (the writer may be draining
+		 * this very ring), then moves the ring into a larger mapping. It
+		 * does not do the writer's work here: the shorter the time it is
+		 * busy, the fewer CPU samples it must defer. */
+		if (t->busy && ring_capacity(&t->ring) < RING_WORDS_MAX && getpid() == agent_pid) {
+			int cs;
+			NO_CANCEL_BEGIN(cs);
+			pthread_mutex_lock(&wlock);
+			if (ring_space(&t->ring) < n)
+				ring_grow(t);
+			pthread_mutex_unlock(&wlock);
+			NO_CANCEL_END(cs);
+			continue;
+		}
 		/* Rather than wait for the writer, do its work when it is not
 		 * doing it already: a busy machine may give the writer little
 		 * CPU, and this thread has nothing better to do. */
-		/* A ring that can still grow waits for the writer's lock: the
-		 * writer drains it meanwhile, and then it grows. */
-		int grow = t->busy && ring_capacity(&t->ring) < RING_WORDS_MAX;
-		if (getpid() == agent_pid &&
-		    (grow ? pthread_mutex_lock(&wlock) : pthread_mutex_trylock(&wlock)) == 0) {
+		if (getpid() == agent_pid && pthread_mutex_trylock(&wlock) == 0) {
 			int cs;
 			NO_CANCEL_BEGIN(cs);
 			writer_cycle(0);
-			/* The ring filled faster than the writer drained it. */
-			if (t->busy)
-				ring_grow(t);
 			pthread_mutex_unlock(&wlock);
 			NO_CANCEL_END(cs);
 			atomic_fetch_add(&g_progress, 1);

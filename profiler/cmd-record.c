@@ -96,8 +96,12 @@ struct tally {
 	int running; /* dumps without a trailer whose process is still running (a daemon) */
 };
 
-/* Counts a dump's samples and lost samples; the trailer's totals win. */
-static void scan_dump(const char *path, struct tally *t)
+/* Counts a dump's samples and lost samples; the trailer's totals win. A
+ * dump without a trailer whose process is still running (a daemon's child,
+ * which outlived the recorded command) is still being written, not damaged;
+ * when that process has just ended, the dump is read once more, for the
+ * trailer it may have written meanwhile. */
+static void scan_dump(const char *path, struct tally *t, bool again)
 {
 	struct reader *r;
 	char *err;
@@ -107,37 +111,46 @@ static void scan_dump(const char *path, struct tally *t)
 		return;
 	}
 	struct rd_rec rec;
+	struct tally d = {0};
 	uint64_t samples = 0, lost = 0;
 	bool trailer = false;
 	int pid = 0;
 	while (reader_next(r, &rec) > 0) {
 		if (rec.kind == FD_REC_HEADER) {
 			pid = rec.pid;
-			t->cpu |= rec.hz > 0;
-			t->alloc |= rec.alloc_mode != FD_ALLOC_OFF;
+			d.cpu |= rec.hz > 0;
+			d.alloc |= rec.alloc_mode != FD_ALLOC_OFF;
 		} else if (rec.kind == FD_REC_SAMPLE)
 			samples++;
 		else if (rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_REALLOC)
-			t->allocs++;
+			d.allocs++;
 		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_SAMPLES)
 			lost += rec.count;
 		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_ALLOC)
-			t->lost_allocs += rec.count;
+			d.lost_allocs += rec.count;
 		else if (rec.kind == FD_REC_TRAILER) {
 			trailer = true;
 			samples = rec.samples > samples ? rec.samples : samples;
 			lost = rec.lost_samples > lost ? rec.lost_samples : lost;
 		}
 	}
-	/* A process that outlived the recorded command (a daemon's child) is
-	 * still writing its dump: not damaged. */
-	if (!trailer && pid > 0 && kill(pid, 0) == 0)
+	bool damaged = reader_damage(r);
+	reader_close(r);
+	bool running = !trailer && pid > 0 && kill(pid, 0) == 0;
+	if (!trailer && !running && pid > 0 && again) {
+		scan_dump(path, t, false);
+		return;
+	}
+	if (running)
 		t->running++;
-	else if (!trailer || reader_damage(r))
+	else if (!trailer || damaged)
 		t->damaged++;
+	t->cpu |= d.cpu;
+	t->alloc |= d.alloc;
+	t->allocs += d.allocs;
+	t->lost_allocs += d.lost_allocs;
 	t->samples += samples;
 	t->lost += lost;
-	reader_close(r);
 }
 
 /* Whether the agent can create files in the directory of `path`: checked
@@ -503,7 +516,7 @@ int cmd_record(int argc, char **argv)
 	struct tally t = { 0 };
 	for (size_t i = 0; !quiet && i < ndumps; i++)
 		if (dumps[i])
-			scan_dump(dumps[i], &t);
+			scan_dump(dumps[i], &t, true);
 	if (final && ndumps > 0 && dumps[0]) {
 		struct stat st;
 		if (stat(final, &st) == 0 && !S_ISREG(st.st_mode)) {
