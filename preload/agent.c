@@ -28,16 +28,25 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-/* Rings: large enough with allocation events that the writer, woken at a
- * quarter full, rarely makes a producer wait. */
-#define RING_WORDS_CPU (1u << 13)
-#define RING_WORDS_ALLOC (1u << 17)
+/* Rings start at 64 KB. With allocation events, a ring that fills faster
+ * than the writer drains it grows (x2, to 1 MB) when its thread ends up
+ * doing the writer's work, so that a busy thread rarely waits, and a quiet
+ * one costs little. */
+#define RING_WORDS_START (1u << 13)
+#define RING_WORDS_MAX (1u << 17)
 #define MAX_THREADS 4096
 #define CHUNK_RAW (8u << 20)
+/* The stack table starts at 2048 slots and 256 KB of stacks, and doubles
+ * as it fills, nine times at most (to 1M slots and 128 MB). */
+#define INTERN_SLOTS 2048
+#define INTERN_WORDS (32u << 10)
+#define INTERN_LEVELS 10
+#define WRITER_STACK (1u << 20)
 #define FLUSH_NS 50000000ull
 #define TICK_NS 20000000ull
 #define CHECK_NS 1000000000ull
@@ -71,7 +80,9 @@ static int g_key_ok;
 static pthread_mutex_t wlock = PTHREAD_MUTEX_INITIALIZER;
 static struct enc g_enc;
 static int g_fd = -1;
-static int g_statm = -1;
+/* The dump could not be written to the end (the program took its
+ * descriptor, the disk filled): said once. */
+static int g_error_said;
 static _Atomic uint32_t g_wake;
 static _Atomic int g_writer_sleeping;
 /* Producers waiting for room sleep on g_progress, which the writer bumps
@@ -103,17 +114,14 @@ static char g_cpu_off[160];
 static uint64_t g_cpu_unsampled_reported;
 
 static void agent_finish(unsigned reason);
+static void report_dump_error(int at_end);
 
 /* ---------------------------------------------------------------- misc */
 
-/* Context: any. One message on stderr, from write() alone. */
-static void say(const char *fmt, ...)
+static void vsay(const char *fmt, va_list ap)
 {
 	char buf[512];
-	va_list ap;
-	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
-	va_end(ap);
 	if (n < 0)
 		return;
 	if (n > (int)sizeof(buf) - 2)
@@ -121,6 +129,41 @@ static void say(const char *fmt, ...)
 	buf[n++] = '\n';
 	ssize_t w = write(2, buf, (size_t)n);
 	(void)w;
+}
+
+/* Context: any. One message on stderr, from write() alone. */
+static void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+/* stderr as it was at start. A message later in the run goes out only while
+ * fd 2 is still that file: a program that closed every descriptor may have
+ * given the number to a file of its own. */
+static dev_t g_err_dev;
+static ino_t g_err_ino;
+static int g_err_known;
+
+static void note_stderr(void)
+{
+	struct stat st;
+	g_err_known = fstat(2, &st) == 0;
+	g_err_dev = st.st_dev;
+	g_err_ino = st.st_ino;
+}
+
+static void say_late(const char *fmt, ...)
+{
+	struct stat st;
+	if (!g_err_known || fstat(2, &st) < 0 || st.st_dev != g_err_dev || st.st_ino != g_err_ino)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
 }
 
 static pid_t gettid_(void)
@@ -259,9 +302,75 @@ static int expand_pattern(char *buf, size_t cap, const char *pat, pid_t pid)
 	return 0;
 }
 
+/* Moves the dump's descriptor out of the program's way. With a small soft
+ * RLIMIT_NOFILE (where a program may run short), to the number of the
+ * limit itself, which the program's own open() never hands out: the limit
+ * is raised for this one dup and restored at once, so the program keeps
+ * every descriptor it had (this needs a hard limit above the soft one, or
+ * CAP_SYS_RESOURCE); else as high below the limit as it goes. With a large
+ * limit, to 1024 or above: past FD_SETSIZE, where a select() user's
+ * descriptors are not, and the kernel's descriptor table stays small. The
+ * copy is close-on-exec; the old number is closed. */
+static int fd_place_high(int fd)
+{
+	struct rlimit rl;
+	if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
+		return fd;
+	long soft = rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur > INT_MAX ? INT_MAX : (long)rl.rlim_cur;
+	int nfd = -1;
+	if (soft > 2048) {
+		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 1024);
+	} else if (soft > fd) {
+		struct rlimit up = rl;
+		up.rlim_cur = (rlim_t)soft + 1;
+		if (up.rlim_max != RLIM_INFINITY && up.rlim_max < up.rlim_cur)
+			up.rlim_max = up.rlim_cur; /* lowered again below */
+		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)soft);
+			setrlimit(RLIMIT_NOFILE, &rl);
+		}
+		for (long base = soft - 8; nfd < 0 && base > fd; base = base > 64 ? base / 2 : fd)
+			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
+	}
+	if (nfd < 0)
+		return fd;
+	close(fd);
+	return nfd;
+}
+
+/* Opens a device or a FIFO that FATHOM_OUTPUT names, to write the dump into
+ * it as asked (a FIFO must have a reader already: the program must not wait
+ * for one); anything else is refused. */
+static int open_special(const char *name, const struct stat *st)
+{
+	if (!S_ISCHR(st->st_mode) && !S_ISFIFO(st->st_mode)) {
+		say("fathom: %s is not a regular file, a character device or a FIFO; not profiling", name);
+		return -1;
+	}
+	int fd = open(name, O_WRONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENXIO)
+			say("fathom: %s is a FIFO with no reader; not profiling", name);
+		else
+			say("fathom: cannot open %s: %s; not profiling", name, strerror(errno));
+		return -1;
+	}
+	struct stat now;
+	if (fstat(fd, &now) < 0 || (now.st_mode & S_IFMT) != (st->st_mode & S_IFMT)) {
+		say("fathom: %s changed while being opened; not profiling", name);
+		close(fd);
+		return -1;
+	}
+	/* Writes wait for the reader, as a program writing there would. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	return fd;
+}
+
 /* Creates the dump without ever following a symlink or replacing a file:
- * NAME, else NAME.1, NAME.2, ... Returns the fd and the generation (the
- * suffix used: an exec'd image of the same pid finds its predecessor's file). */
+ * NAME, else NAME.1, NAME.2, ... (only around an existing regular file or
+ * link; a device or a FIFO named NAME is written into). Returns the fd and
+ * the generation (the suffix used: an exec'd image of the same pid finds its
+ * predecessor's file). */
 static int open_output(pid_t pid, int *generation)
 {
 	const char *pat = getenv("FATHOM_OUTPUT");
@@ -278,45 +387,63 @@ static int open_output(pid_t pid, int *generation)
 			snprintf(name, sizeof(name), "%s", base);
 		else
 			snprintf(name, sizeof(name), "%s.%d", base, i);
-		int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-		if (fd >= 0) {
-			*generation = i;
-			if (name[0] == '/' || !getcwd(g_path, sizeof(g_path)) ||
-			    strlen(g_path) + strlen(name) + 2 > sizeof(g_path))
-				snprintf(g_path, sizeof(g_path), "%s", name);
-			else
-				strcat(strcat(g_path, "/"), name);
-			return fd;
-		}
-		if (errno != EEXIST) {
+		int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+		struct stat st;
+		if (fd < 0 && errno == EEXIST && i == 0 && lstat(name, &st) == 0 && !S_ISREG(st.st_mode) &&
+		    !S_ISLNK(st.st_mode))
+			fd = open_special(name, &st);
+		else if (fd < 0 && errno == EEXIST)
+			continue;
+		else if (fd < 0)
 			say("fathom: cannot create %s: %s; not profiling", name, strerror(errno));
+		if (fd < 0)
 			return -1;
-		}
+		*generation = i;
+		if (name[0] == '/' || !getcwd(g_path, sizeof(g_path)) ||
+		    strlen(g_path) + strlen(name) + 2 > sizeof(g_path))
+			snprintf(g_path, sizeof(g_path), "%s", name);
+		else
+			strcat(strcat(g_path, "/"), name);
+		return fd_place_high(fd);
 	}
 	say("fathom: %s and 999 numbered variants exist; not profiling", base);
 	return -1;
 }
 
-static void append_manifest(void)
+/* Appends a line to FATHOM_MANIFEST, which must be a regular file (a FIFO
+ * there would make the program wait at start). Returns 1 when the line was
+ * written. */
+static int manifest_line(const char *fmt, ...)
 {
 	const char *m = getenv("FATHOM_MANIFEST");
 	if (!m || !*m)
-		return;
-	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
-		return;
-	char line[PATH_MAX + 2];
-	int n = snprintf(line, sizeof(line), "%s\n", g_path);
-	if (n > 0 && n < (int)sizeof(line)) {
-		ssize_t w = write(fd, line, (size_t)n);
-		(void)w;
+		return 0;
+	static int said;
+	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* ENXIO: a FIFO with no reader. */
+		if ((fd >= 0 || errno == ENXIO) && !said++)
+			say("fathom: FATHOM_MANIFEST %s is not a regular file; not writing to it", m);
+		if (fd >= 0)
+			close(fd);
+		return 0;
 	}
+	char line[PATH_MAX + 64];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ssize_t w = -1;
+	if (n > 0 && n < (int)sizeof(line))
+		w = write(fd, line, (size_t)n);
 	close(fd);
+	return w == n;
 }
 
 static ssize_t read_file(const char *path, char *buf, size_t cap)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0)
 		return -1;
 	size_t n = 0;
@@ -613,7 +740,7 @@ struct tstate *thread_attach(void)
 		return NULL;
 	tls_attaching = 1;
 	int saved = errno;
-	size_t words = agent_cfg.alloc != FD_ALLOC_OFF ? RING_WORDS_ALLOC : RING_WORDS_CPU;
+	size_t words = RING_WORDS_START;
 	size_t head = (sizeof(struct tstate) + 4095) & ~(size_t)4095;
 	/* With CPU sampling, the thread's signal stack follows the ring,
 	 * above a guard page. */
@@ -687,6 +814,41 @@ static void thread_stack_bounds(struct tstate *t)
 	pthread_attr_destroy(&a);
 }
 
+/* A thread's state and its ring, when the ring has grown out of it. */
+static void state_unmap(struct tstate *t)
+{
+	if (t->ring_map)
+		munmap(t->ring_map, t->ring_bytes);
+	munmap(t, t->map_bytes);
+}
+
+/* Doubles t's ring (up to RING_WORDS_MAX), keeping what it holds. Called by
+ * t's own thread with wlock held (the writer is not reading it) and t->busy
+ * set (no signal handler pushes to it). */
+static void ring_grow(struct tstate *t)
+{
+	struct ring *r = &t->ring;
+	size_t cap = ring_capacity(r), ncap = cap * 2;
+	if (cap >= RING_WORDS_MAX)
+		return;
+	void *m =
+	    mmap(NULL, ncap * sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return;
+	uint64_t *buf = m;
+	uint64_t head = atomic_load(&r->head), tail = atomic_load(&r->tail);
+	for (uint64_t i = tail; i < head; i++)
+		buf[i & (ncap - 1)] = r->buf[i & r->mask];
+	void *old = t->ring_map;
+	size_t old_bytes = t->ring_bytes;
+	r->buf = buf;
+	r->mask = ncap - 1;
+	t->ring_map = m;
+	t->ring_bytes = ncap * sizeof(uint64_t);
+	if (old)
+		munmap(old, old_bytes);
+}
+
 /* Context: any. */
 void writer_nudge(struct tstate *t)
 {
@@ -718,6 +880,21 @@ void thread_wait_space(struct tstate *t, size_t n)
 	while (ring_space(&t->ring) < n) {
 		if (g_finished || !agent_ready)
 			break;
+		/* A ring that fills faster than the writer drains it grows: the
+		 * thread waits for the writer's lock (the writer may be draining
+		 * this very ring), then moves the ring into a larger mapping. It
+		 * does not do the writer's work here: the shorter the time it is
+		 * busy, the fewer CPU samples it must defer. */
+		if (t->busy && ring_capacity(&t->ring) < RING_WORDS_MAX && getpid() == agent_pid) {
+			int cs;
+			NO_CANCEL_BEGIN(cs);
+			pthread_mutex_lock(&wlock);
+			if (ring_space(&t->ring) < n)
+				ring_grow(t);
+			pthread_mutex_unlock(&wlock);
+			NO_CANCEL_END(cs);
+			continue;
+		}
 		/* Rather than wait for the writer, do its work when it is not
 		 * doing it already: a busy machine may give the writer little
 		 * CPU, and this thread has nothing better to do. Not on a
@@ -911,7 +1088,7 @@ static void release_state(int i, struct tstate *t)
 	atomic_store(&g_threads[i], NULL);
 	if (t->has_timer)
 		timer_delete(t->timer);
-	munmap(t, t->map_bytes);
+	state_unmap(t);
 }
 
 /* Renames seen through /proc (prctl PR_SET_NAME is not interposed). */
@@ -932,12 +1109,11 @@ static void check_name(int i, struct tstate *t, uint64_t now)
 	}
 }
 
+/* Opened for each read: the agent keeps no descriptor but the dump's. */
 static uint64_t statm_rss(void)
 {
 	char buf[128];
-	if (g_statm < 0)
-		return 0;
-	ssize_t n = pread(g_statm, buf, sizeof(buf) - 1, 0);
+	ssize_t n = read_file("/proc/self/statm", buf, sizeof(buf) - 1);
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -1064,7 +1240,33 @@ static size_t writer_cycle(int final)
 		enc_flush(&g_enc);
 		g_last_flush = now;
 	}
+	report_dump_error(0);
 	return got;
+}
+
+/* Says once why the dump stopped short: at once when the program took its
+ * descriptor (the dump simply ends there); at the end for a full disk or
+ * another write error, with the bytes lost. A full disk is also noted in
+ * the manifest, so that `fathom record` can say so instead of "killed":
+ * the dump itself has no room left for the note. Called with wlock held. */
+static void report_dump_error(int at_end)
+{
+	int err = g_enc.error;
+	if (!err || g_error_said || (!at_end && err != EBADF))
+		return;
+	g_error_said = 1;
+	unsigned long long lost = (unsigned long long)g_enc.lost_bytes;
+	if (err == EBADF) {
+		/* Under fathom record the note goes to its summary: the
+		 * program's own stderr stays as it would be without the agent. */
+		if (!manifest_line("closed %s\n", g_path))
+			say_late("fathom: the program closed the dump's descriptor; %s ends here", g_path);
+	} else if (err == ENOSPC || err == EDQUOT) {
+		say_late("fathom: disk full: %llu bytes lost (%s ends early)", lost, g_path);
+		manifest_line("disk-full %llu %s\n", lost, g_path);
+	} else {
+		say_late("fathom: cannot write %s: %s; %llu bytes lost", g_path, strerror(err), lost);
+	}
 }
 
 /* True when every thread but the writer (and the exited main thread) is
@@ -1124,7 +1326,14 @@ static int start_writer(void)
 	/* The writer must never run the program's signal handlers. */
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	g_writer_tid = 0;
-	int r = real_pthread_create(&th, NULL, writer_main, NULL);
+	/* 1 MB of stack, not the default 8 MB of address space: the writer
+	 * needs a few KB, and at most runs the program's exit handlers when the
+	 * main thread has called pthread_exit. */
+	pthread_attr_t attr;
+	int a = pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, WRITER_STACK) == 0;
+	int r = real_pthread_create(&th, a ? &attr : NULL, writer_main, NULL);
+	if (a)
+		pthread_attr_destroy(&attr);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (r)
 		return -r;
@@ -1144,14 +1353,19 @@ static int open_dump(pid_t ppid)
 	g_fd = open_output(agent_pid, &generation);
 	if (g_fd < 0)
 		return -1;
-	if (enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL) < 0) {
-		say("fathom: cannot write %s; not profiling", g_path);
+	int r = enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL);
+	if (r < 0) {
+		if (r == -ENOSPC || r == -EDQUOT)
+			say("fathom: disk full: cannot write %s; not profiling", g_path);
+		else
+			say("fathom: cannot write %s: %s; not profiling", g_path, strerror(-r));
+		enc_close(&g_enc);
 		close(g_fd);
 		g_fd = -1;
 		return -1;
 	}
 	g_enc.check_id = 1;
-	append_manifest();
+	manifest_line("%s\n", g_path);
 	write_header(ppid, generation);
 	if (g_cpu_off[0])
 		enc_lost_why(&g_enc, FD_LOST_CPU_UNAVAILABLE, 1, g_cpu_off);
@@ -1224,7 +1438,21 @@ static int count_threads(void)
 	return n;
 }
 
+/* Writes the header and the module map at once, as the first chunk: a dump
+ * whose process is still running, or ended without a trailer, still says
+ * whose it is. The writer does not run yet. */
+static void flush_start(void)
+{
+	pthread_mutex_lock(&wlock);
+	enc_flush(&g_enc);
+	g_last_flush = agent_now();
+	pthread_mutex_unlock(&wlock);
+}
+
 static void on_fork_child(void);
+static void on_fork_parent(void);
+static void on_quick_exit(void);
+static int g_quick_exit_hooked;
 
 __attribute__((constructor)) static void agent_init(void)
 {
@@ -1247,8 +1475,7 @@ __attribute__((constructor)) static void agent_init(void)
 	agent_pid = getpid();
 	agent_multi = count_threads() > 1;
 	set_start_times();
-	if (intern_init(&agent_intern, 1u << 20, 8u << 20) < 0 &&
-	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0) {
+	if (intern_init(&agent_intern, INTERN_SLOTS, INTERN_WORDS, INTERN_LEVELS) < 0) {
 		say("fathom: cannot map the stack table; not profiling");
 		goto out;
 	}
@@ -1257,20 +1484,24 @@ __attribute__((constructor)) static void agent_init(void)
 	 * out now, the only time SIGSYS is caught, and said once. */
 	if (agent_cfg.cpu && sample_probe(g_cpu_off, sizeof(g_cpu_off)) < 0)
 		say("fathom: CPU sampling unavailable: %s", g_cpu_off);
+	note_stderr();
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
-	g_statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	g_key_ok = pthread_key_create(&g_key, thread_key_dtor) == 0;
 	agent_ready = 1;
 	struct tstate *t = thread_attach();
 	thread_stack_bounds(t);
 	modules_rescan();
+	flush_start();
 	if (start_writer() < 0) {
 		say("fathom: cannot start the writer thread; not profiling");
 		agent_ready = 0;
 		goto out;
 	}
-	pthread_atfork(NULL, NULL, on_fork_child);
+	pthread_atfork(NULL, on_fork_parent, on_fork_child);
+	/* quick_exit runs the at_quick_exit handlers, then leaves without
+	 * destructors: ours, registered before the program's, runs last. */
+	g_quick_exit_hooked = at_quick_exit(on_quick_exit) == 0;
 	agent_alloc_on = agent_cfg.alloc;
 	if (agent_cfg.cpu && !g_cpu_off[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
@@ -1305,6 +1536,7 @@ static void finish_locked(unsigned reason)
 	enc_trailer(&g_enc, now, reason);
 	enc_flush(&g_enc);
 	g_last_flush = now;
+	report_dump_error(1);
 }
 
 /* Takes wlock, or gives up after two seconds: exit or exec from a signal
@@ -1365,15 +1597,14 @@ static void on_fork_child(void)
 		struct tstate *t = atomic_load(&g_threads[i]);
 		atomic_store(&g_threads[i], NULL);
 		if (t && t != self)
-			munmap(t, t->map_bytes);
+			state_unmap(t);
 	}
 	atomic_store(&g_hiwater, 0);
 	memset(g_wname, 0, sizeof(g_wname));
 	g_npre = 0;
 	/* Stack ids are per process: start a fresh table. */
 	intern_destroy(&agent_intern);
-	if (intern_init(&agent_intern, 1u << 20, 8u << 20) < 0 &&
-	    intern_init(&agent_intern, 1u << 16, 1u << 20) < 0)
+	if (intern_init(&agent_intern, INTERN_SLOTS, INTERN_WORDS, INTERN_LEVELS) < 0)
 		goto off;
 	agent_intern_gen++;
 	agent_multi = 0;
@@ -1387,15 +1618,16 @@ static void on_fork_child(void)
 	for (size_t i = 0; i < g_nmods; i++)
 		free(g_mods[i].path);
 	g_nmods = 0;
-	enc_close(&g_enc);
-	if (g_fd >= 0)
+	/* The parent's dump is closed here only while the number is still
+	 * that file: the program may have closed it and reused the number. */
+	if (g_fd >= 0 && enc_is_ours(&g_enc))
 		close(g_fd);
-	if (g_statm >= 0)
-		close(g_statm);
+	g_fd = -1;
+	enc_close(&g_enc);
+	g_error_said = 0;
 	set_start_times();
 	if (open_dump(ppid) < 0)
 		goto off;
-	g_statm = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
 	if (self) {
 		/* Keep this thread's state, emptied, as the child's first thread. */
 		ring_init(&self->ring, self->ring.buf, ring_capacity(&self->ring));
@@ -1414,6 +1646,7 @@ static void on_fork_child(void)
 		ring_push(&self->ring, w, 5);
 	}
 	modules_rescan();
+	flush_start();
 	g_finished = 0;
 	if (start_writer() < 0)
 		goto off;
@@ -1476,6 +1709,20 @@ static void resume_sampling(void)
 	arm_existing_threads(gettid_());
 }
 
+/* Flushes everything and writes a trailer that may be taken back (exec, and
+ * daemon()'s parent, whose fork can fail): returns where it starts. Called
+ * with wlock held, which the caller keeps so that nothing follows it. */
+static struct enc_mark trailer_provisional(unsigned reason)
+{
+	writer_cycle(1);
+	enc_flush(&g_enc);
+	struct enc_mark m = enc_mark(&g_enc);
+	enc_trailer(&g_enc, agent_now(), reason);
+	enc_flush(&g_enc);
+	report_dump_error(1);
+	return m;
+}
+
 struct exec_state {
 	int active;
 	int sampling; /* the timers were stopped */
@@ -1506,11 +1753,7 @@ static struct exec_state before_exec(void)
 		return s;
 	}
 	s.active = 1;
-	writer_cycle(1);
-	enc_flush(&g_enc);
-	s.mark = enc_mark(&g_enc);
-	enc_trailer(&g_enc, agent_now(), FD_END_EXEC);
-	enc_flush(&g_enc);
+	s.mark = trailer_provisional(FD_END_EXEC);
 	return s;
 }
 
@@ -1651,6 +1894,78 @@ EXPORT int execle(const char *path, const char *arg, ...)
 }
 
 /* -------------------------------------------------------------------- exit */
+
+/* daemon(): its parent leaves by the C library's internal _exit, which no
+ * interposed function sees. The fork's parent handler writes the trailer
+ * first, keeping wlock (the parent is about to end); when the fork failed
+ * and daemon() returns in the parent, the trailer is taken back. */
+static struct {
+	pid_t pid; /* the process inside daemon(), 0 when none */
+	int held;
+	int guard;
+	struct enc_mark mark;
+} g_daemon;
+
+static void on_fork_parent(void)
+{
+	if (!g_daemon.pid || g_daemon.pid != getpid() || !agent_ready || g_finished || getpid() != agent_pid)
+		return;
+	g_daemon.guard = agent_guard;
+	agent_guard = 1;
+	if (lock_writer_bounded()) {
+		agent_guard = g_daemon.guard;
+		return;
+	}
+	g_daemon.mark = trailer_provisional(FD_END_EXIT);
+	g_daemon.held = 1;
+	/* Nothing may wait for the writer now (it would wait on wlock, which
+	 * this thread holds): hooks drop what finds a ring full. */
+	g_finished = 1;
+}
+
+REAL(daemon, int (*)(int, int));
+
+EXPORT int daemon(int nochdir, int noclose)
+{
+	if (!RESOLVE(daemon)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	pid_t self = getpid();
+	g_daemon.pid = self;
+	int r = real_daemon(nochdir, noclose);
+	int e = errno;
+	if (getpid() == self && g_daemon.held) {
+		enc_rewind(&g_enc, g_daemon.mark);
+		g_finished = 0;
+		pthread_mutex_unlock(&wlock);
+		agent_guard = g_daemon.guard;
+	}
+	g_daemon.held = 0;
+	g_daemon.pid = 0;
+	errno = e;
+	return r;
+}
+
+static void on_quick_exit(void)
+{
+	agent_finish(FD_END_EXIT);
+}
+
+REAL(quick_exit, void (*)(int));
+
+/* The at_quick_exit handler above writes the trailer after the program's
+ * own handlers; without it (it could not be registered), quick_exit does. */
+EXPORT void quick_exit(int status)
+{
+	if (!g_quick_exit_hooked)
+		agent_finish(FD_END_EXIT);
+	if (RESOLVE(quick_exit))
+		real_quick_exit(status);
+	agent_finish(FD_END_EXIT);
+	syscall(SYS_exit_group, status);
+	__builtin_unreachable();
+}
 
 REAL(_exit, void (*)(int));
 REAL(_Exit, void (*)(int));

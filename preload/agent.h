@@ -96,6 +96,9 @@ struct tstate {
 	int alt_on;
 	struct unwind uw;
 	struct uw_cached uw_cache[UW_CACHE];
+	/* The ring's own mapping once it has grown out of the state's (agent.c). */
+	void *ring_map;
+	size_t ring_bytes;
 };
 
 /* The agent's signal stack: the kernel's signal frame alone is ~3.5 KB with

@@ -1,20 +1,26 @@
 /* The record encoder and chunk writer (see encode.h). */
+#define _GNU_SOURCE /* mremap */
 #include "encode.h"
 
 #include "event.h"
 #include "fathom-dump.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#define ZSTD_STATIC_LINKING_ONLY /* ZSTD_createCCtx_advanced: zstd's memory from mmap */
 #include <zstd.h>
 
 /* The largest record body: a STACK of FD_MAX_FRAMES addresses, or a MODULE
  * with a path of PATH_MAX bytes and a build-id. */
 #define REC_MAX (16 + 10 * (FD_MAX_FRAMES + 3))
 #define STR_MAX 4096
+/* The record buffer's first size, and its least: it holds the largest
+ * record (a HEADER with a 64 KB command line). */
+#define RAW_START (128u << 10)
 #define RECOMPRESS_RATIO 16
 #define RECOMPRESS_LEVEL 6
 
@@ -41,6 +47,78 @@ static void *map(size_t n)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+static size_t page_up(size_t n)
+{
+	return (n + 4095) & ~(size_t)4095;
+}
+
+/* zstd's working memory comes from mmap, not from the program's malloc: the
+ * writer thread would otherwise make glibc reserve a 64 MB arena of its own,
+ * and the program's heap statistics would count the agent. */
+static void *zalloc(void *opaque, size_t n)
+{
+	(void)opaque;
+	size_t bytes = page_up(n + 16);
+	uint8_t *p = map(bytes);
+	if (!p)
+		return NULL;
+	memcpy(p, &bytes, sizeof(bytes));
+	return p + 16;
+}
+
+static void zfree(void *opaque, void *q)
+{
+	(void)opaque;
+	if (!q)
+		return;
+	uint8_t *p = (uint8_t *)q - 16;
+	size_t bytes;
+	memcpy(&bytes, p, sizeof(bytes));
+	munmap(p, bytes);
+}
+
+/* Makes *buf hold at least need bytes; its content is not kept. */
+static int ensure(uint8_t **buf, size_t *cap, size_t need)
+{
+	if (*buf && *cap >= need)
+		return 0;
+	size_t n = page_up(need);
+	uint8_t *p = map(n);
+	if (!p)
+		return -ENOMEM;
+	if (*buf)
+		munmap(*buf, *cap);
+	*buf = p;
+	*cap = n;
+	return 0;
+}
+
+/* Grows the record buffer to hold need bytes, keeping its content: it starts
+ * small and grows with what the writer batches (doubling to 1 MB, then by
+ * 1 MB), so that a quiet program pays for no more than it uses. */
+static int grow_raw(struct enc *e, size_t need)
+{
+	size_t cap = e->raw_cap;
+	while (cap < need)
+		cap = cap < (1u << 20) ? cap * 2 : cap + (1u << 20);
+	void *p = mremap(e->raw, e->raw_cap, cap, MREMAP_MAYMOVE);
+	if (p == MAP_FAILED)
+		return -ENOMEM;
+	e->raw = p;
+	e->raw_cap = cap;
+	return 0;
+}
+
+int enc_is_ours(struct enc *e)
+{
+	struct stat st;
+	if (e->fd < 0)
+		return 0;
+	if (!e->check_id)
+		return 1;
+	return fstat(e->fd, &st) == 0 && st.st_dev == e->dev && st.st_ino == e->ino;
+}
+
 int enc_open(struct enc *e, int fd, size_t chunk_raw, int level)
 {
 	memset(e, 0, sizeof(*e));
@@ -48,14 +126,14 @@ int enc_open(struct enc *e, int fd, size_t chunk_raw, int level)
 	e->level = level;
 	if (chunk_raw > FD_CHUNK_MAX_RAW)
 		chunk_raw = FD_CHUNK_MAX_RAW;
-	e->raw_cap = chunk_raw;
+	e->raw_max = chunk_raw;
+	e->raw_cap = RAW_START;
 	e->raw = map(e->raw_cap);
-	e->zcap = ZSTD_compressBound(e->raw_cap);
-	e->zbuf = map(e->zcap);
-	e->zbuf2 = map(e->zcap);
-	if (level > 0)
-		e->zctx = ZSTD_createCCtx();
-	if (!e->raw || !e->zbuf || !e->zbuf2 || (level > 0 && !e->zctx)) {
+	if (level > 0) {
+		ZSTD_customMem mem = {zalloc, zfree, NULL};
+		e->zctx = ZSTD_createCCtx_advanced(mem);
+	}
+	if (!e->raw || (level > 0 && !e->zctx)) {
 		enc_close(e);
 		return -ENOMEM;
 	}
@@ -63,6 +141,7 @@ int enc_open(struct enc *e, int fd, size_t chunk_raw, int level)
 	if (fstat(fd, &st) == 0) {
 		e->dev = st.st_dev;
 		e->ino = st.st_ino;
+		e->seekable = S_ISREG(st.st_mode);
 	}
 	uint8_t h[FD_FILE_HEADER_SIZE];
 	memcpy(h, FD_MAGIC, FD_MAGIC_LEN);
@@ -82,10 +161,11 @@ void enc_close(struct enc *e)
 	if (e->zbuf)
 		munmap(e->zbuf, e->zcap);
 	if (e->zbuf2)
-		munmap(e->zbuf2, e->zcap);
+		munmap(e->zbuf2, e->zcap2);
 	if (e->zctx)
 		ZSTD_freeCCtx(e->zctx);
 	e->raw = e->zbuf = e->zbuf2 = NULL;
+	e->raw_cap = e->zcap = e->zcap2 = 0;
 	e->zctx = NULL;
 }
 
@@ -96,19 +176,19 @@ int enc_flush(struct enc *e)
 	size_t raw_len = e->raw_len;
 	e->raw_len = 0;
 	e->cur_tid = e->prev_seq = e->prev_ptr = e->prev_time = 0;
-	if (e->error)
+	if (e->error) {
+		e->lost_bytes += raw_len;
 		return -e->error;
-	if (e->check_id) {
-		struct stat st;
-		if (fstat(e->fd, &st) < 0 || st.st_dev != e->dev || st.st_ino != e->ino) {
-			e->error = EBADF;
-			return -EBADF;
-		}
+	}
+	if (!enc_is_ours(e)) {
+		e->error = EBADF;
+		e->lost_bytes += raw_len;
+		return -EBADF;
 	}
 	const uint8_t *payload = e->raw;
 	size_t len = raw_len;
 	uint8_t flags = 0;
-	if (e->zctx) {
+	if (e->zctx && ensure(&e->zbuf, &e->zcap, ZSTD_compressBound(raw_len)) == 0) {
 		size_t z = ZSTD_compressCCtx(e->zctx, e->zbuf, e->zcap, e->raw, raw_len, e->level);
 		if (!ZSTD_isError(z) && z < raw_len) {
 			payload = e->zbuf;
@@ -117,8 +197,10 @@ int enc_flush(struct enc *e)
 			/* Repetitive chunks (a loop allocating the same way) compress
 			 * far better with lazy matching, which is fast on such data;
 			 * the fast level stays for the rest, where it keeps up. */
-			if (e->level < RECOMPRESS_LEVEL && z * RECOMPRESS_RATIO <= raw_len) {
-				size_t z2 = ZSTD_compressCCtx(e->zctx, e->zbuf2, e->zcap, e->raw, raw_len,
+			if (e->level < RECOMPRESS_LEVEL && z * RECOMPRESS_RATIO <= raw_len &&
+			    ensure(&e->zbuf2, &e->zcap2, z) == 0) {
+				/* A smaller result than z is all that is of use. */
+				size_t z2 = ZSTD_compressCCtx(e->zctx, e->zbuf2, z, e->raw, raw_len,
 							      RECOMPRESS_LEVEL);
 				if (!ZSTD_isError(z2) && z2 < z) {
 					payload = e->zbuf2;
@@ -129,11 +211,18 @@ int enc_flush(struct enc *e)
 	}
 	uint8_t h[FD_CHUNK_HEADER_SIZE];
 	fd_chunk_header_encode(h, flags, e->chunk_seq, (uint32_t)len, (uint32_t)raw_len, fd_crc32c(0, payload, len));
+	uint64_t start = e->file_pos;
 	int r = write_all(e, h, sizeof(h));
 	if (r == 0)
 		r = write_all(e, payload, len);
 	if (r < 0) {
+		/* A chunk cut short (a full disk) is taken back, so the file ends
+		 * on a whole chunk; nothing more is written after an error. */
+		if (e->file_pos != start && e->seekable && enc_is_ours(e) &&
+		    ftruncate(e->fd, (off_t)start) == 0 && lseek(e->fd, (off_t)start, SEEK_SET) >= 0)
+			e->file_pos = start;
 		e->error = -r;
+		e->lost_bytes += raw_len;
 		return r;
 	}
 	e->chunk_seq++;
@@ -145,8 +234,11 @@ int enc_flush(struct enc *e)
  * them only after this. */
 static uint8_t *reserve(struct enc *e, size_t need)
 {
-	if (e->raw_len + need > e->raw_cap)
+	size_t end = e->raw_len + need;
+	if (end > e->raw_max || (end > e->raw_cap && grow_raw(e, end) < 0))
 		enc_flush(e);
+	/* After a flush the largest record fits: the buffer never has less
+	 * than RAW_START bytes. */
 	return e->raw + e->raw_len;
 }
 
@@ -402,6 +494,16 @@ int enc_rewind(struct enc *e, struct enc_mark m)
 {
 	e->raw_len = 0;
 	e->cur_tid = e->prev_seq = e->prev_ptr = e->prev_time = 0;
+	if (e->error)
+		return -e->error;
+	/* Never cut a file that is no longer the dump (the program closed our
+	 * descriptor and the number now names one of its own files). */
+	if (!enc_is_ours(e)) {
+		e->error = EBADF;
+		return -EBADF;
+	}
+	if (!e->seekable)
+		return -ESPIPE;
 	if (ftruncate(e->fd, (off_t)m.file_pos) < 0 || lseek(e->fd, (off_t)m.file_pos, SEEK_SET) < 0)
 		return -errno;
 	e->file_pos = m.file_pos;

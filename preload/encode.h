@@ -16,9 +16,9 @@ struct enc {
 	int fd;
 	int error; /* first write error (positive errno); nothing is written after it */
 	uint8_t *raw;
-	size_t raw_len, raw_cap;
-	uint8_t *zbuf, *zbuf2;
-	size_t zcap;
+	size_t raw_len, raw_cap, raw_max; /* raw grows to what is batched, up to raw_max */
+	uint8_t *zbuf, *zbuf2;		  /* mapped at the first chunk that needs them */
+	size_t zcap, zcap2;
 	void *zctx;
 	int level; /* zstd level; 0 stores chunks uncompressed */
 	/* Per-chunk delta bases (fathom-dump.h), reset at every chunk. */
@@ -31,6 +31,9 @@ struct enc {
 	int check_id;
 	dev_t dev;
 	ino_t ino;
+	int seekable; /* a regular file: a failed exec can take its trailer back */
+	/* Bytes of records not written because of error (their uncompressed size). */
+	uint64_t lost_bytes;
 	/* Totals, for the trailer. */
 	uint64_t samples, sample_weight, lost_samples, alloc_events, records;
 };
@@ -45,6 +48,10 @@ struct enc_header_info {
 /* Starts a dump on fd (already open, empty): writes the file header and
  * prepares chunks of at most chunk_raw decoded bytes. Returns 0 or -errno. */
 int enc_open(struct enc *e, int fd, size_t chunk_raw, int level);
+/* Whether fd is still the file that enc_open was given (always true without
+ * check_id): a program that closes every descriptor may have reused the
+ * number for a file of its own. */
+int enc_is_ours(struct enc *e);
 /* Frees the encoder's buffers; does not flush or close the fd. */
 void enc_close(struct enc *e);
 
@@ -65,7 +72,9 @@ void enc_trailer(struct enc *e, uint64_t time, unsigned reason);
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);
 
 /* Compresses and writes the pending records as one chunk (nothing when there
- * are none). Returns 0 or -errno. */
+ * are none). Returns 0 or -errno. After the first error (the fd is no longer
+ * the dump, a full disk) nothing more is written: a chunk cut short is taken
+ * back off the file, and the records' bytes are counted in lost_bytes. */
 int enc_flush(struct enc *e);
 
 /* A position in the file to come back to (exec that fails). */
@@ -74,7 +83,9 @@ struct enc_mark {
 	uint32_t chunk_seq;
 };
 struct enc_mark enc_mark(struct enc *e);
-/* Truncates the file back to m; pending records must have been flushed. */
+/* Truncates the file back to m; pending records must have been flushed.
+ * Does nothing (and returns -errno) when the fd is no longer the dump or
+ * not a regular file. */
 int enc_rewind(struct enc *e, struct enc_mark m);
 
 #endif

@@ -1,9 +1,13 @@
 /* The stack intern table: maps a stack (a list of addresses) to a small id,
  * lock-free, so that an event names its stack with a few bytes.
  *
- * Open addressing over one preallocated (mmap'd) array of 64-bit slots; a
- * slot is published with a single compare-and-swap once the stack it points
- * to is complete in the arena, so a reader never sees a half-made entry.
+ * A chain of open-addressing tables ("levels"), each one mmap'd with its
+ * arena of stacks when the one before fills, and twice its size: a program
+ * with few stacks pays for a small table, one with many gets room as it
+ * goes, with no lock and no copying (a signal handler may be inserting).
+ * A slot is published with a single compare-and-swap once the stack it
+ * points to is complete in the arena, so a reader never sees a half-made
+ * entry.
  */
 #ifndef FATHOM_INTERN_H
 #define FATHOM_INTERN_H
@@ -12,29 +16,45 @@
 #include <stddef.h>
 #include <stdint.h>
 
-struct intern {
+#define INTERN_MAX_LEVELS 12
+
+struct intern_level {
 	_Atomic uint64_t *slots;
 	size_t nslots; /* power of two */
 	uint64_t *arena;
 	size_t arena_words;
 	_Atomic size_t arena_used;
-	_Atomic uint32_t next_id;
 	_Atomic size_t count;
+	_Atomic int full; /* no more insertions here (half its slots, or its arena, used) */
 	size_t map_bytes;
 };
 
-/* Maps the table; returns 0 or -errno. Not async-signal-safe. */
-int intern_init(struct intern *in, size_t nslots, size_t arena_words);
+struct intern {
+	struct intern_level *_Atomic level[INTERN_MAX_LEVELS];
+	size_t nslots, arena_words; /* level 0's; level k has 2^k times as many */
+	unsigned max_levels;
+	_Atomic uint32_t next_id;
+};
+
+/* Maps the first level (nslots slots, arena_words words of stacks); up to
+ * `levels` levels (at most INTERN_MAX_LEVELS) are added as they fill.
+ * Returns 0 or -errno. Not async-signal-safe. */
+int intern_init(struct intern *in, size_t nslots, size_t arena_words, unsigned levels);
 void intern_destroy(struct intern *in);
 
 /* Returns the id (1, 2, ...) of the stack frames[0..n), and sets *is_new when
  * this call created it (its caller must then publish the stack's addresses).
- * Returns 0 when the table is full. Ids are unique; a lost insertion race
- * can leave an id unused.
- * Context: any thread, async-signal-safe, inside malloc; lock-free. */
+ * Returns 0 when every level is full or a new one cannot be mapped. Each id
+ * names one stack; a lost insertion race can leave an id unused, and a race
+ * with a new level can give one stack two ids.
+ * Context: any thread, async-signal-safe (mmap only), inside malloc;
+ * lock-free. */
 uint32_t intern_stack(struct intern *in, const uint64_t *frames, unsigned n, int *is_new);
 
 /* The frames of a stack id, for tests; NULL if unknown. Not fast. */
 const uint64_t *intern_frames(struct intern *in, uint32_t id, unsigned *n);
+
+/* Bytes mapped by the table now. */
+size_t intern_mapped(struct intern *in);
 
 #endif

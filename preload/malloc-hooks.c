@@ -123,53 +123,94 @@ void hooks_real_free(void *p)
 /* --------------------------------------------- sampled mode: the live set */
 
 /* The pointers of sampled blocks still live, so free() records only those.
- * An open-addressing set with tombstones, lock-free; a small filter of
- * saturating counters in front keeps most free() calls to one load. */
-#define SSET_BITS 20
+ * Open-addressing sets with tombstones, lock-free; a small filter of
+ * saturating counters in front keeps most free() calls to one load. The
+ * set starts at 8192 slots (64 KB); when a pointer finds no free slot near
+ * its place in any level, a level twice as large is mapped after the last
+ * (up to 1M slots), so that the set costs what the program's live sampled
+ * blocks need. A pointer lives in one level, within SSET_PROBES slots of its
+ * place there. */
+#define SSET_BITS0 13
+#define SSET_LEVELS 8
+#define SSET_PROBES 64
 #define SSET_TOMB ((uintptr_t)1)
-static _Atomic uintptr_t *sset;
+static _Atomic uintptr_t *_Atomic sset[SSET_LEVELS];
 
-static inline size_t sset_index(uintptr_t p)
+static inline size_t sset_index(uintptr_t p, unsigned bits)
 {
-	return (size_t)(((p >> 4) * 0xbf58476d1ce4e5b9ull) >> (64 - SSET_BITS));
+	return (size_t)(((p >> 4) * 0xbf58476d1ce4e5b9ull) >> (64 - bits));
+}
+
+static size_t sset_bytes(unsigned k)
+{
+	return sizeof(uintptr_t) << (SSET_BITS0 + k);
+}
+
+/* Level k, mapped on first use. Context: malloc, async-signal-safe. */
+static _Atomic uintptr_t *sset_level(unsigned k)
+{
+	_Atomic uintptr_t *l = atomic_load_explicit(&sset[k], memory_order_acquire);
+	if (l)
+		return l;
+	void *m = mmap(NULL, sset_bytes(k), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	_Atomic uintptr_t *expect = NULL;
+	if (atomic_compare_exchange_strong(&sset[k], &expect, (_Atomic uintptr_t *)m))
+		return m;
+	munmap(m, sset_bytes(k)); /* another thread mapped it first */
+	return expect;
 }
 
 static int sset_insert(uintptr_t p)
 {
-	size_t mask = ((size_t)1 << SSET_BITS) - 1, i = sset_index(p);
-	for (int probe = 0; probe < 512; probe++, i = (i + 1) & mask) {
-		uintptr_t s = atomic_load_explicit(&sset[i], memory_order_relaxed);
-		if (s != 0 && s != SSET_TOMB)
-			continue;
-		if (atomic_compare_exchange_strong(&sset[i], &s, p)) {
-			_Atomic uint8_t *f = &sfilter[filter_index(p)];
-			uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
-			while (v != 255 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v + 1)))
-				;
-			return 1;
+	for (unsigned k = 0; k < SSET_LEVELS; k++) {
+		_Atomic uintptr_t *set = sset_level(k);
+		if (!set)
+			return 0;
+		unsigned bits = SSET_BITS0 + k;
+		size_t mask = ((size_t)1 << bits) - 1, i = sset_index(p, bits);
+		for (int probe = 0; probe < SSET_PROBES; probe++, i = (i + 1) & mask) {
+			uintptr_t s = atomic_load_explicit(&set[i], memory_order_relaxed);
+			if (s != 0 && s != SSET_TOMB)
+				continue;
+			if (atomic_compare_exchange_strong(&set[i], &s, p)) {
+				_Atomic uint8_t *f = &sfilter[filter_index(p)];
+				uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
+				while (v != 255 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v + 1)))
+					;
+				return 1;
+			}
+			probe--; /* the slot changed under us: look at it again */
 		}
-		probe--; /* the slot changed under us: look at it again */
 	}
 	return 0;
 }
 
 static int sset_remove(uintptr_t p)
 {
-	size_t mask = ((size_t)1 << SSET_BITS) - 1, i = sset_index(p);
-	for (int probe = 0; probe < 512; probe++, i = (i + 1) & mask) {
-		uintptr_t s = atomic_load_explicit(&sset[i], memory_order_relaxed);
-		if (s == 0)
+	for (unsigned k = 0; k < SSET_LEVELS; k++) {
+		_Atomic uintptr_t *set = atomic_load_explicit(&sset[k], memory_order_acquire);
+		if (!set)
 			return 0;
-		if (s != p)
-			continue;
-		if (!atomic_compare_exchange_strong(&sset[i], &s, SSET_TOMB))
-			return 0;
-		_Atomic uint8_t *f = &sfilter[filter_index(p)];
-		uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
-		/* A saturated counter stays saturated: it lost count. */
-		while (v != 255 && v != 0 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v - 1)))
-			;
-		return 1;
+		unsigned bits = SSET_BITS0 + k;
+		size_t mask = ((size_t)1 << bits) - 1, i = sset_index(p, bits);
+		for (int probe = 0; probe < SSET_PROBES; probe++, i = (i + 1) & mask) {
+			uintptr_t s = atomic_load_explicit(&set[i], memory_order_relaxed);
+			if (s == 0)
+				break; /* not in this level */
+			if (s != p)
+				continue;
+			if (!atomic_compare_exchange_strong(&set[i], &s, SSET_TOMB))
+				return 0;
+			_Atomic uint8_t *f = &sfilter[filter_index(p)];
+			uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
+			/* A saturated counter stays saturated: it lost count. */
+			while (v != 255 && v != 0 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v - 1)))
+				;
+			return 1;
+		}
 	}
 	return 0;
 }
@@ -183,12 +224,7 @@ int hooks_setup(void)
 		return -ENOENT;
 	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)
 		return 0;
-	void *m = mmap(NULL, sizeof(uintptr_t) << SSET_BITS, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
-		return -ENOMEM;
-	sset = m;
-	return 0;
+	return sset_level(0) ? 0 : -ENOMEM;
 }
 
 /* --------------------------------------------------------- stack capture */

@@ -97,10 +97,15 @@ struct tally {
 	int cpu_procs, cpu_off; /* processes meant to sample CPU, and those that could not */
 	uint64_t cpu_unsampled; /* threads whose timer could not be made */
 	char cpu_why[200];	/* why, as the first such dump says */
+	int running; /* dumps without a trailer whose process is still running (a daemon) */
 };
 
-/* Counts a dump's samples and lost samples; the trailer's totals win. */
-static void scan_dump(const char *path, struct tally *t)
+/* Counts a dump's samples and lost samples; the trailer's totals win. A
+ * dump without a trailer whose process is still running (a daemon's child,
+ * which outlived the recorded command) is still being written, not damaged;
+ * when that process has just ended, the dump is read once more, for the
+ * trailer it may have written meanwhile. */
+static void scan_dump(const char *path, struct tally *t, bool again)
 {
 	struct reader *r;
 	char *err;
@@ -110,41 +115,61 @@ static void scan_dump(const char *path, struct tally *t)
 		return;
 	}
 	struct rd_rec rec;
+	struct tally d = {0};
 	uint64_t samples = 0, lost = 0;
 	bool trailer = false;
+	int pid = 0;
 	while (reader_next(r, &rec) > 0) {
 		if (rec.kind == FD_REC_HEADER) {
-			t->cpu |= rec.hz > 0;
-			t->cpu_procs += rec.hz > 0;
-			t->alloc |= rec.alloc_mode != FD_ALLOC_OFF;
+			pid = rec.pid;
+			d.cpu |= rec.hz > 0;
+			d.cpu_procs += rec.hz > 0;
+			d.alloc |= rec.alloc_mode != FD_ALLOC_OFF;
 		} else if (rec.kind == FD_REC_LOST &&
 			   (rec.what == FD_LOST_CPU_UNAVAILABLE || rec.what == FD_LOST_CPU_THREADS)) {
 			if (rec.what == FD_LOST_CPU_UNAVAILABLE)
-				t->cpu_off++;
+				d.cpu_off++;
 			else
-				t->cpu_unsampled += rec.count;
-			if (!t->cpu_why[0])
-				snprintf(t->cpu_why, sizeof(t->cpu_why), "%.*s", (int)rec.why.len,
+				d.cpu_unsampled += rec.count;
+			if (!d.cpu_why[0])
+				snprintf(d.cpu_why, sizeof(d.cpu_why), "%.*s", (int)rec.why.len,
 					 (const char *)rec.why.p);
 		} else if (rec.kind == FD_REC_SAMPLE)
 			samples++;
 		else if (rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_REALLOC)
-			t->allocs++;
+			d.allocs++;
 		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_SAMPLES)
 			lost += rec.count;
 		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_ALLOC)
-			t->lost_allocs += rec.count;
+			d.lost_allocs += rec.count;
 		else if (rec.kind == FD_REC_TRAILER) {
 			trailer = true;
 			samples = rec.samples > samples ? rec.samples : samples;
 			lost = rec.lost_samples > lost ? rec.lost_samples : lost;
 		}
 	}
-	if (!trailer || reader_damage(r))
+	bool damaged = reader_damage(r);
+	reader_close(r);
+	bool running = !trailer && pid > 0 && kill(pid, 0) == 0;
+	if (!trailer && !running && pid > 0 && again) {
+		scan_dump(path, t, false);
+		return;
+	}
+	if (running)
+		t->running++;
+	else if (!trailer || damaged)
 		t->damaged++;
+	t->cpu |= d.cpu;
+	t->cpu_procs += d.cpu_procs;
+	t->cpu_off += d.cpu_off;
+	t->cpu_unsampled += d.cpu_unsampled;
+	if (!t->cpu_why[0])
+		memcpy(t->cpu_why, d.cpu_why, sizeof(t->cpu_why));
+	t->alloc |= d.alloc;
+	t->allocs += d.allocs;
+	t->lost_allocs += d.lost_allocs;
 	t->samples += samples;
 	t->lost += lost;
-	reader_close(r);
 }
 
 /* Whether the agent can create files in the directory of `path`: checked
@@ -443,9 +468,13 @@ int cmd_record(int argc, char **argv)
 	}
 	ret = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 
-	/* The dumps, in the order the agent created them. */
+	/* The dumps, in the order the agent created them, and the agent's notes
+	 * ("disk-full BYTES PATH": the disk filled and the dump lost its tail;
+	 * "closed PATH": the program closed the dump's descriptor). */
 	char **dumps = NULL;
 	size_t ndumps = 0;
+	int disk_full = 0, closed = 0;
+	unsigned long long disk_lost = 0;
 	FILE *mf = fopen(manifest, "r");
 	char *line = NULL;
 	size_t cap = 0;
@@ -454,6 +483,16 @@ int cmd_record(int argc, char **argv)
 		line[strcspn(line, "\n")] = 0;
 		if (!*line)
 			continue;
+		unsigned long long lost;
+		if (sscanf(line, "disk-full %llu ", &lost) == 1) {
+			disk_full++;
+			disk_lost += lost;
+			continue;
+		}
+		if (!strncmp(line, "closed ", 7)) {
+			closed++;
+			continue;
+		}
 		char **d = realloc(dumps, (ndumps + 1) * sizeof(*d));
 		if (!d)
 			break;
@@ -477,7 +516,7 @@ int cmd_record(int argc, char **argv)
 	struct tally t = { 0 };
 	for (size_t i = 0; !quiet && i < ndumps; i++)
 		if (dumps[i])
-			scan_dump(dumps[i], &t);
+			scan_dump(dumps[i], &t, true);
 	if (final && ndumps > 0 && dumps[0]) {
 		/* Renamed over a regular file; a device or a FIFO is written
 		 * into, never replaced (a rename over /dev/null as root would
@@ -526,8 +565,19 @@ int cmd_record(int argc, char **argv)
 			if (listed < ndumps)
 				fprintf(stderr, " and %zu more", ndumps - listed);
 
-			if (t.damaged)
-				fprintf(stderr, " (%d incomplete: the process was killed or crashed)", t.damaged);
+			/* A dump that lost its tail to a full disk is not one
+			 * whose process was killed. */
+			int killed = t.damaged - disk_full - closed;
+			if (disk_full)
+				fprintf(stderr, " (disk full: %llu bytes lost)", disk_lost);
+			if (closed)
+				fprintf(stderr, " (%d ended early: the program closed the dump's descriptor)", closed);
+			if (killed > 0)
+				fprintf(stderr, " (%d incomplete: the process was killed or crashed)",
+					killed);
+			if (t.running)
+				fprintf(stderr, " (%d still being written: the process outlived the command)",
+					t.running);
 			struct stat fst;
 			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
 				fprintf(stderr, "; all of them: fathom report %s*", shown(final));

@@ -5,7 +5,9 @@
 # allocation tracking; each run must end as the plain run does ("ok": every
 # write succeeded, the file holds exactly what the program wrote, no fd of
 # its was closed). libunwind's validation pipe failed this in several runs
-# of 20: it closed and reopened its pipe over the program's files.
+# of 20: it closed and reopened its pipe over the program's files. The
+# closefds program also closes the dump's descriptor: with a manifest (as
+# under fathom record) the agent notes it there, not on the program's stderr.
 . "$SRCDIR/tests/lib.sh"
 
 prog=$PROGS/unw_fds
@@ -16,7 +18,8 @@ for mode in closefds dup2; do
 	assert_eq "$mode: the plain run" ok "$out"
 	bad=0
 	for i in $(seq "$runs"); do
-		out=$(FATHOM_HZ=10000 FATHOM_ALLOC=exact FATHOM_OUTPUT="$WORKDIR/$mode.%p.fdump" LD_PRELOAD="$FATHOM_AGENT" \
+		out=$(FATHOM_HZ=10000 FATHOM_ALLOC=exact FATHOM_OUTPUT="$WORKDIR/$mode.%p.fdump" \
+			FATHOM_MANIFEST="$WORKDIR/manifest" LD_PRELOAD="$FATHOM_AGENT" \
 			timeout 60 "$prog" "$mode" "$WORKDIR/rec.$mode.$i" "$secs" 2>&1)
 		if [ "$out" != ok ]; then
 			note "$mode, run $i under the agent: $out"

@@ -12,7 +12,10 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <zstd.h>
 
@@ -368,14 +371,86 @@ static void test_rewind(void **state)
 	free(d.r);
 }
 
+/* Once the descriptor names another file (the program closed ours and
+ * reused the number), the encoder neither writes, nor truncates it, and
+ * counts what it could not write. */
+static void test_not_ours(void **state)
+{
+	FILE *f = tmpfile(), *other = tmpfile();
+	assert_non_null(f);
+	assert_non_null(other);
+	struct enc e;
+	int fd = dup(fileno(f));
+	assert_int_equal(enc_open(&e, fd, 1 << 16, 1), 0);
+	e.check_id = 1;
+	assert_true(enc_is_ours(&e));
+	enc_tick(&e, 1, 2, 3, 4);
+	assert_int_equal(enc_flush(&e), 0);
+	struct enc_mark m = enc_mark(&e);
+	assert_int_equal(fwrite("the program's own data", 1, 22, other), 22);
+	fflush(other);
+	assert_int_equal(dup2(fileno(other), fd), fd);
+	assert_false(enc_is_ours(&e));
+	assert_int_equal(enc_rewind(&e, m), -EBADF);
+	enc_tick(&e, 5, 6, 7, 8);
+	assert_int_equal(enc_flush(&e), -EBADF);
+	assert_true(e.lost_bytes > 0);
+	struct stat st;
+	assert_int_equal(fstat(fileno(other), &st), 0);
+	assert_int_equal(st.st_size, 22);
+	enc_close(&e);
+	close(fd);
+	fclose(other);
+	fclose(f);
+}
+
+/* A full device: the header cannot be written, and enc_open says so. */
+static void test_disk_full(void **state)
+{
+	int fd = open("/dev/full", O_WRONLY);
+	if (fd < 0)
+		skip();
+	struct enc e;
+	assert_int_equal(enc_open(&e, fd, 1 << 16, 1), -ENOSPC);
+	enc_close(&e);
+	close(fd);
+}
+
+/* The record buffer starts small and grows with what is batched: a chunk
+ * of more than its first size still round-trips. */
+static void test_grow(void **state)
+{
+	FILE *f = tmpfile();
+	struct enc e;
+	assert_int_equal(enc_open(&e, fileno(f), 4 << 20, 1), 0);
+	size_t first = e.raw_cap;
+	uint64_t n = 0;
+	for (uint64_t i = 0; e.raw_len < 3 * first; i++, n++) {
+		uint64_t a[4] = {EV_W0(EV_ALLOC, 4, i), 1 + i % 4, i, 0x560000001000 + 4096 * i};
+		assert_int_equal(enc_event(&e, 7, a), 4);
+	}
+	assert_true(e.raw_cap > first);
+	assert_int_equal(enc_flush(&e), 0);
+	enc_close(&e);
+	struct decoded d = {0};
+	decode_file(f, &d);
+	fclose(f);
+	assert_int_equal(d.chunks, 1);
+	assert_int_equal(d.n, n);
+	free(d.r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_round_trip_one_chunk),
-		cmocka_unit_test(test_round_trip_many_chunks),
-		cmocka_unit_test(test_round_trip_uncompressed),
-		cmocka_unit_test(test_compact),
-		cmocka_unit_test(test_rewind),
+	    cmocka_unit_test(test_round_trip_one_chunk),
+	    cmocka_unit_test(test_round_trip_many_chunks),
+	    cmocka_unit_test(test_round_trip_uncompressed),
+	    cmocka_unit_test(test_compact),
+	    cmocka_unit_test(test_rewind),
+	    cmocka_unit_test(test_not_ours),
+	    cmocka_unit_test(test_disk_full),
+	    cmocka_unit_test(test_grow),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

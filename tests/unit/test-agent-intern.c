@@ -19,7 +19,7 @@ static void make_stack(uint64_t *f, unsigned n, unsigned seed)
 static void test_dedup(void **state)
 {
 	struct intern in;
-	assert_int_equal(intern_init(&in, 1024, 1 << 16), 0);
+	assert_int_equal(intern_init(&in, 1024, 1 << 16, 1), 0);
 	uint64_t a[5], b[5];
 	make_stack(a, 5, 1);
 	make_stack(b, 5, 2);
@@ -47,8 +47,8 @@ static void test_dedup(void **state)
 static void test_full(void **state)
 {
 	struct intern in;
-	/* 16 slots are at most 3/4 used: 12 stacks fit. */
-	assert_int_equal(intern_init(&in, 16, 1 << 12), 0);
+	/* 16 slots are at most half used: 8 stacks fit in one level. */
+	assert_int_equal(intern_init(&in, 16, 1 << 12, 1), 0);
 	uint64_t f[3];
 	int is_new, got = 0;
 	for (unsigned i = 0; i < 20; i++) {
@@ -56,7 +56,7 @@ static void test_full(void **state)
 		if (intern_stack(&in, f, 3, &is_new))
 			got++;
 	}
-	assert_int_equal(got, 12);
+	assert_int_equal(got, 8);
 	/* Known stacks are still found when the table is full. */
 	make_stack(f, 3, 5);
 	assert_true(intern_stack(&in, f, 3, &is_new) > 0);
@@ -64,7 +64,7 @@ static void test_full(void **state)
 	intern_destroy(&in);
 
 	/* A full arena also fails cleanly. */
-	assert_int_equal(intern_init(&in, 1024, 40), 0);
+	assert_int_equal(intern_init(&in, 1024, 40, 1), 0);
 	uint64_t big[16];
 	got = 0;
 	for (unsigned i = 0; i < 10; i++) {
@@ -102,7 +102,7 @@ static void *work(void *p)
 static void test_concurrent(void **state)
 {
 	struct intern in;
-	assert_int_equal(intern_init(&in, 1 << 14, 1 << 20), 0);
+	assert_int_equal(intern_init(&in, 1 << 14, 1 << 20, 1), 0);
 	struct worker *w = calloc(NTHREADS, sizeof(*w));
 	pthread_t th[NTHREADS];
 	for (int t = 0; t < NTHREADS; t++) {
@@ -131,12 +131,79 @@ static void test_concurrent(void **state)
 	intern_destroy(&in);
 }
 
+/* Levels are added as the table fills: 16, 32, 64 and 128 slots at most
+ * half used hold 120 stacks, each found again with its own frames. */
+static void test_levels(void **state)
+{
+	struct intern in;
+	assert_int_equal(intern_init(&in, 16, 1 << 10, 4), 0);
+	size_t first = intern_mapped(&in);
+	uint64_t f[6];
+	uint32_t ids[200];
+	int is_new, got = 0;
+	for (unsigned i = 0; i < 200; i++) {
+		make_stack(f, 6, i);
+		ids[i] = intern_stack(&in, f, 6, &is_new);
+		got += ids[i] != 0;
+	}
+	assert_int_equal(got, 120);
+	assert_true(intern_mapped(&in) > 8 * first);
+	for (unsigned i = 0; i < 200; i++) {
+		if (!ids[i])
+			continue;
+		make_stack(f, 6, i);
+		assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[i]);
+		assert_false(is_new);
+		unsigned n;
+		const uint64_t *fr = intern_frames(&in, ids[i], &n);
+		assert_non_null(fr);
+		assert_int_equal(n, 6);
+		assert_memory_equal(fr, f, sizeof(f));
+	}
+	intern_destroy(&in);
+}
+
+/* Threads adding levels as they go: every id names the stack it was given
+ * for (a race with a new level may give a stack a second id). */
+static void test_concurrent_levels(void **state)
+{
+	struct intern in;
+	assert_int_equal(intern_init(&in, 64, 1 << 10, 10), 0);
+	struct worker *w = calloc(NTHREADS, sizeof(*w));
+	pthread_t th[NTHREADS];
+	for (int t = 0; t < NTHREADS; t++) {
+		w[t].in = &in;
+		w[t].start = (unsigned)t * 7;
+		assert_int_equal(pthread_create(&th[t], NULL, work, &w[t]), 0);
+	}
+	unsigned created = 0;
+	for (int t = 0; t < NTHREADS; t++) {
+		pthread_join(th[t], NULL);
+		created += w[t].created;
+	}
+	assert_true(created >= NSTACKS);
+	assert_true(created < NSTACKS + NSTACKS / 10);
+	for (int t = 0; t < NTHREADS; t++)
+		for (unsigned i = 0; i < NSTACKS; i++) {
+			assert_true(w[t].ids[i] > 0);
+			unsigned n;
+			const uint64_t *f = intern_frames(&in, w[t].ids[i], &n);
+			assert_non_null(f);
+			assert_int_equal(n, 1 + i % 12);
+			assert_int_equal(f[0], 0x400000 + i * 64);
+		}
+	free(w);
+	intern_destroy(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_dedup),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_dedup),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_levels),
+	    cmocka_unit_test(test_concurrent_levels),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
