@@ -352,7 +352,8 @@ static void write_header(pid_t ppid, int generation)
 
 struct mod {
 	uint64_t id, bias, start, end;
-	char *path;
+	char *path;  /* recorded: absolute when the loader's name resolves */
+	char *given; /* the loader's name when it was relative, else NULL */
 	uint8_t build_id[64];
 	size_t build_id_len;
 	int seen;
@@ -390,7 +391,26 @@ static void find_build_id(struct dl_phdr_info *info, struct mod *m)
 struct scan {
 	struct mod *list;
 	size_t n, cap;
+	int redirect;		      /* rewrite new objects' slots that bypass the agent */
+	const struct got_scope *deep; /* the RTLD_DEEPBIND handle's lookups, or NULL */
 };
+
+/* A module is known by the loader's name for it, which does not change
+ * when the program changes directory. */
+static const char *mod_key(const struct mod *m)
+{
+	return m->given ? m->given : m->path;
+}
+
+/* Context: modlock held. */
+static int mod_known(const struct mod *m)
+{
+	for (size_t i = 0; i < g_nmods; i++)
+		if (g_mods[i].bias == m->bias && g_mods[i].start == m->start &&
+		    !strcmp(mod_key(&g_mods[i]), m->path))
+			return 1;
+	return 0;
+}
 
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -424,6 +444,20 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 	m.path = strdup(name);
 	if (!m.path)
 		return 0;
+	if (!mod_known(&m)) {
+		/* dlopen("./libx.so") leaves a relative name, which the
+		 * analyzer cannot open: resolve it now, in the directory the
+		 * loader just used. */
+		if (name[0] != '/' && strchr(name, '/') && realpath(name, exe)) {
+			char *abs = strdup(exe);
+			if (abs) {
+				m.given = m.path;
+				m.path = abs;
+			}
+		}
+		if (s->redirect)
+			got_redirect(info, s->deep);
+	}
 	find_build_id(info, &m);
 	if (s->n == s->cap) {
 		/* The scratch list is mapped, not taken from the program's heap:
@@ -435,6 +469,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 			       -1, 0);
 		if (l == MAP_FAILED) {
 			free(m.path);
+			free(m.given);
 			return 0;
 		}
 		if (s->list) {
@@ -451,15 +486,19 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 static int loader_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 
 /* Compares the loaded objects with the known ones and writes MODULE and
- * UNLOAD records. The loader is walked outside wlock: a thread inside dlopen
- * may be waiting for the writer. */
-static void modules_rescan(void)
+ * UNLOAD records; with redirect, points the new objects' slots that bind
+ * past the agent at it (got.c). The loader is walked outside wlock: a
+ * thread inside dlopen may be waiting for the writer. modlock is never held
+ * while taking the loader's own lock (dlsym, dladdr): a constructor that
+ * calls dlopen holds that lock and would wait for modlock. */
+static void modules_scan(int redirect, const struct got_scope *deep)
 {
-	struct scan s = { 0 };
+	struct scan s = {.redirect = redirect, .deep = deep};
 	struct tstate *t = agent_tls;
 	int g = agent_guard, cs;
 	agent_guard = 1;
 	NO_CANCEL_BEGIN(cs);
+	got_prepare(); /* once, at the first scan (the constructor's) */
 	pthread_mutex_lock(&modlock);
 	if (t)
 		t->in_loader++;
@@ -475,11 +514,12 @@ static void modules_rescan(void)
 		size_t i;
 		for (i = 0; i < g_nmods; i++)
 			if (!g_mods[i].seen && g_mods[i].bias == m->bias && g_mods[i].start == m->start &&
-			    !strcmp(g_mods[i].path, m->path))
+			    !strcmp(mod_key(&g_mods[i]), mod_key(m)))
 				break;
 		if (i < g_nmods) {
 			g_mods[i].seen = 1;
 			free(m->path);
+			free(m->given);
 			continue;
 		}
 		if (g_nmods == g_capmods) {
@@ -487,6 +527,7 @@ static void modules_rescan(void)
 			struct mod *l = realloc(g_mods, cap * sizeof(*l));
 			if (!l) {
 				free(m->path);
+				free(m->given);
 				continue;
 			}
 			g_mods = l;
@@ -507,6 +548,7 @@ static void modules_rescan(void)
 		if (!g_finished)
 			enc_unload(&g_enc, g_mods[i].id, now);
 		free(g_mods[i].path);
+		free(g_mods[i].given);
 		g_mods[i] = g_mods[--g_nmods];
 	}
 	pthread_mutex_unlock(&wlock);
@@ -515,6 +557,11 @@ static void modules_rescan(void)
 		munmap(s.list, s.cap * sizeof(struct mod));
 	NO_CANCEL_END(cs);
 	agent_guard = g;
+}
+
+static void modules_rescan(void)
+{
+	modules_scan(0, NULL);
 }
 
 static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
@@ -1295,8 +1342,10 @@ static void on_fork_child(void)
 	atomic_store(&agent_lost_stacks, 0);
 	atomic_store(&agent_lost_alloc, 0);
 	g_lost_stacks_reported = g_lost_alloc_reported = 0;
-	for (size_t i = 0; i < g_nmods; i++)
+	for (size_t i = 0; i < g_nmods; i++) {
 		free(g_mods[i].path);
+		free(g_mods[i].given);
+	}
 	g_nmods = 0;
 	enc_close(&g_enc);
 	if (g_fd >= 0)
@@ -1628,6 +1677,7 @@ EXPORT int pthread_setname_np(pthread_t th, const char *name)
 /* ------------------------------------------------------------------ loader */
 
 REAL(dlopen, void *(*)(const char *, int));
+REAL(dlmopen, void *(*)(Lmid_t, const char *, int));
 REAL(dlclose, int (*)(void *));
 REAL(dl_iterate_phdr, int (*)(int (*)(struct dl_phdr_info *, size_t, void *), void *));
 
@@ -1651,6 +1701,28 @@ EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), voi
 	return r;
 }
 
+/* After a dlopen or dlmopen: records the new modules, and points their
+ * slots that bind past the agent at it. A library loaded with
+ * RTLD_DEEPBIND (and its new dependencies) looks symbols up in its own
+ * scope first, so it calls libc's malloc and free directly; its slots not
+ * bound yet (lazy binding) are judged by what the handle's lookup finds.
+ * Allocations made by its constructors, before dlopen returns, are not
+ * seen. */
+static void *after_open(void *h, int mode)
+{
+	if (h && agent_ready && !g_finished) {
+		int e = errno, g = agent_guard;
+		agent_guard = 1;
+		struct got_scope deep;
+		if (mode & RTLD_DEEPBIND)
+			got_scope_of(h, &deep);
+		agent_guard = g;
+		modules_scan(1, mode & RTLD_DEEPBIND ? &deep : NULL);
+		errno = e;
+	}
+	return h;
+}
+
 EXPORT void *dlopen(const char *file, int mode)
 {
 	if (!RESOLVE(dlopen))
@@ -1661,12 +1733,20 @@ EXPORT void *dlopen(const char *file, int mode)
 	void *h = real_dlopen(file, mode);
 	if (t)
 		t->in_loader--;
-	if (h && agent_ready && !g_finished) {
-		int e = errno;
-		modules_rescan();
-		errno = e;
-	}
-	return h;
+	return after_open(h, mode);
+}
+
+EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
+{
+	if (!RESOLVE(dlmopen))
+		return NULL;
+	struct tstate *t = agent_tls;
+	if (t)
+		t->in_loader++;
+	void *h = real_dlmopen(lmid, file, mode);
+	if (t)
+		t->in_loader--;
+	return after_open(h, mode);
 }
 
 EXPORT int dlclose(void *h)

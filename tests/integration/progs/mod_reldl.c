@@ -1,0 +1,35 @@
+/* Changes to the directory in argv[1], which holds libmod_x.so, loads it by a
+ * relative path and spends its time (and leaks its blocks) in it. */
+#include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		fprintf(stderr, "usage: mod_reldl DIR [N]\n");
+		return 2;
+	}
+	if (chdir(argv[1]) < 0) {
+		perror(argv[1]);
+		return 1;
+	}
+	void *h = dlopen("./libmod_x.so", RTLD_NOW);
+	if (!h) {
+		fprintf(stderr, "mod_reldl: %s\n", dlerror());
+		return 1;
+	}
+	unsigned long (*burn)(unsigned long) = (unsigned long (*)(unsigned long))dlsym(h, "mod_x_burn");
+	void *(*leak)(void) = (void *(*)(void))dlsym(h, "mod_x_leak");
+	if (!burn || !leak)
+		return 1;
+	/* A later chdir, and the module scan of a later dlopen, must not
+	 * change what the module map says. */
+	if (chdir("/") < 0 || !dlopen("libm.so.6", RTLD_NOW))
+		return 1;
+	leak();
+	unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000000ul;
+	printf("%lu\n", burn(n) & 1);
+	return 0;
+}
