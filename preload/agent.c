@@ -1811,7 +1811,9 @@ static void *open_as(const void *caller, const struct opener *o, const char *fil
 	static struct link_map *self;
 	struct link_map *from = NULL;
 	Dl_info di;
-	if (!file || (strchr(file, '/') && !strchr(file, '$')) || !agent_ready || agent_guard ||
+	/* In a setuid program the loader restricts $ORIGIN: leave it all to
+	 * the loader there. */
+	if (!file || (strchr(file, '/') && !strchr(file, '$')) || agent_guard || getauxval(AT_SECURE) ||
 	    !dladdr1(caller, &di, (void **)&from, RTLD_DL_LINKMAP) || !from)
 		return open_real(o, file, mode);
 	if (!self && !dladdr1((void *)open_as, &di, (void **)&self, RTLD_DL_LINKMAP))
