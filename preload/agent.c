@@ -518,7 +518,15 @@ static void modules_scan(int redirect, const struct got_scope *deep)
 			    !strcmp(mod_key(&g_mods[i]), mod_key(m)))
 				break;
 		if (i < g_nmods) {
-			g_mods[i].seen = 1;
+			struct mod *k = &g_mods[i];
+			k->seen = 1;
+			if (!k->id) {
+				/* A fork child's new dump: known, not yet in it. */
+				k->id = g_next_mod_id++;
+				if (!g_finished)
+					enc_module(&g_enc, k->id, k->bias, k->start, k->end, k->path,
+						   k->build_id, k->build_id_len, now);
+			}
 			free(m->path);
 			free(m->given);
 			continue;
@@ -1343,11 +1351,11 @@ static void on_fork_child(void)
 	atomic_store(&agent_lost_stacks, 0);
 	atomic_store(&agent_lost_alloc, 0);
 	g_lost_stacks_reported = g_lost_alloc_reported = 0;
-	for (size_t i = 0; i < g_nmods; i++) {
-		free(g_mods[i].path);
-		free(g_mods[i].given);
-	}
-	g_nmods = 0;
+	/* The modules stay known, with the paths resolved when they were
+	 * loaded (the directory may have changed since), and are recorded
+	 * again in the child's dump (id 0: not in it yet). */
+	for (size_t i = 0; i < g_nmods; i++)
+		g_mods[i].id = 0;
 	enc_close(&g_enc);
 	if (g_fd >= 0)
 		close(g_fd);

@@ -1,8 +1,11 @@
 /* Changes to the directory in argv[1], which holds libmod_x.so, loads it by a
- * relative path and spends its time (and leaks its blocks) in it. */
+ * relative path and spends its time (and leaks its blocks) in it; with
+ * "fork" in argv[2], in a child forked after a chdir elsewhere. */
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 int main(int argc, char **argv)
@@ -28,8 +31,16 @@ int main(int argc, char **argv)
 	 * change what the module map says. */
 	if (chdir("/") < 0 || !dlopen("libm.so.6", RTLD_NOW))
 		return 1;
+	if (argc > 2 && !strcmp(argv[2], "fork")) {
+		pid_t pid = fork();
+		if (pid < 0)
+			return 1;
+		if (pid > 0) {
+			int st;
+			return waitpid(pid, &st, 0) == pid && WIFEXITED(st) ? WEXITSTATUS(st) : 1;
+		}
+	}
 	leak();
-	unsigned long n = argc > 2 ? strtoul(argv[2], NULL, 10) : 100000000ul;
-	printf("%lu\n", burn(n) & 1);
+	printf("%lu\n", burn(100000000ul) & 1);
 	return 0;
 }
