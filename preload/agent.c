@@ -554,7 +554,7 @@ static void modules_scan(int redirect, const struct got_scope *deep)
 			i++;
 			continue;
 		}
-		if (!g_finished)
+		if (!g_finished && g_mods[i].id)
 			enc_unload(&g_enc, g_mods[i].id, now);
 		free(g_mods[i].path);
 		free(g_mods[i].given);

@@ -44,7 +44,14 @@ static struct got_fn {
 	void *next; /* what the hook calls: the definition after the agent */
 } fns[GOT_MAX_FNS];
 static int nfns = -1;
-static uint8_t first_char[256]; /* a quick filter before strcmp */
+/* A filter before strcmp: a bit per pair of first characters in use, so
+ * that the many other names (C++'s "_Z...") cost one load. */
+static uint64_t first_pair[65536 / 64];
+
+static unsigned pair_of(const char *name)
+{
+	return (unsigned)(uint8_t)name[0] << 8 | (name[0] ? (uint8_t)name[1] : 0);
+}
 
 /* The dynamic section holds addresses relocated in place by the loader,
  * except where it is read-only (the vDSO): then they are offsets. */
@@ -108,7 +115,7 @@ void got_prepare(void)
 		if (!next || next == hook)
 			continue;
 		fns[nfns++] = (struct got_fn){name, hook, next};
-		first_char[(uint8_t)name[0]] = 1;
+		first_pair[pair_of(name) / 64] |= 1ull << (pair_of(name) % 64);
 	}
 	dlerror(); /* the names without a next definition left an error */
 }
@@ -124,10 +131,11 @@ void got_scope_of(void *handle, struct got_scope *sc)
 
 static int find_fn(const char *name)
 {
-	if (!first_char[(uint8_t)name[0]])
+	unsigned k = pair_of(name);
+	if (!(first_pair[k / 64] >> (k % 64) & 1))
 		return -1;
 	for (int i = 0; i < nfns; i++)
-		if (!strcmp(fns[i].name, name))
+		if (fns[i].name[0] == name[0] && !strcmp(fns[i].name, name))
 			return i;
 	return -1;
 }
@@ -238,7 +246,7 @@ int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep)
 	if (!dyn || o.page <= 0 || (agent_text_lo >= o.lo && agent_text_lo < o.hi))
 		return 0;
 	const ElfW(Rela) *jmprel = NULL, *rela = NULL;
-	size_t jmpsz = 0, relasz = 0;
+	size_t jmpsz = 0, relasz = 0, relacount = 0;
 	long pltrel = DT_RELA;
 	for (const ElfW(Dyn) *d = dyn; d->d_tag != DT_NULL; d++) {
 		switch (d->d_tag) {
@@ -266,6 +274,9 @@ int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep)
 		case DT_RELASZ:
 			relasz = d->d_un.d_val;
 			break;
+		case DT_RELACOUNT: /* the leading RELATIVE ones, most of them */
+			relacount = d->d_un.d_val;
+			break;
 		}
 	}
 	if (!o.symtab || !o.strtab)
@@ -273,7 +284,7 @@ int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep)
 	int n = 0;
 	if (jmprel && pltrel == DT_RELA)
 		n += walk(&o, jmprel, jmpsz, deep);
-	if (rela)
-		n += walk(&o, rela, relasz, deep);
+	if (rela && relacount <= relasz / sizeof(*rela))
+		n += walk(&o, rela + relacount, relasz - relacount * sizeof(*rela), deep);
 	return n;
 }
