@@ -43,7 +43,8 @@ static struct got_fn {
 	void *hook; /* the agent's definition */
 	void *next; /* what the hook calls: the definition after the agent */
 } fns[GOT_MAX_FNS];
-static int nfns = -1;
+static int nfns;		/* published (release) once the table is complete */
+static _Atomic int prepared; /* the first caller builds the table */
 /* A filter before strcmp: a bit per pair of first characters in use, so
  * that the many other names (C++'s "_Z...") cost one load. */
 static uint64_t first_pair[65536 / 64];
@@ -81,9 +82,8 @@ static uint32_t gnu_hash_nsyms(const uint32_t *gh)
  * dl_iterate_phdr callback. */
 void got_prepare(void)
 {
-	if (nfns >= 0)
+	if (atomic_exchange(&prepared, 1))
 		return;
-	nfns = 0;
 	Dl_info dli;
 	struct link_map *lm = NULL;
 	if (!dladdr1((void *)got_prepare, &dli, (void **)&lm, RTLD_DL_LINKMAP) || !lm || !lm->l_ld)
@@ -104,7 +104,8 @@ void got_prepare(void)
 	}
 	if (!symtab || !strtab)
 		return;
-	for (uint32_t i = 1; i < nsyms && nfns < GOT_MAX_FNS; i++) {
+	int n = 0;
+	for (uint32_t i = 1; i < nsyms && n < GOT_MAX_FNS; i++) {
 		const ElfW(Sym) *s = &symtab[i];
 		if (s->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
 		    ELF64_ST_BIND(s->st_info) == STB_LOCAL)
@@ -114,17 +115,19 @@ void got_prepare(void)
 		void *hook = (void *)(bias + s->st_value);
 		if (!next || next == hook)
 			continue;
-		fns[nfns++] = (struct got_fn){name, hook, next};
+		fns[n++] = (struct got_fn){name, hook, next};
 		first_pair[pair_of(name) / 64] |= 1ull << (pair_of(name) % 64);
 	}
 	dlerror(); /* the names without a next definition left an error */
+	__atomic_store_n(&nfns, n, __ATOMIC_RELEASE);
 }
 
 /* Context: outside the loader's lock. */
 void got_scope_of(void *handle, struct got_scope *sc)
 {
 	memset(sc, 0, sizeof(*sc));
-	for (int i = 0; i < nfns; i++)
+	int n = __atomic_load_n(&nfns, __ATOMIC_ACQUIRE);
+	for (int i = 0; i < n; i++)
 		sc->target[i] = dlsym(handle, fns[i].name);
 	dlerror();
 }
@@ -223,7 +226,7 @@ static int walk(const struct object *o, const ElfW(Rela) * r, size_t bytes, cons
  * dlsym, no dlopen); got_prepare has run. */
 int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep)
 {
-	if (nfns <= 0)
+	if (__atomic_load_n(&nfns, __ATOMIC_ACQUIRE) <= 0)
 		return 0;
 	struct object o = {.bias = info->dlpi_addr,
 			   .lo = UINTPTR_MAX,
