@@ -43,7 +43,7 @@ static struct got_fn {
 	void *hook; /* the agent's definition */
 	void *next; /* what the hook calls: the definition after the agent */
 } fns[GOT_MAX_FNS];
-static int nfns;		/* published (release) once the table is complete */
+static int nfns;	     /* published (release) once the table is complete */
 static _Atomic int prepared; /* the first caller builds the table */
 /* A filter before strcmp: a bit per pair of first characters in use, so
  * that the many other names (C++'s "_Z...") cost one load. */
