@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "encode.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <dlfcn.h>
 #include <elf.h>
@@ -491,7 +492,8 @@ static void write_header(pid_t ppid, int generation)
 
 struct mod {
 	uint64_t id, bias, start, end;
-	char *path;
+	char *path;  /* recorded: absolute when the loader's name resolves */
+	char *given; /* the loader's name when it was relative, else NULL */
 	uint8_t build_id[64];
 	size_t build_id_len;
 	int seen;
@@ -529,7 +531,26 @@ static void find_build_id(struct dl_phdr_info *info, struct mod *m)
 struct scan {
 	struct mod *list;
 	size_t n, cap;
+	int redirect;		      /* rewrite new objects' slots that bypass the agent */
+	const struct got_scope *deep; /* the RTLD_DEEPBIND handle's lookups, or NULL */
 };
+
+/* A module is known by the loader's name for it, which does not change
+ * when the program changes directory. */
+static const char *mod_key(const struct mod *m)
+{
+	return m->given ? m->given : m->path;
+}
+
+/* Context: modlock held. */
+static int mod_known(const struct mod *m)
+{
+	for (size_t i = 0; i < g_nmods; i++)
+		if (g_mods[i].bias == m->bias && g_mods[i].start == m->start &&
+		    !strcmp(mod_key(&g_mods[i]), m->path))
+			return 1;
+	return 0;
+}
 
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
@@ -563,6 +584,20 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 	m.path = strdup(name);
 	if (!m.path)
 		return 0;
+	if (!mod_known(&m)) {
+		/* dlopen("./libx.so") leaves a relative name, which the
+		 * analyzer cannot open: resolve it now, in the directory the
+		 * loader just used. */
+		if (name[0] != '/' && strchr(name, '/') && realpath(name, exe)) {
+			char *abs = strdup(exe);
+			if (abs) {
+				m.given = m.path;
+				m.path = abs;
+			}
+		}
+		if (s->redirect)
+			got_redirect(info, s->deep);
+	}
 	find_build_id(info, &m);
 	if (s->n == s->cap) {
 		/* The scratch list is mapped, not taken from the program's heap:
@@ -574,6 +609,7 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 			       -1, 0);
 		if (l == MAP_FAILED) {
 			free(m.path);
+			free(m.given);
 			return 0;
 		}
 		if (s->list) {
@@ -590,15 +626,19 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 static int loader_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 
 /* Compares the loaded objects with the known ones and writes MODULE and
- * UNLOAD records. The loader is walked outside wlock: a thread inside dlopen
- * may be waiting for the writer. */
-static void modules_rescan(void)
+ * UNLOAD records; with redirect, points the new objects' slots that bind
+ * past the agent at it (got.c). The loader is walked outside wlock: a
+ * thread inside dlopen may be waiting for the writer. modlock is never held
+ * while taking the loader's own lock (dlsym, dladdr): a constructor that
+ * calls dlopen holds that lock and would wait for modlock. */
+static void modules_scan(int redirect, const struct got_scope *deep)
 {
-	struct scan s = { 0 };
+	struct scan s = {.redirect = redirect, .deep = deep};
 	struct tstate *t = agent_tls;
 	int g = agent_guard, cs;
 	agent_guard = 1;
 	NO_CANCEL_BEGIN(cs);
+	got_prepare(); /* once, at the first scan (the constructor's) */
 	pthread_mutex_lock(&modlock);
 	if (t)
 		t->in_loader++;
@@ -614,11 +654,20 @@ static void modules_rescan(void)
 		size_t i;
 		for (i = 0; i < g_nmods; i++)
 			if (!g_mods[i].seen && g_mods[i].bias == m->bias && g_mods[i].start == m->start &&
-			    !strcmp(g_mods[i].path, m->path))
+			    !strcmp(mod_key(&g_mods[i]), mod_key(m)))
 				break;
 		if (i < g_nmods) {
-			g_mods[i].seen = 1;
+			struct mod *k = &g_mods[i];
+			k->seen = 1;
+			if (!k->id) {
+				/* A fork child's new dump: known, not yet in it. */
+				k->id = g_next_mod_id++;
+				if (!g_finished)
+					enc_module(&g_enc, k->id, k->bias, k->start, k->end, k->path,
+						   k->build_id, k->build_id_len, now);
+			}
 			free(m->path);
+			free(m->given);
 			continue;
 		}
 		if (g_nmods == g_capmods) {
@@ -626,6 +675,7 @@ static void modules_rescan(void)
 			struct mod *l = realloc(g_mods, cap * sizeof(*l));
 			if (!l) {
 				free(m->path);
+				free(m->given);
 				continue;
 			}
 			g_mods = l;
@@ -643,9 +693,10 @@ static void modules_rescan(void)
 			i++;
 			continue;
 		}
-		if (!g_finished)
+		if (!g_finished && g_mods[i].id)
 			enc_unload(&g_enc, g_mods[i].id, now);
 		free(g_mods[i].path);
+		free(g_mods[i].given);
 		g_mods[i] = g_mods[--g_nmods];
 	}
 	pthread_mutex_unlock(&wlock);
@@ -654,6 +705,11 @@ static void modules_rescan(void)
 		munmap(s.list, s.cap * sizeof(struct mod));
 	NO_CANCEL_END(cs);
 	agent_guard = g;
+}
+
+static void modules_rescan(void)
+{
+	modules_scan(0, NULL);
 }
 
 static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
@@ -1615,9 +1671,11 @@ static void on_fork_child(void)
 	g_lost_stacks_reported = g_lost_alloc_reported = 0;
 	atomic_store(&agent_cpu_unsampled, 0);
 	g_cpu_unsampled_reported = 0;
+	/* The modules stay known, with the paths resolved when they were
+	 * loaded (the directory may have changed since), and are recorded
+	 * again in the child's dump (id 0: not in it yet). */
 	for (size_t i = 0; i < g_nmods; i++)
-		free(g_mods[i].path);
-	g_nmods = 0;
+		g_mods[i].id = 0;
 	/* The parent's dump is closed here only while the number is still
 	 * that file: the program may have closed it and reused the number. */
 	if (g_fd >= 0 && enc_is_ours(&g_enc))
@@ -2061,6 +2119,7 @@ EXPORT int pthread_setname_np(pthread_t th, const char *name)
 /* ------------------------------------------------------------------ loader */
 
 REAL(dlopen, void *(*)(const char *, int));
+REAL(dlmopen, void *(*)(Lmid_t, const char *, int));
 REAL(dlclose, int (*)(void *));
 REAL(dl_iterate_phdr, int (*)(int (*)(struct dl_phdr_info *, size_t, void *), void *));
 
@@ -2084,6 +2143,160 @@ EXPORT int dl_iterate_phdr(int (*cb)(struct dl_phdr_info *, size_t, void *), voi
 	return r;
 }
 
+/* After a dlopen or dlmopen: records the new modules, and points their
+ * slots that bind past the agent at it. A library loaded with
+ * RTLD_DEEPBIND (and its new dependencies) looks symbols up in its own
+ * scope first, so it calls libc's malloc and free directly; its slots not
+ * bound yet (lazy binding) are judged by what the handle's lookup finds.
+ * Allocations made by its constructors, before dlopen returns, are not
+ * seen. */
+static void *after_open(void *h, int mode)
+{
+	if (h && agent_ready && !g_finished) {
+		int e = errno, g = agent_guard;
+		agent_guard = 1;
+		struct got_scope deep;
+		if (mode & RTLD_DEEPBIND)
+			got_scope_of(h, &deep);
+		agent_guard = g;
+		modules_scan(1, mode & RTLD_DEEPBIND ? &deep : NULL);
+		errno = e;
+	}
+	return h;
+}
+
+/* dlopen, or dlmopen into lmid when dlm. */
+struct opener {
+	int dlm;
+	Lmid_t lmid;
+};
+
+static void *open_real(const struct opener *o, const char *file, int mode)
+{
+	return o->dlm ? real_dlmopen(o->lmid, file, mode) : real_dlopen(file, mode);
+}
+
+/* The directories the loader searches for a bare name dlopen'd by the
+ * object `map` (its DT_RPATH chain, LD_LIBRARY_PATH, its DT_RUNPATH, the
+ * system's), mapped: munmap dls_size bytes. */
+static Dl_serinfo *search_dirs(void *map)
+{
+	Dl_serinfo size;
+	if (dlinfo(map, RTLD_DI_SERINFOSIZE, &size) != 0 || size.dls_size < sizeof(size))
+		return NULL;
+	Dl_serinfo *si =
+	    mmap(NULL, size.dls_size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (si == MAP_FAILED)
+		return NULL;
+	*si = size;
+	if (dlinfo(map, RTLD_DI_SERINFO, si) != 0) {
+		munmap(si, size.dls_size);
+		return NULL;
+	}
+	return si;
+}
+
+/* Writes `file` with each $ORIGIN (or ${ORIGIN}) replaced by the directory
+ * of the object `from` into out; returns 0 when there was none, or it does
+ * not fit. */
+static int expand_origin(const struct link_map *from, const char *file, char *out, size_t size)
+{
+	char origin[PATH_MAX];
+	const char *name = from->l_name;
+	if (!name || !*name) {
+		ssize_t l = readlink("/proc/self/exe", origin, sizeof(origin) - 1);
+		origin[l > 0 ? l : 0] = 0;
+	} else if (!realpath(name, origin))
+		snprintf(origin, sizeof(origin), "%s", name);
+	char *slash = strrchr(origin, '/');
+	if (!slash)
+		return 0;
+	*slash = 0;
+	size_t n = 0, ol = strlen(origin);
+	int found = 0;
+	for (const char *p = file; *p;) {
+		size_t skip = 0;
+		if (!strncmp(p, "${ORIGIN}", 9))
+			skip = 9;
+		else if (!strncmp(p, "$ORIGIN", 7) && !isalnum((unsigned char)p[7]) && p[7] != '_')
+			skip = 7;
+		if (skip) {
+			if (n + ol >= size)
+				return 0;
+			memcpy(out + n, origin, ol);
+			n += ol;
+			p += skip;
+			found = 1;
+		} else {
+			if (n + 1 >= size)
+				return 0;
+			out[n++] = *p++;
+		}
+	}
+	out[n] = 0;
+	return found;
+}
+
+/* glibc's dlopen resolves a name relative to its caller, which it takes
+ * from its return address, which from here is libfathom.so's: $ORIGIN is
+ * the caller's directory, and a bare name ("libplug.so") is searched along
+ * the caller's DT_RPATH or DT_RUNPATH. So the agent expands $ORIGIN itself,
+ * and for a bare name first looks, in the loader's order, in the
+ * directories that the caller searches and libfathom.so does not (the lists
+ * differ in their beginnings; the system's directories end both), and
+ * opens a file found there by its path. A name already loaded is the
+ * loader's answer whoever asks. (A library without DT_SONAME opened so is
+ * then known by its path only, not also by the bare name.) */
+static void *open_as(const void *caller, const struct opener *o, const char *file, int mode)
+{
+	static struct link_map *self;
+	struct link_map *from = NULL;
+	Dl_info di;
+	/* In a setuid program the loader restricts $ORIGIN: leave it all to
+	 * the loader there. */
+	if (!file || (strchr(file, '/') && !strchr(file, '$')) || agent_guard || getauxval(AT_SECURE) ||
+	    !dladdr1(caller, &di, (void **)&from, RTLD_DL_LINKMAP) || !from)
+		return open_real(o, file, mode);
+	if (!self && !dladdr1((void *)open_as, &di, (void **)&self, RTLD_DL_LINKMAP))
+		self = NULL;
+	if (!self || from == self)
+		return open_real(o, file, mode);
+	int g = agent_guard;
+	agent_guard = 1;
+	void *h = NULL;
+	char path[PATH_MAX];
+	if (strchr(file, '$')) {
+		int x = expand_origin(from, file, path, sizeof(path));
+		agent_guard = g;
+		return open_real(o, x ? path : file, mode);
+	}
+	Dl_serinfo *mine = search_dirs(self), *theirs = search_dirs(from);
+	unsigned k = 0;
+	if (mine && theirs)
+		while (k < mine->dls_cnt && k < theirs->dls_cnt &&
+		       !strcmp(mine->dls_serpath[mine->dls_cnt - 1 - k].dls_name,
+			       theirs->dls_serpath[theirs->dls_cnt - 1 - k].dls_name))
+			k++;
+	if (mine && theirs && k < theirs->dls_cnt) {
+		if (!o->dlm || o->lmid != LM_ID_NEWLM)
+			h = open_real(o, file, mode | RTLD_NOLOAD);
+		for (unsigned i = 0; !h && i < theirs->dls_cnt - k; i++) {
+			const char *dir = theirs->dls_serpath[i].dls_name;
+			size_t l = strlen(dir);
+			if (snprintf(path, sizeof(path), "%s%s%s", dir, l && dir[l - 1] == '/' ? "" : "/",
+				     file) < (int)sizeof(path) &&
+			    access(path, F_OK) == 0)
+				h = open_real(o, path, mode);
+		}
+	}
+	if (mine)
+		munmap(mine, mine->dls_size);
+	if (theirs)
+		munmap(theirs, theirs->dls_size);
+	agent_guard = g;
+	return h ? h : open_real(o, file, mode);
+}
+
 EXPORT void *dlopen(const char *file, int mode)
 {
 	if (!RESOLVE(dlopen))
@@ -2091,15 +2304,25 @@ EXPORT void *dlopen(const char *file, int mode)
 	struct tstate *t = agent_tls;
 	if (t)
 		t->in_loader++;
-	void *h = real_dlopen(file, mode);
+	struct opener o = {0};
+	void *h = open_as(__builtin_return_address(0), &o, file, mode);
 	if (t)
 		t->in_loader--;
-	if (h && agent_ready && !g_finished) {
-		int e = errno;
-		modules_rescan();
-		errno = e;
-	}
-	return h;
+	return after_open(h, mode);
+}
+
+EXPORT void *dlmopen(Lmid_t lmid, const char *file, int mode)
+{
+	if (!RESOLVE(dlmopen))
+		return NULL;
+	struct tstate *t = agent_tls;
+	if (t)
+		t->in_loader++;
+	struct opener o = {1, lmid};
+	void *h = open_as(__builtin_return_address(0), &o, file, mode);
+	if (t)
+		t->in_loader--;
+	return after_open(h, mode);
 }
 
 EXPORT int dlclose(void *h)

@@ -255,6 +255,18 @@ void hooks_real_free(void *p);
 /* Real libc functions the agent interposes. */
 void *agent_dlsym_next(const char *name);
 
+/* got.c: points the GOT slots of objects that bind past the agent
+ * (RTLD_DEEPBIND) at the agent's functions. got_scope holds, for each
+ * function the agent interposes, what a dlopen handle's own lookup finds. */
+#define GOT_MAX_FNS 64
+struct got_scope {
+	void *target[GOT_MAX_FNS];
+};
+void got_prepare(void);
+void got_scope_of(void *handle, struct got_scope *sc);
+struct dl_phdr_info;
+int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep);
+
 #pragma GCC visibility pop
 
 #endif

@@ -221,11 +221,17 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 	s->buckets[h & (s->nbuckets - 1)] = m;
 	s->nmodules++;
 
-	if (path[0] == '/' && access(path, R_OK) == 0 && open_file(s, m, path) && build_id_len) {
+	/* Dumps of older agents kept the name a program gave dlopen
+	 * ("./libx.so"): try it from the current directory, trusted only when
+	 * its build id proves it is the recorded file. */
+	bool relative = path[0] != '/' && strchr(path, '/') && build_id_len;
+	if ((path[0] == '/' || relative) && access(path, R_OK) == 0 && open_file(s, m, path) &&
+	    build_id_len) {
 		const unsigned char *bits;
 		GElf_Addr vaddr;
 		int n = dwfl_module_build_id(m->mod, &bits, &vaddr);
-		if (n > 0 && ((size_t)n != build_id_len || memcmp(bits, build_id, build_id_len) != 0)) {
+		if ((n > 0 || relative) &&
+		    ((size_t)n != build_id_len || memcmp(bits, build_id, build_id_len) != 0)) {
 			/* The file was rebuilt or upgraded since the recording: its
 			 * addresses mean other code now. */
 			dwfl_end(m->dwfl);
