@@ -23,8 +23,13 @@ wide=$(sample_fact site orders_alloc_wide bytes slow.mem.json)
 narrow=$(sample_fact site orders_alloc_narrow bytes fast.mem.json)
 assert_eq "compact slow: bytes allocated by orders_alloc_wide" $((64 * orders)) "$wide"
 assert_eq "compact fast: bytes allocated by orders_alloc_narrow" $((22 * orders)) "$narrow"
-read -r top top_pct <<<"$(sample_fact top-self slow.report.json)"
-assert_eq "compact slow: top self function" query_wide "$top"
+# The query is the slow way's hot spot. Filling the table (order_next) can
+# cost as much on a machine where first-touch page faults are dear (a VM here:
+# 0.2 s of system time for the 128 MB table, charged to the code that
+# touches it first), so the fact is a large share, not the first row.
+top_pct=$(sample_fact self query_wide slow.report.json)
+awk -v p="$top_pct" 'BEGIN { exit !(p >= 25) }' ||
+	fail "compact slow: query_wide has ${top_pct}% of self CPU, expected at least 25%"
 
 saving=$(sample_ratio "$wide" "$narrow")
 sample_assert_speedup "compact: speedup of the narrow columns" 1.3

@@ -23,8 +23,11 @@ public:
 	__attribute__((noinline)) unsigned long compute(unsigned long n) const
 	{
 		unsigned long x = (unsigned long)seed_;
-		for (unsigned long i = 0; i < n; i++)
+		for (unsigned long i = 0; i < n; i++) {
 			x = cli_mix(x, i);
+			/* compute's own work, on its own line: a hot spot of its own. */
+			x ^= (x >> 29) * 0x9e3779b97f4a7c15ul;
+		}
 		return x;
 	}
 
