@@ -300,4 +300,41 @@ static inline void fdw_flush(struct fdw *w, bool zstd)
 	fdw_drain(w);
 }
 
+/* A scratch directory for the dumps a test writes: $TMPDIR/fathom-TAG-XXXXXX
+ * made into DIR (N bytes). Returns DIR, or NULL when it cannot be made. */
+static inline char *fdw_tmpdir(char *dir, size_t n, const char *tag)
+{
+	const char *t = getenv("TMPDIR");
+	snprintf(dir, n, "%s/fathom-%s-XXXXXX", t ? t : P_tmpdir, tag);
+	return mkdtemp(dir);
+}
+
+/* Removes a scratch directory and its files; 0 when done. */
+static inline int fdw_rmdir(const char *dir)
+{
+	char cmd[512];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
+/* Writes the file built in memory to DIR/NAME. Returns the path (to free),
+ * or NULL when it cannot be written. */
+static inline char *fdw_save(const struct fdw *w, const char *dir, const char *name)
+{
+	size_t n = strlen(dir) + strlen(name) + 2;
+	char *path = malloc(n);
+	if (!path)
+		return NULL;
+	snprintf(path, n, "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	bool ok = f && fwrite(w->buf, 1, w->len, f) == w->len;
+	if (f && fclose(f) != 0)
+		ok = false;
+	if (!ok) {
+		free(path);
+		return NULL;
+	}
+	return path;
+}
+
 #endif
