@@ -54,6 +54,10 @@ struct tstate {
 	/* The unwinder (its state is per thread: uw below) or the loader is
 	 * running on this thread: the handler must not unwind. */
 	volatile int in_unwind;
+	/* While a hook unwinds (in_unwind): the return address into the
+	 * program's code that called the hook, where a sample that lands in
+	 * the unwinding is charged (signal-sample.c). */
+	volatile uint64_t unwind_caller;
 	volatile int in_loader;
 	int has_timer;
 	timer_t timer;

@@ -62,12 +62,31 @@ _Atomic uint64_t agent_cpu_in_agent;
 int agent_cpu_unsampled_errno;
 int agent_cpu_unsampled_call; /* 0 timer_create, 1 timer_settime */
 
+static int in_agent(uint64_t pc)
+{
+	return pc >= agent_text_lo && pc < agent_text_hi;
+}
+
+static int in_helper(uint64_t pc)
+{
+	for (unsigned i = 0; i < agent_nhelpers; i++)
+		if (pc >= agent_helper_lo[i] && pc < agent_helper_hi[i])
+			return 1;
+	return 0;
+}
+
 /* Unwinds the interrupted context into f: frame 0 is the interrupted pc.
  * Context: async-signal-safe. */
 static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 {
 	ucontext_t *uc = ucv;
 	f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (t->in_unwind && t->unwind_caller && in_agent(f[0])) {
+		/* A hook's own unwinding was interrupted: its state is in use,
+		 * but the hook knows its caller. */
+		f[1] = t->unwind_caller;
+		return 2;
+	}
 	if (t->in_unwind || t->in_loader)
 		return 1;
 	t->in_unwind = 1;
@@ -81,19 +100,6 @@ static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 	__asm__ volatile("" ::: "memory");
 	t->in_unwind = 0;
 	return n;
-}
-
-static int in_agent(uint64_t pc)
-{
-	return pc >= agent_text_lo && pc < agent_text_hi;
-}
-
-static int in_helper(uint64_t pc)
-{
-	for (unsigned i = 0; i < agent_nhelpers; i++)
-		if (pc >= agent_helper_lo[i] && pc < agent_helper_hi[i])
-			return 1;
-	return 0;
 }
 
 /* How many of the innermost frames of f are the agent's work: from the

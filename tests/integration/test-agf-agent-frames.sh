@@ -34,8 +34,8 @@ if "agf_churn_loop" not in top:
     print("top self row is", top, "not agf_churn_loop", file=sys.stderr)
     sys.exit(1)
 procs = a.get("processes") or []
-if not procs or not any(pr.get("cpu_in_agent", 0) > 0 for pr in procs):
-    print("no cpu_in_agent count in", procs, file=sys.stderr)
+if not procs or not any(pr.get("cpu_in_agent_weight", 0) > 0 for pr in procs):
+    print("no cpu_in_agent_weight in", procs, file=sys.stderr)
     sys.exit(1)
 def share(d, name):
     for r in d["top_total"]:
