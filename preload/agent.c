@@ -552,24 +552,36 @@ static int mod_known(const struct mod *m)
 	return 0;
 }
 
+/* The address range an object's PT_LOAD segments cover (only the executable
+ * ones when exec_only); 0 when it has none. */
+static int load_range(const struct dl_phdr_info *info, int exec_only, uintptr_t *lo_out, uintptr_t *hi_out)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || (exec_only && !(ph->p_flags & PF_X)))
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+		if (a < lo)
+			lo = a;
+		if (b > hi)
+			hi = b;
+	}
+	*lo_out = lo;
+	*hi_out = hi;
+	return lo < hi;
+}
+
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct scan *s = data;
 	struct mod m;
 	memset(&m, 0, sizeof(m));
-	m.start = UINT64_MAX;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-		if (lo < m.start)
-			m.start = lo;
-		if (hi > m.end)
-			m.end = hi;
-	}
-	if (m.start == UINT64_MAX)
+	uintptr_t lo, hi;
+	if (!load_range(info, 0, &lo, &hi))
 		return 0;
+	m.start = lo;
+	m.end = hi;
 	m.bias = info->dlpi_addr;
 	const char *name = info->dlpi_name;
 	char exe[PATH_MAX];
@@ -728,18 +740,8 @@ static int helper_cb(struct dl_phdr_info *info, size_t size, void *data)
 		hit |= strncmp(base, names[i], strlen(names[i])) == 0;
 	if (!hit || agent_nhelpers >= AGENT_HELPERS)
 		return 0;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
-			continue;
-		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-		if (a < lo)
-			lo = a;
-		if (b > hi)
-			hi = b;
-	}
-	if (lo < hi) {
+	uintptr_t lo, hi;
+	if (load_range(info, 1, &lo, &hi)) {
 		agent_helper_lo[agent_nhelpers] = lo;
 		agent_helper_hi[agent_nhelpers] = hi;
 		agent_nhelpers++;
@@ -750,18 +752,8 @@ static int helper_cb(struct dl_phdr_info *info, size_t size, void *data)
 static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	uintptr_t addr = (uintptr_t)data;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-		if (a < lo)
-			lo = a;
-		if (b > hi)
-			hi = b;
-	}
-	if (addr >= lo && addr < hi) {
+	uintptr_t lo, hi;
+	if (load_range(info, 0, &lo, &hi) && addr >= lo && addr < hi) {
 		agent_text_lo = lo;
 		agent_text_hi = hi;
 		return 1;
