@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "die-names.h"
 #include "symbols.h"
 
 /* libstdc++'s demangler, reached through its C symbol. */
@@ -646,41 +647,6 @@ static void die_decl(Dwarf_Die *die, Dwarf_Die *out)
 	}
 }
 
-/* The DIEs that enclose die in its unit, outermost first (the unit itself
- * not included); -1 when not found. A DIE's children lie between its offset
- * and its next sibling's, so only the siblings along the path are visited,
- * and DW_AT_sibling lets libdw skip over their subtrees. */
-static int die_parents(Dwarf_Die *die, Dwarf_Die *out, int max)
-{
-	Dwarf_Die cur;
-	if (!dwarf_diecu(die, &cur, NULL, NULL))
-		return -1;
-	Dwarf_Off target = dwarf_dieoffset(die);
-	int n = 0;
-	for (;;) {
-		Dwarf_Die child, sib;
-		if (dwarf_child(&cur, &child) != 0)
-			return -1;
-		for (;;) {
-			Dwarf_Off off = dwarf_dieoffset(&child);
-			if (off == target)
-				return n;
-			if (off > target)
-				return -1;
-			int r = dwarf_siblingof(&child, &sib);
-			if (r < 0)
-				return -1;
-			if (r > 0 || dwarf_dieoffset(&sib) > target)
-				break;
-			child = sib;
-		}
-		if (n == max)
-			return -1;
-		out[n++] = child;
-		cur = child;
-	}
-}
-
 static bool is_cxx(Dwarf_Die *cu)
 {
 	switch (dwarf_srclang(cu)) {
@@ -695,20 +661,6 @@ static bool is_cxx(Dwarf_Die *cu)
 	default:
 		return false;
 	}
-}
-
-/* A nameless class with an operator() is a lambda's closure type. */
-static bool is_closure(Dwarf_Die *type)
-{
-	Dwarf_Die child;
-	if (dwarf_child(type, &child) != 0)
-		return false;
-	do {
-		const char *n = dwarf_diename(&child);
-		if (dwarf_tag(&child) == DW_TAG_subprogram && n && !strcmp(n, "operator()"))
-			return true;
-	} while (dwarf_siblingof(&child, &child) == 0);
-	return false;
 }
 
 static size_t qual_slot(const struct sym_module *m, const void *key)
@@ -763,7 +715,8 @@ static struct qual *qual_add(struct sym_module *m, const void *key, char *name, 
 
 /* The name of the function declared by decl (plain name `name`) qualified
  * by the scopes around it, as the demangler would write them:
- * ns::Class<int>::f, outer(int)::{lambda}::operator(); cached per module. */
+ * ns::Class<int>::f, f(int)::{lambda(double)#1}::operator()(double) const;
+ * cached per module. */
 static const struct qual *qualify(struct sym_module *m, Dwarf_Die *decl, const char *name, int depth)
 {
 	struct qual *q = qual_find(m, decl->addr);
@@ -779,21 +732,23 @@ static const struct qual *qualify(struct sym_module *m, Dwarf_Die *decl, const c
 	if (!f)
 		return NULL;
 	int scope_line = 0;
-	for (int i = 0; i < np; i++) {
+	/* An enclosing function's name is written qualified: the scopes
+	 * start at the innermost one. */
+	int first = np;
+	while (first > 0 && dwarf_tag(&parents[first - 1]) != DW_TAG_subprogram)
+		first--;
+	if (first > 0)
+		first--;
+	for (int i = first; i < np; i++) {
 		Dwarf_Die *p = &parents[i];
-		const char *pn = dwarf_diename(p);
 		int line = 0;
-		switch (dwarf_tag(p)) {
-		case DW_TAG_namespace:
-			fprintf(f, "%s::", pn ? pn : "(anonymous namespace)");
-			break;
-		case DW_TAG_class_type:
-		case DW_TAG_structure_type:
-		case DW_TAG_union_type:
-			fprintf(f, "%s::", pn ? pn : is_closure(p) ? "{lambda}" : "{unnamed type}");
-			if (i == np - 1 && dwarf_decl_line(p, &line) == 0)
+		if (die_scope_print(f, parents, i)) {
+			fputs("::", f);
+			if (i == np - 1 && dwarf_tag(p) != DW_TAG_namespace && dwarf_decl_line(p, &line) == 0)
 				scope_line = line;
-			break;
+			continue;
+		}
+		switch (dwarf_tag(p)) {
 		case DW_TAG_subprogram: {
 			/* a local class's function: qualified by the enclosing
 			 * function, demangled here rather than in the lookup's
@@ -817,10 +772,25 @@ static const struct qual *qualify(struct sym_module *m, Dwarf_Die *decl, const c
 			break;
 		}
 	}
+	/* A lambda's call operator reads as the symbol of its out-of-line
+	 * copy: with its parameters, and a generic lambda's (a template)
+	 * after its return type, auto. */
+	bool call = np > 0 && !strncmp(name, "operator()", 10) && !dwarf_diename(&parents[np - 1]) &&
+		    die_is_closure(&parents[np - 1]);
 	fputs(name, f);
+	if (call)
+		die_call_print(f, decl);
 	if (fclose(f) != 0) {
 		free(buf);
 		return NULL;
+	}
+	if (call && name[10] == '<') {
+		char *a = NULL;
+		if (asprintf(&a, "auto %s", buf) < 0)
+			a = NULL;
+		free(buf);
+		if (!(buf = a))
+			return NULL;
 	}
 	return qual_add(m, decl->addr, buf, scope_line);
 }
