@@ -9,21 +9,23 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "cxxname.h"
 #include "fathom-dump.h"
 #include "outputs.h"
 #include "profile.h"
+#include "site.h"
 #include "util.h"
 
 #define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
 #define SPARK_WIDTH 60
 #define HEADER_PROCS 8 /* processes listed in the header of a big run */
-#define SITE_DEPTH 32  /* frames searched for the site above runtime wrappers */
+#define SITE_DEPTH 64  /* frames searched for the site above the runtime and its templates */
 
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: fathom mem [--top N] [--sort calls|bytes|peak|leaked|temp] [--json] [--no-symbols]\n"
-		"                  [--debug-dir DIR] [-q] FILE...\n"
+		"usage: fathom mem [--top N] [--sort calls|bytes|peak|leaked|temp] [--json] [--raw-sites]\n"
+		"                  [--full-names] [--no-symbols] [--debug-dir DIR] [-q] FILE...\n"
 		"\n"
 		"Reports the heap of a recording made with 'fathom record --alloc' (or\n"
 		"--alloc-sample BYTES): allocation calls and bytes, the peak heap and the stacks\n"
@@ -35,6 +37,10 @@ static void usage(FILE *f)
 		"  -s, --sort KEY     one table of sites ordered by calls, bytes, peak, leaked or temp\n"
 		"                     (default: two tables, by calls and by bytes)\n"
 		"      --json         everything as JSON on stdout\n"
+		"      --raw-sites    a site is the first frame past operator new and malloc's other\n"
+		"                     callers in the runtime (std::__new_allocator<...>::allocate), not\n"
+		"                     the program's own code past the C++ standard library\n"
+		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n"
 		"      --no-symbols   do not read debug information (functions are module+offset)\n"
 		"      --debug-dir DIR  also look for separate debug files in DIR\n"
 		"  -q, --quiet        no progress or warnings on stderr\n");
@@ -51,6 +57,8 @@ struct site {
 struct mem {
 	struct profile *p;
 	bool sampled, json;
+	bool full_names;       /* text keeps template arguments */
+	enum site_rule rule;
 	size_t top;
 	int sort; /* the --sort metric, or -1 */
 	struct site *sites;
@@ -79,22 +87,26 @@ static const char *base_name(const char *path)
 	return s ? s + 1 : path;
 }
 
-/* "func (file.c:12)" into buf. */
-static const char *frame_text(const struct profile *p, const struct fa_frame *fr, char *buf, size_t len)
+/* "func (file.c:12)" into buf; C++ template arguments elided unless
+ * --full-names. */
+static const char *frame_text(const struct mem *m, const struct fa_frame *fr, char *buf, size_t len)
 {
+	const struct profile *p = m->p;
 	if (fr->func == FA_NONE) {
 		snprintf(buf, len, "[no stack]");
 		return buf;
 	}
 	const struct fa_func *fn = &p->funcs[fr->func];
+	char sbuf[512];
+	const char *name = m->full_names ? fn->name : cxxname_short(fn->name, sbuf, sizeof(sbuf));
 	if (fn->file && fr->line)
-		snprintf(buf, len, "%s (%s:%u)", fn->name, base_name(fn->file), fr->line);
+		snprintf(buf, len, "%s (%s:%u)", name, base_name(fn->file), fr->line);
 	else if (fn->file)
-		snprintf(buf, len, "%s (%s)", fn->name, base_name(fn->file));
+		snprintf(buf, len, "%s (%s)", name, base_name(fn->file));
 	else if (fn->module != FA_NONE)
-		snprintf(buf, len, "%s (%s)", fn->name, p->modules[fn->module].name);
+		snprintf(buf, len, "%s (%s)", name, p->modules[fn->module].name);
 	else
-		snprintf(buf, len, "%s", fn->name);
+		snprintf(buf, len, "%s", name);
 	return buf;
 }
 
@@ -104,12 +116,12 @@ static const char *frame_text(const struct profile *p, const struct fa_frame *fr
  * index of its site: the first frame that is the caller's code rather than
  * operator new or another runtime wrapper. A stack without frames gets a
  * "[no stack]" frame. */
-static size_t stack_site(const struct profile *p, uint32_t stack, struct fa_frame fr[SITE_DEPTH], size_t *n)
+static size_t stack_site(const struct mem *m, uint32_t stack, struct fa_frame fr[SITE_DEPTH], size_t *n)
 {
 	fr[0] = (struct fa_frame){FA_NONE, 0};
-	size_t total = profile_stack_frames(p, &p->stacks[stack], fr, SITE_DEPTH);
+	size_t total = profile_stack_frames(m->p, &m->p->stacks[stack], fr, SITE_DEPTH);
 	*n = total < SITE_DEPTH ? total : SITE_DEPTH;
-	return *n ? site_first(p, fr, *n) : 0;
+	return *n ? site_first(m->p, fr, *n, m->rule) : 0;
 }
 
 static int cmp_site_key(const void *a, const void *b)
@@ -137,7 +149,7 @@ static int build_sites(struct mem *m)
 		/* A stack the agent could not capture is a site of its own. */
 		struct fa_frame fr[SITE_DEPTH];
 		size_t nf;
-		size_t at = stack_site(p, (uint32_t)s, fr, &nf);
+		size_t at = stack_site(m, (uint32_t)s, fr, &nf);
 		keys[n][0] = (uint64_t)fr[at].func << 32 | fr[at].line;
 		keys[n][1] = s;
 		n++;
@@ -232,12 +244,12 @@ static void print_stack(const struct mem *m, uint32_t stack, const char *indent)
 {
 	struct fa_frame fr[SITE_DEPTH];
 	char buf[512];
-	size_t n, at = stack_site(m->p, stack, fr, &n);
+	size_t n, at = stack_site(m, stack, fr, &n);
 	size_t total = profile_stack_frames(m->p, &m->p->stacks[stack], NULL, 0);
-	printf("%s\n", frame_text(m->p, &fr[at], buf, sizeof(buf)));
+	printf("%s\n", frame_text(m, &fr[at], buf, sizeof(buf)));
 	size_t shown = at + 1 + FRAMES_SHOWN < n ? at + 1 + FRAMES_SHOWN : n;
 	for (size_t i = at + 1; i < shown; i++)
-		printf("%s<- %s\n", indent, frame_text(m->p, &fr[i], buf, sizeof(buf)));
+		printf("%s<- %s\n", indent, frame_text(m, &fr[i], buf, sizeof(buf)));
 	if (total > shown)
 		printf("%s   ... %zu more frame%s\n", indent, total - shown, total - shown == 1 ? "" : "s");
 }
@@ -245,7 +257,7 @@ static void print_stack(const struct mem *m, uint32_t stack, const char *indent)
 static void print_site_line(const struct mem *m, const struct site *s, char *buf, size_t len)
 {
 	struct fa_frame fr = {s->func, s->line};
-	frame_text(m->p, &fr, buf, len);
+	frame_text(m, &fr, buf, len);
 }
 
 static void print_sites_table(struct mem *m, int metric)
@@ -699,7 +711,7 @@ static void print_json(struct mem *m)
 		json_int(&j, "leaked_bytes", s->w[FA_LEAKED_BYTES]);
 		json_int(&j, "leaked_blocks", s->w[FA_LEAKED_BLOCKS]);
 		struct fa_frame fr[SITE_DEPTH];
-		size_t nf, at = stack_site(p, s->stack, fr, &nf);
+		size_t nf, at = stack_site(m, s->stack, fr, &nf);
 		json_frames(&j, p, s->stack, at, FRAMES_SHOWN);
 		json_object_end(&j);
 	}
@@ -747,13 +759,15 @@ int cmd_mem(int argc, char **argv)
 	    {"top", required_argument, NULL, 'n'},
 	    {"sort", required_argument, NULL, 's'},
 	    {"json", no_argument, NULL, 'j'},
+	    {"raw-sites", no_argument, NULL, 'R'},
+	    {"full-names", no_argument, NULL, 'F'},
 	    {"no-symbols", no_argument, NULL, 'S'},
 	    {"debug-dir", required_argument, NULL, 'd'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
-	struct mem m = {.top = 10, .sort = -1, .est = ""};
+	struct mem m = {.top = 10, .sort = -1, .est = "", .rule = SITE_USER};
 	struct profile_opts po = {0};
 	int c;
 	opterr = 0;
@@ -785,6 +799,12 @@ int cmd_mem(int argc, char **argv)
 			break;
 		case 'j':
 			m.json = true;
+			break;
+		case 'R':
+			m.rule = SITE_RAW;
+			break;
+		case 'F':
+			m.full_names = true;
 			break;
 		case 'S':
 			po.no_symbols = true;

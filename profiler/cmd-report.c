@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "cxxname.h"
 #include "fathom-dump.h"
 #include "profile.h"
 #include "util.h"
@@ -154,6 +155,7 @@ struct report {
 	enum by by;
 	int top;
 	bool threads, json;
+	bool full_names;      /* text rows keep C++ template arguments */
 	int tid;
 	bool has_tid;
 	struct keys k;
@@ -380,9 +382,18 @@ static void print_text_header(const struct report *r)
 	printf("\n");
 }
 
+/* A row's name as the text shows it: C++ template arguments elided
+ * (std::vector<…>::push_back) unless --full-names. */
+static const char *text_name(const struct report *r, const char *name, char *buf, size_t len)
+{
+	if (r->full_names || (r->by != BY_FUNCTION && r->by != BY_LINE))
+		return name;
+	return cxxname_short(name, buf, len);
+}
+
 static void print_table(const struct report *r, struct entry **rows, size_t n, bool by_total)
 {
-	char a[32], b[32], loc[512];
+	char a[32], b[32], loc[512], nbuf[512];
 	static const char *const what[] = { "functions", "files", "lines", "modules" };
 	printf("\nTop %s by %s time\n", what[r->by], by_total ? "total (inclusive)" : "self");
 	printf("  %6s %10s %8s  %6s %10s  %s\n", "self%", "self", "samples", "total%", "total", by_names[r->by]);
@@ -393,7 +404,8 @@ static void print_table(const struct report *r, struct entry **rows, size_t n, b
 		where(r, e, loc, sizeof(loc));
 		printf("  %5.1f%% %10s %8" PRIu64 "  %5.1f%% %10s  %s%s%s\n", pct(e->self_w, r->total_w),
 		       fmt_duration(a, (uint64_t)e->self_ns), by_total ? e->total_n : e->self_n,
-		       pct(e->total_w, r->total_w), fmt_duration(b, (uint64_t)e->total_ns), e->name, *loc ? "  " : "",
+		       pct(e->total_w, r->total_w), fmt_duration(b, (uint64_t)e->total_ns),
+		       text_name(r, e->name, nbuf, sizeof(nbuf)), *loc ? "  " : "",
 		       loc);
 	}
 }
@@ -485,12 +497,13 @@ static int print_threads(const struct report *r, struct json *j)
 			json_array_end(j);
 			json_object_end(j);
 		} else {
-			char a[32];
+			char a[32], nbuf[512];
 			printf("  %5.1f%% %10s %8" PRIu64 "  %-8d %-7d %-16s ", pct(th->cpu, r->total_w),
 			       fmt_duration(a, (uint64_t)ns), th->samples, th->tid, p->procs[th->proc].pid,
 			       th->name && *th->name ? th->name : "-");
 			for (int b = 0; b < 3 && best[b] != FA_NONE; b++)
-				printf("%s%s %.0f%%", b ? ", " : " ", r->k.e[best[b]].name, pct(acc[best[b]], th->cpu));
+				printf("%s%s %.0f%%", b ? ", " : " ", text_name(r, r->k.e[best[b]].name, nbuf, sizeof(nbuf)),
+				       pct(acc[best[b]], th->cpu));
 			printf("\n");
 		}
 		for (size_t k = 0; k < ntouched; k++)
@@ -613,6 +626,8 @@ static void usage(FILE *f)
 		   "  --tid TID                        only this thread\n"
 		   "  --top N                          rows per table (default 20; 0: all)\n"
 		   "  --json                           machine-readable output\n"
+		   "  --full-names                     keep C++ template arguments in the text\n"
+		   "                                   (rows show std::vector<...>::push_back)\n"
 		   "  --no-symbols                     skip debug info: functions as module+offset\n"
 		   "  --debug-dir DIR                  also look for separate debug files in DIR\n"
 		   "  -q, --quiet                      no progress or warnings on stderr\n");
@@ -624,6 +639,7 @@ int cmd_report(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },    { "threads", no_argument, NULL, 'T' },
 		{ "tid", required_argument, NULL, 't' },   { "top", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },        { "no-symbols", no_argument, NULL, 'S' },
+		{ "full-names", no_argument, NULL, 'F' },
 		{ "debug-dir", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
@@ -667,6 +683,7 @@ int cmd_report(int argc, char **argv)
 			break;
 		}
 		case 'j': r.json = true; break;
+		case 'F': r.full_names = true; break;
 		case 'S': opts.no_symbols = true; break;
 		case 'd': opts.debug_dirs = optarg; break;
 		case 'q': opts.quiet = true; break;

@@ -12,6 +12,7 @@
 #include "fathom-dump.h"
 #include "outfile.h"
 #include "outputs.h"
+#include "site.h"
 #include "util.h"
 
 /* ---- summaries ---------------------------------------------------------- */
@@ -102,7 +103,7 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 		if (st->w[FA_ALLOC_CALLS] || st->w[FA_LEAKED_BLOCKS] || st->w[FA_LEAKED_BYTES]) {
 			struct fa_frame sf[32];
 			size_t nf = profile_stack_frames(p, st, sf, 32);
-			site = site_first(p, sf, nf < 32 ? nf : 32);
+			site = site_first(p, sf, nf < 32 ? nf : 32, SITE_USER);
 		}
 		for (uint32_t d = 0; d < st->depth; d++) {
 			uint32_t li = st->locs[d];

@@ -87,11 +87,6 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **bu
  * Returns 0, -ENODATA when p has no weight, or -errno. */
 int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o);
 
-/* The index of an allocation's site among its n frames (innermost first):
- * the first frame that is not a runtime allocation wrapper (operator new,
- * libstdc++, strdup), never past the last frame. */
-size_t site_first(const struct profile *p, const struct fa_frame *fr, size_t n);
-
 /* Flushes f and returns 0, or the error of the write that failed (-ENOSPC
  * for a full disk; -EIO when that errno is gone). */
 int out_flush(FILE *f);

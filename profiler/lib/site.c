@@ -1,0 +1,48 @@
+/* Which frame of an allocation's stack is its site: the caller's code, not
+ * the language runtime that forwards the allocation for it (see site.h). */
+#include <stdbool.h>
+#include <string.h>
+
+#include "cxxname.h"
+#include "site.h"
+
+/* The agent already cuts its own frames and malloc's; what is left on top is
+ * code that only forwards an allocation for its caller. A user who asks
+ * "who allocates" means the caller: `new Node` in their function, not
+ * `operator new(unsigned long)` in libstdc++, which every C++ allocation
+ * goes through and which would otherwise be the one site of every program. */
+static bool alloc_function(const struct profile *p, const struct fa_func *fn)
+{
+	if (!strncmp(fn->name, "operator new", 12) || !strcmp(fn->name, "strdup") ||
+	    !strcmp(fn->name, "__strdup") || !strcmp(fn->name, "strndup") || !strcmp(fn->name, "__strndup"))
+		return true;
+	const char *mod = fn->module != FA_NONE ? p->modules[fn->module].name : NULL;
+	return mod && (!strncmp(mod, "libstdc++.so", 12) || !strncmp(mod, "libc++.so", 9));
+}
+
+/* The standard library's templates, inlined into the program or
+ * instantiated in it: std::vector<…>::push_back, the allocator traits,
+ * std::__new_allocator<…>::allocate. They are the library's code wherever
+ * the compiler put them: a container's growth is its caller's allocation.
+ * A function of the std namespace in the program's own source (a
+ * std::hash specialization) is the program's. */
+static bool std_library(const struct fa_func *fn)
+{
+	if (fn->file && strstr(fn->file, "/include/") && strstr(fn->file, "/c++/"))
+		return true;
+	if (fn->file && fn->file[0] && !strstr(fn->file, "/include/"))
+		return false;
+	const char *q = cxxname_qualified(fn->name);
+	return !strncmp(q, "std::", 5) || !strncmp(q, "__gnu_cxx::", 11);
+}
+
+size_t site_first(const struct profile *p, const struct fa_frame *fr, size_t n, enum site_rule rule)
+{
+	size_t i = 0;
+	for (; i + 1 < n && fr[i].func < p->nfuncs; i++) {
+		const struct fa_func *fn = &p->funcs[fr[i].func];
+		if (!fn->name || !(alloc_function(p, fn) || (rule == SITE_USER && std_library(fn))))
+			break;
+	}
+	return i;
+}
