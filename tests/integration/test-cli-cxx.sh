@@ -10,9 +10,12 @@ assert_contains "program output" "cli_cxx done" out.txt
 sed 's/^/  | /' report.txt | head -14 >&2
 
 # The template member is demangled with its namespace, class, template
-# argument and signature, and named by its declaration in the source.
+# argument and signature, and named by its declaration in the source; the
+# text elides template arguments unless --full-names.
 compute=$(grep -n 'unsigned long compute(unsigned long n) const' "$src" | cut -d: -f1)
-assert_contains "demangled template member" "cli_ns::Widget<int>::compute(unsigned long) const  cli_cxx.cpp:$compute" report.txt
+assert_contains "demangled template member" "cli_ns::Widget<…>::compute(unsigned long) const  cli_cxx.cpp:$compute" report.txt
+"$FATHOM" report --full-names cxx.fdump >full.txt 2>/dev/null || fail "fathom report --full-names failed"
+assert_contains "template argument with --full-names" "cli_ns::Widget<int>::compute(unsigned long) const  cli_cxx.cpp:$compute" full.txt
 # Functions without a DWARF linkage name are still qualified: the lambda
 # (its real function) by its ELF symbol, as nm -C spells it without the
 # "[clone ...]" suffix, at the lambda's line, which only its closure type
@@ -29,7 +32,7 @@ assert_not_contains "mangled names" "_ZN" report.txt
 # cli_mix (a row of its own although it has no code of its own), the lambda,
 # and compute's own loop.
 top3=$(awk '/by self time/ { getline; for (i = 0; i < 3; i++) { getline; print } exit }' report.txt)
-for want in cli_mix 'operator()' 'Widget<int>::compute'; do
+for want in cli_mix 'operator()' 'Widget<…>::compute'; do
 	grep -qF -- "$want" <<<"$top3" || fail "expected $want among the top three rows by self time, got: $top3"
 done
 # The inlined function's time is also its caller's: compute's total holds it.
