@@ -57,7 +57,7 @@ struct site {
 struct mem {
 	struct profile *p;
 	bool sampled, json;
-	bool full_names;       /* text keeps template arguments */
+	bool full_names; /* text keeps template arguments */
 	enum site_rule rule;
 	size_t top;
 	int sort; /* the --sort metric, or -1 */
