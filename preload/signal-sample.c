@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "sigmask.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -190,12 +191,24 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
+int sample_timer_info(const siginfo_t *si)
+{
+	return si->si_code == SI_TIMER && si->si_value.sival_ptr == &g_timer_tag;
+}
+
+int sample_user_handles(void)
+{
+	sighandler_t h = g_user_act.sa_handler;
+	return h != SIG_DFL && h != SIG_IGN;
+}
+
 /* Context: signal (the agent's), async-signal-safe. */
 static void on_sample(int sig, siginfo_t *si, void *ucv)
 {
 	int saved = errno;
-	if (si->si_code != SI_TIMER || si->si_value.sival_ptr != &g_timer_tag) {
-		chain(sig, si, ucv);
+	if (!sample_timer_info(si)) {
+		if (!sigmask_hold(sig, si, ucv))
+			chain(sig, si, ucv);
 		goto out;
 	}
 	if (!agent_cpu_on)
@@ -747,7 +760,7 @@ __attribute__((used)) void *agent_syscall_resolve(void)
 	return (void *)agent_real_syscall;
 }
 
-/* syscall(): for any number but rt_sigaction, a tail jump to libc's with
+/* syscall(): for any number but rt_sigaction and rt_sigprocmask (sigmask.c), a tail jump to libc's with
  * every register and the stack as the caller left them, so nothing changes
  * for any other system call (clone, vfork, rt_sigreturn included). */
 // clang-format off
@@ -758,6 +771,8 @@ __asm__(".text\n"
 	"	endbr64\n"
 	"	cmpq $" STR(SYS_rt_sigaction) ", %rdi\n"
 	"	je agent_syscall_rt_sigaction\n"
+	"	cmpq $" STR(SYS_rt_sigprocmask) ", %rdi\n"
+	"	je agent_syscall_rt_sigprocmask\n"
 	"	movq agent_real_syscall(%rip), %r11\n"
 	"	testq %r11, %r11\n"
 	"	jz 1f\n"
