@@ -83,6 +83,16 @@ int sigmask_real(int how, const sigset_t *set, sigset_t *old)
 	return mask_pthread(how, set, old);
 }
 
+int sigmask_view_save(void)
+{
+	return tls_view;
+}
+
+void sigmask_view_restore(int view)
+{
+	tls_view = view;
+}
+
 static void one_set(sigset_t *s)
 {
 	sigemptyset(s);
@@ -126,6 +136,19 @@ static int mask_change(mask_fn real, int how, const sigset_t *set, sigset_t *old
 		tls_view = view;
 		tls_held = held;
 		return r;
+	}
+	if (set && sigismember(set, s) == 1 && !view && sigismember(&o, s) == 1) {
+		/* The signal was really blocked already: inside a handler whose
+		 * mask has it (the kernel's doing, undone by sigreturn), or on a
+		 * thread the agent did not see start. The program repeats what
+		 * it read: that stays as it was, real, and out of the view, which
+		 * sigreturn would not put back. */
+		tls_view = 0;
+		if (how == SIG_SETMASK) {
+			sigset_t one;
+			one_set(&one);
+			real(SIG_BLOCK, &one, NULL);
+		}
 	}
 	if (old) {
 		*old = o;

@@ -26,6 +26,10 @@ void sigmask_after_fork(void);
 /* The agent's own changes to the real mask (the writer blocks everything, a
  * thread that ends stops its samples). Context: any, async-signal-safe. */
 int sigmask_real(int how, const sigset_t *set, sigset_t *old);
+/* Around a handler the agent runs for the program (chain()): the view is
+ * put back after it, as sigreturn puts the mask back. Context: signal. */
+int sigmask_view_save(void);
+void sigmask_view_restore(int view);
 /* A signal of the agent's number that is not from its timers, while the
  * thread's view blocks it: kept pending for the program, as the kernel would
  * have (returns 1), else 0 and the program's disposition runs.

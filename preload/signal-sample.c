@@ -177,18 +177,22 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		sigdelset(&m, sig);
 	else
 		sigaddset(&m, sig);
-	pthread_sigmask(SIG_BLOCK, &m, &old);
+	/* The real mask, as the kernel sets it around a handler; the program's
+	 * view of it (sigmask.c) is put back after, as sigreturn would. */
+	int view = sigmask_view_save();
+	sigmask_real(SIG_BLOCK, &m, &old);
 	if (ua.sa_flags & SA_NODEFER) {
 		sigset_t self;
 		sigemptyset(&self);
 		sigaddset(&self, sig);
-		pthread_sigmask(SIG_UNBLOCK, &self, NULL);
+		sigmask_real(SIG_UNBLOCK, &self, NULL);
 	}
 	if (ua.sa_flags & SA_SIGINFO)
 		ua.sa_sigaction(sig, si, uc);
 	else
 		ua.sa_handler(sig);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigmask_real(SIG_SETMASK, &old, NULL);
+	sigmask_view_restore(view);
 }
 
 int sample_timer_info(const siginfo_t *si)

@@ -54,3 +54,20 @@ same waits
 assert_contains "sigsuspend ends only for the program's signal" "sigsuspend: returned 1 time(s) for 1 signal" waits.rec
 assert_contains "signalfd reads only the program's signals" "signalfd on every signal: 1 SIGUSR1, 0 other" waits.rec
 assert_contains "a timed wait takes its whole time" "ppoll without a mask: 0, after its timeout" waits.rec
+
+# A program that uses the agent's signal itself (FATHOM_SIGNAL names it):
+# blocked through the raw system call, sighold, sigsetmask; sent while
+# blocked, it stays pending until unblocked; sigwaitinfo takes it; the mask
+# goes across posix_spawn and exec. Meanwhile the thread is sampled.
+rtmax=$(kill -l SIGRTMAX 2>/dev/null) || rtmax=64
+sig=$((rtmax - 3))
+"$prog" own "$sig" >own.plain 2>&1
+echo $? >own.prc
+FATHOM_SIGNAL=$sig "$FATHOM" record -o own.fdump -- "$prog" own "$sig" >own.rec 2>own.err
+echo $? >own.rrc
+grep -v '^fathom:' own.err >>own.rec
+same own
+assert_contains "a blocked signal stays pending" "sent while blocked: handled 0, pending yes" own.rec
+assert_eq "children (posix_spawn, exec) that start with the signal blocked" 2 "$(grep -c '^  SIG blocked yes' own.rec)"
+samples=$(sed -n 's/^fathom: \([0-9,]*\) samples.*/\1/p' own.err | tr -d ,)
+[ "${samples:-0}" -ge 15 ] || fail "own: the thread that blocks the agent's signal was not sampled (${samples:-no} samples)"

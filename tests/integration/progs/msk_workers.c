@@ -9,6 +9,12 @@
  *                                  signalfd, ppoll, pselect and epoll_pwait on
  *                                  ordinary signals, each woken or timed out
  *                                  only as the program arranged
+ *   msk_workers own SIG            the program's own use of signal SIG (the
+ *                                  agent's): blocked through every entry
+ *                                  point, sent while blocked, delivered once
+ *                                  unblocked; the mask inherited across exec
+ *                                  and posix_spawn
+ *   msk_workers showmask SIG       prints whether SIG and SIGUSR2 are blocked
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -21,10 +27,15 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/select.h>
+#include <spawn.h>
 #include <sys/signalfd.h>
+#include <sys/wait.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Old entry points that the program under test may well use. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
 
 static double clock_s(clockid_t c)
 {
@@ -263,6 +274,100 @@ static int waits(void)
 	return 0;
 }
 
+/* ---------------------------------------------------- the program's own */
+
+static volatile sig_atomic_t got_own;
+
+static void on_own(int sig)
+{
+	(void)sig;
+	got_own++;
+}
+
+static int blocked(int sig)
+{
+	sigset_t cur;
+	pthread_sigmask(SIG_BLOCK, NULL, &cur);
+	return sigismember(&cur, sig) == 1;
+}
+
+static const char *yesno(int v)
+{
+	return v ? "yes" : "no";
+}
+
+static int showmask(int sig)
+{
+	printf("  SIG blocked %s, SIGUSR2 blocked %s\n", yesno(blocked(sig)), yesno(blocked(SIGUSR2)));
+	return 0;
+}
+
+static int own(const char *self, int sig)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_own;
+	sigaction(sig, &sa, NULL);
+	sigset_t one, none;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	sigemptyset(&none);
+
+	/* The raw system call, as a runtime might make it. */
+	uint64_t k = 1ull << (sig - 1), kold = 0;
+	long r = syscall(SYS_rt_sigprocmask, SIG_BLOCK, &k, &kold, 8);
+	printf("raw rt_sigprocmask: %s, old had it %s, view now %s\n", r == 0 ? "ok" : "failed", yesno(kold & k),
+	       yesno(blocked(sig)));
+	burn_cpu(0.2);
+	raise(sig);
+	burn_cpu(0.05);
+	sigset_t pend;
+	sigpending(&pend);
+	printf("sent while blocked: handled %d, pending %s\n", got_own, yesno(sigismember(&pend, sig) == 1));
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &(uint64_t){ 0 }, &kold, 8);
+	printf("unblocked: handled %d, old mask had it %s\n", got_own, yesno(kold & k));
+
+	sighold(sig);
+	printf("sighold: view %s\n", yesno(blocked(sig)));
+	sigrelse(sig);
+	printf("sigrelse: view %s\n", yesno(blocked(sig)));
+	sighold(sig);
+	sigsetmask(0);
+	printf("sigsetmask(0): view %s\n", yesno(blocked(sig)));
+
+	/* Blocked, sent, and taken by sigwaitinfo. */
+	pthread_sigmask(SIG_BLOCK, &one, NULL);
+	got_own = 0;
+	burn_cpu(0.1);
+	raise(sig);
+	burn_cpu(0.05);
+	siginfo_t si;
+	int w = sigwaitinfo(&one, &si);
+	printf("sigwaitinfo: %s, si_code %d, handled %d\n", w == sig ? "SIG" : "other", si.si_code, got_own);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+
+	/* The mask the program believes it has goes to the programs it runs. */
+	sigset_t two = one;
+	sigaddset(&two, SIGUSR2);
+	pthread_sigmask(SIG_BLOCK, &two, NULL);
+	char sigs[16];
+	snprintf(sigs, sizeof(sigs), "%d", sig);
+	char *argv[] = { (char *)self, "showmask", sigs, NULL };
+	extern char **environ;
+	pid_t pid;
+	printf("posix_spawn:\n");
+	if (posix_spawn(&pid, self, NULL, NULL, argv, environ) == 0)
+		waitpid(pid, NULL, 0);
+	printf("fork and exec:\n");
+	pid = fork();
+	if (pid == 0) {
+		execv(self, argv);
+		_exit(127);
+	}
+	waitpid(pid, NULL, 0);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -270,6 +375,10 @@ int main(int argc, char **argv)
 		return burn(atoi(argv[2]), atof(argv[3]));
 	if (argc >= 2 && !strcmp(argv[1], "waits"))
 		return waits();
+	if (argc >= 3 && !strcmp(argv[1], "own"))
+		return own(argv[0], atoi(argv[2]));
+	if (argc >= 3 && !strcmp(argv[1], "showmask"))
+		return showmask(atoi(argv[2]));
 	fprintf(stderr, "usage: msk_workers burn THREADS MS | waits\n");
 	return 2;
 }
