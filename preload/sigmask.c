@@ -206,6 +206,12 @@ __attribute__((used)) long agent_syscall_rt_sigprocmask(long nr, long how, const
 
 void sigmask_init(void)
 {
+	/* Resolved now, not in a signal handler that happens to be first. */
+	NEXT(real_pthread_sigmask, "pthread_sigmask");
+	NEXT(real_sigprocmask, "sigprocmask");
+	NEXT(real_sigsuspend, "sigsuspend");
+	NEXT(real_sigtimedwait, "sigtimedwait");
+	NEXT(real_sigpending, "sigpending");
 	sigset_t one, o;
 	one_set(&one);
 	if (mask_pthread(SIG_UNBLOCK, &one, &o) != 0)
@@ -392,7 +398,8 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 
 /* _FORTIFY_SOURCE's ppoll: libc's checks the size, then calls its own
  * ppoll, past this interposer. */
-EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask, size_t fdslen)
+EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+		       size_t fdslen)
 {
 	if (fdslen / sizeof(*fds) < n) {
 		if (!NEXT(real_ppoll_chk, "__ppoll_chk"))
@@ -417,7 +424,8 @@ EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, con
 }
 
 /* glibc 2.35 and later; resolved by name, so an older libc just lacks it. */
-EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts, const sigset_t *mask)
+EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
+			const sigset_t *mask)
 {
 	if (!NEXT(real_epoll_pwait2, "epoll_pwait2"))
 		return -1;

@@ -764,9 +764,10 @@ __attribute__((used)) void *agent_syscall_resolve(void)
 	return (void *)agent_real_syscall;
 }
 
-/* syscall(): for any number but rt_sigaction and rt_sigprocmask (sigmask.c), a tail jump to libc's with
- * every register and the stack as the caller left them, so nothing changes
- * for any other system call (clone, vfork, rt_sigreturn included). */
+/* syscall(): for any number but rt_sigaction and rt_sigprocmask (whose
+ * handler is in sigmask.c), a tail jump to libc's with every register and
+ * the stack as the caller left them, so nothing changes for any other system
+ * call (clone, vfork, rt_sigreturn included). */
 // clang-format off
 __asm__(".text\n"
 	".globl syscall\n"

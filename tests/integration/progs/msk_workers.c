@@ -119,7 +119,7 @@ static int burn(int n, double ms)
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (int i = 0; i < n; i++) {
-		w[i] = (struct worker){ i, ms, 0, 0 };
+		w[i] = (struct worker){i, ms, 0, 0};
 		pthread_create(&th[i], NULL, worker, &w[i]);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
@@ -155,7 +155,7 @@ struct sender {
 static void *send_later(void *p)
 {
 	struct sender *s = p;
-	struct timespec ts = { s->ms / 1000, (s->ms % 1000) * 1000000L };
+	struct timespec ts = {s->ms / 1000, (s->ms % 1000) * 1000000L};
 	nanosleep(&ts, NULL);
 	pthread_kill(s->target, s->sig);
 	return NULL;
@@ -176,7 +176,11 @@ static pthread_t later(struct sender *s, int sig, int ms)
 static void report_timeout(const char *what, int r, int err, double took)
 {
 	printf("%s: %s, %s\n", what,
-	       r < 0 ? (err == EINTR ? "EINTR" : err == EAGAIN ? "EAGAIN" : "error") : r ? "a signal" : "0",
+	       r < 0 ? (err == EINTR	? "EINTR"
+			: err == EAGAIN ? "EAGAIN"
+					: "error")
+	       : r   ? "a signal"
+		     : "0",
 	       took >= 0.28 ? "after its timeout" : "EARLY");
 }
 
@@ -213,7 +217,7 @@ static int waits(void)
 	printf("sigwaitinfo: %s\n", r == SIGUSR1 ? "SIGUSR1" : r < 0 && errno == EINTR ? "EINTR" : "other");
 	pthread_join(th, NULL);
 	th = later(&snd, SIGUSR1, 300);
-	struct timespec two = { 2, 0 }, t300 = { 0, 300000000L };
+	struct timespec two = {2, 0}, t300 = {0, 300000000L};
 	r = sigtimedwait(&usr1, &si, &two);
 	printf("sigtimedwait: %s\n", r == SIGUSR1 ? "SIGUSR1" : r < 0 && errno == EINTR ? "EINTR" : "other");
 	pthread_join(th, NULL);
@@ -225,7 +229,9 @@ static int waits(void)
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	th = later(&snd, SIGUSR1, 300);
 	r = sigwaitinfo(&all, &si);
-	printf("sigwaitinfo on every signal: %s\n", r == SIGUSR1 ? "SIGUSR1" : r < 0 && errno == EINTR ? "EINTR" : "another signal");
+	printf("sigwaitinfo on every signal: %s\n", r == SIGUSR1	      ? "SIGUSR1"
+						    : r < 0 && errno == EINTR ? "EINTR"
+									      : "another signal");
 	pthread_join(th, NULL);
 
 	/* signalfd on every signal reads only the program's. */
@@ -246,7 +252,7 @@ static int waits(void)
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 
 	/* Waits with a signal mask, timing out: never ended early. */
-	struct pollfd pfd = { -1, 0, 0 };
+	struct pollfd pfd = {-1, 0, 0};
 	t0 = clock_s(CLOCK_MONOTONIC);
 	r = ppoll(&pfd, 1, &t300, &none);
 	report_timeout("ppoll with a mask", r, errno, clock_s(CLOCK_MONOTONIC) - t0);
@@ -267,7 +273,7 @@ static int waits(void)
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
 	th = later(&snd, SIGUSR1, 200);
 	got_usr1 = 0;
-	struct timespec t5 = { 5, 0 };
+	struct timespec t5 = {5, 0};
 	r = ppoll(&pfd, 1, &t5, &none);
 	printf("ppoll woken by SIGUSR1: %s\n", r < 0 && errno == EINTR && got_usr1 ? "yes" : "no");
 	pthread_join(th, NULL);
@@ -316,15 +322,15 @@ static int own(const char *self, int sig)
 	/* The raw system call, as a runtime might make it. */
 	uint64_t k = 1ull << (sig - 1), kold = 0;
 	long r = syscall(SYS_rt_sigprocmask, SIG_BLOCK, &k, &kold, 8);
-	printf("raw rt_sigprocmask: %s, old had it %s, view now %s\n", r == 0 ? "ok" : "failed", yesno(kold & k),
-	       yesno(blocked(sig)));
+	printf("raw rt_sigprocmask: %s, old had it %s, view now %s\n", r == 0 ? "ok" : "failed",
+	       yesno(kold & k), yesno(blocked(sig)));
 	burn_cpu(0.2);
 	raise(sig);
 	burn_cpu(0.05);
 	sigset_t pend;
 	sigpending(&pend);
 	printf("sent while blocked: handled %d, pending %s\n", got_own, yesno(sigismember(&pend, sig) == 1));
-	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &(uint64_t){ 0 }, &kold, 8);
+	syscall(SYS_rt_sigprocmask, SIG_SETMASK, &(uint64_t){0}, &kold, 8);
 	printf("unblocked: handled %d, old mask had it %s\n", got_own, yesno(kold & k));
 
 	sighold(sig);
@@ -352,7 +358,7 @@ static int own(const char *self, int sig)
 	pthread_sigmask(SIG_BLOCK, &two, NULL);
 	char sigs[16];
 	snprintf(sigs, sizeof(sigs), "%d", sig);
-	char *argv[] = { (char *)self, "showmask", sigs, NULL };
+	char *argv[] = {(char *)self, "showmask", sigs, NULL};
 	extern char **environ;
 	pid_t pid;
 	printf("posix_spawn:\n");
