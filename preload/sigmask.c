@@ -131,13 +131,13 @@ static int mask_change(mask_fn real, int how, const sigset_t *set, sigset_t *old
 			}
 		}
 	}
-	int r = real(how, kp, old ? &o : NULL);
+	int r = real(how, kp, &o);
 	if (r != 0) {
 		tls_view = view;
 		tls_held = held;
 		return r;
 	}
-	if (set && sigismember(set, s) == 1 && !view && sigismember(&o, s) == 1) {
+	if (set && how != SIG_UNBLOCK && sigismember(set, s) == 1 && !view && sigismember(&o, s) == 1) {
 		/* The signal was really blocked already: inside a handler whose
 		 * mask has it (the kernel's doing, undone by sigreturn), or on a
 		 * thread the agent did not see start. The program repeats what

@@ -54,6 +54,7 @@ same waits
 assert_contains "sigsuspend ends only for the program's signal" "sigsuspend: returned 1 time(s) for 1 signal" waits.rec
 assert_contains "signalfd reads only the program's signals" "signalfd on every signal: 1 SIGUSR1, 0 other" waits.rec
 assert_contains "a timed wait takes its whole time" "ppoll without a mask: 0, after its timeout" waits.rec
+assert_contains "a handler with a full sa_mask" "saw every signal blocked yes, mask empty after it yes" waits.rec
 
 # A program that uses the agent's signal itself (FATHOM_SIGNAL names it):
 # blocked through the raw system call, sighold, sigsetmask; sent while

@@ -184,6 +184,24 @@ static void report_timeout(const char *what, int r, int err, double took)
 	       took >= 0.28 ? "after its timeout" : "EARLY");
 }
 
+static volatile sig_atomic_t full_in_handler;
+
+/* A handler run with every signal blocked (sa_mask full), which saves and
+ * restores the mask, as many do. */
+static void on_usr2_full(int sig)
+{
+	(void)sig;
+	sigset_t none, old;
+	sigemptyset(&none);
+	sigprocmask(SIG_BLOCK, &none, &old);
+	int all = 1;
+	for (int s = 1; s <= SIGRTMAX; s++)
+		if (blockable(s) && !sigismember(&old, s))
+			all = 0;
+	full_in_handler = all;
+	sigprocmask(SIG_SETMASK, &old, NULL);
+}
+
 static int waits(void)
 {
 	struct sigaction sa;
@@ -268,6 +286,18 @@ static int waits(void)
 	r = epoll_pwait(ep, &ev, 1, 300, &none);
 	report_timeout("epoll_pwait with a mask", r, errno, clock_s(CLOCK_MONOTONIC) - t0);
 	close(ep);
+
+	/* After a handler that ran with every signal blocked, the mask is the
+	 * one from before it. */
+	struct sigaction full;
+	memset(&full, 0, sizeof(full));
+	full.sa_handler = on_usr2_full;
+	sigfillset(&full.sa_mask);
+	sigaction(SIGUSR2, &full, NULL);
+	pthread_sigmask(SIG_SETMASK, &none, NULL);
+	raise(SIGUSR2);
+	printf("handler with a full sa_mask: saw every signal blocked %s, mask empty after it %s\n",
+	       full_in_handler ? "yes" : "no", mask_is(0) ? "yes" : "no");
 
 	/* And the program's own signal still ends them. */
 	pthread_sigmask(SIG_BLOCK, &usr1, NULL);
