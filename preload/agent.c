@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "sigmask.h"
 #include "encode.h"
 
 #include <ctype.h>
@@ -1066,7 +1067,7 @@ static void thread_key_dtor(void *p)
 	sigset_t prof;
 	sigemptyset(&prof);
 	sigaddset(&prof, agent_cfg.signo);
-	pthread_sigmask(SIG_BLOCK, &prof, NULL);
+	sigmask_real(SIG_BLOCK, &prof, NULL);
 	uint64_t rest = agent_cpu_on ? sample_cpu_remainder(t, sample_thread_clock(t->tid)) : 0;
 	sample_disarm(t);
 	char name[16] = { 0 };
@@ -1412,7 +1413,7 @@ static int start_writer(void)
 	sigset_t all, old;
 	sigfillset(&all);
 	/* The writer must never run the program's signal handlers. */
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	sigmask_real(SIG_SETMASK, &all, &old);
 	g_writer_tid = 0;
 	/* 1 MB of stack, not the default 8 MB of address space: the writer
 	 * needs a few KB, and at most runs the program's exit handlers when the
@@ -1422,7 +1423,7 @@ static int start_writer(void)
 	int r = real_pthread_create(&th, a ? &attr : NULL, writer_main, NULL);
 	if (a)
 		pthread_attr_destroy(&attr);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigmask_real(SIG_SETMASK, &old, NULL);
 	if (r)
 		return -r;
 	pthread_detach(th);
@@ -1594,6 +1595,7 @@ __attribute__((constructor)) static void agent_init(void)
 	agent_alloc_on = agent_cfg.alloc;
 	if (agent_cfg.cpu && !g_cpu_off[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
+		sigmask_init();
 		if (t)
 			sample_arm(t, t->tid);
 		arm_existing_threads(gettid_());
@@ -1671,6 +1673,7 @@ __attribute__((destructor)) static void agent_fini(void)
 
 static void on_fork_child(void)
 {
+	sigmask_after_fork();
 	if (!agent_ready)
 		return;
 	int g = agent_guard;
@@ -1818,6 +1821,7 @@ static struct enc_mark trailer_provisional(unsigned reason)
 
 struct exec_state {
 	int active;
+	int mask_blocked; /* the signal was blocked for the new image (sigmask.c) */
 	int sampling; /* the timers were stopped */
 	struct enc_mark mark;
 	int guard;
@@ -1830,6 +1834,7 @@ struct exec_state {
 static struct exec_state before_exec(void)
 {
 	struct exec_state s = { 0 };
+	s.mask_blocked = sigmask_before_exec();
 	if (!agent_ready || getpid() != agent_pid)
 		return s; /* (a vfork child: the timers are the parent's) */
 	s.guard = agent_guard;
@@ -1852,6 +1857,7 @@ static struct exec_state before_exec(void)
 
 static void exec_failed(struct exec_state *s)
 {
+	sigmask_exec_failed(s->mask_blocked);
 	if (!s->active && !s->sampling)
 		return;
 	int e = errno;
@@ -2086,6 +2092,7 @@ EXPORT void _Exit(int status)
 struct tramp {
 	void *(*fn)(void *);
 	void *arg;
+	int sigmask_view; /* the creator's view of its mask (sigmask.c) */
 };
 
 static void *trampoline(void *p)
@@ -2094,6 +2101,7 @@ static void *trampoline(void *p)
 	hooks_real_free(p);
 	int g = agent_guard;
 	agent_guard = 1;
+	sigmask_thread_start(a.sigmask_view);
 	struct tstate *t = thread_attach();
 	thread_stack_bounds(t);
 	if (t && agent_cpu_on)
@@ -2116,6 +2124,7 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
 		return real_pthread_create(th, attr, fn, arg);
 	a->fn = fn;
 	a->arg = arg;
+	a->sigmask_view = sigmask_thread_view();
 	int r = real_pthread_create(th, attr, trampoline, a);
 	if (r)
 		hooks_real_free(a);

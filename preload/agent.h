@@ -251,6 +251,10 @@ void sample_before_exec(void);
 /* Inside the gate. */
 int sample_arm_tid(pid_t tid, timer_t *out);
 uint64_t sample_thread_cpu(pid_t tid);
+/* The signal comes from the agent's own timers. Context: any. */
+int sample_timer_info(const siginfo_t *si);
+/* The program has a handler of its own for the agent's signal. Context: any. */
+int sample_user_handles(void);
 /* Threads left unsampled because their timer could not be made, and why
  * (the errno of the last failure, of timer_create (0) or timer_settime (1)). */
 extern _Atomic uint64_t agent_cpu_unsampled;
@@ -269,7 +273,7 @@ void *agent_dlsym_next(const char *name);
 /* got.c: points the GOT slots of objects that bind past the agent
  * (RTLD_DEEPBIND) at the agent's functions. got_scope holds, for each
  * function the agent interposes, what a dlopen handle's own lookup finds. */
-#define GOT_MAX_FNS 64
+#define GOT_MAX_FNS 128
 struct got_scope {
 	void *target[GOT_MAX_FNS];
 };

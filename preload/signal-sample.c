@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "sigmask.h"
 
 #include <errno.h>
 #include <sched.h>
@@ -176,26 +177,42 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		sigdelset(&m, sig);
 	else
 		sigaddset(&m, sig);
-	pthread_sigmask(SIG_BLOCK, &m, &old);
+	/* The real mask, as the kernel sets it around a handler; the program's
+	 * view of it (sigmask.c) is put back after, as sigreturn would. */
+	int view = sigmask_view_save();
+	sigmask_real(SIG_BLOCK, &m, &old);
 	if (ua.sa_flags & SA_NODEFER) {
 		sigset_t self;
 		sigemptyset(&self);
 		sigaddset(&self, sig);
-		pthread_sigmask(SIG_UNBLOCK, &self, NULL);
+		sigmask_real(SIG_UNBLOCK, &self, NULL);
 	}
 	if (ua.sa_flags & SA_SIGINFO)
 		ua.sa_sigaction(sig, si, uc);
 	else
 		ua.sa_handler(sig);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	sigmask_real(SIG_SETMASK, &old, NULL);
+	sigmask_view_restore(view);
+}
+
+int sample_timer_info(const siginfo_t *si)
+{
+	return si->si_code == SI_TIMER && si->si_value.sival_ptr == &g_timer_tag;
+}
+
+int sample_user_handles(void)
+{
+	sighandler_t h = g_user_act.sa_handler;
+	return h != SIG_DFL && h != SIG_IGN;
 }
 
 /* Context: signal (the agent's), async-signal-safe. */
 static void on_sample(int sig, siginfo_t *si, void *ucv)
 {
 	int saved = errno;
-	if (si->si_code != SI_TIMER || si->si_value.sival_ptr != &g_timer_tag) {
-		chain(sig, si, ucv);
+	if (!sample_timer_info(si)) {
+		if (!sigmask_hold(sig, si, ucv))
+			chain(sig, si, ucv);
 		goto out;
 	}
 	if (!agent_cpu_on)
@@ -747,9 +764,10 @@ __attribute__((used)) void *agent_syscall_resolve(void)
 	return (void *)agent_real_syscall;
 }
 
-/* syscall(): for any number but rt_sigaction, a tail jump to libc's with
- * every register and the stack as the caller left them, so nothing changes
- * for any other system call (clone, vfork, rt_sigreturn included). */
+/* syscall(): for any number but rt_sigaction and rt_sigprocmask (whose
+ * handler is in sigmask.c), a tail jump to libc's with every register and
+ * the stack as the caller left them, so nothing changes for any other system
+ * call (clone, vfork, rt_sigreturn included). */
 // clang-format off
 __asm__(".text\n"
 	".globl syscall\n"
@@ -758,6 +776,8 @@ __asm__(".text\n"
 	"	endbr64\n"
 	"	cmpq $" STR(SYS_rt_sigaction) ", %rdi\n"
 	"	je agent_syscall_rt_sigaction\n"
+	"	cmpq $" STR(SYS_rt_sigprocmask) ", %rdi\n"
+	"	je agent_syscall_rt_sigprocmask\n"
 	"	movq agent_real_syscall(%rip), %r11\n"
 	"	testq %r11, %r11\n"
 	"	jz 1f\n"

@@ -1,0 +1,41 @@
+/* The program's view of its signal mask (sigmask.c): the agent's sampling
+ * signal is never really blocked, and what the program asked for is kept per
+ * thread.
+ */
+#ifndef FATHOM_SIGMASK_H
+#define FATHOM_SIGMASK_H
+
+#include <signal.h>
+
+#pragma GCC visibility push(hidden)
+
+/* At start, once the sampling handler is installed: the mask becomes
+ * virtual, and the calling (main) thread's real mask admits the signal. */
+void sigmask_init(void);
+/* pthread_create: the creating thread's view, handed to the new thread,
+ * which calls sigmask_thread_start() first thing. */
+int sigmask_thread_view(void);
+void sigmask_thread_start(int view);
+/* Before exec: the new image inherits the mask the program believes it has
+ * (returns 1 when the signal was blocked for it); after a failed exec the
+ * signal is admitted again. Also in a vfork child. */
+int sigmask_before_exec(void);
+void sigmask_exec_failed(int blocked);
+/* In a fork child: signals held for the parent's thread are not the child's. */
+void sigmask_after_fork(void);
+/* The agent's own changes to the real mask (the writer blocks everything, a
+ * thread that ends stops its samples). Context: any, async-signal-safe. */
+int sigmask_real(int how, const sigset_t *set, sigset_t *old);
+/* Around a handler the agent runs for the program (chain()): the view is
+ * put back after it, as sigreturn puts the mask back. Context: signal. */
+int sigmask_view_save(void);
+void sigmask_view_restore(int view);
+/* A signal of the agent's number that is not from its timers, while the
+ * thread's view blocks it: kept pending for the program, as the kernel would
+ * have (returns 1), else 0 and the program's disposition runs.
+ * Context: signal (the agent's handler). */
+int sigmask_hold(int sig, siginfo_t *si, void *uc);
+
+#pragma GCC visibility pop
+
+#endif
