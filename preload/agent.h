@@ -63,6 +63,11 @@ struct tstate {
 	uint64_t weight_sum;
 	uint64_t cpu_base; /* the thread's CPU time (ns) when its timer was armed */
 	uint32_t last_id;
+	/* The start routine and the frames that called it (start_thread,
+	 * clone), taken when the thread started: the stack its CPU time is
+	 * charged to at its end when no sample ever caught it. */
+	uint64_t start_frames[8];
+	unsigned start_n;
 	uint64_t thread_end_sent;
 	_Atomic uint64_t lost_samples; /* producer adds, writer reports */
 	uint64_t lost_reported;	       /* writer only */
@@ -219,9 +224,18 @@ int sample_probe(char *why, size_t cap);
  * a failure is counted in agent_cpu_unsampled. */
 int sample_arm(struct tstate *t, pid_t tid);
 void sample_disarm(struct tstate *t);
-/* Context: any, async-signal-safe. The CPU periods of the thread whose
+/* Context: any, async-signal-safe. The CPU time (ns) of the thread whose
  * CPU clock is clk that its samples do not cover yet. */
 uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk);
+/* Notes the thread's start routine fn and its callers (start_frames).
+ * Context: on the new thread, before it runs fn. */
+void sample_note_start(struct tstate *t, void *(*fn)(void *));
+/* The stack a thread's uncovered CPU time is charged to at its end: the
+ * last sampled one, else its start stack, interned (0 when there is none).
+ * When *is_new, f[0..1] are room for a STACK event header and f[2..] holds
+ * *n frames: the caller must push that event before using the id.
+ * Context: not signal. */
+uint32_t sample_end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_new);
 clockid_t sample_thread_clock(pid_t tid);
 /* Installs the thread's agent signal stack unless the program has one.
  * Context: any, async-signal-safe; on the thread t belongs to. */

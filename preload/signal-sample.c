@@ -316,15 +316,55 @@ uint64_t sample_thread_cpu(pid_t tid)
 
 uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk)
 {
-	if (agent_cfg.clock != FD_CLOCK_CPU || !t->last_id || !t->has_timer)
+	if (agent_cfg.clock != FD_CLOCK_CPU || !t->has_timer)
 		return 0;
 	struct timespec ts;
 	if (clock_gettime(clk, &ts) < 0)
 		return 0;
 	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
-	uint64_t periods = (ns > t->cpu_base ? ns - t->cpu_base : 0) / period;
-	return periods > t->weight_sum ? periods - t->weight_sum : 0;
+	uint64_t used = ns > t->cpu_base ? ns - t->cpu_base : 0, covered = t->weight_sum * period;
+	return used > covered ? used - covered : 0;
+}
+
+void sample_note_start(struct tstate *t, void *(*fn)(void *))
+{
+	t->start_frames[0] = (uint64_t)(uintptr_t)fn;
+	t->start_n = 1;
+	if (t->in_unwind || !t->stack_hi)
+		return;
+	t->in_unwind = 1;
+	__asm__ volatile("" ::: "memory");
+	struct unwind *u = &t->uw;
+	unwind_capture(u->reg);
+	unwind_init_captured(u, t->stack_lo, t->stack_hi);
+	u->cache = t->uw_cache;
+	/* The agent's frames (this one, the trampoline) are not the
+	 * program's: the start routine's callers follow them. */
+	do {
+		uint64_t ip = u->reg[UW_RA];
+		if (ip >= agent_text_lo && ip < agent_text_hi)
+			continue;
+		t->start_frames[t->start_n++] = ip;
+	} while (t->start_n < sizeof(t->start_frames) / sizeof(t->start_frames[0]) && unwind_step(u));
+	__asm__ volatile("" ::: "memory");
+	t->in_unwind = 0;
+}
+
+uint32_t sample_end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_new)
+{
+	*is_new = 0;
+	*n = 0;
+	if (t->last_id || !t->start_n)
+		return t->last_id;
+	*n = t->start_n;
+	memcpy(f + 2, t->start_frames, t->start_n * sizeof(uint64_t));
+	uint32_t id = intern_stack(&agent_intern, f + 2, t->start_n, is_new);
+	if (!id)
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+	else
+		t->last_id = id;
+	return id;
 }
 
 int sample_gate_enter(void)
