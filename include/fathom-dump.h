@@ -127,6 +127,7 @@ enum fd_lost {
 	FD_LOST_STACKS = 2,
 	FD_LOST_CPU_UNAVAILABLE = 3, /* since 1.1 */
 	FD_LOST_CPU_THREADS = 4,     /* since 1.1 */
+	FD_LOST_CPU_IN_AGENT = 5,    /* since 1.1: not lost, charged to the caller */
 };
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
 

@@ -96,7 +96,7 @@ static volatile int g_finished;
 static volatile int g_main_exited;
 static pid_t g_writer_tid;
 static uint64_t g_last_flush, g_last_tick, g_last_check;
-static uint64_t g_lost_stacks_reported, g_lost_alloc_reported;
+static uint64_t g_lost_stacks_reported, g_lost_alloc_reported, g_cpu_in_agent_reported;
 static size_t (*g_mallinfo2)(void *); /* returns nothing useful; see tick() */
 static uint64_t g_start_real;
 static char g_path[PATH_MAX];
@@ -552,24 +552,36 @@ static int mod_known(const struct mod *m)
 	return 0;
 }
 
+/* The address range an object's PT_LOAD segments cover (only the executable
+ * ones when exec_only); 0 when it has none. */
+static int load_range(const struct dl_phdr_info *info, int exec_only, uintptr_t *lo_out, uintptr_t *hi_out)
+{
+	uintptr_t lo = UINTPTR_MAX, hi = 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || (exec_only && !(ph->p_flags & PF_X)))
+			continue;
+		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
+		if (a < lo)
+			lo = a;
+		if (b > hi)
+			hi = b;
+	}
+	*lo_out = lo;
+	*hi_out = hi;
+	return lo < hi;
+}
+
 static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	struct scan *s = data;
 	struct mod m;
 	memset(&m, 0, sizeof(m));
-	m.start = UINT64_MAX;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uint64_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
-		if (lo < m.start)
-			m.start = lo;
-		if (hi > m.end)
-			m.end = hi;
-	}
-	if (m.start == UINT64_MAX)
+	uintptr_t lo, hi;
+	if (!load_range(info, 0, &lo, &hi))
 		return 0;
+	m.start = lo;
+	m.end = hi;
 	m.bias = info->dlpi_addr;
 	const char *name = info->dlpi_name;
 	char exe[PATH_MAX];
@@ -712,21 +724,36 @@ static void modules_rescan(void)
 	modules_scan(0, NULL);
 }
 
+/* The libraries the agent calls into (see agent_helper_lo). */
+uintptr_t agent_helper_lo[AGENT_HELPERS], agent_helper_hi[AGENT_HELPERS];
+unsigned agent_nhelpers;
+
+static int helper_cb(struct dl_phdr_info *info, size_t size, void *data)
+{
+	(void)size;
+	(void)data;
+	static const char *const names[] = { "libc.so", "libzstd.so", "ld-linux", "linux-vdso", "libpthread.so" };
+	const char *path = info->dlpi_name ? info->dlpi_name : "", *base = strrchr(path, '/');
+	base = base ? base + 1 : path;
+	int hit = 0;
+	for (unsigned i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		hit |= strncmp(base, names[i], strlen(names[i])) == 0;
+	if (!hit || agent_nhelpers >= AGENT_HELPERS)
+		return 0;
+	uintptr_t lo, hi;
+	if (load_range(info, 1, &lo, &hi)) {
+		agent_helper_lo[agent_nhelpers] = lo;
+		agent_helper_hi[agent_nhelpers] = hi;
+		agent_nhelpers++;
+	}
+	return 0;
+}
+
 static int self_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	uintptr_t addr = (uintptr_t)data;
-	uintptr_t lo = UINTPTR_MAX, hi = 0;
-	for (int i = 0; i < info->dlpi_phnum; i++) {
-		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		if (ph->p_type != PT_LOAD)
-			continue;
-		uintptr_t a = info->dlpi_addr + ph->p_vaddr, b = a + ph->p_memsz;
-		if (a < lo)
-			lo = a;
-		if (b > hi)
-			hi = b;
-	}
-	if (addr >= lo && addr < hi) {
+	uintptr_t lo, hi;
+	if (load_range(info, 0, &lo, &hi) && addr >= lo && addr < hi) {
 		agent_text_lo = lo;
 		agent_text_hi = hi;
 		return 1;
@@ -1289,6 +1316,11 @@ static size_t writer_cycle(int final)
 		enc_lost(&g_enc, FD_LOST_ALLOC, la - g_lost_alloc_reported);
 		g_lost_alloc_reported = la;
 	}
+	uint64_t ia = atomic_load(&agent_cpu_in_agent);
+	if (ia != g_cpu_in_agent_reported) {
+		enc_lost(&g_enc, FD_LOST_CPU_IN_AGENT, ia - g_cpu_in_agent_reported);
+		g_cpu_in_agent_reported = ia;
+	}
 	uint64_t lc = atomic_load(&agent_cpu_unsampled);
 	if (lc != g_cpu_unsampled_reported) {
 		char why[160];
@@ -1546,6 +1578,7 @@ __attribute__((constructor)) static void agent_init(void)
 		goto out;
 	}
 	dl_iterate_phdr(self_cb, (void *)(uintptr_t)&agent_init);
+	dl_iterate_phdr(helper_cb, NULL);
 	/* A seccomp filter may forbid the timers, even kill for them: found
 	 * out now, the only time SIGSYS is caught, and said once. */
 	if (agent_cfg.cpu && sample_probe(g_cpu_off, sizeof(g_cpu_off)) < 0)
@@ -1688,6 +1721,8 @@ static void on_fork_child(void)
 	g_main_exited = 0; /* the forking thread is the child's main thread */
 	atomic_store(&agent_seq, 0);
 	atomic_store(&agent_lost_stacks, 0);
+	atomic_store(&agent_cpu_in_agent, 0);
+	g_cpu_in_agent_reported = 0;
 	atomic_store(&agent_lost_alloc, 0);
 	g_lost_stacks_reported = g_lost_alloc_reported = 0;
 	atomic_store(&agent_cpu_unsampled, 0);

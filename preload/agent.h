@@ -54,6 +54,10 @@ struct tstate {
 	/* The unwinder (its state is per thread: uw below) or the loader is
 	 * running on this thread: the handler must not unwind. */
 	volatile int in_unwind;
+	/* While a hook unwinds (in_unwind): the return address into the
+	 * program's code that called the hook, where a sample that lands in
+	 * the unwinding is charged (signal-sample.c). */
+	volatile uint64_t unwind_caller;
 	volatile int in_loader;
 	int has_timer;
 	timer_t timer;
@@ -134,6 +138,13 @@ extern volatile int agent_multi;
 extern uint64_t agent_start_mono;
 extern pid_t agent_pid;
 extern uintptr_t agent_text_lo, agent_text_hi; /* libfathom.so's code */
+/* The code of the libraries the agent's own work calls into (libc, libzstd,
+ * the dynamic loader, the vDSO), found at start: a sample whose stack runs
+ * from them into the agent is the agent's cost (signal-sample.c). */
+#define AGENT_HELPERS 8
+extern uintptr_t agent_helper_lo[AGENT_HELPERS], agent_helper_hi[AGENT_HELPERS];
+extern unsigned agent_nhelpers;
+extern _Atomic uint64_t agent_cpu_in_agent; /* samples (weights) charged from the agent to its caller */
 extern uint32_t agent_intern_gen;		 /* bumped when stack ids restart (fork) */
 
 extern TLS struct tstate *agent_tls;

@@ -247,6 +247,7 @@ static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, uns
 	/* A signal handler of the program that interrupted the SIGPROF
 	 * handler's unwinding may allocate: the state is in use. */
 	if (!t->in_unwind) {
+		t->unwind_caller = ip0;
 		t->in_unwind = 1;
 		__asm__ volatile("" ::: "memory");
 		struct unwind *u = &t->uw;

@@ -57,8 +57,23 @@ static TLS int tls_arming;
 
 /* Threads whose timer could not be made (recorded as LOST CPU_THREADS). */
 _Atomic uint64_t agent_cpu_unsampled;
+/* Samples whose interrupted pc was the agent's work, charged to its caller. */
+_Atomic uint64_t agent_cpu_in_agent;
 int agent_cpu_unsampled_errno;
 int agent_cpu_unsampled_call; /* 0 timer_create, 1 timer_settime */
+
+static int in_agent(uint64_t pc)
+{
+	return pc >= agent_text_lo && pc < agent_text_hi;
+}
+
+static int in_helper(uint64_t pc)
+{
+	for (unsigned i = 0; i < agent_nhelpers; i++)
+		if (pc >= agent_helper_lo[i] && pc < agent_helper_hi[i])
+			return 1;
+	return 0;
+}
 
 /* Unwinds the interrupted context into f: frame 0 is the interrupted pc.
  * Context: async-signal-safe. */
@@ -66,6 +81,12 @@ static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 {
 	ucontext_t *uc = ucv;
 	f[0] = (uint64_t)uc->uc_mcontext.gregs[REG_RIP];
+	if (t->in_unwind && t->unwind_caller && in_agent(f[0])) {
+		/* A hook's own unwinding was interrupted: its state is in use,
+		 * but the hook knows its caller. */
+		f[1] = t->unwind_caller;
+		return 2;
+	}
 	if (t->in_unwind || t->in_loader)
 		return 1;
 	t->in_unwind = 1;
@@ -79,6 +100,51 @@ static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 	__asm__ volatile("" ::: "memory");
 	t->in_unwind = 0;
 	return n;
+}
+
+/* How many of the innermost frames of f are the agent's work: from the
+ * interrupted pc through the outermost agent frame of the run that starts
+ * there, when every frame before the first agent frame is in a library the
+ * agent calls (libc's malloc under an exact hook, zstd under the writer's
+ * work done on this thread). The sample is charged to the frame that called
+ * into the agent; 0 when the pc is the program's (a callback of the
+ * program's that the agent called, an atexit handler under the exit hook)
+ * or when nothing but the agent is left.
+ * Context: async-signal-safe. */
+static unsigned agent_frames(const uint64_t *f, unsigned n)
+{
+	unsigned i = 0;
+	/* A return address is past its call: look up the call itself. */
+	while (i < n && !in_agent(f[i] - (i > 0))) {
+		if (!in_helper(f[i] - (i > 0)))
+			return 0;
+		i++;
+	}
+	if (i == n)
+		return 0;
+	unsigned end = i + 1;
+	for (unsigned j = end; j < n; j++) {
+		if (in_agent(f[j] - 1))
+			end = j + 1;
+		else if (!in_helper(f[j] - 1))
+			break;
+	}
+	return end < n ? end : 0;
+}
+
+/* Unwinds the interrupted context into f without the agent's own frames
+ * (agent_frames), counting the samples so charged.
+ * Context: async-signal-safe. */
+static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight)
+{
+	unsigned n = unwind_signal(ucv, f, t);
+	unsigned k = agent_frames(f, n);
+	if (!k)
+		return n;
+	for (unsigned i = k; i < n; i++)
+		f[i - k] = f[i];
+	atomic_fetch_add_explicit(&agent_cpu_in_agent, weight, memory_order_relaxed);
+	return n - k;
 }
 
 /* Runs the program's own disposition for a signal of our number that is not
@@ -151,7 +217,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 			atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 			goto out_guard;
 		}
-		unsigned n = unwind_signal(ucv, t->pending_frames + 2, t);
+		unsigned n = unwind_program(ucv, t->pending_frames + 2, t, weight);
 		int is_new;
 		uint32_t id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
 		if (!id) {
@@ -168,7 +234,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->pending = 1;
 		goto out_guard;
 	}
-	unsigned n = unwind_signal(ucv, t->sig_frames + 2, t);
+	unsigned n = unwind_program(ucv, t->sig_frames + 2, t, weight);
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
 	if (ring_space(&t->ring) < n + 2 + 3) {

@@ -362,6 +362,9 @@ static void print_text_header(const struct report *r)
 			printf("          %s thread%s not CPU-sampled: %s\n",
 			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
 			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
+		if (pr->cpu_in_agent && pr->hz)
+			printf("          %s sampled in the agent, charged to the calling frame\n",
+			       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
 		if (pr->damage)
 			printf("          damaged: %s\n", pr->damage);
 	}
@@ -560,6 +563,7 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 		json_string(&j, "damage", pr->damage);
 		json_string(&j, "cpu_unavailable", pr->cpu_unavailable);
 		json_uint(&j, "cpu_unsampled_threads", pr->cpu_unsampled_threads);
+		json_uint(&j, "cpu_in_agent_weight", pr->cpu_in_agent);
 		json_object_end(&j);
 	}
 	json_array_end(&j);

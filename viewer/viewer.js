@@ -431,7 +431,10 @@
 
   let data;
   let profiles;
-  const state = { prof: 0, metric: 'cpu', thread: -1, search: '', focus: -1, sortKey: 'total', sortDir: -1,
+  /* The tables open on what a user looks for first: the functions that cost
+   * the most themselves (by total, _start and main would lead), and the
+   * biggest regressions (new minus base, largest growth first). */
+  const state = { prof: 0, metric: 'cpu', thread: -1, search: '', focus: -1, sortKey: 'self', sortDir: -1,
                   diffKey: 'delta', diffDir: -1, tab: 'hotspots' };
   let flame;
   let diffFlame;
@@ -919,7 +922,7 @@
         case 'module': return diff.fmods[f];
         case 'base': return b;
         case 'new': return v;
-        case 'delta': return Math.abs(v - b);
+        case 'delta': return v - b; /* signed: growth first descending, shrinks first ascending */
         case 'deltaPct': return b > 0 ? (v - b) / b : Infinity;
       }
       return 0;

@@ -672,6 +672,8 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 			pr->lost_samples += r->count;
 		else if (r->what == FD_LOST_ALLOC)
 			pr->lost_alloc += r->count;
+		else if (r->what == FD_LOST_CPU_IN_AGENT)
+			pr->cpu_in_agent += r->count;
 		else if (r->what == FD_LOST_CPU_UNAVAILABLE || r->what == FD_LOST_CPU_THREADS) {
 			char **why = r->what == FD_LOST_CPU_UNAVAILABLE ? &pr->cpu_unavailable
 									: &pr->cpu_unsampled_why;

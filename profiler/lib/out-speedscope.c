@@ -49,17 +49,25 @@ static double cpu_scale(const struct profile *p, const struct fa_stack *s)
 	return 1e9 / hz;
 }
 
-/* One sampled profile: weights from the stacks' metric, or from one thread's CPU
- * (thread != FA_NONE; wt holds that thread's CPU per stack). */
-static void write_profile(struct json *j, const struct profile *p, int metric, const char *name,
-			  const int64_t *wt)
+/* One stack's weight in the profile's unit: CPU periods become nanoseconds. */
+static int64_t scaled(const struct profile *p, int metric, size_t stack, int64_t w)
 {
+	return metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[stack]) + 0.5) : w;
+}
+
+/* One sampled profile: the stacks ids[0..n) (ascending) with weights wt[id],
+ * or, with ids NULL, every stack with a positive weight of the metric. */
+static void write_profile(struct json *j, const struct profile *p, int metric, const char *name,
+			  const uint32_t *ids, size_t n, const int64_t *wt)
+{
+	if (!ids)
+		n = p->nstacks;
 	int64_t end = 0;
-	for (size_t i = 0; i < p->nstacks; i++) {
-		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
+	for (size_t i = 0; i < n; i++) {
+		size_t s = ids ? ids[i] : i;
+		int64_t w = ids ? wt[s] : p->stacks[s].w[metric];
 		if (w > 0)
-			end +=
-			    metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5) : w;
+			end += scaled(p, metric, s, w);
 	}
 	json_object_begin(j, NULL);
 	json_string(j, "type", "sampled");
@@ -68,37 +76,68 @@ static void write_profile(struct json *j, const struct profile *p, int metric, c
 	json_int(j, "startValue", 0);
 	json_int(j, "endValue", end);
 	json_array_begin(j, "samples");
-	for (size_t i = 0; i < p->nstacks; i++) {
-		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
-		if (w > 0)
-			write_stack(j, p, &p->stacks[i]);
+	for (size_t i = 0; i < n; i++) {
+		size_t s = ids ? ids[i] : i;
+		if ((ids ? wt[s] : p->stacks[s].w[metric]) > 0)
+			write_stack(j, p, &p->stacks[s]);
 	}
 	json_array_end(j);
 	json_array_begin(j, "weights");
-	for (size_t i = 0; i < p->nstacks; i++) {
-		int64_t w = wt ? wt[i] : p->stacks[i].w[metric];
+	for (size_t i = 0; i < n; i++) {
+		size_t s = ids ? ids[i] : i;
+		int64_t w = ids ? wt[s] : p->stacks[s].w[metric];
 		if (w > 0)
-			json_int(j, NULL,
-				 metric == FA_CPU ? (int64_t)((double)w * cpu_scale(p, &p->stacks[i]) + 0.5)
-						  : w);
+			json_int(j, NULL, scaled(p, metric, s, w));
 	}
 	json_array_end(j);
 	json_object_end(j);
 }
 
-/* CPU of each stack on thread th (index into p->threads). */
-static int thread_weights(const struct profile *p, uint32_t th, int64_t *wt)
+static int cmp_u32(const void *a, const void *b)
 {
-	memset(wt, 0, (p->nstacks ? p->nstacks : 1) * sizeof(*wt));
-	int any = 0;
-	for (size_t i = 0; i < p->ntstacks; i++) {
-		const struct fa_thread_stack *ts = &p->tstacks[i];
-		if (ts->thread == th && ts->stack < p->nstacks && ts->cpu > 0) {
-			wt[ts->stack] += ts->cpu;
-			any = 1;
-		}
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	return (x > y) - (x < y);
+}
+
+/* The per-thread CPU profiles. A thread's stacks come from its own
+ * (stack, thread) entries, grouped by thread in one pass: a scan of every
+ * entry, or of every stack, for each thread is quadratic (minutes for 100,000
+ * threads). wt is all zeros on entry and on return. tid: that thread id only. */
+static int write_thread_profiles(struct json *j, const struct profile *p, int tid, int64_t *wt)
+{
+	uint32_t *first, *by;
+	uint32_t *ids = malloc((p->ntstacks ? p->ntstacks : 1) * sizeof(*ids));
+	if (!ids || profile_tstacks_by_thread(p, &first, &by) < 0) {
+		free(ids);
+		return -ENOMEM;
 	}
-	return any;
+	char name[256];
+	for (size_t t = 0; t < p->nthreads; t++) {
+		if (tid && p->threads[t].tid != tid)
+			continue;
+		size_t n = 0;
+		for (uint32_t i = first[t]; i < first[t + 1]; i++) {
+			const struct fa_thread_stack *ts = &p->tstacks[by[i]];
+			if (ts->stack >= p->nstacks || ts->cpu <= 0)
+				continue;
+			if (!wt[ts->stack])
+				ids[n++] = ts->stack;
+			wt[ts->stack] += ts->cpu;
+		}
+		if (!n)
+			continue;
+		/* The stacks in the order of the all-threads profile. */
+		qsort(ids, n, sizeof(*ids), cmp_u32);
+		snprintf(name, sizeof(name), "cpu: %s (%d)",
+			 p->threads[t].name ? p->threads[t].name : "thread", p->threads[t].tid);
+		write_profile(j, p, FA_CPU, name, ids, n, wt);
+		for (size_t i = 0; i < n; i++)
+			wt[ids[i]] = 0;
+	}
+	free(first);
+	free(by);
+	free(ids);
+	return 0;
 }
 
 static bool tid_has_cpu(const struct profile *p, int tid)
@@ -125,7 +164,7 @@ int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 	}
 	if (!nwant)
 		return -ENODATA;
-	int64_t *wt = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*wt));
+	int64_t *wt = calloc(p->nstacks ? p->nstacks : 1, sizeof(*wt));
 	if (!wt)
 		return -ENOMEM;
 
@@ -154,37 +193,27 @@ int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 	json_object_end(&j);
 	json_array_begin(&j, "profiles");
 	char name[256];
-	for (size_t i = 0; i < FA_NMETRICS; i++) {
+	int rc = 0;
+	for (size_t i = 0; i < FA_NMETRICS && !rc; i++) {
 		int m = order[i];
 		if (!want[m])
 			continue;
 		if (m == FA_CPU && o->tid) {
-			for (size_t t = 0; t < p->nthreads; t++)
-				if (p->threads[t].tid == o->tid && thread_weights(p, (uint32_t)t, wt)) {
-					snprintf(name, sizeof(name), "cpu: %s (%d)",
-						 p->threads[t].name ? p->threads[t].name : "thread",
-						 p->threads[t].tid);
-					write_profile(&j, p, m, name, wt);
-				}
+			rc = write_thread_profiles(&j, p, o->tid, wt);
 			continue;
 		}
 		snprintf(name, sizeof(name), "%s%s", fa_metric_names[m],
 			 m == FA_CPU && p->nthreads > 1 ? ": all threads" : "");
-		write_profile(&j, p, m, name, NULL);
+		write_profile(&j, p, m, name, NULL, 0, NULL);
 		/* Per-thread CPU profiles: speedscope shows one at a time, so a thread's own view is one
 		 * click away. */
 		if (m == FA_CPU && p->nthreads > 1)
-			for (size_t t = 0; t < p->nthreads; t++) {
-				if (!thread_weights(p, (uint32_t)t, wt))
-					continue;
-				snprintf(name, sizeof(name), "cpu: %s (%d)",
-					 p->threads[t].name ? p->threads[t].name : "thread",
-					 p->threads[t].tid);
-				write_profile(&j, p, m, name, wt);
-			}
+			rc = write_thread_profiles(&j, p, 0, wt);
 	}
 	json_array_end(&j);
 	json_object_end(&j);
 	free(wt);
+	if (rc)
+		return rc;
 	return out_flush(f);
 }

@@ -44,6 +44,9 @@ struct fa_process {
 	 * ("timer_create: ..."); or it was for some threads: how many. */
 	char *cpu_unavailable;
 	uint64_t cpu_unsampled_threads;
+	/* Sample weight that landed in the agent's own code, charged to the
+	 * program's frame that called into it. */
+	uint64_t cpu_in_agent;
 	char *cpu_unsampled_why;
 	bool complete;           /* a trailer was read */
 	char *damage;            /* NULL, or what the reader could not read, in words */

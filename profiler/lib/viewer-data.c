@@ -254,26 +254,50 @@ static void write_procs(struct json *j, const struct profile *p)
 }
 
 /* Module names, each once; mod_index maps a module to its name's index. */
+static const char *mod_name(const struct profile *p, size_t i)
+{
+	return p->modules[i].name ? p->modules[i].name : "?";
+}
+
+/* By name, then by index: each name's first module leads its run. */
+static int mod_cmp(const void *a, const void *b, void *prof)
+{
+	const struct profile *p = prof;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int c = strcmp(mod_name(p, x), mod_name(p, y));
+	return c ? c : (x > y) - (x < y);
+}
+
+/* The module names, each once in the order of its first module;
+ * mod_index[i] = the name of module i. Names are matched through a sort: a
+ * scan of the names so far for each module is quadratic (minutes for
+ * 300,000 module records). */
 static int write_modules(struct json *j, const struct profile *p, int32_t *mod_index)
 {
-	const char **names = malloc((p->nmodules + 1) * sizeof(*names));
-	if (!names)
+	uint32_t *by = malloc((p->nmodules + 1) * sizeof(*by));
+	if (!by)
 		return -ENOMEM;
-	size_t n = 0;
+	for (size_t i = 0; i < p->nmodules; i++)
+		by[i] = (uint32_t)i;
+	qsort_r(by, p->nmodules, sizeof(*by), mod_cmp, (void *)p);
+	/* First each module's first module of the same name, then, in index
+	 * order, that one's position in the list (it comes earlier, so is set). */
+	for (size_t i = 0; i < p->nmodules; i++)
+		mod_index[by[i]] = i && !strcmp(mod_name(p, by[i - 1]), mod_name(p, by[i]))
+				       ? mod_index[by[i - 1]]
+				       : (int32_t)by[i];
+	int32_t n = 0;
 	json_array_begin(j, "modules");
 	for (size_t i = 0; i < p->nmodules; i++) {
-		const char *name = p->modules[i].name ? p->modules[i].name : "?";
-		size_t k = 0;
-		while (k < n && strcmp(names[k], name))
-			k++;
-		if (k == n) {
-			names[n++] = name;
-			json_string(j, NULL, name);
+		if (mod_index[i] == (int32_t)i) {
+			json_string(j, NULL, mod_name(p, i));
+			mod_index[i] = n++;
+		} else {
+			mod_index[i] = mod_index[mod_index[i]];
 		}
-		mod_index[i] = (int32_t)k;
 	}
 	json_array_end(j);
-	free(names);
+	free(by);
 	return 0;
 }
 

@@ -17,7 +17,21 @@ timeout 60 "$FATHOM" mem -q --json big.fdump >mem.json
 rc=$?
 [ "$rc" = 124 ] && fail "fathom mem took more than 60 s"
 assert_eq "fathom mem exit status" 0 "$rc"
-note "report and mem: $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
+# The per-thread exports and the viewer's data: one pass over the
+# (stack, thread) entries and the modules, not one per thread or per module.
+timeout 60 "$FATHOM" export -q --format speedscope -o big.speedscope big.fdump
+rc=$?
+[ "$rc" = 124 ] && fail "fathom export --format speedscope took more than 60 s"
+assert_eq "fathom export --format speedscope exit status" 0 "$rc"
+timeout 60 "$FATHOM" export -q --format pprof --threads -o big.pb.gz big.fdump
+rc=$?
+[ "$rc" = 124 ] && fail "fathom export --format pprof --threads took more than 60 s"
+assert_eq "fathom export --format pprof exit status" 0 "$rc"
+timeout 60 "$FATHOM" view -q --data-only -o view.json big.fdump
+rc=$?
+[ "$rc" = 124 ] && fail "fathom view took more than 60 s"
+assert_eq "fathom view exit status" 0 "$rc"
+note "report, mem, export and view: $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s"
 
 python3 - "$(fact samples)" "$(fact alloc_calls)" "$(fact alloc_bytes)" "$(fact leaked_bytes)" \
 	"$(fact leaked_blocks)" "$(fact frame0)" "$(fact frame1)" "$(fact frame2)" "$(fact frame3)" <<'PY' ||
@@ -42,5 +56,14 @@ check("alloc bytes", nbytes, m["totals"]["alloc_bytes"])
 check("leaked bytes", leaked, m["leaks"]["bytes"])
 check("leaked blocks", blocks, m["leaks"]["blocks"])
 check("leak stack", frames, [f["module"] for f in m["leaks"]["stacks"][0]["frames"]])
+ss = json.load(open("big.speedscope"))
+# The all-threads CPU profile, one per thread, then the memory metrics'.
+cpu = [x for x in ss["profiles"] if x["name"].startswith("cpu: ")]
+check("speedscope per-thread profiles", 100000, len(cpu) - 1)
+check("speedscope thread w1's stacks", 2, len(next(x for x in cpu if x["name"].startswith("cpu: w1 ("))["samples"]))
+v = json.load(open("view.json"))
+vp = v["profiles"][0] if "profiles" in v else v
+check("viewer threads", 100000, len(vp["threads"]))
+check("viewer module names distinct", len(vp["modules"]), len(set(vp["modules"])))
 PY
 	fail "the figures differ (see above)"

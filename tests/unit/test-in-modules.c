@@ -20,29 +20,21 @@ static char tmpdir[256];
 
 static int setup(void **state)
 {
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/fathom-test-in-modules-XXXXXX", t ? t : P_tmpdir);
-	assert_non_null(mkdtemp(tmpdir));
+	assert_non_null(fdw_tmpdir(tmpdir, sizeof(tmpdir), "test-in-modules"));
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fdw_rmdir(tmpdir);
 }
 
 static char *write_file(const char *name, struct fdw *w)
 {
-	char *path;
 	fdw_trailer(w, 1000, 0, 0, 0);
 	fdw_flush(w, false);
-	assert_true(asprintf(&path, "%s/%s", tmpdir, name) > 0);
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(w->buf, 1, w->len, f), w->len);
-	fclose(f);
+	char *path = fdw_save(w, tmpdir, name);
+	assert_non_null(path);
 	fdw_free(w);
 	return path;
 }

@@ -70,27 +70,19 @@ static int setup(void **state)
 	ssize_t n = readlink("/proc/self/exe", g_exe, sizeof(g_exe) - 1);
 	assert_true(n > 0);
 	g_exe[n] = 0;
-	const char *t = getenv("TMPDIR");
-	snprintf(tmpdir, sizeof(tmpdir), "%s/fathom-test-model-XXXXXX", t ? t : P_tmpdir);
-	assert_non_null(mkdtemp(tmpdir));
+	assert_non_null(fdw_tmpdir(tmpdir, sizeof(tmpdir), "test-model"));
 	return 0;
 }
 
 static int teardown(void **state)
 {
-	char cmd[512];
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return fdw_rmdir(tmpdir);
 }
 
 static char *write_file(const char *name, const struct fdw *w)
 {
-	char *path;
-	assert_true(asprintf(&path, "%s/%s", tmpdir, name) > 0);
-	FILE *f = fopen(path, "wb");
-	assert_non_null(f);
-	assert_int_equal(fwrite(w->buf, 1, w->len, f), w->len);
-	fclose(f);
+	char *path = fdw_save(w, tmpdir, name);
+	assert_non_null(path);
 	return path;
 }
 

@@ -14,19 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The progs are built without the project include path. */
-#include "../../../include/fathom-dump.h"
+#include "fdump-writer.h"
 
 #define CHUNK (1u << 20)
 #define FANOUT 8
 
-static uint8_t *buf;
-static size_t len;
-static uint32_t chunk_seq;
-static uint64_t file_bytes, prev_time;
-static int cur_tid;
-static FILE *out;
-static size_t rec_start;
+static struct fdw w;
 
 static uint64_t mix(uint64_t z)
 {
@@ -41,52 +34,11 @@ static uint64_t rnd(void)
 	return mix(rng += 0x9e3779b97f4a7c15ULL);
 }
 
-static void put_varint(uint64_t v)
+/* Room for the next record (at most 4 KiB); starts a new chunk when this one is full. */
+static void room(void)
 {
-	len += fd_put_varint(buf + len, v);
-}
-
-static void put_str(const char *s, size_t n)
-{
-	put_varint(n);
-	memcpy(buf + len, s, n);
-	len += n;
-}
-
-static void flush_chunk(void)
-{
-	uint8_t h[FD_CHUNK_HEADER_SIZE];
-	if (!len)
-		return;
-	fd_chunk_header_encode(h, 0, chunk_seq++, (uint32_t)len, (uint32_t)len, fd_crc32c(0, buf, len));
-	if (fwrite(h, 1, sizeof(h), out) != sizeof(h) || fwrite(buf, 1, len, out) != len) {
-		perror("export_gendump: write");
-		exit(1);
-	}
-	file_bytes += sizeof(h) + len;
-	len = 0;
-	prev_time = 0;
-	cur_tid = 0;
-}
-
-/* Bodies are built after an 11-byte gap, then moved behind kind and length. */
-static void rec_begin(void)
-{
-	if (len + 4096 > CHUNK)
-		flush_chunk();
-	rec_start = len;
-	len += 11;
-}
-
-static void rec_end(int kind)
-{
-	uint8_t hdr[11];
-	size_t body = len - rec_start - 11, h = 0;
-	hdr[h++] = (uint8_t)kind;
-	h += fd_put_varint(hdr + h, body);
-	memmove(buf + rec_start + h, buf + rec_start + 11, body);
-	memcpy(buf + rec_start, hdr, h);
-	len = rec_start + h + body;
+	if (w.clen + 4096 > CHUNK)
+		fdw_flush(&w, false);
 }
 
 static void usage(void)
@@ -166,52 +118,23 @@ int main(int argc, char **argv)
 		if (fn[i] > max_off)
 			max_off = fn[i];
 
-	out = fopen(argv[optind], "wb");
-	buf = malloc(CHUNK + 8192);
+	FILE *out = fopen(argv[optind], "wb");
 	uint8_t *defined = calloc(nstacks + 1, 1);
-	if (!out || !buf || !defined) {
+	if (!out || !defined) {
 		fprintf(stderr, "export_gendump: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
-	fwrite(FD_MAGIC, 1, FD_MAGIC_LEN, out);
-	uint8_t fh[8];
-	fd_put_u16(fh, FD_VERSION_MAJOR);
-	fd_put_u16(fh + 2, FD_VERSION_MINOR);
-	fd_put_u32(fh + 4, 0);
-	fwrite(fh, 1, sizeof(fh), out);
-	file_bytes = FD_FILE_HEADER_SIZE;
+	fdw_init_file(&w, out);
 
 	const uint64_t bias = 0x7f1000000000ULL, hz = 997;
-	rec_begin();
-	put_varint(31337);
-	put_varint(1);
-	put_varint(1700000000000000000ULL);
-	put_varint(1000000000ULL);
-	put_varint(hz);
-	put_varint(FD_CLOCK_CPU);
-	put_varint(FD_ALLOC_OFF);
-	put_varint(0);
-	put_str("/usr/bin/export-synthetic", strlen("/usr/bin/export-synthetic"));
-	put_str("export-synthetic", strlen("export-synthetic"));
-	put_varint(0);
-	rec_end(FD_REC_HEADER);
-	rec_begin();
-	put_varint(1);
-	put_varint(bias);
-	put_varint(bias);
-	put_varint(bias + max_off + 0x10000);
-	put_str(module, strlen(module));
-	put_str("", 0);
-	put_varint(0);
-	rec_end(FD_REC_MODULE);
+	fdw_header_at(&w, 31337, 1, 1000000000ULL, hz, FD_ALLOC_OFF, "/usr/bin/export-synthetic",
+		      "export-synthetic", strlen("export-synthetic"));
+	fdw_module(&w, 1, bias, bias, bias + max_off + 0x10000, module, 0);
 	for (unsigned t = 0; t < nthreads; t++) {
 		char name[32];
-		int k = snprintf(name, sizeof(name), "gen-%u", t);
-		rec_begin();
-		put_varint(31337 + t);
-		put_varint(0);
-		put_str(name, (size_t)k);
-		rec_end(FD_REC_THREAD);
+		snprintf(name, sizeof(name), "gen-%u", t);
+		room();
+		fdw_thread(&w, 31337 + (int)t, 0, name);
 	}
 
 	rng = seed;
@@ -239,41 +162,23 @@ int main(int argc, char **argv)
 			/* Leaf first; a return address points a few bytes into its function. */
 			for (uint32_t d = 0; d < depth; d++)
 				frames[d] = bias + fn[path[depth - 1 - d]] + 1 + (mix(stack + d) & 3);
-			rec_begin();
-			put_varint(stack);
-			put_varint(depth);
-			put_varint(frames[0]);
-			for (uint32_t d = 1; d < depth; d++)
-				put_varint(fd_zigzag((int64_t)(frames[d] - frames[d - 1])));
-			rec_end(FD_REC_STACK);
+			room();
+			fdw_stack(&w, stack, depth, frames);
 			defined[stack] = 1;
 		}
 		if ((rnd() & 63) == 0)
 			tid = 31337 + (int)(rnd() % nthreads);
-		if (tid != cur_tid) {
-			rec_begin();
-			put_varint((uint64_t)tid);
-			rec_end(FD_REC_TID);
-			cur_tid = tid;
-		}
+		/* The TID and its sample share a chunk (a new chunk starts with a TID). */
+		room();
+		fdw_switch_tid(&w, tid);
 		time += 1000000000 / hz;
-		rec_begin();
-		put_varint(fd_zigzag((int64_t)(time - prev_time)));
-		put_varint(stack);
-		put_varint(1);
-		rec_end(FD_REC_SAMPLE);
-		prev_time = time;
+		fdw_sample(&w, time, stack, 1);
 	}
-	rec_begin();
-	put_varint(time);
-	put_varint(nsamples);
-	put_varint(nsamples);
-	put_varint(0);
-	put_varint(0);
-	put_varint(FD_END_EXIT);
-	rec_end(FD_REC_TRAILER);
-	flush_chunk();
-	if (fclose(out) != 0) {
+	room();
+	fdw_trailer(&w, time, nsamples, nsamples, 0);
+	fdw_flush(&w, false);
+	fdw_free(&w);
+	if (fclose(out) != 0 || w.write_error) {
 		perror("export_gendump: close");
 		return 1;
 	}
@@ -281,8 +186,7 @@ int main(int argc, char **argv)
 	for (uint64_t s = 1; s <= nstacks; s++)
 		used += defined[s];
 	printf("samples=%llu\nstacks=%llu\nfile_bytes=%llu\n", (unsigned long long)nsamples,
-	       (unsigned long long)used, (unsigned long long)file_bytes);
-	free(buf);
+	       (unsigned long long)used, (unsigned long long)w.written);
 	free(defined);
 	free(fn);
 	return 0;

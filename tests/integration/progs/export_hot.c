@@ -21,13 +21,14 @@ static double cpu_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-/* Each function spins in its own loop, so that the time is its own (self). */
+/* Each function spins in its own loop, so that the time is its own (self); the
+ * thread CPU clock (a system call, slow on some VMs) is read every 200,000 steps. */
 #define BURN(ms)                                                                                             \
 	do {                                                                                                 \
 		double end = cpu_ms() + (ms);                                                                \
 		uint64_t x = sink;                                                                           \
 		while (cpu_ms() < end)                                                                       \
-			for (int i = 0; i < 20000; i++)                                                      \
+			for (int i = 0; i < 200000; i++)                                                     \
 				x = x * 6364136223846793005ull + 1442695040888963407ull;                     \
 		sink = x;                                                                                    \
 	} while (0)

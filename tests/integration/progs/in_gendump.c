@@ -14,75 +14,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The progs are built without the project include path. */
-#include "../../../include/fathom-dump.h"
+#include "fdump-writer.h"
 
 #define CHUNK (1u << 20)
 #define BASE 0x7f0000000000ull
 #define STRIDE 0x10000ull
 #define MODSIZE 0x8000ull
 
-static uint8_t buf[CHUNK + 65536];
-static size_t len, rec_start;
-static uint32_t chunk_seq;
-static uint64_t prev_seq, prev_ptr, prev_time;
-static FILE *out;
+static struct fdw w;
 static uint64_t nmodrecs;
-
-static void put_u(uint64_t v)
-{
-	len += fd_put_varint(buf + len, v);
-}
-
-static void put_zz(int64_t v)
-{
-	put_u(fd_zigzag(v));
-}
-
-static void put_str(const char *s)
-{
-	size_t n = strlen(s);
-	put_u(n);
-	memcpy(buf + len, s, n);
-	len += n;
-}
-
-static void rec_begin(void)
-{
-	rec_start = len;
-	len += 11;
-}
-
-static void rec_end(int kind)
-{
-	uint8_t hdr[11];
-	size_t body = len - rec_start - 11, h = 0;
-	hdr[h++] = (uint8_t)kind;
-	h += fd_put_varint(hdr + h, body);
-	memmove(buf + rec_start + h, buf + rec_start + 11, body);
-	memcpy(buf + rec_start, hdr, h);
-	len = rec_start + h + body;
-}
-
-static void flush_chunk(void)
-{
-	uint8_t h[FD_CHUNK_HEADER_SIZE];
-	if (!len)
-		return;
-	fd_chunk_header_encode(h, 0, chunk_seq++, (uint32_t)len, (uint32_t)len, fd_crc32c(0, buf, len));
-	if (fwrite(h, 1, sizeof(h), out) != sizeof(h) || fwrite(buf, 1, len, out) != len) {
-		perror("in_gendump: write");
-		exit(1);
-	}
-	len = 0;
-	prev_seq = prev_ptr = prev_time = 0;
-}
 
 /* Room for a group of records that must share a chunk (a TID and its events). */
 static void room(size_t n)
 {
-	if (len + n > CHUNK)
-		flush_chunk();
+	if (w.clen + n > CHUNK)
+		fdw_flush(&w, false);
 }
 
 static uint64_t mod_start(uint64_t i)
@@ -94,38 +40,19 @@ static void module(uint64_t id, uint64_t start, uint64_t end, const char *path, 
 {
 	room(512);
 	nmodrecs++;
-	rec_begin();
-	put_u(id);
-	put_u(start); /* bias */
-	put_u(start);
-	put_u(end);
-	put_str(path);
-	put_str("");
-	put_u(time);
-	rec_end(FD_REC_MODULE);
+	fdw_module(&w, id, start, start, end, path, time);
 }
 
 static void unload(uint64_t id, uint64_t time)
 {
 	room(64);
-	rec_begin();
-	put_u(id);
-	put_u(time);
-	rec_end(FD_REC_UNLOAD);
+	fdw_unload(&w, id, time);
 }
 
 static void stack(uint64_t id, unsigned n, const uint64_t *a)
 {
 	room(64 + n * 10);
-	rec_begin();
-	put_u(id);
-	put_u(n);
-	for (unsigned i = 0; i < n; i++)
-		if (i)
-			put_zz((int64_t)(a[i] - a[i - 1]));
-		else
-			put_u(a[0]);
-	rec_end(FD_REC_STACK);
+	fdw_stack(&w, id, n, a);
 }
 
 int main(int argc, char **argv)
@@ -152,29 +79,14 @@ int main(int argc, char **argv)
 	}
 	if (optind + 1 != argc || nmod < 2000 || nthreads < 1 || nmod * STRIDE >= BASE)
 		goto usage;
-	if (!(out = fopen(argv[optind], "wb"))) {
+	FILE *out = fopen(argv[optind], "wb");
+	if (!out) {
 		fprintf(stderr, "in_gendump: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
-	uint8_t fh[FD_FILE_HEADER_SIZE] = {0};
-	memcpy(fh, FD_MAGIC, FD_MAGIC_LEN);
-	fd_put_u16(fh + 8, FD_VERSION_MAJOR);
-	fd_put_u16(fh + 10, FD_VERSION_MINOR);
-	fwrite(fh, 1, sizeof(fh), out);
-
-	rec_begin();
-	put_u(5151);
-	put_u(1);
-	put_u(1700000000000000000ull);
-	put_u(1000000000ull);
-	put_u(99);
-	put_u(FD_CLOCK_CPU);
-	put_u(FD_ALLOC_EXACT);
-	put_u(0);
-	put_str("/nonexistent/in-gendump");
-	put_str("in-gendump");
-	put_u(0);
-	rec_end(FD_REC_HEADER);
+	fdw_init_file(&w, out);
+	fdw_header_at(&w, 5151, 1, 1000000000ull, 99, FD_ALLOC_EXACT, "/nonexistent/in-gendump", "in-gendump",
+		      strlen("in-gendump"));
 
 	/* Stacks 2.. are defined before their module's record: one address in
 	 * each 30th module, whose record comes later (the analyzer then looks
@@ -219,63 +131,32 @@ int main(int argc, char **argv)
 		char name[32];
 		snprintf(name, sizeof(name), "w%llu", (unsigned long long)k);
 		room(256);
-		rec_begin();
-		put_u((uint64_t)tid);
-		put_u(time);
-		put_str(name);
-		rec_end(FD_REC_THREAD);
-		rec_begin();
-		put_u((uint64_t)tid);
-		rec_end(FD_REC_TID);
+		fdw_thread(&w, tid, time, name);
+		fdw_tid(&w, tid);
 		/* one sample on stack 1, one on a forward-referenced stack */
 		uint64_t ids[2] = {1, 2 + k % nfwd};
 		for (int s = 0; s < 2; s++) {
 			time += 1000;
-			rec_begin();
-			put_zz((int64_t)(time - prev_time));
-			put_u(ids[s]);
-			put_u(1);
-			rec_end(FD_REC_SAMPLE);
-			prev_time = time;
+			fdw_sample(&w, time, ids[s], 1);
 			samples++;
 		}
 		uint64_t size = 1 + k % 100, ptr = 0x10000000ull + k * 0x100;
-		rec_begin();
-		put_zz((int64_t)(++seq - prev_seq));
-		put_u(1);
-		put_u(size);
-		put_zz((int64_t)(ptr - prev_ptr));
-		rec_end(FD_REC_ALLOC);
-		prev_seq = seq;
-		prev_ptr = ptr;
+		fdw_alloc(&w, ++seq, 1, size, ptr);
 		calls++;
 		bytes += size;
 		if (k % 2) {
-			rec_begin();
-			put_zz((int64_t)(++seq - prev_seq));
-			put_zz((int64_t)(ptr - prev_ptr));
-			rec_end(FD_REC_FREE);
-			prev_seq = seq;
+			fdw_free_ev(&w, ++seq, ptr);
 		} else {
 			leaked += size;
 			leaked_blocks++;
 		}
-		rec_begin();
-		put_u((uint64_t)tid);
-		put_u(time);
-		rec_end(FD_REC_THREAD_END);
+		fdw_thread_end(&w, tid, time);
 	}
 	room(64);
-	rec_begin();
-	put_u(time);
-	put_u(samples);
-	put_u(samples);
-	put_u(0);
-	put_u(calls + nthreads / 2);
-	put_u(FD_END_EXIT);
-	rec_end(FD_REC_TRAILER);
-	flush_chunk();
-	if (fclose(out) != 0) {
+	fdw_trailer_ev(&w, time, samples, samples, 0, calls + nthreads / 2);
+	fdw_flush(&w, false);
+	fdw_free(&w);
+	if (fclose(out) != 0 || w.write_error) {
 		perror("in_gendump: close");
 		return 1;
 	}

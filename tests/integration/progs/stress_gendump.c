@@ -12,8 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-/* The progs are built without the project include path. */
-#include "../../../include/fathom-dump.h"
+#include "fdump-writer.h"
 
 struct opts {
 	uint64_t events, bytes, seed;
@@ -37,90 +36,14 @@ static uint64_t rnd(void)
 	return z ^ (z >> 31);
 }
 
-/* The encoder: one chunk's records are built in buf, then written whole. */
-static uint8_t *buf;
-static size_t len, cap;
-static uint32_t chunk_seq;
-static uint64_t file_bytes;
-static FILE *out;
-/* Per-chunk delta state, as include/fathom-dump.h defines it. */
-static uint64_t prev_seq, prev_ptr, prev_time;
-static int cur_tid;
-
-static void put_varint(uint64_t v)
-{
-	len += fd_put_varint(buf + len, v);
-}
-
-static void put_zz(int64_t v)
-{
-	put_varint(fd_zigzag(v));
-}
-
-static void put_str(const char *s, size_t n)
-{
-	put_varint(n);
-	memcpy(buf + len, s, n);
-	len += n;
-}
-
-/* Record bodies are built after a 10-byte gap, then moved behind the kind and
- * body length once the body's size is known. */
-static size_t rec_start;
-
-static void rec_begin(void)
-{
-	rec_start = len;
-	len += 11;
-}
-
-static void rec_end(int kind)
-{
-	uint8_t hdr[11];
-	size_t body = len - rec_start - 11;
-	size_t h = 0;
-	hdr[h++] = (uint8_t)kind;
-	h += fd_put_varint(hdr + h, body);
-	memmove(buf + rec_start + h, buf + rec_start + 11, body);
-	memcpy(buf + rec_start, hdr, h);
-	len = rec_start + h + body;
-}
-
-static void flush_chunk(void)
-{
-	uint8_t h[FD_CHUNK_HEADER_SIZE];
-	if (len == 0)
-		return;
-	fd_chunk_header_encode(h, 0, chunk_seq++, (uint32_t)len, (uint32_t)len, fd_crc32c(0, buf, len));
-	if (fwrite(h, 1, sizeof(h), out) != sizeof(h) || fwrite(buf, 1, len, out) != len) {
-		perror("stress_gendump: write");
-		exit(1);
-	}
-	file_bytes += sizeof(h) + len;
-	len = 0;
-	prev_seq = prev_ptr = prev_time = 0;
-	cur_tid = 0;
-}
+/* The encoder streams the dump to the output file, one chunk at a time. */
+static struct fdw w;
 
 /* Room for the next record; starts a new chunk when this one is full. */
 static void need(size_t n, uint32_t chunk_size)
 {
-	if (len + n > chunk_size)
-		flush_chunk();
-	if (len + n > cap) {
-		fprintf(stderr, "stress_gendump: record too large\n");
-		exit(1);
-	}
-}
-
-static void set_tid(int tid)
-{
-	if (tid == cur_tid)
-		return;
-	rec_begin();
-	put_varint((uint64_t)tid);
-	rec_end(FD_REC_TID);
-	cur_tid = tid;
+	if (w.clen + n > chunk_size)
+		fdw_flush(&w, false);
 }
 
 static void usage(void)
@@ -173,18 +96,16 @@ int main(int argc, char **argv)
 	if (optind + 1 != argc || o.stacks < 1 || o.live < 1 || o.threads < 1 || o.chunk < 4096 ||
 	    o.chunk > FD_CHUNK_MAX_RAW)
 		usage();
-	out = fopen(argv[optind], "wb");
+	FILE *out = fopen(argv[optind], "wb");
 	if (!out) {
 		fprintf(stderr, "stress_gendump: %s: %s\n", argv[optind], strerror(errno));
 		return 1;
 	}
 	rng_state = o.seed;
-	cap = o.chunk + 8192;
-	buf = malloc(cap);
 	uint8_t *defined = calloc(o.stacks + 1, 1);
 	struct block *live = calloc(o.live, sizeof(*live));
 	uint64_t *free_slots = calloc(o.live, sizeof(*free_slots));
-	if (!buf || !defined || !live || !free_slots)
+	if (!defined || !live || !free_slots)
 		return 1;
 	/* Addresses come from o.live slots: a freed slot is reused first (LIFO),
 	 * so the same address is allocated again and again, as malloc does. */
@@ -197,45 +118,15 @@ int main(int argc, char **argv)
 	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
 	exe[n > 0 ? n : 0] = 0;
 
-	fwrite(FD_MAGIC, 1, FD_MAGIC_LEN, out);
-	uint8_t fh[8];
-	fd_put_u16(fh, FD_VERSION_MAJOR);
-	fd_put_u16(fh + 2, FD_VERSION_MINOR);
-	fd_put_u32(fh + 4, 0);
-	fwrite(fh, 1, sizeof(fh), out);
-	file_bytes = FD_FILE_HEADER_SIZE;
-
-	rec_begin();
-	put_varint(4242);                       /* pid */
-	put_varint(1);                          /* ppid */
-	put_varint(1700000000000000000ULL);     /* start_real_ns */
-	put_varint(1000000000ULL);              /* start_mono_ns */
-	put_varint(99);
-	put_varint(FD_CLOCK_CPU);
-	put_varint(FD_ALLOC_EXACT);
-	put_varint(0);
-	put_str("/usr/bin/stress-synthetic", strlen("/usr/bin/stress-synthetic"));
-	put_str("stress-synthetic\0--gen", 22);
-	put_varint(0);
-	rec_end(FD_REC_HEADER);
-
-	rec_begin();
-	put_varint(1);
-	put_varint(mod_start);
-	put_varint(mod_start);
-	put_varint(mod_end);
-	put_str("/nonexistent/stress-synthetic", strlen("/nonexistent/stress-synthetic"));
-	put_str("\x12\x34\x56\x78", 4);
-	put_varint(0);
-	rec_end(FD_REC_MODULE);
+	fdw_init_file(&w, out);
+	fdw_header_at(&w, 4242, 1, 1000000000ULL, 99, FD_ALLOC_EXACT, "/usr/bin/stress-synthetic",
+		      "stress-synthetic\0--gen", 22);
+	fdw_module_bid(&w, 1, mod_start, mod_start, mod_end, "/nonexistent/stress-synthetic",
+		       "\x12\x34\x56\x78", 4, 0);
 	for (uint32_t t = 0; t < o.threads; t++) {
 		char name[32];
-		int k = snprintf(name, sizeof(name), "worker-%u", t);
-		rec_begin();
-		put_varint(4242 + t);
-		put_varint(0);
-		put_str(name, (size_t)k);
-		rec_end(FD_REC_THREAD);
+		snprintf(name, sizeof(name), "worker-%u", t);
+		fdw_thread(&w, 4242 + (int)t, 0, name);
 	}
 
 	uint64_t seq = 0, time = 0, samples = 0, calls = 0, bytes = 0, events = 0;
@@ -243,7 +134,7 @@ int main(int argc, char **argv)
 	uint64_t frames[FD_MAX_FRAMES];
 	int tid = 4242;
 	for (uint64_t i = 0; i < o.events; i++) {
-		if (o.bytes && file_bytes + len >= o.bytes)
+		if (o.bytes && w.written + w.clen >= o.bytes)
 			break;
 		/* Threads take turns in runs of about 64 events. */
 		if ((rnd() & 63) == 0)
@@ -258,16 +149,10 @@ int main(int argc, char **argv)
 			for (uint32_t f = 0; f < depth; f++)
 				frames[f] = mod_start + 0x1000 + rnd() % (mod_end - mod_start - 0x1000);
 			rng_state = save;
-			rec_begin();
-			put_varint(stack);
-			put_varint(depth);
-			put_varint(frames[0]);
-			for (uint32_t f = 1; f < depth; f++)
-				put_zz((int64_t)(frames[f] - frames[f - 1]));
-			rec_end(FD_REC_STACK);
+			fdw_stack(&w, stack, depth, frames);
 			defined[stack] = 1;
 		}
-		set_tid(tid);
+		fdw_switch_tid(&w, tid);
 		time += 1000 + rnd() % 1000;
 		uint64_t r = rnd();
 		/* Allocations win while fewer than half the slots are live, so the
@@ -279,15 +164,7 @@ int main(int argc, char **argv)
 			uint64_t size = 1 + (r >> 32) % 8192;
 			uint64_t nptr = free_slots[--nfree];
 			free_slots[nfree++] = live[k].ptr;
-			rec_begin();
-			put_zz((int64_t)(++seq - prev_seq));
-			put_varint(stack);
-			put_varint(size);
-			put_zz((int64_t)(live[k].ptr - prev_ptr));
-			put_zz((int64_t)(nptr - live[k].ptr));
-			rec_end(FD_REC_REALLOC);
-			prev_seq = seq;
-			prev_ptr = nptr;
+			fdw_realloc(&w, ++seq, stack, size, live[k].ptr, nptr);
 			heap = heap - live[k].size + size;
 			live[k].ptr = nptr;
 			live[k].size = size;
@@ -296,14 +173,7 @@ int main(int argc, char **argv)
 		} else if (do_alloc) {
 			uint64_t size = (r >> 40) % 7 ? 8 + (r >> 16) % 512 : 1 + (r >> 16) % 65536;
 			uint64_t ptr = free_slots[--nfree];
-			rec_begin();
-			put_zz((int64_t)(++seq - prev_seq));
-			put_varint(stack);
-			put_varint(size);
-			put_zz((int64_t)(ptr - prev_ptr));
-			rec_end(FD_REC_ALLOC);
-			prev_seq = seq;
-			prev_ptr = ptr;
+			fdw_alloc(&w, ++seq, stack, size, ptr);
 			live[nlive].ptr = ptr;
 			live[nlive++].size = size;
 			heap += size;
@@ -311,12 +181,7 @@ int main(int argc, char **argv)
 			bytes += size;
 		} else {
 			uint32_t k = (uint32_t)((r >> 8) % nlive);
-			rec_begin();
-			put_zz((int64_t)(++seq - prev_seq));
-			put_zz((int64_t)(live[k].ptr - prev_ptr));
-			rec_end(FD_REC_FREE);
-			prev_seq = seq;
-			prev_ptr = live[k].ptr;
+			fdw_free_ev(&w, ++seq, live[k].ptr);
 			free_slots[nfree++] = live[k].ptr;
 			heap -= live[k].size;
 			live[k] = live[--nlive];
@@ -326,36 +191,21 @@ int main(int argc, char **argv)
 		if (heap > peak)
 			peak = heap;
 		if (o.sample_every && i % o.sample_every == 0) {
-			rec_begin();
-			put_zz((int64_t)(time - prev_time));
-			put_varint(stack);
-			put_varint(1);
-			rec_end(FD_REC_SAMPLE);
-			prev_time = time;
+			fdw_sample(&w, time, stack, 1);
 			samples++;
 		}
 		if (i % 10000 == 0) {
-			rec_begin();
-			put_varint(time);
-			put_varint(seq);
-			put_varint(64 << 20);
-			put_varint(heap);
-			rec_end(FD_REC_TICK);
+			fdw_tick(&w, time, seq, 64 << 20, heap);
 		}
 	}
 	if (!o.no_trailer) {
 		need(64, o.chunk);
-		rec_begin();
-		put_varint(time);
-		put_varint(samples);
-		put_varint(samples);
-		put_varint(0);
-		put_varint(events);
-		put_varint(FD_END_EXIT);
-		rec_end(FD_REC_TRAILER);
+		fdw_trailer_ev(&w, time, samples, samples, 0, events);
 	}
-	flush_chunk();
-	if (fclose(out) != 0) {
+	if (w.clen)
+		fdw_flush(&w, false);
+	fdw_free(&w);
+	if (fclose(out) != 0 || w.write_error) {
 		perror("stress_gendump: close");
 		return 1;
 	}
@@ -364,10 +214,9 @@ int main(int argc, char **argv)
 		leaked += live[k].size;
 	printf("file_bytes=%llu\nchunks=%u\nevents=%llu\nalloc_calls=%llu\nalloc_bytes=%llu\nfrees=%llu\n"
 	       "peak_bytes=%llu\nleaked_bytes=%llu\nleaked_blocks=%u\nsamples=%llu\n",
-	       (unsigned long long)file_bytes, chunk_seq, (unsigned long long)events, (unsigned long long)calls,
+	       (unsigned long long)w.written, w.seq, (unsigned long long)events, (unsigned long long)calls,
 	       (unsigned long long)bytes, (unsigned long long)frees, (unsigned long long)peak,
 	       (unsigned long long)leaked, nlive, (unsigned long long)samples);
-	free(buf);
 	free(defined);
 	free(live);
 	free(free_slots);
