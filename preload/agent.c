@@ -1642,6 +1642,13 @@ static void finish_locked(unsigned reason)
 			enc_event(&g_enc, (uint64_t)t->tid, s);
 			t->weight_sum += rest / period;
 		}
+		/* A thread still blocked: its time so far (blocking.c). */
+		uint32_t bid;
+		uint64_t bns = blocking_take(t, now, &bid);
+		if (bns && bid) {
+			uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, bns / (1000000000u / (unsigned)agent_cfg.hz)), now, bid, bns };
+			enc_event(&g_enc, (uint64_t)t->tid, s);
+		}
 	}
 	enc_trailer(&g_enc, now, reason);
 	enc_flush(&g_enc);

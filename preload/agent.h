@@ -108,6 +108,15 @@ struct tstate {
 	/* The ring's own mapping once it has grown out of the state's (agent.c). */
 	void *ring_map;
 	size_t ring_bytes;
+	/* Inside an interposed blocking call (blocking.c): since when (ns
+	 * since start, 0: not blocked; the writer may take the time so far),
+	 * the stack it blocked in, the nesting depth, the wrapper's frame and
+	 * what was left of the timer's period when it was paused. */
+	_Atomic uint64_t blk_since;
+	uint32_t blk_id;
+	int blk_depth;
+	uintptr_t blk_sp;
+	struct timespec blk_left;
 };
 
 /* The agent's signal stack: the kernel's signal frame alone is ~3.5 KB with
@@ -271,6 +280,17 @@ extern _Atomic uint64_t agent_cpu_unsampled;
 extern int agent_cpu_unsampled_errno;
 extern int agent_cpu_unsampled_call;
 
+/* Bumped by the handler for each signal of the agent's timers on this
+ * thread: a blocking call that fails with EINTR while it changed was
+ * interrupted by the agent (blocking.c retries it). */
+extern TLS unsigned agent_sample_sigs;
+
+/* blocking.c */
+/* The blocked time of thread t not yet charged, up to now (ns since
+ * start), taken (it is charged from now on): 0 when t is not blocked, else
+ * the ns, with the stack in *id. Context: any (the writer, at the end). */
+uint64_t blocking_take(struct tstate *t, uint64_t now, uint32_t *id);
+
 /* malloc-hooks.c */
 void hooks_resolve(void);
 int hooks_setup(void);
@@ -283,7 +303,7 @@ void *agent_dlsym_next(const char *name);
 /* got.c: points the GOT slots of objects that bind past the agent
  * (RTLD_DEEPBIND) at the agent's functions. got_scope holds, for each
  * function the agent interposes, what a dlopen handle's own lookup finds. */
-#define GOT_MAX_FNS 64
+#define GOT_MAX_FNS 128
 struct got_scope {
 	void *target[GOT_MAX_FNS];
 };

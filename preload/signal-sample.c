@@ -61,6 +61,7 @@ _Atomic uint64_t agent_cpu_unsampled;
 _Atomic uint64_t agent_cpu_in_agent;
 int agent_cpu_unsampled_errno;
 int agent_cpu_unsampled_call; /* 0 timer_create, 1 timer_settime */
+TLS unsigned agent_sample_sigs;
 
 static int in_agent(uint64_t pc)
 {
@@ -198,6 +199,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		chain(sig, si, ucv);
 		goto out;
 	}
+	agent_sample_sigs++;
 	if (!agent_cpu_on)
 		goto out;
 	int g = agent_guard, cs;
@@ -206,7 +208,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	struct tstate *t = agent_tls;
 	if (!t)
 		t = thread_attach();
-	if (!t)
+	/* A blocked thread's time is charged exactly (blocking.c). */
+	if (!t || atomic_load_explicit(&t->blk_since, memory_order_relaxed))
 		goto out_guard;
 	uint32_t weight = 1 + (si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0);
 	uint64_t now = agent_now();
