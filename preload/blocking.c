@@ -156,7 +156,7 @@ static void charge(struct tstate *t, uint32_t id, uint64_t ns, uint64_t now)
 {
 	if (!ns || !id)
 		return;
-	uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, ns / period_ns()), now, id, ns };
+	uint64_t s[4] = {EV_W0(EV_SAMPLE, 4, ns / period_ns()), now, id, ns};
 	thread_push_wait(t, s, 4);
 }
 
@@ -240,7 +240,9 @@ static inline int ours(struct blk *b, int failed_eintr)
 	return 1;
 }
 
-#define BLK(b, fn) struct blk b __attribute__((cleanup(blk_leave))); blk_enter(&b, (void *)(fn))
+#define BLK(b, fn)                                                                                           \
+	struct blk b __attribute__((cleanup(blk_leave)));                                                    \
+	blk_enter(&b, (void *)(fn))
 
 uint64_t blocking_take(struct tstate *t, uint64_t now, uint32_t *id)
 {
@@ -301,7 +303,7 @@ EXPORT int usleep(useconds_t us)
 	RESOLVE(real_nanosleep, "nanosleep");
 	RESOLVE(real_usleep, "usleep");
 	BLK(b, real_usleep);
-	struct timespec ts = { (time_t)(us / 1000000), (long)(us % 1000000) * 1000 };
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
 	return sleep_rel(&b, &ts, NULL);
 }
 
@@ -311,7 +313,7 @@ EXPORT unsigned sleep(unsigned s)
 	RESOLVE(real_sleep, "sleep");
 	BLK(b, real_sleep);
 	int saved = errno;
-	struct timespec ts = { (time_t)s, 0 };
+	struct timespec ts = {(time_t)s, 0};
 	if (sleep_rel(&b, &ts, &ts) < 0)
 		return (unsigned)ts.tv_sec;
 	errno = saved;
@@ -364,7 +366,8 @@ EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 	RESOLVE(real_select, "select");
 	if (tv && !tv->tv_sec && !tv->tv_usec)
 		return real_select(nfds, r, w, e, tv);
-	uint64_t deadline = tv ? mono_ns() + (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u : 0;
+	uint64_t deadline =
+	    tv ? mono_ns() + (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u : 0;
 	BLK(b, real_select);
 	int ret = real_select(nfds, r, w, e, tv);
 	while (ret < 0 && ours(&b, errno == EINTR)) {

@@ -37,15 +37,18 @@ int main(int argc, char **argv)
 	double t0 = now();
 	unsigned long h = 0;
 	int bad = 0;
+	double slept = 0;
 	for (int i = 0; i < 3; i++) {
 		h ^= wall_compute(n);
 		double s0 = now();
 		int r = wall_nap();
 		double s = now() - s0;
+		slept += s;
 		fprintf(stderr, "usleep %d: %d (%s) %.3f s\n", i, r, r ? strerror(errno) : "ok", s);
 		if (r != 0 || s < 0.5)
 			bad = 1;
 	}
+	fprintf(stderr, "slept %.3f s\n", slept);
 	fprintf(stderr, "elapsed %.3f s\n", now() - t0);
 	printf("checksum %lx\n", h);
 	return bad ? 3 : 0;
