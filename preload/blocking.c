@@ -163,6 +163,9 @@ static void charge(struct tstate *t, uint32_t id, uint64_t ns, uint64_t now)
 /* Marks the thread blocked in fn (wall clock). */
 static __attribute__((noinline)) void enter_slow(struct blk *b, void *fn, uintptr_t sp)
 {
+	/* A vfork child shares the parent's memory, not its timers. */
+	if (getpid() != agent_pid)
+		return;
 	struct tstate *t = agent_tls;
 	if (!t && !(t = thread_attach()))
 		return;
@@ -495,7 +498,8 @@ static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
  * answer decides whether the thread counts as blocked. */
 static int may_block(int fd, int flags)
 {
-	if (LIKELY(agent_cfg.clock != FD_CLOCK_WALL) || (flags & MSG_DONTWAIT))
+	if (LIKELY(agent_cfg.clock != FD_CLOCK_WALL) || !agent_cpu_on || agent_guard ||
+	    (flags & MSG_DONTWAIT))
 		return 0;
 	int saved = errno, fl = fcntl(fd, F_GETFL);
 	errno = saved;
@@ -547,6 +551,76 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 	BLK_FD(b, real_recvmsg, fd, flags);
 	ssize_t ret;
 	while ((ret = real_recvmsg(fd, msg, flags)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+/* Fortified reads (_FORTIFY_SOURCE) check the buffer, then read as above. */
+extern void __chk_fail(void) __attribute__((noreturn));
+
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
+}
+
+EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recv(fd, buf, n, flags);
+}
+
+EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *sa,
+			      socklen_t *len)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, n, flags, sa, len);
+}
+
+EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return poll(fds, n, timeout);
+}
+
+/* ------------------------------------------------- accepting, pausing */
+
+static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_pause)(void);
+
+EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	RESOLVE(real_accept, "accept");
+	BLK_FD(b, real_accept, fd, 0);
+	int ret;
+	while ((ret = real_accept(fd, sa, len)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	RESOLVE(real_accept4, "accept4");
+	BLK_FD(b, real_accept4, fd, 0);
+	int ret;
+	while ((ret = real_accept4(fd, sa, len, flags)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+/* pause() returns after any handler: the agent's signal is not the
+ * program's, so it waits on. */
+EXPORT int pause(void)
+{
+	RESOLVE(real_pause, "pause");
+	BLK(b, real_pause);
+	int ret;
+	while ((ret = real_pause()) < 0 && ours(&b, errno == EINTR))
 		;
 	return ret;
 }
