@@ -108,15 +108,19 @@ struct tstate {
 	/* The ring's own mapping once it has grown out of the state's (agent.c). */
 	void *ring_map;
 	size_t ring_bytes;
-	/* Inside an interposed blocking call (blocking.c): since when (ns
-	 * since start, 0: not blocked; the writer may take the time so far),
-	 * the stack it blocked in, the nesting depth, the wrapper's frame and
-	 * what was left of the timer's period when it was paused. */
+	/* Inside an interposed blocking call (blocking.c): blk_on marks it,
+	 * blk_fn is the libc function the program called when the wrapper
+	 * calls another one (usleep: nanosleep), blk_depth and blk_sp are the
+	 * wrapper's nesting and frame. Once the timer's signal has landed in
+	 * the call, the timer is paused (blk_paused) and the time from
+	 * blk_since (ns since start; the writer may take the time so far) is
+	 * charged exactly to the stack blk_id. */
+	volatile int blk_on;
+	int blk_paused, blk_depth;
+	uint64_t blk_fn;
+	uintptr_t blk_sp;
 	_Atomic uint64_t blk_since;
 	uint32_t blk_id;
-	int blk_depth;
-	uintptr_t blk_sp;
-	struct timespec blk_left;
 };
 
 /* The agent's signal stack: the kernel's signal frame alone is ~3.5 KB with
@@ -286,6 +290,14 @@ extern int agent_cpu_unsampled_call;
 extern TLS unsigned agent_sample_sigs;
 
 /* blocking.c */
+/* The handler's frames of a thread inside a blocking call (t->blk_on):
+ * the agent's own dropped, the libc function the program called put in
+ * their place. Returns the new count. Context: signal. */
+unsigned blocking_frames(struct tstate *t, uint64_t *f, unsigned n);
+/* The handler sampled a thread inside a blocking call on stack id: its
+ * timer is paused and the rest of the call charged exactly at its return.
+ * Context: signal. */
+void blocking_sampled(struct tstate *t, uint32_t id, uint64_t now);
 /* The blocked time of thread t not yet charged, up to now (ns since
  * start), taken (it is charged from now on): 0 when t is not blocked, else
  * the ns, with the stack in *id. Context: any (the writer, at the end). */

@@ -1,30 +1,31 @@
 /* The program's blocking calls (sleeps, waits, polls, reads), interposed so
  * that the agent's sampling signal never ends one early, and so that with
- * the wall clock the time a thread spends blocked is charged, in exact
- * nanoseconds, to the stack it blocked in, without signalling it.
+ * the wall clock the time a thread spends blocked shows at its true share,
+ * charged in exact nanoseconds to the stack it blocked in.
  *
  * Every wrapper retries a call that failed with EINTR when the agent's
  * signal alone interrupted it (agent_sample_sigs moved, see
  * signal-sample.c), with the time that is left: with the CPU clock a timer
  * can still expire as a thread enters a sleep. With the wall clock a
- * thread entering a blocking call records its stack (unwound here, at the
- * call, not in a signal), marks itself blocked and pauses its timer; on
- * return it restarts the timer where the period stood and pushes one
- * SAMPLE whose ns field (format 1.2) is the time it was blocked. The writer
- * takes the time of threads still blocked when the dump ends
- * (blocking_take).
+ * thread entering a blocking call marks itself (blk_on: a few stores, no
+ * system call, so a call that returns at once costs nothing). The first
+ * sample that lands in the call is recorded as usual, on the stack of the
+ * call, and pauses the thread's timer: the thread gets no further signal
+ * while it waits. On return the time since that sample is pushed as one
+ * SAMPLE whose ns field (format 1.2) is that time, on the same stack, and
+ * the timer restarts. The writer takes the time of threads still blocked
+ * when the dump ends (blocking_take).
  *
  * Context: the wrappers run on the program's threads, possibly inside its
  * signal handlers (nanosleep, poll, read and the rest are
- * async-signal-safe): the bookkeeping runs only outside the agent
- * (agent_guard) and outside another wrapper's (blk_depth), and pushes with
+ * async-signal-safe): the marking happens only outside the agent
+ * (agent_guard) and outside another wrapper (blk_depth); pushes run with
  * busy set, so that the sampling handler defers.
  */
 #define _GNU_SOURCE
 #include "agent.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <poll.h>
 #include <semaphore.h>
 #include <string.h>
@@ -69,70 +70,62 @@ struct blk {
 	unsigned sigs;
 };
 
-/* Pauses (on = 0) or restarts the thread's timer, keeping the phase of its
- * period. Inside the gate, so that an exec deleting the timers meanwhile
- * is never raced. */
-static void timer_pause(struct tstate *t, int on)
+/* Pauses (on = 0) or restarts the thread's timer. Inside the gate, so that
+ * an exec deleting the timers meanwhile is never raced.
+ * Context: async-signal-safe. */
+static void timer_onoff(struct tstate *t, int on)
 {
 	if (!sample_gate_enter())
 		return;
 	if (__atomic_load_n(&t->has_timer, __ATOMIC_ACQUIRE) == 1) {
-		struct itimerspec its, old;
+		struct itimerspec its;
 		memset(&its, 0, sizeof(its));
 		if (on) {
 			uint64_t p = period_ns();
 			its.it_interval.tv_sec = (time_t)(p / 1000000000u);
 			its.it_interval.tv_nsec = (long)(p % 1000000000u);
-			its.it_value = t->blk_left;
-			if (!its.it_value.tv_sec && !its.it_value.tv_nsec)
-				its.it_value = its.it_interval;
-			timer_settime(t->timer, 0, &its, NULL);
-		} else if (timer_settime(t->timer, 0, &its, &old) == 0) {
-			t->blk_left = old.it_value;
+			its.it_value = its.it_interval;
 		}
+		timer_settime(t->timer, 0, &its, NULL);
 	}
 	sample_gate_leave();
 }
 
-/* Records the stack of the call: fn (the libc function the program called,
- * its frame 0) and the program's frames that called it. Returns its id (a
- * new stack's STACK event pushed), 0 when it cannot be interned.
- * Context: t->busy and agent_guard set. */
-static __attribute__((noinline)) uint32_t blocked_stack(struct tstate *t, void *fn)
+static int in_agent(uint64_t pc)
 {
-	uint64_t *f = t->hook_frames + 2;
-	unsigned n = 0;
-	f[n++] = (uint64_t)(uintptr_t)fn;
-	if (!t->in_unwind) {
-		t->in_unwind = 1;
-		__asm__ volatile("" ::: "memory");
-		struct unwind *u = &t->uw;
-		unwind_capture(u->reg);
-		unwind_init_captured(u, t->stack_lo, t->stack_hi);
-		u->cache = t->uw_cache;
-		int skipping = 1;
-		do {
-			uint64_t ip = u->reg[UW_RA];
-			if (skipping && ip >= agent_text_lo && ip < agent_text_hi)
-				continue;
-			skipping = 0;
-			f[n++] = ip;
-		} while (n < FD_MAX_FRAMES && unwind_step(u));
-		__asm__ volatile("" ::: "memory");
-		t->in_unwind = 0;
+	return pc >= agent_text_lo && pc < agent_text_hi;
+}
+
+unsigned blocking_frames(struct tstate *t, uint64_t *f, unsigned n)
+{
+	unsigned k = 0;
+	int put = 0;
+	for (unsigned i = 0; i < n; i++) {
+		/* A return address is past its call: look up the call. */
+		if (!in_agent(f[i] - (i > 0))) {
+			f[k++] = f[i];
+			continue;
+		}
+		/* The wrapper's own frame stands for the function the program
+		 * called, when the wrapper calls another (usleep: nanosleep);
+		 * as a return address, one past its entry. */
+		if (!put && t->blk_fn) {
+			f[k] = t->blk_fn + (k > 0);
+			k++;
+		}
+		put = 1;
 	}
-	int is_new;
-	uint32_t id = intern_stack(&agent_intern, f, n, &is_new);
-	if (!id) {
-		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
-		return 0;
-	}
-	if (is_new) {
-		t->hook_frames[0] = EV_W0(EV_STACK, n + 2, n);
-		t->hook_frames[1] = id;
-		thread_push_wait(t, t->hook_frames, n + 2);
-	}
-	return id;
+	return k ? k : 1;
+}
+
+void blocking_sampled(struct tstate *t, uint32_t id, uint64_t now)
+{
+	if (t->blk_paused)
+		return;
+	t->blk_id = id;
+	atomic_store(&t->blk_since, now | 1);
+	t->blk_paused = 1;
+	timer_onoff(t, 0);
 }
 
 static void busy_on(struct tstate *t)
@@ -150,57 +143,59 @@ static void busy_off(struct tstate *t)
 		thread_flush_pending(t);
 }
 
-/* Charges the blocked time [since, now] to the stack id, from the thread
- * itself. Context: t->busy set. */
-static void charge(struct tstate *t, uint32_t id, uint64_t ns, uint64_t now)
+/* Ends the thread's blocked state: the time since the sample that paused
+ * the timer is charged to that sample's stack, and the timer restarts. */
+static void unblock(struct tstate *t)
 {
-	if (!ns || !id)
+	t->blk_on = 0;
+	__asm__ volatile("" ::: "memory");
+	if (!t->blk_paused)
 		return;
-	uint64_t s[4] = {EV_W0(EV_SAMPLE, 4, ns / period_ns()), now, id, ns};
-	thread_push_wait(t, s, 4);
+	int saved = errno, g = agent_guard, cs;
+	agent_guard = 1;
+	NO_CANCEL_BEGIN(cs);
+	busy_on(t);
+	uint64_t since = atomic_exchange(&t->blk_since, 0), now = agent_now();
+	if (since && now > since && t->blk_id) {
+		uint64_t ns = now - since;
+		uint64_t s[4] = {EV_W0(EV_SAMPLE, 4, ns / period_ns()), now, t->blk_id, ns};
+		thread_push_wait(t, s, 4);
+	}
+	t->blk_paused = 0;
+	timer_onoff(t, 1);
+	busy_off(t);
+	NO_CANCEL_END(cs);
+	agent_guard = g;
+	errno = saved;
 }
 
-/* Marks the thread blocked in fn (wall clock). */
+/* Marks the thread blocked (wall clock). */
 static __attribute__((noinline)) void enter_slow(struct blk *b, void *fn, uintptr_t sp)
 {
-	/* A vfork child shares the parent's memory, not its timers. */
-	if (getpid() != agent_pid)
-		return;
 	struct tstate *t = agent_tls;
 	if (!t && !(t = thread_attach()))
-		return;
-	if (t->busy || t->in_unwind || t->in_loader)
 		return;
 	if (t->blk_depth) {
 		/* A call made by a signal handler inside a blocked call, on the
 		 * same stack below it or on a signal stack: the outer call
 		 * goes on counting. Above it on the thread's stack, the outer
 		 * call is gone (a handler longjmp'd out of it): its state is
-		 * dropped, and this call takes over. */
+		 * ended, and this call takes over. */
 		int gone = sp > t->blk_sp && sp >= t->stack_lo && sp < t->stack_hi;
 		if (!gone)
 			return;
-		atomic_store(&t->blk_since, 0);
-		t->blk_depth = 0;
+		unblock(t);
 	}
 	t->blk_depth = 1;
 	t->blk_sp = sp;
-	int g = agent_guard, cs;
-	agent_guard = 1;
-	NO_CANCEL_BEGIN(cs);
-	busy_on(t);
-	int saved = errno;
-	t->blk_id = blocked_stack(t, fn);
-	atomic_store(&t->blk_since, agent_now() | 1);
-	timer_pause(t, 0);
-	errno = saved;
-	busy_off(t);
-	NO_CANCEL_END(cs);
-	agent_guard = g;
+	t->blk_fn = (uint64_t)(uintptr_t)fn;
+	__asm__ volatile("" ::: "memory");
+	t->blk_on = 1;
 	b->t = t;
 }
 
-/* Context: the wrapper's entry, before the call. */
+/* Context: the wrapper's entry, before the call. fn: the libc function the
+ * program called, when the wrapper calls another one; else NULL. */
 static inline void blk_enter(struct blk *b, void *fn)
 {
 	b->t = NULL;
@@ -211,27 +206,15 @@ static inline void blk_enter(struct blk *b, void *fn)
 }
 
 /* The wrapper's exit, also when the thread is cancelled in the call (a
- * cleanup: blocking.c is built with -fexceptions). Charges the blocked time
- * and restarts the timer. */
+ * cleanup: blocking.c is built with -fexceptions). */
 static void blk_leave(struct blk *b)
 {
 	struct tstate *t = b->t;
 	if (!t)
 		return;
-	int saved = errno, g = agent_guard, cs;
-	agent_guard = 1;
-	NO_CANCEL_BEGIN(cs);
-	busy_on(t);
-	uint64_t since = atomic_exchange(&t->blk_since, 0), now = agent_now();
-	timer_pause(t, 1);
-	if (since)
-		charge(t, t->blk_id, now > since ? now - since : 0, now);
-	busy_off(t);
-	NO_CANCEL_END(cs);
-	agent_guard = g;
+	unblock(t);
 	__asm__ volatile("" ::: "memory");
 	t->blk_depth = 0;
-	errno = saved;
 }
 
 /* The call failed with EINTR because of the agent's signal only: retry. */
@@ -282,14 +265,14 @@ static int sleep_rel(struct blk *b, const struct timespec *req, struct timespec 
 EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	RESOLVE(real_nanosleep, "nanosleep");
-	BLK(b, real_nanosleep);
+	BLK(b, NULL);
 	return sleep_rel(&b, req, rem);
 }
 
 EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem)
 {
 	RESOLVE(real_clock_nanosleep, "clock_nanosleep");
-	BLK(b, real_clock_nanosleep);
+	BLK(b, NULL);
 	struct timespec left, *r = rem ? rem : &left;
 	int ret = real_clock_nanosleep(clk, flags, req, r);
 	while (ours(&b, ret == EINTR)) {
@@ -342,7 +325,7 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	if (timeout == 0)
 		return real_poll(fds, n, timeout);
 	uint64_t deadline = timeout > 0 ? mono_ns() + (uint64_t)timeout * 1000000u : 0;
-	BLK(b, real_poll);
+	BLK(b, NULL);
 	int ret = real_poll(fds, n, timeout);
 	while (ret < 0 && ours(&b, errno == EINTR))
 		ret = real_poll(fds, n, timeout > 0 ? ms_left(deadline) : timeout);
@@ -355,7 +338,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 	if (timeout == 0)
 		return real_epoll_wait(epfd, ev, max, timeout);
 	uint64_t deadline = timeout > 0 ? mono_ns() + (uint64_t)timeout * 1000000u : 0;
-	BLK(b, real_epoll_wait);
+	BLK(b, NULL);
 	int ret = real_epoll_wait(epfd, ev, max, timeout);
 	while (ret < 0 && ours(&b, errno == EINTR))
 		ret = real_epoll_wait(epfd, ev, max, timeout > 0 ? ms_left(deadline) : timeout);
@@ -371,7 +354,7 @@ EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 		return real_select(nfds, r, w, e, tv);
 	uint64_t deadline =
 	    tv ? mono_ns() + (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u : 0;
-	BLK(b, real_select);
+	BLK(b, NULL);
 	int ret = real_select(nfds, r, w, e, tv);
 	while (ret < 0 && ours(&b, errno == EINTR)) {
 		if (tv) {
@@ -400,28 +383,28 @@ static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
 EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	RESOLVE(real_cond_wait, "pthread_cond_wait");
-	BLK(b, real_cond_wait);
+	BLK(b, NULL);
 	return real_cond_wait(c, m);
 }
 
 EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
 {
 	RESOLVE(real_cond_timedwait, "pthread_cond_timedwait");
-	BLK(b, real_cond_timedwait);
+	BLK(b, NULL);
 	return real_cond_timedwait(c, m, abstime);
 }
 
 EXPORT int pthread_join(pthread_t th, void **ret)
 {
 	RESOLVE(real_join, "pthread_join");
-	BLK(b, real_join);
+	BLK(b, NULL);
 	return real_join(th, ret);
 }
 
 EXPORT int sem_wait(sem_t *s)
 {
 	RESOLVE(real_sem_wait, "sem_wait");
-	BLK(b, real_sem_wait);
+	BLK(b, NULL);
 	int ret;
 	while ((ret = real_sem_wait(s)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -432,7 +415,7 @@ EXPORT int sem_wait(sem_t *s)
 EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
 {
 	RESOLVE(real_sem_timedwait, "sem_timedwait");
-	BLK(b, real_sem_timedwait);
+	BLK(b, NULL);
 	int ret;
 	while ((ret = real_sem_timedwait(s, abstime)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -445,7 +428,7 @@ EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
 	RESOLVE(real_waitpid, "waitpid");
 	if (opt & WNOHANG)
 		return real_waitpid(pid, st, opt);
-	BLK(b, real_waitpid);
+	BLK(b, NULL);
 	pid_t ret;
 	while ((ret = real_waitpid(pid, st, opt)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -455,7 +438,7 @@ EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
 EXPORT pid_t wait(int *st)
 {
 	RESOLVE(real_wait, "wait");
-	BLK(b, real_wait);
+	BLK(b, NULL);
 	pid_t ret;
 	while ((ret = real_wait(st)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -467,7 +450,7 @@ EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
 	RESOLVE(real_wait4, "wait4");
 	if (opt & WNOHANG)
 		return real_wait4(pid, st, opt, ru);
-	BLK(b, real_wait4);
+	BLK(b, NULL);
 	pid_t ret;
 	while ((ret = real_wait4(pid, st, opt, ru)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -479,7 +462,7 @@ EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
 	RESOLVE(real_waitid, "waitid");
 	if (opt & WNOHANG)
 		return real_waitid(type, id, info, opt);
-	BLK(b, real_waitid);
+	BLK(b, NULL);
 	int ret;
 	while ((ret = real_waitid(type, id, info, opt)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -493,32 +476,10 @@ static ssize_t (*real_recv)(int, void *, size_t, int);
 static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
-/* Whether a read on fd may block: not when the descriptor (or the call,
- * MSG_DONTWAIT) is non-blocking. Only asked with the wall clock, where the
- * answer decides whether the thread counts as blocked. */
-static int may_block(int fd, int flags)
-{
-	if (LIKELY(agent_cfg.clock != FD_CLOCK_WALL) || !agent_cpu_on || agent_guard ||
-	    (flags & MSG_DONTWAIT))
-		return 0;
-	int saved = errno, fl = fcntl(fd, F_GETFL);
-	errno = saved;
-	return fl >= 0 && !(fl & O_NONBLOCK);
-}
-
-/* BLK, only for a descriptor that blocks: a non-blocking one is never
- * marked, so its many short calls cost a test. */
-#define BLK_FD(b, fn, fd, flags)                                                                             \
-	struct blk b __attribute__((cleanup(blk_leave)));                                                    \
-	b.t = NULL;                                                                                          \
-	b.sigs = agent_sample_sigs;                                                                          \
-	if (may_block(fd, flags))                                                                            \
-	blk_enter(&b, (void *)(fn))
-
 EXPORT ssize_t read(int fd, void *buf, size_t n)
 {
 	RESOLVE(real_read, "read");
-	BLK_FD(b, real_read, fd, 0);
+	BLK(b, NULL);
 	ssize_t ret;
 	while ((ret = real_read(fd, buf, n)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -528,7 +489,7 @@ EXPORT ssize_t read(int fd, void *buf, size_t n)
 EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	RESOLVE(real_recv, "recv");
-	BLK_FD(b, real_recv, fd, flags);
+	BLK(b, NULL);
 	ssize_t ret;
 	while ((ret = real_recv(fd, buf, n, flags)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -538,7 +499,7 @@ EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
 EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len)
 {
 	RESOLVE(real_recvfrom, "recvfrom");
-	BLK_FD(b, real_recvfrom, fd, flags);
+	BLK(b, NULL);
 	ssize_t ret;
 	while ((ret = real_recvfrom(fd, buf, n, flags, sa, len)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -548,7 +509,7 @@ EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr 
 EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	RESOLVE(real_recvmsg, "recvmsg");
-	BLK_FD(b, real_recvmsg, fd, flags);
+	BLK(b, NULL);
 	ssize_t ret;
 	while ((ret = real_recvmsg(fd, msg, flags)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -596,7 +557,7 @@ static int (*real_pause)(void);
 EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	RESOLVE(real_accept, "accept");
-	BLK_FD(b, real_accept, fd, 0);
+	BLK(b, NULL);
 	int ret;
 	while ((ret = real_accept(fd, sa, len)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -606,7 +567,7 @@ EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
 EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	RESOLVE(real_accept4, "accept4");
-	BLK_FD(b, real_accept4, fd, 0);
+	BLK(b, NULL);
 	int ret;
 	while ((ret = real_accept4(fd, sa, len, flags)) < 0 && ours(&b, errno == EINTR))
 		;
@@ -618,7 +579,7 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 EXPORT int pause(void)
 {
 	RESOLVE(real_pause, "pause");
-	BLK(b, real_pause);
+	BLK(b, NULL);
 	int ret;
 	while ((ret = real_pause()) < 0 && ours(&b, errno == EINTR))
 		;

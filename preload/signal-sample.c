@@ -139,6 +139,8 @@ static unsigned agent_frames(const uint64_t *f, unsigned n)
 static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight)
 {
 	unsigned n = unwind_signal(ucv, f, t);
+	if (t->blk_on)
+		return blocking_frames(t, f, n);
 	unsigned k = agent_frames(f, n);
 	if (!k)
 		return n;
@@ -259,6 +261,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, weight), now, id };
 	ring_push(&t->ring, s, 3);
 	t->last_id = id;
+	if (t->blk_on)
+		blocking_sampled(t, id, now);
 out_guard:
 	NO_CANCEL_END(cs);
 	agent_guard = g;
