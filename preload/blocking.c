@@ -276,8 +276,14 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 	struct timespec left, *r = rem ? rem : &left;
 	int ret = real_clock_nanosleep(clk, flags, req, r);
 	while (ours(&b, ret == EINTR)) {
+		/* An absolute deadline stays; a relative sleep goes on for
+		 * what is left. */
+		if (flags & TIMER_ABSTIME) {
+			ret = real_clock_nanosleep(clk, flags, req, r);
+			continue;
+		}
 		struct timespec next = *r;
-		ret = real_clock_nanosleep(clk, flags, (flags & TIMER_ABSTIME) ? req : &next, r);
+		ret = real_clock_nanosleep(clk, flags, &next, r);
 	}
 	return ret;
 }
