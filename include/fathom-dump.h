@@ -56,6 +56,9 @@
  *   TID (7)      tid. Sets cur_tid.
  *   SAMPLE (8)   zz time delta from prev_time, stack_id, weight (1 + timer
  *                overruns: the number of sampling periods this sample stands for)
+ *                and since 1.2 optionally ns: the exact CPU time it stands for
+ *                (a thread's uncovered CPU at its end; weight is then that
+ *                time in whole periods, rounded down, for older readers)
  *   ALLOC (9)    zz seq delta, stack_id, size, zz ptr delta
  *   FREE (10)    zz seq delta, zz ptr delta
  *   REALLOC (11) zz seq delta, stack_id, size, zz old ptr delta (from prev_ptr),
@@ -88,7 +91,7 @@
 #define FD_MAGIC "FATHOMDP"
 #define FD_MAGIC_LEN 8
 #define FD_VERSION_MAJOR 1
-#define FD_VERSION_MINOR 1
+#define FD_VERSION_MINOR 2
 #define FD_FILE_HEADER_SIZE 16
 
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */

@@ -1080,10 +1080,20 @@ static void thread_key_dtor(void *p)
 		memcpy(&w[3], name, 16);
 		thread_push_wait(t, w, 5);
 	}
-	if (rest && !t->pending) {
-		uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, rest), agent_now(), t->last_id };
-		thread_push_wait(t, s, 3);
-		t->weight_sum += rest;
+	/* Exact nanoseconds: a thread shorter than a period has all its CPU
+	 * time here. */
+	unsigned n;
+	int is_new;
+	uint32_t id = rest ? sample_end_stack(t, t->hook_frames, &n, &is_new) : 0;
+	if (id) {
+		if (is_new) {
+			t->hook_frames[0] = EV_W0(EV_STACK, n + 2, n);
+			t->hook_frames[1] = id;
+			thread_push_wait(t, t->hook_frames, n + 2);
+		}
+		uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
+		uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, rest / period), agent_now(), id, rest };
+		thread_push_wait(t, s, 4);
 	}
 	uint64_t w[3] = { EV_W0(EV_THREAD_END, 3, 0), (uint64_t)t->tid, agent_now() };
 	thread_push_wait(t, w, 3);
@@ -1618,10 +1628,28 @@ static void finish_locked(unsigned reason)
 		if (!t || atomic_load(&t->state) != TS_LIVE)
 			continue;
 		uint64_t rest = sample_cpu_remainder(t, sample_thread_clock(t->tid));
-		if (rest) {
-			uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, rest), now, t->last_id };
+		unsigned n;
+		int is_new;
+		/* The thread runs on and may use its own buffers. */
+		static uint64_t f[2 + sizeof(t->start_frames) / sizeof(uint64_t)];
+		uint32_t id = rest ? sample_end_stack(t, f, &n, &is_new) : 0;
+		if (id) {
+			if (is_new) {
+				f[0] = EV_W0(EV_STACK, n + 2, n);
+				f[1] = id;
+				enc_event(&g_enc, (uint64_t)t->tid, f);
+			}
+			uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
+			uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, rest / period), now, id, rest };
 			enc_event(&g_enc, (uint64_t)t->tid, s);
-			t->weight_sum += rest;
+			t->weight_sum += rest / period;
+		}
+		/* A thread still blocked: its time so far (blocking.c). */
+		uint32_t bid;
+		uint64_t bns = blocking_take(t, now, &bid);
+		if (bns && bid) {
+			uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, bns / (1000000000u / (unsigned)agent_cfg.hz)), now, bid, bns };
+			enc_event(&g_enc, (uint64_t)t->tid, s);
 		}
 	}
 	enc_trailer(&g_enc, now, reason);
@@ -2104,8 +2132,13 @@ static void *trampoline(void *p)
 	sigmask_thread_start(a.sigmask_view);
 	struct tstate *t = thread_attach();
 	thread_stack_bounds(t);
-	if (t && agent_cpu_on)
-		sample_arm(t, t->tid);
+	if (t && agent_cpu_on) {
+		sample_note_start(t, a.fn);
+		/* The thread's CPU counts from its birth, not from the arming:
+		 * what it spent before is charged at its end. */
+		if (sample_arm(t, t->tid) == 0)
+			t->cpu_base = 0;
+	}
 	agent_guard = g;
 	return a.fn(a.arg);
 }

@@ -67,6 +67,11 @@ struct tstate {
 	uint64_t weight_sum;
 	uint64_t cpu_base; /* the thread's CPU time (ns) when its timer was armed */
 	uint32_t last_id;
+	/* The start routine and the frames that called it (start_thread,
+	 * clone), taken when the thread started: the stack its CPU time is
+	 * charged to at its end when no sample ever caught it. */
+	uint64_t start_frames[8];
+	unsigned start_n;
 	uint64_t thread_end_sent;
 	_Atomic uint64_t lost_samples; /* producer adds, writer reports */
 	uint64_t lost_reported;	       /* writer only */
@@ -103,6 +108,19 @@ struct tstate {
 	/* The ring's own mapping once it has grown out of the state's (agent.c). */
 	void *ring_map;
 	size_t ring_bytes;
+	/* Inside an interposed blocking call (blocking.c): blk_on marks it,
+	 * blk_fn is the libc function the program called when the wrapper
+	 * calls another one (usleep: nanosleep), blk_depth and blk_sp are the
+	 * wrapper's nesting and frame. Once the timer's signal has landed in
+	 * the call, the timer is paused (blk_paused) and the time from
+	 * blk_since (ns since start; the writer may take the time so far) is
+	 * charged exactly to the stack blk_id. */
+	volatile int blk_on;
+	int blk_paused, blk_depth;
+	uint64_t blk_fn;
+	uintptr_t blk_sp;
+	_Atomic uint64_t blk_since;
+	uint32_t blk_id;
 };
 
 /* The agent's signal stack: the kernel's signal frame alone is ~3.5 KB with
@@ -230,9 +248,18 @@ int sample_probe(char *why, size_t cap);
  * a failure is counted in agent_cpu_unsampled. */
 int sample_arm(struct tstate *t, pid_t tid);
 void sample_disarm(struct tstate *t);
-/* Context: any, async-signal-safe. The CPU periods of the thread whose
+/* Context: any, async-signal-safe. The CPU time (ns) of the thread whose
  * CPU clock is clk that its samples do not cover yet. */
 uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk);
+/* Notes the thread's start routine fn and its callers (start_frames).
+ * Context: on the new thread, before it runs fn. */
+void sample_note_start(struct tstate *t, void *(*fn)(void *));
+/* The stack a thread's uncovered CPU time is charged to at its end: the
+ * last sampled one, else its start stack, interned (0 when there is none).
+ * When *is_new, f[0..1] are room for a STACK event header and f[2..] holds
+ * *n frames: the caller must push that event before using the id.
+ * Context: not signal. */
+uint32_t sample_end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_new);
 clockid_t sample_thread_clock(pid_t tid);
 /* Installs the thread's agent signal stack unless the program has one.
  * Context: any, async-signal-safe; on the thread t belongs to. */
@@ -260,6 +287,25 @@ int sample_user_handles(void);
 extern _Atomic uint64_t agent_cpu_unsampled;
 extern int agent_cpu_unsampled_errno;
 extern int agent_cpu_unsampled_call;
+
+/* Bumped by the handler for each signal of the agent's timers on this
+ * thread: a blocking call that fails with EINTR while it changed was
+ * interrupted by the agent (blocking.c retries it). */
+extern TLS unsigned agent_sample_sigs;
+
+/* blocking.c */
+/* The handler's frames of a thread inside a blocking call (t->blk_on):
+ * the agent's own dropped, the libc function the program called put in
+ * their place. Returns the new count. Context: signal. */
+unsigned blocking_frames(struct tstate *t, uint64_t *f, unsigned n);
+/* The handler sampled a thread inside a blocking call on stack id: its
+ * timer is paused and the rest of the call charged exactly at its return.
+ * Context: signal. */
+void blocking_sampled(struct tstate *t, uint32_t id, uint64_t now);
+/* The blocked time of thread t not yet charged, up to now (ns since
+ * start), taken (it is charged from now on): 0 when t is not blocked, else
+ * the ns, with the stack in *id. Context: any (the writer, at the end). */
+uint64_t blocking_take(struct tstate *t, uint64_t now, uint32_t *id);
 
 /* malloc-hooks.c */
 void hooks_resolve(void);

@@ -408,7 +408,7 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 	uint8_t *s, *p;
 	switch (kind) {
 	case EV_SAMPLE:
-		if (len != 3)
+		if (len != 3 && len != 4)
 			return 0;
 		s = set_tid(e, reserve(e, 64), tid);
 		p = s + 2;
@@ -416,6 +416,8 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		e->prev_time = w[1];
 		PUT(w[2]);
 		PUT(f);
+		if (len == 4)
+			PUT(w[3]); /* the exact CPU time of a thread-end remainder */
 		finish(e, FD_REC_SAMPLE, s, p);
 		e->samples++;
 		e->sample_weight += f;

@@ -3,7 +3,8 @@
  *
  * Each event is a run of 64-bit words; word 0 holds the kind (bits 0-7), the
  * event's length in words (bits 8-15) and a kind-specific field (bits 16-63).
- *   EV_SAMPLE     w0 field = weight;  w1 time (ns since start), w2 stack id
+ *   EV_SAMPLE     w0 field = weight;  w1 time (ns since start), w2 stack id,
+ *                 and (4 words) w3 the exact CPU time in ns it stands for
  *   EV_ALLOC      w0 field = seq;     w1 stack id, w2 size, w3 ptr
  *   EV_FREE       w0 field = seq;     w1 ptr
  *   EV_REALLOC    w0 field = seq;     w1 stack id, w2 size, w3 old, w4 new

@@ -62,6 +62,7 @@ _Atomic uint64_t agent_cpu_unsampled;
 _Atomic uint64_t agent_cpu_in_agent;
 int agent_cpu_unsampled_errno;
 int agent_cpu_unsampled_call; /* 0 timer_create, 1 timer_settime */
+TLS unsigned agent_sample_sigs;
 
 static int in_agent(uint64_t pc)
 {
@@ -139,6 +140,8 @@ static unsigned agent_frames(const uint64_t *f, unsigned n)
 static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight)
 {
 	unsigned n = unwind_signal(ucv, f, t);
+	if (t->blk_on)
+		return blocking_frames(t, f, n);
 	unsigned k = agent_frames(f, n);
 	if (!k)
 		return n;
@@ -215,6 +218,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 			chain(sig, si, ucv);
 		goto out;
 	}
+	agent_sample_sigs++;
 	if (!agent_cpu_on)
 		goto out;
 	int g = agent_guard, cs;
@@ -223,7 +227,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	struct tstate *t = agent_tls;
 	if (!t)
 		t = thread_attach();
-	if (!t)
+	/* A blocked thread's time is charged exactly (blocking.c). */
+	if (!t || atomic_load_explicit(&t->blk_since, memory_order_relaxed))
 		goto out_guard;
 	uint32_t weight = 1 + (si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0);
 	uint64_t now = agent_now();
@@ -273,6 +278,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, weight), now, id };
 	ring_push(&t->ring, s, 3);
 	t->last_id = id;
+	if (t->blk_on)
+		blocking_sampled(t, id, now);
 out_guard:
 	NO_CANCEL_END(cs);
 	agent_guard = g;
@@ -399,15 +406,55 @@ uint64_t sample_thread_cpu(pid_t tid)
 
 uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk)
 {
-	if (agent_cfg.clock != FD_CLOCK_CPU || !t->last_id || !t->has_timer)
+	if (agent_cfg.clock != FD_CLOCK_CPU || !t->has_timer)
 		return 0;
 	struct timespec ts;
 	if (clock_gettime(clk, &ts) < 0)
 		return 0;
 	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
-	uint64_t periods = (ns > t->cpu_base ? ns - t->cpu_base : 0) / period;
-	return periods > t->weight_sum ? periods - t->weight_sum : 0;
+	uint64_t used = ns > t->cpu_base ? ns - t->cpu_base : 0, covered = t->weight_sum * period;
+	return used > covered ? used - covered : 0;
+}
+
+void sample_note_start(struct tstate *t, void *(*fn)(void *))
+{
+	t->start_frames[0] = (uint64_t)(uintptr_t)fn;
+	t->start_n = 1;
+	if (t->in_unwind || !t->stack_hi)
+		return;
+	t->in_unwind = 1;
+	__asm__ volatile("" ::: "memory");
+	struct unwind *u = &t->uw;
+	unwind_capture(u->reg);
+	unwind_init_captured(u, t->stack_lo, t->stack_hi);
+	u->cache = t->uw_cache;
+	/* The agent's frames (this one, the trampoline) are not the
+	 * program's: the start routine's callers follow them. */
+	do {
+		uint64_t ip = u->reg[UW_RA];
+		if (ip >= agent_text_lo && ip < agent_text_hi)
+			continue;
+		t->start_frames[t->start_n++] = ip;
+	} while (t->start_n < sizeof(t->start_frames) / sizeof(t->start_frames[0]) && unwind_step(u));
+	__asm__ volatile("" ::: "memory");
+	t->in_unwind = 0;
+}
+
+uint32_t sample_end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_new)
+{
+	*is_new = 0;
+	*n = 0;
+	if (t->last_id || !t->start_n)
+		return t->last_id;
+	*n = t->start_n;
+	memcpy(f + 2, t->start_frames, t->start_n * sizeof(uint64_t));
+	uint32_t id = intern_stack(&agent_intern, f + 2, t->start_n, is_new);
+	if (!id)
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+	else
+		t->last_id = id;
+	return id;
 }
 
 int sample_gate_enter(void)

@@ -167,6 +167,9 @@ struct pstate {
 	uint32_t cur_thread;
 	uint64_t last_time;
 	uint64_t bad_events;   /* events dropped as impossible */
+	/* CPU time of exact (ns) samples not yet a whole period: the model
+	 * counts periods, and the sample that completes one gets it. */
+	uint64_t ns_carry;
 };
 
 /* A module's node in its process's live map (below). */
@@ -571,7 +574,14 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 	case FD_REC_SAMPLE: {
 		if ((g = stack_of(L, proc, e->id)) == FA_NONE || (t = thread_of(L, proc, e->tid)) == FA_NONE)
 			return -ENOMEM;
-		int64_t w = (int64_t)(e->weight > (1u << 30) ? (1u << 30) : e->weight);
+		uint64_t ew = e->weight;
+		if (e->ns && pr->hz) {
+			uint64_t period = 1000000000u / pr->hz, *c = &L->ps[proc].ns_carry;
+			*c += e->ns > (1ull << 50) ? (1ull << 50) : e->ns;
+			ew = *c / period;
+			*c -= ew * period;
+		}
+		int64_t w = (int64_t)(ew > (1u << 30) ? (1u << 30) : ew);
 		seen_time(L, proc, e->time);
 		p->stacks[g].w[FA_CPU] += w;
 		p->threads[t].cpu += w;
@@ -646,7 +656,7 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	case FD_REC_ALLOC:
 	case FD_REC_FREE:
 	case FD_REC_REALLOC: {
-		struct rd_event ev = { r->kind, r->tid, r->id, r->seq, r->ptr, r->old_ptr, r->size, r->time, r->weight };
+		struct rd_event ev = { r->kind, r->tid, r->id, r->seq, r->ptr, r->old_ptr, r->size, r->time, r->weight, r->ns };
 		return on_event(L, proc, &ev);
 	}
 	case FD_REC_TICK:

@@ -573,11 +573,13 @@ static int to_int(struct body *b, uint64_t v)
  * delta bases advance only when it is not. */
 static inline bool decode_event(struct reader *r, struct body *b, int kind, struct rd_event *ev)
 {
-	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0;
+	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0;
 	if (kind == FD_REC_SAMPLE) {
 		time = r->prev_time + (uint64_t)zz(b);
 		id = u(b);
 		weight = u(b);
+		if (b->p < b->end)
+			ns = u(b); /* since 1.2: the exact CPU time it stands for */
 	} else {
 		seq = r->prev_seq + (uint64_t)zz(b);
 		if (kind != FD_REC_FREE) {
@@ -592,7 +594,7 @@ static inline bool decode_event(struct reader *r, struct body *b, int kind, stru
 	}
 	if (b->bad)
 		return false;
-	*ev = (struct rd_event){ kind, r->cur_tid, id, seq, ptr, old, size, time, weight };
+	*ev = (struct rd_event){ kind, r->cur_tid, id, seq, ptr, old, size, time, weight, ns };
 	if (kind == FD_REC_SAMPLE) {
 		r->prev_time = time;
 	} else {
@@ -686,6 +688,7 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->size = ev.size;
 		rec->time = ev.time;
 		rec->weight = ev.weight;
+		rec->ns = ev.ns;
 		return true;
 	}
 	case FD_REC_TICK:

@@ -30,6 +30,7 @@ struct rd_rec {
 	uint64_t time;        /* ns since the process start */
 	uint64_t id;          /* mod_id (MODULE, UNLOAD) or stack_id (STACK, SAMPLE, ALLOC, REALLOC) */
 	uint64_t seq, ptr, old_ptr, size, weight;
+	uint64_t ns; /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
 	/* HEADER */
 	int pid, ppid;
 	uint64_t start_real_ns, start_mono_ns, hz, alloc_sample_bytes, generation;
@@ -57,6 +58,7 @@ struct rd_event {
 	uint64_t id;          /* stack_id (not for FREE) */
 	uint64_t seq, ptr, old_ptr, size;
 	uint64_t time, weight;
+	uint64_t ns; /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
 };
 
 struct reader;

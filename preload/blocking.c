@@ -1,0 +1,593 @@
+/* The program's blocking calls (sleeps, waits, polls, reads), interposed so
+ * that the agent's sampling signal never ends one early, and so that with
+ * the wall clock the time a thread spends blocked shows at its true share,
+ * charged in exact nanoseconds to the stack it blocked in.
+ *
+ * Every wrapper retries a call that failed with EINTR when the agent's
+ * signal alone interrupted it (agent_sample_sigs moved, see
+ * signal-sample.c), with the time that is left: with the CPU clock a timer
+ * can still expire as a thread enters a sleep. With the wall clock a
+ * thread entering a blocking call marks itself (blk_on: a few stores, no
+ * system call, so a call that returns at once costs nothing). The first
+ * sample that lands in the call is recorded as usual, on the stack of the
+ * call, and pauses the thread's timer: the thread gets no further signal
+ * while it waits. On return the time since that sample is pushed as one
+ * SAMPLE whose ns field (format 1.2) is that time, on the same stack, and
+ * the timer restarts. The writer takes the time of threads still blocked
+ * when the dump ends (blocking_take).
+ *
+ * Context: the wrappers run on the program's threads, possibly inside its
+ * signal handlers (nanosleep, poll, read and the rest are
+ * async-signal-safe): the marking happens only outside the agent
+ * (agent_guard) and outside another wrapper (blk_depth); pushes run with
+ * busy set, so that the sampling handler defers.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <errno.h>
+#include <poll.h>
+#include <semaphore.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* Finds libc's function, or fails the call as the C library would have
+ * without it. */
+#define RESOLVE(var, name)                                                                                   \
+	do {                                                                                                 \
+		if (UNLIKELY(!(var))) {                                                                      \
+			*(void **)&(var) = agent_dlsym_next(name);                                           \
+			if (!(var)) {                                                                        \
+				errno = ENOSYS;                                                              \
+				return -1;                                                                   \
+			}                                                                                    \
+		}                                                                                            \
+	} while (0)
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static uint64_t period_ns(void)
+{
+	return 1000000000u / (unsigned)agent_cfg.hz;
+}
+
+/* ------------------------------------------------------ the blocked state */
+
+/* One wrapper's view: the thread's state when this call marked it blocked
+ * (NULL otherwise), and the agent's signal count when the call started. */
+struct blk {
+	struct tstate *t;
+	unsigned sigs;
+};
+
+/* Pauses (on = 0) or restarts the thread's timer. Inside the gate, so that
+ * an exec deleting the timers meanwhile is never raced.
+ * Context: async-signal-safe. */
+static void timer_onoff(struct tstate *t, int on)
+{
+	if (!sample_gate_enter())
+		return;
+	if (__atomic_load_n(&t->has_timer, __ATOMIC_ACQUIRE) == 1) {
+		struct itimerspec its;
+		memset(&its, 0, sizeof(its));
+		if (on) {
+			uint64_t p = period_ns();
+			its.it_interval.tv_sec = (time_t)(p / 1000000000u);
+			its.it_interval.tv_nsec = (long)(p % 1000000000u);
+			its.it_value = its.it_interval;
+		}
+		timer_settime(t->timer, 0, &its, NULL);
+	}
+	sample_gate_leave();
+}
+
+static int in_agent(uint64_t pc)
+{
+	return pc >= agent_text_lo && pc < agent_text_hi;
+}
+
+unsigned blocking_frames(struct tstate *t, uint64_t *f, unsigned n)
+{
+	unsigned k = 0;
+	int put = 0;
+	for (unsigned i = 0; i < n; i++) {
+		/* A return address is past its call: look up the call. */
+		if (!in_agent(f[i] - (i > 0))) {
+			f[k++] = f[i];
+			continue;
+		}
+		/* The wrapper's own frame stands for the function the program
+		 * called, when the wrapper calls another (usleep: nanosleep);
+		 * as a return address, one past its entry. */
+		if (!put && t->blk_fn) {
+			f[k] = t->blk_fn + (k > 0);
+			k++;
+		}
+		put = 1;
+	}
+	return k ? k : 1;
+}
+
+void blocking_sampled(struct tstate *t, uint32_t id, uint64_t now)
+{
+	if (t->blk_paused)
+		return;
+	t->blk_id = id;
+	atomic_store(&t->blk_since, now | 1);
+	t->blk_paused = 1;
+	timer_onoff(t, 0);
+}
+
+static void busy_on(struct tstate *t)
+{
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+}
+
+static void busy_off(struct tstate *t)
+{
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
+	__asm__ volatile("" ::: "memory");
+	if (UNLIKELY(t->pending))
+		thread_flush_pending(t);
+}
+
+/* Ends the thread's blocked state: the time since the sample that paused
+ * the timer is charged to that sample's stack, and the timer restarts. */
+static void unblock(struct tstate *t)
+{
+	t->blk_on = 0;
+	__asm__ volatile("" ::: "memory");
+	if (!t->blk_paused)
+		return;
+	int saved = errno, g = agent_guard, cs;
+	agent_guard = 1;
+	NO_CANCEL_BEGIN(cs);
+	busy_on(t);
+	uint64_t since = atomic_exchange(&t->blk_since, 0), now = agent_now();
+	if (since && now > since && t->blk_id) {
+		uint64_t ns = now - since;
+		uint64_t s[4] = {EV_W0(EV_SAMPLE, 4, ns / period_ns()), now, t->blk_id, ns};
+		thread_push_wait(t, s, 4);
+	}
+	t->blk_paused = 0;
+	timer_onoff(t, 1);
+	busy_off(t);
+	NO_CANCEL_END(cs);
+	agent_guard = g;
+	errno = saved;
+}
+
+/* Marks the thread blocked (wall clock). */
+static __attribute__((noinline)) void enter_slow(struct blk *b, void *fn, uintptr_t sp)
+{
+	struct tstate *t = agent_tls;
+	if (!t && !(t = thread_attach()))
+		return;
+	if (t->blk_depth) {
+		/* A call made by a signal handler inside a blocked call, on the
+		 * same stack below it or on a signal stack: the outer call
+		 * goes on counting. Above it on the thread's stack, the outer
+		 * call is gone (a handler longjmp'd out of it): its state is
+		 * ended, and this call takes over. */
+		int gone = sp > t->blk_sp && sp >= t->stack_lo && sp < t->stack_hi;
+		if (!gone)
+			return;
+		unblock(t);
+	}
+	t->blk_depth = 1;
+	t->blk_sp = sp;
+	t->blk_fn = (uint64_t)(uintptr_t)fn;
+	__asm__ volatile("" ::: "memory");
+	t->blk_on = 1;
+	b->t = t;
+}
+
+/* Context: the wrapper's entry, before the call. fn: the libc function the
+ * program called, when the wrapper calls another one; else NULL. */
+static inline void blk_enter(struct blk *b, void *fn)
+{
+	b->t = NULL;
+	b->sigs = agent_sample_sigs;
+	if (LIKELY(agent_cfg.clock != FD_CLOCK_WALL) || !agent_cpu_on || agent_guard)
+		return;
+	enter_slow(b, fn, (uintptr_t)__builtin_frame_address(0));
+}
+
+/* The wrapper's exit, also when the thread is cancelled in the call (a
+ * cleanup: blocking.c is built with -fexceptions). */
+static void blk_leave(struct blk *b)
+{
+	struct tstate *t = b->t;
+	if (!t)
+		return;
+	unblock(t);
+	__asm__ volatile("" ::: "memory");
+	t->blk_depth = 0;
+}
+
+/* The call failed with EINTR because of the agent's signal only: retry. */
+static inline int ours(struct blk *b, int failed_eintr)
+{
+	if (!failed_eintr || agent_sample_sigs == b->sigs)
+		return 0;
+	b->sigs = agent_sample_sigs;
+	return 1;
+}
+
+#define BLK(b, fn)                                                                                           \
+	struct blk b __attribute__((cleanup(blk_leave)));                                                    \
+	blk_enter(&b, (void *)(fn))
+
+uint64_t blocking_take(struct tstate *t, uint64_t now, uint32_t *id)
+{
+	uint64_t since = atomic_load(&t->blk_since);
+	while (since && since < now) {
+		if (atomic_compare_exchange_weak(&t->blk_since, &since, now | 1)) {
+			*id = t->blk_id;
+			return now - since;
+		}
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ sleeps */
+
+static int (*real_nanosleep)(const struct timespec *, struct timespec *);
+static int (*real_clock_nanosleep)(clockid_t, int, const struct timespec *, struct timespec *);
+static int (*real_usleep)(useconds_t);
+static unsigned (*real_sleep)(unsigned);
+
+/* nanosleep(req, rem), retried with what is left while the agent's signal
+ * is what interrupted it. */
+static int sleep_rel(struct blk *b, const struct timespec *req, struct timespec *rem)
+{
+	struct timespec left, *r = rem ? rem : &left;
+	int ret = real_nanosleep(req, r);
+	while (ret < 0 && ours(b, errno == EINTR)) {
+		struct timespec next = *r;
+		ret = real_nanosleep(&next, r);
+	}
+	return ret;
+}
+
+EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+{
+	RESOLVE(real_nanosleep, "nanosleep");
+	BLK(b, NULL);
+	return sleep_rel(&b, req, rem);
+}
+
+EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem)
+{
+	RESOLVE(real_clock_nanosleep, "clock_nanosleep");
+	BLK(b, NULL);
+	struct timespec left, *r = rem ? rem : &left;
+	int ret = real_clock_nanosleep(clk, flags, req, r);
+	while (ours(&b, ret == EINTR)) {
+		/* An absolute deadline stays; a relative sleep goes on for
+		 * what is left. */
+		if (flags & TIMER_ABSTIME) {
+			ret = real_clock_nanosleep(clk, flags, req, r);
+			continue;
+		}
+		struct timespec next = *r;
+		ret = real_clock_nanosleep(clk, flags, &next, r);
+	}
+	return ret;
+}
+
+/* usleep and sleep as glibc builds them on nanosleep, which here reports
+ * the time left for the retry. */
+EXPORT int usleep(useconds_t us)
+{
+	RESOLVE(real_nanosleep, "nanosleep");
+	RESOLVE(real_usleep, "usleep");
+	BLK(b, real_usleep);
+	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
+	return sleep_rel(&b, &ts, NULL);
+}
+
+EXPORT unsigned sleep(unsigned s)
+{
+	RESOLVE(real_nanosleep, "nanosleep");
+	RESOLVE(real_sleep, "sleep");
+	BLK(b, real_sleep);
+	int saved = errno;
+	struct timespec ts = {(time_t)s, 0};
+	if (sleep_rel(&b, &ts, &ts) < 0)
+		return (unsigned)ts.tv_sec;
+	errno = saved;
+	return 0;
+}
+
+/* --------------------------------------------------- polling for events */
+
+/* What is left of a timeout in ms (rounded up) that ends at deadline. */
+static int ms_left(uint64_t deadline)
+{
+	uint64_t now = mono_ns();
+	return now >= deadline ? 0 : (int)((deadline - now + 999999) / 1000000);
+}
+
+static int (*real_poll)(struct pollfd *, nfds_t, int);
+static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
+static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
+
+EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+{
+	RESOLVE(real_poll, "poll");
+	if (timeout == 0)
+		return real_poll(fds, n, timeout);
+	uint64_t deadline = timeout > 0 ? mono_ns() + (uint64_t)timeout * 1000000u : 0;
+	BLK(b, NULL);
+	int ret = real_poll(fds, n, timeout);
+	while (ret < 0 && ours(&b, errno == EINTR))
+		ret = real_poll(fds, n, timeout > 0 ? ms_left(deadline) : timeout);
+	return ret;
+}
+
+EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+{
+	RESOLVE(real_epoll_wait, "epoll_wait");
+	if (timeout == 0)
+		return real_epoll_wait(epfd, ev, max, timeout);
+	uint64_t deadline = timeout > 0 ? mono_ns() + (uint64_t)timeout * 1000000u : 0;
+	BLK(b, NULL);
+	int ret = real_epoll_wait(epfd, ev, max, timeout);
+	while (ret < 0 && ours(&b, errno == EINTR))
+		ret = real_epoll_wait(epfd, ev, max, timeout > 0 ? ms_left(deadline) : timeout);
+	return ret;
+}
+
+/* Linux select leaves the sets alone when it fails and writes the time
+ * left into tv: the retry waits on the same sets for the rest. */
+EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+{
+	RESOLVE(real_select, "select");
+	if (tv && !tv->tv_sec && !tv->tv_usec)
+		return real_select(nfds, r, w, e, tv);
+	uint64_t deadline =
+	    tv ? mono_ns() + (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u : 0;
+	BLK(b, NULL);
+	int ret = real_select(nfds, r, w, e, tv);
+	while (ret < 0 && ours(&b, errno == EINTR)) {
+		if (tv) {
+			uint64_t now = mono_ns(), ns = now >= deadline ? 0 : deadline - now;
+			tv->tv_sec = (time_t)(ns / 1000000000u);
+			tv->tv_usec = (suseconds_t)(ns % 1000000000u / 1000u);
+		}
+		ret = real_select(nfds, r, w, e, tv);
+	}
+	return ret;
+}
+
+/* ------------------------------------------------------ threads, processes */
+
+static int (*real_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
+static int (*real_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+static int (*real_join)(pthread_t, void **);
+static int (*real_sem_wait)(sem_t *);
+static int (*real_sem_timedwait)(sem_t *, const struct timespec *);
+static pid_t (*real_waitpid)(pid_t, int *, int);
+static pid_t (*real_wait)(int *);
+static pid_t (*real_wait4)(pid_t, int *, int, struct rusage *);
+static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
+
+/* A condition wait and a join never fail with EINTR (glibc waits again). */
+EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+{
+	RESOLVE(real_cond_wait, "pthread_cond_wait");
+	BLK(b, NULL);
+	return real_cond_wait(c, m);
+}
+
+EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+{
+	RESOLVE(real_cond_timedwait, "pthread_cond_timedwait");
+	BLK(b, NULL);
+	return real_cond_timedwait(c, m, abstime);
+}
+
+EXPORT int pthread_join(pthread_t th, void **ret)
+{
+	RESOLVE(real_join, "pthread_join");
+	BLK(b, NULL);
+	return real_join(th, ret);
+}
+
+EXPORT int sem_wait(sem_t *s)
+{
+	RESOLVE(real_sem_wait, "sem_wait");
+	BLK(b, NULL);
+	int ret;
+	while ((ret = real_sem_wait(s)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+/* The deadline is absolute: the retry waits for the same one. */
+EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
+{
+	RESOLVE(real_sem_timedwait, "sem_timedwait");
+	BLK(b, NULL);
+	int ret;
+	while ((ret = real_sem_timedwait(s, abstime)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+/* Waiting for a child: WNOHANG does not block. */
+EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
+{
+	RESOLVE(real_waitpid, "waitpid");
+	if (opt & WNOHANG)
+		return real_waitpid(pid, st, opt);
+	BLK(b, NULL);
+	pid_t ret;
+	while ((ret = real_waitpid(pid, st, opt)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT pid_t wait(int *st)
+{
+	RESOLVE(real_wait, "wait");
+	BLK(b, NULL);
+	pid_t ret;
+	while ((ret = real_wait(st)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
+{
+	RESOLVE(real_wait4, "wait4");
+	if (opt & WNOHANG)
+		return real_wait4(pid, st, opt, ru);
+	BLK(b, NULL);
+	pid_t ret;
+	while ((ret = real_wait4(pid, st, opt, ru)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
+{
+	RESOLVE(real_waitid, "waitid");
+	if (opt & WNOHANG)
+		return real_waitid(type, id, info, opt);
+	BLK(b, NULL);
+	int ret;
+	while ((ret = real_waitid(type, id, info, opt)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+/* ------------------------------------------------------------------ reads */
+
+static ssize_t (*real_read)(int, void *, size_t);
+static ssize_t (*real_recv)(int, void *, size_t, int);
+static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
+static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+
+EXPORT ssize_t read(int fd, void *buf, size_t n)
+{
+	RESOLVE(real_read, "read");
+	BLK(b, NULL);
+	ssize_t ret;
+	while ((ret = real_read(fd, buf, n)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+{
+	RESOLVE(real_recv, "recv");
+	BLK(b, NULL);
+	ssize_t ret;
+	while ((ret = real_recv(fd, buf, n, flags)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len)
+{
+	RESOLVE(real_recvfrom, "recvfrom");
+	BLK(b, NULL);
+	ssize_t ret;
+	while ((ret = real_recvfrom(fd, buf, n, flags, sa, len)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+{
+	RESOLVE(real_recvmsg, "recvmsg");
+	BLK(b, NULL);
+	ssize_t ret;
+	while ((ret = real_recvmsg(fd, msg, flags)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+/* Fortified reads (_FORTIFY_SOURCE) check the buffer, then read as above. */
+extern void __chk_fail(void) __attribute__((noreturn));
+
+EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+{
+	if (n > buflen)
+		__chk_fail();
+	return read(fd, buf, n);
+}
+
+EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recv(fd, buf, n, flags);
+}
+
+EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *sa,
+			      socklen_t *len)
+{
+	if (n > buflen)
+		__chk_fail();
+	return recvfrom(fd, buf, n, flags, sa, len);
+}
+
+EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return poll(fds, n, timeout);
+}
+
+/* ------------------------------------------------- accepting, pausing */
+
+static int (*real_accept)(int, struct sockaddr *, socklen_t *);
+static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
+static int (*real_pause)(void);
+
+EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+{
+	RESOLVE(real_accept, "accept");
+	BLK(b, NULL);
+	int ret;
+	while ((ret = real_accept(fd, sa, len)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+{
+	RESOLVE(real_accept4, "accept4");
+	BLK(b, NULL);
+	int ret;
+	while ((ret = real_accept4(fd, sa, len, flags)) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
+
+/* pause() returns after any handler: the agent's signal is not the
+ * program's, so it waits on. */
+EXPORT int pause(void)
+{
+	RESOLVE(real_pause, "pause");
+	BLK(b, NULL);
+	int ret;
+	while ((ret = real_pause()) < 0 && ours(&b, errno == EINTR))
+		;
+	return ret;
+}
