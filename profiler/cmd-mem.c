@@ -37,6 +37,10 @@ static void usage(FILE *f)
 		"      --json         everything as JSON on stdout\n"
 		"      --no-symbols   do not read debug information (functions are module+offset)\n"
 		"      --debug-dir DIR  also look for separate debug files in DIR\n"
+		"      --suppressions FILE  leaks not to count, in LeakSanitizer's format\n"
+		"                     (leak:PATTERN lines); repeatable\n"
+		"      --no-default-suppressions  count glibc's one-time allocations and the\n"
+		"                     program's __lsan_default_suppressions as leaks too\n"
 		"  -q, --quiet        no progress or warnings on stderr\n");
 }
 
@@ -540,6 +544,17 @@ static void print_text(struct mem *m)
 		if (n > limit(m, n))
 			printf("  ... %zu more stacks\n", n - limit(m, n));
 	}
+	if (mm->suppressed_blocks || mm->suppressed_bytes) {
+		printf("  suppressed: %s in %s block%s (not counted above)\n", eb(m, a, mm->suppressed_bytes),
+		       ec(m, b, mm->suppressed_blocks), mm->suppressed_blocks == 1 ? "" : "s");
+		for (size_t i = 0; i < p->nsuppressions; i++) {
+			const struct fa_suppression *su = &p->suppressions[i];
+			bool def = !strcmp(su->source, "default");
+			printf("  %11s %10s  leak:%s  (%s%s)\n", eb(m, a, su->bytes), ec(m, b, su->blocks), su->pattern,
+			       def ? "default: glibc's one-time allocations" : su->source,
+			       def ? "; --no-default-suppressions counts them" : "");
+		}
+	}
 	for (size_t i = 0; i < p->nprocs; i++)
 		if (!p->procs[i].complete && p->procs[i].alloc_mode != FD_ALLOC_OFF)
 			printf("  note: %s has no trailer (the program did not exit normally): 'leaked' is "
@@ -682,6 +697,21 @@ static void print_json(struct mem *m)
 	json_stacks(&j, m, "stacks", FA_LEAKED_BYTES, FA_NONE);
 	json_object_end(&j);
 
+	json_object_begin(&j, "suppressed");
+	json_int(&j, "bytes", mm->suppressed_bytes);
+	json_int(&j, "blocks", mm->suppressed_blocks);
+	json_array_begin(&j, "patterns");
+	for (size_t i = 0; i < p->nsuppressions; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "pattern", p->suppressions[i].pattern);
+		json_string(&j, "source", p->suppressions[i].source);
+		json_int(&j, "bytes", p->suppressions[i].bytes);
+		json_int(&j, "blocks", p->suppressions[i].blocks);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
+	json_object_end(&j);
+
 	sort_sites(m, m->sort >= 0 ? m->sort : FA_ALLOC_BYTES);
 	json_array_begin(&j, "sites");
 	for (size_t i = 0; i < limit(m, m->nsites); i++) {
@@ -749,6 +779,8 @@ int cmd_mem(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"no-symbols", no_argument, NULL, 'S'},
 	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"suppressions", required_argument, NULL, 'U'},
+	    {"no-default-suppressions", no_argument, NULL, 'D'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -792,17 +824,29 @@ int cmd_mem(int argc, char **argv)
 		case 'd':
 			po.debug_dirs = optarg;
 			break;
+		case 'U':
+			if (cmd_add_suppressions(&po, optarg) < 0) {
+				fprintf(stderr, "fathom mem: out of memory\n");
+				return 1;
+			}
+			break;
+		case 'D':
+			po.no_default_suppressions = true;
+			break;
 		case 'q':
 			po.quiet = true;
 			break;
 		case 'h':
+			cmd_free_suppressions(&po);
 			usage(stdout);
 			return 0;
 		default:
+			cmd_free_suppressions(&po);
 			return cmd_bad_option("mem", argv, longopts);
 		}
 	}
 	if (optind >= argc) {
+		cmd_free_suppressions(&po);
 		fprintf(stderr, "fathom mem: no dump file given; usage: fathom mem [OPTIONS] FILE...\n");
 		return 2;
 	}
@@ -811,6 +855,7 @@ int cmd_mem(int argc, char **argv)
 	char *err = NULL;
 	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po,
 				      &err);
+	cmd_free_suppressions(&po);
 	if (rc < 0) {
 		fprintf(stderr, "fathom mem: %s\n", err ? err : strerror(-rc));
 		free(err);

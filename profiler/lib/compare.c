@@ -70,6 +70,8 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 	s->peak = p->mem.peak_bytes;
 	s->leaked_bytes = p->mem.leaked_bytes;
 	s->leaked_blocks = p->mem.leaked_blocks;
+	s->suppressed_bytes = p->mem.suppressed_bytes;
+	s->suppressed_blocks = p->mem.suppressed_blocks;
 
 	int ret = -ENOMEM;
 	uint32_t *map = malloc((p->nfuncs + 1) * sizeof(*map));
@@ -902,6 +904,12 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		}
 	}
 	if (s->alloc_sampled && add_note(r, strdup("sampled allocation tracking: memory figures are estimates")))
+		goto nomem;
+	if ((s->suppressed_blocks || s->suppressed_bytes) &&
+	    add_note(r, fmt("suppressed: %s in %" PRId64 " block%s, not counted as leaked (glibc's one-time "
+			    "allocations and --suppressions; 'fathom mem' lists them)",
+			    value_str(b1, COMPARE_BYTES, (double)s->suppressed_bytes), s->suppressed_blocks,
+			    s->suppressed_blocks == 1 ? "" : "s")))
 		goto nomem;
 	if (s->damaged && add_note(r, strdup("the recording is damaged and was read up to its last good chunk")))
 		goto nomem;
