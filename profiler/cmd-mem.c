@@ -274,7 +274,8 @@ static void print_sites_table(struct mem *m, int metric)
 		print_site_line(m, s, buf, sizeof(buf));
 		printf("  %14s %11s %11s %11s %12s  %s\n", ec(m, a, s->w[FA_ALLOC_CALLS]),
 		       eb(m, b, s->w[FA_ALLOC_BYTES]), eb(m, c, s->w[FA_PEAK_BYTES]),
-		       eb(m, d, s->w[FA_LEAKED_BYTES]), ec(m, e, s->w[FA_TEMP_CALLS]), buf);
+		       eb(m, d, s->w[FA_LEAKED_BYTES]),
+		       p->mem.temp_unknown ? "-" : ec(m, e, s->w[FA_TEMP_CALLS]), buf);
 	}
 	if (!shown)
 		printf("  (none)\n");
@@ -489,8 +490,11 @@ static void print_text(struct mem *m)
 	printf("  allocation calls  %s\n", ec(m, a, (int64_t)mm->alloc_calls));
 	printf("  bytes allocated   %s\n", eb(m, a, (int64_t)mm->alloc_bytes));
 	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
-	printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
-	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
+	if (mm->temp_unknown)
+		printf("  temporary         not estimated (sampled recording)\n");
+	else
+		printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
+		       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	if (!mm->alloc_calls && !mm->frees)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
 		       "tracking)\n");
@@ -563,7 +567,13 @@ static void print_text(struct mem *m)
 			       p->procs[i].path);
 	free(v);
 
-	/* Temporaries. */
+	/* Temporaries. A sampled recording cannot tell them (heap.c). */
+	if (mm->temp_unknown) {
+		printf("\nTemporary allocations  not estimated\n"
+		       "  (a sampled recording sees one allocation in many, so it cannot tell whether the\n"
+		       "  thread allocated anything else before freeing; record with --alloc to count them)\n");
+		goto sites;
+	}
 	printf("\nTemporary allocations  %s (%.1f%% of calls)\n"
 	       "  (freed by the allocating thread before it allocated anything else)\n",
 	       ec(m, a, (int64_t)mm->temp_calls),
@@ -586,6 +596,7 @@ static void print_text(struct mem *m)
 	}
 
 	/* Top sites. */
+sites:
 	if (m->sort >= 0) {
 		print_sites_table(m, m->sort);
 	} else {
@@ -681,7 +692,10 @@ static void print_json(struct mem *m)
 	json_uint(&j, "alloc_calls", mm->alloc_calls);
 	json_uint(&j, "alloc_bytes", mm->alloc_bytes);
 	json_uint(&j, "frees", mm->frees);
-	json_uint(&j, "temp_calls", mm->temp_calls);
+	if (mm->temp_unknown)
+		json_null(&j, "temp_calls"); /* not estimated (sampled) */
+	else
+		json_uint(&j, "temp_calls", mm->temp_calls);
 	json_object_end(&j);
 
 	json_object_begin(&j, "peak");
@@ -724,7 +738,10 @@ static void print_json(struct mem *m)
 		json_string(&j, "module", fn && fn->module != FA_NONE ? p->modules[fn->module].name : NULL);
 		json_int(&j, "calls", s->w[FA_ALLOC_CALLS]);
 		json_int(&j, "bytes", s->w[FA_ALLOC_BYTES]);
-		json_int(&j, "temp_calls", s->w[FA_TEMP_CALLS]);
+		if (p->mem.temp_unknown)
+			json_null(&j, "temp_calls");
+		else
+			json_int(&j, "temp_calls", s->w[FA_TEMP_CALLS]);
 		json_int(&j, "peak_bytes", s->w[FA_PEAK_BYTES]);
 		json_int(&j, "leaked_bytes", s->w[FA_LEAKED_BYTES]);
 		json_int(&j, "leaked_blocks", s->w[FA_LEAKED_BLOCKS]);
@@ -885,6 +902,12 @@ int cmd_mem(int argc, char **argv)
 				"'fathom record --alloc -- CMD' (or --alloc-sample BYTES)\n",
 				argv[optind]);
 		status = 1;
+		goto out;
+	}
+	if (m.sort == FA_TEMP_CALLS && p.mem.temp_unknown) {
+		fprintf(stderr, "fathom mem: --sort temp: a sampled recording cannot estimate temporary "
+				"allocations; record with 'fathom record --alloc'\n");
+		status = 2;
 		goto out;
 	}
 	m.p = &p;

@@ -128,6 +128,10 @@ struct fa_mem {
 	uint64_t hist_bytes[FA_HIST_BUCKETS];
 	double scale;            /* 1 for exact recordings; sampled ones are scaled up */
 	bool sampled;
+	/* A process was recorded with sampled allocation tracking, which cannot
+	 * tell temporaries: temp_calls and the temp weights leave it out, and
+	 * reports say "not estimated" rather than a count. */
+	bool temp_unknown;
 };
 
 /* A leak suppression that matched, and what it took out of "leaked". */
