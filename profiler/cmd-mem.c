@@ -410,6 +410,49 @@ static void print_histogram(const struct mem *m)
 	}
 }
 
+/* The largest RSS of process proc in the timeline; its largest heap in *heap
+ * (the exact peak for the process that holds the overall one). */
+static int64_t proc_peaks(const struct profile *p, uint32_t proc, int64_t *heap)
+{
+	int64_t rss = 0, h = 0;
+	for (size_t i = 0; i < p->ntimeline; i++) {
+		const struct fa_point *pt = &p->timeline[i];
+		if (pt->proc != proc)
+			continue;
+		rss = pt->rss > rss ? pt->rss : rss;
+		h = pt->heap > h ? pt->heap : h;
+	}
+	if (proc == p->mem.peak_proc && p->mem.peak_bytes > h)
+		h = p->mem.peak_bytes;
+	if (heap)
+		*heap = h;
+	return rss;
+}
+
+/* RSS this far above the heap is worth a note, as the opposite case is. */
+#define RSS_GAP_MIN ((int64_t)32 << 20)
+
+/* Memory the heap does not explain: pymalloc's arenas, a program's own mmap,
+ * thread stacks, code. Said for each process whose RSS peak exceeds its heap
+ * peak by RSS_GAP_MIN and is more than twice as large; otherwise the
+ * difference is the usual code, libraries and allocator overhead. */
+static void rss_notes(const struct mem *m)
+{
+	const struct profile *p = m->p;
+	char a[40], b[40], c[40];
+	for (uint32_t i = 0; i < p->nprocs; i++) {
+		int64_t heap, rss = proc_peaks(p, i, &heap);
+		if (p->procs[i].alloc_mode == FD_ALLOC_OFF || rss - heap < RSS_GAP_MIN || rss <= 2 * heap)
+			continue;
+		printf("  note: RSS peak %s, heap peak %s%s: %s not from malloc (mmap, stacks, code, or another "
+		       "allocator)",
+		       fmt_bytes(a, rss), eb(m, b, heap), m->sampled ? " (estimated)" : "", fmt_bytes(c, rss - heap));
+		if (p->nprocs > 1)
+			printf(" in pid %d", p->procs[i].pid);
+		putchar('\n');
+	}
+}
+
 static void print_text(struct mem *m)
 {
 	struct profile *p = m->p;
@@ -508,14 +551,12 @@ static void print_text(struct mem *m)
 	/* sort(1) mallocs a buffer sized from physical memory and touches a
 	 * fraction of it: the heap counts requested bytes, RSS touched pages.
 	 * Say so when they disagree wildly, or the peak looks like a bug. */
-	int64_t max_rss = 0;
-	for (size_t i = 0; i < p->ntimeline; i++)
-		if (p->timeline[i].proc == mm->peak_proc && p->timeline[i].rss > max_rss)
-			max_rss = p->timeline[i].rss;
+	int64_t max_rss = proc_peaks(p, mm->peak_proc, NULL);
 	if (max_rss > 0 && mm->peak_bytes > 2 * max_rss)
 		printf(
 		    "  (bytes requested from malloc; pages never touched take no memory: RSS peaked at %s)\n",
 		    fmt_bytes(a, max_rss));
+	rss_notes(m);
 	size_t n;
 	uint32_t *v = stacks_by(m, FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE, &n);
 	if (v && n) {
@@ -702,6 +743,7 @@ static void print_json(struct mem *m)
 	json_int(&j, "bytes", mm->peak_bytes);
 	json_uint(&j, "time_ns", mm->peak_time_ns);
 	json_int(&j, "pid", mm->peak_proc < p->nprocs ? p->procs[mm->peak_proc].pid : 0);
+	json_int(&j, "rss_bytes", proc_peaks(p, mm->peak_proc, NULL)); /* that process's RSS peak */
 	json_stacks(&j, m, "stacks", FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE);
 	json_object_end(&j);
 
