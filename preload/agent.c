@@ -415,8 +415,17 @@ static int open_output(pid_t pid, int *generation)
  * written. */
 static int manifest_line(const char *fmt, ...)
 {
-	const char *m = getenv("FATHOM_MANIFEST");
-	if (!m || !*m)
+	/* Read once, at start: __libc_freeres at exit (freeres.c) clears the
+	 * environment before the last lines are written. */
+	static char m[PATH_MAX];
+	static int known;
+	if (!known) {
+		const char *e = getenv("FATHOM_MANIFEST");
+		if (e && strlen(e) < sizeof(m))
+			strcpy(m, e);
+		known = 1;
+	}
+	if (!*m)
 		return 0;
 	static int said;
 	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
@@ -1356,8 +1365,6 @@ static void report_dump_error(int at_end)
 	}
 }
 
-/* True when every thread but the writer (and the exited main thread) is
- * gone. */
 /* How many of the process's threads are neither `self` nor the writer.
  * Not signal-safe (opendir allocates, with agent_guard set). */
 int agent_threads_besides(pid_t self)
@@ -1376,6 +1383,8 @@ int agent_threads_besides(pid_t self)
 	return others;
 }
 
+/* True when every thread but the writer (and the exited main thread) is
+ * gone. */
 static int only_writer_left(void)
 {
 	return agent_threads_besides(agent_pid) == 0;

@@ -25,6 +25,8 @@
  *    vfork child shares its parent's memory and has another pid);
  *  - glibc has the function (musl does not), FATHOM_FREERES is not 0, and it
  *    has not run yet (glibc guards it too).
+ * It also clears the environment (glibc frees setenv's strings): the agent
+ * reads what it needs from there at start (the manifest's path).
  */
 #include <dlfcn.h>
 #include <stdlib.h>

@@ -59,6 +59,15 @@ run "$FATHOM" check thread.fdump --max-leaked 0 >check4.txt
 run "$FATHOM" mem --json thread.fdump >mem4.json
 assert_eq "stdio buffer suppressed by default" "^_IO_file_doallocate$ default 4096" \
 	"$(j mem4.json '" ".join("%s %s %d" % (s["pattern"], s["source"], s["bytes"]) for s in j["suppressed"]["patterns"] if "_IO" in s["pattern"])')"
+# A fork child that leaves by _exit must not flush what its parent had
+# buffered (nothing is freed there); one that leaves by exit writes once.
+"$P" fork >plain-fork.out || fail "lk_leaks fork failed"
+run "$FATHOM" record -q --alloc --no-cpu -o fork.fdump -- "$P" fork >agent-fork.out
+cmp -s plain-fork.out agent-fork.out || { diff plain-fork.out agent-fork.out >&2; fail "fork: output changed"; }
+assert_eq "the exit child's line, once" 1 "$(grep -o 'child 1 unflushed' agent-fork.out | wc -l)"
+assert_not_contains "the _exit child's line" "child 0" agent-fork.out
+run "$FATHOM" check fork.fdump* --max-leaked 0 >/dev/null
+
 # FATHOM_FREERES=0 leaves glibc's memory alone, and the defaults cover it too.
 FATHOM_FREERES=0 run "$FATHOM" record -q --alloc --no-cpu -o nofree.fdump -- "$P" >/dev/null
 run "$FATHOM" check nofree.fdump --max-leaked 0 >/dev/null

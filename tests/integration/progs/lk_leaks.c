@@ -1,11 +1,14 @@
 /* Leaks of three kinds for the suppression tests: glibc's stdout buffer, a
  * cache the program declares as intended through __lsan_default_suppressions,
  * and (with the argument "leak") a real leak; "thread" leaves a thread
- * running at exit, so that the agent must not call __libc_freeres. */
+ * running at exit, so that the agent must not call __libc_freeres; "fork"
+ * forks a child that leaves by _exit with unflushed output (which must stay
+ * unwritten) and one that leaves by exit (whose output must appear once). */
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* LeakSanitizer's hook: the patterns this program suppresses. */
@@ -46,6 +49,20 @@ int main(int argc, char **argv)
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "leak"))
 			printf("leaked at %p\n", lk_real_leak(200));
+		if (!strcmp(argv[i], "fork")) {
+			fflush(stdout);
+			for (int how = 0; how < 2; how++) {
+				pid_t pid = fork();
+				if (pid == 0) {
+					printf("child %d unflushed", how);
+					if (how == 0)
+						_exit(0);
+					exit(0);
+				}
+				waitpid(pid, NULL, 0);
+			}
+			printf("\n");
+		}
 		if (!strcmp(argv[i], "thread")) {
 			pthread_t t;
 			pthread_create(&t, NULL, idle, NULL);
