@@ -115,7 +115,6 @@ static int g_npre;
 static char g_cpu_off[160];
 static uint64_t g_cpu_unsampled_reported;
 
-static void agent_finish(unsigned reason);
 static void report_dump_error(int at_end);
 
 /* ---------------------------------------------------------------- misc */
@@ -417,8 +416,17 @@ static int open_output(pid_t pid, int *generation)
  * written. */
 static int manifest_line(const char *fmt, ...)
 {
-	const char *m = getenv("FATHOM_MANIFEST");
-	if (!m || !*m)
+	/* Read once, at start: __libc_freeres at exit (freeres.c) clears the
+	 * environment before the last lines are written. */
+	static char m[PATH_MAX];
+	static int known;
+	if (!known) {
+		const char *e = getenv("FATHOM_MANIFEST");
+		if (e && strlen(e) < sizeof(m))
+			strcpy(m, e);
+		known = 1;
+	}
+	if (!*m)
 		return 0;
 	static int said;
 	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
@@ -1368,22 +1376,34 @@ static void report_dump_error(int at_end)
 	}
 }
 
-/* True when every thread but the writer (and the exited main thread) is
- * gone. */
-static int only_writer_left(void)
+/* How many of the process's threads are neither `self` nor the writer.
+ * Not signal-safe (opendir allocates, with agent_guard set). */
+int agent_threads_besides(pid_t self)
 {
 	DIR *d = opendir("/proc/self/task");
 	if (!d)
-		return 0;
+		return -1;
 	int others = 0;
 	struct dirent *de;
 	while ((de = readdir(d))) {
 		pid_t tid = (pid_t)atoi(de->d_name);
-		if (tid > 0 && tid != g_writer_tid && tid != agent_pid)
+		if (tid > 0 && tid != g_writer_tid && tid != self)
 			others++;
 	}
 	closedir(d);
-	return others == 0;
+	return others;
+}
+
+/* True when every thread but the writer (and the exited main thread) is
+ * gone. */
+static int only_writer_left(void)
+{
+	return agent_threads_besides(agent_pid) == 0;
+}
+
+pid_t agent_gettid(void)
+{
+	return gettid_();
 }
 
 static void *writer_main(void *arg)
@@ -1602,6 +1622,7 @@ __attribute__((constructor)) static void agent_init(void)
 	/* quick_exit runs the at_quick_exit handlers, then leaves without
 	 * destructors: ours, registered before the program's, runs last. */
 	g_quick_exit_hooked = at_quick_exit(on_quick_exit) == 0;
+	agent_exit_late_setup();
 	agent_alloc_on = agent_cfg.alloc;
 	if (agent_cfg.cpu && !g_cpu_off[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
@@ -1669,7 +1690,7 @@ static int lock_writer_bounded(void)
 	return pthread_mutex_timedlock(&wlock, &ts);
 }
 
-static void agent_finish(unsigned reason)
+void agent_finish(unsigned reason)
 {
 	if (!agent_ready || g_finished || getpid() != agent_pid)
 		return;
@@ -1692,8 +1713,12 @@ static void agent_finish(unsigned reason)
 	agent_guard = g;
 }
 
+/* After the program's destructors. An exact recording is finished later,
+ * by the agent's last exit handler (freeres.c). */
 __attribute__((destructor)) static void agent_fini(void)
 {
+	if (agent_exit_late_pending())
+		return;
 	agent_finish(FD_END_EXIT);
 }
 

@@ -313,6 +313,17 @@ int hooks_setup(void);
 void *hooks_real_malloc(size_t n);
 void hooks_real_free(void *p);
 
+/* agent.c: writes what is pending and the trailer, once (exit, exec, ...). */
+void agent_finish(unsigned reason);
+/* The process's threads other than `self` and the writer; -1 if unknown. */
+int agent_threads_besides(pid_t self);
+pid_t agent_gettid(void);
+
+/* freeres.c: the agent's last exit handler, which releases glibc's one-time
+ * allocations before an exact recording is finished. */
+void agent_exit_late_setup(void);
+int agent_exit_late_pending(void); /* the destructor leaves the finish to it */
+
 /* Real libc functions the agent interposes. */
 void *agent_dlsym_next(const char *name);
 

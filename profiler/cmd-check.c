@@ -31,6 +31,10 @@ static void usage(FILE *f)
 		"  --max-samples N          CPU samples\n"
 		"  --max-cpu TIME           CPU time (sampling periods times the period)\n"
 		"Memory budgets need a recording made with 'fathom record --alloc'.\n"
+		"Leaks matched by a suppression are not counted (the report says how many):\n"
+		"  --suppressions FILE        leak:PATTERN lines, LeakSanitizer's format; repeatable\n"
+		"  --no-default-suppressions  count glibc's one-time allocations and the\n"
+		"                             program's __lsan_default_suppressions too\n"
 		"\n"
 		"output:\n"
 		"  --format FMT   text (default), markdown, junit or json\n"
@@ -77,7 +81,7 @@ static double parse_time(const char *s)
 
 int cmd_check(int argc, char **argv)
 {
-	enum { O_PEAK = 256, O_LEAKED, O_LEAKED_BLOCKS, O_ALLOC_CALLS, O_ALLOC_BYTES, O_TEMP, O_SAMPLES, O_CPU, O_FORMAT };
+	enum { O_PEAK = 256, O_LEAKED, O_LEAKED_BLOCKS, O_ALLOC_CALLS, O_ALLOC_BYTES, O_TEMP, O_SAMPLES, O_CPU, O_FORMAT, O_SUPP, O_NO_DEF_SUPP };
 	static const struct option longopts[] = {
 		{ "max-peak", required_argument, NULL, O_PEAK },
 		{ "max-leaked", required_argument, NULL, O_LEAKED },
@@ -88,12 +92,15 @@ int cmd_check(int argc, char **argv)
 		{ "max-samples", required_argument, NULL, O_SAMPLES },
 		{ "max-cpu", required_argument, NULL, O_CPU },
 		{ "format", required_argument, NULL, O_FORMAT },
+		{ "suppressions", required_argument, NULL, O_SUPP },
+		{ "no-default-suppressions", no_argument, NULL, O_NO_DEF_SUPP },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct compare_budgets b;
 	compare_budgets_init(&b);
+	struct profile_opts po = { 0 };
 	int format = COMPARE_TEXT;
 	const char *out = NULL;
 	int c;
@@ -130,10 +137,19 @@ int cmd_check(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			continue;
+		case O_SUPP:
+			if (cmd_add_suppressions(&po, optarg) < 0)
+				goto nomem;
+			continue;
+		case O_NO_DEF_SUPP:
+			po.no_default_suppressions = true;
+			continue;
 		case 'h':
+			cmd_free_suppressions(&po);
 			usage(stdout);
 			return 0;
 		default:
+			cmd_free_suppressions(&po);
 			return cmd_bad_option("check", argv, longopts);
 		}
 		if (v < 0) {
@@ -142,6 +158,7 @@ int cmd_check(int argc, char **argv)
 				if (o->val == c)
 					name = o->name;
 			fprintf(stderr, "fathom check: --%s needs %s, not '%s'\n", name, kind, optarg);
+			cmd_free_suppressions(&po);
 			return 2;
 		}
 		switch (c) {
@@ -161,19 +178,21 @@ int cmd_check(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 		any |= set[i] >= 0;
 	if (!any) {
+		cmd_free_suppressions(&po);
 		fprintf(stderr, "fathom check: no budget given (e.g. --max-peak 64M, --max-leaked 0, --max-cpu 2s); "
 				"see 'fathom check --help'\n");
 		return 2;
 	}
 	if (optind >= argc) {
+		cmd_free_suppressions(&po);
 		fprintf(stderr, "fathom check: no dump files given\n");
 		usage(stderr);
 		return 2;
 	}
 	struct profile p;
-	struct profile_opts po = { 0 };
 	char *err = NULL;
 	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po, &err);
+	cmd_free_suppressions(&po);
 	if (rc < 0) {
 		fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
 		free(err);
@@ -213,4 +232,8 @@ out_profile:
 	free(err);
 	profile_free(&p);
 	return status;
+nomem:
+	cmd_free_suppressions(&po);
+	fprintf(stderr, "fathom check: out of memory\n");
+	return 1;
 }

@@ -43,6 +43,10 @@ static void usage(FILE *f)
 		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n"
 		"      --no-symbols   do not read debug information (functions are module+offset)\n"
 		"      --debug-dir DIR  also look for separate debug files in DIR\n"
+		"      --suppressions FILE  leaks not to count, in LeakSanitizer's format\n"
+		"                     (leak:PATTERN lines); repeatable\n"
+		"      --no-default-suppressions  count glibc's one-time allocations and the\n"
+		"                     program's __lsan_default_suppressions as leaks too\n"
 		"  -q, --quiet        no progress or warnings on stderr\n");
 }
 
@@ -282,7 +286,8 @@ static void print_sites_table(struct mem *m, int metric)
 		print_site_line(m, s, buf, sizeof(buf));
 		printf("  %14s %11s %11s %11s %12s  %s\n", ec(m, a, s->w[FA_ALLOC_CALLS]),
 		       eb(m, b, s->w[FA_ALLOC_BYTES]), eb(m, c, s->w[FA_PEAK_BYTES]),
-		       eb(m, d, s->w[FA_LEAKED_BYTES]), ec(m, e, s->w[FA_TEMP_CALLS]), buf);
+		       eb(m, d, s->w[FA_LEAKED_BYTES]),
+		       p->mem.temp_unknown ? "-" : ec(m, e, s->w[FA_TEMP_CALLS]), buf);
 	}
 	if (!shown)
 		printf("  (none)\n");
@@ -417,6 +422,49 @@ static void print_histogram(const struct mem *m)
 	}
 }
 
+/* The largest RSS of process proc in the timeline; its largest heap in *heap
+ * (the exact peak for the process that holds the overall one). */
+static int64_t proc_peaks(const struct profile *p, uint32_t proc, int64_t *heap)
+{
+	int64_t rss = 0, h = 0;
+	for (size_t i = 0; i < p->ntimeline; i++) {
+		const struct fa_point *pt = &p->timeline[i];
+		if (pt->proc != proc)
+			continue;
+		rss = pt->rss > rss ? pt->rss : rss;
+		h = pt->heap > h ? pt->heap : h;
+	}
+	if (proc == p->mem.peak_proc && p->mem.peak_bytes > h)
+		h = p->mem.peak_bytes;
+	if (heap)
+		*heap = h;
+	return rss;
+}
+
+/* RSS this far above the heap is worth a note, as the opposite case is. */
+#define RSS_GAP_MIN ((int64_t)32 << 20)
+
+/* Memory the heap does not explain: pymalloc's arenas, a program's own mmap,
+ * thread stacks, code. Said for each process whose RSS peak exceeds its heap
+ * peak by RSS_GAP_MIN and is more than twice as large; otherwise the
+ * difference is the usual code, libraries and allocator overhead. */
+static void rss_notes(const struct mem *m)
+{
+	const struct profile *p = m->p;
+	char a[40], b[40], c[40];
+	for (uint32_t i = 0; i < p->nprocs; i++) {
+		int64_t heap, rss = proc_peaks(p, i, &heap);
+		if (p->procs[i].alloc_mode == FD_ALLOC_OFF || rss - heap < RSS_GAP_MIN || rss <= 2 * heap)
+			continue;
+		printf("  note: RSS peak %s, heap peak %s%s: %s not from malloc (mmap, stacks, code, or another "
+		       "allocator)",
+		       fmt_bytes(a, rss), eb(m, b, heap), m->sampled ? " (estimated)" : "", fmt_bytes(c, rss - heap));
+		if (p->nprocs > 1)
+			printf(" in pid %d", p->procs[i].pid);
+		putchar('\n');
+	}
+}
+
 static void print_text(struct mem *m)
 {
 	struct profile *p = m->p;
@@ -497,8 +545,11 @@ static void print_text(struct mem *m)
 	printf("  allocation calls  %s\n", ec(m, a, (int64_t)mm->alloc_calls));
 	printf("  bytes allocated   %s\n", eb(m, a, (int64_t)mm->alloc_bytes));
 	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
-	printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
-	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
+	if (mm->temp_unknown)
+		printf("  temporary         not estimated (sampled recording)\n");
+	else
+		printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
+		       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	if (!mm->alloc_calls && !mm->frees)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
 		       "tracking)\n");
@@ -512,14 +563,12 @@ static void print_text(struct mem *m)
 	/* sort(1) mallocs a buffer sized from physical memory and touches a
 	 * fraction of it: the heap counts requested bytes, RSS touched pages.
 	 * Say so when they disagree wildly, or the peak looks like a bug. */
-	int64_t max_rss = 0;
-	for (size_t i = 0; i < p->ntimeline; i++)
-		if (p->timeline[i].proc == mm->peak_proc && p->timeline[i].rss > max_rss)
-			max_rss = p->timeline[i].rss;
+	int64_t max_rss = proc_peaks(p, mm->peak_proc, NULL);
 	if (max_rss > 0 && mm->peak_bytes > 2 * max_rss)
 		printf(
 		    "  (bytes requested from malloc; pages never touched take no memory: RSS peaked at %s)\n",
 		    fmt_bytes(a, max_rss));
+	rss_notes(m);
 	size_t n;
 	uint32_t *v = stacks_by(m, FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE, &n);
 	if (v && n) {
@@ -552,6 +601,17 @@ static void print_text(struct mem *m)
 		if (n > limit(m, n))
 			printf("  ... %zu more stacks\n", n - limit(m, n));
 	}
+	if (mm->suppressed_blocks || mm->suppressed_bytes) {
+		printf("  suppressed: %s in %s block%s (not counted above)\n", eb(m, a, mm->suppressed_bytes),
+		       ec(m, b, mm->suppressed_blocks), mm->suppressed_blocks == 1 ? "" : "s");
+		for (size_t i = 0; i < p->nsuppressions; i++) {
+			const struct fa_suppression *su = &p->suppressions[i];
+			bool def = !strcmp(su->source, "default");
+			printf("  %11s %10s  leak:%s  (%s%s)\n", eb(m, a, su->bytes), ec(m, b, su->blocks), su->pattern,
+			       def ? "default: glibc's one-time allocations" : su->source,
+			       def ? "; --no-default-suppressions counts them" : "");
+		}
+	}
 	for (size_t i = 0; i < p->nprocs; i++)
 		if (!p->procs[i].complete && p->procs[i].alloc_mode != FD_ALLOC_OFF)
 			printf("  note: %s has no trailer (the program did not exit normally): 'leaked' is "
@@ -560,7 +620,13 @@ static void print_text(struct mem *m)
 			       p->procs[i].path);
 	free(v);
 
-	/* Temporaries. */
+	/* Temporaries. A sampled recording cannot tell them (heap.c). */
+	if (mm->temp_unknown) {
+		printf("\nTemporary allocations  not estimated\n"
+		       "  (a sampled recording sees one allocation in many, so it cannot tell whether the\n"
+		       "  thread allocated anything else before freeing; record with --alloc to count them)\n");
+		goto sites;
+	}
 	printf("\nTemporary allocations  %s (%.1f%% of calls)\n"
 	       "  (freed by the allocating thread before it allocated anything else)\n",
 	       ec(m, a, (int64_t)mm->temp_calls),
@@ -583,6 +649,7 @@ static void print_text(struct mem *m)
 	}
 
 	/* Top sites. */
+sites:
 	if (m->sort >= 0) {
 		print_sites_table(m, m->sort);
 	} else {
@@ -678,13 +745,17 @@ static void print_json(struct mem *m)
 	json_uint(&j, "alloc_calls", mm->alloc_calls);
 	json_uint(&j, "alloc_bytes", mm->alloc_bytes);
 	json_uint(&j, "frees", mm->frees);
-	json_uint(&j, "temp_calls", mm->temp_calls);
+	if (mm->temp_unknown)
+		json_null(&j, "temp_calls"); /* not estimated (sampled) */
+	else
+		json_uint(&j, "temp_calls", mm->temp_calls);
 	json_object_end(&j);
 
 	json_object_begin(&j, "peak");
 	json_int(&j, "bytes", mm->peak_bytes);
 	json_uint(&j, "time_ns", mm->peak_time_ns);
 	json_int(&j, "pid", mm->peak_proc < p->nprocs ? p->procs[mm->peak_proc].pid : 0);
+	json_int(&j, "rss_bytes", proc_peaks(p, mm->peak_proc, NULL)); /* that process's RSS peak */
 	json_stacks(&j, m, "stacks", FA_PEAK_BYTES, p->nprocs > 1 ? mm->peak_proc : FA_NONE);
 	json_object_end(&j);
 
@@ -692,6 +763,21 @@ static void print_json(struct mem *m)
 	json_int(&j, "bytes", mm->leaked_bytes);
 	json_int(&j, "blocks", mm->leaked_blocks);
 	json_stacks(&j, m, "stacks", FA_LEAKED_BYTES, FA_NONE);
+	json_object_end(&j);
+
+	json_object_begin(&j, "suppressed");
+	json_int(&j, "bytes", mm->suppressed_bytes);
+	json_int(&j, "blocks", mm->suppressed_blocks);
+	json_array_begin(&j, "patterns");
+	for (size_t i = 0; i < p->nsuppressions; i++) {
+		json_object_begin(&j, NULL);
+		json_string(&j, "pattern", p->suppressions[i].pattern);
+		json_string(&j, "source", p->suppressions[i].source);
+		json_int(&j, "bytes", p->suppressions[i].bytes);
+		json_int(&j, "blocks", p->suppressions[i].blocks);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_object_end(&j);
 
 	sort_sites(m, m->sort >= 0 ? m->sort : FA_ALLOC_BYTES);
@@ -706,7 +792,10 @@ static void print_json(struct mem *m)
 		json_string(&j, "module", fn && fn->module != FA_NONE ? p->modules[fn->module].name : NULL);
 		json_int(&j, "calls", s->w[FA_ALLOC_CALLS]);
 		json_int(&j, "bytes", s->w[FA_ALLOC_BYTES]);
-		json_int(&j, "temp_calls", s->w[FA_TEMP_CALLS]);
+		if (p->mem.temp_unknown)
+			json_null(&j, "temp_calls");
+		else
+			json_int(&j, "temp_calls", s->w[FA_TEMP_CALLS]);
 		json_int(&j, "peak_bytes", s->w[FA_PEAK_BYTES]);
 		json_int(&j, "leaked_bytes", s->w[FA_LEAKED_BYTES]);
 		json_int(&j, "leaked_blocks", s->w[FA_LEAKED_BLOCKS]);
@@ -763,6 +852,8 @@ int cmd_mem(int argc, char **argv)
 	    {"full-names", no_argument, NULL, 'F'},
 	    {"no-symbols", no_argument, NULL, 'S'},
 	    {"debug-dir", required_argument, NULL, 'd'},
+	    {"suppressions", required_argument, NULL, 'U'},
+	    {"no-default-suppressions", no_argument, NULL, 'D'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
@@ -812,17 +903,29 @@ int cmd_mem(int argc, char **argv)
 		case 'd':
 			po.debug_dirs = optarg;
 			break;
+		case 'U':
+			if (cmd_add_suppressions(&po, optarg) < 0) {
+				fprintf(stderr, "fathom mem: out of memory\n");
+				return 1;
+			}
+			break;
+		case 'D':
+			po.no_default_suppressions = true;
+			break;
 		case 'q':
 			po.quiet = true;
 			break;
 		case 'h':
+			cmd_free_suppressions(&po);
 			usage(stdout);
 			return 0;
 		default:
+			cmd_free_suppressions(&po);
 			return cmd_bad_option("mem", argv, longopts);
 		}
 	}
 	if (optind >= argc) {
+		cmd_free_suppressions(&po);
 		fprintf(stderr, "fathom mem: no dump file given; usage: fathom mem [OPTIONS] FILE...\n");
 		return 2;
 	}
@@ -831,6 +934,7 @@ int cmd_mem(int argc, char **argv)
 	char *err = NULL;
 	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po,
 				      &err);
+	cmd_free_suppressions(&po);
 	if (rc < 0) {
 		fprintf(stderr, "fathom mem: %s\n", err ? err : strerror(-rc));
 		free(err);
@@ -860,6 +964,12 @@ int cmd_mem(int argc, char **argv)
 				"'fathom record --alloc -- CMD' (or --alloc-sample BYTES)\n",
 				argv[optind]);
 		status = 1;
+		goto out;
+	}
+	if (m.sort == FA_TEMP_CALLS && p.mem.temp_unknown) {
+		fprintf(stderr, "fathom mem: --sort temp: a sampled recording cannot estimate temporary "
+				"allocations; record with 'fathom record --alloc'\n");
+		status = 2;
 		goto out;
 	}
 	m.p = &p;

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "cmds.h"
+#include "profile.h"
 
 /* Edits between a and b, a swap of two neighbours counting as one edit
  * (optimal string alignment): "--sotr" is one edit from "--sort". */
@@ -138,4 +139,21 @@ size_t cmd_unique_files(char **files, size_t n)
 	free(st);
 	free(ok);
 	return k;
+}
+
+int cmd_add_suppressions(struct profile_opts *po, char *file)
+{
+	char **v = realloc((char **)po->suppressions, (po->nsuppressions + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	v[po->nsuppressions++] = file;
+	po->suppressions = v;
+	return 0;
+}
+
+void cmd_free_suppressions(struct profile_opts *po)
+{
+	free((char **)po->suppressions);
+	po->suppressions = NULL;
+	po->nsuppressions = 0;
 }

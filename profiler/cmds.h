@@ -32,6 +32,12 @@ int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts);
  * loading them reports the error. */
 size_t cmd_unique_files(char **files, size_t n);
 
+struct profile_opts;
+/* --suppressions FILE (repeatable): appends FILE (borrowed from argv) to the
+ * list; -1 when out of memory. cmd_free_suppressions frees the list. */
+int cmd_add_suppressions(struct profile_opts *po, char *file);
+void cmd_free_suppressions(struct profile_opts *po);
+
 /* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
 long long cmd_parse_size(const char *s);
 

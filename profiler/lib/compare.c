@@ -68,9 +68,12 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 	s->alloc_calls = (int64_t)p->mem.alloc_calls;
 	s->alloc_bytes = (int64_t)p->mem.alloc_bytes;
 	s->temp_calls = (int64_t)p->mem.temp_calls;
+	s->temp_unknown = p->mem.temp_unknown;
 	s->peak = p->mem.peak_bytes;
 	s->leaked_bytes = p->mem.leaked_bytes;
 	s->leaked_blocks = p->mem.leaked_blocks;
+	s->suppressed_bytes = p->mem.suppressed_bytes;
+	s->suppressed_blocks = p->mem.suppressed_blocks;
 
 	int ret = -ENOMEM;
 	uint32_t *map = malloc((p->nfuncs + 1) * sizeof(*map));
@@ -711,6 +714,12 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			a /= (double)base->runs;
 			b /= (double)cur->runs;
 		}
+		if (tab[i].bit == COMPARE_M_TEMP_CALLS && (base->temp_unknown || cur->temp_unknown)) {
+			if (add_note(r, strdup("temp-calls: not compared: a sampled recording cannot estimate "
+					       "temporary allocations")))
+				return -ENOMEM;
+			continue;
+		}
 		bool leak = tab[i].bit == COMPARE_M_LEAKED;
 		/* In an exact recording any new leaked byte is a real leak. */
 		struct compare_item *it =
@@ -870,6 +879,11 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 			return -EINVAL;
 		}
 	}
+	if (b->max_temp_calls >= 0 && s->temp_unknown) {
+		*err = strdup("--max-temp-calls: a sampled recording (--alloc-sample) cannot estimate "
+			      "temporary allocations; record with 'fathom record --alloc'");
+		return -EINVAL;
+	}
 	if (!set) {
 		*err = strdup("no budget given (e.g. --max-peak 64M, --max-leaked 0, --max-cpu 2s)");
 		return -EINVAL;
@@ -903,6 +917,12 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		}
 	}
 	if (s->alloc_sampled && add_note(r, strdup("sampled allocation tracking: memory figures are estimates")))
+		goto nomem;
+	if ((s->suppressed_blocks || s->suppressed_bytes) &&
+	    add_note(r, fmt("suppressed: %s in %" PRId64 " block%s, not counted as leaked (glibc's one-time "
+			    "allocations and --suppressions; 'fathom mem' lists them)",
+			    value_str(b1, COMPARE_BYTES, (double)s->suppressed_bytes), s->suppressed_blocks,
+			    s->suppressed_blocks == 1 ? "" : "s")))
 		goto nomem;
 	if (s->damaged && add_note(r, strdup("the recording is damaged and was read up to its last good chunk")))
 		goto nomem;

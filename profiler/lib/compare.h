@@ -37,8 +37,10 @@ struct compare_summary {
 	/* heap */
 	bool has_alloc;           /* some process recorded allocations */
 	bool alloc_sampled;       /* memory figures are estimates */
+	bool temp_unknown;        /* temporaries not estimated (a sampled recording) */
 	uint64_t lost_alloc;
 	int64_t alloc_calls, alloc_bytes, temp_calls, peak, leaked_bytes, leaked_blocks;
+	int64_t suppressed_bytes, suppressed_blocks; /* leaks a suppression matched: not in leaked_* */
 	bool damaged;             /* a file was read only up to its last good chunk */
 	struct compare_func *funcs;
 	size_t nfuncs;

@@ -17,6 +17,7 @@
 #include "heap.h"
 #include "profile.h"
 #include "reader.h"
+#include "suppress.h"
 #include "symbols.h"
 
 const char *const fa_metric_names[FA_NMETRICS] = {
@@ -1112,6 +1113,9 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 		goto fail;
 	if ((rc = symbolize(&L)) < 0)
 		goto fail;
+	static const struct profile_opts none;
+	if ((rc = suppress_apply(p, opts ? opts : &none, err)) < 0)
+		goto fail;
 	for (size_t s = 0; s < p->nstacks; s++)
 		for (int m = 0; m < FA_NMETRICS; m++)
 			if (m != FA_PEAK_BYTES || p->stacks[s].w[m] > 0)
@@ -1134,6 +1138,7 @@ out:
 
 void profile_free(struct profile *p)
 {
+	suppress_free(p);
 	for (size_t i = 0; i < p->nprocs; i++) {
 		free((char *)p->procs[i].path);
 		free(p->procs[i].exe);

@@ -121,10 +121,24 @@ struct fa_mem {
 	uint64_t peak_time_ns;   /* of the largest peak */
 	uint32_t peak_proc;
 	int64_t leaked_bytes, leaked_blocks;
+	/* Leaked, but matched by a suppression: not in leaked_* (nor in the
+	 * stacks' leaked weights). */
+	int64_t suppressed_bytes, suppressed_blocks;
 	uint64_t hist_calls[FA_HIST_BUCKETS];
 	uint64_t hist_bytes[FA_HIST_BUCKETS];
 	double scale;            /* 1 for exact recordings; sampled ones are scaled up */
 	bool sampled;
+	/* A process was recorded with sampled allocation tracking, which cannot
+	 * tell temporaries: temp_calls and the temp weights leave it out, and
+	 * reports say "not estimated" rather than a count. */
+	bool temp_unknown;
+};
+
+/* A leak suppression that matched, and what it took out of "leaked". */
+struct fa_suppression {
+	char *pattern;           /* after "leak:" */
+	char *source;            /* "default", the file, or the executable that embeds it */
+	int64_t bytes, blocks;
 };
 
 struct profile {
@@ -140,12 +154,17 @@ struct profile {
 	struct fa_mem mem;
 	int64_t total[FA_NMETRICS];  /* sum over stacks (peak: the sum at the peak) */
 	char **warnings;           size_t nwarnings;  /* to print once on stderr */
+	struct fa_suppression *suppressions; size_t nsuppressions; /* those that matched */
 };
 
 struct profile_opts {
 	bool no_symbols;           /* skip libdwfl: functions are module+offset */
 	bool quiet;                /* no progress on stderr */
 	const char *debug_dirs;    /* extra directories for separate debug files */
+	/* Leak suppressions (suppress.c): files in LeakSanitizer's format, and
+	 * whether to skip the defaults for glibc and what the program embeds. */
+	char *const *suppressions; size_t nsuppressions;
+	bool no_default_suppressions;
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.

@@ -22,7 +22,7 @@ for s in mem["sites"]:
     if name in facts:
         g = got.setdefault(name, {k: 0 for k in ("calls", "bytes", "temp_calls", "leaked_bytes", "leaked_blocks", "peak_bytes")})
         for k in g:
-            g[k] += s[k]
+            g[k] += s[k] or 0  # temp_calls is null in a sampled recording
 
 def check(what, expected, actual, tol):
     ok = abs(actual - expected) <= tol * max(expected, 1) if tol else actual == expected
@@ -59,7 +59,9 @@ else:
     b = facts["mem_truth_bulk"]
     check("mem_truth_bulk calls (estimate)", b["calls"], got["mem_truth_bulk"]["calls"], 0.10)
     check("mem_truth_bulk bytes (estimate)", b["bytes"], got["mem_truth_bulk"]["bytes"], 0.10)
-    check("mem_truth_bulk temporaries (estimate)", b["temp_calls"], got["mem_truth_bulk"]["temp_calls"], 0.10)
+    # Sampling cannot tell temporaries (issue 13, item 11): not estimated.
+    if mem["totals"]["temp_calls"] is not None:
+        failed.append("temporaries reported by a sampled recording")
     check("mem_truth_peak at the peak (estimate)", facts["mem_truth_peak"]["peak_bytes"],
           got.get("mem_truth_peak", {}).get("peak_bytes", 0), 0.10)
     check("mem_truth_leak_big leaked (estimate)", facts["mem_truth_leak_big"]["leaked_bytes"],

@@ -647,6 +647,33 @@ static void test_sampled_realloc(void **state)
 	prof_free(p);
 }
 
+/* Sampled mode cannot tell temporaries: the thread's unsampled allocations
+ * between a sampled block's allocation and its free are not in the dump, so a
+ * block freed before the next *sampled* allocation is not known to be one.
+ * None is counted, and the model says they are unknown. */
+static void test_sampled_no_temporaries(void **state)
+{
+	(void)state;
+	struct profile *p = prof_new();
+	struct heap *h = heap_new(1000);
+	heap_alloc(h, 0, 1, 1, 500, 0x10);
+	heap_free(h, 5, 1, 0x10);
+	assert_int_equal(heap_finish(h, p, 0), 0);
+	assert_int_equal(p->mem.temp_calls, 0);
+	assert_int_equal(W(p, 1, FA_TEMP_CALLS), 0);
+	assert_true(p->mem.temp_unknown);
+	prof_free(p);
+	/* An exact recording counts it, and knows. */
+	p = prof_new();
+	h = heap_new(0);
+	heap_alloc(h, 0, 1, 1, 500, 0x10);
+	heap_free(h, 1, 1, 0x10);
+	assert_int_equal(heap_finish(h, p, 0), 0);
+	assert_int_equal(p->mem.temp_calls, 1);
+	assert_false(p->mem.temp_unknown);
+	prof_free(p);
+}
+
 /* Weights go into the profile's stacks; a stack index the profile does not
  * have is dropped with a warning, not written out of bounds. */
 static void test_undefined_stack(void **state)
@@ -720,6 +747,7 @@ int main(void)
 	    cmocka_unit_test(test_sampled_estimates),
 	    cmocka_unit_test(test_unknown_and_duplicate),
 	    cmocka_unit_test(test_sampled_realloc),
+	    cmocka_unit_test(test_sampled_no_temporaries),
 	    cmocka_unit_test(test_impossible_sizes),
 	    cmocka_unit_test(test_undefined_stack),
 	    cmocka_unit_test(test_two_processes),
