@@ -1229,6 +1229,13 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		goto nomem;
 	if (s->lost_samples && add_note(r, fmt("the recording lost %" PRIu64 " CPU samples", s->lost_samples)))
 		goto nomem;
+	/* The budgets are whole-program figures, which need no names; what is
+	 * named in the report (leak sites) would be addresses. */
+	for (size_t i = 0; i < s->nunsym; i++)
+		if (add_note(r, fmt("%s %s: its functions are shown as addresses (record with 'fathom record "
+				    "--symbolize' to keep the names in the dump)",
+				    s->unsym[i].path, s->unsym[i].problem)))
+			goto nomem;
 	return 0;
 nomem:
 	compare_report_free(r);
