@@ -34,7 +34,8 @@ static int unsym_collect(const struct profile *p, struct compare_summary *s)
 		double self_n = 0;
 		bool used = false;
 		for (size_t k = 0; k < s->nfuncs; k++)
-			if (s->funcs[k].unsymbolized && s->funcs[k].module && !strcmp(s->funcs[k].module, m->name)) {
+			if (s->funcs[k].unsymbolized && s->funcs[k].module &&
+			    !strcmp(s->funcs[k].module, m->name)) {
 				used = true;
 				self_n += s->funcs[k].self_n;
 			}
@@ -47,7 +48,7 @@ static int unsym_collect(const struct profile *p, struct compare_summary *s)
 		if (!n)
 			return -ENOMEM;
 		s->unsym = n;
-		s->unsym[s->nunsym++] = (struct compare_unsym){ m->name, m->path, m->symbols_problem, self_n };
+		s->unsym[s->nunsym++] = (struct compare_unsym){m->name, m->path, m->symbols_problem, self_n};
 	}
 	return 0;
 }
@@ -434,8 +435,8 @@ static int cmp_key(const struct compare_func *a, const struct compare_func *b)
  * checkouts of one project differ in the directory they sit in, not in the
  * project's own paths. */
 struct matching {
-	char **bkey, **nkey;      /* per function of base and new: the source path matched on, or NULL */
-	char *from, *to;          /* the prefix found automatically, or NULL */
+	char **bkey, **nkey; /* per function of base and new: the source path matched on, or NULL */
+	char *from, *to;     /* the prefix found automatically, or NULL */
 };
 
 static const char *base_name(const char *path)
@@ -493,8 +494,8 @@ static int vote(struct vote **votes, size_t *nvotes, const char *f, const char *
 	if (i == 0 || j == 0 || i == lf)
 		return 0;
 	for (size_t k = 0; k < *nvotes; k++)
-		if (strlen((*votes)[k].from) == i && strlen((*votes)[k].to) == j && !strncmp((*votes)[k].from, f, i) &&
-		    !strncmp((*votes)[k].to, g, j)) {
+		if (strlen((*votes)[k].from) == i && strlen((*votes)[k].to) == j &&
+		    !strncmp((*votes)[k].from, f, i) && !strncmp((*votes)[k].to, g, j)) {
 			(*votes)[k].n++;
 			return 0;
 		}
@@ -512,7 +513,8 @@ static int vote(struct vote **votes, size_t *nvotes, const char *f, const char *
 /* The prefix the base's source paths have where the new recording's have
  * another: every base file the new recording lacks votes for how it differs
  * from the new files of the same name, and the most common answer wins. */
-static int detect_prefix(const struct compare_summary *base, const struct compare_summary *cur, struct matching *mt)
+static int detect_prefix(const struct compare_summary *base, const struct compare_summary *cur,
+			 struct matching *mt)
 {
 	size_t nb = 0, nn = 0, nvotes = 0;
 	const char **bf = distinct_files(base, &nb, by_str);
@@ -603,8 +605,8 @@ static void matching_free(struct matching *mt, size_t nb, size_t nn)
 	memset(mt, 0, sizeof(*mt));
 }
 
-static int matching_init(struct matching *mt, const struct compare_summary *base, const struct compare_summary *cur,
-			 const struct compare_opts *o)
+static int matching_init(struct matching *mt, const struct compare_summary *base,
+			 const struct compare_summary *cur, const struct compare_opts *o)
 {
 	memset(mt, 0, sizeof(*mt));
 	mt->bkey = calloc(base->nfuncs + 1, sizeof(*mt->bkey));
@@ -619,7 +621,8 @@ static int matching_init(struct matching *mt, const struct compare_summary *base
 			if (o->nprefix_maps)
 				key[i] = remap_explicit(f, o);
 			else
-				key[i] = remap(f, side ? NULL : mt->from, mt->from ? strlen(mt->from) : 0, mt->to);
+				key[i] =
+				    remap(f, side ? NULL : mt->from, mt->from ? strlen(mt->from) : 0, mt->to);
 			if (f && !key[i])
 				goto nomem;
 		}
@@ -650,8 +653,8 @@ static int cmp_keyed(const void *a, const void *b)
 /* A function matched across the two recordings; either side may be missing. */
 struct pair {
 	const struct compare_func *b, *n;
-	double s1, s2, t1, t2;    /* self and total shares */
-	double zs, zt, es, et;    /* z-scores and odds ratios - 1 */
+	double s1, s2, t1, t2; /* self and total shares */
+	double zs, zt, es, et; /* z-scores and odds ratios - 1 */
 	bool test_self, test_total;
 };
 
@@ -668,9 +671,9 @@ static struct pair *match_funcs(const struct compare_summary *base, const struct
 		return NULL;
 	}
 	for (size_t i = 0; i < base->nfuncs; i++)
-		a[i] = (struct keyed){ &base->funcs[i], mt->bkey[i] };
+		a[i] = (struct keyed){&base->funcs[i], mt->bkey[i]};
 	for (size_t i = 0; i < cur->nfuncs; i++)
-		b[i] = (struct keyed){ &cur->funcs[i], mt->nkey[i] };
+		b[i] = (struct keyed){&cur->funcs[i], mt->nkey[i]};
 	qsort(a, base->nfuncs, sizeof(*a), cmp_keyed);
 	qsort(b, cur->nfuncs, sizeof(*b), cmp_keyed);
 	size_t i = 0, j = 0, n = 0;
@@ -697,7 +700,8 @@ static bool unsym_has(const struct compare_summary *s, const char *name)
 
 /* A function of a module that could not be symbolized on either side is an
  * address, or is matched against addresses: no verdict on it either way. */
-static bool unjudged(const struct compare_summary *base, const struct compare_summary *cur, const struct pair *p)
+static bool unjudged(const struct compare_summary *base, const struct compare_summary *cur,
+		     const struct pair *p)
 {
 	const struct compare_func *f = p->n ? p->n : p->b;
 	return (p->b && p->b->unsymbolized) || (p->n && p->n->unsymbolized) || unsym_has(base, f->module) ||
@@ -1021,29 +1025,32 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 
 /* One skipped item per module that could not be symbolized, saying why and
  * how much of the recording it holds: its functions get no verdict. */
-static int unsym_items(const struct compare_summary *base, const struct compare_summary *cur, double min_share,
-		       struct compare_report *r)
+static int unsym_items(const struct compare_summary *base, const struct compare_summary *cur,
+		       double min_share, struct compare_report *r)
 {
-	const struct compare_summary *sides[2] = { base, cur };
+	const struct compare_summary *sides[2] = {base, cur};
 	for (int side = 0; side < 2; side++) {
 		const struct compare_summary *s = sides[side];
 		for (size_t i = 0; i < s->nunsym; i++) {
 			const struct compare_unsym *u = &s->unsym[i];
-			struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, "cpu-functions", COMPARE_SHARE,
-							   fmt("unsymbolized %s (%s)", u->name, side ? "new" : "base"));
+			struct compare_item *it =
+			    add_item(r, COMPARE_SEC_PROGRAM, "cpu-functions", COMPARE_SHARE,
+				     fmt("unsymbolized %s (%s)", u->name, side ? "new" : "base"));
 			if (!it)
 				return -ENOMEM;
 			it->status = COMPARE_SKIPPED;
 			it->base = side ? NAN : (s->samples > 0 ? u->self_n / s->samples : 0);
 			it->value = side ? (s->samples > 0 ? u->self_n / s->samples : 0) : NAN;
-			it->message = fmt("%s: %s %s, so its code (%.1f%% of the %s recording's CPU samples) is "
-					  "shown as addresses; none of its functions is judged, in either recording. "
-					  "Record with 'fathom record --symbolize' to keep the names in the dump",
-					  side ? "new recording" : "base recording", u->path, u->problem,
-					  s->samples > 0 ? 100 * u->self_n / s->samples : 0.0, side ? "new" : "base");
+			it->message =
+			    fmt("%s: %s %s, so its code (%.1f%% of the %s recording's CPU samples) is "
+				"shown as addresses; none of its functions is judged, in either recording. "
+				"Record with 'fathom record --symbolize' to keep the names in the dump",
+				side ? "new recording" : "base recording", u->path, u->problem,
+				s->samples > 0 ? 100 * u->self_n / s->samples : 0.0, side ? "new" : "base");
 			if (!it->message)
 				return -ENOMEM;
-			if (s->samples > 0 && u->self_n / s->samples >= min_share && u->self_n / s->samples > r->unjudged)
+			if (s->samples > 0 && u->self_n / s->samples >= min_share &&
+			    u->self_n / s->samples > r->unjudged)
 				r->unjudged = u->self_n / s->samples;
 		}
 	}

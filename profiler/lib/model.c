@@ -830,14 +830,21 @@ static int add_frame(struct loader *L, uint32_t func, uint32_t line)
 	return 0;
 }
 
-/* Whether the file at path was written after start_real_ns (ns since the epoch). */
-static bool changed_since(const char *path, uint64_t start_real_ns)
+static uint64_t mtime_ns(const char *path)
 {
 	struct stat st;
-	if (!start_real_ns || stat(path, &st) < 0)
-		return false;
-	uint64_t mtime = (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
-	return mtime > start_real_ns;
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+}
+
+/* Whether the module file at path was written after the recording: after
+ * its process started (start_real_ns, ns since the epoch) and after the
+ * dump was last written, the end of the run. */
+static bool changed_since(const char *path, uint64_t start_real_ns, const char *dump)
+{
+	uint64_t m = mtime_ns(path), d = mtime_ns(dump);
+	return m && m > start_real_ns && m > d;
 }
 
 /* Creates the loc for (module or process, address) and symbolizes it: from
@@ -884,7 +891,7 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 				warn(p, "%s", w);
 			m->symbols_problem = smods[mod] ? symbols_module_problem(smods[mod]) : NULL;
 			if (smods[mod] && !m->symbols_problem && !m->build_id_len &&
-			    changed_since(m->path, p->procs[proc].start_real_ns)) {
+			    changed_since(m->path, p->procs[proc].start_real_ns, p->procs[proc].path)) {
 				/* No build id to tell the recorded build from another:
 				 * a file written after the process started is not it. */
 				m->symbols_problem = "modified since the recording (and it has no build id to check)";

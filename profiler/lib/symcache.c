@@ -134,7 +134,8 @@ static int64_t intern(struct symcache *c, const char *s, size_t len)
 		if (!m)
 			return -1;
 		for (size_t i = 1; i < c->nstrs; i++) {
-			size_t j = hash_bytes(0xcbf29ce484222325ull, c->strs[i], strlen(c->strs[i])) & (cap - 1);
+			size_t j =
+			    hash_bytes(0xcbf29ce484222325ull, c->strs[i], strlen(c->strs[i])) & (cap - 1);
 			while (m[j])
 				j = (j + 1) & (cap - 1);
 			m[j] = (uint32_t)i;
@@ -219,7 +220,7 @@ static int entry_add(struct symcache *c, uint32_t module, uint64_t vaddr, const 
 	    GROW(c->frames, c->capframes, c->nframes + n) < 0)
 		return -ENOMEM;
 	memcpy(c->frames + c->nframes, f, n * sizeof(*f));
-	c->entries[c->nentries] = (struct centry){ module, vaddr, (uint32_t)c->nframes, n };
+	c->entries[c->nentries] = (struct centry){module, vaddr, (uint32_t)c->nframes, n};
 	c->nframes += n;
 	*slot = (uint32_t)++c->nentries;
 	return 0;
@@ -241,7 +242,8 @@ int symcache_add(struct symcache *c, const char *path, const uint8_t *build_id, 
 		int64_t file = intern(c, f[i].file, f[i].file ? strlen(f[i].file) : 0);
 		if (name < 0 || file < 0)
 			return -ENOMEM;
-		cf[i] = (struct cframe){ (uint32_t)name, (uint32_t)file, f[i].line, f[i].decl_line, f[i].start };
+		cf[i] =
+		    (struct cframe){(uint32_t)name, (uint32_t)file, f[i].line, f[i].decl_line, f[i].start};
 	}
 	return entry_add(c, (uint32_t)mi, vaddr, cf, (uint32_t)n);
 }
@@ -257,7 +259,8 @@ int symcache_lookup(const struct symcache *c, int mi, uint64_t vaddr, struct sym
 	int n = (int)en->n < max ? (int)en->n : max;
 	for (int i = 0; i < n; i++) {
 		const struct cframe *f = &c->frames[en->first + i];
-		out[i] = (struct sym_frame){ c->strs[f->name], c->strs[f->file], f->line, f->decl_line, f->start };
+		out[i] =
+		    (struct sym_frame){c->strs[f->name], c->strs[f->file], f->line, f->decl_line, f->start};
 	}
 	return n;
 }
@@ -301,14 +304,14 @@ int symcache_decode(struct symcache *c, const uint8_t *p, size_t len)
 	if (GROW(local, caplocal, 1) < 0)
 		return -ENOMEM;
 	local[0] = 0;
-	struct cursor r = { p, p + len, false };
+	struct cursor r = {p, p + len, false};
 	while (r.p < r.end) {
 		int kind = *r.p++;
 		size_t blen;
 		const uint8_t *body = get_bytes(&r, &blen);
 		if (r.bad)
 			goto out;
-		struct cursor b = { body, body + blen, false };
+		struct cursor b = {body, body + blen, false};
 		if (kind == SYM_STRING) {
 			int64_t s = intern(c, (const char *)body, blen);
 			if (s < 0 || GROW(local, caplocal, nlocal + 1) < 0) {
@@ -331,12 +334,14 @@ int symcache_decode(struct symcache *c, const uint8_t *p, size_t len)
 			if (b.bad || module < 0 || n == 0 || n > 64)
 				goto out;
 			for (uint64_t i = 0; i < n; i++) {
-				uint64_t name = get_u(&b), file = get_u(&b), line = get_u(&b), decl = get_u(&b);
+				uint64_t name = get_u(&b), file = get_u(&b), line = get_u(&b),
+					 decl = get_u(&b);
 				uint64_t start = get_u(&b);
 				if (b.bad || name >= nlocal || file >= nlocal)
 					goto out;
-				cf[i] = (struct cframe){ local[name], local[file], line > 1u << 30 ? 0 : (int)line,
-							 decl > 1u << 30 ? 0 : (int)decl, start };
+				cf[i] =
+				    (struct cframe){local[name], local[file], line > 1u << 30 ? 0 : (int)line,
+						    decl > 1u << 30 ? 0 : (int)decl, start};
 			}
 			if ((ret = entry_add(c, (uint32_t)module, vaddr, cf, (uint32_t)n)) < 0)
 				goto out;
@@ -494,7 +499,7 @@ int symcache_append(const struct symcache *c, const char *path, char **err)
 		}
 		for (uint32_t i = 0; i < en->n; i++) {
 			const struct cframe *fr = &c->frames[en->first + i];
-			uint32_t s[2] = { fr->name, fr->file };
+			uint32_t s[2] = {fr->name, fr->file};
 			for (int k = 0; k < 2; k++)
 				if (s[k] && !local[s[k]]) {
 					put_record(f, SYM_STRING, c->strs[s[k]], strlen(c->strs[s[k]]));
@@ -541,7 +546,7 @@ int symcache_save(char *const *paths, size_t npaths, size_t *saved, char **err)
 	*saved = 0;
 	*err = NULL;
 	struct profile p;
-	struct profile_opts po = { .quiet = true, .keep_symbols = true };
+	struct profile_opts po = {.quiet = true, .keep_symbols = true};
 	int rc = profile_load(&p, paths, npaths, &po, err);
 	if (rc < 0)
 		return rc;
