@@ -546,19 +546,29 @@ int symcache_save(char *const *paths, size_t npaths, size_t *saved, char **err)
 	*saved = 0;
 	*err = NULL;
 	struct profile p;
-	struct profile_opts po = {.quiet = true, .keep_symbols = true};
+	struct profile_opts po = { .quiet = true, .keep_symbols = true };
 	int rc = profile_load(&p, paths, npaths, &po, err);
 	if (rc < 0)
 		return rc;
-	for (size_t i = 0; i < p.nprocs && !rc; i++) {
+	/* One dump that cannot take them (damaged, read-only) does not keep
+	 * the others from getting theirs; the first failure is reported. */
+	for (size_t i = 0; i < p.nprocs; i++) {
 		const struct fa_process *pr = &p.procs[i];
 		/* A dump without a trailer whose process still runs is still
 		 * being written (a daemon outlived the command): not touched. */
 		if (pr->symbolized || !pr->symbols || !symcache_size(pr->symbols) ||
 		    (!pr->complete && pr->pid > 0 && kill(pr->pid, 0) == 0))
 			continue;
-		if ((rc = symcache_append(pr->symbols, pr->path, err)) == 0)
+		char *e = NULL;
+		int r = symcache_append(pr->symbols, pr->path, &e);
+		if (r == 0)
 			(*saved)++;
+		else if (!rc) {
+			rc = r;
+			*err = e;
+			e = NULL;
+		}
+		free(e);
 	}
 	profile_free(&p);
 	return rc;
