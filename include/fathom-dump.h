@@ -97,6 +97,9 @@
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */
 #define FD_CHUNK_HEADER_SIZE 24
 #define FD_CHUNK_RECORDS 1
+/* Since 1.2: the symbols `fathom record --symbolize` appends after the
+ * trailer (profiler/lib/symcache.c); readers that do not know it skip it. */
+#define FD_CHUNK_SYMBOLS 2
 #define FD_CHUNK_ZSTD 0x01
 /* A chunk never decodes to more than this; the reader rejects larger raw_len. */
 #define FD_CHUNK_MAX_RAW (16u << 20)

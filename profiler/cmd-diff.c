@@ -21,7 +21,8 @@ static void usage(FILE *f)
 		"\n"
 		"Compares two recordings, each one or more dump files (the files of one run,\n"
 		"or of several runs merged for more samples). Exit status: 0 no regression,\n"
-		"1 a regression, 2 bad input.\n"
+		"1 a regression, 2 bad input or no verdict possible (code that could not be\n"
+		"symbolized: its binary is gone or was rebuilt; see fathom record --symbolize).\n"
 		"\n"
 		"judging:\n"
 		"  --metric LIST          what to judge, comma-separated (default: all that both\n"
@@ -37,6 +38,9 @@ static void usage(FILE *f)
 		"                         (default 0.001; Bonferroni over the functions tested)\n"
 		"  --min-share PCT        functions below this CPU share in both runs are not\n"
 		"                         tested (default 0.5)\n"
+		"  --prefix-map OLD=NEW   match source paths under OLD as if under NEW (repeatable);\n"
+		"                         by default the directory that two checkouts differ by\n"
+		"                         is found and ignored\n"
 		"output:\n"
 		"  --format FMT           text (default), markdown, junit or json\n"
 		"  -o, --output FILE      write the report to FILE instead of stdout\n"
@@ -74,7 +78,7 @@ static int files_add(struct files *f, char *path)
 }
 
 enum { O_THRESHOLD = 256, O_CPU_THRESHOLD, O_FUNC_THRESHOLD, O_ALPHA, O_MIN_SHARE, O_METRIC, O_FORMAT, O_TOP,
-       O_BASE, O_NEW };
+       O_BASE, O_NEW, O_PREFIX_MAP };
 static const struct option longopts[] = {
 	{ "threshold", required_argument, NULL, O_THRESHOLD },
 	{ "cpu-threshold", required_argument, NULL, O_CPU_THRESHOLD },
@@ -87,6 +91,7 @@ static const struct option longopts[] = {
 	{ "top", required_argument, NULL, O_TOP },
 	{ "base", required_argument, NULL, O_BASE },
 	{ "new", required_argument, NULL, O_NEW },
+	{ "prefix-map", required_argument, NULL, O_PREFIX_MAP },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -96,6 +101,7 @@ struct args {
 	int format;
 	const char *out;
 	struct files base, cur;   /* from --base and --new */
+	struct files maps;        /* --prefix-map OLD=NEW */
 	bool help;
 };
 
@@ -181,6 +187,16 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 		case O_BASE:
 		case O_NEW:
 			if (files_add(c == O_BASE ? &a->base : &a->cur, optarg))
+				return 2;
+			break;
+		case O_PREFIX_MAP:
+			if (!strchr(optarg, '=') || optarg[0] == '=') {
+				fprintf(stderr, "fathom diff: --prefix-map needs OLD=NEW (a source directory and "
+						"what to match it as), not '%s'\n",
+					optarg);
+				return 2;
+			}
+			if (files_add(&a->maps, optarg))
 				return 2;
 			break;
 		case 'h': a->help = true; break;
@@ -293,6 +309,8 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "fathom diff: %s\n", strerror(-rc));
 		goto out_profiles;
 	}
+	a.o.prefix_maps = (const char *const *)a.maps.v;
+	a.o.nprefix_maps = a.maps.n;
 	if ((rc = compare_diff(&sb, &sn, &a.o, &r, &err))) {
 		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
 		goto out_profiles;
@@ -302,10 +320,15 @@ int cmd_diff(int argc, char **argv)
 				  getenv("GITHUB_WORKSPACE"), &err))) {
 		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
 	} else {
-		status = r.nfail ? 1 : 0;
+		status = r.nfail ? 1 : r.unjudged > 0 ? 2 : 0;
 		if (r.nfail && a.out && strcmp(a.out, "-"))
 			fprintf(stderr, "fathom diff: %zu regression%s (report in %s)\n", r.nfail,
 				r.nfail == 1 ? "" : "s", a.out);
+		else if (status == 2)
+			fprintf(stderr, "fathom diff: no verdict: %.1f%% of a recording's CPU samples are in a program "
+					"or library that could not be symbolized (gone or rebuilt since the recording); "
+					"record with 'fathom record --symbolize'\n",
+				100 * r.unjudged);
 	}
 	compare_report_free(&r);
 out_profiles:
@@ -317,6 +340,7 @@ out_profiles:
 out:
 	free(a.base.v);
 	free(a.cur.v);
+	free(a.maps.v);
 	free(before.v);
 	free(after.v);
 	return status;

@@ -18,6 +18,7 @@
 #include "cmds.h"
 #include "outfile.h"
 #include "reader.h"
+#include "symcache.h"
 #include "util.h"
 
 #ifndef FATHOM_AGENT_RELPATH
@@ -37,6 +38,9 @@ static void usage(FILE *f)
 		   "      --alloc              record every heap allocation (exact)\n"
 		   "      --alloc-sample BYTES record allocations sampled every BYTES on average\n"
 		   "      --no-cpu             no CPU sampling (with --alloc: memory only)\n"
+		   "      --symbolize          at the end, save the function names, files and lines\n"
+		   "                           in the dumps, so that they read the same after the\n"
+		   "                           program is rebuilt or deleted\n"
 		   "  -q, --quiet              no summary line\n");
 }
 
@@ -221,6 +225,25 @@ static int set_env(const char *name, const char *value)
 	return setenv(name, value, 1);
 }
 
+/* --symbolize: the names go into the dumps now, while the files the run
+ * used are still the ones it used. */
+static void record_symbolize(char **dumps, size_t ndumps)
+{
+	size_t saved;
+	char *err = NULL;
+	char **v = malloc(ndumps * sizeof(*v));
+	size_t n = 0;
+	for (size_t i = 0; v && i < ndumps; i++)
+		if (dumps[i])
+			v[n++] = dumps[i];
+	int rc = v ? symcache_save(v, n, &saved, &err) : -ENOMEM;
+	if (rc < 0)
+		fprintf(stderr, "fathom record: --symbolize: %s; the dumps keep only addresses\n",
+			err ? err : strerror(-rc));
+	free(err);
+	free(v);
+}
+
 int cmd_record(int argc, char **argv)
 {
 	static const struct option longopts[] = {
@@ -228,12 +251,13 @@ int cmd_record(int argc, char **argv)
 		{ "clock", required_argument, NULL, 'c' },  { "alloc", no_argument, NULL, 'a' },
 		{ "alloc-sample", required_argument, NULL, 's' }, { "no-cpu", no_argument, NULL, 'N' },
 		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
+		{ "symbolize", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *output = NULL, *clock = NULL, *hz = NULL;
 	const char *alloc = NULL;
 	char sample_bytes[32] = "";
-	bool quiet = false, no_cpu = false;
+	bool quiet = false, no_cpu = false, symbolize = false;
 	int c;
 	char *end;
 	opterr = 0;
@@ -271,6 +295,7 @@ int cmd_record(int argc, char **argv)
 			break;
 		}
 		case 'N': no_cpu = true; break;
+		case 'S': symbolize = true; break;
 		case 'q': quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: return cmd_bad_option("record", argv, longopts);
@@ -511,6 +536,8 @@ int cmd_record(int argc, char **argv)
 		if (access(guess, R_OK) == 0 && (dumps = malloc(sizeof(*dumps))))
 			dumps[ndumps++] = strdup(guess);
 	}
+	if (symbolize && ndumps > 0)
+		record_symbolize(dumps, ndumps);
 	/* Counted before the main dump takes its final name, which may be a
 	 * device that cannot be read back (-o /dev/null). */
 	struct tally t = { 0 };

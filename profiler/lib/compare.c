@@ -24,6 +24,36 @@ static const char *module_name(const struct profile *p, uint32_t m)
 	return p->modules[m].name;
 }
 
+/* The modules of the summary's functions that have no names, once each by
+ * basename (the name functions are matched by), with their self samples. */
+static int unsym_collect(const struct profile *p, struct compare_summary *s)
+{
+	for (size_t i = 0; i < p->nmodules; i++) {
+		const struct fa_module *m = &p->modules[i];
+		if (!m->symbols_problem)
+			continue;
+		double self_n = 0;
+		bool used = false;
+		for (size_t k = 0; k < s->nfuncs; k++)
+			if (s->funcs[k].unsymbolized && s->funcs[k].module &&
+			    !strcmp(s->funcs[k].module, m->name)) {
+				used = true;
+				self_n += s->funcs[k].self_n;
+			}
+		bool seen = false;
+		for (size_t k = 0; k < s->nunsym && !seen; k++)
+			seen = !strcmp(s->unsym[k].name, m->name);
+		if (!used || seen)
+			continue;
+		void *n = realloc(s->unsym, (s->nunsym + 1) * sizeof(*s->unsym));
+		if (!n)
+			return -ENOMEM;
+		s->unsym = n;
+		s->unsym[s->nunsym++] = (struct compare_unsym){m->name, m->path, m->symbols_problem, self_n};
+	}
+	return 0;
+}
+
 int compare_summarize(const struct profile *p, struct compare_summary *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -134,6 +164,8 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 					cf->file = p->funcs[f].file;
 					cf->module = module_name(p, p->funcs[f].module);
 					cf->line = p->funcs[f].decl_line;
+					cf->unsymbolized = p->funcs[f].module < p->nmodules &&
+							   p->modules[p->funcs[f].module].symbols_problem;
 					map[f] = (uint32_t)s->nfuncs++;
 				}
 				struct compare_func *cf = &s->funcs[map[f]];
@@ -166,6 +198,8 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 			}
 		}
 	}
+	if (unsym_collect(p, s) < 0)
+		goto out;
 	ret = 0;
 out:
 	free(map);
@@ -181,6 +215,9 @@ void compare_summary_free(struct compare_summary *s)
 	free(s->funcs);
 	s->funcs = NULL;
 	s->nfuncs = 0;
+	free(s->unsym);
+	s->unsym = NULL;
+	s->nunsym = 0;
 }
 
 /* ---- statistics --------------------------------------------------------- */
@@ -395,24 +432,241 @@ static int cmp_key(const struct compare_func *a, const struct compare_func *b)
 	return strcmp(a->module ? a->module : "", b->module ? b->module : "");
 }
 
-static int cmp_key_ptr(const void *a, const void *b)
+/* ---- matching functions across recordings ------------------------------- */
+
+/* A function is the same in both recordings when its name, its module's
+ * basename and its source path agree, the paths rewritten first: two
+ * checkouts of one project differ in the directory they sit in, not in the
+ * project's own paths. */
+struct matching {
+	char **bkey, **nkey; /* per function of base and new: the source path matched on, or NULL */
+	char *from, *to;     /* the prefix found automatically, or NULL */
+};
+
+static const char *base_name(const char *path)
 {
-	return cmp_key(*(const struct compare_func *const *)a, *(const struct compare_func *const *)b);
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
+static int by_str(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static int by_basename(const void *a, const void *b)
+{
+	const char *x = *(const char *const *)a, *y = *(const char *const *)b;
+	int c = strcmp(base_name(x), base_name(y));
+	return c ? c : strcmp(x, y);
+}
+
+/* The distinct source files of s, sorted by cmp; NULL when out of memory. */
+static const char **distinct_files(const struct compare_summary *s, size_t *n,
+				   int (*cmp)(const void *, const void *))
+{
+	const char **v = malloc((s->nfuncs + 1) * sizeof(*v));
+	size_t k = 0;
+	for (size_t i = 0; v && i < s->nfuncs; i++)
+		if (s->funcs[i].file)
+			v[k++] = s->funcs[i].file;
+	if (!v)
+		return NULL;
+	qsort(v, k, sizeof(*v), cmp);
+	size_t u = 0;
+	for (size_t i = 0; i < k; i++)
+		if (!u || strcmp(v[u - 1], v[i]))
+			v[u++] = v[i];
+	*n = u;
+	return v;
+}
+
+struct vote {
+	char *from, *to;
+	size_t n;
+};
+
+/* Where the paths f (base) and g (new), which end alike, differ: the
+ * directories before their common tail of whole path components. */
+static int vote(struct vote **votes, size_t *nvotes, const char *f, const char *g)
+{
+	size_t lf = strlen(f), i = lf, j = strlen(g);
+	while (i && j && f[i - 1] == g[j - 1])
+		i--, j--;
+	while (i < lf && (i == 0 || f[i - 1] != '/'))
+		i++, j++;
+	if (i == 0 || j == 0 || i == lf)
+		return 0;
+	for (size_t k = 0; k < *nvotes; k++)
+		if (strlen((*votes)[k].from) == i && strlen((*votes)[k].to) == j &&
+		    !strncmp((*votes)[k].from, f, i) && !strncmp((*votes)[k].to, g, j)) {
+			(*votes)[k].n++;
+			return 0;
+		}
+	void *nv = realloc(*votes, (*nvotes + 1) * sizeof(**votes));
+	if (!nv)
+		return -ENOMEM;
+	*votes = nv;
+	struct vote *v = &(*votes)[(*nvotes)++];
+	v->from = strndup(f, i);
+	v->to = strndup(g, j);
+	v->n = 1;
+	return v->from && v->to ? 0 : -ENOMEM;
+}
+
+/* The prefix the base's source paths have where the new recording's have
+ * another: every base file the new recording lacks votes for how it differs
+ * from the new files of the same name, and the most common answer wins. */
+static int detect_prefix(const struct compare_summary *base, const struct compare_summary *cur,
+			 struct matching *mt)
+{
+	size_t nb = 0, nn = 0, nvotes = 0;
+	const char **bf = distinct_files(base, &nb, by_str);
+	const char **nf = distinct_files(cur, &nn, by_str);
+	const char **nbase = distinct_files(cur, &nn, by_basename);
+	struct vote *votes = NULL;
+	int ret = -ENOMEM;
+	if (!bf || !nf || !nbase)
+		goto out;
+	for (size_t i = 0; i < nb; i++) {
+		if (bsearch(&bf[i], nf, nn, sizeof(*nf), by_str))
+			continue;
+		const char *name = base_name(bf[i]);
+		size_t lo = 0, hi = nn;
+		while (lo < hi) {
+			size_t mid = (lo + hi) / 2;
+			if (strcmp(base_name(nbase[mid]), name) < 0)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		for (size_t k = lo; k < nn && !strcmp(base_name(nbase[k]), name); k++)
+			if (vote(&votes, &nvotes, bf[i], nbase[k]) < 0)
+				goto out;
+	}
+	size_t best = nvotes;
+	for (size_t k = 0; k < nvotes; k++)
+		if (best == nvotes || votes[k].n > votes[best].n)
+			best = k;
+	if (best < nvotes) {
+		mt->from = votes[best].from;
+		mt->to = votes[best].to;
+		votes[best].from = votes[best].to = NULL;
+	}
+	ret = 0;
+out:
+	for (size_t k = 0; k < nvotes; k++) {
+		free(votes[k].from);
+		free(votes[k].to);
+	}
+	free(votes);
+	free(bf);
+	free(nf);
+	free(nbase);
+	return ret;
+}
+
+/* path with its prefix `from` replaced by `to` when it starts with it; a copy. */
+static char *remap(const char *path, const char *from, size_t from_len, const char *to)
+{
+	char *out;
+	if (!path)
+		return NULL;
+	if (from && !strncmp(path, from, from_len)) {
+		if (asprintf(&out, "%s%s", to, path + from_len) < 0)
+			return NULL;
+		return out;
+	}
+	return strdup(path);
+}
+
+/* path rewritten by the --prefix-map whose OLD is the longest prefix of it. */
+static char *remap_explicit(const char *path, const struct compare_opts *o)
+{
+	const char *best = NULL;
+	size_t best_len = 0;
+	for (size_t i = 0; path && i < o->nprefix_maps; i++) {
+		const char *eq = strchr(o->prefix_maps[i], '=');
+		size_t len = eq ? (size_t)(eq - o->prefix_maps[i]) : 0;
+		if (eq && len >= best_len && !strncmp(path, o->prefix_maps[i], len)) {
+			best = o->prefix_maps[i];
+			best_len = len;
+		}
+	}
+	return remap(path, best, best_len, best ? best + best_len + 1 : NULL);
+}
+
+static void matching_free(struct matching *mt, size_t nb, size_t nn)
+{
+	for (size_t i = 0; mt->bkey && i < nb; i++)
+		free(mt->bkey[i]);
+	for (size_t i = 0; mt->nkey && i < nn; i++)
+		free(mt->nkey[i]);
+	free(mt->bkey);
+	free(mt->nkey);
+	free(mt->from);
+	free(mt->to);
+	memset(mt, 0, sizeof(*mt));
+}
+
+static int matching_init(struct matching *mt, const struct compare_summary *base,
+			 const struct compare_summary *cur, const struct compare_opts *o)
+{
+	memset(mt, 0, sizeof(*mt));
+	mt->bkey = calloc(base->nfuncs + 1, sizeof(*mt->bkey));
+	mt->nkey = calloc(cur->nfuncs + 1, sizeof(*mt->nkey));
+	if (!mt->bkey || !mt->nkey || (!o->nprefix_maps && detect_prefix(base, cur, mt) < 0))
+		goto nomem;
+	for (int side = 0; side < 2; side++) {
+		const struct compare_summary *s = side ? cur : base;
+		char **key = side ? mt->nkey : mt->bkey;
+		for (size_t i = 0; i < s->nfuncs; i++) {
+			const char *f = s->funcs[i].file;
+			if (o->nprefix_maps)
+				key[i] = remap_explicit(f, o);
+			else
+				key[i] =
+				    remap(f, side ? NULL : mt->from, mt->from ? strlen(mt->from) : 0, mt->to);
+			if (f && !key[i])
+				goto nomem;
+		}
+	}
+	return 0;
+nomem:
+	matching_free(mt, base->nfuncs, cur->nfuncs);
+	return -ENOMEM;
+}
+
+struct keyed {
+	const struct compare_func *f;
+	const char *file;
+};
+
+static int cmp_keyed(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->f->name, y->f->name);
+	if (c)
+		return c;
+	c = strcmp(x->file ? x->file : "", y->file ? y->file : "");
+	if (c)
+		return c;
+	return strcmp(x->f->module ? x->f->module : "", y->f->module ? y->f->module : "");
 }
 
 /* A function matched across the two recordings; either side may be missing. */
 struct pair {
 	const struct compare_func *b, *n;
-	double s1, s2, t1, t2;    /* self and total shares */
-	double zs, zt, es, et;    /* z-scores and odds ratios - 1 */
+	double s1, s2, t1, t2; /* self and total shares */
+	double zs, zt, es, et; /* z-scores and odds ratios - 1 */
 	bool test_self, test_total;
 };
 
 static struct pair *match_funcs(const struct compare_summary *base, const struct compare_summary *cur,
-				size_t *npairs)
+				const struct matching *mt, size_t *npairs)
 {
-	const struct compare_func **a = malloc((base->nfuncs + 1) * sizeof(*a));
-	const struct compare_func **b = malloc((cur->nfuncs + 1) * sizeof(*b));
+	struct keyed *a = malloc((base->nfuncs + 1) * sizeof(*a));
+	struct keyed *b = malloc((cur->nfuncs + 1) * sizeof(*b));
 	struct pair *out = calloc(base->nfuncs + cur->nfuncs + 1, sizeof(*out));
 	if (!a || !b || !out) {
 		free(a);
@@ -421,22 +675,41 @@ static struct pair *match_funcs(const struct compare_summary *base, const struct
 		return NULL;
 	}
 	for (size_t i = 0; i < base->nfuncs; i++)
-		a[i] = &base->funcs[i];
+		a[i] = (struct keyed){&base->funcs[i], mt->bkey[i]};
 	for (size_t i = 0; i < cur->nfuncs; i++)
-		b[i] = &cur->funcs[i];
-	qsort(a, base->nfuncs, sizeof(*a), cmp_key_ptr);
-	qsort(b, cur->nfuncs, sizeof(*b), cmp_key_ptr);
+		b[i] = (struct keyed){&cur->funcs[i], mt->nkey[i]};
+	qsort(a, base->nfuncs, sizeof(*a), cmp_keyed);
+	qsort(b, cur->nfuncs, sizeof(*b), cmp_keyed);
 	size_t i = 0, j = 0, n = 0;
 	while (i < base->nfuncs || j < cur->nfuncs) {
-		int c = i == base->nfuncs ? 1 : j == cur->nfuncs ? -1 : cmp_key(a[i], b[j]);
-		out[n].b = c <= 0 ? a[i++] : NULL;
-		out[n].n = c >= 0 ? b[j++] : NULL;
+		int c = i == base->nfuncs ? 1 : j == cur->nfuncs ? -1 : cmp_keyed(&a[i], &b[j]);
+		out[n].b = c <= 0 ? a[i++].f : NULL;
+		out[n].n = c >= 0 ? b[j++].f : NULL;
 		n++;
 	}
 	free(a);
 	free(b);
 	*npairs = n;
 	return out;
+}
+
+/* Whether s lists module `name` among those without names. */
+static bool unsym_has(const struct compare_summary *s, const char *name)
+{
+	for (size_t i = 0; name && i < s->nunsym; i++)
+		if (!strcmp(s->unsym[i].name, name))
+			return true;
+	return false;
+}
+
+/* A function of a module that could not be symbolized on either side is an
+ * address, or is matched against addresses: no verdict on it either way. */
+static bool unjudged(const struct compare_summary *base, const struct compare_summary *cur,
+		     const struct pair *p)
+{
+	const struct compare_func *f = p->n ? p->n : p->b;
+	return (p->b && p->b->unsymbolized) || (p->n && p->n->unsymbolized) || unsym_has(base, f->module) ||
+	       unsym_has(cur, f->module);
 }
 
 static const struct compare_func *pair_func(const struct pair *p)
@@ -500,10 +773,10 @@ static int diff_cpu_time(const struct compare_summary *base, const struct compar
 }
 
 static int diff_funcs(const struct compare_summary *base, const struct compare_summary *cur,
-		      const struct compare_opts *o, struct compare_report *r)
+		      const struct compare_opts *o, const struct matching *mt, struct compare_report *r)
 {
-	size_t np;
-	struct pair *pairs = match_funcs(base, cur, &np);
+	size_t np, nord = 0;
+	struct pair *pairs = match_funcs(base, cur, mt, &np);
 	struct pair **order = pairs ? malloc((np + 1) * sizeof(*order)) : NULL;
 	int ret = -ENOMEM;
 	if (!order)
@@ -524,8 +797,12 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 		/* A leaf's total is its self: testing it again would only spend alpha. */
 		bool same = fabs(p->t1 - p->s1) < 1e-12 && fabs(p->t2 - p->s2) < 1e-12;
 		p->test_total = fmax(p->t1, p->t2) >= o->min_share && !same && fmin(p->t1, p->t2) < 1 - 1e-9;
+		if (unjudged(base, cur, p)) {
+			p->test_self = p->test_total = false;
+			continue;
+		}
 		tests += p->test_self + p->test_total;
-		order[i] = p;
+		order[nord++] = p;
 	}
 	/* Bonferroni: the family-wise chance of any false alarm stays below alpha. */
 	double zc = compare_normal_quantile(o->alpha / (double)(tests ? tests : 1));
@@ -582,11 +859,11 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 			goto out;
 	}
 	/* What grew and shrank most, by self share, significant or not. */
-	qsort(order, np, sizeof(*order), by_self_growth);
+	qsort(order, nord, sizeof(*order), by_self_growth);
 	size_t top = o->top;
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t k = 0; k < np && k < top; k++) {
-			struct pair *p = pass == 0 ? order[k] : order[np - 1 - k];
+		for (size_t k = 0; k < nord && k < top; k++) {
+			struct pair *p = pass == 0 ? order[k] : order[nord - 1 - k];
 			double d = p->s2 - p->s1;
 			if (pass == 0 ? !(d > 0) : !(d < 0))
 				break;
@@ -617,10 +894,10 @@ out:
 
 /* Leak sites of the new recording that leak more blocks than in the base. */
 static int diff_leak_sites(const struct compare_summary *base, const struct compare_summary *cur,
-			   struct compare_report *r)
+			   const struct matching *mt, struct compare_report *r)
 {
 	size_t np;
-	struct pair *pairs = match_funcs(base, cur, &np);
+	struct pair *pairs = match_funcs(base, cur, mt, &np);
 	if (!pairs)
 		return -ENOMEM;
 	char b1[32], where[512];
@@ -629,7 +906,7 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 		const struct pair *p = &pairs[i];
 		double before = p->b ? (double)p->b->leaked_blocks / (double)base->runs : 0;
 		double after = p->n ? (double)p->n->leaked_blocks / (double)cur->runs : 0;
-		if (!p->n || after <= before)
+		if (!p->n || after <= before || unjudged(base, cur, p))
 			continue;
 		const struct compare_func *f = p->n;
 		struct compare_item *it =
@@ -658,13 +935,15 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 
 /* The allocating site whose figure grew most, for a failure message. */
 static const struct compare_func *grew_most(const struct compare_summary *base, const struct compare_summary *cur,
-					    bool bytes, double *growth)
+					    const struct matching *mt, bool bytes, double *growth)
 {
 	size_t np;
-	struct pair *pairs = match_funcs(base, cur, &np);
+	struct pair *pairs = match_funcs(base, cur, mt, &np);
 	const struct compare_func *best = NULL;
 	double bd = 0;
 	for (size_t i = 0; pairs && i < np; i++) {
+		if (unjudged(base, cur, &pairs[i]))
+			continue;
 		double a = pairs[i].b ? (double)(bytes ? pairs[i].b->alloc_bytes : pairs[i].b->alloc_calls) / (double)base->runs : 0;
 		double b = pairs[i].n ? (double)(bytes ? pairs[i].n->alloc_bytes : pairs[i].n->alloc_calls) / (double)cur->runs : 0;
 		if (b - a > bd) {
@@ -678,7 +957,7 @@ static const struct compare_func *grew_most(const struct compare_summary *base, 
 }
 
 static int diff_memory(const struct compare_summary *base, const struct compare_summary *cur,
-		       const struct compare_opts *o, unsigned sel, struct compare_report *r)
+		       const struct compare_opts *o, const struct matching *mt, unsigned sel, struct compare_report *r)
 {
 	bool exact = !base->alloc_sampled && !cur->alloc_sampled;
 	if (!exact && add_note(r, strdup("a recording used sampled allocation tracking: memory figures are "
@@ -729,7 +1008,7 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 		bool calls = tab[i].bit == COMPARE_M_ALLOC_CALLS, bytes = tab[i].bit == COMPARE_M_ALLOC_BYTES;
 		if (it->status == COMPARE_FAIL && (calls || bytes)) {
 			double g;
-			const struct compare_func *f = grew_most(base, cur, bytes, &g);
+			const struct compare_func *f = grew_most(base, cur, mt, bytes, &g);
 			if (f) {
 				func_where(where, sizeof(where), f->name, f->file, f->line);
 				char *m = fmt("%s; most of the growth is in %s (+%s)", it->message, where,
@@ -750,7 +1029,41 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			return -ENOMEM;
 	}
 	if ((sel & COMPARE_M_LEAKED) && exact)
-		return diff_leak_sites(base, cur, r);
+		return diff_leak_sites(base, cur, mt, r);
+	return 0;
+}
+
+/* One skipped item per module that could not be symbolized, saying why and
+ * how much of the recording it holds: its functions get no verdict. */
+static int unsym_items(const struct compare_summary *base, const struct compare_summary *cur,
+		       double min_share, struct compare_report *r)
+{
+	const struct compare_summary *sides[2] = {base, cur};
+	for (int side = 0; side < 2; side++) {
+		const struct compare_summary *s = sides[side];
+		for (size_t i = 0; i < s->nunsym; i++) {
+			const struct compare_unsym *u = &s->unsym[i];
+			struct compare_item *it =
+			    add_item(r, COMPARE_SEC_PROGRAM, "cpu-functions", COMPARE_SHARE,
+				     fmt("unsymbolized %s (%s)", u->name, side ? "new" : "base"));
+			if (!it)
+				return -ENOMEM;
+			it->status = COMPARE_SKIPPED;
+			it->base = side ? NAN : (s->samples > 0 ? u->self_n / s->samples : 0);
+			it->value = side ? (s->samples > 0 ? u->self_n / s->samples : 0) : NAN;
+			it->message =
+			    fmt("%s: %s %s, so its code (%.1f%% of the %s recording's CPU samples) is "
+				"shown as addresses; none of its functions is judged, in either recording. "
+				"Record with 'fathom record --symbolize' to keep the names in the dump",
+				side ? "new recording" : "base recording", u->path, u->problem,
+				s->samples > 0 ? 100 * u->self_n / s->samples : 0.0, side ? "new" : "base");
+			if (!it->message)
+				return -ENOMEM;
+			if (s->samples > 0 && u->self_n / s->samples >= min_share &&
+			    u->self_n / s->samples > r->unjudged)
+				r->unjudged = u->self_n / s->samples;
+		}
+	}
 	return 0;
 }
 
@@ -765,6 +1078,15 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 	unsigned sel = o->metrics ? o->metrics : COMPARE_M_ALL;
 	bool cpu_b = base->samples > 0, cpu_n = cur->samples > 0;
 	int ret = 0;
+	struct matching mt;
+	if (matching_init(&mt, base, cur, o) < 0)
+		return -ENOMEM;
+	if (mt.from && add_note(r, fmt("source paths under %s in the base are matched to %s in the new recording "
+				       "(two checkouts; --prefix-map OLD=NEW to say otherwise)",
+				       mt.from, mt.to)))
+		goto nomem;
+	if ((ret = unsym_items(base, cur, o->min_share, r)))
+		goto fail;
 	if (sel & COMPARE_M_CPU) {
 		if (!cpu_b || !cpu_n) {
 			const char *which = !cpu_b && !cpu_n ? "neither recording has" :
@@ -772,7 +1094,8 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 								   "the new recording has no";
 			if (o->metrics_explicit) {
 				*err = fmt("%s CPU samples to compare", which);
-				return -EINVAL;
+				ret = -EINVAL;
+				goto fail;
 			}
 			/* Only worth a note when one side has them: that is likely a mistake. */
 			if ((cpu_b || cpu_n) && add_note(r, fmt("CPU not compared: %s CPU samples", which)))
@@ -780,7 +1103,7 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 		} else {
 			if ((sel & COMPARE_M_CPU_TIME) && (ret = diff_cpu_time(base, cur, o, sel, r)))
 				goto fail;
-			if ((sel & COMPARE_M_FUNCS) && (ret = diff_funcs(base, cur, o, r)))
+			if ((sel & COMPARE_M_FUNCS) && (ret = diff_funcs(base, cur, o, &mt, r)))
 				goto fail;
 		}
 	}
@@ -791,13 +1114,14 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 							       "the new recording has no";
 			if (o->metrics_explicit) {
 				*err = fmt("%s allocation data; record both with 'fathom record --alloc'", which);
-				return -EINVAL;
+				ret = -EINVAL;
+				goto fail;
 			}
 			/* Only worth a note when one side has it: that is likely a mistake. */
 			if ((base->has_alloc || cur->has_alloc) &&
 			    add_note(r, fmt("memory not compared: %s allocation data (record both with --alloc)", which)))
 				goto nomem;
-		} else if ((ret = diff_memory(base, cur, o, sel, r))) {
+		} else if ((ret = diff_memory(base, cur, o, &mt, sel, r))) {
 			goto fail;
 		}
 	}
@@ -823,10 +1147,12 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 	for (size_t i = 0; i < r->nitems; i++)
 		if (r->items[i].status == COMPARE_FAIL && r->items[i].section <= COMPARE_SEC_FUNCTION)
 			r->nfail++;
+	matching_free(&mt, base->nfuncs, cur->nfuncs);
 	return 0;
 nomem:
 	ret = -ENOMEM;
 fail:
+	matching_free(&mt, base->nfuncs, cur->nfuncs);
 	compare_report_free(r);
 	return ret;
 }
@@ -931,6 +1257,13 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		goto nomem;
 	if (s->lost_samples && add_note(r, fmt("the recording lost %" PRIu64 " CPU samples", s->lost_samples)))
 		goto nomem;
+	/* The budgets are whole-program figures, which need no names; what is
+	 * named in the report (leak sites) would be addresses. */
+	for (size_t i = 0; i < s->nunsym; i++)
+		if (add_note(r, fmt("%s %s: its functions are shown as addresses (record with 'fathom record "
+				    "--symbolize' to keep the names in the dump)",
+				    s->unsym[i].path, s->unsym[i].problem)))
+			goto nomem;
 	return 0;
 nomem:
 	compare_report_free(r);
@@ -990,6 +1323,10 @@ static void write_text(const struct compare_report *r, FILE *f)
 		fprintf(f, "fathom %s: FAIL, %zu %s\n\n", r->command, r->nfail,
 			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
 				(r->nfail == 1 ? "regression" : "regressions"));
+	else if (r->unjudged > 0)
+		fprintf(f, "fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could not be "
+			   "symbolized (below)\n\n",
+			r->command, 100 * r->unjudged);
 	else
 		fprintf(f, "fathom %s: ok, %s\n\n", r->command, check ? "all budgets hold" : "no regression");
 	if (!check && r->tests)
@@ -1077,6 +1414,10 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 		fprintf(f, "### :x: fathom %s: %zu %s\n\n", r->command, r->nfail,
 			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
 				(r->nfail == 1 ? "regression" : "regressions"));
+	else if (r->unjudged > 0)
+		fprintf(f, "### :warning: fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that "
+			   "could not be symbolized\n\n",
+			r->command, 100 * r->unjudged);
 	else
 		fprintf(f, "### :white_check_mark: fathom %s: %s\n\n", r->command,
 			check ? "all budgets hold" : "no regression");
@@ -1244,7 +1585,7 @@ static void write_json(const struct compare_report *r, FILE *f)
 	json_init(&j, f, true);
 	json_object_begin(&j, NULL);
 	json_string(&j, "command", r->command);
-	json_string(&j, "verdict", r->nfail ? "fail" : "pass");
+	json_string(&j, "verdict", r->nfail ? "fail" : r->unjudged > 0 ? "incomplete" : "pass");
 	json_uint(&j, "failures", r->nfail);
 	if (!strcmp(r->command, "diff")) {
 		json_uint(&j, "function_tests", r->tests);

@@ -21,6 +21,7 @@ struct compare_func {
 	int64_t alloc_calls, alloc_bytes;     /* as the allocating site (innermost frame) */
 	int64_t leaked_bytes, leaked_blocks;  /* as the allocating site */
 	int leak_line;            /* line of the site's biggest leak, 0 if unknown */
+	bool unsymbolized;        /* its module's file gave no names: an address, not a function */
 	double best_line_w;       /* internal: weight behind line */
 	int64_t best_leak_w;      /* internal: blocks behind leak_line */
 };
@@ -44,6 +45,13 @@ struct compare_summary {
 	bool damaged;             /* a file was read only up to its last good chunk */
 	struct compare_func *funcs;
 	size_t nfuncs;
+	/* Modules whose functions could not be named (their file is gone or was
+	 * rebuilt since the recording), with the CPU samples in them. */
+	struct compare_unsym {
+		const char *name, *path, *problem;
+		double self_n;
+	} *unsym;
+	size_t nunsym;
 };
 
 /* Reduces a loaded profile. Returns 0 or -ENOMEM. */
@@ -80,6 +88,11 @@ struct compare_opts {
 	double alpha;             /* family-wise false-alarm rate of the function tests (0.001) */
 	double min_share;         /* functions below this share in both runs are not tested (0.005) */
 	size_t top;               /* how many grown and shrunk functions to list (10) */
+	/* "OLD=NEW": source paths starting with OLD (in either recording) are
+	 * matched as if they started with NEW. Without any, a prefix that the
+	 * two recordings' source paths differ by (two checkouts) is found. */
+	const char *const *prefix_maps;
+	size_t nprefix_maps;
 };
 void compare_opts_default(struct compare_opts *o);
 
@@ -116,6 +129,10 @@ struct compare_report {
 	char **notes;             /* caveats worth printing with the verdict */
 	size_t nnotes;
 	size_t nfail;
+	/* diff: the largest share of a recording's CPU samples in modules that
+	 * could not be symbolized (when at least --min-share): no verdict is
+	 * possible on them, so a diff without failures is not a pass */
+	double unjudged;
 	/* diff: the figures of the statistical test, for the JSON output and the docs */
 	size_t tests;             /* function tests performed (the Bonferroni divisor) */
 	double z_crit;            /* z-score a function must exceed */

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +20,7 @@
 #include "reader.h"
 #include "suppress.h"
 #include "symbols.h"
+#include "symcache.h"
 
 const char *const fa_metric_names[FA_NMETRICS] = {
 	"cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes",
@@ -171,6 +173,7 @@ struct pstate {
 	/* CPU time of exact (ns) samples not yet a whole period: the model
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
+	struct symcache *saved; /* the symbols the dump carries, or NULL */
 };
 
 /* A module's node in its process's live map (below). */
@@ -197,6 +200,8 @@ struct loader {
 	struct hmap tsmap;     /* (stack, thread) -> tstack */
 	struct fa_point *ticks;
 	size_t nticks;
+	/* per module: its index in its process's saved symbols, -1 none, -2 not looked yet */
+	int *cmods;
 	/* progress on a terminal */
 	bool progress;
 	struct timespec t0;
@@ -640,6 +645,19 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	case FD_REC_UNLOAD:
 		on_unload(L, proc, r);
 		return 0;
+	case RD_SYMBOLS: {
+		/* A damaged symbols chunk keeps what it held before the damage;
+		 * the addresses it lost are looked up in the files as usual. */
+		if (!L->ps[proc].saved && !(L->ps[proc].saved = symcache_new()))
+			return -ENOMEM;
+		pr->symbolized = true;
+		int rc = symcache_decode(L->ps[proc].saved, r->path.p, r->path.len);
+		if (rc == -ENOMEM)
+			return rc;
+		if (rc < 0)
+			warn(p, "%s: chunk %" PRIu32 ": damaged symbols, partly read", pr->path, r->chunk);
+		return 0;
+	}
 	case FD_REC_THREAD:
 		seen_time(L, proc, r->time);
 		if ((t = thread_of(L, proc, r->tid)) == FA_NONE)
@@ -823,7 +841,26 @@ static int add_frame(struct loader *L, uint32_t func, uint32_t line)
 	return 0;
 }
 
-/* Creates the loc for (module or process, address) and symbolizes it. */
+static uint64_t mtime_ns(const char *path)
+{
+	struct stat st;
+	if (stat(path, &st) < 0)
+		return 0;
+	return (uint64_t)st.st_mtim.tv_sec * 1000000000u + (uint64_t)st.st_mtim.tv_nsec;
+}
+
+/* Whether the module file at path was written after the recording: after
+ * its process started (start_real_ns, ns since the epoch) and after the
+ * dump was last written, the end of the run. */
+static bool changed_since(const char *path, uint64_t start_real_ns, const char *dump)
+{
+	uint64_t m = mtime_ns(path), d = mtime_ns(dump);
+	return m && m > start_real_ns && m > d;
+}
+
+/* Creates the loc for (module or process, address) and symbolizes it: from
+ * the symbols the dump carries when it has them for the module, else from
+ * the module's file when that is the recorded build. */
 static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module **smods, uint32_t proc,
 		    uint32_t mod, uint64_t addr, bool is_return, uint32_t *out)
 {
@@ -851,15 +888,33 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 
 	struct sym_frame sf[32];
 	int n = 0;
-	if (mod != FA_NONE && sym) {
-		struct fa_module *m = &p->modules[mod];
-		if (!smods[mod]) {
+	struct fa_module *m = mod != FA_NONE ? &p->modules[mod] : NULL;
+	if (m && L->cmods[mod] == -2)
+		L->cmods[mod] = symcache_module(L->ps[proc].saved, m->path, m->build_id, m->build_id_len);
+	if (m && L->cmods[mod] >= 0) {
+		/* Named at the end of the run, when the file was the recorded one. */
+		n = symcache_lookup(L->ps[proc].saved, L->cmods[mod], lookup - m->bias, sf, 32);
+	} else if (m && sym) {
+		if (!smods[mod] && !m->symbols_problem) {
 			const char *w;
 			smods[mod] = symbols_module(sym, m->path, m->build_id, m->build_id_len, &w);
 			if (w)
 				warn(p, "%s", w);
+			m->symbols_problem = smods[mod] ? symbols_module_problem(smods[mod]) : NULL;
+			if (smods[mod] && !m->symbols_problem && !m->build_id_len &&
+			    changed_since(m->path, p->procs[proc].start_real_ns, p->procs[proc].path)) {
+				/* No build id to tell the recorded build from another:
+				 * a file written after the process started is not it. */
+				m->symbols_problem = "modified since the recording (and it has no build id to check)";
+				warn(p, "%s %s; its functions are shown as offsets", m->path, m->symbols_problem);
+			}
 		}
-		n = symbols_lookup(sym, smods[mod], lookup - m->bias, sf, 32);
+		if (smods[mod] && !m->symbols_problem) {
+			n = symbols_lookup(sym, smods[mod], lookup - m->bias, sf, 32);
+			struct symcache *keep = p->procs[proc].symbols;
+			if (keep && symcache_add(keep, m->path, m->build_id, m->build_id_len, lookup - m->bias, sf, n) < 0)
+				return -ENOMEM;
+		}
 	}
 	char fallback[96];
 	if (mod != FA_NONE)
@@ -995,10 +1050,18 @@ static int symbolize(struct loader *L)
 	int rc = 0;
 	uint32_t unknown_loc = FA_NONE;
 	size_t undefined = 0;
-	if (!smods || (!sym && !(L->opts && L->opts->no_symbols)) || resolve_late(L) < 0) {
+	if (!smods || (!sym && !(L->opts && L->opts->no_symbols)) || resolve_late(L) < 0 ||
+	    !(L->cmods = malloc((p->nmodules + 1) * sizeof(*L->cmods)))) {
 		rc = -ENOMEM;
 		goto out;
 	}
+	for (size_t i = 0; i < p->nmodules; i++)
+		L->cmods[i] = -2;
+	for (size_t i = 0; sym && L->opts && L->opts->keep_symbols && i < p->nprocs; i++)
+		if (!(p->procs[i].symbols = symcache_new())) {
+			rc = -ENOMEM;
+			goto out;
+		}
 	for (size_t s = 0; s < p->nstacks; s++) {
 		struct fa_stack *st = &p->stacks[s];
 		struct rawstack *r = &L->raw[s];
@@ -1074,10 +1137,12 @@ static void loader_free(struct loader *L)
 {
 	for (size_t i = 0; L->ps && i < L->p->nprocs; i++) {
 		free(L->ps[i].ids);
+		symcache_free(L->ps[i].saved);
 		if (L->ps[i].heap)
 			heap_finish(L->ps[i].heap, L->p, (uint32_t)i);
 	}
 	free(L->ps);
+	free(L->cmods);
 	free(L->raw);
 	free(L->mn);
 	free(L->addrs);
@@ -1146,6 +1211,7 @@ void profile_free(struct profile *p)
 		free(p->procs[i].damage);
 		free(p->procs[i].cpu_unavailable);
 		free(p->procs[i].cpu_unsampled_why);
+		symcache_free(p->procs[i].symbols);
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		free(p->modules[i].path);

@@ -49,6 +49,12 @@ struct fa_process {
 	uint64_t cpu_in_agent;
 	char *cpu_unsampled_why;
 	bool complete;           /* a trailer was read */
+	/* The dump carries its own symbols (fathom record --symbolize), used
+	 * instead of the module files. */
+	bool symbolized;
+	/* With profile_opts.keep_symbols: what was looked up in the module files
+	 * for this process's addresses, to save into its dump. */
+	struct symcache *symbols;
 	char *damage;            /* NULL, or what the reader could not read, in words */
 };
 
@@ -59,6 +65,10 @@ struct fa_module {
 	const char *name;        /* basename of path */
 	uint8_t build_id[64];
 	uint8_t build_id_len;
+	/* Why this module's file gave no names ("gone since the recording",
+	 * "changed since the recording (other build id)"); its functions are
+	 * then "module+0xOFFSET". NULL when symbolized, or not a file. */
+	const char *symbols_problem;
 };
 
 struct fa_thread {
@@ -165,6 +175,7 @@ struct profile_opts {
 	 * whether to skip the defaults for glibc and what the program embeds. */
 	char *const *suppressions; size_t nsuppressions;
 	bool no_default_suppressions;
+	bool keep_symbols;         /* fill each process's `symbols` (fathom record --symbolize) */
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.

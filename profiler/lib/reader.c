@@ -37,6 +37,7 @@ struct reader {
 	size_t raw_cap;
 	const uint8_t *p, *end, *chunk_base;
 	bool in_chunk, at_eof;
+	bool sym_chunk;        /* the current chunk is a symbols chunk, returned whole */
 	uint32_t chunk_seq, expect_seq, last_good;
 	uint32_t nchunks, nbad;
 	bool any_good, complete;
@@ -483,7 +484,7 @@ static int load_chunk(struct reader *r)
 			r->off = r->size;
 			return 0;
 		}
-		if (h[4] != FD_CHUNK_RECORDS)
+		if (h[4] != FD_CHUNK_RECORDS && h[4] != FD_CHUNK_SYMBOLS)
 			continue; /* a chunk type from a newer minor version */
 		if (crc32c_fast(r->stored, payload_len) != fd_get_u32(h + 20)) {
 			r->nbad++;
@@ -507,6 +508,7 @@ static int load_chunk(struct reader *r)
 		r->end = data + raw_len;
 		r->chunk_seq = seq;
 		r->in_chunk = true;
+		r->sym_chunk = h[4] == FD_CHUNK_SYMBOLS;
 		r->nchunks++;
 		r->any_good = true;
 		r->last_good = seq;
@@ -748,6 +750,15 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 			r->in_chunk = false;
 			continue;
 		}
+		if (r->sym_chunk) {
+			memset(rec, 0, sizeof(*rec));
+			r->event_rec = NULL;
+			rec->kind = RD_SYMBOLS;
+			rec->chunk = r->chunk_seq;
+			rec->path = (struct rd_bytes){ r->p, (size_t)(r->end - r->p) };
+			r->p = r->end;
+			return 1;
+		}
 		size_t at = (size_t)(r->p - r->chunk_base);
 		int kind = *r->p++;
 		uint64_t len;
@@ -792,7 +803,7 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 
 size_t reader_events(struct reader *r, struct rd_event *ev, size_t max)
 {
-	if (!r->in_chunk)
+	if (!r->in_chunk || r->sym_chunk)
 		return 0;
 	/* The reader's position in a local: nothing in the loop can alias it. */
 	const uint8_t *p = r->p, *end = r->end;

@@ -23,8 +23,13 @@ struct rd_bytes {
  * ALLOC, FREE and REALLOC. Fields a kind does not use are zero, provided the
  * caller does not write into the struct between calls: to stay fast, the
  * reader clears only the fields it wrote there itself. */
+/* Not a record kind of the dump: reader_next() returns a symbols chunk
+ * (FD_CHUNK_SYMBOLS) whole as one record of this kind, its decoded payload
+ * in `path`, for symcache_decode(). */
+#define RD_SYMBOLS 0x100
+
 struct rd_rec {
-	int kind;             /* FD_REC_* */
+	int kind;             /* FD_REC_*, or RD_SYMBOLS */
 	uint32_t chunk;       /* seq of the chunk that held it */
 	int tid;
 	uint64_t time;        /* ns since the process start */

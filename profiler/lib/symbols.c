@@ -55,6 +55,7 @@ struct sym_module {
 	size_t build_id_len;
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
+	const char *problem;   /* why a file module has no symbols, or NULL */
 	GElf_Addr bias;        /* dwfl address = ELF virtual address + bias */
 	/* .eh_frame_hdr's sorted table of function starts, when its encoding
 	 * is the usual one; looked up for functions without a symbol */
@@ -253,13 +254,21 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 		if (access(dbg, R_OK) == 0)
 			open_file(s, m, dbg);
 		if (!m->mod && path[0] == '/' && access(path, R_OK) == 0) {
+			m->problem = "changed since the recording (other build id)";
 			snprintf(s->warning, sizeof(s->warning),
 				 "%s changed since the recording (other build id); its functions are shown as offsets",
 				 path);
 			*warning = s->warning;
 		}
 	}
+	if (!m->mod && !m->problem && path[0] == '/')
+		m->problem = access(path, F_OK) == 0 ? "not readable as an ELF file" : "gone since the recording";
 	return m;
+}
+
+const char *symbols_module_problem(const struct sym_module *m)
+{
+	return m ? m->problem : NULL;
 }
 
 static const char *keep(struct symbolizer *s, char *str)

@@ -33,6 +33,11 @@ void symbols_free(struct symbolizer *s);
 struct sym_module *symbols_module(struct symbolizer *s, const char *path, const uint8_t *build_id,
 				  size_t build_id_len, const char **warning);
 
+/* Why the module file at an absolute path gives no symbols ("gone since the
+ * recording", "changed since the recording (other build id)"), or NULL when
+ * it does (or is no file at all, like the vDSO). */
+const char *symbols_module_problem(const struct sym_module *m);
+
 /* Resolves `vaddr` (an ELF virtual address of the module, i.e. the runtime
  * address minus the load bias) into at most max frames, innermost inlined
  * function first, the real function last. Returns how many were written;
