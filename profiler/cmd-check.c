@@ -165,6 +165,7 @@ int cmd_check(int argc, char **argv)
 				"see 'fathom check --help'\n");
 		return 2;
 	}
+	cmd_default_run("check", &argc, &argv);
 	if (optind >= argc) {
 		fprintf(stderr, "fathom check: no dump files given\n");
 		usage(stderr);

@@ -482,12 +482,24 @@ static void print_text(struct mem *m)
 	}
 
 	printf("\nTotals\n");
-	printf("  allocation calls  %s\n", ec(m, a, (int64_t)mm->alloc_calls));
+	/* An allocator preloaded before the agent takes the program's calls. */
+	const struct fa_process *bp = NULL;
+	for (size_t i = 0; i < p->nprocs && !bp; i++)
+		if (p->procs[i].alloc_bypass)
+			bp = &p->procs[i];
+	printf("  allocation calls  %s", ec(m, a, (int64_t)mm->alloc_calls));
+	if (bp) {
+		const char *exe = strrchr(bp->exe, '/') ? strrchr(bp->exe, '/') + 1 : bp->exe;
+		const char *lib = strrchr(bp->alloc_bypass, '/') ? strrchr(bp->alloc_bypass, '/') + 1 : bp->alloc_bypass;
+		printf("%s %s's allocator bypasses fathom (preloaded before it: %s)", mm->alloc_calls ? ";" : ":",
+		       exe, lib);
+	}
+	putchar('\n');
 	printf("  bytes allocated   %s\n", eb(m, a, (int64_t)mm->alloc_bytes));
 	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
 	printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
-	if (!mm->alloc_calls && !mm->frees)
+	if (!mm->alloc_calls && !mm->frees && !bp)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
 		       "tracking)\n");
 
@@ -654,6 +666,7 @@ static void print_json(struct mem *m)
 		json_uint(&j, "sample_bytes", pr->alloc_sample_bytes);
 		json_uint(&j, "duration_ns", pr->duration_ns);
 		json_uint(&j, "lost_alloc", pr->lost_alloc);
+		json_string(&j, "alloc_bypass", pr->alloc_bypass);
 		json_bool(&j, "complete", pr->complete);
 		json_string(&j, "damage", pr->damage);
 		json_object_end(&j);
@@ -802,6 +815,7 @@ int cmd_mem(int argc, char **argv)
 			return cmd_bad_option("mem", argv, longopts);
 		}
 	}
+	cmd_default_run("mem", &argc, &argv);
 	if (optind >= argc) {
 		fprintf(stderr, "fathom mem: no dump file given; usage: fathom mem [OPTIONS] FILE...\n");
 		return 2;

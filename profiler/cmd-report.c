@@ -674,6 +674,7 @@ int cmd_report(int argc, char **argv)
 		default: return cmd_bad_option("report", argv, longopts);
 		}
 	}
+	cmd_default_run("report", &argc, &argv);
 	if (optind >= argc) {
 		fprintf(stderr, "fathom report: no dump file given; usage: fathom report [OPTIONS] FILE...\n");
 		return 2;

@@ -48,6 +48,12 @@ struct fa_process {
 	 * program's frame that called into it. */
 	uint64_t cpu_in_agent;
 	char *cpu_unsampled_why;
+	/* The `fathom record` run the dump belongs to (NULL: not recorded,
+	 * an older dump or the agent used alone). */
+	char *run_id;
+	/* The object whose malloc the program called instead of the agent's
+	 * (an allocator preloaded before it, or the program's own), or NULL. */
+	char *alloc_bypass;
 	bool complete;           /* a trailer was read */
 	char *damage;            /* NULL, or what the reader could not read, in words */
 };
@@ -146,6 +152,7 @@ struct profile_opts {
 	bool no_symbols;           /* skip libdwfl: functions are module+offset */
 	bool quiet;                /* no progress on stderr */
 	const char *debug_dirs;    /* extra directories for separate debug files */
+	bool several_runs;         /* dumps of different runs are meant together (diff's repetitions): no warning */
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.
