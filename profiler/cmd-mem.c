@@ -426,7 +426,7 @@ static void print_text(struct mem *m)
 		if (mm->peak_proc < p->nprocs)
 			listed[mm->peak_proc] = true;
 		for (size_t i = 0; i < p->nprocs; i++)
-			if (p->procs[i].damage || p->procs[i].lost_alloc)
+			if (p->procs[i].damage || p->procs[i].lost_alloc || p->procs[i].alloc_bypass)
 				listed[i] = true;
 		for (size_t i = 0; i < p->nprocs; i++)
 			nlisted += listed[i];
@@ -463,6 +463,19 @@ static void print_text(struct mem *m)
 		if (pr->lost_alloc)
 			printf("  %s allocation events were lost: leaks and the peak are approximate\n",
 			       fmt_count(a, (int64_t)pr->lost_alloc));
+		if (pr->alloc_bypass) {
+			/* An allocator preloaded before the agent took the
+			 * program's calls: its count is not the program's. */
+			int64_t n = 0;
+			for (size_t s = 0; s < p->nstacks; s++)
+				if (p->stacks[s].proc == i)
+					n += p->stacks[s].w[FA_ALLOC_CALLS];
+			const char *exe = strrchr(pr->exe, '/') ? strrchr(pr->exe, '/') + 1 : pr->exe;
+			const char *lib = strrchr(pr->alloc_bypass, '/') ? strrchr(pr->alloc_bypass, '/') + 1
+									 : pr->alloc_bypass;
+			printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before it: %s)\n",
+			       ec(m, a, n), exe, lib);
+		}
 	}
 	if (listed && nlisted < p->nprocs)
 		printf("and %zu more processes with %s allocation calls (--json lists them all)\n",
@@ -482,24 +495,15 @@ static void print_text(struct mem *m)
 	}
 
 	printf("\nTotals\n");
-	/* An allocator preloaded before the agent takes the program's calls. */
-	const struct fa_process *bp = NULL;
-	for (size_t i = 0; i < p->nprocs && !bp; i++)
-		if (p->procs[i].alloc_bypass)
-			bp = &p->procs[i];
-	printf("  allocation calls  %s", ec(m, a, (int64_t)mm->alloc_calls));
-	if (bp) {
-		const char *exe = strrchr(bp->exe, '/') ? strrchr(bp->exe, '/') + 1 : bp->exe;
-		const char *lib = strrchr(bp->alloc_bypass, '/') ? strrchr(bp->alloc_bypass, '/') + 1 : bp->alloc_bypass;
-		printf("%s %s's allocator bypasses fathom (preloaded before it: %s)", mm->alloc_calls ? ";" : ":",
-		       exe, lib);
-	}
-	putchar('\n');
+	bool bypassed = false;
+	for (size_t i = 0; i < p->nprocs; i++)
+		bypassed |= p->procs[i].alloc_bypass != NULL;
+	printf("  allocation calls  %s\n", ec(m, a, (int64_t)mm->alloc_calls));
 	printf("  bytes allocated   %s\n", eb(m, a, (int64_t)mm->alloc_bytes));
 	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
 	printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
-	if (!mm->alloc_calls && !mm->frees && !bp)
+	if (!mm->alloc_calls && !mm->frees && !bypassed)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
 		       "tracking)\n");
 
