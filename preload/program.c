@@ -7,11 +7,13 @@
  */
 #define _GNU_SOURCE
 #include "program.h"
+#include "agent.h"
 
 #include <dlfcn.h>
 #include <elf.h>
 #include <errno.h>
 #include <link.h>
+#include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -151,7 +153,7 @@ static const char *env_find(char *const *envp, const char *name, size_t n)
 	return NULL;
 }
 
-char *const *program_exec_env(char *const *envp, const char *path, struct exec_env *x)
+static char *const *exec_env(char *const *envp, const char *path, struct exec_env *x, int note)
 {
 	x->map = NULL;
 	x->len = 0;
@@ -162,7 +164,10 @@ char *const *program_exec_env(char *const *envp, const char *path, struct exec_e
 	if (!pre || !pre[11]) {
 		/* The program meant its child to have no preloads: said, not
 		 * overruled. */
-		x->noted = manifest_line("unprofiled %d %s\n", (int)getpid(), path ? path : "?");
+		if (note)
+			x->noted = manifest_line("unprofiled %d %s\n", (int)getpid(), path ? path : "?");
+		else
+			x->noted = -1; /* the caller notes it, knowing the pid */
 		return envp;
 	}
 	if (preload_has_agent(pre + 11))
@@ -194,14 +199,63 @@ char *const *program_exec_env(char *const *envp, const char *path, struct exec_e
 	return out;
 }
 
+char *const *program_exec_env(char *const *envp, const char *path, struct exec_env *x)
+{
+	return exec_env(envp, path, x, 1);
+}
+
 void program_exec_env_done(struct exec_env *x)
 {
 	int e = errno;
 	if (x->map)
 		munmap(x->map, x->len);
-	if (x->noted)
+	if (x->noted > 0)
 		manifest_line("unprofiled-undo %d\n", (int)getpid());
 	x->map = NULL;
 	x->noted = 0;
 	errno = e;
+}
+
+/* posix_spawn and posix_spawnp run the new program in a new process (glibc
+ * execs it there by its internal execve, which no wrapper sees): the same
+ * environment rule, applied here. The parent resumes once the child has
+ * exec'd or failed, so the copy is unmapped at once. */
+static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
+			     const posix_spawnattr_t *, char *const[], char *const[]),
+		 pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
+		 char *const argv[], char *const envp[])
+{
+	if (!real)
+		return ENOSYS;
+	struct exec_env x;
+	pid_t child = 0;
+	char *const *env = exec_env(envp ? envp : environ, path, &x, 0);
+	int r = real(&child, path, fa, attr, argv, env);
+	if (pid)
+		*pid = child;
+	if (r == 0 && x.noted < 0)
+		manifest_line("unprofiled %d %s\n", (int)child, path);
+	x.noted = 0;
+	program_exec_env_done(&x);
+	return r;
+}
+
+typedef int (*spawn_fn)(pid_t *, const char *, const posix_spawn_file_actions_t *, const posix_spawnattr_t *,
+			char *const[], char *const[]);
+static spawn_fn real_posix_spawn, real_posix_spawnp;
+
+EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (!real_posix_spawn)
+		real_posix_spawn = (spawn_fn)agent_dlsym_next("posix_spawn");
+	return spawn(real_posix_spawn, pid, path, fa, attr, argv, envp);
+}
+
+EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
+			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
+{
+	if (!real_posix_spawnp)
+		real_posix_spawnp = (spawn_fn)agent_dlsym_next("posix_spawnp");
+	return spawn(real_posix_spawnp, pid, file, fa, attr, argv, envp);
 }

@@ -37,7 +37,7 @@ void program_env_init(void);
 struct exec_env {
 	void *map;
 	size_t len;
-	int noted; /* an "unprofiled" line was written */
+	int noted; /* an "unprofiled" line was written (1), or is the caller's to write (-1) */
 };
 char *const *program_exec_env(char *const *envp, const char *path, struct exec_env *x);
 /* After a failed exec: unmaps the copy, takes the manifest's note back. */

@@ -673,9 +673,9 @@ int cmd_record(int argc, char **argv)
 				fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", ngo,
 					ngo == 1 ? "" : "s", go.what ? go.what : "?");
 			if (nunprof > 0)
-				fprintf(stderr, " (%d process%s ran without the agent: pid %d exec'd %s with "
+				fprintf(stderr, " (%d process%s ran without the agent: %s (pid %d), started with "
 						"LD_PRELOAD removed from its environment)",
-					nunprof, nunprof == 1 ? "" : "es", unprof.pid, unprof.what ? unprof.what : "?");
+					nunprof, nunprof == 1 ? "" : "es", unprof.what ? unprof.what : "?", unprof.pid);
 			struct stat fst;
 			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
 				fprintf(stderr, "; all of them: fathom report %s*", shown(final));

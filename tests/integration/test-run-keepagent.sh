@@ -38,10 +38,37 @@ grep -q "^LD_PRELOAD=$PROGS/librunnoop.so:.*libfathom.so$" env.txt || fail "the 
 # LD_PRELOAD removed: the program meant it; the summary names the process.
 run "$FATHOM" record -- env -u LD_PRELOAD "$PROGS/runallocs" 10 >/dev/null 2>unset.txt
 cat unset.txt >&2
-assert_contains "the process without the agent is named" "ran without the agent: pid" unset.txt
-assert_contains "its program" "runallocs with LD_PRELOAD removed" unset.txt
+assert_contains "the process without the agent is named" "ran without the agent: $PROGS/runallocs (pid" unset.txt
 # A failed exec is not a process that ran without the agent.
 "$FATHOM" record -- env -u LD_PRELOAD /nonexistent/prog >/dev/null 2>fail.txt
 cat fail.txt >&2
 assert_not_contains "a failed exec is not named" "without the agent" fail.txt
+
+# posix_spawnp with an environment of the caller's: its child is glibc's
+# exec, which no exec wrapper sees.
+cat >spawn.c <<'C'
+#include <spawn.h>
+#include <sys/wait.h>
+int main(int argc, char **argv)
+{
+	char *env[] = { argv[1], 0 }, *av[] = { argv[2], "1000", "200", 0 };
+	pid_t pid;
+	int st;
+	if (posix_spawnp(&pid, argv[2], 0, 0, av, env))
+		return 1;
+	waitpid(pid, &st, 0);
+	return WEXITSTATUS(st);
+}
+C
+cc -o spawn spawn.c || fail "cannot build spawn"
+rm -f ./*.fdump*
+run "$FATHOM" record --alloc -- ./spawn LD_PRELOAD="$PROGS/librunnoop.so" "$PROGS/runallocs" >/dev/null 2>spawn.err
+cat spawn.err >&2
+assert_contains "the spawned program kept the agent" "2 dumps:" spawn.err
+"$FATHOM" mem --json fathom.*.fdump >spawn.json 2>/dev/null || fail "fathom mem failed"
+python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["totals"]; assert t["alloc_calls"] >= 1000, t' spawn.json ||
+	fail "the spawned program's allocations were not recorded"
+run "$FATHOM" record -- ./spawn FOO=1 "$PROGS/runallocs" >/dev/null 2>spawn2.err
+cat spawn2.err >&2
+assert_contains "a spawn without LD_PRELOAD is named" "ran without the agent: $PROGS/runallocs (pid" spawn2.err
 exit 0
