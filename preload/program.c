@@ -41,7 +41,8 @@ static int notes_have_go(const uint8_t *p, const uint8_t *end, size_t align)
 		if (name > (size_t)(end - nm) || desc > (size_t)(end - nm) - name)
 			return 0;
 		/* Go writes the name "Go" padded: n_namesz 4. */
-		if (n->n_type == GO_NOTE_BUILDID && (n->n_namesz == 3 || n->n_namesz == 4) && !memcmp(nm, "Go", 3))
+		if (n->n_type == GO_NOTE_BUILDID && (n->n_namesz == 3 || n->n_namesz == 4) &&
+		    !memcmp(nm, "Go", 3))
 			return 1;
 		p = nm + name + desc;
 	}
@@ -96,8 +97,8 @@ int program_alloc_bypass(char *buf, size_t cap)
 
 /* ----------------------------------------------------- exec's environment */
 
-static char g_self[4096];	/* the agent's path as the loader knows it */
-static char g_settings[8192];	/* the FATHOM_* settings at start */
+static char g_self[4096];     /* the agent's path as the loader knows it */
+static char g_settings[8192]; /* the FATHOM_* settings at start */
 static const char *g_set[32];
 static int g_nset;
 
@@ -222,8 +223,8 @@ void program_exec_env_done(struct exec_env *x)
  * exec'd or failed, so the copy is unmapped at once. */
 static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			     const posix_spawnattr_t *, char *const[], char *const[]),
-		 pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa, const posix_spawnattr_t *attr,
-		 char *const argv[], char *const envp[])
+		 pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
+		 const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
 {
 	if (!real)
 		return ENOSYS;

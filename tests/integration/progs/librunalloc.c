@@ -45,15 +45,24 @@ static void *bump(size_t n, size_t align)
 	}
 }
 
-void *malloc(size_t n) { return bump(n, 16); }
-void free(void *p) { (void)p; }
+void *malloc(size_t n)
+{
+	return bump(n, 16);
+}
+void free(void *p)
+{
+	(void)p;
+}
 void *calloc(size_t a, size_t b)
 {
 	if (b && a > SIZE_MAX / b)
 		return NULL;
 	return bump(a * b, 16); /* fresh mmap'd memory is zero */
 }
-size_t malloc_usable_size(void *p) { return p ? ((size_t *)p)[-1] : 0; }
+size_t malloc_usable_size(void *p)
+{
+	return p ? ((size_t *)p)[-1] : 0;
+}
 void *realloc(void *p, size_t n)
 {
 	void *q = bump(n, 16);
@@ -63,8 +72,14 @@ void *realloc(void *p, size_t n)
 	}
 	return q;
 }
-void *memalign(size_t a, size_t n) { return bump(n, a); }
-void *aligned_alloc(size_t a, size_t n) { return bump(n, a); }
+void *memalign(size_t a, size_t n)
+{
+	return bump(n, a);
+}
+void *aligned_alloc(size_t a, size_t n)
+{
+	return bump(n, a);
+}
 int posix_memalign(void **out, size_t a, size_t n)
 {
 	void *p = bump(n, a);
@@ -73,5 +88,11 @@ int posix_memalign(void **out, size_t a, size_t n)
 	*out = p;
 	return 0;
 }
-void *valloc(size_t n) { return bump(n, 4096); }
-void *pvalloc(size_t n) { return bump((n + 4095) & ~(size_t)4095, 4096); }
+void *valloc(size_t n)
+{
+	return bump(n, 4096);
+}
+void *pvalloc(size_t n)
+{
+	return bump((n + 4095) & ~(size_t)4095, 4096);
+}
