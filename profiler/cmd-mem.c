@@ -473,7 +473,8 @@ static void print_text(struct mem *m)
 			const char *exe = strrchr(pr->exe, '/') ? strrchr(pr->exe, '/') + 1 : pr->exe;
 			const char *lib = strrchr(pr->alloc_bypass, '/') ? strrchr(pr->alloc_bypass, '/') + 1
 									 : pr->alloc_bypass;
-			printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before it: %s)\n",
+			printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before it: "
+			       "%s)\n",
 			       ec(m, a, n), exe, lib);
 		}
 	}
