@@ -1593,11 +1593,12 @@ __attribute__((constructor)) static void agent_init(void)
 	}
 	if (!real_pthread_create)
 		goto out;
-	if (agent_cfg.alloc != FD_ALLOC_OFF && program_alloc_bypass(g_alloc_bypass, sizeof(g_alloc_bypass)) &&
-	    !getenv("FATHOM_MANIFEST"))
-		say("fathom: the program's malloc is %s's, which comes before fathom's hooks (preloaded "
-		    "before it): no allocation is recorded; put libfathom.so first in LD_PRELOAD",
-		    g_alloc_bypass);
+	int bypass = agent_cfg.alloc != FD_ALLOC_OFF ? program_alloc_bypass(g_alloc_bypass, sizeof(g_alloc_bypass)) : 0;
+	if (bypass && !getenv("FATHOM_MANIFEST"))
+		say("fathom: the program's malloc is %s's, which comes before fathom's hooks (%s): no "
+		    "allocation is recorded%s",
+		    g_alloc_bypass, bypass == 1 ? "preloaded before it" : "linked into the program",
+		    bypass == 1 ? "; put libfathom.so first in LD_PRELOAD" : "");
 	agent_pid = getpid();
 	agent_multi = count_threads() > 1;
 	set_start_times();

@@ -473,9 +473,15 @@ static void print_text(struct mem *m)
 			const char *exe = strrchr(pr->exe, '/') ? strrchr(pr->exe, '/') + 1 : pr->exe;
 			const char *lib = strrchr(pr->alloc_bypass, '/') ? strrchr(pr->alloc_bypass, '/') + 1
 									 : pr->alloc_bypass;
-			printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before it: "
-			       "%s)\n",
-			       ec(m, a, n), exe, lib);
+			/* The program's own malloc: the note names the program. */
+			if (!strcmp(pr->alloc_bypass, pr->exe))
+				printf("  allocation calls %s: %s's own allocator bypasses fathom (linked into "
+				       "it)\n",
+				       ec(m, a, n), exe);
+			else
+				printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before "
+				       "it: %s)\n",
+				       ec(m, a, n), exe, lib);
 		}
 	}
 	if (listed && nlisted < p->nprocs)

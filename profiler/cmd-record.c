@@ -644,8 +644,9 @@ int cmd_record(int argc, char **argv)
 				if (t.lost_allocs)
 					fprintf(stderr, " (%s lost)", fmt_count(b, (int64_t)t.lost_allocs));
 				if (t.bypass[0])
-					fprintf(stderr, " (%s's allocator, %s, bypasses fathom: preloaded before it)",
-						base_name(t.bypass_exe), base_name(t.bypass));
+					fprintf(stderr, " (%s's allocator, %s, bypasses fathom: %s)",
+						base_name(t.bypass_exe), base_name(t.bypass),
+						strcmp(t.bypass, t.bypass_exe) ? "preloaded before it" : "linked into it");
 				fprintf(stderr, ", ");
 			}
 			fprintf(stderr, "%zu dump%s:", ndumps, ndumps == 1 ? "" : "s");

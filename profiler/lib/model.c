@@ -778,9 +778,10 @@ static int load_file(struct loader *L, const char *path, char **err)
 		warn(p, "%s: %" PRIu64 " thread%s not CPU-sampled: %s", path, pr->cpu_unsampled_threads,
 		     pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
 	if (pr->alloc_bypass)
-		warn(p, "%s: %s's allocator (%s) bypasses fathom (preloaded before it): its allocations are not "
-			"recorded; put libfathom.so first in LD_PRELOAD",
-		     path, base_of(pr->exe), base_of(pr->alloc_bypass));
+		warn(p, "%s: %s's allocator (%s) bypasses fathom (%s): its allocations are not recorded%s", path,
+		     base_of(pr->exe), base_of(pr->alloc_bypass),
+		     strcmp(pr->alloc_bypass, pr->exe) ? "preloaded before it" : "linked into it",
+		     strcmp(pr->alloc_bypass, pr->exe) ? "; put libfathom.so first in LD_PRELOAD" : "");
 	reader_close(rd);
 	return 0;
 }
