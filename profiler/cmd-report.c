@@ -551,6 +551,7 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 		json_int(&j, "pid", pr->pid);
 		json_int(&j, "ppid", pr->ppid);
 		json_int(&j, "generation", pr->generation);
+		json_string(&j, "run_id", pr->run_id);
 		json_string(&j, "exe", pr->exe);
 		json_string(&j, "cmdline", pr->cmdline);
 		json_uint(&j, "hz", pr->hz);

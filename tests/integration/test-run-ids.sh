@@ -37,11 +37,12 @@ assert_eq "dumps of the second run" 1 "$(ls fathom."$run2".*.fdump | wc -l)"
 cat latest.err >&2
 assert_contains "the latest run is named" "the latest run: fathom.$run2.*.fdump (1 dump)" latest.err
 assert_not_contains "no merge warning" "different runs" latest.err
-python3 - latest.json <<'PY' || fail "the latest run's report holds another run's processes"
+python3 - latest.json "$run2" <<'PY' || fail "the latest run's report holds another run's processes"
 import json, sys
 procs = json.load(open(sys.argv[1]))["processes"]
 assert len(procs) == 1, procs
 assert "runallocs" in procs[0]["exe"], procs
+assert procs[0]["run_id"] == sys.argv[2], procs
 PY
 for cmd in mem flame "export --format folded" "check --max-peak 1G"; do
 	"$FATHOM" $cmd >/dev/null 2>cmd.err
