@@ -72,6 +72,24 @@ int program_is_go(void)
 
 /* ---------------------------------------------------------- the allocator */
 
+/* Whether the code at p is a PLT entry (an indirect jump through a GOT
+ * slot): a non-PIE executable that takes malloc's address exports such an
+ * entry as its canonical `malloc`, which dlsym then finds, though every
+ * call through it reaches the agent's hooks. */
+static int is_plt_stub(const uint8_t *p)
+{
+#if defined(__x86_64__)
+	if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa)
+		p += 4; /* endbr64 */
+	if (p[0] == 0xf2)
+		p++; /* bnd */
+	return p[0] == 0xff && p[1] == 0x25; /* jmp *disp32(%rip) */
+#else
+	(void)p;
+	return 0;
+#endif
+}
+
 int program_alloc_bypass(char *buf, size_t cap)
 {
 	void *m = dlsym(RTLD_DEFAULT, "malloc");
@@ -79,7 +97,7 @@ int program_alloc_bypass(char *buf, size_t cap)
 	Dl_info mi, self, prog;
 	if (!m || m == next || !dladdr(m, &mi) || !dladdr((void *)&program_alloc_bypass, &self))
 		return 0;
-	if (mi.dli_fbase == self.dli_fbase)
+	if (mi.dli_fbase == self.dli_fbase || is_plt_stub(m))
 		return 0;
 	/* The main program comes first in the lookup order, preloaded
 	 * libraries next: anything else that wins over the agent is one of
