@@ -74,6 +74,11 @@
  *   TRAILER (14) time, samples (records written), sample_weight (sum of weights),
  *                lost_samples, alloc_events, reason (FD_END_*). The last record
  *                of a complete file.
+ *   NOTE (16)    since 1.2: what (FD_NOTE_*), str text. RUN: the run id that
+ *                every dump of one `fathom record` run shares (FATHOM_RUN);
+ *                ALLOC_BYPASS: the object whose malloc the program calls
+ *                instead of the agent's (preloaded before it, or the program
+ *                itself). Readers ignore a what they do not know.
  *
  * Allocation events carry a global sequence number taken from one process-wide
  * atomic counter: for ALLOC after the real allocator returned, for FREE before
@@ -119,7 +124,8 @@ enum fd_record_kind {
 	FD_REC_TICK = 12,
 	FD_REC_LOST = 13,
 	FD_REC_TRAILER = 14,
-	FD_REC_MAX = 14,
+	FD_REC_NOTE = 16, /* since 1.2 */
+	FD_REC_MAX = 16,
 };
 
 enum fd_clock { FD_CLOCK_CPU = 0, FD_CLOCK_WALL = 1 };
@@ -131,6 +137,10 @@ enum fd_lost {
 	FD_LOST_CPU_UNAVAILABLE = 3, /* since 1.1 */
 	FD_LOST_CPU_THREADS = 4,     /* since 1.1 */
 	FD_LOST_CPU_IN_AGENT = 5,    /* since 1.1: not lost, charged to the caller */
+};
+enum fd_note {
+	FD_NOTE_RUN = 0,          /* since 1.2 */
+	FD_NOTE_ALLOC_BYPASS = 1, /* since 1.2 */
 };
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
 

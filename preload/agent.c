@@ -10,6 +10,7 @@
 #include "agent.h"
 #include "sigmask.h"
 #include "encode.h"
+#include "program.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -113,6 +114,9 @@ static int g_npre;
 /* Why CPU sampling is impossible in this process (empty when it is not):
  * found by the start-up probe, recorded in every dump of the process. */
 static char g_cpu_off[160];
+/* The object whose malloc the program calls instead of the agent's (an
+ * allocator preloaded before it): recorded in every dump of the process. */
+static char g_alloc_bypass[PATH_MAX];
 static uint64_t g_cpu_unsampled_reported;
 
 static void report_dump_error(int at_end);
@@ -368,7 +372,7 @@ static int open_special(const char *name, const struct stat *st)
 }
 
 /* Creates the dump without ever following a symlink or replacing a file:
- * NAME, else NAME.1, NAME.2, ... (only around an existing regular file or
+ * NAME, else NAME.1, NAME.2, ... (NAME.1.fdump for a NAME.fdump; only around an existing regular file or
  * link; a device or a FIFO named NAME is written into). Returns the fd and
  * the generation (the suffix used: an exec'd image of the same pid finds its
  * predecessor's file). */
@@ -382,12 +386,15 @@ static int open_output(pid_t pid, int *generation)
 		say("fathom: FATHOM_OUTPUT is too long; not profiling");
 		return -1;
 	}
+	/* NAME.fdump's variants are NAME.N.fdump, which `*.fdump` still selects. */
+	size_t bl = strlen(base);
+	int stem = bl > 6 && !strcmp(base + bl - 6, ".fdump") ? (int)(bl - 6) : (int)bl;
 	for (int i = 0; i < 1000; i++) {
 		char name[PATH_MAX + 16];
 		if (i == 0)
 			snprintf(name, sizeof(name), "%s", base);
 		else
-			snprintf(name, sizeof(name), "%s.%d", base, i);
+			snprintf(name, sizeof(name), "%.*s.%d%s", stem, base, i, base + stem);
 		int fd = open(name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
 		struct stat st;
 		if (fd < 0 && errno == EEXIST && i == 0 && lstat(name, &st) == 0 && !S_ISREG(st.st_mode) &&
@@ -414,7 +421,7 @@ static int open_output(pid_t pid, int *generation)
 /* Appends a line to FATHOM_MANIFEST, which must be a regular file (a FIFO
  * there would make the program wait at start). Returns 1 when the line was
  * written. */
-static int manifest_line(const char *fmt, ...)
+int manifest_line(const char *fmt, ...)
 {
 	/* Read once, at start: __libc_freeres at exit (freeres.c) clears the
 	 * environment before the last lines are written. */
@@ -1486,6 +1493,11 @@ static int open_dump(pid_t ppid)
 	g_enc.check_id = 1;
 	manifest_line("%s\n", g_path);
 	write_header(ppid, generation);
+	const char *run = getenv("FATHOM_RUN");
+	if (run && *run)
+		enc_note(&g_enc, FD_NOTE_RUN, run);
+	if (g_alloc_bypass[0])
+		enc_note(&g_enc, FD_NOTE_ALLOC_BYPASS, g_alloc_bypass);
 	if (g_cpu_off[0])
 		enc_lost_why(&g_enc, FD_LOST_CPU_UNAVAILABLE, 1, g_cpu_off);
 	return 0;
@@ -1573,10 +1585,31 @@ static void on_fork_parent(void);
 static void on_quick_exit(void);
 static int g_quick_exit_hooked;
 
+/* A Go program: its runtime installs its own signal handlers and signal
+ * stacks for every thread it makes, and samples itself (pprof). The agent
+ * stays off, as in a setuid program, and says so once: in `fathom record`'s
+ * summary when it runs under it (the manifest's "go PID EXE" line), else on
+ * stderr. */
+static void go_program(void)
+{
+	char exe[PATH_MAX];
+	ssize_t l = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+	exe[l > 0 ? l : 0] = 0;
+	if (!manifest_line("go %d %s\n", (int)getpid(), exe))
+		say("fathom: %s is a Go program, which fathom does not profile (its runtime owns the signals "
+		    "fathom samples with); use Go's pprof (runtime/pprof, net/http/pprof); running it "
+		    "unprofiled",
+		    exe);
+}
+
 __attribute__((constructor)) static void agent_init(void)
 {
 	if (getauxval(AT_SECURE))
 		return;
+	if (program_is_go()) {
+		go_program();
+		return;
+	}
 	agent_guard = 1;
 	hooks_resolve();
 	real_pthread_create = agent_dlsym_next("pthread_create");
@@ -1591,6 +1624,12 @@ __attribute__((constructor)) static void agent_init(void)
 	}
 	if (!real_pthread_create)
 		goto out;
+	int bypass = agent_cfg.alloc != FD_ALLOC_OFF ? program_alloc_bypass(g_alloc_bypass, sizeof(g_alloc_bypass)) : 0;
+	if (bypass && !getenv("FATHOM_MANIFEST"))
+		say("fathom: the program's malloc is %s's, which comes before fathom's hooks (%s): no "
+		    "allocation is recorded%s",
+		    g_alloc_bypass, bypass == 1 ? "preloaded before it" : "linked into the program",
+		    bypass == 1 ? "; put libfathom.so first in LD_PRELOAD" : "");
 	agent_pid = getpid();
 	agent_multi = count_threads() > 1;
 	set_start_times();
@@ -1608,6 +1647,7 @@ __attribute__((constructor)) static void agent_init(void)
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	g_key_ok = pthread_key_create(&g_key, thread_key_dtor) == 0;
+	program_env_init();
 	agent_ready = 1;
 	struct tstate *t = thread_attach();
 	thread_stack_bounds(t);
@@ -1940,9 +1980,12 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 		errno = ENOSYS;
 		return -1;
 	}
+	struct exec_env x;
+	char *const *env = program_exec_env(envp, path, &x);
 	struct exec_state s = before_exec();
-	int r = real_execve(path, argv, envp);
+	int r = real_execve(path, argv, env);
 	exec_failed(&s);
+	program_exec_env_done(&x);
 	return r;
 }
 
@@ -1952,9 +1995,13 @@ EXPORT int execv(const char *path, char *const argv[])
 		errno = ENOSYS;
 		return -1;
 	}
+	struct exec_env x;
+	char *const *env = program_exec_env(environ, path, &x);
 	struct exec_state s = before_exec();
-	int r = real_execv(path, argv);
+	/* execv is execve with environ: the same call with a kept agent. */
+	int r = env == environ || !RESOLVE(execve) ? real_execv(path, argv) : real_execve(path, argv, env);
 	exec_failed(&s);
+	program_exec_env_done(&x);
 	return r;
 }
 
@@ -1964,9 +2011,12 @@ EXPORT int execvp(const char *file, char *const argv[])
 		errno = ENOSYS;
 		return -1;
 	}
+	struct exec_env x;
+	char *const *env = program_exec_env(environ, file, &x);
 	struct exec_state s = before_exec();
-	int r = real_execvp(file, argv);
+	int r = env == environ || !RESOLVE(execvpe) ? real_execvp(file, argv) : real_execvpe(file, argv, env);
 	exec_failed(&s);
+	program_exec_env_done(&x);
 	return r;
 }
 
@@ -1976,9 +2026,12 @@ EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 		errno = ENOSYS;
 		return -1;
 	}
+	struct exec_env x;
+	char *const *env = program_exec_env(envp, file, &x);
 	struct exec_state s = before_exec();
-	int r = real_execvpe(file, argv, envp);
+	int r = real_execvpe(file, argv, env);
 	exec_failed(&s);
+	program_exec_env_done(&x);
 	return r;
 }
 
@@ -1988,9 +2041,12 @@ EXPORT int fexecve(int fd, char *const argv[], char *const envp[])
 		errno = ENOSYS;
 		return -1;
 	}
+	struct exec_env x;
+	char *const *env = program_exec_env(envp, argv[0], &x);
 	struct exec_state s = before_exec();
-	int r = real_fexecve(fd, argv, envp);
+	int r = real_fexecve(fd, argv, env);
 	exec_failed(&s);
+	program_exec_env_done(&x);
 	return r;
 }
 
@@ -2000,9 +2056,12 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
 		errno = ENOSYS;
 		return -1;
 	}
+	struct exec_env x;
+	char *const *env = program_exec_env(envp, path, &x);
 	struct exec_state s = before_exec();
-	int r = real_execveat(dirfd, path, argv, envp, flags);
+	int r = real_execveat(dirfd, path, argv, env, flags);
 	exec_failed(&s);
+	program_exec_env_done(&x);
 	return r;
 }
 

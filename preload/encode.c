@@ -377,6 +377,15 @@ void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why)
 		e->lost_samples += count;
 }
 
+void enc_note(struct enc *e, unsigned what, const char *text)
+{
+	size_t tl = cap_len(text, 4096);
+	uint8_t *s = reserve(e, 24 + tl), *p = s + 2;
+	PUT(what);
+	p = put_bytes(p, text ? text : "", tl);
+	finish(e, FD_REC_NOTE, s, p);
+}
+
 void enc_trailer(struct enc *e, uint64_t time, unsigned reason)
 {
 	uint8_t *s = reserve(e, 64), *p = s + 2;

@@ -67,6 +67,8 @@ void enc_lost(struct enc *e, unsigned what, uint64_t count);
 /* The same with the reason (LOST's optional str, format 1.1). */
 void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why);
 void enc_trailer(struct enc *e, uint64_t time, unsigned reason);
+/* A NOTE record (FD_NOTE_*) with its text (cut at 4096 bytes). */
+void enc_note(struct enc *e, unsigned what, const char *text);
 /* Encodes one ring event (event.h) produced by thread tid. Returns the
  * event's length in words, or 0 when the event is malformed. */
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);

@@ -56,10 +56,6 @@ static int (*real_sigrelse)(int);
 static int (*real_sigpause)(int);
 static int (*real___sigpause)(int, int);
 static int (*real___xpg_sigpause)(int);
-static int (*real_posix_spawn)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-			       const posix_spawnattr_t *, char *const[], char *const[]);
-static int (*real_posix_spawnp)(pid_t *, const char *, const posix_spawn_file_actions_t *,
-				const posix_spawnattr_t *, char *const[], char *const[]);
 
 #define NEXT(var, name)                                                                                      \
 	((var) ? 1 : ((*(void **)&(var) = agent_dlsym_next(name)) != NULL || (errno = ENOSYS, 0)))
@@ -643,8 +639,9 @@ EXPORT int __xpg_sigpause(int sig)
 
 /* The child of posix_spawn starts with the parent's real mask, read inside
  * libc: when the view blocks the agent's signal and the program sets no mask
- * of its own, the attributes are copied and given the view. */
-static const posix_spawnattr_t *spawn_attr(const posix_spawnattr_t *attr, posix_spawnattr_t *copy)
+ * of its own, the attributes are copied and given the view. program.c's
+ * posix_spawn wrapper (which also keeps the agent in the environment) calls it. */
+const posix_spawnattr_t *sigmask_spawn_attr(const posix_spawnattr_t *attr, posix_spawnattr_t *copy)
 {
 	short fl = 0;
 	sigset_t m;
@@ -661,22 +658,4 @@ static const posix_spawnattr_t *spawn_attr(const posix_spawnattr_t *attr, posix_
 	posix_spawnattr_setsigmask(copy, &m);
 	posix_spawnattr_setflags(copy, (short)(fl | POSIX_SPAWN_SETSIGMASK));
 	return copy;
-}
-
-EXPORT int posix_spawn(pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,
-		       const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-{
-	if (!NEXT(real_posix_spawn, "posix_spawn"))
-		return ENOSYS;
-	posix_spawnattr_t copy;
-	return real_posix_spawn(pid, path, fa, spawn_attr(attr, &copy), argv, envp);
-}
-
-EXPORT int posix_spawnp(pid_t *pid, const char *file, const posix_spawn_file_actions_t *fa,
-			const posix_spawnattr_t *attr, char *const argv[], char *const envp[])
-{
-	if (!NEXT(real_posix_spawnp, "posix_spawnp"))
-		return ENOSYS;
-	posix_spawnattr_t copy;
-	return real_posix_spawnp(pid, file, fa, spawn_attr(attr, &copy), argv, envp);
 }

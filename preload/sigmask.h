@@ -36,6 +36,11 @@ void sigmask_view_restore(int view);
  * Context: signal (the agent's handler). */
 int sigmask_hold(int sig, siginfo_t *si, void *uc);
 
+/* posix_spawn: the attributes to pass down so that the child starts with the
+ * mask the program believes it has (attr itself, or *copy filled from it). */
+#include <spawn.h>
+const posix_spawnattr_t *sigmask_spawn_attr(const posix_spawnattr_t *attr, posix_spawnattr_t *copy);
+
 #pragma GCC visibility pop
 
 #endif

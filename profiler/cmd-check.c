@@ -183,6 +183,7 @@ int cmd_check(int argc, char **argv)
 				"see 'fathom check --help'\n");
 		return 2;
 	}
+	cmd_default_run("check", &argc, &argv);
 	if (optind >= argc) {
 		cmd_free_suppressions(&po);
 		fprintf(stderr, "fathom check: no dump files given\n");

@@ -212,7 +212,8 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 /* Loads one side. Returns 0, or prints why not and returns 2. */
 static int load(struct profile *p, struct files *f, const char *side)
 {
-	struct profile_opts po = { 0 };
+	/* Each side may be several recorded runs: its repetitions. */
+	struct profile_opts po = { .several_runs = true };
 	char *err = NULL;
 	int rc = profile_load(p, f->v, cmd_unique_files(f->v, f->n), &po, &err);
 	if (rc < 0) {

@@ -128,6 +128,7 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, " (pprof, speedscope or folded)\n");
 		return 2;
 	}
+	cmd_default_run("export", &argc, &argv);
 	if (optind >= argc) {
 		fprintf(stderr, "fathom export: no dump files given; see 'fathom export --help'\n");
 		return 2;

@@ -161,6 +161,7 @@ int cmd_flame(int argc, char **argv)
 			goto out;
 		}
 	}
+	cmd_default_run("flame", &argc, &argv);
 	if (optind >= argc) {
 		fprintf(stderr, "fathom flame: no dump files given%s; see 'fathom flame --help'\n",
 			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");

@@ -486,7 +486,7 @@ static void print_text(struct mem *m)
 		if (mm->peak_proc < p->nprocs)
 			listed[mm->peak_proc] = true;
 		for (size_t i = 0; i < p->nprocs; i++)
-			if (p->procs[i].damage || p->procs[i].lost_alloc)
+			if (p->procs[i].damage || p->procs[i].lost_alloc || p->procs[i].alloc_bypass)
 				listed[i] = true;
 		for (size_t i = 0; i < p->nprocs; i++)
 			nlisted += listed[i];
@@ -523,6 +523,26 @@ static void print_text(struct mem *m)
 		if (pr->lost_alloc)
 			printf("  %s allocation events were lost: leaks and the peak are approximate\n",
 			       fmt_count(a, (int64_t)pr->lost_alloc));
+		if (pr->alloc_bypass) {
+			/* An allocator preloaded before the agent took the
+			 * program's calls: its count is not the program's. */
+			int64_t n = 0;
+			for (size_t s = 0; s < p->nstacks; s++)
+				if (p->stacks[s].proc == i)
+					n += p->stacks[s].w[FA_ALLOC_CALLS];
+			const char *exe = strrchr(pr->exe, '/') ? strrchr(pr->exe, '/') + 1 : pr->exe;
+			const char *lib = strrchr(pr->alloc_bypass, '/') ? strrchr(pr->alloc_bypass, '/') + 1
+									 : pr->alloc_bypass;
+			/* The program's own malloc: the note names the program. */
+			if (!strcmp(pr->alloc_bypass, pr->exe))
+				printf("  allocation calls %s: %s's own allocator bypasses fathom (linked into "
+				       "it)\n",
+				       ec(m, a, n), exe);
+			else
+				printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before "
+				       "it: %s)\n",
+				       ec(m, a, n), exe, lib);
+		}
 	}
 	if (listed && nlisted < p->nprocs)
 		printf("and %zu more processes with %s allocation calls (--json lists them all)\n",
@@ -542,6 +562,9 @@ static void print_text(struct mem *m)
 	}
 
 	printf("\nTotals\n");
+	bool bypassed = false;
+	for (size_t i = 0; i < p->nprocs; i++)
+		bypassed |= p->procs[i].alloc_bypass != NULL;
 	printf("  allocation calls  %s\n", ec(m, a, (int64_t)mm->alloc_calls));
 	printf("  bytes allocated   %s\n", eb(m, a, (int64_t)mm->alloc_bytes));
 	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
@@ -550,7 +573,7 @@ static void print_text(struct mem *m)
 	else
 		printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
 		       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
-	if (!mm->alloc_calls && !mm->frees)
+	if (!mm->alloc_calls && !mm->frees && !bypassed)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
 		       "tracking)\n");
 
@@ -733,6 +756,7 @@ static void print_json(struct mem *m)
 		json_uint(&j, "sample_bytes", pr->alloc_sample_bytes);
 		json_uint(&j, "duration_ns", pr->duration_ns);
 		json_uint(&j, "lost_alloc", pr->lost_alloc);
+		json_string(&j, "alloc_bypass", pr->alloc_bypass);
 		json_bool(&j, "complete", pr->complete);
 		json_string(&j, "damage", pr->damage);
 		json_object_end(&j);
@@ -924,6 +948,7 @@ int cmd_mem(int argc, char **argv)
 			return cmd_bad_option("mem", argv, longopts);
 		}
 	}
+	cmd_default_run("mem", &argc, &argv);
 	if (optind >= argc) {
 		cmd_free_suppressions(&po);
 		fprintf(stderr, "fathom mem: no dump file given; usage: fathom mem [OPTIONS] FILE...\n");

@@ -1,6 +1,7 @@
 /* fathom record: runs a command with the agent preloaded, passes its stdio and
  * exit status through, and says in one line what the recording holds. */
 #define _GNU_SOURCE
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -13,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cmds.h"
@@ -30,7 +32,8 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n"
 		   "Runs COMMAND under the fathom agent and writes one dump per process. Exits with\n"
 		   "COMMAND's status (128+N when signal N killed it; 127: not found, 126: not executable).\n\n"
-		   "  -o, --output FILE        the main process's dump (default fathom.PID.fdump); other\n"
+		   "  -o, --output FILE        the main process's dump (default fathom.RUN.PID.fdump, RUN being\n"
+		   "                           the run's start time, every dump of the run sharing it); other\n"
 		   "                           processes of the run write FILE.PID; a FILE with %%p (the\n"
 		   "                           pid) is a pattern for every process\n"
 		   "  -F, --freq HZ            CPU samples per second of thread time (default: the agent's, 99)\n"
@@ -92,6 +95,13 @@ static const char *shown(const char *path)
 	return path;
 }
 
+/* The last part of a path. */
+static const char *base_name(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
+}
+
 #define SUMMARY_DUMPS 4 /* dump names listed in the summary line */
 
 struct tally {
@@ -102,6 +112,8 @@ struct tally {
 	uint64_t cpu_unsampled; /* threads whose timer could not be made */
 	char cpu_why[200];	/* why, as the first such dump says */
 	int running; /* dumps without a trailer whose process is still running (a daemon) */
+	char bypass[300];  /* the allocator that took the hooks' place, as a dump notes it */
+	char bypass_exe[300]; /* in that process */
 };
 
 /* Counts a dump's samples and lost samples; the trailer's totals win. A
@@ -123,9 +135,11 @@ static void scan_dump(const char *path, struct tally *t, bool again)
 	uint64_t samples = 0, lost = 0;
 	bool trailer = false;
 	int pid = 0;
+	char exe[300] = "";
 	while (reader_next(r, &rec) > 0) {
 		if (rec.kind == FD_REC_HEADER) {
 			pid = rec.pid;
+			snprintf(exe, sizeof(exe), "%.*s", (int)rec.exe.len, (const char *)rec.exe.p);
 			d.cpu |= rec.hz > 0;
 			d.cpu_procs += rec.hz > 0;
 			d.alloc |= rec.alloc_mode != FD_ALLOC_OFF;
@@ -138,6 +152,9 @@ static void scan_dump(const char *path, struct tally *t, bool again)
 			if (!d.cpu_why[0])
 				snprintf(d.cpu_why, sizeof(d.cpu_why), "%.*s", (int)rec.why.len,
 					 (const char *)rec.why.p);
+		} else if (rec.kind == FD_REC_NOTE && rec.what == FD_NOTE_ALLOC_BYPASS && !d.bypass[0]) {
+			snprintf(d.bypass, sizeof(d.bypass), "%.*s", (int)rec.why.len, (const char *)rec.why.p);
+			memcpy(d.bypass_exe, exe, sizeof(d.bypass_exe));
 		} else if (rec.kind == FD_REC_SAMPLE)
 			samples++;
 		else if (rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_REALLOC)
@@ -169,6 +186,10 @@ static void scan_dump(const char *path, struct tally *t, bool again)
 	t->cpu_unsampled += d.cpu_unsampled;
 	if (!t->cpu_why[0])
 		memcpy(t->cpu_why, d.cpu_why, sizeof(t->cpu_why));
+	if (!t->bypass[0] && d.bypass[0]) {
+		memcpy(t->bypass, d.bypass, sizeof(t->bypass));
+		memcpy(t->bypass_exe, d.bypass_exe, sizeof(t->bypass_exe));
+	}
 	t->alloc |= d.alloc;
 	t->allocs += d.allocs;
 	t->lost_allocs += d.lost_allocs;
@@ -218,6 +239,36 @@ static void forward(int sig)
 	if (child_pid > 0)
 		kill(child_pid, sig);
 	errno = e;
+}
+
+/* The run id that every dump of this run shares (FATHOM_RUN, kept in each
+ * dump's NOTE record) and that names them: the local start time,
+ * YYYYMMDD-HHMMSS, with -2, -3, ... when a run of that second already left
+ * fathom.ID.* files in `dir`, so that `fathom.ID.*.fdump` selects this run
+ * alone. */
+static void make_run_id(char *id, size_t cap, const char *dir)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	char base[32];
+	strftime(base, sizeof(base), "%Y%m%d-%H%M%S", localtime_r(&now, &tm));
+	for (int n = 1;; n++) {
+		if (n == 1)
+			snprintf(id, cap, "%s", base);
+		else
+			snprintf(id, cap, "%s-%d", base, n);
+		char prefix[64];
+		int pl = snprintf(prefix, sizeof(prefix), "fathom.%s.", id);
+		DIR *d = opendir(dir);
+		struct dirent *de;
+		bool taken = false;
+		while (d && !taken && (de = readdir(d)))
+			taken = !strncmp(de->d_name, prefix, (size_t)pl);
+		if (d)
+			closedir(d);
+		if (!taken || n > 1000)
+			return;
+	}
 }
 
 static int set_env(const char *name, const char *value)
@@ -374,8 +425,13 @@ int cmd_record(int argc, char **argv)
 		free(base);
 		if (pattern)
 			memcpy(pattern + k, ".%p", 4);
-	} else {
-		pattern = absolute("fathom.%p.fdump");
+	}
+	char run_id[48];
+	make_run_id(run_id, sizeof(run_id), ".");
+	if (!output) {
+		char name[96];
+		snprintf(name, sizeof(name), "fathom.%s.%%p.fdump", run_id);
+		pattern = absolute(name);
 	}
 	if (pattern && check_dir(pattern) < 0) {
 		free(agent);
@@ -438,6 +494,7 @@ int cmd_record(int argc, char **argv)
 		set_env("LD_PRELOAD", preload);
 		set_env("FATHOM_OUTPUT", pattern);
 		set_env("FATHOM_MANIFEST", manifest);
+		set_env("FATHOM_RUN", run_id);
 		if (no_cpu)
 			set_env("FATHOM_CPU", "0");
 		if (hz)
@@ -499,6 +556,12 @@ int cmd_record(int argc, char **argv)
 	char **dumps = NULL;
 	size_t ndumps = 0;
 	int disk_full = 0, closed = 0;
+	/* Processes the agent left alone: Go programs ("go PID EXE"), and
+	 * those exec'd with an environment that dropped LD_PRELOAD
+	 * ("unprofiled PID PATH", taken back by "unprofiled-undo PID" when
+	 * the exec failed). */
+	struct left { int pid; char *what; } go = { 0, NULL }, unprof = { 0, NULL };
+	int ngo = 0, nunprof = 0;
 	unsigned long long disk_lost = 0;
 	FILE *mf = fopen(manifest, "r");
 	char *line = NULL;
@@ -516,6 +579,26 @@ int cmd_record(int argc, char **argv)
 		}
 		if (!strncmp(line, "closed ", 7)) {
 			closed++;
+			continue;
+		}
+		int lpid, off = 0;
+		if (sscanf(line, "go %d %n", &lpid, &off) == 1 && off) {
+			if (!ngo++) {
+				go.pid = lpid;
+				go.what = strdup(line + off);
+			}
+			continue;
+		}
+		if (sscanf(line, "unprofiled-undo %d", &lpid) == 1) {
+			nunprof -= nunprof > 0;
+			continue;
+		}
+		if (sscanf(line, "unprofiled %d %n", &lpid, &off) == 1 && off) {
+			if (!nunprof++ || !unprof.what) {
+				free(unprof.what);
+				unprof.pid = lpid;
+				unprof.what = strdup(line + off);
+			}
 			continue;
 		}
 		char **d = realloc(dumps, (ndumps + 1) * sizeof(*d));
@@ -560,7 +643,12 @@ int cmd_record(int argc, char **argv)
 		}
 	}
 	if (!quiet) {
-		if (ndumps == 0) {
+		if (ndumps == 0 && ngo) {
+			fprintf(stderr, "fathom: %s is a Go program: fathom leaves Go programs alone (their runtime "
+					"owns the signals fathom samples with); profile it with Go's pprof "
+					"(runtime/pprof, net/http/pprof); no dump written\n",
+				go.what ? go.what : "the command");
+		} else if (ndumps == 0) {
 			fprintf(stderr, "fathom: no dump was written (a statically linked program ignores LD_PRELOAD, "
 					"and a setuid one ignores the agent)\n");
 		} else {
@@ -582,6 +670,10 @@ int cmd_record(int argc, char **argv)
 				fprintf(stderr, "%s allocation events", fmt_count(a, (int64_t)t.allocs));
 				if (t.lost_allocs)
 					fprintf(stderr, " (%s lost)", fmt_count(b, (int64_t)t.lost_allocs));
+				if (t.bypass[0])
+					fprintf(stderr, " (%s's allocator, %s, bypasses fathom: %s)",
+						base_name(t.bypass_exe), base_name(t.bypass),
+						strcmp(t.bypass, t.bypass_exe) ? "preloaded before it" : "linked into it");
 				fprintf(stderr, ", ");
 			}
 			fprintf(stderr, "%zu dump%s:", ndumps, ndumps == 1 ? "" : "s");
@@ -605,15 +697,27 @@ int cmd_record(int argc, char **argv)
 			if (t.running)
 				fprintf(stderr, " (%d still being written: the process outlived the command)",
 					t.running);
+			if (ngo)
+				fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", ngo,
+					ngo == 1 ? "" : "s", go.what ? go.what : "?");
+			if (nunprof > 0)
+				fprintf(stderr, " (%d process%s ran without the agent: %s (pid %d), started with "
+						"LD_PRELOAD removed from its environment)",
+					nunprof, nunprof == 1 ? "" : "es", unprof.what ? unprof.what : "?", unprof.pid);
 			struct stat fst;
 			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
 				fprintf(stderr, "; all of them: fathom report %s*", shown(final));
+			else if (!output && ndumps > 1)
+				fprintf(stderr, "; all of them: fathom report (the latest run), or fathom.%s.*.fdump",
+					run_id);
 			fprintf(stderr, "\n");
 		}
 	}
 	for (size_t i = 0; i < ndumps; i++)
 		free(dumps[i]);
 	free(dumps);
+	free(go.what);
+	free(unprof.what);
 out:
 	free(agent);
 	free(pattern);

@@ -564,6 +564,7 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 		json_int(&j, "pid", pr->pid);
 		json_int(&j, "ppid", pr->ppid);
 		json_int(&j, "generation", pr->generation);
+		json_string(&j, "run_id", pr->run_id);
 		json_string(&j, "exe", pr->exe);
 		json_string(&j, "cmdline", pr->cmdline);
 		json_uint(&j, "hz", pr->hz);
@@ -691,6 +692,7 @@ int cmd_report(int argc, char **argv)
 		default: return cmd_bad_option("report", argv, longopts);
 		}
 	}
+	cmd_default_run("report", &argc, &argv);
 	if (optind >= argc) {
 		fprintf(stderr, "fathom report: no dump file given; usage: fathom report [OPTIONS] FILE...\n");
 		return 2;

@@ -1,6 +1,7 @@
 /* Option helpers shared by the subcommands: suggestions for mistyped names and size parsing. */
 #include <ctype.h>
 #include <stdbool.h>
+#include <dirent.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -156,4 +157,91 @@ void cmd_free_suppressions(struct profile_opts *po)
 	free((char **)po->suppressions);
 	po->suppressions = NULL;
 	po->nsuppressions = 0;
+}
+
+/* The run id in a default dump name, fathom.YYYYMMDD-HHMMSS[-N].PID[.G].fdump:
+ * its length, and N (1 without it); 0 when the name is not one. */
+static size_t run_id_of(const char *name, int *n)
+{
+	size_t l = strlen(name);
+	if (strncmp(name, "fathom.", 7) || l < 7 + 15 + 7 || strcmp(name + l - 6, ".fdump"))
+		return 0;
+	const char *id = name + 7;
+	for (int i = 0; i < 15; i++)
+		if (i == 8 ? id[i] != '-' : !isdigit((unsigned char)id[i]))
+			return 0;
+	size_t k = 15;
+	*n = 1;
+	if (id[k] == '-') {
+		char *end;
+		long v = strtol(id + k + 1, &end, 10);
+		if (end == id + k + 1 || *end != '.' || v < 2)
+			return 0;
+		*n = (int)v;
+		k = (size_t)(end - id);
+	}
+	return id[k] == '.' ? k : 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cmd_default_run(const char *cmd, int *argc, char ***argv)
+{
+	if (optind < *argc)
+		return 0;
+	DIR *d = opendir(".");
+	if (!d)
+		return 0;
+	char best[64] = "";
+	int best_n = 0;
+	struct dirent *de;
+	while ((de = readdir(d))) {
+		int n;
+		size_t k = run_id_of(de->d_name, &n);
+		if (!k)
+			continue;
+		int c = strncmp(de->d_name + 7, best, 15);
+		if (!best[0] || c > 0 || (c == 0 && n > best_n)) {
+			snprintf(best, sizeof(best), "%.*s", (int)k, de->d_name + 7);
+			best_n = n;
+		}
+	}
+	if (!best[0]) {
+		closedir(d);
+		return 0;
+	}
+	size_t cap = (size_t)*argc + 8, used = (size_t)*argc;
+	char **v = malloc((cap + 1) * sizeof(*v));
+	if (!v) {
+		closedir(d);
+		return 0;
+	}
+	memcpy(v, *argv, used * sizeof(*v));
+	rewinddir(d);
+	size_t bl = strlen(best);
+	while ((de = readdir(d))) {
+		int n;
+		if (run_id_of(de->d_name, &n) != bl || strncmp(de->d_name + 7, best, bl))
+			continue;
+		if (used == cap) {
+			char **w = realloc(v, (2 * cap + 1) * sizeof(*v));
+			if (!w)
+				break;
+			v = w;
+			cap *= 2;
+		}
+		v[used++] = strdup(de->d_name);
+	}
+	closedir(d);
+	v[used] = NULL;
+	qsort(v + *argc, used - (size_t)*argc, sizeof(*v), cmp_str);
+	int added = (int)used - *argc;
+	fprintf(stderr, "fathom %s: the latest run: fathom.%s.*.fdump (%d dump%s)\n", cmd, best, added,
+		added == 1 ? "" : "s");
+	*argv = v;
+	*argc = (int)used;
+	return added;
 }

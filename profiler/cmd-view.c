@@ -177,6 +177,7 @@ int cmd_view(int argc, char **argv)
 			goto out;
 		}
 	}
+	cmd_default_run("view", &argc, &argv);
 	if (optind >= argc) {
 		fprintf(stderr, "fathom view: no dump files given%s; see 'fathom view --help'\n",
 			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");

@@ -37,6 +37,12 @@ struct profile_opts;
  * list; -1 when out of memory. cmd_free_suppressions frees the list. */
 int cmd_add_suppressions(struct profile_opts *po, char *file);
 void cmd_free_suppressions(struct profile_opts *po);
+/* When the command line names no dump (optind == *argc), the latest run's:
+ * the fathom.RUN.PID.fdump files (and their fathom.RUN.PID.N.fdump images)
+ * in the current directory with the greatest RUN (the start time `fathom
+ * record` names a run by), appended to a copy of *argv, said in one line on
+ * stderr. Returns how many were added (0: none found, argv untouched). */
+int cmd_default_run(const char *cmd, int *argc, char ***argv);
 
 /* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
 long long cmd_parse_size(const char *s);

@@ -703,6 +703,14 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 				pr->cpu_unsampled_threads += r->count;
 		}
 		return 0;
+	case FD_REC_NOTE:
+		if (r->what == FD_NOTE_RUN || r->what == FD_NOTE_ALLOC_BYPASS) {
+			char **to = r->what == FD_NOTE_RUN ? &pr->run_id : &pr->alloc_bypass;
+			free(*to);
+			if (!(*to = dup_bytes(r->why)))
+				return -ENOMEM;
+		}
+		return 0;
 	case FD_REC_TRAILER:
 		seen_time(L, proc, r->time);
 		pr->complete = true;
@@ -716,6 +724,12 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	default:
 		return 0;
 	}
+}
+
+static const char *base_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	return s ? s + 1 : path;
 }
 
 static int load_file(struct loader *L, const char *path, char **err)
@@ -792,6 +806,11 @@ static int load_file(struct loader *L, const char *path, char **err)
 	if (pr->cpu_unsampled_threads)
 		warn(p, "%s: %" PRIu64 " thread%s not CPU-sampled: %s", path, pr->cpu_unsampled_threads,
 		     pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
+	if (pr->alloc_bypass)
+		warn(p, "%s: %s's allocator (%s) bypasses fathom (%s): its allocations are not recorded%s", path,
+		     base_of(pr->exe), base_of(pr->alloc_bypass),
+		     strcmp(pr->alloc_bypass, pr->exe) ? "preloaded before it" : "linked into it",
+		     strcmp(pr->alloc_bypass, pr->exe) ? "; put libfathom.so first in LD_PRELOAD" : "");
 	reader_close(rd);
 	return 0;
 }
@@ -1157,6 +1176,34 @@ static void loader_free(struct loader *L)
 	free(L->funcmap.e);
 }
 
+/* Dumps of different `fathom record` runs merged by a glob that caught old
+ * runs too: said, with how many dumps each run has. */
+static void warn_runs(struct profile *p)
+{
+	size_t nruns = 0, shown = 0;
+	char list[512] = "";
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const char *id = p->procs[i].run_id;
+		bool first = id != NULL;
+		for (size_t j = 0; first && j < i; j++)
+			first = !p->procs[j].run_id || strcmp(p->procs[j].run_id, id);
+		if (!first)
+			continue;
+		size_t n = 0;
+		for (size_t j = i; j < p->nprocs; j++)
+			n += p->procs[j].run_id && !strcmp(p->procs[j].run_id, id);
+		nruns++;
+		size_t l = strlen(list);
+		if (shown++ < 4)
+			snprintf(list + l, sizeof(list) - l, "%s%s: %zu dump%s", l ? ", " : "", id, n,
+				 n == 1 ? "" : "s");
+	}
+	if (nruns > 1)
+		warn(p, "these dumps come from %zu different runs (%s%s): they are merged as one; a run's dumps "
+			"are fathom.RUN.*.fdump, and a command given no file reads the latest run",
+		     nruns, list, shown > 4 ? ", ..." : "");
+}
+
 int profile_load(struct profile *p, char *const *paths, size_t npaths, const struct profile_opts *opts, char **err)
 {
 	memset(p, 0, sizeof(*p));
@@ -1173,6 +1220,8 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 	for (size_t i = 0; i < npaths; i++)
 		if ((rc = load_file(&L, paths[i], err)) < 0)
 			goto out;
+	if (!(opts && opts->several_runs))
+		warn_runs(p);
 	/* Memory weights go into the stacks before symbolization makes their locs. */
 	if ((rc = finish_heaps(&L)) < 0)
 		goto fail;
@@ -1212,6 +1261,8 @@ void profile_free(struct profile *p)
 		free(p->procs[i].cpu_unavailable);
 		free(p->procs[i].cpu_unsampled_why);
 		symcache_free(p->procs[i].symbols);
+		free(p->procs[i].run_id);
+		free(p->procs[i].alloc_bypass);
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		free(p->modules[i].path);

@@ -48,6 +48,12 @@ struct fa_process {
 	 * program's frame that called into it. */
 	uint64_t cpu_in_agent;
 	char *cpu_unsampled_why;
+	/* The `fathom record` run the dump belongs to (NULL: not recorded,
+	 * an older dump or the agent used alone). */
+	char *run_id;
+	/* The object whose malloc the program called instead of the agent's
+	 * (an allocator preloaded before it, or the program's own), or NULL. */
+	char *alloc_bypass;
 	bool complete;           /* a trailer was read */
 	/* The dump carries its own symbols (fathom record --symbolize), used
 	 * instead of the module files. */
@@ -176,6 +182,7 @@ struct profile_opts {
 	char *const *suppressions; size_t nsuppressions;
 	bool no_default_suppressions;
 	bool keep_symbols;         /* fill each process's `symbols` (fathom record --symbolize) */
+	bool several_runs;         /* dumps of different runs are meant together (diff's repetitions): no warning */
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.

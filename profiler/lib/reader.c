@@ -705,6 +705,10 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		if (b->p < b->end)
 			rec->why = str(b);
 		break;
+	case FD_REC_NOTE:
+		rec->what = u(b);
+		rec->why = str(b);
+		break;
 	case FD_REC_TRAILER:
 		rec->time = u(b);
 		rec->samples = u(b);

@@ -47,7 +47,8 @@ struct rd_rec {
 	/* STACK: nframes addresses, leaf first (the reader's buffer) */
 	uint32_t nframes;
 	const uint64_t *frames;
-	/* TICK: seq, rss, heap; LOST: what, count, why (since 1.1; may be
+	/* NOTE (since 1.2): what (FD_NOTE_*) and its text in why.
+	 * TICK: seq, rss, heap; LOST: what, count, why (since 1.1; may be
 	 * empty); TRAILER: the totals */
 	uint64_t rss, heap, what, count;
 	struct rd_bytes why;
