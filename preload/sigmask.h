@@ -6,6 +6,7 @@
 #define FATHOM_SIGMASK_H
 
 #include <signal.h>
+#include <spawn.h>
 
 #pragma GCC visibility push(hidden)
 
@@ -38,7 +39,6 @@ int sigmask_hold(int sig, siginfo_t *si, void *uc);
 
 /* posix_spawn: the attributes to pass down so that the child starts with the
  * mask the program believes it has (attr itself, or *copy filled from it). */
-#include <spawn.h>
 const posix_spawnattr_t *sigmask_spawn_attr(const posix_spawnattr_t *attr, posix_spawnattr_t *copy);
 
 #pragma GCC visibility pop
