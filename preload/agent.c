@@ -1598,8 +1598,10 @@ __attribute__((constructor)) static void agent_init(void)
 	 * destructors: ours, registered before the program's, runs last. */
 	g_quick_exit_hooked = at_quick_exit(on_quick_exit) == 0;
 	agent_alloc_on = agent_cfg.alloc;
-	if (t && agent_cfg.cpu)
+	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
+		tcpu_note_main(t);
+	}
 	if (agent_cfg.cpu && !g_cpu_off[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
 		if (t)

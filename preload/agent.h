@@ -264,7 +264,10 @@ uint64_t tcpu_sample_ns(struct tstate *t, uint32_t weight);
  * next sample stands for the CPU time not yet covered up to there. Context:
  * any, async-signal-safe. */
 void tcpu_note_arm(struct tstate *t, uint64_t clk_now, uint64_t first_ns);
-/* A forked child's thread: no account, no samples, no stacks yet. */
+/* The main thread's start stack: the program's entry point. */
+void tcpu_note_main(struct tstate *t);
+/* A forked child's thread: no account, no samples, no stacks yet (its
+ * start stack stays: the same addresses in the same image). */
 void tcpu_forget(struct tstate *t);
 
 /* signal-sample.c */

@@ -8,6 +8,7 @@
 #include "agent.h"
 
 #include <string.h>
+#include <sys/auxv.h>
 #include <time.h>
 
 int tcpu_read(pid_t tid, uint64_t *ns)
@@ -144,5 +145,15 @@ void tcpu_forget(struct tstate *t)
 	t->covered_ns = 0;
 	t->first_ns = 0;
 	t->last_id = 0;
-	t->start_n = 0;
+}
+
+void tcpu_note_main(struct tstate *t)
+{
+	/* The program's entry point (_start) stands for the main thread's
+	 * start routine: its CPU time no sample covered is the program's. */
+	unsigned long entry = getauxval(AT_ENTRY);
+	if (entry && !t->start_n) {
+		t->start_frames[0] = entry;
+		t->start_n = 1;
+	}
 }
