@@ -61,14 +61,12 @@ struct tstate {
 	volatile int in_loader;
 	int has_timer;
 	timer_t timer;
-	/* CPU weight the handler accounted for (recorded, deferred or lost),
-	 * and the stack of the last sample: at thread end the CPU time the
-	 * timer had not yet reported is credited to that stack. */
-	uint64_t weight_sum;
 	/* The CPU time (ns of the CPU clock, from cpu_base) the samples
-	 * stand for so far, and that of the next sample when it is the
-	 * first since the timer was armed (the random phase of its first
-	 * expiration, and the CPU used before the arming): thread-cpu.c. */
+	 * stand for so far (recorded, deferred or lost), and that of the next
+	 * sample when it is the first since the timer was armed (the random
+	 * phase of its first expiration, and the CPU used before the
+	 * arming): thread-cpu.c. At the thread's end the rest is charged to
+	 * the stack of its last sample (last_id). */
 	uint64_t covered_ns, first_ns;
 	/* The thread's CPU clock (ns) where its account starts: 0 for a
 	 * thread born under the agent, else its clock when the agent first

@@ -210,7 +210,6 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		goto out_guard;
 	uint32_t weight = 1 + (si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0);
 	uint64_t now = agent_now();
-	t->weight_sum += weight;
 	uint64_t ns = tcpu_sample_ns(t, weight);
 	if (t->busy) {
 		/* The thread is pushing to its ring: defer the sample. */

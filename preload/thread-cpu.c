@@ -141,7 +141,6 @@ void tcpu_forget(struct tstate *t)
 {
 	t->cpu_known = 0;
 	t->cpu_base = 0;
-	t->weight_sum = 0;
 	t->covered_ns = 0;
 	t->first_ns = 0;
 	t->last_id = 0;

@@ -353,28 +353,9 @@ static void print_cpu_account(const struct report *r)
 		printf("          the process used %s more than its threads measured (thread exits "
 		       "after their last record, threads that ended unseen)\n",
 		       fmt_duration(b1, a->outside_ns));
-	if (a->warn)
-		printf("warning: the profile holds %.1f%% of the CPU time its threads measured (%s of %s); "
-		       "its shares may be wrong\n",
-		       a->ratio * 100, fmt_duration(b1, a->profile_ns), fmt_duration(b2, a->measured_ns));
-	for (size_t i = 0; i < a->nunsampled && i < 10; i++) {
-		const struct cpu_unsampled *u = &a->unsampled[i];
-		const struct fa_thread *th = &p->threads[u->thread];
-		printf("not sampled: %s in thread %s (%d)%s, %s\n", fmt_duration(b1, u->missed_ns),
-		       th->name && *th->name ? th->name : "?", th->tid,
-		       p->nprocs > 1 ? (snprintf(b3, sizeof(b3), " of pid %d", p->procs[th->proc].pid), b3)
-				     : "",
-		       u->charged_ns * 2 >= u->missed_ns
-			   ? "charged at its end to its last sampled stack or start routine"
-			   : "not in the profile");
-	}
-	if (a->nunsampled > 10) {
-		uint64_t rest = a->unsampled_ns;
-		for (size_t i = 0; i < 10; i++)
-			rest -= a->unsampled[i].missed_ns;
-		printf("not sampled: %s in %zu more threads (--json lists them all)\n",
-		       fmt_duration(b1, rest), a->nunsampled - 10);
-	}
+	char line[512];
+	for (size_t i = 0; cpu_account_note(p, a, i, line, sizeof(line)); i++)
+		printf("%s\n", line);
 }
 
 static void print_text_header(const struct report *r)

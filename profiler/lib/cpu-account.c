@@ -3,8 +3,10 @@
 #include "cpu-account.h"
 
 #include "fathom-dump.h"
+#include "util.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,7 +56,7 @@ int cpu_account(const struct profile *p, struct cpu_account *a)
 		a->charged_ns += th->end_ns;
 		uint64_t missed = th->measured_ns > sampled ? th->measured_ns - sampled : 0;
 		uint64_t floor = 2 * period > CPU_UNSAMPLED_MIN_NS ? 2 * period : CPU_UNSAMPLED_MIN_NS;
-		if (missed < floor || missed < th->measured_ns / 10)
+		if (missed < floor || sampled > th->measured_ns / 10)
 			continue;
 		if (!(a->nunsampled & (a->nunsampled + 1))) {
 			size_t cap = (a->nunsampled + 1) * 2;
@@ -83,6 +85,41 @@ int cpu_account(const struct profile *p, struct cpu_account *a)
 		a->warn = a->ratio < 0.95 || a->ratio > 1.05;
 	}
 	return 0;
+}
+
+#define NOTE_THREADS 10
+
+bool cpu_account_note(const struct profile *p, const struct cpu_account *a, size_t i, char *buf, size_t len)
+{
+	char b1[32], b2[32], pid[32] = "";
+	if (a->warn && i-- == 0) {
+		snprintf(buf, len,
+			 "warning: the profile holds %.1f%% of the CPU time its threads measured (%s of %s); "
+			 "its shares may be wrong",
+			 a->ratio * 100, fmt_duration(b1, a->profile_ns), fmt_duration(b2, a->measured_ns));
+		return true;
+	}
+	if (i < a->nunsampled && i < NOTE_THREADS) {
+		const struct cpu_unsampled *u = &a->unsampled[i];
+		const struct fa_thread *th = &p->threads[u->thread];
+		if (p->nprocs > 1)
+			snprintf(pid, sizeof(pid), " of pid %d", p->procs[th->proc].pid);
+		snprintf(buf, len, "not sampled: %s in thread %s (%d)%s, %s", fmt_duration(b1, u->missed_ns),
+			 th->name && *th->name ? th->name : "?", th->tid, pid,
+			 u->charged_ns * 2 >= u->missed_ns
+			     ? "charged at its end to its last sampled stack or start routine"
+			     : "not in the profile");
+		return true;
+	}
+	if (i == NOTE_THREADS && a->nunsampled > NOTE_THREADS) {
+		uint64_t rest = a->unsampled_ns;
+		for (size_t k = 0; k < NOTE_THREADS; k++)
+			rest -= a->unsampled[k].missed_ns;
+		snprintf(buf, len, "not sampled: %s in %zu more threads (--json lists them all)",
+			 fmt_duration(b1, rest), a->nunsampled - NOTE_THREADS);
+		return true;
+	}
+	return false;
 }
 
 void cpu_account_free(struct cpu_account *a)

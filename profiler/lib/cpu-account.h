@@ -6,9 +6,12 @@
 
 #include "profile.h"
 
-/* A thread whose measured CPU time its timer's samples do not cover: at
- * least CPU_UNSAMPLED_MIN_NS and two sampling periods, and a tenth of its
- * CPU time (less is the timer's usual lag at a thread's end). */
+/* A thread that sampling could not reach: its timer's samples hold less
+ * than a tenth of its measured CPU time, and miss at least
+ * CPU_UNSAMPLED_MIN_NS and two sampling periods. (A thread that runs in
+ * short bursts can end with several periods its timer did not report yet:
+ * the kernel checks CPU timers at its ticks. That is charged at its end
+ * like the rest, but it is not a thread sampling could not reach.) */
 #define CPU_UNSAMPLED_MIN_NS 20000000ull
 struct cpu_unsampled {
 	uint32_t thread;      /* index into p->threads */
@@ -42,6 +45,12 @@ struct cpu_account {
 	size_t nunsampled;
 	uint64_t unsampled_ns; /* missed_ns summed over them */
 };
+
+/* Writes the i-th note of the account into buf (the warning when the
+ * profile and the measure differ by more than 5%, then "not sampled: ..."
+ * for the ten threads that missed most, and one line for the rest), and
+ * returns true; false when there is no i-th note. */
+bool cpu_account_note(const struct profile *p, const struct cpu_account *a, size_t i, char *buf, size_t len);
 
 /* Fills a from p. Returns 0 or -ENOMEM; cpu_account_free() releases it. */
 int cpu_account(const struct profile *p, struct cpu_account *a);
