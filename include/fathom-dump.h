@@ -44,7 +44,11 @@
  *   UNLOAD (3)   mod_id, time
  *   THREAD (4)   tid, time, str name. Sent when a thread starts or is first
  *                seen, and again when its name changes.
- *   THREAD_END (5) tid, time
+ *   THREAD_END (5) tid, time, and since 1.2 optionally cpu_ns: the thread's
+ *                measured CPU time (its CPU clock since its birth, or since
+ *                the agent started for a thread already running), at its
+ *                end or, for threads still running, at the end of the
+ *                recording (also threads the agent never saw)
  *   STACK (6)    stack_id (1, 2, ... per process), nframes, then nframes
  *                addresses: the first as a plain varint, each next one as zz
  *                delta from the previous. Frame 0 is the innermost. Frame 0 is
@@ -57,8 +61,10 @@
  *   SAMPLE (8)   zz time delta from prev_time, stack_id, weight (1 + timer
  *                overruns: the number of sampling periods this sample stands for)
  *                and since 1.2 optionally ns: the exact CPU time it stands for
- *                (a thread's uncovered CPU at its end; weight is then that
- *                time in whole periods, rounded down, for older readers)
+ *                (a thread's first sample: up to the timer's phase), then
+ *                optionally at_end: 1 for a thread's uncovered CPU charged at
+ *                its end (weight is then that time in whole periods, rounded
+ *                down, for older readers)
  *   ALLOC (9)    zz seq delta, stack_id, size, zz ptr delta
  *   FREE (10)    zz seq delta, zz ptr delta
  *   REALLOC (11) zz seq delta, stack_id, size, zz old ptr delta (from prev_ptr),
@@ -72,8 +78,10 @@
  *                threads whose timer could not be made. Both carry why
  *                ("timer_create: blocked by a seccomp filter (SIGSYS)").
  *   TRAILER (14) time, samples (records written), sample_weight (sum of weights),
- *                lost_samples, alloc_events, reason (FD_END_*). The last record
- *                of a complete file.
+ *                lost_samples, alloc_events, reason (FD_END_*), and since 1.2
+ *                optionally cpu_ns (the process's CPU time since the agent
+ *                started) and agent_cpu_ns (its writer thread's). The last
+ *                record of a complete file.
  *   NOTE (16)    since 1.2: what (FD_NOTE_*), str text. RUN: the run id that
  *                every dump of one `fathom record` run shares (FATHOM_RUN);
  *                ALLOC_BYPASS: the object whose malloc the program calls

@@ -101,6 +101,7 @@ static uint64_t g_last_flush, g_last_tick, g_last_check;
 static uint64_t g_lost_stacks_reported, g_lost_alloc_reported, g_cpu_in_agent_reported;
 static size_t (*g_mallinfo2)(void *); /* returns nothing useful; see tick() */
 static uint64_t g_start_real;
+static uint64_t g_cpu_start; /* the process's CPU time (ns) when the agent started */
 static char g_path[PATH_MAX];
 
 /* Timers made at start for threads that were already running. */
@@ -822,7 +823,11 @@ static void take_pre_timer(struct tstate *t)
 	for (int i = 0; i < n; i++)
 		if (__atomic_load_n(&g_pre_timers[i].tid, __ATOMIC_ACQUIRE) == t->tid && !t->has_timer) {
 			t->timer = g_pre_timers[i].timer;
-			t->cpu_base = g_pre_timers[i].cpu_base;
+			if (!t->cpu_known) {
+				t->cpu_base = g_pre_timers[i].cpu_base;
+				t->cpu_known = 1;
+			}
+			tcpu_note_arm(t, g_pre_timers[i].cpu_base, sample_first_ns(t->tid));
 			t->has_timer = 1;
 			__atomic_store_n(&g_pre_timers[i].tid, 0, __ATOMIC_RELEASE);
 		}
@@ -1059,8 +1064,9 @@ void thread_flush_pending(struct tstate *t)
 			t->pending_frames[1] = t->pending_id;
 			thread_push_wait(t, t->pending_frames, t->pending_n + 2);
 		}
-		uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, t->pending_weight), t->pending_time, t->pending_id };
-		thread_push_wait(t, s, 3);
+		uint64_t s[4] = {EV_W0(EV_SAMPLE, t->pending_ns ? 4 : 3, t->pending_weight), t->pending_time,
+				 t->pending_id, t->pending_ns};
+		thread_push_wait(t, s, t->pending_ns ? 4 : 3);
 		t->pending = 0;
 		__asm__ volatile("" ::: "memory");
 		t->busy = 0;
@@ -1077,13 +1083,12 @@ static void thread_key_dtor(void *p)
 		return;
 	int g = agent_guard;
 	agent_guard = 1;
-	/* The thread is ending: no more samples, and the CPU time its timer
-	 * has not reported yet goes to the stack it was last seen in. */
+	/* The thread is ending: no more samples; its CPU account closes
+	 * below (thread-cpu.c), the time its samples do not cover charged. */
 	sigset_t prof;
 	sigemptyset(&prof);
 	sigaddset(&prof, agent_cfg.signo);
 	sigmask_real(SIG_BLOCK, &prof, NULL);
-	uint64_t rest = agent_cpu_on ? sample_cpu_remainder(t, sample_thread_clock(t->tid)) : 0;
 	sample_disarm(t);
 	char name[16] = { 0 };
 	prctl(PR_GET_NAME, name);
@@ -1095,23 +1100,11 @@ static void thread_key_dtor(void *p)
 		memcpy(&w[3], name, 16);
 		thread_push_wait(t, w, 5);
 	}
-	/* Exact nanoseconds: a thread shorter than a period has all its CPU
-	 * time here. */
-	unsigned n;
-	int is_new;
-	uint32_t id = rest ? sample_end_stack(t, t->hook_frames, &n, &is_new) : 0;
-	if (id) {
-		if (is_new) {
-			t->hook_frames[0] = EV_W0(EV_STACK, n + 2, n);
-			t->hook_frames[1] = id;
-			thread_push_wait(t, t->hook_frames, n + 2);
-		}
-		uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
-		uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, rest / period), agent_now(), id, rest };
-		thread_push_wait(t, s, 4);
-	}
-	uint64_t w[3] = { EV_W0(EV_THREAD_END, 3, 0), (uint64_t)t->tid, agent_now() };
-	thread_push_wait(t, w, 3);
+	if (agent_cfg.cpu)
+		tcpu_close(t, agent_cpu_on, agent_now(), t->hook_frames, thread_push_wait);
+	else
+		thread_push_wait(t, (uint64_t[3]){EV_W0(EV_THREAD_END, 3, 0), (uint64_t)t->tid, agent_now()},
+				 3);
 	t->thread_end_sent = 1;
 	__asm__ volatile("" ::: "memory");
 	t->busy = 0;
@@ -1314,7 +1307,7 @@ static size_t writer_cycle(int final)
 				if (ring_ready(&t->ring))
 					continue;
 				if (!t->thread_end_sent)
-					enc_thread_end(&g_enc, (uint64_t)t->tid, now);
+					enc_thread_end(&g_enc, (uint64_t)t->tid, now, UINT64_MAX);
 				release_state(i, t);
 			} else if (check && st == TS_LIVE) {
 				check_name(i, t, now);
@@ -1510,6 +1503,9 @@ static void set_start_times(void)
 	g_start_real = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	agent_start_mono = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	g_cpu_start = 0;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+		g_cpu_start = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	g_last_flush = g_last_tick = g_last_check = 0;
 }
 
@@ -1664,6 +1660,10 @@ __attribute__((constructor)) static void agent_init(void)
 	g_quick_exit_hooked = at_quick_exit(on_quick_exit) == 0;
 	agent_exit_late_setup();
 	agent_alloc_on = agent_cfg.alloc;
+	if (t && agent_cfg.cpu) {
+		tcpu_note_base(t, t->tid);
+		tcpu_note_main(t);
+	}
 	if (agent_cfg.cpu && !g_cpu_off[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
 		sigmask_init();
@@ -1675,6 +1675,111 @@ out:
 	agent_guard = 0;
 }
 
+/* The writer's emitter for tcpu_close(). */
+static void emit_enc(struct tstate *t, const uint64_t *w, size_t n)
+{
+	(void)n;
+	enc_event(&g_enc, (uint64_t)t->tid, w);
+}
+
+/* A state of this process's thread tid, live or ending, exists. */
+static int known_tid(pid_t tid)
+{
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (t && t->tid == tid)
+			return 1;
+	}
+	return 0;
+}
+
+/* Threads the agent never saw (they never ran agent code: created by a raw
+ * clone, or running since before the agent with the signal blocked): their
+ * names and measured CPU time, from /proc and their CPU clocks. */
+static void close_unseen(uint64_t now)
+{
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	struct dirent *de;
+	for (int n = 0; (de = readdir(d)) && n < 4096;) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		uint64_t clk, base = 0;
+		if (tid <= 0 || tid == g_writer_tid || known_tid(tid) || tcpu_read(tid, &clk) < 0)
+			continue;
+		for (int i = 0; i < g_npre; i++)
+			if (g_pre_timers[i].tid == tid)
+				base = g_pre_timers[i].cpu_base;
+		char path[64], name[17] = {0};
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+		ssize_t k = read_file(path, name, 16);
+		if (k > 0 && name[k - 1] == '\n')
+			name[k - 1] = 0;
+		enc_thread(&g_enc, (uint64_t)tid, now, name);
+		enc_thread_end(&g_enc, (uint64_t)tid, now, clk > base ? clk - base : 0);
+		n++;
+	}
+	closedir(d);
+}
+
+/* At the end of the recording (exit, exec, daemon): closes the CPU account
+ * of every thread still running (thread-cpu.c), and of those the agent
+ * never saw. final: the threads' own ends will not be recorded (exit); an
+ * exec's trailer may be taken back, so nothing is changed then. */
+static void close_accounts(uint64_t now, int charge, int final)
+{
+	if (!agent_cfg.cpu)
+		return;
+	/* The threads run on and may use their own buffers. */
+	static uint64_t f[EV_MAX_WORDS];
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (!t || atomic_load(&t->state) != TS_LIVE || t->thread_end_sent)
+			continue;
+		tcpu_close(t, charge, now, f, emit_enc);
+		if (final)
+			t->thread_end_sent = 1;
+	}
+	close_unseen(now);
+}
+
+/* With the wall clock, a thread still blocked when the dump ends: its time
+ * blocked so far, on the stack it blocked in (blocking.c; an atomic exchange
+ * there keeps an interval from counting twice). */
+static void close_blocked(uint64_t now)
+{
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; agent_cpu_on && i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (!t || atomic_load(&t->state) != TS_LIVE)
+			continue;
+		uint32_t bid;
+		uint64_t bns = blocking_take(t, now, &bid);
+		if (bns && bid) {
+			uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, bns / (1000000000u / (unsigned)agent_cfg.hz)), now, bid,
+					  bns };
+			enc_event(&g_enc, (uint64_t)t->tid, s);
+		}
+	}
+}
+
+/* The trailer, with the process's CPU time since the agent started and the
+ * writer's (the agent's own thread, which no report counts). */
+static void trailer(uint64_t now, unsigned reason)
+{
+	struct timespec ts;
+	uint64_t proc = UINT64_MAX, writer = 0;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0) {
+		proc = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+		proc = proc > g_cpu_start ? proc - g_cpu_start : 0;
+	}
+	if (g_writer_tid && tcpu_read(g_writer_tid, &writer) < 0)
+		writer = 0;
+	enc_trailer(&g_enc, now, reason, proc, writer);
+}
+
 /* Writes everything that is pending and the trailer. Called at exit, _exit
  * and (keeping wlock) before exec. */
 static void finish_locked(unsigned reason)
@@ -1682,38 +1787,9 @@ static void finish_locked(unsigned reason)
 	uint64_t now = agent_now();
 	writer_cycle(1);
 	writer_cycle(1);
-	/* Credit each live thread's CPU time not yet reported by its timer. */
-	int hw = atomic_load(&g_hiwater);
-	for (int i = 0; agent_cpu_on && i < hw; i++) {
-		struct tstate *t = atomic_load(&g_threads[i]);
-		if (!t || atomic_load(&t->state) != TS_LIVE)
-			continue;
-		uint64_t rest = sample_cpu_remainder(t, sample_thread_clock(t->tid));
-		unsigned n;
-		int is_new;
-		/* The thread runs on and may use its own buffers. */
-		static uint64_t f[2 + sizeof(t->start_frames) / sizeof(uint64_t)];
-		uint32_t id = rest ? sample_end_stack(t, f, &n, &is_new) : 0;
-		if (id) {
-			if (is_new) {
-				f[0] = EV_W0(EV_STACK, n + 2, n);
-				f[1] = id;
-				enc_event(&g_enc, (uint64_t)t->tid, f);
-			}
-			uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
-			uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, rest / period), now, id, rest };
-			enc_event(&g_enc, (uint64_t)t->tid, s);
-			t->weight_sum += rest / period;
-		}
-		/* A thread still blocked: its time so far (blocking.c). */
-		uint32_t bid;
-		uint64_t bns = blocking_take(t, now, &bid);
-		if (bns && bid) {
-			uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, bns / (1000000000u / (unsigned)agent_cfg.hz)), now, bid, bns };
-			enc_event(&g_enc, (uint64_t)t->tid, s);
-		}
-	}
-	enc_trailer(&g_enc, now, reason);
+	close_accounts(now, agent_cpu_on, 1);
+	close_blocked(now);
+	trailer(now, reason);
 	enc_flush(&g_enc);
 	g_last_flush = now;
 	report_dump_error(1);
@@ -1827,6 +1903,7 @@ static void on_fork_child(void)
 		atomic_store(&self->lost_samples, 0);
 		self->lost_reported = 0;
 		self->thread_end_sent = 0;
+		tcpu_forget(self);
 		self->slot = 0;
 		atomic_store(&g_threads[0], self);
 		atomic_store(&g_hiwater, 1);
@@ -1906,7 +1983,10 @@ static struct enc_mark trailer_provisional(unsigned reason)
 	writer_cycle(1);
 	enc_flush(&g_enc);
 	struct enc_mark m = enc_mark(&g_enc);
-	enc_trailer(&g_enc, agent_now(), reason);
+	uint64_t now = agent_now();
+	/* (With CPU sampling just stopped for an exec: it was on.) */
+	close_accounts(now, agent_cfg.cpu && !g_cpu_off[0], 0);
+	trailer(now, reason);
 	enc_flush(&g_enc);
 	report_dump_error(1);
 	return m;
@@ -2216,13 +2296,10 @@ static void *trampoline(void *p)
 	sigmask_thread_start(a.sigmask_view);
 	struct tstate *t = thread_attach();
 	thread_stack_bounds(t);
-	if (t && agent_cpu_on) {
-		sample_note_start(t, a.fn);
-		/* The thread's CPU counts from its birth, not from the arming:
-		 * what it spent before is charged at its end. */
-		if (sample_arm(t, t->tid) == 0)
-			t->cpu_base = 0;
-	}
+	if (t && agent_cfg.cpu)
+		tcpu_note_birth(t, a.fn);
+	if (t && agent_cpu_on)
+		sample_arm(t, t->tid);
 	agent_guard = g;
 	return a.fn(a.arg);
 }

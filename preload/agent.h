@@ -61,11 +61,18 @@ struct tstate {
 	volatile int in_loader;
 	int has_timer;
 	timer_t timer;
-	/* CPU weight the handler accounted for (recorded, deferred or lost),
-	 * and the stack of the last sample: at thread end the CPU time the
-	 * timer had not yet reported is credited to that stack. */
-	uint64_t weight_sum;
-	uint64_t cpu_base; /* the thread's CPU time (ns) when its timer was armed */
+	/* The CPU time (ns of the CPU clock, from cpu_base) the samples
+	 * stand for so far (recorded, deferred or lost), and that of the next
+	 * sample when it is the first since the timer was armed (the random
+	 * phase of its first expiration, and the CPU used before the
+	 * arming): thread-cpu.c. At the thread's end the rest is charged to
+	 * the stack of its last sample (last_id). */
+	uint64_t covered_ns, first_ns;
+	/* The thread's CPU clock (ns) where its account starts: 0 for a
+	 * thread born under the agent, else its clock when the agent first
+	 * saw it (thread-cpu.c); valid when cpu_known. */
+	uint64_t cpu_base;
+	int cpu_known;
 	uint32_t last_id;
 	/* The start routine and the frames that called it (start_thread,
 	 * clone), taken when the thread started: the stack its CPU time is
@@ -79,6 +86,7 @@ struct tstate {
 	volatile int pending;
 	int pending_new;
 	uint32_t pending_id, pending_weight;
+	uint64_t pending_ns; /* its exact CPU time, or 0: pending_weight periods */
 	uint64_t pending_time;
 	unsigned pending_n;
 	/* Frame buffers hold a STACK event: two header words, then the frames
@@ -237,6 +245,42 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 		writer_nudge(t);
 }
 
+/* thread-cpu.c */
+/* Reads the CPU clock of the process's thread tid. Context: any,
+ * async-signal-safe. */
+int tcpu_read(pid_t tid, uint64_t *ns);
+/* Starts t's CPU account at tid's clock now, unless it has one. Context:
+ * any, async-signal-safe. */
+void tcpu_note_base(struct tstate *t, pid_t tid);
+/* Starts the account of a thread born under the agent at 0 and notes its
+ * start routine fn and the frames that called it (start_frames). Context:
+ * on the new thread, before it runs fn. */
+void tcpu_note_birth(struct tstate *t, void *(*fn)(void *));
+typedef void (*tcpu_emit_fn)(struct tstate *t, const uint64_t *w, size_t n);
+/* Closes t's CPU account at time now: with charge (CPU sampling on, CPU
+ * clock), the CPU time its samples do not cover is emitted as a SAMPLE of
+ * that exact time (4 words), on the stack it was last sampled in or its
+ * start stack (a STACK event first when that is new; f is room for one, of
+ * EV_MAX_WORDS); then a THREAD_END carrying the measured CPU time (4 words;
+ * 3 when the clock could not be read). Changes nothing in t, so that a
+ * trailer taken back (a failed exec) can be written again. Context: not
+ * signal; the emitter's. */
+void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
+/* The CPU time a sample of this weight stands for, and counts it as
+ * covered: 0 when that is weight whole periods, else the exact time (the
+ * first sample after an arming covers the timer's phase, not a period).
+ * Context: signal (the sampling handler). */
+uint64_t tcpu_sample_ns(struct tstate *t, uint32_t weight);
+/* The timer of t was armed now, its first expiration first_ns later: the
+ * next sample stands for the CPU time not yet covered up to there. Context:
+ * any, async-signal-safe. */
+void tcpu_note_arm(struct tstate *t, uint64_t clk_now, uint64_t first_ns);
+/* The main thread's start stack: the program's entry point. */
+void tcpu_note_main(struct tstate *t);
+/* A forked child's thread: no account, no samples, no stacks yet (its
+ * start stack stays: the same addresses in the same image). */
+void tcpu_forget(struct tstate *t);
+
 /* signal-sample.c */
 /* Installs the handler on agent_cfg.signo (also after a failed exec). */
 int sample_install(void);
@@ -247,19 +291,10 @@ int sample_probe(char *why, size_t cap);
 /* Context: any. Arms the thread's timer (not while an exec is under way);
  * a failure is counted in agent_cpu_unsampled. */
 int sample_arm(struct tstate *t, pid_t tid);
+/* The delay (ns of its clock) of the first expiration of tid's timer: each
+ * thread's timer starts at its own phase. */
+uint64_t sample_first_ns(pid_t tid);
 void sample_disarm(struct tstate *t);
-/* Context: any, async-signal-safe. The CPU time (ns) of the thread whose
- * CPU clock is clk that its samples do not cover yet. */
-uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk);
-/* Notes the thread's start routine fn and its callers (start_frames).
- * Context: on the new thread, before it runs fn. */
-void sample_note_start(struct tstate *t, void *(*fn)(void *));
-/* The stack a thread's uncovered CPU time is charged to at its end: the
- * last sampled one, else its start stack, interned (0 when there is none).
- * When *is_new, f[0..1] are room for a STACK event header and f[2..] holds
- * *n frames: the caller must push that event before using the id.
- * Context: not signal. */
-uint32_t sample_end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_new);
 clockid_t sample_thread_clock(pid_t tid);
 /* Installs the thread's agent signal stack unless the program has one.
  * Context: any, async-signal-safe; on the thread t belongs to. */

@@ -325,11 +325,13 @@ void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name)
 	finish(e, FD_REC_THREAD, s, p);
 }
 
-void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time)
+void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns)
 {
-	uint8_t *s = reserve(e, 32), *p = s + 2;
+	uint8_t *s = reserve(e, 48), *p = s + 2;
 	PUT(tid);
 	PUT(time);
+	if (cpu_ns != UINT64_MAX)
+		PUT(cpu_ns);
 	finish(e, FD_REC_THREAD_END, s, p);
 }
 
@@ -386,15 +388,19 @@ void enc_note(struct enc *e, unsigned what, const char *text)
 	finish(e, FD_REC_NOTE, s, p);
 }
 
-void enc_trailer(struct enc *e, uint64_t time, unsigned reason)
+void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns)
 {
-	uint8_t *s = reserve(e, 64), *p = s + 2;
+	uint8_t *s = reserve(e, 96), *p = s + 2;
 	PUT(time);
 	PUT(e->samples);
 	PUT(e->sample_weight);
 	PUT(e->lost_samples);
 	PUT(e->alloc_events);
 	PUT(reason);
+	if (cpu_ns != UINT64_MAX) {
+		PUT(cpu_ns);
+		PUT(agent_cpu_ns);
+	}
 	finish(e, FD_REC_TRAILER, s, p);
 }
 
@@ -417,16 +423,18 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 	uint8_t *s, *p;
 	switch (kind) {
 	case EV_SAMPLE:
-		if (len != 3 && len != 4)
+		if (len < 3 || len > 5)
 			return 0;
-		s = set_tid(e, reserve(e, 64), tid);
+		s = set_tid(e, reserve(e, 80), tid);
 		p = s + 2;
 		PUTZ(w[1] - e->prev_time);
 		e->prev_time = w[1];
 		PUT(w[2]);
 		PUT(f);
-		if (len == 4)
-			PUT(w[3]); /* the exact CPU time of a thread-end remainder */
+		if (len >= 4)
+			PUT(w[3]); /* the exact CPU time it stands for */
+		if (len == 5)
+			PUT(w[4]); /* 1: charged at the thread's end */
 		finish(e, FD_REC_SAMPLE, s, p);
 		e->samples++;
 		e->sample_weight += f;
@@ -487,9 +495,9 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		return len;
 	}
 	case EV_THREAD_END:
-		if (len != 3)
+		if (len != 3 && len != 4)
 			return 0;
-		enc_thread_end(e, w[1], w[2]);
+		enc_thread_end(e, w[1], w[2], len == 4 ? w[3] : UINT64_MAX);
 		return len;
 	}
 	return 0;

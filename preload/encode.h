@@ -60,13 +60,18 @@ void enc_module(struct enc *e, uint64_t id, uint64_t bias, uint64_t start, uint6
 		const uint8_t *build_id, size_t build_id_len, uint64_t time);
 void enc_unload(struct enc *e, uint64_t id, uint64_t time);
 void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
-void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time);
+/* cpu_ns (since 1.2): the thread's measured CPU time; UINT64_MAX: unknown,
+ * not written. */
+void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns);
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
 void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap);
 void enc_lost(struct enc *e, unsigned what, uint64_t count);
 /* The same with the reason (LOST's optional str, format 1.1). */
 void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why);
-void enc_trailer(struct enc *e, uint64_t time, unsigned reason);
+/* cpu_ns, agent_cpu_ns (since 1.2): the process's CPU time since the agent
+ * started and that of the agent's writer thread; cpu_ns UINT64_MAX: unknown,
+ * neither written. */
+void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns);
 /* A NOTE record (FD_NOTE_*) with its text (cut at 4096 bytes). */
 void enc_note(struct enc *e, unsigned what, const char *text);
 /* Encodes one ring event (event.h) produced by thread tid. Returns the

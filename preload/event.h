@@ -4,13 +4,14 @@
  * Each event is a run of 64-bit words; word 0 holds the kind (bits 0-7), the
  * event's length in words (bits 8-15) and a kind-specific field (bits 16-63).
  *   EV_SAMPLE     w0 field = weight;  w1 time (ns since start), w2 stack id,
- *                 and (4 words) w3 the exact CPU time in ns it stands for
+ *                 and (4 words) w3 the exact CPU time in ns it stands for, and
+ *                 (5 words) w4 1: the CPU time charged at the thread's end
  *   EV_ALLOC      w0 field = seq;     w1 stack id, w2 size, w3 ptr
  *   EV_FREE       w0 field = seq;     w1 ptr
  *   EV_REALLOC    w0 field = seq;     w1 stack id, w2 size, w3 old, w4 new
  *   EV_STACK      w0 field = nframes; w1 stack id, w2... frames (innermost first)
  *   EV_THREAD     w1 tid, w2 time, w3..w4 name (16 bytes, NUL padded)
- *   EV_THREAD_END w1 tid, w2 time
+ *   EV_THREAD_END w1 tid, w2 time, and (4 words) w3 its measured CPU time (ns)
  * A STACK event is pushed before the first event of the same ring that uses
  * its id, so the dump defines a stack before its first use on that thread.
  */

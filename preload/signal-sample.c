@@ -232,7 +232,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		goto out_guard;
 	uint32_t weight = 1 + (si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0);
 	uint64_t now = agent_now();
-	t->weight_sum += weight;
+	uint64_t ns = tcpu_sample_ns(t, weight);
 	if (t->busy) {
 		/* The thread is pushing to its ring: defer the sample. */
 		if (t->pending) {
@@ -251,6 +251,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->pending_new = is_new;
 		t->pending_id = id;
 		t->pending_weight = weight;
+		t->pending_ns = ns;
 		t->pending_time = now;
 		__asm__ volatile("" ::: "memory");
 		t->pending = 1;
@@ -259,7 +260,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	unsigned n = unwind_program(ucv, t->sig_frames + 2, t, weight);
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
-	if (ring_space(&t->ring) < n + 2 + 3) {
+	if (ring_space(&t->ring) < n + 2 + 4) {
 		atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 		goto out_guard;
 	}
@@ -275,8 +276,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->sig_frames[1] = id;
 		ring_push(&t->ring, t->sig_frames, n + 2);
 	}
-	uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, weight), now, id };
-	ring_push(&t->ring, s, 3);
+	uint64_t s[4] = {EV_W0(EV_SAMPLE, ns ? 4 : 3, weight), now, id, ns};
+	ring_push(&t->ring, s, ns ? 4 : 3);
 	t->last_id = id;
 	if (t->blk_on)
 		blocking_sampled(t, id, now);
@@ -404,59 +405,6 @@ uint64_t sample_thread_cpu(pid_t tid)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-uint64_t sample_cpu_remainder(struct tstate *t, clockid_t clk)
-{
-	if (agent_cfg.clock != FD_CLOCK_CPU || !t->has_timer)
-		return 0;
-	struct timespec ts;
-	if (clock_gettime(clk, &ts) < 0)
-		return 0;
-	uint64_t ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
-	uint64_t used = ns > t->cpu_base ? ns - t->cpu_base : 0, covered = t->weight_sum * period;
-	return used > covered ? used - covered : 0;
-}
-
-void sample_note_start(struct tstate *t, void *(*fn)(void *))
-{
-	t->start_frames[0] = (uint64_t)(uintptr_t)fn;
-	t->start_n = 1;
-	if (t->in_unwind || !t->stack_hi)
-		return;
-	t->in_unwind = 1;
-	__asm__ volatile("" ::: "memory");
-	struct unwind *u = &t->uw;
-	unwind_capture(u->reg);
-	unwind_init_captured(u, t->stack_lo, t->stack_hi);
-	u->cache = t->uw_cache;
-	/* The agent's frames (this one, the trampoline) are not the
-	 * program's: the start routine's callers follow them. */
-	do {
-		uint64_t ip = u->reg[UW_RA];
-		if (ip >= agent_text_lo && ip < agent_text_hi)
-			continue;
-		t->start_frames[t->start_n++] = ip;
-	} while (t->start_n < sizeof(t->start_frames) / sizeof(t->start_frames[0]) && unwind_step(u));
-	__asm__ volatile("" ::: "memory");
-	t->in_unwind = 0;
-}
-
-uint32_t sample_end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_new)
-{
-	*is_new = 0;
-	*n = 0;
-	if (t->last_id || !t->start_n)
-		return t->last_id;
-	*n = t->start_n;
-	memcpy(f + 2, t->start_frames, t->start_n * sizeof(uint64_t));
-	uint32_t id = intern_stack(&agent_intern, f + 2, t->start_n, is_new);
-	if (!id)
-		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
-	else
-		t->last_id = id;
-	return id;
-}
-
 int sample_gate_enter(void)
 {
 	tls_arming++;
@@ -486,6 +434,12 @@ void sample_allow_arming(void)
 	atomic_store(&g_arm_stopped, 0);
 }
 
+uint64_t sample_first_ns(pid_t tid)
+{
+	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
+	return 1 + ((unsigned)tid * 2654435761u) % period;
+}
+
 /* Context: any; inside the gate. */
 int sample_arm_tid(pid_t tid, timer_t *out)
 {
@@ -504,7 +458,7 @@ int sample_arm_tid(pid_t tid, timer_t *out)
 	}
 	long period = 1000000000L / agent_cfg.hz;
 	/* Start each thread's timer at a different phase. */
-	long first = 1 + (long)(((unsigned)tid * 2654435761u) % (unsigned long)period);
+	long first = (long)sample_first_ns(tid);
 	struct itimerspec its = { { period / 1000000000L, period % 1000000000L },
 				  { first / 1000000000L, first % 1000000000L } };
 	if (timer_settime(tm, 0, &its, NULL) < 0) {
@@ -527,9 +481,14 @@ int sample_arm(struct tstate *t, pid_t tid)
 	int expect = 0, r = 0;
 	if (!__atomic_compare_exchange_n(&t->has_timer, &expect, 2, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
 		goto out;
-	t->cpu_base = sample_thread_cpu(tid);
+	tcpu_note_base(t, tid);
+	uint64_t clk = 0;
+	tcpu_read(tid, &clk);
+	/* Before the timer can fire. */
+	tcpu_note_arm(t, clk, sample_first_ns(tid));
 	timer_t tm;
 	if (sample_arm_tid(tid, &tm) < 0) {
+		t->first_ns = 0;
 		__atomic_store_n(&t->has_timer, 0, __ATOMIC_SEQ_CST);
 		atomic_fetch_add(&agent_cpu_unsampled, 1);
 		r = -1;

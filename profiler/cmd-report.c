@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "cpu-account.h"
 #include "cxxname.h"
 #include "fathom-dump.h"
 #include "profile.h"
@@ -167,6 +168,7 @@ struct report {
 	int64_t total_w;
 	uint64_t total_n;
 	double total_ns;
+	struct cpu_account acct;
 };
 
 static double period_ns(const struct profile *p, uint32_t proc)
@@ -329,6 +331,35 @@ static const char *time_label(const struct profile *p)
 	return wall && cpu ? "sampled time" : wall ? "wall time" : "CPU";
 }
 
+/* The samples' CPU time against the threads' measured CPU time (format
+ * 1.2), and the threads whose CPU the samples missed: every report says how
+ * complete it is. */
+static void print_cpu_account(const struct report *r)
+{
+	const struct profile *p = r->p;
+	const struct cpu_account *a = &r->acct;
+	char b1[32], b2[32], b3[32], b4[32], b5[32];
+	if (a->wall_procs && !a->procs) {
+		printf("CPU account: not compared (wall-clock samples count time, waiting included, not CPU "
+		       "time)\n");
+		return;
+	}
+	if (!a->procs)
+		return;
+	printf("CPU account: threads measured %s (%s thread%s, the agent's writer thread left out); "
+	       "the profile holds %s (%.1f%%): %s sampled, %s charged at thread ends\n",
+	       fmt_duration(b1, a->measured_ns), fmt_count(b4, (int64_t)a->threads),
+	       a->threads == 1 ? "" : "s", fmt_duration(b2, a->profile_ns), a->ratio * 100,
+	       fmt_duration(b3, a->sampled_ns), fmt_duration(b5, a->charged_ns));
+	if (a->has_process && a->outside_ns)
+		printf("          the process used %s more than its threads measured (thread exits "
+		       "after their last record, threads that ended unseen)\n",
+		       fmt_duration(b1, a->outside_ns));
+	char line[512];
+	for (size_t i = 0; cpu_account_note(p, a, i, line, sizeof(line)); i++)
+		printf("%s\n", line);
+}
+
 static void print_text_header(const struct report *r)
 {
 	const struct profile *p = r->p;
@@ -380,6 +411,7 @@ static void print_text_header(const struct report *r)
 	if (r->has_tid)
 		printf(" (thread %d only)", r->tid);
 	printf("\n");
+	print_cpu_account(r);
 }
 
 /* A row's name as the text shows it: C++ template arguments elided
@@ -587,6 +619,39 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 	json_uint(&j, "samples", r->total_n);
 	json_int(&j, "weight", r->total_w);
 	json_double(&j, "cpu_ns", r->total_ns);
+	{
+		const struct cpu_account *a = &r->acct;
+		json_object_begin(&j, "cpu_account");
+		json_bool(&j, "compared", a->procs > 0);
+		json_uint(&j, "wall_clock_processes", a->wall_procs);
+		json_uint(&j, "measured_ns", a->measured_ns);
+		json_uint(&j, "threads_measured", a->threads);
+		json_uint(&j, "profile_ns", a->profile_ns);
+		json_uint(&j, "sampled_ns", a->sampled_ns);
+		json_uint(&j, "charged_at_thread_end_ns", a->charged_ns);
+		json_double(&j, "ratio", a->ratio);
+		json_bool(&j, "warning", a->warn);
+		if (a->has_process) {
+			json_uint(&j, "process_ns", a->process_ns);
+			json_uint(&j, "agent_writer_ns", a->agent_ns);
+			json_uint(&j, "outside_threads_ns", a->outside_ns);
+		}
+		json_array_begin(&j, "not_sampled");
+		for (size_t i = 0; i < a->nunsampled; i++) {
+			const struct cpu_unsampled *u = &a->unsampled[i];
+			const struct fa_thread *th = &p->threads[u->thread];
+			json_object_begin(&j, NULL);
+			json_int(&j, "pid", p->procs[th->proc].pid);
+			json_int(&j, "tid", th->tid);
+			json_string(&j, "name", th->name);
+			json_uint(&j, "measured_ns", u->measured_ns);
+			json_uint(&j, "not_sampled_ns", u->missed_ns);
+			json_uint(&j, "charged_at_end_ns", u->charged_ns);
+			json_object_end(&j);
+		}
+		json_array_end(&j);
+		json_object_end(&j);
+	}
 	json_rows(r, &j, "top_self", self, n, false);
 	json_rows(r, &j, "top_total", total, n, true);
 	print_threads(r, &j);
@@ -728,6 +793,11 @@ int cmd_report(int argc, char **argv)
 		self[i] = total[i] = &r.k.e[i];
 	qsort(self, r.k.n, sizeof(*self), cmp_self);
 	qsort(total, r.k.n, sizeof(*total), cmp_total);
+	if (cpu_account(&p, &r.acct) < 0) {
+		fprintf(stderr, "fathom report: out of memory\n");
+		ret = 1;
+		goto out_rows;
+	}
 	if (r.json) {
 		print_json(&r, self, total, r.k.n);
 	} else {
@@ -776,6 +846,7 @@ out:
 	free(r.sn);
 	free(r.sns);
 	free(r.leaf);
+	cpu_account_free(&r.acct);
 	profile_free(&p);
 	return ret;
 }

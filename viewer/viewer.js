@@ -968,6 +968,10 @@
     if (dur) parts.push(fmtDuration(dur));
     const samples = procs.reduce((a, x) => a + (x.samples || 0), 0);
     parts.push(fmtCount(samples) + ' samples');
+    const acct = d.cpuAccount;
+    if (acct && acct.measuredNs)
+      parts.push('CPU measured ' + fmtDuration(acct.measuredNs) + ', ' +
+        (100 * acct.profileNs / acct.measuredNs).toFixed(1) + '% in the profile');
     const mem = d.mem || {};
     if (p.metric('alloc-calls')) {
       parts.push(fmtCount(mem.allocCalls || 0) + ' allocations');

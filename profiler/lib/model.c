@@ -583,9 +583,19 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 		uint64_t ew = e->weight;
 		if (e->ns && pr->hz) {
 			uint64_t period = 1000000000u / pr->hz, *c = &L->ps[proc].ns_carry;
-			*c += e->ns > (1ull << 50) ? (1ull << 50) : e->ns;
+			uint64_t ns = e->ns > (1ull << 50) ? (1ull << 50) : e->ns;
+			*c += ns;
 			ew = *c / period;
 			*c -= ew * period;
+			if (e->at_end) {
+				p->threads[t].end_ns += ns;
+				pr->cpu_end_ns += ns;
+			} else {
+				p->threads[t].timer_ns += ns;
+			}
+		} else if (pr->hz) {
+			p->threads[t].timer_ns +=
+			    (ew > (1u << 30) ? (1u << 30) : ew) * (1000000000u / pr->hz);
 		}
 		int64_t w = (int64_t)(ew > (1u << 30) ? (1u << 30) : ew);
 		seen_time(L, proc, e->time);
@@ -668,6 +678,15 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 		return 0;
 	case FD_REC_THREAD_END:
 		seen_time(L, proc, r->time);
+		if (r->has_cpu) {
+			if ((t = thread_of(L, proc, r->tid)) == FA_NONE)
+				return -ENOMEM;
+			uint64_t ns = r->cpu_ns > (1ull << 56) ? (1ull << 56) : r->cpu_ns;
+			p->threads[t].measured_ns += ns;
+			p->threads[t].measured = true;
+			pr->cpu_measured_ns += ns;
+			pr->cpu_threads++;
+		}
 		return 0;
 	case FD_REC_STACK:
 		return on_stack(L, proc, r);
@@ -675,7 +694,8 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	case FD_REC_ALLOC:
 	case FD_REC_FREE:
 	case FD_REC_REALLOC: {
-		struct rd_event ev = { r->kind, r->tid, r->id, r->seq, r->ptr, r->old_ptr, r->size, r->time, r->weight, r->ns };
+		struct rd_event ev = {r->kind, r->tid,	r->id,	   r->seq, r->ptr,   r->old_ptr,
+				      r->size, r->time, r->weight, r->ns,  r->at_end};
 		return on_event(L, proc, &ev);
 	}
 	case FD_REC_TICK:
@@ -714,6 +734,12 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	case FD_REC_TRAILER:
 		seen_time(L, proc, r->time);
 		pr->complete = true;
+		if (r->has_cpu) {
+			pr->cpu_process_ns = r->cpu_ns > (1ull << 56) ? (1ull << 56) : r->cpu_ns;
+			pr->cpu_agent_ns =
+			    r->agent_cpu_ns > pr->cpu_process_ns ? pr->cpu_process_ns : r->agent_cpu_ns;
+			pr->has_process_cpu = true;
+		}
 		if (r->lost_samples > pr->lost_samples)
 			pr->lost_samples = r->lost_samples;
 		/* The trailer's count tells how much skipped chunks held. */

@@ -54,6 +54,15 @@ struct fa_process {
 	/* The object whose malloc the program called instead of the agent's
 	 * (an allocator preloaded before it, or the program's own), or NULL. */
 	char *alloc_bypass;
+	/* The CPU account (format 1.2; see cpu-account.h): the threads'
+	 * measured CPU time (sum of THREAD_END cpu_ns, over cpu_threads
+	 * threads), and the CPU time the agent charged at thread ends
+	 * (exact ns; it is part of sample_weight). When has_process_cpu, the
+	 * trailer's CPU time of the whole process since the agent started,
+	 * and of the agent's writer thread. */
+	uint64_t cpu_measured_ns, cpu_threads, cpu_end_ns;
+	uint64_t cpu_process_ns, cpu_agent_ns;
+	bool has_process_cpu;
 	bool complete;           /* a trailer was read */
 	/* The dump carries its own symbols (fathom record --symbolize), used
 	 * instead of the module files. */
@@ -83,6 +92,12 @@ struct fa_thread {
 	char *name;
 	int64_t cpu;             /* sum of sample weights */
 	uint64_t samples;
+	/* The CPU account (format 1.2): the CPU time of the timer's samples,
+	 * the CPU time charged at the thread's end (ns), and the measured CPU
+	 * time (THREAD_END's cpu_ns; summed when a tid was used twice), valid
+	 * when measured. */
+	uint64_t timer_ns, end_ns, measured_ns;
+	bool measured;
 };
 
 /* A function, unique over the whole profile by (name, file, module name). */

@@ -575,13 +575,15 @@ static int to_int(struct body *b, uint64_t v)
  * delta bases advance only when it is not. */
 static inline bool decode_event(struct reader *r, struct body *b, int kind, struct rd_event *ev)
 {
-	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0;
+	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0, at_end = 0;
 	if (kind == FD_REC_SAMPLE) {
 		time = r->prev_time + (uint64_t)zz(b);
 		id = u(b);
 		weight = u(b);
 		if (b->p < b->end)
 			ns = u(b); /* since 1.2: the exact CPU time it stands for */
+		if (b->p < b->end)
+			at_end = u(b); /* since 1.2: charged at the thread's end */
 	} else {
 		seq = r->prev_seq + (uint64_t)zz(b);
 		if (kind != FD_REC_FREE) {
@@ -596,7 +598,7 @@ static inline bool decode_event(struct reader *r, struct body *b, int kind, stru
 	}
 	if (b->bad)
 		return false;
-	*ev = (struct rd_event){ kind, r->cur_tid, id, seq, ptr, old, size, time, weight, ns };
+	*ev = (struct rd_event){kind, r->cur_tid, id, seq, ptr, old, size, time, weight, ns, at_end};
 	if (kind == FD_REC_SAMPLE) {
 		r->prev_time = time;
 	} else {
@@ -644,6 +646,10 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 	case FD_REC_THREAD_END:
 		rec->tid = to_int(b, u(b));
 		rec->time = u(b);
+		if (b->p < b->end) { /* since 1.2 */
+			rec->cpu_ns = u(b);
+			rec->has_cpu = true;
+		}
 		break;
 	case FD_REC_STACK: {
 		rec->id = u(b);
@@ -691,6 +697,7 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->time = ev.time;
 		rec->weight = ev.weight;
 		rec->ns = ev.ns;
+		rec->at_end = ev.at_end;
 		return true;
 	}
 	case FD_REC_TICK:
@@ -716,6 +723,11 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->lost_samples = u(b);
 		rec->alloc_events = u(b);
 		rec->reason = u(b);
+		if (b->p < b->end) { /* since 1.2 */
+			rec->cpu_ns = u(b);
+			rec->agent_cpu_ns = u(b);
+			rec->has_cpu = true;
+		}
 		break;
 	default:
 		return true;

@@ -35,7 +35,8 @@ struct rd_rec {
 	uint64_t time;        /* ns since the process start */
 	uint64_t id;          /* mod_id (MODULE, UNLOAD) or stack_id (STACK, SAMPLE, ALLOC, REALLOC) */
 	uint64_t seq, ptr, old_ptr, size, weight;
-	uint64_t ns; /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
+	uint64_t ns;	 /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
+	uint64_t at_end; /* SAMPLE since 1.2: 1 when charged at the thread's end */
 	/* HEADER */
 	int pid, ppid;
 	uint64_t start_real_ns, start_mono_ns, hz, alloc_sample_bytes, generation;
@@ -53,6 +54,11 @@ struct rd_rec {
 	uint64_t rss, heap, what, count;
 	struct rd_bytes why;
 	uint64_t samples, sample_weight, lost_samples, alloc_events, reason;
+	/* Since 1.2, when has_cpu: THREAD_END's measured CPU time of the
+	 * thread; TRAILER's CPU time of the process since the agent started,
+	 * and agent_cpu_ns that of the agent's writer thread. */
+	uint64_t cpu_ns, agent_cpu_ns;
+	bool has_cpu;
 };
 
 /* A CPU sample or an allocation event: the records that make up nearly all
@@ -64,7 +70,8 @@ struct rd_event {
 	uint64_t id;          /* stack_id (not for FREE) */
 	uint64_t seq, ptr, old_ptr, size;
 	uint64_t time, weight;
-	uint64_t ns; /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
+	uint64_t ns;	 /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
+	uint64_t at_end; /* SAMPLE since 1.2: 1 when charged at the thread's end */
 };
 
 struct reader;

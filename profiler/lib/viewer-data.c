@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cpu-account.h"
 #include "fathom-dump.h"
 #include "util.h"
 #include "viewer-data.h"
@@ -496,9 +497,23 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 		goto out;
 	write_timeline(j, p);
 	write_mem(j, p);
+	struct cpu_account acct;
+	if ((ret = cpu_account(p, &acct)) < 0)
+		goto out;
+	if (acct.procs) {
+		json_object_begin(j, "cpuAccount");
+		json_uint(j, "measuredNs", acct.measured_ns);
+		json_uint(j, "profileNs", acct.profile_ns);
+		json_bool(j, "warning", acct.warn);
+		json_object_end(j);
+	}
 	json_array_begin(j, "warnings");
 	for (size_t i = 0; i < p->nwarnings; i++)
 		json_string(j, NULL, p->warnings[i]);
+	char note[512];
+	for (size_t i = 0; cpu_account_note(p, &acct, i, note, sizeof(note)); i++)
+		json_string(j, NULL, note);
+	cpu_account_free(&acct);
 	for (size_t i = 0; i < p->nprocs; i++)
 		if (p->procs[i].damage) {
 			/* The model's warnings may already say it; a damaged file must be visible. */

@@ -1,0 +1,158 @@
+/* Each thread's CPU account: its CPU clock, counted from its birth (or from
+ * the agent's start for a thread that was already running), read when the
+ * thread ends or the process does; the part no sample covered is charged in
+ * exact nanoseconds, and the measured total goes into THREAD_END, so that a
+ * report can say how much of the CPU time its samples hold.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+
+#include <string.h>
+#include <sys/auxv.h>
+#include <time.h>
+
+int tcpu_read(pid_t tid, uint64_t *ns)
+{
+	struct timespec ts;
+	if (clock_gettime(sample_thread_clock(tid), &ts) < 0)
+		return -1;
+	*ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return 0;
+}
+
+void tcpu_note_base(struct tstate *t, pid_t tid)
+{
+	uint64_t ns;
+	if (t->cpu_known || tcpu_read(tid, &ns) < 0)
+		return;
+	t->cpu_base = ns;
+	t->cpu_known = 1;
+}
+
+void tcpu_note_birth(struct tstate *t, void *(*fn)(void *))
+{
+	/* A thread started under the agent: all of its CPU time counts,
+	 * clone's return and the C library's start-up included. */
+	t->cpu_base = 0;
+	t->cpu_known = 1;
+	t->start_frames[0] = (uint64_t)(uintptr_t)fn;
+	t->start_n = 1;
+	if (t->in_unwind || !t->stack_hi)
+		return;
+	t->in_unwind = 1;
+	__asm__ volatile("" ::: "memory");
+	struct unwind *u = &t->uw;
+	unwind_capture(u->reg);
+	unwind_init_captured(u, t->stack_lo, t->stack_hi);
+	u->cache = t->uw_cache;
+	/* The agent's frames (this one, the trampoline) are not the
+	 * program's: the start routine's callers follow them. */
+	do {
+		uint64_t ip = u->reg[UW_RA];
+		if (ip >= agent_text_lo && ip < agent_text_hi)
+			continue;
+		t->start_frames[t->start_n++] = ip;
+	} while (t->start_n < sizeof(t->start_frames) / sizeof(t->start_frames[0]) && unwind_step(u));
+	__asm__ volatile("" ::: "memory");
+	t->in_unwind = 0;
+}
+
+/* The stack a thread's uncovered CPU time is charged to: the last sampled
+ * one, else its start stack, interned (0 when there is none). When
+ * *is_new, f[0..1] are room for a STACK event header and f[2..] holds *n
+ * frames: that event must be emitted before the id is used. */
+static uint32_t end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_new)
+{
+	*is_new = 0;
+	*n = 0;
+	if (t->last_id || !t->start_n)
+		return t->last_id;
+	*n = t->start_n;
+	memcpy(f + 2, t->start_frames, t->start_n * sizeof(uint64_t));
+	uint32_t id = intern_stack(&agent_intern, f + 2, t->start_n, is_new);
+	if (!id)
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+	return id;
+}
+
+void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
+{
+	uint64_t clk, used = 0;
+	int known = t->cpu_known && tcpu_read(t->tid, &clk) == 0;
+	if (known)
+		used = clk > t->cpu_base ? clk - t->cpu_base : 0;
+	/* With the CPU clock, the samples stand for covered_ns of this very
+	 * clock: the rest (a thread shorter than its timer's phase has all
+	 * of it here; a thread that blocked the signal most of it) is one
+	 * more sample of that exact time. Its weight is the time in whole
+	 * periods, rounded down, for readers older than 1.2. */
+	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
+	uint64_t covered = t->covered_ns;
+	if (known && charge && agent_cfg.clock == FD_CLOCK_CPU && used > covered) {
+		uint64_t rest = used - covered;
+		unsigned n;
+		int is_new;
+		uint32_t id = end_stack(t, f, &n, &is_new);
+		if (id) {
+			if (is_new) {
+				f[0] = EV_W0(EV_STACK, n + 2, n);
+				f[1] = id;
+				emit(t, f, n + 2);
+			}
+			uint64_t s[5] = {EV_W0(EV_SAMPLE, 5, rest / period), now, id, rest, 1};
+			emit(t, s, 5);
+		}
+	}
+	uint64_t w[4] = {EV_W0(EV_THREAD_END, known ? 4 : 3, 0), (uint64_t)t->tid, now, used};
+	emit(t, w, known ? 4 : 3);
+}
+
+uint64_t tcpu_sample_ns(struct tstate *t, uint32_t weight)
+{
+	if (agent_cfg.clock != FD_CLOCK_CPU)
+		return 0;
+	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz, ns = (uint64_t)weight * period;
+	/* The timer expires at its phase after the arming, then every
+	 * period: the first sample stands for the CPU time up to its phase
+	 * (and what the thread used before the arming), so that the samples
+	 * and the rest charged at the end add up to the thread's CPU time
+	 * exactly, and a thread is not credited a whole period for the
+	 * part of one it ran. */
+	if (t->first_ns) {
+		ns = t->first_ns + (uint64_t)(weight - 1) * period;
+		t->first_ns = 0;
+		t->covered_ns += ns;
+		return ns ? ns : 1;
+	}
+	t->covered_ns += ns;
+	return 0;
+}
+
+void tcpu_note_arm(struct tstate *t, uint64_t clk_now, uint64_t first_ns)
+{
+	if (!t->cpu_known || agent_cfg.clock != FD_CLOCK_CPU)
+		return;
+	uint64_t used = clk_now > t->cpu_base ? clk_now - t->cpu_base : 0;
+	uint64_t gap = used > t->covered_ns ? used - t->covered_ns : 0;
+	t->first_ns = gap + first_ns;
+}
+
+void tcpu_forget(struct tstate *t)
+{
+	t->cpu_known = 0;
+	t->cpu_base = 0;
+	t->covered_ns = 0;
+	t->first_ns = 0;
+	t->last_id = 0;
+}
+
+void tcpu_note_main(struct tstate *t)
+{
+	/* The program's entry point (_start) stands for the main thread's
+	 * start routine: its CPU time no sample covered is the program's. */
+	unsigned long entry = getauxval(AT_ENTRY);
+	if (entry && !t->start_n) {
+		t->start_frames[0] = entry;
+		t->start_n = 1;
+	}
+}
