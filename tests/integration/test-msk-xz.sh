@@ -23,13 +23,21 @@ PY
 cmp -s plain.xz rec.xz || fail "xz's output changed under the agent"
 cpu_ms=$(cat rusage.txt)
 run "$FATHOM" report --json xz.fdump >xz.json
-read -r samples sampled_ms < <(python3 -c '
+read -r samples sampled_ms measured_ms < <(python3 -c '
 import json, sys
 d = json.load(open(sys.argv[1]))
-print(d["samples"], round(d["cpu_ns"] / 1e6))' xz.json)
-note "xz used ${cpu_ms} ms of CPU; fathom: ${samples} samples, ${sampled_ms} ms"
-awk -v s="$sampled_ms" -v c="$cpu_ms" 'BEGIN { exit !(s >= 0.7 * c) }' ||
-	fail "fathom sampled ${sampled_ms} ms of xz's ${cpu_ms} ms of CPU (less than 70%)"
+a = d["cpu_account"]
+print(d["samples"], round(a["sampled_ns"] / 1e6), round(a["measured_ns"] / 1e6))' xz.json)
+note "xz used ${cpu_ms} ms of CPU (rusage, with fathom record's and the agent's writer's); its threads measured ${measured_ms} ms; fathom sampled ${samples} samples, ${sampled_ms} ms"
+# The reference is the threads' own CPU clocks (the report's CPU account):
+# rusage also holds the agent's writer and fathom record, which grow on a
+# loaded machine. It must still hold most of rusage, or it misses threads.
+awk -v m="$measured_ms" -v c="$cpu_ms" 'BEGIN { exit !(m >= 0.5 * c) }' ||
+	fail "the threads measured ${measured_ms} ms of xz's ${cpu_ms} ms of CPU"
+# Sampled, not charged at the threads' ends: on main the workers (every
+# signal blocked) gave one sample.
+awk -v s="$sampled_ms" -v m="$measured_ms" 'BEGIN { exit !(s >= 0.8 * m) }' ||
+	fail "fathom sampled ${sampled_ms} ms of the ${measured_ms} ms xz's threads measured (less than 80%)"
 # As samples, not one weight at the end: about one per 10 ms at 99 Hz.
-awk -v n="$samples" -v c="$cpu_ms" 'BEGIN { exit !(n >= 0.35 * c / 10.1) }' ||
-	fail "only ${samples} samples for ${cpu_ms} ms of CPU at 99 Hz"
+awk -v n="$samples" -v c="$measured_ms" 'BEGIN { exit !(n >= 0.6 * c / 10.1) }' ||
+	fail "only ${samples} samples for ${measured_ms} ms of CPU at 99 Hz"

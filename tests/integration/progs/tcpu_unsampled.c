@@ -1,6 +1,7 @@
 /* Threads whose CPU time sampling cannot reach: "tcpu-blk" blocks every
- * signal with the raw rt_sigprocmask system call (no libc entry point a
- * profiler could interpose) and burns argv[1] ms (default 300); "tcpu-raw",
+ * signal with the rt_sigprocmask system call made by a syscall instruction
+ * of its own (no libc entry point, not even syscall(), that a profiler could
+ * interpose) and burns argv[1] ms (default 300); "tcpu-raw",
  * made by a bare clone (no pthread_create, never runs profiler code),
  * burns argv[2] ms (default 200) and is still running at exit. Prints each
  * one's tid and its own CPU clock reading when its work is done. */
@@ -43,7 +44,16 @@ static __attribute__((noinline)) void *tcpu_blocked(void *arg)
 	(void)arg;
 	prctl(PR_SET_NAME, "tcpu-blk");
 	uint64_t all = ~0ull;
+#if defined(__x86_64__)
+	register long r10 __asm__("r10") = 8; /* sigsetsize */
+	long r = SYS_rt_sigprocmask;
+	__asm__ volatile("syscall"
+			 : "+a"(r)
+			 : "D"((long)SIG_BLOCK), "S"(&all), "d"(0L), "r"(r10)
+			 : "rcx", "r11", "memory");
+#else
 	syscall(SYS_rt_sigprocmask, SIG_BLOCK, &all, NULL, 8);
+#endif
 	burn(g_blk_ms);
 	printf("blk %ld %llu\n", (long)syscall(SYS_gettid), (unsigned long long)thread_cpu());
 	return NULL;
