@@ -164,6 +164,10 @@ void enc_close(struct enc *e)
 		munmap(e->zbuf2, e->zcap2);
 	if (e->zctx)
 		ZSTD_freeCCtx(e->zctx);
+	if (e->stack_bits)
+		munmap(e->stack_bits, e->stack_bits_bytes);
+	e->stack_bits = NULL;
+	e->stack_bits_bytes = 0;
 	e->raw = e->zbuf = e->zbuf2 = NULL;
 	e->raw_cap = e->zcap = e->zcap2 = 0;
 	e->zctx = NULL;
@@ -333,8 +337,35 @@ void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time)
 	finish(e, FD_REC_THREAD_END, s, p);
 }
 
+/* Marks stack id as defined in this dump; returns 1 when it already was.
+ * The map grows (x2, from 4 KB: 32768 ids) as ids come; when it cannot, the
+ * stack is written unmarked (written again if sent again: the reader keeps
+ * the first). */
+static int stack_seen(struct enc *e, uint64_t id)
+{
+	size_t byte = (size_t)(id >> 3);
+	if (byte >= e->stack_bits_bytes) {
+		size_t cap = e->stack_bits_bytes ? e->stack_bits_bytes : 4096;
+		while (cap <= byte)
+			cap *= 2;
+		void *p = e->stack_bits ? mremap(e->stack_bits, e->stack_bits_bytes, cap, MREMAP_MAYMOVE) : map(cap);
+		if (!p || p == MAP_FAILED)
+			return 0;
+		e->stack_bits = p;
+		e->stack_bits_bytes = cap;
+	}
+	uint64_t bit = 1ull << (id & 63), *w = &e->stack_bits[id >> 6];
+	if (*w & bit)
+		return 1;
+	*w |= bit;
+	e->stacks_defined++;
+	return 0;
+}
+
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *f, unsigned n)
 {
+	if (stack_seen(e, id))
+		return;
 	if (n > FD_MAX_FRAMES)
 		n = FD_MAX_FRAMES;
 	uint8_t *s = reserve(e, REC_MAX), *p = s + 2;

@@ -34,6 +34,12 @@ struct enc {
 	int seekable; /* a regular file: a failed exec can take its trailer back */
 	/* Bytes of records not written because of error (their uncompressed size). */
 	uint64_t lost_bytes;
+	/* The stack ids this dump defines (a bit each, grown as ids come):
+	 * a STACK is written once, and the writer can tell which stacks the
+	 * dump still lacks at its end. */
+	uint64_t *stack_bits;
+	size_t stack_bits_bytes;
+	uint64_t stacks_defined;
 	/* Totals, for the trailer. */
 	uint64_t samples, sample_weight, lost_samples, alloc_events, records;
 };
@@ -61,6 +67,7 @@ void enc_module(struct enc *e, uint64_t id, uint64_t bias, uint64_t start, uint6
 void enc_unload(struct enc *e, uint64_t id, uint64_t time);
 void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
 void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time);
+/* Writes a STACK, unless this dump already has one of that id. */
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
 void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap);
 void enc_lost(struct enc *e, unsigned what, uint64_t count);
