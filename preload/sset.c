@@ -64,17 +64,21 @@ int sset_insert(uintptr_t p)
 		size_t mask = ((size_t)1 << (SSET_BITS0 + k)) - 1, i = sset_index(p, k);
 		for (int probe = 0; probe < SSET_PROBES; probe++, i = (i + 1) & mask) {
 			uintptr_t s = atomic_load_explicit(&set[i], memory_order_relaxed);
-			if (s != 0 && s != SSET_TOMB)
-				continue;
-			SSET_RACE_HOOK(&set[i], (i - sset_index(p, k)) & mask);
-			if (atomic_compare_exchange_strong(&set[i], &s, p)) {
-				_Atomic uint8_t *f = &sset_filter[sset_filter_index(p)];
-				uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
-				while (v != 255 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v + 1)))
-					;
-				return 1;
+			/* A slot taken by another thread under us is looked at
+			 * again (it may be a tombstone once more), never
+			 * skipped: a pointer must stay within SSET_PROBES
+			 * slots of its place, where sset_remove looks. */
+			while (s == 0 || s == SSET_TOMB) {
+				SSET_RACE_HOOK(&set[i], (i - sset_index(p, k)) & mask);
+				if (atomic_compare_exchange_strong(&set[i], &s, p)) {
+					_Atomic uint8_t *f = &sset_filter[sset_filter_index(p)];
+					uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
+					while (v != 255 &&
+					       !atomic_compare_exchange_weak(f, &v, (uint8_t)(v + 1)))
+						;
+					return 1;
+				}
 			}
-			probe--; /* the slot changed under us: look at it again */
 		}
 	}
 	return 0;
