@@ -24,6 +24,34 @@
 #define RECOMPRESS_RATIO 16
 #define RECOMPRESS_LEVEL 6
 
+/* The chunk's checksum, CRC-32C: with SSE4.2's crc32 instruction, 8 bytes
+ * a step, when the CPU has it (fd_crc32c's nibble loop took a sixth of the
+ * agent's CPU time under --alloc on a malloc-heavy program). */
+#if defined(__x86_64__) && defined(__GNUC__)
+__attribute__((target("sse4.2"))) static uint32_t crc32c_hw(const uint8_t *p, size_t len)
+{
+	uint64_t c = 0xffffffffu;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+		memcpy(&v, p, 8);
+		c = __builtin_ia32_crc32di(c, v);
+	}
+	uint32_t c32 = (uint32_t)c;
+	while (len--)
+		c32 = __builtin_ia32_crc32qi(c32, *p++);
+	return ~c32;
+}
+#endif
+
+uint32_t enc_crc32c(const void *buf, size_t len)
+{
+#if defined(__x86_64__) && defined(__GNUC__)
+	if (__builtin_cpu_supports("sse4.2"))
+		return crc32c_hw(buf, len);
+#endif
+	return fd_crc32c(0, buf, len);
+}
+
 static int write_all(struct enc *e, const void *buf, size_t n)
 {
 	const uint8_t *p = buf;
@@ -214,7 +242,7 @@ int enc_flush(struct enc *e)
 		}
 	}
 	uint8_t h[FD_CHUNK_HEADER_SIZE];
-	fd_chunk_header_encode(h, flags, e->chunk_seq, (uint32_t)len, (uint32_t)raw_len, fd_crc32c(0, payload, len));
+	fd_chunk_header_encode(h, flags, e->chunk_seq, (uint32_t)len, (uint32_t)raw_len, enc_crc32c(payload, len));
 	uint64_t start = e->file_pos;
 	int r = write_all(e, h, sizeof(h));
 	if (r == 0)

@@ -78,6 +78,9 @@ void enc_trailer(struct enc *e, uint64_t time, unsigned reason);
  * event's length in words, or 0 when the event is malformed. */
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);
 
+/* CRC-32C of buf, as fd_crc32c(0, buf, len), in hardware where it can. */
+uint32_t enc_crc32c(const void *buf, size_t len);
+
 /* Compresses and writes the pending records as one chunk (nothing when there
  * are none). Returns 0 or -errno. After the first error (the fd is no longer
  * the dump, a full disk) nothing more is written: a chunk cut short is taken
