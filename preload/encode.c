@@ -376,7 +376,8 @@ static int stack_seen(struct enc *e, uint64_t id)
 		size_t cap = e->stack_bits_bytes ? e->stack_bits_bytes : 4096;
 		while (cap <= byte)
 			cap *= 2;
-		void *p = e->stack_bits ? mremap(e->stack_bits, e->stack_bits_bytes, cap, MREMAP_MAYMOVE) : map(cap);
+		void *p = e->stack_bits ? mremap(e->stack_bits, e->stack_bits_bytes, cap, MREMAP_MAYMOVE)
+					: map(cap);
 		if (!p || p == MAP_FAILED)
 			return 0;
 		e->stack_bits = p;

@@ -212,7 +212,7 @@ static int match_id(void *arg, uint32_t id, const uint64_t *frames, unsigned n)
 
 const uint64_t *intern_frames(struct intern *in, uint32_t id, unsigned *n)
 {
-	struct find_id f = { id, 0, NULL };
+	struct find_id f = {id, 0, NULL};
 	intern_each(in, match_id, &f);
 	*n = f.n;
 	return f.frames;

@@ -84,7 +84,7 @@ int main(int argc, char **argv)
 	heavy = argc > 3 && strcmp(argv[3], "heavy") == 0;
 	/* The thread's CPU time in each worker, as the program itself
 	 * measures it: the truth a profile of this run is held to. */
-	uint64_t t[3] = { 0, 0, 0 };
+	uint64_t t[3] = {0, 0, 0};
 	for (long r = 0; r < rounds; r++) {
 		uint64_t a = cpu_ns();
 		stk_build((uint64_t)r);
@@ -101,8 +101,8 @@ int main(int argc, char **argv)
 	FILE *f = out ? fopen(out, "w") : NULL;
 	if (f) {
 		double all = (double)(t[0] + t[1] + t[2]);
-		fprintf(f, "stk_build %.2f\nstk_hash %.2f\nstk_scan %.2f\n", 100 * t[0] / all, 100 * t[1] / all,
-			100 * t[2] / all);
+		fprintf(f, "stk_build %.2f\nstk_hash %.2f\nstk_scan %.2f\n", 100 * t[0] / all,
+			100 * t[1] / all, 100 * t[2] / all);
 		fclose(f);
 	}
 	printf("stk_mix done %ld\n", rounds);

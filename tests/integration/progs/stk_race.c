@@ -127,7 +127,7 @@ int main(int argc, char **argv)
 	}
 	while (g_started < spinners)
 		sched_yield();
-	struct timespec ts = { 0, 20000000 };
+	struct timespec ts = {0, 20000000};
 	nanosleep(&ts, NULL);
 	printf("done %d waves of %d threads\n", waves, width);
 	return 0;
