@@ -1780,6 +1780,25 @@ static void trailer(uint64_t now, unsigned reason)
 	enc_trailer(&g_enc, now, reason, proc, writer);
 }
 
+static int define_stack(void *arg, uint32_t id, const uint64_t *frames, unsigned n)
+{
+	enc_stack(arg, id, frames, n);
+	return 0;
+}
+
+/* Before the dump ends: a STACK travels in the ring of the thread that made
+ * the id, while another thread's ring, a pending sample or the CPU time
+ * credited at the end may already have named it; when the last round cut
+ * the rings before the definition, it is written here, from the table.
+ * Called with wlock held, once the last events are encoded. */
+static void define_missing_stacks(void)
+{
+	/* Every id named so far was counted before anyone could use it. */
+	atomic_thread_fence(memory_order_acquire);
+	if (g_enc.stacks_defined < intern_count(&agent_intern))
+		intern_each(&agent_intern, define_stack, &g_enc);
+}
+
 /* Writes everything that is pending and the trailer. Called at exit, _exit
  * and (keeping wlock) before exec. */
 static void finish_locked(unsigned reason)
@@ -1789,6 +1808,7 @@ static void finish_locked(unsigned reason)
 	writer_cycle(1);
 	close_accounts(now, agent_cpu_on, 1);
 	close_blocked(now);
+	define_missing_stacks();
 	trailer(now, reason);
 	enc_flush(&g_enc);
 	g_last_flush = now;
@@ -1900,6 +1920,9 @@ static void on_fork_child(void)
 		self->has_timer = 0;
 		self->pending = 0;
 		self->busy = 0;
+		/* Its last stack id was the parent's: no CPU time is credited
+		 * to it in the child's table. */
+		self->last_id = 0;
 		atomic_store(&self->lost_samples, 0);
 		self->lost_reported = 0;
 		self->thread_end_sent = 0;
@@ -1981,6 +2004,7 @@ static void resume_sampling(void)
 static struct enc_mark trailer_provisional(unsigned reason)
 {
 	writer_cycle(1);
+	define_missing_stacks(); /* kept if the trailer is taken back */
 	enc_flush(&g_enc);
 	struct enc_mark m = enc_mark(&g_enc);
 	uint64_t now = agent_now();

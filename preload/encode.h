@@ -34,6 +34,12 @@ struct enc {
 	int seekable; /* a regular file: a failed exec can take its trailer back */
 	/* Bytes of records not written because of error (their uncompressed size). */
 	uint64_t lost_bytes;
+	/* The stack ids this dump defines (a bit each, grown as ids come):
+	 * a STACK is written once, and the writer can tell which stacks the
+	 * dump still lacks at its end. */
+	uint64_t *stack_bits;
+	size_t stack_bits_bytes;
+	uint64_t stacks_defined;
 	/* Totals, for the trailer. */
 	uint64_t samples, sample_weight, lost_samples, alloc_events, records;
 };
@@ -63,6 +69,7 @@ void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
 /* cpu_ns (since 1.2): the thread's measured CPU time; UINT64_MAX: unknown,
  * not written. */
 void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns);
+/* Writes a STACK, unless this dump already has one of that id. */
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
 void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap);
 void enc_lost(struct enc *e, unsigned what, uint64_t count);
@@ -77,6 +84,9 @@ void enc_note(struct enc *e, unsigned what, const char *text);
 /* Encodes one ring event (event.h) produced by thread tid. Returns the
  * event's length in words, or 0 when the event is malformed. */
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);
+
+/* CRC-32C of buf, as fd_crc32c(0, buf, len), in hardware where it can. */
+uint32_t enc_crc32c(const void *buf, size_t len);
 
 /* Compresses and writes the pending records as one chunk (nothing when there
  * are none). Returns 0 or -errno. After the first error (the fd is no longer

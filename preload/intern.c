@@ -116,12 +116,15 @@ static uint32_t level_find(struct intern *in, struct intern_level *l, uint64_t h
 				mine = off + 1;
 			}
 			uint64_t want = tag << 32 | mine;
+			/* Counted before it is published, so that the count is
+			 * never below the entries anyone can find (intern_count). */
+			atomic_fetch_add_explicit(&l->count, 1, memory_order_relaxed);
 			if (atomic_compare_exchange_strong_explicit(
 				&l->slots[i], &s, want, memory_order_acq_rel, memory_order_acquire)) {
-				atomic_fetch_add_explicit(&l->count, 1, memory_order_relaxed);
 				*is_new = 1;
 				return (uint32_t)l->arena[mine - 1];
 			}
+			atomic_fetch_sub_explicit(&l->count, 1, memory_order_relaxed);
 			/* Lost the race: s now holds the winner's entry; examine it. */
 		}
 		if ((s >> 32) == tag) {
@@ -162,20 +165,55 @@ uint32_t intern_stack(struct intern *in, const uint64_t *frames, unsigned n, int
 	return 0;
 }
 
-const uint64_t *intern_frames(struct intern *in, uint32_t id, unsigned *n)
+size_t intern_count(struct intern *in)
+{
+	size_t n = 0;
+	for (unsigned k = 0; k < INTERN_MAX_LEVELS; k++) {
+		struct intern_level *l = atomic_load_explicit(&in->level[k], memory_order_acquire);
+		if (l)
+			n += atomic_load_explicit(&l->count, memory_order_relaxed);
+	}
+	return n;
+}
+
+int intern_each(struct intern *in, int (*fn)(void *arg, uint32_t id, const uint64_t *frames, unsigned n),
+		void *arg)
 {
 	for (unsigned k = 0; k < INTERN_MAX_LEVELS; k++) {
-		struct intern_level *l = atomic_load(&in->level[k]);
+		struct intern_level *l = atomic_load_explicit(&in->level[k], memory_order_acquire);
 		for (size_t i = 0; l && i < l->nslots; i++) {
-			uint64_t s = atomic_load(&l->slots[i]);
+			uint64_t s = atomic_load_explicit(&l->slots[i], memory_order_acquire);
 			if (!s)
 				continue;
 			const uint64_t *e = &l->arena[(s & 0xffffffffu) - 1];
-			if ((uint32_t)e[0] == id) {
-				*n = (unsigned)(e[0] >> 32);
-				return e + 1;
-			}
+			int r = fn(arg, (uint32_t)e[0], e + 1, (unsigned)(e[0] >> 32));
+			if (r)
+				return r;
 		}
 	}
-	return NULL;
+	return 0;
+}
+
+struct find_id {
+	uint32_t id;
+	unsigned n;
+	const uint64_t *frames;
+};
+
+static int match_id(void *arg, uint32_t id, const uint64_t *frames, unsigned n)
+{
+	struct find_id *f = arg;
+	if (id != f->id)
+		return 0;
+	f->frames = frames;
+	f->n = n;
+	return 1;
+}
+
+const uint64_t *intern_frames(struct intern *in, uint32_t id, unsigned *n)
+{
+	struct find_id f = {id, 0, NULL};
+	intern_each(in, match_id, &f);
+	*n = f.n;
+	return f.frames;
 }

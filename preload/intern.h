@@ -51,6 +51,16 @@ void intern_destroy(struct intern *in);
  * lock-free. */
 uint32_t intern_stack(struct intern *in, const uint64_t *frames, unsigned n, int *is_new);
 
+/* Not less than the number of stacks anyone can find in the table: equal
+ * when no insertion is under way. Context: any thread, lock-free. */
+size_t intern_count(struct intern *in);
+
+/* Calls fn for each stack in the table (each id once) until fn returns
+ * nonzero, which it returns. Visits every slot: not fast.
+ * Context: any thread, lock-free (insertions may go on meanwhile). */
+int intern_each(struct intern *in, int (*fn)(void *arg, uint32_t id, const uint64_t *frames, unsigned n),
+		void *arg);
+
 /* The frames of a stack id, for tests; NULL if unknown. Not fast. */
 const uint64_t *intern_frames(struct intern *in, uint32_t id, unsigned *n);
 

@@ -16,6 +16,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "sset.h"
 
 #include <dlfcn.h>
 #include <errno.h>
@@ -37,19 +38,6 @@ static struct {
 	void *(*pvalloc)(size_t);
 } real;
 static volatile int resolving;
-
-/* ------------------------------------------------- the filter of free() */
-
-/* Sampled mode: saturating counters of the sampled blocks still live, by a
- * hash of their address, so that most free() calls cost one load (see the
- * live set below). A block of the bootstrap arena saturates its counter
- * too, so free's fast path need not test for the arena. */
-static _Atomic uint8_t sfilter[1 << 15];
-
-static inline unsigned filter_index(uintptr_t p)
-{
-	return (unsigned)((p * 0x9e3779b97f4a7c15ull) >> 49);
-}
 
 /* ------------------------------------------------------ the bootstrap arena */
 
@@ -75,7 +63,8 @@ static void *arena_alloc(size_t n, size_t align)
 			return NULL;
 		if (atomic_compare_exchange_weak(&arena_used, &cur, start + n)) {
 			memcpy(arena + start - sizeof(size_t), &n, sizeof(size_t));
-			atomic_store_explicit(&sfilter[filter_index((uintptr_t)(arena + start))], 255,
+			/* free's fast path need not test for the arena. */
+			atomic_store_explicit(&sset_filter[sset_filter_index((uintptr_t)(arena + start))], 255,
 					      memory_order_relaxed);
 			return arena + start;
 		}
@@ -120,101 +109,6 @@ void hooks_real_free(void *p)
 		real.free(p);
 }
 
-/* --------------------------------------------- sampled mode: the live set */
-
-/* The pointers of sampled blocks still live, so free() records only those.
- * Open-addressing sets with tombstones, lock-free; a small filter of
- * saturating counters in front keeps most free() calls to one load. The
- * set starts at 8192 slots (64 KB); when a pointer finds no free slot near
- * its place in any level, a level twice as large is mapped after the last
- * (up to 1M slots), so that the set costs what the program's live sampled
- * blocks need. A pointer lives in one level, within SSET_PROBES slots of its
- * place there. */
-#define SSET_BITS0 13
-#define SSET_LEVELS 8
-#define SSET_PROBES 64
-#define SSET_TOMB ((uintptr_t)1)
-static _Atomic uintptr_t *_Atomic sset[SSET_LEVELS];
-
-static inline size_t sset_index(uintptr_t p, unsigned bits)
-{
-	return (size_t)(((p >> 4) * 0xbf58476d1ce4e5b9ull) >> (64 - bits));
-}
-
-static size_t sset_bytes(unsigned k)
-{
-	return sizeof(uintptr_t) << (SSET_BITS0 + k);
-}
-
-/* Level k, mapped on first use. Context: malloc, async-signal-safe. */
-static _Atomic uintptr_t *sset_level(unsigned k)
-{
-	_Atomic uintptr_t *l = atomic_load_explicit(&sset[k], memory_order_acquire);
-	if (l)
-		return l;
-	void *m = mmap(NULL, sset_bytes(k), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	_Atomic uintptr_t *expect = NULL;
-	if (atomic_compare_exchange_strong(&sset[k], &expect, (_Atomic uintptr_t *)m))
-		return m;
-	munmap(m, sset_bytes(k)); /* another thread mapped it first */
-	return expect;
-}
-
-static int sset_insert(uintptr_t p)
-{
-	for (unsigned k = 0; k < SSET_LEVELS; k++) {
-		_Atomic uintptr_t *set = sset_level(k);
-		if (!set)
-			return 0;
-		unsigned bits = SSET_BITS0 + k;
-		size_t mask = ((size_t)1 << bits) - 1, i = sset_index(p, bits);
-		for (int probe = 0; probe < SSET_PROBES; probe++, i = (i + 1) & mask) {
-			uintptr_t s = atomic_load_explicit(&set[i], memory_order_relaxed);
-			if (s != 0 && s != SSET_TOMB)
-				continue;
-			if (atomic_compare_exchange_strong(&set[i], &s, p)) {
-				_Atomic uint8_t *f = &sfilter[filter_index(p)];
-				uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
-				while (v != 255 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v + 1)))
-					;
-				return 1;
-			}
-			probe--; /* the slot changed under us: look at it again */
-		}
-	}
-	return 0;
-}
-
-static int sset_remove(uintptr_t p)
-{
-	for (unsigned k = 0; k < SSET_LEVELS; k++) {
-		_Atomic uintptr_t *set = atomic_load_explicit(&sset[k], memory_order_acquire);
-		if (!set)
-			return 0;
-		unsigned bits = SSET_BITS0 + k;
-		size_t mask = ((size_t)1 << bits) - 1, i = sset_index(p, bits);
-		for (int probe = 0; probe < SSET_PROBES; probe++, i = (i + 1) & mask) {
-			uintptr_t s = atomic_load_explicit(&set[i], memory_order_relaxed);
-			if (s == 0)
-				break; /* not in this level */
-			if (s != p)
-				continue;
-			if (!atomic_compare_exchange_strong(&set[i], &s, SSET_TOMB))
-				return 0;
-			_Atomic uint8_t *f = &sfilter[filter_index(p)];
-			uint8_t v = atomic_load_explicit(f, memory_order_relaxed);
-			/* A saturated counter stays saturated: it lost count. */
-			while (v != 255 && v != 0 && !atomic_compare_exchange_weak(f, &v, (uint8_t)(v - 1)))
-				;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 int hooks_setup(void)
 {
 	if (agent_cfg.alloc == FD_ALLOC_OFF)
@@ -224,7 +118,7 @@ int hooks_setup(void)
 		return -ENOENT;
 	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)
 		return 0;
-	return sset_level(0) ? 0 : -ENOMEM;
+	return sset_setup();
 }
 
 /* --------------------------------------------------------- stack capture */
@@ -451,7 +345,7 @@ static inline __attribute__((always_inline)) void on_alloc(void *p, size_t n, ui
 /* Whether p may be a sampled block still live: one load of the filter. */
 static inline int maybe_sampled(const void *p)
 {
-	return atomic_load_explicit(&sfilter[filter_index((uintptr_t)p)], memory_order_relaxed) != 0;
+	return sset_maybe((uintptr_t)p);
 }
 
 /* Before the real free of p. Context: malloc, agent_guard set. */

@@ -773,12 +773,15 @@ __attribute__((used)) void *agent_syscall_resolve(void)
 /* syscall(): for any number but rt_sigaction and rt_sigprocmask (whose
  * handler is in sigmask.c), a tail jump to libc's with every register and
  * the stack as the caller left them, so nothing changes for any other system
- * call (clone, vfork, rt_sigreturn included). */
+ * call (clone, vfork, rt_sigreturn included). Its CFI lets a sample that
+ * lands here be unwound to the caller (the agent's own futex calls come
+ * through it), and charged there. */
 // clang-format off
 __asm__(".text\n"
 	".globl syscall\n"
 	".type syscall, @function\n"
 	"syscall:\n"
+	"	.cfi_startproc\n"
 	"	endbr64\n"
 	"	cmpq $" STR(SYS_rt_sigaction) ", %rdi\n"
 	"	je agent_syscall_rt_sigaction\n"
@@ -789,26 +792,41 @@ __asm__(".text\n"
 	"	jz 1f\n"
 	"	jmp *%r11\n"
 	"1:	pushq %rdi\n"
+	"	.cfi_adjust_cfa_offset 8\n"
 	"	pushq %rsi\n"
+	"	.cfi_adjust_cfa_offset 8\n"
 	"	pushq %rdx\n"
+	"	.cfi_adjust_cfa_offset 8\n"
 	"	pushq %rcx\n"
+	"	.cfi_adjust_cfa_offset 8\n"
 	"	pushq %r8\n"
+	"	.cfi_adjust_cfa_offset 8\n"
 	"	pushq %r9\n"
+	"	.cfi_adjust_cfa_offset 8\n"
 	"	subq $8, %rsp\n"
+	"	.cfi_adjust_cfa_offset 8\n"
 	"	call agent_syscall_resolve\n"
 	"	addq $8, %rsp\n"
+	"	.cfi_adjust_cfa_offset -8\n"
 	"	movq %rax, %r11\n"
 	"	popq %r9\n"
+	"	.cfi_adjust_cfa_offset -8\n"
 	"	popq %r8\n"
+	"	.cfi_adjust_cfa_offset -8\n"
 	"	popq %rcx\n"
+	"	.cfi_adjust_cfa_offset -8\n"
 	"	popq %rdx\n"
+	"	.cfi_adjust_cfa_offset -8\n"
 	"	popq %rsi\n"
+	"	.cfi_adjust_cfa_offset -8\n"
 	"	popq %rdi\n"
+	"	.cfi_adjust_cfa_offset -8\n"
 	"	testq %r11, %r11\n"
 	"	jz 2f\n"
 	"	jmp *%r11\n"
 	"2:	movq $-1, %rax\n"
 	"	ret\n"
+	"	.cfi_endproc\n"
 	".size syscall, .-syscall\n");
 // clang-format on
 #endif
