@@ -50,8 +50,12 @@ if mode == "exact":
         failed.append("total leaks")
     top = mem["peak"]["stacks"][0]["frames"][0]["function"]
     check("the largest stack at the peak is mem_truth_peak", 1, int(fn_name(top) == "mem_truth_peak"), 0)
-    if mem["warnings"]:
-        print("warnings: %s" % mem["warnings"])
+    # CPU samples a full ring dropped (the writer fell behind on a loaded
+    # machine) are said, and are not this test's subject; any other warning
+    # is a fault in the memory figures.
+    warned = [w for w in mem["warnings"] if not re.search(r"\d+ samples lost", w)]
+    if warned:
+        print("warnings: %s" % warned)
         failed.append("warnings")
 else:
     assert mem["sampled"], "a sampled recording not reported as sampled"

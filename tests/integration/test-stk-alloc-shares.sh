@@ -2,7 +2,10 @@
 # A CPU profile under --alloc agrees with one without (issue 13, item 5), on
 # a program that allocates moderately (one small block per ~0.5 us of work in
 # stk_build, next to two functions that only compute, each call ~0.1 s): the
-# three functions' total shares within 5 points in sampled and exact mode,
+# three functions' total shares within 5 points in sampled and exact mode
+# (plus, in exact mode, the share the report says the agent took, ~0.5-4.5%:
+# that time is charged to the allocating caller), each within 3 points of
+# the program's own clock of the same run,
 # and no frame of the agent's anywhere (measured: within ~1.5 points of each
 # other and of the program's own clock).
 # What does not hold, and is not asserted:
@@ -62,9 +65,18 @@ for fn in ("stk_build", "stk_hash", "stk_scan"):
     worst = max(worst, abs(x - y))
 ag = sum(p.get("cpu_in_agent_weight", 0) for p in o["processes"])
 w = sum(p.get("sample_weight", 0) for p in o["processes"])
-print("# %s: %.1f%% of its CPU weight sampled in the agent; worst difference %.1f points" %
-      (other, 100.0 * ag / max(w, 1), worst), file=sys.stderr)
-sys.exit(0 if worst <= tol else 1)
+in_agent = 100.0 * ag / max(w, 1)
+print("# %s: %.1f%% of its CPU weight sampled in the agent (the report's header says so); worst difference %.1f points" %
+      (other, in_agent, worst), file=sys.stderr)
+# The profile itself must be right: against the program's own clock of the
+# same run, within 3 points.
+own = dict(l.split() for l in open(other + ".times") if l.strip())
+off = max(abs(float(own[fn]) - share(o, fn)) for fn in ("stk_build", "stk_hash", "stk_scan"))
+print("# %s: %.1f points from the program's own clock" % (other, off), file=sys.stderr)
+# Against the run without the agent: 5 points, plus the share the report
+# says was spent in the agent (charged to the caller, as the issue asks:
+# the profile names it, the shares move by about that much).
+sys.exit(0 if worst <= tol + in_agent and off <= 3 else 1)
 PY
 }
 
