@@ -327,13 +327,17 @@ static int fd_place_high(int fd)
 	if (soft > 2048) {
 		nfd = fcntl(fd, F_DUPFD_CLOEXEC, 1024);
 	} else if (soft > fd) {
-		struct rlimit up = rl;
-		up.rlim_cur = (rlim_t)soft + 1;
-		if (up.rlim_max != RLIM_INFINITY && up.rlim_max < up.rlim_cur)
-			up.rlim_max = up.rlim_cur; /* lowered again below */
-		if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
-			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)soft);
-			setrlimit(RLIMIT_NOFILE, &rl);
+		/* Room for the agent's few descriptors (the dump, statm) from the
+		 * limit's number up; or, with a hard limit too close, for one. */
+		for (long room = 8; nfd < 0 && room >= 1; room = room > 1 ? 1 : 0) {
+			struct rlimit up = rl;
+			up.rlim_cur = (rlim_t)(soft + room);
+			if (up.rlim_max != RLIM_INFINITY && up.rlim_max < up.rlim_cur)
+				up.rlim_max = up.rlim_cur; /* lowered again below */
+			if (setrlimit(RLIMIT_NOFILE, &up) == 0) {
+				nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)soft);
+				setrlimit(RLIMIT_NOFILE, &rl);
+			}
 		}
 		for (long base = soft - 8; nfd < 0 && base > fd; base = base > 64 ? base / 2 : fd)
 			nfd = fcntl(fd, F_DUPFD_CLOEXEC, (int)base);
@@ -861,9 +865,10 @@ struct tstate *thread_attach(void)
 		t->alt_sp = (char *)m + bytes - ALT_BYTES;
 	ring_init(&t->ring, (uint64_t *)((char *)m + head), words);
 	t->tid = gettid_();
+	t->pth = (uintptr_t)pthread_self();
 	if (t->tid != agent_pid)
 		agent_multi = 1;
-	prctl(PR_GET_NAME, t->name);
+	syscall(SYS_prctl, PR_GET_NAME, t->name, 0, 0, 0); /* not the interposer */
 	take_pre_timer(t);
 	t->rng = ((uint64_t)t->tid << 32 | 0x9e3779b9u) ^ agent_now() ^ (uintptr_t)m;
 	if (!t->rng)
@@ -1091,7 +1096,7 @@ static void thread_key_dtor(void *p)
 	sigmask_real(SIG_BLOCK, &prof, NULL);
 	sample_disarm(t);
 	char name[16] = { 0 };
-	prctl(PR_GET_NAME, name);
+	syscall(SYS_prctl, PR_GET_NAME, name, 0, 0, 0);
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	if (memcmp(name, t->name, 16)) {
@@ -1193,16 +1198,14 @@ static void release_state(int i, struct tstate *t)
 	state_unmap(t);
 }
 
-/* Renames seen through /proc (prctl PR_SET_NAME is not interposed). */
+/* pthread_setname_np of another thread: the name the interposer left in the
+ * thread's state goes out (the thread's own renames are sent by itself). */
 static void check_name(int i, struct tstate *t, uint64_t now)
 {
-	char path[64], name[17] = { 0 };
-	snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)t->tid);
-	ssize_t n = read_file(path, name, 16);
-	if (n <= 0)
+	if (!atomic_exchange(&t->xname_set, 0))
 		return;
-	if (name[n - 1] == '\n')
-		name[n - 1] = 0;
+	char name[17] = { 0 };
+	memcpy(name, t->xname, 16);
 	char padded[16] = { 0 };
 	memcpy(padded, name, strnlen(name, 16));
 	if (memcmp(padded, g_wname[i], 16)) {
@@ -1211,11 +1214,28 @@ static void check_name(int i, struct tstate *t, uint64_t now)
 	}
 }
 
-/* Opened for each read: the agent keeps no descriptor but the dump's. */
-static uint64_t statm_rss(void)
+/* /proc/self/statm, read every tick through one descriptor of the agent's,
+ * placed high (fd_place_high) and read with pread at offset 0 (the kernel
+ * makes the text anew). Opening it for each read would take the lowest free
+ * descriptor for a moment, fifty times a second: the program's own open()
+ * would get another number than without the agent (close(0) then
+ * open("/dev/null") no longer makes a stdin) and its dup2 onto that number
+ * could fail with EBUSY (test-fd-lowest). The descriptor is checked (device
+ * and inode) before each read, since the program may have closed it and
+ * reused its number; only then is it opened again. Writer thread only. */
+static int g_statm_fd = -1, g_statm_per_read;
+static dev_t g_statm_dev;
+static ino_t g_statm_ino;
+
+static void statm_forget(int close_it)
 {
-	char buf[128];
-	ssize_t n = read_file("/proc/self/statm", buf, sizeof(buf) - 1);
+	if (g_statm_fd >= 0 && close_it)
+		close(g_statm_fd);
+	g_statm_fd = -1;
+}
+
+static uint64_t statm_parse(char *buf, ssize_t n)
+{
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
@@ -1223,6 +1243,47 @@ static uint64_t statm_rss(void)
 	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
 		return 0;
 	return res * (uint64_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint64_t statm_parse_file(void)
+{
+	char buf[128];
+	return statm_parse(buf, read_file("/proc/self/statm", buf, sizeof(buf) - 1));
+}
+
+static uint64_t statm_rss(void)
+{
+	if (g_statm_per_read)
+		return statm_parse_file();
+	struct stat st;
+	if (g_statm_fd >= 0 &&
+	    (fstat(g_statm_fd, &st) < 0 || st.st_dev != g_statm_dev || st.st_ino != g_statm_ino))
+		statm_forget(0); /* not ours any more: the program closed it */
+	if (g_statm_fd < 0) {
+		int fd = open("/proc/self/statm", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return 0;
+		fd = fd_place_high(fd);
+		struct rlimit rl;
+		if (fstat(fd, &st) < 0 || (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+					   (rlim_t)fd < rl.rlim_cur && rl.rlim_cur <= 2048)) {
+			/* No number above the program's range (a small soft
+			 * limit, a hard one too close): the agent keeps none of
+			 * the program's numbers and opens it for each read. */
+			close(fd);
+			g_statm_per_read = 1;
+			return statm_parse_file();
+		}
+		g_statm_fd = fd;
+		g_statm_dev = st.st_dev;
+		g_statm_ino = st.st_ino;
+	}
+	char buf[128];
+	ssize_t n;
+	do
+		n = pread(g_statm_fd, buf, sizeof(buf) - 1, 0);
+	while (n < 0 && errno == EINTR);
+	return statm_parse(buf, n);
 }
 
 /* The heap in use as glibc counts it (mallinfo2: arena bytes in use plus
@@ -1410,7 +1471,7 @@ static void *writer_main(void *arg)
 {
 	agent_guard = 1;
 	__atomic_store_n(&g_writer_tid, gettid_(), __ATOMIC_RELEASE);
-	prctl(PR_SET_NAME, "fathom-writer");
+	syscall(SYS_prctl, PR_SET_NAME, "fathom-writer", 0, 0, 0);
 	while (!g_finished) {
 		/* The program's last thread is gone: end the process as glibc
 		 * would have, had the writer not been counted as a thread. */
@@ -1472,6 +1533,9 @@ static int open_dump(pid_t ppid)
 	g_fd = open_output(agent_pid, &generation);
 	if (g_fd < 0)
 		return -1;
+	/* Opened now, while the program waits (constructor, fork child), so
+	 * that its moment on a low number never meets the program's open(). */
+	(void)statm_rss();
 	int r = enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL);
 	if (r < 0) {
 		if (r == -ENOSPC || r == -EDQUOT)
@@ -1911,6 +1975,7 @@ static void on_fork_child(void)
 	enc_close(&g_enc);
 	g_error_said = 0;
 	set_start_times();
+	statm_forget(1); /* it names the parent's /proc entry */
 	if (open_dump(ppid) < 0)
 		goto off;
 	if (self) {
@@ -2351,13 +2416,12 @@ EXPORT int pthread_create(pthread_t *th, const pthread_attr_t *attr, void *(*fn)
 
 REAL(pthread_setname_np, int (*)(pthread_t, const char *));
 
-EXPORT int pthread_setname_np(pthread_t th, const char *name)
+/* A thread renamed itself (pthread_setname_np, prctl PR_SET_NAME): its new
+ * name goes out as a THREAD record from the thread itself. */
+static void note_own_name(const char *name)
 {
-	if (!RESOLVE(pthread_setname_np))
-		return ENOSYS;
-	int r = real_pthread_setname_np(th, name);
-	if (r || !agent_ready || th != pthread_self())
-		return r; /* other threads' new names are read from /proc by the writer */
+	if (!agent_ready)
+		return;
 	int g = agent_guard;
 	agent_guard = 1;
 	struct tstate *t = thread_attach();
@@ -2375,6 +2439,57 @@ EXPORT int pthread_setname_np(pthread_t th, const char *name)
 			thread_flush_pending(t);
 	}
 	agent_guard = g;
+}
+
+EXPORT int pthread_setname_np(pthread_t th, const char *name)
+{
+	if (!RESOLVE(pthread_setname_np))
+		return ENOSYS;
+	int r = real_pthread_setname_np(th, name);
+	if (r || !agent_ready)
+		return r;
+	if (th == pthread_self()) {
+		note_own_name(name);
+		return r;
+	}
+	/* Another thread's: left in its state for the writer. */
+	int hw = atomic_load(&g_hiwater);
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = atomic_load(&g_threads[i]);
+		if (t && t->pth == (uintptr_t)th && atomic_load(&t->state) == TS_LIVE) {
+			memset(t->xname, 0, 16);
+			memcpy(t->xname, name, strnlen(name, 15));
+			atomic_store(&t->xname_set, 1);
+			break;
+		}
+	}
+	return r;
+}
+
+REAL(prctl, int (*)(int, ...));
+
+/* prctl: PR_SET_NAME renames the calling thread; every other option goes
+ * through untouched. Four arguments are read and passed on, as glibc's own
+ * variadic prctl reads them. */
+EXPORT int prctl(int option, ...)
+{
+	va_list ap;
+	va_start(ap, option);
+	unsigned long a2 = va_arg(ap, unsigned long), a3 = va_arg(ap, unsigned long);
+	unsigned long a4 = va_arg(ap, unsigned long), a5 = va_arg(ap, unsigned long);
+	va_end(ap);
+	if (!RESOLVE(prctl)) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int r = real_prctl(option, a2, a3, a4, a5);
+	if (r == 0 && option == PR_SET_NAME && a2) {
+		int e = errno;
+		char name[16] = { 0 };
+		memcpy(name, (const char *)a2, strnlen((const char *)a2, 15));
+		note_own_name(name);
+		errno = e;
+	}
 	return r;
 }
 

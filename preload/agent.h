@@ -129,6 +129,13 @@ struct tstate {
 	uintptr_t blk_sp;
 	_Atomic uint64_t blk_since;
 	uint32_t blk_id;
+	/* pthread_self() of the thread, and a name another thread gave it with
+	 * pthread_setname_np (xname_set 1 once xname is written), which the
+	 * writer sends: no /proc read, whose descriptor would take the
+	 * program's lowest free number for a moment. */
+	uintptr_t pth;
+	char xname[16];
+	atomic_int xname_set;
 };
 
 /* The agent's signal stack: the kernel's signal frame alone is ~3.5 KB with
