@@ -1573,15 +1573,22 @@ static void set_start_times(void)
 	g_last_flush = g_last_tick = g_last_check = 0;
 }
 
-static int has_state(pid_t tid)
+/* A state of this process's thread tid exists: a live one, or with
+ * any_state one that is ending too. */
+static int has_state_any(pid_t tid, int any_state)
 {
 	int hw = atomic_load(&g_hiwater);
 	for (int i = 0; i < hw; i++) {
 		struct tstate *t = atomic_load(&g_threads[i]);
-		if (t && t->tid == tid && atomic_load(&t->state) == TS_LIVE)
+		if (t && t->tid == tid && (any_state || atomic_load(&t->state) == TS_LIVE))
 			return 1;
 	}
 	return 0;
+}
+
+static int has_state(pid_t tid)
+{
+	return has_state_any(tid, 0);
 }
 
 /* Arms a timer for each thread that runs without the agent's state yet (at
@@ -1746,18 +1753,6 @@ static void emit_enc(struct tstate *t, const uint64_t *w, size_t n)
 	enc_event(&g_enc, (uint64_t)t->tid, w);
 }
 
-/* A state of this process's thread tid, live or ending, exists. */
-static int known_tid(pid_t tid)
-{
-	int hw = atomic_load(&g_hiwater);
-	for (int i = 0; i < hw; i++) {
-		struct tstate *t = atomic_load(&g_threads[i]);
-		if (t && t->tid == tid)
-			return 1;
-	}
-	return 0;
-}
-
 /* Threads the agent never saw (they never ran agent code: created by a raw
  * clone, or running since before the agent with the signal blocked): their
  * names and measured CPU time, from /proc and their CPU clocks. */
@@ -1770,7 +1765,7 @@ static void close_unseen(uint64_t now)
 	for (int n = 0; (de = readdir(d)) && n < 4096;) {
 		pid_t tid = (pid_t)atoi(de->d_name);
 		uint64_t clk, base = 0;
-		if (tid <= 0 || tid == g_writer_tid || known_tid(tid) || tcpu_read(tid, &clk) < 0)
+		if (tid <= 0 || tid == g_writer_tid || has_state_any(tid, 1) || tcpu_read(tid, &clk) < 0)
 			continue;
 		for (int i = 0; i < g_npre; i++)
 			if (g_pre_timers[i].tid == tid)
