@@ -862,11 +862,16 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 	qsort(order, nord, sizeof(*order), by_self_growth);
 	size_t top = o->top;
 	for (int pass = 0; pass < 2; pass++) {
-		for (size_t k = 0; k < nord && k < top; k++) {
+		for (size_t k = 0, shown = 0; k < nord && shown < top; k++) {
 			struct pair *p = pass == 0 ? order[k] : order[nord - 1 - k];
 			double d = p->s2 - p->s1;
 			if (pass == 0 ? !(d > 0) : !(d < 0))
 				break;
+			/* Code named on one side only (its module unsymbolized on
+			 * the other) grows from nothing: not listed either. */
+			if (unjudged(base, cur, p))
+				continue;
+			shown++;
 			const struct compare_func *f = pair_func(p);
 			struct compare_item *it = add_item(r, pass == 0 ? COMPARE_SEC_GREW : COMPARE_SEC_SHRANK,
 							   "cpu-self", COMPARE_SHARE, strdup(f->name));
