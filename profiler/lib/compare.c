@@ -1,5 +1,5 @@
 /* CI verdicts: summaries of recordings, the statistics of `fathom diff`, the
- * budgets of `fathom check`, and the writers for every output format. */
+ * budgets of `fathom check` (their writers are in compare-out.c). */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <inttypes.h>
@@ -272,23 +272,6 @@ static double odds_ratio(double p1, double n1, double p2, double n2)
 
 /* ---- reports ------------------------------------------------------------ */
 
-static char *vfmt(const char *fmt, va_list ap)
-{
-	char *s = NULL;
-	if (vasprintf(&s, fmt, ap) < 0)
-		return NULL;
-	return s;
-}
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	char *s = vfmt(f, ap);
-	va_end(ap);
-	return s;
-}
 
 static struct compare_item *add_item(struct compare_report *r, enum compare_section sec, const char *metric,
 				     enum compare_unit unit, char *name)
@@ -342,7 +325,7 @@ void compare_report_free(struct compare_report *r)
 	memset(r, 0, sizeof(*r));
 }
 
-static const char *value_str(char *buf, enum compare_unit u, double v)
+const char *compare_value_str(char *buf, enum compare_unit u, double v)
 {
 	if (isnan(v))
 		return "-";
@@ -355,7 +338,7 @@ static const char *value_str(char *buf, enum compare_unit u, double v)
 	return fmt_count(buf, (int64_t)llround(v));
 }
 
-static const char *change_str(char *buf, double c)
+const char *compare_change_str(char *buf, double c)
 {
 	if (isnan(c))
 		return "-";
@@ -366,7 +349,7 @@ static const char *change_str(char *buf, double c)
 }
 
 /* A function as people name it in a report line: "parse_line (parse.c:42)". */
-static void func_where(char *buf, size_t len, const char *func, const char *file, int line)
+void compare_func_where(char *buf, size_t len, const char *func, const char *file, int line)
 {
 	if (file && line)
 		snprintf(buf, len, "%s (%s:%d)", func, file, line);
@@ -738,9 +721,9 @@ static struct compare_item *judge_relative(struct compare_report *r, const char 
 	char b1[32], b2[32];
 	if (it->change > threshold) {
 		it->status = COMPARE_FAIL;
-		it->message = fmt("%s grew from %s to %s (%s), more than the %.0f%% allowed", what,
-				  value_str(b1, unit, base), value_str(b2, unit, value),
-				  isinf(it->change) ? "from nothing" : change_str((char[32]){ 0 }, it->change),
+		it->message = str_fmt("%s grew from %s to %s (%s), more than the %.0f%% allowed", what,
+				  compare_value_str(b1, unit, base), compare_value_str(b2, unit, value),
+				  isinf(it->change) ? "from nothing" : compare_change_str((char[32]){ 0 }, it->change),
 				  threshold * 100);
 	} else if (it->change < -threshold) {
 		it->status = COMPARE_IMPROVED;
@@ -822,7 +805,7 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 		 * total shows only when the growth is in what it calls. */
 		bool self = self_bad;
 		struct compare_item *it = add_item(r, COMPARE_SEC_FUNCTION, self ? "cpu-self" : "cpu-total",
-						   COMPARE_SHARE, fmt("cpu %s: %s", self ? "self" : "total", f->name));
+						   COMPARE_SHARE, str_fmt("cpu %s: %s", self ? "self" : "total", f->name));
 		if (!it)
 			goto out;
 		it->func = f->name;
@@ -835,11 +818,11 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 		it->p = compare_normal_tail(it->z);
 		it->limit = o->func_threshold;
 		it->status = COMPARE_FAIL;
-		func_where(where, sizeof(where), f->name, f->file, f->line);
-		it->message = fmt("%s%s takes %.0f%% longer relative to the rest of the program: %s share %s -> %s "
+		compare_func_where(where, sizeof(where), f->name, f->file, f->line);
+		it->message = str_fmt("%s%s takes %.0f%% longer relative to the rest of the program: %s share %s -> %s "
 				  "(z = %.1f, needs > %.1f)",
 				  where, p->b ? "" : " (new)", it->change * 100, self ? "self" : "total",
-				  value_str(b1, COMPARE_SHARE, it->base), value_str(b2, COMPARE_SHARE, it->value), it->z,
+				  compare_value_str(b1, COMPARE_SHARE, it->base), compare_value_str(b2, COMPARE_SHARE, it->value), it->z,
 				  zc);
 		if (!it->message)
 			goto out;
@@ -852,7 +835,7 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 			goto out;
 		it->value = (double)tests;
 		it->limit = o->func_threshold;
-		it->message = fmt("%zu function shares tested; no function is significantly slower "
+		it->message = str_fmt("%zu function shares tested; no function is significantly slower "
 				  "(z > %.2f) by more than %.0f%%",
 				  tests, zc, o->func_threshold * 100);
 		if (!it->message)
@@ -915,7 +898,7 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 			continue;
 		const struct compare_func *f = p->n;
 		struct compare_item *it =
-			add_item(r, COMPARE_SEC_FUNCTION, "leak-site", COMPARE_COUNT, fmt("leak: %s", f->name));
+			add_item(r, COMPARE_SEC_FUNCTION, "leak-site", COMPARE_COUNT, str_fmt("leak: %s", f->name));
 		if (!it) {
 			ret = -ENOMEM;
 			break;
@@ -927,8 +910,8 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 		it->value = after;
 		it->change = before ? after / before - 1 : INFINITY;
 		it->status = COMPARE_FAIL;
-		func_where(where, sizeof(where), f->name, f->file, it->line);
-		it->message = fmt("%s leaks %g block%s (%s) at exit%s; the base leaked %g there", where, after,
+		compare_func_where(where, sizeof(where), f->name, f->file, it->line);
+		it->message = str_fmt("%s leaks %g block%s (%s) at exit%s; the base leaked %g there", where, after,
 				  after == 1 ? "" : "s", fmt_bytes(b1, (int64_t)llround((double)f->leaked_bytes / (double)cur->runs)),
 				  cur->runs > 1 || base->runs > 1 ? " per run" : "", before);
 		if (!it->message)
@@ -1015,9 +998,9 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			double g;
 			const struct compare_func *f = grew_most(base, cur, mt, bytes, &g);
 			if (f) {
-				func_where(where, sizeof(where), f->name, f->file, f->line);
-				char *m = fmt("%s; most of the growth is in %s (+%s)", it->message, where,
-					      value_str(b1, tab[i].unit, g));
+				compare_func_where(where, sizeof(where), f->name, f->file, f->line);
+				char *m = str_fmt("%s; most of the growth is in %s (+%s)", it->message, where,
+					      compare_value_str(b1, tab[i].unit, g));
 				if (!m)
 					return -ENOMEM;
 				free(it->message);
@@ -1025,8 +1008,8 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			}
 		}
 		if (it->status == COMPARE_FAIL && leak && exact) {
-			char *m = fmt("%s grew from %s to %s; in an exact recording any new leak fails", tab[i].what,
-				      value_str(b1, tab[i].unit, a), value_str((char[32]){ 0 }, tab[i].unit, b));
+			char *m = str_fmt("%s grew from %s to %s; in an exact recording any new leak fails", tab[i].what,
+				      compare_value_str(b1, tab[i].unit, a), compare_value_str((char[32]){ 0 }, tab[i].unit, b));
 			free(it->message);
 			it->message = m;
 		}
@@ -1050,14 +1033,14 @@ static int unsym_items(const struct compare_summary *base, const struct compare_
 			const struct compare_unsym *u = &s->unsym[i];
 			struct compare_item *it =
 			    add_item(r, COMPARE_SEC_PROGRAM, "cpu-functions", COMPARE_SHARE,
-				     fmt("unsymbolized %s (%s)", u->name, side ? "new" : "base"));
+				     str_fmt("unsymbolized %s (%s)", u->name, side ? "new" : "base"));
 			if (!it)
 				return -ENOMEM;
 			it->status = COMPARE_SKIPPED;
 			it->base = side ? NAN : (s->samples > 0 ? u->self_n / s->samples : 0);
 			it->value = side ? (s->samples > 0 ? u->self_n / s->samples : 0) : NAN;
 			it->message =
-			    fmt("%s: %s %s, so its code (%.1f%% of the %s recording's CPU samples) is "
+			    str_fmt("%s: %s %s, so its code (%.1f%% of the %s recording's CPU samples) is "
 				"shown as addresses; none of its functions is judged, in either recording. "
 				"Record with 'fathom record --symbolize' to keep the names in the dump",
 				side ? "new recording" : "base recording", u->path, u->problem,
@@ -1086,7 +1069,7 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 	struct matching mt;
 	if (matching_init(&mt, base, cur, o) < 0)
 		return -ENOMEM;
-	if (mt.from && add_note(r, fmt("source paths under %s in the base are matched to %s in the new recording "
+	if (mt.from && add_note(r, str_fmt("source paths under %s in the base are matched to %s in the new recording "
 				       "(two checkouts; --prefix-map OLD=NEW to say otherwise)",
 				       mt.from, mt.to)))
 		goto nomem;
@@ -1098,12 +1081,12 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 					    !cpu_b		 ? "the base recording has no" :
 								   "the new recording has no";
 			if (o->metrics_explicit) {
-				*err = fmt("%s CPU samples to compare", which);
+				*err = str_fmt("%s CPU samples to compare", which);
 				ret = -EINVAL;
 				goto fail;
 			}
 			/* Only worth a note when one side has them: that is likely a mistake. */
-			if ((cpu_b || cpu_n) && add_note(r, fmt("CPU not compared: %s CPU samples", which)))
+			if ((cpu_b || cpu_n) && add_note(r, str_fmt("CPU not compared: %s CPU samples", which)))
 				goto nomem;
 		} else {
 			if ((sel & COMPARE_M_CPU_TIME) && (ret = diff_cpu_time(base, cur, o, sel, r)))
@@ -1118,13 +1101,13 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 					    !base->has_alloc ? "the base recording has no" :
 							       "the new recording has no";
 			if (o->metrics_explicit) {
-				*err = fmt("%s allocation data; record both with 'fathom record --alloc'", which);
+				*err = str_fmt("%s allocation data; record both with 'fathom record --alloc'", which);
 				ret = -EINVAL;
 				goto fail;
 			}
 			/* Only worth a note when one side has it: that is likely a mistake. */
 			if ((base->has_alloc || cur->has_alloc) &&
-			    add_note(r, fmt("memory not compared: %s allocation data (record both with --alloc)", which)))
+			    add_note(r, str_fmt("memory not compared: %s allocation data (record both with --alloc)", which)))
 				goto nomem;
 		} else if ((ret = diff_memory(base, cur, o, &mt, sel, r))) {
 			goto fail;
@@ -1133,18 +1116,18 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 	const struct compare_summary *sides[2] = { base, cur };
 	const char *side_name[2] = { "base", "new" };
 	if ((base->runs > 1 || cur->runs > 1) &&
-	    add_note(r, fmt("runs merged: %zu base, %zu new; totals are compared per run, shares over all samples",
+	    add_note(r, str_fmt("runs merged: %zu base, %zu new; totals are compared per run, shares over all samples",
 			    base->runs, cur->runs)))
 		goto nomem;
 	for (int i = 0; i < 2; i++) {
 		const struct compare_summary *s = sides[i];
-		if (s->damaged && add_note(r, fmt("the %s recording is damaged and was read up to its last good chunk",
+		if (s->damaged && add_note(r, str_fmt("the %s recording is damaged and was read up to its last good chunk",
 						  side_name[i])))
 			goto nomem;
-		if (s->lost_samples && add_note(r, fmt("the %s recording lost %" PRIu64 " CPU samples", side_name[i],
+		if (s->lost_samples && add_note(r, str_fmt("the %s recording lost %" PRIu64 " CPU samples", side_name[i],
 						       s->lost_samples)))
 			goto nomem;
-		if (s->lost_alloc && add_note(r, fmt("the %s recording lost %" PRIu64 " allocation events: its "
+		if (s->lost_alloc && add_note(r, str_fmt("the %s recording lost %" PRIu64 " allocation events: its "
 						     "memory figures are not exact",
 						     side_name[i], s->lost_alloc)))
 			goto nomem;
@@ -1204,7 +1187,7 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 			continue;
 		set++;
 		if (tab[i].mem && !s->has_alloc) {
-			*err = fmt("--%s needs allocation data, and this recording has none; record with "
+			*err = str_fmt("--%s needs allocation data, and this recording has none; record with "
 				   "'fathom record --alloc'",
 				   tab[i].name);
 			return -EINVAL;
@@ -1231,8 +1214,8 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		it->change = tab[i].limit ? tab[i].value / tab[i].limit - 1 : tab[i].value ? INFINITY : 0;
 		if (tab[i].value > tab[i].limit) {
 			it->status = COMPARE_FAIL;
-			value_str(b1, tab[i].unit, tab[i].value);
-			value_str(b2, tab[i].unit, tab[i].limit);
+			compare_value_str(b1, tab[i].unit, tab[i].value);
+			compare_value_str(b2, tab[i].unit, tab[i].limit);
 			/* Rounded for display, a value just over its budget would read
 			 * as equal to it: then show the exact figures. */
 			if (!strcmp(b1, b2) && tab[i].unit == COMPARE_BYTES) {
@@ -1241,7 +1224,7 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 				strcat(b1, " B");
 				strcat(b2, " B");
 			}
-			it->message = fmt("%s %s exceeds the budget of %s", tab[i].what, b1, b2);
+			it->message = str_fmt("%s %s exceeds the budget of %s", tab[i].what, b1, b2);
 			if (!it->message)
 				goto nomem;
 			r->nfail++;
@@ -1250,22 +1233,22 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 	if (s->alloc_sampled && add_note(r, strdup("sampled allocation tracking: memory figures are estimates")))
 		goto nomem;
 	if ((s->suppressed_blocks || s->suppressed_bytes) &&
-	    add_note(r, fmt("suppressed: %s in %" PRId64 " block%s, not counted as leaked (glibc's one-time "
+	    add_note(r, str_fmt("suppressed: %s in %" PRId64 " block%s, not counted as leaked (glibc's one-time "
 			    "allocations and --suppressions; 'fathom mem' lists them)",
-			    value_str(b1, COMPARE_BYTES, (double)s->suppressed_bytes), s->suppressed_blocks,
+			    compare_value_str(b1, COMPARE_BYTES, (double)s->suppressed_bytes), s->suppressed_blocks,
 			    s->suppressed_blocks == 1 ? "" : "s")))
 		goto nomem;
 	if (s->damaged && add_note(r, strdup("the recording is damaged and was read up to its last good chunk")))
 		goto nomem;
 	if (s->lost_alloc &&
-	    add_note(r, fmt("the recording lost %" PRIu64 " allocation events: memory figures are not exact", s->lost_alloc)))
+	    add_note(r, str_fmt("the recording lost %" PRIu64 " allocation events: memory figures are not exact", s->lost_alloc)))
 		goto nomem;
-	if (s->lost_samples && add_note(r, fmt("the recording lost %" PRIu64 " CPU samples", s->lost_samples)))
+	if (s->lost_samples && add_note(r, str_fmt("the recording lost %" PRIu64 " CPU samples", s->lost_samples)))
 		goto nomem;
 	/* The budgets are whole-program figures, which need no names; what is
 	 * named in the report (leak sites) would be addresses. */
 	for (size_t i = 0; i < s->nunsym; i++)
-		if (add_note(r, fmt("%s %s: its functions are shown as addresses (record with 'fathom record "
+		if (add_note(r, str_fmt("%s %s: its functions are shown as addresses (record with 'fathom record "
 				    "--symbolize' to keep the names in the dump)",
 				    s->unsym[i].path, s->unsym[i].problem)))
 			goto nomem;
@@ -1273,480 +1256,4 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 nomem:
 	compare_report_free(r);
 	return -ENOMEM;
-}
-
-/* ---- writers ------------------------------------------------------------ */
-
-int compare_format_parse(const char *s)
-{
-	if (!strcmp(s, "text"))
-		return COMPARE_TEXT;
-	if (!strcmp(s, "markdown") || !strcmp(s, "md"))
-		return COMPARE_MARKDOWN;
-	if (!strcmp(s, "junit") || !strcmp(s, "xml"))
-		return COMPARE_JUNIT;
-	if (!strcmp(s, "json"))
-		return COMPARE_JSON;
-	return -1;
-}
-
-static const char *status_word(enum compare_status s)
-{
-	switch (s) {
-	case COMPARE_FAIL: return "FAIL";
-	case COMPARE_IMPROVED: return "better";
-	case COMPARE_SKIPPED: return "skipped";
-	case COMPARE_OK: break;
-	}
-	return "ok";
-}
-
-static bool is_judged(const struct compare_item *it)
-{
-	return it->section == COMPARE_SEC_PROGRAM || it->section == COMPARE_SEC_FUNCTION ||
-	       it->section == COMPARE_SEC_BUDGET;
-}
-
-static const char *limit_str(char *buf, const struct compare_item *it)
-{
-	if (isnan(it->limit))
-		return "-";
-	if (it->section == COMPARE_SEC_BUDGET)
-		return value_str(buf, it->unit, it->limit);
-	if (!strcmp(it->metric, "cpu-functions"))
-		snprintf(buf, 32, "+%.0f%% & z", it->limit * 100);
-	else
-		snprintf(buf, 32, "+%.0f%%", it->limit * 100);
-	return buf;
-}
-
-static void write_text(const struct compare_report *r, FILE *f)
-{
-	char b1[32], b2[32], b3[32], b4[32], where[512];
-	bool check = !strcmp(r->command, "check");
-	if (r->nfail)
-		fprintf(f, "fathom %s: FAIL, %zu %s\n\n", r->command, r->nfail,
-			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
-				(r->nfail == 1 ? "regression" : "regressions"));
-	else if (r->unjudged > 0)
-		fprintf(f, "fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could not be "
-			   "symbolized (below)\n\n",
-			r->command, 100 * r->unjudged);
-	else
-		fprintf(f, "fathom %s: ok, %s\n\n", r->command, check ? "all budgets hold" : "no regression");
-	if (!check && r->tests)
-		fprintf(f, "CPU samples: %s base, %s new; %zu function shares tested, z must exceed %.2f\n\n",
-			fmt_count(b1, (int64_t)r->samples[0]), fmt_count(b2, (int64_t)r->samples[1]), r->tests, r->z_crit);
-	if (check)
-		fprintf(f, "%-20s %14s %14s  %s\n", "budget", "value", "limit", "verdict");
-	else
-		fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", "metric", "base", "new", "change", "limit", "verdict");
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (it->section == COMPARE_SEC_BUDGET)
-			fprintf(f, "%-20s %14s %14s  %s\n", it->name, value_str(b1, it->unit, it->value),
-				value_str(b2, it->unit, it->limit), status_word(it->status));
-		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
-			fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", it->name, value_str(b1, it->unit, it->base),
-				value_str(b2, it->unit, it->value), change_str(b3, it->change), limit_str(b4, it),
-				status_word(it->status));
-	}
-	bool head = false;
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (it->status != COMPARE_FAIL || !is_judged(it))
-			continue;
-		if (!head)
-			fprintf(f, "\n%s:\n", check ? "Over budget" : "Regressions");
-		head = true;
-		fprintf(f, "  %s\n", it->message ? it->message : it->name);
-	}
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (!strcmp(it->metric, "cpu-functions") || (it->status == COMPARE_SKIPPED && it->message))
-			fprintf(f, "\n%s: %s\n", it->name, it->message);
-	}
-	for (int sec = COMPARE_SEC_GREW; sec <= COMPARE_SEC_SHRANK; sec++) {
-		head = false;
-		for (size_t i = 0; i < r->nitems; i++) {
-			const struct compare_item *it = &r->items[i];
-			if ((int)it->section != sec)
-				continue;
-			if (!head)
-				fprintf(f, "\n%s (self CPU share; effect = change relative to the rest):\n"
-					   "  %8s %8s %8s %7s  %s\n",
-					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most", "base", "new", "effect", "z",
-					"function");
-			head = true;
-			func_where(where, sizeof(where), it->func, it->file, it->line);
-			fprintf(f, "  %8s %8s %8s %7.1f  %s%s\n", value_str(b1, it->unit, it->base),
-				value_str(b2, it->unit, it->value), change_str(b3, it->change), it->z, where,
-				it->status == COMPARE_FAIL ? "  <- regression" : "");
-		}
-	}
-	if (r->nnotes) {
-		fprintf(f, "\nNotes:\n");
-		for (size_t i = 0; i < r->nnotes; i++)
-			fprintf(f, "  %s\n", r->notes[i]);
-	}
-}
-
-/* Markdown table cells: a '|' would end the cell and '<' could start HTML;
- * text that is not UTF-8 shows as U+FFFD, as in every other output. */
-static void md_cell(FILE *f, const char *s)
-{
-	char buf[4];
-	while (s && *s) {
-		uint32_t c = utf8_decode(&s);
-		if (c == '|' || c == '\\' || c == '*' || c == '_' || c == '`')
-			fprintf(f, "\\%c", (char)c);
-		else if (c == '<')
-			fputs("&lt;", f);
-		else if (c == '>')
-			fputs("&gt;", f);
-		else if (c == '\n')
-			putc(' ', f);
-		else
-			fwrite(buf, 1, utf8_encode(buf, c), f);
-	}
-}
-
-static void write_markdown(const struct compare_report *r, FILE *f)
-{
-	char b1[32], b2[32], b3[32], b4[32];
-	bool check = !strcmp(r->command, "check");
-	if (r->nfail)
-		fprintf(f, "### :x: fathom %s: %zu %s\n\n", r->command, r->nfail,
-			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
-				(r->nfail == 1 ? "regression" : "regressions"));
-	else if (r->unjudged > 0)
-		fprintf(f, "### :warning: fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that "
-			   "could not be symbolized\n\n",
-			r->command, 100 * r->unjudged);
-	else
-		fprintf(f, "### :white_check_mark: fathom %s: %s\n\n", r->command,
-			check ? "all budgets hold" : "no regression");
-	if (check)
-		fprintf(f, "| budget | value | limit | verdict |\n|---|---:|---:|---|\n");
-	else
-		fprintf(f, "| metric | base | new | change | limit | verdict |\n|---|---:|---:|---:|---:|---|\n");
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		const char *v = it->status == COMPARE_FAIL ? "**FAIL**" : status_word(it->status);
-		if (it->section == COMPARE_SEC_BUDGET)
-			fprintf(f, "| %s | %s | %s | %s |\n", it->name, value_str(b1, it->unit, it->value),
-				value_str(b2, it->unit, it->limit), v);
-		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
-			fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", it->name, value_str(b1, it->unit, it->base),
-				value_str(b2, it->unit, it->value), change_str(b3, it->change), limit_str(b4, it), v);
-	}
-	bool head = false;
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (it->status != COMPARE_FAIL || it->section != COMPARE_SEC_FUNCTION)
-			continue;
-		if (!head)
-			fprintf(f, "\n**Regressions**\n\n| function | where | base | new | effect | z |\n"
-				   "|---|---|---:|---:|---:|---:|\n");
-		head = true;
-		fputs("| ", f);
-		md_cell(f, it->name);
-		fputs(" | ", f);
-		if (it->file) {
-			md_cell(f, it->file);
-			if (it->line)
-				fprintf(f, ":%d", it->line);
-		}
-		fprintf(f, " | %s | %s | %s | %s |\n", value_str(b1, it->unit, it->base),
-			value_str(b2, it->unit, it->value), change_str(b3, it->change),
-			isnan(it->z) ? "-" : (snprintf(b4, sizeof(b4), "%.1f", it->z), b4));
-	}
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (!strcmp(it->metric, "cpu-functions") && it->message) {
-			fputs("\n", f);
-			md_cell(f, it->message);
-			fputs("\n", f);
-		}
-	}
-	for (int sec = COMPARE_SEC_GREW; sec <= COMPARE_SEC_SHRANK; sec++) {
-		head = false;
-		for (size_t i = 0; i < r->nitems; i++) {
-			const struct compare_item *it = &r->items[i];
-			if ((int)it->section != sec)
-				continue;
-			if (!head)
-				fprintf(f, "\n<details><summary>%s (self CPU share)</summary>\n\n"
-					   "| function | base | new | effect | z |\n|---|---:|---:|---:|---:|\n",
-					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most");
-			head = true;
-			fputs("| ", f);
-			md_cell(f, it->func);
-			fprintf(f, " | %s | %s | %s | %.1f |\n", value_str(b1, it->unit, it->base),
-				value_str(b2, it->unit, it->value), change_str(b3, it->change), it->z);
-		}
-		if (head)
-			fputs("\n</details>\n", f);
-	}
-	if (r->nnotes) {
-		fputs("\n", f);
-		for (size_t i = 0; i < r->nnotes; i++) {
-			fputs("> ", f);
-			md_cell(f, r->notes[i]);
-			fputs("\n", f);
-		}
-	}
-	fputs("\n", f);
-}
-
-static void write_junit(const struct compare_report *r, FILE *f)
-{
-	size_t tests = 0, skipped = 0;
-	for (size_t i = 0; i < r->nitems; i++)
-		if (is_judged(&r->items[i])) {
-			tests++;
-			skipped += r->items[i].status == COMPARE_SKIPPED;
-		}
-	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"fathom\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests,
-		r->nfail, skipped);
-	fprintf(f, "  <testsuite name=\"fathom %s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
-		r->command, tests, r->nfail, skipped);
-	char b1[32], b2[32], b3[32];
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (!is_judged(it))
-			continue;
-		fprintf(f, "    <testcase classname=\"fathom.%s\" name=\"", r->command);
-		xml_write_escaped(f, it->name);
-		fputs("\"", f);
-		if (it->file) {
-			fputs(" file=\"", f);
-			xml_write_escaped(f, it->file);
-			fputs("\"", f);
-			if (it->line)
-				fprintf(f, " line=\"%d\"", it->line);
-		}
-		fputs(">", f);
-		if (it->status == COMPARE_FAIL) {
-			fputs("<failure type=\"", f);
-			xml_write_escaped(f, it->metric);
-			fputs("\" message=\"", f);
-			xml_write_escaped(f, it->message ? it->message : it->name);
-			fputs("\">", f);
-			if (it->section == COMPARE_SEC_BUDGET)
-				fprintf(f, "value %s, limit %s", value_str(b1, it->unit, it->value),
-					value_str(b2, it->unit, it->limit));
-			else
-				fprintf(f, "base %s, new %s, change %s", value_str(b1, it->unit, it->base),
-					value_str(b2, it->unit, it->value), change_str(b3, it->change));
-			fputs("</failure>", f);
-		} else if (it->status == COMPARE_SKIPPED) {
-			fputs("<skipped message=\"", f);
-			xml_write_escaped(f, it->message);
-			fputs("\"/>", f);
-		} else if (it->message) {
-			fputs("<system-out>", f);
-			xml_write_escaped(f, it->message);
-			fputs("</system-out>", f);
-		}
-		fputs("</testcase>\n", f);
-	}
-	if (r->nnotes) {
-		fputs("    <system-out>", f);
-		for (size_t i = 0; i < r->nnotes; i++) {
-			xml_write_escaped(f, r->notes[i]);
-			fputs("\n", f);
-		}
-		fputs("</system-out>\n", f);
-	}
-	fputs("  </testsuite>\n</testsuites>\n", f);
-}
-
-static const char *section_name(enum compare_section s)
-{
-	static const char *const names[] = { "program", "function", "grew", "shrank", "budget" };
-	return names[s];
-}
-
-static const char *unit_name(enum compare_unit u)
-{
-	static const char *const names[] = { "count", "bytes", "ns", "share" };
-	return names[u];
-}
-
-static void json_value(struct json *j, const char *key, enum compare_unit u, double v)
-{
-	/* Exact figures stay integers; %g would round a large byte count. */
-	if (u != COMPARE_SHARE && isfinite(v) && v == floor(v) && fabs(v) < 9e18)
-		json_int(j, key, (int64_t)v);
-	else
-		json_double(j, key, v);
-}
-
-static void write_json(const struct compare_report *r, FILE *f)
-{
-	struct json j;
-	json_init(&j, f, true);
-	json_object_begin(&j, NULL);
-	json_string(&j, "command", r->command);
-	json_string(&j, "verdict", r->nfail ? "fail" : r->unjudged > 0 ? "incomplete" : "pass");
-	json_uint(&j, "failures", r->nfail);
-	if (!strcmp(r->command, "diff")) {
-		json_uint(&j, "function_tests", r->tests);
-		json_double(&j, "z_critical", r->z_crit);
-		json_value(&j, "base_samples", COMPARE_COUNT, r->samples[0]);
-		json_value(&j, "new_samples", COMPARE_COUNT, r->samples[1]);
-	} else {
-		json_value(&j, "samples", COMPARE_COUNT, r->samples[0]);
-	}
-	json_array_begin(&j, "items");
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		json_object_begin(&j, NULL);
-		json_string(&j, "section", section_name(it->section));
-		json_string(&j, "name", it->name);
-		json_string(&j, "metric", it->metric);
-		if (it->func) {
-			json_string(&j, "function", it->func);
-			json_string(&j, "file", it->file);
-			if (it->line)
-				json_int(&j, "line", it->line);
-		}
-		json_string(&j, "unit", unit_name(it->unit));
-		if (it->section != COMPARE_SEC_BUDGET)
-			json_value(&j, "base", it->unit, it->base);
-		json_value(&j, "value", it->unit, it->value);
-		if (it->section == COMPARE_SEC_BUDGET)
-			json_value(&j, "limit", it->unit, it->limit);
-		else
-			json_double(&j, "threshold", it->limit);
-		json_double(&j, "change", it->change);
-		if (!isnan(it->z)) {
-			json_double(&j, "z", it->z);
-			json_double(&j, "p", it->p);
-		}
-		json_string(&j, "status", status_word(it->status));
-		if (it->message)
-			json_string(&j, "message", it->message);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
-	json_array_begin(&j, "notes");
-	for (size_t i = 0; i < r->nnotes; i++)
-		json_string(&j, NULL, r->notes[i]);
-	json_array_end(&j);
-	json_object_end(&j);
-}
-
-void compare_write(const struct compare_report *r, enum compare_format fmt_, FILE *f)
-{
-	switch (fmt_) {
-	case COMPARE_MARKDOWN: write_markdown(r, f); break;
-	case COMPARE_JUNIT: write_junit(r, f); break;
-	case COMPARE_JSON: write_json(r, f); break;
-	case COMPARE_TEXT: write_text(r, f); break;
-	}
-}
-
-/* Workflow command values end at a newline; properties also at ',' and ':'. */
-static void gh_escape(FILE *f, const char *s, bool property)
-{
-	for (; s && *s; s++) {
-		if (*s == '%')
-			fputs("%25", f);
-		else if (*s == '\r')
-			fputs("%0D", f);
-		else if (*s == '\n')
-			fputs("%0A", f);
-		else if (property && *s == ':')
-			fputs("%3A", f);
-		else if (property && *s == ',')
-			fputs("%2C", f);
-		else
-			putc(*s, f);
-	}
-}
-
-void compare_write_annotations(const struct compare_report *r, FILE *f, const char *root)
-{
-	size_t rl = root ? strlen(root) : 0;
-	while (rl > 1 && root[rl - 1] == '/')
-		rl--;
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (it->status != COMPARE_FAIL || !is_judged(it))
-			continue;
-		fputs("::error ", f);
-		if (it->file) {
-			const char *file = it->file;
-			if (rl && !strncmp(file, root, rl) && file[rl] == '/')
-				file += rl + 1;
-			fputs("file=", f);
-			gh_escape(f, file, true);
-			if (it->line)
-				fprintf(f, ",line=%d", it->line);
-			fputs(",", f);
-		}
-		fputs("title=", f);
-		char title[300];
-		snprintf(title, sizeof(title), "fathom %s: %s", r->command, it->name);
-		gh_escape(f, title, true);
-		fputs("::", f);
-		gh_escape(f, it->message ? it->message : it->name, false);
-		fputs("\n", f);
-	}
-}
-
-/* Appends the report to path (the CI step summary), which the runner made. */
-static int append_file(const struct compare_report *r, enum compare_format fmt_, const char *path, char **err)
-{
-	FILE *f = fopen(path, "a");
-	if (!f) {
-		int e = errno;
-		*err = fmt("%s: %s", path, strerror(e));
-		return -e;
-	}
-	compare_write(r, fmt_, f);
-	int bad = ferror(f);
-	int e = errno;
-	if (fclose(f) || bad) {
-		e = bad ? e : errno;
-		*err = fmt("writing %s: %s", path, strerror(e ? e : EIO));
-		return -(e ? e : EIO);
-	}
-	return 0;
-}
-
-/* Writes -o PATH the way every command does (outfile.h). */
-static int write_file(const struct compare_report *r, enum compare_format fmt_, const char *path, char **err)
-{
-	struct outfile o;
-	int rc = outfile_open(&o, path, err);
-	if (rc)
-		return rc;
-	compare_write(r, fmt_, o.f);
-	if ((rc = outfile_close(&o, true)))
-		*err = fmt("writing %s: %s", path, strerror(-rc));
-	return rc;
-}
-
-int compare_publish(const struct compare_report *r, enum compare_format fmt_, const char *out_path,
-		    const char *summary_path, bool annotate, const char *root, char **err)
-{
-	*err = NULL;
-	int rc;
-	if (out_path && strcmp(out_path, "-")) {
-		if ((rc = write_file(r, fmt_, out_path, err)))
-			return rc;
-	} else {
-		compare_write(r, fmt_, stdout);
-	}
-	if (annotate)
-		compare_write_annotations(r, stdout, root);
-	/* The step summary is Markdown whatever the chosen format: it is what
-	 * GitHub shows on the run's page. */
-	if (summary_path && *summary_path && (rc = append_file(r, COMPARE_MARKDOWN, summary_path, err)))
-		return rc;
-	return 0;
 }

@@ -1,6 +1,9 @@
 /* Human-readable numbers, UTF-8 validation and escaping, and the streaming
  * JSON writer shared by all outputs. */
+#define _GNU_SOURCE
 #include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -293,4 +296,15 @@ void json_null(struct json *j, const char *key)
 {
 	json_key(j, key);
 	fputs("null", j->f);
+}
+
+char *str_fmt(const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	char *s = NULL;
+	if (vasprintf(&s, f, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	return s;
 }

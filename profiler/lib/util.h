@@ -29,6 +29,9 @@ bool utf8_valid(const char *s);
 /* A copy of s with every ill-formed sequence replaced by U+FFFD (malloc'ed;
  * NULL when out of memory). */
 char *utf8_sanitize(const char *s);
+
+/* A new string formatted as by printf, or NULL when out of memory. */
+char *str_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 /* Writes s as XML character data or attribute text: markup escaped, every
  * character XML 1.0 forbids (controls other than tab, line feed and carriage
  * return; U+FFFE, U+FFFF) and every ill-formed sequence as U+FFFD. */
