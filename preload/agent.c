@@ -1069,10 +1069,16 @@ void thread_flush_pending(struct tstate *t)
 			t->pending_frames[1] = t->pending_id;
 			thread_push_wait(t, t->pending_frames, t->pending_n + 2);
 		}
-		uint64_t s[4] = {EV_W0(EV_SAMPLE, t->pending_ns ? 4 : 3, t->pending_weight), t->pending_time,
-				 t->pending_id, t->pending_ns};
-		thread_push_wait(t, s, t->pending_ns ? 4 : 3);
+		t->pending_closed = 1;
+		__asm__ volatile("" ::: "memory");
+		uint64_t s[6];
+		unsigned n = sample_event(s, t->pending_weight, t->pending_time, t->pending_id, t->pending_ns,
+					  t->pending_flags);
+		__asm__ volatile("" ::: "memory");
 		t->pending = 0;
+		t->pending_closed = 0;
+		__asm__ volatile("" ::: "memory");
+		thread_push_wait(t, s, n);
 		__asm__ volatile("" ::: "memory");
 		t->busy = 0;
 	}
@@ -1817,8 +1823,8 @@ static void close_blocked(uint64_t now)
 		uint32_t bid;
 		uint64_t bns = blocking_take(t, now, &bid);
 		if (bns && bid) {
-			uint64_t s[4] = { EV_W0(EV_SAMPLE, 4, bns / (1000000000u / (unsigned)agent_cfg.hz)), now, bid,
-					  bns };
+			uint64_t s[6];
+			sample_event(s, bns / (1000000000u / (unsigned)agent_cfg.hz), now, bid, bns, 0);
 			enc_event(&g_enc, (uint64_t)t->tid, s);
 		}
 	}

@@ -87,6 +87,10 @@ struct tstate {
 	int pending_new;
 	uint32_t pending_id, pending_weight;
 	uint64_t pending_ns; /* its exact CPU time, or 0: pending_weight periods */
+	unsigned pending_flags; /* EV_SAMPLE_* */
+	/* Set while thread_flush_pending copies the pending sample: a signal
+	 * then may not add to it (see pending_add). */
+	volatile int pending_closed;
 	uint64_t pending_time;
 	unsigned pending_n;
 	/* Frame buffers hold a STACK event: two header words, then the frames

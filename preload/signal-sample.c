@@ -104,16 +104,16 @@ static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 	return n;
 }
 
-/* How many of the innermost frames of f are the agent's work: from the
+/* The run of innermost frames of f that the agent is part of: from the
  * interrupted pc through the outermost agent frame of the run that starts
- * there, when every frame before the first agent frame is in a library the
- * agent calls (libc's malloc under an exact hook, zstd under the writer's
- * work done on this thread). The sample is charged to the frame that called
- * into the agent; 0 when the pc is the program's (a callback of the
- * program's that the agent called, an atexit handler under the exit hook)
- * or when nothing but the agent is left.
+ * there, when every frame before the first agent frame (*first) is in a
+ * library the agent calls (libc's malloc under an exact hook, zstd under the
+ * writer's work done on this thread). Returns the index past that run, 0
+ * when the pc is the program's (a callback of the program's that the agent
+ * called, an atexit handler under the exit hook) or when nothing but the
+ * agent is left.
  * Context: async-signal-safe. */
-static unsigned agent_frames(const uint64_t *f, unsigned n)
+static unsigned agent_frames(const uint64_t *f, unsigned n, unsigned *first)
 {
 	unsigned i = 0;
 	/* A return address is past its call: look up the call itself. */
@@ -124,6 +124,7 @@ static unsigned agent_frames(const uint64_t *f, unsigned n)
 	}
 	if (i == n)
 		return 0;
+	*first = i;
 	unsigned end = i + 1;
 	for (unsigned j = end; j < n; j++) {
 		if (in_agent(f[j] - 1))
@@ -134,21 +135,57 @@ static unsigned agent_frames(const uint64_t *f, unsigned n)
 	return end < n ? end : 0;
 }
 
-/* Unwinds the interrupted context into f without the agent's own frames
- * (agent_frames), counting the samples so charged.
+/* Unwinds the interrupted context into f without the agent's frames
+ * (agent_frames). Two cases:
+ * - the pc is in libc under an interposer of the agent's while the thread
+ *   is not in the agent's bookkeeping (t->busy clear): that is the real
+ *   malloc, free or other call the program made, at the cost it has
+ *   without the agent; only the agent's frames are cut out, the libc
+ *   frames stay, as the program's;
+ * - otherwise it is the agent's own work (recording an allocation, the
+ *   interposer's few instructions): the sample is charged to the frame that
+ *   called into the agent, flagged EV_SAMPLE_AGENT in *flags and counted,
+ *   so that reports can leave it out of the program's shares.
  * Context: async-signal-safe. */
-static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight)
+static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight, unsigned *flags)
 {
 	unsigned n = unwind_signal(ucv, f, t);
+	*flags = 0;
 	if (t->blk_on)
 		return blocking_frames(t, f, n);
-	unsigned k = agent_frames(f, n);
-	if (!k)
+	unsigned first = 0, end = agent_frames(f, n, &first);
+	if (!end)
 		return n;
-	for (unsigned i = k; i < n; i++)
-		f[i - k] = f[i];
+	if (first > 0 && !t->busy && !t->in_unwind) {
+		for (unsigned i = end; i < n; i++)
+			f[first + i - end] = f[i];
+		return n - (end - first);
+	}
+	for (unsigned i = end; i < n; i++)
+		f[i - end] = f[i];
+	*flags = EV_SAMPLE_AGENT;
 	atomic_fetch_add_explicit(&agent_cpu_in_agent, weight, memory_order_relaxed);
-	return n - k;
+	return n - end;
+}
+
+/* Adds a sample taken while the thread is still in the agent's bookkeeping
+ * to the one it deferred there (t->pending), when that one is the agent's
+ * work: the thread has not left the agent since (leaving pushes it), so the
+ * caller is the same. Returns 0 when it cannot (the deferred sample is the
+ * program's, in a handler of its own, or it is being pushed).
+ * Context: signal. */
+static int pending_add(struct tstate *t, uint32_t weight, uint64_t ns)
+{
+	if (!(t->pending_flags & EV_SAMPLE_AGENT) || t->pending_closed)
+		return 0;
+	if (ns || t->pending_ns) {
+		uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
+		t->pending_ns = (t->pending_ns ? t->pending_ns : (uint64_t)t->pending_weight * period) +
+				(ns ? ns : (uint64_t)weight * period);
+	}
+	t->pending_weight += weight;
+	atomic_fetch_add_explicit(&agent_cpu_in_agent, weight, memory_order_relaxed);
+	return 1;
 }
 
 /* Runs the program's own disposition for a signal of our number that is not
@@ -234,12 +271,16 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	uint64_t now = agent_now();
 	uint64_t ns = tcpu_sample_ns(t, weight);
 	if (t->busy) {
-		/* The thread is pushing to its ring: defer the sample. */
+		/* The thread is pushing to its ring: defer the sample. A
+		 * thread stays in the agent's bookkeeping across several
+		 * samples when it waits for room in its ring: those are the
+		 * agent's work for the same caller as the one deferred. */
 		if (t->pending) {
-			atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
+			if (!pending_add(t, weight, ns))
+				atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 			goto out_guard;
 		}
-		unsigned n = unwind_program(ucv, t->pending_frames + 2, t, weight);
+		unsigned flags, n = unwind_program(ucv, t->pending_frames + 2, t, weight, &flags);
 		int is_new;
 		uint32_t id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
 		if (!id) {
@@ -252,15 +293,16 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->pending_id = id;
 		t->pending_weight = weight;
 		t->pending_ns = ns;
+		t->pending_flags = flags;
 		t->pending_time = now;
 		__asm__ volatile("" ::: "memory");
 		t->pending = 1;
 		goto out_guard;
 	}
-	unsigned n = unwind_program(ucv, t->sig_frames + 2, t, weight);
+	unsigned flags, n = unwind_program(ucv, t->sig_frames + 2, t, weight, &flags);
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
-	if (ring_space(&t->ring) < n + 2 + 4) {
+	if (ring_space(&t->ring) < n + 2 + 6) {
 		atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 		goto out_guard;
 	}
@@ -276,8 +318,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->sig_frames[1] = id;
 		ring_push(&t->ring, t->sig_frames, n + 2);
 	}
-	uint64_t s[4] = {EV_W0(EV_SAMPLE, ns ? 4 : 3, weight), now, id, ns};
-	ring_push(&t->ring, s, ns ? 4 : 3);
+	uint64_t s[6];
+	ring_push(&t->ring, s, sample_event(s, weight, now, id, ns, flags));
 	t->last_id = id;
 	if (t->blk_on)
 		blocking_sampled(t, id, now);

@@ -395,7 +395,12 @@ static void print_text_header(const struct report *r)
 			printf("          %s thread%s not CPU-sampled: %s\n",
 			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
 			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
-		if (pr->cpu_in_agent && pr->hz)
+		if (pr->agent_left_out && pr->hz)
+			printf("          %s (%.1f%% of the samples) was the agent's own work, left out of the shares"
+			       " (--include-agent: charge it to the calling frames)\n",
+			       fmt_duration(b, pr->agent_left_out * (1000000000ull / pr->hz)),
+			       100.0 * (double)pr->agent_left_out / (double)(pr->sample_weight ? pr->sample_weight : 1));
+		else if (pr->cpu_in_agent && pr->hz)
 			printf("          %s sampled in the agent, charged to the calling frame\n",
 			       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
 		if (pr->damage)
@@ -610,6 +615,7 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 		json_string(&j, "cpu_unavailable", pr->cpu_unavailable);
 		json_uint(&j, "cpu_unsampled_threads", pr->cpu_unsampled_threads);
 		json_uint(&j, "cpu_in_agent_weight", pr->cpu_in_agent);
+		json_uint(&j, "agent_left_out_weight", pr->agent_left_out);
 		json_object_end(&j);
 	}
 	json_array_end(&j);
@@ -694,6 +700,9 @@ static void usage(FILE *f)
 		   "  --json                           machine-readable output\n"
 		   "  --full-names                     keep C++ template arguments in the text\n"
 		   "                                   (rows show std::vector<...>::push_back)\n"
+		   "  --include-agent                  charge the agent's own work (recording\n"
+		   "                                   allocations) to the frames that called it\n"
+		   "                                   (default: left out of the shares, and said)\n"
 		   "  --no-symbols                     skip debug info: functions as module+offset\n"
 		   "  --debug-dir DIR                  also look for separate debug files in DIR\n"
 		   "  -q, --quiet                      no progress or warnings on stderr\n");
@@ -705,7 +714,7 @@ int cmd_report(int argc, char **argv)
 		{ "by", required_argument, NULL, 'b' },    { "threads", no_argument, NULL, 'T' },
 		{ "tid", required_argument, NULL, 't' },   { "top", required_argument, NULL, 'n' },
 		{ "json", no_argument, NULL, 'j' },        { "no-symbols", no_argument, NULL, 'S' },
-		{ "full-names", no_argument, NULL, 'F' },
+		{ "full-names", no_argument, NULL, 'F' },  { "include-agent", no_argument, NULL, 'A' },
 		{ "debug-dir", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
 		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
 	};
@@ -750,6 +759,7 @@ int cmd_report(int argc, char **argv)
 		}
 		case 'j': r.json = true; break;
 		case 'F': r.full_names = true; break;
+		case 'A': opts.include_agent = true; break;
 		case 'S': opts.no_symbols = true; break;
 		case 'd': opts.debug_dirs = optarg; break;
 		case 'q': opts.quiet = true; break;

@@ -599,6 +599,14 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 		}
 		int64_t w = (int64_t)(ew > (1u << 30) ? (1u << 30) : ew);
 		seen_time(L, proc, e->time);
+		if (e->agent && !(L->opts && L->opts->include_agent)) {
+			/* The agent's own work: in the CPU account, not in the
+			 * program's shares. */
+			pr->samples++;
+			pr->sample_weight += (uint64_t)w;
+			pr->agent_left_out += (uint64_t)w;
+			return 0;
+		}
 		p->stacks[g].w[FA_CPU] += w;
 		p->threads[t].cpu += w;
 		p->threads[t].samples++;
@@ -695,7 +703,7 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 	case FD_REC_FREE:
 	case FD_REC_REALLOC: {
 		struct rd_event ev = {r->kind, r->tid,	r->id,	   r->seq, r->ptr,   r->old_ptr,
-				      r->size, r->time, r->weight, r->ns,  r->at_end};
+				      r->size, r->time, r->weight, r->ns,  r->at_end, r->agent};
 		return on_event(L, proc, &ev);
 	}
 	case FD_REC_TICK:
