@@ -1,5 +1,12 @@
 /* The analyzer's model of one or more recordings: processes, modules, threads,
- * symbolized stacks and their weights. Every command works on this. */
+ * symbolized stacks and their weights. Every command works on this.
+ *
+ * Names: the model's types and constants carry the prefix fa_ / FA_ ("fathom
+ * analyzer"), as the dump format's carry fd_ / FD_ ("fathom dump") in
+ * fathom-dump.h, so that a struct fa_thread (a thread as the analyzer sees it,
+ * merged over a dump) is never confused with the record it was read from.
+ * Elements refer to each other by uint32_t index into the profile's arrays,
+ * FA_NONE meaning none. */
 #ifndef FATHOM_PROFILE_H
 #define FATHOM_PROFILE_H
 
