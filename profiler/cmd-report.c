@@ -16,6 +16,7 @@
 #include "cxxname.h"
 #include "fathom-dump.h"
 #include "profile.h"
+#include "json-profile.h"
 #include "util.h"
 
 enum by { BY_FUNCTION, BY_FILE, BY_LINE, BY_MODULE };
@@ -593,32 +594,7 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 	struct json j;
 	json_init(&j, stdout, false);
 	json_object_begin(&j, NULL);
-	json_array_begin(&j, "processes");
-	for (size_t i = 0; i < p->nprocs; i++) {
-		const struct fa_process *pr = &p->procs[i];
-		json_object_begin(&j, NULL);
-		json_string(&j, "file", pr->path);
-		json_int(&j, "pid", pr->pid);
-		json_int(&j, "ppid", pr->ppid);
-		json_int(&j, "generation", pr->generation);
-		json_string(&j, "run_id", pr->run_id);
-		json_string(&j, "exe", pr->exe);
-		json_string(&j, "cmdline", pr->cmdline);
-		json_uint(&j, "hz", pr->hz);
-		json_string(&j, "clock", clock_name(pr->clock));
-		json_uint(&j, "duration_ns", pr->duration_ns);
-		json_uint(&j, "samples", pr->samples);
-		json_uint(&j, "sample_weight", pr->sample_weight);
-		json_uint(&j, "lost_samples", pr->lost_samples);
-		json_bool(&j, "complete", pr->complete);
-		json_string(&j, "damage", pr->damage);
-		json_string(&j, "cpu_unavailable", pr->cpu_unavailable);
-		json_uint(&j, "cpu_unsampled_threads", pr->cpu_unsampled_threads);
-		json_uint(&j, "cpu_in_agent_weight", pr->cpu_in_agent);
-		json_uint(&j, "agent_left_out_weight", pr->agent_left_out);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
+	json_processes(&j, "processes", p);
 	json_string(&j, "by", by_names[r->by]);
 	if (r->has_tid)
 		json_int(&j, "tid", r->tid);

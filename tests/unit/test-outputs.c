@@ -1,7 +1,7 @@
 /* Unit tests of the flame graph and export writers on a profile built by hand:
  * the pprof encoding read back field by field, gzip, folded stacks (merging by
- * name, inlined frames, hostile names), the SVG, speedscope JSON, and the
- * UTF-8 validator that all of them escape through. */
+ * name, inlined frames, hostile names), the SVG and speedscope JSON. The
+ * escaping they share is tested in test-escape.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -668,79 +668,6 @@ static void test_speedscope(void **state)
 	profile_free(&p);
 }
 
-#define FFFD "\xef\xbf\xbd"
-
-/* The text each writer makes of s: JSON (without its quotes) or XML. */
-static char *escaped(const char *s, bool xml)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (xml)
-		xml_write_escaped(f, s);
-	else
-		json_write_escaped(f, s);
-	fclose(f);
-	if (!xml) {
-		memmove(buf, buf + 1, len - 2);
-		buf[len - 2] = 0;
-	}
-	return buf;
-}
-
-static void expect_clean(const char *in, const char *want)
-{
-	char *s = utf8_sanitize(in);
-	assert_string_equal(s, want);
-	assert_true(utf8_valid(s));
-	assert_int_equal(utf8_valid(in), !strcmp(in, want));
-	free(s);
-	/* Every writer goes through the same decoder. */
-	for (int xml = 0; xml < 2; xml++) {
-		s = escaped(in, xml);
-		assert_string_equal(s, want);
-		free(s);
-	}
-}
-
-static void test_utf8(void **state)
-{
-	/* Well-formed: 2-, 3- and 4-byte sequences, the highest code point
-	 * (U+10FFFF, F4 8F BF BF), and a U+FFFD of the input's own. */
-	expect_clean("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
-	expect_clean("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");
-	expect_clean("x" FFFD "y", "x" FFFD "y");
-	/* Overlongs: C0 and C1 never start a sequence; E0 80 80 is NUL in 3 bytes. */
-	expect_clean("a\xc0\x80z", "a" FFFD FFFD "z");
-	expect_clean("\xc1\xbf", FFFD FFFD);
-	expect_clean("\xe0\x80\x80", FFFD FFFD FFFD);
-	expect_clean("\xf0\x8f\xbf\xbf", FFFD FFFD FFFD FFFD);
-	/* A lone surrogate (U+D800), which JSON parsers and XML reject. */
-	expect_clean("f\xed\xa0\x80g", "f" FFFD FFFD FFFD "g");
-	expect_clean("\xed\x9f\xbf", "\xed\x9f\xbf"); /* U+D7FF, just below */
-	/* Bytes that never occur in UTF-8, and beyond U+10FFFF. */
-	expect_clean("\xf5", FFFD);
-	expect_clean("\xff\xfe", FFFD FFFD);
-	expect_clean("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD);
-	/* Cut short: one U+FFFD for the valid prefix, and the next character kept. */
-	expect_clean("\xe2\x82", FFFD);
-	expect_clean("\xe2\x82x", FFFD "x");
-	expect_clean("\xf0\x9f\x98", FFFD);
-	expect_clean("\x80", FFFD);
-
-	/* JSON escapes controls; XML, which cannot carry most of them even
-	 * escaped, replaces them, and U+FFFE / U+FFFF too. */
-	char *s = escaped("a\x01\"\\<", false);
-	assert_string_equal(s, "a\\u0001\\\"\\\\<");
-	free(s);
-	s = escaped("a\x01\x1f\t\n<&>\"'\xef\xbf\xbe\xef\xbf\xbf", true);
-	assert_string_equal(s, "a" FFFD FFFD "\t\n&lt;&amp;&gt;&quot;&#39;" FFFD FFFD);
-	free(s);
-	char buf[4];
-	assert_int_equal(utf8_encode(buf, 0x10ffff), 4);
-	assert_memory_equal(buf, "\xf4\x8f\xbf\xbf", 4);
-}
-
 /* -o NAME: descriptors by name, refusals, and the existing file kept when
  * the command fails (outfile.c). Integration: test-out-files.sh. */
 static void test_outfile(void **state)
@@ -817,7 +744,6 @@ int main(void)
 	    cmocka_unit_test(test_svg),
 	    cmocka_unit_test(test_svg_diff),
 	    cmocka_unit_test(test_speedscope),
-	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_outfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -125,7 +125,7 @@ static void test_tree_and_weights(void **state)
 	assert_has(s, "\"peak-bytes\":[4,200]");
 	/* Thread 0: work 7 + 2 = 9; thread 1: root 1, inl_helper 3; ordered by
 	 * node (-1, 1, 2 as steps 0, 2, 1). */
-	assert_has(s, "\"threadCpu\":[0,1,1,2,0,9,1,1,3]");
+	assert_has(s, "\"thread_cpu\":[0,1,1,2,0,9,1,1,3]");
 	/* "app" is named once; main's module (the second "app") points at it. */
 	assert_has(s, "\"modules\":[\"app\",\"libc.so.6\"]");
 	assert_has(
@@ -133,7 +133,7 @@ static void test_tree_and_weights(void **state)
 	       "\"file\":[\"app.c\",\"app.c\",\"app.h\",null],\"line\":[10,25,3,0],\"module\":[0,0,0,1]}");
 	assert_has(
 	    s,
-	    "{\"id\":\"cpu\",\"label\":\"CPU time\",\"unit\":\"samples\",\"total\":13,\"nsPerUnit\":10000000}");
+	    "{\"id\":\"cpu\",\"label\":\"CPU time\",\"unit\":\"samples\",\"total\":13,\"ns_per_unit\":10000000}");
 	assert_has(s,
 		   "{\"id\":\"alloc-bytes\",\"label\":\"Allocated bytes\",\"unit\":\"bytes\",\"total\":600}");
 	assert_has(s,
@@ -142,9 +142,9 @@ static void test_tree_and_weights(void **state)
 	    s, "\"threads\":[{\"proc\":0,\"pid\":100,\"tid\":100,\"name\":\"app\",\"cpu\":9,\"samples\":9},");
 	assert_has(s, "\"timeline\":[{\"proc\":0,\"t\":[1000000,2000000],\"heap\":[4096,8192],\"rss\":["
 		      "1048576,2097152]}]");
-	assert_has(s, "\"peakBytes\":8192,\"peakTimeNs\":2000000,\"peakProc\":0,\"leakedBytes\":64");
-	assert_has(s, "\"startMs\":1700000000123,");
-	assert_has(s, "\"allocMode\":\"exact\"");
+	assert_has(s, "\"peak_bytes\":8192,\"peak_time_ns\":2000000,\"peak_proc\":0,\"leaked_bytes\":64");
+	assert_has(s, "\"start_ms\":1700000000123,");
+	assert_has(s, "\"alloc_mode\":\"exact\"");
 	assert_has(s, "\"warnings\":[]");
 	free(s);
 	profile_free(&p);
@@ -166,7 +166,7 @@ static void test_no_alloc_no_memory_metrics(void **state)
 	assert_has(s, "\"title\":\"my <title>\"");
 	assert_has(s,
 		   "\"metrics\":[{\"id\":\"cpu\",\"label\":\"Wall time\",\"unit\":\"samples\",\"total\":13,"
-		   "\"nsPerUnit\":10000000}]");
+		   "\"ns_per_unit\":10000000}]");
 	assert_has(s, "\"weights\":{\"cpu\":[0,1,2,9,1,3]}");
 	/* A damaged file is always visible in the report. */
 	assert_has(s, "\"warnings\":[\"t.fdump: truncated after chunk 3\"]");
