@@ -29,6 +29,13 @@
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TLS __attribute__((tls_model("initial-exec"))) __thread
 
+/* A "cannot happen" condition, true when it holds. When it does not: a
+ * debug build (NDEBUG undefined) aborts there, saying which; a release
+ * build, which must never take the program down, says so once on stderr
+ * and the caller's recovery follows. Context: not signal. */
+#define AGENT_ASSERT(c) (LIKELY(c) || (agent_assert_failed(#c, __FILE__, __LINE__), 0))
+void agent_assert_failed(const char *what, const char *file, int line);
+
 /* Rings start at 64 KB. With allocation events, a ring that fills faster
  * than the writer drains it grows (x2, to 1 MB) when its thread ends up
  * doing the writer's work, so that a busy thread rarely waits, and a quiet
@@ -302,6 +309,15 @@ void tcpu_forget(struct tstate *t);
 /* signal-sample.c */
 /* Installs the handler on agent_cfg.signo (also after a failed exec). */
 int sample_install(void);
+/* The C library's sigaction (-1, ENOSYS without one). */
+int sample_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* Before exec, once every timer is deleted: discard our pending signals and
+ * restore the program's disposition (sample_install() undoes it). */
+void sample_before_exec(void);
+/* The program has a handler of its own for the agent's signal. Context: any. */
+int sample_user_handles(void);
+
+/* signal-timers.c */
 /* At start-up: tries the calls the timers need (timer_create, timer_settime)
  * with SIGSYS caught, so that a seccomp filter cannot kill the program.
  * Returns 0, or -1 with the reason ("timer_create: ...") in why. */
@@ -314,9 +330,6 @@ int sample_arm(struct tstate *t, pid_t tid);
 uint64_t sample_first_ns(pid_t tid);
 void sample_disarm(struct tstate *t);
 clockid_t sample_thread_clock(pid_t tid);
-/* Installs the thread's agent signal stack unless the program has one.
- * Context: any, async-signal-safe; on the thread t belongs to. */
-void sample_altstack_on(struct tstate *t);
 /* Timers are made only inside the gate: enter returns 0 once an exec has
  * stopped arming. sample_stop_arming() waits until no thread is inside, so
  * that every timer is then known and can be deleted. Context: any,
@@ -325,21 +338,21 @@ int sample_gate_enter(void);
 void sample_gate_leave(void);
 void sample_stop_arming(void);
 void sample_allow_arming(void);
-/* Before exec, once every timer is deleted: discard our pending signals and
- * restore the program's disposition (sample_install() undoes it). */
-void sample_before_exec(void);
 /* Inside the gate. */
 int sample_arm_tid(pid_t tid, timer_t *out);
 uint64_t sample_thread_cpu(pid_t tid);
 /* The signal comes from the agent's own timers. Context: any. */
 int sample_timer_info(const siginfo_t *si);
-/* The program has a handler of its own for the agent's signal. Context: any. */
-int sample_user_handles(void);
 /* Threads left unsampled because their timer could not be made, and why
  * (the errno of the last failure, of timer_create (0) or timer_settime (1)). */
 extern _Atomic uint64_t agent_cpu_unsampled;
 extern int agent_cpu_unsampled_errno;
 extern int agent_cpu_unsampled_call;
+
+/* signal-altstack.c */
+/* Installs the thread's agent signal stack unless the program has one.
+ * Context: any, async-signal-safe; on the thread t belongs to. */
+void sample_altstack_on(struct tstate *t);
 
 /* Bumped by the handler for each signal of the agent's timers on this
  * thread: a blocking call that fails with EINTR while it changed was

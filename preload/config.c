@@ -77,6 +77,19 @@ void say_late(const char *fmt, ...)
 	va_end(ap);
 }
 
+void agent_assert_failed(const char *what, const char *file, int line)
+{
+	static int said;
+#ifdef NDEBUG
+	if (!said++)
+		say_late("fathom: internal error: %s is false (%s:%d); the dump may lack events", what, file, line);
+#else
+	(void)said;
+	say("fathom: internal error: %s is false (%s:%d)", what, file, line);
+	abort();
+#endif
+}
+
 /* ----------------------------------------------------------- configuration */
 
 static int parse_uint(const char *s, uint64_t *out, int suffixes)

@@ -161,10 +161,10 @@ static inline int is_alloc_event(unsigned kind)
 static uint64_t next_seq(struct tstate *t, uint64_t until)
 {
 	struct ring *r = &t->ring;
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t tail = ring_tail(r);
 	if (tail >= until)
 		return UINT64_MAX;
-	uint64_t w0 = r->buf[tail & r->mask];
+	uint64_t w0 = ring_at(r, tail);
 	return is_alloc_event(EV_KIND(w0)) ? EV_FIELD(w0) : 0;
 }
 
@@ -175,33 +175,37 @@ static size_t drain(struct tstate *t, uint64_t until, uint64_t max_seq)
 {
 	struct enc *e = dump_locked();
 	struct ring *r = &t->ring;
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_acquire);
-	uint64_t tail = atomic_load_explicit(&r->tail, memory_order_relaxed);
+	uint64_t head = ring_head(r);
+	uint64_t tail = ring_tail(r);
 	if (until && until < head)
 		head = until;
 	uint64_t start = tail, released = tail;
 	uint64_t w[256];
 	while (tail < head) {
-		uint64_t w0 = r->buf[tail & r->mask];
+		uint64_t w0 = ring_at(r, tail);
 		unsigned len = EV_LEN(w0);
-		if (len == 0 || len > head - tail) {
-			tail = head; /* cannot happen unless memory was overwritten */
+		/* Only an overwritten ring has an event of no length or one
+		 * that runs past the head: the rest of it is dropped. */
+		if (!AGENT_ASSERT(len != 0 && len <= head - tail)) {
+			tail = head;
 			break;
 		}
 		if (is_alloc_event(EV_KIND(w0)) && EV_FIELD(w0) > max_seq)
 			break;
 		for (unsigned i = 0; i < len; i++)
-			w[i] = r->buf[(tail + i) & r->mask];
+			w[i] = ring_at(r, tail + i);
 		if (EV_KIND(w0) == EV_THREAD)
 			memcpy(g_wname[t->slot], &w[3], 16);
-		enc_event(e, (uint64_t)t->tid, w);
+		/* The agent makes every event: the encoder knows each kind. */
+		unsigned used = enc_event(e, (uint64_t)t->tid, w);
+		AGENT_ASSERT(used == len);
 		tail += len;
 		if (tail - released >= 4096) {
-			atomic_store_explicit(&r->tail, tail, memory_order_release);
+			ring_release(r, tail);
 			released = tail;
 		}
 	}
-	atomic_store_explicit(&r->tail, tail, memory_order_release);
+	ring_release(r, tail);
 	uint64_t lost = atomic_load_explicit(&t->lost_samples, memory_order_relaxed);
 	if (lost != t->lost_reported) {
 		enc_lost(e, FD_LOST_SAMPLES, lost - t->lost_reported);
@@ -277,7 +281,8 @@ size_t writer_cycle(int final)
 			break;
 		uint64_t bound = s2 > UINT64_MAX - MERGE_SLACK ? UINT64_MAX : s2 + MERGE_SLACK;
 		size_t d = drain(g_snap_t[best], g_snap_head[best], bound);
-		if (!d) /* cannot happen: its next event is within the bound */
+		/* Its next event is within the bound: something is drained. */
+		if (!AGENT_ASSERT(d != 0))
 			d = drain(g_snap_t[best], g_snap_head[best], UINT64_MAX);
 		got += d;
 		if (e->raw_len >= CHUNK_RAW / 2) {
