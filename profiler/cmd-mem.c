@@ -25,7 +25,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fathom mem [--top N] [--sort calls|bytes|peak|leaked|temp] [--json] [--raw-sites]\n"
-		"                  [--full-names] [--no-symbols] [--debug-dir DIR] [-q] FILE...\n"
+		"                  [--full-names] [COMMON OPTIONS] FILE...\n"
 		"\n"
 		"Reports the heap of a recording made with 'fathom record --alloc' (or\n"
 		"--alloc-sample BYTES): allocation calls and bytes, the peak heap and the stacks\n"
@@ -40,14 +40,7 @@ static void usage(FILE *f)
 		"      --raw-sites    a site is the first frame past operator new and malloc's other\n"
 		"                     callers in the runtime (std::__new_allocator<...>::allocate), not\n"
 		"                     the program's own code past the C++ standard library\n"
-		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n"
-		"      --no-symbols   do not read debug information (functions are module+offset)\n"
-		"      --debug-dir DIR  also look for separate debug files in DIR\n"
-		"      --suppressions FILE  leaks not to count, in LeakSanitizer's format\n"
-		"                     (leak:PATTERN lines); repeatable\n"
-		"      --no-default-suppressions  count glibc's one-time allocations and the\n"
-		"                     program's __lsan_default_suppressions as leaks too\n"
-		"  -q, --quiet        no progress or warnings on stderr\n");
+		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n");
 }
 
 /* One allocation site: the innermost frame (function and line) of its stacks. */
@@ -874,20 +867,15 @@ int cmd_mem(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"raw-sites", no_argument, NULL, 'R'},
 	    {"full-names", no_argument, NULL, 'F'},
-	    {"no-symbols", no_argument, NULL, 'S'},
-	    {"debug-dir", required_argument, NULL, 'd'},
-	    {"suppressions", required_argument, NULL, 'U'},
-	    {"no-default-suppressions", no_argument, NULL, 'D'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    CMD_LEAK_OPTIONS,
+	    CMD_COMMON_OPTIONS,
 	};
 	struct mem m = {.top = 10, .sort = -1, .est = "", .rule = SITE_USER};
-	struct profile_opts po = {0};
-	int c;
+	struct cmd_common cc = {.name = "mem", .usage = usage, .leaks = true};
+	int c, status;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:" CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -896,6 +884,7 @@ int cmd_mem(int argc, char **argv)
 			if (*end || end == optarg || v < 0) {
 				fprintf(stderr, "fathom mem: --top needs a count (0 for all), not '%s'\n",
 					optarg);
+				cmd_common_free(&cc);
 				return 2;
 			}
 			m.top = (size_t)v;
@@ -909,6 +898,7 @@ int cmd_mem(int argc, char **argv)
 					"fathom mem: unknown sort key '%s'; use calls, bytes, peak, leaked "
 					"or temp\n",
 					optarg);
+				cmd_common_free(&cc);
 				return 2;
 			}
 			break;
@@ -921,54 +911,22 @@ int cmd_mem(int argc, char **argv)
 		case 'F':
 			m.full_names = true;
 			break;
-		case 'S':
-			po.no_symbols = true;
-			break;
-		case 'd':
-			po.debug_dirs = optarg;
-			break;
-		case 'U':
-			if (cmd_add_suppressions(&po, optarg) < 0) {
-				fprintf(stderr, "fathom mem: out of memory\n");
-				return 1;
-			}
-			break;
-		case 'D':
-			po.no_default_suppressions = true;
-			break;
-		case 'q':
-			po.quiet = true;
-			break;
-		case 'h':
-			cmd_free_suppressions(&po);
-			usage(stdout);
-			return 0;
 		default:
-			cmd_free_suppressions(&po);
-			return cmd_bad_option("mem", argv, longopts);
+			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0) {
+				cmd_common_free(&cc);
+				return status;
+			}
 		}
 	}
-	cmd_default_run("mem", &argc, &argv);
-	if (optind >= argc) {
-		cmd_free_suppressions(&po);
-		fprintf(stderr, "fathom mem: no dump file given; usage: fathom mem [OPTIONS] FILE...\n");
-		return 2;
-	}
-
 	struct profile p;
-	char *err = NULL;
-	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po,
-				      &err);
-	cmd_free_suppressions(&po);
-	if (rc < 0) {
-		fprintf(stderr, "fathom mem: %s\n", err ? err : strerror(-rc));
-		free(err);
-		return rc == -ENOMEM ? 1 : 2;
+	if ((status = cmd_files(&cc, &argc, &argv)) ||
+	    (status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL))) {
+		cmd_common_free(&cc);
+		return status;
 	}
-	for (size_t i = 0; !po.quiet && i < p.nwarnings; i++)
-		fprintf(stderr, "fathom mem: warning: %s\n", p.warnings[i]);
+	cmd_common_free(&cc);
 
-	int status = 0;
+	status = 0;
 	bool any = false;
 	for (size_t i = 0; i < p.nprocs; i++)
 		if (p.procs[i].alloc_mode != FD_ALLOC_OFF)

@@ -693,10 +693,7 @@ static void usage(FILE *f)
 		   "  --top N                          rows per table (default 20; 0: all)\n"
 		   "  --json                           machine-readable output\n"
 		   "  --full-names                     keep C++ template arguments in the text\n"
-		   "                                   (rows show std::vector<...>::push_back)\n"
-		   "  --no-symbols                     skip debug info: functions as module+offset\n"
-		   "  --debug-dir DIR                  also look for separate debug files in DIR\n"
-		   "  -q, --quiet                      no progress or warnings on stderr\n");
+		   "                                   (rows show std::vector<...>::push_back)\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -704,18 +701,16 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "by", required_argument, NULL, 'b' },    { "threads", no_argument, NULL, 'T' },
 		{ "tid", required_argument, NULL, 't' },   { "top", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },        { "no-symbols", no_argument, NULL, 'S' },
-		{ "full-names", no_argument, NULL, 'F' },
-		{ "debug-dir", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' },
+		{ "full-names", no_argument, NULL, 'F' },  CMD_COMMON_OPTIONS,
 	};
 	struct report r = { .by = BY_FUNCTION, .top = 20 };
-	struct profile_opts opts = { 0 };
+	struct cmd_common cc = { .name = "report", .usage = usage };
 	int c, ret = 2;
 	char *end;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': {
 			int i = 0;
@@ -750,29 +745,17 @@ int cmd_report(int argc, char **argv)
 		}
 		case 'j': r.json = true; break;
 		case 'F': r.full_names = true; break;
-		case 'S': opts.no_symbols = true; break;
-		case 'd': opts.debug_dirs = optarg; break;
-		case 'q': opts.quiet = true; break;
-		case 'h': usage(stdout); return 0;
-		default: return cmd_bad_option("report", argv, longopts);
+		default:
+			if ((ret = cmd_common_option(&cc, c, argv, longopts)) >= 0)
+				return ret;
 		}
 	}
-	cmd_default_run("report", &argc, &argv);
-	if (optind >= argc) {
-		fprintf(stderr, "fathom report: no dump file given; usage: fathom report [OPTIONS] FILE...\n");
-		return 2;
-	}
 	struct profile p;
-	char *err = NULL;
-	if (profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &opts, &err) < 0) {
-		fprintf(stderr, "fathom report: %s\n", err ? err : "cannot load the profile");
-		free(err);
-		return 2;
-	}
+	if ((ret = cmd_files(&cc, &argc, &argv)) ||
+	    (ret = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
+		return ret;
+	ret = 2;
 	r.p = &p;
-	if (!opts.quiet)
-		for (size_t i = 0; i < p.nwarnings; i++)
-			fprintf(stderr, "fathom report: warning: %s\n", p.warnings[i]);
 	if (r.has_tid) {
 		bool found = false;
 		for (size_t t = 0; t < p.nthreads; t++)
