@@ -19,7 +19,6 @@ static void usage(FILE *f)
 		"usage: fathom check FILE... BUDGET... [--format text|markdown|junit|json] [-o FILE]\n"
 		"\n"
 		"Checks one recording (the dump files of one run) against budgets.\n"
-		"Exit status: 0 all budgets hold, 1 a budget is exceeded, 2 bad input.\n"
 		"\n"
 		"budgets (SIZE: 64M, 1.5G, 4096; N: 1000, 10k, 2M; TIME: 1.5s, 200ms, 2m, 1h):\n"
 		"  --max-peak SIZE          peak heap in use\n"
@@ -31,14 +30,11 @@ static void usage(FILE *f)
 		"  --max-samples N          CPU samples\n"
 		"  --max-cpu TIME           CPU time (sampling periods times the period)\n"
 		"Memory budgets need a recording made with 'fathom record --alloc'.\n"
-		"Leaks matched by a suppression are not counted (the report says how many):\n"
-		"  --suppressions FILE        leak:PATTERN lines, LeakSanitizer's format; repeatable\n"
-		"  --no-default-suppressions  count glibc's one-time allocations and the\n"
-		"                             program's __lsan_default_suppressions too\n"
+		"Leaks matched by a suppression (see below) are not counted; the report says how many.\n"
 		"\n"
 		"output:\n"
-		"  --format FMT   text (default), markdown, junit or json\n"
-		"  -o FILE        write the report to FILE instead of stdout\n"
+		"  --format FMT             text (default), markdown, junit or json\n"
+		"  -o, --output FILE        write the report to FILE instead of stdout\n"
 		"When GITHUB_ACTIONS=true, failures are also printed as ::error annotations;\n"
 		"when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
 }
@@ -81,7 +77,7 @@ static double parse_time(const char *s)
 
 int cmd_check(int argc, char **argv)
 {
-	enum { O_PEAK = 256, O_LEAKED, O_LEAKED_BLOCKS, O_ALLOC_CALLS, O_ALLOC_BYTES, O_TEMP, O_SAMPLES, O_CPU, O_FORMAT, O_SUPP, O_NO_DEF_SUPP };
+	enum { O_PEAK = 256, O_LEAKED, O_LEAKED_BLOCKS, O_ALLOC_CALLS, O_ALLOC_BYTES, O_TEMP, O_SAMPLES, O_CPU, O_FORMAT };
 	static const struct option longopts[] = {
 		{ "max-peak", required_argument, NULL, O_PEAK },
 		{ "max-leaked", required_argument, NULL, O_LEAKED },
@@ -92,21 +88,19 @@ int cmd_check(int argc, char **argv)
 		{ "max-samples", required_argument, NULL, O_SAMPLES },
 		{ "max-cpu", required_argument, NULL, O_CPU },
 		{ "format", required_argument, NULL, O_FORMAT },
-		{ "suppressions", required_argument, NULL, O_SUPP },
-		{ "no-default-suppressions", no_argument, NULL, O_NO_DEF_SUPP },
 		{ "output", required_argument, NULL, 'o' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		CMD_LEAK_OPTIONS,
+		CMD_COMMON_OPTIONS,
 	};
 	struct compare_budgets b;
 	compare_budgets_init(&b);
-	struct profile_opts po = { 0 };
+	struct cmd_common cc = { .name = "check", .usage = usage, .verdict = "a budget is exceeded", .leaks = true };
 	int format = COMPARE_TEXT;
 	const char *out = NULL;
-	int c;
+	int c, status;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:" CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		double v;
 		const char *kind = NULL;
 		switch (c) {
@@ -131,26 +125,19 @@ int cmd_check(int argc, char **argv)
 			if ((format = compare_format_parse(optarg)) < 0) {
 				fprintf(stderr, "fathom check: unknown format '%s'; use text, markdown, junit or json\n",
 					optarg);
+				cmd_common_free(&cc);
 				return 2;
 			}
 			continue;
 		case 'o':
 			out = optarg;
 			continue;
-		case O_SUPP:
-			if (cmd_add_suppressions(&po, optarg) < 0)
-				goto nomem;
-			continue;
-		case O_NO_DEF_SUPP:
-			po.no_default_suppressions = true;
-			continue;
-		case 'h':
-			cmd_free_suppressions(&po);
-			usage(stdout);
-			return 0;
 		default:
-			cmd_free_suppressions(&po);
-			return cmd_bad_option("check", argv, longopts);
+			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0) {
+				cmd_common_free(&cc);
+				return status;
+			}
+			continue;
 		}
 		if (v < 0) {
 			const char *name = "";
@@ -158,7 +145,7 @@ int cmd_check(int argc, char **argv)
 				if (o->val == c)
 					name = o->name;
 			fprintf(stderr, "fathom check: --%s needs %s, not '%s'\n", name, kind, optarg);
-			cmd_free_suppressions(&po);
+			cmd_common_free(&cc);
 			return 2;
 		}
 		switch (c) {
@@ -178,30 +165,21 @@ int cmd_check(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 		any |= set[i] >= 0;
 	if (!any) {
-		cmd_free_suppressions(&po);
+		cmd_common_free(&cc);
 		fprintf(stderr, "fathom check: no budget given (e.g. --max-peak 64M, --max-leaked 0, --max-cpu 2s); "
 				"see 'fathom check --help'\n");
 		return 2;
 	}
-	cmd_default_run("check", &argc, &argv);
-	if (optind >= argc) {
-		cmd_free_suppressions(&po);
-		fprintf(stderr, "fathom check: no dump files given\n");
-		usage(stderr);
-		return 2;
-	}
 	struct profile p;
-	char *err = NULL;
-	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po, &err);
-	cmd_free_suppressions(&po);
-	if (rc < 0) {
-		fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
-		free(err);
-		return 2;
+	if ((status = cmd_files(&cc, &argc, &argv)) ||
+	    (status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL))) {
+		cmd_common_free(&cc);
+		return status;
 	}
-	for (size_t i = 0; i < p.nwarnings; i++)
-		fprintf(stderr, "fathom check: warning: %s\n", p.warnings[i]);
-	int status = 2;
+	cmd_common_free(&cc);
+	status = 2;
+	char *err = NULL;
+	int rc;
 	struct compare_summary s;
 	struct compare_report r;
 	if ((rc = compare_summarize(&p, &s))) {
@@ -233,8 +211,4 @@ out_profile:
 	free(err);
 	profile_free(&p);
 	return status;
-nomem:
-	cmd_free_suppressions(&po);
-	fprintf(stderr, "fathom check: out of memory\n");
-	return 1;
 }

@@ -20,9 +20,9 @@ static void usage(FILE *f)
 		"       fathom diff --base FILE [--base FILE...] --new FILE [--new FILE...] [OPTIONS]\n"
 		"\n"
 		"Compares two recordings, each one or more dump files (the files of one run,\n"
-		"or of several runs merged for more samples). Exit status: 0 no regression,\n"
-		"1 a regression, 2 bad input or no verdict possible (code that could not be\n"
-		"symbolized: its binary is gone or was rebuilt; see fathom record --symbolize).\n"
+		"or of several runs merged for more samples). Without a verdict (code that\n"
+		"could not be symbolized: its binary is gone or was rebuilt; see 'fathom\n"
+		"record --symbolize') the exit status is 2.\n"
 		"\n"
 		"judging:\n"
 		"  --metric LIST          what to judge, comma-separated (default: all that both\n"
@@ -92,17 +92,19 @@ static const struct option longopts[] = {
 	{ "base", required_argument, NULL, O_BASE },
 	{ "new", required_argument, NULL, O_NEW },
 	{ "prefix-map", required_argument, NULL, O_PREFIX_MAP },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+	CMD_LEAK_OPTIONS,
+	CMD_COMMON_OPTIONS,
 };
 
 struct args {
+	/* Each side may be several recorded runs, its repetitions: no warning
+	 * that the dumps come from different runs. */
+	struct cmd_common cc;
 	struct compare_opts o;
 	int format;
 	const char *out;
 	struct files base, cur;   /* from --base and --new */
 	struct files maps;        /* --prefix-map OLD=NEW */
-	bool help;
 };
 
 /* Parses the options of one half of the command line (before or after '--')
@@ -112,7 +114,7 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 	int c;
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "o:h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:" CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		double v;
 		switch (c) {
 		case O_THRESHOLD:
@@ -199,8 +201,12 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 			if (files_add(&a->maps, optarg))
 				return 2;
 			break;
-		case 'h': a->help = true; break;
-		default: return cmd_bad_option("diff", argv, longopts);
+		default: {
+			/* --help is answered at once, in whichever half it stands. */
+			int rc = cmd_common_option(&a->cc, c, argv, longopts);
+			if (rc >= 0)
+				return rc ? rc : -1;
+		}
 		}
 	}
 	for (int i = optind; i < argc; i++)
@@ -209,26 +215,11 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 	return 0;
 }
 
-/* Loads one side. Returns 0, or prints why not and returns 2. */
-static int load(struct profile *p, struct files *f, const char *side)
-{
-	/* Each side may be several recorded runs: its repetitions. */
-	struct profile_opts po = { .several_runs = true };
-	char *err = NULL;
-	int rc = profile_load(p, f->v, cmd_unique_files(f->v, f->n), &po, &err);
-	if (rc < 0) {
-		fprintf(stderr, "fathom diff: %s recording: %s\n", side, err ? err : strerror(-rc));
-		free(err);
-		return 2;
-	}
-	for (size_t i = 0; i < p->nwarnings; i++)
-		fprintf(stderr, "fathom diff: warning: %s recording: %s\n", side, p->warnings[i]);
-	return 0;
-}
-
 int cmd_diff(int argc, char **argv)
 {
-	struct args a = { .format = COMPARE_TEXT };
+	struct args a = { .cc = { .name = "diff", .usage = usage, .verdict = "a regression", .leaks = true, .explicit_files = true,
+				  .po.several_runs = true },
+			  .format = COMPARE_TEXT };
 	compare_opts_default(&a.o);
 	struct files before = { 0 }, after = { 0 };
 	int status = 2;
@@ -262,12 +253,7 @@ int cmd_diff(int argc, char **argv)
 	}
 	free(half);
 	if (rc) {
-		status = rc;
-		goto out;
-	}
-	if (a.help) {
-		usage(stdout);
-		status = 0;
+		status = rc < 0 ? 0 : rc; /* -1: --help was printed */
 		goto out;
 	}
 	struct files *base = &a.base, *cur = &a.cur;
@@ -296,9 +282,9 @@ int cmd_diff(int argc, char **argv)
 	}
 
 	struct profile pb, pn;
-	if ((status = load(&pb, base, "base")))
+	if ((status = cmd_load(&a.cc, &pb, base->v, base->n, "base")))
 		goto out;
-	if ((status = load(&pn, cur, "new"))) {
+	if ((status = cmd_load(&a.cc, &pn, cur->v, cur->n, "new"))) {
 		profile_free(&pb);
 		goto out;
 	}
@@ -344,5 +330,6 @@ out:
 	free(a.maps.v);
 	free(before.v);
 	free(after.v);
+	cmd_common_free(&a.cc);
 	return status;
 }

@@ -30,24 +30,7 @@ static void usage(FILE *f)
 	    "                      alloc-calls, temp-calls, leaked, leaked-blocks, peak\n"
 	    "      --tid TID       CPU of one thread only\n"
 	    "      --threads       pprof: CPU samples per thread, labelled thread=NAME and tid=N\n"
-	    "                      (go tool pprof -tags, -tagfocus thread=NAME); bigger files\n"
-	    "      --no-symbols    do not read debug information (functions are module+offset)\n"
-	    "      --debug-dir DIR also look for separate debug files in DIR\n"
-	    "  -q, --quiet         no warnings on stderr\n");
-}
-
-static int load(struct profile *p, char **paths, size_t n, const struct profile_opts *po)
-{
-	char *err = NULL;
-	int rc = profile_load(p, paths, cmd_unique_files(paths, n), po, &err);
-	if (rc < 0) {
-		fprintf(stderr, "fathom export: %s\n", err ? err : strerror(-rc));
-		free(err);
-		return rc == -ENOMEM ? 1 : 2;
-	}
-	for (size_t i = 0; !po->quiet && i < p->nwarnings; i++)
-		fprintf(stderr, "fathom export: warning: %s\n", p->warnings[i]);
-	return 0;
+	    "                      (go tool pprof -tags, -tagfocus thread=NAME); bigger files\n");
 }
 
 int cmd_export(int argc, char **argv)
@@ -55,18 +38,16 @@ int cmd_export(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
 	    {"weight", required_argument, NULL, 'w'}, {"tid", required_argument, NULL, 't'},
-	    {"no-symbols", no_argument, NULL, 'S'},   {"help", no_argument, NULL, 'h'},
-	    {"threads", no_argument, NULL, 'T'},      {"debug-dir", required_argument, NULL, 'D'},
-	    {"quiet", no_argument, NULL, 'q'},        {NULL, 0, NULL, 0},
+	    {"threads", no_argument, NULL, 'T'},      CMD_COMMON_OPTIONS,
 	};
 	static const char *const formats[] = {"pprof", "speedscope", "folded", NULL};
 	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL, *format = NULL;
-	struct profile_opts po = {0};
-	int c;
+	struct cmd_common cc = {.name = "export", .usage = usage};
+	int c, status;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "f:o:w:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "f:o:w:" CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'f':
@@ -93,23 +74,12 @@ int cmd_export(int argc, char **argv)
 				return 2;
 			}
 			break;
-		case 'S':
-			po.no_symbols = true;
-			break;
-		case 'D':
-			po.debug_dirs = optarg;
-			break;
-		case 'q':
-			po.quiet = true;
-			break;
 		case 'T':
 			o.thread_labels = true;
 			break;
-		case 'h':
-			usage(stdout);
-			return 0;
 		default:
-			return cmd_bad_option("export", argv, longopts);
+			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0)
+				return status;
 		}
 	}
 	if (!format) {
@@ -128,11 +98,8 @@ int cmd_export(int argc, char **argv)
 		fprintf(stderr, " (pprof, speedscope or folded)\n");
 		return 2;
 	}
-	cmd_default_run("export", &argc, &argv);
-	if (optind >= argc) {
-		fprintf(stderr, "fathom export: no dump files given; see 'fathom export --help'\n");
-		return 2;
-	}
+	if ((status = cmd_files(&cc, &argc, &argv)))
+		return status;
 	if (o.tid && o.metric_set && o.metric != FA_CPU) {
 		fprintf(stderr, "fathom export: --tid works with CPU weight only (allocations are not kept "
 				"per thread)\n");
@@ -147,8 +114,7 @@ int cmd_export(int argc, char **argv)
 	}
 
 	struct profile p;
-	int status = load(&p, argv + optind, (size_t)(argc - optind), &po);
-	if (status)
+	if ((status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
 		return status;
 	struct outfile of = {.f = stdout};
 	char *err = NULL;

@@ -35,26 +35,8 @@ static void usage(FILE *f)
 	    "                      frames are sized by the new profile and coloured red where their share "
 	    "of\n"
 	    "                      the total grew, blue where it shrank\n"
-	    "      --min-width PCT omit frames narrower than PCT%% of the total (default 0.1)\n"
-	    "      --width PX      width of the SVG in pixels (default 1200)\n"
-	    "      --no-symbols    do not read debug information (functions are module+offset)\n"
-	    "      --debug-dir DIR also look for separate debug files in DIR\n"
-	    "  -q, --quiet         no warnings on stderr\n");
-}
-
-/* Loads dump files, printing the model's warnings once. Returns 0, or the exit status. */
-static int load(const char *cmd, struct profile *p, char **paths, size_t n, const struct profile_opts *po)
-{
-	char *err = NULL;
-	int rc = profile_load(p, paths, cmd_unique_files(paths, n), po, &err);
-	if (rc < 0) {
-		fprintf(stderr, "fathom %s: %s\n", cmd, err ? err : strerror(-rc));
-		free(err);
-		return rc == -ENOMEM ? 1 : 2;
-	}
-	for (size_t i = 0; !po->quiet && i < p->nwarnings; i++)
-		fprintf(stderr, "fathom %s: warning: %s\n", cmd, p->warnings[i]);
-	return 0;
+	    "      --min-width PCT  omit frames narrower than PCT%% of the total (default 0.1)\n"
+	    "      --width PX      width of the SVG in pixels (default 1200)\n");
 }
 
 int cmd_flame(int argc, char **argv)
@@ -68,22 +50,18 @@ int cmd_flame(int argc, char **argv)
 	    {"diff", required_argument, NULL, 'd'},
 	    {"min-width", required_argument, NULL, 'm'},
 	    {"width", required_argument, NULL, 'W'},
-	    {"no-symbols", no_argument, NULL, 'S'},
-	    {"debug-dir", required_argument, NULL, 'D'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    CMD_COMMON_OPTIONS,
 	};
 	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL;
 	bool folded = false;
-	struct profile_opts po = {0};
+	struct cmd_common cc = {.name = "flame", .usage = usage};
 	char **base_paths = NULL;
 	size_t nbase = 0;
 	int status = 2, c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:w:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:w:" CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		char *end;
 		switch (c) {
 		case 'o':
@@ -143,30 +121,18 @@ int cmd_flame(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'S':
-			po.no_symbols = true;
-			break;
-		case 'D':
-			po.debug_dirs = optarg;
-			break;
-		case 'q':
-			po.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			status = 0;
-			goto out;
 		default:
-			status = cmd_bad_option("flame", argv, longopts);
-			goto out;
+			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0)
+				goto out;
+			status = 2;
 		}
 	}
-	cmd_default_run("flame", &argc, &argv);
-	if (optind >= argc) {
-		fprintf(stderr, "fathom flame: no dump files given%s; see 'fathom flame --help'\n",
-			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");
+	if ((status = cmd_files(&cc, &argc, &argv))) {
+		if (nbase)
+			fprintf(stderr, "fathom flame: --diff BASE takes one file; the new recording comes after it\n");
 		goto out;
 	}
+	status = 2;
 	if (o.tid && o.metric != FA_CPU) {
 		fprintf(stderr, "fathom flame: --tid works with --weight cpu only (allocations are not kept "
 				"per thread)\n");
@@ -174,9 +140,9 @@ int cmd_flame(int argc, char **argv)
 	}
 
 	struct profile p, base;
-	if ((status = load("flame", &p, argv + optind, (size_t)(argc - optind), &po)))
+	if ((status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
 		goto out;
-	if (nbase && (status = load("flame", &base, base_paths, nbase, &po))) {
+	if (nbase && (status = cmd_load(&cc, &base, base_paths, nbase, NULL))) {
 		profile_free(&p);
 		goto out;
 	}
@@ -221,7 +187,7 @@ int cmd_flame(int argc, char **argv)
 		status = 1;
 	} else {
 		status = 0;
-		if (to_file && !folded)
+		if (to_file && !folded && !cc.po.quiet)
 			fprintf(
 			    stderr, "fathom flame: wrote %s%s\n", out,
 			    omitted

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fathom mem [--top N] [--sort calls|bytes|peak|leaked|temp] [--json] [--raw-sites]\n"
-		"                  [--full-names] [--no-symbols] [--debug-dir DIR] [-q] FILE...\n"
+		"                  [--full-names] [COMMON OPTIONS] FILE...\n"
 		"\n"
 		"Reports the heap of a recording made with 'fathom record --alloc' (or\n"
 		"--alloc-sample BYTES): allocation calls and bytes, the peak heap and the stacks\n"
@@ -41,14 +41,7 @@ static void usage(FILE *f)
 		"      --raw-sites    a site is the first frame past operator new and malloc's other\n"
 		"                     callers in the runtime (std::__new_allocator<...>::allocate), not\n"
 		"                     the program's own code past the C++ standard library\n"
-		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n"
-		"      --no-symbols   do not read debug information (functions are module+offset)\n"
-		"      --debug-dir DIR  also look for separate debug files in DIR\n"
-		"      --suppressions FILE  leaks not to count, in LeakSanitizer's format\n"
-		"                     (leak:PATTERN lines); repeatable\n"
-		"      --no-default-suppressions  count glibc's one-time allocations and the\n"
-		"                     program's __lsan_default_suppressions as leaks too\n"
-		"  -q, --quiet        no progress or warnings on stderr\n");
+		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n");
 }
 
 /* One allocation site: the innermost frame (function and line) of its stacks. */
@@ -71,15 +64,16 @@ struct mem {
 	const char *est; /* "~" before estimated figures */
 };
 
-/* A figure with "~" in front when it is an estimate (sampled recordings). */
-static char *eb(const struct mem *m, char buf[40], int64_t v)
+/* fmt_bytes and fmt_count of a figure that is an estimate in a sampled
+ * recording: then with "~" in front. */
+static char *fmt_est_bytes(const struct mem *m, char buf[40], int64_t v)
 {
 	buf[0] = '~';
 	fmt_bytes(buf + (*m->est ? 1 : 0), v);
 	return buf;
 }
 
-static char *ec(const struct mem *m, char buf[40], int64_t v)
+static char *fmt_est_count(const struct mem *m, char buf[40], int64_t v)
 {
 	buf[0] = '~';
 	fmt_count(buf + (*m->est ? 1 : 0), v);
@@ -285,10 +279,10 @@ static void print_sites_table(struct mem *m, int metric)
 			break;
 		shown++;
 		print_site_line(m, s, buf, sizeof(buf));
-		printf("  %14s %11s %11s %11s %12s  %s\n", ec(m, a, s->w[FA_ALLOC_CALLS]),
-		       eb(m, b, s->w[FA_ALLOC_BYTES]), eb(m, c, s->w[FA_PEAK_BYTES]),
-		       eb(m, d, s->w[FA_LEAKED_BYTES]),
-		       p->mem.temp_unknown ? "-" : ec(m, e, s->w[FA_TEMP_CALLS]), buf);
+		printf("  %14s %11s %11s %11s %12s  %s\n", fmt_est_count(m, a, s->w[FA_ALLOC_CALLS]),
+		       fmt_est_bytes(m, b, s->w[FA_ALLOC_BYTES]), fmt_est_bytes(m, c, s->w[FA_PEAK_BYTES]),
+		       fmt_est_bytes(m, d, s->w[FA_LEAKED_BYTES]),
+		       p->mem.temp_unknown ? "-" : fmt_est_count(m, e, s->w[FA_TEMP_CALLS]), buf);
 	}
 	if (!shown)
 		printf("  (none)\n");
@@ -359,7 +353,7 @@ static void print_timeline(const struct mem *m)
 		int64_t maxheap, maxrss;
 		printf("  heap |");
 		sparkline(pts, n, t_end, false, &maxheap);
-		printf("| max %s\n", eb(m, a, maxheap));
+		printf("| max %s\n", fmt_est_bytes(m, a, maxheap));
 		printf("  rss  |");
 		sparkline(pts, n, t_end, true, &maxrss);
 		printf("| max %s\n", fmt_bytes(a, maxrss));
@@ -375,9 +369,9 @@ static void print_timeline(const struct mem *m)
 			size_t i = rows > 1 ? r * (n - 1) / (rows - 1) : 0;
 			if (last != SIZE_MAX && last < imax && imax < i) {
 				printf("  %12s %12s %12s  <- max\n", fmt_duration(a, pts[imax].time_ns),
-				       eb(m, b, pts[imax].heap), fmt_bytes(c, pts[imax].rss));
+				       fmt_est_bytes(m, b, pts[imax].heap), fmt_bytes(c, pts[imax].rss));
 			}
-			printf("  %12s %12s %12s%s\n", fmt_duration(a, pts[i].time_ns), eb(m, b, pts[i].heap),
+			printf("  %12s %12s %12s%s\n", fmt_duration(a, pts[i].time_ns), fmt_est_bytes(m, b, pts[i].heap),
 			       fmt_bytes(c, pts[i].rss), i == imax ? "  <- max" : "");
 			last = i;
 		}
@@ -415,8 +409,8 @@ static void print_histogram(const struct mem *m)
 			continue;
 		hist_label(i, lab, sizeof(lab));
 		int bar = (int)((double)mm->hist_calls[i] / (double)maxc * 30 + 0.5);
-		printf("  %-22s %14s %11s  ", lab, ec(m, a, (int64_t)mm->hist_calls[i]),
-		       eb(m, b, (int64_t)mm->hist_bytes[i]));
+		printf("  %-22s %14s %11s  ", lab, fmt_est_count(m, a, (int64_t)mm->hist_calls[i]),
+		       fmt_est_bytes(m, b, (int64_t)mm->hist_bytes[i]));
 		for (int k = 0; k < (bar ? bar : 1); k++)
 			fputs("#", stdout);
 		putchar('\n');
@@ -459,26 +453,25 @@ static void rss_notes(const struct mem *m)
 			continue;
 		printf("  note: RSS peak %s, heap peak %s%s: %s not from malloc (mmap, stacks, code, or another "
 		       "allocator)",
-		       fmt_bytes(a, rss), eb(m, b, heap), m->sampled ? " (estimated)" : "", fmt_bytes(c, rss - heap));
+		       fmt_bytes(a, rss), fmt_est_bytes(m, b, heap), m->sampled ? " (estimated)" : "", fmt_bytes(c, rss - heap));
 		if (p->nprocs > 1)
 			printf(" in pid %d", p->procs[i].pid);
 		putchar('\n');
 	}
 }
 
-static void print_text(struct mem *m)
+/* Which processes the header lists: all of them, or in a run with hundreds
+ * (a shell script's) HEADER_PROCS: the first, the one with the peak, damaged
+ * ones and the busiest allocators. Returns the flags (NULL when out of
+ * memory: then all are listed), with how many are listed and the allocation
+ * calls of the others. */
+static bool *pick_header_procs(const struct profile *p, size_t *nlisted, int64_t *rest_calls)
 {
-	struct profile *p = m->p;
 	const struct fa_mem *mm = &p->mem;
-	char a[40], b[40], c[40], buf[512];
-
-	/* A run of a shell script can hold hundreds of processes: beyond
-	 * HEADER_PROCS, list the first, the one with the peak, damaged ones and
-	 * the busiest allocators, and count the rest. */
 	bool *listed = calloc(p->nprocs ? p->nprocs : 1, sizeof(*listed));
 	int64_t *calls = calloc(p->nprocs ? p->nprocs : 1, sizeof(*calls));
-	size_t nlisted = 0;
-	int64_t rest_calls = 0;
+	*nlisted = 0;
+	*rest_calls = 0;
 	if (listed && calls && p->nprocs > HEADER_PROCS) {
 		for (size_t s = 0; s < p->nstacks; s++)
 			if (p->stacks[s].proc < p->nprocs)
@@ -490,8 +483,8 @@ static void print_text(struct mem *m)
 			if (p->procs[i].damage || p->procs[i].lost_alloc || p->procs[i].alloc_bypass)
 				listed[i] = true;
 		for (size_t i = 0; i < p->nprocs; i++)
-			nlisted += listed[i];
-		while (nlisted < HEADER_PROCS) {
+			*nlisted += listed[i];
+		while (*nlisted < HEADER_PROCS) {
 			size_t best = SIZE_MAX;
 			for (size_t i = 0; i < p->nprocs; i++)
 				if (!listed[i] && calls[i] > 0 &&
@@ -500,16 +493,29 @@ static void print_text(struct mem *m)
 			if (best == SIZE_MAX)
 				break;
 			listed[best] = true;
-			nlisted++;
+			(*nlisted)++;
 		}
 		for (size_t i = 0; i < p->nprocs; i++)
 			if (!listed[i])
-				rest_calls += calls[i];
+				*rest_calls += calls[i];
 	} else if (listed) {
 		for (size_t i = 0; i < p->nprocs; i++)
 			listed[i] = true;
-		nlisted = p->nprocs;
+		*nlisted = p->nprocs;
 	}
+	free(calls);
+	return listed;
+}
+
+/* The header: one line per process (see pick_header_procs), with what went
+ * wrong in it, and how the figures were sampled. */
+static void print_header(const struct mem *m)
+{
+	const struct profile *p = m->p;
+	char a[40];
+	size_t nlisted;
+	int64_t rest_calls;
+	bool *listed = pick_header_procs(p, &nlisted, &rest_calls);
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
 		if (listed && !listed[i])
@@ -538,18 +544,17 @@ static void print_text(struct mem *m)
 			if (!strcmp(pr->alloc_bypass, pr->exe))
 				printf("  allocation calls %s: %s's own allocator bypasses fathom (linked into "
 				       "it)\n",
-				       ec(m, a, n), exe);
+				       fmt_est_count(m, a, n), exe);
 			else
 				printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before "
 				       "it: %s)\n",
-				       ec(m, a, n), exe, lib);
+				       fmt_est_count(m, a, n), exe, lib);
 		}
 	}
 	if (listed && nlisted < p->nprocs)
 		printf("and %zu more processes with %s allocation calls (--json lists them all)\n",
-		       p->nprocs - nlisted, ec(m, a, rest_calls));
+		       p->nprocs - nlisted, fmt_est_count(m, a, rest_calls));
 	free(listed);
-	free(calls);
 	if (m->sampled) {
 		uint64_t rate = 0;
 		for (size_t i = 0; i < p->nprocs; i++)
@@ -561,26 +566,38 @@ static void print_text(struct mem *m)
 		    ")) bytes).\n",
 		    fmt_bytes(a, (int64_t)rate), rate);
 	}
+}
 
+static void print_totals(const struct mem *m)
+{
+	const struct profile *p = m->p;
+	const struct fa_mem *mm = &p->mem;
+	char a[40];
 	printf("\nTotals\n");
 	bool bypassed = false;
 	for (size_t i = 0; i < p->nprocs; i++)
 		bypassed |= p->procs[i].alloc_bypass != NULL;
-	printf("  allocation calls  %s\n", ec(m, a, (int64_t)mm->alloc_calls));
-	printf("  bytes allocated   %s\n", eb(m, a, (int64_t)mm->alloc_bytes));
-	printf("  frees             %s\n", ec(m, a, (int64_t)mm->frees));
+	printf("  allocation calls  %s\n", fmt_est_count(m, a, (int64_t)mm->alloc_calls));
+	printf("  bytes allocated   %s\n", fmt_est_bytes(m, a, (int64_t)mm->alloc_bytes));
+	printf("  frees             %s\n", fmt_est_count(m, a, (int64_t)mm->frees));
 	if (mm->temp_unknown)
 		printf("  temporary         not estimated (sampled recording)\n");
 	else
-		printf("  temporary         %s (%.1f%% of calls)\n", ec(m, a, (int64_t)mm->temp_calls),
+		printf("  temporary         %s (%.1f%% of calls)\n", fmt_est_count(m, a, (int64_t)mm->temp_calls),
 		       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	if (!mm->alloc_calls && !mm->frees && !bypassed)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
 		       "tracking)\n");
+}
 
-	/* The peak and the stacks that held it. */
+/* The peak and the stacks that held it. */
+static void print_peak(const struct mem *m)
+{
+	const struct profile *p = m->p;
+	const struct fa_mem *mm = &p->mem;
+	char a[40], b[40];
 	const struct fa_process *pp = mm->peak_proc < p->nprocs ? &p->procs[mm->peak_proc] : NULL;
-	printf("\nPeak heap  %s at %s", eb(m, a, mm->peak_bytes), fmt_duration(b, mm->peak_time_ns));
+	printf("\nPeak heap  %s at %s", fmt_est_bytes(m, a, mm->peak_bytes), fmt_duration(b, mm->peak_time_ns));
 	if (p->nprocs > 1 && pp)
 		printf(" in pid %d", pp->pid);
 	putchar('\n');
@@ -602,36 +619,44 @@ static void print_text(struct mem *m)
 			printf("  %6.1f%% %11s  ",
 			       mm->peak_bytes ? 100.0 * (double)s->w[FA_PEAK_BYTES] / (double)mm->peak_bytes
 					      : 0.0,
-			       eb(m, a, s->w[FA_PEAK_BYTES]));
+			       fmt_est_bytes(m, a, s->w[FA_PEAK_BYTES]));
 			print_stack(m, v[i], "                          ");
 		}
 		if (n > limit(m, n))
 			printf("  ... %zu more stacks\n", n - limit(m, n));
 	}
 	free(v);
+}
 
-	/* Leaks. */
-	printf("\nLeaked at exit  %s in %s blocks\n", eb(m, a, mm->leaked_bytes),
-	       ec(m, b, mm->leaked_blocks));
-	v = stacks_by(m, FA_LEAKED_BYTES, FA_NONE, &n);
+/* What was still allocated at exit, by stack, and what the suppressions left out. */
+static void print_leaks(const struct mem *m)
+{
+	const struct profile *p = m->p;
+	const struct fa_mem *mm = &p->mem;
+	char a[40], b[40];
+	printf("\nLeaked at exit  %s in %s blocks\n", fmt_est_bytes(m, a, mm->leaked_bytes),
+	       fmt_est_count(m, b, mm->leaked_blocks));
+	size_t n;
+	uint32_t *v = stacks_by(m, FA_LEAKED_BYTES, FA_NONE, &n);
 	if (v && n) {
 		printf("  %11s %10s  %s\n", "bytes", "blocks", "allocated at");
 		for (size_t i = 0; i < limit(m, n); i++) {
 			const struct fa_stack *s = &p->stacks[v[i]];
-			printf("  %11s %10s  ", eb(m, a, s->w[FA_LEAKED_BYTES]),
-			       ec(m, b, s->w[FA_LEAKED_BLOCKS]));
+			printf("  %11s %10s  ", fmt_est_bytes(m, a, s->w[FA_LEAKED_BYTES]),
+			       fmt_est_count(m, b, s->w[FA_LEAKED_BLOCKS]));
 			print_stack(m, v[i], "                           ");
 		}
 		if (n > limit(m, n))
 			printf("  ... %zu more stacks\n", n - limit(m, n));
 	}
 	if (mm->suppressed_blocks || mm->suppressed_bytes) {
-		printf("  suppressed: %s in %s block%s (not counted above)\n", eb(m, a, mm->suppressed_bytes),
-		       ec(m, b, mm->suppressed_blocks), mm->suppressed_blocks == 1 ? "" : "s");
+		printf("  suppressed: %s in %s block%s (not counted above)\n", fmt_est_bytes(m, a, mm->suppressed_bytes),
+		       fmt_est_count(m, b, mm->suppressed_blocks), mm->suppressed_blocks == 1 ? "" : "s");
 		for (size_t i = 0; i < p->nsuppressions; i++) {
 			const struct fa_suppression *su = &p->suppressions[i];
 			bool def = !strcmp(su->source, "default");
-			printf("  %11s %10s  leak:%s  (%s%s)\n", eb(m, a, su->bytes), ec(m, b, su->blocks), su->pattern,
+			printf("  %11s %10s  leak:%s  (%s%s)\n", fmt_est_bytes(m, a, su->bytes),
+			       fmt_est_count(m, b, su->blocks), su->pattern,
 			       def ? "default: glibc's one-time allocations" : su->source,
 			       def ? "; --no-default-suppressions counts them" : "");
 		}
@@ -643,17 +668,22 @@ static void print_text(struct mem *m)
 			       "live when the recording stopped\n",
 			       p->procs[i].path);
 	free(v);
+}
 
-	/* Temporaries. A sampled recording cannot tell them (heap.c). */
+/* Temporary allocations, by site. A sampled recording cannot tell them (heap.c). */
+static void print_temporaries(struct mem *m)
+{
+	const struct fa_mem *mm = &m->p->mem;
+	char a[40], buf[512];
 	if (mm->temp_unknown) {
 		printf("\nTemporary allocations  not estimated\n"
 		       "  (a sampled recording sees one allocation in many, so it cannot tell whether the\n"
 		       "  thread allocated anything else before freeing; record with --alloc to count them)\n");
-		goto sites;
+		return;
 	}
 	printf("\nTemporary allocations  %s (%.1f%% of calls)\n"
 	       "  (freed by the allocating thread before it allocated anything else)\n",
-	       ec(m, a, (int64_t)mm->temp_calls),
+	       fmt_est_count(m, a, (int64_t)mm->temp_calls),
 	       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	sort_sites(m, FA_TEMP_CALLS);
 	size_t shown = 0;
@@ -665,15 +695,21 @@ static void print_text(struct mem *m)
 			printf("  %14s %8s  %s\n", "temporary", "of site", "site");
 		shown++;
 		print_site_line(m, s, buf, sizeof(buf));
-		printf("  %14s %7.1f%%  %s\n", ec(m, a, s->w[FA_TEMP_CALLS]),
+		printf("  %14s %7.1f%%  %s\n", fmt_est_count(m, a, s->w[FA_TEMP_CALLS]),
 		       s->w[FA_ALLOC_CALLS]
 			   ? 100.0 * (double)s->w[FA_TEMP_CALLS] / (double)s->w[FA_ALLOC_CALLS]
 			   : 0.0,
 		       buf);
 	}
+}
 
-	/* Top sites. */
-sites:
+static void print_text(struct mem *m)
+{
+	print_header(m);
+	print_totals(m);
+	print_peak(m);
+	print_leaks(m);
+	print_temporaries(m);
 	if (m->sort >= 0) {
 		print_sites_table(m, m->sort);
 	} else {
@@ -682,7 +718,6 @@ sites:
 	}
 	print_histogram(m);
 	print_timeline(m);
-	(void)c;
 }
 
 /* ---- JSON ---- */
@@ -855,20 +890,15 @@ int cmd_mem(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"raw-sites", no_argument, NULL, 'R'},
 	    {"full-names", no_argument, NULL, 'F'},
-	    {"no-symbols", no_argument, NULL, 'S'},
-	    {"debug-dir", required_argument, NULL, 'd'},
-	    {"suppressions", required_argument, NULL, 'U'},
-	    {"no-default-suppressions", no_argument, NULL, 'D'},
-	    {"quiet", no_argument, NULL, 'q'},
-	    {"help", no_argument, NULL, 'h'},
-	    {NULL, 0, NULL, 0},
+	    CMD_LEAK_OPTIONS,
+	    CMD_COMMON_OPTIONS,
 	};
 	struct mem m = {.top = 10, .sort = -1, .est = "", .rule = SITE_USER};
-	struct profile_opts po = {0};
-	int c;
+	struct cmd_common cc = {.name = "mem", .usage = usage, .leaks = true};
+	int c, status;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "n:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "n:s:" CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		char *end;
 		long v;
 		switch (c) {
@@ -877,6 +907,7 @@ int cmd_mem(int argc, char **argv)
 			if (*end || end == optarg || v < 0) {
 				fprintf(stderr, "fathom mem: --top needs a count (0 for all), not '%s'\n",
 					optarg);
+				cmd_common_free(&cc);
 				return 2;
 			}
 			m.top = (size_t)v;
@@ -890,6 +921,7 @@ int cmd_mem(int argc, char **argv)
 					"fathom mem: unknown sort key '%s'; use calls, bytes, peak, leaked "
 					"or temp\n",
 					optarg);
+				cmd_common_free(&cc);
 				return 2;
 			}
 			break;
@@ -902,54 +934,22 @@ int cmd_mem(int argc, char **argv)
 		case 'F':
 			m.full_names = true;
 			break;
-		case 'S':
-			po.no_symbols = true;
-			break;
-		case 'd':
-			po.debug_dirs = optarg;
-			break;
-		case 'U':
-			if (cmd_add_suppressions(&po, optarg) < 0) {
-				fprintf(stderr, "fathom mem: out of memory\n");
-				return 1;
-			}
-			break;
-		case 'D':
-			po.no_default_suppressions = true;
-			break;
-		case 'q':
-			po.quiet = true;
-			break;
-		case 'h':
-			cmd_free_suppressions(&po);
-			usage(stdout);
-			return 0;
 		default:
-			cmd_free_suppressions(&po);
-			return cmd_bad_option("mem", argv, longopts);
+			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0) {
+				cmd_common_free(&cc);
+				return status;
+			}
 		}
 	}
-	cmd_default_run("mem", &argc, &argv);
-	if (optind >= argc) {
-		cmd_free_suppressions(&po);
-		fprintf(stderr, "fathom mem: no dump file given; usage: fathom mem [OPTIONS] FILE...\n");
-		return 2;
-	}
-
 	struct profile p;
-	char *err = NULL;
-	int rc = profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &po,
-				      &err);
-	cmd_free_suppressions(&po);
-	if (rc < 0) {
-		fprintf(stderr, "fathom mem: %s\n", err ? err : strerror(-rc));
-		free(err);
-		return rc == -ENOMEM ? 1 : 2;
+	if ((status = cmd_files(&cc, &argc, &argv)) ||
+	    (status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL))) {
+		cmd_common_free(&cc);
+		return status;
 	}
-	for (size_t i = 0; !po.quiet && i < p.nwarnings; i++)
-		fprintf(stderr, "fathom mem: warning: %s\n", p.warnings[i]);
+	cmd_common_free(&cc);
 
-	int status = 0;
+	status = 0;
 	bool any = false;
 	for (size_t i = 0; i < p.nprocs; i++)
 		if (p.procs[i].alloc_mode != FD_ALLOC_OFF)

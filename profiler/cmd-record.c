@@ -271,11 +271,6 @@ static void make_run_id(char *id, size_t cap, const char *dir)
 	}
 }
 
-static int set_env(const char *name, const char *value)
-{
-	return setenv(name, value, 1);
-}
-
 /* --symbolize: the names go into the dumps now, while the files the run
  * used are still the ones it used. */
 static void record_symbolize(char **dumps, size_t ndumps)
@@ -295,7 +290,39 @@ static void record_symbolize(char **dumps, size_t ndumps)
 	free(v);
 }
 
-int cmd_record(int argc, char **argv)
+/* One recording: what the command line asks, what is set up for it, and
+ * what the run left (the manifest the agent writes). */
+struct rec {
+	/* the options */
+	const char *output, *clock, *hz, *alloc;
+	char sample_bytes[32];
+	bool quiet, no_cpu, symbolize;
+	char **cmd;           /* the command and its arguments, in argv */
+	/* the set-up */
+	char *agent;          /* the agent's absolute path */
+	char *pattern;        /* FATHOM_OUTPUT: every dump's name, %p the pid */
+	char *final;          /* with -o FILE: the main dump's final name */
+	char run_id[48];
+	char manifest[PATH_MAX]; /* where the agent lists the dumps it made */
+	pid_t pid;
+	bool exec_failed;     /* the command did not start (said) */
+	/* the manifest: the dumps in the order the agent created them, the
+	 * agent's notes ("disk-full BYTES PATH": the disk filled and the dump
+	 * lost its tail; "closed PATH": the program closed the dump's
+	 * descriptor), and the processes it left alone: Go programs ("go PID
+	 * EXE"), and those exec'd with an environment that dropped LD_PRELOAD
+	 * ("unprofiled PID PATH", taken back by "unprofiled-undo PID" when the
+	 * exec failed). */
+	char **dumps;
+	size_t ndumps;
+	int disk_full, closed;
+	unsigned long long disk_lost;
+	struct left { int pid; char *what; } go, unprof;
+	int ngo, nunprof;
+};
+
+/* Reads the command line into r. Returns -1 to go on, else the exit status. */
+static int parse_args(struct rec *r, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "output", required_argument, NULL, 'o' }, { "freq", required_argument, NULL, 'F' },
@@ -305,10 +332,6 @@ int cmd_record(int argc, char **argv)
 		{ "symbolize", no_argument, NULL, 'S' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *output = NULL, *clock = NULL, *hz = NULL;
-	const char *alloc = NULL;
-	char sample_bytes[32] = "";
-	bool quiet = false, no_cpu = false, symbolize = false;
 	int c;
 	char *end;
 	opterr = 0;
@@ -316,14 +339,14 @@ int cmd_record(int argc, char **argv)
 	/* "+": the first non-option word is the command; its flags are its own. */
 	while ((c = getopt_long(argc, argv, "+o:F:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': output = optarg; break;
+		case 'o': r->output = optarg; break;
 		case 'F': {
 			long v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 1 || v > 10000) {
 				fprintf(stderr, "fathom record: -F takes a rate in Hz (1-10000), not '%s'\n", optarg);
 				return 2;
 			}
-			hz = optarg;
+			r->hz = optarg;
 			break;
 		}
 		case 'c':
@@ -331,9 +354,9 @@ int cmd_record(int argc, char **argv)
 				fprintf(stderr, "fathom record: --clock takes cpu or wall, not '%s'\n", optarg);
 				return 2;
 			}
-			clock = optarg;
+			r->clock = optarg;
 			break;
-		case 'a': alloc = "exact"; break;
+		case 'a': r->alloc = "exact"; break;
 		case 's': {
 			long long v = cmd_parse_size(optarg);
 			if (v < 1) {
@@ -341,13 +364,13 @@ int cmd_record(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			snprintf(sample_bytes, sizeof(sample_bytes), "%lld", v);
-			alloc = "sampled";
+			snprintf(r->sample_bytes, sizeof(r->sample_bytes), "%lld", v);
+			r->alloc = "sampled";
 			break;
 		}
-		case 'N': no_cpu = true; break;
-		case 'S': symbolize = true; break;
-		case 'q': quiet = true; break;
+		case 'N': r->no_cpu = true; break;
+		case 'S': r->symbolize = true; break;
+		case 'q': r->quiet = true; break;
 		case 'h': usage(stdout); return 0;
 		default: return cmd_bad_option("record", argv, longopts);
 		}
@@ -356,32 +379,41 @@ int cmd_record(int argc, char **argv)
 		fprintf(stderr, "fathom record: no command given; usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n");
 		return 2;
 	}
-	char **cmd = argv + optind;
+	r->cmd = argv + optind;
+	return -1;
+}
 
-	char *agent = find_agent();
-	if (!agent) {
+/* Finds the agent; says why not and returns the exit status, or -1. */
+static int setup_agent(struct rec *r)
+{
+	r->agent = find_agent();
+	if (!r->agent) {
 		fprintf(stderr, "fathom record: the agent libfathom.so was not found next to fathom (%s from its "
 				"directory); set FATHOM_AGENT to its path\n",
 			getenv("FATHOM_AGENT") && *getenv("FATHOM_AGENT") ? getenv("FATHOM_AGENT") : FATHOM_AGENT_RELPATH);
 		return 1;
 	}
-
 	/* LD_PRELOAD separates its entries by spaces and colons, with no way to
 	 * quote them: an agent under "/opt/my tools" would silently not load. */
-	if (strpbrk(agent, " :")) {
+	if (strpbrk(r->agent, " :")) {
 		fprintf(stderr, "fathom record: the agent's path '%s' holds a space or a colon, which LD_PRELOAD "
 				"cannot carry; install fathom under another directory, or point FATHOM_AGENT at a "
-				"copy elsewhere\n", agent);
-		free(agent);
+				"copy elsewhere\n", r->agent);
 		return 1;
 	}
+	return -1;
+}
 
-	/* Where dumps go. With -o FILE every process writes FILE.PID, and the
-	 * main process's dump is renamed to FILE afterwards, so the name given
-	 * is the one a user opens, and no process can clobber another's. */
-	char *pattern = NULL, *final = NULL;
+/* Where dumps go: r->pattern (and r->final with -o FILE), the run id, and
+ * the manifest file. With -o FILE every process writes FILE.PID, and the
+ * main process's dump is renamed to FILE afterwards, so the name given is
+ * the one a user opens, and no process can clobber another's. Says why not
+ * and returns the exit status, or -1. */
+static int setup_dumps(struct rec *r)
+{
+	const char *output = r->output;
 	if (output && strstr(output, "%p")) {
-		pattern = absolute(output);
+		r->pattern = absolute(output);
 	} else if (output) {
 		/* Checked now, so that a name that will be refused (a stranger's
 		 * link in /tmp, a directory) does not cost a run; installed at
@@ -392,7 +424,6 @@ int cmd_record(int argc, char **argv)
 		if (rc) {
 			fprintf(stderr, "fathom record: %s\n", err ? err : strerror(-rc));
 			free(err);
-			free(agent);
 			return 2;
 		}
 		/* A regular file: the dumps are made beside it (beside the file a
@@ -401,7 +432,7 @@ int cmd_record(int argc, char **argv)
 		 * directory, not as /dev/null.PID, and the main one is copied in. */
 		char *base = NULL;
 		if (t.kind == OUTFILE_FILE) {
-			final = absolute(t.path);
+			r->final = absolute(t.path);
 		} else {
 			const char *tn = getenv("TMPDIR");
 			const char *leaf = strrchr(output, '/') ? strrchr(output, '/') + 1 : output;
@@ -409,14 +440,14 @@ int cmd_record(int argc, char **argv)
 				leaf = "stdout";
 			if (asprintf(&base, "%s/fathom-%s", tn && *tn ? tn : "/tmp", leaf) < 0)
 				base = NULL;
-			final = strdup(output);
+			r->final = strdup(output);
 		}
 		bool to_device = t.kind != OUTFILE_FILE;
 		outfile_target_free(&t);
-		const char *from = base ? base : to_device ? NULL : final;
+		const char *from = base ? base : to_device ? NULL : r->final;
 		/* The agent expands %p and %%: a literal % is doubled. */
 		size_t n = from ? strlen(from) : 0, k = 0;
-		pattern = from ? malloc(2 * n + 4) : NULL;
+		char *pattern = from ? malloc(2 * n + 4) : NULL;
 		for (size_t i = 0; pattern && i < n; i++) {
 			if (from[i] == '%')
 				pattern[k++] = '%';
@@ -425,99 +456,112 @@ int cmd_record(int argc, char **argv)
 		free(base);
 		if (pattern)
 			memcpy(pattern + k, ".%p", 4);
+		r->pattern = pattern;
 	}
-	char run_id[48];
-	make_run_id(run_id, sizeof(run_id), ".");
+	make_run_id(r->run_id, sizeof(r->run_id), ".");
 	if (!output) {
 		char name[96];
-		snprintf(name, sizeof(name), "fathom.%s.%%p.fdump", run_id);
-		pattern = absolute(name);
+		snprintf(name, sizeof(name), "fathom.%s.%%p.fdump", r->run_id);
+		r->pattern = absolute(name);
 	}
-	if (pattern && check_dir(pattern) < 0) {
-		free(agent);
-		free(pattern);
-		free(final);
+	if (r->pattern && check_dir(r->pattern) < 0)
 		return 2;
-	}
 	const char *tmp = getenv("TMPDIR");
-	char manifest[PATH_MAX];
-	snprintf(manifest, sizeof(manifest), "%s/fathom-manifest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	int mfd = mkstemp(manifest);
-	if (!pattern || mfd < 0) {
+	snprintf(r->manifest, sizeof(r->manifest), "%s/fathom-manifest-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	int mfd = mkstemp(r->manifest);
+	if (!r->pattern || mfd < 0) {
 		fprintf(stderr, "fathom record: cannot set up the recording: %s\n", strerror(errno));
-		free(agent);
-		free(pattern);
-		free(final);
+		r->manifest[0] = 0;
 		return 1;
 	}
 	close(mfd);
+	return -1;
+}
 
-	/* A pipe that closes on exec tells the parent whether exec failed, and why. */
+/* The environment that makes the agent record: set in the child, between
+ * fork and exec. Returns -1 when out of memory. */
+static int set_agent_env(const struct rec *r)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *preload = r->agent;
+	if (old && *old && asprintf(&preload, "%s:%s", r->agent, old) < 0)
+		return -1;
+	const struct {
+		const char *name, *value;
+	} env[] = {
+		{ "LD_PRELOAD", preload },
+		{ "FATHOM_OUTPUT", r->pattern },
+		{ "FATHOM_MANIFEST", r->manifest },
+		{ "FATHOM_RUN", r->run_id },
+		{ "FATHOM_CPU", r->no_cpu ? "0" : NULL },
+		{ "FATHOM_HZ", r->hz },
+		{ "FATHOM_CLOCK", r->clock },
+		{ "FATHOM_ALLOC", r->alloc },
+		{ "FATHOM_ALLOC_SAMPLE", r->sample_bytes[0] ? r->sample_bytes : NULL },
+	};
+	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
+		if (env[i].value && setenv(env[i].name, env[i].value, 1) < 0)
+			return -1;
+	return 0;
+}
+
+/* Starts the command with the agent's environment. *exec_fd is the read end
+ * of a pipe that closes on exec and carries exec's errno when it fails.
+ * The forwarded signals come back blocked in *old_mask's stead: wait_run()
+ * installs their handlers and unblocks them. Returns -1 to go on, or says
+ * why not and returns the exit status. */
+static int spawn(struct rec *r, int *exec_fd, sigset_t *old_mask)
+{
 	int pfd[2];
 	if (pipe2(pfd, O_CLOEXEC) < 0) {
 		fprintf(stderr, "fathom record: pipe: %s\n", strerror(errno));
-		unlink(manifest);
-		free(agent);
-		free(pattern);
-		free(final);
 		return 1;
 	}
 	fflush(NULL);
 	/* Blocked across fork, so that none arrives before the handlers are in
 	 * place (in the parent) or the defaults restored (in the child). */
-	sigset_t fwd, old_mask;
+	sigset_t fwd;
 	sigemptyset(&fwd);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&fwd, forwarded[i]);
-	sigprocmask(SIG_BLOCK, &fwd, &old_mask);
+	sigprocmask(SIG_BLOCK, &fwd, old_mask);
 	pid_t pid = fork();
 	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		sigprocmask(SIG_SETMASK, old_mask, NULL);
 		fprintf(stderr, "fathom record: fork: %s\n", strerror(errno));
-		unlink(manifest);
-		free(agent);
-		free(pattern);
-		free(final);
+		close(pfd[0]);
+		close(pfd[1]);
 		return 1;
 	}
 	if (pid == 0) {
-		sigprocmask(SIG_SETMASK, &old_mask, NULL);
+		sigprocmask(SIG_SETMASK, old_mask, NULL);
 		close(pfd[0]);
-		const char *old = getenv("LD_PRELOAD");
-		char *preload = NULL;
-		if (old && *old) {
-			if (asprintf(&preload, "%s:%s", agent, old) < 0)
-				_exit(127);
-		} else {
-			preload = agent;
-		}
-		set_env("LD_PRELOAD", preload);
-		set_env("FATHOM_OUTPUT", pattern);
-		set_env("FATHOM_MANIFEST", manifest);
-		set_env("FATHOM_RUN", run_id);
-		if (no_cpu)
-			set_env("FATHOM_CPU", "0");
-		if (hz)
-			set_env("FATHOM_HZ", hz);
-		if (clock)
-			set_env("FATHOM_CLOCK", clock);
-		if (alloc)
-			set_env("FATHOM_ALLOC", alloc);
-		if (sample_bytes[0])
-			set_env("FATHOM_ALLOC_SAMPLE", sample_bytes);
-		execvp(cmd[0], cmd);
+		if (set_agent_env(r) < 0)
+			_exit(127);
+		execvp(r->cmd[0], r->cmd);
 		int e = errno;
 		if (write(pfd[1], &e, sizeof(e)) < 0)
 			_exit(127);
 		_exit(e == ENOENT ? 127 : 126);
 	}
 	close(pfd[1]);
-	child_pid = pid;
+	r->pid = pid;
+	*exec_fd = pfd[0];
+	return -1;
+}
+
+/* Waits for the command, forwarding the supervisor's signals to it and
+ * ignoring ^C meanwhile, and returns its exit status the shell's way
+ * (128+N when signal N killed it; 127 or 126 when exec failed, said, and
+ * r->exec_failed set). */
+static int wait_run(struct rec *r, int exec_fd, const sigset_t *old_mask)
+{
+	child_pid = r->pid;
 	struct sigaction fwd_act = { .sa_handler = forward, .sa_flags = SA_RESTART }, old_fwd[4];
 	sigemptyset(&fwd_act.sa_mask);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &fwd_act, &old_fwd[i]);
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
+	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	/* Like time(1): a ^C goes to the command, and fathom stays to report. */
 	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
 	sigemptyset(&ign.sa_mask);
@@ -526,11 +570,11 @@ int cmd_record(int argc, char **argv)
 	int exec_errno = 0;
 	ssize_t got;
 	do
-		got = read(pfd[0], &exec_errno, sizeof(exec_errno));
+		got = read(exec_fd, &exec_errno, sizeof(exec_errno));
 	while (got < 0 && errno == EINTR);
-	close(pfd[0]);
+	close(exec_fd);
 	int status = 0;
-	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+	while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
 		;
 	sigaction(SIGINT, &old_int, NULL);
 	sigaction(SIGQUIT, &old_quit, NULL);
@@ -538,32 +582,21 @@ int cmd_record(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &old_fwd[i], NULL);
 
-	int ret;
 	if (got == (ssize_t)sizeof(exec_errno)) {
 		if (exec_errno == ENOENT)
-			fprintf(stderr, "fathom record: %s: command not found\n", cmd[0]);
+			fprintf(stderr, "fathom record: %s: command not found\n", r->cmd[0]);
 		else
-			fprintf(stderr, "fathom record: %s: %s\n", cmd[0], strerror(exec_errno));
-		ret = exec_errno == ENOENT ? 127 : 126;
-		unlink(manifest);
-		goto out;
+			fprintf(stderr, "fathom record: %s: %s\n", r->cmd[0], strerror(exec_errno));
+		r->exec_failed = true;
+		return exec_errno == ENOENT ? 127 : 126;
 	}
-	ret = WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
+}
 
-	/* The dumps, in the order the agent created them, and the agent's notes
-	 * ("disk-full BYTES PATH": the disk filled and the dump lost its tail;
-	 * "closed PATH": the program closed the dump's descriptor). */
-	char **dumps = NULL;
-	size_t ndumps = 0;
-	int disk_full = 0, closed = 0;
-	/* Processes the agent left alone: Go programs ("go PID EXE"), and
-	 * those exec'd with an environment that dropped LD_PRELOAD
-	 * ("unprofiled PID PATH", taken back by "unprofiled-undo PID" when
-	 * the exec failed). */
-	struct left { int pid; char *what; } go = { 0, NULL }, unprof = { 0, NULL };
-	int ngo = 0, nunprof = 0;
-	unsigned long long disk_lost = 0;
-	FILE *mf = fopen(manifest, "r");
+/* Reads the manifest the agent wrote (see struct rec) and removes it. */
+static void read_manifest(struct rec *r)
+{
+	FILE *mf = fopen(r->manifest, "r");
 	char *line = NULL;
 	size_t cap = 0;
 	ssize_t len;
@@ -573,154 +606,187 @@ int cmd_record(int argc, char **argv)
 			continue;
 		unsigned long long lost;
 		if (sscanf(line, "disk-full %llu ", &lost) == 1) {
-			disk_full++;
-			disk_lost += lost;
+			r->disk_full++;
+			r->disk_lost += lost;
 			continue;
 		}
 		if (!strncmp(line, "closed ", 7)) {
-			closed++;
+			r->closed++;
 			continue;
 		}
 		int lpid, off = 0;
 		if (sscanf(line, "go %d %n", &lpid, &off) == 1 && off) {
-			if (!ngo++) {
-				go.pid = lpid;
-				go.what = strdup(line + off);
+			if (!r->ngo++) {
+				r->go.pid = lpid;
+				r->go.what = strdup(line + off);
 			}
 			continue;
 		}
 		if (sscanf(line, "unprofiled-undo %d", &lpid) == 1) {
-			nunprof -= nunprof > 0;
+			r->nunprof -= r->nunprof > 0;
 			continue;
 		}
 		if (sscanf(line, "unprofiled %d %n", &lpid, &off) == 1 && off) {
-			if (!nunprof++ || !unprof.what) {
-				free(unprof.what);
-				unprof.pid = lpid;
-				unprof.what = strdup(line + off);
+			if (!r->nunprof++ || !r->unprof.what) {
+				free(r->unprof.what);
+				r->unprof.pid = lpid;
+				r->unprof.what = strdup(line + off);
 			}
 			continue;
 		}
-		char **d = realloc(dumps, (ndumps + 1) * sizeof(*d));
+		char **d = realloc(r->dumps, (r->ndumps + 1) * sizeof(*d));
 		if (!d)
 			break;
-		dumps = d;
-		dumps[ndumps++] = strdup(line);
+		r->dumps = d;
+		r->dumps[r->ndumps++] = strdup(line);
 	}
 	free(line);
 	if (mf)
 		fclose(mf);
-	unlink(manifest);
-	if (ndumps == 0) {
+	unlink(r->manifest);
+	r->manifest[0] = 0;
+	if (r->ndumps == 0) {
 		/* An agent without manifest support still names the main dump by pattern. */
 		char guess[PATH_MAX];
-		const char *p = strstr(pattern, "%p");
-		snprintf(guess, sizeof(guess), "%.*s%d%s", (int)(p - pattern), pattern, (int)pid, p + 2);
-		if (access(guess, R_OK) == 0 && (dumps = malloc(sizeof(*dumps))))
-			dumps[ndumps++] = strdup(guess);
+		const char *p = strstr(r->pattern, "%p");
+		snprintf(guess, sizeof(guess), "%.*s%d%s", (int)(p - r->pattern), r->pattern, (int)r->pid, p + 2);
+		if (access(guess, R_OK) == 0 && (r->dumps = malloc(sizeof(*r->dumps))))
+			r->dumps[r->ndumps++] = strdup(guess);
 	}
-	if (symbolize && ndumps > 0)
-		record_symbolize(dumps, ndumps);
+}
+
+/* With -o FILE: the main dump takes its final name. Renamed over a regular
+ * file; a device or a FIFO is written into, never replaced (a rename over
+ * /dev/null as root would break the machine). */
+static void install_main_dump(struct rec *r)
+{
+	if (!r->final || r->ndumps == 0 || !r->dumps[0])
+		return;
+	char *err = NULL;
+	int rc = outfile_install(r->dumps[0], r->output, &err);
+	if (rc == 0) {
+		free(r->dumps[0]);
+		r->dumps[0] = strdup(r->final);
+	} else {
+		fprintf(stderr, "fathom record: %s; the dump stays at %s\n", err ? err : strerror(-rc),
+			shown(r->dumps[0]));
+		free(err);
+	}
+}
+
+/* The one line that says what the recording holds, from the dumps' tally. */
+static void print_summary(const struct rec *r, const struct tally *t)
+{
+	size_t ndumps = r->ndumps;
+	if (ndumps == 0 && r->ngo) {
+		fprintf(stderr, "fathom: %s is a Go program: fathom leaves Go programs alone (their runtime "
+				"owns the signals fathom samples with); profile it with Go's pprof "
+				"(runtime/pprof, net/http/pprof); no dump written\n",
+			r->go.what ? r->go.what : "the command");
+		return;
+	}
+	if (ndumps == 0) {
+		fprintf(stderr, "fathom: no dump was written (a statically linked program ignores LD_PRELOAD, "
+				"and a setuid one ignores the agent)\n");
+		return;
+	}
+	char a[32], b[32];
+	fprintf(stderr, "fathom: ");
+	/* A recording that could not sample says so, not "0 samples". */
+	if (t->cpu_off && t->cpu_off >= t->cpu_procs)
+		fprintf(stderr, "CPU sampling unavailable (%s), ", t->cpu_why);
+	else if (t->cpu || !t->alloc)
+		fprintf(stderr, "%s samples (%s lost), ", fmt_count(a, (int64_t)t->samples),
+			fmt_count(b, (int64_t)t->lost));
+	if (t->cpu_off && t->cpu_off < t->cpu_procs)
+		fprintf(stderr, "CPU sampling unavailable in %d of %d processes (%s), ", t->cpu_off, t->cpu_procs,
+			t->cpu_why);
+	else if (!t->cpu_off && t->cpu_unsampled)
+		fprintf(stderr, "%s threads not CPU-sampled (%s), ", fmt_count(a, (int64_t)t->cpu_unsampled),
+			t->cpu_why);
+	if (t->alloc) {
+		fprintf(stderr, "%s allocation events", fmt_count(a, (int64_t)t->allocs));
+		if (t->lost_allocs)
+			fprintf(stderr, " (%s lost)", fmt_count(b, (int64_t)t->lost_allocs));
+		if (t->bypass[0])
+			fprintf(stderr, " (%s's allocator, %s, bypasses fathom: %s)", base_name(t->bypass_exe),
+				base_name(t->bypass),
+				strcmp(t->bypass, t->bypass_exe) ? "preloaded before it" : "linked into it");
+		fprintf(stderr, ", ");
+	}
+	fprintf(stderr, "%zu dump%s:", ndumps, ndumps == 1 ? "" : "s");
+	/* A shell script or a build writes a dump per process: name a few. */
+	size_t listed = ndumps <= SUMMARY_DUMPS + 1 ? ndumps : SUMMARY_DUMPS;
+	for (size_t i = 0; i < listed; i++)
+		fprintf(stderr, " %s", r->dumps[i] ? shown(r->dumps[i]) : "?");
+	if (listed < ndumps)
+		fprintf(stderr, " and %zu more", ndumps - listed);
+
+	/* A dump that lost its tail to a full disk is not one whose process
+	 * was killed. */
+	int killed = t->damaged - r->disk_full - r->closed;
+	if (r->disk_full)
+		fprintf(stderr, " (disk full: %llu bytes lost)", r->disk_lost);
+	if (r->closed)
+		fprintf(stderr, " (%d ended early: the program closed the dump's descriptor)", r->closed);
+	if (killed > 0)
+		fprintf(stderr, " (%d incomplete: the process was killed or crashed)", killed);
+	if (t->running)
+		fprintf(stderr, " (%d still being written: the process outlived the command)", t->running);
+	if (r->ngo)
+		fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", r->ngo, r->ngo == 1 ? "" : "s",
+			r->go.what ? r->go.what : "?");
+	if (r->nunprof > 0)
+		fprintf(stderr, " (%d process%s ran without the agent: %s (pid %d), started with "
+				"LD_PRELOAD removed from its environment)",
+			r->nunprof, r->nunprof == 1 ? "" : "es", r->unprof.what ? r->unprof.what : "?",
+			r->unprof.pid);
+	struct stat fst;
+	if (r->final && ndumps > 1 && stat(r->final, &fst) == 0 && S_ISREG(fst.st_mode))
+		fprintf(stderr, "; all of them: fathom report %s*", shown(r->final));
+	else if (!r->output && ndumps > 1)
+		fprintf(stderr, "; all of them: fathom report (the latest run), or fathom.%s.*.fdump", r->run_id);
+	fprintf(stderr, "\n");
+}
+
+static void rec_free(struct rec *r)
+{
+	if (r->manifest[0])
+		unlink(r->manifest);
+	for (size_t i = 0; i < r->ndumps; i++)
+		free(r->dumps[i]);
+	free(r->dumps);
+	free(r->go.what);
+	free(r->unprof.what);
+	free(r->agent);
+	free(r->pattern);
+	free(r->final);
+}
+
+int cmd_record(int argc, char **argv)
+{
+	struct rec r = { 0 };
+	int ret, exec_fd;
+	sigset_t old_mask;
+	if ((ret = parse_args(&r, argc, argv)) >= 0 || (ret = setup_agent(&r)) >= 0 ||
+	    (ret = setup_dumps(&r)) >= 0 || (ret = spawn(&r, &exec_fd, &old_mask)) >= 0)
+		goto out;
+	ret = wait_run(&r, exec_fd, &old_mask);
+	if (r.exec_failed)
+		goto out;
+	read_manifest(&r);
+	if (r.symbolize && r.ndumps > 0)
+		record_symbolize(r.dumps, r.ndumps);
 	/* Counted before the main dump takes its final name, which may be a
 	 * device that cannot be read back (-o /dev/null). */
 	struct tally t = { 0 };
-	for (size_t i = 0; !quiet && i < ndumps; i++)
-		if (dumps[i])
-			scan_dump(dumps[i], &t, true);
-	if (final && ndumps > 0 && dumps[0]) {
-		/* Renamed over a regular file; a device or a FIFO is written
-		 * into, never replaced (a rename over /dev/null as root would
-		 * break the machine). */
-		char *err = NULL;
-		int rc = outfile_install(dumps[0], output, &err);
-		if (rc == 0) {
-			free(dumps[0]);
-			dumps[0] = strdup(final);
-		} else {
-			fprintf(stderr, "fathom record: %s; the dump stays at %s\n",
-				err ? err : strerror(-rc), shown(dumps[0]));
-			free(err);
-		}
-	}
-	if (!quiet) {
-		if (ndumps == 0 && ngo) {
-			fprintf(stderr, "fathom: %s is a Go program: fathom leaves Go programs alone (their runtime "
-					"owns the signals fathom samples with); profile it with Go's pprof "
-					"(runtime/pprof, net/http/pprof); no dump written\n",
-				go.what ? go.what : "the command");
-		} else if (ndumps == 0) {
-			fprintf(stderr, "fathom: no dump was written (a statically linked program ignores LD_PRELOAD, "
-					"and a setuid one ignores the agent)\n");
-		} else {
-			char a[32], b[32];
-			fprintf(stderr, "fathom: ");
-			/* A recording that could not sample says so, not "0 samples". */
-			if (t.cpu_off && t.cpu_off >= t.cpu_procs)
-				fprintf(stderr, "CPU sampling unavailable (%s), ", t.cpu_why);
-			else if (t.cpu || !t.alloc)
-				fprintf(stderr, "%s samples (%s lost), ", fmt_count(a, (int64_t)t.samples),
-					fmt_count(b, (int64_t)t.lost));
-			if (t.cpu_off && t.cpu_off < t.cpu_procs)
-				fprintf(stderr, "CPU sampling unavailable in %d of %d processes (%s), ",
-					t.cpu_off, t.cpu_procs, t.cpu_why);
-			else if (!t.cpu_off && t.cpu_unsampled)
-				fprintf(stderr, "%s threads not CPU-sampled (%s), ",
-					fmt_count(a, (int64_t)t.cpu_unsampled), t.cpu_why);
-			if (t.alloc) {
-				fprintf(stderr, "%s allocation events", fmt_count(a, (int64_t)t.allocs));
-				if (t.lost_allocs)
-					fprintf(stderr, " (%s lost)", fmt_count(b, (int64_t)t.lost_allocs));
-				if (t.bypass[0])
-					fprintf(stderr, " (%s's allocator, %s, bypasses fathom: %s)",
-						base_name(t.bypass_exe), base_name(t.bypass),
-						strcmp(t.bypass, t.bypass_exe) ? "preloaded before it" : "linked into it");
-				fprintf(stderr, ", ");
-			}
-			fprintf(stderr, "%zu dump%s:", ndumps, ndumps == 1 ? "" : "s");
-			/* A shell script or a build writes a dump per process: name a few. */
-			size_t listed = ndumps <= SUMMARY_DUMPS + 1 ? ndumps : SUMMARY_DUMPS;
-			for (size_t i = 0; i < listed; i++)
-				fprintf(stderr, " %s", dumps[i] ? shown(dumps[i]) : "?");
-			if (listed < ndumps)
-				fprintf(stderr, " and %zu more", ndumps - listed);
-
-			/* A dump that lost its tail to a full disk is not one
-			 * whose process was killed. */
-			int killed = t.damaged - disk_full - closed;
-			if (disk_full)
-				fprintf(stderr, " (disk full: %llu bytes lost)", disk_lost);
-			if (closed)
-				fprintf(stderr, " (%d ended early: the program closed the dump's descriptor)", closed);
-			if (killed > 0)
-				fprintf(stderr, " (%d incomplete: the process was killed or crashed)",
-					killed);
-			if (t.running)
-				fprintf(stderr, " (%d still being written: the process outlived the command)",
-					t.running);
-			if (ngo)
-				fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", ngo,
-					ngo == 1 ? "" : "s", go.what ? go.what : "?");
-			if (nunprof > 0)
-				fprintf(stderr, " (%d process%s ran without the agent: %s (pid %d), started with "
-						"LD_PRELOAD removed from its environment)",
-					nunprof, nunprof == 1 ? "" : "es", unprof.what ? unprof.what : "?", unprof.pid);
-			struct stat fst;
-			if (final && ndumps > 1 && stat(final, &fst) == 0 && S_ISREG(fst.st_mode))
-				fprintf(stderr, "; all of them: fathom report %s*", shown(final));
-			else if (!output && ndumps > 1)
-				fprintf(stderr, "; all of them: fathom report (the latest run), or fathom.%s.*.fdump",
-					run_id);
-			fprintf(stderr, "\n");
-		}
-	}
-	for (size_t i = 0; i < ndumps; i++)
-		free(dumps[i]);
-	free(dumps);
-	free(go.what);
-	free(unprof.what);
+	for (size_t i = 0; !r.quiet && i < r.ndumps; i++)
+		if (r.dumps[i])
+			scan_dump(r.dumps[i], &t, true);
+	install_main_dump(&r);
+	if (!r.quiet)
+		print_summary(&r, &t);
 out:
-	free(agent);
-	free(pattern);
-	free(final);
+	rec_free(&r);
 	return ret;
 }

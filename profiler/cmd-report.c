@@ -16,7 +16,6 @@
 #include "cxxname.h"
 #include "fathom-dump.h"
 #include "profile.h"
-#include "json-profile.h"
 #include "util.h"
 
 enum by { BY_FUNCTION, BY_FILE, BY_LINE, BY_MODULE };
@@ -396,12 +395,7 @@ static void print_text_header(const struct report *r)
 			printf("          %s thread%s not CPU-sampled: %s\n",
 			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
 			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
-		if (pr->agent_left_out && pr->hz)
-			printf("          %s (%.1f%% of the samples) was the agent's own work, left out of the shares"
-			       " (--include-agent: charge it to the calling frames)\n",
-			       fmt_duration(b, pr->agent_left_out * (1000000000ull / pr->hz)),
-			       100.0 * (double)pr->agent_left_out / (double)(pr->sample_weight ? pr->sample_weight : 1));
-		else if (pr->cpu_in_agent && pr->hz)
+		if (pr->cpu_in_agent && pr->hz)
 			printf("          %s sampled in the agent, charged to the calling frame\n",
 			       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
 		if (pr->damage)
@@ -594,7 +588,31 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 	struct json j;
 	json_init(&j, stdout, false);
 	json_object_begin(&j, NULL);
-	json_processes(&j, "processes", p);
+	json_array_begin(&j, "processes");
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		json_object_begin(&j, NULL);
+		json_string(&j, "file", pr->path);
+		json_int(&j, "pid", pr->pid);
+		json_int(&j, "ppid", pr->ppid);
+		json_int(&j, "generation", pr->generation);
+		json_string(&j, "run_id", pr->run_id);
+		json_string(&j, "exe", pr->exe);
+		json_string(&j, "cmdline", pr->cmdline);
+		json_uint(&j, "hz", pr->hz);
+		json_string(&j, "clock", clock_name(pr->clock));
+		json_uint(&j, "duration_ns", pr->duration_ns);
+		json_uint(&j, "samples", pr->samples);
+		json_uint(&j, "sample_weight", pr->sample_weight);
+		json_uint(&j, "lost_samples", pr->lost_samples);
+		json_bool(&j, "complete", pr->complete);
+		json_string(&j, "damage", pr->damage);
+		json_string(&j, "cpu_unavailable", pr->cpu_unavailable);
+		json_uint(&j, "cpu_unsampled_threads", pr->cpu_unsampled_threads);
+		json_uint(&j, "cpu_in_agent_weight", pr->cpu_in_agent);
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_string(&j, "by", by_names[r->by]);
 	if (r->has_tid)
 		json_int(&j, "tid", r->tid);
@@ -675,13 +693,7 @@ static void usage(FILE *f)
 		   "  --top N                          rows per table (default 20; 0: all)\n"
 		   "  --json                           machine-readable output\n"
 		   "  --full-names                     keep C++ template arguments in the text\n"
-		   "                                   (rows show std::vector<...>::push_back)\n"
-		   "  --include-agent                  charge the agent's own work (recording\n"
-		   "                                   allocations) to the frames that called it\n"
-		   "                                   (default: left out of the shares, and said)\n"
-		   "  --no-symbols                     skip debug info: functions as module+offset\n"
-		   "  --debug-dir DIR                  also look for separate debug files in DIR\n"
-		   "  -q, --quiet                      no progress or warnings on stderr\n");
+		   "                                   (rows show std::vector<...>::push_back)\n");
 }
 
 int cmd_report(int argc, char **argv)
@@ -689,18 +701,16 @@ int cmd_report(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "by", required_argument, NULL, 'b' },    { "threads", no_argument, NULL, 'T' },
 		{ "tid", required_argument, NULL, 't' },   { "top", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },        { "no-symbols", no_argument, NULL, 'S' },
-		{ "full-names", no_argument, NULL, 'F' },  { "include-agent", no_argument, NULL, 'A' },
-		{ "debug-dir", required_argument, NULL, 'd' }, { "quiet", no_argument, NULL, 'q' },
-		{ "help", no_argument, NULL, 'h' },        { NULL, 0, NULL, 0 },
+		{ "json", no_argument, NULL, 'j' },
+		{ "full-names", no_argument, NULL, 'F' },  CMD_COMMON_OPTIONS,
 	};
 	struct report r = { .by = BY_FUNCTION, .top = 20 };
-	struct profile_opts opts = { 0 };
+	struct cmd_common cc = { .name = "report", .usage = usage };
 	int c, ret = 2;
 	char *end;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': {
 			int i = 0;
@@ -735,30 +745,17 @@ int cmd_report(int argc, char **argv)
 		}
 		case 'j': r.json = true; break;
 		case 'F': r.full_names = true; break;
-		case 'A': opts.include_agent = true; break;
-		case 'S': opts.no_symbols = true; break;
-		case 'd': opts.debug_dirs = optarg; break;
-		case 'q': opts.quiet = true; break;
-		case 'h': usage(stdout); return 0;
-		default: return cmd_bad_option("report", argv, longopts);
+		default:
+			if ((ret = cmd_common_option(&cc, c, argv, longopts)) >= 0)
+				return ret;
 		}
 	}
-	cmd_default_run("report", &argc, &argv);
-	if (optind >= argc) {
-		fprintf(stderr, "fathom report: no dump file given; usage: fathom report [OPTIONS] FILE...\n");
-		return 2;
-	}
 	struct profile p;
-	char *err = NULL;
-	if (profile_load(&p, argv + optind, cmd_unique_files(argv + optind, (size_t)(argc - optind)), &opts, &err) < 0) {
-		fprintf(stderr, "fathom report: %s\n", err ? err : "cannot load the profile");
-		free(err);
-		return 2;
-	}
+	if ((ret = cmd_files(&cc, &argc, &argv)) ||
+	    (ret = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
+		return ret;
+	ret = 2;
 	r.p = &p;
-	if (!opts.quiet)
-		for (size_t i = 0; i < p.nwarnings; i++)
-			fprintf(stderr, "fathom report: warning: %s\n", p.warnings[i]);
 	if (r.has_tid) {
 		bool found = false;
 		for (size_t t = 0; t < p.nthreads; t++)

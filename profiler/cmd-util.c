@@ -1,7 +1,9 @@
-/* Option helpers shared by the subcommands: suggestions for mistyped names and size parsing. */
+/* What the commands share: the common options and their help, loading the
+ * dumps, suggestions for mistyped names and size parsing. */
 #include <ctype.h>
 #include <stdbool.h>
 #include <dirent.h>
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -119,7 +121,11 @@ long long cmd_parse_size(const char *s)
 	return (long long)(v * mult);
 }
 
-size_t cmd_unique_files(char **files, size_t n)
+/* Drops the files that name a file given before (the same inode: "fathom
+ * report run.fdump run.fdump*" must not count run.fdump twice), in place, and
+ * returns how many are left. Files that cannot be stat'ed are kept, so that
+ * loading them reports the error. */
+static size_t unique_files(char **files, size_t n)
 {
 	struct stat *st = calloc(n ? n : 1, sizeof(*st));
 	bool *ok = calloc(n ? n : 1, sizeof(*ok));
@@ -142,7 +148,8 @@ size_t cmd_unique_files(char **files, size_t n)
 	return k;
 }
 
-int cmd_add_suppressions(struct profile_opts *po, char *file)
+/* --suppressions FILE (repeatable): appends FILE (borrowed from argv). */
+static int add_suppressions(struct profile_opts *po, char *file)
 {
 	char **v = realloc((char **)po->suppressions, (po->nsuppressions + 1) * sizeof(*v));
 	if (!v)
@@ -152,11 +159,11 @@ int cmd_add_suppressions(struct profile_opts *po, char *file)
 	return 0;
 }
 
-void cmd_free_suppressions(struct profile_opts *po)
+void cmd_common_free(struct cmd_common *cc)
 {
-	free((char **)po->suppressions);
-	po->suppressions = NULL;
-	po->nsuppressions = 0;
+	free((char **)cc->po.suppressions);
+	cc->po.suppressions = NULL;
+	cc->po.nsuppressions = 0;
 }
 
 /* The run id in a default dump name, fathom.YYYYMMDD-HHMMSS[-N].PID[.G].fdump:
@@ -188,7 +195,13 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-int cmd_default_run(const char *cmd, int *argc, char ***argv)
+/* When the command line names no dump (optind == *argc), the latest run's:
+ * the fathom.RUN.PID.fdump files (and their fathom.RUN.PID.N.fdump images)
+ * in the current directory with the greatest RUN (the start time `fathom
+ * record` names a run by), appended to a copy of *argv, said in one line on
+ * stderr unless quiet. Returns how many were added (0: none found, argv
+ * untouched). */
+static int default_run(const char *cmd, bool quiet, int *argc, char ***argv)
 {
 	if (optind < *argc)
 		return 0;
@@ -239,9 +252,82 @@ int cmd_default_run(const char *cmd, int *argc, char ***argv)
 	v[used] = NULL;
 	qsort(v + *argc, used - (size_t)*argc, sizeof(*v), cmp_str);
 	int added = (int)used - *argc;
-	fprintf(stderr, "fathom %s: the latest run: fathom.%s.*.fdump (%d dump%s)\n", cmd, best, added,
-		added == 1 ? "" : "s");
+	if (!quiet)
+		fprintf(stderr, "fathom %s: the latest run: fathom.%s.*.fdump (%d dump%s)\n", cmd, best, added,
+			added == 1 ? "" : "s");
 	*argv = v;
 	*argc = (int)used;
 	return added;
+}
+
+int cmd_common_option(struct cmd_common *cc, int c, char **argv, const struct option *longopts)
+{
+	switch (c) {
+	case CMD_OPT_NO_SYMBOLS: cc->po.no_symbols = true; return -1;
+	case CMD_OPT_DEBUG_DIR: cc->po.debug_dirs = optarg; return -1;
+	case CMD_OPT_INCLUDE_AGENT: cc->po.include_agent = true; return -1;
+	case 'q': cc->po.quiet = true; return -1;
+	case CMD_OPT_SUPPRESSIONS:
+		if (add_suppressions(&cc->po, optarg) < 0) {
+			fprintf(stderr, "fathom %s: out of memory\n", cc->name);
+			return 1;
+		}
+		return -1;
+	case CMD_OPT_NO_DEFAULT_SUPPRESSIONS: cc->po.no_default_suppressions = true; return -1;
+	case 'h': cmd_help(cc, stdout); return 0;
+	default: return cmd_bad_option(cc->name, argv, longopts);
+	}
+}
+
+void cmd_help(const struct cmd_common *cc, FILE *f)
+{
+	cc->usage(f);
+	/* The option lines follow the layout every --help uses ("  -q, --quiet",
+	 * the text from the same column on): profiler/man/help2man.awk makes the
+	 * man pages from it. */
+	fprintf(f, "\ncommon options:\n"
+		   "      --no-symbols       do not read debug information (functions are module+offset)\n"
+		   "      --debug-dir DIR    also look for separate debug files in DIR\n"
+		   "      --include-agent    charge CPU samples of the agent's own work (recording\n"
+		   "                         allocations) to the frames that called it (default:\n"
+		   "                         left out of the shares; the report's header says how much)\n"
+		   "  -q, --quiet            nothing on stderr but errors (no progress, warnings or summary)\n"
+		   "  -h, --help             this help\n");
+	if (cc->leaks)
+		fprintf(f, "\nleak suppressions:\n"
+			   "      --suppressions FILE\n"
+			   "                         leaks not to count, in LeakSanitizer's format\n"
+			   "                         (leak:PATTERN lines); repeatable\n"
+			   "      --no-default-suppressions\n"
+			   "                         count glibc's one-time allocations and the program's\n"
+			   "                         __lsan_default_suppressions as leaks too\n");
+	if (!cc->explicit_files)
+		fprintf(f, "\nWithout FILE, the dumps of the latest run in the current directory are read.\n");
+	fprintf(f, "\nexit status: 0 done; 1 %s%sa failure; 2 bad usage or input.\n", cc->verdict ? cc->verdict : "",
+		cc->verdict ? ", or " : "");
+}
+
+int cmd_files(const struct cmd_common *cc, int *argc, char ***argv)
+{
+	default_run(cc->name, cc->po.quiet, argc, argv);
+	if (optind < *argc)
+		return 0;
+	fprintf(stderr, "fathom %s: no dump file given; see 'fathom %s --help'\n", cc->name, cc->name);
+	return 2;
+}
+
+int cmd_load(const struct cmd_common *cc, struct profile *p, char **paths, size_t n, const char *side)
+{
+	char *err = NULL;
+	int rc = profile_load(p, paths, unique_files(paths, n), &cc->po, &err);
+	if (rc < 0) {
+		fprintf(stderr, "fathom %s: %s%s%s\n", cc->name, side ? side : "", side ? " recording: " : "",
+			err ? err : strerror(-rc));
+		free(err);
+		return rc == -ENOMEM ? 1 : 2;
+	}
+	for (size_t i = 0; !cc->po.quiet && i < p->nwarnings; i++)
+		fprintf(stderr, "fathom %s: warning: %s%s%s\n", cc->name, side ? side : "",
+			side ? " recording: " : "", p->warnings[i]);
+	return 0;
 }

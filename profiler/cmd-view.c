@@ -35,24 +35,7 @@ static void usage(FILE *f)
 		   "  -o, --output FILE   write here ('-' for stdout); default fathom-report.html\n"
 		   "      --diff BASE     compare FILE... against BASE (repeat for several base files)\n"
 		   "      --title T       the page's title\n"
-		   "      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n"
-		   "      --no-symbols    do not read debug information (functions are module+offset)\n"
-		   "      --debug-dir DIR also look for separate debug files under DIR\n"
-		   "  -q, --quiet         no summary on stderr\n");
-}
-
-static int load(struct profile *p, char **paths, size_t n, const struct profile_opts *po)
-{
-	char *err = NULL;
-	int rc = profile_load(p, paths, cmd_unique_files(paths, n), po, &err);
-	if (rc < 0) {
-		fprintf(stderr, "fathom view: %s\n", err ? err : strerror(-rc));
-		free(err);
-		return rc == -ENOMEM ? 1 : 2;
-	}
-	for (size_t i = 0; i < p->nwarnings; i++)
-		fprintf(stderr, "fathom view: warning: %s\n", p->warnings[i]);
-	return 0;
+		   "      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n");
 }
 
 #ifdef FATHOM_HAVE_VIEWER
@@ -107,20 +90,18 @@ int cmd_view(int argc, char **argv)
 	static const struct option longopts[] = {
 	    {"output", required_argument, NULL, 'o'}, {"diff", required_argument, NULL, 'd'},
 	    {"title", required_argument, NULL, 'T'},  {"data-only", no_argument, NULL, 'D'},
-	    {"no-symbols", no_argument, NULL, 'S'},   {"quiet", no_argument, NULL, 'q'},
-	    {"debug-dir", required_argument, NULL, 'G'},
-	    {"help", no_argument, NULL, 'h'},	      {NULL, 0, NULL, 0},
+	    CMD_COMMON_OPTIONS,
 	};
 	const char *out = "fathom-report.html";
 	bool out_set = false, data_only = false;
-	struct profile_opts po = {0};
+	struct cmd_common cc = {.name = "view", .usage = usage};
 	char **base_paths = NULL;
 	size_t nbase = 0;
 	struct viewer_opts vo = {.generator = "fathom " FATHOM_VERSION};
 	int status = 2, c;
 	opterr = 0;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "o:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "o:" CMD_COMMON_SHORT, longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
@@ -142,30 +123,18 @@ int cmd_view(int argc, char **argv)
 		case 'D':
 			data_only = true;
 			break;
-		case 'S':
-			po.no_symbols = true;
-			break;
-		case 'G':
-			po.debug_dirs = optarg;
-			break;
-		case 'q':
-			po.quiet = true;
-			break;
-		case 'h':
-			usage(stdout);
-			status = 0;
-			goto out;
 		default:
-			status = cmd_bad_option("view", argv, longopts);
-			goto out;
+			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0)
+				goto out;
+			status = 2;
 		}
 	}
-	cmd_default_run("view", &argc, &argv);
-	if (optind >= argc) {
-		fprintf(stderr, "fathom view: no dump files given%s; see 'fathom view --help'\n",
-			nbase ? " (--diff BASE takes one file; the new recording comes after it)" : "");
+	if ((status = cmd_files(&cc, &argc, &argv))) {
+		if (nbase)
+			fprintf(stderr, "fathom view: --diff BASE takes one file; the new recording comes after it\n");
 		goto out;
 	}
+	status = 2;
 	if (data_only && !out_set)
 		out = "-";
 #ifndef FATHOM_HAVE_VIEWER
@@ -177,9 +146,9 @@ int cmd_view(int argc, char **argv)
 #endif
 
 	struct profile p, base;
-	if ((status = load(&p, argv + optind, (size_t)(argc - optind), &po)))
+	if ((status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
 		goto out;
-	if (nbase && (status = load(&base, base_paths, nbase, &po))) {
+	if (nbase && (status = cmd_load(&cc, &base, base_paths, nbase, NULL))) {
 		profile_free(&p);
 		goto out;
 	}
@@ -228,7 +197,7 @@ int cmd_view(int argc, char **argv)
 	if (!to_stdout) {
 		struct stat st;
 		char size[32];
-		if (!po.quiet && stat(out, &st) == 0 && S_ISREG(st.st_mode))
+		if (!cc.po.quiet && stat(out, &st) == 0 && S_ISREG(st.st_mode))
 			fprintf(stderr, "fathom view: wrote %s (%s)%s\n", out, fmt_bytes(size, st.st_size),
 				data_only ? " of viewer data" : "; open it in a browser");
 		printf("%s\n", out);

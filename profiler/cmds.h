@@ -1,9 +1,13 @@
-/* The subcommands of fathom, one file each (cmd-<name>.c), and the few helpers
- * they share for option handling. */
+/* The subcommands of fathom, one file each (cmd-<name>.c), and what they share:
+ * the common options, loading the dumps, option helpers. */
 #ifndef FATHOM_CMDS_H
 #define FATHOM_CMDS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
+
+#include "profile.h"
 
 /* Each returns the process exit status: 0 ok, 1 a finding (check/diff) or a
  * failure, 2 bad usage or input. They never call exit(). */
@@ -26,23 +30,65 @@ struct option;
  * '--thread'; did you mean '--threads'?". Returns 2, the usage exit status. */
 int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts);
 
-/* Drops the files that name a file given before (the same inode: "fathom
- * report run.fdump run.fdump*" must not count run.fdump twice), in place, and
- * returns how many are left. Files that cannot be stat'ed are kept, so that
- * loading them reports the error. */
-size_t cmd_unique_files(char **files, size_t n);
+/* The options every command that reads dumps takes, with one meaning and one
+ * help text everywhere (docs/USAGE.md, "Common options"). A command puts
+ * CMD_COMMON_OPTIONS (after CMD_LEAK_OPTIONS when leaks matter to it) at the
+ * end of its getopt_long table, CMD_COMMON_SHORT in its short options, and
+ * hands every option it does not handle itself to cmd_common_option(). */
+enum {
+	CMD_OPT_NO_SYMBOLS = 0x1000,
+	CMD_OPT_DEBUG_DIR,
+	CMD_OPT_SUPPRESSIONS,
+	CMD_OPT_NO_DEFAULT_SUPPRESSIONS,
+	CMD_OPT_INCLUDE_AGENT,
+};
+#define CMD_COMMON_SHORT "qh"
+#define CMD_LEAK_OPTIONS                                                                                     \
+	{ "suppressions", required_argument, NULL, CMD_OPT_SUPPRESSIONS },                                   \
+	{ "no-default-suppressions", no_argument, NULL, CMD_OPT_NO_DEFAULT_SUPPRESSIONS }
+/* Ends the table (it holds the terminating entry). */
+#define CMD_COMMON_OPTIONS                                                                                   \
+	{ "no-symbols", no_argument, NULL, CMD_OPT_NO_SYMBOLS },                                             \
+	{ "include-agent", no_argument, NULL, CMD_OPT_INCLUDE_AGENT },                                       \
+	{ "debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR }, { "quiet", no_argument, NULL, 'q' },   \
+	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
 
-struct profile_opts;
-/* --suppressions FILE (repeatable): appends FILE (borrowed from argv) to the
- * list; -1 when out of memory. cmd_free_suppressions frees the list. */
-int cmd_add_suppressions(struct profile_opts *po, char *file);
-void cmd_free_suppressions(struct profile_opts *po);
-/* When the command line names no dump (optind == *argc), the latest run's:
- * the fathom.RUN.PID.fdump files (and their fathom.RUN.PID.N.fdump images)
- * in the current directory with the greatest RUN (the start time `fathom
- * record` names a run by), appended to a copy of *argv, said in one line on
- * stderr. Returns how many were added (0: none found, argv untouched). */
-int cmd_default_run(const char *cmd, int *argc, char ***argv);
+/* One command's run: its name, its help and what the common options set. */
+struct cmd_common {
+	const char *name;        /* "report": the prefix of every message */
+	void (*usage)(FILE *f);  /* the command's own part of --help */
+	const char *verdict;     /* what exit status 1 means besides a failure
+				  * ("a budget is exceeded"), or NULL */
+	bool leaks;              /* takes CMD_LEAK_OPTIONS */
+	bool explicit_files;     /* never reads the latest run by default (diff) */
+	struct profile_opts po;  /* what the common options set */
+};
+
+/* Handles option c of getopt_long (an unknown one too). Returns -1 when
+ * parsing goes on, else the exit status to return now: 0 after --help, 1 out
+ * of memory, 2 an unknown option or a missing value (said, with the closest
+ * known option). */
+int cmd_common_option(struct cmd_common *cc, int c, char **argv, const struct option *longopts);
+
+/* Prints the whole --help: the command's usage(), the common options and the
+ * exit status. */
+void cmd_help(const struct cmd_common *cc, FILE *f);
+
+/* The dump files the command line names from optind on, or the latest run's
+ * when it names none (fathom.RUN.PID.fdump in the current directory with the
+ * greatest RUN, said in one line on stderr). Returns 0, or says that there is
+ * no file and returns 2. */
+int cmd_files(const struct cmd_common *cc, int *argc, char ***argv);
+
+/* Loads paths[0..n) (a file named twice counts once: "run.fdump run.fdump*")
+ * into *p and prints the model's warnings unless -q, as "fathom CMD: warning:
+ * [SIDE recording: ]..."; side names one recording of several (diff's "base"
+ * and "new"), or is NULL. Returns 0, or says why not and returns the exit
+ * status: 1 out of memory, 2 a file that cannot be read or is no dump. */
+int cmd_load(const struct cmd_common *cc, struct profile *p, char **paths, size_t n, const char *side);
+
+/* Frees what the common options allocated (the suppression list). */
+void cmd_common_free(struct cmd_common *cc);
 
 /* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
 long long cmd_parse_size(const char *s);

@@ -26,7 +26,7 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fathom COMMAND [ARGS...]\n\ncommands:\n");
 	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
 		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
-	fprintf(f, "\nRun 'fathom COMMAND --help' for a command's options.\n"
+	fprintf(f, "\nRun 'fathom COMMAND --help' or 'man fathom-COMMAND' for a command's options.\n"
 		   "Example: fathom record -- ./app args && fathom report fathom.*.fdump\n");
 }
 

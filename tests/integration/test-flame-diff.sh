@@ -47,7 +47,7 @@ run "$FATHOM" flame --diff base.fdump base.fdump -o same.svg
 
 "$FATHOM" flame --diff base.fdump -o x.svg 2>err.txt
 assert_eq "--diff without NEW" 2 $?
-assert_contains "message" "no dump files given" err.txt
+assert_contains "message" "no dump file given" err.txt
 # --folded --diff: "STACK BASE NEW" lines, as flamegraph.pl's difffolded.pl writes them.
 run "$FATHOM" flame --diff base.fdump new.fdump --folded >diff.folded
 awk '!/^[^; ]([^;]*[^; ])?(;[^; ]([^;]*[^; ])?)* [0-9]+ [0-9]+$/ { print "bad line " NR ": " $0; exit 1 }' diff.folded ||

@@ -1,0 +1,48 @@
+# Writes one man page, OUT, from 'FATHOM CMD --help' through help2man.awk (CMD
+# empty: the page of fathom itself, from 'fathom --help'). Run by man.cmake at
+# build time: cmake -DFATHOM=... -DCMD=... -DVERSION=... -DAWK=... -DOUT=... -P make-man.cmake
+set(script ${CMAKE_CURRENT_LIST_DIR}/help2man.awk)
+execute_process(COMMAND ${FATHOM} --help OUTPUT_VARIABLE top RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+  message(FATAL_ERROR "${FATHOM} --help failed: ${rc}")
+endif()
+# The one-line summary of each command, from fathom's own command list (a ';'
+# would split CMake's lists).
+string(REPLACE ";" "," top "${top}")
+string(REGEX MATCHALL "\n  [a-z]+ +[^\n]*" rows "${top}")
+set(commands "")
+foreach(row IN LISTS rows)
+  string(REGEX REPLACE "^\n  ([a-z]+) +(.*)$" "\\1" c "${row}")
+  string(REGEX REPLACE "^\n  ([a-z]+) +(.*)$" "\\2" s "${row}")
+  list(APPEND commands ${c})
+  if(c STREQUAL CMD)
+    set(summary "${s}")
+  endif()
+endforeach()
+if(CMD)
+  set(name fathom-${CMD})
+  set(see_also "fathom(1)")
+  set(args ${CMD} --help)
+  if(NOT DEFINED summary)
+    message(FATAL_ERROR "'${CMD}' is not in the command list of 'fathom --help'")
+  endif()
+else()
+  set(name fathom)
+  set(summary "a CPU and heap profiler for Linux programs")
+  set(see_also "")
+  foreach(c IN LISTS commands)
+    list(APPEND see_also "fathom-${c}(1)")
+  endforeach()
+  string(REPLACE ";" ", " see_also "${see_also}")
+  set(args --help)
+endif()
+string(TOUPPER ${name} title)
+execute_process(COMMAND ${FATHOM} ${args}
+                COMMAND ${AWK} -f ${script} -v name=${name} -v title=${title} -v "summary=${summary}"
+                        -v version=${VERSION} "-v" "see_also=${see_also}"
+                OUTPUT_FILE ${OUT}.tmp RESULTS_VARIABLE rcs)
+if(NOT rcs STREQUAL "0;0")
+  file(REMOVE ${OUT}.tmp)
+  message(FATAL_ERROR "making ${OUT} failed: ${rcs}")
+endif()
+file(RENAME ${OUT}.tmp ${OUT})
