@@ -275,16 +275,10 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 	}
 	/* With a thread chosen, CPU weight comes from that thread's stacks only. */
 	if (o->tid) {
-		tidcpu = calloc(p->nstacks ? p->nstacks : 1, sizeof(*tidcpu));
-		if (!tidcpu) {
+		tidcpu = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*tidcpu));
+		if (!tidcpu || agg_stack_weights(p, &(struct agg_filter){ .tid = o->tid }, FA_CPU, tidcpu, NULL) < 0) {
 			rc = -ENOMEM;
 			goto out;
-		}
-		for (size_t i = 0; i < p->ntstacks; i++) {
-			const struct fa_thread_stack *ts = &p->tstacks[i];
-			if (ts->stack < p->nstacks && ts->thread < p->nthreads &&
-			    p->threads[ts->thread].tid == o->tid)
-				tidcpu[ts->stack] += ts->cpu;
 		}
 	}
 	raw = malloc(ncols * sizeof(*raw));
