@@ -40,7 +40,7 @@ int agg_stack_weights(const struct profile *p, const struct agg_filter *f, int m
 	if (p->ntstacks) {
 		for (size_t i = 0; i < p->ntstacks; i++) {
 			const struct fa_thread_stack *ts = &p->tstacks[i];
-			if (ts->stack < p->nstacks && ts->thread < p->nthreads && (!tid || p->threads[ts->thread].tid == f->tid) &&
+			if (ts->stack < p->nstacks && (!tid || (ts->thread < p->nthreads && p->threads[ts->thread].tid == f->tid)) &&
 			    proc_selected(p, f, p->stacks[ts->stack].proc))
 				n[ts->stack] += (double)ts->samples;
 		}
