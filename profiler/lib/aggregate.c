@@ -311,6 +311,12 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 		for (size_t i = 0; i < nf; i++) {
 			if (fr[i].func >= p->nfuncs)
 				continue;
+			if (o->self_only && !leaf && !(i == site && any_mem))
+				continue;
+			if (o->self_only && leaf && !(o->metrics & cpu_bit) && !(i == site && any_mem)) {
+				leaf = false;
+				continue;
+			}
 			uint32_t ri = frame_row(t, p, o->key, &fr[i]);
 			if (ri == FA_NONE)
 				goto nomem;
@@ -327,7 +333,7 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 			if (i == site && any_mem)
 				add_self(r, o, mem_bits, vals, fr[i].line, (uint32_t)s);
 			/* Recursion and inlining repeat a row in one stack: count it once. */
-			if (r->stamp != (uint32_t)s) {
+			if (!o->self_only && r->stamp != (uint32_t)s) {
 				r->stamp = (uint32_t)s;
 				add_total(r, o->metrics, vals, n, ns);
 			}
@@ -340,7 +346,8 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 			add_self(r, o, o->metrics, vals, 0, (uint32_t)s);
 			r->self_n += n;
 			r->self_ns += ns;
-			add_total(r, o->metrics, vals, n, ns);
+			if (!o->self_only)
+				add_total(r, o->metrics, vals, n, ns);
 		}
 	}
 	free(cpu);

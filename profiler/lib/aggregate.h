@@ -54,6 +54,9 @@ struct agg_opts {
 	/* A stack without frames is a row of its own (func FA_NONE,
 	 * "[no stack]"); otherwise it adds to the table's totals only. */
 	bool no_stack_row;
+	/* Rows only for the frames that hold self weight, totals left at 0
+	 * (fathom mem's sites: cheaper, and no row without self weight). */
+	bool self_only;
 	struct agg_filter filter;
 };
 
