@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "cmds.h"
 #include "cxxname.h"
 #include "fathom-dump.h"
@@ -20,7 +21,6 @@
 #define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
 #define SPARK_WIDTH 60
 #define HEADER_PROCS 8 /* processes listed in the header of a big run */
-#define SITE_DEPTH 64  /* frames searched for the site above the runtime and its templates */
 
 static void usage(FILE *f)
 {
@@ -44,7 +44,7 @@ static void usage(FILE *f)
 		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n");
 }
 
-/* One allocation site: the innermost frame (function and line) of its stacks. */
+/* One allocation site: a frame (function and line), its stacks' weights. */
 struct site {
 	uint32_t func, line;
 	int64_t w[FA_NMETRICS];
@@ -111,72 +111,50 @@ static const char *frame_text(const struct mem *m, const struct fa_frame *fr, ch
 
 /* ---- sites ---- */
 
-/* The frames of a stack (up to SITE_DEPTH) in fr, their number in *n, and the
- * index of its site: the first frame that is the caller's code rather than
- * operator new or another runtime wrapper. A stack without frames gets a
- * "[no stack]" frame. */
-static size_t stack_site(const struct mem *m, uint32_t stack, struct fa_frame fr[SITE_DEPTH], size_t *n)
+/* The frames of a stack (malloc'ed, *n of them; fr[0] is a "[no stack]"
+ * frame when it has none) and in *at the index of its site, the frame that
+ * holds its memory in every table (aggregate.h); NULL when out of memory. */
+static struct fa_frame *stack_site(const struct mem *m, uint32_t stack, size_t *n, size_t *at)
 {
-	fr[0] = (struct fa_frame){FA_NONE, 0};
-	size_t total = profile_stack_frames(m->p, &m->p->stacks[stack], fr, SITE_DEPTH);
-	*n = total < SITE_DEPTH ? total : SITE_DEPTH;
-	return *n ? site_first(m->p, fr, *n, m->rule) : 0;
+	struct fa_frame *fr = NULL;
+	size_t cap = 0;
+	if (agg_stack_site(m->p, &m->p->stacks[stack], m->rule, &fr, &cap, n, at) < 0) {
+		free(fr);
+		return NULL;
+	}
+	if (!*n)
+		fr[0] = (struct fa_frame){ FA_NONE, 0 };
+	return fr;
 }
 
-static int cmp_site_key(const void *a, const void *b)
-{
-	const uint64_t *x = a, *y = b;
-	return x[0] < y[0] ? -1 : x[0] > y[0];
-}
-
-static bool has_mem_weight(const struct fa_stack *s)
-{
-	return s->w[FA_ALLOC_CALLS] || s->w[FA_PEAK_BYTES] || s->w[FA_LEAKED_BLOCKS] || s->w[FA_TEMP_CALLS];
-}
-
-/* Groups the stacks by their innermost frame. */
+/* The allocation sites: the stacks' memory weights by site frame, each with
+ * its heaviest stack by the sort key, from the aggregation layer. */
 static int build_sites(struct mem *m)
 {
-	struct profile *p = m->p;
-	size_t n = 0;
-	uint64_t(*keys)[2] = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*keys));
-	if (!keys)
+	struct agg_table t;
+	struct agg_opts o = { .key = AGG_FRAME,
+			      .metrics = AGG_MEMORY,
+			      .rule = m->rule,
+			      .heavy = m->sort >= 0 ? m->sort : FA_ALLOC_BYTES,
+			      .no_stack_row = true,
+			      .self_only = true };
+	if (agg_table_build(&t, m->p, &o) < 0)
 		return -ENOMEM;
-	for (size_t s = 0; s < p->nstacks; s++) {
-		if (!has_mem_weight(&p->stacks[s]))
-			continue;
-		/* A stack the agent could not capture is a site of its own. */
-		struct fa_frame fr[SITE_DEPTH];
-		size_t nf;
-		size_t at = stack_site(m, (uint32_t)s, fr, &nf);
-		keys[n][0] = (uint64_t)fr[at].func << 32 | fr[at].line;
-		keys[n][1] = s;
-		n++;
-	}
-	qsort(keys, n, sizeof(*keys), cmp_site_key);
-	m->sites = calloc(n ? n : 1, sizeof(*m->sites));
+	m->sites = calloc(t.nrows ? t.nrows : 1, sizeof(*m->sites));
 	if (!m->sites) {
-		free(keys);
+		agg_table_free(&t);
 		return -ENOMEM;
 	}
-	int key = m->sort >= 0 ? m->sort : FA_ALLOC_BYTES;
-	for (size_t i = 0; i < n; i++) {
-		if (!i || keys[i][0] != keys[i - 1][0]) {
-			struct site *st = &m->sites[m->nsites++];
-			st->func = (uint32_t)(keys[i][0] >> 32);
-			st->line = (uint32_t)keys[i][0];
-			st->stack_w = -1;
-		}
-		struct site *st = &m->sites[m->nsites - 1];
-		const struct fa_stack *s = &p->stacks[keys[i][1]];
-		for (int k = 0; k < FA_NMETRICS; k++)
-			st->w[k] += s->w[k];
-		if (s->w[key] > st->stack_w) {
-			st->stack_w = s->w[key];
-			st->stack = (uint32_t)keys[i][1];
-		}
+	for (size_t i = 0; i < t.nrows; i++) {
+		const struct agg_row *r = &t.rows[i];
+		struct site *st = &m->sites[m->nsites++];
+		st->func = r->func;
+		st->line = r->line;
+		memcpy(st->w, r->self, sizeof(st->w));
+		st->stack = r->stack;
+		st->stack_w = r->stack_w;
 	}
-	free(keys);
+	agg_table_free(&t);
 	return 0;
 }
 
@@ -193,7 +171,11 @@ static int cmp_sites(const void *a, const void *b)
 	if (x->func == FA_NONE || y->func == FA_NONE)
 		return x->func == y->func ? 0 : x->func == FA_NONE ? 1 : -1;
 	int c = strcmp(g_prof->funcs[x->func].name, g_prof->funcs[y->func].name);
-	return c ? c : (x->line < y->line ? -1 : x->line > y->line);
+	if (c)
+		return c;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->func < y->func ? -1 : x->func > y->func;
 }
 
 static void sort_sites(struct mem *m, int metric)
@@ -241,16 +223,20 @@ static size_t limit(const struct mem *m, size_t n)
 /* The site of a stack and, below it, up to FRAMES_SHOWN of its callers. */
 static void print_stack(const struct mem *m, uint32_t stack, const char *indent)
 {
-	struct fa_frame fr[SITE_DEPTH];
 	char buf[512];
-	size_t n, at = stack_site(m, stack, fr, &n);
-	size_t total = profile_stack_frames(m->p, &m->p->stacks[stack], NULL, 0);
+	size_t n, at;
+	struct fa_frame *fr = stack_site(m, stack, &n, &at);
+	if (!fr) {
+		printf("[out of memory]\n");
+		return;
+	}
 	printf("%s\n", frame_text(m, &fr[at], buf, sizeof(buf)));
 	size_t shown = at + 1 + FRAMES_SHOWN < n ? at + 1 + FRAMES_SHOWN : n;
 	for (size_t i = at + 1; i < shown; i++)
 		printf("%s<- %s\n", indent, frame_text(m, &fr[i], buf, sizeof(buf)));
-	if (total > shown)
-		printf("%s   ... %zu more frame%s\n", indent, total - shown, total - shown == 1 ? "" : "s");
+	if (n > shown)
+		printf("%s   ... %zu more frame%s\n", indent, n - shown, n - shown == 1 ? "" : "s");
+	free(fr);
 }
 
 static void print_site_line(const struct mem *m, const struct site *s, char *buf, size_t len)
@@ -839,8 +825,8 @@ static void print_json(struct mem *m)
 		json_int(&j, "peak_bytes", s->w[FA_PEAK_BYTES]);
 		json_int(&j, "leaked_bytes", s->w[FA_LEAKED_BYTES]);
 		json_int(&j, "leaked_blocks", s->w[FA_LEAKED_BLOCKS]);
-		struct fa_frame fr[SITE_DEPTH];
-		size_t nf, at = stack_site(m, s->stack, fr, &nf);
+		size_t nf, at = 0;
+		free(stack_site(m, s->stack, &nf, &at));
 		json_frames(&j, p, s->stack, at, FRAMES_SHOWN);
 		json_object_end(&j);
 	}

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "cmds.h"
 #include "cpu-account.h"
 #include "cxxname.h"
@@ -22,135 +23,6 @@ enum by { BY_FUNCTION, BY_FILE, BY_LINE, BY_MODULE };
 #define HEADER_PROCS 8 /* processes listed in the text header of a big run */
 static const char *const by_names[] = { "function", "file", "line", "module", NULL };
 
-/* One row of the report: a function, file, line or module. */
-struct entry {
-	char *key;            /* unique: for functions name, file and module */
-	const char *name;     /* what the row shows */
-	const char *file;     /* for function and line rows */
-	uint32_t line;
-	const char *module;
-	int64_t self_w, total_w;
-	uint64_t self_n, total_n;
-	double self_ns, total_ns;
-	uint32_t stamp;       /* the last stack that counted it in total */
-};
-
-/* Interns row keys (strings) into entry indices. */
-struct keys {
-	struct entry *e;
-	size_t n, cap;
-	uint32_t *slots;      /* open addressing over e, FA_NONE when empty */
-	size_t nslots;
-};
-
-static uint64_t hash_s(const char *s)
-{
-	uint64_t h = 0xcbf29ce484222325ull;
-	for (; *s; s++)
-		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
-	return h;
-}
-
-static int keys_grow(struct keys *k)
-{
-	size_t ns = k->nslots ? k->nslots * 2 : 1024;
-	uint32_t *s = malloc(ns * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	memset(s, 0xff, ns * sizeof(*s));
-	for (size_t i = 0; i < k->n; i++) {
-		size_t j = hash_s(k->e[i].key) & (ns - 1);
-		while (s[j] != FA_NONE)
-			j = (j + 1) & (ns - 1);
-		s[j] = (uint32_t)i;
-	}
-	free(k->slots);
-	k->slots = s;
-	k->nslots = ns;
-	return 0;
-}
-
-/* The entry of key `name` (taken over, or freed when it exists already),
- * shown as `shown` (or the key itself when NULL). */
-static uint32_t keys_get(struct keys *k, char *name, const char *shown, const char *file, uint32_t line,
-			 const char *module)
-{
-	if (!name || ((k->n + 1) * 2 > k->nslots && keys_grow(k) < 0)) {
-		free(name);
-		return FA_NONE;
-	}
-	size_t j = hash_s(name) & (k->nslots - 1);
-	while (k->slots[j] != FA_NONE) {
-		if (!strcmp(k->e[k->slots[j]].key, name)) {
-			free(name);
-			return k->slots[j];
-		}
-		j = (j + 1) & (k->nslots - 1);
-	}
-	if (k->n == k->cap) {
-		size_t nc = k->cap ? k->cap * 2 : 256;
-		struct entry *e = realloc(k->e, nc * sizeof(*e));
-		if (!e) {
-			free(name);
-			return FA_NONE;
-		}
-		k->e = e;
-		k->cap = nc;
-	}
-	k->e[k->n] = (struct entry){ .key = name, .name = shown ? shown : name, .file = file, .line = line, .module = module, .stamp = FA_NONE };
-	k->slots[j] = (uint32_t)k->n;
-	return (uint32_t)k->n++;
-}
-
-static const char *module_name(const struct profile *p, uint32_t m)
-{
-	return m != FA_NONE ? p->modules[m].name : "[unknown]";
-}
-
-/* The row key of one frame; func_key caches it per function where the row
- * does not depend on the line. */
-static uint32_t frame_key(const struct profile *p, struct keys *k, uint32_t *func_key, enum by by,
-			  const struct fa_frame *f)
-{
-	const struct fa_func *fn = &p->funcs[f->func];
-	if (by != BY_LINE && func_key[f->func] != FA_NONE)
-		return func_key[f->func];
-	const char *mod = module_name(p, fn->module);
-	char *name = NULL;
-	uint32_t key = FA_NONE;
-	switch (by) {
-	case BY_FUNCTION:
-		/* Two functions of one name in different files or modules are
-		 * different rows: the key carries both, the row shows the name. */
-		if (asprintf(&name, "%s\x1f%s\x1f%s", fn->name, fn->file ? fn->file : "", mod) < 0)
-			name = NULL;
-		key = keys_get(k, name, fn->name, fn->file, (uint32_t)fn->decl_line, mod);
-		break;
-	case BY_FILE:
-		if (fn->file)
-			name = strdup(fn->file);
-		else if (asprintf(&name, "[%s]", mod) < 0)
-			name = NULL;
-		key = keys_get(k, name, NULL, NULL, 0, mod);
-		break;
-	case BY_LINE:
-		if (fn->file) {
-			if (asprintf(&name, "%s:%" PRIu32, fn->file, f->line) < 0)
-				name = NULL;
-		} else {
-			name = strdup(fn->name);
-		}
-		key = keys_get(k, name, NULL, fn->name, 0, mod);
-		break;
-	case BY_MODULE:
-		key = keys_get(k, strdup(mod), NULL, NULL, 0, mod);
-		break;
-	}
-	if (by != BY_LINE)
-		func_key[f->func] = key;
-	return key;
-}
-
 struct report {
 	const struct profile *p;
 	enum by by;
@@ -159,15 +31,7 @@ struct report {
 	bool full_names;      /* text rows keep C++ template arguments */
 	int tid;
 	bool has_tid;
-	struct keys k;
-	uint32_t *func_key;
-	int64_t *sw;          /* per stack: weight and samples after the thread filter */
-	uint64_t *sn;
-	double *sns;          /* per stack: estimated CPU ns */
-	uint32_t *leaf;       /* per stack: the row of its innermost frame */
-	int64_t total_w;
-	uint64_t total_n;
-	double total_ns;
+	struct agg_table t;   /* the rows, CPU only, after the thread filter */
 	struct cpu_account acct;
 };
 
@@ -182,94 +46,41 @@ static bool thread_selected(const struct report *r, uint32_t t)
 	return !r->has_tid || r->p->threads[t].tid == r->tid;
 }
 
+/* The rows: self and total CPU per function, file, line or module, as
+ * every command counts them (aggregate.h). */
 static int aggregate(struct report *r)
 {
-	const struct profile *p = r->p;
-	size_t ns = p->nstacks ? p->nstacks : 1;
-	r->sw = calloc(ns, sizeof(*r->sw));
-	r->sn = calloc(ns, sizeof(*r->sn));
-	r->sns = calloc(ns, sizeof(*r->sns));
-	r->leaf = malloc(ns * sizeof(*r->leaf));
-	r->func_key = malloc((p->nfuncs ? p->nfuncs : 1) * sizeof(*r->func_key));
-	if (!r->sw || !r->sn || !r->sns || !r->leaf || !r->func_key)
-		return -ENOMEM;
-	memset(r->func_key, 0xff, (p->nfuncs ? p->nfuncs : 1) * sizeof(*r->func_key));
-	memset(r->leaf, 0xff, ns * sizeof(*r->leaf));
-	for (size_t i = 0; i < p->ntstacks; i++) {
-		const struct fa_thread_stack *ts = &p->tstacks[i];
-		if (!thread_selected(r, ts->thread))
-			continue;
-		r->sw[ts->stack] += ts->cpu;
-		r->sn[ts->stack] += ts->samples;
-	}
-	size_t cap = 256;
-	struct fa_frame *fr = malloc(cap * sizeof(*fr));
-	if (!fr)
-		return -ENOMEM;
-	for (size_t s = 0; s < p->nstacks; s++) {
-		if (!r->sw[s] && !r->sn[s])
-			continue;
-		const struct fa_stack *st = &p->stacks[s];
-		size_t n = profile_stack_frames(p, st, fr, cap);
-		if (n > cap) {
-			cap = n;
-			struct fa_frame *nf = realloc(fr, cap * sizeof(*fr));
-			if (!nf) {
-				free(fr);
-				return -ENOMEM;
-			}
-			fr = nf;
-			profile_stack_frames(p, st, fr, cap);
-		}
-		double sns = (double)r->sw[s] * period_ns(p, st->proc);
-		r->sns[s] = sns;
-		r->total_w += r->sw[s];
-		r->total_n += r->sn[s];
-		r->total_ns += sns;
-		for (size_t i = 0; i < n; i++) {
-			uint32_t key = frame_key(p, &r->k, r->func_key, r->by, &fr[i]);
-			if (key == FA_NONE) {
-				free(fr);
-				return -ENOMEM;
-			}
-			struct entry *e = &r->k.e[key];
-			if (i == 0) {
-				r->leaf[s] = key;
-				e->self_w += r->sw[s];
-				e->self_n += r->sn[s];
-				e->self_ns += sns;
-			}
-			/* Recursion and inlining repeat a row in one stack: count it once. */
-			if (e->stamp != (uint32_t)s) {
-				e->stamp = (uint32_t)s;
-				e->total_w += r->sw[s];
-				e->total_n += r->sn[s];
-				e->total_ns += sns;
-			}
-		}
-	}
-	free(fr);
-	return 0;
+	static const enum agg_key keys[] = { [BY_FUNCTION] = AGG_FUNCTION, [BY_FILE] = AGG_FILE,
+					     [BY_LINE] = AGG_LINE, [BY_MODULE] = AGG_MODULE };
+	struct agg_opts o = { .key = keys[r->by], .metrics = AGG_METRIC(FA_CPU), .heavy = -1,
+			      .filter = { .tid = r->has_tid ? r->tid : 0 } };
+	return agg_table_build(&r->t, r->p, &o);
 }
 
 static int cmp_self(const void *a, const void *b)
 {
-	const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
-	if (x->self_w != y->self_w)
-		return x->self_w > y->self_w ? -1 : 1;
-	if (x->total_w != y->total_w)
-		return x->total_w > y->total_w ? -1 : 1;
+	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
+	if (x->self[FA_CPU] != y->self[FA_CPU])
+		return x->self[FA_CPU] > y->self[FA_CPU] ? -1 : 1;
+	if (x->total[FA_CPU] != y->total[FA_CPU])
+		return x->total[FA_CPU] > y->total[FA_CPU] ? -1 : 1;
 	return strcmp(x->name, y->name);
 }
 
 static int cmp_total(const void *a, const void *b)
 {
-	const struct entry *x = *(const struct entry *const *)a, *y = *(const struct entry *const *)b;
-	if (x->total_w != y->total_w)
-		return x->total_w > y->total_w ? -1 : 1;
-	if (x->self_w != y->self_w)
-		return x->self_w > y->self_w ? -1 : 1;
+	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
+	if (x->total[FA_CPU] != y->total[FA_CPU])
+		return x->total[FA_CPU] > y->total[FA_CPU] ? -1 : 1;
+	if (x->self[FA_CPU] != y->self[FA_CPU])
+		return x->self[FA_CPU] > y->self[FA_CPU] ? -1 : 1;
 	return strcmp(x->name, y->name);
+}
+
+/* The function of a line row (the first one seen at that line). */
+static const char *row_function(const struct report *r, const struct agg_row *e)
+{
+	return e->func < r->p->nfuncs ? r->p->funcs[e->func].name : NULL;
 }
 
 static double pct(int64_t part, int64_t whole)
@@ -284,7 +95,7 @@ static const char *base_name(const char *path)
 }
 
 /* "file.c:12", the module, or "" for the text report's location column. */
-static void where(const struct report *r, const struct entry *e, char *buf, size_t len)
+static void where(const struct report *r, const struct agg_row *e, char *buf, size_t len)
 {
 	switch (r->by) {
 	case BY_FUNCTION:
@@ -300,7 +111,8 @@ static void where(const struct report *r, const struct entry *e, char *buf, size
 	case BY_LINE:
 		/* A line row shows its function; one without a file is named by
 		 * its function already ("libx.so+0x1f30"), so show the module. */
-		snprintf(buf, len, "%s", e->file && strcmp(e->file, e->name) ? e->file : e->module);
+		snprintf(buf, len, "%s",
+			 row_function(r, e) && strcmp(row_function(r, e), e->name) ? row_function(r, e) : e->module);
 		break;
 	case BY_FILE:
 		snprintf(buf, len, "%s", e->module);
@@ -407,7 +219,7 @@ static void print_text_header(const struct report *r)
 	/* Wall-clock samples measure time spent, waiting included: not CPU. */
 	printf("total: %zu process%s, %zu thread%s, %s samples (%s lost), %s %s", p->nprocs,
 	       p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s", fmt_count(a, (int64_t)samples),
-	       fmt_count(b, (int64_t)lost), time_label(p), fmt_duration(c, (uint64_t)r->total_ns));
+	       fmt_count(b, (int64_t)lost), time_label(p), fmt_duration(c, (uint64_t)r->t.total_ns));
 	if (r->has_tid)
 		printf(" (thread %d only)", r->tid);
 	printf("\n");
@@ -423,20 +235,20 @@ static const char *text_name(const struct report *r, const char *name, char *buf
 	return cxxname_short(name, buf, len);
 }
 
-static void print_table(const struct report *r, struct entry **rows, size_t n, bool by_total)
+static void print_table(const struct report *r, struct agg_row **rows, size_t n, bool by_total)
 {
 	char a[32], b[32], loc[512], nbuf[512];
 	static const char *const what[] = { "functions", "files", "lines", "modules" };
 	printf("\nTop %s by %s time\n", what[r->by], by_total ? "total (inclusive)" : "self");
 	printf("  %6s %10s %8s  %6s %10s  %s\n", "self%", "self", "samples", "total%", "total", by_names[r->by]);
 	for (size_t i = 0; i < n && i < (size_t)r->top; i++) {
-		const struct entry *e = rows[i];
-		if (!(by_total ? e->total_w : e->self_w))
+		const struct agg_row *e = rows[i];
+		if (!(by_total ? e->total[FA_CPU] : e->self[FA_CPU]))
 			break;
 		where(r, e, loc, sizeof(loc));
-		printf("  %5.1f%% %10s %8" PRIu64 "  %5.1f%% %10s  %s%s%s\n", pct(e->self_w, r->total_w),
-		       fmt_duration(a, (uint64_t)e->self_ns), by_total ? e->total_n : e->self_n,
-		       pct(e->total_w, r->total_w), fmt_duration(b, (uint64_t)e->total_ns),
+		printf("  %5.1f%% %10s %8" PRIu64 "  %5.1f%% %10s  %s%s%s\n", pct(e->self[FA_CPU], r->t.total[FA_CPU]),
+		       fmt_duration(a, (uint64_t)e->self_ns), (uint64_t)(by_total ? e->total_n : e->self_n),
+		       pct(e->total[FA_CPU], r->t.total[FA_CPU]), fmt_duration(b, (uint64_t)e->total_ns),
 		       text_name(r, e->name, nbuf, sizeof(nbuf)), *loc ? "  " : "",
 		       loc);
 	}
@@ -451,9 +263,9 @@ static void thread_rows(const struct report *r, const uint32_t *first, const uin
 	*ntouched = 0;
 	for (uint32_t i = first[t]; i < first[t + 1]; i++) {
 		const struct fa_thread_stack *ts = &p->tstacks[bythread[i]];
-		if (r->leaf[ts->stack] == FA_NONE)
+		if (r->t.leaf[ts->stack] == FA_NONE)
 			continue;
-		uint32_t key = r->leaf[ts->stack];
+		uint32_t key = r->t.leaf[ts->stack];
 		if (!acc[key])
 			touched[(*ntouched)++] = key;
 		acc[key] += ts->cpu ? ts->cpu : 1;
@@ -474,8 +286,8 @@ static int busiest_cmp(const void *a, const void *b, void *profile)
 static int print_threads(const struct report *r, struct json *j)
 {
 	const struct profile *p = r->p;
-	int64_t *acc = calloc(r->k.n ? r->k.n : 1, sizeof(*acc));
-	uint32_t *touched = malloc((r->k.n ? r->k.n : 1) * sizeof(*touched));
+	int64_t *acc = calloc(r->t.nrows ? r->t.nrows : 1, sizeof(*acc));
+	uint32_t *touched = malloc((r->t.nrows ? r->t.nrows : 1) * sizeof(*touched));
 	uint32_t *order = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*order));
 	uint32_t *first = NULL, *bythread = NULL;
 	if (!acc || !touched || !order || profile_tstacks_by_thread(p, &first, &bythread) < 0) {
@@ -518,11 +330,11 @@ static int print_threads(const struct report *r, struct json *j)
 			json_uint(j, "samples", th->samples);
 			json_int(j, "weight", th->cpu);
 			json_double(j, "cpu_ns", ns);
-			json_double(j, "percent", pct(th->cpu, r->total_w));
+			json_double(j, "percent", pct(th->cpu, r->t.total[FA_CPU]));
 			json_array_begin(j, "hottest");
 			for (int b = 0; b < 3 && best[b] != FA_NONE; b++) {
 				json_object_begin(j, NULL);
-				json_string(j, "name", r->k.e[best[b]].name);
+				json_string(j, "name", r->t.rows[best[b]].name);
 				json_double(j, "percent_of_thread", pct(acc[best[b]], th->cpu));
 				json_object_end(j);
 			}
@@ -530,11 +342,11 @@ static int print_threads(const struct report *r, struct json *j)
 			json_object_end(j);
 		} else {
 			char a[32], nbuf[512];
-			printf("  %5.1f%% %10s %8" PRIu64 "  %-8d %-7d %-16s ", pct(th->cpu, r->total_w),
+			printf("  %5.1f%% %10s %8" PRIu64 "  %-8d %-7d %-16s ", pct(th->cpu, r->t.total[FA_CPU]),
 			       fmt_duration(a, (uint64_t)ns), th->samples, th->tid, p->procs[th->proc].pid,
 			       th->name && *th->name ? th->name : "-");
 			for (int b = 0; b < 3 && best[b] != FA_NONE; b++)
-				printf("%s%s %.0f%%", b ? ", " : " ", text_name(r, r->k.e[best[b]].name, nbuf, sizeof(nbuf)),
+				printf("%s%s %.0f%%", b ? ", " : " ", text_name(r, r->t.rows[best[b]].name, nbuf, sizeof(nbuf)),
 				       pct(acc[best[b]], th->cpu));
 			printf("\n");
 		}
@@ -551,13 +363,13 @@ static int print_threads(const struct report *r, struct json *j)
 	return 0;
 }
 
-static void json_rows(const struct report *r, struct json *j, const char *key, struct entry **rows, size_t n,
+static void json_rows(const struct report *r, struct json *j, const char *key, struct agg_row **rows, size_t n,
 		      bool by_total)
 {
 	json_array_begin(j, key);
 	for (size_t i = 0; i < n && i < (size_t)r->top; i++) {
-		const struct entry *e = rows[i];
-		if (!(by_total ? e->total_w : e->self_w))
+		const struct agg_row *e = rows[i];
+		if (!(by_total ? e->total[FA_CPU] : e->self[FA_CPU]))
 			break;
 		json_object_begin(j, NULL);
 		json_string(j, "name", e->name);
@@ -567,22 +379,22 @@ static void json_rows(const struct report *r, struct json *j, const char *key, s
 				json_uint(j, "line", e->line);
 		}
 		if (r->by == BY_LINE)
-			json_string(j, "function", e->file);
+			json_string(j, "function", row_function(r, e));
 		json_string(j, "module", e->module);
-		json_uint(j, "self_samples", e->self_n);
-		json_int(j, "self_weight", e->self_w);
+		json_uint(j, "self_samples", (uint64_t)e->self_n);
+		json_int(j, "self_weight", e->self[FA_CPU]);
 		json_double(j, "self_ns", e->self_ns);
-		json_double(j, "self_percent", pct(e->self_w, r->total_w));
-		json_uint(j, "total_samples", e->total_n);
-		json_int(j, "total_weight", e->total_w);
+		json_double(j, "self_percent", pct(e->self[FA_CPU], r->t.total[FA_CPU]));
+		json_uint(j, "total_samples", (uint64_t)e->total_n);
+		json_int(j, "total_weight", e->total[FA_CPU]);
 		json_double(j, "total_ns", e->total_ns);
-		json_double(j, "total_percent", pct(e->total_w, r->total_w));
+		json_double(j, "total_percent", pct(e->total[FA_CPU], r->t.total[FA_CPU]));
 		json_object_end(j);
 	}
 	json_array_end(j);
 }
 
-static void print_json(const struct report *r, struct entry **self, struct entry **total, size_t n)
+static void print_json(const struct report *r, struct agg_row **self, struct agg_row **total, size_t n)
 {
 	const struct profile *p = r->p;
 	struct json j;
@@ -616,9 +428,9 @@ static void print_json(const struct report *r, struct entry **self, struct entry
 	json_string(&j, "by", by_names[r->by]);
 	if (r->has_tid)
 		json_int(&j, "tid", r->tid);
-	json_uint(&j, "samples", r->total_n);
-	json_int(&j, "weight", r->total_w);
-	json_double(&j, "cpu_ns", r->total_ns);
+	json_uint(&j, "samples", (uint64_t)r->t.total_n);
+	json_int(&j, "weight", r->t.total[FA_CPU]);
+	json_double(&j, "cpu_ns", r->t.total_ns);
 	{
 		const struct cpu_account *a = &r->acct;
 		json_object_begin(&j, "cpu_account");
@@ -765,24 +577,24 @@ int cmd_report(int argc, char **argv)
 			goto out;
 		}
 	}
-	struct entry **self = NULL, **total = NULL;
-	if (aggregate(&r) < 0 || !(self = malloc((r.k.n + 1) * sizeof(*self))) ||
-	    !(total = malloc((r.k.n + 1) * sizeof(*total)))) {
+	struct agg_row **self = NULL, **total = NULL;
+	if (aggregate(&r) < 0 || !(self = malloc((r.t.nrows + 1) * sizeof(*self))) ||
+	    !(total = malloc((r.t.nrows + 1) * sizeof(*total)))) {
 		fprintf(stderr, "fathom report: out of memory\n");
 		ret = 1;
 		goto out_rows;
 	}
-	for (size_t i = 0; i < r.k.n; i++)
-		self[i] = total[i] = &r.k.e[i];
-	qsort(self, r.k.n, sizeof(*self), cmp_self);
-	qsort(total, r.k.n, sizeof(*total), cmp_total);
+	for (size_t i = 0; i < r.t.nrows; i++)
+		self[i] = total[i] = &r.t.rows[i];
+	qsort(self, r.t.nrows, sizeof(*self), cmp_self);
+	qsort(total, r.t.nrows, sizeof(*total), cmp_total);
 	if (cpu_account(&p, &r.acct) < 0) {
 		fprintf(stderr, "fathom report: out of memory\n");
 		ret = 1;
 		goto out_rows;
 	}
 	if (r.json) {
-		print_json(&r, self, total, r.k.n);
+		print_json(&r, self, total, r.t.nrows);
 	} else {
 		print_text_header(&r);
 		bool sampled = false, allocs = false;
@@ -793,24 +605,24 @@ int cmd_report(int argc, char **argv)
 			if (!unavailable)
 				unavailable = p.procs[i].cpu_unavailable;
 		}
-		if (!r.total_w && unavailable)
+		if (!r.t.total[FA_CPU] && unavailable)
 			printf("\nNo CPU samples: CPU sampling was unavailable (%s)%s.\n", unavailable,
 			       allocs ? "; the allocations are in 'fathom mem'" : "");
-		else if (!r.total_w && !sampled)
+		else if (!r.t.total[FA_CPU] && !sampled)
 			printf("\nNo CPU samples: the recording was made with --no-cpu%s.\n",
 			       allocs ? "; its allocations are in 'fathom mem'" : "");
-		else if (!r.total_w && siblings(&p) > 0)
+		else if (!r.t.total[FA_CPU] && siblings(&p) > 0)
 			/* `fathom record -o run.fdump -- ./script.sh`: run.fdump is the
 			 * shell, and the work happened in the processes it started. */
 			printf("\nNo CPU samples in %s, but its run wrote %zu more dump%s (child processes, exec'd "
 			       "programs); open them all:\nfathom report %s*\n",
 			       p.procs[0].path, siblings(&p), siblings(&p) == 1 ? "" : "s", p.procs[0].path);
-		else if (!r.total_w)
+		else if (!r.t.total[FA_CPU])
 			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a higher rate).\n",
 			       r.has_tid ? " in this thread" : "");
 		else {
-			print_table(&r, self, r.k.n, false);
-			print_table(&r, total, r.k.n, true);
+			print_table(&r, self, r.t.nrows, false);
+			print_table(&r, total, r.t.nrows, true);
 			if (r.threads)
 				print_threads(&r, NULL);
 		}
@@ -820,15 +632,7 @@ out_rows:
 	free(self);
 	free(total);
 out:
-	for (size_t i = 0; i < r.k.n; i++)
-		free(r.k.e[i].key);
-	free(r.k.e);
-	free(r.k.slots);
-	free(r.func_key);
-	free(r.sw);
-	free(r.sn);
-	free(r.sns);
-	free(r.leaf);
+	agg_table_free(&r.t);
 	cpu_account_free(&r.acct);
 	profile_free(&p);
 	return ret;

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "compare.h"
 #include "fathom-dump.h"
 #include "outfile.h"
@@ -105,106 +106,50 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 	s->suppressed_bytes = p->mem.suppressed_bytes;
 	s->suppressed_blocks = p->mem.suppressed_blocks;
 
-	int ret = -ENOMEM;
-	uint32_t *map = malloc((p->nfuncs + 1) * sizeof(*map));
-	uint32_t *mark = calloc(p->nfuncs + 1, sizeof(*mark));
-	double *nsamp = calloc(p->nstacks + 1, sizeof(*nsamp));
-	size_t cap = 0;
-	if (!map || !mark || !nsamp)
-		goto out;
 	/* Shares for the z-test are counted in delivered samples, not in
 	 * periods: a wall-clock sample that waited 20 ms for the CPU stands for
 	 * 20 periods but is one observation, and weighting by it would give the
-	 * shares a variance the test does not expect. */
-	for (size_t i = 0; i < p->ntstacks; i++)
-		if (p->tstacks[i].stack < p->nstacks)
-			nsamp[p->tstacks[i].stack] += (double)p->tstacks[i].samples;
-	if (!p->ntstacks)
-		for (size_t i = 0; i < p->nstacks; i++)
-			nsamp[i] = s->cpu_weight > 0 ? (double)p->stacks[i].w[FA_CPU] * s->samples / s->cpu_weight : 0;
-	for (size_t i = 0; i < p->nfuncs; i++)
-		map[i] = FA_NONE;
-	for (size_t si = 0; si < p->nstacks; si++) {
-		const struct fa_stack *st = &p->stacks[si];
-		double cpu = (double)st->w[FA_CPU], ns = nsamp[si];
-		if (!cpu && !ns && !st->w[FA_ALLOC_CALLS] && !st->w[FA_LEAKED_BLOCKS] && !st->w[FA_LEAKED_BYTES])
-			continue;
-		bool leaf = true;
-		/* Allocations belong to their site, the caller of operator new
-		 * and the like, as in fathom mem; CPU self time to the leaf. */
-		size_t site = 0, fidx = 0;
-		if (st->w[FA_ALLOC_CALLS] || st->w[FA_LEAKED_BLOCKS] || st->w[FA_LEAKED_BYTES]) {
-			struct fa_frame sf[32];
-			size_t nf = profile_stack_frames(p, st, sf, 32);
-			site = site_first(p, sf, nf < 32 ? nf : 32, SITE_USER);
-		}
-		for (uint32_t d = 0; d < st->depth; d++) {
-			uint32_t li = st->locs[d];
-			if (li >= p->nlocs)
-				continue;
-			const struct fa_loc *loc = &p->locs[li];
-			for (uint32_t k = 0; k < loc->nframes; k++) {
-				size_t fi = (size_t)loc->frame_first + k, at = fidx++;
-				if (fi >= p->nframes || p->frames[fi].func >= p->nfuncs)
-					continue;
-				const struct fa_frame *fr = &p->frames[fi];
-				uint32_t f = fr->func;
-				if (map[f] == FA_NONE) {
-					if (s->nfuncs == cap) {
-						size_t nc = cap ? cap * 2 : 64;
-						void *n = realloc(s->funcs, nc * sizeof(*s->funcs));
-						if (!n)
-							goto out;
-						s->funcs = n;
-						cap = nc;
-					}
-					struct compare_func *cf = &s->funcs[s->nfuncs];
-					memset(cf, 0, sizeof(*cf));
-					cf->name = p->funcs[f].name ? p->funcs[f].name : "?";
-					cf->file = p->funcs[f].file;
-					cf->module = module_name(p, p->funcs[f].module);
-					cf->line = p->funcs[f].decl_line;
-					cf->unsymbolized = p->funcs[f].module < p->nmodules &&
-							   p->modules[p->funcs[f].module].symbols_problem;
-					map[f] = (uint32_t)s->nfuncs++;
-				}
-				struct compare_func *cf = &s->funcs[map[f]];
-				if (leaf) {
-					/* The innermost frame owns self time. */
-					leaf = false;
-					cf->self += cpu;
-					cf->self_n += ns;
-					if (!p->funcs[f].decl_line && fr->line && cpu > cf->best_line_w) {
-						cf->best_line_w = cpu;
-						cf->line = (int)fr->line;
-					}
-				}
-				if (at == site) {
-					cf->alloc_calls += st->w[FA_ALLOC_CALLS];
-					cf->alloc_bytes += st->w[FA_ALLOC_BYTES];
-					cf->leaked_bytes += st->w[FA_LEAKED_BYTES];
-					cf->leaked_blocks += st->w[FA_LEAKED_BLOCKS];
-					if (fr->line && st->w[FA_LEAKED_BLOCKS] > cf->best_leak_w) {
-						cf->best_leak_w = st->w[FA_LEAKED_BLOCKS];
-						cf->leak_line = (int)fr->line;
-					}
-				}
-				/* Recursion must not count a stack twice in a function's total. */
-				if (mark[f] != si + 1) {
-					mark[f] = (uint32_t)(si + 1);
-					cf->total += cpu;
-					cf->total_n += ns;
-				}
-			}
-		}
+	 * shares a variance the test does not expect. CPU self time belongs to
+	 * the leaf, allocations to their site (the caller of operator new and
+	 * the like), as in fathom report and fathom mem. */
+	int ret = -ENOMEM;
+	struct agg_table t;
+	struct agg_opts o = { .key = AGG_FUNCTION,
+			      .metrics = AGG_METRIC(FA_CPU) | AGG_METRIC(FA_ALLOC_CALLS) | AGG_METRIC(FA_ALLOC_BYTES) |
+					 AGG_METRIC(FA_LEAKED_BYTES) | AGG_METRIC(FA_LEAKED_BLOCKS),
+			      .rule = SITE_USER,
+			      .heavy = -1 };
+	if (agg_table_build(&t, p, &o) < 0)
+		goto out;
+	s->funcs = calloc(t.nrows + 1, sizeof(*s->funcs));
+	if (!s->funcs) {
+		agg_table_free(&t);
+		goto out;
 	}
+	for (size_t i = 0; i < t.nrows; i++) {
+		const struct agg_row *r = &t.rows[i];
+		const struct fa_func *fn = &p->funcs[r->func];
+		struct compare_func *cf = &s->funcs[s->nfuncs++];
+		cf->name = fn->name ? fn->name : "?";
+		cf->file = fn->file;
+		cf->module = module_name(p, fn->module);
+		cf->line = fn->decl_line ? fn->decl_line : (int)r->self_line[FA_CPU];
+		cf->unsymbolized = fn->module < p->nmodules && p->modules[fn->module].symbols_problem;
+		cf->self = (double)r->self[FA_CPU];
+		cf->self_n = r->self_n;
+		cf->total = (double)r->total[FA_CPU];
+		cf->total_n = r->total_n;
+		cf->alloc_calls = r->self[FA_ALLOC_CALLS];
+		cf->alloc_bytes = r->self[FA_ALLOC_BYTES];
+		cf->leaked_bytes = r->self[FA_LEAKED_BYTES];
+		cf->leaked_blocks = r->self[FA_LEAKED_BLOCKS];
+		cf->leak_line = (int)r->self_line[FA_LEAKED_BLOCKS];
+	}
+	agg_table_free(&t);
 	if (unsym_collect(p, s) < 0)
 		goto out;
 	ret = 0;
 out:
-	free(map);
-	free(mark);
-	free(nsamp);
 	if (ret)
 		compare_summary_free(s);
 	return ret;

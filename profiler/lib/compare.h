@@ -16,14 +16,13 @@
 struct compare_func {
 	const char *name, *file, *module;
 	int line;                 /* declaration line, else the hottest line seen; 0 if unknown */
+	/* Self and total as every command counts them (aggregate.h). */
 	double self, total;       /* CPU weight (sampling periods) */
 	double self_n, total_n;   /* CPU samples (delivered signals), what the z-test counts */
-	int64_t alloc_calls, alloc_bytes;     /* as the allocating site (innermost frame) */
-	int64_t leaked_bytes, leaked_blocks;  /* as the allocating site */
+	int64_t alloc_calls, alloc_bytes;     /* as the allocation's site (site.h) */
+	int64_t leaked_bytes, leaked_blocks;  /* as the allocation's site */
 	int leak_line;            /* line of the site's biggest leak, 0 if unknown */
 	bool unsymbolized;        /* its module's file gave no names: an address, not a function */
-	double best_line_w;       /* internal: weight behind line */
-	int64_t best_leak_w;      /* internal: blocks behind leak_line */
 };
 
 struct compare_summary {

@@ -180,7 +180,7 @@ static size_t pick_columns(const struct profile *p, const struct out_opts *o, st
 	};
 	size_t n = 0;
 	*deflt = -1;
-	bool cpu = o->metric_set ? o->metric == FA_CPU : out_has_metric(p, FA_CPU);
+	bool cpu = o->metric_set ? o->metric == FA_CPU : agg_has_metric(p, FA_CPU);
 	if (cpu) {
 		cols[n++] = (struct column){"samples", "count", FA_CPU, false};
 		*deflt = (int)n;
@@ -191,7 +191,7 @@ static size_t pick_columns(const struct profile *p, const struct out_opts *o, st
 	bool any_mem = false;
 	for (size_t i = 0; i < p->nprocs; i++)
 		any_mem |= p->procs[i].alloc_mode != 0;
-	any_mem |= out_has_metric(p, FA_ALLOC_CALLS);
+	any_mem |= agg_has_metric(p, FA_ALLOC_CALLS);
 	for (size_t i = 0; i < sizeof(mem) / sizeof(mem[0]); i++) {
 		if (o->metric_set ? o->metric != mem[i].metric : !any_mem)
 			continue;
@@ -275,16 +275,10 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 	}
 	/* With a thread chosen, CPU weight comes from that thread's stacks only. */
 	if (o->tid) {
-		tidcpu = calloc(p->nstacks ? p->nstacks : 1, sizeof(*tidcpu));
-		if (!tidcpu) {
+		tidcpu = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*tidcpu));
+		if (!tidcpu || agg_stack_weights(p, &(struct agg_filter){ .tid = o->tid }, FA_CPU, tidcpu, NULL) < 0) {
 			rc = -ENOMEM;
 			goto out;
-		}
-		for (size_t i = 0; i < p->ntstacks; i++) {
-			const struct fa_thread_stack *ts = &p->tstacks[i];
-			if (ts->stack < p->nstacks && ts->thread < p->nthreads &&
-			    p->threads[ts->thread].tid == o->tid)
-				tidcpu[ts->stack] += ts->cpu;
 		}
 	}
 	raw = malloc(ncols * sizeof(*raw));

@@ -158,8 +158,8 @@ int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 	for (size_t i = 0; i < FA_NMETRICS; i++) {
 		int m = order[i];
 		want[m] = o->tid	  ? m == FA_CPU && tid_has_cpu(p, o->tid)
-			  : o->metric_set ? m == o->metric && out_has_metric(p, m)
-					  : out_has_metric(p, m);
+			  : o->metric_set ? m == o->metric && agg_has_metric(p, m)
+					  : agg_has_metric(p, m);
 		nwant += want[m];
 	}
 	if (!nwant)

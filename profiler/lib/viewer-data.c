@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "aggregate.h"
 #include "cpu-account.h"
 #include "fathom-dump.h"
 #include "json-profile.h"
@@ -15,132 +16,6 @@
 /* The metrics in the order the viewer offers them. */
 static const int metric_order[] = {FA_CPU,	    FA_ALLOC_BYTES,   FA_ALLOC_CALLS, FA_TEMP_CALLS,
 				   FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES};
-
-/* The call tree: node = (parent, function), interned through an
- * open-addressing table so that each distinct path is one node. */
-struct tree {
-	int32_t *parent;
-	uint32_t *func;
-	size_t n, cap;
-	uint64_t *keys; /* (parent + 1) << 32 | func, 0 = empty slot */
-	uint32_t *vals;
-	size_t mask;
-};
-
-static uint64_t mix(uint64_t k)
-{
-	k ^= k >> 33;
-	k *= 0xff51afd7ed558ccdull;
-	k ^= k >> 33;
-	return k;
-}
-
-static int tree_rehash(struct tree *t)
-{
-	size_t cap = t->mask ? (t->mask + 1) * 2 : 1024;
-	uint64_t *keys = calloc(cap, sizeof(*keys));
-	uint32_t *vals = malloc(cap * sizeof(*vals));
-	if (!keys || !vals) {
-		free(keys);
-		free(vals);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; t->mask && i <= t->mask; i++) {
-		if (!t->keys[i])
-			continue;
-		size_t h = mix(t->keys[i]) & (cap - 1);
-		while (keys[h])
-			h = (h + 1) & (cap - 1);
-		keys[h] = t->keys[i];
-		vals[h] = t->vals[i];
-	}
-	free(t->keys);
-	free(t->vals);
-	t->keys = keys;
-	t->vals = vals;
-	t->mask = cap - 1;
-	return 0;
-}
-
-/* Returns the node for (parent, func), adding it when new; -1 on no memory. */
-static int64_t tree_child(struct tree *t, int32_t parent, uint32_t func)
-{
-	if ((t->n + 1) * 2 > t->mask + 1 && tree_rehash(t) < 0)
-		return -1;
-	/* The key is never 0: parent + 1 >= 0 and func < 2^32, so add one more bit. */
-	uint64_t key = ((uint64_t)(uint32_t)(parent + 1) << 32 | func) + 1;
-	size_t h = mix(key) & t->mask;
-	while (t->keys[h]) {
-		if (t->keys[h] == key)
-			return t->vals[h];
-		h = (h + 1) & t->mask;
-	}
-	if (t->n == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 1024;
-		int32_t *p = realloc(t->parent, cap * sizeof(*p));
-		if (!p)
-			return -1;
-		t->parent = p;
-		uint32_t *f = realloc(t->func, cap * sizeof(*f));
-		if (!f)
-			return -1;
-		t->func = f;
-		t->cap = cap;
-	}
-	t->parent[t->n] = parent;
-	t->func[t->n] = func;
-	t->keys[h] = key;
-	t->vals[h] = (uint32_t)t->n;
-	return (int64_t)t->n++;
-}
-
-static void tree_free(struct tree *t)
-{
-	free(t->parent);
-	free(t->func);
-	free(t->keys);
-	free(t->vals);
-}
-
-/* Builds the tree of all stacks of p; node_of[s] is the node of stack s (-1:
- * a stack without frames, the root itself). */
-static int build_tree(const struct profile *p, struct tree *t, int32_t *node_of)
-{
-	size_t max = 256;
-	struct fa_frame *fr = malloc(max * sizeof(*fr));
-	if (!fr)
-		return -ENOMEM;
-	int ret = 0;
-	for (size_t s = 0; s < p->nstacks; s++) {
-		size_t n = profile_stack_frames(p, &p->stacks[s], fr, max);
-		if (n > max) {
-			struct fa_frame *g = realloc(fr, n * sizeof(*fr));
-			if (!g) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			fr = g;
-			max = n;
-			n = profile_stack_frames(p, &p->stacks[s], fr, max);
-		}
-		int32_t node = -1;
-		/* Frames come leaf first; the tree grows from the root. */
-		for (size_t k = n; k-- > 0;) {
-			if (fr[k].func >= p->nfuncs)
-				continue;
-			int64_t c = tree_child(t, node, fr[k].func);
-			if (c < 0) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			node = (int32_t)c;
-		}
-		node_of[s] = node;
-	}
-out:
-	free(fr);
-	return ret;
-}
 
 struct tcpu {
 	int32_t node;
@@ -296,11 +171,13 @@ static void write_funcs(struct json *j, const struct profile *p, const int32_t *
 	json_object_end(j);
 }
 
-static int write_weights(struct json *j, const struct profile *p, const struct tree *t,
-			 const int32_t *node_of)
+/* The viewer's nodes are the tree's but its root: viewer node i is tree node
+ * i + 1, and -1 is the root. */
+static int write_weights(struct json *j, const struct profile *p, const struct flame_tree *t,
+			 const uint32_t *node_of)
 {
 	/* Slot 0 is the root (stacks without frames), slot i + 1 node i. */
-	int64_t *acc = malloc((t->n + 1) * sizeof(*acc));
+	int64_t *acc = malloc(t->nnodes * sizeof(*acc));
 	if (!acc)
 		return -ENOMEM;
 	json_object_begin(j, "weights");
@@ -308,14 +185,14 @@ static int write_weights(struct json *j, const struct profile *p, const struct t
 		int m = metric_order[k];
 		if (m == FA_CPU ? !has_cpu(p) : !has_alloc(p))
 			continue;
-		memset(acc, 0, (t->n + 1) * sizeof(*acc));
+		memset(acc, 0, t->nnodes * sizeof(*acc));
 		for (size_t s = 0; s < p->nstacks; s++)
-			acc[node_of[s] + 1] += p->stacks[s].w[m];
+			acc[node_of[s]] += p->stacks[s].w[m];
 		/* Nodes ascend, so each is written as the step from the previous
 		 * one (starting at -1): small numbers, a smaller page. */
 		json_array_begin(j, fa_metric_names[m]);
 		int64_t prev = -1;
-		for (size_t i = 0; i <= t->n; i++)
+		for (size_t i = 0; i < t->nnodes; i++)
 			if (acc[i]) {
 				json_int(j, NULL, (int64_t)i - 1 - prev);
 				json_int(j, NULL, acc[i]);
@@ -328,7 +205,7 @@ static int write_weights(struct json *j, const struct profile *p, const struct t
 	return 0;
 }
 
-static int write_thread_cpu(struct json *j, const struct profile *p, const int32_t *node_of)
+static int write_thread_cpu(struct json *j, const struct profile *p, const uint32_t *node_of)
 {
 	struct tcpu *v = malloc((p->ntstacks + 1) * sizeof(*v));
 	if (!v)
@@ -338,7 +215,7 @@ static int write_thread_cpu(struct json *j, const struct profile *p, const int32
 		const struct fa_thread_stack *ts = &p->tstacks[i];
 		if (ts->stack >= p->nstacks || ts->thread >= p->nthreads || !ts->cpu)
 			continue;
-		v[n++] = (struct tcpu){node_of[ts->stack], ts->thread, ts->cpu};
+		v[n++] = (struct tcpu){(int32_t)node_of[ts->stack] - 1, ts->thread, ts->cpu};
 	}
 	qsort(v, n, sizeof(*v), tcpu_cmp);
 	json_array_begin(j, "thread_cpu");
@@ -411,14 +288,14 @@ static void write_mem(struct json *j, const struct profile *p)
 static int write_profile(struct json *j, const struct profile *p, const char *label)
 {
 	int ret = 0;
-	struct tree t = {0};
-	int32_t *node_of = malloc((p->nstacks + 1) * sizeof(*node_of));
+	struct flame_tree t = {0};
+	uint32_t *node_of = malloc((p->nstacks + 1) * sizeof(*node_of));
 	int32_t *mod_index = malloc((p->nmodules + 1) * sizeof(*mod_index));
 	if (!node_of || !mod_index) {
 		ret = -ENOMEM;
 		goto out;
 	}
-	ret = build_tree(p, &t, node_of);
+	ret = flame_build_by_func(&t, p, node_of);
 	if (ret < 0)
 		goto out;
 
@@ -451,12 +328,12 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 	/* Each node's distance back to its parent: mostly small numbers, so
 	 * the page is smaller and the browser reads it sooner. */
 	json_array_begin(j, "up");
-	for (size_t i = 0; i < t.n; i++)
-		json_int(j, NULL, (int64_t)i - t.parent[i]);
+	for (size_t i = 1; i < t.nnodes; i++)
+		json_int(j, NULL, (int64_t)i - t.nodes[i].parent);
 	json_array_end(j);
 	json_array_begin(j, "func");
-	for (size_t i = 0; i < t.n; i++)
-		json_uint(j, NULL, t.func[i]);
+	for (size_t i = 1; i < t.nnodes; i++)
+		json_uint(j, NULL, t.nodes[i].func);
 	json_array_end(j);
 	json_object_end(j);
 	ret = write_weights(j, p, &t, node_of);
@@ -500,7 +377,7 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 	json_array_end(j);
 	json_object_end(j);
 out:
-	tree_free(&t);
+	flame_free(&t);
 	free(node_of);
 	free(mod_index);
 	return ret;

@@ -174,7 +174,7 @@ static void test_tree(void **state)
 	make_profile(&p);
 	struct out_opts o = {.metric = FA_CPU};
 	struct flame_tree t;
-	assert_int_equal(flame_build(&t, &p, &o), 0);
+	assert_int_equal(flame_build(&t, &p, o.metric, NULL), 0);
 	assert_int_equal(t.total, 15);
 	assert_int_equal(t.nodes[0].total, 15);
 	/* root, main, work, inl_helper, a;b, vector */
