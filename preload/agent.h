@@ -1,6 +1,9 @@
 /* State shared by the parts of the agent that live in libfathom.so: the
  * configuration, the per-thread state, and the functions the hooks, the
- * signal handler and the lifecycle code call in one another.
+ * signal handler and the lifecycle code call in one another, grouped by the
+ * file that defines them. Each file owns its own state (static there);
+ * files named signal-*.c hold the code the sampling signal's handler runs,
+ * async-signal-safe throughout (docs/DESIGN.md, Layout).
  */
 #ifndef FATHOM_AGENT_H
 #define FATHOM_AGENT_H
@@ -135,7 +138,7 @@ struct tstate {
 	int alt_on;
 	struct unwind uw;
 	struct uw_cached uw_cache[UW_CACHE];
-	/* The ring's own mapping once it has grown out of the state's (agent.c). */
+	/* The ring's own mapping once it has grown out of the state's (threads.c). */
 	void *ring_map;
 	size_t ring_bytes;
 	/* Inside an interposed blocking call (blocking.c): blk_on marks it,

@@ -43,7 +43,7 @@ char *const *program_exec_env(char *const *envp, const char *path, struct exec_e
 /* After a failed exec: unmaps the copy, takes the manifest's note back. */
 void program_exec_env_done(struct exec_env *x);
 
-/* Appends a line to FATHOM_MANIFEST (agent.c); returns 1 when written. */
+/* Appends a line to FATHOM_MANIFEST (config.c); returns 1 when written. */
 int manifest_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 #endif
