@@ -546,8 +546,9 @@ static int add_stack(struct flame_tree *t, const struct profile *p, uint32_t *fn
 			/* A tree by function has no node for a function it does not know. */
 			if (t->by_func && fr->func >= p->nfuncs)
 				continue;
-			uint32_t name;
-			if (name_of(t, p, fname, fr->func, &name) ||
+			/* A tree by function needs no names (the viewer names its nodes). */
+			uint32_t name = FA_NONE;
+			if ((!t->by_func && name_of(t, p, fname, fr->func, &name)) ||
 			    child_of(t, node, t->by_func ? fr->func : name, name, t->by_func ? fr->func : FA_NONE, &node))
 				return -ENOMEM;
 			struct flame_node *n = &t->nodes[node];

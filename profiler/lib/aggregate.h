@@ -120,7 +120,7 @@ int agg_stack_site(const struct profile *p, const struct fa_stack *s, enum site_
  * function, functions are told apart by file and module too. Inlined frames
  * are nodes of their own. A node's parent has a lower index. */
 struct flame_node {
-	uint32_t name;	      /* index into flame_tree.names */
+	uint32_t name;	      /* index into flame_tree.names (FA_NONE in a tree by function) */
 	uint32_t parent;      /* node index; the root's is FA_NONE */
 	uint32_t child, next; /* first child, next sibling (FA_NONE ends) */
 	uint32_t depth;	      /* 0 for the root ("all") */
