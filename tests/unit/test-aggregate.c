@@ -23,7 +23,7 @@ static struct fa_thread threads[2];
 static struct fa_func funcs[7];
 static struct fa_frame frames[8];
 static struct fa_loc locs[7];
-static uint32_t s0[] = { 3, 1, 1, 0 }, s1[] = { 2, 1, 0 }, s2[] = { 4, 5, 6, 0 };
+static uint32_t s0[] = {3, 1, 1, 0}, s1[] = {2, 1, 0}, s2[] = {4, 5, 6, 0};
 static struct fa_stack stacks[5];
 static struct fa_thread_stack tstacks[3];
 
@@ -32,51 +32,53 @@ enum { F_MAIN, F_REC, F_INL, F_NEW, F_PUSH, F_LEAF, F_FILL };
 static void make_profile(struct profile *p)
 {
 	memset(p, 0, sizeof(*p));
-	procs[0] = (struct fa_process){ .path = "t.fdump", .pid = 7, .exe = "/bin/app", .hz = 100, .samples = 10 };
-	modules[0] = (struct fa_module){ .proc = 0, .path = "/bin/app", .name = "app" };
-	modules[1] = (struct fa_module){ .proc = 0, .path = "/lib/libstdc++.so.6", .name = "libstdc++.so.6" };
-	threads[0] = (struct fa_thread){ .proc = 0, .tid = 100, .cpu = 11, .samples = 6 };
-	threads[1] = (struct fa_thread){ .proc = 0, .tid = 101, .cpu = 4, .samples = 4 };
-	funcs[F_MAIN] = (struct fa_func){ "main", "app.c", 0, 1 };
-	funcs[F_REC] = (struct fa_func){ "rec", "app.c", 0, 10 };
-	funcs[F_INL] = (struct fa_func){ "inl", "app.h", 0, 3 };
-	funcs[F_NEW] = (struct fa_func){ "operator new(unsigned long)", NULL, 1, 0 };
-	funcs[F_PUSH] = (struct fa_func){ "std::vector<int>::push_back", "/usr/include/c++/13/bits/stl_vector.h", 0, 0 };
-	funcs[F_LEAF] = (struct fa_func){ "leaf", "app.c", 0, 20 };
-	funcs[F_FILL] = (struct fa_func){ "fill", "app.c", 0, 30 };
-	frames[0] = (struct fa_frame){ F_MAIN, 2 };
-	frames[1] = (struct fa_frame){ F_REC, 11 };
-	frames[2] = (struct fa_frame){ F_INL, 4 }; /* inlined into ... */
-	frames[3] = (struct fa_frame){ F_REC, 12 }; /* ... rec, at line 12 */
-	frames[4] = (struct fa_frame){ F_LEAF, 21 };
-	frames[5] = (struct fa_frame){ F_NEW, 0 };
-	frames[6] = (struct fa_frame){ F_PUSH, 100 };
-	frames[7] = (struct fa_frame){ F_FILL, 31 };
-	locs[0] = (struct fa_loc){ 0x1000, 0, 0x1000, 0, 1 };
-	locs[1] = (struct fa_loc){ 0x1100, 0, 0x1100, 1, 1 };
-	locs[2] = (struct fa_loc){ 0x1200, 0, 0x1200, 2, 2 };
-	locs[3] = (struct fa_loc){ 0x1300, 0, 0x1300, 4, 1 };
-	locs[4] = (struct fa_loc){ 0x9000, 1, 0x9000, 5, 1 };
-	locs[5] = (struct fa_loc){ 0x1500, 0, 0x1500, 6, 1 };
-	locs[6] = (struct fa_loc){ 0x1600, 0, 0x1600, 7, 1 };
+	procs[0] =
+	    (struct fa_process){.path = "t.fdump", .pid = 7, .exe = "/bin/app", .hz = 100, .samples = 10};
+	modules[0] = (struct fa_module){.proc = 0, .path = "/bin/app", .name = "app"};
+	modules[1] = (struct fa_module){.proc = 0, .path = "/lib/libstdc++.so.6", .name = "libstdc++.so.6"};
+	threads[0] = (struct fa_thread){.proc = 0, .tid = 100, .cpu = 11, .samples = 6};
+	threads[1] = (struct fa_thread){.proc = 0, .tid = 101, .cpu = 4, .samples = 4};
+	funcs[F_MAIN] = (struct fa_func){"main", "app.c", 0, 1};
+	funcs[F_REC] = (struct fa_func){"rec", "app.c", 0, 10};
+	funcs[F_INL] = (struct fa_func){"inl", "app.h", 0, 3};
+	funcs[F_NEW] = (struct fa_func){"operator new(unsigned long)", NULL, 1, 0};
+	funcs[F_PUSH] =
+	    (struct fa_func){"std::vector<int>::push_back", "/usr/include/c++/13/bits/stl_vector.h", 0, 0};
+	funcs[F_LEAF] = (struct fa_func){"leaf", "app.c", 0, 20};
+	funcs[F_FILL] = (struct fa_func){"fill", "app.c", 0, 30};
+	frames[0] = (struct fa_frame){F_MAIN, 2};
+	frames[1] = (struct fa_frame){F_REC, 11};
+	frames[2] = (struct fa_frame){F_INL, 4};  /* inlined into ... */
+	frames[3] = (struct fa_frame){F_REC, 12}; /* ... rec, at line 12 */
+	frames[4] = (struct fa_frame){F_LEAF, 21};
+	frames[5] = (struct fa_frame){F_NEW, 0};
+	frames[6] = (struct fa_frame){F_PUSH, 100};
+	frames[7] = (struct fa_frame){F_FILL, 31};
+	locs[0] = (struct fa_loc){0x1000, 0, 0x1000, 0, 1};
+	locs[1] = (struct fa_loc){0x1100, 0, 0x1100, 1, 1};
+	locs[2] = (struct fa_loc){0x1200, 0, 0x1200, 2, 2};
+	locs[3] = (struct fa_loc){0x1300, 0, 0x1300, 4, 1};
+	locs[4] = (struct fa_loc){0x9000, 1, 0x9000, 5, 1};
+	locs[5] = (struct fa_loc){0x1500, 0, 0x1500, 6, 1};
+	locs[6] = (struct fa_loc){0x1600, 0, 0x1600, 7, 1};
 	memset(stacks, 0, sizeof(stacks));
-	stacks[0] = (struct fa_stack){ .proc = 0, .depth = 4, .locs = s0 };
+	stacks[0] = (struct fa_stack){.proc = 0, .depth = 4, .locs = s0};
 	stacks[0].w[FA_CPU] = 10;
-	stacks[1] = (struct fa_stack){ .proc = 0, .depth = 3, .locs = s1 };
+	stacks[1] = (struct fa_stack){.proc = 0, .depth = 3, .locs = s1};
 	stacks[1].w[FA_CPU] = 4;
-	stacks[2] = (struct fa_stack){ .proc = 0, .depth = 4, .locs = s2 };
+	stacks[2] = (struct fa_stack){.proc = 0, .depth = 4, .locs = s2};
 	stacks[2].w[FA_ALLOC_CALLS] = 3;
 	stacks[2].w[FA_ALLOC_BYTES] = 300;
 	stacks[2].w[FA_LEAKED_BLOCKS] = 1;
 	stacks[2].w[FA_LEAKED_BYTES] = 100;
-	stacks[3] = (struct fa_stack){ .proc = 0, .depth = 0, .locs = NULL };
+	stacks[3] = (struct fa_stack){.proc = 0, .depth = 0, .locs = NULL};
 	stacks[3].w[FA_CPU] = 1;
-	stacks[4] = (struct fa_stack){ .proc = 0, .depth = 0, .locs = NULL };
+	stacks[4] = (struct fa_stack){.proc = 0, .depth = 0, .locs = NULL};
 	stacks[4].w[FA_ALLOC_CALLS] = 1;
 	stacks[4].w[FA_ALLOC_BYTES] = 8;
-	tstacks[0] = (struct fa_thread_stack){ 0, 0, 10, 5 };
-	tstacks[1] = (struct fa_thread_stack){ 1, 1, 4, 4 };
-	tstacks[2] = (struct fa_thread_stack){ 3, 0, 1, 1 };
+	tstacks[0] = (struct fa_thread_stack){0, 0, 10, 5};
+	tstacks[1] = (struct fa_thread_stack){1, 1, 4, 4};
+	tstacks[2] = (struct fa_thread_stack){3, 0, 1, 1};
 	p->procs = procs;
 	p->nprocs = 1;
 	p->modules = modules;
@@ -107,7 +109,7 @@ static const struct agg_row *row(const struct agg_table *t, const char *name)
 
 static struct agg_opts cpu_opts(enum agg_key key)
 {
-	return (struct agg_opts){ .key = key, .metrics = AGG_METRIC(FA_CPU), .heavy = -1 };
+	return (struct agg_opts){.key = key, .metrics = AGG_METRIC(FA_CPU), .heavy = -1};
 }
 
 /* A function that calls itself is in a stack's total once; self time is the leaf's. */
@@ -196,7 +198,7 @@ static void test_filters(void **state)
 	assert_int_equal(row(&t, "leaf")->self[FA_CPU], 10);
 	agg_table_free(&t);
 
-	o.filter = (struct agg_filter){ .pid = 8 };
+	o.filter = (struct agg_filter){.pid = 8};
 	assert_int_equal(agg_table_build(&t, &p, &o), 0);
 	assert_int_equal(t.nrows, 0);
 	assert_int_equal(t.total[FA_CPU], 0);
@@ -209,12 +211,12 @@ static void test_filters(void **state)
 
 	int64_t w[5];
 	double n[5];
-	assert_int_equal(agg_stack_weights(&p, &(struct agg_filter){ .tid = 100 }, FA_CPU, w, n), 0);
+	assert_int_equal(agg_stack_weights(&p, &(struct agg_filter){.tid = 100}, FA_CPU, w, n), 0);
 	assert_int_equal(w[0], 10);
 	assert_int_equal(w[1], 0);
 	assert_int_equal(w[3], 1);
 	assert_true(n[0] == 5 && n[1] == 0);
-	assert_int_equal(agg_stack_weights(&p, &(struct agg_filter){ .tid = 100 }, FA_ALLOC_CALLS, w, NULL), 0);
+	assert_int_equal(agg_stack_weights(&p, &(struct agg_filter){.tid = 100}, FA_ALLOC_CALLS, w, NULL), 0);
 	assert_int_equal(w[2], 0);
 }
 
@@ -227,7 +229,7 @@ static void test_site(void **state)
 	struct profile p;
 	make_profile(&p);
 	struct agg_table t;
-	struct agg_opts o = { .key = AGG_FUNCTION, .metrics = AGG_METRIC(FA_CPU) | AGG_MEMORY, .heavy = -1 };
+	struct agg_opts o = {.key = AGG_FUNCTION, .metrics = AGG_METRIC(FA_CPU) | AGG_MEMORY, .heavy = -1};
 	assert_int_equal(agg_table_build(&t, &p, &o), 0);
 	const struct agg_row *fill = row(&t, "fill"), *nw = row(&t, "operator new(unsigned long)");
 	assert_int_equal(fill->self[FA_ALLOC_CALLS], 3);
@@ -247,8 +249,11 @@ static void test_site(void **state)
 	agg_table_free(&t);
 
 	/* fathom mem's sites: frames that hold memory, and the stack without frames. */
-	o = (struct agg_opts){ .key = AGG_FRAME, .metrics = AGG_MEMORY, .heavy = FA_ALLOC_BYTES,
-			       .no_stack_row = true, .self_only = true };
+	o = (struct agg_opts){.key = AGG_FRAME,
+			      .metrics = AGG_MEMORY,
+			      .heavy = FA_ALLOC_BYTES,
+			      .no_stack_row = true,
+			      .self_only = true};
 	assert_int_equal(agg_table_build(&t, &p, &o), 0);
 	assert_int_equal(t.nrows, 2);
 	fill = row(&t, "fill");
@@ -294,7 +299,7 @@ static void test_tree(void **state)
 	}
 	/* A thread's tree. */
 	struct flame_tree t;
-	assert_int_equal(flame_build(&t, &p, FA_CPU, &(struct agg_filter){ .tid = 101 }), 0);
+	assert_int_equal(flame_build(&t, &p, FA_CPU, &(struct agg_filter){.tid = 101}), 0);
 	assert_int_equal(t.total, 4);
 	flame_free(&t);
 	/* The viewer's tree by function: every stack, each stack's end node. */
@@ -311,8 +316,9 @@ static void test_tree(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_recursion_once), cmocka_unit_test(test_inlined), cmocka_unit_test(test_filters),
-		cmocka_unit_test(test_site), cmocka_unit_test(test_tree),
+	    cmocka_unit_test(test_recursion_once), cmocka_unit_test(test_inlined),
+	    cmocka_unit_test(test_filters),	   cmocka_unit_test(test_site),
+	    cmocka_unit_test(test_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
