@@ -28,7 +28,8 @@ int agg_stack_weights(const struct profile *p, const struct agg_filter *f, int m
 	if (tid && metric == FA_CPU)
 		for (size_t i = 0; i < p->ntstacks; i++) {
 			const struct fa_thread_stack *ts = &p->tstacks[i];
-			if (ts->stack < p->nstacks && ts->thread < p->nthreads && p->threads[ts->thread].tid == f->tid &&
+			if (ts->stack < p->nstacks && ts->thread < p->nthreads &&
+			    p->threads[ts->thread].tid == f->tid &&
 			    proc_selected(p, f, p->stacks[ts->stack].proc))
 				w[ts->stack] += ts->cpu;
 		}
@@ -40,7 +41,8 @@ int agg_stack_weights(const struct profile *p, const struct agg_filter *f, int m
 	if (p->ntstacks) {
 		for (size_t i = 0; i < p->ntstacks; i++) {
 			const struct fa_thread_stack *ts = &p->tstacks[i];
-			if (ts->stack < p->nstacks && (!tid || (ts->thread < p->nthreads && p->threads[ts->thread].tid == f->tid)) &&
+			if (ts->stack < p->nstacks &&
+			    (!tid || (ts->thread < p->nthreads && p->threads[ts->thread].tid == f->tid)) &&
 			    proc_selected(p, f, p->stacks[ts->stack].proc))
 				n[ts->stack] += (double)ts->samples;
 		}
@@ -51,8 +53,8 @@ int agg_stack_weights(const struct profile *p, const struct agg_filter *f, int m
 		double weight = (double)p->total[FA_CPU];
 		for (size_t s = 0; s < p->nstacks; s++)
 			n[s] = weight > 0 && proc_selected(p, f, p->stacks[s].proc)
-				       ? (double)p->stacks[s].w[FA_CPU] * samples / weight
-				       : 0;
+				   ? (double)p->stacks[s].w[FA_CPU] * samples / weight
+				   : 0;
 	}
 	return 0;
 }
@@ -82,8 +84,8 @@ static int stack_frames(const struct profile *p, const struct fa_stack *s, struc
 	return 0;
 }
 
-int agg_stack_site(const struct profile *p, const struct fa_stack *s, enum site_rule rule, struct fa_frame **buf,
-		   size_t *cap, size_t *n, size_t *site)
+int agg_stack_site(const struct profile *p, const struct fa_stack *s, enum site_rule rule,
+		   struct fa_frame **buf, size_t *cap, size_t *n, size_t *site)
 {
 	if (stack_frames(p, s, buf, cap, n) < 0)
 		return -ENOMEM;
@@ -107,9 +109,8 @@ static uint64_t hash_frame(uint32_t func, uint32_t line)
 	return h ^ (h >> 29);
 }
 
-static uint64_t row_hash(const struct agg_table *t, enum agg_key key, const struct agg_row *r)
+static uint64_t row_hash(enum agg_key key, const struct agg_row *r)
 {
-	(void)t;
 	if (key == AGG_FUNCTION)
 		return hash_frame(r->func, 0);
 	return key == AGG_FRAME ? hash_frame(r->func, r->line) : hash_str(r->key);
@@ -123,7 +124,7 @@ static int grow_slots(struct agg_table *t, enum agg_key key)
 		return -ENOMEM;
 	memset(s, 0xff, ns * sizeof(*s));
 	for (size_t i = 0; i < t->nrows; i++) {
-		size_t j = row_hash(t, key, &t->rows[i]) & (ns - 1);
+		size_t j = row_hash(key, &t->rows[i]) & (ns - 1);
 		while (s[j] != FA_NONE)
 			j = (j + 1) & (ns - 1);
 		s[j] = (uint32_t)i;
@@ -151,7 +152,8 @@ static uint32_t row_get(struct agg_table *t, const struct profile *p, enum agg_k
 	size_t j = (by_frame ? hash_frame(func, line) : hash_str(name)) & (t->nslots - 1);
 	for (; t->slots[j] != FA_NONE; j = (j + 1) & (t->nslots - 1)) {
 		const struct agg_row *r = &t->rows[t->slots[j]];
-		if (by_frame ? r->func == func && (key == AGG_FUNCTION || r->line == line) : !strcmp(r->key, name))
+		if (by_frame ? r->func == func && (key == AGG_FUNCTION || r->line == line)
+			     : !strcmp(r->key, name))
 			return t->slots[j];
 	}
 	if (t->nrows == t->cap) {
@@ -189,7 +191,8 @@ static uint32_t row_get(struct agg_table *t, const struct profile *p, enum agg_k
 
 /* The row of frame fr under key. Rows that do not depend on the line are
  * cached per function. */
-static uint32_t frame_row(struct agg_table *t, const struct profile *p, enum agg_key key, const struct fa_frame *fr)
+static uint32_t frame_row(struct agg_table *t, const struct profile *p, enum agg_key key,
+			  const struct fa_frame *fr)
 {
 	if (key != AGG_LINE && key != AGG_FRAME && t->func_row[fr->func] != FA_NONE)
 		return t->func_row[fr->func];
@@ -235,8 +238,8 @@ static uint32_t frame_row(struct agg_table *t, const struct profile *p, enum agg
 
 /* Adds stack s's self weight in the metrics of mask (vals: its weights) to
  * row r, whose frame is at line. */
-static void add_self(struct agg_row *r, const struct agg_opts *o, uint32_t mask, const int64_t *vals, uint32_t line,
-		     uint32_t s)
+static void add_self(struct agg_row *r, const struct agg_opts *o, uint32_t mask, const int64_t *vals,
+		     uint32_t line, uint32_t s)
 {
 	for (int m = 0; m < FA_NMETRICS; m++) {
 		if (!(mask & AGG_METRIC(m)))
@@ -282,7 +285,7 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 	memset(t->func_row, 0xff, (p->nfuncs ? p->nfuncs : 1) * sizeof(*t->func_row));
 	for (size_t s = 0; s < p->nstacks; s++) {
 		const struct fa_stack *st = &p->stacks[s];
-		int64_t vals[FA_NMETRICS] = { 0 };
+		int64_t vals[FA_NMETRICS] = {0};
 		double n = 0, ns = 0;
 		bool any = false, any_mem = false;
 		if (cpu) {
@@ -546,9 +549,11 @@ static int add_stack(struct flame_tree *t, const struct profile *p, uint32_t *fn
 			/* A tree by function has no node for a function it does not know. */
 			if (t->by_func && fr->func >= p->nfuncs)
 				continue;
-			uint32_t name;
-			if (name_of(t, p, fname, fr->func, &name) ||
-			    child_of(t, node, t->by_func ? fr->func : name, name, t->by_func ? fr->func : FA_NONE, &node))
+			/* A tree by function needs no names (the viewer names its nodes). */
+			uint32_t name = FA_NONE;
+			if ((!t->by_func && name_of(t, p, fname, fr->func, &name)) ||
+			    child_of(t, node, t->by_func ? fr->func : name, name,
+				     t->by_func ? fr->func : FA_NONE, &node))
 				return -ENOMEM;
 			struct flame_node *n = &t->nodes[node];
 			if (base) {
@@ -682,4 +687,3 @@ void flame_free(struct flame_tree *t)
 	free(t->name_hash);
 	memset(t, 0, sizeof(*t));
 }
-

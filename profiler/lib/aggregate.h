@@ -61,27 +61,27 @@ struct agg_opts {
 };
 
 #define AGG_METRIC(m) (1u << (m))
-#define AGG_MEMORY                                                                                             \
-	(AGG_METRIC(FA_ALLOC_CALLS) | AGG_METRIC(FA_ALLOC_BYTES) | AGG_METRIC(FA_TEMP_CALLS) |                 \
+#define AGG_MEMORY                                                                                           \
+	(AGG_METRIC(FA_ALLOC_CALLS) | AGG_METRIC(FA_ALLOC_BYTES) | AGG_METRIC(FA_TEMP_CALLS) |               \
 	 AGG_METRIC(FA_LEAKED_BYTES) | AGG_METRIC(FA_LEAKED_BLOCKS) | AGG_METRIC(FA_PEAK_BYTES))
 
 struct agg_row {
 	/* FUNCTION and FRAME: the function; other keys: the function of the
 	 * frame that first made the row (FA_NONE: the "[no stack]" row). */
 	uint32_t func;
-	uint32_t line;         /* FRAME: its line; FUNCTION: the declaration line; else 0 */
-	const char *name;      /* what the row shows: function, file, "file:line", module */
-	const char *file;      /* FUNCTION, FRAME: the function's source file, or NULL */
-	const char *module;    /* the module's name, "[unknown]" when none */
+	uint32_t line;	    /* FRAME: its line; FUNCTION: the declaration line; else 0 */
+	const char *name;   /* what the row shows: function, file, "file:line", module */
+	const char *file;   /* FUNCTION, FRAME: the function's source file, or NULL */
+	const char *module; /* the module's name, "[unknown]" when none */
 	int64_t self[FA_NMETRICS], total[FA_NMETRICS];
-	double self_n, total_n;   /* CPU samples */
+	double self_n, total_n;	  /* CPU samples */
 	double self_ns, total_ns; /* CPU weight in ns, each stack at its process's rate */
 	/* Per metric: the line of the self frame of the heaviest stack (by
 	 * that metric) whose self frame has a line; 0 when none has. */
 	uint32_t self_line[FA_NMETRICS];
 	int64_t self_line_w[FA_NMETRICS];
-	uint32_t stack;        /* by opts.heavy: the heaviest stack with self weight here */
-	int64_t stack_w;       /* its weight, -1 when no stack gave self weight */
+	uint32_t stack;	 /* by opts.heavy: the heaviest stack with self weight here */
+	int64_t stack_w; /* its weight, -1 when no stack gave self weight */
 	/* internal */
 	char *key;
 	uint32_t stamp;
@@ -110,8 +110,8 @@ void agg_table_free(struct agg_table *t);
  * their number in *n, and in *site the index of its allocation site among
  * them (0 when there is no frame): the frame that holds its memory self
  * weight, searched over every frame. Returns 0 or -ENOMEM. */
-int agg_stack_site(const struct profile *p, const struct fa_stack *s, enum site_rule rule, struct fa_frame **buf,
-		   size_t *cap, size_t *n, size_t *site);
+int agg_stack_site(const struct profile *p, const struct fa_stack *s, enum site_rule rule,
+		   struct fa_frame **buf, size_t *cap, size_t *n, size_t *site);
 
 /* ---- the call tree ---- */
 
@@ -120,7 +120,7 @@ int agg_stack_site(const struct profile *p, const struct fa_stack *s, enum site_
  * function, functions are told apart by file and module too. Inlined frames
  * are nodes of their own. A node's parent has a lower index. */
 struct flame_node {
-	uint32_t name;	      /* index into flame_tree.names */
+	uint32_t name;	      /* index into flame_tree.names (FA_NONE in a tree by function) */
 	uint32_t parent;      /* node index; the root's is FA_NONE */
 	uint32_t child, next; /* first child, next sibling (FA_NONE ends) */
 	uint32_t depth;	      /* 0 for the root ("all") */
@@ -138,7 +138,7 @@ struct flame_tree {
 	const char **names; /* interned function names (pointers into the profiles) */
 	size_t nnames, names_cap;
 	int64_t total, base_total;
-	bool by_func;       /* children keyed by function index, not name */
+	bool by_func; /* children keyed by function index, not name */
 	/* (parent, key) -> node, and name -> index: open addressing. */
 	uint32_t *child_hash;
 	size_t child_mask;
