@@ -5,6 +5,7 @@
 #ifndef FATHOM_AGENT_H
 #define FATHOM_AGENT_H
 
+#include "encode.h"
 #include "event.h"
 #include "fathom-dump.h"
 #include "intern.h"
@@ -27,6 +28,23 @@
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TLS __attribute__((tls_model("initial-exec"))) __thread
+
+/* A "cannot happen" condition, true when it holds. When it does not: a
+ * debug build (NDEBUG undefined) aborts there, saying which; a release
+ * build, which must never take the program down, says so once on stderr
+ * and the caller's recovery follows. Context: not signal. */
+#define AGENT_ASSERT(c) (LIKELY(c) || (agent_assert_failed(#c, __FILE__, __LINE__), 0))
+void agent_assert_failed(const char *what, const char *file, int line);
+
+/* Rings start at 64 KB. With allocation events, a ring that fills faster
+ * than the writer drains it grows (x2, to 1 MB) when its thread ends up
+ * doing the writer's work, so that a busy thread rarely waits, and a quiet
+ * one costs little. */
+#define RING_WORDS_START (1u << 13)
+#define RING_WORDS_MAX (1u << 17)
+#define MAX_THREADS 4096
+/* The encoder's chunk: flushed when half full. */
+#define CHUNK_RAW (8u << 20)
 
 /* Stacks captured inside malloc are cached per thread by (return address,
  * stack pointer) and validated against the live stack (malloc-hooks.c). */
@@ -87,6 +105,10 @@ struct tstate {
 	int pending_new;
 	uint32_t pending_id, pending_weight;
 	uint64_t pending_ns; /* its exact CPU time, or 0: pending_weight periods */
+	unsigned pending_flags; /* EV_SAMPLE_* */
+	/* Set while thread_flush_pending copies the pending sample: a signal
+	 * then may not add to it (see pending_add). */
+	volatile int pending_closed;
 	uint64_t pending_time;
 	unsigned pending_n;
 	/* Frame buffers hold a STACK event: two header words, then the frames
@@ -291,6 +313,15 @@ void tcpu_forget(struct tstate *t);
 /* signal-sample.c */
 /* Installs the handler on agent_cfg.signo (also after a failed exec). */
 int sample_install(void);
+/* The C library's sigaction (-1, ENOSYS without one). */
+int sample_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+/* Before exec, once every timer is deleted: discard our pending signals and
+ * restore the program's disposition (sample_install() undoes it). */
+void sample_before_exec(void);
+/* The program has a handler of its own for the agent's signal. Context: any. */
+int sample_user_handles(void);
+
+/* signal-timers.c */
 /* At start-up: tries the calls the timers need (timer_create, timer_settime)
  * with SIGSYS caught, so that a seccomp filter cannot kill the program.
  * Returns 0, or -1 with the reason ("timer_create: ...") in why. */
@@ -303,9 +334,6 @@ int sample_arm(struct tstate *t, pid_t tid);
 uint64_t sample_first_ns(pid_t tid);
 void sample_disarm(struct tstate *t);
 clockid_t sample_thread_clock(pid_t tid);
-/* Installs the thread's agent signal stack unless the program has one.
- * Context: any, async-signal-safe; on the thread t belongs to. */
-void sample_altstack_on(struct tstate *t);
 /* Timers are made only inside the gate: enter returns 0 once an exec has
  * stopped arming. sample_stop_arming() waits until no thread is inside, so
  * that every timer is then known and can be deleted. Context: any,
@@ -314,21 +342,21 @@ int sample_gate_enter(void);
 void sample_gate_leave(void);
 void sample_stop_arming(void);
 void sample_allow_arming(void);
-/* Before exec, once every timer is deleted: discard our pending signals and
- * restore the program's disposition (sample_install() undoes it). */
-void sample_before_exec(void);
 /* Inside the gate. */
 int sample_arm_tid(pid_t tid, timer_t *out);
 uint64_t sample_thread_cpu(pid_t tid);
 /* The signal comes from the agent's own timers. Context: any. */
 int sample_timer_info(const siginfo_t *si);
-/* The program has a handler of its own for the agent's signal. Context: any. */
-int sample_user_handles(void);
 /* Threads left unsampled because their timer could not be made, and why
  * (the errno of the last failure, of timer_create (0) or timer_settime (1)). */
 extern _Atomic uint64_t agent_cpu_unsampled;
 extern int agent_cpu_unsampled_errno;
 extern int agent_cpu_unsampled_call;
+
+/* signal-altstack.c */
+/* Installs the thread's agent signal stack unless the program has one.
+ * Context: any, async-signal-safe; on the thread t belongs to. */
+void sample_altstack_on(struct tstate *t);
 
 /* Bumped by the handler for each signal of the agent's timers on this
  * thread: a blocking call that fails with EINTR while it changed was
@@ -349,24 +377,130 @@ void blocking_sampled(struct tstate *t, uint32_t id, uint64_t now);
  * the ns, with the stack in *id. Context: any (the writer, at the end). */
 uint64_t blocking_take(struct tstate *t, uint64_t now, uint32_t *id);
 
+/* agent.c */
+/* The agent is initialised and not finished (set by the constructor and a
+ * fork child, cleared when recording stops for good). */
+extern volatile int agent_ready;
+/* The dump's trailer is written (or, in daemon()'s parent, about to be):
+ * nothing may wait for the writer. */
+extern volatile int agent_finished;
+
+/* config.c: FATHOM_* read once at start, and the agent's messages. */
+void read_config(void);
+/* Context: any. One message on stderr, from write() alone. */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A message later in the run: only while fd 2 is still the stderr noted at
+ * start (note_stderr). */
+void say_late(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void note_stderr(void);
+void config_check_alloc_bypass(void);
+const char *config_alloc_bypass(void); /* "" when the program calls the agent's malloc */
+void config_probe_cpu(void);
+const char *config_cpu_off(void); /* why CPU sampling cannot work here; "" when it can */
+
+/* dump.c: the dump file and its encoder, whose every use holds wlock. */
+struct enc *dump_lock(void);
+struct enc *dump_trylock(void);	     /* NULL when another thread holds wlock */
+struct enc *dump_lock_bounded(void); /* NULL after two seconds: see dump.c */
+void dump_unlock(void);
+struct enc *dump_locked(void); /* the encoder; the caller holds wlock */
+int open_dump(pid_t ppid);
+void set_start_times(void);
+void dump_fork_child(int phase); /* 0: the lock, first thing; 1: the parent's dump */
+void dump_trailer(uint64_t now, unsigned reason);
+void report_dump_error(int at_end);
+/* Moves a descriptor of the agent's out of the program's way (see dump.c). */
+int fd_place_high(int fd);
+ssize_t read_file(const char *path, char *buf, size_t cap);
+
+/* procstat.c: the memory figures of each TICK. Context: the writer. */
+void procstat_init(void);
+uint64_t statm_rss(void);
+void statm_forget(int close_it);
+uint64_t heap_in_use(void);
+
+/* modules.c */
+struct got_scope;
+/* Records the modules loaded and unloaded since the last scan; with
+ * redirect, points the new ones' slots that bind past the agent at it. */
+void modules_scan(int redirect, const struct got_scope *deep);
+void modules_rescan(void);
+void modules_find_agent(void);
+void modules_fork_child(int phase); /* 0: the lock, first thing; 1: ids */
+
+/* signal-threads.c: the registry. Context: any, async-signal-safe. */
+pid_t agent_gettid(void);
+void threads_key_init(void (*dtor)(void *));
+int threads_hiwater(void);	  /* slots [0, hiwater) may hold a state */
+struct tstate *threads_at(int i); /* NULL: a free slot */
+void threads_release(int i, struct tstate *t);
+void state_unmap(struct tstate *t);
+/* A state of this process's thread tid exists: a live one, or with
+ * any_state one that is ending too. */
+int has_state_any(pid_t tid, int any_state);
+int has_state(pid_t tid);
+void threads_fork_drop(struct tstate *self);
+void threads_fork_adopt(struct tstate *self);
+/* Timers made at start for threads already running, taken over by each
+ * thread when it attaches. */
+int pre_timers_full(void);
+void pre_timer_add(pid_t tid, timer_t tm, uint64_t base);
+uint64_t pre_timer_base(pid_t tid);
+void pre_timers_delete(void);
+
+/* threads.c */
+void thread_stack_bounds(struct tstate *t);
+void thread_key_dtor(void *p);
+int count_threads(void);
+void arm_existing_threads(pid_t self);
+void disarm_all(void);
+
+/* writer.c */
+int start_writer(void);
+pid_t writer_tid(void);
+size_t writer_cycle(int final); /* Context: wlock held */
+int writer_try_cycle(void);
+void writer_wake(void);
+uint32_t writer_progress_seen(void);
+void writer_wait_progress(uint32_t seen);
+void writer_note_main_exited(void);
+void writer_fork_child(void);
+void writer_note_flush(uint64_t now); /* the encoder was flushed at now */
+void flush_start(void);
+
+/* finish.c */
+/* A trailer that may be taken back (exec, daemon()'s parent): returns
+ * where it starts. Context: wlock held, and kept by the caller. */
+struct enc_mark trailer_provisional(unsigned reason);
+
+/* interpose-thread.c */
+int thread_create_resolve(void);
+int thread_create_real(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(void *), void *arg);
+/* interpose-exit.c */
+void daemon_fork_parent(void);
+void exit_hooks_setup(void);
+/* interpose-loader.c: the loader's own dl_iterate_phdr. */
+struct dl_phdr_info;
+int loader_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
+
 /* malloc-hooks.c */
 void hooks_resolve(void);
 int hooks_setup(void);
 void *hooks_real_malloc(size_t n);
 void hooks_real_free(void *p);
 
-/* agent.c: writes what is pending and the trailer, once (exit, exec, ...). */
+/* finish.c: writes what is pending and the trailer, once (exit, exec, ...). */
 void agent_finish(unsigned reason);
-/* The process's threads other than `self` and the writer; -1 if unknown. */
+/* threads.c: the process's threads other than `self` and the writer; -1 if
+ * unknown. */
 int agent_threads_besides(pid_t self);
-pid_t agent_gettid(void);
 
 /* freeres.c: the agent's last exit handler, which releases glibc's one-time
  * allocations before an exact recording is finished. */
 void agent_exit_late_setup(void);
 int agent_exit_late_pending(void); /* the destructor leaves the finish to it */
 
-/* Real libc functions the agent interposes. */
+/* agent.c: real libc functions the agent interposes. */
 void *agent_dlsym_next(const char *name);
 
 /* got.c: points the GOT slots of objects that bind past the agent
@@ -378,7 +512,6 @@ struct got_scope {
 };
 void got_prepare(void);
 void got_scope_of(void *handle, struct got_scope *sc);
-struct dl_phdr_info;
 int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep);
 
 #pragma GCC visibility pop

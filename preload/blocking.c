@@ -158,8 +158,8 @@ static void unblock(struct tstate *t)
 	uint64_t since = atomic_exchange(&t->blk_since, 0), now = agent_now();
 	if (since && now > since && t->blk_id) {
 		uint64_t ns = now - since;
-		uint64_t s[4] = {EV_W0(EV_SAMPLE, 4, ns / period_ns()), now, t->blk_id, ns};
-		thread_push_wait(t, s, 4);
+		uint64_t s[6];
+		thread_push_wait(t, s, sample_event(s, ns / period_ns(), now, t->blk_id, ns, 0));
 	}
 	t->blk_paused = 0;
 	timer_onoff(t, 1);

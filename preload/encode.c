@@ -483,7 +483,7 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 	uint8_t *s, *p;
 	switch (kind) {
 	case EV_SAMPLE:
-		if (len < 3 || len > 5)
+		if (len < 3 || len > 6)
 			return 0;
 		s = set_tid(e, reserve(e, 80), tid);
 		p = s + 2;
@@ -493,8 +493,10 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		PUT(f);
 		if (len >= 4)
 			PUT(w[3]); /* the exact CPU time it stands for */
-		if (len == 5)
+		if (len >= 5)
 			PUT(w[4]); /* 1: charged at the thread's end */
+		if (len == 6)
+			PUT(w[5]); /* 1: the agent's own work */
 		finish(e, FD_REC_SAMPLE, s, p);
 		e->samples++;
 		e->sample_weight += f;

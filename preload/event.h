@@ -5,7 +5,9 @@
  * event's length in words (bits 8-15) and a kind-specific field (bits 16-63).
  *   EV_SAMPLE     w0 field = weight;  w1 time (ns since start), w2 stack id,
  *                 and (4 words) w3 the exact CPU time in ns it stands for, and
- *                 (5 words) w4 1: the CPU time charged at the thread's end
+ *                 (5 words) w4 1: the CPU time charged at the thread's end, and
+ *                 (6 words) w5 1: the agent's own work, charged to the frame
+ *                 that called into the agent (sample_event() builds them)
  *   EV_ALLOC      w0 field = seq;     w1 stack id, w2 size, w3 ptr
  *   EV_FREE       w0 field = seq;     w1 ptr
  *   EV_REALLOC    w0 field = seq;     w1 stack id, w2 size, w3 old, w4 new
@@ -34,6 +36,27 @@ enum ev_kind {
 #define EV_KIND(w0) ((unsigned)((w0) & 0xff))
 #define EV_LEN(w0) ((unsigned)(((w0) >> 8) & 0xff))
 #define EV_FIELD(w0) ((w0) >> 16)
+
+/* Flags of a SAMPLE event (sample_event). */
+#define EV_SAMPLE_AT_END 1u /* the CPU time its thread's samples did not cover, charged at its end */
+#define EV_SAMPLE_AGENT 2u  /* the agent's own work, charged to the frame that called into it */
+
+/* Writes a SAMPLE event into s (6 words of room) and returns its length in
+ * words: as short as its fields allow, so that a plain sample stays 3 words.
+ * ns is the exact CPU (or wall) time it stands for, 0 when it stands for
+ * weight whole periods. Context: any, async-signal-safe. */
+static inline unsigned sample_event(uint64_t *s, uint64_t weight, uint64_t time, uint32_t id, uint64_t ns,
+				    unsigned flags)
+{
+	unsigned n = (flags & EV_SAMPLE_AGENT) ? 6 : (flags & EV_SAMPLE_AT_END) ? 5 : ns ? 4 : 3;
+	s[0] = EV_W0(EV_SAMPLE, n, weight);
+	s[1] = time;
+	s[2] = id;
+	s[3] = ns;
+	s[4] = (flags & EV_SAMPLE_AT_END) ? 1 : 0;
+	s[5] = (flags & EV_SAMPLE_AGENT) ? 1 : 0;
+	return n;
+}
 
 /* The longest event: a STACK of FD_MAX_FRAMES frames. FD_MAX_FRAMES + 2 must
  * stay below 256, the largest length word 0 can hold. */

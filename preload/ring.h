@@ -90,4 +90,28 @@ static inline void ring_consume(struct ring *r, size_t n)
 	atomic_store_explicit(&r->tail, tail + n, memory_order_release);
 }
 
+/* Consumer, in batches (the writer's way, writer.c): the words from
+ * ring_tail() up to a head taken once with ring_head() are read by position
+ * with ring_at(), and handed back in steps with ring_release(). */
+static inline uint64_t ring_head(struct ring *r)
+{
+	return atomic_load_explicit(&r->head, memory_order_acquire);
+}
+
+static inline uint64_t ring_tail(struct ring *r)
+{
+	return atomic_load_explicit(&r->tail, memory_order_relaxed);
+}
+
+static inline uint64_t ring_at(const struct ring *r, uint64_t pos)
+{
+	return r->buf[pos & r->mask];
+}
+
+/* Consumer: every word before position tail is read. */
+static inline void ring_release(struct ring *r, uint64_t tail)
+{
+	atomic_store_explicit(&r->tail, tail, memory_order_release);
+}
+
 #endif

@@ -1,7 +1,9 @@
-/* CPU sampling: per-thread timers that deliver the agent's own real-time
- * signal to their own thread, the handler that unwinds, interns and records a
- * sample, and the program's view of that signal (its disposition as the
- * program set it, through every libc entry point and the raw syscall).
+/* CPU sampling: the handler of the agent's own real-time signal, which
+ * per-thread timers (signal-timers.c) deliver to their own thread, and which
+ * unwinds, interns and records a sample; and the program's view of that
+ * signal (its disposition as the program set it, through every libc entry
+ * point and the raw syscall). The handler runs on the agent's signal stack
+ * (signal-altstack.c).
  *
  * Context: the handler and everything it calls is async-signal-safe: no
  * malloc, no locks, no stdio. SIGPROF is never touched: it is the program's.
@@ -31,11 +33,6 @@
  * only while the thread runs anyway). */
 #define SAMPLE_SA_FLAGS (SA_SIGINFO | SA_RESTART | SA_ONSTACK)
 
-/* Our timers carry this object's address as si_value, so the handler tells
- * them from the program's own uses of the signal (kill, sigqueue, its own
- * timers): no program can hold a pointer into the agent. */
-static const char g_timer_tag;
-
 static int (*real_sigaction)(int, const struct sigaction *, struct sigaction *);
 /* The handler is installed: the program's view of the signal is virtual. */
 static volatile int g_installed;
@@ -46,22 +43,8 @@ static struct sigaction g_user_act;
  * to every handler: reported back as the kernel would. */
 static void (*g_restorer)(void);
 
-/* Timers may be created only while no exec is under way: sample_gate_enter()
- * fails once sample_stop_arming() has run, and that waits for the threads
- * that are inside the gate, so that when it returns, every timer of the
- * process is known to the agent and can be deleted. */
-static _Atomic int g_arm_stopped;
-static _Atomic int g_arming;
-/* This thread's share of g_arming: an exec from a signal handler that
- * interrupted this thread inside the gate must not wait for itself. */
-static TLS int tls_arming;
-
-/* Threads whose timer could not be made (recorded as LOST CPU_THREADS). */
-_Atomic uint64_t agent_cpu_unsampled;
 /* Samples whose interrupted pc was the agent's work, charged to its caller. */
 _Atomic uint64_t agent_cpu_in_agent;
-int agent_cpu_unsampled_errno;
-int agent_cpu_unsampled_call; /* 0 timer_create, 1 timer_settime */
 TLS unsigned agent_sample_sigs;
 
 static int in_agent(uint64_t pc)
@@ -104,16 +87,16 @@ static unsigned unwind_signal(void *ucv, uint64_t *f, struct tstate *t)
 	return n;
 }
 
-/* How many of the innermost frames of f are the agent's work: from the
+/* The run of innermost frames of f that the agent is part of: from the
  * interrupted pc through the outermost agent frame of the run that starts
- * there, when every frame before the first agent frame is in a library the
- * agent calls (libc's malloc under an exact hook, zstd under the writer's
- * work done on this thread). The sample is charged to the frame that called
- * into the agent; 0 when the pc is the program's (a callback of the
- * program's that the agent called, an atexit handler under the exit hook)
- * or when nothing but the agent is left.
+ * there, when every frame before the first agent frame (*first) is in a
+ * library the agent calls (libc's malloc under an exact hook, zstd under the
+ * writer's work done on this thread). Returns the index past that run, 0
+ * when the pc is the program's (a callback of the program's that the agent
+ * called, an atexit handler under the exit hook) or when nothing but the
+ * agent is left.
  * Context: async-signal-safe. */
-static unsigned agent_frames(const uint64_t *f, unsigned n)
+static unsigned agent_frames(const uint64_t *f, unsigned n, unsigned *first)
 {
 	unsigned i = 0;
 	/* A return address is past its call: look up the call itself. */
@@ -124,6 +107,7 @@ static unsigned agent_frames(const uint64_t *f, unsigned n)
 	}
 	if (i == n)
 		return 0;
+	*first = i;
 	unsigned end = i + 1;
 	for (unsigned j = end; j < n; j++) {
 		if (in_agent(f[j] - 1))
@@ -134,21 +118,57 @@ static unsigned agent_frames(const uint64_t *f, unsigned n)
 	return end < n ? end : 0;
 }
 
-/* Unwinds the interrupted context into f without the agent's own frames
- * (agent_frames), counting the samples so charged.
+/* Unwinds the interrupted context into f without the agent's frames
+ * (agent_frames). Two cases:
+ * - the pc is in libc under an interposer of the agent's while the thread
+ *   is not in the agent's bookkeeping (t->busy clear): that is the real
+ *   malloc, free or other call the program made, at the cost it has
+ *   without the agent; only the agent's frames are cut out, the libc
+ *   frames stay, as the program's;
+ * - otherwise it is the agent's own work (recording an allocation, the
+ *   interposer's few instructions): the sample is charged to the frame that
+ *   called into the agent, flagged EV_SAMPLE_AGENT in *flags and counted,
+ *   so that reports can leave it out of the program's shares.
  * Context: async-signal-safe. */
-static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight)
+static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight, unsigned *flags)
 {
 	unsigned n = unwind_signal(ucv, f, t);
+	*flags = 0;
 	if (t->blk_on)
 		return blocking_frames(t, f, n);
-	unsigned k = agent_frames(f, n);
-	if (!k)
+	unsigned first = 0, end = agent_frames(f, n, &first);
+	if (!end)
 		return n;
-	for (unsigned i = k; i < n; i++)
-		f[i - k] = f[i];
+	if (first > 0 && !t->busy && !t->in_unwind) {
+		for (unsigned i = end; i < n; i++)
+			f[first + i - end] = f[i];
+		return n - (end - first);
+	}
+	for (unsigned i = end; i < n; i++)
+		f[i - end] = f[i];
+	*flags = EV_SAMPLE_AGENT;
 	atomic_fetch_add_explicit(&agent_cpu_in_agent, weight, memory_order_relaxed);
-	return n - k;
+	return n - end;
+}
+
+/* Adds a sample taken while the thread is still in the agent's bookkeeping
+ * to the one it deferred there (t->pending), when that one is the agent's
+ * work: the thread has not left the agent since (leaving pushes it), so the
+ * caller is the same. Returns 0 when it cannot (the deferred sample is the
+ * program's, in a handler of its own, or it is being pushed).
+ * Context: signal. */
+static int pending_add(struct tstate *t, uint32_t weight, uint64_t ns)
+{
+	if (!(t->pending_flags & EV_SAMPLE_AGENT) || t->pending_closed)
+		return 0;
+	if (ns || t->pending_ns) {
+		uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
+		t->pending_ns = (t->pending_ns ? t->pending_ns : (uint64_t)t->pending_weight * period) +
+				(ns ? ns : (uint64_t)weight * period);
+	}
+	t->pending_weight += weight;
+	atomic_fetch_add_explicit(&agent_cpu_in_agent, weight, memory_order_relaxed);
+	return 1;
 }
 
 /* Runs the program's own disposition for a signal of our number that is not
@@ -198,11 +218,6 @@ static void chain(int sig, siginfo_t *si, void *uc)
 	sigmask_view_restore(view);
 }
 
-int sample_timer_info(const siginfo_t *si)
-{
-	return si->si_code == SI_TIMER && si->si_value.sival_ptr == &g_timer_tag;
-}
-
 int sample_user_handles(void)
 {
 	sighandler_t h = g_user_act.sa_handler;
@@ -234,12 +249,16 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	uint64_t now = agent_now();
 	uint64_t ns = tcpu_sample_ns(t, weight);
 	if (t->busy) {
-		/* The thread is pushing to its ring: defer the sample. */
+		/* The thread is pushing to its ring: defer the sample. A
+		 * thread stays in the agent's bookkeeping across several
+		 * samples when it waits for room in its ring: those are the
+		 * agent's work for the same caller as the one deferred. */
 		if (t->pending) {
-			atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
+			if (!pending_add(t, weight, ns))
+				atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 			goto out_guard;
 		}
-		unsigned n = unwind_program(ucv, t->pending_frames + 2, t, weight);
+		unsigned flags, n = unwind_program(ucv, t->pending_frames + 2, t, weight, &flags);
 		int is_new;
 		uint32_t id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
 		if (!id) {
@@ -252,15 +271,16 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->pending_id = id;
 		t->pending_weight = weight;
 		t->pending_ns = ns;
+		t->pending_flags = flags;
 		t->pending_time = now;
 		__asm__ volatile("" ::: "memory");
 		t->pending = 1;
 		goto out_guard;
 	}
-	unsigned n = unwind_program(ucv, t->sig_frames + 2, t, weight);
+	unsigned flags, n = unwind_program(ucv, t->sig_frames + 2, t, weight, &flags);
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
-	if (ring_space(&t->ring) < n + 2 + 4) {
+	if (ring_space(&t->ring) < n + 2 + 6) {
 		atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 		goto out_guard;
 	}
@@ -276,8 +296,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->sig_frames[1] = id;
 		ring_push(&t->ring, t->sig_frames, n + 2);
 	}
-	uint64_t s[4] = {EV_W0(EV_SAMPLE, ns ? 4 : 3, weight), now, id, ns};
-	ring_push(&t->ring, s, ns ? 4 : 3);
+	uint64_t s[6];
+	ring_push(&t->ring, s, sample_event(s, weight, now, id, ns, flags));
 	t->last_id = id;
 	if (t->blk_on)
 		blocking_sampled(t, id, now);
@@ -286,6 +306,18 @@ out_guard:
 	agent_guard = g;
 out:
 	errno = saved;
+}
+
+/* The C library's sigaction, which the program's calls never reach. */
+int sample_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!real_sigaction)
+		real_sigaction = agent_dlsym_next("sigaction");
+	if (!real_sigaction) {
+		errno = ENOSYS;
+		return -1;
+	}
+	return real_sigaction(sig, act, old);
 }
 
 /* Installs the handler on the agent's signal; the program's disposition
@@ -308,205 +340,6 @@ int sample_install(void)
 	g_user_act = old;
 	__atomic_store_n(&g_installed, 1, __ATOMIC_SEQ_CST);
 	return 0;
-}
-
-/* ------------------------------------------------------------ start-up probe */
-
-static volatile sig_atomic_t g_probe_trapped;
-
-/* Context: signal (SIGSYS, during the probe only). */
-static void on_probe_sigsys(int sig, siginfo_t *si, void *uc)
-{
-	(void)sig;
-	(void)si;
-	(void)uc;
-	g_probe_trapped = 1;
-}
-
-/* The calls the sampler makes, tried once without a signal to come. */
-static int probe_calls(int *call)
-{
-	struct sigevent sev;
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = agent_cfg.signo;
-	sev.sigev_value.sival_ptr = (void *)&g_timer_tag;
-	sev._sigev_un._tid = (pid_t)syscall(SYS_gettid);
-	clockid_t clk =
-	    agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC : sample_thread_clock(sev._sigev_un._tid);
-	timer_t tm;
-	*call = 0;
-	if (timer_create(clk, &sev, &tm) < 0 || g_probe_trapped)
-		return -1;
-	/* Disarmed: no signal can come of it. */
-	struct itimerspec off;
-	memset(&off, 0, sizeof(off));
-	*call = 1;
-	int r = timer_settime(tm, 0, &off, NULL) < 0 || g_probe_trapped ? -1 : 0;
-	int e = errno;
-	timer_delete(tm);
-	errno = e;
-	return r;
-}
-
-int sample_probe(char *why, size_t cap)
-{
-	if (!real_sigaction)
-		real_sigaction = agent_dlsym_next("sigaction");
-	if (!real_sigaction)
-		return 0;
-	/* A seccomp filter that answers with SECCOMP_RET_TRAP sends SIGSYS,
-	 * which is forced: blocked, it would kill. So SIGSYS is caught and
-	 * unblocked for the probe, unless the program has one pending, which
-	 * the probe must not take. */
-	struct sigaction sa, old;
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = on_probe_sigsys;
-	sa.sa_flags = SA_SIGINFO;
-	sigemptyset(&sa.sa_mask);
-	sigset_t sys, oldmask, pend;
-	sigemptyset(&sys);
-	sigaddset(&sys, SIGSYS);
-	int unblock = sigpending(&pend) == 0 && !sigismember(&pend, SIGSYS);
-	if (real_sigaction(SIGSYS, &sa, &old) < 0)
-		return 0;
-	if (unblock)
-		pthread_sigmask(SIG_UNBLOCK, &sys, &oldmask);
-	g_probe_trapped = 0;
-	int call, r = probe_calls(&call);
-	int e = errno;
-	if (unblock)
-		pthread_sigmask(SIG_SETMASK, &oldmask, NULL);
-	real_sigaction(SIGSYS, &old, NULL);
-	if (r == 0)
-		return 0;
-	const char *name = call ? "timer_settime" : "timer_create";
-	if (g_probe_trapped)
-		snprintf(why, cap, "%s: blocked by a seccomp filter (SIGSYS)", name);
-	else
-		snprintf(why, cap, "%s: %s", name, strerror(e));
-	return -1;
-}
-
-/* ---------------------------------------------------------------- timers */
-
-/* The CPU-time clock of any thread of this process: the kernel's
- * MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED), as pthread_getcpuclockid uses. */
-clockid_t sample_thread_clock(pid_t tid)
-{
-	return (clockid_t)((~(unsigned)tid << 3) | 6);
-}
-
-uint64_t sample_thread_cpu(pid_t tid)
-{
-	struct timespec ts;
-	if (clock_gettime(sample_thread_clock(tid), &ts) < 0)
-		return 0;
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-int sample_gate_enter(void)
-{
-	tls_arming++;
-	atomic_fetch_add(&g_arming, 1);
-	if (!atomic_load(&g_arm_stopped))
-		return 1;
-	atomic_fetch_sub(&g_arming, 1);
-	tls_arming--;
-	return 0;
-}
-
-void sample_gate_leave(void)
-{
-	atomic_fetch_sub(&g_arming, 1);
-	tls_arming--;
-}
-
-void sample_stop_arming(void)
-{
-	atomic_store(&g_arm_stopped, 1);
-	while (atomic_load(&g_arming) > tls_arming)
-		sched_yield();
-}
-
-void sample_allow_arming(void)
-{
-	atomic_store(&g_arm_stopped, 0);
-}
-
-uint64_t sample_first_ns(pid_t tid)
-{
-	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
-	return 1 + ((unsigned)tid * 2654435761u) % period;
-}
-
-/* Context: any; inside the gate. */
-int sample_arm_tid(pid_t tid, timer_t *out)
-{
-	clockid_t clk = agent_cfg.clock == FD_CLOCK_WALL ? CLOCK_MONOTONIC : sample_thread_clock(tid);
-	struct sigevent sev;
-	memset(&sev, 0, sizeof(sev));
-	sev.sigev_notify = SIGEV_THREAD_ID;
-	sev.sigev_signo = agent_cfg.signo;
-	sev.sigev_value.sival_ptr = (void *)&g_timer_tag;
-	sev._sigev_un._tid = tid;
-	timer_t tm;
-	if (timer_create(clk, &sev, &tm) < 0) {
-		agent_cpu_unsampled_errno = errno;
-		agent_cpu_unsampled_call = 0;
-		return -1;
-	}
-	long period = 1000000000L / agent_cfg.hz;
-	/* Start each thread's timer at a different phase. */
-	long first = (long)sample_first_ns(tid);
-	struct itimerspec its = { { period / 1000000000L, period % 1000000000L },
-				  { first / 1000000000L, first % 1000000000L } };
-	if (timer_settime(tm, 0, &its, NULL) < 0) {
-		agent_cpu_unsampled_errno = errno;
-		agent_cpu_unsampled_call = 1;
-		timer_delete(tm);
-		return -1;
-	}
-	*out = tm;
-	return 0;
-}
-
-/* has_timer: 0 none, 2 being made, 1 made; claimed with an atomic exchange,
- * so that a thread's own disarm at its end and the exec path's re-arming
- * from another thread never make two timers or delete one twice. */
-int sample_arm(struct tstate *t, pid_t tid)
-{
-	if (!sample_gate_enter())
-		return -1;
-	int expect = 0, r = 0;
-	if (!__atomic_compare_exchange_n(&t->has_timer, &expect, 2, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		goto out;
-	tcpu_note_base(t, tid);
-	uint64_t clk = 0;
-	tcpu_read(tid, &clk);
-	/* Before the timer can fire. */
-	tcpu_note_arm(t, clk, sample_first_ns(tid));
-	timer_t tm;
-	if (sample_arm_tid(tid, &tm) < 0) {
-		t->first_ns = 0;
-		__atomic_store_n(&t->has_timer, 0, __ATOMIC_SEQ_CST);
-		atomic_fetch_add(&agent_cpu_unsampled, 1);
-		r = -1;
-		goto out;
-	}
-	t->timer = tm;
-	expect = 2;
-	if (!__atomic_compare_exchange_n(&t->has_timer, &expect, 1, 0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
-		timer_delete(tm); /* the thread ended meanwhile */
-out:
-	sample_gate_leave();
-	return r;
-}
-
-void sample_disarm(struct tstate *t)
-{
-	if (__atomic_exchange_n(&t->has_timer, 0, __ATOMIC_SEQ_CST) == 1)
-		timer_delete(t->timer);
 }
 
 /* --------------------------------------------------------------------- exec */
@@ -830,75 +663,3 @@ __asm__(".text\n"
 	".size syscall, .-syscall\n");
 // clang-format on
 #endif
-
-/* ------------------------------------------------ the agent's signal stack */
-
-/* The SIGPROF handler runs with SA_ONSTACK on a signal stack the agent owns
- * per thread (struct tstate's alt_sp), so that a sample costs the program's
- * stack nothing: the kernel's signal frame alone is several KB. It is
- * installed only on a thread without a signal stack of its own, and
- * sigaltstack is interposed so that the program sees and sets its own:
- * while ours is installed the program is told it has none; when it sets
- * one, that one is used (our handler then runs on it, as the program's
- * handlers do); when it disables its own, ours is put back. */
-static int (*real_sigaltstack)(const stack_t *, stack_t *);
-
-static int resolve_sigaltstack(void)
-{
-	if (!real_sigaltstack)
-		real_sigaltstack = (int (*)(const stack_t *, stack_t *))agent_dlsym_next("sigaltstack");
-	return real_sigaltstack != NULL;
-}
-
-static int put_ours(struct tstate *t)
-{
-	stack_t ss;
-	ss.ss_sp = t->alt_sp;
-	ss.ss_size = ALT_BYTES;
-	ss.ss_flags = 0;
-	return real_sigaltstack(&ss, NULL);
-}
-
-/* Context: any, async-signal-safe; on the thread t belongs to. */
-void sample_altstack_on(struct tstate *t)
-{
-	if (!t->alt_sp || t->alt_on || !resolve_sigaltstack())
-		return;
-	int saved = errno;
-	stack_t cur;
-	if (real_sigaltstack(NULL, &cur) == 0 && (cur.ss_flags & SS_DISABLE) && put_ours(t) == 0)
-		t->alt_on = 1;
-	errno = saved;
-}
-
-EXPORT int sigaltstack(const stack_t *ss, stack_t *old)
-{
-	if (!resolve_sigaltstack()) {
-		errno = ENOSYS;
-		return -1;
-	}
-	struct tstate *t = agent_tls;
-	if (!t || !t->alt_sp)
-		return real_sigaltstack(ss, old);
-	stack_t o;
-	if (real_sigaltstack(ss, &o) < 0)
-		return -1;
-	if (o.ss_sp == t->alt_sp && !(o.ss_flags & SS_DISABLE)) {
-		/* Ours was installed: to the program, there was none. */
-		o.ss_sp = NULL;
-		o.ss_size = 0;
-		o.ss_flags = SS_DISABLE;
-	}
-	if (ss) {
-		t->alt_on = 0;
-		if (ss->ss_flags & SS_DISABLE) {
-			int saved = errno;
-			if (put_ours(t) == 0)
-				t->alt_on = 1;
-			errno = saved;
-		}
-	}
-	if (old)
-		*old = o;
-	return 0;
-}

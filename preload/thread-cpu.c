@@ -99,8 +99,8 @@ void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_em
 				f[1] = id;
 				emit(t, f, n + 2);
 			}
-			uint64_t s[5] = {EV_W0(EV_SAMPLE, 5, rest / period), now, id, rest, 1};
-			emit(t, s, 5);
+			uint64_t s[6];
+			emit(t, s, sample_event(s, rest / period, now, id, rest, EV_SAMPLE_AT_END));
 		}
 	}
 	uint64_t w[4] = {EV_W0(EV_THREAD_END, known ? 4 : 3, 0), (uint64_t)t->tid, now, used};

@@ -12,7 +12,7 @@
  * directly: the loader keeps them mapped while the object is loaded.
  */
 #define _GNU_SOURCE
-#include "unwind.h"
+#include "unwind-int.h"
 
 #include <dlfcn.h>
 #include <signal.h>
@@ -23,8 +23,6 @@
 #include <unistd.h>
 
 volatile uint32_t unwind_gen = 1;
-
-enum { UWR_SAME = 0, UWR_UNDEF, UWR_OFFSET, UWR_VAL_OFFSET, UWR_REG, UWR_EXPR, UWR_VAL_EXPR };
 
 /* Registers whose caller values a cached frame restores (unwind.h). */
 static const uint8_t cached_regs[7] = {3, 6, 12, 13, 14, 15, UW_RA};
@@ -96,8 +94,7 @@ void unwind_init_signal(struct unwind *u, const void *ucv, uintptr_t stack_lo, u
 	}
 }
 
-/* Reads the word at a, checked. Returns 0 or -1. */
-static int rd(struct unwind *u, uint64_t a, uint64_t *v)
+int uw_read(struct unwind *u, uint64_t a, uint64_t *v)
 {
 	for (int i = 0; i < 2; i++)
 		if (a >= u->ok_lo[i] && a < u->ok_hi[i] && u->ok_hi[i] - a >= 8) {
@@ -110,268 +107,6 @@ static int rd(struct unwind *u, uint64_t a, uint64_t *v)
 		u->pid = (pid_t)syscall(SYS_getpid);
 	struct iovec l = {v, 8}, r = {(void *)(uintptr_t)a, 8};
 	return syscall(SYS_process_vm_readv, u->pid, &l, 1UL, &r, 1UL, 0UL) == 8 ? 0 : -1;
-}
-
-/* ------------------------------------------------ reading the CFI tables */
-
-/* A bounded reader over an object's unwind tables; ok drops to 0 on an
- * overrun and stays there. */
-struct rdr {
-	const uint8_t *p, *end;
-	int ok;
-};
-
-static inline int need(struct rdr *r, size_t n)
-{
-	if (!r->ok || (size_t)(r->end - r->p) < n) {
-		r->ok = 0;
-		return 0;
-	}
-	return 1;
-}
-
-static uint64_t rd_fixed(struct rdr *r, size_t n, int sign)
-{
-	if (!need(r, n))
-		return 0;
-	uint64_t v = 0;
-	if (n == 1)
-		v = sign ? (uint64_t)(int64_t)(int8_t)r->p[0] : r->p[0];
-	else if (n == 2) {
-		uint16_t x;
-		memcpy(&x, r->p, 2);
-		v = sign ? (uint64_t)(int64_t)(int16_t)x : x;
-	} else if (n == 4) {
-		uint32_t x;
-		memcpy(&x, r->p, 4);
-		v = sign ? (uint64_t)(int64_t)(int32_t)x : x;
-	} else {
-		memcpy(&v, r->p, 8);
-	}
-	r->p += n;
-	return v;
-}
-
-static uint64_t rd_uleb(struct rdr *r)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	for (;;) {
-		if (!need(r, 1))
-			return 0;
-		uint8_t b = *r->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-		if (!(b & 0x80))
-			return v;
-	}
-}
-
-static int64_t rd_sleb(struct rdr *r)
-{
-	uint64_t v = 0;
-	unsigned shift = 0;
-	uint8_t b;
-	do {
-		if (!need(r, 1))
-			return 0;
-		b = *r->p++;
-		if (shift < 64)
-			v |= (uint64_t)(b & 0x7f) << shift;
-		shift += 7;
-	} while (b & 0x80);
-	if (shift < 64 && (b & 0x40))
-		v |= ~(uint64_t)0 << shift;
-	return (int64_t)v;
-}
-
-/* A pointer in DW_EH_PE encoding enc; datarel is the base of datarel
- * pointers (the .eh_frame_hdr). Indirect pointers are returned undereferenced
- * (only the personality routine uses them, and it is skipped). */
-static uint64_t rd_ptr(struct rdr *r, uint8_t enc, uint64_t datarel)
-{
-	const uint8_t *at = r->p;
-	uint64_t v;
-	switch (enc & 0x0f) {
-	case 0x00:
-		v = rd_fixed(r, 8, 0);
-		break;
-	case 0x01:
-		v = rd_uleb(r);
-		break;
-	case 0x02:
-		v = rd_fixed(r, 2, 0);
-		break;
-	case 0x03:
-		v = rd_fixed(r, 4, 0);
-		break;
-	case 0x04:
-		v = rd_fixed(r, 8, 0);
-		break;
-	case 0x09:
-		v = (uint64_t)rd_sleb(r);
-		break;
-	case 0x0a:
-		v = rd_fixed(r, 2, 1);
-		break;
-	case 0x0b:
-		v = rd_fixed(r, 4, 1);
-		break;
-	case 0x0c:
-		v = rd_fixed(r, 8, 1);
-		break;
-	default:
-		r->ok = 0;
-		return 0;
-	}
-	switch (enc & 0x70) {
-	case 0x00:
-		break;
-	case 0x10:
-		v += (uintptr_t)at;
-		break;
-	case 0x30:
-		v += datarel;
-		break;
-	default:
-		r->ok = 0;
-		return 0;
-	}
-	return v;
-}
-
-struct cie {
-	const uint8_t *insn, *insn_end;
-	uint64_t code_align;
-	int64_t data_align;
-	uint64_t ra;
-	uint8_t fde_enc;
-	uint8_t signal;
-	uint8_t has_z;
-};
-
-/* Parses the CIE at p; lo/hi bound the object. */
-static int parse_cie(const uint8_t *p, const uint8_t *lo, const uint8_t *hi, struct cie *c)
-{
-	if (p < lo || p >= hi)
-		return -1;
-	struct rdr r = {p, hi, 1};
-	uint64_t len = rd_fixed(&r, 4, 0);
-	int wide = len == 0xffffffffu;
-	if (wide)
-		len = rd_fixed(&r, 8, 0);
-	if (!r.ok || len == 0 || len > (uint64_t)(hi - r.p))
-		return -1;
-	r.end = r.p + len;
-	uint64_t id = rd_fixed(&r, wide ? 8 : 4, 0);
-	uint8_t version = (uint8_t)rd_fixed(&r, 1, 0);
-	if (!r.ok || id != 0 || (version != 1 && version != 3 && version != 4))
-		return -1;
-	const char *aug = (const char *)r.p;
-	while (r.p < r.end && *r.p)
-		r.p++;
-	if (!need(&r, 1))
-		return -1;
-	r.p++;
-	if (version == 4)
-		rd_fixed(&r, 2, 0); /* address size, segment selector size */
-	c->code_align = rd_uleb(&r);
-	c->data_align = rd_sleb(&r);
-	c->ra = version == 1 ? rd_fixed(&r, 1, 0) : rd_uleb(&r);
-	c->fde_enc = 0;
-	c->signal = 0;
-	c->has_z = aug[0] == 'z';
-	if (c->has_z) {
-		uint64_t alen = rd_uleb(&r);
-		if (!r.ok || alen > (uint64_t)(r.end - r.p))
-			return -1;
-		const uint8_t *aend = r.p + alen;
-		for (const char *a = aug + 1; *a && r.ok; a++) {
-			if (*a == 'L')
-				rd_fixed(&r, 1, 0);
-			else if (*a == 'P')
-				rd_ptr(&r, (uint8_t)rd_fixed(&r, 1, 0), 0);
-			else if (*a == 'R')
-				c->fde_enc = (uint8_t)rd_fixed(&r, 1, 0);
-			else if (*a == 'S')
-				c->signal = 1;
-			else if (*a != 'B')
-				break; /* unknown: the length lets us skip the rest */
-		}
-		r.p = aend;
-	} else if (aug[0]) {
-		return -1;
-	}
-	if (!r.ok || c->ra != UW_RA || c->code_align == 0)
-		return -1;
-	c->insn = r.p;
-	c->insn_end = r.end;
-	return 0;
-}
-
-/* Finds the FDE covering pc: its CIE, and its instructions and start. */
-static int find_fde(uint64_t pc, struct cie *c, const uint8_t **insn, const uint8_t **insn_end,
-		    uint64_t *start)
-{
-	struct dl_find_object o;
-	if (_dl_find_object((void *)(uintptr_t)pc, &o) != 0 || !o.dlfo_eh_frame)
-		return -1;
-	const uint8_t *lo = o.dlfo_map_start, *hi = o.dlfo_map_end;
-	const uint8_t *hdr = o.dlfo_eh_frame;
-	if (hdr < lo || hdr + 4 > hi || hdr[0] != 1)
-		return -1;
-	struct rdr r = {hdr + 4, hi, 1};
-	rd_ptr(&r, hdr[1], (uintptr_t)hdr); /* eh_frame_ptr */
-	uint64_t count = rd_ptr(&r, hdr[2], (uintptr_t)hdr);
-	/* The search table: pairs of sdata4 offsets from the header. */
-	if (!r.ok || hdr[3] != 0x3b || count == 0 || count > (uint64_t)(hi - r.p) / 8)
-		return -1;
-	const uint8_t *tab = r.p;
-	int64_t rel = (int64_t)(pc - (uintptr_t)hdr);
-	size_t a = 0, b = count;
-	while (b - a > 1) {
-		size_t m = a + (b - a) / 2;
-		int32_t loc;
-		memcpy(&loc, tab + m * 8, 4);
-		if (loc <= rel)
-			a = m;
-		else
-			b = m;
-	}
-	int32_t loc, off;
-	memcpy(&loc, tab + a * 8, 4);
-	memcpy(&off, tab + a * 8 + 4, 4);
-	if (loc > rel)
-		return -1;
-	const uint8_t *fde = hdr + off;
-	if (fde < lo || fde + 8 > hi)
-		return -1;
-	struct rdr f = {fde, hi, 1};
-	uint64_t len = rd_fixed(&f, 4, 0);
-	if (len == 0xffffffffu)
-		len = rd_fixed(&f, 8, 0);
-	if (!f.ok || len == 0 || len > (uint64_t)(hi - f.p))
-		return -1;
-	f.end = f.p + len;
-	const uint8_t *at = f.p;
-	uint32_t cie_off = (uint32_t)rd_fixed(&f, 4, 0);
-	if (!f.ok || cie_off == 0 || parse_cie(at - cie_off, lo, hi, c) < 0)
-		return -1;
-	uint64_t begin = rd_ptr(&f, c->fde_enc, (uintptr_t)hdr);
-	uint64_t range = rd_ptr(&f, c->fde_enc & 0x0f, 0);
-	if (!f.ok || pc < begin || pc - begin >= range)
-		return -1;
-	if (c->has_z) {
-		uint64_t alen = rd_uleb(&f);
-		if (!f.ok || alen > (uint64_t)(f.end - f.p))
-			return -1;
-		f.p += alen;
-	}
-	*insn = f.p;
-	*insn_end = f.end;
-	*start = begin;
-	return 0;
 }
 
 /* -------------------------------------------------- the call frame program */
@@ -548,227 +283,6 @@ static int run_cfa(struct unwind *u, const uint8_t *p, const uint8_t *end, const
 	return r.ok ? 0 : -1;
 }
 
-/* Evaluates a DWARF expression on the current frame's registers; push:
- * a value pushed first (the CFA, for DW_CFA_expression). */
-static int eval(struct unwind *u, const uint8_t *p, uint32_t len, int has_push, uint64_t push, uint64_t *out)
-{
-	uint64_t st[16];
-	int n = 0;
-	struct rdr r = {p, p + len, 1};
-	if (has_push)
-		st[n++] = push;
-#define NEED(k)                                                                                              \
-	do {                                                                                                 \
-		if (n < (k))                                                                                 \
-			return -1;                                                                           \
-	} while (0)
-#define PUSH(v)                                                                                              \
-	do {                                                                                                 \
-		uint64_t v_ = (v);                                                                           \
-		if (n >= 16)                                                                                 \
-			return -1;                                                                           \
-		st[n++] = v_;                                                                                \
-	} while (0)
-	while (r.p < r.end && r.ok) {
-		uint8_t op = *r.p++;
-		uint64_t a, b;
-		if (op >= 0x30 && op <= 0x4f) { /* lit0..31 */
-			PUSH((uint64_t)(op - 0x30));
-			continue;
-		}
-		if ((op >= 0x50 && op <= 0x6f) || (op >= 0x70 && op <= 0x8f) || op == 0x90 || op == 0x92) {
-			/* reg0..31, breg0..31, regx, bregx */
-			uint64_t reg =
-			    op == 0x90 || op == 0x92 ? rd_uleb(&r) : (uint64_t)((op - 0x50) & 0x1f);
-			int64_t off = op >= 0x70 && op != 0x90 ? rd_sleb(&r) : 0;
-			if (reg >= UW_NREGS || !(u->known & (1u << reg)))
-				return -1;
-			PUSH(u->reg[reg] + (uint64_t)off);
-			continue;
-		}
-		switch (op) {
-		case 0x03:
-			PUSH(rd_fixed(&r, 8, 0));
-			break; /* addr */
-		case 0x06:     /* deref */
-			NEED(1);
-			if (rd(u, st[n - 1], &st[n - 1]) < 0)
-				return -1;
-			break;
-		case 0x94: { /* deref_size */
-			uint64_t sz = rd_fixed(&r, 1, 0), v;
-			NEED(1);
-			if (sz == 0 || sz > 8 || rd(u, st[n - 1], &v) < 0)
-				return -1;
-			st[n - 1] = sz == 8 ? v : v & ((1ull << (sz * 8)) - 1);
-			break;
-		}
-		case 0x08:
-			PUSH(rd_fixed(&r, 1, 0));
-			break;
-		case 0x09:
-			PUSH(rd_fixed(&r, 1, 1));
-			break;
-		case 0x0a:
-			PUSH(rd_fixed(&r, 2, 0));
-			break;
-		case 0x0b:
-			PUSH(rd_fixed(&r, 2, 1));
-			break;
-		case 0x0c:
-			PUSH(rd_fixed(&r, 4, 0));
-			break;
-		case 0x0d:
-			PUSH(rd_fixed(&r, 4, 1));
-			break;
-		case 0x0e:
-			PUSH(rd_fixed(&r, 8, 0));
-			break;
-		case 0x0f:
-			PUSH(rd_fixed(&r, 8, 1));
-			break;
-		case 0x10:
-			PUSH(rd_uleb(&r));
-			break;
-		case 0x11:
-			PUSH((uint64_t)rd_sleb(&r));
-			break;
-		case 0x12:
-			NEED(1);
-			PUSH(st[n - 1]);
-			break; /* dup */
-		case 0x13:
-			NEED(1);
-			n--;
-			break; /* drop */
-		case 0x14:
-			NEED(2);
-			PUSH(st[n - 2]);
-			break; /* over */
-		case 0x15:
-			a = rd_fixed(&r, 1, 0);
-			NEED((int)a + 1);
-			PUSH(st[n - 1 - (int)a]);
-			break; /* pick */
-		case 0x16:
-			NEED(2);
-			a = st[n - 1];
-			st[n - 1] = st[n - 2];
-			st[n - 2] = a;
-			break; /* swap */
-		case 0x17:
-			NEED(3);
-			a = st[n - 1];
-			st[n - 1] = st[n - 2];
-			st[n - 2] = st[n - 3];
-			st[n - 3] = a;
-			break;
-		case 0x19:
-			NEED(1);
-			if ((int64_t)st[n - 1] < 0)
-				st[n - 1] = -st[n - 1];
-			break; /* abs */
-		case 0x1f:
-			NEED(1);
-			st[n - 1] = -st[n - 1];
-			break; /* neg */
-		case 0x20:
-			NEED(1);
-			st[n - 1] = ~st[n - 1];
-			break; /* not */
-		case 0x23:
-			NEED(1);
-			st[n - 1] += rd_uleb(&r);
-			break; /* plus_uconst */
-		case 0x2f:     /* skip */
-		case 0x28: {   /* bra */
-			int64_t d = (int64_t)rd_fixed(&r, 2, 1);
-			if (op == 0x28) {
-				NEED(1);
-				if (st[--n] == 0)
-					break;
-			}
-			if (d < (int64_t)(p - r.p) || d > (int64_t)(r.end - r.p))
-				return -1;
-			r.p += d;
-			break;
-		}
-		case 0x96:
-			break; /* nop */
-		default:
-			NEED(2);
-			b = st[--n];
-			a = st[n - 1];
-			switch (op) {
-			case 0x1a:
-				a &= b;
-				break;
-			case 0x1b:
-				if (!b)
-					return -1;
-				a = (uint64_t)((int64_t)a / (int64_t)b);
-				break;
-			case 0x1c:
-				a -= b;
-				break;
-			case 0x1d:
-				if (!b)
-					return -1;
-				a %= b;
-				break;
-			case 0x1e:
-				a *= b;
-				break;
-			case 0x21:
-				a |= b;
-				break;
-			case 0x22:
-				a += b;
-				break;
-			case 0x24:
-				a = b < 64 ? a << b : 0;
-				break;
-			case 0x25:
-				a = b < 64 ? a >> b : 0;
-				break;
-			case 0x26:
-				a = b < 64 ? (uint64_t)((int64_t)a >> b) : 0;
-				break;
-			case 0x27:
-				a ^= b;
-				break;
-			case 0x29:
-				a = a == b;
-				break;
-			case 0x2a:
-				a = (int64_t)a >= (int64_t)b;
-				break;
-			case 0x2b:
-				a = (int64_t)a > (int64_t)b;
-				break;
-			case 0x2c:
-				a = (int64_t)a <= (int64_t)b;
-				break;
-			case 0x2d:
-				a = (int64_t)a < (int64_t)b;
-				break;
-			case 0x2e:
-				a = a != b;
-				break;
-			default:
-				return -1;
-			}
-			st[n - 1] = a;
-		}
-	}
-#undef NEED
-#undef PUSH
-	if (!r.ok || n < 1)
-		return -1;
-	*out = st[n - 1];
-	return 0;
-}
-
 /* ------------------------------------------------------------- stepping */
 
 static inline unsigned cache_index(uint64_t pc)
@@ -797,7 +311,7 @@ static int step_cached(struct unwind *u, const struct uw_cached *e)
 	} else {
 	slow:
 		for (int i = 0; i < 7; i++)
-			if (e->off[i] && rd(u, cfa + (uint64_t)(int64_t)e->off[i], &v[i]) < 0)
+			if (e->off[i] && uw_read(u, cfa + (uint64_t)(int64_t)e->off[i], &v[i]) < 0)
 				return -1;
 	}
 	for (int i = 0; i < 7; i++)
@@ -857,7 +371,7 @@ int unwind_step(struct unwind *u)
 	struct cie c;
 	const uint8_t *insn, *insn_end;
 	uint64_t start;
-	if (find_fde(target, &c, &insn, &insn_end, &start) < 0)
+	if (uw_find_fde(target, &c, &insn, &insn_end, &start) < 0)
 		return 0;
 	memset(&u->rules, 0, sizeof(u->rules));
 	u->rules.cfa.kind = UWR_UNDEF;
@@ -875,7 +389,7 @@ int unwind_step(struct unwind *u)
 			return 0;
 		cfa = u->reg[rs->cfa.len] + (uint64_t)rs->cfa.val;
 	} else if (rs->cfa.kind == UWR_EXPR) {
-		if (eval(u, (const uint8_t *)(uintptr_t)rs->cfa.val, rs->cfa.len, 0, 0, &cfa) < 0)
+		if (uw_eval(u, (const uint8_t *)(uintptr_t)rs->cfa.val, rs->cfa.len, 0, 0, &cfa) < 0)
 			return 0;
 	} else {
 		return 0;
@@ -907,7 +421,7 @@ int unwind_step(struct unwind *u)
 		case UWR_UNDEF:
 			continue;
 		case UWR_OFFSET:
-			if (rd(u, cfa + (uint64_t)x->val, &nv[i]) < 0)
+			if (uw_read(u, cfa + (uint64_t)x->val, &nv[i]) < 0)
 				return 0;
 			break;
 		case UWR_VAL_OFFSET:
@@ -919,12 +433,12 @@ int unwind_step(struct unwind *u)
 			nv[i] = u->reg[x->val];
 			break;
 		case UWR_EXPR:
-			if (eval(u, (const uint8_t *)(uintptr_t)x->val, x->len, 1, cfa, &a) < 0 ||
-			    rd(u, a, &nv[i]) < 0)
+			if (uw_eval(u, (const uint8_t *)(uintptr_t)x->val, x->len, 1, cfa, &a) < 0 ||
+			    uw_read(u, a, &nv[i]) < 0)
 				return 0;
 			break;
 		case UWR_VAL_EXPR:
-			if (eval(u, (const uint8_t *)(uintptr_t)x->val, x->len, 1, cfa, &nv[i]) < 0)
+			if (uw_eval(u, (const uint8_t *)(uintptr_t)x->val, x->len, 1, cfa, &nv[i]) < 0)
 				return 0;
 			break;
 		}

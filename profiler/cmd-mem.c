@@ -14,6 +14,7 @@
 #include "outputs.h"
 #include "profile.h"
 #include "site.h"
+#include "json-profile.h"
 #include "util.h"
 
 #define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
@@ -776,27 +777,7 @@ static void print_json(struct mem *m)
 	struct json j;
 	json_init(&j, stdout, false);
 	json_object_begin(&j, NULL);
-	json_array_begin(&j, "processes");
-	for (size_t i = 0; i < p->nprocs; i++) {
-		const struct fa_process *pr = &p->procs[i];
-		json_object_begin(&j, NULL);
-		json_string(&j, "file", pr->path);
-		json_int(&j, "pid", pr->pid);
-		json_string(&j, "exe", pr->exe);
-		json_string(&j, "cmdline", pr->cmdline);
-		json_string(&j, "alloc_mode",
-			    pr->alloc_mode == FD_ALLOC_EXACT	 ? "exact"
-			    : pr->alloc_mode == FD_ALLOC_SAMPLED ? "sampled"
-								 : "off");
-		json_uint(&j, "sample_bytes", pr->alloc_sample_bytes);
-		json_uint(&j, "duration_ns", pr->duration_ns);
-		json_uint(&j, "lost_alloc", pr->lost_alloc);
-		json_string(&j, "alloc_bypass", pr->alloc_bypass);
-		json_bool(&j, "complete", pr->complete);
-		json_string(&j, "damage", pr->damage);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
+	json_processes(&j, "processes", p);
 	json_bool(&j, "sampled", mm->sampled);
 	json_double(&j, "scale", mm->scale);
 

@@ -39,24 +39,6 @@ static void usage(FILE *f)
 }
 
 #ifdef FATHOM_HAVE_VIEWER
-/* A stream that writes JSON into the page with every '<' as \u003c: '<'
- * only occurs inside JSON strings, where the escape means the same, and
- * without it a name such as "operator</" could end the script element. */
-static ssize_t escape_write(void *cookie, const char *buf, size_t len)
-{
-	FILE *out = cookie;
-	size_t start = 0;
-	for (size_t i = 0; i < len; i++)
-		if (buf[i] == '<') {
-			if (fwrite(buf + start, 1, i - start, out) != i - start || fputs("\\u003c", out) < 0)
-				return -1;
-			start = i + 1;
-		}
-	if (fwrite(buf + start, 1, len - start, out) != len - start)
-		return -1;
-	return (ssize_t)len;
-}
-
 /* Writes the page: index.html with its three markers (in any order) replaced. */
 static int write_page(FILE *f, const struct profile *const *profiles, size_t n, const struct viewer_opts *vo)
 {
@@ -86,7 +68,8 @@ static int write_page(FILE *f, const struct profile *const *profiles, size_t n, 
 		} else if (k == 1) {
 			fwrite(fathom_viewer_js, 1, fathom_viewer_js_len, f);
 		} else {
-			FILE *esc = fopencookie(f, "w", (cookie_io_functions_t){.write = escape_write});
+			/* A name such as "operator</" must not end the script element. */
+			FILE *esc = html_script_stream(f);
 			if (!esc)
 				return -errno;
 			setvbuf(esc, NULL, _IOFBF, 1 << 16);

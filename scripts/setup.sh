@@ -1,17 +1,38 @@
 #!/usr/bin/env bash
 # Installs what fathom needs on Debian 12 (only what is missing), then configures
 # and builds it in ./build. Used by scripts/demo.sh and scripts/test.sh.
+#   setup.sh                  what building and running fathom needs; no tests built
+#   setup.sh --test           that, plus what the test suite needs (a browser, Go,
+#                             valgrind, clang, the node packages); tests built
+#   setup.sh [--test] --list  print the Debian packages it would want, one a line
 set -euo pipefail
 cd "$(dirname "$0")/.."
+tests=0 list=0
+for a in "$@"; do
+	case $a in
+	--test) tests=1 ;;
+	--list) list=1 ;;
+	*) echo "usage: setup.sh [--test] [--list]" >&2; exit 2 ;;
+	esac
+done
 
-# Build and test dependencies, as Debian packages.
-pkgs=(build-essential cmake pkg-config libunwind-dev libdw-dev libelf-dev libzstd-dev zlib1g-dev
-      libcmocka-dev python3 clang libclang-rt-14-dev golang-go heaptrack sqlite3 perl git xz-utils
-      chromium valgrind)
-# Node.js may come from outside Debian (its npm then conflicts with Debian's):
-# install Debian's only when the commands are missing.
-command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
-command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+# Building and running fathom: a C compiler, CMake, and the analyzer's libraries.
+pkgs=(build-essential cmake pkg-config libdw-dev libelf-dev libzstd-dev zlib1g-dev)
+if [ $tests = 1 ]; then
+	# The tests only: cmocka (unit tests), libunwind (the unwinder's oracle),
+	# clang and its libFuzzer runtime (fuzzing), and the real programs and
+	# consumers the integration tests run (Go's pprof, heaptrack, a browser ...).
+	pkgs+=(libcmocka-dev libunwind-dev python3 clang libclang-rt-14-dev golang-go heaptrack sqlite3 perl git
+	       xz-utils chromium valgrind)
+	# Node.js may come from outside Debian (its npm then conflicts with
+	# Debian's): install Debian's only when the commands are missing.
+	command -v node >/dev/null 2>&1 || pkgs+=(nodejs)
+	command -v npm >/dev/null 2>&1 || pkgs+=(npm)
+fi
+if [ $list = 1 ]; then
+	printf '%s\n' "${pkgs[@]}"
+	exit 0
+fi
 missing=()
 for p in "${pkgs[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
@@ -26,11 +47,14 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # Node packages for the tests that use real consumers (speedscope, a browser).
-if [ "${FATHOM_SETUP_NODE:-1}" = 1 ] && [ -f tests/js/package.json ] && [ ! -d tests/js/node_modules ]; then
+if [ $tests = 1 ] && [ "${FATHOM_SETUP_NODE:-1}" = 1 ] && [ -f tests/js/package.json ] &&
+	[ ! -d tests/js/node_modules ]; then
 	(cd tests/js && npm ci --no-audit --no-fund --loglevel=error >&2) ||
-		echo "setup: npm ci failed; tests that need node packages will be skipped" >&2
+		echo "setup: npm ci failed; tests that need node packages will fail" >&2
 fi
 
 build=${FATHOM_BUILD_DIR:-build}
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+testopt=OFF
+[ $tests = 0 ] || testopt=ON
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DFATHOM_TESTS=$testopt >/dev/null
 cmake --build "$build" -j"$(nproc)" >&2

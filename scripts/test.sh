@@ -3,6 +3,6 @@
 # are run separately: ctest --test-dir build -L bench -V).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --test
 build=${FATHOM_BUILD_DIR:-build}
 ctest --test-dir "$build" --output-on-failure -j2 -LE bench --timeout 900

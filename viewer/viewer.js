@@ -33,7 +33,7 @@
     if (!m) return fmtCount(v);
     if (m.unit === 'bytes') return fmtBytes(v);
     if (m.unit === 'samples')
-      return m.nsPerUnit ? fmtDuration(v * m.nsPerUnit) : fmtCount(v) + ' samples';
+      return m.ns_per_unit ? fmtDuration(v * m.ns_per_unit) : fmtCount(v) + ' samples';
     return fmtCount(v);
   }
   function fmtSigned(m, v) {
@@ -150,7 +150,7 @@
       /* Node numbers in the lists are steps from the previous one, from -1. */
       const bad = () => fail('weights of ' + id + ' name a node that does not exist');
       if (id === 'cpu' && thread >= 0) {
-        const tc = this.d.threadCpu || [];
+        const tc = this.d.thread_cpu || [];
         let node = -1;
         for (let i = 0; i + 2 < tc.length; i += 3) {
           node += tc[i];
@@ -700,7 +700,7 @@
     if (!tl.length) {
       ctx.fillStyle = '#5d6875';
       ctx.fillText('This recording has no memory timeline (no ticks were recorded).', 10, 24);
-      peakNote.textContent = mem.peakBytes ? 'heap peak ' + fmtBytes(mem.peakBytes) : '';
+      peakNote.textContent = mem.peak_bytes ? 'heap peak ' + fmtBytes(mem.peak_bytes) : '';
       return;
     }
     let si = Number(sel.value);
@@ -715,10 +715,10 @@
       tmax = Math.max(tmax, s.t[k]);
       vmax = Math.max(vmax, s.heap[k], s.rss[k]);
     }
-    const isPeakProc = mem.peakProc === s.proc && mem.peakBytes > 0;
+    const isPeakProc = mem.peak_proc === s.proc && mem.peak_bytes > 0;
     if (isPeakProc) {
-      tmax = Math.max(tmax, mem.peakTimeNs);
-      vmax = Math.max(vmax, mem.peakBytes);
+      tmax = Math.max(tmax, mem.peak_time_ns);
+      vmax = Math.max(vmax, mem.peak_bytes);
     }
     if (tmax <= 0) tmax = 1;
     if (vmax <= 0) vmax = 1;
@@ -763,8 +763,8 @@
     line(s.rss, '#9aa4ae', 1.5);
     line(s.heap, '#2f6fd6', 2);
     if (isPeakProc) {
-      const px = X(mem.peakTimeNs);
-      const py = Y(mem.peakBytes);
+      const px = X(mem.peak_time_ns);
+      const py = Y(mem.peak_bytes);
       ctx.strokeStyle = '#d62f2f';
       ctx.lineWidth = 1;
       ctx.setLineDash([4, 3]);
@@ -772,17 +772,17 @@
       ctx.setLineDash([]);
       ctx.fillStyle = '#d62f2f';
       ctx.beginPath(); ctx.arc(px, py, 4, 0, 2 * Math.PI); ctx.fill();
-      const label = 'peak ' + fmtBytes(mem.peakBytes) + ' at ' + fmtDuration(mem.peakTimeNs);
+      const label = 'peak ' + fmtBytes(mem.peak_bytes) + ' at ' + fmtDuration(mem.peak_time_ns);
       ctx.textAlign = px > L + pw / 2 ? 'right' : 'left';
       ctx.textBaseline = 'bottom';
       ctx.fillText(label, px + (px > L + pw / 2 ? -8 : 8), Math.max(py - 4, T + 12));
-      peakNote.textContent = 'heap peak ' + fmtBytes(mem.peakBytes) + ' at ' + fmtDuration(mem.peakTimeNs) +
+      peakNote.textContent = 'heap peak ' + fmtBytes(mem.peak_bytes) + ' at ' + fmtDuration(mem.peak_time_ns) +
         ' in pid ' + p.d.procs[s.proc].pid;
     } else {
-      peakNote.textContent = mem.peakBytes > 0 ? 'heap peak ' + fmtBytes(mem.peakBytes) + ' (in another process)' : 'no heap data';
+      peakNote.textContent = mem.peak_bytes > 0 ? 'heap peak ' + fmtBytes(mem.peak_bytes) + ' (in another process)' : 'no heap data';
     }
     canvas.dataset.points = String(s.t.length);
-    canvas.dataset.peakX = isPeakProc ? String(X(mem.peakTimeNs)) : '';
+    canvas.dataset.peakX = isPeakProc ? String(X(mem.peak_time_ns)) : '';
   }
 
   function fillTimelineProcs() {
@@ -794,7 +794,7 @@
       const pr = p.d.procs[s.proc] || {};
       sel.append(el('option', { value: k }, 'pid ' + pr.pid + ' ' + (pr.exe || '')));
     });
-    const peak = tl.findIndex((s) => s.proc === (p.d.mem || {}).peakProc);
+    const peak = tl.findIndex((s) => s.proc === (p.d.mem || {}).peak_proc);
     if (peak >= 0) sel.value = String(peak);
     $('timeline-proc-group').hidden = tl.length < 2;
   }
@@ -964,19 +964,19 @@
     const procs = d.procs || [];
     if (procs.length === 1) parts.push('pid ' + procs[0].pid + ' ' + (procs[0].cmdline || procs[0].exe || ''));
     else parts.push(procs.length + ' processes');
-    const dur = procs.reduce((a, x) => Math.max(a, x.durationNs || 0), 0);
+    const dur = procs.reduce((a, x) => Math.max(a, x.duration_ns || 0), 0);
     if (dur) parts.push(fmtDuration(dur));
     const samples = procs.reduce((a, x) => a + (x.samples || 0), 0);
     parts.push(fmtCount(samples) + ' samples');
-    const acct = d.cpuAccount;
-    if (acct && acct.measuredNs)
-      parts.push('CPU measured ' + fmtDuration(acct.measuredNs) + ', ' +
-        (100 * acct.profileNs / acct.measuredNs).toFixed(1) + '% in the profile');
+    const acct = d.cpu_account;
+    if (acct && acct.measured_ns)
+      parts.push('CPU measured ' + fmtDuration(acct.measured_ns) + ', ' +
+        (100 * acct.profile_ns / acct.measured_ns).toFixed(1) + '% in the profile');
     const mem = d.mem || {};
     if (p.metric('alloc-calls')) {
-      parts.push(fmtCount(mem.allocCalls || 0) + ' allocations');
-      parts.push('peak heap ' + fmtBytes(mem.peakBytes || 0));
-      parts.push('leaked ' + fmtBytes(mem.leakedBytes || 0) + ' in ' + fmtCount(mem.leakedBlocks || 0) + ' blocks');
+      parts.push(fmtCount(mem.alloc_calls || 0) + ' allocations');
+      parts.push('peak heap ' + fmtBytes(mem.peak_bytes || 0));
+      parts.push('leaked ' + fmtBytes(mem.leaked_bytes || 0) + ' in ' + fmtCount(mem.leaked_blocks || 0) + ' blocks');
     }
     $('summary').textContent = (data.diff ? p.d.label + ': ' : '') + parts.join(' \u00b7 ');
     const warn = $('warnings');
@@ -991,13 +991,13 @@
     profiles.forEach((p) => {
       for (const pr of p.d.procs || []) {
         const lost = [];
-        if (pr.lostSamples) lost.push(fmtCount(pr.lostSamples) + ' samples');
-        if (pr.lostAlloc) lost.push(fmtCount(pr.lostAlloc) + ' allocation events');
-        const alloc = pr.allocMode === 'sampled' ? 'sampled every ~' + fmtBytes(pr.allocSampleBytes) : pr.allocMode;
+        if (pr.lost_samples) lost.push(fmtCount(pr.lost_samples) + ' samples');
+        if (pr.lost_alloc) lost.push(fmtCount(pr.lost_alloc) + ' allocation events');
+        const alloc = pr.alloc_mode === 'sampled' ? 'sampled every ~' + fmtBytes(pr.alloc_sample_bytes) : pr.alloc_mode;
         const tr = el('tr');
         tr.append(el('td', { class: 'text' }, (p.d.label ? p.d.label + ' ' : '') + (pr.file || '')),
           el('td', null, String(pr.pid)), el('td', { class: 'text name', title: pr.cmdline || '' }, pr.cmdline || pr.exe || ''),
-          el('td', null, fmtDuration(pr.durationNs || 0)), el('td', null, fmtCount(pr.samples || 0)),
+          el('td', null, fmtDuration(pr.duration_ns || 0)), el('td', null, fmtCount(pr.samples || 0)),
           el('td', null, (pr.hz || 0) + ' Hz ' + (pr.clock || '')), el('td', { class: 'text' }, alloc || ''),
           el('td', null, lost.join(', ') || '0'),
           el('td', { class: 'text' }, pr.damage ? 'damaged: ' + pr.damage : pr.complete ? 'complete' : 'no trailer (killed?)'));

@@ -129,26 +129,6 @@ static void write_text(const struct compare_report *r, FILE *f)
 	}
 }
 
-/* Markdown table cells: a '|' would end the cell and '<' could start HTML;
- * text that is not UTF-8 shows as U+FFFD, as in every other output. */
-static void md_cell(FILE *f, const char *s)
-{
-	char buf[4];
-	while (s && *s) {
-		uint32_t c = utf8_decode(&s);
-		if (c == '|' || c == '\\' || c == '*' || c == '_' || c == '`')
-			fprintf(f, "\\%c", (char)c);
-		else if (c == '<')
-			fputs("&lt;", f);
-		else if (c == '>')
-			fputs("&gt;", f);
-		else if (c == '\n')
-			putc(' ', f);
-		else
-			fwrite(buf, 1, utf8_encode(buf, c), f);
-	}
-}
-
 static void write_markdown(const struct compare_report *r, FILE *f)
 {
 	char b1[32], b2[32], b3[32], b4[32];
@@ -188,10 +168,10 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 				   "|---|---|---:|---:|---:|---:|\n");
 		head = true;
 		fputs("| ", f);
-		md_cell(f, it->name);
+		md_write_escaped(f, it->name);
 		fputs(" | ", f);
 		if (it->file) {
-			md_cell(f, it->file);
+			md_write_escaped(f, it->file);
 			if (it->line)
 				fprintf(f, ":%d", it->line);
 		}
@@ -203,7 +183,7 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 		const struct compare_item *it = &r->items[i];
 		if (!strcmp(it->metric, "cpu-functions") && it->message) {
 			fputs("\n", f);
-			md_cell(f, it->message);
+			md_write_escaped(f, it->message);
 			fputs("\n", f);
 		}
 	}
@@ -219,7 +199,7 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most");
 			head = true;
 			fputs("| ", f);
-			md_cell(f, it->func);
+			md_write_escaped(f, it->func);
 			fprintf(f, " | %s | %s | %s | %.1f |\n", compare_value_str(b1, it->unit, it->base),
 				compare_value_str(b2, it->unit, it->value), compare_change_str(b3, it->change), it->z);
 		}
@@ -230,7 +210,7 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 		fputs("\n", f);
 		for (size_t i = 0; i < r->nnotes; i++) {
 			fputs("> ", f);
-			md_cell(f, r->notes[i]);
+			md_write_escaped(f, r->notes[i]);
 			fputs("\n", f);
 		}
 	}
@@ -387,25 +367,6 @@ void compare_write(const struct compare_report *r, enum compare_format fmt_, FIL
 	}
 }
 
-/* Workflow command values end at a newline; properties also at ',' and ':'. */
-static void gh_escape(FILE *f, const char *s, bool property)
-{
-	for (; s && *s; s++) {
-		if (*s == '%')
-			fputs("%25", f);
-		else if (*s == '\r')
-			fputs("%0D", f);
-		else if (*s == '\n')
-			fputs("%0A", f);
-		else if (property && *s == ':')
-			fputs("%3A", f);
-		else if (property && *s == ',')
-			fputs("%2C", f);
-		else
-			putc(*s, f);
-	}
-}
-
 void compare_write_annotations(const struct compare_report *r, FILE *f, const char *root)
 {
 	size_t rl = root ? strlen(root) : 0;
@@ -421,7 +382,7 @@ void compare_write_annotations(const struct compare_report *r, FILE *f, const ch
 			if (rl && !strncmp(file, root, rl) && file[rl] == '/')
 				file += rl + 1;
 			fputs("file=", f);
-			gh_escape(f, file, true);
+			gh_write_escaped(f, file, true);
 			if (it->line)
 				fprintf(f, ",line=%d", it->line);
 			fputs(",", f);
@@ -429,9 +390,9 @@ void compare_write_annotations(const struct compare_report *r, FILE *f, const ch
 		fputs("title=", f);
 		char title[300];
 		snprintf(title, sizeof(title), "fathom %s: %s", r->command, it->name);
-		gh_escape(f, title, true);
+		gh_write_escaped(f, title, true);
 		fputs("::", f);
-		gh_escape(f, it->message ? it->message : it->name, false);
+		gh_write_escaped(f, it->message ? it->message : it->name, false);
 		fputs("\n", f);
 	}
 }

@@ -72,13 +72,13 @@ static int grow_(void **arr, size_t *cap, size_t need, size_t size)
 
 /* ---- an open-addressing map from a pair of integers to an index ---- */
 
-struct hent {
+struct hmap_entry {
 	uint64_t a, b;
 	uint32_t v;
 };
 
 struct hmap {
-	struct hent *e;
+	struct hmap_entry *e;
 	size_t cap, n; /* cap is a power of two, or 0 */
 };
 
@@ -94,7 +94,7 @@ static uint64_t mix(uint64_t a, uint64_t b)
 static int hmap_grow(struct hmap *m)
 {
 	size_t ncap = m->cap ? m->cap * 2 : 1024;
-	struct hent *e = malloc(ncap * sizeof(*e));
+	struct hmap_entry *e = malloc(ncap * sizeof(*e));
 	if (!e)
 		return -ENOMEM;
 	for (size_t i = 0; i < ncap; i++)
@@ -161,48 +161,55 @@ struct rawstack {
 	bool defined;
 };
 
-struct pstate {
-	uint32_t *ids;         /* local stack id -> global stack, for dense ids */
-	size_t ids_cap;
-	uint32_t live_root;    /* the treap of the modules loaded now (FA_NONE: none) */
+/* What the loader keeps per process (per dump file) while reading it. */
+struct proc_state {
+	uint32_t *stack_ids;     /* the dump's stack id -> global stack, for dense ids */
+	size_t stack_ids_cap;
+	uint32_t live_root;      /* the treap of the modules loaded now (FA_NONE: none) */
 	struct heap *heap;
+	/* The thread of the last event: the next one is most often the same. */
 	int cur_tid;
 	uint32_t cur_thread;
 	uint64_t last_time;
-	uint64_t bad_events;   /* events dropped as impossible */
+	uint64_t bad_events;     /* events dropped as impossible */
 	/* CPU time of exact (ns) samples not yet a whole period: the model
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
-	struct symcache *saved; /* the symbols the dump carries, or NULL */
+	struct symcache *saved;  /* the symbols the dump carries, or NULL */
 };
 
 /* A module's node in its process's live map (below). */
-struct mnode {
+struct mod_node {
 	uint32_t l, r, prio;
 	bool live;
 };
 
+/* Everything profile_load() needs besides the profile it fills. The *_cap
+ * fields are the allocated lengths of the profile's arrays of the same name. */
 struct loader {
 	struct profile *p;
 	const struct profile_opts *opts;
 	size_t procs_cap, modules_cap, threads_cap, funcs_cap, frames_cap, locs_cap, stacks_cap, tstacks_cap;
-	size_t ticks_cap, raw_cap, ps_cap;
-	struct pstate *ps;
-	struct rawstack *raw;
-	struct mnode *mn;      /* per module */
-	size_t mn_cap;
-	uint64_t *addrs;
-	uint32_t *amods;
-	size_t npool, pool_cap, amods_cap;
+	size_t ticks_cap, raw_stacks_cap, pstate_cap;
+	struct proc_state *pstate;       /* per process */
+	struct rawstack *raw_stacks;     /* per stack, until symbolized */
+	struct mod_node *mod_nodes;      /* per module */
+	size_t mod_nodes_cap;
+	/* The pool of every stack's addresses (see rawstack), and for each the
+	 * module that covered it when its stack was read (FA_NONE: none yet). */
+	uint64_t *pool_addrs;
+	uint32_t *pool_mods;
+	size_t npool, pool_cap, pool_mods_cap;
 	struct hmap stackmap, threadmap, modmap, locmap, funcmap;
-	uint32_t *tslast;      /* per stack: the tstack its last sample went to */
-	size_t tslast_cap;
-	struct hmap tsmap;     /* (stack, thread) -> tstack */
+	uint32_t *last_tstack;           /* per stack: the tstack its last sample went to */
+	size_t last_tstack_cap;
+	struct hmap tstack_map;          /* (stack, thread) -> tstack */
+	/* Heap and RSS points of processes without a heap replay. */
 	struct fa_point *ticks;
 	size_t nticks;
-	/* per module: its index in its process's saved symbols, -1 none, -2 not looked yet */
-	int *cmods;
-	/* progress on a terminal */
+	/* Per module: its index in its process's saved symbols, -1 none, -2 not looked up yet. */
+	int *saved_mod;
+	/* Progress on a terminal: whether to show it, since when, and whether a line is shown. */
 	bool progress;
 	struct timespec t0;
 	bool shown;
@@ -215,12 +222,12 @@ static double since(const struct timespec *t0)
 	return (double)(t.tv_sec - t0->tv_sec) + (double)(t.tv_nsec - t0->tv_nsec) / 1e9;
 }
 
-static void progress(struct loader *L, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void progress(struct loader *ld, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-static void progress(struct loader *L, const char *fmt, ...)
+static void progress(struct loader *ld, const char *fmt, ...)
 {
 	/* Only loads that take long enough to wonder about get a progress line. */
-	if (!L->progress || since(&L->t0) < 0.7)
+	if (!ld->progress || since(&ld->t0) < 0.7)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
@@ -228,7 +235,7 @@ static void progress(struct loader *L, const char *fmt, ...)
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fflush(stderr);
-	L->shown = true;
+	ld->shown = true;
 }
 
 static int warn(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -270,75 +277,75 @@ static char *dup_bytes(struct rd_bytes b)
 }
 
 /* The global index of stack `id` of process `proc`, created empty on first use. */
-static uint32_t stack_lookup(struct loader *L, uint32_t proc, uint64_t id);
+static uint32_t stack_lookup(struct loader *ld, uint32_t proc, uint64_t id);
 
-static inline uint32_t stack_of(struct loader *L, uint32_t proc, uint64_t id)
+static inline uint32_t stack_of(struct loader *ld, uint32_t proc, uint64_t id)
 {
 	/* Every sample and allocation event looks its stack up: the array hit
 	 * goes without a call. */
-	const struct pstate *ps = &L->ps[proc];
-	if (id < ps->ids_cap && ps->ids[id] != FA_NONE)
-		return ps->ids[id];
-	return stack_lookup(L, proc, id);
+	const struct proc_state *ps = &ld->pstate[proc];
+	if (id < ps->stack_ids_cap && ps->stack_ids[id] != FA_NONE)
+		return ps->stack_ids[id];
+	return stack_lookup(ld, proc, id);
 }
 
-static __attribute__((noinline)) uint32_t stack_lookup(struct loader *L, uint32_t proc, uint64_t id)
+static __attribute__((noinline)) uint32_t stack_lookup(struct loader *ld, uint32_t proc, uint64_t id)
 {
-	struct profile *p = L->p;
-	struct pstate *ps = &L->ps[proc];
+	struct profile *p = ld->p;
+	struct proc_state *ps = &ld->pstate[proc];
 	uint32_t *slot;
 	/* The agent numbers stacks 1, 2, ...: a plain array is the fast path
 	 * (one cache line instead of a hash probe per sample); ids far beyond
 	 * what was seen (damage, another agent) go to the hash map. */
-	if (id < ps->ids_cap) {
-		slot = &ps->ids[id];
+	if (id < ps->stack_ids_cap) {
+		slot = &ps->stack_ids[id];
 	} else if (id < (1u << 26) && id < 2 * p->nstacks + 4096) {
-		size_t ncap = ps->ids_cap ? ps->ids_cap : 4096;
+		size_t ncap = ps->stack_ids_cap ? ps->stack_ids_cap : 4096;
 		while (ncap <= id)
 			ncap *= 2;
-		uint32_t *n = realloc(ps->ids, ncap * sizeof(*n));
+		uint32_t *n = realloc(ps->stack_ids, ncap * sizeof(*n));
 		if (!n)
 			return FA_NONE;
-		memset(n + ps->ids_cap, 0xff, (ncap - ps->ids_cap) * sizeof(*n));
-		ps->ids = n;
-		ps->ids_cap = ncap;
-		slot = &ps->ids[id];
+		memset(n + ps->stack_ids_cap, 0xff, (ncap - ps->stack_ids_cap) * sizeof(*n));
+		ps->stack_ids = n;
+		ps->stack_ids_cap = ncap;
+		slot = &ps->stack_ids[id];
 	} else {
-		slot = hmap_slot(&L->stackmap, proc, id);
+		slot = hmap_slot(&ld->stackmap, proc, id);
 	}
 	if (!slot)
 		return FA_NONE;
 	if (*slot != FA_NONE)
 		return *slot;
 	/* An id sent to the map while it was beyond the array stays valid. */
-	if (L->stackmap.n && id < ps->ids_cap) {
-		uint32_t g = hmap_find(&L->stackmap, proc, id);
+	if (ld->stackmap.n && id < ps->stack_ids_cap) {
+		uint32_t g = hmap_find(&ld->stackmap, proc, id);
 		if (g != FA_NONE)
 			return *slot = g;
 	}
-	if (GROW(p->stacks, L->stacks_cap, p->nstacks + 1) < 0 || GROW(L->raw, L->raw_cap, p->nstacks + 1) < 0 ||
-	    GROW(L->tslast, L->tslast_cap, p->nstacks + 1) < 0)
+	if (GROW(p->stacks, ld->stacks_cap, p->nstacks + 1) < 0 || GROW(ld->raw_stacks, ld->raw_stacks_cap, p->nstacks + 1) < 0 ||
+	    GROW(ld->last_tstack, ld->last_tstack_cap, p->nstacks + 1) < 0)
 		return FA_NONE;
 	uint32_t g = (uint32_t)p->nstacks++;
-	L->tslast[g] = FA_NONE;
+	ld->last_tstack[g] = FA_NONE;
 	memset(&p->stacks[g], 0, sizeof(p->stacks[g]));
 	p->stacks[g].proc = proc;
-	L->raw[g] = (struct rawstack){ 0, 0, false };
+	ld->raw_stacks[g] = (struct rawstack){ 0, 0, false };
 	*slot = g;
 	return g;
 }
 
-static uint32_t thread_of(struct loader *L, uint32_t proc, int tid)
+static uint32_t thread_of(struct loader *ld, uint32_t proc, int tid)
 {
-	struct profile *p = L->p;
-	struct pstate *ps = &L->ps[proc];
+	struct profile *p = ld->p;
+	struct proc_state *ps = &ld->pstate[proc];
 	if (ps->cur_thread != FA_NONE && ps->cur_tid == tid)
 		return ps->cur_thread;
-	uint32_t *slot = hmap_slot(&L->threadmap, proc, (uint64_t)(unsigned)tid);
+	uint32_t *slot = hmap_slot(&ld->threadmap, proc, (uint64_t)(unsigned)tid);
 	if (!slot)
 		return FA_NONE;
 	if (*slot == FA_NONE) {
-		if (GROW(p->threads, L->threads_cap, p->nthreads + 1) < 0)
+		if (GROW(p->threads, ld->threads_cap, p->nthreads + 1) < 0)
 			return FA_NONE;
 		struct fa_thread *t = &p->threads[p->nthreads];
 		memset(t, 0, sizeof(*t));
@@ -357,102 +364,102 @@ static uint32_t thread_of(struct loader *L, uint32_t proc, int tid)
  * indexed like p->modules, so that a lookup by address, a load and an unload
  * are O(log n) (a dump can hold hundreds of thousands of MODULE records). */
 
-static uint32_t treap_merge(struct loader *L, uint32_t a, uint32_t b)
+static uint32_t treap_merge(struct loader *ld, uint32_t a, uint32_t b)
 {
 	/* Every start in a is below every start in b. */
 	if (a == FA_NONE)
 		return b;
 	if (b == FA_NONE)
 		return a;
-	if (L->mn[a].prio > L->mn[b].prio) {
-		L->mn[a].r = treap_merge(L, L->mn[a].r, b);
+	if (ld->mod_nodes[a].prio > ld->mod_nodes[b].prio) {
+		ld->mod_nodes[a].r = treap_merge(ld, ld->mod_nodes[a].r, b);
 		return a;
 	}
-	L->mn[b].l = treap_merge(L, a, L->mn[b].l);
+	ld->mod_nodes[b].l = treap_merge(ld, a, ld->mod_nodes[b].l);
 	return b;
 }
 
 /* Splits t into the modules that start below key and the others. */
-static void treap_split(struct loader *L, uint32_t t, uint64_t key, uint32_t *lo, uint32_t *hi)
+static void treap_split(struct loader *ld, uint32_t t, uint64_t key, uint32_t *lo, uint32_t *hi)
 {
 	if (t == FA_NONE) {
 		*lo = *hi = FA_NONE;
-	} else if (L->p->modules[t].start < key) {
-		treap_split(L, L->mn[t].r, key, &L->mn[t].r, hi);
+	} else if (ld->p->modules[t].start < key) {
+		treap_split(ld, ld->mod_nodes[t].r, key, &ld->mod_nodes[t].r, hi);
 		*lo = t;
 	} else {
-		treap_split(L, L->mn[t].l, key, lo, &L->mn[t].l);
+		treap_split(ld, ld->mod_nodes[t].l, key, lo, &ld->mod_nodes[t].l);
 		*hi = t;
 	}
 }
 
-static void treap_drop(struct loader *L, uint32_t t)
+static void treap_drop(struct loader *ld, uint32_t t)
 {
-	for (; t != FA_NONE; t = L->mn[t].r) {
-		treap_drop(L, L->mn[t].l);
-		L->mn[t].live = false;
+	for (; t != FA_NONE; t = ld->mod_nodes[t].r) {
+		treap_drop(ld, ld->mod_nodes[t].l);
+		ld->mod_nodes[t].live = false;
 	}
 }
 
 /* Takes module m out of its process's live map, if it is there. */
-static void live_remove(struct loader *L, uint32_t proc, uint32_t m)
+static void live_remove(struct loader *ld, uint32_t proc, uint32_t m)
 {
-	if (m == FA_NONE || !L->mn[m].live)
+	if (m == FA_NONE || !ld->mod_nodes[m].live)
 		return;
-	struct pstate *ps = &L->ps[proc];
+	struct proc_state *ps = &ld->pstate[proc];
 	uint32_t a, b, mid, c;
-	treap_split(L, ps->live_root, L->p->modules[m].start, &a, &b);
-	treap_split(L, b, L->p->modules[m].start + 1, &mid, &c);
-	treap_drop(L, mid); /* just m: starts are unique among live modules */
-	ps->live_root = treap_merge(L, a, c);
+	treap_split(ld, ps->live_root, ld->p->modules[m].start, &a, &b);
+	treap_split(ld, b, ld->p->modules[m].start + 1, &mid, &c);
+	treap_drop(ld, mid); /* just m: starts are unique among live modules */
+	ps->live_root = treap_merge(ld, a, c);
 }
 
 /* Puts module m into the live map, dropping whatever it overlaps: that
  * memory now holds m. */
-static void live_insert(struct loader *L, uint32_t proc, uint32_t m)
+static void live_insert(struct loader *ld, uint32_t proc, uint32_t m)
 {
-	struct pstate *ps = &L->ps[proc];
-	const struct fa_module *mod = &L->p->modules[m];
+	struct proc_state *ps = &ld->pstate[proc];
+	const struct fa_module *mod = &ld->p->modules[m];
 	uint32_t below, rest, covered, above;
-	treap_split(L, ps->live_root, mod->start, &below, &rest);
+	treap_split(ld, ps->live_root, mod->start, &below, &rest);
 	/* Of the modules that start below, only the last can reach into m. */
 	uint32_t last = below;
-	while (last != FA_NONE && L->mn[last].r != FA_NONE)
-		last = L->mn[last].r;
-	if (last != FA_NONE && L->p->modules[last].end > mod->start) {
+	while (last != FA_NONE && ld->mod_nodes[last].r != FA_NONE)
+		last = ld->mod_nodes[last].r;
+	if (last != FA_NONE && ld->p->modules[last].end > mod->start) {
 		uint32_t keep, gone;
-		treap_split(L, below, L->p->modules[last].start, &keep, &gone);
-		treap_drop(L, gone);
+		treap_split(ld, below, ld->p->modules[last].start, &keep, &gone);
+		treap_drop(ld, gone);
 		below = keep;
 	}
-	treap_split(L, rest, mod->end, &covered, &above);
-	treap_drop(L, covered);
-	L->mn[m] = (struct mnode){ FA_NONE, FA_NONE, (uint32_t)mix(m, proc), true };
-	ps->live_root = treap_merge(L, treap_merge(L, below, m), above);
+	treap_split(ld, rest, mod->end, &covered, &above);
+	treap_drop(ld, covered);
+	ld->mod_nodes[m] = (struct mod_node){ FA_NONE, FA_NONE, (uint32_t)mix(m, proc), true };
+	ps->live_root = treap_merge(ld, treap_merge(ld, below, m), above);
 }
 
-static uint32_t live_module(struct loader *L, uint32_t proc, uint64_t addr)
+static uint32_t live_module(struct loader *ld, uint32_t proc, uint64_t addr)
 {
 	/* The live module with the greatest start at or below addr. */
-	uint32_t t = L->ps[proc].live_root, best = FA_NONE;
+	uint32_t t = ld->pstate[proc].live_root, best = FA_NONE;
 	while (t != FA_NONE) {
-		if (L->p->modules[t].start <= addr) {
+		if (ld->p->modules[t].start <= addr) {
 			best = t;
-			t = L->mn[t].r;
+			t = ld->mod_nodes[t].r;
 		} else {
-			t = L->mn[t].l;
+			t = ld->mod_nodes[t].l;
 		}
 	}
-	return best != FA_NONE && addr < L->p->modules[best].end ? best : FA_NONE;
+	return best != FA_NONE && addr < ld->p->modules[best].end ? best : FA_NONE;
 }
 
-static int on_module(struct loader *L, uint32_t proc, const struct rd_rec *r)
+static int on_module(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	if (r->end <= r->start)
 		return 0;
-	if (GROW(p->modules, L->modules_cap, p->nmodules + 1) < 0 ||
-	    GROW(L->mn, L->mn_cap, p->nmodules + 1) < 0)
+	if (GROW(p->modules, ld->modules_cap, p->nmodules + 1) < 0 ||
+	    GROW(ld->mod_nodes, ld->mod_nodes_cap, p->nmodules + 1) < 0)
 		return -ENOMEM;
 	struct fa_module *m = &p->modules[p->nmodules];
 	memset(m, 0, sizeof(*m));
@@ -469,45 +476,45 @@ static int on_module(struct loader *L, uint32_t proc, const struct rd_rec *r)
 		m->build_id_len = (uint8_t)r->build_id.len;
 	}
 	uint32_t idx = (uint32_t)p->nmodules++;
-	L->mn[idx].live = false;
-	uint32_t *slot = hmap_slot(&L->modmap, proc, r->id);
+	ld->mod_nodes[idx].live = false;
+	uint32_t *slot = hmap_slot(&ld->modmap, proc, r->id);
 	if (!slot)
 		return -ENOMEM;
 	/* A mod_id sent again (the same library reloaded) replaces the old one. */
 	uint32_t old = *slot;
 	*slot = idx;
-	live_remove(L, proc, old);
-	live_insert(L, proc, idx);
+	live_remove(ld, proc, old);
+	live_insert(ld, proc, idx);
 	return 0;
 }
 
-static void on_unload(struct loader *L, uint32_t proc, const struct rd_rec *r)
+static void on_unload(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 {
-	live_remove(L, proc, hmap_find(&L->modmap, proc, r->id));
+	live_remove(ld, proc, hmap_find(&ld->modmap, proc, r->id));
 }
 
-static int on_stack(struct loader *L, uint32_t proc, const struct rd_rec *r)
+static int on_stack(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 {
-	uint32_t g = stack_of(L, proc, r->id);
+	uint32_t g = stack_of(ld, proc, r->id);
 	if (g == FA_NONE)
 		return -ENOMEM;
-	if (L->raw[g].defined)
+	if (ld->raw_stacks[g].defined)
 		return 0; /* sent twice (another thread saw it first): same addresses */
-	if (GROW(L->addrs, L->pool_cap, L->npool + r->nframes) < 0 ||
-	    GROW(L->amods, L->amods_cap, L->npool + r->nframes) < 0)
+	if (GROW(ld->pool_addrs, ld->pool_cap, ld->npool + r->nframes) < 0 ||
+	    GROW(ld->pool_mods, ld->pool_mods_cap, ld->npool + r->nframes) < 0)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < r->nframes; i++) {
-		L->addrs[L->npool + i] = r->frames[i];
-		L->amods[L->npool + i] = live_module(L, proc, r->frames[i]);
+		ld->pool_addrs[ld->npool + i] = r->frames[i];
+		ld->pool_mods[ld->npool + i] = live_module(ld, proc, r->frames[i]);
 	}
-	L->raw[g] = (struct rawstack){ L->npool, r->nframes, true };
-	L->npool += r->nframes;
+	ld->raw_stacks[g] = (struct rawstack){ ld->npool, r->nframes, true };
+	ld->npool += r->nframes;
 	return 0;
 }
 
-static int on_header(struct loader *L, uint32_t proc, const struct rd_rec *r)
+static int on_header(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 {
-	struct fa_process *pr = &L->p->procs[proc];
+	struct fa_process *pr = &ld->p->procs[proc];
 	pr->pid = r->pid;
 	pr->ppid = r->ppid;
 	pr->generation = (int)(r->generation > 1000000 ? 1000000 : r->generation);
@@ -529,38 +536,38 @@ static int on_header(struct loader *L, uint32_t proc, const struct rd_rec *r)
 	for (size_t i = 0; i < len; i++)
 		if (pr->cmdline[i] == 0)
 			pr->cmdline[i] = ' ';
-	if (r->alloc_mode != FD_ALLOC_OFF && !L->ps[proc].heap &&
-	    !(L->ps[proc].heap = heap_new(r->alloc_mode == FD_ALLOC_SAMPLED ? r->alloc_sample_bytes : 0)))
+	if (r->alloc_mode != FD_ALLOC_OFF && !ld->pstate[proc].heap &&
+	    !(ld->pstate[proc].heap = heap_new(r->alloc_mode == FD_ALLOC_SAMPLED ? r->alloc_sample_bytes : 0)))
 		return -ENOMEM;
 	return 0;
 }
 
-static struct heap *heap_of(struct loader *L, uint32_t proc)
+static struct heap *heap_of(struct loader *ld, uint32_t proc)
 {
-	struct pstate *ps = &L->ps[proc];
-	struct fa_process *pr = &L->p->procs[proc];
+	struct proc_state *ps = &ld->pstate[proc];
+	struct fa_process *pr = &ld->p->procs[proc];
 	if (!ps->heap)
 		ps->heap = heap_new(pr->alloc_mode == FD_ALLOC_SAMPLED ? pr->alloc_sample_bytes : 0);
 	return ps->heap;
 }
 
-static void seen_time(struct loader *L, uint32_t proc, uint64_t t)
+static void seen_time(struct loader *ld, uint32_t proc, uint64_t t)
 {
 	/* A damaged or hostile time must not stretch the duration absurdly:
 	 * times go in order within a thread, so a jump of days is damage. */
-	if (t > L->ps[proc].last_time && t < 400ull * 24 * 3600 * 1000000000ull)
-		L->ps[proc].last_time = t;
+	if (t > ld->pstate[proc].last_time && t < 400ull * 24 * 3600 * 1000000000ull)
+		ld->pstate[proc].last_time = t;
 }
 
 /* The (stack g, thread t) entry, created on first use. */
-static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *L, uint32_t g, uint32_t t)
+static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *ld, uint32_t g, uint32_t t)
 {
-	struct profile *p = L->p;
-	uint32_t *slot = hmap_slot(&L->tsmap, g, t);
+	struct profile *p = ld->p;
+	uint32_t *slot = hmap_slot(&ld->tstack_map, g, t);
 	if (!slot)
 		return FA_NONE;
 	if (*slot == FA_NONE) {
-		if (GROW(p->tstacks, L->tstacks_cap, p->ntstacks + 1) < 0)
+		if (GROW(p->tstacks, ld->tstacks_cap, p->ntstacks + 1) < 0)
 			return FA_NONE;
 		p->tstacks[p->ntstacks] = (struct fa_thread_stack){ g, t, 0, 0 };
 		*slot = (uint32_t)p->ntstacks++;
@@ -571,22 +578,22 @@ static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *L, uint32
 /* A CPU sample or an allocation event, from reader_events() or reader_next().
  * Inlined into the loop over events: the call was 6% of the instructions of
  * reading an allocation-heavy dump. */
-static inline __attribute__((always_inline)) int on_event(struct loader *L, uint32_t proc, const struct rd_event *e)
+static inline __attribute__((always_inline)) int on_event(struct loader *ld, uint32_t proc, const struct rd_event *e)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	struct fa_process *pr = &p->procs[proc];
 	uint32_t g, t;
 	switch (e->kind) {
 	case FD_REC_SAMPLE: {
-		if ((g = stack_of(L, proc, e->id)) == FA_NONE || (t = thread_of(L, proc, e->tid)) == FA_NONE)
+		if ((g = stack_of(ld, proc, e->id)) == FA_NONE || (t = thread_of(ld, proc, e->tid)) == FA_NONE)
 			return -ENOMEM;
-		uint64_t ew = e->weight;
+		uint64_t periods = e->weight;
 		if (e->ns && pr->hz) {
-			uint64_t period = 1000000000u / pr->hz, *c = &L->ps[proc].ns_carry;
+			uint64_t period = 1000000000u / pr->hz, *c = &ld->pstate[proc].ns_carry;
 			uint64_t ns = e->ns > (1ull << 50) ? (1ull << 50) : e->ns;
 			*c += ns;
-			ew = *c / period;
-			*c -= ew * period;
+			periods = *c / period;
+			*c -= periods * period;
 			if (e->at_end) {
 				p->threads[t].end_ns += ns;
 				pr->cpu_end_ns += ns;
@@ -595,10 +602,18 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 			}
 		} else if (pr->hz) {
 			p->threads[t].timer_ns +=
-			    (ew > (1u << 30) ? (1u << 30) : ew) * (1000000000u / pr->hz);
+			    (periods > (1u << 30) ? (1u << 30) : periods) * (1000000000u / pr->hz);
 		}
-		int64_t w = (int64_t)(ew > (1u << 30) ? (1u << 30) : ew);
-		seen_time(L, proc, e->time);
+		int64_t w = (int64_t)(periods > (1u << 30) ? (1u << 30) : periods);
+		seen_time(ld, proc, e->time);
+		if (e->agent && !(ld->opts && ld->opts->include_agent)) {
+			/* The agent's own work: in the CPU account, not in the
+			 * program's shares. */
+			pr->samples++;
+			pr->sample_weight += (uint64_t)w;
+			pr->agent_left_out += (uint64_t)w;
+			return 0;
+		}
 		p->stacks[g].w[FA_CPU] += w;
 		p->threads[t].cpu += w;
 		p->threads[t].samples++;
@@ -606,9 +621,9 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 		pr->sample_weight += (uint64_t)w;
 		/* Most stacks run on one thread: the stack's last (stack, thread)
 		 * entry is the fast path, the map the rest. */
-		uint32_t ts = L->tslast[g];
+		uint32_t ts = ld->last_tstack[g];
 		if (ts == FA_NONE || p->tstacks[ts].thread != t)
-			if ((ts = L->tslast[g] = tstack_lookup(L, g, t)) == FA_NONE)
+			if ((ts = ld->last_tstack[g] = tstack_lookup(ld, g, t)) == FA_NONE)
 				return -ENOMEM;
 		p->tstacks[ts].cpu += w;
 		p->tstacks[ts].samples++;
@@ -619,18 +634,18 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 		/* No allocation of 256 TiB ever succeeded: such a size is damage,
 		 * and it would wreck every sum downstream. */
 		if (e->size > (1ull << 48)) {
-			L->ps[proc].bad_events++;
+			ld->pstate[proc].bad_events++;
 			return 0;
 		}
-		struct heap *h = heap_of(L, proc);
-		if (!h || (g = stack_of(L, proc, e->id)) == FA_NONE)
+		struct heap *h = heap_of(ld, proc);
+		if (!h || (g = stack_of(ld, proc, e->id)) == FA_NONE)
 			return -ENOMEM;
 		if (e->kind == FD_REC_ALLOC)
 			return heap_alloc(h, e->seq, e->tid, g, e->size, e->ptr);
 		return heap_realloc(h, e->seq, e->tid, g, e->size, e->old_ptr, e->ptr);
 	}
 	case FD_REC_FREE: {
-		struct heap *h = heap_of(L, proc);
+		struct heap *h = heap_of(ld, proc);
 		return h ? heap_free(h, e->seq, e->tid, e->ptr) : -ENOMEM;
 	}
 	default:
@@ -638,9 +653,9 @@ static inline __attribute__((always_inline)) int on_event(struct loader *L, uint
 	}
 }
 
-static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bool *saw_header)
+static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	struct fa_process *pr = &p->procs[proc];
 	uint32_t t;
 	switch (r->kind) {
@@ -648,20 +663,20 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 		if (*saw_header)
 			return 0;
 		*saw_header = true;
-		return on_header(L, proc, r);
+		return on_header(ld, proc, r);
 	case FD_REC_MODULE:
-		seen_time(L, proc, r->time);
-		return on_module(L, proc, r);
+		seen_time(ld, proc, r->time);
+		return on_module(ld, proc, r);
 	case FD_REC_UNLOAD:
-		on_unload(L, proc, r);
+		on_unload(ld, proc, r);
 		return 0;
 	case RD_SYMBOLS: {
 		/* A damaged symbols chunk keeps what it held before the damage;
 		 * the addresses it lost are looked up in the files as usual. */
-		if (!L->ps[proc].saved && !(L->ps[proc].saved = symcache_new()))
+		if (!ld->pstate[proc].saved && !(ld->pstate[proc].saved = symcache_new()))
 			return -ENOMEM;
 		pr->symbolized = true;
-		int rc = symcache_decode(L->ps[proc].saved, r->path.p, r->path.len);
+		int rc = symcache_decode(ld->pstate[proc].saved, r->path.p, r->path.len);
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc < 0)
@@ -669,17 +684,17 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 		return 0;
 	}
 	case FD_REC_THREAD:
-		seen_time(L, proc, r->time);
-		if ((t = thread_of(L, proc, r->tid)) == FA_NONE)
+		seen_time(ld, proc, r->time);
+		if ((t = thread_of(ld, proc, r->tid)) == FA_NONE)
 			return -ENOMEM;
 		free(p->threads[t].name);
 		if (!(p->threads[t].name = dup_bytes(r->name)))
 			return -ENOMEM;
 		return 0;
 	case FD_REC_THREAD_END:
-		seen_time(L, proc, r->time);
+		seen_time(ld, proc, r->time);
 		if (r->has_cpu) {
-			if ((t = thread_of(L, proc, r->tid)) == FA_NONE)
+			if ((t = thread_of(ld, proc, r->tid)) == FA_NONE)
 				return -ENOMEM;
 			uint64_t ns = r->cpu_ns > (1ull << 56) ? (1ull << 56) : r->cpu_ns;
 			p->threads[t].measured_ns += ns;
@@ -689,22 +704,22 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 		}
 		return 0;
 	case FD_REC_STACK:
-		return on_stack(L, proc, r);
+		return on_stack(ld, proc, r);
 	case FD_REC_SAMPLE:
 	case FD_REC_ALLOC:
 	case FD_REC_FREE:
 	case FD_REC_REALLOC: {
 		struct rd_event ev = {r->kind, r->tid,	r->id,	   r->seq, r->ptr,   r->old_ptr,
-				      r->size, r->time, r->weight, r->ns,  r->at_end};
-		return on_event(L, proc, &ev);
+				      r->size, r->time, r->weight, r->ns,  r->at_end, r->agent};
+		return on_event(ld, proc, &ev);
 	}
 	case FD_REC_TICK:
-		seen_time(L, proc, r->time);
-		if (L->ps[proc].heap)
-			return heap_tick(L->ps[proc].heap, r->time, r->seq, (int64_t)r->rss);
-		if (GROW(L->ticks, L->ticks_cap, L->nticks + 1) < 0)
+		seen_time(ld, proc, r->time);
+		if (ld->pstate[proc].heap)
+			return heap_tick(ld->pstate[proc].heap, r->time, r->seq, (int64_t)r->rss);
+		if (GROW(ld->ticks, ld->ticks_cap, ld->nticks + 1) < 0)
 			return -ENOMEM;
-		L->ticks[L->nticks++] = (struct fa_point){ proc, r->time, (int64_t)r->heap, (int64_t)r->rss };
+		ld->ticks[ld->nticks++] = (struct fa_point){ proc, r->time, (int64_t)r->heap, (int64_t)r->rss };
 		return 0;
 	case FD_REC_LOST:
 		if (r->what == FD_LOST_SAMPLES)
@@ -732,7 +747,7 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 		}
 		return 0;
 	case FD_REC_TRAILER:
-		seen_time(L, proc, r->time);
+		seen_time(ld, proc, r->time);
 		pr->complete = true;
 		if (r->has_cpu) {
 			pr->cpu_process_ns = r->cpu_ns > (1ull << 56) ? (1ull << 56) : r->cpu_ns;
@@ -758,23 +773,23 @@ static const char *base_of(const char *path)
 	return s ? s + 1 : path;
 }
 
-static int load_file(struct loader *L, const char *path, char **err)
+static int load_file(struct loader *ld, const char *path, char **err)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	struct reader *rd;
 	int rc = reader_open(&rd, path, err);
 	if (rc < 0)
 		return rc;
-	if (GROW(p->procs, L->procs_cap, p->nprocs + 1) < 0 || GROW(L->ps, L->ps_cap, p->nprocs + 1) < 0) {
+	if (GROW(p->procs, ld->procs_cap, p->nprocs + 1) < 0 || GROW(ld->pstate, ld->pstate_cap, p->nprocs + 1) < 0) {
 		reader_close(rd);
 		return -ENOMEM;
 	}
 	uint32_t proc = (uint32_t)p->nprocs++;
 	struct fa_process *pr = &p->procs[proc];
 	memset(pr, 0, sizeof(*pr));
-	memset(&L->ps[proc], 0, sizeof(L->ps[proc]));
-	L->ps[proc].cur_thread = FA_NONE;
-	L->ps[proc].live_root = FA_NONE;
+	memset(&ld->pstate[proc], 0, sizeof(ld->pstate[proc]));
+	ld->pstate[proc].cur_thread = FA_NONE;
+	ld->pstate[proc].live_root = FA_NONE;
 	pr->path = strdup(path);
 	if (!pr->path) {
 		reader_close(rd);
@@ -789,19 +804,19 @@ static int load_file(struct loader *L, const char *path, char **err)
 		 * and whatever it leaves, comes from reader_next(). */
 		size_t nev = reader_events(rd, ev, sizeof(ev) / sizeof(ev[0]));
 		for (size_t i = 0; i < nev && rc >= 0; i++)
-			rc = on_event(L, proc, &ev[i]);
+			rc = on_event(ld, proc, &ev[i]);
 		if (rc < 0)
 			break;
 		if (!nev) {
 			if ((rc = reader_next(rd, &r)) <= 0)
 				break;
-			if ((rc = on_record(L, proc, &r, &saw_header)) < 0)
+			if ((rc = on_record(ld, proc, &r, &saw_header)) < 0)
 				break;
 		}
 		n += nev ? nev : 1;
 		if (n >= next_progress && reader_size(rd)) {
 			next_progress = n + (1 << 16);
-			progress(L, "reading %s: %d%%", path, (int)(reader_offset(rd) * 100 / reader_size(rd)));
+			progress(ld, "reading %s: %d%%", path, (int)(reader_offset(rd) * 100 / reader_size(rd)));
 		}
 	}
 	if (rc < 0) {
@@ -810,7 +825,7 @@ static int load_file(struct loader *L, const char *path, char **err)
 		reader_close(rd);
 		return rc;
 	}
-	pr->duration_ns = L->ps[proc].last_time;
+	pr->duration_ns = ld->pstate[proc].last_time;
 	if (!pr->exe)
 		pr->exe = strdup("?"), pr->cmdline = strdup("");
 	if (!saw_header)
@@ -822,9 +837,9 @@ static int load_file(struct loader *L, const char *path, char **err)
 	if (pr->lost_samples)
 		warn(p, "%s: %" PRIu64 " samples lost (the writer fell behind)", path,
 		     pr->lost_samples);
-	if (L->ps[proc].bad_events)
+	if (ld->pstate[proc].bad_events)
 		warn(p, "%s: %" PRIu64 " allocation events with impossible sizes skipped (damaged dump?)", path,
-		     L->ps[proc].bad_events);
+		     ld->pstate[proc].bad_events);
 	if (pr->lost_alloc)
 		warn(p, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
 	if (pr->cpu_unavailable)
@@ -843,18 +858,18 @@ static int load_file(struct loader *L, const char *path, char **err)
 
 /* ---- symbolization ---- */
 
-static uint32_t intern_func(struct loader *L, const char *name, const char *file, uint32_t module, int decl_line)
+static uint32_t intern_func(struct loader *ld, const char *name, const char *file, uint32_t module, int decl_line)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	const char *mname = module != FA_NONE ? p->modules[module].name : "";
 	uint64_t h = hash_str(hash_str(hash_str(0xcbf29ce484222325ull, name), file), mname);
 	/* Chained through the map: probe (h, k) for k = 0, 1, ... until a match or a hole. */
 	for (uint64_t k = 0;; k++) {
-		uint32_t *slot = hmap_slot(&L->funcmap, h, k);
+		uint32_t *slot = hmap_slot(&ld->funcmap, h, k);
 		if (!slot)
 			return FA_NONE;
 		if (*slot == FA_NONE) {
-			if (GROW(p->funcs, L->funcs_cap, p->nfuncs + 1) < 0)
+			if (GROW(p->funcs, ld->funcs_cap, p->nfuncs + 1) < 0)
 				return FA_NONE;
 			struct fa_func *f = &p->funcs[p->nfuncs];
 			f->name = strdup(name);
@@ -877,10 +892,10 @@ static uint32_t intern_func(struct loader *L, const char *name, const char *file
 	}
 }
 
-static int add_frame(struct loader *L, uint32_t func, uint32_t line)
+static int add_frame(struct loader *ld, uint32_t func, uint32_t line)
 {
-	struct profile *p = L->p;
-	if (func == FA_NONE || GROW(p->frames, L->frames_cap, p->nframes + 1) < 0)
+	struct profile *p = ld->p;
+	if (func == FA_NONE || GROW(p->frames, ld->frames_cap, p->nframes + 1) < 0)
 		return -ENOMEM;
 	p->frames[p->nframes++] = (struct fa_frame){ func, line };
 	return 0;
@@ -906,20 +921,20 @@ static bool changed_since(const char *path, uint64_t start_real_ns, const char *
 /* Creates the loc for (module or process, address) and symbolizes it: from
  * the symbols the dump carries when it has them for the module, else from
  * the module's file when that is the recorded build. */
-static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module **smods, uint32_t proc,
+static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module **sym_mods, uint32_t proc,
 		    uint32_t mod, uint64_t addr, bool is_return, uint32_t *out)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	uint64_t lookup = addr - (is_return && addr ? 1 : 0);
 	uint64_t key = mod != FA_NONE ? mod : (1ull << 32) | proc;
-	uint32_t *slot = hmap_slot(&L->locmap, key | (uint64_t)is_return << 40, lookup);
+	uint32_t *slot = hmap_slot(&ld->locmap, key | (uint64_t)is_return << 40, lookup);
 	if (!slot)
 		return -ENOMEM;
 	if (*slot != FA_NONE) {
 		*out = *slot;
 		return 0;
 	}
-	if (GROW(p->locs, L->locs_cap, p->nlocs + 1) < 0)
+	if (GROW(p->locs, ld->locs_cap, p->nlocs + 1) < 0)
 		return -ENOMEM;
 	uint32_t li = (uint32_t)p->nlocs++;
 	*slot = li;
@@ -934,19 +949,19 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 	struct sym_frame sf[32];
 	int n = 0;
 	struct fa_module *m = mod != FA_NONE ? &p->modules[mod] : NULL;
-	if (m && L->cmods[mod] == -2)
-		L->cmods[mod] = symcache_module(L->ps[proc].saved, m->path, m->build_id, m->build_id_len);
-	if (m && L->cmods[mod] >= 0) {
+	if (m && ld->saved_mod[mod] == -2)
+		ld->saved_mod[mod] = symcache_module(ld->pstate[proc].saved, m->path, m->build_id, m->build_id_len);
+	if (m && ld->saved_mod[mod] >= 0) {
 		/* Named at the end of the run, when the file was the recorded one. */
-		n = symcache_lookup(L->ps[proc].saved, L->cmods[mod], lookup - m->bias, sf, 32);
+		n = symcache_lookup(ld->pstate[proc].saved, ld->saved_mod[mod], lookup - m->bias, sf, 32);
 	} else if (m && sym) {
-		if (!smods[mod] && !m->symbols_problem) {
+		if (!sym_mods[mod] && !m->symbols_problem) {
 			const char *w;
-			smods[mod] = symbols_module(sym, m->path, m->build_id, m->build_id_len, &w);
+			sym_mods[mod] = symbols_module(sym, m->path, m->build_id, m->build_id_len, &w);
 			if (w)
 				warn(p, "%s", w);
-			m->symbols_problem = smods[mod] ? symbols_module_problem(smods[mod]) : NULL;
-			if (smods[mod] && !m->symbols_problem && !m->build_id_len &&
+			m->symbols_problem = sym_mods[mod] ? symbols_module_problem(sym_mods[mod]) : NULL;
+			if (sym_mods[mod] && !m->symbols_problem && !m->build_id_len &&
 			    changed_since(m->path, p->procs[proc].start_real_ns, p->procs[proc].path)) {
 				/* No build id to tell the recorded build from another:
 				 * a file written after the process started is not it. */
@@ -954,8 +969,8 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 				warn(p, "%s %s; its functions are shown as offsets", m->path, m->symbols_problem);
 			}
 		}
-		if (smods[mod] && !m->symbols_problem) {
-			n = symbols_lookup(sym, smods[mod], lookup - m->bias, sf, 32);
+		if (sym_mods[mod] && !m->symbols_problem) {
+			n = symbols_lookup(sym, sym_mods[mod], lookup - m->bias, sf, 32);
 			struct symcache *keep = p->procs[proc].symbols;
 			if (keep && symcache_add(keep, m->path, m->build_id, m->build_id_len, lookup - m->bias, sf, n) < 0)
 				return -ENOMEM;
@@ -977,8 +992,8 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 			snprintf(unnamed, sizeof(unnamed), "%s+0x%" PRIx64, p->modules[mod].name, sf[i].start);
 			name = unnamed;
 		}
-		uint32_t f = intern_func(L, name, sf[i].file, mod, sf[i].decl_line);
-		if (add_frame(L, f, (uint32_t)(sf[i].line > 0 ? sf[i].line : 0)) < 0)
+		uint32_t f = intern_func(ld, name, sf[i].file, mod, sf[i].decl_line);
+		if (add_frame(ld, f, (uint32_t)(sf[i].line > 0 ? sf[i].line : 0)) < 0)
 			return -ENOMEM;
 	}
 	/* intern_func may have grown locs' neighbours; loc itself is stable. */
@@ -992,23 +1007,23 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
  * addresses and the modules sorted by address with a heap of the modules
  * that started below the address: O((n + m) log m), where a scan of every
  * module for each address was quadratic. */
-struct late {
+struct sweep_item {
 	uint64_t addr;  /* the address; for a module, its start */
 	uint32_t proc;
 	uint32_t mod;   /* for a module, its index */
-	uint32_t *amod; /* for an address, where the answer goes */
+	uint32_t *answer; /* for an address, where the answer goes */
 };
 
-static int late_cmp(const void *a, const void *b)
+static int sweep_cmp(const void *a, const void *b)
 {
-	const struct late *x = a, *y = b;
+	const struct sweep_item *x = a, *y = b;
 	if (x->proc != y->proc)
 		return x->proc < y->proc ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
 }
 
 /* A max-heap of module indices: the latest loaded on top. */
-static void heap_push(uint32_t *h, size_t *n, uint32_t v)
+static void maxheap_push(uint32_t *h, size_t *n, uint32_t v)
 {
 	size_t i = (*n)++;
 	for (; i && h[(i - 1) / 2] < v; i = (i - 1) / 2)
@@ -1016,7 +1031,7 @@ static void heap_push(uint32_t *h, size_t *n, uint32_t v)
 	h[i] = v;
 }
 
-static void heap_pop(uint32_t *h, size_t *n)
+static void maxheap_pop(uint32_t *h, size_t *n)
 {
 	uint32_t v = h[--*n];
 	size_t i = 0;
@@ -1035,94 +1050,94 @@ static void heap_pop(uint32_t *h, size_t *n)
 		h[i] = v;
 }
 
-static int resolve_late(struct loader *L)
+static int resolve_late(struct loader *ld)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	size_t nlate = 0;
 	for (size_t s = 0; s < p->nstacks; s++)
-		for (uint32_t i = 0; L->raw[s].defined && i < L->raw[s].depth; i++)
-			nlate += L->amods[L->raw[s].off + i] == FA_NONE;
+		for (uint32_t i = 0; ld->raw_stacks[s].defined && i < ld->raw_stacks[s].depth; i++)
+			nlate += ld->pool_mods[ld->raw_stacks[s].off + i] == FA_NONE;
 	if (!nlate || !p->nmodules)
 		return 0;
-	struct late *q = malloc(nlate * sizeof(*q));
-	struct late *order = malloc(p->nmodules * sizeof(*order));
-	uint32_t *h = malloc(p->nmodules * sizeof(*h));
-	if (!q || !order || !h) {
-		free(q);
-		free(order);
-		free(h);
+	struct sweep_item *addrs = malloc(nlate * sizeof(*addrs));
+	struct sweep_item *mods = malloc(p->nmodules * sizeof(*mods));
+	uint32_t *open = malloc(p->nmodules * sizeof(*open));
+	if (!addrs || !mods || !open) {
+		free(addrs);
+		free(mods);
+		free(open);
 		return -ENOMEM;
 	}
 	size_t k = 0;
 	for (size_t s = 0; s < p->nstacks; s++)
-		for (uint32_t i = 0; L->raw[s].defined && i < L->raw[s].depth; i++) {
-			uint32_t *m = &L->amods[L->raw[s].off + i];
+		for (uint32_t i = 0; ld->raw_stacks[s].defined && i < ld->raw_stacks[s].depth; i++) {
+			uint32_t *m = &ld->pool_mods[ld->raw_stacks[s].off + i];
 			if (*m == FA_NONE)
-				q[k++] = (struct late){ L->addrs[L->raw[s].off + i], p->stacks[s].proc, FA_NONE, m };
+				addrs[k++] = (struct sweep_item){ ld->pool_addrs[ld->raw_stacks[s].off + i], p->stacks[s].proc, FA_NONE, m };
 		}
-	qsort(q, nlate, sizeof(*q), late_cmp);
+	qsort(addrs, nlate, sizeof(*addrs), sweep_cmp);
 	for (uint32_t i = 0; i < p->nmodules; i++)
-		order[i] = (struct late){ p->modules[i].start, p->modules[i].proc, i, NULL };
-	qsort(order, p->nmodules, sizeof(*order), late_cmp);
-	size_t next = 0, nh = 0;
+		mods[i] = (struct sweep_item){ p->modules[i].start, p->modules[i].proc, i, NULL };
+	qsort(mods, p->nmodules, sizeof(*mods), sweep_cmp);
+	size_t next = 0, nopen = 0;
 	uint32_t proc = FA_NONE;
 	for (size_t i = 0; i < nlate; i++) {
-		if (q[i].proc != proc) {
-			proc = q[i].proc;
-			nh = 0;
-			while (next < p->nmodules && order[next].proc < proc)
+		if (addrs[i].proc != proc) {
+			proc = addrs[i].proc;
+			nopen = 0;
+			while (next < p->nmodules && mods[next].proc < proc)
 				next++;
 		}
-		while (next < p->nmodules && order[next].proc == proc && order[next].addr <= q[i].addr)
-			heap_push(h, &nh, order[next++].mod);
+		while (next < p->nmodules && mods[next].proc == proc && mods[next].addr <= addrs[i].addr)
+			maxheap_push(open, &nopen, mods[next++].mod);
 		/* A module that ends at or below this address ends below every
 		 * later one too. */
-		while (nh && p->modules[h[0]].end <= q[i].addr)
-			heap_pop(h, &nh);
-		*q[i].amod = nh ? h[0] : FA_NONE;
+		while (nopen && p->modules[open[0]].end <= addrs[i].addr)
+			maxheap_pop(open, &nopen);
+		*addrs[i].answer = nopen ? open[0] : FA_NONE;
 	}
-	free(q);
-	free(order);
-	free(h);
+	free(addrs);
+	free(mods);
+	free(open);
 	return 0;
 }
 
-static int symbolize(struct loader *L)
+static int symbolize(struct loader *ld)
 {
-	struct profile *p = L->p;
-	struct symbolizer *sym = L->opts && L->opts->no_symbols ? NULL : symbols_new(L->opts ? L->opts->debug_dirs : NULL);
-	struct sym_module **smods = calloc(p->nmodules + 1, sizeof(*smods));
+	struct profile *p = ld->p;
+	struct symbolizer *sym = ld->opts && ld->opts->no_symbols ? NULL : symbols_new(ld->opts ? ld->opts->debug_dirs : NULL);
+	struct sym_module **sym_mods = calloc(p->nmodules + 1, sizeof(*sym_mods));
 	int rc = 0;
 	uint32_t unknown_loc = FA_NONE;
 	size_t undefined = 0;
-	if (!smods || (!sym && !(L->opts && L->opts->no_symbols)) || resolve_late(L) < 0 ||
-	    !(L->cmods = malloc((p->nmodules + 1) * sizeof(*L->cmods)))) {
+	if (!sym_mods || (!sym && !(ld->opts && ld->opts->no_symbols)) || resolve_late(ld) < 0 ||
+	    !(ld->saved_mod = malloc((p->nmodules + 1) * sizeof(*ld->saved_mod)))) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
-		L->cmods[i] = -2;
-	for (size_t i = 0; sym && L->opts && L->opts->keep_symbols && i < p->nprocs; i++)
+		ld->saved_mod[i] = -2;
+	for (size_t i = 0; sym && ld->opts && ld->opts->keep_symbols && i < p->nprocs; i++)
 		if (!(p->procs[i].symbols = symcache_new())) {
 			rc = -ENOMEM;
 			goto out;
 		}
 	for (size_t s = 0; s < p->nstacks; s++) {
 		struct fa_stack *st = &p->stacks[s];
-		struct rawstack *r = &L->raw[s];
+		struct rawstack *r = &ld->raw_stacks[s];
 		if ((s & 0x3ff) == 0)
-			progress(L, "symbolizing: %zu of %zu stacks, %zu addresses", s, p->nstacks, p->nlocs);
+			progress(ld, "symbolizing: %zu of %zu stacks, %zu addresses", s, p->nstacks, p->nlocs);
 		if (!r->defined || r->depth == 0) {
 			if (!r->defined)
 				undefined++;
 			if (unknown_loc == FA_NONE) {
-				if (GROW(p->locs, L->locs_cap, p->nlocs + 1) < 0) {
+				if (GROW(p->locs, ld->locs_cap, p->nlocs + 1) < 0) {
 					rc = -ENOMEM;
 					goto out;
 				}
 				unknown_loc = (uint32_t)p->nlocs++;
 				p->locs[unknown_loc] = (struct fa_loc){ 0, FA_NONE, 0, (uint32_t)p->nframes, 1 };
-				if ((rc = add_frame(L, intern_func(L, "[unknown stack]", NULL, FA_NONE, 0), 0)) < 0)
+				if ((rc = add_frame(ld, intern_func(ld, "[unknown stack]", NULL, FA_NONE, 0), 0)) < 0)
 					goto out;
 			}
 			if (!(st->locs = malloc(sizeof(uint32_t)))) {
@@ -1139,9 +1154,9 @@ static int symbolize(struct loader *L)
 		}
 		st->depth = r->depth;
 		for (uint32_t i = 0; i < r->depth; i++) {
-			uint64_t a = L->addrs[r->off + i];
-			uint32_t m = L->amods[r->off + i];
-			if ((rc = make_loc(L, sym, smods, st->proc, m, a, i > 0, &st->locs[i])) < 0)
+			uint64_t a = ld->pool_addrs[r->off + i];
+			uint32_t m = ld->pool_mods[r->off + i];
+			if ((rc = make_loc(ld, sym, sym_mods, st->proc, m, a, i > 0, &st->locs[i])) < 0)
 				goto out;
 		}
 	}
@@ -1149,57 +1164,57 @@ static int symbolize(struct loader *L)
 		warn(p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
 		     undefined, undefined == 1 ? " was" : "s were");
 out:
-	free(smods);
+	free(sym_mods);
 	symbols_free(sym);
 	return rc;
 }
 
-static int finish_heaps(struct loader *L)
+static int finish_heaps(struct loader *ld)
 {
-	struct profile *p = L->p;
+	struct profile *p = ld->p;
 	int rc = 0;
 	/* Tick points of processes without a heap replay first, then the replays' own. */
-	if (L->nticks) {
-		struct fa_point *t = realloc(p->timeline, (p->ntimeline + L->nticks) * sizeof(*t));
+	if (ld->nticks) {
+		struct fa_point *t = realloc(p->timeline, (p->ntimeline + ld->nticks) * sizeof(*t));
 		if (!t)
 			return -ENOMEM;
-		memcpy(t + p->ntimeline, L->ticks, L->nticks * sizeof(*t));
+		memcpy(t + p->ntimeline, ld->ticks, ld->nticks * sizeof(*t));
 		p->timeline = t;
-		p->ntimeline += L->nticks;
+		p->ntimeline += ld->nticks;
 	}
 	for (size_t i = 0; i < p->nprocs; i++) {
-		if (!L->ps[i].heap)
+		if (!ld->pstate[i].heap)
 			continue;
-		int r = heap_finish(L->ps[i].heap, p, (uint32_t)i);
-		L->ps[i].heap = NULL;
+		int r = heap_finish(ld->pstate[i].heap, p, (uint32_t)i);
+		ld->pstate[i].heap = NULL;
 		if (r < 0 && !rc)
 			rc = r;
 	}
 	return rc;
 }
 
-static void loader_free(struct loader *L)
+static void loader_free(struct loader *ld)
 {
-	for (size_t i = 0; L->ps && i < L->p->nprocs; i++) {
-		free(L->ps[i].ids);
-		symcache_free(L->ps[i].saved);
-		if (L->ps[i].heap)
-			heap_finish(L->ps[i].heap, L->p, (uint32_t)i);
+	for (size_t i = 0; ld->pstate && i < ld->p->nprocs; i++) {
+		free(ld->pstate[i].stack_ids);
+		symcache_free(ld->pstate[i].saved);
+		if (ld->pstate[i].heap)
+			heap_finish(ld->pstate[i].heap, ld->p, (uint32_t)i);
 	}
-	free(L->ps);
-	free(L->cmods);
-	free(L->raw);
-	free(L->mn);
-	free(L->addrs);
-	free(L->amods);
-	free(L->ticks);
-	free(L->stackmap.e);
-	free(L->threadmap.e);
-	free(L->tslast);
-	free(L->tsmap.e);
-	free(L->modmap.e);
-	free(L->locmap.e);
-	free(L->funcmap.e);
+	free(ld->pstate);
+	free(ld->saved_mod);
+	free(ld->raw_stacks);
+	free(ld->mod_nodes);
+	free(ld->pool_addrs);
+	free(ld->pool_mods);
+	free(ld->ticks);
+	free(ld->stackmap.e);
+	free(ld->threadmap.e);
+	free(ld->last_tstack);
+	free(ld->tstack_map.e);
+	free(ld->modmap.e);
+	free(ld->locmap.e);
+	free(ld->funcmap.e);
 }
 
 /* Dumps of different `fathom record` runs merged by a glob that caught old
@@ -1234,9 +1249,9 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 {
 	memset(p, 0, sizeof(*p));
 	*err = NULL;
-	struct loader L = { .p = p, .opts = opts };
-	L.progress = !(opts && opts->quiet) && isatty(2);
-	clock_gettime(CLOCK_MONOTONIC, &L.t0);
+	struct loader ld = { .p = p, .opts = opts };
+	ld.progress = !(opts && opts->quiet) && isatty(2);
+	clock_gettime(CLOCK_MONOTONIC, &ld.t0);
 	int rc = 0;
 	if (npaths == 0) {
 		if (asprintf(err, "no dump files given") < 0)
@@ -1244,14 +1259,14 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 		return -EINVAL;
 	}
 	for (size_t i = 0; i < npaths; i++)
-		if ((rc = load_file(&L, paths[i], err)) < 0)
+		if ((rc = load_file(&ld, paths[i], err)) < 0)
 			goto out;
 	if (!(opts && opts->several_runs))
 		warn_runs(p);
 	/* Memory weights go into the stacks before symbolization makes their locs. */
-	if ((rc = finish_heaps(&L)) < 0)
+	if ((rc = finish_heaps(&ld)) < 0)
 		goto fail;
-	if ((rc = symbolize(&L)) < 0)
+	if ((rc = symbolize(&ld)) < 0)
 		goto fail;
 	static const struct profile_opts none;
 	if ((rc = suppress_apply(p, opts ? opts : &none, err)) < 0)
@@ -1268,9 +1283,9 @@ fail:
 	if (!*err && asprintf(err, "loading the profile: %s", strerror(-rc)) < 0)
 		*err = NULL;
 out:
-	if (L.shown)
+	if (ld.shown)
 		fprintf(stderr, "\r\033[K");
-	loader_free(&L);
+	loader_free(&ld);
 	if (rc < 0)
 		profile_free(p);
 	return rc;

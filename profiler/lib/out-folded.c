@@ -304,21 +304,6 @@ void flame_free(struct flame_tree *t)
 	memset(t, 0, sizeof(*t));
 }
 
-/* A frame name as flamegraph.pl can split it: no ';', no line breaks; and
- * well-formed UTF-8, as the tools that read folded stacks expect. */
-static void put_folded_name(FILE *f, const char *s)
-{
-	char buf[4];
-	while (*s) {
-		uint32_t c = utf8_decode(&s);
-		if (c == ';')
-			c = ':';
-		else if (c == '\n' || c == '\r' || c == '\t')
-			c = ' ';
-		fwrite(buf, 1, utf8_encode(buf, c), f);
-	}
-}
-
 int folded_write(FILE *f, const struct profile *p, const struct profile *base, const struct out_opts *o)
 {
 	struct flame_tree t;
@@ -349,7 +334,7 @@ int folded_write(FILE *f, const struct profile *p, const struct profile *base, c
 			for (size_t i = 0; i < depth; i++) {
 				if (i)
 					putc(';', f);
-				put_folded_name(f, t.names[t.nodes[path[i]].name]);
+				folded_write_escaped(f, t.names[t.nodes[path[i]].name]);
 			}
 			if (base)
 				fprintf(f, " %" PRId64 " %" PRId64 "\n", fn->base_self, fn->self);

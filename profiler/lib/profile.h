@@ -1,5 +1,12 @@
 /* The analyzer's model of one or more recordings: processes, modules, threads,
- * symbolized stacks and their weights. Every command works on this. */
+ * symbolized stacks and their weights. Every command works on this.
+ *
+ * Names: the model's types and constants carry the prefix fa_ / FA_ ("fathom
+ * analyzer"), as the dump format's carry fd_ / FD_ ("fathom dump") in
+ * fathom-dump.h, so that a struct fa_thread (a thread as the analyzer sees it,
+ * merged over a dump) is never confused with the record it was read from.
+ * Elements refer to each other by uint32_t index into the profile's arrays,
+ * FA_NONE meaning none. */
 #ifndef FATHOM_PROFILE_H
 #define FATHOM_PROFILE_H
 
@@ -45,8 +52,11 @@ struct fa_process {
 	char *cpu_unavailable;
 	uint64_t cpu_unsampled_threads;
 	/* Sample weight that landed in the agent's own code, charged to the
-	 * program's frame that called into it. */
-	uint64_t cpu_in_agent;
+	 * program's frame that called into it. Since format 1.3 those samples
+	 * are flagged: unless profile_opts.include_agent, they are left out of
+	 * the stacks' weights (the program's shares), with their weight in
+	 * agent_left_out (sample_weight and samples still count them). */
+	uint64_t cpu_in_agent, agent_left_out;
 	char *cpu_unsampled_why;
 	/* The `fathom record` run the dump belongs to (NULL: not recorded,
 	 * an older dump or the agent used alone). */
@@ -198,6 +208,9 @@ struct profile_opts {
 	bool no_default_suppressions;
 	bool keep_symbols;         /* fill each process's `symbols` (fathom record --symbolize) */
 	bool several_runs;         /* dumps of different runs are meant together (diff's repetitions): no warning */
+	/* Charge samples of the agent's own work to the program's frames that
+	 * called into it, instead of leaving them out (fa_process.agent_left_out). */
+	bool include_agent;
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.

@@ -575,7 +575,7 @@ static int to_int(struct body *b, uint64_t v)
  * delta bases advance only when it is not. */
 static inline bool decode_event(struct reader *r, struct body *b, int kind, struct rd_event *ev)
 {
-	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0, at_end = 0;
+	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0, at_end = 0, agent = 0;
 	if (kind == FD_REC_SAMPLE) {
 		time = r->prev_time + (uint64_t)zz(b);
 		id = u(b);
@@ -584,6 +584,8 @@ static inline bool decode_event(struct reader *r, struct body *b, int kind, stru
 			ns = u(b); /* since 1.2: the exact CPU time it stands for */
 		if (b->p < b->end)
 			at_end = u(b); /* since 1.2: charged at the thread's end */
+		if (b->p < b->end)
+			agent = u(b); /* since 1.3: the agent's own work */
 	} else {
 		seq = r->prev_seq + (uint64_t)zz(b);
 		if (kind != FD_REC_FREE) {
@@ -598,7 +600,7 @@ static inline bool decode_event(struct reader *r, struct body *b, int kind, stru
 	}
 	if (b->bad)
 		return false;
-	*ev = (struct rd_event){kind, r->cur_tid, id, seq, ptr, old, size, time, weight, ns, at_end};
+	*ev = (struct rd_event){kind, r->cur_tid, id, seq, ptr, old, size, time, weight, ns, at_end, agent};
 	if (kind == FD_REC_SAMPLE) {
 		r->prev_time = time;
 	} else {
@@ -698,6 +700,7 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->weight = ev.weight;
 		rec->ns = ev.ns;
 		rec->at_end = ev.at_end;
+		rec->agent = ev.agent;
 		return true;
 	}
 	case FD_REC_TICK:

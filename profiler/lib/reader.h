@@ -37,6 +37,7 @@ struct rd_rec {
 	uint64_t seq, ptr, old_ptr, size, weight;
 	uint64_t ns;	 /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
 	uint64_t at_end; /* SAMPLE since 1.2: 1 when charged at the thread's end */
+	uint64_t agent;  /* SAMPLE since 1.3: 1 when the agent's own work, charged to its caller */
 	/* HEADER */
 	int pid, ppid;
 	uint64_t start_real_ns, start_mono_ns, hz, alloc_sample_bytes, generation;
@@ -72,6 +73,7 @@ struct rd_event {
 	uint64_t time, weight;
 	uint64_t ns;	 /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
 	uint64_t at_end; /* SAMPLE since 1.2: 1 when charged at the thread's end */
+	uint64_t agent;  /* SAMPLE since 1.3: 1 when the agent's own work, charged to its caller */
 };
 
 struct reader;

@@ -8,6 +8,7 @@
 
 #include "cpu-account.h"
 #include "fathom-dump.h"
+#include "json-profile.h"
 #include "util.h"
 #include "viewer-data.h"
 
@@ -217,38 +218,7 @@ static void write_metrics(struct json *j, const struct profile *p)
 												: "count");
 		json_int(j, "total", p->total[m]);
 		if (m == FA_CPU && hz && same_hz && !(wall && cpu))
-			json_double(j, "nsPerUnit", 1e9 / hz);
-		json_object_end(j);
-	}
-	json_array_end(j);
-}
-
-static void write_procs(struct json *j, const struct profile *p)
-{
-	static const char *const modes[] = {"off", "exact", "sampled"};
-	json_array_begin(j, "procs");
-	for (size_t i = 0; i < p->nprocs; i++) {
-		const struct fa_process *pr = &p->procs[i];
-		json_object_begin(j, NULL);
-		json_string(j, "file", pr->path);
-		json_int(j, "pid", pr->pid);
-		json_int(j, "ppid", pr->ppid);
-		json_int(j, "generation", pr->generation);
-		json_string(j, "exe", pr->exe);
-		json_string(j, "cmdline", pr->cmdline);
-		json_uint(j, "hz", pr->hz);
-		json_string(j, "clock", pr->clock == FD_CLOCK_WALL ? "wall" : "cpu");
-		json_string(j, "allocMode",
-			    pr->alloc_mode >= 0 && pr->alloc_mode <= 2 ? modes[pr->alloc_mode] : "off");
-		json_uint(j, "allocSampleBytes", pr->alloc_sample_bytes);
-		json_uint(j, "startMs", pr->start_real_ns / 1000000);
-		json_uint(j, "durationNs", pr->duration_ns);
-		json_uint(j, "samples", pr->samples);
-		json_uint(j, "sampleWeight", pr->sample_weight);
-		json_uint(j, "lostSamples", pr->lost_samples);
-		json_uint(j, "lostAlloc", pr->lost_alloc);
-		json_bool(j, "complete", pr->complete);
-		json_string(j, "damage", pr->damage);
+			json_double(j, "ns_per_unit", 1e9 / hz);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -371,7 +341,7 @@ static int write_thread_cpu(struct json *j, const struct profile *p, const int32
 		v[n++] = (struct tcpu){node_of[ts->stack], ts->thread, ts->cpu};
 	}
 	qsort(v, n, sizeof(*v), tcpu_cmp);
-	json_array_begin(j, "threadCpu");
+	json_array_begin(j, "thread_cpu");
 	int64_t prev = -1;
 	for (size_t i = 0; i < n;) {
 		size_t k = i + 1;
@@ -424,15 +394,15 @@ static void write_mem(struct json *j, const struct profile *p)
 {
 	const struct fa_mem *m = &p->mem;
 	json_object_begin(j, "mem");
-	json_uint(j, "allocCalls", m->alloc_calls);
-	json_uint(j, "allocBytes", m->alloc_bytes);
+	json_uint(j, "alloc_calls", m->alloc_calls);
+	json_uint(j, "alloc_bytes", m->alloc_bytes);
 	json_uint(j, "frees", m->frees);
-	json_uint(j, "tempCalls", m->temp_calls);
-	json_int(j, "peakBytes", m->peak_bytes);
-	json_uint(j, "peakTimeNs", m->peak_time_ns);
-	json_int(j, "peakProc", m->peak_bytes > 0 && m->peak_proc < p->nprocs ? (int64_t)m->peak_proc : -1);
-	json_int(j, "leakedBytes", m->leaked_bytes);
-	json_int(j, "leakedBlocks", m->leaked_blocks);
+	json_uint(j, "temp_calls", m->temp_calls);
+	json_int(j, "peak_bytes", m->peak_bytes);
+	json_uint(j, "peak_time_ns", m->peak_time_ns);
+	json_int(j, "peak_proc", m->peak_bytes > 0 && m->peak_proc < p->nprocs ? (int64_t)m->peak_proc : -1);
+	json_int(j, "leaked_bytes", m->leaked_bytes);
+	json_int(j, "leaked_blocks", m->leaked_blocks);
 	json_bool(j, "sampled", m->sampled);
 	json_double(j, "scale", m->scale);
 	json_object_end(j);
@@ -458,7 +428,7 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 	for (size_t i = 0; i < p->nprocs; i++)
 		json_string(j, NULL, p->procs[i].path);
 	json_array_end(j);
-	write_procs(j, p);
+	json_processes(j, "procs", p);
 	write_metrics(j, p);
 	json_array_begin(j, "threads");
 	for (size_t i = 0; i < p->nthreads; i++) {
@@ -501,9 +471,9 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 	if ((ret = cpu_account(p, &acct)) < 0)
 		goto out;
 	if (acct.procs) {
-		json_object_begin(j, "cpuAccount");
-		json_uint(j, "measuredNs", acct.measured_ns);
-		json_uint(j, "profileNs", acct.profile_ns);
+		json_object_begin(j, "cpu_account");
+		json_uint(j, "measured_ns", acct.measured_ns);
+		json_uint(j, "profile_ns", acct.profile_ns);
 		json_bool(j, "warning", acct.warn);
 		json_object_end(j);
 	}

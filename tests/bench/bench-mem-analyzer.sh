@@ -10,7 +10,7 @@ PAIRS=${BENCH_PAIRS:-10000000}
 RUNS=${BENCH_RUNS:-3}
 [ -x /usr/bin/time ] || fail "/usr/bin/time is missing (apt-get install time)"
 command -v heaptrack >/dev/null && command -v heaptrack_print >/dev/null ||
-	{ echo "SKIP: heaptrack is not installed; nothing to compare with"; exit 0; }
+	skip "heaptrack is not installed; nothing to compare with"
 
 run "$FATHOM" record -q --alloc --no-cpu -o bench.fdump -- "$PROGS/bench_alloc" "$PAIRS" >/dev/null 2>record.err
 heaptrack -o bench.heaptrack "$PROGS/bench_alloc" "$PAIRS" >heaptrack.out 2>&1 || fail "heaptrack failed"

@@ -4,6 +4,8 @@
 # short while (FUZZ_SECONDS, 30 by default) with bounded memory and time per
 # input. Any crash, leak, hang or unbounded allocation fails the test and
 # leaves the input in the work directory.
+# When the harness was built without libFuzzer (FUZZ_UNAVAILABLE says why),
+# FUZZER is a plain driver that replays its arguments: `fuzz` then skips (77).
 #   run-fuzz.sh replay|fuzz FUZZER CORPUS WORKDIR
 set -u
 mode=$1 fuzzer=$2 corpus=$3 work=$4
@@ -21,6 +23,7 @@ replay)
 	exec "$fuzzer" "${limits[@]}" "${files[@]}"
 	;;
 fuzz)
+	[ -z "${FUZZ_UNAVAILABLE:-}" ] || { echo "SKIP: no fuzzing without libFuzzer: $FUZZ_UNAVAILABLE" >&2; exit 77; }
 	cp "$corpus"/* "$work/corpus/" || exit 1
 	exec "$fuzzer" "${limits[@]}" -max_total_time="${FUZZ_SECONDS:-30}" -max_len=65536 \
 		-print_final_stats=1 "$work/corpus"

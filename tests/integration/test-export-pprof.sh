@@ -3,7 +3,7 @@
 # same top functions and totals as fathom report (CPU) and fathom mem (heap).
 source "$SRCDIR/tests/lib.sh"
 GO=$(command -v go || echo /usr/lib/go/bin/go)
-[ -x "$GO" ] || fail "go not found (apt-get install golang-go; scripts/setup.sh does it)"
+[ -x "$GO" ] || fail "go not found (apt-get install golang-go; scripts/test.sh does it)"
 export HOME=$WORKDIR PPROF_TMPDIR=$WORKDIR GOCACHE=$WORKDIR/gocache GOFLAGS=
 pprof() { "$GO" tool pprof "$@" 2>pprof.err || { cat pprof.err >&2; fail "go tool pprof $* failed"; }; }
 json() { python3 -c "import json,sys; r=json.load(open(sys.argv[1])); print($2)" "$1"; }

@@ -5,7 +5,7 @@
 # weights must add up to the same totals; the SVG must parse.
 source "$SRCDIR/tests/lib.sh"
 GO=$(command -v go || echo /usr/lib/go/bin/go)
-[ -x "$GO" ] || fail "go not found (apt-get install golang-go; scripts/setup.sh does it)"
+[ -x "$GO" ] || fail "go not found (apt-get install golang-go; scripts/test.sh does it)"
 export HOME=$WORKDIR PPROF_TMPDIR=$WORKDIR GOCACHE=$WORKDIR/gocache GOFLAGS=
 
 "$PROGS/stress_gendump" --events 40000 --stacks 400 --sample-every 2 --seed 7 syn.fdump >facts.txt ||

@@ -32,7 +32,7 @@ run "$PROGS/in_gendump" --modules 2000 --threads 100 dump.fdump >facts.txt
 samples=$(sed -n 's/^samples=//p' facts.txt)
 size=$(stat -c %s dump.fdump)
 cp dump.fdump sparse.fdump
-truncate -s 20G sparse.fdump || exit 77
+truncate -s 20G sparse.fdump || skip "this file system cannot hold a sparse 20 GB file"
 start=$(date +%s)
 timeout 60 "$FATHOM" report --json sparse.fdump >report.json 2>err.txt
 rc=$?

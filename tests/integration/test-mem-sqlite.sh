@@ -4,7 +4,7 @@
 # output must be the same as without any profiler.
 . "$SRCDIR/tests/lib.sh"
 
-command -v sqlite3 >/dev/null || { echo "SKIP: sqlite3 is not installed (scripts/setup.sh installs it)"; exit 0; }
+command -v sqlite3 >/dev/null || skip "sqlite3 is not installed (scripts/test.sh installs it)"
 
 cat >script.sql <<'EOF'
 CREATE TABLE t(id INTEGER PRIMARY KEY, k INTEGER, name TEXT, v REAL);
@@ -30,8 +30,7 @@ note "fathom: $fathom_calls allocation calls"
 [ "$fathom_calls" -gt 10000 ] || fail "implausibly few allocation calls: $fathom_calls"
 
 if ! command -v heaptrack >/dev/null || ! command -v heaptrack_print >/dev/null; then
-	echo "SKIP: heaptrack is not installed; the comparison with it was not made"
-	exit 0
+	skip "heaptrack is not installed: fathom's own checks passed, the comparison with heaptrack was not made"
 fi
 heaptrack -o heaptrack.sqlite sqlite3 :memory: <script.sql >heaptrack.out 2>heaptrack.err || fail "heaptrack failed: $(tail -3 heaptrack.err)"
 file=$(ls heaptrack.sqlite.* 2>/dev/null | head -1)

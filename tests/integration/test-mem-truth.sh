@@ -59,7 +59,7 @@ if mode == "exact":
         failed.append("warnings")
 else:
     assert mem["sampled"], "a sampled recording not reported as sampled"
-    assert mem["processes"][0]["sample_bytes"] > 0
+    assert mem["processes"][0]["alloc_sample_bytes"] > 0
     b = facts["mem_truth_bulk"]
     check("mem_truth_bulk calls (estimate)", b["calls"], got["mem_truth_bulk"]["calls"], 0.10)
     check("mem_truth_bulk bytes (estimate)", b["bytes"], got["mem_truth_bulk"]["bytes"], 0.10)

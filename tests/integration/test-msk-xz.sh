@@ -3,8 +3,8 @@
 # sample for seconds of work, and xz's output must be unchanged.
 . "$SRCDIR/tests/lib.sh"
 
-command -v xz >/dev/null || { note "xz is not installed"; exit 77; }
-command -v python3 >/dev/null || { note "python3 is not installed"; exit 77; }
+command -v xz >/dev/null || skip "xz is not installed"
+command -v python3 >/dev/null || skip "python3 is not installed"
 cd "$WORKDIR" || exit 1
 # Compressible but not trivial; 1 MiB blocks give both workers work.
 awk 'BEGIN { x = 1; for (i = 0; i < 60000; i++) { x = (x * 1103515245 + 12345) % 2147483648; printf "line %d value %d %s\n", i, x % 100000, (i % 3 ? "alpha" : "beta") } }' >input.txt

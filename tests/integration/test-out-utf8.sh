@@ -6,7 +6,7 @@
 . "$SRCDIR/tests/lib.sh"
 
 CC=${CC:-cc}
-command -v "$CC" >/dev/null || { note "no C compiler to build a program with such a symbol"; exit 77; }
+command -v "$CC" >/dev/null || skip "no C compiler to build a program with such a symbol"
 
 # The function's name comes from its ELF symbol (an asm label): compiled
 # without debug information, whose DWARF name would be the C identifier.

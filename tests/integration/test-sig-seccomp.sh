@@ -7,7 +7,7 @@ cd "$WORKDIR" || exit 1
 prog=$PROGS/sig_seccomp
 "$prog" >plain.out 2>plain.err
 prc=$?
-[ "$prc" = 77 ] && { note "seccomp filters are not permitted here"; exit 77; }
+[ "$prc" = 77 ] && skip "seccomp filters are not permitted here"
 assert_eq "plain run" 0 "$prc"
 
 timeout -k 5 60 "$FATHOM" record -o s.fdump -- "$prog" >rec.out 2>rec.err

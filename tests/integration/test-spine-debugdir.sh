@@ -2,7 +2,7 @@
 # DWARF still shows file:line once --debug-dir points at its debug file.
 source "$SRCDIR/tests/lib.sh"
 
-command -v objcopy >/dev/null || { note "objcopy missing; skipped"; exit 0; }
+command -v objcopy >/dev/null || skip "objcopy is not installed (binutils)"
 cp "$PROGS/libspine_hot.so" ./libspine_hot.so
 id=$(readelf -n libspine_hot.so | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
 [ -n "$id" ] || fail "libspine_hot.so has no build id"

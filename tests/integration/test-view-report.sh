@@ -33,7 +33,7 @@ metric_total() { facts "[m['total'] for m in $P['metrics'] if m['id'] == '$1'][0
 assert_eq "cpu total = report weight" "$(json report.json 'r["weight"]')" "$(metric_total cpu)"
 assert_eq "alloc-calls total" "$(json mem.json 'r["totals"]["alloc_calls"]')" "$(metric_total alloc-calls)"
 assert_eq "alloc-bytes total" "$(json mem.json 'r["totals"]["alloc_bytes"]')" "$(metric_total alloc-bytes)"
-assert_eq "peak" "$(json mem.json 'r["peak"]["bytes"]')" "$(facts "$P['mem']['peakBytes']")"
+assert_eq "peak" "$(json mem.json 'r["peak"]["bytes"]')" "$(facts "$P['mem']['peak_bytes']")"
 assert_eq "worker thread" "view-worker" "$(facts "[t['name'] for t in $P['threads'] if t['name'] == 'view-worker'][0]")"
 # Weight under a function, each path once: view_grow leaked its 128 KiB block
 # and holds the 8 MiB peak; view_hot_parse and view_hot_hash hold CPU.

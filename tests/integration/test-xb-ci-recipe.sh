@@ -11,7 +11,7 @@ source "$SRCDIR/tests/lib.sh"
 source "$SRCDIR/tests/integration/ci-lib.sh"
 
 for tool in git cmake cc python3; do
-	command -v "$tool" >/dev/null || { note "$tool is not installed"; exit 77; }
+	command -v "$tool" >/dev/null || skip "$tool is not installed"
 done
 
 # The steps of the job, one script each, in the document's order.

@@ -6,7 +6,7 @@
 # with --symbolize reads the same as before the rebuild.
 source "$SRCDIR/tests/lib.sh"
 source "$SRCDIR/tests/integration/ci-lib.sh"
-command -v cc >/dev/null || { note "no C compiler"; exit 77; }
+command -v cc >/dev/null || skip "no C compiler (cc)"
 
 cp "$SRCDIR/tests/integration/progs/ci_work.c" work.c
 sed 's/long parse = slow ? 65 : 50;/long parse = 65;/' work.c >slow.c

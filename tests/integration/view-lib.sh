@@ -2,16 +2,14 @@
 # when either is absent) and runs tests/js/view-test.mjs on a report.
 VIEW_JS="$SRCDIR/tests/js"
 if ! command -v node >/dev/null 2>&1; then
-	echo "SKIP: node is not installed (scripts/setup.sh installs it)"
-	exit 0
+	skip "node is not installed (scripts/test.sh installs it)"
 fi
 VIEW_CHROMIUM=${CHROMIUM:-/usr/bin/chromium}
 if [ ! -x "$VIEW_CHROMIUM" ]; then
-	echo "SKIP: chromium is not installed at $VIEW_CHROMIUM (scripts/setup.sh installs it)"
-	exit 0
+	skip "chromium is not installed at $VIEW_CHROMIUM (scripts/test.sh installs it)"
 fi
 [ -d "$VIEW_JS/node_modules/playwright-core" ] ||
-	fail "playwright-core is missing: run 'npm ci' in tests/js (scripts/setup.sh does)"
+	fail "playwright-core is missing: run 'npm ci' in tests/js (scripts/test.sh does)"
 
 # view_browser_test REPORT [view-test.mjs options...]
 view_browser_test() {

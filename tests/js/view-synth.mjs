@@ -102,10 +102,10 @@ export function synthData(stacks, seed = 1) {
     profiles: [{
       label: '', files: ['synthetic.fdump'],
       procs: [{ file: 'synthetic.fdump', pid: 4242, ppid: 1, generation: 0, exe: '/usr/bin/synth', cmdline: 'synth --big',
-        hz: 99, clock: 'cpu', allocMode: 'exact', allocSampleBytes: 0, startMs: 1700000000000, durationNs: 1e10,
-        samples: total, sampleWeight: total, lostSamples: 0, lostAlloc: 0, complete: true, damage: null }],
+        hz: 99, clock: 'cpu', alloc_mode: 'exact', alloc_sample_bytes: 0, start_ms: 1700000000000, duration_ns: 1e10,
+        samples: total, sample_weight: total, lost_samples: 0, lost_alloc: 0, complete: true, damage: null }],
       metrics: [
-        { id: 'cpu', label: 'CPU time', unit: 'samples', total, nsPerUnit: 1e9 / 99 },
+        { id: 'cpu', label: 'CPU time', unit: 'samples', total, ns_per_unit: 1e9 / 99 },
         { id: 'alloc-calls', label: 'Allocation calls', unit: 'count', total: sum(calls) },
         { id: 'alloc-bytes', label: 'Allocated bytes', unit: 'bytes', total: sum(bytes) },
       ],
@@ -113,10 +113,10 @@ export function synthData(stacks, seed = 1) {
       funcs: { name: names, file: files, line: lines, module: mods },
       nodes: { up: parent.map((q, i) => i - q), func },
       weights: { cpu: steps(cpu, 2), 'alloc-calls': steps(calls, 2), 'alloc-bytes': steps(bytes, 2) },
-      threadCpu: steps(threadCpu, 3),
+      thread_cpu: steps(threadCpu, 3),
       timeline: [{ proc: 0, t, heap, rss }],
-      mem: { allocCalls: sum(calls), allocBytes: sum(bytes), frees: sum(calls), tempCalls: 0, peakBytes: heap[peakK],
-        peakTimeNs: t[peakK], peakProc: 0, leakedBytes: 0, leakedBlocks: 0, sampled: false, scale: 1 },
+      mem: { alloc_calls: sum(calls), alloc_bytes: sum(bytes), frees: sum(calls), temp_calls: 0, peak_bytes: heap[peakK],
+        peak_time_ns: t[peakK], peak_proc: 0, leaked_bytes: 0, leaked_blocks: 0, sampled: false, scale: 1 },
       warnings: [],
     }],
   };

@@ -277,7 +277,7 @@ try {
       peak: document.getElementById('timeline-peak').textContent, peakX: document.getElementById('timeline').dataset.peakX }));
     if ((prof.timeline || []).length) {
       ok(tl.points > 0, 'the memory timeline plots the ticks', tl.points);
-      if (prof.mem.peakBytes > 0) ok(/peak/.test(tl.peak) && tl.peakX !== '', 'the heap peak is marked', tl.peak);
+      if (prof.mem.peak_bytes > 0) ok(/peak/.test(tl.peak) && tl.peakX !== '', 'the heap peak is marked', tl.peak);
     } else {
       console.log('# the recording has no timeline');
     }

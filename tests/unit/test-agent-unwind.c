@@ -290,8 +290,10 @@ static void test_altstack(void **state)
 	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_PROF, &off, NULL);
 	signal(SIGPROF, SIG_IGN);
+	void *alt = ss.ss_sp;
 	ss.ss_flags = SS_DISABLE;
 	sigaltstack(&ss, NULL);
+	free(alt); /* (LeakSanitizer, unit/test-agent-unwind-asan) */
 	assert_true(g_samples >= 50);
 	assert_int_equal(g_bad, 0);
 	assert_int_equal(g_inner_bad, 0);

@@ -15,42 +15,26 @@
 
 #include "compare.h"
 #include "fathom-dump.h"
+#include "fixture.h"
 
-/* A one-process profile: main calls each added function once per stack. */
-#define MAXF 16
+/* A one-process profile (fixture.h) in which main calls each added function
+ * once per stack. A fake starts zeroed ({0}); fake_init() frees what it held. */
 struct fake {
 	struct profile p;
-	struct fa_process proc;
-	struct fa_module mod;
-	struct fa_func funcs[MAXF];
-	struct fa_frame frames[MAXF];
-	struct fa_loc locs[MAXF];
-	struct fa_stack stacks[MAXF];
-	uint32_t slocs[MAXF][2];
-	struct fa_thread_stack ts[MAXF];
 };
 
 static void fake_init(struct fake *f, int clock, unsigned hz)
 {
-	memset(f, 0, sizeof(*f));
-	f->p.procs = &f->proc;
-	f->p.nprocs = 1;
-	f->proc.hz = hz;
-	f->proc.clock = clock;
-	f->proc.complete = true;
-	f->mod.name = "app";
-	f->p.modules = &f->mod;
-	f->p.nmodules = 1;
-	f->p.funcs = f->funcs;
-	f->p.frames = f->frames;
-	f->p.locs = f->locs;
-	f->p.stacks = f->stacks;
-	f->p.tstacks = f->ts;
+	profile_free(&f->p);
+	fx_init(&f->p);
+	uint32_t proc = fx_process(&f->p, NULL, 0, NULL, NULL);
+	f->p.procs[proc].hz = hz;
+	f->p.procs[proc].clock = clock;
+	f->p.procs[proc].complete = true;
+	uint32_t app = fx_module(&f->p, proc, "app", 0, 0, 0);
 	/* Function 0 is main, the root of every stack. */
-	f->funcs[0] = (struct fa_func){ .name = "main", .file = "app.c", .module = 0, .decl_line = 5 };
-	f->frames[0] = (struct fa_frame){ .func = 0, .line = 9 };
-	f->locs[0] = (struct fa_loc){ .addr = 0x1000, .module = 0, .frame_first = 0, .nframes = 1 };
-	f->p.nfuncs = f->p.nframes = f->p.nlocs = 1;
+	uint32_t main_ = fx_func(&f->p, "main", "app.c", app, 5);
+	fx_loc(&f->p, 0x1000, app, fx_frame(&f->p, main_, 9), 1);
 }
 
 /* Adds a function called from main with `samples` CPU samples of weight
@@ -58,36 +42,28 @@ static void fake_init(struct fake *f, int clock, unsigned hz)
 static void fake_add(struct fake *f, const char *name, int line, uint64_t samples, unsigned weight,
 		     int64_t calls, int64_t bytes, int64_t leaked_blocks, int64_t leaked_bytes)
 {
-	size_t i = f->p.nfuncs;
-	assert_true(i < MAXF);
-	f->funcs[i] = (struct fa_func){ .name = (char *)name, .file = "app.c", .module = 0, .decl_line = line };
-	f->frames[i] = (struct fa_frame){ .func = (uint32_t)i, .line = (uint32_t)line + 2 };
-	f->locs[i] = (struct fa_loc){ .addr = 0x1000 + i * 16, .module = 0, .frame_first = (uint32_t)i, .nframes = 1 };
-	size_t s = f->p.nstacks;
-	f->slocs[s][0] = (uint32_t)i;
-	f->slocs[s][1] = 0;
-	f->stacks[s] = (struct fa_stack){ .proc = 0, .depth = 2, .locs = f->slocs[s] };
-	f->stacks[s].w[FA_CPU] = (int64_t)(samples * weight);
-	f->stacks[s].w[FA_ALLOC_CALLS] = calls;
-	f->stacks[s].w[FA_ALLOC_BYTES] = bytes;
-	f->stacks[s].w[FA_LEAKED_BLOCKS] = leaked_blocks;
-	f->stacks[s].w[FA_LEAKED_BYTES] = leaked_bytes;
-	f->ts[s] = (struct fa_thread_stack){ .stack = (uint32_t)s, .thread = 0, .cpu = (int64_t)(samples * weight),
-					     .samples = samples };
-	f->p.nfuncs = f->p.nframes = f->p.nlocs = i + 1;
-	f->p.nstacks = f->p.ntstacks = s + 1;
-	f->proc.samples += samples;
-	f->proc.sample_weight += samples * weight;
-	f->p.total[FA_CPU] += (int64_t)(samples * weight);
-	f->p.mem.alloc_calls += (uint64_t)calls;
-	f->p.mem.alloc_bytes += (uint64_t)bytes;
-	f->p.mem.leaked_blocks += leaked_blocks;
-	f->p.mem.leaked_bytes += leaked_bytes;
+	struct profile *p = &f->p;
+	uint32_t fn = fx_func(p, name, "app.c", 0, line);
+	uint32_t loc = fx_loc(p, 0x1000 + fn * 16, 0, fx_frame(p, fn, (uint32_t)line + 2), 1);
+	uint32_t s = fx_stack(p, 0, 2, (uint32_t[]){ loc, 0 });
+	fx_weight(p, s, FA_CPU, (int64_t)(samples * weight));
+	/* The memory figures go into the stack and the summary only, as the heap replay leaves them. */
+	p->stacks[s].w[FA_ALLOC_CALLS] = calls;
+	p->stacks[s].w[FA_ALLOC_BYTES] = bytes;
+	p->stacks[s].w[FA_LEAKED_BLOCKS] = leaked_blocks;
+	p->stacks[s].w[FA_LEAKED_BYTES] = leaked_bytes;
+	fx_tstack(p, s, 0, (int64_t)(samples * weight), samples);
+	p->procs[0].samples += samples;
+	p->procs[0].sample_weight += samples * weight;
+	p->mem.alloc_calls += (uint64_t)calls;
+	p->mem.alloc_bytes += (uint64_t)bytes;
+	p->mem.leaked_blocks += leaked_blocks;
+	p->mem.leaked_bytes += leaked_bytes;
 }
 
 static void fake_alloc(struct fake *f, int mode, int64_t peak, uint64_t temps)
 {
-	f->proc.alloc_mode = mode;
+	f->p.procs[0].alloc_mode = mode;
 	f->p.mem.peak_bytes = peak;
 	f->p.mem.temp_calls = temps;
 	f->p.mem.sampled = mode == FD_ALLOC_SAMPLED;
@@ -160,7 +136,7 @@ static void test_normal(void **state)
 static void test_summarize(void **state)
 {
 	(void)state;
-	struct fake f;
+	struct fake f = {0};
 	fake_init(&f, FD_CLOCK_CPU, 1000);
 	/* 250 delivered signals standing for 4 periods each (a 250 Hz tick). */
 	fake_add(&f, "hot", 10, 250, 4, 0, 0, 0, 0);
@@ -191,6 +167,7 @@ static void test_summarize(void **state)
 		}
 	}
 	compare_summary_free(&s);
+	profile_free(&f.p);
 }
 
 /* A small deterministic generator, so that the simulations are repeatable. */
@@ -241,7 +218,7 @@ static void test_noise_vs_change(void **state)
 	struct compare_opts o;
 	compare_opts_default(&o);
 	o.metrics = COMPARE_M_FUNCS;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	double zmax_same = 0, zmin_slow = INFINITY, emin = INFINITY, emax = 0;
 	for (int trial = 0; trial < 300; trial++) {
 		struct compare_report r;
@@ -272,6 +249,8 @@ static void test_noise_vs_change(void **state)
 	print_message("same program: max |z| %.2f; 30%% slower: min z %.2f, effect %.2f..%.2f\n", zmax_same,
 		      zmin_slow, emin, emax);
 	assert_true(zmax_same < zmin_slow);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 /* Wall-clock samples that waited for the CPU carry large weights; the test
@@ -279,7 +258,7 @@ static void test_noise_vs_change(void **state)
 static void test_counts_not_weights(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	fake_init(&a, FD_CLOCK_WALL, 2000);
 	fake_add(&a, "parse", 10, 2000, 1, 0, 0, 0, 0);
 	fake_add(&a, "hash", 20, 2000, 1, 0, 0, 0, 0);
@@ -292,13 +271,15 @@ static void test_counts_not_weights(void **state)
 	run_diff(&a, &b, &o, &r);
 	assert_int_equal(r.nfail, 0);
 	compare_report_free(&r);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 /* Large samples make a 3% change significant; the effect size keeps it quiet. */
 static void test_effect_threshold(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	fake_init(&a, FD_CLOCK_CPU, 250);
 	fake_add(&a, "parse", 10, 500000, 1, 0, 0, 0, 0);
 	fake_add(&a, "rest", 20, 500000, 1, 0, 0, 0, 0);
@@ -325,6 +306,8 @@ static void test_effect_threshold(void **state)
 	assert_int_equal(r.nfail, 1);
 	assert_non_null(find(&r, "cpu self: parse"));
 	compare_report_free(&r);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 /* A function that appears only in the new recording is "new", and the
@@ -332,7 +315,7 @@ static void test_effect_threshold(void **state)
 static void test_new_function_and_total(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	fake_init(&a, FD_CLOCK_CPU, 250);
 	fake_add(&a, "parse", 10, 3000, 1, 0, 0, 0, 0);
 	fake_add(&a, "hash", 20, 3000, 1, 0, 0, 0, 0);
@@ -354,18 +337,24 @@ static void test_new_function_and_total(void **state)
 	assert_int_equal(it->status, COMPARE_FAIL);
 	assert_true(fabs(it->change - 0.25) < 1e-9);
 	compare_report_free(&r);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 /* Several runs merged on one side: totals are compared per run. */
 static void test_runs(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	fake_init(&a, FD_CLOCK_CPU, 1000);
 	fake_add(&a, "parse", 10, 2000, 1, 0, 0, 0, 0);
 	fake_add(&a, "keep", 20, 10, 1, 4, 400, 4, 400);
 	fake_alloc(&a, FD_ALLOC_EXACT, 1000, 0);
-	struct fa_process procs[3] = { a.proc, a.proc, a.proc };
+	for (int i = 1; i < 3; i++) {
+		uint32_t k = fx_process(&a.p, NULL, 0, NULL, NULL);
+		a.p.procs[k] = a.p.procs[0]; /* no strings to share */
+	}
+	struct fa_process *procs = a.p.procs;
 	procs[0].pid = 10;
 	procs[1].pid = 11;
 	/* A child of the second run is part of that run. */
@@ -373,8 +362,6 @@ static void test_runs(void **state)
 	procs[2].ppid = 11;
 	procs[2].sample_weight = 0;
 	procs[0].sample_weight = procs[1].sample_weight = 1005;
-	a.p.procs = procs;
-	a.p.nprocs = 3;
 	fake_init(&b, FD_CLOCK_CPU, 1000);
 	fake_add(&b, "parse", 10, 1000, 1, 0, 0, 0, 0);
 	fake_add(&b, "keep", 20, 5, 1, 2, 200, 2, 200);
@@ -393,18 +380,20 @@ static void test_runs(void **state)
 	assert_null(find(&r, "leak: keep"));
 	compare_report_free(&r);
 	/* One block more per run is a new leak. */
-	b.stacks[1].w[FA_LEAKED_BLOCKS] = 3;
+	b.p.stacks[1].w[FA_LEAKED_BLOCKS] = 3;
 	b.p.mem.leaked_blocks = 3;
 	run_diff(&a, &b, &o, &r);
 	assert_int_equal(find(&r, "leaked-blocks")->status, COMPARE_FAIL);
 	assert_non_null(find(&r, "leak: keep"));
 	compare_report_free(&r);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 static void test_cpu_time(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	fake_init(&a, FD_CLOCK_CPU, 1000);
 	fake_add(&a, "parse", 10, 1000, 1, 0, 0, 0, 0);
 	fake_init(&b, FD_CLOCK_CPU, 500);
@@ -445,6 +434,8 @@ static void test_cpu_time(void **state)
 	run_diff(&a, &b, &o, &r);
 	assert_int_equal(find(&r, "cpu-time")->status, COMPARE_FAIL);
 	compare_report_free(&r);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 static void mem_pair(struct fake *a, struct fake *b, int64_t calls_b, int64_t peak_b, int64_t leaks_b)
@@ -462,7 +453,7 @@ static void mem_pair(struct fake *a, struct fake *b, int64_t calls_b, int64_t pe
 static void test_exact_metrics(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	struct compare_opts o;
 	compare_opts_default(&o);
 	struct compare_report r;
@@ -534,12 +525,14 @@ static void test_exact_metrics(void **state)
 	assert_null(find(&r, "leak: keep"));
 	assert_true(r.nnotes >= 1);
 	compare_report_free(&r);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 static void test_missing_data(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	fake_init(&a, FD_CLOCK_CPU, 250);
 	fake_add(&a, "parse", 10, 100, 1, 0, 0, 0, 0);
 	fake_init(&b, FD_CLOCK_CPU, 250);
@@ -564,12 +557,14 @@ static void test_missing_data(void **state)
 	free(err);
 	compare_summary_free(&sa);
 	compare_summary_free(&sb);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 static void test_check(void **state)
 {
 	(void)state;
-	struct fake f;
+	struct fake f = {0};
 	fake_init(&f, FD_CLOCK_CPU, 1000);
 	fake_add(&f, "load", 10, 1500, 1, 1000, 64000, 2, 128);
 	fake_alloc(&f, FD_ALLOC_EXACT, 1 << 20, 7);
@@ -609,7 +604,7 @@ static void test_check(void **state)
 	compare_summary_free(&s);
 
 	/* A memory budget on a recording without allocation data is bad input. */
-	f.proc.alloc_mode = FD_ALLOC_OFF;
+	f.p.procs[0].alloc_mode = FD_ALLOC_OFF;
 	summarize(&f, &s);
 	assert_int_equal(compare_check(&s, &b, &r, &err), -EINVAL);
 	assert_true(strstr(err, "--alloc") != NULL);
@@ -620,18 +615,19 @@ static void test_check(void **state)
 	assert_int_equal(r.nfail, 1);
 	compare_report_free(&r);
 	compare_summary_free(&s);
+	profile_free(&f.p);
 }
 
 /* Names with markup and control characters must not break any format. */
 static void test_formats(void **state)
 {
 	(void)state;
-	struct fake a, b;
+	struct fake a = {0}, b = {0};
 	mem_pair(&a, &b, 1000, 1 << 20, 3);
-	a.funcs[2].name = "keep<T>|&\"x\"\x01";
-	b.funcs[2].name = a.funcs[2].name;
-	b.funcs[2].file = "dir/a,b:c.c";
-	a.funcs[2].file = b.funcs[2].file;
+	fx_str(&a.p.funcs[2].name, "keep<T>|&\"x\"\x01");
+	fx_str(&b.p.funcs[2].name, a.p.funcs[2].name);
+	fx_str(&b.p.funcs[2].file, "dir/a,b:c.c");
+	fx_str(&a.p.funcs[2].file, b.p.funcs[2].file);
 	struct compare_opts o;
 	compare_opts_default(&o);
 	struct compare_report r;
@@ -686,6 +682,8 @@ static void test_formats(void **state)
 	assert_int_equal(compare_metric_parse("cpu"), COMPARE_M_CPU);
 	assert_int_equal(compare_metric_parse("peak-bytes"), COMPARE_M_PEAK);
 	assert_int_equal(compare_metric_parse("speed"), 0);
+	profile_free(&a.p);
+	profile_free(&b.p);
 }
 
 int main(void)

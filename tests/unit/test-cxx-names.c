@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include "cxxname.h"
+#include "fixture.h"
 #include "site.h"
 
 static void check_short(const char *name, const char *want)
@@ -70,24 +71,20 @@ static void test_qualified(void **state)
 static void test_site(void **state)
 {
 	(void)state;
-	struct fa_module mods[2] = {{.name = "libstdc++.so.6"}, {.name = "prog"}};
-	struct fa_func funcs[] = {
-	    {.name = "operator new(unsigned long)", .module = 0},
-	    {.name = "std::__new_allocator<double>::allocate(unsigned long, void const*)",
-	     .file = "/usr/include/c++/12/bits/new_allocator.h",
-	     .module = 1},
-	    {.name = "void std::vector<double, std::allocator<double> >::_M_realloc_insert<double>(double&&)",
-	     .file = "/usr/include/c++/12/bits/vector.tcc",
-	     .module = 1},
-	    {.name = "std::vector<double, std::allocator<double> >::push_back(double&&)",
-	     .file = "/usr/include/c++/12/bits/stl_vector.h",
-	     .module = 1},
-	    {.name = "fill(int)", .file = "/src/prog.cpp", .module = 1},
-	    /* a specialization in the std namespace, written in the program */
-	    {.name = "std::hash<Key>::operator()(Key const&) const", .file = "/src/prog.cpp", .module = 1},
-	    {.name = "strdup", .module = FA_NONE},
-	};
-	struct profile p = {.modules = mods, .nmodules = 2, .funcs = funcs, .nfuncs = 7};
+	struct profile p;
+	fx_init(&p);
+	uint32_t libstd = fx_module(&p, 0, "libstdc++.so.6", 0, 0, 0), prog = fx_module(&p, 0, "prog", 0, 0, 0);
+	fx_func(&p, "operator new(unsigned long)", NULL, libstd, 0);
+	fx_func(&p, "std::__new_allocator<double>::allocate(unsigned long, void const*)",
+		"/usr/include/c++/12/bits/new_allocator.h", prog, 0);
+	fx_func(&p, "void std::vector<double, std::allocator<double> >::_M_realloc_insert<double>(double&&)",
+		"/usr/include/c++/12/bits/vector.tcc", prog, 0);
+	fx_func(&p, "std::vector<double, std::allocator<double> >::push_back(double&&)",
+		"/usr/include/c++/12/bits/stl_vector.h", prog, 0);
+	fx_func(&p, "fill(int)", "/src/prog.cpp", prog, 0);
+	/* a specialization in the std namespace, written in the program */
+	fx_func(&p, "std::hash<Key>::operator()(Key const&) const", "/src/prog.cpp", prog, 0);
+	fx_func(&p, "strdup", NULL, FA_NONE, 0);
 	struct fa_frame fr[] = {{0, 0}, {1, 137}, {2, 453}, {3, 1287}, {4, 16}};
 	assert_int_equal(site_first(&p, fr, 5, SITE_USER), 4);
 	assert_int_equal(site_first(&p, fr, 5, SITE_RAW), 1);
@@ -98,6 +95,7 @@ static void test_site(void **state)
 	struct fa_frame dup[] = {{6, 0}, {4, 30}};
 	assert_int_equal(site_first(&p, dup, 2, SITE_USER), 1);
 	assert_int_equal(site_first(&p, dup, 2, SITE_RAW), 1);
+	profile_free(&p);
 }
 
 int main(void)

@@ -12,32 +12,28 @@
 
 #include <cmocka.h>
 
+#include "fixture.h"
 #include "heap.h"
 
 #define NSTACKS 64
 
+/* A profile (fixture.h) of one process with NSTACKS empty stacks, for the
+ * replay to weigh. */
 static struct profile *prof_new(void)
 {
-	struct profile *p = calloc(1, sizeof(*p));
+	struct profile *p = malloc(sizeof(*p));
 	assert_non_null(p);
-	p->nstacks = NSTACKS;
-	p->stacks = calloc(NSTACKS, sizeof(*p->stacks));
-	p->nprocs = 1;
-	p->procs = calloc(1, sizeof(*p->procs));
-	p->procs[0].path = "test.fdump";
-	p->procs[0].duration_ns = 1000000000;
-	assert_non_null(p->stacks);
+	fx_init(p);
+	uint32_t proc = fx_process(p, "test.fdump", 0, NULL, NULL);
+	p->procs[proc].duration_ns = 1000000000;
+	for (int i = 0; i < NSTACKS; i++)
+		fx_stack(p, proc, 0, NULL);
 	return p;
 }
 
 static void prof_free(struct profile *p)
 {
-	for (size_t i = 0; i < p->nwarnings; i++)
-		free(p->warnings[i]);
-	free(p->warnings);
-	free(p->timeline);
-	free(p->stacks);
-	free(p->procs);
+	profile_free(p);
 	free(p);
 }
 

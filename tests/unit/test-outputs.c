@@ -1,7 +1,7 @@
 /* Unit tests of the flame graph and export writers on a profile built by hand:
  * the pprof encoding read back field by field, gzip, folded stacks (merging by
- * name, inlined frames, hostile names), the SVG, speedscope JSON, and the
- * UTF-8 validator that all of them escape through. */
+ * name, inlined frames, hostile names), the SVG and speedscope JSON. The
+ * escaping they share is tested in test-escape.c. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "fathom-dump.h"
+#include "fixture.h"
 #include "outfile.h"
 #include "outputs.h"
 #include "util.h"
@@ -23,109 +24,67 @@
 /* ---- a small profile: main -> work -> (inlined) inl_helper, main -> "a;b",
  * main -> work -> malloc, and a second "work" from another file ---- */
 
-static struct fa_process procs[1];
-static struct fa_module modules[2];
-static struct fa_thread threads[2];
-static struct fa_func funcs[7];
-static struct fa_frame frames[8];
-static struct fa_loc locs[7];
-static uint32_t s0[] = {1, 0}, s1[] = {2, 0}, s2[] = {3, 0}, s3[] = {4, 2, 0}, s4[] = {5, 0}, s5[] = {6, 0};
-static struct fa_stack stacks[6];
-static struct fa_thread_stack tstacks[5];
-
 static void make_profile(struct profile *p)
 {
-	memset(p, 0, sizeof(*p));
-	procs[0] = (struct fa_process){.path = "t.fdump",
-				       .pid = 100,
-				       .exe = "/usr/bin/app",
-				       .cmdline = "app --x",
-				       .hz = 100,
-				       .alloc_mode = 1,
-				       .start_real_ns = 1700000000000000000ull,
-				       .duration_ns = 2000000000ull};
-	modules[0] = (struct fa_module){.proc = 0,
-					.bias = 0x7f0000000000,
-					.start = 0x7f0000000000,
-					.end = 0x7f0000200000,
-					.path = "/lib/libc.so.6",
-					.name = "libc.so.6"};
-	modules[1] = (struct fa_module){.proc = 0,
-					.bias = 0x555500000000,
-					.start = 0x555500000000,
-					.end = 0x555500010000,
-					.path = "/usr/bin/app",
-					.name = "app",
-					.build_id = {0xab, 0xcd, 0x01},
-					.build_id_len = 3};
-	threads[0] = (struct fa_thread){.proc = 0, .tid = 100, .name = "app", .cpu = 10, .samples = 10};
-	threads[1] = (struct fa_thread){.proc = 0, .tid = 101, .name = "worker", .cpu = 5, .samples = 5};
-	funcs[0] = (struct fa_func){"main", "app.c", 1, 10};
-	funcs[1] = (struct fa_func){"work", "app.c", 1, 25};
-	funcs[2] = (struct fa_func){"inl_helper", "app.h", 1, 3};
-	funcs[3] = (struct fa_func){"a;b", NULL, 1, 0};
-	funcs[4] = (struct fa_func){"malloc", NULL, 0, 0};
-	funcs[5] = (struct fa_func){"work", "other.c", 1, 7};
-	funcs[6] = (struct fa_func){"std::vector<int>::push_back&\"x\"", "v.h", 1, 1};
-	frames[0] = (struct fa_frame){0, 20};
-	frames[1] = (struct fa_frame){1, 30};
-	frames[2] = (struct fa_frame){2, 5};  /* inlined into ... */
-	frames[3] = (struct fa_frame){1, 31}; /* ... work, at line 31 */
-	frames[4] = (struct fa_frame){3, 0};
-	frames[5] = (struct fa_frame){4, 0};
-	frames[6] = (struct fa_frame){5, 8};
-	frames[7] = (struct fa_frame){6, 2};
-	locs[0] = (struct fa_loc){0x555500001000, 1, 0x1000, 0, 1};
-	locs[1] = (struct fa_loc){0x555500002000, 1, 0x2000, 2, 2};
-	locs[2] = (struct fa_loc){0x555500002100, 1, 0x2100, 1, 1};
-	locs[3] = (struct fa_loc){0x555500003000, 1, 0x3000, 4, 1};
-	locs[4] = (struct fa_loc){0x7f0000001000, 0, 0x1000, 5, 1};
-	locs[5] = (struct fa_loc){0x555500004000, 1, 0x4000, 6, 1};
-	locs[6] = (struct fa_loc){0x555500005000, 1, 0x5000, 7, 1};
-	memset(stacks, 0, sizeof(stacks));
-	stacks[0] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s0};
-	stacks[0].w[FA_CPU] = 7;
-	stacks[1] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s1};
-	stacks[1].w[FA_CPU] = 3;
-	stacks[1].w[FA_ALLOC_CALLS] = 2;
-	stacks[1].w[FA_ALLOC_BYTES] = 100;
-	stacks[2] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s2};
-	stacks[2].w[FA_CPU] = 1;
-	stacks[3] = (struct fa_stack){.proc = 0, .depth = 3, .locs = s3};
-	stacks[3].w[FA_ALLOC_CALLS] = 5;
-	stacks[3].w[FA_ALLOC_BYTES] = 500;
-	stacks[3].w[FA_LEAKED_BYTES] = 64;
-	stacks[3].w[FA_LEAKED_BLOCKS] = 1;
-	stacks[3].w[FA_PEAK_BYTES] = 200;
-	stacks[4] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s4};
-	stacks[4].w[FA_CPU] = 2;
-	stacks[5] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s5};
-	stacks[5].w[FA_CPU] = 2;
+	fx_init(p);
+	uint32_t proc = fx_process(p, "t.fdump", 100, "/usr/bin/app", "app --x");
+	p->procs[proc].hz = 100;
+	p->procs[proc].alloc_mode = 1;
+	p->procs[proc].start_real_ns = 1700000000000000000ull;
+	p->procs[proc].duration_ns = 2000000000ull;
+	uint32_t libc = fx_module(p, proc, "/lib/libc.so.6", 0x7f0000000000, 0x7f0000000000, 0x7f0000200000);
+	uint32_t app = fx_module(p, proc, "/usr/bin/app", 0x555500000000, 0x555500000000, 0x555500010000);
+	memcpy(p->modules[app].build_id, (uint8_t[]){0xab, 0xcd, 0x01}, 3);
+	p->modules[app].build_id_len = 3;
+	uint32_t t100 = fx_thread(p, proc, 100, "app"), t101 = fx_thread(p, proc, 101, "worker");
+	p->threads[t100].cpu = p->threads[t100].samples = 10;
+	p->threads[t101].cpu = p->threads[t101].samples = 5;
+	uint32_t main_ = fx_func(p, "main", "app.c", app, 10);
+	uint32_t work = fx_func(p, "work", "app.c", app, 25);
+	uint32_t inl = fx_func(p, "inl_helper", "app.h", app, 3);
+	uint32_t ab = fx_func(p, "a;b", NULL, app, 0);
+	uint32_t malloc_ = fx_func(p, "malloc", NULL, libc, 0);
+	uint32_t work2 = fx_func(p, "work", "other.c", app, 7);
+	uint32_t vec = fx_func(p, "std::vector<int>::push_back&\"x\"", "v.h", app, 1);
+	uint32_t f_main = fx_frame(p, main_, 20);
+	uint32_t f_work = fx_frame(p, work, 30);
+	uint32_t f_inl = fx_frame(p, inl, 5); /* inlined into ... */
+	fx_frame(p, work, 31);                /* ... work, at line 31 */
+	uint32_t f_ab = fx_frame(p, ab, 0);
+	uint32_t f_malloc = fx_frame(p, malloc_, 0);
+	uint32_t f_work2 = fx_frame(p, work2, 8);
+	uint32_t f_vec = fx_frame(p, vec, 2);
+	uint32_t l_main = fx_loc(p, 0x555500001000, app, f_main, 1);
+	uint32_t l_inl = fx_loc(p, 0x555500002000, app, f_inl, 2);
+	uint32_t l_work = fx_loc(p, 0x555500002100, app, f_work, 1);
+	uint32_t l_ab = fx_loc(p, 0x555500003000, app, f_ab, 1);
+	uint32_t l_malloc = fx_loc(p, 0x7f0000001000, libc, f_malloc, 1);
+	uint32_t l_work2 = fx_loc(p, 0x555500004000, app, f_work2, 1);
+	uint32_t l_vec = fx_loc(p, 0x555500005000, app, f_vec, 1);
+	uint32_t s0 = fx_stack(p, proc, 2, (uint32_t[]){l_inl, l_main});
+	fx_weight(p, s0, FA_CPU, 7);
+	uint32_t s1 = fx_stack(p, proc, 2, (uint32_t[]){l_work, l_main});
+	fx_weight(p, s1, FA_CPU, 3);
+	fx_weight(p, s1, FA_ALLOC_CALLS, 2);
+	fx_weight(p, s1, FA_ALLOC_BYTES, 100);
+	uint32_t s2 = fx_stack(p, proc, 2, (uint32_t[]){l_ab, l_main});
+	fx_weight(p, s2, FA_CPU, 1);
+	uint32_t s3 = fx_stack(p, proc, 3, (uint32_t[]){l_malloc, l_work, l_main});
+	fx_weight(p, s3, FA_ALLOC_CALLS, 5);
+	fx_weight(p, s3, FA_ALLOC_BYTES, 500);
+	fx_weight(p, s3, FA_LEAKED_BYTES, 64);
+	fx_weight(p, s3, FA_LEAKED_BLOCKS, 1);
+	fx_weight(p, s3, FA_PEAK_BYTES, 200);
+	uint32_t s4 = fx_stack(p, proc, 2, (uint32_t[]){l_work2, l_main});
+	fx_weight(p, s4, FA_CPU, 2);
+	uint32_t s5 = fx_stack(p, proc, 2, (uint32_t[]){l_vec, l_main});
+	fx_weight(p, s5, FA_CPU, 2);
 	/* Thread 100 ran stacks 0 and 1 (7 + 3), thread 101 stacks 2, 4, 5 (1 + 2 + 2). */
-	tstacks[0] = (struct fa_thread_stack){0, 0, 7, 7};
-	tstacks[1] = (struct fa_thread_stack){1, 0, 3, 3};
-	tstacks[2] = (struct fa_thread_stack){2, 1, 1, 1};
-	tstacks[3] = (struct fa_thread_stack){4, 1, 2, 2};
-	tstacks[4] = (struct fa_thread_stack){5, 1, 2, 2};
-	p->procs = procs;
-	p->nprocs = 1;
-	p->modules = modules;
-	p->nmodules = 2;
-	p->threads = threads;
-	p->nthreads = 2;
-	p->funcs = funcs;
-	p->nfuncs = 7;
-	p->frames = frames;
-	p->nframes = 8;
-	p->locs = locs;
-	p->nlocs = 7;
-	p->stacks = stacks;
-	p->nstacks = 6;
-	p->tstacks = tstacks;
-	p->ntstacks = 5;
-	for (size_t i = 0; i < p->nstacks; i++)
-		for (int m = 0; m < FA_NMETRICS; m++)
-			p->total[m] += stacks[i].w[m];
+	fx_tstack(p, s0, t100, 7, 7);
+	fx_tstack(p, s1, t100, 3, 3);
+	fx_tstack(p, s2, t101, 1, 1);
+	fx_tstack(p, s4, t101, 2, 2);
+	fx_tstack(p, s5, t101, 2, 2);
 }
 
 /* Runs a writer into memory and returns what it wrote (malloc'd, NUL-terminated). */
@@ -161,6 +120,7 @@ static void test_folded_cpu(void **state)
 			       "main;work 5\n"
 			       "main;work;inl_helper 7\n");
 	free(s);
+	profile_free(&p);
 }
 
 static void test_folded_alloc_and_tid(void **state)
@@ -182,6 +142,7 @@ static void test_folded_alloc_and_tid(void **state)
 	s = capture(folded_plain, &p, &o, &rc);
 	assert_int_equal(rc, -ENODATA);
 	free(s);
+	profile_free(&p);
 }
 
 static void test_folded_diff(void **state)
@@ -189,12 +150,9 @@ static void test_folded_diff(void **state)
 	struct profile p, base;
 	make_profile(&p);
 	/* The base: inl_helper had 1 sample instead of 7; "a;b" is gone in the new one. */
-	base = p;
-	static struct fa_stack bstacks[6];
-	memcpy(bstacks, stacks, sizeof(bstacks));
-	bstacks[0].w[FA_CPU] = 1;
-	base.stacks = bstacks;
-	stacks[2].w[FA_CPU] = 0;
+	make_profile(&base);
+	base.stacks[0].w[FA_CPU] = 1;
+	p.stacks[2].w[FA_CPU] = 0;
 	struct out_opts o = {.metric = FA_CPU};
 	char *buf = NULL;
 	size_t len = 0;
@@ -206,6 +164,8 @@ static void test_folded_diff(void **state)
 				 "main;work 5 5\n"
 				 "main;work;inl_helper 1 7\n");
 	free(buf);
+	profile_free(&p);
+	profile_free(&base);
 }
 
 static void test_tree(void **state)
@@ -235,6 +195,7 @@ static void test_tree(void **state)
 	assert_int_equal(t.nodes[work].line, 31);
 	assert_int_equal(t.nodes[work].depth, 2);
 	flame_free(&t);
+	profile_free(&p);
 }
 
 /* ---- a minimal protobuf reader, to check the encoding independently ---- */
@@ -508,6 +469,7 @@ static void test_pprof_all(void **state)
 	assert_int_equal(d.duration, 2000000000ull);
 	free_decoded(&d);
 	free(buf);
+	profile_free(&p);
 }
 
 static void test_pprof_unlabelled(void **state)
@@ -527,6 +489,7 @@ static void test_pprof_unlabelled(void **state)
 	assert_int_equal(d.value_sum[3], 600);
 	free_decoded(&d);
 	free(buf);
+	profile_free(&p);
 }
 
 static void test_pprof_one_metric(void **state)
@@ -556,12 +519,13 @@ static void test_pprof_one_metric(void **state)
 	free_decoded(&d);
 	free(buf);
 	/* Nothing to export is an error, not an empty file. */
-	stacks[0].w[FA_CPU] = stacks[1].w[FA_CPU] = stacks[2].w[FA_CPU] = stacks[4].w[FA_CPU] =
-	    stacks[5].w[FA_CPU] = 0;
+	p.stacks[0].w[FA_CPU] = p.stacks[1].w[FA_CPU] = p.stacks[2].w[FA_CPU] = p.stacks[4].w[FA_CPU] =
+	    p.stacks[5].w[FA_CPU] = 0;
 	for (size_t i = 0; i < 5; i++)
-		tstacks[i].cpu = 0;
+		p.tstacks[i].cpu = 0;
 	o = (struct out_opts){.metric = FA_CPU, .metric_set = true};
 	assert_int_equal(pprof_encode(&p, &o, &buf, &len), -ENODATA);
+	profile_free(&p);
 }
 
 static void test_pprof_gzip(void **state)
@@ -596,6 +560,7 @@ static void test_pprof_gzip(void **state)
 	free(out);
 	free(raw);
 	free(gz);
+	profile_free(&p);
 }
 
 static int svg_plain(FILE *f, const struct profile *p, const struct out_opts *o)
@@ -631,6 +596,7 @@ static void test_svg(void **state)
 	assert_non_null(
 	    strstr(s, "1 frames narrower than 10% omitted (stacks with 6.67% of the weight are cut short)"));
 	free(s);
+	profile_free(&p);
 }
 
 static void test_svg_diff(void **state)
@@ -638,11 +604,8 @@ static void test_svg_diff(void **state)
 	struct profile p, base;
 	make_profile(&p);
 	/* The base: the same stacks, but inl_helper had 1 sample instead of 7. */
-	base = p;
-	static struct fa_stack bstacks[6];
-	memcpy(bstacks, stacks, sizeof(bstacks));
-	bstacks[0].w[FA_CPU] = 1;
-	base.stacks = bstacks;
+	make_profile(&base);
+	base.stacks[0].w[FA_CPU] = 1;
 	struct out_opts o = {.metric = FA_CPU};
 	char *buf = NULL;
 	size_t len = 0;
@@ -664,6 +627,8 @@ static void test_svg_diff(void **state)
 	assert_non_null(strstr(fill, ",255)\""));
 	assert_true(strstr(fill, ",255)\"") - fill < 30);
 	free(buf);
+	profile_free(&p);
+	profile_free(&base);
 }
 
 static void test_speedscope(void **state)
@@ -700,79 +665,7 @@ static void test_speedscope(void **state)
 	s = capture(speedscope_write, &p, &o, &rc);
 	assert_int_equal(rc, -ENODATA);
 	free(s);
-}
-
-#define FFFD "\xef\xbf\xbd"
-
-/* The text each writer makes of s: JSON (without its quotes) or XML. */
-static char *escaped(const char *s, bool xml)
-{
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	if (xml)
-		xml_write_escaped(f, s);
-	else
-		json_write_escaped(f, s);
-	fclose(f);
-	if (!xml) {
-		memmove(buf, buf + 1, len - 2);
-		buf[len - 2] = 0;
-	}
-	return buf;
-}
-
-static void expect_clean(const char *in, const char *want)
-{
-	char *s = utf8_sanitize(in);
-	assert_string_equal(s, want);
-	assert_true(utf8_valid(s));
-	assert_int_equal(utf8_valid(in), !strcmp(in, want));
-	free(s);
-	/* Every writer goes through the same decoder. */
-	for (int xml = 0; xml < 2; xml++) {
-		s = escaped(in, xml);
-		assert_string_equal(s, want);
-		free(s);
-	}
-}
-
-static void test_utf8(void **state)
-{
-	/* Well-formed: 2-, 3- and 4-byte sequences, the highest code point
-	 * (U+10FFFF, F4 8F BF BF), and a U+FFFD of the input's own. */
-	expect_clean("a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", "a\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
-	expect_clean("\xf4\x8f\xbf\xbf", "\xf4\x8f\xbf\xbf");
-	expect_clean("x" FFFD "y", "x" FFFD "y");
-	/* Overlongs: C0 and C1 never start a sequence; E0 80 80 is NUL in 3 bytes. */
-	expect_clean("a\xc0\x80z", "a" FFFD FFFD "z");
-	expect_clean("\xc1\xbf", FFFD FFFD);
-	expect_clean("\xe0\x80\x80", FFFD FFFD FFFD);
-	expect_clean("\xf0\x8f\xbf\xbf", FFFD FFFD FFFD FFFD);
-	/* A lone surrogate (U+D800), which JSON parsers and XML reject. */
-	expect_clean("f\xed\xa0\x80g", "f" FFFD FFFD FFFD "g");
-	expect_clean("\xed\x9f\xbf", "\xed\x9f\xbf"); /* U+D7FF, just below */
-	/* Bytes that never occur in UTF-8, and beyond U+10FFFF. */
-	expect_clean("\xf5", FFFD);
-	expect_clean("\xff\xfe", FFFD FFFD);
-	expect_clean("\xf4\x90\x80\x80", FFFD FFFD FFFD FFFD);
-	/* Cut short: one U+FFFD for the valid prefix, and the next character kept. */
-	expect_clean("\xe2\x82", FFFD);
-	expect_clean("\xe2\x82x", FFFD "x");
-	expect_clean("\xf0\x9f\x98", FFFD);
-	expect_clean("\x80", FFFD);
-
-	/* JSON escapes controls; XML, which cannot carry most of them even
-	 * escaped, replaces them, and U+FFFE / U+FFFF too. */
-	char *s = escaped("a\x01\"\\<", false);
-	assert_string_equal(s, "a\\u0001\\\"\\\\<");
-	free(s);
-	s = escaped("a\x01\x1f\t\n<&>\"'\xef\xbf\xbe\xef\xbf\xbf", true);
-	assert_string_equal(s, "a" FFFD FFFD "\t\n&lt;&amp;&gt;&quot;&#39;" FFFD FFFD);
-	free(s);
-	char buf[4];
-	assert_int_equal(utf8_encode(buf, 0x10ffff), 4);
-	assert_memory_equal(buf, "\xf4\x8f\xbf\xbf", 4);
+	profile_free(&p);
 }
 
 /* -o NAME: descriptors by name, refusals, and the existing file kept when
@@ -851,7 +744,6 @@ int main(void)
 	    cmocka_unit_test(test_svg),
 	    cmocka_unit_test(test_svg_diff),
 	    cmocka_unit_test(test_speedscope),
-	    cmocka_unit_test(test_utf8),
 	    cmocka_unit_test(test_outfile),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -446,7 +446,7 @@ static void read_events(const uint8_t *buf, size_t len, size_t batch, struct evl
 			assert_int_equal(rec.nframes, 0);
 			assert_int_equal(rec.count, 0);
 			struct rd_event e = {rec.kind, rec.tid,	 rec.id,     rec.seq, rec.ptr,	 rec.old_ptr,
-					     rec.size, rec.time, rec.weight, rec.ns,  rec.at_end};
+					     rec.size, rec.time, rec.weight, rec.ns,  rec.at_end, rec.agent};
 			ev_add(l, &e);
 		} else {
 			/* ... and those of other records after events. */

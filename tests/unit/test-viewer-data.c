@@ -14,96 +14,65 @@
 #include <cmocka.h>
 
 #include "fathom-dump.h"
+#include "fixture.h"
 #include "viewer-data.h"
-
-static struct fa_process procs[1];
-static struct fa_module modules[3];
-static struct fa_thread threads[2];
-static struct fa_func funcs[4];
-static struct fa_frame frames[5];
-static struct fa_loc locs[5];
-static uint32_t s0[] = {1, 0}, s1[] = {2, 0}, s2[] = {3, 1, 0}, s3[] = {4, 0};
-static struct fa_stack stacks[5];
-static struct fa_thread_stack tstacks[4];
-static struct fa_point timeline[2];
 
 /* main -> work (two addresses in work), main -> work -> inl_helper (inlined),
  * main -> work -> malloc, and a stack without frames. */
 static void make_profile(struct profile *p)
 {
-	memset(p, 0, sizeof(*p));
-	procs[0] = (struct fa_process){.path = "t.fdump",
-				       .pid = 100,
-				       .ppid = 1,
-				       .exe = "/usr/bin/app",
-				       .cmdline = "app --x",
-				       .hz = 100,
-				       .alloc_mode = FD_ALLOC_EXACT,
-				       .start_real_ns = 1700000000123456789ull,
-				       .duration_ns = 2000000000ull,
-				       .samples = 13,
-				       .sample_weight = 13,
-				       .complete = true};
-	modules[0] = (struct fa_module){.proc = 0, .path = "/usr/bin/app", .name = "app"};
-	modules[1] = (struct fa_module){.proc = 0, .path = "/lib/libc.so.6", .name = "libc.so.6"};
-	modules[2] = (struct fa_module){.proc = 0, .path = "/usr/bin/app", .name = "app"};
-	threads[0] = (struct fa_thread){.proc = 0, .tid = 100, .name = "app", .cpu = 9, .samples = 9};
-	threads[1] = (struct fa_thread){.proc = 0, .tid = 101, .name = "worker", .cpu = 4, .samples = 4};
-	funcs[0] = (struct fa_func){"main", "app.c", 2, 10};
-	funcs[1] = (struct fa_func){"work", "app.c", 0, 25};
-	funcs[2] = (struct fa_func){"inl_helper", "app.h", 0, 3};
-	funcs[3] = (struct fa_func){"malloc", NULL, 1, 0};
-	frames[0] = (struct fa_frame){0, 20};
-	frames[1] = (struct fa_frame){1, 30};
-	frames[2] = (struct fa_frame){2, 5};  /* inlined into ... */
-	frames[3] = (struct fa_frame){1, 31}; /* ... work */
-	frames[4] = (struct fa_frame){3, 0};
-	locs[0] = (struct fa_loc){0x1000, 0, 0x1000, 0, 1};
-	locs[1] = (struct fa_loc){0x2000, 0, 0x2000, 1, 1};
-	locs[2] = (struct fa_loc){0x2100, 0, 0x2100, 2, 2};
-	locs[3] = (struct fa_loc){0x7000, 1, 0x7000, 4, 1};
-	locs[4] = (struct fa_loc){0x2040, 0, 0x2040, 1, 1}; /* another address in work */
-	memset(stacks, 0, sizeof(stacks));
-	stacks[0] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s0};
-	stacks[0].w[FA_CPU] = 7;
-	stacks[1] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s1};
-	stacks[1].w[FA_CPU] = 3;
-	stacks[1].w[FA_ALLOC_CALLS] = 2;
-	stacks[1].w[FA_ALLOC_BYTES] = 100;
-	stacks[2] = (struct fa_stack){.proc = 0, .depth = 3, .locs = s2};
-	stacks[2].w[FA_ALLOC_CALLS] = 5;
-	stacks[2].w[FA_ALLOC_BYTES] = 500;
-	stacks[2].w[FA_LEAKED_BYTES] = 64;
-	stacks[2].w[FA_LEAKED_BLOCKS] = 1;
-	stacks[2].w[FA_PEAK_BYTES] = 200;
-	stacks[3] = (struct fa_stack){.proc = 0, .depth = 2, .locs = s3};
-	stacks[3].w[FA_CPU] = 2;
-	stacks[4] = (struct fa_stack){.proc = 0, .depth = 0, .locs = NULL};
-	stacks[4].w[FA_CPU] = 1;
-	tstacks[0] = (struct fa_thread_stack){0, 0, 7, 7};
-	tstacks[1] = (struct fa_thread_stack){3, 0, 2, 2};
-	tstacks[2] = (struct fa_thread_stack){1, 1, 3, 3};
-	tstacks[3] = (struct fa_thread_stack){4, 1, 1, 1};
-	timeline[0] = (struct fa_point){0, 1000000, 4096, 1 << 20};
-	timeline[1] = (struct fa_point){0, 2000000, 8192, 2 << 20};
-	p->procs = procs;
-	p->nprocs = 1;
-	p->modules = modules;
-	p->nmodules = 3;
-	p->threads = threads;
-	p->nthreads = 2;
-	p->funcs = funcs;
-	p->nfuncs = 4;
-	p->frames = frames;
-	p->nframes = 5;
-	p->locs = locs;
-	p->nlocs = 5;
-	p->stacks = stacks;
-	p->nstacks = 5;
-	p->tstacks = tstacks;
-	p->ntstacks = 4;
-	p->timeline = timeline;
-	p->ntimeline = 2;
+	fx_init(p);
+	uint32_t proc = fx_process(p, "t.fdump", 100, "/usr/bin/app", "app --x");
+	struct fa_process *pr = &p->procs[proc];
+	pr->ppid = 1;
+	pr->hz = 100;
+	pr->alloc_mode = FD_ALLOC_EXACT;
+	pr->start_real_ns = 1700000000123456789ull;
+	pr->duration_ns = 2000000000ull;
+	pr->samples = pr->sample_weight = 13;
+	pr->complete = true;
+	uint32_t app = fx_module(p, proc, "/usr/bin/app", 0, 0, 0);
+	uint32_t libc = fx_module(p, proc, "/lib/libc.so.6", 0, 0, 0);
+	uint32_t app2 = fx_module(p, proc, "/usr/bin/app", 0, 0, 0);
+	uint32_t t100 = fx_thread(p, proc, 100, "app"), t101 = fx_thread(p, proc, 101, "worker");
+	p->threads[t100].cpu = p->threads[t100].samples = 9;
+	p->threads[t101].cpu = p->threads[t101].samples = 4;
+	uint32_t main_ = fx_func(p, "main", "app.c", app2, 10);
+	uint32_t work = fx_func(p, "work", "app.c", app, 25);
+	uint32_t inl = fx_func(p, "inl_helper", "app.h", app, 3);
+	uint32_t malloc_ = fx_func(p, "malloc", NULL, libc, 0);
+	uint32_t f_main = fx_frame(p, main_, 20);
+	uint32_t f_work = fx_frame(p, work, 30);
+	uint32_t f_inl = fx_frame(p, inl, 5); /* inlined into ... */
+	fx_frame(p, work, 31);                /* ... work */
+	uint32_t f_malloc = fx_frame(p, malloc_, 0);
+	uint32_t l_main = fx_loc(p, 0x1000, app, f_main, 1);
+	uint32_t l_work = fx_loc(p, 0x2000, app, f_work, 1);
+	uint32_t l_inl = fx_loc(p, 0x2100, app, f_inl, 2);
+	uint32_t l_malloc = fx_loc(p, 0x7000, libc, f_malloc, 1);
+	uint32_t l_work2 = fx_loc(p, 0x2040, app, f_work, 1); /* another address in work */
+	uint32_t s0 = fx_stack(p, proc, 2, (uint32_t[]){l_work, l_main});
+	fx_weight(p, s0, FA_CPU, 7);
+	uint32_t s1 = fx_stack(p, proc, 2, (uint32_t[]){l_inl, l_main});
+	fx_weight(p, s1, FA_CPU, 3);
+	fx_weight(p, s1, FA_ALLOC_CALLS, 2);
+	fx_weight(p, s1, FA_ALLOC_BYTES, 100);
+	uint32_t s2 = fx_stack(p, proc, 3, (uint32_t[]){l_malloc, l_work, l_main});
+	fx_weight(p, s2, FA_ALLOC_CALLS, 5);
+	fx_weight(p, s2, FA_ALLOC_BYTES, 500);
+	fx_weight(p, s2, FA_LEAKED_BYTES, 64);
+	fx_weight(p, s2, FA_LEAKED_BLOCKS, 1);
+	fx_weight(p, s2, FA_PEAK_BYTES, 200);
+	uint32_t s3 = fx_stack(p, proc, 2, (uint32_t[]){l_work2, l_main});
+	fx_weight(p, s3, FA_CPU, 2);
+	uint32_t s4 = fx_stack(p, proc, 0, NULL);
+	fx_weight(p, s4, FA_CPU, 1);
+	fx_tstack(p, s0, t100, 7, 7);
+	fx_tstack(p, s3, t100, 2, 2);
+	fx_tstack(p, s1, t101, 3, 3);
+	fx_tstack(p, s4, t101, 1, 1);
+	fx_point(p, proc, 1000000, 4096, 1 << 20);
+	fx_point(p, proc, 2000000, 8192, 2 << 20);
 	p->mem = (struct fa_mem){.alloc_calls = 7,
 				 .alloc_bytes = 600,
 				 .frees = 6,
@@ -113,9 +82,6 @@ static void make_profile(struct profile *p)
 				 .leaked_bytes = 64,
 				 .leaked_blocks = 1,
 				 .scale = 1};
-	for (size_t i = 0; i < p->nstacks; i++)
-		for (int m = 0; m < FA_NMETRICS; m++)
-			p->total[m] += stacks[i].w[m];
 }
 
 static char *capture(const struct profile *const *ps, size_t n, const struct viewer_opts *o)
@@ -159,7 +125,7 @@ static void test_tree_and_weights(void **state)
 	assert_has(s, "\"peak-bytes\":[4,200]");
 	/* Thread 0: work 7 + 2 = 9; thread 1: root 1, inl_helper 3; ordered by
 	 * node (-1, 1, 2 as steps 0, 2, 1). */
-	assert_has(s, "\"threadCpu\":[0,1,1,2,0,9,1,1,3]");
+	assert_has(s, "\"thread_cpu\":[0,1,1,2,0,9,1,1,3]");
 	/* "app" is named once; main's module (the second "app") points at it. */
 	assert_has(s, "\"modules\":[\"app\",\"libc.so.6\"]");
 	assert_has(
@@ -167,7 +133,7 @@ static void test_tree_and_weights(void **state)
 	       "\"file\":[\"app.c\",\"app.c\",\"app.h\",null],\"line\":[10,25,3,0],\"module\":[0,0,0,1]}");
 	assert_has(
 	    s,
-	    "{\"id\":\"cpu\",\"label\":\"CPU time\",\"unit\":\"samples\",\"total\":13,\"nsPerUnit\":10000000}");
+	    "{\"id\":\"cpu\",\"label\":\"CPU time\",\"unit\":\"samples\",\"total\":13,\"ns_per_unit\":10000000}");
 	assert_has(s,
 		   "{\"id\":\"alloc-bytes\",\"label\":\"Allocated bytes\",\"unit\":\"bytes\",\"total\":600}");
 	assert_has(s,
@@ -176,11 +142,12 @@ static void test_tree_and_weights(void **state)
 	    s, "\"threads\":[{\"proc\":0,\"pid\":100,\"tid\":100,\"name\":\"app\",\"cpu\":9,\"samples\":9},");
 	assert_has(s, "\"timeline\":[{\"proc\":0,\"t\":[1000000,2000000],\"heap\":[4096,8192],\"rss\":["
 		      "1048576,2097152]}]");
-	assert_has(s, "\"peakBytes\":8192,\"peakTimeNs\":2000000,\"peakProc\":0,\"leakedBytes\":64");
-	assert_has(s, "\"startMs\":1700000000123,");
-	assert_has(s, "\"allocMode\":\"exact\"");
+	assert_has(s, "\"peak_bytes\":8192,\"peak_time_ns\":2000000,\"peak_proc\":0,\"leaked_bytes\":64");
+	assert_has(s, "\"start_ms\":1700000000123,");
+	assert_has(s, "\"alloc_mode\":\"exact\"");
 	assert_has(s, "\"warnings\":[]");
 	free(s);
+	profile_free(&p);
 }
 
 static void test_no_alloc_no_memory_metrics(void **state)
@@ -188,22 +155,23 @@ static void test_no_alloc_no_memory_metrics(void **state)
 	(void)state;
 	struct profile p;
 	make_profile(&p);
-	procs[0].alloc_mode = FD_ALLOC_OFF;
+	p.procs[0].alloc_mode = FD_ALLOC_OFF;
 	p.mem.alloc_calls = 0;
 	p.total[FA_ALLOC_CALLS] = 0;
-	procs[0].clock = FD_CLOCK_WALL;
-	procs[0].damage = "truncated after chunk 3";
+	p.procs[0].clock = FD_CLOCK_WALL;
+	fx_str(&p.procs[0].damage, "truncated after chunk 3");
 	const struct profile *ps[] = {&p};
 	struct viewer_opts o = {.title = "my <title>"};
 	char *s = capture(ps, 1, &o);
 	assert_has(s, "\"title\":\"my <title>\"");
 	assert_has(s,
 		   "\"metrics\":[{\"id\":\"cpu\",\"label\":\"Wall time\",\"unit\":\"samples\",\"total\":13,"
-		   "\"nsPerUnit\":10000000}]");
+		   "\"ns_per_unit\":10000000}]");
 	assert_has(s, "\"weights\":{\"cpu\":[0,1,2,9,1,3]}");
 	/* A damaged file is always visible in the report. */
 	assert_has(s, "\"warnings\":[\"t.fdump: truncated after chunk 3\"]");
 	free(s);
+	profile_free(&p);
 }
 
 static void test_diff_sides(void **state)
@@ -218,20 +186,23 @@ static void test_diff_sides(void **state)
 	assert_has(s, "\"diff\":true,\"profiles\":[{\"label\":\"base\"");
 	assert_has(s, "]},{\"label\":\"new\"");
 	free(s);
+	profile_free(&base);
+	profile_free(&neu);
 }
 
 static void test_write_error(void **state)
 {
 	(void)state;
+	FILE *f = fopen("/dev/full", "w");
+	if (!f)
+		skip();
 	struct profile p;
 	make_profile(&p);
 	const struct profile *ps[] = {&p};
 	struct viewer_opts o = {0};
-	FILE *f = fopen("/dev/full", "w");
-	if (!f)
-		skip();
 	assert_int_equal(viewer_data_write(f, ps, 1, &o), -EIO);
 	fclose(f);
+	profile_free(&p);
 }
 
 int main(void)

@@ -1,0 +1,258 @@
+/* The agent's configuration, read once from the environment at start
+ * (FATHOM_*), what it finds out about the process then (whether CPU sampling
+ * can work, whose malloc the program calls), and its words to the user: on
+ * stderr, and in the manifest that `fathom record` reads.
+ *
+ * Context: ordinary (the constructor, the writer), unless a function says so.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "program.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct agent_config agent_cfg = { .hz = 99, .clock = FD_CLOCK_CPU, .alloc = FD_ALLOC_OFF, .cpu = 1 };
+
+/* Why CPU sampling is impossible in this process (empty when it is not):
+ * found by the start-up probe, recorded in every dump of the process. */
+static char g_cpu_off[160];
+/* The object whose malloc the program calls instead of the agent's (an
+ * allocator preloaded before it): recorded in every dump of the process. */
+static char g_alloc_bypass[PATH_MAX];
+
+static void vsay(const char *fmt, va_list ap)
+{
+	char buf[512];
+	int n = vsnprintf(buf, sizeof(buf) - 1, fmt, ap);
+	if (n < 0)
+		return;
+	if (n > (int)sizeof(buf) - 2)
+		n = (int)sizeof(buf) - 2;
+	buf[n++] = '\n';
+	ssize_t w = write(2, buf, (size_t)n);
+	(void)w;
+}
+
+/* Context: any. One message on stderr, from write() alone. */
+void say(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+/* stderr as it was at start. A message later in the run goes out only while
+ * fd 2 is still that file: a program that closed every descriptor may have
+ * given the number to a file of its own. */
+static dev_t g_err_dev;
+static ino_t g_err_ino;
+static int g_err_known;
+
+void note_stderr(void)
+{
+	struct stat st;
+	g_err_known = fstat(2, &st) == 0;
+	g_err_dev = st.st_dev;
+	g_err_ino = st.st_ino;
+}
+
+void say_late(const char *fmt, ...)
+{
+	struct stat st;
+	if (!g_err_known || fstat(2, &st) < 0 || st.st_dev != g_err_dev || st.st_ino != g_err_ino)
+		return;
+	va_list ap;
+	va_start(ap, fmt);
+	vsay(fmt, ap);
+	va_end(ap);
+}
+
+void agent_assert_failed(const char *what, const char *file, int line)
+{
+	static int said;
+#ifdef NDEBUG
+	if (!said++)
+		say_late("fathom: internal error: %s is false (%s:%d); the dump may lack events", what, file, line);
+#else
+	(void)said;
+	say("fathom: internal error: %s is false (%s:%d)", what, file, line);
+	abort();
+#endif
+}
+
+/* ----------------------------------------------------------- configuration */
+
+static int parse_uint(const char *s, uint64_t *out, int suffixes)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return -1;
+	if (suffixes && *end) {
+		unsigned shift = 0;
+		switch (*end) {
+		case 'k': case 'K': shift = 10; break;
+		case 'm': case 'M': shift = 20; break;
+		case 'g': case 'G': shift = 30; break;
+		default: return -1;
+		}
+		end++;
+		if (*end == 'B' || *end == 'b')
+			end++;
+		if (v > (~0ull >> shift))
+			return -1;
+		v <<= shift;
+	}
+	if (*end)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+void read_config(void)
+{
+	const char *s;
+	uint64_t v;
+	if ((s = getenv("FATHOM_HZ"))) {
+		if (parse_uint(s, &v, 0) < 0 || v < 1 || v > 10000)
+			say("fathom: FATHOM_HZ='%s' is not a number from 1 to 10000; using 99", s);
+		else
+			agent_cfg.hz = (int)v;
+	}
+	if ((s = getenv("FATHOM_CLOCK"))) {
+		if (!strcmp(s, "cpu"))
+			agent_cfg.clock = FD_CLOCK_CPU;
+		else if (!strcmp(s, "wall"))
+			agent_cfg.clock = FD_CLOCK_WALL;
+		else
+			say("fathom: FATHOM_CLOCK='%s' is not cpu or wall; using cpu", s);
+	}
+	if ((s = getenv("FATHOM_CPU"))) {
+		if (!strcmp(s, "0"))
+			agent_cfg.cpu = 0;
+		else if (strcmp(s, "1"))
+			say("fathom: FATHOM_CPU='%s' is not 0 or 1; sampling the CPU", s);
+	}
+	const char *a = getenv("FATHOM_ALLOC");
+	if (a) {
+		if (!strcmp(a, "off"))
+			agent_cfg.alloc = FD_ALLOC_OFF;
+		else if (!strcmp(a, "exact"))
+			agent_cfg.alloc = FD_ALLOC_EXACT;
+		else if (!strcmp(a, "sampled"))
+			agent_cfg.alloc = FD_ALLOC_SAMPLED;
+		else
+			say("fathom: FATHOM_ALLOC='%s' is not off, exact or sampled; not tracking allocations", a);
+	}
+	if ((s = getenv("FATHOM_ALLOC_SAMPLE"))) {
+		if (parse_uint(s, &v, 1) < 0 || v < 1) {
+			say("fathom: FATHOM_ALLOC_SAMPLE='%s' is not a size in bytes (such as 512K); using 512K", s);
+		} else {
+			agent_cfg.alloc_sample = v;
+			if (!a)
+				agent_cfg.alloc = FD_ALLOC_SAMPLED;
+		}
+	}
+	/* High in the real-time range, which programs fill from SIGRTMIN up;
+	 * computed here, as glibc reserves the first ones for itself. */
+	agent_cfg.signo = SIGRTMAX - 2;
+	if ((s = getenv("FATHOM_SIGNAL"))) {
+		if (parse_uint(s, &v, 0) < 0 || v < (uint64_t)SIGRTMIN || v > (uint64_t)SIGRTMAX)
+			say("fathom: FATHOM_SIGNAL='%s' is not a real-time signal number from %d to %d; "
+			    "using %d",
+			    s, SIGRTMIN, SIGRTMAX, agent_cfg.signo);
+		else
+			agent_cfg.signo = (int)v;
+	}
+	if (agent_cfg.alloc == FD_ALLOC_SAMPLED && !agent_cfg.alloc_sample)
+		agent_cfg.alloc_sample = 512 * 1024;
+	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)
+		agent_cfg.alloc_sample = 0;
+}
+
+/* ------------------------------------------------------- found at start */
+
+/* Notes whether the program's malloc is another allocator's, which comes
+ * before the agent's hooks (then no allocation is recorded). */
+void config_check_alloc_bypass(void)
+{
+	int bypass = agent_cfg.alloc != FD_ALLOC_OFF ? program_alloc_bypass(g_alloc_bypass, sizeof(g_alloc_bypass)) : 0;
+	if (bypass && !getenv("FATHOM_MANIFEST"))
+		say("fathom: the program's malloc is %s's, which comes before fathom's hooks (%s): no "
+		    "allocation is recorded%s",
+		    g_alloc_bypass, bypass == 1 ? "preloaded before it" : "linked into the program",
+		    bypass == 1 ? "; put libfathom.so first in LD_PRELOAD" : "");
+}
+
+const char *config_alloc_bypass(void)
+{
+	return g_alloc_bypass;
+}
+
+/* A seccomp filter may forbid the timers, even kill for them: found out
+ * now, the only time SIGSYS is caught, and said once. */
+void config_probe_cpu(void)
+{
+	if (agent_cfg.cpu && sample_probe(g_cpu_off, sizeof(g_cpu_off)) < 0)
+		say("fathom: CPU sampling unavailable: %s", g_cpu_off);
+}
+
+const char *config_cpu_off(void)
+{
+	return g_cpu_off;
+}
+
+/* ---------------------------------------------------------------- manifest */
+
+/* Appends a line to FATHOM_MANIFEST, which must be a regular file (a FIFO
+ * there would make the program wait at start). Returns 1 when the line was
+ * written. */
+int manifest_line(const char *fmt, ...)
+{
+	/* Read once, at start: __libc_freeres at exit (freeres.c) clears the
+	 * environment before the last lines are written. */
+	static char m[PATH_MAX];
+	static int known;
+	if (!known) {
+		const char *e = getenv("FATHOM_MANIFEST");
+		if (e && strlen(e) < sizeof(m))
+			strcpy(m, e);
+		known = 1;
+	}
+	if (!*m)
+		return 0;
+	static int said;
+	int fd = open(m, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC, 0600);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		/* ENXIO: a FIFO with no reader. */
+		if ((fd >= 0 || errno == ENXIO) && !said++)
+			say("fathom: FATHOM_MANIFEST %s is not a regular file; not writing to it", m);
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	char line[PATH_MAX + 64];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	ssize_t w = -1;
+	if (n > 0 && n < (int)sizeof(line))
+		w = write(fd, line, (size_t)n);
+	close(fd);
+	return w == n;
+}

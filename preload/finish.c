@@ -1,0 +1,173 @@
+/* The end of a dump (exit, exec, daemon()'s parent): the last rounds, the
+ * CPU accounts of the threads still running and of those the agent never
+ * saw, the time of threads still blocked, the stacks not yet defined, and
+ * the trailer; for exec and daemon a trailer that can be taken back.
+ *
+ * Context: ordinary, never signal.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "encode.h"
+
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+/* The writer's emitter for tcpu_close(). */
+static void emit_enc(struct tstate *t, const uint64_t *w, size_t n)
+{
+	struct enc *e = dump_locked();
+	(void)n;
+	enc_event(e, (uint64_t)t->tid, w);
+}
+
+/* Threads the agent never saw (they never ran agent code: created by a raw
+ * clone, or running since before the agent with the signal blocked): their
+ * names and measured CPU time, from /proc and their CPU clocks. */
+static void close_unseen(uint64_t now)
+{
+	struct enc *e = dump_locked();
+	DIR *d = opendir("/proc/self/task");
+	if (!d)
+		return;
+	struct dirent *de;
+	for (int n = 0; (de = readdir(d)) && n < 4096;) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		uint64_t clk, base;
+		if (tid <= 0 || tid == writer_tid() || has_state_any(tid, 1) || tcpu_read(tid, &clk) < 0)
+			continue;
+		base = pre_timer_base(tid);
+		char path[64], name[17] = {0};
+		snprintf(path, sizeof(path), "/proc/self/task/%d/comm", (int)tid);
+		ssize_t k = read_file(path, name, 16);
+		if (k > 0 && name[k - 1] == '\n')
+			name[k - 1] = 0;
+		enc_thread(e, (uint64_t)tid, now, name);
+		enc_thread_end(e, (uint64_t)tid, now, clk > base ? clk - base : 0);
+		n++;
+	}
+	closedir(d);
+}
+
+/* At the end of the recording (exit, exec, daemon): closes the CPU account
+ * of every thread still running (thread-cpu.c), and of those the agent
+ * never saw. final: the threads' own ends will not be recorded (exit); an
+ * exec's trailer may be taken back, so nothing is changed then. */
+static void close_accounts(uint64_t now, int charge, int final)
+{
+	if (!agent_cfg.cpu)
+		return;
+	/* The threads run on and may use their own buffers. */
+	static uint64_t f[EV_MAX_WORDS];
+	int hw = threads_hiwater();
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (!t || atomic_load(&t->state) != TS_LIVE || t->thread_end_sent)
+			continue;
+		tcpu_close(t, charge, now, f, emit_enc);
+		if (final)
+			t->thread_end_sent = 1;
+	}
+	close_unseen(now);
+}
+
+/* With the wall clock, a thread still blocked when the dump ends: its time
+ * blocked so far, on the stack it blocked in (blocking.c; an atomic exchange
+ * there keeps an interval from counting twice). */
+static void close_blocked(uint64_t now)
+{
+	struct enc *e = dump_locked();
+	int hw = threads_hiwater();
+	for (int i = 0; agent_cpu_on && i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (!t || atomic_load(&t->state) != TS_LIVE)
+			continue;
+		uint32_t bid;
+		uint64_t bns = blocking_take(t, now, &bid);
+		if (bns && bid) {
+			uint64_t s[6];
+			sample_event(s, bns / (1000000000u / (unsigned)agent_cfg.hz), now, bid, bns, 0);
+			enc_event(e, (uint64_t)t->tid, s);
+		}
+	}
+}
+
+static int define_stack(void *arg, uint32_t id, const uint64_t *frames, unsigned n)
+{
+	enc_stack(arg, id, frames, n);
+	return 0;
+}
+
+/* Before the dump ends: a STACK travels in the ring of the thread that made
+ * the id, while another thread's ring, a pending sample or the CPU time
+ * credited at the end may already have named it; when the last round cut
+ * the rings before the definition, it is written here, from the table.
+ * Called with wlock held, once the last events are encoded. */
+static void define_missing_stacks(void)
+{
+	struct enc *e = dump_locked();
+	/* Every id named so far was counted before anyone could use it. */
+	atomic_thread_fence(memory_order_acquire);
+	if (e->stacks_defined < intern_count(&agent_intern))
+		intern_each(&agent_intern, define_stack, e);
+}
+
+/* Writes everything that is pending and the trailer. Called at exit, _exit
+ * and (keeping wlock) before exec. */
+static void finish_locked(unsigned reason)
+{
+	struct enc *e = dump_locked();
+	uint64_t now = agent_now();
+	writer_cycle(1);
+	writer_cycle(1);
+	close_accounts(now, agent_cpu_on, 1);
+	close_blocked(now);
+	define_missing_stacks();
+	dump_trailer(now, reason);
+	enc_flush(e);
+	writer_note_flush(now);
+	report_dump_error(1);
+}
+
+/* Flushes everything and writes a trailer that may be taken back (exec, and
+ * daemon()'s parent, whose fork can fail): returns where it starts. Called
+ * with wlock held, which the caller keeps so that nothing follows it. */
+struct enc_mark trailer_provisional(unsigned reason)
+{
+	struct enc *e = dump_locked();
+	writer_cycle(1);
+	define_missing_stacks(); /* kept if the trailer is taken back */
+	enc_flush(e);
+	struct enc_mark m = enc_mark(e);
+	uint64_t now = agent_now();
+	/* (With CPU sampling just stopped for an exec: it was on.) */
+	close_accounts(now, agent_cfg.cpu && !config_cpu_off()[0], 0);
+	dump_trailer(now, reason);
+	enc_flush(e);
+	report_dump_error(1);
+	return m;
+}
+
+void agent_finish(unsigned reason)
+{
+	if (!agent_ready || agent_finished || getpid() != agent_pid)
+		return;
+	int g = agent_guard, cs;
+	agent_guard = 1;
+	NO_CANCEL_BEGIN(cs);
+	if (!dump_lock_bounded()) {
+		NO_CANCEL_END(cs);
+		agent_guard = g;
+		return;
+	}
+	if (!agent_finished) {
+		finish_locked(reason);
+		agent_finished = 1;
+		agent_alloc_on = 0;
+		agent_cpu_on = 0;
+	}
+	dump_unlock();
+	NO_CANCEL_END(cs);
+	agent_guard = g;
+}

@@ -1,0 +1,422 @@
+/* The writer thread: in rounds, it drains every thread's ring into the
+ * encoder, merged by allocation sequence number, checks for threads that
+ * ended, reports what was lost, and writes a TICK with the process's memory
+ * figures; it sleeps between rounds until a ring fills or the next tick.
+ * Threads waiting for room in their ring wait for its progress here.
+ *
+ * Context: the writer thread, or a producer doing its work with wlock held;
+ * writer_nudge() and writer_wake() may run anywhere.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "encode.h"
+#include "sigmask.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define WRITER_STACK (1u << 20)
+#define FLUSH_NS 50000000ull
+#define TICK_NS 20000000ull
+#define CHECK_NS 1000000000ull
+
+static _Atomic uint32_t g_wake;
+static _Atomic int g_writer_sleeping;
+/* Producers waiting for room sleep on g_progress, which the writer bumps
+ * after every pass. */
+static _Atomic uint32_t g_progress;
+static _Atomic int g_waiters;
+/* The main thread called pthread_exit: glibc ends the process when its last
+ * thread exits, and the writer, a thread too, must not keep it alive. */
+static volatile int g_main_exited;
+static pid_t g_writer_tid;
+static uint64_t g_last_flush, g_last_tick, g_last_check;
+static uint64_t g_lost_stacks_reported, g_lost_alloc_reported, g_cpu_in_agent_reported;
+static uint64_t g_cpu_unsampled_reported;
+/* Writer-owned: the last name of each slot's thread written to the dump. */
+static char g_wname[MAX_THREADS][16];
+
+static void futex_wake(_Atomic uint32_t *w)
+{
+	syscall(SYS_futex, w, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+pid_t writer_tid(void)
+{
+	return g_writer_tid;
+}
+
+void writer_note_flush(uint64_t now)
+{
+	g_last_flush = now;
+}
+
+void writer_note_main_exited(void)
+{
+	g_main_exited = 1;
+}
+
+/* In a fork child (before its writer starts): nothing written, nothing
+ * reported yet; the forking thread is the child's main thread. */
+void writer_fork_child(void)
+{
+	memset(g_wname, 0, sizeof(g_wname));
+	g_main_exited = 0;
+	g_cpu_in_agent_reported = 0;
+	g_lost_stacks_reported = g_lost_alloc_reported = 0;
+	g_cpu_unsampled_reported = 0;
+	g_last_flush = g_last_tick = g_last_check = 0;
+}
+
+/* --------------------------------------------------- waking and waiting */
+
+/* Wakes the writer if it sleeps. Context: any; preserves errno. */
+void writer_wake(void)
+{
+	if (atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
+		int saved = errno;
+		atomic_store(&g_writer_sleeping, 0);
+		atomic_fetch_add(&g_wake, 1);
+		futex_wake(&g_wake);
+		errno = saved;
+	}
+}
+
+/* Context: any. */
+void writer_nudge(struct tstate *t)
+{
+	if (ring_fill_producer(&t->ring) > ring_capacity(&t->ring) / 8 &&
+	    atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
+		int saved = errno;
+		atomic_store_explicit(&g_writer_sleeping, 0, memory_order_relaxed);
+		atomic_fetch_add(&g_wake, 1);
+		futex_wake(&g_wake);
+		errno = saved;
+	}
+}
+
+/* Tells the threads waiting for room that a round is done. */
+static void writer_progress(void)
+{
+	atomic_fetch_add(&g_progress, 1);
+	if (atomic_load(&g_waiters))
+		syscall(SYS_futex, &g_progress, FUTEX_WAKE_PRIVATE, INT_MAX, NULL, NULL, 0);
+}
+
+/* Does a round of the writer's work on this thread, unless another thread
+ * is doing it: returns 0 then. Context: malloc, not signal. */
+int writer_try_cycle(void)
+{
+	if (!dump_trylock())
+		return 0;
+	int cs;
+	NO_CANCEL_BEGIN(cs);
+	writer_cycle(0);
+	dump_unlock();
+	NO_CANCEL_END(cs);
+	writer_progress();
+	return 1;
+}
+
+/* The writer's progress so far, to wait on (writer_wait_progress). */
+uint32_t writer_progress_seen(void)
+{
+	return atomic_load(&g_progress);
+}
+
+/* Waits (2 ms at most) for a round after `seen`. */
+void writer_wait_progress(uint32_t seen)
+{
+	struct timespec ts = { 0, 2000000 };
+	atomic_fetch_add(&g_waiters, 1);
+	syscall(SYS_futex, &g_progress, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+	atomic_fetch_sub(&g_waiters, 1);
+}
+
+/* ------------------------------------------------------------ a round */
+
+static int thread_alive(pid_t tid)
+{
+	return !(syscall(SYS_tgkill, agent_pid, tid, 0) < 0 && errno == ESRCH);
+}
+
+static inline int is_alloc_event(unsigned kind)
+{
+	return kind == EV_ALLOC || kind == EV_FREE || kind == EV_REALLOC;
+}
+
+/* The sequence number of the next allocation event in t's ring before
+ * `until`; 0 when the next event has none (it can be written at once), and
+ * UINT64_MAX when the ring is drained up to `until`. */
+static uint64_t next_seq(struct tstate *t, uint64_t until)
+{
+	struct ring *r = &t->ring;
+	uint64_t tail = ring_tail(r);
+	if (tail >= until)
+		return UINT64_MAX;
+	uint64_t w0 = ring_at(r, tail);
+	return is_alloc_event(EV_KIND(w0)) ? EV_FIELD(w0) : 0;
+}
+
+/* Drains t's ring up to the word `until` (an event boundary; 0: its
+ * current head), stopping before an allocation event whose sequence number
+ * exceeds max_seq. Returns the words drained. */
+static size_t drain(struct tstate *t, uint64_t until, uint64_t max_seq)
+{
+	struct enc *e = dump_locked();
+	struct ring *r = &t->ring;
+	uint64_t head = ring_head(r);
+	uint64_t tail = ring_tail(r);
+	if (until && until < head)
+		head = until;
+	uint64_t start = tail, released = tail;
+	uint64_t w[256];
+	while (tail < head) {
+		uint64_t w0 = ring_at(r, tail);
+		unsigned len = EV_LEN(w0);
+		/* Only an overwritten ring has an event of no length or one
+		 * that runs past the head: the rest of it is dropped. */
+		if (!AGENT_ASSERT(len != 0 && len <= head - tail)) {
+			tail = head;
+			break;
+		}
+		if (is_alloc_event(EV_KIND(w0)) && EV_FIELD(w0) > max_seq)
+			break;
+		for (unsigned i = 0; i < len; i++)
+			w[i] = ring_at(r, tail + i);
+		if (EV_KIND(w0) == EV_THREAD)
+			memcpy(g_wname[t->slot], &w[3], 16);
+		/* The agent makes every event: the encoder knows each kind. */
+		unsigned used = enc_event(e, (uint64_t)t->tid, w);
+		AGENT_ASSERT(used == len);
+		tail += len;
+		if (tail - released >= 4096) {
+			ring_release(r, tail);
+			released = tail;
+		}
+	}
+	ring_release(r, tail);
+	uint64_t lost = atomic_load_explicit(&t->lost_samples, memory_order_relaxed);
+	if (lost != t->lost_reported) {
+		enc_lost(e, FD_LOST_SAMPLES, lost - t->lost_reported);
+		t->lost_reported = lost;
+	}
+	return (size_t)(tail - start);
+}
+
+/* pthread_setname_np of another thread: the name the interposer left in the
+ * thread's state goes out (the thread's own renames are sent by itself). */
+static void check_name(int i, struct tstate *t, uint64_t now)
+{
+	struct enc *e = dump_locked();
+	if (!atomic_exchange(&t->xname_set, 0))
+		return;
+	char name[17] = { 0 };
+	memcpy(name, t->xname, 16);
+	char padded[16] = { 0 };
+	memcpy(padded, name, strnlen(name, 16));
+	if (memcmp(padded, g_wname[i], 16)) {
+		memcpy(g_wname[i], padded, 16);
+		enc_thread(e, (uint64_t)t->tid, now, name);
+	}
+}
+
+/* The rings' heads when a round of draining began (writer-owned). */
+static struct tstate *g_snap_t[MAX_THREADS];
+static uint64_t g_snap_head[MAX_THREADS];
+/* How far past the other rings' next event one ring may run ahead in a
+ * batch: long runs per thread compress well, and the file stays within this
+ * many sequence numbers of sorted order, far inside the analyzer's window. */
+#define MERGE_SLACK 65536
+
+/* One round: every ring is drained up to where its head was when the round
+ * began, merged by allocation sequence number (each ring is in sequence
+ * order), so that the file is nearly in sequence order however many threads
+ * allocate (the analyzer replays by sequence within a bounded window). The
+ * TICK that ends the round carries the sequence number read before the
+ * round began: every event below it was in a ring then, and is now in the
+ * file. Called with wlock held. Returns the words drained. */
+size_t writer_cycle(int final)
+{
+	struct enc *e = dump_locked();
+	if (agent_finished)
+		return 0;
+	size_t got = 0;
+	uint64_t tick_seq = atomic_load(&agent_seq);
+	int hw = threads_hiwater(), n = 0;
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (!t)
+			continue;
+		g_snap_t[n] = t;
+		g_snap_head[n] = atomic_load_explicit(&t->ring.head, memory_order_acquire);
+		n++;
+	}
+	for (;;) {
+		/* The ring with the smallest next sequence number runs until it
+		 * passes the second smallest by MERGE_SLACK. */
+		int best = -1;
+		uint64_t s1 = UINT64_MAX, s2 = UINT64_MAX;
+		for (int k = 0; k < n; k++) {
+			uint64_t s = next_seq(g_snap_t[k], g_snap_head[k]);
+			if (s < s1) {
+				s2 = s1;
+				s1 = s;
+				best = k;
+			} else if (s < s2) {
+				s2 = s;
+			}
+		}
+		if (best < 0 || s1 == UINT64_MAX)
+			break;
+		uint64_t bound = s2 > UINT64_MAX - MERGE_SLACK ? UINT64_MAX : s2 + MERGE_SLACK;
+		size_t d = drain(g_snap_t[best], g_snap_head[best], bound);
+		/* Its next event is within the bound: something is drained. */
+		if (!AGENT_ASSERT(d != 0))
+			d = drain(g_snap_t[best], g_snap_head[best], UINT64_MAX);
+		got += d;
+		if (e->raw_len >= CHUNK_RAW / 2) {
+			enc_flush(e);
+			g_last_flush = agent_now();
+		}
+	}
+	uint64_t now = agent_now();
+	int check = final || now - g_last_check >= CHECK_NS;
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (!t)
+			continue;
+		int st = atomic_load(&t->state);
+		if (st == TS_ENDING || check) {
+			if (!thread_alive(t->tid)) {
+				/* Its last events go out through the merge of a
+				 * round, in sequence order; then the state goes. */
+				if (ring_ready(&t->ring))
+					continue;
+				if (!t->thread_end_sent)
+					enc_thread_end(e, (uint64_t)t->tid, now, UINT64_MAX);
+				threads_release(i, t);
+			} else if (check && st == TS_LIVE) {
+				check_name(i, t, now);
+			}
+		}
+	}
+	if (check)
+		g_last_check = now;
+	uint64_t ls = atomic_load(&agent_lost_stacks), la = atomic_load(&agent_lost_alloc);
+	if (ls != g_lost_stacks_reported) {
+		enc_lost(e, FD_LOST_STACKS, ls - g_lost_stacks_reported);
+		g_lost_stacks_reported = ls;
+	}
+	if (la != g_lost_alloc_reported) {
+		enc_lost(e, FD_LOST_ALLOC, la - g_lost_alloc_reported);
+		g_lost_alloc_reported = la;
+	}
+	uint64_t ia = atomic_load(&agent_cpu_in_agent);
+	if (ia != g_cpu_in_agent_reported) {
+		enc_lost(e, FD_LOST_CPU_IN_AGENT, ia - g_cpu_in_agent_reported);
+		g_cpu_in_agent_reported = ia;
+	}
+	uint64_t lc = atomic_load(&agent_cpu_unsampled);
+	if (lc != g_cpu_unsampled_reported) {
+		char why[160];
+		snprintf(why, sizeof(why), "%s: %s",
+			 agent_cpu_unsampled_call ? "timer_settime" : "timer_create",
+			 strerror(agent_cpu_unsampled_errno));
+		enc_lost_why(e, FD_LOST_CPU_THREADS, lc - g_cpu_unsampled_reported, why);
+		g_cpu_unsampled_reported = lc;
+	}
+	if (final || now - g_last_tick >= TICK_NS) {
+		enc_tick(e, now, tick_seq, statm_rss(), heap_in_use());
+		g_last_tick = now;
+	}
+	if (e->raw_len >= CHUNK_RAW / 2 || (e->raw_len && now - g_last_flush >= FLUSH_NS)) {
+		enc_flush(e);
+		g_last_flush = now;
+	}
+	report_dump_error(0);
+	return got;
+}
+
+/* ------------------------------------------------------------ the thread */
+
+/* True when every thread but the writer (and the exited main thread) is
+ * gone. */
+static int only_writer_left(void)
+{
+	return agent_threads_besides(agent_pid) == 0;
+}
+
+static void *writer_main(void *arg)
+{
+	agent_guard = 1;
+	__atomic_store_n(&g_writer_tid, agent_gettid(), __ATOMIC_RELEASE);
+	syscall(SYS_prctl, PR_SET_NAME, "fathom-writer", 0, 0, 0);
+	while (!agent_finished) {
+		/* The program's last thread is gone: end the process as glibc
+		 * would have, had the writer not been counted as a thread. */
+		if (g_main_exited && only_writer_left())
+			exit(0);
+		uint32_t seen = atomic_load(&g_wake);
+		dump_lock();
+		size_t got = writer_cycle(0);
+		dump_unlock();
+		writer_progress();
+		/* Busy rings keep the writer going; otherwise it sleeps until a
+		 * ring is an eighth full (writer_nudge) or the next tick. */
+		if (got >= 4096)
+			continue;
+		struct timespec ts = { 0, got ? 1000000 : 10000000 };
+		atomic_store(&g_writer_sleeping, 1);
+		syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
+		atomic_store(&g_writer_sleeping, 0);
+	}
+	return NULL;
+}
+
+int start_writer(void)
+{
+	pthread_t th;
+	sigset_t all, old;
+	sigfillset(&all);
+	/* The writer must never run the program's signal handlers. */
+	sigmask_real(SIG_SETMASK, &all, &old);
+	g_writer_tid = 0;
+	/* 1 MB of stack, not the default 8 MB of address space: the writer
+	 * needs a few KB, and at most runs the program's exit handlers when the
+	 * main thread has called pthread_exit. */
+	pthread_attr_t attr;
+	int a = pthread_attr_init(&attr) == 0 && pthread_attr_setstacksize(&attr, WRITER_STACK) == 0;
+	int r = thread_create_real(&th, a ? &attr : NULL, writer_main, NULL);
+	if (a)
+		pthread_attr_destroy(&attr);
+	sigmask_real(SIG_SETMASK, &old, NULL);
+	if (r)
+		return -r;
+	pthread_detach(th);
+	/* Its tid, set first thing, keeps it out of the threads given a
+	 * sampling timer: it blocks every signal. */
+	while (!__atomic_load_n(&g_writer_tid, __ATOMIC_ACQUIRE))
+		sched_yield();
+	return 0;
+}
+
+/* Writes the header and the module map at once, as the first chunk: a dump
+ * whose process is still running, or ended without a trailer, still says
+ * whose it is. The writer does not run yet. */
+void flush_start(void)
+{
+	enc_flush(dump_lock());
+	g_last_flush = agent_now();
+	dump_unlock();
+}

@@ -1,0 +1,46 @@
+/* The JSON objects shared by every command's JSON output (see json-profile.h). */
+#include "fathom-dump.h"
+#include "json-profile.h"
+
+void json_process(struct json *j, const struct fa_process *pr)
+{
+	json_object_begin(j, NULL);
+	json_string(j, "file", pr->path);
+	json_int(j, "pid", pr->pid);
+	json_int(j, "ppid", pr->ppid);
+	json_int(j, "generation", pr->generation);
+	json_string(j, "run_id", pr->run_id);
+	json_string(j, "exe", pr->exe);
+	json_string(j, "cmdline", pr->cmdline);
+	json_uint(j, "hz", pr->hz);
+	json_string(j, "clock", pr->clock == FD_CLOCK_WALL ? "wall" : "cpu");
+	json_string(j, "alloc_mode",
+		    pr->alloc_mode == FD_ALLOC_EXACT	 ? "exact"
+		    : pr->alloc_mode == FD_ALLOC_SAMPLED ? "sampled"
+							 : "off");
+	json_uint(j, "alloc_sample_bytes", pr->alloc_sample_bytes);
+	/* Milliseconds: nanoseconds since the epoch lose precision as a
+	 * JavaScript number. */
+	json_uint(j, "start_ms", pr->start_real_ns / 1000000);
+	json_uint(j, "duration_ns", pr->duration_ns);
+	json_uint(j, "samples", pr->samples);
+	json_uint(j, "sample_weight", pr->sample_weight);
+	json_uint(j, "lost_samples", pr->lost_samples);
+	json_uint(j, "lost_alloc", pr->lost_alloc);
+	json_string(j, "alloc_bypass", pr->alloc_bypass);
+	json_string(j, "cpu_unavailable", pr->cpu_unavailable);
+	json_uint(j, "cpu_unsampled_threads", pr->cpu_unsampled_threads);
+	json_uint(j, "cpu_in_agent_weight", pr->cpu_in_agent);
+	json_uint(j, "agent_left_out_weight", pr->agent_left_out);
+	json_bool(j, "complete", pr->complete);
+	json_string(j, "damage", pr->damage);
+	json_object_end(j);
+}
+
+void json_processes(struct json *j, const char *key, const struct profile *p)
+{
+	json_array_begin(j, key);
+	for (size_t i = 0; i < p->nprocs; i++)
+		json_process(j, &p->procs[i]);
+	json_array_end(j);
+}

@@ -1,0 +1,16 @@
+/* The JSON objects that several commands' JSON outputs share, written once so
+ * that a process reads the same in `report --json`, `mem --json` and the
+ * viewer's data (docs/JSON.md, docs/json-schema/). */
+#ifndef FATHOM_JSON_PROFILE_H
+#define FATHOM_JSON_PROFILE_H
+
+#include "profile.h"
+#include "util.h"
+
+/* One process (one dump) as an object: its identity, its recording settings
+ * and what the reader found (docs/json-schema/common.json, "process"). */
+void json_process(struct json *j, const struct fa_process *pr);
+/* The "processes" array: json_process for each of p's processes (under key). */
+void json_processes(struct json *j, const char *key, const struct profile *p);
+
+#endif
