@@ -6,6 +6,9 @@ source "$SRCDIR/tests/lib.sh"
 
 # Two runs of a small leaking program: base without the real leak, new with it.
 run "$FATHOM" record -q --alloc -o base.fdump -- "$PROGS/lk_leaks" >/dev/null
+# A run id is the start time to the second (and only default names get -2,
+# -3, ...): the two runs start in different seconds, so that merging them warns.
+sleep 1.1
 run "$FATHOM" record -q --alloc -o new.fdump -- "$PROGS/lk_leaks" leak >/dev/null
 echo "just text" >text.fdump
 mkdir dbg
