@@ -17,6 +17,7 @@
 #include "cxxname.h"
 #include "fathom-dump.h"
 #include "profile.h"
+#include "json-profile.h"
 #include "util.h"
 
 enum by { BY_FUNCTION, BY_FILE, BY_LINE, BY_MODULE };
@@ -207,7 +208,12 @@ static void print_text_header(const struct report *r)
 			printf("          %s thread%s not CPU-sampled: %s\n",
 			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
 			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
-		if (pr->cpu_in_agent && pr->hz)
+		if (pr->agent_left_out && pr->hz)
+			printf("          %s (%.1f%% of the samples) was the agent's own work, left out of the shares"
+			       " (--include-agent: charge it to the calling frames)\n",
+			       fmt_duration(b, pr->agent_left_out * (1000000000ull / pr->hz)),
+			       100.0 * (double)pr->agent_left_out / (double)(pr->sample_weight ? pr->sample_weight : 1));
+		else if (pr->cpu_in_agent && pr->hz)
 			printf("          %s sampled in the agent, charged to the calling frame\n",
 			       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
 		if (pr->damage)
@@ -400,31 +406,7 @@ static void print_json(const struct report *r, struct agg_row **self, struct agg
 	struct json j;
 	json_init(&j, stdout, false);
 	json_object_begin(&j, NULL);
-	json_array_begin(&j, "processes");
-	for (size_t i = 0; i < p->nprocs; i++) {
-		const struct fa_process *pr = &p->procs[i];
-		json_object_begin(&j, NULL);
-		json_string(&j, "file", pr->path);
-		json_int(&j, "pid", pr->pid);
-		json_int(&j, "ppid", pr->ppid);
-		json_int(&j, "generation", pr->generation);
-		json_string(&j, "run_id", pr->run_id);
-		json_string(&j, "exe", pr->exe);
-		json_string(&j, "cmdline", pr->cmdline);
-		json_uint(&j, "hz", pr->hz);
-		json_string(&j, "clock", clock_name(pr->clock));
-		json_uint(&j, "duration_ns", pr->duration_ns);
-		json_uint(&j, "samples", pr->samples);
-		json_uint(&j, "sample_weight", pr->sample_weight);
-		json_uint(&j, "lost_samples", pr->lost_samples);
-		json_bool(&j, "complete", pr->complete);
-		json_string(&j, "damage", pr->damage);
-		json_string(&j, "cpu_unavailable", pr->cpu_unavailable);
-		json_uint(&j, "cpu_unsampled_threads", pr->cpu_unsampled_threads);
-		json_uint(&j, "cpu_in_agent_weight", pr->cpu_in_agent);
-		json_object_end(&j);
-	}
-	json_array_end(&j);
+	json_processes(&j, "processes", p);
 	json_string(&j, "by", by_names[r->by]);
 	if (r->has_tid)
 		json_int(&j, "tid", r->tid);
