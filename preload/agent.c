@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "python.h"
 #include "sigmask.h"
 #include "encode.h"
 #include "program.h"
@@ -170,6 +171,11 @@ static void say_late(const char *fmt, ...)
 	va_start(ap, fmt);
 	vsay(fmt, ap);
 	va_end(ap);
+}
+
+void agent_say_late(const char *msg)
+{
+	say_late("%s", msg);
 }
 
 static pid_t gettid_(void)
@@ -1400,6 +1406,7 @@ static size_t writer_cycle(int final)
 		enc_lost_why(&g_enc, FD_LOST_CPU_THREADS, lc - g_cpu_unsampled_reported, why);
 		g_cpu_unsampled_reported = lc;
 	}
+	python_write(&g_enc, final);
 	if (final || now - g_last_tick >= TICK_NS) {
 		enc_tick(&g_enc, now, tick_seq, statm_rss(), heap_in_use());
 		g_last_tick = now;
@@ -1738,6 +1745,7 @@ __attribute__((constructor)) static void agent_init(void)
 	if (agent_cfg.cpu && !g_cpu_off[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
 		sigmask_init();
+		python_init();
 		if (t)
 			sample_arm(t, t->tid);
 		arm_existing_threads(gettid_());
@@ -1942,6 +1950,7 @@ static void on_fork_child(void)
 	atomic_store(&g_hiwater, 0);
 	memset(g_wname, 0, sizeof(g_wname));
 	g_npre = 0;
+	python_after_fork();
 	/* Stack ids are per process: start a fresh table. */
 	intern_destroy(&agent_intern);
 	if (intern_init(&agent_intern, INTERN_SLOTS, INTERN_WORDS, INTERN_LEVELS) < 0)
@@ -2532,6 +2541,7 @@ static void *after_open(void *h, int mode)
 			got_scope_of(h, &deep);
 		agent_guard = g;
 		modules_scan(1, mode & RTLD_DEEPBIND ? &deep : NULL);
+		python_after_dlopen(h);
 		errno = e;
 	}
 	return h;

@@ -322,6 +322,9 @@ int sample_arm_tid(pid_t tid, timer_t *out);
 uint64_t sample_thread_cpu(pid_t tid);
 /* The signal comes from the agent's own timers. Context: any. */
 int sample_timer_info(const siginfo_t *si);
+/* Runs the program's disposition *disp of sig as the kernel would have
+ * (SA_RESETHAND updates *disp). Context: signal. */
+void sample_chain(struct sigaction *disp, int sig, siginfo_t *si, void *uc);
 /* The program has a handler of its own for the agent's signal. Context: any. */
 int sample_user_handles(void);
 /* Threads left unsampled because their timer could not be made, and why
@@ -355,6 +358,9 @@ int hooks_setup(void);
 void *hooks_real_malloc(size_t n);
 void hooks_real_free(void *p);
 
+/* agent.c: one line on stderr while it is still the program's stderr of the
+ * start. Context: not signal. */
+void agent_say_late(const char *msg);
 /* agent.c: writes what is pending and the trailer, once (exit, exec, ...). */
 void agent_finish(unsigned reason);
 /* The process's threads other than `self` and the writer; -1 if unknown. */

@@ -17,6 +17,7 @@
 #include "fathom-dump.h"
 #include "heap.h"
 #include "profile.h"
+#include "python.h"
 #include "reader.h"
 #include "suppress.h"
 #include "symbols.h"
@@ -174,6 +175,7 @@ struct pstate {
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
 	struct symcache *saved; /* the symbols the dump carries, or NULL */
+	uint32_t py_module;     /* the "python" module of Python frames (python.c), or FA_NONE */
 };
 
 /* A module's node in its process's live map (below). */
@@ -202,6 +204,7 @@ struct loader {
 	size_t nticks;
 	/* per module: its index in its process's saved symbols, -1 none, -2 not looked yet */
 	int *cmods;
+	struct py_model *py;   /* Python frames (python.c) */
 	/* progress on a terminal */
 	bool progress;
 	struct timespec t0;
@@ -505,6 +508,34 @@ static int on_stack(struct loader *L, uint32_t proc, const struct rd_rec *r)
 	return 0;
 }
 
+/* A Python record: the first that says an interpreter ran makes the
+ * process's "python" module, which Python frames belong to. */
+static int on_python(struct loader *L, uint32_t proc, const struct rd_rec *r)
+{
+	struct profile *p = L->p;
+	if (!L->py && !(L->py = py_model_new()))
+		return -ENOMEM;
+	int rc = py_record(L->py, proc, r->kind, r->path.p, r->path.len);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
+		return warn(p, "%s: chunk %" PRIu32 ": damaged Python record (kind %d), skipped", p->procs[proc].path,
+			    r->chunk, r->kind);
+	if (rc == 0 || L->ps[proc].py_module != FA_NONE)
+		return 0;
+	if (GROW(p->modules, L->modules_cap, p->nmodules + 1) < 0 || GROW(L->mn, L->mn_cap, p->nmodules + 1) < 0)
+		return -ENOMEM;
+	struct fa_module *m = &p->modules[p->nmodules];
+	memset(m, 0, sizeof(*m));
+	m->proc = proc;
+	if (!(m->path = strdup("python")))
+		return -ENOMEM;
+	m->name = m->path;
+	L->mn[p->nmodules].live = false;
+	L->ps[proc].py_module = (uint32_t)p->nmodules++;
+	return 0;
+}
+
 static int on_header(struct loader *L, uint32_t proc, const struct rd_rec *r)
 {
 	struct fa_process *pr = &L->p->procs[proc];
@@ -731,6 +762,9 @@ static int on_record(struct loader *L, uint32_t proc, const struct rd_rec *r, bo
 				return -ENOMEM;
 		}
 		return 0;
+	case FD_REC_PYCODE:
+	case FD_REC_PYTHON:
+		return on_python(L, proc, r);
 	case FD_REC_TRAILER:
 		seen_time(L, proc, r->time);
 		pr->complete = true;
@@ -775,6 +809,7 @@ static int load_file(struct loader *L, const char *path, char **err)
 	memset(&L->ps[proc], 0, sizeof(L->ps[proc]));
 	L->ps[proc].cur_thread = FA_NONE;
 	L->ps[proc].live_root = FA_NONE;
+	L->ps[proc].py_module = FA_NONE;
 	pr->path = strdup(path);
 	if (!pr->path) {
 		reader_close(rd);
@@ -910,6 +945,12 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 		    uint32_t mod, uint64_t addr, bool is_return, uint32_t *out)
 {
 	struct profile *p = L->p;
+	bool py = FD_PY_IS(addr) && L->py;
+	if (py) {
+		/* A Python frame: its own function, whatever its position. */
+		mod = L->ps[proc].py_module;
+		is_return = false;
+	}
 	uint64_t lookup = addr - (is_return && addr ? 1 : 0);
 	uint64_t key = mod != FA_NONE ? mod : (1ull << 32) | proc;
 	uint32_t *slot = hmap_slot(&L->locmap, key | (uint64_t)is_return << 40, lookup);
@@ -934,6 +975,12 @@ static int make_loc(struct loader *L, struct symbolizer *sym, struct sym_module 
 	struct sym_frame sf[32];
 	int n = 0;
 	struct fa_module *m = mod != FA_NONE ? &p->modules[mod] : NULL;
+	if (py) {
+		py_symbol(L->py, proc, addr, &sf[0].name, &sf[0].file, &sf[0].line, &sf[0].decl_line);
+		sf[0].start = 0;
+		n = 1;
+		m = NULL;
+	}
 	if (m && L->cmods[mod] == -2)
 		L->cmods[mod] = symcache_module(L->ps[proc].saved, m->path, m->build_id, m->build_id_len);
 	if (m && L->cmods[mod] >= 0) {
@@ -1102,6 +1149,13 @@ static int symbolize(struct loader *L)
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		L->cmods[i] = -2;
+	/* Python frames take the place of the eval loop's native frames. */
+	for (size_t s = 0; L->py && s < p->nstacks; s++)
+		if (L->raw[s].defined)
+			L->raw[s].depth = py_merge(L->py, p->stacks[s].proc, L->addrs + L->raw[s].off,
+						   L->amods + L->raw[s].off, L->raw[s].depth, p->stacks[s].w[FA_CPU], FA_NONE);
+	if (L->py && py_problems(L->py))
+		warn(p, "%s", py_problems(L->py));
 	for (size_t i = 0; sym && L->opts && L->opts->keep_symbols && i < p->nprocs; i++)
 		if (!(p->procs[i].symbols = symcache_new())) {
 			rc = -ENOMEM;
@@ -1200,6 +1254,7 @@ static void loader_free(struct loader *L)
 	free(L->modmap.e);
 	free(L->locmap.e);
 	free(L->funcmap.e);
+	py_model_free(L->py);
 }
 
 /* Dumps of different `fathom record` runs merged by a glob that caught old
