@@ -2,8 +2,8 @@
  * describes (records PYCODE and PYTHON, format 1.3), line numbers from
  * CPython's location tables, and the merge of Python frames into native
  * stacks at the eval loop's frames (python.c, python-lines.c). */
-#ifndef FATHOM_PYTHON_H
-#define FATHOM_PYTHON_H
+#ifndef FATHOM_PYMODEL_H
+#define FATHOM_PYMODEL_H
 
 #include <stddef.h>
 #include <stdint.h>
