@@ -132,7 +132,12 @@ static int guard_install(void)
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_sigaction = on_fault;
 	sa.sa_flags = SA_SIGINFO | SA_NODEFER | SA_ONSTACK | SA_RESTART;
+	/* No sample inside the program's own fault handler: at a high rate,
+	 * unwinding from the signal stack outlasts the period, and the handler
+	 * would never get past its first instruction. Inside the walk the
+	 * signal is blocked already (the handler's own). */
 	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, agent_cfg.signo);
 	if (real_sigaction(SIGSEGV, NULL, &old_segv) < 0 || real_sigaction(SIGBUS, NULL, &old_bus) < 0)
 		return -1;
 	g_user_segv = old_segv;
