@@ -265,12 +265,6 @@ uint32_t py_merge(struct py_model *m, uint32_t proc, uint64_t *a, uint32_t *mods
 	 * go at the root, which is no disagreement. */
 	if (!paired && E)
 		m->mismatched += weight;
-	if (!paired && getenv("FATHOM_PY_DEBUG")) {
-		fprintf(stderr, "mismatch E=%u G=%u cut=%u k=%u np=%u:", E, G, cut, k, np);
-		for (uint32_t i = 0; i < n; i++)
-			fprintf(stderr, " %" PRIx64, a[i]);
-		fprintf(stderr, "\n");
-	}
 	uint64_t *oa = m->tmp_a;
 	uint32_t *om = m->tmp_m, o = 0, g = 0;
 	bool placed = false;
