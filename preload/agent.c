@@ -2050,6 +2050,7 @@ static void stop_sampling(void)
 	sample_stop_arming();
 	disarm_all();
 	sample_before_exec();
+	python_exec(1);
 }
 
 /* After a failed exec: the handler again, and a timer for every thread. */
@@ -2057,6 +2058,7 @@ static void resume_sampling(void)
 {
 	if (sample_install() < 0)
 		return;
+	python_exec(0);
 	sample_allow_arming();
 	int hw = atomic_load(&g_hiwater);
 	for (int i = 0; i < hw; i++) {

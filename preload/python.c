@@ -81,7 +81,8 @@ static void *(*g_get_tstate)(void);
 static char g_where[256];
 /* Found: the interpreter is described in the dump; on: frames are walked. */
 static volatile int g_found, g_on;
-static int g_said_old;
+/* One interpreter was refused (and said so): no more looking, no more lines. */
+static int g_said_old, g_refused;
 static char g_disabled[256];
 static volatile int g_disable_pending;
 
@@ -152,6 +153,23 @@ static int guard_install(void)
 		g_restorer = cur.sa_restorer;
 	__atomic_store_n(&g_guard_on, 1, __ATOMIC_SEQ_CST);
 	return 0;
+}
+
+void python_exec(int before)
+{
+	if (!g_found)
+		return;
+	if (before) {
+		/* The new image inherits the program's dispositions (SIG_IGN
+		 * survives exec); nothing is walked without the guard. */
+		g_on = 0;
+		if (__atomic_exchange_n(&g_guard_on, 0, __ATOMIC_SEQ_CST)) {
+			real_sigaction(SIGSEGV, &g_user_segv, NULL);
+			real_sigaction(SIGBUS, &g_user_bus, NULL);
+		}
+	} else if (guard_install() == 0 && !g_disabled[0]) {
+		g_on = 1;
+	}
 }
 
 int python_sigaction(int sig, const struct sigaction *act, struct sigaction *old, int *ret)
@@ -590,16 +608,16 @@ void python_init(void)
 {
 	if (getenv("FATHOM_PYTHON") && !strcmp(getenv("FATHOM_PYTHON"), "0"))
 		return;
-	detect(NULL);
+	g_refused = detect(NULL) < 0;
 }
 
 void python_after_dlopen(void *handle)
 {
-	if (g_found || !agent_cpu_on || !handle)
+	if (g_found || g_refused || !agent_cpu_on || !handle)
 		return;
 	if (getenv("FATHOM_PYTHON") && !strcmp(getenv("FATHOM_PYTHON"), "0"))
 		return;
-	detect(handle);
+	g_refused = detect(handle) < 0;
 }
 
 void python_after_fork(void)

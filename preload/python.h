@@ -25,6 +25,10 @@ unsigned python_frames(uint64_t *f, unsigned n);
 /* The writer: the interpreter's description, code objects not yet written,
  * the counters when they changed. Context: the writer (wlock held). */
 void python_write(struct enc *e, int final);
+/* Before an exec (before 1), once no sample can come: the program's own
+ * SIGSEGV and SIGBUS dispositions are put back for the new image; after a
+ * failed exec (before 0), the guard again. */
+void python_exec(int before);
 /* In a forked child: its dump needs every code object again. */
 void python_after_fork(void);
 /* sigaction() for SIGSEGV and SIGBUS while the fault guard's handler is

@@ -6,7 +6,7 @@ source "$SRCDIR/tests/integration/py/py-lib.sh"
 for py in $(py_all); do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	note "== $py ($v)"
-	"$FATHOM" record -F 999 -o split-$v.fdump -- "$py" "$PYDIR/split.py" 12000000 >out.txt 2>err.txt ||
+	"$FATHOM" record -F 999 -o split-$v.fdump -- "$py" "$PYDIR/split.py" 10000000 >out.txt 2>err.txt ||
 		{ cat err.txt >&2; fail "fathom record failed"; }
 	truth=$(grep '^truth' out.txt) || fail "the program printed no truth line"
 	"$FATHOM" report --top 0 --json split-$v.fdump >report.json 2>err.txt || fail "fathom report failed"

@@ -36,7 +36,7 @@ def gen(n):
 def main():
     for f in (churn, churn, squeeze):
         threading.Thread(target=f, daemon=True).start()
-    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 20
+    rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 12
     for r in range(rounds):
         total = sum(tiny(x) for x in gen(20000))
         words = sorted(str(i) for i in range(2000))

@@ -22,7 +22,7 @@ def c_worker(rounds):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 3000000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000000
     ts = [threading.Thread(target=py_worker, args=(n,), name="py-%d" % i) for i in range(2)]
     ts += [threading.Thread(target=c_worker, args=(n // 100000,), name="c-%d" % i) for i in range(2)]
     for t in ts:
