@@ -133,7 +133,31 @@ enum fd_record_kind {
 	FD_REC_LOST = 13,
 	FD_REC_TRAILER = 14,
 	FD_REC_NOTE = 16, /* since 1.2 */
-	FD_REC_MAX = 16,
+	FD_REC_PYCODE = 17, /* since 1.3 */
+	FD_REC_PYTHON = 18, /* since 1.3 */
+	FD_REC_MAX = 18,
+};
+
+/* Since 1.3: a STACK entry with bit 63 set is a Python frame, not an address
+ * (no user-space address has it). Bit 62 marks the first (outermost) frame of
+ * one call of the interpreter's eval loop; bits 32-61 are a PYCODE id; bits
+ * 0-31 the instruction offset in code units plus one (0: before the first
+ * instruction). A stack's Python part follows its native frames: one marker
+ * entry (code id 0; its low bits FD_PY_CUT_*), then the Python frames,
+ * innermost first. docs/FORMAT.md tells how the analyzer merges them. */
+#define FD_PY_TAG (1ull << 63)
+#define FD_PY_ENTRY (1ull << 62)
+#define FD_PY_IS(w) (((w) & FD_PY_TAG) != 0)
+#define FD_PY_CODE(w) ((uint32_t)(((w) >> 32) & 0x3fffffffu))
+#define FD_PY_OFF(w) ((uint32_t)(w))
+#define FD_PY_FRAME(code, off1, entry)                                                                       \
+	(FD_PY_TAG | ((entry) ? FD_PY_ENTRY : 0) | (uint64_t)((code) & 0x3fffffffu) << 32 | (uint32_t)(off1))
+#define FD_PY_CUT_PYTHON 1u /* the outermost Python frames were left out */
+#define FD_PY_CUT_NATIVE 2u /* the outermost native frames were left out */
+enum fd_python {
+	FD_PY_FOUND = 0,    /* since 1.3: the interpreter (see docs/FORMAT.md) */
+	FD_PY_STATS = 1,    /* since 1.3: the walks' counters */
+	FD_PY_DISABLED = 2, /* since 1.3: Python frames are not recorded: why */
 };
 
 enum fd_clock { FD_CLOCK_CPU = 0, FD_CLOCK_WALL = 1 };

@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "python.h"
 #include "sigmask.h"
 #include "encode.h"
 #include "program.h"
@@ -126,6 +127,7 @@ __attribute__((constructor)) static void agent_init(void)
 	if (agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
 		sigmask_init();
+		python_init();
 		if (t)
 			sample_arm(t, t->tid);
 		arm_existing_threads(agent_gettid());
@@ -158,6 +160,7 @@ static void on_fork_child(void)
 	/* The other threads do not exist here; their rings were the parent's. */
 	threads_fork_drop(self);
 	writer_fork_child();
+	python_after_fork();
 	/* Stack ids are per process: start a fresh table. */
 	intern_destroy(&agent_intern);
 	if (intern_init(&agent_intern, INTERN_SLOTS, INTERN_WORDS, INTERN_LEVELS) < 0)

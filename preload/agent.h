@@ -321,6 +321,9 @@ int sample_real_sigaction(int sig, const struct sigaction *act, struct sigaction
 /* Before exec, once every timer is deleted: discard our pending signals and
  * restore the program's disposition (sample_install() undoes it). */
 void sample_before_exec(void);
+/* Runs the program's disposition *disp of sig as the kernel would have
+ * (SA_RESETHAND updates *disp). Context: signal. */
+void sample_chain(struct sigaction *disp, int sig, siginfo_t *si, void *uc);
 /* The program has a handler of its own for the agent's signal. Context: any. */
 int sample_user_handles(void);
 

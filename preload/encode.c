@@ -439,6 +439,15 @@ void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why)
 		e->lost_samples += count;
 }
 
+void enc_record(struct enc *e, unsigned kind, const uint8_t *body, size_t len)
+{
+	if (len > RAW_START - 16)
+		return;
+	uint8_t *s = reserve(e, len + 16);
+	memcpy(s + 2, body, len);
+	finish(e, kind, s, s + 2 + len);
+}
+
 void enc_note(struct enc *e, unsigned what, const char *text)
 {
 	size_t tl = cap_len(text, 4096);

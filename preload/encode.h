@@ -81,6 +81,9 @@ void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why)
 void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns);
 /* A NOTE record (FD_NOTE_*) with its text (cut at 4096 bytes). */
 void enc_note(struct enc *e, unsigned what, const char *text);
+/* A record of this kind with an encoded body of len bytes (less than 128 KB;
+ * a longer one is not written): for kinds encoded elsewhere (python.c). */
+void enc_record(struct enc *e, unsigned kind, const uint8_t *body, size_t len);
 /* Encodes one ring event (event.h) produced by thread tid. Returns the
  * event's length in words, or 0 when the event is malformed. */
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);

@@ -7,6 +7,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "python.h"
 #include "interpose.h"
 #include "encode.h"
 #include "program.h"
@@ -26,6 +27,7 @@ static void stop_sampling(void)
 	sample_stop_arming();
 	disarm_all();
 	sample_before_exec();
+	python_exec(1);
 }
 
 /* After a failed exec: the handler again, and a timer for every thread. */
@@ -33,6 +35,7 @@ static void resume_sampling(void)
 {
 	if (sample_install() < 0)
 		return;
+	python_exec(0);
 	sample_allow_arming();
 	int hw = threads_hiwater();
 	for (int i = 0; i < hw; i++) {

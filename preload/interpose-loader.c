@@ -8,6 +8,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "python.h"
 #include "interpose.h"
 
 #include <ctype.h>
@@ -64,6 +65,7 @@ static void *after_open(void *h, int mode)
 			got_scope_of(h, &deep);
 		agent_guard = g;
 		modules_scan(1, mode & RTLD_DEEPBIND ? &deep : NULL);
+		python_after_dlopen(h);
 		errno = e;
 	}
 	return h;

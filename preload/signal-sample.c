@@ -10,6 +10,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "python.h"
 #include "sigmask.h"
 
 #include <errno.h>
@@ -171,14 +172,15 @@ static int pending_add(struct tstate *t, uint32_t weight, uint64_t ns)
 	return 1;
 }
 
-/* Runs the program's own disposition for a signal of our number that is not
- * from our timers, as the kernel would have: its handler with its sa_mask
- * (and the signal itself unless SA_NODEFER) blocked, reset first with
- * SA_RESETHAND; ignored; or the default action, which ends the process.
+/* Runs the program's own disposition *disp for a signal the agent caught
+ * (of our number but not from our timers; a fault outside the Python walk's
+ * guard), as the kernel would have: its handler with its sa_mask (and the
+ * signal itself unless SA_NODEFER) blocked, reset first with SA_RESETHAND;
+ * ignored; or the default action, which ends the process.
  * Context: signal. */
-static void chain(int sig, siginfo_t *si, void *uc)
+void sample_chain(struct sigaction *disp, int sig, siginfo_t *si, void *uc)
 {
-	struct sigaction ua = g_user_act;
+	struct sigaction ua = *disp;
 	if (ua.sa_handler == SIG_IGN)
 		return;
 	if (ua.sa_handler == SIG_DFL) {
@@ -192,8 +194,8 @@ static void chain(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	if (ua.sa_flags & SA_RESETHAND) {
-		g_user_act.sa_handler = SIG_DFL;
-		g_user_act.sa_flags &= ~(SA_SIGINFO | SA_RESETHAND);
+		disp->sa_handler = SIG_DFL;
+		disp->sa_flags &= ~(SA_SIGINFO | SA_RESETHAND);
 	}
 	sigset_t old, m = ua.sa_mask;
 	if (ua.sa_flags & SA_NODEFER)
@@ -230,7 +232,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	int saved = errno;
 	if (!sample_timer_info(si)) {
 		if (!sigmask_hold(sig, si, ucv))
-			chain(sig, si, ucv);
+			sample_chain(&g_user_act, sig, si, ucv);
 		goto out;
 	}
 	agent_sample_sigs++;
@@ -259,6 +261,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 			goto out_guard;
 		}
 		unsigned flags, n = unwind_program(ucv, t->pending_frames + 2, t, weight, &flags);
+		n = python_frames(t->pending_frames + 2, n);
 		int is_new;
 		uint32_t id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
 		if (!id) {
@@ -278,6 +281,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		goto out_guard;
 	}
 	unsigned flags, n = unwind_program(ucv, t->sig_frames + 2, t, weight, &flags);
+	n = python_frames(t->sig_frames + 2, n);
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
 	if (ring_space(&t->ring) < n + 2 + 6) {
@@ -402,8 +406,12 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		errno = ENOSYS;
 		return -1;
 	}
-	if (!ours(sig))
+	if (!ours(sig)) {
+		int r;
+		if (python_sigaction(sig, act, old, &r))
+			return r;
 		return real_sigaction(sig, act, old);
+	}
 	user_sigaction(act, old);
 	return 0;
 }

@@ -9,6 +9,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "python.h"
 #include "encode.h"
 #include "sigmask.h"
 
@@ -336,6 +337,7 @@ size_t writer_cycle(int final)
 		enc_lost_why(e, FD_LOST_CPU_THREADS, lc - g_cpu_unsampled_reported, why);
 		g_cpu_unsampled_reported = lc;
 	}
+	python_write(e, final);
 	if (final || now - g_last_tick >= TICK_NS) {
 		enc_tick(e, now, tick_seq, statm_rss(), heap_in_use());
 		g_last_tick = now;

@@ -61,7 +61,9 @@ const char *cxxname_short(const char *name, char *buf, size_t len)
 				buf[o++] = name[i++];
 			continue;
 		}
-		if (name[i] != '<') {
+		/* Template arguments follow a name; a '<' that starts a name
+		 * is a Python one's (<module>, f.<locals>.<lambda>). */
+		if (name[i] != '<' || i == 0 || name[i - 1] == '.') {
 			buf[o++] = name[i++];
 			continue;
 		}

@@ -17,6 +17,7 @@
 #include "fathom-dump.h"
 #include "heap.h"
 #include "profile.h"
+#include "python.h"
 #include "reader.h"
 #include "suppress.h"
 #include "symbols.h"
@@ -176,6 +177,7 @@ struct proc_state {
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
 	struct symcache *saved;  /* the symbols the dump carries, or NULL */
+	uint32_t py_module;      /* the "python" module of Python frames (python.c), or FA_NONE */
 };
 
 /* A module's node in its process's live map (below). */
@@ -209,6 +211,7 @@ struct loader {
 	size_t nticks;
 	/* Per module: its index in its process's saved symbols, -1 none, -2 not looked up yet. */
 	int *saved_mod;
+	struct py_model *py;     /* Python frames (python.c) */
 	/* Progress on a terminal: whether to show it, since when, and whether a line is shown. */
 	bool progress;
 	struct timespec t0;
@@ -512,6 +515,34 @@ static int on_stack(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	return 0;
 }
 
+/* A Python record: the first that says an interpreter ran makes the
+ * process's "python" module, which Python frames belong to. */
+static int on_python(struct loader *ld, uint32_t proc, const struct rd_rec *r)
+{
+	struct profile *p = ld->p;
+	if (!ld->py && !(ld->py = py_model_new()))
+		return -ENOMEM;
+	int rc = py_record(ld->py, proc, r->kind, r->path.p, r->path.len);
+	if (rc == -ENOMEM)
+		return rc;
+	if (rc < 0)
+		return warn(p, "%s: chunk %" PRIu32 ": damaged Python record (kind %d), skipped", p->procs[proc].path,
+			    r->chunk, r->kind);
+	if (rc == 0 || ld->pstate[proc].py_module != FA_NONE)
+		return 0;
+	if (GROW(p->modules, ld->modules_cap, p->nmodules + 1) < 0 || GROW(ld->mod_nodes, ld->mod_nodes_cap, p->nmodules + 1) < 0)
+		return -ENOMEM;
+	struct fa_module *m = &p->modules[p->nmodules];
+	memset(m, 0, sizeof(*m));
+	m->proc = proc;
+	if (!(m->path = strdup("python")))
+		return -ENOMEM;
+	m->name = m->path;
+	ld->mod_nodes[p->nmodules].live = false;
+	ld->pstate[proc].py_module = (uint32_t)p->nmodules++;
+	return 0;
+}
+
 static int on_header(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 {
 	struct fa_process *pr = &ld->p->procs[proc];
@@ -746,6 +777,9 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 				return -ENOMEM;
 		}
 		return 0;
+	case FD_REC_PYCODE:
+	case FD_REC_PYTHON:
+		return on_python(ld, proc, r);
 	case FD_REC_TRAILER:
 		seen_time(ld, proc, r->time);
 		pr->complete = true;
@@ -790,6 +824,7 @@ static int load_file(struct loader *ld, const char *path, char **err)
 	memset(&ld->pstate[proc], 0, sizeof(ld->pstate[proc]));
 	ld->pstate[proc].cur_thread = FA_NONE;
 	ld->pstate[proc].live_root = FA_NONE;
+	ld->pstate[proc].py_module = FA_NONE;
 	pr->path = strdup(path);
 	if (!pr->path) {
 		reader_close(rd);
@@ -925,6 +960,12 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 		    uint32_t mod, uint64_t addr, bool is_return, uint32_t *out)
 {
 	struct profile *p = ld->p;
+	bool py = FD_PY_IS(addr) && ld->py;
+	if (py) {
+		/* A Python frame: its own function, whatever its position. */
+		mod = ld->pstate[proc].py_module;
+		is_return = false;
+	}
 	uint64_t lookup = addr - (is_return && addr ? 1 : 0);
 	uint64_t key = mod != FA_NONE ? mod : (1ull << 32) | proc;
 	uint32_t *slot = hmap_slot(&ld->locmap, key | (uint64_t)is_return << 40, lookup);
@@ -949,6 +990,12 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 	struct sym_frame sf[32];
 	int n = 0;
 	struct fa_module *m = mod != FA_NONE ? &p->modules[mod] : NULL;
+	if (py) {
+		py_symbol(ld->py, proc, addr, &sf[0].name, &sf[0].file, &sf[0].line, &sf[0].decl_line);
+		sf[0].start = 0;
+		n = 1;
+		m = NULL;
+	}
 	if (m && ld->saved_mod[mod] == -2)
 		ld->saved_mod[mod] = symcache_module(ld->pstate[proc].saved, m->path, m->build_id, m->build_id_len);
 	if (m && ld->saved_mod[mod] >= 0) {
@@ -1117,6 +1164,13 @@ static int symbolize(struct loader *ld)
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		ld->saved_mod[i] = -2;
+	/* Python frames take the place of the eval loop's native frames. */
+	for (size_t s = 0; ld->py && s < p->nstacks; s++)
+		if (ld->raw_stacks[s].defined)
+			ld->raw_stacks[s].depth = py_merge(ld->py, p->stacks[s].proc, ld->pool_addrs + ld->raw_stacks[s].off,
+						   ld->pool_mods + ld->raw_stacks[s].off, ld->raw_stacks[s].depth, p->stacks[s].w[FA_CPU], FA_NONE);
+	if (ld->py && py_problems(ld->py))
+		warn(p, "%s", py_problems(ld->py));
 	for (size_t i = 0; sym && ld->opts && ld->opts->keep_symbols && i < p->nprocs; i++)
 		if (!(p->procs[i].symbols = symcache_new())) {
 			rc = -ENOMEM;
@@ -1215,6 +1269,7 @@ static void loader_free(struct loader *ld)
 	free(ld->modmap.e);
 	free(ld->locmap.e);
 	free(ld->funcmap.e);
+	py_model_free(ld->py);
 }
 
 /* Dumps of different `fathom record` runs merged by a glob that caught old

@@ -719,6 +719,11 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->what = u(b);
 		rec->why = str(b);
 		break;
+	case FD_REC_PYCODE:
+	case FD_REC_PYTHON: /* since 1.3: the body whole, for python.c */
+		rec->path = (struct rd_bytes){ b->p, (size_t)(b->end - b->p) };
+		b->p = b->end;
+		break;
 	case FD_REC_TRAILER:
 		rec->time = u(b);
 		rec->samples = u(b);
