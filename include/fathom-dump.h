@@ -132,7 +132,7 @@ enum fd_record_kind {
 	FD_REC_TICK = 12,
 	FD_REC_LOST = 13,
 	FD_REC_TRAILER = 14,
-	FD_REC_NOTE = 16, /* since 1.2 */
+	FD_REC_NOTE = 16,   /* since 1.2 */
 	FD_REC_PYCODE = 17, /* since 1.3 */
 	FD_REC_PYTHON = 18, /* since 1.3 */
 	FD_REC_MAX = 18,
@@ -147,11 +147,11 @@ enum fd_record_kind {
  * innermost first. docs/FORMAT.md tells how the analyzer merges them. */
 #define FD_PY_TAG (1ull << 63)
 #define FD_PY_ENTRY (1ull << 62)
-#define FD_PY_IS(w) (((w) & FD_PY_TAG) != 0)
+#define FD_PY_IS(w) (((w)&FD_PY_TAG) != 0)
 #define FD_PY_CODE(w) ((uint32_t)(((w) >> 32) & 0x3fffffffu))
 #define FD_PY_OFF(w) ((uint32_t)(w))
 #define FD_PY_FRAME(code, off1, entry)                                                                       \
-	(FD_PY_TAG | ((entry) ? FD_PY_ENTRY : 0) | (uint64_t)((code) & 0x3fffffffu) << 32 | (uint32_t)(off1))
+	(FD_PY_TAG | ((entry) ? FD_PY_ENTRY : 0) | (uint64_t)((code)&0x3fffffffu) << 32 | (uint32_t)(off1))
 #define FD_PY_CUT_PYTHON 1u /* the outermost Python frames were left out */
 #define FD_PY_CUT_NATIVE 2u /* the outermost native frames were left out */
 enum fd_python {
@@ -171,7 +171,7 @@ enum fd_lost {
 	FD_LOST_CPU_IN_AGENT = 5,    /* since 1.1: not lost, charged to the caller */
 };
 enum fd_note {
-	FD_NOTE_RUN = 0,          /* since 1.2 */
+	FD_NOTE_RUN = 0,	  /* since 1.2 */
 	FD_NOTE_ALLOC_BYPASS = 1, /* since 1.2 */
 };
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
@@ -249,9 +249,8 @@ static inline uint32_t fd_get_u32(const uint8_t *p)
 static inline uint32_t fd_crc32c(uint32_t crc, const void *buf, size_t len)
 {
 	static const uint32_t t[16] = {
-		0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1, 0x417b1dbc, 0x5125dad3,
-		0x61c69362, 0x7198540d, 0x82f63b78, 0x92a8fc17, 0xa24bb5a6, 0xb21572c9,
-		0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
+	    0x00000000, 0x105ec76f, 0x20bd8ede, 0x30e349b1, 0x417b1dbc, 0x5125dad3, 0x61c69362, 0x7198540d,
+	    0x82f63b78, 0x92a8fc17, 0xa24bb5a6, 0xb21572c9, 0xc38d26c4, 0xd3d3e1ab, 0xe330a81a, 0xf36e6f75,
 	};
 	const uint8_t *p = buf;
 	crc = ~crc;

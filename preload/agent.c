@@ -82,8 +82,9 @@ __attribute__((constructor)) static void agent_init(void)
 	read_config();
 	int hr = hooks_setup();
 	if (hr < 0) {
-		say(hr == -ENOENT ? "fathom: cannot find the C library's allocator; not tracking allocations"
-				  : "fathom: cannot map the sampled-allocation table; not tracking allocations");
+		say(hr == -ENOENT
+			? "fathom: cannot find the C library's allocator; not tracking allocations"
+			: "fathom: cannot map the sampled-allocation table; not tracking allocations");
 		agent_cfg.alloc = FD_ALLOC_OFF;
 		agent_cfg.alloc_sample = 0;
 	}
@@ -193,7 +194,7 @@ static void on_fork_child(void)
 		self->thread_end_sent = 0;
 		tcpu_forget(self);
 		threads_fork_adopt(self);
-		uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)self->tid, agent_now(), 0, 0 };
+		uint64_t w[5] = {EV_W0(EV_THREAD, 5, 0), (uint64_t)self->tid, agent_now(), 0, 0};
 		memcpy(&w[3], self->name, 16);
 		ring_push(&self->ring, w, 5);
 	}

@@ -58,7 +58,7 @@ struct scache_entry {
 	uint64_t ip0, sp0; /* key: the return address into the caller, and the caller's SP */
 	uint32_t id, gen;
 	uint32_t n;
-	uint64_t ip[SCACHE_FRAMES]; /* raw return addresses (ip[0] == ip0) */
+	uint64_t ip[SCACHE_FRAMES];    /* raw return addresses (ip[0] == ip0) */
 	uint64_t ra_at[SCACHE_FRAMES]; /* where each frame's return address sits: its SP - 8 */
 };
 
@@ -107,7 +107,7 @@ struct tstate {
 	volatile int pending;
 	int pending_new;
 	uint32_t pending_id, pending_weight;
-	uint64_t pending_ns; /* its exact CPU time, or 0: pending_weight periods */
+	uint64_t pending_ns;	/* its exact CPU time, or 0: pending_weight periods */
 	unsigned pending_flags; /* EV_SAMPLE_* */
 	/* Set while thread_flush_pending copies the pending sample: a signal
 	 * then may not add to it (see pending_add). */
@@ -178,7 +178,7 @@ struct agent_config {
 
 extern struct agent_config agent_cfg;
 extern struct intern agent_intern;
-extern _Atomic uint64_t agent_seq;	  /* the global allocation sequence */
+extern _Atomic uint64_t agent_seq;	   /* the global allocation sequence */
 extern _Atomic uint64_t agent_lost_stacks; /* events whose stack could not be interned */
 extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
 /* The hooks record allocations: 0 (FD_ALLOC_OFF) when not, else the mode
@@ -198,7 +198,7 @@ extern uintptr_t agent_text_lo, agent_text_hi; /* libfathom.so's code */
 extern uintptr_t agent_helper_lo[AGENT_HELPERS], agent_helper_hi[AGENT_HELPERS];
 extern unsigned agent_nhelpers;
 extern _Atomic uint64_t agent_cpu_in_agent; /* samples (weights) charged from the agent to its caller */
-extern uint32_t agent_intern_gen;		 /* bumped when stack ids restart (fork) */
+extern uint32_t agent_intern_gen;	    /* bumped when stack ids restart (fork) */
 
 extern TLS struct tstate *agent_tls;
 extern TLS int agent_guard; /* inside the agent or a hook: hooks pass through */

@@ -20,7 +20,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-struct agent_config agent_cfg = { .hz = 99, .clock = FD_CLOCK_CPU, .alloc = FD_ALLOC_OFF, .cpu = 1 };
+struct agent_config agent_cfg = {.hz = 99, .clock = FD_CLOCK_CPU, .alloc = FD_ALLOC_OFF, .cpu = 1};
 
 /* Why CPU sampling is impossible in this process (empty when it is not):
  * found by the start-up probe, recorded in every dump of the process. */
@@ -82,7 +82,8 @@ void agent_assert_failed(const char *what, const char *file, int line)
 	static int said;
 #ifdef NDEBUG
 	if (!said++)
-		say_late("fathom: internal error: %s is false (%s:%d); the dump may lack events", what, file, line);
+		say_late("fathom: internal error: %s is false (%s:%d); the dump may lack events", what, file,
+			 line);
 #else
 	(void)said;
 	say("fathom: internal error: %s is false (%s:%d)", what, file, line);
@@ -104,10 +105,20 @@ static int parse_uint(const char *s, uint64_t *out, int suffixes)
 	if (suffixes && *end) {
 		unsigned shift = 0;
 		switch (*end) {
-		case 'k': case 'K': shift = 10; break;
-		case 'm': case 'M': shift = 20; break;
-		case 'g': case 'G': shift = 30; break;
-		default: return -1;
+		case 'k':
+		case 'K':
+			shift = 10;
+			break;
+		case 'm':
+		case 'M':
+			shift = 20;
+			break;
+		case 'g':
+		case 'G':
+			shift = 30;
+			break;
+		default:
+			return -1;
 		}
 		end++;
 		if (*end == 'B' || *end == 'b')
@@ -155,11 +166,15 @@ void read_config(void)
 		else if (!strcmp(a, "sampled"))
 			agent_cfg.alloc = FD_ALLOC_SAMPLED;
 		else
-			say("fathom: FATHOM_ALLOC='%s' is not off, exact or sampled; not tracking allocations", a);
+			say("fathom: FATHOM_ALLOC='%s' is not off, exact or sampled; not tracking "
+			    "allocations",
+			    a);
 	}
 	if ((s = getenv("FATHOM_ALLOC_SAMPLE"))) {
 		if (parse_uint(s, &v, 1) < 0 || v < 1) {
-			say("fathom: FATHOM_ALLOC_SAMPLE='%s' is not a size in bytes (such as 512K); using 512K", s);
+			say("fathom: FATHOM_ALLOC_SAMPLE='%s' is not a size in bytes (such as 512K); using "
+			    "512K",
+			    s);
 		} else {
 			agent_cfg.alloc_sample = v;
 			if (!a)
@@ -189,7 +204,9 @@ void read_config(void)
  * before the agent's hooks (then no allocation is recorded). */
 void config_check_alloc_bypass(void)
 {
-	int bypass = agent_cfg.alloc != FD_ALLOC_OFF ? program_alloc_bypass(g_alloc_bypass, sizeof(g_alloc_bypass)) : 0;
+	int bypass = agent_cfg.alloc != FD_ALLOC_OFF
+			 ? program_alloc_bypass(g_alloc_bypass, sizeof(g_alloc_bypass))
+			 : 0;
 	if (bypass && !getenv("FATHOM_MANIFEST"))
 		say("fathom: the program's malloc is %s's, which comes before fathom's hooks (%s): no "
 		    "allocation is recorded%s",

@@ -244,18 +244,18 @@ static void write_header(pid_t ppid, int generation)
 	if (cl > 0 && cmd[cl - 1] == 0)
 		cl--;
 	struct enc_header_info h = {
-		.pid = (uint64_t)agent_pid,
-		.ppid = (uint64_t)ppid,
-		.start_real_ns = g_start_real,
-		.start_mono_ns = agent_start_mono,
-		.hz = agent_cfg.cpu ? (uint64_t)agent_cfg.hz : 0,
-		.clock = (uint64_t)agent_cfg.clock,
-		.alloc_mode = (uint64_t)agent_cfg.alloc,
-		.alloc_sample_bytes = agent_cfg.alloc_sample,
-		.generation = (uint64_t)generation,
-		.exe = exe,
-		.cmdline = cmd,
-		.cmdline_len = (size_t)cl,
+	    .pid = (uint64_t)agent_pid,
+	    .ppid = (uint64_t)ppid,
+	    .start_real_ns = g_start_real,
+	    .start_mono_ns = agent_start_mono,
+	    .hz = agent_cfg.cpu ? (uint64_t)agent_cfg.hz : 0,
+	    .clock = (uint64_t)agent_cfg.clock,
+	    .alloc_mode = (uint64_t)agent_cfg.alloc,
+	    .alloc_sample_bytes = agent_cfg.alloc_sample,
+	    .generation = (uint64_t)generation,
+	    .exe = exe,
+	    .cmdline = cmd,
+	    .cmdline_len = (size_t)cl,
 	};
 	enc_header(&g_enc, &h);
 }

@@ -242,7 +242,8 @@ int enc_flush(struct enc *e)
 		}
 	}
 	uint8_t h[FD_CHUNK_HEADER_SIZE];
-	fd_chunk_header_encode(h, flags, e->chunk_seq, (uint32_t)len, (uint32_t)raw_len, enc_crc32c(payload, len));
+	fd_chunk_header_encode(h, flags, e->chunk_seq, (uint32_t)len, (uint32_t)raw_len,
+			       enc_crc32c(payload, len));
 	uint64_t start = e->file_pos;
 	int r = write_all(e, h, sizeof(h));
 	if (r == 0)
@@ -576,7 +577,7 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 
 struct enc_mark enc_mark(struct enc *e)
 {
-	struct enc_mark m = { e->file_pos, e->chunk_seq };
+	struct enc_mark m = {e->file_pos, e->chunk_seq};
 	return m;
 }
 

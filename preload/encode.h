@@ -45,7 +45,8 @@ struct enc {
 };
 
 struct enc_header_info {
-	uint64_t pid, ppid, start_real_ns, start_mono_ns, hz, clock, alloc_mode, alloc_sample_bytes, generation;
+	uint64_t pid, ppid, start_real_ns, start_mono_ns, hz, clock, alloc_mode, alloc_sample_bytes,
+	    generation;
 	const char *exe;
 	const char *cmdline;
 	size_t cmdline_len;

@@ -33,7 +33,7 @@ enum ev_kind {
 };
 
 #define EV_W0(kind, nwords, field) ((uint64_t)(kind) | (uint64_t)(nwords) << 8 | (uint64_t)(field) << 16)
-#define EV_KIND(w0) ((unsigned)((w0) & 0xff))
+#define EV_KIND(w0) ((unsigned)((w0)&0xff))
 #define EV_LEN(w0) ((unsigned)(((w0) >> 8) & 0xff))
 #define EV_FIELD(w0) ((w0) >> 16)
 

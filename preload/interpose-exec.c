@@ -49,7 +49,7 @@ static void resume_sampling(void)
 struct exec_state {
 	int active;
 	int mask_blocked; /* the signal was blocked for the new image (sigmask.c) */
-	int sampling; /* the timers were stopped */
+	int sampling;	  /* the timers were stopped */
 	struct enc_mark mark;
 	int guard;
 };
@@ -60,7 +60,7 @@ struct exec_state {
  * resumes. */
 static struct exec_state before_exec(void)
 {
-	struct exec_state s = { 0 };
+	struct exec_state s = {0};
 	s.mask_blocked = sigmask_before_exec();
 	if (!agent_ready || getpid() != agent_pid)
 		return s; /* (a vfork child: the timers are the parent's) */
@@ -198,16 +198,16 @@ EXPORT int execveat(int dirfd, const char *path, char *const argv[], char *const
 
 /* execl, execle, execlp: the argument list becomes an array on the stack, as
  * glibc does, then the matching v-function above runs. */
-#define COLLECT_ARGS(arg0, ap, argv)                                                                                  \
-	size_t argc_ = 1;                                                                                             \
-	va_start(ap, arg0);                                                                                           \
-	while (va_arg(ap, char *))                                                                                    \
-		argc_++;                                                                                              \
-	va_end(ap);                                                                                                   \
-	char *argv[argc_ + 1];                                                                                        \
-	argv[0] = (char *)arg0;                                                                                       \
-	va_start(ap, arg0);                                                                                           \
-	for (size_t i_ = 1; i_ <= argc_; i_++)                                                                        \
+#define COLLECT_ARGS(arg0, ap, argv)                                                                         \
+	size_t argc_ = 1;                                                                                    \
+	va_start(ap, arg0);                                                                                  \
+	while (va_arg(ap, char *))                                                                           \
+		argc_++;                                                                                     \
+	va_end(ap);                                                                                          \
+	char *argv[argc_ + 1];                                                                               \
+	argv[0] = (char *)arg0;                                                                              \
+	va_start(ap, arg0);                                                                                  \
+	for (size_t i_ = 1; i_ <= argc_; i_++)                                                               \
 		argv[i_] = va_arg(ap, char *);
 
 EXPORT int execl(const char *path, const char *arg, ...)

@@ -30,7 +30,8 @@ static struct {
 
 void daemon_fork_parent(void)
 {
-	if (!g_daemon.pid || g_daemon.pid != getpid() || !agent_ready || agent_finished || getpid() != agent_pid)
+	if (!g_daemon.pid || g_daemon.pid != getpid() || !agent_ready || agent_finished ||
+	    getpid() != agent_pid)
 		return;
 	g_daemon.guard = agent_guard;
 	agent_guard = 1;

@@ -92,7 +92,7 @@ static void note_own_name(const char *name)
 		__asm__ volatile("" ::: "memory");
 		memset(t->name, 0, 16);
 		memcpy(t->name, name, strnlen(name, 15));
-		uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0 };
+		uint64_t w[5] = {EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0};
 		memcpy(&w[3], t->name, 16);
 		thread_push_wait(t, w, 5);
 		__asm__ volatile("" ::: "memory");
@@ -147,7 +147,7 @@ EXPORT int prctl(int option, ...)
 	int r = real_prctl(option, a2, a3, a4, a5);
 	if (r == 0 && option == PR_SET_NAME && a2) {
 		int e = errno;
-		char name[16] = { 0 };
+		char name[16] = {0};
 		memcpy(name, (const char *)a2, strnlen((const char *)a2, 15));
 		note_own_name(name);
 		errno = e;

@@ -64,8 +64,8 @@ static void *arena_alloc(size_t n, size_t align)
 		if (atomic_compare_exchange_weak(&arena_used, &cur, start + n)) {
 			memcpy(arena + start - sizeof(size_t), &n, sizeof(size_t));
 			/* free's fast path need not test for the arena. */
-			atomic_store_explicit(&sset_filter[sset_filter_index((uintptr_t)(arena + start))], 255,
-					      memory_order_relaxed);
+			atomic_store_explicit(&sset_filter[sset_filter_index((uintptr_t)(arena + start))],
+					      255, memory_order_relaxed);
 			return arena + start;
 		}
 	}
@@ -132,7 +132,8 @@ static inline unsigned cache_set(uint64_t ip0, uint64_t sp0)
  * frames, interns the stack (frame 0 is ip0 - 1: inside the call
  * instruction, so that it names the calling line) and fills the cache entry.
  * Context: malloc, t->busy set. */
-static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, unsigned set, uint64_t ip0, uint64_t sp0)
+static __attribute__((noinline)) uint32_t alloc_stack_slow(struct tstate *t, unsigned set, uint64_t ip0,
+							   uint64_t sp0)
 {
 	/* hook_frames holds the STACK event: header, then the frames. */
 	uint64_t *ips = t->hook_frames + 2, *sps = t->hook_sps;
@@ -246,14 +247,15 @@ static inline void leave(struct tstate *t)
 }
 
 /* The sequence number comes after the allocator returned (fathom-dump.h). */
-static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
+static __attribute__((noinline)) void rec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra,
+						uint64_t sp0)
 {
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	uint32_t id = alloc_stack(t, ra, sp0);
 	thread_reserve(t, 4);
 	uint64_t seq = agent_next_seq();
-	uint64_t w[4] = { EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p };
+	uint64_t w[4] = {EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p};
 	thread_push(t, w, 4);
 	leave(t);
 }
@@ -265,7 +267,7 @@ static __attribute__((noinline)) void rec_free(struct tstate *t, void *p)
 	__asm__ volatile("" ::: "memory");
 	thread_reserve(t, 2);
 	uint64_t seq = agent_next_seq();
-	uint64_t w[2] = { EV_W0(EV_FREE, 2, seq), (uintptr_t)p };
+	uint64_t w[2] = {EV_W0(EV_FREE, 2, seq), (uintptr_t)p};
 	thread_push(t, w, 2);
 	leave(t);
 }
@@ -278,7 +280,7 @@ static __attribute__((noinline)) void rec_realloc(struct tstate *t, void *old, v
 	uint32_t id = alloc_stack(t, ra, sp0);
 	thread_reserve(t, 5);
 	uint64_t seq = agent_next_seq();
-	uint64_t w[5] = { EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p };
+	uint64_t w[5] = {EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p};
 	thread_push(t, w, 5);
 	leave(t);
 }
@@ -316,7 +318,8 @@ static struct tstate *sample_due(void)
 
 /* Sampled mode: records the allocation sample_due() chose.
  * Context: malloc, agent_guard set. */
-static __attribute__((noinline)) void sampled_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
+static __attribute__((noinline)) void sampled_alloc(struct tstate *t, void *p, size_t n, uint64_t ra,
+						    uint64_t sp0)
 {
 	if (!sset_insert((uintptr_t)p)) {
 		atomic_fetch_add_explicit(&agent_lost_alloc, 1, memory_order_relaxed);
@@ -540,7 +543,8 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n, uint64_
 				sset_insert((uintptr_t)old);
 		} else {
 			struct tstate *t = NULL;
-			int now = (sample_left -= (int64_t)n) <= 0 && (t = sample_due()) && sset_insert((uintptr_t)p);
+			int now = (sample_left -= (int64_t)n) <= 0 && (t = sample_due()) &&
+				  sset_insert((uintptr_t)p);
 			if (was && !t)
 				t = tstate_get();
 			if (t) {
@@ -569,8 +573,7 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n, uint64_
  * the new block will not be. */
 static inline int realloc_unsampled(void *old, size_t n)
 {
-	return SAMPLING() && LIKELY(n) && LIKELY(!maybe_sampled(old)) &&
-	       LIKELY(sample_left - (int64_t)n > 0);
+	return SAMPLING() && LIKELY(n) && LIKELY(!maybe_sampled(old)) && LIKELY(sample_left - (int64_t)n > 0);
 }
 
 /* Context: malloc. */
@@ -622,22 +625,22 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 }
 
 /* Context: malloc. */
-#define ALIGNED_HOOK(name, params, args, size)                                                                        \
-	EXPORT void *name params                                                                                      \
-	{                                                                                                             \
-		if (UNLIKELY(!real.name)) {                                                                           \
-			hooks_resolve();                                                                              \
-			if (!real.name)                                                                               \
-				return NULL;                                                                          \
-		}                                                                                                     \
-		if (!RECORDING())                                                                                     \
-			return real.name args;                                                                        \
-		agent_guard = 1;                                                                                      \
-		void *p = real.name args;                                                                             \
-		if (LIKELY(p))                                                                                        \
-			on_alloc(p, size, CALLER_RA, CALLER_SP);                                                      \
-		agent_guard = 0;                                                                                      \
-		return p;                                                                                             \
+#define ALIGNED_HOOK(name, params, args, size)                                                               \
+	EXPORT void *name params                                                                             \
+	{                                                                                                    \
+		if (UNLIKELY(!real.name)) {                                                                  \
+			hooks_resolve();                                                                     \
+			if (!real.name)                                                                      \
+				return NULL;                                                                 \
+		}                                                                                            \
+		if (!RECORDING())                                                                            \
+			return real.name args;                                                               \
+		agent_guard = 1;                                                                             \
+		void *p = real.name args;                                                                    \
+		if (LIKELY(p))                                                                               \
+			on_alloc(p, size, CALLER_RA, CALLER_SP);                                             \
+		agent_guard = 0;                                                                             \
+		return p;                                                                                    \
 	}
 
 ALIGNED_HOOK(aligned_alloc, (size_t align, size_t n), (align, n), n)

@@ -145,8 +145,8 @@ static int scan_cb(struct dl_phdr_info *info, size_t size, void *data)
 		 * hole that the program's larger blocks are then carved from,
 		 * slower than from the top of the heap. */
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		void *l = mmap(NULL, cap * sizeof(struct mod), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
-			       -1, 0);
+		void *l = mmap(NULL, cap * sizeof(struct mod), PROT_READ | PROT_WRITE,
+			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		if (l == MAP_FAILED) {
 			free(m.path);
 			free(m.given);
@@ -201,8 +201,8 @@ void modules_scan(int redirect, const struct got_scope *deep)
 				/* A fork child's new dump: known, not yet in it. */
 				k->id = g_next_mod_id++;
 				if (!agent_finished)
-					enc_module(e, k->id, k->bias, k->start, k->end, k->path,
-						   k->build_id, k->build_id_len, now);
+					enc_module(e, k->id, k->bias, k->start, k->end, k->path, k->build_id,
+						   k->build_id_len, now);
 			}
 			free(m->path);
 			free(m->given);
@@ -262,7 +262,8 @@ static int helper_cb(struct dl_phdr_info *info, size_t size, void *data)
 {
 	(void)size;
 	(void)data;
-	static const char *const names[] = { "libc.so", "libzstd.so", "ld-linux", "linux-vdso", "libpthread.so" };
+	static const char *const names[] = {"libc.so", "libzstd.so", "ld-linux", "linux-vdso",
+					    "libpthread.so"};
 	const char *path = info->dlpi_name ? info->dlpi_name : "", *base = strrchr(path, '/');
 	base = base ? base + 1 : path;
 	int hit = 0;

@@ -75,8 +75,9 @@ uint64_t statm_rss(void)
 			return 0;
 		fd = fd_place_high(fd);
 		struct rlimit rl;
-		if (fstat(fd, &st) < 0 || (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
-					   (rlim_t)fd < rl.rlim_cur && rl.rlim_cur <= 2048)) {
+		if (fstat(fd, &st) < 0 ||
+		    (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY &&
+		     (rlim_t)fd < rl.rlim_cur && rl.rlim_cur <= 2048)) {
 			/* No number above the program's range (a small soft
 			 * limit, a hard one too close): the agent keeps none of
 			 * the program's numbers and opens it for each read. */

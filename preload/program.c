@@ -83,7 +83,7 @@ static int is_plt_stub(const uint8_t *p)
 	if (p[0] == 0xf3 && p[1] == 0x0f && p[2] == 0x1e && p[3] == 0xfa)
 		p += 4; /* endbr64 */
 	if (p[0] == 0xf2)
-		p++; /* bnd */
+		p++;			     /* bnd */
 	return p[0] == 0xff && p[1] == 0x25; /* jmp *disp32(%rip) */
 #else
 	(void)p;

@@ -45,13 +45,13 @@ struct py_off {
 };
 
 static const struct py_off off_311 = {
-	24, 40, 16, 56, 8, NONE, 32, 48, 56, 68, 69, 72, 112, 128, 136, 184, 32, 16, 48, 72, 16, 32, 8,
+    24, 40, 16, 56, 8, NONE, 32, 48, 56, 68, 69, 72, 112, 128, 136, 184, 32, 16, 48, 72, 16, 32, 8,
 };
 static const struct py_off off_312 = {
-	24, 40, 16, 56, 0, NONE, 0, 8, 56, NONE, 70, 68, 112, 128, 136, 192, 32, 16, 40, 56, 16, 32, 8,
+    24, 40, 16, 56, 0, NONE, 0, 8, 56, NONE, 70, 68, 112, 128, 136, 192, 32, 16, 40, 56, 16, 32, 8,
 };
 static const struct py_off off_313 = {
-	608, 632, 16, NONE, NONE, 72, 0, 8, 56, NONE, 70, 68, 112, 128, 136, 200, 32, 16, 40, 56, 16, 32, 8,
+    608, 632, 16, NONE, NONE, 72, 0, 8, 56, NONE, 70, 68, 112, 128, 136, 200, 32, 16, 40, 56, 16, 32, 8,
 };
 
 /* The head of 3.13's _Py_DebugOffsets (Include/internal/pycore_runtime.h),
@@ -59,15 +59,15 @@ static const struct py_off off_313 = {
 struct py_debug_offsets {
 	char cookie[8];
 	uint64_t version, free_threaded;
-	uint64_t rt[3];	    /* size, finalizing, interpreters_head */
+	uint64_t rt[3]; /* size, finalizing, interpreters_head */
 	uint64_t interp[13];
-	uint64_t ts[9];	    /* size, prev, next, interp, current_frame, ... */
-	uint64_t frame[6];  /* size, previous, executable, instr_ptr, localsplus, owner */
-	uint64_t code[10];  /* size, filename, name, qualname, linetable, firstlineno, ..., co_code_adaptive */
-	uint64_t pyobj[2];  /* size, ob_type */
+	uint64_t ts[9];	   /* size, prev, next, interp, current_frame, ... */
+	uint64_t frame[6]; /* size, previous, executable, instr_ptr, localsplus, owner */
+	uint64_t code[10]; /* size, filename, name, qualname, linetable, firstlineno, ..., co_code_adaptive */
+	uint64_t pyobj[2]; /* size, ob_type */
 	uint64_t type[4], tuple[3], list[3], dict[3], flt[2], lng[3];
-	uint64_t bytes[3];  /* size, ob_size, ob_sval */
-	uint64_t ustr[4];   /* size, state, length, asciiobject_size */
+	uint64_t bytes[3]; /* size, ob_size, ob_sval */
+	uint64_t ustr[4];  /* size, state, length, asciiobject_size */
 };
 
 #define FRAME_OWNED_BY_CSTACK 3
@@ -216,9 +216,9 @@ struct pycode {
 	uint32_t off, nqual, nfile, ntable;
 };
 
-static struct pycode *g_codes;	 /* [CODES_MAX]; id 0 is no code */
+static struct pycode *g_codes;	  /* [CODES_MAX]; id 0 is no code */
 static _Atomic uint32_t *g_slots; /* [CODE_SLOTS]: ids */
-static char *g_bytes;		 /* [CODE_BYTES]: names and tables */
+static char *g_bytes;		  /* [CODE_BYTES]: names and tables */
 static _Atomic uint32_t g_ncodes = 1, g_nbytes;
 static uint32_t g_written = 1; /* the writer's next id */
 static int g_info_written;
@@ -266,7 +266,9 @@ static uint32_t copy_str(uintptr_t s, char *out, uint32_t cap)
 	uintptr_t d = s + g_off.str_compact_size;
 	uint32_t o = 0;
 	for (int64_t i = 0; i < len; i++) {
-		uint32_t c = kind == 1 ? RD(uint8_t, d + i) : kind == 2 ? RD(uint16_t, d + 2 * i) : RD(uint32_t, d + 4 * i);
+		uint32_t c = kind == 1	 ? RD(uint8_t, d + i)
+			     : kind == 2 ? RD(uint16_t, d + 2 * i)
+					 : RD(uint32_t, d + 4 * i);
 		uint8_t b[4];
 		unsigned k;
 		if (c < 0x80) {
@@ -418,7 +420,8 @@ static unsigned walk(uint64_t *py, unsigned max, int *more)
 			atomic_fetch_add_explicit(&g_invalid, 1, memory_order_relaxed);
 			if (!atomic_load_explicit(&g_validated, memory_order_relaxed) &&
 			    atomic_load_explicit(&g_invalid, memory_order_relaxed) >= VALIDATE_TRIES)
-				disable("its frames do not lead to code objects (a build fathom does not know?)");
+				disable(
+				    "its frames do not lead to code objects (a build fathom does not know?)");
 			return 0;
 		}
 		uintptr_t instr = RD(uint64_t, fr + o->fr_instr);
@@ -502,13 +505,15 @@ static int detect(void *h)
 	if (!ver) {
 		if (!g_said_old && sym(h, "Py_GetVersion") && sym(h, "PyEval_EvalFrameEx")) {
 			g_said_old = 1;
-			say_late("fathom: a Python older than 3.11 is in the program; its frames are not shown "
+			say_late(
+			    "fathom: a Python older than 3.11 is in the program; its frames are not shown "
 			    "(native frames only)");
 		}
 		return 0;
 	}
 	unsigned long v = *ver;
-	unsigned major = (unsigned)(v >> 24), minor = (unsigned)(v >> 16) & 0xff, micro = (unsigned)(v >> 8) & 0xff;
+	unsigned major = (unsigned)(v >> 24), minor = (unsigned)(v >> 16) & 0xff,
+		 micro = (unsigned)(v >> 8) & 0xff;
 	Dl_info di;
 	memset(&di, 0, sizeof(di));
 	dladdr(ver, &di);
@@ -516,9 +521,10 @@ static int detect(void *h)
 	char name[32];
 	snprintf(name, sizeof(name), "Python %u.%u.%u", major, minor, micro);
 	if (major != 3 || minor < 11 || minor > 13) {
-		say_late("fathom: %s is not one fathom knows (3.11 to 3.13); its frames are not shown (native frames "
-		    "only)",
-		    name);
+		say_late("fathom: %s is not one fathom knows (3.11 to 3.13); its frames are not shown "
+			 "(native frames "
+			 "only)",
+			 name);
 		return -1;
 	}
 	g_runtime = (uintptr_t)sym(h, "_PyRuntime");
@@ -527,13 +533,14 @@ static int detect(void *h)
 	void *eval = sym(h, "_PyEval_EvalFrameDefault");
 	if (!g_runtime || !g_code_type || !g_get_tstate || !eval) {
 		say_late("fathom: %s in %s lacks the symbols fathom reads (_PyRuntime, PyCode_Type, "
-		    "PyGILState_GetThisThreadState, _PyEval_EvalFrameDefault); native frames only",
-		    name, g_where);
+			 "PyGILState_GetThisThreadState, _PyEval_EvalFrameDefault); native frames only",
+			 name, g_where);
 		return -1;
 	}
 	if (sym(h, "_Py_NegativeRefcount")) {
-		say_late("fathom: %s in %s is a debug build, whose layout fathom does not know; native frames only",
-		    name, g_where);
+		say_late("fathom: %s in %s is a debug build, whose layout fathom does not know; native "
+			 "frames only",
+			 name, g_where);
 		return -1;
 	}
 	g_off = minor == 11 ? off_311 : minor == 12 ? off_312 : off_313;
@@ -544,9 +551,10 @@ static int detect(void *h)
 			return -1;
 		}
 		if (d->free_threaded || d->pyobj[1] != 8) {
-			say_late("fathom: %s in %s is a free-threaded build, which fathom does not support; native "
-			    "frames only",
-			    name, g_where);
+			say_late("fathom: %s in %s is a free-threaded build, which fathom does not support; "
+				 "native "
+				 "frames only",
+				 name, g_where);
 			return -1;
 		}
 		g_off.rt_finalizing = (uint32_t)d->rt[1];
@@ -684,6 +692,6 @@ void python_write(struct enc *e, int final)
 		p = put_bytes(p, g_disabled, strlen(g_disabled));
 		enc_record(e, FD_REC_PYTHON, g_body, (size_t)(p - g_body));
 		say_late("fathom: Python %lu.%lu in %s: %s; native frames only from here on", g_version >> 24,
-		    (g_version >> 16) & 0xff, g_where, g_disabled);
+			 (g_version >> 16) & 0xff, g_where, g_disabled);
 	}
 }

@@ -24,7 +24,6 @@
 #include <ucontext.h>
 #include <unistd.h>
 
-
 #ifndef SA_RESTORER
 #define SA_RESTORER 0x04000000
 #endif
@@ -370,7 +369,8 @@ void sample_before_exec(void)
  * its own dispositions: its calls go to the kernel, as without the agent. */
 static int ours(int sig)
 {
-	return sig == agent_cfg.signo && __atomic_load_n(&g_installed, __ATOMIC_SEQ_CST) && getpid() == agent_pid;
+	return sig == agent_cfg.signo && __atomic_load_n(&g_installed, __ATOMIC_SEQ_CST) &&
+	       getpid() == agent_pid;
 }
 
 /* Sets or reads the program's disposition of the agent's signal. */

@@ -218,7 +218,7 @@ struct tstate *thread_attach(void)
 	if (!t->rng)
 		t->rng = 1;
 	atomic_store(&t->state, TS_LIVE);
-	uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0 };
+	uint64_t w[5] = {EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0};
 	memcpy(&w[3], t->name, 16);
 	ring_push(&t->ring, w, 5);
 	int slot = -1;

@@ -191,8 +191,8 @@ int sample_arm_tid(pid_t tid, timer_t *out)
 	long period = 1000000000L / agent_cfg.hz;
 	/* Start each thread's timer at a different phase. */
 	long first = (long)sample_first_ns(tid);
-	struct itimerspec its = { { period / 1000000000L, period % 1000000000L },
-				  { first / 1000000000L, first % 1000000000L } };
+	struct itimerspec its = {{period / 1000000000L, period % 1000000000L},
+				 {first / 1000000000L, first % 1000000000L}};
 	if (timer_settime(tm, 0, &its, NULL) < 0) {
 		agent_cpu_unsampled_errno = errno;
 		agent_cpu_unsampled_call = 1;

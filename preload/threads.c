@@ -178,13 +178,13 @@ void thread_key_dtor(void *p)
 	sigaddset(&prof, agent_cfg.signo);
 	sigmask_real(SIG_BLOCK, &prof, NULL);
 	sample_disarm(t);
-	char name[16] = { 0 };
+	char name[16] = {0};
 	syscall(SYS_prctl, PR_GET_NAME, name, 0, 0, 0);
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
 	if (memcmp(name, t->name, 16)) {
 		memcpy(t->name, name, 16);
-		uint64_t w[5] = { EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0 };
+		uint64_t w[5] = {EV_W0(EV_THREAD, 5, 0), (uint64_t)t->tid, agent_now(), 0, 0};
 		memcpy(&w[3], name, 16);
 		thread_push_wait(t, w, 5);
 	}

@@ -70,8 +70,7 @@ int uw_parse_cie(const uint8_t *p, const uint8_t *lo, const uint8_t *hi, struct 
 	return 0;
 }
 
-int uw_find_fde(uint64_t pc, struct cie *c, const uint8_t **insn, const uint8_t **insn_end,
-		    uint64_t *start)
+int uw_find_fde(uint64_t pc, struct cie *c, const uint8_t **insn, const uint8_t **insn_end, uint64_t *start)
 {
 	struct dl_find_object o;
 	if (_dl_find_object((void *)(uintptr_t)pc, &o) != 0 || !o.dlfo_eh_frame)

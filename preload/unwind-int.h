@@ -17,7 +17,6 @@
 
 enum { UWR_SAME = 0, UWR_UNDEF, UWR_OFFSET, UWR_VAL_OFFSET, UWR_REG, UWR_EXPR, UWR_VAL_EXPR };
 
-
 /* A bounded reader over an object's unwind tables; ok drops to 0 on an
  * overrun and stays there. */
 struct rdr {

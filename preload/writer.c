@@ -138,7 +138,7 @@ uint32_t writer_progress_seen(void)
 /* Waits (2 ms at most) for a round after `seen`. */
 void writer_wait_progress(uint32_t seen)
 {
-	struct timespec ts = { 0, 2000000 };
+	struct timespec ts = {0, 2000000};
 	atomic_fetch_add(&g_waiters, 1);
 	syscall(SYS_futex, &g_progress, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 	atomic_fetch_sub(&g_waiters, 1);
@@ -222,9 +222,9 @@ static void check_name(int i, struct tstate *t, uint64_t now)
 	struct enc *e = dump_locked();
 	if (!atomic_exchange(&t->xname_set, 0))
 		return;
-	char name[17] = { 0 };
+	char name[17] = {0};
 	memcpy(name, t->xname, 16);
-	char padded[16] = { 0 };
+	char padded[16] = {0};
 	memcpy(padded, name, strnlen(name, 16));
 	if (memcmp(padded, g_wname[i], 16)) {
 		memcpy(g_wname[i], padded, 16);
@@ -378,7 +378,7 @@ static void *writer_main(void *arg)
 		 * ring is an eighth full (writer_nudge) or the next tick. */
 		if (got >= 4096)
 			continue;
-		struct timespec ts = { 0, got ? 1000000 : 10000000 };
+		struct timespec ts = {0, got ? 1000000 : 10000000};
 		atomic_store(&g_writer_sleeping, 1);
 		syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 		atomic_store(&g_writer_sleeping, 0);

@@ -15,28 +15,27 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fathom check FILE... BUDGET... [--format text|markdown|junit|json] [-o FILE]\n"
-		"\n"
-		"Checks one recording (the dump files of one run) against budgets.\n"
-		"\n"
-		"budgets (SIZE: 64M, 1.5G, 4096; N: 1000, 10k, 2M; TIME: 1.5s, 200ms, 2m, 1h):\n"
-		"  --max-peak SIZE          peak heap in use\n"
-		"  --max-leaked SIZE        bytes still allocated at exit\n"
-		"  --max-leaked-blocks N    blocks still allocated at exit\n"
-		"  --max-alloc-calls N      allocation calls (malloc, calloc, realloc, ...)\n"
-		"  --max-alloc-bytes SIZE   bytes requested by those calls\n"
-		"  --max-temp-calls N       temporary allocations\n"
-		"  --max-samples N          CPU samples\n"
-		"  --max-cpu TIME           CPU time (sampling periods times the period)\n"
-		"Memory budgets need a recording made with 'fathom record --alloc'.\n"
-		"Leaks matched by a suppression (see below) are not counted; the report says how many.\n"
-		"\n"
-		"output:\n"
-		"  --format FMT             text (default), markdown, junit or json\n"
-		"  -o, --output FILE        write the report to FILE instead of stdout\n"
-		"When GITHUB_ACTIONS=true, failures are also printed as ::error annotations;\n"
-		"when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
+	fprintf(f, "usage: fathom check FILE... BUDGET... [--format text|markdown|junit|json] [-o FILE]\n"
+		   "\n"
+		   "Checks one recording (the dump files of one run) against budgets.\n"
+		   "\n"
+		   "budgets (SIZE: 64M, 1.5G, 4096; N: 1000, 10k, 2M; TIME: 1.5s, 200ms, 2m, 1h):\n"
+		   "  --max-peak SIZE          peak heap in use\n"
+		   "  --max-leaked SIZE        bytes still allocated at exit\n"
+		   "  --max-leaked-blocks N    blocks still allocated at exit\n"
+		   "  --max-alloc-calls N      allocation calls (malloc, calloc, realloc, ...)\n"
+		   "  --max-alloc-bytes SIZE   bytes requested by those calls\n"
+		   "  --max-temp-calls N       temporary allocations\n"
+		   "  --max-samples N          CPU samples\n"
+		   "  --max-cpu TIME           CPU time (sampling periods times the period)\n"
+		   "Memory budgets need a recording made with 'fathom record --alloc'.\n"
+		   "Leaks matched by a suppression (see below) are not counted; the report says how many.\n"
+		   "\n"
+		   "output:\n"
+		   "  --format FMT             text (default), markdown, junit or json\n"
+		   "  -o, --output FILE        write the report to FILE instead of stdout\n"
+		   "When GITHUB_ACTIONS=true, failures are also printed as ::error annotations;\n"
+		   "when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
 }
 
 /* "1000", "10k", "2.5M": a count, in powers of 1000; -1 if bad. */
@@ -48,11 +47,22 @@ static double parse_count(const char *s)
 	if (end == s || errno || !(v >= 0) || isinf(v))
 		return -1;
 	switch (*end) {
-	case 0: return v;
-	case 'k': case 'K': v *= 1e3; break;
-	case 'm': case 'M': v *= 1e6; break;
-	case 'g': case 'G': v *= 1e9; break;
-	default: return -1;
+	case 0:
+		return v;
+	case 'k':
+	case 'K':
+		v *= 1e3;
+		break;
+	case 'm':
+	case 'M':
+		v *= 1e6;
+		break;
+	case 'g':
+	case 'G':
+		v *= 1e9;
+		break;
+	default:
+		return -1;
 	}
 	return end[1] ? -1 : v;
 }
@@ -68,7 +78,8 @@ static double parse_time(const char *s)
 	static const struct {
 		const char *unit;
 		double ns;
-	} units[] = { { "", 1e9 }, { "s", 1e9 }, { "ms", 1e6 }, { "us", 1e3 }, { "ns", 1 }, { "m", 60e9 }, { "min", 60e9 }, { "h", 3600e9 } };
+	} units[] = {{"", 1e9}, {"s", 1e9},  {"ms", 1e6},   {"us", 1e3},
+		     {"ns", 1}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}};
 	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
 		if (!strcmp(end, units[i].unit))
 			return v * units[i].ns;
@@ -77,24 +88,35 @@ static double parse_time(const char *s)
 
 int cmd_check(int argc, char **argv)
 {
-	enum { O_PEAK = 256, O_LEAKED, O_LEAKED_BLOCKS, O_ALLOC_CALLS, O_ALLOC_BYTES, O_TEMP, O_SAMPLES, O_CPU, O_FORMAT };
+	enum {
+		O_PEAK = 256,
+		O_LEAKED,
+		O_LEAKED_BLOCKS,
+		O_ALLOC_CALLS,
+		O_ALLOC_BYTES,
+		O_TEMP,
+		O_SAMPLES,
+		O_CPU,
+		O_FORMAT
+	};
 	static const struct option longopts[] = {
-		{ "max-peak", required_argument, NULL, O_PEAK },
-		{ "max-leaked", required_argument, NULL, O_LEAKED },
-		{ "max-leaked-blocks", required_argument, NULL, O_LEAKED_BLOCKS },
-		{ "max-alloc-calls", required_argument, NULL, O_ALLOC_CALLS },
-		{ "max-alloc-bytes", required_argument, NULL, O_ALLOC_BYTES },
-		{ "max-temp-calls", required_argument, NULL, O_TEMP },
-		{ "max-samples", required_argument, NULL, O_SAMPLES },
-		{ "max-cpu", required_argument, NULL, O_CPU },
-		{ "format", required_argument, NULL, O_FORMAT },
-		{ "output", required_argument, NULL, 'o' },
-		CMD_LEAK_OPTIONS,
-		CMD_COMMON_OPTIONS,
+	    {"max-peak", required_argument, NULL, O_PEAK},
+	    {"max-leaked", required_argument, NULL, O_LEAKED},
+	    {"max-leaked-blocks", required_argument, NULL, O_LEAKED_BLOCKS},
+	    {"max-alloc-calls", required_argument, NULL, O_ALLOC_CALLS},
+	    {"max-alloc-bytes", required_argument, NULL, O_ALLOC_BYTES},
+	    {"max-temp-calls", required_argument, NULL, O_TEMP},
+	    {"max-samples", required_argument, NULL, O_SAMPLES},
+	    {"max-cpu", required_argument, NULL, O_CPU},
+	    {"format", required_argument, NULL, O_FORMAT},
+	    {"output", required_argument, NULL, 'o'},
+	    CMD_LEAK_OPTIONS,
+	    CMD_COMMON_OPTIONS,
 	};
 	struct compare_budgets b;
 	compare_budgets_init(&b);
-	struct cmd_common cc = { .name = "check", .usage = usage, .verdict = "a budget is exceeded", .leaks = true };
+	struct cmd_common cc = {
+	    .name = "check", .usage = usage, .verdict = "a budget is exceeded", .leaks = true};
 	int format = COMPARE_TEXT;
 	const char *out = NULL;
 	int c, status;
@@ -123,8 +145,10 @@ int cmd_check(int argc, char **argv)
 			break;
 		case O_FORMAT:
 			if ((format = compare_format_parse(optarg)) < 0) {
-				fprintf(stderr, "fathom check: unknown format '%s'; use text, markdown, junit or json\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "fathom check: unknown format '%s'; use text, markdown, junit or json\n",
+				    optarg);
 				cmd_common_free(&cc);
 				return 2;
 			}
@@ -149,25 +173,42 @@ int cmd_check(int argc, char **argv)
 			return 2;
 		}
 		switch (c) {
-		case O_PEAK: b.max_peak = v; break;
-		case O_LEAKED: b.max_leaked = v; break;
-		case O_ALLOC_BYTES: b.max_alloc_bytes = v; break;
-		case O_LEAKED_BLOCKS: b.max_leaked_blocks = v; break;
-		case O_ALLOC_CALLS: b.max_alloc_calls = v; break;
-		case O_TEMP: b.max_temp_calls = v; break;
-		case O_SAMPLES: b.max_samples = v; break;
-		case O_CPU: b.max_cpu_ns = v; break;
+		case O_PEAK:
+			b.max_peak = v;
+			break;
+		case O_LEAKED:
+			b.max_leaked = v;
+			break;
+		case O_ALLOC_BYTES:
+			b.max_alloc_bytes = v;
+			break;
+		case O_LEAKED_BLOCKS:
+			b.max_leaked_blocks = v;
+			break;
+		case O_ALLOC_CALLS:
+			b.max_alloc_calls = v;
+			break;
+		case O_TEMP:
+			b.max_temp_calls = v;
+			break;
+		case O_SAMPLES:
+			b.max_samples = v;
+			break;
+		case O_CPU:
+			b.max_cpu_ns = v;
+			break;
 		}
 	}
-	const double set[] = { b.max_peak,	    b.max_leaked,     b.max_leaked_blocks, b.max_alloc_calls,
-			       b.max_alloc_bytes, b.max_temp_calls, b.max_samples,	     b.max_cpu_ns };
+	const double set[] = {b.max_peak,	 b.max_leaked,	   b.max_leaked_blocks, b.max_alloc_calls,
+			      b.max_alloc_bytes, b.max_temp_calls, b.max_samples,	b.max_cpu_ns};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 		any |= set[i] >= 0;
 	if (!any) {
 		cmd_common_free(&cc);
-		fprintf(stderr, "fathom check: no budget given (e.g. --max-peak 64M, --max-leaked 0, --max-cpu 2s); "
-				"see 'fathom check --help'\n");
+		fprintf(stderr,
+			"fathom check: no budget given (e.g. --max-peak 64M, --max-leaked 0, --max-cpu 2s); "
+			"see 'fathom check --help'\n");
 		return 2;
 	}
 	struct profile p;
@@ -188,8 +229,8 @@ int cmd_check(int argc, char **argv)
 	}
 	if ((rc = compare_check(&s, &b, &r, &err))) {
 		if (rc == -EINVAL)
-			fprintf(stderr, "fathom check: %s%s: %s\n", argv[optind], argc - optind > 1 ? " ..." : "",
-				err ? err : strerror(-rc));
+			fprintf(stderr, "fathom check: %s%s: %s\n", argv[optind],
+				argc - optind > 1 ? " ..." : "", err ? err : strerror(-rc));
 		else
 			fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
 		goto out_summary;

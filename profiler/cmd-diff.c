@@ -14,39 +14,38 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f,
-		"usage: fathom diff BASE NEW [OPTIONS]\n"
-		"       fathom diff BASE_FILE... -- NEW_FILE... [OPTIONS]\n"
-		"       fathom diff --base FILE [--base FILE...] --new FILE [--new FILE...] [OPTIONS]\n"
-		"\n"
-		"Compares two recordings, each one or more dump files (the files of one run,\n"
-		"or of several runs merged for more samples). Without a verdict (code that\n"
-		"could not be symbolized: its binary is gone or was rebuilt; see 'fathom\n"
-		"record --symbolize') the exit status is 2.\n"
-		"\n"
-		"judging:\n"
-		"  --metric LIST          what to judge, comma-separated (default: all that both\n"
-		"                         recordings have): cpu (= cpu-time,functions), cpu-time,\n"
-		"                         functions, alloc-calls, alloc-bytes, peak, leaked,\n"
-		"                         temp-calls, memory (all five), all\n"
-		"  --threshold PCT        growth that fails an exact memory metric (default 5);\n"
-		"                         in an exact recording any new leak fails\n"
-		"  --cpu-threshold PCT    growth that fails the total CPU time (default 10)\n"
-		"  --func-threshold PCT   slowdown of a function relative to the rest of the\n"
-		"                         program that fails, when significant (default 10)\n"
-		"  --alpha P              chance of any false alarm among the function tests\n"
-		"                         (default 0.001; Bonferroni over the functions tested)\n"
-		"  --min-share PCT        functions below this CPU share in both runs are not\n"
-		"                         tested (default 0.5)\n"
-		"  --prefix-map OLD=NEW   match source paths under OLD as if under NEW (repeatable);\n"
-		"                         by default the directory that two checkouts differ by\n"
-		"                         is found and ignored\n"
-		"output:\n"
-		"  --format FMT           text (default), markdown, junit or json\n"
-		"  -o, --output FILE      write the report to FILE instead of stdout\n"
-		"  --top N                functions listed as grown and shrunk most (default 10)\n"
-		"When GITHUB_ACTIONS=true, regressions are also printed as ::error annotations;\n"
-		"when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
+	fprintf(f, "usage: fathom diff BASE NEW [OPTIONS]\n"
+		   "       fathom diff BASE_FILE... -- NEW_FILE... [OPTIONS]\n"
+		   "       fathom diff --base FILE [--base FILE...] --new FILE [--new FILE...] [OPTIONS]\n"
+		   "\n"
+		   "Compares two recordings, each one or more dump files (the files of one run,\n"
+		   "or of several runs merged for more samples). Without a verdict (code that\n"
+		   "could not be symbolized: its binary is gone or was rebuilt; see 'fathom\n"
+		   "record --symbolize') the exit status is 2.\n"
+		   "\n"
+		   "judging:\n"
+		   "  --metric LIST          what to judge, comma-separated (default: all that both\n"
+		   "                         recordings have): cpu (= cpu-time,functions), cpu-time,\n"
+		   "                         functions, alloc-calls, alloc-bytes, peak, leaked,\n"
+		   "                         temp-calls, memory (all five), all\n"
+		   "  --threshold PCT        growth that fails an exact memory metric (default 5);\n"
+		   "                         in an exact recording any new leak fails\n"
+		   "  --cpu-threshold PCT    growth that fails the total CPU time (default 10)\n"
+		   "  --func-threshold PCT   slowdown of a function relative to the rest of the\n"
+		   "                         program that fails, when significant (default 10)\n"
+		   "  --alpha P              chance of any false alarm among the function tests\n"
+		   "                         (default 0.001; Bonferroni over the functions tested)\n"
+		   "  --min-share PCT        functions below this CPU share in both runs are not\n"
+		   "                         tested (default 0.5)\n"
+		   "  --prefix-map OLD=NEW   match source paths under OLD as if under NEW (repeatable);\n"
+		   "                         by default the directory that two checkouts differ by\n"
+		   "                         is found and ignored\n"
+		   "output:\n"
+		   "  --format FMT           text (default), markdown, junit or json\n"
+		   "  -o, --output FILE      write the report to FILE instead of stdout\n"
+		   "  --top N                functions listed as grown and shrunk most (default 10)\n"
+		   "When GITHUB_ACTIONS=true, regressions are also printed as ::error annotations;\n"
+		   "when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
 }
 
 /* "5", "5%", "12.5": a percentage as a fraction; -1 if bad. */
@@ -77,23 +76,34 @@ static int files_add(struct files *f, char *path)
 	return 0;
 }
 
-enum { O_THRESHOLD = 256, O_CPU_THRESHOLD, O_FUNC_THRESHOLD, O_ALPHA, O_MIN_SHARE, O_METRIC, O_FORMAT, O_TOP,
-       O_BASE, O_NEW, O_PREFIX_MAP };
+enum {
+	O_THRESHOLD = 256,
+	O_CPU_THRESHOLD,
+	O_FUNC_THRESHOLD,
+	O_ALPHA,
+	O_MIN_SHARE,
+	O_METRIC,
+	O_FORMAT,
+	O_TOP,
+	O_BASE,
+	O_NEW,
+	O_PREFIX_MAP
+};
 static const struct option longopts[] = {
-	{ "threshold", required_argument, NULL, O_THRESHOLD },
-	{ "cpu-threshold", required_argument, NULL, O_CPU_THRESHOLD },
-	{ "func-threshold", required_argument, NULL, O_FUNC_THRESHOLD },
-	{ "alpha", required_argument, NULL, O_ALPHA },
-	{ "min-share", required_argument, NULL, O_MIN_SHARE },
-	{ "metric", required_argument, NULL, O_METRIC },
-	{ "format", required_argument, NULL, O_FORMAT },
-	{ "output", required_argument, NULL, 'o' },
-	{ "top", required_argument, NULL, O_TOP },
-	{ "base", required_argument, NULL, O_BASE },
-	{ "new", required_argument, NULL, O_NEW },
-	{ "prefix-map", required_argument, NULL, O_PREFIX_MAP },
-	CMD_LEAK_OPTIONS,
-	CMD_COMMON_OPTIONS,
+    {"threshold", required_argument, NULL, O_THRESHOLD},
+    {"cpu-threshold", required_argument, NULL, O_CPU_THRESHOLD},
+    {"func-threshold", required_argument, NULL, O_FUNC_THRESHOLD},
+    {"alpha", required_argument, NULL, O_ALPHA},
+    {"min-share", required_argument, NULL, O_MIN_SHARE},
+    {"metric", required_argument, NULL, O_METRIC},
+    {"format", required_argument, NULL, O_FORMAT},
+    {"output", required_argument, NULL, 'o'},
+    {"top", required_argument, NULL, O_TOP},
+    {"base", required_argument, NULL, O_BASE},
+    {"new", required_argument, NULL, O_NEW},
+    {"prefix-map", required_argument, NULL, O_PREFIX_MAP},
+    CMD_LEAK_OPTIONS,
+    CMD_COMMON_OPTIONS,
 };
 
 struct args {
@@ -103,8 +113,8 @@ struct args {
 	struct compare_opts o;
 	int format;
 	const char *out;
-	struct files base, cur;   /* from --base and --new */
-	struct files maps;        /* --prefix-map OLD=NEW */
+	struct files base, cur; /* from --base and --new */
+	struct files maps;	/* --prefix-map OLD=NEW */
 };
 
 /* Parses the options of one half of the command line (before or after '--')
@@ -122,25 +132,28 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 		case O_FUNC_THRESHOLD:
 		case O_MIN_SHARE:
 			if ((v = parse_pct(optarg)) < 0) {
-				fprintf(stderr, "fathom diff: %s needs a percentage such as 5 or 12.5%%, not '%s'\n",
-					c == O_THRESHOLD	 ? "--threshold" :
-					c == O_CPU_THRESHOLD	 ? "--cpu-threshold" :
-					c == O_FUNC_THRESHOLD ? "--func-threshold" :
-								  "--min-share",
+				fprintf(stderr,
+					"fathom diff: %s needs a percentage such as 5 or 12.5%%, not '%s'\n",
+					c == O_THRESHOLD	? "--threshold"
+					: c == O_CPU_THRESHOLD	? "--cpu-threshold"
+					: c == O_FUNC_THRESHOLD ? "--func-threshold"
+								: "--min-share",
 					optarg);
 				return 2;
 			}
-			*(c == O_THRESHOLD	   ? &a->o.threshold :
-			  c == O_CPU_THRESHOLD  ? &a->o.cpu_threshold :
-			  c == O_FUNC_THRESHOLD ? &a->o.func_threshold :
-						  &a->o.min_share) = v;
+			*(c == O_THRESHOLD	  ? &a->o.threshold
+			  : c == O_CPU_THRESHOLD  ? &a->o.cpu_threshold
+			  : c == O_FUNC_THRESHOLD ? &a->o.func_threshold
+						  : &a->o.min_share) = v;
 			break;
 		case O_ALPHA: {
 			char *end;
 			v = strtod(optarg, &end);
 			if (end == optarg || *end || !(v > 0 && v < 1)) {
-				fprintf(stderr, "fathom diff: --alpha needs a probability between 0 and 1, not '%s'\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "fathom diff: --alpha needs a probability between 0 and 1, not '%s'\n",
+				    optarg);
 				return 2;
 			}
 			a->o.alpha = v;
@@ -157,8 +170,10 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 					fprintf(stderr, "fathom diff: unknown metric '%s'", t);
 					if (best)
 						fprintf(stderr, "; did you mean '%s'?", best);
-					fprintf(stderr, " (metrics: cpu, cpu-time, functions, alloc-calls, alloc-bytes, "
-							"peak, leaked, temp-calls, memory, all)\n");
+					fprintf(
+					    stderr,
+					    " (metrics: cpu, cpu-time, functions, alloc-calls, alloc-bytes, "
+					    "peak, leaked, temp-calls, memory, all)\n");
 					free(copy);
 					return 2;
 				}
@@ -170,12 +185,16 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 		}
 		case O_FORMAT:
 			if ((a->format = compare_format_parse(optarg)) < 0) {
-				fprintf(stderr, "fathom diff: unknown format '%s'; use text, markdown, junit or json\n",
-					optarg);
+				fprintf(
+				    stderr,
+				    "fathom diff: unknown format '%s'; use text, markdown, junit or json\n",
+				    optarg);
 				return 2;
 			}
 			break;
-		case 'o': a->out = optarg; break;
+		case 'o':
+			a->out = optarg;
+			break;
 		case O_TOP: {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -193,8 +212,9 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 			break;
 		case O_PREFIX_MAP:
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
-				fprintf(stderr, "fathom diff: --prefix-map needs OLD=NEW (a source directory and "
-						"what to match it as), not '%s'\n",
+				fprintf(stderr,
+					"fathom diff: --prefix-map needs OLD=NEW (a source directory and "
+					"what to match it as), not '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -217,11 +237,15 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 
 int cmd_diff(int argc, char **argv)
 {
-	struct args a = { .cc = { .name = "diff", .usage = usage, .verdict = "a regression", .leaks = true, .explicit_files = true,
-				  .po.several_runs = true },
-			  .format = COMPARE_TEXT };
+	struct args a = {.cc = {.name = "diff",
+				.usage = usage,
+				.verdict = "a regression",
+				.leaks = true,
+				.explicit_files = true,
+				.po.several_runs = true},
+			 .format = COMPARE_TEXT};
 	compare_opts_default(&a.o);
-	struct files before = { 0 }, after = { 0 };
+	struct files before = {0}, after = {0};
 	int status = 2;
 	/* The first "--" divides the base files from the new ones; options may
 	 * stand on either side, so each half is parsed on its own. */
@@ -268,16 +292,17 @@ int cmd_diff(int argc, char **argv)
 		files_add(base, before.v[0]);
 		files_add(cur, before.v[1]);
 	} else if (before.n) {
-		fprintf(stderr, "fathom diff: %zu file%s given without saying which side %s on; use 'fathom diff "
-				"BASE NEW', 'fathom diff BASE... -- NEW...' or --base/--new\n",
+		fprintf(stderr,
+			"fathom diff: %zu file%s given without saying which side %s on; use 'fathom diff "
+			"BASE NEW', 'fathom diff BASE... -- NEW...' or --base/--new\n",
 			before.n, before.n == 1 ? "" : "s", before.n == 1 ? "it is" : "they are");
 		goto out;
 	}
 	if (!base->n || !cur->n) {
 		fprintf(stderr, "fathom diff: %s; see 'fathom diff --help'\n",
-			!base->n && !cur->n ? "no recordings given" :
-			!base->n	     ? "no base recording given" :
-						"no new recording given");
+			!base->n && !cur->n ? "no recordings given"
+			: !base->n	    ? "no base recording given"
+					    : "no new recording given");
 		goto out;
 	}
 
@@ -289,7 +314,7 @@ int cmd_diff(int argc, char **argv)
 		goto out;
 	}
 	status = 2;
-	struct compare_summary sb = { 0 }, sn = { 0 };
+	struct compare_summary sb = {0}, sn = {0};
 	struct compare_report r;
 	char *err = NULL;
 	if ((rc = compare_summarize(&pb, &sb)) || (rc = compare_summarize(&pn, &sn))) {
@@ -303,8 +328,8 @@ int cmd_diff(int argc, char **argv)
 		goto out_profiles;
 	}
 	const char *gha = getenv("GITHUB_ACTIONS");
-	if ((rc = compare_publish(&r, a.format, a.out, getenv("GITHUB_STEP_SUMMARY"), gha && !strcmp(gha, "true"),
-				  getenv("GITHUB_WORKSPACE"), &err))) {
+	if ((rc = compare_publish(&r, a.format, a.out, getenv("GITHUB_STEP_SUMMARY"),
+				  gha && !strcmp(gha, "true"), getenv("GITHUB_WORKSPACE"), &err))) {
 		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
 	} else {
 		status = r.nfail ? 1 : r.unjudged > 0 ? 2 : 0;
@@ -312,10 +337,12 @@ int cmd_diff(int argc, char **argv)
 			fprintf(stderr, "fathom diff: %zu regression%s (report in %s)\n", r.nfail,
 				r.nfail == 1 ? "" : "s", a.out);
 		else if (status == 2)
-			fprintf(stderr, "fathom diff: no verdict: %.1f%% of a recording's CPU samples are in a program "
-					"or library that could not be symbolized (gone or rebuilt since the recording); "
-					"record with 'fathom record --symbolize'\n",
-				100 * r.unjudged);
+			fprintf(
+			    stderr,
+			    "fathom diff: no verdict: %.1f%% of a recording's CPU samples are in a program "
+			    "or library that could not be symbolized (gone or rebuilt since the recording); "
+			    "record with 'fathom record --symbolize'\n",
+			    100 * r.unjudged);
 	}
 	compare_report_free(&r);
 out_profiles:

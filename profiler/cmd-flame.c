@@ -129,7 +129,9 @@ int cmd_flame(int argc, char **argv)
 	}
 	if ((status = cmd_files(&cc, &argc, &argv))) {
 		if (nbase)
-			fprintf(stderr, "fathom flame: --diff BASE takes one file; the new recording comes after it\n");
+			fprintf(
+			    stderr,
+			    "fathom flame: --diff BASE takes one file; the new recording comes after it\n");
 		goto out;
 	}
 	status = 2;

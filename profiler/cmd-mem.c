@@ -123,7 +123,7 @@ static struct fa_frame *stack_site(const struct mem *m, uint32_t stack, size_t *
 		return NULL;
 	}
 	if (!*n)
-		fr[0] = (struct fa_frame){ FA_NONE, 0 };
+		fr[0] = (struct fa_frame){FA_NONE, 0};
 	return fr;
 }
 
@@ -132,12 +132,12 @@ static struct fa_frame *stack_site(const struct mem *m, uint32_t stack, size_t *
 static int build_sites(struct mem *m)
 {
 	struct agg_table t;
-	struct agg_opts o = { .key = AGG_FRAME,
-			      .metrics = AGG_MEMORY,
-			      .rule = m->rule,
-			      .heavy = m->sort >= 0 ? m->sort : FA_ALLOC_BYTES,
-			      .no_stack_row = true,
-			      .self_only = true };
+	struct agg_opts o = {.key = AGG_FRAME,
+			     .metrics = AGG_MEMORY,
+			     .rule = m->rule,
+			     .heavy = m->sort >= 0 ? m->sort : FA_ALLOC_BYTES,
+			     .no_stack_row = true,
+			     .self_only = true};
 	if (agg_table_build(&t, m->p, &o) < 0)
 		return -ENOMEM;
 	m->sites = calloc(t.nrows ? t.nrows : 1, sizeof(*m->sites));
@@ -357,8 +357,9 @@ static void print_timeline(const struct mem *m)
 				printf("  %12s %12s %12s  <- max\n", fmt_duration(a, pts[imax].time_ns),
 				       fmt_est_bytes(m, b, pts[imax].heap), fmt_bytes(c, pts[imax].rss));
 			}
-			printf("  %12s %12s %12s%s\n", fmt_duration(a, pts[i].time_ns), fmt_est_bytes(m, b, pts[i].heap),
-			       fmt_bytes(c, pts[i].rss), i == imax ? "  <- max" : "");
+			printf("  %12s %12s %12s%s\n", fmt_duration(a, pts[i].time_ns),
+			       fmt_est_bytes(m, b, pts[i].heap), fmt_bytes(c, pts[i].rss),
+			       i == imax ? "  <- max" : "");
 			last = i;
 		}
 	}
@@ -437,9 +438,11 @@ static void rss_notes(const struct mem *m)
 		int64_t heap, rss = proc_peaks(p, i, &heap);
 		if (p->procs[i].alloc_mode == FD_ALLOC_OFF || rss - heap < RSS_GAP_MIN || rss <= 2 * heap)
 			continue;
-		printf("  note: RSS peak %s, heap peak %s%s: %s not from malloc (mmap, stacks, code, or another "
-		       "allocator)",
-		       fmt_bytes(a, rss), fmt_est_bytes(m, b, heap), m->sampled ? " (estimated)" : "", fmt_bytes(c, rss - heap));
+		printf(
+		    "  note: RSS peak %s, heap peak %s%s: %s not from malloc (mmap, stacks, code, or another "
+		    "allocator)",
+		    fmt_bytes(a, rss), fmt_est_bytes(m, b, heap), m->sampled ? " (estimated)" : "",
+		    fmt_bytes(c, rss - heap));
 		if (p->nprocs > 1)
 			printf(" in pid %d", p->procs[i].pid);
 		putchar('\n');
@@ -528,13 +531,15 @@ static void print_header(const struct mem *m)
 									 : pr->alloc_bypass;
 			/* The program's own malloc: the note names the program. */
 			if (!strcmp(pr->alloc_bypass, pr->exe))
-				printf("  allocation calls %s: %s's own allocator bypasses fathom (linked into "
-				       "it)\n",
-				       fmt_est_count(m, a, n), exe);
+				printf(
+				    "  allocation calls %s: %s's own allocator bypasses fathom (linked into "
+				    "it)\n",
+				    fmt_est_count(m, a, n), exe);
 			else
-				printf("  allocation calls %s: %s's allocator bypasses fathom (preloaded before "
-				       "it: %s)\n",
-				       fmt_est_count(m, a, n), exe, lib);
+				printf(
+				    "  allocation calls %s: %s's allocator bypasses fathom (preloaded before "
+				    "it: %s)\n",
+				    fmt_est_count(m, a, n), exe, lib);
 		}
 	}
 	if (listed && nlisted < p->nprocs)
@@ -569,7 +574,8 @@ static void print_totals(const struct mem *m)
 	if (mm->temp_unknown)
 		printf("  temporary         not estimated (sampled recording)\n");
 	else
-		printf("  temporary         %s (%.1f%% of calls)\n", fmt_est_count(m, a, (int64_t)mm->temp_calls),
+		printf("  temporary         %s (%.1f%% of calls)\n",
+		       fmt_est_count(m, a, (int64_t)mm->temp_calls),
 		       mm->alloc_calls ? 100.0 * (double)mm->temp_calls / (double)mm->alloc_calls : 0.0);
 	if (!mm->alloc_calls && !mm->frees && !bypassed)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
@@ -583,7 +589,8 @@ static void print_peak(const struct mem *m)
 	const struct fa_mem *mm = &p->mem;
 	char a[40], b[40];
 	const struct fa_process *pp = mm->peak_proc < p->nprocs ? &p->procs[mm->peak_proc] : NULL;
-	printf("\nPeak heap  %s at %s", fmt_est_bytes(m, a, mm->peak_bytes), fmt_duration(b, mm->peak_time_ns));
+	printf("\nPeak heap  %s at %s", fmt_est_bytes(m, a, mm->peak_bytes),
+	       fmt_duration(b, mm->peak_time_ns));
 	if (p->nprocs > 1 && pp)
 		printf(" in pid %d", pp->pid);
 	putchar('\n');
@@ -636,8 +643,9 @@ static void print_leaks(const struct mem *m)
 			printf("  ... %zu more stacks\n", n - limit(m, n));
 	}
 	if (mm->suppressed_blocks || mm->suppressed_bytes) {
-		printf("  suppressed: %s in %s block%s (not counted above)\n", fmt_est_bytes(m, a, mm->suppressed_bytes),
-		       fmt_est_count(m, b, mm->suppressed_blocks), mm->suppressed_blocks == 1 ? "" : "s");
+		printf("  suppressed: %s in %s block%s (not counted above)\n",
+		       fmt_est_bytes(m, a, mm->suppressed_bytes), fmt_est_count(m, b, mm->suppressed_blocks),
+		       mm->suppressed_blocks == 1 ? "" : "s");
 		for (size_t i = 0; i < p->nsuppressions; i++) {
 			const struct fa_suppression *su = &p->suppressions[i];
 			bool def = !strcmp(su->source, "default");
@@ -662,9 +670,10 @@ static void print_temporaries(struct mem *m)
 	const struct fa_mem *mm = &m->p->mem;
 	char a[40], buf[512];
 	if (mm->temp_unknown) {
-		printf("\nTemporary allocations  not estimated\n"
-		       "  (a sampled recording sees one allocation in many, so it cannot tell whether the\n"
-		       "  thread allocated anything else before freeing; record with --alloc to count them)\n");
+		printf(
+		    "\nTemporary allocations  not estimated\n"
+		    "  (a sampled recording sees one allocation in many, so it cannot tell whether the\n"
+		    "  thread allocated anything else before freeing; record with --alloc to count them)\n");
 		return;
 	}
 	printf("\nTemporary allocations  %s (%.1f%% of calls)\n"

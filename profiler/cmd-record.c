@@ -29,22 +29,23 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n"
-		   "Runs COMMAND under the fathom agent and writes one dump per process. Exits with\n"
-		   "COMMAND's status (128+N when signal N killed it; 127: not found, 126: not executable).\n\n"
-		   "  -o, --output FILE        the main process's dump (default fathom.RUN.PID.fdump, RUN being\n"
-		   "                           the run's start time, every dump of the run sharing it); other\n"
-		   "                           processes of the run write FILE.PID; a FILE with %%p (the\n"
-		   "                           pid) is a pattern for every process\n"
-		   "  -F, --freq HZ            CPU samples per second of thread time (default: the agent's, 99)\n"
-		   "      --clock cpu|wall     sample CPU time (default) or wall-clock time\n"
-		   "      --alloc              record every heap allocation (exact)\n"
-		   "      --alloc-sample BYTES record allocations sampled every BYTES on average\n"
-		   "      --no-cpu             no CPU sampling (with --alloc: memory only)\n"
-		   "      --symbolize          at the end, save the function names, files and lines\n"
-		   "                           in the dumps, so that they read the same after the\n"
-		   "                           program is rebuilt or deleted\n"
-		   "  -q, --quiet              no summary line\n");
+	fprintf(
+	    f, "usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n"
+	       "Runs COMMAND under the fathom agent and writes one dump per process. Exits with\n"
+	       "COMMAND's status (128+N when signal N killed it; 127: not found, 126: not executable).\n\n"
+	       "  -o, --output FILE        the main process's dump (default fathom.RUN.PID.fdump, RUN being\n"
+	       "                           the run's start time, every dump of the run sharing it); other\n"
+	       "                           processes of the run write FILE.PID; a FILE with %%p (the\n"
+	       "                           pid) is a pattern for every process\n"
+	       "  -F, --freq HZ            CPU samples per second of thread time (default: the agent's, 99)\n"
+	       "      --clock cpu|wall     sample CPU time (default) or wall-clock time\n"
+	       "      --alloc              record every heap allocation (exact)\n"
+	       "      --alloc-sample BYTES record allocations sampled every BYTES on average\n"
+	       "      --no-cpu             no CPU sampling (with --alloc: memory only)\n"
+	       "      --symbolize          at the end, save the function names, files and lines\n"
+	       "                           in the dumps, so that they read the same after the\n"
+	       "                           program is rebuilt or deleted\n"
+	       "  -q, --quiet              no summary line\n");
 }
 
 /* The agent: $FATHOM_AGENT, or FATHOM_AGENT_RELPATH from this program's
@@ -111,9 +112,9 @@ struct tally {
 	int cpu_procs, cpu_off; /* processes meant to sample CPU, and those that could not */
 	uint64_t cpu_unsampled; /* threads whose timer could not be made */
 	char cpu_why[200];	/* why, as the first such dump says */
-	int running; /* dumps without a trailer whose process is still running (a daemon) */
-	char bypass[300];  /* the allocator that took the hooks' place, as a dump notes it */
-	char bypass_exe[300]; /* in that process */
+	int running;		/* dumps without a trailer whose process is still running (a daemon) */
+	char bypass[300];	/* the allocator that took the hooks' place, as a dump notes it */
+	char bypass_exe[300];	/* in that process */
 };
 
 /* Counts a dump's samples and lost samples; the trailer's totals win. A
@@ -153,7 +154,8 @@ static void scan_dump(const char *path, struct tally *t, bool again)
 				snprintf(d.cpu_why, sizeof(d.cpu_why), "%.*s", (int)rec.why.len,
 					 (const char *)rec.why.p);
 		} else if (rec.kind == FD_REC_NOTE && rec.what == FD_NOTE_ALLOC_BYPASS && !d.bypass[0]) {
-			snprintf(d.bypass, sizeof(d.bypass), "%.*s", (int)rec.why.len, (const char *)rec.why.p);
+			snprintf(d.bypass, sizeof(d.bypass), "%.*s", (int)rec.why.len,
+				 (const char *)rec.why.p);
 			memcpy(d.bypass_exe, exe, sizeof(d.bypass_exe));
 		} else if (rec.kind == FD_REC_SAMPLE)
 			samples++;
@@ -229,7 +231,7 @@ static int check_dir(const char *path)
  * closed terminal's SIGHUP) are meant for the program it runs: forwarded,
  * so that the program ends (or does what it does with them) and fathom
  * stays to report, instead of leaving the program running unsupervised. */
-static const int forwarded[] = { SIGTERM, SIGHUP, SIGUSR1, SIGUSR2 };
+static const int forwarded[] = {SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 static volatile pid_t child_pid;
 
 /* Context: signal handler; kill() is async-signal-safe. */
@@ -297,15 +299,15 @@ struct rec {
 	const char *output, *clock, *hz, *alloc;
 	char sample_bytes[32];
 	bool quiet, no_cpu, symbolize;
-	char **cmd;           /* the command and its arguments, in argv */
+	char **cmd; /* the command and its arguments, in argv */
 	/* the set-up */
-	char *agent;          /* the agent's absolute path */
-	char *pattern;        /* FATHOM_OUTPUT: every dump's name, %p the pid */
-	char *final;          /* with -o FILE: the main dump's final name */
+	char *agent;   /* the agent's absolute path */
+	char *pattern; /* FATHOM_OUTPUT: every dump's name, %p the pid */
+	char *final;   /* with -o FILE: the main dump's final name */
 	char run_id[48];
 	char manifest[PATH_MAX]; /* where the agent lists the dumps it made */
 	pid_t pid;
-	bool exec_failed;     /* the command did not start (said) */
+	bool exec_failed; /* the command did not start (said) */
 	/* the manifest: the dumps in the order the agent created them, the
 	 * agent's notes ("disk-full BYTES PATH": the disk filled and the dump
 	 * lost its tail; "closed PATH": the program closed the dump's
@@ -317,7 +319,10 @@ struct rec {
 	size_t ndumps;
 	int disk_full, closed;
 	unsigned long long disk_lost;
-	struct left { int pid; char *what; } go, unprof;
+	struct left {
+		int pid;
+		char *what;
+	} go, unprof;
 	int ngo, nunprof;
 };
 
@@ -325,12 +330,16 @@ struct rec {
 static int parse_args(struct rec *r, int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "output", required_argument, NULL, 'o' }, { "freq", required_argument, NULL, 'F' },
-		{ "clock", required_argument, NULL, 'c' },  { "alloc", no_argument, NULL, 'a' },
-		{ "alloc-sample", required_argument, NULL, 's' }, { "no-cpu", no_argument, NULL, 'N' },
-		{ "quiet", no_argument, NULL, 'q' },        { "help", no_argument, NULL, 'h' },
-		{ "symbolize", no_argument, NULL, 'S' },
-		{ NULL, 0, NULL, 0 },
+	    {"output", required_argument, NULL, 'o'},
+	    {"freq", required_argument, NULL, 'F'},
+	    {"clock", required_argument, NULL, 'c'},
+	    {"alloc", no_argument, NULL, 'a'},
+	    {"alloc-sample", required_argument, NULL, 's'},
+	    {"no-cpu", no_argument, NULL, 'N'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"symbolize", no_argument, NULL, 'S'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	char *end;
@@ -339,11 +348,14 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	/* "+": the first non-option word is the command; its flags are its own. */
 	while ((c = getopt_long(argc, argv, "+o:F:qh", longopts, NULL)) != -1) {
 		switch (c) {
-		case 'o': r->output = optarg; break;
+		case 'o':
+			r->output = optarg;
+			break;
 		case 'F': {
 			long v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 1 || v > 10000) {
-				fprintf(stderr, "fathom record: -F takes a rate in Hz (1-10000), not '%s'\n", optarg);
+				fprintf(stderr, "fathom record: -F takes a rate in Hz (1-10000), not '%s'\n",
+					optarg);
 				return 2;
 			}
 			r->hz = optarg;
@@ -351,16 +363,20 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		}
 		case 'c':
 			if (strcmp(optarg, "cpu") && strcmp(optarg, "wall")) {
-				fprintf(stderr, "fathom record: --clock takes cpu or wall, not '%s'\n", optarg);
+				fprintf(stderr, "fathom record: --clock takes cpu or wall, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			r->clock = optarg;
 			break;
-		case 'a': r->alloc = "exact"; break;
+		case 'a':
+			r->alloc = "exact";
+			break;
 		case 's': {
 			long long v = cmd_parse_size(optarg);
 			if (v < 1) {
-				fprintf(stderr, "fathom record: --alloc-sample takes a size such as 64k, not '%s'\n",
+				fprintf(stderr,
+					"fathom record: --alloc-sample takes a size such as 64k, not '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -368,15 +384,26 @@ static int parse_args(struct rec *r, int argc, char **argv)
 			r->alloc = "sampled";
 			break;
 		}
-		case 'N': r->no_cpu = true; break;
-		case 'S': r->symbolize = true; break;
-		case 'q': r->quiet = true; break;
-		case 'h': usage(stdout); return 0;
-		default: return cmd_bad_option("record", argv, longopts);
+		case 'N':
+			r->no_cpu = true;
+			break;
+		case 'S':
+			r->symbolize = true;
+			break;
+		case 'q':
+			r->quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			return cmd_bad_option("record", argv, longopts);
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "fathom record: no command given; usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n");
+		fprintf(
+		    stderr,
+		    "fathom record: no command given; usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n");
 		return 2;
 	}
 	r->cmd = argv + optind;
@@ -388,17 +415,21 @@ static int setup_agent(struct rec *r)
 {
 	r->agent = find_agent();
 	if (!r->agent) {
-		fprintf(stderr, "fathom record: the agent libfathom.so was not found next to fathom (%s from its "
-				"directory); set FATHOM_AGENT to its path\n",
-			getenv("FATHOM_AGENT") && *getenv("FATHOM_AGENT") ? getenv("FATHOM_AGENT") : FATHOM_AGENT_RELPATH);
+		fprintf(stderr,
+			"fathom record: the agent libfathom.so was not found next to fathom (%s from its "
+			"directory); set FATHOM_AGENT to its path\n",
+			getenv("FATHOM_AGENT") && *getenv("FATHOM_AGENT") ? getenv("FATHOM_AGENT")
+									  : FATHOM_AGENT_RELPATH);
 		return 1;
 	}
 	/* LD_PRELOAD separates its entries by spaces and colons, with no way to
 	 * quote them: an agent under "/opt/my tools" would silently not load. */
 	if (strpbrk(r->agent, " :")) {
-		fprintf(stderr, "fathom record: the agent's path '%s' holds a space or a colon, which LD_PRELOAD "
-				"cannot carry; install fathom under another directory, or point FATHOM_AGENT at a "
-				"copy elsewhere\n", r->agent);
+		fprintf(stderr,
+			"fathom record: the agent's path '%s' holds a space or a colon, which LD_PRELOAD "
+			"cannot carry; install fathom under another directory, or point FATHOM_AGENT at a "
+			"copy elsewhere\n",
+			r->agent);
 		return 1;
 	}
 	return -1;
@@ -489,15 +520,15 @@ static int set_agent_env(const struct rec *r)
 	const struct {
 		const char *name, *value;
 	} env[] = {
-		{ "LD_PRELOAD", preload },
-		{ "FATHOM_OUTPUT", r->pattern },
-		{ "FATHOM_MANIFEST", r->manifest },
-		{ "FATHOM_RUN", r->run_id },
-		{ "FATHOM_CPU", r->no_cpu ? "0" : NULL },
-		{ "FATHOM_HZ", r->hz },
-		{ "FATHOM_CLOCK", r->clock },
-		{ "FATHOM_ALLOC", r->alloc },
-		{ "FATHOM_ALLOC_SAMPLE", r->sample_bytes[0] ? r->sample_bytes : NULL },
+	    {"LD_PRELOAD", preload},
+	    {"FATHOM_OUTPUT", r->pattern},
+	    {"FATHOM_MANIFEST", r->manifest},
+	    {"FATHOM_RUN", r->run_id},
+	    {"FATHOM_CPU", r->no_cpu ? "0" : NULL},
+	    {"FATHOM_HZ", r->hz},
+	    {"FATHOM_CLOCK", r->clock},
+	    {"FATHOM_ALLOC", r->alloc},
+	    {"FATHOM_ALLOC_SAMPLE", r->sample_bytes[0] ? r->sample_bytes : NULL},
 	};
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		if (env[i].value && setenv(env[i].name, env[i].value, 1) < 0)
@@ -557,13 +588,13 @@ static int spawn(struct rec *r, int *exec_fd, sigset_t *old_mask)
 static int wait_run(struct rec *r, int exec_fd, const sigset_t *old_mask)
 {
 	child_pid = r->pid;
-	struct sigaction fwd_act = { .sa_handler = forward, .sa_flags = SA_RESTART }, old_fwd[4];
+	struct sigaction fwd_act = {.sa_handler = forward, .sa_flags = SA_RESTART}, old_fwd[4];
 	sigemptyset(&fwd_act.sa_mask);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &fwd_act, &old_fwd[i]);
 	sigprocmask(SIG_SETMASK, old_mask, NULL);
 	/* Like time(1): a ^C goes to the command, and fathom stays to report. */
-	struct sigaction ign = { .sa_handler = SIG_IGN }, old_int, old_quit;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_int, old_quit;
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
@@ -649,7 +680,8 @@ static void read_manifest(struct rec *r)
 		/* An agent without manifest support still names the main dump by pattern. */
 		char guess[PATH_MAX];
 		const char *p = strstr(r->pattern, "%p");
-		snprintf(guess, sizeof(guess), "%.*s%d%s", (int)(p - r->pattern), r->pattern, (int)r->pid, p + 2);
+		snprintf(guess, sizeof(guess), "%.*s%d%s", (int)(p - r->pattern), r->pattern, (int)r->pid,
+			 p + 2);
 		if (access(guess, R_OK) == 0 && (r->dumps = malloc(sizeof(*r->dumps))))
 			r->dumps[r->ndumps++] = strdup(guess);
 	}
@@ -679,15 +711,17 @@ static void print_summary(const struct rec *r, const struct tally *t)
 {
 	size_t ndumps = r->ndumps;
 	if (ndumps == 0 && r->ngo) {
-		fprintf(stderr, "fathom: %s is a Go program: fathom leaves Go programs alone (their runtime "
-				"owns the signals fathom samples with); profile it with Go's pprof "
-				"(runtime/pprof, net/http/pprof); no dump written\n",
+		fprintf(stderr,
+			"fathom: %s is a Go program: fathom leaves Go programs alone (their runtime "
+			"owns the signals fathom samples with); profile it with Go's pprof "
+			"(runtime/pprof, net/http/pprof); no dump written\n",
 			r->go.what ? r->go.what : "the command");
 		return;
 	}
 	if (ndumps == 0) {
-		fprintf(stderr, "fathom: no dump was written (a statically linked program ignores LD_PRELOAD, "
-				"and a setuid one ignores the agent)\n");
+		fprintf(stderr,
+			"fathom: no dump was written (a statically linked program ignores LD_PRELOAD, "
+			"and a setuid one ignores the agent)\n");
 		return;
 	}
 	char a[32], b[32];
@@ -699,8 +733,8 @@ static void print_summary(const struct rec *r, const struct tally *t)
 		fprintf(stderr, "%s samples (%s lost), ", fmt_count(a, (int64_t)t->samples),
 			fmt_count(b, (int64_t)t->lost));
 	if (t->cpu_off && t->cpu_off < t->cpu_procs)
-		fprintf(stderr, "CPU sampling unavailable in %d of %d processes (%s), ", t->cpu_off, t->cpu_procs,
-			t->cpu_why);
+		fprintf(stderr, "CPU sampling unavailable in %d of %d processes (%s), ", t->cpu_off,
+			t->cpu_procs, t->cpu_why);
 	else if (!t->cpu_off && t->cpu_unsampled)
 		fprintf(stderr, "%s threads not CPU-sampled (%s), ", fmt_count(a, (int64_t)t->cpu_unsampled),
 			t->cpu_why);
@@ -709,8 +743,8 @@ static void print_summary(const struct rec *r, const struct tally *t)
 		if (t->lost_allocs)
 			fprintf(stderr, " (%s lost)", fmt_count(b, (int64_t)t->lost_allocs));
 		if (t->bypass[0])
-			fprintf(stderr, " (%s's allocator, %s, bypasses fathom: %s)", base_name(t->bypass_exe),
-				base_name(t->bypass),
+			fprintf(stderr, " (%s's allocator, %s, bypasses fathom: %s)",
+				base_name(t->bypass_exe), base_name(t->bypass),
 				strcmp(t->bypass, t->bypass_exe) ? "preloaded before it" : "linked into it");
 		fprintf(stderr, ", ");
 	}
@@ -734,18 +768,20 @@ static void print_summary(const struct rec *r, const struct tally *t)
 	if (t->running)
 		fprintf(stderr, " (%d still being written: the process outlived the command)", t->running);
 	if (r->ngo)
-		fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", r->ngo, r->ngo == 1 ? "" : "s",
-			r->go.what ? r->go.what : "?");
+		fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", r->ngo,
+			r->ngo == 1 ? "" : "s", r->go.what ? r->go.what : "?");
 	if (r->nunprof > 0)
-		fprintf(stderr, " (%d process%s ran without the agent: %s (pid %d), started with "
-				"LD_PRELOAD removed from its environment)",
+		fprintf(stderr,
+			" (%d process%s ran without the agent: %s (pid %d), started with "
+			"LD_PRELOAD removed from its environment)",
 			r->nunprof, r->nunprof == 1 ? "" : "es", r->unprof.what ? r->unprof.what : "?",
 			r->unprof.pid);
 	struct stat fst;
 	if (r->final && ndumps > 1 && stat(r->final, &fst) == 0 && S_ISREG(fst.st_mode))
 		fprintf(stderr, "; all of them: fathom report %s*", shown(r->final));
 	else if (!r->output && ndumps > 1)
-		fprintf(stderr, "; all of them: fathom report (the latest run), or fathom.%s.*.fdump", r->run_id);
+		fprintf(stderr, "; all of them: fathom report (the latest run), or fathom.%s.*.fdump",
+			r->run_id);
 	fprintf(stderr, "\n");
 }
 
@@ -765,7 +801,7 @@ static void rec_free(struct rec *r)
 
 int cmd_record(int argc, char **argv)
 {
-	struct rec r = { 0 };
+	struct rec r = {0};
 	int ret, exec_fd;
 	sigset_t old_mask;
 	if ((ret = parse_args(&r, argc, argv)) >= 0 || (ret = setup_agent(&r)) >= 0 ||
@@ -779,7 +815,7 @@ int cmd_record(int argc, char **argv)
 		record_symbolize(r.dumps, r.ndumps);
 	/* Counted before the main dump takes its final name, which may be a
 	 * device that cannot be read back (-o /dev/null). */
-	struct tally t = { 0 };
+	struct tally t = {0};
 	for (size_t i = 0; !r.quiet && i < r.ndumps; i++)
 		if (r.dumps[i])
 			scan_dump(r.dumps[i], &t, true);

@@ -22,17 +22,17 @@
 
 enum by { BY_FUNCTION, BY_FILE, BY_LINE, BY_MODULE };
 #define HEADER_PROCS 8 /* processes listed in the text header of a big run */
-static const char *const by_names[] = { "function", "file", "line", "module", NULL };
+static const char *const by_names[] = {"function", "file", "line", "module", NULL};
 
 struct report {
 	const struct profile *p;
 	enum by by;
 	int top;
 	bool threads, json;
-	bool full_names;      /* text rows keep C++ template arguments */
+	bool full_names; /* text rows keep C++ template arguments */
 	int tid;
 	bool has_tid;
-	struct agg_table t;   /* the rows, CPU only, after the thread filter */
+	struct agg_table t; /* the rows, CPU only, after the thread filter */
 	struct cpu_account acct;
 };
 
@@ -51,10 +51,14 @@ static bool thread_selected(const struct report *r, uint32_t t)
  * every command counts them (aggregate.h). */
 static int aggregate(struct report *r)
 {
-	static const enum agg_key keys[] = { [BY_FUNCTION] = AGG_FUNCTION, [BY_FILE] = AGG_FILE,
-					     [BY_LINE] = AGG_LINE, [BY_MODULE] = AGG_MODULE };
-	struct agg_opts o = { .key = keys[r->by], .metrics = AGG_METRIC(FA_CPU), .heavy = -1,
-			      .filter = { .tid = r->has_tid ? r->tid : 0 } };
+	static const enum agg_key keys[] = {[BY_FUNCTION] = AGG_FUNCTION,
+					    [BY_FILE] = AGG_FILE,
+					    [BY_LINE] = AGG_LINE,
+					    [BY_MODULE] = AGG_MODULE};
+	struct agg_opts o = {.key = keys[r->by],
+			     .metrics = AGG_METRIC(FA_CPU),
+			     .heavy = -1,
+			     .filter = {.tid = r->has_tid ? r->tid : 0}};
 	return agg_table_build(&r->t, r->p, &o);
 }
 
@@ -113,7 +117,8 @@ static void where(const struct report *r, const struct agg_row *e, char *buf, si
 		/* A line row shows its function; one without a file is named by
 		 * its function already ("libx.so+0x1f30"), so show the module. */
 		snprintf(buf, len, "%s",
-			 row_function(r, e) && strcmp(row_function(r, e), e->name) ? row_function(r, e) : e->module);
+			 row_function(r, e) && strcmp(row_function(r, e), e->name) ? row_function(r, e)
+										   : e->module);
 		break;
 	case BY_FILE:
 		snprintf(buf, len, "%s", e->module);
@@ -188,7 +193,8 @@ static void print_text_header(const struct report *r)
 	size_t listed = 0, skipped = 0, skipped_samples = 0;
 	for (size_t i = 0; i < p->nprocs; i++) {
 		const struct fa_process *pr = &p->procs[i];
-		if (p->nprocs > HEADER_PROCS && i > 0 && (!pr->samples || listed >= HEADER_PROCS) && !pr->damage) {
+		if (p->nprocs > HEADER_PROCS && i > 0 && (!pr->samples || listed >= HEADER_PROCS) &&
+		    !pr->damage) {
 			skipped++;
 			skipped_samples += pr->samples;
 			continue;
@@ -209,10 +215,12 @@ static void print_text_header(const struct report *r)
 			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
 			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
 		if (pr->agent_left_out && pr->hz)
-			printf("          %s (%.1f%% of the samples) was the agent's own work, left out of the shares"
+			printf("          %s (%.1f%% of the samples) was the agent's own work, left out of "
+			       "the shares"
 			       " (--include-agent: charge it to the calling frames)\n",
 			       fmt_duration(b, pr->agent_left_out * (1000000000ull / pr->hz)),
-			       100.0 * (double)pr->agent_left_out / (double)(pr->sample_weight ? pr->sample_weight : 1));
+			       100.0 * (double)pr->agent_left_out /
+				   (double)(pr->sample_weight ? pr->sample_weight : 1));
 		else if (pr->cpu_in_agent && pr->hz)
 			printf("          %s sampled in the agent, charged to the calling frame\n",
 			       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
@@ -224,8 +232,9 @@ static void print_text_header(const struct report *r)
 		       skipped == 1 ? "" : "es", fmt_count(a, (int64_t)skipped_samples));
 	/* Wall-clock samples measure time spent, waiting included: not CPU. */
 	printf("total: %zu process%s, %zu thread%s, %s samples (%s lost), %s %s", p->nprocs,
-	       p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s", fmt_count(a, (int64_t)samples),
-	       fmt_count(b, (int64_t)lost), time_label(p), fmt_duration(c, (uint64_t)r->t.total_ns));
+	       p->nprocs == 1 ? "" : "es", p->nthreads, p->nthreads == 1 ? "" : "s",
+	       fmt_count(a, (int64_t)samples), fmt_count(b, (int64_t)lost), time_label(p),
+	       fmt_duration(c, (uint64_t)r->t.total_ns));
 	if (r->has_tid)
 		printf(" (thread %d only)", r->tid);
 	printf("\n");
@@ -244,19 +253,20 @@ static const char *text_name(const struct report *r, const char *name, char *buf
 static void print_table(const struct report *r, struct agg_row **rows, size_t n, bool by_total)
 {
 	char a[32], b[32], loc[512], nbuf[512];
-	static const char *const what[] = { "functions", "files", "lines", "modules" };
+	static const char *const what[] = {"functions", "files", "lines", "modules"};
 	printf("\nTop %s by %s time\n", what[r->by], by_total ? "total (inclusive)" : "self");
-	printf("  %6s %10s %8s  %6s %10s  %s\n", "self%", "self", "samples", "total%", "total", by_names[r->by]);
+	printf("  %6s %10s %8s  %6s %10s  %s\n", "self%", "self", "samples", "total%", "total",
+	       by_names[r->by]);
 	for (size_t i = 0; i < n && i < (size_t)r->top; i++) {
 		const struct agg_row *e = rows[i];
 		if (!(by_total ? e->total[FA_CPU] : e->self[FA_CPU]))
 			break;
 		where(r, e, loc, sizeof(loc));
-		printf("  %5.1f%% %10s %8" PRIu64 "  %5.1f%% %10s  %s%s%s\n", pct(e->self[FA_CPU], r->t.total[FA_CPU]),
-		       fmt_duration(a, (uint64_t)e->self_ns), (uint64_t)(by_total ? e->total_n : e->self_n),
+		printf("  %5.1f%% %10s %8" PRIu64 "  %5.1f%% %10s  %s%s%s\n",
+		       pct(e->self[FA_CPU], r->t.total[FA_CPU]), fmt_duration(a, (uint64_t)e->self_ns),
+		       (uint64_t)(by_total ? e->total_n : e->self_n),
 		       pct(e->total[FA_CPU], r->t.total[FA_CPU]), fmt_duration(b, (uint64_t)e->total_ns),
-		       text_name(r, e->name, nbuf, sizeof(nbuf)), *loc ? "  " : "",
-		       loc);
+		       text_name(r, e->name, nbuf, sizeof(nbuf)), *loc ? "  " : "", loc);
 	}
 }
 
@@ -310,14 +320,16 @@ static int print_threads(const struct report *r, struct json *j)
 	if (j)
 		json_array_begin(j, "threads");
 	else
-		printf("\nThreads\n  %6s %10s %8s  %-8s %-7s %-16s  %s\n", strcmp(time_label(p), "CPU") ? "time%" : "cpu%",
-		       strcmp(time_label(p), "CPU") ? "time" : "cpu", "samples", "tid", "pid", "name", "hottest (self)");
+		printf("\nThreads\n  %6s %10s %8s  %-8s %-7s %-16s  %s\n",
+		       strcmp(time_label(p), "CPU") ? "time%" : "cpu%",
+		       strcmp(time_label(p), "CPU") ? "time" : "cpu", "samples", "tid", "pid", "name",
+		       "hottest (self)");
 	for (size_t i = 0; i < nt; i++) {
 		const struct fa_thread *th = &p->threads[order[i]];
 		size_t ntouched;
 		thread_rows(r, first, bythread, order[i], acc, touched, &ntouched);
 		/* The three hottest rows of this thread. */
-		uint32_t best[3] = { FA_NONE, FA_NONE, FA_NONE };
+		uint32_t best[3] = {FA_NONE, FA_NONE, FA_NONE};
 		for (size_t k = 0; k < ntouched; k++) {
 			uint32_t key = touched[k];
 			for (int b = 0; b < 3; b++)
@@ -348,11 +360,12 @@ static int print_threads(const struct report *r, struct json *j)
 			json_object_end(j);
 		} else {
 			char a[32], nbuf[512];
-			printf("  %5.1f%% %10s %8" PRIu64 "  %-8d %-7d %-16s ", pct(th->cpu, r->t.total[FA_CPU]),
-			       fmt_duration(a, (uint64_t)ns), th->samples, th->tid, p->procs[th->proc].pid,
-			       th->name && *th->name ? th->name : "-");
+			printf("  %5.1f%% %10s %8" PRIu64 "  %-8d %-7d %-16s ",
+			       pct(th->cpu, r->t.total[FA_CPU]), fmt_duration(a, (uint64_t)ns), th->samples,
+			       th->tid, p->procs[th->proc].pid, th->name && *th->name ? th->name : "-");
 			for (int b = 0; b < 3 && best[b] != FA_NONE; b++)
-				printf("%s%s %.0f%%", b ? ", " : " ", text_name(r, r->t.rows[best[b]].name, nbuf, sizeof(nbuf)),
+				printf("%s%s %.0f%%", b ? ", " : " ",
+				       text_name(r, r->t.rows[best[b]].name, nbuf, sizeof(nbuf)),
 				       pct(acc[best[b]], th->cpu));
 			printf("\n");
 		}
@@ -369,8 +382,8 @@ static int print_threads(const struct report *r, struct json *j)
 	return 0;
 }
 
-static void json_rows(const struct report *r, struct json *j, const char *key, struct agg_row **rows, size_t n,
-		      bool by_total)
+static void json_rows(const struct report *r, struct json *j, const char *key, struct agg_row **rows,
+		      size_t n, bool by_total)
 {
 	json_array_begin(j, key);
 	for (size_t i = 0; i < n && i < (size_t)r->top; i++) {
@@ -493,13 +506,16 @@ static void usage(FILE *f)
 int cmd_report(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		{ "by", required_argument, NULL, 'b' },    { "threads", no_argument, NULL, 'T' },
-		{ "tid", required_argument, NULL, 't' },   { "top", required_argument, NULL, 'n' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "full-names", no_argument, NULL, 'F' },  CMD_COMMON_OPTIONS,
+	    {"by", required_argument, NULL, 'b'},
+	    {"threads", no_argument, NULL, 'T'},
+	    {"tid", required_argument, NULL, 't'},
+	    {"top", required_argument, NULL, 'n'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"full-names", no_argument, NULL, 'F'},
+	    CMD_COMMON_OPTIONS,
 	};
-	struct report r = { .by = BY_FUNCTION, .top = 20 };
-	struct cmd_common cc = { .name = "report", .usage = usage };
+	struct report r = {.by = BY_FUNCTION, .top = 20};
+	struct cmd_common cc = {.name = "report", .usage = usage};
 	int c, ret = 2;
 	char *end;
 	opterr = 0;
@@ -512,14 +528,18 @@ int cmd_report(int argc, char **argv)
 				i++;
 			if (!by_names[i]) {
 				const char *s = cmd_suggest(optarg, by_names);
-				fprintf(stderr, "fathom report: --by takes function, file, line or module, not '%s'%s%s%s\n",
+				fprintf(stderr,
+					"fathom report: --by takes function, file, line or module, not "
+					"'%s'%s%s%s\n",
 					optarg, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
 				return 2;
 			}
 			r.by = (enum by)i;
 			break;
 		}
-		case 'T': r.threads = true; break;
+		case 'T':
+			r.threads = true;
+			break;
 		case 't':
 			r.tid = (int)strtol(optarg, &end, 10);
 			if (*end || end == optarg || r.tid <= 0) {
@@ -531,14 +551,19 @@ int cmd_report(int argc, char **argv)
 		case 'n': {
 			long v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 0) {
-				fprintf(stderr, "fathom report: --top takes a count (0 for all), not '%s'\n", optarg);
+				fprintf(stderr, "fathom report: --top takes a count (0 for all), not '%s'\n",
+					optarg);
 				return 2;
 			}
 			r.top = v == 0 || v > INT_MAX ? INT_MAX : (int)v;
 			break;
 		}
-		case 'j': r.json = true; break;
-		case 'F': r.full_names = true; break;
+		case 'j':
+			r.json = true;
+			break;
+		case 'F':
+			r.full_names = true;
+			break;
 		default:
 			if ((ret = cmd_common_option(&cc, c, argv, longopts)) >= 0)
 				return ret;
@@ -555,7 +580,8 @@ int cmd_report(int argc, char **argv)
 		for (size_t t = 0; t < p.nthreads; t++)
 			found |= p.threads[t].tid == r.tid;
 		if (!found) {
-			fprintf(stderr, "fathom report: no thread %d in the recording (see --threads)\n", r.tid);
+			fprintf(stderr, "fathom report: no thread %d in the recording (see --threads)\n",
+				r.tid);
 			goto out;
 		}
 	}
@@ -596,11 +622,13 @@ int cmd_report(int argc, char **argv)
 		else if (!r.t.total[FA_CPU] && siblings(&p) > 0)
 			/* `fathom record -o run.fdump -- ./script.sh`: run.fdump is the
 			 * shell, and the work happened in the processes it started. */
-			printf("\nNo CPU samples in %s, but its run wrote %zu more dump%s (child processes, exec'd "
+			printf("\nNo CPU samples in %s, but its run wrote %zu more dump%s (child processes, "
+			       "exec'd "
 			       "programs); open them all:\nfathom report %s*\n",
 			       p.procs[0].path, siblings(&p), siblings(&p) == 1 ? "" : "s", p.procs[0].path);
 		else if (!r.t.total[FA_CPU])
-			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a higher rate).\n",
+			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a "
+			       "higher rate).\n",
 			       r.has_tid ? " in this thread" : "");
 		else {
 			print_table(&r, self, r.t.nrows, false);

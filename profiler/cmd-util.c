@@ -32,7 +32,8 @@ static size_t edit_distance(const char *a, const char *b)
 				best = d[i - 1][j] + 1;
 			if (d[i][j - 1] + 1 < best)
 				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+			    d[i - 2][j - 2] + 1 < best)
 				best = d[i - 2][j - 2] + 1;
 			d[i][j] = best;
 		}
@@ -72,7 +73,8 @@ int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts)
 					o->name);
 				return 2;
 			}
-		fprintf(stderr, "fathom %s: unknown option '-%c'; see 'fathom %s --help'\n", cmd, optopt, cmd);
+		fprintf(stderr, "fathom %s: unknown option '-%c'; see 'fathom %s --help'\n", cmd, optopt,
+			cmd);
 		return 2;
 	}
 	char name[128];
@@ -105,12 +107,26 @@ long long cmd_parse_size(const char *s)
 		return -1;
 	double mult = 1;
 	switch (toupper((unsigned char)*end)) {
-	case 0: break;
-	case 'K': mult = 1024.0; end++; break;
-	case 'M': mult = 1024.0 * 1024; end++; break;
-	case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
-	case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
-	default: return -1;
+	case 0:
+		break;
+	case 'K':
+		mult = 1024.0;
+		end++;
+		break;
+	case 'M':
+		mult = 1024.0 * 1024;
+		end++;
+		break;
+	case 'G':
+		mult = 1024.0 * 1024 * 1024;
+		end++;
+		break;
+	case 'T':
+		mult = 1024.0 * 1024 * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -1;
 	}
 	if (toupper((unsigned char)*end) == 'I')
 		end++;
@@ -253,8 +269,8 @@ static int default_run(const char *cmd, bool quiet, int *argc, char ***argv)
 	qsort(v + *argc, used - (size_t)*argc, sizeof(*v), cmp_str);
 	int added = (int)used - *argc;
 	if (!quiet)
-		fprintf(stderr, "fathom %s: the latest run: fathom.%s.*.fdump (%d dump%s)\n", cmd, best, added,
-			added == 1 ? "" : "s");
+		fprintf(stderr, "fathom %s: the latest run: fathom.%s.*.fdump (%d dump%s)\n", cmd, best,
+			added, added == 1 ? "" : "s");
 	*argv = v;
 	*argc = (int)used;
 	return added;
@@ -263,19 +279,32 @@ static int default_run(const char *cmd, bool quiet, int *argc, char ***argv)
 int cmd_common_option(struct cmd_common *cc, int c, char **argv, const struct option *longopts)
 {
 	switch (c) {
-	case CMD_OPT_NO_SYMBOLS: cc->po.no_symbols = true; return -1;
-	case CMD_OPT_DEBUG_DIR: cc->po.debug_dirs = optarg; return -1;
-	case CMD_OPT_INCLUDE_AGENT: cc->po.include_agent = true; return -1;
-	case 'q': cc->po.quiet = true; return -1;
+	case CMD_OPT_NO_SYMBOLS:
+		cc->po.no_symbols = true;
+		return -1;
+	case CMD_OPT_DEBUG_DIR:
+		cc->po.debug_dirs = optarg;
+		return -1;
+	case CMD_OPT_INCLUDE_AGENT:
+		cc->po.include_agent = true;
+		return -1;
+	case 'q':
+		cc->po.quiet = true;
+		return -1;
 	case CMD_OPT_SUPPRESSIONS:
 		if (add_suppressions(&cc->po, optarg) < 0) {
 			fprintf(stderr, "fathom %s: out of memory\n", cc->name);
 			return 1;
 		}
 		return -1;
-	case CMD_OPT_NO_DEFAULT_SUPPRESSIONS: cc->po.no_default_suppressions = true; return -1;
-	case 'h': cmd_help(cc, stdout); return 0;
-	default: return cmd_bad_option(cc->name, argv, longopts);
+	case CMD_OPT_NO_DEFAULT_SUPPRESSIONS:
+		cc->po.no_default_suppressions = true;
+		return -1;
+	case 'h':
+		cmd_help(cc, stdout);
+		return 0;
+	default:
+		return cmd_bad_option(cc->name, argv, longopts);
 	}
 }
 
@@ -285,14 +314,15 @@ void cmd_help(const struct cmd_common *cc, FILE *f)
 	/* The option lines follow the layout every --help uses ("  -q, --quiet",
 	 * the text from the same column on): profiler/man/help2man.awk makes the
 	 * man pages from it. */
-	fprintf(f, "\ncommon options:\n"
-		   "      --no-symbols       do not read debug information (functions are module+offset)\n"
-		   "      --debug-dir DIR    also look for separate debug files in DIR\n"
-		   "      --include-agent    charge CPU samples of the agent's own work (recording\n"
-		   "                         allocations) to the frames that called it (default:\n"
-		   "                         left out of the shares; the report's header says how much)\n"
-		   "  -q, --quiet            nothing on stderr but errors (no progress, warnings or summary)\n"
-		   "  -h, --help             this help\n");
+	fprintf(f,
+		"\ncommon options:\n"
+		"      --no-symbols       do not read debug information (functions are module+offset)\n"
+		"      --debug-dir DIR    also look for separate debug files in DIR\n"
+		"      --include-agent    charge CPU samples of the agent's own work (recording\n"
+		"                         allocations) to the frames that called it (default:\n"
+		"                         left out of the shares; the report's header says how much)\n"
+		"  -q, --quiet            nothing on stderr but errors (no progress, warnings or summary)\n"
+		"  -h, --help             this help\n");
 	if (cc->leaks)
 		fprintf(f, "\nleak suppressions:\n"
 			   "      --suppressions FILE\n"
@@ -302,9 +332,10 @@ void cmd_help(const struct cmd_common *cc, FILE *f)
 			   "                         count glibc's one-time allocations and the program's\n"
 			   "                         __lsan_default_suppressions as leaks too\n");
 	if (!cc->explicit_files)
-		fprintf(f, "\nWithout FILE, the dumps of the latest run in the current directory are read.\n");
-	fprintf(f, "\nexit status: 0 done; 1 %s%sa failure; 2 bad usage or input.\n", cc->verdict ? cc->verdict : "",
-		cc->verdict ? ", or " : "");
+		fprintf(f,
+			"\nWithout FILE, the dumps of the latest run in the current directory are read.\n");
+	fprintf(f, "\nexit status: 0 done; 1 %s%sa failure; 2 bad usage or input.\n",
+		cc->verdict ? cc->verdict : "", cc->verdict ? ", or " : "");
 }
 
 int cmd_files(const struct cmd_common *cc, int *argc, char ***argv)

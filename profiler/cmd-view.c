@@ -88,8 +88,10 @@ static int write_page(FILE *f, const struct profile *const *profiles, size_t n, 
 int cmd_view(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'}, {"diff", required_argument, NULL, 'd'},
-	    {"title", required_argument, NULL, 'T'},  {"data-only", no_argument, NULL, 'D'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"diff", required_argument, NULL, 'd'},
+	    {"title", required_argument, NULL, 'T'},
+	    {"data-only", no_argument, NULL, 'D'},
 	    CMD_COMMON_OPTIONS,
 	};
 	const char *out = "fathom-report.html";
@@ -131,7 +133,9 @@ int cmd_view(int argc, char **argv)
 	}
 	if ((status = cmd_files(&cc, &argc, &argv))) {
 		if (nbase)
-			fprintf(stderr, "fathom view: --diff BASE takes one file; the new recording comes after it\n");
+			fprintf(
+			    stderr,
+			    "fathom view: --diff BASE takes one file; the new recording comes after it\n");
 		goto out;
 	}
 	status = 2;

@@ -44,24 +44,29 @@ enum {
 };
 #define CMD_COMMON_SHORT "qh"
 #define CMD_LEAK_OPTIONS                                                                                     \
-	{ "suppressions", required_argument, NULL, CMD_OPT_SUPPRESSIONS },                                   \
-	{ "no-default-suppressions", no_argument, NULL, CMD_OPT_NO_DEFAULT_SUPPRESSIONS }
+	{"suppressions", required_argument, NULL, CMD_OPT_SUPPRESSIONS},                                     \
+	{                                                                                                    \
+		"no-default-suppressions", no_argument, NULL, CMD_OPT_NO_DEFAULT_SUPPRESSIONS                \
+	}
 /* Ends the table (it holds the terminating entry). */
 #define CMD_COMMON_OPTIONS                                                                                   \
-	{ "no-symbols", no_argument, NULL, CMD_OPT_NO_SYMBOLS },                                             \
-	{ "include-agent", no_argument, NULL, CMD_OPT_INCLUDE_AGENT },                                       \
-	{ "debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR }, { "quiet", no_argument, NULL, 'q' },   \
-	{ "help", no_argument, NULL, 'h' }, { NULL, 0, NULL, 0 }
+	{"no-symbols", no_argument, NULL, CMD_OPT_NO_SYMBOLS},                                               \
+	    {"include-agent", no_argument, NULL, CMD_OPT_INCLUDE_AGENT},                                     \
+	    {"debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR}, {"quiet", no_argument, NULL, 'q'},    \
+	    {"help", no_argument, NULL, 'h'},                                                                \
+	{                                                                                                    \
+		NULL, 0, NULL, 0                                                                             \
+	}
 
 /* One command's run: its name, its help and what the common options set. */
 struct cmd_common {
-	const char *name;        /* "report": the prefix of every message */
-	void (*usage)(FILE *f);  /* the command's own part of --help */
-	const char *verdict;     /* what exit status 1 means besides a failure
-				  * ("a budget is exceeded"), or NULL */
-	bool leaks;              /* takes CMD_LEAK_OPTIONS */
-	bool explicit_files;     /* never reads the latest run by default (diff) */
-	struct profile_opts po;  /* what the common options set */
+	const char *name;	/* "report": the prefix of every message */
+	void (*usage)(FILE *f); /* the command's own part of --help */
+	const char *verdict;	/* what exit status 1 means besides a failure
+				 * ("a budget is exceeded"), or NULL */
+	bool leaks;		/* takes CMD_LEAK_OPTIONS */
+	bool explicit_files;	/* never reads the latest run by default (diff) */
+	struct profile_opts po; /* what the common options set */
 };
 
 /* Handles option c of getopt_long (an unknown one too). Returns -1 when

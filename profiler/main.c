@@ -11,14 +11,14 @@ static const struct cmd {
 	int (*run)(int argc, char **argv);
 	const char *summary;
 } cmds[] = {
-	{ "record", cmd_record, "run a program under the agent and write its dump" },
-	{ "report", cmd_report, "CPU hotspots: top functions by self and total time" },
-	{ "mem", cmd_mem, "heap: peak, leaks, allocation sites, temporaries" },
-	{ "flame", cmd_flame, "flame graph as interactive SVG, or folded stacks" },
-	{ "export", cmd_export, "write pprof, speedscope or folded stacks" },
-	{ "view", cmd_view, "write a self-contained interactive HTML report" },
-	{ "diff", cmd_diff, "compare two recordings; exit 1 on a regression" },
-	{ "check", cmd_check, "check one recording against budgets; exit 1 when over" },
+    {"record", cmd_record, "run a program under the agent and write its dump"},
+    {"report", cmd_report, "CPU hotspots: top functions by self and total time"},
+    {"mem", cmd_mem, "heap: peak, leaks, allocation sites, temporaries"},
+    {"flame", cmd_flame, "flame graph as interactive SVG, or folded stacks"},
+    {"export", cmd_export, "write pprof, speedscope or folded stacks"},
+    {"view", cmd_view, "write a self-contained interactive HTML report"},
+    {"diff", cmd_diff, "compare two recordings; exit 1 on a regression"},
+    {"check", cmd_check, "check one recording against budgets; exit 1 when over"},
 };
 
 static void usage(FILE *f)
@@ -60,8 +60,8 @@ int main(int argc, char **argv)
 		if (!strcmp(name, cmds[i].name))
 			return finish(cmds[i].run(argc - 1, argv + 1));
 	fprintf(stderr, "fathom: unknown command '%s'", name);
-	const char *best = cmd_suggest(name, (const char *const[]){ "record", "report", "mem", "flame",
-								     "export", "view", "diff", "check", NULL });
+	const char *best = cmd_suggest(name, (const char *const[]){"record", "report", "mem", "flame",
+								   "export", "view", "diff", "check", NULL});
 	if (best)
 		fprintf(stderr, "; did you mean '%s'?", best);
 	fprintf(stderr, "\n");

@@ -13,7 +13,7 @@
 #include "sample.h"
 
 struct summary {
-	uint64_t bytes_by_class[6];   /* by status / 100 */
+	uint64_t bytes_by_class[6]; /* by status / 100 */
 	uint64_t path_hash, records;
 };
 
@@ -101,8 +101,8 @@ __attribute__((noinline)) static void summarize_with_copies(struct summary *s, c
 
 /* The same fields found in place; the shape goes into a scratch buffer that
  * grows only when a longer path arrives, and lives for the whole run. */
-__attribute__((noinline)) static void summarize_in_place(struct summary *s, const char *rec,
-							 char **scratch, size_t *cap)
+__attribute__((noinline)) static void summarize_in_place(struct summary *s, const char *rec, char **scratch,
+							 size_t *cap)
 {
 	const char *path = strchr(rec, ' ') + 1;
 	const char *path_end = strchr(path, ' ');
@@ -127,9 +127,8 @@ __attribute__((noinline)) static void summarize_in_place(struct summary *s, cons
 int main(int argc, char **argv)
 {
 	static const char *const methods[] = {"GET", "POST", "PUT", "DELETE"};
-	static const char *const paths[] = {"/api/v1/Items/%u", "/static/img/%u.png",
-					    "/Users/%u/profile", "/search?q=%u&page=2",
-					    "/api/v1/orders/%u/lines/%u"};
+	static const char *const paths[] = {"/api/v1/Items/%u", "/static/img/%u.png", "/Users/%u/profile",
+					    "/search?q=%u&page=2", "/api/v1/orders/%u/lines/%u"};
 	static const int statuses[] = {200, 200, 200, 201, 204, 301, 304, 404, 500};
 	int fast = sample_way(argc, argv, "[RECORDS]  (default 1500000)");
 	long nrec = sample_arg(argc, argv, 2, 1500000, 1L << 40);

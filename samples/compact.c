@@ -86,8 +86,7 @@ __attribute__((noinline)) static int64_t query_wide(const struct order_wide *o, 
 }
 
 /* The same query reads 8 bytes an order instead of 64. */
-__attribute__((noinline)) static int64_t query_narrow(const struct orders_narrow *t, size_t n,
-						      int region)
+__attribute__((noinline)) static int64_t query_narrow(const struct orders_narrow *t, size_t n, int region)
 {
 	int64_t sum = 0;
 	for (size_t i = 0; i < n; i++)

@@ -17,8 +17,8 @@ struct customer {
 
 /* Reads the table until the id turns up: half of it on average for a hit, all
  * of it for a miss. */
-__attribute__((noinline)) static const struct customer *
-find_customer_scan(const struct customer *c, size_t n, uint64_t id)
+__attribute__((noinline)) static const struct customer *find_customer_scan(const struct customer *c, size_t n,
+									   uint64_t id)
 {
 	for (size_t i = 0; i < n; i++)
 		if (c[i].id == id)
@@ -29,7 +29,7 @@ find_customer_scan(const struct customer *c, size_t n, uint64_t id)
 /* An open-addressing hash table of indices into the customer table, sized to a
  * power of two at most half full, so a probe sequence is short. */
 struct index {
-	uint32_t *slot;   /* customer index + 1; 0 is empty */
+	uint32_t *slot; /* customer index + 1; 0 is empty */
 	size_t mask;
 };
 
@@ -97,8 +97,8 @@ int main(int argc, char **argv)
 		uint64_t r = sample_rand(&seed);
 		uint64_t id = r % 10 == 0 ? 4000000007u + r % 1000 : cust[(r >> 8) % ncust].id;
 		uint64_t cents = (r >> 20) % 100000;
-		const struct customer *c = fast ? find_customer_hashed(&ix, cust, id)
-						: find_customer_scan(cust, ncust, id);
+		const struct customer *c =
+		    fast ? find_customer_hashed(&ix, cust, id) : find_customer_scan(cust, ncust, id);
 		if (!c) {
 			unknown++;
 			continue;
@@ -106,9 +106,8 @@ int main(int argc, char **argv)
 		discounted += cents * (100 - c->discount_pct) / 100;
 		checksum = checksum * 31 + c->region;
 	}
-	printf("index: %ld orders, %llu to unknown customers, total %llu, checksum %016llx\n",
-	       norders, (unsigned long long)unknown, (unsigned long long)discounted,
-	       (unsigned long long)checksum);
+	printf("index: %ld orders, %llu to unknown customers, total %llu, checksum %016llx\n", norders,
+	       (unsigned long long)unknown, (unsigned long long)discounted, (unsigned long long)checksum);
 	free(ix.slot);
 	free(cust);
 	return 0;

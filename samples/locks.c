@@ -27,7 +27,7 @@ struct worker {
 	int index;
 	long items;
 	int fast;
-	uint64_t hist[SLICES][BUCKETS];   /* this thread's shard (fast way) */
+	uint64_t hist[SLICES][BUCKETS]; /* this thread's shard (fast way) */
 };
 
 /* A little work per item, so the lock is not the only thing the threads do. */

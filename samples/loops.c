@@ -13,8 +13,8 @@
 
 /* The inner loop strides n*4 bytes through b: each step touches a new cache
  * line, and nothing can be vectorised. */
-__attribute__((noinline)) static void matmul_column_order(size_t n, const double *a,
-							  const double *b, double *c)
+__attribute__((noinline)) static void matmul_column_order(size_t n, const double *a, const double *b,
+							  double *c)
 {
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < n; j++) {
@@ -42,8 +42,7 @@ __attribute__((noinline)) static void row_multiply_add(size_t n, double aik, dou
 
 /* The same products in the same order of k for each element, but the inner
  * loop reads a row of b and updates a row of c, both contiguous. */
-__attribute__((noinline)) static void matmul_row_order(size_t n, const double *a,
-						       const double *b, double *c)
+__attribute__((noinline)) static void matmul_row_order(size_t n, const double *a, const double *b, double *c)
 {
 	for (size_t i = 0; i < n * n; i++)
 		c[i] = 0;

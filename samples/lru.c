@@ -102,7 +102,7 @@ __attribute__((noinline)) static struct entry *cache_insert_unbounded(struct tab
  * used entry at head. */
 struct lru {
 	struct table t;
-	struct entry head;     /* sentinel of the recency list */
+	struct entry head; /* sentinel of the recency list */
 	size_t cap;
 };
 

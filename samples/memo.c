@@ -90,7 +90,8 @@ int main(int argc, char **argv)
 	unsigned long long seed = 7;
 	for (long q = 0; q < queries; q++) {
 		/* Queries cluster in the 8 values below MAX_N, as real ones tend to. */
-		unsigned n = (unsigned)(max_n - (long)(sample_rand(&seed) % (max_n < 8 ? (unsigned long)max_n : 8)));
+		unsigned n =
+		    (unsigned)(max_n - (long)(sample_rand(&seed) % (max_n < 8 ? (unsigned long)max_n : 8)));
 		uint64_t v = fast ? fib_memo(&memo, n) : fib_naive(n);
 		*tail = answer_new(n, v);
 		tail = &(*tail)->next;
@@ -110,7 +111,7 @@ int main(int argc, char **argv)
 	}
 	free(memo.value);
 	free(memo.known);
-	printf("memo: %ld queries, sum %llu, checksum %016llx\n", count,
-	       (unsigned long long)sum, (unsigned long long)hash);
+	printf("memo: %ld queries, sum %llu, checksum %016llx\n", count, (unsigned long long)sum,
+	       (unsigned long long)hash);
 	return 0;
 }

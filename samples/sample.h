@@ -29,8 +29,8 @@ static inline long sample_arg(int argc, char **argv, int i, long def, long max)
 	errno = 0;
 	long v = strtol(argv[i], &end, 10);
 	if (errno || end == argv[i] || *end || v < 1 || v > max) {
-		fprintf(stderr, "%s: argument %d ('%s') must be a number from 1 to %ld\n",
-			argv[0], i, argv[i], max);
+		fprintf(stderr, "%s: argument %d ('%s') must be a number from 1 to %ld\n", argv[0], i,
+			argv[i], max);
 		exit(2);
 	}
 	return v;

@@ -27,8 +27,7 @@ static int is_prime(uint64_t n)
 }
 
 /* Blocks first, first + stride, first + 2*stride, ... of [0, limit). */
-__attribute__((noinline)) static uint64_t count_primes_blocks(uint64_t limit, uint64_t first,
-							      uint64_t stride)
+__attribute__((noinline)) static uint64_t count_primes_blocks(uint64_t limit, uint64_t first, uint64_t stride)
 {
 	uint64_t count = 0;
 	for (uint64_t b = first; b * BLOCK < limit; b += stride) {
@@ -71,7 +70,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		for (long i = 0; i < nthreads; i++) {
-			w[i] = (struct worker){.limit = limit, .first = (uint64_t)i, .stride = (uint64_t)nthreads};
+			w[i] = (struct worker){
+			    .limit = limit, .first = (uint64_t)i, .stride = (uint64_t)nthreads};
 			int err = pthread_create(&w[i].thread, NULL, worker_run, &w[i]);
 			if (err) {
 				fprintf(stderr, "threads: pthread_create: %s\n", strerror(err));

@@ -31,10 +31,14 @@ int compare_format_parse(const char *s)
 static const char *status_word(enum compare_status s)
 {
 	switch (s) {
-	case COMPARE_FAIL: return "FAIL";
-	case COMPARE_IMPROVED: return "better";
-	case COMPARE_SKIPPED: return "skipped";
-	case COMPARE_OK: break;
+	case COMPARE_FAIL:
+		return "FAIL";
+	case COMPARE_IMPROVED:
+		return "better";
+	case COMPARE_SKIPPED:
+		return "skipped";
+	case COMPARE_OK:
+		break;
 	}
 	return "ok";
 }
@@ -64,29 +68,36 @@ static void write_text(const struct compare_report *r, FILE *f)
 	bool check = !strcmp(r->command, "check");
 	if (r->nfail)
 		fprintf(f, "fathom %s: FAIL, %zu %s\n\n", r->command, r->nfail,
-			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
-				(r->nfail == 1 ? "regression" : "regressions"));
+			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded")
+			      : (r->nfail == 1 ? "regression" : "regressions"));
 	else if (r->unjudged > 0)
-		fprintf(f, "fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could not be "
-			   "symbolized (below)\n\n",
+		fprintf(f,
+			"fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could "
+			"not be "
+			"symbolized (below)\n\n",
 			r->command, 100 * r->unjudged);
 	else
 		fprintf(f, "fathom %s: ok, %s\n\n", r->command, check ? "all budgets hold" : "no regression");
 	if (!check && r->tests)
 		fprintf(f, "CPU samples: %s base, %s new; %zu function shares tested, z must exceed %.2f\n\n",
-			fmt_count(b1, (int64_t)r->samples[0]), fmt_count(b2, (int64_t)r->samples[1]), r->tests, r->z_crit);
+			fmt_count(b1, (int64_t)r->samples[0]), fmt_count(b2, (int64_t)r->samples[1]),
+			r->tests, r->z_crit);
 	if (check)
 		fprintf(f, "%-20s %14s %14s  %s\n", "budget", "value", "limit", "verdict");
 	else
-		fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", "metric", "base", "new", "change", "limit", "verdict");
+		fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", "metric", "base", "new", "change", "limit",
+			"verdict");
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct compare_item *it = &r->items[i];
 		if (it->section == COMPARE_SEC_BUDGET)
-			fprintf(f, "%-20s %14s %14s  %s\n", it->name, compare_value_str(b1, it->unit, it->value),
+			fprintf(f, "%-20s %14s %14s  %s\n", it->name,
+				compare_value_str(b1, it->unit, it->value),
 				compare_value_str(b2, it->unit, it->limit), status_word(it->status));
 		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
-			fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", it->name, compare_value_str(b1, it->unit, it->base),
-				compare_value_str(b2, it->unit, it->value), compare_change_str(b3, it->change), limit_str(b4, it),
+			fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", it->name,
+				compare_value_str(b1, it->unit, it->base),
+				compare_value_str(b2, it->unit, it->value),
+				compare_change_str(b3, it->change), limit_str(b4, it),
 				status_word(it->status));
 	}
 	bool head = false;
@@ -111,14 +122,16 @@ static void write_text(const struct compare_report *r, FILE *f)
 			if ((int)it->section != sec)
 				continue;
 			if (!head)
-				fprintf(f, "\n%s (self CPU share; effect = change relative to the rest):\n"
-					   "  %8s %8s %8s %7s  %s\n",
-					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most", "base", "new", "effect", "z",
-					"function");
+				fprintf(f,
+					"\n%s (self CPU share; effect = change relative to the rest):\n"
+					"  %8s %8s %8s %7s  %s\n",
+					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most", "base", "new",
+					"effect", "z", "function");
 			head = true;
 			compare_func_where(where, sizeof(where), it->func, it->file, it->line);
 			fprintf(f, "  %8s %8s %8s %7.1f  %s%s\n", compare_value_str(b1, it->unit, it->base),
-				compare_value_str(b2, it->unit, it->value), compare_change_str(b3, it->change), it->z, where,
+				compare_value_str(b2, it->unit, it->value),
+				compare_change_str(b3, it->change), it->z, where,
 				it->status == COMPARE_FAIL ? "  <- regression" : "");
 		}
 	}
@@ -135,11 +148,13 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 	bool check = !strcmp(r->command, "check");
 	if (r->nfail)
 		fprintf(f, "### :x: fathom %s: %zu %s\n\n", r->command, r->nfail,
-			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded") :
-				(r->nfail == 1 ? "regression" : "regressions"));
+			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded")
+			      : (r->nfail == 1 ? "regression" : "regressions"));
 	else if (r->unjudged > 0)
-		fprintf(f, "### :warning: fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that "
-			   "could not be symbolized\n\n",
+		fprintf(f,
+			"### :warning: fathom %s: no verdict, %.1f%% of a recording's CPU samples are in "
+			"code that "
+			"could not be symbolized\n\n",
 			r->command, 100 * r->unjudged);
 	else
 		fprintf(f, "### :white_check_mark: fathom %s: %s\n\n", r->command,
@@ -147,16 +162,20 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 	if (check)
 		fprintf(f, "| budget | value | limit | verdict |\n|---|---:|---:|---|\n");
 	else
-		fprintf(f, "| metric | base | new | change | limit | verdict |\n|---|---:|---:|---:|---:|---|\n");
+		fprintf(
+		    f, "| metric | base | new | change | limit | verdict |\n|---|---:|---:|---:|---:|---|\n");
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct compare_item *it = &r->items[i];
 		const char *v = it->status == COMPARE_FAIL ? "**FAIL**" : status_word(it->status);
 		if (it->section == COMPARE_SEC_BUDGET)
-			fprintf(f, "| %s | %s | %s | %s |\n", it->name, compare_value_str(b1, it->unit, it->value),
+			fprintf(f, "| %s | %s | %s | %s |\n", it->name,
+				compare_value_str(b1, it->unit, it->value),
 				compare_value_str(b2, it->unit, it->limit), v);
 		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
-			fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", it->name, compare_value_str(b1, it->unit, it->base),
-				compare_value_str(b2, it->unit, it->value), compare_change_str(b3, it->change), limit_str(b4, it), v);
+			fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", it->name,
+				compare_value_str(b1, it->unit, it->base),
+				compare_value_str(b2, it->unit, it->value),
+				compare_change_str(b3, it->change), limit_str(b4, it), v);
 	}
 	bool head = false;
 	for (size_t i = 0; i < r->nitems; i++) {
@@ -194,14 +213,16 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 			if ((int)it->section != sec)
 				continue;
 			if (!head)
-				fprintf(f, "\n<details><summary>%s (self CPU share)</summary>\n\n"
-					   "| function | base | new | effect | z |\n|---|---:|---:|---:|---:|\n",
+				fprintf(f,
+					"\n<details><summary>%s (self CPU share)</summary>\n\n"
+					"| function | base | new | effect | z |\n|---|---:|---:|---:|---:|\n",
 					sec == COMPARE_SEC_GREW ? "Grew most" : "Shrank most");
 			head = true;
 			fputs("| ", f);
 			md_write_escaped(f, it->func);
 			fprintf(f, " | %s | %s | %s | %.1f |\n", compare_value_str(b1, it->unit, it->base),
-				compare_value_str(b2, it->unit, it->value), compare_change_str(b3, it->change), it->z);
+				compare_value_str(b2, it->unit, it->value),
+				compare_change_str(b3, it->change), it->z);
 		}
 		if (head)
 			fputs("\n</details>\n", f);
@@ -226,10 +247,13 @@ static void write_junit(const struct compare_report *r, FILE *f)
 			skipped += r->items[i].status == COMPARE_SKIPPED;
 		}
 	fprintf(f, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
-	fprintf(f, "<testsuites name=\"fathom\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n", tests,
-		r->nfail, skipped);
-	fprintf(f, "  <testsuite name=\"fathom %s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
-		r->command, tests, r->nfail, skipped);
+	fprintf(f,
+		"<testsuites name=\"fathom\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+		tests, r->nfail, skipped);
+	fprintf(
+	    f,
+	    "  <testsuite name=\"fathom %s\" tests=\"%zu\" failures=\"%zu\" errors=\"0\" skipped=\"%zu\">\n",
+	    r->command, tests, r->nfail, skipped);
 	char b1[32], b2[32], b3[32];
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct compare_item *it = &r->items[i];
@@ -256,8 +280,10 @@ static void write_junit(const struct compare_report *r, FILE *f)
 				fprintf(f, "value %s, limit %s", compare_value_str(b1, it->unit, it->value),
 					compare_value_str(b2, it->unit, it->limit));
 			else
-				fprintf(f, "base %s, new %s, change %s", compare_value_str(b1, it->unit, it->base),
-					compare_value_str(b2, it->unit, it->value), compare_change_str(b3, it->change));
+				fprintf(f, "base %s, new %s, change %s",
+					compare_value_str(b1, it->unit, it->base),
+					compare_value_str(b2, it->unit, it->value),
+					compare_change_str(b3, it->change));
 			fputs("</failure>", f);
 		} else if (it->status == COMPARE_SKIPPED) {
 			fputs("<skipped message=\"", f);
@@ -283,13 +309,13 @@ static void write_junit(const struct compare_report *r, FILE *f)
 
 static const char *section_name(enum compare_section s)
 {
-	static const char *const names[] = { "program", "function", "grew", "shrank", "budget" };
+	static const char *const names[] = {"program", "function", "grew", "shrank", "budget"};
 	return names[s];
 }
 
 static const char *unit_name(enum compare_unit u)
 {
-	static const char *const names[] = { "count", "bytes", "ns", "share" };
+	static const char *const names[] = {"count", "bytes", "ns", "share"};
 	return names[u];
 }
 
@@ -360,10 +386,18 @@ static void write_json(const struct compare_report *r, FILE *f)
 void compare_write(const struct compare_report *r, enum compare_format fmt_, FILE *f)
 {
 	switch (fmt_) {
-	case COMPARE_MARKDOWN: write_markdown(r, f); break;
-	case COMPARE_JUNIT: write_junit(r, f); break;
-	case COMPARE_JSON: write_json(r, f); break;
-	case COMPARE_TEXT: write_text(r, f); break;
+	case COMPARE_MARKDOWN:
+		write_markdown(r, f);
+		break;
+	case COMPARE_JUNIT:
+		write_junit(r, f);
+		break;
+	case COMPARE_JSON:
+		write_json(r, f);
+		break;
+	case COMPARE_TEXT:
+		write_text(r, f);
+		break;
 	}
 }
 

@@ -114,11 +114,12 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 	 * the like), as in fathom report and fathom mem. */
 	int ret = -ENOMEM;
 	struct agg_table t;
-	struct agg_opts o = { .key = AGG_FUNCTION,
-			      .metrics = AGG_METRIC(FA_CPU) | AGG_METRIC(FA_ALLOC_CALLS) | AGG_METRIC(FA_ALLOC_BYTES) |
-					 AGG_METRIC(FA_LEAKED_BYTES) | AGG_METRIC(FA_LEAKED_BLOCKS),
-			      .rule = SITE_USER,
-			      .heavy = -1 };
+	struct agg_opts o = {.key = AGG_FUNCTION,
+			     .metrics = AGG_METRIC(FA_CPU) | AGG_METRIC(FA_ALLOC_CALLS) |
+					AGG_METRIC(FA_ALLOC_BYTES) | AGG_METRIC(FA_LEAKED_BYTES) |
+					AGG_METRIC(FA_LEAKED_BLOCKS),
+			     .rule = SITE_USER,
+			     .heavy = -1};
 	if (agg_table_build(&t, p, &o) < 0)
 		goto out;
 	s->funcs = calloc(t.nrows + 1, sizeof(*s->funcs));
@@ -217,7 +218,6 @@ static double odds_ratio(double p1, double n1, double p2, double n2)
 
 /* ---- reports ------------------------------------------------------------ */
 
-
 static struct compare_item *add_item(struct compare_report *r, enum compare_section sec, const char *metric,
 				     enum compare_unit unit, char *name)
 {
@@ -275,10 +275,15 @@ const char *compare_value_str(char *buf, enum compare_unit u, double v)
 	if (isnan(v))
 		return "-";
 	switch (u) {
-	case COMPARE_BYTES: return fmt_bytes(buf, (int64_t)llround(v));
-	case COMPARE_NS: return fmt_duration(buf, v < 0 ? 0 : (uint64_t)llround(v));
-	case COMPARE_SHARE: snprintf(buf, 32, "%.1f%%", v * 100); return buf;
-	case COMPARE_COUNT: break;
+	case COMPARE_BYTES:
+		return fmt_bytes(buf, (int64_t)llround(v));
+	case COMPARE_NS:
+		return fmt_duration(buf, v < 0 ? 0 : (uint64_t)llround(v));
+	case COMPARE_SHARE:
+		snprintf(buf, 32, "%.1f%%", v * 100);
+		return buf;
+	case COMPARE_COUNT:
+		break;
 	}
 	return fmt_count(buf, (int64_t)llround(v));
 }
@@ -317,9 +322,9 @@ void compare_opts_default(struct compare_opts *o)
 	o->top = 10;
 }
 
-const char *const compare_metric_names[] = { "cpu",  "cpu-time",   "functions", "alloc-calls", "alloc-bytes",
-					     "peak", "leaked",     "temp-calls", "memory",     "all",
-					     NULL };
+const char *const compare_metric_names[] = {"cpu",	   "cpu-time", "functions", "alloc-calls",
+					    "alloc-bytes", "peak",     "leaked",    "temp-calls",
+					    "memory",	   "all",      NULL};
 
 unsigned compare_metric_parse(const char *name)
 {
@@ -327,21 +332,21 @@ unsigned compare_metric_parse(const char *name)
 		const char *name;
 		unsigned bits;
 	} tab[] = {
-		{ "cpu", COMPARE_M_CPU },
-		{ "cpu-time", COMPARE_M_CPU_TIME },
-		{ "functions", COMPARE_M_FUNCS },
-		{ "cpu-functions", COMPARE_M_FUNCS },
-		{ "alloc-calls", COMPARE_M_ALLOC_CALLS },
-		{ "alloc-bytes", COMPARE_M_ALLOC_BYTES },
-		{ "peak", COMPARE_M_PEAK },
-		{ "peak-bytes", COMPARE_M_PEAK },
-		{ "leaked", COMPARE_M_LEAKED },
-		{ "leaks", COMPARE_M_LEAKED },
-		{ "leaked-bytes", COMPARE_M_LEAKED },
-		{ "leaked-blocks", COMPARE_M_LEAKED },
-		{ "temp-calls", COMPARE_M_TEMP_CALLS },
-		{ "memory", COMPARE_M_MEM },
-		{ "all", COMPARE_M_ALL },
+	    {"cpu", COMPARE_M_CPU},
+	    {"cpu-time", COMPARE_M_CPU_TIME},
+	    {"functions", COMPARE_M_FUNCS},
+	    {"cpu-functions", COMPARE_M_FUNCS},
+	    {"alloc-calls", COMPARE_M_ALLOC_CALLS},
+	    {"alloc-bytes", COMPARE_M_ALLOC_BYTES},
+	    {"peak", COMPARE_M_PEAK},
+	    {"peak-bytes", COMPARE_M_PEAK},
+	    {"leaked", COMPARE_M_LEAKED},
+	    {"leaks", COMPARE_M_LEAKED},
+	    {"leaked-bytes", COMPARE_M_LEAKED},
+	    {"leaked-blocks", COMPARE_M_LEAKED},
+	    {"temp-calls", COMPARE_M_TEMP_CALLS},
+	    {"memory", COMPARE_M_MEM},
+	    {"all", COMPARE_M_ALL},
 	};
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
 		if (!strcmp(name, tab[i].name))
@@ -653,8 +658,9 @@ static int by_self_growth(const void *a, const void *b)
 }
 
 /* Judges one whole-program figure against a relative threshold. */
-static struct compare_item *judge_relative(struct compare_report *r, const char *metric, enum compare_unit unit,
-					   double base, double value, double threshold, const char *what)
+static struct compare_item *judge_relative(struct compare_report *r, const char *metric,
+					   enum compare_unit unit, double base, double value,
+					   double threshold, const char *what)
 {
 	struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, metric, unit, strdup(metric));
 	if (!it)
@@ -667,9 +673,10 @@ static struct compare_item *judge_relative(struct compare_report *r, const char 
 	if (it->change > threshold) {
 		it->status = COMPARE_FAIL;
 		it->message = str_fmt("%s grew from %s to %s (%s), more than the %.0f%% allowed", what,
-				  compare_value_str(b1, unit, base), compare_value_str(b2, unit, value),
-				  isinf(it->change) ? "from nothing" : compare_change_str((char[32]){ 0 }, it->change),
-				  threshold * 100);
+				      compare_value_str(b1, unit, base), compare_value_str(b2, unit, value),
+				      isinf(it->change) ? "from nothing"
+							: compare_change_str((char[32]){0}, it->change),
+				      threshold * 100);
 	} else if (it->change < -threshold) {
 		it->status = COMPARE_IMPROVED;
 	}
@@ -683,7 +690,8 @@ static int diff_cpu_time(const struct compare_summary *base, const struct compar
 	/* Wall-clock time grows with the load on the machine, not only with the
 	 * program's work, so it is shown but judged only on request. */
 	if (wall && !(o->metrics_explicit && (sel & COMPARE_M_CPU_TIME))) {
-		struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, "cpu-time", COMPARE_NS, strdup("cpu-time"));
+		struct compare_item *it =
+		    add_item(r, COMPARE_SEC_PROGRAM, "cpu-time", COMPARE_NS, strdup("cpu-time"));
 		if (!it)
 			return -ENOMEM;
 		it->base = base->cpu_ns / (double)base->runs;
@@ -749,8 +757,9 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 		/* A function slower in itself is named once, by its self time; its
 		 * total shows only when the growth is in what it calls. */
 		bool self = self_bad;
-		struct compare_item *it = add_item(r, COMPARE_SEC_FUNCTION, self ? "cpu-self" : "cpu-total",
-						   COMPARE_SHARE, str_fmt("cpu %s: %s", self ? "self" : "total", f->name));
+		struct compare_item *it =
+		    add_item(r, COMPARE_SEC_FUNCTION, self ? "cpu-self" : "cpu-total", COMPARE_SHARE,
+			     str_fmt("cpu %s: %s", self ? "self" : "total", f->name));
 		if (!it)
 			goto out;
 		it->func = f->name;
@@ -764,25 +773,26 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 		it->limit = o->func_threshold;
 		it->status = COMPARE_FAIL;
 		compare_func_where(where, sizeof(where), f->name, f->file, f->line);
-		it->message = str_fmt("%s%s takes %.0f%% longer relative to the rest of the program: %s share %s -> %s "
-				  "(z = %.1f, needs > %.1f)",
-				  where, p->b ? "" : " (new)", it->change * 100, self ? "self" : "total",
-				  compare_value_str(b1, COMPARE_SHARE, it->base), compare_value_str(b2, COMPARE_SHARE, it->value), it->z,
-				  zc);
+		it->message =
+		    str_fmt("%s%s takes %.0f%% longer relative to the rest of the program: %s share %s -> %s "
+			    "(z = %.1f, needs > %.1f)",
+			    where, p->b ? "" : " (new)", it->change * 100, self ? "self" : "total",
+			    compare_value_str(b1, COMPARE_SHARE, it->base),
+			    compare_value_str(b2, COMPARE_SHARE, it->value), it->z, zc);
 		if (!it->message)
 			goto out;
 		nslow++;
 	}
 	if (!nslow) {
-		struct compare_item *it = add_item(r, COMPARE_SEC_PROGRAM, "cpu-functions", COMPARE_COUNT,
-						   strdup("cpu-functions"));
+		struct compare_item *it =
+		    add_item(r, COMPARE_SEC_PROGRAM, "cpu-functions", COMPARE_COUNT, strdup("cpu-functions"));
 		if (!it)
 			goto out;
 		it->value = (double)tests;
 		it->limit = o->func_threshold;
 		it->message = str_fmt("%zu function shares tested; no function is significantly slower "
-				  "(z > %.2f) by more than %.0f%%",
-				  tests, zc, o->func_threshold * 100);
+				      "(z > %.2f) by more than %.0f%%",
+				      tests, zc, o->func_threshold * 100);
 		if (!it->message)
 			goto out;
 	}
@@ -801,8 +811,9 @@ static int diff_funcs(const struct compare_summary *base, const struct compare_s
 				continue;
 			shown++;
 			const struct compare_func *f = pair_func(p);
-			struct compare_item *it = add_item(r, pass == 0 ? COMPARE_SEC_GREW : COMPARE_SEC_SHRANK,
-							   "cpu-self", COMPARE_SHARE, strdup(f->name));
+			struct compare_item *it =
+			    add_item(r, pass == 0 ? COMPARE_SEC_GREW : COMPARE_SEC_SHRANK, "cpu-self",
+				     COMPARE_SHARE, strdup(f->name));
 			if (!it)
 				goto out;
 			it->func = f->name;
@@ -842,8 +853,8 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 		if (!p->n || after <= before || unjudged(base, cur, p))
 			continue;
 		const struct compare_func *f = p->n;
-		struct compare_item *it =
-			add_item(r, COMPARE_SEC_FUNCTION, "leak-site", COMPARE_COUNT, str_fmt("leak: %s", f->name));
+		struct compare_item *it = add_item(r, COMPARE_SEC_FUNCTION, "leak-site", COMPARE_COUNT,
+						   str_fmt("leak: %s", f->name));
 		if (!it) {
 			ret = -ENOMEM;
 			break;
@@ -856,9 +867,11 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 		it->change = before ? after / before - 1 : INFINITY;
 		it->status = COMPARE_FAIL;
 		compare_func_where(where, sizeof(where), f->name, f->file, it->line);
-		it->message = str_fmt("%s leaks %g block%s (%s) at exit%s; the base leaked %g there", where, after,
-				  after == 1 ? "" : "s", fmt_bytes(b1, (int64_t)llround((double)f->leaked_bytes / (double)cur->runs)),
-				  cur->runs > 1 || base->runs > 1 ? " per run" : "", before);
+		it->message =
+		    str_fmt("%s leaks %g block%s (%s) at exit%s; the base leaked %g there", where, after,
+			    after == 1 ? "" : "s",
+			    fmt_bytes(b1, (int64_t)llround((double)f->leaked_bytes / (double)cur->runs)),
+			    cur->runs > 1 || base->runs > 1 ? " per run" : "", before);
 		if (!it->message)
 			ret = -ENOMEM;
 	}
@@ -867,8 +880,9 @@ static int diff_leak_sites(const struct compare_summary *base, const struct comp
 }
 
 /* The allocating site whose figure grew most, for a failure message. */
-static const struct compare_func *grew_most(const struct compare_summary *base, const struct compare_summary *cur,
-					    const struct matching *mt, bool bytes, double *growth)
+static const struct compare_func *grew_most(const struct compare_summary *base,
+					    const struct compare_summary *cur, const struct matching *mt,
+					    bool bytes, double *growth)
 {
 	size_t np;
 	struct pair *pairs = match_funcs(base, cur, mt, &np);
@@ -877,8 +891,12 @@ static const struct compare_func *grew_most(const struct compare_summary *base, 
 	for (size_t i = 0; pairs && i < np; i++) {
 		if (unjudged(base, cur, &pairs[i]))
 			continue;
-		double a = pairs[i].b ? (double)(bytes ? pairs[i].b->alloc_bytes : pairs[i].b->alloc_calls) / (double)base->runs : 0;
-		double b = pairs[i].n ? (double)(bytes ? pairs[i].n->alloc_bytes : pairs[i].n->alloc_calls) / (double)cur->runs : 0;
+		double a = pairs[i].b ? (double)(bytes ? pairs[i].b->alloc_bytes : pairs[i].b->alloc_calls) /
+					    (double)base->runs
+				      : 0;
+		double b = pairs[i].n ? (double)(bytes ? pairs[i].n->alloc_bytes : pairs[i].n->alloc_calls) /
+					    (double)cur->runs
+				      : 0;
 		if (b - a > bd) {
 			bd = b - a;
 			best = pairs[i].n;
@@ -890,11 +908,13 @@ static const struct compare_func *grew_most(const struct compare_summary *base, 
 }
 
 static int diff_memory(const struct compare_summary *base, const struct compare_summary *cur,
-		       const struct compare_opts *o, const struct matching *mt, unsigned sel, struct compare_report *r)
+		       const struct compare_opts *o, const struct matching *mt, unsigned sel,
+		       struct compare_report *r)
 {
 	bool exact = !base->alloc_sampled && !cur->alloc_sampled;
-	if (!exact && add_note(r, strdup("a recording used sampled allocation tracking: memory figures are "
-					 "estimates, leaks are judged by the threshold and leak sites are not judged")))
+	if (!exact &&
+	    add_note(r, strdup("a recording used sampled allocation tracking: memory figures are "
+			       "estimates, leaks are judged by the threshold and leak sites are not judged")))
 		return -ENOMEM;
 	static const struct {
 		unsigned bit;
@@ -902,17 +922,17 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 		enum compare_unit unit;
 		size_t off;
 	} tab[] = {
-		{ COMPARE_M_ALLOC_CALLS, "alloc-calls", "Allocation calls", COMPARE_COUNT,
-		  offsetof(struct compare_summary, alloc_calls) },
-		{ COMPARE_M_ALLOC_BYTES, "alloc-bytes", "Allocated bytes", COMPARE_BYTES,
-		  offsetof(struct compare_summary, alloc_bytes) },
-		{ COMPARE_M_PEAK, "peak", "Peak heap", COMPARE_BYTES, offsetof(struct compare_summary, peak) },
-		{ COMPARE_M_LEAKED, "leaked-bytes", "Leaked bytes", COMPARE_BYTES,
-		  offsetof(struct compare_summary, leaked_bytes) },
-		{ COMPARE_M_LEAKED, "leaked-blocks", "Leaked blocks", COMPARE_COUNT,
-		  offsetof(struct compare_summary, leaked_blocks) },
-		{ COMPARE_M_TEMP_CALLS, "temp-calls", "Temporary allocations", COMPARE_COUNT,
-		  offsetof(struct compare_summary, temp_calls) },
+	    {COMPARE_M_ALLOC_CALLS, "alloc-calls", "Allocation calls", COMPARE_COUNT,
+	     offsetof(struct compare_summary, alloc_calls)},
+	    {COMPARE_M_ALLOC_BYTES, "alloc-bytes", "Allocated bytes", COMPARE_BYTES,
+	     offsetof(struct compare_summary, alloc_bytes)},
+	    {COMPARE_M_PEAK, "peak", "Peak heap", COMPARE_BYTES, offsetof(struct compare_summary, peak)},
+	    {COMPARE_M_LEAKED, "leaked-bytes", "Leaked bytes", COMPARE_BYTES,
+	     offsetof(struct compare_summary, leaked_bytes)},
+	    {COMPARE_M_LEAKED, "leaked-blocks", "Leaked blocks", COMPARE_COUNT,
+	     offsetof(struct compare_summary, leaked_blocks)},
+	    {COMPARE_M_TEMP_CALLS, "temp-calls", "Temporary allocations", COMPARE_COUNT,
+	     offsetof(struct compare_summary, temp_calls)},
 	};
 	char b1[32], where[512];
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++) {
@@ -927,15 +947,16 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			b /= (double)cur->runs;
 		}
 		if (tab[i].bit == COMPARE_M_TEMP_CALLS && (base->temp_unknown || cur->temp_unknown)) {
-			if (add_note(r, strdup("temp-calls: not compared: a sampled recording cannot estimate "
-					       "temporary allocations")))
+			if (add_note(r,
+				     strdup("temp-calls: not compared: a sampled recording cannot estimate "
+					    "temporary allocations")))
 				return -ENOMEM;
 			continue;
 		}
 		bool leak = tab[i].bit == COMPARE_M_LEAKED;
 		/* In an exact recording any new leaked byte is a real leak. */
-		struct compare_item *it =
-			judge_relative(r, tab[i].metric, tab[i].unit, a, b, leak && exact ? 0 : o->threshold, tab[i].what);
+		struct compare_item *it = judge_relative(r, tab[i].metric, tab[i].unit, a, b,
+							 leak && exact ? 0 : o->threshold, tab[i].what);
 		if (!it)
 			return -ENOMEM;
 		bool calls = tab[i].bit == COMPARE_M_ALLOC_CALLS, bytes = tab[i].bit == COMPARE_M_ALLOC_BYTES;
@@ -945,7 +966,7 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			if (f) {
 				compare_func_where(where, sizeof(where), f->name, f->file, f->line);
 				char *m = str_fmt("%s; most of the growth is in %s (+%s)", it->message, where,
-					      compare_value_str(b1, tab[i].unit, g));
+						  compare_value_str(b1, tab[i].unit, g));
 				if (!m)
 					return -ENOMEM;
 				free(it->message);
@@ -953,8 +974,9 @@ static int diff_memory(const struct compare_summary *base, const struct compare_
 			}
 		}
 		if (it->status == COMPARE_FAIL && leak && exact) {
-			char *m = str_fmt("%s grew from %s to %s; in an exact recording any new leak fails", tab[i].what,
-				      compare_value_str(b1, tab[i].unit, a), compare_value_str((char[32]){ 0 }, tab[i].unit, b));
+			char *m = str_fmt("%s grew from %s to %s; in an exact recording any new leak fails",
+					  tab[i].what, compare_value_str(b1, tab[i].unit, a),
+					  compare_value_str((char[32]){0}, tab[i].unit, b));
 			free(it->message);
 			it->message = m;
 		}
@@ -984,12 +1006,12 @@ static int unsym_items(const struct compare_summary *base, const struct compare_
 			it->status = COMPARE_SKIPPED;
 			it->base = side ? NAN : (s->samples > 0 ? u->self_n / s->samples : 0);
 			it->value = side ? (s->samples > 0 ? u->self_n / s->samples : 0) : NAN;
-			it->message =
-			    str_fmt("%s: %s %s, so its code (%.1f%% of the %s recording's CPU samples) is "
-				"shown as addresses; none of its functions is judged, in either recording. "
-				"Record with 'fathom record --symbolize' to keep the names in the dump",
-				side ? "new recording" : "base recording", u->path, u->problem,
-				s->samples > 0 ? 100 * u->self_n / s->samples : 0.0, side ? "new" : "base");
+			it->message = str_fmt(
+			    "%s: %s %s, so its code (%.1f%% of the %s recording's CPU samples) is "
+			    "shown as addresses; none of its functions is judged, in either recording. "
+			    "Record with 'fathom record --symbolize' to keep the names in the dump",
+			    side ? "new recording" : "base recording", u->path, u->problem,
+			    s->samples > 0 ? 100 * u->self_n / s->samples : 0.0, side ? "new" : "base");
 			if (!it->message)
 				return -ENOMEM;
 			if (s->samples > 0 && u->self_n / s->samples >= min_share &&
@@ -1014,24 +1036,26 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 	struct matching mt;
 	if (matching_init(&mt, base, cur, o) < 0)
 		return -ENOMEM;
-	if (mt.from && add_note(r, str_fmt("source paths under %s in the base are matched to %s in the new recording "
-				       "(two checkouts; --prefix-map OLD=NEW to say otherwise)",
-				       mt.from, mt.to)))
+	if (mt.from &&
+	    add_note(r, str_fmt("source paths under %s in the base are matched to %s in the new recording "
+				"(two checkouts; --prefix-map OLD=NEW to say otherwise)",
+				mt.from, mt.to)))
 		goto nomem;
 	if ((ret = unsym_items(base, cur, o->min_share, r)))
 		goto fail;
 	if (sel & COMPARE_M_CPU) {
 		if (!cpu_b || !cpu_n) {
-			const char *which = !cpu_b && !cpu_n ? "neither recording has" :
-					    !cpu_b		 ? "the base recording has no" :
-								   "the new recording has no";
+			const char *which = !cpu_b && !cpu_n ? "neither recording has"
+					    : !cpu_b	     ? "the base recording has no"
+							     : "the new recording has no";
 			if (o->metrics_explicit) {
 				*err = str_fmt("%s CPU samples to compare", which);
 				ret = -EINVAL;
 				goto fail;
 			}
 			/* Only worth a note when one side has them: that is likely a mistake. */
-			if ((cpu_b || cpu_n) && add_note(r, str_fmt("CPU not compared: %s CPU samples", which)))
+			if ((cpu_b || cpu_n) &&
+			    add_note(r, str_fmt("CPU not compared: %s CPU samples", which)))
 				goto nomem;
 		} else {
 			if ((sel & COMPARE_M_CPU_TIME) && (ret = diff_cpu_time(base, cur, o, sel, r)))
@@ -1042,39 +1066,47 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 	}
 	if (sel & COMPARE_M_MEM) {
 		if (!base->has_alloc || !cur->has_alloc) {
-			const char *which = !base->has_alloc && !cur->has_alloc ? "neither recording has" :
-					    !base->has_alloc ? "the base recording has no" :
-							       "the new recording has no";
+			const char *which = !base->has_alloc && !cur->has_alloc ? "neither recording has"
+					    : !base->has_alloc			? "the base recording has no"
+										: "the new recording has no";
 			if (o->metrics_explicit) {
-				*err = str_fmt("%s allocation data; record both with 'fathom record --alloc'", which);
+				*err = str_fmt("%s allocation data; record both with 'fathom record --alloc'",
+					       which);
 				ret = -EINVAL;
 				goto fail;
 			}
 			/* Only worth a note when one side has it: that is likely a mistake. */
 			if ((base->has_alloc || cur->has_alloc) &&
-			    add_note(r, str_fmt("memory not compared: %s allocation data (record both with --alloc)", which)))
+			    add_note(
+				r,
+				str_fmt("memory not compared: %s allocation data (record both with --alloc)",
+					which)))
 				goto nomem;
 		} else if ((ret = diff_memory(base, cur, o, &mt, sel, r))) {
 			goto fail;
 		}
 	}
-	const struct compare_summary *sides[2] = { base, cur };
-	const char *side_name[2] = { "base", "new" };
+	const struct compare_summary *sides[2] = {base, cur};
+	const char *side_name[2] = {"base", "new"};
 	if ((base->runs > 1 || cur->runs > 1) &&
-	    add_note(r, str_fmt("runs merged: %zu base, %zu new; totals are compared per run, shares over all samples",
-			    base->runs, cur->runs)))
+	    add_note(
+		r, str_fmt(
+		       "runs merged: %zu base, %zu new; totals are compared per run, shares over all samples",
+		       base->runs, cur->runs)))
 		goto nomem;
 	for (int i = 0; i < 2; i++) {
 		const struct compare_summary *s = sides[i];
-		if (s->damaged && add_note(r, str_fmt("the %s recording is damaged and was read up to its last good chunk",
-						  side_name[i])))
+		if (s->damaged &&
+		    add_note(r, str_fmt("the %s recording is damaged and was read up to its last good chunk",
+					side_name[i])))
 			goto nomem;
-		if (s->lost_samples && add_note(r, str_fmt("the %s recording lost %" PRIu64 " CPU samples", side_name[i],
-						       s->lost_samples)))
+		if (s->lost_samples && add_note(r, str_fmt("the %s recording lost %" PRIu64 " CPU samples",
+							   side_name[i], s->lost_samples)))
 			goto nomem;
-		if (s->lost_alloc && add_note(r, str_fmt("the %s recording lost %" PRIu64 " allocation events: its "
-						     "memory figures are not exact",
-						     side_name[i], s->lost_alloc)))
+		if (s->lost_alloc &&
+		    add_note(r, str_fmt("the %s recording lost %" PRIu64 " allocation events: its "
+					"memory figures are not exact",
+					side_name[i], s->lost_alloc)))
 			goto nomem;
 	}
 	for (size_t i = 0; i < r->nitems; i++)
@@ -1112,19 +1144,19 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		double value;
 		bool mem;
 	} tab[] = {
-		{ b->max_cpu_ns, "max-cpu", "cpu-time", "CPU time", COMPARE_NS, s->cpu_ns, false },
-		{ b->max_samples, "max-samples", "samples", "CPU samples", COMPARE_COUNT, s->samples, false },
-		{ b->max_alloc_calls, "max-alloc-calls", "alloc-calls", "Allocation calls", COMPARE_COUNT,
-		  (double)s->alloc_calls, true },
-		{ b->max_alloc_bytes, "max-alloc-bytes", "alloc-bytes", "Allocated bytes", COMPARE_BYTES,
-		  (double)s->alloc_bytes, true },
-		{ b->max_peak, "max-peak", "peak", "Peak heap", COMPARE_BYTES, (double)s->peak, true },
-		{ b->max_leaked, "max-leaked", "leaked-bytes", "Leaked bytes", COMPARE_BYTES, (double)s->leaked_bytes,
-		  true },
-		{ b->max_leaked_blocks, "max-leaked-blocks", "leaked-blocks", "Leaked blocks", COMPARE_COUNT,
-		  (double)s->leaked_blocks, true },
-		{ b->max_temp_calls, "max-temp-calls", "temp-calls", "Temporary allocations", COMPARE_COUNT,
-		  (double)s->temp_calls, true },
+	    {b->max_cpu_ns, "max-cpu", "cpu-time", "CPU time", COMPARE_NS, s->cpu_ns, false},
+	    {b->max_samples, "max-samples", "samples", "CPU samples", COMPARE_COUNT, s->samples, false},
+	    {b->max_alloc_calls, "max-alloc-calls", "alloc-calls", "Allocation calls", COMPARE_COUNT,
+	     (double)s->alloc_calls, true},
+	    {b->max_alloc_bytes, "max-alloc-bytes", "alloc-bytes", "Allocated bytes", COMPARE_BYTES,
+	     (double)s->alloc_bytes, true},
+	    {b->max_peak, "max-peak", "peak", "Peak heap", COMPARE_BYTES, (double)s->peak, true},
+	    {b->max_leaked, "max-leaked", "leaked-bytes", "Leaked bytes", COMPARE_BYTES,
+	     (double)s->leaked_bytes, true},
+	    {b->max_leaked_blocks, "max-leaked-blocks", "leaked-blocks", "Leaked blocks", COMPARE_COUNT,
+	     (double)s->leaked_blocks, true},
+	    {b->max_temp_calls, "max-temp-calls", "temp-calls", "Temporary allocations", COMPARE_COUNT,
+	     (double)s->temp_calls, true},
 	};
 	size_t n = sizeof(tab) / sizeof(tab[0]), set = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1133,8 +1165,8 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 		set++;
 		if (tab[i].mem && !s->has_alloc) {
 			*err = str_fmt("--%s needs allocation data, and this recording has none; record with "
-				   "'fathom record --alloc'",
-				   tab[i].name);
+				       "'fathom record --alloc'",
+				       tab[i].name);
 			return -EINVAL;
 		}
 	}
@@ -1151,7 +1183,8 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 	for (size_t i = 0; i < n; i++) {
 		if (tab[i].limit < 0)
 			continue;
-		struct compare_item *it = add_item(r, COMPARE_SEC_BUDGET, tab[i].metric, tab[i].unit, strdup(tab[i].name));
+		struct compare_item *it =
+		    add_item(r, COMPARE_SEC_BUDGET, tab[i].metric, tab[i].unit, strdup(tab[i].name));
 		if (!it)
 			goto nomem;
 		it->value = tab[i].value;
@@ -1175,27 +1208,33 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 			r->nfail++;
 		}
 	}
-	if (s->alloc_sampled && add_note(r, strdup("sampled allocation tracking: memory figures are estimates")))
+	if (s->alloc_sampled &&
+	    add_note(r, strdup("sampled allocation tracking: memory figures are estimates")))
 		goto nomem;
 	if ((s->suppressed_blocks || s->suppressed_bytes) &&
-	    add_note(r, str_fmt("suppressed: %s in %" PRId64 " block%s, not counted as leaked (glibc's one-time "
-			    "allocations and --suppressions; 'fathom mem' lists them)",
-			    compare_value_str(b1, COMPARE_BYTES, (double)s->suppressed_bytes), s->suppressed_blocks,
-			    s->suppressed_blocks == 1 ? "" : "s")))
+	    add_note(r,
+		     str_fmt("suppressed: %s in %" PRId64 " block%s, not counted as leaked (glibc's one-time "
+			     "allocations and --suppressions; 'fathom mem' lists them)",
+			     compare_value_str(b1, COMPARE_BYTES, (double)s->suppressed_bytes),
+			     s->suppressed_blocks, s->suppressed_blocks == 1 ? "" : "s")))
 		goto nomem;
-	if (s->damaged && add_note(r, strdup("the recording is damaged and was read up to its last good chunk")))
+	if (s->damaged &&
+	    add_note(r, strdup("the recording is damaged and was read up to its last good chunk")))
 		goto nomem;
-	if (s->lost_alloc &&
-	    add_note(r, str_fmt("the recording lost %" PRIu64 " allocation events: memory figures are not exact", s->lost_alloc)))
+	if (s->lost_alloc && add_note(r, str_fmt("the recording lost %" PRIu64
+						 " allocation events: memory figures are not exact",
+						 s->lost_alloc)))
 		goto nomem;
-	if (s->lost_samples && add_note(r, str_fmt("the recording lost %" PRIu64 " CPU samples", s->lost_samples)))
+	if (s->lost_samples &&
+	    add_note(r, str_fmt("the recording lost %" PRIu64 " CPU samples", s->lost_samples)))
 		goto nomem;
 	/* The budgets are whole-program figures, which need no names; what is
 	 * named in the report (leak sites) would be addresses. */
 	for (size_t i = 0; i < s->nunsym; i++)
-		if (add_note(r, str_fmt("%s %s: its functions are shown as addresses (record with 'fathom record "
-				    "--symbolize' to keep the names in the dump)",
-				    s->unsym[i].path, s->unsym[i].problem)))
+		if (add_note(
+			r, str_fmt("%s %s: its functions are shown as addresses (record with 'fathom record "
+				   "--symbolize' to keep the names in the dump)",
+				   s->unsym[i].path, s->unsym[i].problem)))
 			goto nomem;
 	return 0;
 nomem:

@@ -15,33 +15,33 @@
  * must outlive the summary. */
 struct compare_func {
 	const char *name, *file, *module;
-	int line;                 /* declaration line, else the hottest line seen; 0 if unknown */
+	int line; /* declaration line, else the hottest line seen; 0 if unknown */
 	/* Self and total as every command counts them (aggregate.h). */
-	double self, total;       /* CPU weight (sampling periods) */
-	double self_n, total_n;   /* CPU samples (delivered signals), what the z-test counts */
-	int64_t alloc_calls, alloc_bytes;     /* as the allocation's site (site.h) */
-	int64_t leaked_bytes, leaked_blocks;  /* as the allocation's site */
-	int leak_line;            /* line of the site's biggest leak, 0 if unknown */
-	bool unsymbolized;        /* its module's file gave no names: an address, not a function */
+	double self, total;		     /* CPU weight (sampling periods) */
+	double self_n, total_n;		     /* CPU samples (delivered signals), what the z-test counts */
+	int64_t alloc_calls, alloc_bytes;    /* as the allocation's site (site.h) */
+	int64_t leaked_bytes, leaked_blocks; /* as the allocation's site */
+	int leak_line;			     /* line of the site's biggest leak, 0 if unknown */
+	bool unsymbolized;		     /* its module's file gave no names: an address, not a function */
 };
 
 struct compare_summary {
 	size_t nprocs;
-	size_t runs;              /* root processes: runs merged into this recording (>= 1) */
+	size_t runs; /* root processes: runs merged into this recording (>= 1) */
 	/* CPU */
-	double samples;           /* signals delivered: the independent observations */
-	double cpu_weight;        /* sampling periods (samples weighted by 1 + overruns) */
-	double cpu_ns;            /* periods converted to time with each process's rate */
-	int clock;                /* FD_CLOCK_CPU, FD_CLOCK_WALL, or -1 when processes disagree */
+	double samples;	   /* signals delivered: the independent observations */
+	double cpu_weight; /* sampling periods (samples weighted by 1 + overruns) */
+	double cpu_ns;	   /* periods converted to time with each process's rate */
+	int clock;	   /* FD_CLOCK_CPU, FD_CLOCK_WALL, or -1 when processes disagree */
 	uint64_t lost_samples;
 	/* heap */
-	bool has_alloc;           /* some process recorded allocations */
-	bool alloc_sampled;       /* memory figures are estimates */
-	bool temp_unknown;        /* temporaries not estimated (a sampled recording) */
+	bool has_alloc;	    /* some process recorded allocations */
+	bool alloc_sampled; /* memory figures are estimates */
+	bool temp_unknown;  /* temporaries not estimated (a sampled recording) */
 	uint64_t lost_alloc;
 	int64_t alloc_calls, alloc_bytes, temp_calls, peak, leaked_bytes, leaked_blocks;
 	int64_t suppressed_bytes, suppressed_blocks; /* leaks a suppression matched: not in leaked_* */
-	bool damaged;             /* a file was read only up to its last good chunk */
+	bool damaged;				     /* a file was read only up to its last good chunk */
 	struct compare_func *funcs;
 	size_t nfuncs;
 	/* Modules whose functions could not be named (their file is gone or was
@@ -49,7 +49,7 @@ struct compare_summary {
 	struct compare_unsym {
 		const char *name, *path, *problem;
 		double self_n;
-	} *unsym;
+	} * unsym;
 	size_t nunsym;
 };
 
@@ -59,12 +59,12 @@ void compare_summary_free(struct compare_summary *s);
 
 /* What `fathom diff --metric` can name; a diff judges the selected ones. */
 enum {
-	COMPARE_M_CPU_TIME = 1u << 0,     /* total CPU time, relative threshold */
-	COMPARE_M_FUNCS = 1u << 1,        /* per-function CPU shares, z-test + effect size */
+	COMPARE_M_CPU_TIME = 1u << 0, /* total CPU time, relative threshold */
+	COMPARE_M_FUNCS = 1u << 1,    /* per-function CPU shares, z-test + effect size */
 	COMPARE_M_ALLOC_CALLS = 1u << 2,
 	COMPARE_M_ALLOC_BYTES = 1u << 3,
 	COMPARE_M_PEAK = 1u << 4,
-	COMPARE_M_LEAKED = 1u << 5,       /* leaked bytes, blocks and leak sites */
+	COMPARE_M_LEAKED = 1u << 5, /* leaked bytes, blocks and leak sites */
 	COMPARE_M_TEMP_CALLS = 1u << 6,
 	COMPARE_M_CPU = COMPARE_M_CPU_TIME | COMPARE_M_FUNCS,
 	COMPARE_M_MEM = COMPARE_M_ALLOC_CALLS | COMPARE_M_ALLOC_BYTES | COMPARE_M_PEAK | COMPARE_M_LEAKED |
@@ -79,14 +79,14 @@ unsigned compare_metric_parse(const char *name);
 extern const char *const compare_metric_names[];
 
 struct compare_opts {
-	unsigned metrics;         /* COMPARE_M_* bits; 0 means every metric both recordings have */
-	bool metrics_explicit;    /* the user named them: a missing input is an error, not a note */
-	double threshold;         /* relative growth that fails an exact memory metric (0.05) */
-	double cpu_threshold;     /* relative growth that fails total CPU time (0.10) */
-	double func_threshold;    /* minimum slowdown of a function relative to the rest (0.10) */
-	double alpha;             /* family-wise false-alarm rate of the function tests (0.001) */
-	double min_share;         /* functions below this share in both runs are not tested (0.005) */
-	size_t top;               /* how many grown and shrunk functions to list (10) */
+	unsigned metrics;      /* COMPARE_M_* bits; 0 means every metric both recordings have */
+	bool metrics_explicit; /* the user named them: a missing input is an error, not a note */
+	double threshold;      /* relative growth that fails an exact memory metric (0.05) */
+	double cpu_threshold;  /* relative growth that fails total CPU time (0.10) */
+	double func_threshold; /* minimum slowdown of a function relative to the rest (0.10) */
+	double alpha;	       /* family-wise false-alarm rate of the function tests (0.001) */
+	double min_share;      /* functions below this share in both runs are not tested (0.005) */
+	size_t top;	       /* how many grown and shrunk functions to list (10) */
 	/* "OLD=NEW": source paths starting with OLD (in either recording) are
 	 * matched as if they started with NEW. Without any, a prefix that the
 	 * two recordings' source paths differ by (two checkouts) is found. */
@@ -98,34 +98,34 @@ void compare_opts_default(struct compare_opts *o);
 enum compare_unit { COMPARE_COUNT, COMPARE_BYTES, COMPARE_NS, COMPARE_SHARE };
 enum compare_status { COMPARE_OK, COMPARE_FAIL, COMPARE_IMPROVED, COMPARE_SKIPPED };
 enum compare_section {
-	COMPARE_SEC_PROGRAM,      /* whole-program metric of a diff */
-	COMPARE_SEC_FUNCTION,     /* a judged function or leak site (failures only, plus one summary) */
-	COMPARE_SEC_GREW,         /* informational: grew most */
-	COMPARE_SEC_SHRANK,       /* informational: shrank most */
-	COMPARE_SEC_BUDGET,       /* one budget of a check */
+	COMPARE_SEC_PROGRAM,  /* whole-program metric of a diff */
+	COMPARE_SEC_FUNCTION, /* a judged function or leak site (failures only, plus one summary) */
+	COMPARE_SEC_GREW,     /* informational: grew most */
+	COMPARE_SEC_SHRANK,   /* informational: shrank most */
+	COMPARE_SEC_BUDGET,   /* one budget of a check */
 };
 
 /* One line of a verdict: a JUnit testcase, a table row, maybe an annotation. */
 struct compare_item {
 	enum compare_section section;
-	char *name;               /* unique in the report: "peak", "cpu self: parse_line" */
-	const char *metric;       /* "cpu-time", "cpu-self", "cpu-total", "peak", "leak-site", ... */
-	const char *func, *file;  /* borrowed; NULL for whole-program items */
+	char *name;		 /* unique in the report: "peak", "cpu self: parse_line" */
+	const char *metric;	 /* "cpu-time", "cpu-self", "cpu-total", "peak", "leak-site", ... */
+	const char *func, *file; /* borrowed; NULL for whole-program items */
 	int line;
 	enum compare_unit unit;
-	double base, value;       /* diff: base and new value; check: value (base unused, NAN) */
-	double limit;             /* check: the budget; diff: the threshold applied (relative), or NAN */
-	double change;            /* relative change new/base - 1; function rows: estimated slowdown */
-	double z, p;              /* function rows: z-score and one-sided p-value; NAN otherwise */
+	double base, value; /* diff: base and new value; check: value (base unused, NAN) */
+	double limit;	    /* check: the budget; diff: the threshold applied (relative), or NAN */
+	double change;	    /* relative change new/base - 1; function rows: estimated slowdown */
+	double z, p;	    /* function rows: z-score and one-sided p-value; NAN otherwise */
 	enum compare_status status;
-	char *message;            /* one sentence saying what was found, or why it was skipped */
+	char *message; /* one sentence saying what was found, or why it was skipped */
 };
 
 struct compare_report {
-	const char *command;      /* "diff" or "check" */
+	const char *command; /* "diff" or "check" */
 	struct compare_item *items;
 	size_t nitems, cap;
-	char **notes;             /* caveats worth printing with the verdict */
+	char **notes; /* caveats worth printing with the verdict */
 	size_t nnotes;
 	size_t nfail;
 	/* diff: the largest share of a recording's CPU samples in modules that
@@ -133,9 +133,9 @@ struct compare_report {
 	 * possible on them, so a diff without failures is not a pass */
 	double unjudged;
 	/* diff: the figures of the statistical test, for the JSON output and the docs */
-	size_t tests;             /* function tests performed (the Bonferroni divisor) */
-	double z_crit;            /* z-score a function must exceed */
-	double samples[2];        /* CPU samples of base and new (diff), or of the recording (check) */
+	size_t tests;	   /* function tests performed (the Bonferroni divisor) */
+	double z_crit;	   /* z-score a function must exceed */
+	double samples[2]; /* CPU samples of base and new (diff), or of the recording (check) */
 };
 
 /* Compares new against base. Returns 0, -ENOMEM, or -EINVAL with *err set

@@ -449,7 +449,8 @@ static inline __attribute__((always_inline)) struct hblock *block_new(struct hea
 }
 
 /* Adds a block allocated by tid at stack: counts the call and its bytes. */
-static inline __attribute__((always_inline)) void add_block(struct heap *h, int32_t tid, uint32_t stack, uint64_t size, uint64_t ptr)
+static inline __attribute__((always_inline)) void add_block(struct heap *h, int32_t tid, uint32_t stack,
+							    uint64_t size, uint64_t ptr)
 {
 	struct hstack *st = stack_get(h, stack);
 	if (!st)

@@ -19,8 +19,8 @@ struct heap *heap_new(uint64_t sample_bytes);
  * number; heap.c orders events by it before replaying them. */
 int heap_alloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t size, uint64_t ptr);
 int heap_free(struct heap *h, uint64_t seq, int tid, uint64_t ptr);
-int heap_realloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t size,
-		 uint64_t old_ptr, uint64_t new_ptr);
+int heap_realloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t size, uint64_t old_ptr,
+		 uint64_t new_ptr);
 /* A periodic tick: at time_ns the agent had reached sequence number seq. */
 int heap_tick(struct heap *h, uint64_t time_ns, uint64_t seq, int64_t rss);
 

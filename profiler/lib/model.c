@@ -24,7 +24,7 @@
 #include "symcache.h"
 
 const char *const fa_metric_names[FA_NMETRICS] = {
-	"cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes",
+    "cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes",
 };
 
 int fa_metric_parse(const char *name)
@@ -33,10 +33,12 @@ int fa_metric_parse(const char *name)
 		const char *alias;
 		int metric;
 	} aliases[] = {
-		{ "samples", FA_CPU },       { "time", FA_CPU },           { "alloc", FA_ALLOC_CALLS },
-		{ "allocs", FA_ALLOC_CALLS }, { "calls", FA_ALLOC_CALLS }, { "bytes", FA_ALLOC_BYTES },
-		{ "temp", FA_TEMP_CALLS },   { "temporary", FA_TEMP_CALLS }, { "leaked", FA_LEAKED_BYTES },
-		{ "leaks", FA_LEAKED_BYTES }, { "peak", FA_PEAK_BYTES },
+	    {"samples", FA_CPU},	 {"time", FA_CPU},
+	    {"alloc", FA_ALLOC_CALLS},	 {"allocs", FA_ALLOC_CALLS},
+	    {"calls", FA_ALLOC_CALLS},	 {"bytes", FA_ALLOC_BYTES},
+	    {"temp", FA_TEMP_CALLS},	 {"temporary", FA_TEMP_CALLS},
+	    {"leaked", FA_LEAKED_BYTES}, {"leaks", FA_LEAKED_BYTES},
+	    {"peak", FA_PEAK_BYTES},
 	};
 	char n[32];
 	size_t len = strlen(name);
@@ -164,20 +166,20 @@ struct rawstack {
 
 /* What the loader keeps per process (per dump file) while reading it. */
 struct proc_state {
-	uint32_t *stack_ids;     /* the dump's stack id -> global stack, for dense ids */
+	uint32_t *stack_ids; /* the dump's stack id -> global stack, for dense ids */
 	size_t stack_ids_cap;
-	uint32_t live_root;      /* the treap of the modules loaded now (FA_NONE: none) */
+	uint32_t live_root; /* the treap of the modules loaded now (FA_NONE: none) */
 	struct heap *heap;
 	/* The thread of the last event: the next one is most often the same. */
 	int cur_tid;
 	uint32_t cur_thread;
 	uint64_t last_time;
-	uint64_t bad_events;     /* events dropped as impossible */
+	uint64_t bad_events; /* events dropped as impossible */
 	/* CPU time of exact (ns) samples not yet a whole period: the model
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
-	struct symcache *saved;  /* the symbols the dump carries, or NULL */
-	uint32_t py_module;      /* the "python" module of Python frames (python.c), or FA_NONE */
+	struct symcache *saved; /* the symbols the dump carries, or NULL */
+	uint32_t py_module;	/* the "python" module of Python frames (python.c), or FA_NONE */
 };
 
 /* A module's node in its process's live map (below). */
@@ -193,9 +195,9 @@ struct loader {
 	const struct profile_opts *opts;
 	size_t procs_cap, modules_cap, threads_cap, funcs_cap, frames_cap, locs_cap, stacks_cap, tstacks_cap;
 	size_t ticks_cap, raw_stacks_cap, pstate_cap;
-	struct proc_state *pstate;       /* per process */
-	struct rawstack *raw_stacks;     /* per stack, until symbolized */
-	struct mod_node *mod_nodes;      /* per module */
+	struct proc_state *pstate;   /* per process */
+	struct rawstack *raw_stacks; /* per stack, until symbolized */
+	struct mod_node *mod_nodes;  /* per module */
 	size_t mod_nodes_cap;
 	/* The pool of every stack's addresses (see rawstack), and for each the
 	 * module that covered it when its stack was read (FA_NONE: none yet). */
@@ -203,15 +205,15 @@ struct loader {
 	uint32_t *pool_mods;
 	size_t npool, pool_cap, pool_mods_cap;
 	struct hmap stackmap, threadmap, modmap, locmap, funcmap;
-	uint32_t *last_tstack;           /* per stack: the tstack its last sample went to */
+	uint32_t *last_tstack; /* per stack: the tstack its last sample went to */
 	size_t last_tstack_cap;
-	struct hmap tstack_map;          /* (stack, thread) -> tstack */
+	struct hmap tstack_map; /* (stack, thread) -> tstack */
 	/* Heap and RSS points of processes without a heap replay. */
 	struct fa_point *ticks;
 	size_t nticks;
 	/* Per module: its index in its process's saved symbols, -1 none, -2 not looked up yet. */
 	int *saved_mod;
-	struct py_model *py;     /* Python frames (python.c) */
+	struct py_model *py; /* Python frames (python.c) */
 	/* Progress on a terminal: whether to show it, since when, and whether a line is shown. */
 	bool progress;
 	struct timespec t0;
@@ -326,14 +328,15 @@ static __attribute__((noinline)) uint32_t stack_lookup(struct loader *ld, uint32
 		if (g != FA_NONE)
 			return *slot = g;
 	}
-	if (GROW(p->stacks, ld->stacks_cap, p->nstacks + 1) < 0 || GROW(ld->raw_stacks, ld->raw_stacks_cap, p->nstacks + 1) < 0 ||
+	if (GROW(p->stacks, ld->stacks_cap, p->nstacks + 1) < 0 ||
+	    GROW(ld->raw_stacks, ld->raw_stacks_cap, p->nstacks + 1) < 0 ||
 	    GROW(ld->last_tstack, ld->last_tstack_cap, p->nstacks + 1) < 0)
 		return FA_NONE;
 	uint32_t g = (uint32_t)p->nstacks++;
 	ld->last_tstack[g] = FA_NONE;
 	memset(&p->stacks[g], 0, sizeof(p->stacks[g]));
 	p->stacks[g].proc = proc;
-	ld->raw_stacks[g] = (struct rawstack){ 0, 0, false };
+	ld->raw_stacks[g] = (struct rawstack){0, 0, false};
 	*slot = g;
 	return g;
 }
@@ -437,7 +440,7 @@ static void live_insert(struct loader *ld, uint32_t proc, uint32_t m)
 	}
 	treap_split(ld, rest, mod->end, &covered, &above);
 	treap_drop(ld, covered);
-	ld->mod_nodes[m] = (struct mod_node){ FA_NONE, FA_NONE, (uint32_t)mix(m, proc), true };
+	ld->mod_nodes[m] = (struct mod_node){FA_NONE, FA_NONE, (uint32_t)mix(m, proc), true};
 	ps->live_root = treap_merge(ld, treap_merge(ld, below, m), above);
 }
 
@@ -510,7 +513,7 @@ static int on_stack(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 		ld->pool_addrs[ld->npool + i] = r->frames[i];
 		ld->pool_mods[ld->npool + i] = live_module(ld, proc, r->frames[i]);
 	}
-	ld->raw_stacks[g] = (struct rawstack){ ld->npool, r->nframes, true };
+	ld->raw_stacks[g] = (struct rawstack){ld->npool, r->nframes, true};
 	ld->npool += r->nframes;
 	return 0;
 }
@@ -526,11 +529,12 @@ static int on_python(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc < 0)
-		return warn(p, "%s: chunk %" PRIu32 ": damaged Python record (kind %d), skipped", p->procs[proc].path,
-			    r->chunk, r->kind);
+		return warn(p, "%s: chunk %" PRIu32 ": damaged Python record (kind %d), skipped",
+			    p->procs[proc].path, r->chunk, r->kind);
 	if (rc == 0 || ld->pstate[proc].py_module != FA_NONE)
 		return 0;
-	if (GROW(p->modules, ld->modules_cap, p->nmodules + 1) < 0 || GROW(ld->mod_nodes, ld->mod_nodes_cap, p->nmodules + 1) < 0)
+	if (GROW(p->modules, ld->modules_cap, p->nmodules + 1) < 0 ||
+	    GROW(ld->mod_nodes, ld->mod_nodes_cap, p->nmodules + 1) < 0)
 		return -ENOMEM;
 	struct fa_module *m = &p->modules[p->nmodules];
 	memset(m, 0, sizeof(*m));
@@ -568,7 +572,8 @@ static int on_header(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 		if (pr->cmdline[i] == 0)
 			pr->cmdline[i] = ' ';
 	if (r->alloc_mode != FD_ALLOC_OFF && !ld->pstate[proc].heap &&
-	    !(ld->pstate[proc].heap = heap_new(r->alloc_mode == FD_ALLOC_SAMPLED ? r->alloc_sample_bytes : 0)))
+	    !(ld->pstate[proc].heap =
+		  heap_new(r->alloc_mode == FD_ALLOC_SAMPLED ? r->alloc_sample_bytes : 0)))
 		return -ENOMEM;
 	return 0;
 }
@@ -600,7 +605,7 @@ static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *ld, uint3
 	if (*slot == FA_NONE) {
 		if (GROW(p->tstacks, ld->tstacks_cap, p->ntstacks + 1) < 0)
 			return FA_NONE;
-		p->tstacks[p->ntstacks] = (struct fa_thread_stack){ g, t, 0, 0 };
+		p->tstacks[p->ntstacks] = (struct fa_thread_stack){g, t, 0, 0};
 		*slot = (uint32_t)p->ntstacks++;
 	}
 	return *slot;
@@ -609,14 +614,16 @@ static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *ld, uint3
 /* A CPU sample or an allocation event, from reader_events() or reader_next().
  * Inlined into the loop over events: the call was 6% of the instructions of
  * reading an allocation-heavy dump. */
-static inline __attribute__((always_inline)) int on_event(struct loader *ld, uint32_t proc, const struct rd_event *e)
+static inline __attribute__((always_inline)) int on_event(struct loader *ld, uint32_t proc,
+							  const struct rd_event *e)
 {
 	struct profile *p = ld->p;
 	struct fa_process *pr = &p->procs[proc];
 	uint32_t g, t;
 	switch (e->kind) {
 	case FD_REC_SAMPLE: {
-		if ((g = stack_of(ld, proc, e->id)) == FA_NONE || (t = thread_of(ld, proc, e->tid)) == FA_NONE)
+		if ((g = stack_of(ld, proc, e->id)) == FA_NONE ||
+		    (t = thread_of(ld, proc, e->tid)) == FA_NONE)
 			return -ENOMEM;
 		uint64_t periods = e->weight;
 		if (e->ns && pr->hz) {
@@ -740,7 +747,7 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 	case FD_REC_ALLOC:
 	case FD_REC_FREE:
 	case FD_REC_REALLOC: {
-		struct rd_event ev = {r->kind, r->tid,	r->id,	   r->seq, r->ptr,   r->old_ptr,
+		struct rd_event ev = {r->kind, r->tid,	r->id,	   r->seq, r->ptr,    r->old_ptr,
 				      r->size, r->time, r->weight, r->ns,  r->at_end, r->agent};
 		return on_event(ld, proc, &ev);
 	}
@@ -750,7 +757,7 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 			return heap_tick(ld->pstate[proc].heap, r->time, r->seq, (int64_t)r->rss);
 		if (GROW(ld->ticks, ld->ticks_cap, ld->nticks + 1) < 0)
 			return -ENOMEM;
-		ld->ticks[ld->nticks++] = (struct fa_point){ proc, r->time, (int64_t)r->heap, (int64_t)r->rss };
+		ld->ticks[ld->nticks++] = (struct fa_point){proc, r->time, (int64_t)r->heap, (int64_t)r->rss};
 		return 0;
 	case FD_REC_LOST:
 		if (r->what == FD_LOST_SAMPLES)
@@ -793,8 +800,8 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 			pr->lost_samples = r->lost_samples;
 		/* The trailer's count tells how much skipped chunks held. */
 		if (r->samples > pr->samples)
-			return warn(p, "%s: read %" PRIu64 " of %" PRIu64 " samples", pr->path,
-				    pr->samples, r->samples);
+			return warn(p, "%s: read %" PRIu64 " of %" PRIu64 " samples", pr->path, pr->samples,
+				    r->samples);
 		return 0;
 	default:
 		return 0;
@@ -814,7 +821,8 @@ static int load_file(struct loader *ld, const char *path, char **err)
 	int rc = reader_open(&rd, path, err);
 	if (rc < 0)
 		return rc;
-	if (GROW(p->procs, ld->procs_cap, p->nprocs + 1) < 0 || GROW(ld->pstate, ld->pstate_cap, p->nprocs + 1) < 0) {
+	if (GROW(p->procs, ld->procs_cap, p->nprocs + 1) < 0 ||
+	    GROW(ld->pstate, ld->pstate_cap, p->nprocs + 1) < 0) {
 		reader_close(rd);
 		return -ENOMEM;
 	}
@@ -851,7 +859,8 @@ static int load_file(struct loader *ld, const char *path, char **err)
 		n += nev ? nev : 1;
 		if (n >= next_progress && reader_size(rd)) {
 			next_progress = n + (1 << 16);
-			progress(ld, "reading %s: %d%%", path, (int)(reader_offset(rd) * 100 / reader_size(rd)));
+			progress(ld, "reading %s: %d%%", path,
+				 (int)(reader_offset(rd) * 100 / reader_size(rd)));
 		}
 	}
 	if (rc < 0) {
@@ -870,11 +879,10 @@ static int load_file(struct loader *ld, const char *path, char **err)
 		warn(p, "%s: %s", path, reader_damage(rd));
 	}
 	if (pr->lost_samples)
-		warn(p, "%s: %" PRIu64 " samples lost (the writer fell behind)", path,
-		     pr->lost_samples);
+		warn(p, "%s: %" PRIu64 " samples lost (the writer fell behind)", path, pr->lost_samples);
 	if (ld->pstate[proc].bad_events)
-		warn(p, "%s: %" PRIu64 " allocation events with impossible sizes skipped (damaged dump?)", path,
-		     ld->pstate[proc].bad_events);
+		warn(p, "%s: %" PRIu64 " allocation events with impossible sizes skipped (damaged dump?)",
+		     path, ld->pstate[proc].bad_events);
 	if (pr->lost_alloc)
 		warn(p, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
 	if (pr->cpu_unavailable)
@@ -883,8 +891,8 @@ static int load_file(struct loader *ld, const char *path, char **err)
 		warn(p, "%s: %" PRIu64 " thread%s not CPU-sampled: %s", path, pr->cpu_unsampled_threads,
 		     pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
 	if (pr->alloc_bypass)
-		warn(p, "%s: %s's allocator (%s) bypasses fathom (%s): its allocations are not recorded%s", path,
-		     base_of(pr->exe), base_of(pr->alloc_bypass),
+		warn(p, "%s: %s's allocator (%s) bypasses fathom (%s): its allocations are not recorded%s",
+		     path, base_of(pr->exe), base_of(pr->alloc_bypass),
 		     strcmp(pr->alloc_bypass, pr->exe) ? "preloaded before it" : "linked into it",
 		     strcmp(pr->alloc_bypass, pr->exe) ? "; put libfathom.so first in LD_PRELOAD" : "");
 	reader_close(rd);
@@ -893,7 +901,8 @@ static int load_file(struct loader *ld, const char *path, char **err)
 
 /* ---- symbolization ---- */
 
-static uint32_t intern_func(struct loader *ld, const char *name, const char *file, uint32_t module, int decl_line)
+static uint32_t intern_func(struct loader *ld, const char *name, const char *file, uint32_t module,
+			    int decl_line)
 {
 	struct profile *p = ld->p;
 	const char *mname = module != FA_NONE ? p->modules[module].name : "";
@@ -932,7 +941,7 @@ static int add_frame(struct loader *ld, uint32_t func, uint32_t line)
 	struct profile *p = ld->p;
 	if (func == FA_NONE || GROW(p->frames, ld->frames_cap, p->nframes + 1) < 0)
 		return -ENOMEM;
-	p->frames[p->nframes++] = (struct fa_frame){ func, line };
+	p->frames[p->nframes++] = (struct fa_frame){func, line};
 	return 0;
 }
 
@@ -997,7 +1006,8 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 		m = NULL;
 	}
 	if (m && ld->saved_mod[mod] == -2)
-		ld->saved_mod[mod] = symcache_module(ld->pstate[proc].saved, m->path, m->build_id, m->build_id_len);
+		ld->saved_mod[mod] =
+		    symcache_module(ld->pstate[proc].saved, m->path, m->build_id, m->build_id_len);
 	if (m && ld->saved_mod[mod] >= 0) {
 		/* Named at the end of the run, when the file was the recorded one. */
 		n = symcache_lookup(ld->pstate[proc].saved, ld->saved_mod[mod], lookup - m->bias, sf, 32);
@@ -1012,14 +1022,17 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 			    changed_since(m->path, p->procs[proc].start_real_ns, p->procs[proc].path)) {
 				/* No build id to tell the recorded build from another:
 				 * a file written after the process started is not it. */
-				m->symbols_problem = "modified since the recording (and it has no build id to check)";
-				warn(p, "%s %s; its functions are shown as offsets", m->path, m->symbols_problem);
+				m->symbols_problem =
+				    "modified since the recording (and it has no build id to check)";
+				warn(p, "%s %s; its functions are shown as offsets", m->path,
+				     m->symbols_problem);
 			}
 		}
 		if (sym_mods[mod] && !m->symbols_problem) {
 			n = symbols_lookup(sym, sym_mods[mod], lookup - m->bias, sf, 32);
 			struct symcache *keep = p->procs[proc].symbols;
-			if (keep && symcache_add(keep, m->path, m->build_id, m->build_id_len, lookup - m->bias, sf, n) < 0)
+			if (keep && symcache_add(keep, m->path, m->build_id, m->build_id_len,
+						 lookup - m->bias, sf, n) < 0)
 				return -ENOMEM;
 		}
 	}
@@ -1029,14 +1042,15 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 	else
 		snprintf(fallback, sizeof(fallback), "[unknown]+0x%" PRIx64, addr);
 	if (n == 0)
-		sf[n++] = (struct sym_frame){ NULL, NULL, 0, 0, 0 };
+		sf[n++] = (struct sym_frame){NULL, NULL, 0, 0, 0};
 	for (int i = 0; i < n; i++) {
 		char unnamed[96];
 		const char *name = sf[i].name ? sf[i].name : fallback;
 		if (!sf[i].name && sf[i].start && mod != FA_NONE) {
 			/* A function without a symbol: named by where it starts, so
 			 * that all its addresses are one function, not one each. */
-			snprintf(unnamed, sizeof(unnamed), "%s+0x%" PRIx64, p->modules[mod].name, sf[i].start);
+			snprintf(unnamed, sizeof(unnamed), "%s+0x%" PRIx64, p->modules[mod].name,
+				 sf[i].start);
 			name = unnamed;
 		}
 		uint32_t f = intern_func(ld, name, sf[i].file, mod, sf[i].decl_line);
@@ -1055,9 +1069,9 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
  * that started below the address: O((n + m) log m), where a scan of every
  * module for each address was quadratic. */
 struct sweep_item {
-	uint64_t addr;  /* the address; for a module, its start */
+	uint64_t addr; /* the address; for a module, its start */
 	uint32_t proc;
-	uint32_t mod;   /* for a module, its index */
+	uint32_t mod;	  /* for a module, its index */
 	uint32_t *answer; /* for an address, where the answer goes */
 };
 
@@ -1120,11 +1134,12 @@ static int resolve_late(struct loader *ld)
 		for (uint32_t i = 0; ld->raw_stacks[s].defined && i < ld->raw_stacks[s].depth; i++) {
 			uint32_t *m = &ld->pool_mods[ld->raw_stacks[s].off + i];
 			if (*m == FA_NONE)
-				addrs[k++] = (struct sweep_item){ ld->pool_addrs[ld->raw_stacks[s].off + i], p->stacks[s].proc, FA_NONE, m };
+				addrs[k++] = (struct sweep_item){ld->pool_addrs[ld->raw_stacks[s].off + i],
+								 p->stacks[s].proc, FA_NONE, m};
 		}
 	qsort(addrs, nlate, sizeof(*addrs), sweep_cmp);
 	for (uint32_t i = 0; i < p->nmodules; i++)
-		mods[i] = (struct sweep_item){ p->modules[i].start, p->modules[i].proc, i, NULL };
+		mods[i] = (struct sweep_item){p->modules[i].start, p->modules[i].proc, i, NULL};
 	qsort(mods, p->nmodules, sizeof(*mods), sweep_cmp);
 	size_t next = 0, nopen = 0;
 	uint32_t proc = FA_NONE;
@@ -1152,7 +1167,8 @@ static int resolve_late(struct loader *ld)
 static int symbolize(struct loader *ld)
 {
 	struct profile *p = ld->p;
-	struct symbolizer *sym = ld->opts && ld->opts->no_symbols ? NULL : symbols_new(ld->opts ? ld->opts->debug_dirs : NULL);
+	struct symbolizer *sym =
+	    ld->opts && ld->opts->no_symbols ? NULL : symbols_new(ld->opts ? ld->opts->debug_dirs : NULL);
 	struct sym_module **sym_mods = calloc(p->nmodules + 1, sizeof(*sym_mods));
 	int rc = 0;
 	uint32_t unknown_loc = FA_NONE;
@@ -1167,8 +1183,10 @@ static int symbolize(struct loader *ld)
 	/* Python frames take the place of the eval loop's native frames. */
 	for (size_t s = 0; ld->py && s < p->nstacks; s++)
 		if (ld->raw_stacks[s].defined)
-			ld->raw_stacks[s].depth = py_merge(ld->py, p->stacks[s].proc, ld->pool_addrs + ld->raw_stacks[s].off,
-						   ld->pool_mods + ld->raw_stacks[s].off, ld->raw_stacks[s].depth, p->stacks[s].w[FA_CPU], FA_NONE);
+			ld->raw_stacks[s].depth =
+			    py_merge(ld->py, p->stacks[s].proc, ld->pool_addrs + ld->raw_stacks[s].off,
+				     ld->pool_mods + ld->raw_stacks[s].off, ld->raw_stacks[s].depth,
+				     p->stacks[s].w[FA_CPU], FA_NONE);
 	if (ld->py && py_problems(ld->py))
 		warn(p, "%s", py_problems(ld->py));
 	for (size_t i = 0; sym && ld->opts && ld->opts->keep_symbols && i < p->nprocs; i++)
@@ -1180,7 +1198,8 @@ static int symbolize(struct loader *ld)
 		struct fa_stack *st = &p->stacks[s];
 		struct rawstack *r = &ld->raw_stacks[s];
 		if ((s & 0x3ff) == 0)
-			progress(ld, "symbolizing: %zu of %zu stacks, %zu addresses", s, p->nstacks, p->nlocs);
+			progress(ld, "symbolizing: %zu of %zu stacks, %zu addresses", s, p->nstacks,
+				 p->nlocs);
 		if (!r->defined || r->depth == 0) {
 			if (!r->defined)
 				undefined++;
@@ -1190,8 +1209,10 @@ static int symbolize(struct loader *ld)
 					goto out;
 				}
 				unknown_loc = (uint32_t)p->nlocs++;
-				p->locs[unknown_loc] = (struct fa_loc){ 0, FA_NONE, 0, (uint32_t)p->nframes, 1 };
-				if ((rc = add_frame(ld, intern_func(ld, "[unknown stack]", NULL, FA_NONE, 0), 0)) < 0)
+				p->locs[unknown_loc] =
+				    (struct fa_loc){0, FA_NONE, 0, (uint32_t)p->nframes, 1};
+				if ((rc = add_frame(ld, intern_func(ld, "[unknown stack]", NULL, FA_NONE, 0),
+						    0)) < 0)
 					goto out;
 			}
 			if (!(st->locs = malloc(sizeof(uint32_t)))) {
@@ -1295,16 +1316,18 @@ static void warn_runs(struct profile *p)
 				 n == 1 ? "" : "s");
 	}
 	if (nruns > 1)
-		warn(p, "these dumps come from %zu different runs (%s%s): they are merged as one; a run's dumps "
-			"are fathom.RUN.*.fdump, and a command given no file reads the latest run",
+		warn(p,
+		     "these dumps come from %zu different runs (%s%s): they are merged as one; a run's dumps "
+		     "are fathom.RUN.*.fdump, and a command given no file reads the latest run",
 		     nruns, list, shown > 4 ? ", ..." : "");
 }
 
-int profile_load(struct profile *p, char *const *paths, size_t npaths, const struct profile_opts *opts, char **err)
+int profile_load(struct profile *p, char *const *paths, size_t npaths, const struct profile_opts *opts,
+		 char **err)
 {
 	memset(p, 0, sizeof(*p));
 	*err = NULL;
-	struct loader ld = { .p = p, .opts = opts };
+	struct loader ld = {.p = p, .opts = opts};
 	ld.progress = !(opts && opts->quiet) && isatty(2);
 	clock_gettime(CLOCK_MONOTONIC, &ld.t0);
 	int rc = 0;
@@ -1385,7 +1408,8 @@ void profile_free(struct profile *p)
 	memset(p, 0, sizeof(*p));
 }
 
-size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s, struct fa_frame *out, size_t max)
+size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s, struct fa_frame *out,
+			    size_t max)
 {
 	size_t n = 0;
 	for (uint32_t i = 0; i < s->depth; i++) {

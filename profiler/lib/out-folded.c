@@ -11,10 +11,10 @@
 int folded_write(FILE *f, const struct profile *p, const struct profile *base, const struct out_opts *o)
 {
 	struct flame_tree t;
-	int rc = flame_build(&t, p, o->metric, &(struct agg_filter){ .tid = o->tid });
+	int rc = flame_build(&t, p, o->metric, &(struct agg_filter){.tid = o->tid});
 	if (rc)
 		return rc;
-	if (base && (rc = flame_add_base(&t, base, o->metric, &(struct agg_filter){ .tid = o->tid }))) {
+	if (base && (rc = flame_add_base(&t, base, o->metric, &(struct agg_filter){.tid = o->tid}))) {
 		flame_free(&t);
 		return rc;
 	}

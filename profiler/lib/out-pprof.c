@@ -276,7 +276,8 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 	/* With a thread chosen, CPU weight comes from that thread's stacks only. */
 	if (o->tid) {
 		tidcpu = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*tidcpu));
-		if (!tidcpu || agg_stack_weights(p, &(struct agg_filter){ .tid = o->tid }, FA_CPU, tidcpu, NULL) < 0) {
+		if (!tidcpu ||
+		    agg_stack_weights(p, &(struct agg_filter){.tid = o->tid}, FA_CPU, tidcpu, NULL) < 0) {
 			rc = -ENOMEM;
 			goto out;
 		}

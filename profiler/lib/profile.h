@@ -17,13 +17,13 @@
 /* The weights a stack can carry. Memory weights are estimates scaled by the
  * sampling rate when the recording used sampled allocation tracking. */
 enum fa_metric {
-	FA_CPU,           /* sampling periods (sum of sample weights) */
-	FA_ALLOC_CALLS,   /* malloc, calloc, realloc, memalign, ... calls */
-	FA_ALLOC_BYTES,   /* bytes requested by those calls */
-	FA_TEMP_CALLS,    /* temporary allocations: freed before any other allocation of the same thread */
-	FA_LEAKED_BYTES,  /* still allocated at exit */
+	FA_CPU,		 /* sampling periods (sum of sample weights) */
+	FA_ALLOC_CALLS,	 /* malloc, calloc, realloc, memalign, ... calls */
+	FA_ALLOC_BYTES,	 /* bytes requested by those calls */
+	FA_TEMP_CALLS,	 /* temporary allocations: freed before any other allocation of the same thread */
+	FA_LEAKED_BYTES, /* still allocated at exit */
 	FA_LEAKED_BLOCKS,
-	FA_PEAK_BYTES,    /* bytes live at the moment of the process's heap peak */
+	FA_PEAK_BYTES, /* bytes live at the moment of the process's heap peak */
 	FA_NMETRICS
 };
 
@@ -35,16 +35,16 @@ int fa_metric_parse(const char *name);
 #define FA_NONE UINT32_MAX
 
 struct fa_process {
-	const char *path;        /* the dump file */
+	const char *path; /* the dump file */
 	int pid, ppid, generation;
 	char *exe;
-	char *cmdline;           /* arguments joined by spaces */
+	char *cmdline; /* arguments joined by spaces */
 	unsigned hz;
-	int clock;               /* FD_CLOCK_* */
-	int alloc_mode;          /* FD_ALLOC_* */
+	int clock;	/* FD_CLOCK_* */
+	int alloc_mode; /* FD_ALLOC_* */
 	uint64_t alloc_sample_bytes;
-	uint64_t start_real_ns;  /* wall-clock start, ns since the epoch */
-	uint64_t duration_ns;    /* last time seen in the dump */
+	uint64_t start_real_ns; /* wall-clock start, ns since the epoch */
+	uint64_t duration_ns;	/* last time seen in the dump */
 	uint64_t samples, sample_weight;
 	uint64_t lost_samples, lost_alloc;
 	/* CPU sampling was impossible in the process: why, in words
@@ -73,21 +73,21 @@ struct fa_process {
 	uint64_t cpu_measured_ns, cpu_threads, cpu_end_ns;
 	uint64_t cpu_process_ns, cpu_agent_ns;
 	bool has_process_cpu;
-	bool complete;           /* a trailer was read */
+	bool complete; /* a trailer was read */
 	/* The dump carries its own symbols (fathom record --symbolize), used
 	 * instead of the module files. */
 	bool symbolized;
 	/* With profile_opts.keep_symbols: what was looked up in the module files
 	 * for this process's addresses, to save into its dump. */
 	struct symcache *symbols;
-	char *damage;            /* NULL, or what the reader could not read, in words */
+	char *damage; /* NULL, or what the reader could not read, in words */
 };
 
 struct fa_module {
 	uint32_t proc;
 	uint64_t bias, start, end;
 	char *path;
-	const char *name;        /* basename of path */
+	const char *name; /* basename of path */
 	uint8_t build_id[64];
 	uint8_t build_id_len;
 	/* Why this module's file gave no names ("gone since the recording",
@@ -100,7 +100,7 @@ struct fa_thread {
 	uint32_t proc;
 	int tid;
 	char *name;
-	int64_t cpu;             /* sum of sample weights */
+	int64_t cpu; /* sum of sample weights */
 	uint64_t samples;
 	/* The CPU account (format 1.2): the CPU time of the timer's samples,
 	 * the CPU time charged at the thread's end (ns), and the measured CPU
@@ -112,31 +112,31 @@ struct fa_thread {
 
 /* A function, unique over the whole profile by (name, file, module name). */
 struct fa_func {
-	char *name;              /* demangled; "module+0x1f3a" when unknown */
-	char *file;              /* source file, or NULL */
-	uint32_t module;         /* index into modules, or FA_NONE */
-	int decl_line;           /* first line of the function, 0 if unknown */
+	char *name;	 /* demangled; "module+0x1f3a" when unknown */
+	char *file;	 /* source file, or NULL */
+	uint32_t module; /* index into modules, or FA_NONE */
+	int decl_line;	 /* first line of the function, 0 if unknown */
 };
 
 /* One symbolized frame; inlined functions are frames of their own. */
 struct fa_frame {
 	uint32_t func;
-	uint32_t line;           /* 0 if unknown */
+	uint32_t line; /* 0 if unknown */
 };
 
 /* One distinct instruction address of one process, symbolized once. */
 struct fa_loc {
 	uint64_t addr;
-	uint32_t module;         /* FA_NONE when no module covers addr */
-	uint64_t offset;         /* addr - module bias (the ELF virtual address) */
-	uint32_t frame_first;    /* index into frames: innermost (inlined) first ... */
-	uint32_t nframes;        /* ... up to the real function; always >= 1 */
+	uint32_t module;      /* FA_NONE when no module covers addr */
+	uint64_t offset;      /* addr - module bias (the ELF virtual address) */
+	uint32_t frame_first; /* index into frames: innermost (inlined) first ... */
+	uint32_t nframes;     /* ... up to the real function; always >= 1 */
 };
 
 struct fa_stack {
 	uint32_t proc;
 	uint32_t depth;
-	uint32_t *locs;          /* depth loc indices, leaf first */
+	uint32_t *locs; /* depth loc indices, leaf first */
 	int64_t w[FA_NMETRICS];
 };
 
@@ -150,16 +150,16 @@ struct fa_thread_stack {
 /* Heap and RSS over time, from the agent's periodic ticks and the heap replay. */
 struct fa_point {
 	uint32_t proc;
-	uint64_t time_ns;        /* since the process's start */
+	uint64_t time_ns; /* since the process's start */
 	int64_t heap, rss;
 };
 
-#define FA_HIST_BUCKETS 40   /* bucket i holds sizes in [2^(i-1), 2^i), bucket 0 size 0 */
+#define FA_HIST_BUCKETS 40 /* bucket i holds sizes in [2^(i-1), 2^i), bucket 0 size 0 */
 
 struct fa_mem {
 	uint64_t alloc_calls, alloc_bytes, frees, temp_calls;
 	int64_t peak_bytes;
-	uint64_t peak_time_ns;   /* of the largest peak */
+	uint64_t peak_time_ns; /* of the largest peak */
 	uint32_t peak_proc;
 	int64_t leaked_bytes, leaked_blocks;
 	/* Leaked, but matched by a suppression: not in leaked_* (nor in the
@@ -167,7 +167,7 @@ struct fa_mem {
 	int64_t suppressed_bytes, suppressed_blocks;
 	uint64_t hist_calls[FA_HIST_BUCKETS];
 	uint64_t hist_bytes[FA_HIST_BUCKETS];
-	double scale;            /* 1 for exact recordings; sampled ones are scaled up */
+	double scale; /* 1 for exact recordings; sampled ones are scaled up */
 	bool sampled;
 	/* A process was recorded with sampled allocation tracking, which cannot
 	 * tell temporaries: temp_calls and the temp weights leave it out, and
@@ -177,37 +177,49 @@ struct fa_mem {
 
 /* A leak suppression that matched, and what it took out of "leaked". */
 struct fa_suppression {
-	char *pattern;           /* after "leak:" */
-	char *source;            /* "default", the file, or the executable that embeds it */
+	char *pattern; /* after "leak:" */
+	char *source;  /* "default", the file, or the executable that embeds it */
 	int64_t bytes, blocks;
 };
 
 struct profile {
-	struct fa_process *procs;  size_t nprocs;
-	struct fa_module *modules; size_t nmodules;
-	struct fa_thread *threads; size_t nthreads;
-	struct fa_func *funcs;     size_t nfuncs;
-	struct fa_frame *frames;   size_t nframes;
-	struct fa_loc *locs;       size_t nlocs;
-	struct fa_stack *stacks;   size_t nstacks;
-	struct fa_thread_stack *tstacks; size_t ntstacks;
-	struct fa_point *timeline; size_t ntimeline;
+	struct fa_process *procs;
+	size_t nprocs;
+	struct fa_module *modules;
+	size_t nmodules;
+	struct fa_thread *threads;
+	size_t nthreads;
+	struct fa_func *funcs;
+	size_t nfuncs;
+	struct fa_frame *frames;
+	size_t nframes;
+	struct fa_loc *locs;
+	size_t nlocs;
+	struct fa_stack *stacks;
+	size_t nstacks;
+	struct fa_thread_stack *tstacks;
+	size_t ntstacks;
+	struct fa_point *timeline;
+	size_t ntimeline;
 	struct fa_mem mem;
-	int64_t total[FA_NMETRICS];  /* sum over stacks (peak: the sum at the peak) */
-	char **warnings;           size_t nwarnings;  /* to print once on stderr */
-	struct fa_suppression *suppressions; size_t nsuppressions; /* those that matched */
+	int64_t total[FA_NMETRICS]; /* sum over stacks (peak: the sum at the peak) */
+	char **warnings;
+	size_t nwarnings; /* to print once on stderr */
+	struct fa_suppression *suppressions;
+	size_t nsuppressions; /* those that matched */
 };
 
 struct profile_opts {
-	bool no_symbols;           /* skip libdwfl: functions are module+offset */
-	bool quiet;                /* no progress on stderr */
-	const char *debug_dirs;    /* extra directories for separate debug files */
+	bool no_symbols;	/* skip libdwfl: functions are module+offset */
+	bool quiet;		/* no progress on stderr */
+	const char *debug_dirs; /* extra directories for separate debug files */
 	/* Leak suppressions (suppress.c): files in LeakSanitizer's format, and
 	 * whether to skip the defaults for glibc and what the program embeds. */
-	char *const *suppressions; size_t nsuppressions;
+	char *const *suppressions;
+	size_t nsuppressions;
 	bool no_default_suppressions;
-	bool keep_symbols;         /* fill each process's `symbols` (fathom record --symbolize) */
-	bool several_runs;         /* dumps of different runs are meant together (diff's repetitions): no warning */
+	bool keep_symbols; /* fill each process's `symbols` (fathom record --symbolize) */
+	bool several_runs; /* dumps of different runs are meant together (diff's repetitions): no warning */
 	/* Charge samples of the agent's own work to the program's frames that
 	 * called into it, instead of leaving them out (fa_process.agent_left_out). */
 	bool include_agent;
@@ -217,8 +229,8 @@ struct profile_opts {
  * A damaged file is read up to its last good chunk and noted in warnings and in
  * its process's damage; a file that is not a fathom dump at all is an error.
  * Returns 0, or -errno with *err set to a message naming the file. */
-int profile_load(struct profile *p, char *const *paths, size_t npaths,
-		 const struct profile_opts *opts, char **err);
+int profile_load(struct profile *p, char *const *paths, size_t npaths, const struct profile_opts *opts,
+		 char **err);
 void profile_free(struct profile *p);
 
 /* The (stack, thread) entries grouped by thread, each thread's in p->tstacks
@@ -230,7 +242,7 @@ int profile_tstacks_by_thread(const struct profile *p, uint32_t **first, uint32_
 
 /* Writes the frames of stack s, leaf first, inlined frames expanded, into out
  * (at most max) and returns how many there are in all. */
-size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s,
-			    struct fa_frame *out, size_t max);
+size_t profile_stack_frames(const struct profile *p, const struct fa_stack *s, struct fa_frame *out,
+			    size_t max);
 
 #endif

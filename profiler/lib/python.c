@@ -311,8 +311,10 @@ const char *py_problems(struct py_model *m)
 	free(m->problems);
 	m->problems = NULL;
 	if (asprintf(&m->problems,
-		     "python: %" PRId64 " of %" PRId64 " samples with Python frames (%.1f%%) had eval-loop frames "
-		     "and Python calls that disagree; their Python frames are shown under the innermost eval frame",
+		     "python: %" PRId64 " of %" PRId64
+		     " samples with Python frames (%.1f%%) had eval-loop frames "
+		     "and Python calls that disagree; their Python frames are shown under the innermost eval "
+		     "frame",
 		     m->mismatched, m->merged, 100.0 * (double)m->mismatched / (double)m->merged) < 0)
 		m->problems = NULL;
 	return m->problems;

@@ -29,19 +29,19 @@ struct reader {
 	FILE *f;
 	bool own;
 	char *name;
-	uint64_t off;          /* file offset of the next chunk header */
+	uint64_t off; /* file offset of the next chunk header */
 	uint64_t size;
-	uint8_t *stored;       /* the current chunk's payload as stored */
+	uint8_t *stored; /* the current chunk's payload as stored */
 	size_t stored_cap;
-	uint8_t *raw;          /* ... and decoded */
+	uint8_t *raw; /* ... and decoded */
 	size_t raw_cap;
 	const uint8_t *p, *end, *chunk_base;
 	bool in_chunk, at_eof;
-	bool sym_chunk;        /* the current chunk is a symbols chunk, returned whole */
+	bool sym_chunk; /* the current chunk is a symbols chunk, returned whole */
 	uint32_t chunk_seq, expect_seq, last_good;
 	uint32_t nchunks, nbad;
 	bool any_good, complete;
-	bool truncated;        /* a truncation was reported already */
+	bool truncated; /* a truncation was reported already */
 	int cur_tid;
 	uint64_t prev_seq, prev_ptr, prev_time;
 	uint64_t *frames;
@@ -50,7 +50,7 @@ struct reader {
 	 * FREE, REALLOC): only the fields events set need clearing in it. */
 	struct rd_rec *event_rec;
 	ZSTD_DCtx *zd;
-	char *damage;          /* messages joined by "; " */
+	char *damage; /* messages joined by "; " */
 	unsigned nmessages, nsuppressed;
 };
 
@@ -130,8 +130,9 @@ int reader_open_stream(struct reader **out, FILE *f, const char *name, char **er
 	unsigned major = fd_get_u16(h + 8), minor = fd_get_u16(h + 10);
 	if (major > FD_VERSION_MAJOR || major == 0) {
 		rc = -ENOTSUP;
-		if (asprintf(err, "%s: dump format %u.%u is %s; this fathom reads format %u.x", name, major, minor,
-			     major ? "newer than this fathom" : "not a released version", FD_VERSION_MAJOR) < 0)
+		if (asprintf(err, "%s: dump format %u.%u is %s; this fathom reads format %u.x", name, major,
+			     minor, major ? "newer than this fathom" : "not a released version",
+			     FD_VERSION_MAJOR) < 0)
 			*err = NULL;
 		goto fail;
 	}
@@ -173,8 +174,9 @@ int reader_open(struct reader **out, const char *path, char **err)
 	 * damage): it reads regular files only. O_NONBLOCK so that opening a
 	 * FIFO without a writer, or a device, cannot hang before the check. */
 	if (!strcmp(path, "-")) {
-		if (asprintf(err, "-: reading a dump from standard input is not supported; name the dump file "
-				  "(./- for a file called '-')") < 0)
+		if (asprintf(err,
+			     "-: reading a dump from standard input is not supported; name the dump file "
+			     "(./- for a file called '-')") < 0)
 			*err = NULL;
 		return -EINVAL;
 	}
@@ -187,8 +189,8 @@ int reader_open(struct reader **out, const char *path, char **err)
 			*err = NULL;
 	} else if (!S_ISREG(st.st_mode)) {
 		e = S_ISDIR(st.st_mode) ? EISDIR : EINVAL;
-		if (asprintf(err, "%s: %s, not a regular file: fathom reads dumps from regular files only", path,
-			     file_type(st.st_mode)) < 0)
+		if (asprintf(err, "%s: %s, not a regular file: fathom reads dumps from regular files only",
+			     path, file_type(st.st_mode)) < 0)
 			*err = NULL;
 	} else {
 		int fl = fcntl(fd, F_GETFL);
@@ -308,8 +310,8 @@ static uint64_t zeros_end(struct reader *r, uint64_t at, uint64_t limit, uint8_t
 
 /* Where a scan for the next chunk header ended. */
 struct scan {
-	uint64_t found;     /* the header's offset, or r->size */
-	uint64_t zeros;     /* when zeros ended the data: where they start, else r->size */
+	uint64_t found;	    /* the header's offset, or r->size */
+	uint64_t zeros;	    /* when zeros ended the data: where they start, else r->size */
 	uint64_t zeros_end; /* ... and where they were followed to */
 	bool zeros_to_eof;  /* ... the rest of the file is zeros */
 };
@@ -318,7 +320,7 @@ struct scan {
  * run of zeros longer than ZERO_WINDOW: a dump has no such runs. */
 static struct scan scan_for_header(struct reader *r, uint64_t from)
 {
-	struct scan sc = { r->size, r->size, r->size, false };
+	struct scan sc = {r->size, r->size, r->size, false};
 	uint8_t *win = malloc(SCAN_WINDOW);
 	if (!win)
 		return sc;
@@ -331,7 +333,8 @@ static struct scan scan_for_header(struct reader *r, uint64_t from)
 				break;
 			size_t last = got - FD_CHUNK_HEADER_SIZE;
 			for (size_t i = 0; i <= last; i++) {
-				if (win[i] != 'F' || win[i + 1] != 'C' || win[i + 2] != 'N' || win[i + 3] != 'K')
+				if (win[i] != 'F' || win[i + 1] != 'C' || win[i + 2] != 'N' ||
+				    win[i + 3] != 'K')
 					continue;
 				if (fd_chunk_header_valid(win + i) && header_sane(win + i)) {
 					sc.found = pos + i;
@@ -385,7 +388,8 @@ static void crc_init(void)
 	}
 	for (uint32_t i = 0; i < 256; i++)
 		for (int t = 1; t < 8; t++)
-			crc_table[t][i] = (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
+			crc_table[t][i] =
+			    (crc_table[t - 1][i] >> 8) ^ crc_table[0][crc_table[t - 1][i] & 0xff];
 }
 
 static uint32_t crc32c_fast(const uint8_t *p, size_t len)
@@ -398,11 +402,13 @@ static uint32_t crc32c_fast(const uint8_t *p, size_t len)
 		len--;
 	}
 	while (len >= 8) {
-		uint32_t lo = c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
-		uint32_t hi = (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
-		c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^ crc_table[5][(lo >> 16) & 0xff] ^
-		    crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xff] ^ crc_table[2][(hi >> 8) & 0xff] ^
-		    crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
+		uint32_t lo =
+		    c ^ ((uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24);
+		uint32_t hi =
+		    (uint32_t)p[4] | (uint32_t)p[5] << 8 | (uint32_t)p[6] << 16 | (uint32_t)p[7] << 24;
+		c = crc_table[7][lo & 0xff] ^ crc_table[6][(lo >> 8) & 0xff] ^
+		    crc_table[5][(lo >> 16) & 0xff] ^ crc_table[4][lo >> 24] ^ crc_table[3][hi & 0xff] ^
+		    crc_table[2][(hi >> 8) & 0xff] ^ crc_table[1][(hi >> 16) & 0xff] ^ crc_table[0][hi >> 24];
 		p += 8;
 		len -= 8;
 	}
@@ -435,16 +441,20 @@ static int load_chunk(struct reader *r)
 			if (sc.zeros < r->size) {
 				/* Zeros where data should go on: the data ended there. */
 				if (sc.zeros > r->off)
-					damage(r, "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped",
+					damage(r,
+					       "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped",
 					       sc.zeros - r->off, r->off, after_what(r, what, sizeof(what)));
 				if (sc.zeros_to_eof)
-					damage(r, "data ends at byte %" PRIu64 "; the rest (%" PRIu64
-						  " bytes) is zeros (a preallocated or sparse file?)",
+					damage(r,
+					       "data ends at byte %" PRIu64 "; the rest (%" PRIu64
+					       " bytes) is zeros (a preallocated or sparse file?)",
 					       sc.zeros, r->size - sc.zeros);
 				else
-					damage(r, "data ends at byte %" PRIu64 "; the rest (%" PRIu64
-						  " bytes) starts with %" PRIu64 " bytes of zeros and was not read"
-						  " (a preallocated or sparse file?)",
+					damage(r,
+					       "data ends at byte %" PRIu64 "; the rest (%" PRIu64
+					       " bytes) starts with %" PRIu64
+					       " bytes of zeros and was not read"
+					       " (a preallocated or sparse file?)",
 					       sc.zeros, r->size - sc.zeros, sc.zeros_end - sc.zeros);
 				r->truncated = true;
 				r->off = r->size;
@@ -452,20 +462,21 @@ static int load_chunk(struct reader *r)
 			}
 			uint64_t skipped = sc.found - r->off;
 			if (sc.found >= r->size) {
-				damage(r, "%" PRIu64 " unreadable bytes at the end %s (truncated or damaged)", skipped,
-				       after_what(r, what, sizeof(what)));
+				damage(r, "%" PRIu64 " unreadable bytes at the end %s (truncated or damaged)",
+				       skipped, after_what(r, what, sizeof(what)));
 				r->truncated = true;
 			} else
-				damage(r, "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped", skipped, r->off,
-				       after_what(r, what, sizeof(what)));
+				damage(r, "%" PRIu64 " damaged bytes at offset %" PRIu64 " %s skipped",
+				       skipped, r->off, after_what(r, what, sizeof(what)));
 			r->off = sc.found;
 			continue;
 		}
-		uint32_t seq = fd_get_u32(h + 8), payload_len = fd_get_u32(h + 12), raw_len = fd_get_u32(h + 16);
+		uint32_t seq = fd_get_u32(h + 8), payload_len = fd_get_u32(h + 12),
+			 raw_len = fd_get_u32(h + 16);
 		uint64_t chunk_end = r->off + FD_CHUNK_HEADER_SIZE + payload_len;
 		if (chunk_end > r->size) {
-			damage(r, "truncated %s, inside chunk %" PRIu32 " (crash?)", after_what(r, what, sizeof(what)),
-			       seq);
+			damage(r, "truncated %s, inside chunk %" PRIu32 " (crash?)",
+			       after_what(r, what, sizeof(what)), seq);
 			r->truncated = true;
 			r->off = r->size;
 			return 0;
@@ -551,7 +562,7 @@ static int64_t zz(struct body *b)
 
 static struct rd_bytes str(struct body *b)
 {
-	struct rd_bytes s = { NULL, 0 };
+	struct rd_bytes s = {NULL, 0};
 	uint64_t len = u(b);
 	if (b->bad || len > (uint64_t)(b->end - b->p)) {
 		b->bad = true;
@@ -575,7 +586,8 @@ static int to_int(struct body *b, uint64_t v)
  * delta bases advance only when it is not. */
 static inline bool decode_event(struct reader *r, struct body *b, int kind, struct rd_event *ev)
 {
-	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0, at_end = 0, agent = 0;
+	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0, at_end = 0,
+		 agent = 0;
 	if (kind == FD_REC_SAMPLE) {
 		time = r->prev_time + (uint64_t)zz(b);
 		id = u(b);
@@ -721,7 +733,7 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		break;
 	case FD_REC_PYCODE:
 	case FD_REC_PYTHON: /* since 1.3: the body whole, for python.c */
-		rec->path = (struct rd_bytes){ b->p, (size_t)(b->end - b->p) };
+		rec->path = (struct rd_bytes){b->p, (size_t)(b->end - b->p)};
 		b->p = b->end;
 		break;
 	case FD_REC_TRAILER:
@@ -759,7 +771,9 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 				else if (!r->complete && r->truncated)
 					damage(r, "no trailer — the last ~50 ms may be missing");
 				else if (!r->complete)
-					damage(r, "truncated after chunk %" PRIu32 " (killed?); no trailer — the last ~50 ms may be missing",
+					damage(r,
+					       "truncated after chunk %" PRIu32
+					       " (killed?); no trailer — the last ~50 ms may be missing",
 					       r->last_good);
 				if (r->nsuppressed) {
 					unsigned n = r->nsuppressed;
@@ -779,7 +793,7 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 			r->event_rec = NULL;
 			rec->kind = RD_SYMBOLS;
 			rec->chunk = r->chunk_seq;
-			rec->path = (struct rd_bytes){ r->p, (size_t)(r->end - r->p) };
+			rec->path = (struct rd_bytes){r->p, (size_t)(r->end - r->p)};
 			r->p = r->end;
 			return 1;
 		}
@@ -792,11 +806,12 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 			len = UINT64_MAX;
 		}
 		if (len > (uint64_t)(r->end - r->p)) {
-			damage(r, "chunk %" PRIu32 ": damaged record at byte %zu, rest of chunk skipped", r->chunk_seq, at);
+			damage(r, "chunk %" PRIu32 ": damaged record at byte %zu, rest of chunk skipped",
+			       r->chunk_seq, at);
 			r->in_chunk = false;
 			continue;
 		}
-		struct body b = { r->p, r->p + len, false };
+		struct body b = {r->p, r->p + len, false};
 		r->p += len;
 		if (kind < FD_REC_HEADER || kind > FD_REC_MAX)
 			continue; /* unknown kind from a newer minor version: skipped by length */
@@ -807,7 +822,8 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 			     kind == FD_REC_REALLOC;
 		if (event && rec == r->event_rec) {
 			rec->tid = 0;
-			rec->time = rec->id = rec->seq = rec->ptr = rec->old_ptr = rec->size = rec->weight = 0;
+			rec->time = rec->id = rec->seq = rec->ptr = rec->old_ptr = rec->size = rec->weight =
+			    0;
 		} else {
 			memset(rec, 0, sizeof(*rec));
 		}
@@ -815,8 +831,8 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 		rec->kind = kind;
 		rec->chunk = r->chunk_seq;
 		if (!decode(r, &b, rec)) {
-			damage(r, "chunk %" PRIu32 ": damaged record (kind %d) at byte %zu, skipped", r->chunk_seq,
-			       rec->kind, at);
+			damage(r, "chunk %" PRIu32 ": damaged record (kind %d) at byte %zu, skipped",
+			       r->chunk_seq, rec->kind, at);
 			continue;
 		}
 		if (rec->kind == FD_REC_TRAILER)
@@ -840,7 +856,7 @@ size_t reader_events(struct reader *r, struct rd_event *ev, size_t max)
 		/* A length of more than one byte is not worth a fast path. */
 		if (!event || len >= 0x80 || len > (size_t)(end - p - 2))
 			break;
-		struct body b = { p + 2, p + 2 + len, false };
+		struct body b = {p + 2, p + 2 + len, false};
 		if (!decode_event(r, &b, kind, &ev[n]))
 			break;
 		p += 2 + len;

@@ -29,15 +29,15 @@ struct rd_bytes {
 #define RD_SYMBOLS 0x100
 
 struct rd_rec {
-	int kind;             /* FD_REC_*, or RD_SYMBOLS */
-	uint32_t chunk;       /* seq of the chunk that held it */
+	int kind;	/* FD_REC_*, or RD_SYMBOLS */
+	uint32_t chunk; /* seq of the chunk that held it */
 	int tid;
-	uint64_t time;        /* ns since the process start */
-	uint64_t id;          /* mod_id (MODULE, UNLOAD) or stack_id (STACK, SAMPLE, ALLOC, REALLOC) */
+	uint64_t time; /* ns since the process start */
+	uint64_t id;   /* mod_id (MODULE, UNLOAD) or stack_id (STACK, SAMPLE, ALLOC, REALLOC) */
 	uint64_t seq, ptr, old_ptr, size, weight;
 	uint64_t ns;	 /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
 	uint64_t at_end; /* SAMPLE since 1.2: 1 when charged at the thread's end */
-	uint64_t agent;  /* SAMPLE since 1.3: 1 when the agent's own work, charged to its caller */
+	uint64_t agent;	 /* SAMPLE since 1.3: 1 when the agent's own work, charged to its caller */
 	/* HEADER */
 	int pid, ppid;
 	uint64_t start_real_ns, start_mono_ns, hz, alloc_sample_bytes, generation;
@@ -66,14 +66,14 @@ struct rd_rec {
  * of a dump, in the compact form reader_events() gives. Fields as in struct
  * rd_rec; those a kind does not use are zero. */
 struct rd_event {
-	int kind;             /* FD_REC_SAMPLE, _ALLOC, _FREE or _REALLOC */
+	int kind; /* FD_REC_SAMPLE, _ALLOC, _FREE or _REALLOC */
 	int tid;
-	uint64_t id;          /* stack_id (not for FREE) */
+	uint64_t id; /* stack_id (not for FREE) */
 	uint64_t seq, ptr, old_ptr, size;
 	uint64_t time, weight;
 	uint64_t ns;	 /* SAMPLE since 1.2: the exact CPU time (0: weight periods) */
 	uint64_t at_end; /* SAMPLE since 1.2: 1 when charged at the thread's end */
-	uint64_t agent;  /* SAMPLE since 1.3: 1 when the agent's own work, charged to its caller */
+	uint64_t agent;	 /* SAMPLE since 1.3: 1 when the agent's own work, charged to its caller */
 };
 
 struct reader;

@@ -55,8 +55,8 @@ struct sym_module {
 	size_t build_id_len;
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
-	const char *problem;   /* why a file module has no symbols, or NULL */
-	GElf_Addr bias;        /* dwfl address = ELF virtual address + bias */
+	const char *problem; /* why a file module has no symbols, or NULL */
+	GElf_Addr bias;	     /* dwfl address = ELF virtual address + bias */
 	/* .eh_frame_hdr's sorted table of function starts, when its encoding
 	 * is the usual one; looked up for functions without a symbol */
 	bool hdr_done;
@@ -244,8 +244,8 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 	if (!m->mod && build_id_len >= 2) {
 		/* The recorded build's debug file, when installed, has the symbols. */
 		char dbg[512];
-		int len = snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%c%c/", hexdigit(build_id[0] >> 4),
-				   hexdigit(build_id[0] & 15));
+		int len = snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%c%c/",
+				   hexdigit(build_id[0] >> 4), hexdigit(build_id[0] & 15));
 		for (size_t i = 1; i < build_id_len && len + 8 < (int)sizeof(dbg); i++) {
 			dbg[len++] = (char)hexdigit(build_id[i] >> 4);
 			dbg[len++] = (char)hexdigit(build_id[i] & 15);
@@ -256,13 +256,15 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 		if (!m->mod && path[0] == '/' && access(path, R_OK) == 0) {
 			m->problem = "changed since the recording (other build id)";
 			snprintf(s->warning, sizeof(s->warning),
-				 "%s changed since the recording (other build id); its functions are shown as offsets",
+				 "%s changed since the recording (other build id); its functions are shown "
+				 "as offsets",
 				 path);
 			*warning = s->warning;
 		}
 	}
 	if (!m->mod && !m->problem && path[0] == '/')
-		m->problem = access(path, F_OK) == 0 ? "not readable as an ELF file" : "gone since the recording";
+		m->problem =
+		    access(path, F_OK) == 0 ? "not readable as an ELF file" : "gone since the recording";
 	return m;
 }
 
@@ -394,7 +396,8 @@ static void hdr_load(struct sym_module *m)
 		const uint8_t *h = d->d_buf;
 		if (h[0] != 1 || h[2] != 0x03 || h[3] != 0x3b || (h[1] & 0x0f) != 0x0b)
 			return;
-		uint64_t count = (uint64_t)h[8] | (uint64_t)h[9] << 8 | (uint64_t)h[10] << 16 | (uint64_t)h[11] << 24;
+		uint64_t count =
+		    (uint64_t)h[8] | (uint64_t)h[9] << 8 | (uint64_t)h[10] << 16 | (uint64_t)h[11] << 24;
 		if (count > (d->d_size - 12) / 8)
 			return;
 		m->hdr_table = h + 12;
@@ -488,7 +491,7 @@ static void roots_add(struct roots *rs, Dwarf_Die *die, Dwarf_Addr lo, Dwarf_Add
 		rs->r = n;
 		rs->cap = cap;
 	}
-	rs->r[rs->n++] = (struct root){ lo, hi, hi, rs->order, *die };
+	rs->r[rs->n++] = (struct root){lo, hi, hi, rs->order, *die};
 }
 
 /* Collects the outermost DIEs with code under parent, in DIE order. */
@@ -568,7 +571,7 @@ static struct cu_index *cu_index(struct sym_module *m, Dwarf_Die *cu)
 		}
 		free(old);
 	}
-	struct roots rs = { 0 };
+	struct roots rs = {0};
 	collect_roots(cu, &rs, 0);
 	if (rs.failed || !(rs.r || (rs.r = malloc(sizeof(*rs.r))))) {
 		free(rs.r);
@@ -581,7 +584,7 @@ static struct cu_index *cu_index(struct sym_module *m, Dwarf_Die *cu)
 	size_t j = cu_slot(m, off);
 	while (m->cus[j].roots)
 		j = (j + 1) & (m->capcus - 1);
-	m->cus[j] = (struct cu_index){ off, rs.r, rs.n };
+	m->cus[j] = (struct cu_index){off, rs.r, rs.n};
 	m->ncus++;
 	return &m->cus[j];
 }
@@ -717,7 +720,7 @@ static struct qual *qual_add(struct sym_module *m, const void *key, char *name, 
 		free(old);
 	}
 	struct qual *q = qual_find_hole(m, key);
-	*q = (struct qual){ key, name, scope_line };
+	*q = (struct qual){key, name, scope_line};
 	m->nquals++;
 	return q;
 }
@@ -902,7 +905,8 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 		if (dwarf_decl_line(scope, &f->decl_line) != 0 || f->decl_line <= 0)
 			f->decl_line = scope_line;
 		if (tag == DW_TAG_subprogram) {
-			const char *sn = cxx && !die_linkage_name(scope) ? symbol_for_die(s, m, scope, a, cubias) : NULL;
+			const char *sn =
+			    cxx && !die_linkage_name(scope) ? symbol_for_die(s, m, scope, a, cubias) : NULL;
 			if (sn)
 				f->name = sn;
 			break;
@@ -925,7 +929,7 @@ int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, s
 		uint64_t start = name ? 0 : cfi_start(m, a);
 		if (!name && !file && !start)
 			return 0;
-		out[0] = (struct sym_frame){ name, file, line, 0, start };
+		out[0] = (struct sym_frame){name, file, line, 0, start};
 		n = 1;
 	}
 	return n;

@@ -12,12 +12,12 @@ struct sym_module;
 /* One function of an inline chain. Strings belong to the symbolizer and stay
  * valid until the next symbols_lookup() call. */
 struct sym_frame {
-	const char *name;   /* NULL when no symbol covers the address */
-	const char *file;   /* source file of `line`, or NULL */
-	int line;           /* 0 when unknown */
-	int decl_line;      /* first line of the function, 0 when unknown */
-	uint64_t start;     /* with no name: the ELF address where the unnamed
-			       function starts (from its unwind entry), else 0 */
+	const char *name; /* NULL when no symbol covers the address */
+	const char *file; /* source file of `line`, or NULL */
+	int line;	  /* 0 when unknown */
+	int decl_line;	  /* first line of the function, 0 when unknown */
+	uint64_t start;	  /* with no name: the ELF address where the unnamed
+			     function starts (from its unwind entry), else 0 */
 };
 
 /* `debug_dirs`: extra directories (colon-separated) searched for separate
@@ -45,7 +45,8 @@ const char *symbols_module_problem(const struct sym_module *m);
  * without any symbol (a stripped library's static function) gives one frame
  * with a NULL name and the function's start, so that its addresses can be
  * counted as one function. */
-int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out, int max);
+int symbols_lookup(struct symbolizer *s, struct sym_module *m, uint64_t vaddr, struct sym_frame *out,
+		   int max);
 
 /* Demangles a C++ or Rust-style Itanium name; returns a malloc'd string, or
  * NULL when `name` is not mangled. */

@@ -546,7 +546,7 @@ int symcache_save(char *const *paths, size_t npaths, size_t *saved, char **err)
 	*saved = 0;
 	*err = NULL;
 	struct profile p;
-	struct profile_opts po = { .quiet = true, .keep_symbols = true };
+	struct profile_opts po = {.quiet = true, .keep_symbols = true};
 	int rc = profile_load(&p, paths, npaths, &po, err);
 	if (rc < 0)
 		return rc;

@@ -11,7 +11,7 @@
 
 char *fmt_bytes(char *buf, int64_t bytes)
 {
-	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
 	double v = (double)bytes;
 	int u = 0;
 	while ((v >= 1024 || v <= -1024) && u < 4) {
@@ -102,10 +102,22 @@ static void json_close(struct json *j, int c)
 		putc('\n', j->f);
 }
 
-void json_object_begin(struct json *j, const char *key) { json_open(j, key, '{'); }
-void json_object_end(struct json *j) { json_close(j, '}'); }
-void json_array_begin(struct json *j, const char *key) { json_open(j, key, '['); }
-void json_array_end(struct json *j) { json_close(j, ']'); }
+void json_object_begin(struct json *j, const char *key)
+{
+	json_open(j, key, '{');
+}
+void json_object_end(struct json *j)
+{
+	json_close(j, '}');
+}
+void json_array_begin(struct json *j, const char *key)
+{
+	json_open(j, key, '[');
+}
+void json_array_end(struct json *j)
+{
+	json_close(j, ']');
+}
 
 void json_string(struct json *j, const char *key, const char *s)
 {

@@ -22,7 +22,7 @@ struct digest {
 static void digest_add(struct digest *d, int kind, int tid, uint64_t id, uint64_t seq, uint64_t ptr,
 		       uint64_t old_ptr, uint64_t size, uint64_t time, uint64_t weight)
 {
-	uint64_t v[] = { (uint64_t)kind, (uint64_t)(unsigned)tid, id, seq, ptr, old_ptr, size, time, weight };
+	uint64_t v[] = {(uint64_t)kind, (uint64_t)(unsigned)tid, id, seq, ptr, old_ptr, size, time, weight};
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++)
 		d->h = (d->h ^ v[i]) * 0x100000001b3ULL;
 	d->n++;
@@ -58,8 +58,8 @@ static bool read_records(const uint8_t *data, size_t size, size_t step, struct d
 				for (size_t i = 0; i < n; i++) {
 					if (!is_event(ev[i].kind))
 						abort();
-					digest_add(d, ev[i].kind, ev[i].tid, ev[i].id, ev[i].seq, ev[i].ptr, ev[i].old_ptr,
-						   ev[i].size, ev[i].time, ev[i].weight);
+					digest_add(d, ev[i].kind, ev[i].tid, ev[i].id, ev[i].seq, ev[i].ptr,
+						   ev[i].old_ptr, ev[i].size, ev[i].time, ev[i].weight);
 				}
 			}
 			if (reader_next(r, &rec) != 1)
@@ -67,8 +67,8 @@ static bool read_records(const uint8_t *data, size_t size, size_t step, struct d
 			if (rec.kind == FD_REC_STACK && rec.nframes > 0 && !rec.frames)
 				abort();
 			if (is_event(rec.kind))
-				digest_add(d, rec.kind, rec.tid, rec.id, rec.seq, rec.ptr, rec.old_ptr, rec.size, rec.time,
-					   rec.weight);
+				digest_add(d, rec.kind, rec.tid, rec.id, rec.seq, rec.ptr, rec.old_ptr,
+					   rec.size, rec.time, rec.weight);
 			else
 				(*others)++;
 		}
@@ -84,14 +84,16 @@ static bool read_records(const uint8_t *data, size_t size, size_t step, struct d
  * every input, damaged or not. */
 static void read_both_ways(const uint8_t *data, size_t size)
 {
-	struct digest slow = { 0, 0 }, fast = { 0, 0 };
+	struct digest slow = {0, 0}, fast = {0, 0};
 	uint64_t slow_others = 0, fast_others = 0;
 	bool a = read_records(data, size, 0, &slow, &slow_others);
 	bool b = read_records(data, size, 1 + size % 7, &fast, &fast_others);
 	if (a != b || slow.n != fast.n || slow.h != fast.h || slow_others != fast_others) {
-		fprintf(stderr, "fuzz-reader: reader_events and reader_next disagree: %llu/%llu events, %llu/%llu others\n",
-			(unsigned long long)slow.n, (unsigned long long)fast.n, (unsigned long long)slow_others,
-			(unsigned long long)fast_others);
+		fprintf(stderr,
+			"fuzz-reader: reader_events and reader_next disagree: %llu/%llu events, %llu/%llu "
+			"others\n",
+			(unsigned long long)slow.n, (unsigned long long)fast.n,
+			(unsigned long long)slow_others, (unsigned long long)fast_others);
 		abort();
 	}
 }
@@ -108,9 +110,9 @@ static void load_profile(const uint8_t *data, size_t size)
 		return;
 	}
 	snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-	char *paths[1] = { path };
-	struct profile p = { 0 };
-	struct profile_opts opts = { .no_symbols = true, .quiet = true };
+	char *paths[1] = {path};
+	struct profile p = {0};
+	struct profile_opts opts = {.no_symbols = true, .quiet = true};
 	char *err = NULL;
 	if (profile_load(&p, paths, 1, &opts, &err) == 0) {
 		/* Touch what the commands read, so sanitizers see bad indices. */

@@ -24,7 +24,8 @@ grep -q '^bash scripts/test.sh ' "$SRCDIR/README.md" || fail "README.md has no t
 grep -Eq '^bash scripts/setup.sh$' "$SRCDIR/scripts/demo.sh" || fail "demo.sh does not run setup.sh without --test"
 grep -Eq '^bash scripts/setup.sh --test$' "$SRCDIR/scripts/test.sh" || fail "test.sh does not run setup.sh --test"
 grep -Eq '^exec bash scripts/test.sh$' "$SRCDIR/.ci/run" || fail ".ci/run does not run the README's test command"
-grep -q 'FATHOM_FORMAT_CHECK' "$SRCDIR/.ci/run" || fail ".ci/run cannot run the format check"
+grep -Eq '^\[ .*\] \|\| bash scripts/format-check$' "$SRCDIR/scripts/test.sh" || fail "the test command does not run the format check"
+for p in clang-format; do assert_contains "the tests install $p" "$p" test.txt; done
 
 # format-check on a repository of its own: one file as .clang-format wants, one not.
 command -v git >/dev/null || skip "git is not installed: format-check not tried"

@@ -42,7 +42,7 @@ foreach(src ${UNIT_SOURCES})
       target_link_libraries(unit-${name}-asan PRIVATE PkgConfig::UNWIND)
     endif()
     set_target_properties(unit-${name}-asan PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests/unit)
-    add_test(NAME unit/${name}-asan COMMAND unit-${name}-asan)
+    add_test(NAME unit/${name}-asan COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/unit/run-unit.sh $<TARGET_FILE:unit-${name}-asan>)
     set_tests_properties(unit/${name}-asan PROPERTIES
       ENVIRONMENT "ASAN_OPTIONS=abort_on_error=0:detect_leaks=1;UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1")
   else()

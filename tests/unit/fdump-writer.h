@@ -15,18 +15,18 @@
 #include "fathom-dump.h"
 
 struct fdw {
-	uint8_t *buf;            /* the file so far */
+	uint8_t *buf; /* the file so far */
 	size_t len, cap;
-	uint8_t *chunk;          /* the open chunk's records */
+	uint8_t *chunk; /* the open chunk's records */
 	size_t clen, ccap;
 	uint8_t body[1 << 16];
 	size_t blen;
 	uint32_t seq;
 	uint64_t prev_seq, prev_ptr, prev_time;
-	int cur_tid;             /* the open chunk's thread (fdw_switch_tid), 0 if none */
+	int cur_tid;		 /* the open chunk's thread (fdw_switch_tid), 0 if none */
 	size_t chunk_start[256]; /* file offset of each chunk written */
-	FILE *out;               /* when set (fdw_init_file), the file is streamed here */
-	uint64_t written;        /* bytes streamed to out so far */
+	FILE *out;		 /* when set (fdw_init_file), the file is streamed here */
+	uint64_t written;	 /* bytes streamed to out so far */
 	bool write_error;
 };
 
@@ -43,7 +43,7 @@ static inline void fdw_append(uint8_t **b, size_t *len, size_t *cap, const void 
 static inline void fdw_init(struct fdw *w, uint16_t major)
 {
 	memset(w, 0, sizeof(*w));
-	uint8_t h[FD_FILE_HEADER_SIZE] = { 0 };
+	uint8_t h[FD_FILE_HEADER_SIZE] = {0};
 	memcpy(h, FD_MAGIC, FD_MAGIC_LEN);
 	fd_put_u16(h + 8, major);
 	fd_put_u16(h + 10, FD_VERSION_MINOR);

@@ -82,14 +82,14 @@ uint32_t fx_thread(struct profile *p, uint32_t proc, int tid, const char *name)
 uint32_t fx_func(struct profile *p, const char *name, const char *file, uint32_t module, int decl_line)
 {
 	uint32_t i = APPEND(p->funcs, p->nfuncs);
-	p->funcs[i] = (struct fa_func){ dup_or_null(name), dup_or_null(file), module, decl_line };
+	p->funcs[i] = (struct fa_func){dup_or_null(name), dup_or_null(file), module, decl_line};
 	return i;
 }
 
 uint32_t fx_frame(struct profile *p, uint32_t func, uint32_t line)
 {
 	uint32_t i = APPEND(p->frames, p->nframes);
-	p->frames[i] = (struct fa_frame){ func, line };
+	p->frames[i] = (struct fa_frame){func, line};
 	return i;
 }
 
@@ -97,7 +97,7 @@ uint32_t fx_loc(struct profile *p, uint64_t addr, uint32_t module, uint32_t fram
 {
 	uint32_t i = APPEND(p->locs, p->nlocs);
 	uint64_t offset = module != FA_NONE ? addr - p->modules[module].bias : addr;
-	p->locs[i] = (struct fa_loc){ addr, module, offset, frame_first, nframes };
+	p->locs[i] = (struct fa_loc){addr, module, offset, frame_first, nframes};
 	return i;
 }
 
@@ -124,12 +124,12 @@ void fx_weight(struct profile *p, uint32_t s, int m, int64_t w)
 uint32_t fx_tstack(struct profile *p, uint32_t s, uint32_t t, int64_t cpu, uint64_t samples)
 {
 	uint32_t i = APPEND(p->tstacks, p->ntstacks);
-	p->tstacks[i] = (struct fa_thread_stack){ s, t, cpu, samples };
+	p->tstacks[i] = (struct fa_thread_stack){s, t, cpu, samples};
 	return i;
 }
 
 void fx_point(struct profile *p, uint32_t proc, uint64_t time_ns, int64_t heap, int64_t rss)
 {
 	uint32_t i = APPEND(p->timeline, p->ntimeline);
-	p->timeline[i] = (struct fa_point){ proc, time_ns, heap, rss };
+	p->timeline[i] = (struct fa_point){proc, time_ns, heap, rss};
 }

@@ -193,10 +193,18 @@ static void round_trip(size_t chunk_raw, int level)
 	assert_non_null(f);
 	struct enc e;
 	assert_int_equal(enc_open(&e, fileno(f), chunk_raw, level), 0);
-	struct enc_header_info h = { .pid = 4242, .ppid = 1, .start_real_ns = 1700000000000000000ull,
-				     .start_mono_ns = 123456789, .hz = 99, .clock = FD_CLOCK_WALL,
-				     .alloc_mode = FD_ALLOC_SAMPLED, .alloc_sample_bytes = 524288,
-				     .generation = 2, .exe = "/usr/bin/prog", .cmdline = "prog\0-x", .cmdline_len = 7 };
+	struct enc_header_info h = {.pid = 4242,
+				    .ppid = 1,
+				    .start_real_ns = 1700000000000000000ull,
+				    .start_mono_ns = 123456789,
+				    .hz = 99,
+				    .clock = FD_CLOCK_WALL,
+				    .alloc_mode = FD_ALLOC_SAMPLED,
+				    .alloc_sample_bytes = 524288,
+				    .generation = 2,
+				    .exe = "/usr/bin/prog",
+				    .cmdline = "prog\0-x",
+				    .cmdline_len = 7};
 	enc_header(&e, &h);
 	uint8_t bid[20];
 	for (int i = 0; i < 20; i++)
@@ -205,7 +213,7 @@ static void round_trip(size_t chunk_raw, int level)
 	enc_thread(&e, 4242, 6, "main");
 	/* Events from a ring, as the writer sees them, from two threads, many
 	 * enough to span several chunks when chunk_raw is small. */
-	uint64_t frames[4] = { 0x555500001234, 0x555500001100, 0x7f0000002000, 0x555500001000 };
+	uint64_t frames[4] = {0x555500001234, 0x555500001100, 0x7f0000002000, 0x555500001000};
 	uint64_t w[EV_MAX_WORDS];
 	w[0] = EV_W0(EV_STACK, 6, 4);
 	w[1] = 1;
@@ -214,18 +222,20 @@ static void round_trip(size_t chunk_raw, int level)
 	const int N = 3000;
 	for (int i = 0; i < N; i++) {
 		uint64_t tid = i % 3 ? 4242 : 4243;
-		uint64_t s[3] = { EV_W0(EV_SAMPLE, 3, 1 + i % 4), 1000000u * (uint64_t)i, 1 };
+		uint64_t s[3] = {EV_W0(EV_SAMPLE, 3, 1 + i % 4), 1000000u * (uint64_t)i, 1};
 		assert_int_equal(enc_event(&e, tid, s), 3);
-		uint64_t a[4] = { EV_W0(EV_ALLOC, 4, 3 * i), 1, 16 + (uint64_t)i, 0x560000001000 + 32 * (uint64_t)(i % 7) };
+		uint64_t a[4] = {EV_W0(EV_ALLOC, 4, 3 * i), 1, 16 + (uint64_t)i,
+				 0x560000001000 + 32 * (uint64_t)(i % 7)};
 		assert_int_equal(enc_event(&e, tid, a), 4);
-		uint64_t r[5] = { EV_W0(EV_REALLOC, 5, 3 * i + 1), 1, 100, a[3], 0x7f0000100000 - 64 * (uint64_t)i };
+		uint64_t r[5] = {EV_W0(EV_REALLOC, 5, 3 * i + 1), 1, 100, a[3],
+				 0x7f0000100000 - 64 * (uint64_t)i};
 		assert_int_equal(enc_event(&e, tid, r), 5);
-		uint64_t fr[2] = { EV_W0(EV_FREE, 2, 3 * i + 2), r[4] };
+		uint64_t fr[2] = {EV_W0(EV_FREE, 2, 3 * i + 2), r[4]};
 		assert_int_equal(enc_event(&e, tid, fr), 2);
 	}
-	uint64_t bad[2] = { EV_W0(EV_FREE, 3, 1), 0 };
+	uint64_t bad[2] = {EV_W0(EV_FREE, 3, 1), 0};
 	assert_int_equal(enc_event(&e, 1, bad), 0);
-	uint64_t te[3] = { EV_W0(EV_THREAD_END, 3, 0), 4243, 77 };
+	uint64_t te[3] = {EV_W0(EV_THREAD_END, 3, 0), 4243, 77};
 	assert_int_equal(enc_event(&e, 4243, te), 3);
 	enc_unload(&e, 1, 88);
 	enc_tick(&e, 99, 9000, 1 << 20, 4096);
@@ -234,7 +244,7 @@ static void round_trip(size_t chunk_raw, int level)
 	assert_int_equal(enc_flush(&e), 0);
 	enc_close(&e);
 
-	struct decoded d = { 0 };
+	struct decoded d = {0};
 	fflush(f);
 	decode_file(f, &d);
 	fclose(f);
@@ -300,7 +310,7 @@ static void round_trip(size_t chunk_raw, int level)
 	assert_int_equal(r->v[1], 7);
 	r = &d.r[k++];
 	assert_int_equal(r->kind, FD_REC_TRAILER);
-	assert_int_equal(r->v[1], N);				 /* samples */
+	assert_int_equal(r->v[1], N);			   /* samples */
 	assert_int_equal(r->v[2], (uint64_t)(N / 4) * 10); /* weights 1..4 */
 	assert_int_equal(r->v[3], 7);
 	assert_int_equal(r->v[4], 3 * (uint64_t)N);
@@ -331,8 +341,9 @@ static void test_compact(void **state)
 	struct enc e;
 	assert_int_equal(enc_open(&e, fileno(f), 4 << 20, 1), 0);
 	for (uint64_t i = 0; i < 200000; i++) {
-		uint64_t a[4] = { EV_W0(EV_ALLOC, 4, 2 * i), 1 + i % 4, 8 << (i % 8), 0x560000001000 + 64 * (i % 8) };
-		uint64_t fr[2] = { EV_W0(EV_FREE, 2, 2 * i + 1), a[3] };
+		uint64_t a[4] = {EV_W0(EV_ALLOC, 4, 2 * i), 1 + i % 4, 8 << (i % 8),
+				 0x560000001000 + 64 * (i % 8)};
+		uint64_t fr[2] = {EV_W0(EV_FREE, 2, 2 * i + 1), a[3]};
 		enc_event(&e, 7, a);
 		enc_event(&e, 7, fr);
 	}
@@ -358,7 +369,7 @@ static void test_rewind(void **state)
 	enc_trailer(&e, 10, FD_END_EXIT, 7000, 300);
 	assert_int_equal(enc_flush(&e), 0);
 	enc_close(&e);
-	struct decoded d = { 0 };
+	struct decoded d = {0};
 	decode_file(f, &d);
 	fclose(f);
 	/* The EXEC trailer was taken back; chunk numbers stay consecutive. */

@@ -17,7 +17,7 @@
 
 #define RING_WORDS 1024
 #define EVENTS 200000
-#define MAX_LEN 130 /* EV_MAX_WORDS: the longest event, a STACK */
+#define MAX_LEN 130	 /* EV_MAX_WORDS: the longest event, a STACK */
 #define RELEASE_STEP 256 /* the writer's is 4096, over larger rings */
 
 struct shared {
@@ -103,7 +103,7 @@ static void test_writer_consumer(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_writer_consumer),
+	    cmocka_unit_test(test_writer_consumer),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

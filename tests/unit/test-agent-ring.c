@@ -28,7 +28,7 @@ static void test_wraparound(void **state)
 	uint64_t next = 100;
 	/* 3-word events over a 16-word ring wrap at every position. */
 	for (int round = 0; round < 100; round++) {
-		uint64_t w[3] = { next, next + 1, next + 2 };
+		uint64_t w[3] = {next, next + 1, next + 2};
 		assert_int_equal(ring_push(&r, w, 3), 0);
 		if (round % 2 == 1) {
 			pop_check(&r, next - 3, 3);
@@ -45,14 +45,14 @@ static void test_full(void **state)
 	uint64_t buf[8];
 	struct ring r;
 	ring_init(&r, buf, 8);
-	uint64_t w[3] = { 1, 2, 3 };
+	uint64_t w[3] = {1, 2, 3};
 	assert_int_equal(ring_push(&r, w, 3), 0);
 	assert_int_equal(ring_push(&r, w, 3), 0);
 	/* 6 of 8 words used: a 3-word event does not fit, all or nothing. */
 	assert_int_equal(ring_push(&r, w, 3), -1);
 	assert_int_equal(ring_ready(&r), 6);
 	assert_int_equal(ring_space(&r), 2);
-	uint64_t two[2] = { 7, 8 };
+	uint64_t two[2] = {7, 8};
 	assert_int_equal(ring_push(&r, two, 2), 0);
 	assert_int_equal(ring_space(&r), 0);
 	assert_int_equal(ring_push(&r, two, 1), -1);
@@ -128,9 +128,9 @@ static void test_concurrent(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_wraparound),
-		cmocka_unit_test(test_full),
-		cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_wraparound),
+	    cmocka_unit_test(test_full),
+	    cmocka_unit_test(test_concurrent),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -45,7 +45,7 @@ static void fake_add(struct fake *f, const char *name, int line, uint64_t sample
 	struct profile *p = &f->p;
 	uint32_t fn = fx_func(p, name, "app.c", 0, line);
 	uint32_t loc = fx_loc(p, 0x1000 + fn * 16, 0, fx_frame(p, fn, (uint32_t)line + 2), 1);
-	uint32_t s = fx_stack(p, 0, 2, (uint32_t[]){ loc, 0 });
+	uint32_t s = fx_stack(p, 0, 2, (uint32_t[]){loc, 0});
 	fx_weight(p, s, FA_CPU, (int64_t)(samples * weight));
 	/* The memory figures go into the stack and the summary only, as the heap replay leaves them. */
 	p->stacks[s].w[FA_ALLOC_CALLS] = calls;
@@ -183,11 +183,11 @@ static double rng_uniform(void)
 /* A recording of n samples drawn from the given time split. */
 static void fake_sampled(struct fake *f, const double *time, size_t k, uint64_t n)
 {
-	static const char *const names[] = { "parse", "hash", "sort", "emit" };
+	static const char *const names[] = {"parse", "hash", "sort", "emit"};
 	double sum = 0, cum[8];
 	for (size_t i = 0; i < k; i++)
 		cum[i] = (sum += time[i]);
-	uint64_t count[8] = { 0 };
+	uint64_t count[8] = {0};
 	for (uint64_t s = 0; s < n; s++) {
 		double u = rng_uniform() * sum;
 		size_t i = 0;
@@ -213,8 +213,8 @@ static size_t func_failures(const struct compare_report *r)
 static void test_noise_vs_change(void **state)
 {
 	(void)state;
-	static const double same[] = { 0.5, 0.3, 0.15, 0.05 };
-	static const double slow[] = { 0.5 * 1.3, 0.3, 0.15, 0.05 };
+	static const double same[] = {0.5, 0.3, 0.15, 0.05};
+	static const double slow[] = {0.5 * 1.3, 0.3, 0.15, 0.05};
 	struct compare_opts o;
 	compare_opts_default(&o);
 	o.metrics = COMPARE_M_FUNCS;
@@ -689,12 +689,18 @@ static void test_formats(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_normal),	      cmocka_unit_test(test_summarize),
-		cmocka_unit_test(test_noise_vs_change), cmocka_unit_test(test_effect_threshold),
-		cmocka_unit_test(test_counts_not_weights), cmocka_unit_test(test_runs),
-		cmocka_unit_test(test_new_function_and_total), cmocka_unit_test(test_cpu_time),
-		cmocka_unit_test(test_exact_metrics),  cmocka_unit_test(test_missing_data),
-		cmocka_unit_test(test_check),	      cmocka_unit_test(test_formats),
+	    cmocka_unit_test(test_normal),
+	    cmocka_unit_test(test_summarize),
+	    cmocka_unit_test(test_noise_vs_change),
+	    cmocka_unit_test(test_effect_threshold),
+	    cmocka_unit_test(test_counts_not_weights),
+	    cmocka_unit_test(test_runs),
+	    cmocka_unit_test(test_new_function_and_total),
+	    cmocka_unit_test(test_cpu_time),
+	    cmocka_unit_test(test_exact_metrics),
+	    cmocka_unit_test(test_missing_data),
+	    cmocka_unit_test(test_check),
+	    cmocka_unit_test(test_formats),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

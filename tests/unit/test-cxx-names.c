@@ -73,7 +73,8 @@ static void test_site(void **state)
 	(void)state;
 	struct profile p;
 	fx_init(&p);
-	uint32_t libstd = fx_module(&p, 0, "libstdc++.so.6", 0, 0, 0), prog = fx_module(&p, 0, "prog", 0, 0, 0);
+	uint32_t libstd = fx_module(&p, 0, "libstdc++.so.6", 0, 0, 0),
+		 prog = fx_module(&p, 0, "prog", 0, 0, 0);
 	fx_func(&p, "operator new(unsigned long)", NULL, libstd, 0);
 	fx_func(&p, "std::__new_allocator<double>::allocate(unsigned long, void const*)",
 		"/usr/include/c++/12/bits/new_allocator.h", prog, 0);

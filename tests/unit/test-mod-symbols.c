@@ -108,8 +108,8 @@ static void relative_not_proven(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(relative_with_build_id),
-		cmocka_unit_test(relative_not_proven),
+	    cmocka_unit_test(relative_with_build_id),
+	    cmocka_unit_test(relative_not_proven),
 	};
 	return cmocka_run_group_tests(tests, setup, NULL);
 }

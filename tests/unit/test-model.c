@@ -99,7 +99,7 @@ static char *make_dump(const char *name, int pid, bool zstd)
 	fdw_thread(&w, 101, 0, "worker");
 	uint64_t leaf = (uint64_t)(uintptr_t)model_hot_leaf + 4;
 	uint64_t ret = (uint64_t)(uintptr_t)model_caller + 9;
-	uint64_t s1[2] = { leaf, ret };
+	uint64_t s1[2] = {leaf, ret};
 	fdw_stack(&w, 1, 2, s1);
 	fdw_tid(&w, 100);
 	fdw_sample(&w, 1000000, 1, 3);
@@ -111,7 +111,7 @@ static char *make_dump(const char *name, int pid, bool zstd)
 	fdw_alloc(&w, 2, 2, 50, 0x2000);
 	fdw_free_ev(&w, 3, 0x1000);
 	fdw_flush(&w, zstd);
-	uint64_t s2[1] = { ret + 2 };
+	uint64_t s2[1] = {ret + 2};
 	fdw_stack(&w, 2, 1, s2);
 	fdw_trailer(&w, 3000000, 4, 7, 0);
 	fdw_flush(&w, zstd);
@@ -136,7 +136,7 @@ static void test_one_file(void **state)
 	char *path = make_dump("one.fdump", 4242, false);
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .quiet = true };
+	struct profile_opts o = {.quiet = true};
 	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
 	assert_null(err);
 	assert_int_equal(p.nprocs, 1);
@@ -197,10 +197,10 @@ static void test_one_file(void **state)
 
 static void test_merge_and_no_symbols(void **state)
 {
-	char *paths[2] = { make_dump("a.fdump", 500, false), make_dump("b.fdump", 501, true) };
+	char *paths[2] = {make_dump("a.fdump", 500, false), make_dump("b.fdump", 501, true)};
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .quiet = true };
+	struct profile_opts o = {.quiet = true};
 	assert_int_equal(profile_load(&p, paths, 2, &o, &err), 0);
 	assert_int_equal(p.nprocs, 2);
 	assert_int_equal(p.procs[1].pid, 501);
@@ -256,7 +256,7 @@ static void test_truncated(void **state)
 	assert_int_equal(truncate(full, len - 5), 0);
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .quiet = true };
+	struct profile_opts o = {.quiet = true};
 	assert_int_equal(profile_load(&p, &full, 1, &o, &err), 0);
 	assert_false(p.procs[0].complete);
 	assert_non_null(p.procs[0].damage);
@@ -296,7 +296,7 @@ static void test_cpu_unavailable(void **state)
 	fdw_free(&w);
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .quiet = true };
+	struct profile_opts o = {.quiet = true};
 	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
 	assert_string_equal(p.procs[0].cpu_unavailable, why);
 	assert_int_equal(p.procs[0].cpu_unsampled_threads, 6);
@@ -352,7 +352,7 @@ static void test_scale(void **state)
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .quiet = true };
+	struct profile_opts o = {.quiet = true};
 	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
@@ -384,7 +384,7 @@ static void test_stripped_static(void **state)
 	fdw_header(&w, 5, 1, 99, FD_ALLOC_OFF, copy, "s", 1);
 	fdw_module(&w, 1, g_bias, g_start, g_end, copy, 0);
 	uint64_t f = (uint64_t)(uintptr_t)model_static_leaf;
-	uint64_t a1[1] = { f + 3 }, a2[1] = { f + 12 };
+	uint64_t a1[1] = {f + 3}, a2[1] = {f + 12};
 	fdw_stack(&w, 1, 1, a1);
 	fdw_stack(&w, 2, 1, a2);
 	fdw_tid(&w, 5);
@@ -396,7 +396,7 @@ static void test_stripped_static(void **state)
 	fdw_free(&w);
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .quiet = true };
+	struct profile_opts o = {.quiet = true};
 	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
 	assert_int_equal(p.nlocs, 2);
 	struct fa_frame fr1[2], fr2[2];
@@ -425,14 +425,10 @@ static void test_demangle(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_demangle),
-		cmocka_unit_test(test_stripped_static),
-		cmocka_unit_test(test_one_file),
-		cmocka_unit_test(test_merge_and_no_symbols),
-		cmocka_unit_test(test_errors),
-		cmocka_unit_test(test_truncated),
-		cmocka_unit_test(test_cpu_unavailable),
-		cmocka_unit_test(test_scale),
+	    cmocka_unit_test(test_demangle),	    cmocka_unit_test(test_stripped_static),
+	    cmocka_unit_test(test_one_file),	    cmocka_unit_test(test_merge_and_no_symbols),
+	    cmocka_unit_test(test_errors),	    cmocka_unit_test(test_truncated),
+	    cmocka_unit_test(test_cpu_unavailable), cmocka_unit_test(test_scale),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -49,7 +49,7 @@ static void make_profile(struct profile *p)
 	uint32_t f_main = fx_frame(p, main_, 20);
 	uint32_t f_work = fx_frame(p, work, 30);
 	uint32_t f_inl = fx_frame(p, inl, 5); /* inlined into ... */
-	fx_frame(p, work, 31);                /* ... work, at line 31 */
+	fx_frame(p, work, 31);		      /* ... work, at line 31 */
 	uint32_t f_ab = fx_frame(p, ab, 0);
 	uint32_t f_malloc = fx_frame(p, malloc_, 0);
 	uint32_t f_work2 = fx_frame(p, work2, 8);

@@ -88,7 +88,8 @@ static long check_python(const char *python)
 			int got = py_line(table, nt, first, b / 2);
 			checks++;
 			if (got != want && wrong++ < 5)
-				fprintf(stderr, "%s: offset %u: line %d, co_lines() says %d\n", python, b, got, want);
+				fprintf(stderr, "%s: offset %u: line %d, co_lines() says %d\n", python, b,
+					got, want);
 		}
 	}
 	int st = pclose(f);
@@ -129,11 +130,19 @@ static void test_forms(void **state)
 	 * column -3 (code 13, 1 unit), no location (code 15, 1 unit), long +5
 	 * (code 14, 3 units). */
 	static const uint8_t t[] = {
-	    0x80 | (0 << 3) | 1, 0x05,
-	    0x80 | (11 << 3) | 0, 0x01, 0x02,
-	    0x80 | (13 << 3) | 0, 0x07,
+	    0x80 | (0 << 3) | 1,
+	    0x05,
+	    0x80 | (11 << 3) | 0,
+	    0x01,
+	    0x02,
+	    0x80 | (13 << 3) | 0,
+	    0x07,
 	    0x80 | (15 << 3) | 0,
-	    0x80 | (14 << 3) | 2, 0x0a, 0x00, 0x01, 0x02,
+	    0x80 | (14 << 3) | 2,
+	    0x0a,
+	    0x00,
+	    0x01,
+	    0x02,
 	};
 	assert_int_equal(py_line(t, sizeof(t), 10, 0), 10);
 	assert_int_equal(py_line(t, sizeof(t), 10, 1), 10);

@@ -22,7 +22,7 @@ static void build(struct fdw *w, bool zstd, bool trailer)
 	fdw_header(w, 4242, 1, 99, FD_ALLOC_EXACT, "/bin/app", "app\0-x", 6);
 	fdw_module(w, 1, 0x400000, 0x401000, 0x402000, "/bin/app", 10);
 	fdw_flush(w, zstd);
-	uint64_t a[3] = { 0x401234, 0x401100, 0x401010 };
+	uint64_t a[3] = {0x401234, 0x401100, 0x401010};
 	fdw_thread(w, 4242, 20, "main");
 	fdw_stack(w, 1, 3, a);
 	fdw_tid(w, 4242);
@@ -51,7 +51,7 @@ struct result {
 
 static struct result read_all(const uint8_t *buf, size_t len)
 {
-	struct result res = { 0 };
+	struct result res = {0};
 	FILE *f = fmemopen((void *)buf, len ? len : 1, "rb");
 	assert_non_null(f);
 	if (!len) /* fmemopen refuses size 0: an empty file is a stream at EOF */
@@ -185,7 +185,8 @@ static void check_truncations(bool zstd)
 		assert_non_null(res.damage);
 		if (cut > FD_FILE_HEADER_SIZE && cut != w.chunk_start[1] && cut != w.chunk_start[2])
 			assert_non_null(strstr(res.damage, "truncated"));
-		assert_non_null(strstr(res.damage, "no trailer") ? res.damage : strstr(res.damage, "no data"));
+		assert_non_null(strstr(res.damage, "no trailer") ? res.damage
+								 : strstr(res.damage, "no data"));
 		if (cut >= last) {
 			/* Cut in the last chunk: chunks 0 and 1 are whole. */
 			assert_int_equal(res.nsamples, 3);
@@ -211,7 +212,8 @@ static void test_no_trailer(void **state)
 	build(&w, false, false);
 	struct result res = read_all(w.buf, w.len);
 	assert_false(res.complete);
-	assert_string_equal(res.damage, "truncated after chunk 2 (killed?); no trailer — the last ~50 ms may be missing");
+	assert_string_equal(res.damage,
+			    "truncated after chunk 2 (killed?); no trailer — the last ~50 ms may be missing");
 	assert_int_equal(res.nallocs, 2);
 	free(res.damage);
 	fdw_free(&w);
@@ -267,7 +269,7 @@ static void test_missing_chunk_named(void **state)
 
 static void test_not_a_dump(void **state)
 {
-	const char *texts[] = { "hello, this is a text file and not a dump\n", "FATHOMD", "ELF\x7f" };
+	const char *texts[] = {"hello, this is a text file and not a dump\n", "FATHOMD", "ELF\x7f"};
 	for (size_t i = 0; i < 3; i++) {
 		struct result res = read_all((const uint8_t *)texts[i], strlen(texts[i]));
 		assert_int_equal(res.rc, -EINVAL);
@@ -314,14 +316,15 @@ static void test_huge_lengths(void **state)
 	fdw_append(&w.buf, &w.len, &w.cap, h, sizeof(h));
 	fdw_header(&w, 1, 0, 99, 0, "x", "x", 1);
 	fdw_flush(&w, false);
-	uint8_t bad_body[] = { FD_REC_THREAD, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3 };
+	uint8_t bad_body[] = {FD_REC_THREAD, 0xff, 0xff, 0xff, 0x0f, 1, 2, 3};
 	fdw_append(&w.chunk, &w.clen, &w.ccap, bad_body, sizeof(bad_body));
 	fdw_flush(&w, false);
 	fdw_u(&w, 5);
 	fdw_u(&w, 1000000000);
 	fdw_u(&w, 1);
 	fdw_rec(&w, FD_REC_STACK);
-	uint8_t long_varint[] = { FD_REC_TID, 11, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01 };
+	uint8_t long_varint[] = {FD_REC_TID, 11,   0xff, 0xff, 0xff, 0xff, 0xff,
+				 0xff,	     0xff, 0xff, 0xff, 0xff, 0x01};
 	fdw_append(&w.chunk, &w.clen, &w.ccap, long_varint, sizeof(long_varint));
 	fdw_tid(&w, 77);
 	fdw_sample(&w, 5, 1, 1);
@@ -396,8 +399,10 @@ static void test_random_damage(void **state)
 		memcpy(copy, w.buf, w.len);
 		int flips = 1 + rand() % 8;
 		for (int k = 0; k < flips; k++)
-			copy[FD_FILE_HEADER_SIZE + (size_t)rand() % (w.len - FD_FILE_HEADER_SIZE)] = (uint8_t)rand();
-		size_t len = rand() % 4 ? w.len : FD_FILE_HEADER_SIZE + (size_t)rand() % (w.len - FD_FILE_HEADER_SIZE);
+			copy[FD_FILE_HEADER_SIZE + (size_t)rand() % (w.len - FD_FILE_HEADER_SIZE)] =
+			    (uint8_t)rand();
+		size_t len =
+		    rand() % 4 ? w.len : FD_FILE_HEADER_SIZE + (size_t)rand() % (w.len - FD_FILE_HEADER_SIZE);
 		struct result res = read_all(copy, len);
 		assert_int_equal(res.rc, 0);
 		assert_true(res.nsamples <= 3);
@@ -445,7 +450,7 @@ static void read_events(const uint8_t *buf, size_t len, size_t batch, struct evl
 			assert_int_equal(rec.path.len, 0);
 			assert_int_equal(rec.nframes, 0);
 			assert_int_equal(rec.count, 0);
-			struct rd_event e = {rec.kind, rec.tid,	 rec.id,     rec.seq, rec.ptr,	 rec.old_ptr,
+			struct rd_event e = {rec.kind, rec.tid,	 rec.id,     rec.seq, rec.ptr,	  rec.old_ptr,
 					     rec.size, rec.time, rec.weight, rec.ns,  rec.at_end, rec.agent};
 			ev_add(l, &e);
 		} else {
@@ -478,13 +483,14 @@ static void test_events_fast_path(void **state)
 	struct fdw w;
 	fdw_init(&w, FD_VERSION_MAJOR);
 	fdw_header(&w, 7, 1, 99, FD_ALLOC_EXACT, "/bin/app", "app", 3);
-	uint64_t a[2] = { 0x401234, 0x401100 };
+	uint64_t a[2] = {0x401234, 0x401100};
 	fdw_stack(&w, 1, 2, a);
 	for (int c = 0; c < 3; c++) {
 		for (int i = 0; i < 40; i++) {
 			uint64_t seq = (uint64_t)(c * 100 + 2 * i);
 			fdw_tid(&w, 100 + i % 3);
-			fdw_alloc(&w, seq, 1 + (uint64_t)i % 4, (uint64_t)i * 37, 0x7f0000001000ull + (uint64_t)i * 4096);
+			fdw_alloc(&w, seq, 1 + (uint64_t)i % 4, (uint64_t)i * 37,
+				  0x7f0000001000ull + (uint64_t)i * 4096);
 			fdw_sample(&w, (uint64_t)(c * 1000000 + i * 999), 1, 1 + (uint64_t)i % 2);
 			fdw_free_ev(&w, seq + 1, 0x7f0000001000ull + (uint64_t)i * 4096);
 		}
@@ -538,7 +544,8 @@ static void test_events_fast_path(void **state)
 		memcpy(copy, w.buf, w.len);
 		int flips = 1 + rand() % 4;
 		for (int k = 0; k < flips; k++)
-			copy[FD_FILE_HEADER_SIZE + (size_t)rand() % (w.len - FD_FILE_HEADER_SIZE)] = (uint8_t)rand();
+			copy[FD_FILE_HEADER_SIZE + (size_t)rand() % (w.len - FD_FILE_HEADER_SIZE)] =
+			    (uint8_t)rand();
 		read_events(copy, w.len, 0, ref);
 		read_events(copy, w.len, 1 + (size_t)rand() % 8, got);
 		assert_same_events(ref, got);
@@ -555,21 +562,21 @@ static void test_events_fast_path(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_valid_plain),
-		cmocka_unit_test(test_valid_zstd),
-		cmocka_unit_test(test_truncated_every_byte),
-		cmocka_unit_test(test_no_trailer),
-		cmocka_unit_test(test_corrupt_payload_skipped),
-		cmocka_unit_test(test_corrupt_header_resync),
-		cmocka_unit_test(test_missing_chunk_named),
-		cmocka_unit_test(test_not_a_dump),
-		cmocka_unit_test(test_wrong_magic),
-		cmocka_unit_test(test_newer_major),
-		cmocka_unit_test(test_huge_lengths),
-		cmocka_unit_test(test_long_chunks_pass_checksum),
-		cmocka_unit_test(test_unknown_kind_skipped),
-		cmocka_unit_test(test_random_damage),
-		cmocka_unit_test(test_events_fast_path),
+	    cmocka_unit_test(test_valid_plain),
+	    cmocka_unit_test(test_valid_zstd),
+	    cmocka_unit_test(test_truncated_every_byte),
+	    cmocka_unit_test(test_no_trailer),
+	    cmocka_unit_test(test_corrupt_payload_skipped),
+	    cmocka_unit_test(test_corrupt_header_resync),
+	    cmocka_unit_test(test_missing_chunk_named),
+	    cmocka_unit_test(test_not_a_dump),
+	    cmocka_unit_test(test_wrong_magic),
+	    cmocka_unit_test(test_newer_major),
+	    cmocka_unit_test(test_huge_lengths),
+	    cmocka_unit_test(test_long_chunks_pass_checksum),
+	    cmocka_unit_test(test_unknown_kind_skipped),
+	    cmocka_unit_test(test_random_damage),
+	    cmocka_unit_test(test_events_fast_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

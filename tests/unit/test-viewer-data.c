@@ -44,7 +44,7 @@ static void make_profile(struct profile *p)
 	uint32_t f_main = fx_frame(p, main_, 20);
 	uint32_t f_work = fx_frame(p, work, 30);
 	uint32_t f_inl = fx_frame(p, inl, 5); /* inlined into ... */
-	fx_frame(p, work, 31);                /* ... work */
+	fx_frame(p, work, 31);		      /* ... work */
 	uint32_t f_malloc = fx_frame(p, malloc_, 0);
 	uint32_t l_main = fx_loc(p, 0x1000, app, f_main, 1);
 	uint32_t l_work = fx_loc(p, 0x2000, app, f_work, 1);
@@ -131,9 +131,8 @@ static void test_tree_and_weights(void **state)
 	assert_has(
 	    s, "\"funcs\":{\"name\":[\"main\",\"work\",\"inl_helper\",\"malloc\"],"
 	       "\"file\":[\"app.c\",\"app.c\",\"app.h\",null],\"line\":[10,25,3,0],\"module\":[0,0,0,1]}");
-	assert_has(
-	    s,
-	    "{\"id\":\"cpu\",\"label\":\"CPU time\",\"unit\":\"samples\",\"total\":13,\"ns_per_unit\":10000000}");
+	assert_has(s, "{\"id\":\"cpu\",\"label\":\"CPU "
+		      "time\",\"unit\":\"samples\",\"total\":13,\"ns_per_unit\":10000000}");
 	assert_has(s,
 		   "{\"id\":\"alloc-bytes\",\"label\":\"Allocated bytes\",\"unit\":\"bytes\",\"total\":600}");
 	assert_has(s,

@@ -18,7 +18,7 @@
 
 static char tmpdir[256];
 static const char *const gone = "/nonexistent/xb/app";
-static const uint8_t bid[4] = { 0xde, 0xad, 0xbe, 0xef };
+static const uint8_t bid[4] = {0xde, 0xad, 0xbe, 0xef};
 
 /* A process whose one module, `gone`, is loaded at bias 0x10000: stack 1 is
  * 0x11004 (leaf) <- 0x12009 (a return address). */
@@ -29,7 +29,7 @@ static char *make_dump(const char *name)
 	fdw_header(&w, 77, 1, 99, FD_ALLOC_OFF, gone, "app\0", 4);
 	fdw_module_bid(&w, 1, 0x10000, 0x10000, 0x20000, gone, bid, sizeof(bid), 0);
 	fdw_thread(&w, 77, 0, "main");
-	uint64_t s1[2] = { 0x11004, 0x12009 };
+	uint64_t s1[2] = {0x11004, 0x12009};
 	fdw_stack(&w, 1, 2, s1);
 	fdw_tid(&w, 77);
 	fdw_sample(&w, 1000, 1, 1);
@@ -69,7 +69,7 @@ static void test_saved_symbols(void **state)
 	char *path = make_dump("app.fdump");
 	struct profile p;
 	char *err = NULL;
-	struct profile_opts o = { .quiet = true };
+	struct profile_opts o = {.quiet = true};
 
 	/* Without saved symbols: addresses, and the model says why. */
 	assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
@@ -83,10 +83,10 @@ static void test_saved_symbols(void **state)
 	struct symcache *c = symcache_new();
 	assert_non_null(c);
 	struct sym_frame leaf[2] = {
-		{ "inlined_helper", "/src/app/util.h", 12, 10, 0 },
-		{ "parse", "/src/app/parse.c", 40, 30, 0 },
+	    {"inlined_helper", "/src/app/util.h", 12, 10, 0},
+	    {"parse", "/src/app/parse.c", 40, 30, 0},
 	};
-	struct sym_frame caller[1] = { { "main", "/src/app/main.c", 7, 5, 0 } };
+	struct sym_frame caller[1] = {{"main", "/src/app/main.c", 7, 5, 0}};
 	assert_int_equal(symcache_add(c, gone, bid, sizeof(bid), 0x1004, leaf, 2), 0);
 	assert_int_equal(symcache_add(c, gone, bid, sizeof(bid), 0x2008, caller, 1), 0);
 	assert_int_equal(symcache_size(c), 2);
@@ -134,7 +134,7 @@ static void test_decode_damage(void **state)
 	struct symcache *c = symcache_new();
 	/* MODULE "/a" with no build id, then an ADDR with one frame that names
 	 * string 1, which was never defined. */
-	const uint8_t bad[] = { 2, 4, 2, '/', 'a', 0, 3, 7, 0x10, 1, 1, 0, 0, 0, 0 };
+	const uint8_t bad[] = {2, 4, 2, '/', 'a', 0, 3, 7, 0x10, 1, 1, 0, 0, 0, 0};
 	assert_int_equal(symcache_decode(c, bad, sizeof(bad)), -22);
 	assert_int_equal(symcache_module(c, "/a", NULL, 0), 0);
 	assert_int_equal(symcache_size(c), 0);
@@ -144,8 +144,8 @@ static void test_decode_damage(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_saved_symbols),
-		cmocka_unit_test(test_decode_damage),
+	    cmocka_unit_test(test_saved_symbols),
+	    cmocka_unit_test(test_decode_damage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const size_t sizes[16] = { 8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096, 8192 };
+static const size_t sizes[16] = {8, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 1024, 2048, 4096, 8192};
 static volatile unsigned sink;
 static int touch;
 /* Called through a volatile pointer: the compiler may not drop the stores
@@ -24,11 +24,11 @@ __attribute__((noinline)) static void pair(long i)
 	free(p);
 }
 
-#define LEVEL(name, next)                                                                                              \
-	__attribute__((noinline)) static void name(long i)                                                            \
-	{                                                                                                             \
-		next(i);                                                                                              \
-		sink++;                                                                                               \
+#define LEVEL(name, next)                                                                                    \
+	__attribute__((noinline)) static void name(long i)                                                   \
+	{                                                                                                    \
+		next(i);                                                                                     \
+		sink++;                                                                                      \
 	}
 LEVEL(d1, pair)
 LEVEL(d2, d1)
@@ -42,10 +42,18 @@ LEVEL(pd, d4)
 __attribute__((noinline)) static void d6(long i)
 {
 	switch (i >> 4 & 3) {
-	case 0: pa(i); break;
-	case 1: pb(i); break;
-	case 2: pc(i); break;
-	default: pd(i); break;
+	case 0:
+		pa(i);
+		break;
+	case 1:
+		pb(i);
+		break;
+	case 2:
+		pc(i);
+		break;
+	default:
+		pd(i);
+		break;
 	}
 	sink++;
 }

@@ -7,7 +7,8 @@
 #include <memory>
 #include <vector>
 
-namespace cli_ns {
+namespace cli_ns
+{
 
 static volatile unsigned long cli_sink;
 
@@ -17,8 +18,9 @@ static inline __attribute__((always_inline)) unsigned long cli_mix(unsigned long
 	return x * 6364136223846793005ul + i;
 }
 
-template <typename T> class Widget {
-public:
+template <typename T> class Widget
+{
+      public:
 	explicit Widget(T seed) : seed_(seed) {}
 	__attribute__((noinline)) unsigned long compute(unsigned long n) const
 	{
@@ -31,7 +33,7 @@ public:
 		return x;
 	}
 
-private:
+      private:
 	T seed_;
 };
 
@@ -76,7 +78,8 @@ int main(int argc, char **argv)
 	cli_ns::Widget<int> w(7);
 	cli_ns::cli_sink = w.compute(n);
 
-	auto spin = [](unsigned long m) __attribute__((noinline)) {
+	auto spin = [](unsigned long m) __attribute__((noinline))
+	{
 		unsigned long y = 1;
 		for (unsigned long i = 0; i < m; i++)
 			y = y * 2862933555777941757ul + 3037000493ul + (y >> 7);

@@ -12,11 +12,12 @@
 int main(int argc, char **argv)
 {
 	int heap = argc > 1 && !strcmp(argv[1], "heap");
-	char *p = heap ? malloc(SIZE) : mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p = heap ? malloc(SIZE)
+		       : mmap(NULL, SIZE, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (!p || p == MAP_FAILED)
 		return 1;
 	memset(p, 1, SIZE);
-	struct timespec ts = { 0, 300 * 1000 * 1000 };
+	struct timespec ts = {0, 300 * 1000 * 1000};
 	nanosleep(&ts, NULL);
 	if (heap)
 		free(p);

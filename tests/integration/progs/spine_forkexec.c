@@ -9,19 +9,28 @@
 
 static volatile unsigned long spine_fe_sink;
 
-#define SPIN(n)                                                                                                \
-	do {                                                                                                   \
-		unsigned long x = spine_fe_sink;                                                               \
-		for (unsigned long i = 0; i < (n); i++)                                                        \
-			x = x * 6364136223846793005ul + i;                                                     \
-		spine_fe_sink = x;                                                                             \
+#define SPIN(n)                                                                                              \
+	do {                                                                                                 \
+		unsigned long x = spine_fe_sink;                                                             \
+		for (unsigned long i = 0; i < (n); i++)                                                      \
+			x = x * 6364136223846793005ul + i;                                                   \
+		spine_fe_sink = x;                                                                           \
 	} while (0)
 
 #define N 150000000ul
 
-__attribute__((noinline, noipa)) void spine_parent_work(void) { SPIN(N); }
-__attribute__((noinline, noipa)) void spine_child_work(void) { SPIN(N); }
-__attribute__((noinline, noipa)) void spine_exec_work(void) { SPIN(N); }
+__attribute__((noinline, noipa)) void spine_parent_work(void)
+{
+	SPIN(N);
+}
+__attribute__((noinline, noipa)) void spine_child_work(void)
+{
+	SPIN(N);
+}
+__attribute__((noinline, noipa)) void spine_exec_work(void)
+{
+	SPIN(N);
+}
 
 int main(int argc, char **argv)
 {

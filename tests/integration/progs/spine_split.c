@@ -18,17 +18,26 @@ static double thread_ns(void)
 	return (double)t.tv_sec * 1e9 + (double)t.tv_nsec;
 }
 
-#define SPIN(n)                                                                                                \
-	do {                                                                                                   \
-		unsigned long x = spine_sink;                                                                  \
-		for (unsigned long i = 0; i < (n); i++)                                                        \
-			x = x * 6364136223846793005ul + i;                                                     \
-		spine_sink = x;                                                                                \
+#define SPIN(n)                                                                                              \
+	do {                                                                                                 \
+		unsigned long x = spine_sink;                                                                \
+		for (unsigned long i = 0; i < (n); i++)                                                      \
+			x = x * 6364136223846793005ul + i;                                                   \
+		spine_sink = x;                                                                              \
 	} while (0)
 
-__attribute__((noinline, noipa)) void spine_a(unsigned long n) { SPIN(n); }
-__attribute__((noinline, noipa)) void spine_b(unsigned long n) { SPIN(n); }
-__attribute__((noinline, noipa)) void spine_c(unsigned long n) { SPIN(n); }
+__attribute__((noinline, noipa)) void spine_a(unsigned long n)
+{
+	SPIN(n);
+}
+__attribute__((noinline, noipa)) void spine_b(unsigned long n)
+{
+	SPIN(n);
+}
+__attribute__((noinline, noipa)) void spine_c(unsigned long n)
+{
+	SPIN(n);
+}
 
 static void *thread1(void *arg)
 {
@@ -59,7 +68,7 @@ int main(int argc, char **argv)
 	pthread_join(t1, NULL);
 	pthread_join(t2, NULL);
 	double all = ns_a + ns_b + ns_c;
-	printf("truth a=%.1f b=%.1f c=%.1f cpu_ms=%.0f\n", 100 * ns_a / all, 100 * ns_b / all, 100 * ns_c / all,
-	       all / 1e6);
+	printf("truth a=%.1f b=%.1f c=%.1f cpu_ms=%.0f\n", 100 * ns_a / all, 100 * ns_b / all,
+	       100 * ns_c / all, all / 1e6);
 	return 0;
 }

@@ -89,7 +89,7 @@ static void *in_compute(void *arg)
 int main(int argc, char **argv)
 {
 	int rounds = argc > 1 ? atoi(argv[1]) : 20;
-	void *(*kinds[])(void *) = { in_condwait, in_sleep, in_read, in_compute, in_compute };
+	void *(*kinds[])(void *) = {in_condwait, in_sleep, in_read, in_compute, in_compute};
 	const int nk = (int)(sizeof(kinds) / sizeof(kinds[0]));
 	if (rounds < 1 || pipe(pipefd) != 0) {
 		fprintf(stderr, "usage: stress_cancel [ROUNDS]\n");

@@ -23,7 +23,7 @@ int main(int argc, char **argv)
 	snprintf(lib, sizeof(lib), "%s/libstress_plugin.so", dirname(self));
 
 	uint64_t h = 7;
-	void *held[8] = { 0 };
+	void *held[8] = {0};
 	int unloaded = 0;
 	for (int i = 0; i < loops; i++) {
 		void *d = dlopen(lib, RTLD_NOW | RTLD_LOCAL);
@@ -31,7 +31,8 @@ int main(int argc, char **argv)
 			fprintf(stderr, "stress_dlopen: %s\n", dlerror());
 			return 1;
 		}
-		uint64_t (*work)(uint64_t, long) = (uint64_t(*)(uint64_t, long))dlsym(d, "stress_plugin_work");
+		uint64_t (*work)(uint64_t, long) =
+		    (uint64_t(*)(uint64_t, long))dlsym(d, "stress_plugin_work");
 		void *(*alloc)(size_t) = (void *(*)(size_t))dlsym(d, "stress_plugin_alloc");
 		if (!work || !alloc) {
 			fprintf(stderr, "stress_dlopen: missing symbol\n");

@@ -48,21 +48,27 @@ static void need(size_t n, uint32_t chunk_size)
 
 static void usage(void)
 {
-	fprintf(stderr, "usage: stress_gendump [--events N | --bytes SIZE] [--stacks N] [--live N] [--threads N]\n"
-			"                      [--chunk BYTES] [--sample-every N] [--seed N] [--no-trailer] OUT\n");
+	fprintf(stderr,
+		"usage: stress_gendump [--events N | --bytes SIZE] [--stacks N] [--live N] [--threads N]\n"
+		"                      [--chunk BYTES] [--sample-every N] [--seed N] [--no-trailer] OUT\n");
 	exit(2);
 }
 
 int main(int argc, char **argv)
 {
-	struct opts o = { .events = 100000, .stacks = 1000, .live = 10000, .threads = 4, .chunk = 256 << 10,
-			  .sample_every = 20, .seed = 1 };
+	struct opts o = {.events = 100000,
+			 .stacks = 1000,
+			 .live = 10000,
+			 .threads = 4,
+			 .chunk = 256 << 10,
+			 .sample_every = 20,
+			 .seed = 1};
 	static const struct option longopts[] = {
-		{ "events", required_argument, 0, 'e' }, { "bytes", required_argument, 0, 'b' },
-		{ "stacks", required_argument, 0, 's' }, { "live", required_argument, 0, 'l' },
-		{ "threads", required_argument, 0, 't' }, { "chunk", required_argument, 0, 'c' },
-		{ "sample-every", required_argument, 0, 'S' }, { "seed", required_argument, 0, 'r' },
-		{ "no-trailer", no_argument, 0, 'n' }, { 0, 0, 0, 0 },
+	    {"events", required_argument, 0, 'e'},	 {"bytes", required_argument, 0, 'b'},
+	    {"stacks", required_argument, 0, 's'},	 {"live", required_argument, 0, 'l'},
+	    {"threads", required_argument, 0, 't'},	 {"chunk", required_argument, 0, 'c'},
+	    {"sample-every", required_argument, 0, 'S'}, {"seed", required_argument, 0, 'r'},
+	    {"no-trailer", no_argument, 0, 'n'},	 {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -81,16 +87,36 @@ int main(int argc, char **argv)
 				v <<= 30;
 		}
 		switch (c) {
-		case 'e': o.events = v; break;
-		case 'b': o.bytes = v; o.events = UINT64_MAX; break;
-		case 's': o.stacks = (uint32_t)v; break;
-		case 'l': o.live = (uint32_t)v; break;
-		case 't': o.threads = (uint32_t)v; break;
-		case 'c': o.chunk = (uint32_t)v; break;
-		case 'S': o.sample_every = (unsigned)v; break;
-		case 'r': o.seed = v; break;
-		case 'n': o.no_trailer = 1; break;
-		default: usage();
+		case 'e':
+			o.events = v;
+			break;
+		case 'b':
+			o.bytes = v;
+			o.events = UINT64_MAX;
+			break;
+		case 's':
+			o.stacks = (uint32_t)v;
+			break;
+		case 'l':
+			o.live = (uint32_t)v;
+			break;
+		case 't':
+			o.threads = (uint32_t)v;
+			break;
+		case 'c':
+			o.chunk = (uint32_t)v;
+			break;
+		case 'S':
+			o.sample_every = (unsigned)v;
+			break;
+		case 'r':
+			o.seed = v;
+			break;
+		case 'n':
+			o.no_trailer = 1;
+			break;
+		default:
+			usage();
 		}
 	}
 	if (optind + 1 != argc || o.stacks < 1 || o.live < 1 || o.threads < 1 || o.chunk < 4096 ||

@@ -72,7 +72,7 @@ int main(int argc, char **argv)
 	}
 	alt_size = 1 << 16;
 	alt_base = malloc(alt_size);
-	stack_t ss = { .ss_sp = alt_base, .ss_size = alt_size, .ss_flags = 0 };
+	stack_t ss = {.ss_sp = alt_base, .ss_size = alt_size, .ss_flags = 0};
 	if (!alt_base || sigaltstack(&ss, NULL) != 0) {
 		perror("sigaltstack");
 		return 1;
@@ -89,23 +89,23 @@ int main(int argc, char **argv)
 	al.sa_handler = on_alarm;
 	sigaction(SIGALRM, &al, NULL); /* no SA_RESTART: nanosleep returns EINTR */
 
-	struct itimerval it = { .it_interval = { 0, 20000 }, .it_value = { 0, 20000 } };
+	struct itimerval it = {.it_interval = {0, 20000}, .it_value = {0, 20000}};
 	setitimer(ITIMER_REAL, &it, NULL);
 
-	struct target t = { pthread_self(), count };
+	struct target t = {pthread_self(), count};
 	pthread_t th;
 	pthread_create(&th, NULL, sender, &t);
 	/* The main thread sleeps and works between signals; its sleeps are
 	 * interrupted by SIGALRM and resumed. */
 	uint64_t h = 0;
 	for (int i = 0; i < 50; i++) {
-		struct timespec ts = { 0, 2000000 }, rem;
+		struct timespec ts = {0, 2000000}, rem;
 		while (nanosleep(&ts, &rem) != 0 && errno == EINTR)
 			ts = rem;
 		h += spin(100000);
 	}
 	pthread_join(th, NULL);
-	struct itimerval off = { { 0, 0 }, { 0, 0 } };
+	struct itimerval off = {{0, 0}, {0, 0}};
 	setitimer(ITIMER_REAL, &off, NULL);
 	printf("handled %d on the alternate stack, %d off it; alarms seen: %s; h %llu\n", (int)on_alt_count,
 	       (int)off_alt_count, alarms > 0 ? "yes" : "no", (unsigned long long)h);

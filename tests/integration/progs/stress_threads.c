@@ -27,7 +27,7 @@ static void *worker(void *arg)
 {
 	struct job *j = arg;
 	uint64_t h = (uint64_t)j->id;
-	char *keep[16] = { 0 };
+	char *keep[16] = {0};
 
 	pthread_barrier_wait(&start);
 	for (long i = 0; i < iterations; i++) {
