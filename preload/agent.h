@@ -202,6 +202,9 @@ extern uint32_t agent_intern_gen;	    /* bumped when stack ids restart (fork) */
 
 extern TLS struct tstate *agent_tls;
 extern TLS int agent_guard; /* inside the agent or a hook: hooks pass through */
+/* agent_guard's value while a hook calls the real allocator for the program
+ * (any nonzero value keeps the hooks passing through). */
+#define GUARD_REAL 2
 
 /* Agent code on an application thread must not be a place where
  * pthread_cancel acts (libunwind and the writer make system calls that are

@@ -372,6 +372,17 @@ static inline __attribute__((always_inline)) void on_free(void *p)
 
 #define RECORDING() (LIKELY(agent_alloc_on) && !agent_guard)
 
+/* Calls the real allocator for the program inside a hook (the guard held):
+ * the guard says GUARD_REAL meanwhile, so that a CPU sample taken there is
+ * the program's allocation, not the agent's work (signal-sample.c). */
+#define AS_PROGRAM(call)                                                                                     \
+	({                                                                                                   \
+		agent_guard = GUARD_REAL;                                                                    \
+		__typeof__(call) r_ = (call);                                                                \
+		agent_guard = 1;                                                                             \
+		r_;                                                                                          \
+	})
+
 /* The hooks' first test: sampled mode is recording and this thread is not
  * inside the agent. agent_alloc_on holds the mode, so this is two loads. */
 #define SAMPLING() (LIKELY(agent_alloc_on == FD_ALLOC_SAMPLED) && LIKELY(!agent_guard))
@@ -412,7 +423,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ra, uint64
 	if (!RECORDING())
 		return real.malloc(n);
 	agent_guard = 1;
-	void *p = real.malloc(n);
+	void *p = AS_PROGRAM(real.malloc(n));
 	if (LIKELY(p))
 		on_alloc(p, n, ra, sp0);
 	agent_guard = 0;
@@ -449,6 +460,7 @@ static __attribute__((noinline)) void free_slow(void *p)
 	}
 	agent_guard = 1;
 	on_free(p);
+	agent_guard = GUARD_REAL;
 	real.free(p);
 	agent_guard = 0;
 }
@@ -487,7 +499,7 @@ static __attribute__((noinline)) void *calloc_slow(size_t a, size_t b, uint64_t 
 	if (!RECORDING())
 		return real.calloc(a, b);
 	agent_guard = 1;
-	void *p = real.calloc(a, b);
+	void *p = AS_PROGRAM(real.calloc(a, b));
 	if (LIKELY(p))
 		on_alloc(p, a * b, ra, sp0);
 	agent_guard = 0;
@@ -528,16 +540,16 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n, uint64_
 	agent_guard = 1;
 	void *p;
 	if (!old) {
-		p = real.realloc(NULL, n);
+		p = AS_PROGRAM(real.realloc(NULL, n));
 		if (p)
 			on_alloc(p, n, ra, sp0);
 	} else if (n == 0) {
 		/* glibc frees the block and returns NULL. */
 		on_free(old);
-		p = real.realloc(old, 0);
+		p = AS_PROGRAM(real.realloc(old, 0));
 	} else if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
 		int was = maybe_sampled(old) && sset_remove((uintptr_t)old);
-		p = real.realloc(old, n);
+		p = AS_PROGRAM(real.realloc(old, n));
 		if (!p) {
 			if (was)
 				sset_insert((uintptr_t)old);
@@ -557,7 +569,7 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n, uint64_
 			}
 		}
 	} else {
-		p = real.realloc(old, n);
+		p = AS_PROGRAM(real.realloc(old, n));
 		if (p) {
 			struct tstate *t = tstate_get();
 			if (t)
@@ -617,7 +629,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	if (!RECORDING())
 		return real.posix_memalign(out, align, n);
 	agent_guard = 1;
-	int r = real.posix_memalign(out, align, n);
+	int r = AS_PROGRAM(real.posix_memalign(out, align, n));
 	if (r == 0)
 		on_alloc(*out, n, CALLER_RA, CALLER_SP);
 	agent_guard = 0;
@@ -636,7 +648,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		if (!RECORDING())                                                                            \
 			return real.name args;                                                               \
 		agent_guard = 1;                                                                             \
-		void *p = real.name args;                                                                    \
+		void *p = AS_PROGRAM(real.name args);                                                        \
 		if (LIKELY(p))                                                                               \
 			on_alloc(p, size, CALLER_RA, CALLER_SP);                                             \
 		agent_guard = 0;                                                                             \

@@ -121,25 +121,39 @@ static unsigned agent_frames(const uint64_t *f, unsigned n, unsigned *first)
 /* Unwinds the interrupted context into f without the agent's frames
  * (agent_frames). Two cases:
  * - the pc is in libc under an interposer of the agent's while the thread
- *   is not in the agent's bookkeeping (t->busy clear): that is the real
- *   malloc, free or other call the program made, at the cost it has
- *   without the agent; only the agent's frames are cut out, the libc
- *   frames stay, as the program's;
+ *   is not in the agent's own code (its guard clear, or GUARD_REAL: a hook
+ *   calling the real allocator; t->busy clear): that is the real malloc,
+ *   free or other call the program made, at the cost it has without the
+ *   agent; only the agent's frames are cut out, the libc frames stay, as
+ *   the program's;
  * - otherwise it is the agent's own work (recording an allocation, the
  *   interposer's few instructions): the sample is charged to the frame that
  *   called into the agent, flagged EV_SAMPLE_AGENT in *flags and counted,
- *   so that reports can leave it out of the program's shares.
+ *   so that reports can leave it out of the program's shares;
+ * - the thread was in the agent's code (in_agent_code: its guard was set),
+ *   the pc is in a library the agent calls and the walk never reached an
+ *   agent frame (zstd's assembly has no unwind information, and a walk from
+ *   it may go astray: the writer's work done on the main thread): the
+ *   agent's work with no caller to charge, flagged SAMPLE_NO_CALLER as well
+ *   (on_sample charges it to the thread's last stack).
  * Context: async-signal-safe. */
-static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight, unsigned *flags)
+#define SAMPLE_NO_CALLER 0x100u
+static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_t weight, int in_agent_code,
+			       unsigned *flags)
 {
 	unsigned n = unwind_signal(ucv, f, t);
 	*flags = 0;
 	if (t->blk_on)
 		return blocking_frames(t, f, n);
 	unsigned first = 0, end = agent_frames(f, n, &first);
-	if (!end)
+	if (!end) {
+		if (in_agent_code == 1 && n && in_helper(f[0])) {
+			*flags = EV_SAMPLE_AGENT | SAMPLE_NO_CALLER;
+			atomic_fetch_add_explicit(&agent_cpu_in_agent, weight, memory_order_relaxed);
+		}
 		return n;
-	if (first > 0 && !t->busy && !t->in_unwind) {
+	}
+	if (first > 0 && in_agent_code != 1 && !t->busy && !t->in_unwind) {
 		for (unsigned i = end; i < n; i++)
 			f[first + i - end] = f[i];
 		return n - (end - first);
@@ -149,6 +163,20 @@ static unsigned unwind_program(void *ucv, uint64_t *f, struct tstate *t, uint32_
 	*flags = EV_SAMPLE_AGENT;
 	atomic_fetch_add_explicit(&agent_cpu_in_agent, weight, memory_order_relaxed);
 	return n - end;
+}
+
+/* The stack of a sample of the agent's work whose caller the walk did not
+ * reach (SAMPLE_NO_CALLER): the thread's last stack, or its start routine,
+ * as a stack of f (0 when neither is known). Context: signal. */
+static uint32_t no_caller_stack(struct tstate *t, uint64_t *f, unsigned *n)
+{
+	if (t->last_id)
+		return t->last_id;
+	if (!t->start_n)
+		return 0;
+	f[0] = t->start_frames[0];
+	*n = 1;
+	return 0;
 }
 
 /* Adds a sample taken while the thread is still in the agent's bookkeeping
@@ -259,10 +287,17 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 				atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 			goto out_guard;
 		}
-		unsigned flags, n = unwind_program(ucv, t->pending_frames + 2, t, weight, &flags);
-		n = python_frames(t->pending_frames + 2, n);
-		int is_new;
-		uint32_t id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
+		unsigned flags, n = unwind_program(ucv, t->pending_frames + 2, t, weight, g, &flags);
+		int is_new = 0;
+		uint32_t id = 0;
+		if (flags & SAMPLE_NO_CALLER) {
+			flags &= ~SAMPLE_NO_CALLER;
+			id = no_caller_stack(t, t->pending_frames + 2, &n);
+		} else {
+			n = python_frames(t->pending_frames + 2, n);
+		}
+		if (!id)
+			id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
 		if (!id) {
 			atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
 			goto out_guard;
@@ -279,16 +314,23 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		t->pending = 1;
 		goto out_guard;
 	}
-	unsigned flags, n = unwind_program(ucv, t->sig_frames + 2, t, weight, &flags);
-	n = python_frames(t->sig_frames + 2, n);
+	unsigned flags, n = unwind_program(ucv, t->sig_frames + 2, t, weight, g, &flags);
+	uint32_t id = 0;
+	if (flags & SAMPLE_NO_CALLER) {
+		flags &= ~SAMPLE_NO_CALLER;
+		id = no_caller_stack(t, t->sig_frames + 2, &n);
+	} else {
+		n = python_frames(t->sig_frames + 2, n);
+	}
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
 	if (ring_space(&t->ring) < n + 2 + 6) {
 		atomic_fetch_add_explicit(&t->lost_samples, 1, memory_order_relaxed);
 		goto out_guard;
 	}
-	int is_new;
-	uint32_t id = intern_stack(&agent_intern, t->sig_frames + 2, n, &is_new);
+	int is_new = 0;
+	if (!id)
+		id = intern_stack(&agent_intern, t->sig_frames + 2, n, &is_new);
 	if (!id) {
 		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
 		goto out_guard;
