@@ -214,6 +214,21 @@ static void print_text_header(const struct report *r)
 			printf("          %s thread%s not CPU-sampled: %s\n",
 			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
 			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
+		/* CPU timers fire at the kernel's tick (4 ms at 250 Hz) and later on
+		 * a loaded or virtualised machine (steal time): samples that stand
+		 * for much more than that give a short call right after a long one
+		 * the long one's end. */
+		uint64_t period = pr->hz ? 1000000000ull / pr->hz : 0,
+			 expect = period > 4000000 ? period : 4000000;
+		if (pr->clock == FD_CLOCK_CPU && pr->timer_samples >= 20 &&
+		    pr->timer_weight * period / pr->timer_samples > 3 * expect)
+			printf("          samples came every %s of CPU on average, not every %s: the kernel "
+			       "delivered"
+			       " the timer late (a loaded or virtualised machine?); a short call right after "
+			       "a long"
+			       " one gains weight\n",
+			       fmt_duration(a, pr->timer_weight * period / pr->timer_samples),
+			       fmt_duration(c, period));
 		if (pr->agent_left_out && pr->hz)
 			printf("          %s (%.1f%% of the samples) was the agent's own work, left out of "
 			       "the shares"

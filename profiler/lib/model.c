@@ -644,6 +644,10 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 		}
 		int64_t w = (int64_t)(periods > (1u << 30) ? (1u << 30) : periods);
 		seen_time(ld, proc, e->time);
+		if (!e->at_end) {
+			pr->timer_samples++;
+			pr->timer_weight += e->ns && pr->hz ? e->ns / (1000000000u / pr->hz) : e->weight;
+		}
 		if (e->agent && !(ld->opts && ld->opts->include_agent)) {
 			/* The agent's own work: in the CPU account, not in the
 			 * program's shares. */

@@ -57,6 +57,10 @@ struct fa_process {
 	 * the stacks' weights (the program's shares), with their weight in
 	 * agent_left_out (sample_weight and samples still count them). */
 	uint64_t cpu_in_agent, agent_left_out;
+	/* The timer's samples (not those charged at a thread's end) and their
+	 * weight in periods: their ratio says how late the kernel delivered the
+	 * timer (report's header notes it when samples are sparse). */
+	uint64_t timer_samples, timer_weight;
 	char *cpu_unsampled_why;
 	/* The `fathom record` run the dump belongs to (NULL: not recorded,
 	 * an older dump or the agent used alone). */

@@ -17,7 +17,8 @@
 struct opts {
 	uint64_t events, bytes, seed;
 	uint32_t stacks, live, threads, chunk;
-	unsigned sample_every; /* one CPU sample per this many allocation events */
+	unsigned sample_every;	/* one CPU sample per this many allocation events */
+	unsigned sample_weight; /* the periods each sample stands for (a late timer: more than 1) */
 	int no_trailer;
 };
 
@@ -62,13 +63,20 @@ int main(int argc, char **argv)
 			 .threads = 4,
 			 .chunk = 256 << 10,
 			 .sample_every = 20,
+			 .sample_weight = 1,
 			 .seed = 1};
 	static const struct option longopts[] = {
-	    {"events", required_argument, 0, 'e'},	 {"bytes", required_argument, 0, 'b'},
-	    {"stacks", required_argument, 0, 's'},	 {"live", required_argument, 0, 'l'},
-	    {"threads", required_argument, 0, 't'},	 {"chunk", required_argument, 0, 'c'},
-	    {"sample-every", required_argument, 0, 'S'}, {"seed", required_argument, 0, 'r'},
-	    {"no-trailer", no_argument, 0, 'n'},	 {0, 0, 0, 0},
+	    {"events", required_argument, 0, 'e'},
+	    {"bytes", required_argument, 0, 'b'},
+	    {"stacks", required_argument, 0, 's'},
+	    {"live", required_argument, 0, 'l'},
+	    {"threads", required_argument, 0, 't'},
+	    {"chunk", required_argument, 0, 'c'},
+	    {"sample-every", required_argument, 0, 'S'},
+	    {"seed", required_argument, 0, 'r'},
+	    {"no-trailer", no_argument, 0, 'n'},
+	    {"sample-weight", required_argument, 0, 'W'},
+	    {0, 0, 0, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -111,6 +119,9 @@ int main(int argc, char **argv)
 			break;
 		case 'r':
 			o.seed = v;
+			break;
+		case 'W':
+			o.sample_weight = (unsigned)v;
 			break;
 		case 'n':
 			o.no_trailer = 1;
@@ -217,7 +228,7 @@ int main(int argc, char **argv)
 		if (heap > peak)
 			peak = heap;
 		if (o.sample_every && i % o.sample_every == 0) {
-			fdw_sample(&w, time, stack, 1);
+			fdw_sample(&w, time, stack, o.sample_weight);
 			samples++;
 		}
 		if (i % 10000 == 0) {
@@ -226,7 +237,7 @@ int main(int argc, char **argv)
 	}
 	if (!o.no_trailer) {
 		need(64, o.chunk);
-		fdw_trailer_ev(&w, time, samples, samples, 0, events);
+		fdw_trailer_ev(&w, time, samples, samples * o.sample_weight, 0, events);
 	}
 	if (w.clen)
 		fdw_flush(&w, false);
