@@ -4,8 +4,8 @@
  * and line table into the dump once (records PYCODE and PYTHON).
  *
  * The walk reads the interpreter's private structures at offsets from the
- * tables below (3.11, 3.12) or from _Py_DebugOffsets (3.13), measured in
- * /work/shared/PYTHON.md. A frame's fields can be stack garbage for a few
+ * tables below (3.11, 3.12: offsetof in each version's internal headers) or
+ * from _Py_DebugOffsets (3.13). A frame's fields can be stack garbage for a few
  * instructions while the eval loop publishes a new frame, so every read is
  * made under a sigsetjmp guard on SIGSEGV and SIGBUS; the program's own
  * handlers of those signals are kept apart (python_sigaction) and run for
