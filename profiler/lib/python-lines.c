@@ -2,6 +2,8 @@
  * the interpreter's own code.co_lines() does (Objects/locations.md). */
 #include "python.h"
 
+#include <stdbool.h>
+
 struct lt {
 	const uint8_t *p, *end;
 	int bad;
@@ -76,35 +78,26 @@ int py_lines_each(const uint8_t *table, size_t len, int firstlineno,
 	return 0;
 }
 
+struct line_at {
+	uint32_t byte; /* the instruction's offset in bytes */
+	int line;
+	bool found;
+};
+
+static void line_at_cb(void *arg, uint32_t start, uint32_t end, int line)
+{
+	struct line_at *q = arg;
+	if (!q->found && q->byte >= start && q->byte < end) {
+		q->line = line;
+		q->found = true;
+	}
+}
+
+/* One decoder: the entry that covers lasti, found by py_lines_each (damage
+ * after that entry does not matter, damage before it leaves it unfound). */
 int py_line(const uint8_t *table, size_t len, int firstlineno, uint32_t lasti)
 {
-	struct lt t = {table, table + len, 0};
-	int line = firstlineno;
-	uint32_t at = 0;
-	while (t.p < t.end) {
-		unsigned first = byte(&t);
-		if (!(first & 0x80))
-			return -1;
-		unsigned code = (first >> 3) & 15, units = (first & 7) + 1;
-		if (code == 14) {
-			line += svarint(&t);
-			varint(&t);
-			varint(&t);
-			varint(&t);
-		} else if (code == 13) {
-			line += svarint(&t);
-		} else if (code >= 10 && code < 13) {
-			line += (int)code - 10;
-			byte(&t);
-			byte(&t);
-		} else if (code < 10) {
-			byte(&t);
-		}
-		if (t.bad)
-			return -1;
-		if (lasti >= at && lasti < at + units)
-			return code == 15 ? -1 : line;
-		at += units;
-	}
-	return -1;
+	struct line_at q = {lasti * 2, -1, false};
+	py_lines_each(table, len, firstlineno, line_at_cb, &q);
+	return q.found ? q.line : -1;
 }
