@@ -154,9 +154,12 @@ static char *looked_words(const struct source_opts *o, const char *recorded, con
 		used += (size_t)snprintf(dirs + used, sizeof(dirs) - used, "%s%s", i ? ", " : "", o->dirs[i]);
 	if (used >= sizeof(dirs))
 		used = sizeof(dirs) - 1;
-	return str_fmt("looked for %s%s%s%s%s%s", recorded, mapped ? " and " : "", mapped ? mapped : "",
-		       o->ndirs ? ", and its trailing parts under " : "", dirs,
-		       o->ndirs || o->nmaps ? "" : " (--source-dir DIR or --prefix-map OLD=NEW find sources moved since the build)");
+	return str_fmt(
+	    "looked for %s%s%s%s%s%s", recorded, mapped ? " and " : "", mapped ? mapped : "",
+	    o->ndirs ? ", and its trailing parts under " : "", dirs,
+	    o->ndirs || o->nmaps
+		? ""
+		: " (--source-dir DIR or --prefix-map OLD=NEW find sources moved since the build)");
 }
 
 int source_open(struct source_file *sf, const struct source_opts *o, const char *recorded, size_t max_bytes)
@@ -253,17 +256,21 @@ bool source_changed(const struct source_file *sf, int64_t built_ns, const char *
 	if (!sf->path)
 		return false;
 	if (max_line > sf->nlines && !sf->truncated) {
-		snprintf(buf, len, "%s has %" PRIu32 " lines, the recording names line %" PRIu32
+		snprintf(buf, len,
+			 "%s has %" PRIu32 " lines, the recording names line %" PRIu32
 			 ": it changed since the build; its lines may not match the figures",
 			 sf->path, sf->nlines, max_line);
 		return true;
 	}
 	if (built_ns && sf->mtime_ns > built_ns) {
 		if (built_what && !strcmp(built_what, "the recording's start"))
-			snprintf(buf, len, "%s was modified after the recording started: its lines may not match the figures",
+			snprintf(buf, len,
+				 "%s was modified after the recording started: its lines may not match the "
+				 "figures",
 				 sf->path);
 		else
-			snprintf(buf, len, "%s was modified after %s was built: its lines may not match the figures",
+			snprintf(buf, len,
+				 "%s was modified after %s was built: its lines may not match the figures",
 				 sf->path, built_what ? built_what : "its program");
 		return true;
 	}

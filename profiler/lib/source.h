@@ -35,15 +35,15 @@ void source_opts_free(struct source_opts *o);
 
 /* One source file, found and read. */
 struct source_file {
-	char *recorded;	     /* the path the recording names */
-	char *path;	     /* where it was found; NULL when not */
-	char *looked;	     /* when not found: where it was looked for, in words */
-	char *text;	     /* its bytes, NUL-terminated (a NUL inside ends no line) */
-	size_t size;	     /* bytes read */
-	bool truncated;	     /* the file is larger than max_bytes: read up to that */
-	uint32_t *line_off;  /* line n (1-based) starts at text + line_off[n - 1] */
-	uint32_t nlines;     /* lines read (a last line without newline counts) */
-	int64_t mtime_ns;    /* its modification time */
+	char *recorded;	    /* the path the recording names */
+	char *path;	    /* where it was found; NULL when not */
+	char *looked;	    /* when not found: where it was looked for, in words */
+	char *text;	    /* its bytes, NUL-terminated (a NUL inside ends no line) */
+	size_t size;	    /* bytes read */
+	bool truncated;	    /* the file is larger than max_bytes: read up to that */
+	uint32_t *line_off; /* line n (1-based) starts at text + line_off[n - 1] */
+	uint32_t nlines;    /* lines read (a last line without newline counts) */
+	int64_t mtime_ns;   /* its modification time */
 };
 
 /* Finds `recorded` and reads it (at most max_bytes, 0: no limit), trying in
