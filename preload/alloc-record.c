@@ -31,8 +31,8 @@ static inline unsigned cache_set(uint64_t ip0, uint64_t sp0)
  * instruction, so that it names the calling line) and fills the cache entry.
  * The raw frames stay in t->hook_frames + 2 (*n of them).
  * Context: malloc, t->busy set. */
-static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned set, uint64_t ip0, uint64_t sp0,
-						     unsigned *nout)
+static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned set, uint64_t ip0,
+						     uint64_t sp0, unsigned *nout)
 {
 	/* hook_frames holds the STACK event: header, then the frames. */
 	uint64_t *ips = t->hook_frames + 2, *sps = t->hook_sps;
@@ -158,7 +158,8 @@ static inline uint32_t stack_of(struct tstate *t, uint64_t ra, uint64_t sp0, int
 }
 
 /* The sequence number comes after the allocator returned (fathom-dump.h). */
-__attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0, int kind)
+__attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0,
+					  int kind)
 {
 	python_alloc_poll();
 	enter(t);

@@ -4,14 +4,16 @@ usage: mem_json.py WORKLOAD N [--tracemalloc]
   json   N dicts of a number, a string and a short list; json.dumps, then json.loads
   dicts  a list of N dicts built in a loop, kept until the end
   big    one bytes object of N bytes
-With --tracemalloc, tracemalloc runs over the measured region only and the
-program prints its own figures: 'tm count C bytes B' (allocations made in
-the region and still live at its end are not the point: C and B are every
-allocation of the region, from a trace taken with a filter of nothing) and
-'tm top FILE:LINE BYTES' for the 3 lines that allocated the most bytes
-still live at the region's end.
+The workload's result stays live, and the program leaves by os._exit: what
+the workload allocated is what fathom mem reports leaked at exit. With
+--tracemalloc, tracemalloc traces the workload and the program prints, for
+each line of this file, the bytes and blocks live at its end
+('tm line LINE BYTES BLOCKS'), each block charged as fathom mem charges a
+site: to its innermost frame outside Python's own library. 'range FILE A B'
+says which lines are the workload's (A <= line < B).
 """
 import json
+import os
 import sys
 
 
@@ -61,26 +63,41 @@ def workload_big(n):
 WORK = {"json": workload_json, "dicts": workload_dicts, "big": workload_big}
 
 
+def site(tb):
+    """The first frame of a traceback (innermost first) outside Python's
+    own library, as fathom mem's site rule: the line a program wrote."""
+    frames = list(tb)[::-1]
+    for f in frames:
+        n = f.filename
+        if not (n.startswith("<") or ("/lib/python3" in n and "-packages/" not in n)):
+            return f
+    return frames[0]
+
+
 def main():
     kind, n = sys.argv[1], int(sys.argv[2])
     tm = "--tracemalloc" in sys.argv
+    first = make_record.__code__.co_firstlineno
+    print("range %s %d %d" % (__file__.rsplit("/", 1)[-1], first, main.__code__.co_firstlineno))
     if tm:
         import tracemalloc
-        tracemalloc.start(1)
+        tracemalloc.start(64)
     keep = WORK[kind](n)
     if tm:
         snap = tracemalloc.take_snapshot()
-        cur, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-        stats = snap.statistics("lineno")
-        me = [s for s in stats if s.traceback[0].filename == __file__]
-        live = sum(s.size for s in me)
-        count = sum(s.count for s in me)
-        print("tm live_bytes %d live_count %d peak %d" % (live, count, peak))
-        for s in me[:3]:
-            f = s.traceback[0]
-            print("tm top %s:%d %d" % (f.filename.rsplit("/", 1)[-1], f.lineno, s.size))
-    print("done", kind, n, type(keep).__name__)
+        lines = {}
+        for t in snap.traces:
+            f = site(t.traceback)
+            if f.filename == __file__:
+                b, c = lines.get(f.lineno, (0, 0))
+                lines[f.lineno] = (b + t.size, c + 1)
+        for ln, (b, c) in sorted(lines.items()):
+            print("tm line %d %d %d" % (ln, b, c))
+    print("done", kind, n, type(keep).__name__, flush=True)
+    # Everything the workload made is live at exit: fathom's "leaked at
+    # exit" per site is then tracemalloc's live bytes per line.
+    os._exit(0)
 
 
 if __name__ == "__main__":
