@@ -16,7 +16,7 @@ source "$SRCDIR/tests/integration/py/py-lib.sh"
 
 RUNS=${BENCH_RUNS:-7}
 [ "$RUNS" -ge 5 ] || RUNS=5
-PY=${BENCH_PY:-$(py_base)}
+PY=${BENCH_PY:-$(py_base)} || exit 77
 N=${BENCH_PY_N:-40000000}
 PROG=$PYDIR/split.py
 configs="plain record 99 ${BENCH_HZ:-}"
