@@ -1327,6 +1327,13 @@
   api.locate = (name) => flame.locate(name);
   api.locateDiff = (name) => diffFlame.locate(name);
   api.drawnFrames = () => flame.rects.n;
+  /* For tests: the analyzer's table of a metric and threadTable() run on
+   * every thread's weights, as [func, self, total] rows. */
+  api.hotspotTables = (id) => {
+    const p = P();
+    const rows = (t) => t.rows.map((f) => [f, t.fself[f], t.ftotal[f]]);
+    return { analyzer: rows(p.table(id)), page: rows(p.threadTable(p.weights(id, -1))) };
+  };
   api.highlighted = () => flame.drawnHighlighted;
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
