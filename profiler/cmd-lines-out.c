@@ -230,14 +230,15 @@ static void print_func(struct text *t, struct lines_func *f)
 		printf("  %s%s%.0d", fn->file, fn->decl_line > 0 ? ":" : "",
 		       fn->decl_line > 0 ? fn->decl_line : 0);
 	printf("  (%s)\n", r->module);
-	if (l->fr.total[FA_CPU])
+	bool cpu = r->total[FA_CPU] > 0;
+	if (cpu)
 		printf("  CPU: self %.1f%% (%s), total %.1f%% (%s)",
 		       pct(r->self[FA_CPU], l->fr.total[FA_CPU]), fmt_duration(a, (uint64_t)r->self_ns),
 		       pct(r->total[FA_CPU], l->fr.total[FA_CPU]), fmt_duration(b, (uint64_t)r->total_ns));
 	if ((l->metrics & AGG_MEMORY) && r->total[FA_ALLOC_CALLS])
 		printf("%s allocations: %s calls, %s, %s at the peak, %s leaked (its lines and what they "
 		       "called)",
-		       l->fr.total[FA_CPU] ? ";" : " ", fmt_count(a, r->total[FA_ALLOC_CALLS]),
+		       cpu ? ";" : " ", fmt_count(a, r->total[FA_ALLOC_CALLS]),
 		       fmt_bytes(b, r->total[FA_ALLOC_BYTES]), fmt_bytes(c3, r->total[FA_PEAK_BYTES]),
 		       fmt_bytes(d, r->total[FA_LEAKED_BYTES]));
 	printf("\n");
