@@ -132,6 +132,7 @@ __attribute__((constructor)) static void agent_init(void)
 			sample_arm(t, t->tid);
 		arm_existing_threads(agent_gettid());
 	}
+	death_install();
 	/* Python frames for CPU samples, allocations or both. */
 	if (agent_cpu_on || agent_alloc_on)
 		python_init();
@@ -164,6 +165,7 @@ static void on_fork_child(void)
 	threads_fork_drop(self);
 	writer_fork_child();
 	python_after_fork();
+	death_after_fork();
 	/* Stack ids are per process: start a fresh table. */
 	intern_destroy(&agent_intern);
 	if (intern_init(&agent_intern, INTERN_SLOTS, INTERN_WORDS, INTERN_LEVELS) < 0)

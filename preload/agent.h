@@ -429,6 +429,8 @@ int open_dump(pid_t ppid);
 void set_start_times(void);
 void dump_fork_child(int phase); /* 0: the lock, first thing; 1: the parent's dump */
 void dump_trailer(uint64_t now, unsigned reason);
+/* The signal a FD_END_SIGNAL trailer names. */
+void dump_end_signal(int sig);
 void report_dump_error(int at_end);
 /* Moves a descriptor of the agent's out of the program's way (see dump.c). */
 int fd_place_high(int fd);
@@ -512,6 +514,26 @@ void hooks_real_free(void *p);
 
 /* finish.c: writes what is pending and the trailer, once (exit, exec, ...). */
 void agent_finish(unsigned reason);
+/* Finishes the dump of a process dying of sig (signal-death.c). Context: the
+ * writer thread. */
+void agent_finish_signal(int sig);
+
+/* signal-death.c: a signal left at its default action that ends the process
+ * (SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2) finishes the
+ * dump first. death_install takes those the program leaves at SIG_DFL;
+ * death_owned says whether the agent holds sig (the program's view is then
+ * death_view); death_release hands it back (the program sets it). */
+void death_install(void);
+int death_owned(int sig);
+void death_view(int sig, struct sigaction *old);
+void death_release(int sig);
+int death_writer_check(void);
+void death_after_fork(void);
+/* A death signal that came while its thread held wlock is acted on when it
+ * lets go (dump_unlock calls this), or before an exec. */
+void death_deferred_now(void);
+/* This thread holds wlock. Context: any. */
+int dump_held_here(void);
 /* threads.c: the process's threads other than `self` and the writer; -1 if
  * unknown. */
 int agent_threads_besides(pid_t self);

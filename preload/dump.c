@@ -39,15 +39,28 @@ uint64_t agent_start_mono;
 
 /* ------------------------------------------------------------------ wlock */
 
+/* The thread holding wlock (0: none): a signal that ends the process and
+ * lands on it must wait until it lets go (signal-death.c). */
+static _Atomic pid_t g_owner;
+
 struct enc *dump_lock(void)
 {
 	pthread_mutex_lock(&wlock);
+	atomic_store(&g_owner, agent_gettid());
 	return &g_enc;
 }
 
 struct enc *dump_trylock(void)
 {
-	return pthread_mutex_trylock(&wlock) == 0 ? &g_enc : NULL;
+	if (pthread_mutex_trylock(&wlock) != 0)
+		return NULL;
+	atomic_store(&g_owner, agent_gettid());
+	return &g_enc;
+}
+
+int dump_held_here(void)
+{
+	return atomic_load(&g_owner) == agent_gettid();
 }
 
 /* Takes wlock, or gives up after two seconds: exit or exec from a signal
@@ -58,12 +71,17 @@ struct enc *dump_lock_bounded(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 2;
-	return pthread_mutex_timedlock(&wlock, &ts) == 0 ? &g_enc : NULL;
+	if (pthread_mutex_timedlock(&wlock, &ts) != 0)
+		return NULL;
+	atomic_store(&g_owner, agent_gettid());
+	return &g_enc;
 }
 
 void dump_unlock(void)
 {
+	atomic_store(&g_owner, 0);
 	pthread_mutex_unlock(&wlock);
+	death_deferred_now();
 }
 
 struct enc *dump_locked(void)
@@ -325,6 +343,13 @@ void dump_fork_child(int phase)
 
 /* The trailer, with the process's CPU time since the agent started and the
  * writer's (the agent's own thread, which no report counts). */
+static int g_end_signal;
+
+void dump_end_signal(int sig)
+{
+	g_end_signal = sig;
+}
+
 void dump_trailer(uint64_t now, unsigned reason)
 {
 	struct timespec ts;
@@ -336,7 +361,7 @@ void dump_trailer(uint64_t now, unsigned reason)
 	pid_t wt = writer_tid();
 	if (wt && tcpu_read(wt, &writer) < 0)
 		writer = 0;
-	enc_trailer(&g_enc, now, reason, proc, writer);
+	enc_trailer(&g_enc, now, reason, proc, writer, reason == FD_END_SIGNAL ? (unsigned)g_end_signal : 0);
 }
 
 /* Says once why the dump stopped short: at once when the program took its

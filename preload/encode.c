@@ -458,7 +458,8 @@ void enc_note(struct enc *e, unsigned what, const char *text)
 	finish(e, FD_REC_NOTE, s, p);
 }
 
-void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns)
+void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns,
+		 unsigned sig)
 {
 	uint8_t *s = reserve(e, 96), *p = s + 2;
 	PUT(time);
@@ -467,10 +468,12 @@ void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns,
 	PUT(e->lost_samples);
 	PUT(e->alloc_events);
 	PUT(reason);
-	if (cpu_ns != UINT64_MAX) {
-		PUT(cpu_ns);
+	if (cpu_ns != UINT64_MAX || sig) {
+		PUT(cpu_ns == UINT64_MAX ? 0 : cpu_ns);
 		PUT(agent_cpu_ns);
 	}
+	if (sig) /* since 1.4 */
+		PUT(sig);
 	finish(e, FD_REC_TRAILER, s, p);
 }
 

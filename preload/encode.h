@@ -79,7 +79,9 @@ void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why)
 /* cpu_ns, agent_cpu_ns (since 1.2): the process's CPU time since the agent
  * started and that of the agent's writer thread; cpu_ns UINT64_MAX: unknown,
  * neither written. */
-void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns);
+/* sig: the signal the process is dying of (reason FD_END_SIGNAL), else 0. */
+void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns,
+		 unsigned sig);
 /* A NOTE record (FD_NOTE_*) with its text (cut at 4096 bytes). */
 void enc_note(struct enc *e, unsigned what, const char *text);
 /* A record of this kind with an encoded body of len bytes (less than 128 KB;

@@ -149,6 +149,12 @@ struct enc_mark trailer_provisional(unsigned reason)
 	return m;
 }
 
+void agent_finish_signal(int sig)
+{
+	dump_end_signal(sig);
+	agent_finish(FD_END_SIGNAL);
+}
+
 void agent_finish(unsigned reason)
 {
 	if (!agent_ready || agent_finished || getpid() != agent_pid)

@@ -79,6 +79,10 @@ static struct exec_state before_exec(void)
 	}
 	s.active = 1;
 	s.mark = trailer_provisional(FD_END_EXEC);
+	/* A signal that ends the process came meanwhile: the dump is whole
+	 * (its trailer says exec); the process ends as it would have, before
+	 * the new image. */
+	death_deferred_now();
 	return s;
 }
 

@@ -177,6 +177,14 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		int r;
 		if (python_sigaction(sig, act, old, &r))
 			return r;
+		if (death_owned(sig)) {
+			/* Read: as the program left it; set: the kernel's again. */
+			if (!act) {
+				death_view(sig, old);
+				return 0;
+			}
+			death_release(sig);
+		}
 		return real_sigaction(sig, act, old);
 	}
 	user_sigaction(act, old);
@@ -213,8 +221,10 @@ static sighandler_t user_signal(int sig, sighandler_t handler, int flags, int ma
 static sighandler_t signal_as(sighandler_t (**real)(int, sighandler_t), const char *name, int sig,
 			      sighandler_t handler, int flags, int mask_self)
 {
-	if (!ours(sig))
+	if (!ours(sig)) {
+		death_release(sig);
 		return AGENT_NEXT(*real, name) ? (*real)(sig, handler) : SIG_ERR;
+	}
 	return user_signal(sig, handler, flags, mask_self);
 }
 
@@ -279,8 +289,10 @@ EXPORT sighandler_t sigset(int sig, sighandler_t disp)
 EXPORT int sigignore(int sig)
 {
 	static int (*real_)(int);
-	if (!ours(sig))
+	if (!ours(sig)) {
+		death_release(sig);
 		return AGENT_NEXT(real_, "sigignore") ? real_(sig) : -1;
+	}
 	user_signal(sig, SIG_IGN, 0, 0);
 	return 0;
 }
@@ -288,8 +300,10 @@ EXPORT int sigignore(int sig)
 EXPORT int siginterrupt(int sig, int flag)
 {
 	static int (*real_)(int, int);
-	if (!ours(sig))
+	if (!ours(sig)) {
+		death_release(sig);
 		return AGENT_NEXT(real_, "siginterrupt") ? real_(sig, flag) : -1;
+	}
 	if (flag)
 		g_user_act.sa_flags &= ~SA_RESTART;
 	else
@@ -322,8 +336,13 @@ __attribute__((used)) long (*agent_real_syscall)(long, ...);
 __attribute__((used)) long agent_syscall_rt_sigaction(long nr, long sig, const struct ksigaction *act,
 						      struct ksigaction *old, unsigned long size)
 {
-	if (!ours((int)sig))
-		return AGENT_NEXT(agent_real_syscall, "syscall") ? agent_real_syscall(nr, sig, act, old, size) : -1;
+	if (!ours((int)sig)) {
+		/* The program's own view of a death signal the agent holds is
+		 * the kernel's once it asks the kernel (signal-death.c). */
+		death_release((int)sig);
+		return AGENT_NEXT(agent_real_syscall, "syscall") ? agent_real_syscall(nr, sig, act, old, size)
+								 : -1;
+	}
 	if (size != sizeof(uint64_t)) {
 		errno = EINVAL;
 		return -1;

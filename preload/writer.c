@@ -365,6 +365,9 @@ static void *writer_main(void *arg)
 	__atomic_store_n(&g_writer_tid, agent_gettid(), __ATOMIC_RELEASE);
 	syscall(SYS_prctl, PR_SET_NAME, "fathom-writer", 0, 0, 0);
 	while (!agent_finished) {
+		/* The program is dying of a signal (signal-death.c). */
+		if (death_writer_check())
+			break;
 		/* The program's last thread is gone: end the process as glibc
 		 * would have, had the writer not been counted as a thread. */
 		if (g_main_exited && only_writer_left())

@@ -210,6 +210,11 @@ static void print_text_header(const struct report *r)
 		else
 			printf("no CPU sampling (--no-cpu)\n");
 		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
+		if (pr->end_signal)
+			printf(
+			    "          ended by %s (the agent finished the dump before the signal took its "
+			    "default action)\n",
+			    signal_name(a, sizeof(a), pr->end_signal));
 		if (pr->cpu_unsampled_threads)
 			printf("          %s thread%s not CPU-sampled: %s\n",
 			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),

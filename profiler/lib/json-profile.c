@@ -33,6 +33,8 @@ void json_process(struct json *j, const struct fa_process *pr)
 	json_uint(j, "cpu_in_agent_weight", pr->cpu_in_agent);
 	json_uint(j, "agent_left_out_weight", pr->agent_left_out);
 	json_bool(j, "complete", pr->complete);
+	char sig[32];
+	json_string(j, "end_signal", pr->end_signal ? signal_name(sig, sizeof(sig), pr->end_signal) : NULL);
 	json_string(j, "damage", pr->damage);
 	json_object_end(j);
 }

@@ -78,6 +78,9 @@ struct fa_process {
 	uint64_t cpu_process_ns, cpu_agent_ns;
 	bool has_process_cpu;
 	bool complete; /* a trailer was read */
+	/* The process died of this signal, left at its default action; the
+	 * agent finished the dump first (0: it ended otherwise). */
+	int end_signal;
 	/* The dump carries its own symbols (fathom record --symbolize), used
 	 * instead of the module files. */
 	bool symbolized;

@@ -748,6 +748,9 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 			rec->agent_cpu_ns = u(b);
 			rec->has_cpu = true;
 		}
+		rec->end_signal = 0;
+		if (b->p < b->end) /* since 1.4 */
+			rec->end_signal = u(b);
 		break;
 	default:
 		return true;

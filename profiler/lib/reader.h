@@ -59,6 +59,8 @@ struct rd_rec {
 	 * thread; TRAILER's CPU time of the process since the agent started,
 	 * and agent_cpu_ns that of the agent's writer thread. */
 	uint64_t cpu_ns, agent_cpu_ns;
+	/* Since 1.4, reason FD_END_SIGNAL: the signal the process died of. */
+	uint64_t end_signal;
 	bool has_cpu;
 };
 

@@ -19,6 +19,8 @@ char *fmt_duration(char *buf, uint64_t ns);
 
 /* A new string formatted as by printf, or NULL when out of memory. */
 char *str_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* "SIGTERM" for 15 (or "signal N"), into buf of n bytes. */
+const char *signal_name(char *buf, size_t n, int sig);
 /* A streaming JSON writer. Inside an object every value takes a key; inside an
  * array the key is NULL. Output is compact unless pretty is set. */
 struct json {

@@ -46,14 +46,11 @@ print("%.0f" % max([e["total_percent"] for e in r["top_total"] if e["name"] == "
 		assert_eq "$name: worker dumps where crunch holds most of the CPU" 2 "$workers"
 		assert_ge "$name: crunch's CPU in the merged profile, % of the measured" 90 "$ratio"
 		assert_le "$name: crunch's CPU in the merged profile, % of the measured" 110 "$ratio"
-		# KNOWN BUG (reported to the lead, 2026-11-30; this check fails
-		# until it is fixed): Pool.terminate(), which the `with` block
-		# calls, ends the workers with SIGTERM, whose default action kills
-		# them with no trailer written: every such run's report warns
-		# "truncated (killed?)", and each worker loses what its rings and
-		# the writer's last 50 ms held (19% of crunch's CPU in a run of
-		# 40 ms chunks). The agent should finish the dump when a signal
-		# whose action is the default is about to end the process.
+		# Pool.terminate(), which the `with` block calls, ends the workers
+		# with SIGTERM at its default action: the agent finishes each
+		# worker's dump first (preload/signal-death.c), so every dump has
+		# its trailer (before, each such worker lost what its rings and the
+		# writer's last 50 ms held: 19% of crunch's CPU in 40 ms chunks).
 		incomplete=$(/usr/bin/python3 -c '
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -64,4 +61,4 @@ print(sum(1 for p in r["processes"] if not p["complete"]))' report.json)
 	done
 done
 # Last, so that every other figure above is checked first.
-[ -z "$untrailed" ] || fail "KNOWN BUG: dumps without a trailer (workers ended by SIGTERM), run:count:$untrailed"
+[ -z "$untrailed" ] || fail "dumps without a trailer (workers ended by SIGTERM), run:count:$untrailed"

@@ -240,7 +240,7 @@ static void round_trip(size_t chunk_raw, int level)
 	enc_unload(&e, 1, 88);
 	enc_tick(&e, 99, 9000, 1 << 20, 4096);
 	enc_lost(&e, FD_LOST_SAMPLES, 7);
-	enc_trailer(&e, 100, FD_END_EXIT, UINT64_MAX, 0);
+	enc_trailer(&e, 100, FD_END_EXIT, UINT64_MAX, 0, 0);
 	assert_int_equal(enc_flush(&e), 0);
 	enc_close(&e);
 
@@ -362,11 +362,11 @@ static void test_rewind(void **state)
 	enc_tick(&e, 1, 2, 3, 4);
 	assert_int_equal(enc_flush(&e), 0);
 	struct enc_mark m = enc_mark(&e);
-	enc_trailer(&e, 5, FD_END_EXEC, UINT64_MAX, 0);
+	enc_trailer(&e, 5, FD_END_EXEC, UINT64_MAX, 0, 0);
 	assert_int_equal(enc_flush(&e), 0);
 	assert_int_equal(enc_rewind(&e, m), 0);
 	enc_tick(&e, 6, 7, 8, 9);
-	enc_trailer(&e, 10, FD_END_EXIT, 7000, 300);
+	enc_trailer(&e, 10, FD_END_EXIT, 7000, 300, 0);
 	assert_int_equal(enc_flush(&e), 0);
 	enc_close(&e);
 	struct decoded d = {0};

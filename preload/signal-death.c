@@ -1,0 +1,188 @@
+/* A program ended by a signal it leaves at its default action (SIGTERM from a
+ * supervisor or multiprocessing's terminate(), SIGINT from a terminal,
+ * SIGHUP, SIGPIPE in `prog | head`, SIGALRM, SIGUSR1/2) still gets a whole
+ * dump: while the program's disposition of such a signal is SIG_DFL, the
+ * agent catches it, has the writer finish the dump (trailer reason
+ * "signal", with its number), then restores SIG_DFL and lets the signal end
+ * the process as it would have, with the same wait status.
+ *
+ * The program never sees the difference: its reads of these dispositions
+ * (sigaction, signal and kin, raw rt_sigaction) are answered with what it
+ * had (death_view); the first time it sets one, the agent hands the signal
+ * back to the kernel with the program's disposition (death_release), and is
+ * out of the way for good. Signals the program blocks stay pending as they
+ * would (the mask is real), and a process ended this way ends within the
+ * writer's bounded wait (DEATH_WAIT_MS) even if the agent cannot finish.
+ * FATHOM_SIGNALS=0 leaves these signals alone.
+ *
+ * Context: on_death runs in a signal handler; death_owned, death_view and
+ * death_release are called by the program's sigaction calls, maybe in its
+ * handlers: all async-signal-safe.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "sigmask.h"
+
+#include <errno.h>
+#include <linux/futex.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+/* The signals whose default action ends the process without a core dump
+ * (a core dump's signals are faults or abort: the process state is not to
+ * be trusted). */
+static const int death_signals[] = {SIGHUP, SIGINT, SIGPIPE, SIGALRM, SIGTERM, SIGUSR1, SIGUSR2};
+
+/* How long the handler waits for the writer to finish the dump. */
+#define DEATH_WAIT_MS 2000
+
+static _Atomic int g_owned[NSIG];
+/* The program's disposition of each owned signal, as glibc's sigaction
+ * reported it when the agent took it. */
+static struct sigaction g_view[NSIG];
+/* The signal being died of (0: none); the writer finishes the dump for it
+ * and sets g_done. */
+static _Atomic int g_dying;
+static _Atomic uint32_t g_done;
+
+int death_owned(int sig)
+{
+	return sig > 0 && sig < NSIG && atomic_load(&g_owned[sig]) && getpid() == agent_pid;
+}
+
+void death_view(int sig, struct sigaction *old)
+{
+	if (old)
+		*old = g_view[sig];
+}
+
+/* The kernel gets the program's disposition back. Not in a vfork child,
+ * which shares the parent's memory but not its dispositions. */
+void death_release(int sig)
+{
+	if (death_owned(sig) && atomic_exchange(&g_owned[sig], 0))
+		sample_real_sigaction(sig, &g_view[sig], NULL);
+}
+
+/* Ends the process by sig at its default action. Context: signal. */
+static void die_by(int sig)
+{
+	struct sigaction dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sample_real_sigaction(sig, &dfl, NULL);
+	sigset_t one;
+	sigemptyset(&one);
+	sigaddset(&one, sig);
+	syscall(SYS_tgkill, getpid(), agent_gettid(), sig);
+	sigmask_real(SIG_UNBLOCK, &one, NULL);
+	/* A signal blocked or ignored since: leave as the kernel would have
+	 * had it been delivered; should it come back, it is the kernel's. */
+}
+
+/* Has the writer finish the dump (unless it is finished), waits for it
+ * (bounded), then dies of sig. */
+static void finish_and_die(int sig)
+{
+	int expect = 0;
+	/* (Holding wlock, before an exec: the dump's trailer is written.) */
+	if (atomic_compare_exchange_strong(&g_dying, &expect, sig) && agent_ready && !agent_finished &&
+	    !dump_held_here()) {
+		writer_wake();
+		struct timespec ts = {0, 10 * 1000000};
+		for (int i = 0; i < DEATH_WAIT_MS / 10 && !atomic_load(&g_done); i++)
+			syscall(SYS_futex, &g_done, FUTEX_WAIT_PRIVATE, 0, &ts, NULL, 0);
+	}
+	atomic_store(&g_owned[sig], 0);
+	die_by(sig);
+}
+
+/* A death signal that landed on the thread holding wlock (exit's or exec's
+ * end of the dump, a push that waits): the writer could not finish until
+ * that thread lets go, so the death waits for dump_unlock (or an exec). */
+static _Atomic int g_deferred;
+static _Atomic pid_t g_deferred_tid;
+
+/* Context: signal. */
+static void on_death(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	int saved = errno;
+	if (getpid() != agent_pid || !atomic_load(&g_owned[sig])) {
+		/* A vfork child, or the signal handed back meanwhile. */
+		die_by(sig);
+		errno = saved;
+		return;
+	}
+	if (dump_held_here()) {
+		int expect = 0;
+		if (atomic_compare_exchange_strong(&g_deferred, &expect, sig))
+			atomic_store(&g_deferred_tid, agent_gettid());
+		errno = saved;
+		return;
+	}
+	finish_and_die(sig);
+	errno = saved;
+}
+
+void death_deferred_now(void)
+{
+	int sig = atomic_load(&g_deferred);
+	if (!sig || atomic_load(&g_deferred_tid) != agent_gettid() || getpid() != agent_pid)
+		return;
+	finish_and_die(sig);
+}
+
+/* Context: the writer thread, each round. Returns 1 when it finished the
+ * dump for a dying process. */
+int death_writer_check(void)
+{
+	int sig = atomic_load(&g_dying);
+	if (!sig)
+		return 0;
+	agent_finish_signal(sig);
+	atomic_store(&g_done, 1);
+	syscall(SYS_futex, &g_done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+	return 1;
+}
+
+void death_install(void)
+{
+	const char *v = getenv("FATHOM_SIGNALS");
+	if (v && !strcmp(v, "0"))
+		return;
+	for (size_t i = 0; i < sizeof(death_signals) / sizeof(death_signals[0]); i++) {
+		int sig = death_signals[i];
+		if (sig == agent_cfg.signo)
+			continue;
+		struct sigaction old;
+		if (sample_real_sigaction(sig, NULL, &old) < 0 || (old.sa_flags & SA_SIGINFO) ||
+		    old.sa_handler != SIG_DFL)
+			continue;
+		struct sigaction sa;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = on_death;
+		/* Every other death signal waits while this one finishes. */
+		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+		sigemptyset(&sa.sa_mask);
+		for (size_t j = 0; j < sizeof(death_signals) / sizeof(death_signals[0]); j++)
+			sigaddset(&sa.sa_mask, death_signals[j]);
+		g_view[sig] = old;
+		atomic_store(&g_owned[sig], 1);
+		if (sample_real_sigaction(sig, &sa, NULL) < 0)
+			atomic_store(&g_owned[sig], 0);
+	}
+}
+
+/* In a fork child: a death the parent was dying of is not the child's. */
+void death_after_fork(void)
+{
+	atomic_store(&g_dying, 0);
+	atomic_store(&g_done, 0);
+	atomic_store(&g_deferred, 0);
+}
