@@ -51,7 +51,7 @@ void agent_assert_failed(const char *what, const char *file, int line);
 #define CHUNK_RAW (8u << 20)
 
 /* Stacks captured inside malloc are cached per thread by (return address,
- * stack pointer) and validated against the live stack (malloc-hooks.c). */
+ * stack pointer) and validated against the live stack (alloc-record.c). */
 #define SCACHE_SETS 64
 #define SCACHE_WAYS 4
 #define SCACHE_FRAMES 32
@@ -121,7 +121,7 @@ struct tstate {
 	/* Scratch for the signal handler's unwinding. */
 	uint64_t sig_frames[EV_MAX_WORDS];
 	/* Sampled allocation mode: the RNG of the intervals (the countdown
-	 * itself is a TLS variable of malloc-hooks.c). */
+	 * itself is a TLS variable of alloc-record.c). */
 	uint64_t rng;
 	char name[16];
 	uint64_t hook_frames[EV_MAX_WORDS];

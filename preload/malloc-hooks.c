@@ -1,6 +1,8 @@
 /* The allocation hooks: malloc and friends, interposed by LD_PRELOAD, record
  * every allocation (exact mode) or a Poisson sample of them by bytes
  * (sampled mode) with the stack of the code that called the allocator.
+ * What is recorded, and how the stack is taken, is alloc-record.c's; the
+ * bootstrap arena and the interposers are here.
  *
  * Context: malloc. Everything here may run inside any function of the
  * program that allocates, on any thread, with any locks held: no locks, no
@@ -16,7 +18,6 @@
  */
 #define _GNU_SOURCE
 #include "alloc-record.h"
-#include "python.h"
 
 #include <dlfcn.h>
 #include <errno.h>

@@ -35,7 +35,8 @@ struct py_chain {
 /* Walks this thread's Python frames into py (FD_PY_FRAME words, innermost
  * first, at most max) under the fault guard; *more is set when frames were
  * left; with ch, notes the chain walked. Returns the count (0: none, or
- * Python frames are off). Context: signal or malloc, async-signal-safe. */
+ * Python frames are off). Context: malloc (the sampling handler has
+ * python_frames). */
 unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch);
 /* Of count chains, first and every stride bytes after it, the one whose
  * frames are still this thread's (chains with n 0 never match), or -1.

@@ -15,6 +15,8 @@
 
 #include <setjmp.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <ucontext.h>
 #include <unistd.h>
 
 /* ---------------------------------------------------------- the fault guard */
@@ -31,6 +33,8 @@ static TLS volatile int tls_guard;
 /* Walks under way on this thread: a malloc hook's, and the sampling
  * handler's that interrupted it. */
 static TLS int tls_guard_depth;
+/* The signal mask when the guarded fault came (the kernel's 64 bits). */
+static TLS uint64_t tls_fault_mask;
 /* The code entry being filled when a fault came: it is then abandoned. */
 static TLS volatile uint32_t tls_filling;
 
@@ -39,6 +43,11 @@ static void on_fault(int sig, siginfo_t *si, void *uc)
 {
 	if (tls_guard) {
 		tls_guard = 0;
+		/* The mask the fault interrupted, which a walk in a malloc
+		 * hook puts back after the jump: no sigreturn does it there,
+		 * and the jump keeps this handler's mask, which blocks the
+		 * sampling signal. */
+		memcpy(&tls_fault_mask, &((ucontext_t *)uc)->uc_sigmask, sizeof(tls_fault_mask));
 		siglongjmp(tls_jmp, 1);
 	}
 	struct sigaction *d = sig == SIGSEGV ? &g_user_segv : &g_user_bus;
@@ -383,7 +392,7 @@ static int chain_pick(const struct py_chain *first, size_t stride, unsigned coun
  * of a malloc hook that the sampling handler interrupts keeps its guard:
  * the handler's own walk saves it and puts it back. Context: signal or
  * malloc. */
-#define GUARDED(result, onfault, body)                                                                       \
+#define GUARDED(in_hook, result, onfault, body)                                                              \
 	do {                                                                                                 \
 		sigjmp_buf saved_jmp;                                                                        \
 		int nested = tls_guard_depth++ > 0;                                                          \
@@ -392,7 +401,7 @@ static int chain_pick(const struct py_chain *first, size_t stride, unsigned coun
 		if (nested)                                                                                  \
 			memcpy(saved_jmp, tls_jmp, sizeof(saved_jmp));                                       \
 		if (sigsetjmp(tls_jmp, 0)) {                                                                 \
-			fault_taken();                                                                       \
+			fault_taken(in_hook);                                                                \
 			(result) = (onfault);                                                                \
 		} else {                                                                                     \
 			tls_guard = 1;                                                                       \
@@ -411,8 +420,11 @@ static int chain_pick(const struct py_chain *first, size_t stride, unsigned coun
 
 /* After a fault in a walk: the code entry being filled is abandoned; a
  * storm turns the walks off. */
-static void fault_taken(void)
+static void fault_taken(int in_hook)
 {
+	/* In the sampling handler, its sigreturn puts the mask back. */
+	if (in_hook)
+		syscall(SYS_rt_sigprocmask, SIG_SETMASK, &tls_fault_mask, NULL, sizeof(tls_fault_mask));
 	uint32_t id = tls_filling;
 	if (id) {
 		atomic_store_explicit(&g_codes[id].state, CODE_DEAD, memory_order_release);
@@ -423,15 +435,20 @@ static void fault_taken(void)
 		disable("its frames faulted too often");
 }
 
-unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch)
+static unsigned walk_guarded(uint64_t *py, unsigned max, int *more, struct py_chain *ch, int in_hook)
 {
 	if (!g_on)
 		return 0;
 	volatile unsigned np = 0;
 	*more = 0;
 	atomic_fetch_add_explicit(&g_walks, 1, memory_order_relaxed);
-	GUARDED(np, 0, np = walk(py, max, more, ch));
+	GUARDED(in_hook, np, 0, np = walk(py, max, more, ch));
 	return np;
+}
+
+unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch)
+{
+	return walk_guarded(py, max, more, ch, 1);
 }
 
 int python_chain_pick(const struct py_chain *first, size_t stride, unsigned count)
@@ -439,7 +456,7 @@ int python_chain_pick(const struct py_chain *first, size_t stride, unsigned coun
 	if (!g_on)
 		return -1;
 	volatile int k = -1;
-	GUARDED(k, -1, k = chain_pick(first, stride, count));
+	GUARDED(1, k, -1, k = chain_pick(first, stride, count));
 	return k;
 }
 
@@ -449,7 +466,7 @@ unsigned python_frames(uint64_t *f, unsigned n)
 		python_alloc_kick();
 	uint64_t py[FD_MAX_FRAMES];
 	int more = 0;
-	unsigned np = python_walk(py, FD_MAX_FRAMES - 1, &more, NULL);
+	unsigned np = walk_guarded(py, FD_MAX_FRAMES - 1, &more, NULL, 0);
 	if (!np)
 		return n;
 	return python_append(f, n, py, np, more);

@@ -10,8 +10,8 @@ for py in $(py_all); do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	for w in json dicts; do
 		note "== $py ($v), $w"
-		"$py" "$PYDIR/mem_json.py" $w 10000 --tracemalloc >tm.txt || fail "the tracemalloc run failed"
-		"$FATHOM" record -q --alloc -o $w-$v.fdump -- "$py" "$PYDIR/mem_json.py" $w 10000 >out.txt 2>err.txt ||
+		"$py" "$PYDIR/mem_json.py" $w 5000 --tracemalloc >tm.txt || fail "the tracemalloc run failed"
+		"$FATHOM" record -q --alloc -o $w-$v.fdump -- "$py" "$PYDIR/mem_json.py" $w 5000 >out.txt 2>err.txt ||
 			{ cat err.txt >&2; fail "fathom record failed"; }
 		"$FATHOM" mem --no-symbols --json --top 0 $w-$v.fdump >mem.json 2>err.txt || { cat err.txt >&2; fail "fathom mem failed"; }
 		/usr/bin/python3 "$PYDIR/mem-compare.py" mem.json tm.txt >cmp.txt || { cat cmp.txt >&2; fail "$w ($v): fathom and tracemalloc disagree"; }
