@@ -64,10 +64,10 @@ uint32_t py_merge(struct py_model *m, uint32_t proc, uint64_t *a, uint32_t *mods
 	 * anonymous memory, without unwind information or a frame pointer:
 	 * the native stack stops at the innermost one, its last frame in no
 	 * module. The outer calls' Python frames go at the root, in order. */
-	bool trampoline = pp && pp->perf && E && E <= G && k > 1 && mods[k - 1] == none &&
-			  !is_eval(pp, a[k - 1], true);
-	if (trampoline)
+	bool at_trampoline = pp && pp->perf && E && k > 1 && mods[k - 1] == none && !is_eval(pp, a[k - 1], true);
+	if (at_trampoline)
 		k--; /* the trampoline's return address: not a function */
+	bool trampoline = at_trampoline && E <= G;
 	bool paired = E == G || (E && G && (cut || trampoline));
 	if (pp) {
 		pp->merged += weight;
