@@ -64,7 +64,8 @@ uint32_t py_merge(struct py_model *m, uint32_t proc, uint64_t *a, uint32_t *mods
 	 * anonymous memory, without unwind information or a frame pointer:
 	 * the native stack stops at the innermost one, its last frame in no
 	 * module. The outer calls' Python frames go at the root, in order. */
-	bool at_trampoline = pp && pp->perf && E && k > 1 && mods[k - 1] == none && !is_eval(pp, a[k - 1], true);
+	bool at_trampoline =
+	    pp && pp->perf && E && k > 1 && mods[k - 1] == none && !is_eval(pp, a[k - 1], true);
 	if (at_trampoline)
 		k--; /* the trampoline's return address: not a function */
 	bool trampoline = at_trampoline && E <= G;
@@ -176,8 +177,10 @@ int py_finish(struct py_model *m, struct profile *p)
 		if (!pp->found)
 			continue;
 		free(fp->path);
-		*fp = (struct fa_python){pp->version, pp->path ? strdup(pp->path) : NULL, pp->merged,
-					 pp->mismatched, pp->trampoline_cut, pp->perf, pp->walks, pp->faults};
+		*fp = (struct fa_python){pp->version,	     pp->path ? strdup(pp->path) : NULL,
+					 pp->merged,	     pp->mismatched,
+					 pp->trampoline_cut, pp->perf,
+					 pp->walks,	     pp->faults};
 		merged += pp->merged;
 		mismatched += pp->mismatched;
 		char *s = NULL;
@@ -187,7 +190,8 @@ int py_finish(struct py_model *m, struct profile *p)
 			     "innermost Python call; Python frames are complete, native frames between "
 			     "Python calls are not shown (%.1f%% of its samples with Python frames)",
 			     p->procs[i].pid,
-			     pp->merged ? 100.0 * (double)pp->trampoline_cut / (double)pp->merged : 0.0) >= 0 &&
+			     pp->merged ? 100.0 * (double)pp->trampoline_cut / (double)pp->merged : 0.0) >=
+			0 &&
 		    add_problem(m, s) < 0)
 			return -ENOMEM;
 	}

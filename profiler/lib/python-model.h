@@ -25,7 +25,7 @@ struct py_proc {
 	 * trampolines (a PYTHON PERF record, format 1.4). */
 	bool perf;
 	uint64_t version, eval_lo, eval_hi;
-	char *path; /* the object that holds the interpreter */
+	char *path;	       /* the object that holds the interpreter */
 	struct py_code *codes; /* by id */
 	size_t ncodes;
 	/* The merge, in CPU weight: stacks with a Python part, those whose
