@@ -494,7 +494,8 @@ static int intern_name(struct flame_tree *t, const char *s, uint32_t *out)
 const char *flame_python_label(const struct profile *p, const struct fa_frame *fr, char *buf, size_t len)
 {
 	const struct fa_func *fn = fr->func < p->nfuncs ? &p->funcs[fr->func] : NULL;
-	if (!fn || !fr->line || !fn->file || fn->module >= p->nmodules || !p->modules[fn->module].python)
+	if (!p->python_view || !fn || !fr->line || !fn->file || fn->module >= p->nmodules ||
+	    !p->modules[fn->module].python)
 		return NULL;
 	const char *base = strrchr(fn->file, '/');
 	snprintf(buf, len, "%s (%s:%u)", fn->name, base ? base + 1 : fn->file, fr->line);

@@ -162,9 +162,10 @@ struct flame_tree {
 int flame_build(struct flame_tree *t, const struct profile *p, int metric, const struct agg_filter *f);
 /* A Python frame's name in a call tree, made in buf (len bytes):
  * "module.qualname (file.py:LINE)", the file's base name, for a frame of a
- * Python module with a line; otherwise NULL (the function's name is the
- * node's). Python frames are nodes by line in trees by name (flame graphs,
- * folded stacks, speedscope), as py-spy draws them. */
+ * Python module with a line in the Python view (--python); otherwise NULL
+ * (the function's name is the node's). In that view Python frames are nodes
+ * by line in trees by name (flame graphs, folded stacks, speedscope), as
+ * py-spy draws them. */
 const char *flame_python_label(const struct profile *p, const struct fa_frame *fr, char *buf, size_t len);
 /* Adds base as the comparison profile of a differential graph. Call once,
  * after flame_build. Returns 0 or -ENOMEM. */

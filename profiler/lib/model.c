@@ -576,6 +576,7 @@ static uint32_t interp_module(const struct profile *p, uint32_t proc, uint64_t e
 static int python_stacks(struct loader *ld)
 {
 	struct profile *p = ld->p;
+	p->python_view = ld->opts && ld->opts->python_view;
 	if (!ld->py)
 		return 0;
 	for (uint32_t i = 0; i < p->nprocs; i++)

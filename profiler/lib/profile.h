@@ -233,6 +233,9 @@ struct profile {
 	size_t nwarnings; /* to print once on stderr */
 	struct fa_suppression *suppressions;
 	size_t nsuppressions; /* those that matched */
+	/* Loaded with profile_opts.python_view: Python frames are nodes by
+	 * line in trees by name (aggregate.h, flame_python_label). */
+	bool python_view;
 };
 
 struct profile_opts {
