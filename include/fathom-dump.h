@@ -158,6 +158,7 @@ enum fd_python {
 	FD_PY_FOUND = 0,    /* since 1.3: the interpreter (see docs/FORMAT.md) */
 	FD_PY_STATS = 1,    /* since 1.3: the walks' counters */
 	FD_PY_DISABLED = 2, /* since 1.3: Python frames are not recorded: why */
+	FD_PY_PERF = 3,	    /* since 1.4: -X perf's trampolines seen on (1) */
 };
 
 enum fd_clock { FD_CLOCK_CPU = 0, FD_CLOCK_WALL = 1 };

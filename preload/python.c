@@ -20,6 +20,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/uio.h>
+#include <unistd.h>
 
 static const struct py_off off_311 = {
     24, 40, 16, 56, 8, NONE, 32, 48, 56, 68, 69, 72, 112, 128, 136, 184, 32, 16, 48, 72, 16, 32, 8,
@@ -69,6 +71,16 @@ static uint32_t g_written = 1; /* the writer's next id */
 static int g_info_written;
 static uint64_t g_stats_written[5];
 
+/* -X perf (3.12+): the interpreter's perf trampolines are its own frame
+ * evaluator, set in the main interpreter's eval_frame at start-up (or by
+ * sys.activate_stack_trampoline). Where eval_frame is (interpreter state,
+ * offsetof in 3.12's and 3.13's internal headers; 3.13's debug offsets do
+ * not have it), the main interpreter's state (inside _PyRuntime), and the
+ * interpreter's object (an evaluator inside it is the trampolines'). */
+static uint32_t g_eval_frame_off;
+static uintptr_t g_runtime_end, g_obj_lo, g_obj_hi;
+static int g_perf_written; /* a PERF record was written */
+
 static void *map_noreserve(size_t n)
 {
 	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
@@ -90,6 +102,86 @@ static int table_init(void)
 static void *sym(void *h, const char *name)
 {
 	return dlsym(h ? h : RTLD_DEFAULT, name);
+}
+
+/* The extent of the loaded object whose base address is base. */
+struct obj_range {
+	uintptr_t base, lo, hi;
+};
+
+static int obj_cb(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	struct obj_range *r = arg;
+	if (info->dlpi_addr != r->base)
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD)
+			continue;
+		uintptr_t lo = info->dlpi_addr + ph->p_vaddr, hi = lo + ph->p_memsz;
+		if (!r->lo || lo < r->lo)
+			r->lo = lo;
+		if (hi > r->hi)
+			r->hi = hi;
+	}
+	return r->hi != 0;
+}
+
+/* What the writer needs to tell whether -X perf's trampolines are on: a
+ * 3.12+ build that has them (it exports _Py_trampoline_func_start, the
+ * trampoline's template), where eval_frame is, and where _PyRuntime and
+ * the interpreter's object end. Not at start: the interpreter sets its
+ * evaluator later, while it initialises. */
+static void perf_init(void *h, unsigned minor)
+{
+	g_eval_frame_off = 0;
+	if (minor < 12 || !sym(h, "_Py_trampoline_func_start"))
+		return;
+	const ElfW(Sym) *es = NULL;
+	Dl_info di;
+	if (!dladdr1((void *)g_runtime, &di, (void **)&es, RTLD_DL_SYMENT) || !es || !es->st_size)
+		return;
+	struct obj_range r = {(uintptr_t)di.dli_fbase, 0, 0};
+	/* The executable's dli_fbase is its load address, not its bias: a
+	 * static, non-PIE python3 has bias 0. */
+	dl_iterate_phdr(obj_cb, &r);
+	if (!r.hi) {
+		r.base = 0;
+		dl_iterate_phdr(obj_cb, &r);
+	}
+	if (!r.hi)
+		return;
+	g_runtime_end = g_runtime + es->st_size;
+	g_obj_lo = r.lo;
+	g_obj_hi = r.hi;
+	g_eval_frame_off = minor == 12 ? 1744 : 8472;
+}
+
+/* Reads n bytes at addr of this process without faulting on an address
+ * that is no longer mapped (an embedding program may unload libpython):
+ * process_vm_readv fails instead. */
+static int read_self(uintptr_t addr, void *out, size_t n)
+{
+	struct iovec local = {out, n}, remote = {(void *)addr, n};
+	return process_vm_readv(getpid(), &local, 1, &remote, 1, 0) == (ssize_t)n ? 0 : -1;
+}
+
+/* 1 when the main interpreter's frame evaluator is the perf trampolines',
+ * 0 when it is not, -1 when that cannot be told. Context: the writer. */
+static int perf_on(void)
+{
+	if (!g_eval_frame_off)
+		return -1;
+	uintptr_t head = 0, ev = 0;
+	if (read_self(g_runtime + g_off.rt_interp_head, &head, sizeof(head)) < 0)
+		return -1;
+	/* No interpreter yet or any more, or not the main one in _PyRuntime. */
+	if (head < g_runtime || head + g_eval_frame_off + sizeof(ev) > g_runtime_end)
+		return 0;
+	if (read_self(head + g_eval_frame_off, &ev, sizeof(ev)) < 0)
+		return -1;
+	return ev && ev >= g_obj_lo && ev < g_obj_hi;
 }
 
 /* Looks for an interpreter through handle (NULL: every loaded object).
@@ -182,6 +274,7 @@ static int detect(void *h)
 		g_eval_lo = g_eval_hi = (uintptr_t)eval;
 	}
 	g_version = v;
+	perf_init(h, minor);
 	if (table_init() < 0) {
 		say_late("fathom: cannot map the table of Python code objects; native frames only");
 		return -1;
@@ -216,6 +309,7 @@ void python_after_fork(void)
 {
 	g_written = 1;
 	g_info_written = 0;
+	g_perf_written = 0;
 	memset(g_stats_written, 0, sizeof(g_stats_written));
 	atomic_store(&g_walks, 0);
 	atomic_store(&g_faults, 0);
@@ -252,6 +346,15 @@ void python_write(struct enc *e, int final)
 		p = put_bytes(p, g_where, strlen(g_where));
 		enc_record(e, FD_REC_PYTHON, g_body, (size_t)(p - g_body));
 		g_info_written = 1;
+	}
+	/* -X perf: said once, when first seen on (the interpreter turns it
+	 * off again while it finalises, which says nothing). */
+	if (!g_perf_written && perf_on() == 1) {
+		p = g_body;
+		PUT(FD_PY_PERF);
+		PUT(1);
+		enc_record(e, FD_REC_PYTHON, g_body, (size_t)(p - g_body));
+		g_perf_written = 1;
 	}
 	uint32_t n = atomic_load_explicit(&g_ncodes, memory_order_acquire);
 	if (n > CODES_MAX)

@@ -244,6 +244,19 @@ static void print_text_header(const struct report *r)
 		else if (pr->cpu_in_agent && pr->hz)
 			printf("          %s sampled in the agent, charged to the calling frame\n",
 			       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
+		const struct fa_python *py = &pr->python;
+		if (py->perf)
+			printf("          Python ran with -X perf: native frames stop at its perf "
+			       "trampolines (%.1f%% of "
+			       "the samples with Python frames); Python frames are complete, native frames "
+			       "between Python calls are not shown\n",
+			       py->weight ? 100.0 * (double)py->trampoline_cut / (double)py->weight : 0.0);
+		if (py->mismatched)
+			printf(
+			    "          Python frames: %.1f%% of the samples with Python frames had eval-loop "
+			    "frames and Python calls that disagree; their Python frames are shown under the "
+			    "innermost eval frame\n",
+			    py->weight ? 100.0 * (double)py->mismatched / (double)py->weight : 0.0);
 		if (pr->damage)
 			printf("          damaged: %s\n", pr->damage);
 	}

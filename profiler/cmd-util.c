@@ -288,6 +288,9 @@ int cmd_common_option(struct cmd_common *cc, int c, char **argv, const struct op
 	case CMD_OPT_INCLUDE_AGENT:
 		cc->po.include_agent = true;
 		return -1;
+	case CMD_OPT_PYTHON:
+		cc->po.python_view = true;
+		return -1;
 	case 'q':
 		cc->po.quiet = true;
 		return -1;
@@ -321,6 +324,10 @@ void cmd_help(const struct cmd_common *cc, FILE *f)
 		"      --include-agent    charge CPU samples of the agent's own work (recording\n"
 		"                         allocations) to the frames that called it (default:\n"
 		"                         left out of the shares; the report's header says how much)\n"
+		"      --python           Python programs: Python frames only, with the native code\n"
+		"                         they call (C extensions, libc, sqlite3); the interpreter's\n"
+		"                         own frames (eval loop, calls, pymalloc) folded into the\n"
+		"                         Python line that ran them\n"
 		"  -q, --quiet            nothing on stderr but errors (no progress, warnings or summary)\n"
 		"  -h, --help             this help\n");
 	if (cc->leaks)

@@ -46,6 +46,7 @@ enum {
 	CMD_OPT_SUPPRESSIONS,
 	CMD_OPT_NO_DEFAULT_SUPPRESSIONS,
 	CMD_OPT_INCLUDE_AGENT,
+	CMD_OPT_PYTHON,
 };
 #define CMD_COMMON_SHORT "qh"
 #define CMD_LEAK_OPTIONS                                                                                     \
@@ -57,6 +58,7 @@ enum {
 #define CMD_COMMON_OPTIONS                                                                                   \
 	{"no-symbols", no_argument, NULL, CMD_OPT_NO_SYMBOLS},                                               \
 	    {"include-agent", no_argument, NULL, CMD_OPT_INCLUDE_AGENT},                                     \
+	    {"python", no_argument, NULL, CMD_OPT_PYTHON},                                                   \
 	    {"debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR}, {"quiet", no_argument, NULL, 'q'},    \
 	    {"help", no_argument, NULL, 'h'},                                                                \
 	{                                                                                                    \

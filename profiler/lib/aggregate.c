@@ -450,8 +450,10 @@ static int grow_names(struct flame_tree *t)
 	return 0;
 }
 
-/* Interns a function name; names from the base profile and this one compare by content. */
-static int intern_name(struct flame_tree *t, const char *s, uint32_t *out)
+/* Interns a function name; names from the base profile and this one
+ * compare by content. A name in a buffer of the caller's (copy) is copied
+ * when it is new. */
+static int intern_name_copy(struct flame_tree *t, const char *s, bool copy, uint32_t *out)
 {
 	if ((t->nnames + 1) * 2 > t->name_mask + 1 && grow_names(t))
 		return -ENOMEM;
@@ -469,10 +471,35 @@ static int intern_name(struct flame_tree *t, const char *s, uint32_t *out)
 		t->names = n;
 		t->names_cap = cap;
 	}
+	if (copy) {
+		char **l = realloc(t->labels, (t->nlabels + 1) * sizeof(*l));
+		if (!l)
+			return -ENOMEM;
+		t->labels = l;
+		if (!(s = l[t->nlabels] = strdup(s)))
+			return -ENOMEM;
+		t->nlabels++;
+	}
 	t->names[t->nnames] = s;
 	t->name_hash[k] = (uint32_t)t->nnames;
 	*out = (uint32_t)t->nnames++;
 	return 0;
+}
+
+static int intern_name(struct flame_tree *t, const char *s, uint32_t *out)
+{
+	return intern_name_copy(t, s, false, out);
+}
+
+const char *flame_python_label(const struct profile *p, const struct fa_frame *fr, char *buf, size_t len)
+{
+	const struct fa_func *fn = fr->func < p->nfuncs ? &p->funcs[fr->func] : NULL;
+	if (!p->python_view || !fn || !fr->line || !fn->file || fn->module >= p->nmodules ||
+	    !p->modules[fn->module].python)
+		return NULL;
+	const char *base = strrchr(fn->file, '/');
+	snprintf(buf, len, "%s (%s:%u)", fn->name, base ? base + 1 : fn->file, fr->line);
+	return buf;
 }
 
 /* What tells a node from its siblings. */
@@ -569,9 +596,25 @@ static const char *func_name(const struct profile *p, uint32_t f)
 	return s && *s ? s : "[unknown]";
 }
 
-/* The tree's name of function f of p, interned once per function (fname). */
-static int name_of(struct flame_tree *t, const struct profile *p, uint32_t *fname, uint32_t f, uint32_t *out)
+/* The tree's name of frame fr of p (its function's, interned once per
+ * function in fname; a Python frame's label, once per frame in flabel). */
+static int name_of(struct flame_tree *t, const struct profile *p, uint32_t *fname, uint32_t *flabel,
+		   const struct fa_frame *fr, uint32_t *out)
 {
+	uint32_t f = fr->func;
+	size_t fi = (size_t)(fr - p->frames);
+	if (flabel[fi] != FA_NONE) {
+		*out = flabel[fi];
+		return 0;
+	}
+	char buf[1024];
+	const char *label = flame_python_label(p, fr, buf, sizeof(buf));
+	if (label) {
+		if (intern_name_copy(t, label, true, out))
+			return -ENOMEM;
+		flabel[fi] = *out;
+		return 0;
+	}
 	if (f < p->nfuncs && fname[f] != FA_NONE) {
 		*out = fname[f];
 		return 0;
@@ -585,8 +628,8 @@ static int name_of(struct flame_tree *t, const struct profile *p, uint32_t *fnam
 
 /* Adds one stack of p with weight w to the tree (base: to the base
  * weights); *end gets the node where it ends. */
-static int add_stack(struct flame_tree *t, const struct profile *p, uint32_t *fname, const struct fa_stack *s,
-		     int64_t w, bool base, uint32_t *end)
+static int add_stack(struct flame_tree *t, const struct profile *p, uint32_t *fname, uint32_t *flabel,
+		     const struct fa_stack *s, int64_t w, bool base, uint32_t *end)
 {
 	uint32_t node = 0;
 	for (uint32_t d = s->depth; d-- > 0;) {
@@ -604,7 +647,7 @@ static int add_stack(struct flame_tree *t, const struct profile *p, uint32_t *fn
 				continue;
 			/* A tree by function needs no names (the viewer names its nodes). */
 			uint32_t name = FA_NONE;
-			if ((!t->by_func && name_of(t, p, fname, fr->func, &name)) ||
+			if ((!t->by_func && name_of(t, p, fname, flabel, fr, &name)) ||
 			    child_of(t, node, t->by_func ? fr->func : name, name,
 				     t->by_func ? fr->func : FA_NONE, &node))
 				return -ENOMEM;
@@ -640,11 +683,13 @@ static int add_profile(struct flame_tree *t, const struct profile *p, int metric
 		       bool base, uint32_t *node_of)
 {
 	uint32_t *fname = malloc((p->nfuncs ? p->nfuncs : 1) * sizeof(*fname));
+	uint32_t *flabel = malloc((p->nframes ? p->nframes : 1) * sizeof(*flabel));
 	int64_t *w = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*w));
 	int rc = -ENOMEM;
-	if (!fname || !w)
+	if (!fname || !flabel || !w)
 		goto out;
 	memset(fname, 0xff, (p->nfuncs ? p->nfuncs : 1) * sizeof(*fname));
+	memset(flabel, 0xff, (p->nframes ? p->nframes : 1) * sizeof(*flabel));
 	if (node_of)
 		memset(w, 0, (p->nstacks ? p->nstacks : 1) * sizeof(*w));
 	else if (agg_stack_weights(p, f, metric, w, NULL) < 0)
@@ -653,12 +698,13 @@ static int add_profile(struct flame_tree *t, const struct profile *p, int metric
 	for (size_t i = 0; i < p->nstacks && !rc; i++) {
 		uint32_t end;
 		if (node_of)
-			rc = add_stack(t, p, fname, &p->stacks[i], 0, base, &node_of[i]);
+			rc = add_stack(t, p, fname, flabel, &p->stacks[i], 0, base, &node_of[i]);
 		else if (w[i] > 0)
-			rc = add_stack(t, p, fname, &p->stacks[i], w[i], base, &end);
+			rc = add_stack(t, p, fname, flabel, &p->stacks[i], w[i], base, &end);
 	}
 out:
 	free(fname);
+	free(flabel);
 	free(w);
 	return rc;
 }
@@ -738,5 +784,8 @@ void flame_free(struct flame_tree *t)
 	free(t->names);
 	free(t->child_hash);
 	free(t->name_hash);
+	for (size_t i = 0; i < t->nlabels; i++)
+		free(t->labels[i]);
+	free(t->labels);
 	memset(t, 0, sizeof(*t));
 }

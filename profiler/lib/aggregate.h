@@ -151,6 +151,8 @@ struct flame_tree {
 	uint32_t *name_hash;
 	size_t name_mask;
 	bool sorted;
+	char **labels; /* the names the tree made itself (Python frames' labels), freed with it */
+	size_t nlabels;
 };
 
 /* The tree by name of p weighted by metric under f (the paths of stacks with
@@ -158,6 +160,13 @@ struct flame_tree {
  * there, its total the weight of those that pass through it). Returns 0 or
  * -ENOMEM; with no weight at all the tree has only its root. */
 int flame_build(struct flame_tree *t, const struct profile *p, int metric, const struct agg_filter *f);
+/* A Python frame's name in a call tree, made in buf (len bytes):
+ * "module.qualname (file.py:LINE)", the file's base name, for a frame of a
+ * Python module with a line in the Python view (--python); otherwise NULL
+ * (the function's name is the node's). In that view Python frames are nodes
+ * by line in trees by name (flame graphs, folded stacks, speedscope), as
+ * py-spy draws them. */
+const char *flame_python_label(const struct profile *p, const struct fa_frame *fr, char *buf, size_t len);
 /* Adds base as the comparison profile of a differential graph. Call once,
  * after flame_build. Returns 0 or -ENOMEM. */
 int flame_add_base(struct flame_tree *t, const struct profile *base, int metric, const struct agg_filter *f);

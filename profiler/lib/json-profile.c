@@ -2,6 +2,8 @@
 #include "fathom-dump.h"
 #include "json-profile.h"
 
+#include <stdio.h>
+
 void json_process(struct json *j, const struct fa_process *pr)
 {
 	json_object_begin(j, NULL);
@@ -36,6 +38,24 @@ void json_process(struct json *j, const struct fa_process *pr)
 	char sig[32];
 	json_string(j, "end_signal", pr->end_signal ? signal_name(sig, sizeof(sig), pr->end_signal) : NULL);
 	json_string(j, "damage", pr->damage);
+	const struct fa_python *py = &pr->python;
+	if (py->version) {
+		char v[32];
+		snprintf(v, sizeof(v), "%u.%u.%u", (unsigned)(py->version >> 24),
+			 (unsigned)(py->version >> 16) & 0xff, (unsigned)(py->version >> 8) & 0xff);
+		json_object_begin(j, "python");
+		json_string(j, "version", v);
+		json_string(j, "interpreter", py->path);
+		json_int(j, "weight", py->weight);
+		json_int(j, "mismatched_weight", py->mismatched);
+		json_int(j, "trampoline_cut_weight", py->trampoline_cut);
+		json_bool(j, "perf_trampolines", py->perf);
+		json_uint(j, "walks", py->walks);
+		json_uint(j, "faults", py->faults);
+		json_object_end(j);
+	} else {
+		json_null(j, "python");
+	}
 	json_object_end(j);
 }
 

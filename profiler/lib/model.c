@@ -162,6 +162,7 @@ struct rawstack {
 	uint64_t off;
 	uint32_t depth;
 	bool defined;
+	bool leaf_ret; /* frame 0 is a return address (the Python view dropped the leaf) */
 };
 
 /* What the loader keeps per process (per dump file) while reading it. */
@@ -179,7 +180,6 @@ struct proc_state {
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
 	struct symcache *saved; /* the symbols the dump carries, or NULL */
-	uint32_t py_module;	/* the "python" module of Python frames (python.c), or FA_NONE */
 };
 
 /* A module's node in its process's live map (below). */
@@ -336,7 +336,7 @@ static __attribute__((noinline)) uint32_t stack_lookup(struct loader *ld, uint32
 	ld->last_tstack[g] = FA_NONE;
 	memset(&p->stacks[g], 0, sizeof(p->stacks[g]));
 	p->stacks[g].proc = proc;
-	ld->raw_stacks[g] = (struct rawstack){0, 0, false};
+	ld->raw_stacks[g] = (struct rawstack){0, 0, false, false};
 	*slot = g;
 	return g;
 }
@@ -513,13 +513,12 @@ static int on_stack(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 		ld->pool_addrs[ld->npool + i] = r->frames[i];
 		ld->pool_mods[ld->npool + i] = live_module(ld, proc, r->frames[i]);
 	}
-	ld->raw_stacks[g] = (struct rawstack){ld->npool, r->nframes, true};
+	ld->raw_stacks[g] = (struct rawstack){ld->npool, r->nframes, true, false};
 	ld->npool += r->nframes;
 	return 0;
 }
 
-/* A Python record: the first that says an interpreter ran makes the
- * process's "python" module, which Python frames belong to. */
+/* A Python record (python.c keeps them until the stacks are symbolized). */
 static int on_python(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 {
 	struct profile *p = ld->p;
@@ -531,19 +530,75 @@ static int on_python(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	if (rc < 0)
 		return warn(p, "%s: chunk %" PRIu32 ": damaged Python record (kind %d), skipped",
 			    p->procs[proc].path, r->chunk, r->kind);
-	if (rc == 0 || ld->pstate[proc].py_module != FA_NONE)
-		return 0;
-	if (GROW(p->modules, ld->modules_cap, p->nmodules + 1) < 0 ||
-	    GROW(ld->mod_nodes, ld->mod_nodes_cap, p->nmodules + 1) < 0)
-		return -ENOMEM;
+	return 0;
+}
+
+/* A Python module of process proc (py_modules' callback): its dotted name
+ * and its file in one allocation, no addresses. */
+struct py_add {
+	struct loader *ld;
+	uint32_t proc;
+};
+
+static uint32_t add_py_module(void *arg, const char *name, const char *file)
+{
+	struct py_add *a = arg;
+	struct profile *p = a->ld->p;
+	if (GROW(p->modules, a->ld->modules_cap, p->nmodules + 1) < 0 ||
+	    GROW(a->ld->mod_nodes, a->ld->mod_nodes_cap, p->nmodules + 1) < 0)
+		return FA_NONE;
 	struct fa_module *m = &p->modules[p->nmodules];
 	memset(m, 0, sizeof(*m));
-	m->proc = proc;
-	if (!(m->path = strdup("python")))
+	m->proc = a->proc;
+	m->python = true;
+	size_t fl = strlen(file), nl = strlen(name);
+	if (!(m->path = malloc(fl + nl + 2)))
+		return FA_NONE;
+	memcpy(m->path, file, fl + 1);
+	memcpy(m->path + fl + 1, name, nl + 1);
+	m->name = m->path + fl + 1;
+	a->ld->mod_nodes[p->nmodules].live = false;
+	return (uint32_t)p->nmodules++;
+}
+
+/* The module of process proc that holds its interpreter, FA_NONE when none. */
+static uint32_t interp_module(const struct profile *p, uint32_t proc, uint64_t eval)
+{
+	for (size_t i = 0; eval && i < p->nmodules; i++)
+		if (p->modules[i].proc == proc && !p->modules[i].python && p->modules[i].start <= eval &&
+		    eval < p->modules[i].end)
+			return (uint32_t)i;
+	return FA_NONE;
+}
+
+/* Python frames take the place of the eval loop's native frames; with
+ * --python, the interpreter's own frames go (python-merge.c). */
+static int python_stacks(struct loader *ld)
+{
+	struct profile *p = ld->p;
+	p->python_view = ld->opts && ld->opts->python_view;
+	if (!ld->py)
+		return 0;
+	for (uint32_t i = 0; i < p->nprocs; i++)
+		if (py_modules(ld->py, i, add_py_module, &(struct py_add){ld, i}) < 0)
+			return -ENOMEM;
+	for (size_t s = 0; s < p->nstacks; s++) {
+		struct rawstack *r = &ld->raw_stacks[s];
+		if (!r->defined)
+			continue;
+		uint32_t proc = p->stacks[s].proc;
+		r->depth = py_merge(ld->py, proc, ld->pool_addrs + r->off, ld->pool_mods + r->off, r->depth,
+				    p->stacks[s].w[FA_CPU], FA_NONE);
+		if (ld->opts && ld->opts->python_view)
+			r->depth =
+			    py_view(ld->py, proc, ld->pool_addrs + r->off, ld->pool_mods + r->off, r->depth,
+				    interp_module(p, proc, py_eval_addr(ld->py, proc)), &r->leaf_ret);
+	}
+	if (py_finish(ld->py, p) < 0)
 		return -ENOMEM;
-	m->name = m->path;
-	ld->mod_nodes[p->nmodules].live = false;
-	ld->pstate[proc].py_module = (uint32_t)p->nmodules++;
+	for (size_t i = 0; py_problem(ld->py, i); i++)
+		if (warn(p, "%s", py_problem(ld->py, i)) < 0)
+			return -ENOMEM;
 	return 0;
 }
 
@@ -837,7 +892,6 @@ static int load_file(struct loader *ld, const char *path, char **err)
 	memset(&ld->pstate[proc], 0, sizeof(ld->pstate[proc]));
 	ld->pstate[proc].cur_thread = FA_NONE;
 	ld->pstate[proc].live_root = FA_NONE;
-	ld->pstate[proc].py_module = FA_NONE;
 	pr->path = strdup(path);
 	if (!pr->path) {
 		reader_close(rd);
@@ -975,9 +1029,10 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 {
 	struct profile *p = ld->p;
 	bool py = FD_PY_IS(addr) && ld->py;
+	struct sym_frame sf[32];
 	if (py) {
 		/* A Python frame: its own function, whatever its position. */
-		mod = ld->pstate[proc].py_module;
+		py_symbol(ld->py, proc, addr, &sf[0].name, &sf[0].file, &sf[0].line, &sf[0].decl_line, &mod);
 		is_return = false;
 	}
 	uint64_t lookup = addr - (is_return && addr ? 1 : 0);
@@ -1001,11 +1056,9 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 	loc->frame_first = (uint32_t)p->nframes;
 	loc->nframes = 0;
 
-	struct sym_frame sf[32];
 	int n = 0;
 	struct fa_module *m = mod != FA_NONE ? &p->modules[mod] : NULL;
 	if (py) {
-		py_symbol(ld->py, proc, addr, &sf[0].name, &sf[0].file, &sf[0].line, &sf[0].decl_line);
 		sf[0].start = 0;
 		n = 1;
 		m = NULL;
@@ -1174,26 +1227,18 @@ static int symbolize(struct loader *ld)
 	struct profile *p = ld->p;
 	struct symbolizer *sym =
 	    ld->opts && ld->opts->no_symbols ? NULL : symbols_new(ld->opts ? ld->opts->debug_dirs : NULL);
+	/* Python modules are made before the arrays by module. */
+	int rc = resolve_late(ld) < 0 ? -ENOMEM : python_stacks(ld);
 	struct sym_module **sym_mods = calloc(p->nmodules + 1, sizeof(*sym_mods));
-	int rc = 0;
 	uint32_t unknown_loc = FA_NONE;
 	size_t undefined = 0;
-	if (!sym_mods || (!sym && !(ld->opts && ld->opts->no_symbols)) || resolve_late(ld) < 0 ||
+	if (rc < 0 || !sym_mods || (!sym && !(ld->opts && ld->opts->no_symbols)) ||
 	    !(ld->saved_mod = malloc((p->nmodules + 1) * sizeof(*ld->saved_mod)))) {
 		rc = -ENOMEM;
 		goto out;
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		ld->saved_mod[i] = -2;
-	/* Python frames take the place of the eval loop's native frames. */
-	for (size_t s = 0; ld->py && s < p->nstacks; s++)
-		if (ld->raw_stacks[s].defined)
-			ld->raw_stacks[s].depth =
-			    py_merge(ld->py, p->stacks[s].proc, ld->pool_addrs + ld->raw_stacks[s].off,
-				     ld->pool_mods + ld->raw_stacks[s].off, ld->raw_stacks[s].depth,
-				     p->stacks[s].w[FA_CPU], FA_NONE);
-	if (ld->py && py_problems(ld->py))
-		warn(p, "%s", py_problems(ld->py));
 	for (size_t i = 0; sym && ld->opts && ld->opts->keep_symbols && i < p->nprocs; i++)
 		if (!(p->procs[i].symbols = symcache_new())) {
 			rc = -ENOMEM;
@@ -1236,7 +1281,8 @@ static int symbolize(struct loader *ld)
 		for (uint32_t i = 0; i < r->depth; i++) {
 			uint64_t a = ld->pool_addrs[r->off + i];
 			uint32_t m = ld->pool_mods[r->off + i];
-			if ((rc = make_loc(ld, sym, sym_mods, st->proc, m, a, i > 0, &st->locs[i])) < 0)
+			if ((rc = make_loc(ld, sym, sym_mods, st->proc, m, a, i > 0 || r->leaf_ret,
+					   &st->locs[i])) < 0)
 				goto out;
 		}
 	}
@@ -1387,6 +1433,7 @@ void profile_free(struct profile *p)
 		symcache_free(p->procs[i].symbols);
 		free(p->procs[i].run_id);
 		free(p->procs[i].alloc_bypass);
+		free(p->procs[i].python.path);
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		free(p->modules[i].path);

@@ -1,5 +1,6 @@
 /* pprof export: the profile as gzip-compressed profile.proto, with its own small
  * protobuf encoder (varints and length-delimited fields are all it takes). */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -259,6 +260,8 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 	uint32_t *mapid = NULL;
 	uint8_t *modflags = NULL;
 	char(*hexids)[129] = NULL; /* build-ids in hex: the string table points into them */
+	char **owned = NULL;	   /* other strings made here that the table points into */
+	size_t nowned = 0;
 	int64_t *raw = NULL, *tidcpu = NULL, *covered = NULL;
 	int rc = 0, deflt;
 	str_id(&st, "");
@@ -406,10 +409,25 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 	}
 	for (size_t i = 0; i < p->nfuncs; i++) {
 		const struct fa_func *fn = &p->funcs[i];
-		uint64_t name = str_id(&st, fn->name && *fn->name ? fn->name : "[unknown]");
+		uint64_t name = str_id(&st, fn->name && *fn->name ? fn->name : "[unknown]"), sys = name;
+		/* pprof strips what looks like C++ template arguments from a
+		 * name it takes for demangled: "<module>" of <string> code would
+		 * be left empty. A system name of its own (file:name) tells it
+		 * the name needs nothing. */
+		if (fn->name && fn->name[0] == '<' && fn->module < p->nmodules &&
+		    p->modules[fn->module].python) {
+			char **o2 = realloc(owned, (nowned + 1) * sizeof(*o2));
+			if (!o2 || asprintf(&o2[nowned], "%s:%s", fn->file ? fn->file : "", fn->name) < 0) {
+				owned = o2 ? o2 : owned;
+				rc = -ENOMEM;
+				goto out;
+			}
+			owned = o2;
+			sys = str_id(&st, owned[nowned++]);
+		}
 		pb_uint(&m, F_ID, i + 1);
 		pb_uint(&m, F_NAME, name);
-		pb_uint(&m, F_SYSTEM_NAME, name);
+		pb_uint(&m, F_SYSTEM_NAME, sys);
 		pb_uint(&m, F_FILENAME, str_id(&st, fn->file));
 		pb_uint(&m, F_START_LINE, fn->decl_line > 0 ? (uint64_t)fn->decl_line : 0);
 		pb_message(&b, P_FUNCTION, &m);
@@ -461,6 +479,9 @@ int pprof_encode(const struct profile *p, const struct out_opts *o, uint8_t **ou
 	rc = b.err ? b.err : m.err ? m.err : sub.err ? sub.err : st.err;
 out:
 	free(hexids);
+	for (size_t i = 0; i < nowned; i++)
+		free(owned[i]);
+	free(owned);
 	free(st.s);
 	free(st.hash);
 	free(m.p);

@@ -34,6 +34,24 @@ int fa_metric_parse(const char *name);
 
 #define FA_NONE UINT32_MAX
 
+/* A process's Python frames (format 1.3): what the analyzer made of them
+ * (profiler/lib/python-merge.c); all zero when no interpreter was found. */
+struct fa_python {
+	uint64_t version; /* Py_Version: 0x030b02f0 is 3.11.2; 0: none found */
+	char *path;	  /* the object that holds the interpreter */
+	/* CPU weight of the stacks with Python frames, of those whose
+	 * eval-loop frames and Python calls disagreed (their Python frames
+	 * shown under the innermost eval frame), and of those whose native
+	 * frames stopped at a perf trampoline (the outer Python calls then at
+	 * the root; not a disagreement). */
+	int64_t weight, mismatched, trampoline_cut;
+	/* -X perf (PYTHONPERFSUPPORT, sys.activate_stack_trampoline): the
+	 * interpreter's perf trampolines were seen on (format 1.4). Native
+	 * unwinding stops at them: native frames between Python calls are lost. */
+	bool perf;
+	uint64_t walks, faults; /* the agent's walks of Python frames, and those a fault cut short */
+};
+
 struct fa_process {
 	const char *path; /* the dump file */
 	int pid, ppid, generation;
@@ -88,19 +106,23 @@ struct fa_process {
 	 * for this process's addresses, to save into its dump. */
 	struct symcache *symbols;
 	char *damage; /* NULL, or what the reader could not read, in words */
+	struct fa_python python;
 };
 
 struct fa_module {
 	uint32_t proc;
 	uint64_t bias, start, end;
 	char *path;
-	const char *name; /* basename of path */
+	const char *name; /* basename of path; a Python module's dotted name */
 	uint8_t build_id[64];
 	uint8_t build_id_len;
 	/* Why this module's file gave no names ("gone since the recording",
 	 * "changed since the recording (other build id)"); its functions are
 	 * then "module+0xOFFSET". NULL when symbolized, or not a file. */
 	const char *symbols_problem;
+	/* A Python module (python.c names them: json.decoder): path is the
+	 * file of its code, and it covers no addresses. */
+	bool python;
 };
 
 struct fa_thread {
@@ -214,6 +236,9 @@ struct profile {
 	size_t nwarnings; /* to print once on stderr */
 	struct fa_suppression *suppressions;
 	size_t nsuppressions; /* those that matched */
+	/* Loaded with profile_opts.python_view: Python frames are nodes by
+	 * line in trees by name (aggregate.h, flame_python_label). */
+	bool python_view;
 };
 
 struct profile_opts {
@@ -230,6 +255,9 @@ struct profile_opts {
 	/* Charge samples of the agent's own work to the program's frames that
 	 * called into it, instead of leaving them out (fa_process.agent_left_out). */
 	bool include_agent;
+	/* --python: the Python-only view of stacks with Python frames
+	 * (python.h, py_view): the interpreter's native frames folded away. */
+	bool python_view;
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.

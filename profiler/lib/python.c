@@ -1,9 +1,10 @@
 /* Python frames in the model: reads the PYCODE and PYTHON records of a dump,
- * merges each stack's Python frames into its native frames at the eval
- * loop's frames (the hybrid stack of memray and py-spy --native), and names
- * Python frames as functions of a "python" module. */
+ * names each code object as a Python developer does (json.decoder.JSONDecoder
+ * .decode, in module json.decoder; the qualname alone for code of no module,
+ * such as <string>) and gives each frame its line. The merge
+ * into native stacks and the Python-only view are in python-merge.c. */
 #define _GNU_SOURCE
-#include "python.h"
+#include "python-model.h"
 
 #include "fathom-dump.h"
 
@@ -13,34 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-struct py_code {
-	char *name, *file;
-	int firstlineno;
-	uint8_t *table;
-	size_t ntable;
-};
-
-struct py_proc {
-	bool found;
-	uint64_t version, eval_lo, eval_hi;
-	struct py_code *codes; /* by id */
-	size_t ncodes;
-};
-
-struct py_model {
-	struct py_proc *procs;
-	size_t nprocs;
-	/* Merge statistics, in CPU weight: stacks with a Python part, those
-	 * whose eval frames and Python calls disagreed. */
-	int64_t merged, mismatched;
-	uint64_t faults, walks;
-	char *problems;
-	uint64_t *tmp_a;
-	uint32_t *tmp_m;
-	size_t tmp_cap;
-	char unknown_name[64];
-};
+#include <sys/stat.h>
 
 struct py_model *py_model_new(void)
 {
@@ -55,18 +29,22 @@ void py_model_free(struct py_model *m)
 		for (size_t c = 0; c < m->procs[i].ncodes; c++) {
 			free(m->procs[i].codes[c].name);
 			free(m->procs[i].codes[c].file);
+			free(m->procs[i].codes[c].module);
 			free(m->procs[i].codes[c].table);
 		}
 		free(m->procs[i].codes);
+		free(m->procs[i].path);
 	}
-	free(m->procs);
+	for (size_t i = 0; i < m->nproblems; i++)
+		free(m->problems[i]);
 	free(m->problems);
+	free(m->procs);
 	free(m->tmp_a);
 	free(m->tmp_m);
 	free(m);
 }
 
-static struct py_proc *proc_of(struct py_model *m, uint32_t proc, bool create)
+struct py_proc *py_proc_of(struct py_model *m, uint32_t proc, bool create)
 {
 	if (proc < m->nprocs)
 		return &m->procs[proc];
@@ -110,33 +88,101 @@ static const uint8_t *bytes(struct body *b, size_t *len)
 	return p;
 }
 
-/* "stem.qualname": the module's name from the file's (a package's
- * __init__.py: its directory), as a Python developer names a function. */
-static char *func_name(const uint8_t *q, size_t nq, const uint8_t *f, size_t nf)
+/* ------------------------------------------------------------ module names */
+
+/* Whether a path component is a usual root of sys.path: site-packages,
+ * dist-packages, or the standard library's pythonX.Y. */
+static bool is_root(const char *c, size_t n)
 {
-	char file[1100], *s = NULL;
-	snprintf(file, sizeof(file), "%.*s", (int)nf, (const char *)f);
-	char *base = strrchr(file, '/');
-	base = base ? base + 1 : file;
-	size_t bl = strlen(base);
-	if (bl > 3 && !strcmp(base + bl - 3, ".py")) {
-		base[bl - 3] = 0;
-		if (!strcmp(base, "__init__") && base > file + 1) {
-			base[-1] = 0;
-			char *up = strrchr(file, '/');
-			base = up ? up + 1 : file;
-		}
-	} else {
-		base = NULL; /* <string>, <frozen ...>: the qualname alone */
-	}
-	int r = base && *base ? asprintf(&s, "%s.%.*s", base, (int)nq, (const char *)q)
-			      : asprintf(&s, "%.*s", (int)nq, (const char *)q);
-	return r < 0 ? NULL : s;
+	if ((n == 13 && !strncmp(c, "site-packages", 13)) || (n == 13 && !strncmp(c, "dist-packages", 13)))
+		return true;
+	if (n < 9 || strncmp(c, "python", 6))
+		return false;
+	size_t i = 6, d1 = 0, d2 = 0;
+	while (i < n && c[i] >= '0' && c[i] <= '9')
+		i++, d1++;
+	if (i >= n || c[i++] != '.')
+		return false;
+	while (i < n && c[i] >= '0' && c[i] <= '9')
+		i++, d2++;
+	return i == n && d1 && d2;
 }
+
+static bool has_init(const char *dir)
+{
+	char p[1200];
+	struct stat st;
+	snprintf(p, sizeof(p), "%s/__init__.py", *dir ? dir : "/");
+	return stat(p, &st) == 0;
+}
+
+/* The module a code object's file holds, named as Python names it:
+ * "<frozen X>" is X; another "<...>" (<string>, <stdin>) is itself; a path
+ * is dotted from the last site-packages, dist-packages or pythonX.Y
+ * directory in it (the usual sys.path roots: json/decoder.py is
+ * json.decoder), else from the outermost directory of the package that
+ * holds it (directories with an __init__.py, looked up on this machine),
+ * else its stem; a package's __init__.py is the package. The main script
+ * is its stem, not __main__. */
+static char *module_name(const char *file)
+{
+	size_t fl = strlen(file);
+	if (fl > 9 && !strncmp(file, "<frozen ", 8) && file[fl - 1] == '>')
+		return strndup(file + 8, fl - 9);
+	if (!fl || file[0] == '<')
+		return strdup(fl ? file : "[unknown]");
+	char path[1100];
+	snprintf(path, sizeof(path), "%s", file);
+	size_t pl = strlen(path);
+	if (pl > 3 && !strcmp(path + pl - 3, ".py"))
+		path[pl -= 3] = 0;
+	else if (pl > 4 && !strcmp(path + pl - 4, ".pyw"))
+		path[pl -= 4] = 0;
+	/* The part after the last root directory, if any. */
+	const char *rel = NULL;
+	for (const char *c = path; *c;) {
+		const char *e = strchr(c, '/');
+		size_t n = e ? (size_t)(e - c) : strlen(c);
+		if (e && e[1] && is_root(c, n))
+			rel = e + 1;
+		c = e ? e + 1 : c + n;
+	}
+	char out[1100];
+	if (rel) {
+		snprintf(out, sizeof(out), "%s", rel);
+	} else {
+		/* Up through the directories that are packages. */
+		char *slash = strrchr(path, '/');
+		snprintf(out, sizeof(out), "%s", slash ? slash + 1 : path);
+		for (int up = 0; slash && up < 32; up++) {
+			*slash = 0;
+			if (!has_init(path))
+				break;
+			char *s2 = strrchr(path, '/');
+			const char *dir = s2 ? s2 + 1 : path;
+			size_t dl = strlen(dir), ol = strlen(out);
+			if (dl + 1 + ol >= sizeof(out))
+				break;
+			memmove(out + dl + 1, out, ol + 1);
+			memcpy(out, dir, dl);
+			out[dl] = '/';
+			slash = s2;
+		}
+	}
+	size_t ol = strlen(out);
+	if (ol >= 9 && !strcmp(out + ol - 9, "/__init__"))
+		out[ol - 9] = 0;
+	for (char *c = out; *c; c++)
+		if (*c == '/')
+			*c = '.';
+	return strdup(*out ? out : file);
+}
+
+/* ------------------------------------------------------------------ records */
 
 int py_record(struct py_model *m, uint32_t proc, int kind, const uint8_t *body, size_t len)
 {
-	struct py_proc *pp = proc_of(m, proc, true);
+	struct py_proc *pp = py_proc_of(m, proc, true);
 	if (!pp)
 		return -ENOMEM;
 	struct body b = {body, body + len, false};
@@ -146,6 +192,8 @@ int py_record(struct py_model *m, uint32_t proc, int kind, const uint8_t *body, 
 			return -1;
 		if (what == FD_PY_FOUND) {
 			uint64_t v = u(&b), lo = u(&b), hi = u(&b);
+			size_t np;
+			const uint8_t *path = bytes(&b, &np);
 			if (b.bad)
 				return -1;
 			bool first = !pp->found;
@@ -153,14 +201,23 @@ int py_record(struct py_model *m, uint32_t proc, int kind, const uint8_t *body, 
 			pp->version = v;
 			pp->eval_lo = lo;
 			pp->eval_hi = hi;
+			free(pp->path);
+			if (!(pp->path = strndup((const char *)path, np)))
+				return -ENOMEM;
 			return first ? 1 : 0;
 		}
 		if (what == FD_PY_STATS) {
 			uint64_t walks = u(&b), faults = u(&b);
 			if (!b.bad) {
-				m->walks += walks;
-				m->faults += faults;
+				pp->walks += walks;
+				pp->faults += faults;
 			}
+		}
+		if (what == FD_PY_PERF) {
+			uint64_t on = u(&b);
+			if (b.bad)
+				return -1;
+			pp->perf |= on != 0;
 		}
 		return 0;
 	}
@@ -185,26 +242,50 @@ int py_record(struct py_model *m, uint32_t proc, int kind, const uint8_t *body, 
 	struct py_code *c = &pp->codes[id];
 	if (c->name)
 		return 0; /* written again (a forked child's dump, a rewrite) */
-	c->name = func_name(q, nq, f, nf);
-	c->file = malloc(nf + 1);
+	c->file = strndup((const char *)f, nf);
 	c->table = malloc(nt + 1);
-	if (!c->name || !c->file || !c->table)
+	/* Code of a file that is no module (<string>, <stdin>): the qualname. */
+	bool bare = nf && f[0] == '<' && (nf < 8 || memcmp(f, "<frozen ", 8));
+	if (!c->file || !c->table || !(c->module = module_name(c->file)) ||
+	    (bare ? asprintf(&c->name, "%.*s", (int)nq, (const char *)q)
+		  : asprintf(&c->name, "%s.%.*s", c->module, (int)nq, (const char *)q)) < 0) {
+		c->name = NULL;
 		return -ENOMEM;
-	memcpy(c->file, f, nf);
-	c->file[nf] = 0;
+	}
 	memcpy(c->table, t, nt);
 	c->ntable = nt;
 	c->firstlineno = first > 0 && first < INT32_MAX ? (int)first : 0;
+	c->mod_index = UINT32_MAX;
+	return 0;
+}
+
+int py_modules(struct py_model *m, uint32_t proc,
+	       uint32_t (*add)(void *arg, const char *name, const char *file), void *arg)
+{
+	struct py_proc *pp = py_proc_of(m, proc, false);
+	for (size_t i = 0; pp && i < pp->ncodes; i++) {
+		struct py_code *c = &pp->codes[i];
+		if (!c->name || c->mod_index != UINT32_MAX)
+			continue;
+		if ((c->mod_index = add(arg, c->module, c->file)) == UINT32_MAX)
+			return -ENOMEM;
+		/* Every other code object of that module: the same one. */
+		for (size_t k = i + 1; k < pp->ncodes; k++)
+			if (pp->codes[k].name && pp->codes[k].mod_index == UINT32_MAX &&
+			    !strcmp(pp->codes[k].module, c->module))
+				pp->codes[k].mod_index = c->mod_index;
+	}
 	return 0;
 }
 
 void py_symbol(struct py_model *m, uint32_t proc, uint64_t entry, const char **name, const char **file,
-	       int *line, int *decl_line)
+	       int *line, int *decl_line, uint32_t *module)
 {
-	struct py_proc *pp = proc_of(m, proc, false);
+	struct py_proc *pp = py_proc_of(m, proc, false);
 	uint32_t id = FD_PY_CODE(entry);
+	*module = UINT32_MAX;
 	if (!pp || id >= pp->ncodes || !pp->codes[id].name) {
-		*name = "[python code unknown]";
+		*name = id == PY_INTERP_CODE ? "[python interpreter]" : "[python code unknown]";
 		*file = NULL;
 		*line = *decl_line = 0;
 		return;
@@ -213,109 +294,14 @@ void py_symbol(struct py_model *m, uint32_t proc, uint64_t entry, const char **n
 	*name = c->name;
 	*file = c->file[0] ? c->file : NULL;
 	*decl_line = c->firstlineno;
+	*module = c->mod_index;
 	uint32_t off1 = FD_PY_OFF(entry);
 	int l = off1 ? py_line(c->table, c->ntable, c->firstlineno, off1 - 1) : c->firstlineno;
 	*line = l > 0 ? l : c->firstlineno;
 }
 
-static bool is_eval(const struct py_proc *pp, uint64_t a, bool is_return)
+uint64_t py_eval_addr(struct py_model *m, uint32_t proc)
 {
-	uint64_t x = a - (is_return ? 1 : 0);
-	return pp->eval_hi > pp->eval_lo && x >= pp->eval_lo && x < pp->eval_hi;
-}
-
-uint32_t py_merge(struct py_model *m, uint32_t proc, uint64_t *a, uint32_t *mods, uint32_t n, int64_t weight,
-		  uint32_t none)
-{
-	uint32_t k = 0;
-	while (k < n && !FD_PY_IS(a[k]))
-		k++;
-	if (k == n)
-		return n;
-	struct py_proc *pp = proc_of(m, proc, false);
-	if (n > m->tmp_cap) {
-		size_t cap = n < 256 ? 256 : n;
-		uint64_t *ta = realloc(m->tmp_a, cap * sizeof(*ta));
-		if (ta)
-			m->tmp_a = ta;
-		uint32_t *tm = realloc(m->tmp_m, cap * sizeof(*tm));
-		if (tm)
-			m->tmp_m = tm;
-		if (!ta || !tm)
-			return k; /* out of memory: the native frames alone */
-		m->tmp_cap = cap;
-	}
-	uint32_t cut = FD_PY_OFF(a[k]);
-	const uint64_t *py = a + k + 1;
-	uint32_t np = n - k - 1;
-	/* The Python calls of the eval loop, innermost first: [gs[g], ge[g]). */
-	uint32_t gs[FD_MAX_FRAMES + 1], ge[FD_MAX_FRAMES + 1], G = 0;
-	for (uint32_t i = 0; i < np; i++) {
-		if (i == 0 || (py[i - 1] & FD_PY_ENTRY))
-			gs[G++] = i;
-		ge[G - 1] = i + 1;
-	}
-	uint32_t E = 0;
-	for (uint32_t i = 0; i < k; i++)
-		E += pp && is_eval(pp, a[i], i > 0);
-	bool paired = E == G || (cut && E && G);
-	m->merged += weight;
-	/* No eval frame at all: the native stack was not unwound (a sample
-	 * inside the loader or the agent's own unwinding); the Python frames
-	 * go at the root, which is no disagreement. */
-	if (!paired && E)
-		m->mismatched += weight;
-	uint64_t *oa = m->tmp_a;
-	uint32_t *om = m->tmp_m, o = 0, g = 0;
-	bool placed = false;
-	for (uint32_t i = 0; i < k; i++) {
-		bool ev = pp && is_eval(pp, a[i], i > 0);
-		if (ev && paired && g < G) {
-			for (uint32_t j = gs[g]; j < ge[g]; j++) {
-				oa[o] = py[j];
-				om[o++] = none;
-			}
-			g++;
-			continue;
-		}
-		if (ev && !paired && !placed) {
-			/* They disagree: every Python frame under the innermost
-			 * eval frame, the mismatch counted. */
-			for (uint32_t j = 0; j < np; j++) {
-				oa[o] = py[j];
-				om[o++] = none;
-			}
-			placed = true;
-			continue;
-		}
-		oa[o] = a[i];
-		om[o++] = mods[i];
-	}
-	/* Calls whose eval frames were cut from the native stack, or no eval
-	 * frame at all: at the root end. */
-	uint32_t from = paired ? gs[g < G ? g : 0] : 0;
-	if (paired ? g < G : !placed)
-		for (uint32_t j = from; j < np; j++) {
-			oa[o] = py[j];
-			om[o++] = none;
-		}
-	memcpy(a, oa, o * sizeof(*a));
-	memcpy(mods, om, o * sizeof(*mods));
-	return o;
-}
-
-const char *py_problems(struct py_model *m)
-{
-	if (!m->merged || !m->mismatched)
-		return NULL;
-	free(m->problems);
-	m->problems = NULL;
-	if (asprintf(&m->problems,
-		     "python: %" PRId64 " of %" PRId64
-		     " samples with Python frames (%.1f%%) had eval-loop frames "
-		     "and Python calls that disagree; their Python frames are shown under the innermost eval "
-		     "frame",
-		     m->mismatched, m->merged, 100.0 * (double)m->mismatched / (double)m->merged) < 0)
-		m->problems = NULL;
-	return m->problems;
+	struct py_proc *pp = m ? py_proc_of(m, proc, false) : NULL;
+	return pp && pp->found ? pp->eval_lo : 0;
 }

@@ -37,12 +37,12 @@ static bool std_library(const struct fa_func *fn)
 	return !strncmp(q, "std::", 5) || !strncmp(q, "__gnu_cxx::", 11);
 }
 
-/* A frame of Python code (the process's "python" module, which covers no
+/* A frame of Python code (a module of Python code, which covers no
  * address: model.c). */
 static bool python_frame(const struct profile *p, const struct fa_func *fn)
 {
-	const struct fa_module *m = fn->module != FA_NONE ? &p->modules[fn->module] : NULL;
-	return m && !m->end && !strcmp(m->path, "python");
+	const struct fa_module *m = fn->module < p->nmodules ? &p->modules[fn->module] : NULL;
+	return m && m->python;
 }
 
 /* Python's own library (json/decoder.py, importlib's frozen modules), as

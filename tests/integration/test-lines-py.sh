@@ -22,7 +22,7 @@ body, first, path = int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
 f = d["files"][0]
 assert f["file"] == path and f["path"] == path, f
 fn = f["functions"][0]
-assert fn["name"] == "split.spin_a" and fn["line"] == first and fn["module"] == "python", fn
+assert fn["name"] == "split.spin_a" and fn["line"] == first and fn["module"] == "split", fn
 # The function's extent comes from its indentation: def to return.
 assert (fn["first_line"], fn["last_line"]) == (first, first + 4), fn
 best = max(fn["lines"], key=lambda l: l["total_weight"])

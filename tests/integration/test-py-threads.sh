@@ -12,8 +12,8 @@ for py in $(py_all); do
 	"$FATHOM" export -f folded -o thr.folded thr-$v.fdump 2>err.txt || fail "fathom export failed"
 	"$FATHOM" report --threads --json thr-$v.fdump >threads.json 2>>err.txt || fail "fathom report failed"
 	# Hashing: c_worker's own frame, then native code of the hash below it.
-	cw=$(awk '/threads\.c_worker;/ { s += $NF } END { print s + 0 }' thr.folded)
-	ch=$(awk '/threads\.c_worker;.*(sha|SHA)/ { s += $NF } END { print s + 0 }' thr.folded)
+	cw=$(awk '/threads\.c_worker[ ;]/ { s += $NF } END { print s + 0 }' thr.folded)
+	ch=$(awk '/threads\.c_worker[ ;].*(sha|SHA)/ { s += $NF } END { print s + 0 }' thr.folded)
 	pw=$(awk '/threads\.py_worker/ { s += $NF } END { print s + 0 }' thr.folded)
 	# Python frames that belong to another thread: a hashing stack under py_worker.
 	wrong=$(awk '/threads\.py_worker.*(sha256|SHA256)/ { s += $NF } END { print s + 0 }' thr.folded)
