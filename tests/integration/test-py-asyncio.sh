@@ -5,8 +5,9 @@
 # machine loaded ten times over the CPU timer's samples have drifted 5
 # points from the program's clock: reported, see the note at the check),
 # its samples sit under the event loop's frames (BaseEventLoop._run_once,
-# Handle._run, then the task's C code), and its hot line is its loop body. The CPU clock (250 Hz here: see test-py-gen), two
-# to three seconds of CPU a Python. For every Python here.
+# Handle._run, then the task's C code), and its hot line is its loop body.
+# The CPU clock (250 Hz here: see test-py-gen), two to three seconds of CPU
+# a Python. For every Python here.
 source "$SRCDIR/tests/integration/py/prog-lib.sh"
 prog=$PYDIR/aio.py
 mapfile -t body < <(grep -n 's += (i \* r) % 11' "$prog" | cut -d: -f1)
