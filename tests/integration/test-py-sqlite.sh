@@ -22,7 +22,7 @@ for py in $pys; do
 	assert_contains "the program's result ($v)" "results 1470039 (1009, 508536)" udf-$v.out
 	"$FATHOM" report --top 0 --json udf-$v.fdump >report-$v.json 2>report.err || fail "fathom report failed"
 	read -r ws wp < <(py_totals report-$v.json udf.scored udf.plain)
-	[ "$((ws + wp))" -ge 1500 ] || fail "$v: only $((ws + wp)) periods in the two queries: too few"
+	[ "$((ws + wp))" -ge 600 ] || fail "$v: only $((ws + wp)) periods in the two queries: too few"
 	got=$(awk -v a="$ws" -v b="$wp" 'BEGIN { printf "%.1f\n", 100 * a / (a + b) }')
 	truth=$(py_truth udf-$v.out scored)
 	note "$v: scored $got% of the queries (truth $truth%)"
@@ -37,7 +37,7 @@ for py in $pys; do
 	sw=$(py_weight udf-$v.folded 'udf\.scored;.*udf\.score(;|$)')
 	mixed=$(py_weight udf-$v.folded 'udf\.scored;([^;]+;)*sqlite3_step;([^;]+;)*sqlite3VdbeExec;([^;]+;)*udf\.score(;|$)')
 	note "$v: $mixed of score's $sw periods under scored, sqlite3_step and sqlite3VdbeExec"
-	[ "$sw" -ge 400 ] || fail "$v: score has $sw periods under scored"
+	[ "$sw" -ge 200 ] || fail "$v: score has $sw periods under scored"
 	assert_ge "$v: score's periods under sqlite3's native frames" "$((sw * 95 / 100))" "$mixed"
 	# The other query: sqlite3's own code, no Python below the caller.
 	inplain=$(py_weight udf-$v.folded 'udf\.plain;([^;]+;)*sqlite3VdbeExec(;[^;]+)*$')
