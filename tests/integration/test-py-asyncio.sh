@@ -21,7 +21,7 @@ for py in $pys; do
 	"$FATHOM" report --top 0 --json aio-$v.fdump >report-$v.json 2>report.err || fail "fathom report failed"
 	read -r wo wr wa < <(py_totals report-$v.json aio.orders aio.refunds aio.audit)
 	all=$((wo + wr + wa))
-	[ "$all" -ge 1500 ] || fail "$v: only $all periods in the three coroutines: too few"
+	[ "$all" -ge 800 ] || fail "$v: only $all periods in the three coroutines: too few"
 	"$FATHOM" report --by line --top 0 --json aio-$v.fdump >lines-$v.json 2>lines.err || fail "fathom report --by line failed"
 	read -r load _ </proc/loadavg
 	busy=$(awk -v l="$load" -v c="$(nproc)" 'BEGIN { print (l >= 2 * c) ? 1 : 0 }')
