@@ -8,8 +8,8 @@
 # calls into it are C code of sqlite3 and the _sqlite3 module: see udf.py),
 # 4 points of sampling error allowed either side; the UDF's hot line is its
 # loop body.
-# Wall clock at 1999 Hz, for enough samples in a second (half of the run
-# times the bounds). For every Python here.
+# The CPU clock (250 Hz here: see test-py-gen), about three seconds of CPU a
+# Python. For every Python here.
 source "$SRCDIR/tests/integration/py/prog-lib.sh"
 prog=$PYDIR/udf.py
 l_score=$(py_line_of "$prog" 's += (x * i + 7) % 13')
@@ -18,11 +18,11 @@ for py in $pys; do
 	v=$(py_ver "$py")
 	"$py" -c 'import sqlite3' 2>/dev/null || { note "$v: no sqlite3 module, left out"; continue; }
 	note "== $py ($v)"
-	py_record udf-$v -F 1999 --clock wall -- "$py" "$prog"
+	py_record udf-$v -- "$py" "$prog"
 	assert_contains "the program's result ($v)" "results 1470039 (1009, 508536)" udf-$v.out
 	"$FATHOM" report --top 0 --json udf-$v.fdump >report-$v.json 2>report.err || fail "fathom report failed"
 	read -r ws wp < <(py_totals report-$v.json udf.scored udf.plain)
-	[ "$((ws + wp))" -ge 400 ] || fail "$v: only $((ws + wp)) periods in the two queries: too few"
+	[ "$((ws + wp))" -ge 600 ] || fail "$v: only $((ws + wp)) periods in the two queries: too few"
 	got=$(awk -v a="$ws" -v b="$wp" 'BEGIN { printf "%.1f\n", 100 * a / (a + b) }')
 	truth=$(py_truth udf-$v.out scored)
 	note "$v: scored $got% of the queries (truth $truth%)"
@@ -37,7 +37,7 @@ for py in $pys; do
 	sw=$(py_weight udf-$v.folded 'udf\.scored;.*udf\.score(;|$)')
 	mixed=$(py_weight udf-$v.folded 'udf\.scored;([^;]+;)*sqlite3_step;([^;]+;)*sqlite3VdbeExec;([^;]+;)*udf\.score(;|$)')
 	note "$v: $mixed of score's $sw periods under scored, sqlite3_step and sqlite3VdbeExec"
-	[ "$sw" -ge 100 ] || fail "$v: score has $sw periods under scored"
+	[ "$sw" -ge 200 ] || fail "$v: score has $sw periods under scored"
 	assert_ge "$v: score's periods under sqlite3's native frames" "$((sw * 95 / 100))" "$mixed"
 	# The other query: sqlite3's own code, no Python below the caller.
 	inplain=$(py_weight udf-$v.folded 'udf\.plain;([^;]+;)*sqlite3VdbeExec(;[^;]+)*$')

@@ -47,7 +47,7 @@ async def main(rounds, n):
     return await asyncio.gather(orders(rounds, n), refunds(rounds, n), audit(rounds, n))
 
 
-rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 500
+rounds = int(sys.argv[1]) if len(sys.argv) > 1 else 1500
 n = int(sys.argv[2]) if len(sys.argv) > 2 else 2000
 print("results", *asyncio.run(main(rounds, n)))
 all_ = sum(spent.values())

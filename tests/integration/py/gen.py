@@ -53,7 +53,7 @@ def total(values):
 
 
 def main():
-    n = int(sys.argv[1]) if len(sys.argv) > 1 else 90000
+    n = int(sys.argv[1]) if len(sys.argv) > 1 else 300000
     s = total(keep(parse(read(n))))
     all_ = sum(spent.values())
     print("sum", s)

@@ -50,7 +50,7 @@ def main():
     values = [r[0] for r in conn.execute("SELECT v FROM t")]
     times = {"scored": [], "plain": [], "unscored": [], "mapped": [], "empty": []}
     out = []
-    for _ in range(10):
+    for _ in range(40):
         t0 = clock()
         out.append(scored(conn))
         t1 = clock()
