@@ -196,8 +196,7 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	struct profile p;
-	if ((status = cmd_files(&cc, &argc, &argv)) ||
-	    (status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL))) {
+	if ((status = cmd_load_files(&cc, &p, &argc, &argv))) {
 		cmd_common_free(&cc);
 		return status;
 	}

@@ -366,6 +366,18 @@ int cmd_load(const struct cmd_common *cc, struct profile *p, char **paths, size_
 	return 0;
 }
 
+int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, char ***argv)
+{
+	int status = cmd_files(cc, argc, argv);
+	return status ? status : cmd_load(cc, p, *argv + optind, (size_t)(*argc - optind), NULL);
+}
+
+const char *cmd_base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+	return s ? s + 1 : path;
+}
+
 int cmd_parse_weight(const struct cmd_common *cc, const char *arg)
 {
 	int m = fa_metric_parse(arg);

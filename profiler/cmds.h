@@ -103,6 +103,14 @@ void cmd_common_free(struct cmd_common *cc);
 /* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
 long long cmd_parse_size(const char *s);
 
+/* cmd_files() and cmd_load() of them: the recording the command line names
+ * (or the latest run's) into *p. Returns 0, or the exit status. */
+int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, char ***argv);
+
+/* The last component of path ("/usr/lib/libc.so.6": "libc.so.6"); NULL for
+ * NULL. */
+const char *cmd_base_name(const char *path);
+
 /* -w/--weight METRIC (flame, export): the metric (enum fa_metric), or -1
  * after saying that it is unknown. */
 int cmd_parse_weight(const struct cmd_common *cc, const char *arg);

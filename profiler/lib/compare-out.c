@@ -62,11 +62,22 @@ static const char *limit_str(char *buf, const struct compare_item *it)
 	return buf;
 }
 
-/* What the headline calls the failures: "2 budgets exceeded", "1 regression". */
-static const char *failures_word(const struct compare_report *r, bool check)
+/* The report's first line, as text or as a Markdown heading (md). */
+static void headline(FILE *f, const struct compare_report *r, bool check, bool md)
 {
-	return check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded")
-		     : (r->nfail == 1 ? "regression" : "regressions");
+	if (r->nfail)
+		fprintf(f, md ? "### :x: fathom %s: %zu %s\n\n" : "fathom %s: FAIL, %zu %s\n\n", r->command,
+			r->nfail,
+			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded")
+			      : (r->nfail == 1 ? "regression" : "regressions"));
+	else if (r->unjudged > 0)
+		fprintf(f,
+			"%sfathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could "
+			"not be symbolized%s\n\n",
+			md ? "### :warning: " : "", r->command, 100 * r->unjudged, md ? "" : " (below)");
+	else
+		fprintf(f, md ? "### :white_check_mark: fathom %s: %s\n\n" : "fathom %s: ok, %s\n\n",
+			r->command, check ? "all budgets hold" : "no regression");
 }
 
 /* A row of the table of budgets (check: budget, value, limit, verdict) or of
@@ -141,16 +152,7 @@ static void write_text(const struct compare_report *r, FILE *f)
 {
 	char b1[32], b2[32], b3[32], where[512];
 	bool check = !strcmp(r->command, "check");
-	if (r->nfail)
-		fprintf(f, "fathom %s: FAIL, %zu %s\n\n", r->command, r->nfail, failures_word(r, check));
-	else if (r->unjudged > 0)
-		fprintf(f,
-			"fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could "
-			"not be "
-			"symbolized (below)\n\n",
-			r->command, 100 * r->unjudged);
-	else
-		fprintf(f, "fathom %s: ok, %s\n\n", r->command, check ? "all budgets hold" : "no regression");
+	headline(f, r, check, false);
 	if (!check && r->tests)
 		fprintf(f, "CPU samples: %s base, %s new; %zu function shares tested, z must exceed %.2f\n\n",
 			fmt_count(b1, (int64_t)r->samples[0]), fmt_count(b2, (int64_t)r->samples[1]),
@@ -207,17 +209,7 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 {
 	char b1[32], b2[32], b3[32], b4[32];
 	bool check = !strcmp(r->command, "check");
-	if (r->nfail)
-		fprintf(f, "### :x: fathom %s: %zu %s\n\n", r->command, r->nfail, failures_word(r, check));
-	else if (r->unjudged > 0)
-		fprintf(f,
-			"### :warning: fathom %s: no verdict, %.1f%% of a recording's CPU samples are in "
-			"code that "
-			"could not be symbolized\n\n",
-			r->command, 100 * r->unjudged);
-	else
-		fprintf(f, "### :white_check_mark: fathom %s: %s\n\n", r->command,
-			check ? "all budgets hold" : "no regression");
+	headline(f, r, check, true);
 	struct table_row t;
 	table_head(&t, check);
 	markdown_row(f, &t, true);

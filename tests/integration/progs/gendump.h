@@ -50,8 +50,9 @@ static inline int gd_options(int argc, char **argv, const struct gd_opt *opts, s
 {
 	struct option lo[17] = {{0}};
 	for (size_t i = 0; i < n && i < 16; i++)
-		lo[i] = (struct option){opts[i].name, opts[i].kind == GD_FLAG ? no_argument : required_argument,
-					NULL, (int)i + 1};
+		lo[i] =
+		    (struct option){opts[i].name, opts[i].kind == GD_FLAG ? no_argument : required_argument,
+				    NULL, (int)i + 1};
 	int c;
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (c < 1 || c > (int)n)
