@@ -12,6 +12,7 @@
 #include "event.h"
 #include "fathom-dump.h"
 #include "intern.h"
+#include "python.h"
 #include "ring.h"
 #include "unwind.h"
 
@@ -127,6 +128,9 @@ struct tstate {
 	uint64_t hook_sps[FD_MAX_FRAMES];
 	uint8_t cache_rr[SCACHE_SETS]; /* next way to replace in each set */
 	struct scache_entry cache[SCACHE_SETS * SCACHE_WAYS];
+	/* The Python part of allocation stacks (python-alloc.c). */
+	uint8_t pyc_rr;
+	struct pyc_entry pyc[PYC_ENTRIES];
 	size_t map_bytes;
 	/* The thread's stack (0 when unknown: a thread that existed before the
 	 * agent started), for the unwinder's unchecked reads. */

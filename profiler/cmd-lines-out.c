@@ -141,15 +141,17 @@ static void print_row(const struct text *t, const struct agg_row *r, uint32_t li
 	printf("%s", h);
 	print_figures(t, r);
 	if (line)
-		printf("  %6" PRIu32 " %c ", line, mark);
+		printf("  %6" PRIu32 " %c", line, mark);
 	else
-		printf("  %6s %c ", "?", mark);
+		printf("  %6s %c", "?", mark);
 	size_t len;
 	const char *s = src && !src->rc ? source_line(&src->sf, line, &len) : NULL;
-	if (s)
+	if (s) {
+		putchar(' ');
 		print_source(s, len);
-	else if (!line)
-		printf("(line unknown)");
+	} else if (!line) {
+		printf(" (line unknown)");
+	}
 	printf("%s\n", *h ? RESET : "");
 }
 
@@ -182,8 +184,8 @@ static void print_inlined(const struct text *t, const struct lines_func *f, uint
 			char nb[512];
 			callee = r->func;
 			printf("%s%*s  %6s + inlined %s (%s)%s\n", l->color ? DIM : "", t->width, "", "",
-			       short_name(l, r->name, nb, sizeof(nb)), r->file ? base_name(r->file) : "no file",
-			       l->color ? RESET : "");
+			       short_name(l, r->name, nb, sizeof(nb)),
+			       r->file ? base_name(r->file) : "no file", l->color ? RESET : "");
 		}
 		print_row(t, r, r->line, '+', src);
 	}
@@ -222,18 +224,21 @@ static void print_func(struct text *t, struct lines_func *f)
 	const struct fa_func *fn = &l->p->funcs[f->func];
 	const struct agg_row *r = f->row;
 	char nb[512], a[32], b[32], c3[32], d[32];
-	printf("\n%s%s%s", l->color ? BOLD : "", short_name(l, r->name, nb, sizeof(nb)), l->color ? RESET : "");
+	printf("\n%s%s%s", l->color ? BOLD : "", short_name(l, r->name, nb, sizeof(nb)),
+	       l->color ? RESET : "");
 	if (fn->file)
-		printf("  %s%s%.0d", fn->file, fn->decl_line > 0 ? ":" : "", fn->decl_line > 0 ? fn->decl_line : 0);
+		printf("  %s%s%.0d", fn->file, fn->decl_line > 0 ? ":" : "",
+		       fn->decl_line > 0 ? fn->decl_line : 0);
 	printf("  (%s)\n", r->module);
-	if (l->fr.total[FA_CPU])
-		printf("  CPU: self %.1f%% (%s), total %.1f%% (%s)", pct(r->self[FA_CPU], l->fr.total[FA_CPU]),
-		       fmt_duration(a, (uint64_t)r->self_ns), pct(r->total[FA_CPU], l->fr.total[FA_CPU]),
-		       fmt_duration(b, (uint64_t)r->total_ns));
+	bool cpu = r->total[FA_CPU] > 0;
+	if (cpu)
+		printf("  CPU: self %.1f%% (%s), total %.1f%% (%s)",
+		       pct(r->self[FA_CPU], l->fr.total[FA_CPU]), fmt_duration(a, (uint64_t)r->self_ns),
+		       pct(r->total[FA_CPU], l->fr.total[FA_CPU]), fmt_duration(b, (uint64_t)r->total_ns));
 	if ((l->metrics & AGG_MEMORY) && r->total[FA_ALLOC_CALLS])
 		printf("%s allocations: %s calls, %s, %s at the peak, %s leaked (its lines and what they "
 		       "called)",
-		       l->fr.total[FA_CPU] ? ";" : " ", fmt_count(a, r->total[FA_ALLOC_CALLS]),
+		       cpu ? ";" : " ", fmt_count(a, r->total[FA_ALLOC_CALLS]),
 		       fmt_bytes(b, r->total[FA_ALLOC_BYTES]), fmt_bytes(c3, r->total[FA_PEAK_BYTES]),
 		       fmt_bytes(d, r->total[FA_LEAKED_BYTES]));
 	printf("\n");
@@ -247,8 +252,9 @@ static void print_func(struct text *t, struct lines_func *f)
 			if (f->sites[j]->caller == s->caller && f->sites[j]->call_line == s->call_line)
 				self += f->sites[j]->self[FA_CPU];
 		const struct fa_func *cf = &l->p->funcs[s->caller];
-		printf("  inlined into %s at %s:%" PRIu32 " (self %.1f%% there)\n", short_name(l, cf->name, nb, sizeof(nb)),
-		       cf->file ? base_name(cf->file) : "?", s->call_line, pct(self, l->fr.total[FA_CPU]));
+		printf("  inlined into %s at %s:%" PRIu32 " (self %.1f%% there)\n",
+		       short_name(l, cf->name, nb, sizeof(nb)), cf->file ? base_name(cf->file) : "?",
+		       s->call_line, pct(self, l->fr.total[FA_CPU]));
 	}
 	const struct lines_src *src = f->src != FA_NONE ? &l->srcs[f->src] : NULL;
 	if (!fn->file) {
@@ -272,7 +278,8 @@ static void print_func(struct text *t, struct lines_func *f)
 		print_row(t, f->lines[k++], 0, ' ', NULL);
 	if (src && src->rc) {
 		for (; k < f->nlines; k++) {
-			print_row(t, f->lines[k], f->lines[k]->line, f->lines[k]->line == f->target ? '>' : ' ', NULL);
+			print_row(t, f->lines[k], f->lines[k]->line,
+				  f->lines[k]->line == f->target ? '>' : ' ', NULL);
 			print_inlined(t, f, f->lines[k]->line);
 		}
 		return;
@@ -292,7 +299,8 @@ static void print_func(struct text *t, struct lines_func *f)
 				show[x - f->first] = true;
 	}
 	if (f->target)
-		for (uint32_t x = f->target > ctx ? f->target - ctx : 0; x <= f->target + ctx && x <= f->last; x++)
+		for (uint32_t x = f->target > ctx ? f->target - ctx : 0; x <= f->target + ctx && x <= f->last;
+		     x++)
 			if (x >= f->first)
 				show[x - f->first] = true;
 	if (n) {
@@ -317,8 +325,8 @@ static void print_func(struct text *t, struct lines_func *f)
 			size_t j = i;
 			while (j < n && !show[j])
 				j++;
-			printf("%s%*s  %6s   ... (%zu lines)%s\n", l->color ? DIM : "", t->width, "", "", j - i,
-			       l->color ? RESET : "");
+			printf("%s%*s  %6s   ... (%zu lines)%s\n", l->color ? DIM : "", t->width, "", "",
+			       j - i, l->color ? RESET : "");
 			i = j;
 			continue;
 		}
@@ -359,13 +367,16 @@ void lines_print_text(struct lines *l)
 	if (l->metrics & AGG_MEMORY)
 		printf("; %s%s allocation calls, %s", p->mem.sampled ? "~" : "",
 		       fmt_count(a, l->fr.total[FA_ALLOC_CALLS]), fmt_bytes(d, l->fr.total[FA_ALLOC_BYTES]));
-	printf("\nshares are of the whole recording; memory is what a line allocated, itself or through its "
-	       "calls%s\n",
-	       p->mem.sampled ? " (estimated from a sampled recording)" : "");
+	printf("\nshares are of the whole recording");
+	if (l->metrics & AGG_MEMORY)
+		printf("; memory is what a line allocated, itself or through its calls%s",
+		       p->mem.sampled ? " (estimated from a sampled recording)" : "");
+	printf("\n");
 	for (size_t i = 0; i < l->nfuncs; i++)
 		print_func(&t, &l->funcs[i]);
 	if (l->more)
-		printf("\n... and %zu more function%s (--top 0 shows every one)\n", l->more, l->more == 1 ? "" : "s");
+		printf("\n... and %zu more function%s (--top 0 shows every one)\n", l->more,
+		       l->more == 1 ? "" : "s");
 }
 
 /* ---- JSON ---- */

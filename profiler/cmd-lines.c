@@ -470,7 +470,8 @@ static bool is_dump(const char *word)
 	if (stat(word, &st) < 0 || !S_ISREG(st.st_mode))
 		return false;
 	FILE *f = fopen(word, "rb");
-	bool yes = f && fread(magic, 1, sizeof(magic), f) == sizeof(magic) && !memcmp(magic, FD_MAGIC, FD_MAGIC_LEN);
+	bool yes =
+	    f && fread(magic, 1, sizeof(magic), f) == sizeof(magic) && !memcmp(magic, FD_MAGIC, FD_MAGIC_LEN);
 	if (f)
 		fclose(f);
 	return yes;
@@ -535,7 +536,8 @@ int cmd_lines(int argc, char **argv)
 			else if (!strcmp(optarg, "never"))
 				color = 0;
 			else {
-				fprintf(stderr, "fathom lines: --color takes auto, always or never, not '%s'\n",
+				fprintf(stderr,
+					"fathom lines: --color takes auto, always or never, not '%s'\n",
 					optarg);
 				goto out_opts;
 			}

@@ -15,8 +15,8 @@
 /* A source file the output names, read once. */
 struct lines_src {
 	struct source_file sf;
-	int rc;		/* source_open's result: 0 found, -ENOENT missing */
-	char *changed;	/* why it looks changed since the build, or NULL */
+	int rc;	       /* source_open's result: 0 found, -ENOENT missing */
+	char *changed; /* why it looks changed since the build, or NULL */
 	uint32_t max_line;
 };
 
@@ -24,9 +24,9 @@ struct lines_src {
 struct lines_func {
 	const struct agg_row *row; /* its row by function */
 	uint32_t func;
-	uint32_t src;		 /* index into lines.srcs, FA_NONE without a file */
-	uint32_t first, last;	 /* the lines shown: the function's extent and every line with figures */
-	uint32_t target;	 /* FILE:LINE: that line, else 0 */
+	uint32_t src;		      /* index into lines.srcs, FA_NONE without a file */
+	uint32_t first, last;	      /* the lines shown: the function's extent and every line with figures */
+	uint32_t target;	      /* FILE:LINE: that line, else 0 */
 	const struct agg_row **lines; /* its rows by frame, by line (line 0 first) */
 	size_t nlines;
 	const struct agg_row **inl; /* rows of code inlined into it, by call line, callee, line */

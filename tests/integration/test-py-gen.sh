@@ -15,7 +15,8 @@ l_parse=$(py_line_of "$prog" 'row = list(map(int')
 l_keep=$(py_line_of "$prog" 'x += (v ^ k)')
 l_parse_for=$(py_line_of "$prog" 'for line in lines:')
 l_keep_for=$(py_line_of "$prog" 'for row in rows:')
-for py in $(py_all); do
+pys=$(py_all) || exit 77   # no Python 3.11 at /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$(py_ver "$py")
 	note "== $py ($v)"
 	py_record gen-$v --clock wall -- "$py" "$prog"

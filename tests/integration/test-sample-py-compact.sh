@@ -9,7 +9,7 @@
 # Debian's python3.
 source "$SRCDIR/tests/integration/py/prog-lib.sh"
 source "$SRCDIR/tests/integration/sample-lib.sh"
-py=$(py_base)
+py=$(py_base) || exit 77   # py_base said why
 src=$SRCDIR/samples/python/compact.py
 orders=200000   # the sample's default, named here because the facts count on it
 # A function, not a command line: sample_compare splits its arguments on

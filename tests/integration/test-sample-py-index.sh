@@ -5,7 +5,7 @@
 # scans and must be much faster. Debian's python3.
 source "$SRCDIR/tests/integration/py/prog-lib.sh"
 source "$SRCDIR/tests/integration/sample-lib.sh"
-py=$(py_base)
+py=$(py_base) || exit 77   # py_base said why
 src=$SRCDIR/samples/python/index.py
 l_cmp=$(py_line_of "$src" 'if c[0] == cid:')
 # A function, not a command line: sample_compare splits its arguments on

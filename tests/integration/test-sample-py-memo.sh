@@ -4,7 +4,7 @@
 # calls fib; the cache must be much faster. Debian's python3.
 source "$SRCDIR/tests/integration/py/prog-lib.sh"
 source "$SRCDIR/tests/integration/sample-lib.sh"
-py=$(py_base)
+py=$(py_base) || exit 77   # py_base said why
 src=$SRCDIR/samples/python/memo.py
 queries=60   # the sample's default, named here because the facts count on it
 l_rec=$(py_line_of "$src" 'return fib(n - 1) + fib(n - 2)')

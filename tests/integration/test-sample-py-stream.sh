@@ -8,7 +8,7 @@
 # Debian's python3.
 source "$SRCDIR/tests/integration/py/prog-lib.sh"
 source "$SRCDIR/tests/integration/sample-lib.sh"
-py=$(py_base)
+py=$(py_base) || exit 77   # py_base said why
 src=$SRCDIR/samples/python/stream.py
 # A function, not a command line: sample_compare splits its arguments on
 # spaces (and its locals would shadow a variable named prog).
