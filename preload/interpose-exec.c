@@ -48,7 +48,7 @@ static void resume_sampling(void)
 
 struct exec_state {
 	int active;
-	int mask_blocked; /* the signal was blocked for the new image (sigmask.c) */
+	int mask_blocked; /* the signal was blocked for the new image (signal-mask.c) */
 	int sampling;	  /* the timers were stopped */
 	struct enc_mark mark;
 	int guard;

@@ -35,7 +35,7 @@ int thread_create_real(pthread_t *th, const pthread_attr_t *attr, void *(*fn)(vo
 struct tramp {
 	void *(*fn)(void *);
 	void *arg;
-	int sigmask_view; /* the creator's view of its mask (sigmask.c) */
+	int sigmask_view; /* the creator's view of its mask (signal-mask.c) */
 };
 
 static void *trampoline(void *p)

@@ -240,7 +240,7 @@ void program_exec_env_done(struct exec_env *x)
  * execs it there by its internal execve, which no wrapper sees): the same
  * environment rule, applied here. The parent resumes once the child has
  * exec'd or failed, so the copy is unmapped at once. The child also gets the
- * signal mask the program believes it has (sigmask.c). */
+ * signal mask the program believes it has (signal-mask.c). */
 static int spawn(int (*real)(pid_t *, const char *, const posix_spawn_file_actions_t *,
 			     const posix_spawnattr_t *, char *const[], char *const[]),
 		 pid_t *pid, const char *path, const posix_spawn_file_actions_t *fa,

@@ -306,28 +306,25 @@ EXPORT int sigsetmask(int mask)
 	return r;
 }
 
-EXPORT int sighold(int sig)
+/* sighold() (how SIG_BLOCK) or sigrelse() (SIG_UNBLOCK): for the agent's
+ * signal, a change of the view; for any other, libc's (*real). */
+static int hold_or_release(int sig, int how, int (**real)(int), const char *name)
 {
-	if (!g_on || sig != agent_cfg.signo) {
-		if (!AGENT_NEXT(real_sighold, "sighold"))
-			return -1;
-		return real_sighold(sig);
-	}
+	if (!g_on || sig != agent_cfg.signo)
+		return AGENT_NEXT(*real, name) ? (*real)(sig) : -1;
 	sigset_t one;
 	sigmask_one(&one);
-	return mask_change(mask_proc, SIG_BLOCK, &one, NULL);
+	return mask_change(mask_proc, how, &one, NULL);
+}
+
+EXPORT int sighold(int sig)
+{
+	return hold_or_release(sig, SIG_BLOCK, &real_sighold, "sighold");
 }
 
 EXPORT int sigrelse(int sig)
 {
-	if (!g_on || sig != agent_cfg.signo) {
-		if (!AGENT_NEXT(real_sigrelse, "sigrelse"))
-			return -1;
-		return real_sigrelse(sig);
-	}
-	sigset_t one;
-	sigmask_one(&one);
-	return mask_change(mask_proc, SIG_UNBLOCK, &one, NULL);
+	return hold_or_release(sig, SIG_UNBLOCK, &real_sigrelse, "sigrelse");
 }
 
 /* -------------------------------------------------------- posix_spawn */

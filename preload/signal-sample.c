@@ -174,6 +174,16 @@ static unsigned sample_frames(void *ucv, uint64_t *f, struct tstate *t, uint32_t
 	return python_frames(f, n);
 }
 
+/* The id of the stack f[0..n), interned unless sample_frames() knew it
+ * already (id), with *is_new set for a stack seen for the first time; 0 when
+ * the table is full (the sample is lost, and counted). Context: signal. */
+static uint32_t sample_intern(uint32_t id, const uint64_t *f, unsigned n, int *is_new)
+{
+	if (!id && !(id = intern_stack(&agent_intern, f, n, is_new)))
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+	return id;
+}
+
 /* Adds a sample taken while the thread is still in the agent's bookkeeping
  * to the one it deferred there (t->pending), when that one is the agent's
  * work: the thread has not left the agent since (leaving pushes it), so the
@@ -232,12 +242,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		uint32_t id;
 		unsigned n = sample_frames(ucv, t->pending_frames + 2, t, weight, g, &flags, &id);
 		int is_new = 0;
-		if (!id)
-			id = intern_stack(&agent_intern, t->pending_frames + 2, n, &is_new);
-		if (!id) {
-			atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+		if (!(id = sample_intern(id, t->pending_frames + 2, n, &is_new)))
 			goto out_guard;
-		}
 		t->last_id = id;
 		t->pending_n = n;
 		t->pending_new = is_new;
@@ -260,12 +266,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		goto out_guard;
 	}
 	int is_new = 0;
-	if (!id)
-		id = intern_stack(&agent_intern, t->sig_frames + 2, n, &is_new);
-	if (!id) {
-		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+	if (!(id = sample_intern(id, t->sig_frames + 2, n, &is_new)))
 		goto out_guard;
-	}
 	if (is_new) {
 		/* The frames are in sig_frames after room for the header. */
 		t->sig_frames[0] = EV_W0(EV_STACK, n + 2, n);

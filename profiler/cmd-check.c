@@ -96,8 +96,7 @@ int cmd_check(int argc, char **argv)
 		O_ALLOC_BYTES,
 		O_TEMP,
 		O_SAMPLES,
-		O_CPU,
-		O_FORMAT
+		O_CPU
 	};
 	static const struct option longopts[] = {
 	    {"max-peak", required_argument, NULL, O_PEAK},
@@ -108,8 +107,7 @@ int cmd_check(int argc, char **argv)
 	    {"max-temp-calls", required_argument, NULL, O_TEMP},
 	    {"max-samples", required_argument, NULL, O_SAMPLES},
 	    {"max-cpu", required_argument, NULL, O_CPU},
-	    {"format", required_argument, NULL, O_FORMAT},
-	    {"output", required_argument, NULL, 'o'},
+	    CMD_VERDICT_OPTIONS,
 	    CMD_LEAK_OPTIONS,
 	    CMD_COMMON_OPTIONS,
 	};
@@ -117,8 +115,7 @@ int cmd_check(int argc, char **argv)
 	compare_budgets_init(&b);
 	struct cmd_common cc = {
 	    .name = "check", .usage = usage, .verdict = "a budget is exceeded", .leaks = true};
-	int format = COMPARE_TEXT;
-	const char *out = NULL;
+	struct cmd_verdict vo = {.format = COMPARE_TEXT};
 	int c, status;
 	opterr = 0;
 	optind = 0;
@@ -143,21 +140,8 @@ int cmd_check(int argc, char **argv)
 			v = parse_time(optarg);
 			kind = "a time such as 1.5s or 200ms";
 			break;
-		case O_FORMAT:
-			if ((format = compare_format_parse(optarg)) < 0) {
-				fprintf(
-				    stderr,
-				    "fathom check: unknown format '%s'; use text, markdown, junit or json\n",
-				    optarg);
-				cmd_common_free(&cc);
-				return 2;
-			}
-			continue;
-		case 'o':
-			out = optarg;
-			continue;
 		default:
-			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0) {
+			if ((status = cmd_verdict_option(&cc, &vo, c, argv, longopts)) >= 0) {
 				cmd_common_free(&cc);
 				return status;
 			}
@@ -212,8 +196,7 @@ int cmd_check(int argc, char **argv)
 		return 2;
 	}
 	struct profile p;
-	if ((status = cmd_files(&cc, &argc, &argv)) ||
-	    (status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL))) {
+	if ((status = cmd_load_files(&cc, &p, &argc, &argv))) {
 		cmd_common_free(&cc);
 		return status;
 	}
@@ -235,16 +218,8 @@ int cmd_check(int argc, char **argv)
 			fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
 		goto out_summary;
 	}
-	const char *gha = getenv("GITHUB_ACTIONS");
-	if ((rc = compare_publish(&r, format, out, getenv("GITHUB_STEP_SUMMARY"), gha && !strcmp(gha, "true"),
-				  getenv("GITHUB_WORKSPACE"), &err))) {
-		fprintf(stderr, "fathom check: %s\n", err ? err : strerror(-rc));
-	} else {
+	if (!cmd_verdict_publish(&cc, &vo, &r, "budget exceeded", "budgets exceeded"))
 		status = r.nfail ? 1 : 0;
-		if (r.nfail && out && strcmp(out, "-"))
-			fprintf(stderr, "fathom check: %zu budget%s exceeded (report in %s)\n", r.nfail,
-				r.nfail == 1 ? "" : "s", out);
-	}
 	compare_report_free(&r);
 out_summary:
 	compare_summary_free(&s);

@@ -61,21 +61,6 @@ static double parse_pct(const char *s)
 	return *end ? -1 : v / 100;
 }
 
-struct files {
-	char **v;
-	size_t n;
-};
-
-static int files_add(struct files *f, char *path)
-{
-	void *n = realloc(f->v, (f->n + 1) * sizeof(*f->v));
-	if (!n)
-		return -ENOMEM;
-	f->v = n;
-	f->v[f->n++] = path;
-	return 0;
-}
-
 enum {
 	O_THRESHOLD = 256,
 	O_CPU_THRESHOLD,
@@ -83,7 +68,6 @@ enum {
 	O_ALPHA,
 	O_MIN_SHARE,
 	O_METRIC,
-	O_FORMAT,
 	O_TOP,
 	O_BASE,
 	O_NEW,
@@ -96,8 +80,7 @@ static const struct option longopts[] = {
     {"alpha", required_argument, NULL, O_ALPHA},
     {"min-share", required_argument, NULL, O_MIN_SHARE},
     {"metric", required_argument, NULL, O_METRIC},
-    {"format", required_argument, NULL, O_FORMAT},
-    {"output", required_argument, NULL, 'o'},
+    CMD_VERDICT_OPTIONS,
     {"top", required_argument, NULL, O_TOP},
     {"base", required_argument, NULL, O_BASE},
     {"new", required_argument, NULL, O_NEW},
@@ -111,15 +94,14 @@ struct args {
 	 * that the dumps come from different runs. */
 	struct cmd_common cc;
 	struct compare_opts o;
-	int format;
-	const char *out;
-	struct files base, cur; /* from --base and --new */
-	struct files maps;	/* --prefix-map OLD=NEW */
+	struct cmd_verdict vo;
+	struct cmd_paths base, cur; /* from --base and --new */
+	struct cmd_paths maps;	    /* --prefix-map OLD=NEW */
 };
 
 /* Parses the options of one half of the command line (before or after '--')
  * and appends its other words to pos. Returns 0, or the exit status. */
-static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
+static int parse_half(int argc, char **argv, struct args *a, struct cmd_paths *pos)
 {
 	int c;
 	opterr = 0;
@@ -183,18 +165,6 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 			a->o.metrics_explicit = true;
 			break;
 		}
-		case O_FORMAT:
-			if ((a->format = compare_format_parse(optarg)) < 0) {
-				fprintf(
-				    stderr,
-				    "fathom diff: unknown format '%s'; use text, markdown, junit or json\n",
-				    optarg);
-				return 2;
-			}
-			break;
-		case 'o':
-			a->out = optarg;
-			break;
 		case O_TOP: {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -207,7 +177,7 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 		}
 		case O_BASE:
 		case O_NEW:
-			if (files_add(c == O_BASE ? &a->base : &a->cur, optarg))
+			if (cmd_paths_add(c == O_BASE ? &a->base : &a->cur, optarg))
 				return 2;
 			break;
 		case O_PREFIX_MAP:
@@ -218,19 +188,19 @@ static int parse_half(int argc, char **argv, struct args *a, struct files *pos)
 					optarg);
 				return 2;
 			}
-			if (files_add(&a->maps, optarg))
+			if (cmd_paths_add(&a->maps, optarg))
 				return 2;
 			break;
 		default: {
 			/* --help is answered at once, in whichever half it stands. */
-			int rc = cmd_common_option(&a->cc, c, argv, longopts);
+			int rc = cmd_verdict_option(&a->cc, &a->vo, c, argv, longopts);
 			if (rc >= 0)
 				return rc ? rc : -1;
 		}
 		}
 	}
 	for (int i = optind; i < argc; i++)
-		if (files_add(pos, argv[i]))
+		if (cmd_paths_add(pos, argv[i]))
 			return 2;
 	return 0;
 }
@@ -243,9 +213,9 @@ int cmd_diff(int argc, char **argv)
 				.leaks = true,
 				.explicit_files = true,
 				.po.several_runs = true},
-			 .format = COMPARE_TEXT};
+			 .vo.format = COMPARE_TEXT};
 	compare_opts_default(&a.o);
-	struct files before = {0}, after = {0};
+	struct cmd_paths before = {0}, after = {0};
 	int status = 2;
 	/* The first "--" divides the base files from the new ones; options may
 	 * stand on either side, so each half is parsed on its own. */
@@ -280,17 +250,17 @@ int cmd_diff(int argc, char **argv)
 		status = rc < 0 ? 0 : rc; /* -1: --help was printed */
 		goto out;
 	}
-	struct files *base = &a.base, *cur = &a.cur;
+	struct cmd_paths *base = &a.base, *cur = &a.cur;
 	if (split >= 0) {
 		for (size_t i = 0; i < before.n; i++)
-			if (files_add(base, before.v[i]))
+			if (cmd_paths_add(base, before.v[i]))
 				goto out;
 		for (size_t i = 0; i < after.n; i++)
-			if (files_add(cur, after.v[i]))
+			if (cmd_paths_add(cur, after.v[i]))
 				goto out;
 	} else if (!base->n && !cur->n && before.n == 2) {
-		files_add(base, before.v[0]);
-		files_add(cur, before.v[1]);
+		cmd_paths_add(base, before.v[0]);
+		cmd_paths_add(cur, before.v[1]);
 	} else if (before.n) {
 		fprintf(stderr,
 			"fathom diff: %zu file%s given without saying which side %s on; use 'fathom diff "
@@ -327,16 +297,9 @@ int cmd_diff(int argc, char **argv)
 		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
 		goto out_profiles;
 	}
-	const char *gha = getenv("GITHUB_ACTIONS");
-	if ((rc = compare_publish(&r, a.format, a.out, getenv("GITHUB_STEP_SUMMARY"),
-				  gha && !strcmp(gha, "true"), getenv("GITHUB_WORKSPACE"), &err))) {
-		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
-	} else {
+	if (!cmd_verdict_publish(&a.cc, &a.vo, &r, "regression", "regressions")) {
 		status = r.nfail ? 1 : r.unjudged > 0 ? 2 : 0;
-		if (r.nfail && a.out && strcmp(a.out, "-"))
-			fprintf(stderr, "fathom diff: %zu regression%s (report in %s)\n", r.nfail,
-				r.nfail == 1 ? "" : "s", a.out);
-		else if (status == 2)
+		if (status == 2)
 			fprintf(
 			    stderr,
 			    "fathom diff: no verdict: %.1f%% of a recording's CPU samples are in a program "

@@ -57,14 +57,8 @@ int cmd_export(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'w':
-			if ((o.metric = fa_metric_parse(optarg)) < 0) {
-				fprintf(
-				    stderr,
-				    "fathom export: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
-				    "temp-calls, leaked, leaked-blocks or peak\n",
-				    optarg);
+			if ((o.metric = cmd_parse_weight(&cc, optarg)) < 0)
 				return 2;
-			}
 			o.metric_set = true;
 			break;
 		case 't':

@@ -56,8 +56,7 @@ int cmd_flame(int argc, char **argv)
 	const char *out = NULL;
 	bool folded = false;
 	struct cmd_common cc = {.name = "flame", .usage = usage};
-	char **base_paths = NULL;
-	size_t nbase = 0;
+	struct cmd_paths base_paths = {0};
 	int status = 2, c;
 	opterr = 0;
 	optind = 1;
@@ -68,14 +67,8 @@ int cmd_flame(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'w':
-			if ((o.metric = fa_metric_parse(optarg)) < 0) {
-				fprintf(
-				    stderr,
-				    "fathom flame: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, "
-				    "temp-calls, leaked, leaked-blocks or peak\n",
-				    optarg);
+			if ((o.metric = cmd_parse_weight(&cc, optarg)) < 0)
 				goto out;
-			}
 			o.metric_set = true;
 			break;
 		case 'F':
@@ -91,16 +84,12 @@ int cmd_flame(int argc, char **argv)
 				goto out;
 			}
 			break;
-		case 'd': {
-			char **b = realloc(base_paths, (nbase + 1) * sizeof(*b));
-			if (!b) {
+		case 'd':
+			if (cmd_paths_add(&base_paths, optarg)) {
 				status = 1;
 				goto out;
 			}
-			base_paths = b;
-			base_paths[nbase++] = optarg;
 			break;
-		}
 		case 'm':
 			o.min_width = strtod(optarg, &end) / 100;
 			if (*end || o.min_width < 0 || o.min_width >= 1) {
@@ -127,13 +116,8 @@ int cmd_flame(int argc, char **argv)
 			status = 2;
 		}
 	}
-	if ((status = cmd_files(&cc, &argc, &argv))) {
-		if (nbase)
-			fprintf(
-			    stderr,
-			    "fathom flame: --diff BASE takes one file; the new recording comes after it\n");
+	if ((status = cmd_files_diff(&cc, &base_paths, &argc, &argv)))
 		goto out;
-	}
 	status = 2;
 	if (o.tid && o.metric != FA_CPU) {
 		fprintf(stderr, "fathom flame: --tid works with --weight cpu only (allocations are not kept "
@@ -142,12 +126,8 @@ int cmd_flame(int argc, char **argv)
 	}
 
 	struct profile p, base;
-	if ((status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
+	if ((status = cmd_load_diff(&cc, &p, &base, &base_paths, argc, argv)))
 		goto out;
-	if (nbase && (status = cmd_load(&cc, &base, base_paths, nbase, NULL))) {
-		profile_free(&p);
-		goto out;
-	}
 	if (!(o.tid ? true : p.total[o.metric] > 0)) {
 		fprintf(stderr, "fathom flame: %s: no %s weight in this recording%s\n", argv[optind],
 			fa_metric_names[o.metric],
@@ -170,8 +150,8 @@ int cmd_flame(int argc, char **argv)
 	}
 	bool to_file = out && of.t.kind != OUTFILE_FD;
 	size_t omitted = 0;
-	rc = folded ? folded_write(of.f, &p, nbase ? &base : NULL, &o)
-		    : svg_write(of.f, &p, nbase ? &base : NULL, &o, &omitted);
+	rc = folded ? folded_write(of.f, &p, base_paths.n ? &base : NULL, &o)
+		    : svg_write(of.f, &p, base_paths.n ? &base : NULL, &o, &omitted);
 	/* A failed command leaves an existing file as it was. */
 	int wrc = out ? outfile_close(&of, !rc) : fflush(stdout) ? -errno : 0;
 	if (!rc)
@@ -197,10 +177,10 @@ int cmd_flame(int argc, char **argv)
 				: "");
 	}
 done:
-	if (nbase)
+	if (base_paths.n)
 		profile_free(&base);
 	profile_free(&p);
 out:
-	free(base_paths);
+	free(base_paths.v);
 	return status;
 }

@@ -80,12 +80,6 @@ static char *fmt_est_count(const struct mem *m, char buf[40], int64_t v)
 	return buf;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = path ? strrchr(path, '/') : NULL;
-	return s ? s + 1 : path;
-}
-
 /* "func (file.c:12)" into buf; C++ template arguments elided unless
  * --full-names. */
 static const char *frame_text(const struct mem *m, const struct fa_frame *fr, char *buf, size_t len)
@@ -99,9 +93,9 @@ static const char *frame_text(const struct mem *m, const struct fa_frame *fr, ch
 	char sbuf[512];
 	const char *name = m->full_names ? fn->name : cxxname_short(fn->name, sbuf, sizeof(sbuf));
 	if (fn->file && fr->line)
-		snprintf(buf, len, "%s (%s:%u)", name, base_name(fn->file), fr->line);
+		snprintf(buf, len, "%s (%s:%u)", name, cmd_base_name(fn->file), fr->line);
 	else if (fn->file)
-		snprintf(buf, len, "%s (%s)", name, base_name(fn->file));
+		snprintf(buf, len, "%s (%s)", name, cmd_base_name(fn->file));
 	else if (fn->module != FA_NONE)
 		snprintf(buf, len, "%s (%s)", name, p->modules[fn->module].name);
 	else
@@ -334,7 +328,7 @@ static void print_timeline(const struct mem *m)
 		}
 		procs_shown++;
 		if (p->nprocs > 1)
-			printf("  pid %d (%s)%s\n", p->procs[proc].pid, base_name(p->procs[proc].exe),
+			printf("  pid %d (%s)%s\n", p->procs[proc].pid, cmd_base_name(p->procs[proc].exe),
 			       proc == p->mem.peak_proc ? ", the process with the peak" : "");
 		int64_t maxheap, maxrss;
 		printf("  heap |");
@@ -937,8 +931,7 @@ int cmd_mem(int argc, char **argv)
 		}
 	}
 	struct profile p;
-	if ((status = cmd_files(&cc, &argc, &argv)) ||
-	    (status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL))) {
+	if ((status = cmd_load_files(&cc, &p, &argc, &argv))) {
 		cmd_common_free(&cc);
 		return status;
 	}

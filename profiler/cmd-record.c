@@ -97,12 +97,6 @@ static const char *shown(const char *path)
 }
 
 /* The last part of a path. */
-static const char *base_name(const char *path)
-{
-	const char *s = strrchr(path, '/');
-	return s ? s + 1 : path;
-}
-
 #define SUMMARY_DUMPS 4 /* dump names listed in the summary line */
 
 struct tally {
@@ -744,7 +738,7 @@ static void print_summary(const struct rec *r, const struct tally *t)
 			fprintf(stderr, " (%s lost)", fmt_count(b, (int64_t)t->lost_allocs));
 		if (t->bypass[0])
 			fprintf(stderr, " (%s's allocator, %s, bypasses fathom: %s)",
-				base_name(t->bypass_exe), base_name(t->bypass),
+				cmd_base_name(t->bypass_exe), cmd_base_name(t->bypass),
 				strcmp(t->bypass, t->bypass_exe) ? "preloaded before it" : "linked into it");
 		fprintf(stderr, ", ");
 	}

@@ -93,21 +93,15 @@ static double pct(int64_t part, int64_t whole)
 	return whole ? 100.0 * (double)part / (double)whole : 0;
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = path ? strrchr(path, '/') : NULL;
-	return s ? s + 1 : path;
-}
-
 /* "file.c:12", the module, or "" for the text report's location column. */
 static void where(const struct report *r, const struct agg_row *e, char *buf, size_t len)
 {
 	switch (r->by) {
 	case BY_FUNCTION:
 		if (e->file && e->line)
-			snprintf(buf, len, "%s:%" PRIu32, base_name(e->file), e->line);
+			snprintf(buf, len, "%s:%" PRIu32, cmd_base_name(e->file), e->line);
 		else if (e->file)
-			snprintf(buf, len, "%s", base_name(e->file));
+			snprintf(buf, len, "%s", cmd_base_name(e->file));
 		else if (strncmp(e->name, e->module, strlen(e->module)) || e->name[strlen(e->module)] != '+')
 			snprintf(buf, len, "%s", e->module);
 		else
@@ -603,8 +597,7 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	struct profile p;
-	if ((ret = cmd_files(&cc, &argc, &argv)) ||
-	    (ret = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
+	if ((ret = cmd_load_files(&cc, &p, &argc, &argv)))
 		return ret;
 	ret = 2;
 	r.p = &p;

@@ -1,5 +1,7 @@
 /* What the commands share: the common options and their help, loading the
- * dumps, suggestions for mistyped names and size parsing. */
+ * dumps (with flame's and view's --diff BASE), suggestions for mistyped
+ * names, size and weight parsing, and the output of check's and diff's
+ * verdicts. */
 #include <ctype.h>
 #include <stdbool.h>
 #include <dirent.h>
@@ -11,6 +13,7 @@
 #include <sys/stat.h>
 
 #include "cmds.h"
+#include "compare.h"
 #include "profile.h"
 
 /* Edits between a and b, a swap of two neighbours counting as one edit
@@ -367,5 +370,94 @@ int cmd_load(const struct cmd_common *cc, struct profile *p, char **paths, size_
 	for (size_t i = 0; !cc->po.quiet && i < p->nwarnings; i++)
 		fprintf(stderr, "fathom %s: warning: %s%s%s\n", cc->name, side ? side : "",
 			side ? " recording: " : "", p->warnings[i]);
+	return 0;
+}
+
+int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, char ***argv)
+{
+	int status = cmd_files(cc, argc, argv);
+	return status ? status : cmd_load(cc, p, *argv + optind, (size_t)(*argc - optind), NULL);
+}
+
+const char *cmd_base_name(const char *path)
+{
+	const char *s = path ? strrchr(path, '/') : NULL;
+	return s ? s + 1 : path;
+}
+
+int cmd_parse_weight(const struct cmd_common *cc, const char *arg)
+{
+	int m = fa_metric_parse(arg);
+	if (m < 0)
+		fprintf(
+		    stderr,
+		    "fathom %s: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, temp-calls, leaked, "
+		    "leaked-blocks or peak\n",
+		    cc->name, arg);
+	return m;
+}
+
+int cmd_paths_add(struct cmd_paths *l, char *path)
+{
+	char **v = realloc(l->v, (l->n + 1) * sizeof(*v));
+	if (!v)
+		return -1;
+	l->v = v;
+	l->v[l->n++] = path;
+	return 0;
+}
+
+int cmd_files_diff(const struct cmd_common *cc, const struct cmd_paths *base, int *argc, char ***argv)
+{
+	int status = cmd_files(cc, argc, argv);
+	if (status && base->n)
+		fprintf(stderr, "fathom %s: --diff BASE takes one file; the new recording comes after it\n",
+			cc->name);
+	return status;
+}
+
+int cmd_load_diff(const struct cmd_common *cc, struct profile *p, struct profile *base,
+		  const struct cmd_paths *base_paths, int argc, char **argv)
+{
+	int status = cmd_load(cc, p, argv + optind, (size_t)(argc - optind), NULL);
+	if (!status && base_paths->n && (status = cmd_load(cc, base, base_paths->v, base_paths->n, NULL)))
+		profile_free(p);
+	return status;
+}
+
+int cmd_verdict_option(struct cmd_common *cc, struct cmd_verdict *v, int c, char **argv,
+		       const struct option *longopts)
+{
+	switch (c) {
+	case CMD_OPT_FORMAT:
+		if ((v->format = compare_format_parse(optarg)) < 0) {
+			fprintf(stderr, "fathom %s: unknown format '%s'; use text, markdown, junit or json\n",
+				cc->name, optarg);
+			return 2;
+		}
+		return -1;
+	case 'o':
+		v->out = optarg;
+		return -1;
+	default:
+		return cmd_common_option(cc, c, argv, longopts);
+	}
+}
+
+int cmd_verdict_publish(const struct cmd_common *cc, const struct cmd_verdict *v,
+			const struct compare_report *r, const char *one, const char *many)
+{
+	char *err = NULL;
+	const char *gha = getenv("GITHUB_ACTIONS");
+	int rc = compare_publish(r, v->format, v->out, getenv("GITHUB_STEP_SUMMARY"),
+				 gha && !strcmp(gha, "true"), getenv("GITHUB_WORKSPACE"), &err);
+	if (rc) {
+		fprintf(stderr, "fathom %s: %s\n", cc->name, err ? err : strerror(-rc));
+		free(err);
+		return 2;
+	}
+	if (r->nfail && v->out && strcmp(v->out, "-"))
+		fprintf(stderr, "fathom %s: %zu %s (report in %s)\n", cc->name, r->nfail,
+			r->nfail == 1 ? one : many, v->out);
 	return 0;
 }

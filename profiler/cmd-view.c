@@ -97,8 +97,7 @@ int cmd_view(int argc, char **argv)
 	const char *out = "fathom-report.html";
 	bool out_set = false, data_only = false;
 	struct cmd_common cc = {.name = "view", .usage = usage};
-	char **base_paths = NULL;
-	size_t nbase = 0;
+	struct cmd_paths base_paths = {0};
 	struct viewer_opts vo = {.generator = "fathom " FATHOM_VERSION};
 	int status = 2, c;
 	opterr = 0;
@@ -109,16 +108,12 @@ int cmd_view(int argc, char **argv)
 			out = optarg;
 			out_set = true;
 			break;
-		case 'd': {
-			char **b = realloc(base_paths, (nbase + 1) * sizeof(*b));
-			if (!b) {
+		case 'd':
+			if (cmd_paths_add(&base_paths, optarg)) {
 				status = 1;
 				goto out;
 			}
-			base_paths = b;
-			base_paths[nbase++] = optarg;
 			break;
-		}
 		case 'T':
 			vo.title = optarg;
 			break;
@@ -131,13 +126,8 @@ int cmd_view(int argc, char **argv)
 			status = 2;
 		}
 	}
-	if ((status = cmd_files(&cc, &argc, &argv))) {
-		if (nbase)
-			fprintf(
-			    stderr,
-			    "fathom view: --diff BASE takes one file; the new recording comes after it\n");
+	if ((status = cmd_files_diff(&cc, &base_paths, &argc, &argv)))
 		goto out;
-	}
 	status = 2;
 	if (data_only && !out_set)
 		out = "-";
@@ -150,17 +140,13 @@ int cmd_view(int argc, char **argv)
 #endif
 
 	struct profile p, base;
-	if ((status = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
+	if ((status = cmd_load_diff(&cc, &p, &base, &base_paths, argc, argv)))
 		goto out;
-	if (nbase && (status = cmd_load(&cc, &base, base_paths, nbase, NULL))) {
-		profile_free(&p);
-		goto out;
-	}
-	const struct profile *profiles[2] = {nbase ? &base : &p, &p};
-	size_t n = nbase ? 2 : 1;
-	vo.diff = nbase > 0;
+	const struct profile *profiles[2] = {base_paths.n ? &base : &p, &p};
+	size_t n = base_paths.n ? 2 : 1;
+	vo.diff = base_paths.n > 0;
 	char title[600];
-	if (!vo.title && nbase) {
+	if (!vo.title && base_paths.n) {
 		char a[256], b[256];
 		viewer_default_title(a, sizeof(a), &base);
 		viewer_default_title(b, sizeof(b), &p);
@@ -208,9 +194,9 @@ int cmd_view(int argc, char **argv)
 	}
 done:
 	profile_free(&p);
-	if (nbase)
+	if (base_paths.n)
 		profile_free(&base);
 out:
-	free(base_paths);
+	free(base_paths.v);
 	return status;
 }

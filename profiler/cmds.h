@@ -105,4 +105,60 @@ void cmd_common_free(struct cmd_common *cc);
 /* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
 long long cmd_parse_size(const char *s);
 
+/* cmd_files() and cmd_load() of them: the recording the command line names
+ * (or the latest run's) into *p. Returns 0, or the exit status. */
+int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, char ***argv);
+
+/* The last component of path ("/usr/lib/libc.so.6": "libc.so.6"); NULL for
+ * NULL. */
+const char *cmd_base_name(const char *path);
+
+/* -w/--weight METRIC (flame, export): the metric (enum fa_metric), or -1
+ * after saying that it is unknown. */
+int cmd_parse_weight(const struct cmd_common *cc, const char *arg);
+
+/* A list of paths borrowed from argv (flame's and view's --diff BASE, diff's
+ * --base, --new and --prefix-map). cmd_paths_add returns 0, or -1 when out
+ * of memory. */
+struct cmd_paths {
+	char **v;
+	size_t n;
+};
+int cmd_paths_add(struct cmd_paths *l, char *path);
+
+/* flame and view: FILE... against the base recording of --diff BASE
+ * (repeatable). cmd_files_diff is cmd_files(), also saying, when no file is
+ * left, that --diff takes one file; cmd_load_diff loads the new recording
+ * into *p and the base (when there is one) into *base. Each returns 0, or
+ * the exit status (then nothing is left to free). */
+int cmd_files_diff(const struct cmd_common *cc, const struct cmd_paths *base, int *argc, char ***argv);
+int cmd_load_diff(const struct cmd_common *cc, struct profile *p, struct profile *base,
+		  const struct cmd_paths *base_paths, int argc, char **argv);
+
+/* The output options of the commands that give a verdict (check, diff):
+ * CMD_VERDICT_OPTIONS goes in their getopt_long table (with "o:" in the
+ * short options), before CMD_COMMON_OPTIONS; cmd_verdict_option() is
+ * cmd_common_option() that also takes these (-1: parsing goes on, else the
+ * exit status; 2 for an unknown --format, said). */
+enum { CMD_OPT_FORMAT = 0x1100 };
+#define CMD_VERDICT_OPTIONS                                                                                  \
+	{"format", required_argument, NULL, CMD_OPT_FORMAT},                                                 \
+	{                                                                                                    \
+		"output", required_argument, NULL, 'o'                                                       \
+	}
+struct cmd_verdict {
+	int format;	 /* enum compare_format */
+	const char *out; /* -o, or NULL: stdout */
+};
+int cmd_verdict_option(struct cmd_common *cc, struct cmd_verdict *v, int c, char **argv,
+		       const struct option *longopts);
+/* Writes report r as v says, with GitHub's ::error annotations and step
+ * summary where the environment asks for them (GITHUB_ACTIONS=true,
+ * GITHUB_STEP_SUMMARY); when the report went to a file and items failed,
+ * says how many on stderr ("fathom diff: 2 regressions (report in F)": one
+ * and many name them). Returns 0, or 2 after saying why it could not. */
+struct compare_report;
+int cmd_verdict_publish(const struct cmd_common *cc, const struct cmd_verdict *v,
+			const struct compare_report *r, const char *one, const char *many);
+
 #endif

@@ -62,44 +62,107 @@ static const char *limit_str(char *buf, const struct compare_item *it)
 	return buf;
 }
 
-static void write_text(const struct compare_report *r, FILE *f)
+/* The report's first line, as text or as a Markdown heading (md). */
+static void headline(FILE *f, const struct compare_report *r, bool check, bool md)
 {
-	char b1[32], b2[32], b3[32], b4[32], where[512];
-	bool check = !strcmp(r->command, "check");
 	if (r->nfail)
-		fprintf(f, "fathom %s: FAIL, %zu %s\n\n", r->command, r->nfail,
+		fprintf(f, md ? "### :x: fathom %s: %zu %s\n\n" : "fathom %s: FAIL, %zu %s\n\n", r->command,
+			r->nfail,
 			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded")
 			      : (r->nfail == 1 ? "regression" : "regressions"));
 	else if (r->unjudged > 0)
 		fprintf(f,
-			"fathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could "
-			"not be "
-			"symbolized (below)\n\n",
-			r->command, 100 * r->unjudged);
+			"%sfathom %s: no verdict, %.1f%% of a recording's CPU samples are in code that could "
+			"not be symbolized%s\n\n",
+			md ? "### :warning: " : "", r->command, 100 * r->unjudged, md ? "" : " (below)");
 	else
-		fprintf(f, "fathom %s: ok, %s\n\n", r->command, check ? "all budgets hold" : "no regression");
+		fprintf(f, md ? "### :white_check_mark: fathom %s: %s\n\n" : "fathom %s: ok, %s\n\n",
+			r->command, check ? "all budgets hold" : "no regression");
+}
+
+/* A row of the table of budgets (check: budget, value, limit, verdict) or of
+ * program metrics (diff: metric, base, new, change, limit, verdict), as its
+ * cells; the buffers hold the figures. */
+struct table_row {
+	const char *cell[6];
+	size_t n;
+	char b[4][32];
+};
+
+/* The header row of the table. */
+static void table_head(struct table_row *t, bool check)
+{
+	static const char *const budget[] = {"budget", "value", "limit", "verdict"};
+	static const char *const metric[] = {"metric", "base", "new", "change", "limit", "verdict"};
+	t->n = check ? 4 : 6;
+	for (size_t i = 0; i < t->n; i++)
+		t->cell[i] = check ? budget[i] : metric[i];
+}
+
+/* Item it's row of the table, with the verdict `verdict`; false when it has
+ * none (a function, the function tests' summary, a section of its own). */
+static bool table_item(struct table_row *t, const struct compare_item *it, const char *verdict)
+{
+	if (it->section == COMPARE_SEC_BUDGET) {
+		const char *c[] = {it->name, compare_value_str(t->b[0], it->unit, it->value),
+				   compare_value_str(t->b[1], it->unit, it->limit), verdict};
+		t->n = 4;
+		memcpy(t->cell, c, sizeof(c));
+		return true;
+	}
+	if (it->section != COMPARE_SEC_PROGRAM || !strcmp(it->metric, "cpu-functions"))
+		return false;
+	const char *c[] = {it->name,
+			   compare_value_str(t->b[0], it->unit, it->base),
+			   compare_value_str(t->b[1], it->unit, it->value),
+			   compare_change_str(t->b[2], it->change),
+			   limit_str(t->b[3], it),
+			   verdict};
+	t->n = 6;
+	memcpy(t->cell, c, sizeof(c));
+	return true;
+}
+
+/* A row as text: the name in 20 columns, the figures right-aligned, the
+ * verdict after two spaces. */
+static void text_row(FILE *f, const struct table_row *t)
+{
+	static const int width[2][4] = {{14, 14}, {14, 14, 9, 10}};
+	fprintf(f, "%-20s", t->cell[0]);
+	for (size_t i = 1; i + 1 < t->n; i++)
+		fprintf(f, " %*s", width[t->n == 6][i - 1], t->cell[i]);
+	fprintf(f, "  %s\n", t->cell[t->n - 1]);
+}
+
+/* A row as a Markdown table row; the header also gets its rule, the figures
+ * right-aligned. */
+static void markdown_row(FILE *f, const struct table_row *t, bool head)
+{
+	for (size_t i = 0; i < t->n; i++)
+		fprintf(f, "| %s ", t->cell[i]);
+	fputs("|\n", f);
+	if (head) {
+		for (size_t i = 0; i < t->n; i++)
+			fputs(i == 0 || i + 1 == t->n ? "|---" : "|---:", f);
+		fputs("|\n", f);
+	}
+}
+
+static void write_text(const struct compare_report *r, FILE *f)
+{
+	char b1[32], b2[32], b3[32], where[512];
+	bool check = !strcmp(r->command, "check");
+	headline(f, r, check, false);
 	if (!check && r->tests)
 		fprintf(f, "CPU samples: %s base, %s new; %zu function shares tested, z must exceed %.2f\n\n",
 			fmt_count(b1, (int64_t)r->samples[0]), fmt_count(b2, (int64_t)r->samples[1]),
 			r->tests, r->z_crit);
-	if (check)
-		fprintf(f, "%-20s %14s %14s  %s\n", "budget", "value", "limit", "verdict");
-	else
-		fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", "metric", "base", "new", "change", "limit",
-			"verdict");
-	for (size_t i = 0; i < r->nitems; i++) {
-		const struct compare_item *it = &r->items[i];
-		if (it->section == COMPARE_SEC_BUDGET)
-			fprintf(f, "%-20s %14s %14s  %s\n", it->name,
-				compare_value_str(b1, it->unit, it->value),
-				compare_value_str(b2, it->unit, it->limit), status_word(it->status));
-		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
-			fprintf(f, "%-20s %14s %14s %9s %10s  %s\n", it->name,
-				compare_value_str(b1, it->unit, it->base),
-				compare_value_str(b2, it->unit, it->value),
-				compare_change_str(b3, it->change), limit_str(b4, it),
-				status_word(it->status));
-	}
+	struct table_row t;
+	table_head(&t, check);
+	text_row(f, &t);
+	for (size_t i = 0; i < r->nitems; i++)
+		if (table_item(&t, &r->items[i], status_word(r->items[i].status)))
+			text_row(f, &t);
 	bool head = false;
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct compare_item *it = &r->items[i];
@@ -146,36 +209,14 @@ static void write_markdown(const struct compare_report *r, FILE *f)
 {
 	char b1[32], b2[32], b3[32], b4[32];
 	bool check = !strcmp(r->command, "check");
-	if (r->nfail)
-		fprintf(f, "### :x: fathom %s: %zu %s\n\n", r->command, r->nfail,
-			check ? (r->nfail == 1 ? "budget exceeded" : "budgets exceeded")
-			      : (r->nfail == 1 ? "regression" : "regressions"));
-	else if (r->unjudged > 0)
-		fprintf(f,
-			"### :warning: fathom %s: no verdict, %.1f%% of a recording's CPU samples are in "
-			"code that "
-			"could not be symbolized\n\n",
-			r->command, 100 * r->unjudged);
-	else
-		fprintf(f, "### :white_check_mark: fathom %s: %s\n\n", r->command,
-			check ? "all budgets hold" : "no regression");
-	if (check)
-		fprintf(f, "| budget | value | limit | verdict |\n|---|---:|---:|---|\n");
-	else
-		fprintf(
-		    f, "| metric | base | new | change | limit | verdict |\n|---|---:|---:|---:|---:|---|\n");
+	headline(f, r, check, true);
+	struct table_row t;
+	table_head(&t, check);
+	markdown_row(f, &t, true);
 	for (size_t i = 0; i < r->nitems; i++) {
 		const struct compare_item *it = &r->items[i];
-		const char *v = it->status == COMPARE_FAIL ? "**FAIL**" : status_word(it->status);
-		if (it->section == COMPARE_SEC_BUDGET)
-			fprintf(f, "| %s | %s | %s | %s |\n", it->name,
-				compare_value_str(b1, it->unit, it->value),
-				compare_value_str(b2, it->unit, it->limit), v);
-		else if (it->section == COMPARE_SEC_PROGRAM && strcmp(it->metric, "cpu-functions"))
-			fprintf(f, "| %s | %s | %s | %s | %s | %s |\n", it->name,
-				compare_value_str(b1, it->unit, it->base),
-				compare_value_str(b2, it->unit, it->value),
-				compare_change_str(b3, it->change), limit_str(b4, it), v);
+		if (table_item(&t, it, it->status == COMPARE_FAIL ? "**FAIL**" : status_word(it->status)))
+			markdown_row(f, &t, false);
 	}
 	bool head = false;
 	for (size_t i = 0; i < r->nitems; i++) {

@@ -14,31 +14,19 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdump-writer.h"
+#include "gendump.h"
 
 #define CHUNK (1u << 20)
 #define FANOUT 8
 
 static struct fdw w;
 
-static uint64_t mix(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
 static uint64_t rng;
-static uint64_t rnd(void)
-{
-	return mix(rng += 0x9e3779b97f4a7c15ULL);
-}
 
-/* Room for the next record (at most 4 KiB); starts a new chunk when this one is full. */
+/* Room for the next record (at most 4 KiB). */
 static void room(void)
 {
-	if (w.clen + 4096 > CHUNK)
-		fdw_flush(&w, false);
+	gd_room(&w, 4096, CHUNK);
 }
 
 static void usage(void)
@@ -50,43 +38,15 @@ static void usage(void)
 
 int main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-	    {"module", required_argument, 0, 'm'},
-	    {"funcs", required_argument, 0, 'f'},
-	    {"samples", required_argument, 0, 'n'},
-	    {"stacks", required_argument, 0, 's'},
-	    {"threads", required_argument, 0, 't'},
-	    {"seed", required_argument, 0, 'r'},
-	    {0, 0, 0, 0},
-	};
 	const char *module = NULL, *funcs_path = NULL;
 	uint64_t nsamples = 1000000, nstacks = 100000, seed = 1;
-	unsigned nthreads = 4;
-	int c;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		switch (c) {
-		case 'm':
-			module = optarg;
-			break;
-		case 'f':
-			funcs_path = optarg;
-			break;
-		case 'n':
-			nsamples = strtoull(optarg, NULL, 10);
-			break;
-		case 's':
-			nstacks = strtoull(optarg, NULL, 10);
-			break;
-		case 't':
-			nthreads = (unsigned)strtoul(optarg, NULL, 10);
-			break;
-		case 'r':
-			seed = strtoull(optarg, NULL, 10);
-			break;
-		default:
-			usage();
-		}
-	}
+	uint32_t nthreads = 4;
+	const struct gd_opt opts[] = {
+	    {"module", GD_STR, &module},  {"funcs", GD_STR, &funcs_path}, {"samples", GD_U64, &nsamples},
+	    {"stacks", GD_U64, &nstacks}, {"threads", GD_U32, &nthreads}, {"seed", GD_U64, &seed},
+	};
+	if (gd_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0])) < 0)
+		usage();
 	if (!module || !funcs_path || optind + 1 != argc || !nstacks || !nthreads)
 		usage();
 
@@ -142,32 +102,32 @@ int main(int argc, char **argv)
 	int tid = 31337;
 	for (uint64_t i = 0; i < nsamples; i++) {
 		/* Hot stacks are many times likelier than cold ones, as in real profiles. */
-		double u = (double)(rnd() >> 11) / 9007199254740992.0;
+		double u = (double)(gd_rand(&rng) >> 11) / 9007199254740992.0;
 		uint64_t stack = 1 + (uint64_t)((double)nstacks * u * u * u);
 		if (stack > nstacks)
 			stack = nstacks;
 		if (!defined[stack]) {
 			/* A walk from one of three roots through a fixed call graph in which
-			 * function f calls the FANOUT functions mix(f, k) % nf; earlier
+			 * function f calls the FANOUT functions gd_mix(f, k) % nf; earlier
 			 * callees are likelier, so paths share prefixes. */
-			uint64_t h = mix(stack * 0x9e3779b97f4a7c15ULL + seed);
+			uint64_t h = gd_mix(stack * 0x9e3779b97f4a7c15ULL + seed);
 			uint32_t depth = 6 + (uint32_t)(h % 26);
 			uint64_t f = h % 3, path[FD_MAX_FRAMES];
 			for (uint32_t d = 0; d < depth; d++) {
 				path[d] = f;
-				h = mix(h + d);
+				h = gd_mix(h + d);
 				unsigned k = (unsigned)((h & 7) < ((h >> 3) & 7) ? (h & 7) : ((h >> 3) & 7));
-				f = mix(f * FANOUT + k + 1) % nf;
+				f = gd_mix(f * FANOUT + k + 1) % nf;
 			}
 			/* Leaf first; a return address points a few bytes into its function. */
 			for (uint32_t d = 0; d < depth; d++)
-				frames[d] = bias + fn[path[depth - 1 - d]] + 1 + (mix(stack + d) & 3);
+				frames[d] = bias + fn[path[depth - 1 - d]] + 1 + (gd_mix(stack + d) & 3);
 			room();
 			fdw_stack(&w, stack, depth, frames);
 			defined[stack] = 1;
 		}
-		if ((rnd() & 63) == 0)
-			tid = 31337 + (int)(rnd() % nthreads);
+		if ((gd_rand(&rng) & 63) == 0)
+			tid = 31337 + (int)(gd_rand(&rng) % nthreads);
 		/* The TID and its sample share a chunk (a new chunk starts with a TID). */
 		room();
 		fdw_switch_tid(&w, tid);

@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "fdump-writer.h"
+#include "gendump.h"
 
 #define CHUNK (1u << 20)
 #define BASE 0x7f0000000000ull
@@ -27,8 +27,7 @@ static uint64_t nmodrecs;
 /* Room for a group of records that must share a chunk (a TID and its events). */
 static void room(size_t n)
 {
-	if (w.clen + n > CHUNK)
-		fdw_flush(&w, false);
+	gd_room(&w, n, CHUNK);
 }
 
 static uint64_t mod_start(uint64_t i)
@@ -58,25 +57,9 @@ static void stack(uint64_t id, unsigned n, const uint64_t *a)
 int main(int argc, char **argv)
 {
 	uint64_t nmod = 300000, nthreads = 100000;
-	static const struct option longopts[] = {
-	    {"modules", required_argument, 0, 'm'},
-	    {"threads", required_argument, 0, 't'},
-	    {0, 0, 0, 0},
-	};
-	int c;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		if (c != 'm' && c != 't')
-			goto usage;
-		char *end;
-		errno = 0;
-		uint64_t v = strtoull(optarg, &end, 10);
-		if (errno || *end || end == optarg)
-			goto usage;
-		if (c == 'm')
-			nmod = v;
-		else
-			nthreads = v;
-	}
+	const struct gd_opt opts[] = {{"modules", GD_U64, &nmod}, {"threads", GD_U64, &nthreads}};
+	if (gd_options(argc, argv, opts, 2) < 0)
+		goto usage;
 	if (optind + 1 != argc || nmod < 2000 || nthreads < 1 || nmod * STRIDE >= BASE)
 		goto usage;
 	FILE *out = fopen(argv[optind], "wb");

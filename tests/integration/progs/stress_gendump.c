@@ -12,13 +12,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "fdump-writer.h"
+#include "gendump.h"
 
 struct opts {
 	uint64_t events, bytes, seed;
 	uint32_t stacks, live, threads, chunk;
-	unsigned sample_every;	/* one CPU sample per this many allocation events */
-	unsigned sample_weight; /* the periods each sample stands for (a late timer: more than 1) */
+	uint32_t sample_every;	/* one CPU sample per this many allocation events */
+	uint32_t sample_weight; /* the periods each sample stands for (a late timer: more than 1) */
 	int no_trailer;
 };
 
@@ -30,22 +30,11 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-	/* splitmix64: fast, and the same stream for the same --seed. */
-	uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
+	return gd_rand(&rng_state);
 }
 
 /* The encoder streams the dump to the output file, one chunk at a time. */
 static struct fdw w;
-
-/* Room for the next record; starts a new chunk when this one is full. */
-static void need(size_t n, uint32_t chunk_size)
-{
-	if (w.clen + n > chunk_size)
-		fdw_flush(&w, false);
-}
 
 static void usage(void)
 {
@@ -65,71 +54,22 @@ int main(int argc, char **argv)
 			 .sample_every = 20,
 			 .sample_weight = 1,
 			 .seed = 1};
-	static const struct option longopts[] = {
-	    {"events", required_argument, 0, 'e'},
-	    {"bytes", required_argument, 0, 'b'},
-	    {"stacks", required_argument, 0, 's'},
-	    {"live", required_argument, 0, 'l'},
-	    {"threads", required_argument, 0, 't'},
-	    {"chunk", required_argument, 0, 'c'},
-	    {"sample-every", required_argument, 0, 'S'},
-	    {"seed", required_argument, 0, 'r'},
-	    {"no-trailer", no_argument, 0, 'n'},
-	    {"sample-weight", required_argument, 0, 'W'},
-	    {0, 0, 0, 0},
+	const struct gd_opt opts[] = {
+	    {"events", GD_U64, &o.events},
+	    {"bytes", GD_U64, &o.bytes},
+	    {"stacks", GD_U32, &o.stacks},
+	    {"live", GD_U32, &o.live},
+	    {"threads", GD_U32, &o.threads},
+	    {"chunk", GD_U32, &o.chunk},
+	    {"sample-every", GD_U32, &o.sample_every},
+	    {"seed", GD_U64, &o.seed},
+	    {"no-trailer", GD_FLAG, &o.no_trailer},
+	    {"sample-weight", GD_U32, &o.sample_weight},
 	};
-	int c;
-	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
-		char *end;
-		unsigned long long v = 0;
-		if (c != 'n') {
-			errno = 0;
-			v = strtoull(optarg, &end, 10);
-			if (errno || end == optarg)
-				usage();
-			if (*end == 'K' || *end == 'k')
-				v <<= 10;
-			else if (*end == 'M')
-				v <<= 20;
-			else if (*end == 'G')
-				v <<= 30;
-		}
-		switch (c) {
-		case 'e':
-			o.events = v;
-			break;
-		case 'b':
-			o.bytes = v;
-			o.events = UINT64_MAX;
-			break;
-		case 's':
-			o.stacks = (uint32_t)v;
-			break;
-		case 'l':
-			o.live = (uint32_t)v;
-			break;
-		case 't':
-			o.threads = (uint32_t)v;
-			break;
-		case 'c':
-			o.chunk = (uint32_t)v;
-			break;
-		case 'S':
-			o.sample_every = (unsigned)v;
-			break;
-		case 'r':
-			o.seed = v;
-			break;
-		case 'W':
-			o.sample_weight = (unsigned)v;
-			break;
-		case 'n':
-			o.no_trailer = 1;
-			break;
-		default:
-			usage();
-		}
-	}
+	if (gd_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0])) < 0)
+		usage();
+	if (o.bytes)
+		o.events = UINT64_MAX;
 	if (optind + 1 != argc || o.stacks < 1 || o.live < 1 || o.threads < 1 || o.chunk < 4096 ||
 	    o.chunk > FD_CHUNK_MAX_RAW)
 		usage();
@@ -177,7 +117,7 @@ int main(int argc, char **argv)
 		if ((rnd() & 63) == 0)
 			tid = 4242 + (int)(rnd() % o.threads);
 		uint32_t stack = 1 + (uint32_t)(rnd() % o.stacks);
-		need(FD_MAX_FRAMES * 10 + 64, o.chunk);
+		gd_room(&w, FD_MAX_FRAMES * 10 + 64, o.chunk);
 		if (!defined[stack]) {
 			/* Each stack's frames follow from its id alone. */
 			uint64_t save = rng_state;
@@ -236,7 +176,7 @@ int main(int argc, char **argv)
 		}
 	}
 	if (!o.no_trailer) {
-		need(64, o.chunk);
+		gd_room(&w, 64, o.chunk);
 		fdw_trailer_ev(&w, time, samples, samples * o.sample_weight, 0, events);
 	}
 	if (w.clen)
