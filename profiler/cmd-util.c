@@ -15,7 +15,7 @@
 
 /* Edits between a and b, a swap of two neighbours counting as one edit
  * (optimal string alignment): "--sotr" is one edit from "--sort". */
-static size_t edit_distance(const char *a, const char *b)
+size_t cmd_edit_distance(const char *a, const char *b)
 {
 	size_t la = strlen(a), lb = strlen(b);
 	if (la > 64 || lb > 64)
@@ -45,7 +45,7 @@ const char *cmd_suggest(const char *word, const char *const *cands)
 	const char *best = NULL;
 	size_t best_d = (size_t)-1;
 	for (; *cands; cands++) {
-		size_t d = edit_distance(word, *cands);
+		size_t d = cmd_edit_distance(word, *cands);
 		/* A prefix of a candidate ("--thread" for "--threads") is close too,
 		 * and wins a tie: "--max-leak" means "--max-leaked", not "--max-peak". */
 		bool prefix = strlen(word) >= 2 && !strncmp(word, *cands, strlen(word));

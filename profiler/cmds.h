@@ -19,6 +19,11 @@ int cmd_export(int argc, char **argv);
 int cmd_view(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_lines(int argc, char **argv);
+
+/* Edits between a and b, a swap of two neighbours counting as one (99 when
+ * either is longer than 64 bytes). */
+size_t cmd_edit_distance(const char *a, const char *b);
 
 /* The candidate closest to `word` by edit distance, or NULL when none is close:
  * for "unknown flag --thread; did you mean --threads?". `cands` ends with NULL. */

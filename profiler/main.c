@@ -17,6 +17,7 @@ static const struct cmd {
     {"flame", cmd_flame, "flame graph as interactive SVG, or folded stacks"},
     {"export", cmd_export, "write pprof, speedscope or folded stacks"},
     {"view", cmd_view, "write a self-contained interactive HTML report"},
+    {"lines", cmd_lines, "source lines of the hottest functions with CPU and memory"},
     {"diff", cmd_diff, "compare two recordings; exit 1 on a regression"},
     {"check", cmd_check, "check one recording against budgets; exit 1 when over"},
 };
@@ -60,8 +61,9 @@ int main(int argc, char **argv)
 		if (!strcmp(name, cmds[i].name))
 			return finish(cmds[i].run(argc - 1, argv + 1));
 	fprintf(stderr, "fathom: unknown command '%s'", name);
-	const char *best = cmd_suggest(name, (const char *const[]){"record", "report", "mem", "flame",
-								   "export", "view", "diff", "check", NULL});
+	const char *best =
+	    cmd_suggest(name, (const char *const[]){"record", "report", "mem", "flame", "export", "view",
+						    "lines", "diff", "check", NULL});
 	if (best)
 		fprintf(stderr, "; did you mean '%s'?", best);
 	fprintf(stderr, "\n");

@@ -169,6 +169,7 @@ static uint32_t row_get(struct agg_table *t, const struct profile *p, enum agg_k
 	r->func = func;
 	r->line = line;
 	r->stamp = FA_NONE;
+	r->caller = FA_NONE;
 	r->stack = FA_NONE;
 	r->stack_w = -1;
 	if (!by_frame && !(r->key = strdup(name ? name : "")))
@@ -189,12 +190,19 @@ static uint32_t row_get(struct agg_table *t, const struct profile *p, enum agg_k
 	return (uint32_t)t->nrows++;
 }
 
-/* The row of frame fr under key. Rows that do not depend on the line are
- * cached per function. */
+/* Whether a key's row depends on more than the frame's function. */
+static bool by_line(enum agg_key key)
+{
+	return key == AGG_LINE || key == AGG_FRAME || key == AGG_INLINED;
+}
+
+/* The row of frame fr under key (for AGG_INLINED, fr[1] is the frame it
+ * was inlined into). Rows that do not depend on the line are cached per
+ * function. */
 static uint32_t frame_row(struct agg_table *t, const struct profile *p, enum agg_key key,
 			  const struct fa_frame *fr)
 {
-	if (key != AGG_LINE && key != AGG_FRAME && t->func_row[fr->func] != FA_NONE)
+	if (!by_line(key) && t->func_row[fr->func] != FA_NONE)
 		return t->func_row[fr->func];
 	const struct fa_func *fn = &p->funcs[fr->func];
 	const char *mod = module_name(p, fn->module);
@@ -226,12 +234,25 @@ static uint32_t frame_row(struct agg_table *t, const struct profile *p, enum agg
 			name = big = str_fmt("%s:%" PRIu32, fn->file, fr->line);
 		row = name ? row_get(t, p, key, fr->func, 0, name) : FA_NONE;
 		break;
+	case AGG_INLINED:
+		snprintf(buf, sizeof(buf), "%" PRIu32 ":%" PRIu32 ":%" PRIu32 ":%" PRIu32, fr[0].func,
+			 fr[0].line, fr[1].func, fr[1].line);
+		row = row_get(t, p, key, fr->func, 0, buf);
+		if (row != FA_NONE) {
+			struct agg_row *r = &t->rows[row];
+			r->name = fn->name;
+			r->file = fn->file;
+			r->line = fr[0].line;
+			r->caller = fr[1].func;
+			r->call_line = fr[1].line;
+		}
+		break;
 	default:
 		row = row_get(t, p, key, fr->func, 0, mod);
 		break;
 	}
 	free(big);
-	if (key != AGG_LINE && key != AGG_FRAME)
+	if (!by_line(key))
 		t->func_row[fr->func] = row;
 	return row;
 }
@@ -265,6 +286,29 @@ static void add_total(struct agg_row *r, uint32_t mask, const int64_t *vals, dou
 	r->total_ns += ns;
 }
 
+/* For AGG_INLINED: inl[i] tells whether frame i of stack s (as
+ * profile_stack_frames expands it) was inlined into frame i + 1, that is,
+ * is not the last frame of its location. */
+static int inlined_frames(const struct profile *p, const struct fa_stack *s, size_t nf, bool **inl,
+			  size_t *cap)
+{
+	if (nf > *cap || !*inl) {
+		size_t c = nf > 64 ? nf : 64;
+		bool *b = realloc(*inl, c * sizeof(*b));
+		if (!b)
+			return -ENOMEM;
+		*inl = b;
+		*cap = c;
+	}
+	size_t n = 0;
+	for (uint32_t i = 0; i < s->depth; i++) {
+		const struct fa_loc *l = &p->locs[s->locs[i]];
+		for (uint32_t k = 0; k < l->nframes && n < nf; k++)
+			(*inl)[n++] = k + 1 < l->nframes;
+	}
+	return 0;
+}
+
 int agg_table_build(struct agg_table *t, const struct profile *p, const struct agg_opts *o)
 {
 	memset(t, 0, sizeof(*t));
@@ -273,7 +317,8 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 	int64_t *cpu = NULL;
 	double *samples = NULL;
 	struct fa_frame *fr = NULL;
-	size_t cap = 0;
+	size_t cap = 0, inl_cap = 0;
+	bool *inl = NULL;
 	t->leaf = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*t->leaf));
 	t->func_row = malloc((p->nfuncs ? p->nfuncs : 1) * sizeof(*t->func_row));
 	if ((o->metrics & cpu_bit) && (!(cpu = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*cpu))) ||
@@ -306,7 +351,8 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 		t->total_n += n;
 		t->total_ns += ns;
 		size_t nf, site = 0;
-		if (stack_frames(p, st, &fr, &cap, &nf) < 0)
+		if (stack_frames(p, st, &fr, &cap, &nf) < 0 ||
+		    (o->key == AGG_INLINED && inlined_frames(p, st, nf, &inl, &inl_cap) < 0))
 			goto nomem;
 		if (any_mem && nf)
 			site = site_first(p, fr, nf, o->rule);
@@ -314,6 +360,11 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 		for (size_t i = 0; i < nf; i++) {
 			if (fr[i].func >= p->nfuncs)
 				continue;
+			if (o->key == AGG_INLINED &&
+			    (!inl[i] || i + 1 >= nf || fr[i + 1].func >= p->nfuncs)) {
+				leaf = false; /* its self weight is a frame's that makes no row */
+				continue;
+			}
 			if (o->self_only && !leaf && !(i == site && any_mem))
 				continue;
 			if (o->self_only && leaf && !(o->metrics & cpu_bit) && !(i == site && any_mem)) {
@@ -356,11 +407,13 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 	free(cpu);
 	free(samples);
 	free(fr);
+	free(inl);
 	return 0;
 nomem:
 	free(cpu);
 	free(samples);
 	free(fr);
+	free(inl);
 	agg_table_free(t);
 	return -ENOMEM;
 }

@@ -31,8 +31,12 @@ bool agg_has_metric(const struct profile *p, int metric);
 /* What a row of a table is. A function is (name, file, module name), as the
  * model interns it; a file row without a file is "[module]"; a line row is
  * "file:line", or the function's name when it has no file; a frame is a
- * function at one line (what fathom mem calls a site). */
-enum agg_key { AGG_FUNCTION, AGG_FILE, AGG_LINE, AGG_MODULE, AGG_FRAME };
+ * function at one line (what fathom mem calls a site); an inlined frame is
+ * a function at one line inlined at one call site (function and line, the
+ * function it was inlined into and the line of the call: fathom lines'
+ * notes under the line where code was inlined), and frames that were not
+ * inlined make no row of it. */
+enum agg_key { AGG_FUNCTION, AGG_FILE, AGG_LINE, AGG_MODULE, AGG_FRAME, AGG_INLINED };
 
 /* What every table means by its figures, whatever the key:
  * - a stack's CPU self weight (and samples) belongs to its innermost frame;
@@ -69,7 +73,9 @@ struct agg_row {
 	/* FUNCTION and FRAME: the function; other keys: the function of the
 	 * frame that first made the row (FA_NONE: the "[no stack]" row). */
 	uint32_t func;
-	uint32_t line;	    /* FRAME: its line; FUNCTION: the declaration line; else 0 */
+	uint32_t line;	    /* FRAME, INLINED: its line; FUNCTION: the declaration line; else 0 */
+	uint32_t caller;    /* INLINED: the function it was inlined into; else FA_NONE */
+	uint32_t call_line; /* INLINED: the line of that function where it was inlined; else 0 */
 	const char *name;   /* what the row shows: function, file, "file:line", module */
 	const char *file;   /* FUNCTION, FRAME: the function's source file, or NULL */
 	const char *module; /* the module's name, "[unknown]" when none */

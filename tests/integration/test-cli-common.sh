@@ -16,7 +16,7 @@ mkdir dbg
 # The command line of each command, up to its dump files.
 args() {
 	case $1 in
-	report | mem) echo "$1" ;;
+	report | mem | lines) echo "$1" ;;
 	flame) echo "flame --weight alloc-calls -o out.svg" ;;
 	export) echo "export --format folded --weight alloc-calls -o out.folded" ;;
 	view) echo "view -o out.html" ;;
@@ -24,7 +24,7 @@ args() {
 	diff) echo "diff new.fdump" ;; # BASE, then NEW
 	esac
 }
-cmds="report mem flame export view check diff"
+cmds="report mem flame export view lines check diff"
 for c in $cmds; do
 	a=$(args $c)
 	# The common options, each alone and all together; -q: nothing on stderr.
@@ -75,7 +75,7 @@ echo "leak:lk_real_leak" >real.supp
 	fail "diff with the leak suppressed: exit $?: $(cat out.txt err.txt)"
 
 # Warnings: dumps of two different runs merged warn, except under -q.
-for c in report mem flame export view check; do
+for c in report mem flame export view lines check; do
 	a=$(args $c)
 	# shellcheck disable=SC2086
 	"$FATHOM" $a base.fdump new.fdump >out.txt 2>err.txt || fail "fathom $a of two runs: exit $?"

@@ -19,7 +19,7 @@ run "$FATHOM" record -q -o cpu.fdump -- "$PROGS/spine_inline" 20000000 >/dev/nul
 run "$FATHOM" record -q --alloc -o mem.fdump -- "$PROGS/spine_inline" 20000000 >/dev/null
 
 # --- the option lists: every option --help names is known to getopt ---------
-cmds="record report mem flame export view diff check"
+cmds="record report mem flame export view lines diff check"
 for c in $cmds; do
 	"$FATHOM" $c --help >help.txt 2>&1 || fail "fathom $c --help exited $?"
 	head -1 help.txt | grep -q "^usage: fathom $c" || fail "fathom $c --help does not start with its usage: $(head -1 help.txt)"
@@ -51,7 +51,7 @@ while IFS= read -r line; do
 		"$FATHOM" $c "$opt" </dev/null >o.txt 2>e.txt
 		! grep -q "unknown option" e.txt || fail "docs/USAGE.md shows 'fathom $c $opt', which does not exist"
 	done
-done < <(grep -E '^ *fathom (record|report|mem|flame|export|view|diff|check) ' "$SRCDIR/docs/USAGE.md")
+done < <(grep -E '^ *fathom (record|report|mem|flame|export|view|lines|diff|check) ' "$SRCDIR/docs/USAGE.md")
 
 # --- top level ---------------------------------------------------------------
 "$FATHOM" >out.txt 2>err.txt

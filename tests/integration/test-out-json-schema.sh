@@ -1,6 +1,7 @@
 # Every JSON output (report --json in each --by and with --threads/--tid,
 # mem --json exact and sampled, diff and check --format json passing and
-# failing, view --data-only alone and as a diff) of real recordings validates
+# failing, view --data-only alone and as a diff, lines --json with and
+# without allocations, every function and none named) of real recordings validates
 # against its schema in docs/json-schema/ (described in docs/JSON.md). The
 # schemas forbid keys they do not list, so a key added, renamed or dropped
 # without the schema and the docs fails here.
@@ -34,6 +35,10 @@ out check-fail check --format json mem.fdump --max-peak 1k --max-leaked 0
 out check-pass check --format json mem.fdump --max-peak 1G
 out view view --data-only mem.fdump
 out view-diff view --data-only --diff base.fdump mem.fdump
+out lines-mem lines --json mem.fdump
+out lines-all lines --json --top 0 --no-symbols mem.fdump
+out lines-sampled lines --json sampled.fdump
+out lines-main lines --json mem.fdump main
 
 schema() { # SCHEMA FILE...
 	python3 "$SRCDIR/tests/integration/json-schema.py" "$SRCDIR/docs/json-schema" "$@" ||
@@ -43,6 +48,7 @@ schema report.json report-*.json
 schema mem.json mem-*.json
 schema compare.json diff-*.json check-*.json
 schema viewer.json view.json view-diff.json
+schema lines.json lines-*.json
 
 # The checks mean something: the same process object everywhere, and a
 # document that breaks its schema is refused.

@@ -170,6 +170,22 @@ static void test_inlined(void **state)
 	assert_int_equal(row(&t, "app.h:4")->self[FA_CPU], 4);
 	assert_int_equal(row(&t, "app.c:21")->self[FA_CPU], 10);
 	agg_table_free(&t);
+
+	/* By inlined frame: inl at line 4, inlined into rec at line 12, is
+	 * the one row; frames that were not inlined make none, and their
+	 * self weight (leaf's 10) is in no row. */
+	o = cpu_opts(AGG_INLINED);
+	assert_int_equal(agg_table_build(&t, &p, &o), 0);
+	assert_int_equal(t.nrows, 1);
+	assert_string_equal(t.rows[0].name, "inl");
+	assert_string_equal(t.rows[0].file, "app.h");
+	assert_int_equal(t.rows[0].line, 4);
+	assert_int_equal(t.rows[0].caller, F_REC);
+	assert_int_equal(t.rows[0].call_line, 12);
+	assert_int_equal(t.rows[0].self[FA_CPU], 4);
+	assert_int_equal(t.rows[0].total[FA_CPU], 4);
+	assert_int_equal(t.total[FA_CPU], 15);
+	agg_table_free(&t);
 }
 
 /* Only the chosen thread's (or process's) weight counts; memory is not known
