@@ -323,7 +323,8 @@ __attribute__((used)) long agent_syscall_rt_sigaction(long nr, long sig, const s
 						      struct ksigaction *old, unsigned long size)
 {
 	if (!ours((int)sig))
-		return AGENT_NEXT(agent_real_syscall, "syscall") ? agent_real_syscall(nr, sig, act, old, size) : -1;
+		return AGENT_NEXT(agent_real_syscall, "syscall") ? agent_real_syscall(nr, sig, act, old, size)
+								 : -1;
 	if (size != sizeof(uint64_t)) {
 		errno = EINVAL;
 		return -1;
