@@ -47,7 +47,7 @@ struct vfile {
 	uint32_t func; /* a function in it (when its code was built) */
 	uint32_t max_line;
 	size_t row0, nrows; /* its rows in the by-file order (by function, line) */
-	double heat; /* its largest share of any metric's total, for the order */
+	double heat;	    /* its largest share of any metric's total, for the order */
 };
 
 static int by_heat(const void *a, const void *b)
@@ -177,7 +177,8 @@ static int write_sources(struct json *j, const struct profile *p, const struct a
 			for (size_t k = 0; k < nr; k++)
 				len += chunk_len(&sf, ranges[k].lo, ranges[k].hi);
 			if (used + len > o->source_cap) {
-				snprintf(note, sizeof(note), "left out: the page's sources reached their cap of %zu KiB",
+				snprintf(note, sizeof(note),
+					 "left out: the page's sources reached their cap of %zu KiB",
 					 o->source_cap >> 10);
 				left_out++;
 				nr = 0;
@@ -213,8 +214,9 @@ static int write_sources(struct json *j, const struct profile *p, const struct a
 	json_array_end(j);
 	if (left_out) {
 		char msg[256];
-		snprintf(msg, sizeof(msg), "%zu of %zu source files left out: the page's cap of %zu KiB was reached",
-			 left_out, n, o->source_cap >> 10);
+		snprintf(msg, sizeof(msg),
+			 "%zu of %zu source files left out: the page's cap of %zu KiB was reached", left_out,
+			 n, o->source_cap >> 10);
 		json_string(j, "sources_note", msg);
 	}
 	rc = 0;
@@ -227,8 +229,8 @@ out:
 	return rc;
 }
 
-int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics, const int *order, size_t norder,
-		       const struct viewer_opts *o)
+int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics, const int *order,
+		       size_t norder, const struct viewer_opts *o)
 {
 	struct agg_opts ao = {.key = AGG_FRAME, .metrics = metrics, .rule = SITE_USER, .heavy = -1};
 	struct agg_table t;
@@ -276,7 +278,8 @@ int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics
 	size_t nf = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!nf || strcmp(files[nf - 1].file, row_file(rows[i])))
-			files[nf++] = (struct vfile){.file = row_file(rows[i]), .func = rows[i]->func, .row0 = i};
+			files[nf++] =
+			    (struct vfile){.file = row_file(rows[i]), .func = rows[i]->func, .row0 = i};
 		struct vfile *f = &files[nf - 1];
 		f->nrows++;
 		if (rows[i]->line > f->max_line)
