@@ -10,9 +10,7 @@
 // --no-text: the report was made with --no-source (no text may be shown).
 // Exits 0 when every check holds, 1 on the first failure, 2 on bad usage.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { checker, inBrowser, openReport } from './view-harness.mjs';
 
 const args = process.argv.slice(2);
 let exe = '/usr/bin/chromium';
@@ -33,15 +31,7 @@ if (pos.length !== 2 || !clicks.length) {
 const [report, linesJson] = pos;
 const lines = JSON.parse(fs.readFileSync(linesJson, 'utf8'));
 
-let checks = 0;
-function ok(cond, what, detail) {
-  if (!cond) {
-    console.error('FAIL: ' + what + (detail !== undefined ? ': ' + JSON.stringify(detail) : ''));
-    throw new Error('check failed');
-  }
-  checks++;
-  console.log('ok ' + checks + ' - ' + what + (detail !== undefined ? ' (' + JSON.stringify(detail).slice(0, 300) + ')' : ''));
-}
+const ok = checker();
 
 // fathom lines' function of that name.
 function linesOf(name) {
@@ -66,20 +56,8 @@ const shown = (page) => page.evaluate(() => {
   };
 });
 
-const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fathom-view-src-'));
-const ctx = await chromium.launchPersistentContext(userDir, {
-  executablePath: exe, headless: true, viewport: { width: 1280, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
-let status = 0;
-try {
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('file://' + path.resolve(report));
-  await page.waitForFunction(() => window.fathomViewer && (window.fathomViewer.ready || window.fathomViewer.error),
-    null, { timeout: 60000 });
-  ok(await page.evaluate(() => window.fathomViewer.error || null) === null, report + ' loads without errors');
+await inBrowser(exe, async (ctx) => {
+  const page = await openReport(ctx, report, ok);
   for (const c of clicks) {
     const want = linesOf(c.name);
     ok(want && want.lines.length > 0, 'fathom lines shows ' + c.name, want && want.lines.length);
@@ -116,13 +94,6 @@ try {
     ok(hottest.heat > 0 && hottest.bar === 100 && s.rows.every((r) => r.bar <= hottest.bar),
       c.name + ': the heat bar is widest on the hottest line (' + hottest.line + ')', hottest);
   }
-  ok(errors.length === 0, 'no page errors', errors);
-  console.log('# ' + checks + ' checks passed');
-} catch (e) {
-  if (e.message !== 'check failed') console.error('FAIL: ' + (e.stack || e));
-  status = 1;
-} finally {
-  await ctx.close();
-  fs.rmSync(userDir, { recursive: true, force: true });
-}
-process.exit(status);
+  ok(page.errors.length === 0, 'no page errors', page.errors);
+  console.log('# ' + ok.count() + ' checks passed');
+});
