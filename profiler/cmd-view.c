@@ -11,6 +11,7 @@
 
 #include "cmds.h"
 #include "profile.h"
+#include "source.h"
 #include "outfile.h"
 #include "util.h"
 #include "viewer-data.h"
@@ -35,7 +36,11 @@ static void usage(FILE *f)
 		   "  -o, --output FILE   write here ('-' for stdout); default fathom-report.html\n"
 		   "      --diff BASE     compare FILE... against BASE (repeat for several base files)\n"
 		   "      --title T       the page's title\n"
-		   "      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n");
+		   "      --data-only     write only the viewer's JSON data (schema: viewer/README.md)\n"
+		   "      --no-source     leave the source text out (per-line figures stay)\n"
+		   "      --source-cap KIB  at most this much source text in the page (default 2048)\n"
+		   "      --source-dir DIR  also look for sources under DIR (repeatable)\n"
+		   "      --prefix-map OLD=NEW  read sources recorded under OLD from NEW (repeatable)\n");
 }
 
 #ifdef FATHOM_HAVE_VIEWER
@@ -92,13 +97,19 @@ int cmd_view(int argc, char **argv)
 	    {"diff", required_argument, NULL, 'd'},
 	    {"title", required_argument, NULL, 'T'},
 	    {"data-only", no_argument, NULL, 'D'},
+	    {"no-source", no_argument, NULL, 'S'},
+	    {"source-cap", required_argument, NULL, 'C'},
+	    {"source-dir", required_argument, NULL, 'R'},
+	    {"prefix-map", required_argument, NULL, 'M'},
 	    CMD_COMMON_OPTIONS,
 	};
 	const char *out = "fathom-report.html";
 	bool out_set = false, data_only = false;
 	struct cmd_common cc = {.name = "view", .usage = usage};
 	struct cmd_paths base_paths = {0};
-	struct viewer_opts vo = {.generator = "fathom " FATHOM_VERSION};
+	struct source_opts so = {0};
+	struct viewer_opts vo = {
+	    .generator = "fathom " FATHOM_VERSION, .source_cap = VIEWER_SOURCE_CAP, .sources = &so};
 	int status = 2, c;
 	opterr = 0;
 	optind = 1;
@@ -120,6 +131,37 @@ int cmd_view(int argc, char **argv)
 		case 'D':
 			data_only = true;
 			break;
+		case 'S':
+			vo.no_source = true;
+			break;
+		case 'C': {
+			char *end;
+			unsigned long kib = strtoul(optarg, &end, 10);
+			if (*optarg < '0' || *optarg > '9' || *end || kib > (1ul << 30)) {
+				fprintf(stderr, "fathom view: --source-cap takes KiB (a number), not '%s'\n",
+					optarg);
+				goto out;
+			}
+			vo.source_cap = (size_t)kib << 10;
+			break;
+		}
+		case 'R':
+			if (source_add_dir(&so, optarg) < 0) {
+				status = 1;
+				goto out;
+			}
+			break;
+		case 'M': {
+			int rc = source_add_map(&so, optarg);
+			if (rc < 0) {
+				if (rc == -EINVAL)
+					fprintf(stderr, "fathom view: --prefix-map takes OLD=NEW, not '%s'\n",
+						optarg);
+				status = rc == -EINVAL ? 2 : 1;
+				goto out;
+			}
+			break;
+		}
 		default:
 			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0)
 				goto out;
@@ -198,5 +240,6 @@ done:
 		profile_free(&base);
 out:
 	free(base_paths.v);
+	source_opts_free(&so);
 	return status;
 }

@@ -210,6 +210,41 @@
       this.tables.set(id, t);
       return t;
     }
+    /* The analyzer's figures of a function's lines for a metric: a Map
+     * line -> [self, total] (profiler/lib/viewer-lines.c, AGG_FRAME). */
+    lineTable(id, f) {
+      let byFunc = this.tables.get('lines/' + id);
+      if (!byFunc) {
+        byFunc = new Map();
+        const list = (this.d.lines || {})[id] || [];
+        let fn = -1;
+        for (let i = 0; i + 3 < list.length; i += 4) {
+          fn += list[i];
+          let m = byFunc.get(fn);
+          if (!m) byFunc.set(fn, (m = new Map()));
+          m.set(list[i + 1], [list[i + 2], list[i + 3]]);
+        }
+        this.tables.set('lines/' + id, byFunc);
+      }
+      return byFunc.get(f) || new Map();
+    }
+    /* The embedded source of a recorded file: {path, note, text: Map line -> text}. */
+    source(file) {
+      if (!this.sources) {
+        this.sources = new Map();
+        for (const s of this.d.sources || []) {
+          const text = new Map();
+          const c = s.chunks || [];
+          for (let i = 0; i + 1 < c.length; i += 2) {
+            const lines = c[i + 1].split('\n');
+            if (lines.length && lines[lines.length - 1] === '') lines.pop();
+            lines.forEach((t, k) => text.set(c[i] + k, t.replace(/\r$/, '')));
+          }
+          this.sources.set(s.file, { path: s.path, note: s.note, text });
+        }
+      }
+      return this.sources.get(file) || null;
+    }
     /* The hotspot table under the current selection: the analyzer's, or
      * for one thread's CPU (a filter the data has no table for) the one
      * JavaScript aggregation of the viewer, threadTable(). */
@@ -474,7 +509,7 @@
   /* The tables open on what a user looks for first: the functions that cost
    * the most themselves (by total, _start and main would lead), and the
    * biggest regressions (new minus base, largest growth first). */
-  const state = { prof: 0, metric: 'cpu', thread: -1, search: '', focus: -1, sortKey: 'self', sortDir: -1,
+  const state = { prof: 0, metric: 'cpu', thread: -1, search: '', focus: -1, srcFunc: -1, sortKey: 'self', sortDir: -1,
                   diffKey: 'delta', diffDir: -1, tab: 'hotspots' };
   let flame;
   let diffFlame;
@@ -713,6 +748,100 @@
     flame.zoom = best;
     renderFlame();
     renderTable();
+  }
+
+  /* ---------- source ---------- */
+
+  /* The source of the function state.srcFunc with its lines' figures: CPU
+   * self and total, allocation calls and bytes (what the line allocated,
+   * itself or through its calls, as fathom lines shows), and a heat bar of
+   * the selected weight. */
+  function renderSource() {
+    const p = P();
+    const f = state.srcFunc;
+    const head = $('source').tHead.rows[0];
+    const body = $('source').tBodies[0];
+    body.replaceChildren();
+    head.replaceChildren();
+    if (!(f >= 0)) {
+      $('source-title').textContent = 'Click a function in the flame graph or the hotspot table to see its source.';
+      $('source-note').textContent = '';
+      return;
+    }
+    const file = p.files[f];
+    $('source-title').textContent = p.names[f] + (file ? ' \u2014 ' + file : '');
+    const cols = [];
+    const cpu = p.metric('cpu');
+    if (cpu) cols.push({ m: cpu, id: 'cpu', k: 0, label: 'Self' }, { m: cpu, id: 'cpu', k: 1, label: 'Total' });
+    for (const id of ['alloc-calls', 'alloc-bytes']) {
+      const m = p.metric(id);
+      if (m && m.total > 0) cols.push({ m, id, k: 1, label: id === 'alloc-calls' ? 'Allocs' : 'Bytes' });
+    }
+    const tabs = new Map(cols.map((c) => [c.id, p.lineTable(c.id, f)]));
+    const heatTab = p.lineTable(state.metric, f);
+    /* The heat of a line is its total (itself and its calls), as
+     * line_profiler's time per line. */
+    const heatK = 1;
+    const lines = new Set();
+    for (const t of [...tabs.values(), heatTab]) for (const l of t.keys()) lines.add(l);
+    const src = file ? p.source(file) : null;
+    let note;
+    if (!file) note = 'no source file is known for this function';
+    else if (!p.d.sources) note = 'the sources were left out (fathom view --no-source)';
+    else if (!src) note = 'no line of this file has figures';
+    else note = src.note || (src.text.size ? '' : 'no source text embedded');
+    if (p.d.sources_note) note += (note ? '; ' : '') + p.d.sources_note;
+    $('source-note').textContent = note;
+    head.append(el('th', null, 'Line'), ...cols.map((c) => el('th', { 'data-key': c.id + (c.k ? '/total' : '/self'),
+      title: c.m.label + (c.k ? ' (total: the line and what it called)' : ' (self: the line itself)') }, c.label)),
+      el('th', { class: 'text' }, ''), el('th', { class: 'text' }, 'Source'));
+    if (!lines.size) {
+      body.append(el('tr', { class: 'gap' }, el('td', { colspan: cols.length + 3 }, 'no figures for this function\'s lines')));
+      return;
+    }
+    /* The lines shown: from the declaration (or first line with figures)
+     * to the last line with figures, with the text there is. */
+    const sorted = [...lines].sort((a, b) => a - b);
+    let lo = sorted[0];
+    const decl = p.lines[f];
+    if (decl > 0 && decl < lo && lo - decl < 2000) lo = decl;
+    const hi = sorted[sorted.length - 1] + (src ? 3 : 0);
+    let maxHeat = 0;
+    for (const v of heatTab.values()) maxHeat = Math.max(maxHeat, v[heatK]);
+    const heatM = curMetric();
+    const frag = document.createDocumentFragment();
+    let skipped = 0;
+    for (let l = lo; l <= hi; l++) {
+      const has = lines.has(l);
+      const text = src ? src.text.get(l) : undefined;
+      if (!has && text === undefined) { skipped++; continue; }
+      if (skipped) {
+        frag.append(el('tr', { class: 'gap' }, el('td', { colspan: cols.length + 3 }, '\u2026 ' + skipped + ' lines')));
+        skipped = 0;
+      }
+      const tr = el('tr', { 'data-line': l, class: has ? 'hot' : 'cold' });
+      tr.append(el('td', { class: 'ln' }, String(l)));
+      for (const c of cols) {
+        const v = (tabs.get(c.id).get(l) || [0, 0])[c.k];
+        tr.append(el('td', { 'data-v': v }, v ? fmtValue(c.m, v) : ''));
+      }
+      const hv = (heatTab.get(l) || [0, 0])[heatK];
+      const bar = el('td', { class: 'heat', 'data-v': hv, title: hv ? fmtValue(heatM, hv) : '' });
+      if (hv > 0 && maxHeat > 0) {
+        const b = el('div', { class: 'bar' });
+        b.style.width = Math.max(2, Math.round(100 * hv / maxHeat)) + '%';
+        bar.append(b);
+      }
+      tr.append(bar, el('td', { class: 'code' }, text === undefined ? '' : text));
+      frag.append(tr);
+    }
+    body.append(frag);
+  }
+
+  function showSource(f) {
+    state.srcFunc = f;
+    if (state.tab === 'source') renderSource();
+    else setTab('source');
   }
 
   /* ---------- memory timeline ---------- */
@@ -1145,6 +1274,7 @@
     renderHeader();
     renderFlame();
     if (state.tab === 'hotspots') renderTable();
+    if (state.tab === 'source') renderSource();
     if (state.tab === 'memory') renderTimeline();
     if (state.tab === 'diff') renderDiff();
   }
@@ -1154,6 +1284,7 @@
     for (const b of document.querySelectorAll('.tab')) b.classList.toggle('on', b.dataset.tab === tab);
     for (const s of document.querySelectorAll('.panel')) s.hidden = s.id !== 'panel-' + tab;
     if (tab === 'hotspots') renderTable();
+    if (tab === 'source') renderSource();
     if (tab === 'memory') renderTimeline();
     if (tab === 'diff') renderDiff();
     if (tab === 'info') renderInfo();
@@ -1175,6 +1306,7 @@
       state.metricChosen = true;
       renderFlame();
       if (state.tab === 'hotspots') renderTable();
+      if (state.tab === 'source') renderSource();
       if (state.tab === 'diff') renderDiff();
     });
     $('thread').addEventListener('change', (e) => {
@@ -1185,6 +1317,7 @@
     $('profile').addEventListener('change', (e) => {
       state.prof = Number(e.target.value);
       state.focus = -1;
+      state.srcFunc = -1;
       state.thread = -1;
       flame.zoom = 0;
       fillThreads();
@@ -1237,7 +1370,10 @@
       });
     $('hotspots').tBodies[0].addEventListener('click', (e) => {
       const tr = e.target.closest('tr');
-      if (tr) focusFunc(Number(tr.dataset.func));
+      if (tr) {
+        focusFunc(Number(tr.dataset.func));
+        showSource(Number(tr.dataset.func));
+      }
     });
     for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => setTab(b.dataset.tab));
     $('timeline-proc').addEventListener('change', renderTimeline);
@@ -1291,7 +1427,12 @@
     stats.buildMs = t2 - t1;
     stats.nodes = profiles.reduce((a, p) => a + p.tree.n - 1, 0);
     state.prof = profiles.length - 1;
-    const hooks = { tooltip: showTooltip, zoomed: () => { zoomLabel(); searchSummary(); } };
+    const hooks = { tooltip: showTooltip, zoomed: (node) => {
+      zoomLabel();
+      searchSummary();
+      /* A clicked frame's function opens in the Source tab. */
+      if (node > 0) showSource(P().func[node]);
+    } };
     flame = new FlameView($('flame'), $('flame-scroll'), hooks);
     diffFlame = new FlameView($('diff-flame'), $('diff-scroll'), { tooltip: showTooltip });
     if (data.diff && profiles.length === 2) {

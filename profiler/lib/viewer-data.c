@@ -210,7 +210,7 @@ static int write_weights(struct json *j, const struct profile *p, const struct f
  * memory self at the allocation's site, a stack once in a total), as rows
  * [step, self, total, ...] by ascending function, the function coded as a
  * step from the previous row's (from -1). One table holds every metric. */
-static int write_hotspots(struct json *j, const struct profile *p)
+static int write_hotspots(struct json *j, const struct profile *p, const struct viewer_opts *vo)
 {
 	struct agg_opts o = {.key = AGG_FUNCTION, .rule = SITE_USER, .heavy = -1};
 	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
@@ -254,7 +254,8 @@ static int write_hotspots(struct json *j, const struct profile *p)
 	json_object_end(j);
 	free(row);
 	agg_table_free(&t);
-	return 0;
+	return viewer_write_lines(j, p, o.metrics, metric_order,
+				  sizeof(metric_order) / sizeof(metric_order[0]), vo);
 }
 
 static int write_thread_cpu(struct json *j, const struct profile *p, const uint32_t *node_of)
@@ -337,7 +338,8 @@ static void write_mem(struct json *j, const struct profile *p)
 	json_object_end(j);
 }
 
-static int write_profile(struct json *j, const struct profile *p, const char *label)
+static int write_profile(struct json *j, const struct profile *p, const char *label,
+			 const struct viewer_opts *vo)
 {
 	int ret = 0;
 	struct flame_tree t = {0};
@@ -391,7 +393,7 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 	ret = write_weights(j, p, &t, node_of);
 	if (ret < 0)
 		goto out;
-	ret = write_hotspots(j, p);
+	ret = write_hotspots(j, p, vo);
 	if (ret < 0)
 		goto out;
 	ret = write_thread_cpu(j, p, node_of);
@@ -464,7 +466,7 @@ int viewer_data_write(FILE *f, const struct profile *const *profiles, size_t n, 
 	json_bool(&j, "diff", o->diff && n == 2);
 	json_array_begin(&j, "profiles");
 	for (size_t i = 0; i < n; i++) {
-		int ret = write_profile(&j, profiles[i], o->diff && n == 2 ? (i ? "new" : "base") : "");
+		int ret = write_profile(&j, profiles[i], o->diff && n == 2 ? (i ? "new" : "base") : "", o);
 		if (ret < 0)
 			return ret;
 	}

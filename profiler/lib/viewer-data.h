@@ -9,12 +9,30 @@
 
 #include "profile.h"
 
+struct source_opts;
+
 struct viewer_opts {
 	const char *title;     /* the page title; NULL for one made from the program */
 	const char *generator; /* "fathom 0.1.0" */
 	bool diff;	       /* profiles[0] is the base, profiles[1] the new run */
 	bool pretty;	       /* indented JSON (for people reading --data-only) */
+	/* Per-line figures always; the source text of their files unless
+	 * no_source, up to source_cap bytes in all, found with `sources`
+	 * (--source-dir, --prefix-map; NULL: where the recording says). */
+	bool no_source;
+	size_t source_cap;
+	const struct source_opts *sources;
 };
+
+/* The default source_cap: 2 MiB of source text in a page. */
+#define VIEWER_SOURCE_CAP ((size_t)2 << 20)
+
+struct json;
+/* Writes a profile's "lines" (per metric in order[0..norder) present in
+ * metrics, [step, line, self, total, ...] by function and line) and, unless
+ * o->no_source, its "sources" (viewer-lines.c). Returns 0 or -ENOMEM. */
+int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics, const int *order,
+		       size_t norder, const struct viewer_opts *o);
 
 /* Writes the viewer data of n profiles (1, or 2 with o->diff) to f.
  * Returns 0, -ENOMEM, or -EIO when f reports a write error. */

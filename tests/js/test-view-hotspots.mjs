@@ -10,9 +10,7 @@
 //                                    [--mem MEM.json] [--tid TID REPORT-TID.json]
 // Exits 0 when every check holds, 1 on the first failure, 2 on bad usage.
 import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { checker, inBrowser, openReport } from './view-harness.mjs';
 
 const args = process.argv.slice(2);
 let exe = '/usr/bin/chromium';
@@ -33,15 +31,7 @@ if (pos.length !== 2) {
 const [report, reportJson] = pos;
 const readJson = (f) => JSON.parse(fs.readFileSync(f, 'utf8'));
 
-let checks = 0;
-function ok(cond, what, detail) {
-  if (!cond) {
-    console.error('FAIL: ' + what + (detail !== undefined ? ': ' + JSON.stringify(detail) : ''));
-    throw new Error('check failed');
-  }
-  checks++;
-  console.log('ok ' + checks + ' - ' + what + (detail !== undefined ? ' (' + JSON.stringify(detail).slice(0, 300) + ')' : ''));
-}
+const ok = checker();
 
 // A function as every output names it: name, source file and module.
 const key = (name, file, module) => name + ' | ' + (file || '') + ' | ' + (module || '');
@@ -100,21 +90,8 @@ function compare(what, shown, want, totals) {
   ok(diffs.length === 0, what + ': every row equals the analyzer\'s (' + shown.rows.length + ' rows)', diffs.slice(0, 4));
 }
 
-const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fathom-view-hot-'));
-const ctx = await chromium.launchPersistentContext(userDir, {
-  executablePath: exe, headless: true, viewport: { width: 1280, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
-let status = 0;
-try {
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('file://' + path.resolve(report));
-  await page.waitForFunction(() => window.fathomViewer && (window.fathomViewer.ready || window.fathomViewer.error),
-    null, { timeout: 60000 });
-  const err = await page.evaluate(() => window.fathomViewer.error || null);
-  ok(err === null && errors.length === 0, report + ' loads without errors', [err, errors]);
+await inBrowser(exe, async (ctx) => {
+  const page = await openReport(ctx, report, ok);
   await page.click('.tab[data-tab="hotspots"]');
   const metrics = await page.evaluate(() => [...document.querySelectorAll('#metric option')].map((o) => o.value));
 
@@ -159,12 +136,5 @@ try {
     await page.selectOption('#thread', String(k));
     compare('CPU of thread ' + tid, await shownRows(page), reportRows(readJson(tidFile)), true);
   }
-  console.log('# ' + checks + ' checks passed');
-} catch (e) {
-  if (e.message !== 'check failed') console.error('FAIL: ' + (e.stack || e));
-  status = 1;
-} finally {
-  await ctx.close();
-  fs.rmSync(userDir, { recursive: true, force: true });
-}
-process.exit(status);
+  console.log('# ' + ok.count() + ' checks passed');
+});

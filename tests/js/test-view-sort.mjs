@@ -6,10 +6,7 @@
 // usage: node test-view-sort.mjs --chromium PATH REPORT.html TOP_SELF_NAME
 //                                [DIFF.html REGRESSED_NAME REGRESSION]
 // Exits 0 when every check holds, 1 on the first failure, 2 on bad usage.
-import fs from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
-import { chromium } from 'playwright-core';
+import { checker, inBrowser, openReport } from './view-harness.mjs';
 
 const args = process.argv.slice(2);
 let exe = '/usr/bin/chromium';
@@ -24,15 +21,7 @@ if (pos.length !== 2 && pos.length !== 5) {
 }
 const [report, topSelf, diffReport, regressed, regression] = pos;
 
-let checks = 0;
-function ok(cond, what, detail) {
-  if (!cond) {
-    console.error('FAIL: ' + what + (detail !== undefined ? ': ' + JSON.stringify(detail) : ''));
-    throw new Error('check failed');
-  }
-  checks++;
-  console.log('ok ' + checks + ' - ' + what + (detail !== undefined ? ' (' + JSON.stringify(detail) + ')' : ''));
-}
+const ok = checker();
 const sorted = (a, dir) => a.every((v, i) => i === 0 || (dir < 0 ? a[i - 1] >= v : a[i - 1] <= v));
 
 // The rows of a table: the name and the numeric value (data-v) of column KEY.
@@ -47,26 +36,8 @@ const header = (page, table) => page.evaluate((t) => {
   return th ? th.dataset.key + (th.classList.contains('desc') ? ' desc' : ' asc') : null;
 }, table);
 
-async function open(ctx, file) {
-  const page = await ctx.newPage();
-  const errors = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto('file://' + path.resolve(file));
-  await page.waitForFunction(() => window.fathomViewer && (window.fathomViewer.ready || window.fathomViewer.error),
-    null, { timeout: 60000 });
-  const err = await page.evaluate(() => window.fathomViewer.error || null);
-  ok(err === null && errors.length === 0, file + ' loads without errors', [err, errors]);
-  return page;
-}
-
-const userDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fathom-view-sort-'));
-const ctx = await chromium.launchPersistentContext(userDir, {
-  executablePath: exe, headless: true, viewport: { width: 1280, height: 900 },
-  args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'],
-});
-let status = 0;
-try {
-  const page = await open(ctx, report);
+await inBrowser(exe, async (ctx) => {
+  const page = await openReport(ctx, report, ok);
   await page.click('.tab[data-tab="hotspots"]');
   const self = await rows(page, 'hotspots', 'self');
   ok(self.length > 1, 'the hotspot table has rows', self.length);
@@ -85,7 +56,7 @@ try {
   ok(sorted((await rows(page, 'hotspots', 'self')).map((r) => r.v), -1), 'clicking Self sorts by self again');
 
   if (diffReport) {
-    const d = await open(ctx, diffReport);
+    const d = await openReport(ctx, diffReport, ok);
     await d.click('.tab[data-tab="diff"]');
     const change = await rows(d, 'diff-table', 'delta');
     ok(change.length > 2, 'the diff table has rows', change.length);
@@ -104,12 +75,5 @@ try {
     const names = (await rows(d, 'diff-table', 'delta')).map((r) => r.name);
     ok(sorted(names, 1), 'clicking Function sorts by name', names.slice(0, 3));
   }
-  console.log('# ' + checks + ' checks passed');
-} catch (e) {
-  if (e.message !== 'check failed') console.error('FAIL: ' + (e.stack || e));
-  status = 1;
-} finally {
-  await ctx.close();
-  fs.rmSync(userDir, { recursive: true, force: true });
-}
-process.exit(status);
+  console.log('# ' + ok.count() + ' checks passed');
+});

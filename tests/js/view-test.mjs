@@ -237,6 +237,8 @@ try {
       }
       return { self, total };
     })();
+    // A click on a frame opened its source in the Source tab: back to the table.
+    await page.click('.tab[data-tab="hotspots"]');
     const selfDesc = await column('self');
     ok(selfDesc.length > 1 && sorted(selfDesc, -1), 'the table starts sorted by self, descending', selfDesc.slice(0, 5));
     ok(selfDesc[0] === fw.self, 'its first row has the largest self weight of the data', [selfDesc[0], fw.self]);

@@ -1,8 +1,8 @@
 /* Unit tests of the viewer's data on a profile built by hand: the call tree
  * (stacks that symbolize alike share a node, inlined frames are nodes, a stack
  * without frames weighs on the root), sparse weights per metric, per-thread CPU
- * merged by node, the hotspot table as aggregate.c counts it, modules named once, metrics and their units,
- * the timeline, and the two sides of a diff. */
+ * merged by node, the hotspot table as aggregate.c counts it, modules named
+ * once, metrics and their units, the timeline, and the two sides of a diff. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
