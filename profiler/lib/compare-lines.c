@@ -82,8 +82,8 @@ static int push(struct compare_report *r, const struct cand *c, const char *func
 }
 
 /* The lines of one regressed function. */
-static int function_lines(const struct agg_table *tb, const struct agg_table *tn, const struct compare_item *it,
-			  struct compare_report *r, size_t top)
+static int function_lines(const struct agg_table *tb, const struct agg_table *tn,
+			  const struct compare_item *it, struct compare_report *r, size_t top)
 {
 	bool total = !strcmp(it->metric, "cpu-total");
 	struct cand *c = NULL;
@@ -156,12 +156,16 @@ void compare_lines_write(const struct compare_report *r, int fmt, FILE *f)
 			if (md) {
 				fputs("\n**Lines that grew most in ", f);
 				md_write_escaped(f, func);
-				fprintf(f, "** (%s CPU share)\n\n| line | base | new | change | source |\n"
-					   "|---|---:|---:|---:|---|\n",
+				fprintf(f,
+					"** (%s CPU share)\n\n| line | base | new | change | source |\n"
+					"|---|---:|---:|---:|---|\n",
 					l->total ? "total" : "self");
 			} else {
-				fprintf(f, "\nLines that grew most in %s (%s CPU share):\n  %-24s %8s %8s %8s  %s\n",
-					func, l->total ? "total" : "self", "line", "base", "new", "change", "source");
+				fprintf(
+				    f,
+				    "\nLines that grew most in %s (%s CPU share):\n  %-24s %8s %8s %8s  %s\n",
+				    func, l->total ? "total" : "self", "line", "base", "new", "change",
+				    "source");
 			}
 		}
 		char where[300];
