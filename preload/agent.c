@@ -128,11 +128,13 @@ __attribute__((constructor)) static void agent_init(void)
 	if (agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0) {
 		agent_cpu_on = 1;
 		sigmask_init();
-		python_init();
 		if (t)
 			sample_arm(t, t->tid);
 		arm_existing_threads(agent_gettid());
 	}
+	/* Python frames for CPU samples, allocations or both. */
+	if (agent_cpu_on || agent_alloc_on)
+		python_init();
 out:
 	agent_guard = 0;
 }

@@ -12,6 +12,7 @@
 #include "event.h"
 #include "fathom-dump.h"
 #include "intern.h"
+#include "python.h"
 #include "ring.h"
 #include "unwind.h"
 
@@ -127,6 +128,9 @@ struct tstate {
 	uint64_t hook_sps[FD_MAX_FRAMES];
 	uint8_t cache_rr[SCACHE_SETS]; /* next way to replace in each set */
 	struct scache_entry cache[SCACHE_SETS * SCACHE_WAYS];
+	/* The Python part of allocation stacks (python-alloc.c). */
+	uint8_t pyc_rr;
+	struct pyc_entry pyc[PYC_ENTRIES];
 	size_t map_bytes;
 	/* The thread's stack (0 when unknown: a thread that existed before the
 	 * agent started), for the unwinder's unchecked reads. */
@@ -319,6 +323,11 @@ void tcpu_forget(struct tstate *t);
 /* signal-sample.c */
 /* Installs the handler on agent_cfg.signo (also after a failed exec). */
 int sample_install(void);
+
+/* signal-action.c: the program's view of the agent's signal */
+/* Installs handler with flags on agent_cfg.signo; the program's disposition
+ * of it becomes virtual. */
+int sample_action_install(void (*handler)(int, siginfo_t *, void *), int flags);
 /* The C library's sigaction (-1, ENOSYS without one). */
 int sample_real_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
 /* Before exec, once every timer is deleted: discard our pending signals and
@@ -327,6 +336,9 @@ void sample_before_exec(void);
 /* Runs the program's disposition *disp of sig as the kernel would have
  * (SA_RESETHAND updates *disp). Context: signal. */
 void sample_chain(struct sigaction *disp, int sig, siginfo_t *si, void *uc);
+/* sample_chain() with the program's disposition of the agent's signal.
+ * Context: signal. */
+void sample_chain_program(int sig, siginfo_t *si, void *uc);
 /* The program has a handler of its own for the agent's signal. Context: any. */
 int sample_user_handles(void);
 
@@ -511,6 +523,11 @@ int agent_exit_late_pending(void); /* the destructor leaves the finish to it */
 
 /* agent.c: real libc functions the agent interposes. */
 void *agent_dlsym_next(const char *name);
+/* Finds libc's function into var on first use: 1, or 0 with errno ENOSYS
+ * when the C library has none (the call then fails as it would without it).
+ * Context: any, async-signal-safe once resolved. */
+#define AGENT_NEXT(var, name)                                                                                \
+	((var) ? 1 : ((*(void **)&(var) = agent_dlsym_next(name)) != NULL || (errno = ENOSYS, 0)))
 
 /* got.c: points the GOT slots of objects that bind past the agent
  * (RTLD_DEEPBIND) at the agent's functions. got_scope holds, for each

@@ -192,6 +192,7 @@ static int detect(void *h)
 	}
 	g_found = 1;
 	g_on = 1;
+	python_alloc_found(h);
 	return 1;
 }
 
@@ -204,7 +205,7 @@ void python_init(void)
 
 void python_after_dlopen(void *handle)
 {
-	if (g_found || g_refused || !agent_cpu_on || !handle)
+	if (g_found || g_refused || (!agent_cpu_on && !agent_alloc_on) || !handle)
 		return;
 	if (getenv("FATHOM_PYTHON") && !strcmp(getenv("FATHOM_PYTHON"), "0"))
 		return;
@@ -240,6 +241,7 @@ void python_write(struct enc *e, int final)
 {
 	if (!g_found)
 		return;
+	python_alloc_tick();
 	uint8_t *p = g_body;
 	if (!g_info_written) {
 		/* FOUND: version, eval loop start and end, the object's path. */

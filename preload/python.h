@@ -6,6 +6,7 @@
 #define FATHOM_PYTHON_H
 
 #include <signal.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct enc;
@@ -22,6 +23,71 @@ void python_after_dlopen(void *handle);
  * FD_MAX_FRAMES entries; cuts native and Python frames to fit. Returns the
  * new count. Context: signal (the sampling handler), async-signal-safe. */
 unsigned python_frames(uint64_t *f, unsigned n);
+
+/* The frames a walk passed, by address and instruction pointer (eval-loop
+ * shims included): what a cached walk is checked against. n is 0 when the
+ * walk was cut or passed more than PY_CHAIN_MAX frames. */
+#define PY_CHAIN_MAX 32
+struct py_chain {
+	unsigned n;
+	uint64_t fa[PY_CHAIN_MAX], fi[PY_CHAIN_MAX];
+};
+/* Walks this thread's Python frames into py (FD_PY_FRAME words, innermost
+ * first, at most max) under the fault guard; *more is set when frames were
+ * left; with ch, notes the chain walked. Returns the count (0: none, or
+ * Python frames are off). Context: signal or malloc, async-signal-safe. */
+unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch);
+/* Of count chains, first and every stride bytes after it, the one whose
+ * frames are still this thread's (chains with n 0 never match), or -1.
+ * Context: malloc. */
+int python_chain_pick(const struct py_chain *first, size_t stride, unsigned count);
+
+/* A thread's cache of the Python part of its allocation stacks
+ * (python-alloc.c): walks found again by python_chain_pick, each with the
+ * stacks interned for the last native stacks it came with. */
+#define PYC_ENTRIES 16
+#define PYC_MEMO 4
+struct pyc_entry {
+	struct py_chain ch;
+	unsigned np;
+	uint32_t gen, rr;
+	uint32_t nat[PYC_MEMO], id[PYC_MEMO];
+	uint64_t py[PY_CHAIN_MAX];
+};
+/* Appends the marker and the np Python frames py after the n native frames
+ * in f (room for FD_MAX_FRAMES), cutting either side to fit; more: the
+ * walk left frames. Returns the new count. Context: signal or malloc. */
+unsigned python_append(uint64_t *f, unsigned n, const uint64_t *py, unsigned np, int more);
+
+/* python-alloc.c: the Python allocators wrapped (docs/AGENT.md, "Python
+ * allocations"). */
+struct tstate;
+/* Set while the wrapper is to be installed or checked: the next
+ * allocation hook on a thread holding the GIL does it. */
+extern volatile int python_alloc_wanted;
+/* The interpreter found through handle h (NULL: the program) has the
+ * allocator API: look for the moment to wrap it. Context: not signal. */
+void python_alloc_found(void *h);
+void python_alloc_poll_slow(void);
+/* Installs or checks the wrapper when wanted. Context: malloc, agent_guard
+ * set or not. */
+static inline void python_alloc_poll(void)
+{
+	if (__builtin_expect(python_alloc_wanted, 0))
+		python_alloc_poll_slow();
+}
+/* The sampling handler on a thread while the wrapper is wanted: in sampled
+ * mode, its next allocation goes the slow way, where the poll is.
+ * Context: signal. */
+void python_alloc_kick(void);
+/* The stack of a Python allocation: native frames, then the thread's
+ * Python frames, cached per thread. Context: malloc, t->busy set. */
+uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0);
+/* The writer's round: asks for a check that the wrapper is still the
+ * interpreter's allocator (PYTHONMALLOC, -X dev and a second
+ * Py_Initialize reset it). Context: the writer. */
+void python_alloc_tick(void);
+
 /* The writer: the interpreter's description, code objects not yet written,
  * the counters when they changed. Context: the writer (wlock held). */
 void python_write(struct enc *e, int final);

@@ -1,6 +1,6 @@
-/* The program's view of its signal mask (sigmask.c): the agent's sampling
- * signal is never really blocked, and what the program asked for is kept per
- * thread.
+/* The program's view of its signal mask (signal-mask.c): the agent's
+ * sampling signal is never really blocked, and what the program asked for is
+ * kept per thread; the calls that wait for signals (sigwait.c) read it.
  */
 #ifndef FATHOM_SIGMASK_H
 #define FATHOM_SIGMASK_H
@@ -36,6 +36,19 @@ void sigmask_view_restore(int view);
  * have (returns 1), else 0 and the program's disposition runs.
  * Context: signal (the agent's handler). */
 int sigmask_hold(int sig, siginfo_t *si, void *uc);
+
+/* For the calls that wait (sigwait.c). Context: any, async-signal-safe. */
+/* The view is on (the handler is installed). */
+int sigmask_on(void);
+/* A signal of the program's of the agent's number is held for this thread. */
+int sigmask_held(void);
+/* The set of the agent's signal alone. */
+void sigmask_one(sigset_t *s);
+/* The program's current mask as it sees it, for a wait without a mask of its
+ * own. Returns 0, or -1 (then the call is made as the program made it). */
+int sigmask_view_now(sigset_t *m);
+/* sigwait.c: resolves libc's functions, at start (from sigmask_init). */
+void sigwait_init(void);
 
 /* posix_spawn: the attributes to pass down so that the child starts with the
  * mask the program believes it has (attr itself, or *copy filled from it). */

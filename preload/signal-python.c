@@ -28,6 +28,9 @@ static void (*g_restorer)(void);
 
 static TLS sigjmp_buf tls_jmp;
 static TLS volatile int tls_guard;
+/* Walks under way on this thread: a malloc hook's, and the sampling
+ * handler's that interrupted it. */
+static TLS int tls_guard_depth;
 /* The code entry being filled when a fault came: it is then abandoned. */
 static TLS volatile uint32_t tls_filling;
 
@@ -268,7 +271,7 @@ static void disable(const char *why)
 /* Walks this thread's frames into py (innermost first, at most max);
  * *more is set when frames were left. Returns the count, 0 when there is
  * nothing to record. Context: signal, under the guard. */
-static unsigned walk(uint64_t *py, unsigned max, int *more)
+static unsigned walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch)
 {
 	const struct py_off *o = &g_off;
 	if (RD(uint64_t, g_runtime + o->rt_finalizing)) {
@@ -288,8 +291,13 @@ static unsigned walk(uint64_t *py, unsigned max, int *more)
 		uintptr_t cf = RD(uint64_t, ts + o->ts_cframe);
 		fr = cf ? RD(uint64_t, cf + o->cf_frame) : 0;
 	}
-	unsigned n = 0;
+	unsigned n = 0, nv = 0;
 	while (fr && n < max) {
+		if (ch && nv < PY_CHAIN_MAX) {
+			ch->fa[nv] = fr;
+			ch->fi[nv] = RD(uint64_t, fr + o->fr_instr);
+		}
+		nv++;
 		if (o->fr_is_entry == NONE && RD(uint8_t, fr + o->fr_owner) == FRAME_OWNED_BY_CSTACK) {
 			/* 3.12+: the shim frame under each call of the eval loop. */
 			if (n)
@@ -317,6 +325,8 @@ static unsigned walk(uint64_t *py, unsigned max, int *more)
 		fr = RD(uint64_t, fr + o->fr_previous);
 	}
 	*more = fr != 0;
+	if (ch)
+		ch->n = fr || nv > PY_CHAIN_MAX ? 0 : nv;
 	if (n && !atomic_load_explicit(&g_validated, memory_order_relaxed))
 		atomic_store_explicit(&g_validated, 1, memory_order_relaxed);
 	return n;
@@ -326,32 +336,127 @@ static unsigned walk(uint64_t *py, unsigned max, int *more)
  * working too hard for this program; Python frames go. */
 #define FAULT_STORM 10000
 
-unsigned python_frames(uint64_t *f, unsigned n)
+/* This thread's innermost frame. Context: signal or malloc, under the guard. */
+static uintptr_t head_frame(void)
+{
+	const struct py_off *o = &g_off;
+	if (RD(uint64_t, g_runtime + o->rt_finalizing))
+		return 0;
+	uintptr_t ts = (uintptr_t)g_get_tstate();
+	if (!ts)
+		return 0;
+	if (o->ts_frame != NONE)
+		return RD(uint64_t, ts + o->ts_frame);
+	uintptr_t cf = RD(uint64_t, ts + o->ts_cframe);
+	return cf ? RD(uint64_t, cf + o->cf_frame) : 0;
+}
+
+/* python_chain_pick under the guard: a chain matches when each frame is at
+ * its address with the same instruction pointer, and nothing is beyond the
+ * last. Only live frames are read (each one's previous). */
+static int chain_pick(const struct py_chain *first, size_t stride, unsigned count)
+{
+	const struct py_off *o = &g_off;
+	uintptr_t fr0 = head_frame();
+	if (!fr0)
+		return -1;
+	uint64_t in0 = RD(uint64_t, fr0 + o->fr_instr);
+	for (unsigned i = 0; i < count; i++) {
+		const struct py_chain *ch = (const void *)((const char *)first + i * stride);
+		if (!ch->n || ch->fa[0] != fr0 || ch->fi[0] != in0)
+			continue;
+		uintptr_t fr = RD(uint64_t, fr0 + o->fr_previous);
+		unsigned k;
+		for (k = 1; k < ch->n; k++) {
+			if (fr != ch->fa[k] || RD(uint64_t, fr + o->fr_instr) != ch->fi[k])
+				break;
+			fr = RD(uint64_t, fr + o->fr_previous);
+		}
+		if (k == ch->n && !fr)
+			return (int)i;
+	}
+	return -1;
+}
+
+/* Runs body under the fault guard: on a fault, abandons the code entry
+ * being filled and counts the fault (onfault is then the result). A walk
+ * of a malloc hook that the sampling handler interrupts keeps its guard:
+ * the handler's own walk saves it and puts it back. Context: signal or
+ * malloc. */
+#define GUARDED(result, onfault, body)                                                                       \
+	do {                                                                                                 \
+		sigjmp_buf saved_jmp;                                                                        \
+		int nested = tls_guard_depth++ > 0;                                                          \
+		int saved_guard = tls_guard;                                                                 \
+		uint32_t saved_filling = tls_filling;                                                        \
+		if (nested)                                                                                  \
+			memcpy(saved_jmp, tls_jmp, sizeof(saved_jmp));                                       \
+		if (sigsetjmp(tls_jmp, 0)) {                                                                 \
+			fault_taken();                                                                       \
+			(result) = (onfault);                                                                \
+		} else {                                                                                     \
+			tls_guard = 1;                                                                       \
+			__asm__ volatile("" ::: "memory");                                                   \
+			body;                                                                                \
+			__asm__ volatile("" ::: "memory");                                                   \
+			tls_guard = 0;                                                                       \
+		}                                                                                            \
+		if (nested) {                                                                                \
+			memcpy(tls_jmp, saved_jmp, sizeof(saved_jmp));                                       \
+			tls_filling = saved_filling;                                                         \
+		}                                                                                            \
+		tls_guard = saved_guard;                                                                     \
+		tls_guard_depth--;                                                                           \
+	} while (0)
+
+/* After a fault in a walk: the code entry being filled is abandoned; a
+ * storm turns the walks off. */
+static void fault_taken(void)
+{
+	uint32_t id = tls_filling;
+	if (id) {
+		atomic_store_explicit(&g_codes[id].state, CODE_DEAD, memory_order_release);
+		tls_filling = 0;
+	}
+	uint64_t fl = atomic_fetch_add_explicit(&g_faults, 1, memory_order_relaxed) + 1;
+	if (fl > FAULT_STORM && fl * 8 > atomic_load_explicit(&g_walks, memory_order_relaxed))
+		disable("its frames faulted too often");
+}
+
+unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch)
 {
 	if (!g_on)
-		return n;
+		return 0;
+	volatile unsigned np = 0;
+	*more = 0;
+	atomic_fetch_add_explicit(&g_walks, 1, memory_order_relaxed);
+	GUARDED(np, 0, np = walk(py, max, more, ch));
+	return np;
+}
+
+int python_chain_pick(const struct py_chain *first, size_t stride, unsigned count)
+{
+	if (!g_on)
+		return -1;
+	volatile int k = -1;
+	GUARDED(k, -1, k = chain_pick(first, stride, count));
+	return k;
+}
+
+unsigned python_frames(uint64_t *f, unsigned n)
+{
+	if (UNLIKELY(python_alloc_wanted))
+		python_alloc_kick();
 	uint64_t py[FD_MAX_FRAMES];
 	int more = 0;
-	volatile unsigned np = 0;
-	atomic_fetch_add_explicit(&g_walks, 1, memory_order_relaxed);
-	if (sigsetjmp(tls_jmp, 0)) {
-		uint32_t id = tls_filling;
-		if (id) {
-			atomic_store_explicit(&g_codes[id].state, CODE_DEAD, memory_order_release);
-			tls_filling = 0;
-		}
-		uint64_t fl = atomic_fetch_add_explicit(&g_faults, 1, memory_order_relaxed) + 1;
-		if (fl > FAULT_STORM && fl * 8 > atomic_load_explicit(&g_walks, memory_order_relaxed))
-			disable("its frames faulted too often");
-		return n;
-	}
-	tls_guard = 1;
-	__asm__ volatile("" ::: "memory");
-	np = walk(py, FD_MAX_FRAMES - 1, &more);
-	__asm__ volatile("" ::: "memory");
-	tls_guard = 0;
+	unsigned np = python_walk(py, FD_MAX_FRAMES - 1, &more, NULL);
 	if (!np)
 		return n;
+	return python_append(f, n, py, np, more);
+}
+
+unsigned python_append(uint64_t *f, unsigned n, const uint64_t *py, unsigned np, int more)
+{
 	/* Room for the marker; each side keeps at least half when both are long. */
 	unsigned room = FD_MAX_FRAMES - 1, keep_py = np, keep_nat = n;
 	uint32_t cut = (more ? FD_PY_CUT_PYTHON : 0) | (n >= FD_MAX_FRAMES ? FD_PY_CUT_NATIVE : 0);

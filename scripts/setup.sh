@@ -21,9 +21,10 @@ pkgs=(build-essential cmake pkg-config libdw-dev libelf-dev libzstd-dev zlib1g-d
 if [ $tests = 1 ]; then
 	# The tests only: cmocka (unit tests), libunwind (the unwinder's oracle),
 	# clang and its libFuzzer runtime (fuzzing), and the real programs and
-	# consumers the integration tests run (Go's pprof, heaptrack, a browser ...),
+	# consumers the integration tests run (Go's pprof, heaptrack, a browser,
+	# pytest for test-py-pytest ...),
 	# and clang-format (the layout check).
-	pkgs+=(libcmocka-dev libunwind-dev python3 clang clang-format libclang-rt-14-dev golang-go heaptrack sqlite3 perl git
+	pkgs+=(libcmocka-dev libunwind-dev python3 python3-pytest clang clang-format libclang-rt-14-dev golang-go heaptrack sqlite3 perl git
 	       xz-utils chromium valgrind)
 	# Node.js may come from outside Debian (its npm then conflicts with
 	# Debian's): install Debian's only when the commands are missing.

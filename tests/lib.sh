@@ -21,5 +21,7 @@ assert_near() {
 }
 # assert_le WHAT LIMIT ACTUAL
 assert_le() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a <= l) }' || fail "$1: $3 is above the limit $2"; }
+# assert_ge WHAT LIMIT ACTUAL
+assert_ge() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a >= l) }' || fail "$1: $3 is below the limit $2"; }
 # Runs a command, which must succeed.
 run() { "$@" || fail "command failed ($?): $*"; }

@@ -136,6 +136,7 @@
       this.tree = buildTree(parent, byName(this.names, func));
       this.metrics = d.metrics || [];
       this.cache = new Map();
+      this.tables = new Map();
     }
     metric(id) {
       return this.metrics.find((m) => m.id === id) || null;
@@ -184,12 +185,49 @@
       if (!file) return '';
       return this.lines[f] ? file + ':' + this.lines[f] : file;
     }
-    /* Self and total per function; a function recursing on a path counts once. */
-    funcTotals(w) {
-      if (!w.funcs) w.funcs = this.computeFuncTotals(w);
+    /* The hotspot table of a metric as fathom's analyzer counts it
+     * (profiler/lib/aggregate.c, written by viewer-data.c): self and total
+     * per function, rows = the functions with weight. CPU self is where a
+     * stack ends, memory self at the allocation's site (past operator new
+     * and the C++ library), a stack once in a total. */
+    table(id) {
+      let t = this.tables.get(id);
+      if (t) return t;
+      const nf = this.names.length;
+      const list = (this.d.hotspots || {})[id] || [];
+      const rows = [];
+      const fself = new Float64Array(nf);
+      const ftotal = new Float64Array(nf);
+      let f = -1;
+      for (let i = 0; i + 2 < list.length; i += 3) {
+        f += list[i];
+        if (!(f >= 0 && f < nf)) fail('the hotspots of ' + id + ' name a function that does not exist');
+        rows.push(f);
+        fself[f] = list[i + 1];
+        ftotal[f] = list[i + 2];
+      }
+      t = { rows, fself, ftotal };
+      this.tables.set(id, t);
+      return t;
+    }
+    /* The hotspot table under the current selection: the analyzer's, or
+     * for one thread's CPU (a filter the data has no table for) the one
+     * JavaScript aggregation of the viewer, threadTable(). */
+    hotspots(id, thread, w) {
+      if (id !== 'cpu' || !(thread >= 0)) return this.table(id);
+      if (!w.funcs) w.funcs = this.threadTable(w);
       return w.funcs;
     }
-    computeFuncTotals(w) {
+    /* Self and total per function from one thread's CPU weights of the
+     * call tree: self where a stack ends, a function recursing on a path
+     * counted once in its total. This is aggregate.c's rule for CPU (the
+     * innermost known frame holds the self weight; the tree has a node per
+     * known frame, inlined ones included), so on the unfiltered weights it
+     * gives the analyzer's table exactly (tests/js/test-view-hotspots.mjs
+     * checks it). It is not valid for memory, whose self weight belongs to
+     * the allocation's site, not to the end of the stack: memory is not
+     * split by thread, so it never needs it. */
+    threadTable(w) {
       const t = this.tree;
       const nf = this.names.length;
       const fself = new Float64Array(nf);
@@ -217,7 +255,9 @@
           sp--;
         }
       }
-      return { fself, ftotal };
+      const rows = [];
+      for (let f = 0; f < nf; f++) if (ftotal[f] > 0 || fself[f] > 0) rows.push(f);
+      return { rows, fself, ftotal };
     }
   }
 
@@ -606,10 +646,9 @@
   function renderTable() {
     const p = P();
     const m = curMetric();
-    const { fself, ftotal } = p.funcTotals(cur);
+    const { rows: fns, fself, ftotal } = p.hotspots(state.metric, state.thread, cur);
     const all = cur.total[0];
-    const rows = [];
-    for (let f = 0; f < p.names.length; f++) if (ftotal[f] > 0 || fself[f] > 0) rows.push(f);
+    const rows = fns.slice();
     const key = state.sortKey;
     const dir = state.sortDir;
     const val = (f) => {
@@ -840,7 +879,23 @@
     });
     const par = Int32Array.from(parent);
     const func = Int32Array.from(mfunc);
-    return { base, neu, maps, fnames, fmods, func, tree: buildTree(par, byName(fnames, func)) };
+    /* The diff table's rows: a function is its name, file and module, as
+     * in the analyzer's tables. */
+    const rowIndex = new Map();
+    const rowNames = [];
+    const rowMods = [];
+    const rowOf = profiles.map((p) => Int32Array.from(p.names, (name, f) => {
+      const k = name + '\u0000' + (p.files[f] || '') + '\u0000' + p.moduleOf(f);
+      let id = rowIndex.get(k);
+      if (id === undefined) {
+        id = rowNames.length;
+        rowIndex.set(k, id);
+        rowNames.push(name);
+        rowMods.push(p.moduleOf(f));
+      }
+      return id;
+    }));
+    return { base, neu, maps, fnames, fmods, func, rowNames, rowMods, rowOf, tree: buildTree(par, byName(fnames, func)) };
   }
 
   function renderDiff() {
@@ -886,30 +941,16 @@
     const norm = $('diff-norm').checked ? ' (base scaled to the new total)' : '';
     $('diff-summary').textContent = (m ? m.label : state.metric) + ': base ' + fmtValue(m, rawBase) + ', new ' +
       fmtValue(m, nt[0]) + ' (' + fmtSigned(m, nt[0] - rawBase) + (rawBase > 0 ? ', ' + pct(nt[0] - rawBase, rawBase) : '') + ')' + norm;
-    /* Per-function totals on each side, recursion counted once. */
-    const nf = diff.fnames.length;
+    /* Per-function totals on each side: each recording's hotspot table
+     * (the analyzer's), functions matched by name, file and module. */
+    const nf = diff.rowNames.length;
     const ft = [new Float64Array(nf), new Float64Array(nf)];
-    const t = diff.tree;
-    const onPath = new Int32Array(nf);
-    const stk = [0];
-    const pos = [t.childStart[0]];
-    while (stk.length) {
-      const top = stk.length - 1;
-      const node = stk[top];
-      if (pos[top] < t.childStart[node + 1]) {
-        const c = t.childArr[pos[top]++];
-        if (bt[c] === 0 && nt[c] === 0) continue;
-        const f = diff.func[c];
-        if (onPath[f] === 0) { ft[0][f] += bt[c]; ft[1][f] += nt[c]; }
-        onPath[f]++;
-        stk.push(c);
-        pos.push(t.childStart[c]);
-      } else {
-        if (node !== 0) onPath[diff.func[node]]--;
-        stk.pop();
-        pos.pop();
-      }
-    }
+    const scale = $('diff-norm').checked && rawBase > 0 && nt[0] > 0 ? nt[0] / rawBase : 1;
+    profiles.forEach((p, s) => {
+      const tab = p.table(state.metric);
+      const rowOf = diff.rowOf[s];
+      for (const f of tab.rows) ft[s][rowOf[f]] += tab.ftotal[f] * (s === 0 ? scale : 1);
+    });
     const rows = [];
     for (let f = 0; f < nf; f++) if (ft[0][f] !== ft[1][f]) rows.push(f);
     const key = state.diffKey;
@@ -918,8 +959,8 @@
       const b = ft[0][f];
       const v = ft[1][f];
       switch (key) {
-        case 'name': return diff.fnames[f];
-        case 'module': return diff.fmods[f];
+        case 'name': return diff.rowNames[f];
+        case 'module': return diff.rowMods[f];
         case 'base': return b;
         case 'new': return v;
         case 'delta': return v - b; /* signed: growth first descending, shrinks first ascending */
@@ -937,12 +978,12 @@
       const b = ft[0][f];
       const v = ft[1][f];
       const cls = v > b ? 'grow' : 'shrink';
-      const tr = el('tr', { 'data-name': diff.fnames[f] });
-      tr.append(el('td', { class: 'text name', title: diff.fnames[f] }, diff.fnames[f]),
+      const tr = el('tr', { 'data-name': diff.rowNames[f] });
+      tr.append(el('td', { class: 'text name', title: diff.rowNames[f] }, diff.rowNames[f]),
         el('td', { 'data-v': b }, fmtValue(m, b)), el('td', { 'data-v': v }, fmtValue(m, v)),
         el('td', { class: cls, 'data-v': v - b }, fmtSigned(m, v - b)),
         el('td', { class: cls }, b > 0 ? (v >= b ? '+' : '\u2212') + pct(Math.abs(v - b), b) : 'new'),
-        el('td', { class: 'text' }, diff.fmods[f]));
+        el('td', { class: 'text' }, diff.rowMods[f]));
       frag.append(tr);
     }
     $('diff-table').tBodies[0].replaceChildren(frag);
@@ -1232,8 +1273,9 @@
       showError('This page holds no fathom profile data.');
       return;
     }
-    if (data.version > 1) {
-      showError('This report was written by a newer fathom (data version ' + data.version + ').');
+    if (data.version !== 2) {
+      showError('This report\'s data (version ' + data.version + ') is for ' +
+        (data.version > 2 ? 'a newer' : 'an older') + ' fathom than this viewer (version 2).');
       return;
     }
     const t1 = performance.now();
@@ -1285,6 +1327,13 @@
   api.locate = (name) => flame.locate(name);
   api.locateDiff = (name) => diffFlame.locate(name);
   api.drawnFrames = () => flame.rects.n;
+  /* For tests: the analyzer's table of a metric and threadTable() run on
+   * every thread's weights, as [func, self, total] rows. */
+  api.hotspotTables = (id) => {
+    const p = P();
+    const rows = (t) => t.rows.map((f) => [f, t.fself[f], t.ftotal[f]]);
+    return { analyzer: rows(p.table(id)), page: rows(p.threadTable(p.weights(id, -1))) };
+  };
   api.highlighted = () => flame.drawnHighlighted;
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);

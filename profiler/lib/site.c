@@ -1,6 +1,7 @@
 /* Which frame of an allocation's stack is its site: the caller's code, not
  * the language runtime that forwards the allocation for it (see site.h). */
 #include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "cxxname.h"
@@ -36,9 +37,50 @@ static bool std_library(const struct fa_func *fn)
 	return !strncmp(q, "std::", 5) || !strncmp(q, "__gnu_cxx::", 11);
 }
 
+/* A frame of Python code (the process's "python" module, which covers no
+ * address: model.c). */
+static bool python_frame(const struct profile *p, const struct fa_func *fn)
+{
+	const struct fa_module *m = fn->module != FA_NONE ? &p->modules[fn->module] : NULL;
+	return m && !m->end && !strcmp(m->path, "python");
+}
+
+/* Python's own library (json/decoder.py, importlib's frozen modules), as
+ * opposed to the program's code and the packages it installed. */
+static bool python_library(const struct fa_func *fn)
+{
+	const char *f = fn->file;
+	if (!f || f[0] == '<')
+		return true;
+	return strstr(f, "/lib/python3") && !strstr(f, "/site-packages/") && !strstr(f, "/dist-packages/");
+}
+
+/* An allocation with Python frames (the interpreter's allocators, wrapped
+ * by the agent) is the allocation of the innermost Python line: of the
+ * program's code under the user rule (the first frame outside Python's
+ * library when there is one), of any code under the raw rule. The native
+ * frames above it are the interpreter making the object. SIZE_MAX: no
+ * Python frame. */
+static size_t python_site(const struct profile *p, const struct fa_frame *fr, size_t n, enum site_rule rule)
+{
+	size_t first = SIZE_MAX;
+	for (size_t i = 0; i < n; i++) {
+		if (fr[i].func >= p->nfuncs || !python_frame(p, &p->funcs[fr[i].func]))
+			continue;
+		if (first == SIZE_MAX)
+			first = i;
+		if (rule == SITE_RAW || !python_library(&p->funcs[fr[i].func]))
+			return i;
+	}
+	return first;
+}
+
 size_t site_first(const struct profile *p, const struct fa_frame *fr, size_t n, enum site_rule rule)
 {
-	size_t i = 0;
+	size_t i = python_site(p, fr, n, rule);
+	if (i != SIZE_MAX)
+		return i;
+	i = 0;
 	for (; i + 1 < n && fr[i].func < p->nfuncs; i++) {
 		const struct fa_func *fn = &p->funcs[fr[i].func];
 		if (!fn->name || !(alloc_function(p, fn) || (rule == SITE_USER && std_library(fn))))

@@ -205,6 +205,58 @@ static int write_weights(struct json *j, const struct profile *p, const struct f
 	return 0;
 }
 
+/* The hotspot table of every metric listed: self and total per function as
+ * every command counts them (aggregate.h: CPU self at the innermost frame,
+ * memory self at the allocation's site, a stack once in a total), as rows
+ * [step, self, total, ...] by ascending function, the function coded as a
+ * step from the previous row's (from -1). One table holds every metric. */
+static int write_hotspots(struct json *j, const struct profile *p)
+{
+	struct agg_opts o = {.key = AGG_FUNCTION, .rule = SITE_USER, .heavy = -1};
+	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
+		int m = metric_order[k];
+		if (m == FA_CPU ? has_cpu(p) : has_alloc(p))
+			o.metrics |= AGG_METRIC(m);
+	}
+	struct agg_table t;
+	if (agg_table_build(&t, p, &o) < 0)
+		return -ENOMEM;
+	/* The row of each function, FA_NONE for those without weight. */
+	uint32_t *row = malloc((p->nfuncs + 1) * sizeof(*row));
+	if (!row) {
+		agg_table_free(&t);
+		return -ENOMEM;
+	}
+	memset(row, 0xff, (p->nfuncs + 1) * sizeof(*row));
+	for (size_t i = 0; i < t.nrows; i++)
+		if (t.rows[i].func < p->nfuncs)
+			row[t.rows[i].func] = (uint32_t)i;
+	json_object_begin(j, "hotspots");
+	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
+		int m = metric_order[k];
+		if (!(o.metrics & AGG_METRIC(m)))
+			continue;
+		json_array_begin(j, fa_metric_names[m]);
+		int64_t prev = -1;
+		for (size_t f = 0; f < p->nfuncs; f++) {
+			if (row[f] == FA_NONE)
+				continue;
+			const struct agg_row *r = &t.rows[row[f]];
+			if (!r->self[m] && !r->total[m])
+				continue;
+			json_int(j, NULL, (int64_t)f - prev);
+			json_int(j, NULL, r->self[m]);
+			json_int(j, NULL, r->total[m]);
+			prev = (int64_t)f;
+		}
+		json_array_end(j);
+	}
+	json_object_end(j);
+	free(row);
+	agg_table_free(&t);
+	return 0;
+}
+
 static int write_thread_cpu(struct json *j, const struct profile *p, const uint32_t *node_of)
 {
 	struct tcpu *v = malloc((p->ntstacks + 1) * sizeof(*v));
@@ -339,6 +391,9 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 	ret = write_weights(j, p, &t, node_of);
 	if (ret < 0)
 		goto out;
+	ret = write_hotspots(j, p);
+	if (ret < 0)
+		goto out;
 	ret = write_thread_cpu(j, p, node_of);
 	if (ret < 0)
 		goto out;
@@ -402,7 +457,7 @@ int viewer_data_write(FILE *f, const struct profile *const *profiles, size_t n, 
 	json_init(&j, f, o->pretty);
 	json_object_begin(&j, NULL);
 	json_string(&j, "format", "fathom-viewer");
-	json_int(&j, "version", 1);
+	json_int(&j, "version", 2); /* 2: hotspots */
 	json_string(&j, "title",
 		    o->title ? o->title : viewer_default_title(title, sizeof(title), profiles[n - 1]));
 	json_string(&j, "generator", o->generator);

@@ -4,16 +4,27 @@
 # time, the median CPU time (user + system, all threads: still meaningful on a
 # busy machine) and the largest RSS; then the slow way once more under
 # `fathom record` (--alloc where the sample is about memory, --clock wall for
-# locks) for the profiler's overhead on it. Prints a Markdown table.
+# locks) for the profiler's overhead on it. Prints a Markdown table. The
+# Python samples (samples/python, py-NAME in the table) run with Debian's
+# /usr/bin/python3 when it is there.
 source "$SRCDIR/tests/lib.sh"
 
-RUNS=${BENCH_RUNS:-5}
+RUNS=${BENCH_RUNS:-5}   # BENCH_SAMPLES (below) picks the samples
 "$SAMPLES/stream" gen "$WORKDIR/input.csv" 32 || fail "stream gen failed"
+PY=/usr/bin/python3
+PYSAMPLES=$SRCDIR/samples/python
+pynames=""
+if [ -x "$PY" ]; then
+	"$PY" "$PYSAMPLES/stream.py" gen "$WORKDIR/input-py.csv" 2 || fail "stream.py gen failed"
+	pynames="py-memo py-stream py-compact py-threads py-index"
+fi
 
 # args NAME WAY: the sample's command line.
 args() {
 	case $1 in
 	stream) echo "$SAMPLES/stream $2 $WORKDIR/input.csv" ;;
+	py-stream) echo "$PY $PYSAMPLES/stream.py $2 $WORKDIR/input-py.csv" ;;
+	py-*) echo "$PY $PYSAMPLES/${1#py-}.py $2" ;;
 	*) echo "$SAMPLES/$1 $2" ;;
 	esac
 }
@@ -35,7 +46,8 @@ timed() {
 note "load before: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs; $RUNS runs each"
 echo "| sample | slow wall | fast wall | wall gain | slow CPU | fast CPU | slow RSS | fast RSS | recorded slow wall (overhead) |"
 echo "|---|---|---|---|---|---|---|---|---|"
-for name in memo lru loops stream compact threads index churn locks; do
+# BENCH_SAMPLES="py-memo py-index" measures only those.
+for name in ${BENCH_SAMPLES:-memo lru loops stream compact threads index churn locks $pynames}; do
 	rm -f "$WORKDIR"/slow.t "$WORKDIR"/fast.t "$WORKDIR"/rec.t
 	for ((r = 0; r < RUNS; r++)); do
 		# shellcheck disable=SC2046
@@ -44,7 +56,7 @@ for name in memo lru loops stream compact threads index churn locks; do
 		timed "$WORKDIR/fast.t" $(args $name fast)
 	done
 	case $name in
-	lru | stream | compact | churn | memo) rec=(--alloc) ;;
+	lru | stream | compact | churn | memo | py-stream | py-compact) rec=(--alloc) ;;
 	locks) rec=(--clock wall) ;;
 	*) rec=() ;;
 	esac
@@ -61,5 +73,5 @@ for name in memo lru loops stream compact threads index churn locks; do
 			n, ws, wf, g < 10 ? 1 : 0, g, cs, cf, rs / 1024, rf / 1024, wr, 100 * (wr / ws - 1), rec == "" ? "" : ", " rec
 	}'
 done
-rm -f "$WORKDIR/input.csv"
+rm -f "$WORKDIR/input.csv" "$WORKDIR/input-py.csv"
 note "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -132,6 +132,3 @@ sample_bytes() {
 		for (i = 1; n >= 1024 && i <= 4; i++) { n /= 1024; u = us[i] }
 		printf (u == "B" ? "%d %s\n" : "%.1f %s\n"), n, u }'
 }
-
-# assert_ge WHAT LIMIT ACTUAL
-assert_ge() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a >= l) }' || fail "$1: $3 is below the limit $2"; }

@@ -52,6 +52,25 @@ p["weights"]["cpu"] = out
 for m in p["metrics"]:
     if m["id"] == "cpu":
         m["total"] += g - s
+# The CPU hotspot table of the changed weights: self where a stack ends, a
+# stack once in each of its functions' totals (the analyzer's rule for CPU).
+parent = [i - u for i, u in enumerate(up)]
+fself, ftotal = {}, {}
+for i, wi in w.items():
+    if i < 0:
+        continue
+    fself[func[i]] = fself.get(func[i], 0) + wi
+    on, a = set(), i
+    while a >= 0:
+        on.add(func[a])
+        a = parent[a]
+    for x in on:
+        ftotal[x] = ftotal.get(x, 0) + wi
+rows, prev = [], -1
+for x in sorted(ftotal):
+    rows += [x - prev, fself.get(x, 0), ftotal[x]]
+    prev = x
+p["hotspots"]["cpu"] = rows
 json.dump(d, open("diff.json", "w"))
 print(g)
 PY

@@ -15,7 +15,28 @@ function rng(seed) {
   };
 }
 
-// Returns viewer data (schema version 1) with `stacks` distinct stacks.
+// The hotspot table of weights [node, w, ...] (fathom writes the analyzer's):
+// [step, self, total, ...] by function. Self where a stack ends and each stack
+// once in a total: in synthetic data every allocation's site is its stack's end.
+export function hotspotsOf(parent, func, pairs) {
+  const self = new Map();
+  const total = new Map();
+  for (let i = 0; i < pairs.length; i += 2) {
+    const w = pairs[i + 1];
+    self.set(func[pairs[i]], (self.get(func[pairs[i]]) || 0) + w);
+    const seen = new Set();
+    for (let n = pairs[i]; n >= 0; n = parent[n]) seen.add(func[n]);
+    for (const f of seen) total.set(f, (total.get(f) || 0) + w);
+  }
+  let prev = -1;
+  return [...total.keys()].sort((a, b) => a - b).flatMap((f) => {
+    const row = [f - prev, self.get(f) || 0, total.get(f)];
+    prev = f;
+    return row;
+  });
+}
+
+// Returns viewer data (schema version 2) with `stacks` distinct stacks.
 export function synthData(stacks, seed = 1) {
   const rand = rng(seed);
   const nf = 3000;
@@ -97,7 +118,7 @@ export function synthData(stacks, seed = 1) {
   const peakK = heap.indexOf(Math.max(...heap));
   const total = sum(cpu);
   return {
-    format: 'fathom-viewer', version: 1, title: 'synthetic profile: ' + stacks + ' distinct stacks',
+    format: 'fathom-viewer', version: 2, title: 'synthetic profile: ' + stacks + ' distinct stacks',
     generator: 'view-synth.mjs', diff: false,
     profiles: [{
       label: '', files: ['synthetic.fdump'],
@@ -113,6 +134,8 @@ export function synthData(stacks, seed = 1) {
       funcs: { name: names, file: files, line: lines, module: mods },
       nodes: { up: parent.map((q, i) => i - q), func },
       weights: { cpu: steps(cpu, 2), 'alloc-calls': steps(calls, 2), 'alloc-bytes': steps(bytes, 2) },
+      hotspots: { cpu: hotspotsOf(parent, func, cpu), 'alloc-calls': hotspotsOf(parent, func, calls),
+        'alloc-bytes': hotspotsOf(parent, func, bytes) },
       thread_cpu: steps(threadCpu, 3),
       timeline: [{ proc: 0, t, heap, rss }],
       mem: { alloc_calls: sum(calls), alloc_bytes: sum(bytes), frees: sum(calls), temp_calls: 0, peak_bytes: heap[peakK],

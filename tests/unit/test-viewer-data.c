@@ -1,8 +1,8 @@
 /* Unit tests of the viewer's data on a profile built by hand: the call tree
  * (stacks that symbolize alike share a node, inlined frames are nodes, a stack
  * without frames weighs on the root), sparse weights per metric, per-thread CPU
- * merged by node, modules named once, metrics and their units, the timeline,
- * and the two sides of a diff. */
+ * merged by node, the hotspot table as aggregate.c counts it, modules named once, metrics and their units,
+ * the timeline, and the two sides of a diff. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -109,7 +109,7 @@ static void test_tree_and_weights(void **state)
 	const struct profile *ps[] = {&p};
 	struct viewer_opts o = {.generator = "fathom test"};
 	char *s = capture(ps, 1, &o);
-	assert_has(s, "{\"format\":\"fathom-viewer\",\"version\":1,\"title\":\"fathom: app (pid 100)\","
+	assert_has(s, "{\"format\":\"fathom-viewer\",\"version\":2,\"title\":\"fathom: app (pid 100)\","
 		      "\"generator\":\"fathom test\",\"diff\":false,\"profiles\":[{\"label\":\"\"");
 	/* main(0) <- work(1) <- inl_helper(2), work(1) <- malloc(3): parents 1, 2 and 3 back. */
 	assert_has(s, "\"nodes\":{\"up\":[1,1,1,2],\"func\":[0,1,2,3]}");
@@ -126,6 +126,16 @@ static void test_tree_and_weights(void **state)
 	/* Thread 0: work 7 + 2 = 9; thread 1: root 1, inl_helper 3; ordered by
 	 * node (-1, 1, 2 as steps 0, 2, 1). */
 	assert_has(s, "\"thread_cpu\":[0,1,1,2,0,9,1,1,3]");
+	/* The hotspot table, as aggregate.c counts (functions as steps from
+	 * -1): CPU self where a stack ends (work 7 + 2, inl_helper 3; the
+	 * frameless stack in no row), each stack once in a total (main 12);
+	 * memory self at the allocation's site (site.c: here malloc itself,
+	 * which the agent would have cut; operator new would be passed over). */
+	assert_has(s, "\"hotspots\":{\"cpu\":[1,0,12,1,9,12,1,3,3],"
+		      "\"alloc-bytes\":[1,0,600,1,0,600,1,100,100,1,500,500],"
+		      "\"alloc-calls\":[1,0,7,1,0,7,1,2,2,1,5,5],\"temp-calls\":[],"
+		      "\"leaked-bytes\":[1,0,64,1,0,64,2,64,64],\"leaked-blocks\":[1,0,1,1,0,1,2,1,1],"
+		      "\"peak-bytes\":[1,0,200,1,0,200,2,200,200]}");
 	/* "app" is named once; main's module (the second "app") points at it. */
 	assert_has(s, "\"modules\":[\"app\",\"libc.so.6\"]");
 	assert_has(

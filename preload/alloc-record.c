@@ -1,0 +1,252 @@
+/* The allocation recording core: the stack of an allocation (unwound from
+ * the hook, cached per thread), the ALLOC, FREE and REALLOC events, and
+ * sampled mode's countdown; for the malloc interposers (malloc-hooks.c)
+ * and the wrapper of the Python allocators (python-alloc.c).
+ *
+ * Context: malloc. Everything here may run inside any function of the
+ * program that allocates, on any thread, with any locks held: no locks, no
+ * stdio, errno preserved. It runs on the program's stack: frames stay
+ * small (the unwinder's state and the frame buffers are per thread, in
+ * struct tstate).
+ */
+#define _GNU_SOURCE
+#include "alloc-record.h"
+#include "python.h"
+
+#include <errno.h>
+#include <string.h>
+
+TLS int64_t arec_left;
+TLS int arec_armed;
+
+/* --------------------------------------------------------- stack capture */
+
+static inline unsigned cache_set(uint64_t ip0, uint64_t sp0)
+{
+	return (unsigned)(((ip0 ^ (sp0 << 9)) * 0x9e3779b97f4a7c15ull) >> (64 - 6)) % SCACHE_SETS;
+}
+
+/* Unwinds from here with the agent's unwinder, drops the agent's own
+ * frames, interns the stack (frame 0 is ip0 - 1: inside the call
+ * instruction, so that it names the calling line) and fills the cache entry.
+ * The raw frames stay in t->hook_frames + 2 (*n of them).
+ * Context: malloc, t->busy set. */
+static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned set, uint64_t ip0,
+						     uint64_t sp0, unsigned *nout)
+{
+	/* hook_frames holds the STACK event: header, then the frames. */
+	uint64_t *ips = t->hook_frames + 2, *sps = t->hook_sps;
+	unsigned n = 0;
+	int saved = errno;
+	/* A signal handler of the program that interrupted the SIGPROF
+	 * handler's unwinding may allocate: the state is in use. */
+	if (!t->in_unwind) {
+		t->unwind_caller = ip0;
+		t->in_unwind = 1;
+		__asm__ volatile("" ::: "memory");
+		struct unwind *u = &t->uw;
+		unwind_capture(u->reg);
+		unwind_init_captured(u, t->stack_lo, t->stack_hi);
+		u->cache = t->uw_cache;
+		int skipping = 1;
+		do {
+			uint64_t ip = u->reg[UW_RA];
+			if (skipping && ip >= agent_text_lo && ip < agent_text_hi)
+				continue;
+			skipping = 0;
+			ips[n] = ip;
+			sps[n] = u->reg[UW_RSP];
+			n++;
+		} while (n < FD_MAX_FRAMES && unwind_step(u));
+		__asm__ volatile("" ::: "memory");
+		t->in_unwind = 0;
+	}
+	if (n == 0) {
+		ips[0] = ip0;
+		sps[0] = sp0;
+		n = 1;
+	}
+	*nout = n;
+	uint64_t raw0 = ips[0];
+	errno = saved;
+	ips[0] = raw0 - 1;
+	int is_new;
+	uint32_t id = intern_stack(&agent_intern, ips, n, &is_new);
+	ips[0] = raw0;
+	if (!id) {
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (is_new) {
+		ips[0] = raw0 - 1;
+		t->hook_frames[0] = EV_W0(EV_STACK, n + 2, n);
+		t->hook_frames[1] = id;
+		thread_push_wait(t, t->hook_frames, n + 2);
+		ips[0] = raw0;
+	}
+	if (n <= SCACHE_FRAMES && raw0 == ip0 && sps[0] == sp0) {
+		struct scache_entry *e = &t->cache[set * SCACHE_WAYS + t->cache_rr[set]];
+		t->cache_rr[set] = (uint8_t)((t->cache_rr[set] + 1) % SCACHE_WAYS);
+		e->gen = 0; /* invalid while being rewritten */
+		e->ip0 = ip0;
+		e->sp0 = sp0;
+		e->n = n;
+		memcpy(e->ip, ips, n * sizeof(uint64_t));
+		for (unsigned k = 0; k < n; k++)
+			e->ra_at[k] = sps[k] - 8;
+		e->id = id;
+		e->gen = agent_intern_gen;
+	}
+	return id;
+}
+
+/* A cached stack is reused when every return address it recorded is still
+ * in its slot on the live stack: frame k's layout depends only on its code
+ * address and stack pointer, so equal return addresses from the innermost
+ * frame outwards mean an equal stack. */
+uint32_t arec_stack(struct tstate *t, uint64_t ip0, uint64_t sp0, const uint64_t **frames, unsigned *nf)
+{
+	unsigned set = cache_set(ip0, sp0);
+	struct scache_entry *e = &t->cache[set * SCACHE_WAYS];
+	for (unsigned way = 0; way < SCACHE_WAYS; way++, e++) {
+		if (e->ip0 != ip0 || e->sp0 != sp0 || e->gen != agent_intern_gen)
+			continue;
+		/* Locals, because the loads from the stack may alias the entry
+		 * as far as the compiler knows. */
+		const uint64_t *ip = e->ip, *ra_at = e->ra_at;
+		unsigned k, n = e->n;
+		for (k = 1; k < n; k++)
+			if (*(const uint64_t *)(uintptr_t)ra_at[k] != ip[k])
+				break;
+		if (k >= n) {
+			if (frames) {
+				*frames = ip;
+				*nf = n;
+			}
+			return e->id;
+		}
+	}
+	unsigned n;
+	uint32_t id = stack_slow(t, set, ip0, sp0, &n);
+	if (frames) {
+		*frames = t->hook_frames + 2;
+		*nf = n;
+	}
+	return id;
+}
+
+/* ----------------------------------------------------------- recording */
+
+static inline void enter(struct tstate *t)
+{
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void leave(struct tstate *t)
+{
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
+	__asm__ volatile("" ::: "memory");
+	if (UNLIKELY(t->pending))
+		thread_flush_pending(t);
+}
+
+static inline uint32_t stack_of(struct tstate *t, uint64_t ra, uint64_t sp0, int kind)
+{
+	return kind == AREC_PYTHON ? python_alloc_stack(t, ra, sp0) : arec_stack(t, ra, sp0, NULL, NULL);
+}
+
+/* The sequence number comes after the allocator returned (fathom-dump.h). */
+__attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0,
+					  int kind)
+{
+	python_alloc_poll();
+	enter(t);
+	uint32_t id = stack_of(t, ra, sp0, kind);
+	thread_reserve(t, 4);
+	uint64_t seq = agent_next_seq();
+	uint64_t w[4] = {EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p};
+	thread_push(t, w, 4);
+	leave(t);
+}
+
+/* The sequence number comes before the real free (fathom-dump.h). */
+__attribute__((noinline)) void arec_free(struct tstate *t, void *p)
+{
+	enter(t);
+	thread_reserve(t, 2);
+	uint64_t seq = agent_next_seq();
+	uint64_t w[2] = {EV_W0(EV_FREE, 2, seq), (uintptr_t)p};
+	thread_push(t, w, 2);
+	leave(t);
+}
+
+__attribute__((noinline)) void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra,
+					    uint64_t sp0, int kind)
+{
+	enter(t);
+	uint32_t id = stack_of(t, ra, sp0, kind);
+	thread_reserve(t, 5);
+	uint64_t seq = agent_next_seq();
+	uint64_t w[5] = {EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p};
+	thread_push(t, w, 5);
+	leave(t);
+}
+
+struct tstate *arec_sample_due(void)
+{
+	struct tstate *t = arec_tstate();
+	if (UNLIKELY(!t)) {
+		/* Untracked: every allocation comes back here (and is counted
+		 * lost by arec_tstate). */
+		arec_left = 0;
+		return NULL;
+	}
+	python_alloc_poll();
+	if (UNLIKELY(!arec_armed)) {
+		arec_armed = 1;
+		if ((arec_left += agent_sample_interval(t)) > 0)
+			return NULL;
+	}
+	while (arec_left <= 0)
+		arec_left += agent_sample_interval(t);
+	return t;
+}
+
+__attribute__((noinline)) void arec_sampled(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0,
+					    int kind)
+{
+	if (!sset_insert((uintptr_t)p)) {
+		atomic_fetch_add_explicit(&agent_lost_alloc, 1, memory_order_relaxed);
+		return;
+	}
+	arec_alloc(t, p, n, ra, sp0, kind);
+}
+
+void arec_realloc_after(void *old, int was, void *p, size_t n, uint64_t ra, uint64_t sp0, int kind)
+{
+	if (agent_cfg.alloc != FD_ALLOC_SAMPLED) {
+		struct tstate *t;
+		if (p && (t = arec_tstate()))
+			arec_realloc(t, old, p, n, ra, sp0, kind);
+		return;
+	}
+	if (!p) {
+		if (was)
+			sset_insert((uintptr_t)old);
+		return;
+	}
+	struct tstate *t = NULL;
+	int now = (arec_left -= (int64_t)n) <= 0 && (t = arec_sample_due()) && sset_insert((uintptr_t)p);
+	if (was && !t)
+		t = arec_tstate();
+	if (!t)
+		return;
+	if (was && now)
+		arec_realloc(t, old, p, n, ra, sp0, kind);
+	else if (was)
+		arec_free(t, old);
+	else if (now)
+		arec_alloc(t, p, n, ra, sp0, kind);
+}
