@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		   "  --format FMT           text (default), markdown, junit or json\n"
 		   "  -o, --output FILE      write the report to FILE instead of stdout\n"
 		   "  --top N                functions listed as grown and shrunk most (default 10)\n"
+		   "  --lines                for each regressed function, the 5 lines whose share grew\n"
+		   "                         most (text and markdown)\n"
 		   "When GITHUB_ACTIONS=true, regressions are also printed as ::error annotations;\n"
 		   "when GITHUB_STEP_SUMMARY names a file, the Markdown report is appended to it.\n");
 }
@@ -71,7 +73,8 @@ enum {
 	O_TOP,
 	O_BASE,
 	O_NEW,
-	O_PREFIX_MAP
+	O_PREFIX_MAP,
+	O_LINES
 };
 static const struct option longopts[] = {
     {"threshold", required_argument, NULL, O_THRESHOLD},
@@ -85,6 +88,7 @@ static const struct option longopts[] = {
     {"base", required_argument, NULL, O_BASE},
     {"new", required_argument, NULL, O_NEW},
     {"prefix-map", required_argument, NULL, O_PREFIX_MAP},
+    {"lines", no_argument, NULL, O_LINES},
     CMD_LEAK_OPTIONS,
     CMD_COMMON_OPTIONS,
 };
@@ -97,6 +101,7 @@ struct args {
 	struct cmd_verdict vo;
 	struct cmd_paths base, cur; /* from --base and --new */
 	struct cmd_paths maps;	    /* --prefix-map OLD=NEW */
+	bool lines;		    /* --lines: the lines of each regressed function */
 };
 
 /* Parses the options of one half of the command line (before or after '--')
@@ -179,6 +184,9 @@ static int parse_half(int argc, char **argv, struct args *a, struct cmd_paths *p
 		case O_NEW:
 			if (cmd_paths_add(c == O_BASE ? &a->base : &a->cur, optarg))
 				return 2;
+			break;
+		case O_LINES:
+			a->lines = true;
 			break;
 		case O_PREFIX_MAP:
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
@@ -295,6 +303,11 @@ int cmd_diff(int argc, char **argv)
 	a.o.nprefix_maps = a.maps.n;
 	if ((rc = compare_diff(&sb, &sn, &a.o, &r, &err))) {
 		fprintf(stderr, "fathom diff: %s\n", err ? err : strerror(-rc));
+		goto out_profiles;
+	}
+	if (a.lines && (rc = compare_lines(&pb, &pn, &r, 5))) {
+		fprintf(stderr, "fathom diff: %s\n", strerror(-rc));
+		compare_report_free(&r);
 		goto out_profiles;
 	}
 	if (!cmd_verdict_publish(&a.cc, &a.vo, &r, "regression", "regressions")) {

@@ -19,6 +19,8 @@ static const char *const col_head[NCOLS] = {"self%", "self",  "samples", "total%
 					    "calls", "bytes", "at peak", "leaked"};
 static const int col_width[NCOLS] = {6, 9, 7, 6, 9, 8, 9, 9, 9};
 
+#define MAX_SPAN 100000 /* lines of one function's listing, at most */
+
 #define DIM "\033[2m"
 #define BOLD "\033[1m"
 #define RED "\033[1;31m"
@@ -218,6 +220,18 @@ static void no_lines_why(const struct lines *l, const struct lines_func *f, char
 		snprintf(buf, len, "no line information: the address lies outside every module");
 }
 
+/* Shows the lines of f within ctx of line ln. */
+static void mark(bool *show, const struct lines_func *f, uint32_t ln, uint64_t ctx)
+{
+	uint64_t lo = ln > ctx ? ln - ctx : 0, hi = (uint64_t)ln + ctx;
+	if (lo < f->first)
+		lo = f->first;
+	if (hi > f->last)
+		hi = f->last;
+	for (uint64_t x = lo; x <= hi; x++)
+		show[x - f->first] = true;
+}
+
 static void print_func(struct text *t, struct lines_func *f)
 {
 	struct lines *l = t->l;
@@ -276,7 +290,9 @@ static void print_func(struct text *t, struct lines_func *f)
 	size_t k = 0;
 	while (k < f->nlines && !f->lines[k]->line)
 		print_row(t, f->lines[k++], 0, ' ', NULL);
-	if (src && src->rc) {
+	/* Without the source (or with a span no function has: debug
+	 * information gone wrong), the lines with figures alone. */
+	if ((src && src->rc) || f->last - f->first > MAX_SPAN) {
 		for (; k < f->nlines; k++) {
 			print_row(t, f->lines[k], f->lines[k]->line,
 				  f->lines[k]->line == f->target ? '>' : ' ', NULL);
@@ -291,21 +307,12 @@ static void print_func(struct text *t, struct lines_func *f)
 	bool *show = calloc(n ? n : 1, sizeof(*show));
 	if (!show)
 		return;
-	uint32_t ctx = (uint32_t)l->context;
-	for (size_t i = k; i < f->nlines; i++) {
-		uint32_t ln = f->lines[i]->line;
-		for (uint32_t x = ln > ctx ? ln - ctx : 0; x <= ln + ctx && x <= f->last; x++)
-			if (x >= f->first)
-				show[x - f->first] = true;
-	}
+	for (size_t i = k; i < f->nlines; i++)
+		mark(show, f, f->lines[i]->line, (uint64_t)l->context);
 	if (f->target)
-		for (uint32_t x = f->target > ctx ? f->target - ctx : 0; x <= f->target + ctx && x <= f->last;
-		     x++)
-			if (x >= f->first)
-				show[x - f->first] = true;
-	if (n) {
+		mark(show, f, f->target, (uint64_t)l->context);
+	if (n)
 		show[0] = show[n - 1] = true;
-	}
 	for (size_t i = 0; i < n;) {
 		if (show[i]) {
 			i++;

@@ -20,7 +20,6 @@
 #include "util.h"
 
 #define MAX_SOURCE_BYTES (64u << 20) /* a larger "source" is cut there */
-#define MAX_EXTENT 20000	     /* lines scanned for a function's end */
 
 static void usage(FILE *f)
 {
@@ -101,82 +100,6 @@ static void check_sources(struct lines *l)
 			warn(l, str_fmt("%s", why));
 		}
 	}
-}
-
-/* Where a C-like function that starts at line `from` ends: the line of the
- * brace that closes its first '{' (comments, strings and characters
- * skipped); 0 when not found. */
-static uint32_t brace_end(const struct source_file *sf, uint32_t from)
-{
-	int depth = 0;
-	bool opened = false, comment = false;
-	for (uint32_t n = from; n <= sf->nlines && n < from + MAX_EXTENT; n++) {
-		size_t len;
-		const char *s = source_line(sf, n, &len);
-		char quote = 0;
-		for (size_t i = 0; i < len; i++) {
-			char c = s[i];
-			if (comment) {
-				if (c == '*' && i + 1 < len && s[i + 1] == '/')
-					comment = false, i++;
-			} else if (quote) {
-				if (c == '\\')
-					i++;
-				else if (c == quote)
-					quote = 0;
-			} else if (c == '/' && i + 1 < len && s[i + 1] == '/') {
-				break;
-			} else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
-				comment = true, i++;
-			} else if (c == '"' || c == '\'') {
-				quote = c;
-			} else if (c == '{') {
-				depth++, opened = true;
-			} else if (c == '}' && opened && --depth == 0) {
-				return n;
-			}
-		}
-		if (!opened && n > from + 50)
-			return 0; /* no body in sight: not a function definition */
-	}
-	return 0;
-}
-
-static size_t indent_of(const char *s, size_t len)
-{
-	size_t i = 0;
-	while (i < len && (s[i] == ' ' || s[i] == '\t'))
-		i++;
-	return i;
-}
-
-/* Where a Python function that starts at line `from` ends: its last line
- * before one indented no deeper than its def (blank and comment lines do
- * not end it). */
-static uint32_t indent_end(const struct source_file *sf, uint32_t from)
-{
-	size_t len;
-	const char *s = source_line(sf, from, &len);
-	if (!s)
-		return 0;
-	size_t base = indent_of(s, len);
-	uint32_t last = from;
-	for (uint32_t n = from + 1; n <= sf->nlines && n < from + MAX_EXTENT; n++) {
-		s = source_line(sf, n, &len);
-		size_t in = indent_of(s, len);
-		if (in == len || s[in] == '#')
-			continue;
-		if (in <= base && s[in] != ')' && s[in] != ']')
-			break;
-		last = n;
-	}
-	return last;
-}
-
-static bool is_python(const char *file)
-{
-	size_t n = strlen(file);
-	return n > 3 && !strcmp(file + n - 3, ".py");
 }
 
 /* ---- choosing the functions ---- */
@@ -400,8 +323,7 @@ static int gather(struct lines *l)
 			goto out;
 		const struct lines_src *s = &l->srcs[f->src];
 		if (!s->rc && fn->decl_line > 0) {
-			uint32_t end = is_python(fn->file) ? indent_end(&s->sf, (uint32_t)fn->decl_line)
-							   : brace_end(&s->sf, (uint32_t)fn->decl_line);
+			uint32_t end = source_function_end(&s->sf, (uint32_t)fn->decl_line);
 			if (end > last)
 				last = end;
 		}

@@ -440,6 +440,7 @@ void compare_write(const struct compare_report *r, enum compare_format fmt_, FIL
 		write_text(r, f);
 		break;
 	}
+	compare_lines_write(r, fmt_, f); /* diff --lines */
 }
 
 void compare_write_annotations(const struct compare_report *r, FILE *f, const char *root)

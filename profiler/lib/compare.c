@@ -267,6 +267,7 @@ void compare_report_free(struct compare_report *r)
 	for (size_t i = 0; i < r->nnotes; i++)
 		free(r->notes[i]);
 	free(r->notes);
+	compare_lines_free(r);
 	memset(r, 0, sizeof(*r));
 }
 

@@ -136,7 +136,29 @@ struct compare_report {
 	size_t tests;	   /* function tests performed (the Bonferroni divisor) */
 	double z_crit;	   /* z-score a function must exceed */
 	double samples[2]; /* CPU samples of base and new (diff), or of the recording (check) */
+	/* diff --lines: for each regressed function, the lines whose share grew
+	 * most (compare-lines.c); written after the text and Markdown reports. */
+	struct compare_line *lines;
+	size_t nlines;
 };
+
+/* One line of a regressed function (diff --lines). */
+struct compare_line {
+	const char *func, *file; /* borrowed from the new recording */
+	uint32_t line;
+	bool total;	    /* the function's total regressed: total shares, else self */
+	double base, value; /* the line's share of the CPU samples, base and new */
+	char *text;	    /* the line's source, NULL when not found */
+};
+
+/* diff --lines: for each regressed function of r (by self or total CPU
+ * share), its `top` lines whose share of the samples grew most from base
+ * to cur, with their source when it is found. Returns 0 or -ENOMEM. */
+int compare_lines(const struct profile *base, const struct profile *cur, struct compare_report *r,
+		  size_t top);
+/* Writes them (text or Markdown; nothing for other formats or none). */
+void compare_lines_write(const struct compare_report *r, int fmt, FILE *f);
+void compare_lines_free(struct compare_report *r);
 
 /* Compares new against base. Returns 0, -ENOMEM, or -EINVAL with *err set
  * when an explicitly requested metric is missing from a recording. */

@@ -276,3 +276,91 @@ bool source_changed(const struct source_file *sf, int64_t built_ns, const char *
 	}
 	return false;
 }
+
+/* ---- where a function ends ---- */
+
+#define MAX_EXTENT 20000 /* lines scanned for a function's end */
+
+/* Where a C-like function that starts at line `from` ends: the line of the
+ * brace that closes its first '{' (comments, strings and characters
+ * skipped); 0 when not found. */
+static uint32_t brace_end(const struct source_file *sf, uint32_t from)
+{
+	int depth = 0;
+	bool opened = false, comment = false;
+	for (uint32_t n = from; n <= sf->nlines && n < from + MAX_EXTENT; n++) {
+		size_t len;
+		const char *s = source_line(sf, n, &len);
+		char quote = 0;
+		for (size_t i = 0; i < len; i++) {
+			char c = s[i];
+			if (comment) {
+				if (c == '*' && i + 1 < len && s[i + 1] == '/')
+					comment = false, i++;
+			} else if (quote) {
+				if (c == '\\')
+					i++;
+				else if (c == quote)
+					quote = 0;
+			} else if (c == '/' && i + 1 < len && s[i + 1] == '/') {
+				break;
+			} else if (c == '/' && i + 1 < len && s[i + 1] == '*') {
+				comment = true, i++;
+			} else if (c == '"' || c == '\'') {
+				quote = c;
+			} else if (c == '{') {
+				depth++, opened = true;
+			} else if (c == '}' && opened && --depth == 0) {
+				return n;
+			}
+		}
+		if (!opened && n > from + 50)
+			return 0; /* no body in sight: not a function definition */
+	}
+	return 0;
+}
+
+static size_t indent_of(const char *s, size_t len)
+{
+	size_t i = 0;
+	while (i < len && (s[i] == ' ' || s[i] == '\t'))
+		i++;
+	return i;
+}
+
+/* Where a Python function that starts at line `from` ends: its last line
+ * before one indented no deeper than its def (blank and comment lines do
+ * not end it). */
+static uint32_t indent_end(const struct source_file *sf, uint32_t from)
+{
+	size_t len;
+	const char *s = source_line(sf, from, &len);
+	if (!s)
+		return 0;
+	size_t base = indent_of(s, len);
+	uint32_t last = from;
+	for (uint32_t n = from + 1; n <= sf->nlines && n < from + MAX_EXTENT; n++) {
+		s = source_line(sf, n, &len);
+		size_t in = indent_of(s, len);
+		if (in == len || s[in] == '#')
+			continue;
+		if (in <= base && s[in] != ')' && s[in] != ']')
+			break;
+		last = n;
+	}
+	return last;
+}
+
+static bool is_python(const char *file)
+{
+	size_t n = strlen(file);
+	return n > 3 && !strcmp(file + n - 3, ".py");
+}
+
+uint32_t source_function_end(const struct source_file *sf, uint32_t first)
+{
+	if (!sf->text || !first || first > sf->nlines)
+		return 0;
+	return is_python(sf->recorded) || is_python(sf->path ? sf->path : "") ? indent_end(sf, first)
+									      : brace_end(sf, first);
+}

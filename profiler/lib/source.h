@@ -63,6 +63,12 @@ const char *source_line(const struct source_file *sf, uint32_t n, size_t *len);
 
 void source_close(struct source_file *sf);
 
+/* The last line of the function that starts at line `first` of sf (its
+ * declaration line): for Python (a .py file), the last line indented
+ * deeper than its def; otherwise the line of the brace that closes its
+ * body (comments, strings and characters skipped). 0 when not found. */
+uint32_t source_function_end(const struct source_file *sf, uint32_t first);
+
 /* When the code of function `func` of p was built: its module file's
  * modification time (ns since the epoch), or for code without a module file
  * (Python's) its process's start; 0 when unknown. *what names it for a

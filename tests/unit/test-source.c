@@ -135,11 +135,49 @@ static void test_search(void **state)
 	source_opts_free(&o);
 }
 
+/* Where a function ends: the closing brace past comments and strings; a
+ * Python def by its indentation. */
+static void test_function_end(void **state)
+{
+	(void)state;
+	write_file("f.c", "int f(void)\n"		       /* 1 */
+			  "{\n"				       /* 2 */
+			  "\tconst char *s = \"}\"; /* } */\n" /* 3 */
+			  "\tif (s) {\n"		       /* 4 */
+			  "\t\treturn '}';\n"		       /* 5 */
+			  "\t} // }\n"			       /* 6 */
+			  "\treturn 0;\n"		       /* 7 */
+			  "}\n"				       /* 8 */
+			  "int g;\n");
+	write_file("f.py", "def f(n):\n"       /* 1 */
+			   "    s = 0\n"       /* 2 */
+			   "\n"		       /* 3 */
+			   "    # a comment\n" /* 4 */
+			   "    return s\n"    /* 5 */
+			   "\n"		       /* 6 */
+			   "def g():\n"	       /* 7 */
+			   "    pass\n");
+	struct source_opts o = {0};
+	struct source_file sf;
+	char path[512];
+	snprintf(path, sizeof(path), "%s/f.c", root);
+	assert_int_equal(source_open(&sf, &o, path, 0), 0);
+	assert_int_equal(source_function_end(&sf, 1), 8);
+	assert_int_equal(source_function_end(&sf, 9), 0); /* no body */
+	source_close(&sf);
+	snprintf(path, sizeof(path), "%s/f.py", root);
+	assert_int_equal(source_open(&sf, &o, path, 0), 0);
+	assert_int_equal(source_function_end(&sf, 1), 5);
+	assert_int_equal(source_function_end(&sf, 7), 8);
+	source_close(&sf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_lines),
 	    cmocka_unit_test(test_search),
+	    cmocka_unit_test(test_function_end),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -45,7 +45,7 @@ static void view(int sig, const char *name)
 	if (sig == SIGPIPE)
 		syscall(SYS_rt_sigaction, sig, NULL, &k, 8);
 	printf("%s: %s flags %#x\n", name,
-	       sa.sa_handler == SIG_DFL   ? "SIG_DFL"
+	       sa.sa_handler == SIG_DFL	  ? "SIG_DFL"
 	       : sa.sa_handler == SIG_IGN ? "SIG_IGN"
 					  : "handler",
 	       (unsigned)sa.sa_flags);

@@ -1,6 +1,7 @@
 /* The program fathom lines is tested on: a hot loop on one line, a cold
  * branch, a helper inlined at -O2 and an allocating line with known bytes.
- * The tests find each line by its "LINE:" comment. */
+ * The tests find each line by its "LINE:" comment. Arguments: the hot
+ * loop's iterations, and the divisor of the helper's (default 4). */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -12,7 +13,7 @@ static inline unsigned long lines_mix(unsigned long x, unsigned long i)
 	return (x ^ (x >> 7)) * 0x9e3779b97f4a7c15ul + i; /* LINE:inlined */
 }
 
-__attribute__((noinline)) static unsigned long lines_work(unsigned long n)
+__attribute__((noinline)) static unsigned long lines_work(unsigned long n, unsigned long div)
 {
 	unsigned long x = lines_sink;
 	/* clang-format off */
@@ -22,7 +23,7 @@ __attribute__((noinline)) static unsigned long lines_work(unsigned long n)
 		lines_sink = x + 1; /* LINE:cold */
 		puts("never");
 	}
-	for (unsigned long i = 0; i < n / 4; i++)
+	for (unsigned long i = 0; i < n / div; i++)
 		x = lines_mix(x, i); /* LINE:call */
 	return x;
 }
@@ -42,8 +43,10 @@ __attribute__((noinline)) static void lines_alloc(int count)
 int main(int argc, char **argv)
 {
 	unsigned long n = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000000ul;
+	unsigned long div =
+	    argc > 2 ? strtoul(argv[2], NULL, 10) : 4; /* 1: the inlined helper's loop 4x longer */
 	lines_alloc(5000);
-	lines_sink = lines_work(n);
+	lines_sink = lines_work(n, div ? div : 1);
 	printf("%lu\n", lines_sink);
 	return 0;
 }
