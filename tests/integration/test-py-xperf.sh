@@ -53,7 +53,7 @@ print(py["perf_trampolines"], py["trampoline_cut_weight"], py["weight"], py["mis
 	# address (in no module) is no frame.
 	"$FATHOM" flame --folded xp-$v.fdump >xp.folded 2>/dev/null || fail "fathom flame failed"
 	assert_contains "main's calls under the module code ($v)" \
-		"split.<module> (split.py:41);split.main (split.py:35);split.spin_a (split.py:10)" xp.folded
+		"split.<module>;split.main;split.spin_a " xp.folded
 	assert_not_contains "no trampoline frame ($v)" "[unknown]+0x" xp.folded
 	if [ $first = 1 ]; then
 		# Without -X perf: nothing said, nothing noted.
