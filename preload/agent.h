@@ -527,6 +527,7 @@ void death_install(void);
 int death_owned(int sig);
 void death_view(int sig, struct sigaction *old);
 void death_release(int sig);
+int death_default(int sig, const struct sigaction *act, struct sigaction *old);
 int death_writer_check(void);
 void death_after_fork(void);
 /* A death signal that came while its thread held wlock is acted on when it

@@ -177,6 +177,8 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 		int r;
 		if (python_sigaction(sig, act, old, &r))
 			return r;
+		if (act && death_default(sig, act, old))
+			return 0;
 		if (death_owned(sig)) {
 			/* Read: as the program left it; set: the kernel's again. */
 			if (!act) {
@@ -222,6 +224,17 @@ static sighandler_t signal_as(sighandler_t (**real)(int, sighandler_t), const ch
 			      sighandler_t handler, int flags, int mask_self)
 {
 	if (!ours(sig)) {
+		if (handler == SIG_DFL) {
+			struct sigaction sa, old;
+			memset(&sa, 0, sizeof(sa));
+			sa.sa_handler = SIG_DFL;
+			sa.sa_flags = flags;
+			sigemptyset(&sa.sa_mask);
+			if (mask_self)
+				sigaddset(&sa.sa_mask, sig);
+			if (death_default(sig, &sa, &old))
+				return old.sa_handler;
+		}
 		death_release(sig);
 		return AGENT_NEXT(*real, name) ? (*real)(sig, handler) : SIG_ERR;
 	}

@@ -8,9 +8,10 @@
  *
  * The program never sees the difference: its reads of these dispositions
  * (sigaction, signal and kin, raw rt_sigaction) are answered with what it
- * had (death_view); the first time it sets one, the agent hands the signal
- * back to the kernel with the program's disposition (death_release), and is
- * out of the way for good. Signals the program blocks stay pending as they
+ * had (death_view); when it sets a handler or SIG_IGN, the agent hands the
+ * signal back to the kernel with the program's disposition (death_release);
+ * when it sets SIG_DFL again (a cleanup handler about to re-raise), the
+ * agent keeps or takes the signal (death_default). Signals the program blocks stay pending as they
  * would (the mask is real), and a process ended this way ends within the
  * writer's bounded wait (DEATH_WAIT_MS) even if the agent cannot finish.
  * FATHOM_SIGNALS=0 leaves these signals alone.
@@ -151,32 +152,72 @@ int death_writer_check(void)
 	return 1;
 }
 
+static int g_enabled;
+static struct sigaction g_death_sa;
+
+static int is_death_signal(int sig)
+{
+	for (size_t i = 0; i < sizeof(death_signals) / sizeof(death_signals[0]); i++)
+		if (death_signals[i] == sig)
+			return sig != agent_cfg.signo;
+	return 0;
+}
+
+/* Takes sig, whose kernel disposition is the program's view, view. */
+static void take(int sig, const struct sigaction *view)
+{
+	g_view[sig] = *view;
+	atomic_store(&g_owned[sig], 1);
+	if (sample_real_sigaction(sig, &g_death_sa, NULL) < 0)
+		atomic_store(&g_owned[sig], 0);
+}
+
 void death_install(void)
 {
 	const char *v = getenv("FATHOM_SIGNALS");
 	if (v && !strcmp(v, "0"))
 		return;
+	memset(&g_death_sa, 0, sizeof(g_death_sa));
+	g_death_sa.sa_sigaction = on_death;
+	/* Every other death signal waits while this one finishes. */
+	g_death_sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
+	sigemptyset(&g_death_sa.sa_mask);
+	for (size_t j = 0; j < sizeof(death_signals) / sizeof(death_signals[0]); j++)
+		sigaddset(&g_death_sa.sa_mask, death_signals[j]);
+	g_enabled = 1;
 	for (size_t i = 0; i < sizeof(death_signals) / sizeof(death_signals[0]); i++) {
 		int sig = death_signals[i];
-		if (sig == agent_cfg.signo)
-			continue;
 		struct sigaction old;
-		if (sample_real_sigaction(sig, NULL, &old) < 0 || (old.sa_flags & SA_SIGINFO) ||
-		    old.sa_handler != SIG_DFL)
+		if (!is_death_signal(sig) || sample_real_sigaction(sig, NULL, &old) < 0 ||
+		    (old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL)
 			continue;
-		struct sigaction sa;
-		memset(&sa, 0, sizeof(sa));
-		sa.sa_sigaction = on_death;
-		/* Every other death signal waits while this one finishes. */
-		sa.sa_flags = SA_SIGINFO | SA_RESTART | SA_ONSTACK;
-		sigemptyset(&sa.sa_mask);
-		for (size_t j = 0; j < sizeof(death_signals) / sizeof(death_signals[0]); j++)
-			sigaddset(&sa.sa_mask, death_signals[j]);
-		g_view[sig] = old;
-		atomic_store(&g_owned[sig], 1);
-		if (sample_real_sigaction(sig, &sa, NULL) < 0)
-			atomic_store(&g_owned[sig], 0);
+		take(sig, &old);
 	}
+}
+
+/* The program sets SIG_DFL for a death signal: a cleanup handler that puts
+ * the default back and raises the signal again (git, xz: "signal(sig,
+ * SIG_DFL); raise(sig)") must still leave a whole dump. The agent keeps (or
+ * takes) the signal; the program's view is its act as the kernel would
+ * report it. Returns 1 when done (the previous view in *old). */
+int death_default(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!g_enabled || !is_death_signal(sig) || getpid() != agent_pid || act->sa_handler != SIG_DFL ||
+	    (act->sa_flags & SA_SIGINFO))
+		return 0;
+	struct sigaction prev, view;
+	if (atomic_load(&g_owned[sig]))
+		prev = g_view[sig];
+	else if (sample_real_sigaction(sig, NULL, &prev) < 0)
+		return 0;
+	/* Through the kernel once, for the form it reports the act in. */
+	atomic_store(&g_owned[sig], 0);
+	if (sample_real_sigaction(sig, act, NULL) < 0 || sample_real_sigaction(sig, NULL, &view) < 0)
+		return 0;
+	take(sig, &view);
+	if (old)
+		*old = prev;
+	return 1;
 }
 
 /* In a fork child: a death the parent was dying of is not the child's. */

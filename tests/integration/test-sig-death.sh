@@ -59,6 +59,20 @@ assert_eq "FATHOM_SIGNALS=0: the status" 143 "$(cat off.rc)"
 python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["processes"][0]; sys.exit(0 if not p["complete"] and p["end_signal"] is None else 1)' off.json ||
 	fail "FATHOM_SIGNALS=0: the dump should have no trailer"
 
+# A cleanup handler that puts SIG_DFL back and raises the signal again (git
+# and xz on SIGPIPE): the program's handler runs, then the dump is finished.
+env LD_PRELOAD="$FATHOM_AGENT" FATHOM_OUTPUT="$W/re.fdump" "$P" reraise >re.out 2>re.err &
+pid=$!
+for _ in $(seq 100); do grep -q ready re.out 2>/dev/null && break; sleep 0.05; done
+sleep 0.3
+kill -TERM $pid
+wait $pid
+assert_eq "re-raise: the status" 143 "$?"
+assert_contains "re-raise: the program's handler ran" "cleaned up" re.out
+"$FATHOM" report --json re.fdump >re.json 2>/dev/null
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["processes"][0]; sys.exit(0 if p["complete"] and p["end_signal"] == "SIGTERM" else 1)' re.json ||
+	fail "re-raise: the dump should be complete and say SIGTERM"
+
 # The program's own handler, and SIG_IGN, are its own.
 env LD_PRELOAD="$FATHOM_AGENT" FATHOM_OUTPUT="$W/own.fdump" "$P" own >own.out 2>own.err &
 pid=$!

@@ -4,6 +4,8 @@
  *             a signal ends it
  *   own       installs its own SIGTERM handler, then waits: the handler
  *             prints and exits 3
+ *   reraise   a cleanup handler for SIGTERM that puts SIG_DFL back and
+ *             raises it again (as git and xz do), then burns CPU
  *   ignore    ignores SIGTERM, raises it, survives and exits 0
  *   pipe      writes lines to stdout forever (ended by SIGPIPE)
  *   child     forks a child that spins; kills it with SIGTERM after 300 ms
@@ -61,6 +63,14 @@ static void on_term(int sig)
 	_exit(3);
 }
 
+static void cleanup_then_die(int sig)
+{
+	static const char m[] = "cleaned up\n";
+	write(1, m, sizeof(m) - 1);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "spin";
@@ -76,6 +86,10 @@ int main(int argc, char **argv)
 		printf("ready\n");
 		for (;;)
 			pause();
+	} else if (!strcmp(mode, "reraise")) {
+		signal(SIGTERM, cleanup_then_die);
+		printf("ready\n");
+		hot();
 	} else if (!strcmp(mode, "ignore")) {
 		signal(SIGTERM, SIG_IGN);
 		raise(SIGTERM);
