@@ -10,7 +10,8 @@
 source "$SRCDIR/tests/integration/py/py-lib.sh"
 line=$(grep -n 'blob = bytes(n)' "$PYDIR/mem_json.py" | cut -d: -f1)
 row=$(grep -n 'row\["values"\] = ' "$PYDIR/mem_json.py" | cut -d: -f1)
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	note "== $py ($v)"
 	"$FATHOM" record -q --alloc -o big-$v.fdump -- "$py" "$PYDIR/mem_json.py" big 10000000 >out.txt 2>err.txt ||

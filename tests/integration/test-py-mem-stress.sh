@@ -6,7 +6,8 @@
 # must never crash, its output and exit status must not change, and its
 # allocations must have their Python lines. For every Python here.
 source "$SRCDIR/tests/integration/py/py-lib.sh"
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	"$py" "$PYDIR/stress.py" >plain.txt 2>plain-err.txt || fail "the program failed alone"
 	for mode in exact sampled; do

@@ -6,7 +6,8 @@
 # both charged to the innermost line outside Python's library) must agree:
 # bytes and blocks within 10%, the same top 3 lines. For every Python here.
 source "$SRCDIR/tests/integration/py/py-lib.sh"
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	for w in json dicts; do
 		note "== $py ($v), $w"

@@ -2,7 +2,8 @@
 # recursive frames as a stack holds (the outermost ones cut), never crash,
 # and the leaf's hot line is found.
 source "$SRCDIR/tests/integration/py/py-lib.sh"
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	note "== $py ($v)"
 	"$py" "$PYDIR/recursion.py" 200 >plain.txt || fail "the program failed alone"

@@ -4,7 +4,8 @@
 # 10,000 Hz with the wall clock, where samples would otherwise starve the
 # handler.
 source "$SRCDIR/tests/integration/py/py-lib.sh"
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	rc0=0
 	"$py" "$PYDIR/segv.py" >plain.txt 2>plain-err.txt || rc0=$?

@@ -3,7 +3,8 @@
 # must be within 5 points of the program's own clock, and the hot lines are
 # rows of --by line with their file:line. For every Python here.
 source "$SRCDIR/tests/integration/py/py-lib.sh"
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	note "== $py ($v)"
 	"$FATHOM" record -F 999 -o split-$v.fdump -- "$py" "$PYDIR/split.py" 10000000 >out.txt 2>err.txt ||

@@ -3,7 +3,8 @@
 # the native ones (the thread's own frames, not the GIL holder's), and the
 # Python threads' samples name their own function.
 source "$SRCDIR/tests/integration/py/py-lib.sh"
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	note "== $py ($v)"
 	"$FATHOM" record -F 999 -o thr-$v.fdump -- "$py" "$PYDIR/threads.py" >out.txt 2>err.txt ||

@@ -45,7 +45,8 @@ BIG=$(grep -n 'bytearray(10_000_000)' view.py | cut -d: -f1)
 ROOT=$(grep -n '^main()' view.py | cut -d: -f1)
 have_go=1
 command -v go >/dev/null || have_go=0
-for py in $(py_all); do
+pys=$(py_all) || exit 77 # no usable /usr/bin/python3: py_base said why
+for py in $pys; do
 	v=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 	note "== $py ($v)"
 	"$FATHOM" record -q -F 499 --alloc -o v-$v.fdump -- "$py" view.py 3 >out.txt 2>err.txt ||
