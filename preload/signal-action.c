@@ -201,19 +201,26 @@ EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *o
 /* signal(), bsd_signal(), sysv_signal() and the rest, for our signal: glibc
  * implements them on its internal sigaction, which no interposition reaches,
  * so each is rebuilt here on the virtual one, with glibc's flags. */
-static sighandler_t user_signal(int sig, sighandler_t handler, int flags, int mask_self)
+/* The disposition a signal()-style call sets, as glibc builds it. */
+static struct sigaction signal_act(int sig, sighandler_t handler, int flags, int mask_self)
 {
-	if (handler == SIG_ERR) {
-		errno = EINVAL;
-		return SIG_ERR;
-	}
-	struct sigaction sa, old;
+	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = handler;
 	sa.sa_flags = flags;
 	sigemptyset(&sa.sa_mask);
 	if (mask_self)
 		sigaddset(&sa.sa_mask, sig);
+	return sa;
+}
+
+static sighandler_t user_signal(int sig, sighandler_t handler, int flags, int mask_self)
+{
+	if (handler == SIG_ERR) {
+		errno = EINVAL;
+		return SIG_ERR;
+	}
+	struct sigaction sa = signal_act(sig, handler, flags, mask_self), old;
 	user_sigaction(&sa, &old);
 	return old.sa_handler;
 }
@@ -225,13 +232,7 @@ static sighandler_t signal_as(sighandler_t (**real)(int, sighandler_t), const ch
 {
 	if (!ours(sig)) {
 		if (handler == SIG_DFL) {
-			struct sigaction sa, old;
-			memset(&sa, 0, sizeof(sa));
-			sa.sa_handler = SIG_DFL;
-			sa.sa_flags = flags;
-			sigemptyset(&sa.sa_mask);
-			if (mask_self)
-				sigaddset(&sa.sa_mask, sig);
+			struct sigaction sa = signal_act(sig, SIG_DFL, flags, mask_self), old;
 			if (death_default(sig, &sa, &old))
 				return old.sa_handler;
 		}
