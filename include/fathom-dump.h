@@ -88,6 +88,33 @@
  *                instead of the agent's (preloaded before it, or the program
  *                itself). Readers ignore a what they do not know.
  *
+ *   WAIT (19)    since 1.4: zz time delta from prev_time (the wait's start;
+ *                it moves prev_time as a SAMPLE does), stack_id (where the
+ *                thread waited), wait_ns (how long), reason (FD_WAIT_*),
+ *                object (the mutex/condition/semaphore address, the fd, the
+ *                child pid, or 0), fd_kind (FD_FDK_*; FD_FDK_NONE unless the
+ *                object is a descriptor), weight_ns (the waiting time this
+ *                record stands for: wait_ns for a wait at or over the
+ *                threshold; the threshold for a shorter wait, recorded with
+ *                probability wait_ns / threshold, so sums stay unbiased).
+ *                Belongs to cur_tid.
+ *   HOLD (20)    since 1.4: object (the mutex address), stack_id (where the
+ *                holder released it, with waiters queued), held_ns (how long
+ *                it was held, 0 when not known), weight (the contended
+ *                releases this record stands for: holders are sampled).
+ *                Belongs to cur_tid.
+ *   WINDOW (21)  since 1.4: time, what (FD_WIN_*), seq (the global
+ *                allocation sequence number reached: allocation events with
+ *                a lower seq came before it), id (a snapshot's number, 1, 2,
+ *                ... per process; a rotation's next file number), str label
+ *                (may be empty). START and STOP bound the recording's
+ *                windows (a dump with no START began on); SNAPSHOT marks a
+ *                point the analyzer can show the live heap at; ROTATE, the
+ *                last record before the TRAILER of a file that a rotation
+ *                closed, names the file that follows.
+ *   MAP (22), UNMAP (23), REMAP (24): since 1.4, memory mappings and the
+ *                break (mmap, munmap, mremap, brk, sbrk): docs/FORMAT.md.
+ *
  * Allocation events carry a global sequence number taken from one process-wide
  * atomic counter: for ALLOC after the real allocator returned, for FREE before
  * the real free is called, for REALLOC after it returned. Sorting all events of
@@ -104,7 +131,7 @@
 #define FD_MAGIC "FATHOMDP"
 #define FD_MAGIC_LEN 8
 #define FD_VERSION_MAJOR 1
-#define FD_VERSION_MINOR 3
+#define FD_VERSION_MINOR 4
 #define FD_FILE_HEADER_SIZE 16
 
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */
@@ -135,7 +162,13 @@ enum fd_record_kind {
 	FD_REC_NOTE = 16,   /* since 1.2 */
 	FD_REC_PYCODE = 17, /* since 1.3 */
 	FD_REC_PYTHON = 18, /* since 1.3 */
-	FD_REC_MAX = 18,
+	FD_REC_WAIT = 19,   /* since 1.4 */
+	FD_REC_HOLD = 20,   /* since 1.4 */
+	FD_REC_WINDOW = 21, /* since 1.4 */
+	FD_REC_MAP = 22,    /* since 1.4 */
+	FD_REC_UNMAP = 23,  /* since 1.4 */
+	FD_REC_REMAP = 24,  /* since 1.4 */
+	FD_REC_MAX = 24,
 };
 
 /* Since 1.3: a STACK entry with bit 63 set is a Python frame, not an address
@@ -175,6 +208,37 @@ enum fd_note {
 	FD_NOTE_RUN = 0,	  /* since 1.2 */
 	FD_NOTE_ALLOC_BYPASS = 1, /* since 1.2 */
 };
+/* Why a thread waited (WAIT's reason), since 1.4. */
+enum fd_wait {
+	FD_WAIT_MUTEX = 0,   /* pthread_mutex_lock/timedlock, contended */
+	FD_WAIT_RWLOCK = 1,  /* pthread_rwlock_rdlock/wrlock (and timed), contended */
+	FD_WAIT_SPIN = 2,    /* pthread_spin_lock, contended */
+	FD_WAIT_COND = 3,    /* pthread_cond_wait/timedwait */
+	FD_WAIT_SEM = 4,     /* sem_wait/timedwait */
+	FD_WAIT_BARRIER = 5, /* pthread_barrier_wait */
+	FD_WAIT_JOIN = 6,    /* pthread_join and friends */
+	FD_WAIT_READ = 7,    /* read, readv, recv*, pread on a blocking descriptor */
+	FD_WAIT_WRITE = 8,   /* write, writev, send*, pwrite */
+	FD_WAIT_POLL = 9,    /* poll, ppoll, select, pselect, epoll_wait/pwait */
+	FD_WAIT_ACCEPT = 10, /* accept, accept4 */
+	FD_WAIT_CONNECT = 11,
+	FD_WAIT_SYNC = 12,  /* fsync, fdatasync */
+	FD_WAIT_SLEEP = 13, /* nanosleep, clock_nanosleep, usleep, sleep, pause */
+	FD_WAIT_CHILD = 14, /* wait, waitpid, wait3/4, waitid */
+	FD_WAIT_FUTEX = 15, /* syscall(SYS_futex, FUTEX_WAIT...) */
+	FD_WAIT_OTHER = 16,
+};
+/* What kind of descriptor a WAIT's object is, since 1.4. */
+enum fd_fdkind {
+	FD_FDK_NONE = 0,
+	FD_FDK_FILE = 1,
+	FD_FDK_SOCKET = 2,
+	FD_FDK_PIPE = 3,
+	FD_FDK_TTY = 4,
+	FD_FDK_OTHER = 5
+};
+/* WINDOW's what, since 1.4. */
+enum fd_window { FD_WIN_START = 0, FD_WIN_STOP = 1, FD_WIN_SNAPSHOT = 2, FD_WIN_ROTATE = 3 };
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
 
 /* A stack deeper than this is cut at the outermost end. */

@@ -736,6 +736,32 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->path = (struct rd_bytes){b->p, (size_t)(b->end - b->p)};
 		b->p = b->end;
 		break;
+	case FD_REC_WAIT: /* since 1.4 */
+		rec->time = r->prev_time + (uint64_t)zz(b);
+		rec->id = u(b);
+		rec->ns = u(b);
+		rec->reason = u(b);
+		rec->object = u(b);
+		rec->fd_kind = u(b);
+		rec->weight = u(b);
+		rec->tid = r->cur_tid;
+		if (!b->bad)
+			r->prev_time = rec->time;
+		break;
+	case FD_REC_HOLD: /* since 1.4 */
+		rec->object = u(b);
+		rec->id = u(b);
+		rec->ns = u(b);
+		rec->weight = u(b);
+		rec->tid = r->cur_tid;
+		break;
+	case FD_REC_WINDOW: /* since 1.4 */
+		rec->time = u(b);
+		rec->what = u(b);
+		rec->seq = u(b);
+		rec->id = u(b);
+		rec->name = str(b);
+		break;
 	case FD_REC_TRAILER:
 		rec->time = u(b);
 		rec->samples = u(b);

@@ -61,6 +61,11 @@ struct rd_rec {
 	uint64_t cpu_ns, agent_cpu_ns;
 	/* Since 1.4, reason FD_END_SIGNAL: the signal the process died of. */
 	uint64_t end_signal;
+	/* Since 1.4. WAIT: time (its start), id (stack), ns (wait_ns), reason,
+	 * object, fd_kind, weight (weight_ns). HOLD: object, id, ns
+	 * (held_ns), weight. WINDOW: time, what (FD_WIN_*), seq, id, name
+	 * (the label). */
+	uint64_t object, fd_kind;
 	bool has_cpu;
 };
 

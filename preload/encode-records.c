@@ -1,0 +1,237 @@
+/* The record encoders: one function a dump record (see fathom-dump.h), and
+ * enc_event(), which turns the events of a thread's ring (event.h) into
+ * records. The chunk writer underneath is encode.c. */
+#define _GNU_SOURCE
+#include "encode-int.h"
+#include "event.h"
+
+#include <string.h>
+
+void enc_header(struct enc *e, const struct enc_header_info *h)
+{
+	size_t xl = cap_len(h->exe, STR_MAX);
+	size_t cl = h->cmdline_len > 65536 ? 65536 : h->cmdline_len;
+	uint8_t *s = reserve(e, 128 + xl + cl), *p = s + 2;
+	PUT(h->pid);
+	PUT(h->ppid);
+	PUT(h->start_real_ns);
+	PUT(h->start_mono_ns);
+	PUT(h->hz);
+	PUT(h->clock);
+	PUT(h->alloc_mode);
+	PUT(h->alloc_sample_bytes);
+	p = put_bytes(p, h->exe ? h->exe : "", xl);
+	p = put_bytes(p, h->cmdline ? h->cmdline : "", cl);
+	PUT(h->generation);
+	finish(e, FD_REC_HEADER, s, p);
+}
+
+void enc_module(struct enc *e, uint64_t id, uint64_t bias, uint64_t start, uint64_t end, const char *path,
+		const uint8_t *build_id, size_t build_id_len, uint64_t time)
+{
+	size_t pl = cap_len(path, STR_MAX);
+	if (build_id_len > 64)
+		build_id_len = 64;
+	uint8_t *s = reserve(e, 80 + pl + build_id_len), *p = s + 2;
+	PUT(id);
+	PUT(bias);
+	PUT(start);
+	PUT(end);
+	p = put_bytes(p, path ? path : "", pl);
+	p = put_bytes(p, build_id, build_id_len);
+	PUT(time);
+	finish(e, FD_REC_MODULE, s, p);
+}
+
+void enc_unload(struct enc *e, uint64_t id, uint64_t time)
+{
+	uint8_t *s = reserve(e, 32), *p = s + 2;
+	PUT(id);
+	PUT(time);
+	finish(e, FD_REC_UNLOAD, s, p);
+}
+
+void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name)
+{
+	uint8_t *s = reserve(e, 64), *p = s + 2;
+	PUT(tid);
+	PUT(time);
+	p = put_bytes(p, name ? name : "", cap_len(name, 16));
+	finish(e, FD_REC_THREAD, s, p);
+}
+
+void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns)
+{
+	uint8_t *s = reserve(e, 48), *p = s + 2;
+	PUT(tid);
+	PUT(time);
+	if (cpu_ns != UINT64_MAX)
+		PUT(cpu_ns);
+	finish(e, FD_REC_THREAD_END, s, p);
+}
+
+void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap)
+{
+	uint8_t *s = reserve(e, 64), *p = s + 2;
+	PUT(time);
+	PUT(seq);
+	PUT(rss);
+	PUT(heap);
+	finish(e, FD_REC_TICK, s, p);
+}
+
+void enc_lost(struct enc *e, unsigned what, uint64_t count)
+{
+	enc_lost_why(e, what, count, NULL);
+}
+
+void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why)
+{
+	size_t wl = cap_len(why, 200);
+	uint8_t *s = reserve(e, 40 + wl), *p = s + 2;
+	PUT(what);
+	PUT(count);
+	if (why)
+		p = put_bytes(p, why, wl);
+	finish(e, FD_REC_LOST, s, p);
+	if (what == FD_LOST_SAMPLES)
+		e->lost_samples += count;
+}
+
+void enc_record(struct enc *e, unsigned kind, const uint8_t *body, size_t len)
+{
+	if (len > RAW_START - 16)
+		return;
+	uint8_t *s = reserve(e, len + 16);
+	memcpy(s + 2, body, len);
+	finish(e, kind, s, s + 2 + len);
+}
+
+void enc_note(struct enc *e, unsigned what, const char *text)
+{
+	size_t tl = cap_len(text, 4096);
+	uint8_t *s = reserve(e, 24 + tl), *p = s + 2;
+	PUT(what);
+	p = put_bytes(p, text ? text : "", tl);
+	finish(e, FD_REC_NOTE, s, p);
+}
+
+void enc_trailer(struct enc *e, uint64_t time, unsigned reason, uint64_t cpu_ns, uint64_t agent_cpu_ns,
+		 unsigned sig)
+{
+	uint8_t *s = reserve(e, 96), *p = s + 2;
+	PUT(time);
+	PUT(e->samples);
+	PUT(e->sample_weight);
+	PUT(e->lost_samples);
+	PUT(e->alloc_events);
+	PUT(reason);
+	if (cpu_ns != UINT64_MAX || sig) {
+		PUT(cpu_ns == UINT64_MAX ? 0 : cpu_ns);
+		PUT(agent_cpu_ns);
+	}
+	if (sig) /* since 1.4 */
+		PUT(sig);
+	finish(e, FD_REC_TRAILER, s, p);
+}
+
+/* Emits a TID record when the events' thread changes; after reserve(). */
+static uint8_t *set_tid(struct enc *e, uint8_t *s, uint64_t tid)
+{
+	if (e->cur_tid == tid)
+		return s;
+	uint8_t *p = s + 2;
+	PUT(tid);
+	finish(e, FD_REC_TID, s, p);
+	e->cur_tid = tid;
+	return e->raw + e->raw_len;
+}
+
+unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
+{
+	unsigned kind = EV_KIND(w[0]), len = EV_LEN(w[0]);
+	uint64_t f = EV_FIELD(w[0]);
+	uint8_t *s, *p;
+	switch (kind) {
+	case EV_SAMPLE:
+		if (len < 3 || len > 6)
+			return 0;
+		s = set_tid(e, reserve(e, 80), tid);
+		p = s + 2;
+		PUTZ(w[1] - e->prev_time);
+		e->prev_time = w[1];
+		PUT(w[2]);
+		PUT(f);
+		if (len >= 4)
+			PUT(w[3]); /* the exact CPU time it stands for */
+		if (len >= 5)
+			PUT(w[4]); /* 1: charged at the thread's end */
+		if (len == 6)
+			PUT(w[5]); /* 1: the agent's own work */
+		finish(e, FD_REC_SAMPLE, s, p);
+		e->samples++;
+		e->sample_weight += f;
+		return len;
+	case EV_ALLOC:
+		if (len != 4)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUT(w[1]);
+		PUT(w[2]);
+		PUTZ(w[3] - e->prev_ptr);
+		e->prev_seq = f;
+		e->prev_ptr = w[3];
+		finish(e, FD_REC_ALLOC, s, p);
+		e->alloc_events++;
+		return len;
+	case EV_FREE:
+		if (len != 2)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUTZ(w[1] - e->prev_ptr);
+		e->prev_seq = f;
+		e->prev_ptr = w[1];
+		finish(e, FD_REC_FREE, s, p);
+		e->alloc_events++;
+		return len;
+	case EV_REALLOC:
+		if (len != 5)
+			return 0;
+		s = set_tid(e, reserve(e, 80), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUT(w[1]);
+		PUT(w[2]);
+		PUTZ(w[3] - e->prev_ptr);
+		PUTZ(w[4] - w[3]);
+		e->prev_seq = f;
+		e->prev_ptr = w[4];
+		finish(e, FD_REC_REALLOC, s, p);
+		e->alloc_events++;
+		return len;
+	case EV_STACK:
+		if (len < 2 || f != len - 2u || f > FD_MAX_FRAMES)
+			return 0;
+		enc_stack(e, w[1], w + 2, (unsigned)f);
+		return len;
+	case EV_THREAD: {
+		if (len != 5)
+			return 0;
+		char name[17];
+		memcpy(name, &w[3], 16);
+		name[16] = 0;
+		enc_thread(e, w[1], w[2], name);
+		return len;
+	}
+	case EV_THREAD_END:
+		if (len != 3 && len != 4)
+			return 0;
+		enc_thread_end(e, w[1], w[2], len == 4 ? w[3] : UINT64_MAX);
+		return len;
+	}
+	return 0;
+}
