@@ -36,7 +36,9 @@
  *                alloc_mode (FD_ALLOC_*), alloc_sample_bytes (mean sampling
  *                interval in bytes, 0 unless sampled), str exe, str cmdline
  *                (arguments separated by NUL bytes), generation (0 for the
- *                first image of a pid, n for its n-th exec).
+ *                first image of a pid, n for its n-th exec), and since 1.4
+ *                optionally wait_threshold_ns: waits are recorded (WAIT,
+ *                HOLD), every one at least this long, shorter ones sampled.
  *                Exactly one, the first record of the file.
  *   MODULE (2)   mod_id, load_bias, start, end (absolute addresses covering all
  *                PT_LOAD segments), str path (as the loader names it; the main

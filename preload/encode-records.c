@@ -23,6 +23,8 @@ void enc_header(struct enc *e, const struct enc_header_info *h)
 	p = put_bytes(p, h->exe ? h->exe : "", xl);
 	p = put_bytes(p, h->cmdline ? h->cmdline : "", cl);
 	PUT(h->generation);
+	if (h->wait_threshold_ns) /* since 1.4 */
+		PUT(h->wait_threshold_ns);
 	finish(e, FD_REC_HEADER, s, p);
 }
 

@@ -46,7 +46,7 @@ struct enc {
 
 struct enc_header_info {
 	uint64_t pid, ppid, start_real_ns, start_mono_ns, hz, clock, alloc_mode, alloc_sample_bytes,
-	    generation;
+	    generation, wait_threshold_ns;
 	const char *exe;
 	const char *cmdline;
 	size_t cmdline_len;

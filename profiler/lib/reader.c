@@ -638,6 +638,9 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->exe = str(b);
 		rec->cmdline = str(b);
 		rec->generation = u(b);
+		rec->wait_threshold_ns = 0;
+		if (b->p < b->end) /* since 1.4 */
+			rec->wait_threshold_ns = u(b);
 		break;
 	case FD_REC_MODULE:
 		rec->id = u(b);

@@ -41,6 +41,7 @@ struct rd_rec {
 	/* HEADER */
 	int pid, ppid;
 	uint64_t start_real_ns, start_mono_ns, hz, alloc_sample_bytes, generation;
+	uint64_t wait_threshold_ns; /* since 1.4: 0 when waits were not recorded */
 	int clock, alloc_mode;
 	struct rd_bytes exe, cmdline;
 	/* MODULE: bias, start, end, path, build_id; THREAD: name */
