@@ -392,7 +392,7 @@ int cmd_parse_weight(const struct cmd_common *cc, const char *arg)
 		fprintf(
 		    stderr,
 		    "fathom %s: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, temp-calls, leaked, "
-		    "leaked-blocks or peak\n",
+		    "leaked-blocks, peak or wait\n",
 		    cc->name, arg);
 	return m;
 }

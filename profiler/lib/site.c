@@ -21,6 +21,16 @@ static bool alloc_function(const struct profile *p, const struct fa_func *fn)
 	return mod && (!strncmp(mod, "libstdc++.so", 12) || !strncmp(mod, "libc++.so", 9));
 }
 
+/* The C library, its loader and the agent: a wait inside them (read under
+ * fread, the futex under pthread_mutex_lock, the agent's interposer) is
+ * their caller's. */
+static bool system_function(const struct profile *p, const struct fa_func *fn)
+{
+	const char *mod = fn->module != FA_NONE ? p->modules[fn->module].name : NULL;
+	return mod && (!strncmp(mod, "libc.so", 7) || !strncmp(mod, "libpthread.so", 13) ||
+		       !strncmp(mod, "ld-linux", 8) || !strncmp(mod, "libfathom", 9));
+}
+
 /* The standard library's templates, inlined into the program or
  * instantiated in it: std::vector<…>::push_back, the allocator traits,
  * std::__new_allocator<…>::allocate. They are the library's code wherever
@@ -83,7 +93,8 @@ size_t site_first(const struct profile *p, const struct fa_frame *fr, size_t n, 
 	i = 0;
 	for (; i + 1 < n && fr[i].func < p->nfuncs; i++) {
 		const struct fa_func *fn = &p->funcs[fr[i].func];
-		if (!fn->name || !(alloc_function(p, fn) || (rule == SITE_USER && std_library(fn))))
+		if (!fn->name || !(alloc_function(p, fn) || (rule != SITE_RAW && std_library(fn)) ||
+				   (rule == SITE_WAIT && system_function(p, fn))))
 			break;
 	}
 	return i;
