@@ -20,6 +20,7 @@ int cmd_view(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
 
 /* Edits between a and b, a swap of two neighbours counting as one (99 when
  * either is longer than 64 bytes). */

@@ -18,6 +18,7 @@ static const struct cmd {
     {"export", cmd_export, "write pprof, speedscope or folded stacks"},
     {"view", cmd_view, "write a self-contained interactive HTML report"},
     {"lines", cmd_lines, "source lines of the hottest functions with CPU and memory"},
+    {"wait", cmd_wait, "where threads waited: locks and their holders, I/O, sleeps (record --wait)"},
     {"diff", cmd_diff, "compare two recordings; exit 1 on a regression"},
     {"check", cmd_check, "check one recording against budgets; exit 1 when over"},
 };
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "fathom: unknown command '%s'", name);
 	const char *best =
 	    cmd_suggest(name, (const char *const[]){"record", "report", "mem", "flame", "export", "view",
-						    "lines", "diff", "check", NULL});
+						    "lines", "wait", "diff", "check", NULL});
 	if (best)
 		fprintf(stderr, "; did you mean '%s'?", best);
 	fprintf(stderr, "\n");

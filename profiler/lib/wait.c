@@ -11,10 +11,10 @@
 #include "wait.h"
 
 const char *const wait_group_names[WAIT_NGROUPS] = {
-    [WAIT_G_LOCK] = "lock", [WAIT_G_CONDITION] = "condition", [WAIT_G_JOIN] = "join",
-    [WAIT_G_FILE] = "file", [WAIT_G_SOCKET] = "socket",	      [WAIT_G_PIPE] = "pipe",
-    [WAIT_G_TTY] = "tty",   [WAIT_G_IO_OTHER] = "io",	      [WAIT_G_POLL] = "poll",
-    [WAIT_G_SLEEP] = "sleep", [WAIT_G_CHILD] = "child",	      [WAIT_G_OTHER] = "other",
+    [WAIT_G_LOCK] = "lock",   [WAIT_G_CONDITION] = "condition", [WAIT_G_JOIN] = "join",
+    [WAIT_G_FILE] = "file",   [WAIT_G_SOCKET] = "socket",	[WAIT_G_PIPE] = "pipe",
+    [WAIT_G_TTY] = "tty",     [WAIT_G_IO_OTHER] = "io",		[WAIT_G_POLL] = "poll",
+    [WAIT_G_SLEEP] = "sleep", [WAIT_G_CHILD] = "child",		[WAIT_G_OTHER] = "other",
 };
 
 enum wait_group wait_group_of(uint64_t reason, uint64_t fd_kind)
@@ -129,7 +129,6 @@ static struct wait_thread *thread_of(struct fa_waits *w, uint32_t t)
 
 /* ---- timelines ---- */
 
-
 static struct wait_timeline *timeline_of(struct wait_thread *th)
 {
 	if (!th->tl && (th->tl = calloc(1, sizeof(*th->tl)))) {
@@ -203,8 +202,14 @@ int wait_record(struct profile *p, uint32_t proc, uint32_t thread, uint32_t stac
 			return 0;
 		}
 		w->holds += r->weight;
-		struct raw_party e = {proc, stack, thread, FD_WAIT_MUTEX, r->object, (int64_t)r->weight,
-				      (int64_t)(r->ns * r->weight), 0};
+		struct raw_party e = {proc,
+				      stack,
+				      thread,
+				      FD_WAIT_MUTEX,
+				      r->object,
+				      (int64_t)r->weight,
+				      (int64_t)(r->ns * r->weight),
+				      0};
 		return push(&raw->holds, &raw->nholds, &raw->holds_cap, &e);
 	}
 	if (r->weight > WAIT_MAX_NS || r->ns > WAIT_MAX_NS || r->time > WAIT_MAX_NS) { /* as model.c */
@@ -235,8 +240,9 @@ int wait_record(struct profile *p, uint32_t proc, uint32_t thread, uint32_t stac
 	tl_spread(tl, tl->wait, r->time, r->ns, (double)weight);
 	if ((g != WAIT_G_LOCK && g != WAIT_G_CONDITION) || !r->object)
 		return 0;
-	struct raw_party e = {proc, stack, thread, (uint32_t)(r->reason < 32 ? r->reason : FD_WAIT_OTHER),
-			      r->object, weight, 0, var};
+	struct raw_party e = {
+	    proc,      stack,  thread, (uint32_t)(r->reason < 32 ? r->reason : FD_WAIT_OTHER),
+	    r->object, weight, 0,      var};
 	return push(&raw->waits, &raw->nwaits, &raw->waits_cap, &e);
 }
 
@@ -324,9 +330,11 @@ static int group_objects(struct fa_waits *w)
 	qsort(r->holds, r->nholds, sizeof(*r->holds), cmp_raw);
 	size_t cap = 0;
 	for (size_t i = 0; i < r->nwaits; i++)
-		cap += !i || r->waits[i].proc != r->waits[i - 1].proc || r->waits[i].addr != r->waits[i - 1].addr;
+		cap += !i || r->waits[i].proc != r->waits[i - 1].proc ||
+		       r->waits[i].addr != r->waits[i - 1].addr;
 	for (size_t i = 0; i < r->nholds; i++)
-		cap += !i || r->holds[i].proc != r->holds[i - 1].proc || r->holds[i].addr != r->holds[i - 1].addr;
+		cap += !i || r->holds[i].proc != r->holds[i - 1].proc ||
+		       r->holds[i].addr != r->holds[i - 1].addr;
 	uint32_t *tids = malloc((r->nwaits ? r->nwaits : 1) * sizeof(*tids));
 	if (!tids || !(w->objects = calloc(cap ? cap : 1, sizeof(*w->objects)))) {
 		free(tids);
@@ -339,7 +347,8 @@ static int group_objects(struct fa_waits *w)
 		o->addr = r->waits[i].addr;
 		size_t nt = 0;
 		enum wait_group g = WAIT_G_CONDITION;
-		for (j = i; j < r->nwaits && r->waits[j].proc == o->proc && r->waits[j].addr == o->addr; j++) {
+		for (j = i; j < r->nwaits && r->waits[j].proc == o->proc && r->waits[j].addr == o->addr;
+		     j++) {
 			o->reasons |= 1u << r->waits[j].reason;
 			o->wait_ns += r->waits[j].weight;
 			o->var += r->waits[j].var;
@@ -370,7 +379,8 @@ static int group_objects(struct fa_waits *w)
 			o->group = WAIT_G_LOCK;
 			o->reasons = 1u << FD_WAIT_MUTEX;
 		}
-		for (j = i; j < r->nholds && r->holds[j].proc == o->proc && r->holds[j].addr == o->addr; j++) {
+		for (j = i; j < r->nholds && r->holds[j].proc == o->proc && r->holds[j].addr == o->addr;
+		     j++) {
 			o->releases += r->holds[j].weight;
 			if (r->holds[j].held_ns) {
 				o->held_ns += r->holds[j].held_ns;

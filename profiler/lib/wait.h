@@ -86,7 +86,7 @@ struct wait_object {
 	int64_t wait_ns; /* weight */
 	double var;
 	uint64_t events;
-	uint32_t nthreads; /* distinct waiting threads */
+	uint32_t nthreads;	    /* distinct waiting threads */
 	struct wait_party *waiters; /* heaviest first */
 	size_t nwaiters;
 	struct wait_party *holders; /* most releases first */
@@ -107,9 +107,9 @@ struct fa_waits {
 	int64_t total;
 	double var;
 	uint64_t events, holds;
-	uint64_t sampled;	/* records of waits shorter than the threshold */
-	uint64_t bad;		/* records dropped as impossible (damage) */
-	struct wait_raw *raw;	/* loading only */
+	uint64_t sampled;     /* records of waits shorter than the threshold */
+	uint64_t bad;	      /* records dropped as impossible (damage) */
+	struct wait_raw *raw; /* loading only */
 };
 
 /* ---- loading (model.c) ---- */

@@ -44,7 +44,8 @@ struct site {
 };
 #define SITE(s)                                                                                              \
 	do {                                                                                                 \
-		(s)->addr = here(); (s)->line = __LINE__;                                                    \
+		(s)->addr = here();                                                                          \
+		(s)->line = __LINE__;                                                                        \
 		__asm__ volatile("" ::: "memory");                                                           \
 	} while (0)
 
@@ -224,11 +225,11 @@ int main(int argc, char **argv)
 	run(102, S_RUN, 0, 300 * MS);
 	run(103, S_RUN, 0, 100 * MS);
 	for (int i = 0; i < 3 && !no_wait; i++)
-		wait_of(101, (200 + 100 * (uint64_t)i) * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX, FD_FDK_NONE,
-			100 * MS);
+		wait_of(101, (200 + 100 * (uint64_t)i) * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX,
+			FD_FDK_NONE, 100 * MS);
 	for (int i = 0; i < 2 && !no_wait; i++)
-		wait_of(102, (300 + 100 * (uint64_t)i) * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX, FD_FDK_NONE,
-			100 * MS);
+		wait_of(102, (300 + 100 * (uint64_t)i) * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX,
+			FD_FDK_NONE, 100 * MS);
 	if (!no_wait)
 		wait_of(103, 100 * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX, FD_FDK_NONE, 100 * MS);
 	long_ms[1] = 300, long_ms[2] = 200, long_ms[3] = 100;
@@ -299,11 +300,12 @@ int main(int argc, char **argv)
 	printf("lock_ns=%llu\n", (unsigned long long)(600 * MS + weight));
 	printf("mutex_ns=%llu\nmutex_threads=3\n", (unsigned long long)(600 * MS));
 	printf("short_true_ns=%llu\nshort_est_ns=%llu\nshort_sigma_ns=%.0f\nshort_records=%llu\n",
-	       (unsigned long long)truth, (unsigned long long)weight, sqrt(var), (unsigned long long)recorded);
+	       (unsigned long long)truth, (unsigned long long)weight, sqrt(var),
+	       (unsigned long long)recorded);
 	printf("short_end_ns=%llu\n", (unsigned long long)c3_end);
-	printf("condition_ns=%llu\npipe_ns=%llu\npoll_ns=%llu\nsleep_ns=%llu\njoin_ns=%llu\n",
-	       200 * MS, 300 * MS, 500 * MS, 200 * MS, 1000 * MS);
-	printf("total_ns=%llu\n", (unsigned long long)(3000 * MS + weight));
+	printf("condition_ns=%llu\npipe_ns=%llu\npoll_ns=%llu\nsleep_ns=%llu\njoin_ns=%llu\n", 200 * MS,
+	       300 * MS, 500 * MS, 200 * MS, 1000 * MS);
+	printf("total_ns=%llu\n", (unsigned long long)(2800 * MS + weight));
 	printf("holder_site=update_histogram (%s:%d)\nholder_share=78\n", file, s_update.line);
 	printf("flush_site=flush_histogram (%s:%d)\n", file, s_flush.line);
 	printf("mutex_site=count_items (%s:%d)\n", file, s_count.line);
