@@ -105,8 +105,8 @@ static void text_reasons(const struct waitcmd *w, const int64_t *by, double var,
 			order[k - 1] = t;
 		}
 	for (int i = 0; i < WAIT_NGROUPS && by[order[i]] > 0; i++)
-		printf("  %10s %6.1f%%  %s\n", fmt_duration(a, (uint64_t)by[order[i]]), pct(by[order[i]], total),
-		       wait_group_names[order[i]]);
+		printf("  %10s %6.1f%%  %s\n", fmt_duration(a, (uint64_t)by[order[i]]),
+		       pct(by[order[i]], total), wait_group_names[order[i]]);
 }
 
 static void text_threads(const struct waitcmd *w, const uint32_t *order, size_t n)
@@ -164,7 +164,8 @@ static void text_sites(const struct waitcmd *w)
 		struct fa_frame me = {r->func, r->line};
 		size_t site, nf = row_stack(w, r, fr, 64, &site);
 		printf("  %10s %6.1f%%  %s", fmt_duration(a, (uint64_t)r->self[FA_WAIT]),
-		       pct(r->self[FA_WAIT], w->sites.total[FA_WAIT]), waitcmd_where(w, &me, loc, sizeof(loc)));
+		       pct(r->self[FA_WAIT], w->sites.total[FA_WAIT]),
+		       waitcmd_where(w, &me, loc, sizeof(loc)));
 		if (nf && site > 0)
 			printf("  in %s", w->p->funcs[fr[0].func].name);
 		printf("\n");
@@ -276,7 +277,8 @@ int waitcmd_text(const struct waitcmd *w)
 		text_threads(w, order, n);
 		text_sites(w);
 		if ((rc = text_objects(w, WAIT_G_LOCK, "Contended locks")) == 0)
-			rc = text_objects(w, WAIT_G_CONDITION, "Conditions, semaphores and barriers waited on");
+			rc = text_objects(w, WAIT_G_CONDITION,
+					  "Conditions, semaphores and barriers waited on");
 	}
 	if (n)
 		text_timeline(w, order, n);
@@ -345,7 +347,8 @@ static void json_threads(const struct waitcmd *w, struct json *j, const uint32_t
 		json_double(j, "sigma2_ns", waitcmd_sigma2(wt->var));
 		json_uint(j, "records", wt->events);
 		json_int(j, "seen_ns", life);
-		json_double(j, "wait_share", life ? (double)(wt->total > life ? life : wt->total) / (double)life : 0);
+		json_double(j, "wait_share",
+			    life ? (double)(wt->total > life ? life : wt->total) / (double)life : 0);
 		json_double(j, "cpu_ns", hz ? (double)th->cpu * 1e9 / hz : 0);
 		json_groups(j, "by_reason", wt->by_group);
 		json_object_begin(j, "timeline");

@@ -90,7 +90,8 @@ int waitcmd_sites(const struct waitcmd *w, const struct wait_party *a, size_t n,
 }
 
 /* An object's waiting under the thread filter: its time and threads. */
-void waitcmd_object_figures(const struct waitcmd *w, const struct wait_object *o, int64_t *ns, uint32_t *threads)
+void waitcmd_object_figures(const struct waitcmd *w, const struct wait_object *o, int64_t *ns,
+			    uint32_t *threads)
 {
 	if (!w->has_tid) {
 		*ns = o->wait_ns;
@@ -226,7 +227,8 @@ int cmd_wait(int argc, char **argv)
 		case 'n':
 			v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 0) {
-				fprintf(stderr, "fathom wait: --top takes a count (0 for all), not '%s'\n", optarg);
+				fprintf(stderr, "fathom wait: --top takes a count (0 for all), not '%s'\n",
+					optarg);
 				return 2;
 			}
 			w.top = v == 0 || v > INT_MAX ? INT_MAX : (int)v;
@@ -234,7 +236,8 @@ int cmd_wait(int argc, char **argv)
 		case 'W':
 			v = strtol(optarg, &end, 10);
 			if (*end || end == optarg || v < 10 || v > 256) {
-				fprintf(stderr, "fathom wait: --width takes 10 to 256 columns, not '%s'\n", optarg);
+				fprintf(stderr, "fathom wait: --width takes 10 to 256 columns, not '%s'\n",
+					optarg);
 				return 2;
 			}
 			w.width = (int)v;
@@ -256,10 +259,11 @@ int cmd_wait(int argc, char **argv)
 	w.p = &p;
 	ret = 1;
 	if (!wait_recorded(&p)) {
-		fprintf(stderr,
-			"fathom wait: %s%s recorded without --wait: no waits to show; run fathom record --wait "
-			"-- PROGRAM\n",
-			p.procs[0].path, p.nprocs > 1 ? " (and the other dumps) were" : " was");
+		fprintf(
+		    stderr,
+		    "fathom wait: %s%s recorded without --wait: no waits to show; run fathom record --wait "
+		    "-- PROGRAM\n",
+		    p.procs[0].path, p.nprocs > 1 ? " (and the other dumps) were" : " was");
 		goto out;
 	}
 	if (w.has_tid) {

@@ -35,7 +35,8 @@ double waitcmd_sigma2(double var);
  * new *out (*nout of them). Returns 0 or -ENOMEM. */
 int waitcmd_sites(const struct waitcmd *w, const struct wait_party *a, size_t n, struct waitcmd_site **out,
 		  size_t *nout);
-void waitcmd_object_figures(const struct waitcmd *w, const struct wait_object *o, int64_t *ns, uint32_t *threads);
+void waitcmd_object_figures(const struct waitcmd *w, const struct wait_object *o, int64_t *ns,
+			    uint32_t *threads);
 /* How long thread t was seen (first to last record), ns; 0 unknown. */
 int64_t waitcmd_life(const struct profile *p, uint32_t t);
 /* Thread t's timeline in ncols characters (# running, ~ waiting, . neither,

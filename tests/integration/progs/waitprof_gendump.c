@@ -117,9 +117,30 @@ static int module_cb(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_vaddr + ph->p_memsz > hi)
 			hi = ph->p_vaddr + ph->p_memsz;
 	}
+	/* The build id, so that the analyzer trusts the file as the one recorded. */
+	const uint8_t *bid = NULL;
+	size_t bid_len = 0;
+	for (int i = 0; i < info->dlpi_phnum && !bid; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_NOTE)
+			continue;
+		const uint8_t *p = (const uint8_t *)(info->dlpi_addr + ph->p_vaddr), *e = p + ph->p_memsz;
+		while (p + sizeof(ElfW(Nhdr)) <= e) {
+			const ElfW(Nhdr) *nh = (const ElfW(Nhdr) *)p;
+			const uint8_t *desc = p + sizeof(*nh) + ((nh->n_namesz + 3) & ~3u);
+			if (nh->n_type == NT_GNU_BUILD_ID && nh->n_namesz == 4 &&
+			    !memcmp(p + sizeof(*nh), "GNU", 4)) {
+				bid = desc;
+				bid_len = nh->n_descsz;
+				break;
+			}
+			p = desc + ((nh->n_descsz + 3) & ~3u);
+		}
+	}
 	gd_room(&w, 4096, CHUNK);
 	if (lo < hi)
-		fdw_module(&w, ++*id, info->dlpi_addr, info->dlpi_addr + lo, info->dlpi_addr + hi, name, 0);
+		fdw_module_bid(&w, ++*id, info->dlpi_addr, info->dlpi_addr + lo, info->dlpi_addr + hi, name,
+			       bid, bid_len, 0);
 	return 0;
 }
 
