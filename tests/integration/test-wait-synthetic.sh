@@ -12,6 +12,7 @@ fact() { sed -n "s/^$1=//p" facts.txt; }
 note "facts: $(tr '\n' ' ' <facts.txt)"
 
 "$PROGS/waitprof_gendump" --short 200000 --seed 5 many.fdump >many.txt || fail "waitprof_gendump --short failed"
+"$PROGS/waitprof_gendump" --no-wait plain.fdump >/dev/null || fail "waitprof_gendump --no-wait failed"
 run "$FATHOM" wait --json w.fdump >w.json
 run "$FATHOM" wait w.fdump >w.txt
 run "$FATHOM" wait --json --tid 101 w.fdump >t.json
@@ -109,8 +110,32 @@ else
 	note "go not found: the pprof file is not read back"
 fi
 
+# check --max-wait, and diff's waiting time: a regression when the mutex's
+# waits triple, none between two seeds of the same run (their estimates
+# differ by the sampling of short waits only).
+"$PROGS/waitprof_gendump" --seed 2 same.fdump >/dev/null || fail "waitprof_gendump --seed 2 failed"
+"$PROGS/waitprof_gendump" --lock-ms 300 slow.fdump >slow.txt || fail "waitprof_gendump --lock-ms failed"
+rc=0
+"$FATHOM" check w.fdump --max-wait 3s >check.txt || rc=$?
+assert_eq "check --max-wait 3s: exit status" 1 "$rc"
+assert_contains "check --max-wait: the figure" "Waiting time 3.21 s exceeds the budget of 3.00 s" check.txt
+assert_contains "check --max-wait: the error" "the waiting time is an estimate (± 37.7 ms, two standard deviations)" check.txt
+run "$FATHOM" check w.fdump --max-wait 3.5s >/dev/null
+rc=0
+"$FATHOM" check plain.fdump --max-wait 1s >/dev/null 2>check.err || rc=$?
+assert_eq "check --max-wait without waits: exit status" 2 "$rc"
+assert_contains "check --max-wait without waits" "record with 'fathom record --wait'" check.err
+rc=0
+"$FATHOM" diff --format json w.fdump slow.fdump >diff.json || rc=$?
+assert_eq "diff: the mutex's waits tripled: exit status" 1 "$rc"
+assert_eq "diff: wait-time item" "FAIL $(fact total_ns) $(sed -n 's/^total_ns=//p' slow.txt)" "$(python3 -c 'import json; i=[i for i in json.load(open("diff.json"))["items"] if i["metric"] == "wait-time"][0]; print(i["status"], round(i["base"]), round(i["value"]))')"
+run "$FATHOM" diff --metric wait w.fdump same.fdump >same.txt
+assert_contains "diff between seeds" "wait-time" same.txt
+# A growth past a tiny threshold but within the estimates' error is no regression.
+run "$FATHOM" diff --metric wait --wait-threshold 0.5 --format json w.fdump same.fdump >same.json
+assert_contains "diff within the error" "within the estimate's error" same.json
+
 # A recording without --wait says how to get one.
-"$PROGS/waitprof_gendump" --no-wait plain.fdump >/dev/null || fail "waitprof_gendump --no-wait failed"
 rc=0
 "$FATHOM" wait plain.fdump >plain.out 2>plain.err || rc=$?
 assert_eq "wait on a dump without waits: exit status" 1 "$rc"

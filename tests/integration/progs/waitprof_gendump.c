@@ -7,7 +7,8 @@
  * samples them (probability wait / threshold, weight threshold). The stacks
  * are this program's own functions (and libc's), so they symbolize to real
  * names and lines. Prints the facts as key=value lines.
- * usage: waitprof_gendump [--short N] [--seed N] [--no-wait] OUT
+ * usage: waitprof_gendump [--short N] [--seed N] [--lock-ms N] [--no-wait] OUT
+ * --lock-ms: the length of each wait for the contended mutex (default 100);
  * --no-wait writes the same run recorded without --wait: samples only. */
 #define _GNU_SOURCE
 #include <dlfcn.h>
@@ -187,12 +188,15 @@ static void run(int tid, uint64_t stack, uint64_t from, uint64_t to)
 
 int main(int argc, char **argv)
 {
-	uint64_t nshort = 4000, seed = 1;
+	uint64_t nshort = 4000, seed = 1, lock_ms = 100;
 	int no_wait = 0;
-	const struct gd_opt opts[] = {
-	    {"short", GD_U64, &nshort}, {"seed", GD_U64, &seed}, {"no-wait", GD_FLAG, &no_wait}};
+	const struct gd_opt opts[] = {{"short", GD_U64, &nshort},
+				      {"seed", GD_U64, &seed},
+				      {"lock-ms", GD_U64, &lock_ms},
+				      {"no-wait", GD_FLAG, &no_wait}};
 	if (gd_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0])) < 0 || optind + 1 != argc) {
-		fprintf(stderr, "usage: waitprof_gendump [--short N] [--seed N] [--no-wait] OUT\n");
+		fprintf(stderr,
+			"usage: waitprof_gendump [--short N] [--seed N] [--lock-ms N] [--no-wait] OUT\n");
 		return 2;
 	}
 	FILE *out = fopen(argv[optind], "wb");
@@ -246,14 +250,14 @@ int main(int argc, char **argv)
 	run(102, S_RUN, 0, 300 * MS);
 	run(103, S_RUN, 0, 100 * MS);
 	for (int i = 0; i < 3 && !no_wait; i++)
-		wait_of(101, (200 + 100 * (uint64_t)i) * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX,
-			FD_FDK_NONE, 100 * MS);
+		wait_of(101, (200 + 100 * (uint64_t)i) * MS, S_LOCK, lock_ms * MS, FD_WAIT_MUTEX, MUTEX,
+			FD_FDK_NONE, lock_ms * MS);
 	for (int i = 0; i < 2 && !no_wait; i++)
-		wait_of(102, (300 + 100 * (uint64_t)i) * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX,
-			FD_FDK_NONE, 100 * MS);
+		wait_of(102, (300 + 100 * (uint64_t)i) * MS, S_LOCK, lock_ms * MS, FD_WAIT_MUTEX, MUTEX,
+			FD_FDK_NONE, lock_ms * MS);
 	if (!no_wait)
-		wait_of(103, 100 * MS, S_LOCK, 100 * MS, FD_WAIT_MUTEX, MUTEX, FD_FDK_NONE, 100 * MS);
-	long_ms[1] = 300, long_ms[2] = 200, long_ms[3] = 100;
+		wait_of(103, 100 * MS, S_LOCK, lock_ms * MS, FD_WAIT_MUTEX, MUTEX, FD_FDK_NONE, lock_ms * MS);
+	long_ms[1] = 3 * lock_ms, long_ms[2] = 2 * lock_ms, long_ms[3] = lock_ms;
 	run(101, S_RUN, 500 * MS, 600 * MS);
 	run(102, S_RUN, 500 * MS, 700 * MS);
 	/* The holders: 78 contended releases at update_histogram, 22 at
@@ -318,15 +322,15 @@ int main(int argc, char **argv)
 	for (int i = 0; i < 7; i++)
 		printf("wait_%d_ns=%llu\n", 100 + i,
 		       (unsigned long long)(long_ms[i] * MS + (i == 3 ? weight : 0)));
-	printf("lock_ns=%llu\n", (unsigned long long)(600 * MS + weight));
-	printf("mutex_ns=%llu\nmutex_threads=3\n", (unsigned long long)(600 * MS));
+	printf("lock_ns=%llu\n", (unsigned long long)(6 * lock_ms * MS + weight));
+	printf("mutex_ns=%llu\nmutex_threads=3\n", (unsigned long long)(6 * lock_ms * MS));
 	printf("short_true_ns=%llu\nshort_est_ns=%llu\nshort_sigma_ns=%.0f\nshort_records=%llu\n",
 	       (unsigned long long)truth, (unsigned long long)weight, sqrt(var),
 	       (unsigned long long)recorded);
 	printf("short_end_ns=%llu\n", (unsigned long long)c3_end);
 	printf("condition_ns=%llu\npipe_ns=%llu\npoll_ns=%llu\nsleep_ns=%llu\njoin_ns=%llu\n", 200 * MS,
 	       300 * MS, 500 * MS, 200 * MS, 1000 * MS);
-	printf("total_ns=%llu\n", (unsigned long long)(2800 * MS + weight));
+	printf("total_ns=%llu\n", (unsigned long long)((2200 + 6 * lock_ms) * MS + weight));
 	printf("holder_site=update_histogram (%s:%d)\nholder_share=78\n", file, s_update.line);
 	printf("flush_site=flush_histogram (%s:%d)\n", file, s_flush.line);
 	printf("mutex_site=count_items (%s:%d)\n", file, s_count.line);
