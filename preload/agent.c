@@ -122,6 +122,7 @@ __attribute__((constructor)) static void agent_init(void)
 	exit_hooks_setup();
 	agent_exit_late_setup();
 	agent_alloc_on = agent_cfg.alloc;
+	agent_wait_on = agent_cfg.wait;
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);
@@ -217,5 +218,6 @@ off:
 	agent_ready = 0;
 	agent_alloc_on = 0;
 	agent_cpu_on = 0;
+	agent_wait_on = 0;
 	agent_guard = g;
 }
