@@ -101,6 +101,7 @@ __attribute__((constructor)) static void agent_init(void)
 	modules_find_agent();
 	config_probe_cpu();
 	note_stderr();
+	agent_generation = program_generation();
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	threads_key_init(thread_key_dtor);
@@ -121,6 +122,7 @@ __attribute__((constructor)) static void agent_init(void)
 	exit_hooks_setup();
 	agent_exit_late_setup();
 	agent_alloc_on = agent_cfg.alloc;
+	agent_wait_on = agent_cfg.wait;
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);
@@ -181,6 +183,7 @@ static void on_fork_child(void)
 	dump_fork_child(1);
 	set_start_times();
 	statm_forget(1); /* it names the parent's /proc entry */
+	agent_generation = 0;
 	if (open_dump(ppid) < 0)
 		goto off;
 	if (self) {
@@ -215,5 +218,6 @@ off:
 	agent_ready = 0;
 	agent_alloc_on = 0;
 	agent_cpu_on = 0;
+	agent_wait_on = 0;
 	agent_guard = g;
 }

@@ -133,6 +133,59 @@ static int parse_uint(const char *s, uint64_t *out, int suffixes)
 	return 0;
 }
 
+/* A duration: nanoseconds, or a number with ns, us, ms or s. */
+static int parse_duration(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		uint64_t ns;
+	} units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+	char *end;
+	if (!s || *s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	unsigned long long v = strtoull(s, &end, 10);
+	if (errno)
+		return -1;
+	uint64_t mul = 1;
+	if (*end) {
+		mul = 0;
+		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+			if (!strcmp(end, units[i].unit))
+				mul = units[i].ns;
+		if (!mul)
+			return -1;
+	}
+	if (v > UINT64_MAX / mul)
+		return -1;
+	*out = v * mul;
+	return 0;
+}
+
+/* FATHOM_WAIT=1 records waits; FATHOM_WAIT_THRESHOLD (a duration, 1ms by
+ * default) alone turns it on too, unless FATHOM_WAIT=0 says otherwise. */
+static void read_wait_config(void)
+{
+	const char *s = getenv("FATHOM_WAIT"), *th = getenv("FATHOM_WAIT_THRESHOLD");
+	uint64_t v;
+	agent_cfg.wait_threshold_ns = 1000000;
+	if (s && !strcmp(s, "1"))
+		agent_cfg.wait = 1;
+	else if (s && strcmp(s, "0"))
+		say("fathom: FATHOM_WAIT='%s' is not 0 or 1; not recording waits", s);
+	if (th) {
+		if (parse_duration(th, &v) < 0 || v < 1 || v > 60000000000ull)
+			say("fathom: FATHOM_WAIT_THRESHOLD='%s' is not a duration from 1ns to 60s (such as "
+			    "1ms, "
+			    "200us); using 1ms",
+			    th);
+		else
+			agent_cfg.wait_threshold_ns = v;
+		if (!s)
+			agent_cfg.wait = 1;
+	}
+}
+
 void read_config(void)
 {
 	const char *s;
@@ -192,6 +245,7 @@ void read_config(void)
 		else
 			agent_cfg.signo = (int)v;
 	}
+	read_wait_config();
 	if (agent_cfg.alloc == FD_ALLOC_SAMPLED && !agent_cfg.alloc_sample)
 		agent_cfg.alloc_sample = 512 * 1024;
 	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)

@@ -234,6 +234,32 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 			return 0;
 		enc_thread_end(e, w[1], w[2], len == 4 ? w[3] : UINT64_MAX);
 		return len;
+	case EV_WAIT:
+		if (len != 6)
+			return 0;
+		s = set_tid(e, reserve(e, 80), tid);
+		p = s + 2;
+		PUTZ(w[1] - e->prev_time); /* the wait's start moves prev_time, as a SAMPLE's time */
+		e->prev_time = w[1];
+		PUT(w[2]);
+		PUT(w[3]);
+		PUT(f & 0xff);
+		PUT(w[4]);
+		PUT((f >> 8) & 0xff);
+		PUT(w[5]);
+		finish(e, FD_REC_WAIT, s, p);
+		return len;
+	case EV_HOLD:
+		if (len != 5)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUT(w[1]);
+		PUT(w[2]);
+		PUT(w[3]);
+		PUT(w[4]);
+		finish(e, FD_REC_HOLD, s, p);
+		return len;
 	}
 	return 0;
 }

@@ -42,6 +42,10 @@ static void usage(FILE *f)
 	       "      --alloc              record every heap allocation (exact)\n"
 	       "      --alloc-sample BYTES record allocations sampled every BYTES on average\n"
 	       "      --no-cpu             no CPU sampling (with --alloc: memory only)\n"
+	       "      --wait               record where threads wait (contended locks, condition\n"
+	       "                           waits, blocking I/O, sleeps, children), with stacks\n"
+	       "      --wait-threshold T   with --wait: record every wait at least T long (default\n"
+	       "                           1ms; ns, us, ms or s), shorter ones sampled\n"
 	       "      --symbolize          at the end, save the function names, files and lines\n"
 	       "                           in the dumps, so that they read the same after the\n"
 	       "                           program is rebuilt or deleted\n"
@@ -290,7 +294,7 @@ static void record_symbolize(char **dumps, size_t ndumps)
  * what the run left (the manifest the agent writes). */
 struct rec {
 	/* the options */
-	const char *output, *clock, *hz, *alloc;
+	const char *output, *clock, *hz, *alloc, *wait, *wait_threshold;
 	char sample_bytes[32];
 	bool quiet, no_cpu, symbolize;
 	char **cmd; /* the command and its arguments, in argv */
@@ -330,6 +334,8 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"alloc", no_argument, NULL, 'a'},
 	    {"alloc-sample", required_argument, NULL, 's'},
 	    {"no-cpu", no_argument, NULL, 'N'},
+	    {"wait", no_argument, NULL, 'W'},
+	    {"wait-threshold", required_argument, NULL, 'T'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"symbolize", no_argument, NULL, 'S'},
@@ -381,6 +387,26 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		case 'N':
 			r->no_cpu = true;
 			break;
+		case 'W':
+			r->wait = "1";
+			break;
+		case 'T': {
+			/* The agent's FATHOM_WAIT_THRESHOLD: a number, then ns, us, ms or s. */
+			unsigned long long v = strtoull(optarg, &end, 10);
+			if (end == optarg || *optarg == '-' || v == 0 ||
+			    (*end && strcmp(end, "ns") && strcmp(end, "us") && strcmp(end, "ms") &&
+			     strcmp(end, "s"))) {
+				fprintf(stderr,
+					"fathom record: --wait-threshold takes a duration such as 1ms or "
+					"200us, not "
+					"'%s'\n",
+					optarg);
+				return 2;
+			}
+			r->wait_threshold = optarg;
+			r->wait = "1";
+			break;
+		}
 		case 'S':
 			r->symbolize = true;
 			break;
@@ -523,6 +549,8 @@ static int set_agent_env(const struct rec *r)
 	    {"FATHOM_CLOCK", r->clock},
 	    {"FATHOM_ALLOC", r->alloc},
 	    {"FATHOM_ALLOC_SAMPLE", r->sample_bytes[0] ? r->sample_bytes : NULL},
+	    {"FATHOM_WAIT", r->wait},
+	    {"FATHOM_WAIT_THRESHOLD", r->wait_threshold},
 	};
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		if (env[i].value && setenv(env[i].name, env[i].value, 1) < 0)

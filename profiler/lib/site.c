@@ -66,11 +66,13 @@ static bool python_library(const struct fa_func *fn)
 }
 
 /* An allocation with Python frames (the interpreter's allocators, wrapped
- * by the agent) is the allocation of the innermost Python line: of the
- * program's code under the user rule (the first frame outside Python's
- * library when there is one), of any code under the raw rule. The native
- * frames above it are the interpreter making the object. SIZE_MAX: no
- * Python frame. */
+ * by the agent, or malloc called by code that Python called) is the
+ * allocation of the innermost Python line: of the program's code under the
+ * user rule (the first frame outside Python's library when there is one),
+ * of any code under the raw rule. The native frames above it are the
+ * interpreter making the object, or the C extension or library that the
+ * line called (zlib's deflate state, sqlite3's pages). SIZE_MAX: no Python
+ * frame. */
 static size_t python_site(const struct profile *p, const struct fa_frame *fr, size_t n, enum site_rule rule)
 {
 	size_t first = SIZE_MAX;
