@@ -247,7 +247,8 @@ static __attribute__((noinline)) int rwlock_wait(pthread_rwlock_t *l, int wr, in
 	else if (how == HOW_TIMED)
 		r = wr ? real_pthread_rwlock_timedwrlock(l, ts) : real_pthread_rwlock_timedrdlock(l, ts);
 	else
-		r = wr ? real_pthread_rwlock_clockwrlock(l, c, ts) : real_pthread_rwlock_clockrdlock(l, c, ts);
+		r = wr ? real_pthread_rwlock_clockwrlock(l, c, ts)
+		       : real_pthread_rwlock_clockrdlock(l, c, ts);
 	if (t0 && r != EDEADLK)
 		wait_done(t0, agent_now(), FD_WAIT_RWLOCK, (uintptr_t)l, 0, ra, sp);
 	return r;

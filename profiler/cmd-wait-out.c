@@ -132,6 +132,7 @@ static void text_threads(const struct waitcmd *w, const uint32_t *order, size_t 
 			int best = -1;
 			for (int g = 0; g < WAIT_NGROUPS; g++)
 				if (wt->by_group[g] > 0 && (k == 0 || g != shown - 1) &&
+				    (k == 0 || wt->by_group[g] * 200 >= wt->total) &&
 				    (best < 0 || wt->by_group[g] > wt->by_group[best]))
 					best = g;
 			if (best < 0)
@@ -205,20 +206,28 @@ static int text_objects(const struct waitcmd *w, enum wait_group group, const ch
 		printf("  %s 0x%" PRIx64, object_kind(o), o->addr);
 		if (w->p->nprocs > 1)
 			printf(" (pid %d)", w->p->procs[o->proc].pid);
-		printf(": %s", fmt_duration(a, (uint64_t)ns));
-		if (o->var > 0 && !w->has_tid)
-			printf(" (± %s)", fmt_duration(b, (uint64_t)waitcmd_sigma2(o->var)));
-		printf(" waited by %u thread%s", nthreads, nthreads == 1 ? "" : "s");
+		if (!ns) {
+			/* Released with waiters queued, but every wait for it was
+			 * short and none was sampled. */
+			printf(": no wait recorded (its waits were shorter than the threshold and sampled "
+			       "out)\n");
+		} else {
+			printf(": %s", fmt_duration(a, (uint64_t)ns));
+			if (o->var > 0 && !w->has_tid)
+				printf(" (± %s)", fmt_duration(b, (uint64_t)waitcmd_sigma2(o->var)));
+			printf(" waited by %u thread%s", nthreads, nthreads == 1 ? "" : "s");
+		}
 		struct waitcmd_site *s = NULL;
 		size_t n = 0;
 		if (waitcmd_sites(w, o->waiters, o->nwaiters, &s, &n) < 0)
 			return -ENOMEM;
-		if (n) {
+		if (n && ns) {
 			printf(", at ");
 			text_site_list(w, s, n, ns);
 		}
 		free(s);
-		printf("\n");
+		if (ns)
+			printf("\n");
 		if (group != WAIT_G_LOCK)
 			continue;
 		struct waitcmd_site *h = NULL;
