@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct agent_config agent_cfg = {.hz = 99, .clock = FD_CLOCK_CPU, .alloc = FD_ALLOC_OFF, .cpu = 1};
@@ -133,8 +134,85 @@ static int parse_uint(const char *s, uint64_t *out, int suffixes)
 	return 0;
 }
 
+/* A time: seconds ("2", "0.5", "2s") or with a unit ("500ms", "3m", "1h"), in
+ * ns. */
+static int parse_time(const char *s, uint64_t *out)
+{
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || v > 1e9)
+		return -1;
+	double unit = 1e9;
+	if (!strcmp(end, "ms"))
+		unit = 1e6;
+	else if (!strcmp(end, "m"))
+		unit = 60e9;
+	else if (!strcmp(end, "h"))
+		unit = 3600e9;
+	else if (*end && strcmp(end, "s"))
+		return -1;
+	*out = (uint64_t)(v * unit);
+	return 0;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* FATHOM_START, FATHOM_DELAY, FATHOM_DURATION, FATHOM_SNAPSHOT_EVERY: the
+ * recording's window (docs/AGENT.md, "Recording a window"). FATHOM_DELAY is
+ * a time from this process's start, or "@NS", a CLOCK_REALTIME instant in
+ * ns, which `fathom record` passes so that every process of the run shares
+ * one window. */
+static void read_window_config(void)
+{
+	const char *s;
+	uint64_t v;
+	if ((s = getenv("FATHOM_START"))) {
+		if (!strcmp(s, "off"))
+			agent_cfg.start_off = 1;
+		else if (strcmp(s, "on"))
+			say("fathom: FATHOM_START='%s' is not on or off; recording from the start", s);
+	}
+	if ((s = getenv("FATHOM_DELAY"))) {
+		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+		if (*s == '@' && parse_uint(s + 1, &v, 0) == 0) {
+			uint64_t real = clock_ns(CLOCK_REALTIME);
+			agent_cfg.start_at_mono = mono + (v > real ? v - real : 0);
+			agent_cfg.start_off = 1;
+		} else if (parse_time(s, &v) == 0) {
+			agent_cfg.start_at_mono = mono + v;
+			agent_cfg.start_off = 1;
+		} else {
+			say("fathom: FATHOM_DELAY='%s' is not a time (such as 1.5 or 500ms); recording from "
+			    "the "
+			    "start",
+			    s);
+		}
+	}
+	if ((s = getenv("FATHOM_DURATION")) &&
+	    (parse_time(s, &agent_cfg.duration_ns) < 0 || !agent_cfg.duration_ns))
+		say("fathom: FATHOM_DURATION='%s' is not a time above 0 (such as 2 or 500ms); recording to "
+		    "the end",
+		    s);
+	if ((s = getenv("FATHOM_SNAPSHOT_EVERY")) &&
+	    (parse_time(s, &agent_cfg.snapshot_every_ns) < 0 || agent_cfg.snapshot_every_ns < 10000000)) {
+		say("fathom: FATHOM_SNAPSHOT_EVERY='%s' is not a time of 10ms or more; no periodic snapshots",
+		    s);
+		agent_cfg.snapshot_every_ns = 0;
+	}
+}
+
 void read_config(void)
 {
+	read_window_config();
+
 	const char *s;
 	uint64_t v;
 	if ((s = getenv("FATHOM_HZ"))) {
