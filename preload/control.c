@@ -89,7 +89,8 @@ void control_open(void)
 	char base[PATH_MAX - 32];
 	if (base_dir(base, sizeof(base)) < 0) {
 		if (agent_cfg.start_off)
-			say("fathom: no control channel (%s/fathom or /tmp/fathom-%u is not a private directory of "
+			say("fathom: no control channel (%s/fathom or /tmp/fathom-%u is not a private "
+			    "directory of "
 			    "yours): `fathom ctl` cannot reach process %d",
 			    getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "$XDG_RUNTIME_DIR",
 			    (unsigned)geteuid(), (int)agent_pid);

@@ -140,8 +140,8 @@ void window_command(struct enc *e, uint64_t now, const char *verb, const char *l
 	if (!strcmp(verb, "start") || !strcmp(verb, "stop")) {
 		int on = verb[2] == 'a';
 		if (on == g_on) {
-			snprintf(reply, cap, "same.%s.%llu.%llu", verb, (unsigned long long)atomic_load(&agent_seq),
-				 (unsigned long long)now);
+			snprintf(reply, cap, "same.%s.%llu.%llu", verb,
+				 (unsigned long long)atomic_load(&agent_seq), (unsigned long long)now);
 			return;
 		}
 		/* A switch by hand ends the automatic window. */

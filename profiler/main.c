@@ -20,6 +20,7 @@ static const struct cmd {
     {"lines", cmd_lines, "source lines of the hottest functions with CPU and memory"},
     {"diff", cmd_diff, "compare two recordings; exit 1 on a regression"},
     {"check", cmd_check, "check one recording against budgets; exit 1 when over"},
+    {"ctl", cmd_ctl, "start or stop recording in a running process, or mark a snapshot"},
 };
 
 static void usage(FILE *f)
@@ -63,7 +64,7 @@ int main(int argc, char **argv)
 	fprintf(stderr, "fathom: unknown command '%s'", name);
 	const char *best =
 	    cmd_suggest(name, (const char *const[]){"record", "report", "mem", "flame", "export", "view",
-						    "lines", "diff", "check", NULL});
+						    "lines", "diff", "check", "ctl", NULL});
 	if (best)
 		fprintf(stderr, "; did you mean '%s'?", best);
 	fprintf(stderr, "\n");
