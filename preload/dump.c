@@ -358,6 +358,9 @@ void dump_trailer(uint64_t now, unsigned reason)
 	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0) {
 		proc = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		proc = proc > g_cpu_start ? proc - g_cpu_start : 0;
+		/* The threads' time while recording was paused (window.c). */
+		uint64_t skipped = atomic_load(&agent_cpu_skipped);
+		proc = proc > skipped ? proc - skipped : 0;
 	}
 	pid_t wt = writer_tid();
 	if (wt && tcpu_read(wt, &writer) < 0)

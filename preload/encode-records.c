@@ -82,6 +82,18 @@ void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t
 	finish(e, FD_REC_TICK, s, p);
 }
 
+void enc_window(struct enc *e, uint64_t time, unsigned what, uint64_t seq, uint64_t id, const char *label)
+{
+	size_t ll = cap_len(label, 256);
+	uint8_t *s = reserve(e, 56 + ll), *p = s + 2;
+	PUT(time);
+	PUT(what);
+	PUT(seq);
+	PUT(id);
+	p = put_bytes(p, label ? label : "", ll);
+	finish(e, FD_REC_WINDOW, s, p);
+}
+
 void enc_lost(struct enc *e, unsigned what, uint64_t count)
 {
 	enc_lost_why(e, what, count, NULL);

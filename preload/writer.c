@@ -338,6 +338,10 @@ size_t writer_cycle(int final)
 		g_cpu_unsampled_reported = lc;
 	}
 	python_write(e, final);
+	if (!final) {
+		window_tick(e, now);
+		control_poll(e, now);
+	}
 	if (final || now - g_last_tick >= TICK_NS) {
 		enc_tick(e, now, tick_seq, statm_rss(), heap_in_use());
 		g_last_tick = now;
