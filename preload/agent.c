@@ -121,6 +121,7 @@ __attribute__((constructor)) static void agent_init(void)
 	exit_hooks_setup();
 	agent_exit_late_setup();
 	agent_alloc_on = agent_cfg.alloc;
+	mmap_hooks_start();
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);

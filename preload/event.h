@@ -14,6 +14,14 @@
  *   EV_STACK      w0 field = nframes; w1 stack id, w2... frames (innermost first)
  *   EV_THREAD     w1 tid, w2 time, w3..w4 name (16 bytes, NUL padded)
  *   EV_THREAD_END w1 tid, w2 time, and (4 words) w3 its measured CPU time (ns)
+ *   EV_MAP        w0 field = seq;     w1 stack id, w2 addr, w3 len, w4 kind
+ *                 (bits 0-7) | prot (8-15) | mmap's flags (32-63), w5 file
+ *                 offset, w6 time, w7... the file's path (NUL padded; none
+ *                 unless FILE)
+ *   EV_UNMAP      w0 field = seq;     w1 addr, w2 len, w3 time, w4 kind
+ *   EV_REMAP      w0 field = seq;     w1 stack id, w2 old addr, w3 old len,
+ *                 w4 new addr, w5 new len, w6 mremap's flags, w7 time
+ *                 (mmap-hooks.c makes the three)
  * A STACK event is pushed before the first event of the same ring that uses
  * its id, so the dump defines a stack before its first use on that thread.
  */
@@ -31,6 +39,13 @@ enum ev_kind {
 	EV_THREAD,
 	EV_THREAD_END,
 };
+
+/* The mapping events (mmap-hooks.c): numbered apart from the list above,
+ * which others extend. They carry an allocation sequence number, as
+ * EV_ALLOC does. */
+enum ev_map_kind { EV_MAP = 32, EV_UNMAP, EV_REMAP };
+#define EV_MAP_FIXED 7	      /* EV_MAP's words before the path */
+#define EV_MAP_PATH_WORDS 120 /* at most 959 bytes of path and a NUL */
 
 #define EV_W0(kind, nwords, field) ((uint64_t)(kind) | (uint64_t)(nwords) << 8 | (uint64_t)(field) << 16)
 #define EV_KIND(w0) ((unsigned)((w0)&0xff))
