@@ -101,6 +101,7 @@ __attribute__((constructor)) static void agent_init(void)
 	modules_find_agent();
 	config_probe_cpu();
 	note_stderr();
+	agent_generation = program_generation();
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	threads_key_init(thread_key_dtor);
@@ -182,6 +183,7 @@ static void on_fork_child(void)
 	dump_fork_child(1);
 	set_start_times();
 	statm_forget(1); /* it names the parent's /proc entry */
+	agent_generation = 0;
 	if (open_dump(ppid) < 0)
 		goto off;
 	if (self) {

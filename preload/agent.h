@@ -194,6 +194,9 @@ extern volatile int agent_cpu_on; /* the sampling signal's handler records sampl
 extern volatile int agent_multi;
 extern uint64_t agent_start_mono;
 extern pid_t agent_pid;
+/* This image's exec generation: 0 for a pid's first image, n after its
+ * n-th exec (FATHOM_EXEC, program.c); 0 in a fork child. */
+extern int agent_generation;
 extern uintptr_t agent_text_lo, agent_text_hi; /* libfathom.so's code */
 /* The code of the libraries the agent's own work calls into (libc, libzstd,
  * the dynamic loader, the vDSO), found at start: a sample whose stack runs

@@ -40,6 +40,11 @@ struct enc {
 	uint64_t *stack_bits;
 	size_t stack_bits_bytes;
 	uint64_t stacks_defined;
+	/* Between enc_mark() and enc_rewind(): the ids defined since the mark,
+	 * so that a rewind forgets them (marked_over: more than fit). */
+	uint32_t marked[64];
+	unsigned nmarked;
+	int marking, marked_over;
 	/* Totals, for the trailer. */
 	uint64_t samples, sample_weight, lost_samples, alloc_events, records;
 };
@@ -101,13 +106,17 @@ uint32_t enc_crc32c(const void *buf, size_t len);
  * back off the file, and the records' bytes are counted in lost_bytes. */
 int enc_flush(struct enc *e);
 
-/* A position in the file to come back to (exec that fails). */
+/* A position in the file to come back to (exec that fails), with the
+ * totals and the count of stacks defined there. */
 struct enc_mark {
 	uint64_t file_pos;
 	uint32_t chunk_seq;
+	uint64_t samples, sample_weight, lost_samples, alloc_events, records, stacks_defined;
 };
 struct enc_mark enc_mark(struct enc *e);
-/* Truncates the file back to m; pending records must have been flushed.
+/* Truncates the file back to m, and the totals and defined stacks with it
+ * (a stack defined after m is written again when next used, or at the end);
+ * pending records must have been flushed.
  * Does nothing (and returns -errno) when the fd is no longer the dump or
  * not a regular file. */
 int enc_rewind(struct enc *e, struct enc_mark m);
