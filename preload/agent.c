@@ -123,6 +123,7 @@ __attribute__((constructor)) static void agent_init(void)
 	 * destructors: ours, registered before the program's, runs last. */
 	exit_hooks_setup();
 	agent_exit_late_setup();
+	mmap_hooks_start();
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);

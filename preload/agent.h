@@ -478,9 +478,15 @@ void report_dump_error(int at_end);
 int fd_place_high(int fd);
 ssize_t read_file(const char *path, char *buf, size_t cap);
 
+/* mmap-hooks.c: starts recording the program's mappings (unless
+ * FATHOM_MMAP=0), with allocation tracking. */
+void mmap_hooks_start(void);
+
 /* procstat.c: the memory figures of each TICK. Context: the writer. */
 void procstat_init(void);
-uint64_t statm_rss(void);
+/* The resident set in bytes, and in *file (when not NULL; UINT64_MAX when
+ * unknown) its pages of files and shared memory (statm's shared). */
+uint64_t statm_rss(uint64_t *file);
 void statm_forget(int close_it);
 uint64_t heap_in_use(void);
 

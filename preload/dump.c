@@ -287,7 +287,7 @@ int open_dump(pid_t ppid)
 		return -1;
 	/* Opened now, while the program waits (constructor, fork child), so
 	 * that its moment on a low number never meets the program's open(). */
-	(void)statm_rss();
+	(void)statm_rss(NULL);
 	int r = enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL);
 	if (r < 0) {
 		if (r == -ENOSPC || r == -EDQUOT)
