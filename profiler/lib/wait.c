@@ -303,7 +303,8 @@ static struct wait_party *merge_parties(const struct raw_party *raw, size_t i, s
 		a[k - 1].held_ns += raw[x].held_ns;
 		a[k - 1].records++;
 	}
-	qsort(a, k, sizeof(*a), cmp_party);
+	if (k > 1)
+		qsort(a, k, sizeof(*a), cmp_party);
 	*n = k;
 	return a;
 }
@@ -326,8 +327,10 @@ static struct wait_object *find_object(struct fa_waits *w, size_t n, uint32_t pr
 static int group_objects(struct fa_waits *w)
 {
 	struct wait_raw *r = w->raw;
-	qsort(r->waits, r->nwaits, sizeof(*r->waits), cmp_raw);
-	qsort(r->holds, r->nholds, sizeof(*r->holds), cmp_raw);
+	if (r->nwaits > 1) /* (qsort of a NULL array is undefined, even empty) */
+		qsort(r->waits, r->nwaits, sizeof(*r->waits), cmp_raw);
+	if (r->nholds > 1)
+		qsort(r->holds, r->nholds, sizeof(*r->holds), cmp_raw);
 	size_t cap = 0;
 	for (size_t i = 0; i < r->nwaits; i++)
 		cap += !i || r->waits[i].proc != r->waits[i - 1].proc ||
@@ -390,7 +393,8 @@ static int group_objects(struct fa_waits *w)
 		if (!(o->holders = merge_parties(r->holds, i, j, &o->nholders)))
 			return -ENOMEM;
 	}
-	qsort(w->objects, n, sizeof(*w->objects), cmp_object);
+	if (n > 1)
+		qsort(w->objects, n, sizeof(*w->objects), cmp_object);
 	w->nobjects = n;
 	return 0;
 }
