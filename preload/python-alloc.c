@@ -279,14 +279,13 @@ static uint32_t intern_mixed(struct tstate *t, const uint64_t *f, unsigned n, co
 	return id;
 }
 
-uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
+/* The stack with the thread's Python frames: kept out of
+ * python_alloc_stack's frame, whose few bytes every allocation of every
+ * program pays on its stack (a thread with a 16 KB stack allocates at its
+ * deepest point: test-unw-minstack). */
+static __attribute__((noinline)) uint32_t mixed_stack(struct tstate *t, uint32_t nat, const uint64_t *f,
+						      unsigned n)
 {
-	const uint64_t *f;
-	unsigned n;
-	uint32_t nat = arec_stack(t, ra, sp0, &f, &n);
-	/* No interpreter walked (none, or not supported): the native stack. */
-	if (!nat || !g_on)
-		return nat;
 	if (!g_cache_on) {
 		uint64_t py[FD_MAX_FRAMES];
 		int more;
@@ -335,4 +334,15 @@ uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
 		e->rr = (e->rr + 1) % PYC_MEMO;
 	}
 	return id;
+}
+
+uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
+{
+	const uint64_t *f;
+	unsigned n;
+	uint32_t nat = arec_stack(t, ra, sp0, &f, &n);
+	/* No interpreter walked (none, or not supported): the native stack. */
+	if (!nat || !g_on)
+		return nat;
+	return mixed_stack(t, nat, f, n);
 }
