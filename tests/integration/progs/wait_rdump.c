@@ -83,8 +83,9 @@ int main(int argc, char **argv)
 			break;
 		case FD_REC_MODULE:
 			if (nmods < 256) {
-				mods[nmods] = (struct mod){rec.bias, rec.start, rec.end,
-							   strndup((const char *)rec.path.p, rec.path.len), NULL};
+				mods[nmods] =
+				    (struct mod){rec.bias, rec.start, rec.end,
+						 strndup((const char *)rec.path.p, rec.path.len), NULL};
 				nmods++;
 			}
 			break;
@@ -101,8 +102,8 @@ int main(int argc, char **argv)
 		case FD_REC_HOLD:
 			if (nevs == capevs)
 				evs = realloc(evs, (capevs = capevs * 2 + 64) * sizeof(*evs));
-			evs[nevs++] = (struct ev){rec.kind, rec.tid, rec.id, rec.reason, rec.fd_kind,
-						  rec.object, rec.ns, rec.weight, rec.time};
+			evs[nevs++] = (struct ev){rec.kind,   rec.tid, rec.id,	   rec.reason, rec.fd_kind,
+						  rec.object, rec.ns,  rec.weight, rec.time};
 			break;
 		}
 	}
@@ -110,10 +111,12 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < nevs; i++) {
 		struct ev *e = &evs[i];
 		if (e->kind == FD_REC_WAIT)
-			printf("WAIT %d %" PRIu64 " %" PRIu64 " %#" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64 " ",
+			printf("WAIT %d %" PRIu64 " %" PRIu64 " %#" PRIx64 " %" PRIu64 " %" PRIu64 " %" PRIu64
+			       " ",
 			       e->tid, e->reason, e->fdk, e->object, e->ns, e->weight, e->time);
 		else
-			printf("HOLD %d %#" PRIx64 " %" PRIu64 " %" PRIu64 " ", e->tid, e->object, e->ns, e->weight);
+			printf("HOLD %d %#" PRIx64 " %" PRIu64 " %" PRIu64 " ", e->tid, e->object, e->ns,
+			       e->weight);
 		const struct stk *s = find_stack(e->id);
 		if (!s) {
 			printf("(undefined stack %" PRIu64 ")\n", e->id);
