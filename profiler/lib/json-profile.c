@@ -38,6 +38,7 @@ void json_process(struct json *j, const struct fa_process *pr)
 	char sig[32];
 	json_string(j, "end_signal", pr->end_signal ? signal_name(sig, sizeof(sig), pr->end_signal) : NULL);
 	json_string(j, "damage", pr->damage);
+	json_uint(j, "wait_threshold_ns", pr->wait_threshold_ns);
 	const struct fa_python *py = &pr->python;
 	if (py->version) {
 		char v[32];
@@ -64,5 +65,27 @@ void json_processes(struct json *j, const char *key, const struct profile *p)
 	json_array_begin(j, key);
 	for (size_t i = 0; i < p->nprocs; i++)
 		json_process(j, &p->procs[i]);
+	json_array_end(j);
+}
+
+void json_stack_frames(struct json *j, const char *key, const struct profile *p, uint32_t stack, size_t from,
+		       size_t max)
+{
+	struct fa_frame fr[FD_MAX_FRAMES * 2];
+	size_t n = profile_stack_frames(p, &p->stacks[stack], fr, FD_MAX_FRAMES * 2);
+	if (n > FD_MAX_FRAMES * 2)
+		n = FD_MAX_FRAMES * 2;
+	if (n > from + max)
+		n = from + max;
+	json_array_begin(j, key);
+	for (size_t i = from; i < n; i++) {
+		const struct fa_func *fn = &p->funcs[fr[i].func];
+		json_object_begin(j, NULL);
+		json_string(j, "function", fn->name);
+		json_string(j, "file", fn->file);
+		json_uint(j, "line", fr[i].line);
+		json_string(j, "module", fn->module != FA_NONE ? p->modules[fn->module].name : NULL);
+		json_object_end(j);
+	}
 	json_array_end(j);
 }

@@ -12,5 +12,9 @@
 void json_process(struct json *j, const struct fa_process *pr);
 /* The "processes" array: json_process for each of p's processes (under key). */
 void json_processes(struct json *j, const char *key, const struct profile *p);
+/* The frames of a stack (innermost first) from its frame `from`, at most
+ * max of them, as an array of {function, file, line, module} under key. */
+void json_stack_frames(struct json *j, const char *key, const struct profile *p, uint32_t stack, size_t from,
+		       size_t max);
 
 #endif

@@ -1,0 +1,45 @@
+/* fathom mem's text report, shared by its files: the command's state and
+ * one printing function a section (cmd-mem-text.c: the header, totals, peak,
+ * leaks, temporaries and site tables; cmd-mem-time.c: sizes and the heap over
+ * time). A new section is a new function here, called from cmd-mem.c's
+ * print_text. */
+#ifndef FATHOM_CMD_MEM_H
+#define FATHOM_CMD_MEM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "mem.h"
+#include "profile.h"
+
+#define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
+
+struct mem {
+	struct profile *p;
+	bool sampled, json;
+	bool full_names; /* text keeps template arguments */
+	enum site_rule rule;
+	size_t top;
+	int sort; /* the --sort metric, or -1 */
+	struct mem_site *sites;
+	size_t nsites;
+	const char *est; /* "~" before estimated figures */
+};
+
+/* fmt_bytes and fmt_count of a figure that is an estimate in a sampled
+ * recording: then with "~" in front. */
+char *mem_est_bytes(const struct mem *m, char buf[40], int64_t v);
+char *mem_est_count(const struct mem *m, char buf[40], int64_t v);
+
+/* The sections of the text report, in the order print_text prints them. */
+void mem_print_header(const struct mem *m);
+void mem_print_totals(const struct mem *m);
+void mem_print_peak(const struct mem *m);
+void mem_print_leaks(const struct mem *m);
+void mem_print_temporaries(struct mem *m);
+void mem_print_sites(struct mem *m, int metric); /* the top sites by metric */
+void mem_print_histogram(const struct mem *m);
+void mem_print_timeline(const struct mem *m);
+
+#endif
