@@ -16,15 +16,17 @@
 #include <sys/uio.h>
 #include <unistd.h>
 
-/* A call on descriptor fd, retried while the agent's signal alone
- * interrupted it, then timed as a wait of reason r on fd (unless flags say
- * MSG_DONTWAIT). The wrapper's body: call is the real call's expression. */
+/* A call on descriptor fd, timed as a wait of reason r on fd (unless
+ * flags say MSG_DONTWAIT). The wrapper's body: call is the real call's
+ * expression. Not retried on EINTR: the kernel restarts these calls after
+ * the agent's signal (SA_RESTART), so an EINTR is the program's own
+ * signal's. Except on a socket with a timeout (SO_RCVTIMEO, SO_SNDTIMEO),
+ * which the kernel never restarts: with the wall clock the agent's first
+ * signal in such a call can end it with EINTR. */
 #define FD_CALL(type, call, r, fd, flags)                                                                    \
 	do {                                                                                                 \
 		BLK(b, NULL);                                                                                \
-		type ret_;                                                                                   \
-		while ((ret_ = (call)) < 0 && blk_ours(&b, errno == EINTR))                                  \
-			;                                                                                    \
+		type ret_ = (call);                                                                          \
 		if (!((flags)&MSG_DONTWAIT))                                                                 \
 			BLK_WAIT(b, (r), (fd), WAIT_FD | WAIT_NB);                                           \
 		return ret_;                                                                                 \
@@ -116,8 +118,6 @@ static ssize_t (*real_send)(int, const void *, size_t, int);
 static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 
-/* A write interrupted after part of its bytes returns their count, not
- * EINTR: only a write that moved nothing is retried. */
 EXPORT ssize_t write(int fd, const void *buf, size_t n)
 {
 	RESOLVE(real_write, "write");
@@ -174,16 +174,10 @@ EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 	FD_CALL(int, real_accept4(fd, sa, len, flags), FD_WAIT_ACCEPT, fd, 0);
 }
 
-/* A connect interrupted by a signal goes on in the background: a second
- * call would fail (EALREADY), so it is not retried; the agent's signal
- * never interrupts it with the CPU clock (SA_RESTART). */
 EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	RESOLVE(real_connect, "connect");
-	BLK(b, NULL);
-	int ret = real_connect(fd, sa, len);
-	BLK_WAIT(b, FD_WAIT_CONNECT, fd, WAIT_FD | WAIT_NB);
-	return ret;
+	FD_CALL(int, real_connect(fd, sa, len), FD_WAIT_CONNECT, fd, 0);
 }
 
 EXPORT int fsync(int fd)

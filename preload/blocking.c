@@ -389,13 +389,16 @@ EXPORT int pthread_join(pthread_t th, void **ret)
 	return r;
 }
 
+/* The kernel restarts a semaphore's wait (a futex without a timeout), a
+ * child's, and the reads and writes of blocking-io.c after a handler
+ * installed with SA_RESTART, as the agent's is: an EINTR there is the
+ * program's own signal's, never retried. A timed wait is not restarted. */
 EXPORT int sem_wait(sem_t *s)
 {
 	RESOLVE(real_sem_wait, "sem_wait");
 	BLK(b, NULL);
 	int ret;
-	while ((ret = real_sem_wait(s)) < 0 && blk_ours(&b, errno == EINTR))
-		;
+	ret = real_sem_wait(s);
 	BLK_WAIT(b, FD_WAIT_SEM, (uintptr_t)s, 0);
 	return ret;
 }
@@ -420,8 +423,7 @@ EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
 		return real_waitpid(pid, st, opt);
 	BLK(b, NULL);
 	pid_t ret;
-	while ((ret = real_waitpid(pid, st, opt)) < 0 && blk_ours(&b, errno == EINTR))
-		;
+	ret = real_waitpid(pid, st, opt);
 	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : pid, 0);
 	return ret;
 }
@@ -431,8 +433,7 @@ EXPORT pid_t wait(int *st)
 	RESOLVE(real_wait, "wait");
 	BLK(b, NULL);
 	pid_t ret;
-	while ((ret = real_wait(st)) < 0 && blk_ours(&b, errno == EINTR))
-		;
+	ret = real_wait(st);
 	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : 0, 0);
 	return ret;
 }
@@ -444,8 +445,7 @@ EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
 		return real_wait4(pid, st, opt, ru);
 	BLK(b, NULL);
 	pid_t ret;
-	while ((ret = real_wait4(pid, st, opt, ru)) < 0 && blk_ours(&b, errno == EINTR))
-		;
+	ret = real_wait4(pid, st, opt, ru);
 	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : pid, 0);
 	return ret;
 }
@@ -457,8 +457,7 @@ EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
 		return real_waitid(type, id, info, opt);
 	BLK(b, NULL);
 	int ret;
-	while ((ret = real_waitid(type, id, info, opt)) < 0 && blk_ours(&b, errno == EINTR))
-		;
+	ret = real_waitid(type, id, info, opt);
 	BLK_WAIT(b, FD_WAIT_CHILD, id, 0);
 	return ret;
 }

@@ -17,7 +17,9 @@
 #include "wait.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <pthread.h>
+#include <sys/syscall.h>
 #include <time.h>
 
 /* The C library's functions, each resolved by a stub on first call (which
@@ -303,5 +305,34 @@ EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
 	uint64_t t0 = wait_start();
 	int r = real_pthread_barrier_wait(b);
 	WAIT_END(t0, FD_WAIT_BARRIER, (uintptr_t)b, 0);
+	return r;
+}
+
+/* ------------------------------------------------ syscall(SYS_futex) */
+
+/* signal-action.c: libc's syscall(), and its resolution. */
+extern long (*agent_real_syscall)(long, ...);
+void *agent_syscall_resolve(void);
+
+/* syscall(SYS_futex, ...) while waits are recorded, from the syscall()
+ * stub (signal-action.c) with the caller's registers and stack, the
+ * seventh argument where a call puts it: the futex calls that wait are
+ * timed (a program's own locks; glibc's inline ones are out of reach).
+ * The agent's own futex calls pass (agent_guard). */
+__attribute__((used)) long agent_syscall_futex(long nr, long uaddr, long op, long val, long ts, long uaddr2,
+					       long val3)
+{
+	long (*real)(long, ...) = agent_real_syscall;
+	if (UNLIKELY(!real) && !(real = agent_syscall_resolve())) {
+		errno = ENOSYS;
+		return -1;
+	}
+	int cmd = (int)op & FUTEX_CMD_MASK;
+	if (cmd != FUTEX_WAIT && cmd != FUTEX_WAIT_BITSET && cmd != FUTEX_LOCK_PI && cmd != FUTEX_LOCK_PI2 &&
+	    cmd != FUTEX_WAIT_REQUEUE_PI)
+		return real(nr, uaddr, op, val, ts, uaddr2, val3);
+	uint64_t t0 = wait_start();
+	long r = real(nr, uaddr, op, val, ts, uaddr2, val3);
+	WAIT_END(t0, FD_WAIT_FUTEX, uaddr, 0);
 	return r;
 }
