@@ -76,8 +76,9 @@ int viewer_write_waits(struct json *j, const struct profile *p)
 		json_uint(j, "thread", t);
 		json_int(j, "wait_ns", th->total);
 		json_int(j, "seen_ns",
-			 th->tl && th->tl->last_ns > th->tl->first_ns ? (int64_t)(th->tl->last_ns - th->tl->first_ns)
-								       : 0);
+			 th->tl && th->tl->last_ns > th->tl->first_ns
+			     ? (int64_t)(th->tl->last_ns - th->tl->first_ns)
+			     : 0);
 		groups(j, "by_reason", th->by_group);
 		/* Fractions in thousandths: small integers, a smaller page. */
 		bool has = wait_timeline_columns(p, t, TIMELINE_COLS, run, wait, seen);
@@ -100,7 +101,8 @@ int viewer_write_waits(struct json *j, const struct profile *p)
 		json_object_begin(j, NULL);
 		json_uint(j, "proc", o->proc);
 		json_string(j, "address", addr);
-		json_string(j, "kind", wait_reason_name(o->reasons ? (uint64_t)__builtin_ctz(o->reasons) : 0));
+		json_string(j, "kind",
+			    wait_reason_name(o->reasons ? (uint64_t)__builtin_ctz(o->reasons) : 0));
 		json_string(j, "group", wait_group_names[o->group]);
 		json_int(j, "wait_ns", o->wait_ns);
 		json_uint(j, "threads", o->nthreads);
