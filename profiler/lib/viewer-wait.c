@@ -28,28 +28,15 @@ static void groups(struct json *j, const char *key, const int64_t *by)
 static int parties(struct json *j, const struct profile *p, const char *key, const struct wait_party *a,
 		   size_t n)
 {
-	struct {
-		struct fa_frame fr;
-		int64_t w;
-	} *s = malloc((n ? n : 1) * sizeof(*s));
-	if (!s)
+	struct wait_site_sum *s;
+	size_t k;
+	if (wait_sites_of(p, a, n, 0, &s, &k) < 0)
 		return -ENOMEM;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		struct fa_frame fr = {FA_NONE, 0};
-		wait_site(p, a[i].stack, &fr);
-		size_t x = 0;
-		while (x < k && (s[x].fr.func != fr.func || s[x].fr.line != fr.line))
-			x++;
-		if (x == k)
-			s[k++].fr = fr, s[x].w = 0;
-		s[x].w += a[i].weight;
-	}
 	json_array_begin(j, key);
 	for (size_t i = 0; i < k; i++) {
 		json_int(j, NULL, s[i].fr.func < p->nfuncs ? (int64_t)s[i].fr.func : -1);
 		json_uint(j, NULL, s[i].fr.line);
-		json_int(j, NULL, s[i].w);
+		json_int(j, NULL, s[i].weight);
 	}
 	json_array_end(j);
 	free(s);
