@@ -95,6 +95,9 @@ struct tstate {
 	 * saw it (thread-cpu.c); valid when cpu_known. */
 	uint64_t cpu_base;
 	int cpu_known;
+	/* CPU time the thread used while recording was paused (window.c):
+	 * left out of its account. */
+	uint64_t cpu_skipped;
 	uint32_t last_id;
 	/* The start routine and the frames that called it (start_thread,
 	 * clone), taken when the thread started: the stack its CPU time is
@@ -182,6 +185,11 @@ struct agent_config {
 	 * least wait_threshold_ns long, shorter ones sampled. */
 	int wait;
 	uint64_t wait_threshold_ns;
+	/* The recording window (window.c): start paused (FATHOM_START=off); when
+	 * to start (CLOCK_MONOTONIC ns; 0: not set) and for how long; marks
+	 * every snapshot_every_ns (0: none). */
+	int start_off;
+	uint64_t start_at_mono, duration_ns, snapshot_every_ns;
 };
 
 extern struct agent_config agent_cfg;
@@ -342,6 +350,12 @@ uint64_t tcpu_sample_ns(struct tstate *t, uint32_t weight);
  * next sample stands for the CPU time not yet covered up to there. Context:
  * any, async-signal-safe. */
 void tcpu_note_arm(struct tstate *t, uint64_t clk_now, uint64_t first_ns);
+/* Recording resumes (or t ends while paused): t's CPU time not covered by
+ * samples so far was used while paused, and is left out of its account and
+ * of the process's (agent_cpu_skipped). Context: not signal; no timer of t
+ * armed. */
+void tcpu_skip(struct tstate *t, uint64_t clk_now);
+extern _Atomic uint64_t agent_cpu_skipped;
 /* The main thread's start stack: the program's entry point. */
 void tcpu_note_main(struct tstate *t);
 /* A forked child's thread: no account, no samples, no stacks yet (its
@@ -464,9 +478,15 @@ void report_dump_error(int at_end);
 int fd_place_high(int fd);
 ssize_t read_file(const char *path, char *buf, size_t cap);
 
+/* mmap-hooks.c: starts recording the program's mappings (unless
+ * FATHOM_MMAP=0), with allocation tracking. */
+void mmap_hooks_start(void);
+
 /* procstat.c: the memory figures of each TICK. Context: the writer. */
 void procstat_init(void);
-uint64_t statm_rss(void);
+/* The resident set in bytes, and in *file (when not NULL; UINT64_MAX when
+ * unknown) its pages of files and shared memory (statm's shared). */
+uint64_t statm_rss(uint64_t *file);
 void statm_forget(int close_it);
 uint64_t heap_in_use(void);
 
@@ -518,6 +538,21 @@ void writer_note_main_exited(void);
 void writer_fork_child(void);
 void writer_note_flush(uint64_t now); /* the encoder was flushed at now */
 void flush_start(void);
+
+/* window.c: the recording window (paused, on) and its marks. */
+int window_init(int cpu_ok); /* the constructor; returns whether recording starts now */
+int window_paused(void);     /* Context: any */
+void window_dump_start(struct enc *e);
+void window_fork_child(void);
+void window_tick(struct enc *e, uint64_t now);
+void window_command(struct enc *e, uint64_t now, const char *verb, const char *label, char *reply,
+		    size_t cap);
+
+/* control.c: the directory `fathom ctl` drives the agent through. */
+void control_open(void);
+void control_close(void);
+void control_fork_child(void);
+void control_poll(struct enc *e, uint64_t now);
 
 /* finish.c */
 /* A trailer that may be taken back (exec, daemon()'s parent): returns

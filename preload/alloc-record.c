@@ -243,3 +243,26 @@ void arec_realloc_after(void *old, int was, void *p, size_t n, uint64_t ra, uint
 	else if (now)
 		arec_alloc(t, p, n, ra, sp0);
 }
+
+/* ------------------------------------------------ the mapping hooks' events */
+
+/* Begins a mapping event of n words (mmap-hooks.c): makes room, fills *stack
+ * (when not NULL) with the caller's stack, and returns its sequence number.
+ * t stays busy until arec_map_end. Context: malloc, agent_guard set. */
+uint64_t arec_map_begin(struct tstate *t, unsigned n, uint64_t *stack, uint64_t ra, uint64_t sp0)
+{
+	enter(t);
+	if (stack)
+		*stack = arec_stack(t, ra, sp0, NULL, NULL);
+	thread_reserve(t, n);
+	return agent_next_seq();
+}
+
+/* Pushes the event (none when n is 0: the call failed) and ends it.
+ * Context: malloc, agent_guard set. */
+void arec_map_end(struct tstate *t, const uint64_t *w, unsigned n)
+{
+	if (n)
+		thread_push(t, w, n);
+	leave(t);
+}

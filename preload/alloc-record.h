@@ -60,6 +60,13 @@ void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0);
 void arec_free(struct tstate *t, void *p);
 void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra, uint64_t sp0);
 
+/* A mapping event (mmap-hooks.c): arec_map_begin makes room for n words,
+ * fills *stack (unless NULL) and returns the event's sequence number;
+ * arec_map_end pushes n words (0: nothing). Context: malloc, agent_guard
+ * set. */
+uint64_t arec_map_begin(struct tstate *t, unsigned n, uint64_t *stack, uint64_t ra, uint64_t sp0);
+void arec_map_end(struct tstate *t, const uint64_t *w, unsigned n);
+
 /* Sampled mode: the countdown fell to zero or below with the allocation
  * just made. Returns the thread's state when that allocation is to be
  * recorded, NULL when not. Context: malloc, agent_guard set. */

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct agent_config agent_cfg = {.hz = 99, .clock = FD_CLOCK_CPU, .alloc = FD_ALLOC_OFF, .cpu = 1};
@@ -133,33 +134,78 @@ static int parse_uint(const char *s, uint64_t *out, int suffixes)
 	return 0;
 }
 
-/* A duration: nanoseconds, or a number with ns, us, ms or s. */
-static int parse_duration(const char *s, uint64_t *out)
+/* A time: seconds ("2", "0.5", "2s") or with a unit ("500ms", "200us",
+ * "100ns", "3m", "1h"), in ns. */
+static int parse_time(const char *s, uint64_t *out)
 {
 	static const struct {
 		const char *unit;
-		uint64_t ns;
-	} units[] = {{"ns", 1}, {"us", 1000}, {"ms", 1000000}, {"s", 1000000000}};
+		double ns;
+	} units[] = {{"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}, {"m", 60e9}, {"h", 3600e9}};
 	char *end;
-	if (!s || *s < '0' || *s > '9')
+	if (!s || !*s || *s == '-')
 		return -1;
 	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (errno)
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || v > 1e12)
 		return -1;
-	uint64_t mul = 1;
-	if (*end) {
-		mul = 0;
-		for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-			if (!strcmp(end, units[i].unit))
-				mul = units[i].ns;
-		if (!mul)
-			return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit)) {
+			*out = (uint64_t)(v * units[i].ns);
+			return 0;
+		}
+	return -1;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* FATHOM_START, FATHOM_DELAY, FATHOM_DURATION, FATHOM_SNAPSHOT_EVERY: the
+ * recording's window (docs/AGENT.md, "Recording a window"). FATHOM_DELAY is
+ * a time from this process's start, or "@NS", a CLOCK_REALTIME instant in
+ * ns, which `fathom record` passes so that every process of the run shares
+ * one window. */
+static void read_window_config(void)
+{
+	const char *s;
+	uint64_t v;
+	if ((s = getenv("FATHOM_START"))) {
+		if (!strcmp(s, "off"))
+			agent_cfg.start_off = 1;
+		else if (strcmp(s, "on"))
+			say("fathom: FATHOM_START='%s' is not on or off; recording from the start", s);
 	}
-	if (v > UINT64_MAX / mul)
-		return -1;
-	*out = v * mul;
-	return 0;
+	if ((s = getenv("FATHOM_DELAY"))) {
+		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+		if (*s == '@' && parse_uint(s + 1, &v, 0) == 0) {
+			uint64_t real = clock_ns(CLOCK_REALTIME);
+			agent_cfg.start_at_mono = mono + (v > real ? v - real : 0);
+			agent_cfg.start_off = 1;
+		} else if (parse_time(s, &v) == 0) {
+			agent_cfg.start_at_mono = mono + v;
+			agent_cfg.start_off = 1;
+		} else {
+			say("fathom: FATHOM_DELAY='%s' is not a time (such as 1.5 or 500ms); recording from "
+			    "the "
+			    "start",
+			    s);
+		}
+	}
+	if ((s = getenv("FATHOM_DURATION")) &&
+	    (parse_time(s, &agent_cfg.duration_ns) < 0 || !agent_cfg.duration_ns))
+		say("fathom: FATHOM_DURATION='%s' is not a time above 0 (such as 2 or 500ms); recording to "
+		    "the end",
+		    s);
+	if ((s = getenv("FATHOM_SNAPSHOT_EVERY")) &&
+	    (parse_time(s, &agent_cfg.snapshot_every_ns) < 0 || agent_cfg.snapshot_every_ns < 10000000)) {
+		say("fathom: FATHOM_SNAPSHOT_EVERY='%s' is not a time of 10ms or more; no periodic snapshots",
+		    s);
+		agent_cfg.snapshot_every_ns = 0;
+	}
 }
 
 /* FATHOM_WAIT=1 records waits; FATHOM_WAIT_THRESHOLD (a duration, 1ms by
@@ -174,7 +220,7 @@ static void read_wait_config(void)
 	else if (s && strcmp(s, "0"))
 		say("fathom: FATHOM_WAIT='%s' is not 0 or 1; not recording waits", s);
 	if (th) {
-		if (parse_duration(th, &v) < 0 || v < 1 || v > 60000000000ull)
+		if (parse_time(th, &v) < 0 || v < 1 || v > 60000000000ull)
 			say("fathom: FATHOM_WAIT_THRESHOLD='%s' is not a duration from 1ns to 60s (such as "
 			    "1ms, "
 			    "200us); using 1ms",
@@ -188,6 +234,8 @@ static void read_wait_config(void)
 
 void read_config(void)
 {
+	read_window_config();
+
 	const char *s;
 	uint64_t v;
 	if ((s = getenv("FATHOM_HZ"))) {

@@ -287,7 +287,7 @@ int open_dump(pid_t ppid)
 		return -1;
 	/* Opened now, while the program waits (constructor, fork child), so
 	 * that its moment on a low number never meets the program's open(). */
-	(void)statm_rss();
+	(void)statm_rss(NULL);
 	int r = enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL);
 	if (r < 0) {
 		if (r == -ENOSPC || r == -EDQUOT)
@@ -358,6 +358,9 @@ void dump_trailer(uint64_t now, unsigned reason)
 	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0) {
 		proc = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		proc = proc > g_cpu_start ? proc - g_cpu_start : 0;
+		/* The threads' time while recording was paused (window.c). */
+		uint64_t skipped = atomic_load(&agent_cpu_skipped);
+		proc = proc > skipped ? proc - skipped : 0;
 	}
 	pid_t wt = writer_tid();
 	if (wt && tcpu_read(wt, &writer) < 0)

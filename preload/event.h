@@ -18,6 +18,14 @@
  *                 w1 start (ns since start), w2 stack id, w3 wait_ns,
  *                 w4 object, w5 weight_ns (wait_event() builds them)
  *   EV_HOLD       w1 object, w2 stack id, w3 held_ns (0: unknown), w4 weight
+ *   EV_MAP        w0 field = seq;     w1 stack id, w2 addr, w3 len, w4 kind
+ *                 (bits 0-7) | prot (8-15) | mmap's flags (32-63), w5 file
+ *                 offset, w6 time, w7... the file's path (NUL padded; none
+ *                 unless FILE)
+ *   EV_UNMAP      w0 field = seq;     w1 addr, w2 len, w3 time, w4 kind
+ *   EV_REMAP      w0 field = seq;     w1 stack id, w2 old addr, w3 old len,
+ *                 w4 new addr, w5 new len, w6 mremap's flags, w7 time
+ *                 (mmap-hooks.c makes the three)
  * A STACK event is pushed before the first event of the same ring that uses
  * its id, so the dump defines a stack before its first use on that thread.
  */
@@ -37,6 +45,13 @@ enum ev_kind {
 	EV_WAIT,
 	EV_HOLD,
 };
+
+/* The mapping events (mmap-hooks.c): numbered apart from the list above,
+ * which others extend. They carry an allocation sequence number, as
+ * EV_ALLOC does. */
+enum ev_map_kind { EV_MAP = 32, EV_UNMAP, EV_REMAP };
+#define EV_MAP_FIXED 7	      /* EV_MAP's words before the path */
+#define EV_MAP_PATH_WORDS 120 /* at most 959 bytes of path and a NUL */
 
 #define EV_W0(kind, nwords, field) ((uint64_t)(kind) | (uint64_t)(nwords) << 8 | (uint64_t)(field) << 16)
 #define EV_KIND(w0) ((unsigned)((w0)&0xff))

@@ -70,25 +70,6 @@ static double parse_count(const char *s)
 	return end[1] ? -1 : v;
 }
 
-/* "1.5s", "200ms", "3m", "250us", or seconds; in ns, -1 if bad. */
-static double parse_time(const char *s)
-{
-	char *end;
-	errno = 0;
-	double v = strtod(s, &end);
-	if (end == s || errno || !(v >= 0) || isinf(v))
-		return -1;
-	static const struct {
-		const char *unit;
-		double ns;
-	} units[] = {{"", 1e9}, {"s", 1e9},  {"ms", 1e6},   {"us", 1e3},
-		     {"ns", 1}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}};
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
-		if (!strcmp(end, units[i].unit))
-			return v * units[i].ns;
-	return -1;
-}
-
 int cmd_check(int argc, char **argv)
 {
 	enum {
@@ -143,7 +124,7 @@ int cmd_check(int argc, char **argv)
 			break;
 		case O_CPU:
 		case O_WAIT:
-			v = parse_time(optarg);
+			v = cmd_parse_time(optarg);
 			kind = "a time such as 1.5s or 200ms";
 			break;
 		default:
