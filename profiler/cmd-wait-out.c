@@ -179,7 +179,7 @@ static void text_sites(const struct waitcmd *w)
 }
 
 /* "at f (x.c:3) 78%, g (x.c:9) 22%" for the first three sites. */
-static void text_site_list(const struct waitcmd *w, const struct waitcmd_site *s, size_t n, int64_t whole)
+static void text_site_list(const struct waitcmd *w, const struct wait_site_sum *s, size_t n, int64_t whole)
 {
 	char loc[1024];
 	for (size_t i = 0; i < n && i < 3; i++)
@@ -217,7 +217,7 @@ static int text_objects(const struct waitcmd *w, enum wait_group group, const ch
 				printf(" (± %s)", fmt_duration(b, (uint64_t)waitcmd_sigma2(o->var)));
 			printf(" waited by %u thread%s", nthreads, nthreads == 1 ? "" : "s");
 		}
-		struct waitcmd_site *s = NULL;
+		struct wait_site_sum *s = NULL;
 		size_t n = 0;
 		if (waitcmd_sites(w, o->waiters, o->nwaiters, &s, &n) < 0)
 			return -ENOMEM;
@@ -230,7 +230,7 @@ static int text_objects(const struct waitcmd *w, enum wait_group group, const ch
 			printf("\n");
 		if (group != WAIT_G_LOCK)
 			continue;
-		struct waitcmd_site *h = NULL;
+		struct wait_site_sum *h = NULL;
 		size_t nh = 0;
 		struct waitcmd w_all = *w;
 		w_all.has_tid = false; /* its holders, whatever thread waited */
@@ -309,7 +309,7 @@ static void json_frame(const struct waitcmd *w, struct json *j, const struct fa_
 static int json_sites(const struct waitcmd *w, struct json *j, const char *key, const struct wait_party *a,
 		      size_t n, int64_t whole, bool holders)
 {
-	struct waitcmd_site *s = NULL;
+	struct wait_site_sum *s = NULL;
 	size_t ns = 0;
 	if (waitcmd_sites(w, a, n, &s, &ns) < 0)
 		return -ENOMEM;

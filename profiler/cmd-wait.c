@@ -51,42 +51,10 @@ double waitcmd_sigma2(double var)
 
 /* ---- per object: its waiters' and holders' sites ---- */
 
-static int cmp_sum(const void *a, const void *b)
-{
-	const struct waitcmd_site *x = a, *y = b;
-	if (x->weight != y->weight)
-		return x->weight > y->weight ? -1 : 1;
-	if (x->fr.func != y->fr.func)
-		return x->fr.func < y->fr.func ? -1 : 1;
-	return (x->fr.line > y->fr.line) - (x->fr.line < y->fr.line);
-}
-
-int waitcmd_sites(const struct waitcmd *w, const struct wait_party *a, size_t n, struct waitcmd_site **out,
+int waitcmd_sites(const struct waitcmd *w, const struct wait_party *a, size_t n, struct wait_site_sum **out,
 		  size_t *nout)
 {
-	const struct profile *p = w->p;
-	struct waitcmd_site *s = malloc((n ? n : 1) * sizeof(*s));
-	if (!s)
-		return -ENOMEM;
-	size_t k = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (a[i].thread >= p->nthreads || !thread_selected(w, a[i].thread))
-			continue;
-		struct fa_frame fr = {FA_NONE, 0};
-		wait_site(p, a[i].stack, &fr);
-		size_t j = 0;
-		while (j < k && (s[j].fr.func != fr.func || s[j].fr.line != fr.line))
-			j++;
-		if (j == k)
-			s[k++] = (struct waitcmd_site){fr, 0, 0, 0};
-		s[j].weight += a[i].weight;
-		s[j].held_ns += a[i].held_ns;
-		s[j].records += a[i].records;
-	}
-	qsort(s, k, sizeof(*s), cmp_sum);
-	*out = s;
-	*nout = k;
-	return 0;
+	return wait_sites_of(w->p, a, n, w->has_tid ? w->tid : 0, out, nout);
 }
 
 /* An object's waiting under the thread filter: its time and threads. */

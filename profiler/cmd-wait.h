@@ -20,20 +20,13 @@ struct waitcmd {
 	struct agg_table sites; /* AGG_FRAME rows of FA_WAIT self: the calls that waited */
 };
 
-/* Waiters or holders of one object grouped by their site (wait_site). */
-struct waitcmd_site {
-	struct fa_frame fr;
-	int64_t weight, held_ns;
-	uint64_t records;
-};
-
 /* "func (file.c:12)" (module when no file) into buf. */
 const char *waitcmd_where(const struct waitcmd *w, const struct fa_frame *fr, char *buf, size_t len);
 /* Two standard deviations of an estimate of variance var. */
 double waitcmd_sigma2(double var);
 /* a[0..n) of the selected threads grouped by site, heaviest first, into a
  * new *out (*nout of them). Returns 0 or -ENOMEM. */
-int waitcmd_sites(const struct waitcmd *w, const struct wait_party *a, size_t n, struct waitcmd_site **out,
+int waitcmd_sites(const struct waitcmd *w, const struct wait_party *a, size_t n, struct wait_site_sum **out,
 		  size_t *nout);
 void waitcmd_object_figures(const struct waitcmd *w, const struct wait_object *o, int64_t *ns,
 			    uint32_t *threads);

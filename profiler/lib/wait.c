@@ -484,6 +484,43 @@ bool wait_timeline_columns(const struct profile *p, uint32_t t, size_t ncols, do
 	return true;
 }
 
+static int cmp_sum(const void *a, const void *b)
+{
+	const struct wait_site_sum *x = a, *y = b;
+	if (x->weight != y->weight)
+		return x->weight > y->weight ? -1 : 1;
+	if (x->fr.func != y->fr.func)
+		return x->fr.func < y->fr.func ? -1 : 1;
+	return (x->fr.line > y->fr.line) - (x->fr.line < y->fr.line);
+}
+
+int wait_sites_of(const struct profile *p, const struct wait_party *a, size_t n, int tid,
+		  struct wait_site_sum **out, size_t *nout)
+{
+	struct wait_site_sum *s = malloc((n ? n : 1) * sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	size_t k = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (a[i].thread >= p->nthreads || (tid && p->threads[a[i].thread].tid != tid))
+			continue;
+		struct fa_frame fr = {FA_NONE, 0};
+		wait_site(p, a[i].stack, &fr);
+		size_t j = 0;
+		while (j < k && (s[j].fr.func != fr.func || s[j].fr.line != fr.line))
+			j++;
+		if (j == k)
+			s[k++] = (struct wait_site_sum){fr, 0, 0, 0};
+		s[j].weight += a[i].weight;
+		s[j].held_ns += a[i].held_ns;
+		s[j].records += a[i].records;
+	}
+	qsort(s, k, sizeof(*s), cmp_sum);
+	*out = s;
+	*nout = k;
+	return 0;
+}
+
 bool wait_site(const struct profile *p, uint32_t s, struct fa_frame *out)
 {
 	if (s >= p->nstacks)

@@ -140,6 +140,18 @@ bool wait_recorded(const struct profile *p);
 bool wait_timeline_columns(const struct profile *p, uint32_t t, size_t ncols, double *run, double *wait,
 			   double *alive);
 
+/* Waiters or holders of one object grouped by their site (wait_site). */
+struct wait_site_sum {
+	struct fa_frame fr; /* func FA_NONE: no known frame */
+	int64_t weight, held_ns;
+	uint64_t records;
+};
+/* a[0..n) grouped by site, heaviest first, into a new *out (*nout of them):
+ * only the parties of threads with id tid when tid is not 0. Returns 0 or
+ * -ENOMEM. */
+int wait_sites_of(const struct profile *p, const struct wait_party *a, size_t n, int tid,
+		  struct wait_site_sum **out, size_t *nout);
+
 /* The frame of stack s where its waiting time belongs (the aggregation's
  * self frame for FA_WAIT: the program's call past the C library), into
  * *out; false when the stack has no frame. */

@@ -43,6 +43,7 @@ out lines-main lines --json mem.fdump main
 "$PROGS/waitprof_gendump" waits.fdump >/dev/null || fail "waitprof_gendump failed"
 out wait wait --json waits.fdump
 out wait-tid wait --json --tid 101 --width 20 waits.fdump
+out view-waits view --data-only waits.fdump
 
 schema() { # SCHEMA FILE...
 	python3 "$SRCDIR/tests/integration/json-schema.py" "$SRCDIR/docs/json-schema" "$@" ||
@@ -51,7 +52,7 @@ schema() { # SCHEMA FILE...
 schema report.json report-*.json
 schema mem.json mem-*.json
 schema compare.json diff-*.json check-*.json
-schema viewer.json view.json view-diff.json
+schema viewer.json view.json view-diff.json view-waits.json
 schema lines.json lines-*.json
 schema wait.json wait*.json
 

@@ -18,8 +18,8 @@ rec() { # NAME CMD...: records CMD with --wait into NAME.fdump, then fathom wait
 	"$FATHOM" wait "$name.fdump" >"$name.txt" 2>"$name.werr" || { cat "$name.werr" >&2; fail "fathom wait $name failed"; }
 	"$FATHOM" wait --json --top 0 "$name.fdump" >"$name.json" 2>>"$name.werr" || fail "fathom wait --json $name failed"
 }
-rec slow "$SAMPLES/locks" slow 2000000
-rec fast "$SAMPLES/locks" fast 2000000
+rec slow "$SAMPLES/locks" slow
+rec fast "$SAMPLES/locks" fast
 rec pc "$PROGS/wprof_prodcons" 100
 rec ep "$PROGS/wprof_epoll"
 rec ws "$PROGS/wait_sleep"
@@ -45,7 +45,8 @@ print("slow_holder=" + (site(o["holders"][0]) if o["holders"] else "none"))
 print("slow_holder_share=%.2f" % (o["holders"][0]["share"] if o["holders"] else 0))
 fw = [t for t in f["threads"] if t["name"].startswith("counter-")]
 print("fast_lock_share=%.4f" % (sum(t["by_reason"]["lock"] for t in fw) / max(1, sum(t["seen_ns"] for t in fw))))
-print("fast_locks_10ms=%d" % len([o for o in f["objects"] if o["group"] == "lock" and o["wait_ns"] >= 10e6]))
+print("fast_lock_ns=%d" % sum(t["by_reason"]["lock"] for t in fw))
+print("slow_lock_ns=%d" % lock)
 pc = load("pc")
 c = [t for t in pc["threads"] if t["name"] == "consumer"][0]
 pr = [t for t in pc["threads"] if t["name"] == "producer"][0]
@@ -86,9 +87,10 @@ if awk -v l="$load" -v c="$(nproc)" 'BEGIN { exit !(c >= 5 && l < c - 5) }'; the
 else
 	note "NOT ASSERTED: the workers' waiting share $(got slow_lock_share) against 0.5 (load $load on $(nproc) CPUs)"
 fi
-# locks fast: no contended lock worth naming.
-assert_le "locks fast: the workers' lock waiting share" 0.02 "$(got fast_lock_share)"
-assert_eq "locks fast: locks waited 10 ms or more" 0 "$(got fast_locks_10ms)"
+# locks fast: no contended lock worth naming (the threads take the lock
+# once each, to merge their shards, and may meet there).
+assert_le "locks fast: the workers' lock waiting share" 0.1 "$(got fast_lock_share)"
+assert_le "locks fast: lock waiting against slow's (ns)" "$(awk -v s="$(got slow_lock_ns)" 'BEGIN { printf "%.0f", s / 5 }')" "$(got fast_lock_ns)"
 
 # The condition variable: the consumer waits about as long as the producer sleeps.
 assert_eq "consumer's condition" "cond take_item (wprof_prodcons.c:$(line tests/integration/progs/wprof_prodcons.c 'pthread_cond_wait(&ready'))" "$(got pc_object)"
