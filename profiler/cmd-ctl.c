@@ -126,7 +126,9 @@ static int say_answer(int pid, const char *ans, bool quiet)
 	unsigned long long seq = 0, ns = 0, id = 0;
 	int n = sscanf(ans, "%15[a-z].%15[a-z].%llu.%llu.%llu", word, verb, &seq, &ns, &id);
 	if (n < 4 || (strcmp(word, "ok") && strcmp(word, "same"))) {
-		fprintf(stderr, "fathom ctl: process %d did not understand the command (answer '%s'): is its agent older than this fathom?\n",
+		fprintf(stderr,
+			"fathom ctl: process %d did not understand the command (answer '%s'): is its agent "
+			"older than this fathom?\n",
 			pid, ans);
 		return 1;
 	}
@@ -134,7 +136,8 @@ static int say_answer(int pid, const char *ans, bool quiet)
 		return 0;
 	double s = (double)ns / 1e9;
 	if (!strcmp(verb, "snapshot"))
-		printf("fathom ctl: process %d: snapshot %llu at %.3f s (allocation event %llu)\n", pid, id, s, seq);
+		printf("fathom ctl: process %d: snapshot %llu at %.3f s (allocation event %llu)\n", pid, id,
+		       s, seq);
 	else if (!strcmp(word, "same"))
 		printf("fathom ctl: process %d: recording was already %s (at %.3f s)\n", pid,
 		       verb[2] == 'a' ? "on" : "off", s);
@@ -162,7 +165,8 @@ int cmd_ctl(int argc, char **argv)
 		case 'T':
 			timeout = cmd_parse_time(optarg);
 			if (timeout <= 0) {
-				fprintf(stderr, "fathom ctl: --timeout takes a time such as 3s or 500ms, not '%s'\n",
+				fprintf(stderr,
+					"fathom ctl: --timeout takes a time such as 3s or 500ms, not '%s'\n",
 					optarg);
 				return 2;
 			}
@@ -181,7 +185,8 @@ int cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "fathom ctl: usage: fathom ctl PID start|stop|snapshot [LABEL]\n");
 		return 2;
 	}
-	const char *pids = argv[optind], *verb = argv[optind + 1], *label = argc - optind > 2 ? argv[optind + 2] : "";
+	const char *pids = argv[optind], *verb = argv[optind + 1],
+		   *label = argc - optind > 2 ? argv[optind + 2] : "";
 	char *end;
 	long pid = strtol(pids, &end, 10);
 	if (*end || end == pids || pid <= 0 || pid > INT_MAX) {
@@ -189,7 +194,8 @@ int cmd_ctl(int argc, char **argv)
 		return 2;
 	}
 	if (strcmp(verb, "start") && strcmp(verb, "stop") && strcmp(verb, "snapshot")) {
-		const char *best = cmd_suggest(verb, (const char *const[]){"start", "stop", "snapshot", NULL});
+		const char *best =
+		    cmd_suggest(verb, (const char *const[]){"start", "stop", "snapshot", NULL});
 		fprintf(stderr, "fathom ctl: '%s' is not start, stop or snapshot", verb);
 		if (best)
 			fprintf(stderr, "; did you mean '%s'?", best);
@@ -206,27 +212,33 @@ int cmd_ctl(int argc, char **argv)
 		return 1;
 	}
 	if (st.st_uid != geteuid() && geteuid() != 0) {
-		fprintf(stderr, "fathom ctl: process %ld belongs to another user (uid %u): only its user or root can control it\n",
+		fprintf(stderr,
+			"fathom ctl: process %ld belongs to another user (uid %u): only its user or root can "
+			"control it\n",
 			pid, (unsigned)st.st_uid);
 		return 1;
 	}
 	char dir[PATH_MAX];
 	int agent = has_agent((int)pid);
 	if (agent == 0) {
-		fprintf(stderr, "fathom ctl: process %ld is not running under fathom's agent (start it with fathom record)\n",
+		fprintf(stderr,
+			"fathom ctl: process %ld is not running under fathom's agent (start it with fathom "
+			"record)\n",
 			pid);
 		return 1;
 	}
 	if (!find_channel((int)pid, st.st_uid, dir, sizeof(dir)) && agent < 0) {
-		fprintf(stderr,
-			"fathom ctl: process %ld has no fathom control channel: it is not running under fathom's "
-			"agent (or its agent is older than this fathom, or has finished)\n",
-			pid);
+		fprintf(
+		    stderr,
+		    "fathom ctl: process %ld has no fathom control channel: it is not running under fathom's "
+		    "agent (or its agent is older than this fathom, or has finished)\n",
+		    pid);
 		return 1;
 	}
 	if (!find_channel((int)pid, st.st_uid, dir, sizeof(dir))) {
 		fprintf(stderr,
-			"fathom ctl: process %ld has no control channel (its agent is older than this fathom, has "
+			"fathom ctl: process %ld has no control channel (its agent is older than this "
+			"fathom, has "
 			"finished, or could not make /tmp/fathom-%u/%ld)\n",
 			pid, (unsigned)st.st_uid, pid);
 		return 1;
@@ -262,7 +274,8 @@ int cmd_ctl(int argc, char **argv)
 				fprintf(stderr, "fathom ctl: process %ld exited before answering\n", pid);
 			else
 				fprintf(stderr,
-					"fathom ctl: process %ld did not answer within %.1f s (stopped, or busy; its "
+					"fathom ctl: process %ld did not answer within %.1f s (stopped, or "
+					"busy; its "
 					"agent reads commands every 20 ms)\n",
 					pid, timeout / 1e9);
 			return 1;
