@@ -21,6 +21,7 @@
 /* Whether the agent records now; what it records when on. */
 static volatile int g_on = 1;
 static int g_cpu_ok;	 /* the sampling handler is installed */
+static int g_cpu_inited; /* window_init ran */
 static int g_alloc_mode; /* FD_ALLOC_* when on */
 /* The automatic window (CLOCK_MONOTONIC ns, 0: none) and periodic marks. */
 static uint64_t g_start_at, g_stop_at, g_next_snap;
@@ -43,6 +44,7 @@ int window_paused(void)
 int window_init(int cpu_ok)
 {
 	g_cpu_ok = cpu_ok;
+	g_cpu_inited = 1;
 	g_alloc_mode = agent_cfg.alloc;
 	uint64_t now = mono_now();
 	g_on = !agent_cfg.start_off;
@@ -58,8 +60,9 @@ int window_init(int cpu_ok)
  * begins paused says so with a STOP at its start. */
 void window_dump_start(struct enc *e)
 {
-	if (!g_on)
-		enc_window(e, agent_now(), FD_WIN_STOP, atomic_load(&agent_seq), 0, NULL);
+	/* The constructor writes the dump's start before window_init. */
+	if (g_cpu_inited ? !g_on : agent_cfg.start_off)
+		enc_window(e, 0, FD_WIN_STOP, atomic_load(&agent_seq), 0, NULL);
 }
 
 /* A fork child numbers its own snapshots; its window is the parent's. */

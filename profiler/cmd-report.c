@@ -13,6 +13,7 @@
 
 #include "aggregate.h"
 #include "cmds.h"
+#include "marks.h"
 #include "cpu-account.h"
 #include "cxxname.h"
 #include "fathom-dump.h"
@@ -204,6 +205,11 @@ static void print_text_header(const struct report *r)
 		else
 			printf("no CPU sampling (--no-cpu)\n");
 		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
+		if (marks_windowed(pr)) {
+			char wt[256];
+			if (marks_window_text(pr, wt, sizeof(wt)) == 0)
+				printf("          window: %s\n", wt);
+		}
 		if (pr->end_signal)
 			printf(
 			    "          ended by %s (the agent finished the dump before the signal took its "

@@ -43,6 +43,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fathom-dump.h"
 #include "heap.h"
 
 /* How many ticks (in file order) past an event's seq it is released even if
@@ -59,6 +60,8 @@
 #define TIMELINE_MAX 2000
 
 #define NO_STACK UINT32_MAX
+/* The stack field of a buffered WINDOW mark (key 2 * seq, as a tick). */
+#define MARK_STACK (UINT32_MAX - 1)
 /* No allocation can be larger (user address space is 2^47 bytes on x86-64);
  * a larger size is damage, and ignoring it keeps the sums meaningful. */
 #define MAX_SIZE ((uint64_t)1 << 48)
@@ -150,6 +153,18 @@ struct heap {
 	size_t ntl;
 	size_t stride, inbucket;
 	struct tlpoint bucket;
+
+	/* WINDOW marks replayed: the live heap at each (p->procs[].marks[idx]);
+	 * paused: a STOP was replayed and no START since. */
+	struct hmark {
+		size_t idx;
+		int64_t bytes, blocks;
+		struct fa_mark_live *live;
+		size_t nlive;
+	} * marks;
+	size_t nmarks;
+	bool paused;
+	int64_t paused_bytes, paused_blocks;
 
 	int err; /* first allocation failure, reported by later calls */
 };
@@ -589,10 +604,77 @@ static inline __attribute__((always_inline)) void replay_alloc(struct heap *h, u
 	note_peak(h, seq);
 }
 
+/* A WINDOW mark: the live heap now, by stack. At a START after a STOP, the
+ * blocks still live are set aside: their frees while paused went unseen, so
+ * from now on only what this window allocates is followed (their later
+ * frees count as unknown). */
+static __attribute__((noinline)) void replay_mark(struct heap *h, size_t idx, int what)
+{
+	struct hmark *mk = realloc(h->marks, (h->nmarks + 1) * sizeof(*mk));
+	double *bytes = h->maxstack ? calloc(h->maxstack, sizeof(double)) : NULL;
+	double *blocks = h->maxstack ? calloc(h->maxstack, sizeof(double)) : NULL;
+	if (mk)
+		h->marks = mk;
+	if (!mk || (h->maxstack && (!bytes || !blocks))) {
+		free(bytes);
+		free(blocks);
+		h->err = -ENOMEM;
+		return;
+	}
+	mk = &h->marks[h->nmarks++];
+	*mk = (struct hmark){.idx = idx};
+	double tb = 0, tn = 0;
+	size_t nz = 0;
+	for (size_t i = 0; i < h->capblocks; i++) {
+		const struct hblock *b = &h->blocks[i];
+		if (!b->ptr || b->stack >= h->maxstack)
+			continue;
+		double w = (double)live_weight(h, b->size), n = est_calls(h, b->size);
+		nz += !blocks[b->stack];
+		bytes[b->stack] += w;
+		blocks[b->stack] += n;
+		tb += w;
+		tn += n;
+	}
+	mk->bytes = llround(tb);
+	mk->blocks = llround(tn);
+	if (nz && (what == FD_WIN_SNAPSHOT || what == FA_MARK_AT)) {
+		if (!(mk->live = malloc(nz * sizeof(*mk->live)))) {
+			h->err = -ENOMEM;
+			nz = 0;
+		}
+		for (size_t s = 0; s < h->maxstack && mk->nlive < nz; s++)
+			if (blocks[s])
+				mk->live[mk->nlive++] =
+				    (struct fa_mark_live){(uint32_t)s, llround(bytes[s]), llround(blocks[s])};
+	}
+	free(bytes);
+	free(blocks);
+	if (what == FD_WIN_STOP)
+		h->paused = true;
+	if (what == FD_WIN_START && h->paused) {
+		h->paused = false;
+		h->paused_bytes += mk->bytes;
+		h->paused_blocks += mk->blocks;
+		for (size_t i = 0; i < h->capblocks; i++) {
+			struct hblock *b = &h->blocks[i];
+			if (b->ptr && b->stack < h->capstacks)
+				stack_live_add(h, &h->stacks[b->stack], -live_weight(h, b->size));
+		}
+		memset(h->blocks, 0, h->capblocks * sizeof(*h->blocks));
+		h->nblocks = 0;
+		h->live = 0;
+		for (size_t i = 0; i < h->capthreads; i++)
+			h->threads[i].last = 0;
+	}
+}
+
 static void replay(struct heap *h, const struct hev *e)
 {
 	uint64_t seq = e->key >> 1;
-	if (!(e->key & 1))
+	if (!(e->key & 1) && e->stack == MARK_STACK)
+		replay_mark(h, (size_t)e->a, (int)e->b);
+	else if (!(e->key & 1))
 		replay_tick(h, seq, e->a, (int64_t)e->b);
 	else if (e->stack == NO_STACK)
 		replay_free(h, seq, e->tid, e->a);
@@ -761,6 +843,17 @@ int heap_tick(struct heap *h, uint64_t time_ns, uint64_t seq, int64_t rss)
 	return h->err;
 }
 
+int heap_mark(struct heap *h, uint64_t seq, size_t idx, int what)
+{
+	struct hev e = {2 * seq, idx, (uint64_t)what, 0, MARK_STACK, 0};
+	if (h->err)
+		return h->err;
+	if (q_push(h, &e))
+		return h->err;
+	q_drain(h, 0);
+	return h->err;
+}
+
 /* ---- finish ---- */
 
 static int add_warning(struct profile *p, const char *msg)
@@ -801,6 +894,9 @@ static uint64_t peak_time(const struct heap *h, uint64_t duration)
 
 static void heap_destroy(struct heap *h)
 {
+	for (size_t i = 0; i < h->nmarks; i++)
+		free(h->marks[i].live);
+	free(h->marks);
 	free(h->q);
 	free(h->blocks);
 	free(h->stacks);
@@ -917,6 +1013,27 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 		}
 		if (!peak_done)
 			tl[p->ntimeline++] = (struct fa_point){proc, pt, h->peak, h->pk_rss};
+	}
+
+	/* The marks' heaps go to their process. */
+	if (proc < p->nprocs) {
+		struct fa_process *pr = &p->procs[proc];
+		for (size_t i = 0; i < h->nmarks; i++) {
+			struct hmark *mk = &h->marks[i];
+			if (mk->idx >= pr->nmarks)
+				continue;
+			struct fa_mark *fm = &pr->marks[mk->idx];
+			fm->heap_known = true;
+			fm->heap_bytes = mk->bytes;
+			fm->heap_blocks = mk->blocks;
+			free(fm->live);
+			fm->live = mk->live;
+			fm->nlive = mk->nlive;
+			mk->live = NULL;
+		}
+		pr->frees_unknown += h->unknown_frees;
+		pr->paused_live_bytes += h->paused_bytes;
+		pr->paused_live_blocks += h->paused_blocks;
 	}
 
 	const char *name = proc < p->nprocs && p->procs[proc].path ? p->procs[proc].path : "recording";

@@ -24,6 +24,11 @@ int heap_realloc(struct heap *h, uint64_t seq, int tid, uint32_t stack, uint64_t
 /* A periodic tick: at time_ns the agent had reached sequence number seq. */
 int heap_tick(struct heap *h, uint64_t time_ns, uint64_t seq, int64_t rss);
 
+/* A WINDOW mark (or FA_MARK_AT) at sequence number seq: the live heap then
+ * goes to p->procs[proc].marks[idx] at heap_finish; what FD_WIN_START after
+ * a STOP sets the blocks still live aside (their frees went unseen). */
+int heap_mark(struct heap *h, uint64_t seq, size_t idx, int what);
+
 /* Replays what is still buffered, then adds this process's weights into
  * p->stacks[*].w (alloc, temp, leaked, peak), its summary into p->mem and its
  * points into p->timeline (proc is the process index). Frees h. */

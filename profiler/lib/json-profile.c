@@ -39,6 +39,32 @@ void json_process(struct json *j, const struct fa_process *pr)
 	json_string(j, "end_signal", pr->end_signal ? signal_name(sig, sizeof(sig), pr->end_signal) : NULL);
 	json_string(j, "damage", pr->damage);
 	json_uint(j, "wait_threshold_ns", pr->wait_threshold_ns);
+	/* The windows and snapshots (format 1.4). */
+	json_array_begin(j, "marks");
+	for (size_t i = 0; i < pr->nmarks; i++) {
+		const struct fa_mark *m = &pr->marks[i];
+		static const char *const what[] = {"start", "stop", "snapshot", "rotate"};
+		json_object_begin(j, NULL);
+		json_string(j, "what", m->what >= 0 && m->what < 4 ? what[m->what] : "at");
+		json_uint(j, "time_ns", m->time_ns);
+		json_uint(j, "seq", m->seq);
+		json_uint(j, "id", m->id);
+		json_string(j, "label", m->label);
+		if (m->heap_known)
+			json_int(j, "heap_bytes", m->heap_bytes);
+		else
+			json_null(j, "heap_bytes");
+		json_object_end(j);
+	}
+	json_array_end(j);
+	if (pr->timer_samples) {
+		json_uint(j, "first_sample_ns", pr->first_sample_ns);
+		json_uint(j, "last_sample_ns", pr->last_sample_ns);
+	} else {
+		json_null(j, "first_sample_ns");
+		json_null(j, "last_sample_ns");
+	}
+	json_uint(j, "frees_unknown", pr->frees_unknown);
 	const struct fa_python *py = &pr->python;
 	if (py->version) {
 		char v[32];

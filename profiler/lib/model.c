@@ -16,6 +16,7 @@
 
 #include "fathom-dump.h"
 #include "heap.h"
+#include "marks.h"
 #include "profile.h"
 #include "python.h"
 #include "reader.h"
@@ -181,6 +182,7 @@ struct proc_state {
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
 	struct symcache *saved; /* the symbols the dump carries, or NULL */
+	bool mark_at_done;	/* profile_opts.mark_at_ns's mark is made */
 };
 
 /* A module's node in its process's live map (below). */
@@ -702,6 +704,10 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 		int64_t w = (int64_t)(periods > (1u << 30) ? (1u << 30) : periods);
 		seen_time(ld, proc, e->time);
 		if (!e->at_end) {
+			if (!pr->timer_samples || e->time < pr->first_sample_ns)
+				pr->first_sample_ns = e->time;
+			if (!pr->timer_samples || e->time > pr->last_sample_ns)
+				pr->last_sample_ns = e->time;
 			pr->timer_samples++;
 			pr->timer_weight += e->ns && pr->hz ? e->ns / (1000000000u / pr->hz) : e->weight;
 		}
@@ -835,8 +841,20 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 				      r->size, r->time, r->weight, r->ns,  r->at_end, r->agent};
 		return on_event(ld, proc, &ev);
 	}
+	case FD_REC_WINDOW:
+		seen_time(ld, proc, r->time);
+		return marks_add(pr, ld->pstate[proc].heap, (int)r->what, r->time, r->seq, r->id,
+				 (const char *)r->name.p, r->name.len);
 	case FD_REC_TICK:
 		seen_time(ld, proc, r->time);
+		if (ld->opts && ld->opts->mark_at_ns && !ld->pstate[proc].mark_at_done &&
+		    r->time >= ld->opts->mark_at_ns) {
+			ld->pstate[proc].mark_at_done = true;
+			int rc =
+			    marks_add(pr, ld->pstate[proc].heap, FA_MARK_AT, r->time, r->seq, 0, NULL, 0);
+			if (rc)
+				return rc;
+		}
 		if (ld->pstate[proc].heap)
 			return heap_tick(ld->pstate[proc].heap, r->time, r->seq, (int64_t)r->rss);
 		if (GROW(ld->ticks, ld->ticks_cap, ld->nticks + 1) < 0)
@@ -1464,6 +1482,7 @@ void profile_free(struct profile *p)
 		free(p->procs[i].run_id);
 		free(p->procs[i].alloc_bypass);
 		free(p->procs[i].python.path);
+		marks_free(&p->procs[i]);
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		free(p->modules[i].path);

@@ -53,6 +53,29 @@ struct fa_python {
 	uint64_t walks, faults; /* the agent's walks of Python frames, and those a fault cut short */
 };
 
+/* The live heap of one stack at a mark. */
+struct fa_mark_live {
+	uint32_t stack;
+	int64_t bytes, blocks;
+};
+
+/* A WINDOW record of a process (format 1.4: recording switched on or off, a
+ * snapshot, a rotation), or the point `fathom mem --at TIME` asked for
+ * (what FA_MARK_AT). */
+#define FA_MARK_AT 100
+struct fa_mark {
+	int what; /* FD_WIN_* or FA_MARK_AT */
+	uint64_t time_ns, seq, id;
+	char *label; /* NULL: none */
+	/* The live heap when the mark was written (every allocation event
+	 * below seq replayed), in all and by stack (those with live bytes);
+	 * heap_known false without allocation tracking. */
+	bool heap_known;
+	int64_t heap_bytes, heap_blocks;
+	struct fa_mark_live *live;
+	size_t nlive;
+};
+
 struct fa_process {
 	const char *path; /* the dump file */
 	int pid, ppid, generation;
@@ -111,6 +134,18 @@ struct fa_process {
 	/* Waits were recorded (format 1.4, record --wait): every wait at least
 	 * this long, shorter ones sampled (wait.h). 0: not recorded. */
 	uint64_t wait_threshold_ns;
+	/* The recording's windows and snapshots (marks.c), in file order. */
+	struct fa_mark *marks;
+	size_t nmarks;
+	/* The first and last time of the timer's samples (ns since start;
+	 * meaningful when timer_samples > 0). */
+	uint64_t first_sample_ns, last_sample_ns;
+	/* Frees of blocks the replay never saw allocated (allocated before
+	 * the recording started, or while it was paused): left out. And the
+	 * blocks live when recording paused, whose fate while paused is
+	 * unknown: left out from the next start on. */
+	uint64_t frees_unknown;
+	int64_t paused_live_bytes, paused_live_blocks;
 };
 
 struct fa_module {
@@ -267,6 +302,9 @@ struct profile_opts {
 	/* --python: the Python-only view of stacks with Python frames
 	 * (python.h, py_view): the interpreter's native frames folded away. */
 	bool python_view;
+	/* fathom mem --at TIME: a mark (FA_MARK_AT) at the first tick at or
+	 * after this time (ns since each process's start; 0: none). */
+	uint64_t mark_at_ns;
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.
