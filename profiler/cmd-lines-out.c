@@ -361,15 +361,20 @@ void lines_print_text(struct lines *l)
 	for (size_t i = 0; i < p->nprocs; i++)
 		samples += p->procs[i].samples;
 	printf("recording %s%s: ", p->procs[0].path, p->nprocs > 1 ? " and more" : "");
+	if (l->tid) /* the thread's samples, not the recording's */
+		samples = (uint64_t)(l->fr.total_n + 0.5);
 	if (l->fr.total[FA_CPU])
-		printf("CPU %s in %s samples", fmt_duration(a, (uint64_t)l->fr.total_ns),
-		       fmt_count(b, (int64_t)samples));
+		printf("CPU %s in %s samples%s", fmt_duration(a, (uint64_t)l->fr.total_ns),
+		       fmt_count(b, (int64_t)samples), l->tid ? " of this thread" : "");
 	else
 		printf("no CPU samples");
 	if (l->metrics & AGG_MEMORY)
 		printf("; %s%s allocation calls, %s", p->mem.sampled ? "~" : "",
 		       fmt_count(a, l->fr.total[FA_ALLOC_CALLS]), fmt_bytes(d, l->fr.total[FA_ALLOC_BYTES]));
-	printf("\nshares are of the whole recording");
+	if (l->tid)
+		printf("\nthread %d only: shares are of its CPU time", l->tid);
+	else
+		printf("\nshares are of the whole recording");
 	if (l->metrics & AGG_MEMORY)
 		printf("; memory is what a line allocated, itself or through its calls%s",
 		       p->mem.sampled ? " (estimated from a sampled recording)" : "");
