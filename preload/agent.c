@@ -101,6 +101,7 @@ __attribute__((constructor)) static void agent_init(void)
 	modules_find_agent();
 	config_probe_cpu();
 	note_stderr();
+	agent_generation = program_generation();
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	threads_key_init(thread_key_dtor);
@@ -109,6 +110,8 @@ __attribute__((constructor)) static void agent_init(void)
 	struct tstate *t = thread_attach();
 	thread_stack_bounds(t);
 	modules_rescan();
+	window_dump_start(dump_locked());
+	control_open();
 	flush_start();
 	if (start_writer() < 0) {
 		say("fathom: cannot start the writer thread; not profiling");
@@ -120,21 +123,29 @@ __attribute__((constructor)) static void agent_init(void)
 	 * destructors: ours, registered before the program's, runs last. */
 	exit_hooks_setup();
 	agent_exit_late_setup();
-	agent_alloc_on = agent_cfg.alloc;
+	mmap_hooks_start();
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);
 	}
-	if (agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0) {
-		agent_cpu_on = 1;
+	int cpu_ok = agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0;
+	if (cpu_ok)
 		sigmask_init();
-		if (t)
-			sample_arm(t, t->tid);
-		arm_existing_threads(agent_gettid());
+	/* Started paused (FATHOM_START=off, FATHOM_DELAY): the handler is in
+	 * place, no timer and no hook records until the window opens. */
+	if (window_init(cpu_ok)) {
+		agent_alloc_on = agent_cfg.alloc;
+		agent_wait_on = agent_cfg.wait;
+		if (cpu_ok) {
+			agent_cpu_on = 1;
+			if (t)
+				sample_arm(t, t->tid);
+			arm_existing_threads(agent_gettid());
+		}
 	}
 	death_install();
 	/* Python frames for CPU samples, allocations or both. */
-	if (agent_cpu_on || agent_alloc_on)
+	if (cpu_ok || agent_cfg.alloc)
 		python_init();
 out:
 	agent_guard = 0;
@@ -177,10 +188,12 @@ static void on_fork_child(void)
 	atomic_store(&agent_cpu_in_agent, 0);
 	atomic_store(&agent_lost_alloc, 0);
 	atomic_store(&agent_cpu_unsampled, 0);
+	atomic_store(&agent_cpu_skipped, 0);
 	modules_fork_child(1);
 	dump_fork_child(1);
 	set_start_times();
 	statm_forget(1); /* it names the parent's /proc entry */
+	agent_generation = 0;
 	if (open_dump(ppid) < 0)
 		goto off;
 	if (self) {
@@ -203,6 +216,9 @@ static void on_fork_child(void)
 		ring_push(&self->ring, w, 5);
 	}
 	modules_rescan();
+	window_fork_child();
+	window_dump_start(dump_locked());
+	control_fork_child();
 	flush_start();
 	agent_finished = 0;
 	if (start_writer() < 0)
@@ -215,5 +231,6 @@ off:
 	agent_ready = 0;
 	agent_alloc_on = 0;
 	agent_cpu_on = 0;
+	agent_wait_on = 0;
 	agent_guard = g;
 }

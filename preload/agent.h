@@ -95,6 +95,9 @@ struct tstate {
 	 * saw it (thread-cpu.c); valid when cpu_known. */
 	uint64_t cpu_base;
 	int cpu_known;
+	/* CPU time the thread used while recording was paused (window.c):
+	 * left out of its account. */
+	uint64_t cpu_skipped;
 	uint32_t last_id;
 	/* The start routine and the frames that called it (start_thread,
 	 * clone), taken when the thread started: the stack its CPU time is
@@ -178,6 +181,15 @@ struct agent_config {
 	uint64_t alloc_sample;
 	int cpu;
 	int signo; /* the sampling signal: a real-time signal of the agent's own */
+	/* FATHOM_WAIT: waits are recorded (wait-record.c); every wait at
+	 * least wait_threshold_ns long, shorter ones sampled. */
+	int wait;
+	uint64_t wait_threshold_ns;
+	/* The recording window (window.c): start paused (FATHOM_START=off); when
+	 * to start (CLOCK_MONOTONIC ns; 0: not set) and for how long; marks
+	 * every snapshot_every_ns (0: none). */
+	int start_off;
+	uint64_t start_at_mono, duration_ns, snapshot_every_ns;
 };
 
 extern struct agent_config agent_cfg;
@@ -189,11 +201,17 @@ extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
  * (FD_ALLOC_EXACT or FD_ALLOC_SAMPLED), so the hooks' first test is one load. */
 extern volatile int agent_alloc_on;
 extern volatile int agent_cpu_on; /* the sampling signal's handler records samples */
+/* Waits are recorded (FATHOM_WAIT, while the recording runs): the lock
+ * interposers' one test when it is off (wait-record.c). */
+extern volatile int agent_wait_on;
 /* Set before a second thread can exist (pthread_create, threads found at
  * start): until then the sequence counter needs no atomic instruction. */
 extern volatile int agent_multi;
 extern uint64_t agent_start_mono;
 extern pid_t agent_pid;
+/* This image's exec generation: 0 for a pid's first image, n after its
+ * n-th exec (FATHOM_EXEC, program.c); 0 in a fork child. */
+extern int agent_generation;
 extern uintptr_t agent_text_lo, agent_text_hi; /* libfathom.so's code */
 /* The code of the libraries the agent's own work calls into (libc, libzstd,
  * the dynamic loader, the vDSO), found at start: a sample whose stack runs
@@ -233,6 +251,24 @@ void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n);
 /* Pushes the sample a signal deferred while the thread was busy. Context:
  * malloc, not signal. */
 void thread_flush_pending(struct tstate *t);
+/* The thread enters and leaves agent code that pushes to its ring (busy):
+ * a sample that lands meanwhile is deferred, and pushed on leaving.
+ * Context: malloc, not signal. */
+static inline void thread_busy_on(struct tstate *t)
+{
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void thread_busy_off(struct tstate *t)
+{
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
+	__asm__ volatile("" ::: "memory");
+	if (UNLIKELY(t->pending))
+		thread_flush_pending(t);
+}
+
 /* Bytes until the next sampled allocation (exponential, mean alloc_sample).
  * Context: malloc, async-signal-safe. */
 int64_t agent_sample_interval(struct tstate *t);
@@ -314,6 +350,12 @@ uint64_t tcpu_sample_ns(struct tstate *t, uint32_t weight);
  * next sample stands for the CPU time not yet covered up to there. Context:
  * any, async-signal-safe. */
 void tcpu_note_arm(struct tstate *t, uint64_t clk_now, uint64_t first_ns);
+/* Recording resumes (or t ends while paused): t's CPU time not covered by
+ * samples so far was used while paused, and is left out of its account and
+ * of the process's (agent_cpu_skipped). Context: not signal; no timer of t
+ * armed. */
+void tcpu_skip(struct tstate *t, uint64_t clk_now);
+extern _Atomic uint64_t agent_cpu_skipped;
 /* The main thread's start stack: the program's entry point. */
 void tcpu_note_main(struct tstate *t);
 /* A forked child's thread: no account, no samples, no stacks yet (its
@@ -436,9 +478,15 @@ void report_dump_error(int at_end);
 int fd_place_high(int fd);
 ssize_t read_file(const char *path, char *buf, size_t cap);
 
+/* mmap-hooks.c: starts recording the program's mappings (unless
+ * FATHOM_MMAP=0), with allocation tracking. */
+void mmap_hooks_start(void);
+
 /* procstat.c: the memory figures of each TICK. Context: the writer. */
 void procstat_init(void);
-uint64_t statm_rss(void);
+/* The resident set in bytes, and in *file (when not NULL; UINT64_MAX when
+ * unknown) its pages of files and shared memory (statm's shared). */
+uint64_t statm_rss(uint64_t *file);
 void statm_forget(int close_it);
 uint64_t heap_in_use(void);
 
@@ -491,6 +539,21 @@ void writer_fork_child(void);
 void writer_note_flush(uint64_t now); /* the encoder was flushed at now */
 void flush_start(void);
 
+/* window.c: the recording window (paused, on) and its marks. */
+int window_init(int cpu_ok); /* the constructor; returns whether recording starts now */
+int window_paused(void);     /* Context: any */
+void window_dump_start(struct enc *e);
+void window_fork_child(void);
+void window_tick(struct enc *e, uint64_t now);
+void window_command(struct enc *e, uint64_t now, const char *verb, const char *label, char *reply,
+		    size_t cap);
+
+/* control.c: the directory `fathom ctl` drives the agent through. */
+void control_open(void);
+void control_close(void);
+void control_fork_child(void);
+void control_poll(struct enc *e, uint64_t now);
+
 /* finish.c */
 /* A trailer that may be taken back (exec, daemon()'s parent): returns
  * where it starts. Context: wlock held, and kept by the caller. */
@@ -505,6 +568,13 @@ void exit_hooks_setup(void);
 /* interpose-loader.c: the loader's own dl_iterate_phdr. */
 struct dl_phdr_info;
 int loader_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
+
+/* wait-locks.c: the C library's mutex calls, for the agent's own mutexes
+ * (not the interposers', which would record them). */
+int agent_mutex_lock(pthread_mutex_t *m);
+int agent_mutex_trylock(pthread_mutex_t *m);
+int agent_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts);
+int agent_mutex_unlock(pthread_mutex_t *m);
 
 /* malloc-hooks.c */
 void hooks_resolve(void);
@@ -555,7 +625,7 @@ void *agent_dlsym_next(const char *name);
 /* got.c: points the GOT slots of objects that bind past the agent
  * (RTLD_DEEPBIND) at the agent's functions. got_scope holds, for each
  * function the agent interposes, what a dlopen handle's own lookup finds. */
-#define GOT_MAX_FNS 128
+#define GOT_MAX_FNS 192
 struct got_scope {
 	void *target[GOT_MAX_FNS];
 };

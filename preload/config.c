@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 struct agent_config agent_cfg = {.hz = 99, .clock = FD_CLOCK_CPU, .alloc = FD_ALLOC_OFF, .cpu = 1};
@@ -133,8 +134,108 @@ static int parse_uint(const char *s, uint64_t *out, int suffixes)
 	return 0;
 }
 
+/* A time: seconds ("2", "0.5", "2s") or with a unit ("500ms", "200us",
+ * "100ns", "3m", "1h"), in ns. */
+static int parse_time(const char *s, uint64_t *out)
+{
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}, {"m", 60e9}, {"h", 3600e9}};
+	char *end;
+	if (!s || !*s || *s == '-')
+		return -1;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (errno || end == s || !(v >= 0) || v > 1e12)
+		return -1;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit)) {
+			*out = (uint64_t)(v * units[i].ns);
+			return 0;
+		}
+	return -1;
+}
+
+static uint64_t clock_ns(clockid_t c)
+{
+	struct timespec ts;
+	clock_gettime(c, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* FATHOM_START, FATHOM_DELAY, FATHOM_DURATION, FATHOM_SNAPSHOT_EVERY: the
+ * recording's window (docs/AGENT.md, "Recording a window"). FATHOM_DELAY is
+ * a time from this process's start, or "@NS", a CLOCK_REALTIME instant in
+ * ns, which `fathom record` passes so that every process of the run shares
+ * one window. */
+static void read_window_config(void)
+{
+	const char *s;
+	uint64_t v;
+	if ((s = getenv("FATHOM_START"))) {
+		if (!strcmp(s, "off"))
+			agent_cfg.start_off = 1;
+		else if (strcmp(s, "on"))
+			say("fathom: FATHOM_START='%s' is not on or off; recording from the start", s);
+	}
+	if ((s = getenv("FATHOM_DELAY"))) {
+		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
+		if (*s == '@' && parse_uint(s + 1, &v, 0) == 0) {
+			uint64_t real = clock_ns(CLOCK_REALTIME);
+			agent_cfg.start_at_mono = mono + (v > real ? v - real : 0);
+			agent_cfg.start_off = 1;
+		} else if (parse_time(s, &v) == 0) {
+			agent_cfg.start_at_mono = mono + v;
+			agent_cfg.start_off = 1;
+		} else {
+			say("fathom: FATHOM_DELAY='%s' is not a time (such as 1.5 or 500ms); recording from "
+			    "the "
+			    "start",
+			    s);
+		}
+	}
+	if ((s = getenv("FATHOM_DURATION")) &&
+	    (parse_time(s, &agent_cfg.duration_ns) < 0 || !agent_cfg.duration_ns))
+		say("fathom: FATHOM_DURATION='%s' is not a time above 0 (such as 2 or 500ms); recording to "
+		    "the end",
+		    s);
+	if ((s = getenv("FATHOM_SNAPSHOT_EVERY")) &&
+	    (parse_time(s, &agent_cfg.snapshot_every_ns) < 0 || agent_cfg.snapshot_every_ns < 10000000)) {
+		say("fathom: FATHOM_SNAPSHOT_EVERY='%s' is not a time of 10ms or more; no periodic snapshots",
+		    s);
+		agent_cfg.snapshot_every_ns = 0;
+	}
+}
+
+/* FATHOM_WAIT=1 records waits; FATHOM_WAIT_THRESHOLD (a duration, 1ms by
+ * default) alone turns it on too, unless FATHOM_WAIT=0 says otherwise. */
+static void read_wait_config(void)
+{
+	const char *s = getenv("FATHOM_WAIT"), *th = getenv("FATHOM_WAIT_THRESHOLD");
+	uint64_t v;
+	agent_cfg.wait_threshold_ns = 1000000;
+	if (s && !strcmp(s, "1"))
+		agent_cfg.wait = 1;
+	else if (s && strcmp(s, "0"))
+		say("fathom: FATHOM_WAIT='%s' is not 0 or 1; not recording waits", s);
+	if (th) {
+		if (parse_time(th, &v) < 0 || v < 1 || v > 60000000000ull)
+			say("fathom: FATHOM_WAIT_THRESHOLD='%s' is not a duration from 1ns to 60s (such as "
+			    "1ms, "
+			    "200us); using 1ms",
+			    th);
+		else
+			agent_cfg.wait_threshold_ns = v;
+		if (!s)
+			agent_cfg.wait = 1;
+	}
+}
+
 void read_config(void)
 {
+	read_window_config();
+
 	const char *s;
 	uint64_t v;
 	if ((s = getenv("FATHOM_HZ"))) {
@@ -192,6 +293,7 @@ void read_config(void)
 		else
 			agent_cfg.signo = (int)v;
 	}
+	read_wait_config();
 	if (agent_cfg.alloc == FD_ALLOC_SAMPLED && !agent_cfg.alloc_sample)
 		agent_cfg.alloc_sample = 512 * 1024;
 	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)

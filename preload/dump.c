@@ -45,14 +45,14 @@ static _Atomic pid_t g_owner;
 
 struct enc *dump_lock(void)
 {
-	pthread_mutex_lock(&wlock);
+	agent_mutex_lock(&wlock);
 	atomic_store(&g_owner, agent_gettid());
 	return &g_enc;
 }
 
 struct enc *dump_trylock(void)
 {
-	if (pthread_mutex_trylock(&wlock) != 0)
+	if (agent_mutex_trylock(&wlock) != 0)
 		return NULL;
 	atomic_store(&g_owner, agent_gettid());
 	return &g_enc;
@@ -71,7 +71,7 @@ struct enc *dump_lock_bounded(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 2;
-	if (pthread_mutex_timedlock(&wlock, &ts) != 0)
+	if (agent_mutex_timedlock(&wlock, &ts) != 0)
 		return NULL;
 	atomic_store(&g_owner, agent_gettid());
 	return &g_enc;
@@ -80,7 +80,7 @@ struct enc *dump_lock_bounded(void)
 void dump_unlock(void)
 {
 	atomic_store(&g_owner, 0);
-	pthread_mutex_unlock(&wlock);
+	agent_mutex_unlock(&wlock);
 	death_deferred_now();
 }
 
@@ -187,10 +187,10 @@ static int open_special(const char *name, const struct stat *st)
 
 /* Creates the dump without ever following a symlink or replacing a file:
  * NAME, else NAME.1, NAME.2, ... (NAME.1.fdump for a NAME.fdump; only around an existing regular file or
- * link; a device or a FIFO named NAME is written into). Returns the fd and
- * the generation (the suffix used: an exec'd image of the same pid finds its
- * predecessor's file). */
-static int open_output(pid_t pid, int *generation)
+ * link; a device or a FIFO named NAME is written into: an exec'd image of
+ * the same pid, a fork child of a fixed NAME or a run before finds NAME
+ * taken). Returns the fd. */
+static int open_output(pid_t pid)
 {
 	const char *pat = getenv("FATHOM_OUTPUT");
 	char base[PATH_MAX];
@@ -220,7 +220,6 @@ static int open_output(pid_t pid, int *generation)
 			say("fathom: cannot create %s: %s; not profiling", name, strerror(errno));
 		if (fd < 0)
 			return -1;
-		*generation = i;
 		if (name[0] == '/' || !getcwd(g_path, sizeof(g_path)) ||
 		    strlen(g_path) + strlen(name) + 2 > sizeof(g_path))
 			snprintf(g_path, sizeof(g_path), "%s", name);
@@ -250,7 +249,9 @@ ssize_t read_file(const char *path, char *buf, size_t cap)
 	return (ssize_t)n;
 }
 
-static void write_header(pid_t ppid, int generation)
+int agent_generation;
+
+static void write_header(pid_t ppid)
 {
 	static char exe[PATH_MAX];
 	static char cmd[65536];
@@ -270,7 +271,8 @@ static void write_header(pid_t ppid, int generation)
 	    .clock = (uint64_t)agent_cfg.clock,
 	    .alloc_mode = (uint64_t)agent_cfg.alloc,
 	    .alloc_sample_bytes = agent_cfg.alloc_sample,
-	    .generation = (uint64_t)generation,
+	    .generation = (uint64_t)agent_generation,
+	    .wait_threshold_ns = agent_cfg.wait ? agent_cfg.wait_threshold_ns : 0,
 	    .exe = exe,
 	    .cmdline = cmd,
 	    .cmdline_len = (size_t)cl,
@@ -280,13 +282,12 @@ static void write_header(pid_t ppid, int generation)
 
 int open_dump(pid_t ppid)
 {
-	int generation = 0;
-	g_fd = open_output(agent_pid, &generation);
+	g_fd = open_output(agent_pid);
 	if (g_fd < 0)
 		return -1;
 	/* Opened now, while the program waits (constructor, fork child), so
 	 * that its moment on a low number never meets the program's open(). */
-	(void)statm_rss();
+	(void)statm_rss(NULL);
 	int r = enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL);
 	if (r < 0) {
 		if (r == -ENOSPC || r == -EDQUOT)
@@ -300,7 +301,7 @@ int open_dump(pid_t ppid)
 	}
 	g_enc.check_id = 1;
 	manifest_line("%s\n", g_path);
-	write_header(ppid, generation);
+	write_header(ppid);
 	const char *run = getenv("FATHOM_RUN");
 	if (run && *run)
 		enc_note(&g_enc, FD_NOTE_RUN, run);
@@ -357,6 +358,9 @@ void dump_trailer(uint64_t now, unsigned reason)
 	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0) {
 		proc = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		proc = proc > g_cpu_start ? proc - g_cpu_start : 0;
+		/* The threads' time while recording was paused (window.c). */
+		uint64_t skipped = atomic_load(&agent_cpu_skipped);
+		proc = proc > skipped ? proc - skipped : 0;
 	}
 	pid_t wt = writer_tid();
 	if (wt && tcpu_read(wt, &writer) < 0)

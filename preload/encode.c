@@ -279,6 +279,12 @@ static int stack_seen(struct enc *e, uint64_t id)
 		return 1;
 	*w |= bit;
 	e->stacks_defined++;
+	if (e->marking) {
+		if (e->nmarked < sizeof(e->marked) / sizeof(e->marked[0]) && id <= UINT32_MAX)
+			e->marked[e->nmarked++] = (uint32_t)id;
+		else
+			e->marked_over = 1;
+	}
 	return 0;
 }
 
@@ -302,8 +308,35 @@ void enc_stack(struct enc *e, uint64_t id, const uint64_t *f, unsigned n)
 
 struct enc_mark enc_mark(struct enc *e)
 {
-	struct enc_mark m = {e->file_pos, e->chunk_seq};
+	struct enc_mark m = {e->file_pos,     e->chunk_seq,    e->samples, e->sample_weight,
+			     e->lost_samples, e->alloc_events, e->records, e->stacks_defined};
+	e->marking = 1;
+	e->nmarked = 0;
+	e->marked_over = 0;
 	return m;
+}
+
+/* After a rewind: the totals as they were at the mark, and the stacks
+ * defined since no longer defined (all of them forgotten when more were
+ * defined than the list holds: those are then written again, and the
+ * reader keeps a stack's first definition). */
+static void forget_since(struct enc *e, const struct enc_mark *m)
+{
+	e->samples = m->samples;
+	e->sample_weight = m->sample_weight;
+	e->lost_samples = m->lost_samples;
+	e->alloc_events = m->alloc_events;
+	e->records = m->records;
+	if (e->marked_over) {
+		if (e->stack_bits)
+			memset(e->stack_bits, 0, e->stack_bits_bytes);
+		e->stacks_defined = 0;
+	} else {
+		for (unsigned i = 0; i < e->nmarked; i++)
+			e->stack_bits[e->marked[i] >> 6] &= ~(1ull << (e->marked[i] & 63));
+		e->stacks_defined = m->stacks_defined;
+	}
+	e->marking = 0;
 }
 
 int enc_rewind(struct enc *e, struct enc_mark m)
@@ -324,5 +357,6 @@ int enc_rewind(struct enc *e, struct enc_mark m)
 		return -errno;
 	e->file_pos = m.file_pos;
 	e->chunk_seq = m.chunk_seq;
+	forget_since(e, &m);
 	return 0;
 }

@@ -40,6 +40,11 @@ struct enc {
 	uint64_t *stack_bits;
 	size_t stack_bits_bytes;
 	uint64_t stacks_defined;
+	/* Between enc_mark() and enc_rewind(): the ids defined since the mark,
+	 * so that a rewind forgets them (marked_over: more than fit). */
+	uint32_t marked[64];
+	unsigned nmarked;
+	int marking, marked_over;
 	/* Totals, for the trailer. */
 	uint64_t samples, sample_weight, lost_samples, alloc_events, records;
 };
@@ -72,7 +77,12 @@ void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
 void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns);
 /* Writes a STACK, unless this dump already has one of that id. */
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
-void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap);
+/* rss_file: since 1.4, UINT64_MAX when not known (not written). */
+void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap, uint64_t rss_file);
+/* A WINDOW mark (FD_WIN_*, since 1.4): seq is the allocation sequence
+ * number reached, id a snapshot's number (or a rotation's next file), label
+ * may be NULL (cut at 256 bytes). */
+void enc_window(struct enc *e, uint64_t time, unsigned what, uint64_t seq, uint64_t id, const char *label);
 void enc_lost(struct enc *e, unsigned what, uint64_t count);
 /* The same with the reason (LOST's optional str, format 1.1). */
 void enc_lost_why(struct enc *e, unsigned what, uint64_t count, const char *why);
@@ -100,13 +110,17 @@ uint32_t enc_crc32c(const void *buf, size_t len);
  * back off the file, and the records' bytes are counted in lost_bytes. */
 int enc_flush(struct enc *e);
 
-/* A position in the file to come back to (exec that fails). */
+/* A position in the file to come back to (exec that fails), with the
+ * totals and the count of stacks defined there. */
 struct enc_mark {
 	uint64_t file_pos;
 	uint32_t chunk_seq;
+	uint64_t samples, sample_weight, lost_samples, alloc_events, records, stacks_defined;
 };
 struct enc_mark enc_mark(struct enc *e);
-/* Truncates the file back to m; pending records must have been flushed.
+/* Truncates the file back to m, and the totals and defined stacks with it
+ * (a stack defined after m is written again when next used, or at the end);
+ * pending records must have been flushed.
  * Does nothing (and returns -errno) when the fd is no longer the dump or
  * not a regular file. */
 int enc_rewind(struct enc *e, struct enc_mark m);

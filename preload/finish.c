@@ -142,7 +142,7 @@ struct enc_mark trailer_provisional(unsigned reason)
 	struct enc_mark m = enc_mark(e);
 	uint64_t now = agent_now();
 	/* (With CPU sampling just stopped for an exec: it was on.) */
-	close_accounts(now, agent_cfg.cpu && !config_cpu_off()[0], 0);
+	close_accounts(now, agent_cfg.cpu && !config_cpu_off()[0] && !window_paused(), 0);
 	dump_trailer(now, reason);
 	enc_flush(e);
 	report_dump_error(1);
@@ -172,6 +172,8 @@ void agent_finish(unsigned reason)
 		agent_finished = 1;
 		agent_alloc_on = 0;
 		agent_cpu_on = 0;
+		agent_wait_on = 0;
+		control_close();
 	}
 	dump_unlock();
 	NO_CANCEL_END(cs);

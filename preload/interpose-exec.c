@@ -79,6 +79,8 @@ static struct exec_state before_exec(void)
 	}
 	s.active = 1;
 	s.mark = trailer_provisional(FD_END_EXEC);
+	/* The new image makes its own channel (same pid). */
+	control_close();
 	/* A signal that ends the process came meanwhile: the dump is whole
 	 * (its trailer says exec); the process ends as it would have, before
 	 * the new image. */
@@ -92,8 +94,10 @@ static void exec_failed(struct exec_state *s)
 	if (!s->active && !s->sampling)
 		return;
 	int e = errno;
-	if (s->active)
+	if (s->active) {
 		enc_rewind(dump_locked(), s->mark);
+		control_open();
+	}
 	if (s->sampling && agent_cpu_on)
 		resume_sampling();
 	if (s->active)

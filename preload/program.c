@@ -17,12 +17,15 @@
 #include <spawn.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
 extern char **environ;
+
+#define EXEC_VAR "FATHOM_EXEC"
 
 /* ----------------------------------------------------------------- Go */
 
@@ -173,7 +176,32 @@ static const char *env_find(char *const *envp, const char *name, size_t n)
 	return NULL;
 }
 
-static char *const *exec_env(char *const *envp, const char *path, struct exec_env *x, int note)
+/* Writes "FATHOM_EXEC=PID:N" into s (room for 48 bytes) without stdio: it
+ * may run in a vfork child. */
+static void exec_mark(char *s, unsigned pid, unsigned gen)
+{
+	char d[24];
+	int n;
+	strcpy(s, EXEC_VAR "=");
+	s += strlen(s);
+	for (unsigned v = pid, k = 0; k < 2; v = gen, k++) {
+		n = 0;
+		do
+			d[n++] = (char)('0' + v % 10);
+		while ((v /= 10) && n < 20);
+		while (n)
+			*s++ = d[--n];
+		*s++ = k ? 0 : ':';
+	}
+}
+
+/* The environment for an exec (exec 1) or a spawned program (exec 0): the
+ * agent appended to LD_PRELOAD when the program's environment lost it
+ * there, the agent's settings where it lost them, and for an exec of this
+ * very process FATHOM_EXEC=PID:N, which tells the next image that it is
+ * this pid's N-th exec (the agent there takes it out of its environment at
+ * start, so the program never sees it). */
+static char *const *exec_env(char *const *envp, const char *path, struct exec_env *x, int exec)
 {
 	x->map = NULL;
 	x->len = 0;
@@ -184,39 +212,66 @@ static char *const *exec_env(char *const *envp, const char *path, struct exec_en
 	if (!pre || !pre[11]) {
 		/* The program meant its child to have no preloads: said, not
 		 * overruled. */
-		if (note)
+		if (exec)
 			x->noted = manifest_line("unprofiled %d %s\n", (int)getpid(), path ? path : "?");
 		else
 			x->noted = -1; /* the caller notes it, knowing the pid */
 		return envp;
 	}
-	if (preload_has_agent(pre + 11))
+	/* A vfork child (its pid is not the agent's) starts a new process's
+	 * first image. */
+	int mark = exec && agent_pid > 0 && getpid() == agent_pid;
+	int has = preload_has_agent(pre + 11);
+	if (has && !mark)
 		return envp;
 	size_t n = 0;
 	while (envp[n])
 		n++;
-	size_t strl = strlen(pre) + 1 + strlen(g_self) + 1;
-	size_t len = (n + (size_t)g_nset + 1) * sizeof(char *) + strl;
+	size_t strl = has ? 0 : strlen(pre) + 1 + strlen(g_self) + 1;
+	size_t vecl = (n + (size_t)g_nset + 2) * sizeof(char *);
+	size_t len = vecl + strl + 48;
 	void *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return envp;
 	char **out = m;
-	char *s = (char *)m + (n + (size_t)g_nset + 1) * sizeof(char *);
+	char *s = (char *)m + vecl, *gen = s + strl;
 	/* Appended: the program's own preloads keep their place before it. */
-	snprintf(s, strl, "%s:%s", pre, g_self);
+	if (!has)
+		snprintf(s, strl, "%s:%s", pre, g_self);
 	size_t k = 0;
-	for (size_t i = 0; i < n; i++)
-		out[k++] = envp[i] == pre ? s : envp[i];
+	for (size_t i = 0; i < n; i++) {
+		if (!strncmp(envp[i], EXEC_VAR "=", sizeof(EXEC_VAR)))
+			continue; /* a stale mark is never passed on */
+		out[k++] = envp[i] == pre && !has ? s : envp[i];
+	}
 	/* The agent's settings, where the new environment lost them. */
 	for (int i = 0; i < g_nset; i++) {
 		size_t nl = strcspn(g_set[i], "=") + 1;
 		if (!env_find(envp, g_set[i], nl))
 			out[k++] = (char *)g_set[i];
 	}
+	if (mark) {
+		exec_mark(gen, (unsigned)agent_pid, (unsigned)agent_generation + 1);
+		out[k++] = gen;
+	}
 	out[k] = NULL;
 	x->map = m;
 	x->len = len;
 	return out;
+}
+
+/* At start: this image's generation from FATHOM_EXEC (0 unless the image
+ * before it in this pid set it), and the variable out of the environment. */
+int program_generation(void)
+{
+	const char *v = getenv(EXEC_VAR);
+	if (!v)
+		return 0;
+	char *end;
+	long pid = strtol(v, &end, 10);
+	long gen = *end == ':' ? strtol(end + 1, &end, 10) : 0;
+	unsetenv(EXEC_VAR);
+	return pid == (long)getpid() && gen > 0 && gen < 1000000 ? (int)gen : 0;
 }
 
 char *const *program_exec_env(char *const *envp, const char *path, struct exec_env *x)

@@ -40,6 +40,9 @@ struct exec_env {
 	int noted; /* an "unprofiled" line was written (1), or is the caller's to write (-1) */
 };
 char *const *program_exec_env(char *const *envp, const char *path, struct exec_env *x);
+/* At start, before program_env_init(): this image's exec generation (0:
+ * the first image of its pid), taken out of the environment. */
+int program_generation(void);
 /* After a failed exec: unmaps the copy, takes the manifest's note back. */
 void program_exec_env_done(struct exec_env *x);
 

@@ -298,7 +298,7 @@ void python_init(void)
 
 void python_after_dlopen(void *handle)
 {
-	if (g_found || g_refused || (!agent_cpu_on && !agent_alloc_on) || !handle)
+	if (g_found || g_refused || (!agent_cpu_on && !agent_alloc_on && !window_paused()) || !handle)
 		return;
 	if (getenv("FATHOM_PYTHON") && !strcmp(getenv("FATHOM_PYTHON"), "0"))
 		return;

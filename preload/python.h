@@ -39,8 +39,11 @@ struct py_chain {
  * python_frames). */
 unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch);
 /* Of count chains, first and every stride bytes after it, the one whose
- * frames are still this thread's (chains with n 0 never match), or -1.
- * Context: malloc. */
+ * frames are still this thread's (chains with n 0 never match), or -1;
+ * PY_NO_FRAMES when the thread runs no Python now (no thread state, no
+ * frame, the interpreter finalizing, or Python frames off): nothing to
+ * walk. Context: malloc. */
+#define PY_NO_FRAMES (-2)
 int python_chain_pick(const struct py_chain *first, size_t stride, unsigned count);
 
 /* A thread's cache of the Python part of its allocation stacks
@@ -81,8 +84,14 @@ static inline void python_alloc_poll(void)
  * mode, its next allocation goes the slow way, where the poll is.
  * Context: signal. */
 void python_alloc_kick(void);
-/* The stack of a Python allocation: native frames, then the thread's
- * Python frames, cached per thread. Context: malloc, t->busy set. */
+/* The stack of an allocation, through malloc's hooks or the wrapped Python
+ * allocators: its native frames, then, when the thread runs Python, its
+ * Python frames (cached per thread), so that the malloc of a C extension
+ * is charged to the Python line that called it. Context: malloc (any
+ * thread, with or without the GIL or a thread state, during the
+ * interpreter's start and finalization, in the program's signal
+ * handlers: the walk reads under the fault guard and stops at whatever is
+ * missing), t->busy set. */
 uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0);
 /* The writer's round: asks for a check that the wrapper is still the
  * interpreter's allocator (PYTHONMALLOC, -X dev and a second

@@ -75,12 +75,30 @@ static uint32_t end_stack(struct tstate *t, uint64_t *f, unsigned *n, int *is_ne
 	return id;
 }
 
+_Atomic uint64_t agent_cpu_skipped;
+
+void tcpu_skip(struct tstate *t, uint64_t clk_now)
+{
+	if (!t->cpu_known)
+		return;
+	uint64_t used = clk_now > t->cpu_base ? clk_now - t->cpu_base : 0;
+	if (used > t->covered_ns) {
+		t->cpu_skipped += used - t->covered_ns;
+		atomic_fetch_add(&agent_cpu_skipped, used - t->covered_ns);
+		t->covered_ns = used;
+	}
+	t->first_ns = 0;
+}
+
 void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
 {
 	uint64_t clk, used = 0;
 	int known = t->cpu_known && tcpu_read(t->tid, &clk) == 0;
+	/* Ending while paused: the time since the pause is not the window's. */
+	if (known && window_paused() && agent_cfg.clock == FD_CLOCK_CPU && !charge)
+		tcpu_skip(t, clk);
 	if (known)
-		used = clk > t->cpu_base ? clk - t->cpu_base : 0;
+		used = clk > t->cpu_base + t->cpu_skipped ? clk - t->cpu_base - t->cpu_skipped : 0;
 	/* With the CPU clock, the samples stand for covered_ns of this very
 	 * clock: the rest (a thread shorter than its timer's phase has all
 	 * of it here; a thread that blocked the signal most of it) is one
@@ -142,6 +160,7 @@ void tcpu_forget(struct tstate *t)
 	t->cpu_known = 0;
 	t->cpu_base = 0;
 	t->covered_ns = 0;
+	t->cpu_skipped = 0;
 	t->first_ns = 0;
 	t->last_id = 0;
 }

@@ -153,7 +153,8 @@ static int thread_alive(pid_t tid)
 
 static inline int is_alloc_event(unsigned kind)
 {
-	return kind == EV_ALLOC || kind == EV_FREE || kind == EV_REALLOC;
+	return kind == EV_ALLOC || kind == EV_FREE || kind == EV_REALLOC || kind == EV_MAP ||
+	       kind == EV_UNMAP || kind == EV_REMAP;
 }
 
 /* The sequence number of the next allocation event in t's ring before
@@ -338,8 +339,13 @@ size_t writer_cycle(int final)
 		g_cpu_unsampled_reported = lc;
 	}
 	python_write(e, final);
+	if (!final) {
+		window_tick(e, now);
+		control_poll(e, now);
+	}
 	if (final || now - g_last_tick >= TICK_NS) {
-		enc_tick(e, now, tick_seq, statm_rss(), heap_in_use());
+		uint64_t rss_file, rss = statm_rss(&rss_file);
+		enc_tick(e, now, tick_seq, rss, heap_in_use(), rss_file);
 		g_last_tick = now;
 	}
 	if (e->raw_len >= CHUNK_RAW / 2 || (e->raw_len && now - g_last_flush >= FLUSH_NS)) {

@@ -43,9 +43,18 @@ static void usage(FILE *f)
 	       "      --alloc              record every heap allocation (exact)\n"
 	       "      --alloc-sample BYTES record allocations sampled every BYTES on average\n"
 	       "      --no-cpu             no CPU sampling (with --alloc: memory only)\n"
+	       "      --wait               record where threads wait (contended locks, condition\n"
+	       "                           waits, blocking I/O, sleeps, children), with stacks\n"
+	       "      --wait-threshold T   with --wait: record every wait at least T long (default\n"
+	       "                           1ms; ns, us, ms or s), shorter ones sampled\n"
 	       "      --symbolize          at the end, save the function names, files and lines\n"
 	       "                           in the dumps, so that they read the same after the\n"
 	       "                           program is rebuilt or deleted\n"
+	       "      --delay T            start recording T after the start (1.5s, 500ms, 2m):\n"
+	       "                           every process of the run shares that instant\n"
+	       "      --duration T         stop recording T after it started (the program runs on)\n"
+	       "      --paused             start with recording off: fathom ctl PID start turns it on\n"
+	       "      --snapshot-every T   mark a snapshot of the heap every T (fathom mem --at N)\n"
 	       "  -q, --quiet              no summary line\n");
 }
 
@@ -196,8 +205,13 @@ static void record_symbolize(char **dumps, size_t ndumps)
  * what the run left (the manifest the agent writes). */
 struct rec {
 	/* the options */
-	const char *output, *clock, *hz, *alloc;
-	char sample_bytes[32];
+	const char *output, *clock, *hz, *alloc, *wait, *wait_threshold;
+	char sample_bytes[32], wait_threshold_ns[32];
+	/* The window (FATHOM_DELAY as "@NS", FATHOM_DURATION, FATHOM_START,
+	 * FATHOM_SNAPSHOT_EVERY), in ns; delay < 0: none. */
+	double delay, duration, snapshot_every;
+	bool paused;
+	char delay_at[32], duration_s[32], snapshot_s[32];
 	bool quiet, no_cpu, symbolize;
 	char **cmd; /* the command and its arguments, in argv */
 	/* the set-up */
@@ -221,9 +235,15 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"alloc", no_argument, NULL, 'a'},
 	    {"alloc-sample", required_argument, NULL, 's'},
 	    {"no-cpu", no_argument, NULL, 'N'},
+	    {"wait", no_argument, NULL, 'W'},
+	    {"wait-threshold", required_argument, NULL, 'T'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"symbolize", no_argument, NULL, 'S'},
+	    {"delay", required_argument, NULL, 'D'},
+	    {"duration", required_argument, NULL, 'U'},
+	    {"snapshot-every", required_argument, NULL, 'P'},
+	    {"paused", no_argument, NULL, 'Z'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -272,8 +292,50 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		case 'N':
 			r->no_cpu = true;
 			break;
+		case 'W':
+			r->wait = "1";
+			break;
+		case 'T': {
+			/* The agent's FATHOM_WAIT_THRESHOLD, in ns. */
+			double v = cmd_parse_time(optarg);
+			if (!(v >= 1) || v > 60e9) {
+				fprintf(stderr,
+					"fathom record: --wait-threshold takes a duration from 1ns to 60s "
+					"such as "
+					"1ms or 200us, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			snprintf(r->wait_threshold_ns, sizeof(r->wait_threshold_ns), "%.0fns", v);
+			r->wait_threshold = r->wait_threshold_ns;
+			r->wait = "1";
+			break;
+		}
 		case 'S':
 			r->symbolize = true;
+			break;
+		case 'D':
+		case 'U':
+		case 'P': {
+			double v = cmd_parse_time(optarg);
+			const char *name = c == 'D'   ? "--delay"
+					   : c == 'U' ? "--duration"
+						      : "--snapshot-every";
+			if (v < 0 || (c != 'D' && v <= 0) || (c == 'P' && v < 1e7)) {
+				fprintf(stderr,
+					"fathom record: %s takes a time such as 1.5s or 500ms%s, not '%s'\n",
+					name,
+					c == 'P'   ? " (10ms or more)"
+					: c == 'U' ? " above 0"
+						   : "",
+					optarg);
+				return 2;
+			}
+			*(c == 'D' ? &r->delay : c == 'U' ? &r->duration : &r->snapshot_every) = v;
+			break;
+		}
+		case 'Z':
+			r->paused = true;
 			break;
 		case 'q':
 			r->quiet = true;
@@ -292,6 +354,17 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		return 2;
 	}
 	r->cmd = argv + optind;
+	/* One instant for every process of the run (children read it too). */
+	if (r->delay > 0) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		snprintf(r->delay_at, sizeof(r->delay_at), "@%.0f",
+			 (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec + r->delay);
+	}
+	if (r->duration > 0)
+		snprintf(r->duration_s, sizeof(r->duration_s), "%.3fms", r->duration / 1e6);
+	if (r->snapshot_every > 0)
+		snprintf(r->snapshot_s, sizeof(r->snapshot_s), "%.3fms", r->snapshot_every / 1e6);
 	return -1;
 }
 
@@ -414,6 +487,12 @@ static int set_agent_env(const struct rec *r)
 	    {"FATHOM_CLOCK", r->clock},
 	    {"FATHOM_ALLOC", r->alloc},
 	    {"FATHOM_ALLOC_SAMPLE", r->sample_bytes[0] ? r->sample_bytes : NULL},
+	    {"FATHOM_WAIT", r->wait},
+	    {"FATHOM_WAIT_THRESHOLD", r->wait_threshold},
+	    {"FATHOM_START", r->paused ? "off" : NULL},
+	    {"FATHOM_DELAY", r->delay_at[0] ? r->delay_at : NULL},
+	    {"FATHOM_DURATION", r->duration_s[0] ? r->duration_s : NULL},
+	    {"FATHOM_SNAPSHOT_EVERY", r->snapshot_s[0] ? r->snapshot_s : NULL},
 	};
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		if (env[i].value && setenv(env[i].name, env[i].value, 1) < 0)

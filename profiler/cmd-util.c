@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,6 +101,24 @@ int cmd_bad_option(const char *cmd, char **argv, const struct option *longopts)
 		fprintf(stderr, "; did you mean '--%s'?", best);
 	fprintf(stderr, "\n");
 	return 2;
+}
+
+double cmd_parse_time(const char *s)
+{
+	char *end;
+	errno = 0;
+	double v = strtod(s, &end);
+	if (end == s || errno || !(v >= 0) || isinf(v))
+		return -1;
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"", 1e9}, {"s", 1e9},  {"ms", 1e6},   {"us", 1e3},
+		     {"ns", 1}, {"m", 60e9}, {"min", 60e9}, {"h", 3600e9}};
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit))
+			return v * units[i].ns;
+	return -1;
 }
 
 long long cmd_parse_size(const char *s)
@@ -400,7 +419,7 @@ int cmd_parse_weight(const struct cmd_common *cc, const char *arg)
 		fprintf(
 		    stderr,
 		    "fathom %s: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, temp-calls, leaked, "
-		    "leaked-blocks or peak\n",
+		    "leaked-blocks, peak or wait\n",
 		    cc->name, arg);
 	return m;
 }

@@ -20,6 +20,8 @@ int cmd_view(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);
 
 /* Edits between a and b, a swap of two neighbours counting as one (99 when
  * either is longer than 64 bytes). */
@@ -101,6 +103,9 @@ int cmd_load(const struct cmd_common *cc, struct profile *p, char **paths, size_
 
 /* Frees what the common options allocated (the suppression list). */
 void cmd_common_free(struct cmd_common *cc);
+
+/* Parses "1.5s", "200ms", "3m", "250us", or seconds into ns; -1 if bad. */
+double cmd_parse_time(const char *s);
 
 /* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
 long long cmd_parse_size(const char *s);

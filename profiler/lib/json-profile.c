@@ -38,6 +38,7 @@ void json_process(struct json *j, const struct fa_process *pr)
 	char sig[32];
 	json_string(j, "end_signal", pr->end_signal ? signal_name(sig, sizeof(sig), pr->end_signal) : NULL);
 	json_string(j, "damage", pr->damage);
+	json_uint(j, "wait_threshold_ns", pr->wait_threshold_ns);
 	const struct fa_python *py = &pr->python;
 	if (py->version) {
 		char v[32];

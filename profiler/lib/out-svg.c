@@ -65,6 +65,9 @@ static char *fmt_weight(char *buf, size_t len, int metric, int64_t w, unsigned h
 	case FA_LEAKED_BLOCKS:
 		snprintf(buf, len, "%s blocks", fmt_count(a, w));
 		break;
+	case FA_WAIT:
+		snprintf(buf, len, "%s waited", fmt_duration(a, (uint64_t)w));
+		break;
 	default:
 		snprintf(buf, len, "%s calls", fmt_count(a, w));
 		break;

@@ -19,7 +19,7 @@ run "$FATHOM" record -q -o cpu.fdump -- "$PROGS/spine_inline" 20000000 >/dev/nul
 run "$FATHOM" record -q --alloc -o mem.fdump -- "$PROGS/spine_inline" 20000000 >/dev/null
 
 # --- the option lists: every option --help names is known to getopt ---------
-cmds="record report mem flame export view lines diff check"
+cmds="record report mem flame export view lines diff check ctl"
 for c in $cmds; do
 	"$FATHOM" $c --help >help.txt 2>&1 || fail "fathom $c --help exited $?"
 	head -1 help.txt | grep -q "^usage: fathom $c" || fail "fathom $c --help does not start with its usage: $(head -1 help.txt)"

@@ -238,7 +238,7 @@ static void round_trip(size_t chunk_raw, int level)
 	uint64_t te[3] = {EV_W0(EV_THREAD_END, 3, 0), 4243, 77};
 	assert_int_equal(enc_event(&e, 4243, te), 3);
 	enc_unload(&e, 1, 88);
-	enc_tick(&e, 99, 9000, 1 << 20, 4096);
+	enc_tick(&e, 99, 9000, 1 << 20, 4096, UINT64_MAX);
 	enc_lost(&e, FD_LOST_SAMPLES, 7);
 	enc_trailer(&e, 100, FD_END_EXIT, UINT64_MAX, 0, 0);
 	assert_int_equal(enc_flush(&e), 0);
@@ -359,13 +359,13 @@ static void test_rewind(void **state)
 	FILE *f = tmpfile();
 	struct enc e;
 	assert_int_equal(enc_open(&e, fileno(f), 1 << 16, 1), 0);
-	enc_tick(&e, 1, 2, 3, 4);
+	enc_tick(&e, 1, 2, 3, 4, UINT64_MAX);
 	assert_int_equal(enc_flush(&e), 0);
 	struct enc_mark m = enc_mark(&e);
 	enc_trailer(&e, 5, FD_END_EXEC, UINT64_MAX, 0, 0);
 	assert_int_equal(enc_flush(&e), 0);
 	assert_int_equal(enc_rewind(&e, m), 0);
-	enc_tick(&e, 6, 7, 8, 9);
+	enc_tick(&e, 6, 7, 8, 9, UINT64_MAX);
 	enc_trailer(&e, 10, FD_END_EXIT, 7000, 300, 0);
 	assert_int_equal(enc_flush(&e), 0);
 	enc_close(&e);
@@ -382,6 +382,47 @@ static void test_rewind(void **state)
 	free(d.r);
 }
 
+/* A rewind takes back the totals and the stacks defined after the mark:
+ * the trailer that follows counts only what the file holds, and a stack
+ * first defined in the part taken back is defined again when used. */
+static void test_rewind_totals(void **state)
+{
+	FILE *f = tmpfile();
+	struct enc e;
+	assert_int_equal(enc_open(&e, fileno(f), 1 << 16, 1), 0);
+	uint64_t fr[2] = {0x401000, 0x402000};
+	enc_stack(&e, 1, fr, 2);
+	uint64_t s[6];
+	sample_event(s, 1, 10, 1, 0, 0);
+	enc_event(&e, 7, s);
+	assert_int_equal(enc_flush(&e), 0);
+	struct enc_mark m = enc_mark(&e);
+	enc_stack(&e, 2, fr, 1);
+	sample_event(s, 1, 20, 2, 0, 0);
+	enc_event(&e, 7, s);
+	enc_trailer(&e, 30, FD_END_EXEC, UINT64_MAX, 0, 0);
+	assert_int_equal(enc_flush(&e), 0);
+	assert_int_equal(e.samples, 2);
+	assert_int_equal(enc_rewind(&e, m), 0);
+	assert_int_equal(e.samples, 1);
+	assert_int_equal(e.stacks_defined, 1);
+	enc_stack(&e, 2, fr, 1); /* taken back: written again */
+	enc_stack(&e, 1, fr, 2); /* before the mark: not again */
+	enc_trailer(&e, 40, FD_END_EXIT, UINT64_MAX, 0, 0);
+	assert_int_equal(enc_flush(&e), 0);
+	enc_close(&e);
+	struct decoded d = {0};
+	decode_file(f, &d);
+	fclose(f);
+	int stacks = 0;
+	for (size_t i = 0; i < d.n; i++)
+		stacks += d.r[i].kind == FD_REC_STACK;
+	assert_int_equal(stacks, 2);
+	assert_int_equal(d.r[d.n - 1].kind, FD_REC_TRAILER);
+	assert_int_equal(d.r[d.n - 1].v[1], 1); /* samples the file holds */
+	free(d.r);
+}
+
 /* Once the descriptor names another file (the program closed ours and
  * reused the number), the encoder neither writes, nor truncates it, and
  * counts what it could not write. */
@@ -395,7 +436,7 @@ static void test_not_ours(void **state)
 	assert_int_equal(enc_open(&e, fd, 1 << 16, 1), 0);
 	e.check_id = 1;
 	assert_true(enc_is_ours(&e));
-	enc_tick(&e, 1, 2, 3, 4);
+	enc_tick(&e, 1, 2, 3, 4, UINT64_MAX);
 	assert_int_equal(enc_flush(&e), 0);
 	struct enc_mark m = enc_mark(&e);
 	assert_int_equal(fwrite("the program's own data", 1, 22, other), 22);
@@ -403,7 +444,7 @@ static void test_not_ours(void **state)
 	assert_int_equal(dup2(fileno(other), fd), fd);
 	assert_false(enc_is_ours(&e));
 	assert_int_equal(enc_rewind(&e, m), -EBADF);
-	enc_tick(&e, 5, 6, 7, 8);
+	enc_tick(&e, 5, 6, 7, 8, UINT64_MAX);
 	assert_int_equal(enc_flush(&e), -EBADF);
 	assert_true(e.lost_bytes > 0);
 	struct stat st;
@@ -459,6 +500,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_uncompressed),
 	    cmocka_unit_test(test_compact),
 	    cmocka_unit_test(test_rewind),
+	    cmocka_unit_test(test_rewind_totals),
 	    cmocka_unit_test(test_not_ours),
 	    cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_grow),

@@ -1,0 +1,218 @@
+/* The control channel `fathom ctl` drives: a private directory per process,
+ * $XDG_RUNTIME_DIR/fathom/PID (or /tmp/fathom-UID/PID), mode 0700, which the
+ * writer reads at its rounds. A command is an empty file the user creates
+ * there, its name the command ("c.TOKEN.VERB[.HEXLABEL]"); the writer acts on
+ * it and renames it to the answer ("r.TOKEN.ANSWER"). Names alone carry the
+ * conversation: the agent never opens a file there, so it never takes one of
+ * the program's descriptor numbers, even for a moment. Only the directory's
+ * owner (and root) can create files in it, and the agent acts only on files
+ * of its own user or root: no other user can drive it, and no signal the
+ * program might use is involved. The directory goes at exit and exec (the new
+ * image makes its own); a fork child makes its own and leaves the parent's.
+ *
+ * Context: the constructor, a fork child, exit and exec, and the writer
+ * (control_poll, wlock held).
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "encode.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#define POLL_NS 20000000ull
+
+static int g_fd = -1;
+static dev_t g_dev;
+static ino_t g_ino;
+static char g_dir[PATH_MAX];
+static uint64_t g_last_poll;
+
+/* A directory of ours that no one else can enter: a real directory (no
+ * link), owned by the effective user, with no permission for group or
+ * others. */
+static int private_dir(const struct stat *st)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 077);
+}
+
+/* The directory the channels of this user live in, made when missing. */
+static int base_dir(char *buf, size_t cap)
+{
+	struct stat st;
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	if (x && x[0] == '/' && lstat(x, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
+	    strlen(x) + 16 < cap)
+		snprintf(buf, cap, "%s/fathom", x);
+	else
+		snprintf(buf, cap, "/tmp/fathom-%u", (unsigned)geteuid());
+	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
+		return -1;
+	if (lstat(buf, &st) < 0 || !private_dir(&st)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+/* Removes every entry of the directory fd (files only: the agent and ctl
+ * make nothing else there). */
+static void empty_dir(int fd)
+{
+	static char buf[4096];
+	for (int round = 0; round < 64; round++) {
+		lseek(fd, 0, SEEK_SET);
+		long n = syscall(SYS_getdents64, fd, buf, sizeof(buf));
+		int removed = 0;
+		for (long off = 0; off < n;) {
+			const char *name = buf + off + 19;
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			if (strcmp(name, ".") && strcmp(name, ".."))
+				removed += unlinkat(fd, name, 0) == 0;
+			off += reclen;
+		}
+		if (!removed)
+			break;
+	}
+}
+
+void control_open(void)
+{
+	char base[PATH_MAX - 32];
+	if (base_dir(base, sizeof(base)) < 0) {
+		if (agent_cfg.start_off)
+			say("fathom: no control channel (%s/fathom or /tmp/fathom-%u is not a private "
+			    "directory of "
+			    "yours): `fathom ctl` cannot reach process %d",
+			    getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "$XDG_RUNTIME_DIR",
+			    (unsigned)geteuid(), (int)agent_pid);
+		return;
+	}
+	snprintf(g_dir, sizeof(g_dir), "%s/%d", base, (int)agent_pid);
+	/* One left by a process that had this pid before (killed), or by this
+	 * process's image before an exec, is taken over, emptied. */
+	if (mkdir(g_dir, 0700) < 0 && errno != EEXIST)
+		return;
+	int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st;
+	if (fd < 0)
+		return;
+	if (fstat(fd, &st) < 0 || !private_dir(&st)) {
+		close(fd);
+		return;
+	}
+	empty_dir(fd);
+	g_fd = fd_place_high(fd);
+	g_dev = st.st_dev;
+	g_ino = st.st_ino;
+	g_last_poll = 0;
+}
+
+/* Whether g_fd is still the directory (a program that closes every
+ * descriptor may have reused the number). */
+static int still_ours(void)
+{
+	struct stat st;
+	return g_fd >= 0 && fstat(g_fd, &st) == 0 && st.st_dev == g_dev && st.st_ino == g_ino;
+}
+
+void control_close(void)
+{
+	if (g_fd < 0)
+		return;
+	if (still_ours()) {
+		empty_dir(g_fd);
+		close(g_fd);
+	}
+	rmdir(g_dir);
+	g_fd = -1;
+}
+
+/* In a fork child: the parent's directory stays the parent's. */
+void control_fork_child(void)
+{
+	if (g_fd >= 0 && still_ours())
+		close(g_fd);
+	g_fd = -1;
+	control_open();
+}
+
+static int hexval(int c)
+{
+	return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Acts on one command file's name ("c.TOKEN.VERB[.HEXLABEL]"). */
+static void command(struct enc *e, uint64_t now, const char *name)
+{
+	struct stat st;
+	if (fstatat(g_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return;
+	if (!S_ISREG(st.st_mode) || (st.st_uid != geteuid() && st.st_uid != 0)) {
+		unlinkat(g_fd, name, 0);
+		return;
+	}
+	char token[64] = "x", verb[16], label[129];
+	const char *p = name + 2, *dot = strchr(p, '.');
+	size_t tl = dot ? (size_t)(dot - p) : 0;
+	char reply[160] = "bad";
+	if (!dot || tl == 0 || tl >= sizeof(token) || strspn(p, "0123456789abcdefghijklmnopqrstuvwxyz-") < tl)
+		goto answer;
+	memcpy(token, p, tl);
+	token[tl] = 0;
+	p = dot + 1;
+	dot = strchr(p, '.');
+	size_t vl = dot ? (size_t)(dot - p) : strlen(p);
+	if (vl >= sizeof(verb))
+		goto answer;
+	memcpy(verb, p, vl);
+	verb[vl] = 0;
+	size_t ll = 0;
+	if (dot) {
+		for (p = dot + 1; p[0] && p[1] && ll < sizeof(label) - 1; p += 2) {
+			int hi = hexval(p[0]), lo = hexval(p[1]);
+			if (hi < 0 || lo < 0)
+				break;
+			label[ll++] = (char)(hi << 4 | lo);
+		}
+	}
+	label[ll] = 0;
+	window_command(e, now, verb, ll ? label : NULL, reply, sizeof(reply));
+answer:;
+	char to[256];
+	snprintf(to, sizeof(to), "r.%s.%s", token, reply);
+	if (renameat(g_fd, name, g_fd, to) < 0)
+		unlinkat(g_fd, name, 0);
+}
+
+/* At the writer's rounds (every 20 ms at most): the commands waiting. */
+void control_poll(struct enc *e, uint64_t now)
+{
+	if (g_fd < 0 || now - g_last_poll < POLL_NS)
+		return;
+	g_last_poll = now;
+	static char buf[4096];
+	if (!still_ours()) {
+		g_fd = -1;
+		return;
+	}
+	if (lseek(g_fd, 0, SEEK_SET) < 0)
+		return;
+	long n = syscall(SYS_getdents64, g_fd, buf, sizeof(buf));
+	for (long off = 0; off < n;) {
+		const char *name = buf + off + 19;
+		unsigned short reclen;
+		memcpy(&reclen, buf + off + 16, sizeof(reclen));
+		if (name[0] == 'c' && name[1] == '.')
+			command(e, now, name);
+		off += reclen;
+	}
+}

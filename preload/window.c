@@ -1,0 +1,185 @@
+/* The recording window: the agent may start paused (FATHOM_START=off) and be
+ * switched on and off while the program runs (FATHOM_DELAY, FATHOM_DURATION,
+ * `fathom ctl`), and it marks snapshots (ctl, FATHOM_SNAPSHOT_EVERY). Each
+ * switch and mark is a WINDOW record carrying the allocation sequence number
+ * reached, so that the analyzer can tell which allocation events came before
+ * it. While paused, the sampling timers are deleted and the allocation hooks
+ * take their pass-through path: the agent records nothing and costs what a
+ * CPU-only recording's hooks cost.
+ *
+ * Context: the writer thread (or a thread doing its round), wlock held,
+ * unless a function says otherwise.
+ */
+#define _GNU_SOURCE
+#include "agent.h"
+#include "encode.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+/* Whether the agent records now; what it records when on. */
+static volatile int g_on = 1;
+static int g_cpu_ok;	 /* the sampling handler is installed */
+static int g_alloc_mode; /* FD_ALLOC_* when on */
+/* The automatic window (CLOCK_MONOTONIC ns, 0: none) and periodic marks. */
+static uint64_t g_start_at, g_stop_at, g_next_snap;
+static uint64_t g_snap_id; /* the last snapshot's number in this process */
+
+static uint64_t mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+int window_paused(void)
+{
+	return !g_on;
+}
+
+/* Context: the constructor, before any thread is armed. Returns whether
+ * sampling and allocation tracking start now. */
+int window_init(int cpu_ok)
+{
+	g_cpu_ok = cpu_ok;
+	g_alloc_mode = agent_cfg.alloc;
+	uint64_t now = mono_now();
+	g_on = !agent_cfg.start_off;
+	g_start_at = agent_cfg.start_at_mono;
+	if (agent_cfg.duration_ns)
+		g_stop_at = (g_start_at ? g_start_at : now) + agent_cfg.duration_ns;
+	if (agent_cfg.snapshot_every_ns)
+		g_next_snap = now + agent_cfg.snapshot_every_ns;
+	return g_on;
+}
+
+/* The first records of a dump (a process's, a fork child's): a dump that
+ * begins paused says so with a STOP at its start. */
+void window_dump_start(struct enc *e)
+{
+	if (!g_on)
+		enc_window(e, agent_now(), FD_WIN_STOP, atomic_load(&agent_seq), 0, NULL);
+}
+
+/* A fork child numbers its own snapshots; its window is the parent's. */
+void window_fork_child(void)
+{
+	g_snap_id = 0;
+}
+
+/* Sampling resumes: each thread's CPU time while paused counts as covered
+ * (no sample after the pause may stand for it), then every thread gets a
+ * timer again. */
+static void cpu_resume(void)
+{
+	int hw = threads_hiwater();
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		uint64_t clk;
+		if (t && atomic_load(&t->state) == TS_LIVE && tcpu_read(t->tid, &clk) == 0)
+			tcpu_skip(t, clk);
+	}
+	agent_cpu_on = 1;
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (t && atomic_load(&t->state) == TS_LIVE)
+			sample_arm(t, t->tid);
+	}
+	arm_existing_threads(writer_tid());
+}
+
+/* Sampling stops: no timer is left (a thread starting now is kept from
+ * arming while they are deleted); a signal still pending is dropped by the
+ * handler, which sees agent_cpu_on clear. */
+static void cpu_pause(void)
+{
+	agent_cpu_on = 0;
+	sample_stop_arming();
+	disarm_all();
+	sample_allow_arming();
+}
+
+/* Switches recording on or off; returns the sequence number of the switch.
+ * Turning on takes the number before the hooks record (every event recorded
+ * after it has a number at least as high); turning off, after they stop. */
+static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *label)
+{
+	uint64_t seq;
+	if (on) {
+		seq = atomic_load(&agent_seq);
+		g_on = 1;
+		agent_alloc_on = g_alloc_mode;
+		agent_wait_on = agent_cfg.wait;
+		if (g_cpu_ok)
+			cpu_resume();
+	} else {
+		g_on = 0;
+		agent_alloc_on = FD_ALLOC_OFF;
+		agent_wait_on = 0;
+		if (g_cpu_ok)
+			cpu_pause();
+		seq = atomic_load(&agent_seq);
+	}
+	enc_window(e, now, on ? FD_WIN_START : FD_WIN_STOP, seq, 0, label);
+	return seq;
+}
+
+static uint64_t window_snapshot(struct enc *e, uint64_t now, const char *label)
+{
+	uint64_t seq = atomic_load(&agent_seq);
+	enc_window(e, now, FD_WIN_SNAPSHOT, seq, ++g_snap_id, label);
+	return seq;
+}
+
+/* A command from `fathom ctl` (control.c): "start", "stop" or "snapshot",
+ * with an optional label. Writes the answer, one word and its figures
+ * separated by dots ("ok.start.SEQ.NS", "same.stop.SEQ.NS",
+ * "ok.snapshot.SEQ.NS.ID", "bad"), into reply. */
+void window_command(struct enc *e, uint64_t now, const char *verb, const char *label, char *reply, size_t cap)
+{
+	unsigned long long seq;
+	if (!strcmp(verb, "start") || !strcmp(verb, "stop")) {
+		int on = verb[2] == 'a';
+		if (on == g_on) {
+			snprintf(reply, cap, "same.%s.%llu.%llu", verb,
+				 (unsigned long long)atomic_load(&agent_seq), (unsigned long long)now);
+			return;
+		}
+		/* A switch by hand ends the automatic window. */
+		g_start_at = g_stop_at = 0;
+		seq = window_switch(e, now, on, label);
+		snprintf(reply, cap, "ok.%s.%llu.%llu", verb, seq, (unsigned long long)now);
+	} else if (!strcmp(verb, "snapshot")) {
+		seq = window_snapshot(e, now, label);
+		snprintf(reply, cap, "ok.snapshot.%llu.%llu.%llu", seq, (unsigned long long)now,
+			 (unsigned long long)g_snap_id);
+	} else {
+		snprintf(reply, cap, "bad");
+	}
+}
+
+/* At each round: the automatic window's ends and the periodic marks. */
+void window_tick(struct enc *e, uint64_t now)
+{
+	if (!g_start_at && !g_stop_at && !g_next_snap)
+		return;
+	uint64_t mono = mono_now();
+	if (g_start_at && mono >= g_start_at) {
+		g_start_at = 0;
+		if (!g_on)
+			window_switch(e, now, 1, NULL);
+	}
+	if (g_stop_at && !g_start_at && mono >= g_stop_at) {
+		g_stop_at = 0;
+		if (g_on)
+			window_switch(e, now, 0, NULL);
+	}
+	if (g_next_snap && mono >= g_next_snap) {
+		/* Marks while paused would all show the same heap. */
+		if (g_on)
+			window_snapshot(e, now, NULL);
+		while (g_next_snap <= mono)
+			g_next_snap += agent_cfg.snapshot_every_ns;
+	}
+}
