@@ -118,6 +118,9 @@ int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, ch
  * NULL. */
 const char *cmd_base_name(const char *path);
 
+/* Whether p has a thread of id tid (a --tid that names none is a usage error). */
+bool cmd_has_tid(const struct profile *p, int tid);
+
 /* -w/--weight METRIC (flame, export): the metric (enum fa_metric), or -1
  * after saying that it is unknown. */
 int cmd_parse_weight(const struct cmd_common *cc, const char *arg);
