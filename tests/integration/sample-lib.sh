@@ -111,6 +111,10 @@ sample_same_output() {
 #   mem FIELD mem.json            a number at FIELD (dotted path: totals.alloc_calls)
 #   site FUNC FIELD mem.json      FIELD summed over the allocation sites in FUNC
 #                                 (the function that called malloc)
+#   top-sites FIELD N mem.json    the N sites with the most FIELD (peak_bytes...),
+#                                 one a line: "FILE:LINE FUNCTION VALUE"
+#   file-sites FILE FIELD mem.json  FIELD summed over the sites in source file
+#                                 FILE (its base name: stream.py)
 #   peak-share FUNC mem.json      share of the heap at its peak, percent, held by
 #                                 stacks that include FUNC
 #   leak-share FUNC mem.json      share of the leaked bytes, percent, allocated by
