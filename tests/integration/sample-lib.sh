@@ -136,3 +136,16 @@ sample_bytes() {
 		for (i = 1; n >= 1024 && i <= 4; i++) { n /= 1024; u = us[i] }
 		printf (u == "B" ? "%d %s\n" : "%.1f %s\n"), n, u }'
 }
+
+# sample_record_ways CMD...: records `CMD slow` and `CMD fast` at 999 Hz
+# (sample_record: slow.fdump, fast.fdump), checks that each printed what
+# its plain run did (slow.plain, fast.plain from sample_compare) and exports
+# their folded stacks to slow.folded and fast.folded.
+sample_record_ways() {
+	local w
+	for w in slow fast; do
+		sample_record $w -F 999 -- "$@" $w
+		sample_same_output $w.plain $w.out
+		"$FATHOM" export -f folded -o $w.folded $w.fdump 2>/dev/null || fail "fathom export $w failed"
+	done
+}
