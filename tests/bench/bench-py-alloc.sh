@@ -8,7 +8,7 @@
 #   Python frames per allocation), `fathom record --alloc-sample 512k`
 #   (sampled) and `python3 -X tracemalloc`. Targets (docs/AGENT.md):
 #   exact's slowdown at most half of tracemalloc's, sampled at most 1.2x.
-# - native: 200,000 sqlite3 inserts in memory: C code called from Python
+# - native: 1,000,000 sqlite3 inserts in memory: C code called from Python
 #   that takes its memory from malloc itself, whose allocations get the
 #   thread's Python frames too. Run plainly, exact and sampled.
 # Side by side in BENCH_RUNS rounds (default 5); the median of each
@@ -17,7 +17,7 @@ source "$SRCDIR/tests/integration/py/py-lib.sh"
 source "$SRCDIR/tests/bench/timing.sh"
 
 N=${BENCH_RECORDS:-200000}
-NN=${BENCH_INSERTS:-200000}
+NN=${BENCH_INSERTS:-1000000}
 RUNS=${BENCH_RUNS:-5}
 PY=$(py_base)
 PROG="$PYDIR/mem_json.py"
