@@ -324,14 +324,13 @@ static __attribute__((noinline)) uint32_t mixed_stack(struct tstate *t, uint32_t
 		memset(e->nat, 0, sizeof(e->nat));
 		e->gen = agent_intern_gen;
 	}
-	for (unsigned i = 0; i < PYC_MEMO; i++)
-		if (e->nat[i] == nat)
-			return e->id[i];
+	unsigned slot = ((nat * 0x9e3779b1u) >> 24) % PYC_MEMO;
+	if (e->nat[slot] == nat)
+		return e->id[slot];
 	uint32_t id = intern_mixed(t, f, n, e->py, e->np, 0);
 	if (id) {
-		e->nat[e->rr] = nat;
-		e->id[e->rr] = id;
-		e->rr = (e->rr + 1) % PYC_MEMO;
+		e->nat[slot] = nat;
+		e->id[slot] = id;
 	}
 	return id;
 }

@@ -48,13 +48,15 @@ int python_chain_pick(const struct py_chain *first, size_t stride, unsigned coun
 
 /* A thread's cache of the Python part of its allocation stacks
  * (python-alloc.c): walks found again by python_chain_pick, each with the
- * stacks interned for the last native stacks it came with. */
+ * stacks interned for the native stacks it came with (direct-mapped by the
+ * native stack's id: a line that calls into a C library, sqlite3's step,
+ * meets tens of malloc sites under it). */
 #define PYC_ENTRIES 16
-#define PYC_MEMO 4
+#define PYC_MEMO 16
 struct pyc_entry {
 	struct py_chain ch;
 	unsigned np;
-	uint32_t gen, rr;
+	uint32_t gen;
 	uint32_t nat[PYC_MEMO], id[PYC_MEMO];
 	uint64_t py[PY_CHAIN_MAX];
 };
