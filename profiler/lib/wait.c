@@ -197,7 +197,8 @@ int wait_record(struct profile *p, uint32_t proc, uint32_t thread, uint32_t stac
 		return -ENOMEM;
 	struct wait_raw *raw = w->raw;
 	if (r->kind == FD_REC_HOLD) {
-		if (r->weight > (1u << 30) || r->ns > WAIT_MAX_NS) {
+		if (r->weight > (1u << 30) || r->ns > WAIT_MAX_NS ||
+		    (r->weight && r->ns > INT64_MAX / r->weight)) {
 			w->bad++;
 			return 0;
 		}
@@ -326,8 +327,11 @@ static struct wait_object *find_object(struct fa_waits *w, size_t n, uint32_t pr
 static int group_objects(struct fa_waits *w)
 {
 	struct wait_raw *r = w->raw;
-	qsort(r->waits, r->nwaits, sizeof(*r->waits), cmp_raw);
-	qsort(r->holds, r->nholds, sizeof(*r->holds), cmp_raw);
+	/* qsort must not see NULL, even for no elements. */
+	if (r->nwaits)
+		qsort(r->waits, r->nwaits, sizeof(*r->waits), cmp_raw);
+	if (r->nholds)
+		qsort(r->holds, r->nholds, sizeof(*r->holds), cmp_raw);
 	size_t cap = 0;
 	for (size_t i = 0; i < r->nwaits; i++)
 		cap += !i || r->waits[i].proc != r->waits[i - 1].proc ||
