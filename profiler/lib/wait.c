@@ -197,7 +197,8 @@ int wait_record(struct profile *p, uint32_t proc, uint32_t thread, uint32_t stac
 		return -ENOMEM;
 	struct wait_raw *raw = w->raw;
 	if (r->kind == FD_REC_HOLD) {
-		if (r->weight > (1u << 30) || r->ns > WAIT_MAX_NS) {
+		if (r->weight > (1u << 30) || r->ns > WAIT_MAX_NS ||
+		    (r->weight && r->ns > INT64_MAX / r->weight)) {
 			w->bad++;
 			return 0;
 		}
@@ -303,8 +304,7 @@ static struct wait_party *merge_parties(const struct raw_party *raw, size_t i, s
 		a[k - 1].held_ns += raw[x].held_ns;
 		a[k - 1].records++;
 	}
-	if (k > 1)
-		qsort(a, k, sizeof(*a), cmp_party);
+	qsort(a, k, sizeof(*a), cmp_party);
 	*n = k;
 	return a;
 }
@@ -327,9 +327,10 @@ static struct wait_object *find_object(struct fa_waits *w, size_t n, uint32_t pr
 static int group_objects(struct fa_waits *w)
 {
 	struct wait_raw *r = w->raw;
-	if (r->nwaits > 1) /* (qsort of a NULL array is undefined, even empty) */
+	/* qsort must not see NULL, even for no elements. */
+	if (r->nwaits)
 		qsort(r->waits, r->nwaits, sizeof(*r->waits), cmp_raw);
-	if (r->nholds > 1)
+	if (r->nholds)
 		qsort(r->holds, r->nholds, sizeof(*r->holds), cmp_raw);
 	size_t cap = 0;
 	for (size_t i = 0; i < r->nwaits; i++)
@@ -393,8 +394,7 @@ static int group_objects(struct fa_waits *w)
 		if (!(o->holders = merge_parties(r->holds, i, j, &o->nholders)))
 			return -ENOMEM;
 	}
-	if (n > 1)
-		qsort(w->objects, n, sizeof(*w->objects), cmp_object);
+	qsort(w->objects, n, sizeof(*w->objects), cmp_object);
 	w->nobjects = n;
 	return 0;
 }

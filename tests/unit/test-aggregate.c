@@ -239,6 +239,44 @@ static void test_filters(void **state)
 /* Memory belongs to the allocation's site: the program's frame past operator
  * new and the standard library's templates (or, raw, past operator new only);
  * CPU self time stays at the leaf, in the same table. */
+/* Waiting time (FA_WAIT): self at the program's call that waited, past the
+ * C++ library (SITE_WAIT), once in each total, and per thread under --tid. */
+static void test_wait(void **state)
+{
+	(void)state;
+	struct profile p;
+	make_profile(&p);
+	struct fa_thread_stack ts[4];
+	memcpy(ts, tstacks, sizeof(tstacks));
+	ts[3] = (struct fa_thread_stack){2, 1, 0, 0, 500};
+	p.tstacks = ts;
+	p.ntstacks = 4;
+	stacks[2].w[FA_WAIT] = 500;
+	struct agg_table t;
+	struct agg_opts o = {.key = AGG_FRAME, .metrics = AGG_METRIC(FA_WAIT), .heavy = FA_WAIT};
+	assert_int_equal(agg_table_build(&t, &p, &o), 0);
+	assert_int_equal(t.total[FA_WAIT], 500);
+	const struct agg_row *fill = row(&t, "fill");
+	assert_int_equal(fill->self[FA_WAIT], 500);
+	assert_int_equal(fill->line, 31);
+	assert_int_equal(fill->stack, 2);
+	assert_int_equal(row(&t, "operator new(unsigned long)")->self[FA_WAIT], 0);
+	assert_int_equal(row(&t, "operator new(unsigned long)")->total[FA_WAIT], 500);
+	assert_int_equal(row(&t, "main")->total[FA_WAIT], 500);
+	assert_null(row(&t, "leaf")); /* CPU only: no waiting */
+	agg_table_free(&t);
+	/* Per thread: all of it on 101, none on 100. */
+	o.filter.tid = 101;
+	assert_int_equal(agg_table_build(&t, &p, &o), 0);
+	assert_int_equal(row(&t, "fill")->self[FA_WAIT], 500);
+	agg_table_free(&t);
+	o.filter.tid = 100;
+	assert_int_equal(agg_table_build(&t, &p, &o), 0);
+	assert_int_equal(t.total[FA_WAIT], 0);
+	agg_table_free(&t);
+	stacks[2].w[FA_WAIT] = 0;
+}
+
 static void test_site(void **state)
 {
 	(void)state;
@@ -334,7 +372,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_recursion_once), cmocka_unit_test(test_inlined),
 	    cmocka_unit_test(test_filters),	   cmocka_unit_test(test_site),
-	    cmocka_unit_test(test_tree),
+	    cmocka_unit_test(test_wait),	   cmocka_unit_test(test_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
