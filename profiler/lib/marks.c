@@ -109,7 +109,8 @@ int marks_window_text(const struct fa_process *pr, char *buf, size_t cap)
 			len += (size_t)snprintf(buf + len, cap - len, " and %zu more windows", n - 4);
 		uint64_t paused = pr->duration_ns > recorded ? pr->duration_ns - recorded : 0;
 		if (len < cap)
-			snprintf(buf + len, cap - len, " of a %.2f s run (paused %.2f s)", run, (double)paused / 1e9);
+			snprintf(buf + len, cap - len, " of a %.2f s run (paused %.2f s)", run,
+				 (double)paused / 1e9);
 	}
 	return 0;
 }
