@@ -38,7 +38,8 @@ static const struct fa_mark *find(const struct mem *m, const struct mem_at *a, u
 			fprintf(stderr, "fathom mem: --at: the recording ends before that time\n");
 		else
 			fprintf(stderr,
-				"fathom mem: no snapshot %llu in the recording (fathom ctl PID snapshot or record "
+				"fathom mem: no snapshot %llu in the recording (fathom ctl PID snapshot or "
+				"record "
 				"--snapshot-every make them; fathom report --json lists its marks)\n",
 				(unsigned long long)a->id);
 	} else if (!k->heap_known) {
@@ -53,8 +54,9 @@ static void describe(const struct fa_mark *k, char *buf, size_t len)
 	if (k->what == FA_MARK_AT)
 		snprintf(buf, len, "%.3f s", (double)k->time_ns / 1e9);
 	else
-		snprintf(buf, len, "snapshot %llu%s%s%s (%.3f s)", (unsigned long long)k->id, k->label ? " '" : "",
-			 k->label ? k->label : "", k->label ? "'" : "", (double)k->time_ns / 1e9);
+		snprintf(buf, len, "snapshot %llu%s%s%s (%.3f s)", (unsigned long long)k->id,
+			 k->label ? " '" : "", k->label ? k->label : "", k->label ? "'" : "",
+			 (double)k->time_ns / 1e9);
 }
 
 int mem_print_at(struct mem *m)
@@ -97,8 +99,8 @@ int mem_print_at(struct mem *m)
 		describe(since, db, sizeof(db));
 		printf("\nHeap growth from %s to %s: %s%s (%s to %s)\n", db, da,
 		       at->heap_bytes >= since->heap_bytes ? "+" : "",
-		       mem_est_bytes(m, a, at->heap_bytes - since->heap_bytes), mem_est_bytes(m, b, since->heap_bytes),
-		       mem_est_bytes(m, buf, at->heap_bytes));
+		       mem_est_bytes(m, a, at->heap_bytes - since->heap_bytes),
+		       mem_est_bytes(m, b, since->heap_bytes), mem_est_bytes(m, buf, at->heap_bytes));
 	} else {
 		printf("\nLive heap at %s: %s in %s blocks\n", da, mem_est_bytes(m, a, at->heap_bytes),
 		       mem_est_count(m, b, at->heap_blocks));
