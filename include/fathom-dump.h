@@ -73,7 +73,10 @@
  *                zz new ptr delta (from old ptr). Counts as one allocation call;
  *                frees old and allocates new atomically at seq.
  *   TICK (12)    time, seq (global allocation sequence number reached at that
- *                time), rss_bytes, heap_bytes (live heap as the agent counts it)
+ *                time), rss_bytes, heap_bytes (live heap as the agent counts it),
+ *                and since 1.4 optionally rss_file_bytes: the resident pages
+ *                of files and shared memory (statm's shared; the anonymous
+ *                rest is rss_bytes minus it)
  *   LOST (13)    what (FD_LOST_*), count, and since 1.1 optionally str why
  *                (words a user can act on). CPU_UNAVAILABLE (count 1): no
  *                CPU sampling in this process at all; CPU_THREADS: count
@@ -114,8 +117,26 @@
  *                point the analyzer can show the live heap at; ROTATE, the
  *                last record before the TRAILER of a file that a rotation
  *                closed, names the file that follows.
- *   MAP (22), UNMAP (23), REMAP (24): since 1.4, memory mappings and the
- *                break (mmap, munmap, mremap, brk, sbrk): docs/FORMAT.md.
+ *   MAP (22)     since 1.4: a mapping the program made (mmap, mmap64, or
+ *                growth of the break by brk/sbrk): zz seq delta (from
+ *                prev_seq; the global allocation sequence, taken after the
+ *                call returned), stack_id, zz addr delta (from prev_ptr),
+ *                len (bytes, as asked: not rounded to pages), kind
+ *                (FD_MAP_*), prot, flags (mmap's; 0 for the break), offset
+ *                (in the file; 0 unless FILE), time, str path (FILE: the
+ *                file's path, at most 959 bytes; else empty). Sets
+ *                prev_seq and prev_ptr (= addr). Belongs to cur_tid. A
+ *                MAP over pages already mapped replaces them (MAP_FIXED).
+ *   UNMAP (23)   since 1.4: munmap, or the break shrinking: zz seq delta
+ *                (taken before the real call; written only when it
+ *                succeeded), zz addr delta, len, time, kind (FD_MAP_BRK
+ *                for the break, else FD_MAP_ANON: whatever was mapped
+ *                there). Sets prev_seq, prev_ptr.
+ *   REMAP (24)   since 1.4: mremap that succeeded: zz seq delta (after it
+ *                returned), stack_id, zz old addr delta (from prev_ptr),
+ *                old_len, zz new addr delta (from the old addr), new_len,
+ *                flags (mremap's), time. The pages keep their kind.
+ *                Sets prev_seq, prev_ptr (= new addr).
  *
  * Allocation events carry a global sequence number taken from one process-wide
  * atomic counter: for ALLOC after the real allocator returned, for FREE before
@@ -239,6 +260,18 @@ enum fd_fdkind {
 	FD_FDK_TTY = 4,
 	FD_FDK_OTHER = 5
 };
+/* What a MAP maps (its kind), since 1.4. The analyzer counts HEAP in the
+ * heap, not among the mappings; GUARD (PROT_NONE: reserved, never
+ * resident until made accessible) apart. */
+enum fd_map {
+	FD_MAP_ANON = 0,  /* anonymous, private or shared */
+	FD_MAP_FILE = 1,  /* a file's pages (path in the record) */
+	FD_MAP_STACK = 2, /* MAP_STACK or MAP_GROWSDOWN */
+	FD_MAP_GUARD = 3, /* PROT_NONE: a guard or a reservation */
+	FD_MAP_HEAP = 4,  /* the allocator's own, made inside a malloc the hooks recorded */
+	FD_MAP_BRK = 5,	  /* the break, grown by the program's brk/sbrk */
+};
+#define FD_MAP_NKINDS 6
 /* WINDOW's what, since 1.4. */
 enum fd_window { FD_WIN_START = 0, FD_WIN_STOP = 1, FD_WIN_SNAPSHOT = 2, FD_WIN_ROTATE = 3 };
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };

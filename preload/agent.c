@@ -123,6 +123,7 @@ __attribute__((constructor)) static void agent_init(void)
 	 * destructors: ours, registered before the program's, runs last. */
 	exit_hooks_setup();
 	agent_exit_late_setup();
+	mmap_hooks_start();
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);
@@ -134,6 +135,7 @@ __attribute__((constructor)) static void agent_init(void)
 	 * place, no timer and no hook records until the window opens. */
 	if (window_init(cpu_ok)) {
 		agent_alloc_on = agent_cfg.alloc;
+		agent_wait_on = agent_cfg.wait;
 		if (cpu_ok) {
 			agent_cpu_on = 1;
 			if (t)
@@ -229,5 +231,6 @@ off:
 	agent_ready = 0;
 	agent_alloc_on = 0;
 	agent_cpu_on = 0;
+	agent_wait_on = 0;
 	agent_guard = g;
 }

@@ -181,6 +181,10 @@ struct agent_config {
 	uint64_t alloc_sample;
 	int cpu;
 	int signo; /* the sampling signal: a real-time signal of the agent's own */
+	/* FATHOM_WAIT: waits are recorded (wait-record.c); every wait at
+	 * least wait_threshold_ns long, shorter ones sampled. */
+	int wait;
+	uint64_t wait_threshold_ns;
 	/* The recording window (window.c): start paused (FATHOM_START=off); when
 	 * to start (CLOCK_MONOTONIC ns; 0: not set) and for how long; marks
 	 * every snapshot_every_ns (0: none). */
@@ -197,6 +201,9 @@ extern _Atomic uint64_t agent_lost_alloc;  /* allocation events not recorded */
  * (FD_ALLOC_EXACT or FD_ALLOC_SAMPLED), so the hooks' first test is one load. */
 extern volatile int agent_alloc_on;
 extern volatile int agent_cpu_on; /* the sampling signal's handler records samples */
+/* Waits are recorded (FATHOM_WAIT, while the recording runs): the lock
+ * interposers' one test when it is off (wait-record.c). */
+extern volatile int agent_wait_on;
 /* Set before a second thread can exist (pthread_create, threads found at
  * start): until then the sequence counter needs no atomic instruction. */
 extern volatile int agent_multi;
@@ -244,6 +251,24 @@ void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n);
 /* Pushes the sample a signal deferred while the thread was busy. Context:
  * malloc, not signal. */
 void thread_flush_pending(struct tstate *t);
+/* The thread enters and leaves agent code that pushes to its ring (busy):
+ * a sample that lands meanwhile is deferred, and pushed on leaving.
+ * Context: malloc, not signal. */
+static inline void thread_busy_on(struct tstate *t)
+{
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+}
+
+static inline void thread_busy_off(struct tstate *t)
+{
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
+	__asm__ volatile("" ::: "memory");
+	if (UNLIKELY(t->pending))
+		thread_flush_pending(t);
+}
+
 /* Bytes until the next sampled allocation (exponential, mean alloc_sample).
  * Context: malloc, async-signal-safe. */
 int64_t agent_sample_interval(struct tstate *t);
@@ -453,9 +478,15 @@ void report_dump_error(int at_end);
 int fd_place_high(int fd);
 ssize_t read_file(const char *path, char *buf, size_t cap);
 
+/* mmap-hooks.c: starts recording the program's mappings (unless
+ * FATHOM_MMAP=0), with allocation tracking. */
+void mmap_hooks_start(void);
+
 /* procstat.c: the memory figures of each TICK. Context: the writer. */
 void procstat_init(void);
-uint64_t statm_rss(void);
+/* The resident set in bytes, and in *file (when not NULL; UINT64_MAX when
+ * unknown) its pages of files and shared memory (statm's shared). */
+uint64_t statm_rss(uint64_t *file);
 void statm_forget(int close_it);
 uint64_t heap_in_use(void);
 
@@ -538,6 +569,13 @@ void exit_hooks_setup(void);
 struct dl_phdr_info;
 int loader_iterate(int (*cb)(struct dl_phdr_info *, size_t, void *), void *data);
 
+/* wait-locks.c: the C library's mutex calls, for the agent's own mutexes
+ * (not the interposers', which would record them). */
+int agent_mutex_lock(pthread_mutex_t *m);
+int agent_mutex_trylock(pthread_mutex_t *m);
+int agent_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts);
+int agent_mutex_unlock(pthread_mutex_t *m);
+
 /* malloc-hooks.c */
 void hooks_resolve(void);
 int hooks_setup(void);
@@ -587,7 +625,7 @@ void *agent_dlsym_next(const char *name);
 /* got.c: points the GOT slots of objects that bind past the agent
  * (RTLD_DEEPBIND) at the agent's functions. got_scope holds, for each
  * function the agent interposes, what a dlopen handle's own lookup finds. */
-#define GOT_MAX_FNS 128
+#define GOT_MAX_FNS 192
 struct got_scope {
 	void *target[GOT_MAX_FNS];
 };

@@ -137,61 +137,40 @@ uint32_t arec_stack(struct tstate *t, uint64_t ip0, uint64_t sp0, const uint64_t
 
 /* ----------------------------------------------------------- recording */
 
-static inline void enter(struct tstate *t)
-{
-	t->busy = 1;
-	__asm__ volatile("" ::: "memory");
-}
-
-static inline void leave(struct tstate *t)
-{
-	__asm__ volatile("" ::: "memory");
-	t->busy = 0;
-	__asm__ volatile("" ::: "memory");
-	if (UNLIKELY(t->pending))
-		thread_flush_pending(t);
-}
-
-static inline uint32_t stack_of(struct tstate *t, uint64_t ra, uint64_t sp0, int kind)
-{
-	return kind == AREC_PYTHON ? python_alloc_stack(t, ra, sp0) : arec_stack(t, ra, sp0, NULL, NULL);
-}
-
 /* The sequence number comes after the allocator returned (fathom-dump.h). */
-__attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0,
-					  int kind)
+__attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
 	python_alloc_poll();
-	enter(t);
-	uint32_t id = stack_of(t, ra, sp0, kind);
+	thread_busy_on(t);
+	uint32_t id = python_alloc_stack(t, ra, sp0);
 	thread_reserve(t, 4);
 	uint64_t seq = agent_next_seq();
 	uint64_t w[4] = {EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p};
 	thread_push(t, w, 4);
-	leave(t);
+	thread_busy_off(t);
 }
 
 /* The sequence number comes before the real free (fathom-dump.h). */
 __attribute__((noinline)) void arec_free(struct tstate *t, void *p)
 {
-	enter(t);
+	thread_busy_on(t);
 	thread_reserve(t, 2);
 	uint64_t seq = agent_next_seq();
 	uint64_t w[2] = {EV_W0(EV_FREE, 2, seq), (uintptr_t)p};
 	thread_push(t, w, 2);
-	leave(t);
+	thread_busy_off(t);
 }
 
 __attribute__((noinline)) void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra,
-					    uint64_t sp0, int kind)
+					    uint64_t sp0)
 {
-	enter(t);
-	uint32_t id = stack_of(t, ra, sp0, kind);
+	thread_busy_on(t);
+	uint32_t id = python_alloc_stack(t, ra, sp0);
 	thread_reserve(t, 5);
 	uint64_t seq = agent_next_seq();
 	uint64_t w[5] = {EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p};
 	thread_push(t, w, 5);
-	leave(t);
+	thread_busy_off(t);
 }
 
 struct tstate *arec_sample_due(void)
@@ -214,22 +193,21 @@ struct tstate *arec_sample_due(void)
 	return t;
 }
 
-__attribute__((noinline)) void arec_sampled(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0,
-					    int kind)
+__attribute__((noinline)) void arec_sampled(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
 	if (!sset_insert((uintptr_t)p)) {
 		atomic_fetch_add_explicit(&agent_lost_alloc, 1, memory_order_relaxed);
 		return;
 	}
-	arec_alloc(t, p, n, ra, sp0, kind);
+	arec_alloc(t, p, n, ra, sp0);
 }
 
-void arec_realloc_after(void *old, int was, void *p, size_t n, uint64_t ra, uint64_t sp0, int kind)
+void arec_realloc_after(void *old, int was, void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
 	if (agent_cfg.alloc != FD_ALLOC_SAMPLED) {
 		struct tstate *t;
 		if (p && (t = arec_tstate()))
-			arec_realloc(t, old, p, n, ra, sp0, kind);
+			arec_realloc(t, old, p, n, ra, sp0);
 		return;
 	}
 	if (!p) {
@@ -244,9 +222,32 @@ void arec_realloc_after(void *old, int was, void *p, size_t n, uint64_t ra, uint
 	if (!t)
 		return;
 	if (was && now)
-		arec_realloc(t, old, p, n, ra, sp0, kind);
+		arec_realloc(t, old, p, n, ra, sp0);
 	else if (was)
 		arec_free(t, old);
 	else if (now)
-		arec_alloc(t, p, n, ra, sp0, kind);
+		arec_alloc(t, p, n, ra, sp0);
+}
+
+/* ------------------------------------------------ the mapping hooks' events */
+
+/* Begins a mapping event of n words (mmap-hooks.c): makes room, fills *stack
+ * (when not NULL) with the caller's stack, and returns its sequence number.
+ * t stays busy until arec_map_end. Context: malloc, agent_guard set. */
+uint64_t arec_map_begin(struct tstate *t, unsigned n, uint64_t *stack, uint64_t ra, uint64_t sp0)
+{
+	thread_busy_on(t);
+	if (stack)
+		*stack = arec_stack(t, ra, sp0, NULL, NULL);
+	thread_reserve(t, n);
+	return agent_next_seq();
+}
+
+/* Pushes the event (none when n is 0: the call failed) and ends it.
+ * Context: malloc, agent_guard set. */
+void arec_map_end(struct tstate *t, const uint64_t *w, unsigned n)
+{
+	if (n)
+		thread_push(t, w, n);
+	thread_busy_off(t);
 }

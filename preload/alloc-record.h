@@ -44,10 +44,6 @@ extern TLS int arec_armed;
  * inside the agent. agent_alloc_on holds the mode, so this is two loads. */
 #define SAMPLING() (LIKELY(agent_alloc_on == FD_ALLOC_SAMPLED) && LIKELY(!agent_guard))
 
-/* Which stack an event gets: the native frames alone (the malloc hooks),
- * or with the thread's Python frames after them (python-alloc.c). */
-enum { AREC_NATIVE = 0, AREC_PYTHON = 1 };
-
 /* The stack of the allocation whose caller returns to ip0 with stack
  * pointer sp0, interned (0 when it could not be). With frames, also the
  * native frames themselves (*frames[0] is ip0 itself, the others return
@@ -55,11 +51,21 @@ enum { AREC_NATIVE = 0, AREC_PYTHON = 1 };
  * Context: malloc, t->busy set. */
 uint32_t arec_stack(struct tstate *t, uint64_t ip0, uint64_t sp0, const uint64_t **frames, unsigned *n);
 
-/* The events, each with its sequence number; kind AREC_*. Context:
- * malloc, agent_guard set. */
-void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0, int kind);
+/* The events, each with its sequence number and (allocations) the stack
+ * of python_alloc_stack: the native frames, then the thread's Python
+ * frames when it runs Python, whichever allocator was called (malloc
+ * from a C extension, or the wrapped Python allocators). Context: malloc,
+ * agent_guard set. */
+void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0);
 void arec_free(struct tstate *t, void *p);
-void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra, uint64_t sp0, int kind);
+void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra, uint64_t sp0);
+
+/* A mapping event (mmap-hooks.c): arec_map_begin makes room for n words,
+ * fills *stack (unless NULL) and returns the event's sequence number;
+ * arec_map_end pushes n words (0: nothing). Context: malloc, agent_guard
+ * set. */
+uint64_t arec_map_begin(struct tstate *t, unsigned n, uint64_t *stack, uint64_t ra, uint64_t sp0);
+void arec_map_end(struct tstate *t, const uint64_t *w, unsigned n);
 
 /* Sampled mode: the countdown fell to zero or below with the allocation
  * just made. Returns the thread's state when that allocation is to be
@@ -67,11 +73,11 @@ void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra, u
 struct tstate *arec_sample_due(void);
 /* Sampled mode: records the allocation arec_sample_due() chose.
  * Context: malloc, agent_guard set. */
-void arec_sampled(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0, int kind);
+void arec_sampled(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0);
 /* After a realloc of old (not NULL) to n bytes returned p (NULL: it
  * failed, old is intact); was: arec_realloc_before's answer. Context:
  * malloc, agent_guard set. */
-void arec_realloc_after(void *old, int was, void *p, size_t n, uint64_t ra, uint64_t sp0, int kind);
+void arec_realloc_after(void *old, int was, void *p, size_t n, uint64_t ra, uint64_t sp0);
 
 /* This thread's state; NULL (counted lost) when it cannot be tracked.
  * Context: malloc. */
@@ -94,20 +100,19 @@ static inline int arec_maybe_sampled(const void *p)
 
 /* After a successful allocation of n bytes at p. Context: malloc,
  * agent_guard set. */
-static inline __attribute__((always_inline)) void arec_on_alloc(void *p, size_t n, uint64_t ra, uint64_t sp0,
-								int kind)
+static inline __attribute__((always_inline)) void arec_on_alloc(void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
 	if (agent_cfg.alloc == FD_ALLOC_SAMPLED) {
 		if (LIKELY((arec_left -= (int64_t)n) > 0))
 			return;
 		struct tstate *t = arec_sample_due();
 		if (t)
-			arec_sampled(t, p, n, ra, sp0, kind);
+			arec_sampled(t, p, n, ra, sp0);
 		return;
 	}
 	struct tstate *t = arec_tstate();
 	if (t)
-		arec_alloc(t, p, n, ra, sp0, kind);
+		arec_alloc(t, p, n, ra, sp0);
 }
 
 /* Before the real free of p. Context: malloc, agent_guard set. */

@@ -1,7 +1,10 @@
-/* The program's blocking calls (sleeps, waits, polls, reads), interposed so
- * that the agent's sampling signal never ends one early, and so that with
- * the wall clock the time a thread spends blocked shows at its true share,
- * charged in exact nanoseconds to the stack it blocked in.
+/* The program's blocking calls (sleeps, waits, polls; the descriptors'
+ * reads and writes are in blocking-io.c), interposed so that the agent's
+ * sampling signal never ends one early, so that with the wall clock the
+ * time a thread spends blocked shows at its true share, charged in exact
+ * nanoseconds to the stack it blocked in, and, with FATHOM_WAIT, so that
+ * each wait is timed for the waiting profile (wait-record.c: the estimator
+ * decides what is recorded).
  *
  * Every wrapper retries a call that failed with EINTR when the agent's
  * signal alone interrupted it (agent_sample_sigs moved, see
@@ -23,7 +26,7 @@
  * busy set, so that the sampling handler defers.
  */
 #define _GNU_SOURCE
-#include "agent.h"
+#include "blocking.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -35,19 +38,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-/* Finds libc's function, or fails the call as the C library would have
- * without it. */
-#define RESOLVE(var, name)                                                                                   \
-	do {                                                                                                 \
-		if (UNLIKELY(!(var))) {                                                                      \
-			*(void **)&(var) = agent_dlsym_next(name);                                           \
-			if (!(var)) {                                                                        \
-				errno = ENOSYS;                                                              \
-				return -1;                                                                   \
-			}                                                                                    \
-		}                                                                                            \
-	} while (0)
 
 static uint64_t mono_ns(void)
 {
@@ -62,13 +52,6 @@ static uint64_t period_ns(void)
 }
 
 /* ------------------------------------------------------ the blocked state */
-
-/* One wrapper's view: the thread's state when this call marked it blocked
- * (NULL otherwise), and the agent's signal count when the call started. */
-struct blk {
-	struct tstate *t;
-	unsigned sigs;
-};
 
 /* Pauses (on = 0) or restarts the thread's timer. Inside the gate, so that
  * an exec deleting the timers meanwhile is never raced.
@@ -128,21 +111,6 @@ void blocking_sampled(struct tstate *t, uint32_t id, uint64_t now)
 	timer_onoff(t, 0);
 }
 
-static void busy_on(struct tstate *t)
-{
-	t->busy = 1;
-	__asm__ volatile("" ::: "memory");
-}
-
-static void busy_off(struct tstate *t)
-{
-	__asm__ volatile("" ::: "memory");
-	t->busy = 0;
-	__asm__ volatile("" ::: "memory");
-	if (UNLIKELY(t->pending))
-		thread_flush_pending(t);
-}
-
 /* Ends the thread's blocked state: the time since the sample that paused
  * the timer is charged to that sample's stack, and the timer restarts. */
 static void unblock(struct tstate *t)
@@ -154,7 +122,7 @@ static void unblock(struct tstate *t)
 	int saved = errno, g = agent_guard, cs;
 	agent_guard = 1;
 	NO_CANCEL_BEGIN(cs);
-	busy_on(t);
+	thread_busy_on(t);
 	uint64_t since = atomic_exchange(&t->blk_since, 0), now = agent_now();
 	if (since && now > since && t->blk_id) {
 		uint64_t ns = now - since;
@@ -163,14 +131,13 @@ static void unblock(struct tstate *t)
 	}
 	t->blk_paused = 0;
 	timer_onoff(t, 1);
-	busy_off(t);
+	thread_busy_off(t);
 	NO_CANCEL_END(cs);
 	agent_guard = g;
 	errno = saved;
 }
 
-/* Marks the thread blocked (wall clock). */
-static __attribute__((noinline)) void enter_slow(struct blk *b, void *fn, uintptr_t sp)
+void blk_enter_slow(struct blk *b, void *fn, uintptr_t sp)
 {
 	struct tstate *t = agent_tls;
 	if (!t && !(t = thread_attach()))
@@ -194,20 +161,7 @@ static __attribute__((noinline)) void enter_slow(struct blk *b, void *fn, uintpt
 	b->t = t;
 }
 
-/* Context: the wrapper's entry, before the call. fn: the libc function the
- * program called, when the wrapper calls another one; else NULL. */
-static inline void blk_enter(struct blk *b, void *fn)
-{
-	b->t = NULL;
-	b->sigs = agent_sample_sigs;
-	if (LIKELY(agent_cfg.clock != FD_CLOCK_WALL) || !agent_cpu_on || agent_guard)
-		return;
-	enter_slow(b, fn, (uintptr_t)__builtin_frame_address(0));
-}
-
-/* The wrapper's exit, also when the thread is cancelled in the call (a
- * cleanup: blocking.c is built with -fexceptions). */
-static void blk_leave(struct blk *b)
+void blk_leave(struct blk *b)
 {
 	struct tstate *t = b->t;
 	if (!t)
@@ -216,19 +170,6 @@ static void blk_leave(struct blk *b)
 	__asm__ volatile("" ::: "memory");
 	t->blk_depth = 0;
 }
-
-/* The call failed with EINTR because of the agent's signal only: retry. */
-static inline int ours(struct blk *b, int failed_eintr)
-{
-	if (!failed_eintr || agent_sample_sigs == b->sigs)
-		return 0;
-	b->sigs = agent_sample_sigs;
-	return 1;
-}
-
-#define BLK(b, fn)                                                                                           \
-	struct blk b __attribute__((cleanup(blk_leave)));                                                    \
-	blk_enter(&b, (void *)(fn))
 
 uint64_t blocking_take(struct tstate *t, uint64_t now, uint32_t *id)
 {
@@ -255,7 +196,7 @@ static int sleep_rel(struct blk *b, const struct timespec *req, struct timespec 
 {
 	struct timespec left, *r = rem ? rem : &left;
 	int ret = real_nanosleep(req, r);
-	while (ret < 0 && ours(b, errno == EINTR)) {
+	while (ret < 0 && blk_ours(b, errno == EINTR)) {
 		struct timespec next = *r;
 		ret = real_nanosleep(&next, r);
 	}
@@ -266,7 +207,9 @@ EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	RESOLVE(real_nanosleep, "nanosleep");
 	BLK(b, NULL);
-	return sleep_rel(&b, req, rem);
+	int ret = sleep_rel(&b, req, rem);
+	BLK_WAIT(b, FD_WAIT_SLEEP, 0, 0);
+	return ret;
 }
 
 EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem)
@@ -275,7 +218,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 	BLK(b, NULL);
 	struct timespec left, *r = rem ? rem : &left;
 	int ret = real_clock_nanosleep(clk, flags, req, r);
-	while (ours(&b, ret == EINTR)) {
+	while (blk_ours(&b, ret == EINTR)) {
 		/* An absolute deadline stays; a relative sleep goes on for
 		 * what is left. */
 		if (flags & TIMER_ABSTIME) {
@@ -285,6 +228,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 		struct timespec next = *r;
 		ret = real_clock_nanosleep(clk, flags, &next, r);
 	}
+	BLK_WAIT(b, FD_WAIT_SLEEP, 0, 0);
 	return ret;
 }
 
@@ -296,7 +240,9 @@ EXPORT int usleep(useconds_t us)
 	RESOLVE(real_usleep, "usleep");
 	BLK(b, real_usleep);
 	struct timespec ts = {(time_t)(us / 1000000), (long)(us % 1000000) * 1000};
-	return sleep_rel(&b, &ts, NULL);
+	int ret = sleep_rel(&b, &ts, NULL);
+	BLK_WAIT(b, FD_WAIT_SLEEP, 0, 0);
+	return ret;
 }
 
 EXPORT unsigned sleep(unsigned s)
@@ -306,7 +252,9 @@ EXPORT unsigned sleep(unsigned s)
 	BLK(b, real_sleep);
 	int saved = errno;
 	struct timespec ts = {(time_t)s, 0};
-	if (sleep_rel(&b, &ts, &ts) < 0)
+	int ret = sleep_rel(&b, &ts, &ts);
+	BLK_WAIT(b, FD_WAIT_SLEEP, 0, 0);
+	if (ret < 0)
 		return (unsigned)ts.tv_sec;
 	errno = saved;
 	return 0;
@@ -333,8 +281,12 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	uint64_t deadline = timeout > 0 ? mono_ns() + (uint64_t)timeout * 1000000u : 0;
 	BLK(b, NULL);
 	int ret = real_poll(fds, n, timeout);
-	while (ret < 0 && ours(&b, errno == EINTR))
+	while (ret < 0 && blk_ours(&b, errno == EINTR))
 		ret = real_poll(fds, n, timeout > 0 ? ms_left(deadline) : timeout);
+	if (n == 1)
+		BLK_WAIT(b, FD_WAIT_POLL, fds[0].fd, WAIT_FD);
+	else
+		BLK_WAIT(b, FD_WAIT_POLL, 0, 0);
 	return ret;
 }
 
@@ -346,9 +298,20 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 	uint64_t deadline = timeout > 0 ? mono_ns() + (uint64_t)timeout * 1000000u : 0;
 	BLK(b, NULL);
 	int ret = real_epoll_wait(epfd, ev, max, timeout);
-	while (ret < 0 && ours(&b, errno == EINTR))
+	while (ret < 0 && blk_ours(&b, errno == EINTR))
 		ret = real_epoll_wait(epfd, ev, max, timeout > 0 ? ms_left(deadline) : timeout);
+	BLK_WAIT(b, FD_WAIT_POLL, epfd, WAIT_FD);
 	return ret;
+}
+
+extern void __chk_fail(void) __attribute__((noreturn));
+
+/* Fortified poll (_FORTIFY_SOURCE) checks the array, then polls as above. */
+EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+{
+	if (fdslen / sizeof(*fds) < n)
+		__chk_fail();
+	return poll(fds, n, timeout);
 }
 
 /* Linux select leaves the sets alone when it fails and writes the time
@@ -362,7 +325,7 @@ EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 	    tv ? mono_ns() + (uint64_t)tv->tv_sec * 1000000000u + (uint64_t)tv->tv_usec * 1000u : 0;
 	BLK(b, NULL);
 	int ret = real_select(nfds, r, w, e, tv);
-	while (ret < 0 && ours(&b, errno == EINTR)) {
+	while (ret < 0 && blk_ours(&b, errno == EINTR)) {
 		if (tv) {
 			uint64_t now = mono_ns(), ns = now >= deadline ? 0 : deadline - now;
 			tv->tv_sec = (time_t)(ns / 1000000000u);
@@ -370,6 +333,7 @@ EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 		}
 		ret = real_select(nfds, r, w, e, tv);
 	}
+	BLK_WAIT(b, FD_WAIT_POLL, 0, 0);
 	return ret;
 }
 
@@ -385,35 +349,57 @@ static pid_t (*real_wait)(int *);
 static pid_t (*real_wait4)(pid_t, int *, int, struct rusage *);
 static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
 
+/* A condition wait returns with the mutex re-acquired inside the C library
+ * (not through the agent's pthread_mutex_lock: that time is the condition
+ * wait's, counted once): the acquisition is noted, so that a contended
+ * release of the mutex can say how long it was held. */
+static void cond_done(const struct blk *b, pthread_mutex_t *m)
+{
+	if (b->w0)
+		wait_held_note(m, agent_now());
+}
+
 /* A condition wait and a join never fail with EINTR (glibc waits again). */
 EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	RESOLVE(real_cond_wait, "pthread_cond_wait");
 	BLK(b, NULL);
-	return real_cond_wait(c, m);
+	int ret = real_cond_wait(c, m);
+	cond_done(&b, m);
+	BLK_WAIT(b, FD_WAIT_COND, (uintptr_t)c, 0);
+	return ret;
 }
 
 EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
 {
 	RESOLVE(real_cond_timedwait, "pthread_cond_timedwait");
 	BLK(b, NULL);
-	return real_cond_timedwait(c, m, abstime);
+	int ret = real_cond_timedwait(c, m, abstime);
+	cond_done(&b, m);
+	BLK_WAIT(b, FD_WAIT_COND, (uintptr_t)c, 0);
+	return ret;
 }
 
 EXPORT int pthread_join(pthread_t th, void **ret)
 {
 	RESOLVE(real_join, "pthread_join");
 	BLK(b, NULL);
-	return real_join(th, ret);
+	int r = real_join(th, ret);
+	BLK_WAIT(b, FD_WAIT_JOIN, th, 0);
+	return r;
 }
 
+/* The kernel restarts a semaphore's wait (a futex without a timeout), a
+ * child's, and the reads and writes of blocking-io.c after a handler
+ * installed with SA_RESTART, as the agent's is: an EINTR there is the
+ * program's own signal's, never retried. A timed wait is not restarted. */
 EXPORT int sem_wait(sem_t *s)
 {
 	RESOLVE(real_sem_wait, "sem_wait");
 	BLK(b, NULL);
 	int ret;
-	while ((ret = real_sem_wait(s)) < 0 && ours(&b, errno == EINTR))
-		;
+	ret = real_sem_wait(s);
+	BLK_WAIT(b, FD_WAIT_SEM, (uintptr_t)s, 0);
 	return ret;
 }
 
@@ -423,8 +409,9 @@ EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
 	RESOLVE(real_sem_timedwait, "sem_timedwait");
 	BLK(b, NULL);
 	int ret;
-	while ((ret = real_sem_timedwait(s, abstime)) < 0 && ours(&b, errno == EINTR))
+	while ((ret = real_sem_timedwait(s, abstime)) < 0 && blk_ours(&b, errno == EINTR))
 		;
+	BLK_WAIT(b, FD_WAIT_SEM, (uintptr_t)s, 0);
 	return ret;
 }
 
@@ -436,8 +423,8 @@ EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
 		return real_waitpid(pid, st, opt);
 	BLK(b, NULL);
 	pid_t ret;
-	while ((ret = real_waitpid(pid, st, opt)) < 0 && ours(&b, errno == EINTR))
-		;
+	ret = real_waitpid(pid, st, opt);
+	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : pid, 0);
 	return ret;
 }
 
@@ -446,8 +433,8 @@ EXPORT pid_t wait(int *st)
 	RESOLVE(real_wait, "wait");
 	BLK(b, NULL);
 	pid_t ret;
-	while ((ret = real_wait(st)) < 0 && ours(&b, errno == EINTR))
-		;
+	ret = real_wait(st);
+	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : 0, 0);
 	return ret;
 }
 
@@ -458,8 +445,8 @@ EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
 		return real_wait4(pid, st, opt, ru);
 	BLK(b, NULL);
 	pid_t ret;
-	while ((ret = real_wait4(pid, st, opt, ru)) < 0 && ours(&b, errno == EINTR))
-		;
+	ret = real_wait4(pid, st, opt, ru);
+	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : pid, 0);
 	return ret;
 }
 
@@ -470,124 +457,22 @@ EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
 		return real_waitid(type, id, info, opt);
 	BLK(b, NULL);
 	int ret;
-	while ((ret = real_waitid(type, id, info, opt)) < 0 && ours(&b, errno == EINTR))
-		;
-	return ret;
-}
-
-/* ------------------------------------------------------------------ reads */
-
-static ssize_t (*real_read)(int, void *, size_t);
-static ssize_t (*real_recv)(int, void *, size_t, int);
-static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
-static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
-
-EXPORT ssize_t read(int fd, void *buf, size_t n)
-{
-	RESOLVE(real_read, "read");
-	BLK(b, NULL);
-	ssize_t ret;
-	while ((ret = real_read(fd, buf, n)) < 0 && ours(&b, errno == EINTR))
-		;
-	return ret;
-}
-
-EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
-{
-	RESOLVE(real_recv, "recv");
-	BLK(b, NULL);
-	ssize_t ret;
-	while ((ret = real_recv(fd, buf, n, flags)) < 0 && ours(&b, errno == EINTR))
-		;
-	return ret;
-}
-
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len)
-{
-	RESOLVE(real_recvfrom, "recvfrom");
-	BLK(b, NULL);
-	ssize_t ret;
-	while ((ret = real_recvfrom(fd, buf, n, flags, sa, len)) < 0 && ours(&b, errno == EINTR))
-		;
-	return ret;
-}
-
-EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
-{
-	RESOLVE(real_recvmsg, "recvmsg");
-	BLK(b, NULL);
-	ssize_t ret;
-	while ((ret = real_recvmsg(fd, msg, flags)) < 0 && ours(&b, errno == EINTR))
-		;
-	return ret;
-}
-
-/* Fortified reads (_FORTIFY_SOURCE) check the buffer, then read as above. */
-extern void __chk_fail(void) __attribute__((noreturn));
-
-EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
-{
-	if (n > buflen)
-		__chk_fail();
-	return read(fd, buf, n);
-}
-
-EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
-{
-	if (n > buflen)
-		__chk_fail();
-	return recv(fd, buf, n, flags);
-}
-
-EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *sa,
-			      socklen_t *len)
-{
-	if (n > buflen)
-		__chk_fail();
-	return recvfrom(fd, buf, n, flags, sa, len);
-}
-
-EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
-{
-	if (fdslen / sizeof(*fds) < n)
-		__chk_fail();
-	return poll(fds, n, timeout);
-}
-
-/* ------------------------------------------------- accepting, pausing */
-
-static int (*real_accept)(int, struct sockaddr *, socklen_t *);
-static int (*real_accept4)(int, struct sockaddr *, socklen_t *, int);
-static int (*real_pause)(void);
-
-EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
-{
-	RESOLVE(real_accept, "accept");
-	BLK(b, NULL);
-	int ret;
-	while ((ret = real_accept(fd, sa, len)) < 0 && ours(&b, errno == EINTR))
-		;
-	return ret;
-}
-
-EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
-{
-	RESOLVE(real_accept4, "accept4");
-	BLK(b, NULL);
-	int ret;
-	while ((ret = real_accept4(fd, sa, len, flags)) < 0 && ours(&b, errno == EINTR))
-		;
+	ret = real_waitid(type, id, info, opt);
+	BLK_WAIT(b, FD_WAIT_CHILD, id, 0);
 	return ret;
 }
 
 /* pause() returns after any handler: the agent's signal is not the
  * program's, so it waits on. */
+static int (*real_pause)(void);
+
 EXPORT int pause(void)
 {
 	RESOLVE(real_pause, "pause");
 	BLK(b, NULL);
 	int ret;
-	while ((ret = real_pause()) < 0 && ours(&b, errno == EINTR))
+	while ((ret = real_pause()) < 0 && blk_ours(&b, errno == EINTR))
 		;
+	BLK_WAIT(b, FD_WAIT_SLEEP, 0, 0);
 	return ret;
 }

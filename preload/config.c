@@ -134,28 +134,27 @@ static int parse_uint(const char *s, uint64_t *out, int suffixes)
 	return 0;
 }
 
-/* A time: seconds ("2", "0.5", "2s") or with a unit ("500ms", "3m", "1h"), in
- * ns. */
+/* A time: seconds ("2", "0.5", "2s") or with a unit ("500ms", "200us",
+ * "100ns", "3m", "1h"), in ns. */
 static int parse_time(const char *s, uint64_t *out)
 {
+	static const struct {
+		const char *unit;
+		double ns;
+	} units[] = {{"", 1e9}, {"s", 1e9}, {"ms", 1e6}, {"us", 1e3}, {"ns", 1}, {"m", 60e9}, {"h", 3600e9}};
 	char *end;
 	if (!s || !*s || *s == '-')
 		return -1;
 	errno = 0;
 	double v = strtod(s, &end);
-	if (errno || end == s || !(v >= 0) || v > 1e9)
+	if (errno || end == s || !(v >= 0) || v > 1e12)
 		return -1;
-	double unit = 1e9;
-	if (!strcmp(end, "ms"))
-		unit = 1e6;
-	else if (!strcmp(end, "m"))
-		unit = 60e9;
-	else if (!strcmp(end, "h"))
-		unit = 3600e9;
-	else if (*end && strcmp(end, "s"))
-		return -1;
-	*out = (uint64_t)(v * unit);
-	return 0;
+	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+		if (!strcmp(end, units[i].unit)) {
+			*out = (uint64_t)(v * units[i].ns);
+			return 0;
+		}
+	return -1;
 }
 
 static uint64_t clock_ns(clockid_t c)
@@ -206,6 +205,30 @@ static void read_window_config(void)
 		say("fathom: FATHOM_SNAPSHOT_EVERY='%s' is not a time of 10ms or more; no periodic snapshots",
 		    s);
 		agent_cfg.snapshot_every_ns = 0;
+	}
+}
+
+/* FATHOM_WAIT=1 records waits; FATHOM_WAIT_THRESHOLD (a duration, 1ms by
+ * default) alone turns it on too, unless FATHOM_WAIT=0 says otherwise. */
+static void read_wait_config(void)
+{
+	const char *s = getenv("FATHOM_WAIT"), *th = getenv("FATHOM_WAIT_THRESHOLD");
+	uint64_t v;
+	agent_cfg.wait_threshold_ns = 1000000;
+	if (s && !strcmp(s, "1"))
+		agent_cfg.wait = 1;
+	else if (s && strcmp(s, "0"))
+		say("fathom: FATHOM_WAIT='%s' is not 0 or 1; not recording waits", s);
+	if (th) {
+		if (parse_time(th, &v) < 0 || v < 1 || v > 60000000000ull)
+			say("fathom: FATHOM_WAIT_THRESHOLD='%s' is not a duration from 1ns to 60s (such as "
+			    "1ms, "
+			    "200us); using 1ms",
+			    th);
+		else
+			agent_cfg.wait_threshold_ns = v;
+		if (!s)
+			agent_cfg.wait = 1;
 	}
 }
 
@@ -270,6 +293,7 @@ void read_config(void)
 		else
 			agent_cfg.signo = (int)v;
 	}
+	read_wait_config();
 	if (agent_cfg.alloc == FD_ALLOC_SAMPLED && !agent_cfg.alloc_sample)
 		agent_cfg.alloc_sample = 512 * 1024;
 	if (agent_cfg.alloc != FD_ALLOC_SAMPLED)

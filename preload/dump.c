@@ -45,14 +45,14 @@ static _Atomic pid_t g_owner;
 
 struct enc *dump_lock(void)
 {
-	pthread_mutex_lock(&wlock);
+	agent_mutex_lock(&wlock);
 	atomic_store(&g_owner, agent_gettid());
 	return &g_enc;
 }
 
 struct enc *dump_trylock(void)
 {
-	if (pthread_mutex_trylock(&wlock) != 0)
+	if (agent_mutex_trylock(&wlock) != 0)
 		return NULL;
 	atomic_store(&g_owner, agent_gettid());
 	return &g_enc;
@@ -71,7 +71,7 @@ struct enc *dump_lock_bounded(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	ts.tv_sec += 2;
-	if (pthread_mutex_timedlock(&wlock, &ts) != 0)
+	if (agent_mutex_timedlock(&wlock, &ts) != 0)
 		return NULL;
 	atomic_store(&g_owner, agent_gettid());
 	return &g_enc;
@@ -80,7 +80,7 @@ struct enc *dump_lock_bounded(void)
 void dump_unlock(void)
 {
 	atomic_store(&g_owner, 0);
-	pthread_mutex_unlock(&wlock);
+	agent_mutex_unlock(&wlock);
 	death_deferred_now();
 }
 
@@ -272,6 +272,7 @@ static void write_header(pid_t ppid)
 	    .alloc_mode = (uint64_t)agent_cfg.alloc,
 	    .alloc_sample_bytes = agent_cfg.alloc_sample,
 	    .generation = (uint64_t)agent_generation,
+	    .wait_threshold_ns = agent_cfg.wait ? agent_cfg.wait_threshold_ns : 0,
 	    .exe = exe,
 	    .cmdline = cmd,
 	    .cmdline_len = (size_t)cl,
@@ -286,7 +287,7 @@ int open_dump(pid_t ppid)
 		return -1;
 	/* Opened now, while the program waits (constructor, fork child), so
 	 * that its moment on a low number never meets the program's open(). */
-	(void)statm_rss();
+	(void)statm_rss(NULL);
 	int r = enc_open(&g_enc, g_fd, CHUNK_RAW, ZSTD_LEVEL);
 	if (r < 0) {
 		if (r == -ENOSPC || r == -EDQUOT)

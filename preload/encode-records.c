@@ -72,13 +72,15 @@ void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns)
 	finish(e, FD_REC_THREAD_END, s, p);
 }
 
-void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap)
+void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap, uint64_t rss_file)
 {
 	uint8_t *s = reserve(e, 64), *p = s + 2;
 	PUT(time);
 	PUT(seq);
 	PUT(rss);
 	PUT(heap);
+	if (rss_file != UINT64_MAX) /* since 1.4 */
+		PUT(rss_file);
 	finish(e, FD_REC_TICK, s, p);
 }
 
@@ -161,6 +163,65 @@ static uint8_t *set_tid(struct enc *e, uint8_t *s, uint64_t tid)
 	return e->raw + e->raw_len;
 }
 
+/* MAP, UNMAP and REMAP from their events (event.h); they share the
+ * allocation events' delta bases. Returns the words used, 0 when malformed. */
+static unsigned enc_map_event(struct enc *e, uint64_t tid, const uint64_t *w)
+{
+	unsigned kind = EV_KIND(w[0]), len = EV_LEN(w[0]);
+	uint64_t f = EV_FIELD(w[0]);
+	uint8_t *s, *p;
+	if (kind == EV_MAP) {
+		if (len < EV_MAP_FIXED || len > EV_MAP_FIXED + EV_MAP_PATH_WORDS)
+			return 0;
+		const char *path = (const char *)&w[EV_MAP_FIXED];
+		size_t pl = strnlen(path, (len - EV_MAP_FIXED) * 8u);
+		s = set_tid(e, reserve(e, 96 + pl), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUT(w[1]);
+		PUTZ(w[2] - e->prev_ptr);
+		PUT(w[3]);
+		PUT(w[4] & 0xff);	 /* kind */
+		PUT((w[4] >> 8) & 0xff); /* prot */
+		PUT(w[4] >> 32);	 /* flags */
+		PUT(w[5]);
+		PUT(w[6]);
+		p = put_bytes(p, path, pl);
+		e->prev_ptr = w[2];
+		kind = FD_REC_MAP;
+	} else if (kind == EV_UNMAP) {
+		if (len != 5)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUTZ(w[1] - e->prev_ptr);
+		PUT(w[2]);
+		PUT(w[3]);
+		PUT(w[4]);
+		e->prev_ptr = w[1];
+		kind = FD_REC_UNMAP;
+	} else {
+		if (len != 8)
+			return 0;
+		s = set_tid(e, reserve(e, 96), tid);
+		p = s + 2;
+		PUTZ(f - e->prev_seq);
+		PUT(w[1]);
+		PUTZ(w[2] - e->prev_ptr);
+		PUT(w[3]);
+		PUTZ(w[4] - w[2]);
+		PUT(w[5]);
+		PUT(w[6]);
+		PUT(w[7]);
+		e->prev_ptr = w[4];
+		kind = FD_REC_REMAP;
+	}
+	e->prev_seq = f;
+	finish(e, kind, s, p);
+	return len;
+}
+
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 {
 	unsigned kind = EV_KIND(w[0]), len = EV_LEN(w[0]);
@@ -227,6 +288,10 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		finish(e, FD_REC_REALLOC, s, p);
 		e->alloc_events++;
 		return len;
+	case EV_MAP:
+	case EV_UNMAP:
+	case EV_REMAP:
+		return enc_map_event(e, tid, w);
 	case EV_STACK:
 		if (len < 2 || f != len - 2u || f > FD_MAX_FRAMES)
 			return 0;
@@ -245,6 +310,32 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		if (len != 3 && len != 4)
 			return 0;
 		enc_thread_end(e, w[1], w[2], len == 4 ? w[3] : UINT64_MAX);
+		return len;
+	case EV_WAIT:
+		if (len != 6)
+			return 0;
+		s = set_tid(e, reserve(e, 80), tid);
+		p = s + 2;
+		PUTZ(w[1] - e->prev_time); /* the wait's start moves prev_time, as a SAMPLE's time */
+		e->prev_time = w[1];
+		PUT(w[2]);
+		PUT(w[3]);
+		PUT(f & 0xff);
+		PUT(w[4]);
+		PUT((f >> 8) & 0xff);
+		PUT(w[5]);
+		finish(e, FD_REC_WAIT, s, p);
+		return len;
+	case EV_HOLD:
+		if (len != 5)
+			return 0;
+		s = set_tid(e, reserve(e, 64), tid);
+		p = s + 2;
+		PUT(w[1]);
+		PUT(w[2]);
+		PUT(w[3]);
+		PUT(w[4]);
+		finish(e, FD_REC_HOLD, s, p);
 		return len;
 	}
 	return 0;

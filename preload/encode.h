@@ -77,7 +77,8 @@ void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
 void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns);
 /* Writes a STACK, unless this dump already has one of that id. */
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
-void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap);
+/* rss_file: since 1.4, UINT64_MAX when not known (not written). */
+void enc_tick(struct enc *e, uint64_t time, uint64_t seq, uint64_t rss, uint64_t heap, uint64_t rss_file);
 /* A WINDOW mark (FD_WIN_*, since 1.4): seq is the allocation sequence
  * number reached, id a snapshot's number (or a rotation's next file), label
  * may be NULL (cut at 256 bytes). */

@@ -14,6 +14,18 @@
  *   EV_STACK      w0 field = nframes; w1 stack id, w2... frames (innermost first)
  *   EV_THREAD     w1 tid, w2 time, w3..w4 name (16 bytes, NUL padded)
  *   EV_THREAD_END w1 tid, w2 time, and (4 words) w3 its measured CPU time (ns)
+ *   EV_WAIT       w0 field = reason (FD_WAIT_*) | fd kind (FD_FDK_*) << 8;
+ *                 w1 start (ns since start), w2 stack id, w3 wait_ns,
+ *                 w4 object, w5 weight_ns (wait_event() builds them)
+ *   EV_HOLD       w1 object, w2 stack id, w3 held_ns (0: unknown), w4 weight
+ *   EV_MAP        w0 field = seq;     w1 stack id, w2 addr, w3 len, w4 kind
+ *                 (bits 0-7) | prot (8-15) | mmap's flags (32-63), w5 file
+ *                 offset, w6 time, w7... the file's path (NUL padded; none
+ *                 unless FILE)
+ *   EV_UNMAP      w0 field = seq;     w1 addr, w2 len, w3 time, w4 kind
+ *   EV_REMAP      w0 field = seq;     w1 stack id, w2 old addr, w3 old len,
+ *                 w4 new addr, w5 new len, w6 mremap's flags, w7 time
+ *                 (mmap-hooks.c makes the three)
  * A STACK event is pushed before the first event of the same ring that uses
  * its id, so the dump defines a stack before its first use on that thread.
  */
@@ -30,7 +42,16 @@ enum ev_kind {
 	EV_STACK,
 	EV_THREAD,
 	EV_THREAD_END,
+	EV_WAIT,
+	EV_HOLD,
 };
+
+/* The mapping events (mmap-hooks.c): numbered apart from the list above,
+ * which others extend. They carry an allocation sequence number, as
+ * EV_ALLOC does. */
+enum ev_map_kind { EV_MAP = 32, EV_UNMAP, EV_REMAP };
+#define EV_MAP_FIXED 7	      /* EV_MAP's words before the path */
+#define EV_MAP_PATH_WORDS 120 /* at most 959 bytes of path and a NUL */
 
 #define EV_W0(kind, nwords, field) ((uint64_t)(kind) | (uint64_t)(nwords) << 8 | (uint64_t)(field) << 16)
 #define EV_KIND(w0) ((unsigned)((w0)&0xff))
@@ -56,6 +77,20 @@ static inline unsigned sample_event(uint64_t *s, uint64_t weight, uint64_t time,
 	s[4] = (flags & EV_SAMPLE_AT_END) ? 1 : 0;
 	s[5] = (flags & EV_SAMPLE_AGENT) ? 1 : 0;
 	return n;
+}
+
+/* Writes a WAIT event into s (6 words) and returns its length. Context: any,
+ * async-signal-safe. */
+static inline unsigned wait_event(uint64_t *s, unsigned reason, unsigned fd_kind, uint64_t start, uint32_t id,
+				  uint64_t wait_ns, uint64_t object, uint64_t weight_ns)
+{
+	s[0] = EV_W0(EV_WAIT, 6, reason | fd_kind << 8);
+	s[1] = start;
+	s[2] = id;
+	s[3] = wait_ns;
+	s[4] = object;
+	s[5] = weight_ns;
+	return 6;
 }
 
 /* The longest event: a STACK of FD_MAX_FRAMES frames. FD_MAX_FRAMES + 2 must

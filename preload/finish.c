@@ -172,6 +172,7 @@ void agent_finish(unsigned reason)
 		agent_finished = 1;
 		agent_alloc_on = 0;
 		agent_cpu_on = 0;
+		agent_wait_on = 0;
 		control_close();
 	}
 	dump_unlock();

@@ -142,7 +142,7 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n, uint64_t ra, uin
 	agent_guard = 1;
 	struct tstate *t = arec_sample_due();
 	if (t)
-		arec_sampled(t, p, n, ra, sp0, AREC_NATIVE);
+		arec_sampled(t, p, n, ra, sp0);
 	agent_guard = 0;
 	return p;
 }
@@ -160,7 +160,7 @@ static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ra, uint64
 	agent_guard = 1;
 	void *p = AS_PROGRAM(real.malloc(n));
 	if (LIKELY(p))
-		arec_on_alloc(p, n, ra, sp0, AREC_NATIVE);
+		arec_on_alloc(p, n, ra, sp0);
 	agent_guard = 0;
 	return p;
 }
@@ -236,7 +236,7 @@ static __attribute__((noinline)) void *calloc_slow(size_t a, size_t b, uint64_t 
 	agent_guard = 1;
 	void *p = AS_PROGRAM(real.calloc(a, b));
 	if (LIKELY(p))
-		arec_on_alloc(p, a * b, ra, sp0, AREC_NATIVE);
+		arec_on_alloc(p, a * b, ra, sp0);
 	agent_guard = 0;
 	return p;
 }
@@ -277,7 +277,7 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n, uint64_
 	if (!old) {
 		p = AS_PROGRAM(real.realloc(NULL, n));
 		if (p)
-			arec_on_alloc(p, n, ra, sp0, AREC_NATIVE);
+			arec_on_alloc(p, n, ra, sp0);
 	} else if (n == 0) {
 		/* glibc frees the block and returns NULL. */
 		arec_on_free(old);
@@ -285,7 +285,7 @@ static __attribute__((noinline)) void *realloc_slow(void *old, size_t n, uint64_
 	} else {
 		int was = arec_realloc_before(old);
 		p = AS_PROGRAM(real.realloc(old, n));
-		arec_realloc_after(old, was, p, n, ra, sp0, AREC_NATIVE);
+		arec_realloc_after(old, was, p, n, ra, sp0);
 	}
 	agent_guard = 0;
 	return p;
@@ -343,7 +343,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 	agent_guard = 1;
 	int r = AS_PROGRAM(real.posix_memalign(out, align, n));
 	if (r == 0)
-		arec_on_alloc(*out, n, CALLER_RA, CALLER_SP, AREC_NATIVE);
+		arec_on_alloc(*out, n, CALLER_RA, CALLER_SP);
 	agent_guard = 0;
 	return r;
 }
@@ -362,7 +362,7 @@ EXPORT int posix_memalign(void **out, size_t align, size_t n)
 		agent_guard = 1;                                                                             \
 		void *p = AS_PROGRAM(real.name args);                                                        \
 		if (LIKELY(p))                                                                               \
-			arec_on_alloc(p, size, CALLER_RA, CALLER_SP, AREC_NATIVE);                           \
+			arec_on_alloc(p, size, CALLER_RA, CALLER_SP);                                        \
 		agent_guard = 0;                                                                             \
 		return p;                                                                                    \
 	}

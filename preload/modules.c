@@ -177,7 +177,7 @@ void modules_scan(int redirect, const struct got_scope *deep)
 	agent_guard = 1;
 	NO_CANCEL_BEGIN(cs);
 	got_prepare(); /* once, at the first scan (the constructor's) */
-	pthread_mutex_lock(&modlock);
+	agent_mutex_lock(&modlock);
 	if (t)
 		t->in_loader++;
 	loader_iterate(scan_cb, &s);
@@ -238,7 +238,7 @@ void modules_scan(int redirect, const struct got_scope *deep)
 		g_mods[i] = g_mods[--g_nmods];
 	}
 	dump_unlock();
-	pthread_mutex_unlock(&modlock);
+	agent_mutex_unlock(&modlock);
 	if (s.list)
 		munmap(s.list, s.cap * sizeof(struct mod));
 	NO_CANCEL_END(cs);

@@ -44,27 +44,37 @@ void statm_forget(int close_it)
 	g_statm_fd = -1;
 }
 
-static uint64_t statm_parse(char *buf, ssize_t n)
+/* statm's second and third fields: resident, and of it the pages of files
+ * and shared memory (RssFile + RssShmem). The anonymous rest costs nothing
+ * more; smaps_rollup would tell file from shmem and stacks, but it walks
+ * every page table of the process (docs/AGENT.md, "Mappings"). */
+static uint64_t statm_parse(char *buf, ssize_t n, uint64_t *file)
 {
+	if (file)
+		*file = UINT64_MAX;
 	if (n <= 0)
 		return 0;
 	buf[n] = 0;
-	unsigned long long size, res;
-	if (sscanf(buf, "%llu %llu", &size, &res) != 2)
+	unsigned long long size, res, shared;
+	int got = sscanf(buf, "%llu %llu %llu", &size, &res, &shared);
+	if (got < 2)
 		return 0;
-	return res * (uint64_t)sysconf(_SC_PAGESIZE);
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
+	if (file && got == 3 && shared <= res)
+		*file = shared * page;
+	return res * page;
 }
 
-static uint64_t statm_parse_file(void)
+static uint64_t statm_parse_file(uint64_t *file)
 {
 	char buf[128];
-	return statm_parse(buf, read_file("/proc/self/statm", buf, sizeof(buf) - 1));
+	return statm_parse(buf, read_file("/proc/self/statm", buf, sizeof(buf) - 1), file);
 }
 
-uint64_t statm_rss(void)
+uint64_t statm_rss(uint64_t *file)
 {
 	if (g_statm_per_read)
-		return statm_parse_file();
+		return statm_parse_file(file);
 	struct stat st;
 	if (g_statm_fd >= 0 &&
 	    (fstat(g_statm_fd, &st) < 0 || st.st_dev != g_statm_dev || st.st_ino != g_statm_ino))
@@ -72,7 +82,7 @@ uint64_t statm_rss(void)
 	if (g_statm_fd < 0) {
 		int fd = open("/proc/self/statm", O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC);
 		if (fd < 0)
-			return 0;
+			return statm_parse(NULL, 0, file);
 		fd = fd_place_high(fd);
 		struct rlimit rl;
 		if (fstat(fd, &st) < 0 ||
@@ -83,7 +93,7 @@ uint64_t statm_rss(void)
 			 * the program's numbers and opens it for each read. */
 			close(fd);
 			g_statm_per_read = 1;
-			return statm_parse_file();
+			return statm_parse_file(file);
 		}
 		g_statm_fd = fd;
 		g_statm_dev = st.st_dev;
@@ -94,7 +104,7 @@ uint64_t statm_rss(void)
 	do
 		n = pread(g_statm_fd, buf, sizeof(buf) - 1, 0);
 	while (n < 0 && errno == EINTR);
-	return statm_parse(buf, n);
+	return statm_parse(buf, n, file);
 }
 
 /* The heap in use as glibc counts it (mallinfo2: arena bytes in use plus

@@ -16,6 +16,11 @@
  * agent's guard set (as GUARD_REAL), so that the malloc a large object
  * makes is not recorded again by the malloc hooks.
  *
+ * Stacks: every allocation's, the malloc hooks' too (python_alloc_stack),
+ * gets the thread's Python frames when it runs Python, so that what a C
+ * extension, the RAW domain or a library called from Python takes from
+ * malloc is charged to the Python line that called it.
+ *
  * Context: malloc, throughout, except python_alloc_found and
  * python_alloc_tick.
  */
@@ -79,7 +84,7 @@ static void *w_malloc(void *ctx, size_t n)
 	void *p = INNER(d->inner.malloc(d->inner.ctx, n));
 	agent_guard = 1;
 	if (LIKELY(p))
-		arec_on_alloc(p, n, CALLER_RA, CALLER_SP, AREC_PYTHON);
+		arec_on_alloc(p, n, CALLER_RA, CALLER_SP);
 	agent_guard = 0;
 	return p;
 }
@@ -93,7 +98,7 @@ static void *w_calloc(void *ctx, size_t a, size_t b)
 	void *p = INNER(d->inner.calloc(d->inner.ctx, a, b));
 	agent_guard = 1;
 	if (LIKELY(p))
-		arec_on_alloc(p, n, CALLER_RA, CALLER_SP, AREC_PYTHON);
+		arec_on_alloc(p, n, CALLER_RA, CALLER_SP);
 	agent_guard = 0;
 	return p;
 }
@@ -130,7 +135,7 @@ static void *w_realloc(void *ctx, void *old, size_t n)
 		p = INNER(d->inner.realloc(d->inner.ctx, NULL, n));
 		agent_guard = 1;
 		if (LIKELY(p))
-			arec_on_alloc(p, n, ra, sp0, AREC_PYTHON);
+			arec_on_alloc(p, n, ra, sp0);
 		agent_guard = 0;
 		return p;
 	}
@@ -144,7 +149,7 @@ static void *w_realloc(void *ctx, void *old, size_t n)
 	agent_guard = 1;
 	int was = arec_realloc_before(old);
 	p = AS_PROGRAM(d->inner.realloc(d->inner.ctx, old, n));
-	arec_realloc_after(old, was, p, n, ra, sp0, AREC_PYTHON);
+	arec_realloc_after(old, was, p, n, ra, sp0);
 	agent_guard = 0;
 	return p;
 }
@@ -274,13 +279,13 @@ static uint32_t intern_mixed(struct tstate *t, const uint64_t *f, unsigned n, co
 	return id;
 }
 
-uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
+/* The stack with the thread's Python frames: kept out of
+ * python_alloc_stack's frame, whose few bytes every allocation of every
+ * program pays on its stack (a thread with a 16 KB stack allocates at its
+ * deepest point: test-unw-minstack). */
+static __attribute__((noinline)) uint32_t mixed_stack(struct tstate *t, uint32_t nat, const uint64_t *f,
+						      unsigned n)
 {
-	const uint64_t *f;
-	unsigned n;
-	uint32_t nat = arec_stack(t, ra, sp0, &f, &n);
-	if (!nat)
-		return 0;
 	if (!g_cache_on) {
 		uint64_t py[FD_MAX_FRAMES];
 		int more;
@@ -289,7 +294,11 @@ uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
 	}
 	int k = python_chain_pick(&t->pyc[0].ch, sizeof(t->pyc[0]), PYC_ENTRIES);
 	struct pyc_entry *e;
-	if (k >= 0) {
+	if (k == PY_NO_FRAMES) {
+		/* A thread that runs no Python now (a C thread, or C code
+		 * before the first frame): keep the entries. */
+		return nat;
+	} else if (k >= 0) {
 		e = &t->pyc[k];
 	} else {
 		/* A fresh walk, kept in the next entry (round robin). */
@@ -315,14 +324,24 @@ uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
 		memset(e->nat, 0, sizeof(e->nat));
 		e->gen = agent_intern_gen;
 	}
-	for (unsigned i = 0; i < PYC_MEMO; i++)
-		if (e->nat[i] == nat)
-			return e->id[i];
+	unsigned slot = ((nat * 0x9e3779b1u) >> 24) % PYC_MEMO;
+	if (e->nat[slot] == nat)
+		return e->id[slot];
 	uint32_t id = intern_mixed(t, f, n, e->py, e->np, 0);
 	if (id) {
-		e->nat[e->rr] = nat;
-		e->id[e->rr] = id;
-		e->rr = (e->rr + 1) % PYC_MEMO;
+		e->nat[slot] = nat;
+		e->id[slot] = id;
 	}
 	return id;
+}
+
+uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
+{
+	const uint64_t *f;
+	unsigned n;
+	uint32_t nat = arec_stack(t, ra, sp0, &f, &n);
+	/* No interpreter walked (none, or not supported): the native stack. */
+	if (!nat || !g_on)
+		return nat;
+	return mixed_stack(t, nat, f, n);
 }

@@ -39,19 +39,24 @@ struct py_chain {
  * python_frames). */
 unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch);
 /* Of count chains, first and every stride bytes after it, the one whose
- * frames are still this thread's (chains with n 0 never match), or -1.
- * Context: malloc. */
+ * frames are still this thread's (chains with n 0 never match), or -1;
+ * PY_NO_FRAMES when the thread runs no Python now (no thread state, no
+ * frame, the interpreter finalizing, or Python frames off): nothing to
+ * walk. Context: malloc. */
+#define PY_NO_FRAMES (-2)
 int python_chain_pick(const struct py_chain *first, size_t stride, unsigned count);
 
 /* A thread's cache of the Python part of its allocation stacks
  * (python-alloc.c): walks found again by python_chain_pick, each with the
- * stacks interned for the last native stacks it came with. */
+ * stacks interned for the native stacks it came with (direct-mapped by the
+ * native stack's id: a line that calls into a C library, sqlite3's step,
+ * meets tens of malloc sites under it). */
 #define PYC_ENTRIES 16
-#define PYC_MEMO 4
+#define PYC_MEMO 16
 struct pyc_entry {
 	struct py_chain ch;
 	unsigned np;
-	uint32_t gen, rr;
+	uint32_t gen;
 	uint32_t nat[PYC_MEMO], id[PYC_MEMO];
 	uint64_t py[PY_CHAIN_MAX];
 };
@@ -81,8 +86,14 @@ static inline void python_alloc_poll(void)
  * mode, its next allocation goes the slow way, where the poll is.
  * Context: signal. */
 void python_alloc_kick(void);
-/* The stack of a Python allocation: native frames, then the thread's
- * Python frames, cached per thread. Context: malloc, t->busy set. */
+/* The stack of an allocation, through malloc's hooks or the wrapped Python
+ * allocators: its native frames, then, when the thread runs Python, its
+ * Python frames (cached per thread), so that the malloc of a C extension
+ * is charged to the Python line that called it. Context: malloc (any
+ * thread, with or without the GIL or a thread state, during the
+ * interpreter's start and finalization, in the program's signal
+ * handlers: the walk reads under the fault guard and stops at whatever is
+ * missing), t->busy set. */
 uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0);
 /* The writer's round: asks for a check that the wrapper is still the
  * interpreter's allocator (PYTHONMALLOC, -X dev and a second

@@ -389,7 +389,8 @@ __attribute__((used)) void *agent_syscall_resolve(void)
 }
 
 /* syscall(): for any number but rt_sigaction and rt_sigprocmask (whose
- * handler is in signal-mask.c), a tail jump to libc's with every register and
+ * handler is in signal-mask.c), and futex while waits are recorded (timed
+ * in wait-locks.c), a tail jump to libc's with every register and
  * the stack as the caller left them, so nothing changes for any other system
  * call (clone, vfork, rt_sigreturn included). Its CFI lets a sample that
  * lands here be unwound to the caller (the agent's own futex calls come
@@ -405,6 +406,11 @@ __asm__(".text\n"
 	"	je agent_syscall_rt_sigaction\n"
 	"	cmpq $" STR(SYS_rt_sigprocmask) ", %rdi\n"
 	"	je agent_syscall_rt_sigprocmask\n"
+	"	cmpq $" STR(SYS_futex) ", %rdi\n"
+	"	jne 3f\n"
+	"	cmpl $0, agent_wait_on(%rip)\n"
+	"	jne agent_syscall_futex\n"
+	"3:\n"
 	"	movq agent_real_syscall(%rip), %r11\n"
 	"	testq %r11, %r11\n"
 	"	jz 1f\n"

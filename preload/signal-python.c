@@ -368,7 +368,7 @@ static int chain_pick(const struct py_chain *first, size_t stride, unsigned coun
 	const struct py_off *o = &g_off;
 	uintptr_t fr0 = head_frame();
 	if (!fr0)
-		return -1;
+		return PY_NO_FRAMES;
 	uint64_t in0 = RD(uint64_t, fr0 + o->fr_instr);
 	for (unsigned i = 0; i < count; i++) {
 		const struct py_chain *ch = (const void *)((const char *)first + i * stride);
@@ -454,7 +454,7 @@ unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch)
 int python_chain_pick(const struct py_chain *first, size_t stride, unsigned count)
 {
 	if (!g_on)
-		return -1;
+		return PY_NO_FRAMES;
 	volatile int k = -1;
 	GUARDED(1, k, -1, k = chain_pick(first, stride, count));
 	return k;

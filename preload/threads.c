@@ -91,6 +91,7 @@ void thread_wait_space(struct tstate *t, size_t n)
 		if ((++spins & 63) == 0 && getpid() != agent_pid) {
 			agent_alloc_on = 0;
 			agent_cpu_on = 0;
+			agent_wait_on = 0;
 			agent_ready = 0;
 			break;
 		}

@@ -113,11 +113,13 @@ static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *l
 		seq = atomic_load(&agent_seq);
 		g_on = 1;
 		agent_alloc_on = g_alloc_mode;
+		agent_wait_on = agent_cfg.wait;
 		if (g_cpu_ok)
 			cpu_resume();
 	} else {
 		g_on = 0;
 		agent_alloc_on = FD_ALLOC_OFF;
+		agent_wait_on = 0;
 		if (g_cpu_ok)
 			cpu_pause();
 		seq = atomic_load(&agent_seq);

@@ -1,5 +1,5 @@
 /* fathom check: one recording against budgets (peak heap, leaks, allocations,
- * CPU); exit 0 when all hold, 1 when one is exceeded, 2 on bad input. */
+ * CPU, waiting); exit 0 when all hold, 1 when one is exceeded, 2 on bad input. */
 #include <ctype.h>
 #include <errno.h>
 #include <getopt.h>
@@ -28,7 +28,10 @@ static void usage(FILE *f)
 		   "  --max-temp-calls N       temporary allocations\n"
 		   "  --max-samples N          CPU samples\n"
 		   "  --max-cpu TIME           CPU time (sampling periods times the period)\n"
-		   "Memory budgets need a recording made with 'fathom record --alloc'.\n"
+		   "  --max-wait TIME          the threads' waiting time (an estimate: short waits are\n"
+		   "                           sampled; the report says its error)\n"
+		   "Memory budgets need a recording made with 'fathom record --alloc', --max-wait one\n"
+		   "made with 'fathom record --wait'.\n"
 		   "Leaks matched by a suppression (see below) are not counted; the report says how many.\n"
 		   "\n"
 		   "output:\n"
@@ -77,7 +80,8 @@ int cmd_check(int argc, char **argv)
 		O_ALLOC_BYTES,
 		O_TEMP,
 		O_SAMPLES,
-		O_CPU
+		O_CPU,
+		O_WAIT
 	};
 	static const struct option longopts[] = {
 	    {"max-peak", required_argument, NULL, O_PEAK},
@@ -88,6 +92,7 @@ int cmd_check(int argc, char **argv)
 	    {"max-temp-calls", required_argument, NULL, O_TEMP},
 	    {"max-samples", required_argument, NULL, O_SAMPLES},
 	    {"max-cpu", required_argument, NULL, O_CPU},
+	    {"max-wait", required_argument, NULL, O_WAIT},
 	    CMD_VERDICT_OPTIONS,
 	    CMD_LEAK_OPTIONS,
 	    CMD_COMMON_OPTIONS,
@@ -118,6 +123,7 @@ int cmd_check(int argc, char **argv)
 			kind = "a count such as 1000 or 10k";
 			break;
 		case O_CPU:
+		case O_WAIT:
 			v = cmd_parse_time(optarg);
 			kind = "a time such as 1.5s or 200ms";
 			break;
@@ -162,10 +168,14 @@ int cmd_check(int argc, char **argv)
 		case O_CPU:
 			b.max_cpu_ns = v;
 			break;
+		case O_WAIT:
+			b.max_wait_ns = v;
+			break;
 		}
 	}
-	const double set[] = {b.max_peak,	 b.max_leaked,	   b.max_leaked_blocks, b.max_alloc_calls,
-			      b.max_alloc_bytes, b.max_temp_calls, b.max_samples,	b.max_cpu_ns};
+	const double set[] = {b.max_peak,	 b.max_leaked,	    b.max_leaked_blocks,
+			      b.max_alloc_calls, b.max_alloc_bytes, b.max_temp_calls,
+			      b.max_samples,	 b.max_cpu_ns,	    b.max_wait_ns};
 	bool any = false;
 	for (size_t i = 0; i < sizeof(set) / sizeof(set[0]); i++)
 		any |= set[i] >= 0;

@@ -27,10 +27,13 @@ static void usage(FILE *f)
 		   "  --metric LIST          what to judge, comma-separated (default: all that both\n"
 		   "                         recordings have): cpu (= cpu-time,functions), cpu-time,\n"
 		   "                         functions, alloc-calls, alloc-bytes, peak, leaked,\n"
-		   "                         temp-calls, memory (all five), all\n"
+		   "                         temp-calls, memory (all five), wait (the threads'\n"
+		   "                         waiting time: record --wait), all\n"
 		   "  --threshold PCT        growth that fails an exact memory metric (default 5);\n"
 		   "                         in an exact recording any new leak fails\n"
 		   "  --cpu-threshold PCT    growth that fails the total CPU time (default 10)\n"
+		   "  --wait-threshold PCT   growth that fails the waiting time (default 20), when\n"
+		   "                         beyond the estimate's error (short waits are sampled)\n"
 		   "  --func-threshold PCT   slowdown of a function relative to the rest of the\n"
 		   "                         program that fails, when significant (default 10)\n"
 		   "  --alpha P              chance of any false alarm among the function tests\n"
@@ -66,6 +69,7 @@ static double parse_pct(const char *s)
 enum {
 	O_THRESHOLD = 256,
 	O_CPU_THRESHOLD,
+	O_WAIT_THRESHOLD,
 	O_FUNC_THRESHOLD,
 	O_ALPHA,
 	O_MIN_SHARE,
@@ -79,6 +83,7 @@ enum {
 static const struct option longopts[] = {
     {"threshold", required_argument, NULL, O_THRESHOLD},
     {"cpu-threshold", required_argument, NULL, O_CPU_THRESHOLD},
+    {"wait-threshold", required_argument, NULL, O_WAIT_THRESHOLD},
     {"func-threshold", required_argument, NULL, O_FUNC_THRESHOLD},
     {"alpha", required_argument, NULL, O_ALPHA},
     {"min-share", required_argument, NULL, O_MIN_SHARE},
@@ -116,6 +121,7 @@ static int parse_half(int argc, char **argv, struct args *a, struct cmd_paths *p
 		switch (c) {
 		case O_THRESHOLD:
 		case O_CPU_THRESHOLD:
+		case O_WAIT_THRESHOLD:
 		case O_FUNC_THRESHOLD:
 		case O_MIN_SHARE:
 			if ((v = parse_pct(optarg)) < 0) {
@@ -123,6 +129,7 @@ static int parse_half(int argc, char **argv, struct args *a, struct cmd_paths *p
 					"fathom diff: %s needs a percentage such as 5 or 12.5%%, not '%s'\n",
 					c == O_THRESHOLD	? "--threshold"
 					: c == O_CPU_THRESHOLD	? "--cpu-threshold"
+					: c == O_WAIT_THRESHOLD ? "--wait-threshold"
 					: c == O_FUNC_THRESHOLD ? "--func-threshold"
 								: "--min-share",
 					optarg);
@@ -130,6 +137,7 @@ static int parse_half(int argc, char **argv, struct args *a, struct cmd_paths *p
 			}
 			*(c == O_THRESHOLD	  ? &a->o.threshold
 			  : c == O_CPU_THRESHOLD  ? &a->o.cpu_threshold
+			  : c == O_WAIT_THRESHOLD ? &a->o.wait_threshold
 			  : c == O_FUNC_THRESHOLD ? &a->o.func_threshold
 						  : &a->o.min_share) = v;
 			break;
@@ -160,7 +168,7 @@ static int parse_half(int argc, char **argv, struct args *a, struct cmd_paths *p
 					fprintf(
 					    stderr,
 					    " (metrics: cpu, cpu-time, functions, alloc-calls, alloc-bytes, "
-					    "peak, leaked, temp-calls, memory, all)\n");
+					    "peak, leaked, temp-calls, memory, wait, all)\n");
 					free(copy);
 					return 2;
 				}

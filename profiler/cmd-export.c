@@ -27,7 +27,8 @@ static void usage(FILE *f)
 	    "terminal)\n"
 	    "  -w, --weight M      pprof and speedscope: only this metric (default: every metric recorded);\n"
 	    "                      folded: the weight of the counts (default cpu). cpu, alloc-bytes,\n"
-	    "                      alloc-calls, temp-calls, leaked, leaked-blocks, peak\n"
+	    "                      alloc-calls, temp-calls, leaked, leaked-blocks, peak, wait (pprof:\n"
+	    "                      wait/nanoseconds; record --wait)\n"
 	    "      --tid TID       CPU of one thread only\n"
 	    "      --threads       pprof: CPU samples per thread, labelled thread=NAME and tid=N\n"
 	    "                      (go tool pprof -tags, -tagfocus thread=NAME); bigger files\n");

@@ -25,11 +25,12 @@ static void usage(FILE *f)
 	    "\n"
 	    "  -o, --output FILE   write here ('-' for stdout); default stdout, or flame.svg on a terminal\n"
 	    "  -w, --weight M      cpu (default), alloc-bytes, alloc-calls, temp-calls, leaked (bytes),\n"
-	    "                      leaked-blocks, peak (bytes live at the heap peak)\n"
+	    "                      leaked-blocks, peak (bytes live at the heap peak), wait (time\n"
+	    "                      threads waited: record --wait)\n"
 	    "      --folded        print folded stacks instead of an SVG; with --diff, \"STACK BASE NEW\"\n"
 	    "                      lines as flamegraph.pl's difffolded.pl writes them\n"
 	    "      --title T       the SVG's title\n"
-	    "      --tid TID       CPU of one thread only\n"
+	    "      --tid TID       CPU (or waiting) of one thread only\n"
 	    "      --diff BASE     differential graph of FILE... against BASE (repeat for several base "
 	    "files):\n"
 	    "                      frames are sized by the new profile and coloured red where their share "
@@ -119,9 +120,10 @@ int cmd_flame(int argc, char **argv)
 	if ((status = cmd_files_diff(&cc, &base_paths, &argc, &argv)))
 		goto out;
 	status = 2;
-	if (o.tid && o.metric != FA_CPU) {
-		fprintf(stderr, "fathom flame: --tid works with --weight cpu only (allocations are not kept "
-				"per thread)\n");
+	if (o.tid && o.metric != FA_CPU && o.metric != FA_WAIT) {
+		fprintf(stderr,
+			"fathom flame: --tid works with --weight cpu or wait only (allocations are not "
+			"kept per thread)\n");
 		goto out;
 	}
 
@@ -131,8 +133,9 @@ int cmd_flame(int argc, char **argv)
 	if (!(o.tid ? true : p.total[o.metric] > 0)) {
 		fprintf(stderr, "fathom flame: %s: no %s weight in this recording%s\n", argv[optind],
 			fa_metric_names[o.metric],
-			o.metric == FA_CPU ? " (recorded with --no-cpu, or too short for one sample?)"
-					   : " (record with --alloc to track allocations)");
+			o.metric == FA_CPU    ? " (recorded with --no-cpu, or too short for one sample?)"
+			: o.metric == FA_WAIT ? " (record with --wait to record waits)"
+					      : " (record with --alloc to track allocations)");
 		status = 1;
 		goto done;
 	}

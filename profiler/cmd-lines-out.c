@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cmd-lines.h"
+#include "cmds.h"
 #include "cxxname.h"
 #include "fathom-dump.h"
 #include "json-profile.h"
@@ -162,12 +163,6 @@ static const char *short_name(const struct lines *l, const char *name, char *buf
 	return l->full_names ? name : cxxname_short(name, buf, len);
 }
 
-static const char *base_name(const char *path)
-{
-	const char *s = path ? strrchr(path, '/') : NULL;
-	return s ? s + 1 : path;
-}
-
 /* The notes under line `line` of f: the code inlined there, its lines
  * with their figures and source. */
 static void print_inlined(const struct text *t, const struct lines_func *f, uint32_t line)
@@ -187,7 +182,7 @@ static void print_inlined(const struct text *t, const struct lines_func *f, uint
 			callee = r->func;
 			printf("%s%*s  %6s + inlined %s (%s)%s\n", l->color ? DIM : "", t->width, "", "",
 			       short_name(l, r->name, nb, sizeof(nb)),
-			       r->file ? base_name(r->file) : "no file", l->color ? RESET : "");
+			       r->file ? cmd_base_name(r->file) : "no file", l->color ? RESET : "");
 		}
 		print_row(t, r, r->line, '+', src);
 	}
@@ -267,7 +262,7 @@ static void print_func(struct text *t, struct lines_func *f)
 				self += f->sites[j]->self[FA_CPU];
 		const struct fa_func *cf = &l->p->funcs[s->caller];
 		printf("  inlined into %s at %s:%" PRIu32 " (self %.1f%% there)\n",
-		       short_name(l, cf->name, nb, sizeof(nb)), cf->file ? base_name(cf->file) : "?",
+		       short_name(l, cf->name, nb, sizeof(nb)), cf->file ? cmd_base_name(cf->file) : "?",
 		       s->call_line, pct(self, l->fr.total[FA_CPU]));
 	}
 	const struct lines_src *src = f->src != FA_NONE ? &l->srcs[f->src] : NULL;
@@ -366,15 +361,20 @@ void lines_print_text(struct lines *l)
 	for (size_t i = 0; i < p->nprocs; i++)
 		samples += p->procs[i].samples;
 	printf("recording %s%s: ", p->procs[0].path, p->nprocs > 1 ? " and more" : "");
+	if (l->tid) /* the thread's samples, not the recording's */
+		samples = (uint64_t)(l->fr.total_n + 0.5);
 	if (l->fr.total[FA_CPU])
-		printf("CPU %s in %s samples", fmt_duration(a, (uint64_t)l->fr.total_ns),
-		       fmt_count(b, (int64_t)samples));
+		printf("CPU %s in %s samples%s", fmt_duration(a, (uint64_t)l->fr.total_ns),
+		       fmt_count(b, (int64_t)samples), l->tid ? " of this thread" : "");
 	else
 		printf("no CPU samples");
 	if (l->metrics & AGG_MEMORY)
 		printf("; %s%s allocation calls, %s", p->mem.sampled ? "~" : "",
 		       fmt_count(a, l->fr.total[FA_ALLOC_CALLS]), fmt_bytes(d, l->fr.total[FA_ALLOC_BYTES]));
-	printf("\nshares are of the whole recording");
+	if (l->tid)
+		printf("\nthread %d only: shares are of its CPU time", l->tid);
+	else
+		printf("\nshares are of the whole recording");
 	if (l->metrics & AGG_MEMORY)
 		printf("; memory is what a line allocated, itself or through its calls%s",
 		       p->mem.sampled ? " (estimated from a sampled recording)" : "");

@@ -41,7 +41,9 @@ static void usage(FILE *f)
 		   "  --color WHEN           auto (default: on a terminal, unless NO_COLOR is set),\n"
 		   "                         always or never\n"
 		   "  --json                 per file, per line figures for programs\n"
-		   "  --full-names           keep C++ template arguments in the text\n");
+		   "  --full-names           keep C++ template arguments in the text\n"
+		   "  --tid TID              CPU of one thread only (no memory figures: allocations\n"
+		   "                         are not kept by thread); shares are of its time\n");
 }
 
 static void warn(struct lines *l, char *msg)
@@ -345,10 +347,11 @@ out:
 static int build_tables(struct lines *l)
 {
 	l->metrics = AGG_METRIC(FA_CPU);
-	for (int m = FA_ALLOC_CALLS; m < FA_NMETRICS; m++)
+	for (int m = FA_ALLOC_CALLS; !l->tid && m < FA_NMETRICS; m++)
 		if (m != FA_TEMP_CALLS && m != FA_LEAKED_BLOCKS && agg_has_metric(l->p, m))
 			l->metrics |= AGG_METRIC(m);
-	struct agg_opts o = {.key = AGG_FUNCTION, .metrics = l->metrics, .heavy = -1};
+	struct agg_opts o = {
+	    .key = AGG_FUNCTION, .metrics = l->metrics, .heavy = -1, .filter = {.tid = l->tid}};
 	if (agg_table_build(&l->fn, l->p, &o) < 0)
 		return -ENOMEM;
 	o.key = AGG_FRAME;
@@ -399,7 +402,7 @@ static bool is_dump(const char *word)
 	return yes;
 }
 
-enum { O_TOP = 256, O_CONTEXT, O_SOURCE_DIR, O_PREFIX_MAP, O_COLOR, O_JSON, O_FULL_NAMES };
+enum { O_TOP = 256, O_CONTEXT, O_SOURCE_DIR, O_PREFIX_MAP, O_COLOR, O_JSON, O_FULL_NAMES, O_TID };
 
 int cmd_lines(int argc, char **argv)
 {
@@ -411,6 +414,7 @@ int cmd_lines(int argc, char **argv)
 	    {"color", required_argument, NULL, O_COLOR},
 	    {"json", no_argument, NULL, O_JSON},
 	    {"full-names", no_argument, NULL, O_FULL_NAMES},
+	    {"tid", required_argument, NULL, O_TID},
 	    CMD_LEAK_OPTIONS,
 	    CMD_COMMON_OPTIONS,
 	};
@@ -470,6 +474,14 @@ int cmd_lines(int argc, char **argv)
 		case O_FULL_NAMES:
 			l.full_names = true;
 			break;
+		case O_TID:
+			v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v <= 0 || v > INT_MAX) {
+				fprintf(stderr, "fathom lines: --tid takes a thread id, not '%s'\n", optarg);
+				goto out_opts;
+			}
+			l.tid = (int)v;
+			break;
 		default:
 			if ((ret = cmd_common_option(&cc, c, argv, longopts)) >= 0)
 				goto out_opts;
@@ -489,6 +501,13 @@ int cmd_lines(int argc, char **argv)
 	    (ret = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
 		goto out_opts;
 	l.p = &p;
+	if (l.tid && !cmd_has_tid(&p, l.tid)) {
+		fprintf(stderr, "fathom lines: no thread %d in the recording (see fathom report --threads)\n",
+			l.tid);
+		ret = 2;
+		profile_free(&p);
+		goto out_opts;
+	}
 	/* Relative recorded paths (Python's) are tried beside the dumps too. */
 	char **dirs = calloc(p.nprocs + 1, sizeof(*dirs));
 	for (size_t i = 0; dirs && i < p.nprocs; i++) {

@@ -39,6 +39,7 @@ struct lines {
 	const struct profile *p;
 	struct source_opts so;
 	int top, context;
+	int tid; /* --tid: this thread's CPU only; 0: every thread */
 	bool json, color, full_names, no_symbols;
 	uint32_t metrics; /* AGG_METRIC bits present */
 	struct agg_table fn, fr, in;

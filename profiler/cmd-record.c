@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "cmds.h"
+#include "manifest.h"
 #include "outfile.h"
 #include "reader.h"
 #include "symcache.h"
@@ -42,6 +43,10 @@ static void usage(FILE *f)
 	       "      --alloc              record every heap allocation (exact)\n"
 	       "      --alloc-sample BYTES record allocations sampled every BYTES on average\n"
 	       "      --no-cpu             no CPU sampling (with --alloc: memory only)\n"
+	       "      --wait               record where threads wait (contended locks, condition\n"
+	       "                           waits, blocking I/O, sleeps, children), with stacks\n"
+	       "      --wait-threshold T   with --wait: record every wait at least T long (default\n"
+	       "                           1ms; ns, us, ms or s), shorter ones sampled\n"
 	       "      --symbolize          at the end, save the function names, files and lines\n"
 	       "                           in the dumps, so that they read the same after the\n"
 	       "                           program is rebuilt or deleted\n"
@@ -101,102 +106,7 @@ static const char *shown(const char *path)
 	return path;
 }
 
-/* The last part of a path. */
 #define SUMMARY_DUMPS 4 /* dump names listed in the summary line */
-
-struct tally {
-	uint64_t samples, lost, allocs, lost_allocs;
-	bool cpu, alloc; /* some process sampled CPU, tracked allocations */
-	int damaged;
-	int cpu_procs, cpu_off; /* processes meant to sample CPU, and those that could not */
-	uint64_t cpu_unsampled; /* threads whose timer could not be made */
-	char cpu_why[200];	/* why, as the first such dump says */
-	int running;		/* dumps without a trailer whose process is still running (a daemon) */
-	char bypass[300];	/* the allocator that took the hooks' place, as a dump notes it */
-	char bypass_exe[300];	/* in that process */
-};
-
-/* Counts a dump's samples and lost samples; the trailer's totals win. A
- * dump without a trailer whose process is still running (a daemon's child,
- * which outlived the recorded command) is still being written, not damaged;
- * when that process has just ended, the dump is read once more, for the
- * trailer it may have written meanwhile. */
-static void scan_dump(const char *path, struct tally *t, bool again)
-{
-	struct reader *r;
-	char *err;
-	if (reader_open(&r, path, &err) < 0) {
-		free(err);
-		t->damaged++;
-		return;
-	}
-	struct rd_rec rec;
-	struct tally d = {0};
-	uint64_t samples = 0, lost = 0;
-	bool trailer = false;
-	int pid = 0;
-	char exe[300] = "";
-	while (reader_next(r, &rec) > 0) {
-		if (rec.kind == FD_REC_HEADER) {
-			pid = rec.pid;
-			snprintf(exe, sizeof(exe), "%.*s", (int)rec.exe.len, (const char *)rec.exe.p);
-			d.cpu |= rec.hz > 0;
-			d.cpu_procs += rec.hz > 0;
-			d.alloc |= rec.alloc_mode != FD_ALLOC_OFF;
-		} else if (rec.kind == FD_REC_LOST &&
-			   (rec.what == FD_LOST_CPU_UNAVAILABLE || rec.what == FD_LOST_CPU_THREADS)) {
-			if (rec.what == FD_LOST_CPU_UNAVAILABLE)
-				d.cpu_off++;
-			else
-				d.cpu_unsampled += rec.count;
-			if (!d.cpu_why[0])
-				snprintf(d.cpu_why, sizeof(d.cpu_why), "%.*s", (int)rec.why.len,
-					 (const char *)rec.why.p);
-		} else if (rec.kind == FD_REC_NOTE && rec.what == FD_NOTE_ALLOC_BYPASS && !d.bypass[0]) {
-			snprintf(d.bypass, sizeof(d.bypass), "%.*s", (int)rec.why.len,
-				 (const char *)rec.why.p);
-			memcpy(d.bypass_exe, exe, sizeof(d.bypass_exe));
-		} else if (rec.kind == FD_REC_SAMPLE)
-			samples++;
-		else if (rec.kind == FD_REC_ALLOC || rec.kind == FD_REC_REALLOC)
-			d.allocs++;
-		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_SAMPLES)
-			lost += rec.count;
-		else if (rec.kind == FD_REC_LOST && rec.what == FD_LOST_ALLOC)
-			d.lost_allocs += rec.count;
-		else if (rec.kind == FD_REC_TRAILER) {
-			trailer = true;
-			samples = rec.samples > samples ? rec.samples : samples;
-			lost = rec.lost_samples > lost ? rec.lost_samples : lost;
-		}
-	}
-	bool damaged = reader_damage(r);
-	reader_close(r);
-	bool running = !trailer && pid > 0 && kill(pid, 0) == 0;
-	if (!trailer && !running && pid > 0 && again) {
-		scan_dump(path, t, false);
-		return;
-	}
-	if (running)
-		t->running++;
-	else if (!trailer || damaged)
-		t->damaged++;
-	t->cpu |= d.cpu;
-	t->cpu_procs += d.cpu_procs;
-	t->cpu_off += d.cpu_off;
-	t->cpu_unsampled += d.cpu_unsampled;
-	if (!t->cpu_why[0])
-		memcpy(t->cpu_why, d.cpu_why, sizeof(t->cpu_why));
-	if (!t->bypass[0] && d.bypass[0]) {
-		memcpy(t->bypass, d.bypass, sizeof(t->bypass));
-		memcpy(t->bypass_exe, d.bypass_exe, sizeof(t->bypass_exe));
-	}
-	t->alloc |= d.alloc;
-	t->allocs += d.allocs;
-	t->lost_allocs += d.lost_allocs;
-	t->samples += samples;
-	t->lost += lost;
-}
 
 /* Whether the agent can create files in the directory of `path`: checked
  * before the command runs, because the agent, inside the target, can only
@@ -295,8 +205,8 @@ static void record_symbolize(char **dumps, size_t ndumps)
  * what the run left (the manifest the agent writes). */
 struct rec {
 	/* the options */
-	const char *output, *clock, *hz, *alloc;
-	char sample_bytes[32];
+	const char *output, *clock, *hz, *alloc, *wait, *wait_threshold;
+	char sample_bytes[32], wait_threshold_ns[32];
 	/* The window (FATHOM_DELAY as "@NS", FATHOM_DURATION, FATHOM_START,
 	 * FATHOM_SNAPSHOT_EVERY), in ns; delay < 0: none. */
 	double delay, duration, snapshot_every;
@@ -311,23 +221,8 @@ struct rec {
 	char run_id[48];
 	char manifest[PATH_MAX]; /* where the agent lists the dumps it made */
 	pid_t pid;
-	bool exec_failed; /* the command did not start (said) */
-	/* the manifest: the dumps in the order the agent created them, the
-	 * agent's notes ("disk-full BYTES PATH": the disk filled and the dump
-	 * lost its tail; "closed PATH": the program closed the dump's
-	 * descriptor), and the processes it left alone: Go programs ("go PID
-	 * EXE"), and those exec'd with an environment that dropped LD_PRELOAD
-	 * ("unprofiled PID PATH", taken back by "unprofiled-undo PID" when the
-	 * exec failed). */
-	char **dumps;
-	size_t ndumps;
-	int disk_full, closed;
-	unsigned long long disk_lost;
-	struct left {
-		int pid;
-		char *what;
-	} go, unprof;
-	int ngo, nunprof;
+	bool exec_failed;  /* the command did not start (said) */
+	struct manifest m; /* what the run left: the dumps, the agent's notes (manifest.h) */
 };
 
 /* Reads the command line into r. Returns -1 to go on, else the exit status. */
@@ -340,6 +235,8 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"alloc", no_argument, NULL, 'a'},
 	    {"alloc-sample", required_argument, NULL, 's'},
 	    {"no-cpu", no_argument, NULL, 'N'},
+	    {"wait", no_argument, NULL, 'W'},
+	    {"wait-threshold", required_argument, NULL, 'T'},
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"symbolize", no_argument, NULL, 'S'},
@@ -395,6 +292,25 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		case 'N':
 			r->no_cpu = true;
 			break;
+		case 'W':
+			r->wait = "1";
+			break;
+		case 'T': {
+			/* The agent's FATHOM_WAIT_THRESHOLD, in ns. */
+			double v = cmd_parse_time(optarg);
+			if (!(v >= 1) || v > 60e9) {
+				fprintf(stderr,
+					"fathom record: --wait-threshold takes a duration from 1ns to 60s "
+					"such as "
+					"1ms or 200us, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			snprintf(r->wait_threshold_ns, sizeof(r->wait_threshold_ns), "%.0fns", v);
+			r->wait_threshold = r->wait_threshold_ns;
+			r->wait = "1";
+			break;
+		}
 		case 'S':
 			r->symbolize = true;
 			break;
@@ -571,6 +487,8 @@ static int set_agent_env(const struct rec *r)
 	    {"FATHOM_CLOCK", r->clock},
 	    {"FATHOM_ALLOC", r->alloc},
 	    {"FATHOM_ALLOC_SAMPLE", r->sample_bytes[0] ? r->sample_bytes : NULL},
+	    {"FATHOM_WAIT", r->wait},
+	    {"FATHOM_WAIT_THRESHOLD", r->wait_threshold},
 	    {"FATHOM_START", r->paused ? "off" : NULL},
 	    {"FATHOM_DELAY", r->delay_at[0] ? r->delay_at : NULL},
 	    {"FATHOM_DURATION", r->duration_s[0] ? r->duration_s : NULL},
@@ -670,98 +588,35 @@ static int wait_run(struct rec *r, int exec_fd, const sigset_t *old_mask)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
 
-/* Reads the manifest the agent wrote (see struct rec) and removes it. */
-static void read_manifest(struct rec *r)
-{
-	FILE *mf = fopen(r->manifest, "r");
-	char *line = NULL;
-	size_t cap = 0;
-	ssize_t len;
-	while (mf && (len = getline(&line, &cap, mf)) > 0) {
-		line[strcspn(line, "\n")] = 0;
-		if (!*line)
-			continue;
-		unsigned long long lost;
-		if (sscanf(line, "disk-full %llu ", &lost) == 1) {
-			r->disk_full++;
-			r->disk_lost += lost;
-			continue;
-		}
-		if (!strncmp(line, "closed ", 7)) {
-			r->closed++;
-			continue;
-		}
-		int lpid, off = 0;
-		if (sscanf(line, "go %d %n", &lpid, &off) == 1 && off) {
-			if (!r->ngo++) {
-				r->go.pid = lpid;
-				r->go.what = strdup(line + off);
-			}
-			continue;
-		}
-		if (sscanf(line, "unprofiled-undo %d", &lpid) == 1) {
-			r->nunprof -= r->nunprof > 0;
-			continue;
-		}
-		if (sscanf(line, "unprofiled %d %n", &lpid, &off) == 1 && off) {
-			if (!r->nunprof++ || !r->unprof.what) {
-				free(r->unprof.what);
-				r->unprof.pid = lpid;
-				r->unprof.what = strdup(line + off);
-			}
-			continue;
-		}
-		char **d = realloc(r->dumps, (r->ndumps + 1) * sizeof(*d));
-		if (!d)
-			break;
-		r->dumps = d;
-		r->dumps[r->ndumps++] = strdup(line);
-	}
-	free(line);
-	if (mf)
-		fclose(mf);
-	unlink(r->manifest);
-	r->manifest[0] = 0;
-	if (r->ndumps == 0) {
-		/* An agent without manifest support still names the main dump by pattern. */
-		char guess[PATH_MAX];
-		const char *p = strstr(r->pattern, "%p");
-		snprintf(guess, sizeof(guess), "%.*s%d%s", (int)(p - r->pattern), r->pattern, (int)r->pid,
-			 p + 2);
-		if (access(guess, R_OK) == 0 && (r->dumps = malloc(sizeof(*r->dumps))))
-			r->dumps[r->ndumps++] = strdup(guess);
-	}
-}
-
 /* With -o FILE: the main dump takes its final name. Renamed over a regular
  * file; a device or a FIFO is written into, never replaced (a rename over
  * /dev/null as root would break the machine). */
 static void install_main_dump(struct rec *r)
 {
-	if (!r->final || r->ndumps == 0 || !r->dumps[0])
+	if (!r->final || r->m.ndumps == 0 || !r->m.dumps[0])
 		return;
 	char *err = NULL;
-	int rc = outfile_install(r->dumps[0], r->output, &err);
+	int rc = outfile_install(r->m.dumps[0], r->output, &err);
 	if (rc == 0) {
-		free(r->dumps[0]);
-		r->dumps[0] = strdup(r->final);
+		free(r->m.dumps[0]);
+		r->m.dumps[0] = strdup(r->final);
 	} else {
 		fprintf(stderr, "fathom record: %s; the dump stays at %s\n", err ? err : strerror(-rc),
-			shown(r->dumps[0]));
+			shown(r->m.dumps[0]));
 		free(err);
 	}
 }
 
 /* The one line that says what the recording holds, from the dumps' tally. */
-static void print_summary(const struct rec *r, const struct tally *t)
+static void print_summary(const struct rec *r, const struct dump_tally *t)
 {
-	size_t ndumps = r->ndumps;
-	if (ndumps == 0 && r->ngo) {
+	size_t ndumps = r->m.ndumps;
+	if (ndumps == 0 && r->m.ngo) {
 		fprintf(stderr,
 			"fathom: %s is a Go program: fathom leaves Go programs alone (their runtime "
 			"owns the signals fathom samples with); profile it with Go's pprof "
 			"(runtime/pprof, net/http/pprof); no dump written\n",
-			r->go.what ? r->go.what : "the command");
+			r->m.go.what ? r->m.go.what : "the command");
 		return;
 	}
 	if (ndumps == 0) {
@@ -798,30 +653,30 @@ static void print_summary(const struct rec *r, const struct tally *t)
 	/* A shell script or a build writes a dump per process: name a few. */
 	size_t listed = ndumps <= SUMMARY_DUMPS + 1 ? ndumps : SUMMARY_DUMPS;
 	for (size_t i = 0; i < listed; i++)
-		fprintf(stderr, " %s", r->dumps[i] ? shown(r->dumps[i]) : "?");
+		fprintf(stderr, " %s", r->m.dumps[i] ? shown(r->m.dumps[i]) : "?");
 	if (listed < ndumps)
 		fprintf(stderr, " and %zu more", ndumps - listed);
 
 	/* A dump that lost its tail to a full disk is not one whose process
 	 * was killed. */
-	int killed = t->damaged - r->disk_full - r->closed;
-	if (r->disk_full)
-		fprintf(stderr, " (disk full: %llu bytes lost)", r->disk_lost);
-	if (r->closed)
-		fprintf(stderr, " (%d ended early: the program closed the dump's descriptor)", r->closed);
+	int killed = t->damaged - r->m.disk_full - r->m.closed;
+	if (r->m.disk_full)
+		fprintf(stderr, " (disk full: %llu bytes lost)", r->m.disk_lost);
+	if (r->m.closed)
+		fprintf(stderr, " (%d ended early: the program closed the dump's descriptor)", r->m.closed);
 	if (killed > 0)
 		fprintf(stderr, " (%d incomplete: the process was killed or crashed)", killed);
 	if (t->running)
 		fprintf(stderr, " (%d still being written: the process outlived the command)", t->running);
-	if (r->ngo)
-		fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", r->ngo,
-			r->ngo == 1 ? "" : "s", r->go.what ? r->go.what : "?");
-	if (r->nunprof > 0)
+	if (r->m.ngo)
+		fprintf(stderr, " (%d Go program%s not profiled: %s; use Go's pprof)", r->m.ngo,
+			r->m.ngo == 1 ? "" : "s", r->m.go.what ? r->m.go.what : "?");
+	if (r->m.nunprof > 0)
 		fprintf(stderr,
 			" (%d process%s ran without the agent: %s (pid %d), started with "
 			"LD_PRELOAD removed from its environment)",
-			r->nunprof, r->nunprof == 1 ? "" : "es", r->unprof.what ? r->unprof.what : "?",
-			r->unprof.pid);
+			r->m.nunprof, r->m.nunprof == 1 ? "" : "es",
+			r->m.unprof.what ? r->m.unprof.what : "?", r->m.unprof.pid);
 	struct stat fst;
 	if (r->final && ndumps > 1 && stat(r->final, &fst) == 0 && S_ISREG(fst.st_mode))
 		fprintf(stderr, "; all of them: fathom report %s*", shown(r->final));
@@ -835,11 +690,7 @@ static void rec_free(struct rec *r)
 {
 	if (r->manifest[0])
 		unlink(r->manifest);
-	for (size_t i = 0; i < r->ndumps; i++)
-		free(r->dumps[i]);
-	free(r->dumps);
-	free(r->go.what);
-	free(r->unprof.what);
+	manifest_free(&r->m);
 	free(r->agent);
 	free(r->pattern);
 	free(r->final);
@@ -856,15 +707,16 @@ int cmd_record(int argc, char **argv)
 	ret = wait_run(&r, exec_fd, &old_mask);
 	if (r.exec_failed)
 		goto out;
-	read_manifest(&r);
-	if (r.symbolize && r.ndumps > 0)
-		record_symbolize(r.dumps, r.ndumps);
+	manifest_read(&r.m, r.manifest, r.pattern, r.pid);
+	r.manifest[0] = 0;
+	if (r.symbolize && r.m.ndumps > 0)
+		record_symbolize(r.m.dumps, r.m.ndumps);
 	/* Counted before the main dump takes its final name, which may be a
 	 * device that cannot be read back (-o /dev/null). */
-	struct tally t = {0};
-	for (size_t i = 0; !r.quiet && i < r.ndumps; i++)
-		if (r.dumps[i])
-			scan_dump(r.dumps[i], &t, true);
+	struct dump_tally t = {0};
+	for (size_t i = 0; !r.quiet && i < r.m.ndumps; i++)
+		if (r.m.dumps[i])
+			dump_tally_add(&t, r.m.dumps[i], true);
 	install_main_dump(&r);
 	if (!r.quiet)
 		print_summary(&r, &t);

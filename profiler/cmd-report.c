@@ -608,10 +608,7 @@ int cmd_report(int argc, char **argv)
 	ret = 2;
 	r.p = &p;
 	if (r.has_tid) {
-		bool found = false;
-		for (size_t t = 0; t < p.nthreads; t++)
-			found |= p.threads[t].tid == r.tid;
-		if (!found) {
+		if (!cmd_has_tid(&p, r.tid)) {
 			fprintf(stderr, "fathom report: no thread %d in the recording (see --threads)\n",
 				r.tid);
 			goto out;

@@ -398,6 +398,14 @@ int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, ch
 	return status ? status : cmd_load(cc, p, *argv + optind, (size_t)(*argc - optind), NULL);
 }
 
+bool cmd_has_tid(const struct profile *p, int tid)
+{
+	for (size_t t = 0; t < p->nthreads; t++)
+		if (p->threads[t].tid == tid)
+			return true;
+	return false;
+}
+
 const char *cmd_base_name(const char *path)
 {
 	const char *s = path ? strrchr(path, '/') : NULL;
@@ -411,7 +419,7 @@ int cmd_parse_weight(const struct cmd_common *cc, const char *arg)
 		fprintf(
 		    stderr,
 		    "fathom %s: unknown weight '%s'; use cpu, alloc-bytes, alloc-calls, temp-calls, leaked, "
-		    "leaked-blocks or peak\n",
+		    "leaked-blocks, peak or wait\n",
 		    cc->name, arg);
 	return m;
 }

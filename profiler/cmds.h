@@ -20,6 +20,7 @@ int cmd_view(int argc, char **argv);
 int cmd_diff(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
 
 /* Edits between a and b, a swap of two neighbours counting as one (99 when
@@ -116,6 +117,9 @@ int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, ch
 /* The last component of path ("/usr/lib/libc.so.6": "libc.so.6"); NULL for
  * NULL. */
 const char *cmd_base_name(const char *path);
+
+/* Whether p has a thread of id tid (a --tid that names none is a usage error). */
+bool cmd_has_tid(const struct profile *p, int tid);
 
 /* -w/--weight METRIC (flame, export): the metric (enum fa_metric), or -1
  * after saying that it is unknown. */

@@ -18,6 +18,7 @@ static const struct cmd {
     {"export", cmd_export, "write pprof, speedscope or folded stacks"},
     {"view", cmd_view, "write a self-contained interactive HTML report"},
     {"lines", cmd_lines, "source lines of the hottest functions with CPU and memory"},
+    {"wait", cmd_wait, "where threads waited: locks and their holders, I/O, sleeps (record --wait)"},
     {"diff", cmd_diff, "compare two recordings; exit 1 on a regression"},
     {"check", cmd_check, "check one recording against budgets; exit 1 when over"},
     {"ctl", cmd_ctl, "start or stop recording in a running process, or mark a snapshot"},
@@ -62,9 +63,11 @@ int main(int argc, char **argv)
 		if (!strcmp(name, cmds[i].name))
 			return finish(cmds[i].run(argc - 1, argv + 1));
 	fprintf(stderr, "fathom: unknown command '%s'", name);
-	const char *best =
-	    cmd_suggest(name, (const char *const[]){"record", "report", "mem", "flame", "export", "view",
-						    "lines", "diff", "check", "ctl", NULL});
+	const char *names[sizeof(cmds) / sizeof(cmds[0]) + 1];
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		names[i] = cmds[i].name;
+	names[sizeof(cmds) / sizeof(cmds[0])] = NULL;
+	const char *best = cmd_suggest(name, names);
 	if (best)
 		fprintf(stderr, "; did you mean '%s'?", best);
 	fprintf(stderr, "\n");

@@ -34,6 +34,7 @@
     if (m.unit === 'bytes') return fmtBytes(v);
     if (m.unit === 'samples')
       return m.ns_per_unit ? fmtDuration(v * m.ns_per_unit) : fmtCount(v) + ' samples';
+    if (m.unit === 'ns') return fmtDuration(v);
     return fmtCount(v);
   }
   function fmtSigned(m, v) {
@@ -660,7 +661,8 @@
     const tsel = $('thread');
     tsel.disabled = state.metric !== 'cpu';
     if (state.metric !== 'cpu' && state.thread >= 0)
-      note.textContent = 'memory weights are not split by thread; showing all threads';
+      note.textContent = (state.metric === 'wait' ? 'waiting' : 'memory weights') +
+        ' not split by thread here; showing all threads';
     else if (!(cur.total[0] > 0))
       note.textContent = 'no ' + (curMetric() ? curMetric().label : state.metric) + ' data in this selection';
     else note.textContent = '';
@@ -1270,6 +1272,81 @@
     sel.value = String(state.thread);
   }
 
+  /* ---------- waiting (record --wait) ---------- */
+
+  /* A function at a line: "name (file.c:12)". */
+  function siteName(p, f, line) {
+    if (!(f >= 0)) return '[no stack]';
+    const file = p.files[f] ? p.files[f].split('/').pop() : null;
+    return p.names[f] + (file ? ' (' + file + (line ? ':' + line : '') + ')' : '');
+  }
+  /* [func, line, weight, ...] triples as "site 78%, site 22%" (the first three). */
+  function siteList(p, triples, whole) {
+    const out = [];
+    for (let i = 0; i + 2 < triples.length; i += 3)
+      out.push({ f: triples[i], line: triples[i + 1], w: triples[i + 2] });
+    out.sort((a, b) => b.w - a.w);
+    const s = out.slice(0, 3).map((x) => siteName(p, x.f, x.line) + ' ' + pct(x.w, whole));
+    if (out.length > 3) s.push(out.length - 3 + ' more');
+    return s.join(', ');
+  }
+  function timelineBar(t) {
+    const bar = el('div', { class: 'tl-bar' });
+    for (let c = 0; c < t.run.length; c++) {
+      const run = t.run[c], wait = t.wait[c], seen = t.seen[c];
+      /* What the thread did most in the column, shaded by how much. */
+      const other = seen - run - wait;
+      const col = seen < 500 && run + wait < 250 ? 'transparent'
+        : run >= wait && run >= other ? '#2f9e55' : wait >= other ? '#e08a2f' : '#d5dae0';
+      const i = el('i');
+      i.style.background = col;
+      i.title = 'running ' + (run / 10).toFixed(0) + '%, waiting ' + (wait / 10).toFixed(0) + '%';
+      bar.append(i);
+    }
+    return bar;
+  }
+  function renderWaiting() {
+    const p = P();
+    const w = p.d.waits;
+    if (!w) return;
+    const threads = p.d.threads || [];
+    $('waiting-summary').textContent = 'waiting ' + fmtDuration(w.total_ns) +
+      (w.sigma2_ns > 0 ? ' (\u00b1 ' + fmtDuration(w.sigma2_ns) + ': short waits are sampled)' : '') +
+      ' in ' + w.threads.filter((t) => t.wait_ns > 0).length + ' threads';
+    const tb = $('wait-threads').tBodies[0];
+    tb.replaceChildren();
+    for (const t of [...w.threads].sort((a, b) => b.wait_ns - a.wait_ns)) {
+      const th = threads[t.thread] || {};
+      const reasons = Object.entries(t.by_reason).sort((a, b) => b[1] - a[1]).slice(0, 2)
+        .map(([r, v]) => r + ' ' + pct(v, t.wait_ns)).join(', ');
+      const tr = el('tr');
+      const cell = el('td', { class: 'text tl' });
+      if (t.run.length) cell.append(timelineBar(t));
+      tr.append(el('td', { class: 'text' }, (th.name || 'thread') + ' (tid ' + th.tid + ')'),
+        el('td', null, fmtDuration(t.wait_ns)), el('td', null, pct(Math.min(t.wait_ns, t.seen_ns), t.seen_ns)),
+        el('td', { class: 'text' }, reasons), cell);
+      tb.append(tr);
+    }
+    const rb = $('wait-reasons').tBodies[0];
+    rb.replaceChildren();
+    for (const [r, v] of Object.entries(w.by_reason).sort((a, b) => b[1] - a[1])) {
+      const tr = el('tr');
+      tr.append(el('td', { class: 'text' }, r), el('td', null, fmtDuration(v)), el('td', null, pct(v, w.total_ns)));
+      rb.append(tr);
+    }
+    const ob = $('wait-objects').tBodies[0];
+    ob.replaceChildren();
+    for (const o of w.objects) {
+      const tr = el('tr');
+      tr.append(el('td', { class: 'text' }, o.kind + ' ' + o.address),
+        el('td', null, o.wait_ns ? fmtDuration(o.wait_ns) : '\u2013'), el('td', null, String(o.threads)),
+        el('td', { class: 'text name' }, siteList(p, o.waiters, o.wait_ns)),
+        el('td', { class: 'text name' }, o.releases ? siteList(p, o.holders, o.releases) + ' of ' +
+          fmtCount(o.releases) : ''));
+      ob.append(tr);
+    }
+  }
+
   function renderAll() {
     renderHeader();
     renderFlame();
@@ -1277,6 +1354,7 @@
     if (state.tab === 'source') renderSource();
     if (state.tab === 'memory') renderTimeline();
     if (state.tab === 'diff') renderDiff();
+    if (state.tab === 'waiting') renderWaiting();
   }
 
   function setTab(tab) {
@@ -1287,6 +1365,7 @@
     if (tab === 'source') renderSource();
     if (tab === 'memory') renderTimeline();
     if (tab === 'diff') renderDiff();
+    if (tab === 'waiting') renderWaiting();
     if (tab === 'info') renderInfo();
   }
 
@@ -1446,6 +1525,7 @@
     fillMetrics();
     fillThreads();
     fillTimelineProcs();
+    $('waiting-tab').hidden = !profiles.some((p) => p.d.waits);
     wire();
     updateMatch();
     renderHeader();

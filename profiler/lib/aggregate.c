@@ -25,13 +25,13 @@ int agg_stack_weights(const struct profile *p, const struct agg_filter *f, int m
 		if (n)
 			n[s] = 0;
 	}
-	if (tid && metric == FA_CPU)
+	if (tid && (metric == FA_CPU || metric == FA_WAIT))
 		for (size_t i = 0; i < p->ntstacks; i++) {
 			const struct fa_thread_stack *ts = &p->tstacks[i];
 			if (ts->stack < p->nstacks && ts->thread < p->nthreads &&
 			    p->threads[ts->thread].tid == f->tid &&
 			    proc_selected(p, f, p->stacks[ts->stack].proc))
-				w[ts->stack] += ts->cpu;
+				w[ts->stack] += metric == FA_CPU ? ts->cpu : ts->wait;
 		}
 	if (!n)
 		return 0;
@@ -313,8 +313,9 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 {
 	memset(t, 0, sizeof(*t));
 	const uint32_t cpu_bit = AGG_METRIC(FA_CPU), mem_bits = o->metrics & AGG_MEMORY;
+	const uint32_t wait_bit = o->metrics & AGG_METRIC(FA_WAIT);
 	const struct agg_filter *f = &o->filter;
-	int64_t *cpu = NULL;
+	int64_t *cpu = NULL, *waitw = NULL;
 	double *samples = NULL;
 	struct fa_frame *fr = NULL;
 	size_t cap = 0, inl_cap = 0;
@@ -324,6 +325,9 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 	if ((o->metrics & cpu_bit) && (!(cpu = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*cpu))) ||
 				       !(samples = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*samples)))))
 		goto nomem;
+	if (wait_bit && (!(waitw = malloc((p->nstacks ? p->nstacks : 1) * sizeof(*waitw))) ||
+			 agg_stack_weights(p, f, FA_WAIT, waitw, NULL) < 0))
+		goto nomem;
 	if (!t->leaf || !t->func_row || (cpu && agg_stack_weights(p, f, FA_CPU, cpu, samples) < 0))
 		goto nomem;
 	memset(t->leaf, 0xff, (p->nstacks ? p->nstacks : 1) * sizeof(*t->leaf));
@@ -332,7 +336,7 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 		const struct fa_stack *st = &p->stacks[s];
 		int64_t vals[FA_NMETRICS] = {0};
 		double n = 0, ns = 0;
-		bool any = false, any_mem = false;
+		bool any = false, any_mem = false, any_wait = false;
 		if (cpu) {
 			vals[FA_CPU] = cpu[s];
 			n = samples[s];
@@ -344,18 +348,22 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 			for (int m = 0; m < FA_NMETRICS; m++)
 				if ((mem_bits & AGG_METRIC(m)) && (vals[m] = st->w[m]))
 					any = any_mem = true;
+		if (waitw && (vals[FA_WAIT] = waitw[s]))
+			any = any_wait = true;
 		if (!any)
 			continue;
 		for (int m = 0; m < FA_NMETRICS; m++)
 			t->total[m] += vals[m];
 		t->total_n += n;
 		t->total_ns += ns;
-		size_t nf, site = 0;
+		size_t nf, site = 0, wsite = 0;
 		if (stack_frames(p, st, &fr, &cap, &nf) < 0 ||
 		    (o->key == AGG_INLINED && inlined_frames(p, st, nf, &inl, &inl_cap) < 0))
 			goto nomem;
 		if (any_mem && nf)
 			site = site_first(p, fr, nf, o->rule);
+		if (any_wait && nf)
+			wsite = site_first(p, fr, nf, SITE_WAIT);
 		bool leaf = true;
 		for (size_t i = 0; i < nf; i++) {
 			if (fr[i].func >= p->nfuncs)
@@ -365,9 +373,10 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 				leaf = false; /* its self weight is a frame's that makes no row */
 				continue;
 			}
-			if (o->self_only && !leaf && !(i == site && any_mem))
+			bool site_here = (i == site && any_mem) || (i == wsite && any_wait);
+			if (o->self_only && !leaf && !site_here)
 				continue;
-			if (o->self_only && leaf && !(o->metrics & cpu_bit) && !(i == site && any_mem)) {
+			if (o->self_only && leaf && !(o->metrics & cpu_bit) && !site_here) {
 				leaf = false;
 				continue;
 			}
@@ -386,6 +395,9 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 			/* Memory is asked for by the allocation's site. */
 			if (i == site && any_mem)
 				add_self(r, o, mem_bits, vals, fr[i].line, (uint32_t)s);
+			/* Waiting, by the program's call that waited. */
+			if (i == wsite && any_wait)
+				add_self(r, o, wait_bit, vals, fr[i].line, (uint32_t)s);
 			/* Recursion and inlining repeat a row in one stack: count it once. */
 			if (!o->self_only && r->stamp != (uint32_t)s) {
 				r->stamp = (uint32_t)s;
@@ -405,11 +417,13 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 		}
 	}
 	free(cpu);
+	free(waitw);
 	free(samples);
 	free(fr);
 	free(inl);
 	return 0;
 nomem:
+	free(waitw);
 	free(cpu);
 	free(samples);
 	free(fr);

@@ -11,8 +11,8 @@
 #include "profile.h"
 #include "site.h"
 
-/* Which stacks count. Only CPU weight is known per thread: with a tid,
- * every memory weight is 0. */
+/* Which stacks count. Only CPU weight and waiting time are known per
+ * thread: with a tid, every memory weight is 0. */
 struct agg_filter {
 	int tid; /* 0: every thread; otherwise threads of this id */
 	int pid; /* 0: every process; otherwise processes of this id */
@@ -41,7 +41,9 @@ enum agg_key { AGG_FUNCTION, AGG_FILE, AGG_LINE, AGG_MODULE, AGG_FRAME, AGG_INLI
 /* What every table means by its figures, whatever the key:
  * - a stack's CPU self weight (and samples) belongs to its innermost frame;
  *   its memory self weights to its allocation's site (site.h, by `rule`):
- *   the code that asked for the memory, not operator new;
+ *   the code that asked for the memory, not operator new; its waiting time
+ *   (FA_WAIT) to the program's call that waited (SITE_WAIT), not the futex
+ *   under pthread_mutex_lock;
  * - a stack counts once in a row's total, however many of its frames the
  *   row holds (recursion, inlining, two lines of one file);
  * - inlined functions are frames of their own (their caller's frame is the

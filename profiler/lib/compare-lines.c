@@ -39,8 +39,11 @@ static double share(const struct agg_table *t, const struct agg_row *r, bool tot
 
 struct cand {
 	const struct agg_row *row; /* in the new recording */
-	uint32_t line;
+	uint32_t line;		   /* in the new recording, else in the base */
 	double base, value;
+	char *text; /* the new line's source, trimmed (malloc'ed); NULL if not found */
+	size_t len;
+	bool matched; /* a base line found its new line */
 };
 
 static int by_growth(const void *a, const void *b)
@@ -50,6 +53,71 @@ static int by_growth(const void *a, const void *b)
 	if (gx != gy)
 		return gx > gy ? -1 : 1;
 	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* The source of one side's function, opened once, for matching lines by
+ * their text. */
+struct side_src {
+	const char *file;
+	struct source_file sf;
+	bool open;
+};
+
+static void side_close(struct side_src *ss)
+{
+	if (ss->open)
+		source_close(&ss->sf);
+	ss->open = false;
+}
+
+/* Line n of file on this side, without its indentation and trailing blanks
+ * (an edit that re-indents still matches); NULL when the source is not found
+ * or the line is blank. */
+static const char *side_text(struct side_src *ss, const char *file, uint32_t n, size_t *len)
+{
+	if (!file)
+		return NULL;
+	if (!ss->file || strcmp(ss->file, file)) {
+		side_close(ss);
+		struct source_opts so = {0};
+		ss->file = file;
+		ss->open = source_open(&ss->sf, &so, file, 16u << 20) == 0;
+	}
+	const char *t = ss->open ? source_line(&ss->sf, n, len) : NULL;
+	if (!t)
+		return NULL;
+	while (*len && (*t == ' ' || *t == '\t'))
+		t++, (*len)--;
+	while (*len && (t[*len - 1] == ' ' || t[*len - 1] == '\t' || t[*len - 1] == '\r'))
+		(*len)--;
+	return *len ? t : NULL;
+}
+
+/* The new line that base line `line` (text t) is: the unmatched one with the
+ * same text nearest to it, else the one of the same number whose text is
+ * unknown on either side (sources not found). SIZE_MAX: none, a line of the
+ * base only. */
+static size_t match_base(const struct cand *c, size_t n, uint32_t line, const char *t, size_t len)
+{
+	size_t best = SIZE_MAX;
+	for (size_t k = 0; k < n; k++) {
+		if (c[k].matched)
+			continue;
+		if (t && c[k].text && c[k].len == len && !memcmp(c[k].text, t, len)) {
+			uint32_t d = c[k].line > line ? c[k].line - line : line - c[k].line;
+			uint32_t bd = best == SIZE_MAX	    ? UINT32_MAX
+				      : c[best].line > line ? c[best].line - line
+							    : line - c[best].line;
+			if (d < bd)
+				best = k;
+		}
+	}
+	if (best != SIZE_MAX)
+		return best;
+	for (size_t k = 0; k < n; k++)
+		if (!c[k].matched && c[k].line == line && (!t || !c[k].text))
+			return k;
+	return SIZE_MAX;
 }
 
 static int push(struct compare_report *r, const struct cand *c, const char *func, bool total)
@@ -81,41 +149,78 @@ static int push(struct compare_report *r, const struct cand *c, const char *func
 	return 0;
 }
 
-/* The lines of one regressed function. */
+static int cand_add(struct cand **c, size_t *n, size_t *cap, struct cand v)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 32;
+		struct cand *w = realloc(*c, *cap * sizeof(*w));
+		if (!w)
+			return -ENOMEM;
+		*c = w;
+	}
+	(*c)[(*n)++] = v;
+	return 0;
+}
+
+/* The lines of one regressed function. A line of the base is matched to
+ * the new recording's by its source text (an edit above it moves it), by
+ * its number when its text cannot be read. */
 static int function_lines(const struct agg_table *tb, const struct agg_table *tn,
 			  const struct compare_item *it, struct compare_report *r, size_t top)
 {
 	bool total = !strcmp(it->metric, "cpu-total");
 	struct cand *c = NULL;
-	size_t n = 0, cap = 0;
-	for (int side = 1; side >= 0; side--) {
-		const struct agg_table *t = side ? tn : tb;
-		for (size_t i = 0; i < t->nrows; i++) {
-			const struct agg_row *row = &t->rows[i];
-			if (!row->line || !row_is(row, it->func, it->file))
-				continue;
-			size_t k = 0;
-			while (k < n && c[k].line != row->line)
-				k++;
-			if (k == n) {
-				if (n == cap) {
-					cap = cap ? 2 * cap : 32;
-					struct cand *w = realloc(c, cap * sizeof(*w));
-					if (!w) {
-						free(c);
-						return -ENOMEM;
-					}
-					c = w;
-				}
-				c[n++] = (struct cand){.row = side ? row : NULL, .line = row->line};
-			}
-			*(side ? &c[k].value : &c[k].base) += share(t, row, total);
-		}
-	}
-	qsort(c, n, sizeof(*c), by_growth);
+	size_t n = 0, cap = 0, nnew;
+	struct side_src sn = {0}, sb = {0};
 	int rc = 0;
-	for (size_t i = 0; i < n && i < top && !rc && c[i].value > c[i].base; i++)
-		rc = push(r, &c[i], it->func, total);
+	for (size_t i = 0; i < tn->nrows && !rc; i++) {
+		const struct agg_row *row = &tn->rows[i];
+		if (!row->line || !row_is(row, it->func, it->file))
+			continue;
+		size_t k = 0;
+		while (k < n && c[k].line != row->line)
+			k++;
+		if (k == n) {
+			struct cand v = {.row = row, .line = row->line};
+			const char *t = side_text(&sn, row->file, row->line, &v.len);
+			if (t && !(v.text = strndup(t, v.len)))
+				rc = -ENOMEM;
+			if (rc || (rc = cand_add(&c, &n, &cap, v))) {
+				free(v.text);
+				break;
+			}
+		}
+		c[k].value += share(tn, row, total);
+	}
+	nnew = n;
+	for (size_t i = 0; i < tb->nrows && !rc; i++) {
+		const struct agg_row *row = &tb->rows[i];
+		if (!row->line || !row_is(row, it->func, it->file))
+			continue;
+		size_t len = 0;
+		const char *t = side_text(&sb, row->file, row->line, &len);
+		size_t k = match_base(c, nnew, row->line, t, len);
+		if (k != SIZE_MAX) {
+			c[k].matched = true;
+		} else {
+			/* A base line gone from the new source, or one whose
+			 * number another base row (an inlined copy) took. */
+			for (k = nnew; k < n && c[k].line != row->line; k++)
+				;
+			if (k == n && (rc = cand_add(&c, &n, &cap, (struct cand){.line = row->line})))
+				break;
+		}
+		c[k].base += share(tb, row, total);
+	}
+	side_close(&sn);
+	side_close(&sb);
+	if (!rc) {
+		qsort(c, n, sizeof(*c), by_growth);
+		for (size_t i = 0; i < n && i < top && !rc && c[i].value > c[i].base; i++)
+			rc = push(r, &c[i], it->func, total);
+	}
+	for (size_t i = 0; i < n; i++)
+		free(c[i].text);
 	free(c);
 	return rc;
 }

@@ -15,6 +15,7 @@
 #include "outputs.h"
 #include "site.h"
 #include "util.h"
+#include "wait.h"
 
 /* ---- summaries ---------------------------------------------------------- */
 
@@ -79,6 +80,9 @@ int compare_summarize(const struct profile *p, struct compare_summary *s)
 	}
 	if (p->mem.sampled)
 		s->alloc_sampled = true;
+	s->has_wait = wait_recorded(p);
+	s->wait_ns = p->waits ? (double)p->waits->total : 0;
+	s->wait_var = p->waits ? p->waits->var : 0;
 	/* A run is a process whose parent is not in the recording; its forks
 	 * and execs belong to it. Several runs are merged for more samples. */
 	for (size_t i = 0; i < p->nprocs; i++) {
@@ -317,6 +321,7 @@ void compare_opts_default(struct compare_opts *o)
 	memset(o, 0, sizeof(*o));
 	o->threshold = 0.05;
 	o->cpu_threshold = 0.10;
+	o->wait_threshold = 0.20;
 	o->func_threshold = 0.10;
 	o->alpha = 0.001;
 	o->min_share = 0.005;
@@ -325,7 +330,7 @@ void compare_opts_default(struct compare_opts *o)
 
 const char *const compare_metric_names[] = {"cpu",	   "cpu-time", "functions", "alloc-calls",
 					    "alloc-bytes", "peak",     "leaked",    "temp-calls",
-					    "memory",	   "all",      NULL};
+					    "memory",	   "wait",     "all",	    NULL};
 
 unsigned compare_metric_parse(const char *name)
 {
@@ -347,6 +352,8 @@ unsigned compare_metric_parse(const char *name)
 	    {"leaked-blocks", COMPARE_M_LEAKED},
 	    {"temp-calls", COMPARE_M_TEMP_CALLS},
 	    {"memory", COMPARE_M_MEM},
+	    {"wait", COMPARE_M_WAIT},
+	    {"waiting", COMPARE_M_WAIT},
 	    {"all", COMPARE_M_ALL},
 	};
 	for (size_t i = 0; i < sizeof(tab) / sizeof(tab[0]); i++)
@@ -707,6 +714,30 @@ static int diff_cpu_time(const struct compare_summary *base, const struct compar
 						 cur->cpu_ns / (double)cur->runs, o->cpu_threshold,
 						 wall ? "Sampled wall time" : "CPU time");
 	return it ? 0 : -ENOMEM;
+}
+
+/* The waiting time per run: a growth beyond the threshold fails unless it is
+ * within two standard deviations of the two estimates' difference (short
+ * waits are sampled: wait.h). */
+static int diff_wait(const struct compare_summary *base, const struct compare_summary *cur,
+		     const struct compare_opts *o, struct compare_report *r)
+{
+	double rb = (double)base->runs, rn = (double)cur->runs;
+	struct compare_item *it = judge_relative(r, "wait-time", COMPARE_NS, base->wait_ns / rb,
+						 cur->wait_ns / rn, o->wait_threshold, "Waiting time");
+	if (!it)
+		return -ENOMEM;
+	double noise = 2 * sqrt(base->wait_var / (rb * rb) + cur->wait_var / (rn * rn));
+	if (it->status == COMPARE_FAIL && it->value - it->base <= noise) {
+		char b1[32];
+		it->status = COMPARE_OK;
+		free(it->message);
+		it->message = str_fmt("grew within the estimate's error (± %s): not judged a regression",
+				      compare_value_str(b1, COMPARE_NS, noise));
+		if (!it->message)
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 static int diff_funcs(const struct compare_summary *base, const struct compare_summary *cur,
@@ -1087,6 +1118,25 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 			goto fail;
 		}
 	}
+	if (sel & COMPARE_M_WAIT) {
+		if (!base->has_wait || !cur->has_wait) {
+			const char *which = !base->has_wait && !cur->has_wait ? "neither recording has"
+					    : !base->has_wait		      ? "the base recording has no"
+									      : "the new recording has no";
+			/* Named (not as part of "all"): a missing input is an error. */
+			if (o->metrics_explicit && o->metrics != COMPARE_M_ALL) {
+				*err = str_fmt("%s waits; record both with 'fathom record --wait'", which);
+				ret = -EINVAL;
+				goto fail;
+			}
+			if ((base->has_wait || cur->has_wait) &&
+			    add_note(r, str_fmt("waiting not compared: %s waits (record both with --wait)",
+						which)))
+				goto nomem;
+		} else if ((ret = diff_wait(base, cur, o, r))) {
+			goto fail;
+		}
+	}
 	const struct compare_summary *sides[2] = {base, cur};
 	const char *side_name[2] = {"base", "new"};
 	if ((base->runs > 1 || cur->runs > 1) &&
@@ -1129,6 +1179,7 @@ void compare_budgets_init(struct compare_budgets *b)
 {
 	b->max_peak = b->max_leaked = b->max_leaked_blocks = b->max_alloc_calls = -1;
 	b->max_alloc_bytes = b->max_temp_calls = b->max_samples = b->max_cpu_ns = -1;
+	b->max_wait_ns = -1;
 }
 
 int compare_check(const struct compare_summary *s, const struct compare_budgets *b, struct compare_report *r,
@@ -1158,6 +1209,7 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 	     (double)s->leaked_blocks, true},
 	    {b->max_temp_calls, "max-temp-calls", "temp-calls", "Temporary allocations", COMPARE_COUNT,
 	     (double)s->temp_calls, true},
+	    {b->max_wait_ns, "max-wait", "wait-time", "Waiting time", COMPARE_NS, s->wait_ns, false},
 	};
 	size_t n = sizeof(tab) / sizeof(tab[0]), set = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -1170,6 +1222,12 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 				       tab[i].name);
 			return -EINVAL;
 		}
+	}
+	if (b->max_wait_ns >= 0 && !s->has_wait) {
+		*err =
+		    strdup("--max-wait needs waits, and this recording has none; record with 'fathom record "
+			   "--wait'");
+		return -EINVAL;
 	}
 	if (b->max_temp_calls >= 0 && s->temp_unknown) {
 		*err = strdup("--max-temp-calls: a sampled recording (--alloc-sample) cannot estimate "
@@ -1211,6 +1269,11 @@ int compare_check(const struct compare_summary *s, const struct compare_budgets 
 	}
 	if (s->alloc_sampled &&
 	    add_note(r, strdup("sampled allocation tracking: memory figures are estimates")))
+		goto nomem;
+	if (b->max_wait_ns >= 0 && s->wait_var > 0 &&
+	    add_note(r, str_fmt("waits shorter than the recording's threshold are sampled: the waiting time "
+				"is an estimate (± %s, two standard deviations)",
+				compare_value_str(b1, COMPARE_NS, 2 * sqrt(s->wait_var)))))
 		goto nomem;
 	if ((s->suppressed_blocks || s->suppressed_bytes) &&
 	    add_note(r,

@@ -42,6 +42,10 @@ struct compare_summary {
 	int64_t alloc_calls, alloc_bytes, temp_calls, peak, leaked_bytes, leaked_blocks;
 	int64_t suppressed_bytes, suppressed_blocks; /* leaks a suppression matched: not in leaked_* */
 	bool damaged;				     /* a file was read only up to its last good chunk */
+	/* waiting (record --wait): the threads' waiting time, an estimate, and
+	 * its variance (short waits are sampled: wait.h) */
+	bool has_wait;
+	double wait_ns, wait_var;
 	struct compare_func *funcs;
 	size_t nfuncs;
 	/* Modules whose functions could not be named (their file is gone or was
@@ -66,13 +70,14 @@ enum {
 	COMPARE_M_PEAK = 1u << 4,
 	COMPARE_M_LEAKED = 1u << 5, /* leaked bytes, blocks and leak sites */
 	COMPARE_M_TEMP_CALLS = 1u << 6,
+	COMPARE_M_WAIT = 1u << 7, /* the threads' waiting time (record --wait), relative threshold */
 	COMPARE_M_CPU = COMPARE_M_CPU_TIME | COMPARE_M_FUNCS,
 	COMPARE_M_MEM = COMPARE_M_ALLOC_CALLS | COMPARE_M_ALLOC_BYTES | COMPARE_M_PEAK | COMPARE_M_LEAKED |
 			COMPARE_M_TEMP_CALLS,
-	COMPARE_M_ALL = COMPARE_M_CPU | COMPARE_M_MEM,
+	COMPARE_M_ALL = COMPARE_M_CPU | COMPARE_M_MEM | COMPARE_M_WAIT,
 };
 /* Parses one metric name ("cpu", "cpu-time", "functions", "alloc-calls",
- * "alloc-bytes", "peak", "leaked", "temp-calls", "memory", "all") into bits;
+ * "alloc-bytes", "peak", "leaked", "temp-calls", "memory", "wait", "all") into bits;
  * 0 if unknown. */
 unsigned compare_metric_parse(const char *name);
 /* The names compare_metric_parse accepts, NULL-terminated (for suggestions). */
@@ -83,6 +88,7 @@ struct compare_opts {
 	bool metrics_explicit; /* the user named them: a missing input is an error, not a note */
 	double threshold;      /* relative growth that fails an exact memory metric (0.05) */
 	double cpu_threshold;  /* relative growth that fails total CPU time (0.10) */
+	double wait_threshold; /* relative growth that fails the waiting time, beyond its error (0.20) */
 	double func_threshold; /* minimum slowdown of a function relative to the rest (0.10) */
 	double alpha;	       /* family-wise false-alarm rate of the function tests (0.001) */
 	double min_share;      /* functions below this share in both runs are not tested (0.005) */
@@ -169,11 +175,13 @@ int compare_diff(const struct compare_summary *base, const struct compare_summar
 struct compare_budgets {
 	double max_peak, max_leaked, max_leaked_blocks, max_alloc_calls, max_alloc_bytes, max_temp_calls;
 	double max_samples, max_cpu_ns;
+	double max_wait_ns; /* the threads' waiting time (record --wait) */
 };
 void compare_budgets_init(struct compare_budgets *b);
 /* Checks s against the budgets that are set. Returns 0, -ENOMEM, or -EINVAL
- * with *err set when no budget is set, or a memory budget is set on a
- * recording without allocation data. */
+ * with *err set when no budget is set, a memory budget is set on a
+ * recording without allocation data, or a waiting budget on one without
+ * waits. */
 int compare_check(const struct compare_summary *s, const struct compare_budgets *b, struct compare_report *r,
 		  char **err);
 

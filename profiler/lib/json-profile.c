@@ -38,6 +38,7 @@ void json_process(struct json *j, const struct fa_process *pr)
 	char sig[32];
 	json_string(j, "end_signal", pr->end_signal ? signal_name(sig, sizeof(sig), pr->end_signal) : NULL);
 	json_string(j, "damage", pr->damage);
+	json_uint(j, "wait_threshold_ns", pr->wait_threshold_ns);
 	/* The windows and snapshots (format 1.4). */
 	json_array_begin(j, "marks");
 	for (size_t i = 0; i < pr->nmarks; i++) {

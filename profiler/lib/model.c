@@ -23,9 +23,10 @@
 #include "suppress.h"
 #include "symbols.h"
 #include "symcache.h"
+#include "wait.h"
 
 const char *const fa_metric_names[FA_NMETRICS] = {
-    "cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes",
+    "cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes", "wait",
 };
 
 int fa_metric_parse(const char *name)
@@ -39,7 +40,7 @@ int fa_metric_parse(const char *name)
 	    {"calls", FA_ALLOC_CALLS},	 {"bytes", FA_ALLOC_BYTES},
 	    {"temp", FA_TEMP_CALLS},	 {"temporary", FA_TEMP_CALLS},
 	    {"leaked", FA_LEAKED_BYTES}, {"leaks", FA_LEAKED_BYTES},
-	    {"peak", FA_PEAK_BYTES},
+	    {"peak", FA_PEAK_BYTES},	 {"waiting", FA_WAIT},
 	};
 	char n[32];
 	size_t len = strlen(name);
@@ -615,6 +616,7 @@ static int on_header(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	pr->alloc_mode = r->alloc_mode;
 	pr->alloc_sample_bytes = r->alloc_sample_bytes;
 	pr->start_real_ns = r->start_real_ns;
+	pr->wait_threshold_ns = r->wait_threshold_ns;
 	free(pr->exe);
 	free(pr->cmdline);
 	pr->exe = dup_bytes(r->exe);
@@ -662,7 +664,7 @@ static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *ld, uint3
 	if (*slot == FA_NONE) {
 		if (GROW(p->tstacks, ld->tstacks_cap, p->ntstacks + 1) < 0)
 			return FA_NONE;
-		p->tstacks[p->ntstacks] = (struct fa_thread_stack){g, t, 0, 0};
+		p->tstacks[p->ntstacks] = (struct fa_thread_stack){g, t, 0, 0, 0};
 		*slot = (uint32_t)p->ntstacks++;
 	}
 	return *slot;
@@ -730,6 +732,9 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 				return -ENOMEM;
 		p->tstacks[ts].cpu += w;
 		p->tstacks[ts].samples++;
+		/* Running, for the timeline of running against waiting. */
+		if (pr->wait_threshold_ns && pr->hz)
+			return wait_sample(p, t, e->time, (uint64_t)w * (1000000000u / pr->hz));
 		return 0;
 	}
 	case FD_REC_ALLOC:
@@ -754,6 +759,26 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 	default:
 		return 0;
 	}
+}
+
+/* A WAIT or HOLD record (format 1.4): a wait's time is its stack's FA_WAIT
+ * weight, on its thread too; the rest is wait.c's. */
+static int on_wait(struct loader *ld, uint32_t proc, const struct rd_rec *r)
+{
+	struct profile *p = ld->p;
+	uint32_t g, t;
+	if ((g = stack_of(ld, proc, r->id)) == FA_NONE || (t = thread_of(ld, proc, r->tid)) == FA_NONE)
+		return -ENOMEM;
+	if (r->kind == FD_REC_WAIT && r->weight <= WAIT_MAX_NS && r->ns <= WAIT_MAX_NS &&
+	    r->time <= WAIT_MAX_NS) {
+		seen_time(ld, proc, r->time + r->ns);
+		p->stacks[g].w[FA_WAIT] += (int64_t)r->weight;
+		uint32_t ts = tstack_lookup(ld, g, t);
+		if (ts == FA_NONE)
+			return -ENOMEM;
+		p->tstacks[ts].wait += (int64_t)r->weight;
+	}
+	return wait_record(p, proc, t, g, r);
 }
 
 static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
@@ -864,6 +889,9 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 	case FD_REC_PYCODE:
 	case FD_REC_PYTHON:
 		return on_python(ld, proc, r);
+	case FD_REC_WAIT:
+	case FD_REC_HOLD:
+		return on_wait(ld, proc, r);
 	case FD_REC_TRAILER:
 		seen_time(ld, proc, r->time);
 		pr->complete = true;
@@ -1410,6 +1438,8 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 			goto out;
 	if (!(opts && opts->several_runs))
 		warn_runs(p);
+	if ((rc = wait_finish(p)) < 0)
+		goto fail;
 	/* Memory weights go into the stacks before symbolization makes their locs. */
 	if ((rc = finish_heaps(&ld)) < 0)
 		goto fail;
@@ -1476,6 +1506,7 @@ void profile_free(struct profile *p)
 	free(p->tstacks);
 	free(p->timeline);
 	free(p->warnings);
+	wait_free(p->waits);
 	memset(p, 0, sizeof(*p));
 }
 

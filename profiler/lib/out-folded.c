@@ -8,21 +8,30 @@
 #include "outputs.h"
 #include "util.h"
 
+int out_flame_tree(struct flame_tree *t, const struct profile *p, const struct profile *base,
+		   const struct out_opts *o)
+{
+	int rc = flame_build(t, p, o->metric, &(struct agg_filter){.tid = o->tid});
+	if (rc)
+		return rc;
+	if (base && (rc = flame_add_base(t, base, o->metric, &(struct agg_filter){.tid = o->tid}))) {
+		flame_free(t);
+		return rc;
+	}
+	if (t->total <= 0) {
+		flame_free(t);
+		return -ENODATA;
+	}
+	flame_sort(t);
+	return 0;
+}
+
 int folded_write(FILE *f, const struct profile *p, const struct profile *base, const struct out_opts *o)
 {
 	struct flame_tree t;
-	int rc = flame_build(&t, p, o->metric, &(struct agg_filter){.tid = o->tid});
+	int rc = out_flame_tree(&t, p, base, o);
 	if (rc)
 		return rc;
-	if (base && (rc = flame_add_base(&t, base, o->metric, &(struct agg_filter){.tid = o->tid}))) {
-		flame_free(&t);
-		return rc;
-	}
-	if (t.total <= 0) {
-		flame_free(&t);
-		return -ENODATA;
-	}
-	flame_sort(&t);
 	/* Depth-first, children in name order, so lines come out sorted by path. */
 	uint32_t *path = malloc((t.nnodes + 1) * sizeof(*path));
 	if (!path) {

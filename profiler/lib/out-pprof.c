@@ -189,6 +189,12 @@ static size_t pick_columns(const struct profile *p, const struct out_opts *o, st
 	}
 	if (o->tid)
 		return n; /* only CPU weight is known per thread */
+	/* Waiting time (record --wait), in the estimate's nanoseconds. */
+	if (o->metric_set ? o->metric == FA_WAIT : agg_has_metric(p, FA_WAIT)) {
+		if (*deflt < 0)
+			*deflt = (int)n;
+		cols[n++] = (struct column){"wait", "nanoseconds", FA_WAIT, false};
+	}
 	bool any_mem = false;
 	for (size_t i = 0; i < p->nprocs; i++)
 		any_mem |= p->procs[i].alloc_mode != 0;

@@ -16,6 +16,7 @@ static const char *metric_unit(int metric)
 {
 	switch (metric) {
 	case FA_CPU:
+	case FA_WAIT:
 		return "nanoseconds";
 	case FA_ALLOC_BYTES:
 	case FA_LEAKED_BYTES:
@@ -199,8 +200,9 @@ static bool tid_has_cpu(const struct profile *p, int tid)
 
 int speedscope_write(FILE *f, const struct profile *p, const struct out_opts *o)
 {
-	static const int order[] = {FA_CPU,	     FA_ALLOC_BYTES,   FA_ALLOC_CALLS, FA_TEMP_CALLS,
-				    FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES};
+	static const int order[FA_NMETRICS] = {FA_CPU,	      FA_ALLOC_BYTES,  FA_ALLOC_CALLS,
+					       FA_TEMP_CALLS, FA_LEAKED_BYTES, FA_LEAKED_BLOCKS,
+					       FA_PEAK_BYTES, FA_WAIT};
 	bool want[FA_NMETRICS] = {false};
 	size_t nwant = 0;
 	for (size_t i = 0; i < FA_NMETRICS; i++) {

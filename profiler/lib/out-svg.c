@@ -65,6 +65,9 @@ static char *fmt_weight(char *buf, size_t len, int metric, int64_t w, unsigned h
 	case FA_LEAKED_BLOCKS:
 		snprintf(buf, len, "%s blocks", fmt_count(a, w));
 		break;
+	case FA_WAIT:
+		snprintf(buf, len, "%s waited", fmt_duration(a, (uint64_t)w));
+		break;
 	default:
 		snprintf(buf, len, "%s calls", fmt_count(a, w));
 		break;
@@ -327,18 +330,9 @@ int svg_write(FILE *f, const struct profile *p, const struct profile *base, cons
 	      size_t *omitted)
 {
 	struct flame_tree t;
-	int rc = flame_build(&t, p, o->metric, &(struct agg_filter){.tid = o->tid});
+	int rc = out_flame_tree(&t, p, base, o);
 	if (rc)
 		return rc;
-	if (base && (rc = flame_add_base(&t, base, o->metric, &(struct agg_filter){.tid = o->tid}))) {
-		flame_free(&t);
-		return rc;
-	}
-	flame_sort(&t);
-	if (t.total <= 0) {
-		flame_free(&t);
-		return -ENODATA;
-	}
 	int width = o->width > 100 ? o->width : 1200;
 	double min_frac = o->min_width > 0 ? o->min_width : 0.001;
 	struct svg_ctx c = {

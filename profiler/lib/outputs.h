@@ -22,6 +22,12 @@ struct out_opts {
 	const char *version; /* "fathom 0.1.0", written into exports; may be NULL */
 };
 
+/* The call tree of folded_write and svg_write: p's stacks by o->metric under
+ * o->tid, base's added as the comparison, sorted. 0, -ENOMEM, or -ENODATA
+ * when nothing weighs (then t holds nothing). */
+int out_flame_tree(struct flame_tree *t, const struct profile *p, const struct profile *base,
+		   const struct out_opts *o);
+
 /* Folded stacks, "root;...;leaf COUNT", one line per distinct path, sorted.
  * ';' and line breaks inside names are replaced. With base non-NULL, the
  * two-column form of flamegraph.pl's difffolded.pl, "root;...;leaf BASE NEW",

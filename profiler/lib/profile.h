@@ -24,6 +24,7 @@ enum fa_metric {
 	FA_LEAKED_BYTES, /* still allocated at exit */
 	FA_LEAKED_BLOCKS,
 	FA_PEAK_BYTES, /* bytes live at the moment of the process's heap peak */
+	FA_WAIT,       /* ns a thread waited (record --wait): sums of WAIT weight_ns, an unbiased estimate */
 	FA_NMETRICS
 };
 
@@ -130,6 +131,9 @@ struct fa_process {
 	struct symcache *symbols;
 	char *damage; /* NULL, or what the reader could not read, in words */
 	struct fa_python python;
+	/* Waits were recorded (format 1.4, record --wait): every wait at least
+	 * this long, shorter ones sampled (wait.h). 0: not recorded. */
+	uint64_t wait_threshold_ns;
 	/* The recording's windows and snapshots (marks.c), in file order. */
 	struct fa_mark *marks;
 	size_t nmarks;
@@ -204,11 +208,13 @@ struct fa_stack {
 	int64_t w[FA_NMETRICS];
 };
 
-/* CPU weight of one stack on one thread (for --threads, --tid and the viewer). */
+/* CPU weight of one stack on one thread (for --threads, --tid and the viewer),
+ * and its waiting time (FA_WAIT's weight, ns). */
 struct fa_thread_stack {
 	uint32_t stack, thread;
 	int64_t cpu;
 	uint64_t samples;
+	int64_t wait;
 };
 
 /* Heap and RSS over time, from the agent's periodic ticks and the heap replay. */
@@ -274,6 +280,9 @@ struct profile {
 	/* Loaded with profile_opts.python_view: Python frames are nodes by
 	 * line in trees by name (aggregate.h, flame_python_label). */
 	bool python_view;
+	/* What the WAIT and HOLD records said beyond the stacks' FA_WAIT
+	 * weights (wait.h): NULL when the dumps hold none. */
+	struct fa_waits *waits;
 };
 
 struct profile_opts {

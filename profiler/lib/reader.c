@@ -622,6 +622,49 @@ static inline bool decode_event(struct reader *r, struct body *b, int kind, stru
 	return true;
 }
 
+/* MAP, UNMAP and REMAP (fathom-dump.h); the delta bases advance only when
+ * the body is whole. */
+static bool decode_map(struct reader *r, struct body *b, struct rd_rec *rec)
+{
+	uint64_t seq = r->prev_seq + (uint64_t)zz(b), ptr;
+	rec->tid = r->cur_tid;
+	rec->seq = seq;
+	rec->old_ptr = rec->old_size = rec->prot = rec->flags = rec->offset = 0;
+	rec->map_kind = 0;
+	rec->path = (struct rd_bytes){NULL, 0};
+	if (rec->kind == FD_REC_MAP) {
+		rec->id = u(b);
+		ptr = r->prev_ptr + (uint64_t)zz(b);
+		rec->size = u(b);
+		rec->map_kind = u(b);
+		rec->prot = u(b);
+		rec->flags = u(b);
+		rec->offset = u(b);
+		rec->time = u(b);
+		rec->path = str(b);
+	} else if (rec->kind == FD_REC_UNMAP) {
+		rec->id = 0;
+		ptr = r->prev_ptr + (uint64_t)zz(b);
+		rec->size = u(b);
+		rec->time = u(b);
+		rec->map_kind = u(b);
+	} else {
+		rec->id = u(b);
+		rec->old_ptr = r->prev_ptr + (uint64_t)zz(b);
+		rec->old_size = u(b);
+		ptr = rec->old_ptr + (uint64_t)zz(b);
+		rec->size = u(b);
+		rec->flags = u(b);
+		rec->time = u(b);
+	}
+	rec->ptr = ptr;
+	if (b->bad)
+		return false;
+	r->prev_seq = seq;
+	r->prev_ptr = ptr;
+	return true;
+}
+
 /* Decodes one body; returns false when it is malformed. */
 static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 {
@@ -723,7 +766,14 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->seq = u(b);
 		rec->rss = u(b);
 		rec->heap = u(b);
+		rec->rss_file = UINT64_MAX;
+		if (b->p < b->end) /* since 1.4 */
+			rec->rss_file = u(b);
 		break;
+	case FD_REC_MAP: /* since 1.4: mappings share the allocation events' bases */
+	case FD_REC_UNMAP:
+	case FD_REC_REMAP:
+		return decode_map(r, b, rec);
 	case FD_REC_LOST:
 		rec->what = u(b);
 		rec->count = u(b);

@@ -67,6 +67,12 @@ struct rd_rec {
 	 * (held_ns), weight. WINDOW: time, what (FD_WIN_*), seq, id, name
 	 * (the label). */
 	uint64_t object, fd_kind;
+	/* Since 1.4. MAP: seq, id (stack), ptr (address), size (len),
+	 * map_kind (FD_MAP_*), prot, flags, offset, time, path (FILE's; may be
+	 * empty). UNMAP: seq, ptr, size, time, map_kind. REMAP: seq, id,
+	 * old_ptr, old_size, ptr, size, flags, time. TICK: rss_file
+	 * (UINT64_MAX when the tick has none). */
+	uint64_t old_size, map_kind, prot, flags, offset, rss_file;
 	bool has_cpu;
 };
 

@@ -21,6 +21,16 @@ static bool alloc_function(const struct profile *p, const struct fa_func *fn)
 	return mod && (!strncmp(mod, "libstdc++.so", 12) || !strncmp(mod, "libc++.so", 9));
 }
 
+/* The C library, its loader and the agent: a wait inside them (read under
+ * fread, the futex under pthread_mutex_lock, the agent's interposer) is
+ * their caller's. */
+static bool system_function(const struct profile *p, const struct fa_func *fn)
+{
+	const char *mod = fn->module != FA_NONE ? p->modules[fn->module].name : NULL;
+	return mod && (!strncmp(mod, "libc.so", 7) || !strncmp(mod, "libpthread.so", 13) ||
+		       !strncmp(mod, "ld-linux", 8) || !strncmp(mod, "libfathom", 9));
+}
+
 /* The standard library's templates, inlined into the program or
  * instantiated in it: std::vector<…>::push_back, the allocator traits,
  * std::__new_allocator<…>::allocate. They are the library's code wherever
@@ -56,11 +66,13 @@ static bool python_library(const struct fa_func *fn)
 }
 
 /* An allocation with Python frames (the interpreter's allocators, wrapped
- * by the agent) is the allocation of the innermost Python line: of the
- * program's code under the user rule (the first frame outside Python's
- * library when there is one), of any code under the raw rule. The native
- * frames above it are the interpreter making the object. SIZE_MAX: no
- * Python frame. */
+ * by the agent, or malloc called by code that Python called) is the
+ * allocation of the innermost Python line: of the program's code under the
+ * user rule (the first frame outside Python's library when there is one),
+ * of any code under the raw rule. The native frames above it are the
+ * interpreter making the object, or the C extension or library that the
+ * line called (zlib's deflate state, sqlite3's pages). SIZE_MAX: no Python
+ * frame. */
 static size_t python_site(const struct profile *p, const struct fa_frame *fr, size_t n, enum site_rule rule)
 {
 	size_t first = SIZE_MAX;
@@ -83,7 +95,8 @@ size_t site_first(const struct profile *p, const struct fa_frame *fr, size_t n, 
 	i = 0;
 	for (; i + 1 < n && fr[i].func < p->nfuncs; i++) {
 		const struct fa_func *fn = &p->funcs[fr[i].func];
-		if (!fn->name || !(alloc_function(p, fn) || (rule == SITE_USER && std_library(fn))))
+		if (!fn->name || !(alloc_function(p, fn) || (rule != SITE_RAW && std_library(fn)) ||
+				   (rule == SITE_WAIT && system_function(p, fn))))
 			break;
 	}
 	return i;

@@ -15,6 +15,11 @@ enum site_rule {
 	/* The first frame outside the allocation functions only: in C++,
 	 * std::__new_allocator<…>::allocate (fathom mem --raw-sites). */
 	SITE_RAW,
+	/* Where a thread waited: the program's call, past the user rule's
+	 * frames and those of the C library, its loader and the agent (a
+	 * read under fread, a futex under pthread_mutex_lock are the
+	 * caller's waits). FA_WAIT's self frame (aggregate.h). */
+	SITE_WAIT,
 };
 
 /* The index of an allocation's site among its n frames (innermost first),

@@ -12,10 +12,11 @@
 #include "json-profile.h"
 #include "util.h"
 #include "viewer-data.h"
+#include "wait.h"
 
 /* The metrics in the order the viewer offers them. */
 static const int metric_order[] = {FA_CPU,	    FA_ALLOC_BYTES,   FA_ALLOC_CALLS, FA_TEMP_CALLS,
-				   FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES};
+				   FA_LEAKED_BYTES, FA_LEAKED_BLOCKS, FA_PEAK_BYTES,  FA_WAIT};
 
 struct tcpu {
 	int32_t node;
@@ -51,6 +52,13 @@ static bool has_alloc(const struct profile *p)
 	return false;
 }
 
+/* Whether the recording measured metric m (listed even when its total is 0:
+ * "no leaks" is data). */
+static bool measured(const struct profile *p, int m)
+{
+	return m == FA_CPU ? has_cpu(p) : m == FA_WAIT ? wait_recorded(p) : has_alloc(p);
+}
+
 static void write_metrics(struct json *j, const struct profile *p)
 {
 	/* CPU weights are sampling periods; they convert to time when every
@@ -77,11 +85,12 @@ static void write_metrics(struct json *j, const struct profile *p)
 	    [FA_LEAKED_BYTES] = "Leaked bytes",
 	    [FA_LEAKED_BLOCKS] = "Leaked blocks",
 	    [FA_PEAK_BYTES] = "Live at heap peak",
+	    [FA_WAIT] = "Waiting time",
 	};
 	json_array_begin(j, "metrics");
 	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
 		int m = metric_order[k];
-		if (m == FA_CPU ? !has_cpu(p) : !has_alloc(p))
+		if (!measured(p, m))
 			continue;
 		json_object_begin(j, NULL);
 		json_string(j, "id", fa_metric_names[m]);
@@ -89,6 +98,7 @@ static void write_metrics(struct json *j, const struct profile *p)
 			    m == FA_CPU && wall ? (cpu ? "CPU and wall samples" : "Wall time") : labels[m]);
 		json_string(j, "unit",
 			    m == FA_CPU								? "samples"
+			    : m == FA_WAIT							? "ns"
 			    : m == FA_ALLOC_BYTES || m == FA_LEAKED_BYTES || m == FA_PEAK_BYTES ? "bytes"
 												: "count");
 		json_int(j, "total", p->total[m]);
@@ -183,7 +193,7 @@ static int write_weights(struct json *j, const struct profile *p, const struct f
 	json_object_begin(j, "weights");
 	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
 		int m = metric_order[k];
-		if (m == FA_CPU ? !has_cpu(p) : !has_alloc(p))
+		if (!measured(p, m))
 			continue;
 		memset(acc, 0, t->nnodes * sizeof(*acc));
 		for (size_t s = 0; s < p->nstacks; s++)
@@ -215,7 +225,7 @@ static int write_hotspots(struct json *j, const struct profile *p, const struct 
 	struct agg_opts o = {.key = AGG_FUNCTION, .rule = SITE_USER, .heavy = -1};
 	for (size_t k = 0; k < sizeof(metric_order) / sizeof(metric_order[0]); k++) {
 		int m = metric_order[k];
-		if (m == FA_CPU ? has_cpu(p) : has_alloc(p))
+		if (measured(p, m))
 			o.metrics |= AGG_METRIC(m);
 	}
 	struct agg_table t;
@@ -401,6 +411,8 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 		goto out;
 	write_timeline(j, p);
 	write_mem(j, p);
+	if ((ret = viewer_write_waits(j, p)) < 0)
+		goto out;
 	struct cpu_account acct;
 	if ((ret = cpu_account(p, &acct)) < 0)
 		goto out;

@@ -34,6 +34,10 @@ struct json;
 int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics, const int *order,
 		       size_t norder, const struct viewer_opts *o);
 
+/* Writes a profile's "waits" (viewer-wait.c) when it recorded waits.
+ * Returns 0 or -ENOMEM. */
+int viewer_write_waits(struct json *j, const struct profile *p);
+
 /* Writes the viewer data of n profiles (1, or 2 with o->diff) to f.
  * Returns 0, -ENOMEM, or -EIO when f reports a write error. */
 int viewer_data_write(FILE *f, const struct profile *const *profiles, size_t n, const struct viewer_opts *o);

@@ -10,6 +10,7 @@
 # Targets (docs/AGENT.md): exact <= 1/3 of heaptrack's slowdown, sampled <=
 # 1.1x, bytes/event <= heaptrack's compressed file.
 source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/bench/timing.sh"
 
 PAIRS=${BENCH_PAIRS:-10000000}
 RUNS=${BENCH_RUNS:-3}
@@ -22,37 +23,30 @@ command -v heaptrack >/dev/null && have_heaptrack=1
 configs="plain exact sampled"
 [ $have_heaptrack = 1 ] && configs="$configs heaptrack"
 
-# run CONFIG RUN: prints "wall cpu" seconds.
 run() {
-	local cfg=$1 r=$2 t=$WORKDIR/time.$cfg.$r
+	local cfg=$1
 	case $cfg in
-	plain) /usr/bin/time -o "$t" -f "%e %U %S" "$PROG" "$PAIRS" >/dev/null ;;
+	plain) bench_time plain "$PROG" "$PAIRS" ;;
 	exact | sampled)
 		rm -f "$WORKDIR/$cfg.fdump"
-		/usr/bin/time -o "$t" -f "%e %U %S" env LD_PRELOAD="$FATHOM_AGENT" FATHOM_ALLOC=$cfg FATHOM_CPU=0 \
-			FATHOM_OUTPUT="$WORKDIR/$cfg.fdump" "$PROG" "$PAIRS" >/dev/null ;;
+		bench_time $cfg env LD_PRELOAD="$FATHOM_AGENT" FATHOM_ALLOC=$cfg FATHOM_CPU=0 \
+			FATHOM_OUTPUT="$WORKDIR/$cfg.fdump" "$PROG" "$PAIRS" ;;
 	heaptrack)
 		rm -f "$WORKDIR"/ht.*
-		/usr/bin/time -o "$t" -f "%e %U %S" heaptrack -o "$WORKDIR/ht" "$PROG" "$PAIRS" >/dev/null 2>&1 ;;
-	esac || fail "$cfg run failed"
-	awk '{ printf "%s %.3f\n", $1, $2 + $3 }' "$t"
+		bench_time heaptrack heaptrack -o "$WORKDIR/ht" "$PROG" "$PAIRS" ;;
+	esac
 }
 
-for r in $(seq 1 "$RUNS"); do
-	for cfg in $configs; do
-		run "$cfg" "$r" >>"$WORKDIR/results.$cfg"
-	done
-done
+bench_rounds "$RUNS" run $configs
 
 wall=()
 cpu=()
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 for cfg in $configs; do
-	wall[${#wall[@]}]=$(cut -d' ' -f1 "$WORKDIR/results.$cfg" | median)
-	cpu[${#cpu[@]}]=$(cut -d' ' -f2 "$WORKDIR/results.$cfg" | median)
+	wall[${#wall[@]}]=$(bench_fig $cfg wall)
+	cpu[${#cpu[@]}]=$(bench_fig $cfg cpu)
 done
 
-echo "bench-alloc: $PAIRS malloc/free pairs, $RUNS runs each, median; load average $(cut -d' ' -f1 /proc/loadavg)"
+echo "bench-alloc: $PAIRS malloc/free pairs, $RUNS rounds side by side, medians; load average $(cut -d' ' -f1 /proc/loadavg)"
 printf "%-10s %9s %7s %9s %7s %12s %10s\n" config wall x cpu x "dump bytes" "B/event"
 i=0
 for cfg in $configs; do

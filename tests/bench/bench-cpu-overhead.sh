@@ -5,6 +5,7 @@
 # median of BENCH_RUNS runs is reported as wall time and as CPU time (user +
 # system), with the overhead against the plain run. Target: <= 1% at 99 Hz.
 source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/bench/timing.sh"
 
 RUNS=${BENCH_RUNS:-9}
 cat >"$WORKDIR/cpu_bound.c" <<'C'
@@ -47,31 +48,24 @@ PROG=$WORKDIR/cpu_bound
 configs="plain 99 250 1000"
 
 run() {
-	local cfg=$1 t=$WORKDIR/time
+	local cfg=$1
+	rm -f "$WORKDIR"/hz*.fdump*
 	if [ "$cfg" = plain ]; then
-		/usr/bin/time -o "$t" -f "%e %U %S" "$PROG" >/dev/null
+		bench_time plain "$PROG"
 	else
-		/usr/bin/time -o "$t" -f "%e %U %S" env LD_PRELOAD="$FATHOM_AGENT" FATHOM_HZ="$cfg" \
-			FATHOM_OUTPUT="$WORKDIR/hz$cfg.fdump" "$PROG" >/dev/null
-	fi || fail "$cfg run failed"
-	awk '{ printf "%s %.3f\n", $1, $2 + $3 }' "$t"
+		bench_time "$cfg" env LD_PRELOAD="$FATHOM_AGENT" FATHOM_HZ="$cfg" FATHOM_OUTPUT="$WORKDIR/hz$cfg.fdump" "$PROG"
+	fi
 }
 
-for r in $(seq 1 "$RUNS"); do
-	for cfg in $configs; do
-		rm -f "$WORKDIR"/hz*.fdump*
-		run "$cfg" >>"$WORKDIR/results.$cfg"
-	done
-done
+bench_rounds "$RUNS" run $configs
 
-median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
-echo "bench-cpu-overhead: $RUNS alternating runs each, median; load average $(cut -d' ' -f1 /proc/loadavg)"
+echo "bench-cpu-overhead: $RUNS rounds side by side, medians; load average $(cut -d' ' -f1 /proc/loadavg)"
 printf "%-8s %9s %9s %9s %9s\n" rate wall overhead cpu overhead
-w0=$(cut -d' ' -f1 "$WORKDIR/results.plain" | median)
-c0=$(cut -d' ' -f2 "$WORKDIR/results.plain" | median)
+w0=$(bench_fig plain wall)
+c0=$(bench_fig plain cpu)
 for cfg in $configs; do
-	w=$(cut -d' ' -f1 "$WORKDIR/results.$cfg" | median)
-	c=$(cut -d' ' -f2 "$WORKDIR/results.$cfg" | median)
+	w=$(bench_fig $cfg wall)
+	c=$(bench_fig $cfg cpu)
 	awk -v n="$cfg" -v w="$w" -v w0="$w0" -v c="$c" -v c0="$c0" \
 		'BEGIN { printf "%-8s %8.3fs %+8.2f%% %8.3fs %+8.2f%%\n", n (n == "plain" ? "" : " Hz"), w, (w / w0 - 1) * 100, c, (c / c0 - 1) * 100 }'
 done

@@ -68,6 +68,18 @@ def stacks_share(mem, section, func, weight):
     return 100.0 * held / total if total else 0.0
 
 
+def mem_sites(mem):
+    sites = mem.get("sites")
+    if not isinstance(sites, list):
+        die("mem JSON has no 'sites' list")
+    return sites
+
+
+def base(site):
+    """A site's source file, its base name ("" when it has none)."""
+    return (site.get("file") or "").rsplit("/", 1)[-1]
+
+
 def main(argv):
     if len(argv) < 3:
         die("usage: sample-facts.py QUERY ARGS... FILE")
@@ -98,10 +110,16 @@ def main(argv):
     elif q == "mem":
         print(dig(doc, args[0]))
     elif q == "site":
-        sites = doc.get("sites")
-        if not isinstance(sites, list):
-            die("mem JSON has no 'sites' list")
-        print(sum(s.get(args[1], 0) for s in sites if s.get("function") == args[0]))
+        print(sum(s.get(args[1], 0) for s in mem_sites(doc) if s.get("function") == args[0]))
+    elif q == "top-sites":
+        # FIELD N: the N sites with the most FIELD, one a line:
+        # "FILE:LINE FUNCTION VALUE" (FILE's base name).
+        sites = sorted(mem_sites(doc), key=lambda s: -s.get(args[0], 0))
+        for s in sites[: int(args[1])]:
+            print("%s:%d %s %d" % (base(s), s.get("line") or 0, s.get("function"), s.get(args[0], 0)))
+    elif q == "file-sites":
+        # FILE FIELD: FIELD summed over the sites in source file FILE.
+        print(sum(s.get(args[1], 0) for s in mem_sites(doc) if base(s) == args[0]))
     elif q == "peak-share":
         print("%.2f" % stacks_share(doc, "peak", args[0], "bytes"))
     elif q == "leak-share":

@@ -111,6 +111,10 @@ sample_same_output() {
 #   mem FIELD mem.json            a number at FIELD (dotted path: totals.alloc_calls)
 #   site FUNC FIELD mem.json      FIELD summed over the allocation sites in FUNC
 #                                 (the function that called malloc)
+#   top-sites FIELD N mem.json    the N sites with the most FIELD (peak_bytes...),
+#                                 one a line: "FILE:LINE FUNCTION VALUE"
+#   file-sites FILE FIELD mem.json  FIELD summed over the sites in source file
+#                                 FILE (its base name: stream.py)
 #   peak-share FUNC mem.json      share of the heap at its peak, percent, held by
 #                                 stacks that include FUNC
 #   leak-share FUNC mem.json      share of the leaked bytes, percent, allocated by
@@ -131,4 +135,17 @@ sample_bytes() {
 	awk -v n="$1" 'BEGIN { u = "B"; split("KiB MiB GiB TiB", us, " ");
 		for (i = 1; n >= 1024 && i <= 4; i++) { n /= 1024; u = us[i] }
 		printf (u == "B" ? "%d %s\n" : "%.1f %s\n"), n, u }'
+}
+
+# sample_record_ways CMD...: records `CMD slow` and `CMD fast` at 999 Hz
+# (sample_record: slow.fdump, fast.fdump), checks that each printed what
+# its plain run did (slow.plain, fast.plain from sample_compare) and exports
+# their folded stacks to slow.folded and fast.folded.
+sample_record_ways() {
+	local w
+	for w in slow fast; do
+		sample_record $w -F 999 -- "$@" $w
+		sample_same_output $w.plain $w.out
+		"$FATHOM" export -f folded -o $w.folded $w.fdump 2>/dev/null || fail "fathom export $w failed"
+	done
 }

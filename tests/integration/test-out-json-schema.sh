@@ -1,7 +1,8 @@
 # Every JSON output (report --json in each --by and with --threads/--tid,
 # mem --json exact and sampled, diff and check --format json passing and
 # failing, view --data-only alone and as a diff, lines --json with and
-# without allocations, every function and none named) of real recordings validates
+# without allocations, every function and none named, wait --json of a
+# synthetic dump of waits) of real recordings validates
 # against its schema in docs/json-schema/ (described in docs/JSON.md). The
 # schemas forbid keys they do not list, so a key added, renamed or dropped
 # without the schema and the docs fails here.
@@ -39,6 +40,10 @@ out lines-mem lines --json mem.fdump
 out lines-all lines --json --top 0 --no-symbols mem.fdump
 out lines-sampled lines --json sampled.fdump
 out lines-main lines --json mem.fdump main
+"$PROGS/waitprof_gendump" waits.fdump >/dev/null || fail "waitprof_gendump failed"
+out wait wait --json waits.fdump
+out wait-tid wait --json --tid 101 --width 20 waits.fdump
+out view-waits view --data-only waits.fdump
 
 schema() { # SCHEMA FILE...
 	python3 "$SRCDIR/tests/integration/json-schema.py" "$SRCDIR/docs/json-schema" "$@" ||
@@ -47,8 +52,9 @@ schema() { # SCHEMA FILE...
 schema report.json report-*.json
 schema mem.json mem-*.json
 schema compare.json diff-*.json check-*.json
-schema viewer.json view.json view-diff.json
+schema viewer.json view.json view-diff.json view-waits.json
 schema lines.json lines-*.json
+schema wait.json wait*.json
 
 # The checks mean something: the same process object everywhere, and a
 # document that breaks its schema is refused.

@@ -21,12 +21,7 @@ for py in $pys; do
 	py_record udf-$v -- "$py" "$prog"
 	assert_contains "the program's result ($v)" "results 1470039 (1009, 508536)" udf-$v.out
 	"$FATHOM" report --top 0 --json udf-$v.fdump >report-$v.json 2>report.err || fail "fathom report failed"
-	read -r ws wp < <(py_totals report-$v.json udf.scored udf.plain)
-	[ "$((ws + wp))" -ge 600 ] || fail "$v: only $((ws + wp)) periods in the two queries: too few"
-	got=$(awk -v a="$ws" -v b="$wp" 'BEGIN { printf "%.1f\n", 100 * a / (a + b) }')
-	truth=$(py_truth udf-$v.out scored)
-	note "$v: scored $got% of the queries (truth $truth%)"
-	assert_near "$v: scored's share of the two queries" "$truth" "$got" 5
+	py_pair_share report-$v.json udf-$v.out udf.scored udf.plain 600 scored 5 "$v"
 	got=$(py_share udf.score "$(py_inner udf-$v.folded udf. udf.scored)")
 	low=$(py_truth udf-$v.out score_low)
 	high=$(py_truth udf-$v.out score_high)
@@ -41,6 +36,7 @@ for py in $pys; do
 	assert_ge "$v: score's periods under sqlite3's native frames" "$((sw * 95 / 100))" "$mixed"
 	# The other query: sqlite3's own code, no Python below the caller.
 	inplain=$(py_weight udf-$v.folded 'udf\.plain;([^;]+;)*sqlite3VdbeExec(;[^;]+)*$')
+	read -r wp < <(py_totals report-$v.json udf.plain)
 	note "$v: $inplain of plain's $wp periods in sqlite3's virtual machine"
 	assert_ge "$v: plain's periods in sqlite3's virtual machine" "$((wp * 80 / 100))" "$inplain"
 	"$FATHOM" report --by line --top 0 --json udf-$v.fdump >lines-$v.json 2>lines.err || fail "fathom report --by line failed"

@@ -37,17 +37,7 @@ print(py["perf_trampolines"], py["trampoline_cut_weight"], py["weight"], py["mis
 	assert_eq "the dump notes the trampolines ($v)" True "$perf"
 	assert_ge "stacks cut at a trampoline ($v)" "$((weight / 2))" "$cut"
 	assert_le "mismatched weight ($v)" "$((weight / 20))" "$mism"
-	read -r a b c < <(py_totals report.json split.spin_a split.spin_b split.spin_c)
-	read -r pa pb pc < <(awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { s = a + b + c; if (!s) s = 1;
-		printf "%.1f %.1f %.1f\n", 100 * a / s, 100 * b / s, 100 * c / s }')
-	ta=$(sed 's/.* a=\([0-9.]*\).*/\1/' <<<"$truth")
-	tb=$(sed 's/.* b=\([0-9.]*\).*/\1/' <<<"$truth")
-	tc=$(sed 's/.* c=\([0-9.]*\).*/\1/' <<<"$truth")
-	note "weights $a $b $c; spin_a $pa% (truth $ta), spin_b $pb% (truth $tb), spin_c $pc% (truth $tc)"
-	[ "$((a + b + c))" -ge 300 ] || fail "only $((a + b + c)) periods in the three functions: too few"
-	assert_near "spin_a share ($v)" "$ta" "$pa" 5
-	assert_near "spin_b share ($v)" "$tb" "$pb" 5
-	assert_near "spin_c share ($v)" "$tc" "$pc" 5
+	py_split_shares report.json "$truth" "$v"
 	assert_contains "spin_a's hot line ($v)" "split.py:10  split.spin_a" lines.txt
 	# The Python frames' outer calls at the root, in order; the trampoline's
 	# address (in no module) is no frame.

@@ -16,13 +16,7 @@ sample_compare 3 index slow fast
 sample_same_output slow.plain fast.plain
 assert_contains "index.py output" "uk " slow.plain
 
-sample_record slow -F 999 -- "$py" "$src" slow
-sample_record fast -F 999 -- "$py" "$src" fast
-sample_same_output slow.plain slow.out
-sample_same_output fast.plain fast.out
-for w in slow fast; do
-	"$FATHOM" export -f folded -o $w.folded $w.fdump 2>/dev/null || fail "fathom export $w failed"
-done
+sample_record_ways "$py" "$src"
 "$FATHOM" report --by line --top 0 --json slow.fdump >slow.lines.json 2>/dev/null || fail "fathom report --by line failed"
 
 scan=$(py_share index.find_customer_scan "$(py_inner slow.folded index. index.join_scan)")

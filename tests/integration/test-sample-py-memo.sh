@@ -16,13 +16,7 @@ sample_compare 5 memo slow fast
 sample_same_output slow.plain fast.plain
 assert_contains "memo output" "$queries queries" slow.plain
 
-sample_record slow -F 999 -- "$py" "$src" slow
-sample_record fast -F 999 -- "$py" "$src" fast
-sample_same_output slow.plain slow.out
-sample_same_output fast.plain fast.out
-for w in slow fast; do
-	"$FATHOM" export -f folded -o $w.folded $w.fdump 2>/dev/null || fail "fathom export $w failed"
-done
+sample_record_ways "$py" "$src"
 sample_json report slow
 sample_json report slow --by line
 mv slow.report.json slow.lines.json

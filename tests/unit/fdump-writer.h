@@ -105,8 +105,10 @@ static inline void fdw_rec(struct fdw *w, int kind)
 	w->blen = 0;
 }
 
-static inline void fdw_header_at(struct fdw *w, int pid, int ppid, uint64_t start_mono, unsigned hz,
-				 int alloc_mode, const char *exe, const char *cmdline, size_t cmdline_len)
+/* The fields of a HEADER up to generation, without ending the record (a
+ * writer of format 1.4's optional fields appends them, then fdw_rec). */
+static inline void fdw_header_fields(struct fdw *w, int pid, int ppid, uint64_t start_mono, unsigned hz,
+				     int alloc_mode, const char *exe, const char *cmdline, size_t cmdline_len)
 {
 	fdw_u(w, (uint64_t)pid);
 	fdw_u(w, (uint64_t)ppid);
@@ -119,6 +121,12 @@ static inline void fdw_header_at(struct fdw *w, int pid, int ppid, uint64_t star
 	fdw_str(w, exe, strlen(exe));
 	fdw_str(w, cmdline, cmdline_len);
 	fdw_u(w, 0);
+}
+
+static inline void fdw_header_at(struct fdw *w, int pid, int ppid, uint64_t start_mono, unsigned hz,
+				 int alloc_mode, const char *exe, const char *cmdline, size_t cmdline_len)
+{
+	fdw_header_fields(w, pid, ppid, start_mono, hz, alloc_mode, exe, cmdline, cmdline_len);
 	fdw_rec(w, FD_REC_HEADER);
 }
 

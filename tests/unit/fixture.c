@@ -124,7 +124,7 @@ void fx_weight(struct profile *p, uint32_t s, int m, int64_t w)
 uint32_t fx_tstack(struct profile *p, uint32_t s, uint32_t t, int64_t cpu, uint64_t samples)
 {
 	uint32_t i = APPEND(p->tstacks, p->ntstacks);
-	p->tstacks[i] = (struct fa_thread_stack){s, t, cpu, samples};
+	p->tstacks[i] = (struct fa_thread_stack){s, t, cpu, samples, 0};
 	return i;
 }
 

@@ -238,7 +238,7 @@ static void round_trip(size_t chunk_raw, int level)
 	uint64_t te[3] = {EV_W0(EV_THREAD_END, 3, 0), 4243, 77};
 	assert_int_equal(enc_event(&e, 4243, te), 3);
 	enc_unload(&e, 1, 88);
-	enc_tick(&e, 99, 9000, 1 << 20, 4096);
+	enc_tick(&e, 99, 9000, 1 << 20, 4096, UINT64_MAX);
 	enc_lost(&e, FD_LOST_SAMPLES, 7);
 	enc_trailer(&e, 100, FD_END_EXIT, UINT64_MAX, 0, 0);
 	assert_int_equal(enc_flush(&e), 0);
@@ -359,13 +359,13 @@ static void test_rewind(void **state)
 	FILE *f = tmpfile();
 	struct enc e;
 	assert_int_equal(enc_open(&e, fileno(f), 1 << 16, 1), 0);
-	enc_tick(&e, 1, 2, 3, 4);
+	enc_tick(&e, 1, 2, 3, 4, UINT64_MAX);
 	assert_int_equal(enc_flush(&e), 0);
 	struct enc_mark m = enc_mark(&e);
 	enc_trailer(&e, 5, FD_END_EXEC, UINT64_MAX, 0, 0);
 	assert_int_equal(enc_flush(&e), 0);
 	assert_int_equal(enc_rewind(&e, m), 0);
-	enc_tick(&e, 6, 7, 8, 9);
+	enc_tick(&e, 6, 7, 8, 9, UINT64_MAX);
 	enc_trailer(&e, 10, FD_END_EXIT, 7000, 300, 0);
 	assert_int_equal(enc_flush(&e), 0);
 	enc_close(&e);
@@ -436,7 +436,7 @@ static void test_not_ours(void **state)
 	assert_int_equal(enc_open(&e, fd, 1 << 16, 1), 0);
 	e.check_id = 1;
 	assert_true(enc_is_ours(&e));
-	enc_tick(&e, 1, 2, 3, 4);
+	enc_tick(&e, 1, 2, 3, 4, UINT64_MAX);
 	assert_int_equal(enc_flush(&e), 0);
 	struct enc_mark m = enc_mark(&e);
 	assert_int_equal(fwrite("the program's own data", 1, 22, other), 22);
@@ -444,7 +444,7 @@ static void test_not_ours(void **state)
 	assert_int_equal(dup2(fileno(other), fd), fd);
 	assert_false(enc_is_ours(&e));
 	assert_int_equal(enc_rewind(&e, m), -EBADF);
-	enc_tick(&e, 5, 6, 7, 8);
+	enc_tick(&e, 5, 6, 7, 8, UINT64_MAX);
 	assert_int_equal(enc_flush(&e), -EBADF);
 	assert_true(e.lost_bytes > 0);
 	struct stat st;

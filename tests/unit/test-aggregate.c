@@ -76,9 +76,9 @@ static void make_profile(struct profile *p)
 	stacks[4] = (struct fa_stack){.proc = 0, .depth = 0, .locs = NULL};
 	stacks[4].w[FA_ALLOC_CALLS] = 1;
 	stacks[4].w[FA_ALLOC_BYTES] = 8;
-	tstacks[0] = (struct fa_thread_stack){0, 0, 10, 5};
-	tstacks[1] = (struct fa_thread_stack){1, 1, 4, 4};
-	tstacks[2] = (struct fa_thread_stack){3, 0, 1, 1};
+	tstacks[0] = (struct fa_thread_stack){0, 0, 10, 5, 0};
+	tstacks[1] = (struct fa_thread_stack){1, 1, 4, 4, 0};
+	tstacks[2] = (struct fa_thread_stack){3, 0, 1, 1, 0};
 	p->procs = procs;
 	p->nprocs = 1;
 	p->modules = modules;

@@ -8,6 +8,7 @@
 #include <getopt.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "fdump-writer.h"
 
@@ -31,6 +32,43 @@ static inline void gd_room(struct fdw *w, size_t n, size_t chunk)
 {
 	if (w->clen + n > chunk)
 		fdw_flush(w, false);
+}
+
+/* Format 1.4's waits (fathom record --wait): a HEADER that says they were
+ * recorded (every wait of threshold_ns or more, shorter ones sampled). */
+static inline void gd_header_wait(struct fdw *w, int pid, int ppid, unsigned hz, const char *exe,
+				  const char *cmdline, uint64_t threshold_ns)
+{
+	fdw_header_fields(w, pid, ppid, 5000000000ull, hz, FD_ALLOC_OFF, exe, cmdline, strlen(cmdline));
+	fdw_u(w, threshold_ns);
+	fdw_rec(w, FD_REC_HEADER);
+}
+
+/* A WAIT of the chunk's thread: it began at time (ns since the process's
+ * start), lasted wait_ns and stands for weight_ns (docs/FORMAT.md). */
+static inline void gd_wait(struct fdw *w, uint64_t time, uint64_t stack, uint64_t wait_ns, int reason,
+			   uint64_t object, int fd_kind, uint64_t weight_ns)
+{
+	fdw_zz(w, (int64_t)(time - w->prev_time));
+	w->prev_time = time;
+	fdw_u(w, stack);
+	fdw_u(w, wait_ns);
+	fdw_u(w, (uint64_t)reason);
+	fdw_u(w, object);
+	fdw_u(w, (uint64_t)fd_kind);
+	fdw_u(w, weight_ns);
+	fdw_rec(w, FD_REC_WAIT);
+}
+
+/* A HOLD of the chunk's thread: it released mutex `object` at stack with
+ * waiters queued, after holding it held_ns (0: unknown); weight releases. */
+static inline void gd_hold(struct fdw *w, uint64_t object, uint64_t stack, uint64_t held_ns, uint64_t weight)
+{
+	fdw_u(w, object);
+	fdw_u(w, stack);
+	fdw_u(w, held_ns);
+	fdw_u(w, weight);
+	fdw_rec(w, FD_REC_HOLD);
 }
 
 /* A generator's option --NAME: a number (with an optional K, M or G suffix,

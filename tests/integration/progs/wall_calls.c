@@ -153,14 +153,15 @@ int main(void)
 	r = pthread_join(th, NULL);
 	check("pthread_join", r == 0, t0 - WAIT_MS / 1e3, r);
 
-	/* A child that sleeps, waited for. */
+	/* A child that sleeps, waited for. The clock starts before the fork:
+	 * the child may sleep a while before the parent returns from fork. */
+	t0 = now();
 	pid_t pid = fork();
 	if (pid == 0) {
 		usleep(WAIT_MS * 1000);
 		_exit(7);
 	}
 	int st = 0;
-	t0 = now();
 	r = waitpid(pid, &st, 0);
 	check("waitpid", r == pid && WIFEXITED(st) && WEXITSTATUS(st) == 7, t0, errno);
 

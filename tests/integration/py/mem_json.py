@@ -4,6 +4,8 @@ usage: mem_json.py WORKLOAD N [--tracemalloc]
   json   N dicts of a number, a string and a short list; json.dumps, then json.loads
   dicts  a list of N dicts built in a loop, kept until the end
   big    one bytes object of N bytes
+  native N sqlite3 inserts in a database in memory: C code called from
+         Python that takes its memory from malloc itself
 The workload's result stays live, and the program leaves by os._exit: what
 the workload allocated is what fathom mem reports leaked at exit. With
 --tracemalloc, tracemalloc traces the workload and the program prints, for
@@ -60,7 +62,18 @@ def workload_big(n):
     return blob
 
 
-WORK = {"json": workload_json, "dicts": workload_dicts, "big": workload_big}
+def workload_native(n):
+    import sqlite3
+
+    db = sqlite3.connect(":memory:")
+    db.execute("create table t (k integer primary key, v text)")
+    for i in range(n):
+        db.execute("insert into t values (?, ?)", (i, "v%08d" % i))
+    db.commit()
+    return db
+
+
+WORK = {"json": workload_json, "dicts": workload_dicts, "big": workload_big, "native": workload_native}
 
 
 def site(tb):

@@ -39,6 +39,19 @@ py_truth() {
 	echo "$v"
 }
 
+# py_pair_share REPORT.json OUT A B MIN KEY TOL WHAT: function A's share of
+# the total weight of A and B in REPORT.json, within TOL points of the
+# program's own figure KEY (py_truth OUT KEY), from at least MIN periods.
+py_pair_share() {
+	local wa wb got truth
+	read -r wa wb < <(py_totals "$1" "$3" "$4")
+	[ "$((wa + wb))" -ge "$5" ] || fail "$8: only $((wa + wb)) periods in $3 and $4: too few"
+	got=$(awk -v a="$wa" -v b="$wb" 'BEGIN { printf "%.1f\n", 100 * a / (a + b) }')
+	truth=$(py_truth "$2" "$6")
+	note "$8: $3 $got% of $3 + $4 (truth $truth%)"
+	assert_near "$8: $3's share of $3 + $4" "$truth" "$got" "$7"
+}
+
 # py_inner FOLDED PREFIX [UNDER]: "NAME WEIGHT" for each function whose name
 # starts with PREFIX, weighted by the stacks where it is the innermost such
 # frame (its own Python code and the interpreter's work for it below), among

@@ -32,3 +32,22 @@ tot = {e["name"]: e["total_weight"] for e in r["top_total"]}
 print(*(tot.get(n, 0) for n in sys.argv[2:]))
 PY
 }
+
+# py_split_shares REPORT.json TRUTH WHAT: py/split.py's three functions'
+# shares of their total weight in REPORT.json, each within 5 points of the
+# program's own clock (its TRUTH line: "truth a=60.0 b=29.7 c=10.3"), from
+# at least 300 periods.
+py_split_shares() {
+	local a b c pa pb pc ta tb tc
+	read -r a b c < <(py_totals "$1" split.spin_a split.spin_b split.spin_c)
+	read -r pa pb pc < <(awk -v a="$a" -v b="$b" -v c="$c" 'BEGIN { s = a + b + c; if (!s) s = 1;
+		printf "%.1f %.1f %.1f\n", 100 * a / s, 100 * b / s, 100 * c / s }')
+	ta=$(sed 's/.* a=\([0-9.]*\).*/\1/' <<<"$2")
+	tb=$(sed 's/.* b=\([0-9.]*\).*/\1/' <<<"$2")
+	tc=$(sed 's/.* c=\([0-9.]*\).*/\1/' <<<"$2")
+	note "weights $a $b $c; spin_a $pa% (truth $ta), spin_b $pb% (truth $tb), spin_c $pc% (truth $tc)"
+	[ "$((a + b + c))" -ge 300 ] || fail "only $((a + b + c)) periods in the three functions: too few"
+	assert_near "spin_a share ($3)" "$ta" "$pa" 5
+	assert_near "spin_b share ($3)" "$tb" "$pb" 5
+	assert_near "spin_c share ($3)" "$tc" "$pc" 5
+}
