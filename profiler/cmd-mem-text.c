@@ -353,3 +353,8 @@ void mem_print_temporaries(struct mem *m)
 		       buf);
 	}
 }
+
+void mem_site_text(const struct mem *m, const struct mem_site *s, char *buf, size_t len)
+{
+	print_site_line(m, s, buf, len);
+}

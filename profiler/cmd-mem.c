@@ -18,7 +18,8 @@ static void usage(FILE *f)
 {
 	fprintf(f,
 		"usage: fathom mem [--top N] [--sort calls|bytes|peak|leaked|temp] [--json] [--raw-sites]\n"
-		"                  [--full-names] [COMMON OPTIONS] FILE...\n"
+		"                  [--full-names] [--at SNAPSHOT|TIME [--since SNAPSHOT|TIME]]\n"
+		"                  [COMMON OPTIONS] FILE...\n"
 		"\n"
 		"Reports the heap of a recording made with 'fathom record --alloc' (or\n"
 		"--alloc-sample BYTES): allocation calls and bytes, the peak heap and the stacks\n"
@@ -33,7 +34,10 @@ static void usage(FILE *f)
 		"      --raw-sites    a site is the first frame past operator new and malloc's other\n"
 		"                     callers in the runtime (std::__new_allocator<...>::allocate), not\n"
 		"                     the program's own code past the C++ standard library\n"
-		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n");
+		"      --full-names   keep C++ template arguments in the text (std::vector<int, ...>)\n"
+		"      --at S|T       the live heap by site at snapshot S (fathom ctl PID snapshot,\n"
+		"                     record --snapshot-every) or at time T (1.5s: the writer's tick then)\n"
+		"      --since S|T    with --at: what grew (or shrank) by site from S to the --at mark\n");
 }
 
 /* The whole report as JSON (json-mem.c). */
@@ -78,6 +82,8 @@ int cmd_mem(int argc, char **argv)
 	    {"json", no_argument, NULL, 'j'},
 	    {"raw-sites", no_argument, NULL, 'R'},
 	    {"full-names", no_argument, NULL, 'F'},
+	    {"at", required_argument, NULL, 'A'},
+	    {"since", required_argument, NULL, 'B'},
 	    CMD_LEAK_OPTIONS,
 	    CMD_COMMON_OPTIONS,
 	};
@@ -121,6 +127,18 @@ int cmd_mem(int argc, char **argv)
 			break;
 		case 'F':
 			m.full_names = true;
+			break;
+		case 'A':
+		case 'B':
+			if (mem_at_parse(c == 'A' ? &m.at : &m.since, optarg, &cc.po) < 0) {
+				fprintf(
+				    stderr,
+				    "fathom mem: --%s takes a snapshot number (1, 2, ...) or a time with its "
+				    "unit (1.5s, 500ms), not '%s'\n",
+				    c == 'A' ? "at" : "since", optarg);
+				cmd_common_free(&cc);
+				return 2;
+			}
 			break;
 		default:
 			if ((status = cmd_common_option(&cc, c, argv, longopts)) >= 0) {
@@ -168,6 +186,15 @@ int cmd_mem(int argc, char **argv)
 	m.p = &p;
 	m.sampled = p.mem.sampled;
 	m.est = m.sampled ? "~" : "";
+	if (m.since.given && !m.at.given) {
+		fprintf(stderr, "fathom mem: --since needs --at (the growth from --since to --at)\n");
+		status = 2;
+		goto out;
+	}
+	if (m.at.given) {
+		status = mem_print_at(&m);
+		goto out;
+	}
 	if (mem_sites_build(&p, m.rule, m.sort >= 0 ? m.sort : FA_ALLOC_BYTES, &m.sites, &m.nsites) < 0) {
 		fprintf(stderr, "fathom mem: out of memory\n");
 		status = 1;

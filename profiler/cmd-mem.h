@@ -25,12 +25,28 @@ struct mem {
 	struct mem_site *sites;
 	size_t nsites;
 	const char *est; /* "~" before estimated figures */
+	/* --at and --since: a snapshot's number, or a time (then in
+	 * profile_opts.mark_at_ns; only one of them may be a time). */
+	struct mem_at {
+		bool given, is_time;
+		uint64_t id;
+	} at, since;
 };
+
+/* Parses --at or --since ARG into *a (a time goes into po). Returns 0 or -1. */
+struct profile_opts;
+int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po);
+/* The live heap by site at --at, or its growth since --since (cmd-mem-at.c).
+ * Returns the exit status. */
+int mem_print_at(struct mem *m);
 
 /* fmt_bytes and fmt_count of a figure that is an estimate in a sampled
  * recording: then with "~" in front. */
 char *mem_est_bytes(const struct mem *m, char buf[40], int64_t v);
 char *mem_est_count(const struct mem *m, char buf[40], int64_t v);
+
+/* A site's name as the tables show it. */
+void mem_site_text(const struct mem *m, const struct mem_site *s, char *buf, size_t len);
 
 /* The sections of the text report, in the order print_text prints them. */
 void mem_print_header(const struct mem *m);

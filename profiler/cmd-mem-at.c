@@ -1,0 +1,130 @@
+/* fathom mem --at and --since: the live heap by site at a snapshot (or a
+ * time), and what grew between two of them, from the heap replay's state at
+ * each mark (lib/marks.c, heap.c). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd-mem.h"
+#include "cmds.h"
+#include "fathom-dump.h"
+#include "marks.h"
+#include "util.h"
+
+int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po)
+{
+	char *end;
+	unsigned long long id = strtoull(arg, &end, 10);
+	a->given = true;
+	if (*arg >= '0' && *arg <= '9' && !*end && id > 0) {
+		a->id = id;
+		return 0;
+	}
+	double t = cmd_parse_time(arg);
+	if (t < 0 || !strpbrk(arg, "smh") || (po->mark_at_ns && a->is_time))
+		return -1;
+	a->is_time = true;
+	po->mark_at_ns = t > 0 ? (uint64_t)t : 1;
+	return 0;
+}
+
+/* The mark a --at or --since names, or NULL after saying why not. */
+static const struct fa_mark *find(const struct mem *m, const struct mem_at *a, uint32_t *proc)
+{
+	const struct fa_mark *k =
+	    marks_find(m->p, a->is_time ? FA_MARK_AT : FD_WIN_SNAPSHOT, a->is_time ? 0 : a->id, proc);
+	if (!k) {
+		if (a->is_time)
+			fprintf(stderr, "fathom mem: --at: the recording ends before that time\n");
+		else
+			fprintf(stderr,
+				"fathom mem: no snapshot %llu in the recording (fathom ctl PID snapshot or "
+				"record "
+				"--snapshot-every make them; fathom report --json lists its marks)\n",
+				(unsigned long long)a->id);
+	} else if (!k->heap_known) {
+		fprintf(stderr, "fathom mem: the process of that mark did not record allocations\n");
+		k = NULL;
+	}
+	return k;
+}
+
+static void describe(const struct fa_mark *k, char *buf, size_t len)
+{
+	if (k->what == FA_MARK_AT)
+		snprintf(buf, len, "%.3f s", (double)k->time_ns / 1e9);
+	else
+		snprintf(buf, len, "snapshot %llu%s%s%s (%.3f s)", (unsigned long long)k->id,
+			 k->label ? " '" : "", k->label ? k->label : "", k->label ? "'" : "",
+			 (double)k->time_ns / 1e9);
+}
+
+int mem_print_at(struct mem *m)
+{
+	struct profile *p = m->p;
+	uint32_t pa = 0, pb = 0;
+	const struct fa_mark *at = find(m, &m->at, &pa), *since = NULL;
+	if (!at || (m->since.given && !(since = find(m, &m->since, &pb))))
+		return 1;
+	if (since && pa != pb) {
+		fprintf(stderr, "fathom mem: --at and --since name marks of different processes\n");
+		return 2;
+	}
+	/* The figures go into the leaked weights, which this report does not
+	 * show otherwise, so that sites are summed as every table sums them. */
+	for (size_t s = 0; s < p->nstacks; s++)
+		p->stacks[s].w[FA_LEAKED_BYTES] = p->stacks[s].w[FA_LEAKED_BLOCKS] = 0;
+	for (size_t i = 0; i < at->nlive; i++)
+		if (at->live[i].stack < p->nstacks) {
+			p->stacks[at->live[i].stack].w[FA_LEAKED_BYTES] += at->live[i].bytes;
+			p->stacks[at->live[i].stack].w[FA_LEAKED_BLOCKS] += at->live[i].blocks;
+		}
+	for (size_t i = 0; since && i < since->nlive; i++)
+		if (since->live[i].stack < p->nstacks) {
+			p->stacks[since->live[i].stack].w[FA_LEAKED_BYTES] -= since->live[i].bytes;
+			p->stacks[since->live[i].stack].w[FA_LEAKED_BLOCKS] -= since->live[i].blocks;
+		}
+	free(m->sites);
+	m->sites = NULL;
+	if (mem_sites_build(p, m->rule, FA_LEAKED_BYTES, &m->sites, &m->nsites) < 0) {
+		fprintf(stderr, "fathom mem: out of memory\n");
+		return 1;
+	}
+	mem_sites_sort(p, m->sites, m->nsites, FA_LEAKED_BYTES);
+	char a[40], b[40], da[120], db[120], buf[512];
+	describe(at, da, sizeof(da));
+	const struct fa_process *pr = &p->procs[pa];
+	printf("%s  pid %d  %s\n", pr->path, pr->pid, pr->cmdline ? pr->cmdline : "");
+	if (since) {
+		describe(since, db, sizeof(db));
+		printf("\nHeap growth from %s to %s: %s%s (%s to %s)\n", db, da,
+		       at->heap_bytes >= since->heap_bytes ? "+" : "",
+		       mem_est_bytes(m, a, at->heap_bytes - since->heap_bytes),
+		       mem_est_bytes(m, b, since->heap_bytes), mem_est_bytes(m, buf, at->heap_bytes));
+	} else {
+		printf("\nLive heap at %s: %s in %s blocks\n", da, mem_est_bytes(m, a, at->heap_bytes),
+		       mem_est_count(m, b, at->heap_blocks));
+	}
+	if (marks_windowed(pr) && (pr->paused_live_blocks || pr->frees_unknown))
+		printf("  (only blocks allocated while recording count: %s of frees were of blocks allocated "
+		       "before the recording started or while it was paused)\n",
+		       fmt_count(b, (int64_t)pr->frees_unknown));
+	printf("  %14s %12s  %s\n", since ? "bytes" : "live bytes", "blocks", "site");
+	size_t shown = 0;
+	for (size_t i = 0; i < m->nsites && (!m->top || shown < m->top); i++) {
+		const struct mem_site *s = &m->sites[i];
+		if (!s->w[FA_LEAKED_BYTES] && !s->w[FA_LEAKED_BLOCKS])
+			continue;
+		shown++;
+		mem_site_text(m, s, buf, sizeof(buf));
+		char x[48], y[48];
+		snprintf(x, sizeof(x), "%s%s", since && s->w[FA_LEAKED_BYTES] > 0 ? "+" : "",
+			 mem_est_bytes(m, a, s->w[FA_LEAKED_BYTES]));
+		snprintf(y, sizeof(y), "%s%s", since && s->w[FA_LEAKED_BLOCKS] > 0 ? "+" : "",
+			 mem_est_count(m, b, s->w[FA_LEAKED_BLOCKS]));
+		printf("  %14s %12s  %s\n", x, y, buf);
+	}
+	if (!shown)
+		printf("  (none)\n");
+	return 0;
+}

@@ -1,0 +1,41 @@
+# fathom record --delay 1 --duration 2 records a window: a server-like
+# program (work plus an allocation burst every 50 ms, ended by SIGTERM after
+# about 4 s) has CPU samples only inside the window, whose START and STOP
+# marks the dump carries at about 1 s and 3 s; the report says so; the
+# threads' CPU account leaves the paused time out (the profile holds nearly
+# all of it); allocations outside the window are not recorded.
+source "$SRCDIR/tests/lib.sh"
+
+"$FATHOM" record --delay 1 --duration 2 --alloc -o w.fdump -- "$PROGS/win_server" "$PWD/pid" >w.out 2>w.err &
+rec=$!
+for _ in $(seq 100); do [ -s pid ] && break; sleep 0.05; done
+[ -s pid ] || fail "the program did not start"
+sleep 4.2
+kill -TERM "$(cat pid)"
+wait $rec || true
+
+"$FATHOM" report w.fdump >r.txt 2>r.err || fail "fathom report failed: $(cat r.err)"
+assert_contains "the report says the window" "window: recorded" r.txt
+assert_not_contains "the CPU account holds the window's time" "warning: the profile holds" r.txt
+"$FATHOM" report --json w.fdump >r.json || fail "fathom report --json failed"
+python3 - r.json <<'PY' || fail "the window is not as asked"
+import json, sys
+p = json.load(open(sys.argv[1]))["processes"][0]
+m = [(x["what"], x["time_ns"] / 1e9) for x in p["marks"]]
+print("# marks", m, "samples", p["first_sample_ns"], p["last_sample_ns"], file=sys.stderr)
+assert [w for w, _ in m] == ["stop", "start", "stop"], m
+assert m[0][1] == 0, m
+start, stop = m[1][1], m[2][1]
+assert 0.8 <= start <= 1.6, start  # 1 s from fathom record's start
+assert 1.9 <= stop - start <= 2.3, (start, stop)
+assert p["samples"] > 0
+first, last = p["first_sample_ns"] / 1e9, p["last_sample_ns"] / 1e9
+assert start <= first and last <= stop, (first, last, start, stop)
+PY
+# Bursts come every 50 ms: about 40 of them in 2 s (100 blocks each), not
+# the 80 of the whole run.
+"$FATHOM" mem --json w.fdump >m.json || fail "fathom mem --json failed"
+calls=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["totals"]["alloc_calls"])' m.json)
+note "allocation calls in the window: $calls"
+assert_ge "allocation calls in the window" 1000 "$calls"
+assert_le "allocation calls in the window" 5000 "$calls"
