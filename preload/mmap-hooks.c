@@ -209,8 +209,8 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 	void *p = real_mremap(old, old_len, new_len, flags, fixed);
 	if (p == MAP_FAILED || LIKELY(!recording(CALLER_RA)))
 		return p;
-	uint64_t w[8] = {EV_W0(EV_REMAP, 0, 0), 0,	 (uintptr_t)old, old_len, (uintptr_t)p,
-			 new_len,		(unsigned)flags, agent_now()};
+	uint64_t w[8] = {EV_W0(EV_REMAP, 0, 0), 0,	 (uintptr_t)old,  old_len,
+			 (uintptr_t)p,		new_len, (unsigned)flags, agent_now()};
 	push(w, 8, CALLER_RA, CALLER_SP, 1);
 	return p;
 }
@@ -220,11 +220,17 @@ EXPORT void *mremap(void *old, size_t old_len, size_t new_len, int flags, ...)
 static void on_brk(uintptr_t old, intptr_t inc, uint64_t ra, uint64_t sp0)
 {
 	if (inc > 0) {
-		uint64_t w[EV_MAP_FIXED] = {EV_W0(EV_MAP, 0, 0), 0, old, (uint64_t)inc,
-					    FD_MAP_BRK | (uint64_t)(PROT_READ | PROT_WRITE) << 8, 0, agent_now()};
+		uint64_t w[EV_MAP_FIXED] = {EV_W0(EV_MAP, 0, 0),
+					    0,
+					    old,
+					    (uint64_t)inc,
+					    FD_MAP_BRK | (uint64_t)(PROT_READ | PROT_WRITE) << 8,
+					    0,
+					    agent_now()};
 		push(w, EV_MAP_FIXED, ra, sp0, 1);
 	} else if (inc < 0) {
-		uint64_t w[5] = {EV_W0(EV_UNMAP, 0, 0), old + (uintptr_t)inc, (uint64_t)-inc, agent_now(), FD_MAP_BRK};
+		uint64_t w[5] = {EV_W0(EV_UNMAP, 0, 0), old + (uintptr_t)inc, (uint64_t)-inc, agent_now(),
+				 FD_MAP_BRK};
 		push(w, 5, ra, sp0, 0);
 	}
 }

@@ -25,9 +25,9 @@ static void json_stacks(struct json *j, const struct mem_json *o, const char *ke
 		json_int(j, "pid", p->procs[s->proc].pid);
 		if (metric == FA_PEAK_BYTES) {
 			json_int(j, "bytes", s->w[FA_PEAK_BYTES]);
-			json_double(j, "share",
-				    p->mem.peak_bytes ? (double)s->w[FA_PEAK_BYTES] / (double)p->mem.peak_bytes
-						      : 0);
+			json_double(
+			    j, "share",
+			    p->mem.peak_bytes ? (double)s->w[FA_PEAK_BYTES] / (double)p->mem.peak_bytes : 0);
 		} else {
 			json_int(j, "bytes", s->w[FA_LEAKED_BYTES]);
 			json_int(j, "blocks", s->w[FA_LEAKED_BLOCKS]);

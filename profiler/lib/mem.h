@@ -61,9 +61,9 @@ struct mem_json {
 	struct mem_site *sites; /* mem_sites_build's; reordered by `sort` */
 	size_t nsites;
 	enum site_rule rule;
-	int sort;	     /* the order of the sites: a metric */
-	size_t top;	     /* how many sites and stacks each list holds; 0: all */
-	size_t site_frames;  /* frames shown under each site */
+	int sort;	    /* the order of the sites: a metric */
+	size_t top;	    /* how many sites and stacks each list holds; 0: all */
+	size_t site_frames; /* frames shown under each site */
 };
 
 /* The mem report as one JSON object (no newline after it). */

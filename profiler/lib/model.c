@@ -22,6 +22,8 @@
 #include "suppress.h"
 #include "symbols.h"
 #include "symcache.h"
+#include "maps.h"
+#include "util.h"
 
 const char *const fa_metric_names[FA_NMETRICS] = {
     "cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes",
@@ -56,22 +58,6 @@ int fa_metric_parse(const char *name)
 }
 
 /* ---- growable arrays ---- */
-
-static int grow_(void **arr, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 64;
-	while (n < need)
-		n *= 2;
-	void *a = realloc(*arr, n * size);
-	if (!a)
-		return -ENOMEM;
-	*arr = a;
-	*cap = n;
-	return 0;
-}
-#define GROW(arr, cap, need) grow_((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* ---- an open-addressing map from a pair of integers to an index ---- */
 
@@ -213,7 +199,8 @@ struct loader {
 	size_t nticks;
 	/* Per module: its index in its process's saved symbols, -1 none, -2 not looked up yet. */
 	int *saved_mod;
-	struct py_model *py; /* Python frames (python.c) */
+	struct py_model *py;	  /* Python frames (python.c) */
+	struct maps_loader *maps; /* mappings (maps.c), made on first use */
 	/* Progress on a terminal: whether to show it, since when, and whether a line is shown. */
 	bool progress;
 	struct timespec t0;
@@ -750,6 +737,20 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 	}
 }
 
+/* A mapping record, or a tick with the resident set's file part: to maps.c. */
+static int on_map(struct loader *ld, uint32_t proc, const struct rd_rec *r)
+{
+	if (!ld->maps && !(ld->maps = maps_loader_new()))
+		return -ENOMEM;
+	if (r->kind == FD_REC_TICK)
+		return maps_tick(ld->maps, proc, r);
+	seen_time(ld, proc, r->time);
+	uint32_t g = FA_NONE;
+	if (r->kind != FD_REC_UNMAP && (g = stack_of(ld, proc, r->id)) == FA_NONE)
+		return -ENOMEM;
+	return maps_record(ld->maps, proc, r, g);
+}
+
 static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
 {
 	struct profile *p = ld->p;
@@ -810,8 +811,14 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 				      r->size, r->time, r->weight, r->ns,  r->at_end, r->agent};
 		return on_event(ld, proc, &ev);
 	}
+	case FD_REC_MAP:
+	case FD_REC_UNMAP:
+	case FD_REC_REMAP:
+		return on_map(ld, proc, r);
 	case FD_REC_TICK:
 		seen_time(ld, proc, r->time);
+		if (r->rss_file != UINT64_MAX && on_map(ld, proc, r) < 0)
+			return -ENOMEM;
 		if (ld->pstate[proc].heap)
 			return heap_tick(ld->pstate[proc].heap, r->time, r->seq, (int64_t)r->rss);
 		if (GROW(ld->ticks, ld->ticks_cap, ld->nticks + 1) < 0)
@@ -1308,6 +1315,8 @@ static int finish_heaps(struct loader *ld)
 		p->timeline = t;
 		p->ntimeline += ld->nticks;
 	}
+	rc = maps_finish(ld->maps, p);
+	ld->maps = NULL;
 	for (size_t i = 0; i < p->nprocs; i++) {
 		if (!ld->pstate[i].heap)
 			continue;
@@ -1342,6 +1351,7 @@ static void loader_free(struct loader *ld)
 	free(ld->locmap.e);
 	free(ld->funcmap.e);
 	py_model_free(ld->py);
+	maps_loader_free(ld->maps);
 }
 
 /* Dumps of different `fathom record` runs merged by a glob that caught old
@@ -1423,6 +1433,7 @@ out:
 void profile_free(struct profile *p)
 {
 	suppress_free(p);
+	maps_free(p->maps);
 	for (size_t i = 0; i < p->nprocs; i++) {
 		free((char *)p->procs[i].path);
 		free(p->procs[i].exe);

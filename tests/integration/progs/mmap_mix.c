@@ -80,8 +80,8 @@ static __attribute__((noinline)) char *map_stack(void)
 	char *g = mmap(NULL, 4096 + MiB, PROT_NONE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (g == MAP_FAILED)
 		exit(5);
-	char *s = mmap(g + 4096, MiB, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_FIXED,
-		       -1, 0);
+	char *s = mmap(g + 4096, MiB, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK | MAP_FIXED, -1, 0);
 	if (s == MAP_FAILED)
 		exit(5);
 	return s;
