@@ -235,7 +235,8 @@ static long site_of(struct replay *rp, uint32_t stack, unsigned kind, int32_t fi
 			return (long)i;
 	if (GROW(m->stacks, *rp->stacks_cap, m->nstacks + 1) < 0)
 		return -ENOMEM;
-	m->stacks[m->nstacks] = (struct fa_map_stack){.stack = stack, .proc = rp->proc, .kind = kind, .file = file};
+	m->stacks[m->nstacks] =
+	    (struct fa_map_stack){.stack = stack, .proc = rp->proc, .kind = kind, .file = file};
 	return (long)m->nstacks++;
 }
 
@@ -284,8 +285,11 @@ static void after(struct replay *rp, uint64_t time)
 
 static int replay(struct fa_maps *m, const struct mrec *r, size_t n, size_t caps[2])
 {
-	struct replay rp = {
-	    .m = m, .proc = r[0].proc, .site_first = m->nstacks, .stacks_cap = &caps[0], .points_cap = &caps[1]};
+	struct replay rp = {.m = m,
+			    .proc = r[0].proc,
+			    .site_first = m->nstacks,
+			    .stacks_cap = &caps[0],
+			    .points_cap = &caps[1]};
 	int rc = 0;
 	for (size_t i = 0; i < n && rc >= 0; i++) {
 		const struct mrec *e = &r[i];
@@ -295,11 +299,13 @@ static int replay(struct fa_maps *m, const struct mrec *r, size_t n, size_t caps
 				continue;
 			}
 			m->calls[e->mkind]++;
-			rc = map(&rp, e->addr, e->addr + pages(e->len, e->mkind), e->mkind, e->stack, e->file);
+			rc =
+			    map(&rp, e->addr, e->addr + pages(e->len, e->mkind), e->mkind, e->stack, e->file);
 		} else if (e->kind == FD_REC_UNMAP) {
 			m->unmaps++;
 			uint64_t len = pages(e->len, e->mkind);
-			rc = unmap(&rp, e->addr, e->addr > UINT64_MAX - len ? UINT64_MAX : e->addr + len, NULL, NULL);
+			rc = unmap(&rp, e->addr, e->addr > UINT64_MAX - len ? UINT64_MAX : e->addr + len,
+				   NULL, NULL);
 		} else {
 			m->remaps++;
 			unsigned kind = FD_MAP_ANON;
@@ -410,6 +416,7 @@ int64_t maps_counted(const int64_t live[FD_MAP_NKINDS])
 
 const char *maps_kind_name(unsigned kind)
 {
-	static const char *const names[FD_MAP_NKINDS] = {"anonymous", "file", "stack", "guard", "heap", "break"};
+	static const char *const names[FD_MAP_NKINDS] = {"anonymous", "file", "stack",
+							 "guard",     "heap", "break"};
 	return kind < FD_MAP_NKINDS ? names[kind] : "unknown";
 }

@@ -16,18 +16,19 @@ struct profile;
 
 /* Mapped bytes a kind adds to "mapped": the program's own mappings. GUARD
  * (PROT_NONE, not resident) and HEAP (the allocator's, in the heap) not. */
-#define MAPS_COUNTED(kind) ((kind) == FD_MAP_ANON || (kind) == FD_MAP_FILE || (kind) == FD_MAP_STACK || (kind) == FD_MAP_BRK)
+#define MAPS_COUNTED(kind)                                                                                   \
+	((kind) == FD_MAP_ANON || (kind) == FD_MAP_FILE || (kind) == FD_MAP_STACK || (kind) == FD_MAP_BRK)
 
 /* What one stack mapped of one kind, in one process. */
 struct fa_map_stack {
 	uint32_t stack, proc;
-	unsigned kind;	    /* FD_MAP_* */
-	uint64_t calls;	    /* MAP and REMAP records */
-	int64_t bytes;	    /* mapped in all (a REMAP: its new length) */
-	int64_t live_peak;  /* mapped at its process's mapped peak (the largest process's) */
-	int64_t max_live;   /* its own largest */
-	int64_t live_end;   /* still mapped at the end */
-	int32_t file;	    /* index in files, -1 */
+	unsigned kind;	   /* FD_MAP_* */
+	uint64_t calls;	   /* MAP and REMAP records */
+	int64_t bytes;	   /* mapped in all (a REMAP: its new length) */
+	int64_t live_peak; /* mapped at its process's mapped peak (the largest process's) */
+	int64_t max_live;  /* its own largest */
+	int64_t live_end;  /* still mapped at the end */
+	int32_t file;	   /* index in files, -1 */
 };
 
 /* A file mapped by one process. */
