@@ -359,7 +359,8 @@ int maps_finish(struct maps_loader *ml, struct profile *p)
 	m->rss = ml->rss;
 	m->nrss = ml->nrss;
 	ml->rss = NULL;
-	qsort(ml->recs, ml->nrecs, sizeof(*ml->recs), cmp_rec);
+	if (ml->nrecs)
+		qsort(ml->recs, ml->nrecs, sizeof(*ml->recs), cmp_rec);
 	size_t caps[2] = {0, 0};
 	for (size_t i = 0; i < ml->nrecs && rc >= 0;) {
 		size_t j = i;
