@@ -62,6 +62,7 @@ static void print_text(struct mem *m)
 	mem_print_header(m);
 	mem_print_totals(m);
 	mem_print_peak(m);
+	mem_print_mappings(m);
 	mem_print_leaks(m);
 	mem_print_temporaries(m);
 	if (m->sort >= 0) {

@@ -57,5 +57,10 @@ void mem_print_temporaries(struct mem *m);
 void mem_print_sites(struct mem *m, int metric); /* the top sites by metric */
 void mem_print_histogram(const struct mem *m);
 void mem_print_timeline(const struct mem *m);
+/* Heap, mappings and RSS side by side, the mappings by kind, the top
+ * mapping sites and files (cmd-mem-maps.c). */
+void mem_print_mappings(const struct mem *m);
+/* A stack's site and up to FRAMES_SHOWN callers, indented (cmd-mem-text.c). */
+void mem_print_stack(const struct mem *m, uint32_t stack, const char *indent);
 
 #endif

@@ -24,6 +24,8 @@
 #include "symbols.h"
 #include "symcache.h"
 #include "wait.h"
+#include "maps.h"
+#include "util.h"
 
 const char *const fa_metric_names[FA_NMETRICS] = {
     "cpu", "alloc-calls", "alloc-bytes", "temp-calls", "leaked-bytes", "leaked-blocks", "peak-bytes", "wait",
@@ -58,22 +60,6 @@ int fa_metric_parse(const char *name)
 }
 
 /* ---- growable arrays ---- */
-
-static int grow_(void **arr, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 64;
-	while (n < need)
-		n *= 2;
-	void *a = realloc(*arr, n * size);
-	if (!a)
-		return -ENOMEM;
-	*arr = a;
-	*cap = n;
-	return 0;
-}
-#define GROW(arr, cap, need) grow_((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
 /* ---- an open-addressing map from a pair of integers to an index ---- */
 
@@ -216,7 +202,8 @@ struct loader {
 	size_t nticks;
 	/* Per module: its index in its process's saved symbols, -1 none, -2 not looked up yet. */
 	int *saved_mod;
-	struct py_model *py; /* Python frames (python.c) */
+	struct py_model *py;	  /* Python frames (python.c) */
+	struct maps_loader *maps; /* mappings (maps.c), made on first use */
 	/* Progress on a terminal: whether to show it, since when, and whether a line is shown. */
 	bool progress;
 	struct timespec t0;
@@ -781,6 +768,20 @@ static int on_wait(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	return wait_record(p, proc, t, g, r);
 }
 
+/* A mapping record, or a tick with the resident set's file part: to maps.c. */
+static int on_map(struct loader *ld, uint32_t proc, const struct rd_rec *r)
+{
+	if (!ld->maps && !(ld->maps = maps_loader_new()))
+		return -ENOMEM;
+	if (r->kind == FD_REC_TICK)
+		return maps_tick(ld->maps, proc, r);
+	seen_time(ld, proc, r->time);
+	uint32_t g = FA_NONE;
+	if (r->kind != FD_REC_UNMAP && (g = stack_of(ld, proc, r->id)) == FA_NONE)
+		return -ENOMEM;
+	return maps_record(ld->maps, proc, r, g);
+}
+
 static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
 {
 	struct profile *p = ld->p;
@@ -845,8 +846,14 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 		seen_time(ld, proc, r->time);
 		return marks_add(pr, ld->pstate[proc].heap, (int)r->what, r->time, r->seq, r->id,
 				 (const char *)r->name.p, r->name.len);
+	case FD_REC_MAP:
+	case FD_REC_UNMAP:
+	case FD_REC_REMAP:
+		return on_map(ld, proc, r);
 	case FD_REC_TICK:
 		seen_time(ld, proc, r->time);
+		if (r->rss_file != UINT64_MAX && on_map(ld, proc, r) < 0)
+			return -ENOMEM;
 		if (ld->opts && ld->opts->mark_at_ns && !ld->pstate[proc].mark_at_done &&
 		    r->time >= ld->opts->mark_at_ns) {
 			ld->pstate[proc].mark_at_done = true;
@@ -1354,6 +1361,8 @@ static int finish_heaps(struct loader *ld)
 		p->timeline = t;
 		p->ntimeline += ld->nticks;
 	}
+	rc = maps_finish(ld->maps, p);
+	ld->maps = NULL;
 	for (size_t i = 0; i < p->nprocs; i++) {
 		if (!ld->pstate[i].heap)
 			continue;
@@ -1388,6 +1397,7 @@ static void loader_free(struct loader *ld)
 	free(ld->locmap.e);
 	free(ld->funcmap.e);
 	py_model_free(ld->py);
+	maps_loader_free(ld->maps);
 }
 
 /* Dumps of different `fathom record` runs merged by a glob that caught old
@@ -1471,6 +1481,7 @@ out:
 void profile_free(struct profile *p)
 {
 	suppress_free(p);
+	maps_free(p->maps);
 	for (size_t i = 0; i < p->nprocs; i++) {
 		free((char *)p->procs[i].path);
 		free(p->procs[i].exe);

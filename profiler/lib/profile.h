@@ -271,6 +271,7 @@ struct profile {
 	size_t ntstacks;
 	struct fa_point *timeline;
 	size_t ntimeline;
+	struct fa_maps *maps; /* the program's mappings (maps.h); NULL when none were recorded */
 	struct fa_mem mem;
 	int64_t total[FA_NMETRICS]; /* sum over stacks (peak: the sum at the peak) */
 	char **warnings;

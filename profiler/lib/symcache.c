@@ -16,6 +16,7 @@
 #include "fathom-dump.h"
 #include "profile.h"
 #include "symcache.h"
+#include "util.h"
 
 /* Record kinds inside a symbols chunk (their own namespace, not FD_REC_*). */
 enum { SYM_STRING = 1, SYM_MODULE = 2, SYM_ADDR = 3 };
@@ -56,22 +57,6 @@ struct symcache {
 	uint32_t *entmap; /* open addressing: entry index + 1, 0 = hole */
 	size_t capentmap;
 };
-
-static int grow(void **arr, size_t *cap, size_t need, size_t size)
-{
-	if (need <= *cap)
-		return 0;
-	size_t n = *cap ? *cap * 2 : 64;
-	while (n < need)
-		n *= 2;
-	void *p = realloc(*arr, n * size);
-	if (!p)
-		return -ENOMEM;
-	*arr = p;
-	*cap = n;
-	return 0;
-}
-#define GROW(a, cap, need) grow((void **)&(a), &(cap), (need), sizeof(*(a)))
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {

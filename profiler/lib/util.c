@@ -1,5 +1,6 @@
 /* Human-readable numbers and the streaming JSON writer shared by all outputs. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <signal.h>
@@ -181,4 +182,19 @@ const char *signal_name(char *buf, size_t n, int sig)
 	else
 		snprintf(buf, n, "signal %d", sig);
 	return buf;
+}
+
+int grow_array(void **arr, size_t *cap, size_t need, size_t size)
+{
+	if (need <= *cap)
+		return 0;
+	size_t n = *cap ? *cap * 2 : 64;
+	while (n < need)
+		n *= 2;
+	void *a = realloc(*arr, n * size);
+	if (!a)
+		return -ENOMEM;
+	*arr = a;
+	*cap = n;
+	return 0;
 }

@@ -21,6 +21,11 @@ char *fmt_duration(char *buf, uint64_t ns);
 char *str_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 /* "SIGTERM" for 15 (or "signal N"), into buf of n bytes. */
 const char *signal_name(char *buf, size_t n, int sig);
+/* Makes room for need elements in a growing array of *cap (doubling, from
+ * 64). Returns 0 or -ENOMEM (the array intact). */
+int grow_array(void **arr, size_t *cap, size_t need, size_t size);
+#define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
+
 /* A streaming JSON writer. Inside an object every value takes a key; inside an
  * array the key is NULL. Output is compact unless pretty is set. */
 struct json {
