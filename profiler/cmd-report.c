@@ -496,8 +496,7 @@ static void print_json(const struct report *r, struct agg_row **self, struct agg
 	json_rows(r, &j, "top_total", total, n, true);
 	print_threads(r, &j);
 	json_array_begin(&j, "warnings");
-	for (size_t i = 0; i < p->nwarnings; i++)
-		json_string(&j, NULL, p->warnings[i]);
+	json_profile_warnings(&j, p);
 	json_array_end(&j);
 	json_object_end(&j);
 	fputc('\n', stdout);
