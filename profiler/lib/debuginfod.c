@@ -30,7 +30,8 @@ struct dbgd {
 	int (*find_debuginfo)(debuginfod_client *, const unsigned char *, int, char **);
 	int (*find_executable)(debuginfod_client *, const unsigned char *, int, char **);
 	void (*set_progressfn)(debuginfod_client *, dbgd_progressfn);
-	int dead;      /* the errno of the failure that stopped the queries */
+	void (*set_user_data)(debuginfod_client *, void *);
+	int dead;	/* the errno of the failure that stopped the queries */
 	size_t missing; /* modules with nothing found */
 	char named[MAX_NAMED][80];
 	const char *current; /* the module being downloaded, for the progress line */
@@ -38,20 +39,24 @@ struct dbgd {
 	char summary[512];
 };
 
-/* The client's progress callback has no user pointer in 0.188: one fetch at a time. */
-static struct dbgd *progress_of;
+/* The library's debuginfod_get_user_data: the way from a client back to its
+ * struct dbgd in the progress callback. */
+static void *(*get_user_data)(debuginfod_client *);
 
+/* The client calls it on every turn of its transfer loop, also while it
+ * waits for an answer (a = 0, b <= 0). */
 static int on_progress(debuginfod_client *c, long a, long b)
 {
-	(void)c;
-	struct dbgd *d = progress_of;
-	if (!d)
+	struct dbgd *d = get_user_data(c);
+	if (!d || !d->current)
 		return 0;
 	if (b > 0)
 		fprintf(stderr, "\r\033[Kfathom: debuginfod: downloading %s: %ld of %ld kB", d->current,
 			a / 1024, b / 1024);
-	else
+	else if (a > 0)
 		fprintf(stderr, "\r\033[Kfathom: debuginfod: downloading %s: %ld kB", d->current, a / 1024);
+	else
+		fprintf(stderr, "\r\033[Kfathom: debuginfod: asking for %s", d->current);
 	fflush(stderr);
 	d->shown = true;
 	return 0;
@@ -73,6 +78,8 @@ struct dbgd *dbgd_new(bool allowed, bool progress, const char **why)
 		*(void **)&d->find_debuginfo = dlsym(d->so, "debuginfod_find_debuginfo");
 		*(void **)&d->find_executable = dlsym(d->so, "debuginfod_find_executable");
 		*(void **)&d->set_progressfn = dlsym(d->so, "debuginfod_set_progressfn");
+		*(void **)&d->set_user_data = dlsym(d->so, "debuginfod_set_user_data");
+		*(void **)&get_user_data = dlsym(d->so, "debuginfod_get_user_data");
 	}
 	if (!d->so || !d->begin || !d->end || !d->find_debuginfo || !d->find_executable ||
 	    !(d->client = d->begin())) {
@@ -83,8 +90,10 @@ struct dbgd *dbgd_new(bool allowed, bool progress, const char **why)
 		free(d);
 		return NULL;
 	}
-	if (progress && d->set_progressfn && isatty(2))
+	if (progress && d->set_progressfn && d->set_user_data && get_user_data && isatty(2)) {
+		d->set_user_data(d->client, d);
 		d->set_progressfn(d->client, on_progress);
+	}
 	return d;
 }
 
@@ -110,9 +119,8 @@ char *dbgd_fetch(struct dbgd *d, char what, const uint8_t *build_id, size_t len,
 	if (set_timeout)
 		setenv("DEBUGINFOD_TIMEOUT", DEFAULT_TIMEOUT, 1);
 	char *path = NULL;
-	progress_of = d;
 	int fd = (what == 'e' ? d->find_executable : d->find_debuginfo)(d->client, build_id, (int)len, &path);
-	progress_of = NULL;
+	d->current = NULL;
 	if (set_timeout)
 		unsetenv("DEBUGINFOD_TIMEOUT");
 	if (d->shown) {
@@ -148,7 +156,8 @@ const char *dbgd_summary(struct dbgd *d)
 	size_t cap = sizeof(d->summary);
 	int n = snprintf(s, cap, "debuginfod:");
 	if (d->dead)
-		n += snprintf(s + n, cap - (size_t)n, " the servers in DEBUGINFOD_URLS failed (%s), no more queries%s",
+		n += snprintf(s + n, cap - (size_t)n,
+			      " the servers in DEBUGINFOD_URLS failed (%s), no more queries%s",
 			      strerror(d->dead), d->missing ? ";" : "");
 	if (d->missing && n < (int)cap) {
 		n += snprintf(s + n, cap - (size_t)n, " no debug info for %zu module%s (", d->missing,
