@@ -17,6 +17,7 @@
 #include "debuginfod.h"
 #include "die-names.h"
 #include "symbols.h"
+#include "util.h"
 
 /* libstdc++'s demangler, reached through its C symbol. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -225,31 +226,19 @@ static bool open_file(struct symbolizer *s, struct sym_module *m, const char *fi
 	return true;
 }
 
-static int hexdigit(int v)
-{
-	return v < 10 ? '0' + v : 'a' + v - 10;
-}
-
 /* Opens the separate debug file named by m's build id under any absolute
  * directory of the debug path (/usr/lib/debug, --debug-dir):
  * DIR/.build-id/xx/yyyy.debug. */
 static void open_by_build_id(struct symbolizer *s, struct sym_module *m)
 {
-	char name[300];
-	size_t len = 0;
-	name[len++] = (char)hexdigit(m->build_id[0] >> 4);
-	name[len++] = (char)hexdigit(m->build_id[0] & 15);
-	name[len++] = '/';
-	for (size_t i = 1; i < m->build_id_len && len + 8 < sizeof(name); i++) {
-		name[len++] = (char)hexdigit(m->build_id[i] >> 4);
-		name[len++] = (char)hexdigit(m->build_id[i] & 15);
-	}
-	snprintf(name + len, sizeof(name) - len, ".debug");
+	char hex[2 * sizeof(m->build_id) + 1];
+	hex_string(hex, m->build_id, m->build_id_len);
 	for (const char *dir = s->debuginfo_path; dir && *dir && !m->mod;) {
 		size_t dl = strcspn(dir, ":");
 		char dbg[1024];
 		if (dir[0] == '/' &&
-		    snprintf(dbg, sizeof(dbg), "%.*s/.build-id/%s", (int)dl, dir, name) < (int)sizeof(dbg) &&
+		    snprintf(dbg, sizeof(dbg), "%.*s/.build-id/%.2s/%s.debug", (int)dl, dir, hex, hex + 2) <
+			(int)sizeof(dbg) &&
 		    access(dbg, R_OK) == 0)
 			open_file(s, m, dbg);
 		dir += dl + (dir[dl] == ':');
