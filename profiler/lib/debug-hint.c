@@ -215,8 +215,9 @@ const char *debug_hint_advice(const struct debug_hint *h, char *buf, size_t n)
 	if (len < 0 || (size_t)len >= n)
 		return buf;
 	if (h->build_id[0])
-		len += snprintf(buf + len, n - (size_t)len, "give --debug-dir DIR holding .build-id/%.2s/%s.debug",
-				h->build_id, h->build_id + 2);
+		len += snprintf(buf + len, n - (size_t)len,
+				"give --debug-dir DIR holding .build-id/%.2s/%s.debug", h->build_id,
+				h->build_id + 2);
 	else
 		len += snprintf(buf + len, n - (size_t)len, "give --debug-dir DIR holding its debug file");
 	const char *urls = getenv("DEBUGINFOD_URLS");

@@ -12,12 +12,12 @@
 #define DEBUG_HINT_MAX 5
 
 struct debug_hint {
-	uint32_t module;      /* index into p->modules (the first of its path and build id) */
-	double share;	      /* of the CPU self weight, 0..1 */
-	const char *problem;  /* "no debug info", or the module's symbols_problem */
-	char build_id[129];   /* hex, "" when the dump has none */
-	char *package;	      /* the package that owns the module's file (dpkg), or NULL */
-	char *debug_package;  /* the package that would hold its debug file, or NULL */
+	uint32_t module;     /* index into p->modules (the first of its path and build id) */
+	double share;	     /* of the CPU self weight, 0..1 */
+	const char *problem; /* "no debug info", or the module's symbols_problem */
+	char build_id[129];  /* hex, "" when the dump has none */
+	char *package;	     /* the package that owns the module's file (dpkg), or NULL */
+	char *debug_package; /* the package that would hold its debug file, or NULL */
 };
 
 /* The hot modules of p without debug information (or without their file),
