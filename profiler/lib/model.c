@@ -1138,6 +1138,8 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 				warn(p, "%s %s; its functions are shown as offsets", m->path,
 				     m->symbols_problem);
 			}
+			m->no_debuginfo = sym_mods[mod] && !m->symbols_problem &&
+					  !symbols_module_has_debuginfo(sym_mods[mod]);
 		}
 		if (sym_mods[mod] && !m->symbols_problem) {
 			n = symbols_lookup(sym, sym_mods[mod], lookup - m->bias, sf, 32);
@@ -1279,7 +1281,11 @@ static int symbolize(struct loader *ld)
 {
 	struct profile *p = ld->p;
 	struct symbolizer *sym =
-	    ld->opts && ld->opts->no_symbols ? NULL : symbols_new(ld->opts ? ld->opts->debug_dirs : NULL);
+	    ld->opts && ld->opts->no_symbols
+		? NULL
+		: symbols_new(ld->opts ? ld->opts->debug_dirs : NULL,
+			      (ld->opts && ld->opts->no_debuginfod ? 0 : SYM_DEBUGINFOD) |
+				  (ld->progress ? SYM_PROGRESS : 0));
 	/* Python modules are made before the arrays by module. */
 	int rc = resolve_late(ld) < 0 ? -ENOMEM : python_stacks(ld);
 	struct sym_module **sym_mods = calloc(p->nmodules + 1, sizeof(*sym_mods));
@@ -1342,6 +1348,9 @@ static int symbolize(struct loader *ld)
 	if (undefined)
 		warn(p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
 		     undefined, undefined == 1 ? " was" : "s were");
+	const char *sw = symbols_summary(sym);
+	if (sw)
+		warn(p, "%s", sw);
 out:
 	free(sym_mods);
 	symbols_free(sym);
