@@ -129,8 +129,9 @@ int main(int argc, char **argv)
 			rng_state = stack * 0x9e3779b97f4a7c15ULL;
 			uint32_t depth = 4 + (uint32_t)(rnd() % 28);
 			for (uint32_t f = 0; f < depth; f++)
-				frames[f] = o.addrs ? mod_start + 0x1000 + (rnd() % o.addrs) * 0x20
-						    : mod_start + 0x1000 + rnd() % (mod_end - mod_start - 0x1000);
+				frames[f] = o.addrs
+						? mod_start + 0x1000 + (rnd() % o.addrs) * 0x20
+						: mod_start + 0x1000 + rnd() % (mod_end - mod_start - 0x1000);
 			rng_state = save;
 			fdw_stack(&w, stack, depth, frames);
 			defined[stack] = 1;
