@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debugcache.h"
 #include "die-names.h"
 #include "symbols.h"
 
@@ -105,7 +106,7 @@ struct symbolizer *symbols_new(const char *debug_dirs)
 		return NULL;
 	}
 	s->cb.find_elf = dwfl_build_id_find_elf;
-	s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->cb.find_debuginfo = debugcache_find_debuginfo;
 	s->cb.section_address = dwfl_offline_section_address;
 	s->cb.debuginfo_path = &s->debuginfo_path;
 	return s;
