@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "debugcache.h"
 #include "debuginfod.h"
 #include "die-names.h"
 #include "symbols.h"
@@ -111,8 +112,8 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
 	char *saved = urls ? strdup(urls) : NULL;
 	if (saved)
 		unsetenv("DEBUGINFOD_URLS");
-	int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
-					      debuglink_crc, debuginfo_file_name);
+	int fd = debugcache_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					   debuglink_crc, debuginfo_file_name);
 	if (saved) {
 		setenv("DEBUGINFOD_URLS", saved, 1);
 		free(saved);
