@@ -31,10 +31,10 @@
 /* Retry after a failed rotation (the next name taken, the disk full). */
 #define RETRY_NS 1000000000ull
 
-static unsigned g_file;		 /* this process's current file number, from 1 */
-static char g_first[PATH_MAX];	 /* the first file's path, which names the rest */
-static uint64_t g_next_at;	 /* agent_now() of the next timed rotation (0: none) */
-static uint64_t g_retry_at;	 /* no rotation by size before this (after a failure) */
+static unsigned g_file;	       /* this process's current file number, from 1 */
+static char g_first[PATH_MAX]; /* the first file's path, which names the rest */
+static uint64_t g_next_at;     /* agent_now() of the next timed rotation (0: none) */
+static uint64_t g_retry_at;    /* no rotation by size before this (after a failure) */
 static int g_failed_said;
 
 /* Context: the constructor or a fork child, after the dump is open. */
@@ -90,8 +90,8 @@ unsigned rotate_now(struct enc *e, uint64_t now, uint64_t *seq_out)
 	int r = file_name(path, sizeof(path), next) < 0 ? -ENAMETOOLONG : dump_next_open(path);
 	if (r < 0) {
 		if (!g_failed_said++)
-			say_late("fathom: cannot start %s: %s; the recording goes on in %s", path, strerror(-r),
-				 dump_path());
+			say_late("fathom: cannot start %s: %s; the recording goes on in %s", path,
+				 strerror(-r), dump_path());
 		g_retry_at = now + RETRY_NS;
 		return 0;
 	}
