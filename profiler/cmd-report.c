@@ -208,6 +208,10 @@ static void print_text_header(const struct report *r)
 		else
 			printf("no CPU sampling (--no-cpu)\n");
 		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
+		if (pr->files > 1 || pr->first_file > 1 || pr->next_file > pr->last_file)
+			printf("          files: %u to %u of a rotated recording (%u read)%s\n",
+			       pr->first_file, pr->last_file, pr->files,
+			       pr->first_file > 1 || pr->next_file > pr->last_file ? ", not all of it" : "");
 		if (marks_windowed(pr)) {
 			char wt[256];
 			if (marks_window_text(pr, wt, sizeof(wt)) == 0)

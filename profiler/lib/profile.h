@@ -146,6 +146,12 @@ struct fa_process {
 	 * unknown: left out from the next start on. */
 	uint64_t frees_unknown;
 	int64_t paused_live_bytes, paused_live_blocks;
+	/* A rotated recording (record --rotate) is one process however many of
+	 * its files were read (series.c): files read, and the numbers of the
+	 * first and last (1 and 1: one whole dump). A first_file above 1: the
+	 * files before it were not read, so what came before is unknown; a
+	 * next_file above last_file: the recording goes on in files not read. */
+	uint32_t files, first_file, last_file, next_file;
 };
 
 struct fa_module {
