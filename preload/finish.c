@@ -123,6 +123,7 @@ static void finish_locked(unsigned reason)
 	writer_cycle(1);
 	close_accounts(now, agent_cpu_on, 1);
 	close_blocked(now);
+	perfmap_record();
 	define_missing_stacks();
 	dump_trailer(now, reason);
 	enc_flush(e);
@@ -137,6 +138,7 @@ struct enc_mark trailer_provisional(unsigned reason)
 {
 	struct enc *e = dump_locked();
 	writer_cycle(1);
+	perfmap_record();	 /* kept too: a later one replaces it */
 	define_missing_stacks(); /* kept if the trailer is taken back */
 	enc_flush(e);
 	struct enc_mark m = enc_mark(e);
