@@ -16,6 +16,7 @@
 
 #include "fathom-dump.h"
 #include "heap.h"
+#include "jitmap.h"
 #include "marks.h"
 #include "series.h"
 #include "profile.h"
@@ -170,6 +171,7 @@ struct proc_state {
 	uint64_t ns_carry;
 	struct symcache *saved;	   /* the symbols the dump carries, or NULL */
 	bool mark_at_done;	   /* profile_opts.mark_at_ns's mark is made */
+	struct jitmap *jit;	   /* the perf map's JIT names (PERFMAP), or NULL */
 	struct series_file series; /* the first file's place in a rotated series (series.c) */
 };
 
@@ -784,6 +786,11 @@ static int on_map(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	return maps_record(ld->maps, proc, r, g);
 }
 
+static void jit_warn(void *p, const char *msg)
+{
+	warn(p, "%s", msg);
+}
+
 static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
 {
 	struct profile *p = ld->p;
@@ -860,6 +867,10 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 	case FD_REC_UNMAP:
 	case FD_REC_REMAP:
 		return on_map(ld, proc, r);
+	case FD_REC_PERFMAP:
+		if (!ld->pstate[proc].jit && !(ld->pstate[proc].jit = jitmap_new()))
+			return -ENOMEM;
+		return jitmap_record(ld->pstate[proc].jit, r, pr->pid, jit_warn, p);
 	case FD_REC_TICK:
 		seen_time(ld, proc, r->time);
 		if (r->rss_file != UINT64_MAX && on_map(ld, proc, r) < 0)
@@ -1182,6 +1193,10 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 				return -ENOMEM;
 		}
 	}
+	/* No module: JIT code, named by the perf map its runtime wrote. */
+	const char *jit = !n && mod == FA_NONE && !py ? jitmap_lookup(ld->pstate[proc].jit, lookup) : NULL;
+	if (jit)
+		sf[n++] = (struct sym_frame){jit, NULL, 0, 0, 0};
 	char fallback[96];
 	if (mod != FA_NONE)
 		snprintf(fallback, sizeof(fallback), "%s+0x%" PRIx64, p->modules[mod].name, loc->offset);
@@ -1421,6 +1436,7 @@ static void loader_free(struct loader *ld)
 	for (size_t i = 0; ld->pstate && i < ld->p->nprocs; i++) {
 		free(ld->pstate[i].stack_ids);
 		symcache_free(ld->pstate[i].saved);
+		jitmap_free(ld->pstate[i].jit);
 		if (ld->pstate[i].heap)
 			heap_finish(ld->pstate[i].heap, ld->p, (uint32_t)i);
 	}
