@@ -274,7 +274,9 @@ enum fd_map {
 #define FD_MAP_NKINDS 6
 /* WINDOW's what, since 1.4. */
 enum fd_window { FD_WIN_START = 0, FD_WIN_STOP = 1, FD_WIN_SNAPSHOT = 2, FD_WIN_ROTATE = 3 };
-enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
+/* FD_END_DETACH (since 1.4, fathom record --pid): the agent detached from a
+ * process that runs on. */
+enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2, FD_END_DETACH = 3 };
 
 /* A stack deeper than this is cut at the outermost end. */
 #define FD_MAX_FRAMES 128
