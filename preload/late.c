@@ -42,9 +42,9 @@ static size_t g_reply_cap, g_reply_len;
  * (new threads get a timer). The program's signal, exec and blocking calls
  * stay libc's: their virtual views need the agent from the first call. */
 static const char *const late_fns[] = {
-    "malloc",	 "free",	 "calloc",	"realloc",	      "reallocarray", "posix_memalign",
-    "aligned_alloc", "memalign",	 "valloc",	"pvalloc",	      "malloc_usable_size",
-    "dlopen",	 "dlmopen",	 "dlclose",	"pthread_create", NULL};
+    "malloc",	     "free",	 "calloc",	   "realloc", "reallocarray",	    "posix_memalign",
+    "aligned_alloc", "memalign", "valloc",	   "pvalloc", "malloc_usable_size", "dlopen",
+    "dlmopen",	     "dlclose",	 "pthread_create", NULL};
 
 int late_mode(void)
 {

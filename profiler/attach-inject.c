@@ -163,15 +163,17 @@ static void say_errno(char *err, size_t cap, pid_t pid, int e)
 		}
 		buf[strcspn(buf, "\n")] = 0;
 		if (buf[0] && strcmp(buf, "0"))
-			snprintf(err, cap,
-				 "ptrace not permitted: kernel.yama.ptrace_scope=%s; run as the same user with "
-				 "CAP_SYS_PTRACE (or as root), or set kernel.yama.ptrace_scope to 0",
-				 buf);
+			snprintf(
+			    err, cap,
+			    "ptrace not permitted: kernel.yama.ptrace_scope=%s; run as the same user with "
+			    "CAP_SYS_PTRACE (or as root), or set kernel.yama.ptrace_scope to 0",
+			    buf);
 		else
-			snprintf(err, cap,
-				 "ptrace not permitted on process %d (another user's, or not dumpable); run as "
-				 "its user or as root",
-				 (int)pid);
+			snprintf(
+			    err, cap,
+			    "ptrace not permitted on process %d (another user's, or not dumpable); run as "
+			    "its user or as root",
+			    (int)pid);
 	} else if (e == ESRCH) {
 		snprintf(err, cap, "process %d exited during the attach", (int)pid);
 	} else {
@@ -222,10 +224,11 @@ int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char
 	}
 	if (!j->tid) {
 		release_all(j, 0);
-		snprintf(err, cap,
-			 "no thread of process %d came to a safe point (outside the loader and the allocator) "
-			 "in %d tries; try again",
-			 (int)pid, MAX_TRIES);
+		snprintf(
+		    err, cap,
+		    "no thread of process %d came to a safe point (outside the loader and the allocator) "
+		    "in %d tries; try again",
+		    (int)pid, MAX_TRIES);
 		return -1;
 	}
 	/* The other threads run on while the calls are made: one of them

@@ -76,10 +76,11 @@ static int check_target(pid_t pid)
 		return 0; /* ptrace will say */
 	uid_t me = geteuid();
 	if (me != 0 && (r != me || e != me || s != me)) {
-		fprintf(stderr,
-			"fathom record: process %d (%s) runs as uid %u%s: only its own user (with the same ids) "
-			"or root can attach\n",
-			(int)pid, comm, e, r != e || e != s ? " (setuid)" : "");
+		fprintf(
+		    stderr,
+		    "fathom record: process %d (%s) runs as uid %u%s: only its own user (with the same ids) "
+		    "or root can attach\n",
+		    (int)pid, comm, e, r != e || e != s ? " (setuid)" : "");
 		return 1;
 	}
 	unsigned g1, g2, g3;
@@ -112,12 +113,35 @@ static void add_range(struct attach_unsafe *u, uint64_t lo, uint64_t hi)
 static void unsafe_ranges(pid_t pid, const struct attach_obj *libc, const char *agent,
 			  struct attach_unsafe *u)
 {
-	static const char *const fns[] = {
-	    "malloc",	     "free",	 "calloc",	"realloc",	   "reallocarray", "memalign",
-	    "posix_memalign", "aligned_alloc", "valloc",	"pvalloc",	   "malloc_trim",  "malloc_usable_size",
-	    "mallinfo2",      "malloc_stats", "dl_iterate_phdr", "dlopen",	   "dlmopen",	   "dlclose",
-	    "dlsym",	     "dlvsym",	 "dladdr",	"dladdr1",	   "dlinfo",	   "fork",
-	    "_Fork",	     "vfork",	 "exit",	"__libc_dlopen_mode", NULL};
+	static const char *const fns[] = {"malloc",
+					  "free",
+					  "calloc",
+					  "realloc",
+					  "reallocarray",
+					  "memalign",
+					  "posix_memalign",
+					  "aligned_alloc",
+					  "valloc",
+					  "pvalloc",
+					  "malloc_trim",
+					  "malloc_usable_size",
+					  "mallinfo2",
+					  "malloc_stats",
+					  "dl_iterate_phdr",
+					  "dlopen",
+					  "dlmopen",
+					  "dlclose",
+					  "dlsym",
+					  "dlvsym",
+					  "dladdr",
+					  "dladdr1",
+					  "dlinfo",
+					  "fork",
+					  "_Fork",
+					  "vfork",
+					  "exit",
+					  "__libc_dlopen_mode",
+					  NULL};
 	u->n = 0;
 	struct attach_obj o;
 	if (attach_find_obj(pid, "ld-linux", &o) == 0 || attach_find_obj(pid, "ld-", &o) == 0)
@@ -167,7 +191,8 @@ static int inject(const struct attach_req *a, double *pause_ms, char *err, size_
 		}
 	}
 	if (!dlopen_at) {
-		snprintf(err, cap, "cannot find dlopen in process %d's C library (%.200s)", (int)a->pid, libc.path);
+		snprintf(err, cap, "cannot find dlopen in process %d's C library (%.200s)", (int)a->pid,
+			 libc.path);
 		return -1;
 	}
 	struct attach_unsafe u;
@@ -211,16 +236,17 @@ static int inject(const struct attach_req *a, double *pause_ms, char *err, size_
 		snprintf(err, cap, "cannot write to process %d's stack", (int)a->pid);
 		goto out;
 	}
-	if (inj_call(&j, start, (uint64_t[]){conf, rbuf, sizeof(reply)}, 3, &ret, CALL_TIMEOUT_MS, err,
-		     cap) < 0)
+	if (inj_call(&j, start, (uint64_t[]){conf, rbuf, sizeof(reply)}, 3, &ret, CALL_TIMEOUT_MS, err, cap) <
+	    0)
 		goto out;
 	inj_read(&j, rbuf, reply, sizeof(reply) - 1);
 	reply[sizeof(reply) - 1] = 0;
 	if ((int)ret != 0) {
 		/* The agent's own words: "fathom: ..." lines. */
 		reply[strcspn(reply, "\n")] = 0;
-		snprintf(err, cap, "%.900s", reply[0] ? reply + (strncmp(reply, "fathom: ", 8) ? 0 : 8)
-						  : "the agent did not start");
+		snprintf(err, cap, "%.900s",
+			 reply[0] ? reply + (strncmp(reply, "fathom: ", 8) ? 0 : 8)
+				  : "the agent did not start");
 		goto out;
 	}
 	/* The agent's notes on a start that worked (CPU sampling unavailable,
@@ -266,8 +292,8 @@ int attach_run(const struct attach_req *a)
 	if (!a->quiet) {
 		char comm[64] = "?";
 		status_field(a->pid, "Name:", comm, sizeof(comm));
-		fprintf(stderr, "fathom: attached to process %d (%s) in %.0f ms; recording ", (int)a->pid, comm,
-			mono_ms() - t0);
+		fprintf(stderr, "fathom: attached to process %d (%s) in %.0f ms; recording ", (int)a->pid,
+			comm, mono_ms() - t0);
 		if (a->duration > 0)
 			fprintf(stderr, "for %.3g s (Ctrl-C ends it sooner)\n", a->duration / 1e9);
 		else
@@ -294,8 +320,9 @@ int attach_run(const struct attach_req *a)
 			for (double t = mono_ms(); !detached(a) && !gone(a->pid) && mono_ms() - t < 10000;)
 				nanosleep(&(struct timespec){0, 5000000}, NULL);
 		else if (!gone(a->pid))
-			fprintf(stderr, "fathom record: process %d did not take the stop; its dump may lack a "
-					"trailer\n",
+			fprintf(stderr,
+				"fathom record: process %d did not take the stop; its dump may lack a "
+				"trailer\n",
 				(int)a->pid);
 	}
 	for (int i = 0; i < 3; i++)

@@ -29,12 +29,12 @@ struct inj {
 	pid_t tids[INJ_MAX_THREADS];
 	int sig[INJ_MAX_THREADS]; /* a signal its stop withheld, delivered at detach */
 	int ntids;
-	pid_t tid; /* the thread the calls run on */
+	pid_t tid;		 /* the thread the calls run on */
 	unsigned char regs[512]; /* its registers (struct user_regs_struct) */
 	unsigned char *xstate;	 /* its FPU/vector state (NT_X86_XSTATE) */
 	size_t xstate_len;
-	uint64_t sp; /* the scratch area's low end, below the red zone */
-	int tries;   /* rounds until a thread was at a safe point */
+	uint64_t sp;	 /* the scratch area's low end, below the red zone */
+	int tries;	 /* rounds until a thread was at a safe point */
 	double pause_ms; /* how long every thread was stopped */
 };
 
