@@ -85,7 +85,7 @@ static uint64_t g_sum[3];
 __attribute__((noinline, noipa)) uint64_t work_request(const char *s, int part)
 {
 	uint64_t h = 1469598103934665603ull + (uint64_t)part;
-	for (int round = 0; round < 20000; round++)
+	for (int round = 0; round < 150000; round++)
 		for (const char *p = s; *p; p++)
 			h = (h ^ (uint64_t)(unsigned char)*p) * 1099511628211ull;
 	return h;
