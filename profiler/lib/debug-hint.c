@@ -42,14 +42,22 @@ static int by_share(const void *a, const void *b)
 	return x->share > y->share ? -1 : x->share < y->share ? 1 : (int)x->module - (int)y->module;
 }
 
-/* dpkg's name for a file: Debian registers most libraries under /lib while
- * the kernel shows them under /usr/lib (merged /usr), so both are asked. */
-static const char *unmerged(const char *path)
+/* The other name of a file under merged /usr (/lib is /usr/lib): Debian
+ * registers some libraries under /lib and others under /usr/lib, while the
+ * dynamic linker names them by its search path; both are asked. Returns a
+ * malloc'd string, or NULL. */
+static char *other_name(const char *path)
 {
-	static const char *const dirs[] = {"/usr/lib/", "/usr/lib64/", "/usr/bin/", "/usr/sbin/", NULL};
+	static const char *const dirs[] = {"/lib/", "/lib64/", "/bin/", "/sbin/", NULL};
+	if (!strncmp(path, "/usr/", 5)) {
+		for (int i = 0; dirs[i]; i++)
+			if (!strncmp(path + 4, dirs[i], strlen(dirs[i])))
+				return strdup(path + 4);
+		return NULL;
+	}
 	for (int i = 0; dirs[i]; i++)
 		if (!strncmp(path, dirs[i], strlen(dirs[i])))
-			return path + 4;
+			return str_fmt("/usr%s", path);
 	return NULL;
 }
 
@@ -58,6 +66,7 @@ static const char *unmerged(const char *path)
 static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 {
 	char *argv[2 + 2 * DEBUG_HINT_MAX + 1];
+	char *other[DEBUG_HINT_MAX] = {NULL};
 	int argc = 0;
 	argv[argc++] = "dpkg-query";
 	argv[argc++] = "-S";
@@ -66,15 +75,13 @@ static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 		if (strpbrk(path, "*?[\\")) /* dpkg-query would take it for a pattern */
 			continue;
 		argv[argc++] = (char *)path;
-		if (unmerged(path))
-			argv[argc++] = (char *)unmerged(path);
+		if ((other[i] = other_name(path)))
+			argv[argc++] = other[i];
 	}
 	argv[argc] = NULL;
-	if (argc == 2)
-		return;
 	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return;
+	if (argc == 2 || pipe2(fds, O_CLOEXEC) < 0)
+		goto out;
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
@@ -89,7 +96,7 @@ static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 		close(fds[0]);
 		if (rc == 0)
 			waitpid(pid, NULL, 0);
-		return;
+		goto out;
 	}
 	char *line = NULL;
 	size_t cap = 0;
@@ -104,14 +111,16 @@ static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 		line[strcspn(line, ",:")] = 0;
 		for (size_t i = 0; i < n; i++) {
 			const char *path = p->modules[h[i].module].path;
-			const char *um = unmerged(path);
-			if (!h[i].package && (!strcmp(file, path) || (um && !strcmp(file, um))))
+			if (!h[i].package && (!strcmp(file, path) || (other[i] && !strcmp(file, other[i]))))
 				h[i].package = strdup(line);
 		}
 	}
 	free(line);
 	fclose(f);
 	waitpid(pid, NULL, 0);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(other[i]);
 }
 
 /* Debian's debug package for a package's files: -dbgsym (built for every
