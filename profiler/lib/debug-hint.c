@@ -23,6 +23,19 @@ static bool same_file(const struct fa_module *a, const struct fa_module *b)
 	       !strcmp(a->path, b->path);
 }
 
+static int by_file(const void *a, const void *b, void *arg)
+{
+	const struct profile *p = arg;
+	const struct fa_module *x = &p->modules[*(const uint32_t *)a], *y = &p->modules[*(const uint32_t *)b];
+	int c = strcmp(x->path, y->path);
+	if (c || x->build_id_len != y->build_id_len)
+		return c ? c : x->build_id_len - y->build_id_len;
+	c = memcmp(x->build_id, y->build_id, x->build_id_len);
+	return c ? c
+		 : (*(const uint32_t *)a > *(const uint32_t *)b) -
+		       (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
 static const char *problem_of(const struct fa_module *m)
 {
 	if (m->python || !m->path || m->path[0] != '/')
@@ -143,7 +156,7 @@ int debug_hints(const struct profile *p, int tid, struct debug_hint **out)
 {
 	*out = NULL;
 	size_t candidates = 0;
-	for (size_t m = 0; m < p->nmodules; m++)
+	for (size_t m = 0; m < p->nmodules && !candidates; m++)
 		candidates += problem_of(&p->modules[m]) != NULL;
 	if (!candidates)
 		return 0;
@@ -152,40 +165,38 @@ int debug_hints(const struct profile *p, int tid, struct debug_hint **out)
 	    .key = AGG_FUNCTION, .metrics = AGG_METRIC(FA_CPU), .heavy = -1, .filter = {.tid = tid}};
 	if (agg_table_build(&t, p, &o) < 0)
 		return -ENOMEM;
-	/* self weight per module, gathered on the first module of each file */
+	/* self weight per module, then per file: the modules with weight
+	 * sorted by path and build id, each run of one file summed */
 	int64_t *w = calloc(p->nmodules + 1, sizeof(*w));
-	uint32_t *first = malloc((p->nmodules + 1) * sizeof(*first));
+	uint32_t *idx = malloc((p->nmodules + 1) * sizeof(*idx));
 	struct debug_hint *h = NULL;
-	size_t n = 0;
-	if (!w || !first)
+	size_t n = 0, nidx = 0;
+	if (!w || !idx)
 		goto out;
-	for (size_t m = 0; m < p->nmodules; m++) {
-		first[m] = (uint32_t)m;
-		if (!problem_of(&p->modules[m]))
-			continue;
-		for (size_t k = 0; k < m; k++)
-			if (first[k] == k && same_file(&p->modules[k], &p->modules[m])) {
-				first[m] = (uint32_t)k;
-				break;
-			}
-	}
 	for (size_t r = 0; r < t.nrows; r++) {
 		const struct agg_row *row = &t.rows[r];
 		uint32_t m = row->func < p->nfuncs ? p->funcs[row->func].module : FA_NONE;
 		if (m < p->nmodules && problem_of(&p->modules[m]))
-			w[first[m]] += row->self[FA_CPU];
+			w[m] += row->self[FA_CPU];
 	}
-	if (t.total[FA_CPU] <= 0 || !(h = calloc(candidates, sizeof(*h))))
+	for (size_t m = 0; m < p->nmodules; m++)
+		if (w[m] > 0)
+			idx[nidx++] = (uint32_t)m;
+	qsort_r(idx, nidx, sizeof(*idx), by_file, (void *)p);
+	if (t.total[FA_CPU] <= 0 || !(h = calloc(nidx + 1, sizeof(*h))))
 		goto out;
-	for (size_t m = 0; m < p->nmodules; m++) {
-		double share = (double)w[m] / (double)t.total[FA_CPU];
-		if (first[m] != m || !problem_of(&p->modules[m]) || share < DEBUG_HINT_SHARE)
+	for (size_t i = 0, j; i < nidx; i = j) {
+		int64_t sum = 0;
+		for (j = i; j < nidx && same_file(&p->modules[idx[i]], &p->modules[idx[j]]); j++)
+			sum += w[idx[j]];
+		double share = (double)sum / (double)t.total[FA_CPU];
+		if (share < DEBUG_HINT_SHARE)
 			continue;
 		struct debug_hint *d = &h[n++];
-		d->module = (uint32_t)m;
+		d->module = idx[i];
 		d->share = share;
-		d->problem = problem_of(&p->modules[m]);
-		hex_string(d->build_id, p->modules[m].build_id, p->modules[m].build_id_len);
+		d->problem = problem_of(&p->modules[idx[i]]);
+		hex_string(d->build_id, p->modules[idx[i]].build_id, p->modules[idx[i]].build_id_len);
 	}
 	qsort(h, n, sizeof(*h), by_share);
 	if (n > DEBUG_HINT_MAX)
@@ -196,7 +207,7 @@ int debug_hints(const struct profile *p, int tid, struct debug_hint **out)
 			h[i].debug_package = debug_package(h[i].package);
 out:
 	free(w);
-	free(first);
+	free(idx);
 	agg_table_free(&t);
 	if (!n) {
 		free(h);

@@ -63,8 +63,8 @@ struct symtab *symtab_build(Dwfl_Module *mod)
 		const char *name = dwfl_module_getsym_info(mod, i, &sym, &value, &shndx, NULL, NULL);
 		int type = GELF_ST_TYPE(sym.st_info);
 		/* what dwfl_module_addrinfo considers at all */
-		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF || type == STT_SECTION || type == STT_FILE ||
-		    type == STT_TLS)
+		if (!name || !name[0] || sym.st_shndx == SHN_UNDEF || type == STT_SECTION ||
+		    type == STT_FILE || type == STT_TLS)
 			continue;
 		if (!sym.st_size) {
 			t->sizeless = true;
