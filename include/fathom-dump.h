@@ -154,7 +154,7 @@
 #define FD_MAGIC "FATHOMDP"
 #define FD_MAGIC_LEN 8
 #define FD_VERSION_MAJOR 1
-#define FD_VERSION_MINOR 4
+#define FD_VERSION_MINOR 5
 #define FD_FILE_HEADER_SIZE 16
 
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */

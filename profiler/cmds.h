@@ -22,6 +22,7 @@ int cmd_check(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+int cmd_pack(int argc, char **argv);
 
 /* Edits between a and b, a swap of two neighbours counting as one (99 when
  * either is longer than 64 bytes). */
