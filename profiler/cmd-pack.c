@@ -35,8 +35,10 @@ static void usage(FILE *f)
 int cmd_pack(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"output", required_argument, NULL, 'o'},	     {"sources", no_argument, NULL, 'S'},
-	    {"source-dir", required_argument, NULL, 'R'}, {"prefix-map", required_argument, NULL, 'M'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"sources", no_argument, NULL, 'S'},
+	    {"source-dir", required_argument, NULL, 'R'},
+	    {"prefix-map", required_argument, NULL, 'M'},
 	    CMD_COMMON_OPTIONS,
 	};
 	struct cmd_common cc = {.name = "pack", .usage = usage};
@@ -82,7 +84,8 @@ int cmd_pack(int argc, char **argv)
 		goto out;
 	}
 	if ((so.ndirs || so.nmaps) && !o.sources) {
-		fprintf(stderr, "fathom pack: --source-dir and --prefix-map find sources to embed; add --sources\n");
+		fprintf(stderr,
+			"fathom pack: --source-dir and --prefix-map find sources to embed; add --sources\n");
 		goto out;
 	}
 	if ((status = cmd_files(&cc, &argc, &argv)))
@@ -103,7 +106,8 @@ int cmd_pack(int argc, char **argv)
 		fprintf(stderr,
 			"fathom pack: %s: %" PRIu64 " bytes: the dump's own %" PRIu64 " and %" PRIu64
 			" of symbols (%zu addresses, %zu modules",
-			f->out, f->out_bytes, f->dump_bytes, f->out_bytes - f->dump_bytes, f->addrs, f->modules);
+			f->out, f->out_bytes, f->dump_bytes, f->out_bytes - f->dump_bytes, f->addrs,
+			f->modules);
 		if (o.sources)
 			fprintf(stderr, ", %zu source files of %zu bytes%s", f->sources, f->source_bytes,
 				f->sources_missing ? "" : ")\n");

@@ -23,9 +23,9 @@ struct pack_opts {
 /* What one packed file holds. */
 struct pack_file {
 	char *in, *out;
-	uint64_t dump_bytes;	/* the dump's own part: header and record chunks, as they were */
-	uint64_t out_bytes;	/* the whole packed file */
-	size_t addrs, modules;	/* addresses named, modules described */
+	uint64_t dump_bytes;   /* the dump's own part: header and record chunks, as they were */
+	uint64_t out_bytes;    /* the whole packed file */
+	size_t addrs, modules; /* addresses named, modules described */
 	size_t sources, source_bytes, sources_missing; /* with sources: embedded, their bytes, not found */
 };
 

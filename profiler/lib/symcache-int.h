@@ -41,8 +41,9 @@ struct cmodule {
 	/* Since 1.5: the module's facts at the time the symbols were saved
 	 * (symcache_set_module); `known` when they were given. */
 	bool known;
-	char *problem;	  /* why the file gave no names, or NULL */
-	int64_t built_ns; /* the file's modification time, 0 unknown */
+	char *problem;	   /* why the file gave no names, or NULL */
+	int64_t built_ns;  /* the file's modification time, 0 unknown */
+	bool no_debuginfo; /* names from its symbol table only */
 };
 
 struct csource {

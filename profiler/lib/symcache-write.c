@@ -166,6 +166,7 @@ static void put_module(FILE *f, const void *arg)
 	if (m->known) { /* since 1.5 */
 		put_bytes(f, m->problem ? m->problem : "", m->problem ? strlen(m->problem) : 0);
 		put_u(f, m->built_ns > 0 ? (uint64_t)m->built_ns : 0);
+		put_u(f, m->no_debuginfo ? 1 : 0); /* flags: bit 0 no debug information */
 	}
 }
 

@@ -127,7 +127,7 @@ int symcache_module(const struct symcache *c, const char *path, const uint8_t *b
 }
 
 int symcache_set_module(struct symcache *c, const char *path, const uint8_t *build_id, size_t build_id_len,
-			const char *problem, int64_t built_ns)
+			const char *problem, int64_t built_ns, bool no_debuginfo)
 {
 	int mi = module_add(c, path, strlen(path), build_id, build_id_len);
 	if (mi < 0)
@@ -138,16 +138,19 @@ int symcache_set_module(struct symcache *c, const char *path, const uint8_t *bui
 	if (problem && !(m->problem = strdup(problem)))
 		return -ENOMEM;
 	m->built_ns = built_ns;
+	m->no_debuginfo = no_debuginfo;
 	m->known = true;
 	return 0;
 }
 
-bool symcache_module_facts(const struct symcache *c, int mi, const char **problem, int64_t *built_ns)
+bool symcache_module_facts(const struct symcache *c, int mi, const char **problem, int64_t *built_ns,
+			   bool *no_debuginfo)
 {
 	if (!c || mi < 0 || (size_t)mi >= c->nmods || !c->mods[mi].known)
 		return false;
 	*problem = c->mods[mi].problem;
 	*built_ns = c->mods[mi].built_ns;
+	*no_debuginfo = c->mods[mi].no_debuginfo;
 	return true;
 }
 
@@ -361,6 +364,7 @@ int symcache_decode(struct symcache *c, const uint8_t *p, size_t len)
 			size_t prlen;
 			const uint8_t *pr = b.p < b.end ? get_bytes(&b, &prlen) : NULL;
 			uint64_t built = pr ? get_u(&b) : 0;
+			uint64_t flags = pr && b.p < b.end ? get_u(&b) : 0;
 			struct cmodule *m = &c->mods[module];
 			if (pr && !b.bad && !m->known) {
 				if (prlen && !(m->problem = strndup((const char *)pr, prlen))) {
@@ -368,6 +372,7 @@ int symcache_decode(struct symcache *c, const uint8_t *p, size_t len)
 					goto out;
 				}
 				m->built_ns = built > INT64_MAX ? 0 : (int64_t)built;
+				m->no_debuginfo = flags & 1;
 				m->known = true;
 			}
 		} else if (kind == SYM_ADDR) {

@@ -29,14 +29,16 @@ int symcache_add(struct symcache *c, const char *path, const uint8_t *build_id, 
 int symcache_module(const struct symcache *c, const char *path, const uint8_t *build_id, size_t build_id_len);
 
 /* Since 1.5: the facts of a module whose file was opened: why it gave no
- * names (problem, NULL when it did) and its modification time (built_ns,
- * 0 unknown), so that an analysis without the file says the same. Adds the
- * module when new; the first facts given stay. Returns 0 or -ENOMEM. */
+ * names (problem, NULL when it did), its modification time (built_ns, 0
+ * unknown) and whether it had no debug information (names from its symbol
+ * table only), so that an analysis without the file says the same. Adds
+ * the module when new; the first facts given stay. Returns 0 or -ENOMEM. */
 int symcache_set_module(struct symcache *c, const char *path, const uint8_t *build_id, size_t build_id_len,
-			const char *problem, int64_t built_ns);
+			const char *problem, int64_t built_ns, bool no_debuginfo);
 /* The facts of module `mi` (strings owned by c); false when c has none
  * (an older dump, or symbols saved before 1.5). */
-bool symcache_module_facts(const struct symcache *c, int mi, const char **problem, int64_t *built_ns);
+bool symcache_module_facts(const struct symcache *c, int mi, const char **problem, int64_t *built_ns,
+			   bool *no_debuginfo);
 
 /* Since 1.5: embeds a source file (text of len bytes, at most 8 MiB;
  * larger ones are not kept) under the path the recording names. A path
