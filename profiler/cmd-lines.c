@@ -501,6 +501,7 @@ int cmd_lines(int argc, char **argv)
 	    (ret = cmd_load(&cc, &p, argv + optind, (size_t)(argc - optind), NULL)))
 		goto out_opts;
 	l.p = &p;
+	l.so.packed = &p;
 	if (l.tid && !cmd_has_tid(&p, l.tid)) {
 		fprintf(stderr, "fathom lines: no thread %d in the recording (see fathom report --threads)\n",
 			l.tid);

@@ -52,9 +52,11 @@ static void usage(FILE *f)
 	       "                           waits, blocking I/O, sleeps, children), with stacks\n"
 	       "      --wait-threshold T   with --wait: record every wait at least T long (default\n"
 	       "                           1ms; ns, us, ms or s), shorter ones sampled\n"
-	       "      --symbolize          at the end, save the function names, files and lines\n"
-	       "                           in the dumps, so that they read the same after the\n"
-	       "                           program is rebuilt or deleted\n"
+	       "      --pack[=sources]     at the end, save the function names, files, lines and\n"
+	       "                           inline chains in the dumps (with =sources, the source\n"
+	       "                           files too), so that they read the same after the\n"
+	       "                           program is rebuilt or deleted, or on another machine\n"
+	       "                           (as fathom pack; --symbolize is its older name)\n"
 	       "      --delay T            start recording T after the start (1.5s, 500ms, 2m):\n"
 	       "                           every process of the run shares that instant\n"
 	       "      --duration T         stop recording T after it started (the program runs on)\n"
@@ -190,9 +192,9 @@ static void make_run_id(char *id, size_t cap, const char *dir)
 	}
 }
 
-/* --symbolize: the names go into the dumps now, while the files the run
+/* --pack (--symbolize): the names go into the dumps now, while the files the run
  * used are still the ones it used. */
-static void record_symbolize(char **dumps, size_t ndumps)
+static void record_symbolize(char **dumps, size_t ndumps, bool sources)
 {
 	size_t saved;
 	char *err = NULL;
@@ -201,9 +203,9 @@ static void record_symbolize(char **dumps, size_t ndumps)
 	for (size_t i = 0; v && i < ndumps; i++)
 		if (dumps[i])
 			v[n++] = dumps[i];
-	int rc = v ? symcache_save(v, n, &saved, &err) : -ENOMEM;
+	int rc = v ? symcache_save(v, n, sources, &saved, &err) : -ENOMEM;
 	if (rc < 0)
-		fprintf(stderr, "fathom record: --symbolize: %s; the dumps keep only addresses\n",
+		fprintf(stderr, "fathom record: --pack: %s; the dumps keep only addresses\n",
 			err ? err : strerror(-rc));
 	free(err);
 	free(v);
@@ -221,7 +223,7 @@ struct rec {
 	bool paused;
 	char delay_at[32], duration_s[32], snapshot_s[32];
 	char rotate_s[32]; /* FATHOM_ROTATE: a time in ms, or a size in KiB */
-	bool quiet, no_cpu, symbolize;
+	bool quiet, no_cpu, symbolize, pack_sources;
 	char **cmd;	  /* the command and its arguments, in argv */
 	pid_t attach_pid; /* --pid: the running process to attach to */
 	/* the set-up */
@@ -272,6 +274,7 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"quiet", no_argument, NULL, 'q'},
 	    {"help", no_argument, NULL, 'h'},
 	    {"symbolize", no_argument, NULL, 'S'},
+	    {"pack", optional_argument, NULL, 'K'},
 	    {"delay", required_argument, NULL, 'D'},
 	    {"duration", required_argument, NULL, 'U'},
 	    {"snapshot-every", required_argument, NULL, 'P'},
@@ -347,6 +350,15 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		}
 		case 'S':
 			r->symbolize = true;
+			break;
+		case 'K':
+			if (optarg && strcmp(optarg, "sources")) {
+				fprintf(stderr, "fathom record: --pack takes nothing or =sources, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			r->symbolize = true;
+			r->pack_sources = optarg != NULL;
 			break;
 		case 'D':
 		case 'U':
@@ -825,7 +837,7 @@ int cmd_record(int argc, char **argv)
 	manifest_read(&r.m, r.manifest, r.pattern, r.pid);
 	r.manifest[0] = 0;
 	if (r.symbolize && r.m.ndumps > 0)
-		record_symbolize(r.m.dumps, r.m.ndumps);
+		record_symbolize(r.m.dumps, r.m.ndumps, r.pack_sources);
 	/* Counted before the main dump takes its final name, which may be a
 	 * device that cannot be read back (-o /dev/null). */
 	struct dump_tally t = {0};

@@ -19,6 +19,7 @@ static const struct cmd {
     {"view", cmd_view, "write a self-contained interactive HTML report"},
     {"lines", cmd_lines, "source lines of the hottest functions with CPU and memory"},
     {"wait", cmd_wait, "where threads waited: locks and their holders, I/O, sleeps (record --wait)"},
+    {"pack", cmd_pack, "make dumps portable: their names, lines (and sources) inside"},
     {"diff", cmd_diff, "compare two recordings; exit 1 on a regression"},
     {"check", cmd_check, "check one recording against budgets; exit 1 when over"},
     {"ctl", cmd_ctl, "start or stop recording in a running process, or mark a snapshot"},

@@ -1122,6 +1122,39 @@ static bool changed_since(const char *path, uint64_t start_real_ns, const char *
 /* Creates the loc for (module or process, address) and symbolizes it: from
  * the symbols the dump carries when it has them for the module, else from
  * the module's file when that is the recorded build. */
+/* The module's modification time (ns since the epoch), 0 when unknown. */
+static int64_t file_mtime_ns(const char *path)
+{
+	struct stat st;
+	if (!path || path[0] != '/' || stat(path, &st) < 0 || !S_ISREG(st.st_mode))
+		return 0;
+	return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+}
+
+/* Whether the dump's own symbols cover module `mod` (ld->saved_mod), and
+ * the facts they carry about its file (format 1.5), which stand for the
+ * file's: a packed dump says what its analysis said where the file was.
+ * Returns 0 or -ENOMEM. */
+static int saved_module(struct loader *ld, uint32_t proc, uint32_t mod)
+{
+	struct fa_module *m = &ld->p->modules[mod];
+	const struct symcache *saved = ld->pstate[proc].saved;
+	int mi = symcache_module(saved, m->path, m->build_id, m->build_id_len);
+	const char *problem;
+	int64_t built;
+	bool no_debuginfo;
+	ld->saved_mod[mod] = mi;
+	if (mi < 0 || !symcache_module_facts(saved, mi, &problem, &built, &no_debuginfo))
+		return 0;
+	m->symbols_problem = problem;
+	m->packed_built_ns = built;
+	m->no_debuginfo = no_debuginfo;
+	struct symcache *keep = ld->p->procs[proc].symbols;
+	return keep ? symcache_set_module(keep, m->path, m->build_id, m->build_id_len, problem, built,
+					  no_debuginfo)
+		    : 0;
+}
+
 static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module **sym_mods, uint32_t proc,
 		    uint32_t mod, uint64_t addr, bool is_return, uint32_t *out)
 {
@@ -1161,12 +1194,16 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 		n = 1;
 		m = NULL;
 	}
-	if (m && ld->saved_mod[mod] == -2)
-		ld->saved_mod[mod] =
-		    symcache_module(ld->pstate[proc].saved, m->path, m->build_id, m->build_id_len);
+	struct symcache *keep = p->procs[proc].symbols;
+	if (m && ld->saved_mod[mod] == -2 && saved_module(ld, proc, mod) < 0)
+		return -ENOMEM;
 	if (m && ld->saved_mod[mod] >= 0) {
-		/* Named at the end of the run, when the file was the recorded one. */
+		/* Named at the end of the run or by fathom pack, when the file was
+		 * the recorded one. */
 		n = symcache_lookup(ld->pstate[proc].saved, ld->saved_mod[mod], lookup - m->bias, sf, 32);
+		if (keep &&
+		    symcache_add(keep, m->path, m->build_id, m->build_id_len, lookup - m->bias, sf, n) < 0)
+			return -ENOMEM;
 	} else if (m && sym) {
 		if (!sym_mods[mod] && !m->symbols_problem) {
 			const char *w;
@@ -1185,10 +1222,15 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 			}
 			m->no_debuginfo = sym_mods[mod] && !m->symbols_problem &&
 					  !symbols_module_has_debuginfo(sym_mods[mod]);
+			/* What a pack of this module must say without its file. */
+			if (sym_mods[mod] && keep &&
+			    symcache_set_module(
+				keep, m->path, m->build_id, m->build_id_len, m->symbols_problem,
+				m->symbols_problem ? 0 : file_mtime_ns(m->path), m->no_debuginfo) < 0)
+				return -ENOMEM;
 		}
 		if (sym_mods[mod] && !m->symbols_problem) {
 			n = symbols_lookup(sym, sym_mods[mod], lookup - m->bias, sf, 32);
-			struct symcache *keep = p->procs[proc].symbols;
 			if (keep && symcache_add(keep, m->path, m->build_id, m->build_id_len,
 						 lookup - m->bias, sf, n) < 0)
 				return -ENOMEM;
@@ -1347,7 +1389,7 @@ static int symbolize(struct loader *ld)
 	}
 	for (size_t i = 0; i < p->nmodules; i++)
 		ld->saved_mod[i] = -2;
-	for (size_t i = 0; sym && ld->opts && ld->opts->keep_symbols && i < p->nprocs; i++)
+	for (size_t i = 0; ld->opts && ld->opts->keep_symbols && i < p->nprocs; i++)
 		if (!(p->procs[i].symbols = symcache_new())) {
 			rc = -ENOMEM;
 			goto out;
@@ -1436,7 +1478,8 @@ static void loader_free(struct loader *ld)
 {
 	for (size_t i = 0; ld->pstate && i < ld->p->nprocs; i++) {
 		free(ld->pstate[i].stack_ids);
-		symcache_free(ld->pstate[i].saved);
+		/* Kept: module facts and embedded sources are read later. */
+		ld->p->procs[i].saved = ld->pstate[i].saved;
 		jitmap_free(ld->pstate[i].jit);
 		if (ld->pstate[i].heap)
 			heap_finish(ld->pstate[i].heap, ld->p, (uint32_t)i);
@@ -1605,6 +1648,7 @@ void profile_free(struct profile *p)
 		free(p->procs[i].cpu_unavailable);
 		free(p->procs[i].cpu_unsampled_why);
 		symcache_free(p->procs[i].symbols);
+		symcache_free(p->procs[i].saved);
 		free(p->procs[i].run_id);
 		free(p->procs[i].alloc_bypass);
 		free(p->procs[i].python.path);

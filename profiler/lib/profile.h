@@ -131,6 +131,10 @@ struct fa_process {
 	/* With profile_opts.keep_symbols: what was looked up in the module files
 	 * for this process's addresses, to save into its dump. */
 	struct symcache *symbols;
+	/* The symbols the dump carries (symbols chunks: record --symbolize,
+	 * fathom pack), with its modules' facts and embedded sources; NULL
+	 * when it has none. */
+	struct symcache *saved;
 	char *damage; /* NULL, or what the reader could not read, in words */
 	struct fa_python python;
 	/* Waits were recorded (format 1.4, record --wait): every wait at least
@@ -167,6 +171,10 @@ struct fa_module {
 	 * "changed since the recording (other build id)"); its functions are
 	 * then "module+0xOFFSET". NULL when symbolized, or not a file. */
 	const char *symbols_problem;
+	/* From a packed dump (format 1.5): the module file's modification time
+	 * when it was packed (ns since the epoch), for an analysis without the
+	 * file; 0 when unknown. */
+	int64_t packed_built_ns;
 	/* A Python module (python.c names them: json.decoder): path is the
 	 * file of its code, and it covers no addresses. */
 	bool python;

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "source.h"
+#include "symcache.h"
 #include "util.h"
 
 static int push(const char ***v, size_t *n, const char *s)
@@ -54,6 +55,8 @@ void source_opts_free(struct source_opts *o)
 	memset(o, 0, sizeof(*o));
 }
 
+static int take_text(struct source_file *sf, const char *path, char *buf, size_t got, int64_t mtime_ns);
+
 /* Reads the regular file at path into sf (at most max bytes, 0: all).
  * Returns 0, -ENOENT when there is no regular file there, or -errno. */
 static int read_file(struct source_file *sf, const char *path, size_t max)
@@ -96,9 +99,16 @@ static int read_file(struct source_file *sf, const char *path, size_t max)
 	}
 	close(fd);
 	buf[got] = 0;
+	return take_text(sf, path, buf, got, (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec);
+}
+
+/* sf gets buf (got bytes, NUL-terminated, malloc'd; taken) as the text
+ * found at path, and its line starts. Returns 0 or -ENOMEM. */
+static int take_text(struct source_file *sf, const char *path, char *buf, size_t got, int64_t mtime_ns)
+{
 	sf->text = buf;
 	sf->size = got;
-	sf->mtime_ns = (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	sf->mtime_ns = mtime_ns;
 	if (!(sf->path = strdup(path)))
 		return -ENOMEM;
 	/* The line starts, in one pass. */
@@ -132,6 +142,30 @@ static int try_path(struct source_file *sf, const char *path, size_t max)
 	if (rc == -ENOENT)
 		return 0;
 	return rc < 0 ? rc : 1;
+}
+
+/* The copy of `recorded` a packed dump embeds (fathom pack --sources): 1
+ * found (sf filled, its path the recorded one), 0 none, or -ENOMEM. */
+static int try_embedded(struct source_file *sf, const struct profile *p, const char *recorded, size_t max)
+{
+	const char *text;
+	size_t len;
+	int64_t mtime;
+	for (size_t i = 0; p && i < p->nprocs; i++) {
+		if (!symcache_source(p->procs[i].saved, recorded, &text, &len, &mtime))
+			continue;
+		if (max && len > max) {
+			len = max;
+			sf->truncated = true;
+		}
+		char *buf = malloc(len + 1);
+		if (!buf)
+			return -ENOMEM;
+		memcpy(buf, text, len);
+		buf[len] = 0;
+		return take_text(sf, recorded, buf, len, mtime) < 0 ? -ENOMEM : 1;
+	}
+	return 0;
 }
 
 /* Tries dir/rel; 1, 0 or -errno as try_path. */
@@ -180,6 +214,10 @@ int source_open(struct source_file *sf, const struct source_opts *o, const char 
 			return -ENOMEM;
 		rc = try_path(sf, mapped, max_bytes);
 	}
+	/* A packed dump's copy is the text its code was packed with: before
+	 * whatever the path holds on this machine. */
+	if (!rc && *recorded)
+		rc = try_embedded(sf, o->packed, recorded, max_bytes);
 	if (!rc && *recorded)
 		rc = try_path(sf, recorded, max_bytes);
 	for (size_t i = 0; !rc && recorded[0] != '/' && *recorded && i < o->nbases; i++)
@@ -240,6 +278,11 @@ int64_t source_built_ns(const struct profile *p, uint32_t func, const char **wha
 	if (md->path && md->path[0] == '/' && stat(md->path, &st) == 0 && S_ISREG(st.st_mode)) {
 		*what = md->name;
 		return (int64_t)st.st_mtim.tv_sec * 1000000000 + st.st_mtim.tv_nsec;
+	}
+	/* A packed dump read without the file: its time when it was packed. */
+	if (md->packed_built_ns && !md->python) {
+		*what = md->name;
+		return md->packed_built_ns;
 	}
 	/* Code without a module file (Python's): what ran is what the file
 	 * held when the process started. */

@@ -20,6 +20,9 @@ struct source_opts {
 	size_t nmaps;
 	const char **bases; /* where a relative path is tried, after the current directory */
 	size_t nbases;
+	/* The profile whose packed dumps may embed sources (fathom pack
+	 * --sources), tried after the prefix maps, before the path itself. */
+	const struct profile *packed;
 };
 
 /* --source-dir DIR: appends DIR. Returns 0 or -ENOMEM. */
@@ -48,13 +51,11 @@ struct source_file {
 
 /* Finds `recorded` and reads it (at most max_bytes, 0: no limit), trying in
  * order: each --prefix-map whose OLD is a leading part of the path (at a '/'),
- * the path itself (relative: in the current directory, then in each base),
- * and under each --source-dir every trailing part of the path, the longest
- * first (DIR/src/a/b.c, DIR/a/b.c, DIR/b.c for /build/src/a/b.c). Only
- * regular files are read. Returns 0 (found and read), -ENOENT (not found:
- * sf->looked says where it was looked for), -ENOMEM, or another -errno from
- * reading the file that was found (sf->path names it). sf is always to be
- * closed with source_close. */
+ * the copy a packed dump embeds (o->packed), the path itself (relative: in the current directory, then in
+ * each base), and under each --source-dir every trailing part of the path, the longest first (DIR/src/a/b.c,
+ * DIR/a/b.c, DIR/b.c for /build/src/a/b.c). Only regular files are read. Returns 0 (found and read), -ENOENT
+ * (not found: sf->looked says where it was looked for), -ENOMEM, or another -errno from reading the file that
+ * was found (sf->path names it). sf is always to be closed with source_close. */
 int source_open(struct source_file *sf, const struct source_opts *o, const char *recorded, size_t max_bytes);
 
 /* Line n (1-based) of sf and its length without the line end; NULL when

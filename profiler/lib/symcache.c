@@ -1,62 +1,19 @@
-/* Symbols saved in a dump (`fathom record --symbolize`): kept in memory by
- * (module file, address), encoded as symbols chunks appended to the dump, and
- * decoded back by the model, which prefers them to the files on disk. */
+/* Symbols saved in a dump (`fathom record --symbolize`, `fathom pack`): kept
+ * in memory by (module, address), with the module's facts and the embedded
+ * sources, and decoded back from symbols chunks by the model, which prefers
+ * them to the files on disk (symcache-write.c encodes them). */
 #define _GNU_SOURCE
 #include <errno.h>
-#include <fcntl.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <zstd.h>
 
 #include "fathom-dump.h"
-#include "profile.h"
-#include "symcache.h"
+#include "symcache-int.h"
 #include "util.h"
 
-/* Record kinds inside a symbols chunk (their own namespace, not FD_REC_*). */
-enum { SYM_STRING = 1, SYM_MODULE = 2, SYM_ADDR = 3 };
-
-/* A chunk is flushed when its raw payload passes this: well below
- * FD_CHUNK_MAX_RAW, and small enough that a damaged chunk loses little. */
-#define CHUNK_TARGET (1u << 20)
-
-struct cframe {
-	uint32_t name, file; /* string indices; 0 = none */
-	int line, decl_line;
-	uint64_t start;
-};
-
-struct centry {
-	uint32_t module;
-	uint64_t vaddr;
-	uint32_t first, n; /* frames [first, first + n) */
-};
-
-struct cmodule {
-	char *path;
-	uint8_t build_id[64];
-	size_t build_id_len;
-};
-
-struct symcache {
-	char **strs; /* index 0 unused: "none" */
-	size_t nstrs, capstrs;
-	uint32_t *strmap; /* open addressing: string index, 0 = hole */
-	size_t capstrmap;
-	struct cmodule *mods;
-	size_t nmods, capmods;
-	struct cframe *frames;
-	size_t nframes, capframes;
-	struct centry *entries;
-	size_t nentries, capentries;
-	uint32_t *entmap; /* open addressing: entry index + 1, 0 = hole */
-	size_t capentmap;
-};
+#include "symcache-int.h"
 
 static uint64_t hash_bytes(uint64_t h, const void *p, size_t n)
 {
@@ -94,9 +51,16 @@ void symcache_free(struct symcache *c)
 		free(c->strs[i]);
 	free(c->strs);
 	free(c->strmap);
-	for (size_t i = 0; i < c->nmods; i++)
+	for (size_t i = 0; i < c->nmods; i++) {
 		free(c->mods[i].path);
+		free(c->mods[i].problem);
+	}
 	free(c->mods);
+	for (size_t i = 0; i < c->nsrcs; i++) {
+		free(c->srcs[i].path);
+		free(c->srcs[i].text);
+	}
+	free(c->srcs);
 	free(c->frames);
 	free(c->entries);
 	free(c->entmap);
@@ -106,6 +70,11 @@ void symcache_free(struct symcache *c)
 size_t symcache_size(const struct symcache *c)
 {
 	return c ? c->nentries : 0;
+}
+
+size_t symcache_nmodules(const struct symcache *c)
+{
+	return c ? c->nmods : 0;
 }
 
 /* The index of string s (len bytes), added when new; 0 for NULL; -1 when out of memory. */
@@ -141,13 +110,91 @@ static int64_t intern(struct symcache *c, const char *s, size_t len)
 	return (int64_t)c->nstrs++;
 }
 
+static int module_add(struct symcache *c, const char *path, size_t path_len, const uint8_t *build_id,
+		      size_t build_id_len);
+
 int symcache_module(const struct symcache *c, const char *path, const uint8_t *build_id, size_t build_id_len)
 {
+	/* Keyed by build id: the same build under another path (a copy, a
+	 * container's mount) has the same addresses. A module without one is
+	 * known by its path alone. */
 	for (size_t i = 0; c && i < c->nmods; i++)
-		if (!strcmp(c->mods[i].path, path) && c->mods[i].build_id_len == build_id_len &&
-		    !memcmp(c->mods[i].build_id, build_id, build_id_len))
+		if (c->mods[i].build_id_len == build_id_len &&
+		    !memcmp(c->mods[i].build_id, build_id, build_id_len) &&
+		    (build_id_len || !strcmp(c->mods[i].path, path)))
 			return (int)i;
 	return -1;
+}
+
+int symcache_set_module(struct symcache *c, const char *path, const uint8_t *build_id, size_t build_id_len,
+			const char *problem, int64_t built_ns, bool no_debuginfo)
+{
+	int mi = module_add(c, path, strlen(path), build_id, build_id_len);
+	if (mi < 0)
+		return mi;
+	struct cmodule *m = &c->mods[mi];
+	if (m->known)
+		return 0;
+	if (problem && !(m->problem = strdup(problem)))
+		return -ENOMEM;
+	m->built_ns = built_ns;
+	m->no_debuginfo = no_debuginfo;
+	m->known = true;
+	return 0;
+}
+
+bool symcache_module_facts(const struct symcache *c, int mi, const char **problem, int64_t *built_ns,
+			   bool *no_debuginfo)
+{
+	if (!c || mi < 0 || (size_t)mi >= c->nmods || !c->mods[mi].known)
+		return false;
+	*problem = c->mods[mi].problem;
+	*built_ns = c->mods[mi].built_ns;
+	*no_debuginfo = c->mods[mi].no_debuginfo;
+	return true;
+}
+
+int symcache_add_source(struct symcache *c, const char *path, const char *text, size_t len, int64_t mtime_ns)
+{
+	const char *t;
+	size_t l;
+	int64_t m;
+	if (len > SYMCACHE_SOURCE_MAX || symcache_source(c, path, &t, &l, &m))
+		return 0;
+	if (GROW(c->srcs, c->capsrcs, c->nsrcs + 1) < 0)
+		return -ENOMEM;
+	struct csource *s = &c->srcs[c->nsrcs];
+	s->path = strdup(path);
+	s->text = malloc(len + 1);
+	if (!s->path || !s->text) {
+		free(s->path);
+		free(s->text);
+		return -ENOMEM;
+	}
+	memcpy(s->text, text, len);
+	s->text[len] = 0;
+	s->len = len;
+	s->mtime_ns = mtime_ns;
+	c->nsrcs++;
+	return 0;
+}
+
+bool symcache_source(const struct symcache *c, const char *path, const char **text, size_t *len,
+		     int64_t *mtime_ns)
+{
+	for (size_t i = 0; c && i < c->nsrcs; i++)
+		if (!strcmp(c->srcs[i].path, path)) {
+			*text = c->srcs[i].text;
+			*len = c->srcs[i].len;
+			*mtime_ns = c->srcs[i].mtime_ns;
+			return true;
+		}
+	return false;
+}
+
+size_t symcache_nsources(const struct symcache *c)
+{
+	return c ? c->nsrcs : 0;
 }
 
 static int module_add(struct symcache *c, const char *path, size_t path_len, const uint8_t *build_id,
@@ -168,6 +215,7 @@ static int module_add(struct symcache *c, const char *path, size_t path_len, con
 		return -ENOMEM;
 	}
 	struct cmodule *m = &c->mods[c->nmods];
+	*m = (struct cmodule){0};
 	m->path = p;
 	memcpy(m->build_id, build_id, build_id_len);
 	m->build_id_len = build_id_len;
@@ -214,11 +262,9 @@ static int entry_add(struct symcache *c, uint32_t module, uint64_t vaddr, const 
 int symcache_add(struct symcache *c, const char *path, const uint8_t *build_id, size_t build_id_len,
 		 uint64_t vaddr, const struct sym_frame *f, int n)
 {
-	if (n <= 0)
-		return 0;
 	int mi = module_add(c, path, strlen(path), build_id, build_id_len);
-	if (mi < 0)
-		return mi;
+	if (mi < 0 || n <= 0)
+		return mi < 0 ? mi : 0;
 	struct cframe cf[64];
 	if (n > 64)
 		n = 64;
@@ -314,6 +360,21 @@ int symcache_decode(struct symcache *c, const uint8_t *p, size_t len)
 				ret = module;
 				goto out;
 			}
+			/* Since 1.5: the module's facts, when the body has them. */
+			size_t prlen;
+			const uint8_t *pr = b.p < b.end ? get_bytes(&b, &prlen) : NULL;
+			uint64_t built = pr ? get_u(&b) : 0;
+			uint64_t flags = pr && b.p < b.end ? get_u(&b) : 0;
+			struct cmodule *m = &c->mods[module];
+			if (pr && !b.bad && !m->known) {
+				if (prlen && !(m->problem = strndup((const char *)pr, prlen))) {
+					ret = -ENOMEM;
+					goto out;
+				}
+				m->built_ns = built > INT64_MAX ? 0 : (int64_t)built;
+				m->no_debuginfo = flags & 1;
+				m->known = true;
+			}
 		} else if (kind == SYM_ADDR) {
 			uint64_t vaddr = get_u(&b), n = get_u(&b);
 			if (b.bad || module < 0 || n == 0 || n > 64)
@@ -331,6 +392,25 @@ int symcache_decode(struct symcache *c, const uint8_t *p, size_t len)
 			if ((ret = entry_add(c, (uint32_t)module, vaddr, cf, (uint32_t)n)) < 0)
 				goto out;
 			ret = -EINVAL;
+		} else if (kind == SYM_SOURCE) {
+			size_t plen, tlen;
+			const uint8_t *path = get_bytes(&b, &plen);
+			uint64_t mtime = get_u(&b);
+			const uint8_t *text = get_bytes(&b, &tlen);
+			char *ps = b.bad || !plen ? NULL : strndup((const char *)path, plen);
+			if (!ps && !b.bad && plen) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			if (!ps)
+				goto out;
+			int added = symcache_add_source(c, ps, text ? (const char *)text : "", tlen,
+							mtime > INT64_MAX ? 0 : (int64_t)mtime);
+			free(ps);
+			if (added < 0) {
+				ret = added;
+				goto out;
+			}
 		}
 		/* other kinds: from a newer fathom, skipped by length */
 	}
@@ -338,223 +418,4 @@ int symcache_decode(struct symcache *c, const uint8_t *p, size_t len)
 out:
 	free(local);
 	return ret;
-}
-
-/* ---- encoding ---- */
-
-static void put_u(FILE *f, uint64_t v)
-{
-	while (v >= 0x80) {
-		fputc((int)(v & 0x7f) | 0x80, f);
-		v >>= 7;
-	}
-	fputc((int)v, f);
-}
-
-static void put_record(FILE *f, int kind, const char *body, size_t len)
-{
-	fputc(kind, f);
-	put_u(f, len);
-	fwrite(body, 1, len, f);
-}
-
-/* Writes one chunk of `raw` (compressed) at the end of fd. */
-static int write_chunk(int fd, uint32_t seq, const char *raw, size_t len)
-{
-	size_t cap = ZSTD_compressBound(len);
-	uint8_t *z = malloc(FD_CHUNK_HEADER_SIZE + cap);
-	if (!z)
-		return -ENOMEM;
-	size_t zn = ZSTD_compress(z + FD_CHUNK_HEADER_SIZE, cap, raw, len, 3);
-	if (ZSTD_isError(zn)) {
-		free(z);
-		return -EIO;
-	}
-	uint8_t *h = z;
-	fd_chunk_header_encode(h, FD_CHUNK_ZSTD, seq, (uint32_t)zn, (uint32_t)len,
-			       fd_crc32c(0, z + FD_CHUNK_HEADER_SIZE, zn));
-	/* The shared encoder writes record chunks: retyped, and its checksum redone. */
-	h[4] = FD_CHUNK_SYMBOLS;
-	fd_put_u16(h + 6, 0);
-	fd_put_u16(h + 6, (uint16_t)fd_crc32c(0, h, FD_CHUNK_HEADER_SIZE));
-	size_t total = FD_CHUNK_HEADER_SIZE + zn, done = 0;
-	int ret = 0;
-	while (done < total) {
-		ssize_t w = write(fd, z + done, total - done);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0) {
-			ret = w < 0 ? -errno : -EIO;
-			break;
-		}
-		done += (size_t)w;
-	}
-	free(z);
-	return ret;
-}
-
-/* The seq the next chunk of the dump on fd takes, from a walk over its chunk
- * headers; -EINVAL when a header is damaged (a chunk appended after damage
- * could not be found again reliably). */
-static int64_t next_seq(int fd)
-{
-	struct stat st;
-	if (fstat(fd, &st) < 0)
-		return -errno;
-	uint64_t off = FD_FILE_HEADER_SIZE, size = (uint64_t)st.st_size;
-	int64_t next = 0;
-	uint8_t h[FD_CHUNK_HEADER_SIZE];
-	while (off + FD_CHUNK_HEADER_SIZE <= size) {
-		if (pread(fd, h, sizeof(h), (off_t)off) != (ssize_t)sizeof(h) || !fd_chunk_header_valid(h))
-			return -EINVAL;
-		next = (int64_t)fd_get_u32(h + 8) + 1;
-		off += FD_CHUNK_HEADER_SIZE + fd_get_u32(h + 12);
-	}
-	return off == size ? next : -EINVAL;
-}
-
-int symcache_append(const struct symcache *c, const char *path, char **err)
-{
-	*err = NULL;
-	int ret = 0;
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = NULL;
-	uint32_t *local = NULL; /* cache string index -> chunk-local index, 0: not sent in this chunk */
-	int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
-	if (fd < 0) {
-		ret = -errno;
-		goto out;
-	}
-	int64_t seq = next_seq(fd);
-	if (seq < 0) {
-		ret = (int)seq;
-		goto out;
-	}
-	if (!(local = calloc(c->nstrs + 1, sizeof(*local)))) {
-		ret = -ENOMEM;
-		goto out;
-	}
-	uint32_t nlocal = 1;
-	uint32_t cur_mod = UINT32_MAX;
-	char *body = NULL;
-	size_t blen = 0;
-	for (size_t e = 0; e <= c->nentries; e++) {
-		bool flush = e == c->nentries || (f && (fflush(f), len >= CHUNK_TARGET));
-		if (flush && f) {
-			if (fclose(f) != 0) {
-				f = NULL;
-				ret = -ENOMEM;
-				goto out;
-			}
-			f = NULL;
-			if ((ret = write_chunk(fd, (uint32_t)seq++, buf, len)) < 0)
-				goto out;
-			free(buf);
-			buf = NULL;
-		}
-		if (e == c->nentries)
-			break;
-		if (!f) {
-			if (!(f = open_memstream(&buf, &len))) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			memset(local, 0, (c->nstrs + 1) * sizeof(*local));
-			nlocal = 1;
-			cur_mod = UINT32_MAX;
-		}
-		const struct centry *en = &c->entries[e];
-		if (en->module != cur_mod) {
-			const struct cmodule *m = &c->mods[en->module];
-			FILE *bf = open_memstream(&body, &blen);
-			if (!bf) {
-				ret = -ENOMEM;
-				goto out;
-			}
-			put_u(bf, strlen(m->path));
-			fputs(m->path, bf);
-			put_u(bf, m->build_id_len);
-			fwrite(m->build_id, 1, m->build_id_len, bf);
-			fclose(bf);
-			put_record(f, SYM_MODULE, body, blen);
-			free(body);
-			body = NULL;
-			cur_mod = en->module;
-		}
-		for (uint32_t i = 0; i < en->n; i++) {
-			const struct cframe *fr = &c->frames[en->first + i];
-			uint32_t s[2] = {fr->name, fr->file};
-			for (int k = 0; k < 2; k++)
-				if (s[k] && !local[s[k]]) {
-					put_record(f, SYM_STRING, c->strs[s[k]], strlen(c->strs[s[k]]));
-					local[s[k]] = nlocal++;
-				}
-		}
-		FILE *bf = open_memstream(&body, &blen);
-		if (!bf) {
-			ret = -ENOMEM;
-			goto out;
-		}
-		put_u(bf, en->vaddr);
-		put_u(bf, en->n);
-		for (uint32_t i = 0; i < en->n; i++) {
-			const struct cframe *fr = &c->frames[en->first + i];
-			put_u(bf, local[fr->name]);
-			put_u(bf, local[fr->file]);
-			put_u(bf, fr->line > 0 ? (uint64_t)fr->line : 0);
-			put_u(bf, fr->decl_line > 0 ? (uint64_t)fr->decl_line : 0);
-			put_u(bf, fr->start);
-		}
-		fclose(bf);
-		put_record(f, SYM_ADDR, body, blen);
-		free(body);
-		body = NULL;
-	}
-out:
-	if (f)
-		fclose(f);
-	free(buf);
-	free(local);
-	if (fd >= 0 && close(fd) < 0 && !ret)
-		ret = -errno;
-	if (ret && asprintf(err, "%s: cannot add the symbols: %s", path,
-			    ret == -EINVAL ? "the dump is damaged" : strerror(-ret)) < 0)
-		*err = NULL;
-	return ret;
-}
-
-/* ---- fathom record --symbolize ---- */
-
-int symcache_save(char *const *paths, size_t npaths, size_t *saved, char **err)
-{
-	*saved = 0;
-	*err = NULL;
-	struct profile p;
-	struct profile_opts po = {.quiet = true, .keep_symbols = true};
-	int rc = profile_load(&p, paths, npaths, &po, err);
-	if (rc < 0)
-		return rc;
-	/* One dump that cannot take them (damaged, read-only) does not keep
-	 * the others from getting theirs; the first failure is reported. */
-	for (size_t i = 0; i < p.nprocs; i++) {
-		const struct fa_process *pr = &p.procs[i];
-		/* A dump without a trailer whose process still runs is still
-		 * being written (a daemon outlived the command): not touched. */
-		if (pr->symbolized || !pr->symbols || !symcache_size(pr->symbols) ||
-		    (!pr->complete && pr->pid > 0 && kill(pr->pid, 0) == 0))
-			continue;
-		char *e = NULL;
-		int r = symcache_append(pr->symbols, pr->path, &e);
-		if (r == 0)
-			(*saved)++;
-		else if (!rc) {
-			rc = r;
-			*err = e;
-			e = NULL;
-		}
-		free(e);
-	}
-	profile_free(&p);
-	return rc;
 }

@@ -149,6 +149,7 @@ static int write_sources(struct json *j, const struct profile *p, const struct a
 		local = *o->sources;
 	local.bases = NULL;
 	local.nbases = 0;
+	local.packed = p;
 	char **dirs = calloc(p->nprocs + 1, sizeof(*dirs));
 	size_t most = 1;
 	for (size_t i = 0; i < n; i++)

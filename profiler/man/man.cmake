@@ -9,7 +9,7 @@ set(FATHOM_MAN_DIR ${CMAKE_CURRENT_BINARY_DIR}/man)
 file(MAKE_DIRECTORY ${FATHOM_MAN_DIR})
 set(FATHOM_MAN_PAGES "")
 # "" is fathom itself; the commands are those of main.c's table (keep them in step).
-foreach(cmd "" record report mem flame export view lines wait diff check ctl)
+foreach(cmd "" record report mem flame export view lines wait pack diff check ctl)
   if(cmd)
     set(page ${FATHOM_MAN_DIR}/fathom-${cmd}.1)
   else()

@@ -141,10 +141,45 @@ static void test_decode_damage(void **state)
 	symcache_free(c);
 }
 
+/* Format 1.5 (fathom pack): a MODULE's facts after its build id, a SOURCE,
+ * and between them a kind this fathom does not know, skipped by length. */
+static void test_decode_pack(void **state)
+{
+	(void)state;
+	struct symcache *c = symcache_new();
+	const uint8_t payload[] = {
+	    2, 10, 2, '/', 'a', 0,   4,	  'g', 'o', 'n', 'e',  5, /* MODULE /a, facts: "gone", built 5 */
+	    9, 3,  1, 2,   3,					  /* kind 9: from a newer fathom */
+	    4, 9,  4, '/', 's', '.', 'c', 7,   2,   'x', '\n',	  /* SOURCE /s.c, mtime 7, "x\n" */
+	};
+	assert_int_equal(symcache_decode(c, payload, sizeof(payload)), 0);
+	int mi = symcache_module(c, "/a", NULL, 0);
+	assert_int_equal(mi, 0);
+	const char *problem, *text;
+	int64_t built, mtime;
+	size_t len;
+	bool nodbg = true;
+	assert_true(symcache_module_facts(c, mi, &problem, &built, &nodbg));
+	assert_false(nodbg);
+	assert_string_equal(problem, "gone");
+	assert_int_equal(built, 5);
+	assert_true(symcache_source(c, "/s.c", &text, &len, &mtime));
+	assert_int_equal(len, 2);
+	assert_memory_equal(text, "x\n", 2);
+	assert_int_equal(mtime, 7);
+	assert_false(symcache_source(c, "/t.c", &text, &len, &mtime));
+	/* Keyed by build id: another path of the same build is the same module. */
+	assert_int_equal(symcache_set_module(c, "/x/lib.so", (const uint8_t *)"\1\2", 2, NULL, 9, true), 0);
+	assert_int_equal(symcache_module(c, "/y/lib.so", (const uint8_t *)"\1\2", 2), 1);
+	assert_int_equal(symcache_module(c, "/x/lib.so", (const uint8_t *)"\1\3", 2), -1);
+	symcache_free(c);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_saved_symbols),
+	    cmocka_unit_test(test_decode_pack),
 	    cmocka_unit_test(test_decode_damage),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
