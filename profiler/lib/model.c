@@ -169,6 +169,7 @@ struct proc_state {
 	uint64_t ns_carry;
 	struct symcache *saved; /* the symbols the dump carries, or NULL */
 	bool mark_at_done;	/* profile_opts.mark_at_ns's mark is made */
+	bool mark_from_done;	/* and mark_from_ns's */
 };
 
 /* A module's node in its process's live map (below). */
@@ -183,7 +184,7 @@ struct loader {
 	struct profile *p;
 	const struct profile_opts *opts;
 	size_t procs_cap, modules_cap, threads_cap, funcs_cap, frames_cap, locs_cap, stacks_cap, tstacks_cap;
-	size_t ticks_cap, raw_stacks_cap, pstate_cap;
+	size_t ticks_cap, raw_stacks_cap, pstate_cap, tsamples_cap;
 	struct proc_state *pstate;   /* per process */
 	struct rawstack *raw_stacks; /* per stack, until symbolized */
 	struct mod_node *mod_nodes;  /* per module */
@@ -719,6 +720,13 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 				return -ENOMEM;
 		p->tstacks[ts].cpu += w;
 		p->tstacks[ts].samples++;
+		/* CPU charged at a thread's end has no time of its own: it is in
+		 * no time range. */
+		if (ld->opts && ld->opts->keep_times && !e->at_end) {
+			if (GROW(p->tsamples, ld->tsamples_cap, p->ntsamples + 1) < 0)
+				return -ENOMEM;
+			p->tsamples[p->ntsamples++] = (struct fa_tsample){e->time, ts, (uint32_t)w};
+		}
 		/* Running, for the timeline of running against waiting. */
 		if (pr->wait_threshold_ns && pr->hz)
 			return wait_sample(p, t, e->time, (uint64_t)w * (1000000000u / pr->hz));
@@ -854,6 +862,14 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 		seen_time(ld, proc, r->time);
 		if (r->rss_file != UINT64_MAX && on_map(ld, proc, r) < 0)
 			return -ENOMEM;
+		if (ld->opts && ld->opts->mark_from_ns && !ld->pstate[proc].mark_from_done &&
+		    r->time >= ld->opts->mark_from_ns) {
+			ld->pstate[proc].mark_from_done = true;
+			int rc =
+			    marks_add(pr, ld->pstate[proc].heap, FA_MARK_FROM, r->time, r->seq, 0, NULL, 0);
+			if (rc)
+				return rc;
+		}
 		if (ld->opts && ld->opts->mark_at_ns && !ld->pstate[proc].mark_at_done &&
 		    r->time >= ld->opts->mark_at_ns) {
 			ld->pstate[proc].mark_at_done = true;
@@ -1435,6 +1451,7 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 	memset(p, 0, sizeof(*p));
 	*err = NULL;
 	struct loader ld = {.p = p, .opts = opts};
+	p->has_times = opts && opts->keep_times;
 	ld.progress = !(opts && opts->quiet) && isatty(2);
 	clock_gettime(CLOCK_MONOTONIC, &ld.t0);
 	int rc = 0;
@@ -1515,6 +1532,7 @@ void profile_free(struct profile *p)
 	free(p->locs);
 	free(p->stacks);
 	free(p->tstacks);
+	free(p->tsamples);
 	free(p->timeline);
 	free(p->warnings);
 	wait_free(p->waits);
