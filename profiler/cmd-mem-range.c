@@ -33,7 +33,8 @@ struct end {
 	int64_t bytes, blocks, calls, alloc_bytes, frees;
 };
 
-static void end_of(const struct profile *p, uint32_t proc, const struct fa_mark *k, bool at_end, struct end *e)
+static void end_of(const struct profile *p, uint32_t proc, const struct fa_mark *k, bool at_end,
+		   struct end *e)
 {
 	memset(e, 0, sizeof(*e));
 	e->k = k;
@@ -97,8 +98,9 @@ int mem_print_range(struct mem *m, const struct cmd_common *cc)
 		return 1;
 	}
 	if (p->nprocs > 1) {
-		fprintf(stderr, "fathom mem: --from/--to read one process's dump at a time (this "
-				"recording has %zu)\n",
+		fprintf(stderr,
+			"fathom mem: --from/--to read one process's dump at a time (this "
+			"recording has %zu)\n",
 			p->nprocs);
 		return 2;
 	}
@@ -147,10 +149,11 @@ int mem_print_range(struct mem *m, const struct cmd_common *cc)
 	printf("  live heap at %.3f s: %s in %s blocks\n", (double)from.time_ns / 1e9,
 	       mem_est_bytes(m, a, from.bytes), mem_est_count(m, b, from.blocks));
 	printf("  live heap at %.3f s: %s in %s blocks (%s%s)\n", (double)to.time_ns / 1e9,
-	       mem_est_bytes(m, a, to.bytes), mem_est_count(m, b, to.blocks), to.bytes >= from.bytes ? "+" : "",
-	       mem_est_bytes(m, c, to.bytes - from.bytes));
+	       mem_est_bytes(m, a, to.bytes), mem_est_count(m, b, to.blocks),
+	       to.bytes >= from.bytes ? "+" : "", mem_est_bytes(m, c, to.bytes - from.bytes));
 	printf("  allocated in the range: %s calls, %s; freed: %s calls, %s\n",
-	       mem_est_count(m, a, to.calls - from.calls), mem_est_bytes(m, b, to.alloc_bytes - from.alloc_bytes),
+	       mem_est_count(m, a, to.calls - from.calls),
+	       mem_est_bytes(m, b, to.alloc_bytes - from.alloc_bytes),
 	       mem_est_count(m, c, to.frees - from.frees),
 	       mem_est_bytes(m, d, from.bytes + (to.alloc_bytes - from.alloc_bytes) - to.bytes));
 	if (marks_windowed(pr) && (pr->paused_live_blocks || pr->frees_unknown))
