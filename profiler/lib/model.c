@@ -799,6 +799,17 @@ static void jit_warn(void *p, const char *msg)
 	warn(p, "%s", msg);
 }
 
+/* The mark `what` that profile_opts asked for at time at_ns (0: none),
+ * made at the first tick at or after it. Returns 0 or -ENOMEM. */
+static int tick_mark(struct loader *ld, uint32_t proc, const struct rd_rec *r, int what, uint64_t at_ns,
+		     bool *done)
+{
+	if (!at_ns || *done || r->time < at_ns)
+		return 0;
+	*done = true;
+	return marks_add(&ld->p->procs[proc], ld->pstate[proc].heap, what, r->time, r->seq, 0, NULL, 0);
+}
+
 static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
 {
 	struct profile *p = ld->p;
@@ -883,20 +894,11 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 		seen_time(ld, proc, r->time);
 		if (r->rss_file != UINT64_MAX && on_map(ld, proc, r) < 0)
 			return -ENOMEM;
-		if (ld->opts && ld->opts->mark_from_ns && !ld->pstate[proc].mark_from_done &&
-		    r->time >= ld->opts->mark_from_ns) {
-			ld->pstate[proc].mark_from_done = true;
-			int rc =
-			    marks_add(pr, ld->pstate[proc].heap, FA_MARK_FROM, r->time, r->seq, 0, NULL, 0);
-			if (rc)
-				return rc;
-		}
-		if (ld->opts && ld->opts->mark_at_ns && !ld->pstate[proc].mark_at_done &&
-		    r->time >= ld->opts->mark_at_ns) {
-			ld->pstate[proc].mark_at_done = true;
-			int rc =
-			    marks_add(pr, ld->pstate[proc].heap, FA_MARK_AT, r->time, r->seq, 0, NULL, 0);
-			if (rc)
+		if (ld->opts) {
+			int rc = tick_mark(ld, proc, r, FA_MARK_FROM, ld->opts->mark_from_ns,
+					   &ld->pstate[proc].mark_from_done);
+			if (rc || (rc = tick_mark(ld, proc, r, FA_MARK_AT, ld->opts->mark_at_ns,
+						  &ld->pstate[proc].mark_at_done)))
 				return rc;
 		}
 		if (ld->pstate[proc].heap)
