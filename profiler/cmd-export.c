@@ -37,14 +37,18 @@ static void usage(FILE *f)
 int cmd_export(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-	    {"format", required_argument, NULL, 'f'}, {"output", required_argument, NULL, 'o'},
-	    {"weight", required_argument, NULL, 'w'}, {"tid", required_argument, NULL, 't'},
-	    {"threads", no_argument, NULL, 'T'},      CMD_COMMON_OPTIONS,
+	    {"format", required_argument, NULL, 'f'},
+	    {"output", required_argument, NULL, 'o'},
+	    {"weight", required_argument, NULL, 'w'},
+	    {"tid", required_argument, NULL, 't'},
+	    {"threads", no_argument, NULL, 'T'},
+	    CMD_TIME_OPTIONS,
+	    CMD_COMMON_OPTIONS,
 	};
 	static const char *const formats[] = {"pprof", "speedscope", "folded", NULL};
 	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL, *format = NULL;
-	struct cmd_common cc = {.name = "export", .usage = usage};
+	struct cmd_common cc = {.name = "export", .usage = usage, .times = true};
 	int c, status;
 	opterr = 0;
 	optind = 1;
@@ -102,6 +106,13 @@ int cmd_export(int argc, char **argv)
 	}
 	if (o.tid)
 		o.metric = FA_CPU;
+	if (cc.timed && (fmt != 2 || (o.metric_set && o.metric != FA_CPU))) {
+		fprintf(stderr, "fathom export: --from/--to work with --format folded of CPU only for now\n");
+		return 2;
+	}
+	o.timed = cc.timed;
+	o.from_ns = cc.from_ns;
+	o.to_ns = cc.to_ns;
 	bool to_file = out && strcmp(out, "-");
 	if (fmt == 0 && !to_file && isatty(1)) {
 		fprintf(stderr, "fathom export: pprof is binary; give -o FILE or redirect stdout\n");
@@ -129,9 +140,9 @@ int cmd_export(int argc, char **argv)
 		rc = wrc;
 	status = 0;
 	if (rc == -ENODATA) {
-		if (o.tid)
-			fprintf(stderr, "fathom export: no CPU samples of thread %d in %s\n", o.tid,
-				argv[optind]);
+		if (o.tid || o.timed)
+			fprintf(stderr, "fathom export: no CPU samples of %s in %s\n",
+				o.tid ? "that thread" : "that time range", argv[optind]);
 		else if (o.metric_set || fmt == 2)
 			fprintf(stderr, "fathom export: no %s weight in %s\n", fa_metric_names[o.metric],
 				argv[optind]);

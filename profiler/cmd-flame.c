@@ -51,12 +51,13 @@ int cmd_flame(int argc, char **argv)
 	    {"diff", required_argument, NULL, 'd'},
 	    {"min-width", required_argument, NULL, 'm'},
 	    {"width", required_argument, NULL, 'W'},
+	    CMD_TIME_OPTIONS,
 	    CMD_COMMON_OPTIONS,
 	};
 	struct out_opts o = {.metric = FA_CPU, .version = "fathom " FATHOM_VERSION};
 	const char *out = NULL;
 	bool folded = false;
-	struct cmd_common cc = {.name = "flame", .usage = usage};
+	struct cmd_common cc = {.name = "flame", .usage = usage, .times = true};
 	struct cmd_paths base_paths = {0};
 	int status = 2, c;
 	opterr = 0;
@@ -127,10 +128,19 @@ int cmd_flame(int argc, char **argv)
 		goto out;
 	}
 
+	if (cc.timed && o.metric != FA_CPU) {
+		fprintf(stderr, "fathom flame: --from/--to work with --weight cpu only (only CPU samples are "
+				"kept in time; fathom mem --from/--to has the heap of a range)\n");
+		goto out;
+	}
+	o.timed = cc.timed;
+	o.from_ns = cc.from_ns;
+	o.to_ns = cc.to_ns;
+
 	struct profile p, base;
 	if ((status = cmd_load_diff(&cc, &p, &base, &base_paths, argc, argv)))
 		goto out;
-	if (!(o.tid ? true : p.total[o.metric] > 0)) {
+	if (!(o.tid || o.timed ? true : p.total[o.metric] > 0)) {
 		fprintf(stderr, "fathom flame: %s: no %s weight in this recording%s\n", argv[optind],
 			fa_metric_names[o.metric],
 			o.metric == FA_CPU    ? " (recorded with --no-cpu, or too short for one sample?)"
@@ -160,9 +170,9 @@ int cmd_flame(int argc, char **argv)
 	if (!rc)
 		rc = wrc;
 	if (rc == -ENODATA) {
-		if (o.tid)
-			fprintf(stderr, "fathom flame: no CPU samples of thread %d in %s\n", o.tid,
-				argv[optind]);
+		if (o.tid || o.timed)
+			fprintf(stderr, "fathom flame: no CPU samples of %s in %s\n",
+				o.tid ? "that thread" : "that time range", argv[optind]);
 		else
 			fprintf(stderr, "fathom flame: no %s weight in %s\n", fa_metric_names[o.metric],
 				argv[optind]);

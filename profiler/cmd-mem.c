@@ -85,11 +85,12 @@ int cmd_mem(int argc, char **argv)
 	    {"full-names", no_argument, NULL, 'F'},
 	    {"at", required_argument, NULL, 'A'},
 	    {"since", required_argument, NULL, 'B'},
+	    CMD_TIME_OPTIONS,
 	    CMD_LEAK_OPTIONS,
 	    CMD_COMMON_OPTIONS,
 	};
 	struct mem m = {.top = 10, .sort = -1, .est = "", .rule = SITE_USER};
-	struct cmd_common cc = {.name = "mem", .usage = usage, .leaks = true};
+	struct cmd_common cc = {.name = "mem", .usage = usage, .leaks = true, .times = true};
 	int c, status;
 	opterr = 0;
 	optind = 1;
@@ -148,6 +149,13 @@ int cmd_mem(int argc, char **argv)
 			}
 		}
 	}
+	if (cc.timed && (m.at.given || m.since.given || m.json || mem_range_opts(&cc, &cc.po) < 0)) {
+		fprintf(stderr, "fathom mem: --from/--to %s\n",
+			m.json ? "has no --json output yet"
+			       : "and --at/--since are two ways to say one thing");
+		cmd_common_free(&cc);
+		return 2;
+	}
 	struct profile p;
 	if ((status = cmd_load_files(&cc, &p, &argc, &argv))) {
 		cmd_common_free(&cc);
@@ -194,6 +202,10 @@ int cmd_mem(int argc, char **argv)
 	}
 	if (m.at.given) {
 		status = mem_print_at(&m);
+		goto out;
+	}
+	if (cc.timed) {
+		status = mem_print_range(&m, &cc);
 		goto out;
 	}
 	if (mem_sites_build(&p, m.rule, m.sort >= 0 ? m.sort : FA_ALLOC_BYTES, &m.sites, &m.nsites) < 0) {

@@ -40,6 +40,13 @@ int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po);
  * Returns the exit status. */
 int mem_print_at(struct mem *m);
 
+/* --from/--to (cmd-mem-range.c): the marks the range needs, into po
+ * (-1 when --at names a time too); and its report: the live heap at both
+ * ends, what it allocated and freed, by site. Returns the exit status. */
+struct cmd_common;
+int mem_range_opts(const struct cmd_common *cc, struct profile_opts *po);
+int mem_print_range(struct mem *m, const struct cmd_common *cc);
+
 /* fmt_bytes and fmt_count of a figure that is an estimate in a sampled
  * recording: then with "~" in front. */
 char *mem_est_bytes(const struct mem *m, char buf[40], int64_t v);

@@ -14,6 +14,7 @@
 #include <sys/stat.h>
 
 #include "cmds.h"
+#include "aggregate.h"
 #include "compare.h"
 #include "profile.h"
 
@@ -328,6 +329,26 @@ int cmd_common_option(struct cmd_common *cc, int c, char **argv, const struct op
 	case CMD_OPT_NO_DEFAULT_SUPPRESSIONS:
 		cc->po.no_default_suppressions = true;
 		return -1;
+	case CMD_OPT_FROM:
+	case CMD_OPT_TO: {
+		double t = cmd_parse_time(optarg);
+		if (t < 0 || t > 1e18) {
+			fprintf(stderr,
+				"fathom %s: --%s takes a time since the process started (2.5s, 300ms, 1m), "
+				"not '%s'\n",
+				cc->name, c == CMD_OPT_FROM ? "from" : "to", optarg);
+			return 2;
+		}
+		if (!cc->timed)
+			cc->to_ns = UINT64_MAX;
+		cc->timed = cc->po.keep_times = true;
+		*(c == CMD_OPT_FROM ? &cc->from_ns : &cc->to_ns) = (uint64_t)t;
+		if (cc->to_ns <= cc->from_ns) {
+			fprintf(stderr, "fathom %s: --to must be later than --from\n", cc->name);
+			return 2;
+		}
+		return -1;
+	}
 	case 'h':
 		cmd_help(cc, stdout);
 		return 0;
@@ -366,6 +387,12 @@ void cmd_help(const struct cmd_common *cc, FILE *f)
 			   "      --no-default-suppressions\n"
 			   "                         count glibc's one-time allocations and the program's\n"
 			   "                         __lsan_default_suppressions as leaks too\n");
+	if (cc->times)
+		fprintf(f, "\ntime range:\n"
+			   "      --from T           only CPU samples from T on (T since the process\n"
+			   "                         started: 2.5s, 300ms, 1m; seconds without a unit)\n"
+			   "      --to T             only CPU samples before T; memory weights are left\n"
+			   "                         out under a range (fathom mem --from/--to has them)\n");
 	if (!cc->explicit_files)
 		fprintf(f,
 			"\nWithout FILE, the dumps of the latest run in the current directory are read.\n");
@@ -402,6 +429,24 @@ int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, ch
 {
 	int status = cmd_files(cc, argc, argv);
 	return status ? status : cmd_load(cc, p, *argv + optind, (size_t)(*argc - optind), NULL);
+}
+
+void cmd_range_filter(const struct cmd_common *cc, struct agg_filter *f)
+{
+	if (!cc->timed)
+		return;
+	f->timed = true;
+	f->from_ns = cc->from_ns;
+	f->to_ns = cc->to_ns;
+}
+
+void cmd_range_text(const struct cmd_common *cc, char *buf, size_t len)
+{
+	if (cc->to_ns == UINT64_MAX)
+		snprintf(buf, len, "from %.3f s to the end", (double)cc->from_ns / 1e9);
+	else
+		snprintf(buf, len, "from %.3f s to %.3f s", (double)cc->from_ns / 1e9,
+			 (double)cc->to_ns / 1e9);
 }
 
 bool cmd_has_tid(const struct profile *p, int tid)

@@ -18,8 +18,10 @@
 
 #ifdef FATHOM_HAVE_VIEWER
 /* Written by viewer/embed.cmake from viewer/index.html, viewer.css and viewer.js. */
-extern const unsigned char fathom_viewer_html[], fathom_viewer_css[], fathom_viewer_js[];
-extern const size_t fathom_viewer_html_len, fathom_viewer_css_len, fathom_viewer_js_len;
+extern const unsigned char fathom_viewer_html[], fathom_viewer_css[], fathom_viewer_js[],
+    fathom_viewer_tljs[];
+extern const size_t fathom_viewer_html_len, fathom_viewer_css_len, fathom_viewer_js_len,
+    fathom_viewer_tljs_len;
 #endif
 
 static void usage(FILE *f)
@@ -71,6 +73,9 @@ static int write_page(FILE *f, const struct profile *const *profiles, size_t n, 
 		if (k == 0) {
 			fwrite(fathom_viewer_css, 1, fathom_viewer_css_len, f);
 		} else if (k == 1) {
+			/* The timeline first: viewer.js uses it. */
+			fwrite(fathom_viewer_tljs, 1, fathom_viewer_tljs_len, f);
+			fwrite("\n", 1, 1, f);
 			fwrite(fathom_viewer_js, 1, fathom_viewer_js_len, f);
 		} else {
 			/* A name such as "operator</" must not end the script element. */
@@ -182,6 +187,7 @@ int cmd_view(int argc, char **argv)
 #endif
 
 	struct profile p, base;
+	cc.po.keep_times = true; /* the timeline's CPU lanes and its range filter */
 	if ((status = cmd_load_diff(&cc, &p, &base, &base_paths, argc, argv)))
 		goto out;
 	const struct profile *profiles[2] = {base_paths.n ? &base : &p, &p};

@@ -54,6 +54,8 @@ enum {
 	CMD_OPT_NO_DEFAULT_SUPPRESSIONS,
 	CMD_OPT_INCLUDE_AGENT,
 	CMD_OPT_PYTHON,
+	CMD_OPT_FROM,
+	CMD_OPT_TO,
 	CMD_OPT_NO_DEBUGINFOD,
 };
 #define CMD_COMMON_SHORT "qh"
@@ -61,6 +63,13 @@ enum {
 	{"suppressions", required_argument, NULL, CMD_OPT_SUPPRESSIONS},                                     \
 	{                                                                                                    \
 		"no-default-suppressions", no_argument, NULL, CMD_OPT_NO_DEFAULT_SUPPRESSIONS                \
+	}
+/* --from T and --to T (a time range: CPU samples in it only), for the
+ * commands that read them through the aggregation's filter. */
+#define CMD_TIME_OPTIONS                                                                                     \
+	{"from", required_argument, NULL, CMD_OPT_FROM},                                                     \
+	{                                                                                                    \
+		"to", required_argument, NULL, CMD_OPT_TO                                                    \
 	}
 /* Ends the table (it holds the terminating entry). */
 #define CMD_COMMON_OPTIONS                                                                                   \
@@ -82,6 +91,11 @@ struct cmd_common {
 				 * ("a budget is exceeded"), or NULL */
 	bool leaks;		/* takes CMD_LEAK_OPTIONS */
 	bool explicit_files;	/* never reads the latest run by default (diff) */
+	bool times;		/* takes CMD_TIME_OPTIONS (their help) */
+	/* --from/--to: the range [from_ns, to_ns) since each process's start
+	 * (to_ns UINT64_MAX without --to); timed when either was given. */
+	bool timed;
+	uint64_t from_ns, to_ns;
 	struct profile_opts po; /* what the common options set */
 };
 
@@ -107,6 +121,14 @@ int cmd_files(const struct cmd_common *cc, int *argc, char ***argv);
  * and "new"), or is NULL. Returns 0, or says why not and returns the exit
  * status: 1 out of memory, 2 a file that cannot be read or is no dump. */
 int cmd_load(const struct cmd_common *cc, struct profile *p, char **paths, size_t n, const char *side);
+
+/* The time range of --from/--to into f (nothing without them). */
+struct agg_filter;
+void cmd_range_filter(const struct cmd_common *cc, struct agg_filter *f);
+
+/* "from 1.000 s to 2.500 s" ("from 1.000 s to the end"), what a header
+ * says of the range. */
+void cmd_range_text(const struct cmd_common *cc, char *buf, size_t len);
 
 /* Frees what the common options allocated (the suppression list). */
 void cmd_common_free(struct cmd_common *cc);

@@ -1,9 +1,9 @@
-# Embeds the viewer (index.html, viewer.css, viewer.js) into the fathom command.
+# Embeds the viewer (index.html, viewer.css, viewer.js, timeline.js) into the fathom command.
 # Included from profiler/CMakeLists.txt, it adds a build step that writes a
 # generated C source holding the three files as byte arrays; run as a script
 # (cmake -P, with VIEWER_DIR and OUT set) it is that build step.
 
-set(FATHOM_VIEWER_PARTS "index.html=html" "viewer.css=css" "viewer.js=js")
+set(FATHOM_VIEWER_PARTS "index.html=html" "viewer.css=css" "viewer.js=js" "timeline.js=tljs")
 
 if(CMAKE_SCRIPT_MODE_FILE)
   set(body "/* Generated at build time by viewer/embed.cmake from viewer/; not to be edited. */\n")

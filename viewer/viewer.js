@@ -136,22 +136,28 @@
       this.func = func;
       this.tree = buildTree(parent, byName(this.names, func));
       this.metrics = d.metrics || [];
+      /* CPU by thread and slice of the run (timeline.js), null when none. */
+      this.tl = window.FathomTimeline ? window.FathomTimeline.parse(d) : null;
       this.cache = new Map();
       this.tables = new Map();
     }
     metric(id) {
       return this.metrics.find((m) => m.id === id) || null;
     }
-    /* Self and total weights of every node for a metric, optionally one thread's CPU. */
-    weights(id, thread) {
-      const key = id + '/' + (id === 'cpu' ? thread : -1);
+    /* Self and total weights of every node for a metric, optionally one
+     * thread's CPU and the CPU of a range of slices [s0, s1) (timeline.js). */
+    weights(id, thread, range) {
+      const r = id === 'cpu' && range && this.tl ? range : null;
+      const key = id + '/' + (id === 'cpu' ? thread : -1) + (r ? '/' + r[0] + '-' + r[1] : '');
       let w = this.cache.get(key);
       if (w) return w;
       const n = this.tree.n;
-      const self = new Float64Array(n);
+      let self = new Float64Array(n);
       /* Node numbers in the lists are steps from the previous one, from -1. */
       const bad = () => fail('weights of ' + id + ' name a node that does not exist');
-      if (id === 'cpu' && thread >= 0) {
+      if (r) {
+        self = window.FathomTimeline.rangeSelf(this.tl, n, r[0], r[1], thread);
+      } else if (id === 'cpu' && thread >= 0) {
         const tc = this.d.thread_cpu || [];
         let node = -1;
         for (let i = 0; i + 2 < tc.length; i += 3) {
@@ -270,8 +276,8 @@
     /* The hotspot table under the current selection: the analyzer's, or
      * for one thread's CPU (a filter the data has no table for) the one
      * JavaScript aggregation of the viewer, threadTable(). */
-    hotspots(id, thread, w) {
-      if (id !== 'cpu' || !(thread >= 0)) return this.table(id);
+    hotspots(id, thread, w, range) {
+      if (id !== 'cpu' || (!(thread >= 0) && !(range && this.tl))) return this.table(id);
       if (!w.funcs) w.funcs = this.threadTable(w);
       return w.funcs;
     }
@@ -531,7 +537,7 @@
   /* The tables open on what a user looks for first: the functions that cost
    * the most themselves (by total, _start and main would lead), and the
    * biggest regressions (new minus base, largest growth first). */
-  const state = { prof: 0, metric: 'cpu', thread: -1, search: '', focus: -1, srcFunc: -1, sortKey: 'self', sortDir: -1,
+  const state = { prof: 0, metric: 'cpu', thread: -1, range: null, search: '', focus: -1, srcFunc: -1, sortKey: 'self', sortDir: -1,
                   diffKey: 'delta', diffDir: -1, tab: 'hotspots' };
   let flame;
   let diffFlame;
@@ -681,7 +687,10 @@
     const note = $('thread-note');
     const tsel = $('thread');
     tsel.disabled = state.metric !== 'cpu';
-    if (state.metric !== 'cpu' && state.thread >= 0)
+    if (state.metric !== 'cpu' && state.range)
+      note.textContent = (state.metric === 'wait' ? 'waiting' : 'memory weights') +
+        ' not kept in time here; showing the whole run (the range filters CPU)';
+    else if (state.metric !== 'cpu' && state.thread >= 0)
       note.textContent = (state.metric === 'wait' ? 'waiting' : 'memory weights') +
         ' not split by thread here; showing all threads';
     else if (!(cur.total[0] > 0))
@@ -691,7 +700,7 @@
 
   function renderFlame() {
     const p = P();
-    cur = p.weights(state.metric, state.thread);
+    cur = p.weights(state.metric, state.thread, state.range);
     flame.setSource(flameSource());
     flame.draw();
     zoomLabel();
@@ -704,7 +713,7 @@
   function renderTable() {
     const p = P();
     const m = curMetric();
-    const { rows: fns, fself, ftotal } = p.hotspots(state.metric, state.thread, cur);
+    const { rows: fns, fself, ftotal } = p.hotspots(state.metric, state.thread, cur, state.range);
     const all = cur.total[0];
     const rows = fns.slice();
     const key = state.sortKey;
@@ -1031,6 +1040,53 @@
     const peak = tl.findIndex((s) => s.proc === (p.d.mem || {}).peak_proc);
     if (peak >= 0) sel.value = String(peak);
     $('timeline-proc-group').hidden = tl.length < 2;
+  }
+
+  /* ---------- the timeline: lanes, curves, the range ---------- */
+
+  let laneLayout = null;
+
+  function renderLanes() {
+    const p = P();
+    const panel = $('time-panel');
+    panel.hidden = !p.tl && !(p.d.timeline || []).length;
+    if (panel.hidden) { laneLayout = null; return; }
+    const threads = p.d.threads || [];
+    laneLayout = window.FathomTimeline.draw($('lanes'), $('lanes-wrap'), p, p.tl, state.range, {
+      /* The whole hue circle, so that neighbouring slices' functions differ. */
+      color: (f) => (f >= 0 ? 'hsl(' + (hashHue(p.names[f]) % 360) + ',62%,52%)' : '#c9ced4'),
+      funcOf: (node) => p.func[node],
+      threadName: (k) => { const t = threads[k] || {}; return (t.name || 'thread') + ' ' + t.tid; },
+      fmtDuration, fmtBytes,
+    });
+    const note = $('range-note');
+    $('range-clear').hidden = !state.range;
+    if (state.range && p.tl) {
+      const t0 = state.range[0] * p.tl.sliceNs, t1 = state.range[1] * p.tl.sliceNs;
+      note.textContent = 'CPU of ' + fmtDuration(t0) + ' to ' + fmtDuration(t1) +
+        ' only (flame graph and tables; since each process started)';
+      note.dataset.from = String(t0);
+      note.dataset.to = String(t1);
+    } else {
+      note.textContent = p.tl ? 'drag over the lanes to see one time range' : 'no CPU samples in time';
+      delete note.dataset.from;
+      delete note.dataset.to;
+    }
+  }
+
+  /* A range [t0, t1] in ns (null: the whole run) as whole slices. */
+  function setRange(r) {
+    const tl = P().tl;
+    if (r && tl) {
+      const s0 = Math.max(0, Math.floor(r[0] / tl.sliceNs));
+      const s1 = Math.min(tl.slices, Math.max(s0 + 1, Math.ceil(r[1] / tl.sliceNs)));
+      state.range = [s0, s1];
+    } else {
+      state.range = null;
+    }
+    renderFlame();
+    if (state.tab === 'hotspots') renderTable();
+    renderLanes();
   }
 
   /* ---------- diff ---------- */
@@ -1414,6 +1470,7 @@
   function renderAll() {
     renderHeader();
     renderFlame();
+    renderLanes();
     if (state.tab === 'hotspots') renderTable();
     if (state.tab === 'source') renderSource();
     if (state.tab === 'memory') renderTimeline();
@@ -1462,6 +1519,7 @@
       state.focus = -1;
       state.srcFunc = -1;
       state.thread = -1;
+      state.range = null;
       flame.zoom = 0;
       fillThreads();
       fillTimelineProcs();
@@ -1520,6 +1578,8 @@
     });
     for (const b of document.querySelectorAll('.tab')) b.addEventListener('click', () => setTab(b.dataset.tab));
     $('timeline-proc').addEventListener('change', renderTimeline);
+    $('range-clear').addEventListener('click', () => setRange(null));
+    window.FathomTimeline.wireDrag($('lanes'), () => laneLayout, setRange);
     $('diff-width').addEventListener('change', () => { diffFlame.zoom = 0; renderDiff(); });
     $('diff-norm').addEventListener('change', renderDiff);
     let resize = 0;
@@ -1527,6 +1587,7 @@
       clearTimeout(resize);
       resize = setTimeout(() => {
         flame.draw();
+        renderLanes();
         if (state.tab === 'memory') renderTimeline();
         if (state.tab === 'diff') diffFlame.draw();
       }, 100);
@@ -1594,6 +1655,7 @@
     updateMatch();
     renderHeader();
     renderFlame();
+    renderLanes();
     const t3 = performance.now();
     stats.drawMs = t3 - t2;
     /* The second animation frame starts after the first one was painted;
@@ -1620,6 +1682,9 @@
     return { analyzer: rows(p.table(id)), page: rows(p.threadTable(p.weights(id, -1))) };
   };
   api.highlighted = () => flame.drawnHighlighted;
+  /* For tests: choose a time range (ns since start; null clears) and read it. */
+  api.setRange = (t0, t1) => setRange(t0 === null ? null : [t0, t1]);
+  api.range = () => state.range;
 
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', main);
   else main();

@@ -17,8 +17,37 @@ static bool proc_selected(const struct profile *p, const struct agg_filter *f, u
 	return !f || !f->pid || (proc < p->nprocs && p->procs[proc].pid == f->pid);
 }
 
+/* The weights of a time range: CPU samples in it, under the thread and
+ * process filters (the rest 0). */
+static int range_weights(const struct profile *p, const struct agg_filter *f, int metric, int64_t *w,
+			 double *n)
+{
+	if (!p->has_times)
+		return -EINVAL;
+	memset(w, 0, p->nstacks * sizeof(*w));
+	if (n)
+		memset(n, 0, p->nstacks * sizeof(*n));
+	if (metric != FA_CPU)
+		return 0;
+	for (size_t i = 0; i < p->ntsamples; i++) {
+		const struct fa_tsample *ts = &p->tsamples[i];
+		if (!agg_in_range(f, ts->time_ns) || ts->tstack >= p->ntstacks)
+			continue;
+		const struct fa_thread_stack *st = &p->tstacks[ts->tstack];
+		if (st->stack >= p->nstacks || !proc_selected(p, f, p->stacks[st->stack].proc) ||
+		    (f->tid && (st->thread >= p->nthreads || p->threads[st->thread].tid != f->tid)))
+			continue;
+		w[st->stack] += ts->weight;
+		if (n)
+			n[st->stack] += 1;
+	}
+	return 0;
+}
+
 int agg_stack_weights(const struct profile *p, const struct agg_filter *f, int metric, int64_t *w, double *n)
 {
+	if (f && f->timed)
+		return range_weights(p, f, metric, w, n);
 	bool tid = f && f->tid;
 	for (size_t s = 0; s < p->nstacks; s++) {
 		w[s] = !tid && proc_selected(p, f, p->stacks[s].proc) ? p->stacks[s].w[metric] : 0;
@@ -344,7 +373,7 @@ int agg_table_build(struct agg_table *t, const struct profile *p, const struct a
 			ns = (double)cpu[s] * (hz ? 1e9 / hz : 0);
 			any = cpu[s] || n;
 		}
-		if (mem_bits && !f->tid && proc_selected(p, f, st->proc))
+		if (mem_bits && !f->tid && !f->timed && proc_selected(p, f, st->proc))
 			for (int m = 0; m < FA_NMETRICS; m++)
 				if ((mem_bits & AGG_METRIC(m)) && (vals[m] = st->w[m]))
 					any = any_mem = true;

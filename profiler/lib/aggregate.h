@@ -12,17 +12,32 @@
 #include "site.h"
 
 /* Which stacks count. Only CPU weight and waiting time are known per
- * thread: with a tid, every memory weight is 0. */
+ * thread: with a tid, every memory weight is 0. Only CPU samples are known
+ * in time: with a time range, only the samples in it count, and every
+ * other weight is 0 (fathom mem --from/--to takes the heap at the range's
+ * ends from marks instead). */
 struct agg_filter {
 	int tid; /* 0: every thread; otherwise threads of this id */
 	int pid; /* 0: every process; otherwise processes of this id */
+	/* The range [from_ns, to_ns) in ns since each process's start; needs a
+	 * profile loaded with profile_opts.keep_times. */
+	bool timed;
+	uint64_t from_ns, to_ns;
 };
+
+/* Whether a CPU sample at time t (ns since its process's start) is in f's
+ * range (always, without one). */
+static inline bool agg_in_range(const struct agg_filter *f, uint64_t t)
+{
+	return !f || !f->timed || (t >= f->from_ns && t < f->to_ns);
+}
 
 /* What the weight of stack s is under f: w[s] for the metric (and, when n
  * is not NULL, n[s] for the CPU samples: delivered signals, what a
  * statistical test counts). Both arrays hold p->nstacks entries. Without a
  * per-thread table (a hand-built profile) the samples are estimated from the
- * weights. Returns 0 or -ENOMEM. */
+ * weights. Returns 0, -ENOMEM, or -EINVAL for a time range on a profile
+ * loaded without keep_times. */
 int agg_stack_weights(const struct profile *p, const struct agg_filter *f, int metric, int64_t *w, double *n);
 
 /* Whether any stack of p has weight in metric. */

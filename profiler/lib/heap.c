@@ -159,6 +159,7 @@ struct heap {
 	struct hmark {
 		size_t idx;
 		int64_t bytes, blocks;
+		int64_t calls, alloc_bytes, frees; /* so far (FA_MARK_AT, FA_MARK_FROM) */
 		struct fa_mark_live *live;
 		size_t nlive;
 	} * marks;
@@ -604,6 +605,8 @@ static inline __attribute__((always_inline)) void replay_alloc(struct heap *h, u
 	note_peak(h, seq);
 }
 
+static int64_t pick(const struct heap *h, uint64_t recorded, double estimate);
+
 /* A WINDOW mark: the live heap now, by stack. At a START after a STOP, the
  * blocks still live are set aside: their frees while paused went unseen, so
  * from now on only what this window allocates is followed (their later
@@ -638,15 +641,33 @@ static __attribute__((noinline)) void replay_mark(struct heap *h, size_t idx, in
 	}
 	mk->bytes = llround(tb);
 	mk->blocks = llround(tn);
-	if (nz && (what == FD_WIN_SNAPSHOT || what == FA_MARK_AT)) {
+	/* The ends of a time range (fathom mem --at, --from) also keep what
+	 * each stack had allocated so far: what a range allocated is the
+	 * difference. */
+	bool range = what == FA_MARK_AT || what == FA_MARK_FROM;
+	if (range) {
+		mk->calls = pick(h, h->n_calls, h->calls);
+		mk->alloc_bytes = pick(h, h->n_bytes, h->bytes);
+		mk->frees = pick(h, h->n_frees, h->frees);
+		for (size_t s = 0; s < h->maxstack && s < h->capstacks; s++)
+			nz += !blocks[s] && h->stacks[s].n_calls;
+	}
+	if (nz && (what == FD_WIN_SNAPSHOT || range)) {
 		if (!(mk->live = malloc(nz * sizeof(*mk->live)))) {
 			h->err = -ENOMEM;
 			nz = 0;
 		}
-		for (size_t s = 0; s < h->maxstack && mk->nlive < nz; s++)
-			if (blocks[s])
-				mk->live[mk->nlive++] =
-				    (struct fa_mark_live){(uint32_t)s, llround(bytes[s]), llround(blocks[s])};
+		for (size_t s = 0; s < h->maxstack && mk->nlive < nz; s++) {
+			const struct hstack *st = s < h->capstacks ? &h->stacks[s] : NULL;
+			if (!blocks[s] && !(range && st && st->n_calls))
+				continue;
+			struct fa_mark_live *l = &mk->live[mk->nlive++];
+			*l = (struct fa_mark_live){(uint32_t)s, llround(bytes[s]), llround(blocks[s]), 0, 0};
+			if (range && st) {
+				l->calls = pick(h, st->n_calls, st->calls);
+				l->alloc_bytes = pick(h, st->n_bytes, st->bytes);
+			}
+		}
 	}
 	free(bytes);
 	free(blocks);
@@ -1026,6 +1047,9 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 			fm->heap_known = true;
 			fm->heap_bytes = mk->bytes;
 			fm->heap_blocks = mk->blocks;
+			fm->alloc_calls = mk->calls;
+			fm->alloc_bytes = mk->alloc_bytes;
+			fm->frees = mk->frees;
 			free(fm->live);
 			fm->live = mk->live;
 			fm->nlive = mk->nlive;

@@ -173,6 +173,7 @@ struct proc_state {
 	bool mark_at_done;	   /* profile_opts.mark_at_ns's mark is made */
 	struct jitmap *jit;	   /* the perf map's JIT names (PERFMAP), or NULL */
 	struct series_file series; /* the first file's place in a rotated series (series.c) */
+	bool mark_from_done;	   /* and mark_from_ns's */
 };
 
 /* A module's node in its process's live map (below). */
@@ -187,7 +188,7 @@ struct loader {
 	struct profile *p;
 	const struct profile_opts *opts;
 	size_t procs_cap, modules_cap, threads_cap, funcs_cap, frames_cap, locs_cap, stacks_cap, tstacks_cap;
-	size_t ticks_cap, raw_stacks_cap, pstate_cap;
+	size_t ticks_cap, raw_stacks_cap, pstate_cap, tsamples_cap;
 	struct proc_state *pstate;   /* per process */
 	struct rawstack *raw_stacks; /* per stack, until symbolized */
 	struct mod_node *mod_nodes;  /* per module */
@@ -723,6 +724,13 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 				return -ENOMEM;
 		p->tstacks[ts].cpu += w;
 		p->tstacks[ts].samples++;
+		/* CPU charged at a thread's end has no time of its own: it is in
+		 * no time range. */
+		if (ld->opts && ld->opts->keep_times && !e->at_end) {
+			if (GROW(p->tsamples, ld->tsamples_cap, p->ntsamples + 1) < 0)
+				return -ENOMEM;
+			p->tsamples[p->ntsamples++] = (struct fa_tsample){e->time, ts, (uint32_t)w};
+		}
 		/* Running, for the timeline of running against waiting. */
 		if (pr->wait_threshold_ns && pr->hz)
 			return wait_sample(p, t, e->time, (uint64_t)w * (1000000000u / pr->hz));
@@ -789,6 +797,17 @@ static int on_map(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 static void jit_warn(void *p, const char *msg)
 {
 	warn(p, "%s", msg);
+}
+
+/* The mark `what` that profile_opts asked for at time at_ns (0: none),
+ * made at the first tick at or after it. Returns 0 or -ENOMEM. */
+static int tick_mark(struct loader *ld, uint32_t proc, const struct rd_rec *r, int what, uint64_t at_ns,
+		     bool *done)
+{
+	if (!at_ns || *done || r->time < at_ns)
+		return 0;
+	*done = true;
+	return marks_add(&ld->p->procs[proc], ld->pstate[proc].heap, what, r->time, r->seq, 0, NULL, 0);
 }
 
 static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
@@ -875,12 +894,11 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 		seen_time(ld, proc, r->time);
 		if (r->rss_file != UINT64_MAX && on_map(ld, proc, r) < 0)
 			return -ENOMEM;
-		if (ld->opts && ld->opts->mark_at_ns && !ld->pstate[proc].mark_at_done &&
-		    r->time >= ld->opts->mark_at_ns) {
-			ld->pstate[proc].mark_at_done = true;
-			int rc =
-			    marks_add(pr, ld->pstate[proc].heap, FA_MARK_AT, r->time, r->seq, 0, NULL, 0);
-			if (rc)
+		if (ld->opts) {
+			int rc = tick_mark(ld, proc, r, FA_MARK_FROM, ld->opts->mark_from_ns,
+					   &ld->pstate[proc].mark_from_done);
+			if (rc || (rc = tick_mark(ld, proc, r, FA_MARK_AT, ld->opts->mark_at_ns,
+						  &ld->pstate[proc].mark_at_done)))
 				return rc;
 		}
 		if (ld->pstate[proc].heap)
@@ -1572,6 +1590,7 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 	memset(p, 0, sizeof(*p));
 	*err = NULL;
 	struct loader ld = {.p = p, .opts = opts};
+	p->has_times = opts && opts->keep_times;
 	ld.progress = !(opts && opts->quiet) && isatty(2);
 	clock_gettime(CLOCK_MONOTONIC, &ld.t0);
 	int rc = 0;
@@ -1674,6 +1693,7 @@ void profile_free(struct profile *p)
 	free(p->locs);
 	free(p->stacks);
 	free(p->tstacks);
+	free(p->tsamples);
 	free(p->timeline);
 	free(p->warnings);
 	wait_free(p->waits);

@@ -11,10 +11,12 @@
 int out_flame_tree(struct flame_tree *t, const struct profile *p, const struct profile *base,
 		   const struct out_opts *o)
 {
-	int rc = flame_build(t, p, o->metric, &(struct agg_filter){.tid = o->tid});
+	const struct agg_filter f = {
+	    .tid = o->tid, .timed = o->timed, .from_ns = o->from_ns, .to_ns = o->to_ns};
+	int rc = flame_build(t, p, o->metric, &f);
 	if (rc)
 		return rc;
-	if (base && (rc = flame_add_base(t, base, o->metric, &(struct agg_filter){.tid = o->tid}))) {
+	if (base && (rc = flame_add_base(t, base, o->metric, &f))) {
 		flame_free(t);
 		return rc;
 	}

@@ -12,9 +12,13 @@
 
 /* What to draw or export. */
 struct out_opts {
-	int metric;	     /* enum fa_metric: the weight of flame graphs and folded stacks */
-	bool metric_set;     /* pprof/speedscope: the user chose one weight (default: all present) */
-	int tid;	     /* 0: all threads; otherwise CPU weight of that thread only */
+	int metric;	 /* enum fa_metric: the weight of flame graphs and folded stacks */
+	bool metric_set; /* pprof/speedscope: the user chose one weight (default: all present) */
+	int tid;	 /* 0: all threads; otherwise CPU weight of that thread only */
+	/* --from/--to (flame graphs and folded stacks): CPU samples of the
+	 * range [from_ns, to_ns) only (aggregate.h's agg_filter). */
+	bool timed;
+	uint64_t from_ns, to_ns;
 	bool thread_labels;  /* pprof: CPU samples per thread, labelled with it */
 	const char *title;   /* SVG title, or NULL for one made from the program's name */
 	double min_width;    /* SVG: omit frames narrower than this fraction (0: 0.001) */

@@ -57,12 +57,17 @@ struct fa_python {
 struct fa_mark_live {
 	uint32_t stack;
 	int64_t bytes, blocks;
+	/* At FA_MARK_AT and FA_MARK_FROM only (else 0): what the stack had
+	 * allocated so far (calls, bytes); those marks list every stack that
+	 * allocated, live or not. */
+	int64_t calls, alloc_bytes;
 };
 
 /* A WINDOW record of a process (format 1.4: recording switched on or off, a
  * snapshot, a rotation), or the point `fathom mem --at TIME` asked for
  * (what FA_MARK_AT). */
 #define FA_MARK_AT 100
+#define FA_MARK_FROM 101
 struct fa_mark {
 	int what; /* FD_WIN_* or FA_MARK_AT */
 	uint64_t time_ns, seq, id;
@@ -72,6 +77,9 @@ struct fa_mark {
 	 * heap_known false without allocation tracking. */
 	bool heap_known;
 	int64_t heap_bytes, heap_blocks;
+	/* At FA_MARK_AT and FA_MARK_FROM only: allocation calls, bytes and
+	 * frees replayed so far. */
+	int64_t alloc_calls, alloc_bytes, frees;
 	struct fa_mark_live *live;
 	size_t nlive;
 };
@@ -237,6 +245,15 @@ struct fa_thread_stack {
 	int64_t wait;
 };
 
+/* One CPU sample in time (kept with profile_opts.keep_times, for time
+ * ranges: aggregate.h's agg_filter, the viewer's timeline): its (stack,
+ * thread) entry and its weight in periods. */
+struct fa_tsample {
+	uint64_t time_ns; /* since its process's start */
+	uint32_t tstack;  /* index into profile.tstacks */
+	uint32_t weight;
+};
+
 /* Heap and RSS over time, from the agent's periodic ticks and the heap replay. */
 struct fa_point {
 	uint32_t proc;
@@ -291,6 +308,11 @@ struct profile {
 	size_t ntstacks;
 	struct fa_point *timeline;
 	size_t ntimeline;
+	/* The CPU samples in file order, each process's in time order (only
+	 * with profile_opts.keep_times; has_times says so). */
+	struct fa_tsample *tsamples;
+	size_t ntsamples;
+	bool has_times;
 	struct fa_maps *maps; /* the program's mappings (maps.h); NULL when none were recorded */
 	struct fa_mem mem;
 	int64_t total[FA_NMETRICS]; /* sum over stacks (peak: the sum at the peak) */
@@ -327,6 +349,12 @@ struct profile_opts {
 	/* fathom mem --at TIME: a mark (FA_MARK_AT) at the first tick at or
 	 * after this time (ns since each process's start; 0: none). */
 	uint64_t mark_at_ns;
+	/* fathom mem --from: a second such mark (FA_MARK_FROM), for the live
+	 * heap at the start of a range (0: none). */
+	uint64_t mark_from_ns;
+	/* Keep every CPU sample's time (profile.tsamples): 16 bytes a sample,
+	 * for --from/--to and the viewer's timeline. */
+	bool keep_times;
 };
 
 /* Reads, validates and merges the dump files, replays the heap and symbolizes.

@@ -325,6 +325,7 @@ static void write_timeline(struct json *j, const struct profile *p)
 			if (p->timeline[i].proc == pr)
 				json_int(j, NULL, p->timeline[i].rss);
 		json_array_end(j);
+		viewer_write_mapped(j, p, (uint32_t)pr);
 		json_object_end(j);
 	}
 	json_array_end(j);
@@ -407,7 +408,7 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 	if (ret < 0)
 		goto out;
 	ret = write_thread_cpu(j, p, node_of);
-	if (ret < 0)
+	if (ret < 0 || (ret = viewer_write_cpu_time(j, p, node_of)) < 0)
 		goto out;
 	write_timeline(j, p);
 	write_mem(j, p);

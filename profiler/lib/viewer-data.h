@@ -38,6 +38,17 @@ int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics
  * Returns 0 or -ENOMEM. */
 int viewer_write_waits(struct json *j, const struct profile *p);
 
+/* Writes a profile's "cpu_time" (viewer-time.c): each thread's CPU samples
+ * by slice of the run and call-tree node (node_of: each stack's node, as
+ * flame_build_by_func makes it); nothing for a profile loaded without
+ * keep_times. Returns 0 or -ENOMEM. */
+int viewer_write_cpu_time(struct json *j, const struct profile *p, const uint32_t *node_of);
+
+/* Writes "mapped" of a timeline entry: the bytes process proc had mapped
+ * (maps.h's counted kinds) at each of its timeline points; nothing when it
+ * recorded no mappings. */
+void viewer_write_mapped(struct json *j, const struct profile *p, uint32_t proc);
+
 /* Writes the viewer data of n profiles (1, or 2 with o->diff) to f.
  * Returns 0, -ENOMEM, or -EIO when f reports a write error. */
 int viewer_data_write(FILE *f, const struct profile *const *profiles, size_t n, const struct viewer_opts *o);

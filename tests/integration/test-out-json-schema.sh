@@ -27,6 +27,7 @@ for by in function file line module; do
 done
 out report-threads report --json --threads mem.fdump base.fdump
 out report-tid report --json --tid "$tid" --threads mem.fdump
+out report-range report --json --from 10ms --to 1s mem.fdump
 out mem-exact mem --json mem.fdump
 out mem-sampled mem --json sampled.fdump
 out mem-two mem --json mem.fdump base.fdump

@@ -150,7 +150,9 @@ export function synthData(stacks, seed = 1) {
 export function assemble(viewerDir, data) {
   const html = fs.readFileSync(path.join(viewerDir, 'index.html'), 'utf8');
   const css = fs.readFileSync(path.join(viewerDir, 'viewer.css'), 'utf8');
-  const js = fs.readFileSync(path.join(viewerDir, 'viewer.js'), 'utf8');
+  const tl = path.join(viewerDir, 'timeline.js');
+  const js = (fs.existsSync(tl) ? fs.readFileSync(tl, 'utf8') + '\n' : '') +
+    fs.readFileSync(path.join(viewerDir, 'viewer.js'), 'utf8');
   const json = JSON.stringify(data).replace(/</g, '\\u003c');
   return html.replace('<!--FATHOM:CSS-->', () => css).replace('<!--FATHOM:JS-->', () => js)
     .replace('<!--FATHOM:DATA-->', () => json);

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The viewer's timeline (tests/js/test-view-timeline.mjs, headless chromium):
+# a program whose phases are known in time (tl_phases: phase_a, then phase_b
+# after "switch"); dragging over each phase's range filters the flame graph
+# and the hotspot table to that phase's function, and clearing restores both.
+source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/integration/view-lib.sh"
+
+run "$FATHOM" record -q -F 500 --alloc -o ph.fdump -- "$PROGS/tl_phases" >ph.out
+sw=$(awk '$1 == "switch" { printf "%d", $2 * 1e9 }' ph.out)
+[ -n "$sw" ] || fail "tl_phases did not say when it switched phases"
+run "$FATHOM" view -q ph.fdump -o ph.html >/dev/null
+node "$VIEW_JS/test-view-timeline.mjs" --chromium "$VIEW_CHROMIUM" ph.html "$sw" >tl.log 2>&1 || {
+	sed 's/^/  | /' tl.log | tail -40 >&2
+	fail "the viewer's timeline does not filter by time"
+}
+grep -E '^# ' tl.log >&2
+echo "ok: a range chosen on the timeline filters the flame graph and the table"
