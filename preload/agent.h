@@ -315,8 +315,10 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 		thread_push_wait(t, w, n);
 		return;
 	}
-	uint64_t eighth = ring_capacity(&t->ring) / 8;
-	if (UNLIKELY(old / eighth != (old + n) / eighth))
+	/* The capacity is a power of two, so is an eighth of it: the head
+	 * crossed a multiple of it when old and old + n differ above its bits.
+	 * (Two divisions here cost more than the rest of the push.) */
+	if (UNLIKELY((old ^ (old + n)) > (t->ring.mask >> 3)))
 		writer_nudge(t);
 }
 
