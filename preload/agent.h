@@ -322,6 +322,13 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 		writer_nudge(t);
 }
 
+/* sample-cost.c: the CPU sample's cost with FATHOM_DEBUG_COST=1. scost_add:
+ * Context: signal. */
+extern int scost_on;
+void scost_setup(void);
+void scost_add(uint64_t ns, unsigned frames);
+void scost_report(void);
+
 /* thread-cpu.c */
 /* Reads the CPU clock of the process's thread tid. Context: any,
  * async-signal-safe. */
