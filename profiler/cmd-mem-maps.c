@@ -65,8 +65,8 @@ static void print_sites(const struct mem *m, const struct fa_maps *mp)
 	size_t top = m->top && m->top < n ? m->top : n;
 	char a[40], b[40];
 	for (size_t i = 0; i < top; i++) {
-		printf("  %11s %11s %7" PRIu64 "  %-9s  ", fmt_bytes(a, v[i].max_live), fmt_bytes(b, v[i].live_end),
-		       v[i].calls, maps_kind_name(v[i].kind));
+		printf("  %11s %11s %7" PRIu64 "  %-9s  ", fmt_bytes(a, v[i].max_live),
+		       fmt_bytes(b, v[i].live_end), v[i].calls, maps_kind_name(v[i].kind));
 		mem_print_stack(m, v[i].stack, "                                           ");
 	}
 	if (n > top)
@@ -92,7 +92,8 @@ void mem_print_mappings(const struct mem *m)
 	uint64_t rss_t;
 	int64_t rss_file, rss = rss_peak(p, proc, &rss_t, &rss_file);
 	int64_t end = maps_counted(mp->end_kind);
-	printf("\nMemory: heap, mappings and RSS%s\n", p->nprocs > 1 ? " (the process with the mapped peak)" : "");
+	printf("\nMemory: heap, mappings and RSS%s\n",
+	       p->nprocs > 1 ? " (the process with the mapped peak)" : "");
 	printf("  %-10s %11s %9s  %s\n", "", "peak", "at", "");
 	printf("  %-10s %11s %8.2fs  (malloc and friends; large blocks too)\n", "heap",
 	       mem_est_bytes(m, a, p->mem.peak_bytes), (double)p->mem.peak_time_ns / 1e9);
@@ -101,8 +102,8 @@ void mem_print_mappings(const struct mem *m)
 	if (rss >= 0) {
 		printf("  %-10s %11s %8.2fs", "RSS", fmt_bytes(a, rss), (double)rss_t / 1e9);
 		if (rss_file >= 0)
-			printf("  (%s anonymous, %s of files and shared memory)", fmt_bytes(b, rss - rss_file),
-			       fmt_bytes(c, rss_file));
+			printf("  (%s anonymous, %s of files and shared memory)",
+			       fmt_bytes(b, rss - rss_file), fmt_bytes(c, rss_file));
 		putchar('\n');
 		/* At the RSS peak: the anonymous pages the heap and the
 		 * program's anonymous mappings could hold. Mapped pages need
@@ -113,13 +114,15 @@ void mem_print_mappings(const struct mem *m)
 		int64_t anon = rss_file >= 0 ? rss - rss_file : rss - live[FD_MAP_FILE];
 		int64_t seen = heap + live[FD_MAP_ANON] + live[FD_MAP_STACK] + live[FD_MAP_BRK];
 		int64_t unexplained = anon > seen ? anon - seen : 0;
-		printf("  RSS not explained by the heap or mappings fathom saw: %s%s at the RSS peak (anonymous "
-		       "%s, heap %s, anonymous mappings %s)\n",
-		       unexplained ? "at least " : "", fmt_bytes(a, unexplained), fmt_bytes(b, anon),
-		       fmt_bytes(c, heap), fmt_bytes(d, seen - heap));
+		printf(
+		    "  RSS not explained by the heap or mappings fathom saw: %s%s at the RSS peak (anonymous "
+		    "%s, heap %s, anonymous mappings %s)\n",
+		    unexplained ? "at least " : "", fmt_bytes(a, unexplained), fmt_bytes(b, anon),
+		    fmt_bytes(c, heap), fmt_bytes(d, seen - heap));
 		if (unexplained >= ((int64_t)32 << 20))
-			printf("    hint: allocator overhead and fragmentation, freed pages the allocator kept "
-			       "(malloc_trim), thread stacks and mappings made behind libc's back\n");
+			printf(
+			    "    hint: allocator overhead and fragmentation, freed pages the allocator kept "
+			    "(malloc_trim), thread stacks and mappings made behind libc's back\n");
 	}
 	int any = 0;
 	for (unsigned k = 0; k < FD_MAP_NKINDS; k++)
@@ -132,8 +135,8 @@ void mem_print_mappings(const struct mem *m)
 	printf("  %-10s %11s %11s %7s\n", "by kind", "max", "at exit", "maps");
 	for (unsigned k = 0; k < FD_MAP_NKINDS; k++)
 		if (mp->calls[k])
-			printf("  %-10s %11s %11s %7" PRIu64 "%s\n", maps_kind_name(k), fmt_bytes(a, mp->kind_max[k]),
-			       fmt_bytes(b, mp->end_kind[k]), mp->calls[k],
+			printf("  %-10s %11s %11s %7" PRIu64 "%s\n", maps_kind_name(k),
+			       fmt_bytes(a, mp->kind_max[k]), fmt_bytes(b, mp->end_kind[k]), mp->calls[k],
 			       k == FD_MAP_HEAP	   ? "  (the allocator's own: counted in the heap)"
 			       : k == FD_MAP_GUARD ? "  (PROT_NONE: not resident, not in mapped)"
 						   : "");
