@@ -318,10 +318,19 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 		thread_push_wait(t, w, n);
 		return;
 	}
-	uint64_t eighth = ring_capacity(&t->ring) / 8;
-	if (UNLIKELY(old / eighth != (old + n) / eighth))
+	/* The capacity is a power of two, so is an eighth of it: the head
+	 * crossed a multiple of it when old and old + n differ above its bits.
+	 * (Two divisions here cost more than the rest of the push.) */
+	if (UNLIKELY((old ^ (old + n)) > (t->ring.mask >> 3)))
 		writer_nudge(t);
 }
+
+/* sample-cost.c: the CPU sample's cost with FATHOM_DEBUG_COST=1. scost_add:
+ * Context: signal. */
+extern int scost_on;
+void scost_setup(void);
+void scost_add(uint64_t ns, unsigned frames);
+void scost_report(void);
 
 /* thread-cpu.c */
 /* Reads the CPU clock of the process's thread tid. Context: any,

@@ -170,6 +170,7 @@ void agent_finish(unsigned reason)
 		agent_cpu_on = 0;
 		agent_wait_on = 0;
 		control_close();
+		scost_report();
 	}
 	dump_unlock();
 	NO_CANCEL_END(cs);

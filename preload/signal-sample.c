@@ -279,6 +279,8 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	t->last_id = id;
 	if (t->blk_on)
 		blocking_sampled(t, id, now);
+	if (UNLIKELY(scost_on))
+		scost_add(agent_now() - now, n);
 out_guard:
 	NO_CANCEL_END(cs);
 	agent_guard = g;
@@ -290,5 +292,6 @@ out:
  * program's disposition). Also called after a failed exec. */
 int sample_install(void)
 {
+	scost_setup();
 	return sample_action_install(on_sample, SAMPLE_SA_FLAGS);
 }

@@ -194,12 +194,18 @@ static size_t drain(struct tstate *t, uint64_t until, uint64_t max_seq)
 		}
 		if (is_alloc_event(EV_KIND(w0)) && EV_FIELD(w0) > max_seq)
 			break;
-		for (unsigned i = 0; i < len; i++)
-			w[i] = ring_at(r, tail + i);
+		/* An event that does not wrap around the ring's end is read in
+		 * place; one that does is copied out first. */
+		const uint64_t *ev = &r->buf[tail & r->mask];
+		if (UNLIKELY((tail & r->mask) + len > r->mask + 1)) {
+			for (unsigned i = 0; i < len; i++)
+				w[i] = ring_at(r, tail + i);
+			ev = w;
+		}
 		if (EV_KIND(w0) == EV_THREAD)
-			memcpy(g_wname[t->slot], &w[3], 16);
+			memcpy(g_wname[t->slot], &ev[3], 16);
 		/* The agent makes every event: the encoder knows each kind. */
-		unsigned used = enc_event(e, (uint64_t)t->tid, w);
+		unsigned used = enc_event(e, (uint64_t)t->tid, ev);
 		AGENT_ASSERT(used == len);
 		tail += len;
 		if (tail - released >= 4096) {
