@@ -87,8 +87,8 @@ static int write_uncompressed(Elf *in, int out)
 	Elf *o = elf_begin(out, ELF_C_WRITE, NULL);
 	GElf_Ehdr eh;
 	size_t phnum, shstrndx;
-	if (!o || !gelf_getehdr(in, &eh) || elf_getphdrnum(in, &phnum) < 0 || elf_getshdrstrndx(in, &shstrndx) < 0 ||
-	    !gelf_newehdr(o, gelf_getclass(in)))
+	if (!o || !gelf_getehdr(in, &eh) || elf_getphdrnum(in, &phnum) < 0 ||
+	    elf_getshdrstrndx(in, &shstrndx) < 0 || !gelf_newehdr(o, gelf_getclass(in)))
 		goto out;
 	if (phnum && !gelf_newphdr(o, phnum))
 		goto out;
