@@ -117,6 +117,7 @@ static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *l
 		if (g_cpu_ok)
 			cpu_resume();
 	} else {
+		late_request_detach(); /* an attached agent detaches */
 		g_on = 0;
 		agent_alloc_on = FD_ALLOC_OFF;
 		agent_wait_on = 0;
@@ -128,6 +129,22 @@ static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *l
 	return seq;
 }
 
+/* A late agent attached again (late.c): recording on in the new dump, a
+ * START mark labelled "attach" first, the window's settings those just
+ * given. Paused CPU time is skipped (cpu_resume): the new dump's accounts
+ * start now. */
+void window_late_restart(struct enc *e, int cpu_ok)
+{
+	uint64_t now = mono_now();
+	g_cpu_ok = cpu_ok;
+	g_alloc_mode = agent_cfg.alloc;
+	g_snap_id = 0;
+	g_start_at = 0;
+	g_stop_at = agent_cfg.duration_ns ? now + agent_cfg.duration_ns : 0;
+	g_next_snap = agent_cfg.snapshot_every_ns ? now + agent_cfg.snapshot_every_ns : 0;
+	window_switch(e, agent_now(), 1, "attach");
+}
+
 static uint64_t window_snapshot(struct enc *e, uint64_t now, const char *label)
 {
 	uint64_t seq = atomic_load(&agent_seq);
@@ -135,16 +152,19 @@ static uint64_t window_snapshot(struct enc *e, uint64_t now, const char *label)
 	return seq;
 }
 
-/* A command from `fathom ctl` (control.c): "start", "stop" or "snapshot",
- * with an optional label. Writes the answer, one word and its figures
- * separated by dots ("ok.start.SEQ.NS", "same.stop.SEQ.NS",
- * "ok.snapshot.SEQ.NS.ID", "bad"), into reply. */
+/* A command from `fathom ctl` (control.c): "start", "stop", "snapshot"
+ * (with an optional label) or "rotate" (rotate.c). Writes the answer, one
+ * word and its figures separated by dots ("ok.start.SEQ.NS",
+ * "same.stop.SEQ.NS", "ok.snapshot.SEQ.NS.ID", "ok.rotate.SEQ.NS.FILE",
+ * "failed.rotate", "bad"), into reply. */
 void window_command(struct enc *e, uint64_t now, const char *verb, const char *label, char *reply, size_t cap)
 {
 	unsigned long long seq;
 	if (!strcmp(verb, "start") || !strcmp(verb, "stop")) {
 		int on = verb[2] == 'a';
 		if (on == g_on) {
+			if (!on)
+				late_request_detach();
 			snprintf(reply, cap, "same.%s.%llu.%llu", verb,
 				 (unsigned long long)atomic_load(&agent_seq), (unsigned long long)now);
 			return;
@@ -157,6 +177,14 @@ void window_command(struct enc *e, uint64_t now, const char *verb, const char *l
 		seq = window_snapshot(e, now, label);
 		snprintf(reply, cap, "ok.snapshot.%llu.%llu.%llu", seq, (unsigned long long)now,
 			 (unsigned long long)g_snap_id);
+	} else if (!strcmp(verb, "rotate")) {
+		uint64_t rseq = 0;
+		unsigned n = rotate_now(e, now, &rseq);
+		if (n)
+			snprintf(reply, cap, "ok.rotate.%llu.%llu.%u", (unsigned long long)rseq,
+				 (unsigned long long)now, n);
+		else
+			snprintf(reply, cap, "failed.rotate");
 	} else {
 		snprintf(reply, cap, "bad");
 	}

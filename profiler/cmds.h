@@ -22,6 +22,10 @@ int cmd_check(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+/* Sends verb (start, stop, snapshot) with label to the agent in pid and
+ * says its answer (nothing when quiet; errors always): fathom ctl's work,
+ * which fathom record --pid uses to detach. Returns ctl's exit status. */
+int ctl_send(int pid, const char *verb, const char *label, double timeout, bool quiet);
 
 /* Edits between a and b, a swap of two neighbours counting as one (99 when
  * either is longer than 64 bytes). */
@@ -49,6 +53,7 @@ enum {
 	CMD_OPT_NO_DEFAULT_SUPPRESSIONS,
 	CMD_OPT_INCLUDE_AGENT,
 	CMD_OPT_PYTHON,
+	CMD_OPT_NO_DEBUGINFOD,
 };
 #define CMD_COMMON_SHORT "qh"
 #define CMD_LEAK_OPTIONS                                                                                     \
@@ -61,7 +66,8 @@ enum {
 	{"no-symbols", no_argument, NULL, CMD_OPT_NO_SYMBOLS},                                               \
 	    {"include-agent", no_argument, NULL, CMD_OPT_INCLUDE_AGENT},                                     \
 	    {"python", no_argument, NULL, CMD_OPT_PYTHON},                                                   \
-	    {"debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR}, {"quiet", no_argument, NULL, 'q'},    \
+	    {"debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR},                                       \
+	    {"no-debuginfod", no_argument, NULL, CMD_OPT_NO_DEBUGINFOD}, {"quiet", no_argument, NULL, 'q'},  \
 	    {"help", no_argument, NULL, 'h'},                                                                \
 	{                                                                                                    \
 		NULL, 0, NULL, 0                                                                             \
