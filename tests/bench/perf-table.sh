@@ -39,13 +39,15 @@ over() { awk -v f="$1" -v h="$2" 'BEGIN { printf "%.2f", (h > 1 ? (f - 1) / (h -
 
 # ---- exact and sampled allocation tracking against heaptrack ----
 
-# The allocation workloads: NAME|how to build it (empty: nothing)|CMD.
+# The allocation workloads: NAME|KIND (what prepare builds)|CMD; the same
+# command lines as bench-alloc-workloads.sh's (helper perfa's), whose workload
+# files these are.
 alloc_workloads() {
 	echo "sqlite3|sqlite|sqlite3 :memory: .read\\ $WL/sqlite.sql"
 	echo "C++ std::string/map|cxx|$WORKDIR/cxx_alloc"
-	echo "malloc micro-benchmark|micro|$WORKDIR/malloc_bench"
-	echo "git log -p|git|git -C $SRCDIR log -p -n 3000"
-	echo "gcc -O2, large C file|gcc|gcc -O2 -c -o $WORKDIR/big.o $WORKDIR/big.c"
+	echo "malloc micro-benchmark (4 M pairs)|micro|$PROGS/bench_alloc 4000000"
+	echo "git log -p|git|git -C $SRCDIR log -p -n 3000 --no-color"
+	echo "gcc -O2 (cc1), generated C file|gcc|\$CC1 -quiet -O2 $WORKDIR/big.c -o $WORKDIR/big.s"
 }
 
 # prepare KIND: builds or finds what the workload needs; prints why not when it cannot.
@@ -57,21 +59,16 @@ prepare() {
 			echo "tests/bench/workloads/cxx_alloc.cpp is not there yet"
 		elif ! g++ -O2 -g -o cxx_alloc "$WL/cxx_alloc.cpp" 2>cxx.err; then echo "cxx_alloc.cpp does not build"; fi
 		;;
-	micro)
-		local src
-		src=$(ls "$WL"/malloc_bench.c "$WL"/malloc-bench.c "$WL"/micro*.c 2>/dev/null | head -1)
-		if [ -z "$src" ]; then
-			echo "no malloc micro-benchmark under tests/bench/workloads yet"
-		elif ! cc -O2 -g -o malloc_bench "$src" -lpthread 2>micro.err; then echo "$src does not build"; fi
-		;;
+	micro) [ -x "$PROGS/bench_alloc" ] || echo "no $PROGS/bench_alloc" ;;
 	git) have git && git -C "$SRCDIR" rev-parse -q --verify HEAD >/dev/null || echo "no git repository at $SRCDIR" ;;
 	gcc)
-		local src
-		src=$(ls "$WL"/big.c "$WL"/large.c "$WL"/gcc*.c 2>/dev/null | head -1)
-		if [ -n "$src" ]; then
-			cp "$src" big.c
+		# The compiler proper, not the driver: heaptrack follows no child.
+		if [ ! -f "$WL/gen-c.sh" ]; then
+			echo "no tests/bench/workloads/gen-c.sh yet"
+		elif [ ! -x "$(gcc -print-prog-name=cc1)" ]; then
+			echo "no cc1"
 		else
-			echo "no large C file under tests/bench/workloads yet"
+			bash "$WL/gen-c.sh" >big.c
 		fi
 		;;
 	esac
@@ -98,6 +95,7 @@ alloc_rows() {
 			skiprow "exact allocation tracking" "$name" "fathom's overhead <= 1/3 of heaptrack's" "$why"
 			continue
 		fi
+		CC1=$(gcc -print-prog-name=cc1 2>/dev/null)
 		eval "CMD=($cmd)"
 		h= hc= ov=
 		rm -f "$WORKDIR"/results.*
