@@ -9,7 +9,8 @@
 #   ctest --test-dir build -L bench -R perf-table --verbose
 #
 # A workload or tool that is missing leaves its row with a note, never a
-# figure made up. BENCH_ONLY=alloc,sampled,dump,analyzer,stacks,cpu picks rows.
+# figure made up. BENCH_ONLY=alloc,sampled,dump,analyzer,stacks,cpu picks rows;
+# BENCH_ALLOC ("sqlite cxx micro git gcc") the allocation workloads.
 set -u -o pipefail
 if [ -z "${FATHOM:-}" ]; then
 	SRCDIR=$(cd "$(dirname "$0")/../.." && pwd)
@@ -90,7 +91,10 @@ alloc_cfg() {
 alloc_rows() {
 	local line name kind cmd why cfgs
 	while IFS='|' read -r name kind cmd; do
-		why=$(prepare "$kind")
+		case " ${BENCH_ALLOC:-sqlite cxx micro git gcc} " in
+		*" $kind "*) why=$(prepare "$kind") ;;
+		*) why="left out of this run (BENCH_ALLOC)" ;;
+		esac
 		if [ -n "$why" ]; then
 			skiprow "exact allocation tracking" "$name" "fathom's overhead <= 1/3 of heaptrack's" "$why"
 			continue
