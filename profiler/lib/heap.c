@@ -85,10 +85,13 @@ struct hblock {
 	int32_t tid;
 };
 
+/* A stack's live bytes during the replay. Its calls, bytes and temporaries
+ * of an exact recording are counted straight into the profile's stack
+ * weights (p->stacks[s].w): the replay keeps no copy, a million distinct
+ * stacks cost 24 MB here. A sampled recording's estimates are fractions:
+ * they add up in `est` and are rounded into the weights at the end. */
 struct hstack {
-	uint64_t n_calls, n_bytes, n_temp; /* as recorded */
-	double calls, bytes;		   /* estimates, in sampled mode only */
-	int64_t live, snap;		   /* live bytes; live bytes at the peak, see snap_epoch */
+	int64_t live, snap; /* live bytes; live bytes at the peak, see snap_epoch */
 	uint64_t snap_epoch;
 };
 
@@ -120,6 +123,9 @@ struct heap {
 
 	struct hstack *stacks;
 	size_t capstacks, maxstack; /* maxstack: one past the largest index used */
+	struct profile *p;	    /* whose stacks' weights the counts go to */
+	double *est;		    /* sampled only: per stack, estimated calls then bytes */
+	uint64_t bad_stack_events;  /* allocations at stacks the profile does not have */
 
 	struct hthread *threads;
 	size_t nthreads, capthreads;
@@ -170,11 +176,12 @@ struct heap {
 	int err; /* first allocation failure, reported by later calls */
 };
 
-struct heap *heap_new(uint64_t sample_bytes)
+struct heap *heap_new(uint64_t sample_bytes, struct profile *p)
 {
 	struct heap *h = calloc(1, sizeof(*h));
 	if (!h)
 		return NULL;
+	h->p = p;
 	/* A sampling interval beyond 1 TiB is damage; bounding it keeps every
 	 * estimate (about size + interval) far from overflowing. */
 	h->sample_bytes = sample_bytes < ((uint64_t)1 << 40) ? sample_bytes : (uint64_t)1 << 40;
@@ -244,6 +251,13 @@ static __attribute__((noinline)) int stacks_grow(struct heap *h, uint32_t s)
 		return h->err = -ENOMEM;
 	memset(n + h->capstacks, 0, (cap - h->capstacks) * sizeof(*n));
 	h->stacks = n;
+	if (h->sample_bytes) {
+		double *e = realloc(h->est, 2 * cap * sizeof(*e));
+		if (!e)
+			return h->err = -ENOMEM;
+		memset(e + 2 * h->capstacks, 0, 2 * (cap - h->capstacks) * sizeof(*e));
+		h->est = e;
+	}
 	h->capstacks = cap;
 	return 0;
 }
@@ -472,16 +486,21 @@ static inline __attribute__((always_inline)) void add_block(struct heap *h, int3
 	if (!st)
 		return;
 	unsigned hb = hist_bucket(size);
-	st->n_calls++;
-	st->n_bytes += size;
+	if (stack >= h->p->nstacks) {
+		h->bad_stack_events++;
+	} else if (!h->sample_bytes) {
+		int64_t *w = h->p->stacks[stack].w;
+		w[FA_ALLOC_CALLS] = wrap_add(w[FA_ALLOC_CALLS], 1);
+		w[FA_ALLOC_BYTES] = wrap_add(w[FA_ALLOC_BYTES], (int64_t)size);
+	}
 	h->n_calls++;
 	h->n_bytes += size;
 	h->n_hist_calls[hb]++;
 	h->n_hist_bytes[hb] += size;
 	if (h->sample_bytes) {
 		double calls = est_calls(h, size), bytes = est_bytes(h, size);
-		st->calls += calls;
-		st->bytes += bytes;
+		h->est[2 * (size_t)stack] += calls;
+		h->est[2 * (size_t)stack + 1] += bytes;
 		h->calls += calls;
 		h->bytes += bytes;
 		h->hist_calls[hb] += calls;
@@ -572,7 +591,9 @@ static inline __attribute__((always_inline)) void replay_free(struct heap *h, ui
 	if (th && th->last == ptr) {
 		if (b->tid == tid && b->stack < h->capstacks && !h->sample_bytes) {
 			h->n_temp++;
-			h->stacks[b->stack].n_temp++;
+			if (b->stack < h->p->nstacks)
+				h->p->stacks[b->stack].w[FA_TEMP_CALLS] =
+				    wrap_add(h->p->stacks[b->stack].w[FA_TEMP_CALLS], 1);
 		}
 		th->last = 0;
 	}
@@ -921,6 +942,7 @@ static void heap_destroy(struct heap *h)
 	free(h->q);
 	free(h->blocks);
 	free(h->stacks);
+	free(h->est);
 	free(h->threads);
 	free(h->tl);
 	free(h);
@@ -966,20 +988,16 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 		tot_leak_blocks += calls;
 	}
 
-	size_t bad_stacks = 0;
-	for (size_t s = 0; s < h->maxstack; s++) {
+	for (size_t s = 0; s < h->maxstack && s < p->nstacks; s++) {
 		const struct hstack *st = &h->stacks[s];
 		int64_t at_peak = st->snap_epoch == h->epoch ? st->snap : st->live;
-		if (!st->n_calls && !at_peak && !leak_blocks[s])
-			continue;
-		if (s >= p->nstacks) {
-			bad_stacks++;
-			continue;
-		}
 		int64_t *w = p->stacks[s].w;
-		w[FA_ALLOC_CALLS] = wrap_add(w[FA_ALLOC_CALLS], pick(h, st->n_calls, st->calls));
-		w[FA_ALLOC_BYTES] = wrap_add(w[FA_ALLOC_BYTES], pick(h, st->n_bytes, st->bytes));
-		w[FA_TEMP_CALLS] = wrap_add(w[FA_TEMP_CALLS], (int64_t)st->n_temp);
+		if (h->sample_bytes) {
+			w[FA_ALLOC_CALLS] = wrap_add(w[FA_ALLOC_CALLS], llround(h->est[2 * s]));
+			w[FA_ALLOC_BYTES] = wrap_add(w[FA_ALLOC_BYTES], llround(h->est[2 * s + 1]));
+		}
+		if (!at_peak && !leak_blocks[s])
+			continue;
 		w[FA_LEAKED_BYTES] = wrap_add(w[FA_LEAKED_BYTES], llround(leak_bytes[s]));
 		w[FA_LEAKED_BLOCKS] = wrap_add(w[FA_LEAKED_BLOCKS], llround(leak_blocks[s]));
 		w[FA_PEAK_BYTES] = wrap_add(w[FA_PEAK_BYTES], h->peak_seen ? at_peak : 0);
@@ -1076,10 +1094,10 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 		if ((ret = add_warning(p, msg)))
 			goto out;
 	}
-	if (bad_stacks) {
+	if (h->bad_stack_events) {
 		snprintf(msg, sizeof(msg),
-			 "%s: %zu allocation stacks were never defined; their weights are dropped", name,
-			 bad_stacks);
+			 "%s: %llu allocations were at stacks never defined; their weights are dropped", name,
+			 (unsigned long long)h->bad_stack_events);
 		if ((ret = add_warning(p, msg)))
 			goto out;
 	}

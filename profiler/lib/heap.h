@@ -11,8 +11,11 @@
 struct heap;
 
 /* One replay per process. `sample_bytes` is the mean sampling interval of a
- * sampled recording, 0 for an exact one. Returns NULL when out of memory. */
-struct heap *heap_new(uint64_t sample_bytes);
+ * sampled recording, 0 for an exact one. The calls, bytes and temporaries of
+ * an exact one go straight into p's stack weights as events are replayed (p
+ * must be the profile later given to heap_finish). Returns NULL when out of
+ * memory. */
+struct heap *heap_new(uint64_t sample_bytes, struct profile *p);
 
 /* Events in file order; `stack` is the profile's global stack index (the stack's
  * addresses may arrive later in the file). seq is the agent's global sequence

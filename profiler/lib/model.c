@@ -147,7 +147,8 @@ static uint64_t hash_str(uint64_t h, const char *s)
 
 /* ---- loading state ---- */
 
-/* A stack's addresses while loading: frames [off, off + depth) of the pools. */
+/* A stack's frames while loading: [off, off + depth) of the pool, each the
+ * index of a distinct address (loader.raw_*); once symbolized, of a loc. */
 struct rawstack {
 	uint64_t off;
 	uint32_t depth;
@@ -193,11 +194,20 @@ struct loader {
 	struct rawstack *raw_stacks; /* per stack, until symbolized */
 	struct mod_node *mod_nodes;  /* per module */
 	size_t mod_nodes_cap;
-	/* The pool of every stack's addresses (see rawstack), and for each the
-	 * module that covered it when its stack was read (FA_NONE: none yet). */
-	uint64_t *pool_addrs;
-	uint32_t *pool_mods;
-	size_t npool, pool_cap, pool_mods_cap;
+	/* The pool of every stack's frames (see rawstack): 4 bytes a frame, an
+	 * address being stored once (a million distinct stacks of depth 20
+	 * hold 20 million frames but rarely more than 100,000 addresses). The
+	 * symbolizer turns the pool's entries into loc indices in place, and
+	 * the profile keeps it (profile.stack_pool). */
+	uint32_t *pool;
+	size_t npool, pool_cap;
+	/* The distinct (process, module covering it when its stack was read,
+	 * address) triples of the frames (module FA_NONE: none yet); raw_loc:
+	 * the loc of each as a return address, once made (FA_NONE: not yet). */
+	uint64_t *raw_addr;
+	uint32_t *raw_mod, *raw_proc, *raw_loc;
+	size_t nraw, raw_addr_cap, raw_mod_cap, raw_proc_cap;
+	struct hmap rawmap;
 	struct hmap stackmap, threadmap, modmap, locmap, funcmap;
 	uint32_t *last_tstack; /* per stack: the tstack its last sample went to */
 	size_t last_tstack_cap;
@@ -494,6 +504,20 @@ static void on_unload(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	live_remove(ld, proc, hmap_find(&ld->modmap, proc, r->id));
 }
 
+/* A new distinct address of process proc, covered by module mod (FA_NONE:
+ * none); returns its index, FA_NONE when out of memory. */
+static uint32_t raw_add(struct loader *ld, uint32_t proc, uint32_t mod, uint64_t addr)
+{
+	if (ld->nraw >= FA_NONE || GROW(ld->raw_addr, ld->raw_addr_cap, ld->nraw + 1) < 0 ||
+	    GROW(ld->raw_mod, ld->raw_mod_cap, ld->nraw + 1) < 0 ||
+	    GROW(ld->raw_proc, ld->raw_proc_cap, ld->nraw + 1) < 0)
+		return FA_NONE;
+	ld->raw_addr[ld->nraw] = addr;
+	ld->raw_mod[ld->nraw] = mod;
+	ld->raw_proc[ld->nraw] = proc;
+	return (uint32_t)ld->nraw++;
+}
+
 static int on_stack(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 {
 	uint32_t g = stack_of(ld, proc, r->id);
@@ -501,12 +525,16 @@ static int on_stack(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 		return -ENOMEM;
 	if (ld->raw_stacks[g].defined)
 		return 0; /* sent twice (another thread saw it first): same addresses */
-	if (GROW(ld->pool_addrs, ld->pool_cap, ld->npool + r->nframes) < 0 ||
-	    GROW(ld->pool_mods, ld->pool_mods_cap, ld->npool + r->nframes) < 0)
+	if (GROW(ld->pool, ld->pool_cap, ld->npool + r->nframes) < 0)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < r->nframes; i++) {
-		ld->pool_addrs[ld->npool + i] = r->frames[i];
-		ld->pool_mods[ld->npool + i] = live_module(ld, proc, r->frames[i]);
+		uint32_t m = live_module(ld, proc, r->frames[i]);
+		uint32_t *slot = hmap_slot(&ld->rawmap, (uint64_t)proc << 32 | m, r->frames[i]);
+		if (!slot)
+			return -ENOMEM;
+		if (*slot == FA_NONE && (*slot = raw_add(ld, proc, m, r->frames[i])) == FA_NONE)
+			return -ENOMEM;
+		ld->pool[ld->npool + i] = *slot;
 	}
 	ld->raw_stacks[g] = (struct rawstack){ld->npool, r->nframes, true, false};
 	ld->npool += r->nframes;
@@ -577,18 +605,41 @@ static int python_stacks(struct loader *ld)
 	for (uint32_t i = 0; i < p->nprocs; i++)
 		if (py_modules(ld->py, i, add_py_module, &(struct py_add){ld, i}) < 0)
 			return -ENOMEM;
-	for (size_t s = 0; s < p->nstacks; s++) {
+	/* py_merge and py_view rewrite a stack's addresses and modules: each
+	 * stack's are spelled out, rewritten, and what changed added as new
+	 * distinct addresses (few: Python frames and their callers). */
+	uint64_t *addrs = NULL;
+	uint32_t *mods = NULL;
+	size_t cap = 0, cap2 = 0;
+	int rc = 0;
+	for (size_t s = 0; s < p->nstacks && !rc; s++) {
 		struct rawstack *r = &ld->raw_stacks[s];
 		if (!r->defined)
 			continue;
+		if (GROW(addrs, cap, r->depth) < 0 || GROW(mods, cap2, r->depth) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+		uint32_t *frames = ld->pool + r->off;
+		for (uint32_t i = 0; i < r->depth; i++) {
+			addrs[i] = ld->raw_addr[frames[i]];
+			mods[i] = ld->raw_mod[frames[i]];
+		}
 		uint32_t proc = p->stacks[s].proc;
-		r->depth = py_merge(ld->py, proc, ld->pool_addrs + r->off, ld->pool_mods + r->off, r->depth,
-				    p->stacks[s].w[FA_CPU], FA_NONE);
+		r->depth = py_merge(ld->py, proc, addrs, mods, r->depth, p->stacks[s].w[FA_CPU], FA_NONE);
 		if (ld->opts && ld->opts->python_view)
-			r->depth =
-			    py_view(ld->py, proc, ld->pool_addrs + r->off, ld->pool_mods + r->off, r->depth,
-				    interp_module(p, proc, py_eval_addr(ld->py, proc)), &r->leaf_ret);
+			r->depth = py_view(ld->py, proc, addrs, mods, r->depth,
+					   interp_module(p, proc, py_eval_addr(ld->py, proc)), &r->leaf_ret);
+		for (uint32_t i = 0; i < r->depth; i++)
+			if (ld->raw_addr[frames[i]] != addrs[i] || ld->raw_mod[frames[i]] != mods[i] ||
+			    ld->raw_proc[frames[i]] != proc)
+				if ((frames[i] = raw_add(ld, proc, mods[i], addrs[i])) == FA_NONE)
+					rc = -ENOMEM;
 	}
+	free(addrs);
+	free(mods);
+	if (rc < 0)
+		return rc;
 	if (py_finish(ld->py, p) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; py_problem(ld->py, i); i++)
@@ -624,7 +675,7 @@ static int on_header(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 			pr->cmdline[i] = ' ';
 	if (r->alloc_mode != FD_ALLOC_OFF && !ld->pstate[proc].heap &&
 	    !(ld->pstate[proc].heap =
-		  heap_new(r->alloc_mode == FD_ALLOC_SAMPLED ? r->alloc_sample_bytes : 0)))
+		  heap_new(r->alloc_mode == FD_ALLOC_SAMPLED ? r->alloc_sample_bytes : 0, ld->p)))
 		return -ENOMEM;
 	return 0;
 }
@@ -634,7 +685,7 @@ static struct heap *heap_of(struct loader *ld, uint32_t proc)
 	struct proc_state *ps = &ld->pstate[proc];
 	struct fa_process *pr = &ld->p->procs[proc];
 	if (!ps->heap)
-		ps->heap = heap_new(pr->alloc_mode == FD_ALLOC_SAMPLED ? pr->alloc_sample_bytes : 0);
+		ps->heap = heap_new(pr->alloc_mode == FD_ALLOC_SAMPLED ? pr->alloc_sample_bytes : 0, ld->p);
 	return ps->heap;
 }
 
@@ -1337,9 +1388,8 @@ static int resolve_late(struct loader *ld)
 {
 	struct profile *p = ld->p;
 	size_t nlate = 0;
-	for (size_t s = 0; s < p->nstacks; s++)
-		for (uint32_t i = 0; ld->raw_stacks[s].defined && i < ld->raw_stacks[s].depth; i++)
-			nlate += ld->pool_mods[ld->raw_stacks[s].off + i] == FA_NONE;
+	for (size_t i = 0; i < ld->nraw; i++)
+		nlate += ld->raw_mod[i] == FA_NONE;
 	if (!nlate || !p->nmodules)
 		return 0;
 	struct sweep_item *addrs = malloc(nlate * sizeof(*addrs));
@@ -1352,13 +1402,10 @@ static int resolve_late(struct loader *ld)
 		return -ENOMEM;
 	}
 	size_t k = 0;
-	for (size_t s = 0; s < p->nstacks; s++)
-		for (uint32_t i = 0; ld->raw_stacks[s].defined && i < ld->raw_stacks[s].depth; i++) {
-			uint32_t *m = &ld->pool_mods[ld->raw_stacks[s].off + i];
-			if (*m == FA_NONE)
-				addrs[k++] = (struct sweep_item){ld->pool_addrs[ld->raw_stacks[s].off + i],
-								 p->stacks[s].proc, FA_NONE, m};
-		}
+	for (size_t i = 0; i < ld->nraw; i++)
+		if (ld->raw_mod[i] == FA_NONE)
+			addrs[k++] =
+			    (struct sweep_item){ld->raw_addr[i], ld->raw_proc[i], FA_NONE, &ld->raw_mod[i]};
 	qsort(addrs, nlate, sizeof(*addrs), sweep_cmp);
 	for (uint32_t i = 0; i < p->nmodules; i++)
 		mods[i] = (struct sweep_item){p->modules[i].start, p->modules[i].proc, i, NULL};
@@ -1412,6 +1459,15 @@ static int symbolize(struct loader *ld)
 			rc = -ENOMEM;
 			goto out;
 		}
+	/* One more pool entry: the unknown stack's loc, shared by every stack
+	 * without frames; and a loc per distinct address as a return address. */
+	size_t unknown_off = ld->npool;
+	if (GROW(ld->pool, ld->pool_cap, ld->npool + 1) < 0 ||
+	    !(ld->raw_loc = malloc((ld->nraw + 1) * sizeof(uint32_t)))) {
+		rc = -ENOMEM;
+		goto out;
+	}
+	memset(ld->raw_loc, 0xff, (ld->nraw + 1) * sizeof(uint32_t));
 	for (size_t s = 0; s < p->nstacks; s++) {
 		struct fa_stack *st = &p->stacks[s];
 		struct rawstack *r = &ld->raw_stacks[s];
@@ -1432,28 +1488,38 @@ static int symbolize(struct loader *ld)
 				if ((rc = add_frame(ld, intern_func(ld, "[unknown stack]", NULL, FA_NONE, 0),
 						    0)) < 0)
 					goto out;
+				ld->pool[unknown_off] = unknown_loc;
 			}
-			if (!(st->locs = malloc(sizeof(uint32_t)))) {
-				rc = -ENOMEM;
-				goto out;
-			}
-			st->locs[0] = unknown_loc;
+			r->off = unknown_off;
 			st->depth = 1;
 			continue;
 		}
-		if (!(st->locs = malloc(r->depth * sizeof(uint32_t)))) {
-			rc = -ENOMEM;
-			goto out;
-		}
 		st->depth = r->depth;
+		uint32_t *frames = ld->pool + r->off;
 		for (uint32_t i = 0; i < r->depth; i++) {
-			uint64_t a = ld->pool_addrs[r->off + i];
-			uint32_t m = ld->pool_mods[r->off + i];
-			if ((rc = make_loc(ld, sym, sym_mods, st->proc, m, a, i > 0 || r->leaf_ret,
-					   &st->locs[i])) < 0)
+			uint32_t id = frames[i];
+			bool ret = i > 0 || r->leaf_ret;
+			if (ret && ld->raw_loc[id] != FA_NONE) {
+				frames[i] = ld->raw_loc[id];
+				continue;
+			}
+			if ((rc = make_loc(ld, sym, sym_mods, st->proc, ld->raw_mod[id], ld->raw_addr[id],
+					   ret, &frames[i])) < 0)
 				goto out;
+			if (ret)
+				ld->raw_loc[id] = frames[i];
 		}
 	}
+	/* The pool is final: trimmed, handed to the profile, and the stacks
+	 * pointed into it. */
+	uint32_t *pool = realloc(ld->pool, (unknown_off + 1) * sizeof(*pool));
+	if (pool)
+		ld->pool = pool;
+	p->stack_pool = ld->pool;
+	p->nstack_pool = unknown_off + 1;
+	ld->pool = NULL;
+	for (size_t s = 0; s < p->nstacks; s++)
+		p->stacks[s].locs = p->stack_pool + ld->raw_stacks[s].off;
 	if (undefined)
 		warn(p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
 		     undefined, undefined == 1 ? " was" : "s were");
@@ -1506,8 +1572,12 @@ static void loader_free(struct loader *ld)
 	free(ld->saved_mod);
 	free(ld->raw_stacks);
 	free(ld->mod_nodes);
-	free(ld->pool_addrs);
-	free(ld->pool_mods);
+	free(ld->pool);
+	free(ld->raw_addr);
+	free(ld->raw_mod);
+	free(ld->raw_proc);
+	free(ld->raw_loc);
+	free(ld->rawmap.e);
 	free(ld->ticks);
 	free(ld->stackmap.e);
 	free(ld->threadmap.e);
@@ -1681,8 +1751,11 @@ void profile_free(struct profile *p)
 		free(p->funcs[i].name);
 		free(p->funcs[i].file);
 	}
+	uintptr_t pool = (uintptr_t)p->stack_pool, pool_end = pool + p->nstack_pool * sizeof(uint32_t);
 	for (size_t i = 0; i < p->nstacks; i++)
-		free(p->stacks[i].locs);
+		if ((uintptr_t)p->stacks[i].locs < pool || (uintptr_t)p->stacks[i].locs >= pool_end)
+			free(p->stacks[i].locs);
+	free(p->stack_pool);
 	for (size_t i = 0; i < p->nwarnings; i++)
 		free(p->warnings[i]);
 	free(p->procs);

@@ -304,6 +304,11 @@ struct profile {
 	size_t nlocs;
 	struct fa_stack *stacks;
 	size_t nstacks;
+	/* The loc indices of the stacks profile_load made, which point into
+	 * it (one allocation, where a malloc per stack cost its overhead). A
+	 * stack's locs outside it (a fixture's) are its own allocation. */
+	uint32_t *stack_pool;
+	size_t nstack_pool;
 	struct fa_thread_stack *tstacks;
 	size_t ntstacks;
 	struct fa_point *timeline;

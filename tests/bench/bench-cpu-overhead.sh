@@ -8,42 +8,7 @@ source "$SRCDIR/tests/lib.sh"
 source "$SRCDIR/tests/bench/timing.sh"
 
 RUNS=${BENCH_RUNS:-9}
-cat >"$WORKDIR/cpu_bound.c" <<'C'
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-static volatile double sink;
-__attribute__((noinline)) static double fp_work(long n)
-{
-	double s = 0;
-	for (long i = 1; i < n; i++)
-		s += 1.0 / (double)i * (i & 1 ? 1 : -1);
-	return s;
-}
-__attribute__((noinline)) static unsigned long int_work(long n)
-{
-	unsigned long h = 1469598103934665603ul;
-	for (long i = 0; i < n; i++)
-		h = (h ^ (unsigned long)i) * 1099511628211ul;
-	return h;
-}
-static void *thread_main(void *arg)
-{
-	sink += (double)int_work((long)arg);
-	return NULL;
-}
-int main(int argc, char **argv)
-{
-	long n = argc > 1 ? atol(argv[1]) : 300000000;
-	pthread_t t;
-	pthread_create(&t, NULL, thread_main, (void *)(n * 2));
-	sink += fp_work(n);
-	pthread_join(t, NULL);
-	printf("%d\n", sink != 0);
-	return 0;
-}
-C
-cc -O2 -g -pthread -o "$WORKDIR/cpu_bound" "$WORKDIR/cpu_bound.c" || fail "cannot build the workload"
+cc -O2 -g -pthread -o "$WORKDIR/cpu_bound" "$SRCDIR/tests/bench/workloads/cpu_bound.c" || fail "cannot build the workload"
 PROG=$WORKDIR/cpu_bound
 configs="plain 99 250 1000"
 

@@ -47,7 +47,7 @@ static void test_basic(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	assert_int_equal(heap_alloc(h, 0, 10, 1, 100, 0x1000), 0);
 	assert_int_equal(heap_alloc(h, 1, 10, 2, 50, 0x2000), 0);
 	assert_int_equal(heap_free(h, 2, 10, 0x1000), 0);
@@ -80,7 +80,7 @@ static void test_reuse_across_threads(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	assert_int_equal(heap_alloc(h, 3, 30, 3, 64, 0xa000), 0); /* C */
 	assert_int_equal(heap_alloc(h, 1, 10, 1, 32, 0xa000), 0); /* A */
 	assert_int_equal(heap_free(h, 2, 20, 0xa000), 0);	  /* B */
@@ -104,7 +104,7 @@ static void test_realloc_cases(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	/* realloc(NULL, 10) is an allocation */
 	assert_int_equal(heap_realloc(h, 0, 1, 1, 10, 0, 0x100), 0);
 	/* in place: 10 -> 40 at stack 2 */
@@ -135,7 +135,7 @@ static void test_temporaries(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	uint64_t s = 100;
 	/* 1: alloc, free at once: temporary */
 	heap_alloc(h, s++, 1, 1, 8, 0x10);
@@ -185,7 +185,7 @@ static void test_peak(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	heap_tick(h, 0, 0, 1000);
 	heap_alloc(h, 0, 1, 1, 1000, 0x1000); /* 1000 */
 	heap_alloc(h, 1, 1, 2, 3000, 0x2000); /* 4000 */
@@ -228,7 +228,7 @@ static void test_timeline_bounded(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	uint64_t seq = 0;
 	for (int i = 0; i < 100000; i++) {
 		heap_tick(h, (uint64_t)i * 1000, seq, 4096 + i);
@@ -463,7 +463,7 @@ static void test_shuffled_matches_reference(void **state)
 	uint64_t windows[] = {0, 16, 3000};
 	for (size_t w = 0; w < sizeof(windows) / sizeof(windows[0]); w++) {
 		struct profile *p = prof_new();
-		struct heap *h = heap_new(0);
+		struct heap *h = heap_new(0, p);
 		if (!windows[w])
 			for (size_t i = 0; i < n; i++)
 				feed(h, &e[i]);
@@ -483,7 +483,7 @@ static void test_shuffled_matches_reference(void **state)
 static void gap_rounds(int rounds_before_late, size_t expect_warnings)
 {
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	uint64_t seq = 1, t = 0;
 	for (int round = 0; round < 60; round++) {
 		for (int i = 0; i < 100; i++) {
@@ -518,7 +518,7 @@ static void test_start_not_zero(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	uint64_t base = 5000000;
 	heap_alloc(h, base + 2, 7, 2, 10, 0x500);
 	heap_alloc(h, base + 0, 8, 1, 20, 0x500);
@@ -542,7 +542,7 @@ static void test_sampled_estimates(void **state)
 	(void)state;
 	const uint64_t R = 4096;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(R);
+	struct heap *h = heap_new(R, p);
 	double true_calls[4] = {0}, true_bytes[4] = {0}, true_leak = 0;
 	uint64_t seq = 1, kept = 0;
 	const size_t n = 2000000;
@@ -588,7 +588,7 @@ static void test_unknown_and_duplicate(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	heap_free(h, 0, 1, 0xdead0);
 	heap_alloc(h, 1, 1, 1, 100, 0x10);
 	heap_alloc(h, 2, 1, 2, 40, 0x10);
@@ -609,7 +609,7 @@ static void test_impossible_sizes(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	for (uint64_t i = 0; i < 4; i++)
 		heap_alloc(h, i, 1, 1, UINT64_MAX - i, 0x1000 + i * 16);
 	heap_alloc(h, 4, 1, 2, 64, 0x2000);
@@ -628,7 +628,7 @@ static void test_sampled_realloc(void **state)
 	(void)state;
 	const double R = 1000;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new((uint64_t)R);
+	struct heap *h = heap_new((uint64_t)R, p);
 	heap_alloc(h, 0, 1, 1, 500, 0x10);
 	heap_realloc(h, 1, 1, 2, 3000, 0x10, 0x20);
 	assert_int_equal(heap_finish(h, p, 0), 0);
@@ -651,7 +651,7 @@ static void test_sampled_no_temporaries(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(1000);
+	struct heap *h = heap_new(1000, p);
 	heap_alloc(h, 0, 1, 1, 500, 0x10);
 	heap_free(h, 5, 1, 0x10);
 	assert_int_equal(heap_finish(h, p, 0), 0);
@@ -661,7 +661,7 @@ static void test_sampled_no_temporaries(void **state)
 	prof_free(p);
 	/* An exact recording counts it, and knows. */
 	p = prof_new();
-	h = heap_new(0);
+	h = heap_new(0, p);
 	heap_alloc(h, 0, 1, 1, 500, 0x10);
 	heap_free(h, 1, 1, 0x10);
 	assert_int_equal(heap_finish(h, p, 0), 0);
@@ -676,7 +676,7 @@ static void test_undefined_stack(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	heap_alloc(h, 1, 1, NSTACKS + 5, 8, 0x10);
 	heap_alloc(h, 2, 1, 1, 8, 0x20);
 	assert_int_equal(heap_finish(h, p, 0), 0);
@@ -694,7 +694,7 @@ static void test_two_processes(void **state)
 	p->nprocs = 2;
 	p->procs = realloc(p->procs, 2 * sizeof(*p->procs));
 	memset(&p->procs[1], 0, sizeof(p->procs[1]));
-	struct heap *a = heap_new(0), *b = heap_new(0);
+	struct heap *a = heap_new(0, p), *b = heap_new(0, p);
 	heap_alloc(a, 1, 1, 1, 100, 0x10);
 	heap_alloc(b, 1, 2, 2, 300, 0x10);
 	heap_free(b, 2, 2, 0x10);
@@ -713,7 +713,7 @@ static void test_many_events(void **state)
 {
 	(void)state;
 	struct profile *p = prof_new();
-	struct heap *h = heap_new(0);
+	struct heap *h = heap_new(0, p);
 	uint64_t seq = 1;
 	for (int i = 0; i < 2000000; i++) {
 		int tid = 1 + i % 3;
