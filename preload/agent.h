@@ -471,6 +471,7 @@ struct enc *dump_locked(void); /* the encoder; the caller holds wlock */
 int open_dump(pid_t ppid);
 void set_start_times(void);
 void dump_fork_child(int phase); /* 0: the lock, first thing; 1: the parent's dump */
+void dump_close(void);
 void dump_trailer(uint64_t now, unsigned reason);
 /* The signal a FD_END_SIGNAL trailer names. */
 void dump_end_signal(int sig);
