@@ -240,7 +240,7 @@ static int clock_mode(void)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = {.sa_handler = on_term};
+	struct sigaction sa = {.sa_handler = on_term, .sa_flags = SA_RESTART};
 	sigaction(SIGTERM, &sa, NULL);
 	const char *mode = argc > 1 ? argv[1] : "split";
 	if (!strcmp(mode, "server"))
