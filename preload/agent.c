@@ -118,6 +118,7 @@ static int agent_start(int late)
 	window_dump_start(dump_locked());
 	late_dump_start(dump_locked());
 	control_open();
+	rotate_init();
 	flush_start();
 	if (start_writer() < 0) {
 		say("fathom: cannot start the writer thread; not profiling");
@@ -291,6 +292,7 @@ static void on_fork_child(void)
 	window_fork_child();
 	window_dump_start(dump_locked());
 	control_fork_child();
+	rotate_init();
 	flush_start();
 	agent_finished = 0;
 	if (start_writer() < 0)
