@@ -58,19 +58,19 @@ static void spin(double ms)
 
 __attribute__((noinline, noipa)) void hot60(void)
 {
-	spin(6);
+	spin(0.6);
 	__asm__ volatile("");
 }
 
 __attribute__((noinline, noipa)) void warm30(void)
 {
-	spin(3);
+	spin(0.3);
 	__asm__ volatile("");
 }
 
 __attribute__((noinline, noipa)) void cool10(void)
 {
-	spin(1);
+	spin(0.1);
 	__asm__ volatile("");
 }
 
