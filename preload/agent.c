@@ -238,6 +238,10 @@ static void on_fork_child(void)
 	agent_guard = 1;
 	dump_fork_child(0);
 	modules_fork_child(0);
+	/* Attached to one process (fathom record --pid): its children are
+	 * not recorded; the hooks pass through in them. */
+	if (late_mode())
+		goto off;
 	pid_t ppid = agent_pid;
 	agent_pid = getpid();
 	struct tstate *self = agent_tls;

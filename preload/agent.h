@@ -487,6 +487,7 @@ int dump_next_open(const char *path);
 void dump_next_switch(uint64_t now);
 void set_start_times(void);
 void dump_fork_child(int phase); /* 0: the lock, first thing; 1: the parent's dump */
+void dump_close(void);
 void dump_trailer(uint64_t now, unsigned reason);
 /* The signal a FD_END_SIGNAL trailer names. */
 void dump_end_signal(int sig);

@@ -364,17 +364,24 @@ const char *config_cpu_off(void)
 /* Appends a line to FATHOM_MANIFEST, which must be a regular file (a FIFO
  * there would make the program wait at start). Returns 1 when the line was
  * written. */
+static int g_manifest_known;
+
+/* A late agent's new configuration (late.c) names another manifest. */
+void manifest_forget(void)
+{
+	g_manifest_known = 0;
+}
+
 int manifest_line(const char *fmt, ...)
 {
 	/* Read once, at start: __libc_freeres at exit (freeres.c) clears the
 	 * environment before the last lines are written. */
 	static char m[PATH_MAX];
-	static int known;
-	if (!known) {
+	if (!g_manifest_known) {
 		const char *e = config_getenv("FATHOM_MANIFEST");
 		if (e && strlen(e) < sizeof(m))
 			strcpy(m, e);
-		known = 1;
+		g_manifest_known = 1;
 	}
 	if (!*m)
 		return 0;

@@ -406,6 +406,13 @@ void dump_fork_child(int phase)
 		pthread_mutex_init(&wlock, NULL);
 		return;
 	}
+	dump_close();
+}
+
+/* Closes the dump (a fork child's copy of the parent's, a late agent's at
+ * its detach) while the number is still that file. */
+void dump_close(void)
+{
 	if (g_fd >= 0 && enc_is_ours(&g_enc))
 		close(g_fd);
 	g_fd = -1;

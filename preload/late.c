@@ -148,6 +148,10 @@ int late_writer_round(void)
 	g_detach_pending = 0;
 	agent_finish_locked(FD_END_DETACH);
 	manifest_line("detached %d\n", (int)agent_pid);
+	/* The program's descriptors and memory as before the attach (the
+	 * agent's code and thread states stay for the next one). */
+	dump_close();
+	statm_forget(1);
 	return 1;
 }
 
@@ -172,6 +176,7 @@ EXPORT int fathom_attach(const char *config, char *reply, size_t cap)
 		r = -1;
 	} else {
 		parse_config(config);
+		manifest_forget();
 		r = g_started ? agent_restart_late() : agent_start_late();
 		if (r == 0)
 			g_started = 1;

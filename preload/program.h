@@ -48,5 +48,6 @@ void program_exec_env_done(struct exec_env *x);
 
 /* Appends a line to FATHOM_MANIFEST (config.c); returns 1 when written. */
 int manifest_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void manifest_forget(void);
 
 #endif

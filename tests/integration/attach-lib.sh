@@ -30,4 +30,4 @@ attach_stop() {
 	assert_eq "the target's exit status" 0 "$rc"
 }
 
-trap 'kill -9 ${TPID:-0} 2>/dev/null; true' EXIT
+trap '[ -n "${TPID:-}" ] && kill -9 "$TPID" 2>/dev/null; true' EXIT

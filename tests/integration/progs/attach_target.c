@@ -58,19 +58,19 @@ static void spin(double ms)
 
 __attribute__((noinline, noipa)) void hot60(void)
 {
-	spin(6);
+	spin(0.6);
 	__asm__ volatile("");
 }
 
 __attribute__((noinline, noipa)) void warm30(void)
 {
-	spin(3);
+	spin(0.3);
 	__asm__ volatile("");
 }
 
 __attribute__((noinline, noipa)) void cool10(void)
 {
-	spin(1);
+	spin(0.1);
 	__asm__ volatile("");
 }
 
@@ -240,7 +240,7 @@ static int clock_mode(void)
 
 int main(int argc, char **argv)
 {
-	struct sigaction sa = {.sa_handler = on_term};
+	struct sigaction sa = {.sa_handler = on_term, .sa_flags = SA_RESTART};
 	sigaction(SIGTERM, &sa, NULL);
 	const char *mode = argc > 1 ? argv[1] : "split";
 	if (!strcmp(mode, "server"))
