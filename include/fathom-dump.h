@@ -137,6 +137,21 @@
  *                old_len, zz new addr delta (from the old addr), new_len,
  *                flags (mremap's), time. The pages keep their kind.
  *                Sets prev_seq, prev_ptr (= new addr).
+ *   PERFMAP (25) since 1.5: the perf map a JIT runtime wrote
+ *                (/tmp/perf-PID.map: lines "START SIZE NAME", hex),
+ *                recorded at the end of the image (exit, exec). First
+ *                field what (FD_PERFMAP_*). TEXT: offset (in the file),
+ *                bytes text: whole lines, as the file has them (at most
+ *                64 KB a record; the analyzer parses them and counts the
+ *                lines it cannot). FILE, after its TEXT records: state
+ *                (FD_PERFMAP_*), size (the file's, bytes), mtime_ns,
+ *                btime_ns (its birth; 0 when the file system does not
+ *                tell), start_ns (the start they were compared with: the
+ *                process's, or the image's after an exec; all three
+ *                CLOCK_REALTIME), from (offset of the first byte
+ *                recorded), recorded (bytes recorded), cut (FD_PMCUT_*),
+ *                str path. A later FILE of the same dump (an exec that
+ *                failed, then the end) replaces what earlier ones gave.
  *
  * Allocation events carry a global sequence number taken from one process-wide
  * atomic counter: for ALLOC after the real allocator returned, for FREE before
@@ -154,7 +169,7 @@
 #define FD_MAGIC "FATHOMDP"
 #define FD_MAGIC_LEN 8
 #define FD_VERSION_MAJOR 1
-#define FD_VERSION_MINOR 4
+#define FD_VERSION_MINOR 5
 #define FD_FILE_HEADER_SIZE 16
 
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */
@@ -182,16 +197,17 @@ enum fd_record_kind {
 	FD_REC_TICK = 12,
 	FD_REC_LOST = 13,
 	FD_REC_TRAILER = 14,
-	FD_REC_NOTE = 16,   /* since 1.2 */
-	FD_REC_PYCODE = 17, /* since 1.3 */
-	FD_REC_PYTHON = 18, /* since 1.3 */
-	FD_REC_WAIT = 19,   /* since 1.4 */
-	FD_REC_HOLD = 20,   /* since 1.4 */
-	FD_REC_WINDOW = 21, /* since 1.4 */
-	FD_REC_MAP = 22,    /* since 1.4 */
-	FD_REC_UNMAP = 23,  /* since 1.4 */
-	FD_REC_REMAP = 24,  /* since 1.4 */
-	FD_REC_MAX = 24,
+	FD_REC_NOTE = 16,    /* since 1.2 */
+	FD_REC_PYCODE = 17,  /* since 1.3 */
+	FD_REC_PYTHON = 18,  /* since 1.3 */
+	FD_REC_WAIT = 19,    /* since 1.4 */
+	FD_REC_HOLD = 20,    /* since 1.4 */
+	FD_REC_WINDOW = 21,  /* since 1.4 */
+	FD_REC_MAP = 22,     /* since 1.4 */
+	FD_REC_UNMAP = 23,   /* since 1.4 */
+	FD_REC_REMAP = 24,   /* since 1.4 */
+	FD_REC_PERFMAP = 25, /* since 1.5 */
+	FD_REC_MAX = 25,
 };
 
 /* Since 1.3: a STACK entry with bit 63 set is a Python frame, not an address
@@ -274,6 +290,25 @@ enum fd_map {
 #define FD_MAP_NKINDS 6
 /* WINDOW's what, since 1.4. */
 enum fd_window { FD_WIN_START = 0, FD_WIN_STOP = 1, FD_WIN_SNAPSHOT = 2, FD_WIN_ROTATE = 3 };
+/* PERFMAP's what, and its FILE's state and cut, since 1.5. */
+enum fd_perfmap_what { FD_PERFMAP_TEXT = 0, FD_PERFMAP_FILE = 1 };
+enum fd_perfmap_state {
+	FD_PERFMAP_OURS = 0,	   /* written since the image started: recorded */
+	FD_PERFMAP_STALE = 1,	   /* last written before the process started: another
+				      process's of the same pid; not recorded */
+	FD_PERFMAP_EARLIER = 2,	   /* written by an earlier image of this process (before
+				      its exec; in that image's dump): not recorded */
+	FD_PERFMAP_MIXED = 3,	   /* born before the process started, written since:
+				      recorded; older lines may be another process's */
+	FD_PERFMAP_UNREADABLE = 4, /* not a regular file, or no read: not recorded */
+	FD_PERFMAP_OFF = 5,	   /* FATHOM_PERFMAP=0: not recorded */
+};
+enum fd_perfmap_cut {
+	FD_PMCUT_NONE = 0,
+	FD_PMCUT_SIZE = 1, /* larger than FATHOM_PERFMAP_MAX: only its end recorded */
+	FD_PMCUT_TIME = 2, /* reading took too long: stopped early */
+	FD_PMCUT_READ = 3, /* a read failed */
+};
 /* FD_END_ROTATE (since 1.4's rotation): the file ends because the
  * recording goes on in the next file of a series (WINDOW ROTATE). */
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2, FD_END_ROTATE = 3 };

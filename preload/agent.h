@@ -573,6 +573,11 @@ void control_close(void);
 void control_fork_child(void);
 void control_poll(struct enc *e, uint64_t now);
 
+/* perfmap.c: the perf map the program wrote (/tmp/perf-PID.map), if
+ * any, into the dump as PERFMAP records. Context: wlock held, at the
+ * end of the image (finish.c). */
+void perfmap_record(void);
+
 /* finish.c */
 /* A trailer that may be taken back (exec, daemon()'s parent): returns
  * where it starts. Context: wlock held, and kept by the caller. */

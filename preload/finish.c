@@ -103,6 +103,7 @@ static void finish_locked(unsigned reason)
 	writer_cycle(1);
 	close_accounts(now, agent_cpu_on, 1);
 	close_blocked(now);
+	perfmap_record();
 	rotate_define_missing(e);
 	dump_trailer(now, reason);
 	enc_flush(e);
@@ -117,6 +118,7 @@ struct enc_mark trailer_provisional(unsigned reason)
 {
 	struct enc *e = dump_locked();
 	writer_cycle(1);
+	perfmap_record();	  /* kept too: a later one replaces it */
 	rotate_define_missing(e); /* kept if the trailer is taken back */
 	enc_flush(e);
 	struct enc_mark m = enc_mark(e);

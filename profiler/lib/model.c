@@ -16,6 +16,7 @@
 
 #include "fathom-dump.h"
 #include "heap.h"
+#include "jitmap.h"
 #include "marks.h"
 #include "series.h"
 #include "profile.h"
@@ -170,6 +171,7 @@ struct proc_state {
 	uint64_t ns_carry;
 	struct symcache *saved;	   /* the symbols the dump carries, or NULL */
 	bool mark_at_done;	   /* profile_opts.mark_at_ns's mark is made */
+	struct jitmap *jit;	   /* the perf map's JIT names (PERFMAP), or NULL */
 	struct series_file series; /* the first file's place in a rotated series (series.c) */
 };
 
@@ -791,6 +793,11 @@ static int on_map(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	return maps_record(ld->maps, proc, r, g);
 }
 
+static void jit_warn(void *p, const char *msg)
+{
+	warn(p, "%s", msg);
+}
+
 static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, bool *saw_header)
 {
 	struct profile *p = ld->p;
@@ -867,6 +874,10 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 	case FD_REC_UNMAP:
 	case FD_REC_REMAP:
 		return on_map(ld, proc, r);
+	case FD_REC_PERFMAP:
+		if (!ld->pstate[proc].jit && !(ld->pstate[proc].jit = jitmap_new()))
+			return -ENOMEM;
+		return jitmap_record(ld->pstate[proc].jit, r, pr->pid, jit_warn, p);
 	case FD_REC_TICK:
 		seen_time(ld, proc, r->time);
 		if (r->rss_file != UINT64_MAX && on_map(ld, proc, r) < 0)
@@ -1178,6 +1189,8 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 				warn(p, "%s %s; its functions are shown as offsets", m->path,
 				     m->symbols_problem);
 			}
+			m->no_debuginfo = sym_mods[mod] && !m->symbols_problem &&
+					  !symbols_module_has_debuginfo(sym_mods[mod]);
 		}
 		if (sym_mods[mod] && !m->symbols_problem) {
 			n = symbols_lookup(sym, sym_mods[mod], lookup - m->bias, sf, 32);
@@ -1187,6 +1200,10 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 				return -ENOMEM;
 		}
 	}
+	/* No module: JIT code, named by the perf map its runtime wrote. */
+	const char *jit = !n && mod == FA_NONE && !py ? jitmap_lookup(ld->pstate[proc].jit, lookup) : NULL;
+	if (jit)
+		sf[n++] = (struct sym_frame){jit, NULL, 0, 0, 0};
 	char fallback[96];
 	if (mod != FA_NONE)
 		snprintf(fallback, sizeof(fallback), "%s+0x%" PRIx64, p->modules[mod].name, loc->offset);
@@ -1319,7 +1336,11 @@ static int symbolize(struct loader *ld)
 {
 	struct profile *p = ld->p;
 	struct symbolizer *sym =
-	    ld->opts && ld->opts->no_symbols ? NULL : symbols_new(ld->opts ? ld->opts->debug_dirs : NULL);
+	    ld->opts && ld->opts->no_symbols
+		? NULL
+		: symbols_new(ld->opts ? ld->opts->debug_dirs : NULL,
+			      (ld->opts && ld->opts->no_debuginfod ? 0 : SYM_DEBUGINFOD) |
+				  (ld->progress ? SYM_PROGRESS : 0));
 	/* Python modules are made before the arrays by module. */
 	int rc = resolve_late(ld) < 0 ? -ENOMEM : python_stacks(ld);
 	struct sym_module **sym_mods = calloc(p->nmodules + 1, sizeof(*sym_mods));
@@ -1382,6 +1403,9 @@ static int symbolize(struct loader *ld)
 	if (undefined)
 		warn(p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
 		     undefined, undefined == 1 ? " was" : "s were");
+	const char *sw = symbols_summary(sym);
+	if (sw)
+		warn(p, "%s", sw);
 out:
 	free(sym_mods);
 	symbols_free(sym);
@@ -1419,6 +1443,7 @@ static void loader_free(struct loader *ld)
 	for (size_t i = 0; ld->pstate && i < ld->p->nprocs; i++) {
 		free(ld->pstate[i].stack_ids);
 		symcache_free(ld->pstate[i].saved);
+		jitmap_free(ld->pstate[i].jit);
 		if (ld->pstate[i].heap)
 			heap_finish(ld->pstate[i].heap, ld->p, (uint32_t)i);
 	}

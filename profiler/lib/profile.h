@@ -168,6 +168,10 @@ struct fa_module {
 	/* A Python module (python.c names them: json.decoder): path is the
 	 * file of its code, and it covers no addresses. */
 	bool python;
+	/* The symbolizer opened the module but found no debug information
+	 * (no source lines; functions from its symbol table only, or none):
+	 * debug-hint.c tells which package or --debug-dir would give it. */
+	bool no_debuginfo;
 };
 
 struct fa_thread {
@@ -296,6 +300,7 @@ struct profile_opts {
 	bool no_symbols;	/* skip libdwfl: functions are module+offset */
 	bool quiet;		/* no progress on stderr */
 	const char *debug_dirs; /* extra directories for separate debug files */
+	bool no_debuginfod;	/* never ask DEBUGINFOD_URLS' servers (--no-debuginfod) */
 	/* Leak suppressions (suppress.c): files in LeakSanitizer's format, and
 	 * whether to skip the defaults for glibc and what the program embeds. */
 	char *const *suppressions;

@@ -815,6 +815,23 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 		rec->id = u(b);
 		rec->name = str(b);
 		break;
+	case FD_REC_PERFMAP: /* since 1.5 */
+		rec->what = u(b);
+		if (rec->what == FD_PERFMAP_TEXT) {
+			rec->offset = u(b);
+			rec->name = str(b);
+		} else {
+			rec->perfmap.state = u(b);
+			rec->size = u(b);
+			rec->perfmap.mtime_ns = u(b);
+			rec->perfmap.btime_ns = u(b);
+			rec->perfmap.start_ns = u(b);
+			rec->offset = u(b);
+			rec->perfmap.recorded = u(b);
+			rec->perfmap.cut = u(b);
+			rec->path = str(b);
+		}
+		break;
 	case FD_REC_TRAILER:
 		rec->time = u(b);
 		rec->samples = u(b);

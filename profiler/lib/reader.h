@@ -73,6 +73,11 @@ struct rd_rec {
 	 * old_ptr, old_size, ptr, size, flags, time. TICK: rss_file
 	 * (UINT64_MAX when the tick has none). */
 	uint64_t old_size, map_kind, prot, flags, offset, rss_file;
+	/* Since 1.5. PERFMAP: what (FD_PERFMAP_*); TEXT: offset, name (the
+	 * lines); FILE: path, size, offset (from), and perfmap below. */
+	struct {
+		uint64_t state, mtime_ns, btime_ns, start_ns, recorded, cut;
+	} perfmap;
 	bool has_cpu;
 };
 
