@@ -67,14 +67,17 @@ static void go_program(void)
 		    exe);
 }
 
-__attribute__((constructor)) static void agent_init(void)
+/* The start, at load (late 0) or when fathom_attach() asks (late 1: the
+ * program runs already, late.c). Returns 0 when recording. */
+static int agent_start(int late)
 {
 	if (getauxval(AT_SECURE))
-		return;
+		return -1;
 	if (program_is_go()) {
 		go_program();
-		return;
+		return -1;
 	}
+	int ret = -1;
 	agent_guard = 1;
 	hooks_resolve();
 	int have_create = thread_create_resolve();
@@ -105,12 +108,15 @@ __attribute__((constructor)) static void agent_init(void)
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	threads_key_init(thread_key_dtor);
-	program_env_init();
+	if (!late)
+		program_env_init();
 	agent_ready = 1;
 	struct tstate *t = thread_attach();
 	thread_stack_bounds(t);
-	modules_rescan();
+	/* Late, every loaded module's allocator slots are taken over (got.c). */
+	modules_scan(late, NULL);
 	window_dump_start(dump_locked());
+	late_dump_start(dump_locked());
 	control_open();
 	rotate_init();
 	flush_start();
@@ -123,14 +129,17 @@ __attribute__((constructor)) static void agent_init(void)
 	/* quick_exit runs the at_quick_exit handlers, then leaves without
 	 * destructors: ours, registered before the program's, runs last. */
 	exit_hooks_setup();
-	agent_exit_late_setup();
-	mmap_hooks_start();
+	if (!late) {
+		agent_exit_late_setup();
+		mmap_hooks_start();
+	}
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);
 	}
 	int cpu_ok = agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0;
-	if (cpu_ok)
+	/* Late, the program's mask calls stay libc's: no virtual mask. */
+	if (cpu_ok && !late)
 		sigmask_init();
 	/* Started paused (FATHOM_START=off, FATHOM_DELAY): the handler is in
 	 * place, no timer and no hook records until the window opens. */
@@ -144,12 +153,71 @@ __attribute__((constructor)) static void agent_init(void)
 			arm_existing_threads(agent_gettid());
 		}
 	}
-	death_install();
+	if (!late)
+		death_install();
 	/* Python frames for CPU samples, allocations or both. */
 	if (cpu_ok || agent_cfg.alloc)
 		python_init();
+	ret = 0;
 out:
 	agent_guard = 0;
+	return ret;
+}
+
+__attribute__((constructor)) static void agent_init(void)
+{
+	/* Loaded into a running process: fathom_attach() starts it. */
+	if (late_loaded())
+		return;
+	agent_start(0);
+}
+
+int agent_start_late(void)
+{
+	return agent_start(1);
+}
+
+/* A late agent attached again after a detach (late.c): a new dump with the
+ * configuration just given; the threads' states, the stack table and the
+ * taken-over slots stay. Each thread's CPU account starts again now. */
+int agent_restart_late(void)
+{
+	int g = agent_guard, ret = -1;
+	agent_guard = 1;
+	read_config();
+	if (hooks_setup() < 0) {
+		agent_cfg.alloc = FD_ALLOC_OFF;
+		agent_cfg.alloc_sample = 0;
+	}
+	modules_fork_child(1); /* every module goes into the new dump */
+	set_start_times();
+	int hw = threads_hiwater();
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (!t || atomic_load(&t->state) != TS_LIVE)
+			continue;
+		t->thread_end_sent = 0;
+		tcpu_forget(t);
+		tcpu_note_base(t, t->tid);
+	}
+	if (open_dump((pid_t)getppid()) < 0)
+		goto out;
+	agent_finished = 0;
+	modules_scan(1, NULL);
+	control_open();
+	flush_start();
+	if (start_writer() < 0) {
+		say("fathom: cannot start the writer thread; not profiling");
+		agent_finish(FD_END_DETACH);
+		goto out;
+	}
+	int cpu_ok = agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0;
+	window_late_restart(dump_lock(), cpu_ok);
+	dump_unlock();
+	ret = 0;
+out:
+	agent_guard = g;
+	return ret;
 }
 
 /* After the program's destructors. An exact recording is finished later,

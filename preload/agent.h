@@ -453,6 +453,7 @@ extern volatile int agent_finished;
 
 /* config.c: FATHOM_* read once at start, and the agent's messages. */
 void read_config(void);
+const char *config_getenv(const char *name);
 /* Context: any. One message on stderr, from write() alone. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A message later in the run: only while fd 2 is still the stderr noted at
@@ -563,6 +564,7 @@ int window_init(int cpu_ok); /* the constructor; returns whether recording start
 int window_paused(void);     /* Context: any */
 void window_dump_start(struct enc *e);
 void window_fork_child(void);
+void window_late_restart(struct enc *e, int cpu_ok);
 void window_tick(struct enc *e, uint64_t now);
 void window_command(struct enc *e, uint64_t now, const char *verb, const char *label, char *reply,
 		    size_t cap);
@@ -570,6 +572,7 @@ void window_command(struct enc *e, uint64_t now, const char *verb, const char *l
 /* control.c: the directory `fathom ctl` drives the agent through. */
 void control_open(void);
 void control_close(void);
+void control_close_answered(int ms);
 void control_fork_child(void);
 void control_poll(struct enc *e, uint64_t now);
 
@@ -656,6 +659,22 @@ struct got_scope {
 void got_prepare(void);
 void got_scope_of(void *handle, struct got_scope *sc);
 int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep);
+
+/* late.c: the agent loaded into a running process (fathom record --pid). */
+int late_loaded(void); /* the constructor: not preloaded; fathom_attach starts it */
+int late_mode(void);
+int late_getenv(const char *name, const char **v);
+int late_capture(const char *msg, size_t n); /* Context: any */
+const char *const *late_got_names(void);     /* the slots taken over late, or NULL */
+void late_dump_start(struct enc *e);
+void late_request_detach(void);
+int late_writer_round(void);
+/* agent.c: the start of an agent loaded late, and its restart after a
+ * detach; 0 when recording. */
+int agent_start_late(void);
+int agent_restart_late(void);
+/* finish.c: the end of a dump, wlock held. */
+void agent_finish_locked(unsigned reason);
 
 #pragma GCC visibility pop
 

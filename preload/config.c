@@ -39,6 +39,8 @@ static void vsay(const char *fmt, va_list ap)
 	if (n > (int)sizeof(buf) - 2)
 		n = (int)sizeof(buf) - 2;
 	buf[n++] = '\n';
+	if (late_capture(buf, (size_t)n))
+		return;
 	ssize_t w = write(2, buf, (size_t)n);
 	(void)w;
 }
@@ -93,6 +95,14 @@ void agent_assert_failed(const char *what, const char *file, int line)
 }
 
 /* ----------------------------------------------------------- configuration */
+
+/* A FATHOM_* variable: the environment's, or in an agent loaded late the
+ * configuration fathom_attach() passed (late.c). */
+const char *config_getenv(const char *name)
+{
+	const char *v;
+	return late_getenv(name, &v) ? v : getenv(name);
+}
 
 static int parse_uint(const char *s, uint64_t *out, int suffixes)
 {
@@ -173,13 +183,13 @@ static void read_window_config(void)
 {
 	const char *s;
 	uint64_t v;
-	if ((s = getenv("FATHOM_START"))) {
+	if ((s = config_getenv("FATHOM_START"))) {
 		if (!strcmp(s, "off"))
 			agent_cfg.start_off = 1;
 		else if (strcmp(s, "on"))
 			say("fathom: FATHOM_START='%s' is not on or off; recording from the start", s);
 	}
-	if ((s = getenv("FATHOM_DELAY"))) {
+	if ((s = config_getenv("FATHOM_DELAY"))) {
 		uint64_t mono = clock_ns(CLOCK_MONOTONIC);
 		if (*s == '@' && parse_uint(s + 1, &v, 0) == 0) {
 			uint64_t real = clock_ns(CLOCK_REALTIME);
@@ -195,12 +205,12 @@ static void read_window_config(void)
 			    s);
 		}
 	}
-	if ((s = getenv("FATHOM_DURATION")) &&
+	if ((s = config_getenv("FATHOM_DURATION")) &&
 	    (parse_time(s, &agent_cfg.duration_ns) < 0 || !agent_cfg.duration_ns))
 		say("fathom: FATHOM_DURATION='%s' is not a time above 0 (such as 2 or 500ms); recording to "
 		    "the end",
 		    s);
-	if ((s = getenv("FATHOM_SNAPSHOT_EVERY")) &&
+	if ((s = config_getenv("FATHOM_SNAPSHOT_EVERY")) &&
 	    (parse_time(s, &agent_cfg.snapshot_every_ns) < 0 || agent_cfg.snapshot_every_ns < 10000000)) {
 		say("fathom: FATHOM_SNAPSHOT_EVERY='%s' is not a time of 10ms or more; no periodic snapshots",
 		    s);
@@ -227,7 +237,7 @@ static void read_window_config(void)
  * default) alone turns it on too, unless FATHOM_WAIT=0 says otherwise. */
 static void read_wait_config(void)
 {
-	const char *s = getenv("FATHOM_WAIT"), *th = getenv("FATHOM_WAIT_THRESHOLD");
+	const char *s = config_getenv("FATHOM_WAIT"), *th = config_getenv("FATHOM_WAIT_THRESHOLD");
 	uint64_t v;
 	agent_cfg.wait_threshold_ns = 1000000;
 	if (s && !strcmp(s, "1"))
@@ -253,13 +263,13 @@ void read_config(void)
 
 	const char *s;
 	uint64_t v;
-	if ((s = getenv("FATHOM_HZ"))) {
+	if ((s = config_getenv("FATHOM_HZ"))) {
 		if (parse_uint(s, &v, 0) < 0 || v < 1 || v > 10000)
 			say("fathom: FATHOM_HZ='%s' is not a number from 1 to 10000; using 99", s);
 		else
 			agent_cfg.hz = (int)v;
 	}
-	if ((s = getenv("FATHOM_CLOCK"))) {
+	if ((s = config_getenv("FATHOM_CLOCK"))) {
 		if (!strcmp(s, "cpu"))
 			agent_cfg.clock = FD_CLOCK_CPU;
 		else if (!strcmp(s, "wall"))
@@ -267,13 +277,13 @@ void read_config(void)
 		else
 			say("fathom: FATHOM_CLOCK='%s' is not cpu or wall; using cpu", s);
 	}
-	if ((s = getenv("FATHOM_CPU"))) {
+	if ((s = config_getenv("FATHOM_CPU"))) {
 		if (!strcmp(s, "0"))
 			agent_cfg.cpu = 0;
 		else if (strcmp(s, "1"))
 			say("fathom: FATHOM_CPU='%s' is not 0 or 1; sampling the CPU", s);
 	}
-	const char *a = getenv("FATHOM_ALLOC");
+	const char *a = config_getenv("FATHOM_ALLOC");
 	if (a) {
 		if (!strcmp(a, "off"))
 			agent_cfg.alloc = FD_ALLOC_OFF;
@@ -286,7 +296,7 @@ void read_config(void)
 			    "allocations",
 			    a);
 	}
-	if ((s = getenv("FATHOM_ALLOC_SAMPLE"))) {
+	if ((s = config_getenv("FATHOM_ALLOC_SAMPLE"))) {
 		if (parse_uint(s, &v, 1) < 0 || v < 1) {
 			say("fathom: FATHOM_ALLOC_SAMPLE='%s' is not a size in bytes (such as 512K); using "
 			    "512K",
@@ -300,7 +310,7 @@ void read_config(void)
 	/* High in the real-time range, which programs fill from SIGRTMIN up;
 	 * computed here, as glibc reserves the first ones for itself. */
 	agent_cfg.signo = SIGRTMAX - 2;
-	if ((s = getenv("FATHOM_SIGNAL"))) {
+	if ((s = config_getenv("FATHOM_SIGNAL"))) {
 		if (parse_uint(s, &v, 0) < 0 || v < (uint64_t)SIGRTMIN || v > (uint64_t)SIGRTMAX)
 			say("fathom: FATHOM_SIGNAL='%s' is not a real-time signal number from %d to %d; "
 			    "using %d",
@@ -324,7 +334,7 @@ void config_check_alloc_bypass(void)
 	int bypass = agent_cfg.alloc != FD_ALLOC_OFF
 			 ? program_alloc_bypass(g_alloc_bypass, sizeof(g_alloc_bypass))
 			 : 0;
-	if (bypass && !getenv("FATHOM_MANIFEST"))
+	if (bypass && !config_getenv("FATHOM_MANIFEST"))
 		say("fathom: the program's malloc is %s's, which comes before fathom's hooks (%s): no "
 		    "allocation is recorded%s",
 		    g_alloc_bypass, bypass == 1 ? "preloaded before it" : "linked into the program",
@@ -361,7 +371,7 @@ int manifest_line(const char *fmt, ...)
 	static char m[PATH_MAX];
 	static int known;
 	if (!known) {
-		const char *e = getenv("FATHOM_MANIFEST");
+		const char *e = config_getenv("FATHOM_MANIFEST");
 		if (e && strlen(e) < sizeof(m))
 			strcpy(m, e);
 		known = 1;

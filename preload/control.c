@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #define POLL_NS 20000000ull
@@ -134,6 +135,29 @@ void control_close(void)
 	}
 	rmdir(g_dir);
 	g_fd = -1;
+}
+
+/* Closes the channel once the answers in it have been read (`fathom ctl`
+ * unlinks its answer), or after ms milliseconds: a late agent's detach,
+ * whose "stop" is answered in the round that ends the dump. */
+void control_close_answered(int ms)
+{
+	static char buf[4096];
+	for (int waited = 0; g_fd >= 0 && still_ours() && waited < ms; waited += 5) {
+		lseek(g_fd, 0, SEEK_SET);
+		long n = syscall(SYS_getdents64, g_fd, buf, sizeof(buf));
+		int answers = 0;
+		for (long off = 0; off < n;) {
+			unsigned short reclen;
+			memcpy(&reclen, buf + off + 16, sizeof(reclen));
+			answers += buf[off + 19] == 'r' && buf[off + 20] == '.';
+			off += reclen;
+		}
+		if (!answers)
+			break;
+		nanosleep(&(struct timespec){0, 5000000}, NULL);
+	}
+	control_close();
 }
 
 /* In a fork child: the parent's directory stays the parent's. */

@@ -200,7 +200,7 @@ static int open_special(const char *name, const struct stat *st)
  * taken). Returns the fd. */
 static int open_output(pid_t pid)
 {
-	const char *pat = getenv("FATHOM_OUTPUT");
+	const char *pat = config_getenv("FATHOM_OUTPUT");
 	char base[PATH_MAX];
 	if (!pat || !*pat)
 		pat = "fathom.%p.fdump";
@@ -295,7 +295,7 @@ static void start_file(void)
 	g_enc.check_id = 1;
 	manifest_line("%s\n", g_path);
 	write_header(g_ppid);
-	const char *run = getenv("FATHOM_RUN");
+	const char *run = config_getenv("FATHOM_RUN");
 	if (run && *run)
 		enc_note(&g_enc, FD_NOTE_RUN, run);
 	if (config_alloc_bypass()[0])

@@ -131,6 +131,20 @@ struct enc_mark trailer_provisional(unsigned reason)
 	return m;
 }
 
+/* The end of a dump while the process runs on (a late agent's detach,
+ * late.c): as at exit, and the agent goes quiet; wlock held. The control
+ * channel stays until its answers are read (control_close_answered). */
+void agent_finish_locked(unsigned reason)
+{
+	if (!agent_ready || agent_finished)
+		return;
+	finish_locked(reason);
+	agent_finished = 1;
+	agent_alloc_on = 0;
+	agent_cpu_on = 0;
+	agent_wait_on = 0;
+}
+
 void agent_finish_signal(int sig)
 {
 	dump_end_signal(sig);

@@ -63,7 +63,7 @@ out:
 
 void agent_exit_late_setup(void)
 {
-	const char *s = getenv("FATHOM_FREERES");
+	const char *s = config_getenv("FATHOM_FREERES");
 	g_freeres = !s || strcmp(s, "0");
 	/* Only exact recordings use it; sampled ones and CPU profiles finish
 	 * in the destructor as before. */

@@ -13,6 +13,11 @@
  * the objects of an RTLD_DEEPBIND dlopen the slot is rewritten when the
  * handle's own lookup (dlsym(handle, name)) would bind it to the next
  * definition: the agent's function is then the final target.
+ *
+ * An agent loaded late (late.c, fathom record --pid) binds past every
+ * object: there, only the allocator, loader and thread-creation functions
+ * are taken over (late_got_names), in every object at the start and in
+ * each one loaded later, lazy slots judged by the global lookup.
  */
 #define _GNU_SOURCE
 #include "agent.h"
@@ -48,6 +53,17 @@ static _Atomic int prepared; /* the first caller builds the table */
 /* A filter before strcmp: a bit per pair of first characters in use, so
  * that the many other names (C++'s "_Z...") cost one load. */
 static uint64_t first_pair[65536 / 64];
+/* A late agent's (late.c): what the global lookup finds for each name. */
+static struct got_scope late_scope;
+static int late_scope_set;
+
+static int listed(const char *const *names, const char *name)
+{
+	for (; *names; names++)
+		if (!strcmp(*names, name))
+			return 1;
+	return 0;
+}
 
 static unsigned pair_of(const char *name)
 {
@@ -105,12 +121,15 @@ void got_prepare(void)
 	if (!symtab || !strtab)
 		return;
 	int n = 0;
+	const char *const *only = late_got_names();
 	for (uint32_t i = 1; i < nsyms && n < GOT_MAX_FNS; i++) {
 		const ElfW(Sym) *s = &symtab[i];
 		if (s->st_shndx == SHN_UNDEF || ELF64_ST_TYPE(s->st_info) != STT_FUNC ||
 		    ELF64_ST_BIND(s->st_info) == STB_LOCAL)
 			continue;
 		const char *name = strtab + s->st_name;
+		if (only && !listed(only, name))
+			continue;
 		void *next = agent_dlsym_next(name);
 		void *hook = (void *)(bias + s->st_value);
 		if (!next || next == hook)
@@ -120,6 +139,12 @@ void got_prepare(void)
 	}
 	dlerror(); /* the names without a next definition left an error */
 	__atomic_store_n(&nfns, n, __ATOMIC_RELEASE);
+	/* Loaded late, the agent is in no object's scope: every slot not
+	 * bound yet binds past it, to what the global lookup finds. */
+	if (only) {
+		got_scope_of(RTLD_DEFAULT, &late_scope);
+		late_scope_set = 1;
+	}
 }
 
 /* Context: outside the loader's lock. */
@@ -228,6 +253,8 @@ int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep)
 {
 	if (__atomic_load_n(&nfns, __ATOMIC_ACQUIRE) <= 0)
 		return 0;
+	if (!deep && late_scope_set)
+		deep = &late_scope;
 	struct object o = {.bias = info->dlpi_addr,
 			   .lo = UINTPTR_MAX,
 			   .phdr = info->dlpi_phdr,

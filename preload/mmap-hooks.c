@@ -46,7 +46,7 @@ static volatile int g_on;
 
 void mmap_hooks_start(void)
 {
-	const char *s = getenv("FATHOM_MMAP");
+	const char *s = config_getenv("FATHOM_MMAP");
 	if (s && strcmp(s, "1")) {
 		if (strcmp(s, "0"))
 			say("fathom: FATHOM_MMAP='%s' is not 0 or 1; not recording mappings", s);

@@ -264,7 +264,7 @@ static char *const *exec_env(char *const *envp, const char *path, struct exec_en
  * before it in this pid set it), and the variable out of the environment. */
 int program_generation(void)
 {
-	const char *v = getenv(EXEC_VAR);
+	const char *v = config_getenv(EXEC_VAR);
 	if (!v)
 		return 0;
 	char *end;

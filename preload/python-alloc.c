@@ -173,7 +173,7 @@ void python_alloc_found(void *h)
 			 "calls of its allocator)");
 		return;
 	}
-	const char *c = getenv("FATHOM_PY_ALLOC_CACHE");
+	const char *c = config_getenv("FATHOM_PY_ALLOC_CACHE");
 	g_cache_on = !(c && !strcmp(c, "0"));
 	__atomic_store_n(&python_alloc_wanted, 1, __ATOMIC_RELEASE);
 }

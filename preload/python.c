@@ -291,7 +291,7 @@ static int detect(void *h)
 
 void python_init(void)
 {
-	if (getenv("FATHOM_PYTHON") && !strcmp(getenv("FATHOM_PYTHON"), "0"))
+	if (config_getenv("FATHOM_PYTHON") && !strcmp(config_getenv("FATHOM_PYTHON"), "0"))
 		return;
 	g_refused = detect(NULL) < 0;
 }
@@ -300,7 +300,7 @@ void python_after_dlopen(void *handle)
 {
 	if (g_found || g_refused || (!agent_cpu_on && !agent_alloc_on && !window_paused()) || !handle)
 		return;
-	if (getenv("FATHOM_PYTHON") && !strcmp(getenv("FATHOM_PYTHON"), "0"))
+	if (config_getenv("FATHOM_PYTHON") && !strcmp(config_getenv("FATHOM_PYTHON"), "0"))
 		return;
 	g_refused = detect(handle) < 0;
 }

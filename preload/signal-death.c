@@ -174,7 +174,7 @@ static void take(int sig, const struct sigaction *view)
 
 void death_install(void)
 {
-	const char *v = getenv("FATHOM_SIGNALS");
+	const char *v = config_getenv("FATHOM_SIGNALS");
 	if (v && !strcmp(v, "0"))
 		return;
 	memset(&g_death_sa, 0, sizeof(g_death_sa));

@@ -117,6 +117,7 @@ static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *l
 		if (g_cpu_ok)
 			cpu_resume();
 	} else {
+		late_request_detach(); /* an attached agent detaches */
 		g_on = 0;
 		agent_alloc_on = FD_ALLOC_OFF;
 		agent_wait_on = 0;
@@ -126,6 +127,22 @@ static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *l
 	}
 	enc_window(e, now, on ? FD_WIN_START : FD_WIN_STOP, seq, 0, label);
 	return seq;
+}
+
+/* A late agent attached again (late.c): recording on in the new dump, a
+ * START mark labelled "attach" first, the window's settings those just
+ * given. Paused CPU time is skipped (cpu_resume): the new dump's accounts
+ * start now. */
+void window_late_restart(struct enc *e, int cpu_ok)
+{
+	uint64_t now = mono_now();
+	g_cpu_ok = cpu_ok;
+	g_alloc_mode = agent_cfg.alloc;
+	g_snap_id = 0;
+	g_start_at = 0;
+	g_stop_at = agent_cfg.duration_ns ? now + agent_cfg.duration_ns : 0;
+	g_next_snap = agent_cfg.snapshot_every_ns ? now + agent_cfg.snapshot_every_ns : 0;
+	window_switch(e, agent_now(), 1, "attach");
 }
 
 static uint64_t window_snapshot(struct enc *e, uint64_t now, const char *label)
@@ -146,6 +163,8 @@ void window_command(struct enc *e, uint64_t now, const char *verb, const char *l
 	if (!strcmp(verb, "start") || !strcmp(verb, "stop")) {
 		int on = verb[2] == 'a';
 		if (on == g_on) {
+			if (!on)
+				late_request_detach();
 			snprintf(reply, cap, "same.%s.%llu.%llu", verb,
 				 (unsigned long long)atomic_load(&agent_seq), (unsigned long long)now);
 			return;

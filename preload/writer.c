@@ -397,7 +397,10 @@ static void *writer_main(void *arg)
 		uint32_t seen = atomic_load(&g_wake);
 		dump_lock();
 		size_t got = writer_cycle(0);
+		int detached = late_writer_round();
 		dump_unlock();
+		if (detached)
+			control_close_answered(500);
 		writer_progress();
 		/* Busy rings keep the writer going; otherwise it sleeps until a
 		 * ring is an eighth full (writer_nudge) or the next tick is due

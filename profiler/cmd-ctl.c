@@ -218,6 +218,12 @@ int cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "fathom ctl: the label is longer than 64 bytes\n");
 		return 2;
 	}
+	return ctl_send((int)pid, verb, label, timeout, quiet);
+}
+
+int ctl_send(int ipid, const char *verb, const char *label, double timeout, bool quiet)
+{
+	long pid = ipid;
 	struct stat st;
 	if (!process_exists((int)pid, &st)) {
 		fprintf(stderr, "fathom ctl: no process %ld (it exited, or the pid is wrong)\n", pid);

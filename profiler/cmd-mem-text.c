@@ -10,6 +10,7 @@
 #include "cmds.h"
 #include "cxxname.h"
 #include "fathom-dump.h"
+#include "marks.h"
 #include "util.h"
 
 #define HEADER_PROCS 8 /* processes listed in the header of a big run */
@@ -227,6 +228,19 @@ void mem_print_totals(const struct mem *m)
 	printf("  allocation calls  %s\n", mem_est_count(m, a, (int64_t)mm->alloc_calls));
 	printf("  bytes allocated   %s\n", mem_est_bytes(m, a, (int64_t)mm->alloc_bytes));
 	printf("  frees             %s\n", mem_est_count(m, a, (int64_t)mm->frees));
+	/* fathom record --pid: the blocks allocated before the attach are
+	 * unknown, their frees counted apart (never as negative live bytes). */
+	uint64_t before = 0;
+	bool attached = false;
+	for (size_t i = 0; i < p->nprocs; i++)
+		if (marks_attached(&p->procs[i])) {
+			attached = true;
+			before += p->procs[i].frees_unknown;
+		}
+	if (attached)
+		printf("  freed, allocated before attach  %s (not counted above: every figure is since "
+		       "the attach)\n",
+		       mem_est_count(m, a, (int64_t)before));
 	if (mm->temp_unknown)
 		printf("  temporary         not estimated (sampled recording)\n");
 	else
@@ -245,8 +259,8 @@ void mem_print_peak(const struct mem *m)
 	const struct fa_mem *mm = &p->mem;
 	char a[40], b[40];
 	const struct fa_process *pp = mm->peak_proc < p->nprocs ? &p->procs[mm->peak_proc] : NULL;
-	printf("\nPeak heap  %s at %s", mem_est_bytes(m, a, mm->peak_bytes),
-	       fmt_duration(b, mm->peak_time_ns));
+	printf("\nPeak heap%s  %s at %s", pp && marks_attached(pp) ? " since attach" : "",
+	       mem_est_bytes(m, a, mm->peak_bytes), fmt_duration(b, mm->peak_time_ns));
 	if (p->nprocs > 1 && pp)
 		printf(" in pid %d", pp->pid);
 	putchar('\n');
@@ -283,8 +297,15 @@ void mem_print_leaks(const struct mem *m)
 	const struct profile *p = m->p;
 	const struct fa_mem *mm = &p->mem;
 	char a[40], b[40];
-	printf("\nLeaked at exit  %s in %s blocks\n", mem_est_bytes(m, a, mm->leaked_bytes),
-	       mem_est_count(m, b, mm->leaked_blocks));
+	/* Attached: what the attach saw allocated; detached: still live. */
+	bool attached = false, detached = false;
+	for (size_t i = 0; i < p->nprocs; i++) {
+		attached |= marks_attached(&p->procs[i]);
+		detached |= p->procs[i].detached;
+	}
+	printf("\n%s  %s in %s blocks%s\n", detached ? "Live at detach" : "Leaked at exit",
+	       mem_est_bytes(m, a, mm->leaked_bytes), mem_est_count(m, b, mm->leaked_blocks),
+	       attached ? " (allocated since attach)" : "");
 	size_t n;
 	uint32_t *v = mem_stacks(m, FA_LEAKED_BYTES, FA_NONE, &n);
 	if (v && n) {

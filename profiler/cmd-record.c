@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "attach.h"
 #include "cmds.h"
 #include "manifest.h"
 #include "outfile.h"
@@ -32,8 +33,12 @@ static void usage(FILE *f)
 {
 	fprintf(
 	    f, "usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n"
+	       "       fathom record [OPTIONS] --pid PID\n"
 	       "Runs COMMAND under the fathom agent and writes one dump per process. Exits with\n"
-	       "COMMAND's status (128+N when signal N killed it; 127: not found, 126: not executable).\n\n"
+	       "COMMAND's status (128+N when signal N killed it; 127: not found, 126: not executable).\n"
+	       "With --pid, attaches to the running process PID instead (same user or root), and\n"
+	       "records it until --duration, Ctrl-C or fathom ctl PID stop; the process runs on.\n\n"
+	       "  -p, --pid PID            attach to a running process (x86_64; ptrace permission)\n"
 	       "  -o, --output FILE        the main process's dump (default fathom.RUN.PID.fdump, RUN being\n"
 	       "                           the run's start time, every dump of the run sharing it); other\n"
 	       "                           processes of the run write FILE.PID; a FILE with %%p (the\n"
@@ -217,7 +222,8 @@ struct rec {
 	char delay_at[32], duration_s[32], snapshot_s[32];
 	char rotate_s[32]; /* FATHOM_ROTATE: a time in ms, or a size in KiB */
 	bool quiet, no_cpu, symbolize;
-	char **cmd; /* the command and its arguments, in argv */
+	char **cmd;	  /* the command and its arguments, in argv */
+	pid_t attach_pid; /* --pid: the running process to attach to */
 	/* the set-up */
 	char *agent;   /* the agent's absolute path */
 	char *pattern; /* FATHOM_OUTPUT: every dump's name, %p the pid */
@@ -271,6 +277,7 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"snapshot-every", required_argument, NULL, 'P'},
 	    {"paused", no_argument, NULL, 'Z'},
 	    {"rotate", required_argument, NULL, 'R'},
+	    {"pid", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -278,7 +285,7 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	opterr = 0;
 	optind = 1;
 	/* "+": the first non-option word is the command; its flags are its own. */
-	while ((c = getopt_long(argc, argv, "+o:F:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:F:p:qh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			r->output = optarg;
@@ -374,6 +381,16 @@ static int parse_args(struct rec *r, int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'p': {
+			long v = strtol(optarg, &end, 10);
+			if (*end || end == optarg || v < 1 || v > INT_MAX) {
+				fprintf(stderr, "fathom record: --pid takes a process id, not '%s'\n",
+					optarg);
+				return 2;
+			}
+			r->attach_pid = (pid_t)v;
+			break;
+		}
 		case 'q':
 			r->quiet = true;
 			break;
@@ -384,7 +401,16 @@ static int parse_args(struct rec *r, int argc, char **argv)
 			return cmd_bad_option("record", argv, longopts);
 		}
 	}
-	if (optind >= argc) {
+	if (r->attach_pid && optind < argc) {
+		fprintf(stderr, "fathom record: --pid attaches to a running process: give no command too\n");
+		return 2;
+	}
+	if (r->attach_pid && (r->delay > 0 || r->paused)) {
+		fprintf(stderr,
+			"fathom record: --delay and --paused do not go with --pid: attach later instead\n");
+		return 2;
+	}
+	if (!r->attach_pid && optind >= argc) {
 		fprintf(
 		    stderr,
 		    "fathom record: no command given; usage: fathom record [OPTIONS] -- COMMAND [ARGS...]\n");
@@ -504,18 +530,15 @@ static int setup_dumps(struct rec *r)
 	return -1;
 }
 
-/* The environment that makes the agent record: set in the child, between
- * fork and exec. Returns -1 when out of memory. */
-static int set_agent_env(const struct rec *r)
+struct agent_var {
+	const char *name, *value; /* value NULL: not set */
+};
+
+/* The FATHOM_* variables that make the agent record as asked: the
+ * environment of a launch, the configuration of an attach. */
+static size_t agent_vars(const struct rec *r, struct agent_var *env, size_t cap)
 {
-	const char *old = getenv("LD_PRELOAD");
-	char *preload = r->agent;
-	if (old && *old && asprintf(&preload, "%s:%s", r->agent, old) < 0)
-		return -1;
-	const struct {
-		const char *name, *value;
-	} env[] = {
-	    {"LD_PRELOAD", preload},
+	const struct agent_var all[] = {
 	    {"FATHOM_OUTPUT", r->pattern},
 	    {"FATHOM_MANIFEST", r->manifest},
 	    {"FATHOM_RUN", r->run_id},
@@ -532,10 +555,57 @@ static int set_agent_env(const struct rec *r)
 	    {"FATHOM_SNAPSHOT_EVERY", r->snapshot_s[0] ? r->snapshot_s : NULL},
 	    {"FATHOM_ROTATE", r->rotate_s[0] ? r->rotate_s : NULL},
 	};
-	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
-		if (env[i].value && setenv(env[i].name, env[i].value, 1) < 0)
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(all) / sizeof(all[0]) && n < cap; i++)
+		if (all[i].value)
+			env[n++] = all[i];
+	return n;
+}
+
+/* The environment that makes the agent record: set in the child, between
+ * fork and exec. Returns -1 when out of memory. */
+static int set_agent_env(const struct rec *r)
+{
+	const char *old = getenv("LD_PRELOAD");
+	char *preload = r->agent;
+	if (old && *old && asprintf(&preload, "%s:%s", r->agent, old) < 0)
+		return -1;
+	if (setenv("LD_PRELOAD", preload, 1) < 0)
+		return -1;
+	struct agent_var env[32];
+	size_t n = agent_vars(r, env, 32);
+	for (size_t i = 0; i < n; i++)
+		if (setenv(env[i].name, env[i].value, 1) < 0)
 			return -1;
 	return 0;
+}
+
+/* fathom record --pid: the agent is loaded into the running process and
+ * given the same settings as "NAME=VALUE" lines (attach.c). The recording
+ * ends at --duration, which the command itself keeps. */
+static int attach(struct rec *r)
+{
+	struct agent_var env[32];
+	size_t n = agent_vars(r, env, 32), len = 1;
+	for (size_t i = 0; i < n; i++)
+		len += strlen(env[i].name) + strlen(env[i].value) + 2;
+	char *config = malloc(len), *p = config;
+	if (!config)
+		return 1;
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(env[i].name, "FATHOM_DURATION"))
+			p += sprintf(p, "%s=%s\n", env[i].name, env[i].value);
+	*p = 0;
+	struct attach_req a = {.pid = r->attach_pid,
+			       .agent = r->agent,
+			       .config = config,
+			       .manifest = r->manifest,
+			       .duration = r->duration,
+			       .quiet = r->quiet};
+	r->pid = r->attach_pid;
+	int rc = attach_run(&a);
+	free(config);
+	return rc;
 }
 
 /* Starts the command with the agent's environment. *exec_fd is the read end
@@ -740,11 +810,18 @@ int cmd_record(int argc, char **argv)
 	int ret, exec_fd;
 	sigset_t old_mask;
 	if ((ret = parse_args(&r, argc, argv)) >= 0 || (ret = setup_agent(&r)) >= 0 ||
-	    (ret = setup_dumps(&r)) >= 0 || (ret = spawn(&r, &exec_fd, &old_mask)) >= 0)
+	    (ret = setup_dumps(&r)) >= 0)
 		goto out;
-	ret = wait_run(&r, exec_fd, &old_mask);
-	if (r.exec_failed)
-		goto out;
+	if (r.attach_pid) {
+		if ((ret = attach(&r)) != 0)
+			goto out;
+	} else {
+		if ((ret = spawn(&r, &exec_fd, &old_mask)) >= 0)
+			goto out;
+		ret = wait_run(&r, exec_fd, &old_mask);
+		if (r.exec_failed)
+			goto out;
+	}
 	manifest_read(&r.m, r.manifest, r.pattern, r.pid);
 	r.manifest[0] = 0;
 	if (r.symbolize && r.m.ndumps > 0)

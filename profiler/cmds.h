@@ -22,6 +22,10 @@ int cmd_check(int argc, char **argv);
 int cmd_lines(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_ctl(int argc, char **argv);
+/* Sends verb (start, stop, snapshot) with label to the agent in pid and
+ * says its answer (nothing when quiet; errors always): fathom ctl's work,
+ * which fathom record --pid uses to detach. Returns ctl's exit status. */
+int ctl_send(int pid, const char *verb, const char *label, double timeout, bool quiet);
 
 /* Edits between a and b, a swap of two neighbours counting as one (99 when
  * either is longer than 64 bytes). */

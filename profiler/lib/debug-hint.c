@@ -23,6 +23,19 @@ static bool same_file(const struct fa_module *a, const struct fa_module *b)
 	       !strcmp(a->path, b->path);
 }
 
+static int by_file(const void *a, const void *b, void *arg)
+{
+	const struct profile *p = arg;
+	const struct fa_module *x = &p->modules[*(const uint32_t *)a], *y = &p->modules[*(const uint32_t *)b];
+	int c = strcmp(x->path, y->path);
+	if (c || x->build_id_len != y->build_id_len)
+		return c ? c : x->build_id_len - y->build_id_len;
+	c = memcmp(x->build_id, y->build_id, x->build_id_len);
+	return c ? c
+		 : (*(const uint32_t *)a > *(const uint32_t *)b) -
+		       (*(const uint32_t *)a < *(const uint32_t *)b);
+}
+
 static const char *problem_of(const struct fa_module *m)
 {
 	if (m->python || !m->path || m->path[0] != '/')
@@ -42,14 +55,22 @@ static int by_share(const void *a, const void *b)
 	return x->share > y->share ? -1 : x->share < y->share ? 1 : (int)x->module - (int)y->module;
 }
 
-/* dpkg's name for a file: Debian registers most libraries under /lib while
- * the kernel shows them under /usr/lib (merged /usr), so both are asked. */
-static const char *unmerged(const char *path)
+/* The other name of a file under merged /usr (/lib is /usr/lib): Debian
+ * registers some libraries under /lib and others under /usr/lib, while the
+ * dynamic linker names them by its search path; both are asked. Returns a
+ * malloc'd string, or NULL. */
+static char *other_name(const char *path)
 {
-	static const char *const dirs[] = {"/usr/lib/", "/usr/lib64/", "/usr/bin/", "/usr/sbin/", NULL};
+	static const char *const dirs[] = {"/lib/", "/lib64/", "/bin/", "/sbin/", NULL};
+	if (!strncmp(path, "/usr/", 5)) {
+		for (int i = 0; dirs[i]; i++)
+			if (!strncmp(path + 4, dirs[i], strlen(dirs[i])))
+				return strdup(path + 4);
+		return NULL;
+	}
 	for (int i = 0; dirs[i]; i++)
 		if (!strncmp(path, dirs[i], strlen(dirs[i])))
-			return path + 4;
+			return str_fmt("/usr%s", path);
 	return NULL;
 }
 
@@ -58,6 +79,7 @@ static const char *unmerged(const char *path)
 static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 {
 	char *argv[2 + 2 * DEBUG_HINT_MAX + 1];
+	char *other[DEBUG_HINT_MAX] = {NULL};
 	int argc = 0;
 	argv[argc++] = "dpkg-query";
 	argv[argc++] = "-S";
@@ -66,15 +88,13 @@ static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 		if (strpbrk(path, "*?[\\")) /* dpkg-query would take it for a pattern */
 			continue;
 		argv[argc++] = (char *)path;
-		if (unmerged(path))
-			argv[argc++] = (char *)unmerged(path);
+		if ((other[i] = other_name(path)))
+			argv[argc++] = other[i];
 	}
 	argv[argc] = NULL;
-	if (argc == 2)
-		return;
 	int fds[2];
-	if (pipe2(fds, O_CLOEXEC) < 0)
-		return;
+	if (argc == 2 || pipe2(fds, O_CLOEXEC) < 0)
+		goto out;
 	posix_spawn_file_actions_t fa;
 	posix_spawn_file_actions_init(&fa);
 	posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
@@ -89,7 +109,7 @@ static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 		close(fds[0]);
 		if (rc == 0)
 			waitpid(pid, NULL, 0);
-		return;
+		goto out;
 	}
 	char *line = NULL;
 	size_t cap = 0;
@@ -104,14 +124,16 @@ static void ask_dpkg(const struct profile *p, struct debug_hint *h, size_t n)
 		line[strcspn(line, ",:")] = 0;
 		for (size_t i = 0; i < n; i++) {
 			const char *path = p->modules[h[i].module].path;
-			const char *um = unmerged(path);
-			if (!h[i].package && (!strcmp(file, path) || (um && !strcmp(file, um))))
+			if (!h[i].package && (!strcmp(file, path) || (other[i] && !strcmp(file, other[i]))))
 				h[i].package = strdup(line);
 		}
 	}
 	free(line);
 	fclose(f);
 	waitpid(pid, NULL, 0);
+out:
+	for (size_t i = 0; i < n; i++)
+		free(other[i]);
 }
 
 /* Debian's debug package for a package's files: -dbgsym (built for every
@@ -134,7 +156,7 @@ int debug_hints(const struct profile *p, int tid, struct debug_hint **out)
 {
 	*out = NULL;
 	size_t candidates = 0;
-	for (size_t m = 0; m < p->nmodules; m++)
+	for (size_t m = 0; m < p->nmodules && !candidates; m++)
 		candidates += problem_of(&p->modules[m]) != NULL;
 	if (!candidates)
 		return 0;
@@ -143,40 +165,38 @@ int debug_hints(const struct profile *p, int tid, struct debug_hint **out)
 	    .key = AGG_FUNCTION, .metrics = AGG_METRIC(FA_CPU), .heavy = -1, .filter = {.tid = tid}};
 	if (agg_table_build(&t, p, &o) < 0)
 		return -ENOMEM;
-	/* self weight per module, gathered on the first module of each file */
+	/* self weight per module, then per file: the modules with weight
+	 * sorted by path and build id, each run of one file summed */
 	int64_t *w = calloc(p->nmodules + 1, sizeof(*w));
-	uint32_t *first = malloc((p->nmodules + 1) * sizeof(*first));
+	uint32_t *idx = malloc((p->nmodules + 1) * sizeof(*idx));
 	struct debug_hint *h = NULL;
-	size_t n = 0;
-	if (!w || !first)
+	size_t n = 0, nidx = 0;
+	if (!w || !idx)
 		goto out;
-	for (size_t m = 0; m < p->nmodules; m++) {
-		first[m] = (uint32_t)m;
-		if (!problem_of(&p->modules[m]))
-			continue;
-		for (size_t k = 0; k < m; k++)
-			if (first[k] == k && same_file(&p->modules[k], &p->modules[m])) {
-				first[m] = (uint32_t)k;
-				break;
-			}
-	}
 	for (size_t r = 0; r < t.nrows; r++) {
 		const struct agg_row *row = &t.rows[r];
 		uint32_t m = row->func < p->nfuncs ? p->funcs[row->func].module : FA_NONE;
 		if (m < p->nmodules && problem_of(&p->modules[m]))
-			w[first[m]] += row->self[FA_CPU];
+			w[m] += row->self[FA_CPU];
 	}
-	if (t.total[FA_CPU] <= 0 || !(h = calloc(candidates, sizeof(*h))))
+	for (size_t m = 0; m < p->nmodules; m++)
+		if (w[m] > 0)
+			idx[nidx++] = (uint32_t)m;
+	qsort_r(idx, nidx, sizeof(*idx), by_file, (void *)p);
+	if (t.total[FA_CPU] <= 0 || !(h = calloc(nidx + 1, sizeof(*h))))
 		goto out;
-	for (size_t m = 0; m < p->nmodules; m++) {
-		double share = (double)w[m] / (double)t.total[FA_CPU];
-		if (first[m] != m || !problem_of(&p->modules[m]) || share < DEBUG_HINT_SHARE)
+	for (size_t i = 0, j; i < nidx; i = j) {
+		int64_t sum = 0;
+		for (j = i; j < nidx && same_file(&p->modules[idx[i]], &p->modules[idx[j]]); j++)
+			sum += w[idx[j]];
+		double share = (double)sum / (double)t.total[FA_CPU];
+		if (share < DEBUG_HINT_SHARE)
 			continue;
 		struct debug_hint *d = &h[n++];
-		d->module = (uint32_t)m;
+		d->module = idx[i];
 		d->share = share;
-		d->problem = problem_of(&p->modules[m]);
-		hex_string(d->build_id, p->modules[m].build_id, p->modules[m].build_id_len);
+		d->problem = problem_of(&p->modules[idx[i]]);
+		hex_string(d->build_id, p->modules[idx[i]].build_id, p->modules[idx[i]].build_id_len);
 	}
 	qsort(h, n, sizeof(*h), by_share);
 	if (n > DEBUG_HINT_MAX)
@@ -187,7 +207,7 @@ int debug_hints(const struct profile *p, int tid, struct debug_hint **out)
 			h[i].debug_package = debug_package(h[i].package);
 out:
 	free(w);
-	free(first);
+	free(idx);
 	agg_table_free(&t);
 	if (!n) {
 		free(h);

@@ -40,6 +40,9 @@ void manifest_read(struct manifest *m, const char *path, const char *pattern, pi
 			}
 			continue;
 		}
+		/* An attached agent's detach (fathom record --pid). */
+		if (sscanf(line, "detached %d", &lpid) == 1)
+			continue;
 		if (sscanf(line, "unprofiled-undo %d", &lpid) == 1) {
 			m->nunprof -= m->nunprof > 0;
 			continue;

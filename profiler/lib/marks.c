@@ -78,6 +78,12 @@ bool marks_windowed(const struct fa_process *pr)
 	return false;
 }
 
+bool marks_attached(const struct fa_process *pr)
+{
+	return pr->nmarks && pr->marks[0].what == FD_WIN_START && pr->marks[0].label &&
+	       !strcmp(pr->marks[0].label, "attach");
+}
+
 int marks_window_text(const struct fa_process *pr, char *buf, size_t cap)
 {
 	struct marks_window w[4];

@@ -19,6 +19,9 @@ void marks_free(struct fa_process *pr);
 
 /* Whether recording was switched on or off in pr (a START or STOP mark). */
 bool marks_windowed(const struct fa_process *pr);
+/* The dump was made by fathom record --pid: its first mark is the START
+ * labelled "attach" (preload/late.c). */
+bool marks_attached(const struct fa_process *pr);
 
 /* The windows pr recorded (ns since its start), in order: the first max
  * into w; returns how many there are (a dump without marks: one, the whole

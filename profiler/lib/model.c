@@ -931,6 +931,7 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 		seen_time(ld, proc, r->time);
 		pr->complete = true;
 		pr->end_signal = r->reason == FD_END_SIGNAL && r->end_signal < 128 ? (int)r->end_signal : 0;
+		pr->detached = r->reason == FD_END_DETACH;
 		if (r->has_cpu) {
 			/* Each file of a rotated series counts its own time. */
 			uint64_t cpu = r->cpu_ns > (1ull << 56) ? (1ull << 56) : r->cpu_ns;

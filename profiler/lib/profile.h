@@ -123,6 +123,8 @@ struct fa_process {
 	/* The process died of this signal, left at its default action; the
 	 * agent finished the dump first (0: it ended otherwise). */
 	int end_signal;
+	/* The agent detached (FD_END_DETACH): the process ran on. */
+	bool detached;
 	/* The dump carries its own symbols (fathom record --symbolize), used
 	 * instead of the module files. */
 	bool symbolized;

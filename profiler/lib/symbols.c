@@ -18,6 +18,7 @@
 #include "debuginfod.h"
 #include "die-names.h"
 #include "symbols.h"
+#include "symtab.h"
 #include "util.h"
 
 /* libstdc++'s demangler, reached through its C symbol. */
@@ -75,6 +76,7 @@ struct sym_module {
 	const char **bound_name;
 	Dwarf_Addr *bound_start; /* the start of the symbol named in bound_name */
 	size_t nbounds;
+	struct symtab *symtab; /* the symbols by address, searched in place of dwfl_module_addrinfo */
 	/* qualified names of C++ functions without a linkage name, by the
 	 * declaring DIE: open addressing on the DIE's address */
 	struct qual *quals;
@@ -180,6 +182,7 @@ void symbols_free(struct symbolizer *s)
 		free(m->bounds);
 		free(m->bound_name);
 		free(m->bound_start);
+		symtab_free(m->symtab);
 		for (size_t i = 0; i < m->capquals; i++)
 			free(m->quals[i].name);
 		free(m->quals);
@@ -371,11 +374,20 @@ static int addr_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+/* The symbol starts and ends, and the starts and ends of the loaded
+ * sections: between two neighbours, dwfl_module_addrinfo's answer is the
+ * same for every address (the same symbols contain it, lie below it, and
+ * share its section). */
 static void bounds_load(struct sym_module *m)
 {
 	m->syms_done = true;
 	int nsyms = dwfl_module_getsymtab(m->mod);
-	if (nsyms <= 0 || !(m->bounds = malloc(2 * (size_t)nsyms * sizeof(*m->bounds))))
+	GElf_Addr bias;
+	Elf *elf = dwfl_module_getelf(m->mod, &bias);
+	size_t nscn = 0;
+	if (elf)
+		elf_getshdrnum(elf, &nscn);
+	if (nsyms <= 0 || !(m->bounds = malloc((2 * (size_t)nsyms + 2 * nscn) * sizeof(*m->bounds))))
 		return;
 	size_t n = 0;
 	for (int i = 0; i < nsyms; i++) {
@@ -385,6 +397,14 @@ static void bounds_load(struct sym_module *m)
 			continue;
 		m->bounds[n++] = value;
 		m->bounds[n++] = value + sym.st_size;
+	}
+	for (Elf_Scn *scn = NULL;
+	     elf && n + 2 <= 2 * (size_t)nsyms + 2 * nscn && (scn = elf_nextscn(elf, scn));) {
+		GElf_Shdr sh;
+		if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_ALLOC)) {
+			m->bounds[n++] = sh.sh_addr + bias;
+			m->bounds[n++] = sh.sh_addr + sh.sh_size + bias;
+		}
 	}
 	qsort(m->bounds, n, sizeof(*m->bounds), addr_cmp);
 	size_t u = 0;
@@ -403,15 +423,18 @@ static void bounds_load(struct sym_module *m)
 		return;
 	}
 	m->nbounds = u;
+	m->symtab = symtab_build(m->mod);
 }
+
+/* bound_name's answer "no symbol" */
+static const char no_symbol[] = "";
 
 /* The symbol table's name for a, as dwfl_module_addrinfo gives it, not
  * demangled, and where that symbol starts (*start). That call scans every
- * symbol of the module (the larger part of a libc lookup), so its answer is
- * kept for the open interval between the neighbouring symbol starts and ends
- * around a: inside it the same symbols contain the address, and
- * dwfl_module_addrinfo picks among those. Answers from symbols without a
- * size (picked by section, not by range) are not kept. */
+ * symbol of the module (the larger part of a libc lookup, seconds for
+ * libLLVM): symtab.c answers instead when a global symbol with a size
+ * contains a, and any answer is kept for the open interval between the
+ * neighbouring bounds around a (bounds_load), where it is the same. */
 static const char *symtab_raw(struct sym_module *m, Dwarf_Addr a, Dwarf_Addr *start)
 {
 	if (!m->syms_done)
@@ -425,20 +448,19 @@ static const char *symtab_raw(struct sym_module *m, Dwarf_Addr a, Dwarf_Addr *st
 			hi = mid;
 	}
 	/* interval lo - 1 is (bounds[lo - 1], bounds[lo]); a bound itself is not inside one */
-	bool cacheable = lo > 0 && m->bounds[lo - 1] != a;
+	bool cacheable = lo > 0 && lo < m->nbounds && m->bounds[lo - 1] != a;
 	if (cacheable && m->bound_name[lo - 1]) {
 		*start = m->bound_start[lo - 1];
-		return m->bound_name[lo - 1];
+		return m->bound_name[lo - 1] == no_symbol ? NULL : m->bound_name[lo - 1];
 	}
 	GElf_Off off;
-	GElf_Sym sym;
-	const char *n = dwfl_module_addrinfo(m->mod, a, &off, &sym, NULL, NULL, NULL);
-	if (!n)
-		return NULL;
-	*start = a - off;
-	if (cacheable && sym.st_size > 0) {
-		m->bound_name[lo - 1] = n;
-		m->bound_start[lo - 1] = *start;
+	const char *n;
+	if (!symtab_lookup(m->symtab, a, &n, start) &&
+	    (n = dwfl_module_addrinfo(m->mod, a, &off, &(GElf_Sym){0}, NULL, NULL, NULL)))
+		*start = a - off;
+	if (cacheable) {
+		m->bound_name[lo - 1] = n ? n : no_symbol;
+		m->bound_start[lo - 1] = n ? *start : 0;
 	}
 	return n;
 }

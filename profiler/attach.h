@@ -1,0 +1,84 @@
+/* fathom record --pid: the injector (attach-inject.c: ptrace, a call made
+ * in the target on one of its threads), the target's objects and symbols
+ * (attach-elf.c), and the attach and detach themselves (attach.c). */
+#ifndef FATHOM_ATTACH_H
+#define FATHOM_ATTACH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* An address range [lo, hi). */
+struct arange {
+	uint64_t lo, hi;
+};
+
+#define ATTACH_UNSAFE_MAX 32
+/* Where a thread must not be for the agent's dlopen to run on it: inside
+ * the loader, the allocator, dl_iterate_phdr (the loader's locks, the
+ * arena's lock would be taken again on the same thread) or the agent. */
+struct attach_unsafe {
+	struct arange r[ATTACH_UNSAFE_MAX];
+	int n;
+};
+
+#define INJ_MAX_THREADS 4096
+struct inj {
+	pid_t pid;
+	pid_t tids[INJ_MAX_THREADS];
+	int sig[INJ_MAX_THREADS]; /* a signal its stop withheld, delivered at detach */
+	int ntids;
+	pid_t tid;		 /* the thread the calls run on */
+	unsigned char regs[512]; /* its registers (struct user_regs_struct) */
+	unsigned char *xstate;	 /* its FPU/vector state (NT_X86_XSTATE) */
+	size_t xstate_len;
+	uint64_t sp;	 /* the scratch area's low end, below the red zone */
+	int tries;	 /* rounds until a thread was at a safe point */
+	double pause_ms; /* how long every thread was stopped */
+};
+
+/* Stops every thread of pid (PTRACE_SEIZE, PTRACE_INTERRUPT), picks one at
+ * a safe point (retrying after short resumes) and lets the others run on.
+ * Returns 0, or -1 with why in err, every thread let go. */
+int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char *err, size_t cap);
+/* Copies len bytes onto the chosen thread's stack, below the red zone and
+ * what is already there; returns their address in the target (0: failed). */
+uint64_t inj_push(struct inj *j, const void *data, size_t len);
+/* Calls fn(args...) (up to 6 integer arguments) on the chosen thread and
+ * waits (timeout_ms) for it to return to an address that traps. Returns 0
+ * and the result in *ret, or -1 with why in err. */
+int inj_call(struct inj *j, uint64_t fn, const uint64_t *args, int nargs, uint64_t *ret, int timeout_ms,
+	     char *err, size_t cap);
+int inj_read(struct inj *j, uint64_t addr, void *buf, size_t len);
+/* Puts the chosen thread's registers back and lets it go. */
+void inj_end(struct inj *j);
+
+/* attach-elf.c: an object mapped in pid: its path, where it is mapped,
+ * its executable part. */
+struct attach_obj {
+	char path[4096];
+	uint64_t base; /* where its first PT_LOAD (page-aligned) is mapped */
+	struct arange text;
+	bool found;
+};
+/* Finds the object whose file name (the last component) starts with
+ * prefix in pid's maps. */
+int attach_find_obj(pid_t pid, const char *prefix, struct attach_obj *o);
+/* The address in pid of a dynamic symbol of o (0: none), and its size. */
+uint64_t attach_sym(pid_t pid, const struct attach_obj *o, const char *name, uint64_t *size);
+
+/* attach.c: one recording of a running process. */
+struct attach_req {
+	pid_t pid;
+	const char *agent;    /* libfathom.so's absolute path */
+	const char *config;   /* "NAME=VALUE" lines: the FATHOM_* a launch would set */
+	const char *manifest; /* where the agent lists its dumps (FATHOM_MANIFEST) */
+	double duration;      /* ns; 0: until Ctrl-C, fathom ctl PID stop or the exit */
+	bool quiet;
+};
+/* Attaches, waits for the end, detaches. Returns the exit status (0: a
+ * dump was made; 1: not attached, said why in one line). */
+int attach_run(const struct attach_req *a);
+
+#endif

@@ -1,0 +1,262 @@
+/* The running processes of the attach tests (fathom record --pid), one mode
+ * each, every one running until SIGTERM and printing "ready" once running:
+ *   split   one thread, CPU split 60/30/10 over hot60, warm30, cool10
+ *   server  a reader thread in poll() answering each line of stdin with
+ *           "LINE -> CHECKSUM" computed by 3 worker threads (their CPU in
+ *           work_request), so the output depends on the input only
+ *   alloc   mallocs at alloc_site (1000 live blocks of 100 bytes, replaced in
+ *           turn) and a burst at burst_site; prints the counts at the end
+ *   dlfork  dlopen/dlclose of ARG2 (a library path) and fork/wait in a loop
+ *   clock   a tight CLOCK_MONOTONIC loop; at the end prints the longest gap
+ *           between two readings, "maxgap_us N" */
+#define _GNU_SOURCE
+#include <dlfcn.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static volatile sig_atomic_t g_stop;
+static volatile uint64_t g_sink;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	g_stop = 1;
+}
+
+static double thread_ms(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+	return (double)t.tv_sec * 1e3 + (double)t.tv_nsec / 1e6;
+}
+
+static double mono_us(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec * 1e6 + (double)t.tv_nsec / 1e3;
+}
+
+/* Spins for ms of this thread's CPU time. */
+static void spin(double ms)
+{
+	double until = thread_ms() + ms;
+	uint64_t x = g_sink;
+	while (thread_ms() < until)
+		for (int i = 0; i < 2000; i++)
+			x = x * 6364136223846793005ull + (uint64_t)i;
+	g_sink = x;
+}
+
+__attribute__((noinline, noipa)) void hot60(void)
+{
+	spin(6);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline, noipa)) void warm30(void)
+{
+	spin(3);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline, noipa)) void cool10(void)
+{
+	spin(1);
+	__asm__ volatile("");
+}
+
+/* ------------------------------------------------------------------ server */
+
+static pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t g_cond = PTHREAD_COND_INITIALIZER, g_done = PTHREAD_COND_INITIALIZER;
+static char g_req[256];
+static int g_have, g_part[3], g_parts_done;
+static uint64_t g_sum[3];
+
+__attribute__((noinline, noipa)) uint64_t work_request(const char *s, int part)
+{
+	uint64_t h = 1469598103934665603ull + (uint64_t)part;
+	for (int round = 0; round < 150000; round++)
+		for (const char *p = s; *p; p++)
+			h = (h ^ (uint64_t)(unsigned char)*p) * 1099511628211ull;
+	return h;
+}
+
+static void *worker(void *arg)
+{
+	int part = (int)(intptr_t)arg;
+	pthread_mutex_lock(&g_lock);
+	for (;;) {
+		while (!(g_have && !g_part[part]))
+			pthread_cond_wait(&g_cond, &g_lock);
+		char req[256];
+		memcpy(req, g_req, sizeof(req));
+		pthread_mutex_unlock(&g_lock);
+		uint64_t h = work_request(req, part);
+		pthread_mutex_lock(&g_lock);
+		g_sum[part] = h;
+		g_part[part] = 1;
+		if (++g_parts_done == 3)
+			pthread_cond_signal(&g_done);
+	}
+	return NULL;
+}
+
+static int server(void)
+{
+	pthread_t th[3];
+	for (int i = 0; i < 3; i++)
+		pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i);
+	printf("ready\n");
+	fflush(stdout);
+	char line[256];
+	size_t n = 0;
+	while (!g_stop) {
+		struct pollfd p = {0, POLLIN, 0};
+		int r = poll(&p, 1, 100);
+		if (r <= 0)
+			continue;
+		ssize_t k = read(0, line + n, 1);
+		if (k <= 0)
+			break;
+		if (line[n] != '\n' && n + 2 < sizeof(line)) {
+			n++;
+			continue;
+		}
+		line[n] = 0;
+		n = 0;
+		pthread_mutex_lock(&g_lock);
+		memcpy(g_req, line, sizeof(g_req));
+		memset(g_part, 0, sizeof(g_part));
+		g_parts_done = 0;
+		g_have = 1;
+		pthread_cond_broadcast(&g_cond);
+		while (g_parts_done < 3)
+			pthread_cond_wait(&g_done, &g_lock);
+		g_have = 0;
+		uint64_t h = g_sum[0] ^ g_sum[1] ^ g_sum[2];
+		pthread_mutex_unlock(&g_lock);
+		printf("%s -> %016llx\n", line, (unsigned long long)h);
+		fflush(stdout);
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------- alloc */
+
+#define LIVE 1000
+static void *g_live[LIVE];
+
+__attribute__((noinline, noipa)) void *alloc_site(size_t n)
+{
+	void *p = malloc(n);
+	__asm__ volatile("" ::"r"(p)); /* no tail call: this frame stays */
+	return p;
+}
+
+__attribute__((noinline, noipa)) void burst_site(void)
+{
+	void *b[64];
+	for (int i = 0; i < 64; i++)
+		b[i] = calloc(1, 256);
+	for (int i = 0; i < 64; i++)
+		free(b[i]);
+}
+
+static int alloc_mode(void)
+{
+	unsigned long long allocs = 0;
+	for (int i = 0; i < LIVE; i++)
+		g_live[i] = alloc_site(100);
+	printf("ready\n");
+	fflush(stdout);
+	for (unsigned i = 0; !g_stop; i++) {
+		free(g_live[i % LIVE]);
+		g_live[i % LIVE] = alloc_site(100);
+		allocs++;
+		if (i % 1000 == 0) {
+			burst_site();
+			nanosleep(&(struct timespec){0, 1000000}, NULL);
+		}
+	}
+	printf("allocs %llu\n", allocs);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ dlfork */
+
+static int dlfork(const char *lib)
+{
+	printf("ready\n");
+	fflush(stdout);
+	unsigned long rounds = 0;
+	while (!g_stop) {
+		void *h = dlopen(lib, RTLD_NOW);
+		if (!h) {
+			fprintf(stderr, "dlopen: %s\n", dlerror());
+			return 1;
+		}
+		dlclose(h);
+		if (++rounds % 20 == 0) {
+			pid_t c = fork();
+			if (c == 0)
+				_exit(7);
+			int st;
+			if (c < 0 || waitpid(c, &st, 0) != c || !WIFEXITED(st) || WEXITSTATUS(st) != 7) {
+				fprintf(stderr, "fork child went wrong\n");
+				return 1;
+			}
+		}
+	}
+	printf("rounds ok\n");
+	return 0;
+}
+
+/* ------------------------------------------------------------------- clock */
+
+static int clock_mode(void)
+{
+	printf("ready\n");
+	fflush(stdout);
+	double last = mono_us(), max = 0;
+	while (!g_stop) {
+		double now = mono_us();
+		if (now - last > max)
+			max = now - last;
+		last = now;
+	}
+	printf("maxgap_us %.0f\n", max);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct sigaction sa = {.sa_handler = on_term};
+	sigaction(SIGTERM, &sa, NULL);
+	const char *mode = argc > 1 ? argv[1] : "split";
+	if (!strcmp(mode, "server"))
+		return server();
+	if (!strcmp(mode, "alloc"))
+		return alloc_mode();
+	if (!strcmp(mode, "dlfork"))
+		return argc > 2 ? dlfork(argv[2]) : 2;
+	if (!strcmp(mode, "clock"))
+		return clock_mode();
+	printf("ready\n");
+	fflush(stdout);
+	while (!g_stop) {
+		hot60();
+		warm30();
+		cool10();
+	}
+	return 0;
+}
