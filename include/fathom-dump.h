@@ -115,8 +115,9 @@
  *                (may be empty). START and STOP bound the recording's
  *                windows (a dump with no START began on); SNAPSHOT marks a
  *                point the analyzer can show the live heap at; ROTATE, the
- *                last record before the TRAILER of a file that a rotation
- *                closed, names the file that follows.
+ *                last record before the TRAILER (reason FD_END_ROTATE) of a
+ *                file that a rotation closed, names the file that follows;
+ *                the same mark opens that file, after its HEADER and notes.
  *   MAP (22)     since 1.4: a mapping the program made (mmap, mmap64, or
  *                growth of the break by brk/sbrk): zz seq delta (from
  *                prev_seq; the global allocation sequence, taken after the

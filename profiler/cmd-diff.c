@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "cmd-mem.h"
 #include "cmds.h"
 #include "compare.h"
 #include "profile.h"
@@ -17,6 +19,13 @@ static void usage(FILE *f)
 	fprintf(f, "usage: fathom diff BASE NEW [OPTIONS]\n"
 		   "       fathom diff BASE_FILE... -- NEW_FILE... [OPTIONS]\n"
 		   "       fathom diff --base FILE [--base FILE...] --new FILE [--new FILE...] [OPTIONS]\n"
+		   "       fathom diff DUMP@S1 DUMP@S2\n"
+		   "       fathom diff --since S1 --at S2 FILE...\n"
+		   "\n"
+		   "The last two compare two snapshots (fathom ctl PID snapshot, record\n"
+		   "--snapshot-every; or one a time such as 2.5s) of one recording, which may be\n"
+		   "the files of a rotated one: what grew by site from S1 to S2, as fathom mem\n"
+		   "--at S2 --since S1.\n"
 		   "\n"
 		   "Compares two recordings, each one or more dump files (the files of one run,\n"
 		   "or of several runs merged for more samples). Without a verdict (code that\n"
@@ -78,7 +87,9 @@ enum {
 	O_BASE,
 	O_NEW,
 	O_PREFIX_MAP,
-	O_LINES
+	O_LINES,
+	O_AT,
+	O_SINCE
 };
 static const struct option longopts[] = {
     {"threshold", required_argument, NULL, O_THRESHOLD},
@@ -94,6 +105,8 @@ static const struct option longopts[] = {
     {"new", required_argument, NULL, O_NEW},
     {"prefix-map", required_argument, NULL, O_PREFIX_MAP},
     {"lines", no_argument, NULL, O_LINES},
+    {"at", required_argument, NULL, O_AT},
+    {"since", required_argument, NULL, O_SINCE},
     CMD_LEAK_OPTIONS,
     CMD_COMMON_OPTIONS,
 };
@@ -107,6 +120,7 @@ struct args {
 	struct cmd_paths base, cur; /* from --base and --new */
 	struct cmd_paths maps;	    /* --prefix-map OLD=NEW */
 	bool lines;		    /* --lines: the lines of each regressed function */
+	const char *at, *since;	    /* two marks of one recording */
 };
 
 /* Parses the options of one half of the command line (before or after '--')
@@ -196,6 +210,12 @@ static int parse_half(int argc, char **argv, struct args *a, struct cmd_paths *p
 		case O_LINES:
 			a->lines = true;
 			break;
+		case O_AT:
+			a->at = optarg;
+			break;
+		case O_SINCE:
+			a->since = optarg;
+			break;
 		case O_PREFIX_MAP:
 			if (!strchr(optarg, '=') || optarg[0] == '=') {
 				fprintf(stderr,
@@ -264,6 +284,29 @@ int cmd_diff(int argc, char **argv)
 	free(half);
 	if (rc) {
 		status = rc < 0 ? 0 : rc; /* -1: --help was printed */
+		goto out;
+	}
+	/* DUMP@S1 DUMP@S2: two marks of one dump (a name that exists as a whole
+	 * is a file's, even with an '@'). */
+	struct stat st;
+	char *x = before.n == 2 && !a.at && !a.since ? strrchr(before.v[0], '@') : NULL,
+	     *y = x ? strrchr(before.v[1], '@') : NULL;
+	if (x && y && x - before.v[0] == y - before.v[1] &&
+	    !strncmp(before.v[0], before.v[1], (size_t)(x - before.v[0])) && stat(before.v[0], &st) < 0 &&
+	    stat(before.v[1], &st) < 0) {
+		*x = 0;
+		a.since = x + 1;
+		a.at = y + 1;
+		before.n = 1;
+	}
+	if (a.at || a.since) {
+		if (!a.at || !a.since || split >= 0 || a.base.n || a.cur.n || !before.n) {
+			fprintf(stderr,
+				"fathom diff: two snapshots of one recording are 'fathom diff DUMP@S1 "
+				"DUMP@S2' or 'fathom diff --since S1 --at S2 FILE...'\n");
+			goto out;
+		}
+		status = mem_marks_diff(&a.cc, before.v, before.n, a.since, a.at);
 		goto out;
 	}
 	struct cmd_paths *base = &a.base, *cur = &a.cur;

@@ -1,6 +1,7 @@
 /* fathom mem --at and --since: the live heap by site at a snapshot (or a
  * time), and what grew between two of them, from the heap replay's state at
- * each mark (lib/marks.c, heap.c). */
+ * each mark (lib/marks.c, heap.c); fathom diff between two snapshots of one
+ * recording says the same. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,15 +36,15 @@ static const struct fa_mark *find(const struct mem *m, const struct mem_at *a, u
 	    marks_find(m->p, a->is_time ? FA_MARK_AT : FD_WIN_SNAPSHOT, a->is_time ? 0 : a->id, proc);
 	if (!k) {
 		if (a->is_time)
-			fprintf(stderr, "fathom mem: --at: the recording ends before that time\n");
+			fprintf(stderr, "fathom %s: --at: the recording ends before that time\n", m->cmd);
 		else
 			fprintf(stderr,
-				"fathom mem: no snapshot %llu in the recording (fathom ctl PID snapshot or "
+				"fathom %s: no snapshot %llu in the recording (fathom ctl PID snapshot or "
 				"record "
 				"--snapshot-every make them; fathom report --json lists its marks)\n",
-				(unsigned long long)a->id);
+				m->cmd, (unsigned long long)a->id);
 	} else if (!k->heap_known) {
-		fprintf(stderr, "fathom mem: the process of that mark did not record allocations\n");
+		fprintf(stderr, "fathom %s: the process of that mark did not record allocations\n", m->cmd);
 		k = NULL;
 	}
 	return k;
@@ -67,7 +68,7 @@ int mem_print_at(struct mem *m)
 	if (!at || (m->since.given && !(since = find(m, &m->since, &pb))))
 		return 1;
 	if (since && pa != pb) {
-		fprintf(stderr, "fathom mem: --at and --since name marks of different processes\n");
+		fprintf(stderr, "fathom %s: --at and --since name marks of different processes\n", m->cmd);
 		return 2;
 	}
 	/* The figures go into the leaked weights, which this report does not
@@ -87,7 +88,7 @@ int mem_print_at(struct mem *m)
 	free(m->sites);
 	m->sites = NULL;
 	if (mem_sites_build(p, m->rule, FA_LEAKED_BYTES, &m->sites, &m->nsites) < 0) {
-		fprintf(stderr, "fathom mem: out of memory\n");
+		fprintf(stderr, "fathom %s: out of memory\n", m->cmd);
 		return 1;
 	}
 	mem_sites_sort(p, m->sites, m->nsites, FA_LEAKED_BYTES);
@@ -127,4 +128,30 @@ int mem_print_at(struct mem *m)
 	if (!shown)
 		printf("  (none)\n");
 	return 0;
+}
+
+int mem_marks_diff(struct cmd_common *cc, char **paths, size_t n, const char *since, const char *at)
+{
+	struct mem m = {.cmd = cc->name, .top = 10, .sort = -1, .est = "", .rule = SITE_USER};
+	const char *bad = mem_at_parse(&m.since, since, &cc->po) < 0 ? since
+			  : mem_at_parse(&m.at, at, &cc->po) < 0     ? at
+								     : NULL;
+	if (bad) {
+		fprintf(stderr,
+			"fathom %s: a snapshot is its number (1, 2, ...) or a time with its unit (1.5s, "
+			"500ms; one of the two at most), not '%s'\n",
+			cc->name, bad);
+		return 2;
+	}
+	struct profile p;
+	int status = cmd_load(cc, &p, paths, n, NULL);
+	if (status)
+		return status;
+	m.p = &p;
+	m.sampled = p.mem.sampled;
+	m.est = m.sampled ? "~" : "";
+	status = mem_print_at(&m);
+	free(m.sites);
+	profile_free(&p);
+	return status;
 }

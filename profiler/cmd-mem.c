@@ -89,7 +89,7 @@ int cmd_mem(int argc, char **argv)
 	    CMD_LEAK_OPTIONS,
 	    CMD_COMMON_OPTIONS,
 	};
-	struct mem m = {.top = 10, .sort = -1, .est = "", .rule = SITE_USER};
+	struct mem m = {.cmd = "mem", .top = 10, .sort = -1, .est = "", .rule = SITE_USER};
 	struct cmd_common cc = {.name = "mem", .usage = usage, .leaks = true, .times = true};
 	int c, status;
 	opterr = 0;

@@ -16,6 +16,7 @@
 #define FRAMES_SHOWN 4 /* frames of a stack shown under its site */
 
 struct mem {
+	const char *cmd; /* the command that prints it ("mem", "diff"), for messages */
 	struct profile *p;
 	bool sampled, json;
 	bool full_names; /* text keeps template arguments */
@@ -39,6 +40,11 @@ int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po);
 /* The live heap by site at --at, or its growth since --since (cmd-mem-at.c).
  * Returns the exit status. */
 int mem_print_at(struct mem *m);
+/* fathom diff between two marks of one recording (the n files paths):
+ * what grew by site from mark `since` to mark `at` (snapshot numbers, or
+ * one a time), as mem --at AT --since SINCE. Returns the exit status. */
+struct cmd_common;
+int mem_marks_diff(struct cmd_common *cc, char **paths, size_t n, const char *since, const char *at);
 
 /* --from/--to (cmd-mem-range.c): the marks the range needs, into po
  * (-1 when --at names a time too); and its report: the live heap at both

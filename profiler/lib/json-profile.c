@@ -65,6 +65,19 @@ void json_process(struct json *j, const struct fa_process *pr)
 		json_null(j, "last_sample_ns");
 	}
 	json_uint(j, "frees_unknown", pr->frees_unknown);
+	if (pr->files > 1 || pr->first_file > 1 || pr->next_file > pr->last_file) {
+		json_object_begin(j, "rotation");
+		json_uint(j, "first_file", pr->first_file);
+		json_uint(j, "last_file", pr->last_file);
+		json_uint(j, "files_read", pr->files);
+		if (pr->next_file > pr->last_file)
+			json_uint(j, "next_file", pr->next_file);
+		else
+			json_null(j, "next_file");
+		json_object_end(j);
+	} else {
+		json_null(j, "rotation");
+	}
 	const struct fa_python *py = &pr->python;
 	if (py->version) {
 		char v[32];

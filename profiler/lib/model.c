@@ -469,6 +469,13 @@ static int on_module(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	struct profile *p = ld->p;
 	if (r->end <= r->start)
 		return 0;
+	/* The next file of a rotated series names every module loaded again. */
+	uint32_t same = hmap_find(&ld->modmap, proc, r->id);
+	if (same != FA_NONE && ld->mod_nodes[same].live && p->modules[same].start == r->start &&
+	    p->modules[same].end == r->end && p->modules[same].bias == r->bias &&
+	    strlen(p->modules[same].path) == r->path.len &&
+	    (!r->path.len || !memcmp(p->modules[same].path, r->path.p, r->path.len)))
+		return 0;
 	if (GROW(p->modules, ld->modules_cap, p->nmodules + 1) < 0 ||
 	    GROW(ld->mod_nodes, ld->mod_nodes_cap, p->nmodules + 1) < 0)
 		return -ENOMEM;
@@ -1597,6 +1604,9 @@ static int warn_series(struct profile *p)
 {
 	for (size_t i = 0; i < p->nprocs; i++) {
 		struct fa_process *pr = &p->procs[i];
+		char more[96] = "";
+		if (pr->next_file > pr->last_file)
+			snprintf(more, sizeof(more), "; it goes on in file %u, not read", pr->next_file);
 		int rc = 0;
 		if (pr->first_file > 1) {
 			uint64_t from = 0;
@@ -1609,16 +1619,16 @@ static int warn_series(struct profile *p)
 			    "%s is file %u of a rotated recording of pid %d, read without the files before "
 			    "it: it starts %.2f s into the run; blocks allocated before that are unknown "
 			    "(%" PRIu64
-			    " frees of them ignored) and its CPU account is not checked; give every file "
+			    " frees of them ignored) and its CPU account is not checked%s; give every file "
 			    "of the series to read the whole recording",
-			    pr->path, pr->first_file, pr->pid, (double)from / 1e9, pr->frees_unknown);
+			    pr->path, pr->first_file, pr->pid, (double)from / 1e9, pr->frees_unknown, more);
+		} else if (more[0]) {
+			rc =
+			    warn(p,
+				 "%s begins a rotated recording of pid %d (files 1 to %u read)%s; give every "
+				 "file of the series to read the whole recording",
+				 pr->path, pr->pid, pr->last_file, more);
 		}
-		if (!rc && pr->next_file > pr->last_file)
-			rc = warn(
-			    p,
-			    "%s: the rotated recording of pid %d goes on in file %u, not read: give every "
-			    "file of the series to read the whole recording",
-			    pr->path, pr->pid, pr->next_file);
 		if (rc < 0)
 			return rc;
 	}
