@@ -628,6 +628,17 @@ static inline __attribute__((always_inline)) void replay_alloc(struct heap *h, u
 
 static int64_t pick(const struct heap *h, uint64_t recorded, double estimate);
 
+/* What stack s has allocated so far in the replay (metric FA_ALLOC_CALLS or
+ * FA_ALLOC_BYTES): an exact recording's counts go straight into the
+ * profile's stack weights as they come, a sampled one's estimates add up
+ * in est. */
+static int64_t stack_so_far(const struct heap *h, size_t s, int metric)
+{
+	if (h->sample_bytes)
+		return s < h->capstacks ? llround(h->est[2 * s + (metric == FA_ALLOC_BYTES)]) : 0;
+	return s < h->p->nstacks ? h->p->stacks[s].w[metric] : 0;
+}
+
 /* A WINDOW mark: the live heap now, by stack. At a START after a STOP, the
  * blocks still live are set aside: their frees while paused went unseen, so
  * from now on only what this window allocates is followed (their later
@@ -671,7 +682,7 @@ static __attribute__((noinline)) void replay_mark(struct heap *h, size_t idx, in
 		mk->alloc_bytes = pick(h, h->n_bytes, h->bytes);
 		mk->frees = pick(h, h->n_frees, h->frees);
 		for (size_t s = 0; s < h->maxstack && s < h->capstacks; s++)
-			nz += !blocks[s] && h->stacks[s].n_calls;
+			nz += !blocks[s] && stack_so_far(h, s, FA_ALLOC_CALLS);
 	}
 	if (nz && (what == FD_WIN_SNAPSHOT || range)) {
 		if (!(mk->live = malloc(nz * sizeof(*mk->live)))) {
@@ -680,13 +691,13 @@ static __attribute__((noinline)) void replay_mark(struct heap *h, size_t idx, in
 		}
 		for (size_t s = 0; s < h->maxstack && mk->nlive < nz; s++) {
 			const struct hstack *st = s < h->capstacks ? &h->stacks[s] : NULL;
-			if (!blocks[s] && !(range && st && st->n_calls))
+			if (!blocks[s] && !(range && st && stack_so_far(h, s, FA_ALLOC_CALLS)))
 				continue;
 			struct fa_mark_live *l = &mk->live[mk->nlive++];
 			*l = (struct fa_mark_live){(uint32_t)s, llround(bytes[s]), llround(blocks[s]), 0, 0};
 			if (range && st) {
-				l->calls = pick(h, st->n_calls, st->calls);
-				l->alloc_bytes = pick(h, st->n_bytes, st->bytes);
+				l->calls = stack_so_far(h, s, FA_ALLOC_CALLS);
+				l->alloc_bytes = stack_so_far(h, s, FA_ALLOC_BYTES);
 			}
 		}
 	}
