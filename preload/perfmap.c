@@ -177,7 +177,8 @@ static void copy_lines(struct enc *e, int fd, struct pm_file *f, uint8_t *buf, i
 			off += drop;
 			have -= drop;
 			memmove(text, text + drop, have);
-			continue;
+			if (skip)
+				continue;
 		}
 		size_t keep = have;
 		while (keep && text[keep - 1] != '\n')

@@ -50,6 +50,10 @@ static void usage(FILE *f)
 	       "      --symbolize          at the end, save the function names, files and lines\n"
 	       "                           in the dumps, so that they read the same after the\n"
 	       "                           program is rebuilt or deleted\n"
+	       "      --jit                make JIT runtimes write the perf map that names their\n"
+	       "                           code (node: --perf-basic-prof through NODE_OPTIONS;\n"
+	       "                           Python 3.12+: PYTHONPERFSUPPORT=1); any map a program\n"
+	       "                           writes (/tmp/perf-PID.map) is recorded without it too\n"
 	       "      --delay T            start recording T after the start (1.5s, 500ms, 2m):\n"
 	       "                           every process of the run shares that instant\n"
 	       "      --duration T         stop recording T after it started (the program runs on)\n"
@@ -212,7 +216,7 @@ struct rec {
 	double delay, duration, snapshot_every;
 	bool paused;
 	char delay_at[32], duration_s[32], snapshot_s[32];
-	bool quiet, no_cpu, symbolize;
+	bool quiet, no_cpu, symbolize, jit;
 	char **cmd; /* the command and its arguments, in argv */
 	/* the set-up */
 	char *agent;   /* the agent's absolute path */
@@ -244,6 +248,7 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"duration", required_argument, NULL, 'U'},
 	    {"snapshot-every", required_argument, NULL, 'P'},
 	    {"paused", no_argument, NULL, 'Z'},
+	    {"jit", no_argument, NULL, 'J'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -336,6 +341,9 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		}
 		case 'Z':
 			r->paused = true;
+			break;
+		case 'J':
+			r->jit = true;
 			break;
 		case 'q':
 			r->quiet = true;
@@ -475,6 +483,14 @@ static int set_agent_env(const struct rec *r)
 	char *preload = r->agent;
 	if (old && *old && asprintf(&preload, "%s:%s", r->agent, old) < 0)
 		return -1;
+	/* --jit: the runtimes' own switches for perf maps, after the user's
+	 * NODE_OPTIONS (node reads V8 flags there; interpreted functions get
+	 * code of their own, so they are named too). */
+	const char *node_old = getenv("NODE_OPTIONS");
+	char *node_opts = NULL;
+	if (r->jit && asprintf(&node_opts, "%s%s--perf-basic-prof --interpreted-frames-native-stack",
+			       node_old ? node_old : "", node_old && *node_old ? " " : "") < 0)
+		return -1;
 	const struct {
 		const char *name, *value;
 	} env[] = {
@@ -493,6 +509,8 @@ static int set_agent_env(const struct rec *r)
 	    {"FATHOM_DELAY", r->delay_at[0] ? r->delay_at : NULL},
 	    {"FATHOM_DURATION", r->duration_s[0] ? r->duration_s : NULL},
 	    {"FATHOM_SNAPSHOT_EVERY", r->snapshot_s[0] ? r->snapshot_s : NULL},
+	    {"NODE_OPTIONS", node_opts},
+	    {"PYTHONPERFSUPPORT", r->jit ? "1" : NULL},
 	};
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		if (env[i].value && setenv(env[i].name, env[i].value, 1) < 0)

@@ -129,8 +129,8 @@ static int add_line(struct jitmap *j, const char *line, const char *end)
 	return 0;
 }
 
-static void file_warnings(struct jitmap *j, const struct rd_rec *r, int pid, void (*warn)(void *, const char *),
-			  void *arg)
+static void file_warnings(struct jitmap *j, const struct rd_rec *r, int pid,
+			  void (*warn)(void *, const char *), void *arg)
 {
 	char msg[640];
 	int pl = r->path.len > 200 ? 200 : (int)r->path.len;
