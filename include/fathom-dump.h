@@ -309,7 +309,9 @@ enum fd_perfmap_cut {
 	FD_PMCUT_TIME = 2, /* reading took too long: stopped early */
 	FD_PMCUT_READ = 3, /* a read failed */
 };
-enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2 };
+/* FD_END_ROTATE (since 1.4's rotation): the file ends because the
+ * recording goes on in the next file of a series (WINDOW ROTATE). */
+enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2, FD_END_ROTATE = 3 };
 
 /* A stack deeper than this is cut at the outermost end. */
 #define FD_MAX_FRAMES 128

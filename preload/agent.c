@@ -112,6 +112,7 @@ __attribute__((constructor)) static void agent_init(void)
 	modules_rescan();
 	window_dump_start(dump_locked());
 	control_open();
+	rotate_init();
 	flush_start();
 	if (start_writer() < 0) {
 		say("fathom: cannot start the writer thread; not profiling");
@@ -219,6 +220,7 @@ static void on_fork_child(void)
 	window_fork_child();
 	window_dump_start(dump_locked());
 	control_fork_child();
+	rotate_init();
 	flush_start();
 	agent_finished = 0;
 	if (start_writer() < 0)

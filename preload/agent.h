@@ -190,6 +190,9 @@ struct agent_config {
 	 * every snapshot_every_ns (0: none). */
 	int start_off;
 	uint64_t start_at_mono, duration_ns, snapshot_every_ns;
+	/* FATHOM_ROTATE (rotate.c): a new file every rotate_ns, or when the
+	 * file reaches rotate_bytes (0: not). */
+	uint64_t rotate_ns, rotate_bytes;
 };
 
 extern struct agent_config agent_cfg;
@@ -468,6 +471,10 @@ struct enc *dump_lock_bounded(void); /* NULL after two seconds: see dump.c */
 void dump_unlock(void);
 struct enc *dump_locked(void); /* the encoder; the caller holds wlock */
 int open_dump(pid_t ppid);
+const char *dump_path(void); /* the current file's absolute path */
+/* A rotation (rotate.c): the next file made, then switched to. */
+int dump_next_open(const char *path);
+void dump_next_switch(uint64_t now);
 void set_start_times(void);
 void dump_fork_child(int phase); /* 0: the lock, first thing; 1: the parent's dump */
 void dump_trailer(uint64_t now, unsigned reason);
@@ -497,7 +504,8 @@ struct got_scope;
 void modules_scan(int redirect, const struct got_scope *deep);
 void modules_rescan(void);
 void modules_find_agent(void);
-void modules_fork_child(int phase); /* 0: the lock, first thing; 1: ids */
+void modules_fork_child(int phase);		     /* 0: the lock, first thing; 1: ids */
+void modules_write_all(struct enc *e, uint64_t now); /* Context: wlock held */
 
 /* signal-threads.c: the registry. Context: any, async-signal-safe. */
 pid_t agent_gettid(void);
@@ -538,6 +546,17 @@ void writer_note_main_exited(void);
 void writer_fork_child(void);
 void writer_note_flush(uint64_t now); /* the encoder was flushed at now */
 void flush_start(void);
+void writer_threads_write(struct enc *e, uint64_t now); /* Context: wlock held */
+
+/* rotate.c: a long recording as a series of files (FATHOM_ROTATE, ctl). */
+void rotate_init(void);			       /* the constructor and a fork child, once the dump is open */
+void rotate_tick(struct enc *e, uint64_t now); /* Context: the writer's round, wlock held */
+/* Ends the current file and goes on in the next one now: returns the next
+ * file's number (and in *seq, when not NULL, the allocation sequence number
+ * of the switch), or 0 after saying why not. Context: wlock held. */
+unsigned rotate_now(struct enc *e, uint64_t now, uint64_t *seq);
+/* Before the last file ends: the stacks its records name that it lacks. */
+int rotate_define_missing(struct enc *e);
 
 /* window.c: the recording window (paused, on) and its marks. */
 int window_init(int cpu_ok); /* the constructor; returns whether recording starts now */

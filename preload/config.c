@@ -206,6 +206,21 @@ static void read_window_config(void)
 		    s);
 		agent_cfg.snapshot_every_ns = 0;
 	}
+	/* A size has K, M or G (64M, 512KB, 1G; lower case m is minutes); else a
+	 * time. */
+	if ((s = getenv("FATHOM_ROTATE")) && *s) {
+		size_t l = strlen(s);
+		char u = s[l - 1] == 'B' || s[l - 1] == 'b' ? (l > 1 ? s[l - 2] : 0) : s[l - 1];
+		int size = strchr("kKMGg", u) != NULL || (u == 'm' && s[l - 1] != u);
+		if (size ? parse_uint(s, &agent_cfg.rotate_bytes, 1) < 0 || agent_cfg.rotate_bytes < 65536
+			 : parse_time(s, &agent_cfg.rotate_ns) < 0 || agent_cfg.rotate_ns < 100000000) {
+			say("fathom: FATHOM_ROTATE='%s' is not a time of 100ms or more (such as 10s or 5m) "
+			    "or "
+			    "a size of 64K or more (such as 64M); one file",
+			    s);
+			agent_cfg.rotate_bytes = agent_cfg.rotate_ns = 0;
+		}
+	}
 }
 
 /* FATHOM_WAIT=1 records waits; FATHOM_WAIT_THRESHOLD (a duration, 1ms by

@@ -33,8 +33,16 @@ static int g_fd = -1;
  * descriptor, the disk filled): said once. */
 static int g_error_said;
 static uint64_t g_start_real;
-static uint64_t g_cpu_start; /* the process's CPU time (ns) when the agent started */
+static uint64_t g_cpu_start; /* the process's CPU time (ns) when the agent started, or the file */
+/* At the last rotation (rotate.c): the threads' time while paused and the
+ * writer's CPU time, which each file's trailer counts from. */
+static uint64_t g_skipped_base, g_writer_base;
 static char g_path[PATH_MAX];
+static pid_t g_ppid;
+/* The next file of a rotation, opened before the current one ends. */
+static struct enc g_next_enc;
+static int g_next_fd = -1;
+static char g_next_path[PATH_MAX];
 uint64_t agent_start_mono;
 
 /* ------------------------------------------------------------------ wlock */
@@ -280,8 +288,25 @@ static void write_header(pid_t ppid)
 	enc_header(&g_enc, &h);
 }
 
+/* The first records of every file of the dump: its header and the notes
+ * that say how it was recorded. */
+static void start_file(void)
+{
+	g_enc.check_id = 1;
+	manifest_line("%s\n", g_path);
+	write_header(g_ppid);
+	const char *run = getenv("FATHOM_RUN");
+	if (run && *run)
+		enc_note(&g_enc, FD_NOTE_RUN, run);
+	if (config_alloc_bypass()[0])
+		enc_note(&g_enc, FD_NOTE_ALLOC_BYPASS, config_alloc_bypass());
+	if (config_cpu_off()[0])
+		enc_lost_why(&g_enc, FD_LOST_CPU_UNAVAILABLE, 1, config_cpu_off());
+}
+
 int open_dump(pid_t ppid)
 {
+	g_ppid = ppid;
 	g_fd = open_output(agent_pid);
 	if (g_fd < 0)
 		return -1;
@@ -299,17 +324,65 @@ int open_dump(pid_t ppid)
 		g_fd = -1;
 		return -1;
 	}
-	g_enc.check_id = 1;
-	manifest_line("%s\n", g_path);
-	write_header(ppid);
-	const char *run = getenv("FATHOM_RUN");
-	if (run && *run)
-		enc_note(&g_enc, FD_NOTE_RUN, run);
-	if (config_alloc_bypass()[0])
-		enc_note(&g_enc, FD_NOTE_ALLOC_BYPASS, config_alloc_bypass());
-	if (config_cpu_off()[0])
-		enc_lost_why(&g_enc, FD_LOST_CPU_UNAVAILABLE, 1, config_cpu_off());
+	start_file();
 	return 0;
+}
+
+const char *dump_path(void)
+{
+	return g_path;
+}
+
+/* ------------------------------------------------------------ rotation */
+
+/* Creates the next file of a rotation (never over an existing one) and its
+ * encoder; the current file goes on until dump_next_switch(). Returns 0 or
+ * -errno. Context: wlock held. */
+int dump_next_open(const char *path)
+{
+	if (g_next_fd >= 0)
+		return 0;
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (fd < 0)
+		return -errno;
+	fd = fd_place_high(fd);
+	int r = enc_open(&g_next_enc, fd, CHUNK_RAW, ZSTD_LEVEL);
+	if (r < 0) {
+		enc_close(&g_next_enc);
+		close(fd);
+		unlink(path);
+		return r;
+	}
+	g_next_fd = fd;
+	snprintf(g_next_path, sizeof(g_next_path), "%s", path);
+	return 0;
+}
+
+/* Ends the current file with its trailer and makes the next one, opened by
+ * dump_next_open(), the dump, started with its header and notes. The CPU
+ * time each trailer states is that of its own file. Context: wlock held. */
+void dump_next_switch(uint64_t now)
+{
+	dump_trailer(now, FD_END_ROTATE);
+	enc_flush(&g_enc);
+	report_dump_error(1);
+	if (g_fd >= 0 && enc_is_ours(&g_enc))
+		close(g_fd);
+	enc_close(&g_enc);
+	g_enc = g_next_enc;
+	memset(&g_next_enc, 0, sizeof(g_next_enc));
+	g_fd = g_next_fd;
+	g_next_fd = -1;
+	snprintf(g_path, sizeof(g_path), "%s", g_next_path);
+	g_error_said = 0;
+	struct timespec ts;
+	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
+		g_cpu_start = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	g_skipped_base = atomic_load(&agent_cpu_skipped);
+	pid_t wt = writer_tid();
+	if (!wt || tcpu_read(wt, &g_writer_base) < 0)
+		g_writer_base = 0;
+	start_file();
 }
 
 void set_start_times(void)
@@ -319,7 +392,7 @@ void set_start_times(void)
 	g_start_real = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	agent_start_mono = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-	g_cpu_start = 0;
+	g_cpu_start = g_skipped_base = g_writer_base = 0;
 	if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0)
 		g_cpu_start = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
@@ -338,6 +411,12 @@ void dump_fork_child(int phase)
 	g_fd = -1;
 	enc_close(&g_enc);
 	g_error_said = 0;
+	/* A rotation the parent was in the middle of is the parent's. */
+	if (g_next_fd >= 0) {
+		close(g_next_fd);
+		enc_close(&g_next_enc);
+		g_next_fd = -1;
+	}
 }
 
 /* ------------------------------------------------------------ the end */
@@ -359,12 +438,13 @@ void dump_trailer(uint64_t now, unsigned reason)
 		proc = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 		proc = proc > g_cpu_start ? proc - g_cpu_start : 0;
 		/* The threads' time while recording was paused (window.c). */
-		uint64_t skipped = atomic_load(&agent_cpu_skipped);
+		uint64_t skipped = atomic_load(&agent_cpu_skipped) - g_skipped_base;
 		proc = proc > skipped ? proc - skipped : 0;
 	}
 	pid_t wt = writer_tid();
 	if (wt && tcpu_read(wt, &writer) < 0)
 		writer = 0;
+	writer = writer > g_writer_base ? writer - g_writer_base : 0;
 	enc_trailer(&g_enc, now, reason, proc, writer, reason == FD_END_SIGNAL ? (unsigned)g_end_signal : 0);
 }
 

@@ -227,6 +227,8 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 	unsigned kind = EV_KIND(w[0]), len = EV_LEN(w[0]);
 	uint64_t f = EV_FIELD(w[0]);
 	uint8_t *s, *p;
+	if (e->track_refs)
+		enc_event_ref(e, w);
 	switch (kind) {
 	case EV_SAMPLE:
 		if (len < 3 || len > 6)

@@ -188,8 +188,10 @@ void enc_close(struct enc *e)
 		ZSTD_freeCCtx(e->zctx);
 	if (e->stack_bits)
 		munmap(e->stack_bits, e->stack_bits_bytes);
-	e->stack_bits = NULL;
-	e->stack_bits_bytes = 0;
+	if (e->ref_bits)
+		munmap(e->ref_bits, e->ref_bits_bytes);
+	e->stack_bits = e->ref_bits = NULL;
+	e->stack_bits_bytes = e->ref_bits_bytes = 0;
 	e->raw = e->zbuf = e->zbuf2 = NULL;
 	e->raw_cap = e->zcap = e->zcap2 = 0;
 	e->zctx = NULL;
@@ -256,25 +258,32 @@ int enc_flush(struct enc *e)
 	return 0;
 }
 
-/* Marks stack id as defined in this dump; returns 1 when it already was.
- * The map grows (x2, from 4 KB: 32768 ids) as ids come; when it cannot, the
- * stack is written unmarked (written again if sent again: the reader keeps
- * the first). */
-static int stack_seen(struct enc *e, uint64_t id)
+/* Makes the bitmap *bits hold bit id (it grows x2, from 4 KB: 32768 ids).
+ * Returns its word, or NULL when it cannot grow. */
+static uint64_t *bit_word(uint64_t **bits, size_t *bytes, uint64_t id)
 {
 	size_t byte = (size_t)(id >> 3);
-	if (byte >= e->stack_bits_bytes) {
-		size_t cap = e->stack_bits_bytes ? e->stack_bits_bytes : 4096;
+	if (byte >= *bytes) {
+		size_t cap = *bytes ? *bytes : 4096;
 		while (cap <= byte)
 			cap *= 2;
-		void *p = e->stack_bits ? mremap(e->stack_bits, e->stack_bits_bytes, cap, MREMAP_MAYMOVE)
-					: map(cap);
+		void *p = *bits ? mremap(*bits, *bytes, cap, MREMAP_MAYMOVE) : map(cap);
 		if (!p || p == MAP_FAILED)
-			return 0;
-		e->stack_bits = p;
-		e->stack_bits_bytes = cap;
+			return NULL;
+		*bits = p;
+		*bytes = cap;
 	}
-	uint64_t bit = 1ull << (id & 63), *w = &e->stack_bits[id >> 6];
+	return &(*bits)[id >> 6];
+}
+
+/* Marks stack id as defined in this dump; returns 1 when it already was.
+ * When the map cannot grow, the stack is written unmarked (written again
+ * if sent again: the reader keeps the first). */
+static int stack_seen(struct enc *e, uint64_t id)
+{
+	uint64_t bit = 1ull << (id & 63), *w = bit_word(&e->stack_bits, &e->stack_bits_bytes, id);
+	if (!w)
+		return 0;
 	if (*w & bit)
 		return 1;
 	*w |= bit;
@@ -286,6 +295,39 @@ static int stack_seen(struct enc *e, uint64_t id)
 			e->marked_over = 1;
 	}
 	return 0;
+}
+
+int enc_stack_missing(const struct enc *e, uint64_t id)
+{
+	size_t word = (size_t)(id >> 6);
+	uint64_t bit = 1ull << (id & 63);
+	if (word >= e->ref_bits_bytes / 8 || !(e->ref_bits[word] & bit))
+		return 0;
+	return word >= e->stack_bits_bytes / 8 || !(e->stack_bits[word] & bit);
+}
+
+void enc_event_ref(struct enc *e, const uint64_t *w)
+{
+	uint64_t id;
+	switch (EV_KIND(w[0])) {
+	case EV_ALLOC:
+	case EV_REALLOC:
+	case EV_MAP:
+	case EV_REMAP:
+		id = w[1];
+		break;
+	case EV_SAMPLE:
+	case EV_WAIT:
+	case EV_HOLD:
+		id = w[2];
+		break;
+	default:
+		return;
+	}
+	/* 0: the event's stack could not be interned. */
+	uint64_t *word = id && id <= UINT32_MAX ? bit_word(&e->ref_bits, &e->ref_bits_bytes, id) : NULL;
+	if (word)
+		*word |= 1ull << (id & 63);
 }
 
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *f, unsigned n)

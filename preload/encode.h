@@ -40,6 +40,12 @@ struct enc {
 	uint64_t *stack_bits;
 	size_t stack_bits_bytes;
 	uint64_t stacks_defined;
+	/* With track_refs (a rotated recording, rotate.c): the stack ids the
+	 * dump's records name, so that the file defines each one it names
+	 * (enc_stack_missing), however its definition travelled. */
+	int track_refs;
+	uint64_t *ref_bits;
+	size_t ref_bits_bytes;
 	/* Between enc_mark() and enc_rewind(): the ids defined since the mark,
 	 * so that a rewind forgets them (marked_over: more than fit). */
 	uint32_t marked[64];
@@ -75,6 +81,11 @@ void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
 /* cpu_ns (since 1.2): the thread's measured CPU time; UINT64_MAX: unknown,
  * not written. */
 void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns);
+/* Whether stack id is named by a record of this dump (with track_refs)
+ * and not defined in it yet. */
+int enc_stack_missing(const struct enc *e, uint64_t id);
+/* Notes the stack id that ring event w names (with track_refs). */
+void enc_event_ref(struct enc *e, const uint64_t *w);
 /* Writes a STACK, unless this dump already has one of that id. */
 void enc_stack(struct enc *e, uint64_t id, const uint64_t *frames, unsigned n);
 /* rss_file: since 1.4, UINT64_MAX when not known (not written). */

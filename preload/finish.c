@@ -93,26 +93,6 @@ static void close_blocked(uint64_t now)
 	}
 }
 
-static int define_stack(void *arg, uint32_t id, const uint64_t *frames, unsigned n)
-{
-	enc_stack(arg, id, frames, n);
-	return 0;
-}
-
-/* Before the dump ends: a STACK travels in the ring of the thread that made
- * the id, while another thread's ring, a pending sample or the CPU time
- * credited at the end may already have named it; when the last round cut
- * the rings before the definition, it is written here, from the table.
- * Called with wlock held, once the last events are encoded. */
-static void define_missing_stacks(void)
-{
-	struct enc *e = dump_locked();
-	/* Every id named so far was counted before anyone could use it. */
-	atomic_thread_fence(memory_order_acquire);
-	if (e->stacks_defined < intern_count(&agent_intern))
-		intern_each(&agent_intern, define_stack, e);
-}
-
 /* Writes everything that is pending and the trailer. Called at exit, _exit
  * and (keeping wlock) before exec. */
 static void finish_locked(unsigned reason)
@@ -124,7 +104,7 @@ static void finish_locked(unsigned reason)
 	close_accounts(now, agent_cpu_on, 1);
 	close_blocked(now);
 	perfmap_record();
-	define_missing_stacks();
+	rotate_define_missing(e);
 	dump_trailer(now, reason);
 	enc_flush(e);
 	writer_note_flush(now);
@@ -138,8 +118,8 @@ struct enc_mark trailer_provisional(unsigned reason)
 {
 	struct enc *e = dump_locked();
 	writer_cycle(1);
-	perfmap_record();	 /* kept too: a later one replaces it */
-	define_missing_stacks(); /* kept if the trailer is taken back */
+	perfmap_record();	  /* kept too: a later one replaces it */
+	rotate_define_missing(e); /* kept if the trailer is taken back */
 	enc_flush(e);
 	struct enc_mark m = enc_mark(e);
 	uint64_t now = agent_now();

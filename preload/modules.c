@@ -245,6 +245,16 @@ void modules_scan(int redirect, const struct got_scope *deep)
 	agent_guard = g;
 }
 
+/* A rotation's next file (rotate.c): a MODULE record for every module
+ * loaded now. g_mods changes only under wlock too, which the caller holds. */
+void modules_write_all(struct enc *e, uint64_t now)
+{
+	for (size_t i = 0; i < g_nmods; i++)
+		if (g_mods[i].id)
+			enc_module(e, g_mods[i].id, g_mods[i].bias, g_mods[i].start, g_mods[i].end,
+				   g_mods[i].path, g_mods[i].build_id, g_mods[i].build_id_len, now);
+}
+
 void modules_rescan(void)
 {
 	modules_scan(0, NULL);

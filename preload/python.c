@@ -305,6 +305,15 @@ void python_after_dlopen(void *handle)
 	g_refused = detect(handle) < 0;
 }
 
+/* A rotation's next file (rotate.c) gets the interpreter's records and
+ * every code object again, so that it reads alone. Context: wlock held. */
+void python_rotate(void)
+{
+	g_written = 1;
+	g_info_written = 0;
+	g_perf_written = 0;
+}
+
 void python_after_fork(void)
 {
 	g_written = 1;

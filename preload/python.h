@@ -109,6 +109,8 @@ void python_write(struct enc *e, int final);
 void python_exec(int before);
 /* In a forked child: its dump needs every code object again. */
 void python_after_fork(void);
+/* The next file of a rotation gets every code object again (wlock held). */
+void python_rotate(void);
 /* sigaction() for SIGSEGV and SIGBUS while the fault guard's handler is
  * installed: the program's disposition is kept apart and chained to.
  * Returns 1 when handled (the result in *ret), 0 to pass through. */

@@ -135,10 +135,11 @@ static uint64_t window_snapshot(struct enc *e, uint64_t now, const char *label)
 	return seq;
 }
 
-/* A command from `fathom ctl` (control.c): "start", "stop" or "snapshot",
- * with an optional label. Writes the answer, one word and its figures
- * separated by dots ("ok.start.SEQ.NS", "same.stop.SEQ.NS",
- * "ok.snapshot.SEQ.NS.ID", "bad"), into reply. */
+/* A command from `fathom ctl` (control.c): "start", "stop", "snapshot"
+ * (with an optional label) or "rotate" (rotate.c). Writes the answer, one
+ * word and its figures separated by dots ("ok.start.SEQ.NS",
+ * "same.stop.SEQ.NS", "ok.snapshot.SEQ.NS.ID", "ok.rotate.SEQ.NS.FILE",
+ * "failed.rotate", "bad"), into reply. */
 void window_command(struct enc *e, uint64_t now, const char *verb, const char *label, char *reply, size_t cap)
 {
 	unsigned long long seq;
@@ -157,6 +158,14 @@ void window_command(struct enc *e, uint64_t now, const char *verb, const char *l
 		seq = window_snapshot(e, now, label);
 		snprintf(reply, cap, "ok.snapshot.%llu.%llu.%llu", seq, (unsigned long long)now,
 			 (unsigned long long)g_snap_id);
+	} else if (!strcmp(verb, "rotate")) {
+		uint64_t rseq = 0;
+		unsigned n = rotate_now(e, now, &rseq);
+		if (n)
+			snprintf(reply, cap, "ok.rotate.%llu.%llu.%u", (unsigned long long)rseq,
+				 (unsigned long long)now, n);
+		else
+			snprintf(reply, cap, "failed.rotate");
 	} else {
 		snprintf(reply, cap, "bad");
 	}

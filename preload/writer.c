@@ -233,6 +233,20 @@ static void check_name(int i, struct tstate *t, uint64_t now)
 	}
 }
 
+/* A rotation's next file (rotate.c): a THREAD record, with the name last
+ * written, for every thread alive that has one. */
+void writer_threads_write(struct enc *e, uint64_t now)
+{
+	int hw = threads_hiwater();
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		char name[17] = {0};
+		memcpy(name, g_wname[i], 16);
+		if (t && atomic_load(&t->state) == TS_LIVE && name[0])
+			enc_thread(e, (uint64_t)t->tid, now, name);
+	}
+}
+
 /* The rings' heads when a round of draining began (writer-owned). */
 static struct tstate *g_snap_t[MAX_THREADS];
 static uint64_t g_snap_head[MAX_THREADS];
@@ -348,6 +362,8 @@ size_t writer_cycle(int final)
 		enc_tick(e, now, tick_seq, rss, heap_in_use(), rss_file);
 		g_last_tick = now;
 	}
+	if (!final)
+		rotate_tick(e, now);
 	if (e->raw_len >= CHUNK_RAW / 2 || (e->raw_len && now - g_last_flush >= FLUSH_NS)) {
 		enc_flush(e);
 		g_last_flush = now;

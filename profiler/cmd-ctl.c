@@ -18,9 +18,10 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: fathom ctl [OPTIONS] PID start|stop|snapshot [LABEL]\n"
-		   "Switches recording on or off in a running process under the fathom agent, or marks\n"
-		   "a snapshot of its heap (fathom mem --at N shows it), and prints the answer.\n"
+	fprintf(f, "usage: fathom ctl [OPTIONS] PID start|stop|snapshot [LABEL]|rotate\n"
+		   "Switches recording on or off in a running process under the fathom agent, marks\n"
+		   "a snapshot of its heap (fathom mem --at N shows it), or ends its dump file and goes\n"
+		   "on in the next one of a series (rotate), and prints the answer.\n"
 		   "Only the process's user (and root) can. LABEL names the mark in the dump.\n\n"
 		   "      --timeout T          how long to wait for the answer (default 3s)\n"
 		   "  -q, --quiet              print nothing when done\n"
@@ -125,6 +126,13 @@ static int say_answer(int pid, const char *ans, bool quiet)
 	char word[16] = "", verb[16] = "";
 	unsigned long long seq = 0, ns = 0, id = 0;
 	int n = sscanf(ans, "%15[a-z].%15[a-z].%llu.%llu.%llu", word, verb, &seq, &ns, &id);
+	if (!strcmp(ans, "failed.rotate")) {
+		fprintf(stderr,
+			"fathom ctl: process %d could not start its next file (its own message says why); "
+			"it goes on in the current one\n",
+			pid);
+		return 1;
+	}
 	if (n < 4 || (strcmp(word, "ok") && strcmp(word, "same"))) {
 		fprintf(stderr,
 			"fathom ctl: process %d did not understand the command (answer '%s'): is its agent "
@@ -135,7 +143,10 @@ static int say_answer(int pid, const char *ans, bool quiet)
 	if (quiet)
 		return 0;
 	double s = (double)ns / 1e9;
-	if (!strcmp(verb, "snapshot"))
+	if (!strcmp(verb, "rotate"))
+		printf("fathom ctl: process %d: file %llu started at %.3f s (allocation event %llu)\n", pid,
+		       id, s, seq);
+	else if (!strcmp(verb, "snapshot"))
 		printf("fathom ctl: process %d: snapshot %llu at %.3f s (allocation event %llu)\n", pid, id,
 		       s, seq);
 	else if (!strcmp(word, "same"))
@@ -182,7 +193,7 @@ int cmd_ctl(int argc, char **argv)
 		}
 	}
 	if (argc - optind < 2 || argc - optind > 3) {
-		fprintf(stderr, "fathom ctl: usage: fathom ctl PID start|stop|snapshot [LABEL]\n");
+		fprintf(stderr, "fathom ctl: usage: fathom ctl PID start|stop|snapshot [LABEL]|rotate\n");
 		return 2;
 	}
 	const char *pids = argv[optind], *verb = argv[optind + 1],
@@ -193,10 +204,11 @@ int cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "fathom ctl: '%s' is not a process id\n", pids);
 		return 2;
 	}
-	if (strcmp(verb, "start") && strcmp(verb, "stop") && strcmp(verb, "snapshot")) {
+	if (strcmp(verb, "start") && strcmp(verb, "stop") && strcmp(verb, "snapshot") &&
+	    strcmp(verb, "rotate")) {
 		const char *best =
-		    cmd_suggest(verb, (const char *const[]){"start", "stop", "snapshot", NULL});
-		fprintf(stderr, "fathom ctl: '%s' is not start, stop or snapshot", verb);
+		    cmd_suggest(verb, (const char *const[]){"start", "stop", "snapshot", "rotate", NULL});
+		fprintf(stderr, "fathom ctl: '%s' is not start, stop, snapshot or rotate", verb);
 		if (best)
 			fprintf(stderr, "; did you mean '%s'?", best);
 		fprintf(stderr, "\n");

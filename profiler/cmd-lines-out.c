@@ -533,8 +533,7 @@ void lines_print_json(struct lines *l)
 	json_array_end(&j);
 	json_uint(&j, "more", l->more);
 	json_array_begin(&j, "warnings");
-	for (size_t i = 0; i < p->nwarnings; i++)
-		json_string(&j, NULL, p->warnings[i]);
+	json_profile_warnings(&j, p);
 	for (size_t i = 0; i < l->nwarnings; i++)
 		json_string(&j, NULL, l->warnings[i]);
 	json_array_end(&j);

@@ -59,6 +59,9 @@ static void usage(FILE *f)
 	       "      --duration T         stop recording T after it started (the program runs on)\n"
 	       "      --paused             start with recording off: fathom ctl PID start turns it on\n"
 	       "      --snapshot-every T   mark a snapshot of the heap every T (fathom mem --at N)\n"
+	       "      --rotate T|SIZE      a series of dump files: the next one every T (10s, 5m)\n"
+	       "                           or when one reaches SIZE (64M, 1G); each reads alone,\n"
+	       "                           and given together they read as one recording\n"
 	       "  -q, --quiet              no summary line\n");
 }
 
@@ -216,6 +219,7 @@ struct rec {
 	double delay, duration, snapshot_every;
 	bool paused;
 	char delay_at[32], duration_s[32], snapshot_s[32];
+	char rotate_s[32]; /* FATHOM_ROTATE: a time in ms, or a size in KiB */
 	bool quiet, no_cpu, symbolize, jit;
 	char **cmd; /* the command and its arguments, in argv */
 	/* the set-up */
@@ -228,6 +232,28 @@ struct rec {
 	bool exec_failed;  /* the command did not start (said) */
 	struct manifest m; /* what the run left: the dumps, the agent's notes (manifest.h) */
 };
+
+/* --rotate: a size has K, M or G (64M, 512KB; lower case m is minutes),
+ * else it is a time; into the agent's FATHOM_ROTATE. Returns 0 or -1. */
+static int parse_rotate(struct rec *r, const char *arg)
+{
+	size_t l = strlen(arg);
+	if (!l)
+		return -1;
+	char last = arg[l - 1], u = (last == 'B' || last == 'b') && l > 1 ? arg[l - 2] : last;
+	if (strchr("kKMGg", u) || (u == 'm' && last != u)) {
+		long long v = cmd_parse_size(arg);
+		if (v < 65536)
+			return -1;
+		snprintf(r->rotate_s, sizeof(r->rotate_s), "%lldK", (v + 1023) / 1024);
+		return 0;
+	}
+	double v = cmd_parse_time(arg);
+	if (!(v >= 1e8))
+		return -1;
+	snprintf(r->rotate_s, sizeof(r->rotate_s), "%.3fms", v / 1e6);
+	return 0;
+}
 
 /* Reads the command line into r. Returns -1 to go on, else the exit status. */
 static int parse_args(struct rec *r, int argc, char **argv)
@@ -249,6 +275,7 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"snapshot-every", required_argument, NULL, 'P'},
 	    {"paused", no_argument, NULL, 'Z'},
 	    {"jit", no_argument, NULL, 'J'},
+	    {"rotate", required_argument, NULL, 'R'},
 	    {NULL, 0, NULL, 0},
 	};
 	int c;
@@ -344,6 +371,16 @@ static int parse_args(struct rec *r, int argc, char **argv)
 			break;
 		case 'J':
 			r->jit = true;
+			break;
+		case 'R':
+			if (parse_rotate(r, optarg) < 0) {
+				fprintf(
+				    stderr,
+				    "fathom record: --rotate takes a time of 100ms or more (10s, 5m) or a "
+				    "size of 64K or more (64M, 1G), not '%s'\n",
+				    optarg);
+				return 2;
+			}
 			break;
 		case 'q':
 			r->quiet = true;
@@ -511,6 +548,7 @@ static int set_agent_env(const struct rec *r)
 	    {"FATHOM_SNAPSHOT_EVERY", r->snapshot_s[0] ? r->snapshot_s : NULL},
 	    {"NODE_OPTIONS", node_opts},
 	    {"PYTHONPERFSUPPORT", r->jit ? "1" : NULL},
+	    {"FATHOM_ROTATE", r->rotate_s[0] ? r->rotate_s : NULL},
 	};
 	for (size_t i = 0; i < sizeof(env) / sizeof(env[0]); i++)
 		if (env[i].value && setenv(env[i].name, env[i].value, 1) < 0)

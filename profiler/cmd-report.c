@@ -16,6 +16,7 @@
 #include "marks.h"
 #include "cpu-account.h"
 #include "cxxname.h"
+#include "debug-hint.h"
 #include "fathom-dump.h"
 #include "profile.h"
 #include "json-profile.h"
@@ -33,7 +34,9 @@ struct report {
 	bool full_names; /* text rows keep C++ template arguments */
 	int tid;
 	bool has_tid;
-	struct agg_table t; /* the rows, CPU only, after the thread filter */
+	struct agg_table t;	  /* the rows, CPU only, after the thread filter */
+	struct debug_hint *hints; /* hot modules without debug info */
+	size_t nhints;
 	struct cpu_account acct;
 };
 
@@ -205,6 +208,10 @@ static void print_text_header(const struct report *r)
 		else
 			printf("no CPU sampling (--no-cpu)\n");
 		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
+		if (pr->files > 1 || pr->first_file > 1 || pr->next_file > pr->last_file)
+			printf("          files: %u to %u of a rotated recording (%u read)%s\n",
+			       pr->first_file, pr->last_file, pr->files,
+			       pr->first_file > 1 || pr->next_file > pr->last_file ? ", not all of it" : "");
 		if (marks_windowed(pr)) {
 			char wt[256];
 			if (marks_window_text(pr, wt, sizeof(wt)) == 0)
@@ -415,6 +422,20 @@ static int print_threads(const struct report *r, struct json *j)
 	return 0;
 }
 
+/* The footer: once per hot module without debug info, what would name it. */
+static void print_debug_hints(const struct report *r)
+{
+	if (r->nhints)
+		printf("\n");
+	for (size_t i = 0; i < r->nhints; i++) {
+		const struct debug_hint *h = &r->hints[i];
+		char advice[512];
+		printf("%s: %s (%.1f%% self; %s%s%s): %s\n", r->p->modules[h->module].name, h->problem,
+		       100.0 * h->share, h->build_id[0] ? "build id " : "no build id", h->build_id,
+		       h->package ? "" : ", from no package", debug_hint_advice(h, advice, sizeof(advice)));
+	}
+}
+
 static void json_rows(const struct report *r, struct json *j, const char *key, struct agg_row **rows,
 		      size_t n, bool by_total)
 {
@@ -495,9 +516,25 @@ static void print_json(const struct report *r, struct agg_row **self, struct agg
 	json_rows(r, &j, "top_self", self, n, false);
 	json_rows(r, &j, "top_total", total, n, true);
 	print_threads(r, &j);
+	json_array_begin(&j, "debug_hints");
+	for (size_t i = 0; i < r->nhints; i++) {
+		const struct debug_hint *h = &r->hints[i];
+		const struct fa_module *m = &p->modules[h->module];
+		char advice[512];
+		json_object_begin(&j, NULL);
+		json_string(&j, "module", m->name);
+		json_string(&j, "path", m->path);
+		json_string(&j, "build_id", h->build_id);
+		json_double(&j, "self_percent", 100.0 * h->share);
+		json_string(&j, "problem", h->problem);
+		json_string(&j, "package", h->package);
+		json_string(&j, "debug_package", h->debug_package);
+		json_string(&j, "advice", debug_hint_advice(h, advice, sizeof(advice)));
+		json_object_end(&j);
+	}
+	json_array_end(&j);
 	json_array_begin(&j, "warnings");
-	for (size_t i = 0; i < p->nwarnings; i++)
-		json_string(&j, NULL, p->warnings[i]);
+	json_profile_warnings(&j, p);
 	json_array_end(&j);
 	json_object_end(&j);
 	fputc('\n', stdout);
@@ -630,6 +667,13 @@ int cmd_report(int argc, char **argv)
 		ret = 1;
 		goto out_rows;
 	}
+	int nh = debug_hints(&p, r.has_tid ? r.tid : 0, &r.hints);
+	if (nh < 0) {
+		fprintf(stderr, "fathom report: out of memory\n");
+		ret = 1;
+		goto out_rows;
+	}
+	r.nhints = (size_t)nh;
 	if (r.json) {
 		print_json(&r, self, total, r.t.nrows);
 	} else {
@@ -664,6 +708,7 @@ int cmd_report(int argc, char **argv)
 			print_table(&r, total, r.t.nrows, true);
 			if (r.threads)
 				print_threads(&r, NULL);
+			print_debug_hints(&r);
 		}
 	}
 	ret = 0;
@@ -672,6 +717,7 @@ out_rows:
 	free(total);
 out:
 	agg_table_free(&r.t);
+	debug_hints_free(r.hints, r.nhints);
 	cpu_account_free(&r.acct);
 	profile_free(&p);
 	return ret;

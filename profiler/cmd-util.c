@@ -307,6 +307,9 @@ int cmd_common_option(struct cmd_common *cc, int c, char **argv, const struct op
 	case CMD_OPT_DEBUG_DIR:
 		cc->po.debug_dirs = optarg;
 		return -1;
+	case CMD_OPT_NO_DEBUGINFOD:
+		cc->po.no_debuginfod = true;
+		return -1;
 	case CMD_OPT_INCLUDE_AGENT:
 		cc->po.include_agent = true;
 		return -1;
@@ -342,7 +345,10 @@ void cmd_help(const struct cmd_common *cc, FILE *f)
 	fprintf(f,
 		"\ncommon options:\n"
 		"      --no-symbols       do not read debug information (functions are module+offset)\n"
-		"      --debug-dir DIR    also look for separate debug files in DIR\n"
+		"      --debug-dir DIR    also look for separate debug files in DIR (and by build id\n"
+		"                         in DIR/.build-id/xx/yyyy.debug)\n"
+		"      --no-debuginfod    never download debug files from the servers named in\n"
+		"                         DEBUGINFOD_URLS (used when that variable is set)\n"
 		"      --include-agent    charge CPU samples of the agent's own work (recording\n"
 		"                         allocations) to the frames that called it (default:\n"
 		"                         left out of the shares; the report's header says how much)\n"

@@ -459,8 +459,7 @@ int waitcmd_json(const struct waitcmd *w)
 	}
 	json_array_end(&j);
 	json_array_begin(&j, "warnings");
-	for (size_t i = 0; i < p->nwarnings; i++)
-		json_string(&j, NULL, p->warnings[i]);
+	json_profile_warnings(&j, p);
 	json_array_end(&j);
 	json_object_end(&j);
 	fputc('\n', stdout);

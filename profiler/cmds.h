@@ -49,6 +49,7 @@ enum {
 	CMD_OPT_NO_DEFAULT_SUPPRESSIONS,
 	CMD_OPT_INCLUDE_AGENT,
 	CMD_OPT_PYTHON,
+	CMD_OPT_NO_DEBUGINFOD,
 };
 #define CMD_COMMON_SHORT "qh"
 #define CMD_LEAK_OPTIONS                                                                                     \
@@ -61,7 +62,8 @@ enum {
 	{"no-symbols", no_argument, NULL, CMD_OPT_NO_SYMBOLS},                                               \
 	    {"include-agent", no_argument, NULL, CMD_OPT_INCLUDE_AGENT},                                     \
 	    {"python", no_argument, NULL, CMD_OPT_PYTHON},                                                   \
-	    {"debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR}, {"quiet", no_argument, NULL, 'q'},    \
+	    {"debug-dir", required_argument, NULL, CMD_OPT_DEBUG_DIR},                                       \
+	    {"no-debuginfod", no_argument, NULL, CMD_OPT_NO_DEBUGINFOD}, {"quiet", no_argument, NULL, 'q'},  \
 	    {"help", no_argument, NULL, 'h'},                                                                \
 	{                                                                                                    \
 		NULL, 0, NULL, 0                                                                             \

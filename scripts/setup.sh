@@ -22,10 +22,10 @@ if [ $tests = 1 ]; then
 	# The tests only: cmocka (unit tests), libunwind (the unwinder's oracle),
 	# clang and its libFuzzer runtime (fuzzing), and the real programs and
 	# consumers the integration tests run (Go's pprof, heaptrack, a browser,
-	# pytest for test-py-pytest ...),
-	# and clang-format (the layout check).
+	# pytest for test-py-pytest, a debuginfod server and curl for
+	# test-debuginfod-fetch ...), and clang-format (the layout check).
 	pkgs+=(libcmocka-dev libunwind-dev python3 python3-pytest clang clang-format libclang-rt-14-dev golang-go heaptrack sqlite3 perl git
-	       xz-utils chromium valgrind)
+	       xz-utils chromium valgrind debuginfod curl)
 	# Node.js may come from outside Debian (its npm then conflicts with
 	# Debian's): install Debian's only when the commands are missing.
 	command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -229,6 +229,27 @@
       }
       return byFunc.get(f) || new Map();
     }
+    /* The code inlined into function f for a metric, as fathom lines notes
+     * it: a Map call line -> [{func, line, v: [self, total]}], by inlined
+     * function and line (profiler/lib/viewer-lines.c, AGG_INLINED). */
+    inlinedTable(id, f) {
+      let byCaller = this.tables.get('inlined/' + id);
+      if (!byCaller) {
+        byCaller = new Map();
+        const list = (this.d.inlined || {})[id] || [];
+        let caller = -1;
+        for (let i = 0; i + 5 < list.length; i += 6) {
+          caller += list[i];
+          let m = byCaller.get(caller);
+          if (!m) byCaller.set(caller, (m = new Map()));
+          const at = list[i + 1];
+          if (!m.has(at)) m.set(at, []);
+          m.get(at).push({ func: list[i + 2], line: list[i + 3], v: [list[i + 4], list[i + 5]] });
+        }
+        this.tables.set('inlined/' + id, byCaller);
+      }
+      return byCaller.get(f) || new Map();
+    }
     /* The embedded source of a recorded file: {path, note, text: Map line -> text}. */
     source(file) {
       if (!this.sources) {
@@ -836,8 +857,51 @@
       }
       tr.append(bar, el('td', { class: 'code' }, text === undefined ? '' : text));
       frag.append(tr);
+      inlinedRows(frag, p, f, l, cols, heatM, maxHeat);
     }
     body.append(frag);
+  }
+
+  /* The notes under line l of function f: the code inlined there, a
+   * heading per inlined function, then each of its lines with its figures
+   * and text (a '+' before the line number), as fathom lines prints them. */
+  function inlinedRows(frag, p, f, l, cols, heatM, maxHeat) {
+    const per = new Map(cols.map((c) => [c.id, p.inlinedTable(c.id, f).get(l) || []]));
+    const heat = p.inlinedTable(state.metric, f).get(l) || [];
+    const keys = new Map();
+    for (const list of [...per.values(), heat])
+      for (const r of list) keys.set(r.func + ':' + r.line, r);
+    if (!keys.size) return;
+    const rows = [...keys.values()].sort((a, b) => (a.func - b.func) || (a.line - b.line));
+    const find = (list, r) => list.find((x) => x.func === r.func && x.line === r.line);
+    let callee = -1;
+    for (const r of rows) {
+      const file = p.files[r.func];
+      if (r.func !== callee) {
+        callee = r.func;
+        frag.append(el('tr', { class: 'inl-head' }, el('td', { colspan: cols.length + 3 },
+          '+ inlined ' + p.names[r.func] + ' (' + (file ? file.replace(/.*\//, '') : 'no file') + ')')));
+      }
+      const src = file ? p.source(file) : null;
+      const text = src ? src.text.get(r.line) : undefined;
+      const tr = el('tr', { class: 'inl', 'data-inlined-at': l, 'data-inlined-func': p.names[r.func], 'data-inlined-line': r.line });
+      tr.append(el('td', { class: 'ln' }, '+' + r.line));
+      for (const c of cols) {
+        const x = find(per.get(c.id), r);
+        const v = x ? x.v[c.k] : 0;
+        tr.append(el('td', { 'data-v': v }, v ? fmtValue(c.m, v) : ''));
+      }
+      const h = find(heat, r);
+      const hv = h ? h.v[1] : 0;
+      const bar = el('td', { class: 'heat', 'data-v': hv, title: hv ? fmtValue(heatM, hv) : '' });
+      if (hv > 0 && maxHeat > 0) {
+        const b = el('div', { class: 'bar' });
+        b.style.width = Math.max(2, Math.round(100 * Math.min(hv, maxHeat) / maxHeat)) + '%';
+        bar.append(b);
+      }
+      tr.append(bar, el('td', { class: 'code' }, text === undefined ? '' : text));
+      frag.append(tr);
+    }
   }
 
   function showSource(f) {

@@ -170,8 +170,7 @@ void json_mem(struct json *j, const struct mem_json *o)
 	json_histogram(j, mm);
 	json_timeline(j, p);
 	json_array_begin(j, "warnings");
-	for (size_t i = 0; i < p->nwarnings; i++)
-		json_string(j, NULL, p->warnings[i]);
+	json_profile_warnings(j, p);
 	json_array_end(j);
 	json_object_end(j);
 }

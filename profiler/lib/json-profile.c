@@ -115,3 +115,9 @@ void json_stack_frames(struct json *j, const char *key, const struct profile *p,
 	}
 	json_array_end(j);
 }
+
+void json_profile_warnings(struct json *j, const struct profile *p)
+{
+	for (size_t i = 0; i < p->nwarnings; i++)
+		json_string(j, NULL, p->warnings[i]);
+}

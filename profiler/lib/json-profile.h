@@ -10,6 +10,10 @@
 /* One process (one dump) as an object: its identity, its recording settings
  * and what the reader found (docs/json-schema/common.json, "process"). */
 void json_process(struct json *j, const struct fa_process *pr);
+
+/* The model's warnings, as strings of the array the caller has open (the
+ * commands' "warnings", where a command may add its own after them). */
+void json_profile_warnings(struct json *j, const struct profile *p);
 /* The "processes" array: json_process for each of p's processes (under key). */
 void json_processes(struct json *j, const char *key, const struct profile *p);
 /* The frames of a stack (innermost first) from its frame `from`, at most

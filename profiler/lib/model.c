@@ -18,6 +18,7 @@
 #include "heap.h"
 #include "jitmap.h"
 #include "marks.h"
+#include "series.h"
 #include "profile.h"
 #include "python.h"
 #include "reader.h"
@@ -168,9 +169,10 @@ struct proc_state {
 	/* CPU time of exact (ns) samples not yet a whole period: the model
 	 * counts periods, and the sample that completes one gets it. */
 	uint64_t ns_carry;
-	struct symcache *saved; /* the symbols the dump carries, or NULL */
-	bool mark_at_done;	/* profile_opts.mark_at_ns's mark is made */
-	struct jitmap *jit;	/* the perf map's JIT names (PERFMAP), or NULL */
+	struct symcache *saved;	   /* the symbols the dump carries, or NULL */
+	bool mark_at_done;	   /* profile_opts.mark_at_ns's mark is made */
+	struct series_file series; /* the first file's place in a rotated series (series.c) */
+	struct jitmap *jit;	   /* the perf map's JIT names (PERFMAP), or NULL */
 };
 
 /* A module's node in its process's live map (below). */
@@ -851,6 +853,14 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 	}
 	case FD_REC_WINDOW:
 		seen_time(ld, proc, r->time);
+		if (r->what == FD_WIN_ROTATE) {
+			/* A rotation ends one file and opens the next with the same
+			 * mark: one mark when both are read. */
+			if (r->id <= pr->last_file && pr->files > 1)
+				return 0;
+			if (r->id > pr->next_file)
+				pr->next_file = r->id > UINT32_MAX ? UINT32_MAX : (uint32_t)r->id;
+		}
 		return marks_add(pr, ld->pstate[proc].heap, (int)r->what, r->time, r->seq, r->id,
 				 (const char *)r->name.p, r->name.len);
 	case FD_REC_MAP:
@@ -915,9 +925,10 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 		pr->complete = true;
 		pr->end_signal = r->reason == FD_END_SIGNAL && r->end_signal < 128 ? (int)r->end_signal : 0;
 		if (r->has_cpu) {
-			pr->cpu_process_ns = r->cpu_ns > (1ull << 56) ? (1ull << 56) : r->cpu_ns;
-			pr->cpu_agent_ns =
-			    r->agent_cpu_ns > pr->cpu_process_ns ? pr->cpu_process_ns : r->agent_cpu_ns;
+			/* Each file of a rotated series counts its own time. */
+			uint64_t cpu = r->cpu_ns > (1ull << 56) ? (1ull << 56) : r->cpu_ns;
+			pr->cpu_process_ns += cpu;
+			pr->cpu_agent_ns += r->agent_cpu_ns > cpu ? cpu : r->agent_cpu_ns;
 			pr->has_process_cpu = true;
 		}
 		if (r->lost_samples > pr->lost_samples)
@@ -938,32 +949,53 @@ static const char *base_of(const char *path)
 	return s ? s + 1 : path;
 }
 
-static int load_file(struct loader *ld, const char *path, char **err)
+/* Reads one dump file into the profile: as a process of its own, or with
+ * cont (not FA_NONE) as the next file of that process's rotated series. */
+static int load_file(struct loader *ld, const char *path, const struct series_file *sf, uint32_t cont,
+		     char **err)
 {
 	struct profile *p = ld->p;
 	struct reader *rd;
 	int rc = reader_open(&rd, path, err);
 	if (rc < 0)
 		return rc;
-	if (GROW(p->procs, ld->procs_cap, p->nprocs + 1) < 0 ||
-	    GROW(ld->pstate, ld->pstate_cap, p->nprocs + 1) < 0) {
-		reader_close(rd);
-		return -ENOMEM;
+	uint32_t proc = cont;
+	struct fa_process *pr;
+	bool saw_header = false;
+	if (cont != FA_NONE) {
+		pr = &p->procs[proc];
+		/* Its header repeats the first file's. */
+		saw_header = true;
+		ld->pstate[proc].cur_thread = FA_NONE;
+		if (sf->number > pr->last_file + 1)
+			warn(p,
+			     "%s: files %u to %u of the rotated recording of pid %d are missing: what they "
+			     "held is not here",
+			     pr->path, pr->last_file + 1, sf->number - 1, pr->pid);
+	} else {
+		if (GROW(p->procs, ld->procs_cap, p->nprocs + 1) < 0 ||
+		    GROW(ld->pstate, ld->pstate_cap, p->nprocs + 1) < 0) {
+			reader_close(rd);
+			return -ENOMEM;
+		}
+		proc = (uint32_t)p->nprocs++;
+		pr = &p->procs[proc];
+		memset(pr, 0, sizeof(*pr));
+		memset(&ld->pstate[proc], 0, sizeof(ld->pstate[proc]));
+		ld->pstate[proc].cur_thread = FA_NONE;
+		ld->pstate[proc].live_root = FA_NONE;
+		ld->pstate[proc].series = *sf;
+		pr->first_file = sf->number;
+		pr->path = strdup(path);
+		if (!pr->path) {
+			reader_close(rd);
+			return -ENOMEM;
+		}
 	}
-	uint32_t proc = (uint32_t)p->nprocs++;
-	struct fa_process *pr = &p->procs[proc];
-	memset(pr, 0, sizeof(*pr));
-	memset(&ld->pstate[proc], 0, sizeof(ld->pstate[proc]));
-	ld->pstate[proc].cur_thread = FA_NONE;
-	ld->pstate[proc].live_root = FA_NONE;
-	pr->path = strdup(path);
-	if (!pr->path) {
-		reader_close(rd);
-		return -ENOMEM;
-	}
+	pr->files++;
+	pr->last_file = sf->number;
 	struct rd_rec r;
 	struct rd_event ev[128];
-	bool saw_header = false;
 	uint64_t n = 0, next_progress = 1 << 16;
 	for (;;) {
 		/* Runs of events take the reader's fast path; everything else,
@@ -998,6 +1030,7 @@ static int load_file(struct loader *ld, const char *path, char **err)
 	if (!saw_header)
 		warn(p, "%s: the header record is missing; process details unknown", path);
 	if (reader_damage(rd)) {
+		free(pr->damage);
 		pr->damage = strdup(reader_damage(rd));
 		warn(p, "%s: %s", path, reader_damage(rd));
 	}
@@ -1149,6 +1182,8 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 				warn(p, "%s %s; its functions are shown as offsets", m->path,
 				     m->symbols_problem);
 			}
+			m->no_debuginfo = sym_mods[mod] && !m->symbols_problem &&
+					  !symbols_module_has_debuginfo(sym_mods[mod]);
 		}
 		if (sym_mods[mod] && !m->symbols_problem) {
 			n = symbols_lookup(sym, sym_mods[mod], lookup - m->bias, sf, 32);
@@ -1294,7 +1329,11 @@ static int symbolize(struct loader *ld)
 {
 	struct profile *p = ld->p;
 	struct symbolizer *sym =
-	    ld->opts && ld->opts->no_symbols ? NULL : symbols_new(ld->opts ? ld->opts->debug_dirs : NULL);
+	    ld->opts && ld->opts->no_symbols
+		? NULL
+		: symbols_new(ld->opts ? ld->opts->debug_dirs : NULL,
+			      (ld->opts && ld->opts->no_debuginfod ? 0 : SYM_DEBUGINFOD) |
+				  (ld->progress ? SYM_PROGRESS : 0));
 	/* Python modules are made before the arrays by module. */
 	int rc = resolve_late(ld) < 0 ? -ENOMEM : python_stacks(ld);
 	struct sym_module **sym_mods = calloc(p->nmodules + 1, sizeof(*sym_mods));
@@ -1357,6 +1396,9 @@ static int symbolize(struct loader *ld)
 	if (undefined)
 		warn(p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
 		     undefined, undefined == 1 ? " was" : "s were");
+	const char *sw = symbols_summary(sym);
+	if (sw)
+		warn(p, "%s", sw);
 out:
 	free(sym_mods);
 	symbols_free(sym);
@@ -1416,6 +1458,41 @@ static void loader_free(struct loader *ld)
 	maps_loader_free(ld->maps);
 }
 
+/* The files of rotated series read in part: said, and a later file's CPU
+ * account left out (its threads' measured time covers their whole life,
+ * its samples only the file). */
+static int warn_series(struct profile *p)
+{
+	for (size_t i = 0; i < p->nprocs; i++) {
+		struct fa_process *pr = &p->procs[i];
+		int rc = 0;
+		if (pr->first_file > 1) {
+			uint64_t from = 0;
+			for (size_t k = 0; k < pr->nmarks && !from; k++)
+				if (pr->marks[k].what == FD_WIN_ROTATE)
+					from = pr->marks[k].time_ns;
+			pr->cpu_threads = pr->cpu_measured_ns = 0;
+			rc = warn(
+			    p,
+			    "%s is file %u of a rotated recording of pid %d, read without the files before "
+			    "it: it starts %.2f s into the run; blocks allocated before that are unknown "
+			    "(%" PRIu64
+			    " frees of them ignored) and its CPU account is not checked; give every file "
+			    "of the series to read the whole recording",
+			    pr->path, pr->first_file, pr->pid, (double)from / 1e9, pr->frees_unknown);
+		}
+		if (!rc && pr->next_file > pr->last_file)
+			rc = warn(
+			    p,
+			    "%s: the rotated recording of pid %d goes on in file %u, not read: give every "
+			    "file of the series to read the whole recording",
+			    pr->path, pr->pid, pr->next_file);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 /* Dumps of different `fathom record` runs merged by a glob that caught old
  * runs too: said, with how many dumps each run has. */
 static void warn_runs(struct profile *p)
@@ -1459,15 +1536,36 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 			*err = NULL;
 		return -EINVAL;
 	}
-	for (size_t i = 0; i < npaths; i++)
-		if ((rc = load_file(&ld, paths[i], err)) < 0)
-			goto out;
+	/* The files of a rotated series are read one after the other, in
+	 * order, into one process. */
+	struct series_file *sf = malloc(npaths * sizeof(*sf));
+	size_t *order = malloc(npaths * sizeof(*order));
+	if (!sf || !order || series_order(paths, npaths, sf, order) < 0) {
+		free(sf);
+		free(order);
+		rc = -ENOMEM;
+		goto fail;
+	}
+	for (size_t k = 0; k < npaths && rc >= 0; k++) {
+		const struct series_file *f = &sf[order[k]];
+		uint32_t cont = FA_NONE;
+		for (size_t i = p->nprocs; f->number > 1 && i-- > 0;)
+			if (series_same(&ld.pstate[i].series, f) && p->procs[i].last_file < f->number) {
+				cont = (uint32_t)i;
+				break;
+			}
+		rc = load_file(&ld, paths[order[k]], f, cont, err);
+	}
+	free(sf);
+	free(order);
+	if (rc < 0)
+		goto out;
 	if (!(opts && opts->several_runs))
 		warn_runs(p);
 	if ((rc = wait_finish(p)) < 0)
 		goto fail;
 	/* Memory weights go into the stacks before symbolization makes their locs. */
-	if ((rc = finish_heaps(&ld)) < 0)
+	if ((rc = finish_heaps(&ld)) < 0 || (rc = warn_series(p)) < 0)
 		goto fail;
 	if ((rc = symbolize(&ld)) < 0)
 		goto fail;

@@ -146,6 +146,12 @@ struct fa_process {
 	 * unknown: left out from the next start on. */
 	uint64_t frees_unknown;
 	int64_t paused_live_bytes, paused_live_blocks;
+	/* A rotated recording (record --rotate) is one process however many of
+	 * its files were read (series.c): files read, and the numbers of the
+	 * first and last (1 and 1: one whole dump). A first_file above 1: the
+	 * files before it were not read, so what came before is unknown; a
+	 * next_file above last_file: the recording goes on in files not read. */
+	uint32_t files, first_file, last_file, next_file;
 };
 
 struct fa_module {
@@ -162,6 +168,10 @@ struct fa_module {
 	/* A Python module (python.c names them: json.decoder): path is the
 	 * file of its code, and it covers no addresses. */
 	bool python;
+	/* The symbolizer opened the module but found no debug information
+	 * (no source lines; functions from its symbol table only, or none):
+	 * debug-hint.c tells which package or --debug-dir would give it. */
+	bool no_debuginfo;
 };
 
 struct fa_thread {
@@ -290,6 +300,7 @@ struct profile_opts {
 	bool no_symbols;	/* skip libdwfl: functions are module+offset */
 	bool quiet;		/* no progress on stderr */
 	const char *debug_dirs; /* extra directories for separate debug files */
+	bool no_debuginfod;	/* never ask DEBUGINFOD_URLS' servers (--no-debuginfod) */
 	/* Leak suppressions (suppress.c): files in LeakSanitizer's format, and
 	 * whether to skip the defaults for glibc and what the program embeds. */
 	char *const *suppressions;

@@ -7,14 +7,18 @@
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "debugcache.h"
+#include "debuginfod.h"
 #include "die-names.h"
 #include "symbols.h"
+#include "util.h"
 
 /* libstdc++'s demangler, reached through its C symbol. */
 extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
@@ -47,6 +51,7 @@ struct cu_index {
 };
 
 struct sym_module {
+	struct symbolizer *owner;
 	struct sym_module *next;
 	struct sym_module *hnext; /* in the symbolizer's hash bucket */
 	uint64_t hash;		  /* of path and build id */
@@ -56,6 +61,7 @@ struct sym_module {
 	Dwfl *dwfl;
 	Dwfl_Module *mod;
 	const char *problem; /* why a file module has no symbols, or NULL */
+	bool dbgd_asked;     /* debuginfod was asked for its debug file */
 	GElf_Addr bias;	     /* dwfl address = ELF virtual address + bias */
 	/* .eh_frame_hdr's sorted table of function starts, when its encoding
 	 * is the usual one; looked up for functions without a symbol */
@@ -80,6 +86,8 @@ struct sym_module {
 
 struct symbolizer {
 	char *debuginfo_path;
+	struct dbgd *dbgd;    /* NULL unless DEBUGINFOD_URLS is set and allowed */
+	const char *dbgd_why; /* why debuginfod is not used although asked for */
 	Dwfl_Callbacks cb;
 	struct sym_module *modules;
 	/* the same modules by path and build id: a dump may name hundreds of
@@ -91,7 +99,45 @@ struct symbolizer {
 	char warning[512];
 };
 
-struct symbolizer *symbols_new(const char *debug_dirs)
+/* libdwfl's own search for a module's debug file, then debuginfod's. libdwfl
+ * would ask debuginfod itself when DEBUGINFOD_URLS is set, but with no
+ * progress line, its 90 s timeout and again after a server failed: the
+ * variable is hidden from it (the symbolizer runs on one thread) and the
+ * symbolizer's client asked instead. */
+static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, GElf_Addr base,
+			  const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			  char **debuginfo_file_name)
+{
+	const char *urls = getenv("DEBUGINFOD_URLS");
+	char *saved = urls ? strdup(urls) : NULL;
+	if (saved)
+		unsetenv("DEBUGINFOD_URLS");
+	int fd = debugcache_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					   debuglink_crc, debuginfo_file_name);
+	if (saved) {
+		setenv("DEBUGINFOD_URLS", saved, 1);
+		free(saved);
+	}
+	struct sym_module *m = userdata ? *userdata : NULL;
+	if (fd >= 0 || !m || !m->owner->dbgd || m->dbgd_asked)
+		return fd;
+	m->dbgd_asked = true;
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	char *path = n > 0 ? dbgd_fetch(m->owner->dbgd, 'd', bits, (size_t)n, m->path) : NULL;
+	if (path && (fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0) {
+		free(*debuginfo_file_name);
+		*debuginfo_file_name = path;
+		return fd;
+	}
+	free(path);
+	if (n > 0)
+		dbgd_missed(m->owner->dbgd, m->path);
+	return -1;
+}
+
+struct symbolizer *symbols_new(const char *debug_dirs, int flags)
 {
 	struct symbolizer *s = calloc(1, sizeof(*s));
 	if (!s)
@@ -105,7 +151,8 @@ struct symbolizer *symbols_new(const char *debug_dirs)
 		return NULL;
 	}
 	s->cb.find_elf = dwfl_build_id_find_elf;
-	s->cb.find_debuginfo = dwfl_standard_find_debuginfo;
+	s->cb.find_debuginfo = find_debuginfo;
+	s->dbgd = dbgd_new(flags & SYM_DEBUGINFOD, flags & SYM_PROGRESS, &s->dbgd_why);
 	s->cb.section_address = dwfl_offline_section_address;
 	s->cb.debuginfo_path = &s->debuginfo_path;
 	return s;
@@ -141,6 +188,7 @@ void symbols_free(struct symbolizer *s)
 	}
 	free(s->buckets);
 	free(s->debuginfo_path);
+	dbgd_free(s->dbgd);
 	free(s);
 }
 
@@ -172,12 +220,30 @@ static bool open_file(struct symbolizer *s, struct sym_module *m, const char *fi
 	}
 	m->dwfl = d;
 	m->mod = mod;
+	/* find_debuginfo's way back to the module */
+	void **ud;
+	if (dwfl_module_info(mod, &ud, NULL, NULL, NULL, NULL, NULL, NULL))
+		*ud = m;
 	return true;
 }
 
-static int hexdigit(int v)
+/* Opens the separate debug file named by m's build id under any absolute
+ * directory of the debug path (/usr/lib/debug, --debug-dir):
+ * DIR/.build-id/xx/yyyy.debug. */
+static void open_by_build_id(struct symbolizer *s, struct sym_module *m)
 {
-	return v < 10 ? '0' + v : 'a' + v - 10;
+	char hex[2 * sizeof(m->build_id) + 1];
+	hex_string(hex, m->build_id, m->build_id_len);
+	for (const char *dir = s->debuginfo_path; dir && *dir && !m->mod;) {
+		size_t dl = strcspn(dir, ":");
+		char dbg[1024];
+		if (dir[0] == '/' &&
+		    snprintf(dbg, sizeof(dbg), "%.*s/.build-id/%.2s/%s.debug", (int)dl, dir, hex, hex + 2) <
+			(int)sizeof(dbg) &&
+		    access(dbg, R_OK) == 0)
+			open_file(s, m, dbg);
+		dir += dl + (dir[dl] == ':');
+	}
 }
 
 struct sym_module *symbols_module(struct symbolizer *s, const char *path, const uint8_t *build_id,
@@ -214,6 +280,7 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 		free(m);
 		return NULL;
 	}
+	m->owner = s;
 	memcpy(m->build_id, build_id, build_id_len);
 	m->build_id_len = build_id_len;
 	m->hash = h;
@@ -242,17 +309,19 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 		}
 	}
 	if (!m->mod && build_id_len >= 2) {
-		/* The recorded build's debug file, when installed, has the symbols. */
-		char dbg[512];
-		int len = snprintf(dbg, sizeof(dbg), "/usr/lib/debug/.build-id/%c%c/",
-				   hexdigit(build_id[0] >> 4), hexdigit(build_id[0] & 15));
-		for (size_t i = 1; i < build_id_len && len + 8 < (int)sizeof(dbg); i++) {
-			dbg[len++] = (char)hexdigit(build_id[i] >> 4);
-			dbg[len++] = (char)hexdigit(build_id[i] & 15);
+		/* The recorded build's debug file, when installed or in a
+		 * --debug-dir, has the symbols; else a debuginfod server's
+		 * debug file, or its copy of the executable. */
+		open_by_build_id(s, m);
+		for (char what = 'd'; !m->mod && s->dbgd && what; what = what == 'd' ? 'e' : 0) {
+			char *got = dbgd_fetch(s->dbgd, what, build_id, build_id_len, path);
+			if (got)
+				open_file(s, m, got);
+			else if (what == 'd')
+				dbgd_missed(s->dbgd, path);
+			free(got);
+			m->dbgd_asked = true;
 		}
-		snprintf(dbg + len, sizeof(dbg) - (size_t)len, ".debug");
-		if (access(dbg, R_OK) == 0)
-			open_file(s, m, dbg);
 		if (!m->mod && path[0] == '/' && access(path, R_OK) == 0) {
 			m->problem = "changed since the recording (other build id)";
 			snprintf(s->warning, sizeof(s->warning),
@@ -271,6 +340,17 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 const char *symbols_module_problem(const struct sym_module *m)
 {
 	return m ? m->problem : NULL;
+}
+
+bool symbols_module_has_debuginfo(struct sym_module *m)
+{
+	Dwarf_Addr bias;
+	return m && m->mod && dwfl_module_getdwarf(m->mod, &bias) != NULL;
+}
+
+const char *symbols_summary(struct symbolizer *s)
+{
+	return !s ? NULL : s->dbgd_why ? s->dbgd_why : dbgd_summary(s->dbgd);
 }
 
 static const char *keep(struct symbolizer *s, char *str)

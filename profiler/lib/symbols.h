@@ -3,6 +3,7 @@
 #ifndef FATHOM_SYMBOLS_H
 #define FATHOM_SYMBOLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -20,9 +21,16 @@ struct sym_frame {
 			     function starts (from its unwind entry), else 0 */
 };
 
+/* symbols_new's flags. SYM_DEBUGINFOD: debug files and executables that
+ * are nowhere here may be fetched from the servers in DEBUGINFOD_URLS (when
+ * set); SYM_PROGRESS: a progress line on a terminal while downloading. */
+#define SYM_DEBUGINFOD 1
+#define SYM_PROGRESS 2
+
 /* `debug_dirs`: extra directories (colon-separated) searched for separate
- * debug files, besides the standard ones (/usr/lib/debug, build-id paths). */
-struct symbolizer *symbols_new(const char *debug_dirs);
+ * debug files, besides the standard ones (/usr/lib/debug, build-id paths
+ * DIR/.build-id/xx/yyyy.debug under each). */
+struct symbolizer *symbols_new(const char *debug_dirs, int flags);
 void symbols_free(struct symbolizer *s);
 
 /* The module file at `path`, opened once per distinct (path, build id) and
@@ -37,6 +45,14 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
  * recording", "changed since the recording (other build id)"), or NULL when
  * it does (or is no file at all, like the vDSO). */
 const char *symbols_module_problem(const struct sym_module *m);
+
+/* Whether the module has DWARF debug information (in its file or a separate
+ * debug file found by build id, debug link or debuginfod). */
+bool symbols_module_has_debuginfo(struct sym_module *m);
+
+/* One line for the user about debuginfod (what could not be found, a
+ * failing server, a missing client library), or NULL. */
+const char *symbols_summary(struct symbolizer *s);
 
 /* Resolves `vaddr` (an ELF virtual address of the module, i.e. the runtime
  * address minus the load bias) into at most max frames, innermost inlined

@@ -174,6 +174,17 @@ char *str_fmt(const char *f, ...)
 	return s;
 }
 
+char *hex_string(char *buf, const uint8_t *bytes, size_t n)
+{
+	static const char digits[] = "0123456789abcdef";
+	for (size_t i = 0; i < n; i++) {
+		buf[2 * i] = digits[bytes[i] >> 4];
+		buf[2 * i + 1] = digits[bytes[i] & 15];
+	}
+	buf[2 * n] = 0;
+	return buf;
+}
+
 const char *signal_name(char *buf, size_t n, int sig)
 {
 	const char *abbrev = sig > 0 ? sigabbrev_np(sig) : NULL;

@@ -19,6 +19,9 @@ char *fmt_duration(char *buf, uint64_t ns);
 
 /* A new string formatted as by printf, or NULL when out of memory. */
 char *str_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* The bytes as lower-case hex (a build id), into buf of 2 * n + 1 bytes;
+ * returns buf. */
+char *hex_string(char *buf, const uint8_t *bytes, size_t n);
 /* "SIGTERM" for 15 (or "signal N"), into buf of n bytes. */
 const char *signal_name(char *buf, size_t n, int sig);
 /* Makes room for need elements in a growing array of *cap (doubling, from

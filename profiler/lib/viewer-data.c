@@ -424,8 +424,7 @@ static int write_profile(struct json *j, const struct profile *p, const char *la
 		json_object_end(j);
 	}
 	json_array_begin(j, "warnings");
-	for (size_t i = 0; i < p->nwarnings; i++)
-		json_string(j, NULL, p->warnings[i]);
+	json_profile_warnings(j, p);
 	char note[512];
 	for (size_t i = 0; cpu_account_note(p, &acct, i, note, sizeof(note)); i++)
 		json_string(j, NULL, note);

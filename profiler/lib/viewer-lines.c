@@ -34,6 +34,18 @@ static int by_func_line(const void *a, const void *b)
 	return (x->line > y->line) - (x->line < y->line);
 }
 
+/* Inlined rows: by the function they were inlined into, its line, then
+ * the inlined function and its line. */
+static int by_call_site(const void *a, const void *b)
+{
+	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
+	if (x->caller != y->caller)
+		return x->caller < y->caller ? -1 : 1;
+	if (x->call_line != y->call_line)
+		return x->call_line < y->call_line ? -1 : 1;
+	return by_func_line(a, b);
+}
+
 static int by_file(const void *a, const void *b)
 {
 	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
@@ -229,6 +241,66 @@ out:
 	return rc;
 }
 
+/* Object `key` of rows[0..n) per metric, in the metrics' order, each row
+ * with figures as [function step, line, self, total] (the step: from the
+ * previous row's function); `inlined` rows as [caller step, call line,
+ * function, line, self, total]. */
+static void write_rows(struct json *j, const char *key, const struct agg_row *const *rows, size_t n,
+		       uint32_t metrics, const int *order, size_t norder, bool inlined)
+{
+	json_object_begin(j, key);
+	for (size_t k = 0; k < norder; k++) {
+		int m = order[k];
+		if (!(metrics & AGG_METRIC(m)))
+			continue;
+		json_array_begin(j, fa_metric_names[m]);
+		int64_t prev = -1;
+		for (size_t i = 0; i < n; i++) {
+			const struct agg_row *r = rows[i];
+			if (!r->self[m] && !r->total[m])
+				continue;
+			uint32_t step = inlined ? r->caller : r->func;
+			json_int(j, NULL, (int64_t)step - prev);
+			if (inlined) {
+				json_uint(j, NULL, r->call_line);
+				json_uint(j, NULL, r->func);
+			}
+			json_uint(j, NULL, r->line);
+			json_int(j, NULL, r->self[m]);
+			json_int(j, NULL, r->total[m]);
+			prev = step;
+		}
+		json_array_end(j);
+	}
+	json_object_end(j);
+}
+
+/* The code inlined at each line, as fathom lines notes it under that line:
+ * per metric, [caller - previous caller, call line, function, line, self,
+ * total] for every inlined function's line with figures. */
+static int write_inlined(struct json *j, const struct profile *p, uint32_t metrics, const int *order,
+			 size_t norder)
+{
+	struct agg_opts ao = {.key = AGG_INLINED, .metrics = metrics, .rule = SITE_USER, .heavy = -1};
+	struct agg_table t;
+	if (agg_table_build(&t, p, &ao) < 0)
+		return -ENOMEM;
+	const struct agg_row **rows = malloc((t.nrows + 1) * sizeof(*rows));
+	if (!rows) {
+		agg_table_free(&t);
+		return -ENOMEM;
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < t.nrows; i++)
+		if (t.rows[i].func < p->nfuncs && t.rows[i].caller < p->nfuncs)
+			rows[n++] = &t.rows[i];
+	qsort(rows, n, sizeof(*rows), by_call_site);
+	write_rows(j, "inlined", rows, n, metrics, order, norder, true);
+	free(rows);
+	agg_table_free(&t);
+	return 0;
+}
+
 int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics, const int *order,
 		       size_t norder, const struct viewer_opts *o)
 {
@@ -249,25 +321,9 @@ int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics
 	}
 	sort_p = p;
 	qsort(rows, n, sizeof(*rows), by_func_line);
-	json_object_begin(j, "lines");
-	for (size_t k = 0; k < norder; k++) {
-		int m = order[k];
-		if (!(metrics & AGG_METRIC(m)))
-			continue;
-		json_array_begin(j, fa_metric_names[m]);
-		int64_t prev = -1;
-		for (size_t i = 0; i < n; i++) {
-			if (!rows[i]->self[m] && !rows[i]->total[m])
-				continue;
-			json_int(j, NULL, (int64_t)rows[i]->func - prev);
-			json_uint(j, NULL, rows[i]->line);
-			json_int(j, NULL, rows[i]->self[m]);
-			json_int(j, NULL, rows[i]->total[m]);
-			prev = rows[i]->func;
-		}
-		json_array_end(j);
-	}
-	json_object_end(j);
+	write_rows(j, "lines", rows, n, metrics, order, norder, false);
+	if (write_inlined(j, p, metrics, order, norder) < 0)
+		goto out;
 	if (o->no_source) {
 		rc = 0;
 		goto out;

@@ -4,7 +4,8 @@
 # figures fathom lines --json gives (CPU self and total, allocation calls and
 # bytes) and a heat bar (tests/js/test-view-source.mjs); --no-source leaves
 # the text out but keeps the figures; --source-cap caps the text with a note;
-# --prefix-map finds sources moved since the build.
+# --prefix-map finds sources moved since the build; code inlined at a line
+# is noted under it; a Python program's functions open their .py source.
 source "$SRCDIR/tests/lib.sh"
 source "$SRCDIR/tests/integration/view-lib.sh"
 
@@ -22,6 +23,36 @@ run "$FATHOM" lines -q w.fdump 'view_spin|view_grow|view_hot_parse' --json --top
 run "$FATHOM" view -q w.fdump -o w.html >/dev/null
 assert_contains "the hot line's text is in the page" "6364136223846793005ul" w.html
 source_test w.html lines.json --row view_spin --frame view_grow --frame view_hot_parse
+
+# Inlined code (lines_demo's lines_mix, inlined at -O2 into lines_work): noted
+# under the line it was inlined at, with its own lines' figures and text.
+run "$FATHOM" record -q --alloc -F 999 -o demo.fdump -- "$PROGS/lines_demo" 100000000 >/dev/null
+run "$FATHOM" lines -q demo.fdump lines_work --json --top 0 >demo.json
+run "$FATHOM" view -q demo.fdump -o demo.html >/dev/null
+source_test demo.html demo.json --inlined lines_work
+
+# A Python program's own functions open their source, with the figures of
+# fathom lines (Debian's python3: the one every machine here has).
+cat >pvs.py <<'PY'
+def spin(n):
+    s = 0
+    for i in range(n):
+        s += i * i % 7
+    return s
+
+
+def grow(n):
+    return [bytes(1000) for _ in range(n)]
+
+
+for _ in range(6):
+    spin(300_000)
+    grow(2000)
+PY
+run "$FATHOM" record -q --alloc -F 499 -o py.fdump -- /usr/bin/python3 pvs.py
+run "$FATHOM" lines -q py.fdump 'pvs.spin|pvs.grow' --json --top 0 >py.json
+run "$FATHOM" view -q py.fdump -o py.html >/dev/null
+source_test py.html py.json --row pvs.spin --row pvs.grow
 
 # --no-source: figures without text, and no text in the page.
 run "$FATHOM" view -q --no-source w.fdump -o nosrc.html >/dev/null

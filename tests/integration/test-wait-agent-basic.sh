@@ -18,8 +18,9 @@ assert_eq "the header's threshold (default 1 ms)" "threshold 1000000" "$(head -1
 sleep_line=$(awk '$1 == "WAIT" && $3 == 13 && $9 ~ /^sleep_here;main/' w.txt)
 [ "$(printf '%s\n' "$sleep_line" | grep -c .)" = 1 ] || fail "not one sleep WAIT in sleep_here: '$sleep_line'"
 set -- $sleep_line
-assert_near "the sleep's length (ms)" 200 "$(($6 / 1000000))" 10
-# On a loaded machine a sleep may oversleep: the program's own figure.
+# At least the 200 ms asked; on a loaded machine a sleep oversleeps (a run
+# here slept 213 ms), so its length is judged against the program's own figure.
+assert_ge "the sleep's length (ms)" 199 "$(($6 / 1000000))"
 slept=$(awk '$1 == "slept" { print $2 }' w.err)
 assert_near "the sleep's length against the program's own measure (ms)" "$((slept / 1000000))" "$(($6 / 1000000))" 1
 assert_eq "a wait over the threshold weighs its length" "$6" "$7"

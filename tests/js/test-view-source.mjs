@@ -6,8 +6,10 @@
 // widest on the hottest line.
 //
 // usage: node test-view-source.mjs [--chromium PATH] REPORT.html LINES.json
-//                                  [--row NAME]... [--frame NAME]... [--no-text]
+//                                  [--row NAME]... [--frame NAME]... [--inlined NAME]... [--no-text]
 // --no-text: the report was made with --no-source (no text may be shown).
+// --inlined NAME: as --row, and the code fathom lines notes as inlined under
+// each of NAME's lines is shown under that line with the same figures.
 // Exits 0 when every check holds, 1 on the first failure, 2 on bad usage.
 import fs from 'node:fs';
 import { checker, inBrowser, openReport } from './view-harness.mjs';
@@ -21,6 +23,7 @@ for (let i = 0; i < args.length; i++) {
   if (args[i] === '--chromium') exe = args[++i];
   else if (args[i] === '--row') clicks.push({ how: 'row', name: args[++i] });
   else if (args[i] === '--frame') clicks.push({ how: 'frame', name: args[++i] });
+  else if (args[i] === '--inlined') clicks.push({ how: 'row', name: args[++i], inlined: true });
   else if (args[i] === '--no-text') noText = true;
   else pos.push(args[i]);
 }
@@ -46,6 +49,12 @@ const shown = (page) => page.evaluate(() => {
     tab: document.querySelector('.tab.on').dataset.tab,
     title: document.getElementById('source-title').textContent,
     note: document.getElementById('source-note').textContent,
+    inlined: [...document.querySelectorAll('#source tbody tr.inl')].map((tr) => {
+      const r = { at: Number(tr.dataset.inlinedAt), func: tr.dataset.inlinedFunc, line: Number(tr.dataset.inlinedLine),
+        code: tr.querySelector('td.code').textContent };
+      keys.forEach((k, i) => { if (k) r[k] = Number(tr.cells[i].dataset.v); });
+      return r;
+    }),
     rows: [...document.querySelectorAll('#source tbody tr[data-line]')].map((tr) => {
       const r = { line: Number(tr.dataset.line), code: tr.querySelector('td.code').textContent,
         heat: Number(tr.querySelector('td.heat').dataset.v),
@@ -89,6 +98,22 @@ await inBrowser(exe, async (ctx) => {
     }
     ok(diffs.length === 0, c.name + ': every line fathom lines shows has its figures' + (noText ? '' : ' and text') +
       ' in the viewer (' + want.lines.length + ' lines)', diffs.slice(0, 4));
+    if (c.inlined) {
+      const want_inl = [];
+      for (const l of want.lines) for (const i of l.inlined || []) want_inl.push({ at: l.line, ...i });
+      ok(want_inl.length > 0, 'fathom lines notes code inlined into ' + c.name, want_inl.length);
+      const idiffs = [];
+      for (const w of want_inl) {
+        const r = s.inlined.find((x) => x.at === w.at && x.func === w.function && x.line === w.line);
+        if (!r) { idiffs.push({ at: w.at, func: w.function, line: w.line, missing: true }); continue; }
+        for (const [k, v] of Object.entries({ 'cpu/self': w.self_weight, 'cpu/total': w.total_weight }))
+          if (r[k] !== v) idiffs.push({ at: w.at, line: w.line, column: k, lines: v, viewer: r[k] });
+        if (!noText && w.text !== null && w.text !== undefined && r.code !== w.text)
+          idiffs.push({ at: w.at, line: w.line, text: r.code, lines: w.text });
+      }
+      ok(idiffs.length === 0 && s.inlined.length >= want_inl.length, c.name + ': the code inlined at its lines is shown under them with ' +
+        'the figures fathom lines gives (' + want_inl.length + ' lines)', idiffs.slice(0, 4));
+    }
     if (noText) ok(s.rows.every((r) => r.code === ''), c.name + ': no source text without sources', s.note);
     const hottest = s.rows.reduce((a, r) => (r.heat > a.heat ? r : a), s.rows[0]);
     ok(hottest.heat > 0 && hottest.bar === 100 && s.rows.every((r) => r.bar <= hottest.bar),

@@ -72,7 +72,7 @@ static int setup(void **state)
 static const char *lookup(const char *path, const uint8_t *id, size_t id_len)
 {
 	static char name[64];
-	struct symbolizer *s = symbols_new(NULL);
+	struct symbolizer *s = symbols_new(NULL, 0);
 	assert_non_null(s);
 	const char *warning;
 	struct sym_module *m = symbols_module(s, path, id, id_len, &warning);

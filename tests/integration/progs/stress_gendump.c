@@ -17,6 +17,9 @@
 struct opts {
 	uint64_t events, bytes, seed;
 	uint32_t stacks, live, threads, chunk;
+	/* Frames come from this many distinct addresses (0: anywhere in the
+	 * module): real stacks are combinations of a limited set of call sites. */
+	uint32_t addrs;
 	uint32_t sample_every;	/* one CPU sample per this many allocation events */
 	uint32_t sample_weight; /* the periods each sample stands for (a late timer: more than 1) */
 	int no_trailer;
@@ -40,7 +43,8 @@ static void usage(void)
 {
 	fprintf(stderr,
 		"usage: stress_gendump [--events N | --bytes SIZE] [--stacks N] [--live N] [--threads N]\n"
-		"                      [--chunk BYTES] [--sample-every N] [--seed N] [--no-trailer] OUT\n");
+		"                      [--chunk BYTES] [--sample-every N] [--seed N] [--addrs N]\n"
+		"                      [--no-trailer] OUT\n");
 	exit(2);
 }
 
@@ -64,6 +68,7 @@ int main(int argc, char **argv)
 	    {"sample-every", GD_U32, &o.sample_every},
 	    {"seed", GD_U64, &o.seed},
 	    {"no-trailer", GD_FLAG, &o.no_trailer},
+	    {"addrs", GD_U32, &o.addrs},
 	    {"sample-weight", GD_U32, &o.sample_weight},
 	};
 	if (gd_options(argc, argv, opts, sizeof(opts) / sizeof(opts[0])) < 0)
@@ -107,7 +112,7 @@ int main(int argc, char **argv)
 	}
 
 	uint64_t seq = 0, time = 0, samples = 0, calls = 0, bytes = 0, events = 0;
-	uint64_t heap = 0, peak = 0, frees = 0;
+	uint64_t heap = 0, peak = 0, frees = 0, ndefined = 0;
 	uint64_t frames[FD_MAX_FRAMES];
 	int tid = 4242;
 	for (uint64_t i = 0; i < o.events; i++) {
@@ -124,10 +129,13 @@ int main(int argc, char **argv)
 			rng_state = stack * 0x9e3779b97f4a7c15ULL;
 			uint32_t depth = 4 + (uint32_t)(rnd() % 28);
 			for (uint32_t f = 0; f < depth; f++)
-				frames[f] = mod_start + 0x1000 + rnd() % (mod_end - mod_start - 0x1000);
+				frames[f] = o.addrs
+						? mod_start + 0x1000 + (rnd() % o.addrs) * 0x20
+						: mod_start + 0x1000 + rnd() % (mod_end - mod_start - 0x1000);
 			rng_state = save;
 			fdw_stack(&w, stack, depth, frames);
 			defined[stack] = 1;
+			ndefined++;
 		}
 		fdw_switch_tid(&w, tid);
 		time += 1000 + rnd() % 1000;
@@ -190,10 +198,10 @@ int main(int argc, char **argv)
 	for (uint32_t k = 0; k < nlive; k++)
 		leaked += live[k].size;
 	printf("file_bytes=%llu\nchunks=%u\nevents=%llu\nalloc_calls=%llu\nalloc_bytes=%llu\nfrees=%llu\n"
-	       "peak_bytes=%llu\nleaked_bytes=%llu\nleaked_blocks=%u\nsamples=%llu\n",
+	       "peak_bytes=%llu\nleaked_bytes=%llu\nleaked_blocks=%u\nsamples=%llu\nstacks=%llu\n",
 	       (unsigned long long)w.written, w.seq, (unsigned long long)events, (unsigned long long)calls,
 	       (unsigned long long)bytes, (unsigned long long)frees, (unsigned long long)peak,
-	       (unsigned long long)leaked, nlive, (unsigned long long)samples);
+	       (unsigned long long)leaked, nlive, (unsigned long long)samples, (unsigned long long)ndefined);
 	free(defined);
 	free(live);
 	free(free_slots);

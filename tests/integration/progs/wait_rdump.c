@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 			break;
 		}
 	}
-	struct symbolizer *sy = symbols_new(NULL);
+	struct symbolizer *sy = symbols_new(NULL, 0);
 	for (size_t i = 0; i < nevs; i++) {
 		struct ev *e = &evs[i];
 		if (e->kind == FD_REC_WAIT)

@@ -1,0 +1,225 @@
+/* A cache of separate debug files with their sections uncompressed, by build
+ * id, so that opening one costs an mmap instead of inflating it every run.
+ *
+ * Why: distributions ship debug files with zlib-compressed .debug_* sections
+ * (libc6-dbg's is 4 MB compressed, 16 MB not), and libdw inflates every such
+ * section in dwarf_begin_elf before the first line is looked up: about half
+ * of `fathom mem`'s time on a small recording went there, and libdwfl's
+ * standard search dlopens the debuginfod client (and its TLS stack) first.
+ * A file found here skips both. The copy is keyed by build id, the module
+ * file's identity, so it is never stale; it is written once, atomically
+ * (rename), and any failure leaves the standard path in charge.
+ *
+ * Where: $FATHOM_CACHE_DIR, else $XDG_CACHE_HOME/fathom, else
+ * ~/.cache/fathom; its debug/ subdirectory. FATHOM_CACHE_DIR=off disables it. */
+#define _GNU_SOURCE
+#include <elfutils/libdwelf.h>
+#include <elfutils/libdwfl.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <gelf.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "debugcache.h"
+
+/* The cache's debug directory into buf (created), or NULL when disabled or
+ * impossible. */
+static const char *cache_dir(char *buf, size_t size)
+{
+	const char *d = getenv("FATHOM_CACHE_DIR"), *x = getenv("XDG_CACHE_HOME"), *h = getenv("HOME");
+	int n;
+	if (d && (!strcmp(d, "off") || !strcmp(d, "0") || !*d))
+		return NULL;
+	if (d)
+		n = snprintf(buf, size, "%s", d);
+	else if (x && x[0] == '/')
+		n = snprintf(buf, size, "%s/fathom", x);
+	else if (h && h[0] == '/')
+		n = snprintf(buf, size, "%s/.cache/fathom", h);
+	else
+		return NULL;
+	if (n < 0 || (size_t)n + 80 >= size)
+		return NULL;
+	strcpy(buf + n, "/debug");
+	/* mkdir -p: every missing level (~/.cache may not exist yet). */
+	for (char *p = buf + 1; (p = strchr(p, '/')); p++) {
+		*p = 0;
+		int r = mkdir(buf, 0755);
+		*p = '/';
+		if (r < 0 && errno != EEXIST)
+			return NULL;
+	}
+	if (mkdir(buf, 0755) < 0 && errno != EEXIST)
+		return NULL;
+	return buf;
+}
+
+static int cache_path(char *buf, size_t size, const char *dir, const unsigned char *id, int len)
+{
+	size_t n = (size_t)snprintf(buf, size, "%s/", dir);
+	for (int i = 0; i < len && n + 16 < size; i++)
+		n += (size_t)snprintf(buf + n, size - n, "%02x", id[i]);
+	return snprintf(buf + n, size - n, ".debug") < 0 ? -1 : 0;
+}
+
+/* Whether the file has a compressed section: only those are worth a copy. */
+static bool has_compressed(Elf *e)
+{
+	Elf_Scn *scn = NULL;
+	GElf_Shdr sh;
+	while ((scn = elf_nextscn(e, scn)))
+		if (gelf_getshdr(scn, &sh) && (sh.sh_flags & SHF_COMPRESSED) && sh.sh_type != SHT_NOBITS)
+			return true;
+	return false;
+}
+
+/* Copies the ELF file `in` into `out` (an empty file) with every compressed
+ * section inflated; libelf lays the output out. */
+static int write_uncompressed(Elf *in, int out)
+{
+	int ret = -1;
+	Elf *o = elf_begin(out, ELF_C_WRITE, NULL);
+	GElf_Ehdr eh;
+	size_t phnum, shstrndx;
+	if (!o || !gelf_getehdr(in, &eh) || elf_getphdrnum(in, &phnum) < 0 ||
+	    elf_getshdrstrndx(in, &shstrndx) < 0 || !gelf_newehdr(o, gelf_getclass(in)))
+		goto out;
+	if (phnum && !gelf_newphdr(o, phnum))
+		goto out;
+	for (size_t i = 0; i < phnum; i++) {
+		GElf_Phdr ph;
+		if (!gelf_getphdr(in, (int)i, &ph) || !gelf_update_phdr(o, (int)i, &ph))
+			goto out;
+	}
+	Elf_Scn *scn = NULL;
+	while ((scn = elf_nextscn(in, scn))) {
+		GElf_Shdr sh;
+		Elf_Scn *ns = elf_newscn(o);
+		if (!ns || !gelf_getshdr(scn, &sh))
+			goto out;
+		if ((sh.sh_flags & SHF_COMPRESSED) && sh.sh_type != SHT_NOBITS) {
+			if (elf_compress(scn, 0, 0) < 0 || !gelf_getshdr(scn, &sh))
+				goto out;
+		}
+		Elf_Data *d = NULL, *nd;
+		while ((d = elf_getdata(scn, d))) {
+			if (!(nd = elf_newdata(ns)))
+				goto out;
+			*nd = *d;
+		}
+		if (!gelf_update_shdr(ns, &sh))
+			goto out;
+	}
+	/* Section indexes are kept (the same order), so the header's
+	 * references (shstrndx) and the sections' links stay right. */
+	if (shstrndx >= SHN_LORESERVE) {
+		GElf_Shdr z;
+		Elf_Scn *zero = elf_getscn(o, 0);
+		if (!zero || !gelf_getshdr(zero, &z))
+			goto out;
+		z.sh_link = (GElf_Word)shstrndx;
+		gelf_update_shdr(zero, &z);
+		eh.e_shstrndx = SHN_XINDEX;
+	}
+	eh.e_phoff = 0; /* laid out by libelf */
+	eh.e_shoff = 0;
+	if (!gelf_update_ehdr(o, &eh) || elf_update(o, ELF_C_WRITE) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (o)
+		elf_end(o);
+	return ret;
+}
+
+/* Stores an uncompressed copy of the debug file `fd` (found by libdwfl) for
+ * next time and returns a descriptor of that copy, closing fd; or returns fd
+ * itself when the file holds nothing compressed or the copy failed. */
+static int store(int fd, const char *path, char **name)
+{
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	if (!e)
+		return fd;
+	if (!has_compressed(e)) {
+		elf_end(e);
+		return fd;
+	}
+	char tmp[PATH_MAX + 240];
+	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
+	int out = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int ok = out >= 0 && write_uncompressed(e, out) == 0 && fsync(out) == 0;
+	elf_end(e);
+	if (out >= 0)
+		close(out);
+	if (!ok || rename(tmp, path) < 0) {
+		unlink(tmp);
+		return fd;
+	}
+	int nfd = open(path, O_RDONLY | O_CLOEXEC);
+	char *n = nfd >= 0 ? strdup(path) : NULL;
+	if (!n) {
+		if (nfd >= 0)
+			close(nfd);
+		return fd;
+	}
+	close(fd);
+	free(*name);
+	*name = n;
+	return nfd;
+}
+
+/* Whether fd is an ELF file whose build id is id: a damaged copy would
+ * otherwise cost the module its lines for good. */
+static bool valid(int fd, const unsigned char *id, int len)
+{
+	elf_version(EV_CURRENT);
+	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	const void *bid;
+	size_t shnum;
+	bool ok = e && elf_kind(e) == ELF_K_ELF && elf_getshdrnum(e, &shnum) == 0 && shnum > 1 &&
+		  dwelf_elf_gnu_build_id(e, &bid) == len && !memcmp(bid, id, (size_t)len);
+	if (e)
+		elf_end(e);
+	return ok;
+}
+
+int debugcache_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname, GElf_Addr base,
+			      const char *file_name, const char *debuglink_file, GElf_Word debuglink_crc,
+			      char **debuginfo_file_name)
+{
+	char dir[PATH_MAX], path[PATH_MAX + 200];
+	const unsigned char *bits;
+	GElf_Addr vaddr;
+	int n = dwfl_module_build_id(mod, &bits, &vaddr);
+	const char *d = n >= 8 ? cache_dir(dir, sizeof(dir)) : NULL;
+	if (d && cache_path(path, sizeof(path), d, bits, n) == 0) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && !valid(fd, bits, n)) {
+			/* Damaged (a full disk, a hand's edit): made again below. */
+			close(fd);
+			unlink(path);
+			fd = -1;
+		}
+		if (fd >= 0) {
+			char *name = strdup(path);
+			if (name) {
+				free(*debuginfo_file_name);
+				*debuginfo_file_name = name;
+				return fd;
+			}
+			close(fd);
+		}
+	}
+	int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
+					      debuglink_crc, debuginfo_file_name);
+	if (fd < 0 || !d || !*debuginfo_file_name)
+		return fd;
+	return store(fd, path, debuginfo_file_name);
+}
