@@ -5,8 +5,9 @@
  *
  * The agent does not parse the lines: it copies whole lines, bounded in
  * size (FATHOM_PERFMAP_MAX, default 32 MB: only the end of a larger file,
- * where the runtime's latest code is) and in time (a second: the end of a
- * process dying of a signal waits for it), and tells from the file's times
+ * where the runtime's latest code is) and in time (a second, reading and
+ * compressing, in chunks of 1 MB: the end of a process dying of a signal
+ * waits for it), and tells from the file's times
  * whether this process wrote it or another one that had the same pid.
  *
  * Context: ordinary (the writer thread or the thread that exits or execs),
@@ -177,7 +178,8 @@ static void copy_lines(struct enc *e, int fd, struct pm_file *f, uint8_t *buf, i
 			off += drop;
 			have -= drop;
 			memmove(text, text + drop, have);
-			continue;
+			if (skip)
+				continue;
 		}
 		size_t keep = have;
 		while (keep && text[keep - 1] != '\n')
@@ -200,6 +202,10 @@ static void copy_lines(struct enc *e, int fd, struct pm_file *f, uint8_t *buf, i
 		size_t hl = (size_t)(h - head);
 		memcpy(text - hl, head, hl);
 		enc_record(e, FD_REC_PERFMAP, text - hl, hl + keep);
+		/* Chunks of 1 MB: each is compressed as it fills, so that the
+		 * deadline bounds the compression too, not only the reads. */
+		if ((f->recorded + keep) >> 20 != f->recorded >> 20)
+			enc_flush(e);
 		f->recorded += keep;
 		off += keep;
 		have -= keep;

@@ -57,6 +57,10 @@ static void usage(FILE *f)
 	       "                           files too), so that they read the same after the\n"
 	       "                           program is rebuilt or deleted, or on another machine\n"
 	       "                           (as fathom pack; --symbolize is its older name)\n"
+	       "      --jit                make JIT runtimes write the perf map that names their\n"
+	       "                           code (node: --perf-basic-prof through NODE_OPTIONS;\n"
+	       "                           Python 3.12+: PYTHONPERFSUPPORT=1); any map a program\n"
+	       "                           writes (/tmp/perf-PID.map) is recorded without it too\n"
 	       "      --delay T            start recording T after the start (1.5s, 500ms, 2m):\n"
 	       "                           every process of the run shares that instant\n"
 	       "      --duration T         stop recording T after it started (the program runs on)\n"
@@ -223,7 +227,7 @@ struct rec {
 	bool paused;
 	char delay_at[32], duration_s[32], snapshot_s[32];
 	char rotate_s[32]; /* FATHOM_ROTATE: a time in ms, or a size in KiB */
-	bool quiet, no_cpu, symbolize, pack_sources;
+	bool quiet, no_cpu, symbolize, pack_sources, jit;
 	char **cmd;	  /* the command and its arguments, in argv */
 	pid_t attach_pid; /* --pid: the running process to attach to */
 	/* the set-up */
@@ -279,6 +283,7 @@ static int parse_args(struct rec *r, int argc, char **argv)
 	    {"duration", required_argument, NULL, 'U'},
 	    {"snapshot-every", required_argument, NULL, 'P'},
 	    {"paused", no_argument, NULL, 'Z'},
+	    {"jit", no_argument, NULL, 'J'},
 	    {"rotate", required_argument, NULL, 'R'},
 	    {"pid", required_argument, NULL, 'p'},
 	    {NULL, 0, NULL, 0},
@@ -382,6 +387,9 @@ static int parse_args(struct rec *r, int argc, char **argv)
 		}
 		case 'Z':
 			r->paused = true;
+			break;
+		case 'J':
+			r->jit = true;
 			break;
 		case 'R':
 			if (parse_rotate(r, optarg) < 0) {
@@ -584,6 +592,17 @@ static int set_agent_env(const struct rec *r)
 		return -1;
 	if (setenv("LD_PRELOAD", preload, 1) < 0)
 		return -1;
+	/* --jit: the runtimes' own switches for perf maps, after the user's
+	 * NODE_OPTIONS (node reads V8 flags there; interpreted functions get
+	 * code of their own, so they are named too). */
+	if (r->jit) {
+		const char *node_old = getenv("NODE_OPTIONS");
+		char *node_opts = NULL;
+		if (asprintf(&node_opts, "%s%s--perf-basic-prof --interpreted-frames-native-stack",
+			     node_old ? node_old : "", node_old && *node_old ? " " : "") < 0 ||
+		    setenv("NODE_OPTIONS", node_opts, 1) < 0 || setenv("PYTHONPERFSUPPORT", "1", 1) < 0)
+			return -1;
+	}
 	struct agent_var env[32];
 	size_t n = agent_vars(r, env, 32);
 	for (size_t i = 0; i < n; i++)

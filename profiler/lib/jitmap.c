@@ -214,36 +214,8 @@ static int u64_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-/* A max-heap of entry indices: the latest line on top. */
-static void heap_push(uint32_t *h, size_t *n, uint32_t v)
-{
-	size_t i = (*n)++;
-	for (; i && h[(i - 1) / 2] < v; i = (i - 1) / 2)
-		h[i] = h[(i - 1) / 2];
-	h[i] = v;
-}
-
-static void heap_pop(uint32_t *h, size_t *n)
-{
-	uint32_t v = h[--*n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= *n)
-			break;
-		if (c + 1 < *n && h[c + 1] > h[c])
-			c++;
-		if (h[c] <= v)
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (*n)
-		h[i] = v;
-}
-
 /* The segments: a sweep over every range's bounds, with the ranges open
- * at each bound in a heap by line number, expired ones dropped lazily from
+ * at each bound in a max-heap of line numbers (the latest on top), expired ones dropped lazily from
  * the top. O(n log n). */
 static int build(struct jitmap *j)
 {
@@ -279,9 +251,9 @@ static int build(struct jitmap *j)
 	for (size_t k = 0; k + 1 < nb; k++) {
 		uint64_t x = bounds[k];
 		while (next < j->n && order[next]->start <= x)
-			heap_push(heap, &nh, (uint32_t)(order[next++] - j->entries));
+			u32_maxheap_push(heap, &nh, (uint32_t)(order[next++] - j->entries));
 		while (nh && j->entries[heap[0]].end <= x)
-			heap_pop(heap, &nh);
+			u32_maxheap_pop(heap, &nh);
 		if (!nh)
 			continue;
 		struct jit_seg *last = j->nsegs ? &j->segs[j->nsegs - 1] : NULL;

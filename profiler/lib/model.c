@@ -1346,8 +1346,8 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
  * record may come later in the file) get any module of the process that
  * covers them, the latest loaded first. All at once, by a sweep over the
  * addresses and the modules sorted by address with a heap of the modules
- * that started below the address: O((n + m) log m), where a scan of every
- * module for each address was quadratic. */
+ * that started below the address (a max-heap: the latest loaded on top): O((n + m) log m), where a scan of
+ * every module for each address was quadratic. */
 struct sweep_item {
 	uint64_t addr; /* the address; for a module, its start */
 	uint32_t proc;
@@ -1361,34 +1361,6 @@ static int sweep_cmp(const void *a, const void *b)
 	if (x->proc != y->proc)
 		return x->proc < y->proc ? -1 : 1;
 	return x->addr < y->addr ? -1 : x->addr > y->addr;
-}
-
-/* A max-heap of module indices: the latest loaded on top. */
-static void maxheap_push(uint32_t *h, size_t *n, uint32_t v)
-{
-	size_t i = (*n)++;
-	for (; i && h[(i - 1) / 2] < v; i = (i - 1) / 2)
-		h[i] = h[(i - 1) / 2];
-	h[i] = v;
-}
-
-static void maxheap_pop(uint32_t *h, size_t *n)
-{
-	uint32_t v = h[--*n];
-	size_t i = 0;
-	for (;;) {
-		size_t c = 2 * i + 1;
-		if (c >= *n)
-			break;
-		if (c + 1 < *n && h[c + 1] > h[c])
-			c++;
-		if (h[c] <= v)
-			break;
-		h[i] = h[c];
-		i = c;
-	}
-	if (*n)
-		h[i] = v;
 }
 
 static int resolve_late(struct loader *ld)
@@ -1427,11 +1399,11 @@ static int resolve_late(struct loader *ld)
 				next++;
 		}
 		while (next < p->nmodules && mods[next].proc == proc && mods[next].addr <= addrs[i].addr)
-			maxheap_push(open, &nopen, mods[next++].mod);
+			u32_maxheap_push(open, &nopen, mods[next++].mod);
 		/* A module that ends at or below this address ends below every
 		 * later one too. */
 		while (nopen && p->modules[open[0]].end <= addrs[i].addr)
-			maxheap_pop(open, &nopen);
+			u32_maxheap_pop(open, &nopen);
 		*addrs[i].answer = nopen ? open[0] : FA_NONE;
 	}
 	free(addrs);

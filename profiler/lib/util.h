@@ -29,6 +29,11 @@ const char *signal_name(char *buf, size_t n, int sig);
 int grow_array(void **arr, size_t *cap, size_t need, size_t size);
 #define GROW(arr, cap, need) grow_array((void **)&(arr), &(cap), (need), sizeof(*(arr)))
 
+/* A binary max-heap of n numbers in h (room for one more to push): the
+ * largest at h[0]. */
+void u32_maxheap_push(uint32_t *h, size_t *n, uint32_t v);
+void u32_maxheap_pop(uint32_t *h, size_t *n);
+
 /* A streaming JSON writer. Inside an object every value takes a key; inside an
  * array the key is NULL. Output is compact unless pretty is set. */
 struct json {

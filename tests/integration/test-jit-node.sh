@@ -1,0 +1,58 @@
+# JIT frames of node: a CPU-bound script whose JavaScript function has a
+# known name. With `fathom record --jit` (NODE_OPTIONS=--perf-basic-prof)
+# and with node's own --perf-basic-prof-only-functions, that function is
+# the top self function, named from the perf map the agent copied into the
+# dump; without a map its code is a row per address ([unknown]+0x...).
+source "$SRCDIR/tests/lib.sh"
+NODE=$(command -v node) || skip "node is not installed"
+"$NODE" --v8-options 2>/dev/null | grep -q -- '--perf-basic-prof ' || skip "this node has no --perf-basic-prof"
+
+cat >hot.js <<'EOF'
+// About 0.8 s of CPU time, nearly all of it in fathomHotLoop.
+function fathomHotLoop(n) {
+  let s = 0;
+  for (let i = 0; i < n; i++) s = (s + i * i) % 1000003;
+  return s;
+}
+let t = 0;
+const start = process.cpuUsage();
+for (;;) {
+  t += fathomHotLoop(200000);
+  const u = process.cpuUsage(start);
+  if (u.user + u.system > 800000) break;
+}
+console.log(t > 0 ? "done" : "done0");
+EOF
+
+# The top self function and its share: "NAME|PERCENT"; removes the map.
+top_self() {
+	"$FATHOM" report --json "$1" 2>/dev/null | python3 -c '
+import json, os, sys
+r = json.load(sys.stdin)
+try:
+    os.unlink("/tmp/perf-%d.map" % r["processes"][0]["pid"])
+except OSError:
+    pass
+f = r["top_self"][0]
+print("%s|%.0f" % (f["name"], f["self_percent"]))'
+}
+
+run "$FATHOM" record -q --jit -o jit.fdump -- "$NODE" hot.js >out.txt
+assert_contains "the script ran" "done" out.txt
+"$FATHOM" report jit.fdump >jit.txt 2>jit.err || fail "fathom report failed"
+assert_not_contains "warnings about the map" "perf-" jit.err
+top=$(top_self jit.fdump)
+note "--jit: top self $top"
+case "${top%|*}" in *fathomHotLoop*) ;; *) sed 's/^/  | /' jit.txt | head -20 >&2; fail "--jit: the top self function is '${top%|*}', not fathomHotLoop" ;; esac
+assert_ge "fathomHotLoop's self %" 40 "${top#*|}"
+
+run "$FATHOM" record -q -o fn.fdump -- "$NODE" --perf-basic-prof-only-functions hot.js >/dev/null
+top=$(top_self fn.fdump)
+note "--perf-basic-prof-only-functions: top self $top"
+case "${top%|*}" in *fathomHotLoop*) ;; *) fail "only-functions: the top self function is '${top%|*}', not fathomHotLoop" ;; esac
+
+# Without a map the same code is unnamed: what the names above are owed to.
+run "$FATHOM" record -q -o plain.fdump -- "$NODE" hot.js >/dev/null
+"$FATHOM" report plain.fdump >plain.txt 2>/dev/null || fail "fathom report failed"
+assert_not_contains "a name without a map" "fathomHotLoop" plain.txt
+echo "ok: node's JIT functions named from its perf map"
