@@ -30,7 +30,8 @@ void scost_add(uint64_t ns, unsigned frames)
 	if (atomic_fetch_add_explicit(&g_seen, 1, memory_order_relaxed) < SCOST_WARMUP)
 		return;
 	uint64_t b = ns / SCOST_NS;
-	atomic_fetch_add_explicit(&g_hist[b < SCOST_BUCKETS ? b : SCOST_BUCKETS - 1], 1, memory_order_relaxed);
+	atomic_fetch_add_explicit(&g_hist[b < SCOST_BUCKETS ? b : SCOST_BUCKETS - 1], 1,
+				  memory_order_relaxed);
 	atomic_fetch_add_explicit(&g_frames, frames, memory_order_relaxed);
 	atomic_fetch_add_explicit(&g_ns, ns, memory_order_relaxed);
 }
@@ -54,7 +55,8 @@ void scost_report(void)
 	uint64_t seen = atomic_load(&g_seen);
 	uint64_t n = seen > SCOST_WARMUP ? seen - SCOST_WARMUP : 0;
 	if (!n) {
-		say("fathom: debug: sample cost: %llu samples, none after the warm-up", (unsigned long long)seen);
+		say("fathom: debug: sample cost: %llu samples, none after the warm-up",
+		    (unsigned long long)seen);
 		return;
 	}
 	say("fathom: debug: sample cost: %llu samples after %d of warm-up, %.1f frames on average, median "

@@ -438,20 +438,12 @@ int cmd_lines(int argc, char **argv)
 			*(c == O_TOP ? &l.top : &l.context) = v > INT_MAX / 2 ? INT_MAX / 2 : (int)v;
 			break;
 		case O_SOURCE_DIR:
-			if (source_add_dir(&l.so, optarg) < 0)
-				goto nomem;
-			break;
 		case O_PREFIX_MAP: {
-			int rc = source_add_map(&l.so, optarg);
-			if (rc == -EINVAL) {
-				fprintf(stderr,
-					"fathom lines: --prefix-map needs OLD=NEW (where the sources were "
-					"built and where they are now), not '%s'\n",
-					optarg);
-				goto out_opts;
-			}
-			if (rc < 0)
+			int rc = cmd_source_option("lines", &l.so, c == O_PREFIX_MAP, optarg);
+			if (rc == 1)
 				goto nomem;
+			if (rc)
+				goto out_opts;
 			break;
 		}
 		case O_COLOR:

@@ -57,18 +57,10 @@ int cmd_pack(int argc, char **argv)
 			o.sources = true;
 			break;
 		case 'R':
-			if (source_add_dir(&so, optarg) < 0) {
-				status = 1;
-				goto out;
-			}
-			break;
 		case 'M': {
-			int rc = source_add_map(&so, optarg);
-			if (rc < 0) {
-				if (rc == -EINVAL)
-					fprintf(stderr, "fathom pack: --prefix-map takes OLD=NEW, not '%s'\n",
-						optarg);
-				status = rc == -EINVAL ? 2 : 1;
+			int rc = cmd_source_option("pack", &so, c == 'M', optarg);
+			if (rc) {
+				status = rc; /* 1 out of memory, 2 a bad --prefix-map */
 				goto out;
 			}
 			break;

@@ -17,6 +17,7 @@
 #include "aggregate.h"
 #include "compare.h"
 #include "profile.h"
+#include "source.h"
 
 /* Edits between a and b, a swap of two neighbours counting as one edit
  * (optimal string alignment): "--sotr" is one edit from "--sort". */
@@ -538,4 +539,17 @@ int cmd_verdict_publish(const struct cmd_common *cc, const struct cmd_verdict *v
 		fprintf(stderr, "fathom %s: %zu %s (report in %s)\n", cc->name, r->nfail,
 			r->nfail == 1 ? one : many, v->out);
 	return 0;
+}
+
+int cmd_source_option(const char *name, struct source_opts *so, bool map, char *arg)
+{
+	int rc = map ? source_add_map(so, arg) : source_add_dir(so, arg);
+	if (rc == -EINVAL) {
+		fprintf(stderr,
+			"fathom %s: --prefix-map needs OLD=NEW (where the sources were built and where "
+			"they are now), not '%s'\n",
+			name, arg);
+		return 2;
+	}
+	return rc < 0 ? 1 : 0;
 }

@@ -105,6 +105,13 @@ struct cmd_common {
  * known option). */
 int cmd_common_option(struct cmd_common *cc, int c, char **argv, const struct option *longopts);
 
+struct source_opts;
+/* --source-dir DIR (map false) or --prefix-map OLD=NEW (map true) of the
+ * commands that read sources (lines, view, pack): adds arg to so. Returns
+ * 0, 1 when out of memory, 2 for a --prefix-map without '=' (said, naming
+ * command `name`). */
+int cmd_source_option(const char *name, struct source_opts *so, bool map, char *arg);
+
 /* Prints the whole --help: the command's usage(), the common options and the
  * exit status. */
 void cmd_help(const struct cmd_common *cc, FILE *f);
