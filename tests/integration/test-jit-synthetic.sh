@@ -63,9 +63,19 @@ assert_not_contains "the second image warns about the first image's map" "perf-"
 # 4. pid reuse, in a pid namespace of our own (predictable pids) with a
 # /tmp of its own: a map left by an earlier process of the pid the program
 # will get, naming every address.
+# A build under /tmp (a fresh clone there) stays reachable: its top
+# directory is bound back into the new /tmp through /mnt (the namespace's
+# own mounts: the machine's /mnt and /tmp are untouched).
+keep=
+case $FATHOM in /tmp/?*/*) keep=/tmp/${FATHOM#/tmp/} && keep=${keep%%/${keep#/tmp/*/}} ;; esac
 ns_run() { # MODE DUMP: the program as pid 50, after a stale map for it
 	unshare -pfm --mount-proc sh -c "
-		mount -t tmpfs tmpfs /tmp || exit 77
+		if [ -n '$keep' ]; then
+			mount --rbind /tmp /mnt && mount -t tmpfs tmpfs /tmp && mkdir -p '$keep' &&
+				mount --rbind '/mnt/${keep#/tmp/}' '$keep' && cd '$PWD' || exit 77
+		else
+			mount -t tmpfs tmpfs /tmp || exit 77
+		fi
 		echo '0 7fffffffffff jit_other_process_fn' >/tmp/perf-50.map
 		sleep 0.3
 		echo 49 >/proc/sys/kernel/ns_last_pid || exit 77
