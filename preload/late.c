@@ -56,20 +56,16 @@ const char *const *late_got_names(void)
 	return g_late ? late_fns : NULL;
 }
 
-/* Whether the agent was loaded at start, by LD_PRELOAD (`fathom record`,
- * or by hand): otherwise it waits for fathom_attach(). */
+/* Whether the agent was loaded into a running process by fathom record
+ * --pid, which opens it as DIR/./libfathom.so (attach.c; the loader keeps
+ * the name as given): then it waits for fathom_attach(). Loaded at start
+ * (LD_PRELOAD, /etc/ld.so.preload, linked into the program) or by the
+ * program's own dlopen, it starts at once as always. */
 int late_loaded(void)
 {
-	const char *p = getenv("LD_PRELOAD");
-	if (p && strstr(p, "libfathom"))
+	Dl_info di;
+	if (!dladdr((void *)late_loaded, &di) || !di.dli_fname || !strstr(di.dli_fname, "/./libfathom"))
 		return 0;
-	char buf[4096];
-	ssize_t n = read_file("/etc/ld.so.preload", buf, sizeof(buf) - 1);
-	if (n > 0) {
-		buf[n] = 0;
-		if (strstr(buf, "libfathom"))
-			return 0;
-	}
 	g_late = 1;
 	return 1;
 }

@@ -9,6 +9,7 @@
 
 #include <dlfcn.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,7 +203,18 @@ static int inject(const struct attach_req *a, double *pause_ms, char *err, size_
 		return -1;
 	double t0 = mono_ms();
 	int rc = -1;
-	uint64_t path = inj_push(&j, a->agent, strlen(a->agent) + 1), handle = 0, ret = 0;
+	/* The agent is opened as DIR/./libfathom.so: the loader keeps the name
+	 * as given, and the "/./" tells the agent's constructor that it was
+	 * loaded into a running process (late.c: late_loaded) rather than at
+	 * start (preloaded, or linked in). */
+	char marked[PATH_MAX + 3];
+	const char *slash = strrchr(a->agent, '/');
+	if (!slash || snprintf(marked, sizeof(marked), "%.*s/.%s", (int)(slash - a->agent), a->agent,
+			       slash) >= (int)sizeof(marked)) {
+		snprintf(err, cap, "the agent's path is not absolute or too long: %s", a->agent);
+		goto out;
+	}
+	uint64_t path = inj_push(&j, marked, strlen(marked) + 1), handle = 0, ret = 0;
 	if (!path) {
 		snprintf(err, cap, "cannot write to process %d's stack", (int)a->pid);
 		goto out;
