@@ -26,10 +26,12 @@ assert_eq "compact fast: bytes allocated by orders_alloc_narrow" $((22 * orders)
 # The query is the slow way's hot spot. Filling the table (order_next) can
 # cost as much on a machine where first-touch page faults are dear (a VM here:
 # 0.2 s of system time for the 128 MB table, charged to the code that
-# touches it first), so the fact is a large share, not the first row.
+# touches it first), so the fact is a large share, not the first row: perf
+# record -F 999 of two plain runs here gave query_wide 30.7% and 19.9%
+# (order_next 40% and 53%), fathom 20-29% in the same hour.
 top_pct=$(sample_fact self query_wide slow.report.json)
-awk -v p="$top_pct" 'BEGIN { exit !(p >= 25) }' ||
-	fail "compact slow: query_wide has ${top_pct}% of self CPU, expected at least 25%"
+awk -v p="$top_pct" 'BEGIN { exit !(p >= 15) }' ||
+	fail "compact slow: query_wide has ${top_pct}% of self CPU, expected at least 15%"
 
 saving=$(sample_ratio "$wide" "$narrow")
 sample_assert_speedup "compact: speedup of the narrow columns" 1.3
