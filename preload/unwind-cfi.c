@@ -70,13 +70,20 @@ int uw_parse_cie(const uint8_t *p, const uint8_t *lo, const uint8_t *hi, struct 
 	return 0;
 }
 
-int uw_find_fde(uint64_t pc, struct cie *c, const uint8_t **insn, const uint8_t **insn_end, uint64_t *start)
+int uw_find_object(uint64_t pc, const uint8_t **lo, const uint8_t **hi, const uint8_t **hdr)
 {
 	struct dl_find_object o;
 	if (_dl_find_object((void *)(uintptr_t)pc, &o) != 0 || !o.dlfo_eh_frame)
 		return -1;
-	const uint8_t *lo = o.dlfo_map_start, *hi = o.dlfo_map_end;
-	const uint8_t *hdr = o.dlfo_eh_frame;
+	*lo = o.dlfo_map_start;
+	*hi = o.dlfo_map_end;
+	*hdr = o.dlfo_eh_frame;
+	return 0;
+}
+
+int uw_find_fde(uint64_t pc, const uint8_t *lo, const uint8_t *hi, const uint8_t *hdr, struct cie *c,
+		const uint8_t **insn, const uint8_t **insn_end, uint64_t *start)
+{
 	if (hdr < lo || hdr + 4 > hi || hdr[0] != 1)
 		return -1;
 	struct rdr r = {hdr + 4, hi, 1};

@@ -157,8 +157,16 @@ struct cie {
 /* unwind-cfi.c */
 /* Parses the CIE at p; lo/hi bound the object. */
 int uw_parse_cie(const uint8_t *p, const uint8_t *lo, const uint8_t *hi, struct cie *c);
-/* Finds the FDE covering pc: its CIE, and its instructions and start. */
-int uw_find_fde(uint64_t pc, struct cie *c, const uint8_t **insn, const uint8_t **insn_end, uint64_t *start);
+/* The mapping [lo, hi) of the object holding pc and its .eh_frame_hdr
+ * (glibc's _dl_find_object). Returns 0, or -1 when none. */
+int uw_find_object(uint64_t pc, const uint8_t **lo, const uint8_t **hi, const uint8_t **hdr);
+/* pc's FDE in that object: its CIE into c, its instructions, its start.
+ * Two calls, not one: the caller makes them one after the other, so that
+ * _dl_find_object's frame and the FDE parsing's never sit on the stack
+ * together (an uncached walk runs on the program's own stack:
+ * test-unw-minstack). */
+int uw_find_fde(uint64_t pc, const uint8_t *lo, const uint8_t *hi, const uint8_t *hdr, struct cie *c,
+		const uint8_t **insn, const uint8_t **insn_end, uint64_t *start);
 /* Evaluates a DWARF expression on the current frame's registers; push:
  * a value pushed first (the CFA, for DW_CFA_expression). */
 int uw_eval(struct unwind *u, const uint8_t *p, uint32_t len, int has_push, uint64_t push, uint64_t *out);

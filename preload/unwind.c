@@ -371,7 +371,9 @@ int unwind_step(struct unwind *u)
 	struct cie c;
 	const uint8_t *insn, *insn_end;
 	uint64_t start;
-	if (uw_find_fde(target, &c, &insn, &insn_end, &start) < 0)
+	const uint8_t *lo, *hi, *hdr;
+	if (uw_find_object(target, &lo, &hi, &hdr) < 0 ||
+	    uw_find_fde(target, lo, hi, hdr, &c, &insn, &insn_end, &start) < 0)
 		return 0;
 	memset(&u->rules, 0, sizeof(u->rules));
 	u->rules.cfa.kind = UWR_UNDEF;

@@ -22,7 +22,9 @@ set -- $sleep_line
 # here slept 213 ms), so its length is judged against the program's own figure.
 assert_ge "the sleep's length (ms)" 199 "$(($6 / 1000000))"
 slept=$(awk '$1 == "slept" { print $2 }' w.err)
-assert_near "the sleep's length against the program's own measure (ms)" "$((slept / 1000000))" "$(($6 / 1000000))" 1
+# The program's own clock also holds its wake-up (203 ms once for a 200 ms
+# wait under load): the wait is at most that.
+assert_le "the sleep's length against the program's own measure (ms)" "$((slept / 1000000 + 1))" "$(($6 / 1000000))"
 assert_eq "a wait over the threshold weighs its length" "$6" "$7"
 
 read_line=$(awk '$1 == "WAIT" && $3 == 7 && $9 ~ /^read_here;reader/' w.txt)
