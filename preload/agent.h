@@ -642,6 +642,8 @@ void death_after_fork(void);
 void death_deferred_now(void);
 /* This thread holds wlock. Context: any. */
 int dump_held_here(void);
+/* The dump lock's holder is thread tid. Context: any, async-signal-safe. */
+int dump_held_by(pid_t tid);
 /* threads.c: the process's threads other than `self` and the writer; -1 if
  * unknown. */
 int agent_threads_besides(pid_t self);

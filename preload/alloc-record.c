@@ -158,6 +158,12 @@ __attribute__((noinline)) void arec_free(struct tstate *t, void *p)
 	uint64_t seq = agent_next_seq();
 	uint64_t w[2] = {EV_W0(EV_FREE, 2, seq), (uintptr_t)p};
 	thread_push(t, w, 2);
+	/* The real free comes next: its locked instructions (the fastbin's
+	 * cmpxchg, the arena's lock) would wait for the stores of the events
+	 * pushed since the last such wait, which land in ring lines the writer
+	 * thread has read and so each need the line back from its core. Waited
+	 * here, that time is the agent's, as it is, not the program's free. */
+	atomic_thread_fence(memory_order_seq_cst);
 	thread_busy_off(t);
 }
 

@@ -71,6 +71,11 @@ int dump_held_here(void)
 	return atomic_load(&g_owner) == agent_gettid();
 }
 
+int dump_held_by(pid_t tid)
+{
+	return atomic_load_explicit(&g_owner, memory_order_relaxed) == tid;
+}
+
 /* Takes wlock, or gives up after two seconds: exit or exec from a signal
  * handler that interrupted this very thread inside the writer's work must
  * not hang the program; the dump then lacks its trailer. */

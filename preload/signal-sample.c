@@ -225,6 +225,9 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	/* A blocked thread's time is charged exactly (blocking.c). */
 	if (!t || atomic_load_explicit(&t->blk_since, memory_order_relaxed))
 		goto out_guard;
+	/* The writer's work done on this thread (writer_try_cycle, finish):
+	 * the agent's whatever the guard says, zstd's frames included. */
+	int in_code = g != 1 && dump_held_by(t->tid) ? 1 : g;
 	uint32_t weight = 1 + (si->si_overrun > 0 ? (uint32_t)si->si_overrun : 0);
 	uint64_t now = agent_now();
 	uint64_t ns = tcpu_sample_ns(t, weight);
@@ -240,7 +243,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 		}
 		unsigned flags;
 		uint32_t id;
-		unsigned n = sample_frames(ucv, t->pending_frames + 2, t, weight, g, &flags, &id);
+		unsigned n = sample_frames(ucv, t->pending_frames + 2, t, weight, in_code, &flags, &id);
 		int is_new = 0;
 		if (!(id = sample_intern(id, t->pending_frames + 2, n, &is_new)))
 			goto out_guard;
@@ -258,7 +261,7 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	}
 	unsigned flags;
 	uint32_t id;
-	unsigned n = sample_frames(ucv, t->sig_frames + 2, t, weight, g, &flags, &id);
+	unsigned n = sample_frames(ucv, t->sig_frames + 2, t, weight, in_code, &flags, &id);
 	/* Check the room for the worst case before interning: a stack that
 	 * is interned must have its STACK event pushed. */
 	if (ring_space(&t->ring) < n + 2 + 6) {
