@@ -209,8 +209,11 @@ struct loader {
 	size_t nraw, raw_addr_cap, raw_mod_cap, raw_proc_cap;
 	struct hmap rawmap;
 	struct hmap stackmap, threadmap, modmap, locmap, funcmap;
-	uint32_t *last_tstack; /* per stack: the tstack its last sample went to */
-	size_t last_tstack_cap;
+	/* Per stack: the tstack its last sample went to (FA_NONE: none), for
+	 * the first nlast_tstack stacks; made on the first CPU sample, so
+	 * that a recording without any costs nothing here. */
+	uint32_t *last_tstack;
+	size_t last_tstack_cap, nlast_tstack;
 	struct hmap tstack_map; /* (stack, thread) -> tstack */
 	/* Heap and RSS points of processes without a heap replay. */
 	struct fa_point *ticks;
@@ -306,10 +309,15 @@ static __attribute__((noinline)) uint32_t stack_lookup(struct loader *ld, uint32
 	uint32_t *slot;
 	/* The agent numbers stacks 1, 2, ...: a plain array is the fast path
 	 * (one cache line instead of a hash probe per sample); ids far beyond
-	 * what was seen (damage, another agent) go to the hash map. */
+	 * what was seen (damage, another agent) go to the hash map. The array
+	 * costs 4 bytes an id, the map 48 to 96 an entry (24 bytes, at most
+	 * half full): up to 16 ids a stack the array is no larger, and ids
+	 * drawn at random (stress_gendump) stay out of the map once a few
+	 * thousand stacks are known (with 2 ids a stack, a quarter of a
+	 * million such stacks went to the map: 13 bytes a stack). */
 	if (id < ps->stack_ids_cap) {
 		slot = &ps->stack_ids[id];
-	} else if (id < (1u << 26) && id < 2 * p->nstacks + 4096) {
+	} else if (id < (1u << 26) && id < 16 * p->nstacks + 4096) {
 		size_t ncap = ps->stack_ids_cap ? ps->stack_ids_cap : 4096;
 		while (ncap <= id)
 			ncap *= 2;
@@ -334,11 +342,9 @@ static __attribute__((noinline)) uint32_t stack_lookup(struct loader *ld, uint32
 			return *slot = g;
 	}
 	if (GROW(p->stacks, ld->stacks_cap, p->nstacks + 1) < 0 ||
-	    GROW(ld->raw_stacks, ld->raw_stacks_cap, p->nstacks + 1) < 0 ||
-	    GROW(ld->last_tstack, ld->last_tstack_cap, p->nstacks + 1) < 0)
+	    GROW(ld->raw_stacks, ld->raw_stacks_cap, p->nstacks + 1) < 0)
 		return FA_NONE;
 	uint32_t g = (uint32_t)p->nstacks++;
-	ld->last_tstack[g] = FA_NONE;
 	memset(&p->stacks[g], 0, sizeof(p->stacks[g]));
 	p->stacks[g].proc = proc;
 	ld->raw_stacks[g] = (struct rawstack){0, 0, false, false};
@@ -720,6 +726,18 @@ static __attribute__((noinline)) uint32_t tstack_lookup(struct loader *ld, uint3
 	return *slot;
 }
 
+/* Makes ld->last_tstack cover every stack made so far. */
+static __attribute__((noinline)) int last_tstack_cover(struct loader *ld)
+{
+	size_t n = ld->p->nstacks;
+	if (GROW(ld->last_tstack, ld->last_tstack_cap, n) < 0)
+		return -ENOMEM;
+	for (size_t g = ld->nlast_tstack; g < n; g++)
+		ld->last_tstack[g] = FA_NONE;
+	ld->nlast_tstack = n;
+	return 0;
+}
+
 /* A CPU sample or an allocation event, from reader_events() or reader_next().
  * Inlined into the loop over events: the call was 6% of the instructions of
  * reading an allocation-heavy dump. */
@@ -776,6 +794,8 @@ static inline __attribute__((always_inline)) int on_event(struct loader *ld, uin
 		pr->sample_weight += (uint64_t)w;
 		/* Most stacks run on one thread: the stack's last (stack, thread)
 		 * entry is the fast path, the map the rest. */
+		if (g >= ld->nlast_tstack && last_tstack_cover(ld) < 0)
+			return -ENOMEM;
 		uint32_t ts = ld->last_tstack[g];
 		if (ts == FA_NONE || p->tstacks[ts].thread != t)
 			if ((ts = ld->last_tstack[g] = tstack_lookup(ld, g, t)) == FA_NONE)
