@@ -85,15 +85,19 @@ struct hblock {
 	int32_t tid;
 };
 
-/* A stack's live bytes during the replay. Its calls, bytes and temporaries
- * of an exact recording are counted straight into the profile's stack
- * weights (p->stacks[s].w): the replay keeps no copy, a million distinct
- * stacks cost 24 MB here. A sampled recording's estimates are fractions:
- * they add up in `est` and are rounded into the weights at the end. */
-struct hstack {
-	int64_t live, snap; /* live bytes; live bytes at the peak, see snap_epoch */
-	uint64_t snap_epoch;
-};
+/* A stack's live bytes during the replay: its live bytes, its live bytes at
+ * the peak (see SNAP_EPOCH) and the epoch of that snapshot. They are kept in
+ * the three weights of the profile's stack they will be replaced by at the
+ * end (its leaked bytes and blocks and its bytes at the peak), which nothing
+ * reads before: a stack of the replay costs nothing beyond the profile's own
+ * (an array beside it cost 24 bytes a stack, a tenth of fathom mem's memory
+ * on a million distinct stacks). Its calls, bytes and temporaries of an
+ * exact recording are counted straight into the weights too. A sampled
+ * recording's estimates are fractions: they add up in `est` and are rounded
+ * into the weights at the end. */
+#define LIVE FA_LEAKED_BYTES
+#define SNAP FA_LEAKED_BLOCKS
+#define SNAP_EPOCH FA_PEAK_BYTES
 
 struct hthread {
 	int32_t tid;   /* 0: empty slot */
@@ -121,11 +125,11 @@ struct heap {
 	struct hblock *blocks;
 	size_t nblocks, capblocks; /* capblocks is a power of two */
 
-	struct hstack *stacks;
-	size_t capstacks, maxstack; /* maxstack: one past the largest index used */
-	struct profile *p;	    /* whose stacks' weights the counts go to */
-	double *est;		    /* sampled only: per stack, estimated calls then bytes */
-	uint64_t bad_stack_events;  /* allocations at stacks the profile does not have */
+	size_t capstacks,
+	    maxstack;	   /* capstacks: est's, in stacks; maxstack: one past the largest index used */
+	struct profile *p; /* whose stacks' weights the counts go to */
+	double *est;	   /* sampled only: per stack, estimated calls then bytes */
+	uint64_t bad_stack_events; /* allocations at stacks the profile does not have */
 
 	struct hthread *threads;
 	size_t nthreads, capthreads;
@@ -240,35 +244,38 @@ static inline unsigned hist_bucket(uint64_t size)
 
 /* ---- per-stack state ---- */
 
-/* Makes room for stack s; returns -ENOMEM (also kept in h->err) on failure. */
-static __attribute__((noinline)) int stacks_grow(struct heap *h, uint32_t s)
+/* Makes room for stack s in est; returns -ENOMEM (also kept in h->err) on failure. */
+static __attribute__((noinline)) int est_grow(struct heap *h, uint32_t s)
 {
 	size_t cap = h->capstacks ? h->capstacks : 256;
 	while (cap <= s)
 		cap *= 2;
-	struct hstack *n = realloc(h->stacks, cap * sizeof(*n));
-	if (!n)
+	double *e = realloc(h->est, 2 * cap * sizeof(*e));
+	if (!e)
 		return h->err = -ENOMEM;
-	memset(n + h->capstacks, 0, (cap - h->capstacks) * sizeof(*n));
-	h->stacks = n;
-	if (h->sample_bytes) {
-		double *e = realloc(h->est, 2 * cap * sizeof(*e));
-		if (!e)
-			return h->err = -ENOMEM;
-		memset(e + 2 * h->capstacks, 0, 2 * (cap - h->capstacks) * sizeof(*e));
-		h->est = e;
-	}
+	memset(e + 2 * h->capstacks, 0, 2 * (cap - h->capstacks) * sizeof(*e));
+	h->est = e;
 	h->capstacks = cap;
 	return 0;
 }
 
-static inline struct hstack *stack_get(struct heap *h, uint32_t s)
+/* Stack s gets an allocation: its weights (its replay state in LIVE, SNAP,
+ * SNAP_EPOCH), NULL for a stack the profile does not have (whose weights are
+ * dropped). *ok is false when out of memory. The loader makes a stack before
+ * it gives the replay an event of it, so a stack never turns from unknown to
+ * known between an allocation and its free. */
+static inline int64_t *stack_get(struct heap *h, uint32_t s, bool *ok)
 {
-	if (s >= h->capstacks && stacks_grow(h, s))
-		return NULL;
+	*ok = !(h->sample_bytes && s >= h->capstacks && est_grow(h, s));
 	if (s >= h->maxstack)
 		h->maxstack = (size_t)s + 1;
-	return &h->stacks[s];
+	return s < h->p->nstacks ? h->p->stacks[s].w : NULL;
+}
+
+/* Stack s's weights, NULL when the profile does not have it. */
+static inline int64_t *stack_w(const struct heap *h, uint32_t s)
+{
+	return s < h->p->nstacks ? h->p->stacks[s].w : NULL;
 }
 
 /* Changes a stack's live bytes, first saving what it held at the current peak. */
@@ -279,13 +286,15 @@ static inline int64_t wrap_add(int64_t a, int64_t b)
 	return (int64_t)((uint64_t)a + (uint64_t)b);
 }
 
-static inline void stack_live_add(struct heap *h, struct hstack *st, int64_t d)
+static inline void stack_live_add(struct heap *h, int64_t *w, int64_t d)
 {
-	if (st->snap_epoch != h->epoch) {
-		st->snap = st->live;
-		st->snap_epoch = h->epoch;
+	if (!w)
+		return;
+	if ((uint64_t)w[SNAP_EPOCH] != h->epoch) {
+		w[SNAP] = w[LIVE];
+		w[SNAP_EPOCH] = (int64_t)h->epoch;
 	}
-	st->live = wrap_add(st->live, d);
+	w[LIVE] = wrap_add(w[LIVE], d);
 }
 
 /* ---- threads ---- */
@@ -441,8 +450,7 @@ static void note_peak(struct heap *h, uint64_t seq)
 static inline __attribute__((always_inline)) void release_block(struct heap *h, struct hblock *b)
 {
 	int64_t w = live_weight(h, b->size);
-	if (b->stack < h->capstacks)
-		stack_live_add(h, &h->stacks[b->stack], -w);
+	stack_live_add(h, stack_w(h, b->stack), -w);
 	h->live = wrap_add(h->live, -w);
 	block_remove(h, b);
 }
@@ -482,14 +490,14 @@ static inline __attribute__((always_inline)) struct hblock *block_new(struct hea
 static inline __attribute__((always_inline)) void add_block(struct heap *h, int32_t tid, uint32_t stack,
 							    uint64_t size, uint64_t ptr)
 {
-	struct hstack *st = stack_get(h, stack);
-	if (!st)
+	bool ok;
+	int64_t *w = stack_get(h, stack, &ok);
+	if (!ok)
 		return;
 	unsigned hb = hist_bucket(size);
-	if (stack >= h->p->nstacks) {
+	if (!w) {
 		h->bad_stack_events++;
 	} else if (!h->sample_bytes) {
-		int64_t *w = h->p->stacks[stack].w;
 		w[FA_ALLOC_CALLS] = wrap_add(w[FA_ALLOC_CALLS], 1);
 		w[FA_ALLOC_BYTES] = wrap_add(w[FA_ALLOC_BYTES], (int64_t)size);
 	}
@@ -519,9 +527,9 @@ static inline __attribute__((always_inline)) void add_block(struct heap *h, int3
 	b->size = size;
 	b->stack = stack;
 	b->tid = tid;
-	int64_t w = live_weight(h, size);
-	stack_live_add(h, st, w);
-	h->live = wrap_add(h->live, w);
+	int64_t lw = live_weight(h, size);
+	stack_live_add(h, w, lw);
+	h->live = wrap_add(h->live, lw);
 }
 
 static inline void note_seq(struct heap *h, uint64_t seq)
@@ -589,7 +597,7 @@ static inline __attribute__((always_inline)) void replay_free(struct heap *h, ui
 		h->frees += est_calls(h, b->size);
 	struct hthread *th = thread_get(h, tid);
 	if (th && th->last == ptr) {
-		if (b->tid == tid && b->stack < h->capstacks && !h->sample_bytes) {
+		if (b->tid == tid && !h->sample_bytes) {
 			h->n_temp++;
 			if (b->stack < h->p->nstacks)
 				h->p->stacks[b->stack].w[FA_TEMP_CALLS] =
@@ -681,7 +689,7 @@ static __attribute__((noinline)) void replay_mark(struct heap *h, size_t idx, in
 		mk->calls = pick(h, h->n_calls, h->calls);
 		mk->alloc_bytes = pick(h, h->n_bytes, h->bytes);
 		mk->frees = pick(h, h->n_frees, h->frees);
-		for (size_t s = 0; s < h->maxstack && s < h->capstacks; s++)
+		for (size_t s = 0; s < h->maxstack; s++)
 			nz += !blocks[s] && stack_so_far(h, s, FA_ALLOC_CALLS);
 	}
 	if (nz && (what == FD_WIN_SNAPSHOT || range)) {
@@ -690,12 +698,11 @@ static __attribute__((noinline)) void replay_mark(struct heap *h, size_t idx, in
 			nz = 0;
 		}
 		for (size_t s = 0; s < h->maxstack && mk->nlive < nz; s++) {
-			const struct hstack *st = s < h->capstacks ? &h->stacks[s] : NULL;
-			if (!blocks[s] && !(range && st && stack_so_far(h, s, FA_ALLOC_CALLS)))
+			if (!blocks[s] && !(range && stack_so_far(h, s, FA_ALLOC_CALLS)))
 				continue;
 			struct fa_mark_live *l = &mk->live[mk->nlive++];
 			*l = (struct fa_mark_live){(uint32_t)s, llround(bytes[s]), llround(blocks[s]), 0, 0};
-			if (range && st) {
+			if (range) {
 				l->calls = stack_so_far(h, s, FA_ALLOC_CALLS);
 				l->alloc_bytes = stack_so_far(h, s, FA_ALLOC_BYTES);
 			}
@@ -711,8 +718,8 @@ static __attribute__((noinline)) void replay_mark(struct heap *h, size_t idx, in
 		h->paused_blocks += mk->blocks;
 		for (size_t i = 0; i < h->capblocks; i++) {
 			struct hblock *b = &h->blocks[i];
-			if (b->ptr && b->stack < h->capstacks)
-				stack_live_add(h, &h->stacks[b->stack], -live_weight(h, b->size));
+			if (b->ptr)
+				stack_live_add(h, stack_w(h, b->stack), -live_weight(h, b->size));
 		}
 		memset(h->blocks, 0, h->capblocks * sizeof(*h->blocks));
 		h->nblocks = 0;
@@ -952,11 +959,24 @@ static void heap_destroy(struct heap *h)
 	free(h->marks);
 	free(h->q);
 	free(h->blocks);
-	free(h->stacks);
 	free(h->est);
 	free(h->threads);
 	free(h->tl);
 	free(h);
+}
+
+/* A double kept in a weight's 8 bytes while heap_finish sums leaks. */
+static double w_double(int64_t v)
+{
+	double d;
+	memcpy(&d, &v, sizeof(d));
+	return d;
+}
+
+static void w_add_double(int64_t *v, double add)
+{
+	double d = w_double(*v) + add;
+	memcpy(v, &d, sizeof(d));
 }
 
 int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
@@ -975,46 +995,50 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 	if (h->inbucket)
 		h->tl[h->ntl++] = h->bucket;
 
-	/* Leaks: what is still live, by stack. */
-	double *leak_bytes = NULL, *leak_blocks = NULL;
-	double tot_leak_bytes = 0, tot_leak_blocks = 0;
-	if (h->maxstack) {
-		leak_bytes = calloc(h->maxstack, sizeof(double));
-		leak_blocks = calloc(h->maxstack, sizeof(double));
-		if (!leak_bytes || !leak_blocks) {
-			free(leak_bytes);
-			free(leak_blocks);
-			ret = -ENOMEM;
-			goto out;
-		}
+	/* Leaks: what is still live, by stack. Each of this process's stacks
+	 * trades its replay state for its bytes at the peak (in SNAP_EPOCH's
+	 * place) and the sums of its leaks, fractions in a sampled recording
+	 * (doubles in LIVE's and SNAP's places), then for its final weights. */
+	size_t nst = h->maxstack < p->nstacks ? h->maxstack : p->nstacks;
+	for (size_t s = 0; s < nst; s++) {
+		int64_t *w = p->stacks[s].w;
+		if (p->stacks[s].proc != proc)
+			continue; /* another process's: its own replay's */
+		w[FA_PEAK_BYTES] = (uint64_t)w[SNAP_EPOCH] == h->epoch ? w[SNAP] : w[LIVE];
+		w[FA_LEAKED_BYTES] = w[FA_LEAKED_BLOCKS] = 0; /* 0.0 */
 	}
+	double tot_leak_bytes = 0, tot_leak_blocks = 0;
 	for (size_t i = 0; i < h->capblocks; i++) {
 		const struct hblock *b = &h->blocks[i];
 		if (!b->ptr)
 			continue;
 		double bytes = (double)live_weight(h, b->size), calls = est_calls(h, b->size);
-		leak_bytes[b->stack] += bytes;
-		leak_blocks[b->stack] += calls;
+		if (b->stack < nst && p->stacks[b->stack].proc == proc) {
+			int64_t *w = p->stacks[b->stack].w;
+			w_add_double(&w[FA_LEAKED_BYTES], bytes);
+			w_add_double(&w[FA_LEAKED_BLOCKS], calls);
+		}
 		tot_leak_bytes += bytes;
 		tot_leak_blocks += calls;
 	}
 
-	for (size_t s = 0; s < h->maxstack && s < p->nstacks; s++) {
-		const struct hstack *st = &h->stacks[s];
-		int64_t at_peak = st->snap_epoch == h->epoch ? st->snap : st->live;
+	for (size_t s = 0; s < nst; s++) {
 		int64_t *w = p->stacks[s].w;
+		if (p->stacks[s].proc != proc)
+			continue;
+		int64_t at_peak = w[FA_PEAK_BYTES];
+		double leak_bytes = w_double(w[FA_LEAKED_BYTES]), leak_blocks = w_double(w[FA_LEAKED_BLOCKS]);
+		w[FA_LEAKED_BYTES] = w[FA_LEAKED_BLOCKS] = w[FA_PEAK_BYTES] = 0;
 		if (h->sample_bytes) {
 			w[FA_ALLOC_CALLS] = wrap_add(w[FA_ALLOC_CALLS], llround(h->est[2 * s]));
 			w[FA_ALLOC_BYTES] = wrap_add(w[FA_ALLOC_BYTES], llround(h->est[2 * s + 1]));
 		}
-		if (!at_peak && !leak_blocks[s])
+		if (!at_peak && !leak_blocks)
 			continue;
-		w[FA_LEAKED_BYTES] = wrap_add(w[FA_LEAKED_BYTES], llround(leak_bytes[s]));
-		w[FA_LEAKED_BLOCKS] = wrap_add(w[FA_LEAKED_BLOCKS], llround(leak_blocks[s]));
-		w[FA_PEAK_BYTES] = wrap_add(w[FA_PEAK_BYTES], h->peak_seen ? at_peak : 0);
+		w[FA_LEAKED_BYTES] = llround(leak_bytes);
+		w[FA_LEAKED_BLOCKS] = llround(leak_blocks);
+		w[FA_PEAK_BYTES] = h->peak_seen ? at_peak : 0;
 	}
-	free(leak_bytes);
-	free(leak_blocks);
 
 	struct fa_mem *m = &p->mem;
 	/* The combined scale: estimated bytes over recorded bytes, over every
