@@ -148,13 +148,20 @@ static uint64_t hash_str(uint64_t h, const char *s)
 /* ---- loading state ---- */
 
 /* A stack's frames while loading: [off, off + depth) of the pool, each the
- * index of a distinct address (loader.raw_*); once symbolized, of a loc. */
+ * index of a distinct address (loader.raw_*); once symbolized, of a loc.
+ * Eight bytes a stack (a million distinct stacks are common): a STACK
+ * record's frames take a byte each at least in a chunk of at most
+ * FD_CHUNK_MAX_RAW bytes, so a depth fits in 24 bits, and a pool of 2^38
+ * frames (1 TB) is beyond any memory. */
+#define RAW_OFF_BITS 38
 struct rawstack {
-	uint64_t off;
-	uint32_t depth;
-	bool defined;
-	bool leaf_ret; /* frame 0 is a return address (the Python view dropped the leaf) */
+	uint64_t off : RAW_OFF_BITS;
+	uint64_t depth : 24;
+	uint64_t defined : 1;
+	uint64_t leaf_ret : 1; /* frame 0 is a return address (the Python view dropped the leaf) */
 };
+_Static_assert(sizeof(struct rawstack) == 8, "a rawstack is 8 bytes");
+_Static_assert(FD_CHUNK_MAX_RAW <= (1u << 24), "a STACK record's depth fits in rawstack.depth");
 
 /* What the loader keeps per process (per dump file) while reading it. */
 struct proc_state {
@@ -538,7 +545,8 @@ static int on_stack(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 		return -ENOMEM;
 	if (ld->raw_stacks[g].defined)
 		return 0; /* sent twice (another thread saw it first): same addresses */
-	if (GROW(ld->pool, ld->pool_cap, ld->npool + r->nframes) < 0)
+	if (ld->npool + r->nframes >= (1ull << RAW_OFF_BITS) ||
+	    GROW(ld->pool, ld->pool_cap, ld->npool + r->nframes) < 0)
 		return -ENOMEM;
 	for (uint32_t i = 0; i < r->nframes; i++) {
 		uint32_t m = live_module(ld, proc, r->frames[i]);
@@ -640,9 +648,12 @@ static int python_stacks(struct loader *ld)
 		}
 		uint32_t proc = p->stacks[s].proc;
 		r->depth = py_merge(ld->py, proc, addrs, mods, r->depth, p->stacks[s].w[FA_CPU], FA_NONE);
-		if (ld->opts && ld->opts->python_view)
+		if (ld->opts && ld->opts->python_view) {
+			bool leaf_ret = r->leaf_ret;
 			r->depth = py_view(ld->py, proc, addrs, mods, r->depth,
-					   interp_module(p, proc, py_eval_addr(ld->py, proc)), &r->leaf_ret);
+					   interp_module(p, proc, py_eval_addr(ld->py, proc)), &leaf_ret);
+			r->leaf_ret = leaf_ret;
+		}
 		for (uint32_t i = 0; i < r->depth; i++)
 			if (ld->raw_addr[frames[i]] != addrs[i] || ld->raw_mod[frames[i]] != mods[i] ||
 			    ld->raw_proc[frames[i]] != proc)
