@@ -13,8 +13,10 @@ struct heap;
 /* One replay per process. `sample_bytes` is the mean sampling interval of a
  * sampled recording, 0 for an exact one. The calls, bytes and temporaries of
  * an exact one go straight into p's stack weights as events are replayed (p
- * must be the profile later given to heap_finish). Returns NULL when out of
- * memory. */
+ * must be the profile later given to heap_finish); until heap_finish, the
+ * leaked and peak weights of the process's stacks hold the replay's state
+ * (they start at 0, and nothing else may read or write them). Returns NULL
+ * when out of memory. */
 struct heap *heap_new(uint64_t sample_bytes, struct profile *p);
 
 /* Events in file order; `stack` is the profile's global stack index (the stack's

@@ -320,8 +320,8 @@ static __attribute__((noinline)) uint32_t stack_lookup(struct loader *ld, uint32
 	 * costs 4 bytes an id, the map 48 to 96 an entry (24 bytes, at most
 	 * half full): up to 16 ids a stack the array is no larger, and ids
 	 * drawn at random (stress_gendump) stay out of the map once a few
-	 * thousand stacks are known (with 2 ids a stack, a quarter of a
-	 * million such stacks went to the map: 13 bytes a stack). */
+	 * thousand stacks are known (with 2 ids a stack, the map grew to
+	 * 524,288 slots, 12.6 MB, on 950,000 stacks). */
 	if (id < ps->stack_ids_cap) {
 		slot = &ps->stack_ids[id];
 	} else if (id < (1u << 26) && id < 16 * p->nstacks + 4096) {
