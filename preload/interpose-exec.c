@@ -79,6 +79,10 @@ static struct exec_state before_exec(void)
 	}
 	s.active = 1;
 	s.mark = trailer_provisional(FD_END_EXEC);
+	/* Attached (fathom record --pid): the recording ends here, the new
+	 * image runs without the agent; the attaching fathom stops waiting. */
+	if (late_mode())
+		manifest_line("detached %d\n", (int)agent_pid);
 	/* The new image makes its own channel (same pid). */
 	control_close();
 	/* A signal that ends the process came meanwhile: the dump is whole
@@ -102,6 +106,11 @@ static void exec_failed(struct exec_state *s)
 		resume_sampling();
 	if (s->active)
 		dump_unlock();
+	/* Attached: fathom was told the recording ended; so it does. */
+	if (s->active && late_mode()) {
+		late_request_detach();
+		writer_wake();
+	}
 	agent_guard = s->guard;
 	errno = e;
 }
