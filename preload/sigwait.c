@@ -85,7 +85,9 @@ static void wait_end(const struct wait *w)
 	errno = e;
 }
 
-EXPORT_BLOCKER int sigsuspend(const sigset_t *mask)
+/* The agent's own callers use this, not sigsuspend: loaded late (fathom
+ * record --pid), the agent's calls of its exported names bind to libc's. */
+static BLOCKER int suspend(const sigset_t *mask)
 {
 	if (!AGENT_NEXT(real_sigsuspend, "sigsuspend"))
 		return -1;
@@ -96,9 +98,14 @@ EXPORT_BLOCKER int sigsuspend(const sigset_t *mask)
 	return r;
 }
 
+EXPORT_BLOCKER int sigsuspend(const sigset_t *mask)
+{
+	return suspend(mask);
+}
+
 EXPORT_BLOCKER int __sigsuspend(const sigset_t *mask)
 {
-	return sigsuspend(mask);
+	return suspend(mask);
 }
 
 EXPORT_BLOCKER int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
@@ -284,7 +291,7 @@ static BLOCKER int pause_with(int sig_or_mask, int is_sig)
 			if (sig_or_mask & (1 << (i - 1)))
 				sigaddset(&m, i);
 	}
-	return sigsuspend(&m);
+	return suspend(&m);
 }
 
 EXPORT_BLOCKER int __sigpause(int sig_or_mask, int is_sig)

@@ -11,7 +11,9 @@
  *           between two readings, "maxgap_us N"
  *   masked  a thread that blocks every signal spins in masked_work, the main
  *           thread in open_work; at the end the thread prints whether its
- *           mask reads as it set it ("mask kept") */
+ *           mask reads as it set it ("mask kept")
+ *   exec    spins in hot60/warm30/cool10 for 1.5 s, then execs /bin/echo
+ *           "exec ok" */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <poll.h>
@@ -304,12 +306,19 @@ int main(int argc, char **argv)
 		return clock_mode();
 	if (!strcmp(mode, "masked"))
 		return masked_mode();
+	int exec = !strcmp(mode, "exec");
+	double until = mono_us() + 1.5e6;
 	printf("ready\n");
 	fflush(stdout);
 	while (!g_stop) {
 		hot60();
 		warm30();
 		cool10();
+		if (exec && mono_us() > until) {
+			fflush(stdout);
+			execl("/bin/echo", "echo", "exec ok", (char *)NULL);
+			return 3;
+		}
 	}
 	return 0;
 }
