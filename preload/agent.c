@@ -129,6 +129,8 @@ static int agent_start(int late)
 	/* quick_exit runs the at_quick_exit handlers, then leaves without
 	 * destructors: ours, registered before the program's, runs last. */
 	exit_hooks_setup();
+	/* Late, an exact recording ends at the detach or in the destructor,
+	 * and mappings are not recorded (late.c: late_fns). */
 	if (!late) {
 		agent_exit_late_setup();
 		mmap_hooks_start();
@@ -138,8 +140,9 @@ static int agent_start(int late)
 		tcpu_note_main(t);
 	}
 	int cpu_ok = agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0;
-	/* Late, the program's mask calls stay libc's: no virtual mask. */
-	if (cpu_ok && !late)
+	/* Late too: got.c takes the mask calls over with the rest, and the
+	 * attaching fathom unblocks the threads that ran before. */
+	if (cpu_ok)
 		sigmask_init();
 	/* Started paused (FATHOM_START=off, FATHOM_DELAY): the handler is in
 	 * place, no timer and no hook records until the window opens. */
@@ -153,8 +156,7 @@ static int agent_start(int late)
 			arm_existing_threads(agent_gettid());
 		}
 	}
-	if (!late)
-		death_install();
+	death_install();
 	/* Python frames for CPU samples, allocations or both. */
 	if (cpu_ok || agent_cfg.alloc)
 		python_init();

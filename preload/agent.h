@@ -29,6 +29,14 @@
 #pragma GCC visibility push(hidden)
 
 #define EXPORT __attribute__((visibility("default")))
+/* The interposers that wait in the C library (blocking.c, blocking-io.c,
+ * wait-locks.c, sigwait.c) and their helpers on the stack meanwhile: a
+ * section of their own, which `fathom record --pid` finds by name, so that
+ * a thread of an attached process that waits there is a safe point for the
+ * next attach (these frames hold nothing of the agent's while they wait);
+ * any other frame of the agent's is not. */
+#define BLOCKER __attribute__((section("fathom_blockers"), noinline))
+#define EXPORT_BLOCKER EXPORT BLOCKER
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TLS __attribute__((tls_model("initial-exec"))) __thread

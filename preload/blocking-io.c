@@ -41,37 +41,37 @@ static ssize_t (*real_recv)(int, void *, size_t, int);
 static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
 
-EXPORT ssize_t read(int fd, void *buf, size_t n)
+EXPORT_BLOCKER ssize_t read(int fd, void *buf, size_t n)
 {
 	RESOLVE(real_read, "read");
 	FD_CALL(ssize_t, real_read(fd, buf, n), FD_WAIT_READ, fd, 0);
 }
 
-EXPORT ssize_t readv(int fd, const struct iovec *iov, int n)
+EXPORT_BLOCKER ssize_t readv(int fd, const struct iovec *iov, int n)
 {
 	RESOLVE(real_readv, "readv");
 	FD_CALL(ssize_t, real_readv(fd, iov, n), FD_WAIT_READ, fd, 0);
 }
 
-EXPORT ssize_t pread(int fd, void *buf, size_t n, off_t off)
+EXPORT_BLOCKER ssize_t pread(int fd, void *buf, size_t n, off_t off)
 {
 	RESOLVE(real_pread, "pread");
 	FD_CALL(ssize_t, real_pread(fd, buf, n, off), FD_WAIT_READ, fd, 0);
 }
 
-EXPORT ssize_t recv(int fd, void *buf, size_t n, int flags)
+EXPORT_BLOCKER ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	RESOLVE(real_recv, "recv");
 	FD_CALL(ssize_t, real_recv(fd, buf, n, flags), FD_WAIT_READ, fd, flags);
 }
 
-EXPORT ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len)
+EXPORT_BLOCKER ssize_t recvfrom(int fd, void *buf, size_t n, int flags, struct sockaddr *sa, socklen_t *len)
 {
 	RESOLVE(real_recvfrom, "recvfrom");
 	FD_CALL(ssize_t, real_recvfrom(fd, buf, n, flags, sa, len), FD_WAIT_READ, fd, flags);
 }
 
-EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
+EXPORT_BLOCKER ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	RESOLVE(real_recvmsg, "recvmsg");
 	FD_CALL(ssize_t, real_recvmsg(fd, msg, flags), FD_WAIT_READ, fd, flags);
@@ -80,29 +80,29 @@ EXPORT ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 /* Fortified reads (_FORTIFY_SOURCE) check the buffer, then read as above. */
 extern void __chk_fail(void) __attribute__((noreturn));
 
-EXPORT ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
+EXPORT_BLOCKER ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		__chk_fail();
 	return read(fd, buf, n);
 }
 
-EXPORT ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
+EXPORT_BLOCKER ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 {
 	if (n > buflen)
 		__chk_fail();
 	return pread(fd, buf, n, off);
 }
 
-EXPORT ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
+EXPORT_BLOCKER ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
 	if (n > buflen)
 		__chk_fail();
 	return recv(fd, buf, n, flags);
 }
 
-EXPORT ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags, struct sockaddr *sa,
-			      socklen_t *len)
+EXPORT_BLOCKER ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
+				      struct sockaddr *sa, socklen_t *len)
 {
 	if (n > buflen)
 		__chk_fail();
@@ -118,37 +118,38 @@ static ssize_t (*real_send)(int, const void *, size_t, int);
 static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
 
-EXPORT ssize_t write(int fd, const void *buf, size_t n)
+EXPORT_BLOCKER ssize_t write(int fd, const void *buf, size_t n)
 {
 	RESOLVE(real_write, "write");
 	FD_CALL(ssize_t, real_write(fd, buf, n), FD_WAIT_WRITE, fd, 0);
 }
 
-EXPORT ssize_t writev(int fd, const struct iovec *iov, int n)
+EXPORT_BLOCKER ssize_t writev(int fd, const struct iovec *iov, int n)
 {
 	RESOLVE(real_writev, "writev");
 	FD_CALL(ssize_t, real_writev(fd, iov, n), FD_WAIT_WRITE, fd, 0);
 }
 
-EXPORT ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
+EXPORT_BLOCKER ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 {
 	RESOLVE(real_pwrite, "pwrite");
 	FD_CALL(ssize_t, real_pwrite(fd, buf, n, off), FD_WAIT_WRITE, fd, 0);
 }
 
-EXPORT ssize_t send(int fd, const void *buf, size_t n, int flags)
+EXPORT_BLOCKER ssize_t send(int fd, const void *buf, size_t n, int flags)
 {
 	RESOLVE(real_send, "send");
 	FD_CALL(ssize_t, real_send(fd, buf, n, flags), FD_WAIT_WRITE, fd, flags);
 }
 
-EXPORT ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *sa, socklen_t len)
+EXPORT_BLOCKER ssize_t sendto(int fd, const void *buf, size_t n, int flags, const struct sockaddr *sa,
+			      socklen_t len)
 {
 	RESOLVE(real_sendto, "sendto");
 	FD_CALL(ssize_t, real_sendto(fd, buf, n, flags, sa, len), FD_WAIT_WRITE, fd, flags);
 }
 
-EXPORT ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
+EXPORT_BLOCKER ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 {
 	RESOLVE(real_sendmsg, "sendmsg");
 	FD_CALL(ssize_t, real_sendmsg(fd, msg, flags), FD_WAIT_WRITE, fd, flags);
@@ -162,31 +163,31 @@ static int (*real_connect)(int, const struct sockaddr *, socklen_t);
 static int (*real_fsync)(int);
 static int (*real_fdatasync)(int);
 
-EXPORT int accept(int fd, struct sockaddr *sa, socklen_t *len)
+EXPORT_BLOCKER int accept(int fd, struct sockaddr *sa, socklen_t *len)
 {
 	RESOLVE(real_accept, "accept");
 	FD_CALL(int, real_accept(fd, sa, len), FD_WAIT_ACCEPT, fd, 0);
 }
 
-EXPORT int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
+EXPORT_BLOCKER int accept4(int fd, struct sockaddr *sa, socklen_t *len, int flags)
 {
 	RESOLVE(real_accept4, "accept4");
 	FD_CALL(int, real_accept4(fd, sa, len, flags), FD_WAIT_ACCEPT, fd, 0);
 }
 
-EXPORT int connect(int fd, const struct sockaddr *sa, socklen_t len)
+EXPORT_BLOCKER int connect(int fd, const struct sockaddr *sa, socklen_t len)
 {
 	RESOLVE(real_connect, "connect");
 	FD_CALL(int, real_connect(fd, sa, len), FD_WAIT_CONNECT, fd, 0);
 }
 
-EXPORT int fsync(int fd)
+EXPORT_BLOCKER int fsync(int fd)
 {
 	RESOLVE(real_fsync, "fsync");
 	FD_CALL(int, real_fsync(fd), FD_WAIT_SYNC, fd, 0);
 }
 
-EXPORT int fdatasync(int fd)
+EXPORT_BLOCKER int fdatasync(int fd)
 {
 	RESOLVE(real_fdatasync, "fdatasync");
 	FD_CALL(int, real_fdatasync(fd), FD_WAIT_SYNC, fd, 0);

@@ -192,7 +192,7 @@ static unsigned (*real_sleep)(unsigned);
 
 /* nanosleep(req, rem), retried with what is left while the agent's signal
  * is what interrupted it. */
-static int sleep_rel(struct blk *b, const struct timespec *req, struct timespec *rem)
+static BLOCKER int sleep_rel(struct blk *b, const struct timespec *req, struct timespec *rem)
 {
 	struct timespec left, *r = rem ? rem : &left;
 	int ret = real_nanosleep(req, r);
@@ -203,7 +203,7 @@ static int sleep_rel(struct blk *b, const struct timespec *req, struct timespec 
 	return ret;
 }
 
-EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
+EXPORT_BLOCKER int nanosleep(const struct timespec *req, struct timespec *rem)
 {
 	RESOLVE(real_nanosleep, "nanosleep");
 	BLK(b, NULL);
@@ -212,7 +212,7 @@ EXPORT int nanosleep(const struct timespec *req, struct timespec *rem)
 	return ret;
 }
 
-EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem)
+EXPORT_BLOCKER int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req, struct timespec *rem)
 {
 	RESOLVE(real_clock_nanosleep, "clock_nanosleep");
 	BLK(b, NULL);
@@ -234,7 +234,7 @@ EXPORT int clock_nanosleep(clockid_t clk, int flags, const struct timespec *req,
 
 /* usleep and sleep as glibc builds them on nanosleep, which here reports
  * the time left for the retry. */
-EXPORT int usleep(useconds_t us)
+EXPORT_BLOCKER int usleep(useconds_t us)
 {
 	RESOLVE(real_nanosleep, "nanosleep");
 	RESOLVE(real_usleep, "usleep");
@@ -245,7 +245,7 @@ EXPORT int usleep(useconds_t us)
 	return ret;
 }
 
-EXPORT unsigned sleep(unsigned s)
+EXPORT_BLOCKER unsigned sleep(unsigned s)
 {
 	RESOLVE(real_nanosleep, "nanosleep");
 	RESOLVE(real_sleep, "sleep");
@@ -273,7 +273,7 @@ static int (*real_poll)(struct pollfd *, nfds_t, int);
 static int (*real_select)(int, fd_set *, fd_set *, fd_set *, struct timeval *);
 static int (*real_epoll_wait)(int, struct epoll_event *, int, int);
 
-EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
+EXPORT_BLOCKER int poll(struct pollfd *fds, nfds_t n, int timeout)
 {
 	RESOLVE(real_poll, "poll");
 	if (timeout == 0)
@@ -290,7 +290,7 @@ EXPORT int poll(struct pollfd *fds, nfds_t n, int timeout)
 	return ret;
 }
 
-EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
+EXPORT_BLOCKER int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 {
 	RESOLVE(real_epoll_wait, "epoll_wait");
 	if (timeout == 0)
@@ -307,7 +307,7 @@ EXPORT int epoll_wait(int epfd, struct epoll_event *ev, int max, int timeout)
 extern void __chk_fail(void) __attribute__((noreturn));
 
 /* Fortified poll (_FORTIFY_SOURCE) checks the array, then polls as above. */
-EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
+EXPORT_BLOCKER int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
 	if (fdslen / sizeof(*fds) < n)
 		__chk_fail();
@@ -316,7 +316,7 @@ EXPORT int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 
 /* Linux select leaves the sets alone when it fails and writes the time
  * left into tv: the retry waits on the same sets for the rest. */
-EXPORT int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
+EXPORT_BLOCKER int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct timeval *tv)
 {
 	RESOLVE(real_select, "select");
 	if (tv && !tv->tv_sec && !tv->tv_usec)
@@ -360,7 +360,7 @@ static void cond_done(const struct blk *b, pthread_mutex_t *m)
 }
 
 /* A condition wait and a join never fail with EINTR (glibc waits again). */
-EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
+EXPORT_BLOCKER int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 {
 	RESOLVE(real_cond_wait, "pthread_cond_wait");
 	BLK(b, NULL);
@@ -370,7 +370,8 @@ EXPORT int pthread_cond_wait(pthread_cond_t *c, pthread_mutex_t *m)
 	return ret;
 }
 
-EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const struct timespec *abstime)
+EXPORT_BLOCKER int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
+					  const struct timespec *abstime)
 {
 	RESOLVE(real_cond_timedwait, "pthread_cond_timedwait");
 	BLK(b, NULL);
@@ -380,7 +381,7 @@ EXPORT int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m, const s
 	return ret;
 }
 
-EXPORT int pthread_join(pthread_t th, void **ret)
+EXPORT_BLOCKER int pthread_join(pthread_t th, void **ret)
 {
 	RESOLVE(real_join, "pthread_join");
 	BLK(b, NULL);
@@ -393,7 +394,7 @@ EXPORT int pthread_join(pthread_t th, void **ret)
  * child's, and the reads and writes of blocking-io.c after a handler
  * installed with SA_RESTART, as the agent's is: an EINTR there is the
  * program's own signal's, never retried. A timed wait is not restarted. */
-EXPORT int sem_wait(sem_t *s)
+EXPORT_BLOCKER int sem_wait(sem_t *s)
 {
 	RESOLVE(real_sem_wait, "sem_wait");
 	BLK(b, NULL);
@@ -404,7 +405,7 @@ EXPORT int sem_wait(sem_t *s)
 }
 
 /* The deadline is absolute: the retry waits for the same one. */
-EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
+EXPORT_BLOCKER int sem_timedwait(sem_t *s, const struct timespec *abstime)
 {
 	RESOLVE(real_sem_timedwait, "sem_timedwait");
 	BLK(b, NULL);
@@ -416,7 +417,7 @@ EXPORT int sem_timedwait(sem_t *s, const struct timespec *abstime)
 }
 
 /* Waiting for a child: WNOHANG does not block. */
-EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
+EXPORT_BLOCKER pid_t waitpid(pid_t pid, int *st, int opt)
 {
 	RESOLVE(real_waitpid, "waitpid");
 	if (opt & WNOHANG)
@@ -428,7 +429,7 @@ EXPORT pid_t waitpid(pid_t pid, int *st, int opt)
 	return ret;
 }
 
-EXPORT pid_t wait(int *st)
+EXPORT_BLOCKER pid_t wait(int *st)
 {
 	RESOLVE(real_wait, "wait");
 	BLK(b, NULL);
@@ -438,7 +439,7 @@ EXPORT pid_t wait(int *st)
 	return ret;
 }
 
-EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
+EXPORT_BLOCKER pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
 {
 	RESOLVE(real_wait4, "wait4");
 	if (opt & WNOHANG)
@@ -450,7 +451,7 @@ EXPORT pid_t wait4(pid_t pid, int *st, int opt, struct rusage *ru)
 	return ret;
 }
 
-EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
+EXPORT_BLOCKER int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
 {
 	RESOLVE(real_waitid, "waitid");
 	if (opt & WNOHANG)
@@ -466,7 +467,7 @@ EXPORT int waitid(idtype_t type, id_t id, siginfo_t *info, int opt)
  * program's, so it waits on. */
 static int (*real_pause)(void);
 
-EXPORT int pause(void)
+EXPORT_BLOCKER int pause(void)
 {
 	RESOLVE(real_pause, "pause");
 	BLK(b, NULL);

@@ -15,9 +15,9 @@
  * definition: the agent's function is then the final target.
  *
  * An agent loaded late (late.c, fathom record --pid) binds past every
- * object: there, only the allocator, loader and thread-creation functions
- * are taken over (late_got_names), in every object at the start and in
- * each one loaded later, lazy slots judged by the global lookup.
+ * object: there, the functions late_got_names lists are taken over, in
+ * every object at the start and in each one loaded later, lazy slots judged
+ * by the global lookup.
  */
 #define _GNU_SOURCE
 #include "agent.h"

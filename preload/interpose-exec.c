@@ -79,6 +79,10 @@ static struct exec_state before_exec(void)
 	}
 	s.active = 1;
 	s.mark = trailer_provisional(FD_END_EXEC);
+	/* Attached (fathom record --pid): the recording ends here, the new
+	 * image runs without the agent; the attaching fathom stops waiting. */
+	if (late_mode())
+		manifest_line("detached %d\n", (int)agent_pid);
 	/* The new image makes its own channel (same pid). */
 	control_close();
 	/* A signal that ends the process came meanwhile: the dump is whole
@@ -102,6 +106,11 @@ static void exec_failed(struct exec_state *s)
 		resume_sampling();
 	if (s->active)
 		dump_unlock();
+	/* Attached: fathom was told the recording ended; so it does. */
+	if (s->active && late_mode()) {
+		late_request_detach();
+		writer_wake();
+	}
 	agent_guard = s->guard;
 	errno = e;
 }
@@ -113,7 +122,7 @@ REAL(execvpe, int (*)(const char *, char *const[], char *const[]));
 REAL(fexecve, int (*)(int, char *const[], char *const[]));
 REAL(execveat, int (*)(int, const char *, char *const[], char *const[], int));
 
-EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+static int execve_impl(const char *path, char *const argv[], char *const envp[])
 {
 	if (!RESOLVE(execve)) {
 		errno = ENOSYS;
@@ -128,7 +137,12 @@ EXPORT int execve(const char *path, char *const argv[], char *const envp[])
 	return r;
 }
 
-EXPORT int execv(const char *path, char *const argv[])
+EXPORT int execve(const char *path, char *const argv[], char *const envp[])
+{
+	return execve_impl(path, argv, envp);
+}
+
+static int execv_impl(const char *path, char *const argv[])
 {
 	if (!RESOLVE(execv)) {
 		errno = ENOSYS;
@@ -144,7 +158,12 @@ EXPORT int execv(const char *path, char *const argv[])
 	return r;
 }
 
-EXPORT int execvp(const char *file, char *const argv[])
+EXPORT int execv(const char *path, char *const argv[])
+{
+	return execv_impl(path, argv);
+}
+
+static int execvp_impl(const char *file, char *const argv[])
 {
 	if (!RESOLVE(execvp)) {
 		errno = ENOSYS;
@@ -157,6 +176,11 @@ EXPORT int execvp(const char *file, char *const argv[])
 	exec_failed(&s);
 	program_exec_env_done(&x);
 	return r;
+}
+
+EXPORT int execvp(const char *file, char *const argv[])
+{
+	return execvp_impl(file, argv);
 }
 
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
@@ -223,7 +247,9 @@ EXPORT int execl(const char *path, const char *arg, ...)
 	va_list ap;
 	COLLECT_ARGS(arg, ap, argv)
 	va_end(ap);
-	return execv(path, argv);
+	/* The implementation itself: loaded late (fathom record --pid), the
+	 * agent's own calls of execv would bind to the C library's. */
+	return execv_impl(path, argv);
 }
 
 EXPORT int execlp(const char *file, const char *arg, ...)
@@ -231,7 +257,7 @@ EXPORT int execlp(const char *file, const char *arg, ...)
 	va_list ap;
 	COLLECT_ARGS(arg, ap, argv)
 	va_end(ap);
-	return execvp(file, argv);
+	return execvp_impl(file, argv);
 }
 
 EXPORT int execle(const char *path, const char *arg, ...)
@@ -240,5 +266,5 @@ EXPORT int execle(const char *path, const char *arg, ...)
 	COLLECT_ARGS(arg, ap, argv)
 	char *const *envp = va_arg(ap, char *const *);
 	va_end(ap);
-	return execve(path, argv, envp);
+	return execve_impl(path, argv, envp);
 }

@@ -169,7 +169,9 @@ static void user_sigaction(const struct sigaction *act, struct sigaction *old)
 /* The program sets or reads a disposition: for the agent's signal, while the
  * handler is installed, it is recorded and chained to from our handler,
  * never installed over ours. */
-EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+/* sigaction itself; __sigaction calls it directly: loaded late (fathom
+ * record --pid), the agent's calls of its exported names bind to libc's. */
+static int action(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	if (!AGENT_NEXT(real_sigaction, "sigaction"))
 		return -1;
@@ -193,9 +195,14 @@ EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old
 	return 0;
 }
 
+EXPORT int sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	return action(sig, act, old);
+}
+
 EXPORT int __sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
-	return sigaction(sig, act, old);
+	return action(sig, act, old);
 }
 
 /* signal(), bsd_signal(), sysv_signal() and the rest, for our signal: glibc

@@ -14,6 +14,7 @@
 #define _GNU_SOURCE
 #include "sigmask.h"
 #include "agent.h"
+#include "fathom-attach.h"
 
 #include <errno.h>
 #include <spawn.h>
@@ -32,6 +33,30 @@ static TLS int tls_view;
 /* The real mask blocks the signal because a signal of that number from the
  * program is pending for it while the view blocks it (sigmask_hold). */
 static TLS int tls_held;
+/* tls_view is this thread's own: set at its start under the agent, or
+ * looked up in fathom_late_mask at its first call (view_now). */
+static TLS int tls_seen;
+
+/* Threads that ran before a late start (fathom record --pid) with the
+ * signal blocked: the attaching fathom lists each, then unblocks it with
+ * ptrace (profiler/attach-inject.c). Their view is that they block it. */
+EXPORT struct fathom_late_mask fathom_late_mask;
+
+/* The program's view for this thread. Context: any, async-signal-safe. */
+static int view_now(void)
+{
+	if (UNLIKELY(!tls_seen)) {
+		tls_seen = 1;
+		int n = __atomic_load_n(&fathom_late_mask.n, __ATOMIC_ACQUIRE);
+		if (n > 0) {
+			pid_t me = (pid_t)syscall(SYS_gettid);
+			for (int i = 0; i < n && i < FATHOM_LATE_MASK_MAX; i++)
+				if (fathom_late_mask.tid[i] == me)
+					tls_view = 1;
+		}
+	}
+	return tls_view;
+}
 
 typedef int (*mask_fn)(int, const sigset_t *, sigset_t *);
 
@@ -62,11 +87,12 @@ int sigmask_real(int how, const sigset_t *set, sigset_t *old)
 
 int sigmask_view_save(void)
 {
-	return tls_view;
+	return view_now();
 }
 
 void sigmask_view_restore(int view)
 {
+	tls_seen = 1;
 	tls_view = view;
 }
 
@@ -90,7 +116,7 @@ int sigmask_view_now(sigset_t *m)
 {
 	if (mask_pthread(SIG_BLOCK, NULL, m) != 0)
 		return -1;
-	if (tls_view)
+	if (view_now())
 		sigaddset(m, agent_cfg.signo);
 	return 0;
 }
@@ -104,7 +130,7 @@ static int mask_change(mask_fn real, int how, const sigset_t *set, sigset_t *old
 	int s = agent_cfg.signo;
 	if (!g_on || (set && how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK))
 		return real(how, set, old);
-	int view = tls_view, held = tls_held;
+	int view = view_now(), held = tls_held;
 	sigset_t k, o;
 	const sigset_t *kp = NULL;
 	if (set) {
@@ -206,15 +232,20 @@ void sigmask_init(void)
 	sigmask_one(&one);
 	if (mask_pthread(SIG_UNBLOCK, &one, &o) != 0)
 		return;
-	/* Inherited across exec from a parent that blocked it. */
+	/* Inherited across exec from a parent that blocked it (late: the
+	 * mask of the thread fathom_attach runs on). */
+	tls_seen = 1;
 	tls_view = sigismember(&o, agent_cfg.signo) == 1;
 	tls_held = 0;
 	g_on = 1;
+	/* The attaching fathom unblocks the threads that ran before (late). */
+	if (late_mode())
+		__atomic_store_n(&fathom_late_mask.signo, agent_cfg.signo, __ATOMIC_RELEASE);
 }
 
 int sigmask_thread_view(void)
 {
-	return tls_view;
+	return view_now();
 }
 
 /* Context: the new thread, before its timer is armed. It starts with its
@@ -228,13 +259,14 @@ void sigmask_thread_start(int view)
 	sigmask_one(&one);
 	if (mask_pthread(SIG_UNBLOCK, &one, &o) != 0)
 		return;
+	tls_seen = 1;
 	tls_view = view || sigismember(&o, agent_cfg.signo) == 1;
 	tls_held = 0;
 }
 
 int sigmask_before_exec(void)
 {
-	if (!g_on || !tls_view || tls_held)
+	if (!g_on || !view_now() || tls_held)
 		return 0;
 	sigset_t one, o;
 	sigmask_one(&one);
@@ -272,7 +304,7 @@ void sigmask_after_fork(void)
  * until the view admits it. The thread is not sampled meanwhile. */
 int sigmask_hold(int sig, siginfo_t *si, void *ucv)
 {
-	if (!g_on || !tls_view)
+	if (!g_on || !view_now())
 		return 0;
 	ucontext_t *uc = ucv;
 	sigaddset(&uc->uc_sigmask, sig);
@@ -298,7 +330,7 @@ EXPORT int sigsetmask(int mask)
 		return -1;
 	if (!g_on)
 		return real_sigsetmask(mask);
-	int view = tls_view;
+	int view = view_now();
 	tls_view = tls_held = 0;
 	int r = real_sigsetmask(mask);
 	if (r == -1)
@@ -337,7 +369,7 @@ const posix_spawnattr_t *sigmask_spawn_attr(const posix_spawnattr_t *attr, posix
 {
 	short fl = 0;
 	sigset_t m;
-	if (!g_on || !tls_view)
+	if (!g_on || !view_now())
 		return attr;
 	if (attr && (posix_spawnattr_getflags(attr, &fl) != 0 || (fl & POSIX_SPAWN_SETSIGMASK)))
 		return attr;

@@ -85,7 +85,9 @@ static void wait_end(const struct wait *w)
 	errno = e;
 }
 
-EXPORT int sigsuspend(const sigset_t *mask)
+/* The agent's own callers use this, not sigsuspend: loaded late (fathom
+ * record --pid), the agent's calls of its exported names bind to libc's. */
+static BLOCKER int suspend(const sigset_t *mask)
 {
 	if (!AGENT_NEXT(real_sigsuspend, "sigsuspend"))
 		return -1;
@@ -96,12 +98,18 @@ EXPORT int sigsuspend(const sigset_t *mask)
 	return r;
 }
 
-EXPORT int __sigsuspend(const sigset_t *mask)
+EXPORT_BLOCKER int sigsuspend(const sigset_t *mask)
 {
-	return sigsuspend(mask);
+	return suspend(mask);
 }
 
-EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts, const sigset_t *mask)
+EXPORT_BLOCKER int __sigsuspend(const sigset_t *mask)
+{
+	return suspend(mask);
+}
+
+EXPORT_BLOCKER int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
+			   const sigset_t *mask)
 {
 	if (!AGENT_NEXT(real_pselect, "pselect"))
 		return -1;
@@ -112,7 +120,7 @@ EXPORT int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec
 	return ret;
 }
 
-EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
+EXPORT_BLOCKER int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask)
 {
 	if (!AGENT_NEXT(real_ppoll, "ppoll"))
 		return -1;
@@ -125,8 +133,8 @@ EXPORT int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts, const 
 
 /* _FORTIFY_SOURCE's ppoll: libc's checks the size, then calls its own
  * ppoll, past this interposer. */
-EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
-		       size_t fdslen)
+EXPORT_BLOCKER int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
+			       size_t fdslen)
 {
 	if (fdslen / sizeof(*fds) < n) {
 		if (!AGENT_NEXT(real_ppoll_chk, "__ppoll_chk"))
@@ -136,7 +144,7 @@ EXPORT int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, 
 	return ppoll(fds, n, ts, mask);
 }
 
-EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
+EXPORT_BLOCKER int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)
 {
 	if (!AGENT_NEXT(real_epoll_pwait, "epoll_pwait"))
 		return -1;
@@ -148,8 +156,8 @@ EXPORT int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, con
 }
 
 /* glibc 2.35 and later; resolved by name, so an older libc just lacks it. */
-EXPORT int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
-			const sigset_t *mask)
+EXPORT_BLOCKER int epoll_pwait2(int ep, struct epoll_event *ev, int max, const struct timespec *ts,
+				const sigset_t *mask)
 {
 	if (!AGENT_NEXT(real_epoll_pwait2, "epoll_pwait2"))
 		return -1;
@@ -172,7 +180,7 @@ static uint64_t mono_ns(void)
  * for a sample otherwise). A set with it (the program waits for its own
  * signals of that number): a timer signal of the agent's that the wait takes
  * is dropped and the wait goes on for the time left. */
-static int timed_wait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+static BLOCKER int timed_wait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
 	if (!AGENT_NEXT(real_sigtimedwait, "sigtimedwait"))
 		return -1;
@@ -216,18 +224,18 @@ static int timed_wait(const sigset_t *set, siginfo_t *info, const struct timespe
 	}
 }
 
-EXPORT int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
+EXPORT_BLOCKER int sigtimedwait(const sigset_t *set, siginfo_t *info, const struct timespec *ts)
 {
 	return timed_wait(set, info, ts);
 }
 
-EXPORT int sigwaitinfo(const sigset_t *set, siginfo_t *info)
+EXPORT_BLOCKER int sigwaitinfo(const sigset_t *set, siginfo_t *info)
 {
 	return timed_wait(set, info, NULL);
 }
 
 /* As glibc's: an interrupted wait goes on; the error is returned. */
-EXPORT int sigwait(const sigset_t *set, int *sig)
+EXPORT_BLOCKER int sigwait(const sigset_t *set, int *sig)
 {
 	int saved = errno, r;
 	do
@@ -243,7 +251,7 @@ EXPORT int sigwait(const sigset_t *set, int *sig)
 /* A signalfd never reads the agent's signal: its timer signals go to the
  * handler. (A program that reads signals of that very number through a
  * signalfd should set FATHOM_SIGNAL to another.) */
-EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
+EXPORT_BLOCKER int signalfd(int fd, const sigset_t *mask, int flags)
 {
 	if (!AGENT_NEXT(real_signalfd, "signalfd"))
 		return -1;
@@ -256,7 +264,7 @@ EXPORT int signalfd(int fd, const sigset_t *mask, int flags)
 
 /* The agent's signal is pending for the program only when one of its own is
  * held for it; otherwise one seen here is a sample on its way. */
-EXPORT int sigpending(sigset_t *set)
+EXPORT_BLOCKER int sigpending(sigset_t *set)
 {
 	if (!AGENT_NEXT(real_sigpending, "sigpending"))
 		return -1;
@@ -271,7 +279,7 @@ EXPORT int sigpending(sigset_t *set)
 /* glibc builds these on its internal sigsuspend, past the interposer above.
  * sigpause(sig) (X/Open: the mask without sig) or sigpause(mask) (BSD: that
  * mask of signals below 32), through the sigsuspend above. */
-static int pause_with(int sig_or_mask, int is_sig)
+static BLOCKER int pause_with(int sig_or_mask, int is_sig)
 {
 	sigset_t m;
 	if (is_sig) {
@@ -283,10 +291,10 @@ static int pause_with(int sig_or_mask, int is_sig)
 			if (sig_or_mask & (1 << (i - 1)))
 				sigaddset(&m, i);
 	}
-	return sigsuspend(&m);
+	return suspend(&m);
 }
 
-EXPORT int __sigpause(int sig_or_mask, int is_sig)
+EXPORT_BLOCKER int __sigpause(int sig_or_mask, int is_sig)
 {
 	if (!sigmask_on()) {
 		if (!AGENT_NEXT(real___sigpause, "__sigpause"))
@@ -297,8 +305,8 @@ EXPORT int __sigpause(int sig_or_mask, int is_sig)
 }
 
 /* <signal.h> names __xpg_sigpause sigpause; this is the BSD one. */
-EXPORT int bsd_sigpause(int mask) __asm__("sigpause");
-EXPORT int bsd_sigpause(int mask)
+EXPORT_BLOCKER int bsd_sigpause(int mask) __asm__("sigpause");
+EXPORT_BLOCKER int bsd_sigpause(int mask)
 {
 	if (!sigmask_on()) {
 		if (!AGENT_NEXT(real_sigpause, "sigpause"))
@@ -308,7 +316,7 @@ EXPORT int bsd_sigpause(int mask)
 	return pause_with(mask, 0);
 }
 
-EXPORT int __xpg_sigpause(int sig)
+EXPORT_BLOCKER int __xpg_sigpause(int sig)
 {
 	if (!sigmask_on()) {
 		if (!AGENT_NEXT(real___xpg_sigpause, "__xpg_sigpause"))

@@ -164,8 +164,8 @@ static inline int released_with_waiters(pthread_mutex_t *m)
 enum { HOW_LOCK, HOW_TIMED, HOW_CLOCK };
 
 /* The mutex is taken: the blocking call, timed. */
-static __attribute__((noinline)) int mutex_wait(pthread_mutex_t *m, int how, clockid_t c,
-						const struct timespec *ts, uint64_t ra, uint64_t sp)
+static BLOCKER int mutex_wait(pthread_mutex_t *m, int how, clockid_t c, const struct timespec *ts,
+			      uint64_t ra, uint64_t sp)
 {
 	uint64_t t0 = wait_start();
 	int r = how == HOW_LOCK	   ? real_pthread_mutex_lock(m)
@@ -183,7 +183,7 @@ static __attribute__((noinline)) int mutex_wait(pthread_mutex_t *m, int how, clo
 /* Not recording: the C library's call alone. Else one trylock: anything
  * but EBUSY (0, EOWNERDEAD, ENOTRECOVERABLE, EINVAL, EAGAIN) is what the
  * lock itself would have returned without blocking. */
-EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
+EXPORT_BLOCKER int pthread_mutex_lock(pthread_mutex_t *m)
 {
 	if (LIKELY(!agent_wait_on))
 		return real_pthread_mutex_lock(m);
@@ -195,7 +195,7 @@ EXPORT int pthread_mutex_lock(pthread_mutex_t *m)
 
 /* An abstime glibc would refuse is checked only when the mutex is taken,
  * as glibc does. */
-EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
+EXPORT_BLOCKER int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts)
 {
 	if (LIKELY(!agent_wait_on))
 		return real_pthread_mutex_timedlock(m, ts);
@@ -205,7 +205,7 @@ EXPORT int pthread_mutex_timedlock(pthread_mutex_t *m, const struct timespec *ts
 	return mutex_wait(m, HOW_TIMED, 0, ts, WAIT_RA, WAIT_SP);
 }
 
-EXPORT int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *ts)
+EXPORT_BLOCKER int pthread_mutex_clocklock(pthread_mutex_t *m, clockid_t c, const struct timespec *ts)
 {
 	if (LIKELY(!agent_wait_on))
 		return real_pthread_mutex_clocklock(m, c, ts);
@@ -228,7 +228,7 @@ static __attribute__((noinline)) int unlock_slow(pthread_mutex_t *m, uint64_t ra
 	return r;
 }
 
-EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
+EXPORT_BLOCKER int pthread_mutex_unlock(pthread_mutex_t *m)
 {
 	if (LIKELY(!agent_wait_on))
 		return real_pthread_mutex_unlock(m);
@@ -239,8 +239,8 @@ EXPORT int pthread_mutex_unlock(pthread_mutex_t *m)
 
 /* -------------------------------------------------------------- rwlocks */
 
-static __attribute__((noinline)) int rwlock_wait(pthread_rwlock_t *l, int wr, int how, clockid_t c,
-						 const struct timespec *ts, uint64_t ra, uint64_t sp)
+static BLOCKER int rwlock_wait(pthread_rwlock_t *l, int wr, int how, clockid_t c, const struct timespec *ts,
+			       uint64_t ra, uint64_t sp)
 {
 	uint64_t t0 = wait_start();
 	int r;
@@ -257,7 +257,7 @@ static __attribute__((noinline)) int rwlock_wait(pthread_rwlock_t *l, int wr, in
 }
 
 #define RWLOCK_HOOK(name, params, args, wr, how, c, ts)                                                      \
-	EXPORT int name params                                                                               \
+	EXPORT_BLOCKER int name params                                                                       \
 	{                                                                                                    \
 		if (LIKELY(!agent_wait_on))                                                                  \
 			return real_##name args;                                                             \
@@ -280,7 +280,7 @@ RWLOCK_HOOK(pthread_rwlock_clockwrlock, (pthread_rwlock_t * l, clockid_t c, cons
 
 /* ------------------------------------------------- spin locks, barriers */
 
-static __attribute__((noinline)) int spin_wait(pthread_spinlock_t *l, uint64_t ra, uint64_t sp)
+static BLOCKER int spin_wait(pthread_spinlock_t *l, uint64_t ra, uint64_t sp)
 {
 	uint64_t t0 = wait_start();
 	int r = real_pthread_spin_lock(l);
@@ -289,7 +289,7 @@ static __attribute__((noinline)) int spin_wait(pthread_spinlock_t *l, uint64_t r
 	return r;
 }
 
-EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
+EXPORT_BLOCKER int pthread_spin_lock(pthread_spinlock_t *l)
 {
 	if (LIKELY(!agent_wait_on))
 		return real_pthread_spin_lock(l);
@@ -300,7 +300,7 @@ EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 }
 
 /* Every barrier wait waits (the last thread's, briefly). */
-EXPORT int pthread_barrier_wait(pthread_barrier_t *b)
+EXPORT_BLOCKER int pthread_barrier_wait(pthread_barrier_t *b)
 {
 	uint64_t t0 = wait_start();
 	int r = real_pthread_barrier_wait(b);

@@ -58,7 +58,9 @@ int attach_find_obj(pid_t pid, const char *prefix, struct attach_obj *o)
 	return o->found && o->base ? 0 : -1;
 }
 
-uint64_t attach_sym(pid_t pid, const struct attach_obj *o, const char *name, uint64_t *size)
+/* The address in pid of o's dynamic symbol name, or (section) of its
+ * section of that name; 0: none. *size its size. */
+static uint64_t lookup(pid_t pid, const struct attach_obj *o, const char *name, uint64_t *size, bool section)
 {
 	char path[4200];
 	snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, o->path);
@@ -89,6 +91,23 @@ uint64_t attach_sym(pid_t pid, const struct attach_obj *o, const char *name, uin
 		if (ph[i].p_type == PT_LOAD && ph[i].p_vaddr < first)
 			first = ph[i].p_vaddr & ~(uint64_t)4095;
 	const Elf64_Shdr *sh = (const Elf64_Shdr *)(m + eh->e_shoff);
+	if (section) {
+		if (eh->e_shstrndx >= eh->e_shnum ||
+		    sh[eh->e_shstrndx].sh_offset + sh[eh->e_shstrndx].sh_size > len)
+			goto out;
+		const char *names = (const char *)m + sh[eh->e_shstrndx].sh_offset;
+		size_t nlen = sh[eh->e_shstrndx].sh_size;
+		for (int i = 0; i < eh->e_shnum && !addr; i++) {
+			if (sh[i].sh_name >= nlen ||
+			    strnlen(names + sh[i].sh_name, nlen - sh[i].sh_name) == nlen - sh[i].sh_name ||
+			    strcmp(names + sh[i].sh_name, name) || !sh[i].sh_addr)
+				continue;
+			addr = o->base + sh[i].sh_addr - (first == UINT64_MAX ? 0 : first);
+			if (size)
+				*size = sh[i].sh_size;
+		}
+		goto out;
+	}
 	for (int i = 0; i < eh->e_shnum && !addr; i++) {
 		if (sh[i].sh_type != SHT_DYNSYM || sh[i].sh_link >= eh->e_shnum ||
 		    sh[i].sh_offset + sh[i].sh_size > len)
@@ -100,7 +119,8 @@ uint64_t attach_sym(pid_t pid, const struct attach_obj *o, const char *name, uin
 		const char *str = (const char *)m + strs->sh_offset;
 		for (size_t k = 0; k < sh[i].sh_size / sizeof(*sym); k++) {
 			if (sym[k].st_shndx == SHN_UNDEF || sym[k].st_name >= strs->sh_size ||
-			    ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC ||
+			    (ELF64_ST_TYPE(sym[k].st_info) != STT_FUNC &&
+			     ELF64_ST_TYPE(sym[k].st_info) != STT_OBJECT) ||
 			    strnlen(str + sym[k].st_name, strs->sh_size - sym[k].st_name) ==
 				strs->sh_size - sym[k].st_name ||
 			    strcmp(str + sym[k].st_name, name))
@@ -114,4 +134,14 @@ uint64_t attach_sym(pid_t pid, const struct attach_obj *o, const char *name, uin
 out:
 	munmap((void *)m, len);
 	return addr;
+}
+
+uint64_t attach_sym(pid_t pid, const struct attach_obj *o, const char *name, uint64_t *size)
+{
+	return lookup(pid, o, name, size, false);
+}
+
+uint64_t attach_section(pid_t pid, const struct attach_obj *o, const char *name, uint64_t *size)
+{
+	return lookup(pid, o, name, size, true);
 }

@@ -4,6 +4,7 @@
  * put back, and lets it go. Every failure lets every thread go, unchanged. */
 #define _GNU_SOURCE
 #include "attach.h"
+#include "fathom-attach.h"
 
 #include <dirent.h>
 #include <elf.h>
@@ -130,7 +131,8 @@ static bool in_unsafe(const struct attach_unsafe *u, uint64_t a)
 }
 
 /* Whether tid is at a safe point: its PC, and the return addresses on the
- * live part of its stack, outside the unsafe ranges. */
+ * live part of its stack, outside the unsafe ranges (return addresses in
+ * u->allow excepted). */
 static bool safe_point(pid_t pid, pid_t tid, const struct attach_unsafe *u, struct user_regs_struct *r)
 {
 	if (ptrace(PTRACE_GETREGS, tid, 0, r) < 0 || in_unsafe(u, r->rip))
@@ -146,7 +148,7 @@ static bool safe_point(pid_t pid, pid_t tid, const struct attach_unsafe *u, stru
 			return false;
 	}
 	for (ssize_t i = 0; i < n / 8; i++)
-		if (in_unsafe(u, words[i]))
+		if (in_unsafe(u, words[i]) && !(words[i] >= u->allow.lo && words[i] < u->allow.hi))
 			return false;
 	return true;
 }
@@ -364,7 +366,56 @@ void inj_end(struct inj *j)
 	j->tid = 0;
 }
 
+int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
+{
+	*unmasked = 0;
+	struct fathom_late_mask h;
+	if (!mask_at || inj_read(j, mask_at, &h, offsetof(struct fathom_late_mask, tid)) < 0 ||
+	    h.signo <= 0 || h.signo > 64)
+		return 0;
+	uint64_t bit = 1ull << (h.signo - 1);
+	int n = 0;
+	for (int i = 0; i < j->ntids && n < FATHOM_LATE_MASK_MAX; i++) {
+		pid_t tid = j->tids[i];
+		int sig = 0;
+		uint64_t m = 0;
+		if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
+			continue; /* ended meanwhile */
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || wait_stop(tid, &sig) < 0)
+			continue;
+		if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(m), &m) == 0 && (m & bit)) {
+			/* Listed before it runs with the signal let through. */
+			int32_t t32 = (int32_t)tid;
+			struct iovec local = {&t32, 4},
+				     remote = {(void *)(uintptr_t)(mask_at +
+								   offsetof(struct fathom_late_mask, tid) +
+								   4 * (size_t)n),
+					       4};
+			int32_t n1 = n + 1;
+			struct iovec lcount = {&n1, 4},
+				     rcount = {
+					 (void *)(uintptr_t)(mask_at + offsetof(struct fathom_late_mask, n)),
+					 4};
+			m &= ~bit;
+			if (process_vm_writev(j->pid, &local, 1, &remote, 1, 0) == 4 &&
+			    process_vm_writev(j->pid, &lcount, 1, &rcount, 1, 0) == 4 &&
+			    ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(m), &m) == 0)
+				n++;
+		}
+		ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
+	}
+	*unmasked = n;
+	return 0;
+}
+
 #else
+
+int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
+{
+	(void)j, (void)mask_at;
+	*unmasked = 0;
+	return 0;
+}
 
 int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char *err, size_t cap)
 {

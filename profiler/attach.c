@@ -110,7 +110,7 @@ static void add_range(struct attach_unsafe *u, uint64_t lo, uint64_t hi)
 /* The code a thread must not be in (or be called from) for the agent's
  * dlopen: the loader, the allocator's and the loader's entry points in the
  * C library, fork (its handlers hold the allocator's locks), and the
- * agent itself (a second attach). */
+ * agent itself (a second attach; its waiting interposers excepted, u->allow). */
 static void unsafe_ranges(pid_t pid, const struct attach_obj *libc, const char *agent,
 			  struct attach_unsafe *u)
 {
@@ -148,8 +148,13 @@ static void unsafe_ranges(pid_t pid, const struct attach_obj *libc, const char *
 	if (attach_find_obj(pid, "ld-linux", &o) == 0 || attach_find_obj(pid, "ld-", &o) == 0)
 		add_range(u, o.text.lo, o.text.hi);
 	const char *leaf = strrchr(agent, '/') ? strrchr(agent, '/') + 1 : agent;
-	if (attach_find_obj(pid, leaf, &o) == 0)
+	u->allow = (struct arange){0, 0};
+	if (attach_find_obj(pid, leaf, &o) == 0) {
 		add_range(u, o.text.lo, o.text.hi);
+		uint64_t size = 0, a = attach_section(pid, &o, "fathom_blockers", &size);
+		if (a && size)
+			u->allow = (struct arange){a, a + size};
+	}
 	for (int i = 0; fns[i]; i++) {
 		uint64_t size = 0, a = attach_sym(pid, libc, fns[i], &size);
 		add_range(u, a, a + (size ? size : 1));
@@ -173,7 +178,7 @@ static void read_string(struct inj *j, uint64_t addr, char *buf, size_t cap)
  * with why in err; the target runs on, unchanged, either way. */
 static int inject(const struct attach_req *a, double *pause_ms, char *err, size_t cap)
 {
-	struct attach_obj libc;
+	struct attach_obj libc, agent;
 	if (attach_find_obj(a->pid, "libc.so", &libc) < 0 && attach_find_obj(a->pid, "libc-", &libc) < 0) {
 		snprintf(err, cap,
 			 "process %d has no C library loaded (a statically linked program?): the agent "
@@ -230,7 +235,6 @@ static int inject(const struct attach_req *a, double *pause_ms, char *err, size_
 			 why[0] ? why : "dlopen failed");
 		goto out;
 	}
-	struct attach_obj agent;
 	const char *leaf = strrchr(a->agent, '/') ? strrchr(a->agent, '/') + 1 : a->agent;
 	uint64_t start = 0;
 	if (attach_find_obj(a->pid, leaf, &agent) == 0)
@@ -268,10 +272,18 @@ static int inject(const struct attach_req *a, double *pause_ms, char *err, size_
 	rc = 0;
 out:
 	inj_end(&j);
+	/* The threads that were there block the agent's signal, some of
+	 * them (thread pools block every signal): let it through, as a
+	 * launch does for every thread (the program still sees it blocked). */
+	int unmasked = 0;
+	if (rc == 0)
+		inj_unmask(&j, attach_sym(a->pid, &agent, "fathom_late_mask", NULL), &unmasked);
 	*pause_ms = j.pause_ms + (mono_ms() - t0);
 	if (!a->quiet && getenv("FATHOM_ATTACH_DEBUG"))
-		fprintf(stderr, "fathom: attach: %d tries, threads stopped %.1f ms, calls %.1f ms\n", j.tries,
-			j.pause_ms, mono_ms() - t0);
+		fprintf(
+		    stderr,
+		    "fathom: attach: %d tries, threads stopped %.1f ms, calls %.1f ms, %d threads unmasked\n",
+		    j.tries, j.pause_ms, mono_ms() - t0, unmasked);
 	return rc;
 }
 

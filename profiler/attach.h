@@ -21,6 +21,10 @@ struct arange {
 struct attach_unsafe {
 	struct arange r[ATTACH_UNSAFE_MAX];
 	int n;
+	/* Inside the ranges, but allowed as a return address on the stack
+	 * (never as the PC): the agent's interposers that wait in the C
+	 * library (its section fathom_blockers, preload/agent.h BLOCKER). */
+	struct arange allow;
 };
 
 #define INJ_MAX_THREADS 4096
@@ -42,6 +46,12 @@ struct inj {
  * a safe point (retrying after short resumes) and lets the others run on.
  * Returns 0, or -1 with why in err, every thread let go. */
 int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char *err, size_t cap);
+/* After the agent started (fathom_attach, inj_end): every thread that was
+ * there at inj_begin and blocks the agent's signal (fathom_late_mask.signo,
+ * at mask_at in the target) gets it unblocked by ptrace, each listed in
+ * fathom_late_mask first (the program still sees it blocked). *unmasked:
+ * how many. Returns 0. */
+int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked);
 /* Copies len bytes onto the chosen thread's stack, below the red zone and
  * what is already there; returns their address in the target (0: failed). */
 uint64_t inj_push(struct inj *j, const void *data, size_t len);
@@ -67,6 +77,8 @@ struct attach_obj {
 int attach_find_obj(pid_t pid, const char *prefix, struct attach_obj *o);
 /* The address in pid of a dynamic symbol of o (0: none), and its size. */
 uint64_t attach_sym(pid_t pid, const struct attach_obj *o, const char *name, uint64_t *size);
+/* The address in pid of o's section name (0: none), and its size. */
+uint64_t attach_section(pid_t pid, const struct attach_obj *o, const char *name, uint64_t *size);
 
 /* attach.c: one recording of a running process. */
 struct attach_req {

@@ -1,7 +1,9 @@
 # A malloc-heavy program (1000 live blocks at alloc_site replaced in turn, a
 # calloc burst of 64 at burst_site every 1000) attached mid-run with --alloc:
 # its sites, their shares of the calls as in a recording from the launch
-# (within 2 points), exactly 1000 blocks live at alloc_site at the detach,
+# (within 2 points), 1000 blocks live at alloc_site at the detach (999
+# when the detach fell between a free and the malloc that replaces it: the
+# program runs on while the writer ends the dump; seen once in CI),
 # and the frees of the blocks allocated before the attach counted apart
 # (1000 to 1064 of them), never as negative live bytes.
 source "$SRCDIR/tests/integration/attach-lib.sh"
@@ -39,7 +41,8 @@ note "attach: alloc_site $aa% of calls, burst_site $ab%, $alive blocks live at a
 sed 's/^/  | /' mem.txt | head -30 >&2
 assert_near "alloc_site's share of calls, attached vs launched" "$la" "$aa" 2
 assert_near "burst_site's share of calls, attached vs launched" "$lb" "$ab" 2
-assert_eq "blocks live at alloc_site at the detach" 1000 "$alive"
+assert_ge "blocks live at alloc_site at the detach" 999 "$alive"
+assert_le "blocks live at alloc_site at the detach" 1000 "$alive"
 assert_ge "no negative live bytes" 0 "$amin"
 before=$(sed -n 's/.*freed, allocated before attach *\([0-9,]*\).*/\1/p' mem.txt | tr -d ,)
 [ -n "$before" ] || fail "mem does not count the frees of blocks allocated before the attach"

@@ -8,7 +8,12 @@
  *           turn) and a burst at burst_site; prints the counts at the end
  *   dlfork  dlopen/dlclose of ARG2 (a library path) and fork/wait in a loop
  *   clock   a tight CLOCK_MONOTONIC loop; at the end prints the longest gap
- *           between two readings, "maxgap_us N" */
+ *           between two readings, "maxgap_us N"
+ *   masked  a thread that blocks every signal spins in masked_work, the main
+ *           thread in open_work; at the end the thread prints whether its
+ *           mask reads as it set it ("mask kept")
+ *   exec    spins in hot60/warm30/cool10 for 1.5 s, then execs /bin/echo
+ *           "exec ok" */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <poll.h>
@@ -238,6 +243,54 @@ static int clock_mode(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------------ masked */
+
+__attribute__((noinline, noipa)) void masked_work(void)
+{
+	spin(1);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline, noipa)) void open_work(void)
+{
+	spin(1);
+	__asm__ volatile("");
+}
+
+static void *masked_thread(void *a)
+{
+	sigset_t all, set, now;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, NULL);
+	pthread_sigmask(SIG_BLOCK, NULL, &set);
+	*(volatile int *)a = 1;
+	while (!g_stop)
+		masked_work();
+	pthread_sigmask(SIG_BLOCK, NULL, &now);
+	for (int s = 1; s < NSIG; s++)
+		if (sigismember(&set, s) != sigismember(&now, s)) {
+			printf("mask changed: signal %d\n", s);
+			return NULL;
+		}
+	printf("mask kept\n");
+	return NULL;
+}
+
+static int masked_mode(void)
+{
+	volatile int started = 0;
+	pthread_t th;
+	pthread_create(&th, NULL, masked_thread, (void *)&started);
+	while (!started)
+		sched_yield();
+	printf("ready\n");
+	fflush(stdout);
+	while (!g_stop)
+		open_work();
+	pthread_join(th, NULL);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_term, .sa_flags = SA_RESTART};
@@ -251,12 +304,21 @@ int main(int argc, char **argv)
 		return argc > 2 ? dlfork(argv[2]) : 2;
 	if (!strcmp(mode, "clock"))
 		return clock_mode();
+	if (!strcmp(mode, "masked"))
+		return masked_mode();
+	int exec = !strcmp(mode, "exec");
+	double until = mono_us() + 1.5e6;
 	printf("ready\n");
 	fflush(stdout);
 	while (!g_stop) {
 		hot60();
 		warm30();
 		cool10();
+		if (exec && mono_us() > until) {
+			fflush(stdout);
+			execl("/bin/echo", "echo", "exec ok", (char *)NULL);
+			return 3;
+		}
 	}
 	return 0;
 }

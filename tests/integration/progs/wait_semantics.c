@@ -60,6 +60,27 @@ static void *lock_hold_50(void *a)
 	return a;
 }
 
+/* Holds m until the test is done with it (release): a timed lock must time
+ * out however late the loaded machine runs the test after the start. */
+static atomic_int release;
+
+static void *lock_hold_released(void *a)
+{
+	pthread_mutex_lock(&m);
+	atomic_store(&ready, 1);
+	while (!atomic_load(&release))
+		ms(5);
+	pthread_mutex_unlock(&m);
+	return a;
+}
+
+static void let_go(pthread_t th)
+{
+	atomic_store(&release, 1);
+	pthread_join(th, NULL);
+	atomic_store(&release, 0);
+}
+
 static pthread_t start(void *(*fn)(void *), void *arg)
 {
 	pthread_t th;
@@ -110,10 +131,10 @@ static void pi(void)
 	pthread_t th = start(lock_hold_50, NULL);
 	check("PI contended lock", pthread_mutex_lock(&m) == 0 && pthread_mutex_unlock(&m) == 0);
 	pthread_join(th, NULL);
-	th = start(lock_hold_50, NULL);
+	th = start(lock_hold_released, NULL);
 	struct timespec ts = in_ms(10);
 	check("PI timedlock: ETIMEDOUT", pthread_mutex_timedlock(&m, &ts) == ETIMEDOUT);
-	pthread_join(th, NULL);
+	let_go(th);
 	pthread_mutex_destroy(&m);
 }
 
@@ -163,12 +184,12 @@ static void errorcheck_recursive(void)
 	pthread_mutex_destroy(&m);
 
 	init(PTHREAD_MUTEX_NORMAL, 0, 0);
-	pthread_t th = start(lock_hold_50, NULL);
+	pthread_t th = start(lock_hold_released, NULL);
 	ts = in_ms(10);
 	check("timedlock: ETIMEDOUT", pthread_mutex_timedlock(&m, &ts) == ETIMEDOUT);
 	ts.tv_nsec = 2000000000;
 	check("timedlock, bad abstime: EINVAL", pthread_mutex_timedlock(&m, &ts) == EINVAL);
-	pthread_join(th, NULL);
+	let_go(th);
 	pthread_mutex_destroy(&m);
 }
 
