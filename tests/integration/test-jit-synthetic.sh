@@ -24,7 +24,7 @@ share() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2://p"; }
 # 1. The map as written: three names, shares near 60/20/20; the early
 # line covering all three names only the one no later line covers; the
 # overridden name never appears; the three garbage lines are counted.
-run "$FATHOM" record -q -o m.fdump -- "$P" map 0.6 >/dev/null
+run "$FATHOM" record -q -F 1000 -o m.fdump -- "$P" map 0.6 >/dev/null
 rm -f "/tmp/perf-$(pid_of m.fdump).map"
 "$FATHOM" report m.fdump >m.txt 2>m.err || fail "fathom report failed"
 s=$(jit_shares m.fdump)
@@ -79,7 +79,7 @@ ns_run() { # MODE DUMP: the program as pid 50, after a stale map for it
 		echo '0 7fffffffffff jit_other_process_fn' >/tmp/perf-50.map
 		sleep 0.3
 		echo 49 >/proc/sys/kernel/ns_last_pid || exit 77
-		exec '$FATHOM' record -q -o '$2' -- '$P' $1 0.3 >/dev/null"
+		exec '$FATHOM' record -q -F 1000 -o '$2' -- '$P' $1 0.3 >/dev/null"
 }
 ns_run nomap s.fdump
 rc=$?
