@@ -21,6 +21,23 @@
 /* Grows the record buffer to hold need bytes, keeping its content. */
 int enc_grow_raw(struct enc *e, size_t need);
 
+/* FREE_REF and ALLOC_AT's references (encode-refs.c), per chunk. Starts
+ * a chunk's references afresh (with its delta bases). */
+void enc_refs_reset(struct enc *e);
+void enc_refs_free(struct enc *e);
+/* A free of ptr: how many allocations back in the chunk its block was made
+ * (0: not known); ptr becomes the most recent free. */
+uint32_t enc_ref_free(struct enc *e, uint64_t ptr);
+/* REALLOC's old block: no longer live. */
+void enc_ref_drop(struct enc *e, uint64_t ptr);
+/* How ALLOC_AT can name an allocation's address: 1..FD_REF_FREES (that
+ * many frees back), 0 (a delta from *base, the stack's last address), or
+ * -1 (it cannot: a plain ALLOC). */
+int enc_ref_alloc_at(struct enc *e, uint64_t ptr, uint64_t id, uint64_t *base);
+/* An allocation of the chunk (ALLOC, ALLOC_AT; REALLOC's new block with
+ * is_alloc 0, which does not count as its stack's last address). */
+void enc_ref_alloc(struct enc *e, uint64_t ptr, uint64_t id, int is_alloc);
+
 /* Makes room for a record of at most need bytes, flushing the chunk first
  * when it would overflow. The flush resets the delta bases, so callers read
  * them only after this. */

@@ -49,12 +49,12 @@ static double now_ms(void)
 }
 
 /* Runs CALL, timed by the program's clock under NAME. */
-#define TIMED(name, call)                                                  \
-	do {                                                                 \
-		double t0_ = now_ms();                                       \
-		call;                                                        \
-		if (nown < (int)(sizeof(own) / sizeof(own[0])))              \
-			own[nown++] = (typeof(own[0])){name, now_ms() - t0_}; \
+#define TIMED(name, call)                                                                                    \
+	do {                                                                                                 \
+		double t0_ = now_ms();                                                                       \
+		call;                                                                                        \
+		if (nown < (int)(sizeof(own) / sizeof(own[0])))                                              \
+			own[nown++] = (typeof(own[0])){name, now_ms() - t0_};                                \
 	} while (0)
 
 static void write_own(void)
