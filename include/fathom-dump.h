@@ -336,7 +336,7 @@ enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2, FD_END_ROTATE
 
 /* FREE_REF and ALLOC_AT (since 1.6): how many frees back ALLOC_AT can
  * name, and the stack ids its delta from a stack's last address is for. */
-#define FD_REF_FREES 16
+#define FD_REF_FREES 8
 #define FD_REF_MAX_STACK (1u << 24)
 
 /* A stack deeper than this is cut at the outermost end. */
