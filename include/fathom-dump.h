@@ -153,6 +153,22 @@
  *                recorded), recorded (bytes recorded), cut (FD_PMCUT_*),
  *                str path. A later FILE of the same dump (an exec that
  *                failed, then the end) replaces what earlier ones gave.
+ *   FREE_REF (26) since 1.6: a FREE that names its block by reference:
+ *                zz seq delta, back (>= 1): the block the back-th
+ *                allocation before it in this chunk made (counting ALLOC,
+ *                ALLOC_AT and REALLOC's new block, in file order), which
+ *                is still live. Sets prev_seq, prev_ptr (= the block).
+ *   ALLOC_AT (27) since 1.6: an ALLOC whose address is named by
+ *                reference: zz seq delta, stack_id, size, at, then for at
+ *                0 a zz delta: at 1..FD_REF_FREES: the address the at-th
+ *                free before it in this chunk freed (FREE and FREE_REF);
+ *                at 0: the delta is from the address the last ALLOC or
+ *                ALLOC_AT of the same stack_id in this chunk returned
+ *                (only for stack ids below FD_REF_MAX_STACK). Sets
+ *                prev_seq, prev_ptr (= the address).
+ *                Per chunk, readers keep the addresses of the allocations
+ *                in order, of the last FD_REF_FREES frees, and the last
+ *                address ALLOC and ALLOC_AT gave each stack id.
  *
  * Allocation events carry a global sequence number taken from one process-wide
  * atomic counter: for ALLOC after the real allocator returned, for FREE before
@@ -170,7 +186,7 @@
 #define FD_MAGIC "FATHOMDP"
 #define FD_MAGIC_LEN 8
 #define FD_VERSION_MAJOR 1
-#define FD_VERSION_MINOR 5
+#define FD_VERSION_MINOR 6
 #define FD_FILE_HEADER_SIZE 16
 
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */
@@ -198,17 +214,19 @@ enum fd_record_kind {
 	FD_REC_TICK = 12,
 	FD_REC_LOST = 13,
 	FD_REC_TRAILER = 14,
-	FD_REC_NOTE = 16,    /* since 1.2 */
-	FD_REC_PYCODE = 17,  /* since 1.3 */
-	FD_REC_PYTHON = 18,  /* since 1.3 */
-	FD_REC_WAIT = 19,    /* since 1.4 */
-	FD_REC_HOLD = 20,    /* since 1.4 */
-	FD_REC_WINDOW = 21,  /* since 1.4 */
-	FD_REC_MAP = 22,     /* since 1.4 */
-	FD_REC_UNMAP = 23,   /* since 1.4 */
-	FD_REC_REMAP = 24,   /* since 1.4 */
-	FD_REC_PERFMAP = 25, /* since 1.5 */
-	FD_REC_MAX = 25,
+	FD_REC_NOTE = 16,     /* since 1.2 */
+	FD_REC_PYCODE = 17,   /* since 1.3 */
+	FD_REC_PYTHON = 18,   /* since 1.3 */
+	FD_REC_WAIT = 19,     /* since 1.4 */
+	FD_REC_HOLD = 20,     /* since 1.4 */
+	FD_REC_WINDOW = 21,   /* since 1.4 */
+	FD_REC_MAP = 22,      /* since 1.4 */
+	FD_REC_UNMAP = 23,    /* since 1.4 */
+	FD_REC_REMAP = 24,    /* since 1.4 */
+	FD_REC_PERFMAP = 25,  /* since 1.5 */
+	FD_REC_FREE_REF = 26, /* since 1.6 */
+	FD_REC_ALLOC_AT = 27, /* since 1.6 */
+	FD_REC_MAX = 27,
 };
 
 /* Since 1.3: a STACK entry with bit 63 set is a Python frame, not an address
@@ -315,6 +333,11 @@ enum fd_perfmap_cut {
  * FD_END_DETACH (since 1.5, fathom record --pid): the agent detached from a
  * process that runs on. */
 enum fd_end { FD_END_EXIT = 0, FD_END_EXEC = 1, FD_END_SIGNAL = 2, FD_END_ROTATE = 3, FD_END_DETACH = 4 };
+
+/* FREE_REF and ALLOC_AT (since 1.6): how many frees back ALLOC_AT can
+ * name, and the stack ids its delta from a stack's last address is for. */
+#define FD_REF_FREES 8
+#define FD_REF_MAX_STACK (1u << 24)
 
 /* A stack deeper than this is cut at the outermost end. */
 #define FD_MAX_FRAMES 128

@@ -249,32 +249,48 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		e->samples++;
 		e->sample_weight += f;
 		return len;
-	case EV_ALLOC:
+	case EV_ALLOC: {
 		if (len != 4)
 			return 0;
 		s = set_tid(e, reserve(e, 64), tid);
 		p = s + 2;
+		/* Since 1.6, the address by reference where it can be. */
+		uint64_t base = 0;
+		int at = enc_ref_alloc_at(e, w[3], w[1], &base);
 		PUTZ(f - e->prev_seq);
 		PUT(w[1]);
 		PUT(w[2]);
-		PUTZ(w[3] - e->prev_ptr);
+		if (at < 0) {
+			PUTZ(w[3] - e->prev_ptr);
+		} else {
+			PUT((unsigned)at);
+			if (at == 0)
+				PUTZ(w[3] - base);
+		}
+		enc_ref_alloc(e, w[3], w[1], 1);
 		e->prev_seq = f;
 		e->prev_ptr = w[3];
-		finish(e, FD_REC_ALLOC, s, p);
+		finish(e, at < 0 ? FD_REC_ALLOC : FD_REC_ALLOC_AT, s, p);
 		e->alloc_events++;
 		return len;
-	case EV_FREE:
+	}
+	case EV_FREE: {
 		if (len != 2)
 			return 0;
 		s = set_tid(e, reserve(e, 64), tid);
 		p = s + 2;
+		uint32_t back = enc_ref_free(e, w[1]);
 		PUTZ(f - e->prev_seq);
-		PUTZ(w[1] - e->prev_ptr);
+		if (back)
+			PUT(back);
+		else
+			PUTZ(w[1] - e->prev_ptr);
 		e->prev_seq = f;
 		e->prev_ptr = w[1];
-		finish(e, FD_REC_FREE, s, p);
+		finish(e, back ? FD_REC_FREE_REF : FD_REC_FREE, s, p);
 		e->alloc_events++;
 		return len;
+	}
 	case EV_REALLOC:
 		if (len != 5)
 			return 0;
@@ -285,6 +301,8 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		PUT(w[2]);
 		PUTZ(w[3] - e->prev_ptr);
 		PUTZ(w[4] - w[3]);
+		enc_ref_drop(e, w[3]);
+		enc_ref_alloc(e, w[4], w[1], 0);
 		e->prev_seq = f;
 		e->prev_ptr = w[4];
 		finish(e, FD_REC_REALLOC, s, p);

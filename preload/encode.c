@@ -190,6 +190,7 @@ void enc_close(struct enc *e)
 		munmap(e->stack_bits, e->stack_bits_bytes);
 	if (e->ref_bits)
 		munmap(e->ref_bits, e->ref_bits_bytes);
+	enc_refs_free(e);
 	e->stack_bits = e->ref_bits = NULL;
 	e->stack_bits_bytes = e->ref_bits_bytes = 0;
 	e->raw = e->zbuf = e->zbuf2 = NULL;
@@ -204,6 +205,7 @@ int enc_flush(struct enc *e)
 	size_t raw_len = e->raw_len;
 	e->raw_len = 0;
 	e->cur_tid = e->prev_seq = e->prev_ptr = e->prev_time = 0;
+	enc_refs_reset(e);
 	if (e->error) {
 		e->lost_bytes += raw_len;
 		return -e->error;
@@ -385,6 +387,7 @@ int enc_rewind(struct enc *e, struct enc_mark m)
 {
 	e->raw_len = 0;
 	e->cur_tid = e->prev_seq = e->prev_ptr = e->prev_time = 0;
+	enc_refs_reset(e);
 	if (e->error)
 		return -e->error;
 	/* Never cut a file that is no longer the dump (the program closed our

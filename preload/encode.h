@@ -12,6 +12,11 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "fathom-dump.h"
+
+struct enc_ref;
+struct enc_stk;
+
 struct enc {
 	int fd;
 	int error; /* first write error (positive errno); nothing is written after it */
@@ -25,6 +30,15 @@ struct enc {
 	uint64_t cur_tid, prev_seq, prev_ptr, prev_time;
 	uint32_t chunk_seq;
 	uint64_t file_pos;
+	/* Per chunk too, what FREE_REF and ALLOC_AT (1.6) refer to
+	 * (encode-refs.c): the chunk's allocations by ordinal and the stacks'
+	 * last addresses, in tables mapped at the first allocation event whose
+	 * entries count for the current ref_gen only; the last frees. */
+	struct enc_ref *refs;
+	struct enc_stk *stks;
+	uint32_t ref_gen, nalloc, nfreed;
+	int refs_failed;
+	uint64_t freed[FD_REF_FREES];
 	/* When set, the fd must still be this file before each write: a program
 	 * that closes every descriptor and reuses the number must never receive
 	 * our bytes. */

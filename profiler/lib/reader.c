@@ -25,6 +25,11 @@
  * data ended. Holes are skipped without reading (SEEK_DATA). */
 #define ZERO_WINDOW (4u << 20)
 
+struct ref_stack {
+	uint64_t ptr;
+	uint32_t gen;
+};
+
 struct reader {
 	FILE *f;
 	bool own;
@@ -44,6 +49,18 @@ struct reader {
 	bool truncated; /* a truncation was reported already */
 	int cur_tid;
 	uint64_t prev_seq, prev_ptr, prev_time;
+	/* What FREE_REF and ALLOC_AT (since 1.6) refer to, per chunk (refs:
+	 * the file is 1.6 or newer): the addresses of the chunk's allocations
+	 * in order, the last frees, and each stack id's last address (valid
+	 * when its gen is ref_gen). refs_broken: an allocation record of the
+	 * chunk was damaged or not kept, so references no longer line up. */
+	bool refs, refs_broken;
+	uint64_t *allocs;
+	size_t nalloc, allocs_cap;
+	uint64_t freed[FD_REF_FREES];
+	uint32_t nfreed, ref_gen;
+	struct ref_stack *stk;
+	size_t stk_cap;
 	uint64_t *frames;
 	size_t frames_cap;
 	/* The record struct whose last contents were an event (SAMPLE, ALLOC,
@@ -128,6 +145,7 @@ int reader_open_stream(struct reader **out, FILE *f, const char *name, char **er
 		goto fail;
 	}
 	unsigned major = fd_get_u16(h + 8), minor = fd_get_u16(h + 10);
+	r->refs = major > 1 || minor >= 6;
 	if (major > FD_VERSION_MAJOR || major == 0) {
 		rc = -ENOTSUP;
 		if (asprintf(err, "%s: dump format %u.%u is %s; this fathom reads format %u.x", name, major,
@@ -230,6 +248,8 @@ void reader_close(struct reader *r)
 	free(r->stored);
 	free(r->raw);
 	free(r->frames);
+	free(r->allocs);
+	free(r->stk);
 	free(r->damage);
 	free(r->name);
 	free(r);
@@ -525,6 +545,13 @@ static int load_chunk(struct reader *r)
 		r->last_good = seq;
 		r->cur_tid = 0;
 		r->prev_seq = r->prev_ptr = r->prev_time = 0;
+		r->nalloc = r->nfreed = 0;
+		r->refs_broken = false;
+		if (++r->ref_gen == 0) {
+			if (r->stk)
+				memset(r->stk, 0, r->stk_cap * sizeof(*r->stk));
+			r->ref_gen = 1;
+		}
 		return 1;
 	}
 }
@@ -581,9 +608,71 @@ static int to_int(struct body *b, uint64_t v)
 	return (int)(v & INT_MAX);
 }
 
+/* The address an ALLOC_AT names (since 1.6); sets b->bad when it names
+ * nothing known. */
+static uint64_t alloc_at(struct reader *r, struct body *b, uint64_t id)
+{
+	uint64_t at = u(b);
+	if (at == 0) {
+		int64_t d = zz(b);
+		if (id < r->stk_cap && r->stk[id].gen == r->ref_gen)
+			return r->stk[id].ptr + (uint64_t)d;
+	} else if (at <= FD_REF_FREES && at <= r->nfreed) {
+		return r->freed[(r->nfreed - at) % FD_REF_FREES];
+	}
+	b->bad = true;
+	return 0;
+}
+
+/* The block a FREE_REF names (since 1.6). */
+static uint64_t free_ref(struct reader *r, struct body *b)
+{
+	uint64_t back = u(b);
+	if (back == 0 || back > r->nalloc || r->refs_broken) {
+		b->bad = true;
+		return 0;
+	}
+	return r->allocs[r->nalloc - back];
+}
+
+/* Keeps what later references of the chunk may name. Returns false when
+ * it cannot (memory): the references after it are then refused. */
+static bool note_refs(struct reader *r, int kind, uint64_t id, uint64_t ptr)
+{
+	if (kind == FD_REC_FREE || kind == FD_REC_FREE_REF) {
+		r->freed[r->nfreed++ % FD_REF_FREES] = ptr;
+		return true;
+	}
+	if (r->nalloc == r->allocs_cap) {
+		size_t cap = r->allocs_cap ? r->allocs_cap * 2 : 4096;
+		uint64_t *a = realloc(r->allocs, cap * sizeof(*a));
+		if (!a)
+			return false;
+		r->allocs = a;
+		r->allocs_cap = cap;
+	}
+	r->allocs[r->nalloc++] = ptr;
+	if (kind == FD_REC_REALLOC || id >= FD_REF_MAX_STACK)
+		return true;
+	if (id >= r->stk_cap) {
+		size_t cap = r->stk_cap ? r->stk_cap : 1024;
+		while (cap <= id)
+			cap *= 2;
+		struct ref_stack *k = realloc(r->stk, cap * sizeof(*k));
+		if (!k)
+			return false;
+		memset(k + r->stk_cap, 0, (cap - r->stk_cap) * sizeof(*k));
+		r->stk = k;
+		r->stk_cap = cap;
+	}
+	r->stk[id] = (struct ref_stack){ptr, r->ref_gen};
+	return true;
+}
+
 /* Decodes an event's body: the one decoder of events, for reader_events()
- * and reader_next(). Returns false when the body is malformed; the chunk's
- * delta bases advance only when it is not. */
+ * and reader_next(). FREE_REF and ALLOC_AT come out as FREE and ALLOC.
+ * Returns false when the body is malformed; the chunk's delta bases
+ * advance only when it is not. */
 static inline bool decode_event(struct reader *r, struct body *b, int kind, struct rd_event *ev)
 {
 	uint64_t seq = 0, ptr = 0, old = 0, id = 0, size = 0, time = 0, weight = 0, ns = 0, at_end = 0,
@@ -600,19 +689,32 @@ static inline bool decode_event(struct reader *r, struct body *b, int kind, stru
 			agent = u(b); /* since 1.3: the agent's own work */
 	} else {
 		seq = r->prev_seq + (uint64_t)zz(b);
-		if (kind != FD_REC_FREE) {
-			id = u(b);
-			size = u(b);
-		}
-		ptr = r->prev_ptr + (uint64_t)zz(b);
-		if (kind == FD_REC_REALLOC) {
-			old = ptr;
-			ptr += (uint64_t)zz(b);
+		if (kind == FD_REC_FREE_REF) {
+			ptr = free_ref(r, b);
+		} else {
+			if (kind != FD_REC_FREE) {
+				id = u(b);
+				size = u(b);
+			}
+			if (kind == FD_REC_ALLOC_AT)
+				ptr = alloc_at(r, b, id);
+			else
+				ptr = r->prev_ptr + (uint64_t)zz(b);
+			if (kind == FD_REC_REALLOC) {
+				old = ptr;
+				ptr += (uint64_t)zz(b);
+			}
 		}
 	}
-	if (b->bad)
+	if (b->bad) {
+		if (kind != FD_REC_SAMPLE)
+			r->refs_broken = true;
 		return false;
-	*ev = (struct rd_event){kind, r->cur_tid, id, seq, ptr, old, size, time, weight, ns, at_end, agent};
+	}
+	if (kind != FD_REC_SAMPLE && r->refs && !note_refs(r, kind, id, ptr))
+		r->refs_broken = true;
+	int out = kind == FD_REC_FREE_REF ? FD_REC_FREE : kind == FD_REC_ALLOC_AT ? FD_REC_ALLOC : kind;
+	*ev = (struct rd_event){out, r->cur_tid, id, seq, ptr, old, size, time, weight, ns, at_end, agent};
 	if (kind == FD_REC_SAMPLE) {
 		r->prev_time = time;
 	} else {
@@ -620,6 +722,13 @@ static inline bool decode_event(struct reader *r, struct body *b, int kind, stru
 		r->prev_ptr = ptr;
 	}
 	return true;
+}
+
+/* Whether records of this kind are events (decode_event). */
+static inline bool is_event(int kind)
+{
+	return kind == FD_REC_SAMPLE || kind == FD_REC_ALLOC || kind == FD_REC_FREE ||
+	       kind == FD_REC_REALLOC || kind == FD_REC_FREE_REF || kind == FD_REC_ALLOC_AT;
 }
 
 /* MAP, UNMAP and REMAP (fathom-dump.h); the delta bases advance only when
@@ -744,10 +853,13 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 	case FD_REC_SAMPLE:
 	case FD_REC_ALLOC:
 	case FD_REC_FREE:
-	case FD_REC_REALLOC: {
+	case FD_REC_REALLOC:
+	case FD_REC_FREE_REF:
+	case FD_REC_ALLOC_AT: {
 		struct rd_event ev;
 		if (!decode_event(r, b, rec->kind, &ev))
 			return false;
+		rec->kind = ev.kind;
 		rec->tid = ev.tid;
 		rec->id = ev.id;
 		rec->seq = ev.seq;
@@ -917,8 +1029,7 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 		/* Clearing the whole struct for every record was a third of the
 		 * time of reading an allocation-heavy dump: after an event, only
 		 * the fields events set are cleared. */
-		bool event = kind == FD_REC_SAMPLE || kind == FD_REC_ALLOC || kind == FD_REC_FREE ||
-			     kind == FD_REC_REALLOC;
+		bool event = is_event(kind);
 		if (event && rec == r->event_rec) {
 			rec->tid = 0;
 			rec->time = rec->id = rec->seq = rec->ptr = rec->old_ptr = rec->size = rec->weight =
@@ -950,8 +1061,7 @@ size_t reader_events(struct reader *r, struct rd_event *ev, size_t max)
 	while (n < max && end - p >= 2) {
 		int kind = p[0];
 		size_t len = p[1];
-		bool event = kind == FD_REC_SAMPLE || kind == FD_REC_ALLOC || kind == FD_REC_FREE ||
-			     kind == FD_REC_REALLOC;
+		bool event = is_event(kind);
 		/* A length of more than one byte is not worth a fast path. */
 		if (!event || len >= 0x80 || len > (size_t)(end - p - 2))
 			break;

@@ -234,6 +234,33 @@ static inline void fdw_free_ev(struct fdw *w, uint64_t seq, uint64_t ptr)
 	fdw_rec(w, FD_REC_FREE);
 }
 
+/* FREE_REF (1.6): the block of the back-th allocation before it in the
+ * chunk, whose address the caller gives (it becomes prev_ptr). */
+static inline void fdw_free_ref(struct fdw *w, uint64_t seq, uint64_t back, uint64_t ptr)
+{
+	fdw_zz(w, (int64_t)(seq - w->prev_seq));
+	fdw_u(w, back);
+	w->prev_seq = seq;
+	w->prev_ptr = ptr;
+	fdw_rec(w, FD_REC_FREE_REF);
+}
+
+/* ALLOC_AT (1.6): at 1.. a recent free; at 0, delta from the stack's last
+ * address. ptr is what it names (it becomes prev_ptr). */
+static inline void fdw_alloc_at(struct fdw *w, uint64_t seq, uint64_t stack, uint64_t size, uint64_t at,
+				int64_t delta, uint64_t ptr)
+{
+	fdw_zz(w, (int64_t)(seq - w->prev_seq));
+	fdw_u(w, stack);
+	fdw_u(w, size);
+	fdw_u(w, at);
+	if (!at)
+		fdw_zz(w, delta);
+	w->prev_seq = seq;
+	w->prev_ptr = ptr;
+	fdw_rec(w, FD_REC_ALLOC_AT);
+}
+
 static inline void fdw_realloc(struct fdw *w, uint64_t seq, uint64_t stack, uint64_t size, uint64_t old_ptr,
 			       uint64_t new_ptr)
 {

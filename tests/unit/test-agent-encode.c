@@ -33,6 +33,20 @@ struct decoded {
 	struct rec *r;
 	size_t n, cap;
 	unsigned chunks;
+	/* FREE_REF and ALLOC_AT records (1.6) met, by ALLOC_AT's kind of
+	 * reference: a recent free, a stack's last address. */
+	unsigned free_refs, at_free, at_stack;
+};
+
+/* FREE_REF and ALLOC_AT's references (fathom-dump.h), per chunk: decoded
+ * here from the format's words, apart from the profiler's reader. */
+struct refs {
+	uint64_t allocs[1 << 16];
+	size_t nalloc;
+	uint64_t freed[FD_REF_FREES];
+	unsigned nfreed;
+	uint64_t stack_ptr[64];
+	int stack_set[64];
 };
 
 static uint64_t get(const uint8_t **p, const uint8_t *end)
@@ -60,6 +74,8 @@ static void get_str(const uint8_t **p, const uint8_t *end, char *out, size_t cap
 static void decode_payload(struct decoded *d, const uint8_t *p, const uint8_t *end, unsigned chunk)
 {
 	uint64_t tid = 0, seq = 0, ptr = 0, time = 0;
+	static struct refs rf;
+	memset(&rf, 0, sizeof(rf));
 	while (p < end) {
 		unsigned kind = *p++;
 		uint64_t len = get(&p, end);
@@ -117,18 +133,47 @@ static void decode_payload(struct decoded *d, const uint8_t *p, const uint8_t *e
 			r->v[2] = get(&b, be);
 			break;
 		case FD_REC_ALLOC:
+		case FD_REC_ALLOC_AT:
 			seq += (uint64_t)getz(&b, be);
 			r->v[0] = seq;
 			r->v[1] = get(&b, be);
 			r->v[2] = get(&b, be);
-			ptr += (uint64_t)getz(&b, be);
+			assert_true(r->v[1] < 64);
+			if (kind == FD_REC_ALLOC) {
+				ptr += (uint64_t)getz(&b, be);
+			} else {
+				uint64_t at = get(&b, be);
+				if (at) {
+					assert_true(at <= FD_REF_FREES && at <= rf.nfreed);
+					ptr = rf.freed[(rf.nfreed - at) % FD_REF_FREES];
+					d->at_free++;
+				} else {
+					assert_true(rf.stack_set[r->v[1]]);
+					ptr = rf.stack_ptr[r->v[1]] + (uint64_t)getz(&b, be);
+					d->at_stack++;
+				}
+				r->kind = FD_REC_ALLOC;
+			}
 			r->v[3] = ptr;
+			rf.allocs[rf.nalloc++] = ptr;
+			rf.stack_ptr[r->v[1]] = ptr;
+			rf.stack_set[r->v[1]] = 1;
 			break;
 		case FD_REC_FREE:
+		case FD_REC_FREE_REF:
 			seq += (uint64_t)getz(&b, be);
 			r->v[0] = seq;
-			ptr += (uint64_t)getz(&b, be);
+			if (kind == FD_REC_FREE) {
+				ptr += (uint64_t)getz(&b, be);
+			} else {
+				uint64_t back = get(&b, be);
+				assert_true(back >= 1 && back <= rf.nalloc);
+				ptr = rf.allocs[rf.nalloc - back];
+				r->kind = FD_REC_FREE;
+				d->free_refs++;
+			}
 			r->v[1] = ptr;
+			rf.freed[rf.nfreed++ % FD_REF_FREES] = ptr;
 			break;
 		case FD_REC_REALLOC:
 			seq += (uint64_t)getz(&b, be);
@@ -139,6 +184,7 @@ static void decode_payload(struct decoded *d, const uint8_t *p, const uint8_t *e
 			r->v[3] = ptr;
 			ptr += (uint64_t)getz(&b, be);
 			r->v[4] = ptr;
+			rf.allocs[rf.nalloc++] = ptr;
 			break;
 		default: /* UNLOAD, THREAD_END, TICK, LOST, TRAILER: plain varints */
 			for (int i = 0; i < 8 && b < be; i++)
@@ -315,6 +361,11 @@ static void round_trip(size_t chunk_raw, int level)
 	assert_int_equal(r->v[3], 7);
 	assert_int_equal(r->v[4], 3 * (uint64_t)N);
 	assert_int_equal(k, d.n);
+	/* Each free names the block the realloc before it made, and each
+	 * allocation's address is its stack's last one plus a delta, except
+	 * the first of a chunk. */
+	assert_true(d.free_refs > N * 9 / 10);
+	assert_true(d.at_stack > N / 2);
 	free(d.r);
 }
 
@@ -352,6 +403,50 @@ static void test_compact(void **state)
 	enc_close(&e);
 	fclose(f);
 	assert_true(size < 400000 / 4);
+}
+
+/* A free, then an allocation the allocator gives the same block (its
+ * cache of freed blocks, last in first out): the allocation names the
+ * free; a free of a block made in an earlier chunk is a plain FREE. */
+static void test_refs(void **state)
+{
+	FILE *f = tmpfile();
+	struct enc e;
+	assert_int_equal(enc_open(&e, fileno(f), 4096, 1), 0);
+	const int N = 2000;
+	uint64_t held = 0x7f0000000000;
+	uint64_t a[4] = {EV_W0(EV_ALLOC, 4, 0), 2, 64, held};
+	enc_event(&e, 7, a);
+	for (int i = 0; i < N; i++) {
+		uint64_t p = 0x560000001000 + 16 * (uint64_t)(i % 5);
+		uint64_t al[4] = {EV_W0(EV_ALLOC, 4, 1 + 2 * (uint64_t)i), 1 + (uint64_t)(i % 3), 24, p};
+		uint64_t fr[2] = {EV_W0(EV_FREE, 2, 2 + 2 * (uint64_t)i), p};
+		enc_event(&e, 7, al);
+		enc_event(&e, 7, fr);
+	}
+	uint64_t fh[2] = {EV_W0(EV_FREE, 2, 1 + 2 * (uint64_t)N), held};
+	enc_event(&e, 7, fh);
+	assert_int_equal(enc_flush(&e), 0);
+	enc_close(&e);
+	struct decoded d = {0};
+	decode_file(f, &d);
+	fclose(f);
+	assert_true(d.chunks > 3);
+	assert_int_equal(d.n, 2 + 2 * (size_t)N);
+	assert_int_equal(d.r[0].kind, FD_REC_ALLOC);
+	assert_int_equal(d.r[0].v[3], held);
+	for (int i = 0; i < N; i++) {
+		uint64_t p = 0x560000001000 + 16 * (uint64_t)(i % 5);
+		assert_int_equal(d.r[1 + 2 * i].kind, FD_REC_ALLOC);
+		assert_int_equal(d.r[1 + 2 * i].v[1], 1 + i % 3);
+		assert_int_equal(d.r[1 + 2 * i].v[3], p);
+		assert_int_equal(d.r[2 + 2 * i].kind, FD_REC_FREE);
+		assert_int_equal(d.r[2 + 2 * i].v[1], p);
+	}
+	assert_int_equal(d.r[1 + 2 * N].v[1], held);
+	assert_true(d.free_refs > N * 9 / 10);
+	assert_true(d.at_free > N / 2);
+	free(d.r);
 }
 
 static void test_rewind(void **state)
@@ -499,6 +594,7 @@ int main(void)
 	    cmocka_unit_test(test_round_trip_many_chunks),
 	    cmocka_unit_test(test_round_trip_uncompressed),
 	    cmocka_unit_test(test_compact),
+	    cmocka_unit_test(test_refs),
 	    cmocka_unit_test(test_rewind),
 	    cmocka_unit_test(test_rewind_totals),
 	    cmocka_unit_test(test_not_ours),

@@ -162,6 +162,75 @@ static void check_valid(bool zstd)
 	fdw_free(&w);
 }
 
+/* FREE_REF and ALLOC_AT (1.6) come out as FREE and ALLOC with the
+ * addresses they name, through reader_next and reader_events alike; a
+ * reference to nothing known (too far back, or before the chunk) is a
+ * damaged record, never a wrong address. */
+static void test_refs(void **state)
+{
+	for (int fast = 0; fast < 2; fast++) {
+		struct fdw w;
+		fdw_init(&w, FD_VERSION_MAJOR);
+		fdw_header(&w, 4242, 1, 99, FD_ALLOC_EXACT, "/bin/app", "app", 3);
+		fdw_tid(&w, 4242);
+		fdw_alloc(&w, 1, 1, 16, 0x10000);
+		fdw_alloc(&w, 2, 2, 32, 0x10100);
+		fdw_realloc(&w, 3, 3, 48, 0x10100, 0x20000);
+		fdw_free_ref(&w, 4, 3, 0x10000);	       /* 3 allocations back */
+		fdw_alloc_at(&w, 5, 1, 16, 1, 0, 0x10000);     /* the last free */
+		fdw_alloc_at(&w, 6, 2, 32, 0, 0x40, 0x10140);  /* stack 2's last + 0x40 */
+		fdw_free_ref(&w, 7, 1, 0x10140);	       /* the last allocation */
+		fdw_alloc_at(&w, 8, 2, 32, 0, -0x40, 0x10100); /* from 0x10140 */
+		fdw_free_ref(&w, 9, 9, 0);		       /* too far back: damaged */
+		fdw_alloc_at(&w, 10, 7, 8, 0, 1, 0);	       /* stack 7 has none: damaged */
+		fdw_flush(&w, true);
+		fdw_tid(&w, 4242);
+		fdw_free_ref(&w, 11, 1, 0);	      /* nothing allocated in this chunk: damaged */
+		fdw_alloc_at(&w, 12, 1, 16, 1, 0, 0); /* no free in this chunk: damaged */
+		fdw_free_ev(&w, 13, 0x20000);
+		fdw_flush(&w, true);
+		FILE *f = fmemopen(w.buf, w.len, "rb");
+		struct reader *r;
+		char *err = NULL;
+		assert_int_equal(reader_open_stream(&r, f, "refs", &err), 0);
+		struct rd_rec rec;
+		uint64_t want[][3] = {{FD_REC_ALLOC, 1, 0x10000},   {FD_REC_ALLOC, 2, 0x10100},
+				      {FD_REC_REALLOC, 3, 0x20000}, {FD_REC_FREE, 4, 0x10000},
+				      {FD_REC_ALLOC, 5, 0x10000},   {FD_REC_ALLOC, 6, 0x10140},
+				      {FD_REC_FREE, 7, 0x10140},    {FD_REC_ALLOC, 8, 0x10100},
+				      {FD_REC_FREE, 1, 0x20000}}; /* damaged records move no base */
+		size_t k = 0;
+		for (;;) {
+			struct rd_event ev[4];
+			size_t n = fast ? reader_events(r, ev, 4) : 0;
+			for (size_t i = 0; i < n; i++, k++) {
+				assert_true(k < 9);
+				assert_int_equal(ev[i].kind, want[k][0]);
+				assert_int_equal(ev[i].seq, want[k][1]);
+				assert_int_equal(ev[i].ptr, want[k][2]);
+			}
+			if (n)
+				continue;
+			if (reader_next(r, &rec) != 1)
+				break;
+			if (rec.kind == FD_REC_HEADER || rec.kind == FD_REC_TID)
+				continue;
+			assert_true(k < 9);
+			assert_int_equal(rec.kind, want[k][0]);
+			assert_int_equal(rec.seq, want[k][1]);
+			assert_int_equal(rec.ptr, want[k][2]);
+			k++;
+		}
+		assert_int_equal(k, 9);
+		assert_non_null(reader_damage(r));
+		assert_non_null(strstr(reader_damage(r), "damaged record (kind 26)"));
+		assert_non_null(strstr(reader_damage(r), "damaged record (kind 27)"));
+		reader_close(r);
+		fclose(f);
+		fdw_free(&w);
+	}
+}
+
 static void test_valid_plain(void **state)
 {
 	check_valid(false);
@@ -563,6 +632,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_valid_plain),
+	    cmocka_unit_test(test_refs),
 	    cmocka_unit_test(test_valid_zstd),
 	    cmocka_unit_test(test_truncated_every_byte),
 	    cmocka_unit_test(test_no_trailer),
