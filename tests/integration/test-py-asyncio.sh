@@ -54,7 +54,14 @@ for py in $pys; do
 		fi
 		assert_ge "$v: aio.$c's periods under the event loop" "$((w * 95 / 100))" "$looped"
 		read -r line _ < <(py_top_line lines-$v.json aio.$c)
-		assert_eq "$v: aio.$c's hot line" "aio.py:${body[$i]}" "$line"
+		# audit has some 10% of the samples (40-150): in 3.13 its loop
+		# header (FOR_ITER over range, the line above the body) takes
+		# nearly as much as the body, and came out on top once in CI.
+		if [ "$c" = audit ] && [ "$line" = "aio.py:$((body[i] - 1))" ]; then
+			note "$v: aio.audit's hot line is its loop header ($line), next to its body"
+		else
+			assert_eq "$v: aio.$c's hot line" "aio.py:${body[$i]}" "$line"
+		fi
 		i=$((i + 1))
 	done
 done

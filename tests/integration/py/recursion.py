@@ -19,8 +19,9 @@ def recurse(depth, n):
 
 def main():
     depth = int(sys.argv[1]) if len(sys.argv) > 1 else 200
+    rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 30
     total = 0
-    for _ in range(30):
+    for _ in range(rounds):
         total += recurse(depth, 100000)
     print("done", total)
 
