@@ -58,11 +58,13 @@ static void on_alarm(int sig)
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int ready;
+static volatile int waiter_in;
 
 static void *waiter(void *arg)
 {
 	(void)arg;
 	pthread_mutex_lock(&mu);
+	waiter_in = 1;
 	while (!ready)
 		pthread_cond_wait(&cv, &mu);
 	pthread_mutex_unlock(&mu);
@@ -144,6 +146,10 @@ int main(void)
 
 	/* A thread waits on a condition; joined after WAIT_MS. */
 	pthread_create(&th, NULL, waiter, NULL);
+	/* Its wait starts once it holds the mutex: a loaded machine may start
+	 * the thread late (it waited 3 ms of WAIT_MS once in CI). */
+	while (!waiter_in)
+		sched_yield();
 	usleep(WAIT_MS * 1000);
 	pthread_mutex_lock(&mu);
 	ready = 1;
