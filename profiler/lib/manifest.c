@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fathom-dump.h"
@@ -91,6 +92,13 @@ void dump_tally_add(struct dump_tally *t, const char *path, bool again)
 	char *err;
 	if (reader_open(&r, path, &err) < 0) {
 		free(err);
+		/* A child that has just made its dump may not have written the
+		 * header yet (a daemon's child, read at the command's end). */
+		if (again) {
+			nanosleep(&(struct timespec){0, 200000000}, NULL);
+			dump_tally_add(t, path, false);
+			return;
+		}
 		t->damaged++;
 		return;
 	}
