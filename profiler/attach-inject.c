@@ -381,8 +381,12 @@ int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
 		uint64_t m = 0;
 		if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
 			continue; /* ended meanwhile */
-		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0 || wait_stop(tid, &sig) < 0)
+		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+			ptrace(PTRACE_DETACH, tid, 0, 0);
 			continue;
+		}
+		if (wait_stop(tid, &sig) < 0)
+			continue; /* gone */
 		if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(m), &m) == 0 && (m & bit)) {
 			/* Listed before it runs with the signal let through. */
 			int32_t t32 = (int32_t)tid;
