@@ -226,8 +226,15 @@ out:
  * by the agent's last exit handler (freeres.c). */
 __attribute__((destructor)) static void agent_fini(void)
 {
-	if (agent_exit_late_pending())
+	if (agent_exit_late_pending()) {
+		/* What runs from here to the late finish is teardown of the
+		 * libraries loaded before the agent (libzstd's destructor and
+		 * .fini, which a walk from them cannot tie to the agent: a
+		 * libzstd frame in the program's profile, twice in CI), never
+		 * the program's work: its destructors have run. */
+		agent_cpu_on = 0;
 		return;
+	}
 	agent_finish(FD_END_EXIT);
 }
 

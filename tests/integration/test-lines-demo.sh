@@ -72,7 +72,8 @@ assert_contains "CPU columns" "self%" work.txt
 # Elision: with --context 1 the lines between the hot line and the
 # second loop are replaced by '...'; the cold line with them.
 "$FATHOM" lines demo.fdump lines_work --context 1 >ctx.txt || fail "--context 1 failed"
-grep -q '\.\.\. (3 lines)' ctx.txt || { cat ctx.txt >&2; fail "no elision with --context 1"; }
+# (3 lines, or 4 when no sample fell on the line after the hot one.)
+grep -qE '\.\.\. \([34] lines\)' ctx.txt || { cat ctx.txt >&2; fail "no elision with --context 1"; }
 assert_not_contains "the cold line elided" "LINE:cold" ctx.txt
 assert_contains "the cold line shown by default" "LINE:cold" work.txt
 
