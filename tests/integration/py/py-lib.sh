@@ -35,8 +35,11 @@ PY
 
 # py_split_shares REPORT.json TRUTH WHAT: py/split.py's three functions'
 # shares of their total weight in REPORT.json, each within 5 points of the
-# program's own clock (its TRUTH line: "truth a=60.0 b=29.7 c=10.3"), from
-# at least 300 periods.
+# program's own clock (its TRUTH line: "truth a=60.0 b=29.7 c=10.3") plus
+# two standard errors of a share estimated from the run's samples (the
+# kernel's 250 Hz tick gives about 120 samples of weight 4 at -F 999: one
+# standard error of a 30% share is 4 points, and 5 alone failed twice in
+# CI), from at least 300 periods.
 py_split_shares() {
 	local a b c pa pb pc ta tb tc
 	read -r a b c < <(py_totals "$1" split.spin_a split.spin_b split.spin_c)
@@ -47,7 +50,10 @@ py_split_shares() {
 	tc=$(sed 's/.* c=\([0-9.]*\).*/\1/' <<<"$2")
 	note "weights $a $b $c; spin_a $pa% (truth $ta), spin_b $pb% (truth $tb), spin_c $pc% (truth $tc)"
 	[ "$((a + b + c))" -ge 300 ] || fail "only $((a + b + c)) periods in the three functions: too few"
-	assert_near "spin_a share ($3)" "$ta" "$pa" 5
-	assert_near "spin_b share ($3)" "$tb" "$pb" 5
-	assert_near "spin_c share ($3)" "$tc" "$pc" 5
+	local n slack
+	n=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["samples"])' "$1")
+	slack() { awk -v q="$1" -v n="$n" 'BEGIN { q /= 100; if (n < 1) n = 1; printf "%.1f\n", 5 + 200 * sqrt(q * (1 - q) / n) }'; }
+	assert_near "spin_a share ($3)" "$ta" "$pa" "$(slack "$ta")"
+	assert_near "spin_b share ($3)" "$tb" "$pb" "$(slack "$tb")"
+	assert_near "spin_c share ($3)" "$tc" "$pc" "$(slack "$tc")"
 }
