@@ -19,6 +19,10 @@ assert_near() {
 	awk -v e="$2" -v a="$3" -v t="$4" 'BEGIN { d = e - a; if (d < 0) d = -d; exit !(d <= t) }' ||
 		fail "$1: expected $2 +/- $4, got $3"
 }
+# share_tol BASE PERCENT SAMPLES: BASE points plus two standard errors of
+# a share of PERCENT% estimated from SAMPLES samples (a tolerance for a CPU
+# share that counts its sampling noise).
+share_tol() { awk -v b="$1" -v q="$2" -v n="$3" 'BEGIN { q /= 100; if (n < 1) n = 1; printf "%.1f\n", b + 200 * sqrt(q * (1 - q) / n) }'; }
 # assert_le WHAT LIMIT ACTUAL
 assert_le() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a <= l) }' || fail "$1: $3 is above the limit $2"; }
 # assert_ge WHAT LIMIT ACTUAL

@@ -32,7 +32,7 @@ for py in $pys; do
 	# (about half the run's, of weight ~4 on the 250 Hz tick): 6 alone
 	# failed once in CI (34.2 against 40.4 in 3.12).
 	n=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["samples"])' report-$v.json)
-	tol=$(awk -v q="$truth" -v n="$n" 'BEGIN { q /= 100; n /= 2; if (n < 1) n = 1; printf "%.1f", 6 + 200 * sqrt(q * (1 - q) / n) }')
+	tol=$(share_tol 6 "$truth" "$((n / 2))")
 	assert_near "$v: the lambda's share of by_key" "$truth" "$got" "$tol"
 	# Every sample in the lambda is under the sort's C code.
 	lw=$(py_weight sort-$v.folded "sortkey\.by_key;.*$lambda(;|\$)")

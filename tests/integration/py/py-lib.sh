@@ -50,10 +50,9 @@ py_split_shares() {
 	tc=$(sed 's/.* c=\([0-9.]*\).*/\1/' <<<"$2")
 	note "weights $a $b $c; spin_a $pa% (truth $ta), spin_b $pb% (truth $tb), spin_c $pc% (truth $tc)"
 	[ "$((a + b + c))" -ge 300 ] || fail "only $((a + b + c)) periods in the three functions: too few"
-	local n slack
+	local n
 	n=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["samples"])' "$1")
-	slack() { awk -v q="$1" -v n="$n" 'BEGIN { q /= 100; if (n < 1) n = 1; printf "%.1f\n", 5 + 200 * sqrt(q * (1 - q) / n) }'; }
-	assert_near "spin_a share ($3)" "$ta" "$pa" "$(slack "$ta")"
-	assert_near "spin_b share ($3)" "$tb" "$pb" "$(slack "$tb")"
-	assert_near "spin_c share ($3)" "$tc" "$pc" "$(slack "$tc")"
+	assert_near "spin_a share ($3)" "$ta" "$pa" "$(share_tol 5 "$ta" "$n")"
+	assert_near "spin_b share ($3)" "$tb" "$pb" "$(share_tol 5 "$tb" "$n")"
+	assert_near "spin_c share ($3)" "$tc" "$pc" "$(share_tol 5 "$tc" "$n")"
 }
