@@ -31,7 +31,13 @@
 #define INTERN_LEVELS 10
 
 struct intern agent_intern;
-_Atomic uint64_t agent_seq;
+/* The sequence counter alone on its cache line: every allocation event
+ * writes it, and the writer thread reads the variables around it. */
+static struct {
+	_Atomic uint64_t v;
+	char pad[56];
+} __attribute__((aligned(64))) seq_line;
+extern _Atomic uint64_t agent_seq __attribute__((alias("seq_line")));
 _Atomic uint64_t agent_lost_stacks;
 _Atomic uint64_t agent_lost_alloc;
 volatile int agent_alloc_on;

@@ -24,7 +24,7 @@ if [ $tests = 1 ]; then
 	# consumers the integration tests run (Go's pprof, heaptrack, a browser,
 	# pytest for test-py-pytest, a debuginfod server and curl for
 	# test-debuginfod-fetch ...), and clang-format (the layout check).
-	pkgs+=(libcmocka-dev libunwind-dev python3 python3-pytest clang clang-format libclang-rt-14-dev golang-go heaptrack sqlite3 perl git
+	pkgs+=(libcmocka-dev libunwind-dev python3 python3-pytest clang clang-format libclang-rt-14-dev golang-go heaptrack libgoogle-perftools4 sqlite3 perl git
 	       xz-utils chromium valgrind debuginfod curl)
 	# Node.js may come from outside Debian (its npm then conflicts with
 	# Debian's): install Debian's only when the commands are missing.

@@ -224,7 +224,7 @@ cpu_cfg() {
 cpu_rows() {
 	cc -O2 -g -pthread -o cpu_bound "$WL/cpu_bound.c" || fail "cannot build cpu_bound.c"
 	CPUPROG=$WORKDIR/cpu_bound
-	CPUN=${BENCH_CPU_N:-100000000} # about a second of CPU per thread on an idle machine
+	CPUN=${BENCH_CPU_N:-800000000} # about 2 s of CPU per thread on an idle machine (2026-12)
 	rm -f "$WORKDIR"/results.*
 	local cfgs="plain f99 f1000" g=1 p=1
 	[ -n "$PROFILER_SO" ] && cfgs="$cfgs g100 g1000" || g=
