@@ -287,7 +287,7 @@ static int run_cfa(struct unwind *u, const uint8_t *p, const uint8_t *end, const
 
 static inline unsigned cache_index(uint64_t pc)
 {
-	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> 56) % UW_CACHE;
+	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> (64 - UW_CACHE_BITS));
 }
 
 /* Applies a cached simple frame. */
@@ -340,9 +340,9 @@ static void cache_store(struct unwind *u, uint64_t target, const struct cie *c, 
 			k += tracked;
 			continue;
 		}
-		if (!tracked || x->kind != UWR_OFFSET || !x->val || x->val != (int32_t)x->val)
+		if (!tracked || x->kind != UWR_OFFSET || !x->val || x->val != (int16_t)x->val)
 			return;
-		e.off[k++] = (int32_t)x->val;
+		e.off[k++] = (int16_t)x->val;
 	}
 	e.pc = target;
 	e.gen = gen;

@@ -31,14 +31,18 @@ struct uw_rules {
 
 /* Per-thread cache of simple frames (CFA = register + offset, the return
  * address and callee-saved registers at fixed offsets from it): one lookup
- * instead of finding and running the frame's CFI. */
-#define UW_CACHE 256
+ * instead of finding and running the frame's CFI. 2048 entries of 32 bytes
+ * (touched as used): 256 missed half the time on cc1's deep, varied stacks. */
+#ifndef UW_CACHE_BITS
+#define UW_CACHE_BITS 11
+#endif
+#define UW_CACHE (1u << UW_CACHE_BITS)
 struct uw_cached {
 	uint64_t pc; /* the address looked up (pc, or pc - 1 for a return address) */
 	uint32_t gen;
 	int32_t cfa_off;
-	uint8_t cfa_reg, end, pad[2]; /* end: the outermost frame */
-	int32_t off[7];		      /* rbx rbp r12 r13 r14 r15 ra: CFA offset, 0 = unchanged */
+	uint8_t cfa_reg, end; /* end: the outermost frame */
+	int16_t off[7];	      /* rbx rbp r12 r13 r14 r15 ra: CFA offset, 0 = unchanged */
 };
 
 /* The unwinder's state: the registers of the current frame, and the rule
