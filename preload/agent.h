@@ -137,6 +137,12 @@ struct tstate {
 	char name[16];
 	uint64_t hook_frames[EV_MAX_WORDS];
 	uint64_t hook_sps[FD_MAX_FRAMES];
+	uint64_t hook_rbps[FD_MAX_FRAMES];
+	/* The last walk from a hook (alloc-record.c): return addresses, stack
+	 * and frame pointers of its frames, whose outer part the next walk
+	 * reuses once it reaches one of them. */
+	unsigned last_n;
+	uint64_t last_ips[FD_MAX_FRAMES], last_sps[FD_MAX_FRAMES], last_rbps[FD_MAX_FRAMES];
 	uint8_t cache_rr[SCACHE_SETS]; /* next way to replace in each set */
 	struct scache_entry cache[SCACHE_SETS * SCACHE_WAYS];
 	/* The Python part of allocation stacks (python-alloc.c). */

@@ -26,6 +26,26 @@ static inline unsigned cache_set(uint64_t ip0, uint64_t sp0)
 	return (unsigned)(((ip0 ^ (sp0 << 9)) * 0x9e3779b97f4a7c15ull) >> (64 - 6)) % SCACHE_SETS;
 }
 
+/* A frame pointer the unwinder does not know (no register holds it). */
+#define UNKNOWN_RBP 1
+
+/* Whether the frames of the last walk above its frame j are still on the
+ * stack: every return address in its slot, the slots within the live stack
+ * (below hi). A frame's caller follows from its return address, stack and
+ * frame pointers and the memory above it, so a walk that reaches frame j
+ * of the last one (the same three) goes on as it did, and reading the
+ * return addresses back costs a load a frame where unwinding costs a table
+ * lookup and a few reads. */
+static inline int outer_intact(const struct tstate *t, unsigned j, uintptr_t hi)
+{
+	if (t->last_n == 0 || t->last_sps[t->last_n - 1] > hi)
+		return 0;
+	for (unsigned m = j + 1; m < t->last_n; m++)
+		if (*(const uint64_t *)(uintptr_t)(t->last_sps[m] - 8) != t->last_ips[m])
+			return 0;
+	return 1;
+}
+
 /* Unwinds from here with the agent's unwinder, drops the agent's own
  * frames, interns the stack (frame 0 is ip0 - 1: inside the call
  * instruction, so that it names the calling line) and fills the cache entry.
@@ -35,7 +55,7 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 						     uint64_t sp0, unsigned *nout)
 {
 	/* hook_frames holds the STACK event: header, then the frames. */
-	uint64_t *ips = t->hook_frames + 2, *sps = t->hook_sps;
+	uint64_t *ips = t->hook_frames + 2, *sps = t->hook_sps, *rbps = t->hook_rbps;
 	unsigned n = 0;
 	int saved = errno;
 	/* A signal handler of the program that interrupted the SIGPROF
@@ -49,17 +69,37 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 		unwind_init_captured(u, t->stack_lo, t->stack_hi);
 		u->cache = t->uw_cache;
 		int skipping = 1;
+		unsigned j = 0;
 		do {
-			uint64_t ip = u->reg[UW_RA];
+			uint64_t ip = u->reg[UW_RA], sp = u->reg[UW_RSP];
 			if (skipping && ip >= agent_text_lo && ip < agent_text_hi)
 				continue;
 			skipping = 0;
 			ips[n] = ip;
-			sps[n] = u->reg[UW_RSP];
+			sps[n] = sp;
+			rbps[n] = u->known & (1u << UW_RBP) ? u->reg[UW_RBP] : UNKNOWN_RBP;
+			/* The last walk's frames are in stack order too. */
+			while (j < t->last_n && t->last_sps[j] < sp)
+				j++;
+			if (j < t->last_n && t->last_sps[j] == sp && t->last_ips[j] == ip &&
+			    t->last_rbps[j] == rbps[n] && outer_intact(t, j, u->ok_hi[0])) {
+				unsigned m = t->last_n - j - 1;
+				if (m > FD_MAX_FRAMES - n - 1)
+					m = FD_MAX_FRAMES - n - 1;
+				memcpy(ips + n + 1, t->last_ips + j + 1, m * sizeof(uint64_t));
+				memcpy(sps + n + 1, t->last_sps + j + 1, m * sizeof(uint64_t));
+				memcpy(rbps + n + 1, t->last_rbps + j + 1, m * sizeof(uint64_t));
+				n += 1 + m;
+				break;
+			}
 			n++;
 		} while (n < FD_MAX_FRAMES && unwind_step(u));
 		__asm__ volatile("" ::: "memory");
 		t->in_unwind = 0;
+		memcpy(t->last_ips, ips, n * sizeof(uint64_t));
+		memcpy(t->last_sps, sps, n * sizeof(uint64_t));
+		memcpy(t->last_rbps, rbps, n * sizeof(uint64_t));
+		t->last_n = n;
 	}
 	if (n == 0) {
 		ips[0] = ip0;
