@@ -11,12 +11,8 @@
 #   clock of the plain run;
 # - malloc-dominated (`heavy`: one malloc and one free per step of
 #   stk_build): within 5 points in sampled mode; in exact mode printed
-#   only (see the last comparison below). The agent's stores land in ring lines the
-#   writer thread has read; without the fence in arec_free the wait for
-#   them fell on the real free's locked cmpxchg, and stk_build came out
-#   13-14 points high on a quiet machine (less under load, when the writer
-#   seldom runs beside the program); charging the agent's work to the
-#   calling frame, as once done, also gave 13-17 points high;
+#   only (see the last comparison below); charging the agent's work to the
+#   calling frame, as once done, gave 13-17 points high;
 # and no frame of the agent's anywhere, and no sample lost while a thread
 # waits in the agent (it used to lose ~20% of them in exact mode).
 source "$SRCDIR/tests/lib.sh"
@@ -105,7 +101,9 @@ compare hplain hsampled 6 own
 record hexact --alloc -- 10 4000000 heavy
 # Its shares are printed, not judged (tolerance 100): the agent is 85-90%
 # of that run's CPU, and the program's 10-15% came out 13-14 points high
-# (stk_build) before the fence in arec_free, 1.0-2.6 after on a quiet
-# machine, and once 15 points low in CI (68.2 against 83.2; cause not
-# found). No agent frame and no lost sample are still asserted.
+# (stk_build) when the free's locked instructions waited for the agent's
+# ring stores, 1.0-2.6 points off with a fence in arec_free on a quiet
+# machine, once 15 points low in CI (68.2 against 83.2; cause not found);
+# with ring_push's prefetchw and no fence, 3-7 points low. No agent frame
+# and no lost sample are still asserted.
 compare hplain hexact 100 own
