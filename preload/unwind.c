@@ -290,35 +290,38 @@ static inline unsigned cache_index(uint64_t pc)
 	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> (64 - UW_CACHE_BITS));
 }
 
-/* Applies a cached simple frame. */
+/* Applies a cached simple frame: the saved registers (mask, offsets from
+ * the CFA) read directly when all lie on the known part of the stack. */
 static int step_cached(struct unwind *u, const struct uw_cached *e)
 {
 	if (!(u->known & (1u << e->cfa_reg)))
 		return -1;
-	uint64_t cfa = u->reg[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off, v[7];
+	uint64_t cfa = u->reg[e->cfa_reg] + (uint64_t)(int64_t)e->cfa_off;
 	if (cfa <= u->reg[UW_RSP])
 		return -1;
-	/* Saved registers sit just below the CFA: one range check for all
-	 * when the frame is on the known part of the stack. */
-	if (cfa - 256 >= u->ok_lo[0] && cfa <= u->ok_hi[0] && cfa - 256 < cfa) {
-		for (int i = 0; i < 7; i++)
-			if (e->off[i]) {
-				if (e->off[i] < -256 || e->off[i] > -8)
-					goto slow;
-				memcpy(&v[i], (const void *)(uintptr_t)(cfa + (uint64_t)(int64_t)e->off[i]),
-				       8);
-			}
-	} else {
-	slow:
-		for (int i = 0; i < 7; i++)
-			if (e->off[i] && uw_read(u, cfa + (uint64_t)(int64_t)e->off[i], &v[i]) < 0)
-				return -1;
-	}
-	for (int i = 0; i < 7; i++)
-		if (e->off[i]) {
-			u->reg[cached_regs[i]] = v[i];
-			u->known |= 1u << cached_regs[i];
+	unsigned m = e->mask & ~UW_CACHED_END;
+	uint64_t lo = cfa + (uint64_t)(int64_t)e->low;
+	if (lo >= u->ok_lo[0] && lo < cfa && cfa <= u->ok_hi[0]) {
+		for (unsigned b = m; b; b &= b - 1) {
+			int i = __builtin_ctz(b);
+			uint64_t v;
+			memcpy(&v, (const void *)(uintptr_t)(cfa + (uint64_t)(int64_t)e->off[i]), 8);
+			u->reg[cached_regs[i]] = v;
 		}
+	} else {
+		uint64_t v[7];
+		for (unsigned b = m; b; b &= b - 1) {
+			int i = __builtin_ctz(b);
+			if (uw_read(u, cfa + (uint64_t)(int64_t)e->off[i], &v[i]) < 0)
+				return -1;
+		}
+		for (unsigned b = m; b; b &= b - 1) {
+			int i = __builtin_ctz(b);
+			u->reg[cached_regs[i]] = v[i];
+		}
+	}
+	/* The registers of cached_regs[] for the bits of m: 3, 6, 12-16. */
+	u->known |= (m & 1) << 3 | (m & 2) << 5 | (m & 0x7c) << 10;
 	u->reg[UW_RSP] = cfa;
 	u->exact = 0;
 	return 0;
@@ -328,7 +331,7 @@ static int step_cached(struct unwind *u, const struct uw_cached *e)
 static void cache_store(struct unwind *u, uint64_t target, const struct cie *c, uint32_t gen)
 {
 	const struct uw_rules *rs = &u->rules;
-	if (!u->cache || c->signal || rs->cfa.kind != UWR_REG || rs->cfa.val != (int32_t)rs->cfa.val ||
+	if (!u->cache || c->signal || rs->cfa.kind != UWR_REG || rs->cfa.val != (int16_t)rs->cfa.val ||
 	    rs->reg[UW_RA].kind != UWR_OFFSET)
 		return;
 	struct uw_cached e;
@@ -340,14 +343,17 @@ static void cache_store(struct unwind *u, uint64_t target, const struct cie *c, 
 			k += tracked;
 			continue;
 		}
-		if (!tracked || x->kind != UWR_OFFSET || !x->val || x->val != (int16_t)x->val)
+		if (!tracked || x->kind != UWR_OFFSET || x->val >= 0 || x->val != (int16_t)x->val)
 			return;
+		e.mask |= (uint8_t)(1u << k);
+		if (x->val < e.low)
+			e.low = (int16_t)x->val;
 		e.off[k++] = (int16_t)x->val;
 	}
 	e.pc = target;
 	e.gen = gen;
 	e.cfa_reg = (uint8_t)rs->cfa.len;
-	e.cfa_off = (int32_t)rs->cfa.val;
+	e.cfa_off = (int16_t)rs->cfa.val;
 	u->cache[cache_index(target)] = e;
 }
 
@@ -362,7 +368,7 @@ int unwind_step(struct unwind *u)
 	if (u->cache) {
 		const struct uw_cached *e = &u->cache[cache_index(target)];
 		if (e->pc == target && e->gen == unwind_gen)
-			return !e->end && step_cached(u, e) == 0 && u->reg[UW_RA] >= 4096;
+			return !(e->mask & UW_CACHED_END) && step_cached(u, e) == 0 && u->reg[UW_RA] >= 4096;
 	}
 	/* The generation before the lookup: a dlclose meanwhile makes the
 	 * entry stale at once. */
@@ -404,7 +410,7 @@ int unwind_step(struct unwind *u)
 			memset(e, 0, sizeof(*e));
 			e->pc = target;
 			e->gen = gen;
-			e->end = 1;
+			e->mask = UW_CACHED_END;
 		}
 		return 0;
 	}

@@ -40,10 +40,14 @@ struct uw_rules {
 struct uw_cached {
 	uint64_t pc; /* the address looked up (pc, or pc - 1 for a return address) */
 	uint32_t gen;
-	int32_t cfa_off;
-	uint8_t cfa_reg, end; /* end: the outermost frame */
-	int16_t off[7];	      /* rbx rbp r12 r13 r14 r15 ra: CFA offset, 0 = unchanged */
+	int16_t cfa_off;
+	int16_t low;	/* the lowest of the offsets set */
+	int16_t off[7]; /* rbx rbp r12 r13 r14 r15 ra: CFA offset, 0 = unchanged */
+	uint8_t cfa_reg;
+	uint8_t mask; /* bit i (0-6): off[i] is set; UW_CACHED_END: the outermost frame */
 };
+#define UW_CACHED_END 0x80
+_Static_assert(sizeof(struct uw_cached) == 32, "a cached frame is 32 bytes");
 
 /* The unwinder's state: the registers of the current frame, and the rule
  * tables used while stepping (kept here, not on the stack). */
