@@ -69,6 +69,10 @@ struct reader {
 	ZSTD_DCtx *zd;
 	char *damage; /* messages joined by "; " */
 	unsigned nmessages, nsuppressed;
+	/* The file's version, and what of it this reader did not know: a
+	 * newer minor version's record kinds and chunk types, skipped. */
+	unsigned major, minor;
+	uint64_t unknown_recs, unknown_chunks;
 };
 
 static void damage(struct reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -145,6 +149,8 @@ int reader_open_stream(struct reader **out, FILE *f, const char *name, char **er
 		goto fail;
 	}
 	unsigned major = fd_get_u16(h + 8), minor = fd_get_u16(h + 10);
+	r->major = major;
+	r->minor = minor;
 	r->refs = major > 1 || minor >= 6;
 	if (major > FD_VERSION_MAJOR || major == 0) {
 		rc = -ENOTSUP;
@@ -515,8 +521,10 @@ static int load_chunk(struct reader *r)
 			r->off = r->size;
 			return 0;
 		}
-		if (h[4] != FD_CHUNK_RECORDS && h[4] != FD_CHUNK_SYMBOLS)
-			continue; /* a chunk type from a newer minor version */
+		if (h[4] != FD_CHUNK_RECORDS && h[4] != FD_CHUNK_SYMBOLS) {
+			r->unknown_chunks++; /* a chunk type from a newer minor version */
+			continue;
+		}
 		if (crc32c_fast(r->stored, payload_len) != fd_get_u32(h + 20)) {
 			r->nbad++;
 			damage(r, "chunk %" PRIu32 " corrupt (checksum), skipped", seq);
@@ -986,6 +994,16 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 					       "truncated after chunk %" PRIu32
 					       " (killed?); no trailer — the last ~50 ms may be missing",
 					       r->last_good);
+				if (r->unknown_recs || r->unknown_chunks)
+					damage(r,
+					       "%" PRIu64 " records and %" PRIu64
+					       " chunks of kinds this fathom does not know were skipped "
+					       "(dump format "
+					       "%u.%u, this fathom's %u.%u): figures may be incomplete; read "
+					       "it with "
+					       "the fathom that wrote it",
+					       r->unknown_recs, r->unknown_chunks, r->major, r->minor,
+					       FD_VERSION_MAJOR, FD_VERSION_MINOR);
 				if (r->nsuppressed) {
 					unsigned n = r->nsuppressed;
 					r->nsuppressed = 0;
@@ -1024,8 +1042,10 @@ int reader_next(struct reader *r, struct rd_rec *rec)
 		}
 		struct body b = {r->p, r->p + len, false};
 		r->p += len;
-		if (kind < FD_REC_HEADER || kind > FD_REC_MAX)
-			continue; /* unknown kind from a newer minor version: skipped by length */
+		if (kind < FD_REC_HEADER || kind > FD_REC_MAX) {
+			r->unknown_recs++; /* a newer minor version's kind: skipped by length */
+			continue;
+		}
 		/* Clearing the whole struct for every record was a third of the
 		 * time of reading an allocation-heavy dump: after an event, only
 		 * the fields events set are cleared. */
