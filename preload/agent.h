@@ -690,6 +690,12 @@ int got_redirect(const struct dl_phdr_info *info, const struct got_scope *deep);
 int late_loaded(void); /* the constructor: not preloaded; fathom_attach starts it */
 int late_mode(void);
 int late_getenv(const char *name, const char **v);
+/* control.c: the pid the control channel and the manifest's "detached"
+ * line name the process by: its own, except in a process attached from
+ * outside its PID namespace (a container), which fathom names by the pid
+ * it sees (FATHOM_CTL_PID in the attach's settings), the one `fathom ctl`
+ * is given. A fork child of it goes back to its own. Context: not signal. */
+pid_t control_pid(void);
 int late_capture(const char *msg, size_t n); /* Context: any */
 const char *const *late_got_names(void);     /* the slots taken over late, or NULL */
 void late_dump_start(struct enc *e);

@@ -85,6 +85,18 @@ static void empty_dir(int fd)
 	}
 }
 
+pid_t control_pid(void)
+{
+	static pid_t attached; /* agent_pid of the process the setting is for */
+	const char *v;
+	long p;
+	if (!late_getenv("FATHOM_CTL_PID", &v) || !v || (p = strtol(v, NULL, 10)) <= 0 || p > INT_MAX)
+		return agent_pid;
+	if (!attached)
+		attached = agent_pid;
+	return attached == agent_pid ? (pid_t)p : agent_pid;
+}
+
 void control_open(void)
 {
 	char base[PATH_MAX - 32];
@@ -94,10 +106,10 @@ void control_open(void)
 			    "directory of "
 			    "yours): `fathom ctl` cannot reach process %d",
 			    getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "$XDG_RUNTIME_DIR",
-			    (unsigned)geteuid(), (int)agent_pid);
+			    (unsigned)geteuid(), (int)control_pid());
 		return;
 	}
-	snprintf(g_dir, sizeof(g_dir), "%s/%d", base, (int)agent_pid);
+	snprintf(g_dir, sizeof(g_dir), "%s/%d", base, (int)control_pid());
 	/* One left by a process that had this pid before (killed), or by this
 	 * process's image before an exec, is taken over, emptied. */
 	if (mkdir(g_dir, 0700) < 0 && errno != EEXIST)

@@ -82,7 +82,7 @@ static struct exec_state before_exec(void)
 	/* Attached (fathom record --pid): the recording ends here, the new
 	 * image runs without the agent; the attaching fathom stops waiting. */
 	if (late_mode())
-		manifest_line("detached %d\n", (int)agent_pid);
+		manifest_line("detached %d\n", (int)control_pid());
 	/* The new image makes its own channel (same pid). */
 	control_close();
 	/* A signal that ends the process came meanwhile: the dump is whole

@@ -163,7 +163,7 @@ int late_writer_round(void)
 		return 0;
 	g_detach_pending = 0;
 	agent_finish_locked(FD_END_DETACH);
-	manifest_line("detached %d\n", (int)agent_pid);
+	manifest_line("detached %d\n", (int)control_pid());
 	/* The program's descriptors and memory as before the attach (the
 	 * agent's code and thread states stay for the next one). */
 	dump_close();

@@ -617,7 +617,7 @@ static int set_agent_env(const struct rec *r)
 static int attach(struct rec *r)
 {
 	struct agent_var env[32];
-	size_t n = agent_vars(r, env, 32), len = 1;
+	size_t n = agent_vars(r, env, 32), len = 32;
 	for (size_t i = 0; i < n; i++)
 		len += strlen(env[i].name) + strlen(env[i].value) + 2;
 	char *config = malloc(len), *p = config;
@@ -626,6 +626,9 @@ static int attach(struct rec *r)
 	for (size_t i = 0; i < n; i++)
 		if (strcmp(env[i].name, "FATHOM_DURATION"))
 			p += sprintf(p, "%s=%s\n", env[i].name, env[i].value);
+	/* The pid the agent names its control channel by: ours, which is not
+	 * its own when it runs in another PID namespace (a container). */
+	p += sprintf(p, "FATHOM_CTL_PID=%d\n", (int)r->attach_pid);
 	*p = 0;
 	struct attach_req a = {.pid = r->attach_pid,
 			       .agent = r->agent,
