@@ -12,6 +12,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "debugcache.h"
@@ -230,6 +232,40 @@ static bool open_file(struct symbolizer *s, struct sym_module *m, const char *fi
 	return true;
 }
 
+/* The kernel's vDSO (linux-vdso.so.1: clock_gettime, gettimeofday) is no
+ * file. This process has one too, from the running kernel: when its build
+ * id is the recording's (the same kernel build), its image is read from
+ * memory, through a memfd. */
+static void open_own_vdso(struct symbolizer *s, struct sym_module *m)
+{
+	uintptr_t base = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
+	FILE *f = base ? fopen("/proc/self/maps", "re") : NULL;
+	if (!f)
+		return;
+	char line[512];
+	unsigned long lo, hi, size = 0;
+	while (!size && fgets(line, sizeof(line), f))
+		if (strstr(line, "[vdso]") && sscanf(line, "%lx-%lx", &lo, &hi) == 2 && lo == base && hi > lo)
+			size = hi - lo;
+	fclose(f);
+	int fd = size ? memfd_create("vdso", MFD_CLOEXEC) : -1;
+	if (fd < 0)
+		return;
+	char name[64];
+	snprintf(name, sizeof(name), "/proc/self/fd/%d", fd);
+	if (write(fd, (const void *)base, size) == (ssize_t)size && open_file(s, m, name)) {
+		const unsigned char *bits;
+		GElf_Addr vaddr;
+		int n = dwfl_module_build_id(m->mod, &bits, &vaddr);
+		if (n <= 0 || (size_t)n != m->build_id_len || memcmp(bits, m->build_id, m->build_id_len)) {
+			dwfl_end(m->dwfl);
+			m->dwfl = NULL;
+			m->mod = NULL;
+		}
+	}
+	close(fd);
+}
+
 /* Opens the separate debug file named by m's build id under any absolute
  * directory of the debug path (/usr/lib/debug, --debug-dir):
  * DIR/.build-id/xx/yyyy.debug. */
@@ -311,6 +347,8 @@ struct sym_module *symbols_module(struct symbolizer *s, const char *path, const 
 			m->mod = NULL;
 		}
 	}
+	if (!m->mod && build_id_len && !strncmp(path, "linux-vdso.so", 13))
+		open_own_vdso(s, m);
 	if (!m->mod && build_id_len >= 2) {
 		/* The recorded build's debug file, when installed or in a
 		 * --debug-dir, has the symbols; else a debuginfod server's
