@@ -31,18 +31,21 @@ static inline unsigned cache_set(uint64_t ip0, uint64_t sp0)
 
 /* Whether the frames of the last walk above its frame j are still on the
  * stack: every return address in its slot, the slots within the live stack
- * (below hi). A frame's caller follows from its return address, stack and
+ * (above frame j, below hi). A frame's caller follows from its return address, stack and
  * frame pointers and the memory above it, so a walk that reaches frame j
  * of the last one (the same three) goes on as it did, and reading the
  * return addresses back costs a load a frame where unwinding costs a table
  * lookup and a few reads. */
 static inline int outer_intact(const struct tstate *t, unsigned j, uintptr_t hi)
 {
-	if (t->last_n == 0 || t->last_sps[t->last_n - 1] > hi)
-		return 0;
-	for (unsigned m = j + 1; m < t->last_n; m++)
-		if (*(const uint64_t *)(uintptr_t)(t->last_sps[m] - 8) != t->last_ips[m])
+	/* Every slot read lies between frame j and the top of the stack (a
+	 * last walk that crossed from a signal stack may hold others). */
+	uint64_t lo = t->last_sps[j];
+	for (unsigned m = j + 1; m < t->last_n; m++) {
+		uint64_t at = t->last_sps[m] - 8;
+		if (at < lo || at + 8 > hi || *(const uint64_t *)(uintptr_t)at != t->last_ips[m])
 			return 0;
+	}
 	return 1;
 }
 
