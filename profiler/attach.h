@@ -20,12 +20,27 @@ struct arange {
  * arena's lock would be taken again on the same thread) or the agent. */
 struct attach_unsafe {
 	struct arange r[ATTACH_UNSAFE_MAX];
+	const char *what[ATTACH_UNSAFE_MAX]; /* the range's name, for FATHOM_ATTACH_DEBUG */
 	int n;
+	bool debug; /* FATHOM_ATTACH_DEBUG: say on stderr what made a thread unsafe */
 	/* Inside the ranges, but allowed as a return address on the stack
 	 * (never as the PC): the agent's interposers that wait in the C
 	 * library (its section fathom_blockers, preload/agent.h BLOCKER). */
 	struct arange allow;
 };
+
+/* attach-unwind.c: the target's objects and their unwind tables, copied
+ * from its memory as the walks need them. */
+struct attach_frames;
+struct attach_frames *attach_frames_open(pid_t pid);
+void attach_frames_close(struct attach_frames *s);
+/* The frames of a stopped thread (regs: its struct user_regs_struct):
+ * pcs[0] its pc, then the return addresses of the frames its unwind
+ * tables describe, up to max. Returns how many; *stop_sp is 0 when the
+ * walk reached the outermost frame, else the stack pointer of the frame
+ * where it stopped (no unwind table, or max frames): the words from there
+ * up were not walked. */
+int attach_frames_walk(struct attach_frames *s, const void *regs, uint64_t *pcs, int max, uint64_t *stop_sp);
 
 #define INJ_MAX_THREADS 4096
 struct inj {
