@@ -203,6 +203,7 @@ int agent_restart_late(void)
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	agent_finished = 0;
+	mmap_hooks_start();
 	modules_scan(1, NULL);
 	control_open();
 	flush_start();

@@ -62,8 +62,8 @@ struct attach_frames *attach_frames_open(pid_t pid)
 	while (getline(&line, &cap, f) > 0) {
 		uint64_t lo, hi, off;
 		int name_at = 0;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", &lo, &hi, &off, &name_at) <
-			3 ||
+		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", &lo, &hi, &off,
+			   &name_at) < 3 ||
 		    !name_at)
 			continue;
 		char *name = line + name_at;
@@ -126,8 +126,8 @@ static void look(pid_t pid, struct aobj *o)
 	uint64_t bias = o->base - first;
 	for (int i = 0; i < eh.e_phnum; i++) {
 		const Elf64_Phdr *p = &ph[i];
-		if (p->p_type != PT_LOAD || ehf->p_vaddr < p->p_vaddr || ehf->p_vaddr >= p->p_vaddr + p->p_filesz ||
-		    p->p_filesz > MAX_SEG)
+		if (p->p_type != PT_LOAD || ehf->p_vaddr < p->p_vaddr ||
+		    ehf->p_vaddr >= p->p_vaddr + p->p_filesz || p->p_filesz > MAX_SEG)
 			continue;
 		uint8_t *copy = malloc(p->p_filesz);
 		if (copy && rd(pid, bias + p->p_vaddr, copy, p->p_filesz) == 0) {
