@@ -38,8 +38,9 @@ static char *g_reply;
 static size_t g_reply_cap, g_reply_len;
 
 /* The functions whose slots a late agent takes over (got.c): the allocator,
- * the loader (modules loaded later get their slots too), thread creation
- * (new threads get a timer), everything that reads or sets the signal
+ * the loader (modules loaded later get their slots too; its walk, during
+ * which the sampling handler does not unwind), thread creation (new
+ * threads get a timer) and naming, everything that reads or sets the signal
  * mask, a disposition or the signal stack, waits for a signal, or passes
  * the mask on to a new image (exec, posix_spawn): the agent's signal is let
  * through on every thread (the threads that ran before by the attaching
@@ -48,7 +49,8 @@ static size_t g_reply_cap, g_reply_len;
  * mappings and the exits that no destructor sees. */
 static const char *const late_fns[] = {
     "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
-    "valloc", "pvalloc", "malloc_usable_size", "dlopen", "dlmopen", "dlclose", "pthread_create",
+    "valloc", "pvalloc", "malloc_usable_size", "dlopen", "dlmopen", "dlclose", "dl_iterate_phdr",
+    "pthread_create", "pthread_setname_np", "prctl",
     /* masks */
     "pthread_sigmask", "sigprocmask", "sigsetmask", "sighold", "sigrelse", "syscall",
     /* dispositions, signal stacks */
@@ -67,7 +69,9 @@ static const char *const late_fns[] = {
     "wait", "wait4", "waitid", "pause", "read", "readv", "pread", "recv", "recvfrom", "recvmsg", "__read_chk",
     "__pread_chk", "__recv_chk", "__recvfrom_chk", "write", "writev", "pwrite", "send", "sendto", "sendmsg",
     "accept", "accept4", "connect", "fsync", "fdatasync", "pthread_mutex_lock", "pthread_mutex_timedlock",
-    "pthread_mutex_clocklock", "pthread_mutex_unlock", "pthread_spin_lock", "pthread_barrier_wait",
+    "pthread_mutex_clocklock", "pthread_mutex_unlock", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
+    "pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock", "pthread_rwlock_clockrdlock",
+    "pthread_rwlock_clockwrlock", "pthread_spin_lock", "pthread_barrier_wait",
     /* mappings (mmap-hooks.c) */
     "mmap", "mmap64", "munmap", "mremap", "sbrk", "brk",
     /* exits (interpose-exit.c) */

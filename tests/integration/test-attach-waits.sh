@@ -48,6 +48,7 @@ note "map_site: $site"
 read -r max max_unit _ _ calls _ <<<"$site"
 assert_eq "map_site's most mapped at once" "4.00 MiB" "$max $max_unit"
 assert_ge "map_site's mmap calls in 1.5 s (one per 20 ms)" 20 "$calls"
+assert_contains "the mappings left at the end" "4.00 MiB at detach)" mem.txt
 
 # An exit while attached (_exit: no destructor runs).
 start=$(date +%s%N)
