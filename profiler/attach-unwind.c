@@ -12,7 +12,6 @@
 #include "../preload/unwind.h"
 
 #include <elf.h>
-#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +24,7 @@
 /* An object mapped in the target: its mappings' span, and once looked at,
  * a copy of the segment that holds its .eh_frame_hdr. */
 struct aobj {
-	char name[256];
+	char *name;
 	uint64_t lo, hi, base; /* base: its mapping of file offset 0 */
 	bool looked;
 	uint8_t *copy; /* NULL: no unwind tables */
@@ -61,13 +60,9 @@ struct attach_frames *attach_frames_open(pid_t pid)
 	size_t cap = 0;
 	while (getline(&line, &cap, f) > 0) {
 		uint64_t lo, hi, off;
-		int name_at = 0;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %*s %" SCNx64 " %*s %*s %n", &lo, &hi, &off,
-			   &name_at) < 3 ||
-		    !name_at)
+		char perms[8], *name;
+		if (attach_maps_line(line, &lo, &hi, perms, &off, &name) < 0)
 			continue;
-		char *name = line + name_at;
-		name[strcspn(name, "\n")] = 0;
 		if (name[0] != '/' && strcmp(name, "[vdso]"))
 			continue;
 		/* The object's other mappings (text, data) follow its first. */
@@ -79,10 +74,10 @@ struct attach_frames *attach_frames_open(pid_t pid)
 			o->hi = hi;
 			continue;
 		}
-		if (s->n == MAX_OBJS)
+		if (s->n == MAX_OBJS || !(name = strdup(name)))
 			continue;
 		o = &s->o[s->n++];
-		snprintf(o->name, sizeof(o->name), "%s", name);
+		o->name = name;
 		o->lo = lo;
 		o->hi = hi;
 		o->base = off ? 0 : lo;
@@ -96,8 +91,10 @@ void attach_frames_close(struct attach_frames *s)
 {
 	if (!s)
 		return;
-	for (int i = 0; i < s->n; i++)
+	for (int i = 0; i < s->n; i++) {
+		free(s->o[i].name);
 		free(s->o[i].copy);
+	}
 	free(s);
 }
 

@@ -87,6 +87,10 @@ struct attach_obj {
 	struct arange text;
 	bool found;
 };
+/* One line of /proc/PID/maps: its range, permissions, file offset and
+ * name ("" when anonymous; the newline cut). Returns 0, or -1 when the
+ * line is not a mapping's. */
+int attach_maps_line(char *line, uint64_t *lo, uint64_t *hi, char perms[8], uint64_t *off, char **name);
 /* Finds the object whose file name (the last component) starts with
  * prefix in pid's maps. */
 int attach_find_obj(pid_t pid, const char *prefix, struct attach_obj *o);
