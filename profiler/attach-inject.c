@@ -451,7 +451,48 @@ void inj_end(struct inj *j)
 	j->tid = 0;
 }
 
-int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
+/* Whether the stopped thread tid runs the agent's code (its PC, or a live
+ * frame's return address, in agent; its waiting interposers, allow,
+ * excepted): its sampling handler, say, which runs with the agent's signal
+ * blocked. */
+static bool in_agent(pid_t pid, pid_t tid, struct attach_frames *fr, struct arange agent, struct arange allow)
+{
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+		return false;
+	static uint64_t pcs[256];
+	uint64_t stop_sp;
+	int n = fr ? attach_frames_walk(fr, &r, pcs, 256, &stop_sp) : 0;
+	if (!n)
+		pcs[n++] = r.rip;
+	for (int i = 0; i < n; i++)
+		if (pcs[i] >= agent.lo && pcs[i] < agent.hi &&
+		    (i == 0 || pcs[i] < allow.lo || pcs[i] >= allow.hi))
+			return true;
+	(void)pid;
+	return false;
+}
+
+/* Lists tid (the n-th) in the agent's fathom_late_mask and lets the
+ * agent's signal (bit) through to it. Returns 0 or -1. */
+static int unmask_one(struct inj *j, uint64_t mask_at, pid_t tid, int n, uint64_t m, uint64_t bit)
+{
+	int32_t t32 = (int32_t)tid, n1 = n + 1;
+	struct iovec local = {&t32, 4},
+		     remote = {(void *)(uintptr_t)(mask_at + offsetof(struct fathom_late_mask, tid) +
+						   4 * (size_t)n),
+			       4};
+	struct iovec lcount = {&n1, 4},
+		     rcount = {(void *)(uintptr_t)(mask_at + offsetof(struct fathom_late_mask, n)), 4};
+	m &= ~bit;
+	return process_vm_writev(j->pid, &local, 1, &remote, 1, 0) == 4 &&
+		       process_vm_writev(j->pid, &lcount, 1, &rcount, 1, 0) == 4 &&
+		       ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(m), &m) == 0
+		   ? 0
+		   : -1;
+}
+
+int inj_unmask(struct inj *j, uint64_t mask_at, struct arange agent, struct arange allow, int *unmasked)
 {
 	*unmasked = 0;
 	struct fathom_late_mask h;
@@ -459,39 +500,43 @@ int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
 	    h.signo <= 0 || h.signo > 64)
 		return 0;
 	uint64_t bit = 1ull << (h.signo - 1);
-	int n = 0;
-	for (int i = 0; i < j->ntids && n < FATHOM_LATE_MASK_MAX; i++) {
-		pid_t tid = j->tids[i];
-		int sig = 0;
-		uint64_t m = 0;
-		if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
-			continue; /* ended meanwhile */
-		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
-			ptrace(PTRACE_DETACH, tid, 0, 0);
-			continue;
+	int n = 0, left = j->ntids;
+	/* j->tids[0, left) are still to be looked at. A thread inside the
+	 * agent's code (its sampling handler: the agent started its timers)
+	 * may block the signal for the moment only: let go and looked at
+	 * again 1 ms later, up to 20 times; then left as it is. */
+	for (int round = 0; round < 20 && left && n < FATHOM_LATE_MASK_MAX; round++) {
+		if (round)
+			nanosleep(&(struct timespec){0, 1000000}, NULL);
+		struct attach_frames *fr = attach_frames_open(j->pid);
+		for (int i = 0; i < left && n < FATHOM_LATE_MASK_MAX; i++) {
+			pid_t tid = j->tids[i];
+			int sig = 0;
+			uint64_t m = 0;
+			bool again = false;
+			if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
+				goto done; /* ended meanwhile */
+			if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+				ptrace(PTRACE_DETACH, tid, 0, 0);
+				goto done;
+			}
+			if (wait_stop(tid, &sig) < 0)
+				goto done; /* gone */
+			if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(m), &m) == 0 && (m & bit)) {
+				if (in_agent(j->pid, tid, fr, agent, allow))
+					again = true;
+				else if (unmask_one(j, mask_at, tid, n, m, bit) == 0)
+					n++; /* listed before it runs with the signal let through */
+			}
+			ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
+			if (again)
+				continue;
+		done:
+			/* Looked at: out of the list, swapped to its end. */
+			j->tids[i--] = j->tids[--left];
+			j->tids[left] = tid;
 		}
-		if (wait_stop(tid, &sig) < 0)
-			continue; /* gone */
-		if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(m), &m) == 0 && (m & bit)) {
-			/* Listed before it runs with the signal let through. */
-			int32_t t32 = (int32_t)tid;
-			struct iovec local = {&t32, 4},
-				     remote = {(void *)(uintptr_t)(mask_at +
-								   offsetof(struct fathom_late_mask, tid) +
-								   4 * (size_t)n),
-					       4};
-			int32_t n1 = n + 1;
-			struct iovec lcount = {&n1, 4},
-				     rcount = {
-					 (void *)(uintptr_t)(mask_at + offsetof(struct fathom_late_mask, n)),
-					 4};
-			m &= ~bit;
-			if (process_vm_writev(j->pid, &local, 1, &remote, 1, 0) == 4 &&
-			    process_vm_writev(j->pid, &lcount, 1, &rcount, 1, 0) == 4 &&
-			    ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(m), &m) == 0)
-				n++;
-		}
-		ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
+		attach_frames_close(fr);
 	}
 	*unmasked = n;
 	return 0;
@@ -499,9 +544,9 @@ int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
 
 #else
 
-int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
+int inj_unmask(struct inj *j, uint64_t mask_at, struct arange agent, struct arange allow, int *unmasked)
 {
-	(void)j, (void)mask_at;
+	(void)j, (void)mask_at, (void)agent, (void)allow;
 	*unmasked = 0;
 	return 0;
 }

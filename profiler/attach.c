@@ -109,6 +109,14 @@ static void add_range(struct attach_unsafe *u, uint64_t lo, uint64_t hi, const c
 	}
 }
 
+/* The agent's waiting interposers (its section fathom_blockers, BLOCKER in
+ * preload/agent.h): they hold nothing of the agent's while they wait. */
+static struct arange blockers(pid_t pid, const struct attach_obj *agent)
+{
+	uint64_t size = 0, a = attach_section(pid, agent, "fathom_blockers", &size);
+	return a && size ? (struct arange){a, a + size} : (struct arange){0, 0};
+}
+
 /* The code a thread must not be in (or be called from) for the agent's
  * dlopen: the loader, the allocator's and the loader's entry points in the
  * C library, fork (its handlers hold the allocator's locks), and the
@@ -153,9 +161,7 @@ static void unsafe_ranges(pid_t pid, const struct attach_obj *libc, const char *
 	u->allow = (struct arange){0, 0};
 	if (attach_find_obj(pid, leaf, &o) == 0) {
 		add_range(u, o.text.lo, o.text.hi, "the agent");
-		uint64_t size = 0, a = attach_section(pid, &o, "fathom_blockers", &size);
-		if (a && size)
-			u->allow = (struct arange){a, a + size};
+		u->allow = blockers(pid, &o);
 	}
 	for (int i = 0; fns[i]; i++) {
 		uint64_t size = 0, a = attach_sym(pid, libc, fns[i], &size);
@@ -279,8 +285,10 @@ out:
 	 * them (thread pools block every signal): let it through, as a
 	 * launch does for every thread (the program still sees it blocked). */
 	int unmasked = 0;
-	if (rc == 0)
-		inj_unmask(&j, attach_sym(a->pid, &agent, "fathom_late_mask", NULL), &unmasked);
+	if (rc == 0) {
+		inj_unmask(&j, attach_sym(a->pid, &agent, "fathom_late_mask", NULL), agent.text,
+			   blockers(a->pid, &agent), &unmasked);
+	}
 	*pause_ms = j.pause_ms + (mono_ms() - t0);
 	if (u.debug)
 		fprintf(

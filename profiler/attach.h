@@ -64,9 +64,11 @@ int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char
 /* After the agent started (fathom_attach, inj_end): every thread that was
  * there at inj_begin and blocks the agent's signal (fathom_late_mask.signo,
  * at mask_at in the target) gets it unblocked by ptrace, each listed in
- * fathom_late_mask first (the program still sees it blocked). *unmasked:
- * how many. Returns 0. */
-int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked);
+ * fathom_late_mask first (the program still sees it blocked); a thread
+ * running the agent's code (agent: its text, allow: its waiting
+ * interposers excepted), whose block may be the agent's for the moment, is
+ * looked at again later. *unmasked: how many. Returns 0. Reorders j->tids. */
+int inj_unmask(struct inj *j, uint64_t mask_at, struct arange agent, struct arange allow, int *unmasked);
 /* Copies len bytes onto the chosen thread's stack, below the red zone and
  * what is already there; returns their address in the target (0: failed). */
 uint64_t inj_push(struct inj *j, const void *data, size_t len);
