@@ -209,13 +209,13 @@ static bool safe_point(pid_t pid, pid_t tid, const struct attach_unsafe *u, stru
 		if ((k = in_unsafe(u, words[i])) < 0 || allowed(u, words[i]))
 			continue;
 		if (u->debug)
-			fprintf(stderr,
-				"fathom: attach: thread %d unsafe: PC %#llx, %d frames walked, word at %#llx "
-				"%#llx "
-				"in %s\n",
-				(int)tid, (unsigned long long)r->rip, n,
-				(unsigned long long)(from + (uint64_t)i * 8), (unsigned long long)words[i],
-				u->what[k]);
+			fprintf(
+			    stderr,
+			    "fathom: attach: thread %d unsafe: PC %#llx, %d frames walked, word at %#llx: "
+			    "%#llx in %s\n",
+			    (int)tid, (unsigned long long)r->rip, n,
+			    (unsigned long long)(from + (uint64_t)i * 8), (unsigned long long)words[i],
+			    u->what[k]);
 		return false;
 	}
 	if (u->debug)
@@ -272,8 +272,8 @@ int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char
 	struct user_regs_struct r;
 	for (j->tries = 1; j->tries <= MAX_TRIES; j->tries++) {
 		/* The main thread first: it is the one most often waiting in a
-		 * plain system call. */
-		/* The objects as they are now, every thread stopped. */
+		 * plain system call. The objects as they are now, every thread
+		 * stopped. */
 		struct attach_frames *fr = attach_frames_open(pid);
 		for (int i = 0; i < j->ntids && !j->tid; i++) {
 			if (j->sig[i]) {
@@ -455,7 +455,7 @@ void inj_end(struct inj *j)
  * frame's return address, in agent; its waiting interposers, allow,
  * excepted): its sampling handler, say, which runs with the agent's signal
  * blocked. */
-static bool in_agent(pid_t pid, pid_t tid, struct attach_frames *fr, struct arange agent, struct arange allow)
+static bool in_agent(pid_t tid, struct attach_frames *fr, struct arange agent, struct arange allow)
 {
 	struct user_regs_struct r;
 	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
@@ -469,7 +469,6 @@ static bool in_agent(pid_t pid, pid_t tid, struct attach_frames *fr, struct aran
 		if (pcs[i] >= agent.lo && pcs[i] < agent.hi &&
 		    (i == 0 || pcs[i] < allow.lo || pcs[i] >= allow.hi))
 			return true;
-	(void)pid;
 	return false;
 }
 
@@ -523,7 +522,7 @@ int inj_unmask(struct inj *j, uint64_t mask_at, struct arange agent, struct aran
 			if (wait_stop(tid, &sig) < 0)
 				goto done; /* gone */
 			if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(m), &m) == 0 && (m & bit)) {
-				if (in_agent(j->pid, tid, fr, agent, allow))
+				if (in_agent(tid, fr, agent, allow))
 					again = true;
 				else if (unmask_one(j, mask_at, tid, n, m, bit) == 0)
 					n++; /* listed before it runs with the signal let through */
