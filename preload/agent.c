@@ -135,12 +135,10 @@ static int agent_start(int late)
 	/* quick_exit runs the at_quick_exit handlers, then leaves without
 	 * destructors: ours, registered before the program's, runs last. */
 	exit_hooks_setup();
-	/* Late, an exact recording ends at the detach or in the destructor,
-	 * and mappings are not recorded (late.c: late_fns). */
-	if (!late) {
+	/* Late, an exact recording ends at the detach or in the destructor. */
+	if (!late)
 		agent_exit_late_setup();
-		mmap_hooks_start();
-	}
+	mmap_hooks_start();
 	if (t && agent_cfg.cpu) {
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);
@@ -211,6 +209,7 @@ int agent_restart_late(void)
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	agent_finished = 0;
+	mmap_hooks_start();
 	modules_scan(1, NULL);
 	control_open();
 	flush_start();

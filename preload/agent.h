@@ -37,6 +37,12 @@
  * any other frame of the agent's is not. */
 #define BLOCKER __attribute__((section("fathom_blockers"), noinline))
 #define EXPORT_BLOCKER EXPORT BLOCKER
+/* The agent's own definition of a function it exports, for its calls of
+ * it from another interposer (__read_chk's read): a call through the PLT
+ * binds to the agent's at a launch but, in an agent loaded late (fathom
+ * record --pid, late.c), to the C library's, past the agent. SELF(read)
+ * after read's definition declares self_read. */
+#define SELF(name) extern __typeof__(name) self_##name __attribute__((alias(#name), visibility("hidden")))
 #define LIKELY(x) __builtin_expect(!!(x), 1)
 #define UNLIKELY(x) __builtin_expect(!!(x), 0)
 #define TLS __attribute__((tls_model("initial-exec"))) __thread

@@ -79,26 +79,30 @@ EXPORT_BLOCKER ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 
 /* Fortified reads (_FORTIFY_SOURCE) check the buffer, then read as above. */
 extern void __chk_fail(void) __attribute__((noreturn));
+SELF(read);
+SELF(pread);
+SELF(recv);
+SELF(recvfrom);
 
 EXPORT_BLOCKER ssize_t __read_chk(int fd, void *buf, size_t n, size_t buflen)
 {
 	if (n > buflen)
 		__chk_fail();
-	return read(fd, buf, n);
+	return self_read(fd, buf, n);
 }
 
 EXPORT_BLOCKER ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_t buflen)
 {
 	if (n > buflen)
 		__chk_fail();
-	return pread(fd, buf, n, off);
+	return self_pread(fd, buf, n, off);
 }
 
 EXPORT_BLOCKER ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
 	if (n > buflen)
 		__chk_fail();
-	return recv(fd, buf, n, flags);
+	return self_recv(fd, buf, n, flags);
 }
 
 EXPORT_BLOCKER ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen, int flags,
@@ -106,7 +110,7 @@ EXPORT_BLOCKER ssize_t __recvfrom_chk(int fd, void *buf, size_t n, size_t buflen
 {
 	if (n > buflen)
 		__chk_fail();
-	return recvfrom(fd, buf, n, flags, sa, len);
+	return self_recvfrom(fd, buf, n, flags, sa, len);
 }
 
 /* ----------------------------------------------------------------- writes */

@@ -305,13 +305,14 @@ EXPORT_BLOCKER int epoll_wait(int epfd, struct epoll_event *ev, int max, int tim
 }
 
 extern void __chk_fail(void) __attribute__((noreturn));
+SELF(poll);
 
 /* Fortified poll (_FORTIFY_SOURCE) checks the array, then polls as above. */
 EXPORT_BLOCKER int __poll_chk(struct pollfd *fds, nfds_t n, int timeout, size_t fdslen)
 {
 	if (fdslen / sizeof(*fds) < n)
 		__chk_fail();
-	return poll(fds, n, timeout);
+	return self_poll(fds, n, timeout);
 }
 
 /* Linux select leaves the sets alone when it fails and writes the time

@@ -38,21 +38,19 @@ static char *g_reply;
 static size_t g_reply_cap, g_reply_len;
 
 /* The functions whose slots a late agent takes over (got.c): the allocator,
- * the loader (modules loaded later get their slots too), thread creation
- * (new threads get a timer), and everything that reads or sets the signal
+ * the loader (modules loaded later get their slots too; its walk, during
+ * which the sampling handler does not unwind), thread creation (new
+ * threads get a timer) and naming, everything that reads or sets the signal
  * mask, a disposition or the signal stack, waits for a signal, or passes
  * the mask on to a new image (exec, posix_spawn): the agent's signal is let
  * through on every thread (the threads that ran before by the attaching
  * fathom, fathom-attach.h) while the program sees the mask it set, as at a
- * launch. The program's blocking calls, mappings and exits stay libc's:
- * waits and mappings are recorded at a launch only, and an exit after an
- * attach ends the dump in the agent's destructor. (With those taken over
- * too, test-attach-dlfork's dlopen and fork loop gave no safe point in 60
- * tries from the third attach on: its child's exit and its waitpid went
- * through the agent; the cause of the lost safe points was not found.) */
+ * launch; and, as at a launch too, the blocking calls (waits), the
+ * mappings and the exits that no destructor sees. */
 static const char *const late_fns[] = {
     "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign", "aligned_alloc", "memalign",
-    "valloc", "pvalloc", "malloc_usable_size", "dlopen", "dlmopen", "dlclose", "pthread_create",
+    "valloc", "pvalloc", "malloc_usable_size", "dlopen", "dlmopen", "dlclose", "dl_iterate_phdr",
+    "pthread_create", "pthread_setname_np", "prctl",
     /* masks */
     "pthread_sigmask", "sigprocmask", "sigsetmask", "sighold", "sigrelse", "syscall",
     /* dispositions, signal stacks */
@@ -64,7 +62,20 @@ static const char *const late_fns[] = {
     "epoll_pwait2",
     /* new images */
     "execve", "execv", "execvp", "execvpe", "execl", "execle", "execlp", "fexecve", "execveat", "posix_spawn",
-    "posix_spawnp", NULL};
+    "posix_spawnp",
+    /* waits (blocking.c, blocking-io.c, wait-locks.c) */
+    "nanosleep", "clock_nanosleep", "usleep", "sleep", "poll", "epoll_wait", "__poll_chk", "select",
+    "pthread_cond_wait", "pthread_cond_timedwait", "pthread_join", "sem_wait", "sem_timedwait", "waitpid",
+    "wait", "wait4", "waitid", "pause", "read", "readv", "pread", "recv", "recvfrom", "recvmsg", "__read_chk",
+    "__pread_chk", "__recv_chk", "__recvfrom_chk", "write", "writev", "pwrite", "send", "sendto", "sendmsg",
+    "accept", "accept4", "connect", "fsync", "fdatasync", "pthread_mutex_lock", "pthread_mutex_timedlock",
+    "pthread_mutex_clocklock", "pthread_mutex_unlock", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
+    "pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock", "pthread_rwlock_clockrdlock",
+    "pthread_rwlock_clockwrlock", "pthread_spin_lock", "pthread_barrier_wait",
+    /* mappings (mmap-hooks.c) */
+    "mmap", "mmap64", "munmap", "mremap", "sbrk", "brk",
+    /* exits (interpose-exit.c) */
+    "daemon", "quick_exit", "_exit", "_Exit", NULL};
 
 int late_mode(void)
 {

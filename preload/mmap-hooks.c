@@ -46,6 +46,7 @@ static volatile int g_on;
 
 void mmap_hooks_start(void)
 {
+	g_on = 0; /* (again at each attach of a late agent: its configuration may differ) */
 	const char *s = config_getenv("FATHOM_MMAP");
 	if (s && strcmp(s, "1")) {
 		if (strcmp(s, "0"))

@@ -133,6 +133,7 @@ EXPORT_BLOCKER int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts
 
 /* _FORTIFY_SOURCE's ppoll: libc's checks the size, then calls its own
  * ppoll, past this interposer. */
+SELF(ppoll);
 EXPORT_BLOCKER int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timespec *ts, const sigset_t *mask,
 			       size_t fdslen)
 {
@@ -141,7 +142,7 @@ EXPORT_BLOCKER int __ppoll_chk(struct pollfd *fds, nfds_t n, const struct timesp
 			return -1;
 		return real_ppoll_chk(fds, n, ts, mask, fdslen);
 	}
-	return ppoll(fds, n, ts, mask);
+	return self_ppoll(fds, n, ts, mask);
 }
 
 EXPORT_BLOCKER int epoll_pwait(int ep, struct epoll_event *ev, int max, int timeout, const sigset_t *mask)

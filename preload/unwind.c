@@ -67,8 +67,23 @@ void unwind_init_captured(struct unwind *u, uintptr_t stack_lo, uintptr_t stack_
 	u->known = 1u << UW_RBX | 1u << UW_RBP | 1u << UW_RSP | 0xfu << 12 | 1u << UW_RA;
 	u->exact = 0;
 	u->pid = 0;
+	u->find = NULL;
+	u->ended = 0;
 	set_ok(u, 0, u->reg[UW_RSP], stack_lo, stack_hi);
 	u->ok_lo[1] = u->ok_hi[1] = 0;
+}
+
+void unwind_init_remote(struct unwind *u, pid_t pid, const uint64_t *reg, uw_find_fn find, void *arg)
+{
+	memcpy(u->reg, reg, sizeof(u->reg));
+	u->known = (1u << UW_NREGS) - 1;
+	u->exact = 1;
+	u->pid = pid;
+	u->find = find;
+	u->find_arg = arg;
+	u->ended = 0;
+	u->cache = NULL;
+	u->ok_lo[0] = u->ok_hi[0] = u->ok_lo[1] = u->ok_hi[1] = 0;
 }
 
 void unwind_init_signal(struct unwind *u, const void *ucv, uintptr_t stack_lo, uintptr_t stack_hi)
@@ -83,6 +98,8 @@ void unwind_init_signal(struct unwind *u, const void *ucv, uintptr_t stack_lo, u
 	u->known = (1u << UW_NREGS) - 1;
 	u->exact = 1;
 	u->pid = 0;
+	u->find = NULL;
+	u->ended = 0;
 	set_ok(u, 0, u->reg[UW_RSP], stack_lo, stack_hi);
 	/* The signal stack configured now (the handler may be running on
 	 * it, and the interrupted code may have been). */
@@ -378,9 +395,17 @@ int unwind_step(struct unwind *u)
 	const uint8_t *insn, *insn_end;
 	uint64_t start;
 	const uint8_t *lo, *hi, *hdr;
-	if (uw_find_object(target, &lo, &hi, &hdr) < 0 ||
-	    uw_find_fde(target, lo, hi, hdr, &c, &insn, &insn_end, &start) < 0)
+	/* Another process's tables are a copy at target + delta: the
+	 * pc-relative addresses in it are the copy's, and so is the pc to
+	 * look up (an absolute encoding would be the process's: not
+	 * followed). */
+	int64_t delta = 0;
+	if ((u->find ? u->find(u->find_arg, target, &lo, &hi, &hdr, &delta)
+		     : uw_find_object(target, &lo, &hi, &hdr)) < 0 ||
+	    uw_find_fde(target + (uint64_t)delta, lo, hi, hdr, &c, &insn, &insn_end, &start) < 0 ||
+	    (delta && (c.fde_enc & 0x70) != 0x10))
 		return 0;
+	target += (uint64_t)delta;
 	memset(&u->rules, 0, sizeof(u->rules));
 	u->rules.cfa.kind = UWR_UNDEF;
 	int depth = 0;
@@ -405,6 +430,7 @@ int unwind_step(struct unwind *u)
 	if (rs->reg[UW_RA].kind == UWR_UNDEF || rs->reg[UW_RA].kind == UWR_SAME) {
 		/* The outermost frame (_start, a thread's start): every walk
 		 * ends here, so remember it too. */
+		u->ended = 1;
 		if (u->cache) {
 			struct uw_cached *e = &u->cache[cache_index(target)];
 			memset(e, 0, sizeof(*e));

@@ -49,6 +49,14 @@ struct uw_cached {
 #define UW_CACHED_END 0x80
 _Static_assert(sizeof(struct uw_cached) == 32, "a cached frame is 32 bytes");
 
+/* Another process's unwind tables (fathom record --pid walks the stack of
+ * a stopped thread of its target: profiler/attach-unwind.c): the object
+ * holding pc as a local copy [lo, hi) of the segment with its
+ * .eh_frame_hdr at hdr, *delta the copy's address minus the segment's in
+ * that process. Returns 0, or -1 when pc is in no known object. */
+typedef int (*uw_find_fn)(void *arg, uint64_t pc, const uint8_t **lo, const uint8_t **hi, const uint8_t **hdr,
+			  int64_t *delta);
+
 /* The unwinder's state: the registers of the current frame, and the rule
  * tables used while stepping (kept here, not on the stack). */
 struct unwind {
@@ -64,6 +72,9 @@ struct unwind {
 	struct uw_rules rules, init;
 	struct uw_rules saved[6];
 	struct uw_cached *cache; /* NULL: no cache */
+	uw_find_fn find;	 /* NULL: this process's objects (_dl_find_object) */
+	void *find_arg;
+	int ended; /* the last step stopped at the outermost frame (no return address) */
 };
 
 /* Bumped when code may have been unloaded (dlclose): cached frames are
@@ -83,6 +94,11 @@ void unwind_init_captured(struct unwind *u, uintptr_t stack_lo, uintptr_t stack_
 /* Starts from the interrupted frame of a signal (the handler's ucontext):
  * frame 0 is the interrupted pc itself. */
 void unwind_init_signal(struct unwind *u, const void *ucontext, uintptr_t stack_lo, uintptr_t stack_hi);
+
+/* Starts from the registers of a stopped thread of process pid (DWARF
+ * order, reg[UW_RA] its pc): frame 0 is that pc; every read goes through
+ * process_vm_readv, every object through find. */
+void unwind_init_remote(struct unwind *u, pid_t pid, const uint64_t *reg, uw_find_fn find, void *arg);
 
 /* Steps to the caller's frame. Returns 1 when it did (u->reg[UW_RA] is the
  * new pc, u->reg[UW_RSP] its stack pointer), 0 at the end of the stack or

@@ -15,6 +15,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+int attach_maps_line(char *line, uint64_t *lo, uint64_t *hi, char perms[8], uint64_t *off, char **name)
+{
+	int name_at = 0;
+	if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n", lo, hi, perms, off, &name_at) <
+		4 ||
+	    !name_at)
+		return -1;
+	*name = line + name_at;
+	(*name)[strcspn(*name, "\n")] = 0;
+	return 0;
+}
+
 int attach_find_obj(pid_t pid, const char *prefix, struct attach_obj *o)
 {
 	char path[64];
@@ -28,14 +40,9 @@ int attach_find_obj(pid_t pid, const char *prefix, struct attach_obj *o)
 	uint64_t low = UINT64_MAX;
 	while (getline(&line, &cap, f) > 0) {
 		uint64_t lo, hi, off;
-		char perms[8];
-		int name_at = 0;
-		if (sscanf(line, "%" SCNx64 "-%" SCNx64 " %7s %" SCNx64 " %*s %*s %n", &lo, &hi, perms, &off,
-			   &name_at) < 4 ||
-		    !name_at)
+		char perms[8], *name;
+		if (attach_maps_line(line, &lo, &hi, perms, &off, &name) < 0)
 			continue;
-		char *name = line + name_at;
-		name[strcspn(name, "\n")] = 0;
 		const char *leaf = strrchr(name, '/');
 		if (name[0] != '/' || !leaf || strncmp(leaf + 1, prefix, strlen(prefix)))
 			continue;

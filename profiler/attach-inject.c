@@ -65,6 +65,27 @@ static int wait_stop(pid_t tid, int *sig)
 	}
 }
 
+/* The threads run for ms, as they would untraced: a traced thread stops
+ * at each signal it gets until its tracer lets it go, and each is let go
+ * at once with its signal. (Left stopped until the next look, a thread
+ * whose child had exited ran in step with the looks: test-attach-dlfork's
+ * loop, resumed at each SIGCHLD, was in the loader at every later look and
+ * never in its waitpid.) A group stop is resumed, as in inj_call; an exit
+ * is found by the next wait_stop. The injector has no children of its
+ * own: every stop waited for here is a thread's of the target. */
+static void let_run(double ms)
+{
+	double until = mono_ms() + ms;
+	while (mono_ms() < until) {
+		int st;
+		pid_t w = waitpid(-1, &st, __WALL | WNOHANG);
+		if (w > 0 && WIFSTOPPED(st))
+			ptrace(PTRACE_CONT, w, 0, (void *)(long)(st >> 16 ? 0 : WSTOPSIG(st)));
+		else if (w <= 0)
+			nanosleep(&(struct timespec){0, 100000}, NULL);
+	}
+}
+
 static void forget(struct inj *j, int i)
 {
 	j->tids[i] = j->tids[j->ntids - 1];
@@ -122,34 +143,86 @@ static int stop_all(struct inj *j)
 	return 0;
 }
 
-static bool in_unsafe(const struct attach_unsafe *u, uint64_t a)
+/* The unsafe range holding a, or -1. */
+static int in_unsafe(const struct attach_unsafe *u, uint64_t a)
 {
 	for (int i = 0; i < u->n; i++)
 		if (a >= u->r[i].lo && a < u->r[i].hi)
-			return true;
-	return false;
+			return i;
+	return -1;
 }
 
-/* Whether tid is at a safe point: its PC, and the return addresses on the
- * live part of its stack, outside the unsafe ranges (return addresses in
- * u->allow excepted). */
-static bool safe_point(pid_t pid, pid_t tid, const struct attach_unsafe *u, struct user_regs_struct *r)
+static bool allowed(const struct attach_unsafe *u, uint64_t a)
 {
-	if (ptrace(PTRACE_GETREGS, tid, 0, r) < 0 || in_unsafe(u, r->rip))
+	return a >= u->allow.lo && a < u->allow.hi;
+}
+
+/* Whether tid is at a safe point: its PC, and the return addresses of its
+ * live frames, outside the unsafe ranges (return addresses in u->allow
+ * excepted). The frames are walked with their unwind tables
+ * (attach-unwind.c); from a frame the tables do not describe on, every
+ * word of the next 16 KB of the stack is taken for a return address. With
+ * u->debug, says what made it unsafe. */
+static bool safe_point(pid_t pid, pid_t tid, const struct attach_unsafe *u, struct attach_frames *fr,
+		       struct user_regs_struct *r)
+{
+	if (ptrace(PTRACE_GETREGS, tid, 0, r) < 0)
 		return false;
+	int k = in_unsafe(u, r->rip);
+	if (k >= 0) {
+		if (u->debug)
+			fprintf(stderr, "fathom: attach: thread %d unsafe: PC %#llx in %s\n", (int)tid,
+				(unsigned long long)r->rip, u->what[k]);
+		return false;
+	}
+	static uint64_t pcs[256];
+	uint64_t from = r->rsp;
+	int n = fr ? attach_frames_walk(fr, r, pcs, 256, &from) : 1;
+	for (int i = 1; i < n; i++) {
+		if ((k = in_unsafe(u, pcs[i])) < 0 || allowed(u, pcs[i]))
+			continue;
+		if (u->debug)
+			fprintf(
+			    stderr,
+			    "fathom: attach: thread %d unsafe: PC %#llx, frame %d returns to %#llx in %s\n",
+			    (int)tid, (unsigned long long)r->rip, i, (unsigned long long)pcs[i], u->what[k]);
+		return false;
+	}
+	if (!from) {
+		if (u->debug)
+			fprintf(stderr,
+				"fathom: attach: thread %d at a safe point: PC %#llx, %d frames walked\n",
+				(int)tid, (unsigned long long)r->rip, n);
+		return true; /* every frame walked */
+	}
 	static uint64_t words[SCAN_BYTES / 8];
-	struct iovec local = {words, sizeof(words)}, remote = {(void *)(uintptr_t)r->rsp, sizeof(words)};
-	ssize_t n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-	if (n < 0) {
+	struct iovec local = {words, sizeof(words)}, remote = {(void *)(uintptr_t)from, sizeof(words)};
+	ssize_t got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+	if (got < 0) {
 		/* The stack ends within the window: read what there is. */
-		remote.iov_len = local.iov_len = 4096 - (r->rsp & 4095);
-		n = process_vm_readv(pid, &local, 1, &remote, 1, 0);
-		if (n < 0)
+		remote.iov_len = local.iov_len = 4096 - (from & 4095);
+		got = process_vm_readv(pid, &local, 1, &remote, 1, 0);
+		if (got < 0)
 			return false;
 	}
-	for (ssize_t i = 0; i < n / 8; i++)
-		if (in_unsafe(u, words[i]) && !(words[i] >= u->allow.lo && words[i] < u->allow.hi))
-			return false;
+	for (ssize_t i = 0; i < got / 8; i++) {
+		if ((k = in_unsafe(u, words[i])) < 0 || allowed(u, words[i]))
+			continue;
+		if (u->debug)
+			fprintf(
+			    stderr,
+			    "fathom: attach: thread %d unsafe: PC %#llx, %d frames walked, word at %#llx: "
+			    "%#llx in %s\n",
+			    (int)tid, (unsigned long long)r->rip, n,
+			    (unsigned long long)(from + (uint64_t)i * 8), (unsigned long long)words[i],
+			    u->what[k]);
+		return false;
+	}
+	if (u->debug)
+		fprintf(
+		    stderr,
+		    "fathom: attach: thread %d at a safe point: PC %#llx, %d frames walked, 16 KB above\n",
+		    (int)tid, (unsigned long long)r->rip, n);
 	return true;
 }
 
@@ -199,19 +272,31 @@ int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char
 	struct user_regs_struct r;
 	for (j->tries = 1; j->tries <= MAX_TRIES; j->tries++) {
 		/* The main thread first: it is the one most often waiting in a
-		 * plain system call. */
-		for (int i = 0; i < j->ntids && !j->tid; i++)
-			if (!j->sig[i] && safe_point(pid, j->tids[i], unsafe, &r))
+		 * plain system call. The objects as they are now, every thread
+		 * stopped. */
+		struct attach_frames *fr = attach_frames_open(pid);
+		for (int i = 0; i < j->ntids && !j->tid; i++) {
+			if (j->sig[i]) {
+				/* Its stop held a signal back: it must run it. */
+				if (unsafe->debug)
+					fprintf(stderr,
+						"fathom: attach: thread %d unsafe: signal %d pending\n",
+						(int)j->tids[i], j->sig[i]);
+			} else if (safe_point(pid, j->tids[i], unsafe, fr, &r)) {
 				j->tid = j->tids[i];
+			}
+		}
+		attach_frames_close(fr);
 		if (j->tid)
 			break;
-		/* Let them run 2 ms, and look again. */
+		/* Let them run about 2 ms (1.5 to 2.5: no beat with a loop of
+		 * the program's), and look again. */
 		for (int i = 0; i < j->ntids; i++)
 			ptrace(PTRACE_CONT, j->tids[i], 0, (void *)(long)j->sig[i]);
 		for (int i = 0; i < j->ntids; i++)
 			j->sig[i] = 0;
 		j->pause_ms += mono_ms() - t0;
-		nanosleep(&(struct timespec){0, 2000000}, NULL);
+		let_run(1.5 + (double)((unsigned)(j->tries * 2654435761u) >> 22) / 1024);
 		t0 = mono_ms();
 		for (int i = 0; i < j->ntids; i++)
 			ptrace(PTRACE_INTERRUPT, j->tids[i], 0, 0);
@@ -366,7 +451,47 @@ void inj_end(struct inj *j)
 	j->tid = 0;
 }
 
-int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
+/* Whether the stopped thread tid runs the agent's code (its PC, or a live
+ * frame's return address, in agent; its waiting interposers, allow,
+ * excepted): its sampling handler, say, which runs with the agent's signal
+ * blocked. */
+static bool in_agent(pid_t tid, struct attach_frames *fr, struct arange agent, struct arange allow)
+{
+	struct user_regs_struct r;
+	if (ptrace(PTRACE_GETREGS, tid, 0, &r) < 0)
+		return false;
+	static uint64_t pcs[256];
+	uint64_t stop_sp;
+	int n = fr ? attach_frames_walk(fr, &r, pcs, 256, &stop_sp) : 0;
+	if (!n)
+		pcs[n++] = r.rip;
+	for (int i = 0; i < n; i++)
+		if (pcs[i] >= agent.lo && pcs[i] < agent.hi &&
+		    (i == 0 || pcs[i] < allow.lo || pcs[i] >= allow.hi))
+			return true;
+	return false;
+}
+
+/* Lists tid (the n-th) in the agent's fathom_late_mask and lets the
+ * agent's signal (bit) through to it. Returns 0 or -1. */
+static int unmask_one(struct inj *j, uint64_t mask_at, pid_t tid, int n, uint64_t m, uint64_t bit)
+{
+	int32_t t32 = (int32_t)tid, n1 = n + 1;
+	struct iovec local = {&t32, 4},
+		     remote = {(void *)(uintptr_t)(mask_at + offsetof(struct fathom_late_mask, tid) +
+						   4 * (size_t)n),
+			       4};
+	struct iovec lcount = {&n1, 4},
+		     rcount = {(void *)(uintptr_t)(mask_at + offsetof(struct fathom_late_mask, n)), 4};
+	m &= ~bit;
+	return process_vm_writev(j->pid, &local, 1, &remote, 1, 0) == 4 &&
+		       process_vm_writev(j->pid, &lcount, 1, &rcount, 1, 0) == 4 &&
+		       ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(m), &m) == 0
+		   ? 0
+		   : -1;
+}
+
+int inj_unmask(struct inj *j, uint64_t mask_at, struct arange agent, struct arange allow, int *unmasked)
 {
 	*unmasked = 0;
 	struct fathom_late_mask h;
@@ -374,39 +499,43 @@ int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
 	    h.signo <= 0 || h.signo > 64)
 		return 0;
 	uint64_t bit = 1ull << (h.signo - 1);
-	int n = 0;
-	for (int i = 0; i < j->ntids && n < FATHOM_LATE_MASK_MAX; i++) {
-		pid_t tid = j->tids[i];
-		int sig = 0;
-		uint64_t m = 0;
-		if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
-			continue; /* ended meanwhile */
-		if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
-			ptrace(PTRACE_DETACH, tid, 0, 0);
-			continue;
+	int n = 0, left = j->ntids;
+	/* j->tids[0, left) are still to be looked at. A thread inside the
+	 * agent's code (its sampling handler: the agent started its timers)
+	 * may block the signal for the moment only: let go and looked at
+	 * again 1 ms later, up to 20 times; then left as it is. */
+	for (int round = 0; round < 20 && left && n < FATHOM_LATE_MASK_MAX; round++) {
+		if (round)
+			nanosleep(&(struct timespec){0, 1000000}, NULL);
+		struct attach_frames *fr = attach_frames_open(j->pid);
+		for (int i = 0; i < left && n < FATHOM_LATE_MASK_MAX; i++) {
+			pid_t tid = j->tids[i];
+			int sig = 0;
+			uint64_t m = 0;
+			bool again = false;
+			if (ptrace(PTRACE_SEIZE, tid, 0, 0) < 0)
+				goto done; /* ended meanwhile */
+			if (ptrace(PTRACE_INTERRUPT, tid, 0, 0) < 0) {
+				ptrace(PTRACE_DETACH, tid, 0, 0);
+				goto done;
+			}
+			if (wait_stop(tid, &sig) < 0)
+				goto done; /* gone */
+			if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(m), &m) == 0 && (m & bit)) {
+				if (in_agent(tid, fr, agent, allow))
+					again = true;
+				else if (unmask_one(j, mask_at, tid, n, m, bit) == 0)
+					n++; /* listed before it runs with the signal let through */
+			}
+			ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
+			if (again)
+				continue;
+		done:
+			/* Looked at: out of the list, swapped to its end. */
+			j->tids[i--] = j->tids[--left];
+			j->tids[left] = tid;
 		}
-		if (wait_stop(tid, &sig) < 0)
-			continue; /* gone */
-		if (ptrace(PTRACE_GETSIGMASK, tid, (void *)sizeof(m), &m) == 0 && (m & bit)) {
-			/* Listed before it runs with the signal let through. */
-			int32_t t32 = (int32_t)tid;
-			struct iovec local = {&t32, 4},
-				     remote = {(void *)(uintptr_t)(mask_at +
-								   offsetof(struct fathom_late_mask, tid) +
-								   4 * (size_t)n),
-					       4};
-			int32_t n1 = n + 1;
-			struct iovec lcount = {&n1, 4},
-				     rcount = {
-					 (void *)(uintptr_t)(mask_at + offsetof(struct fathom_late_mask, n)),
-					 4};
-			m &= ~bit;
-			if (process_vm_writev(j->pid, &local, 1, &remote, 1, 0) == 4 &&
-			    process_vm_writev(j->pid, &lcount, 1, &rcount, 1, 0) == 4 &&
-			    ptrace(PTRACE_SETSIGMASK, tid, (void *)sizeof(m), &m) == 0)
-				n++;
-		}
-		ptrace(PTRACE_DETACH, tid, 0, (void *)(long)sig);
+		attach_frames_close(fr);
 	}
 	*unmasked = n;
 	return 0;
@@ -414,9 +543,9 @@ int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
 
 #else
 
-int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked)
+int inj_unmask(struct inj *j, uint64_t mask_at, struct arange agent, struct arange allow, int *unmasked)
 {
-	(void)j, (void)mask_at;
+	(void)j, (void)mask_at, (void)agent, (void)allow;
 	*unmasked = 0;
 	return 0;
 }

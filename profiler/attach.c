@@ -101,10 +101,20 @@ static int check_target(pid_t pid)
 	return 0;
 }
 
-static void add_range(struct attach_unsafe *u, uint64_t lo, uint64_t hi)
+static void add_range(struct attach_unsafe *u, uint64_t lo, uint64_t hi, const char *what)
 {
-	if (lo && hi > lo && u->n < ATTACH_UNSAFE_MAX)
+	if (lo && hi > lo && u->n < ATTACH_UNSAFE_MAX) {
+		u->what[u->n] = what;
 		u->r[u->n++] = (struct arange){lo, hi};
+	}
+}
+
+/* The agent's waiting interposers (its section fathom_blockers, BLOCKER in
+ * preload/agent.h): they hold nothing of the agent's while they wait. */
+static struct arange blockers(pid_t pid, const struct attach_obj *agent)
+{
+	uint64_t size = 0, a = attach_section(pid, agent, "fathom_blockers", &size);
+	return a && size ? (struct arange){a, a + size} : (struct arange){0, 0};
 }
 
 /* The code a thread must not be in (or be called from) for the agent's
@@ -146,18 +156,16 @@ static void unsafe_ranges(pid_t pid, const struct attach_obj *libc, const char *
 	u->n = 0;
 	struct attach_obj o;
 	if (attach_find_obj(pid, "ld-linux", &o) == 0 || attach_find_obj(pid, "ld-", &o) == 0)
-		add_range(u, o.text.lo, o.text.hi);
+		add_range(u, o.text.lo, o.text.hi, "the loader");
 	const char *leaf = strrchr(agent, '/') ? strrchr(agent, '/') + 1 : agent;
 	u->allow = (struct arange){0, 0};
 	if (attach_find_obj(pid, leaf, &o) == 0) {
-		add_range(u, o.text.lo, o.text.hi);
-		uint64_t size = 0, a = attach_section(pid, &o, "fathom_blockers", &size);
-		if (a && size)
-			u->allow = (struct arange){a, a + size};
+		add_range(u, o.text.lo, o.text.hi, "the agent");
+		u->allow = blockers(pid, &o);
 	}
 	for (int i = 0; fns[i]; i++) {
 		uint64_t size = 0, a = attach_sym(pid, libc, fns[i], &size);
-		add_range(u, a, a + (size ? size : 1));
+		add_range(u, a, a + (size ? size : 1), fns[i]);
 	}
 }
 
@@ -203,6 +211,7 @@ static int inject(const struct attach_req *a, double *pause_ms, char *err, size_
 	}
 	struct attach_unsafe u;
 	unsafe_ranges(a->pid, &libc, a->agent, &u);
+	u.debug = getenv("FATHOM_ATTACH_DEBUG") != NULL;
 	static struct inj j;
 	if (inj_begin(&j, a->pid, &u, err, cap) < 0)
 		return -1;
@@ -276,10 +285,12 @@ out:
 	 * them (thread pools block every signal): let it through, as a
 	 * launch does for every thread (the program still sees it blocked). */
 	int unmasked = 0;
-	if (rc == 0)
-		inj_unmask(&j, attach_sym(a->pid, &agent, "fathom_late_mask", NULL), &unmasked);
+	if (rc == 0) {
+		inj_unmask(&j, attach_sym(a->pid, &agent, "fathom_late_mask", NULL), agent.text,
+			   blockers(a->pid, &agent), &unmasked);
+	}
 	*pause_ms = j.pause_ms + (mono_ms() - t0);
-	if (!a->quiet && getenv("FATHOM_ATTACH_DEBUG"))
+	if (u.debug)
 		fprintf(
 		    stderr,
 		    "fathom: attach: %d tries, threads stopped %.1f ms, calls %.1f ms, %d threads unmasked\n",

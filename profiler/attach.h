@@ -20,12 +20,27 @@ struct arange {
  * arena's lock would be taken again on the same thread) or the agent. */
 struct attach_unsafe {
 	struct arange r[ATTACH_UNSAFE_MAX];
+	const char *what[ATTACH_UNSAFE_MAX]; /* the range's name, for FATHOM_ATTACH_DEBUG */
 	int n;
+	bool debug; /* FATHOM_ATTACH_DEBUG: say on stderr what made a thread unsafe */
 	/* Inside the ranges, but allowed as a return address on the stack
 	 * (never as the PC): the agent's interposers that wait in the C
 	 * library (its section fathom_blockers, preload/agent.h BLOCKER). */
 	struct arange allow;
 };
+
+/* attach-unwind.c: the target's objects and their unwind tables, copied
+ * from its memory as the walks need them. */
+struct attach_frames;
+struct attach_frames *attach_frames_open(pid_t pid);
+void attach_frames_close(struct attach_frames *s);
+/* The frames of a stopped thread (regs: its struct user_regs_struct):
+ * pcs[0] its pc, then the return addresses of the frames its unwind
+ * tables describe, up to max. Returns how many; *stop_sp is 0 when the
+ * walk reached the outermost frame, else the stack pointer of the frame
+ * where it stopped (no unwind table, or max frames): the words from there
+ * up were not walked. */
+int attach_frames_walk(struct attach_frames *s, const void *regs, uint64_t *pcs, int max, uint64_t *stop_sp);
 
 #define INJ_MAX_THREADS 4096
 struct inj {
@@ -49,9 +64,11 @@ int inj_begin(struct inj *j, pid_t pid, const struct attach_unsafe *unsafe, char
 /* After the agent started (fathom_attach, inj_end): every thread that was
  * there at inj_begin and blocks the agent's signal (fathom_late_mask.signo,
  * at mask_at in the target) gets it unblocked by ptrace, each listed in
- * fathom_late_mask first (the program still sees it blocked). *unmasked:
- * how many. Returns 0. */
-int inj_unmask(struct inj *j, uint64_t mask_at, int *unmasked);
+ * fathom_late_mask first (the program still sees it blocked); a thread
+ * running the agent's code (agent: its text, allow: its waiting
+ * interposers excepted), whose block may be the agent's for the moment, is
+ * looked at again later. *unmasked: how many. Returns 0. Reorders j->tids. */
+int inj_unmask(struct inj *j, uint64_t mask_at, struct arange agent, struct arange allow, int *unmasked);
 /* Copies len bytes onto the chosen thread's stack, below the red zone and
  * what is already there; returns their address in the target (0: failed). */
 uint64_t inj_push(struct inj *j, const void *data, size_t len);
@@ -72,6 +89,10 @@ struct attach_obj {
 	struct arange text;
 	bool found;
 };
+/* One line of /proc/PID/maps: its range, permissions, file offset and
+ * name ("" when anonymous; the newline cut). Returns 0, or -1 when the
+ * line is not a mapping's. */
+int attach_maps_line(char *line, uint64_t *lo, uint64_t *hi, char perms[8], uint64_t *off, char **name);
 /* Finds the object whose file name (the last component) starts with
  * prefix in pid's maps. */
 int attach_find_obj(pid_t pid, const char *prefix, struct attach_obj *o);

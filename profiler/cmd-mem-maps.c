@@ -39,6 +39,12 @@ static int64_t heap_at(const struct profile *p, uint32_t proc, uint64_t t)
 	return h;
 }
 
+/* When the figures "at the end" were taken. */
+static const char *end_word(const struct mem *m)
+{
+	return mem_detached(m) ? "at detach" : "at exit";
+}
+
 static int by_peak(const void *a, const void *b)
 {
 	const struct fa_map_stack *x = a, *y = b;
@@ -60,7 +66,8 @@ static void print_sites(const struct mem *m, const struct fa_maps *mp)
 	qsort(v, n, sizeof(*v), by_peak);
 	if (n) {
 		printf("  Top mmap sites (by the most each held at once)\n");
-		printf("  %11s %11s %7s  %-9s  %s\n", "max mapped", "at exit", "calls", "kind", "mapped at");
+		printf("  %11s %11s %7s  %-9s  %s\n", "max mapped", end_word(m), "calls", "kind",
+		       "mapped at");
 	}
 	size_t top = m->top && m->top < n ? m->top : n;
 	char a[40], b[40];
@@ -73,7 +80,7 @@ static void print_sites(const struct mem *m, const struct fa_maps *mp)
 		printf("  ... %zu more sites\n", n - top);
 	free(v);
 	if (mp->nfiles)
-		printf("  Files mapped\n  %11s %11s %7s  %s\n", "max mapped", "at exit", "calls", "path");
+		printf("  Files mapped\n  %11s %11s %7s  %s\n", "max mapped", end_word(m), "calls", "path");
 	for (size_t i = 0; i < mp->nfiles && (!m->top || i < m->top); i++)
 		printf("  %11s %11s %7" PRIu64 "  %s\n", fmt_bytes(a, mp->files[i].max_live),
 		       fmt_bytes(b, mp->files[i].live_end), mp->files[i].calls, mp->files[i].path);
@@ -97,8 +104,8 @@ void mem_print_mappings(const struct mem *m)
 	printf("  %-10s %11s %9s  %s\n", "", "peak", "at", "");
 	printf("  %-10s %11s %8.2fs  (malloc and friends; large blocks too)\n", "heap",
 	       mem_est_bytes(m, a, p->mem.peak_bytes), (double)p->mem.peak_time_ns / 1e9);
-	printf("  %-10s %11s %8.2fs  (mmap, mremap, brk by the program; %s at exit)\n", "mapped",
-	       fmt_bytes(a, mp->peak_bytes), (double)mp->peak_time_ns / 1e9, fmt_bytes(b, end));
+	printf("  %-10s %11s %8.2fs  (mmap, mremap, brk by the program; %s %s)\n", "mapped",
+	       fmt_bytes(a, mp->peak_bytes), (double)mp->peak_time_ns / 1e9, fmt_bytes(b, end), end_word(m));
 	if (rss >= 0) {
 		printf("  %-10s %11s %8.2fs", "RSS", fmt_bytes(a, rss), (double)rss_t / 1e9);
 		if (rss_file >= 0)
@@ -132,7 +139,7 @@ void mem_print_mappings(const struct mem *m)
 		       mp->recorded[proc] ? "" : " (recorded by an agent older than 1.4, or FATHOM_MMAP=0)");
 		return;
 	}
-	printf("  %-10s %11s %11s %7s\n", "by kind", "max", "at exit", "maps");
+	printf("  %-10s %11s %11s %7s\n", "by kind", "max", end_word(m), "maps");
 	for (unsigned k = 0; k < FD_MAP_NKINDS; k++)
 		if (mp->calls[k])
 			printf("  %-10s %11s %11s %7" PRIu64 "%s\n", maps_kind_name(k),

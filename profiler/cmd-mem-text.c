@@ -291,6 +291,14 @@ void mem_print_peak(const struct mem *m)
 	free(v);
 }
 
+bool mem_detached(const struct mem *m)
+{
+	for (size_t i = 0; i < m->p->nprocs; i++)
+		if (m->p->procs[i].detached)
+			return true;
+	return false;
+}
+
 /* What was still allocated at exit, by stack, and what the suppressions left out. */
 void mem_print_leaks(const struct mem *m)
 {
@@ -298,12 +306,10 @@ void mem_print_leaks(const struct mem *m)
 	const struct fa_mem *mm = &p->mem;
 	char a[40], b[40];
 	/* Attached: what the attach saw allocated; detached: still live. */
-	bool attached = false, detached = false;
-	for (size_t i = 0; i < p->nprocs; i++) {
+	bool attached = false;
+	for (size_t i = 0; i < p->nprocs; i++)
 		attached |= marks_attached(&p->procs[i]);
-		detached |= p->procs[i].detached;
-	}
-	printf("\n%s  %s in %s blocks%s\n", detached ? "Live at detach" : "Leaked at exit",
+	printf("\n%s  %s in %s blocks%s\n", mem_detached(m) ? "Live at detach" : "Leaked at exit",
 	       mem_est_bytes(m, a, mm->leaked_bytes), mem_est_count(m, b, mm->leaked_blocks),
 	       attached ? " (allocated since attach)" : "");
 	size_t n;

@@ -73,6 +73,9 @@ void mem_print_timeline(const struct mem *m);
 /* Heap, mappings and RSS side by side, the mappings by kind, the top
  * mapping sites and files (cmd-mem-maps.c). */
 void mem_print_mappings(const struct mem *m);
+/* Whether the recording ended at a detach (fathom record --pid): what is
+ * left then is live at the detach, not at an exit. */
+bool mem_detached(const struct mem *m);
 /* A stack's site and up to FRAMES_SHOWN callers, indented (cmd-mem-text.c). */
 void mem_print_stack(const struct mem *m, uint32_t stack, const char *indent);
 

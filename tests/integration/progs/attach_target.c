@@ -13,7 +13,13 @@
  *           thread in open_work; at the end the thread prints whether its
  *           mask reads as it set it ("mask kept")
  *   exec    spins in hot60/warm30/cool10 for 1.5 s, then execs /bin/echo
- *           "exec ok" */
+ *           "exec ok"
+ *   waits   threads that wait: "sleeper" in nanosleep (sleep_site, 20 ms at
+ *           a time), "poller" in poll on a pipe nobody writes to
+ *           (poll_site, 20 ms), "locker" for a mutex (lock_site) that
+ *           "holder" holds 10 ms at a time; the main thread maps 1 MiB
+ *           every 20 ms at map_site, keeping the last 4 (the older ones
+ *           unmapped); leaves by _exit */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <poll.h>
@@ -23,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -291,6 +298,97 @@ static int masked_mode(void)
 	return 0;
 }
 
+/* ------------------------------------------------------------------- waits */
+
+static pthread_mutex_t g_wlock = PTHREAD_MUTEX_INITIALIZER;
+static int g_pipe[2];
+
+static void nap_ms(long ms)
+{
+	nanosleep(&(struct timespec){ms / 1000, ms % 1000 * 1000000}, NULL);
+}
+
+__attribute__((noinline, noipa)) void sleep_site(void)
+{
+	nap_ms(20);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline, noipa)) void poll_site(void)
+{
+	struct pollfd p = {g_pipe[0], POLLIN, 0};
+	poll(&p, 1, 20);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline, noipa)) void lock_site(void)
+{
+	pthread_mutex_lock(&g_wlock);
+	pthread_mutex_unlock(&g_wlock);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline, noipa)) void hold_site(void)
+{
+	pthread_mutex_lock(&g_wlock);
+	nap_ms(10);
+	pthread_mutex_unlock(&g_wlock);
+	__asm__ volatile("");
+}
+
+__attribute__((noinline, noipa)) void *map_site(size_t n)
+{
+	void *p = mmap(NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p != MAP_FAILED)
+		memset(p, 1, n);
+	__asm__ volatile("" ::"r"(p));
+	return p;
+}
+
+static void *waiter(void *arg)
+{
+	const char *name = arg;
+	pthread_setname_np(pthread_self(), name);
+	while (!g_stop) {
+		if (!strcmp(name, "sleeper"))
+			sleep_site();
+		else if (!strcmp(name, "poller"))
+			poll_site();
+		else if (!strcmp(name, "holder")) {
+			hold_site();
+			nap_ms(1); /* the locker's turn */
+		} else
+			lock_site();
+	}
+	return NULL;
+}
+
+static int waits_mode(void)
+{
+	static const char *const names[] = {"sleeper", "poller", "holder", "locker"};
+	pthread_t th[4];
+	if (pipe(g_pipe) < 0)
+		return 2;
+	for (int i = 0; i < 4; i++)
+		pthread_create(&th[i], NULL, waiter, (void *)names[i]);
+	printf("ready\n");
+	fflush(stdout);
+	void *maps[4] = {0};
+	unsigned long n = 0;
+	while (!g_stop) {
+		void **m = &maps[n++ % 4];
+		if (*m && *m != MAP_FAILED)
+			munmap(*m, 1 << 20);
+		*m = map_site(1 << 20);
+		nap_ms(20);
+	}
+	for (int i = 0; i < 4; i++)
+		pthread_join(th[i], NULL);
+	printf("maps %lu\n", n);
+	fflush(stdout);
+	_exit(0); /* no destructor sees it: the agent's _exit ends a dump */
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_term, .sa_flags = SA_RESTART};
@@ -306,6 +404,8 @@ int main(int argc, char **argv)
 		return clock_mode();
 	if (!strcmp(mode, "masked"))
 		return masked_mode();
+	if (!strcmp(mode, "waits"))
+		return waits_mode();
 	int exec = !strcmp(mode, "exec");
 	double until = mono_us() + 1.5e6;
 	printf("ready\n");
