@@ -369,8 +369,12 @@ size_t writer_cycle(int final)
 		control_poll(e, now);
 	}
 	if (final || now - g_last_tick >= TICK_NS) {
+		/* glibc's count of the heap only when the events do not give it:
+		 * mallinfo2 walks every free chunk under the arena's lock, which
+		 * the program's malloc then waits for. */
 		uint64_t rss_file, rss = statm_rss(&rss_file);
-		enc_tick(e, now, tick_seq, rss, heap_in_use(), rss_file);
+		enc_tick(e, now, tick_seq, rss, agent_cfg.alloc == FD_ALLOC_OFF ? heap_in_use() : 0,
+			 rss_file);
 		g_last_tick = now;
 	}
 	if (!final)
