@@ -36,7 +36,7 @@ static double mono_ms(void)
 }
 
 /* A field of /proc/PID/status ("Uid:", "TracerPid:"): its first words. */
-static int status_field(pid_t pid, const char *key, char *out, size_t cap)
+int attach_status_field(pid_t pid, const char *key, char *out, size_t cap)
 {
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
@@ -59,7 +59,7 @@ static int status_field(pid_t pid, const char *key, char *out, size_t cap)
 static bool gone(pid_t pid)
 {
 	char st[64];
-	return status_field(pid, "State:", st, sizeof(st)) < 0 || st[0] == 'Z' || st[0] == 'X';
+	return attach_status_field(pid, "State:", st, sizeof(st)) < 0 || st[0] == 'Z' || st[0] == 'X';
 }
 
 /* Refuses, in one line, a process that cannot or must not be attached to:
@@ -71,9 +71,10 @@ static int check_target(pid_t pid)
 		fprintf(stderr, "fathom record: no process %d (it exited, or the pid is wrong)\n", (int)pid);
 		return 1;
 	}
-	status_field(pid, "Name:", comm, sizeof(comm));
+	attach_status_field(pid, "Name:", comm, sizeof(comm));
 	unsigned r, e, s, fs;
-	if (status_field(pid, "Uid:", v, sizeof(v)) < 0 || sscanf(v, "%u %u %u %u", &r, &e, &s, &fs) != 4)
+	if (attach_status_field(pid, "Uid:", v, sizeof(v)) < 0 ||
+	    sscanf(v, "%u %u %u %u", &r, &e, &s, &fs) != 4)
 		return 0; /* ptrace will say */
 	uid_t me = geteuid();
 	if (me != 0 && (r != me || e != me || s != me)) {
@@ -85,17 +86,22 @@ static int check_target(pid_t pid)
 		return 1;
 	}
 	unsigned g1, g2, g3;
-	if (me != 0 && status_field(pid, "Gid:", v, sizeof(v)) == 0 &&
+	if (me != 0 && attach_status_field(pid, "Gid:", v, sizeof(v)) == 0 &&
 	    sscanf(v, "%u %u %u", &g1, &g2, &g3) == 3 && (g1 != g2 || g2 != g3)) {
 		fprintf(stderr, "fathom record: process %d (%s) is setgid: only root can attach\n", (int)pid,
 			comm);
 		return 1;
 	}
-	if (status_field(pid, "TracerPid:", v, sizeof(v)) == 0 && atoi(v) != 0) {
+	if (attach_status_field(pid, "TracerPid:", v, sizeof(v)) == 0 && atoi(v) != 0) {
 		fprintf(stderr,
 			"fathom record: process %d (%s) is traced already by process %d (a debugger?); "
 			"detach it first\n",
 			(int)pid, comm, atoi(v));
+		return 1;
+	}
+	char why[512];
+	if (attach_seccomp_check(pid, why, sizeof(why)) < 0) {
+		fprintf(stderr, "fathom record: process %d (%s) not attached: %s\n", (int)pid, comm, why);
 		return 1;
 	}
 	return 0;
@@ -326,7 +332,7 @@ int attach_run(const struct attach_req *a)
 	}
 	if (!a->quiet) {
 		char comm[64] = "?";
-		status_field(a->pid, "Name:", comm, sizeof(comm));
+		attach_status_field(a->pid, "Name:", comm, sizeof(comm));
 		fprintf(stderr, "fathom: attached to process %d (%s) in %.0f ms; recording ", (int)a->pid,
 			comm, mono_ms() - t0);
 		if (a->duration > 0)

@@ -10,6 +10,14 @@
 #include <sys/types.h>
 
 /* An address range [lo, hi). */
+/* The value of KEY ("Seccomp:") in /proc/PID/status, without the key and
+ * the blanks after it; -1 when there is none. */
+int attach_status_field(pid_t pid, const char *key, char *out, size_t cap);
+/* attach-seccomp.c: 0 when the target's seccomp filters (if any) let the
+ * agent load and start; else -1 and why, in words. Stops the target for the
+ * moment it takes to read its filters. */
+int attach_seccomp_check(pid_t pid, char *why, size_t cap);
+
 struct arange {
 	uint64_t lo, hi;
 };

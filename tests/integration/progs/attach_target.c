@@ -14,6 +14,9 @@
  *           mask reads as it set it ("mask kept")
  *   exec    spins in hot60/warm30/cool10 for 1.5 s, then execs /bin/echo
  *           "exec ok"
+ *   seccomp-kill, seccomp-ok  a seccomp filter that kills the process at
+ *           timer_create (which the agent needs) or at acct (which it does
+ *           not), then the split loop
  *   waits   threads that wait: "sleeper" in nanosleep (sleep_site, 20 ms at
  *           a time), "poller" in poll on a pipe nobody writes to
  *           (poll_site, 20 ms), "locker" for a mutex (lock_site) that
@@ -22,6 +25,11 @@
  *           unmapped); leaves by _exit */
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <stddef.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -389,6 +397,33 @@ static int waits_mode(void)
 	_exit(0); /* no destructor sees it: the agent's _exit ends a dump */
 }
 
+/* ---------------------------------------------------------------- seccomp */
+
+/* A seccomp filter that lets everything through but one call, which it
+ * answers with action; then the split loop. */
+static int seccomp_mode(int nr, unsigned action)
+{
+	struct sock_filter f[] = {
+	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+	    BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, (unsigned)nr, 0, 1),
+	    BPF_STMT(BPF_RET | BPF_K, action),
+	    BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+	};
+	struct sock_fprog prog = {sizeof(f) / sizeof(f[0]), f};
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
+		perror("seccomp");
+		return 77;
+	}
+	printf("ready\n");
+	fflush(stdout);
+	while (!g_stop) {
+		hot60();
+		warm30();
+		cool10();
+	}
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	struct sigaction sa = {.sa_handler = on_term, .sa_flags = SA_RESTART};
@@ -406,6 +441,12 @@ int main(int argc, char **argv)
 		return masked_mode();
 	if (!strcmp(mode, "waits"))
 		return waits_mode();
+	/* seccomp-kill: timer_create (which the agent needs) kills the process;
+	 * seccomp-ok: acct (which it does not) does. */
+	if (!strcmp(mode, "seccomp-kill"))
+		return seccomp_mode(SYS_timer_create, SECCOMP_RET_KILL_PROCESS);
+	if (!strcmp(mode, "seccomp-ok"))
+		return seccomp_mode(SYS_acct, SECCOMP_RET_KILL_PROCESS);
 	int exec = !strcmp(mode, "exec");
 	double until = mono_us() + 1.5e6;
 	printf("ready\n");
