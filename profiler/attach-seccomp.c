@@ -55,7 +55,8 @@ static const struct call {
     {"sigaltstack", SYS_sigaltstack, {0}},
     {"timer_create", SYS_timer_create, {CLOCK_THREAD_CPUTIME_ID}},
     {"timer_settime", SYS_timer_settime, {0}},
-    {"clone", SYS_clone,
+    {"clone",
+     SYS_clone,
      {CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_SIGHAND | CLONE_THREAD | CLONE_SYSVSEM | CLONE_SETTLS |
       CLONE_PARENT_SETTID | CLONE_CHILD_CLEARTID}},
     {"futex", SYS_futex, {0, 0x81 /* FUTEX_WAKE_PRIVATE */}},
@@ -110,9 +111,15 @@ static uint32_t run_filter(const struct sock_filter *f, unsigned n, const struct
 			break;
 		case BPF_ALU:
 			switch (BPF_OP(i->code)) {
-			case BPF_ADD: a += src; break;
-			case BPF_SUB: a -= src; break;
-			case BPF_MUL: a *= src; break;
+			case BPF_ADD:
+				a += src;
+				break;
+			case BPF_SUB:
+				a -= src;
+				break;
+			case BPF_MUL:
+				a *= src;
+				break;
 			case BPF_DIV:
 				if (!src)
 					return SECCOMP_RET_KILL_PROCESS;
@@ -123,24 +130,48 @@ static uint32_t run_filter(const struct sock_filter *f, unsigned n, const struct
 					return SECCOMP_RET_KILL_PROCESS;
 				a %= src;
 				break;
-			case BPF_AND: a &= src; break;
-			case BPF_OR: a |= src; break;
-			case BPF_XOR: a ^= src; break;
-			case BPF_LSH: a = src < 32 ? a << src : 0; break;
-			case BPF_RSH: a = src < 32 ? a >> src : 0; break;
-			case BPF_NEG: a = -a; break;
-			default: return SECCOMP_RET_KILL_PROCESS;
+			case BPF_AND:
+				a &= src;
+				break;
+			case BPF_OR:
+				a |= src;
+				break;
+			case BPF_XOR:
+				a ^= src;
+				break;
+			case BPF_LSH:
+				a = src < 32 ? a << src : 0;
+				break;
+			case BPF_RSH:
+				a = src < 32 ? a >> src : 0;
+				break;
+			case BPF_NEG:
+				a = -a;
+				break;
+			default:
+				return SECCOMP_RET_KILL_PROCESS;
 			}
 			break;
 		case BPF_JMP: {
 			unsigned to;
 			switch (BPF_OP(i->code)) {
-			case BPF_JA: to = pc + 1 + k; break;
-			case BPF_JEQ: to = pc + 1 + (a == src ? i->jt : i->jf); break;
-			case BPF_JGT: to = pc + 1 + (a > src ? i->jt : i->jf); break;
-			case BPF_JGE: to = pc + 1 + (a >= src ? i->jt : i->jf); break;
-			case BPF_JSET: to = pc + 1 + ((a & src) ? i->jt : i->jf); break;
-			default: return SECCOMP_RET_KILL_PROCESS;
+			case BPF_JA:
+				to = pc + 1 + k;
+				break;
+			case BPF_JEQ:
+				to = pc + 1 + (a == src ? i->jt : i->jf);
+				break;
+			case BPF_JGT:
+				to = pc + 1 + (a > src ? i->jt : i->jf);
+				break;
+			case BPF_JGE:
+				to = pc + 1 + (a >= src ? i->jt : i->jf);
+				break;
+			case BPF_JSET:
+				to = pc + 1 + ((a & src) ? i->jt : i->jf);
+				break;
+			default:
+				return SECCOMP_RET_KILL_PROCESS;
 			}
 			if (to >= n)
 				return SECCOMP_RET_KILL_PROCESS;
@@ -174,12 +205,18 @@ static bool harmless(uint32_t action)
 static const char *action_name(uint32_t action)
 {
 	switch (action & SECCOMP_RET_ACTION_FULL) {
-	case SECCOMP_RET_KILL_PROCESS: return "kills the process";
-	case SECCOMP_RET_KILL_THREAD: return "kills the thread";
-	case SECCOMP_RET_TRAP: return "raises SIGSYS";
-	case SECCOMP_RET_TRACE: return "stops it for a tracer";
-	case SECCOMP_RET_USER_NOTIF: return "waits for a supervisor";
-	default: return "answers with an unknown action";
+	case SECCOMP_RET_KILL_PROCESS:
+		return "kills the process";
+	case SECCOMP_RET_KILL_THREAD:
+		return "kills the thread";
+	case SECCOMP_RET_TRAP:
+		return "raises SIGSYS";
+	case SECCOMP_RET_TRACE:
+		return "stops it for a tracer";
+	case SECCOMP_RET_USER_NOTIF:
+		return "waits for a supervisor";
+	default:
+		return "answers with an unknown action";
 	}
 }
 
@@ -190,7 +227,9 @@ int attach_seccomp_check(pid_t pid, char *why, size_t cap)
 	if (attach_status_field(pid, "Seccomp:", v, sizeof(v)) < 0 || atoi(v) == 0)
 		return 0;
 	if (atoi(v) == 1) {
-		snprintf(why, cap, "it runs in seccomp strict mode (read, write and exit only): the agent cannot be loaded");
+		snprintf(
+		    why, cap,
+		    "it runs in seccomp strict mode (read, write and exit only): the agent cannot be loaded");
 		return -1;
 	}
 	/* Mode 2: read every filter (the process must be stopped by us). */
@@ -210,7 +249,8 @@ int attach_seccomp_check(pid_t pid, char *why, size_t cap)
 			break; /* no more filters */
 		if (n <= 0 || n > BPF_MAXINSNS) {
 			snprintf(why, cap,
-				 "it has seccomp filters fathom cannot read (%s; reading them needs CAP_SYS_ADMIN): "
+				 "it has seccomp filters fathom cannot read (%s; reading them needs "
+				 "CAP_SYS_ADMIN): "
 				 "one that kills on a call the agent makes would end it",
 				 n < 0 ? strerror(errno) : "empty");
 			rc = -1;
@@ -229,7 +269,8 @@ int attach_seccomp_check(pid_t pid, char *why, size_t cap)
 			uint32_t act = run_filter(prog, (unsigned)n, &d);
 			if (!harmless(act)) {
 				snprintf(why, cap,
-					 "its seccomp filter %ld %s at %s, which the agent needs: attaching would end it",
+					 "its seccomp filter %ld %s at %s, which the agent needs: attaching "
+					 "would end it",
 					 idx, action_name(act), g_calls[c].name);
 				rc = -1;
 				break;
