@@ -635,7 +635,8 @@ static int python_stacks(struct loader *ld)
 	int rc = 0;
 	for (size_t s = 0; s < p->nstacks && !rc; s++) {
 		struct rawstack *r = &ld->raw_stacks[s];
-		if (!r->defined)
+		/* An empty stack has nothing to rewrite (and may have no pool). */
+		if (!r->defined || !r->depth)
 			continue;
 		if (GROW(addrs, cap, r->depth) < 0 || GROW(mods, cap2, r->depth) < 0) {
 			rc = -ENOMEM;
