@@ -32,7 +32,7 @@ def main():
     n = int(sys.argv[1])
     data = bytes(range(256)) * 4096
     for _ in range(n):
-        spin(150_000)
+        spin(600_000)
         squeeze(data, 3)
         big()
 
