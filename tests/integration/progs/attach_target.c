@@ -399,9 +399,10 @@ static int waits_mode(void)
 
 /* ---------------------------------------------------------------- seccomp */
 
-/* A seccomp filter that lets everything through but one call, which it
- * answers with action; then the split loop. */
-static int seccomp_mode(int nr, unsigned action)
+/* Installs a seccomp filter that lets everything through but one call,
+ * which it answers with action. Returns 0, or 77 when filters are not
+ * permitted here. */
+static int seccomp_filter(int nr, unsigned action)
 {
 	struct sock_filter f[] = {
 	    BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
@@ -413,13 +414,6 @@ static int seccomp_mode(int nr, unsigned action)
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) || prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, &prog)) {
 		perror("seccomp");
 		return 77;
-	}
-	printf("ready\n");
-	fflush(stdout);
-	while (!g_stop) {
-		hot60();
-		warm30();
-		cool10();
 	}
 	return 0;
 }
@@ -443,10 +437,11 @@ int main(int argc, char **argv)
 		return waits_mode();
 	/* seccomp-kill: timer_create (which the agent needs) kills the process;
 	 * seccomp-ok: acct (which it does not) does. */
-	if (!strcmp(mode, "seccomp-kill"))
-		return seccomp_mode(SYS_timer_create, SECCOMP_RET_KILL_PROCESS);
-	if (!strcmp(mode, "seccomp-ok"))
-		return seccomp_mode(SYS_acct, SECCOMP_RET_KILL_PROCESS);
+	int rc = !strcmp(mode, "seccomp-kill") ? seccomp_filter(SYS_timer_create, SECCOMP_RET_KILL_PROCESS)
+		 : !strcmp(mode, "seccomp-ok") ? seccomp_filter(SYS_acct, SECCOMP_RET_KILL_PROCESS)
+					       : 0;
+	if (rc)
+		return rc;
 	int exec = !strcmp(mode, "exec");
 	double until = mono_us() + 1.5e6;
 	printf("ready\n");
