@@ -22,8 +22,9 @@ sed 's/;__libc_start_call_main.*//; s/;start_thread.*//' k.txt >&2
 # says FUNCTION waited: at most 1 ms more, at least 85% of it less 1 ms (the
 # program's clock also counts the agent's own work and any preemption
 # around the call). Each helper makes its waiter wait 50 ms from the moment
-# it is ready, less the waiter's lateness in reaching the wait: 5.5 ms once
-# under load, so a wait of at least 20 ms by the program's clock is asked.
+# the waiter sleeps in the kernel (the spin lock's: from the moment the
+# holder is ready, less the waiter's lateness), so a wait of at least 20 ms
+# by the program's clock is asked.
 expect() {
 	local own got
 	own=$(awk -v f="$2" '$1 == f { print $2 }' own.txt)

@@ -7,7 +7,10 @@
  * EAGAIN in nb_read, which are no wait. Prints what it did; with
  * WAIT_KINDS_TIMES set, writes there how long each wait took by its own
  * clock ("wait_sem 49.87"): a loaded machine starts the waiter late, and the
- * wait is then shorter than the helper's 50 ms. */
+ * wait is then shorter than the helper's 50 ms. Helpers whose waiter
+ * sleeps in the kernel start their 50 ms only once the main thread is
+ * asleep (its state in /proc), so that a waiter preempted for 50 ms on a
+ * loaded machine still waits. */
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
@@ -18,6 +21,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -79,6 +83,25 @@ static pthread_t helper(void *(*fn)(void *))
 	return th;
 }
 
+/* Waits (at most 3 s) until the main thread sleeps in the kernel: in its
+ * wait, since between saying ready and waiting it only yields. */
+static void main_asleep(void)
+{
+	char path[64], buf[256];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
+	for (int i = 0; i < 3000; i++) {
+		FILE *f = fopen(path, "r");
+		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+		if (f)
+			fclose(f);
+		buf[n] = 0;
+		const char *paren = strrchr(buf, ')');
+		if (!paren || paren[1] != ' ' || paren[2] == 'S' || paren[2] == 'D')
+			return;
+		ms(1);
+	}
+}
+
 static void join(pthread_t th)
 {
 	pthread_join(th, NULL);
@@ -116,6 +139,7 @@ static void *rw_holder(void *a)
 {
 	pthread_rwlock_wrlock(&rw);
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	pthread_rwlock_unlock(&rw);
 	return a;
@@ -153,6 +177,7 @@ static pthread_barrier_t bar;
 static void *bar_late(void *a)
 {
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	pthread_barrier_wait(&bar);
 	return a;
@@ -172,6 +197,7 @@ static int cond_flag;
 static void *cond_signaller(void *a)
 {
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	pthread_mutex_lock(&cmtx);
 	cond_flag = 1;
@@ -196,6 +222,7 @@ static sem_t sem;
 static void *sem_poster(void *a)
 {
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	sem_post(&sem);
 	return a;
@@ -214,6 +241,7 @@ static _Atomic int fword;
 static void *futex_waker(void *a)
 {
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	atomic_store(&fword, 1);
 	syscall(SYS_futex, &fword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
@@ -231,6 +259,7 @@ NOINLINE void wait_futex(void)
 static void *sleeper(void *a)
 {
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	return a;
 }
@@ -255,6 +284,7 @@ static void *drainer(void *a)
 {
 	static char buf[1 << 16];
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	ssize_t r = read(wp[0], buf, sizeof(buf));
 	(void)r;
@@ -271,6 +301,7 @@ NOINLINE void wait_write(void)
 static void *poll_writer(void *a)
 {
 	atomic_store(&ready, 1);
+	main_asleep();
 	ms(50);
 	if (write(pp[1], "p", 1) != 1)
 		perror("write");
