@@ -10,9 +10,10 @@
 #   in sampled and exact mode, and within 3 points of the program's own
 #   clock of the plain run;
 # - malloc-dominated (`heavy`: one malloc and one free per step of
-#   stk_build): within 5 points in sampled mode; in exact mode printed
-#   only (see the last comparison below); charging the agent's work to the
-#   calling frame, as once done, gave 13-17 points high;
+#   stk_build): within 5 points of the plain run's own clock in sampled
+#   and exact mode (widened by two standard errors for the run's samples);
+#   charging the agent's work to the calling frame, as once done, gave
+#   13-17 points high;
 # and no frame of the agent's anywhere, and no sample lost while a thread
 # waits in the agent (it used to lose ~20% of them in exact mode).
 source "$SRCDIR/tests/lib.sh"
@@ -99,11 +100,10 @@ record hplain -- 20 4000000 heavy
 record hsampled --alloc-sample 64K -- 20 4000000 heavy
 compare hplain hsampled 6 own
 record hexact --alloc -- 10 4000000 heavy
-# Its shares are printed, not judged (tolerance 100): the agent is 85-90%
-# of that run's CPU, and the program's 10-15% came out 13-14 points high
-# (stk_build) when the free's locked instructions waited for the agent's
-# ring stores, 1.0-2.6 points off with a fence in arec_free on a quiet
-# machine, once 15 points low in CI (68.2 against 83.2; cause not found);
-# with ring_push's prefetchw and no fence, 3-7 points low. No agent frame
-# and no lost sample are still asserted.
-compare hplain hexact 100 own
+# The agent is 55-75% of that run's CPU. Its shares were once printed
+# only: the program's 10-15% came out 13-14 points high (stk_build) when
+# the free's locked instructions waited for the agent's ring stores, 3-7
+# points low with ring_push's prefetchw and no fence, once 15 points low in
+# CI with the agent at 85-90%; with the cheaper recording of issue 20,
+# 1.8-5.0 points in five runs on a quiet machine (worst 5.0).
+compare hplain hexact 5 own
