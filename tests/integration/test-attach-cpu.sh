@@ -1,7 +1,7 @@
 # fathom record --pid on a running CPU-bound program (hot60, warm30, cool10:
-# a 60/30/10 split by CPU time), attached after 1 s for 2 s: the report's
-# total shares are within 8 points of the split (a loaded machine merges
-# samples: their weights count); the program runs on after the
+# a 60/30/10 split by CPU time, each call's length jittered), attached
+# after 1 s for 2 s: the report's total shares are within the split's
+# sampling noise (a loaded machine merges samples: their weights count); the program runs on after the
 # detach, and exits normally; the dump ends with a detach, not an exit.
 source "$SRCDIR/tests/integration/attach-lib.sh"
 
@@ -29,9 +29,12 @@ note "samples $samples: hot60 $a%, warm30 $b%, cool10 $c%"
 # On a machine loaded far past its cores the target gets little CPU, and
 # merged expirations make few samples: then the shares mean nothing.
 [ "$samples" -ge 40 ] || skip "only $samples samples in 2 s (load: $(cut -d' ' -f1 /proc/loadavg)): too few to judge a split"
-assert_near "hot60 share" 60 "$a" 8
-assert_near "warm30 share" 30 "$b" 8
-assert_near "cool10 share" 10 "$c" 8
+# Each share within 4 points plus two standard errors of its sampling
+# noise (130 samples at load 14 here: 12 points for warm30; a fixed 8
+# failed one run in four there).
+assert_near "hot60 share" 60 "$a" "$(share_tol 4 60 "$samples")"
+assert_near "warm30 share" 30 "$b" "$(share_tol 4 30 "$samples")"
+assert_near "cool10 share" 10 "$c" "$(share_tol 4 10 "$samples")"
 # Recording for 2 s, not since the program's start.
 assert_contains "window from the attach" "window: recorded 0.00 s" report.txt
 # The program was not changed: it runs on, stops on SIGTERM, exits 0.
