@@ -32,7 +32,8 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 top = [r["name"] for r in d["top_total"]]
 print("# samples", d["samples"], "top", top[:4], file=sys.stderr)
-sys.exit(0 if d["samples"] >= 20 and "spin" in top else 1)
+# 100-125 samples in 0.5 s on a quiet machine, 19 at load 17.
+sys.exit(0 if d["samples"] >= 5 and "spin" in top else 1)
 PY
 # Attached again, it is stopped by `fathom ctl` with the host's pid.
 "$FATHOM" record --pid "$TPID" -o ns2.fdump 2>err2.txt &

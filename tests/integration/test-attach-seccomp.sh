@@ -20,7 +20,9 @@ attach_start seccomp-ok
 run "$FATHOM" record -F 1000 --pid "$TPID" --duration 0.5 -o ok.fdump 2>err.txt
 n=$("$FATHOM" report --json ok.fdump | python3 -c 'import json, sys; print(json.load(sys.stdin)["samples"])')
 note "a harmless filter: $n samples"
-assert_ge "samples of a process with a harmless filter" 20 "$n"
+# 0.5 s gives 100-125 samples on a quiet machine, 11 at load 17: any
+# number proves the attach records; 5 asks for more than chance.
+assert_ge "samples of a process with a harmless filter" 5 "$n"
 kill -0 "$TPID" || fail "the target died"
 attach_stop
 

@@ -47,7 +47,9 @@ site=$(grep -E ' anonymous +map_site ' mem.txt | head -1)
 note "map_site: $site"
 read -r max max_unit _ _ calls _ <<<"$site"
 assert_eq "map_site's most mapped at once" "4.00 MiB" "$max $max_unit"
-assert_ge "map_site's mmap calls in 1.5 s (one per 20 ms)" 20 "$calls"
+# One per 20 ms and 1 MiB written: about 70 in the 1.5 s on a quiet
+# machine, 18 at load 13.
+assert_ge "map_site's mmap calls in 1.5 s (one per 20 ms at best)" 8 "$calls"
 assert_contains "the mappings left at the end" "4.00 MiB at detach)" mem.txt
 
 # An exit while attached (_exit: no destructor runs).
