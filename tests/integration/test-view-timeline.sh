@@ -5,10 +5,14 @@
 # and the hotspot table to that phase's function, and clearing restores both.
 source "$SRCDIR/tests/lib.sh"
 source "$SRCDIR/tests/integration/view-lib.sh"
+source "$SRCDIR/tests/integration/tl-lib.sh"
 
 run "$FATHOM" record -q -F 500 --alloc -o ph.fdump -- "$PROGS/tl_phases" >ph.out
-sw=$(awk '$1 == "switch" { printf "%d", $2 * 1e9 }' ph.out)
-[ -n "$sw" ] || fail "tl_phases did not say when it switched phases"
+grep -q '^switch ' ph.out || fail "tl_phases did not say when it switched phases"
+# The switch on the recording's clock, as the timeline counts (tl-lib.sh).
+off=$(tl_offset ph.out ph.fdump)
+sw=$(awk -v o="$off" '$1 == "switch" { printf "%d", ($2 + o) * 1e9 }' ph.out)
+note "the switch at $sw ns of the recording (main at $off s)"
 run "$FATHOM" view -q ph.fdump -o ph.html >/dev/null
 node "$VIEW_JS/test-view-timeline.mjs" --chromium "$VIEW_CHROMIUM" ph.html "$sw" >tl.log 2>&1 || {
 	sed 's/^/  | /' tl.log | tail -40 >&2
