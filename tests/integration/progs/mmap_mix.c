@@ -94,7 +94,8 @@ static __attribute__((noinline)) char *map_stack(void)
 static __attribute__((noinline)) void map_behind(void)
 {
 	size_t n = 96 * MiB;
-	char *p = (char *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	char *p =
+	    (char *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (p == MAP_FAILED)
 		exit(6);
 	memset(p, 4, n);
