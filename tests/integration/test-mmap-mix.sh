@@ -36,3 +36,16 @@ assert_contains "stack kind" "map_stack" mem.txt
 FATHOM_MMAP=0 run "$FATHOM" record -q --alloc --no-cpu -o off.fdump -- "$P" "$PWD/data.bin"
 run "$FATHOM" mem off.fdump >off.txt
 assert_contains "off" "no mappings seen" off.txt
+# RSS that neither the heap nor the mappings fathom saw explain: none in
+# the run above (its mappings hold it), and the 96 MiB a program maps by the
+# system call itself (no hook sees it), with the one-line hint.
+assert_contains "the figure" "RSS not explained by the heap or mappings fathom saw: 0 B at the RSS peak" mem.txt
+assert_not_contains "no hint when the RSS is explained" "hint: allocator overhead" mem.txt
+run "$FATHOM" record -q --alloc --no-cpu -o behind.fdump -- "$P" --behind
+run "$FATHOM" mem behind.fdump >behind.txt
+grep 'RSS not explained' behind.txt >&2
+unexplained=$(sed -nE 's/.*RSS not explained by the heap or mappings fathom saw: at least ([0-9.]+) MiB .*/\1/p' behind.txt)
+[ -n "$unexplained" ] || { cat behind.txt >&2; fail "no figure of the RSS not explained"; }
+assert_ge "RSS not explained (96 MiB mapped behind the hooks)" 90 "$unexplained"
+assert_le "RSS not explained (96 MiB mapped behind the hooks)" 110 "$unexplained"
+assert_contains "the hint" "hint: allocator overhead and fragmentation" behind.txt
