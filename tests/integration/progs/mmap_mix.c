@@ -6,6 +6,8 @@
  *   grow_map   1 MiB anonymous grown by mremap to 64 MiB, kept to the end
  *   big_malloc 64 MiB from malloc (above glibc's mmap threshold), freed
  *   map_stack  a 1 MiB MAP_STACK mapping with a PROT_NONE guard below it
+ *   grow_brk   the break moved up 4 MiB by sbrk (touched), then down 1 MiB
+ *              by brk: 3 MiB kept to the end
  * With --behind instead of FILE, only map_behind: 96 MiB mapped by the
  * system call itself (no hook sees it), touched whole, held 300 ms: RSS
  * that neither the heap nor the mappings fathom saw explain.
@@ -91,6 +93,16 @@ static __attribute__((noinline)) char *map_stack(void)
 	return s;
 }
 
+static __attribute__((noinline)) void grow_brk(void)
+{
+	char *p = sbrk((intptr_t)(4 * MiB));
+	if (p == (void *)-1)
+		exit(7);
+	memset(p, 5, 4 * MiB);
+	if (brk(p + 3 * MiB) < 0)
+		exit(7);
+}
+
 static __attribute__((noinline)) void map_behind(void)
 {
 	size_t n = 96 * MiB;
@@ -123,6 +135,7 @@ int main(int argc, char **argv)
 	pause_ms(150);
 	big_malloc();
 	char *s = map_stack();
+	grow_brk();
 	pause_ms(150);
 	(void)f;
 	(void)g;
