@@ -106,10 +106,7 @@ int mem_print_at(struct mem *m)
 		printf("\nLive heap at %s: %s in %s blocks\n", da, mem_est_bytes(m, a, at->heap_bytes),
 		       mem_est_count(m, b, at->heap_blocks));
 	}
-	if (marks_windowed(pr) && (pr->paused_live_blocks || pr->frees_unknown))
-		printf("  (only blocks allocated while recording count: %s of frees were of blocks allocated "
-		       "before the recording started or while it was paused)\n",
-		       fmt_count(b, (int64_t)pr->frees_unknown));
+	mem_print_window_note(pr, false);
 	printf("  %14s %12s  %s\n", since ? "bytes" : "live bytes", "blocks", "site");
 	size_t shown = 0;
 	for (size_t i = 0; i < m->nsites && (!m->top || shown < m->top); i++) {

@@ -64,6 +64,10 @@ void mem_site_text(const struct mem *m, const struct mem_site *s, char *buf, siz
 /* The sections of the text report, in the order print_text prints them. */
 void mem_print_header(const struct mem *m);
 void mem_print_totals(const struct mem *m);
+/* For a process recorded in windows (a late start, ctl stop and start):
+ * that only blocks allocated while recording count, and how many frees of
+ * others were ignored; always, or only when some were (always false). */
+void mem_print_window_note(const struct fa_process *pr, bool always);
 void mem_print_peak(const struct mem *m);
 void mem_print_leaks(const struct mem *m);
 void mem_print_temporaries(struct mem *m);

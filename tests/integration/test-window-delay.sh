@@ -59,3 +59,9 @@ most=$(awk '{ printf "%d", ($1 / 0.05 + 10) * 100 }' window.txt)
 note "allocation calls in the window: $calls (at most $most)"
 assert_ge "allocation calls in the window" 1000 "$calls"
 assert_le "allocation calls in the window" "$most" "$calls"
+# fathom mem says the window, and that blocks allocated outside it are
+# unknown (their frees ignored), with their count.
+run "$FATHOM" mem w.fdump >m.txt
+unknown=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["processes"][0]["frees_unknown"])' r.json)
+assert_contains "mem says the window" "window            recorded " m.txt
+assert_contains "mem says the frees ignored" "only blocks allocated while recording count: $unknown frees were of blocks allocated before the recording started or while it was paused, ignored" m.txt
