@@ -27,16 +27,19 @@ struct mem {
 	size_t nsites;
 	const char *est; /* "~" before estimated figures */
 	/* --at and --since: a snapshot's number, or a time (then in
-	 * profile_opts.mark_at_ns; only one of them may be a time). */
+	 * profile_opts.mark_at_ns, and mark_from_ns for --since: a mark of
+	 * kind FA_MARK_AT or FA_MARK_FROM). */
 	struct mem_at {
 		bool given, is_time;
+		int kind;
 		uint64_t id;
 	} at, since;
 };
 
-/* Parses --at or --since ARG into *a (a time goes into po). Returns 0 or -1. */
+/* Parses --at or (since) --since ARG into *a (a time goes into po). Returns
+ * 0 or -1. */
 struct profile_opts;
-int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po);
+int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po, bool since);
 /* The live heap by site at --at, or its growth since --since (cmd-mem-at.c).
  * Returns the exit status. */
 int mem_print_at(struct mem *m);
