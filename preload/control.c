@@ -9,6 +9,10 @@
  * of its own user or root: no other user can drive it, and no signal the
  * program might use is involved. The directory goes at exit and exec (the new
  * image makes its own); a fork child makes its own and leaves the parent's.
+ * The agent holds the directory's flock while the process lives, so that one
+ * left by a killed process (its lock gone with it) can be told from a live
+ * one whatever its pid names now: `fathom ctl` and `fathom record` remove
+ * those (profiler/cmd-ctl.c, ctl_prune).
  *
  * Context: the constructor, a fork child, exit and exec, and the writer
  * (control_poll, wlock held).
@@ -23,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -60,6 +65,28 @@ static int base_dir(char *buf, size_t cap)
 		errno = EPERM;
 		return -1;
 	}
+	return 0;
+}
+
+/* Takes the directory's lock, which says "a live agent owns this channel"
+ * for as long as the process lives (the kernel drops it with the last
+ * descriptor): `fathom ctl` and `fathom record` remove the channels whose
+ * lock is free, those left by killed processes, whatever became of their
+ * pid. A pruner holds the lock for the moment it removes one; the agent
+ * waits that moment out, then checks that the name still leads to the
+ * directory it locked. Returns 0, -EBUSY when another live process holds
+ * it (a process of the same pid in another PID namespace sharing /tmp), or
+ * -ENOENT when the directory was removed meanwhile. */
+static int hold_dir(int fd, const struct stat *st)
+{
+	for (int waited = 0; syscall(SYS_flock, fd, LOCK_EX | LOCK_NB) < 0; waited++) {
+		if (errno != EWOULDBLOCK || waited == 50)
+			return errno == EWOULDBLOCK ? -EBUSY : -errno;
+		nanosleep(&(struct timespec){0, 2000000}, NULL);
+	}
+	struct stat now;
+	if (lstat(g_dir, &now) < 0 || now.st_dev != st->st_dev || now.st_ino != st->st_ino)
+		return -ENOENT;
 	return 0;
 }
 
@@ -110,16 +137,38 @@ void control_open(void)
 		return;
 	}
 	snprintf(g_dir, sizeof(g_dir), "%s/%d", base, (int)control_pid());
-	/* One left by a process that had this pid before (killed), or by this
-	 * process's image before an exec, is taken over, emptied. */
-	if (mkdir(g_dir, 0700) < 0 && errno != EEXIST)
-		return;
-	int fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	struct stat st;
-	if (fd < 0)
-		return;
-	if (fstat(fd, &st) < 0 || !private_dir(&st)) {
-		close(fd);
+	int fd = -1, held = 0;
+	for (int attempt = 0; fd < 0 && attempt < 4; attempt++) {
+		/* One left by a process that had this pid before (killed), or by
+		 * this process's image before an exec, is taken over, emptied. */
+		if (mkdir(g_dir, 0700) < 0 && errno != EEXIST)
+			return;
+		fd = open(g_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			continue; /* pruned just now */
+		if (fstat(fd, &st) < 0 || !private_dir(&st)) {
+			close(fd);
+			return;
+		}
+		switch (hold_dir(fd, &st)) {
+		case 0:
+			break;
+		case -EBUSY:
+			held = 1;
+			/* fall through */
+		default:
+			close(fd);
+			fd = -1;
+		}
+		if (held)
+			break;
+	}
+	if (fd < 0) {
+		if (held && agent_cfg.start_off)
+			say("fathom: the control channel %s is held by another live process (one with "
+			    "the same pid in another PID namespace?): `fathom ctl` cannot reach process %d",
+			    g_dir, (int)control_pid());
 		return;
 	}
 	empty_dir(fd);

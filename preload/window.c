@@ -26,6 +26,7 @@ static int g_alloc_mode; /* FD_ALLOC_* when on */
 /* The automatic window (CLOCK_MONOTONIC ns, 0: none) and periodic marks. */
 static uint64_t g_start_at, g_stop_at, g_next_snap;
 static uint64_t g_snap_id; /* the last snapshot's number in this process */
+static uint64_t g_mark_ns; /* the last mark's time: marks never go back */
 
 static uint64_t mono_now(void)
 {
@@ -69,6 +70,7 @@ void window_dump_start(struct enc *e)
 void window_fork_child(void)
 {
 	g_snap_id = 0;
+	g_mark_ns = 0;
 }
 
 /* Sampling resumes: each thread's CPU time while paused counts as covered
@@ -103,10 +105,13 @@ static void cpu_pause(void)
 	sample_allow_arming();
 }
 
-/* Switches recording on or off; returns the sequence number of the switch.
- * Turning on takes the number before the hooks record (every event recorded
- * after it has a number at least as high); turning off, after they stop. */
-static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *label)
+/* Switches recording on or off; returns the sequence number of the switch
+ * and sets *now to its time. Turning on takes the number before the hooks
+ * record (every event recorded after it has a number at least as high);
+ * turning off, after they stop, and the time after the timers are gone: a
+ * sample taken while the round drained, after the round's time, still
+ * falls inside the window it closes. */
+static uint64_t window_switch(struct enc *e, uint64_t *now, int on, const char *label)
 {
 	uint64_t seq;
 	if (on) {
@@ -124,8 +129,12 @@ static uint64_t window_switch(struct enc *e, uint64_t now, int on, const char *l
 		if (g_cpu_ok)
 			cpu_pause();
 		seq = atomic_load(&agent_seq);
+		*now = agent_now();
 	}
-	enc_window(e, now, on ? FD_WIN_START : FD_WIN_STOP, seq, 0, label);
+	if (*now < g_mark_ns)
+		*now = g_mark_ns; /* a command after a stop in the same round */
+	g_mark_ns = *now;
+	enc_window(e, *now, on ? FD_WIN_START : FD_WIN_STOP, seq, 0, label);
 	return seq;
 }
 
@@ -139,15 +148,20 @@ void window_late_restart(struct enc *e, int cpu_ok)
 	g_cpu_ok = cpu_ok;
 	g_alloc_mode = agent_cfg.alloc;
 	g_snap_id = 0;
+	g_mark_ns = 0;
 	g_start_at = 0;
 	g_stop_at = agent_cfg.duration_ns ? now + agent_cfg.duration_ns : 0;
 	g_next_snap = agent_cfg.snapshot_every_ns ? now + agent_cfg.snapshot_every_ns : 0;
-	window_switch(e, agent_now(), 1, "attach");
+	uint64_t t = agent_now();
+	window_switch(e, &t, 1, "attach");
 }
 
 static uint64_t window_snapshot(struct enc *e, uint64_t now, const char *label)
 {
 	uint64_t seq = atomic_load(&agent_seq);
+	if (now < g_mark_ns)
+		now = g_mark_ns;
+	g_mark_ns = now;
 	enc_window(e, now, FD_WIN_SNAPSHOT, seq, ++g_snap_id, label);
 	return seq;
 }
@@ -171,7 +185,7 @@ void window_command(struct enc *e, uint64_t now, const char *verb, const char *l
 		}
 		/* A switch by hand ends the automatic window. */
 		g_start_at = g_stop_at = 0;
-		seq = window_switch(e, now, on, label);
+		seq = window_switch(e, &now, on, label);
 		snprintf(reply, cap, "ok.%s.%llu.%llu", verb, seq, (unsigned long long)now);
 	} else if (!strcmp(verb, "snapshot")) {
 		seq = window_snapshot(e, now, label);
@@ -199,12 +213,12 @@ void window_tick(struct enc *e, uint64_t now)
 	if (g_start_at && mono >= g_start_at) {
 		g_start_at = 0;
 		if (!g_on)
-			window_switch(e, now, 1, NULL);
+			window_switch(e, &(uint64_t){now}, 1, NULL);
 	}
 	if (g_stop_at && !g_start_at && mono >= g_stop_at) {
 		g_stop_at = 0;
 		if (g_on)
-			window_switch(e, now, 0, NULL);
+			window_switch(e, &(uint64_t){now}, 0, NULL);
 	}
 	if (g_next_snap && mono >= g_next_snap) {
 		/* Marks while paused would all show the same heap. */

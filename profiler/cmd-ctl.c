@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -69,6 +70,13 @@ static int has_agent(int pid)
 	return found;
 }
 
+/* Whether st is a channel of uid's: a directory of its with no group or
+ * other permission (what the agent makes). */
+static bool private_dir_of(const struct stat *st, uid_t uid)
+{
+	return S_ISDIR(st->st_mode) && st->st_uid == uid && !(st->st_mode & 077);
+}
+
 /* The channel of pid, owned by uid: $XDG_RUNTIME_DIR/fathom/PID (the
  * target's XDG_RUNTIME_DIR, when it is uid's), else /tmp/fathom-UID/PID. */
 static bool find_channel(int pid, uid_t uid, char *dir, size_t cap)
@@ -83,7 +91,7 @@ static bool find_channel(int pid, uid_t uid, char *dir, size_t cap)
 		} else {
 			snprintf(dir, cap, "/tmp/fathom-%u/%d", (unsigned)uid, pid);
 		}
-		if (lstat(dir, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == uid && !(st.st_mode & 077))
+		if (lstat(dir, &st) == 0 && private_dir_of(&st, uid))
 			return true;
 	}
 	return false;
@@ -118,6 +126,61 @@ static bool process_exists(int pid, struct stat *st)
 	char path[64];
 	snprintf(path, sizeof(path), "/proc/%d", pid);
 	return stat(path, st) == 0;
+}
+
+/* Removes the channel `name` in base (a directory fd) when no live agent
+ * holds its lock (preload/control.c): the process that made it is gone,
+ * killed before it could remove it, whatever its pid names now. Kept all
+ * the same while a process of that pid has the agent loaded, or may have
+ * (its maps unreadable): an agent older than this fathom holds no lock. The
+ * lock is held meanwhile, so an agent taking the name over waits, then
+ * makes it again. */
+static void prune_one(int base, const char *name, uid_t uid)
+{
+	int fd = openat(base, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	struct stat st, again;
+	if (fd < 0)
+		return;
+	long pid = strtol(name, NULL, 10);
+	if (fstat(fd, &st) == 0 && private_dir_of(&st, uid) && flock(fd, LOCK_EX | LOCK_NB) == 0 &&
+	    (pid <= 0 || pid > INT_MAX || !process_exists((int)pid, &again) || has_agent((int)pid) == 0) &&
+	    fstatat(base, name, &again, AT_SYMLINK_NOFOLLOW) == 0 && again.st_dev == st.st_dev &&
+	    again.st_ino == st.st_ino) {
+		DIR *d = fdopendir(dup(fd));
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] == 'c' || de->d_name[0] == 'r')
+				unlinkat(fd, de->d_name, 0);
+		if (d)
+			closedir(d);
+		unlinkat(base, name, AT_REMOVEDIR);
+	}
+	close(fd);
+}
+
+void ctl_prune(void)
+{
+	uid_t uid = geteuid();
+	char bases[2][PATH_MAX];
+	const char *x = getenv("XDG_RUNTIME_DIR");
+	snprintf(bases[0], sizeof(bases[0]), "/tmp/fathom-%u", (unsigned)uid);
+	snprintf(bases[1], sizeof(bases[1]), "%s/fathom", x && x[0] == '/' ? x : "");
+	for (int i = 0; i < 2; i++) {
+		if (bases[i][0] != '/')
+			continue;
+		int base = open(bases[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		struct stat st;
+		if (base < 0)
+			continue;
+		DIR *d = fstat(base, &st) == 0 && private_dir_of(&st, uid) ? fdopendir(dup(base)) : NULL;
+		struct dirent *de;
+		while (d && (de = readdir(d)))
+			if (de->d_name[0] && strspn(de->d_name, "0123456789") == strlen(de->d_name))
+				prune_one(base, de->d_name, uid);
+		if (d)
+			closedir(d);
+		close(base);
+	}
 }
 
 /* Says the agent's answer in one line. */
@@ -218,6 +281,7 @@ int cmd_ctl(int argc, char **argv)
 		fprintf(stderr, "fathom ctl: the label is longer than 64 bytes\n");
 		return 2;
 	}
+	ctl_prune();
 	return ctl_send((int)pid, verb, label, timeout, quiet);
 }
 

@@ -12,7 +12,7 @@
 #include "marks.h"
 #include "util.h"
 
-int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po)
+int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po, bool since)
 {
 	char *end;
 	unsigned long long id = strtoull(arg, &end, 10);
@@ -22,10 +22,12 @@ int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po)
 		return 0;
 	}
 	double t = cmd_parse_time(arg);
-	if (t < 0 || !strpbrk(arg, "smh") || (po->mark_at_ns && a->is_time))
+	if (t < 0 || !strpbrk(arg, "smh"))
 		return -1;
+	/* --at's time and --since's are two marks of the replay. */
 	a->is_time = true;
-	po->mark_at_ns = t > 0 ? (uint64_t)t : 1;
+	a->kind = since ? FA_MARK_FROM : FA_MARK_AT;
+	*(since ? &po->mark_from_ns : &po->mark_at_ns) = t > 0 ? (uint64_t)t : 1;
 	return 0;
 }
 
@@ -33,7 +35,7 @@ int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po)
 static const struct fa_mark *find(const struct mem *m, const struct mem_at *a, uint32_t *proc)
 {
 	const struct fa_mark *k =
-	    marks_find(m->p, a->is_time ? FA_MARK_AT : FD_WIN_SNAPSHOT, a->is_time ? 0 : a->id, proc);
+	    marks_find(m->p, a->is_time ? a->kind : FD_WIN_SNAPSHOT, a->is_time ? 0 : a->id, proc);
 	if (!k) {
 		if (a->is_time)
 			fprintf(stderr, "fathom %s: --at: the recording ends before that time\n", m->cmd);
@@ -52,7 +54,7 @@ static const struct fa_mark *find(const struct mem *m, const struct mem_at *a, u
 
 static void describe(const struct fa_mark *k, char *buf, size_t len)
 {
-	if (k->what == FA_MARK_AT)
+	if (k->what == FA_MARK_AT || k->what == FA_MARK_FROM)
 		snprintf(buf, len, "%.3f s", (double)k->time_ns / 1e9);
 	else
 		snprintf(buf, len, "snapshot %llu%s%s%s (%.3f s)", (unsigned long long)k->id,
@@ -106,10 +108,7 @@ int mem_print_at(struct mem *m)
 		printf("\nLive heap at %s: %s in %s blocks\n", da, mem_est_bytes(m, a, at->heap_bytes),
 		       mem_est_count(m, b, at->heap_blocks));
 	}
-	if (marks_windowed(pr) && (pr->paused_live_blocks || pr->frees_unknown))
-		printf("  (only blocks allocated while recording count: %s of frees were of blocks allocated "
-		       "before the recording started or while it was paused)\n",
-		       fmt_count(b, (int64_t)pr->frees_unknown));
+	mem_print_window_note(pr, false);
 	printf("  %14s %12s  %s\n", since ? "bytes" : "live bytes", "blocks", "site");
 	size_t shown = 0;
 	for (size_t i = 0; i < m->nsites && (!m->top || shown < m->top); i++) {
@@ -133,9 +132,9 @@ int mem_print_at(struct mem *m)
 int mem_marks_diff(struct cmd_common *cc, char **paths, size_t n, const char *since, const char *at)
 {
 	struct mem m = {.cmd = cc->name, .top = 10, .sort = -1, .est = "", .rule = SITE_USER};
-	const char *bad = mem_at_parse(&m.since, since, &cc->po) < 0 ? since
-			  : mem_at_parse(&m.at, at, &cc->po) < 0     ? at
-								     : NULL;
+	const char *bad = mem_at_parse(&m.since, since, &cc->po, true) < 0 ? since
+			  : mem_at_parse(&m.at, at, &cc->po, false) < 0	   ? at
+									   : NULL;
 	if (bad) {
 		fprintf(stderr,
 			"fathom %s: a snapshot is its number (1, 2, ...) or a time with its unit (1.5s, "

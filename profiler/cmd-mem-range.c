@@ -156,10 +156,7 @@ int mem_print_range(struct mem *m, const struct cmd_common *cc)
 	       mem_est_bytes(m, b, to.alloc_bytes - from.alloc_bytes),
 	       mem_est_count(m, c, to.frees - from.frees),
 	       mem_est_bytes(m, d, from.bytes + (to.alloc_bytes - from.alloc_bytes) - to.bytes));
-	if (marks_windowed(pr) && (pr->paused_live_blocks || pr->frees_unknown))
-		printf("  (only blocks allocated while recording count: %s frees were of blocks allocated "
-		       "before the recording started or while it was paused)\n",
-		       fmt_count(a, (int64_t)pr->frees_unknown));
+	mem_print_window_note(pr, false);
 	printf("\nSites by bytes allocated in the range\n");
 	printf("  %12s %10s %12s %12s  %s\n", "allocated", "calls", "freed", "growth", "site");
 	size_t shown = 0;

@@ -241,6 +241,18 @@ void mem_print_totals(const struct mem *m)
 		printf("  freed, allocated before attach  %s (not counted above: every figure is since "
 		       "the attach)\n",
 		       mem_est_count(m, a, (int64_t)before));
+	/* A late start or a stop and start by hand: say the windows. */
+	for (size_t i = 0; i < p->nprocs; i++) {
+		const struct fa_process *pr = &p->procs[i];
+		char wt[256];
+		if (attached || !marks_windowed(pr) || marks_window_text(pr, wt, sizeof(wt)) < 0)
+			continue;
+		if (p->nprocs > 1)
+			printf("  window (pid %d)  %s\n", pr->pid, wt);
+		else
+			printf("  window            %s\n", wt);
+		mem_print_window_note(pr, true);
+	}
 	if (mm->temp_unknown)
 		printf("  temporary         not estimated (sampled recording)\n");
 	else
@@ -250,6 +262,15 @@ void mem_print_totals(const struct mem *m)
 	if (!mm->alloc_calls && !mm->frees && !bypassed)
 		printf("  (no heap allocation was recorded: the program made none while the agent was "
 		       "tracking)\n");
+}
+
+void mem_print_window_note(const struct fa_process *pr, bool always)
+{
+	char a[40];
+	if (marks_windowed(pr) && (always || pr->paused_live_blocks || pr->frees_unknown))
+		printf("  (only blocks allocated while recording count: %s frees were of blocks allocated "
+		       "before the recording started or while it was paused, ignored)\n",
+		       fmt_count(a, (int64_t)pr->frees_unknown));
 }
 
 /* The peak and the stacks that held it. */

@@ -132,7 +132,7 @@ int cmd_mem(int argc, char **argv)
 			break;
 		case 'A':
 		case 'B':
-			if (mem_at_parse(c == 'A' ? &m.at : &m.since, optarg, &cc.po) < 0) {
+			if (mem_at_parse(c == 'A' ? &m.at : &m.since, optarg, &cc.po, c == 'B') < 0) {
 				fprintf(
 				    stderr,
 				    "fathom mem: --%s takes a snapshot number (1, 2, ...) or a time with its "

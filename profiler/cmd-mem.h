@@ -27,16 +27,19 @@ struct mem {
 	size_t nsites;
 	const char *est; /* "~" before estimated figures */
 	/* --at and --since: a snapshot's number, or a time (then in
-	 * profile_opts.mark_at_ns; only one of them may be a time). */
+	 * profile_opts.mark_at_ns, and mark_from_ns for --since: a mark of
+	 * kind FA_MARK_AT or FA_MARK_FROM). */
 	struct mem_at {
 		bool given, is_time;
+		int kind;
 		uint64_t id;
 	} at, since;
 };
 
-/* Parses --at or --since ARG into *a (a time goes into po). Returns 0 or -1. */
+/* Parses --at or (since) --since ARG into *a (a time goes into po). Returns
+ * 0 or -1. */
 struct profile_opts;
-int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po);
+int mem_at_parse(struct mem_at *a, const char *arg, struct profile_opts *po, bool since);
 /* The live heap by site at --at, or its growth since --since (cmd-mem-at.c).
  * Returns the exit status. */
 int mem_print_at(struct mem *m);
@@ -64,6 +67,10 @@ void mem_site_text(const struct mem *m, const struct mem_site *s, char *buf, siz
 /* The sections of the text report, in the order print_text prints them. */
 void mem_print_header(const struct mem *m);
 void mem_print_totals(const struct mem *m);
+/* For a process recorded in windows (a late start, ctl stop and start):
+ * that only blocks allocated while recording count, and how many frees of
+ * others were ignored; always, or only when some were (always false). */
+void mem_print_window_note(const struct fa_process *pr, bool always);
 void mem_print_peak(const struct mem *m);
 void mem_print_leaks(const struct mem *m);
 void mem_print_temporaries(struct mem *m);

@@ -846,6 +846,8 @@ int cmd_record(int argc, char **argv)
 	if ((ret = parse_args(&r, argc, argv)) >= 0 || (ret = setup_agent(&r)) >= 0 ||
 	    (ret = setup_dumps(&r)) >= 0)
 		goto out;
+	/* Control channels left by processes killed earlier go first. */
+	ctl_prune();
 	if (r.attach_pid) {
 		if ((ret = attach(&r)) != 0)
 			goto out;

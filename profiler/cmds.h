@@ -27,6 +27,11 @@ int cmd_pack(int argc, char **argv);
  * says its answer (nothing when quiet; errors always): fathom ctl's work,
  * which fathom record --pid uses to detach. Returns ctl's exit status. */
 int ctl_send(int pid, const char *verb, const char *label, double timeout, bool quiet);
+/* Removes the control channels of this user that no live agent holds
+ * (left by processes killed with SIGKILL): fathom ctl and fathom record do
+ * it first. Leaves alone anything that is not a private directory of the
+ * user's named by a number. */
+void ctl_prune(void);
 
 /* Edits between a and b, a swap of two neighbours counting as one (99 when
  * either is longer than 64 bytes). */

@@ -354,8 +354,8 @@ struct profile_opts {
 	/* fathom mem --at TIME: a mark (FA_MARK_AT) at the first tick at or
 	 * after this time (ns since each process's start; 0: none). */
 	uint64_t mark_at_ns;
-	/* fathom mem --from: a second such mark (FA_MARK_FROM), for the live
-	 * heap at the start of a range (0: none). */
+	/* fathom mem --from or --since TIME: a second such mark (FA_MARK_FROM),
+	 * for the live heap at the start of a range (0: none). */
 	uint64_t mark_from_ns;
 	/* Keep every CPU sample's time (profile.tsamples): 16 bytes a sample,
 	 * for --from/--to and the viewer's timeline. */

@@ -2,7 +2,8 @@
 # (record --paused), then ctl start, stop, start, stop: the dump's marks are
 # those switches in order, and the allocation events recorded are exactly
 # those the sequence numbers of the windows span (none lost in a window,
-# none doubled, none from the gap; a switch may catch one call in flight).
+# none doubled, none from the gap; a switch may catch one call in flight),
+# and the sampling timers are gone while paused.
 source "$SRCDIR/tests/lib.sh"
 
 "$FATHOM" record --paused --alloc -o g.fdump -- "$PROGS/win_server" "$PWD/pid" >g.out 2>g.err &
@@ -10,9 +11,19 @@ rec=$!
 for _ in $(seq 100); do [ -s pid ] && break; sleep 0.05; done
 [ -s pid ] || fail "the program did not start"
 p=$(cat pid)
+# The sampling timers (/proc/PID/timers: the agent's signal) exist only
+# while recording: none before the first start and after each stop.
+sig=$(($(kill -l SIGRTMAX) - 2))
+timers() { grep -c "^signal: $sig/" "/proc/$p/timers" || true; }
+assert_eq "sampling timers while paused from the start" 0 "$(timers)"
 for verb in start stop start stop; do
 	sleep 0.6
 	"$FATHOM" ctl "$p" $verb >>ctl.out 2>ctl.err || fail "fathom ctl $verb failed: $(cat ctl.err)"
+	if [ $verb = start ]; then
+		assert_ge "sampling timers after a start" 1 "$(timers)"
+	else
+		assert_eq "sampling timers after a stop" 0 "$(timers)"
+	fi
 done
 "$FATHOM" ctl "$p" stop >>ctl.out 2>>ctl.err || fail "a second stop failed"
 assert_contains "a second stop is said" "recording was already off" ctl.out

@@ -2,11 +2,15 @@
 # (tl_phases: burst_a keeps 100 blocks of 10000 bytes at "a", burst_b 50
 # blocks of 20000 bytes at "b", drop_a frees burst_a's at "d") shows for each
 # range the live heap at its ends and exactly what it allocated and freed.
+# Each time is put on the recording's clock (tl-lib.sh): main starts later
+# than the recording, by more than the 0.15 s margins below under load.
 source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/integration/tl-lib.sh"
 
 run "$FATHOM" record -q --alloc -o ph.fdump -- "$PROGS/tl_phases" >ph.out
-at() { awk -v k="$1" -v d="$2" '$1 == k { printf "%.3fs", $2 + d }' ph.out; }
-note "events: $(tr '\n' ' ' <ph.out)"
+off=$(tl_offset ph.out ph.fdump)
+at() { tl_at ph.out "$off" "$1" "$2"; }
+note "events: $(tr '\n' ' ' <ph.out); main at $off s of the recording"
 
 # Between a and b: nothing allocated or freed; burst_a's 100 blocks live at
 # both ends.

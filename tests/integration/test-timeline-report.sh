@@ -3,15 +3,16 @@
 # after it; tl_phases prints when) shows in each range its own phase only,
 # and the whole run both; a bad time or an empty range is one clear line.
 source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/integration/tl-lib.sh"
 
 run "$FATHOM" record -q -F 500 -o ph.fdump -- "$PROGS/tl_phases" >ph.out
-sw=$(awk '$1 == "switch" { print $2 }' ph.out)
-[ -n "$sw" ] || fail "tl_phases did not say when it switched phases"
-note "phase A until $sw s, then phase B"
-# The program's clock starts at main, the recording's a little earlier (the
-# agent's start): 50 ms either side of the switch stays clear of it.
-to_a=$(awk -v s="$sw" 'BEGIN { printf "%.3fs", s - 0.05 }')
-from_b=$(awk -v s="$sw" 'BEGIN { printf "%.3fs", s + 0.05 }')
+grep -q '^switch ' ph.out || fail "tl_phases did not say when it switched phases"
+# The switch on the recording's clock (tl-lib.sh: main starts later than
+# the recording); 50 ms either side of it stays clear of it.
+off=$(tl_offset ph.out ph.fdump)
+to_a=$(tl_at ph.out "$off" switch -0.05)
+from_b=$(tl_at ph.out "$off" switch 0.05)
+note "phase A until $(tl_at ph.out "$off" switch 0) of the recording (main at $off s), then phase B"
 
 selfs() { # FILE: "name samples" of every row by self
 	python3 -c '

@@ -3,8 +3,9 @@
 // phase_a in the flame graph and the hotspot table, over phase B's only
 // phase_b, and clearing the range brings both back.
 //
-// usage: node test-view-timeline.mjs --chromium PATH REPORT.html SWITCH_NS
-// (phase_a runs before SWITCH_NS, phase_b after). Exits 0, 1 on a failed
+// usage: node test-view-timeline.mjs --chromium PATH REPORT.html SWITCH_NS SNAPSHOT_NS
+// (phase_a runs before SWITCH_NS, phase_b after, on the recording's clock;
+// a snapshot was marked at SNAPSHOT_NS). Exits 0, 1 on a failed
 // check, 2 on bad usage.
 import { checker, inBrowser, openReport } from './view-harness.mjs';
 
@@ -15,11 +16,11 @@ for (let i = 0; i < args.length; i++) {
   if (args[i] === '--chromium') exe = args[++i];
   else pos.push(args[i]);
 }
-if (pos.length !== 2) {
-  console.error('usage: node test-view-timeline.mjs [--chromium PATH] REPORT.html SWITCH_NS');
+if (pos.length !== 3) {
+  console.error('usage: node test-view-timeline.mjs [--chromium PATH] REPORT.html SWITCH_NS SNAPSHOT_NS');
   process.exit(2);
 }
-const [report, switchNs] = [pos[0], Number(pos[1])];
+const [report, switchNs, snapNs] = [pos[0], Number(pos[1]), Number(pos[2])];
 const ok = checker();
 
 // The names in the flame graph (drawn frames) and the hotspot table.
@@ -65,6 +66,28 @@ await inBrowser(exe, async (ctx) => {
     return n;
   });
   ok(drawn > 20, 'the first lane has CPU slices drawn in colour', drawn);
+  // The heap curve (blue, #2f6fd6) below the lanes, and the snapshot's
+  // line (purple, #7b3fc4) in the column of its time, over the lanes.
+  const marks = await page.evaluate((t) => {
+    const c = document.getElementById('lanes');
+    const dpr = window.devicePixelRatio || 1;
+    const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+    const near = (i, r, g, b) => Math.abs(d[i] - r) + Math.abs(d[i + 1] - g) + Math.abs(d[i + 2] - b) < 60 && d[i + 3] > 128;
+    // Below the lanes (4 px, 14 px a lane, 6 px), where the curves are.
+    const memTop = Math.ceil((4 + 14 * Number(c.dataset.lanes) + 6) * dpr);
+    let heap = 0;
+    for (let i = memTop * c.width * 4; i < d.length; i += 4) if (near(i, 47, 111, 214)) heap++;
+    const x = Math.round((Number(c.dataset.left) + (t / Number(c.dataset.endNs)) * Number(c.dataset.width)) * dpr);
+    const column = (x0) => {
+      let n = 0;
+      for (let x1 = x0 - 2; x1 <= x0 + 2; x1++)
+        for (let y = 0; y < c.height; y++) if (near((y * c.width + x1) * 4, 123, 63, 196)) n++;
+      return n;
+    };
+    return { heap, snapshot: column(x), elsewhere: column(Math.round(Number(c.dataset.left) * dpr) + 4) };
+  }, snapNs);
+  ok(marks.heap > 20, 'the heap curve is drawn', marks);
+  ok(marks.snapshot > 20 && marks.elsewhere === 0, 'the snapshot is marked at its time, and only there', marks);
   const all = await shown(page);
   ok(all.flame.length === 2 && all.table.length === 2 && all.range === null,
     'the whole run shows phase_a and phase_b', all);
@@ -75,10 +98,7 @@ await inBrowser(exe, async (ctx) => {
   ok(a.flame.join() === 'phase_a' && a.table.join() === 'phase_a',
     'phase A\'s range: only phase_a in the flame graph and the table', a);
 
-  // The timeline counts from the recording's start, the program's switch
-  // time from main's: on a loaded machine main may start 0.1 s later, and
-  // phase_a's last samples then fall after switchNs + 0.1 s.
-  await drag(page, switchNs + 0.3e9, switchNs + 1.0e9);
+  await drag(page, switchNs + 0.1e9, switchNs + 1.0e9);
   const b = await shown(page);
   ok(b.flame.join() === 'phase_b' && b.table.join() === 'phase_b',
     'phase B\'s range: only phase_b in the flame graph and the table', b);

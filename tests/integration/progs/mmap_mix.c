@@ -6,6 +6,11 @@
  *   grow_map   1 MiB anonymous grown by mremap to 64 MiB, kept to the end
  *   big_malloc 64 MiB from malloc (above glibc's mmap threshold), freed
  *   map_stack  a 1 MiB MAP_STACK mapping with a PROT_NONE guard below it
+ *   grow_brk   the break moved up 4 MiB by sbrk (touched), then down 1 MiB
+ *              by brk: 3 MiB kept to the end
+ * With --behind instead of FILE, only map_behind: 96 MiB mapped by the
+ * system call itself (no hook sees it), touched whole, held 300 ms: RSS
+ * that neither the heap nor the mappings fathom saw explain.
  */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -14,6 +19,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -87,11 +93,38 @@ static __attribute__((noinline)) char *map_stack(void)
 	return s;
 }
 
+static __attribute__((noinline)) void grow_brk(void)
+{
+	char *p = sbrk((intptr_t)(4 * MiB));
+	if (p == (void *)-1)
+		exit(7);
+	memset(p, 5, 4 * MiB);
+	if (brk(p + 3 * MiB) < 0)
+		exit(7);
+}
+
+static __attribute__((noinline)) void map_behind(void)
+{
+	size_t n = 96 * MiB;
+	char *p =
+	    (char *)syscall(SYS_mmap, NULL, n, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		exit(6);
+	memset(p, 4, n);
+	pause_ms(300);
+	syscall(SYS_munmap, p, n);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
-		fprintf(stderr, "usage: mmap_mix FILE\n");
+		fprintf(stderr, "usage: mmap_mix FILE|--behind\n");
 		return 2;
+	}
+	if (!strcmp(argv[1], "--behind")) {
+		pause_ms(100);
+		map_behind();
+		return 0;
 	}
 	pause_ms(150);
 	map_big();
@@ -102,6 +135,7 @@ int main(int argc, char **argv)
 	pause_ms(150);
 	big_malloc();
 	char *s = map_stack();
+	grow_brk();
 	pause_ms(150);
 	(void)f;
 	(void)g;

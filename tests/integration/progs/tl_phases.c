@@ -7,7 +7,9 @@
  *   +0.4 s      drop_a frees burst_a's blocks;
  *   +0.4 s      the end.
  * It prints each step's time since main on stdout: "a T", "switch T"
- * (after the last phase_a call returned), "b T", "d T", "end T". */
+ * (after the last phase_a call returned), "b T", "d T", "end T"; and first
+ * "t0 S", main's start in CLOCK_REALTIME seconds, from which the tests put
+ * those times on the recording's clock (tests/integration/tl-lib.sh). */
 #define _GNU_SOURCE
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,9 @@ static __attribute__((noinline)) void drop_a(void)
 int main(void)
 {
 	g_t0 = now_s();
+	struct timespec real;
+	clock_gettime(CLOCK_REALTIME, &real);
+	printf("t0 %lld.%09ld\n", (long long)real.tv_sec, real.tv_nsec);
 	double t, a = 0, sw = 0, b = 0, d = 0;
 	while ((t = now_s()) < 0.4)
 		phase_a();
