@@ -30,9 +30,7 @@ void *PyGILState_GetThisThreadState(void)
 	return g_ts;
 }
 
-void _PyEval_EvalFrameDefault(void)
-{
-}
+void _PyEval_EvalFrameDefault(void) {}
 
 /* The allocator entry points, so that --alloc finds them (never
  * initialised: the wrapper is never installed). */
@@ -59,9 +57,7 @@ int PyGILState_Check(void)
 }
 
 #ifdef FAKEPY_DEBUG
-void _Py_NegativeRefcount(void)
-{
-}
+void _Py_NegativeRefcount(void) {}
 #endif
 
 static void put(void *at, uintptr_t v)
