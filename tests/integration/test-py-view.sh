@@ -1,5 +1,5 @@
 # The Python-only view (--python, a common option): in report, mem, flame,
-# export (pprof, speedscope, folded) the interpreter's own frames are gone,
+# view, export (pprof, speedscope, folded) the interpreter's own frames are gone,
 # stacks start at the outermost Python frame, native code called from Python
 # stays under its Python line (zlib's deflate in libz), a native allocation
 # is charged to its Python line, and Python frames carry their file and line
@@ -112,6 +112,21 @@ roots = {d["shared"]["frames"][s[0]]["name"] for s in cpu["samples"] if len(s) >
 print(len(fr), fr and fr[0].get("file", "").endswith("/view.py"), fr and fr[0].get("line"),
       "view.<module> (view.py:%s)" % sys.argv[3] in roots)' view.speedscope.json "$SPIN" "$ROOT")
 	assert_eq "speedscope's frame of spin's hot line: count, file, line, root ($v)" "1 True $SPIN True" "$got"
+
+	# The HTML viewer's data: spin with its file and line, no function of
+	# the interpreter (the eval loop, or python3.11+0x... in Debian's
+	# stripped build) under --python; the mixed view has them.
+	"$FATHOM" view -q --python --data-only v-$v.fdump >view.data.json 2>err.txt || fail "fathom view --python failed"
+	"$FATHOM" view -q --data-only v-$v.fdump >mixed.data.json 2>err.txt || fail "fathom view failed"
+	funcs() { /usr/bin/python3 -c 'import json, os, sys
+f = json.load(open(sys.argv[1]))["profiles"][0]["funcs"]
+rows = list(zip(f["name"], f["file"], f["line"]))
+spin = [r for r in rows if r[0] == "view.spin"]
+interp = sum(1 for n, _, _ in rows if n.startswith(("_PyEval_", "python3.", "Py_BytesMain")))
+print(len(spin), spin and os.path.basename(spin[0][1] or ""), interp > 0)' "$1"; }
+	assert_eq "view --python: spin's function, its file, the interpreter's functions ($v)" "1 view.py False" \
+		"$(funcs view.data.json)"
+	assert_eq "view: the mixed view keeps the interpreter's functions ($v)" "True" "$(funcs mixed.data.json | cut -d' ' -f3)"
 
 	# SVG: the hot line is a box of its own.
 	"$FATHOM" flame --python -o view.svg v-$v.fdump 2>err.txt || fail "fathom flame --python (SVG) failed"
