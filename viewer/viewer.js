@@ -785,9 +785,11 @@
   /* ---------- source ---------- */
 
   /* The source of the function state.srcFunc with its lines' figures: CPU
-   * self and total, allocation calls and bytes (what the line allocated,
-   * itself or through its calls, as fathom lines shows), and a heat bar of
-   * the selected weight. */
+   * self and total, allocation calls, bytes, bytes live at the heap's peak
+   * and leaked bytes (what the line allocated, itself or through its calls,
+   * as fathom lines shows; as there, a column that is zero on all of the
+   * function's lines and the code inlined into it is left out), and a heat
+   * bar of the selected weight. */
   function renderSource() {
     const p = P();
     const f = state.srcFunc;
@@ -803,11 +805,15 @@
     const file = p.files[f];
     $('source-title').textContent = p.names[f] + (file ? ' \u2014 ' + file : '');
     const cols = [];
-    const cpu = p.metric('cpu');
-    if (cpu) cols.push({ m: cpu, id: 'cpu', k: 0, label: 'Self' }, { m: cpu, id: 'cpu', k: 1, label: 'Total' });
-    for (const id of ['alloc-calls', 'alloc-bytes']) {
+    const kinds = [['cpu', 0, 'Self'], ['cpu', 1, 'Total'], ['alloc-calls', 1, 'Allocs'], ['alloc-bytes', 1, 'Bytes'],
+      ['peak-bytes', 1, 'At peak'], ['leaked-bytes', 1, 'Leaked']];
+    for (const [id, k, label] of kinds) {
       const m = p.metric(id);
-      if (m && m.total > 0) cols.push({ m, id, k: 1, label: id === 'alloc-calls' ? 'Allocs' : 'Bytes' });
+      if (!m || !(m.total > 0)) continue;
+      let any = false;
+      for (const v of p.lineTable(id, f).values()) any = any || v[k] !== 0;
+      for (const list of p.inlinedTable(id, f).values()) for (const r of list) any = any || r.v[k] !== 0;
+      if (any) cols.push({ m, id, k, label });
     }
     const tabs = new Map(cols.map((c) => [c.id, p.lineTable(c.id, f)]));
     const heatTab = p.lineTable(state.metric, f);
