@@ -7,6 +7,7 @@
 # lines compare shifted by as much, unless the base was packed with its
 # source.
 source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/integration/lines-diff-lib.sh"
 
 command -v cc >/dev/null || skip "no C compiler"
 src="$SRCDIR/tests/integration/progs/lines_demo.c"
@@ -18,17 +19,8 @@ run cc -g -O2 -o new/lines_demo new/lines_demo.c
 inl=$(grep -n "LINE:inlined " new/lines_demo.c | cut -d: -f1)
 run "$FATHOM" record -q -F 999 -o base.fdump -- base/lines_demo 150000000 4 >/dev/null
 run "$FATHOM" record -q -F 999 -o new.fdump -- new/lines_demo 150000000 1 >/dev/null
-rc=0
-"$FATHOM" diff base.fdump new.fdump --metric functions --alpha 0.05 --lines >diff.txt 2>err.txt || rc=$?
-sed 's/^/  | /' diff.txt >&2
-assert_eq "diff exit status (a regression)" 1 "$rc"
-grep -q "lines_mix .* takes .* longer" diff.txt || fail "lines_mix is not a regression here"
-row=$(grep -E "^  lines_demo.c:$inl " diff.txt) || fail "line $inl (the moved inlined line) is not listed"
-fn=$(grep -E "^ +[0-9.]+% +[0-9.]+% .* lines_mix \(" diff.txt | head -1)
-read -r fb fnew _ <<<"$fn"
-read -r _ lb lnew _ <<<"$row"
-assert_eq "base share of the moved line and of the function" "$fb" "$lb"
-assert_eq "new share of the line and of the function" "$fnew" "$lnew"
+diff_regressed diff.txt base.fdump new.fdump
+line_is_function diff.txt "$inl" moved
 assert_not_contains "no base-only row of the old number" "lines_demo.c:$((inl - 3)) " diff.txt
 assert_contains "two checkouts: the move is said" "the source changed between the builds; lines are matched by their text" diff.txt
 
@@ -41,17 +33,9 @@ run "$FATHOM" pack --sources one-base.fdump -o one-base-packed.fdump
 cp new/lines_demo.c one/lines_demo.c
 (cd one && cc -g -O2 -o lines_demo lines_demo.c) || fail "cc failed"
 run "$FATHOM" record -q -F 999 -o one-new.fdump -- one/lines_demo 150000000 1 >/dev/null
-rc=0
-"$FATHOM" diff one-base.fdump one-new.fdump --metric functions --alpha 0.05 --lines >one.txt 2>err.txt || rc=$?
-sed 's/^/  | /' one.txt >&2
-assert_eq "diff exit status (a regression), one checkout" 1 "$rc"
+diff_regressed one.txt one-base.fdump one-new.fdump
 assert_contains "the move is said" "lines_mix starts at line $((inl - 2)), in the base at $((inl - 5)): the source changed between the builds" one.txt
-row=$(grep -E "^  lines_demo.c:$inl " one.txt) || fail "line $inl is not listed (one checkout)"
-fn=$(grep -E "^ +[0-9.]+% +[0-9.]+% .* lines_mix \(" one.txt | head -1)
-read -r fb fnew _ <<<"$fn"
-read -r _ lb lnew _ <<<"$row"
-assert_eq "base share of the shifted line and of the function" "$fb" "$lb"
-assert_eq "new share of the shifted line and of the function" "$fnew" "$lnew"
+line_is_function one.txt "$inl" shifted
 "$FATHOM" diff one-base.fdump one-new.fdump --metric functions --alpha 0.05 --lines --format markdown >one.md 2>err.txt
 assert_contains "the move is said in Markdown" "the source changed between the builds" one.md
 # The base packed with its source (pack --sources, record --pack=sources)
