@@ -1,10 +1,10 @@
 // Clicks functions in a fathom view report (headless chromium through
 // playwright-core) and checks the Source tab: a row of the hotspot table and a
 // frame of the flame graph open their function's source, whose lines carry
-// the figures fathom lines --json gives for them (CPU self and total,
-// allocation calls, bytes, bytes at the peak and leaked bytes; a memory column
-// only where the function has such figures) beside the same text, and whose
-// heat bar is widest on the hottest line.
+// the figures fathom lines --json gives for them (CPU self and total, as
+// time and as shares, allocation calls, bytes, bytes at the peak and leaked
+// bytes; a memory column only where the function has such figures) beside
+// the same text, and whose heat bar is widest on the hottest line.
 //
 // usage: node test-view-source.mjs [--chromium PATH] REPORT.html LINES.json
 //                                  [--row NAME]... [--frame NAME]... [--inlined NAME]... [--no-text]
@@ -62,6 +62,7 @@ const shown = (page) => page.evaluate(() => {
         heat: Number(tr.querySelector('td.heat').dataset.v),
         bar: tr.querySelector('td.heat .bar') ? parseFloat(tr.querySelector('td.heat .bar').style.width) : 0 };
       keys.forEach((k, i) => { if (k) r[k] = Number(tr.cells[i].dataset.v); });
+      keys.forEach((k, i) => { if (k.endsWith('%')) r[k] = tr.cells[i].textContent; });
       return r;
     }),
   };
@@ -95,6 +96,9 @@ await inBrowser(exe, async (ctx) => {
       if (!r) { diffs.push({ line: l.line, missing: true }); continue; }
       for (const [k, v] of Object.entries(exp))
         if (k in r ? r[k] !== v : v !== 0) diffs.push({ line: l.line, column: k, lines: v, viewer: r[k] });
+      // The shares as fathom lines gives them (it prints one decimal).
+      for (const [k, v] of Object.entries({ 'cpu/self%': l.self_percent, 'cpu/total%': l.total_percent }))
+        if (k in r ? Math.abs((parseFloat(r[k]) || 0) - v) > 0.051 : v !== 0) diffs.push({ line: l.line, column: k, lines: v, viewer: r[k] });
       if (!noText && l.text !== null && l.text !== undefined && r.code !== l.text)
         diffs.push({ line: l.line, text: r.code, lines: l.text });
     }
