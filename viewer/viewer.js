@@ -785,9 +785,11 @@
   /* ---------- source ---------- */
 
   /* The source of the function state.srcFunc with its lines' figures: CPU
-   * self and total, allocation calls and bytes (what the line allocated,
-   * itself or through its calls, as fathom lines shows), and a heat bar of
-   * the selected weight. */
+   * self and total (shares and time), allocation calls, bytes, bytes live at the heap's peak
+   * and leaked bytes (what the line allocated, itself or through its calls,
+   * as fathom lines shows; as there, a column that is zero on all of the
+   * function's lines and the code inlined into it is left out), and a heat
+   * bar of the selected weight. */
   function renderSource() {
     const p = P();
     const f = state.srcFunc;
@@ -803,11 +805,15 @@
     const file = p.files[f];
     $('source-title').textContent = p.names[f] + (file ? ' \u2014 ' + file : '');
     const cols = [];
-    const cpu = p.metric('cpu');
-    if (cpu) cols.push({ m: cpu, id: 'cpu', k: 0, label: 'Self' }, { m: cpu, id: 'cpu', k: 1, label: 'Total' });
-    for (const id of ['alloc-calls', 'alloc-bytes']) {
+    const kinds = [['cpu', 0, 'Self %', true], ['cpu', 0, 'Self'], ['cpu', 1, 'Total %', true], ['cpu', 1, 'Total'],
+      ['alloc-calls', 1, 'Allocs'], ['alloc-bytes', 1, 'Bytes'], ['peak-bytes', 1, 'At peak'], ['leaked-bytes', 1, 'Leaked']];
+    for (const [id, k, label, share] of kinds) {
       const m = p.metric(id);
-      if (m && m.total > 0) cols.push({ m, id, k: 1, label: id === 'alloc-calls' ? 'Allocs' : 'Bytes' });
+      if (!m || !(m.total > 0)) continue;
+      let any = false;
+      for (const v of p.lineTable(id, f).values()) any = any || v[k] !== 0;
+      for (const list of p.inlinedTable(id, f).values()) for (const r of list) any = any || r.v[k] !== 0;
+      if (any) cols.push({ m, id, k, label, share });
     }
     const tabs = new Map(cols.map((c) => [c.id, p.lineTable(c.id, f)]));
     const heatTab = p.lineTable(state.metric, f);
@@ -824,8 +830,9 @@
     else note = src.note || (src.text.size ? '' : 'no source text embedded');
     if (p.d.sources_note) note += (note ? '; ' : '') + p.d.sources_note;
     $('source-note').textContent = note;
-    head.append(el('th', null, 'Line'), ...cols.map((c) => el('th', { 'data-key': c.id + (c.k ? '/total' : '/self'),
-      title: c.m.label + (c.k ? ' (total: the line and what it called)' : ' (self: the line itself)') }, c.label)),
+    head.append(el('th', null, 'Line'), ...cols.map((c) => el('th', { 'data-key': c.id + (c.k ? '/total' : '/self') + (c.share ? '%' : ''),
+      title: c.m.label + (c.k ? ' (total: the line and what it called)' : ' (self: the line itself)') +
+        (c.share ? ', as a share of the whole recording\'s' : '') }, c.label)),
       el('th', { class: 'text' }, ''), el('th', { class: 'text' }, 'Source'));
     if (!lines.size) {
       body.append(el('tr', { class: 'gap' }, el('td', { colspan: cols.length + 3 }, 'no figures for this function\'s lines')));
@@ -855,7 +862,7 @@
       tr.append(el('td', { class: 'ln' }, String(l)));
       for (const c of cols) {
         const v = (tabs.get(c.id).get(l) || [0, 0])[c.k];
-        tr.append(el('td', { 'data-v': v }, v ? fmtValue(c.m, v) : ''));
+        tr.append(cell(c, v));
       }
       const hv = (heatTab.get(l) || [0, 0])[heatK];
       const bar = el('td', { class: 'heat', 'data-v': hv, title: hv ? fmtValue(heatM, hv) : '' });
@@ -869,6 +876,12 @@
       inlinedRows(frag, p, f, l, cols, heatM, maxHeat);
     }
     body.append(frag);
+  }
+
+  /* A figure of the Source tab: the value, or its share of the metric's
+   * total (fathom lines' self% and total%); blank when 0. */
+  function cell(c, v) {
+    return el('td', { 'data-v': v }, v ? (c.share ? pct(v, c.m.total) : fmtValue(c.m, v)) : '');
   }
 
   /* The notes under line l of function f: the code inlined there, a
@@ -897,8 +910,7 @@
       tr.append(el('td', { class: 'ln' }, '+' + r.line));
       for (const c of cols) {
         const x = find(per.get(c.id), r);
-        const v = x ? x.v[c.k] : 0;
-        tr.append(el('td', { 'data-v': v }, v ? fmtValue(c.m, v) : ''));
+        tr.append(cell(c, x ? x.v[c.k] : 0));
       }
       const h = find(heat, r);
       const hv = h ? h.v[1] : 0;

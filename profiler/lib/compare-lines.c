@@ -56,9 +56,11 @@ static int by_growth(const void *a, const void *b)
 }
 
 /* The source of one side's function, opened once, for matching lines by
- * their text. */
+ * their text: the copy the side's packed dump embeds (fathom pack
+ * --sources), else the file at the recorded path. */
 struct side_src {
 	const char *file;
+	struct source_opts so;
 	struct source_file sf;
 	bool open;
 };
@@ -70,20 +72,22 @@ static void side_close(struct side_src *ss)
 	ss->open = false;
 }
 
+static bool side_open(struct side_src *ss, const char *file)
+{
+	if (file && (!ss->file || strcmp(ss->file, file))) {
+		side_close(ss);
+		ss->file = file;
+		ss->open = source_open(&ss->sf, &ss->so, file, 16u << 20) == 0;
+	}
+	return file && ss->open;
+}
+
 /* Line n of file on this side, without its indentation and trailing blanks
  * (an edit that re-indents still matches); NULL when the source is not found
  * or the line is blank. */
 static const char *side_text(struct side_src *ss, const char *file, uint32_t n, size_t *len)
 {
-	if (!file)
-		return NULL;
-	if (!ss->file || strcmp(ss->file, file)) {
-		side_close(ss);
-		struct source_opts so = {0};
-		ss->file = file;
-		ss->open = source_open(&ss->sf, &so, file, 16u << 20) == 0;
-	}
-	const char *t = ss->open ? source_line(&ss->sf, n, len) : NULL;
+	const char *t = side_open(ss, file) ? source_line(&ss->sf, n, len) : NULL;
 	if (!t)
 		return NULL;
 	while (*len && (*t == ' ' || *t == '\t'))
@@ -120,7 +124,10 @@ static size_t match_base(const struct cand *c, size_t n, uint32_t line, const ch
 	return SIZE_MAX;
 }
 
-static int push(struct compare_report *r, const struct cand *c, const char *func, bool total)
+/* Appends candidate c as a line of func, its text from the new side's
+ * source, and note (taken, may be NULL) when it is the function's first. */
+static int push(struct compare_report *r, const struct cand *c, const char *func, bool total,
+		struct side_src *sn, char **note)
 {
 	struct compare_line *v = realloc(r->lines, (r->nlines + 1) * sizeof(*v));
 	if (!v)
@@ -134,18 +141,15 @@ static int push(struct compare_report *r, const struct cand *c, const char *func
 	l->total = total;
 	l->base = c->base;
 	l->value = c->value;
-	if (l->file) {
-		struct source_opts so = {0};
-		struct source_file sf;
-		size_t len;
-		const char *s;
-		if (source_open(&sf, &so, l->file, 16u << 20) == 0 && (s = source_line(&sf, l->line, &len)))
-			l->text = strndup(s, len);
-		for (char *t = l->text; t && *t; t++)
-			if ((unsigned char)*t < 0x20 && *t != '\t')
-				*t = '?'; /* a report is no place for control characters */
-		source_close(&sf);
-	}
+	l->note = *note;
+	*note = NULL;
+	size_t len;
+	const char *s;
+	if (side_open(sn, l->file) && (s = source_line(&sn->sf, l->line, &len)))
+		l->text = strndup(s, len);
+	for (char *t = l->text; t && *t; t++)
+		if ((unsigned char)*t < 0x20 && *t != '\t')
+			*t = '?'; /* a report is no place for control characters */
 	return 0;
 }
 
@@ -162,17 +166,54 @@ static int cand_add(struct cand **c, size_t *n, size_t *cap, struct cand v)
 	return 0;
 }
 
+/* The declaration line of the function of the first row of t that is
+ * it's; 0 when unknown. Opens that row's source on side ss. */
+static int32_t decl_of(const struct profile *p, const struct agg_table *t, const struct compare_item *it,
+		       struct side_src *ss)
+{
+	for (size_t i = 0; i < t->nrows; i++)
+		if (t->rows[i].line && row_is(&t->rows[i], it->func, it->file)) {
+			side_open(ss, t->rows[i].file);
+			uint32_t f = t->rows[i].func;
+			return f < p->nfuncs && p->funcs[f].decl_line > 0 ? p->funcs[f].decl_line : 0;
+		}
+	return 0;
+}
+
 /* The lines of one regressed function. A line of the base is matched to
  * the new recording's by its source text (an edit above it moves it), by
- * its number when its text cannot be read. */
-static int function_lines(const struct agg_table *tb, const struct agg_table *tn,
-			  const struct compare_item *it, struct compare_report *r, size_t top)
+ * its number when its text cannot be read. When the function starts at
+ * another line in the base, the source changed between the builds: that is
+ * said, and when the two sides read the same text (one checkout: the base's
+ * own source is gone) base lines are compared shifted by as much. */
+static int function_lines(const struct profile *base, const struct profile *cur, const struct agg_table *tb,
+			  const struct agg_table *tn, const struct compare_item *it, struct compare_report *r,
+			  size_t top)
 {
 	bool total = !strcmp(it->metric, "cpu-total");
 	struct cand *c = NULL;
 	size_t n = 0, cap = 0, nnew;
-	struct side_src sn = {0}, sb = {0};
+	struct side_src sn = {.so = {.packed = cur}}, sb = {.so = {.packed = base}};
+	char *note = NULL;
 	int rc = 0;
+	int32_t dn = decl_of(cur, tn, it, &sn), db = decl_of(base, tb, it, &sb);
+	int32_t shift = dn && db ? dn - db : 0;
+	bool one_text =
+	    sn.open && sb.open && sn.sf.size == sb.sf.size && !memcmp(sn.sf.text, sb.sf.text, sb.sf.size);
+	if (shift) {
+		note =
+		    str_fmt("%s starts at line %" PRId32 ", in the base at %" PRId32
+			    ": the source changed between the builds; %s",
+			    it->func, dn, db,
+			    sn.open && sb.open && !one_text ? "lines are matched by their text"
+			    : one_text ? "only one version of it was found (record with --pack=sources to "
+					 "keep each), so base lines are compared shifted by as much (an edit "
+					 "inside the function is not followed)"
+				       : "its source was not found, so base lines are compared shifted by "
+					 "as much");
+		if (!note)
+			return -ENOMEM;
+	}
 	for (size_t i = 0; i < tn->nrows && !rc; i++) {
 		const struct agg_row *row = &tn->rows[i];
 		if (!row->line || !row_is(row, it->func, it->file))
@@ -198,8 +239,11 @@ static int function_lines(const struct agg_table *tb, const struct agg_table *tn
 		if (!row->line || !row_is(row, it->func, it->file))
 			continue;
 		size_t len = 0;
-		const char *t = side_text(&sb, row->file, row->line, &len);
-		size_t k = match_base(c, nnew, row->line, t, len);
+		/* One text for both builds of a moved function is the new one's:
+		 * the base's lines are known by their numbers only. */
+		const char *t = shift && one_text ? NULL : side_text(&sb, row->file, row->line, &len);
+		int64_t moved = (int64_t)row->line + shift;
+		size_t k = match_base(c, nnew, moved > 0 ? (uint32_t)moved : row->line, t, len);
 		if (k != SIZE_MAX) {
 			c[k].matched = true;
 		} else {
@@ -212,13 +256,14 @@ static int function_lines(const struct agg_table *tb, const struct agg_table *tn
 		}
 		c[k].base += share(tb, row, total);
 	}
-	side_close(&sn);
-	side_close(&sb);
 	if (!rc) {
 		qsort(c, n, sizeof(*c), by_growth);
 		for (size_t i = 0; i < n && i < top && !rc && c[i].value > c[i].base; i++)
-			rc = push(r, &c[i], it->func, total);
+			rc = push(r, &c[i], it->func, total, &sn, &note);
 	}
+	side_close(&sn);
+	side_close(&sb);
+	free(note);
 	for (size_t i = 0; i < n; i++)
 		free(c[i].text);
 	free(c);
@@ -240,7 +285,7 @@ int compare_lines(const struct profile *base, const struct profile *cur, struct 
 		const struct compare_item *it = &r->items[i];
 		if (it->status == COMPARE_FAIL && it->section == COMPARE_SEC_FUNCTION && it->func &&
 		    (!strcmp(it->metric, "cpu-self") || !strcmp(it->metric, "cpu-total")))
-			rc = function_lines(&tb, &tn, it, r, top);
+			rc = function_lines(base, cur, &tb, &tn, it, r, top);
 	}
 	agg_table_free(&tb);
 	agg_table_free(&tn);
@@ -261,16 +306,21 @@ void compare_lines_write(const struct compare_report *r, int fmt, FILE *f)
 			if (md) {
 				fputs("\n**Lines that grew most in ", f);
 				md_write_escaped(f, func);
-				fprintf(f,
-					"** (%s CPU share)\n\n| line | base | new | change | source |\n"
-					"|---|---:|---:|---:|---|\n",
-					l->total ? "total" : "self");
+				fprintf(f, "** (%s CPU share)\n\n", l->total ? "total" : "self");
+				if (l->note) {
+					fputs("_", f);
+					md_write_escaped(f, l->note);
+					fputs("_\n\n", f);
+				}
+				fputs("| line | base | new | change | source |\n|---|---:|---:|---:|---|\n",
+				      f);
 			} else {
-				fprintf(
-				    f,
-				    "\nLines that grew most in %s (%s CPU share):\n  %-24s %8s %8s %8s  %s\n",
-				    func, l->total ? "total" : "self", "line", "base", "new", "change",
-				    "source");
+				fprintf(f, "\nLines that grew most in %s (%s CPU share):\n", func,
+					l->total ? "total" : "self");
+				if (l->note)
+					fprintf(f, "  (%s)\n", l->note);
+				fprintf(f, "  %-24s %8s %8s %8s  %s\n", "line", "base", "new", "change",
+					"source");
 			}
 		}
 		char where[300];
@@ -296,8 +346,10 @@ void compare_lines_write(const struct compare_report *r, int fmt, FILE *f)
 
 void compare_lines_free(struct compare_report *r)
 {
-	for (size_t i = 0; i < r->nlines; i++)
+	for (size_t i = 0; i < r->nlines; i++) {
 		free(r->lines[i].text);
+		free(r->lines[i].note);
+	}
 	free(r->lines);
 	r->lines = NULL;
 	r->nlines = 0;

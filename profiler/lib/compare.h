@@ -155,6 +155,7 @@ struct compare_line {
 	bool total;	    /* the function's total regressed: total shares, else self */
 	double base, value; /* the line's share of the CPU samples, base and new */
 	char *text;	    /* the line's source, NULL when not found */
+	char *note;	    /* on a function's first line: its source changed between the builds */
 };
 
 /* diff --lines: for each regressed function of r (by self or total CPU

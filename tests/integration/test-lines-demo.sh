@@ -2,9 +2,9 @@
 # helper inlined at -O2 and an allocating line: the hot line has the highest
 # self share, the cold lines have blank figures, the inlined helper's line is
 # noted under the line it was inlined at and shown at its own source, the
-# allocating line carries exactly its calls, bytes and leaks; long stretches
-# are elided with --context; colours only on request or a terminal; a pattern
-# that matches nothing lists the closest names.
+# allocating line carries exactly its calls, bytes, bytes at the peak and
+# leaks; long stretches are elided with --context; colours only on request
+# or a terminal; a pattern that matches nothing lists the closest names.
 source "$SRCDIR/tests/lib.sh"
 
 src="$SRCDIR/tests/integration/progs/lines_demo.c"
@@ -60,10 +60,13 @@ lines = {l["line"]: l for l in fn["lines"]}
 a = lines[int(sys.argv[2])]
 assert (a["alloc_calls"], a["alloc_bytes"], a["leaked_bytes"]) == (5000, 5000000, 10000), a
 assert (a["self_alloc_calls"], a["self_alloc_bytes"]) == (5000, 5000000), a
+# At the heap's peak (after printf's 4 KiB stdout buffer: 10 leaked blocks +
+# 4,096 beats the loop's 10 + 1 in flight) the line holds its 10 leaked blocks.
+assert a["peak_bytes"] == 10000, a
 assert sum(l["alloc_bytes"] for l in fn["lines"]) == 5000000, fn["lines"]
 PY
 "$FATHOM" lines demo.fdump lines_alloc >alloc.txt || fail "fathom lines lines_alloc failed"
-grep -qE "^ +5,000 +4.77 MiB .* $alloc  .*LINE:alloc" alloc.txt || { cat alloc.txt >&2; fail "the allocating line's text row"; }
+grep -qE "^ +5,000 +4.77 MiB +9.77 KiB +9.77 KiB +$alloc  .*LINE:alloc" alloc.txt || { cat alloc.txt >&2; fail "the allocating line's text row"; }
 # A CPU-only function's table has no memory columns (all zero there).
 "$FATHOM" lines demo.fdump lines_work >work.txt || fail "fathom lines lines_work failed"
 assert_not_contains "memory columns of a CPU-only listing" "at peak" work.txt

@@ -3,25 +3,16 @@
 # loop 4 times longer: lines_mix regresses, and its line is the one listed,
 # with the same shares as the function's (it is its only line).
 source "$SRCDIR/tests/lib.sh"
+source "$SRCDIR/tests/integration/lines-diff-lib.sh"
 
 src="$SRCDIR/tests/integration/progs/lines_demo.c"
 inl=$(grep -n "LINE:inlined " "$src" | cut -d: -f1)
 run "$FATHOM" record -q -F 999 -o base.fdump -- "$PROGS/lines_demo" 150000000 4 >/dev/null
 run "$FATHOM" record -q -F 999 -o new.fdump -- "$PROGS/lines_demo" 150000000 1 >/dev/null
 opts=(--metric functions --alpha 0.05)
-rc=0
-"$FATHOM" diff base.fdump new.fdump "${opts[@]}" --lines >diff.txt 2>err.txt || rc=$?
-sed 's/^/  | /' diff.txt >&2
-assert_eq "diff exit status (a regression)" 1 "$rc"
-grep -q "lines_mix .* takes .* longer" diff.txt || fail "lines_mix is not a regression here"
+diff_regressed diff.txt base.fdump new.fdump
 assert_contains "the lines' table" "Lines that grew most in lines_mix (self CPU share):" diff.txt
-row=$(grep -E "^  lines_demo.c:$inl " diff.txt) || fail "line $inl is not listed"
-# The line's shares are the function's: it is lines_mix's one line.
-fn=$(grep -E "^ +[0-9.]+% +[0-9.]+% .* lines_mix \(" diff.txt | head -1)
-read -r fb fnew _ <<<"$fn"
-read -r _ lb lnew _ <<<"$row"
-assert_eq "base share of the line and of the function" "$fb" "$lb"
-assert_eq "new share of the line and of the function" "$fnew" "$lnew"
+line_is_function diff.txt "$inl" inlined
 assert_contains "the line's source" "LINE:inlined" diff.txt
 # Markdown, and nothing without --lines.
 "$FATHOM" diff base.fdump new.fdump "${opts[@]}" --lines --format markdown >diff.md 2>err.txt

@@ -1,9 +1,10 @@
 // Clicks functions in a fathom view report (headless chromium through
 // playwright-core) and checks the Source tab: a row of the hotspot table and a
 // frame of the flame graph open their function's source, whose lines carry
-// the figures fathom lines --json gives for them (CPU self and total,
-// allocation calls and bytes) beside the same text, and whose heat bar is
-// widest on the hottest line.
+// the figures fathom lines --json gives for them (CPU self and total, as
+// time and as shares, allocation calls, bytes, bytes at the peak and leaked
+// bytes; a memory column only where the function has such figures) beside
+// the same text, and whose heat bar is widest on the hottest line.
 //
 // usage: node test-view-source.mjs [--chromium PATH] REPORT.html LINES.json
 //                                  [--row NAME]... [--frame NAME]... [--inlined NAME]... [--no-text]
@@ -46,6 +47,7 @@ function linesOf(name) {
 const shown = (page) => page.evaluate(() => {
   const keys = [...document.querySelectorAll('#source thead th')].map((th) => th.dataset.key || '');
   return {
+    keys,
     tab: document.querySelector('.tab.on').dataset.tab,
     title: document.getElementById('source-title').textContent,
     note: document.getElementById('source-note').textContent,
@@ -60,6 +62,7 @@ const shown = (page) => page.evaluate(() => {
         heat: Number(tr.querySelector('td.heat').dataset.v),
         bar: tr.querySelector('td.heat .bar') ? parseFloat(tr.querySelector('td.heat .bar').style.width) : 0 };
       keys.forEach((k, i) => { if (k) r[k] = Number(tr.cells[i].dataset.v); });
+      keys.forEach((k, i) => { if (k.endsWith('%')) r[k] = tr.cells[i].textContent; });
       return r;
     }),
   };
@@ -89,15 +92,26 @@ await inBrowser(exe, async (ctx) => {
     for (const l of want.lines) {
       const r = byLine.get(l.line);
       const exp = { 'cpu/self': l.self_weight, 'cpu/total': l.total_weight, 'alloc-calls/total': l.alloc_calls,
-        'alloc-bytes/total': l.alloc_bytes };
+        'alloc-bytes/total': l.alloc_bytes, 'peak-bytes/total': l.peak_bytes, 'leaked-bytes/total': l.leaked_bytes };
       if (!r) { diffs.push({ line: l.line, missing: true }); continue; }
       for (const [k, v] of Object.entries(exp))
         if (k in r ? r[k] !== v : v !== 0) diffs.push({ line: l.line, column: k, lines: v, viewer: r[k] });
+      // The shares as fathom lines gives them (it prints one decimal).
+      for (const [k, v] of Object.entries({ 'cpu/self%': l.self_percent, 'cpu/total%': l.total_percent }))
+        if (k in r ? Math.abs((parseFloat(r[k]) || 0) - v) > 0.051 : v !== 0) diffs.push({ line: l.line, column: k, lines: v, viewer: r[k] });
       if (!noText && l.text !== null && l.text !== undefined && r.code !== l.text)
         diffs.push({ line: l.line, text: r.code, lines: l.text });
     }
     ok(diffs.length === 0, c.name + ': every line fathom lines shows has its figures' + (noText ? '' : ' and text') +
       ' in the viewer (' + want.lines.length + ' lines)', diffs.slice(0, 4));
+    // As in fathom lines, a memory column that is zero on all of the
+    // function's lines is left out, and one with figures is shown.
+    const cols = { 'alloc-calls/total': 'alloc_calls', 'alloc-bytes/total': 'alloc_bytes', 'peak-bytes/total': 'peak_bytes',
+      'leaked-bytes/total': 'leaked_bytes' };
+    const colDiffs = Object.entries(cols).filter(([k, key]) =>
+      s.keys.includes(k) !== (want.lines.some((l) => l[key]) || want.lines.some((l) => (l.inlined || []).some((i) => i[key]))));
+    ok(colDiffs.length === 0, c.name + ': its memory columns are those with figures (' +
+      s.keys.filter((k) => k in cols).join(', ') + ')', colDiffs);
     if (c.inlined) {
       const want_inl = [];
       for (const l of want.lines) for (const i of l.inlined || []) want_inl.push({ at: l.line, ...i });
