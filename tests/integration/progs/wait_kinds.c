@@ -27,6 +27,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asleep.h"
+
 #define NOINLINE __attribute__((noinline))
 #define KEEP() __asm__ volatile("" ::: "memory")
 
@@ -83,23 +85,11 @@ static pthread_t helper(void *(*fn)(void *))
 	return th;
 }
 
-/* Waits (at most 3 s) until the main thread sleeps in the kernel: in its
- * wait, since between saying ready and waiting it only yields. */
+/* Waits until the main thread sleeps in the kernel: in its wait, since
+ * between saying ready and waiting it only yields. */
 static void main_asleep(void)
 {
-	char path[64], buf[256];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
-	for (int i = 0; i < 3000; i++) {
-		FILE *f = fopen(path, "r");
-		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		buf[n] = 0;
-		const char *paren = strrchr(buf, ')');
-		if (!paren || paren[1] != ' ' || paren[2] == 'S' || paren[2] == 'D')
-			return;
-		ms(1);
-	}
+	thread_asleep(getpid());
 }
 
 static void join(pthread_t th)
