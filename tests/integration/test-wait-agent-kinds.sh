@@ -5,8 +5,13 @@
 # rwlock, a spin lock, a barrier, a condition variable (80 ms: its mutex's
 # re-acquisition inside pthread_cond_wait is the condition wait's, never a
 # second mutex wait), a semaphore, a futex through syscall(), a join, a
-# child, a write to a full pipe and a poll (descriptor kind pipe). 200000
-# reads of an empty non-blocking pipe (EAGAIN) are no wait.
+# child, a write to a full pipe and a poll (descriptor kind pipe); their
+# kin: timedlock, wrlock, the timed and clock forms of condition waits,
+# semaphores and joins (the clock ones are what C++'s steady-clock waits and
+# Python's timed lock acquisitions call), clock_nanosleep, usleep, select,
+# pselect, ppoll, epoll_pwait(2), recv, accept and connect on sockets (kind
+# socket), wait, wait3, wait4, waitid; fsync and fdatasync of a file (kind
+# file). 200000 reads of an empty non-blocking pipe (EAGAIN) are no wait.
 source "$SRCDIR/tests/lib.sh"
 
 "$PROGS/wait_kinds" >plain.out || fail "the program fails on its own"
@@ -50,6 +55,36 @@ expect 6 wait_join
 expect 14 wait_child
 expect 8 wait_write 3
 expect 9 wait_poll 3
+# The kin.
+expect 0 wait_timedlock
+expect 1 wait_wrlock
+expect 3 wait_cond_timed
+expect 3 wait_cond_clock
+expect 4 wait_sem_timed
+expect 4 wait_sem_clock
+expect 6 wait_timedjoin
+expect 6 wait_clockjoin
+expect 13 wait_clock_nanosleep
+expect 13 wait_usleep
+expect 9 wait_select
+expect 9 wait_pselect
+expect 9 wait_ppoll 3
+ep_kind=$(awk '$1 == "WAIT" && $3 == 9 && $9 ~ /^wait_epoll_pwait;main;/ { print $4; exit }' k.txt)
+expect 9 wait_epoll_pwait "$ep_kind"
+expect 9 wait_epoll_pwait2 "$ep_kind"
+expect 7 wait_recv 2
+expect 10 wait_accept 2
+expect 11 wait_connect 2
+expect 14 wait_wait
+expect 14 wait_wait3
+expect 14 wait_wait4
+expect 14 wait_waitid
+
+# Syncs of a file, each however short a WAIT with a threshold of 1 ns.
+run "$FATHOM" record -q --wait-threshold 1ns -o s.fdump -- "$PROGS/wait_kinds" sync >s.out
+run "$PROGS/wait_rdump" s.fdump >s.txt
+assert_eq "fsync waits of kind file in wait_fsync" 3 "$(awk '$1 == "WAIT" && $3 == 12 && $4 == 1 && $9 ~ /^wait_fsync;/' s.txt | wc -l)"
+assert_eq "fdatasync waits of kind file in wait_fdatasync" 3 "$(awk '$1 == "WAIT" && $3 == 12 && $4 == 1 && $9 ~ /^wait_fdatasync;/' s.txt | wc -l)"
 
 # A loaded machine may start a waiter late enough to find the mutex free.
 mutex_waits=$(awk '$1 == "WAIT" && $3 == 0 && $9 ~ /^wait_mutex;main;/ && $6 >= 1000000' k.txt | wc -l)

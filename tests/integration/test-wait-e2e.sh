@@ -137,5 +137,8 @@ assert_near "sleep_here (ns) against the program's own clock" "$slept" "$(got ws
 assert_ge "the main thread's usleep (ns)" 299000000 "$(got ws_usleep)"
 assert_ge "read_here (ns) against the main thread's usleep" "$(got ws_usleep)" "$(got ws_pipe)"
 assert_le "read_here (ns) against the reader's own clock" "$(($(own ws read) + 1000000))" "$(got ws_pipe)"
-assert_eq "pipe waits are read_here's" "$(got ws_pipe)" "$(got ws_pipe_reason)"
+# read_here's wait is of kind pipe; the pipe's only other wait is the main
+# thread's write, short, which the estimator may keep at the 1 ms threshold.
+assert_ge "pipe waits against read_here's" "$(got ws_pipe)" "$(got ws_pipe_reason)"
+assert_le "pipe waits against read_here's" "$(($(got ws_pipe) + 2000000))" "$(got ws_pipe_reason)"
 exit 0

@@ -3,7 +3,10 @@
  * in hold_mutex), rwlock, spin lock, barrier, condition variable (whose
  * mutex is then held 30 ms more by the signaller: the re-acquisition is
  * the condition wait's), semaphore, futex through syscall(), join, child,
- * a write to a full pipe, poll; and non-blocking reads that fail with
+ * a write to a full pipe, poll; their kin (timed and clock forms, the
+ * other polls, sockets' recv, accept and connect, the rest of the waitpid
+ * family: kin()); with the argument "sync", only fsync and fdatasync of a
+ * file (syncs()); and non-blocking reads that fail with
  * EAGAIN in nb_read, which are no wait. Prints what it did; with
  * WAIT_KINDS_TIMES set, writes there how long each wait took by its own
  * clock ("wait_sem 49.87"): a loaded machine starts the waiter late, and the
@@ -22,7 +25,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,7 +52,7 @@ static atomic_int ready;
 static struct {
 	const char *name;
 	double ms;
-} own[16];
+} own[48];
 static int nown;
 
 static double now_ms(void)
@@ -305,6 +313,422 @@ NOINLINE void wait_poll(void)
 	KEEP();
 }
 
+/* ---- the kin of the calls above: timed and clock forms, the other polls,
+ * sockets, the rest of the waitpid family */
+static void deadline(struct timespec *ts, clockid_t c)
+{
+	clock_gettime(c, ts);
+	ts->tv_sec += 5;
+}
+
+static pthread_mutex_t tmtx = PTHREAD_MUTEX_INITIALIZER;
+
+static void *tmutex_holder(void *a)
+{
+	pthread_mutex_lock(&tmtx);
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	pthread_mutex_unlock(&tmtx);
+	return a;
+}
+
+NOINLINE void wait_timedlock(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	if (pthread_mutex_timedlock(&tmtx, &ts) == 0)
+		pthread_mutex_unlock(&tmtx);
+	KEEP();
+}
+
+static void *rd_holder(void *a)
+{
+	pthread_rwlock_rdlock(&rw);
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	pthread_rwlock_unlock(&rw);
+	return a;
+}
+
+NOINLINE void wait_wrlock(void)
+{
+	pthread_rwlock_wrlock(&rw);
+	KEEP();
+	pthread_rwlock_unlock(&rw);
+}
+
+static void *cond_signaller2(void *a)
+{
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	pthread_mutex_lock(&cmtx);
+	cond_flag = 1;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&cmtx);
+	return a;
+}
+
+NOINLINE void wait_cond_timed(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	pthread_mutex_lock(&cmtx);
+	while (!cond_flag && pthread_cond_timedwait(&cond, &cmtx, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&cmtx);
+	KEEP();
+}
+
+NOINLINE void wait_cond_clock(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_MONOTONIC);
+	pthread_mutex_lock(&cmtx);
+	while (!cond_flag && pthread_cond_clockwait(&cond, &cmtx, CLOCK_MONOTONIC, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&cmtx);
+	KEEP();
+}
+
+NOINLINE void wait_sem_timed(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	while (sem_timedwait(&sem, &ts) < 0 && errno == EINTR)
+		;
+	KEEP();
+}
+
+NOINLINE void wait_sem_clock(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_MONOTONIC);
+	while (sem_clockwait(&sem, CLOCK_MONOTONIC, &ts) < 0 && errno == EINTR)
+		;
+	KEEP();
+}
+
+NOINLINE void wait_timedjoin(pthread_t th)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	pthread_timedjoin_np(th, NULL, &ts);
+	KEEP();
+}
+
+NOINLINE void wait_clockjoin(pthread_t th)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_MONOTONIC);
+	pthread_clockjoin_np(th, NULL, CLOCK_MONOTONIC, &ts);
+	KEEP();
+}
+
+NOINLINE void wait_clock_nanosleep(void)
+{
+	struct timespec ts = {0, 50 * 1000000};
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_usleep(void)
+{
+	usleep(50 * 1000);
+	KEEP();
+}
+
+/* The polls wait on pp[0], which poll_writer writes to; main reads the
+ * byte after each. */
+NOINLINE void wait_select(void)
+{
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(pp[0], &r);
+	struct timeval tv = {5, 0};
+	select(pp[0] + 1, &r, NULL, NULL, &tv);
+	KEEP();
+}
+
+NOINLINE void wait_pselect(void)
+{
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(pp[0], &r);
+	struct timespec ts = {5, 0};
+	pselect(pp[0] + 1, &r, NULL, NULL, &ts, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_ppoll(void)
+{
+	struct pollfd p = {pp[0], POLLIN, 0};
+	struct timespec ts = {5, 0};
+	ppoll(&p, 1, &ts, NULL);
+	KEEP();
+}
+
+static int ep = -1;
+
+NOINLINE void wait_epoll_pwait(void)
+{
+	struct epoll_event ev;
+	epoll_pwait(ep, &ev, 1, 5000, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_epoll_pwait2(void)
+{
+	struct epoll_event ev;
+	struct timespec ts = {5, 0};
+	epoll_pwait2(ep, &ev, 1, &ts, NULL);
+	KEEP();
+}
+
+static void read_pp(void)
+{
+	char c;
+	if (read(pp[0], &c, 1) != 1)
+		perror("read");
+}
+
+/* Sockets: a receive on one end of a pair, which the helper writes to;
+ * an accept on a listening socket, which the helper connects to; a
+ * connect to a listener whose queue is full (backlog 0, one connection
+ * queued), until the helper accepts. */
+static int sk[2], lsn = -1;
+static struct sockaddr_un sun;
+
+static void *sk_sender(void *a)
+{
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	if (send(sk[1], "s", 1, 0) != 1)
+		perror("send");
+	return a;
+}
+
+NOINLINE void wait_recv(void)
+{
+	char c;
+	if (recv(sk[0], &c, 1, 0) != 1)
+		perror("recv");
+	KEEP();
+}
+
+static void *sk_connector(void *a)
+{
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		perror("connect");
+	close(fd);
+	return a;
+}
+
+NOINLINE int wait_accept(void)
+{
+	int fd = accept(lsn, NULL, NULL);
+	KEEP();
+	return fd;
+}
+
+static void *sk_acceptor(void *a)
+{
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	close(accept(lsn, NULL, NULL));
+	return a;
+}
+
+NOINLINE void wait_connect(int fd)
+{
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		perror("connect");
+	KEEP();
+}
+
+static int listener(void)
+{
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "fathom-wait-kinds-%d", (int)getpid());
+	lsn = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lsn < 0 || bind(lsn, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(lsn, 0) < 0) {
+		perror("listen");
+		return -1;
+	}
+	return 0;
+}
+
+/* The waitpid family: a child that lives 50 ms once the main thread (its
+ * parent) sleeps in its wait. */
+static pid_t child(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		task_asleep(getppid(), getppid());
+		ms(50);
+		_exit(0);
+	}
+	return pid;
+}
+
+NOINLINE void wait_wait(void)
+{
+	int st;
+	wait(&st);
+	KEEP();
+}
+
+NOINLINE void wait_wait3(void)
+{
+	int st;
+	wait3(&st, 0, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_wait4(pid_t pid)
+{
+	int st;
+	wait4(pid, &st, 0, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_waitid(pid_t pid)
+{
+	siginfo_t si;
+	waitid(P_PID, (id_t)pid, &si, WEXITED);
+	KEEP();
+}
+
+/* Syncs of a file, for the mode "sync" (recorded with a threshold of 1 ns,
+ * so that each is a WAIT however short). */
+NOINLINE void wait_fsync(int fd)
+{
+	fsync(fd);
+	KEEP();
+}
+
+NOINLINE void wait_fdatasync(int fd)
+{
+	fdatasync(fd);
+	KEEP();
+}
+
+static int syncs(void)
+{
+	int fd = open("wait-kinds.sync", O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	if (fd < 0) {
+		perror("wait-kinds.sync");
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (write(fd, "data\n", 5) != 5)
+			perror("write");
+		wait_fsync(fd);
+		if (write(fd, "data\n", 5) != 5)
+			perror("write");
+		wait_fdatasync(fd);
+	}
+	close(fd);
+	unlink("wait-kinds.sync");
+	printf("synced\n");
+	return 0;
+}
+
+/* The kin, in the order above. */
+static int kin(void)
+{
+	pthread_t th = helper(tmutex_holder);
+	TIMED("wait_timedlock", wait_timedlock());
+	join(th);
+	th = helper(rd_holder);
+	TIMED("wait_wrlock", wait_wrlock());
+	join(th);
+	cond_flag = 0;
+	th = helper(cond_signaller2);
+	TIMED("wait_cond_timed", wait_cond_timed());
+	join(th);
+	cond_flag = 0;
+	th = helper(cond_signaller2);
+	TIMED("wait_cond_clock", wait_cond_clock());
+	join(th);
+	th = helper(sem_poster);
+	TIMED("wait_sem_timed", wait_sem_timed());
+	join(th);
+	th = helper(sem_poster);
+	TIMED("wait_sem_clock", wait_sem_clock());
+	join(th);
+	th = helper(sleeper);
+	TIMED("wait_timedjoin", wait_timedjoin(th));
+	th = helper(sleeper);
+	TIMED("wait_clockjoin", wait_clockjoin(th));
+	TIMED("wait_clock_nanosleep", wait_clock_nanosleep());
+	TIMED("wait_usleep", wait_usleep());
+	printf("timed and clock forms\n");
+	read_pp(); /* wait_poll's byte */
+	th = helper(poll_writer);
+	TIMED("wait_select", wait_select());
+	join(th);
+	read_pp();
+	th = helper(poll_writer);
+	TIMED("wait_pselect", wait_pselect());
+	join(th);
+	read_pp();
+	th = helper(poll_writer);
+	TIMED("wait_ppoll", wait_ppoll());
+	join(th);
+	read_pp();
+	ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = pp[0]};
+	epoll_ctl(ep, EPOLL_CTL_ADD, pp[0], &ev);
+	th = helper(poll_writer);
+	TIMED("wait_epoll_pwait", wait_epoll_pwait());
+	join(th);
+	read_pp();
+	th = helper(poll_writer);
+	TIMED("wait_epoll_pwait2", wait_epoll_pwait2());
+	join(th);
+	read_pp();
+	close(ep);
+	printf("polls\n");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) < 0 || listener() < 0)
+		return 1;
+	th = helper(sk_sender);
+	TIMED("wait_recv", wait_recv());
+	join(th);
+	th = helper(sk_connector);
+	int fd = -1;
+	TIMED("wait_accept", fd = wait_accept());
+	join(th);
+	close(fd);
+	int first = socket(AF_UNIX, SOCK_STREAM, 0), second = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(first, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		perror("connect");
+	th = helper(sk_acceptor);
+	TIMED("wait_connect", wait_connect(second));
+	join(th);
+	close(first);
+	close(second);
+	printf("sockets\n");
+	child();
+	TIMED("wait_wait", wait_wait());
+	child();
+	TIMED("wait_wait3", wait_wait3());
+	pid_t pid = child();
+	TIMED("wait_wait4", wait_wait4(pid));
+	pid = child();
+	TIMED("wait_waitid", wait_waitid(pid));
+	printf("children\n");
+	return 0;
+}
+
 /* ---- non-blocking reads: no wait */
 NOINLINE long nb_read(void)
 {
@@ -321,8 +745,10 @@ NOINLINE long nb_read(void)
 	return again;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "sync"))
+		return syncs();
 	for (int i = 0; i < 30; i++) {
 		pthread_t th = helper(mutex_holder);
 		wait_mutex();
@@ -359,11 +785,7 @@ int main(void)
 	th = helper(sleeper);
 	TIMED("wait_join", wait_join(th));
 	printf("join\n");
-	pid_t pid = fork();
-	if (pid == 0) {
-		ms(50);
-		_exit(0);
-	}
+	pid_t pid = child();
 	TIMED("wait_child", wait_child(pid));
 	printf("child\n");
 	if (pipe(wp) < 0 || pipe(pp) < 0)
@@ -380,6 +802,8 @@ int main(void)
 	TIMED("wait_poll", wait_poll());
 	join(th);
 	printf("poll\n");
+	if (kin())
+		return 1;
 	printf("nonblocking: %ld EAGAIN\n", nb_read());
 	write_own();
 	return 0;
