@@ -10,8 +10,8 @@
 # semaphores and joins (the clock ones are what C++'s steady-clock waits and
 # Python's timed lock acquisitions call), clock_nanosleep, usleep, select,
 # pselect, ppoll, epoll_pwait(2), recv, accept and connect on sockets (kind
-# socket), wait, wait3, wait4, waitid; fsync and fdatasync of a file (kind
-# file). 200000 reads of an empty non-blocking pipe (EAGAIN) are no wait.
+# socket), wait, wait3, wait4, waitid; fsync and fdatasync of a file and
+# a directory (kind file), pwrite64 and pread64. 200000 reads of an empty non-blocking pipe (EAGAIN) are no wait.
 source "$SRCDIR/tests/lib.sh"
 
 "$PROGS/wait_kinds" >plain.out || fail "the program fails on its own"
@@ -80,10 +80,14 @@ expect 14 wait_wait3
 expect 14 wait_wait4
 expect 14 wait_waitid
 
-# Syncs of a file, each however short a WAIT with a threshold of 1 ns.
+# Syncs of a file (3 each) and of its directory (kind file too), pwrite64
+# and pread64 (SQLite's calls), each however short a WAIT with a threshold
+# of 1 ns.
 run "$FATHOM" record -q --wait-threshold 1ns -o s.fdump -- "$PROGS/wait_kinds" sync >s.out
 run "$PROGS/wait_rdump" s.fdump >s.txt
-assert_eq "fsync waits of kind file in wait_fsync" 3 "$(awk '$1 == "WAIT" && $3 == 12 && $4 == 1 && $9 ~ /^wait_fsync;/' s.txt | wc -l)"
+assert_eq "fsync waits of kind file in wait_fsync" 4 "$(awk '$1 == "WAIT" && $3 == 12 && $4 == 1 && $9 ~ /^wait_fsync;/' s.txt | wc -l)"
+assert_eq "pwrite64 waits of kind file in wait_pwrite64" 3 "$(awk '$1 == "WAIT" && $3 == 8 && $4 == 1 && $9 ~ /^wait_pwrite64;/' s.txt | wc -l)"
+assert_eq "pread64 waits of kind file in wait_pread64" 3 "$(awk '$1 == "WAIT" && $3 == 7 && $4 == 1 && $9 ~ /^wait_pread64;/' s.txt | wc -l)"
 assert_eq "fdatasync waits of kind file in wait_fdatasync" 3 "$(awk '$1 == "WAIT" && $3 == 12 && $4 == 1 && $9 ~ /^wait_fdatasync;/' s.txt | wc -l)"
 
 # A loaded machine may start a waiter late enough to find the mutex free.

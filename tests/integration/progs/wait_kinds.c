@@ -6,7 +6,7 @@
  * a write to a full pipe, poll; their kin (timed and clock forms, the
  * other polls, sockets' recv, accept and connect, the rest of the waitpid
  * family: kin()); with the argument "sync", only fsync and fdatasync of a
- * file (syncs()); and non-blocking reads that fail with
+ * file and a directory, and pwrite64, pread64 (syncs()); and non-blocking reads that fail with
  * EAGAIN in nb_read, which are no wait. Prints what it did; with
  * WAIT_KINDS_TIMES set, writes there how long each wait took by its own
  * clock ("wait_sem 49.87"): a loaded machine starts the waiter late, and the
@@ -621,6 +621,23 @@ NOINLINE void wait_fdatasync(int fd)
 	KEEP();
 }
 
+/* The large-file names of pread and pwrite (what a program built with
+ * _FILE_OFFSET_BITS=64 calls). */
+NOINLINE void wait_pwrite64(int fd)
+{
+	if (pwrite64(fd, "data\n", 5, 0) != 5)
+		perror("pwrite64");
+	KEEP();
+}
+
+NOINLINE void wait_pread64(int fd)
+{
+	char buf[5];
+	if (pread64(fd, buf, 5, 0) != 5)
+		perror("pread64");
+	KEEP();
+}
+
 static int syncs(void)
 {
 	int fd = open("wait-kinds.sync", O_CREAT | O_TRUNC | O_WRONLY, 0600);
@@ -636,6 +653,16 @@ static int syncs(void)
 			perror("write");
 		wait_fdatasync(fd);
 	}
+	close(fd);
+	fd = open("wait-kinds.sync", O_RDWR);
+	for (int i = 0; i < 3; i++) {
+		wait_pwrite64(fd);
+		wait_pread64(fd);
+	}
+	close(fd);
+	/* A directory's sync (after creating a file in it) is of kind file. */
+	fd = open(".", O_RDONLY | O_DIRECTORY);
+	wait_fsync(fd);
 	close(fd);
 	unlink("wait-kinds.sync");
 	printf("synced\n");
