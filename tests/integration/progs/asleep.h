@@ -1,5 +1,5 @@
-/* A test program's wait until one of its threads sleeps in the kernel (its
- * state in /proc: S or D), so that a helper starts the time it makes a
+/* A test program's own clock, and its wait until one of its threads sleeps
+ * in the kernel (its state in /proc: S or D), so that a helper starts the time it makes a
  * waiter wait only once the waiter waits: on a loaded machine a thread
  * may start its wait long after it was created. Polls every 0.2 ms, in
  * the raw system call: the agent times the C library's nanosleep, and the
@@ -16,6 +16,14 @@
 #include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
+
+/* The monotonic clock in ns: the program's own measure of its waits. */
+static inline long long now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
+}
 
 /* Waits (at most 3 s) until thread tid of process pid sleeps. */
 static inline void task_asleep(pid_t pid, pid_t tid)

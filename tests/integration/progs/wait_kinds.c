@@ -100,6 +100,29 @@ static void main_asleep(void)
 	thread_asleep(getpid());
 }
 
+/* A helper's work: pre before it says ready, post 50 ms after the main
+ * thread then sleeps in its wait (NULL: none). */
+static void (*pre_fn)(void), (*post_fn)(void);
+
+static void *after_asleep(void *a)
+{
+	if (pre_fn)
+		pre_fn();
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	if (post_fn)
+		post_fn();
+	return a;
+}
+
+static pthread_t helper_then(void (*pre)(void), void (*post)(void))
+{
+	pre_fn = pre;
+	post_fn = post;
+	return helper(after_asleep);
+}
+
 static void join(pthread_t th)
 {
 	pthread_join(th, NULL);
@@ -133,14 +156,14 @@ NOINLINE void wait_mutex(void)
 /* ---- rwlock */
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 
-static void *rw_holder(void *a)
+static void rw_wrlock(void)
 {
 	pthread_rwlock_wrlock(&rw);
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
+}
+
+static void rw_unlock(void)
+{
 	pthread_rwlock_unlock(&rw);
-	return a;
 }
 
 NOINLINE void wait_rwlock(void)
@@ -172,13 +195,9 @@ NOINLINE void wait_spin(void)
 /* ---- barrier */
 static pthread_barrier_t bar;
 
-static void *bar_late(void *a)
+static void bar_wait(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	pthread_barrier_wait(&bar);
-	return a;
 }
 
 NOINLINE void wait_barrier(void)
@@ -192,17 +211,13 @@ static pthread_mutex_t cmtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int cond_flag;
 
-static void *cond_signaller(void *a)
+static void cond_signal_late(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	pthread_mutex_lock(&cmtx);
 	cond_flag = 1;
 	pthread_cond_signal(&cond);
 	ms(30); /* the waiter re-acquires cmtx only after this */
 	pthread_mutex_unlock(&cmtx);
-	return a;
 }
 
 NOINLINE void wait_cond(void)
@@ -217,13 +232,9 @@ NOINLINE void wait_cond(void)
 /* ---- semaphore */
 static sem_t sem;
 
-static void *sem_poster(void *a)
+static void sem_give(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	sem_post(&sem);
-	return a;
 }
 
 NOINLINE void wait_sem(void)
@@ -236,14 +247,10 @@ NOINLINE void wait_sem(void)
 /* ---- futex */
 static _Atomic int fword;
 
-static void *futex_waker(void *a)
+static void futex_wake(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	atomic_store(&fword, 1);
 	syscall(SYS_futex, &fword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	return a;
 }
 
 NOINLINE void wait_futex(void)
@@ -254,13 +261,6 @@ NOINLINE void wait_futex(void)
 }
 
 /* ---- join, child */
-static void *sleeper(void *a)
-{
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
-	return a;
-}
 
 NOINLINE void wait_join(pthread_t th)
 {
@@ -278,15 +278,11 @@ NOINLINE void wait_child(pid_t pid)
 /* ---- a write to a full pipe, poll */
 static int wp[2], pp[2];
 
-static void *drainer(void *a)
+static void drain(void)
 {
 	static char buf[1 << 16];
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	ssize_t r = read(wp[0], buf, sizeof(buf));
 	(void)r;
-	return a;
 }
 
 NOINLINE void wait_write(void)
@@ -296,14 +292,10 @@ NOINLINE void wait_write(void)
 	KEEP();
 }
 
-static void *poll_writer(void *a)
+static void pp_write(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	if (write(pp[1], "p", 1) != 1)
 		perror("write");
-	return a;
 }
 
 NOINLINE void wait_poll(void)
@@ -323,14 +315,14 @@ static void deadline(struct timespec *ts, clockid_t c)
 
 static pthread_mutex_t tmtx = PTHREAD_MUTEX_INITIALIZER;
 
-static void *tmutex_holder(void *a)
+static void tmtx_lock(void)
 {
 	pthread_mutex_lock(&tmtx);
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
+}
+
+static void tmtx_unlock(void)
+{
 	pthread_mutex_unlock(&tmtx);
-	return a;
 }
 
 NOINLINE void wait_timedlock(void)
@@ -342,14 +334,9 @@ NOINLINE void wait_timedlock(void)
 	KEEP();
 }
 
-static void *rd_holder(void *a)
+static void rw_rdlock(void)
 {
 	pthread_rwlock_rdlock(&rw);
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
-	pthread_rwlock_unlock(&rw);
-	return a;
 }
 
 NOINLINE void wait_wrlock(void)
@@ -359,16 +346,12 @@ NOINLINE void wait_wrlock(void)
 	pthread_rwlock_unlock(&rw);
 }
 
-static void *cond_signaller2(void *a)
+static void cond_signal(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	pthread_mutex_lock(&cmtx);
 	cond_flag = 1;
 	pthread_cond_signal(&cond);
 	pthread_mutex_unlock(&cmtx);
-	return a;
 }
 
 NOINLINE void wait_cond_timed(void)
@@ -501,14 +484,10 @@ static void read_pp(void)
 static int sk[2], lsn = -1;
 static struct sockaddr_un sun;
 
-static void *sk_sender(void *a)
+static void sk_send(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	if (send(sk[1], "s", 1, 0) != 1)
 		perror("send");
-	return a;
 }
 
 NOINLINE void wait_recv(void)
@@ -519,16 +498,12 @@ NOINLINE void wait_recv(void)
 	KEEP();
 }
 
-static void *sk_connector(void *a)
+static void sk_connect(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		perror("connect");
 	close(fd);
-	return a;
 }
 
 NOINLINE int wait_accept(void)
@@ -538,13 +513,9 @@ NOINLINE int wait_accept(void)
 	return fd;
 }
 
-static void *sk_acceptor(void *a)
+static void sk_accept(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	close(accept(lsn, NULL, NULL));
-	return a;
 }
 
 NOINLINE void wait_connect(int fd)
@@ -672,54 +643,54 @@ static int syncs(void)
 /* The kin, in the order above. */
 static int kin(void)
 {
-	pthread_t th = helper(tmutex_holder);
+	pthread_t th = helper_then(tmtx_lock, tmtx_unlock);
 	TIMED("wait_timedlock", wait_timedlock());
 	join(th);
-	th = helper(rd_holder);
+	th = helper_then(rw_rdlock, rw_unlock);
 	TIMED("wait_wrlock", wait_wrlock());
 	join(th);
 	cond_flag = 0;
-	th = helper(cond_signaller2);
+	th = helper_then(NULL, cond_signal);
 	TIMED("wait_cond_timed", wait_cond_timed());
 	join(th);
 	cond_flag = 0;
-	th = helper(cond_signaller2);
+	th = helper_then(NULL, cond_signal);
 	TIMED("wait_cond_clock", wait_cond_clock());
 	join(th);
-	th = helper(sem_poster);
+	th = helper_then(NULL, sem_give);
 	TIMED("wait_sem_timed", wait_sem_timed());
 	join(th);
-	th = helper(sem_poster);
+	th = helper_then(NULL, sem_give);
 	TIMED("wait_sem_clock", wait_sem_clock());
 	join(th);
-	th = helper(sleeper);
+	th = helper_then(NULL, NULL);
 	TIMED("wait_timedjoin", wait_timedjoin(th));
-	th = helper(sleeper);
+	th = helper_then(NULL, NULL);
 	TIMED("wait_clockjoin", wait_clockjoin(th));
 	TIMED("wait_clock_nanosleep", wait_clock_nanosleep());
 	TIMED("wait_usleep", wait_usleep());
 	printf("timed and clock forms\n");
 	read_pp(); /* wait_poll's byte */
-	th = helper(poll_writer);
+	th = helper_then(NULL, pp_write);
 	TIMED("wait_select", wait_select());
 	join(th);
 	read_pp();
-	th = helper(poll_writer);
+	th = helper_then(NULL, pp_write);
 	TIMED("wait_pselect", wait_pselect());
 	join(th);
 	read_pp();
-	th = helper(poll_writer);
+	th = helper_then(NULL, pp_write);
 	TIMED("wait_ppoll", wait_ppoll());
 	join(th);
 	read_pp();
 	ep = epoll_create1(0);
 	struct epoll_event ev = {.events = EPOLLIN, .data.fd = pp[0]};
 	epoll_ctl(ep, EPOLL_CTL_ADD, pp[0], &ev);
-	th = helper(poll_writer);
+	th = helper_then(NULL, pp_write);
 	TIMED("wait_epoll_pwait", wait_epoll_pwait());
 	join(th);
 	read_pp();
-	th = helper(poll_writer);
+	th = helper_then(NULL, pp_write);
 	TIMED("wait_epoll_pwait2", wait_epoll_pwait2());
 	join(th);
 	read_pp();
@@ -727,10 +698,10 @@ static int kin(void)
 	printf("polls\n");
 	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) < 0 || listener() < 0)
 		return 1;
-	th = helper(sk_sender);
+	th = helper_then(NULL, sk_send);
 	TIMED("wait_recv", wait_recv());
 	join(th);
-	th = helper(sk_connector);
+	th = helper_then(NULL, sk_connect);
 	int fd = -1;
 	TIMED("wait_accept", fd = wait_accept());
 	join(th);
@@ -738,7 +709,7 @@ static int kin(void)
 	int first = socket(AF_UNIX, SOCK_STREAM, 0), second = socket(AF_UNIX, SOCK_STREAM, 0);
 	if (connect(first, (struct sockaddr *)&sun, sizeof(sun)) < 0)
 		perror("connect");
-	th = helper(sk_acceptor);
+	th = helper_then(NULL, sk_accept);
 	TIMED("wait_connect", wait_connect(second));
 	join(th);
 	close(first);
@@ -782,7 +753,7 @@ int main(int argc, char **argv)
 		join(th);
 	}
 	printf("mutex\n");
-	pthread_t th = helper(rw_holder);
+	pthread_t th = helper_then(rw_wrlock, rw_unlock);
 	TIMED("wait_rwlock", wait_rwlock());
 	join(th);
 	printf("rwlock\n");
@@ -792,24 +763,24 @@ int main(int argc, char **argv)
 	join(th);
 	printf("spin\n");
 	pthread_barrier_init(&bar, NULL, 2);
-	th = helper(bar_late);
+	th = helper_then(NULL, bar_wait);
 	TIMED("wait_barrier", wait_barrier());
 	join(th);
 	printf("barrier\n");
-	th = helper(cond_signaller);
+	th = helper_then(NULL, cond_signal_late);
 	TIMED("wait_cond", wait_cond());
 	join(th);
 	printf("cond\n");
 	sem_init(&sem, 0, 0);
-	th = helper(sem_poster);
+	th = helper_then(NULL, sem_give);
 	TIMED("wait_sem", wait_sem());
 	join(th);
 	printf("sem\n");
-	th = helper(futex_waker);
+	th = helper_then(NULL, futex_wake);
 	TIMED("wait_futex", wait_futex());
 	join(th);
 	printf("futex\n");
-	th = helper(sleeper);
+	th = helper_then(NULL, NULL);
 	TIMED("wait_join", wait_join(th));
 	printf("join\n");
 	pid_t pid = child();
@@ -821,11 +792,11 @@ int main(int argc, char **argv)
 	while (write(wp[1], "x", 1) == 1)
 		;
 	fcntl(wp[1], F_SETFL, 0);
-	th = helper(drainer);
+	th = helper_then(NULL, drain);
 	TIMED("wait_write", wait_write());
 	join(th);
 	printf("write\n");
-	th = helper(poll_writer);
+	th = helper_then(NULL, pp_write);
 	TIMED("wait_poll", wait_poll());
 	join(th);
 	printf("poll\n");

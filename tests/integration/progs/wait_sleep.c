@@ -17,13 +17,6 @@ static int pfd[2];
 static atomic_int reader_tid;
 static long long read_ns;
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 /* Prints how long the sleep took, as the program measures it. */
 __attribute__((noinline)) void sleep_here(void)
 {

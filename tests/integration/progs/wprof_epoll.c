@@ -18,13 +18,6 @@ static int sv[2];
 static atomic_int server_tid;
 static long long wait_ns;
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
-
 __attribute__((noinline)) int serve_one(int ep)
 {
 	struct epoll_event ev;

@@ -9,18 +9,13 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "asleep.h"
+
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ready = PTHREAD_COND_INITIALIZER;
 static int queued, done;
 static long items = 100;
 static long long cond_ns, cond_calls;
-
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
 
 __attribute__((noinline)) void make_item(void)
 {
