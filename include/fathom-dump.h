@@ -271,12 +271,12 @@ enum fd_wait {
 	FD_WAIT_MUTEX = 0,   /* pthread_mutex_lock/timedlock, contended */
 	FD_WAIT_RWLOCK = 1,  /* pthread_rwlock_rdlock/wrlock (and timed), contended */
 	FD_WAIT_SPIN = 2,    /* pthread_spin_lock, contended */
-	FD_WAIT_COND = 3,    /* pthread_cond_wait/timedwait */
-	FD_WAIT_SEM = 4,     /* sem_wait/timedwait */
+	FD_WAIT_COND = 3,    /* pthread_cond_wait/timedwait/clockwait */
+	FD_WAIT_SEM = 4,     /* sem_wait/timedwait/clockwait */
 	FD_WAIT_BARRIER = 5, /* pthread_barrier_wait */
 	FD_WAIT_JOIN = 6,    /* pthread_join and friends */
-	FD_WAIT_READ = 7,    /* read, readv, recv*, pread on a blocking descriptor */
-	FD_WAIT_WRITE = 8,   /* write, writev, send*, pwrite */
+	FD_WAIT_READ = 7,    /* read, readv, recv*, pread(64) on a blocking descriptor */
+	FD_WAIT_WRITE = 8,   /* write, writev, send*, pwrite(64) */
 	FD_WAIT_POLL = 9,    /* poll, ppoll, select, pselect, epoll_wait/pwait */
 	FD_WAIT_ACCEPT = 10, /* accept, accept4 */
 	FD_WAIT_CONNECT = 11,

@@ -59,6 +59,10 @@ EXPORT_BLOCKER ssize_t pread(int fd, void *buf, size_t n, off_t off)
 	FD_CALL(ssize_t, real_pread(fd, buf, n, off), FD_WAIT_READ, fd, 0);
 }
 
+/* The large-file names (programs built with _FILE_OFFSET_BITS=64, such as
+ * SQLite, call these): the same functions on x86-64, where off_t is 64 bits. */
+EXPORT extern __typeof__(pread) pread64 __attribute__((alias("pread")));
+
 EXPORT_BLOCKER ssize_t recv(int fd, void *buf, size_t n, int flags)
 {
 	RESOLVE(real_recv, "recv");
@@ -97,6 +101,8 @@ EXPORT_BLOCKER ssize_t __pread_chk(int fd, void *buf, size_t n, off_t off, size_
 		__chk_fail();
 	return self_pread(fd, buf, n, off);
 }
+
+EXPORT extern __typeof__(__pread_chk) __pread64_chk __attribute__((alias("__pread_chk")));
 
 EXPORT_BLOCKER ssize_t __recv_chk(int fd, void *buf, size_t n, size_t buflen, int flags)
 {
@@ -139,6 +145,8 @@ EXPORT_BLOCKER ssize_t pwrite(int fd, const void *buf, size_t n, off_t off)
 	RESOLVE(real_pwrite, "pwrite");
 	FD_CALL(ssize_t, real_pwrite(fd, buf, n, off), FD_WAIT_WRITE, fd, 0);
 }
+
+EXPORT extern __typeof__(pwrite) pwrite64 __attribute__((alias("pwrite")));
 
 EXPORT_BLOCKER ssize_t send(int fd, const void *buf, size_t n, int flags)
 {

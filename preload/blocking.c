@@ -342,11 +342,16 @@ EXPORT_BLOCKER int select(int nfds, fd_set *r, fd_set *w, fd_set *e, struct time
 
 static int (*real_cond_wait)(pthread_cond_t *, pthread_mutex_t *);
 static int (*real_cond_timedwait)(pthread_cond_t *, pthread_mutex_t *, const struct timespec *);
+static int (*real_cond_clockwait)(pthread_cond_t *, pthread_mutex_t *, clockid_t, const struct timespec *);
 static int (*real_join)(pthread_t, void **);
+static int (*real_timedjoin)(pthread_t, void **, const struct timespec *);
+static int (*real_clockjoin)(pthread_t, void **, clockid_t, const struct timespec *);
 static int (*real_sem_wait)(sem_t *);
 static int (*real_sem_timedwait)(sem_t *, const struct timespec *);
+static int (*real_sem_clockwait)(sem_t *, clockid_t, const struct timespec *);
 static pid_t (*real_waitpid)(pid_t, int *, int);
 static pid_t (*real_wait)(int *);
+static pid_t (*real_wait3)(int *, int, struct rusage *);
 static pid_t (*real_wait4)(pid_t, int *, int, struct rusage *);
 static int (*real_waitid)(idtype_t, id_t, siginfo_t *, int);
 
@@ -382,11 +387,44 @@ EXPORT_BLOCKER int pthread_cond_timedwait(pthread_cond_t *c, pthread_mutex_t *m,
 	return ret;
 }
 
+/* glibc 2.30 and later (C++'s condition_variable::wait_for and
+ * wait_until on the steady clock); resolved by name, so an older libc just
+ * lacks it. */
+EXPORT_BLOCKER int pthread_cond_clockwait(pthread_cond_t *c, pthread_mutex_t *m, clockid_t clk,
+					  const struct timespec *abstime)
+{
+	RESOLVE(real_cond_clockwait, "pthread_cond_clockwait");
+	BLK(b, NULL);
+	int ret = real_cond_clockwait(c, m, clk, abstime);
+	cond_done(&b, m);
+	BLK_WAIT(b, FD_WAIT_COND, (uintptr_t)c, 0);
+	return ret;
+}
+
 EXPORT_BLOCKER int pthread_join(pthread_t th, void **ret)
 {
 	RESOLVE(real_join, "pthread_join");
 	BLK(b, NULL);
 	int r = real_join(th, ret);
+	BLK_WAIT(b, FD_WAIT_JOIN, th, 0);
+	return r;
+}
+
+EXPORT_BLOCKER int pthread_timedjoin_np(pthread_t th, void **ret, const struct timespec *abstime)
+{
+	RESOLVE(real_timedjoin, "pthread_timedjoin_np");
+	BLK(b, NULL);
+	int r = real_timedjoin(th, ret, abstime);
+	BLK_WAIT(b, FD_WAIT_JOIN, th, 0);
+	return r;
+}
+
+EXPORT_BLOCKER int pthread_clockjoin_np(pthread_t th, void **ret, clockid_t clk,
+					const struct timespec *abstime)
+{
+	RESOLVE(real_clockjoin, "pthread_clockjoin_np");
+	BLK(b, NULL);
+	int r = real_clockjoin(th, ret, clk, abstime);
 	BLK_WAIT(b, FD_WAIT_JOIN, th, 0);
 	return r;
 }
@@ -417,6 +455,19 @@ EXPORT_BLOCKER int sem_timedwait(sem_t *s, const struct timespec *abstime)
 	return ret;
 }
 
+/* glibc 2.34 and later (Python's timed lock acquisitions: queue.get,
+ * Event.wait, Lock.acquire with a timeout). */
+EXPORT_BLOCKER int sem_clockwait(sem_t *s, clockid_t clk, const struct timespec *abstime)
+{
+	RESOLVE(real_sem_clockwait, "sem_clockwait");
+	BLK(b, NULL);
+	int ret;
+	while ((ret = real_sem_clockwait(s, clk, abstime)) < 0 && blk_ours(&b, errno == EINTR))
+		;
+	BLK_WAIT(b, FD_WAIT_SEM, (uintptr_t)s, 0);
+	return ret;
+}
+
 /* Waiting for a child: WNOHANG does not block. */
 EXPORT_BLOCKER pid_t waitpid(pid_t pid, int *st, int opt)
 {
@@ -436,6 +487,19 @@ EXPORT_BLOCKER pid_t wait(int *st)
 	BLK(b, NULL);
 	pid_t ret;
 	ret = real_wait(st);
+	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : 0, 0);
+	return ret;
+}
+
+/* glibc builds wait3 on its internal wait4, past the interposer below. */
+EXPORT_BLOCKER pid_t wait3(int *st, int opt, struct rusage *ru)
+{
+	RESOLVE(real_wait3, "wait3");
+	if (opt & WNOHANG)
+		return real_wait3(st, opt, ru);
+	BLK(b, NULL);
+	pid_t ret;
+	ret = real_wait3(st, opt, ru);
 	BLK_WAIT(b, FD_WAIT_CHILD, ret > 0 ? ret : 0, 0);
 	return ret;
 }

@@ -66,12 +66,14 @@ static const char *const late_fns[] = {
     /* waits (blocking.c, blocking-io.c, wait-locks.c) */
     "nanosleep", "clock_nanosleep", "usleep", "sleep", "poll", "epoll_wait", "__poll_chk", "select",
     "pthread_cond_wait", "pthread_cond_timedwait", "pthread_join", "sem_wait", "sem_timedwait", "waitpid",
-    "wait", "wait4", "waitid", "pause", "read", "readv", "pread", "recv", "recvfrom", "recvmsg", "__read_chk",
-    "__pread_chk", "__recv_chk", "__recvfrom_chk", "write", "writev", "pwrite", "send", "sendto", "sendmsg",
-    "accept", "accept4", "connect", "fsync", "fdatasync", "pthread_mutex_lock", "pthread_mutex_timedlock",
-    "pthread_mutex_clocklock", "pthread_mutex_unlock", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock",
-    "pthread_rwlock_timedrdlock", "pthread_rwlock_timedwrlock", "pthread_rwlock_clockrdlock",
-    "pthread_rwlock_clockwrlock", "pthread_spin_lock", "pthread_barrier_wait",
+    "wait", "wait4", "pthread_cond_clockwait", "pthread_timedjoin_np", "pthread_clockjoin_np",
+    "sem_clockwait", "wait3", "waitid", "pause", "read", "readv", "pread", "pread64", "recv", "recvfrom",
+    "recvmsg", "__read_chk", "__pread_chk", "__pread64_chk", "__recv_chk", "__recvfrom_chk", "write",
+    "writev", "pwrite", "pwrite64", "send", "sendto", "sendmsg", "accept", "accept4", "connect", "fsync",
+    "fdatasync", "pthread_mutex_lock", "pthread_mutex_timedlock", "pthread_mutex_clocklock",
+    "pthread_mutex_unlock", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock", "pthread_rwlock_timedrdlock",
+    "pthread_rwlock_timedwrlock", "pthread_rwlock_clockrdlock", "pthread_rwlock_clockwrlock",
+    "pthread_spin_lock", "pthread_barrier_wait",
     /* mappings (mmap-hooks.c) */
     "mmap", "mmap64", "munmap", "mremap", "sbrk", "brk",
     /* exits (interpose-exit.c) */

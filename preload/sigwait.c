@@ -1,15 +1,17 @@
 /* The calls that wait for signals (sigsuspend, sigpause, pselect, ppoll,
  * epoll_pwait, sigtimedwait and the rest, signalfd, sigpending), which a
  * sample of the agent's must never end early, over the program's view of its
- * mask that signal-mask.c keeps.
+ * mask that signal-mask.c keeps. pselect, ppoll and epoll_pwait wait for
+ * descriptors too: the waiting profile times them as their plain kin in
+ * blocking.c (wait.h).
  *
  * Context: the program's threads, possibly inside its own signal handlers
  * (these calls are async-signal-safe): TLS and system calls only. The
  * sampling handler runs nothing here.
  */
 #define _GNU_SOURCE
-#include "agent.h"
 #include "sigmask.h"
+#include "wait.h"
 
 #include <errno.h>
 #include <poll.h>
@@ -108,6 +110,12 @@ EXPORT_BLOCKER int __sigsuspend(const sigset_t *mask)
 	return suspend(mask);
 }
 
+/* A timeout of zero: the call only looks, it does not wait. */
+static int ts_zero(const struct timespec *ts)
+{
+	return ts && !ts->tv_sec && !ts->tv_nsec;
+}
+
 EXPORT_BLOCKER int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct timespec *ts,
 			   const sigset_t *mask)
 {
@@ -115,7 +123,9 @@ EXPORT_BLOCKER int pselect(int n, fd_set *r, fd_set *w, fd_set *x, const struct 
 		return -1;
 	struct wait wt;
 	const sigset_t *k = wait_begin(&wt, mask);
+	uint64_t t0 = ts_zero(ts) ? 0 : wait_start();
 	int ret = real_pselect(n, r, w, x, ts, k);
+	WAIT_END(t0, FD_WAIT_POLL, 0, 0);
 	wait_end(&wt);
 	return ret;
 }
@@ -126,7 +136,12 @@ EXPORT_BLOCKER int ppoll(struct pollfd *fds, nfds_t n, const struct timespec *ts
 		return -1;
 	struct wait w;
 	const sigset_t *k = wait_begin(&w, mask);
+	uint64_t t0 = ts_zero(ts) ? 0 : wait_start();
 	int ret = real_ppoll(fds, n, ts, k);
+	if (n == 1)
+		WAIT_END(t0, FD_WAIT_POLL, fds[0].fd, WAIT_FD);
+	else
+		WAIT_END(t0, FD_WAIT_POLL, 0, 0);
 	wait_end(&w);
 	return ret;
 }
@@ -151,7 +166,9 @@ EXPORT_BLOCKER int epoll_pwait(int ep, struct epoll_event *ev, int max, int time
 		return -1;
 	struct wait w;
 	const sigset_t *k = wait_begin(&w, mask);
+	uint64_t t0 = timeout == 0 ? 0 : wait_start();
 	int ret = real_epoll_pwait(ep, ev, max, timeout, k);
+	WAIT_END(t0, FD_WAIT_POLL, ep, WAIT_FD);
 	wait_end(&w);
 	return ret;
 }
@@ -164,7 +181,9 @@ EXPORT_BLOCKER int epoll_pwait2(int ep, struct epoll_event *ev, int max, const s
 		return -1;
 	struct wait w;
 	const sigset_t *k = wait_begin(&w, mask);
+	uint64_t t0 = ts_zero(ts) ? 0 : wait_start();
 	int ret = real_epoll_pwait2(ep, ev, max, ts, k);
+	WAIT_END(t0, FD_WAIT_POLL, ep, WAIT_FD);
 	wait_end(&w);
 	return ret;
 }

@@ -66,6 +66,7 @@ static int fd_kind(int fd, int nb)
 		return FD_FDK_OTHER;
 	switch (st.st_mode & S_IFMT) {
 	case S_IFREG:
+	case S_IFDIR: /* fsync of a directory, after creating a file in it */
 	case S_IFBLK:
 		return FD_FDK_FILE;
 	case S_IFSOCK:

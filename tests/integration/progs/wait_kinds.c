@@ -3,7 +3,10 @@
  * in hold_mutex), rwlock, spin lock, barrier, condition variable (whose
  * mutex is then held 30 ms more by the signaller: the re-acquisition is
  * the condition wait's), semaphore, futex through syscall(), join, child,
- * a write to a full pipe, poll; and non-blocking reads that fail with
+ * a write to a full pipe, poll; their kin (timed and clock forms, the
+ * other polls, sockets' recv, accept and connect, the rest of the waitpid
+ * family: kin()); with the argument "sync", only fsync and fdatasync of a
+ * file and a directory, and pwrite64, pread64 (syncs()); and non-blocking reads that fail with
  * EAGAIN in nb_read, which are no wait. Prints what it did; with
  * WAIT_KINDS_TIMES set, writes there how long each wait took by its own
  * clock ("wait_sem 49.87"): a loaded machine starts the waiter late, and the
@@ -22,10 +25,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/resource.h>
+#include <sys/select.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+
+#include "asleep.h"
 
 #define NOINLINE __attribute__((noinline))
 #define KEEP() __asm__ volatile("" ::: "memory")
@@ -42,7 +52,7 @@ static atomic_int ready;
 static struct {
 	const char *name;
 	double ms;
-} own[16];
+} own[48];
 static int nown;
 
 static double now_ms(void)
@@ -83,23 +93,34 @@ static pthread_t helper(void *(*fn)(void *))
 	return th;
 }
 
-/* Waits (at most 3 s) until the main thread sleeps in the kernel: in its
- * wait, since between saying ready and waiting it only yields. */
+/* Waits until the main thread sleeps in the kernel: in its wait, since
+ * between saying ready and waiting it only yields. */
 static void main_asleep(void)
 {
-	char path[64], buf[256];
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", (int)getpid());
-	for (int i = 0; i < 3000; i++) {
-		FILE *f = fopen(path, "r");
-		size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
-		if (f)
-			fclose(f);
-		buf[n] = 0;
-		const char *paren = strrchr(buf, ')');
-		if (!paren || paren[1] != ' ' || paren[2] == 'S' || paren[2] == 'D')
-			return;
-		ms(1);
-	}
+	thread_asleep(getpid());
+}
+
+/* A helper's work: pre before it says ready, post 50 ms after the main
+ * thread then sleeps in its wait (NULL: none). */
+static void (*pre_fn)(void), (*post_fn)(void);
+
+static void *after_asleep(void *a)
+{
+	if (pre_fn)
+		pre_fn();
+	atomic_store(&ready, 1);
+	main_asleep();
+	ms(50);
+	if (post_fn)
+		post_fn();
+	return a;
+}
+
+static pthread_t helper_then(void (*pre)(void), void (*post)(void))
+{
+	pre_fn = pre;
+	post_fn = post;
+	return helper(after_asleep);
 }
 
 static void join(pthread_t th)
@@ -135,14 +156,14 @@ NOINLINE void wait_mutex(void)
 /* ---- rwlock */
 static pthread_rwlock_t rw = PTHREAD_RWLOCK_INITIALIZER;
 
-static void *rw_holder(void *a)
+static void rw_wrlock(void)
 {
 	pthread_rwlock_wrlock(&rw);
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
+}
+
+static void rw_unlock(void)
+{
 	pthread_rwlock_unlock(&rw);
-	return a;
 }
 
 NOINLINE void wait_rwlock(void)
@@ -174,13 +195,9 @@ NOINLINE void wait_spin(void)
 /* ---- barrier */
 static pthread_barrier_t bar;
 
-static void *bar_late(void *a)
+static void bar_wait(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	pthread_barrier_wait(&bar);
-	return a;
 }
 
 NOINLINE void wait_barrier(void)
@@ -194,17 +211,13 @@ static pthread_mutex_t cmtx = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cond = PTHREAD_COND_INITIALIZER;
 static int cond_flag;
 
-static void *cond_signaller(void *a)
+static void cond_signal_late(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	pthread_mutex_lock(&cmtx);
 	cond_flag = 1;
 	pthread_cond_signal(&cond);
 	ms(30); /* the waiter re-acquires cmtx only after this */
 	pthread_mutex_unlock(&cmtx);
-	return a;
 }
 
 NOINLINE void wait_cond(void)
@@ -219,13 +232,9 @@ NOINLINE void wait_cond(void)
 /* ---- semaphore */
 static sem_t sem;
 
-static void *sem_poster(void *a)
+static void sem_give(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	sem_post(&sem);
-	return a;
 }
 
 NOINLINE void wait_sem(void)
@@ -238,14 +247,10 @@ NOINLINE void wait_sem(void)
 /* ---- futex */
 static _Atomic int fword;
 
-static void *futex_waker(void *a)
+static void futex_wake(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	atomic_store(&fword, 1);
 	syscall(SYS_futex, &fword, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-	return a;
 }
 
 NOINLINE void wait_futex(void)
@@ -256,13 +261,6 @@ NOINLINE void wait_futex(void)
 }
 
 /* ---- join, child */
-static void *sleeper(void *a)
-{
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
-	return a;
-}
 
 NOINLINE void wait_join(pthread_t th)
 {
@@ -280,15 +278,11 @@ NOINLINE void wait_child(pid_t pid)
 /* ---- a write to a full pipe, poll */
 static int wp[2], pp[2];
 
-static void *drainer(void *a)
+static void drain(void)
 {
 	static char buf[1 << 16];
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	ssize_t r = read(wp[0], buf, sizeof(buf));
 	(void)r;
-	return a;
 }
 
 NOINLINE void wait_write(void)
@@ -298,14 +292,10 @@ NOINLINE void wait_write(void)
 	KEEP();
 }
 
-static void *poll_writer(void *a)
+static void pp_write(void)
 {
-	atomic_store(&ready, 1);
-	main_asleep();
-	ms(50);
 	if (write(pp[1], "p", 1) != 1)
 		perror("write");
-	return a;
 }
 
 NOINLINE void wait_poll(void)
@@ -313,6 +303,428 @@ NOINLINE void wait_poll(void)
 	struct pollfd p = {pp[0], POLLIN, 0};
 	poll(&p, 1, 5000);
 	KEEP();
+}
+
+/* ---- the kin of the calls above: timed and clock forms, the other polls,
+ * sockets, the rest of the waitpid family */
+static void deadline(struct timespec *ts, clockid_t c)
+{
+	clock_gettime(c, ts);
+	ts->tv_sec += 5;
+}
+
+static pthread_mutex_t tmtx = PTHREAD_MUTEX_INITIALIZER;
+
+static void tmtx_lock(void)
+{
+	pthread_mutex_lock(&tmtx);
+}
+
+static void tmtx_unlock(void)
+{
+	pthread_mutex_unlock(&tmtx);
+}
+
+NOINLINE void wait_timedlock(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	if (pthread_mutex_timedlock(&tmtx, &ts) == 0)
+		pthread_mutex_unlock(&tmtx);
+	KEEP();
+}
+
+static void rw_rdlock(void)
+{
+	pthread_rwlock_rdlock(&rw);
+}
+
+NOINLINE void wait_wrlock(void)
+{
+	pthread_rwlock_wrlock(&rw);
+	KEEP();
+	pthread_rwlock_unlock(&rw);
+}
+
+static void cond_signal(void)
+{
+	pthread_mutex_lock(&cmtx);
+	cond_flag = 1;
+	pthread_cond_signal(&cond);
+	pthread_mutex_unlock(&cmtx);
+}
+
+NOINLINE void wait_cond_timed(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	pthread_mutex_lock(&cmtx);
+	while (!cond_flag && pthread_cond_timedwait(&cond, &cmtx, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&cmtx);
+	KEEP();
+}
+
+NOINLINE void wait_cond_clock(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_MONOTONIC);
+	pthread_mutex_lock(&cmtx);
+	while (!cond_flag && pthread_cond_clockwait(&cond, &cmtx, CLOCK_MONOTONIC, &ts) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&cmtx);
+	KEEP();
+}
+
+NOINLINE void wait_sem_timed(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	while (sem_timedwait(&sem, &ts) < 0 && errno == EINTR)
+		;
+	KEEP();
+}
+
+NOINLINE void wait_sem_clock(void)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_MONOTONIC);
+	while (sem_clockwait(&sem, CLOCK_MONOTONIC, &ts) < 0 && errno == EINTR)
+		;
+	KEEP();
+}
+
+NOINLINE void wait_timedjoin(pthread_t th)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_REALTIME);
+	pthread_timedjoin_np(th, NULL, &ts);
+	KEEP();
+}
+
+NOINLINE void wait_clockjoin(pthread_t th)
+{
+	struct timespec ts;
+	deadline(&ts, CLOCK_MONOTONIC);
+	pthread_clockjoin_np(th, NULL, CLOCK_MONOTONIC, &ts);
+	KEEP();
+}
+
+NOINLINE void wait_clock_nanosleep(void)
+{
+	struct timespec ts = {0, 50 * 1000000};
+	clock_nanosleep(CLOCK_MONOTONIC, 0, &ts, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_usleep(void)
+{
+	usleep(50 * 1000);
+	KEEP();
+}
+
+/* The polls wait on pp[0], which poll_writer writes to; main reads the
+ * byte after each. */
+NOINLINE void wait_select(void)
+{
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(pp[0], &r);
+	struct timeval tv = {5, 0};
+	select(pp[0] + 1, &r, NULL, NULL, &tv);
+	KEEP();
+}
+
+NOINLINE void wait_pselect(void)
+{
+	fd_set r;
+	FD_ZERO(&r);
+	FD_SET(pp[0], &r);
+	struct timespec ts = {5, 0};
+	pselect(pp[0] + 1, &r, NULL, NULL, &ts, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_ppoll(void)
+{
+	struct pollfd p = {pp[0], POLLIN, 0};
+	struct timespec ts = {5, 0};
+	ppoll(&p, 1, &ts, NULL);
+	KEEP();
+}
+
+static int ep = -1;
+
+NOINLINE void wait_epoll_pwait(void)
+{
+	struct epoll_event ev;
+	epoll_pwait(ep, &ev, 1, 5000, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_epoll_pwait2(void)
+{
+	struct epoll_event ev;
+	struct timespec ts = {5, 0};
+	epoll_pwait2(ep, &ev, 1, &ts, NULL);
+	KEEP();
+}
+
+static void read_pp(void)
+{
+	char c;
+	if (read(pp[0], &c, 1) != 1)
+		perror("read");
+}
+
+/* Sockets: a receive on one end of a pair, which the helper writes to;
+ * an accept on a listening socket, which the helper connects to; a
+ * connect to a listener whose queue is full (backlog 0, one connection
+ * queued), until the helper accepts. */
+static int sk[2], lsn = -1;
+static struct sockaddr_un sun;
+
+static void sk_send(void)
+{
+	if (send(sk[1], "s", 1, 0) != 1)
+		perror("send");
+}
+
+NOINLINE void wait_recv(void)
+{
+	char c;
+	if (recv(sk[0], &c, 1, 0) != 1)
+		perror("recv");
+	KEEP();
+}
+
+static void sk_connect(void)
+{
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		perror("connect");
+	close(fd);
+}
+
+NOINLINE int wait_accept(void)
+{
+	int fd = accept(lsn, NULL, NULL);
+	KEEP();
+	return fd;
+}
+
+static void sk_accept(void)
+{
+	close(accept(lsn, NULL, NULL));
+}
+
+NOINLINE void wait_connect(int fd)
+{
+	if (connect(fd, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		perror("connect");
+	KEEP();
+}
+
+static int listener(void)
+{
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path + 1, sizeof(sun.sun_path) - 1, "fathom-wait-kinds-%d", (int)getpid());
+	lsn = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (lsn < 0 || bind(lsn, (struct sockaddr *)&sun, sizeof(sun)) < 0 || listen(lsn, 0) < 0) {
+		perror("listen");
+		return -1;
+	}
+	return 0;
+}
+
+/* The waitpid family: a child that lives 50 ms once the main thread (its
+ * parent) sleeps in its wait. */
+static pid_t child(void)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		task_asleep(getppid(), getppid());
+		ms(50);
+		_exit(0);
+	}
+	return pid;
+}
+
+NOINLINE void wait_wait(void)
+{
+	int st;
+	wait(&st);
+	KEEP();
+}
+
+NOINLINE void wait_wait3(void)
+{
+	int st;
+	wait3(&st, 0, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_wait4(pid_t pid)
+{
+	int st;
+	wait4(pid, &st, 0, NULL);
+	KEEP();
+}
+
+NOINLINE void wait_waitid(pid_t pid)
+{
+	siginfo_t si;
+	waitid(P_PID, (id_t)pid, &si, WEXITED);
+	KEEP();
+}
+
+/* Syncs of a file, for the mode "sync" (recorded with a threshold of 1 ns,
+ * so that each is a WAIT however short). */
+NOINLINE void wait_fsync(int fd)
+{
+	fsync(fd);
+	KEEP();
+}
+
+NOINLINE void wait_fdatasync(int fd)
+{
+	fdatasync(fd);
+	KEEP();
+}
+
+/* The large-file names of pread and pwrite (what a program built with
+ * _FILE_OFFSET_BITS=64 calls). */
+NOINLINE void wait_pwrite64(int fd)
+{
+	if (pwrite64(fd, "data\n", 5, 0) != 5)
+		perror("pwrite64");
+	KEEP();
+}
+
+NOINLINE void wait_pread64(int fd)
+{
+	char buf[5];
+	if (pread64(fd, buf, 5, 0) != 5)
+		perror("pread64");
+	KEEP();
+}
+
+static int syncs(void)
+{
+	int fd = open("wait-kinds.sync", O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	if (fd < 0) {
+		perror("wait-kinds.sync");
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		if (write(fd, "data\n", 5) != 5)
+			perror("write");
+		wait_fsync(fd);
+		if (write(fd, "data\n", 5) != 5)
+			perror("write");
+		wait_fdatasync(fd);
+	}
+	close(fd);
+	fd = open("wait-kinds.sync", O_RDWR);
+	for (int i = 0; i < 3; i++) {
+		wait_pwrite64(fd);
+		wait_pread64(fd);
+	}
+	close(fd);
+	/* A directory's sync (after creating a file in it) is of kind file. */
+	fd = open(".", O_RDONLY | O_DIRECTORY);
+	wait_fsync(fd);
+	close(fd);
+	unlink("wait-kinds.sync");
+	printf("synced\n");
+	return 0;
+}
+
+/* The kin, in the order above. */
+static int kin(void)
+{
+	pthread_t th = helper_then(tmtx_lock, tmtx_unlock);
+	TIMED("wait_timedlock", wait_timedlock());
+	join(th);
+	th = helper_then(rw_rdlock, rw_unlock);
+	TIMED("wait_wrlock", wait_wrlock());
+	join(th);
+	cond_flag = 0;
+	th = helper_then(NULL, cond_signal);
+	TIMED("wait_cond_timed", wait_cond_timed());
+	join(th);
+	cond_flag = 0;
+	th = helper_then(NULL, cond_signal);
+	TIMED("wait_cond_clock", wait_cond_clock());
+	join(th);
+	th = helper_then(NULL, sem_give);
+	TIMED("wait_sem_timed", wait_sem_timed());
+	join(th);
+	th = helper_then(NULL, sem_give);
+	TIMED("wait_sem_clock", wait_sem_clock());
+	join(th);
+	th = helper_then(NULL, NULL);
+	TIMED("wait_timedjoin", wait_timedjoin(th));
+	th = helper_then(NULL, NULL);
+	TIMED("wait_clockjoin", wait_clockjoin(th));
+	TIMED("wait_clock_nanosleep", wait_clock_nanosleep());
+	TIMED("wait_usleep", wait_usleep());
+	printf("timed and clock forms\n");
+	read_pp(); /* wait_poll's byte */
+	th = helper_then(NULL, pp_write);
+	TIMED("wait_select", wait_select());
+	join(th);
+	read_pp();
+	th = helper_then(NULL, pp_write);
+	TIMED("wait_pselect", wait_pselect());
+	join(th);
+	read_pp();
+	th = helper_then(NULL, pp_write);
+	TIMED("wait_ppoll", wait_ppoll());
+	join(th);
+	read_pp();
+	ep = epoll_create1(0);
+	struct epoll_event ev = {.events = EPOLLIN, .data.fd = pp[0]};
+	epoll_ctl(ep, EPOLL_CTL_ADD, pp[0], &ev);
+	th = helper_then(NULL, pp_write);
+	TIMED("wait_epoll_pwait", wait_epoll_pwait());
+	join(th);
+	read_pp();
+	th = helper_then(NULL, pp_write);
+	TIMED("wait_epoll_pwait2", wait_epoll_pwait2());
+	join(th);
+	read_pp();
+	close(ep);
+	printf("polls\n");
+	if (socketpair(AF_UNIX, SOCK_STREAM, 0, sk) < 0 || listener() < 0)
+		return 1;
+	th = helper_then(NULL, sk_send);
+	TIMED("wait_recv", wait_recv());
+	join(th);
+	th = helper_then(NULL, sk_connect);
+	int fd = -1;
+	TIMED("wait_accept", fd = wait_accept());
+	join(th);
+	close(fd);
+	int first = socket(AF_UNIX, SOCK_STREAM, 0), second = socket(AF_UNIX, SOCK_STREAM, 0);
+	if (connect(first, (struct sockaddr *)&sun, sizeof(sun)) < 0)
+		perror("connect");
+	th = helper_then(NULL, sk_accept);
+	TIMED("wait_connect", wait_connect(second));
+	join(th);
+	close(first);
+	close(second);
+	printf("sockets\n");
+	child();
+	TIMED("wait_wait", wait_wait());
+	child();
+	TIMED("wait_wait3", wait_wait3());
+	pid_t pid = child();
+	TIMED("wait_wait4", wait_wait4(pid));
+	pid = child();
+	TIMED("wait_waitid", wait_waitid(pid));
+	printf("children\n");
+	return 0;
 }
 
 /* ---- non-blocking reads: no wait */
@@ -331,15 +743,17 @@ NOINLINE long nb_read(void)
 	return again;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
+	if (argc > 1 && !strcmp(argv[1], "sync"))
+		return syncs();
 	for (int i = 0; i < 30; i++) {
 		pthread_t th = helper(mutex_holder);
 		wait_mutex();
 		join(th);
 	}
 	printf("mutex\n");
-	pthread_t th = helper(rw_holder);
+	pthread_t th = helper_then(rw_wrlock, rw_unlock);
 	TIMED("wait_rwlock", wait_rwlock());
 	join(th);
 	printf("rwlock\n");
@@ -349,31 +763,27 @@ int main(void)
 	join(th);
 	printf("spin\n");
 	pthread_barrier_init(&bar, NULL, 2);
-	th = helper(bar_late);
+	th = helper_then(NULL, bar_wait);
 	TIMED("wait_barrier", wait_barrier());
 	join(th);
 	printf("barrier\n");
-	th = helper(cond_signaller);
+	th = helper_then(NULL, cond_signal_late);
 	TIMED("wait_cond", wait_cond());
 	join(th);
 	printf("cond\n");
 	sem_init(&sem, 0, 0);
-	th = helper(sem_poster);
+	th = helper_then(NULL, sem_give);
 	TIMED("wait_sem", wait_sem());
 	join(th);
 	printf("sem\n");
-	th = helper(futex_waker);
+	th = helper_then(NULL, futex_wake);
 	TIMED("wait_futex", wait_futex());
 	join(th);
 	printf("futex\n");
-	th = helper(sleeper);
+	th = helper_then(NULL, NULL);
 	TIMED("wait_join", wait_join(th));
 	printf("join\n");
-	pid_t pid = fork();
-	if (pid == 0) {
-		ms(50);
-		_exit(0);
-	}
+	pid_t pid = child();
 	TIMED("wait_child", wait_child(pid));
 	printf("child\n");
 	if (pipe(wp) < 0 || pipe(pp) < 0)
@@ -382,14 +792,16 @@ int main(void)
 	while (write(wp[1], "x", 1) == 1)
 		;
 	fcntl(wp[1], F_SETFL, 0);
-	th = helper(drainer);
+	th = helper_then(NULL, drain);
 	TIMED("wait_write", wait_write());
 	join(th);
 	printf("write\n");
-	th = helper(poll_writer);
+	th = helper_then(NULL, pp_write);
 	TIMED("wait_poll", wait_poll());
 	join(th);
 	printf("poll\n");
+	if (kin())
+		return 1;
 	printf("nonblocking: %ld EAGAIN\n", nb_read());
 	write_own();
 	return 0;

@@ -1,20 +1,21 @@
-/* Waits of known length in known functions, for test-wait-agent-basic:
- * sleeps 200 ms in sleep_here, and a second thread blocks 300 ms on a pipe
- * read in read_here (the main thread writes after a 300 ms usleep). Prints
- * on stderr the lengths it measured itself. */
+/* Waits of known length in known functions, for test-wait-agent-basic and
+ * test-wait-e2e: sleeps 200 ms in sleep_here, and a second thread blocks
+ * on a pipe read in read_here while the main thread sleeps 300 ms in
+ * usleep (which starts only once the reader sleeps in its read) and then
+ * writes. Prints on stderr the lengths it measured itself: "slept",
+ * "usleep" and "read", in ns. */
+#define _GNU_SOURCE
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
 
-static int pfd[2];
+#include "asleep.h"
 
-static long long now_ns(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec * 1000000000ll + ts.tv_nsec;
-}
+static int pfd[2];
+static atomic_int reader_tid;
+static long long read_ns;
 
 /* Prints how long the sleep took, as the program measures it. */
 __attribute__((noinline)) void sleep_here(void)
@@ -28,8 +29,11 @@ __attribute__((noinline)) void sleep_here(void)
 __attribute__((noinline)) void read_here(void)
 {
 	char c;
+	atomic_store(&reader_tid, gettid());
+	long long t0 = now_ns();
 	if (read(pfd[0], &c, 1) != 1)
 		perror("read");
+	read_ns = now_ns() - t0;
 	__asm__ volatile("" ::: "memory");
 }
 
@@ -37,6 +41,7 @@ static void *reader(void *arg)
 {
 	(void)arg;
 	read_here();
+	fprintf(stderr, "read %lld\n", read_ns);
 	return NULL;
 }
 
@@ -47,6 +52,9 @@ int main(void)
 	sleep_here();
 	pthread_t th;
 	pthread_create(&th, NULL, reader, NULL);
+	while (!atomic_load(&reader_tid))
+		sched_yield();
+	thread_asleep(atomic_load(&reader_tid));
 	long long t0 = now_ns();
 	usleep(300 * 1000);
 	fprintf(stderr, "usleep %lld\n", now_ns() - t0);
