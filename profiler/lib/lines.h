@@ -43,8 +43,8 @@ struct lines {
 	int top;	       /* functions shown at most; 0: every match */
 	int tid;	       /* this thread's CPU only; 0: every thread */
 	/* Built. */
-	uint32_t metrics; /* AGG_METRIC bits present */
-	struct agg_table fn, fr, in; /* by function, by frame (function and line), inlined frames */
+	uint32_t metrics;	      /* AGG_METRIC bits present */
+	struct agg_table fn, fr, in;  /* by function, by frame (function and line), inlined frames */
 	const struct agg_row **heavy; /* the candidates, heaviest first */
 	size_t nheavy;
 	struct lines_func *funcs;
