@@ -412,4 +412,3 @@ int record_wait(struct rec *r, int exec_fd, const sigset_t *old_mask)
 	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }
-

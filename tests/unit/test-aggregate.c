@@ -236,6 +236,39 @@ static void test_filters(void **state)
 	assert_int_equal(w[2], 0);
 }
 
+/* Per thread: busiest first, each with the rows where its samples' innermost
+ * frames are, by its weight there; a tid keeps its threads only. */
+static void test_threads(void **state)
+{
+	(void)state;
+	struct profile p;
+	make_profile(&p);
+	struct agg_table t;
+	struct agg_opts o = cpu_opts(AGG_FUNCTION);
+	assert_int_equal(agg_table_build(&t, &p, &o), 0);
+	struct agg_thread *v;
+	size_t n;
+	assert_int_equal(agg_threads(&t, &p, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].thread, 0); /* 11 of CPU before 4 */
+	assert_string_equal(t.rows[v[0].top[0]].name, "leaf");
+	assert_int_equal(v[0].top_w[0], 10);
+	assert_int_equal(v[0].top[1], FA_NONE); /* the stack without frames makes no row */
+	assert_int_equal(v[1].thread, 1);
+	assert_string_equal(t.rows[v[1].top[0]].name, "inl"); /* inlined: a frame of its own */
+	assert_int_equal(v[1].top_w[0], 4);
+	free(v);
+	assert_int_equal(agg_threads(&t, &p, 101, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].thread, 1);
+	free(v);
+	threads[0].cpu = 3; /* now the other one is busier */
+	assert_int_equal(agg_threads(&t, &p, 0, &v, &n), 0);
+	assert_int_equal(v[0].thread, 1);
+	free(v);
+	agg_table_free(&t);
+}
+
 /* Memory belongs to the allocation's site: the program's frame past operator
  * new and the standard library's templates (or, raw, past operator new only);
  * CPU self time stays at the leaf, in the same table. */
@@ -371,8 +404,9 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_recursion_once), cmocka_unit_test(test_inlined),
-	    cmocka_unit_test(test_filters),	   cmocka_unit_test(test_site),
-	    cmocka_unit_test(test_wait),	   cmocka_unit_test(test_tree),
+	    cmocka_unit_test(test_filters),	   cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_site),	   cmocka_unit_test(test_wait),
+	    cmocka_unit_test(test_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
