@@ -253,7 +253,8 @@ static void test_wait(void **state)
 	(void)state;
 	struct profile p;
 	make_profile(&p);
-	p.tstacks[fx_tstack(&p, 2, 1, 0, 0)].wait = 500;
+	uint32_t ts = fx_tstack(&p, 2, 1, 0, 0); /* fx_tstack moves p.tstacks */
+	p.tstacks[ts].wait = 500;
 	fx_weight(&p, 2, FA_WAIT, 500);
 	struct agg_table t;
 	struct agg_opts o = {.key = AGG_FRAME, .metrics = AGG_METRIC(FA_WAIT), .heavy = FA_WAIT};
