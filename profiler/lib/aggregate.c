@@ -472,6 +472,24 @@ void agg_table_free(struct agg_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int agg_row_cmp_line(const void *a, const void *b)
+{
+	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
+	if (x->func != y->func)
+		return x->func < y->func ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+int agg_row_cmp_call_site(const void *a, const void *b)
+{
+	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
+	if (x->caller != y->caller)
+		return x->caller < y->caller ? -1 : 1;
+	if (x->call_line != y->call_line)
+		return x->call_line < y->call_line ? -1 : 1;
+	return agg_row_cmp_line(a, b);
+}
+
 /* ---- per thread ---- */
 
 /* Busiest first; in thread order among equals. */

@@ -128,6 +128,12 @@ struct agg_table {
 int agg_table_build(struct agg_table *t, const struct profile *p, const struct agg_opts *o);
 void agg_table_free(struct agg_table *t);
 
+/* qsort orders of pointers to rows (const struct agg_row **): by function,
+ * then line; by the function they were inlined into and the line of the
+ * call, then by function and line (AGG_INLINED rows). */
+int agg_row_cmp_line(const void *a, const void *b);
+int agg_row_cmp_call_site(const void *a, const void *b);
+
 /* ---- per thread ---- */
 
 #define AGG_THREAD_TOP 3 /* rows kept per thread */

@@ -73,26 +73,6 @@ static void check_sources(struct lines *l)
 
 /* ---- choosing the functions ---- */
 
-static int cmp_line(const void *a, const void *b)
-{
-	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
-	if (x->func != y->func)
-		return x->func < y->func ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
-}
-
-static int cmp_inl(const void *a, const void *b)
-{
-	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
-	if (x->caller != y->caller)
-		return x->caller < y->caller ? -1 : 1;
-	if (x->call_line != y->call_line)
-		return x->call_line < y->call_line ? -1 : 1;
-	if (x->func != y->func)
-		return x->func < y->func ? -1 : 1;
-	return x->line < y->line ? -1 : x->line > y->line;
-}
-
 /* The heaviest first: by self CPU, then total CPU, then self bytes. */
 static int cmp_heavy(const void *a, const void *b)
 {
@@ -221,9 +201,9 @@ int lines_gather(struct lines *l)
 		byline[i] = &l->fr.rows[i];
 	for (size_t i = 0; i < l->in.nrows; i++)
 		bycall[i] = bycallee[i] = &l->in.rows[i];
-	qsort(byline, l->fr.nrows, sizeof(*byline), cmp_line);
-	qsort(bycall, l->in.nrows, sizeof(*bycall), cmp_inl);
-	qsort(bycallee, l->in.nrows, sizeof(*bycallee), cmp_line);
+	qsort(byline, l->fr.nrows, sizeof(*byline), agg_row_cmp_line);
+	qsort(bycall, l->in.nrows, sizeof(*bycall), agg_row_cmp_call_site);
+	qsort(bycallee, l->in.nrows, sizeof(*bycallee), agg_row_cmp_line);
 	for (size_t i = 0; i < l->nfuncs; i++) {
 		struct lines_func *f = &l->funcs[i];
 		size_t lo, hi;
