@@ -60,7 +60,8 @@ static double col_value(const struct lines *l, const struct agg_row *r, enum col
 }
 
 struct text {
-	struct lines *l;
+	const struct lines *l;
+	const struct lines_show *s;
 	bool cols[NCOLS];
 	int width; /* of the figure columns together */
 };
@@ -126,7 +127,7 @@ static void print_source(const char *s, size_t len)
 /* The colour of a row: hot red, warm yellow, cold dim. */
 static const char *heat(const struct text *t, const struct agg_row *r)
 {
-	if (!t->l->color)
+	if (!t->s->color)
 		return "";
 	if (!r)
 		return DIM;
@@ -158,16 +159,17 @@ static void print_row(const struct text *t, const struct agg_row *r, uint32_t li
 	printf("%s\n", *h ? RESET : "");
 }
 
-static const char *short_name(const struct lines *l, const char *name, char *buf, size_t len)
+static const char *short_name(const struct lines_show *s, const char *name, char *buf, size_t len)
 {
-	return l->full_names ? name : cxxname_short(name, buf, len);
+	return s->full_names ? name : cxxname_short(name, buf, len);
 }
 
 /* The notes under line `line` of f: the code inlined there, its lines
  * with their figures and source. */
 static void print_inlined(const struct text *t, const struct lines_func *f, uint32_t line)
 {
-	struct lines *l = t->l;
+	const struct lines *l = t->l;
+	const struct lines_show *sh = t->s;
 	uint32_t callee = FA_NONE;
 	for (size_t k = 0; k < f->ninl; k++) {
 		const struct agg_row *r = f->inl[k];
@@ -180,9 +182,9 @@ static void print_inlined(const struct text *t, const struct lines_func *f, uint
 		if (r->func != callee) {
 			char nb[512];
 			callee = r->func;
-			printf("%s%*s  %6s + inlined %s (%s)%s\n", l->color ? DIM : "", t->width, "", "",
-			       short_name(l, r->name, nb, sizeof(nb)),
-			       r->file ? cmd_base_name(r->file) : "no file", l->color ? RESET : "");
+			printf("%s%*s  %6s + inlined %s (%s)%s\n", sh->color ? DIM : "", t->width, "", "",
+			       short_name(sh, r->name, nb, sizeof(nb)),
+			       r->file ? cmd_base_name(r->file) : "no file", sh->color ? RESET : "");
 		}
 		print_row(t, r, r->line, '+', src);
 	}
@@ -197,11 +199,12 @@ static bool has_inlined(const struct lines_func *f, uint32_t line)
 }
 
 /* Why function f has no lines, in words that say what to do. */
-static void no_lines_why(const struct lines *l, const struct lines_func *f, char *buf, size_t len)
+static void no_lines_why(const struct lines *l, const struct lines_show *s, const struct lines_func *f,
+			 char *buf, size_t len)
 {
 	const struct fa_func *fn = &l->p->funcs[f->func];
 	const struct fa_module *m = fn->module < l->p->nmodules ? &l->p->modules[fn->module] : NULL;
-	if (l->no_symbols)
+	if (s->no_symbols)
 		snprintf(buf, len, "no line information: --no-symbols skips debug information");
 	else if (m && m->symbols_problem)
 		snprintf(buf, len, "no line information: %s %s", m->name, m->symbols_problem);
@@ -227,14 +230,15 @@ static void mark(bool *show, const struct lines_func *f, uint32_t ln, uint64_t c
 		show[x - f->first] = true;
 }
 
-static void print_func(struct text *t, struct lines_func *f)
+static void print_func(struct text *t, const struct lines_func *f)
 {
-	struct lines *l = t->l;
+	const struct lines *l = t->l;
+	const struct lines_show *sh = t->s;
 	const struct fa_func *fn = &l->p->funcs[f->func];
 	const struct agg_row *r = f->row;
 	char nb[512], a[32], b[32], c3[32], d[32];
-	printf("\n%s%s%s", l->color ? BOLD : "", short_name(l, r->name, nb, sizeof(nb)),
-	       l->color ? RESET : "");
+	printf("\n%s%s%s", sh->color ? BOLD : "", short_name(sh, r->name, nb, sizeof(nb)),
+	       sh->color ? RESET : "");
 	if (fn->file)
 		printf("  %s%s%.0d", fn->file, fn->decl_line > 0 ? ":" : "",
 		       fn->decl_line > 0 ? fn->decl_line : 0);
@@ -262,12 +266,12 @@ static void print_func(struct text *t, struct lines_func *f)
 				self += f->sites[j]->self[FA_CPU];
 		const struct fa_func *cf = &l->p->funcs[s->caller];
 		printf("  inlined into %s at %s:%" PRIu32 " (self %.1f%% there)\n",
-		       short_name(l, cf->name, nb, sizeof(nb)), cf->file ? cmd_base_name(cf->file) : "?",
+		       short_name(sh, cf->name, nb, sizeof(nb)), cf->file ? cmd_base_name(cf->file) : "?",
 		       s->call_line, pct(self, l->fr.total[FA_CPU]));
 	}
 	const struct lines_src *src = f->src != FA_NONE ? &l->srcs[f->src] : NULL;
 	if (!fn->file) {
-		no_lines_why(l, f, nb, sizeof(nb));
+		no_lines_why(l, sh, f, nb, sizeof(nb));
 		printf("  %s\n", nb);
 		return;
 	}
@@ -277,11 +281,11 @@ static void print_func(struct text *t, struct lines_func *f)
 	else if (src && src->changed)
 		printf("  warning: %s\n", src->changed);
 	/* The column heads. */
-	printf("%s", l->color ? DIM : "");
+	printf("%s", sh->color ? DIM : "");
 	for (int c = 0; c < NCOLS; c++)
 		if (t->cols[c])
 			printf(" %*s", col_width[c], col_head[c]);
-	printf("  %6s%s%s\n", "line", src && !src->rc ? "   source" : "", l->color ? RESET : "");
+	printf("  %6s%s%s\n", "line", src && !src->rc ? "   source" : "", sh->color ? RESET : "");
 	size_t k = 0;
 	while (k < f->nlines && !f->lines[k]->line)
 		print_row(t, f->lines[k++], 0, ' ', NULL);
@@ -303,9 +307,9 @@ static void print_func(struct text *t, struct lines_func *f)
 	if (!show)
 		return;
 	for (size_t i = k; i < f->nlines; i++)
-		mark(show, f, f->lines[i]->line, (uint64_t)l->context);
+		mark(show, f, f->lines[i]->line, (uint64_t)sh->context);
 	if (f->target)
-		mark(show, f, f->target, (uint64_t)l->context);
+		mark(show, f, f->target, (uint64_t)sh->context);
 	if (n)
 		show[0] = show[n - 1] = true;
 	for (size_t i = 0; i < n;) {
@@ -327,8 +331,8 @@ static void print_func(struct text *t, struct lines_func *f)
 			size_t j = i;
 			while (j < n && !show[j])
 				j++;
-			printf("%s%*s  %6s   ... (%zu lines)%s\n", l->color ? DIM : "", t->width, "", "",
-			       j - i, l->color ? RESET : "");
+			printf("%s%*s  %6s   ... (%zu lines)%s\n", sh->color ? DIM : "", t->width, "", "",
+			       j - i, sh->color ? RESET : "");
 			i = j;
 			continue;
 		}
@@ -343,10 +347,10 @@ static void print_func(struct text *t, struct lines_func *f)
 	free(show);
 }
 
-void lines_print_text(struct lines *l)
+void lines_print_text(const struct lines *l, const struct lines_show *s)
 {
 	const struct profile *p = l->p;
-	struct text t = {.l = l};
+	struct text t = {.l = l, .s = s};
 	for (size_t i = 0; i < l->nfuncs; i++) {
 		for (size_t k = 0; k < l->funcs[i].nlines; k++)
 			note_cols(&t, l->funcs[i].lines[k]);
@@ -482,7 +486,7 @@ static void json_func(const struct lines *l, struct json *j, const struct lines_
 	json_object_end(j);
 }
 
-void lines_print_json(struct lines *l)
+void lines_print_json(const struct lines *l, const struct lines_show *sh)
 {
 	const struct profile *p = l->p;
 	struct json j;
@@ -522,7 +526,7 @@ void lines_print_json(struct lines *l)
 		if (f->src != FA_NONE)
 			continue;
 		char why[512];
-		no_lines_why(l, f, why, sizeof(why));
+		no_lines_why(l, sh, f, why, sizeof(why));
 		json_object_begin(&j, NULL);
 		json_string(&j, "name", f->row->name);
 		json_string(&j, "module", f->row->module);

@@ -47,11 +47,6 @@ static double period_ns(const struct profile *p, uint32_t proc)
 	return hz ? 1e9 / hz : 0;
 }
 
-static bool thread_selected(const struct report *r, uint32_t t)
-{
-	return !r->has_tid || r->p->threads[t].tid == r->tid;
-}
-
 /* The rows: self and total CPU per function, file, line or module, as
  * every command counts them (aggregate.h). */
 static int aggregate(struct report *r)
@@ -178,6 +173,78 @@ static void print_cpu_account(const struct report *r)
 		printf("%s\n", line);
 }
 
+/* The header's lines of one process: what ran, how it was sampled, and
+ * what the reader should know about its samples. */
+static void print_process(const struct fa_process *pr, bool first)
+{
+	char a[32], b[32], c[32];
+	printf("%s %s: pid %d%s, %s, ", first ? "recording" : "         ", pr->path, pr->pid,
+	       pr->generation ? " (after exec)" : "", fmt_duration(a, pr->duration_ns));
+	if (pr->cpu_unavailable)
+		printf("CPU sampling unavailable: %s\n", pr->cpu_unavailable);
+	else if (pr->hz)
+		printf("%s samples (%s lost), %u Hz %s clock\n", fmt_count(b, (int64_t)pr->samples),
+		       fmt_count(c, (int64_t)pr->lost_samples), pr->hz, clock_name(pr->clock));
+	else
+		printf("no CPU sampling (--no-cpu)\n");
+	printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
+	if (pr->files > 1 || pr->first_file > 1 || pr->next_file > pr->last_file)
+		printf("          files: %u to %u of a rotated recording (%u read)%s\n", pr->first_file,
+		       pr->last_file, pr->files,
+		       pr->first_file > 1 || pr->next_file > pr->last_file ? ", not all of it" : "");
+	if (marks_windowed(pr)) {
+		char wt[256];
+		if (marks_window_text(pr, wt, sizeof(wt)) == 0)
+			printf("          window: %s\n", wt);
+	}
+	if (pr->end_signal)
+		printf("          ended by %s (the agent finished the dump before the signal took its "
+		       "default action)\n",
+		       signal_name(a, sizeof(a), pr->end_signal));
+	if (pr->cpu_unsampled_threads)
+		printf("          %s thread%s not CPU-sampled: %s\n",
+		       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
+		       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
+	/* CPU timers fire at the kernel's tick (4 ms at 250 Hz) and later on
+	 * a loaded or virtualised machine (steal time): samples that stand
+	 * for much more than that give a short call right after a long one
+	 * the long one's end. */
+	uint64_t period = pr->hz ? 1000000000ull / pr->hz : 0, expect = period > 4000000 ? period : 4000000;
+	if (pr->clock == FD_CLOCK_CPU && pr->timer_samples >= 20 &&
+	    pr->timer_weight * period / pr->timer_samples > 3 * expect)
+		printf("          samples came every %s of CPU on average, not every %s: the kernel "
+		       "delivered"
+		       " the timer late (a loaded or virtualised machine?); a short call right after "
+		       "a long"
+		       " one gains weight\n",
+		       fmt_duration(a, pr->timer_weight * period / pr->timer_samples),
+		       fmt_duration(c, period));
+	if (pr->agent_left_out && pr->hz)
+		printf("          %s (%.1f%% of the samples) was the agent's own work, left out of "
+		       "the shares"
+		       " (--include-agent: charge it to the calling frames)\n",
+		       fmt_duration(b, pr->agent_left_out * (1000000000ull / pr->hz)),
+		       100.0 * (double)pr->agent_left_out /
+			   (double)(pr->sample_weight ? pr->sample_weight : 1));
+	else if (pr->cpu_in_agent && pr->hz)
+		printf("          %s sampled in the agent, charged to the calling frame\n",
+		       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
+	const struct fa_python *py = &pr->python;
+	if (py->perf)
+		printf("          Python ran with -X perf: native frames stop at its perf "
+		       "trampolines (%.1f%% of "
+		       "the samples with Python frames); Python frames are complete, native frames "
+		       "between Python calls are not shown\n",
+		       py->weight ? 100.0 * (double)py->trampoline_cut / (double)py->weight : 0.0);
+	if (py->mismatched)
+		printf("          Python frames: %.1f%% of the samples with Python frames had eval-loop "
+		       "frames and Python calls that disagree; their Python frames are shown under the "
+		       "innermost eval frame\n",
+		       py->weight ? 100.0 * (double)py->mismatched / (double)py->weight : 0.0);
+	if (pr->damage)
+		printf("          damaged: %s\n", pr->damage);
+}
+
 static void print_text_header(const struct report *r)
 {
 	const struct profile *p = r->p;
@@ -200,74 +267,7 @@ static void print_text_header(const struct report *r)
 			continue;
 		}
 		listed++;
-		printf("%s %s: pid %d%s, %s, ", i ? "         " : "recording", pr->path, pr->pid,
-		       pr->generation ? " (after exec)" : "", fmt_duration(a, pr->duration_ns));
-		if (pr->cpu_unavailable)
-			printf("CPU sampling unavailable: %s\n", pr->cpu_unavailable);
-		else if (pr->hz)
-			printf("%s samples (%s lost), %u Hz %s clock\n", fmt_count(b, (int64_t)pr->samples),
-			       fmt_count(c, (int64_t)pr->lost_samples), pr->hz, clock_name(pr->clock));
-		else
-			printf("no CPU sampling (--no-cpu)\n");
-		printf("          command: %s\n", pr->cmdline && *pr->cmdline ? pr->cmdline : pr->exe);
-		if (pr->files > 1 || pr->first_file > 1 || pr->next_file > pr->last_file)
-			printf("          files: %u to %u of a rotated recording (%u read)%s\n",
-			       pr->first_file, pr->last_file, pr->files,
-			       pr->first_file > 1 || pr->next_file > pr->last_file ? ", not all of it" : "");
-		if (marks_windowed(pr)) {
-			char wt[256];
-			if (marks_window_text(pr, wt, sizeof(wt)) == 0)
-				printf("          window: %s\n", wt);
-		}
-		if (pr->end_signal)
-			printf(
-			    "          ended by %s (the agent finished the dump before the signal took its "
-			    "default action)\n",
-			    signal_name(a, sizeof(a), pr->end_signal));
-		if (pr->cpu_unsampled_threads)
-			printf("          %s thread%s not CPU-sampled: %s\n",
-			       fmt_count(a, (int64_t)pr->cpu_unsampled_threads),
-			       pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
-		/* CPU timers fire at the kernel's tick (4 ms at 250 Hz) and later on
-		 * a loaded or virtualised machine (steal time): samples that stand
-		 * for much more than that give a short call right after a long one
-		 * the long one's end. */
-		uint64_t period = pr->hz ? 1000000000ull / pr->hz : 0,
-			 expect = period > 4000000 ? period : 4000000;
-		if (pr->clock == FD_CLOCK_CPU && pr->timer_samples >= 20 &&
-		    pr->timer_weight * period / pr->timer_samples > 3 * expect)
-			printf("          samples came every %s of CPU on average, not every %s: the kernel "
-			       "delivered"
-			       " the timer late (a loaded or virtualised machine?); a short call right after "
-			       "a long"
-			       " one gains weight\n",
-			       fmt_duration(a, pr->timer_weight * period / pr->timer_samples),
-			       fmt_duration(c, period));
-		if (pr->agent_left_out && pr->hz)
-			printf("          %s (%.1f%% of the samples) was the agent's own work, left out of "
-			       "the shares"
-			       " (--include-agent: charge it to the calling frames)\n",
-			       fmt_duration(b, pr->agent_left_out * (1000000000ull / pr->hz)),
-			       100.0 * (double)pr->agent_left_out /
-				   (double)(pr->sample_weight ? pr->sample_weight : 1));
-		else if (pr->cpu_in_agent && pr->hz)
-			printf("          %s sampled in the agent, charged to the calling frame\n",
-			       fmt_duration(b, pr->cpu_in_agent * (1000000000ull / pr->hz)));
-		const struct fa_python *py = &pr->python;
-		if (py->perf)
-			printf("          Python ran with -X perf: native frames stop at its perf "
-			       "trampolines (%.1f%% of "
-			       "the samples with Python frames); Python frames are complete, native frames "
-			       "between Python calls are not shown\n",
-			       py->weight ? 100.0 * (double)py->trampoline_cut / (double)py->weight : 0.0);
-		if (py->mismatched)
-			printf(
-			    "          Python frames: %.1f%% of the samples with Python frames had eval-loop "
-			    "frames and Python calls that disagree; their Python frames are shown under the "
-			    "innermost eval frame\n",
-			    py->weight ? 100.0 * (double)py->mismatched / (double)py->weight : 0.0);
-		if (pr->damage)
-			printf("          damaged: %s\n", pr->damage);
+		print_process(pr, i == 0);
 	}
 	if (skipped)
 		printf("          and %zu more process%s with %s samples (--json lists them all)\n", skipped,
@@ -321,53 +321,14 @@ static void print_table(const struct report *r, struct agg_row **rows, size_t n,
 	}
 }
 
-/* Per thread: its share and its hottest rows by self time. bythread lists
- * the (stack, thread) entries of each thread t at [first[t], first[t + 1]). */
-static void thread_rows(const struct report *r, const uint32_t *first, const uint32_t *bythread, uint32_t t,
-			int64_t *acc, uint32_t *touched, size_t *ntouched)
-{
-	const struct profile *p = r->p;
-	*ntouched = 0;
-	for (uint32_t i = first[t]; i < first[t + 1]; i++) {
-		const struct fa_thread_stack *ts = &p->tstacks[bythread[i]];
-		if (r->t.leaf[ts->stack] == FA_NONE)
-			continue;
-		uint32_t key = r->t.leaf[ts->stack];
-		if (!acc[key])
-			touched[(*ntouched)++] = key;
-		acc[key] += ts->cpu ? ts->cpu : 1;
-	}
-}
-
-/* Busiest first; in thread order among equals. */
-static int busiest_cmp(const void *a, const void *b, void *profile)
-{
-	const struct profile *p = profile;
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
-	int64_t cx = p->threads[x].cpu, cy = p->threads[y].cpu;
-	if (cx != cy)
-		return cx > cy ? -1 : 1;
-	return x < y ? -1 : x > y;
-}
-
+/* Per thread: its share and its hottest rows by self time. */
 static int print_threads(const struct report *r, struct json *j)
 {
 	const struct profile *p = r->p;
-	int64_t *acc = calloc(r->t.nrows ? r->t.nrows : 1, sizeof(*acc));
-	uint32_t *touched = malloc((r->t.nrows ? r->t.nrows : 1) * sizeof(*touched));
-	uint32_t *order = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*order));
-	uint32_t *first = NULL, *bythread = NULL;
-	if (!acc || !touched || !order || profile_tstacks_by_thread(p, &first, &bythread) < 0) {
-		free(acc);
-		free(touched);
-		free(order);
+	struct agg_thread *v;
+	size_t nt;
+	if (agg_threads(&r->t, p, r->has_tid ? r->tid : 0, &v, &nt) < 0)
 		return -ENOMEM;
-	}
-	size_t nt = 0;
-	for (uint32_t t = 0; t < p->nthreads; t++)
-		if (thread_selected(r, t) && p->threads[t].samples)
-			order[nt++] = t;
-	qsort_r(order, nt, sizeof(*order), busiest_cmp, (void *)p);
 	if (j)
 		json_array_begin(j, "threads");
 	else
@@ -376,20 +337,8 @@ static int print_threads(const struct report *r, struct json *j)
 		       strcmp(time_label(p), "CPU") ? "time" : "cpu", "samples", "tid", "pid", "name",
 		       "hottest (self)");
 	for (size_t i = 0; i < nt; i++) {
-		const struct fa_thread *th = &p->threads[order[i]];
-		size_t ntouched;
-		thread_rows(r, first, bythread, order[i], acc, touched, &ntouched);
-		/* The three hottest rows of this thread. */
-		uint32_t best[3] = {FA_NONE, FA_NONE, FA_NONE};
-		for (size_t k = 0; k < ntouched; k++) {
-			uint32_t key = touched[k];
-			for (int b = 0; b < 3; b++)
-				if (best[b] == FA_NONE || acc[key] > acc[best[b]]) {
-					memmove(&best[b + 1], &best[b], (size_t)(2 - b) * sizeof(best[0]));
-					best[b] = key;
-					break;
-				}
-		}
+		const struct agg_thread *at = &v[i];
+		const struct fa_thread *th = &p->threads[at->thread];
 		double ns = (double)th->cpu * period_ns(p, th->proc);
 		if (j) {
 			json_object_begin(j, NULL);
@@ -401,10 +350,10 @@ static int print_threads(const struct report *r, struct json *j)
 			json_double(j, "cpu_ns", ns);
 			json_double(j, "percent", pct(th->cpu, r->t.total[FA_CPU]));
 			json_array_begin(j, "hottest");
-			for (int b = 0; b < 3 && best[b] != FA_NONE; b++) {
+			for (int b = 0; b < AGG_THREAD_TOP && at->top[b] != FA_NONE; b++) {
 				json_object_begin(j, NULL);
-				json_string(j, "name", r->t.rows[best[b]].name);
-				json_double(j, "percent_of_thread", pct(acc[best[b]], th->cpu));
+				json_string(j, "name", r->t.rows[at->top[b]].name);
+				json_double(j, "percent_of_thread", pct(at->top_w[b], th->cpu));
 				json_object_end(j);
 			}
 			json_array_end(j);
@@ -414,22 +363,16 @@ static int print_threads(const struct report *r, struct json *j)
 			printf("  %5.1f%% %10s %8" PRIu64 "  %-8d %-7d %-16s ",
 			       pct(th->cpu, r->t.total[FA_CPU]), fmt_duration(a, (uint64_t)ns), th->samples,
 			       th->tid, p->procs[th->proc].pid, th->name && *th->name ? th->name : "-");
-			for (int b = 0; b < 3 && best[b] != FA_NONE; b++)
+			for (int b = 0; b < AGG_THREAD_TOP && at->top[b] != FA_NONE; b++)
 				printf("%s%s %.0f%%", b ? ", " : " ",
-				       text_name(r, r->t.rows[best[b]].name, nbuf, sizeof(nbuf)),
-				       pct(acc[best[b]], th->cpu));
+				       text_name(r, r->t.rows[at->top[b]].name, nbuf, sizeof(nbuf)),
+				       pct(at->top_w[b], th->cpu));
 			printf("\n");
 		}
-		for (size_t k = 0; k < ntouched; k++)
-			acc[touched[k]] = 0;
 	}
 	if (j)
 		json_array_end(j);
-	free(acc);
-	free(touched);
-	free(order);
-	free(first);
-	free(bythread);
+	free(v);
 	return 0;
 }
 
@@ -478,6 +421,63 @@ static void json_rows(const struct report *r, struct json *j, const char *key, s
 	json_array_end(j);
 }
 
+/* The samples' CPU time against the threads' measured CPU time
+ * (print_cpu_account's figures). */
+static void json_cpu_account(struct json *j, const struct profile *p, const struct cpu_account *a)
+{
+	json_object_begin(j, "cpu_account");
+	json_bool(j, "compared", a->procs > 0);
+	json_uint(j, "wall_clock_processes", a->wall_procs);
+	json_uint(j, "measured_ns", a->measured_ns);
+	json_uint(j, "threads_measured", a->threads);
+	json_uint(j, "profile_ns", a->profile_ns);
+	json_uint(j, "sampled_ns", a->sampled_ns);
+	json_uint(j, "charged_at_thread_end_ns", a->charged_ns);
+	json_double(j, "ratio", a->ratio);
+	json_bool(j, "warning", a->warn);
+	if (a->has_process) {
+		json_uint(j, "process_ns", a->process_ns);
+		json_uint(j, "agent_writer_ns", a->agent_ns);
+		json_uint(j, "outside_threads_ns", a->outside_ns);
+	}
+	json_array_begin(j, "not_sampled");
+	for (size_t i = 0; i < a->nunsampled; i++) {
+		const struct cpu_unsampled *u = &a->unsampled[i];
+		const struct fa_thread *th = &p->threads[u->thread];
+		json_object_begin(j, NULL);
+		json_int(j, "pid", p->procs[th->proc].pid);
+		json_int(j, "tid", th->tid);
+		json_string(j, "name", th->name);
+		json_uint(j, "measured_ns", u->measured_ns);
+		json_uint(j, "not_sampled_ns", u->missed_ns);
+		json_uint(j, "charged_at_end_ns", u->charged_ns);
+		json_object_end(j);
+	}
+	json_array_end(j);
+	json_object_end(j);
+}
+
+static void json_debug_hints(const struct report *r, struct json *j)
+{
+	json_array_begin(j, "debug_hints");
+	for (size_t i = 0; i < r->nhints; i++) {
+		const struct debug_hint *h = &r->hints[i];
+		const struct fa_module *m = &r->p->modules[h->module];
+		char advice[512];
+		json_object_begin(j, NULL);
+		json_string(j, "module", m->name);
+		json_string(j, "path", m->path);
+		json_string(j, "build_id", h->build_id);
+		json_double(j, "self_percent", 100.0 * h->share);
+		json_string(j, "problem", h->problem);
+		json_string(j, "package", h->package);
+		json_string(j, "debug_package", h->debug_package);
+		json_string(j, "advice", debug_hint_advice(h, advice, sizeof(advice)));
+		json_object_end(j);
+	}
+	json_array_end(j);
+}
+
 static void print_json(const struct report *r, struct agg_row **self, struct agg_row **total, size_t n)
 {
 	const struct profile *p = r->p;
@@ -498,59 +498,11 @@ static void print_json(const struct report *r, struct agg_row **self, struct agg
 	json_uint(&j, "samples", (uint64_t)r->t.total_n);
 	json_int(&j, "weight", r->t.total[FA_CPU]);
 	json_double(&j, "cpu_ns", r->t.total_ns);
-	{
-		const struct cpu_account *a = &r->acct;
-		json_object_begin(&j, "cpu_account");
-		json_bool(&j, "compared", a->procs > 0);
-		json_uint(&j, "wall_clock_processes", a->wall_procs);
-		json_uint(&j, "measured_ns", a->measured_ns);
-		json_uint(&j, "threads_measured", a->threads);
-		json_uint(&j, "profile_ns", a->profile_ns);
-		json_uint(&j, "sampled_ns", a->sampled_ns);
-		json_uint(&j, "charged_at_thread_end_ns", a->charged_ns);
-		json_double(&j, "ratio", a->ratio);
-		json_bool(&j, "warning", a->warn);
-		if (a->has_process) {
-			json_uint(&j, "process_ns", a->process_ns);
-			json_uint(&j, "agent_writer_ns", a->agent_ns);
-			json_uint(&j, "outside_threads_ns", a->outside_ns);
-		}
-		json_array_begin(&j, "not_sampled");
-		for (size_t i = 0; i < a->nunsampled; i++) {
-			const struct cpu_unsampled *u = &a->unsampled[i];
-			const struct fa_thread *th = &p->threads[u->thread];
-			json_object_begin(&j, NULL);
-			json_int(&j, "pid", p->procs[th->proc].pid);
-			json_int(&j, "tid", th->tid);
-			json_string(&j, "name", th->name);
-			json_uint(&j, "measured_ns", u->measured_ns);
-			json_uint(&j, "not_sampled_ns", u->missed_ns);
-			json_uint(&j, "charged_at_end_ns", u->charged_ns);
-			json_object_end(&j);
-		}
-		json_array_end(&j);
-		json_object_end(&j);
-	}
+	json_cpu_account(&j, p, &r->acct);
 	json_rows(r, &j, "top_self", self, n, false);
 	json_rows(r, &j, "top_total", total, n, true);
 	print_threads(r, &j);
-	json_array_begin(&j, "debug_hints");
-	for (size_t i = 0; i < r->nhints; i++) {
-		const struct debug_hint *h = &r->hints[i];
-		const struct fa_module *m = &p->modules[h->module];
-		char advice[512];
-		json_object_begin(&j, NULL);
-		json_string(&j, "module", m->name);
-		json_string(&j, "path", m->path);
-		json_string(&j, "build_id", h->build_id);
-		json_double(&j, "self_percent", 100.0 * h->share);
-		json_string(&j, "problem", h->problem);
-		json_string(&j, "package", h->package);
-		json_string(&j, "debug_package", h->debug_package);
-		json_string(&j, "advice", debug_hint_advice(h, advice, sizeof(advice)));
-		json_object_end(&j);
-	}
-	json_array_end(&j);
+	json_debug_hints(r, &j);
 	json_array_begin(&j, "warnings");
 	json_profile_warnings(&j, p);
 	json_array_end(&j);
@@ -591,7 +543,47 @@ static void usage(FILE *f)
 		   "                                   (rows show std::vector<...>::push_back)\n");
 }
 
-int cmd_report(int argc, char **argv)
+/* The text report: the header, then the tables, or why there are none. */
+static void print_text(const struct report *r, struct agg_row **self, struct agg_row **total)
+{
+	const struct profile *p = r->p;
+	print_text_header(r);
+	bool sampled = false, allocs = false;
+	const char *unavailable = NULL;
+	for (size_t i = 0; i < p->nprocs; i++) {
+		sampled |= p->procs[i].hz > 0 && !p->procs[i].cpu_unavailable;
+		allocs |= p->procs[i].alloc_mode != FD_ALLOC_OFF;
+		if (!unavailable)
+			unavailable = p->procs[i].cpu_unavailable;
+	}
+	if (!r->t.total[FA_CPU] && unavailable)
+		printf("\nNo CPU samples: CPU sampling was unavailable (%s)%s.\n", unavailable,
+		       allocs ? "; the allocations are in 'fathom mem'" : "");
+	else if (!r->t.total[FA_CPU] && !sampled)
+		printf("\nNo CPU samples: the recording was made with --no-cpu%s.\n",
+		       allocs ? "; its allocations are in 'fathom mem'" : "");
+	else if (!r->t.total[FA_CPU] && siblings(p) > 0)
+		/* `fathom record -o run.fdump -- ./script.sh`: run.fdump is the
+		 * shell, and the work happened in the processes it started. */
+		printf("\nNo CPU samples in %s, but its run wrote %zu more dump%s (child processes, "
+		       "exec'd "
+		       "programs); open them all:\nfathom report %s*\n",
+		       p->procs[0].path, siblings(p), siblings(p) == 1 ? "" : "s", p->procs[0].path);
+	else if (!r->t.total[FA_CPU])
+		printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a "
+		       "higher rate).\n",
+		       r->has_tid ? " in this thread" : "");
+	else {
+		print_table(r, self, r->t.nrows, false);
+		print_table(r, total, r->t.nrows, true);
+		if (r->threads)
+			print_threads(r, NULL);
+		print_debug_hints(r);
+	}
+}
+
+/* Reads the command line into r and cc. Returns -1 to go on, else the exit status. */
+static int parse_args(struct report *r, struct cmd_common *cc, int argc, char **argv)
 {
 	static const struct option longopts[] = {
 	    {"by", required_argument, NULL, 'b'},
@@ -603,10 +595,7 @@ int cmd_report(int argc, char **argv)
 	    CMD_TIME_OPTIONS,
 	    CMD_COMMON_OPTIONS,
 	};
-	struct report r = {.by = BY_FUNCTION, .top = 20};
-	struct cmd_common cc = {.name = "report", .usage = usage, .times = true};
-	r.cc = &cc;
-	int c, ret = 2;
+	int c, ret;
 	char *end;
 	opterr = 0;
 	optind = 1;
@@ -624,19 +613,19 @@ int cmd_report(int argc, char **argv)
 					optarg, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
 				return 2;
 			}
-			r.by = (enum by)i;
+			r->by = (enum by)i;
 			break;
 		}
 		case 'T':
-			r.threads = true;
+			r->threads = true;
 			break;
 		case 't':
-			r.tid = (int)strtol(optarg, &end, 10);
-			if (*end || end == optarg || r.tid <= 0) {
+			r->tid = (int)strtol(optarg, &end, 10);
+			if (*end || end == optarg || r->tid <= 0) {
 				fprintf(stderr, "fathom report: --tid takes a thread id, not '%s'\n", optarg);
 				return 2;
 			}
-			r.has_tid = true;
+			r->has_tid = true;
 			break;
 		case 'n': {
 			long v = strtol(optarg, &end, 10);
@@ -645,25 +634,36 @@ int cmd_report(int argc, char **argv)
 					optarg);
 				return 2;
 			}
-			r.top = v == 0 || v > INT_MAX ? INT_MAX : (int)v;
+			r->top = v == 0 || v > INT_MAX ? INT_MAX : (int)v;
 			break;
 		}
 		case 'j':
-			r.json = true;
+			r->json = true;
 			break;
 		case 'F':
-			r.full_names = true;
+			r->full_names = true;
 			break;
 		default:
-			if ((ret = cmd_common_option(&cc, c, argv, longopts)) >= 0)
+			if ((ret = cmd_common_option(cc, c, argv, longopts)) >= 0)
 				return ret;
 		}
 	}
-	if (cc.timed && r.threads) {
+	if (cc->timed && r->threads) {
 		fprintf(stderr, "fathom report: --threads over a time range is not done yet; use --tid TID "
 				"with --from/--to\n");
 		return 2;
 	}
+	return -1;
+}
+
+int cmd_report(int argc, char **argv)
+{
+	struct report r = {.by = BY_FUNCTION, .top = 20};
+	struct cmd_common cc = {.name = "report", .usage = usage, .times = true};
+	r.cc = &cc;
+	int ret;
+	if ((ret = parse_args(&r, &cc, argc, argv)) >= 0)
+		return ret;
 	struct profile p;
 	if ((ret = cmd_load_files(&cc, &p, &argc, &argv)))
 		return ret;
@@ -677,65 +677,23 @@ int cmd_report(int argc, char **argv)
 		}
 	}
 	struct agg_row **self = NULL, **total = NULL;
+	int nh = 0;
 	if (aggregate(&r) < 0 || !(self = malloc((r.t.nrows + 1) * sizeof(*self))) ||
-	    !(total = malloc((r.t.nrows + 1) * sizeof(*total)))) {
-		fprintf(stderr, "fathom report: out of memory\n");
-		ret = 1;
-		goto out_rows;
-	}
-	for (size_t i = 0; i < r.t.nrows; i++)
-		self[i] = total[i] = &r.t.rows[i];
-	qsort(self, r.t.nrows, sizeof(*self), cmp_self);
-	qsort(total, r.t.nrows, sizeof(*total), cmp_total);
-	if (cpu_account(&p, &r.acct) < 0) {
-		fprintf(stderr, "fathom report: out of memory\n");
-		ret = 1;
-		goto out_rows;
-	}
-	int nh = debug_hints(&p, r.has_tid ? r.tid : 0, &r.hints);
-	if (nh < 0) {
+	    !(total = malloc((r.t.nrows + 1) * sizeof(*total))) || cpu_account(&p, &r.acct) < 0 ||
+	    (nh = debug_hints(&p, r.has_tid ? r.tid : 0, &r.hints)) < 0) {
 		fprintf(stderr, "fathom report: out of memory\n");
 		ret = 1;
 		goto out_rows;
 	}
 	r.nhints = (size_t)nh;
-	if (r.json) {
+	for (size_t i = 0; i < r.t.nrows; i++)
+		self[i] = total[i] = &r.t.rows[i];
+	qsort(self, r.t.nrows, sizeof(*self), cmp_self);
+	qsort(total, r.t.nrows, sizeof(*total), cmp_total);
+	if (r.json)
 		print_json(&r, self, total, r.t.nrows);
-	} else {
-		print_text_header(&r);
-		bool sampled = false, allocs = false;
-		const char *unavailable = NULL;
-		for (size_t i = 0; i < p.nprocs; i++) {
-			sampled |= p.procs[i].hz > 0 && !p.procs[i].cpu_unavailable;
-			allocs |= p.procs[i].alloc_mode != FD_ALLOC_OFF;
-			if (!unavailable)
-				unavailable = p.procs[i].cpu_unavailable;
-		}
-		if (!r.t.total[FA_CPU] && unavailable)
-			printf("\nNo CPU samples: CPU sampling was unavailable (%s)%s.\n", unavailable,
-			       allocs ? "; the allocations are in 'fathom mem'" : "");
-		else if (!r.t.total[FA_CPU] && !sampled)
-			printf("\nNo CPU samples: the recording was made with --no-cpu%s.\n",
-			       allocs ? "; its allocations are in 'fathom mem'" : "");
-		else if (!r.t.total[FA_CPU] && siblings(&p) > 0)
-			/* `fathom record -o run.fdump -- ./script.sh`: run.fdump is the
-			 * shell, and the work happened in the processes it started. */
-			printf("\nNo CPU samples in %s, but its run wrote %zu more dump%s (child processes, "
-			       "exec'd "
-			       "programs); open them all:\nfathom report %s*\n",
-			       p.procs[0].path, siblings(&p), siblings(&p) == 1 ? "" : "s", p.procs[0].path);
-		else if (!r.t.total[FA_CPU])
-			printf("\nNo CPU samples%s: the program may have run too briefly (try -F with a "
-			       "higher rate).\n",
-			       r.has_tid ? " in this thread" : "");
-		else {
-			print_table(&r, self, r.t.nrows, false);
-			print_table(&r, total, r.t.nrows, true);
-			if (r.threads)
-				print_threads(&r, NULL);
-			print_debug_hints(&r);
-		}
-	}
+	else
+		print_text(&r, self, total);
 	ret = 0;
 out_rows:
 	free(self);

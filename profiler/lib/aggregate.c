@@ -472,6 +472,105 @@ void agg_table_free(struct agg_table *t)
 	memset(t, 0, sizeof(*t));
 }
 
+int agg_row_cmp_line(const void *a, const void *b)
+{
+	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
+	if (x->func != y->func)
+		return x->func < y->func ? -1 : 1;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+int agg_row_cmp_call_site(const void *a, const void *b)
+{
+	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
+	if (x->caller != y->caller)
+		return x->caller < y->caller ? -1 : 1;
+	if (x->call_line != y->call_line)
+		return x->call_line < y->call_line ? -1 : 1;
+	return agg_row_cmp_line(a, b);
+}
+
+/* ---- per thread ---- */
+
+/* Busiest first; in thread order among equals. */
+static int busiest_cmp(const void *a, const void *b, void *profile)
+{
+	const struct profile *p = profile;
+	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	int64_t cx = p->threads[x].cpu, cy = p->threads[y].cpu;
+	if (cx != cy)
+		return cx > cy ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+/* The hottest rows of thread th->thread: its weight per row in acc (rows
+ * it touched listed in touched, and acc left at 0 again). bythread lists
+ * the (stack, thread) entries of each thread t at [first[t], first[t + 1]). */
+static void thread_top(const struct agg_table *t, const struct profile *p, const uint32_t *first,
+		       const uint32_t *bythread, int64_t *acc, uint32_t *touched, struct agg_thread *th)
+{
+	size_t ntouched = 0;
+	for (uint32_t i = first[th->thread]; i < first[th->thread + 1]; i++) {
+		const struct fa_thread_stack *ts = &p->tstacks[bythread[i]];
+		if (t->leaf[ts->stack] == FA_NONE)
+			continue;
+		uint32_t key = t->leaf[ts->stack];
+		if (!acc[key])
+			touched[ntouched++] = key;
+		acc[key] += ts->cpu ? ts->cpu : 1;
+	}
+	for (int b = 0; b < AGG_THREAD_TOP; b++)
+		th->top[b] = FA_NONE;
+	for (size_t k = 0; k < ntouched; k++) {
+		uint32_t key = touched[k];
+		for (int b = 0; b < AGG_THREAD_TOP; b++)
+			if (th->top[b] == FA_NONE || acc[key] > acc[th->top[b]]) {
+				memmove(&th->top[b + 1], &th->top[b],
+					(size_t)(AGG_THREAD_TOP - 1 - b) * sizeof(th->top[0]));
+				th->top[b] = key;
+				break;
+			}
+	}
+	for (int b = 0; b < AGG_THREAD_TOP; b++)
+		th->top_w[b] = th->top[b] != FA_NONE ? acc[th->top[b]] : 0;
+	for (size_t k = 0; k < ntouched; k++)
+		acc[touched[k]] = 0;
+}
+
+int agg_threads(const struct agg_table *t, const struct profile *p, int tid, struct agg_thread **out,
+		size_t *n)
+{
+	int64_t *acc = calloc(t->nrows ? t->nrows : 1, sizeof(*acc));
+	uint32_t *touched = malloc((t->nrows ? t->nrows : 1) * sizeof(*touched));
+	uint32_t *order = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*order));
+	struct agg_thread *v = malloc((p->nthreads ? p->nthreads : 1) * sizeof(*v));
+	uint32_t *first = NULL, *bythread = NULL;
+	int rc = -ENOMEM;
+	if (!acc || !touched || !order || !v || profile_tstacks_by_thread(p, &first, &bythread) < 0)
+		goto out;
+	size_t nt = 0;
+	for (uint32_t th = 0; th < p->nthreads; th++)
+		if ((!tid || p->threads[th].tid == tid) && p->threads[th].samples)
+			order[nt++] = th;
+	qsort_r(order, nt, sizeof(*order), busiest_cmp, (void *)p);
+	for (size_t i = 0; i < nt; i++) {
+		v[i].thread = order[i];
+		thread_top(t, p, first, bythread, acc, touched, &v[i]);
+	}
+	*out = v;
+	*n = nt;
+	v = NULL;
+	rc = 0;
+out:
+	free(acc);
+	free(touched);
+	free(order);
+	free(first);
+	free(bythread);
+	free(v);
+	return rc;
+}
+
 /* ---- the call tree ---- */
 
 static int grow_names(struct flame_tree *t)

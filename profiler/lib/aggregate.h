@@ -128,6 +128,32 @@ struct agg_table {
 int agg_table_build(struct agg_table *t, const struct profile *p, const struct agg_opts *o);
 void agg_table_free(struct agg_table *t);
 
+/* qsort orders of pointers to rows (const struct agg_row **): by function,
+ * then line; by the function they were inlined into and the line of the
+ * call, then by function and line (AGG_INLINED rows). */
+int agg_row_cmp_line(const void *a, const void *b);
+int agg_row_cmp_call_site(const void *a, const void *b);
+
+/* ---- per thread ---- */
+
+#define AGG_THREAD_TOP 3 /* rows kept per thread */
+
+/* A thread's hottest rows of a table: where its CPU samples' innermost
+ * frames are (table.leaf), by its CPU weight there. */
+struct agg_thread {
+	uint32_t thread;	       /* index into profile.threads */
+	uint32_t top[AGG_THREAD_TOP];  /* rows of the table, heaviest first; FA_NONE past the last */
+	int64_t top_w[AGG_THREAD_TOP]; /* the thread's CPU weight in each (a sample without weight
+					* counts 1) */
+};
+
+/* The threads of p with samples (of thread id tid only, when not 0),
+ * busiest (by CPU weight) first and in thread order among equals, each with
+ * its hottest rows of t, a table built from p. *out (to be freed) holds
+ * *n entries. Returns 0 or -ENOMEM. */
+int agg_threads(const struct agg_table *t, const struct profile *p, int tid, struct agg_thread **out,
+		size_t *n);
+
 /* The frames of stack s (innermost first, inlined frames expanded) in a
  * buffer that grows as needed (*buf, *cap: start with NULL, 0; free *buf),
  * their number in *n, and in *site the index of its allocation site among

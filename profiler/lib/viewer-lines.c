@@ -26,31 +26,11 @@ static const char *row_file(const struct agg_row *r)
 	return sort_p->funcs[r->func].file;
 }
 
-static int by_func_line(const void *a, const void *b)
-{
-	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
-	if (x->func != y->func)
-		return x->func < y->func ? -1 : 1;
-	return (x->line > y->line) - (x->line < y->line);
-}
-
-/* Inlined rows: by the function they were inlined into, its line, then
- * the inlined function and its line. */
-static int by_call_site(const void *a, const void *b)
-{
-	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
-	if (x->caller != y->caller)
-		return x->caller < y->caller ? -1 : 1;
-	if (x->call_line != y->call_line)
-		return x->call_line < y->call_line ? -1 : 1;
-	return by_func_line(a, b);
-}
-
 static int by_file(const void *a, const void *b)
 {
 	const struct agg_row *x = *(const struct agg_row *const *)a, *y = *(const struct agg_row *const *)b;
 	int c = strcmp(row_file(x), row_file(y));
-	return c ? c : by_func_line(a, b);
+	return c ? c : agg_row_cmp_line(a, b);
 }
 
 /* One source file of the lines: its rows' run in the by-file order. */
@@ -295,7 +275,7 @@ static int write_inlined(struct json *j, const struct profile *p, uint32_t metri
 	for (size_t i = 0; i < t.nrows; i++)
 		if (t.rows[i].func < p->nfuncs && t.rows[i].caller < p->nfuncs)
 			rows[n++] = &t.rows[i];
-	qsort(rows, n, sizeof(*rows), by_call_site);
+	qsort(rows, n, sizeof(*rows), agg_row_cmp_call_site);
 	write_rows(j, "inlined", rows, n, metrics, order, norder, true);
 	free(rows);
 	agg_table_free(&t);
@@ -321,7 +301,7 @@ int viewer_write_lines(struct json *j, const struct profile *p, uint32_t metrics
 			rows[n++] = r;
 	}
 	sort_p = p;
-	qsort(rows, n, sizeof(*rows), by_func_line);
+	qsort(rows, n, sizeof(*rows), agg_row_cmp_line);
 	write_rows(j, "lines", rows, n, metrics, order, norder, false);
 	if (write_inlined(j, p, metrics, order, norder) < 0)
 		goto out;

@@ -11,92 +11,65 @@
 #include <cmocka.h>
 
 #include "aggregate.h"
+#include "fixture.h"
 
 /* main -> rec -> rec -> leaf (CPU 10 on thread 100, 5 samples),
  * main -> rec(11) -> rec(12) with inl inlined into it (CPU 4, thread 101),
  * main -> fill -> std::vector<int>::push_back -> operator new (3 calls,
  * 300 bytes, 1 leaked block of 100 bytes), a stack without frames with CPU 1
  * (thread 100), and one without frames with an allocation. */
-static struct fa_process procs[1];
-static struct fa_module modules[2];
-static struct fa_thread threads[2];
-static struct fa_func funcs[7];
-static struct fa_frame frames[8];
-static struct fa_loc locs[7];
-static uint32_t s0[] = {3, 1, 1, 0}, s1[] = {2, 1, 0}, s2[] = {4, 5, 6, 0};
-static struct fa_stack stacks[5];
-static struct fa_thread_stack tstacks[3];
-
 enum { F_MAIN, F_REC, F_INL, F_NEW, F_PUSH, F_LEAF, F_FILL };
 
 static void make_profile(struct profile *p)
 {
-	memset(p, 0, sizeof(*p));
-	procs[0] =
-	    (struct fa_process){.path = "t.fdump", .pid = 7, .exe = "/bin/app", .hz = 100, .samples = 10};
-	modules[0] = (struct fa_module){.proc = 0, .path = "/bin/app", .name = "app"};
-	modules[1] = (struct fa_module){.proc = 0, .path = "/lib/libstdc++.so.6", .name = "libstdc++.so.6"};
-	threads[0] = (struct fa_thread){.proc = 0, .tid = 100, .cpu = 11, .samples = 6};
-	threads[1] = (struct fa_thread){.proc = 0, .tid = 101, .cpu = 4, .samples = 4};
-	funcs[F_MAIN] = (struct fa_func){"main", "app.c", 0, 1};
-	funcs[F_REC] = (struct fa_func){"rec", "app.c", 0, 10};
-	funcs[F_INL] = (struct fa_func){"inl", "app.h", 0, 3};
-	funcs[F_NEW] = (struct fa_func){"operator new(unsigned long)", NULL, 1, 0};
-	funcs[F_PUSH] =
-	    (struct fa_func){"std::vector<int>::push_back", "/usr/include/c++/13/bits/stl_vector.h", 0, 0};
-	funcs[F_LEAF] = (struct fa_func){"leaf", "app.c", 0, 20};
-	funcs[F_FILL] = (struct fa_func){"fill", "app.c", 0, 30};
-	frames[0] = (struct fa_frame){F_MAIN, 2};
-	frames[1] = (struct fa_frame){F_REC, 11};
-	frames[2] = (struct fa_frame){F_INL, 4};  /* inlined into ... */
-	frames[3] = (struct fa_frame){F_REC, 12}; /* ... rec, at line 12 */
-	frames[4] = (struct fa_frame){F_LEAF, 21};
-	frames[5] = (struct fa_frame){F_NEW, 0};
-	frames[6] = (struct fa_frame){F_PUSH, 100};
-	frames[7] = (struct fa_frame){F_FILL, 31};
-	locs[0] = (struct fa_loc){0x1000, 0, 0x1000, 0, 1};
-	locs[1] = (struct fa_loc){0x1100, 0, 0x1100, 1, 1};
-	locs[2] = (struct fa_loc){0x1200, 0, 0x1200, 2, 2};
-	locs[3] = (struct fa_loc){0x1300, 0, 0x1300, 4, 1};
-	locs[4] = (struct fa_loc){0x9000, 1, 0x9000, 5, 1};
-	locs[5] = (struct fa_loc){0x1500, 0, 0x1500, 6, 1};
-	locs[6] = (struct fa_loc){0x1600, 0, 0x1600, 7, 1};
-	memset(stacks, 0, sizeof(stacks));
-	stacks[0] = (struct fa_stack){.proc = 0, .depth = 4, .locs = s0};
-	stacks[0].w[FA_CPU] = 10;
-	stacks[1] = (struct fa_stack){.proc = 0, .depth = 3, .locs = s1};
-	stacks[1].w[FA_CPU] = 4;
-	stacks[2] = (struct fa_stack){.proc = 0, .depth = 4, .locs = s2};
-	stacks[2].w[FA_ALLOC_CALLS] = 3;
-	stacks[2].w[FA_ALLOC_BYTES] = 300;
-	stacks[2].w[FA_LEAKED_BLOCKS] = 1;
-	stacks[2].w[FA_LEAKED_BYTES] = 100;
-	stacks[3] = (struct fa_stack){.proc = 0, .depth = 0, .locs = NULL};
-	stacks[3].w[FA_CPU] = 1;
-	stacks[4] = (struct fa_stack){.proc = 0, .depth = 0, .locs = NULL};
-	stacks[4].w[FA_ALLOC_CALLS] = 1;
-	stacks[4].w[FA_ALLOC_BYTES] = 8;
-	tstacks[0] = (struct fa_thread_stack){0, 0, 10, 5, 0};
-	tstacks[1] = (struct fa_thread_stack){1, 1, 4, 4, 0};
-	tstacks[2] = (struct fa_thread_stack){3, 0, 1, 1, 0};
-	p->procs = procs;
-	p->nprocs = 1;
-	p->modules = modules;
-	p->nmodules = 2;
-	p->threads = threads;
-	p->nthreads = 2;
-	p->funcs = funcs;
-	p->nfuncs = 7;
-	p->frames = frames;
-	p->nframes = 8;
-	p->locs = locs;
-	p->nlocs = 7;
-	p->stacks = stacks;
-	p->nstacks = 5;
-	p->tstacks = tstacks;
-	p->ntstacks = 3;
-	p->total[FA_CPU] = 15;
-	p->total[FA_ALLOC_CALLS] = 4;
+	fx_init(p);
+	uint32_t pr = fx_process(p, "t.fdump", 7, "/bin/app", NULL);
+	p->procs[pr].hz = 100;
+	p->procs[pr].samples = 10;
+	uint32_t app = fx_module(p, pr, "/bin/app", 0, 0, 0);
+	uint32_t cxx = fx_module(p, pr, "/lib/libstdc++.so.6", 0, 0, 0);
+	uint32_t t100 = fx_thread(p, pr, 100, NULL), t101 = fx_thread(p, pr, 101, NULL);
+	p->threads[t100].cpu = 11;
+	p->threads[t100].samples = 6;
+	p->threads[t101].cpu = 4;
+	p->threads[t101].samples = 4;
+	fx_func(p, "main", "app.c", app, 1);
+	fx_func(p, "rec", "app.c", app, 10);
+	fx_func(p, "inl", "app.h", app, 3);
+	fx_func(p, "operator new(unsigned long)", NULL, cxx, 0);
+	fx_func(p, "std::vector<int>::push_back", "/usr/include/c++/13/bits/stl_vector.h", app, 0);
+	fx_func(p, "leaf", "app.c", app, 20);
+	fx_func(p, "fill", "app.c", app, 30);
+	fx_frame(p, F_MAIN, 2);
+	fx_frame(p, F_REC, 11);
+	fx_frame(p, F_INL, 4);	/* inlined into ... */
+	fx_frame(p, F_REC, 12); /* ... rec, at line 12 */
+	fx_frame(p, F_LEAF, 21);
+	fx_frame(p, F_NEW, 0);
+	fx_frame(p, F_PUSH, 100);
+	fx_frame(p, F_FILL, 31);
+	fx_loc(p, 0x1000, app, 0, 1);
+	fx_loc(p, 0x1100, app, 1, 1);
+	fx_loc(p, 0x1200, app, 2, 2);
+	fx_loc(p, 0x1300, app, 4, 1);
+	fx_loc(p, 0x9000, cxx, 5, 1);
+	fx_loc(p, 0x1500, app, 6, 1);
+	fx_loc(p, 0x1600, app, 7, 1);
+	static const uint32_t s0[] = {3, 1, 1, 0}, s1[] = {2, 1, 0}, s2[] = {4, 5, 6, 0};
+	uint32_t a = fx_stack(p, pr, 4, s0), b = fx_stack(p, pr, 3, s1), c = fx_stack(p, pr, 4, s2);
+	uint32_t d = fx_stack(p, pr, 0, NULL), e = fx_stack(p, pr, 0, NULL);
+	fx_weight(p, a, FA_CPU, 10);
+	fx_weight(p, b, FA_CPU, 4);
+	fx_weight(p, c, FA_ALLOC_CALLS, 3);
+	fx_weight(p, c, FA_ALLOC_BYTES, 300);
+	fx_weight(p, c, FA_LEAKED_BLOCKS, 1);
+	fx_weight(p, c, FA_LEAKED_BYTES, 100);
+	fx_weight(p, d, FA_CPU, 1);
+	fx_weight(p, e, FA_ALLOC_CALLS, 1);
+	fx_weight(p, e, FA_ALLOC_BYTES, 8);
+	fx_tstack(p, a, t100, 10, 5);
+	fx_tstack(p, b, t101, 4, 4);
+	fx_tstack(p, d, t100, 1, 1);
 }
 
 static const struct agg_row *row(const struct agg_table *t, const char *name)
@@ -144,6 +117,7 @@ static void test_recursion_once(void **state)
 	assert_int_equal(row(&t, "app.c")->self[FA_CPU], 10);
 	assert_int_equal(row(&t, "app.h")->self[FA_CPU], 4);
 	agg_table_free(&t);
+	profile_free(&p);
 }
 
 /* An inlined function is a frame of its own: it holds the self time of the
@@ -186,6 +160,7 @@ static void test_inlined(void **state)
 	assert_int_equal(t.rows[0].total[FA_CPU], 4);
 	assert_int_equal(t.total[FA_CPU], 15);
 	agg_table_free(&t);
+	profile_free(&p);
 }
 
 /* Only the chosen thread's (or process's) weight counts; memory is not known
@@ -234,11 +209,43 @@ static void test_filters(void **state)
 	assert_true(n[0] == 5 && n[1] == 0);
 	assert_int_equal(agg_stack_weights(&p, &(struct agg_filter){.tid = 100}, FA_ALLOC_CALLS, w, NULL), 0);
 	assert_int_equal(w[2], 0);
+	profile_free(&p);
 }
 
-/* Memory belongs to the allocation's site: the program's frame past operator
- * new and the standard library's templates (or, raw, past operator new only);
- * CPU self time stays at the leaf, in the same table. */
+/* Per thread: busiest first, each with the rows where its samples' innermost
+ * frames are, by its weight there; a tid keeps its threads only. */
+static void test_threads(void **state)
+{
+	(void)state;
+	struct profile p;
+	make_profile(&p);
+	struct agg_table t;
+	struct agg_opts o = cpu_opts(AGG_FUNCTION);
+	assert_int_equal(agg_table_build(&t, &p, &o), 0);
+	struct agg_thread *v;
+	size_t n;
+	assert_int_equal(agg_threads(&t, &p, 0, &v, &n), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(v[0].thread, 0); /* 11 of CPU before 4 */
+	assert_string_equal(t.rows[v[0].top[0]].name, "leaf");
+	assert_int_equal(v[0].top_w[0], 10);
+	assert_int_equal(v[0].top[1], FA_NONE); /* the stack without frames makes no row */
+	assert_int_equal(v[1].thread, 1);
+	assert_string_equal(t.rows[v[1].top[0]].name, "inl"); /* inlined: a frame of its own */
+	assert_int_equal(v[1].top_w[0], 4);
+	free(v);
+	assert_int_equal(agg_threads(&t, &p, 101, &v, &n), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].thread, 1);
+	free(v);
+	p.threads[0].cpu = 3; /* now the other one is busier */
+	assert_int_equal(agg_threads(&t, &p, 0, &v, &n), 0);
+	assert_int_equal(v[0].thread, 1);
+	free(v);
+	agg_table_free(&t);
+	profile_free(&p);
+}
+
 /* Waiting time (FA_WAIT): self at the program's call that waited, past the
  * C++ library (SITE_WAIT), once in each total, and per thread under --tid. */
 static void test_wait(void **state)
@@ -246,12 +253,9 @@ static void test_wait(void **state)
 	(void)state;
 	struct profile p;
 	make_profile(&p);
-	struct fa_thread_stack ts[4];
-	memcpy(ts, tstacks, sizeof(tstacks));
-	ts[3] = (struct fa_thread_stack){2, 1, 0, 0, 500};
-	p.tstacks = ts;
-	p.ntstacks = 4;
-	stacks[2].w[FA_WAIT] = 500;
+	uint32_t ts = fx_tstack(&p, 2, 1, 0, 0); /* fx_tstack moves p.tstacks */
+	p.tstacks[ts].wait = 500;
+	fx_weight(&p, 2, FA_WAIT, 500);
 	struct agg_table t;
 	struct agg_opts o = {.key = AGG_FRAME, .metrics = AGG_METRIC(FA_WAIT), .heavy = FA_WAIT};
 	assert_int_equal(agg_table_build(&t, &p, &o), 0);
@@ -274,9 +278,12 @@ static void test_wait(void **state)
 	assert_int_equal(agg_table_build(&t, &p, &o), 0);
 	assert_int_equal(t.total[FA_WAIT], 0);
 	agg_table_free(&t);
-	stacks[2].w[FA_WAIT] = 0;
+	profile_free(&p);
 }
 
+/* Memory belongs to the allocation's site: the program's frame past operator
+ * new and the standard library's templates (or, raw, past operator new only);
+ * CPU self time stays at the leaf, in the same table. */
 static void test_site(void **state)
 {
 	(void)state;
@@ -321,10 +328,11 @@ static void test_site(void **state)
 
 	struct fa_frame *fr = NULL;
 	size_t cap = 0, nf, at;
-	assert_int_equal(agg_stack_site(&p, &stacks[2], SITE_USER, &fr, &cap, &nf, &at), 0);
+	assert_int_equal(agg_stack_site(&p, &p.stacks[2], SITE_USER, &fr, &cap, &nf, &at), 0);
 	assert_int_equal(nf, 4);
 	assert_int_equal(at, 2);
 	free(fr);
+	profile_free(&p);
 }
 
 /* Every node's total is its self plus its children's totals, and the root's
@@ -365,14 +373,16 @@ static void test_tree(void **state)
 	for (size_t i = 1; i < t.nnodes; i++)
 		assert_true(t.nodes[i].parent < i);
 	flame_free(&t);
+	profile_free(&p);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_recursion_once), cmocka_unit_test(test_inlined),
-	    cmocka_unit_test(test_filters),	   cmocka_unit_test(test_site),
-	    cmocka_unit_test(test_wait),	   cmocka_unit_test(test_tree),
+	    cmocka_unit_test(test_filters),	   cmocka_unit_test(test_threads),
+	    cmocka_unit_test(test_site),	   cmocka_unit_test(test_wait),
+	    cmocka_unit_test(test_tree),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
