@@ -11,10 +11,17 @@
  * (rename), and any failure leaves the standard path in charge.
  *
  * Where: $FATHOM_CACHE_DIR, else $XDG_CACHE_HOME/fathom, else
- * ~/.cache/fathom; its debug/ subdirectory. FATHOM_CACHE_DIR=off disables it. */
+ * ~/.cache/fathom; its debug/ subdirectory. FATHOM_CACHE_DIR=off disables it.
+ *
+ * Size: at most $FATHOM_CACHE_MAX (default 2 GiB; "512M", "0" stores
+ * nothing) in all. A copy is stamped (its modification time) each time it
+ * is used; storing one removes the least recently used others while the
+ * total is over the cap, and a copy larger than the cap alone is not kept
+ * (the compressed original is then read, as without a cache). */
 #define _GNU_SOURCE
 #include <elfutils/libdwelf.h>
 #include <elfutils/libdwfl.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>
@@ -27,6 +34,17 @@
 #include <unistd.h>
 
 #include "debugcache.h"
+#include "util.h"
+
+#define CACHE_MAX_DEFAULT (2ll << 30)
+
+/* The cap on the copies' total size, in bytes. */
+static long long cache_max(void)
+{
+	const char *m = getenv("FATHOM_CACHE_MAX");
+	long long v = m && *m ? parse_size(m) : -1;
+	return v >= 0 ? v : CACHE_MAX_DEFAULT;
+}
 
 /* The cache's debug directory into buf (created), or NULL when disabled or
  * impossible. */
@@ -138,11 +156,64 @@ out:
 	return ret;
 }
 
+struct cached {
+	char name[80];
+	off_t size;
+	struct timespec used;
+};
+
+static int older_first(const void *a, const void *b)
+{
+	const struct timespec *x = &((const struct cached *)a)->used, *y = &((const struct cached *)b)->used;
+	if (x->tv_sec != y->tv_sec)
+		return x->tv_sec < y->tv_sec ? -1 : 1;
+	return (x->tv_nsec > y->tv_nsec) - (x->tv_nsec < y->tv_nsec);
+}
+
+/* Removes the least recently used copies of dir (never `keep`, a file name
+ * in it) while their total is over max. */
+static void prune(const char *dir, const char *keep, long long max)
+{
+	DIR *d = opendir(dir);
+	struct cached *c = NULL;
+	size_t n = 0, cap = 0;
+	long long total = 0;
+	struct dirent *e;
+	if (!d)
+		return;
+	while ((e = readdir(d))) {
+		size_t len = strlen(e->d_name);
+		struct stat st;
+		if (len < 7 || len >= sizeof(c->name) || strcmp(e->d_name + len - 6, ".debug") ||
+		    fstatat(dirfd(d), e->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG(st.st_mode))
+			continue;
+		total += st.st_size;
+		if (!strcmp(e->d_name, keep))
+			continue;
+		if (GROW(c, cap, n + 1) < 0)
+			break;
+		memcpy(c[n].name, e->d_name, len + 1);
+		c[n].size = st.st_size;
+		c[n++].used = st.st_mtim;
+	}
+	if (total > max && n)
+		qsort(c, n, sizeof(*c), older_first);
+	for (size_t i = 0; i < n && total > max; i++)
+		if (unlinkat(dirfd(d), c[i].name, 0) == 0)
+			total -= c[i].size;
+	closedir(d);
+	free(c);
+}
+
 /* Stores an uncompressed copy of the debug file `fd` (found by libdwfl) for
  * next time and returns a descriptor of that copy, closing fd; or returns fd
  * itself when the file holds nothing compressed or the copy failed. */
-static int store(int fd, const char *path, char **name)
+static int store(int fd, const char *dir, const char *path, char **name)
 {
+	long long max = cache_max();
+	struct stat st;
+	if (max <= 0)
+		return fd;
 	elf_version(EV_CURRENT);
 	Elf *e = elf_begin(fd, ELF_C_READ_MMAP, NULL);
 	if (!e)
@@ -154,7 +225,8 @@ static int store(int fd, const char *path, char **name)
 	char tmp[PATH_MAX + 240];
 	snprintf(tmp, sizeof(tmp), "%s.%d.tmp", path, (int)getpid());
 	int out = open(tmp, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	int ok = out >= 0 && write_uncompressed(e, out) == 0 && fsync(out) == 0;
+	int ok = out >= 0 && write_uncompressed(e, out) == 0 && fstat(out, &st) == 0 && st.st_size <= max &&
+		 fsync(out) == 0;
 	elf_end(e);
 	if (out >= 0)
 		close(out);
@@ -162,6 +234,7 @@ static int store(int fd, const char *path, char **name)
 		unlink(tmp);
 		return fd;
 	}
+	prune(dir, path + strlen(dir) + 1, max);
 	int nfd = open(path, O_RDONLY | O_CLOEXEC);
 	char *n = nfd >= 0 ? strdup(path) : NULL;
 	if (!n) {
@@ -209,6 +282,7 @@ int debugcache_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *mod
 		}
 		if (fd >= 0) {
 			char *name = strdup(path);
+			futimens(fd, NULL); /* used now: the last to go when over the cap */
 			if (name) {
 				free(*debuginfo_file_name);
 				*debuginfo_file_name = name;
@@ -221,5 +295,5 @@ int debugcache_find_debuginfo(Dwfl_Module *mod, void **userdata, const char *mod
 					      debuglink_crc, debuginfo_file_name);
 	if (fd < 0 || !d || !*debuginfo_file_name)
 		return fd;
-	return store(fd, path, debuginfo_file_name);
+	return store(fd, d, path, debuginfo_file_name);
 }
