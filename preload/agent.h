@@ -649,12 +649,15 @@ void agent_finish_signal(int sig);
  * (SIGTERM, SIGINT, SIGHUP, SIGPIPE, SIGALRM, SIGUSR1, SIGUSR2) finishes the
  * dump first. death_install takes those the program leaves at SIG_DFL;
  * death_owned says whether the agent holds sig (the program's view is then
- * death_view); death_release hands it back (the program sets it). */
+ * death_view); death_release hands it back (the program sets it);
+ * death_default and death_oneshot keep it when the program sets SIG_DFL or
+ * a one-shot (SA_RESETHAND) handler. */
 void death_install(void);
 int death_owned(int sig);
 void death_view(int sig, struct sigaction *old);
 void death_release(int sig);
 int death_default(int sig, const struct sigaction *act, struct sigaction *old);
+int death_oneshot(int sig, const struct sigaction *act, struct sigaction *old);
 int death_writer_check(void);
 void death_after_fork(void);
 /* A death signal that came while its thread held wlock is acted on when it

@@ -179,7 +179,7 @@ static int action(int sig, const struct sigaction *act, struct sigaction *old)
 		int r;
 		if (python_sigaction(sig, act, old, &r))
 			return r;
-		if (act && death_default(sig, act, old))
+		if (act && (death_default(sig, act, old) || death_oneshot(sig, act, old)))
 			return 0;
 		if (death_owned(sig)) {
 			/* Read: as the program left it; set: the kernel's again. */

@@ -11,7 +11,11 @@
  * had (death_view); when it sets a handler or SIG_IGN, the agent hands the
  * signal back to the kernel with the program's disposition (death_release);
  * when it sets SIG_DFL again (a cleanup handler about to re-raise), the
- * agent keeps or takes the signal (death_default). Signals the program blocks stay pending as they
+ * agent keeps or takes the signal (death_default); when it sets a one-shot
+ * handler (SA_RESETHAND: node's SIGINT and SIGTERM, which reset the
+ * terminal and raise the signal again), the agent installs a trampoline
+ * that does the kernel's reset itself, taking the signal back, before it
+ * calls the program's handler (death_oneshot). Signals the program blocks stay pending as they
  * would (the mask is real), and a process ended this way ends within the
  * writer's bounded wait (DEATH_WAIT_MS) even if the agent cannot finish.
  * FATHOM_SIGNALS=0 leaves these signals alone.
@@ -195,6 +199,21 @@ void death_install(void)
 	}
 }
 
+/* The program's view before (*prev) and after (*view) it sets act: act goes
+ * through the kernel once, for the form the kernel reports it in; sig is
+ * then the kernel's until the caller takes it. */
+static int set_view(int sig, const struct sigaction *act, struct sigaction *prev, struct sigaction *view)
+{
+	if (atomic_load(&g_owned[sig]))
+		*prev = g_view[sig];
+	else if (sample_real_sigaction(sig, NULL, prev) < 0)
+		return -1;
+	atomic_store(&g_owned[sig], 0);
+	if (sample_real_sigaction(sig, act, NULL) < 0 || sample_real_sigaction(sig, NULL, view) < 0)
+		return -1;
+	return 0;
+}
+
 /* The program sets SIG_DFL for a death signal: a cleanup handler that puts
  * the default back and raises the signal again (git, xz: "signal(sig,
  * SIG_DFL); raise(sig)") must still leave a whole dump. The agent keeps (or
@@ -206,15 +225,56 @@ int death_default(int sig, const struct sigaction *act, struct sigaction *old)
 	    (act->sa_flags & SA_SIGINFO))
 		return 0;
 	struct sigaction prev, view;
-	if (atomic_load(&g_owned[sig]))
-		prev = g_view[sig];
-	else if (sample_real_sigaction(sig, NULL, &prev) < 0)
-		return 0;
-	/* Through the kernel once, for the form it reports the act in. */
-	atomic_store(&g_owned[sig], 0);
-	if (sample_real_sigaction(sig, act, NULL) < 0 || sample_real_sigaction(sig, NULL, &view) < 0)
+	if (set_view(sig, act, &prev, &view) < 0)
 		return 0;
 	take(sig, &view);
+	if (old)
+		*old = prev;
+	return 1;
+}
+
+/* The program's one-shot handlers (SA_RESETHAND), run by on_oneshot. */
+static struct sigaction g_oneshot[NSIG];
+
+/* Context: signal. The kernel's SA_RESETHAND, done here so that the agent
+ * holds the signal at SIG_DFL again (a re-raise from the handler finishes
+ * the dump), then the program's handler. */
+static void on_oneshot(int sig, siginfo_t *si, void *uc)
+{
+	struct sigaction h = g_oneshot[sig], dfl;
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	if (getpid() == agent_pid && atomic_load(&g_owned[sig]))
+		take(sig, &dfl);
+	else
+		sample_real_sigaction(sig, &dfl, NULL); /* a vfork child: the kernel's alone */
+	if (h.sa_flags & SA_SIGINFO)
+		h.sa_sigaction(sig, si, uc);
+	else if (h.sa_handler != SIG_DFL && h.sa_handler != SIG_IGN)
+		h.sa_handler(sig);
+}
+
+/* The program sets a one-shot handler (SA_RESETHAND) for a death signal:
+ * the agent keeps the signal, its disposition the program's handler behind
+ * on_oneshot (its flags but SA_RESETHAND, its mask), and the program's view
+ * its act. Returns 1 when done (the previous view in *old). */
+int death_oneshot(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	if (!g_enabled || !is_death_signal(sig) || getpid() != agent_pid || !(act->sa_flags & SA_RESETHAND) ||
+	    (!(act->sa_flags & SA_SIGINFO) && (act->sa_handler == SIG_DFL || act->sa_handler == SIG_IGN)))
+		return 0;
+	struct sigaction prev, view, tramp = *act;
+	if (set_view(sig, act, &prev, &view) < 0)
+		return 0;
+	g_oneshot[sig] = *act;
+	tramp.sa_sigaction = on_oneshot;
+	tramp.sa_flags = (act->sa_flags & ~SA_RESETHAND) | SA_SIGINFO;
+	g_view[sig] = view;
+	atomic_store(&g_owned[sig], 1);
+	if (sample_real_sigaction(sig, &tramp, NULL) < 0) {
+		atomic_store(&g_owned[sig], 0);
+		sample_real_sigaction(sig, act, NULL);
+	}
 	if (old)
 		*old = prev;
 	return 1;

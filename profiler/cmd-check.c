@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cmds.h"
+#include "util.h"
 #include "compare.h"
 #include "profile.h"
 
@@ -112,7 +113,7 @@ int cmd_check(int argc, char **argv)
 		case O_PEAK:
 		case O_LEAKED:
 		case O_ALLOC_BYTES:
-			v = (double)cmd_parse_size(optarg);
+			v = (double)parse_size(optarg);
 			kind = "a size such as 64M, 1.5G or 4096";
 			break;
 		case O_LEAKED_BLOCKS:

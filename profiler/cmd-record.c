@@ -106,7 +106,7 @@ static int parse_rotate(struct rec *r, const char *arg)
 		return -1;
 	char last = arg[l - 1], u = (last == 'B' || last == 'b') && l > 1 ? arg[l - 2] : last;
 	if (strchr("kKMGg", u) || (u == 'm' && last != u)) {
-		long long v = cmd_parse_size(arg);
+		long long v = parse_size(arg);
 		if (v < 65536)
 			return -1;
 		snprintf(r->rotate_s, sizeof(r->rotate_s), "%lldK", (v + 1023) / 1024);
@@ -176,7 +176,7 @@ static int parse_args(struct rec *r, int argc, char **argv)
 			r->alloc = "exact";
 			break;
 		case 's': {
-			long long v = cmd_parse_size(optarg);
+			long long v = parse_size(optarg);
 			if (v < 1) {
 				fprintf(stderr,
 					"fathom record: --alloc-sample takes a size such as 64k, not '%s'\n",

@@ -123,44 +123,6 @@ double cmd_parse_time(const char *s)
 	return -1;
 }
 
-long long cmd_parse_size(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return -1;
-	double mult = 1;
-	switch (toupper((unsigned char)*end)) {
-	case 0:
-		break;
-	case 'K':
-		mult = 1024.0;
-		end++;
-		break;
-	case 'M':
-		mult = 1024.0 * 1024;
-		end++;
-		break;
-	case 'G':
-		mult = 1024.0 * 1024 * 1024;
-		end++;
-		break;
-	case 'T':
-		mult = 1024.0 * 1024 * 1024 * 1024;
-		end++;
-		break;
-	default:
-		return -1;
-	}
-	if (toupper((unsigned char)*end) == 'I')
-		end++;
-	if (toupper((unsigned char)*end) == 'B')
-		end++;
-	if (*end)
-		return -1;
-	return (long long)(v * mult);
-}
-
 /* Drops the files that name a file given before (the same inode: "fathom
  * report run.fdump run.fdump*" must not count run.fdump twice), in place, and
  * returns how many are left. Files that cannot be stat'ed are kept, so that

@@ -148,9 +148,6 @@ void cmd_common_free(struct cmd_common *cc);
 /* Parses "1.5s", "200ms", "3m", "250us", or seconds into ns; -1 if bad. */
 double cmd_parse_time(const char *s);
 
-/* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
-long long cmd_parse_size(const char *s);
-
 /* cmd_files() and cmd_load() of them: the recording the command line names
  * (or the latest run's) into *p. Returns 0, or the exit status. */
 int cmd_load_files(const struct cmd_common *cc, struct profile *p, int *argc, char ***argv);

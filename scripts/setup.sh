@@ -23,9 +23,10 @@ if [ $tests = 1 ]; then
 	# clang and its libFuzzer runtime (fuzzing), and the real programs and
 	# consumers the integration tests run (Go's pprof, heaptrack, a browser,
 	# pytest for test-py-pytest, a debuginfod server and curl for
-	# test-debuginfod-fetch ...), and clang-format (the layout check).
+	# test-debuginfod-fetch, libc6-dbg for test-debugpkg-libc ...), and
+	# clang-format (the layout check).
 	pkgs+=(libcmocka-dev libunwind-dev python3 python3-pytest clang clang-format libclang-rt-14-dev golang-go heaptrack libgoogle-perftools4 sqlite3 perl git
-	       xz-utils chromium valgrind debuginfod curl)
+	       xz-utils chromium valgrind debuginfod curl libc6-dbg)
 	# Node.js may come from outside Debian (its npm then conflicts with
 	# Debian's): install Debian's only when the commands are missing.
 	command -v node >/dev/null 2>&1 || pkgs+=(nodejs)

@@ -138,18 +138,19 @@ out:
 
 /* Debian's debug package for a package's files: -dbgsym (built for every
  * package, in the debian-debug archive), but the C library's and Python's
- * are -dbg packages of the main archive. */
+ * are -dbg packages of the main archive. Every binary package of Python
+ * 3.X (python3.X-minimal's interpreter, libpython3.X, the extension
+ * modules of libpython3.X-minimal and -stdlib) has its debug files in
+ * python3.X-dbg (the Build-Ids of its package entry). */
 static char *debug_package(const char *pkg)
 {
-	const char *suffix = "-dbgsym";
 	if (!strcmp(pkg, "libc6"))
-		suffix = "-dbg";
-	else if (!strncmp(pkg, "python3.", 8) || !strncmp(pkg, "libpython3.", 11)) {
-		if (pkg[0] == 'l')
-			pkg += 3; /* libpython3.11's symbols are in python3.11-dbg */
-		suffix = "-dbg";
-	}
-	return str_fmt("%s%s", pkg, suffix);
+		return str_fmt("%s-dbg", pkg);
+	const char *py = !strncmp(pkg, "lib", 3) ? pkg + 3 : pkg;
+	size_t digits = strncmp(py, "python3.", 8) ? 0 : strspn(py + 8, "0123456789");
+	if (digits)
+		return str_fmt("%.*s-dbg", (int)(8 + digits), py);
+	return str_fmt("%s-dbgsym", pkg);
 }
 
 int debug_hints(const struct profile *p, int tid, struct debug_hint **out)

@@ -79,6 +79,9 @@ struct sym_module {
 	Dwarf_Addr *bound_start; /* the start of the symbol named in bound_name */
 	size_t nbounds;
 	struct symtab *symtab; /* the symbols by address, searched in place of dwfl_module_addrinfo */
+	/* dwfl_module_addrinfo's answers of earlier runs, by build id (debugcache.h) */
+	bool names_done;
+	struct namecache *names;
 	/* qualified names of C++ functions without a linkage name, by the
 	 * declaring DIE: open addressing on the DIE's address */
 	struct qual *quals;
@@ -185,6 +188,7 @@ void symbols_free(struct symbolizer *s)
 		free(m->bound_name);
 		free(m->bound_start);
 		symtab_free(m->symtab);
+		namecache_close(m->names);
 		for (size_t i = 0; i < m->capquals; i++)
 			free(m->quals[i].name);
 		free(m->quals);
@@ -472,7 +476,8 @@ static const char no_symbol[] = "";
  * symbol of the module (the larger part of a libc lookup, seconds for
  * libLLVM): symtab.c answers instead when a global symbol with a size
  * contains a, and any answer is kept for the open interval between the
- * neighbouring bounds around a (bounds_load), where it is the same. */
+ * neighbouring bounds around a (bounds_load), where it is the same, and
+ * dwfl's answers for the next run (namecache, by build id). */
 static const char *symtab_raw(struct sym_module *m, Dwarf_Addr a, Dwarf_Addr *start)
 {
 	if (!m->syms_done)
@@ -493,9 +498,21 @@ static const char *symtab_raw(struct sym_module *m, Dwarf_Addr a, Dwarf_Addr *st
 	}
 	GElf_Off off;
 	const char *n;
-	if (!symtab_lookup(m->symtab, a, &n, start) &&
-	    (n = dwfl_module_addrinfo(m->mod, a, &off, &(GElf_Sym){0}, NULL, NULL, NULL)))
-		*start = a - off;
+	uint64_t was;
+	if (!symtab_lookup(m->symtab, a, &n, start)) {
+		if (!m->names_done) {
+			m->names_done = true;
+			m->names =
+			    namecache_open(m->build_id, m->build_id_len, dwfl_module_getsymtab(m->mod));
+		}
+		if (namecache_get(m->names, a - m->bias, &n, &was)) {
+			*start = was + m->bias;
+		} else {
+			if ((n = dwfl_module_addrinfo(m->mod, a, &off, &(GElf_Sym){0}, NULL, NULL, NULL)))
+				*start = a - off;
+			namecache_put(m->names, a - m->bias, n, n ? *start - m->bias : 0);
+		}
+	}
 	if (cacheable) {
 		m->bound_name[lo - 1] = n ? n : no_symbol;
 		m->bound_start[lo - 1] = n ? *start : 0;

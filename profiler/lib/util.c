@@ -1,5 +1,6 @@
 /* Human-readable numbers and the streaming JSON writer shared by all outputs. */
 #define _GNU_SOURCE
+#include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -235,4 +236,42 @@ void u32_maxheap_pop(uint32_t *h, size_t *n)
 	}
 	if (*n)
 		h[i] = v;
+}
+
+long long parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return -1;
+	double mult = 1;
+	switch (toupper((unsigned char)*end)) {
+	case 0:
+		break;
+	case 'K':
+		mult = 1024.0;
+		end++;
+		break;
+	case 'M':
+		mult = 1024.0 * 1024;
+		end++;
+		break;
+	case 'G':
+		mult = 1024.0 * 1024 * 1024;
+		end++;
+		break;
+	case 'T':
+		mult = 1024.0 * 1024 * 1024 * 1024;
+		end++;
+		break;
+	default:
+		return -1;
+	}
+	if (toupper((unsigned char)*end) == 'I')
+		end++;
+	if (toupper((unsigned char)*end) == 'B')
+		end++;
+	if (*end)
+		return -1;
+	return (long long)(v * mult);
 }

@@ -17,6 +17,9 @@ char *fmt_count(char *buf, int64_t n);
 /* "1.23 s", "45.6 ms": into buf (at least 32 bytes); returns buf. */
 char *fmt_duration(char *buf, uint64_t ns);
 
+/* Parses "64M", "1.5G", "4096", "10k" (powers of 1024) into bytes; -1 if bad. */
+long long parse_size(const char *s);
+
 /* A new string formatted as by printf, or NULL when out of memory. */
 char *str_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
 /* The bytes as lower-case hex (a build id), into buf of 2 * n + 1 bytes;

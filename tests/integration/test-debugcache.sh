@@ -1,7 +1,8 @@
 # The cache of uncompressed debug files (profiler/lib/debugcache.c): a debug
 # file with compressed sections, found once, is copied uncompressed under
 # FATHOM_CACHE_DIR/debug by build id, and later runs read the copy (the same
-# report, even once the original is gone); FATHOM_CACHE_DIR=off disables it.
+# report, even once the original is gone); FATHOM_CACHE_DIR=off disables it;
+# FATHOM_CACHE_MAX caps the copies (least recently used removed first).
 source "$SRCDIR/tests/lib.sh"
 
 command -v objcopy >/dev/null || skip "objcopy is not installed (binutils)"
@@ -44,3 +45,27 @@ head -c 100 "$cached" >"$cached.x" && mv "$cached.x" "$cached"
 "$FATHOM" report -q --debug-dir "$PWD/debug" dd.fdump >again.txt || fail "report with a broken cached copy failed"
 cmp -s cold.txt again.txt || { diff cold.txt again.txt | head >&2; fail "a broken cached copy changed the report"; }
 [ "$(stat -c %s "$cached")" -gt 1000 ] || fail "the broken copy was not made again"
+
+# The cap, FATHOM_CACHE_MAX: a copy larger than it is not kept (the report
+# is the same, from the compressed original) ...
+size=$(stat -c %s "$cached")
+rm -f "$cached"
+FATHOM_CACHE_MAX=1K "$FATHOM" report -q --debug-dir "$PWD/debug" dd.fdump >small.txt || fail "report (cap 1K) failed"
+cmp -s cold.txt small.txt || { diff cold.txt small.txt | head >&2; fail "a cap below the copy's size changed the report"; }
+[ -e "$cached" ] && fail "a copy of $(stat -c %s "$cached") bytes was kept under FATHOM_CACHE_MAX=1K"
+# ... storing one removes the least recently used others while the total is
+# over the cap (two other copies: one used an hour ago, one just now) ...
+head -c 100000 /dev/zero >cache/debug/00aa.debug
+head -c 100000 /dev/zero >cache/debug/00bb.debug
+touch -d '1 hour ago' cache/debug/00aa.debug
+FATHOM_CACHE_MAX=$((size + 150000)) "$FATHOM" report -q --debug-dir "$PWD/debug" dd.fdump >capped.txt ||
+	fail "report (capped) failed"
+cmp -s cold.txt capped.txt || { diff cold.txt capped.txt | head >&2; fail "the cap changed the report"; }
+[ -f "$cached" ] || fail "the new copy was not kept under a cap it fits"
+[ -e cache/debug/00aa.debug ] && fail "the least recently used copy was kept over the cap"
+[ -e cache/debug/00bb.debug ] || fail "a recently used copy was removed though the rest fits the cap"
+# ... and a copy is stamped when it is used.
+touch -d '1 hour ago' "$cached"
+"$FATHOM" report -q dd.fdump >used.txt || fail "report (warm) failed"
+cmp -s cold.txt used.txt || fail "the cached copy gave another report"
+[ $(($(date +%s) - $(stat -c %Y "$cached"))) -lt 600 ] || fail "the copy used was not stamped"

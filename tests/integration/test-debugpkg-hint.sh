@@ -1,6 +1,7 @@
 # Distribution debug packages and --debug-dir: when a hot module has no
 # debug info, the report's footer names it once, with its build id and the
-# package (Debian's -dbgsym, found by dpkg-query) or --debug-dir file that
+# package (Debian's -dbgsym, found by dpkg-query; python3.X-dbg for Debian's
+# Python) or --debug-dir file that
 # would give its names and lines; a library deleted since the recording is
 # named by its debug file alone, found by build id under --debug-dir.
 source "$SRCDIR/tests/lib.sh"
@@ -45,8 +46,34 @@ top=$(awk '/by self time/ { getline; getline; print; exit }' gone-dd.txt)
 case "$top" in *spine_hot_work*libspine_hot.c:*) ;; *) fail "gone library not named from --debug-dir: $top" ;; esac
 assert_not_contains "gone: no footer once named" "libspine_hot.so:" gone-dd.txt
 
-# 2. A library of a Debian package without its debug package: zlib.
 command -v dpkg-query >/dev/null || skip "no dpkg-query: the package hint is Debian's"
+
+# 2. Debian's Python interpreter (package python3.X-minimal, its extension
+# modules libpython3.X-minimal or -stdlib): all their debug files are in
+# python3.X-dbg, the package the hint names.
+pybin=$(ls /usr/bin/python3.[0-9]* 2>/dev/null | grep -E '/python3\.[0-9]+$' | head -1)
+if [ -n "$pybin" ] && dpkg-query -S "$pybin" >/dev/null 2>&1; then
+	pyv=${pybin##*/}
+	pid=$(readelf -n "$pybin" | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')
+	if [ -n "$pid" ] && [ ! -e "/usr/lib/debug/.build-id/${pid:0:2}/${pid:2}.debug" ] &&
+		! readelf -S -W "$pybin" | grep -q '\.debug_info'; then
+		run "$FATHOM" record -q -o py.fdump -- "$pybin" -c '
+s = 0
+for i in range(3000000):
+    s = (s + i * i) % 1000003
+print(s)' >/dev/null
+		env -u DEBUGINFOD_URLS "$FATHOM" report -q py.fdump >py.txt || fail "report failed"
+		sed 's/^/  | /' py.txt | tail -2 >&2
+		[ "$(grep -c "^$pyv: no debug info (" py.txt)" = 1 ] || fail "not one footer line for $pyv"
+		assert_contains "Python's debug package" "install $pyv-dbg," py.txt
+	else
+		note "$pybin has its debug info: the Python hint is not tried"
+	fi
+else
+	note "no Python of Debian's: the Python hint is not tried"
+fi
+
+# 3. A library of a Debian package without its debug package: zlib.
 zlib=$(dpkg-query -L zlib1g 2>/dev/null | grep '/libz\.so\.1$' | head -1)
 [ -n "$zlib" ] || skip "zlib1g is not installed"
 zid=$(readelf -n "$zlib" | sed -n 's/.*Build ID: *\([0-9a-f]*\).*/\1/p')

@@ -2,7 +2,8 @@
 # known name. With `fathom record --jit` (NODE_OPTIONS=--perf-basic-prof)
 # and with node's own --perf-basic-prof-only-functions, that function is
 # the top self function, named from the perf map the agent copied into the
-# dump; without a map its code is a row per address ([unknown]+0x...).
+# dump (also when node is ended by SIGTERM); without a map its code is a
+# row per address ([unknown]+0x...).
 source "$SRCDIR/tests/lib.sh"
 NODE=$(command -v node) || skip "node is not installed"
 "$NODE" --v8-options 2>/dev/null | grep -q -- '--perf-basic-prof ' || skip "this node has no --perf-basic-prof"
@@ -50,6 +51,18 @@ run "$FATHOM" record -q -o fn.fdump -- "$NODE" --perf-basic-prof-only-functions 
 top=$(top_self fn.fdump)
 note "--perf-basic-prof-only-functions: top self $top"
 case "${top%|*}" in *fathomHotLoop*) ;; *) fail "only-functions: the top self function is '${top%|*}', not fathomHotLoop" ;; esac
+
+# Ended by SIGTERM (node's one-shot handler resets the terminal and raises
+# it again): the dump is finished and the map recorded all the same.
+sed 's/^console.log.*/process.kill(process.pid, "SIGTERM");/' hot.js >term.js
+rc=0
+"$FATHOM" record -q --jit -o term.fdump -- "$NODE" term.js >/dev/null 2>&1 || rc=$?
+assert_eq "node killed by SIGTERM: the status" 143 "$rc"
+"$FATHOM" report term.fdump >term.txt 2>term.err || fail "fathom report failed"
+assert_contains "SIGTERM: the dump finished" "ended by SIGTERM" term.txt
+top=$(top_self term.fdump)
+note "SIGTERM: top self $top"
+case "${top%|*}" in *fathomHotLoop*) ;; *) fail "SIGTERM: the top self function is '${top%|*}', not fathomHotLoop" ;; esac
 
 # Without a map the same code is unnamed: what the names above are owed to.
 run "$FATHOM" record -q -o plain.fdump -- "$NODE" hot.js >/dev/null

@@ -12,7 +12,7 @@ for p in build-essential cmake pkg-config libdw-dev libelf-dev libzstd-dev zlib1
 	assert_contains "the demo installs $p" "$p" demo.txt
 	assert_contains "the tests install $p" "$p" test.txt
 done
-for p in chromium golang-go valgrind clang libclang-rt-14-dev libcmocka-dev libunwind-dev heaptrack; do
+for p in chromium golang-go valgrind clang libclang-rt-14-dev libcmocka-dev libunwind-dev heaptrack debuginfod libc6-dbg; do
 	grep -qx -- "$p" demo.txt && fail "the demo installs $p, which only the tests need"
 	assert_contains "the tests install $p" "$p" test.txt
 done

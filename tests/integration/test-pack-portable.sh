@@ -3,7 +3,7 @@
 # here with -g (an inlined helper, an allocating line) is recorded, packed
 # with --sources, then its binary and source directory are moved away and
 # the analyzer is also given an empty --debug-dir: report, lines, mem,
-# export (folded, speedscope) and view of the packed dump are byte for byte
+# export (folded, speedscope), view and flame of the packed dump are byte for byte
 # those of the unpacked dump read while everything was in place. The
 # unpacked dump read after the move differs (addresses, no source): the
 # comparison has something to catch. Without --sources, lines says the
@@ -32,9 +32,10 @@ outputs() { # DIR SUFFIX [analyzer options...]
 		"$FATHOM" export d.fdump --format folded "$@" >folded.$s 2>&1
 		"$FATHOM" export d.fdump --format speedscope -o speedscope.$s "$@" 2>/dev/null
 		"$FATHOM" view d.fdump -o view.$s "$@" 2>/dev/null
+		"$FATHOM" flame d.fdump -o flame.$s "$@" 2>/dev/null
 	)
 }
-all="report lines mem folded speedscope view"
+all="report lines mem folded speedscope view flame"
 outputs orig here
 grep -q "lines_work" orig/report.here || fail "the unpacked report has no names"
 grep -q "LINE:hot" orig/lines.here || fail "the unpacked lines have no source"

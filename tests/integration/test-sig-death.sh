@@ -2,7 +2,8 @@
 # leaves a whole dump (preload/signal-death.c): the agent finishes it, then
 # the signal acts as it would have. The program sees no difference: the
 # same output, the same view of its dispositions (sigaction and the raw
-# system call), the same wait status; its own handlers and SIG_IGN work.
+# system call), the same wait status; its own handlers (one-shot ones too,
+# as node's) and SIG_IGN work.
 # Without the catch (FATHOM_SIGNALS=0) the dump has no trailer, as before.
 . "$SRCDIR/tests/lib.sh"
 P=$PROGS/death_sig
@@ -72,6 +73,35 @@ assert_contains "re-raise: the program's handler ran" "cleaned up" re.out
 "$FATHOM" report --json re.fdump >re.json 2>/dev/null
 python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["processes"][0]; sys.exit(0 if p["complete"] and p["end_signal"] == "SIGTERM" else 1)' re.json ||
 	fail "re-raise: the dump should be complete and say SIGTERM"
+
+# A one-shot handler (SA_RESETHAND, as node's SIGINT and SIGTERM) that
+# raises the signal again: the program sees its handler and flags, the
+# kernel's reset before its handler runs, and the dump is finished.
+one() { # NAME [env...]
+	local name=$1
+	shift
+	env LD_PRELOAD="$FATHOM_AGENT" FATHOM_OUTPUT="$W/$name.fdump" "$@" "$P" oneshot >$name.out 2>$name.err &
+	local pid=$!
+	for _ in $(seq 100); do grep -q ready $name.out 2>/dev/null && break; sleep 0.05; done
+	sleep 0.3
+	kill -TERM $pid
+	wait $pid
+	echo $? >$name.rc
+}
+"$P" oneshot >oneplain.out 2>&1 &
+pid=$!
+for _ in $(seq 100); do grep -q ready oneplain.out 2>/dev/null && break; sleep 0.05; done
+kill -TERM $pid
+wait $pid
+assert_eq "one-shot, alone: the status" 143 "$?"
+one one
+assert_eq "one-shot: the status" 143 "$(cat one.rc)"
+cmp oneplain.out one.out || { diff oneplain.out one.out >&2; fail "one-shot: the program's output differs under the agent"; }
+assert_contains "one-shot: the program's view" "view: its handler resethand 1" one.out
+assert_contains "one-shot: reset before the handler" "one-shot handler ran, SIG_DFL again" one.out
+"$FATHOM" report --json one.fdump >one.json 2>/dev/null
+python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["processes"][0]; sys.exit(0 if p["complete"] and p["end_signal"] == "SIGTERM" else 1)' one.json ||
+	fail "one-shot: the dump should be complete and say SIGTERM"
 
 # The program's own handler, and SIG_IGN, are its own.
 env LD_PRELOAD="$FATHOM_AGENT" FATHOM_OUTPUT="$W/own.fdump" "$P" own >own.out 2>own.err &

@@ -6,6 +6,9 @@
  *             prints and exits 3
  *   reraise   a cleanup handler for SIGTERM that puts SIG_DFL back and
  *             raises it again (as git and xz do), then burns CPU
+ *   oneshot   a one-shot SIGTERM handler (SA_RESETHAND, all signals blocked
+ *             in it, as node's) that prints and raises it again, then
+ *             burns CPU
  *   ignore    ignores SIGTERM, raises it, survives and exits 0
  *   pipe      writes lines to stdout forever (ended by SIGPIPE)
  *   child     forks a child that spins; kills it with SIGTERM after 300 ms
@@ -71,6 +74,23 @@ static void cleanup_then_die(int sig)
 	raise(sig);
 }
 
+/* As node's SignalExit: the kernel has reset the disposition (one-shot),
+ * so the signal raised again ends the process once this returns. */
+static void oneshot_exit(int sig, siginfo_t *si, void *uc)
+{
+	(void)si;
+	(void)uc;
+	struct sigaction now;
+	sigaction(sig, NULL, &now);
+	static const char m[] = "one-shot handler ran, SIG_DFL again\n",
+			  n[] = "one-shot handler ran, not reset\n";
+	if (now.sa_handler == SIG_DFL)
+		write(1, m, sizeof(m) - 1);
+	else
+		write(1, n, sizeof(n) - 1);
+	raise(sig);
+}
+
 int main(int argc, char **argv)
 {
 	const char *mode = argc > 1 ? argv[1] : "spin";
@@ -88,6 +108,19 @@ int main(int argc, char **argv)
 			pause();
 	} else if (!strcmp(mode, "reraise")) {
 		signal(SIGTERM, cleanup_then_die);
+		printf("ready\n");
+		hot();
+	} else if (!strcmp(mode, "oneshot")) {
+		struct sigaction sa, back;
+		memset(&sa, 0, sizeof(sa));
+		sa.sa_sigaction = oneshot_exit;
+		sa.sa_flags = SA_SIGINFO | SA_RESETHAND;
+		sigfillset(&sa.sa_mask);
+		sigaction(SIGTERM, &sa, NULL);
+		sigaction(SIGTERM, NULL, &back);
+		printf("view: %s resethand %d\n",
+		       back.sa_sigaction == oneshot_exit ? "its handler" : "another",
+		       !!(back.sa_flags & SA_RESETHAND));
 		printf("ready\n");
 		hot();
 	} else if (!strcmp(mode, "ignore")) {
