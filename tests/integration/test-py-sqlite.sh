@@ -6,8 +6,8 @@
 # 5 points of the program's CPU clock, and the UDF's share of its query
 # between two bounds on its own code's time that the program measures (the
 # calls into it are C code of sqlite3 and the _sqlite3 module: see udf.py),
-# 4 points of sampling error allowed either side; the UDF's hot line is its
-# loop body.
+# 2 points and two standard errors of sampling allowed either side; the
+# UDF's hot line is its loop body.
 # The CPU clock (250 Hz here: see test-py-gen), about three seconds of CPU a
 # Python. For every Python here.
 source "$SRCDIR/tests/integration/py/prog-lib.sh"
@@ -22,12 +22,20 @@ for py in $pys; do
 	assert_contains "the program's result ($v)" "results 1470039 (1009, 508536)" udf-$v.out
 	"$FATHOM" report --top 0 --json udf-$v.fdump >report-$v.json 2>report.err || fail "fathom report failed"
 	py_pair_share report-$v.json udf-$v.out udf.scored udf.plain 600 scored 5 "$v"
-	got=$(py_share udf.score "$(py_inner udf-$v.folded udf. udf.scored)")
+	inner=$(py_inner udf-$v.folded udf. udf.scored)
+	got=$(py_share udf.score "$inner")
 	low=$(py_truth udf-$v.out score_low)
 	high=$(py_truth udf-$v.out score_high)
-	note "$v: score $got% of scored (truth between $low% and $high%)"
-	assert_ge "$v: the UDF's share of its query" "$(awk -v l="$low" 'BEGIN { print l - 4 }')" "$got"
-	assert_le "$v: the UDF's share of its query" "$(awk -v h="$high" 'BEGIN { print h + 4 }')" "$got"
+	# 2 points plus two standard errors of a share from scored's samples
+	# (the run's samples times scored's part of the weight: about 4 periods
+	# a sample on the 250 Hz tick): 4 points alone failed in CI (63.6
+	# against 69.3-79.3 in 3.11) and for a helper under load (3.13).
+	n=$(python3 -c 'import json, sys; j = json.load(open(sys.argv[1])); print(j["samples"], j["weight"])' \
+		report-$v.json | awk -v a="$(awk '$1 == "all" { print $2 }' <<<"$inner")" '{ printf "%d", $2 ? $1 * a / $2 : 0 }')
+	tol=$(share_tol 2 "$low" "$n")
+	note "$v: score $got% of scored (truth between $low% and $high%; $n samples: $tol points either side)"
+	assert_ge "$v: the UDF's share of its query" "$(awk -v l="$low" -v t="$tol" 'BEGIN { print l - t }')" "$got"
+	assert_le "$v: the UDF's share of its query" "$(awk -v h="$high" -v t="$tol" 'BEGIN { print h + t }')" "$got"
 	# Python, then sqlite3, then Python: every sample of the UDF.
 	sw=$(py_weight udf-$v.folded 'udf\.scored;.*udf\.score(;|$)')
 	mixed=$(py_weight udf-$v.folded 'udf\.scored;([^;]+;)*sqlite3_step;([^;]+;)*sqlite3VdbeExec;([^;]+;)*udf\.score(;|$)')
