@@ -56,8 +56,8 @@ note "same program: $samples samples per recording, z must exceed $zcrit; larges
 
 # own_change SLOW: ci_parse's change in odds (its share of the three
 # functions' time) from the five bases to SLOW, by the program's own
-# monotonic clock (what wall-clock samples estimate): 0.30 by construction,
-# unless the machine changed it.
+# monotonic clock (the time each ran and waited for a CPU): 0.30 by
+# construction, more when the machine preempted ci_parse more.
 own_change() {
 	cat base?.times | awk -v f="$1.times" '
 		{ b[$1] += $2 }
@@ -89,7 +89,14 @@ for s in 1 2 3; do
 	names_failed=$(ci_json "slow$s.json" '",".join(sorted(i["function"] for i in j["items"] if i["section"] == "function" and i["status"] == "FAIL"))')
 	assert_eq "slow$s: the functions named as regressions" ci_parse "$names_failed"
 	# The odds ratio estimates the change directly; sampling noise moves it.
-	assert_near "slow$s: estimated slowdown of ci_parse (own clock $own)" "$own" "$eff" 0.15
+	# Delivered samples count the time ci_parse ran (0.30 by construction)
+	# plus one sample per preemption, the program's monotonic clock the
+	# time it ran and waited for a CPU: a loaded machine puts the estimate
+	# between the two (CI: 0.31 with the clock at 0.49).
+	lo=$(awk -v o="$own" 'BEGIN { print (o < 0.30 ? o : 0.30) - 0.15 }')
+	hi=$(awk -v o="$own" 'BEGIN { print (o > 0.30 ? o : 0.30) + 0.15 }')
+	assert_ge "slow$s: estimated slowdown of ci_parse (own clock $own)" "$lo" "$eff"
+	assert_le "slow$s: estimated slowdown of ci_parse (own clock $own)" "$hi" "$eff"
 	# One recording against one: shown as figures, not asserted, since a
 	# single recording has fewer samples than the merged base.
 	rc=0
