@@ -76,6 +76,9 @@ struct scache_entry {
 	uint64_t ip[SCACHE_FRAMES];    /* raw return addresses (ip[0] == ip0) */
 	uint64_t ra_at[SCACHE_FRAMES]; /* where each frame's return address sits: its SP - 8 */
 };
+/* The stack check walks both arrays with one pointer (alloc-record.c). */
+_Static_assert(offsetof(struct scache_entry, ra_at) == offsetof(struct scache_entry, ip) + SCACHE_FRAMES * 8,
+	       "ra_at follows ip");
 
 enum { TS_FREE = 0, TS_LIVE, TS_ENDING };
 
@@ -149,7 +152,8 @@ struct tstate {
 	 * reuses once it reaches one of them. */
 	unsigned last_n;
 	uint64_t last_ips[FD_MAX_FRAMES], last_sps[FD_MAX_FRAMES], last_rbps[FD_MAX_FRAMES];
-	uint8_t cache_rr[SCACHE_SETS]; /* next way to replace in each set */
+	uint8_t cache_rr[SCACHE_SETS];	/* next way to replace in each set */
+	uint8_t cache_mru[SCACHE_SETS]; /* the way that matched last in each set */
 	struct scache_entry cache[SCACHE_SETS * SCACHE_WAYS];
 	/* The Python part of allocation stacks (python-alloc.c). */
 	uint8_t pyc_rr;
@@ -328,8 +332,18 @@ static inline void thread_reserve(struct tstate *t, size_t n)
 	thread_wait_space(t, n);
 }
 
+/* After n words were pushed at head old: the writer is nudged each time
+ * the head crosses an eighth of the ring. The capacity is a power of two,
+ * so is an eighth of it: the head crossed a multiple of it when old and
+ * old + n differ above its bits. (Two divisions here cost more than the
+ * rest of the push.) */
+static inline void thread_pushed(struct tstate *t, uint64_t old, size_t n)
+{
+	if (UNLIKELY((old ^ (old + n)) > (t->ring.mask >> 3)))
+		writer_nudge(t);
+}
+
 /* Pushes an allocation event: the fast path inline, waiting out of line.
- * The writer is nudged each time the head crosses an eighth of the ring.
  * Context: malloc, not signal. */
 static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 {
@@ -338,11 +352,26 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 		thread_push_wait(t, w, n);
 		return;
 	}
-	/* The capacity is a power of two, so is an eighth of it: the head
-	 * crossed a multiple of it when old and old + n differ above its bits.
-	 * (Two divisions here cost more than the rest of the push.) */
-	if (UNLIKELY((old ^ (old + n)) > (t->ring.mask >> 3)))
-		writer_nudge(t);
+	thread_pushed(t, old, n);
+}
+
+/* Pushes an allocation event of n words whose first word is
+ * EV_W0(kind, n, 0): its sequence number is taken once there is room for
+ * it (see thread_reserve), and the event is written in place at the head.
+ * Context: malloc, not signal, t->busy set. */
+static inline __attribute__((always_inline)) void thread_push_seq(struct tstate *t, uint64_t *w, size_t n)
+{
+	uint64_t *d = ring_slot(&t->ring, n);
+	if (UNLIKELY(!d)) {
+		thread_reserve(t, n);
+		w[0] |= agent_next_seq() << 16;
+		thread_push(t, w, n);
+		return;
+	}
+	d[0] = w[0] | agent_next_seq() << 16;
+	for (size_t i = 1; i < n; i++)
+		d[i] = w[i];
+	thread_pushed(t, ring_commit(&t->ring, n), n);
 }
 
 /* The functions of the agent's files, grouped by the file that defines them. */

@@ -128,8 +128,10 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 		ips[0] = raw0;
 	}
 	if (n <= SCACHE_FRAMES && raw0 == ip0 && sps[0] == sp0) {
-		struct scache_entry *e = &t->cache[set * SCACHE_WAYS + t->cache_rr[set]];
-		t->cache_rr[set] = (uint8_t)((t->cache_rr[set] + 1) % SCACHE_WAYS);
+		unsigned way = t->cache_rr[set];
+		struct scache_entry *e = &t->cache[set * SCACHE_WAYS + way];
+		t->cache_rr[set] = (uint8_t)((way + 1) % SCACHE_WAYS);
+		t->cache_mru[set] = (uint8_t)way;
 		e->gen = 0; /* invalid while being rewritten */
 		e->ip0 = ip0;
 		e->sp0 = sp0;
@@ -146,36 +148,76 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 /* A cached stack is reused when every return address it recorded is still
  * in its slot on the live stack: frame k's layout depends only on its code
  * address and stack pointer, so equal return addresses from the innermost
- * frame outwards mean an equal stack. */
-uint32_t arec_stack(struct tstate *t, uint64_t ip0, uint64_t sp0, const uint64_t **frames, unsigned *nf)
+ * frame outwards mean an equal stack. The ways of a set are tried from the
+ * one that matched last: call sites that share the innermost frames (one
+ * allocating function called along several paths) share a set, and each
+ * way that fails costs the comparisons up to the first frame that differs.
+ * Returns the stack's id, 0 when no way holds it. */
+static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate *t, unsigned set,
+								   uint64_t ip0, uint64_t sp0,
+								   const uint64_t **frames, unsigned *nf)
 {
-	unsigned set = cache_set(ip0, sp0);
-	struct scache_entry *e = &t->cache[set * SCACHE_WAYS];
-	for (unsigned way = 0; way < SCACHE_WAYS; way++, e++) {
+	unsigned first = t->cache_mru[set];
+	for (unsigned i = 0; i < SCACHE_WAYS; i++) {
+		unsigned way = (first + i) & (SCACHE_WAYS - 1);
+		const struct scache_entry *e = &t->cache[set * SCACHE_WAYS + way];
 		if (e->ip0 != ip0 || e->sp0 != sp0 || e->gen != agent_intern_gen)
 			continue;
-		/* Locals, because the loads from the stack may alias the entry
-		 * as far as the compiler knows. */
-		const uint64_t *ip = e->ip, *ra_at = e->ra_at;
-		unsigned k, n = e->n;
-		for (k = 1; k < n; k++)
-			if (*(const uint64_t *)(uintptr_t)ra_at[k] != ip[k])
+		/* One pointer walks both arrays (ra_at follows ip), two frames
+		 * a step with one branch for both; locals, because the loads
+		 * from the stack may alias the entry as far as the compiler
+		 * knows. */
+		const uint64_t *q = e->ip + 1, *end = e->ip + e->n;
+		uint64_t diff = 0;
+		for (; q + 1 < end; q += 2) {
+			diff = (*(const uint64_t *)(uintptr_t)q[SCACHE_FRAMES] ^ q[0]) |
+			       (*(const uint64_t *)(uintptr_t)q[SCACHE_FRAMES + 1] ^ q[1]);
+			if (diff)
 				break;
-		if (k >= n) {
+		}
+		if (!diff && q < end)
+			diff = *(const uint64_t *)(uintptr_t)q[SCACHE_FRAMES] ^ q[0];
+		if (!diff) {
+			if (i)
+				t->cache_mru[set] = (uint8_t)way;
 			if (frames) {
-				*frames = ip;
-				*nf = n;
+				*frames = e->ip;
+				*nf = e->n;
 			}
 			return e->id;
 		}
 	}
+	return 0;
+}
+
+static inline __attribute__((always_inline)) uint32_t stack_of(struct tstate *t, uint64_t ip0, uint64_t sp0,
+							       const uint64_t **frames, unsigned *nf)
+{
+	unsigned set = cache_set(ip0, sp0);
+	uint32_t id = stack_cached(t, set, ip0, sp0, frames, nf);
+	if (LIKELY(id))
+		return id;
 	unsigned n;
-	uint32_t id = stack_slow(t, set, ip0, sp0, &n);
+	id = stack_slow(t, set, ip0, sp0, &n);
 	if (frames) {
 		*frames = t->hook_frames + 2;
 		*nf = n;
 	}
 	return id;
+}
+
+uint32_t arec_stack(struct tstate *t, uint64_t ip0, uint64_t sp0, const uint64_t **frames, unsigned *nf)
+{
+	return stack_of(t, ip0, sp0, frames, nf);
+}
+
+/* An allocation's stack: python_alloc_stack's, without its calls when no
+ * Python frames are walked. Context: malloc, t->busy set. */
+static inline __attribute__((always_inline)) uint32_t alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
+{
+	if (LIKELY(!python_walk_on))
+		return stack_of(t, ra, sp0, NULL, NULL);
+	return python_alloc_stack(t, ra, sp0);
 }
 
 /* ----------------------------------------------------------- recording */
@@ -185,11 +227,8 @@ __attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, u
 {
 	python_alloc_poll();
 	thread_busy_on(t);
-	uint32_t id = python_alloc_stack(t, ra, sp0);
-	thread_reserve(t, 4);
-	uint64_t seq = agent_next_seq();
-	uint64_t w[4] = {EV_W0(EV_ALLOC, 4, seq), id, n, (uintptr_t)p};
-	thread_push(t, w, 4);
+	uint64_t w[4] = {EV_W0(EV_ALLOC, 4, 0), alloc_stack(t, ra, sp0), n, (uintptr_t)p};
+	thread_push_seq(t, w, 4);
 	thread_busy_off(t);
 }
 
@@ -197,10 +236,8 @@ __attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, u
 __attribute__((noinline)) void arec_free(struct tstate *t, void *p)
 {
 	thread_busy_on(t);
-	thread_reserve(t, 2);
-	uint64_t seq = agent_next_seq();
-	uint64_t w[2] = {EV_W0(EV_FREE, 2, seq), (uintptr_t)p};
-	thread_push(t, w, 2);
+	uint64_t w[2] = {EV_W0(EV_FREE, 2, 0), (uintptr_t)p};
+	thread_push_seq(t, w, 2);
 	/* No fence before the real free: once, the stores of the events
 	 * landed in ring lines the writer had read, and the free's locked
 	 * instructions waited for them (charged to the program's free); a
@@ -215,11 +252,8 @@ __attribute__((noinline)) void arec_realloc(struct tstate *t, void *old, void *p
 					    uint64_t sp0)
 {
 	thread_busy_on(t);
-	uint32_t id = python_alloc_stack(t, ra, sp0);
-	thread_reserve(t, 5);
-	uint64_t seq = agent_next_seq();
-	uint64_t w[5] = {EV_W0(EV_REALLOC, 5, seq), id, n, (uintptr_t)old, (uintptr_t)p};
-	thread_push(t, w, 5);
+	uint64_t w[5] = {EV_W0(EV_REALLOC, 5, 0), alloc_stack(t, ra, sp0), n, (uintptr_t)old, (uintptr_t)p};
+	thread_push_seq(t, w, 5);
 	thread_busy_off(t);
 }
 

@@ -341,7 +341,7 @@ uint32_t python_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
 	unsigned n;
 	uint32_t nat = arec_stack(t, ra, sp0, &f, &n);
 	/* No interpreter walked (none, or not supported): the native stack. */
-	if (!nat || !g_on)
+	if (!nat || !python_walk_on)
 		return nat;
 	return mixed_stack(t, nat, f, n);
 }

@@ -35,8 +35,9 @@ extern struct py_off g_off;
 extern unsigned long g_version; /* Py_Version: 0x030b02f0 is 3.11.2 */
 extern uintptr_t g_runtime, g_code_type, g_eval_lo, g_eval_hi;
 extern void *(*g_get_tstate)(void);
-/* Found: the interpreter is described in the dump; on: frames are walked. */
-extern volatile int g_found, g_on;
+/* Found: the interpreter is described in the dump (python_walk_on, python.h:
+ * frames are walked). */
+extern volatile int g_found;
 /* Why frames stopped being walked (said by the writer: no stdio in the
  * handler), and whether it is still to be said. */
 extern char g_disabled[256];

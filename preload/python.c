@@ -54,7 +54,7 @@ unsigned long g_version;
 uintptr_t g_runtime, g_code_type, g_eval_lo, g_eval_hi;
 void *(*g_get_tstate)(void);
 static char g_where[256];
-volatile int g_found, g_on;
+volatile int g_found, python_walk_on;
 /* One interpreter was refused (and said so): no more looking, no more lines. */
 static int g_said_old, g_refused;
 char g_disabled[256];
@@ -284,7 +284,7 @@ static int detect(void *h)
 		return -1;
 	}
 	g_found = 1;
-	g_on = 1;
+	python_walk_on = 1;
 	python_alloc_found(h);
 	return 1;
 }

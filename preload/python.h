@@ -65,6 +65,10 @@ struct pyc_entry {
  * walk left frames. Returns the new count. Context: signal or malloc. */
 unsigned python_append(uint64_t *f, unsigned n, const uint64_t *py, unsigned np, int more);
 
+/* Set while the thread's Python frames are walked (the interpreter is
+ * found and supported): the allocation hooks then add them to stacks. */
+extern volatile int python_walk_on;
+
 /* python-alloc.c: the Python allocators wrapped (docs/AGENT.md, "Python
  * allocations"). */
 struct tstate;

@@ -79,6 +79,28 @@ static inline int ring_push(struct ring *r, const uint64_t *w, size_t n)
 	return 0;
 }
 
+/* The n free words at the head, contiguous, for an event written in place
+ * and published by ring_commit; NULL when there is not room for them or
+ * they would wrap (then ring_push). Context: producer, async-signal-safe. */
+static inline uint64_t *ring_slot(struct ring *r, size_t n)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	uint64_t at = head & r->mask;
+	if (r->mask + 1 - (head - r->tail_cache) < n || at + n > r->mask + 1)
+		return NULL;
+	return r->buf + at;
+}
+
+/* Publishes the n words written at ring_slot's pointer; returns the old
+ * head. Context: producer, async-signal-safe. */
+static inline uint64_t ring_commit(struct ring *r, size_t n)
+{
+	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	ring_prefetch_ahead(r, head);
+	atomic_store_explicit(&r->head, head + n, memory_order_release);
+	return head;
+}
+
 /* Words filled, from the producer's side (a lower bound of the truth). */
 static inline size_t ring_fill_producer(struct ring *r)
 {

@@ -102,13 +102,13 @@ void python_exec(int before)
 	if (before) {
 		/* The new image inherits the program's dispositions (SIG_IGN
 		 * survives exec); nothing is walked without the guard. */
-		g_on = 0;
+		python_walk_on = 0;
 		if (__atomic_exchange_n(&g_guard_on, 0, __ATOMIC_SEQ_CST)) {
 			real_sigaction(SIGSEGV, &g_user_segv, NULL);
 			real_sigaction(SIGBUS, &g_user_bus, NULL);
 		}
 	} else if (python_guard_install() == 0 && !g_disabled[0]) {
-		g_on = 1;
+		python_walk_on = 1;
 	}
 }
 
@@ -265,9 +265,9 @@ static uint32_t code_id(uintptr_t co)
 
 static void disable(const char *why)
 {
-	if (!g_on)
+	if (!python_walk_on)
 		return;
-	g_on = 0;
+	python_walk_on = 0;
 	/* Said by the writer: no stdio here. */
 	size_t n = strlen(why);
 	if (n >= sizeof(g_disabled))
@@ -437,7 +437,7 @@ static void fault_taken(int in_hook)
 
 static unsigned walk_guarded(uint64_t *py, unsigned max, int *more, struct py_chain *ch, int in_hook)
 {
-	if (!g_on)
+	if (!python_walk_on)
 		return 0;
 	volatile unsigned np = 0;
 	*more = 0;
@@ -453,7 +453,7 @@ unsigned python_walk(uint64_t *py, unsigned max, int *more, struct py_chain *ch)
 
 int python_chain_pick(const struct py_chain *first, size_t stride, unsigned count)
 {
-	if (!g_on)
+	if (!python_walk_on)
 		return PY_NO_FRAMES;
 	volatile int k = -1;
 	GUARDED(1, k, -1, k = chain_pick(first, stride, count));
