@@ -332,14 +332,14 @@ static inline void thread_reserve(struct tstate *t, size_t n)
 	thread_wait_space(t, n);
 }
 
-/* After n words were pushed at head old: the writer is nudged each time
+/* After n words were pushed at head old (mask: the ring's): the writer is nudged each time
  * the head crosses an eighth of the ring. The capacity is a power of two,
  * so is an eighth of it: the head crossed a multiple of it when old and
  * old + n differ above its bits. (Two divisions here cost more than the
  * rest of the push.) */
-static inline void thread_pushed(struct tstate *t, uint64_t old, size_t n)
+static inline void thread_pushed(struct tstate *t, uint64_t old, size_t n, uint64_t mask)
 {
-	if (UNLIKELY((old ^ (old + n)) > (t->ring.mask >> 3)))
+	if (UNLIKELY((old ^ (old + n)) > (mask >> 3)))
 		writer_nudge(t);
 }
 
@@ -352,7 +352,7 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 		thread_push_wait(t, w, n);
 		return;
 	}
-	thread_pushed(t, old, n);
+	thread_pushed(t, old, n, t->ring.mask);
 }
 
 /* Pushes an allocation event of n words whose first word is
@@ -361,17 +361,18 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
  * Context: malloc, not signal, t->busy set. */
 static inline __attribute__((always_inline)) void thread_push_seq(struct tstate *t, uint64_t *w, size_t n)
 {
-	uint64_t *d = ring_slot(&t->ring, n);
-	if (UNLIKELY(!d)) {
+	struct ring_slot s = ring_slot(&t->ring, n);
+	if (UNLIKELY(!s.w)) {
 		thread_reserve(t, n);
 		w[0] |= agent_next_seq() << 16;
 		thread_push(t, w, n);
 		return;
 	}
-	d[0] = w[0] | agent_next_seq() << 16;
+	s.w[0] = w[0] | agent_next_seq() << 16;
 	for (size_t i = 1; i < n; i++)
-		d[i] = w[i];
-	thread_pushed(t, ring_commit(&t->ring, n), n);
+		s.w[i] = w[i];
+	ring_commit(&t->ring, &s, n);
+	thread_pushed(t, s.head, n, s.mask);
 }
 
 /* The functions of the agent's files, grouped by the file that defines them. */

@@ -235,17 +235,14 @@ __attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, u
 /* The sequence number comes before the real free (fathom-dump.h). */
 __attribute__((noinline)) void arec_free(struct tstate *t, void *p)
 {
-	thread_busy_on(t);
-	uint64_t w[2] = {EV_W0(EV_FREE, 2, 0), (uintptr_t)p};
-	thread_push_seq(t, w, 2);
 	/* No fence before the real free: once, the stores of the events
 	 * landed in ring lines the writer had read, and the free's locked
 	 * instructions waited for them (charged to the program's free); a
-	 * fence here made that wait the agent's. Now ring_push asks for the
+	 * fence here made that wait the agent's. Now the push asks for the
 	 * lines ahead (prefetchw), the stores find them, and the fence only
 	 * cost time: stk_mix heavy's stk_build read 71-73% with it, 76-79%
 	 * without, 82% by the program's clock. */
-	thread_busy_off(t);
+	arec_free_inline(t, p);
 }
 
 __attribute__((noinline)) void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra,

@@ -115,6 +115,16 @@ static inline __attribute__((always_inline)) void arec_on_alloc(void *p, size_t 
 		arec_alloc(t, p, n, ra, sp0);
 }
 
+/* The FREE event of p, inline: arec_free's body, for the free hook.
+ * Context: malloc, agent_guard set. */
+static inline __attribute__((always_inline)) void arec_free_inline(struct tstate *t, void *p)
+{
+	thread_busy_on(t);
+	uint64_t w[2] = {EV_W0(EV_FREE, 2, 0), (uintptr_t)p};
+	thread_push_seq(t, w, 2);
+	thread_busy_off(t);
+}
+
 /* Before the real free of p. Context: malloc, agent_guard set. */
 static inline __attribute__((always_inline)) void arec_on_free(void *p)
 {
@@ -126,7 +136,7 @@ static inline __attribute__((always_inline)) void arec_on_free(void *p)
 	}
 	struct tstate *t = arec_tstate();
 	if (t)
-		arec_free(t, p);
+		arec_free_inline(t, p);
 }
 
 /* Before a realloc of old (not NULL): in sampled mode, takes old out of

@@ -29,13 +29,18 @@ struct ring {
  * from the consumer's core (and any locked instruction after it, the
  * allocator's own, with it). Fetched early, the store finds it in L1. */
 #define RING_AHEAD 64
-static inline void ring_prefetch_ahead(const struct ring *r, uint64_t head)
+static inline void ring_prefetch_at(const uint64_t *buf, uint64_t mask, uint64_t head)
 {
 #if defined(__x86_64__)
-	__asm__ volatile("prefetchw %0" : : "m"(r->buf[(head + RING_AHEAD) & r->mask]));
+	__asm__ volatile("prefetchw %0" : : "m"(buf[(head + RING_AHEAD) & mask]));
 #else
-	__builtin_prefetch(&r->buf[(head + RING_AHEAD) & r->mask], 1, 3);
+	__builtin_prefetch(&buf[(head + RING_AHEAD) & mask], 1, 3);
 #endif
+}
+
+static inline void ring_prefetch_ahead(const struct ring *r, uint64_t head)
+{
+	ring_prefetch_at(r->buf, r->mask, head);
 }
 
 /* buf must hold nwords words, nwords a power of two. */
@@ -79,26 +84,34 @@ static inline int ring_push(struct ring *r, const uint64_t *w, size_t n)
 	return 0;
 }
 
+/* Room at the head for an event written in place (ring_slot), with the
+ * ring's fields the commit needs, read before the event's stores (which
+ * the compiler must assume may alias them). */
+struct ring_slot {
+	uint64_t *w; /* the event's words; NULL: no room, or they would wrap */
+	uint64_t head, mask;
+	uint64_t *buf;
+};
+
 /* The n free words at the head, contiguous, for an event written in place
- * and published by ring_commit; NULL when there is not room for them or
- * they would wrap (then ring_push). Context: producer, async-signal-safe. */
-static inline uint64_t *ring_slot(struct ring *r, size_t n)
+ * and published by ring_commit; .w is NULL when there is not room for them
+ * or they would wrap (then ring_push). Context: producer,
+ * async-signal-safe. */
+static inline struct ring_slot ring_slot(struct ring *r, size_t n)
 {
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	uint64_t at = head & r->mask;
-	if (r->mask + 1 - (head - r->tail_cache) < n || at + n > r->mask + 1)
-		return NULL;
-	return r->buf + at;
+	struct ring_slot s = {NULL, atomic_load_explicit(&r->head, memory_order_relaxed), r->mask, r->buf};
+	uint64_t at = s.head & s.mask;
+	if (s.mask + 1 - (s.head - r->tail_cache) >= n && at + n <= s.mask + 1)
+		s.w = s.buf + at;
+	return s;
 }
 
-/* Publishes the n words written at ring_slot's pointer; returns the old
- * head. Context: producer, async-signal-safe. */
-static inline uint64_t ring_commit(struct ring *r, size_t n)
+/* Publishes the n words written at s.w. Context: producer,
+ * async-signal-safe. */
+static inline void ring_commit(struct ring *r, const struct ring_slot *s, size_t n)
 {
-	uint64_t head = atomic_load_explicit(&r->head, memory_order_relaxed);
-	ring_prefetch_ahead(r, head);
-	atomic_store_explicit(&r->head, head + n, memory_order_release);
-	return head;
+	ring_prefetch_at(s->buf, s->mask, s->head);
+	atomic_store_explicit(&r->head, s->head + n, memory_order_release);
 }
 
 /* Words filled, from the producer's side (a lower bound of the truth). */
