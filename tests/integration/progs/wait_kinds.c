@@ -626,85 +626,33 @@ NOINLINE void wait_pread64(int fd)
 	KEEP();
 }
 
-/* The vectored and positioned forms, on a file. */
-NOINLINE void wait_pwritev(int fd)
-{
-	struct iovec v = {"data\n", 5};
-	if (pwritev(fd, &v, 1, 0) != 5)
-		perror("pwritev");
-	KEEP();
-}
+/* One vectored or positioned call on fd in a function of its own (the
+ * WAIT's innermost frame), which must return want: call reads into in_ or
+ * writes out_ ("data\n"). */
+#define VEC_CALL(name, want, call)                                                                           \
+	NOINLINE void name(int fd)                                                                           \
+	{                                                                                                    \
+		char buf_[5];                                                                                \
+		struct iovec in_ = {buf_, 5}, out_ = {"data\n", 5};                                          \
+		(void)in_;                                                                                   \
+		(void)out_;                                                                                  \
+		if ((call) != (want))                                                                        \
+			perror(#name);                                                                       \
+		KEEP();                                                                                      \
+	}
 
-NOINLINE void wait_pwritev64(int fd)
-{
-	struct iovec v = {"data\n", 5};
-	if (pwritev64(fd, &v, 1, 0) != 5)
-		perror("pwritev64");
-	KEEP();
-}
-
-NOINLINE void wait_pwritev2_file(int fd)
-{
-	struct iovec v = {"data\n", 5};
-	if (pwritev2(fd, &v, 1, 0, 0) != 5)
-		perror("pwritev2");
-	KEEP();
-}
-
-NOINLINE void wait_pwritev64v2_file(int fd)
-{
-	struct iovec v = {"data\n", 5};
-	if (pwritev64v2(fd, &v, 1, 0, 0) != 5)
-		perror("pwritev64v2");
-	KEEP();
-}
-
-NOINLINE void wait_preadv(int fd)
-{
-	char buf[5];
-	struct iovec v = {buf, 5};
-	if (preadv(fd, &v, 1, 0) != 5)
-		perror("preadv");
-	KEEP();
-}
-
-NOINLINE void wait_preadv64(int fd)
-{
-	char buf[5];
-	struct iovec v = {buf, 5};
-	if (preadv64(fd, &v, 1, 0) != 5)
-		perror("preadv64");
-	KEEP();
-}
-
-NOINLINE void wait_preadv2_file(int fd)
-{
-	char buf[5];
-	struct iovec v = {buf, 5};
-	if (preadv2(fd, &v, 1, 0, 0) != 5)
-		perror("preadv2");
-	KEEP();
-}
-
-NOINLINE void wait_preadv64v2_file(int fd)
-{
-	char buf[5];
-	struct iovec v = {buf, 5};
-	if (preadv64v2(fd, &v, 1, 0, 0) != 5)
-		perror("preadv64v2");
-	KEEP();
-}
-
+/* On a file, at offset 0. */
+VEC_CALL(wait_pwritev, 5, pwritev(fd, &out_, 1, 0))
+VEC_CALL(wait_pwritev64, 5, pwritev64(fd, &out_, 1, 0))
+VEC_CALL(wait_pwritev2_file, 5, pwritev2(fd, &out_, 1, 0, 0))
+VEC_CALL(wait_pwritev64v2_file, 5, pwritev64v2(fd, &out_, 1, 0, 0))
+VEC_CALL(wait_preadv, 5, preadv(fd, &in_, 1, 0))
+VEC_CALL(wait_preadv64, 5, preadv64(fd, &in_, 1, 0))
+VEC_CALL(wait_preadv2_file, 5, preadv2(fd, &in_, 1, 0, 0))
+VEC_CALL(wait_preadv64v2_file, 5, preadv64v2(fd, &in_, 1, 0, 0))
 /* RWF_NOWAIT: a read that never waits (the data is in the page cache, just
  * written), so no wait however short. */
-NOINLINE void nowait_preadv2(int fd)
-{
-	char buf[5];
-	struct iovec v = {buf, 5};
-	if (preadv2(fd, &v, 1, 0, RWF_NOWAIT) != 5)
-		perror("preadv2 RWF_NOWAIT");
-	KEEP();
-}
+VEC_CALL(nowait_preadv2, 5, preadv2(fd, &in_, 1, 0, RWF_NOWAIT))
 
 /* sendfile to a file: the write's wait is the output's (kind file). */
 NOINLINE void wait_sendfile_file(int out, int in)
@@ -828,39 +776,11 @@ static int syncs(void)
  * socket sv[1]. */
 static int sv[2] = {-1, -1}, src = -1;
 
-NOINLINE void wait_preadv2(void)
-{
-	char c;
-	struct iovec v = {&c, 1};
-	if (preadv2(pp[0], &v, 1, -1, 0) != 1)
-		perror("preadv2");
-	KEEP();
-}
-
-NOINLINE void wait_preadv64v2(void)
-{
-	char c;
-	struct iovec v = {&c, 1};
-	if (preadv64v2(pp[0], &v, 1, -1, 0) != 1)
-		perror("preadv64v2");
-	KEEP();
-}
-
-NOINLINE void wait_pwritev2(void)
-{
-	struct iovec v = {"y", 1};
-	if (pwritev2(wp[1], &v, 1, -1, 0) != 1)
-		perror("pwritev2");
-	KEEP();
-}
-
-NOINLINE void wait_pwritev64v2(void)
-{
-	struct iovec v = {"y", 1};
-	if (pwritev64v2(wp[1], &v, 1, -1, 0) != 1)
-		perror("pwritev64v2");
-	KEEP();
-}
+/* On pipes, at the pipe's position (-1): a byte read, 5 written. */
+VEC_CALL(wait_preadv2, 1, preadv2(fd, &in_, 1, -1, 0))
+VEC_CALL(wait_preadv64v2, 1, preadv64v2(fd, &in_, 1, -1, 0))
+VEC_CALL(wait_pwritev2, 5, pwritev2(fd, &out_, 1, -1, 0))
+VEC_CALL(wait_pwritev64v2, 5, pwritev64v2(fd, &out_, 1, -1, 0))
 
 /* With a timeout, as a server's receive loop would call it. */
 NOINLINE void wait_recvmmsg(void)
@@ -923,18 +843,18 @@ static int vectored(void)
 		return 1;
 	}
 	pthread_t th = helper_then(NULL, pp_write);
-	TIMED("wait_preadv2", wait_preadv2());
+	TIMED("wait_preadv2", wait_preadv2(pp[0]));
 	join(th);
 	th = helper_then(NULL, pp_write);
-	TIMED("wait_preadv64v2", wait_preadv64v2());
+	TIMED("wait_preadv64v2", wait_preadv64v2(pp[0]));
 	join(th);
 	fill_wp();
 	th = helper_then(NULL, drain);
-	TIMED("wait_pwritev2", wait_pwritev2());
+	TIMED("wait_pwritev2", wait_pwritev2(wp[1]));
 	join(th);
 	fill_wp();
 	th = helper_then(NULL, drain);
-	TIMED("wait_pwritev64v2", wait_pwritev64v2());
+	TIMED("wait_pwritev64v2", wait_pwritev64v2(wp[1]));
 	join(th);
 	th = helper_then(NULL, sk_send);
 	TIMED("wait_recvmmsg", wait_recvmmsg());
