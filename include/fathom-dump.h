@@ -275,8 +275,8 @@ enum fd_wait {
 	FD_WAIT_SEM = 4,     /* sem_wait/timedwait/clockwait */
 	FD_WAIT_BARRIER = 5, /* pthread_barrier_wait */
 	FD_WAIT_JOIN = 6,    /* pthread_join and friends */
-	FD_WAIT_READ = 7,    /* read, readv, recv*, pread(64) on a blocking descriptor */
-	FD_WAIT_WRITE = 8,   /* write, writev, send*, pwrite(64) */
+	FD_WAIT_READ = 7,    /* read, readv, recv*, pread(64), preadv* on a blocking descriptor */
+	FD_WAIT_WRITE = 8,   /* write, writev, send* (sendfile too), pwrite(64), pwritev* */
 	FD_WAIT_POLL = 9,    /* poll, ppoll, select, pselect, epoll_wait/pwait */
 	FD_WAIT_ACCEPT = 10, /* accept, accept4 */
 	FD_WAIT_CONNECT = 11,

@@ -1,5 +1,6 @@
-/* The program's blocking calls on descriptors: reads, writes, sends and
- * receives, accept and connect, fsync and fdatasync. The wrappers of
+/* The program's blocking calls on descriptors: reads, writes (vectored and
+ * positioned too), sends and receives (one message or many), sendfile,
+ * accept and connect, fsync and fdatasync. The wrappers of
  * blocking.c's kind (blocking.h): retried after the agent's signal, the
  * wall clock's blocked state, and timed for the waiting profile. A call on
  * a non-blocking descriptor (or with MSG_DONTWAIT) is no wait: the estimator
@@ -12,6 +13,7 @@
 #include "blocking.h"
 
 #include <errno.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -40,6 +42,12 @@ static ssize_t (*real_pread)(int, void *, size_t, off_t);
 static ssize_t (*real_recv)(int, void *, size_t, int);
 static ssize_t (*real_recvfrom)(int, void *, size_t, int, struct sockaddr *, socklen_t *);
 static ssize_t (*real_recvmsg)(int, struct msghdr *, int);
+static ssize_t (*real_preadv)(int, const struct iovec *, int, off_t);
+static ssize_t (*real_preadv2)(int, const struct iovec *, int, off_t, int);
+static int (*real_recvmmsg)(int, struct mmsghdr *, unsigned, int, struct timespec *);
+
+/* preadv2's and pwritev2's RWF_NOWAIT is their MSG_DONTWAIT: no wait. */
+#define RWF_DONTWAIT(flags) (((flags)&RWF_NOWAIT) ? MSG_DONTWAIT : 0)
 
 EXPORT_BLOCKER ssize_t read(int fd, void *buf, size_t n)
 {
@@ -79,6 +87,28 @@ EXPORT_BLOCKER ssize_t recvmsg(int fd, struct msghdr *msg, int flags)
 {
 	RESOLVE(real_recvmsg, "recvmsg");
 	FD_CALL(ssize_t, real_recvmsg(fd, msg, flags), FD_WAIT_READ, fd, flags);
+}
+
+EXPORT_BLOCKER ssize_t preadv(int fd, const struct iovec *iov, int n, off_t off)
+{
+	RESOLVE(real_preadv, "preadv");
+	FD_CALL(ssize_t, real_preadv(fd, iov, n, off), FD_WAIT_READ, fd, 0);
+}
+
+EXPORT extern __typeof__(preadv) preadv64 __attribute__((alias("preadv")));
+
+EXPORT_BLOCKER ssize_t preadv2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	RESOLVE(real_preadv2, "preadv2");
+	FD_CALL(ssize_t, real_preadv2(fd, iov, n, off, flags), FD_WAIT_READ, fd, RWF_DONTWAIT(flags));
+}
+
+EXPORT extern __typeof__(preadv2) preadv64v2 __attribute__((alias("preadv2")));
+
+EXPORT_BLOCKER int recvmmsg(int fd, struct mmsghdr *msgs, unsigned n, int flags, struct timespec *timeout)
+{
+	RESOLVE(real_recvmmsg, "recvmmsg");
+	FD_CALL(int, real_recvmmsg(fd, msgs, n, flags, timeout), FD_WAIT_READ, fd, flags);
 }
 
 /* Fortified reads (_FORTIFY_SOURCE) check the buffer, then read as above. */
@@ -127,6 +157,10 @@ static ssize_t (*real_pwrite)(int, const void *, size_t, off_t);
 static ssize_t (*real_send)(int, const void *, size_t, int);
 static ssize_t (*real_sendto)(int, const void *, size_t, int, const struct sockaddr *, socklen_t);
 static ssize_t (*real_sendmsg)(int, const struct msghdr *, int);
+static ssize_t (*real_pwritev)(int, const struct iovec *, int, off_t);
+static ssize_t (*real_pwritev2)(int, const struct iovec *, int, off_t, int);
+static int (*real_sendmmsg)(int, struct mmsghdr *, unsigned, int);
+static ssize_t (*real_sendfile)(int, int, off_t *, size_t);
 
 EXPORT_BLOCKER ssize_t write(int fd, const void *buf, size_t n)
 {
@@ -166,6 +200,38 @@ EXPORT_BLOCKER ssize_t sendmsg(int fd, const struct msghdr *msg, int flags)
 	RESOLVE(real_sendmsg, "sendmsg");
 	FD_CALL(ssize_t, real_sendmsg(fd, msg, flags), FD_WAIT_WRITE, fd, flags);
 }
+
+EXPORT_BLOCKER ssize_t pwritev(int fd, const struct iovec *iov, int n, off_t off)
+{
+	RESOLVE(real_pwritev, "pwritev");
+	FD_CALL(ssize_t, real_pwritev(fd, iov, n, off), FD_WAIT_WRITE, fd, 0);
+}
+
+EXPORT extern __typeof__(pwritev) pwritev64 __attribute__((alias("pwritev")));
+
+EXPORT_BLOCKER ssize_t pwritev2(int fd, const struct iovec *iov, int n, off_t off, int flags)
+{
+	RESOLVE(real_pwritev2, "pwritev2");
+	FD_CALL(ssize_t, real_pwritev2(fd, iov, n, off, flags), FD_WAIT_WRITE, fd, RWF_DONTWAIT(flags));
+}
+
+EXPORT extern __typeof__(pwritev2) pwritev64v2 __attribute__((alias("pwritev2")));
+
+EXPORT_BLOCKER int sendmmsg(int fd, struct mmsghdr *msgs, unsigned n, int flags)
+{
+	RESOLVE(real_sendmmsg, "sendmmsg");
+	FD_CALL(int, real_sendmmsg(fd, msgs, n, flags), FD_WAIT_WRITE, fd, flags);
+}
+
+/* A write to out_fd (a socket, a pipe or a file) from in_fd: the wait is
+ * out_fd's, where a sendfile blocks once the file is in the page cache. */
+EXPORT_BLOCKER ssize_t sendfile(int out_fd, int in_fd, off_t *off, size_t n)
+{
+	RESOLVE(real_sendfile, "sendfile");
+	FD_CALL(ssize_t, real_sendfile(out_fd, in_fd, off, n), FD_WAIT_WRITE, out_fd, 0);
+}
+
+EXPORT extern __typeof__(sendfile) sendfile64 __attribute__((alias("sendfile")));
 
 /* ------------------------------------------ accept, connect, sync */
 

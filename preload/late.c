@@ -74,6 +74,9 @@ static const char *const late_fns[] = {
     "pthread_mutex_unlock", "pthread_rwlock_rdlock", "pthread_rwlock_wrlock", "pthread_rwlock_timedrdlock",
     "pthread_rwlock_timedwrlock", "pthread_rwlock_clockrdlock", "pthread_rwlock_clockwrlock",
     "pthread_spin_lock", "pthread_barrier_wait",
+    /* the vectored, many-message and sendfile waits (blocking-io.c) */
+    "preadv", "preadv64", "preadv2", "preadv64v2", "recvmmsg", "pwritev", "pwritev64", "pwritev2",
+    "pwritev64v2", "sendmmsg", "sendfile", "sendfile64",
     /* mappings (mmap-hooks.c) */
     "mmap", "mmap64", "munmap", "mremap", "sbrk", "brk",
     /* exits (interpose-exit.c) */

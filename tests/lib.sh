@@ -29,3 +29,24 @@ assert_le() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a <= l) }' || fail "$1: $3
 assert_ge() { awk -v l="$2" -v a="$3" 'BEGIN { exit !(a >= l) }' || fail "$1: $3 is below the limit $2"; }
 # Runs a command, which must succeed.
 run() { "$@" || fail "command failed ($?): $*"; }
+
+# dump_pid DUMP: the pid of the process DUMP recorded.
+dump_pid() {
+	"$FATHOM" report --json "$1" 2>/dev/null |
+		python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["pid"])' 2>/dev/null
+}
+# perf_maps_removed_at_exit: for a test whose programs write perf maps
+# (/tmp/perf-PID.map: node's, Python's, jit_synth's). When the test exits,
+# passed, failed or skipped, the map of each process recorded in a dump of
+# the working directory is removed, unless a process of that pid still
+# runs (its map is not the test's): a later process of the same pid would
+# find the map stale (fathom warns of it; a CI run failed on that once).
+perf_maps_removed_at_exit() { trap _perf_maps_remove EXIT; }
+_perf_maps_remove() {
+	local d pid
+	for d in *.fdump *.fdump.*; do
+		[ -f "$d" ] || continue
+		pid=$(dump_pid "$d") && [ -n "$pid" ] || continue
+		[ -e "/proc/$pid" ] || rm -f "/tmp/perf-$pid.map"
+	done
+}

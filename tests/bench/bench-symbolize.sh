@@ -7,6 +7,7 @@
 # figures; fails only when a report fails or symbolizing the clang recording
 # takes more than BENCH_SYMBOLIZE_LIMIT seconds of CPU.
 source "$SRCDIR/tests/lib.sh"
+perf_maps_removed_at_exit # node's, with --jit
 LIMIT=${BENCH_SYMBOLIZE_LIMIT:-30}
 [ -x /usr/bin/time ] || skip "no /usr/bin/time"
 command -v clang++ >/dev/null || skip "no clang++"

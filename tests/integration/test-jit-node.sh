@@ -3,8 +3,9 @@
 # and with node's own --perf-basic-prof-only-functions, that function is
 # the top self function, named from the perf map the agent copied into the
 # dump (also when node is ended by SIGTERM); without a map its code is a
-# row per address ([unknown]+0x...).
+# row per address ([unknown]+0x...). node's maps are removed at the end.
 source "$SRCDIR/tests/lib.sh"
+perf_maps_removed_at_exit
 NODE=$(command -v node) || skip "node is not installed"
 "$NODE" --v8-options 2>/dev/null | grep -q -- '--perf-basic-prof ' || skip "this node has no --perf-basic-prof"
 
@@ -25,15 +26,11 @@ for (;;) {
 console.log(t > 0 ? "done" : "done0");
 EOF
 
-# The top self function and its share: "NAME|PERCENT"; removes the map.
+# The top self function and its share: "NAME|PERCENT".
 top_self() {
 	"$FATHOM" report --json "$1" 2>/dev/null | python3 -c '
-import json, os, sys
+import json, sys
 r = json.load(sys.stdin)
-try:
-    os.unlink("/tmp/perf-%d.map" % r["processes"][0]["pid"])
-except OSError:
-    pass
 f = r["top_self"][0]
 print("%s|%.0f" % (f["name"], f["self_percent"]))'
 }

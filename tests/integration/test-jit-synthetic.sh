@@ -5,9 +5,10 @@
 # FATHOM_PERFMAP_MAX keeping its end, an exec's new image not taking the
 # old image's map, and pid reuse (a map left by another process of the same
 # pid: a warning, not its names; appended to since: a warning, and the new
-# lines win).
+# lines win). The maps the program writes are removed at the end.
 source "$SRCDIR/tests/lib.sh"
 [ "$(uname -m)" = x86_64 ] || skip "jit_synth's loops are x86_64 machine code"
+perf_maps_removed_at_exit
 P=$PROGS/jit_synth
 
 # The JIT functions' shares of a report, "name:percent ..." sorted by name.
@@ -18,14 +19,12 @@ r = json.load(sys.stdin)
 print(" ".join("%s:%.0f" % (f["name"], f["self_percent"])
                for f in sorted(r["top_self"], key=lambda f: f["name"]) if f["name"].startswith("jit_")))'
 }
-pid_of() { "$FATHOM" report --json "$1" 2>/dev/null | python3 -c 'import json, sys; print(json.load(sys.stdin)["processes"][0]["pid"])'; }
 share() { echo "$1" | tr ' ' '\n' | sed -n "s/^$2://p"; }
 
 # 1. The map as written: three names, shares near 60/20/20; the early
 # line covering all three names only the one no later line covers; the
 # overridden name never appears; the three garbage lines are counted.
 run "$FATHOM" record -q -F 1000 -o m.fdump -- "$P" map 0.6 >/dev/null
-rm -f "/tmp/perf-$(pid_of m.fdump).map"
 "$FATHOM" report m.fdump >m.txt 2>m.err || fail "fathom report failed"
 s=$(jit_shares m.fdump)
 note "shares: $s"
@@ -40,7 +39,6 @@ assert_eq "one warning line per problem" 1 "$(grep -c 'perf-' m.err)"
 # 2. A bound: FATHOM_PERFMAP_MAX=60 keeps the map's last whole lines (the
 # cold function's), says so, and names nothing from the part left out.
 FATHOM_PERFMAP_MAX=60 run "$FATHOM" record -q -o b.fdump -- "$P" map 0.3 >/dev/null
-rm -f "/tmp/perf-$(pid_of b.fdump).map"
 "$FATHOM" report b.fdump >b.txt 2>b.err || fail "fathom report failed"
 assert_contains "the bound said" "(it is over FATHOM_PERFMAP_MAX)" b.err
 assert_contains "the map's end kept" "jit_cold_fn" b.txt
@@ -50,7 +48,6 @@ assert_not_contains "the map's start left out" "jit_region_fn" b.txt
 # 3. exec: the first image's dump has the names; the second image (same
 # pid, no map of its own) neither takes the first image's map nor warns.
 run "$FATHOM" record -q -o e.fdump -- "$P" exec 0.3 >/dev/null
-rm -f "/tmp/perf-$(pid_of e.fdump).map"
 second=$(ls e.fdump.* 2>/dev/null | head -1)
 [ -n "$second" ] || fail "no dump for the exec'd image"
 "$FATHOM" report e.fdump >e1.txt 2>e1.err || fail "fathom report failed"
@@ -85,7 +82,7 @@ ns_run nomap s.fdump
 rc=$?
 [ $rc = 77 ] && skip "no pid namespace with a /tmp of its own here (parts 1-3 passed)"
 [ $rc = 0 ] || fail "the recording in a pid namespace failed ($rc)"
-[ "$(pid_of s.fdump)" = 50 ] || skip "the program did not get the pid the stale map was for (parts 1-3 passed)"
+[ "$(dump_pid s.fdump)" = 50 ] || skip "the program did not get the pid the stale map was for (parts 1-3 passed)"
 "$FATHOM" report s.fdump >s.txt 2>s.err || fail "fathom report failed"
 assert_contains "pid reuse warned" "before process 50 started: another process's of the same pid" s.err
 assert_not_contains "another process's names" "jit_other_process_fn" s.txt

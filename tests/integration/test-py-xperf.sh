@@ -6,6 +6,8 @@
 # says once that native frames stop there, and the merge counts no
 # mismatch for it. A run without -X perf says nothing of the kind.
 source "$SRCDIR/tests/integration/py/py-lib.sh"
+# Python's perf map stays in /tmp (as with perf): the test's own are removed.
+perf_maps_removed_at_exit
 pys=()
 for v in 3.12.1 3.13.0; do
 	[ -x "/root/.pyenv/versions/$v/bin/python3" ] && pys+=("/root/.pyenv/versions/$v/bin/python3")
@@ -26,8 +28,6 @@ for py in "${pys[@]}"; do
 	note "== $py ($v), $how"
 	truth=$(grep '^truth' out.txt) || fail "the program printed no truth line"
 	"$FATHOM" report --top 0 --json xp-$v.fdump >report.json 2>err.txt || fail "fathom report failed"
-	# Python's perf map stays in /tmp (as with perf): the test's own is removed.
-	rm -f "/tmp/perf-$(/usr/bin/python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["processes"][0]["pid"])' report.json).map"
 	"$FATHOM" report --by line --top 0 xp-$v.fdump >lines.txt 2>>err.txt || fail "fathom report --by line failed"
 	assert_contains "the report says native frames stop at the trampolines ($v)" \
 		"Python ran with -X perf: native frames stop at its perf trampolines" lines.txt

@@ -11,8 +11,15 @@
 # Python's timed lock acquisitions call), clock_nanosleep, usleep, select,
 # pselect, ppoll, epoll_pwait(2), recv, accept and connect on sockets (kind
 # socket), wait, wait3, wait4, waitid; fsync and fdatasync of a file and
-# a directory (kind file), pwrite64 and pread64. 200000 reads of an empty
-# non-blocking pipe (EAGAIN) are no wait.
+# a directory (kind file), pwrite64 and pread64. The vectored and
+# positioned calls (preadv2 and pwritev2 on pipes, their 64 names too),
+# recvmmsg, sendmmsg and sendfile on sockets, sendfile64 to a pipe, each
+# about 50 ms; and 3 short calls of each on files (preadv, pwritev, preadv2,
+# pwritev2, their 64 names, sendfile and sendfile64 to a file: kind file)
+# and a socket pair (sendmmsg, recvmmsg: kind socket), every one a WAIT
+# with a threshold of 1 ns, but preadv2 with RWF_NOWAIT and sendmmsg with
+# MSG_DONTWAIT, which are none. 200000 reads of an empty non-blocking pipe
+# (EAGAIN) are no wait.
 source "$SRCDIR/tests/lib.sh"
 
 "$PROGS/wait_kinds" >plain.out || fail "the program fails on its own"
@@ -83,6 +90,15 @@ expect 14 wait_wait
 expect 14 wait_wait3
 expect 14 wait_wait4
 expect 14 wait_waitid
+# The vectored and positioned calls, many messages, sendfile.
+expect 7 wait_preadv2 3
+expect 7 wait_preadv64v2 3
+expect 8 wait_pwritev2 3
+expect 8 wait_pwritev64v2 3
+expect 7 wait_recvmmsg 2
+expect 8 wait_sendmmsg 2
+expect 8 wait_sendfile 2
+expect 8 wait_sendfile64 3
 
 # Syncs of a file (3 each) and of its directory (kind file too), pwrite64
 # and pread64 (SQLite's calls), each however short a WAIT with a threshold
@@ -93,6 +109,18 @@ assert_eq "fsync waits of kind file in wait_fsync" 4 "$(awk '$1 == "WAIT" && $3 
 assert_eq "pwrite64 waits of kind file in wait_pwrite64" 3 "$(awk '$1 == "WAIT" && $3 == 8 && $4 == 1 && $9 ~ /^wait_pwrite64;/' s.txt | wc -l)"
 assert_eq "pread64 waits of kind file in wait_pread64" 3 "$(awk '$1 == "WAIT" && $3 == 7 && $4 == 1 && $9 ~ /^wait_pread64;/' s.txt | wc -l)"
 assert_eq "fdatasync waits of kind file in wait_fdatasync" 3 "$(awk '$1 == "WAIT" && $3 == 12 && $4 == 1 && $9 ~ /^wait_fdatasync;/' s.txt | wc -l)"
+# count REASON KIND FUNCTION: the WAITs of that reason and descriptor kind
+# whose innermost frame is FUNCTION.
+count() { awk -v r="$1" -v k="$2" -v f="^$3;" '$1 == "WAIT" && $3 == r && $4 == k && $9 ~ f' s.txt | wc -l; }
+for f in wait_preadv wait_preadv64 wait_preadv2_file wait_preadv64v2_file; do
+	assert_eq "read waits of kind file in $f" 3 "$(count 7 1 $f)"
+done
+for f in wait_pwritev wait_pwritev64 wait_pwritev2_file wait_pwritev64v2_file wait_sendfile_file wait_sendfile64_file; do
+	assert_eq "write waits of kind file in $f" 3 "$(count 8 1 $f)"
+done
+assert_eq "write waits of kind socket in wait_sendmmsg_short" 3 "$(count 8 2 wait_sendmmsg_short)"
+assert_eq "read waits of kind socket in wait_recvmmsg_short" 6 "$(count 7 2 wait_recvmmsg_short)"
+assert_not_contains "preadv2 with RWF_NOWAIT and sendmmsg with MSG_DONTWAIT are no wait" "nowait_" s.txt
 
 # A loaded machine may start a waiter late enough to find the mutex free.
 mutex_waits=$(awk '$1 == "WAIT" && $3 == 0 && $9 ~ /^wait_mutex;main;/ && $6 >= 1000000' k.txt | wc -l)

@@ -53,6 +53,7 @@ step_file() {
 repo=$WORKDIR/repo
 mkdir "$repo"
 cp "$SRCDIR/tests/integration/progs/ci_work.c" "$repo/bench.c"
+cp "$SRCDIR/tests/integration/progs/jitter.h" "$repo/" # bench.c's
 cat >"$repo/CMakeLists.txt" <<'EOF'
 cmake_minimum_required(VERSION 3.13)
 project(app C)
@@ -61,7 +62,7 @@ EOF
 export GIT_CONFIG_GLOBAL=$WORKDIR/gitconfig GIT_CONFIG_NOSYSTEM=1
 git_q() { git -C "$repo" -c user.name=test -c user.email=test@example.com "$@" >/dev/null 2>&1 || fail "git $*"; }
 git_q init -q
-git_q add bench.c CMakeLists.txt
+git_q add bench.c jitter.h CMakeLists.txt
 git_q commit -q -m base
 base_sha=$(git -C "$repo" rev-parse HEAD)
 sed -i 's/long parse = slow ? 65 : 50;/long parse = 65;/' "$repo/bench.c"

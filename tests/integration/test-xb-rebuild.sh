@@ -9,6 +9,7 @@ source "$SRCDIR/tests/integration/ci-lib.sh"
 command -v cc >/dev/null || skip "no C compiler (cc)"
 
 cp "$SRCDIR/tests/integration/progs/ci_work.c" work.c
+cp "$SRCDIR/tests/integration/progs/jitter.h" . # ci_work.c's
 sed 's/long parse = slow ? 65 : 50;/long parse = 65;/' work.c >slow.c
 cmp -s work.c slow.c && fail "the slowdown was not applied"
 iter=$(ci_iterations 0.5)

@@ -42,6 +42,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jitter.h"
+
 static volatile sig_atomic_t g_stop;
 static volatile uint64_t g_sink;
 
@@ -76,31 +78,26 @@ static void spin(double ms)
 	g_sink = x;
 }
 
-/* 0.5 to 1.5, pseudo-random: each call's length varies around its mean,
- * so that the 1 ms round cannot alias with the timer's 4 ms tick (a fixed
- * round read warm30 at 38.8% in a loaded run). */
-static double jitter(void)
-{
-	static uint32_t seed = 12345;
-	seed = seed * 1664525u + 1013904223u;
-	return 0.5 + (double)(seed >> 8) / (double)(1u << 24);
-}
+/* Each call's length varies around its mean (jitter.h), so that the 1 ms
+ * round cannot alias with the timer's 4 ms tick (a fixed round read warm30
+ * at 38.8% in a loaded run). */
+static uint32_t g_seed = JITTER_SEED;
 
 __attribute__((noinline, noipa)) void hot60(void)
 {
-	spin(0.6 * jitter());
+	spin(0.6 * jitter(&g_seed));
 	__asm__ volatile("");
 }
 
 __attribute__((noinline, noipa)) void warm30(void)
 {
-	spin(0.3 * jitter());
+	spin(0.3 * jitter(&g_seed));
 	__asm__ volatile("");
 }
 
 __attribute__((noinline, noipa)) void cool10(void)
 {
-	spin(0.1 * jitter());
+	spin(0.1 * jitter(&g_seed));
 	__asm__ volatile("");
 }
 

@@ -20,6 +20,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "jitter.h"
+
 #define UNIT 20000 /* xorshift steps in one unit of work; an iteration is 10 units on average */
 
 static volatile uint64_t sink;
@@ -70,15 +72,6 @@ __attribute__((noinline, noclone)) static uint64_t ci_stage(uint64_t x)
 	return x;
 }
 
-/* Each call's length varies pseudo-randomly (the same sequence in every run
- * and mode): a loop of fixed period would alias with the fixed sampling
- * period and give shares an error far above the binomial one. */
-static long jitter(uint32_t *seed, long tenths)
-{
-	*seed = *seed * 1664525u + 1013904223u;
-	return tenths / 2 + (long)((*seed >> 8) % (uint32_t)tenths);
-}
-
 /* The program's own measure of its three functions (CI_WORK_TIMES). */
 static int timed;
 static double own[3];
@@ -106,15 +99,17 @@ __attribute__((noinline, noclone)) static uint64_t ci_run(uint64_t x)
 {
 	/* Units in tenths: parse 50, or 65 when it is 30% slower; hash 30; sort 20. */
 	long parse = slow ? 65 : 50;
-	uint32_t seed = 12345;
+	/* Each call's length varies (jitter.h: the same sequence in every run
+	 * and mode), so that the round does not alias with the sampling period. */
+	uint32_t seed = JITTER_SEED;
 	for (long i = 0; i < iterations; i++) {
-		long p = jitter(&seed, 500), h = jitter(&seed, 300), s = jitter(&seed, 200);
+		double p = jitter(&seed), h = jitter(&seed), s = jitter(&seed);
 		double t0 = own_clock();
-		x = ci_parse(x, p * parse * (UNIT / 10) / 500);
+		x = ci_parse(x, (long)(p * parse * (UNIT / 10)));
 		double t1 = own_clock();
-		x = ci_hash(x, h * 30 * (UNIT / 10) / 300);
+		x = ci_hash(x, (long)(h * 30 * (UNIT / 10)));
 		double t2 = own_clock();
-		x = ci_sort(x, s * 20 * (UNIT / 10) / 200);
+		x = ci_sort(x, (long)(s * 20 * (UNIT / 10)));
 		double t3 = own_clock();
 		own[0] += t1 - t0;
 		own[1] += t2 - t1;

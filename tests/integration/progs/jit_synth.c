@@ -17,6 +17,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "jitter.h"
+
 /* mov rax, rdi; 1: dec rax; jnz 1b; ret */
 static const unsigned char loop_code[] = {0x48, 0x89, 0xf8, 0x48, 0xff, 0xc8, 0x75, 0xfb, 0xc3};
 
@@ -65,19 +67,14 @@ int main(int argc, char **argv)
 	long (*cold)(long) = (long (*)(long))(void *)(code + 0x100);
 	long (*region)(long) = (long (*)(long))(void *)(code + 0x200);
 	double end = cpu_s() + secs;
-	/* Each call's length varies (0.5 to 1.5 times its mean, the same
-	 * sequence every run): a fixed 1.7 ms round aliased with the kernel's
-	 * 4 ms tick under load (jit_hot_fn read 22-33% for 60). */
-	uint32_t seed = 12345;
+	/* Each call's length varies (jitter.h: 0.5 to 1.5 times its mean, the
+	 * same sequence every run): a fixed 1.7 ms round aliased with the
+	 * kernel's 4 ms tick under load (jit_hot_fn read 22-33% for 60). */
+	uint32_t seed = JITTER_SEED;
 	while (cpu_s() < end) {
-		long len[3];
-		for (int i = 0; i < 3; i++) {
-			seed = seed * 1664525u + 1013904223u;
-			len[i] = 500 + (long)((seed >> 8) % 1000);
-		}
-		hot(3000 * len[0]);
-		cold(1000 * len[1]);
-		region(1000 * len[2]);
+		hot((long)(3000000 * jitter(&seed)));
+		cold((long)(1000000 * jitter(&seed)));
+		region((long)(1000000 * jitter(&seed)));
 	}
 	printf("jit_synth %s: code at %p\n", mode, (void *)code);
 	fflush(stdout);

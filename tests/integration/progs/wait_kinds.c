@@ -5,9 +5,15 @@
  * the condition wait's), semaphore, futex through syscall(), join, child,
  * a write to a full pipe, poll; their kin (timed and clock forms, the
  * other polls, sockets' recv, accept and connect, the rest of the waitpid
- * family: kin()); with the argument "sync", only fsync and fdatasync of a
- * file and a directory, and pwrite64, pread64 (syncs()); and non-blocking reads that fail with
- * EAGAIN in nb_read, which are no wait. Prints what it did; with
+ * family: kin()), the vectored and positioned reads and writes on pipes
+ * (preadv2, pwritev2 and their 64 names), recvmmsg, sendmmsg and sendfile
+ * on sockets, sendfile64 to a pipe (vectored()); with the argument "sync",
+ * only short calls on files and sockets, 3 of each (syncs()): fsync and
+ * fdatasync of a file and a directory, pwrite64, pread64, preadv, pwritev,
+ * preadv2, pwritev2 and their 64 names, sendfile(64) to a file, sendmmsg
+ * and recvmmsg on a socket pair, and preadv2 with RWF_NOWAIT and sendmmsg
+ * with MSG_DONTWAIT, which are no wait; and non-blocking reads that fail
+ * with EAGAIN in nb_read, which are no wait. Prints what it did; with
  * WAIT_KINDS_TIMES set, writes there how long each wait took by its own
  * clock ("wait_sem 49.87"): a loaded machine starts the waiter late, and the
  * wait is then shorter than the helper's 50 ms. Helpers whose waiter
@@ -28,8 +34,10 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/select.h>
+#include <sys/sendfile.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -283,6 +291,15 @@ static void drain(void)
 	static char buf[1 << 16];
 	ssize_t r = read(wp[0], buf, sizeof(buf));
 	(void)r;
+}
+
+/* Fills the pipe wp: the next blocking write to it waits for drain. */
+static void fill_wp(void)
+{
+	fcntl(wp[1], F_SETFL, O_NONBLOCK);
+	while (write(wp[1], "x", 1) == 1)
+		;
+	fcntl(wp[1], F_SETFL, 0);
 }
 
 NOINLINE void wait_write(void)
@@ -609,6 +626,118 @@ NOINLINE void wait_pread64(int fd)
 	KEEP();
 }
 
+/* One vectored or positioned call on fd in a function of its own (the
+ * WAIT's innermost frame), which must return want: call reads into in_ or
+ * writes out_ ("data\n"). */
+#define VEC_CALL(name, want, call)                                                                           \
+	NOINLINE void name(int fd)                                                                           \
+	{                                                                                                    \
+		char buf_[5];                                                                                \
+		struct iovec in_ = {buf_, 5}, out_ = {"data\n", 5};                                          \
+		(void)in_;                                                                                   \
+		(void)out_;                                                                                  \
+		if ((call) != (want))                                                                        \
+			perror(#name);                                                                       \
+		KEEP();                                                                                      \
+	}
+
+/* On a file, at offset 0. */
+VEC_CALL(wait_pwritev, 5, pwritev(fd, &out_, 1, 0))
+VEC_CALL(wait_pwritev64, 5, pwritev64(fd, &out_, 1, 0))
+VEC_CALL(wait_pwritev2_file, 5, pwritev2(fd, &out_, 1, 0, 0))
+VEC_CALL(wait_pwritev64v2_file, 5, pwritev64v2(fd, &out_, 1, 0, 0))
+VEC_CALL(wait_preadv, 5, preadv(fd, &in_, 1, 0))
+VEC_CALL(wait_preadv64, 5, preadv64(fd, &in_, 1, 0))
+VEC_CALL(wait_preadv2_file, 5, preadv2(fd, &in_, 1, 0, 0))
+VEC_CALL(wait_preadv64v2_file, 5, preadv64v2(fd, &in_, 1, 0, 0))
+/* RWF_NOWAIT: a read that never waits (the data is in the page cache, just
+ * written), so no wait however short. */
+VEC_CALL(nowait_preadv2, 5, preadv2(fd, &in_, 1, 0, RWF_NOWAIT))
+
+/* sendfile to a file: the write's wait is the output's (kind file). */
+NOINLINE void wait_sendfile_file(int out, int in)
+{
+	off_t off = 0;
+	if (sendfile(out, in, &off, 5) != 5)
+		perror("sendfile");
+	KEEP();
+}
+
+NOINLINE void wait_sendfile64_file(int out, int in)
+{
+	off64_t off = 0;
+	if (sendfile64(out, in, &off, 5) != 5)
+		perror("sendfile64");
+	KEEP();
+}
+
+/* One message each way on a socket pair, as one of many. */
+NOINLINE void wait_sendmmsg_short(int fd)
+{
+	struct iovec v = {"m", 1};
+	struct mmsghdr m = {.msg_hdr = {.msg_iov = &v, .msg_iovlen = 1}};
+	if (sendmmsg(fd, &m, 1, 0) != 1)
+		perror("sendmmsg");
+	KEEP();
+}
+
+NOINLINE void nowait_sendmmsg(int fd)
+{
+	struct iovec v = {"m", 1};
+	struct mmsghdr m = {.msg_hdr = {.msg_iov = &v, .msg_iovlen = 1}};
+	if (sendmmsg(fd, &m, 1, MSG_DONTWAIT) != 1)
+		perror("sendmmsg MSG_DONTWAIT");
+	KEEP();
+}
+
+NOINLINE void wait_recvmmsg_short(int fd)
+{
+	char c[2];
+	struct iovec v = {c, 2};
+	struct mmsghdr m = {.msg_hdr = {.msg_iov = &v, .msg_iovlen = 1}};
+	if (recvmmsg(fd, &m, 1, 0, NULL) != 1)
+		perror("recvmmsg");
+	KEEP();
+}
+
+/* The vectored, positioned, many-message and sendfile calls, short: 3 of
+ * each, and 3 of each call that is no wait. */
+static int shorts(void)
+{
+	int fd = open("wait-kinds.vec", O_CREAT | O_TRUNC | O_RDWR, 0600);
+	int out = open("wait-kinds.out", O_CREAT | O_TRUNC | O_WRONLY, 0600);
+	int sp[2];
+	if (fd < 0 || out < 0 || socketpair(AF_UNIX, SOCK_DGRAM, 0, sp) < 0) {
+		perror("wait-kinds.vec");
+		return 1;
+	}
+	for (int i = 0; i < 3; i++) {
+		wait_pwritev(fd);
+		wait_pwritev64(fd);
+		wait_pwritev2_file(fd);
+		wait_pwritev64v2_file(fd);
+		wait_preadv(fd);
+		wait_preadv64(fd);
+		wait_preadv2_file(fd);
+		wait_preadv64v2_file(fd);
+		nowait_preadv2(fd);
+		wait_sendfile_file(out, fd);
+		wait_sendfile64_file(out, fd);
+		wait_sendmmsg_short(sp[1]);
+		wait_recvmmsg_short(sp[0]);
+		nowait_sendmmsg(sp[1]);
+		wait_recvmmsg_short(sp[0]);
+	}
+	close(fd);
+	close(out);
+	close(sp[0]);
+	close(sp[1]);
+	unlink("wait-kinds.vec");
+	unlink("wait-kinds.out");
+	printf("vectored\n");
+	return 0;
+}
+
 static int syncs(void)
 {
 	int fd = open("wait-kinds.sync", O_CREAT | O_TRUNC | O_WRONLY, 0600);
@@ -637,6 +766,115 @@ static int syncs(void)
 	close(fd);
 	unlink("wait-kinds.sync");
 	printf("synced\n");
+	return shorts();
+}
+
+/* ---- the vectored and positioned calls on pipes (offset -1: the pipe's
+ * position, which only preadv2 and pwritev2 take), many messages and
+ * sendfile on sockets, sendfile64 to a pipe. The reads wait for pp_write's
+ * byte, the writes for drain or sv_drain to make room in a full pipe wp or
+ * socket sv[1]. */
+static int sv[2] = {-1, -1}, src = -1;
+
+/* On pipes, at the pipe's position (-1): a byte read, 5 written. */
+VEC_CALL(wait_preadv2, 1, preadv2(fd, &in_, 1, -1, 0))
+VEC_CALL(wait_preadv64v2, 1, preadv64v2(fd, &in_, 1, -1, 0))
+VEC_CALL(wait_pwritev2, 5, pwritev2(fd, &out_, 1, -1, 0))
+VEC_CALL(wait_pwritev64v2, 5, pwritev64v2(fd, &out_, 1, -1, 0))
+
+/* With a timeout, as a server's receive loop would call it. */
+NOINLINE void wait_recvmmsg(void)
+{
+	char c;
+	struct iovec v = {&c, 1};
+	struct mmsghdr m = {.msg_hdr = {.msg_iov = &v, .msg_iovlen = 1}};
+	struct timespec ts = {5, 0};
+	if (recvmmsg(sk[0], &m, 1, 0, &ts) != 1)
+		perror("recvmmsg");
+	KEEP();
+}
+
+/* Fills the socket sv[1]: the next blocking send on it waits for sv_drain. */
+static void fill_sv(void)
+{
+	static char buf[4096];
+	while (send(sv[1], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+static void sv_drain(void)
+{
+	static char buf[1 << 16];
+	while (recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT) > 0)
+		;
+}
+
+NOINLINE void wait_sendmmsg(void)
+{
+	struct iovec v = {"m", 1};
+	struct mmsghdr m = {.msg_hdr = {.msg_iov = &v, .msg_iovlen = 1}};
+	if (sendmmsg(sv[1], &m, 1, 0) != 1)
+		perror("sendmmsg");
+	KEEP();
+}
+
+NOINLINE void wait_sendfile(void)
+{
+	off_t off = 0;
+	if (sendfile(sv[1], src, &off, 5) != 5)
+		perror("sendfile");
+	KEEP();
+}
+
+NOINLINE void wait_sendfile64(void)
+{
+	off64_t off = 0;
+	if (sendfile64(wp[1], src, &off, 5) != 5)
+		perror("sendfile64");
+	KEEP();
+}
+
+/* Each call above, timed, in the order above. */
+static int vectored(void)
+{
+	src = open("/proc/self/exe", O_RDONLY);
+	if (src < 0 || socketpair(AF_UNIX, SOCK_STREAM, 0, sv) < 0) {
+		perror("vectored");
+		return 1;
+	}
+	pthread_t th = helper_then(NULL, pp_write);
+	TIMED("wait_preadv2", wait_preadv2(pp[0]));
+	join(th);
+	th = helper_then(NULL, pp_write);
+	TIMED("wait_preadv64v2", wait_preadv64v2(pp[0]));
+	join(th);
+	fill_wp();
+	th = helper_then(NULL, drain);
+	TIMED("wait_pwritev2", wait_pwritev2(wp[1]));
+	join(th);
+	fill_wp();
+	th = helper_then(NULL, drain);
+	TIMED("wait_pwritev64v2", wait_pwritev64v2(wp[1]));
+	join(th);
+	th = helper_then(NULL, sk_send);
+	TIMED("wait_recvmmsg", wait_recvmmsg());
+	join(th);
+	fill_sv();
+	th = helper_then(NULL, sv_drain);
+	TIMED("wait_sendmmsg", wait_sendmmsg());
+	join(th);
+	fill_sv();
+	th = helper_then(NULL, sv_drain);
+	TIMED("wait_sendfile", wait_sendfile());
+	join(th);
+	fill_wp();
+	th = helper_then(NULL, drain);
+	TIMED("wait_sendfile64", wait_sendfile64());
+	join(th);
+	close(src);
+	close(sv[0]);
+	close(sv[1]);
+	printf("vectored\n");
 	return 0;
 }
 
@@ -724,7 +962,7 @@ static int kin(void)
 	pid = child();
 	TIMED("wait_waitid", wait_waitid(pid));
 	printf("children\n");
-	return 0;
+	return vectored();
 }
 
 /* ---- non-blocking reads: no wait */
@@ -788,10 +1026,7 @@ int main(int argc, char **argv)
 	printf("child\n");
 	if (pipe(wp) < 0 || pipe(pp) < 0)
 		return 1;
-	fcntl(wp[1], F_SETFL, O_NONBLOCK);
-	while (write(wp[1], "x", 1) == 1)
-		;
-	fcntl(wp[1], F_SETFL, 0);
+	fill_wp();
 	th = helper_then(NULL, drain);
 	TIMED("wait_write", wait_write());
 	join(th);
