@@ -125,6 +125,12 @@ void enc_record(struct enc *e, unsigned kind, const uint8_t *body, size_t len);
 /* Encodes one ring event (event.h) produced by thread tid. Returns the
  * event's length in words, or 0 when the event is malformed. */
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);
+/* Encodes the ALLOC and FREE events that begin w (nwords words, whole
+ * events) in one loop, up to the first event of another kind, one whose
+ * sequence number exceeds max_seq, or 2048 words: most of an allocation-
+ * heavy recording's events. Returns the words encoded; 0 when w does not
+ * begin with such an event (enc_event takes it). */
+size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwords, uint64_t max_seq);
 
 /* CRC-32C of buf, as fd_crc32c(0, buf, len), in hardware where it can. */
 uint32_t enc_crc32c(const void *buf, size_t len);

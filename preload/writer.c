@@ -199,6 +199,20 @@ static size_t drain(struct tstate *t, uint64_t until, uint64_t max_seq)
 		}
 		if (is_alloc_event(EV_KIND(w0)) && EV_FIELD(w0) > max_seq)
 			break;
+		/* Runs of ALLOC and FREE, up to the ring's end, in one call. */
+		if (EV_KIND(w0) == EV_ALLOC || EV_KIND(w0) == EV_FREE) {
+			size_t span = head - tail, to_end = mask + 1 - (tail & mask);
+			size_t got =
+			    enc_alloc_run(e, tid, &buf[tail & mask], span < to_end ? span : to_end, max_seq);
+			if (got) {
+				tail += got;
+				if (tail - released >= 4096) {
+					ring_release(r, tail);
+					released = tail;
+				}
+				continue;
+			}
+		}
 		/* An event that does not wrap around the ring's end is read in
 		 * place; one that does is copied out first. */
 		const uint64_t *ev = &buf[tail & mask];
