@@ -219,15 +219,22 @@ int enc_flush(struct enc *e)
 	size_t len = raw_len;
 	uint8_t flags = 0;
 	if (e->zctx && ensure(&e->zbuf, &e->zcap, ZSTD_compressBound(raw_len)) == 0) {
-		size_t z = ZSTD_compressCCtx(e->zctx, e->zbuf, e->zcap, e->raw, raw_len, e->level);
+		/* After a chunk that compressed RECOMPRESS_RATIO times or more,
+		 * the next is likely as repetitive (a loop allocating the same
+		 * way): it goes to the lazy level at once, one pass instead of
+		 * two, until a chunk compresses less well. */
+		int level = e->repetitive ? RECOMPRESS_LEVEL : e->level;
+		size_t z = ZSTD_compressCCtx(e->zctx, e->zbuf, e->zcap, e->raw, raw_len, level);
+		e->repetitive = 0;
 		if (!ZSTD_isError(z) && z < raw_len) {
 			payload = e->zbuf;
 			len = z;
 			flags = FD_CHUNK_ZSTD;
-			/* Repetitive chunks (a loop allocating the same way) compress
-			 * far better with lazy matching, which is fast on such data;
-			 * the fast level stays for the rest, where it keeps up. */
-			if (e->level < RECOMPRESS_LEVEL && z * RECOMPRESS_RATIO <= raw_len &&
+			e->repetitive = z * RECOMPRESS_RATIO <= raw_len;
+			/* Repetitive chunks compress far better with lazy
+			 * matching, which is fast on such data; the fast level
+			 * stays for the rest, where it keeps up. */
+			if (level < RECOMPRESS_LEVEL && e->repetitive &&
 			    ensure(&e->zbuf2, &e->zcap2, z) == 0) {
 				/* A smaller result than z is all that is of use. */
 				size_t z2 = ZSTD_compressCCtx(e->zctx, e->zbuf2, z, e->raw, raw_len,

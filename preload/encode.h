@@ -25,7 +25,8 @@ struct enc {
 	uint8_t *zbuf, *zbuf2;		  /* mapped at the first chunk that needs them */
 	size_t zcap, zcap2;
 	void *zctx;
-	int level; /* zstd level; 0 stores chunks uncompressed */
+	int level;	/* zstd level; 0 stores chunks uncompressed */
+	int repetitive; /* the last chunk compressed RECOMPRESS_RATIO times (encode.c) */
 	/* Per-chunk delta bases (fathom-dump.h), reset at every chunk. */
 	uint64_t cur_tid, prev_seq, prev_ptr, prev_time;
 	uint32_t chunk_seq;
