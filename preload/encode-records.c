@@ -318,11 +318,28 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 				p = put_small(p, fd_zigzag((int64_t)(ptr - last)));
 			}
 			nalloc++;
-			if (refs) {
+			const uint64_t *nx = &w[i + 4];
+			if (refs && nwords - i >= 6 && nx[1] == ptr && EV_KIND(nx[0]) == EV_FREE &&
+			    EV_LEN(nx[0]) == 2 && EV_FIELD(nx[0]) <= max_seq) {
+				/* Freed next (a temporary): its FREE_REF is 1 back,
+				 * with no slot to fill and look up again. The
+				 * slot's other block, if any, stays findable. */
+				uint64_t f2 = EV_FIELD(nx[0]);
+				s[1] = (uint8_t)(p - (s + 2));
+				s = p;
+				*s = FD_REC_FREE_REF;
+				p = put_small(p + 2, fd_zigzag((int64_t)(f2 - f)));
+				*p++ = 1;
+				freed[~nfreed % FD_REF_FREES] = ptr;
+				nfreed++;
+				f = f2;
+				len = 6;
+				n++;
+			} else if (refs) {
 				*ref_slot(refs, ptr) = (struct enc_ref){ptr, nalloc, gen};
-				if (st)
-					*st = (struct enc_stk){ptr, (uint32_t)id, gen};
 			}
+			if (st && refs)
+				*st = (struct enc_stk){ptr, (uint32_t)id, gen};
 			last = ptr;
 		} else if (kind == EV_FREE && len == 2) {
 			uint64_t ptr = w[i + 1];
