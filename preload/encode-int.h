@@ -52,8 +52,9 @@ static inline void finish(struct enc *e, unsigned kind, uint8_t *start, uint8_t 
 /* FREE_REF and ALLOC_AT's references (encode-refs.c), per chunk: in the
  * encoder's loop, so inline. The tables are direct-mapped and lossy; a hit
  * is always right, because every allocation writes its slots. */
-#define REF_BITS 16 /* 65536 blocks: 1 MB */
-#define STK_BITS 12 /* 4096 stacks: 64 KB */
+#define REF_BITS 16	/* 65536 blocks: 1 MB */
+#define STK_BITS 12	/* 4096 stacks: 64 KB */
+#define FREED_HASHES 64 /* struct enc's freed_count */
 
 struct enc_ref {
 	uint64_t ptr;

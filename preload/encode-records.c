@@ -244,6 +244,22 @@ static inline uint8_t *put_small(uint8_t *p, uint64_t v)
 	return p + fd_put_varint(p, v);
 }
 
+#define FREED_HASH(ptr) ((unsigned)(((ptr)*0x9e3779b97f4a7c15ull) >> 58)) /* of FREED_HASHES */
+
+/* The n-th free of the chunk: kept at slot ~n % 8, so that the slots from
+ * the last free's on are in the order of ALLOC_AT's `at`, and counted by
+ * its address's hash, so that an allocation whose hash has no count (most
+ * of them, where a program frees blocks of other sizes in between) skips
+ * the search. */
+static inline void note_free(uint64_t *freed, uint8_t *count, uint32_t n, uint64_t ptr)
+{
+	unsigned slot = ~n % FD_REF_FREES;
+	if (n >= FD_REF_FREES)
+		count[FREED_HASH(freed[slot])]--;
+	count[FREED_HASH(ptr)]++;
+	freed[slot] = ptr;
+}
+
 /* The loop keeps the chunk's delta bases and references in locals, written
  * back at its end: every byte it stores could otherwise alias them (a
  * uint8_t store may alias anything), and the compiler would read them from
@@ -267,7 +283,9 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 	struct enc_stk *stks = e->stks;
 	const int track = e->track_refs;
 	uint64_t freed[FD_REF_FREES];
+	uint8_t fcount[FREED_HASHES];
 	memcpy(freed, e->freed, sizeof(freed));
+	memcpy(fcount, e->freed_count, sizeof(fcount));
 	size_t i = 0;
 	while (i < nwords) {
 		/* The lines ahead, which the producer's core holds: waiting
@@ -290,20 +308,19 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 			/* Since 1.6, the address by reference where it can be
 			 * (ALLOC_AT): a recent free's, else a delta from the
 			 * stack's last address. */
-			/* Which of the last frees freed this address: the n-th
-			 * free of the chunk is kept at slot ~n % 8, so that the
-			 * slots from the last free's on are in the order of
-			 * ALLOC_AT's `at`; all eight compared without a branch
-			 * (the search mostly fails: a program frees blocks of
-			 * other sizes in between). */
-			unsigned nf = nfreed < FD_REF_FREES ? nfreed : FD_REF_FREES, hit = 0, at = 0;
+			/* Which of the last frees freed this address (note_free):
+			 * all eight compared without a branch. */
+			unsigned at = 0;
+			if (fcount[FREED_HASH(ptr)]) {
+				unsigned nf = nfreed < FD_REF_FREES ? nfreed : FD_REF_FREES, hit = 0;
 #pragma GCC unroll 8
-			for (unsigned k = 0; k < FD_REF_FREES; k++)
-				hit |= (unsigned)(freed[k] == ptr) << k;
-			unsigned base = -nfreed % FD_REF_FREES;
-			hit = ((hit | hit << FD_REF_FREES) >> base) & ((1u << nf) - 1);
-			if (hit)
-				at = (unsigned)__builtin_ctz(hit) + 1;
+				for (unsigned k = 0; k < FD_REF_FREES; k++)
+					hit |= (unsigned)(freed[k] == ptr) << k;
+				unsigned base = -nfreed % FD_REF_FREES;
+				hit = ((hit | hit << FD_REF_FREES) >> base) & ((1u << nf) - 1);
+				if (hit)
+					at = (unsigned)__builtin_ctz(hit) + 1;
+			}
 			int stack_ok = id && id < FD_REF_MAX_STACK && stks;
 			struct enc_stk *st = stack_ok ? stk_slot(stks, id) : NULL;
 			if (at) {
@@ -330,8 +347,7 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 				*s = FD_REC_FREE_REF;
 				p = put_small(p + 2, fd_zigzag((int64_t)(f2 - f)));
 				*p++ = 1;
-				freed[~nfreed % FD_REF_FREES] = ptr;
-				nfreed++;
+				note_free(freed, fcount, nfreed++, ptr);
 				f = f2;
 				len = 6;
 				n++;
@@ -354,8 +370,7 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 				*s = FD_REC_FREE;
 				p = put_small(p, fd_zigzag((int64_t)(ptr - last)));
 			}
-			freed[~nfreed % FD_REF_FREES] = ptr;
-			nfreed++;
+			note_free(freed, fcount, nfreed++, ptr);
 			last = ptr;
 		} else {
 			p = s;
@@ -372,6 +387,7 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 	e->nalloc = nalloc;
 	e->nfreed = nfreed;
 	memcpy(e->freed, freed, sizeof(freed));
+	memcpy(e->freed_count, fcount, sizeof(fcount));
 	e->records += n;
 	e->alloc_events += n;
 	return i;

@@ -40,6 +40,7 @@ struct enc {
 	uint32_t ref_gen, nalloc, nfreed;
 	int refs_failed;
 	uint64_t freed[FD_REF_FREES];
+	uint8_t freed_count[64]; /* the last frees by their address's hash (FREED_HASHES) */
 	/* When set, the fd must still be this file before each write: a program
 	 * that closes every descriptor and reuses the number must never receive
 	 * our bytes. */
