@@ -52,8 +52,9 @@ static inline void finish(struct enc *e, unsigned kind, uint8_t *start, uint8_t 
 /* FREE_REF and ALLOC_AT's references (encode-refs.c), per chunk: in the
  * encoder's loop, so inline. The tables are direct-mapped and lossy; a hit
  * is always right, because every allocation writes its slots. */
-#define REF_BITS 16 /* 65536 blocks: 1 MB */
-#define STK_BITS 12 /* 4096 stacks: 64 KB */
+#define REF_BITS 16	/* 65536 blocks: 1 MB */
+#define STK_BITS 12	/* 4096 stacks: 64 KB */
+#define FREED_HASHES 64 /* struct enc's freed_count */
 
 struct enc_ref {
 	uint64_t ptr;
@@ -77,30 +78,14 @@ static inline int refs_ready(struct enc *e)
 	return e->refs ? 1 : enc_refs_map(e);
 }
 
-static inline struct enc_ref *ref_slot(struct enc *e, uint64_t ptr)
+static inline struct enc_ref *ref_slot(struct enc_ref *refs, uint64_t ptr)
 {
-	return &e->refs[((ptr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - REF_BITS)];
+	return &refs[((ptr >> 4) * 0x9e3779b97f4a7c15ull) >> (64 - REF_BITS)];
 }
 
-static inline struct enc_stk *stk_slot(struct enc *e, uint64_t id)
+static inline struct enc_stk *stk_slot(struct enc_stk *stks, uint64_t id)
 {
-	return &e->stks[(id * 0x9e3779b97f4a7c15ull) >> (64 - STK_BITS)];
-}
-
-/* A free of ptr: how many allocations back in the chunk its block was made
- * (0: not known); ptr becomes the most recent free. */
-static inline uint32_t enc_ref_free(struct enc *e, uint64_t ptr)
-{
-	uint32_t back = 0;
-	if (refs_ready(e)) {
-		struct enc_ref *s = ref_slot(e, ptr);
-		if (s->gen == e->ref_gen && s->ptr == ptr) {
-			back = e->nalloc - s->ord + 1;
-			s->gen = 0;
-		}
-	}
-	e->freed[e->nfreed++ % FD_REF_FREES] = ptr;
-	return back;
+	return &stks[(id * 0x9e3779b97f4a7c15ull) >> (64 - STK_BITS)];
 }
 
 /* REALLOC's old block: no longer live. */
@@ -108,40 +93,19 @@ static inline void enc_ref_drop(struct enc *e, uint64_t ptr)
 {
 	if (!e->refs)
 		return;
-	struct enc_ref *s = ref_slot(e, ptr);
+	struct enc_ref *s = ref_slot(e->refs, ptr);
 	if (s->gen == e->ref_gen && s->ptr == ptr)
 		s->gen = 0;
 }
 
-/* How ALLOC_AT can name an allocation's address: 1..FD_REF_FREES (that
- * many frees back), 0 (a delta from *base, the stack's last address), or
- * -1 (it cannot: a plain ALLOC). */
-static inline int enc_ref_alloc_at(struct enc *e, uint64_t ptr, uint64_t id, uint64_t *base)
-{
-	unsigned n = e->nfreed < FD_REF_FREES ? e->nfreed : FD_REF_FREES;
-	for (unsigned at = 1; at <= n; at++)
-		if (e->freed[(e->nfreed - at) % FD_REF_FREES] == ptr)
-			return (int)at;
-	if (id && id < FD_REF_MAX_STACK && e->stks) {
-		struct enc_stk *s = stk_slot(e, id);
-		if (s->gen == e->ref_gen && s->id == id) {
-			*base = s->ptr;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* An allocation of the chunk (ALLOC, ALLOC_AT; REALLOC's new block with
- * is_alloc 0, which does not count as its stack's last address). */
-static inline void enc_ref_alloc(struct enc *e, uint64_t ptr, uint64_t id, int is_alloc)
+/* REALLOC's new block, an allocation of the chunk that FREE_REF may name
+ * but not its stack's last address for ALLOC_AT. (ALLOC and FREE are
+ * encoded by enc_alloc_run, which keeps the same tables in its loop.) */
+static inline void enc_ref_realloc(struct enc *e, uint64_t ptr)
 {
 	e->nalloc++;
-	if (!refs_ready(e))
-		return;
-	*ref_slot(e, ptr) = (struct enc_ref){ptr, e->nalloc, e->ref_gen};
-	if (is_alloc && id && id < FD_REF_MAX_STACK)
-		*stk_slot(e, id) = (struct enc_stk){ptr, (uint32_t)id, e->ref_gen};
+	if (refs_ready(e))
+		*ref_slot(e->refs, ptr) = (struct enc_ref){ptr, e->nalloc, e->ref_gen};
 }
 
 #define PUT(v) (p += fd_put_varint(p, (v)))

@@ -19,6 +19,7 @@
 void enc_refs_reset(struct enc *e)
 {
 	e->nalloc = e->nfreed = 0;
+	memset(e->freed_count, 0, sizeof(e->freed_count));
 	if (++e->ref_gen == 0) {
 		/* After 2^32 chunks the generations come round: forget all. */
 		if (e->refs)

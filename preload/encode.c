@@ -17,6 +17,25 @@
 
 #define RECOMPRESS_RATIO 16
 #define RECOMPRESS_LEVEL 6
+/* The lazy level's tables for a chunk of up to 4 MB: 256 KB of hash and
+ * 64 KB of chain instead of its default 2 MB and 1 MB, which zstd clears
+ * for every chunk (a tenth of the writer's time on a malloc loop); on
+ * repetitive chunks the result is the same to a few bytes. */
+#define RECOMPRESS_HASH_LOG 16
+#define RECOMPRESS_CHAIN_LOG 14
+
+/* Compresses the chunk's records at level into dst; returns zstd's result. */
+static size_t compress_at(struct enc *e, void *dst, size_t cap, size_t raw_len, int level)
+{
+	ZSTD_CCtx *c = e->zctx;
+	ZSTD_CCtx_reset(c, ZSTD_reset_parameters);
+	ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, level);
+	if (level == RECOMPRESS_LEVEL) {
+		ZSTD_CCtx_setParameter(c, ZSTD_c_hashLog, RECOMPRESS_HASH_LOG);
+		ZSTD_CCtx_setParameter(c, ZSTD_c_chainLog, RECOMPRESS_CHAIN_LOG);
+	}
+	return ZSTD_compress2(c, dst, cap, e->raw, raw_len);
+}
 
 /* The chunk's checksum, CRC-32C: with SSE4.2's crc32 instruction, 8 bytes
  * a step, when the CPU has it (fd_crc32c's nibble loop took a sixth of the
@@ -219,19 +238,25 @@ int enc_flush(struct enc *e)
 	size_t len = raw_len;
 	uint8_t flags = 0;
 	if (e->zctx && ensure(&e->zbuf, &e->zcap, ZSTD_compressBound(raw_len)) == 0) {
-		size_t z = ZSTD_compressCCtx(e->zctx, e->zbuf, e->zcap, e->raw, raw_len, e->level);
+		/* After a chunk that compressed RECOMPRESS_RATIO times or more,
+		 * the next is likely as repetitive (a loop allocating the same
+		 * way): it goes to the lazy level at once, one pass instead of
+		 * two, until a chunk compresses less well. */
+		int level = e->repetitive ? RECOMPRESS_LEVEL : e->level;
+		size_t z = compress_at(e, e->zbuf, e->zcap, raw_len, level);
+		e->repetitive = 0;
 		if (!ZSTD_isError(z) && z < raw_len) {
 			payload = e->zbuf;
 			len = z;
 			flags = FD_CHUNK_ZSTD;
-			/* Repetitive chunks (a loop allocating the same way) compress
-			 * far better with lazy matching, which is fast on such data;
-			 * the fast level stays for the rest, where it keeps up. */
-			if (e->level < RECOMPRESS_LEVEL && z * RECOMPRESS_RATIO <= raw_len &&
+			e->repetitive = z * RECOMPRESS_RATIO <= raw_len;
+			/* Repetitive chunks compress far better with lazy
+			 * matching, which is fast on such data; the fast level
+			 * stays for the rest, where it keeps up. */
+			if (level < RECOMPRESS_LEVEL && e->repetitive &&
 			    ensure(&e->zbuf2, &e->zcap2, z) == 0) {
 				/* A smaller result than z is all that is of use. */
-				size_t z2 = ZSTD_compressCCtx(e->zctx, e->zbuf2, z, e->raw, raw_len,
-							      RECOMPRESS_LEVEL);
+				size_t z2 = compress_at(e, e->zbuf2, z, raw_len, RECOMPRESS_LEVEL);
 				if (!ZSTD_isError(z2) && z2 < z) {
 					payload = e->zbuf2;
 					len = z2;

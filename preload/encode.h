@@ -25,7 +25,8 @@ struct enc {
 	uint8_t *zbuf, *zbuf2;		  /* mapped at the first chunk that needs them */
 	size_t zcap, zcap2;
 	void *zctx;
-	int level; /* zstd level; 0 stores chunks uncompressed */
+	int level;	/* zstd level; 0 stores chunks uncompressed */
+	int repetitive; /* the last chunk compressed RECOMPRESS_RATIO times (encode.c) */
 	/* Per-chunk delta bases (fathom-dump.h), reset at every chunk. */
 	uint64_t cur_tid, prev_seq, prev_ptr, prev_time;
 	uint32_t chunk_seq;
@@ -39,6 +40,7 @@ struct enc {
 	uint32_t ref_gen, nalloc, nfreed;
 	int refs_failed;
 	uint64_t freed[FD_REF_FREES];
+	uint8_t freed_count[64]; /* the last frees by their address's hash (FREED_HASHES) */
 	/* When set, the fd must still be this file before each write: a program
 	 * that closes every descriptor and reuses the number must never receive
 	 * our bytes. */
@@ -125,6 +127,12 @@ void enc_record(struct enc *e, unsigned kind, const uint8_t *body, size_t len);
 /* Encodes one ring event (event.h) produced by thread tid. Returns the
  * event's length in words, or 0 when the event is malformed. */
 unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w);
+/* Encodes the ALLOC and FREE events that begin w (nwords words, whole
+ * events) in one loop, up to the first event of another kind, one whose
+ * sequence number exceeds max_seq, or 2048 words: most of an allocation-
+ * heavy recording's events. Returns the words encoded; 0 when w does not
+ * begin with such an event (enc_event takes it). */
+size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwords, uint64_t max_seq);
 
 /* CRC-32C of buf, as fd_crc32c(0, buf, len), in hardware where it can. */
 uint32_t enc_crc32c(const void *buf, size_t len);

@@ -29,6 +29,12 @@
 #define WRITER_STACK (1u << 20)
 #define FLUSH_NS 50000000ull
 #define TICK_NS 20000000ull
+/* Without allocation events (a CPU-only recording) the tick stretches,
+ * doubling up to this, while the resident set and the heap stay within
+ * 1/64 of the last tick's, and comes back to TICK_NS when they move: the
+ * timeline keeps its 20 ms where memory changes, and a program whose memory
+ * is flat wakes the writer some 6 times a second instead of 50. */
+#define TICK_IDLE_NS 160000000ull
 #define CHECK_NS 1000000000ull
 
 static _Atomic uint32_t g_wake;
@@ -42,6 +48,8 @@ static _Atomic int g_waiters;
 static volatile int g_main_exited;
 static pid_t g_writer_tid;
 static uint64_t g_last_flush, g_last_tick, g_last_check;
+/* The tick's period now (TICK_NS .. TICK_IDLE_NS), and its last figures. */
+static uint64_t g_tick_ns = TICK_NS, g_tick_rss, g_tick_heap;
 static uint64_t g_lost_stacks_reported, g_lost_alloc_reported, g_cpu_in_agent_reported;
 static uint64_t g_cpu_unsampled_reported;
 /* Writer-owned: the last name of each slot's thread written to the dump. */
@@ -77,6 +85,8 @@ void writer_fork_child(void)
 	g_lost_stacks_reported = g_lost_alloc_reported = 0;
 	g_cpu_unsampled_reported = 0;
 	g_last_flush = g_last_tick = g_last_check = 0;
+	g_tick_ns = TICK_NS;
+	g_tick_rss = g_tick_heap = 0;
 }
 
 /* --------------------------------------------------- waking and waiting */
@@ -199,6 +209,20 @@ static size_t drain(struct tstate *t, uint64_t until, uint64_t max_seq)
 		}
 		if (is_alloc_event(EV_KIND(w0)) && EV_FIELD(w0) > max_seq)
 			break;
+		/* Runs of ALLOC and FREE, up to the ring's end, in one call. */
+		if (EV_KIND(w0) == EV_ALLOC || EV_KIND(w0) == EV_FREE) {
+			size_t span = head - tail, to_end = mask + 1 - (tail & mask);
+			size_t got =
+			    enc_alloc_run(e, tid, &buf[tail & mask], span < to_end ? span : to_end, max_seq);
+			if (got) {
+				tail += got;
+				if (tail - released >= 4096) {
+					ring_release(r, tail);
+					released = tail;
+				}
+				continue;
+			}
+		}
 		/* An event that does not wrap around the ring's end is read in
 		 * place; one that does is copied out first. */
 		const uint64_t *ev = &buf[tail & mask];
@@ -256,6 +280,23 @@ void writer_threads_write(struct enc *e, uint64_t now)
 		if (t && atomic_load(&t->state) == TS_LIVE && name[0])
 			enc_thread(e, (uint64_t)t->tid, now, name);
 	}
+}
+
+static int near(uint64_t a, uint64_t b)
+{
+	uint64_t d = a > b ? a - b : b - a;
+	return d <= b / 64;
+}
+
+/* After a tick: the next one in TICK_NS while allocation events are
+ * recorded or memory moved since the last, else twice as late as this one
+ * (up to TICK_IDLE_NS). */
+static void next_tick_period(uint64_t rss, uint64_t heap)
+{
+	int flat = agent_cfg.alloc == FD_ALLOC_OFF && near(rss, g_tick_rss) && near(heap, g_tick_heap);
+	g_tick_ns = !flat ? TICK_NS : g_tick_ns * 2 > TICK_IDLE_NS ? TICK_IDLE_NS : g_tick_ns * 2;
+	g_tick_rss = rss;
+	g_tick_heap = heap;
 }
 
 /* The rings' heads when a round of draining began (writer-owned). */
@@ -368,14 +409,15 @@ size_t writer_cycle(int final)
 		window_tick(e, now);
 		control_poll(e, now);
 	}
-	if (final || now - g_last_tick >= TICK_NS) {
+	if (final || now - g_last_tick >= g_tick_ns) {
 		/* glibc's count of the heap only when the events do not give it:
 		 * mallinfo2 walks every free chunk under the arena's lock, which
 		 * the program's malloc then waits for. */
 		uint64_t rss_file, rss = statm_rss(&rss_file);
-		enc_tick(e, now, tick_seq, rss, agent_cfg.alloc == FD_ALLOC_OFF ? heap_in_use() : 0,
-			 rss_file);
+		uint64_t heap = agent_cfg.alloc == FD_ALLOC_OFF ? heap_in_use() : 0;
+		enc_tick(e, now, tick_seq, rss, heap, rss_file);
 		g_last_tick = now;
+		next_tick_period(rss, heap);
 	}
 	if (!final)
 		rotate_tick(e, now);
@@ -426,7 +468,7 @@ static void *writer_main(void *arg)
 		 * recording (bench-py-cpu). */
 		if (got >= 4096)
 			continue;
-		uint64_t now = agent_now(), due = g_last_tick + TICK_NS;
+		uint64_t now = agent_now(), due = g_last_tick + g_tick_ns;
 		long nap = got < 512 && due > now + 1000000 ? (long)(due - now) : 1000000;
 		struct timespec ts = {0, nap};
 		atomic_store(&g_writer_sleeping, 1);

@@ -405,6 +405,81 @@ static void test_compact(void **state)
 	assert_true(size < 400000 / 4);
 }
 
+/* A run of ALLOC and FREE events encoded in one enc_alloc_run call makes
+ * the same file as the events given to enc_event one at a time (pairs freed
+ * at once, a block freed later, an address a recent free gave back, a
+ * REALLOC between runs); the run stops before an event past max_seq and
+ * takes no event of another kind. */
+static size_t file_bytes(FILE *f, uint8_t *buf, size_t cap)
+{
+	fflush(f);
+	size_t n = (size_t)ftell(f);
+	assert_true(n <= cap);
+	rewind(f);
+	assert_int_equal(fread(buf, 1, n, f), n);
+	return n;
+}
+
+static void test_alloc_run(void **state)
+{
+	uint64_t w[4096];
+	size_t n = 0;
+	uint64_t seq = 1, held = 0x7f0000000000;
+	for (int i = 0; i < 300; i++) {
+		uint64_t p = 0x560000001000 + 48 * (uint64_t)(i % 11);
+		uint64_t *a = &w[n];
+		a[0] = EV_W0(EV_ALLOC, 4, seq++), a[1] = 1 + (uint64_t)(i % 3), a[2] = 16u << (i % 9),
+		a[3] = p;
+		n += 4;
+		if (i % 7 == 3) { /* a block freed later: FREE_REF further back */
+			w[n++] = EV_W0(EV_ALLOC, 4, seq++), w[n++] = 9, w[n++] = 4000,
+			w[n++] = held + 64 * (uint64_t)i;
+		}
+		if (i % 7 == 5)
+			w[n++] = EV_W0(EV_FREE, 2, seq++), w[n++] = held + 64 * (uint64_t)(i - 2);
+		w[n++] = EV_W0(EV_FREE, 2, seq++), w[n++] = p;
+		if (i == 150) { /* another kind ends a run */
+			w[n++] = EV_W0(EV_REALLOC, 5, seq++), w[n++] = 2, w[n++] = 99, w[n++] = held - 4096,
+			w[n++] = held - 8192;
+		}
+	}
+	assert_true(n < 4000);
+	FILE *f1 = tmpfile(), *f2 = tmpfile();
+	struct enc e1, e2;
+	assert_int_equal(enc_open(&e1, fileno(f1), 1 << 20, 0), 0);
+	assert_int_equal(enc_open(&e2, fileno(f2), 1 << 20, 0), 0);
+	size_t runs = 0;
+	for (size_t i = 0; i < n;) {
+		size_t got = enc_alloc_run(&e1, 7, &w[i], n - i, UINT64_MAX);
+		if (!got) {
+			assert_int_equal(EV_KIND(w[i]), EV_REALLOC);
+			got = enc_event(&e1, 7, &w[i]);
+		}
+		assert_true(got > 0);
+		runs++;
+		i += got;
+	}
+	assert_true(runs <= 4); /* 2048 words a call at most, and the REALLOC */
+	for (size_t i = 0; i < n; i += EV_LEN(w[i]))
+		assert_int_equal(enc_event(&e2, 7, &w[i]), EV_LEN(w[i]));
+	assert_int_equal(e1.alloc_events, e2.alloc_events);
+	assert_int_equal(e1.records, e2.records);
+	assert_int_equal(enc_flush(&e1), 0);
+	assert_int_equal(enc_flush(&e2), 0);
+	static uint8_t b1[1 << 16], b2[1 << 16];
+	size_t n1 = file_bytes(f1, b1, sizeof(b1)), n2 = file_bytes(f2, b2, sizeof(b2));
+	assert_int_equal(n1, n2);
+	assert_memory_equal(b1, b2, n1);
+	/* max_seq: the run stops before the first event past it. */
+	assert_int_equal(enc_alloc_run(&e1, 7, w, n, 1), 4);
+	assert_int_equal(enc_alloc_run(&e1, 7, w, n, 2), 6); /* the pair */
+	assert_int_equal(enc_alloc_run(&e1, 7, w, n, 0), 0);
+	enc_close(&e1);
+	enc_close(&e2);
+	fclose(f1);
+	fclose(f2);
+}
+
 /* A free, then an allocation the allocator gives the same block (its
  * cache of freed blocks, last in first out): the allocation names the
  * free; a free of a block made in an earlier chunk is a plain FREE. */
@@ -600,6 +675,7 @@ int main(void)
 	    cmocka_unit_test(test_not_ours),
 	    cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_grow),
+	    cmocka_unit_test(test_alloc_run),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
