@@ -357,8 +357,8 @@ int ctl_send(int ipid, const char *verb, const char *label, double timeout, bool
 			else
 				fprintf(stderr,
 					"fathom ctl: process %ld did not answer within %.1f s (stopped, or "
-					"busy; its "
-					"agent reads commands every 20 ms)\n",
+					"busy; its agent reads commands every 20 ms, up to 160 ms "
+					"when it records no allocations and memory stays flat)\n",
 					pid, timeout / 1e9);
 			return 1;
 		}
