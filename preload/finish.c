@@ -69,7 +69,7 @@ static void close_accounts(uint64_t now, int charge, int final)
 		struct tstate *t = threads_at(i);
 		if (!t || atomic_load(&t->state) != TS_LIVE || t->thread_end_sent)
 			continue;
-		tcpu_close(t, charge, now, f, emit_enc);
+		tcpu_close(t, charge, 0, now, f, emit_enc);
 		if (final)
 			t->thread_end_sent = 1;
 	}

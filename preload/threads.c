@@ -190,7 +190,7 @@ void thread_key_dtor(void *p)
 		thread_push_wait(t, w, 5);
 	}
 	if (agent_cfg.cpu) {
-		tcpu_close(t, agent_cpu_on, agent_now(), t->hook_frames, thread_push_wait);
+		tcpu_close(t, agent_cpu_on, 1, agent_now(), t->hook_frames, thread_push_wait);
 		tsched_thread_ended(t->tid);
 	} else
 		thread_push_wait(t, (uint64_t[3]){EV_W0(EV_THREAD_END, 3, 0), (uint64_t)t->tid, agent_now()},
