@@ -460,6 +460,21 @@ static void test_unknown_kind_skipped(void **state)
 	fdw_free(&w);
 }
 
+/* The next record is THREAD_END of tid with these fields (UINT64_MAX:
+ * absent, and then read as 0). */
+static void expect_thread_end(struct reader *r, int tid, uint64_t cpu_ns, uint64_t run_ns, uint64_t runq_ns)
+{
+	struct rd_rec rec;
+	assert_int_equal(reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, FD_REC_THREAD_END);
+	assert_int_equal(rec.tid, tid);
+	assert_int_equal(rec.has_cpu, cpu_ns != UINT64_MAX);
+	assert_int_equal(rec.cpu_ns, cpu_ns != UINT64_MAX ? cpu_ns : 0);
+	assert_int_equal(rec.has_sched, run_ns != UINT64_MAX);
+	assert_int_equal(rec.run_ns, run_ns != UINT64_MAX ? run_ns : 0);
+	assert_int_equal(rec.runq_ns, runq_ns);
+}
+
 /* THREAD_END's optional fields: none (1.1), the CPU time (1.2), and the
  * scheduler's account (1.7); a field a later version appends is read past.
  * A record without the account says unknown (has_sched false), whatever
@@ -488,31 +503,10 @@ static void test_thread_end_sched(void **state)
 	struct rd_rec rec;
 	assert_int_equal(reader_next(r, &rec), 1);
 	assert_int_equal(rec.kind, FD_REC_HEADER);
-	assert_int_equal(reader_next(r, &rec), 1);
-	assert_int_equal(rec.kind, FD_REC_THREAD_END);
-	assert_int_equal(rec.tid, 11);
-	assert_true(rec.has_cpu);
-	assert_int_equal(rec.cpu_ns, 5000);
-	assert_true(rec.has_sched);
-	assert_int_equal(rec.run_ns, 4000);
-	assert_int_equal(rec.runq_ns, 1500);
-	assert_int_equal(reader_next(r, &rec), 1);
-	assert_int_equal(rec.tid, 12);
-	assert_true(rec.has_cpu);
-	assert_int_equal(rec.cpu_ns, 6000);
-	assert_false(rec.has_sched);
-	assert_int_equal(rec.run_ns, 0);
-	assert_int_equal(rec.runq_ns, 0);
-	assert_int_equal(reader_next(r, &rec), 1);
-	assert_int_equal(rec.tid, 13);
-	assert_int_equal(rec.time, 300);
-	assert_false(rec.has_cpu);
-	assert_false(rec.has_sched);
-	assert_int_equal(reader_next(r, &rec), 1);
-	assert_int_equal(rec.tid, 14);
-	assert_true(rec.has_sched);
-	assert_int_equal(rec.run_ns, 6900);
-	assert_int_equal(rec.runq_ns, 100);
+	expect_thread_end(r, 11, 5000, 4000, 1500);
+	expect_thread_end(r, 12, 6000, UINT64_MAX, 0);
+	expect_thread_end(r, 13, UINT64_MAX, UINT64_MAX, 0);
+	expect_thread_end(r, 14, 7000, 6900, 100);
 	assert_int_equal(reader_next(r, &rec), 1);
 	assert_int_equal(rec.kind, FD_REC_TRAILER);
 	assert_int_equal(reader_next(r, &rec), 0);
