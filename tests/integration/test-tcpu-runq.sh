@@ -4,7 +4,7 @@
 # may be biased (docs/USAGE.md, "Waiting for a CPU").
 # Busy: cpu_wait (300 ms of CPU in cw_spin) pinned to one CPU with three
 # busy loops: the warning names its thread, in the text report and in
-# --json's warnings, with the share the program read from its own schedstat
+# --json's warnings and the viewer's, with the share the program read from its own schedstat
 # at its end, within 5 points. Attached (record --pid) to such a program:
 # the share covers the recording, not the program's life before it.
 # Quiet: cpu_wait unpinned, under SCHED_FIFO when chrt may (a CPU-bound
@@ -60,12 +60,14 @@ import json, sys
 w = json.load(open(sys.argv[1]))["warnings"]
 assert any(f"thread {sys.argv[2]} (cpu_wait) waited for a CPU" in x for x in w), w
 PY
+"$FATHOM" view -o busy.html busy.fdump 2>/dev/null || fail "fathom view failed"
+assert_contains "the viewer's warnings" "thread $pid (cpu_wait) waited for a CPU" busy.html
 
 # ---- attached to a busy program for 1 s of its 3 s or more (0.8 s of CPU at a quarter of a CPU)
 start_hogs "$cpu"
 taskset -c "$cpu" "$prog" spin 800 >att.out &
 tpid=$!
-sleep 0.5
+sleep 1 # (runnable 1 s before the attach: a share over its life would show 2 s)
 "$FATHOM" record --pid "$tpid" --duration 1 -o att.fdump 2>att.err || { cat att.err >&2; fail "fathom record --pid failed"; }
 wait "$tpid" || fail "the attached program failed"
 stop_hogs
