@@ -1,6 +1,6 @@
 /* fathom mem --at and --since: the live heap by site at a snapshot (or a
  * time), and what grew between two of them, from the heap replay's state at
- * each mark (lib/marks.c, heap.c); fathom diff between two snapshots of one
+ * each mark (lib/marks.c, heap-mark.c); fathom diff between two snapshots of one
  * recording says the same. */
 #include <stdio.h>
 #include <stdlib.h>

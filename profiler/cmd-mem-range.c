@@ -1,7 +1,7 @@
 /* fathom mem --from T --to T: the live heap at a time range's two ends and
  * what the range allocated and freed, in all and by site, from the heap
  * replay's state at the first tick at or after each end (marks FA_MARK_FROM
- * and FA_MARK_AT, heap.c). */
+ * and FA_MARK_AT, heap-mark.c). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -207,8 +207,8 @@ int compare_publish(const struct compare_report *r, enum compare_format fmt, con
 
 /* A figure in unit u ("1.2 MiB", "35 ms", "12.5%", "1,234"; "-" for NaN),
  * a relative change ("+12.5%", "new", "gone") and a function as people name
- * it in a report line ("parse_line (parse.c:42)"), for compare.c and its
- * writers. buf holds at least 32 bytes. */
+ * it in a report line ("parse_line (parse.c:42)"), for compare.c,
+ * compare-diff.c and the writers. buf holds at least 32 bytes. */
 const char *compare_value_str(char *buf, enum compare_unit u, double v);
 const char *compare_change_str(char *buf, double c);
 void compare_func_where(char *buf, size_t len, const char *func, const char *file, int line);

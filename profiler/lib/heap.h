@@ -1,6 +1,7 @@
 /* Heap replay: turns one process's allocation events, read in file order, into
  * exact leaks, the peak and who held it, temporaries and a heap timeline.
- * The model (model.c) feeds it while reading; heap.c implements it. */
+ * The model (model.c) feeds it while reading; heap.c implements it
+ * (with heap-mark.c and heap-finish.c). */
 #ifndef FATHOM_HEAP_H
 #define FATHOM_HEAP_H
 
