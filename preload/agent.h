@@ -73,11 +73,15 @@ struct scache_entry {
 	uint64_t ip0, sp0; /* key: the return address into the caller, and the caller's SP */
 	uint32_t id, gen;
 	uint32_t n;
-	uint64_t ip[SCACHE_FRAMES];    /* raw return addresses (ip[0] == ip0) */
-	uint64_t ra_at[SCACHE_FRAMES]; /* where each frame's return address sits: its SP - 8 */
+	/* Raw return addresses (ip[0] == ip0), and where each frame's
+	 * return address sits (its SP - 8); one more of each for the check's
+	 * pad (alloc-record.c). */
+	uint64_t ip[SCACHE_FRAMES + 1];
+	uint64_t ra_at[SCACHE_FRAMES + 1];
 };
 /* The stack check walks both arrays with one pointer (alloc-record.c). */
-_Static_assert(offsetof(struct scache_entry, ra_at) == offsetof(struct scache_entry, ip) + SCACHE_FRAMES * 8,
+#define SCACHE_RA_AT (SCACHE_FRAMES + 1)
+_Static_assert(offsetof(struct scache_entry, ra_at) == offsetof(struct scache_entry, ip) + SCACHE_RA_AT * 8,
 	       "ra_at follows ip");
 
 enum { TS_FREE = 0, TS_LIVE, TS_ENDING };
@@ -355,22 +359,32 @@ static inline void thread_push(struct tstate *t, const uint64_t *w, size_t n)
 	thread_pushed(t, old, n, t->ring.mask);
 }
 
-/* Pushes an allocation event of n words whose first word is
- * EV_W0(kind, n, 0): its sequence number is taken once there is room for
- * it (see thread_reserve), and the event is written in place at the head.
- * Context: malloc, not signal, t->busy set. */
-static inline __attribute__((always_inline)) void thread_push_seq(struct tstate *t, uint64_t *w, size_t n)
+/* thread_push_seq's way when the event does not fit in place: waits for
+ * room, then takes the sequence number. Context: as thread_push_seq. */
+void thread_push_seq_slow(struct tstate *t, size_t n, uint64_t w0, uint64_t a, uint64_t b, uint64_t c,
+			  uint64_t d);
+
+/* Pushes an allocation event of n words (2 to 5: w0, then a, b, c, d as
+ * many as it has) whose first word is EV_W0(kind, n, 0): its sequence
+ * number is taken once there is room for it (see thread_reserve), and the
+ * event is written in place at the head. Context: malloc, not signal,
+ * t->busy set. */
+static inline __attribute__((always_inline)) void
+thread_push_seq(struct tstate *t, size_t n, uint64_t w0, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
 	struct ring_slot s = ring_slot(&t->ring, n);
 	if (UNLIKELY(!s.w)) {
-		thread_reserve(t, n);
-		w[0] |= agent_next_seq() << 16;
-		thread_push(t, w, n);
+		thread_push_seq_slow(t, n, w0, a, b, c, d);
 		return;
 	}
-	s.w[0] = w[0] | agent_next_seq() << 16;
-	for (size_t i = 1; i < n; i++)
-		s.w[i] = w[i];
+	s.w[0] = w0 | agent_next_seq() << 16;
+	s.w[1] = a;
+	if (n > 2)
+		s.w[2] = b;
+	if (n > 3)
+		s.w[3] = c;
+	if (n > 4)
+		s.w[4] = d;
 	ring_commit(&t->ring, &s, n);
 	thread_pushed(t, s.head, n, s.mask);
 }

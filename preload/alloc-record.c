@@ -139,6 +139,10 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 		memcpy(e->ip, ips, n * sizeof(uint64_t));
 		for (unsigned k = 0; k < n; k++)
 			e->ra_at[k] = sps[k] - 8;
+		/* The check reads frames 1 to n - 1 two at a time: an odd count
+		 * ends with a pad that always matches (its slot is itself). */
+		e->ip[n] = 0;
+		e->ra_at[n] = (uintptr_t)&e->ip[n];
 		e->id = id;
 		e->gen = agent_intern_gen;
 	}
@@ -157,26 +161,26 @@ static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate
 								   uint64_t ip0, uint64_t sp0,
 								   const uint64_t **frames, unsigned *nf)
 {
+	const struct scache_entry *ways = &t->cache[set * SCACHE_WAYS];
 	unsigned first = t->cache_mru[set];
+	uint32_t gen = agent_intern_gen;
 	for (unsigned i = 0; i < SCACHE_WAYS; i++) {
 		unsigned way = (first + i) & (SCACHE_WAYS - 1);
-		const struct scache_entry *e = &t->cache[set * SCACHE_WAYS + way];
-		if (e->ip0 != ip0 || e->sp0 != sp0 || e->gen != agent_intern_gen)
+		const struct scache_entry *e = &ways[way];
+		if (e->ip0 != ip0 || e->sp0 != sp0 || e->gen != gen)
 			continue;
 		/* One pointer walks both arrays (ra_at follows ip), two frames
-		 * a step with one branch for both; locals, because the loads
-		 * from the stack may alias the entry as far as the compiler
-		 * knows. */
+		 * a step with one branch for both, up to the pad; locals,
+		 * because the loads from the stack may alias the entry as far
+		 * as the compiler knows. */
 		const uint64_t *q = e->ip + 1, *end = e->ip + e->n;
 		uint64_t diff = 0;
-		for (; q + 1 < end; q += 2) {
-			diff = (*(const uint64_t *)(uintptr_t)q[SCACHE_FRAMES] ^ q[0]) |
-			       (*(const uint64_t *)(uintptr_t)q[SCACHE_FRAMES + 1] ^ q[1]);
+		for (; q < end; q += 2) {
+			diff = (*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT] ^ q[0]) |
+			       (*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT + 1] ^ q[1]);
 			if (diff)
 				break;
 		}
-		if (!diff && q < end)
-			diff = *(const uint64_t *)(uintptr_t)q[SCACHE_FRAMES] ^ q[0];
 		if (!diff) {
 			if (i)
 				t->cache_mru[set] = (uint8_t)way;
@@ -222,13 +226,31 @@ static inline __attribute__((always_inline)) uint32_t alloc_stack(struct tstate 
 
 /* ----------------------------------------------------------- recording */
 
-/* The sequence number comes after the allocator returned (fathom-dump.h). */
-__attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
+/* arec_alloc's way for everything but a cached native stack. */
+static __attribute__((noinline)) void alloc_full(struct tstate *t, void *p, size_t n, uint64_t ra,
+						 uint64_t sp0)
 {
 	python_alloc_poll();
 	thread_busy_on(t);
-	uint64_t w[4] = {EV_W0(EV_ALLOC, 4, 0), alloc_stack(t, ra, sp0), n, (uintptr_t)p};
-	thread_push_seq(t, w, 4);
+	uint32_t id = alloc_stack(t, ra, sp0);
+	thread_push_seq(t, 4, EV_W0(EV_ALLOC, 4, 0), id, n, (uintptr_t)p, 0);
+	thread_busy_off(t);
+}
+
+/* The sequence number comes after the allocator returned (fathom-dump.h).
+ * The common case, a cached stack and no Python frames, makes no call: the
+ * cache is the hooks' own (agent_guard keeps them from nesting), so only
+ * the push needs the thread busy. */
+__attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
+{
+	uint32_t id;
+	if (UNLIKELY(python_alloc_wanted | python_walk_on) ||
+	    UNLIKELY(!(id = stack_cached(t, cache_set(ra, sp0), ra, sp0, NULL, NULL)))) {
+		alloc_full(t, p, n, ra, sp0);
+		return;
+	}
+	thread_busy_on(t);
+	thread_push_seq(t, 4, EV_W0(EV_ALLOC, 4, 0), id, n, (uintptr_t)p, 0);
 	thread_busy_off(t);
 }
 
@@ -249,8 +271,8 @@ __attribute__((noinline)) void arec_realloc(struct tstate *t, void *old, void *p
 					    uint64_t sp0)
 {
 	thread_busy_on(t);
-	uint64_t w[5] = {EV_W0(EV_REALLOC, 5, 0), alloc_stack(t, ra, sp0), n, (uintptr_t)old, (uintptr_t)p};
-	thread_push_seq(t, w, 5);
+	uint32_t id = alloc_stack(t, ra, sp0);
+	thread_push_seq(t, 5, EV_W0(EV_REALLOC, 5, 0), id, n, (uintptr_t)old, (uintptr_t)p);
 	thread_busy_off(t);
 }
 

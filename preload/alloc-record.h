@@ -120,8 +120,7 @@ static inline __attribute__((always_inline)) void arec_on_alloc(void *p, size_t 
 static inline __attribute__((always_inline)) void arec_free_inline(struct tstate *t, void *p)
 {
 	thread_busy_on(t);
-	uint64_t w[2] = {EV_W0(EV_FREE, 2, 0), (uintptr_t)p};
-	thread_push_seq(t, w, 2);
+	thread_push_seq(t, 2, EV_W0(EV_FREE, 2, 0), (uintptr_t)p, 0, 0, 0);
 	thread_busy_off(t);
 }
 

@@ -105,6 +105,14 @@ void thread_wait_space(struct tstate *t, size_t n)
 }
 
 /* Context: malloc, not signal. */
+void thread_push_seq_slow(struct tstate *t, size_t n, uint64_t w0, uint64_t a, uint64_t b, uint64_t c,
+			  uint64_t d)
+{
+	thread_reserve(t, n);
+	uint64_t w[5] = {w0 | agent_next_seq() << 16, a, b, c, d};
+	thread_push(t, w, n);
+}
+
 void thread_push_wait(struct tstate *t, const uint64_t *w, size_t n)
 {
 	while (ring_push(&t->ring, w, n) < 0) {
