@@ -1,5 +1,6 @@
 /* The control channel `fathom ctl` drives: a private directory per process,
- * $XDG_RUNTIME_DIR/fathom/PID (or /tmp/fathom-UID/PID), mode 0700, which the
+ * $XDG_RUNTIME_DIR/fathom/PID (or /dev/shm/fathom-UID/PID, or
+ * /tmp/fathom-UID/PID: include/fathom-ctl.h), mode 0700, which the
  * writer reads at its rounds. A command is an empty file the user creates
  * there, its name the command ("c.TOKEN.VERB[.HEXLABEL]"); the writer acts on
  * it and renames it to the answer ("r.TOKEN.ANSWER"). Names alone carry the
@@ -19,6 +20,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "fathom-ctl.h"
 #include "encode.h"
 
 #include <errno.h>
@@ -49,16 +51,16 @@ static int private_dir(const struct stat *st)
 	return S_ISDIR(st->st_mode) && st->st_uid == geteuid() && !(st->st_mode & 077);
 }
 
-/* The directory the channels of this user live in, made when missing. */
+/* The directory the channels of this user live in (the first of
+ * fathom-ctl.h's bases that applies), made when missing. */
 static int base_dir(char *buf, size_t cap)
 {
 	struct stat st;
 	const char *x = getenv("XDG_RUNTIME_DIR");
-	if (x && x[0] == '/' && lstat(x, &st) == 0 && S_ISDIR(st.st_mode) && st.st_uid == geteuid() &&
-	    strlen(x) + 16 < cap)
-		snprintf(buf, cap, "%s/fathom", x);
-	else
-		snprintf(buf, cap, "/tmp/fathom-%u", (unsigned)geteuid());
+	int i = 0;
+	while (fathom_ctl_base(i, (unsigned)geteuid(), x, buf, cap) < 0)
+		if (++i == FATHOM_CTL_BASES)
+			return -1;
 	if (mkdir(buf, 0700) < 0 && errno != EEXIST)
 		return -1;
 	if (lstat(buf, &st) < 0 || !private_dir(&st)) {
@@ -129,11 +131,9 @@ void control_open(void)
 	char base[PATH_MAX - 32];
 	if (base_dir(base, sizeof(base)) < 0) {
 		if (agent_cfg.start_off)
-			say("fathom: no control channel (%s/fathom or /tmp/fathom-%u is not a private "
-			    "directory of "
-			    "yours): `fathom ctl` cannot reach process %d",
-			    getenv("XDG_RUNTIME_DIR") ? getenv("XDG_RUNTIME_DIR") : "$XDG_RUNTIME_DIR",
-			    (unsigned)geteuid(), (int)control_pid());
+			say("fathom: no control channel (%s: not a private directory of yours): `fathom ctl` "
+			    "cannot reach process %d",
+			    base, (int)control_pid());
 		return;
 	}
 	snprintf(g_dir, sizeof(g_dir), "%s/%d", base, (int)control_pid());

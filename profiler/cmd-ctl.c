@@ -1,6 +1,8 @@
 /* fathom ctl: drives the agent inside a running process through its control
  * channel (preload/control.c): start or stop recording, or mark a snapshot. */
 #define _GNU_SOURCE
+#include "fathom-ctl.h"
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -77,20 +79,17 @@ static bool private_dir_of(const struct stat *st, uid_t uid)
 	return S_ISDIR(st->st_mode) && st->st_uid == uid && !(st->st_mode & 077);
 }
 
-/* The channel of pid, owned by uid: $XDG_RUNTIME_DIR/fathom/PID (the
- * target's XDG_RUNTIME_DIR, when it is uid's), else /tmp/fathom-UID/PID. */
+/* The channel of pid, owned by uid, in one of fathom-ctl.h's bases (the
+ * target's XDG_RUNTIME_DIR, when it is uid's, then /dev/shm, then /tmp). */
 static bool find_channel(int pid, uid_t uid, char *dir, size_t cap)
 {
-	char xdg[PATH_MAX - 64];
+	char xdg[PATH_MAX - 64], base[PATH_MAX - 32];
 	struct stat st;
-	for (int i = 0; i < 2; i++) {
-		if (i == 0) {
-			if (!target_xdg(pid, xdg, sizeof(xdg)) || lstat(xdg, &st) < 0 || st.st_uid != uid)
-				continue;
-			snprintf(dir, cap, "%s/fathom/%d", xdg, pid);
-		} else {
-			snprintf(dir, cap, "/tmp/fathom-%u/%d", (unsigned)uid, pid);
-		}
+	bool have_xdg = target_xdg(pid, xdg, sizeof(xdg));
+	for (int i = 0; i < FATHOM_CTL_BASES; i++) {
+		if (fathom_ctl_base(i, (unsigned)uid, have_xdg ? xdg : NULL, base, sizeof(base)) < 0)
+			continue;
+		snprintf(dir, cap, "%s/%d", base, pid);
 		if (lstat(dir, &st) == 0 && private_dir_of(&st, uid))
 			return true;
 	}
@@ -161,12 +160,10 @@ static void prune_one(int base, const char *name, uid_t uid)
 void ctl_prune(void)
 {
 	uid_t uid = geteuid();
-	char bases[2][PATH_MAX];
+	char bases[FATHOM_CTL_BASES][PATH_MAX];
 	const char *x = getenv("XDG_RUNTIME_DIR");
-	snprintf(bases[0], sizeof(bases[0]), "/tmp/fathom-%u", (unsigned)uid);
-	snprintf(bases[1], sizeof(bases[1]), "%s/fathom", x && x[0] == '/' ? x : "");
-	for (int i = 0; i < 2; i++) {
-		if (bases[i][0] != '/')
+	for (int i = 0; i < FATHOM_CTL_BASES; i++) {
+		if (fathom_ctl_base(i, (unsigned)uid, x, bases[i], sizeof(bases[i])) < 0)
 			continue;
 		int base = open(bases[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 		struct stat st;
@@ -320,9 +317,9 @@ int ctl_send(int ipid, const char *verb, const char *label, double timeout, bool
 	if (!find_channel((int)pid, st.st_uid, dir, sizeof(dir))) {
 		fprintf(stderr,
 			"fathom ctl: process %ld has no control channel (its agent is older than this "
-			"fathom, has "
-			"finished, or could not make /tmp/fathom-%u/%ld)\n",
-			pid, (unsigned)st.st_uid, pid);
+			"fathom, has finished, or could not make its directory in $XDG_RUNTIME_DIR/fathom, "
+			"/dev/shm/fathom-%u or /tmp/fathom-%u)\n",
+			pid, (unsigned)st.st_uid, (unsigned)st.st_uid);
 		return 1;
 	}
 	/* The command: an empty file whose name says it all. */

@@ -50,3 +50,15 @@ _perf_maps_remove() {
 		[ -e "/proc/$pid" ] || rm -f "/tmp/perf-$pid.map"
 	done
 }
+
+# ctl_base UID: the directory of UID's control channels when XDG_RUNTIME_DIR
+# is not set, as include/fathom-ctl.h picks it: /dev/shm/fathom-UID when
+# /dev/shm is a world-writable sticky directory, else /tmp/fathom-UID.
+ctl_base() {
+	if [ -d /dev/shm ] && [ ! -L /dev/shm ] && [ -k /dev/shm ] &&
+		[ "$(stat -c %a /dev/shm)" = 1777 ]; then
+		echo "/dev/shm/fathom-$1"
+	else
+		echo "/tmp/fathom-$1"
+	fi
+}

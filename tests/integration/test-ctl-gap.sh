@@ -30,7 +30,7 @@ assert_contains "a second stop is said" "recording was already off" ctl.out
 kill -TERM "$p"
 wait $rec || true
 cat ctl.out >&2
-[ ! -e "/tmp/fathom-$(id -u)/$p" ] || fail "the control directory is left behind"
+[ ! -e "$(ctl_base "$(id -u)")/$p" ] || fail "the control directory is left behind"
 
 "$FATHOM" report --json g.fdump >r.json || fail "fathom report --json failed"
 "$FATHOM" mem --json g.fdump >m.json || fail "fathom mem --json failed"

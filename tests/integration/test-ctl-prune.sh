@@ -1,5 +1,5 @@
 # Control channels left behind are pruned, live ones kept: a program under
-# the agent killed with SIGKILL leaves its directory in /tmp/fathom-UID;
+# the agent killed with SIGKILL leaves its directory in its base (tests/lib.sh ctl_base);
 # the next fathom ctl removes it, and a directory named by the pid of a live
 # process that is not its maker (a pid reused), while the channel of a live
 # program under the agent stays and still answers, and so does an unlocked
@@ -9,7 +9,7 @@
 # alone.
 source "$SRCDIR/tests/lib.sh"
 unset XDG_RUNTIME_DIR
-base="/tmp/fathom-$(id -u)"
+base=$(ctl_base "$(id -u)")
 trap 'kill $(jobs -p) 2>/dev/null; rmdir "$base/999999991" "$base/keep-me" 2>/dev/null; rm -f "$base/999999992"' EXIT
 
 start() { # NAME: win_server under the agent, paused; its pid in NAME
@@ -39,7 +39,7 @@ mkdir -m 700 "$base/$other"
 : >"$base/$other/r.old.ok.stop.1.2"
 # A live process under the agent whose channel holds no lock (an agent
 # older than this fathom): kept. Its own agent makes its channel under
-# XDG_RUNTIME_DIR, so the one in /tmp is made here, unlocked.
+# XDG_RUNTIME_DIR, so the one in $base is made here, unlocked.
 mkdir -m 700 xdg
 XDG_RUNTIME_DIR="$PWD/xdg" LD_PRELOAD="$FATHOM_AGENT" FATHOM_OUTPUT="$PWD/old.%p.fdump" sleep 30 &
 old=$!

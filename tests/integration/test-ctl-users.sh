@@ -21,20 +21,20 @@ mkdir -m 777 out
 
 start mine
 p=$(cat out/mine)
-for _ in $(seq 200); do [ -d "/tmp/fathom-0/$p" ] && break; sleep 0.05; done
+for _ in $(seq 200); do [ -d "$(ctl_base 0)/$p" ] && break; sleep 0.05; done
 st=0; as_nobody "$FATHOM" ctl "$p" stop >o.txt 2>e.txt || st=$?
 cat e.txt >&2
 assert_eq "nobody's fathom ctl on root's process" 1 "$st"
 assert_contains "it says whose process it is" "belongs to another user (uid 0)" e.txt
 assert_eq "one line" 1 "$(wc -l <e.txt)"
-as_nobody sh -c ": >/tmp/fathom-0/$p/c.x.stop" 2>/dev/null && fail "nobody created a command in root's channel"
+as_nobody sh -c ": >$(ctl_base 0)/$p/c.x.stop" 2>/dev/null && fail "nobody created a command in root's channel"
 "$FATHOM" ctl "$p" snapshot >o.txt 2>e.txt || fail "root's ctl failed: $(cat e.txt)"
 assert_contains "root's process is still recording" "snapshot 1 at" o.txt
 
 start theirs as_nobody
 q=$(cat out/theirs)
 [ "$(stat -c %u "/proc/$q")" = 65534 ] || fail "the second program does not run as nobody"
-for _ in $(seq 200); do [ -d "/tmp/fathom-65534/$q" ] && break; sleep 0.05; done
+for _ in $(seq 200); do [ -d "$(ctl_base 65534)/$q" ] && break; sleep 0.05; done
 "$FATHOM" ctl "$q" snapshot >o.txt 2>e.txt || fail "root could not drive nobody's process: $(cat e.txt)"
 assert_contains "root drives nobody's process" "snapshot 1 at" o.txt
 kill -TERM "$p" "$q"
