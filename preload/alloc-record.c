@@ -71,13 +71,11 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 		unwind_capture(u->reg);
 		unwind_init_captured(u, t->stack_lo, t->stack_hi);
 		u->cache = t->uw_cache;
-		int skipping = 1;
 		unsigned j = 0;
-		do {
+		/* Past the agent's own frames (learned once, then one step). */
+		int more = unwind_skip(u, agent_text_lo, agent_text_hi);
+		while (more) {
 			uint64_t ip = u->reg[UW_RA], sp = u->reg[UW_RSP];
-			if (skipping && ip >= agent_text_lo && ip < agent_text_hi)
-				continue;
-			skipping = 0;
 			ips[n] = ip;
 			sps[n] = sp;
 			rbps[n] = u->known & (1u << UW_RBP) ? u->reg[UW_RBP] : UNKNOWN_RBP;
@@ -96,7 +94,8 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 				break;
 			}
 			n++;
-		} while (n < FD_MAX_FRAMES && unwind_step(u));
+			more = n < FD_MAX_FRAMES && unwind_step(u);
+		}
 		__asm__ volatile("" ::: "memory");
 		t->in_unwind = 0;
 		memcpy(t->last_ips, ips, n * sizeof(uint64_t));

@@ -8,6 +8,14 @@
  * A slot is published with a single compare-and-swap once the stack it
  * points to is complete in the arena, so a reader never sees a half-made
  * entry.
+ *
+ * A lookup tries the newest level first. A stack found in an older level
+ * gets a second slot in the newest one (a forward: the same tag, pointing
+ * at the entry in the older level's arena), so that a stack in use is
+ * found at the first level it tries, whichever level it was made in: on
+ * cc1 -O2 the lookups tried 2.8 levels and 5.8 slots on average before
+ * (oldest first, most stacks in the third level), each slot a likely
+ * cache miss.
  */
 #ifndef FATHOM_INTERN_H
 #define FATHOM_INTERN_H
@@ -24,8 +32,9 @@ struct intern_level {
 	uint64_t *arena;
 	size_t arena_words;
 	_Atomic size_t arena_used;
-	_Atomic size_t count;
-	_Atomic int full; /* no more insertions here (half its slots, or its arena, used) */
+	_Atomic size_t count; /* stacks made here */
+	_Atomic size_t used;  /* slots taken: those stacks and the forwards */
+	_Atomic int full;     /* no more insertions here (half its slots, or its arena, used) */
 	size_t map_bytes;
 };
 
