@@ -167,14 +167,36 @@ static uint32_t level_find(struct intern *in, unsigned k, uint64_t h, const uint
 	return 0;
 }
 
-uint32_t intern_stack(struct intern *in, const uint64_t *frames, unsigned n, int *is_new)
+/* The newest level's index. */
+static inline unsigned newest(struct intern *in)
 {
-	uint64_t h = hash_frames(frames, n);
-	uint32_t ref;
-	*is_new = 0;
 	unsigned top = 0;
 	while (top + 1 < in->max_levels && atomic_load_explicit(&in->level[top + 1], memory_order_acquire))
 		top++;
+	return top;
+}
+
+uint64_t intern_hash(const uint64_t *frames, unsigned n)
+{
+	return hash_frames(frames, n);
+}
+
+void intern_prefetch(struct intern *in, uint64_t h)
+{
+	struct intern_level *l = atomic_load_explicit(&in->level[newest(in)], memory_order_acquire);
+	__builtin_prefetch((const void *)&l->slots[(size_t)h & (l->nslots - 1)]);
+}
+
+uint32_t intern_stack(struct intern *in, const uint64_t *frames, unsigned n, int *is_new)
+{
+	return intern_stack_hashed(in, frames, n, hash_frames(frames, n), is_new);
+}
+
+uint32_t intern_stack_hashed(struct intern *in, const uint64_t *frames, unsigned n, uint64_t h, int *is_new)
+{
+	uint32_t ref;
+	*is_new = 0;
+	unsigned top = newest(in);
 	/* Newest level first: where the stacks in use have their slots. */
 	for (unsigned k = top + 1; k-- > 0;) {
 		uint32_t id = level_find(in, k, h, frames, n, LOOK, 0, &ref, is_new);
