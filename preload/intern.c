@@ -5,14 +5,25 @@
 #include <string.h>
 #include <sys/mman.h>
 
+/* The frames' products are independent of each other (each frame xor its
+ * position, times an odd constant, summed), so that they overlap in the
+ * pipeline: a chain of a multiply per frame cost ~6 cycles a frame, 1% of
+ * cc1's time under the agent. The sum is then mixed. */
 static uint64_t hash_frames(const uint64_t *f, unsigned n)
 {
-	uint64_t h = 0x243f6a8885a308d3ull ^ n;
-	for (unsigned i = 0; i < n; i++) {
-		h = (h ^ f[i]) * 0x9e3779b97f4a7c15ull;
-		h ^= h >> 29;
+	uint64_t a = 0x243f6a8885a308d3ull ^ n, b = 0;
+	unsigned i = 0;
+	for (; i + 1 < n; i += 2) {
+		a += (f[i] ^ (i * 0x632be59bd9b4e019ull)) * 0x9e3779b97f4a7c15ull;
+		b += (f[i + 1] ^ ((i + 1) * 0x632be59bd9b4e019ull)) * 0xc2b2ae3d27d4eb4full;
 	}
+	if (i < n)
+		a += (f[i] ^ (i * 0x632be59bd9b4e019ull)) * 0x9e3779b97f4a7c15ull;
+	uint64_t h = a ^ (b >> 29) ^ (b << 35);
+	h ^= h >> 31;
 	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 29;
+	h *= 0x94d049bb133111ebull;
 	return h ^ (h >> 32);
 }
 
