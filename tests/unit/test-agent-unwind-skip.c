@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "unwind.h"
+#include "agent-stack-bounds.h"
 
 #include <pthread.h>
 #include <string.h>
@@ -28,18 +29,6 @@ static volatile unsigned sink;
 /* What the walk from the innermost run function found: 1 when the skip's
  * state equals the state after stepping over the run's frames. */
 static int g_ok, g_steps;
-
-static void stack_bounds(void)
-{
-	pthread_attr_t a;
-	void *addr;
-	size_t size;
-	assert_int_equal(pthread_getattr_np(pthread_self(), &a), 0);
-	assert_int_equal(pthread_attr_getstack(&a, &addr, &size), 0);
-	pthread_attr_destroy(&a);
-	g_lo = (uintptr_t)addr;
-	g_hi = g_lo + size;
-}
 
 static int in_range(uint64_t pc)
 {
@@ -158,7 +147,7 @@ static void test_no_cache(void **state)
 
 int main(void)
 {
-	stack_bounds();
+	stack_bounds_of_thread(&g_lo, &g_hi);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_paths),
 	    cmocka_unit_test(test_no_cache),
