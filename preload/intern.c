@@ -132,9 +132,13 @@ static uint32_t level_find(struct intern *in, unsigned k, uint64_t h, const uint
 			if (mode == LOOK)
 				return 0;
 			/* Half full at most, so that probes stay short: a
-			 * stack made in an older level misses here first. */
-			if (atomic_load_explicit(&l->used, memory_order_relaxed) >= l->nslots / 2) {
-				atomic_store_explicit(&l->full, 1, memory_order_relaxed);
+			 * stack made in an older level misses here first.
+			 * Forwards stop at three eighths, leaving room for new
+			 * stacks. */
+			if (atomic_load_explicit(&l->used, memory_order_relaxed) >=
+			    (mode == FORWARD ? l->nslots / 8 * 3 : l->nslots / 2)) {
+				if (mode == MAKE)
+					atomic_store_explicit(&l->full, 1, memory_order_relaxed);
 				return 0;
 			}
 			if (!mine) {
@@ -213,8 +217,11 @@ uint32_t intern_stack_hashed(struct intern *in, const uint64_t *frames, unsigned
 		uint32_t id = level_find(in, k, h, frames, n, LOOK, 0, &ref, is_new);
 		if (!id)
 			continue;
+		/* Not into the last level there can be: its slots are the
+		 * new stacks' when every other level is full. */
 		struct intern_level *nl = atomic_load_explicit(&in->level[top], memory_order_acquire);
-		if (k < top && !atomic_load_explicit(&nl->full, memory_order_relaxed))
+		if (k < top && top + 1 < in->max_levels &&
+		    !atomic_load_explicit(&nl->full, memory_order_relaxed))
 			level_find(in, top, h, frames, n, FORWARD, ref, &ref, is_new);
 		return id;
 	}

@@ -239,7 +239,8 @@ static void test_forwards(void **state)
 	}
 	assert_int_equal(atomic_load(&l1->count), 4);
 	assert_int_equal(intern_count(&in), 12);
-	/* Level 1 (32 slots) takes 16: the 7 other level-0 stacks make 12. */
+	/* Forwards stop at 3/8 of level 1 (12 of 32 slots): the 7 other
+	 * level-0 stacks make 12. */
 	for (unsigned i = 0; i < 8; i++) {
 		make_stack(f, 6, i);
 		assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[i]);
@@ -271,6 +272,39 @@ static void test_forwards(void **state)
 		assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[i]);
 		assert_false(is_new);
 	}
+	intern_destroy(&in);
+
+	/* Forwards stop at 3/8 of a level: 8 + 16 stacks in levels 0 and 1,
+	 * one in level 2 (64 slots), whose forwards stop at 24. */
+	uint32_t many[25];
+	assert_int_equal(intern_init(&in, 16, 1 << 10, 4), 0);
+	for (unsigned i = 0; i < 25; i++) {
+		make_stack(f, 6, 200 + i);
+		many[i] = intern_stack(&in, f, 6, &is_new);
+		assert_true(is_new);
+	}
+	struct intern_level *l2 = atomic_load(&in.level[2]);
+	assert_non_null(l2);
+	assert_int_equal(atomic_load(&l2->used), 1);
+	for (unsigned i = 0; i < 24; i++) {
+		make_stack(f, 6, 200 + i);
+		assert_int_equal(intern_stack(&in, f, 6, &is_new), many[i]);
+	}
+	assert_int_equal(atomic_load(&l2->used), 24);
+	assert_false(atomic_load(&l2->full));
+	intern_destroy(&in);
+
+	/* Nothing is forwarded into the last level there can be. */
+	assert_int_equal(intern_init(&in, 16, 1 << 10, 2), 0);
+	for (unsigned i = 0; i < 12; i++) {
+		make_stack(f, 6, i);
+		ids[i] = intern_stack(&in, f, 6, &is_new);
+	}
+	l1 = atomic_load(&in.level[1]);
+	assert_non_null(l1);
+	make_stack(f, 6, 2);
+	assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[2]);
+	assert_int_equal(atomic_load(&l1->used), 4);
 	intern_destroy(&in);
 }
 
