@@ -63,7 +63,8 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 	int saved = errno;
 	/* A signal handler of the program that interrupted the SIGPROF
 	 * handler's unwinding may allocate: the state is in use. */
-	if (!t->in_unwind) {
+	int walk = !t->in_unwind;
+	if (walk) {
 		t->unwind_caller = ip0;
 		t->in_unwind = 1;
 		__asm__ volatile("" ::: "memory");
@@ -71,13 +72,11 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 		unwind_capture(u->reg);
 		unwind_init_captured(u, t->stack_lo, t->stack_hi);
 		u->cache = t->uw_cache;
-		int skipping = 1;
 		unsigned j = 0;
-		do {
+		/* Past the agent's own frames (learned once, then one step). */
+		int more = unwind_skip(u, agent_text_lo, agent_text_hi);
+		while (more) {
 			uint64_t ip = u->reg[UW_RA], sp = u->reg[UW_RSP];
-			if (skipping && ip >= agent_text_lo && ip < agent_text_hi)
-				continue;
-			skipping = 0;
 			ips[n] = ip;
 			sps[n] = sp;
 			rbps[n] = u->known & (1u << UW_RBP) ? u->reg[UW_RBP] : UNKNOWN_RBP;
@@ -96,13 +95,10 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 				break;
 			}
 			n++;
-		} while (n < FD_MAX_FRAMES && unwind_step(u));
+			more = n < FD_MAX_FRAMES && unwind_step(u);
+		}
 		__asm__ volatile("" ::: "memory");
 		t->in_unwind = 0;
-		memcpy(t->last_ips, ips, n * sizeof(uint64_t));
-		memcpy(t->last_sps, sps, n * sizeof(uint64_t));
-		memcpy(t->last_rbps, rbps, n * sizeof(uint64_t));
-		t->last_n = n;
 	}
 	if (n == 0) {
 		ips[0] = ip0;
@@ -112,24 +108,22 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 	*nout = n;
 	uint64_t raw0 = ips[0];
 	errno = saved;
+	/* The intern table's slot comes from memory while the last walk and
+	 * the cache entry are written. */
 	ips[0] = raw0 - 1;
-	int is_new;
-	uint32_t id = intern_stack(&agent_intern, ips, n, &is_new);
+	uint64_t h = intern_hash(ips, n);
+	intern_prefetch(&agent_intern, h);
 	ips[0] = raw0;
-	if (!id) {
-		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
-		return 0;
+	if (walk) {
+		memcpy(t->last_ips, ips, n * sizeof(uint64_t));
+		memcpy(t->last_sps, sps, n * sizeof(uint64_t));
+		memcpy(t->last_rbps, rbps, n * sizeof(uint64_t));
+		t->last_n = n;
 	}
-	if (is_new) {
-		ips[0] = raw0 - 1;
-		t->hook_frames[0] = EV_W0(EV_STACK, n + 2, n);
-		t->hook_frames[1] = id;
-		thread_push_wait(t, t->hook_frames, n + 2);
-		ips[0] = raw0;
-	}
+	struct scache_entry *e = NULL;
 	if (n <= SCACHE_FRAMES && raw0 == ip0 && sps[0] == sp0) {
 		unsigned way = t->cache_rr[set];
-		struct scache_entry *e = &t->cache[set * SCACHE_WAYS + way];
+		e = &t->cache[set * SCACHE_WAYS + way];
 		t->cache_rr[set] = (uint8_t)((way + 1) % SCACHE_WAYS);
 		t->cache_mru[set] = (uint8_t)way;
 		e->gen = 0; /* invalid while being rewritten */
@@ -143,6 +137,22 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 		 * ends with a pad that always matches (its slot is itself). */
 		e->ip[n] = 0;
 		e->ra_at[n] = (uintptr_t)&e->ip[n];
+	}
+	ips[0] = raw0 - 1;
+	int is_new;
+	uint32_t id = intern_stack_hashed(&agent_intern, ips, n, h, &is_new);
+	if (!id) {
+		ips[0] = raw0;
+		atomic_fetch_add_explicit(&agent_lost_stacks, 1, memory_order_relaxed);
+		return 0;
+	}
+	if (is_new) {
+		t->hook_frames[0] = EV_W0(EV_STACK, n + 2, n);
+		t->hook_frames[1] = id;
+		thread_push_wait(t, t->hook_frames, n + 2);
+	}
+	ips[0] = raw0;
+	if (e) {
 		e->id = id;
 		e->gen = agent_intern_gen;
 	}

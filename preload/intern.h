@@ -8,6 +8,14 @@
  * A slot is published with a single compare-and-swap once the stack it
  * points to is complete in the arena, so a reader never sees a half-made
  * entry.
+ *
+ * A lookup tries the newest level first. A stack found in an older level
+ * gets a second slot in the newest one (a forward: the same tag, pointing
+ * at the entry in the older level's arena), so that a stack in use is
+ * found at the first level it tries, whichever level it was made in: on
+ * cc1 -O2 the lookups tried 2.8 levels and 5.8 slots on average before
+ * (oldest first, most stacks in the third level), each slot a likely
+ * cache miss.
  */
 #ifndef FATHOM_INTERN_H
 #define FATHOM_INTERN_H
@@ -24,8 +32,9 @@ struct intern_level {
 	uint64_t *arena;
 	size_t arena_words;
 	_Atomic size_t arena_used;
-	_Atomic size_t count;
-	_Atomic int full; /* no more insertions here (half its slots, or its arena, used) */
+	_Atomic size_t count; /* stacks made here */
+	_Atomic size_t used;  /* slots taken: those stacks and the forwards */
+	_Atomic int full;     /* no more insertions here (half its slots, or its arena, used) */
 	size_t map_bytes;
 };
 
@@ -50,6 +59,14 @@ void intern_destroy(struct intern *in);
  * Context: any thread, async-signal-safe (mmap only), inside malloc;
  * lock-free. */
 uint32_t intern_stack(struct intern *in, const uint64_t *frames, unsigned n, int *is_new);
+
+/* intern_stack in two parts, for a caller with other work to do while the
+ * slot the lookup starts at comes from memory (on cc1 the slot load was 70%
+ * of the lookup's time, a cache miss): the stack's hash, a prefetch of that
+ * slot in the newest level, then the lookup with that hash. Same context. */
+uint64_t intern_hash(const uint64_t *frames, unsigned n);
+void intern_prefetch(struct intern *in, uint64_t h);
+uint32_t intern_stack_hashed(struct intern *in, const uint64_t *frames, unsigned n, uint64_t h, int *is_new);
 
 /* Not less than the number of stacks anyone can find in the table: equal
  * when no insertion is under way. Context: any thread, lock-free. */

@@ -16,6 +16,7 @@
 
 #include <dlfcn.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
@@ -302,9 +303,30 @@ static int run_cfa(struct unwind *u, const uint8_t *p, const uint8_t *end, const
 
 /* ------------------------------------------------------------- stepping */
 
-static inline unsigned cache_index(uint64_t pc)
+/* The first of the UW_CACHE_WAYS entries of pc's set (the top bits of a
+ * multiplicative hash). */
+static inline struct uw_cached *cache_set(const struct unwind *u, uint64_t pc)
 {
-	return (unsigned)((pc * 0x9e3779b97f4a7c15ull) >> (64 - UW_CACHE_BITS));
+	return u->cache +
+	       (((pc * 0x9e3779b97f4a7c15ull) >> (64 - UW_CACHE_BITS)) & ~(uint64_t)(UW_CACHE_WAYS - 1));
+}
+
+/* pc's entry in the cache, or NULL. */
+static inline const struct uw_cached *cache_find(const struct unwind *u, uint64_t pc)
+{
+	const struct uw_cached *e = cache_set(u, pc);
+	uint32_t gen = unwind_gen;
+	for (unsigned w = 0; w < UW_CACHE_WAYS; w++, e++)
+		if (e->pc == pc && e->gen == gen)
+			return e;
+	return NULL;
+}
+
+/* The entry to overwrite with pc's rules: one of its set, round robin (a
+ * miss found no valid entry for pc there). */
+static inline struct uw_cached *cache_victim(struct unwind *u, uint64_t pc)
+{
+	return cache_set(u, pc) + (u->cache_next++ & (UW_CACHE_WAYS - 1));
 }
 
 /* Applies a cached simple frame: the saved registers (mask, offsets from
@@ -371,7 +393,7 @@ static void cache_store(struct unwind *u, uint64_t target, const struct cie *c, 
 	e.gen = gen;
 	e.cfa_reg = (uint8_t)rs->cfa.len;
 	e.cfa_off = (int16_t)rs->cfa.val;
-	u->cache[cache_index(target)] = e;
+	*cache_victim(u, target) = e;
 }
 
 int unwind_step(struct unwind *u)
@@ -382,11 +404,9 @@ int unwind_step(struct unwind *u)
 	/* A return address may be just past the end of its function (a call
 	 * to a noreturn function): look up the call instruction. */
 	uint64_t target = u->exact ? pc : pc - 1;
-	if (u->cache) {
-		const struct uw_cached *e = &u->cache[cache_index(target)];
-		if (e->pc == target && e->gen == unwind_gen)
-			return !(e->mask & UW_CACHED_END) && step_cached(u, e) == 0 && u->reg[UW_RA] >= 4096;
-	}
+	const struct uw_cached *ce;
+	if (u->cache && (ce = cache_find(u, target)))
+		return !(ce->mask & UW_CACHED_END) && step_cached(u, ce) == 0 && u->reg[UW_RA] >= 4096;
 	/* The generation before the lookup: a dlclose meanwhile makes the
 	 * entry stale at once. */
 	uint32_t gen = unwind_gen;
@@ -432,7 +452,7 @@ int unwind_step(struct unwind *u)
 		 * ends here, so remember it too. */
 		u->ended = 1;
 		if (u->cache) {
-			struct uw_cached *e = &u->cache[cache_index(target)];
+			struct uw_cached *e = cache_victim(u, target);
 			memset(e, 0, sizeof(*e));
 			e->pc = target;
 			e->gen = gen;
@@ -491,4 +511,170 @@ int unwind_step(struct unwind *u)
 	u->known = nk;
 	u->exact = c.signal;
 	return u->reg[UW_RA] >= 4096;
+}
+
+/* --------------------------------------------------- runs of frames (skip) */
+
+/* A learned run (unwind_skip), offsets from the start's stack pointer. A
+ * frame whose CFA is its frame pointer plus a constant (code built with
+ * frame pointers) fits when the frame pointer is found at the same offset
+ * from the start each time: checked as the return addresses are. */
+struct uw_run {
+	_Atomic int state;	    /* 0 free, 1 being written, 2 ready */
+	unsigned n;		    /* frames */
+	int32_t end;		    /* the stack pointer after the run */
+	uint64_t pc[UW_RUN_MAX];    /* each frame's pc (pc[0] the start's return address) */
+	int32_t ra_at[UW_RUN_MAX];  /* where frame i's return address sits (pc[i + 1], then the end's) */
+	int32_t rbp_at[UW_RUN_MAX]; /* frame i's CFA is rbp-based: its rbp, saved there (-1: the start's) */
+	int32_t rbp_is[UW_RUN_MAX]; /* and that rbp's offset; RBP_NONE: the CFA is rsp-based */
+	int32_t saved[6];	    /* rbx rbp r12-r15 after the run: saved there, or -1: unchanged */
+};
+#define RBP_NONE INT32_MIN
+
+static struct uw_run g_runs[UW_RUNS];
+
+unsigned unwind_skip_runs(void)
+{
+	unsigned n = 0;
+	while (n < UW_RUNS && atomic_load_explicit(&g_runs[n].state, memory_order_acquire) == 2)
+		n++;
+	return n;
+}
+
+static inline int in_run(uint64_t pc, uintptr_t lo, uintptr_t hi)
+{
+	return pc >= lo && pc < hi;
+}
+
+static inline uint64_t at_sp(uint64_t sp, int32_t off)
+{
+	return *(const uint64_t *)(uintptr_t)(sp + (uint64_t)(int64_t)off);
+}
+
+/* Applies run r when the stack holds its return addresses (and frame
+ * pointers). */
+static int run_apply(struct unwind *u, const struct uw_run *r, uintptr_t lo, uintptr_t hi)
+{
+	uint64_t sp = u->reg[UW_RSP], end = sp + (uint64_t)r->end;
+	/* Every slot lies in [sp, end), on the live stack. */
+	if (sp < u->ok_lo[0] || end > u->ok_hi[0] || end < sp)
+		return 0;
+	for (unsigned i = 0; i < r->n; i++) {
+		if (i && at_sp(sp, r->ra_at[i - 1]) != r->pc[i])
+			return 0;
+		if (r->rbp_is[i] != RBP_NONE &&
+		    (r->rbp_at[i] < 0 ? u->reg[UW_RBP] : at_sp(sp, r->rbp_at[i])) !=
+			sp + (uint64_t)(int64_t)r->rbp_is[i])
+			return 0;
+	}
+	uint64_t ra = at_sp(sp, r->ra_at[r->n - 1]);
+	if (ra < 4096 || in_run(ra, lo, hi))
+		return 0;
+	for (int i = 0; i < 6; i++)
+		if (r->saved[i] >= 0) {
+			u->reg[cached_regs[i]] = at_sp(sp, r->saved[i]);
+			u->known |= 1u << cached_regs[i];
+		}
+	u->reg[UW_RSP] = end;
+	u->reg[UW_RA] = ra;
+	u->exact = 0;
+	return 1;
+}
+
+/* Folds the frame just stepped over (its cache entry e, its stack and
+ * frame pointers sp and rbp, offsets from the start) into the run being
+ * learned; returns 0 when the frame does not fit one. */
+static int run_fold(struct uw_run *r, const struct uw_cached *e, int64_t sp, int64_t rbp)
+{
+	if (!e || (e->mask & UW_CACHED_END) || !(e->mask & 0x40) || r->n >= UW_RUN_MAX)
+		return 0;
+	int64_t cfa;
+	if (e->cfa_reg == UW_RSP) {
+		cfa = sp + e->cfa_off;
+		r->rbp_is[r->n] = RBP_NONE;
+	} else if (e->cfa_reg == UW_RBP && rbp > sp && rbp < INT32_MAX) {
+		cfa = rbp + e->cfa_off;
+		r->rbp_is[r->n] = (int32_t)rbp;
+		r->rbp_at[r->n] = r->saved[1];
+	} else {
+		return 0;
+	}
+	if (cfa <= sp || cfa > INT32_MAX)
+		return 0;
+	for (unsigned b = e->mask; b; b &= b - 1) {
+		int i = __builtin_ctz(b);
+		int64_t at = cfa + e->off[i];
+		if (at < 0 || at + 8 > cfa)
+			return 0;
+		if (i == 6)
+			r->ra_at[r->n] = (int32_t)at;
+		else
+			r->saved[i] = (int32_t)at;
+	}
+	r->end = (int32_t)cfa;
+	r->n++;
+	return 1;
+}
+
+int unwind_skip(struct unwind *u, uintptr_t lo, uintptr_t hi)
+{
+	uint64_t pc = u->reg[UW_RA];
+	if (!in_run(pc, lo, hi))
+		return 1;
+	/* Only from a captured start (a return address) on a stack of known
+	 * bounds. */
+	int learn = u->cache && !u->exact && u->ok_hi[0] && (u->known & (1u << UW_RSP));
+	if (learn) {
+		for (unsigned k = 0; k < UW_RUNS; k++) {
+			const struct uw_run *r = &g_runs[k];
+			if (atomic_load_explicit(&r->state, memory_order_acquire) != 2)
+				break;
+			if (r->pc[0] == pc && run_apply(u, r, lo, hi))
+				return 1;
+		}
+	}
+	/* Step by step, learning the run on the way. */
+	struct uw_run nr;
+	memset(&nr, 0, sizeof(nr));
+	memset(nr.saved, 0xff, sizeof(nr.saved));
+	uint64_t sp0 = u->reg[UW_RSP];
+	do {
+		pc = u->reg[UW_RA];
+		int64_t sp = (int64_t)(u->reg[UW_RSP] - sp0);
+		int64_t rbp = u->known & (1u << UW_RBP) ? (int64_t)(u->reg[UW_RBP] - sp0) : -1;
+		if (learn)
+			nr.pc[nr.n < UW_RUN_MAX ? nr.n : 0] = pc;
+		if (!unwind_step(u))
+			return 0;
+		/* The step used (or made) the frame's cache entry. */
+		learn = learn && !u->exact && run_fold(&nr, cache_find(u, pc - 1), sp, rbp) &&
+			u->reg[UW_RSP] == sp0 + (uint64_t)(int64_t)nr.end;
+	} while (in_run(u->reg[UW_RA], lo, hi));
+	if (!learn)
+		return 1;
+	for (unsigned k = 0; k < UW_RUNS; k++) {
+		struct uw_run *r = &g_runs[k];
+		int free = 0;
+		if (!atomic_compare_exchange_strong(&r->state, &free, 1)) {
+			if (free == 1)
+				return 1; /* another thread is writing it: not waited for */
+			if (r->n == nr.n && r->end == nr.end && !memcmp(r->pc, nr.pc, sizeof(r->pc)) &&
+			    !memcmp(r->ra_at, nr.ra_at, sizeof(r->ra_at)) &&
+			    !memcmp(r->rbp_at, nr.rbp_at, sizeof(r->rbp_at)) &&
+			    !memcmp(r->rbp_is, nr.rbp_is, sizeof(r->rbp_is)) &&
+			    !memcmp(r->saved, nr.saved, sizeof(r->saved)))
+				return 1; /* known (it did not apply: not learned twice) */
+			continue;
+		}
+		r->n = nr.n;
+		r->end = nr.end;
+		memcpy(r->pc, nr.pc, sizeof(r->pc));
+		memcpy(r->ra_at, nr.ra_at, sizeof(r->ra_at));
+		memcpy(r->rbp_at, nr.rbp_at, sizeof(r->rbp_at));
+		memcpy(r->rbp_is, nr.rbp_is, sizeof(r->rbp_is));
+		memcpy(r->saved, nr.saved, sizeof(r->saved));
+		atomic_store_explicit(&r->state, 2, memory_order_release);
+		return 1;
+	}
+	return 1;
 }

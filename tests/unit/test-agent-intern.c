@@ -196,6 +196,118 @@ static void test_concurrent_levels(void **state)
 	intern_destroy(&in);
 }
 
+static int count_id(void *arg, uint32_t id, const uint64_t *frames, unsigned n)
+{
+	unsigned *seen = arg;
+	(void)frames;
+	(void)n;
+	if (id < 256)
+		seen[id]++;
+	return 0;
+}
+
+/* A stack made in an older level gets a forward in the newest one when
+ * looked up (the same id, no new stack): the next lookup finds it at the
+ * first level it tries. Forwards take slots (a level fills sooner) but are
+ * neither counted as stacks nor visited by intern_each. */
+static void test_forwards(void **state)
+{
+	struct intern in;
+	assert_int_equal(intern_init(&in, 16, 1 << 10, 4), 0);
+	uint64_t f[6];
+	uint32_t ids[12];
+	int is_new;
+	/* 8 fill level 0 (16 slots, half used), the next 4 go to level 1. */
+	for (unsigned i = 0; i < 12; i++) {
+		make_stack(f, 6, i);
+		ids[i] = intern_stack(&in, f, 6, &is_new);
+		assert_true(ids[i] > 0);
+		assert_true(is_new);
+	}
+	struct intern_level *l0 = atomic_load(&in.level[0]), *l1 = atomic_load(&in.level[1]);
+	assert_non_null(l1);
+	assert_null(atomic_load(&in.level[2]));
+	assert_int_equal(atomic_load(&l0->count), 8);
+	assert_int_equal(atomic_load(&l1->count), 4);
+	assert_int_equal(atomic_load(&l1->used), 4);
+	/* Looking up a level-0 stack forwards it into level 1, once. */
+	for (int round = 0; round < 3; round++) {
+		make_stack(f, 6, 2);
+		assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[2]);
+		assert_false(is_new);
+		assert_int_equal(atomic_load(&l1->used), 5);
+	}
+	assert_int_equal(atomic_load(&l1->count), 4);
+	assert_int_equal(intern_count(&in), 12);
+	/* Forwards stop at 3/8 of level 1 (12 of 32 slots): the 7 other
+	 * level-0 stacks make 12. */
+	for (unsigned i = 0; i < 8; i++) {
+		make_stack(f, 6, i);
+		assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[i]);
+	}
+	assert_int_equal(atomic_load(&l1->used), 12);
+	/* Each stack once, forwards left out. */
+	unsigned seen[256] = {0};
+	intern_each(&in, count_id, seen);
+	for (unsigned i = 0; i < 12; i++)
+		assert_int_equal(seen[ids[i]], 1);
+	unsigned n;
+	const uint64_t *fr = intern_frames(&in, ids[3], &n);
+	make_stack(f, 6, 3);
+	assert_non_null(fr);
+	assert_int_equal(n, 6);
+	assert_memory_equal(fr, f, sizeof(f));
+	/* New stacks fill level 1 (4 more), then a new level takes them. */
+	for (unsigned i = 100; i < 110; i++) {
+		make_stack(f, 6, i);
+		assert_true(intern_stack(&in, f, 6, &is_new) > 0);
+		assert_true(is_new);
+	}
+	assert_int_equal(atomic_load(&l1->used), 16);
+	assert_non_null(atomic_load(&in.level[2]));
+	assert_int_equal(intern_count(&in), 22);
+	/* Every stack is still found with its id. */
+	for (unsigned i = 0; i < 12; i++) {
+		make_stack(f, 6, i);
+		assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[i]);
+		assert_false(is_new);
+	}
+	intern_destroy(&in);
+
+	/* Forwards stop at 3/8 of a level: 8 + 16 stacks in levels 0 and 1,
+	 * one in level 2 (64 slots), whose forwards stop at 24. */
+	uint32_t many[25];
+	assert_int_equal(intern_init(&in, 16, 1 << 10, 4), 0);
+	for (unsigned i = 0; i < 25; i++) {
+		make_stack(f, 6, 200 + i);
+		many[i] = intern_stack(&in, f, 6, &is_new);
+		assert_true(is_new);
+	}
+	struct intern_level *l2 = atomic_load(&in.level[2]);
+	assert_non_null(l2);
+	assert_int_equal(atomic_load(&l2->used), 1);
+	for (unsigned i = 0; i < 24; i++) {
+		make_stack(f, 6, 200 + i);
+		assert_int_equal(intern_stack(&in, f, 6, &is_new), many[i]);
+	}
+	assert_int_equal(atomic_load(&l2->used), 24);
+	assert_false(atomic_load(&l2->full));
+	intern_destroy(&in);
+
+	/* Nothing is forwarded into the last level there can be. */
+	assert_int_equal(intern_init(&in, 16, 1 << 10, 2), 0);
+	for (unsigned i = 0; i < 12; i++) {
+		make_stack(f, 6, i);
+		ids[i] = intern_stack(&in, f, 6, &is_new);
+	}
+	l1 = atomic_load(&in.level[1]);
+	assert_non_null(l1);
+	make_stack(f, 6, 2);
+	assert_int_equal(intern_stack(&in, f, 6, &is_new), ids[2]);
+	assert_int_equal(atomic_load(&l1->used), 4);
+	intern_destroy(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +316,7 @@ int main(void)
 	    cmocka_unit_test(test_concurrent),
 	    cmocka_unit_test(test_levels),
 	    cmocka_unit_test(test_concurrent_levels),
+	    cmocka_unit_test(test_forwards),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

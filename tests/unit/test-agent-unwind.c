@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "unwind.h"
+#include "agent-stack-bounds.h"
 
 #include <dlfcn.h>
 #include <elf.h>
@@ -43,18 +44,6 @@ struct walk {
 	uint64_t ip[MAXF];
 	unsigned n;
 };
-
-static void stack_bounds(void)
-{
-	pthread_attr_t a;
-	void *addr;
-	size_t size;
-	assert_int_equal(pthread_getattr_np(pthread_self(), &a), 0);
-	assert_int_equal(pthread_attr_getstack(&a, &addr, &size), 0);
-	pthread_attr_destroy(&a);
-	g_lo = (uintptr_t)addr;
-	g_hi = g_lo + size;
-}
 
 static void ours_rest(struct unwind *u, struct walk *w)
 {
@@ -420,7 +409,7 @@ static void test_cache_gen(void **state)
 
 int main(void)
 {
-	stack_bounds();
+	stack_bounds_of_thread(&g_lo, &g_hi);
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_calls),    cmocka_unit_test(test_cache_gen), cmocka_unit_test(test_signals),
 	    cmocka_unit_test(test_altstack), cmocka_unit_test(test_plt),       cmocka_unit_test(test_bad),
