@@ -6,6 +6,7 @@
 #include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <gelf.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdbool.h>
@@ -22,8 +23,24 @@
 #include "symtab.h"
 #include "util.h"
 
-/* libstdc++'s demangler, reached through its C symbol. */
-extern char *__cxa_demangle(const char *mangled, char *buf, size_t *len, int *status);
+/* libstdc++'s demangler, reached through its C symbol and loaded the first
+ * time a C++ name needs it: linked, libstdc++ cost every fathom command
+ * about 1.5 ms of start-up (its relocations), `fathom record` included,
+ * which never demangles. Without libstdc++ names stay mangled. */
+typedef char *(*demangle_fn)(const char *mangled, char *buf, size_t *len, int *status);
+
+static demangle_fn demangler(void)
+{
+	static bool tried;
+	static demangle_fn fn;
+	if (!tried) {
+		tried = true;
+		void *h = dlopen("libstdc++.so.6", RTLD_LAZY | RTLD_LOCAL);
+		if (h)
+			fn = (demangle_fn)dlsym(h, "__cxa_demangle");
+	}
+	return fn;
+}
 
 /* libdwfl's own search for a module's debug file, then debuginfod's. libdwfl
  * would ask debuginfod itself when DEBUGINFOD_URLS is set, but with no
@@ -124,8 +141,11 @@ char *symbols_demangle(const char *name)
 {
 	if (!name || name[0] != '_' || name[1] != 'Z')
 		return NULL;
+	demangle_fn demangle = demangler();
+	if (!demangle)
+		return NULL;
 	int status = 0;
-	char *d = __cxa_demangle(name, NULL, NULL, &status);
+	char *d = demangle(name, NULL, NULL, &status);
 	if (status != 0) {
 		free(d);
 		return NULL;
