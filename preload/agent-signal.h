@@ -36,11 +36,12 @@ typedef void (*tcpu_emit_fn)(struct tstate *t, const uint64_t *w, size_t n);
  * start stack (a STACK event first when that is new; f is room for one, of
  * EV_MAX_WORDS); then a THREAD_END carrying the measured CPU time (4 words;
  * 3 when the clock could not be read), and with it the scheduler's account
- * of the thread (6 words: on a CPU, waiting for one; tsched_since), but
- * not with mid_run (a thread's own end while the program runs on: the
- * open would take the program's lowest free descriptor for a moment).
+ * of the thread (6 words: on a CPU, waiting for one; tsched_since): with
+ * mid_run (a thread's own end while the program runs on), only for a
+ * thread that used TSCHED_MIN_PERIODS sampling periods of CPU or more.
  * Changes nothing in t, so that a trailer taken back (a failed exec) can be
  * written again. Context: not signal; the emitter's. */
+#define TSCHED_MIN_PERIODS 5
 void tcpu_close(struct tstate *t, int charge, int mid_run, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
 /* The CPU time a sample of this weight stands for, and counts it as
  * covered: 0 when that is weight whole periods, else the exact time (the

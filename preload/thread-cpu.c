@@ -129,12 +129,12 @@ void tcpu_close(struct tstate *t, int charge, int mid_run, uint64_t now, uint64_
 	}
 	uint64_t w[6] = {EV_W0(EV_THREAD_END, known ? 4 : 3, 0), (uint64_t)t->tid, now, used, 0, 0};
 	unsigned n = known ? 4 : 3;
-	/* Not mid-run: opening the thread's schedstat would take the
-	 * program's lowest free descriptor for a moment (docs/AGENT.md, "The
-	 * dump's descriptor"), and a program that opens or dup2s onto it on
-	 * another thread would see another number. A thread that ends while
-	 * the program runs on is left unknown. */
-	if (known && !mid_run && tsched_since(t->tid, &w[4], &w[5]) == 0) {
+	/* Mid-run, opening the thread's schedstat takes the program's lowest
+	 * free descriptor for a moment (docs/AGENT.md, "The dump's
+	 * descriptor"): only for a thread whose CPU time could make a share
+	 * worth a warning, TSCHED_MIN_PERIODS periods or more. */
+	if (known && (!mid_run || used >= TSCHED_MIN_PERIODS * period) &&
+	    tsched_since(t->tid, &w[4], &w[5]) == 0) {
 		n = 6;
 		w[0] = EV_W0(EV_THREAD_END, 6, 0);
 	}
