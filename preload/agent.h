@@ -336,11 +336,11 @@ static inline void thread_reserve(struct tstate *t, size_t n)
 	thread_wait_space(t, n);
 }
 
-/* After n words were pushed at head old (mask: the ring's): the writer is nudged each time
- * the head crosses an eighth of the ring. The capacity is a power of two,
- * so is an eighth of it: the head crossed a multiple of it when old and
- * old + n differ above its bits. (Two divisions here cost more than the
- * rest of the push.) */
+/* After n words were pushed at head old (mask: the ring's): the writer is
+ * nudged each time the head crosses an eighth of the ring. The capacity is
+ * a power of two, so is an eighth of it: the head crossed a multiple of it
+ * when old and old + n differ above its bits. (Two divisions here cost
+ * more than the rest of the push.) */
 static inline void thread_pushed(struct tstate *t, uint64_t old, size_t n, uint64_t mask)
 {
 	if (UNLIKELY((old ^ (old + n)) > (mask >> 3)))
