@@ -30,6 +30,9 @@ void tcpu_note_base(struct tstate *t, pid_t tid);
  * on the new thread, before it runs fn. */
 void tcpu_note_birth(struct tstate *t, void *(*fn)(void *));
 typedef void (*tcpu_emit_fn)(struct tstate *t, const uint64_t *w, size_t n);
+/* The emitter that writes into the dump directly, for another thread's
+ * account. Context: wlock held. */
+void tcpu_emit_enc(struct tstate *t, const uint64_t *w, size_t n);
 /* Closes t's CPU account at time now: with charge (CPU sampling on, CPU
  * clock), the CPU time its samples do not cover is emitted as a SAMPLE of
  * that exact time (4 words), on the stack it was last sampled in or its
@@ -39,6 +42,12 @@ typedef void (*tcpu_emit_fn)(struct tstate *t, const uint64_t *w, size_t n);
  * trailer taken back (a failed exec) can be written again. Context: not
  * signal; the emitter's. */
 void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
+/* Sampling pauses (a window's stop, a late agent's detach), t's timer
+ * gone: the CPU time t used since its samples' cover, up to now, is charged
+ * as at its end (emitted as tcpu_close does), so that the window holds it;
+ * the time from here to the resume or the close is then skipped
+ * (tcpu_skip). Context: not signal; the emitter's. */
+void tcpu_settle(struct tstate *t, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
 /* The CPU time a sample of this weight stands for, and counts it as
  * covered: 0 when that is weight whole periods, else the exact time (the
  * first sample after an arming covers the timer's phase, not a period).

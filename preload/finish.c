@@ -14,14 +14,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-/* The writer's emitter for tcpu_close(). */
-static void emit_enc(struct tstate *t, const uint64_t *w, size_t n)
-{
-	struct enc *e = dump_locked();
-	(void)n;
-	enc_event(e, (uint64_t)t->tid, w);
-}
-
 /* Threads the agent never saw (they never ran agent code: created by a raw
  * clone, or running since before the agent with the signal blocked): their
  * names and measured CPU time, from /proc and their CPU clocks. */
@@ -65,7 +57,7 @@ static void close_accounts(uint64_t now, int charge, int final)
 		struct tstate *t = threads_at(i);
 		if (!t || atomic_load(&t->state) != TS_LIVE || t->thread_end_sent)
 			continue;
-		tcpu_close(t, charge, now, f, emit_enc);
+		tcpu_close(t, charge, now, f, tcpu_emit_enc);
 		if (final)
 			t->thread_end_sent = 1;
 	}

@@ -6,6 +6,7 @@
  */
 #define _GNU_SOURCE
 #include "agent.h"
+#include "encode.h"
 
 #include <string.h>
 #include <sys/auxv.h>
@@ -90,6 +91,38 @@ void tcpu_skip(struct tstate *t, uint64_t clk_now)
 	t->first_ns = 0;
 }
 
+void tcpu_emit_enc(struct tstate *t, const uint64_t *w, size_t n)
+{
+	(void)n;
+	enc_event(dump_locked(), (uint64_t)t->tid, w);
+}
+
+/* Emits the CPU time t ran up to clk that its samples do not cover as one
+ * more SAMPLE of that exact time, on the stack it was last sampled in or
+ * its start stack; returns the time on its clock since its base (paused
+ * time included, as covered_ns counts it). Its weight is the time in whole
+ * periods, rounded down, for readers older than 1.2. Changes nothing in t. */
+static uint64_t charge_rest(struct tstate *t, uint64_t clk, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
+{
+	uint64_t run = clk > t->cpu_base ? clk - t->cpu_base : 0;
+	if (agent_cfg.clock != FD_CLOCK_CPU || run <= t->covered_ns)
+		return run;
+	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz, rest = run - t->covered_ns;
+	unsigned n;
+	int is_new;
+	uint32_t id = end_stack(t, f, &n, &is_new);
+	if (id) {
+		if (is_new) {
+			f[0] = EV_W0(EV_STACK, n + 2, n);
+			f[1] = id;
+			emit(t, f, n + 2);
+		}
+		uint64_t s[6];
+		emit(t, s, sample_event(s, rest / period, now, id, rest, EV_SAMPLE_AT_END));
+	}
+	return run;
+}
+
 void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
 {
 	uint64_t clk, used = 0;
@@ -102,27 +135,22 @@ void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_em
 	/* With the CPU clock, the samples stand for covered_ns of this very
 	 * clock: the rest (a thread shorter than its timer's phase has all
 	 * of it here; a thread that blocked the signal most of it) is one
-	 * more sample of that exact time. Its weight is the time in whole
-	 * periods, rounded down, for readers older than 1.2. */
-	uint64_t period = 1000000000u / (unsigned)agent_cfg.hz;
-	uint64_t covered = t->covered_ns;
-	if (known && charge && agent_cfg.clock == FD_CLOCK_CPU && used > covered) {
-		uint64_t rest = used - covered;
-		unsigned n;
-		int is_new;
-		uint32_t id = end_stack(t, f, &n, &is_new);
-		if (id) {
-			if (is_new) {
-				f[0] = EV_W0(EV_STACK, n + 2, n);
-				f[1] = id;
-				emit(t, f, n + 2);
-			}
-			uint64_t s[6];
-			emit(t, s, sample_event(s, rest / period, now, id, rest, EV_SAMPLE_AT_END));
-		}
-	}
+	 * more sample of that exact time. */
+	if (known && charge)
+		charge_rest(t, clk, now, f, emit);
 	uint64_t w[4] = {EV_W0(EV_THREAD_END, known ? 4 : 3, 0), (uint64_t)t->tid, now, used};
 	emit(t, w, known ? 4 : 3);
+}
+
+void tcpu_settle(struct tstate *t, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
+{
+	uint64_t clk;
+	if (!t->cpu_known || tcpu_read(t->tid, &clk) < 0)
+		return;
+	uint64_t run = charge_rest(t, clk, now, f, emit);
+	if (run > t->covered_ns)
+		t->covered_ns = run;
+	t->first_ns = 0;
 }
 
 uint64_t tcpu_sample_ns(struct tstate *t, uint32_t weight)

@@ -103,6 +103,18 @@ static void cpu_pause(void)
 	sample_stop_arming();
 	disarm_all();
 	sample_allow_arming();
+	/* What each thread ran since its last sample is the window's: charged
+	 * now, before the window closes (a thread sampled rarely, say one
+	 * that waits for a CPU behind busy ones, would otherwise lose most
+	 * of its time, and a detach would report it as 0). */
+	static uint64_t f[EV_MAX_WORDS];
+	uint64_t now = agent_now();
+	int hw = threads_hiwater();
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (t && atomic_load(&t->state) == TS_LIVE && !t->thread_end_sent)
+			tcpu_settle(t, now, f, tcpu_emit_enc);
+	}
 }
 
 /* Switches recording on or off; returns the sequence number of the switch
