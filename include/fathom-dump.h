@@ -50,7 +50,14 @@
  *                measured CPU time (its CPU clock since its birth, or since
  *                the agent started for a thread already running), at its
  *                end or, for threads still running, at the end of the
- *                recording (also threads the agent never saw)
+ *                recording (also threads the agent never saw); then since
+ *                1.7 optionally run_ns and runq_ns: the scheduler's
+ *                account of the thread over the same span
+ *                (/proc/self/task/TID/schedstat's first two fields, less
+ *                their values at the agent's start for a thread already
+ *                running): time on a CPU, and time runnable but waiting
+ *                for a CPU. Absent (old dumps, a kernel without
+ *                schedstat): unknown
  *   STACK (6)    stack_id (1, 2, ... per process), nframes, then nframes
  *                addresses: the first as a plain varint, each next one as zz
  *                delta from the previous. Frame 0 is the innermost. Frame 0 is
@@ -186,7 +193,7 @@
 #define FD_MAGIC "FATHOMDP"
 #define FD_MAGIC_LEN 8
 #define FD_VERSION_MAJOR 1
-#define FD_VERSION_MINOR 6
+#define FD_VERSION_MINOR 7
 #define FD_FILE_HEADER_SIZE 16
 
 #define FD_CHUNK_MAGIC 0x4b4e4346u /* "FCNK" */

@@ -38,10 +38,13 @@ void tcpu_emit_enc(struct tstate *t, const uint64_t *w, size_t n);
  * that exact time (4 words), on the stack it was last sampled in or its
  * start stack (a STACK event first when that is new; f is room for one, of
  * EV_MAX_WORDS); then a THREAD_END carrying the measured CPU time (4 words;
- * 3 when the clock could not be read). Changes nothing in t, so that a
- * trailer taken back (a failed exec) can be written again. Context: not
- * signal; the emitter's. */
-void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
+ * 3 when the clock could not be read), and with it the scheduler's account
+ * of the thread (6 words: on a CPU, waiting for one; tsched_since), but
+ * not with mid_run (a thread's own end while the program runs on: the
+ * open would take the program's lowest free descriptor for a moment).
+ * Changes nothing in t, so that a trailer taken back (a failed exec) can be
+ * written again. Context: not signal; the emitter's. */
+void tcpu_close(struct tstate *t, int charge, int mid_run, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
 /* Sampling pauses (a window's stop, a late agent's detach), t's timer
  * gone: the CPU time t used since its samples' cover, up to now, is charged
  * as at its end (emitted as tcpu_close does), so that the window holds it;
@@ -63,6 +66,18 @@ void tcpu_note_arm(struct tstate *t, uint64_t clk_now, uint64_t first_ns);
  * armed. */
 void tcpu_skip(struct tstate *t, uint64_t clk_now);
 extern _Atomic uint64_t agent_cpu_skipped;
+/* The scheduler's account of thread tid (schedstat): ns on a CPU and ns
+ * runnable but waiting for a CPU, since its birth (tsched_read) or, for a
+ * thread running at the start, since then (tsched_since). -1: unknown (no
+ * schedstat on this kernel, or no base). tsched_note_start takes the bases
+ * of the threads running now; tsched_forget_all drops them (a fork child's
+ * thread is born with the child); tsched_thread_ended drops tid's. Context:
+ * not signal, not malloc (a /proc file is read). */
+int tsched_read(pid_t tid, uint64_t *run_ns, uint64_t *wait_ns);
+int tsched_since(pid_t tid, uint64_t *run_ns, uint64_t *wait_ns);
+void tsched_note_start(void);
+void tsched_forget_all(void);
+void tsched_thread_ended(pid_t tid);
 /* The main thread's start stack: the program's entry point. */
 void tcpu_note_main(struct tstate *t);
 /* A forked child's thread: no account, no samples, no stacks yet (its

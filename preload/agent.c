@@ -143,6 +143,8 @@ static int agent_start(int late)
 		tcpu_note_base(t, t->tid);
 		tcpu_note_main(t);
 	}
+	if (agent_cfg.cpu)
+		tsched_note_start();
 	int cpu_ok = agent_cfg.cpu && !config_cpu_off()[0] && sample_install() == 0;
 	/* Late too: got.c takes the mask calls over with the rest, and the
 	 * attaching fathom unblocks the threads that ran before. */
@@ -206,6 +208,8 @@ int agent_restart_late(void)
 		tcpu_forget(t);
 		tcpu_note_base(t, t->tid);
 	}
+	if (agent_cfg.cpu)
+		tsched_note_start();
 	if (open_dump((pid_t)getppid()) < 0)
 		goto out;
 	agent_finished = 0;
@@ -297,6 +301,7 @@ static void on_fork_child(void)
 		self->lost_reported = 0;
 		self->thread_end_sent = 0;
 		tcpu_forget(self);
+		tsched_forget_all();
 		threads_fork_adopt(self);
 		uint64_t w[5] = {EV_W0(EV_THREAD, 5, 0), (uint64_t)self->tid, agent_now(), 0, 0};
 		memcpy(&w[3], self->name, 16);

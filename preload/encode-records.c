@@ -64,11 +64,22 @@ void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name)
 
 void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns)
 {
-	uint8_t *s = reserve(e, 48), *p = s + 2;
+	enc_thread_end_sched(e, tid, time, cpu_ns, UINT64_MAX, 0);
+}
+
+void enc_thread_end_sched(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns, uint64_t run_ns,
+			  uint64_t wait_ns)
+{
+	uint8_t *s = reserve(e, 80), *p = s + 2;
 	PUT(tid);
 	PUT(time);
-	if (cpu_ns != UINT64_MAX)
+	if (cpu_ns != UINT64_MAX) {
 		PUT(cpu_ns);
+		if (run_ns != UINT64_MAX) { /* since 1.7 */
+			PUT(run_ns);
+			PUT(wait_ns);
+		}
+	}
 	finish(e, FD_REC_THREAD_END, s, p);
 }
 
@@ -460,9 +471,10 @@ unsigned enc_event(struct enc *e, uint64_t tid, const uint64_t *w)
 		return len;
 	}
 	case EV_THREAD_END:
-		if (len != 3 && len != 4)
+		if (len != 3 && len != 4 && len != 6)
 			return 0;
-		enc_thread_end(e, w[1], w[2], len == 4 ? w[3] : UINT64_MAX);
+		enc_thread_end_sched(e, w[1], w[2], len >= 4 ? w[3] : UINT64_MAX,
+				     len == 6 ? w[4] : UINT64_MAX, len == 6 ? w[5] : 0);
 		return len;
 	case EV_WAIT:
 		if (len != 6)

@@ -97,6 +97,11 @@ void enc_thread(struct enc *e, uint64_t tid, uint64_t time, const char *name);
 /* cpu_ns (since 1.2): the thread's measured CPU time; UINT64_MAX: unknown,
  * not written. */
 void enc_thread_end(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns);
+/* The same with (since 1.7, after a known cpu_ns) the scheduler's account of
+ * the thread over that span: run_ns on a CPU, wait_ns runnable but waiting
+ * for one (schedstat); run_ns UINT64_MAX: unknown, not written. */
+void enc_thread_end_sched(struct enc *e, uint64_t tid, uint64_t time, uint64_t cpu_ns, uint64_t run_ns,
+			  uint64_t wait_ns);
 /* Whether stack id is named by a record of this dump (with track_refs)
  * and not defined in it yet. */
 int enc_stack_missing(const struct enc *e, uint64_t id);

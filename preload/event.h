@@ -13,7 +13,9 @@
  *   EV_REALLOC    w0 field = seq;     w1 stack id, w2 size, w3 old, w4 new
  *   EV_STACK      w0 field = nframes; w1 stack id, w2... frames (innermost first)
  *   EV_THREAD     w1 tid, w2 time, w3..w4 name (16 bytes, NUL padded)
- *   EV_THREAD_END w1 tid, w2 time, and (4 words) w3 its measured CPU time (ns)
+ *   EV_THREAD_END w1 tid, w2 time, and (4 words) w3 its measured CPU time (ns),
+ *                 and (6 words) w4 its time on a CPU, w5 its time runnable but
+ *                 waiting for a CPU (ns, schedstat's; tsched_since)
  *   EV_WAIT       w0 field = reason (FD_WAIT_*) | fd kind (FD_FDK_*) << 8;
  *                 w1 start (ns since start), w2 stack id, w3 wait_ns,
  *                 w4 object, w5 weight_ns (wait_event() builds them)

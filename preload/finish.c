@@ -16,7 +16,8 @@
 
 /* Threads the agent never saw (they never ran agent code: created by a raw
  * clone, or running since before the agent with the signal blocked): their
- * names and measured CPU time, from /proc and their CPU clocks. */
+ * names and measured CPU time, from /proc and their CPU clocks, and the
+ * scheduler's account of them (schedstat). */
 static void close_unseen(uint64_t now)
 {
 	struct enc *e = dump_locked();
@@ -36,7 +37,10 @@ static void close_unseen(uint64_t now)
 		if (k > 0 && name[k - 1] == '\n')
 			name[k - 1] = 0;
 		enc_thread(e, (uint64_t)tid, now, name);
-		enc_thread_end(e, (uint64_t)tid, now, clk > base ? clk - base : 0);
+		uint64_t run = UINT64_MAX, wait = 0;
+		if (tsched_since(tid, &run, &wait) < 0)
+			run = UINT64_MAX;
+		enc_thread_end_sched(e, (uint64_t)tid, now, clk > base ? clk - base : 0, run, wait);
 		n++;
 	}
 	closedir(d);
@@ -57,7 +61,7 @@ static void close_accounts(uint64_t now, int charge, int final)
 		struct tstate *t = threads_at(i);
 		if (!t || atomic_load(&t->state) != TS_LIVE || t->thread_end_sent)
 			continue;
-		tcpu_close(t, charge, now, f, tcpu_emit_enc);
+		tcpu_close(t, charge, 0, now, f, tcpu_emit_enc);
 		if (final)
 			t->thread_end_sent = 1;
 	}

@@ -2,12 +2,18 @@
  * the agent's start for a thread that was already running), read when the
  * thread ends or the process does; the part no sample covered is charged in
  * exact nanoseconds, and the measured total goes into THREAD_END, so that a
- * report can say how much of the CPU time its samples hold.
+ * report can say how much of the CPU time its samples hold. With it, the
+ * scheduler's account of the same span (schedstat: time on a CPU, and time
+ * runnable but waiting for one), so that a report can say when the machine
+ * was too busy for the CPU samples to be fair.
  */
 #define _GNU_SOURCE
 #include "agent.h"
 #include "encode.h"
 
+#include <dirent.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/auxv.h>
 #include <time.h>
@@ -123,7 +129,7 @@ static uint64_t charge_rest(struct tstate *t, uint64_t clk, uint64_t now, uint64
 	return run;
 }
 
-void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
+void tcpu_close(struct tstate *t, int charge, int mid_run, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
 {
 	uint64_t clk, used = 0;
 	int known = t->cpu_known && tcpu_read(t->tid, &clk) == 0;
@@ -138,8 +144,18 @@ void tcpu_close(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_em
 	 * more sample of that exact time. */
 	if (known && charge)
 		charge_rest(t, clk, now, f, emit);
-	uint64_t w[4] = {EV_W0(EV_THREAD_END, known ? 4 : 3, 0), (uint64_t)t->tid, now, used};
-	emit(t, w, known ? 4 : 3);
+	uint64_t w[6] = {EV_W0(EV_THREAD_END, known ? 4 : 3, 0), (uint64_t)t->tid, now, used, 0, 0};
+	unsigned n = known ? 4 : 3;
+	/* Not mid-run: opening the thread's schedstat would take the
+	 * program's lowest free descriptor for a moment (docs/AGENT.md, "The
+	 * dump's descriptor"), and a program that opens or dup2s onto it on
+	 * another thread would see another number. A thread that ends while
+	 * the program runs on is left unknown. */
+	if (known && !mid_run && tsched_since(t->tid, &w[4], &w[5]) == 0) {
+		n = 6;
+		w[0] = EV_W0(EV_THREAD_END, 6, 0);
+	}
+	emit(t, w, n);
 }
 
 void tcpu_settle(struct tstate *t, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
@@ -202,4 +218,102 @@ void tcpu_note_main(struct tstate *t)
 		t->start_frames[0] = entry;
 		t->start_n = 1;
 	}
+}
+
+/* ------------------------------------------------ the scheduler's account */
+
+/* /proc/self/task/TID/schedstat: ns on a CPU, ns runnable but waiting for
+ * one (run-queue wait, the kernel's run_delay), and time slices. Both
+ * counters run from the thread's birth; a thread that was running when the
+ * agent started has its figures of then as a base (g_sched), so that what
+ * THREAD_END carries covers the recording, as its CPU time does. A kernel
+ * without sched_info (CONFIG_SCHED_INFO) has no such file: unknown. */
+int tsched_read(pid_t tid, uint64_t *run_ns, uint64_t *wait_ns)
+{
+	char path[48], buf[96];
+	snprintf(path, sizeof(path), "/proc/self/task/%d/schedstat", (int)tid);
+	ssize_t n = read_file(path, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return -1;
+	buf[n] = 0;
+	unsigned long long run, wait;
+	if (sscanf(buf, "%llu %llu", &run, &wait) != 2)
+		return -1;
+	*run_ns = run;
+	*wait_ns = wait;
+	return 0;
+}
+
+/* The bases of the threads running at the start. Written at the start (and
+ * a late agent's restart); an entry is cleared when its thread ends, so
+ * that a later thread given the same tid counts from its birth. Full: the
+ * threads left out have no base, and a thread not found is unknown rather
+ * than counted from its birth. */
+static struct {
+	_Atomic pid_t tid;
+	uint64_t run, wait;
+} g_sched[1024];
+static _Atomic int g_nsched, g_sched_full;
+
+void tsched_note_start(void)
+{
+	atomic_store(&g_nsched, 0);
+	atomic_store(&g_sched_full, 0);
+	DIR *d = opendir("/proc/self/task");
+	if (!d) {
+		atomic_store(&g_sched_full, 1);
+		return;
+	}
+	struct dirent *de;
+	int n = 0;
+	while ((de = readdir(d))) {
+		pid_t tid = (pid_t)atoi(de->d_name);
+		uint64_t run, wait;
+		if (tid <= 0 || tid == writer_tid() || tsched_read(tid, &run, &wait) < 0)
+			continue;
+		if (n == (int)(sizeof(g_sched) / sizeof(g_sched[0]))) {
+			atomic_store(&g_sched_full, 1);
+			break;
+		}
+		g_sched[n].run = run;
+		g_sched[n].wait = wait;
+		atomic_store(&g_sched[n].tid, tid);
+		n++;
+	}
+	closedir(d);
+	atomic_store(&g_nsched, n);
+}
+
+void tsched_forget_all(void)
+{
+	atomic_store(&g_nsched, 0);
+	atomic_store(&g_sched_full, 0);
+}
+
+void tsched_thread_ended(pid_t tid)
+{
+	int n = atomic_load(&g_nsched);
+	for (int i = 0; i < n; i++)
+		if (atomic_load(&g_sched[i].tid) == tid)
+			atomic_store(&g_sched[i].tid, 0);
+}
+
+int tsched_since(pid_t tid, uint64_t *run_ns, uint64_t *wait_ns)
+{
+	uint64_t run, wait, brun = 0, bwait = 0;
+	if (tsched_read(tid, &run, &wait) < 0)
+		return -1;
+	int n = atomic_load(&g_nsched), found = 0;
+	for (int i = 0; i < n && !found; i++)
+		if (atomic_load(&g_sched[i].tid) == tid) {
+			brun = g_sched[i].run;
+			bwait = g_sched[i].wait;
+			found = 1;
+		}
+	/* (A base above the figures: another thread's of the same tid.) */
+	if ((!found && atomic_load(&g_sched_full)) || run < brun || wait < bwait)
+		return -1;
+	*run_ns = run - brun;
+	*wait_ns = wait - bwait;
+	return 0;
 }

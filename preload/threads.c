@@ -197,9 +197,10 @@ void thread_key_dtor(void *p)
 		memcpy(&w[3], name, 16);
 		thread_push_wait(t, w, 5);
 	}
-	if (agent_cfg.cpu)
-		tcpu_close(t, agent_cpu_on, agent_now(), t->hook_frames, thread_push_wait);
-	else
+	if (agent_cfg.cpu) {
+		tcpu_close(t, agent_cpu_on, 1, agent_now(), t->hook_frames, thread_push_wait);
+		tsched_thread_ended(t->tid);
+	} else
 		thread_push_wait(t, (uint64_t[3]){EV_W0(EV_THREAD_END, 3, 0), (uint64_t)t->tid, agent_now()},
 				 3);
 	t->thread_end_sent = 1;

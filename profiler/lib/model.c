@@ -948,6 +948,11 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 			p->threads[t].measured = true;
 			pr->cpu_measured_ns += ns;
 			pr->cpu_threads++;
+			if (r->has_sched) {
+				p->threads[t].run_ns += r->run_ns;
+				p->threads[t].runq_ns += r->runq_ns;
+				p->threads[t].sched = true;
+			}
 		}
 		return 0;
 	case FD_REC_STACK:
@@ -1668,6 +1673,45 @@ static void warn_runs(struct profile *p)
 		     nruns, list, shown > 4 ? ", ..." : "");
 }
 
+/* A thread that holds at least 1/CPU_WAIT_SHARE of the profile's CPU
+ * weight and waited for a CPU more than 1/CPU_WAIT_OF of the time it was
+ * runnable (format 1.7's scheduler account): its CPU samples may be biased,
+ * and the report says so. The CPU clock's timer expires at the kernel's
+ * tick, and only while the thread runs: a thread preempted at its yield
+ * points resumes in the same code, and the tick after a resume lands there
+ * more often than its share (an event loop's coroutine read 75-78% for a
+ * true 60% with the thread waiting 36-40% of its runnable time); work in
+ * fixed rounds can alias with the tick the same way. */
+#define CPU_WAIT_SHARE 20 /* 5% of the CPU weight */
+#define CPU_WAIT_OF 10	  /* 10% of its runnable time */
+
+static int warn_cpu_waits(struct profile *p)
+{
+	int64_t total = 0;
+	for (size_t t = 0; t < p->nthreads; t++)
+		if (p->procs[p->threads[t].proc].clock == FD_CLOCK_CPU && p->threads[t].cpu > 0)
+			total += p->threads[t].cpu;
+	for (size_t i = 0; i < p->nthreads && total > 0; i++) {
+		const struct fa_thread *t = &p->threads[i];
+		uint64_t runnable = t->run_ns + t->runq_ns;
+		if (!t->sched || p->procs[t->proc].clock != FD_CLOCK_CPU || t->cpu * CPU_WAIT_SHARE < total ||
+		    !runnable || t->runq_ns * CPU_WAIT_OF <= runnable)
+			continue;
+		int rc =
+		    warn(p,
+			 "%s: thread %d (%s) waited for a CPU %.0f%% of the time it was runnable (%.2f s "
+			 "of %.2f s; the machine was busy): its CPU samples land at the kernel's tick, so "
+			 "the shares of code that yields or runs in fixed rounds may be biased; re-record "
+			 "on an idle machine or with more CPUs",
+			 p->procs[t->proc].path, t->tid, t->name ? t->name : "",
+			 100.0 * (double)t->runq_ns / (double)runnable, (double)t->runq_ns / 1e9,
+			 (double)runnable / 1e9);
+		if (rc < 0)
+			return rc;
+	}
+	return 0;
+}
+
 int profile_load(struct profile *p, char *const *paths, size_t npaths, const struct profile_opts *opts,
 		 char **err)
 {
@@ -1712,7 +1756,7 @@ int profile_load(struct profile *p, char *const *paths, size_t npaths, const str
 	if ((rc = wait_finish(p)) < 0)
 		goto fail;
 	/* Memory weights go into the stacks before symbolization makes their locs. */
-	if ((rc = finish_heaps(&ld)) < 0 || (rc = warn_series(p)) < 0)
+	if ((rc = finish_heaps(&ld)) < 0 || (rc = warn_series(p)) < 0 || (rc = warn_cpu_waits(p)) < 0)
 		goto fail;
 	if ((rc = symbolize(&ld)) < 0)
 		goto fail;

@@ -204,6 +204,11 @@ struct fa_thread {
 	 * when measured. */
 	uint64_t timer_ns, end_ns, measured_ns;
 	bool measured;
+	/* The scheduler's account of the same span (format 1.7, THREAD_END;
+	 * summed like measured_ns), valid when sched: ns on a CPU, and ns
+	 * runnable but waiting for a CPU. */
+	uint64_t run_ns, runq_ns;
+	bool sched;
 };
 
 /* A function, unique over the whole profile by (name, file, module name). */

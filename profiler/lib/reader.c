@@ -827,6 +827,11 @@ static bool decode(struct reader *r, struct body *b, struct rd_rec *rec)
 			rec->cpu_ns = u(b);
 			rec->has_cpu = true;
 		}
+		if (b->p < b->end) { /* since 1.7 */
+			rec->run_ns = u(b);
+			rec->runq_ns = u(b);
+			rec->has_sched = true;
+		}
 		break;
 	case FD_REC_STACK: {
 		rec->id = u(b);

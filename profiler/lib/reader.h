@@ -60,6 +60,10 @@ struct rd_rec {
 	 * thread; TRAILER's CPU time of the process since the agent started,
 	 * and agent_cpu_ns that of the agent's writer thread. */
 	uint64_t cpu_ns, agent_cpu_ns;
+	/* Since 1.7, when has_sched: THREAD_END's scheduler account of the
+	 * thread over the same span (schedstat): ns on a CPU, and ns runnable
+	 * but waiting for a CPU (the run queue). Absent: unknown. */
+	uint64_t run_ns, runq_ns;
 	/* Since 1.4, reason FD_END_SIGNAL: the signal the process died of. */
 	uint64_t end_signal;
 	/* Since 1.4. WAIT: time (its start), id (stack), ns (wait_ns), reason,
@@ -78,7 +82,7 @@ struct rd_rec {
 	struct {
 		uint64_t state, mtime_ns, btime_ns, start_ns, recorded, cut;
 	} perfmap;
-	bool has_cpu;
+	bool has_cpu, has_sched;
 };
 
 /* A CPU sample or an allocation event: the records that make up nearly all

@@ -49,7 +49,8 @@ assert_contains "modified after the build" "demo.c was modified after demo was b
 # ... or shorter than a line the recording names.
 touch -d '-1 hour' moved/src/demo.c
 "$FATHOM" lines demo.fdump lines_work --source-dir moved >/dev/null 2>err.txt || fail "fathom lines failed"
-assert_not_contains "an older source is no change" "warning" err.txt
+grep -v "waited for a CPU" err.txt >err.own # (the machine's load: test-tcpu-runq)
+assert_not_contains "an older source is no change" "warning" err.own
 head -n $((hot - 2)) moved/src/demo.c >short.c && touch -d '-1 hour' short.c && mv short.c moved/src/demo.c
 "$FATHOM" lines demo.fdump lines_work --source-dir moved >short.txt 2>err.txt || fail "fathom lines failed"
 assert_contains "fewer lines than sampled" "has $((hot - 2)) lines, the recording names line" err.txt

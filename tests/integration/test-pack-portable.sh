@@ -60,11 +60,11 @@ cmp -s orig/report.here bare/report.away || fail "the pack without --sources has
 grep -q "LINE:hot" bare/lines.away && fail "a pack without --sources showed source text"
 assert_contains "the source is not found" "source not found" bare/lines.away
 
-# The packed file says format 1.6; the dump's own part is copied as it was.
+# The packed file says format 1.7; the dump's own part is copied as it was.
 python3 - orig/d.fdump packed/d.fdump <<'PY' || fail "the packed file's header or copy is wrong"
 import struct, sys
 a, b = open(sys.argv[1], "rb").read(), open(sys.argv[2], "rb").read()
-assert b[:8] == b"FATHOMDP" and struct.unpack("<HH", b[8:12]) == (1, 6), b[:12]
+assert b[:8] == b"FATHOMDP" and struct.unpack("<HH", b[8:12]) == (1, 7), b[:12]
 assert b[12:len(a)] == a[12:], "the dump's chunks are not copied as they were"
 PY
 exit 0

@@ -108,8 +108,9 @@ stress_read() {
 			# ring drops a sample and counts it), not damage: shown, allowed.
 			# So is a perf map in /tmp left by an earlier process of the same
 			# pid (the machine's, not the run's: the report says so and does
-			# not use it).
-			local allowed='samples lost|before process [0-9]+ started: another process'
+			# not use it), and a thread that waited for a CPU (a busy
+			# machine's: the report says its samples may be biased).
+			local allowed='samples lost|before process [0-9]+ started: another process|waited for a CPU [0-9]+% of the time it was runnable'
 			grep -E "$allowed" "$STRESS_DIR/$cmd.err" | sed 's/^/# /' >&2
 			if grep -vqE "$allowed" "$STRESS_DIR/$cmd.err"; then
 				sed 's/^/  | /' "$STRESS_DIR/$cmd.err" | head -20 >&2

@@ -177,6 +177,21 @@ static inline void fdw_thread_end(struct fdw *w, int tid, uint64_t time)
 	fdw_rec(w, FD_REC_THREAD_END);
 }
 
+/* THREAD_END with the measured CPU time (1.2) and, unless run_ns is
+ * UINT64_MAX, the scheduler's account (1.7): on a CPU, waiting for one. */
+static inline void fdw_thread_end_cpu(struct fdw *w, int tid, uint64_t time, uint64_t cpu_ns, uint64_t run_ns,
+				      uint64_t runq_ns)
+{
+	fdw_u(w, (uint64_t)tid);
+	fdw_u(w, time);
+	fdw_u(w, cpu_ns);
+	if (run_ns != UINT64_MAX) {
+		fdw_u(w, run_ns);
+		fdw_u(w, runq_ns);
+	}
+	fdw_rec(w, FD_REC_THREAD_END);
+}
+
 static inline void fdw_stack(struct fdw *w, uint64_t id, unsigned n, const uint64_t *addrs)
 {
 	fdw_u(w, id);

@@ -283,6 +283,13 @@ static void round_trip(size_t chunk_raw, int level)
 	assert_int_equal(enc_event(&e, 1, bad), 0);
 	uint64_t te[3] = {EV_W0(EV_THREAD_END, 3, 0), 4243, 77};
 	assert_int_equal(enc_event(&e, 4243, te), 3);
+	/* With the CPU time, then the scheduler's account (1.7). */
+	uint64_t te4[4] = {EV_W0(EV_THREAD_END, 4, 0), 4244, 78, 5000};
+	assert_int_equal(enc_event(&e, 4244, te4), 4);
+	uint64_t te6[6] = {EV_W0(EV_THREAD_END, 6, 0), 4242, 79, 6000, 5900, 2100};
+	assert_int_equal(enc_event(&e, 4242, te6), 6);
+	uint64_t te5[5] = {EV_W0(EV_THREAD_END, 5, 0), 4242, 79, 6000, 5900};
+	assert_int_equal(enc_event(&e, 4242, te5), 0);
 	enc_unload(&e, 1, 88);
 	enc_tick(&e, 99, 9000, 1 << 20, 4096, UINT64_MAX);
 	enc_lost(&e, FD_LOST_SAMPLES, 7);
@@ -345,6 +352,19 @@ static void round_trip(size_t chunk_raw, int level)
 	r = &d.r[k++];
 	assert_int_equal(r->kind, FD_REC_THREAD_END);
 	assert_int_equal(r->v[0], 4243);
+	assert_int_equal(r->v[2], 0); /* no CPU time */
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_THREAD_END);
+	assert_int_equal(r->v[0], 4244);
+	assert_int_equal(r->v[2], 5000);
+	assert_int_equal(r->v[3], 0); /* no scheduler's account */
+	r = &d.r[k++];
+	assert_int_equal(r->kind, FD_REC_THREAD_END);
+	assert_int_equal(r->v[0], 4242);
+	assert_int_equal(r->v[1], 79);
+	assert_int_equal(r->v[2], 6000);
+	assert_int_equal(r->v[3], 5900);
+	assert_int_equal(r->v[4], 2100);
 	r = &d.r[k++];
 	assert_int_equal(r->kind, FD_REC_UNLOAD);
 	r = &d.r[k++];

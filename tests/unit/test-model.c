@@ -310,6 +310,78 @@ static void test_cpu_unavailable(void **state)
 	free(path);
 }
 
+/* Four threads with the scheduler's account (format 1.7), or without it (an
+ * older dump): main (38 of 60 periods) waited for a CPU 40% of its runnable
+ * time, worker (1 period) 90%, quiet (10) 5%, edge (11) exactly 10%. */
+static char *make_sched_dump(const char *name, bool sched)
+{
+	struct fdw w;
+	fdw_init(&w, FD_VERSION_MAJOR);
+	fdw_header(&w, 77, 1, 99, FD_ALLOC_OFF, g_exe, "app", 3);
+	fdw_module(&w, 1, g_bias, g_start, g_end, g_exe, 0);
+	static const char *names[4] = {"main", "worker", "quiet", "edge"};
+	static const uint64_t weight[4] = {38, 1, 10, 11}, runq[4] = {400, 900, 50, 100};
+	uint64_t s1[1] = {(uint64_t)(uintptr_t)model_hot_leaf + 4};
+	fdw_stack(&w, 1, 1, s1);
+	for (int i = 0; i < 4; i++) {
+		fdw_thread(&w, 100 + i, 0, names[i]);
+		fdw_tid(&w, 100 + i);
+		fdw_sample(&w, 1000000 * (uint64_t)(i + 1), 1, weight[i]);
+		uint64_t ns = weight[i] * 10000000u; /* 99 Hz: ~10 ms a period */
+		/* run_ns + runq_ns is 1000 units: runq_ns per thousand. */
+		fdw_thread_end_cpu(&w, 100 + i, 5000000, ns, sched ? (1000 - runq[i]) * 1000000u : UINT64_MAX,
+				   runq[i] * 1000000u);
+	}
+	fdw_trailer(&w, 6000000, 4, 60, 0);
+	fdw_flush(&w, false);
+	char *path = write_file(name, &w);
+	fdw_free(&w);
+	return path;
+}
+
+static size_t waits_said(const struct profile *p, const char **which)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < p->nwarnings; i++)
+		if (strstr(p->warnings[i], "waited for a CPU")) {
+			*which = p->warnings[i];
+			n++;
+		}
+	return n;
+}
+
+/* A thread that holds 5% or more of the CPU weight and waited for a CPU
+ * more than 10% of its runnable time is warned of, once; an older dump
+ * (no scheduler's account: unknown) says nothing. */
+static void test_cpu_waits(void **state)
+{
+	for (int sched = 1; sched >= 0; sched--) {
+		char *path = make_sched_dump(sched ? "sched.fdump" : "nosched.fdump", sched);
+		struct profile p;
+		char *err = NULL;
+		struct profile_opts o = {.quiet = true};
+		assert_int_equal(profile_load(&p, &path, 1, &o, &err), 0);
+		assert_int_equal(p.nthreads, 4);
+		const char *w = NULL;
+		if (sched) {
+			assert_true(p.threads[0].sched);
+			assert_int_equal(p.threads[0].runq_ns, 400000000u);
+			assert_int_equal(p.threads[0].run_ns, 600000000u);
+			assert_int_equal(waits_said(&p, &w), 1);
+			assert_non_null(
+			    strstr(w, "thread 100 (main) waited for a CPU 40% of the time it was runnable "
+				      "(0.40 s of 1.00 s; the machine was busy)"));
+			assert_non_null(strstr(w, "re-record on an idle machine or with more CPUs"));
+		} else {
+			assert_false(p.threads[0].sched);
+			assert_int_equal(waits_said(&p, &w), 0);
+		}
+		profile_free(&p);
+		free(path);
+	}
+	(void)state;
+}
+
 /* 1M samples over 100k distinct stacks of depth 16 drawn from 4,000
  * addresses of this program: the load must stay fast. */
 static void test_scale(void **state)
@@ -429,6 +501,7 @@ int main(void)
 	    cmocka_unit_test(test_one_file),	    cmocka_unit_test(test_merge_and_no_symbols),
 	    cmocka_unit_test(test_errors),	    cmocka_unit_test(test_truncated),
 	    cmocka_unit_test(test_cpu_unavailable), cmocka_unit_test(test_scale),
+	    cmocka_unit_test(test_cpu_waits),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -460,6 +460,63 @@ static void test_unknown_kind_skipped(void **state)
 	fdw_free(&w);
 }
 
+/* The next record is THREAD_END of tid with these fields (UINT64_MAX:
+ * absent, and then read as 0). */
+static void expect_thread_end(struct reader *r, int tid, uint64_t cpu_ns, uint64_t run_ns, uint64_t runq_ns)
+{
+	struct rd_rec rec;
+	assert_int_equal(reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, FD_REC_THREAD_END);
+	assert_int_equal(rec.tid, tid);
+	assert_int_equal(rec.has_cpu, cpu_ns != UINT64_MAX);
+	assert_int_equal(rec.cpu_ns, cpu_ns != UINT64_MAX ? cpu_ns : 0);
+	assert_int_equal(rec.has_sched, run_ns != UINT64_MAX);
+	assert_int_equal(rec.run_ns, run_ns != UINT64_MAX ? run_ns : 0);
+	assert_int_equal(rec.runq_ns, runq_ns);
+}
+
+/* THREAD_END's optional fields: none (1.1), the CPU time (1.2), and the
+ * scheduler's account (1.7); a field a later version appends is read past.
+ * A record without the account says unknown (has_sched false), whatever
+ * the record before it held. */
+static void test_thread_end_sched(void **state)
+{
+	struct fdw w;
+	fdw_init(&w, FD_VERSION_MAJOR);
+	fdw_header(&w, 1, 0, 99, 0, "x", "x", 1);
+	fdw_thread_end_cpu(&w, 11, 100, 5000, 4000, 1500);
+	fdw_thread_end_cpu(&w, 12, 200, 6000, UINT64_MAX, 0);
+	fdw_thread_end(&w, 13, 300);
+	fdw_u(&w, 14);
+	fdw_u(&w, 400);
+	fdw_u(&w, 7000);
+	fdw_u(&w, 6900);
+	fdw_u(&w, 100);
+	fdw_u(&w, 777); /* appended by a newer minor version */
+	fdw_rec(&w, FD_REC_THREAD_END);
+	fdw_trailer(&w, 500, 0, 0, 0);
+	fdw_flush(&w, false);
+	FILE *f = fmemopen(w.buf, w.len, "rb");
+	struct reader *r;
+	char *err;
+	assert_int_equal(reader_open_stream(&r, f, "t.fdump", &err), 0);
+	struct rd_rec rec;
+	assert_int_equal(reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, FD_REC_HEADER);
+	expect_thread_end(r, 11, 5000, 4000, 1500);
+	expect_thread_end(r, 12, 6000, UINT64_MAX, 0);
+	expect_thread_end(r, 13, UINT64_MAX, UINT64_MAX, 0);
+	expect_thread_end(r, 14, 7000, 6900, 100);
+	assert_int_equal(reader_next(r, &rec), 1);
+	assert_int_equal(rec.kind, FD_REC_TRAILER);
+	assert_int_equal(reader_next(r, &rec), 0);
+	assert_null(reader_damage(r));
+	reader_close(r);
+	fclose(f);
+	fdw_free(&w);
+	(void)state;
+}
+
 /* Random damage anywhere must never crash the reader, and whatever it
  * returns must be a record kind it knows. */
 static void test_random_damage(void **state)
@@ -649,6 +706,7 @@ int main(void)
 	    cmocka_unit_test(test_huge_lengths),
 	    cmocka_unit_test(test_long_chunks_pass_checksum),
 	    cmocka_unit_test(test_unknown_kind_skipped),
+	    cmocka_unit_test(test_thread_end_sched),
 	    cmocka_unit_test(test_random_damage),
 	    cmocka_unit_test(test_events_fast_path),
 	};
