@@ -121,6 +121,11 @@ struct enc_mark trailer_provisional(unsigned reason)
 	uint64_t now = agent_now();
 	/* (With CPU sampling just stopped for an exec: it was on.) */
 	close_accounts(now, agent_cfg.cpu && !config_cpu_off()[0] && !window_paused(), 0);
+	/* A thread's rest is charged to its last sampled stack, which a
+	 * sample taken since the rounds above may have made: its definition
+	 * is still in the thread's ring, which nothing drains now (daemon()'s
+	 * parent ends; test-fd-exits saw "1 stack used but never defined"). */
+	rotate_define_missing(e);
 	dump_trailer(now, reason);
 	enc_flush(e);
 	report_dump_error(1);

@@ -86,19 +86,36 @@ void manifest_free(struct manifest *m)
 	*m = (struct manifest){0};
 }
 
+/* The pid in path's header; 0 while it has none. */
+static int header_pid(const char *path)
+{
+	struct reader *r;
+	char *err;
+	struct rd_rec rec;
+	int pid = 0;
+	if (reader_open(&r, path, &err) < 0) {
+		free(err);
+		return 0;
+	}
+	if (reader_next(r, &rec) > 0 && rec.kind == FD_REC_HEADER)
+		pid = rec.pid;
+	reader_close(r);
+	return pid;
+}
+
 void dump_tally_add(struct dump_tally *t, const char *path, bool again)
 {
+	/* A child that has just made its dump may not have written its header
+	 * yet (a daemon's child, read at the command's end; its first chunk
+	 * follows the file's creation within milliseconds, longer on a loaded
+	 * machine: test-fd-exits saw such a dump, header-less after 200 ms,
+	 * called killed): up to 3 s for it. */
+	for (int i = 0; again && i < 30 && !header_pid(path); i++)
+		nanosleep(&(struct timespec){0, 100000000}, NULL);
 	struct reader *r;
 	char *err;
 	if (reader_open(&r, path, &err) < 0) {
 		free(err);
-		/* A child that has just made its dump may not have written the
-		 * header yet (a daemon's child, read at the command's end). */
-		if (again) {
-			nanosleep(&(struct timespec){0, 200000000}, NULL);
-			dump_tally_add(t, path, false);
-			return;
-		}
 		t->damaged++;
 		return;
 	}
