@@ -8,18 +8,6 @@
 
 #include "heap-int.h"
 
-static int add_warning(struct profile *p, const char *msg)
-{
-	char **n = realloc(p->warnings, (p->nwarnings + 1) * sizeof(*n));
-	if (!n)
-		return -ENOMEM;
-	p->warnings = n;
-	if (!(n[p->nwarnings] = strdup(msg)))
-		return -ENOMEM;
-	p->nwarnings++;
-	return 0;
-}
-
 static uint64_t peak_time(const struct heap *h, uint64_t duration)
 {
 	uint64_t t0 = h->pk_t0, s0 = h->pk_s0, t1, s1;
@@ -201,21 +189,21 @@ int heap_finish(struct heap *h, struct profile *p, uint32_t proc)
 			 "%s: %llu allocation events arrived too late to replay in order and %llu blocks "
 			 "were allocated twice; leaks and the peak may be off",
 			 name, (unsigned long long)h->late, (unsigned long long)h->dup_allocs);
-		if ((ret = add_warning(p, msg)))
+		if ((ret = profile_warn(p, "%s", msg)))
 			goto out;
 	}
 	if (h->bad_sizes) {
 		snprintf(msg, sizeof(msg),
 			 "%s: %llu allocation events with impossible sizes (over 256 TiB) were ignored", name,
 			 (unsigned long long)h->bad_sizes);
-		if ((ret = add_warning(p, msg)))
+		if ((ret = profile_warn(p, "%s", msg)))
 			goto out;
 	}
 	if (h->bad_stack_events) {
 		snprintf(msg, sizeof(msg),
 			 "%s: %llu allocations were at stacks never defined; their weights are dropped", name,
 			 (unsigned long long)h->bad_stack_events);
-		if ((ret = add_warning(p, msg)))
+		if ((ret = profile_warn(p, "%s", msg)))
 			goto out;
 	}
 out:

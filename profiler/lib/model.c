@@ -258,9 +258,7 @@ static void progress(struct loader *ld, const char *fmt, ...)
 	ld->shown = true;
 }
 
-static int warn(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int warn(struct profile *p, const char *fmt, ...)
+int profile_warn(struct profile *p, const char *fmt, ...)
 {
 	char *msg;
 	va_list ap;
@@ -274,7 +272,6 @@ static int warn(struct profile *p, const char *fmt, ...)
 			free(msg);
 			return 0;
 		}
-	/* Sized exactly: heap.c appends to the same array the same way. */
 	char **w = realloc(p->warnings, (p->nwarnings + 1) * sizeof(*w));
 	if (!w) {
 		free(msg);
@@ -572,8 +569,8 @@ static int on_python(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 	if (rc == -ENOMEM)
 		return rc;
 	if (rc < 0)
-		return warn(p, "%s: chunk %" PRIu32 ": damaged Python record (kind %d), skipped",
-			    p->procs[proc].path, r->chunk, r->kind);
+		return profile_warn(p, "%s: chunk %" PRIu32 ": damaged Python record (kind %d), skipped",
+				    p->procs[proc].path, r->chunk, r->kind);
 	return 0;
 }
 
@@ -668,7 +665,7 @@ static int python_stacks(struct loader *ld)
 	if (py_finish(ld->py, p) < 0)
 		return -ENOMEM;
 	for (size_t i = 0; py_problem(ld->py, i); i++)
-		if (warn(p, "%s", py_problem(ld->py, i)) < 0)
+		if (profile_warn(p, "%s", py_problem(ld->py, i)) < 0)
 			return -ENOMEM;
 	return 0;
 }
@@ -886,7 +883,7 @@ static int on_map(struct loader *ld, uint32_t proc, const struct rd_rec *r)
 
 static void jit_warn(void *p, const char *msg)
 {
-	warn(p, "%s", msg);
+	profile_warn(p, "%s", msg);
 }
 
 /* The mark `what` that profile_opts asked for at time at_ns (0: none),
@@ -927,7 +924,8 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 		if (rc == -ENOMEM)
 			return rc;
 		if (rc < 0)
-			warn(p, "%s: chunk %" PRIu32 ": damaged symbols, partly read", pr->path, r->chunk);
+			profile_warn(p, "%s: chunk %" PRIu32 ": damaged symbols, partly read", pr->path,
+				     r->chunk);
 		return 0;
 	}
 	case FD_REC_THREAD:
@@ -1049,8 +1047,8 @@ static int on_record(struct loader *ld, uint32_t proc, const struct rd_rec *r, b
 			pr->lost_samples = r->lost_samples;
 		/* The trailer's count tells how much skipped chunks held. */
 		if (r->samples > pr->samples)
-			return warn(p, "%s: read %" PRIu64 " of %" PRIu64 " samples", pr->path, pr->samples,
-				    r->samples);
+			return profile_warn(p, "%s: read %" PRIu64 " of %" PRIu64 " samples", pr->path,
+					    pr->samples, r->samples);
 		return 0;
 	default:
 		return 0;
@@ -1082,10 +1080,11 @@ static int load_file(struct loader *ld, const char *path, const struct series_fi
 		saw_header = true;
 		ld->pstate[proc].cur_thread = FA_NONE;
 		if (sf->number > pr->last_file + 1)
-			warn(p,
-			     "%s: files %u to %u of the rotated recording of pid %d are missing: what they "
-			     "held is not here",
-			     pr->path, pr->last_file + 1, sf->number - 1, pr->pid);
+			profile_warn(
+			    p,
+			    "%s: files %u to %u of the rotated recording of pid %d are missing: what they "
+			    "held is not here",
+			    pr->path, pr->last_file + 1, sf->number - 1, pr->pid);
 	} else {
 		if (GROW(p->procs, ld->procs_cap, p->nprocs + 1) < 0 ||
 		    GROW(ld->pstate, ld->pstate_cap, p->nprocs + 1) < 0) {
@@ -1142,29 +1141,33 @@ static int load_file(struct loader *ld, const char *path, const struct series_fi
 	if (!pr->exe)
 		pr->exe = strdup("?"), pr->cmdline = strdup("");
 	if (!saw_header)
-		warn(p, "%s: the header record is missing; process details unknown", path);
+		profile_warn(p, "%s: the header record is missing; process details unknown", path);
 	if (reader_damage(rd)) {
 		free(pr->damage);
 		pr->damage = strdup(reader_damage(rd));
-		warn(p, "%s: %s", path, reader_damage(rd));
+		profile_warn(p, "%s: %s", path, reader_damage(rd));
 	}
 	if (pr->lost_samples)
-		warn(p, "%s: %" PRIu64 " samples lost (the writer fell behind)", path, pr->lost_samples);
+		profile_warn(p, "%s: %" PRIu64 " samples lost (the writer fell behind)", path,
+			     pr->lost_samples);
 	if (ld->pstate[proc].bad_events)
-		warn(p, "%s: %" PRIu64 " allocation events with impossible sizes skipped (damaged dump?)",
-		     path, ld->pstate[proc].bad_events);
+		profile_warn(
+		    p, "%s: %" PRIu64 " allocation events with impossible sizes skipped (damaged dump?)",
+		    path, ld->pstate[proc].bad_events);
 	if (pr->lost_alloc)
-		warn(p, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
+		profile_warn(p, "%s: %" PRIu64 " allocation events lost", path, pr->lost_alloc);
 	if (pr->cpu_unavailable)
-		warn(p, "%s: CPU sampling unavailable: %s", path, pr->cpu_unavailable);
+		profile_warn(p, "%s: CPU sampling unavailable: %s", path, pr->cpu_unavailable);
 	if (pr->cpu_unsampled_threads)
-		warn(p, "%s: %" PRIu64 " thread%s not CPU-sampled: %s", path, pr->cpu_unsampled_threads,
-		     pr->cpu_unsampled_threads == 1 ? "" : "s", pr->cpu_unsampled_why);
+		profile_warn(p, "%s: %" PRIu64 " thread%s not CPU-sampled: %s", path,
+			     pr->cpu_unsampled_threads, pr->cpu_unsampled_threads == 1 ? "" : "s",
+			     pr->cpu_unsampled_why);
 	if (pr->alloc_bypass)
-		warn(p, "%s: %s's allocator (%s) bypasses fathom (%s): its allocations are not recorded%s",
-		     path, base_of(pr->exe), base_of(pr->alloc_bypass),
-		     strcmp(pr->alloc_bypass, pr->exe) ? "preloaded before it" : "linked into it",
-		     strcmp(pr->alloc_bypass, pr->exe) ? "; put libfathom.so first in LD_PRELOAD" : "");
+		profile_warn(
+		    p, "%s: %s's allocator (%s) bypasses fathom (%s): its allocations are not recorded%s",
+		    path, base_of(pr->exe), base_of(pr->alloc_bypass),
+		    strcmp(pr->alloc_bypass, pr->exe) ? "preloaded before it" : "linked into it",
+		    strcmp(pr->alloc_bypass, pr->exe) ? "; put libfathom.so first in LD_PRELOAD" : "");
 	reader_close(rd);
 	return 0;
 }
@@ -1322,7 +1325,7 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 			const char *w;
 			sym_mods[mod] = symbols_module(sym, m->path, m->build_id, m->build_id_len, &w);
 			if (w)
-				warn(p, "%s", w);
+				profile_warn(p, "%s", w);
 			m->symbols_problem = sym_mods[mod] ? symbols_module_problem(sym_mods[mod]) : NULL;
 			if (sym_mods[mod] && !m->symbols_problem && !m->build_id_len &&
 			    changed_since(m->path, p->procs[proc].start_real_ns, p->procs[proc].path)) {
@@ -1330,8 +1333,8 @@ static int make_loc(struct loader *ld, struct symbolizer *sym, struct sym_module
 				 * a file written after the process started is not it. */
 				m->symbols_problem =
 				    "modified since the recording (and it has no build id to check)";
-				warn(p, "%s %s; its functions are shown as offsets", m->path,
-				     m->symbols_problem);
+				profile_warn(p, "%s %s; its functions are shown as offsets", m->path,
+					     m->symbols_problem);
 			}
 			m->no_debuginfo = sym_mods[mod] && !m->symbols_problem &&
 					  !symbols_module_has_debuginfo(sym_mods[mod]);
@@ -1537,11 +1540,12 @@ static int symbolize(struct loader *ld)
 	for (size_t s = 0; s < p->nstacks; s++)
 		p->stacks[s].locs = p->stack_pool + ld->raw_stacks[s].off;
 	if (undefined)
-		warn(p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
-		     undefined, undefined == 1 ? " was" : "s were");
+		profile_warn(
+		    p, "%zu stack%s used but never defined (the dump lost them); shown as [unknown stack]",
+		    undefined, undefined == 1 ? " was" : "s were");
 	const char *sw = symbols_summary(sym);
 	if (sw)
-		warn(p, "%s", sw);
+		profile_warn(p, "%s", sw);
 out:
 	free(sym_mods);
 	symbols_free(sym);
@@ -1623,7 +1627,7 @@ static int warn_series(struct profile *p)
 				if (pr->marks[k].what == FD_WIN_ROTATE)
 					from = pr->marks[k].time_ns;
 			pr->cpu_threads = pr->cpu_measured_ns = 0;
-			rc = warn(
+			rc = profile_warn(
 			    p,
 			    "%s is file %u of a rotated recording of pid %d, read without the files before "
 			    "it: it starts %.2f s into the run; blocks allocated before that are unknown "
@@ -1632,11 +1636,11 @@ static int warn_series(struct profile *p)
 			    "of the series to read the whole recording",
 			    pr->path, pr->first_file, pr->pid, (double)from / 1e9, pr->frees_unknown, more);
 		} else if (more[0]) {
-			rc =
-			    warn(p,
-				 "%s begins a rotated recording of pid %d (files 1 to %u read)%s; give every "
-				 "file of the series to read the whole recording",
-				 pr->path, pr->pid, pr->last_file, more);
+			rc = profile_warn(
+			    p,
+			    "%s begins a rotated recording of pid %d (files 1 to %u read)%s; give every "
+			    "file of the series to read the whole recording",
+			    pr->path, pr->pid, pr->last_file, more);
 		}
 		if (rc < 0)
 			return rc;
@@ -1667,10 +1671,11 @@ static void warn_runs(struct profile *p)
 				 n == 1 ? "" : "s");
 	}
 	if (nruns > 1)
-		warn(p,
-		     "these dumps come from %zu different runs (%s%s): they are merged as one; a run's dumps "
-		     "are fathom.RUN.*.fdump, and a command given no file reads the latest run",
-		     nruns, list, shown > 4 ? ", ..." : "");
+		profile_warn(
+		    p,
+		    "these dumps come from %zu different runs (%s%s): they are merged as one; a run's dumps "
+		    "are fathom.RUN.*.fdump, and a command given no file reads the latest run",
+		    nruns, list, shown > 4 ? ", ..." : "");
 }
 
 /* A thread that holds at least 1/CPU_WAIT_SHARE of the profile's CPU
@@ -1697,15 +1702,15 @@ static int warn_cpu_waits(struct profile *p)
 		if (!t->sched || p->procs[t->proc].clock != FD_CLOCK_CPU || t->cpu * CPU_WAIT_SHARE < total ||
 		    !runnable || t->runq_ns * CPU_WAIT_OF <= runnable)
 			continue;
-		int rc =
-		    warn(p,
-			 "%s: thread %d (%s) waited for a CPU %.0f%% of the time it was runnable (%.2f s "
-			 "of %.2f s; the machine was busy): its CPU samples land at the kernel's tick, so "
-			 "the shares of code that yields or runs in fixed rounds may be biased; re-record "
-			 "on an idle machine or with more CPUs",
-			 p->procs[t->proc].path, t->tid, t->name ? t->name : "",
-			 100.0 * (double)t->runq_ns / (double)runnable, (double)t->runq_ns / 1e9,
-			 (double)runnable / 1e9);
+		int rc = profile_warn(
+		    p,
+		    "%s: thread %d (%s) waited for a CPU %.0f%% of the time it was runnable (%.2f s "
+		    "of %.2f s; the machine was busy): its CPU samples land at the kernel's tick, so "
+		    "the shares of code that yields or runs in fixed rounds may be biased; re-record "
+		    "on an idle machine or with more CPUs",
+		    p->procs[t->proc].path, t->tid, t->name ? t->name : "",
+		    100.0 * (double)t->runq_ns / (double)runnable, (double)t->runq_ns / 1e9,
+		    (double)runnable / 1e9);
 		if (rc < 0)
 			return rc;
 	}

@@ -374,6 +374,9 @@ struct profile_opts {
 int profile_load(struct profile *p, char *const *paths, size_t npaths, const struct profile_opts *opts,
 		 char **err);
 void profile_free(struct profile *p);
+/* Adds a warning (printf-style) to p->warnings, once: a repeat is dropped.
+ * Returns 0 or -ENOMEM. */
+int profile_warn(struct profile *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The (stack, thread) entries grouped by thread, each thread's in p->tstacks
  * order: those of thread t are p->tstacks[(*by)[i]] for i in
