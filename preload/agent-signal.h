@@ -51,6 +51,15 @@ void tcpu_close(struct tstate *t, int charge, int mid_run, uint64_t now, uint64_
  * the time from here to the resume or the close is then skipped
  * (tcpu_skip). Context: not signal; the emitter's. */
 void tcpu_settle(struct tstate *t, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
+/* The agent's finish is about to run on t (the program's exit): its
+ * account ends here, with charge its rest charged as at its end; from
+ * here on it takes no sample, its THREAD_END gives its time up to here,
+ * and its CPU time after it counts as the agent's writer's (the trailer,
+ * tcpu_finish_ns). Does nothing for NULL or a frozen t. Context: not
+ * signal; on t's thread; the emitter's. */
+void tcpu_freeze(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit);
+/* t's CPU time since tcpu_freeze, 0 when not frozen. */
+uint64_t tcpu_finish_ns(struct tstate *t);
 /* The CPU time a sample of this weight stands for, and counts it as
  * covered: 0 when that is weight whole periods, else the exact time (the
  * first sample after an arming covers the timer's phase, not a period).

@@ -240,8 +240,22 @@ __attribute__((destructor)) static void agent_fini(void)
 		 * libraries loaded before the agent (libzstd's destructor and
 		 * .fini, which a walk from them cannot tie to the agent: a
 		 * libzstd frame in the program's profile, twice in CI), never
-		 * the program's work: its destructors have run. */
-		agent_cpu_on = 0;
+		 * the program's work: its destructors have run. This thread's
+		 * account ends here (its rest charged), and it takes no more
+		 * samples; its time from here counts as the agent's. */
+		struct tstate *t = agent_tls;
+		if (t && agent_cfg.cpu) {
+			int g = agent_guard;
+			agent_guard = 1;
+			t->busy = 1;
+			__asm__ volatile("" ::: "memory");
+			tcpu_freeze(t, agent_cpu_on, agent_now(), t->hook_frames, thread_push_wait);
+			__asm__ volatile("" ::: "memory");
+			t->busy = 0;
+			if (t->pending)
+				thread_flush_pending(t);
+			agent_guard = g;
+		}
 		return;
 	}
 	agent_finish(FD_END_EXIT);

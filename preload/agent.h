@@ -119,6 +119,9 @@ struct tstate {
 	/* CPU time the thread used while recording was paused (window.c):
 	 * left out of its account. */
 	uint64_t cpu_skipped;
+	/* Its CPU clock where its account ended because the agent's finish
+	 * runs on it from there (tcpu_freeze), 0 while open. */
+	uint64_t end_clk;
 	uint32_t last_id;
 	/* The start routine and the frames that called it (start_thread,
 	 * clone), taken when the thread started: the stack its CPU time is

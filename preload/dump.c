@@ -457,6 +457,8 @@ void dump_trailer(uint64_t now, unsigned reason)
 	if (wt && tcpu_read(wt, &writer) < 0)
 		writer = 0;
 	writer = writer > g_writer_base ? writer - g_writer_base : 0;
+	/* The finish's work on the thread ending the recording (tcpu_freeze). */
+	writer += tcpu_finish_ns(agent_tls);
 	enc_trailer(&g_enc, now, reason, proc, writer, reason == FD_END_SIGNAL ? (unsigned)g_end_signal : 0);
 }
 

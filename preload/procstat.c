@@ -107,13 +107,32 @@ uint64_t statm_rss(uint64_t *file)
 	return statm_parse(buf, n, file);
 }
 
+/* How many times its own duration a mallinfo2 call waits before the next. */
+#define MALLINFO_SPACING 200
+
+static uint64_t g_heap_last, g_heap_next_at;
+
 /* The heap in use as glibc counts it (mallinfo2: arena bytes in use plus
- * mmap'd chunks), read by the writer so the hooks pay nothing for it. */
+ * mmap'd chunks), read by the writer so the hooks pay nothing for it.
+ * mallinfo2 walks every free chunk under the arena's lock, and the
+ * program's malloc waits for it: on a heap of many free chunks (perl
+ * building a hash of 300,000 keys) the calls took a third of the CPU
+ * samples of a 99 Hz recording, and the program's own user time rose
+ * from 0.27 s to 0.44-0.64 s. So a call comes no sooner than 200 times the
+ * last one's duration after it (at most half a percent of the time under
+ * the lock); in between, the last figure stands (a fork child's heap is
+ * its parent's: it keeps both). */
 uint64_t heap_in_use(void)
 {
 	if (!g_mallinfo2)
 		return 0;
+	uint64_t t0 = agent_now();
+	if (t0 < g_heap_next_at)
+		return g_heap_last;
 	struct mallinfo2 (*mi)(void) = (struct mallinfo2(*)(void))(void *)g_mallinfo2;
 	struct mallinfo2 m = mi();
-	return (uint64_t)m.uordblks + (uint64_t)m.hblkhd;
+	uint64_t t1 = agent_now();
+	g_heap_next_at = t1 + (t1 - t0) * MALLINFO_SPACING;
+	g_heap_last = (uint64_t)m.uordblks + (uint64_t)m.hblkhd;
+	return g_heap_last;
 }

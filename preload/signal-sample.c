@@ -225,6 +225,9 @@ static void on_sample(int sig, siginfo_t *si, void *ucv)
 	/* A blocked thread's time is charged exactly (blocking.c). */
 	if (!t || atomic_load_explicit(&t->blk_since, memory_order_relaxed))
 		goto out_guard;
+	/* The agent's finish runs on it (tcpu_freeze). */
+	if (t->end_clk)
+		goto out_guard;
 	/* The writer's work done on this thread (writer_try_cycle, finish):
 	 * the agent's whatever the guard says, zstd's frames included. */
 	int in_code = g != 1 && dump_held_by(t->tid) ? 1 : g;

@@ -131,8 +131,8 @@ static uint64_t charge_rest(struct tstate *t, uint64_t clk, uint64_t now, uint64
 
 void tcpu_close(struct tstate *t, int charge, int mid_run, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
 {
-	uint64_t clk, used = 0;
-	int known = t->cpu_known && tcpu_read(t->tid, &clk) == 0;
+	uint64_t clk = t->end_clk, used = 0;
+	int known = t->cpu_known && (clk || tcpu_read(t->tid, &clk) == 0);
 	/* Ending while paused: the time since the pause is not the window's. */
 	if (known && window_paused() && agent_cfg.clock == FD_CLOCK_CPU && !charge)
 		tcpu_skip(t, clk);
@@ -167,6 +167,25 @@ void tcpu_settle(struct tstate *t, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
 	if (run > t->covered_ns)
 		t->covered_ns = run;
 	t->first_ns = 0;
+}
+
+void tcpu_freeze(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
+{
+	uint64_t clk;
+	if (!t || t->end_clk || !t->cpu_known || tcpu_read(t->tid, &clk) < 0)
+		return;
+	uint64_t run = charge ? charge_rest(t, clk, now, f, emit) : 0;
+	if (run > t->covered_ns)
+		t->covered_ns = run;
+	t->end_clk = clk ? clk : 1;
+}
+
+uint64_t tcpu_finish_ns(struct tstate *t)
+{
+	uint64_t clk;
+	if (!t || !t->end_clk || tcpu_read(t->tid, &clk) < 0 || clk < t->end_clk)
+		return 0;
+	return clk - t->end_clk;
 }
 
 uint64_t tcpu_sample_ns(struct tstate *t, uint32_t weight)
@@ -205,6 +224,7 @@ void tcpu_forget(struct tstate *t)
 	t->cpu_base = 0;
 	t->covered_ns = 0;
 	t->cpu_skipped = 0;
+	t->end_clk = 0;
 	t->first_ns = 0;
 	t->last_id = 0;
 }
