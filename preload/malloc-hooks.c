@@ -147,9 +147,31 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n, uint64_t ra, uin
 	return p;
 }
 
-/* Context: malloc. Everything but sampled mode's common case. */
+/* Exact mode's common case: this thread is tracked and not inside the
+ * agent, the real functions are known (hooks_setup), p (when a block to
+ * free) is not the arena's. The thread's state, or NULL. */
+static inline __attribute__((always_inline)) struct tstate *exact_thread(void)
+{
+	if (LIKELY(agent_alloc_on == FD_ALLOC_EXACT) && LIKELY(!agent_guard))
+		return agent_tls;
+	return NULL;
+}
+
+/* Context: malloc. Everything but sampled mode's common case. Exact mode
+ * takes the stack before the allocation: only its id lives across the
+ * call, and a cached one takes no frame to find. */
 static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ra, uint64_t sp0)
 {
+	struct tstate *t = exact_thread();
+	if (LIKELY(t)) {
+		agent_guard = 1;
+		uint32_t id = arec_alloc_stack(t, ra, sp0);
+		void *p = AS_PROGRAM(real.malloc(n));
+		if (LIKELY(p))
+			arec_alloc_push(t, id, p, n);
+		agent_guard = 0;
+		return p;
+	}
 	if (UNLIKELY(!real.malloc)) {
 		hooks_resolve();
 		if (!real.malloc)
@@ -184,6 +206,15 @@ static __attribute__((noinline)) void free_slow(void *p)
 {
 	if (UNLIKELY(!p) || UNLIKELY(in_arena(p)))
 		return;
+	struct tstate *t = exact_thread();
+	if (LIKELY(t)) {
+		agent_guard = 1;
+		arec_free_inline(t, p);
+		agent_guard = GUARD_REAL;
+		real.free(p);
+		agent_guard = 0;
+		return;
+	}
 	if (UNLIKELY(!real.free)) {
 		hooks_resolve();
 		if (!real.free)
