@@ -66,11 +66,7 @@ static inline __attribute__((always_inline)) void arec_alloc_push(struct tstate 
 								  size_t n)
 {
 	thread_busy_on(t);
-	/* Three words for all but a block of 4 GB or more (event.h). */
-	if (LIKELY((uint64_t)n >> 32 == 0))
-		thread_push_seq(t, 3, EV_W0(EV_ALLOC, 3, 0), id | (uint64_t)n << 32, (uintptr_t)p, 0, 0);
-	else
-		thread_push_seq(t, 4, EV_W0(EV_ALLOC, 4, 0), id, n, (uintptr_t)p, 0);
+	thread_push_seq(t, 4, EV_W0(EV_ALLOC, 4, 0), id, n, (uintptr_t)p, 0);
 	thread_busy_off(t);
 }
 void arec_free(struct tstate *t, void *p);

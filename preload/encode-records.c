@@ -272,7 +272,7 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 		nwords = RUN_WORDS;
 	/* Nothing is written unless the first event is one of the run's. */
 	unsigned k0 = EV_KIND(w[0]), l0 = EV_LEN(w[0]);
-	if (!((k0 == EV_ALLOC && (l0 == 3 || l0 == 4)) || (k0 == EV_FREE && l0 == 2)) || l0 > nwords ||
+	if (!((k0 == EV_ALLOC && l0 == 4) || (k0 == EV_FREE && l0 == 2)) || l0 > nwords ||
 	    EV_FIELD(w[0]) > max_seq)
 		return 0;
 	refs_ready(e);
@@ -299,14 +299,12 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 		uint8_t *s = p;
 		p += 2;
 		p = put_small(p, fd_zigzag((int64_t)(f - seq)));
-		if (kind == EV_ALLOC && (len == 3 || len == 4)) {
-			/* Three words: the size shares the stack id's word. */
-			uint64_t id = (uint32_t)w[i + 1], ptr = w[i + len - 1];
-			uint64_t size = len == 3 ? w[i + 1] >> 32 : w[i + 2];
+		if (kind == EV_ALLOC && len == 4) {
+			uint64_t id = w[i + 1], ptr = w[i + 3];
 			if (track)
 				enc_event_ref(e, &w[i]);
 			p = put_small(p, id);
-			p = put_small(p, size);
+			p = put_small(p, w[i + 2]);
 			/* Since 1.6, the address by reference where it can be
 			 * (ALLOC_AT): a recent free's, else a delta from the
 			 * stack's last address. */
@@ -337,8 +335,8 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 				p = put_small(p, fd_zigzag((int64_t)(ptr - last)));
 			}
 			nalloc++;
-			const uint64_t *nx = &w[i + len];
-			if (refs && nwords - i >= len + 2 && nx[1] == ptr && EV_KIND(nx[0]) == EV_FREE &&
+			const uint64_t *nx = &w[i + 4];
+			if (refs && nwords - i >= 6 && nx[1] == ptr && EV_KIND(nx[0]) == EV_FREE &&
 			    EV_LEN(nx[0]) == 2 && EV_FIELD(nx[0]) <= max_seq) {
 				/* Freed next (a temporary): its FREE_REF is 1 back,
 				 * with no slot to fill and look up again. The
@@ -351,7 +349,7 @@ size_t enc_alloc_run(struct enc *e, uint64_t tid, const uint64_t *w, size_t nwor
 				*p++ = 1;
 				note_free(freed, fcount, nfreed++, ptr);
 				f = f2;
-				len += 2;
+				len = 6;
 				n++;
 			} else if (refs) {
 				*ref_slot(refs, ptr) = (struct enc_ref){ptr, nalloc, gen};

@@ -341,7 +341,7 @@ void enc_event_ref(struct enc *e, const uint64_t *w)
 	case EV_REALLOC:
 	case EV_MAP:
 	case EV_REMAP:
-		id = (uint32_t)w[1]; /* a 3-word ALLOC has its size above */
+		id = w[1];
 		break;
 	case EV_SAMPLE:
 	case EV_WAIT:

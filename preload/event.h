@@ -8,9 +8,7 @@
  *                 (5 words) w4 1: the CPU time charged at the thread's end, and
  *                 (6 words) w5 1: the agent's own work, charged to the frame
  *                 that called into the agent (sample_event() builds them)
- *   EV_ALLOC      w0 field = seq;     w1 stack id, w2 size, w3 ptr; or, 3
- *                 words when the size is below 2^32: w1 stack id (bits 0-31)
- *                 | size << 32, w2 ptr (arec_alloc_push builds them)
+ *   EV_ALLOC      w0 field = seq;     w1 stack id, w2 size, w3 ptr
  *   EV_FREE       w0 field = seq;     w1 ptr
  *   EV_REALLOC    w0 field = seq;     w1 stack id, w2 size, w3 old, w4 new
  *   EV_STACK      w0 field = nframes; w1 stack id, w2... frames (innermost first)

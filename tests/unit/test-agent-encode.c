@@ -480,65 +480,6 @@ static void test_alloc_run(void **state)
 	fclose(f2);
 }
 
-/* The hooks' 3-word ALLOC (the size above the stack id) makes the same
- * file as the 4-word one, one event at a time or in runs, the pair freed
- * next included, with the stacks' references tracked (rotation); a size of
- * 4 GB or more keeps 4 words in the same run. */
-static void alloc_words(uint64_t *w, size_t *n, int three)
-{
-	uint64_t seq = 1;
-	for (int i = 0; i < 400; i++) {
-		uint64_t p = 0x560000001000 + 48 * (uint64_t)(i % 13), id = 1 + (uint64_t)(i % 5);
-		uint64_t size = i % 50 == 7 ? (5ull << 32) + (uint64_t)i : 24u << (i % 11);
-		if (three && size >> 32 == 0) {
-			w[(*n)++] = EV_W0(EV_ALLOC, 3, seq++), w[(*n)++] = id | size << 32, w[(*n)++] = p;
-		} else {
-			w[(*n)++] = EV_W0(EV_ALLOC, 4, seq++), w[(*n)++] = id, w[(*n)++] = size;
-			w[(*n)++] = p;
-		}
-		if (i % 3)
-			w[(*n)++] = EV_W0(EV_FREE, 2, seq++), w[(*n)++] = p;
-	}
-}
-
-static void test_alloc_three_words(void **state)
-{
-	static uint64_t w3[4096], w4[4096];
-	size_t n3 = 0, n4 = 0;
-	alloc_words(w3, &n3, 1);
-	alloc_words(w4, &n4, 0);
-	assert_true(n3 < n4 && n4 < 4096);
-	FILE *f[3] = {tmpfile(), tmpfile(), tmpfile()};
-	struct enc e[3];
-	for (int k = 0; k < 3; k++) {
-		assert_int_equal(enc_open(&e[k], fileno(f[k]), 1 << 20, 0), 0);
-		e[k].track_refs = 1;
-	}
-	for (size_t i = 0; i < n4; i += EV_LEN(w4[i]))
-		assert_int_equal(enc_event(&e[0], 7, &w4[i]), EV_LEN(w4[i]));
-	for (size_t i = 0; i < n3; i += EV_LEN(w3[i]))
-		assert_int_equal(enc_event(&e[1], 7, &w3[i]), EV_LEN(w3[i]));
-	for (size_t i = 0, got; i < n3; i += got)
-		assert_true((got = enc_alloc_run(&e[2], 7, &w3[i], n3 - i, UINT64_MAX)) > 0);
-	for (int k = 1; k < 3; k++) {
-		assert_int_equal(e[k].records, e[0].records);
-		assert_int_equal(enc_stack_missing(&e[k], 1), enc_stack_missing(&e[0], 1));
-		assert_int_equal(enc_stack_missing(&e[k], 5), 1); /* referenced, never defined */
-	}
-	static uint8_t b[3][1 << 16];
-	size_t nb[3];
-	for (int k = 0; k < 3; k++) {
-		assert_int_equal(enc_flush(&e[k]), 0);
-		nb[k] = file_bytes(f[k], b[k], sizeof(b[k]));
-		enc_close(&e[k]);
-		fclose(f[k]);
-	}
-	assert_int_equal(nb[1], nb[0]);
-	assert_memory_equal(b[1], b[0], nb[0]);
-	assert_int_equal(nb[2], nb[0]);
-	assert_memory_equal(b[2], b[0], nb[0]);
-}
-
 /* A free, then an allocation the allocator gives the same block (its
  * cache of freed blocks, last in first out): the allocation names the
  * free; a free of a block made in an earlier chunk is a plain FREE. */
@@ -735,7 +676,6 @@ int main(void)
 	    cmocka_unit_test(test_disk_full),
 	    cmocka_unit_test(test_grow),
 	    cmocka_unit_test(test_alloc_run),
-	    cmocka_unit_test(test_alloc_three_words),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
