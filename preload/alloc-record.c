@@ -193,14 +193,14 @@ static inline __attribute__((always_inline)) int entry_holds(const struct scache
  * several paths) share a set, and each way that fails costs the
  * comparisons up to the first frame that differs. Returns the stack's id,
  * 0 when no way holds it. */
-static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate *t, unsigned set,
-								   uint64_t ip0, uint64_t sp0,
-								   const uint64_t **frames, unsigned *nf)
+static inline __attribute__((always_inline)) uint32_t stack_ways(struct tstate *t, unsigned set, uint64_t ip0,
+								 uint64_t sp0, const uint64_t **frames,
+								 unsigned *nf, unsigned from)
 {
 	const struct scache_entry *ways = &t->cache[set * SCACHE_WAYS];
 	unsigned first = t->cache_mru[set];
 	uint32_t gen = agent_intern_gen;
-	for (unsigned i = 0; i < SCACHE_WAYS; i++) {
+	for (unsigned i = from; i < SCACHE_WAYS; i++) {
 		unsigned way = (first + i) & (SCACHE_WAYS - 1);
 		const struct scache_entry *e = &ways[way];
 		if (entry_holds(e, ip0, sp0, gen)) {
@@ -214,6 +214,13 @@ static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate
 		}
 	}
 	return 0;
+}
+
+static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate *t, unsigned set,
+								   uint64_t ip0, uint64_t sp0,
+								   const uint64_t **frames, unsigned *nf)
+{
+	return stack_ways(t, set, ip0, sp0, frames, nf, 0);
 }
 
 static inline __attribute__((always_inline)) uint32_t stack_of(struct tstate *t, uint64_t ip0, uint64_t sp0,
@@ -251,6 +258,12 @@ static inline __attribute__((always_inline)) uint32_t alloc_stack(struct tstate 
 /* arec_alloc_stack's way for everything but a cached native stack. */
 static __attribute__((noinline)) uint32_t alloc_stack_full(struct tstate *t, uint64_t ra, uint64_t sp0)
 {
+	/* The set's other ways first (the last-matched one failed). */
+	if (LIKELY(!(python_alloc_wanted | python_walk_on))) {
+		uint32_t id = stack_ways(t, cache_set(ra, sp0), ra, sp0, NULL, NULL, 1);
+		if (id)
+			return id;
+	}
 	python_alloc_poll();
 	thread_busy_on(t);
 	uint32_t id = alloc_stack(t, ra, sp0);
