@@ -74,13 +74,18 @@ struct scache_entry {
 	uint32_t id, gen;
 	uint32_t n;
 	/* Raw return addresses (ip[0] == ip0), and where each frame's
-	 * return address sits (its SP - 8); one more of each for the check's
-	 * pad (alloc-record.c). */
-	uint64_t ip[SCACHE_FRAMES + 1];
-	uint64_t ra_at[SCACHE_FRAMES + 1];
+	 * return address sits (its SP - 8); up to three more of each for the
+	 * check's pad (alloc-record.c). */
+	uint64_t ip[SCACHE_FRAMES + 3];
+	uint64_t ra_at[SCACHE_FRAMES + 3];
 };
-/* The stack check walks both arrays with one pointer (alloc-record.c). */
-#define SCACHE_RA_AT (SCACHE_FRAMES + 1)
+/* The stack check walks both arrays with one pointer, frames 1 to n - 1
+ * four at a time (alloc-record.c): its end, the pad included. */
+#define SCACHE_RA_AT (SCACHE_FRAMES + 3)
+static inline unsigned scache_check_end(unsigned n)
+{
+	return 1 + ((n - 1 + 3) & ~3u);
+}
 _Static_assert(offsetof(struct scache_entry, ra_at) == offsetof(struct scache_entry, ip) + SCACHE_RA_AT * 8,
 	       "ra_at follows ip");
 
@@ -375,8 +380,8 @@ void thread_push_seq_slow(struct tstate *t, size_t n, uint64_t w0, uint64_t a, u
 static inline __attribute__((always_inline)) void
 thread_push_seq(struct tstate *t, size_t n, uint64_t w0, uint64_t a, uint64_t b, uint64_t c, uint64_t d)
 {
-	struct ring_slot s = ring_slot(&t->ring, n);
-	if (UNLIKELY(!s.w)) {
+	struct ring_slot s;
+	if (UNLIKELY(!ring_slot(&t->ring, n, &s))) {
 		thread_push_seq_slow(t, n, w0, a, b, c, d);
 		return;
 	}

@@ -133,10 +133,13 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 		memcpy(e->ip, ips, n * sizeof(uint64_t));
 		for (unsigned k = 0; k < n; k++)
 			e->ra_at[k] = sps[k] - 8;
-		/* The check reads frames 1 to n - 1 two at a time: an odd count
-		 * ends with a pad that always matches (its slot is itself). */
-		e->ip[n] = 0;
-		e->ra_at[n] = (uintptr_t)&e->ip[n];
+		/* The check reads frames 1 to n - 1 four at a time: the count
+		 * is padded with frames that always match (each slot is
+		 * itself). */
+		for (unsigned k = n; k < scache_check_end(n); k++) {
+			e->ip[k] = (uintptr_t)&e->ip[k];
+			e->ra_at[k] = (uintptr_t)&e->ip[k];
+		}
 	}
 	ips[0] = raw0 - 1;
 	int is_new;
@@ -162,36 +165,45 @@ static __attribute__((noinline)) uint32_t stack_slow(struct tstate *t, unsigned 
 /* A cached stack is reused when every return address it recorded is still
  * in its slot on the live stack: frame k's layout depends only on its code
  * address and stack pointer, so equal return addresses from the innermost
- * frame outwards mean an equal stack. The ways of a set are tried from the
- * one that matched last: call sites that share the innermost frames (one
- * allocating function called along several paths) share a set, and each
- * way that fails costs the comparisons up to the first frame that differs.
- * Returns the stack's id, 0 when no way holds it. */
-static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate *t, unsigned set,
-								   uint64_t ip0, uint64_t sp0,
-								   const uint64_t **frames, unsigned *nf)
+ * frame outwards mean an equal stack. Whether entry e holds the stack of
+ * the call that returns to ip0 with stack pointer sp0. */
+static inline __attribute__((always_inline)) int entry_holds(const struct scache_entry *e, uint64_t ip0,
+							     uint64_t sp0, uint32_t gen)
+{
+	if ((e->ip0 ^ ip0) | (e->sp0 ^ sp0) | (e->gen ^ gen))
+		return 0;
+	/* One pointer walks both arrays (ra_at follows ip), four frames a
+	 * step with one branch for them, up to the pad; locals, because the
+	 * loads from the stack may alias the entry as far as the compiler
+	 * knows. */
+	const uint64_t *q = e->ip + 1, *end = e->ip + e->n;
+	for (; q < end; q += 4) {
+		uint64_t diff = (*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT] ^ q[0]) |
+				(*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT + 1] ^ q[1]) |
+				(*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT + 2] ^ q[2]) |
+				(*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT + 3] ^ q[3]);
+		if (diff)
+			return 0;
+	}
+	return 1;
+}
+
+/* The ways of a set are tried from the one that matched last: call sites
+ * that share the innermost frames (one allocating function called along
+ * several paths) share a set, and each way that fails costs the
+ * comparisons up to the first frame that differs. Returns the stack's id,
+ * 0 when no way holds it. */
+static inline __attribute__((always_inline)) uint32_t stack_ways(struct tstate *t, unsigned set, uint64_t ip0,
+								 uint64_t sp0, const uint64_t **frames,
+								 unsigned *nf, unsigned from)
 {
 	const struct scache_entry *ways = &t->cache[set * SCACHE_WAYS];
 	unsigned first = t->cache_mru[set];
 	uint32_t gen = agent_intern_gen;
-	for (unsigned i = 0; i < SCACHE_WAYS; i++) {
+	for (unsigned i = from; i < SCACHE_WAYS; i++) {
 		unsigned way = (first + i) & (SCACHE_WAYS - 1);
 		const struct scache_entry *e = &ways[way];
-		if (e->ip0 != ip0 || e->sp0 != sp0 || e->gen != gen)
-			continue;
-		/* One pointer walks both arrays (ra_at follows ip), two frames
-		 * a step with one branch for both, up to the pad; locals,
-		 * because the loads from the stack may alias the entry as far
-		 * as the compiler knows. */
-		const uint64_t *q = e->ip + 1, *end = e->ip + e->n;
-		uint64_t diff = 0;
-		for (; q < end; q += 2) {
-			diff = (*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT] ^ q[0]) |
-			       (*(const uint64_t *)(uintptr_t)q[SCACHE_RA_AT + 1] ^ q[1]);
-			if (diff)
-				break;
-		}
-		if (!diff) {
+		if (entry_holds(e, ip0, sp0, gen)) {
 			if (i)
 				t->cache_mru[set] = (uint8_t)way;
 			if (frames) {
@@ -202,6 +214,13 @@ static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate
 		}
 	}
 	return 0;
+}
+
+static inline __attribute__((always_inline)) uint32_t stack_cached(struct tstate *t, unsigned set,
+								   uint64_t ip0, uint64_t sp0,
+								   const uint64_t **frames, unsigned *nf)
+{
+	return stack_ways(t, set, ip0, sp0, frames, nf, 0);
 }
 
 static inline __attribute__((always_inline)) uint32_t stack_of(struct tstate *t, uint64_t ip0, uint64_t sp0,
@@ -236,32 +255,41 @@ static inline __attribute__((always_inline)) uint32_t alloc_stack(struct tstate 
 
 /* ----------------------------------------------------------- recording */
 
-/* arec_alloc's way for everything but a cached native stack. */
-static __attribute__((noinline)) void alloc_full(struct tstate *t, void *p, size_t n, uint64_t ra,
-						 uint64_t sp0)
+/* arec_alloc_stack's way for everything but a cached native stack. */
+static __attribute__((noinline)) uint32_t alloc_stack_full(struct tstate *t, uint64_t ra, uint64_t sp0)
 {
+	/* The set's other ways first (the last-matched one failed). */
+	if (LIKELY(!(python_alloc_wanted | python_walk_on))) {
+		uint32_t id = stack_ways(t, cache_set(ra, sp0), ra, sp0, NULL, NULL, 1);
+		if (id)
+			return id;
+	}
 	python_alloc_poll();
 	thread_busy_on(t);
 	uint32_t id = alloc_stack(t, ra, sp0);
-	thread_push_seq(t, 4, EV_W0(EV_ALLOC, 4, 0), id, n, (uintptr_t)p, 0);
 	thread_busy_off(t);
+	return id;
 }
 
-/* The sequence number comes after the allocator returned (fathom-dump.h).
- * The common case, a cached stack and no Python frames, makes no call: the
- * cache is the hooks' own (agent_guard keeps them from nesting), so only
- * the push needs the thread busy. */
+/* The common case, no Python frames and the stack in the way of its set
+ * that matched last, makes no call and needs no busy flag (the cache is
+ * the hooks' own: agent_guard keeps them from nesting), and so saves no
+ * register. */
+__attribute__((noinline)) uint32_t arec_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0)
+{
+	if (LIKELY(!(python_alloc_wanted | python_walk_on))) {
+		unsigned set = cache_set(ra, sp0);
+		const struct scache_entry *e = &t->cache[set * SCACHE_WAYS + t->cache_mru[set]];
+		if (LIKELY(entry_holds(e, ra, sp0, agent_intern_gen)))
+			return e->id;
+	}
+	return alloc_stack_full(t, ra, sp0);
+}
+
+/* The sequence number comes after the allocator returned (fathom-dump.h). */
 __attribute__((noinline)) void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0)
 {
-	uint32_t id;
-	if (UNLIKELY(python_alloc_wanted | python_walk_on) ||
-	    UNLIKELY(!(id = stack_cached(t, cache_set(ra, sp0), ra, sp0, NULL, NULL)))) {
-		alloc_full(t, p, n, ra, sp0);
-		return;
-	}
-	thread_busy_on(t);
-	thread_push_seq(t, 4, EV_W0(EV_ALLOC, 4, 0), id, n, (uintptr_t)p, 0);
-	thread_busy_off(t);
+	arec_alloc_push(t, arec_alloc_stack(t, ra, sp0), p, n);
 }
 
 /* The sequence number comes before the real free (fathom-dump.h). */

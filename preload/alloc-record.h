@@ -57,6 +57,18 @@ uint32_t arec_stack(struct tstate *t, uint64_t ip0, uint64_t sp0, const uint64_t
  * from a C extension, or the wrapped Python allocators). Context: malloc,
  * agent_guard set. */
 void arec_alloc(struct tstate *t, void *p, size_t n, uint64_t ra, uint64_t sp0);
+/* arec_alloc in two halves, for a hook that takes the stack before it
+ * calls the allocator (it is the same after), so that only the stack's id
+ * lives across that call: the stack (0 when it could not be interned),
+ * then the event. Context: malloc, agent_guard set. */
+uint32_t arec_alloc_stack(struct tstate *t, uint64_t ra, uint64_t sp0);
+static inline __attribute__((always_inline)) void arec_alloc_push(struct tstate *t, uint32_t id, void *p,
+								  size_t n)
+{
+	thread_busy_on(t);
+	thread_push_seq(t, 4, EV_W0(EV_ALLOC, 4, 0), id, n, (uintptr_t)p, 0);
+	thread_busy_off(t);
+}
 void arec_free(struct tstate *t, void *p);
 void arec_realloc(struct tstate *t, void *old, void *p, size_t n, uint64_t ra, uint64_t sp0);
 

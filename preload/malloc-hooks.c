@@ -147,9 +147,37 @@ static __attribute__((noinline)) void *malloc_sampled(size_t n, uint64_t ra, uin
 	return p;
 }
 
+/* Exact mode's common case: this thread is tracked and not inside the
+ * agent, the real functions are known (hooks_setup), p (when a block to
+ * free) is not the arena's. The thread's state, or NULL. */
+static inline __attribute__((always_inline)) struct tstate *exact_thread(void)
+{
+	if (LIKELY(agent_alloc_on == FD_ALLOC_EXACT) && LIKELY(!agent_guard))
+		return agent_tls;
+	return NULL;
+}
+
+/* Exact mode's allocation on thread t (exact_thread): the stack is taken
+ * before the allocator is called, so that only its id lives across the
+ * call (a cached one takes no frame to find), the event after it returns.
+ * Context: malloc. */
+#define EXACT_ALLOC(t, call, size, ra, sp0)                                                                  \
+	({                                                                                                   \
+		agent_guard = 1;                                                                             \
+		uint32_t id_ = arec_alloc_stack((t), (ra), (sp0));                                           \
+		void *p_ = AS_PROGRAM(call);                                                                 \
+		if (LIKELY(p_))                                                                              \
+			arec_alloc_push((t), id_, p_, (size));                                               \
+		agent_guard = 0;                                                                             \
+		p_;                                                                                          \
+	})
+
 /* Context: malloc. Everything but sampled mode's common case. */
 static __attribute__((noinline)) void *malloc_slow(size_t n, uint64_t ra, uint64_t sp0)
 {
+	struct tstate *t = exact_thread();
+	if (LIKELY(t))
+		return EXACT_ALLOC(t, real.malloc(n), n, ra, sp0);
 	if (UNLIKELY(!real.malloc)) {
 		hooks_resolve();
 		if (!real.malloc)
@@ -184,6 +212,15 @@ static __attribute__((noinline)) void free_slow(void *p)
 {
 	if (UNLIKELY(!p) || UNLIKELY(in_arena(p)))
 		return;
+	struct tstate *t = exact_thread();
+	if (LIKELY(t)) {
+		agent_guard = 1;
+		arec_free_inline(t, p);
+		agent_guard = GUARD_REAL;
+		real.free(p);
+		agent_guard = 0;
+		return;
+	}
 	if (UNLIKELY(!real.free)) {
 		hooks_resolve();
 		if (!real.free)
@@ -222,6 +259,9 @@ EXPORT void free(void *p)
 /* Context: malloc. */
 static __attribute__((noinline)) void *calloc_slow(size_t a, size_t b, uint64_t ra, uint64_t sp0)
 {
+	struct tstate *t = exact_thread();
+	if (LIKELY(t))
+		return EXACT_ALLOC(t, real.calloc(a, b), a * b, ra, sp0);
 	if (UNLIKELY(!real.calloc)) {
 		hooks_resolve();
 		if (!real.calloc) {

@@ -19,7 +19,12 @@ struct ring {
 	uint64_t tail_cache;   /* producer's last view of tail, saves a shared load */
 	uint64_t mask;	       /* capacity - 1; capacity is a power of two */
 	uint64_t *buf;
-	char pad1[32];
+	/* The producer's bound for an event written in place (ring_slot):
+	 * words up to here are free by tail_cache and do not wrap. A lower
+	 * bound of the truth: the tail only grows, and a ring that grows
+	 * keeps its laps' ends (its capacity doubles). */
+	uint64_t room_end;
+	char pad1[24];
 	_Atomic uint64_t tail; /* next word the consumer reads; consumer-owned */
 	char pad2[56];
 };
@@ -49,6 +54,7 @@ static inline void ring_init(struct ring *r, uint64_t *buf, size_t nwords)
 	atomic_store_explicit(&r->head, 0, memory_order_relaxed);
 	atomic_store_explicit(&r->tail, 0, memory_order_relaxed);
 	r->tail_cache = 0;
+	r->room_end = 0;
 	r->mask = nwords - 1;
 	r->buf = buf;
 }
@@ -88,22 +94,28 @@ static inline int ring_push(struct ring *r, const uint64_t *w, size_t n)
  * ring's fields the commit needs, read before the event's stores (which
  * the compiler must assume may alias them). */
 struct ring_slot {
-	uint64_t *w; /* the event's words; NULL: no room, or they would wrap */
+	uint64_t *w; /* the event's words */
 	uint64_t head, mask;
 	uint64_t *buf;
 };
 
 /* The n free words at the head, contiguous, for an event written in place
- * and published by ring_commit; .w is NULL when there is not room for them
- * or they would wrap (then ring_push). Context: producer,
- * async-signal-safe. */
-static inline struct ring_slot ring_slot(struct ring *r, size_t n)
+ * and published by ring_commit: 0 when there is not room for them or they
+ * would wrap (then ring_push). Context: producer, async-signal-safe. */
+static inline int ring_slot(struct ring *r, size_t n, struct ring_slot *s)
 {
-	struct ring_slot s = {NULL, atomic_load_explicit(&r->head, memory_order_relaxed), r->mask, r->buf};
-	uint64_t at = s.head & s.mask;
-	if (s.mask + 1 - (s.head - r->tail_cache) >= n && at + n <= s.mask + 1)
-		s.w = s.buf + at;
-	return s;
+	s->head = atomic_load_explicit(&r->head, memory_order_relaxed);
+	if (__builtin_expect(s->head + n > r->room_end, 0)) {
+		/* The lap's end, or the tail's last view a ring ahead. */
+		uint64_t lap = (s->head | r->mask) + 1, room = r->tail_cache + r->mask + 1;
+		r->room_end = lap < room ? lap : room;
+		if (s->head + n > r->room_end)
+			return 0;
+	}
+	s->mask = r->mask;
+	s->buf = r->buf;
+	s->w = s->buf + (s->head & s->mask);
+	return 1;
 }
 
 /* Publishes the n words written at s.w. Context: producer,

@@ -76,6 +76,72 @@ struct shared {
 
 /* Producer: events of 1..5 words; word 0 = (seq << 8 | len), the rest
  * seq * 1000 + i. */
+/* Events written in place (ring_slot/ring_commit), 2 to 5 words, with the
+ * consumer at every distance behind: the slot is given exactly when the
+ * words are free by the producer's view of the tail and do not wrap (its
+ * cached bound never gives a word the consumer has not read, or one past
+ * the ring's end), else the event goes through ring_push; the ring is
+ * reset (ring_init, as after a fork) and its capacity doubled (as
+ * threads.c grows it) on the way. */
+static void test_slot(void **state)
+{
+	static uint64_t big[64];
+	uint64_t buf[16];
+	struct ring r;
+	ring_init(&r, buf, 16);
+	uint64_t next = 1000, slots = 0, pushes = 0;
+	for (int round = 0; round < 3000; round++) {
+		if (round == 1000) { /* the producer's state starts over */
+			while (ring_ready(&r))
+				ring_consume(&r, 1);
+			ring_init(&r, buf, 16);
+		}
+		if (round == 2000) { /* doubled, the words kept in place */
+			uint64_t head = atomic_load(&r.head);
+			for (uint64_t i = atomic_load(&r.tail); i < head; i++)
+				big[i & 31] = buf[i & 15];
+			r.buf = big;
+			r.mask = 31;
+		}
+		size_t n = 2 + (size_t)(round * 7 % 4);
+		uint64_t head = atomic_load(&r.head), cap = r.mask + 1;
+		int fits = cap - (head - r.tail_cache) >= n && (head & r.mask) + n <= cap;
+		struct ring_slot s;
+		int got = ring_slot(&r, n, &s);
+		assert_int_equal(got, fits);
+		if (got) {
+			assert_ptr_equal(s.w, r.buf + (head & r.mask));
+			for (size_t i = 0; i < n; i++)
+				s.w[i] = next + i;
+			ring_commit(&r, &s, n);
+			slots++;
+		} else {
+			uint64_t w[5] = {next, next + 1, next + 2, next + 3, next + 4};
+			if (ring_push(&r, w, n) < 0) {
+				/* Full: the consumer catches up, the producer looks. */
+				while (ring_ready(&r))
+					ring_consume(&r, 1);
+				assert_true(ring_space(&r) >= n);
+				assert_int_equal(ring_push(&r, w, n), 0);
+			}
+			pushes++;
+		}
+		/* The consumer reads this event now or lets some pile up. */
+		size_t ready = ring_ready(&r);
+		assert_true(ready >= n);
+		for (size_t i = 0; i < n; i++)
+			assert_int_equal(ring_word(&r, ready - n + i), next + i);
+		if (round % 3 == 0)
+			ring_consume(&r, ready);
+		else if (round % 3 == 1 && ready > 6)
+			ring_consume(&r, ready - 6);
+		if (round % 5 == 0)
+			ring_space(&r); /* the producer's view of the tail, refreshed */
+		next += n;
+	}
+	assert_true(slots > 1000 && pushes > 100);
+}
+
 static void *producer(void *p)
 {
 	struct shared *s = p;
@@ -131,6 +197,7 @@ int main(void)
 	    cmocka_unit_test(test_wraparound),
 	    cmocka_unit_test(test_full),
 	    cmocka_unit_test(test_concurrent),
+	    cmocka_unit_test(test_slot),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
