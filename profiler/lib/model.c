@@ -1689,6 +1689,10 @@ static void warn_runs(struct profile *p)
  * fixed rounds can alias with the tick the same way. */
 #define CPU_WAIT_SHARE 20 /* 5% of the CPU weight */
 #define CPU_WAIT_OF 10	  /* 10% of its runnable time */
+/* A bias shows only over many samples: a thread that ran fewer sampling
+ * periods than this is left alone (its few samples say little anyway; a
+ * 20 ms test program on a busy machine was warned about). */
+#define CPU_WAIT_MIN_PERIODS 10
 
 static int warn_cpu_waits(struct profile *p)
 {
@@ -1699,8 +1703,10 @@ static int warn_cpu_waits(struct profile *p)
 	for (size_t i = 0; i < p->nthreads && total > 0; i++) {
 		const struct fa_thread *t = &p->threads[i];
 		uint64_t runnable = t->run_ns + t->runq_ns;
+		unsigned hz = p->procs[t->proc].hz;
 		if (!t->sched || p->procs[t->proc].clock != FD_CLOCK_CPU || t->cpu * CPU_WAIT_SHARE < total ||
-		    !runnable || t->runq_ns * CPU_WAIT_OF <= runnable)
+		    !runnable || t->runq_ns * CPU_WAIT_OF <= runnable || !hz ||
+		    t->run_ns < CPU_WAIT_MIN_PERIODS * (1000000000ull / hz))
 			continue;
 		int rc = profile_warn(
 		    p,

@@ -26,7 +26,8 @@ print(got, "warnings:", mem["warnings"])
 # strdup (35 bytes) and malloc(10) per call; malloc(24) through pointers.
 assert got.get("mod_deep_work") == [2000, 45000, 0], got
 assert got.get("mod_deep_indirect") == [1000, 24000, 0], got
-assert not mem["warnings"], mem["warnings"]
+# (A thread that waited for a CPU is the machine's load, not the module's.)
+assert not [w for w in mem["warnings"] if "waited for a CPU" not in w], mem["warnings"]
 PY
 done
 
@@ -68,7 +69,8 @@ for s in mem["sites"]:
         got[0] += s["calls"]; got[1] += s["bytes"]; got[2] += s["leaked_bytes"]
 print("modd_dep_work", got, "warnings:", mem["warnings"])
 assert got == [2000, 45000, 0], got
-assert not mem["warnings"], mem["warnings"]
+# (A thread that waited for a CPU is the machine's load, not the module's.)
+assert not [w for w in mem["warnings"] if "waited for a CPU" not in w], mem["warnings"]
 PY
 fi
 

@@ -39,5 +39,7 @@ assert not acct["warning"], acct
 PY
 	assert_contains "the start routine holds the CPU" "tcpu_burn" r$work.txt
 	assert_contains "the report's CPU account" "CPU account: threads measured" r$work.txt
-	assert_not_contains "no warning" "warning:" r$work.txt
+	# (A thread that waited for a CPU is the machine's load, not the account's.)
+	grep -v "waited for a CPU" r$work.txt >r$work.own
+	assert_not_contains "no warning" "warning:" r$work.own
 done
