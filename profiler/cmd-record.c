@@ -418,7 +418,7 @@ static void rec_free(struct rec *r)
 int cmd_record(int argc, char **argv)
 {
 	struct rec r = {0};
-	int ret, exec_fd;
+	int ret;
 	sigset_t old_mask;
 	if ((ret = parse_args(&r, argc, argv)) >= 0 || (ret = record_setup_agent(&r)) >= 0 ||
 	    (ret = record_setup_dumps(&r)) >= 0)
@@ -429,11 +429,9 @@ int cmd_record(int argc, char **argv)
 		if ((ret = record_attach(&r)) != 0)
 			goto out;
 	} else {
-		if ((ret = record_spawn(&r, &exec_fd, &old_mask)) >= 0)
+		if ((ret = record_spawn(&r, &old_mask)) >= 0)
 			goto out;
-		ret = record_wait(&r, exec_fd, &old_mask);
-		if (r.exec_failed)
-			goto out;
+		ret = record_wait(&r, &old_mask);
 	}
 	manifest_read(&r.m, r.manifest, r.pattern, r.pid);
 	r.manifest[0] = 0;

@@ -4,7 +4,6 @@
 #define _GNU_SOURCE
 #include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -265,15 +264,72 @@ static size_t agent_vars(const struct rec *r, struct agent_var *env, size_t cap)
 	return n;
 }
 
-/* The environment that makes the agent record: set in the child, between
- * fork and exec. Returns -1 when out of memory. */
-static int set_agent_env(const struct rec *r)
+/* The command's environment: this one's, as setenv() would change it (a
+ * variable set replaces its first entry in place, else comes last). */
+struct env {
+	char **v;
+	size_t n, cap;
+	char *own[40]; /* the "NAME=VALUE" strings made here, freed after */
+	size_t nown;
+};
+
+/* Returns -1 when out of memory. */
+static int env_set(struct env *e, const char *name, const char *value)
 {
+	char *s;
+	if (e->nown == sizeof(e->own) / sizeof(e->own[0]) || asprintf(&s, "%s=%s", name, value) < 0)
+		return -1;
+	e->own[e->nown++] = s;
+	size_t l = strlen(name);
+	for (size_t i = 0; i < e->n; i++)
+		if (!strncmp(e->v[i], name, l) && e->v[i][l] == '=') {
+			e->v[i] = s;
+			return 0;
+		}
+	if (e->n + 2 > e->cap) {
+		size_t cap = e->cap * 2 + 16;
+		char **v = realloc(e->v, cap * sizeof(*v));
+		if (!v)
+			return -1;
+		e->v = v;
+		e->cap = cap;
+	}
+	e->v[e->n++] = s;
+	e->v[e->n] = NULL;
+	return 0;
+}
+
+static void env_free(struct env *e)
+{
+	for (size_t i = 0; i < e->nown; i++)
+		free(e->own[i]);
+	free(e->v);
+}
+
+/* The environment that makes the agent record, built before the command
+ * starts (the child of a vfork may not allocate). Returns -1 when out of
+ * memory. */
+static int agent_env(const struct rec *r, struct env *e)
+{
+	extern char **environ;
+	size_t n = 0;
+	while (environ && environ[n])
+		n++;
+	e->cap = n + 24;
+	e->v = malloc(e->cap * sizeof(*e->v));
+	if (!e->v)
+		return -1;
+	memcpy(e->v, environ, n * sizeof(*e->v));
+	e->v[n] = NULL;
+	e->n = n;
 	const char *old = getenv("LD_PRELOAD");
 	char *preload = r->agent;
 	if (old && *old && asprintf(&preload, "%s:%s", r->agent, old) < 0)
 		return -1;
-	if (setenv("LD_PRELOAD", preload, 1) < 0)
+	int rc = env_set(e, "LD_PRELOAD", preload);
+	if (preload != r->agent)
+		free(preload);
+	if (rc < 0)
 		return -1;
 	/* --jit: the runtimes' own switches for perf maps, after the user's
 	 * NODE_OPTIONS (node reads V8 flags there; interpreted functions get
@@ -282,14 +338,17 @@ static int set_agent_env(const struct rec *r)
 		const char *node_old = getenv("NODE_OPTIONS");
 		char *node_opts = NULL;
 		if (asprintf(&node_opts, "%s%s--perf-basic-prof --interpreted-frames-native-stack",
-			     node_old ? node_old : "", node_old && *node_old ? " " : "") < 0 ||
-		    setenv("NODE_OPTIONS", node_opts, 1) < 0 || setenv("PYTHONPERFSUPPORT", "1", 1) < 0)
+			     node_old ? node_old : "", node_old && *node_old ? " " : "") < 0)
+			return -1;
+		rc = env_set(e, "NODE_OPTIONS", node_opts);
+		free(node_opts);
+		if (rc < 0 || env_set(e, "PYTHONPERFSUPPORT", "1") < 0)
 			return -1;
 	}
-	struct agent_var env[32];
-	size_t n = agent_vars(r, env, 32);
-	for (size_t i = 0; i < n; i++)
-		if (setenv(env[i].name, env[i].value, 1) < 0)
+	struct agent_var vars[32];
+	size_t nv = agent_vars(r, vars, 32);
+	for (size_t i = 0; i < nv; i++)
+		if (env_set(e, vars[i].name, vars[i].value) < 0)
 			return -1;
 	return 0;
 }
@@ -325,56 +384,63 @@ int record_attach(struct rec *r)
 	return rc;
 }
 
-/* Starts the command with the agent's environment. *exec_fd is the read end
- * of a pipe that closes on exec and carries exec's errno when it fails.
- * The forwarded signals come back blocked in *old_mask's stead: wait_run()
- * installs their handlers and unblocks them. Returns -1 to go on, or says
- * why not and returns the exit status. */
-int record_spawn(struct rec *r, int *exec_fd, sigset_t *old_mask)
+/* Starts the command with the agent's environment: vfork, so that fathom's
+ * pages are neither copied nor write-protected for a child that only
+ * execs; the child shares them until then, and writes nothing but
+ * exec_errno. The forwarded signals come back blocked in *old_mask's stead:
+ * record_wait() installs their handlers and unblocks them. Returns -1 to go
+ * on, or says why not and returns the exit status (127: the command not
+ * found, 126: not executable). */
+int record_spawn(struct rec *r, sigset_t *old_mask)
 {
-	int pfd[2];
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		fprintf(stderr, "fathom record: pipe: %s\n", strerror(errno));
+	struct env env = {0};
+	if (agent_env(r, &env) < 0) {
+		env_free(&env);
+		fprintf(stderr, "fathom record: %s\n", strerror(ENOMEM));
 		return 1;
 	}
 	fflush(NULL);
-	/* Blocked across fork, so that none arrives before the handlers are in
-	 * place (in the parent) or the defaults restored (in the child). */
+	/* Blocked across the start, so that none arrives before the handlers
+	 * are in place (in fathom) or the defaults restored (in the command). */
 	sigset_t fwd;
 	sigemptyset(&fwd);
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaddset(&fwd, forwarded[i]);
 	sigprocmask(SIG_BLOCK, &fwd, old_mask);
-	pid_t pid = fork();
-	if (pid < 0) {
-		sigprocmask(SIG_SETMASK, old_mask, NULL);
-		fprintf(stderr, "fathom record: fork: %s\n", strerror(errno));
-		close(pfd[0]);
-		close(pfd[1]);
-		return 1;
-	}
+	static volatile int exec_errno;
+	exec_errno = 0;
+	pid_t pid = vfork();
 	if (pid == 0) {
 		sigprocmask(SIG_SETMASK, old_mask, NULL);
-		close(pfd[0]);
-		if (set_agent_env(r) < 0)
-			_exit(127);
-		execvp(r->cmd[0], r->cmd);
-		int e = errno;
-		if (write(pfd[1], &e, sizeof(e)) < 0)
-			_exit(127);
-		_exit(e == ENOENT ? 127 : 126);
+		execvpe(r->cmd[0], r->cmd, env.v);
+		exec_errno = errno;
+		_exit(exec_errno == ENOENT ? 127 : 126);
 	}
-	close(pfd[1]);
+	int e = pid < 0 ? errno : exec_errno;
+	env_free(&env);
+	if (pid < 0) {
+		sigprocmask(SIG_SETMASK, old_mask, NULL);
+		fprintf(stderr, "fathom record: fork: %s\n", strerror(e));
+		return 1;
+	}
+	if (e) {
+		while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
+			;
+		sigprocmask(SIG_SETMASK, old_mask, NULL);
+		if (e == ENOENT)
+			fprintf(stderr, "fathom record: %s: command not found\n", r->cmd[0]);
+		else
+			fprintf(stderr, "fathom record: %s: %s\n", r->cmd[0], strerror(e));
+		return e == ENOENT ? 127 : 126;
+	}
 	r->pid = pid;
-	*exec_fd = pfd[0];
 	return -1;
 }
 
 /* Waits for the command, forwarding the supervisor's signals to it and
  * ignoring ^C meanwhile, and returns its exit status the shell's way
- * (128+N when signal N killed it; 127 or 126 when exec failed, said, and
- * r->exec_failed set). */
-int record_wait(struct rec *r, int exec_fd, const sigset_t *old_mask)
+ * (128+N when signal N killed it). */
+int record_wait(struct rec *r, const sigset_t *old_mask)
 {
 	child_pid = r->pid;
 	struct sigaction fwd_act = {.sa_handler = forward, .sa_flags = SA_RESTART}, old_fwd[4];
@@ -387,12 +453,6 @@ int record_wait(struct rec *r, int exec_fd, const sigset_t *old_mask)
 	sigemptyset(&ign.sa_mask);
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
-	int exec_errno = 0;
-	ssize_t got;
-	do
-		got = read(exec_fd, &exec_errno, sizeof(exec_errno));
-	while (got < 0 && errno == EINTR);
-	close(exec_fd);
 	int status = 0;
 	while (waitpid(r->pid, &status, 0) < 0 && errno == EINTR)
 		;
@@ -401,14 +461,5 @@ int record_wait(struct rec *r, int exec_fd, const sigset_t *old_mask)
 	child_pid = 0;
 	for (size_t i = 0; i < sizeof(forwarded) / sizeof(forwarded[0]); i++)
 		sigaction(forwarded[i], &old_fwd[i], NULL);
-
-	if (got == (ssize_t)sizeof(exec_errno)) {
-		if (exec_errno == ENOENT)
-			fprintf(stderr, "fathom record: %s: command not found\n", r->cmd[0]);
-		else
-			fprintf(stderr, "fathom record: %s: %s\n", r->cmd[0], strerror(exec_errno));
-		r->exec_failed = true;
-		return exec_errno == ENOENT ? 127 : 126;
-	}
 	return WIFEXITED(status) ? WEXITSTATUS(status) : WIFSIGNALED(status) ? 128 + WTERMSIG(status) : 1;
 }

@@ -34,7 +34,6 @@ struct rec {
 	char run_id[48];
 	char manifest[PATH_MAX]; /* where the agent lists the dumps it made */
 	pid_t pid;
-	bool exec_failed;  /* the command did not start (said) */
 	struct manifest m; /* what the run left: the dumps, the agent's notes (manifest.h) */
 };
 
@@ -48,12 +47,13 @@ int record_setup_agent(struct rec *r);
 int record_setup_dumps(struct rec *r);
 
 /* Starts the command with the agent's environment. Returns -1 to go on
- * (then record_wait), or says why not and returns the exit status. */
-int record_spawn(struct rec *r, int *exec_fd, sigset_t *old_mask);
+ * (then record_wait), or says why not and returns the exit status (127 or
+ * 126 when the command did not start). */
+int record_spawn(struct rec *r, sigset_t *old_mask);
 
 /* Waits for the command started by record_spawn; its exit status the
- * shell's way (r->exec_failed set when it did not start). */
-int record_wait(struct rec *r, int exec_fd, const sigset_t *old_mask);
+ * shell's way. */
+int record_wait(struct rec *r, const sigset_t *old_mask);
 
 /* fathom record --pid: loads the agent into the running process with the
  * run's settings, and records it. Returns 0 or the exit status. */
