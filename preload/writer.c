@@ -38,11 +38,12 @@
 #define CHECK_NS 1000000000ull
 
 /* How the writer sleeps (g_writer_sleeping): not at all; until the next
- * tick or for long (SLEEP_LONG: rings are quiet), when a producer whose
- * ring passes a quarter wakes it; or a nap it timed to come back when the
+ * tick (SLEEP_LONG: no ring would be half full before), when a producer
+ * whose ring passes half wakes it; or a nap it timed to come back when the
  * fastest ring is half full (SLEEP_NAP), when only a ring past three
- * quarters wakes it (its thread ran faster than the writer foresaw). A
- * wake is a system call on the program's thread, and a nap needs none. */
+ * quarters wakes it. Either way a wake means that a thread ran faster than
+ * the writer foresaw: a wake is a system call on the program's thread, and
+ * a nap needs none. */
 enum { AWAKE = 0, SLEEP_LONG, SLEEP_NAP };
 /* Naps: the next round comes at once instead of a nap shorter than
  * NAP_MIN_NS (a wakeup costs some 50-100 us on a virtual machine), and a
@@ -55,6 +56,9 @@ enum { AWAKE = 0, SLEEP_LONG, SLEEP_NAP };
 
 static _Atomic uint32_t g_wake;
 static _Atomic int g_writer_sleeping;
+/* When the writer's sleep ends (agent_now): a writer past it is waking or
+ * waiting for a CPU, which a wake would not hasten. */
+static _Atomic uint64_t g_sleep_end;
 /* Producers waiting for room sleep on g_progress, which the writer bumps
  * after every pass. */
 static _Atomic uint32_t g_progress;
@@ -78,6 +82,14 @@ static uint64_t g_rate_head[MAX_THREADS], g_rate_at;
 static double g_rate[MAX_THREADS];
 /* A ring was asked to grow in the last round (rings_nap). */
 static int g_grow_asked;
+/* A chunk is flushed once it holds g_flush_at bytes of records: half the
+ * encoder's buffer, or less while a ring fills so fast that compressing
+ * that much would take longer than half the ring lasts (the writer drains
+ * nothing meanwhile), at the speed the last chunk was compressed and
+ * written at (bytes per ns). */
+#define FLUSH_MIN (256u << 10)
+static size_t g_flush_at = CHUNK_RAW / 2;
+static double g_flush_speed = 0.5;
 
 static void futex_wake(_Atomic uint32_t *w)
 {
@@ -112,6 +124,7 @@ void writer_fork_child(void)
 	g_tick_ns = TICK_NS;
 	g_tick_rss = g_tick_heap = 0;
 	memset(g_rate_t, 0, sizeof(g_rate_t));
+	g_flush_at = CHUNK_RAW / 2;
 }
 
 /* --------------------------------------------------- waking and waiting */
@@ -145,7 +158,8 @@ void writer_nudge(struct tstate *t)
 		if (ring_capacity(&t->ring) > cap)
 			return;
 	}
-	if (s == SLEEP_LONG ? fill > cap / 4 : s == SLEEP_NAP && fill > cap / 4 * 3)
+	if ((s == SLEEP_LONG ? fill > cap / 2 : s == SLEEP_NAP && fill > cap / 4 * 3) &&
+	    agent_now() < atomic_load_explicit(&g_sleep_end, memory_order_relaxed))
 		writer_wake();
 }
 
@@ -332,6 +346,17 @@ static void next_tick_period(uint64_t rss, uint64_t heap)
 	g_tick_heap = heap;
 }
 
+/* Compresses and writes the chunk, timing it (g_flush_speed). */
+static void flush_chunk(struct enc *e)
+{
+	uint64_t t0 = agent_now();
+	size_t n = e->raw_len;
+	enc_flush(e);
+	g_last_flush = agent_now();
+	if (n >= FLUSH_MIN && g_last_flush > t0)
+		g_flush_speed = (double)n / (double)(g_last_flush - t0);
+}
+
 /* The rings' heads when a round of draining began (writer-owned). */
 static struct tstate *g_snap_t[MAX_THREADS];
 static uint64_t g_snap_head[MAX_THREADS];
@@ -386,10 +411,8 @@ size_t writer_cycle(int final)
 		if (!AGENT_ASSERT(d != 0))
 			d = drain(g_snap_t[best], g_snap_head[best], UINT64_MAX);
 		got += d;
-		if (e->raw_len >= CHUNK_RAW / 2) {
-			enc_flush(e);
-			g_last_flush = agent_now();
-		}
+		if (e->raw_len >= g_flush_at)
+			flush_chunk(e);
 	}
 	uint64_t now = agent_now();
 	int check = final || now - g_last_check >= CHECK_NS;
@@ -454,10 +477,8 @@ size_t writer_cycle(int final)
 	}
 	if (!final)
 		rotate_tick(e, now);
-	if (e->raw_len >= CHUNK_RAW / 2 || (e->raw_len && now - g_last_flush >= FLUSH_NS)) {
-		enc_flush(e);
-		g_last_flush = now;
-	}
+	if (e->raw_len >= g_flush_at || (e->raw_len && now - g_last_flush >= FLUSH_NS))
+		flush_chunk(e);
 	report_dump_error(0);
 	return got;
 }
@@ -474,6 +495,7 @@ size_t writer_cycle(int final)
 static uint64_t rings_nap(uint64_t start, uint64_t now)
 {
 	uint64_t nap = UINT64_MAX;
+	double room = (double)UINT64_MAX;
 	g_grow_asked = 0;
 	int hw = threads_hiwater();
 	for (int i = 0; i < hw; i++) {
@@ -502,12 +524,17 @@ static uint64_t rings_nap(uint64_t start, uint64_t now)
 		uint64_t half = cap / 2 > fill ? (uint64_t)((double)(cap / 2 - fill) / rate) : 0;
 		if (half < nap)
 			nap = half;
-		if ((double)(cap / 2) / rate < (double)NAP_GROW_NS && cap < RING_WORDS_MAX) {
+		double lasts = (double)(cap / 2) / rate;
+		if (lasts < room)
+			room = lasts;
+		if (lasts < (double)NAP_GROW_NS && cap < RING_WORDS_MAX) {
 			t->ring_grow = 1;
 			g_grow_asked = 1;
 		}
 	}
 	g_rate_at = now;
+	double at = room * g_flush_speed / 2;
+	g_flush_at = at >= CHUNK_RAW / 2 ? CHUNK_RAW / 2 : at <= FLUSH_MIN ? FLUSH_MIN : (size_t)at;
 	return nap;
 }
 
@@ -565,6 +592,7 @@ static void *writer_main(void *arg)
 		if (sleep < NAP_MIN_NS)
 			continue;
 		struct timespec ts = {(time_t)(sleep / 1000000000u), (long)(sleep % 1000000000u)};
+		atomic_store_explicit(&g_sleep_end, now + sleep, memory_order_relaxed);
 		atomic_store(&g_writer_sleeping, how);
 		syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
 		atomic_store(&g_writer_sleeping, AWAKE);
