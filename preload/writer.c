@@ -1,7 +1,8 @@
 /* The writer thread: in rounds, it drains every thread's ring into the
  * encoder, merged by allocation sequence number, checks for threads that
  * ended, reports what was lost, and writes a TICK with the process's memory
- * figures; it sleeps between rounds until a ring fills or the next tick.
+ * figures; between rounds it naps until the fastest ring is half full, or
+ * sleeps until the next tick.
  * Threads waiting for room in their ring wait for its progress here.
  *
  * Context: the writer thread, or a producer doing its work with wlock held;
@@ -488,10 +489,12 @@ size_t writer_cycle(int final)
 /* After a round (wlock held; its first ring was read at `start`), how long
  * the writer may nap before the fastest ring is half full: each ring's
  * rate is the faster of the one seen during the round and the one since
- * the last round ended (a ring that slowed down counts half its old rate
- * for a while: a nap too long is what costs the program). A ring that
- * would be half full within NAP_GROW_NS is grown by its thread at its next
- * nudge. UINT64_MAX: no ring fills. */
+ * the last round ended, and at least 0.8 of the last (a thread that was
+ * off its CPU for a while fills as fast as before once back: a nap too
+ * long is what costs the program). A ring that would be half full within
+ * NAP_GROW_NS is grown by its thread at its next nudge. Sets g_flush_at
+ * for the half ring that the fastest ring has left. UINT64_MAX: no ring
+ * fills. */
 static uint64_t rings_nap(uint64_t start, uint64_t now)
 {
 	uint64_t nap = UINT64_MAX;
