@@ -126,6 +126,9 @@ void writer_fork_child(void)
 	g_tick_rss = g_tick_heap = 0;
 	memset(g_rate_t, 0, sizeof(g_rate_t));
 	g_flush_at = CHUNK_RAW / 2;
+	/* The parent's writer's sleep, in the parent's time. */
+	atomic_store(&g_writer_sleeping, AWAKE);
+	atomic_store(&g_sleep_end, 0);
 }
 
 /* --------------------------------------------------- waking and waiting */
