@@ -98,6 +98,9 @@ uint64_t pre_timer_base(pid_t tid);
 void pre_timers_delete(void);
 
 /* threads.c */
+/* Grows t's ring now if wlock is free (the writer is not in a round).
+ * Context: malloc, not signal, on t's thread with t->busy set. */
+void thread_grow_try(struct tstate *t);
 void thread_stack_bounds(struct tstate *t);
 void thread_key_dtor(void *p);
 int count_threads(void);

@@ -54,10 +54,10 @@
 #define AGENT_ASSERT(c) (LIKELY(c) || (agent_assert_failed(#c, __FILE__, __LINE__), 0))
 void agent_assert_failed(const char *what, const char *file, int line);
 
-/* Rings start at 64 KB. With allocation events, a ring that fills faster
- * than the writer drains it grows (x2, to 1 MB) when its thread ends up
- * doing the writer's work, so that a busy thread rarely waits, and a quiet
- * one costs little. */
+/* Rings start at 64 KB. A ring that fills fast grows (x2, to 1 MB): when
+ * the writer finds it would be half full within about a millisecond of its
+ * nap (writer.c), or when it fills; so that a busy thread never waits, and
+ * a quiet one costs little. */
 #define RING_WORDS_START (1u << 13)
 #define RING_WORDS_MAX (1u << 17)
 #define MAX_THREADS 4096
@@ -184,6 +184,9 @@ struct tstate {
 	/* The ring's own mapping once it has grown out of the state's (threads.c). */
 	void *ring_map;
 	size_t ring_bytes;
+	/* Set by the writer when the ring fills faster than it may nap
+	 * (writer.c): the thread grows it at its next nudge. */
+	volatile int ring_grow;
 	/* Inside an interposed blocking call (blocking.c): blk_on marks it,
 	 * blk_fn is the libc function the program called when the wrapper
 	 * calls another one (usleep: nanosleep), blk_depth and blk_sp are the
@@ -311,7 +314,8 @@ static inline void thread_busy_off(struct tstate *t)
 /* Bytes until the next sampled allocation (exponential, mean alloc_sample).
  * Context: malloc, async-signal-safe. */
 int64_t agent_sample_interval(struct tstate *t);
-/* Wakes the writer when the ring is filling. Context: any; preserves errno. */
+/* Wakes the writer when the ring fills past its mark, or grows the ring
+ * when the writer asked for it. Context: any; preserves errno. */
 void writer_nudge(struct tstate *t);
 
 /* The next allocation sequence number. Context: malloc. */
@@ -345,7 +349,8 @@ static inline void thread_reserve(struct tstate *t, size_t n)
 }
 
 /* After n words were pushed at head old (mask: the ring's): the writer is
- * nudged each time the head crosses an eighth of the ring. The capacity is
+ * nudged (writer_nudge: a look, which rarely wakes it) each time the head
+ * crosses an eighth of the ring. The capacity is
  * a power of two, so is an eighth of it: the head crossed a multiple of it
  * when old and old + n differ above its bits. (Two divisions here cost
  * more than the rest of the push.) */

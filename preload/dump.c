@@ -50,11 +50,30 @@ uint64_t agent_start_mono;
 /* The thread holding wlock (0: none): a signal that ends the process and
  * lands on it must wait until it lets go (signal-death.c). */
 static _Atomic pid_t g_owner;
+/* The calling thread's id, read once per thread and process: wlock is
+ * taken at every round of the writer, and gettid is a system call. A fork
+ * child's generation is new (dump_fork_child), so the forking thread reads
+ * its new id; a child of a raw clone keeps its parent's, as it keeps every
+ * other per-thread id of the agent's (tstate's tid). Async-signal-safe: a
+ * handler that lands between the two stores stores the same values. */
+static TLS pid_t tls_tid;
+static TLS unsigned tls_tid_gen;
+static unsigned g_tid_gen = 1;
+
+static pid_t self_tid(void)
+{
+	if (UNLIKELY(tls_tid_gen != g_tid_gen)) {
+		tls_tid = agent_gettid();
+		__asm__ volatile("" ::: "memory");
+		tls_tid_gen = g_tid_gen;
+	}
+	return tls_tid;
+}
 
 struct enc *dump_lock(void)
 {
 	agent_mutex_lock(&wlock);
-	atomic_store(&g_owner, agent_gettid());
+	atomic_store(&g_owner, self_tid());
 	return &g_enc;
 }
 
@@ -62,13 +81,13 @@ struct enc *dump_trylock(void)
 {
 	if (agent_mutex_trylock(&wlock) != 0)
 		return NULL;
-	atomic_store(&g_owner, agent_gettid());
+	atomic_store(&g_owner, self_tid());
 	return &g_enc;
 }
 
 int dump_held_here(void)
 {
-	return atomic_load(&g_owner) == agent_gettid();
+	return atomic_load(&g_owner) == self_tid();
 }
 
 int dump_held_by(pid_t tid)
@@ -86,7 +105,7 @@ struct enc *dump_lock_bounded(void)
 	ts.tv_sec += 2;
 	if (agent_mutex_timedlock(&wlock, &ts) != 0)
 		return NULL;
-	atomic_store(&g_owner, agent_gettid());
+	atomic_store(&g_owner, self_tid());
 	return &g_enc;
 }
 
@@ -409,6 +428,7 @@ void dump_fork_child(int phase)
 {
 	if (phase == 0) {
 		pthread_mutex_init(&wlock, NULL);
+		g_tid_gen++;
 		return;
 	}
 	dump_close();

@@ -47,6 +47,17 @@ static void ring_grow(struct tstate *t)
 		munmap(old, old_bytes);
 }
 
+void thread_grow_try(struct tstate *t)
+{
+	if (ring_capacity(&t->ring) < RING_WORDS_MAX) {
+		if (!dump_trylock())
+			return;
+		ring_grow(t);
+		dump_unlock();
+	}
+	t->ring_grow = 0;
+}
+
 /* Whether this thread has the stack for the writer's work (unknown
  * bounds: assume so). */
 static int stack_room(struct tstate *t)
@@ -60,15 +71,20 @@ void thread_wait_space(struct tstate *t, size_t n)
 {
 	unsigned spins = 0;
 	int saved = errno;
+	/* A child of a raw clone or _Fork (no fork handler ran) is not the
+	 * agent's process: asked once per wait, then every 64 turns below. */
+	int ours = -1;
 	while (ring_space(&t->ring) < n) {
 		if (agent_finished || !agent_ready)
 			break;
+		if (ours < 0)
+			ours = getpid() == agent_pid;
 		/* A ring that fills faster than the writer drains it grows: the
 		 * thread waits for the writer's lock (the writer may be draining
 		 * this very ring), then moves the ring into a larger mapping. It
 		 * does not do the writer's work here: the shorter the time it is
 		 * busy, the fewer CPU samples it must defer. */
-		if (t->busy && ring_capacity(&t->ring) < RING_WORDS_MAX && getpid() == agent_pid) {
+		if (t->busy && ring_capacity(&t->ring) < RING_WORDS_MAX && ours) {
 			int cs;
 			NO_CANCEL_BEGIN(cs);
 			dump_lock();
@@ -82,13 +98,13 @@ void thread_wait_space(struct tstate *t, size_t n)
 		 * doing it already: a busy machine may give the writer little
 		 * CPU, and this thread has nothing better to do. Not on a
 		 * thread short of stack: compressing needs tens of KB. */
-		if (getpid() == agent_pid && stack_room(t) && writer_try_cycle())
+		if (ours && stack_room(t) && writer_try_cycle())
 			continue;
 		uint32_t seen = writer_progress_seen();
 		writer_wake();
 		/* A child made by a raw clone or _Fork has no writer: stop
 		 * recording in it rather than wait forever. */
-		if ((++spins & 63) == 0 && getpid() != agent_pid) {
+		if ((++spins & 63) == 0 && (ours = getpid() == agent_pid) == 0) {
 			agent_alloc_on = 0;
 			agent_cpu_on = 0;
 			agent_wait_on = 0;

@@ -1,7 +1,8 @@
 /* The writer thread: in rounds, it drains every thread's ring into the
  * encoder, merged by allocation sequence number, checks for threads that
  * ended, reports what was lost, and writes a TICK with the process's memory
- * figures; it sleeps between rounds until a ring fills or the next tick.
+ * figures; between rounds it naps until the fastest ring is half full, or
+ * sleeps until the next tick.
  * Threads waiting for room in their ring wait for its progress here.
  *
  * Context: the writer thread, or a producer doing its work with wlock held;
@@ -37,8 +38,28 @@
 #define TICK_IDLE_NS 160000000ull
 #define CHECK_NS 1000000000ull
 
+/* How the writer sleeps (g_writer_sleeping): not at all; until the next
+ * tick (SLEEP_LONG: no ring would be half full before), when a producer
+ * whose ring passes half wakes it; or a nap it timed to come back when the
+ * fastest ring is half full (SLEEP_NAP), when only a ring past three
+ * quarters wakes it. Either way a wake means that a thread ran faster than
+ * the writer foresaw: a wake is a system call on the program's thread, and
+ * a nap needs none. */
+enum { AWAKE = 0, SLEEP_LONG, SLEEP_NAP };
+/* Naps: the next round comes at once instead of a nap shorter than
+ * NAP_MIN_NS (a wakeup costs some 50-100 us on a virtual machine), and a
+ * ring that would be half full sooner than NAP_GROW_NS after a round is
+ * grown by its thread (up to RING_WORDS_MAX), so that the writer may nap
+ * long enough for its wakeups to be few and its thread never to find the
+ * ring full. */
+#define NAP_MIN_NS 50000ull
+#define NAP_GROW_NS 1000000ull
+
 static _Atomic uint32_t g_wake;
 static _Atomic int g_writer_sleeping;
+/* When the writer's sleep ends (agent_now): a writer past it is waking or
+ * waiting for a CPU, which a wake would not hasten. */
+static _Atomic uint64_t g_sleep_end;
 /* Producers waiting for room sleep on g_progress, which the writer bumps
  * after every pass. */
 static _Atomic uint32_t g_progress;
@@ -54,6 +75,22 @@ static uint64_t g_lost_stacks_reported, g_lost_alloc_reported, g_cpu_in_agent_re
 static uint64_t g_cpu_unsampled_reported;
 /* Writer-owned: the last name of each slot's thread written to the dump. */
 static char g_wname[MAX_THREADS][16];
+/* Writer-owned, per slot (rings_nap): the ring's head and the time when the last round
+ * ended (and the state they were read from), and the words per ns the ring
+ * was last seen to fill at. */
+static struct tstate *g_rate_t[MAX_THREADS];
+static uint64_t g_rate_head[MAX_THREADS], g_rate_at;
+static double g_rate[MAX_THREADS];
+/* A ring was asked to grow in the last round (rings_nap). */
+static int g_grow_asked;
+/* A chunk is flushed once it holds g_flush_at bytes of records: half the
+ * encoder's buffer, or less while a ring fills so fast that compressing
+ * that much would take longer than half the ring lasts (the writer drains
+ * nothing meanwhile), at the speed the last chunk was compressed and
+ * written at (bytes per ns). */
+#define FLUSH_MIN (256u << 10)
+static size_t g_flush_at = CHUNK_RAW / 2;
+static double g_flush_speed = 0.5;
 
 static void futex_wake(_Atomic uint32_t *w)
 {
@@ -87,33 +124,47 @@ void writer_fork_child(void)
 	g_last_flush = g_last_tick = g_last_check = 0;
 	g_tick_ns = TICK_NS;
 	g_tick_rss = g_tick_heap = 0;
+	memset(g_rate_t, 0, sizeof(g_rate_t));
+	g_flush_at = CHUNK_RAW / 2;
+	/* The parent's writer's sleep, in the parent's time. */
+	atomic_store(&g_writer_sleeping, AWAKE);
+	atomic_store(&g_sleep_end, 0);
 }
 
 /* --------------------------------------------------- waking and waiting */
 
-/* Wakes the writer if it sleeps. Context: any; preserves errno. */
+/* Wakes the writer if it sleeps or naps. Context: any; preserves errno. */
 void writer_wake(void)
 {
 	if (atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
 		int saved = errno;
-		atomic_store(&g_writer_sleeping, 0);
+		atomic_store(&g_writer_sleeping, AWAKE);
 		atomic_fetch_add(&g_wake, 1);
 		futex_wake(&g_wake);
 		errno = saved;
 	}
 }
 
-/* Context: any. */
+/* Called as the head crosses each eighth of t's ring: two loads, unless
+ * the writer sleeps or asked for a larger ring. Context: any (a ring grows
+ * only on its busy thread, outside signal handlers). */
 void writer_nudge(struct tstate *t)
 {
-	if (ring_fill_producer(&t->ring) > ring_capacity(&t->ring) / 8 &&
-	    atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed)) {
+	int s = atomic_load_explicit(&g_writer_sleeping, memory_order_relaxed);
+	if (LIKELY(s == AWAKE && !t->ring_grow))
+		return;
+	size_t cap = ring_capacity(&t->ring);
+	size_t fill = cap - ring_space(&t->ring);
+	if (t->busy && (t->ring_grow || (cap < RING_WORDS_MAX && fill > cap / 4 * 3))) {
 		int saved = errno;
-		atomic_store_explicit(&g_writer_sleeping, 0, memory_order_relaxed);
-		atomic_fetch_add(&g_wake, 1);
-		futex_wake(&g_wake);
+		thread_grow_try(t);
 		errno = saved;
+		if (ring_capacity(&t->ring) > cap)
+			return;
 	}
+	if ((s == SLEEP_LONG ? fill > cap / 2 : s == SLEEP_NAP && fill > cap / 4 * 3) &&
+	    agent_now() < atomic_load_explicit(&g_sleep_end, memory_order_relaxed))
+		writer_wake();
 }
 
 /* Tells the threads waiting for room that a round is done. */
@@ -299,6 +350,17 @@ static void next_tick_period(uint64_t rss, uint64_t heap)
 	g_tick_heap = heap;
 }
 
+/* Compresses and writes the chunk, timing it (g_flush_speed). */
+static void flush_chunk(struct enc *e)
+{
+	uint64_t t0 = agent_now();
+	size_t n = e->raw_len;
+	enc_flush(e);
+	g_last_flush = agent_now();
+	if (n >= FLUSH_MIN && g_last_flush > t0)
+		g_flush_speed = (double)n / (double)(g_last_flush - t0);
+}
+
 /* The rings' heads when a round of draining began (writer-owned). */
 static struct tstate *g_snap_t[MAX_THREADS];
 static uint64_t g_snap_head[MAX_THREADS];
@@ -353,10 +415,8 @@ size_t writer_cycle(int final)
 		if (!AGENT_ASSERT(d != 0))
 			d = drain(g_snap_t[best], g_snap_head[best], UINT64_MAX);
 		got += d;
-		if (e->raw_len >= CHUNK_RAW / 2) {
-			enc_flush(e);
-			g_last_flush = agent_now();
-		}
+		if (e->raw_len >= g_flush_at)
+			flush_chunk(e);
 	}
 	uint64_t now = agent_now();
 	int check = final || now - g_last_check >= CHECK_NS;
@@ -421,12 +481,67 @@ size_t writer_cycle(int final)
 	}
 	if (!final)
 		rotate_tick(e, now);
-	if (e->raw_len >= CHUNK_RAW / 2 || (e->raw_len && now - g_last_flush >= FLUSH_NS)) {
-		enc_flush(e);
-		g_last_flush = now;
-	}
+	if (e->raw_len >= g_flush_at || (e->raw_len && now - g_last_flush >= FLUSH_NS))
+		flush_chunk(e);
 	report_dump_error(0);
 	return got;
+}
+
+/* ------------------------------------------------------------ the naps */
+
+/* After a round (wlock held; its first ring was read at `start`), how long
+ * the writer may nap before the fastest ring is half full: each ring's
+ * rate is the faster of the one seen during the round and the one since
+ * the last round ended, and at least 0.8 of the last (a thread that was
+ * off its CPU for a while fills as fast as before once back: a nap too
+ * long is what costs the program). A ring that would be half full within
+ * NAP_GROW_NS is grown by its thread at its next nudge. Sets g_flush_at
+ * for the half ring that the fastest ring has left. UINT64_MAX: no ring
+ * fills. */
+static uint64_t rings_nap(uint64_t start, uint64_t now)
+{
+	uint64_t nap = UINT64_MAX;
+	double room = (double)UINT64_MAX;
+	g_grow_asked = 0;
+	int hw = threads_hiwater();
+	for (int i = 0; i < hw; i++) {
+		struct tstate *t = threads_at(i);
+		if (!t) {
+			g_rate_t[i] = NULL;
+			continue;
+		}
+		struct ring *r = &t->ring;
+		uint64_t head = ring_head(r), fill = head - ring_tail(r);
+		size_t cap = ring_capacity(r);
+		double rate = 0;
+		if (g_rate_t[i] == t && head >= g_rate_head[i] && now > g_rate_at)
+			rate = (double)(head - g_rate_head[i]) / (double)(now - g_rate_at);
+		/* The round drained the ring to where its head was at start or
+		 * later: what it holds now came during the round. */
+		if (now > start && (double)fill / (double)(now - start) > rate)
+			rate = (double)fill / (double)(now - start);
+		if (g_rate_t[i] == t && g_rate[i] * 0.8 > rate)
+			rate = g_rate[i] * 0.8;
+		g_rate_t[i] = t;
+		g_rate_head[i] = head;
+		g_rate[i] = rate;
+		if (rate <= 0)
+			continue;
+		uint64_t half = cap / 2 > fill ? (uint64_t)((double)(cap / 2 - fill) / rate) : 0;
+		if (half < nap)
+			nap = half;
+		double lasts = (double)(cap / 2) / rate;
+		if (lasts < room)
+			room = lasts;
+		if (lasts < (double)NAP_GROW_NS && cap < RING_WORDS_MAX) {
+			t->ring_grow = 1;
+			g_grow_asked = 1;
+		}
+	}
+	g_rate_at = now;
+	double at = room * g_flush_speed / 2;
+	g_flush_at = at >= CHUNK_RAW / 2 ? CHUNK_RAW / 2 : at <= FLUSH_MIN ? FLUSH_MIN : (size_t)at;
+	return nap;
 }
 
 /* ------------------------------------------------------------ the thread */
@@ -443,6 +558,8 @@ static void *writer_main(void *arg)
 	agent_guard = 1;
 	__atomic_store_n(&g_writer_tid, agent_gettid(), __ATOMIC_RELEASE);
 	syscall(SYS_prctl, PR_SET_NAME, "fathom-writer", 0, 0, 0);
+	/* Its naps end on time (the default slack is 50 us). */
+	syscall(SYS_prctl, PR_SET_TIMERSLACK, 10000ul, 0, 0, 0);
 	while (!agent_finished) {
 		/* The program is dying of a signal (signal-death.c). */
 		if (death_writer_check())
@@ -453,27 +570,38 @@ static void *writer_main(void *arg)
 			exit(0);
 		uint32_t seen = atomic_load(&g_wake);
 		dump_lock();
-		size_t got = writer_cycle(0);
+		uint64_t start = agent_now();
+		writer_cycle(0);
 		int detached = late_writer_round();
+		uint64_t now = agent_now(), nap = rings_nap(start, now);
 		dump_unlock();
 		if (detached)
 			control_close_answered(500);
 		writer_progress();
-		/* Busy rings keep the writer going; otherwise it sleeps until a
-		 * ring is an eighth full (writer_nudge) or the next tick is due
-		 * (1 ms when rings are streaming). A few events (CPU samples
-		 * alone: tens of words each) need no second look sooner: a
-		 * wakeup costs the program some 50-100 us of CPU on a virtual
-		 * machine, and waking every 1 to 10 ms was 1-2% of a 99 Hz
-		 * recording (bench-py-cpu). */
-		if (got >= 4096)
+		/* The writer sleeps until the next tick, or naps until the
+		 * fastest ring is half full, whichever comes first; a ring about
+		 * to be half full already keeps it going. Rings that fill little
+		 * (CPU samples alone: tens of words each) need no second look
+		 * before the tick: a wakeup costs some 50-100 us of CPU on a
+		 * virtual machine, and waking every 1 to 10 ms was 1-2% of a
+		 * 99 Hz recording (bench-py-cpu). */
+		uint64_t due = g_last_tick + g_tick_ns, sleep = due > now ? due - now : 0;
+		int how = SLEEP_LONG;
+		if (nap < sleep) {
+			sleep = nap;
+			how = SLEEP_NAP;
+		}
+		/* A ring asked to grow grows while the writer naps: its thread
+		 * takes wlock only when it is free. */
+		if (g_grow_asked && sleep < NAP_MIN_NS)
+			sleep = NAP_MIN_NS;
+		if (sleep < NAP_MIN_NS)
 			continue;
-		uint64_t now = agent_now(), due = g_last_tick + g_tick_ns;
-		long nap = got < 512 && due > now + 1000000 ? (long)(due - now) : 1000000;
-		struct timespec ts = {0, nap};
-		atomic_store(&g_writer_sleeping, 1);
+		struct timespec ts = {(time_t)(sleep / 1000000000u), (long)(sleep % 1000000000u)};
+		atomic_store_explicit(&g_sleep_end, now + sleep, memory_order_relaxed);
+		atomic_store(&g_writer_sleeping, how);
 		syscall(SYS_futex, &g_wake, FUTEX_WAIT_PRIVATE, seen, &ts, NULL, 0);
-		atomic_store(&g_writer_sleeping, 0);
+		atomic_store(&g_writer_sleeping, AWAKE);
 	}
 	return NULL;
 }
