@@ -158,26 +158,32 @@ void tcpu_close(struct tstate *t, int charge, int mid_run, uint64_t now, uint64_
 	emit(t, w, n);
 }
 
-void tcpu_settle(struct tstate *t, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
+/* Reads t's clock and, with charge, charges its rest up to it and counts
+ * it covered. Returns the clock read (1 for a reading of 0), 0 when
+ * unknown. */
+static uint64_t settle_now(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
 {
 	uint64_t clk;
 	if (!t->cpu_known || tcpu_read(t->tid, &clk) < 0)
-		return;
-	uint64_t run = charge_rest(t, clk, now, f, emit);
-	if (run > t->covered_ns)
-		t->covered_ns = run;
-	t->first_ns = 0;
+		return 0;
+	if (charge) {
+		uint64_t run = charge_rest(t, clk, now, f, emit);
+		if (run > t->covered_ns)
+			t->covered_ns = run;
+	}
+	return clk ? clk : 1;
+}
+
+void tcpu_settle(struct tstate *t, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
+{
+	if (settle_now(t, 1, now, f, emit))
+		t->first_ns = 0;
 }
 
 void tcpu_freeze(struct tstate *t, int charge, uint64_t now, uint64_t *f, tcpu_emit_fn emit)
 {
-	uint64_t clk;
-	if (!t || t->end_clk || !t->cpu_known || tcpu_read(t->tid, &clk) < 0)
-		return;
-	uint64_t run = charge ? charge_rest(t, clk, now, f, emit) : 0;
-	if (run > t->covered_ns)
-		t->covered_ns = run;
-	t->end_clk = clk ? clk : 1;
+	if (t && !t->end_clk)
+		t->end_clk = settle_now(t, charge, now, f, emit);
 }
 
 uint64_t tcpu_finish_ns(struct tstate *t)
