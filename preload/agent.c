@@ -247,13 +247,9 @@ __attribute__((destructor)) static void agent_fini(void)
 		if (t && agent_cfg.cpu) {
 			int g = agent_guard;
 			agent_guard = 1;
-			t->busy = 1;
-			__asm__ volatile("" ::: "memory");
+			thread_busy_on(t);
 			tcpu_freeze(t, agent_cpu_on, agent_now(), t->hook_frames, thread_push_wait);
-			__asm__ volatile("" ::: "memory");
-			t->busy = 0;
-			if (t->pending)
-				thread_flush_pending(t);
+			thread_busy_off(t);
 			agent_guard = g;
 		}
 		return;
