@@ -117,8 +117,8 @@ static uint64_t g_heap_last, g_heap_next_at;
  * mallinfo2 walks every free chunk under the arena's lock, and the
  * program's malloc waits for it: on a heap of many free chunks (perl
  * building a hash of 300,000 keys) the calls took a third of the CPU
- * samples of a 99 Hz recording, and the program's own user time rose
- * from 0.27 s to 0.44-0.64 s. So a call comes no sooner than 200 times the
+ * samples of a 99 Hz recording, and its user time was 0.58-0.93 s against
+ * 0.29-0.36 s plain (0.34-0.40 s with the spacing). So a call comes no sooner than 200 times the
  * last one's duration after it (at most half a percent of the time under
  * the lock); in between, the last figure stands (a fork child's heap is
  * its parent's: it keeps both). */
